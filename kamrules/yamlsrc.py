@@ -1,0 +1,123 @@
+"""The one YAML entry point: safe loading that keeps line and column for every key and value.
+
+PyYAML's safe constructor silently keeps the last of two equal keys; rule authors need to hear about
+it, so mappings are built here from the composed node tree, which also gives us the marks for errors.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import Diagnostic, Location
+
+try:  # the C loader is much faster; both are safe (no Python tags)
+    _Loader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - libyaml missing
+    _Loader = yaml.SafeLoader
+
+
+class YMap(dict):
+    """A mapping from a YAML file that remembers where it and each of its keys and values stand."""
+
+    loc: Location
+    key_locs: dict
+    value_locs: dict
+
+    def key_loc(self, key: Any) -> Location:
+        return self.key_locs.get(key, self.loc)
+
+    def value_loc(self, key: Any) -> Location:
+        return self.value_locs.get(key, self.loc)
+
+
+class YList(list):
+    """A sequence from a YAML file that remembers where it and each item stand."""
+
+    loc: Location
+    item_locs: list
+
+
+def _loc(file: str, node: yaml.Node) -> Location:
+    return Location(file, node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def loc_of(value: Any, default: Location) -> Location:
+    """The location of a YMap/YList, or `default` for a plain scalar."""
+    return getattr(value, "loc", default)
+
+
+class _Builder:
+    def __init__(self, file: str, diagnostics: list[Diagnostic]):
+        self.file = file
+        self.diagnostics = diagnostics
+        self.constructor = yaml.constructor.SafeConstructor()
+
+    def build(self, node: yaml.Node) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            self.constructor.flatten_mapping(node)  # resolves `<<` merge keys, as SafeLoader does
+            result = YMap()
+            result.loc = _loc(self.file, node)
+            result.key_locs, result.value_locs = {}, {}
+            for key_node, value_node in node.value:
+                key = self.build(key_node)
+                if isinstance(key, (dict, list)):
+                    self.diagnostics.append(Diagnostic(_loc(self.file, key_node), "a key must be a plain value"))
+                    continue
+                if key in result:
+                    first = result.key_locs[key]
+                    self.diagnostics.append(
+                        Diagnostic(
+                            _loc(self.file, key_node),
+                            f"duplicate key '{key}' (first defined at line {first.line}); "
+                            "YAML keeps only one of them: remove or rename one",
+                        )
+                    )
+                    continue
+                result[key] = self.build(value_node)
+                result.key_locs[key] = _loc(self.file, key_node)
+                result.value_locs[key] = _loc(self.file, value_node)
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            result_list = YList(self.build(item) for item in node.value)
+            result_list.loc = _loc(self.file, node)
+            result_list.item_locs = [_loc(self.file, item) for item in node.value]
+            return result_list
+        return self.constructor.construct_object(node, deep=True)
+
+
+def load_yaml(path: Path, display_name: str | None = None) -> tuple[Any, list[Diagnostic]]:
+    """Load one YAML file safely. Returns (document or None, diagnostics)."""
+    name = display_name or str(path)
+    diagnostics: list[Diagnostic] = []
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return None, [Diagnostic(Location(name), f"not UTF-8 text (byte {exc.start}): save the file as UTF-8")]
+    except OSError as exc:
+        return None, [Diagnostic(Location(name), f"cannot read the file: {exc.strerror}")]
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name)
+        problem = exc.problem or exc.context or "invalid YAML"
+        return None, [Diagnostic(where, f"YAML syntax error: {problem}")]
+    except yaml.YAMLError as exc:
+        return None, [Diagnostic(Location(name), f"YAML syntax error: {exc}")]
+    if node is None:
+        return None, []
+    try:
+        return _Builder(name, diagnostics).build(node), diagnostics
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark
+        where = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name)
+        diagnostics.append(Diagnostic(where, f"unsupported YAML: {exc.problem} (rule files hold plain data only)"))
+        return None, diagnostics
+
+
+def load_yaml_text(text: str, name: str = "<text>") -> Any:
+    """Load a small YAML document (a column mapping, a test fixture) safely, without marks."""
+    return yaml.load(text, Loader=_Loader)
