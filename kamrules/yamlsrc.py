@@ -25,6 +25,7 @@ class YMap(dict):
     loc: Location
     key_locs: dict
     value_locs: dict
+    value_styles: dict  # key -> YAML scalar style (None plain, '"' or "'" quoted, '|' or '>' block)
 
     def key_loc(self, key: Any) -> Location:
         return self.key_locs.get(key, self.loc)
@@ -32,12 +33,22 @@ class YMap(dict):
     def value_loc(self, key: Any) -> Location:
         return self.value_locs.get(key, self.loc)
 
+    def text_loc(self, key: Any, offset: int) -> Location:
+        """The location of character `offset` inside the scalar value of `key` (for expressions)."""
+        start = self.value_loc(key)
+        style = self.value_styles.get(key)
+        if style in ("|", ">"):
+            return start
+        shift = 1 if style in ('"', "'") else 0
+        return Location(start.file, start.line, start.column + shift + offset)
+
 
 class YList(list):
     """A sequence from a YAML file that remembers where it and each item stand."""
 
     loc: Location
     item_locs: list
+    item_styles: list
 
 
 def _loc(file: str, node: yaml.Node) -> Location:
@@ -60,7 +71,7 @@ class _Builder:
             self.constructor.flatten_mapping(node)  # resolves `<<` merge keys, as SafeLoader does
             result = YMap()
             result.loc = _loc(self.file, node)
-            result.key_locs, result.value_locs = {}, {}
+            result.key_locs, result.value_locs, result.value_styles = {}, {}, {}
             for key_node, value_node in node.value:
                 key = self.build(key_node)
                 if isinstance(key, (dict, list)):
@@ -79,11 +90,13 @@ class _Builder:
                 result[key] = self.build(value_node)
                 result.key_locs[key] = _loc(self.file, key_node)
                 result.value_locs[key] = _loc(self.file, value_node)
+                result.value_styles[key] = getattr(value_node, "style", None)
             return result
         if isinstance(node, yaml.SequenceNode):
             result_list = YList(self.build(item) for item in node.value)
             result_list.loc = _loc(self.file, node)
             result_list.item_locs = [_loc(self.file, item) for item in node.value]
+            result_list.item_styles = [getattr(item, "style", None) for item in node.value]
             return result_list
         return self.constructor.construct_object(node, deep=True)
 

@@ -1,0 +1,268 @@
+"""The durable_rules engine: decision tables compiled to rulesets built from data, and run per account.
+
+Every trap measured in ../shared/durable-rules-notes.md is guarded here, by construction:
+
+- catch-all conditions loop forever on the engine's state fact: every compiled rule also requires
+  our marker field `_kam == 1`, which only customer records carry;
+- the Host's background dispatch thread: `_QuietHost` never starts it; one host per process;
+- 32-bit id hashing: every message gets a unique `id`; nothing is left pending (events are consumed,
+  facts retracted right away); no batch calls;
+- types: values are normalised before posting (numbers and dates as rounded floats, booleans as 1/0,
+  missing values left out, so every comparison with them is false, as three-valued logic needs);
+- integer division by zero (SIGFPE) and truncation: no arithmetic reaches the engine; arithmetic is
+  computed by pandas into hidden columns first (`_x0`, `_x1`, …) with the language's exact semantics;
+- `$in` and array literals: `in [...]` is already a disjunction of equalities;
+- swallowed action errors: actions only append to a list, and we check what they recorded;
+- ruleset names register once per process: names carry the pack hash and a counter, and compiled
+  rulesets are cached per pack in the process.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from . import expr as ex
+from .errors import KamrulesError
+from .pack import Decision, RulePack
+
+MARKER = "_kam"
+_EPOCH = dt.date(1970, 1, 1)
+_OPS = {"==": None, "!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
+
+
+class EngineError(KamrulesError):
+    """The engine refused a compiled ruleset (a limit the loader did not catch)."""
+
+
+# ----------------------------------------------------------------------------------------- compile
+
+
+@dataclass
+class CompiledDecision:
+    """One decision table as a durable_rules ruleset definition plus what it needs from each account."""
+
+    decision: Decision
+    name: str  # the ruleset name, unique in the process
+    definition: dict  # {rule_key: {"all": [{"m": condition}], "pri": n}} (no "run" yet)
+    rule_keys: dict  # ruleset rule key -> index of the pack rule
+    columns: list  # account columns the messages carry (names read + hidden columns)
+    hidden: dict = field(default_factory=dict)  # hidden column -> expression tree computed by pandas
+    mode: str = "post"  # "post" (first, priority) or "fact" (unique, collect)
+
+
+def date_number(value: Any) -> float:
+    if isinstance(value, pd.Timestamp):
+        value = value.date()
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return float((value - _EPOCH).days)
+
+
+class _Compiler:
+    def __init__(self) -> None:
+        self.hidden: dict[ex.Node, str] = {}
+
+    def constant(self, node: ex.Node) -> Any:
+        if isinstance(node, (ex.Const, ex.Param)):
+            value, vtype = node.value, node.type
+        else:  # a constant expression such as -params.decline: fold it now, exactly
+            value = ex.eval_value(node, {})
+            vtype = ex.NUMBER
+        if vtype == ex.BOOLEAN:
+            return 1.0 if value else 0.0
+        if vtype == ex.DATE:
+            return date_number(value)
+        if vtype == ex.NUMBER:
+            return ex.rnd(value)
+        return str(value)
+
+    def operand(self, node: ex.Node) -> tuple[str, Any]:
+        """('field', name) or ('const', value)."""
+        if not ex.names_in(node):
+            return "const", self.constant(node)
+        if isinstance(node, ex.Name):
+            return "field", node.name
+        if node not in self.hidden:
+            self.hidden[node] = f"_x{len(self.hidden)}"
+        return "field", self.hidden[node]
+
+    def condition(self, node: ex.Node) -> dict | None:
+        """JSON condition, or None for 'always true'."""
+        if isinstance(node, ex.Const):
+            return None if node.value else {MARKER: 0.0}  # false: a marker value no record has
+        if isinstance(node, (ex.And, ex.Or)):
+            parts = [self.condition(item) for item in node.items]
+            if isinstance(node, ex.And):
+                parts = [p for p in parts if p is not None]
+                if not parts:
+                    return None
+                return parts[0] if len(parts) == 1 else {"$and": parts}
+            if any(p is None for p in parts):
+                return None
+            return parts[0] if len(parts) == 1 else {"$or": parts}
+        if isinstance(node, ex.Missing):
+            kind, name = self.operand(node.operand)
+            return {"$ex" if node.negate else "$nex": {name: 1}}
+        if isinstance(node, ex.Compare):
+            left, right, op = node.left, node.right, node.op
+            lkind, lval = self.operand(left)
+            rkind, rval = self.operand(right)
+            if lkind == "const" and rkind == "const":
+                return None if ex.compare(op, lval, rval) else {MARKER: 0.0}
+            if lkind == "const":
+                lkind, lval, rkind, rval, op = rkind, rval, lkind, lval, ex.FLIPPED[op]
+            right_json = rval if rkind == "const" else {"$m": rval}
+            if rkind == "field":
+                # field-to-field: both must be present (a missing side makes the comparison unknown)
+                comparison = {_OPS[op] or "$eq": {lval: right_json}} if _OPS[op] else {"$eq": {lval: right_json}}
+                return {"$and": [{"$ex": {lval: 1}}, {"$ex": {rval: 1}}, comparison]}
+            if _OPS[op] is None:
+                return {lval: right_json}
+            return {_OPS[op]: {lval: right_json}}
+        # a boolean expression used as a condition (already resolved): compare with true
+        kind, name = self.operand(node)
+        return {name: 1.0}
+
+
+_counter = itertools.count()
+
+
+def compile_decision(decision: Decision, pack_hash: str) -> CompiledDecision:
+    compiler = _Compiler()
+    definition: dict = {}
+    rule_keys: dict = {}
+    if decision.hit == "priority":
+        order = sorted(range(len(decision.rules)), key=lambda i: (-decision.rules[i].priority, i))
+    else:
+        order = list(range(len(decision.rules)))
+    for rank, index in enumerate(order):
+        rule = decision.rules[index]
+        condition = compiler.condition(ex.push_not(rule.when))
+        guarded = {MARKER: 1.0} if condition is None else {"$and": [{MARKER: 1.0}, condition]}
+        key = f"r{index}"
+        definition[key] = {"all": [{"m": guarded}], "pri": rank + 1}
+        rule_keys[key] = index
+    columns = sorted(set(decision.reads) | set(compiler.hidden.values()))
+    mode = "post" if decision.hit in ("first", "priority") else "fact"
+    name = f"kam_{pack_hash}_{decision.id}_{next(_counter)}"
+    return CompiledDecision(decision, name, definition, rule_keys, columns,
+                            {v: k for k, v in compiler.hidden.items()}, mode)
+
+
+# -------------------------------------------------------------------------------------------- host
+
+
+def _quiet_host_class():
+    from durable import engine as durable_engine
+
+    class _QuietHost(durable_engine.Host):
+        """A Host without the background dispatch thread (it would fire actions of other posts)."""
+
+        def _run(self) -> None:  # noqa: D401 - overrides the timer thread start
+            return None
+
+    return _QuietHost
+
+
+_HOST = None
+_REGISTERED: dict = {}  # (pack hash, decision id) -> (CompiledDecision, fired list)
+
+
+def _host():
+    global _HOST
+    if _HOST is None:
+        _HOST = _quiet_host_class()()
+    return _HOST
+
+
+class DecisionRunner:
+    """Runs one compiled decision for one account at a time and returns the matching rule indexes."""
+
+    def __init__(self, compiled: CompiledDecision):
+        from durable.engine import MessageNotHandledException
+
+        self.compiled = compiled
+        self.fired: list[int] = []
+        self.errors: list[str] = []
+        self._not_handled = MessageNotHandledException
+        definition = json.loads(json.dumps(compiled.definition))  # the host consumes the dict
+        for key, rule in definition.items():
+            rule["run"] = self._action(compiled.rule_keys[key])
+        host = _host()
+        try:
+            host.set_rulesets({compiled.name: definition})
+        except BaseException as exc:  # the C core reports limits as plain exceptions
+            raise EngineError(
+                f"the engine refused decision '{compiled.decision.id}': {exc}; simplify its rules "
+                "(fewer comparisons per rule, fewer rules) or split it"
+            ) from None
+        self.ruleset = host.get_ruleset(compiled.name)
+        self.host = host
+        self._ids = itertools.count()
+
+    def _action(self, index: int):
+        fired = self.fired
+
+        def action(c) -> None:
+            fired.append(index)
+
+        return action
+
+    def run(self, message: dict) -> list[int]:
+        """Rule indexes (pack order) matching one account's message."""
+        self.fired.clear()
+        message["id"] = f"m{next(self._ids)}"
+        message[MARKER] = 1.0
+        name = self.compiled.name
+        try:
+            if self.compiled.mode == "post":
+                self.host.post(name, message)
+            else:
+                self.host.assert_fact(name, message)
+                self.host.retract_fact(name, message)
+        except self._not_handled:
+            return []
+        return sorted(self.fired) if self.compiled.mode == "fact" else list(self.fired)
+
+
+def runner_for(decision: Decision, pack_hash: str) -> DecisionRunner:
+    key = (pack_hash, decision.id)
+    if key not in _REGISTERED:
+        _REGISTERED[key] = DecisionRunner(compile_decision(decision, pack_hash))
+    return _REGISTERED[key]
+
+
+# ------------------------------------------------------------------------------------------ values
+
+
+def message_values(frame: pd.DataFrame, columns: list, types: dict) -> list[dict]:
+    """Per account, the normalised values the engine compares (missing values left out)."""
+    prepared: dict[str, list] = {}
+    for column in columns:
+        series = frame[column]
+        vtype = types.get(column, ex.NUMBER)
+        if vtype == ex.DATE:
+            values = [None if pd.isna(v) else date_number(v) for v in series]
+        elif vtype == ex.BOOLEAN:
+            values = [None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else (1.0 if v else 0.0)
+                      for v in series.astype(object)]
+        elif vtype == ex.NUMBER:
+            values = [None if v != v else v for v in ex.round_series(pd.to_numeric(series, errors="coerce")).tolist()]
+        else:
+            values = [None if ex.is_missing(v) else str(v) for v in series.astype(object)]
+        prepared[column] = values
+    messages = []
+    for i in range(len(frame)):
+        message = {}
+        for column, values in prepared.items():
+            value = values[i]
+            if value is not None:
+                message[column] = value
+        messages.append(message)
+    return messages

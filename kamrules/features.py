@@ -1,0 +1,162 @@
+"""Derived values: features and composite scores, computed with pandas over the whole portfolio.
+
+Portfolio functions (Pareto shares, percentiles, regional HHI) need every account at once, so they run
+vectorized here before any rule is checked. Every number is rounded as the language defines
+(`expr.round_series`), so what the rules compare is what a person would compute.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from . import expr as ex
+from .pack import FeatureSpec, RulePack, ScoreSpec
+
+
+def prepare_facts(pack: RulePack, frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of the input with one column per pack field, typed for evaluation (absent = missing)."""
+    facts = pd.DataFrame(index=pd.RangeIndex(len(frame)))
+    for name, spec in pack.fields.items():
+        column = frame[name].reset_index(drop=True) if name in frame.columns else None
+        if spec.type in ("number", "integer"):
+            values = pd.Series(np.nan, index=facts.index) if column is None else pd.to_numeric(column, errors="coerce")
+            facts[name] = ex.round_series(values)
+        elif spec.type == "date":
+            values = pd.Series(pd.NaT, index=facts.index) if column is None else pd.to_datetime(column, errors="coerce")
+            facts[name] = values.astype("datetime64[ns]")
+        elif spec.type == "boolean":
+            values = pd.Series(pd.NA, index=facts.index, dtype="boolean") if column is None else column.astype("boolean")
+            facts[name] = values
+        else:
+            if column is None:
+                facts[name] = pd.Series([None] * len(facts), index=facts.index, dtype="object")
+            else:
+                facts[name] = column.astype("object").where(column.notna(), None)
+    return facts
+
+
+def compute_derived(pack: RulePack, facts: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """Add every feature and score to `facts` (in dependency order) and return it."""
+    for item in pack.derived:
+        if isinstance(item, ScoreSpec):
+            facts[item.name] = compute_score(item, facts)
+        else:
+            facts[item.name] = compute_feature(item, facts, as_of)
+    return facts
+
+
+def compute_feature(feature: FeatureSpec, facts: pd.DataFrame, as_of: dt.date) -> pd.Series:
+    function = feature.function
+    if function == "expr":
+        result = ex.eval_vector(feature.arg, facts)
+        if feature.type == ex.BOOLEAN:
+            return result.astype("boolean")
+        return ex.round_series(result)
+    if function in ("days_since", "days_until"):
+        dates = facts[feature.arg]
+        anchor = pd.Timestamp(as_of)
+        days = (anchor - dates).dt.days if function == "days_since" else (dates - anchor).dt.days
+        return days.astype("float64")
+    if function == "band":
+        return _band(feature, facts[feature.arg])
+    if function == "cumulative_share":
+        return _cumulative_share(facts[feature.arg])
+    return _group_function(feature, facts)
+
+
+def _band(feature: FeatureSpec, values: pd.Series) -> pd.Series:
+    result = pd.Series([None] * len(values), index=values.index, dtype="object")
+    unassigned = values.notna()
+    for band in feature.bands:
+        if band.below is None:
+            hit = unassigned
+        else:
+            hit = unassigned & (values < band.below.value)
+        result[hit] = band.label
+        unassigned = unassigned & ~hit
+    return result
+
+
+def _cumulative_share(values: pd.Series) -> pd.Series:
+    """Share of the total held by this account and every larger one (ties: input order)."""
+    present = values.dropna()
+    total = present.sum()
+    result = pd.Series(np.nan, index=values.index)
+    if len(present) == 0 or total == 0:
+        return result
+    order = present.sort_values(ascending=False, kind="stable")
+    result[order.index] = order.cumsum().to_numpy() / total
+    return ex.round_series(result)
+
+
+def _group_function(feature: FeatureSpec, facts: pd.DataFrame) -> pd.Series:
+    function = feature.function
+    index = facts.index
+    if feature.within is not None:
+        keys = facts[feature.within]
+        in_group = keys.notna()
+        keys = keys.astype("object").where(in_group, "\0")  # a placeholder group, blanked below
+    else:
+        in_group = pd.Series(True, index=index)
+        keys = pd.Series(0, index=index)
+
+    if function == "count":
+        if feature.where is not None:
+            counted = ex.condition_vector(feature.where, facts).fillna(False).astype(float)
+        else:
+            counted = pd.Series(1.0, index=index)
+        result = counted.groupby(keys, sort=False).transform("sum")
+        return result.where(in_group).astype("float64")
+
+    values = facts[feature.arg].astype("float64")
+    grouped = values.groupby(keys, sort=False)
+    if function == "share_of":
+        totals = grouped.transform("sum")
+        result = values / totals.where(totals != 0)
+    elif function == "hhi":
+        totals = grouped.transform("sum")
+        squares = (values / totals.where(totals != 0) * 100) ** 2
+        result = squares.groupby(keys, sort=False).transform("sum")
+        result = result.where(totals != 0)
+    elif function == "rank":
+        result = grouped.rank(method="min", ascending=feature.order == "asc")
+    elif function == "percentile":
+        result = grouped.rank(method="max", pct=True) * 100
+    elif function in ("sum", "mean", "max", "min"):
+        result = grouped.transform(function)
+    else:  # pragma: no cover - the loader only lets known functions through
+        raise ValueError(function)
+    if function in ("share_of", "rank", "percentile"):
+        result = result.where(values.notna())
+    return ex.round_series(result.where(in_group))
+
+
+def compute_score(score: ScoreSpec, facts: pd.DataFrame) -> pd.Series:
+    """Weighted index 0–100 over normalised criteria; missing criteria re-spread the weights."""
+    index = facts.index
+    weighted = pd.Series(0.0, index=index)
+    weights = pd.Series(0.0, index=index)
+    for criterion in score.criteria:
+        values = facts[criterion.field].astype("float64")
+        if score.normalise == "percentile":
+            normal = values.rank(method="max", pct=True)
+            if criterion.better == "lower":  # rank from the other end so the best gets 1
+                normal = (-values).rank(method="max", pct=True)
+        else:
+            low, high = values.min(), values.max()
+            if pd.isna(low):
+                normal = values
+            elif high == low:
+                normal = values.where(values.isna(), 1.0)
+            else:
+                normal = (values - low) / (high - low)
+                if criterion.better == "lower":
+                    normal = 1 - normal
+        present = normal.notna()
+        weighted = weighted + normal.fillna(0) * criterion.weight
+        weights = weights + present * criterion.weight
+    result = 100 * weighted / weights.where(weights > 0)
+    return ex.round_series(result)
