@@ -1309,9 +1309,21 @@ def absent_names(pack: RulePack, present_fields: Iterable[str]) -> set:
 def rules_without_data(pack: RulePack, present_fields: Iterable[str]) -> list:
     """(decision, rule, missing names) for every rule that cannot fire with the columns present."""
     absent = absent_names(pack, present_fields)
+    derived = {d.name: d for d in pack.derived}
+
+    def fields_behind(name: str) -> set:
+        if name in pack.fields:
+            return {name}
+        item = derived.get(name)
+        if item is None:
+            return set()
+        reads = {c.field for c in item.criteria} if isinstance(item, ScoreSpec) else item.reads
+        return set().union(*(fields_behind(n) for n in reads & absent)) if reads & absent else set()
+
     result = []
     for decision in pack.decisions:
         for rule in decision.rules:
             if not can_fire_without(rule.when, absent):
-                result.append((decision.id, rule.id, sorted(rule.reads & absent)))
+                missing = set().union(*(fields_behind(n) for n in rule.reads & absent))
+                result.append((decision.id, rule.id, sorted(missing)))
     return result

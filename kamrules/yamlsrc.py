@@ -60,6 +60,9 @@ def loc_of(value: Any, default: Location) -> Location:
     return getattr(value, "loc", default)
 
 
+_PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:omap")
+
+
 class _Builder:
     def __init__(self, file: str, diagnostics: list[Diagnostic]):
         self.file = file
@@ -67,6 +70,9 @@ class _Builder:
         self.constructor = yaml.constructor.SafeConstructor()
 
     def build(self, node: yaml.Node) -> Any:
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _PLAIN_TAGS:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"could not determine a constructor for the tag '{node.tag}'", node.start_mark)
         if isinstance(node, yaml.MappingNode):
             self.constructor.flatten_mapping(node)  # resolves `<<` merge keys, as SafeLoader does
             result = YMap()

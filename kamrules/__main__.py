@@ -1,0 +1,5 @@
+"""`python -m kamrules ...`"""
+
+from kamrules.cli import main
+
+main()

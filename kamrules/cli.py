@@ -1,0 +1,243 @@
+"""The `kamrules` command: a thin layer that parses options, calls the library, maps errors to exits.
+
+Exit codes: 0 success, 1 a problem in the user's files or data (with a message saying where and how to
+fix it), 2 a wrong option, 3 a bug in kamrules (reported as such, with a traceback to send us).
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Optional
+
+import typer
+
+app = typer.Typer(
+    name="kamrules",
+    help="Key-account-management decisions from YAML rule packs, checked by the durable_rules engine.\n\n"
+    "Example: kamrules evaluate customers.csv --as-of 2026-11-27",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _echo_err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn user mistakes into a clear message and exit code; anything else is our bug."""
+    from .errors import KamrulesError
+
+    try:
+        yield
+    except KamrulesError as exc:
+        _echo_err(f"error: {exc}" if "\n" not in str(exc) else f"error:\n{exc}")
+        raise typer.Exit(exc.exit_code) from None
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        raise
+    except Exception:  # noqa: BLE001 - the last line of defence
+        _echo_err(traceback.format_exc())
+        _echo_err("error: this is a bug in kamrules, not a problem with your files. "
+                  "Please report it with the text above.")
+        raise typer.Exit(3) from None
+
+
+def _print_warnings(warnings: list) -> None:
+    for warning in warnings:
+        _echo_err(str(warning))
+
+
+@app.command()
+def validate(
+    rules: Optional[Path] = typer.Argument(None, help="Rule pack folder (default: ./rules, else the bundled pack)."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Also check the pack's fields against this data file."),
+    strict: bool = typer.Option(False, "--strict", help="Treat warnings (unknown keys) as errors."),
+    columns: Optional[Path] = typer.Option(None, "--columns", help="YAML mapping field: \"Source Column\"."),
+    encoding: Optional[str] = typer.Option(None, "--encoding", help="CSV encoding (default: detected)."),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX sheet name or 0-based index."),
+) -> None:
+    """Check a rule pack (and optionally a data file against it).
+
+    Example: kamrules validate rules --data customers.csv --strict
+    """
+    with user_errors():
+        from .pack import load_pack, rules_without_data
+        from .resources import rules_dir
+
+        folder = rules_dir(rules)
+        pack = load_pack(folder, strict=strict)
+        _print_warnings(pack.warnings)
+        rule_count = sum(len(d.rules) for d in pack.decisions)
+        typer.echo(f"{folder}: valid — {len(pack.fields)} fields, {len(pack.params)} params, "
+                   f"{len(pack.derived)} features and scores, {len(pack.decisions)} decisions, {rule_count} rules")
+        if data is not None:
+            from .reader import ReadOptions, load_column_mapping, read_table
+
+            options = ReadOptions(encoding=encoding, sheet=_sheet(sheet),
+                                  columns=load_column_mapping(columns) if columns else None)
+            read = read_table(data, list(pack.fields.values()), options)
+            typer.echo(f"{data}: {len(read.frame)} accounts; {len(read.column_map)} of {len(pack.fields)} fields found")
+            if read.missing_optional:
+                typer.echo(f"  optional fields not in the file: {', '.join(read.missing_optional)}")
+            silent = rules_without_data(pack, read.column_map)
+            for decision_id, rule_id, names in silent:
+                typer.echo(f"  rule '{decision_id} → {rule_id}' can never fire without: {', '.join(names)}")
+            if read.unused_columns:
+                typer.echo(f"  columns not used by the pack: {', '.join(read.unused_columns)}")
+
+
+def _sheet(value: Optional[str]):
+    if value is None:
+        return None
+    return value
+
+
+@app.command()
+def evaluate(
+    data: Optional[Path] = typer.Argument(None, help="Customer data (CSV, TSV, XLSX, Parquet, JSON, JSONL). "
+                                          "Default: the bundled example data."),
+    rules: Optional[Path] = typer.Option(None, "--rules", help="Rule pack folder (default: ./rules, else the bundled pack)."),
+    out: Path = typer.Option(Path("kamrules-out"), "--out", help="Output folder (replaced atomically)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Date every date computation is relative to "
+                                        "(YYYY-MM-DD, default today). Same inputs + same --as-of = same output bytes."),
+    fmt: str = typer.Option("csv", "--format", help="Decision table format: csv, xlsx, json or parquet."),
+    jobs: int = typer.Option(0, "--jobs", help="Worker processes (default: number of cores)."),
+    playbooks: str = typer.Option("key+potential", "--playbooks", help="Accounts that get a playbook: key, key+potential, all, none."),
+    playbooks_dir: Optional[Path] = typer.Option(None, "--playbooks-dir", help="Folder of templates overriding the defaults (default: ./playbooks when present)."),
+    lang: str = typer.Option("en", "--lang", help="Language of playbooks, report and summary: en or zh."),
+    force: bool = typer.Option(False, "--force", help="Replace --out even if kamrules did not create it."),
+    strict: bool = typer.Option(False, "--strict", help="Treat rule-pack warnings as errors."),
+    encoding: Optional[str] = typer.Option(None, "--encoding", help="CSV encoding, e.g. gb18030 (default: detected)."),
+    delimiter: Optional[str] = typer.Option(None, "--delimiter", help="CSV delimiter (default: detected among , ; tab)."),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX sheet name or 0-based index."),
+    input_format: Optional[str] = typer.Option(None, "--input-format", help="csv, tsv, xlsx, parquet, json or jsonl (default: from the extension)."),
+    decimal: str = typer.Option(".", "--decimal", help="Decimal mark in the data: '.' or ','."),
+    dayfirst: bool = typer.Option(False, "--dayfirst", help="Read ambiguous dates like 03/04/2026 as day first."),
+    on_bad_value: str = typer.Option("error", "--on-bad-value", help="error: stop and list bad cells; missing: treat them as missing and list them in data-issues.csv."),
+    columns: Optional[Path] = typer.Option(None, "--columns", help="YAML mapping field: \"Source Column\"."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors."),
+) -> None:
+    """Decide tier, relationship, service level, dependence, risk and actions for every account.
+
+    Example: kamrules evaluate customers.csv --as-of 2026-11-27 --out results --lang zh
+    """
+    with user_errors():
+        from .reader import ReadOptions, load_column_mapping
+        from .resources import example_data, playbooks_dir as find_playbooks, rules_dir
+        from .run import EvaluateOptions, check_choice, parse_as_of, run_evaluate
+
+        check_choice("--on-bad-value", on_bad_value, ("error", "missing"))
+        check_choice("--decimal", decimal, (".", ","))
+        if jobs < 0:
+            from .errors import UsageError
+
+            raise UsageError("--jobs must be 0 (all cores) or more")
+        read_options = ReadOptions(
+            input_format=input_format, encoding=encoding, delimiter=_delimiter(delimiter), sheet=_sheet(sheet),
+            decimal=decimal, dayfirst=dayfirst, on_bad_value=on_bad_value,
+            columns=load_column_mapping(columns) if columns else None,
+        )
+        options = EvaluateOptions(
+            data=data if data is not None else example_data(),
+            rules=rules_dir(rules),
+            out=out,
+            as_of=parse_as_of(as_of),
+            format=fmt,
+            jobs=jobs,
+            playbooks=playbooks,
+            playbooks_dir=find_playbooks(playbooks_dir),
+            lang=lang,
+            force=force,
+            strict=strict,
+            read_options=read_options,
+        )
+        result = run_evaluate(options)
+        _print_warnings(result.warnings)
+        if not quiet:
+            from .summary import print_summary
+
+            print_summary(result, lang)
+
+
+def _delimiter(value: Optional[str]) -> Optional[str]:
+    if value in ("tab", "\\t", "TAB"):
+        return "\t"
+    return value
+
+
+@app.command()
+def explain(
+    data: Path = typer.Argument(..., help="Customer data file."),
+    account_id: str = typer.Argument(..., help="The account's id as in the data (leading zeros kept)."),
+    rules: Optional[Path] = typer.Option(None, "--rules", help="Rule pack folder (default: ./rules, else the bundled pack)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Date for date computations (YYYY-MM-DD, default today)."),
+    lang: str = typer.Option("en", "--lang", help="en or zh."),
+    encoding: Optional[str] = typer.Option(None, "--encoding", help="CSV encoding (default: detected)."),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX sheet name or 0-based index."),
+    columns: Optional[Path] = typer.Option(None, "--columns", help="YAML mapping field: \"Source Column\"."),
+    on_bad_value: str = typer.Option("error", "--on-bad-value", help="error or missing."),
+) -> None:
+    """Show why one account got each decision, and what the other rules lacked.
+
+    Example: kamrules explain customers.csv 00042 --as-of 2026-11-27
+    """
+    with user_errors():
+        from .evaluate import evaluate as run
+        from .explain import find_account, render_explanation
+        from .pack import load_pack
+        from .reader import ReadOptions, load_column_mapping, read_table
+        from .resources import rules_dir
+        from .run import LANGS, check_choice, parse_as_of
+
+        check_choice("--lang", lang, LANGS)
+        pack = load_pack(rules_dir(rules))
+        options = ReadOptions(encoding=encoding, sheet=_sheet(sheet), on_bad_value=on_bad_value,
+                              columns=load_column_mapping(columns) if columns else None)
+        read = read_table(data, list(pack.fields.values()), options)
+        evaluation = run(pack, read.frame, as_of=parse_as_of(as_of), jobs=1, input_name=data.name,
+                         row_numbers=read.row_numbers)
+        account = find_account(evaluation, account_id)
+        typer.echo(render_explanation(evaluation, account, lang), nl=False)
+
+
+@app.command()
+def init(
+    directory: Path = typer.Argument(Path("."), help="Where to create rules/ and playbooks/."),
+    force: bool = typer.Option(False, "--force", help="Overwrite existing files."),
+) -> None:
+    """Copy the default rule pack and playbooks into DIRECTORY for a team to edit.
+
+    Example: kamrules init my-team && cd my-team && kamrules validate
+    """
+    with user_errors():
+        from .resources import init_project
+
+        created = init_project(directory, force=force)
+        typer.echo(f"created {len(created)} files in {directory / 'rules'} and {directory / 'playbooks'}")
+        typer.echo(f"next: edit them, then run `kamrules validate {directory / 'rules'}`")
+
+
+@app.callback(invoke_without_command=True)
+def _version(
+    version: bool = typer.Option(False, "--version", help="Print the kamrules version and exit."),
+) -> None:
+    if version:
+        from . import __version__
+
+        typer.echo(f"kamrules {__version__}")
+        raise typer.Exit(0)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="kamrules")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

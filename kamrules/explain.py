@@ -1,0 +1,215 @@
+"""Why one account got its decisions, in words a sales manager reads.
+
+For each decision: the rule that decided and the values it read; for every earlier rule that did not
+fire, which part of its condition failed and by how much ("kam_index 58.2 < 60 (needs +1.8)").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import expr as ex
+from .errors import DataError
+from .pack import Decision, RulePack, pick
+from .results import AccountResult, Evaluation
+from .text import format_value
+
+_WORDS = {
+    "en": {
+        "decided": "decided by rule '{rule}'",
+        "default": "no rule matched: the default applies",
+        "nothing": "no rule matched and there is no default: outputs are missing",
+        "collect": "{n} rule(s) matched",
+        "skipped": "rule '{rule}' did not fire:",
+        "missed": "rule '{rule}' did not match:",
+        "read": "read",
+        "missing": "{name} is missing",
+        "present": "{name} is present ({value})",
+        "needs": "needs",
+        "unknown": "unknown",
+        "none_of": "none of these holds:",
+        "always": "always holds",
+        "false": "never holds",
+    },
+    "zh": {
+        "decided": "由规则 '{rule}' 决定",
+        "default": "没有规则匹配：采用默认值",
+        "nothing": "没有规则匹配且无默认值：输出缺失",
+        "collect": "匹配 {n} 条规则",
+        "skipped": "规则 '{rule}' 未触发：",
+        "missed": "规则 '{rule}' 未匹配：",
+        "read": "读取",
+        "missing": "{name} 缺失",
+        "present": "{name} 有值（{value}）",
+        "needs": "还差",
+        "unknown": "未知",
+        "none_of": "以下条件都不成立：",
+        "always": "恒成立",
+        "false": "恒不成立",
+    },
+}
+
+
+@dataclass
+class DecisionExplanation:
+    decision: str
+    title: str
+    outputs: dict
+    verdict: str
+    reads: dict = field(default_factory=dict)
+    because: str = ""
+    misses: list = field(default_factory=list)  # (rule id, [reason lines])
+
+
+def find_account(evaluation: Evaluation, account_id: str) -> AccountResult:
+    wanted = str(account_id).strip()
+    for account in evaluation.accounts:
+        if account.account_id == wanted:
+            return account
+    candidates = [a.account_id for a in evaluation.accounts]
+    hint = ex.did_you_mean(wanted, candidates)
+    raise DataError(f"{evaluation.input_name}: no account with id '{wanted}'{hint}")
+
+
+def explain_account(evaluation: Evaluation, account: AccountResult, lang: str = "en") -> list[DecisionExplanation]:
+    pack = evaluation.pack
+    words = _WORDS.get(lang, _WORDS["en"])
+    values = dict(account.facts)
+    for result in account.decisions.values():
+        values.update(result.outputs)
+        decision = pack.decision(result.decision)
+        if decision.hit == "collect":
+            values[decision.count_name] = len(result.hits)
+    explanations = []
+    for decision in pack.decisions:
+        result = account.decisions[decision.id]
+        outputs = {name: _show(pack, name, value, lang) for name, value in result.outputs.items()}
+        item = DecisionExplanation(decision.id, pick(decision.title, lang) or decision.id, outputs, "")
+        fired = [h.rule for h in result.hits if h.rule != "default"]
+        if decision.hit == "collect":
+            item.verdict = words["collect"].format(n=len(fired))
+            for hit in result.hits:
+                item.reads.update(hit.reads)
+            considered = decision.rules
+        elif fired:
+            hit = result.hits[0]
+            item.verdict = words["decided"].format(rule=hit.rule)
+            item.reads = dict(hit.reads)
+            item.because = pick(hit.because, lang)
+            position = next(i for i, r in enumerate(decision.rules) if r.id == hit.rule)
+            considered = _ahead_of(decision, position)
+        else:
+            item.verdict = words["default"] if decision.default is not None else words["nothing"]
+            considered = decision.rules
+        for rule in considered:
+            if rule.id in fired:
+                continue
+            key = "missed" if decision.hit == "collect" or not fired else "skipped"
+            item.misses.append((words[key].format(rule=rule.id), why_not(rule.when, values, lang)))
+        explanations.append(item)
+    return explanations
+
+
+def _ahead_of(decision: Decision, position: int) -> list:
+    """Rules that were checked before the deciding one (file order, or priority order)."""
+    if decision.hit == "priority":
+        chosen = decision.rules[position]
+        return [r for i, r in enumerate(decision.rules)
+                if (-r.priority, i) < (-chosen.priority, position)]
+    return list(decision.rules[:position])
+
+
+def _show(pack: RulePack, name: str, value: Any, lang: str) -> str:
+    if isinstance(value, list):
+        return ", ".join(_show(pack, name, v, lang) for v in value) or "—"
+    if isinstance(value, dict):
+        return pick(value, lang)
+    if isinstance(value, str):
+        return pack.label(name, value, lang)
+    return format_value(value, "", lang)
+
+
+def why_not(node: ex.Node, values: dict, lang: str = "en") -> list[str]:
+    """The parts of a condition that are not true for these values, with the gap for numbers."""
+    words = _WORDS.get(lang, _WORDS["en"])
+    if isinstance(node, ex.Const):
+        return [] if node.value else [words["false"]]
+    if isinstance(node, ex.And):
+        reasons = []
+        for item in node.items:
+            if ex.eval_condition(item, values) is not True:
+                reasons += why_not(item, values, lang)
+        return reasons
+    if isinstance(node, ex.Or):
+        parts = []
+        for item in node.items:
+            parts += ["  " + line for line in why_not(item, values, lang)]
+        return [words["none_of"], *parts]
+    if isinstance(node, ex.Not):
+        return [f"not ({ex.describe(node.item)}): {ex.describe(node.item)} " + ("holds" if lang != "zh" else "成立")]
+    if isinstance(node, ex.Missing):
+        name = ex.describe(node.operand)
+        value = ex.eval_value(node.operand, values)
+        if node.negate:
+            return [words["missing"].format(name=name)]
+        return [words["present"].format(name=name, value=format_value(value, "", lang))]
+    if isinstance(node, ex.Compare):
+        return [_compare_reason(node, values, lang)]
+    return [f"{ex.describe(node)}"]
+
+
+def _compare_reason(node: ex.Compare, values: dict, lang: str) -> str:
+    words = _WORDS.get(lang, _WORDS["en"])
+    left, right = ex.eval_value(node.left, values), ex.eval_value(node.right, values)
+    left_text, right_text = ex.describe(node.left), ex.describe(node.right)
+    for side, text in ((left, left_text), (right, right_text)):
+        if side is None:
+            return f"{text} {'is missing' if lang != 'zh' else '缺失'} ({ex.describe(node)}: {words['unknown']})"
+    shown_left = _value_text(left)
+    shown_right = _value_text(right)
+    failed_op = ex.NEGATED[node.op]
+    line = f"{left_text} {shown_left} {failed_op} {shown_right}" if isinstance(node.left, ex.Name) \
+        else f"{left_text} = {shown_left} {failed_op} {shown_right}"
+    if not isinstance(node.right, (ex.Const,)) and not isinstance(node.right, ex.Name):
+        line += f" ({right_text})"
+    elif isinstance(node.right, ex.Name):
+        line += f" ({right_text})"
+    if isinstance(left, (int, float)) and isinstance(right, (int, float)) and not isinstance(left, bool):
+        gap = ex.rnd(right - left)
+        if node.op in (">=", ">") and gap >= 0:
+            line += f" ({words['needs']} +{ex.format_number(gap) if node.op == '>=' else ex.format_number(gap) + '+'})"
+        elif node.op in ("<=", "<") and gap <= 0:
+            line += f" ({words['needs']} {ex.format_number(gap) if node.op == '<=' else ex.format_number(gap) + '-'})"
+    return line
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return ex.format_number(value)
+    return format_value(value)
+
+
+def render_explanation(evaluation: Evaluation, account: AccountResult, lang: str = "en") -> str:
+    """Plain text for `kamrules explain`."""
+    pack = evaluation.pack
+    name = f" — {account.account_name}" if account.account_name else ""
+    lines = [f"{account.account_id}{name} (row {account.row} of {evaluation.input_name}, as of {evaluation.as_of.isoformat()})"]
+    for item in explain_account(evaluation, account, lang):
+        lines.append("")
+        outputs = ", ".join(f"{k} = {v}" for k, v in item.outputs.items())
+        lines.append(f"{item.title} [{item.decision}]: {outputs}")
+        lines.append(f"  {item.verdict}")
+        if item.because:
+            lines.append(f"  {item.because}")
+        if item.reads:
+            reads = ", ".join(f"{k} = {_show(pack, k, v, lang)}" for k, v in item.reads.items())
+            lines.append(f"  {_WORDS.get(lang, _WORDS['en'])['read']}: {reads}")
+        for header, reasons in item.misses:
+            lines.append(f"  {header}")
+            lines += [f"    {r}" for r in reasons]
+    return "\n".join(lines) + "\n"

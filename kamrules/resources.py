@@ -1,0 +1,70 @@
+"""Where the default rule pack, playbooks and example data are: packaged, or in a source checkout."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from .errors import ConfigError
+
+_CHECKOUT = Path(__file__).resolve().parent.parent
+_KINDS = {"rules": "rules", "playbooks": "playbooks", "examples": "examples"}
+
+
+def default_dir(kind: str) -> Path:
+    """The packaged default `rules`, `playbooks` or `examples` folder."""
+    try:
+        from importlib.resources import files
+
+        candidate = Path(str(files(f"kamrules.defaults.{kind}")))
+        if candidate.is_dir() and any(candidate.iterdir()):
+            return candidate
+    except (ModuleNotFoundError, TypeError, ValueError):
+        pass
+    candidate = _CHECKOUT / _KINDS[kind]  # running from a source checkout without installing
+    if candidate.is_dir():
+        return candidate
+    raise ConfigError(f"the default {kind} are not installed: reinstall kamrules (pip install .)")
+
+
+def rules_dir(option: Path | None) -> Path:
+    """`--rules DIR`, else `./rules` when it exists, else the packaged default pack."""
+    if option is not None:
+        return option
+    local = Path("rules")
+    if local.is_dir():
+        return local
+    return default_dir("rules")
+
+
+def playbooks_dir(option: Path | None) -> Path | None:
+    """`--playbooks-dir DIR`, else `./playbooks` when it exists, else None (packaged defaults)."""
+    if option is not None:
+        if not option.is_dir():
+            raise ConfigError(f"{option}: no such playbooks folder")
+        return option
+    local = Path("playbooks")
+    return local if local.is_dir() else None
+
+
+def example_data() -> Path:
+    return default_dir("examples") / "customers.csv"
+
+
+def init_project(target: Path, *, force: bool = False) -> list[Path]:
+    """Copy the default rule pack and playbooks into `target/rules` and `target/playbooks`."""
+    created = []
+    for kind in ("rules", "playbooks"):
+        source = default_dir(kind)
+        destination = target / kind
+        if destination.exists() and any(destination.iterdir()) and not force:
+            raise ConfigError(f"{destination} already exists and is not empty: pass --force to overwrite it")
+        destination.mkdir(parents=True, exist_ok=True)
+        for item in sorted(source.rglob("*")):
+            if item.is_dir() or item.name.startswith((".", "__")) or item.suffix in (".py", ".pyc"):
+                continue
+            relative = item.relative_to(source)
+            (destination / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(item, destination / relative)
+            created.append(destination / relative)
+    return created
