@@ -1,0 +1,412 @@
+"""Writing results: tables as CSV, Excel, JSON or Parquet bytes, and the output folder, atomically.
+
+Every writer is byte-deterministic (same frame, same bytes): no timestamps, stable order. Text cells
+that a spreadsheet would run as a formula are neutralised (OWASP "CSV injection").
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import io
+import json
+import math
+import os
+import re
+import shutil
+import tempfile
+import time
+import zipfile
+from datetime import date, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .errors import ConfigError
+
+__all__ = ["TABLE_FORMATS", "MARKER", "table_bytes", "write_outputs", "neutralise"]
+
+TABLE_FORMATS = ("csv", "xlsx", "json", "parquet")
+MARKER = ".kamrules-out"
+_MARKER_TEXT = b"This folder was written by kamrules; the next run replaces it as a whole.\n"
+LIST_SEPARATOR = "; "
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FIXED_TIME = datetime(2000, 1, 1)  # stands in for "now" in workbook properties
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
+_MAX_WIDTH, _MIN_WIDTH = 60, 8
+_WIDTH_SAMPLE = 1000  # rows looked at to size Excel columns
+_STALE_SECONDS = 3600  # leftover temporary folders older than this are removed
+
+
+# --------------------------------------------------------------------------------------------------
+# Cell values
+
+
+def neutralise(text: str) -> str:
+    """Prefix "'" to text a spreadsheet would read as a formula (=, +, -, @, tab, CR)."""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def _is_missing(value: Any) -> bool:
+    """None, NaN, NaT and pd.NA; never a list or a string."""
+    if value is None or value is pd.NaT or value is pd.NA:
+        return True
+    return isinstance(value, (float, np.floating)) and math.isnan(value)
+
+
+def _number_text(value: float) -> str:
+    """1200.0 -> "1200", 0.35 -> "0.35": the shortest text that reads back as the same float."""
+    if value.is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    return repr(value)
+
+
+def _date_text(value: Any) -> str:
+    stamp = pd.Timestamp(value)
+    if stamp.tzinfo is None and stamp == stamp.normalize():
+        return stamp.date().isoformat()
+    return stamp.isoformat(sep=" ")
+
+
+def _plain(value: Any) -> Any:
+    """A cell as a plain Python value: None, bool, int, float, str, date/datetime or list."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_plain(item) for item in value]
+    if _is_missing(value):
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.datetime64):
+        return None if np.isnat(value) else pd.Timestamp(value).to_pydatetime()
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if isinstance(value, (datetime, date, str)):
+        return value
+    return str(value)
+
+
+def _text(value: Any) -> str:
+    """A plain value as CSV text (before neutralising)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _number_text(value)
+    if isinstance(value, (datetime, date)):
+        return _date_text(value)
+    if isinstance(value, list):
+        return LIST_SEPARATOR.join(_text(item) for item in value if item is not None)
+    return str(value)
+
+
+def _columns(frame: pd.DataFrame) -> list[tuple[str, list[Any]]]:
+    """(header, plain values) for each column, in order."""
+    result = []
+    for position, name in enumerate(frame.columns):
+        series = frame.iloc[:, position]
+        if not isinstance(series.dtype, np.dtype):  # pandas extension types (str, boolean, Int64...)
+            values = [_plain(v) for v in series.astype(object).to_numpy()]
+        elif series.dtype.kind == "f":
+            values = [None if v != v or v in (math.inf, -math.inf) else float(v) for v in series.to_numpy()]
+        elif series.dtype.kind in "iu":
+            values = [int(v) for v in series.to_numpy()]
+        elif series.dtype.kind == "M":
+            values = [None if v is pd.NaT else v.to_pydatetime() for v in series]
+        else:
+            values = [_plain(v) for v in series.astype(object).to_numpy()]
+        result.append((str(name), values))
+    return result
+
+
+# --------------------------------------------------------------------------------------------------
+# Tables
+
+
+def table_bytes(frame: pd.DataFrame, fmt: str, *, list_columns: Sequence[str] = ()) -> bytes:
+    """The frame as the bytes of a csv, xlsx, json or parquet file; same frame, same bytes.
+
+    CSV is UTF-8 with a byte-order mark (so Excel shows Chinese correctly) and `\\n` line ends. Cells
+    holding lists (`list_columns`, or any list value) are joined with "; " in CSV and Excel and kept as
+    arrays in JSON and Parquet. Text starting with =, +, -, @, tab or CR gets a leading "'" in CSV and
+    Excel so that a spreadsheet shows it instead of running it.
+    """
+    if fmt == "csv":
+        return _csv_bytes(frame)
+    if fmt == "xlsx":
+        return _xlsx_bytes(frame)
+    if fmt == "json":
+        return _json_bytes(frame)
+    if fmt == "parquet":
+        return _parquet_bytes(frame, list_columns)
+    raise ConfigError(f"unknown output format '{fmt}'; use one of: {', '.join(TABLE_FORMATS)}")
+
+
+def _csv_cell(value: Any) -> str:
+    if isinstance(value, (str, list)):
+        return neutralise(_text(value))
+    return _text(value)
+
+
+def _csv_bytes(frame: pd.DataFrame) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    columns = _columns(frame)
+    writer.writerow([neutralise(name) for name, _ in columns])
+    cells = [[_csv_cell(v) for v in values] for _, values in columns]
+    writer.writerows(zip(*cells))
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_json_value(item) for item in value]
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        return int(value)
+    if isinstance(value, (datetime, date)):
+        return _date_text(value)
+    return value
+
+
+def _json_bytes(frame: pd.DataFrame) -> bytes:
+    columns = _columns(frame)
+    names = [name for name, _ in columns]
+    lines = [
+        json.dumps(dict(zip(names, (_json_value(v) for v in row))), ensure_ascii=False, allow_nan=False)
+        for row in zip(*(values for _, values in columns))
+    ]
+    if not lines:
+        return b"[]\n"
+    return ("[\n" + ",\n".join(lines) + "\n]\n").encode("utf-8")
+
+
+def _parquet_bytes(frame: pd.DataFrame, list_columns: Sequence[str]) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    arrays, names = [], []
+    for position, name in enumerate(frame.columns):
+        series = frame.iloc[:, position]
+        if series.dtype.kind == "M":
+            array = pa.array(series.to_numpy(dtype="datetime64[ns]"), type=pa.timestamp("ns"))
+        elif isinstance(series.dtype, np.dtype) and series.dtype.kind in "fiub":
+            array = pa.array(series.to_numpy(), from_pandas=True)  # NaN -> null
+        else:
+            plain = [_plain(v) for v in series.astype(object).to_numpy()]
+            if str(name) in list_columns:
+                plain = [None if v is None else [_text(item) for item in (v if isinstance(v, list) else [v])]
+                         for v in plain]
+                array = pa.array(plain, type=pa.list_(pa.string()))
+            else:
+                try:
+                    array = pa.array(plain)
+                except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed kinds: keep them as text
+                    array = pa.array([None if v is None else _text(v) for v in plain], type=pa.string())
+                if pa.types.is_null(array.type):
+                    array = array.cast(pa.string())
+        arrays.append(array)
+        names.append(str(name))
+    table = pa.Table.from_arrays(arrays, names=names)
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression="zstd")
+    return buffer.getvalue()
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if ord(char) > 0x2E80 else 1 for char in text)
+
+
+def _xlsx_bytes(frame: pd.DataFrame) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    columns = _columns(frame)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("data")
+    sheet.freeze_panes = "A2"
+
+    def cell_value(value: Any) -> Any:
+        if isinstance(value, (str, list)):
+            return ILLEGAL_CHARACTERS_RE.sub("", neutralise(_text(value)))
+        return value
+
+    for index, (name, values) in enumerate(columns, start=1):
+        sample = [name] + [_text(v) for v in values[:_WIDTH_SAMPLE]]
+        widest = max(_display_width(text) for text in sample)
+        sheet.column_dimensions[get_column_letter(index)].width = min(max(widest + 2, _MIN_WIDTH), _MAX_WIDTH)
+
+    bold = Font(bold=True)
+    header = []
+    for name, _ in columns:
+        cell = WriteOnlyCell(sheet, value=cell_value(name))
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    date_format = {}
+    for position, (_, values) in enumerate(columns):
+        has_time = any(isinstance(v, datetime) and v != datetime.combine(v.date(), datetime.min.time())
+                       for v in values)
+        date_format[position] = "yyyy-mm-dd hh:mm:ss" if has_time else "yyyy-mm-dd"
+    for row in zip(*(values for _, values in columns)):
+        cells = []
+        for position, value in enumerate(row):
+            if isinstance(value, (datetime, date)):
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.number_format = date_format[position]
+                cells.append(cell)
+            else:
+                cells.append(cell_value(value))
+        sheet.append(cells)
+    workbook.properties.created = _FIXED_TIME
+    workbook.properties.modified = _FIXED_TIME
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return _normalise_zip(buffer.getvalue())
+
+
+_CORE_TIMES = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)")
+
+
+def _normalise_zip(data: bytes) -> bytes:
+    """Rewrite an .xlsx with fixed entry times and document dates, so equal content means equal bytes."""
+    fixed = _FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    source = zipfile.ZipFile(io.BytesIO(data))
+    output = io.BytesIO()
+    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target:
+        for entry in source.infolist():
+            content = source.read(entry.filename)
+            if entry.filename == "docProps/core.xml":
+                content = _CORE_TIMES.sub(lambda m: m.group(1) + fixed + m.group(3), content)
+            info = zipfile.ZipInfo(entry.filename, date_time=_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            info.external_attr = 0o644 << 16
+            target.writestr(info, content, compress_type=zipfile.ZIP_DEFLATED, compresslevel=6)
+    return output.getvalue()
+
+
+# --------------------------------------------------------------------------------------------------
+# The output folder
+
+
+def _check_relative(name: str) -> PurePosixPath:
+    relative = PurePosixPath(name.replace("\\", "/"))
+    if not name or relative.is_absolute() or ".." in relative.parts or str(relative) in ("", "."):
+        raise ConfigError(f"cannot write '{name}': output file names must stay inside the output folder")
+    return relative
+
+
+def _fsync_dir(path: Path) -> None:
+    if os.name != "posix":
+        return  # Windows cannot open a folder for fsync; its renames are durable enough
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_file(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "xb") as handle:
+        handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _remove_stale(parent: Path, name: str) -> None:
+    """Remove temporary folders a killed run left next to OUT (ours only: they carry the marker)."""
+    now = time.time()
+    for prefix in (f".{name}.kamrules-new-", f".{name}.kamrules-old-"):
+        for leftover in parent.glob(glob.escape(prefix) + "*"):
+            try:
+                if (leftover / MARKER).is_file() and now - leftover.stat().st_mtime > _STALE_SECONDS:
+                    shutil.rmtree(leftover, ignore_errors=True)
+            except OSError:
+                pass
+
+
+def _refuse(out_dir: Path, inputs: Iterable[Path], force: bool) -> None:
+    resolved = out_dir.resolve()
+    for given in inputs:
+        source = Path(given).resolve()
+        if source == resolved or resolved in source.parents:
+            raise ConfigError(
+                f"{out_dir}: the output folder contains the input {given}; "
+                "choose another --out so the input is not replaced"
+            )
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ConfigError(f"{out_dir}: is a file, not a folder; choose another --out")
+    if out_dir.is_dir() and not (out_dir / MARKER).is_file() and any(out_dir.iterdir()) and not force:
+        raise ConfigError(
+            f"{out_dir}: folder is not empty and was not written by kamrules; choose a new or empty "
+            "folder with --out, or pass --force to replace everything in it"
+        )
+
+
+def write_outputs(
+    out_dir: Path, files: Mapping[str, bytes], *, inputs: Sequence[Path] = (), force: bool = False
+) -> None:
+    """Replace `out_dir` with exactly `files` (relative path -> bytes), all or nothing.
+
+    The files are written and fsynced into a new folder next to `out_dir`, which then takes its place by
+    renames; if anything fails the previous `out_dir` is left as it was and the new folder is removed.
+    A marker file (`.kamrules-out`) tells later runs the folder is kamrules' to replace. Refuses when
+    `out_dir` is or holds one of `inputs`, is a file, or is a non-empty folder without the marker
+    (unless `force`).
+    """
+    out_dir = Path(out_dir)
+    _refuse(out_dir, inputs, force)
+    contents = {_check_relative(name): content for name, content in files.items()}
+    contents[PurePosixPath(MARKER)] = _MARKER_TEXT
+    parent = out_dir.absolute().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{out_dir}: cannot create the folder {parent} ({exc.strerror})") from None
+    _remove_stale(parent, out_dir.name)
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.kamrules-new-", dir=parent))
+    except OSError as exc:
+        raise ConfigError(f"{out_dir}: cannot write next to it in {parent} ({exc.strerror})") from None
+    aside: Path | None = None
+    try:
+        _write_file(staging / MARKER, contents.pop(PurePosixPath(MARKER)))
+        for relative in sorted(contents):
+            _write_file(staging.joinpath(*relative.parts), contents[relative])
+        for folder in sorted({p for r in contents for p in (staging.joinpath(*r.parts).parents)}, reverse=True):
+            if folder == staging or staging in folder.parents:
+                _fsync_dir(folder)
+        if out_dir.exists():
+            aside = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.kamrules-old-", dir=parent))
+            os.rmdir(aside)
+            os.rename(out_dir, aside)
+        try:
+            os.rename(staging, out_dir)
+        except OSError:
+            if aside is not None:
+                os.rename(aside, out_dir)  # put the previous results back
+                aside = None
+            raise
+    except BaseException as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise ConfigError(f"{out_dir}: cannot write the results ({exc.strerror or exc}); nothing was changed") from None
+        raise
+    try:
+        _fsync_dir(parent)  # make the renames durable; the results are in place either way
+    except OSError:
+        pass
+    if aside is not None:
+        shutil.rmtree(aside, ignore_errors=True)
