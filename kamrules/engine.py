@@ -12,6 +12,8 @@ Every trap measured in ../shared/durable-rules-notes.md is guarded here, by cons
 - integer division by zero (SIGFPE) and truncation: no arithmetic reaches the engine; arithmetic is
   computed by pandas into hidden columns first (`_x0`, `_x1`, …) with the language's exact semantics;
 - `$in` and array literals: `in [...]` is already a disjunction of equalities;
+- `$or`: the engine activates a rule once per true branch of an `$or`, so a fact can fire the same
+  rule twice; matches are de-duplicated per rule (found by the engine/reference agreement test);
 - swallowed action errors: actions only append to a list, and we check what they recorded;
 - ruleset names register once per process: names carry the pack hash and a counter, and compiled
   rulesets are cached per pack in the process.
@@ -228,7 +230,10 @@ class DecisionRunner:
                 self.host.retract_fact(name, message)
         except self._not_handled:
             return []
-        return sorted(self.fired) if self.compiled.mode == "fact" else list(self.fired)
+        if self.compiled.mode == "fact":
+            # an `$or` whose branches both hold activates the rule once per branch: count it once
+            return sorted(set(self.fired))
+        return list(self.fired)
 
 
 def runner_for(decision: Decision, pack_hash: str) -> DecisionRunner:

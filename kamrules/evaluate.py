@@ -66,7 +66,7 @@ def _decide_chunk(pack: RulePack, facts: pd.DataFrame) -> tuple[dict, list]:
                 if len(matched) > 1:
                     conflicts.append((decision.id, position, [decision.rules[i].id for i in matched]))
         _store_outputs(decision, per_account, frame)
-        frame.drop(columns=list(compiled.hidden), inplace=True)
+        frame = frame.drop(columns=list(compiled.hidden))
     return matches, conflicts
 
 

@@ -104,6 +104,10 @@ class _Builder:
             result_list.item_locs = [_loc(self.file, item) for item in node.value]
             result_list.item_styles = [getattr(item, "style", None) for item in node.value]
             return result_list
+        if node.tag == "tag:yaml.org,2002:bool" and node.value.lower() not in ("true", "false"):
+            # YAML 1.1 reads yes/no/on/off as booleans ("Norway problem"); in a rule file they are
+            # words such as an output value, so only true/false are booleans here (as in YAML 1.2).
+            return node.value
         return self.constructor.construct_object(node, deep=True)
 
 

@@ -1,0 +1,177 @@
+"""The condition language: parsing, rejection of anything Python, semantics, and engine agreement."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kamrules import expr as ex
+
+SYMBOLS = {
+    "sales": ex.Symbol("sales", ex.NUMBER, "field"),
+    "sales_prev": ex.Symbol("sales_prev", ex.NUMBER, "field"),
+    "nps": ex.Symbol("nps", ex.NUMBER, "field"),
+    "region": ex.Symbol("region", ex.STRING, "field"),
+    "strategic": ex.Symbol("strategic", ex.BOOLEAN, "field"),
+    "last_order": ex.Symbol("last_order", ex.DATE, "field"),
+    "kind": ex.Symbol("kind", ex.CATEGORY, "field", ("enterprise", "government")),
+}
+PARAMS = {"decline": 0.2, "cut": 0.8, "since": dt.date(2026, 1, 1)}
+
+
+def cond(text: str) -> ex.Node:
+    return ex.Resolver(SYMBOLS, PARAMS).condition(ex.parse(text))
+
+
+def value(text: str) -> ex.Node:
+    return ex.Resolver(SYMBOLS, PARAMS).value(ex.parse(text))[0]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("sales > 1_000_000", "sales > 1000000"),
+    ("0.1 < sales <= 0.3", "0.1 < sales and sales <= 0.3"),
+    ('region in ["north", "south"]', 'region == "north" or region == "south"'),
+    ('region not in ["north"]', 'not (region == "north")'),
+    ("not (nps > 6)", "not (nps > 6)"),
+    ("nps is missing or nps <= 6", "nps is missing or nps <= 6"),
+    ("strategic", "strategic == true"),
+    ("not strategic", "not (strategic == true)"),
+    ('last_order >= date("2026-01-31")', 'last_order >= date("2026-01-31")'),
+    ("abs(sales - sales_prev) > 10", "abs(sales - sales_prev) > 10"),
+    ("max(sales, sales_prev) >= 5", "max(sales, sales_prev) >= 5"),
+    ("(sales - sales_prev) / sales_prev <= -params.decline", "(sales - sales_prev) / sales_prev <= -params.decline"),
+    ("true", "true"),
+    ("kind == 'government'", 'kind == "government"'),
+])
+def test_parse_and_describe(text, expected):
+    assert ex.describe(cond(text)) == expected
+
+
+INJECTIONS = [
+    ("__import__('os').system('rm -rf /')", "names starting with '_' are not allowed ('__import__')"),
+    ("sales.__class__.__mro__", "'sales.__class__': only params are read with a dot (params.NAME)"),
+    ("params.__class__", "expected a parameter name after 'params.'"),
+    ("params.cut.real", "'params.cut' is a value: it has no attributes or calls"),
+    ("eval('1') == 1", "calling 'eval' is not allowed: the functions are abs, min, max and date"),
+    ("open('/etc/passwd') == 1", "calling 'open' is not allowed: the functions are abs, min, max and date"),
+    ("(lambda: 1)() == 1", "'lambda' is Python, not part of the rule language"),
+    ("[x for x in sales] == 1", "a list only follows 'in', as in: region in [\"north\", \"south\"]"),
+    ("sales if nps else 1", "'if' is Python, not part of the rule language"),
+    ("sales[0] > 1", "unexpected '[': join conditions with 'and' / 'or'"),
+    ("sales = 1", "unexpected character '=' (to compare, write '==')"),
+    ("sales > 1 && nps > 2", "unexpected character '&' (write 'and')"),
+    ("sales > 35%", "unexpected character '%' (write a share as a number: 35% is 0.35)"),
+    ("", "the condition is empty"),
+    ("sales >", "expected a value, found the end of the condition"),
+    ("import os", "'import' is Python, not part of the rule language"),
+    ("nps is 5", "expected 'missing' after 'is', found '5' (write 'x == value' to compare)"),
+    ("region in []", "the list is empty: it would never match"),
+]
+
+
+@pytest.mark.parametrize("text, message", INJECTIONS)
+def test_rejected_expressions_execute_nothing(text, message, monkeypatch):
+    import builtins
+
+    def forbidden(*args, **kwargs):  # would show that evaluation reached Python
+        raise AssertionError("Python was called")
+
+    monkeypatch.setattr(builtins, "eval", forbidden)
+    monkeypatch.setattr(builtins, "exec", forbidden)
+    with pytest.raises(ex.ExprError) as info:
+        cond(text)
+    assert info.value.message == message
+
+
+@pytest.mark.parametrize("text, message", [
+    ("region > 5", "cannot compare region (string) with 5 (number): write numbers without quotes"),
+    ("region < 'x'", "'<' does not apply to strings: use '==' or '!='"),
+    ("strategic > 0", "cannot compare strategic (boolean) with 0 (number)"),
+    ("last_order > 5", "cannot compare last_order (date) with 5 (number)"),
+    ("sales + region > 1", "'+' needs numbers, but region is a string"),
+    ("sales", "sales is a number, not a condition: compare it, as in sales > 0"),
+    ("kind == 'goverment'", "'goverment' is not a value of kind (values: enterprise, government) (did you mean 'government'?)"),
+    ("salse > 1", "unknown name 'salse' (did you mean 'sales'?)"),
+    ("params.cutt > 1", "unknown parameter 'params.cutt' (did you mean 'cut'?)"),
+])
+def test_type_errors(text, message):
+    with pytest.raises(ex.ExprError) as info:
+        cond(text)
+    assert info.value.message == message
+
+
+def test_twenty_percent_decline_is_exact():
+    # binary floating point alone: 80000 / 100000 - 1 == -0.19999999999999996
+    assert 80000 / 100000 - 1 == -0.19999999999999996
+    node = cond("sales / sales_prev - 1 <= -params.decline")
+    assert ex.eval_value(value("sales / sales_prev - 1"), {"sales": 80000, "sales_prev": 100000}) == -0.2
+    assert ex.eval_condition(node, {"sales": 80000, "sales_prev": 100000}) is True
+    assert ex.eval_condition(node, {"sales": 80001, "sales_prev": 100000}) is False
+    frame = pd.DataFrame({"sales": [80000.0, 80001.0], "sales_prev": [100000.0, 100000.0]})
+    assert ex.condition_vector(node, frame).tolist() == [True, False]
+
+
+def test_other_decimal_steps_are_exact():
+    assert ex.eval_value(value("sales * 0.1"), {"sales": 3}) == 0.3
+    assert ex.eval_value(value("sales + 0.2"), {"sales": 0.1}) == 0.3
+    assert ex.eval_condition(cond("sales + 0.2 == 0.3"), {"sales": 0.1}) is True
+
+
+@pytest.mark.parametrize("text, record, expected", [
+    ("nps > 6", {}, None),
+    ("not (nps > 6)", {}, None),
+    ("nps != 6", {}, None),
+    ("nps > 6 and sales > 1", {"sales": 0}, False),
+    ("nps > 6 or sales > 1", {"sales": 5}, True),
+    ("nps > 6 or sales > 1", {"sales": 0}, None),
+    ("nps is missing", {}, True),
+    ("nps is not missing", {"nps": 0}, True),
+    ("(sales - sales_prev) / sales_prev > 0", {"sales": 5, "sales_prev": 0}, None),  # division by zero
+    ("sales / sales_prev is missing", {"sales": 5, "sales_prev": 0}, None),
+])
+def test_three_valued_logic(text, record, expected):
+    try:
+        node = cond(text)
+    except ex.ExprError:
+        assert expected is None
+        return
+    assert ex.eval_condition(node, record) is expected
+
+
+def test_division_by_zero_gives_missing():
+    assert ex.eval_value(value("sales / sales_prev"), {"sales": 5, "sales_prev": 0}) is None
+    frame = pd.DataFrame({"sales": [5.0, 6.0], "sales_prev": [0.0, 3.0]})
+    assert ex.eval_vector(value("sales / sales_prev"), frame).isna().tolist() == [True, False]
+
+
+def test_push_not_keeps_meaning_for_missing_values():
+    node = cond("not (nps > 6 and sales > 1)")
+    pushed = ex.push_not(node)
+    assert ex.describe(pushed) == "nps <= 6 or sales <= 1"
+    for record in ({}, {"nps": 3}, {"nps": 9, "sales": 0}, {"nps": 9, "sales": 5}, {"sales": 0}):
+        assert bool(ex.eval_condition(node, record)) == bool(ex.eval_condition(pushed, record))
+
+
+numbers = st.one_of(st.none(), st.integers(-5, 12).map(float), st.sampled_from([0.0, 0.5, 6.0, 7.0, 100000.0, 80000.0]))
+CONDITIONS = [
+    "nps > 6 and not (sales <= 80000)",
+    "nps is missing or (sales - sales_prev) / sales_prev <= -params.decline",
+    "not (nps >= 7 or sales_prev is not missing)",
+    "0 < nps <= 6 or abs(sales - sales_prev) > 5",
+    "min(sales, nps) >= 0.5",
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.fixed_dictionaries({"nps": numbers, "sales": numbers, "sales_prev": numbers}), min_size=1, max_size=8))
+def test_row_and_vector_evaluators_agree(records):
+    frame = pd.DataFrame(records, dtype="float64")
+    for text in CONDITIONS:
+        node = cond(text)
+        vector = ex.condition_vector(node, frame).tolist()
+        rows = [ex.eval_condition(node, {k: v for k, v in r.items() if v is not None}) for r in records]
+        assert [None if v is pd.NA else v for v in vector] == rows, text
