@@ -1,0 +1,641 @@
+"""kamrules.reader: every accepted input shape, and the exact message for every rejected one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from kamrules.errors import ConfigError, DataError, KamrulesError, UsageError
+from kamrules.fields import FieldSpec
+from kamrules.reader import DataIssue, ReadOptions, load_column_mapping, parse_date, parse_number, read_table
+
+FIELDS = [
+    FieldSpec("account_id", "string", required=True, label={"en": "Account ID", "zh": "客户编码"},
+              aliases=("Record ID",)),
+    FieldSpec("account_name", "string", label={"en": "Account Name", "zh": "客户名称"}, aliases=("Company name",)),
+    FieldSpec("region", "string", aliases=("所属区域", "Billing State/Province", "State/Region")),
+    FieldSpec("sales", "number", required=True, aliases=("销售额", "Sales Amount")),
+    FieldSpec("last_visit", "date", aliases=("最近拜访时间", "Last Activity Date")),
+    FieldSpec("strategic", "boolean", aliases=("战略项目",)),
+    FieldSpec("nps", "integer"),
+    FieldSpec("customer_type", "category", values=("enterprise", "government", "retailer"),
+              value_aliases={"企业": "enterprise", "政府": "government", "零售商": "retailer"}),
+]
+# Two fields that both answer to "Name": a column called Name is ambiguous.
+CLASHING = [
+    FieldSpec("account_id", "string", required=True),
+    FieldSpec("account_name", "string", aliases=("Name",)),
+    FieldSpec("contact_name", "string", aliases=("name",)),
+]
+SMALL = [FieldSpec("account_id", "string", required=True), FieldSpec("sales", "number")]
+
+
+def write(path: Path, content: bytes | str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(content if isinstance(content, bytes) else content.encode(encoding))
+    return path
+
+
+def xlsx_bytes(rows: list[list], title: str = "Accounts", more_sheets: dict | None = None) -> bytes:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = title
+    for row in rows:
+        sheet.append(row)
+    for name, extra in (more_sheets or {}).items():
+        other = workbook.create_sheet(name)
+        for row in extra:
+            other.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def parquet_bytes(table: pa.Table) -> bytes:
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    return buffer.getvalue()
+
+
+def read(path: Path, fields=FIELDS, **options):
+    return read_table(path, fields, ReadOptions(**options))
+
+
+# --------------------------------------------------------------------------------------------------
+# Bad input: one file each, the whole message
+
+GBK_FILE = "客户编码,客户名称,销售额\n00042,华为技术,1200\n".encode("gb18030")
+MANY_BAD = "Account ID,Sales\n" + "".join(f"A{i},bad{i}\n" for i in range(25))
+
+BAD_CASES = [
+    # (id, file name, content, fields, options, exception, message with {p} for the path)
+    ("empty", "c.csv", b"", FIELDS, {}, DataError, "{p}: the file is empty"),
+    ("blank-lines-only", "c.csv", b"\r\n  \n", FIELDS, {}, DataError, "{p}: the file is empty"),
+    ("bom-only", "c.csv", b"\xef\xbb\xbf", FIELDS, {}, DataError, "{p}: the file is empty"),
+    ("header-only", "c.csv", "Account ID,Sales\n", FIELDS, {}, DataError,
+     "{p}: has a header row but no data rows; add the accounts below the header"),
+    ("header-and-empty-rows", "c.csv", "Account ID,Sales\n,\n , \n", FIELDS, {}, DataError,
+     "{p}: has a header row but no data rows; add the accounts below the header"),
+    ("csv-named-xlsx", "c.xlsx", "Account ID,Sales\nA1,5\n", FIELDS, {}, DataError,
+     "{p}: is not an Excel workbook (.xlsx): it looks like a text file (CSV or JSON); "
+     "rename it to .csv or pass --input-format csv"),
+    ("xlsx-named-csv", "c.csv", xlsx_bytes([["Account ID", "Sales"], ["A1", 5]]), FIELDS, {}, DataError,
+     "{p}: is not CSV: it looks like an Excel workbook (.xlsx); rename it to .xlsx or pass --input-format xlsx"),
+    ("junk-bytes", "c.csv", bytes(range(256)) * 4, FIELDS, {}, DataError,
+     "{p}: is not CSV: it contains binary data; export the data as CSV, Excel (.xlsx), Parquet or JSON"),
+    ("old-xls-extension", "c.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), FIELDS, {}, DataError,
+     "{p}: old Excel 97-2003 workbooks (.xls) cannot be read; open it in Excel and save as .xlsx or CSV"),
+    ("old-xls-named-xlsx", "c.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), FIELDS, {}, DataError,
+     "{p}: is an old Excel 97-2003 workbook (.xls), not an Excel workbook (.xlsx); "
+     "open it in Excel and save as .xlsx or CSV"),
+    ("text-named-parquet", "c.parquet", "account_id\nA1\n", FIELDS, {}, DataError,
+     "{p}: is not Parquet: it looks like a text file (CSV or JSON); rename it to .csv or pass --input-format csv"),
+    ("broken-xlsx", "c.xlsx", b"PK\x03\x04" + b"not really a zip", FIELDS, {}, DataError,
+     "{p}: is not a valid Excel workbook (File is not a zip file); open it in Excel and save it again as .xlsx"),
+    ("unknown-extension", "c.dat", "a,b\n", FIELDS, {}, DataError,
+     "{p}: cannot tell the format from extension '.dat'; pass --input-format csv, tsv, xlsx, parquet, json or jsonl"),
+    ("missing-required-column", "c.csv", "Account ID,Sale amount,Region\nA1,5,East\n", FIELDS, {}, DataError,
+     "{p}: required field 'sales' not found (looked for: sales, 销售额, Sales Amount); columns found: "
+     "'Account ID', 'Sale amount', 'Region'; closest: 'Sale amount'; rename the column or map it with "
+     "--columns (sales: <column>)"),
+    ("two-columns-one-field", "c.csv", "Account ID,Sales,销售额\nA1,5,6\n", FIELDS, {}, DataError,
+     "{p}: field 'sales' matches columns 'Sales' and '销售额'; rename or remove one, or choose one with "
+     "--columns (sales: Sales)"),
+    ("one-column-two-fields", "c.csv", "account_id,Name\nA1,Acme\n", CLASHING, {}, DataError,
+     "{p}: column 'Name' matches fields 'account_name' and 'contact_name'; choose with --columns "
+     "(for example account_name: Name)"),
+    ("duplicate-header", "c.csv", "Account ID,Sales,Sales\nA1,5,6\n", FIELDS, {}, DataError,
+     "{p}: field 'sales' matches columns 'Sales' and 'Sales'; rename or remove one, or choose one with "
+     "--columns (sales: Sales)"),
+    ("several-column-problems", "c.csv", "Region,Sales,销售额\nEast,5,6\n", FIELDS, {}, DataError,
+     "{p}: 2 problems with the columns:\n"
+     "  required field 'account_id' not found (looked for: account_id, Account ID, 客户编码, Record ID); "
+     "columns found: 'Region', 'Sales', '销售额'; rename the column or map it with --columns (account_id: <column>)\n"
+     "  field 'sales' matches columns 'Sales' and '销售额'; rename or remove one, or choose one with "
+     "--columns (sales: Sales)"),
+    ("mapping-to-unknown-column", "c.csv", "Account ID,Revenue\nA1,5\n", FIELDS,
+     {"columns": {"sales": "Turnover"}}, DataError,
+     "{p}: --columns maps field 'sales' to 'Turnover', which is not a column of this file; "
+     "columns found: 'Account ID', 'Revenue'"),
+    ("mapping-unknown-field", "c.csv", "Account ID,Sales\nA1,5\n", FIELDS,
+     {"columns": {"slaes": "Sales"}}, ConfigError,
+     "--columns: unknown field 'slaes' (did you mean 'sales'?); the pack's fields are: account_id, "
+     "account_name, region, sales, last_visit, strategic, nps, customer_type"),
+    ("bad-number", "customers.csv", "Account ID,Sales\nA1,5\nA2,12abc\n", FIELDS, {}, DataError,
+     "{p}: row 3, column 'Sales' (field sales): '12abc' is not a number; fix the cell or pass "
+     "--on-bad-value missing"),
+    ("decimal-comma-without-option", "c.csv", "Account ID;Sales\nA1;€3.000,50\n", FIELDS, {}, DataError,
+     "{p}: row 2, column 'Sales' (field sales): '€3.000,50' is not a number (if ',' is the decimal mark, "
+     "pass --decimal ,); fix the cell or pass --on-bad-value missing"),
+    ("two-signs", "c.csv", "Account ID,Sales\nA1,--5\n", FIELDS, {}, DataError,
+     "{p}: row 2, column 'Sales' (field sales): '--5' is not a number; fix the cell or pass "
+     "--on-bad-value missing"),
+    ("bad-date", "c.csv", "Account ID,Sales,Last Activity Date\nA1,5,last tuesday\n", FIELDS, {}, DataError,
+     "{p}: row 2, column 'Last Activity Date' (field last_visit): 'last tuesday' is not a date "
+     "(use YYYY-MM-DD); fix the cell or pass --on-bad-value missing"),
+    ("impossible-date", "c.csv", "Account ID,Sales,last_visit\nA1,5,2026-02-30\n", FIELDS, {}, DataError,
+     "{p}: row 2, column 'last_visit' (field last_visit): '2026-02-30' is not a valid calendar date; "
+     "fix the cell or pass --on-bad-value missing"),
+    ("placeholder-date", "c.csv", "Account ID,Sales,last_visit\nA1,5,9999-12-31\n", FIELDS, {}, DataError,
+     "{p}: row 2, column 'last_visit' (field last_visit): '9999-12-31' is outside the dates kamrules can "
+     "hold (1678-2261); fix the cell or pass --on-bad-value missing"),
+    ("bad-category", "c.csv", "Account ID,Sales,customer_type\nA1,5,partner\n", FIELDS, {}, DataError,
+     "{p}: row 2, column 'customer_type' (field customer_type): 'partner' is not one of: enterprise, "
+     "government, retailer; fix the cell or pass --on-bad-value missing"),
+    ("bad-boolean", "c.csv", "Account ID,Sales,strategic\nA1,5,maybe\n", FIELDS, {}, DataError,
+     "{p}: row 2, column 'strategic' (field strategic): 'maybe' is not yes/no (use yes/no, true/false, "
+     "1/0 or 是/否); fix the cell or pass --on-bad-value missing"),
+    ("non-whole-integer", "c.csv", "Account ID,Sales,NPS\nA1,5,7.5\n", FIELDS, {}, DataError,
+     "{p}: row 2, column 'NPS' (field nps): '7.5' is not a whole number; fix the cell or pass "
+     "--on-bad-value missing"),
+    ("required-value-empty", "c.csv", "Account ID,Sales\nA1,\n", FIELDS, {}, DataError,
+     "{p}: row 2, column 'Sales' (field sales): value is missing but the field is required; fix the cell "
+     "or pass --on-bad-value missing"),
+    ("required-value-na", "c.csv", "Account ID,Sales\nA1,N/A\n", FIELDS, {}, DataError,
+     "{p}: row 2, column 'Sales' (field sales): 'N/A' is missing but the field is required; fix the cell "
+     "or pass --on-bad-value missing"),
+    ("many-bad-values", "c.csv", MANY_BAD, FIELDS, {}, DataError,
+     "{p}: 25 values cannot be read; fix the cells or pass --on-bad-value missing to read them as missing "
+     "values:\n" + "".join(f"  row {i + 2}, column 'Sales' (field sales): 'bad{i}' is not a number\n"
+                          for i in range(20)) + "  and 5 more"),
+    ("duplicate-id", "c.csv", "Account ID,Sales\n00042,1\nA7,2\n00042,3\n", FIELDS, {}, DataError,
+     "{p}: column 'Account ID' (field account_id): '00042' appears in rows 2 and 4; each account must "
+     "appear once: remove or merge the duplicates"),
+    ("duplicate-ids-after-trim", "c.csv", "Account ID,Sales\n00042,1\nA7,2\n 00042 ,3\nA7,4\nA7,5\n", FIELDS,
+     {"on_bad_value": "missing"}, DataError,
+     "{p}: column 'Account ID' (field account_id): 2 IDs appear more than once; each account must appear "
+     "once: remove or merge the duplicates:\n  '00042' in rows 2 and 4\n  'A7' in rows 3, 5 and 6"),
+    ("too-many-values", "c.csv", "Account ID,Sales\nA1,5\nA2,1,200\n", FIELDS, {}, DataError,
+     "{p}: row 3 has 3 values but the header has 2 columns; check the delimiter (read as ','; pass "
+     "--delimiter to choose another) and the quotes"),
+    ("explicit-encoding-fails", "c.csv", GBK_FILE, FIELDS, {"encoding": "utf-8"}, DataError,
+     "{p}: row 1 cannot be read as utf-8 (bytes 0xbf); the file looks like gb18030: pass --encoding gb18030"),
+    ("utf8-broken-midway", "c.csv",
+     ("Account ID,客户名称,Sales\n" + "".join(f"A{i},北京客户,1\n" for i in range(5))).encode() + b"A9,\xff\xfe,1\n",
+     FIELDS, {}, DataError,
+     "{p}: row 7 is not valid UTF-8 (bytes 0xff) although the rows before are; the file mixes encodings; "
+     "save it again as UTF-8, or pass --encoding gb18030 or --encoding latin-1"),
+    ("json-syntax", "c.json", '[{"account_id": "A1", "sales": 5},\n {"account_id": "A2" "sales": 6}]', FIELDS, {},
+     DataError, "{p}: is not valid JSON (line 2, column 22: Expecting ',' delimiter)"),
+    ("json-object", "c.json", '{"data": [{"account_id": "A1"}]}', FIELDS, {}, DataError,
+     '{p}: expected an array of records like [{{"account_id": "A1", ...}}], found an object'),
+    ("json-empty-array", "c.json", "[]", FIELDS, {}, DataError, "{p}: the array has no records"),
+    ("json-record-not-object", "c.json", '[{"account_id": "A1", "sales": 5}, 7]', FIELDS, {}, DataError,
+     "{p}: record 2 is a number, not an object with field names"),
+    ("jsonl-bad-line", "c.jsonl", '{"account_id": "A1", "sales": 5}\n\n{"account_id": "A2", sales: 6}\n', FIELDS,
+     {}, DataError, "{p}: line 3 is not valid JSON (column 22: Expecting property name enclosed in double quotes)"),
+    ("jsonl-bad-value", "c.jsonl", '{"account_id": "A1", "sales": 5}\n\n{"account_id": "A2", "sales": "lots"}\n',
+     FIELDS, {}, DataError,
+     "{p}: line 3, column 'sales' (field sales): 'lots' is not a number; fix the cell or pass "
+     "--on-bad-value missing"),
+    ("xlsx-no-such-sheet", "c.xlsx", xlsx_bytes([["Account ID", "Sales"], ["A1", 5]]), FIELDS, {"sheet": "Data"},
+     DataError, "{p}: no sheet 'Data'; the sheets are 'Accounts' (pass --sheet with a name or a 0-based number)"),
+    ("xlsx-empty-sheet", "c.xlsx", xlsx_bytes([]), FIELDS, {}, DataError,
+     "{p}: sheet 'Accounts' is empty; pass --sheet to read another sheet"),
+    ("xlsx-bad-cell", "c.xlsx", xlsx_bytes([["Account ID", "Sales"], ["A1", 5], ["A2", "#DIV/0!"]]), FIELDS, {},
+     DataError, "{p}: row 3, column 'Sales' (field sales): '#DIV/0!' is not a number; fix the cell or pass "
+     "--on-bad-value missing"),
+    ("unknown-input-format", "c.csv", "Account ID,Sales\nA1,5\n", FIELDS, {"input_format": "xls"}, UsageError,
+     "unknown input format 'xls'; use one of: csv, tsv, xlsx, parquet, json, jsonl"),
+    ("unknown-encoding", "c.csv", "Account ID,Sales\nA1,5\n", FIELDS, {"encoding": "klingon"}, UsageError,
+     "unknown encoding 'klingon'; use for example utf-8, gb18030 or latin-1"),
+]
+
+
+@pytest.mark.parametrize(
+    "file_name, content, fields, options, error, message",
+    [case[1:] for case in BAD_CASES],
+    ids=[case[0] for case in BAD_CASES],
+)
+def test_bad_input_is_reported_exactly(tmp_path, file_name, content, fields, options, error, message):
+    path = write(tmp_path / file_name, content)
+    with pytest.raises(error) as caught:
+        read(path, fields, **options)
+    assert str(caught.value) == message.format(p=path)
+
+
+def test_bad_case_table_is_large_enough():
+    assert len(BAD_CASES) >= 30
+
+
+def test_directory(tmp_path):
+    with pytest.raises(DataError) as caught:
+        read(tmp_path)
+    assert str(caught.value) == f"{tmp_path}: is a folder, not a data file; pass the file inside it"
+
+
+def test_missing_file(tmp_path):
+    path = tmp_path / "customers.csv"
+    with pytest.raises(DataError) as caught:
+        read(path)
+    assert str(caught.value) == f"{path}: no such file; check the path"
+
+
+def test_unreadable_file(tmp_path, monkeypatch):
+    import kamrules.reader as reader
+
+    path = write(tmp_path / "c.csv", "Account ID,Sales\nA1,5\n")
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(reader, "open", denied, raising=False)  # works as root too, unlike chmod
+    with pytest.raises(DataError) as caught:
+        read(path)
+    assert str(caught.value) == f"{path}: cannot be opened (permission denied)"
+
+
+def test_errors_are_kamrules_errors_without_chained_tracebacks(tmp_path):
+    path = write(tmp_path / "c.json", "[1,")
+    with pytest.raises(KamrulesError) as caught:
+        read(path)
+    assert caught.value.__suppress_context__ or caught.value.__cause__ is None
+
+
+# --------------------------------------------------------------------------------------------------
+# Good input
+
+
+def test_gb18030_chinese_export(tmp_path):
+    text = (
+        "客户编码,客户名称,所属区域,销售额,最近拜访时间,战略项目,customer_type\n"
+        "00042,华为技术有限公司,华南,12万,2026/01/31,是,企业\n"
+        "00043,腾讯科技,华南,\"¥1,234\",2026年1月5日,无,政府\n"
+        "00044,小米,华北,1.5亿,2025-12-01,否,零售商\n"
+    )
+    path = write(tmp_path / "客户.csv", text, "gb18030")
+    result = read(path)
+    frame = result.frame
+    assert result.source == {"path": str(path), "format": "csv", "encoding": "gb18030", "delimiter": ",",
+                             "sheet": None, "rows": 3}
+    assert list(frame.columns) == ["account_id", "account_name", "region", "sales", "last_visit", "strategic",
+                                   "customer_type"]
+    assert frame["account_id"].tolist() == ["00042", "00043", "00044"]
+    assert frame["account_name"].tolist() == ["华为技术有限公司", "腾讯科技", "小米"]
+    assert frame["sales"].tolist() == [120000.0, 1234.0, 150000000.0]
+    assert frame["last_visit"].tolist() == [pd.Timestamp("2026-01-31"), pd.Timestamp("2026-01-05"),
+                                            pd.Timestamp("2025-12-01")]
+    assert frame["strategic"].tolist() == [True, False, False]  # 无 is "no" for a boolean, not missing
+    assert frame["customer_type"].tolist() == ["enterprise", "government", "retailer"]
+    assert result.column_map["sales"] == "销售额"
+    assert result.missing_optional == ["nps"]
+    assert result.unused_columns == []
+    assert result.row_numbers == [2, 3, 4]
+
+
+def test_dtypes(tmp_path):
+    path = write(tmp_path / "c.csv", "Account ID,Sales,nps,last_visit,strategic,customer_type\nA1,5,3,2026-01-02,y,企业\n"
+                 "A2,6,,,,\n")
+    frame = read(path).frame
+    assert frame.index.equals(pd.RangeIndex(2))
+    assert str(frame["account_id"].dtype) == "object"
+    assert str(frame["sales"].dtype) == "float64"
+    assert str(frame["nps"].dtype) == "float64"
+    assert str(frame["last_visit"].dtype) == "datetime64[ns]"
+    assert str(frame["strategic"].dtype) == "object"
+    assert str(frame["customer_type"].dtype) == "object"
+    assert frame["strategic"].tolist() == [True, None]
+    assert frame["customer_type"].tolist() == ["enterprise", None]
+    assert pd.isna(frame["last_visit"].iloc[1]) and np.isnan(frame["nps"].iloc[1])
+    assert type(frame["account_id"].iloc[0]) is str
+
+
+@pytest.mark.parametrize("encoding, detected", [("utf-8-sig", "utf-8-sig"), ("utf-8", "utf-8"),
+                                                ("latin-1", "latin-1"), ("cp1252", "cp1252"),
+                                                ("utf-16", "utf-16"), ("gb18030", "gb18030")])
+def test_encodings_are_detected(tmp_path, encoding, detected):
+    names = {"gb18030": "北京客户", "cp1252": "Müller “Café” €"}.get(encoding, "Société Générale Müller")
+    second = "上海客户" if encoding == "gb18030" else "René"
+    path = write(tmp_path / "c.csv", f"Account ID,Account Name,Sales\nA1,{names},5\nA2,{second},6\n", encoding)
+    result = read(path)
+    assert result.source["encoding"] == detected
+    assert result.frame["account_name"].tolist() == [names, second]
+    assert list(result.frame["account_id"]) == ["A1", "A2"]
+
+
+def test_gb18030_with_latin1_lookalike_is_latin1(tmp_path):
+    # "Müller" in Latin-1 is also valid GB18030 bytes; the GB2312 check keeps it Latin-1.
+    path = write(tmp_path / "c.csv", "Account ID,Account Name,Sales\nA1,Müller,5\nA2,Jürgen Böhm,6\n", "latin-1")
+    result = read(path)
+    assert result.source["encoding"] == "latin-1"
+    assert result.frame["account_name"].tolist() == ["Müller", "Jürgen Böhm"]
+
+
+def test_explicit_encoding_overrides(tmp_path):
+    path = write(tmp_path / "c.csv", "Account ID,Account Name,Sales\nA1,Müller,5\n", "latin-1")
+    assert read(path, encoding="cp1252").frame["account_name"].tolist() == ["Müller"]
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", ","])
+def test_delimiters_are_detected(tmp_path, delimiter):
+    rows = [["Account ID", "Sales", "Account Name"], ["A1", "1,234.50", "Acme; Inc"], ["A2", "7", "Beta, Ltd"]]
+    import csv
+
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter, lineterminator="\n").writerows(rows)
+    path = write(tmp_path / "c.csv", buffer.getvalue())
+    result = read(path)
+    assert result.source["delimiter"] == delimiter
+    assert result.frame["sales"].tolist() == [1234.5, 7.0]
+    assert result.frame["account_name"].tolist() == ["Acme; Inc", "Beta, Ltd"]
+
+
+def test_tsv_extension_and_explicit_delimiter(tmp_path):
+    path = write(tmp_path / "c.tsv", "Account ID\tSales\nA1\t5\n")
+    assert read(path).source["delimiter"] == "\t"
+    path = write(tmp_path / "d.csv", "Account ID|Sales\nA1|5\n")
+    assert read(path, delimiter="|").frame["sales"].tolist() == [5.0]
+
+
+@pytest.mark.parametrize(
+    "text, decimal, expected",
+    [
+        ("12万", ".", 120000.0), ("1.5亿", ".", 150000000.0), ("3千", ".", 3000.0), ("35%", ".", 0.35),
+        ("¥1,234", ".", 1234.0), ("￥1,234.5", ".", 1234.5), ("$2,000", ".", 2000.0), ("(1,200)", ".", -1200.0),
+        ("-$1,200", ".", -1200.0), ("1,234.50", ".", 1234.5), ("RMB 8,000", ".", 8000.0), ("8000元", ".", 8000.0),
+        ("12万元", ".", 120000.0), ("€3.000,50", ",", 3000.5), ("3 000,50", ",", 3000.5), ("12,5%", ",", 0.125),
+        ("1e3", ".", 1000.0), ("１２３", ".", 123.0), ("0.1", ".", 0.1), ("-0.5", ".", -0.5),
+    ],
+)
+def test_number_formats(text, decimal, expected):
+    assert parse_number(text, decimal) == (expected, None)
+
+
+@pytest.mark.parametrize("text", ["1,2,3", "12abc", "$", "1.2.3", "(-5)", "1e999"])
+def test_numbers_that_are_not(text):
+    value, reason = parse_number(text)
+    assert value is None and reason.startswith("is not a number")
+
+
+def test_number_formats_in_a_file(tmp_path):
+    path = write(tmp_path / "c.csv", "Account ID,Sales\nA1,12万\nA2,35%\nA3,\"¥1,234\"\nA4,(1200)\nA5,  7  \nA6,-\n"
+                 "A7,N/A\nA8,0.1\n")
+    result = read(path, fields=SMALL)
+    assert result.frame["sales"].tolist()[:5] == [120000.0, 0.35, 1234.0, -1200.0, 7.0]
+    assert np.isnan(result.frame["sales"].iloc[5]) and np.isnan(result.frame["sales"].iloc[6])
+    assert result.frame["sales"].iloc[7] == 0.1
+
+
+def test_decimal_comma_file(tmp_path):
+    path = write(tmp_path / "c.csv", "Account ID;Sales\nA1;€3.000,50\nA2;12,5\nA3;1.234.567\n")
+    result = read(path, decimal=",")
+    assert result.frame["sales"].tolist() == [3000.5, 12.5, 1234567.0]
+
+
+@pytest.mark.parametrize(
+    "text, dayfirst, expected",
+    [
+        ("2026-01-31", False, "2026-01-31"), ("2026/01/31", False, "2026-01-31"), ("2026.1.5", False, "2026-01-05"),
+        ("31.01.2026", False, "2026-01-31"), ("01/31/2026", False, "2026-01-31"), ("31/01/2026", False, "2026-01-31"),
+        ("03/04/2026", False, "2026-03-04"), ("03/04/2026", True, "2026-04-03"), ("2026年1月31日", False, "2026-01-31"),
+        ("20260131", False, "2026-01-31"), ("2026-01-31 14:30:00", False, "2026-01-31"),
+        ("2026-01-31T14:30:00+08:00", False, "2026-01-31"), ("31 Jan 2026", False, "2026-01-31"),
+        ("Jan 31, 2026", False, "2026-01-31"), ("January 31 2026", False, "2026-01-31"),
+        ("1/31/2026 2:30 PM", False, "2026-01-31"), ("2026年1月31日 10:30", False, "2026-01-31"),
+    ],
+)
+def test_date_formats(text, dayfirst, expected):
+    assert parse_date(text, dayfirst) == (np.datetime64(expected, "ns"), None)
+
+
+def test_excel_serial_only_where_cells_are_numbers():
+    assert parse_date("46053", excel_serials=True) == (np.datetime64("2026-01-31", "ns"), None)
+    assert parse_date("46053")[0] is None
+
+
+@pytest.mark.parametrize("word, expected", [("yes", True), ("Y", True), ("TRUE", True), ("t", True), ("1", True),
+                                             ("是", True), ("有", True), ("no", False), ("n", False), ("False", False),
+                                             ("f", False), ("0", False), ("否", False), ("无", False), ("", None),
+                                             ("N/A", None), ("-", None)])
+def test_booleans(tmp_path, word, expected):
+    path = write(tmp_path / "c.csv", f"Account ID,Sales,strategic\nA1,5,{word}\n")
+    assert read(path).frame["strategic"].tolist() == [expected]
+
+
+@pytest.mark.parametrize("word", ["", "N/A", "NA", "n/a", "-", "--", "null", "NULL", "None", "无", "  "])
+def test_missing_words(tmp_path, word):
+    path = write(tmp_path / "c.csv", f"Account ID,Sales,region,last_visit\nA1,5,{word},{word}\n")
+    frame = read(path).frame
+    assert frame["region"].tolist() == [None]
+    assert pd.isna(frame["last_visit"].iloc[0])
+
+
+def test_category_values_win_over_missing_words(tmp_path):
+    fields = SMALL + [FieldSpec("market", "category", values=("NA", "EMEA", "APAC"))]
+    path = write(tmp_path / "c.csv", "account_id,market\nA1,NA\nA2,emea\nA3,\nA4,n/a\n")
+    assert read(path, fields).frame["market"].tolist() == ["NA", "EMEA", None, "NA"]
+
+
+def test_ids_keep_leading_zeros_and_spaces_are_trimmed(tmp_path):
+    path = write(tmp_path / "c.csv", "Account ID,Sales,region\n00042,1,  East \n 007,2,West\n")
+    frame = read(path).frame
+    assert frame["account_id"].tolist() == ["00042", "007"]
+    assert frame["region"].tolist() == ["East", "West"]
+
+
+def test_salesforce_headers(tmp_path):
+    text = ("Account ID,Account Name,Account Owner,Billing State/Province,Industry,Type,Annual Revenue,Sales\n"
+            "001A,Acme Corp,Jane,CA,Tech,Customer,50000000,120000\n")
+    result = read(write(tmp_path / "sf.csv", text))
+    assert result.column_map == {"account_id": "Account ID", "account_name": "Account Name",
+                                 "region": "Billing State/Province", "sales": "Sales"}
+    # A CRM's Annual Revenue is the customer's own revenue, never our sales to it.
+    assert "Annual Revenue" in result.unused_columns
+    assert result.frame["sales"].tolist() == [120000.0]
+
+
+def test_hubspot_headers(tmp_path):
+    text = ("Record ID,Company name,Company owner,State/Region,Annual Revenue,Last Activity Date,Sales Amount\n"
+            "9001,Beta LLC,Ann,NY,2000000,2026-01-15 09:12,5000\n")
+    result = read(write(tmp_path / "hs.csv", text))
+    assert result.column_map["account_id"] == "Record ID"
+    assert result.column_map["account_name"] == "Company name"
+    assert result.column_map["last_visit"] == "Last Activity Date"
+    assert result.frame["last_visit"].tolist() == [pd.Timestamp("2026-01-15")]
+    assert result.unused_columns == ["Company owner", "Annual Revenue"]
+
+
+def test_headers_match_ignoring_case_spaces_and_punctuation(tmp_path):
+    path = write(tmp_path / "c.csv", "ACCOUNT-ID, sales ,Last_Visit\nA1,5,2026-01-01\n")
+    assert read(path).column_map == {"account_id": "ACCOUNT-ID", "sales": " sales ", "last_visit": "Last_Visit"}
+
+
+def test_columns_mapping_overrides_and_resolves_ambiguity(tmp_path):
+    path = write(tmp_path / "c.csv", "Account ID,Sales,销售额,Turnover\nA1,5,6,7\n")
+    result = read(path, columns={"sales": "销售额"})
+    assert result.column_map["sales"] == "销售额"
+    assert result.frame["sales"].tolist() == [6.0]
+    assert result.unused_columns == ["Sales", "Turnover"]
+    result = read(path, columns={"sales": "turnover"})  # matched like a header, ignoring case
+    assert result.frame["sales"].tolist() == [7.0]
+
+
+def test_blank_lines_keep_excel_row_numbers(tmp_path):
+    path = write(tmp_path / "c.csv", "Account ID,Sales\nA1,5\n\n,\nA2,oops\n")
+    with pytest.raises(DataError, match=r"row 5, column 'Sales'"):
+        read(path)
+    result = read(path, on_bad_value="missing")
+    assert result.row_numbers == [2, 5]
+
+
+def test_quoted_newlines_count_as_one_row(tmp_path):
+    path = write(tmp_path / "c.csv", 'Account ID,Account Name,Sales\nA1,"two\nlines",5\nA2,x,bad\n')
+    with pytest.raises(DataError, match=r"^\S+: row 3, column 'Sales'"):
+        read(path)
+
+
+def test_on_bad_value_missing_returns_issues(tmp_path):
+    text = ("Account ID,Sales,nps,last_visit,strategic,customer_type\n"
+            "A1,5,1,2026-01-01,yes,企业\n"
+            "A2,12abc,2.5,someday,perhaps,partner\n"
+            "A3,,3,2026-01-03,no,政府\n")
+    result = read(write(tmp_path / "c.csv", text), on_bad_value="missing")
+    assert result.issues == [
+        DataIssue(3, "Sales", "sales", "12abc", "is not a number"),
+        DataIssue(3, "nps", "nps", "2.5", "is not a whole number"),
+        DataIssue(3, "last_visit", "last_visit", "someday", "is not a date (use YYYY-MM-DD)"),
+        DataIssue(3, "strategic", "strategic", "perhaps", "is not yes/no (use yes/no, true/false, 1/0 or 是/否)"),
+        DataIssue(3, "customer_type", "customer_type", "partner", "is not one of: enterprise, government, retailer"),
+        DataIssue(4, "Sales", "sales", "", "is missing but the field is required"),
+    ]
+    frame = result.frame
+    assert np.isnan(frame["sales"].iloc[1]) and np.isnan(frame["nps"].iloc[1])
+    assert pd.isna(frame["last_visit"].iloc[1])
+    assert frame["strategic"].tolist() == [True, None, False]
+    assert frame["customer_type"].tolist() == ["enterprise", None, "government"]
+
+
+def test_excel_workbook_with_sheet_and_date_cells(tmp_path):
+    rows = [
+        ["Account ID", "Sales", "Last Activity Date", "strategic", "nps"],
+        ["00042", 1200.5, dt.datetime(2026, 1, 31, 15, 45), True, 9],
+        [42, "¥1,234", dt.date(2025, 12, 1), "否", 7.0],
+        [None, None, None, None, None],
+        ["A3", 3, 46053, None, None],  # a date typed as its Excel serial number
+    ]
+    content = xlsx_bytes([["ignore me"]], title="Notes", more_sheets={"Accounts": rows})
+    path = write(tmp_path / "c.xlsx", content)
+    for sheet in ("Accounts", 1, "1"):
+        result = read(path, sheet=sheet)
+        frame = result.frame
+        assert result.source["sheet"] == "Accounts"
+        assert frame["account_id"].tolist() == ["00042", "42", "A3"]
+        assert frame["sales"].tolist() == [1200.5, 1234.0, 3.0]
+        assert frame["last_visit"].tolist() == [pd.Timestamp("2026-01-31"), pd.Timestamp("2025-12-01"),
+                                                pd.Timestamp("2026-01-31")]
+        assert frame["strategic"].tolist() == [True, False, None]
+        assert frame["nps"].tolist()[:2] == [9.0, 7.0]
+        assert result.row_numbers == [2, 3, 5]
+
+
+def test_excel_header_below_empty_rows(tmp_path):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet["B3"], sheet["C3"] = "Account ID", "Sales"
+    sheet["B4"], sheet["C4"] = "A1", "oops"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    path = write(tmp_path / "c.xlsx", buffer.getvalue())
+    with pytest.raises(DataError) as caught:
+        read(path)
+    assert str(caught.value) == (f"{path}: row 4, column 'Sales' (field sales): 'oops' is not a number; "
+                                 "fix the cell or pass --on-bad-value missing")
+
+
+def test_parquet(tmp_path):
+    table = pa.table({
+        "account_id": pa.array(["00042", "00043", None]),
+        "sales": pa.array([1.5, None, 3.0]),
+        "nps": pa.array([9, 8, None], type=pa.int64()),
+        "last_visit": pa.array([dt.datetime(2026, 1, 31, 10, 0), None, dt.datetime(2025, 1, 1)]),
+        "strategic": pa.array([True, False, None]),
+        "region": pa.array([1, 2, 3]),
+    })
+    path = write(tmp_path / "c.parquet", parquet_bytes(table))
+    result = read(path, on_bad_value="missing")
+    frame = result.frame
+    assert frame["account_id"].tolist() == ["00042", "00043", None]
+    assert frame["sales"].tolist()[0] == 1.5 and np.isnan(frame["sales"].iloc[1])
+    assert frame["nps"].tolist()[:2] == [9.0, 8.0]
+    assert frame["last_visit"].tolist()[0] == pd.Timestamp("2026-01-31")
+    assert str(frame["last_visit"].dtype) == "datetime64[ns]"
+    assert frame["strategic"].tolist() == [True, False, None]
+    assert frame["region"].tolist() == ["1", "2", "3"]
+    assert result.issues == [DataIssue(2, "sales", "sales", "", "is missing but the field is required"),
+                             DataIssue(3, "account_id", "account_id", "", "is missing but the field is required")]
+
+
+def test_json_records(tmp_path):
+    records = [{"account_id": "00042", "sales": 1200, "strategic": True, "last_visit": "2026-01-31"},
+               {"account_id": 43, "sales": "12万", "region": "华南"}]
+    path = write(tmp_path / "c.json", json.dumps(records, ensure_ascii=False))
+    result = read(path)
+    assert list(result.frame.columns) == ["account_id", "sales", "strategic", "last_visit", "region"]
+    assert result.frame["account_id"].tolist() == ["00042", "43"]
+    assert result.frame["sales"].tolist() == [1200.0, 120000.0]
+    assert result.frame["strategic"].tolist() == [True, None]
+    assert result.row_numbers == [1, 2]
+    assert result.source["format"] == "json"
+
+
+def test_json_lines(tmp_path):
+    path = write(tmp_path / "c.jsonl", '{"account_id": "A1", "sales": 1.5}\n\n{"account_id": "A2", "sales": 2}\n')
+    result = read(path)
+    assert result.frame["account_id"].tolist() == ["A1", "A2"]
+    assert result.row_numbers == [1, 3]
+    path = write(tmp_path / "c.data", '{"account_id": "A1", "sales": 1.5}\n')
+    assert read(path, input_format="jsonl").frame["sales"].tolist() == [1.5]
+
+
+def test_input_format_overrides_extension(tmp_path):
+    path = write(tmp_path / "export.txt", "Account ID\tSales\nA1\t5\n")
+    assert read(path, input_format="tsv").frame["sales"].tolist() == [5.0]
+
+
+# --------------------------------------------------------------------------------------------------
+# Column mapping files
+
+
+def test_load_column_mapping(tmp_path):
+    path = write(tmp_path / "map.yaml", "sales: Umsatz\naccount_id: 'Kunden-Nr.'\nregion: 2025\n")
+    assert load_column_mapping(path) == {"sales": "Umsatz", "account_id": "Kunden-Nr.", "region": "2025"}
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("- sales\n- Umsatz\n", "{p}:1:1: a column mapping maps field names to column headers, like 'sales: Sales Amount'"),
+        ("sales: [a, b]\n", "{p}:1:8: field 'sales': expected a column header, found a list"),
+        ("sales:\n", "{p}:1:7: field 'sales': expected a column header, found nothing"),
+        ("sales: a\nsales: b\n", "{p}:2:1: duplicate key 'sales' (first defined at line 1); YAML keeps only one "
+                                 "of them: remove or rename one"),
+        ("", "{p}: is empty; write one line per field, like 'sales: Sales Amount'"),
+    ],
+)
+def test_bad_column_mapping(tmp_path, text, message):
+    path = write(tmp_path / "map.yaml", text)
+    with pytest.raises(ConfigError) as caught:
+        load_column_mapping(path)
+    assert str(caught.value) == message.format(p=path)
+
+
+def test_missing_column_mapping(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        load_column_mapping(tmp_path / "nope.yaml")
+    assert str(caught.value) == f"{tmp_path / 'nope.yaml'}: no such file; check the --columns path"
+
+
+def test_column_mapping_syntax_error_names_the_line(tmp_path):
+    path = write(tmp_path / "map.yaml", "sales: [a\n")
+    with pytest.raises(ConfigError) as caught:
+        load_column_mapping(path)
+    assert str(caught.value).startswith(f"{path}:2:1: YAML syntax error: ")
