@@ -131,20 +131,15 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def _python_value(value: Any) -> Any:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, np.floating):
-        return None if np.isnan(value) else float(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    return value
+def _python_values(series: pd.Series) -> list:
+    """A column as plain Python values (None for missing), fast for whole columns."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return [None if pd.isna(v) else v.date() for v in series]
+    if pd.api.types.is_float_dtype(series):
+        return [None if v != v else v for v in series.tolist()]
+    values = series.astype(object).tolist()
+    return [None if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v) else
+            (bool(v) if isinstance(v, np.bool_) else v) for v in values]
 
 
 def evaluate(
@@ -187,8 +182,9 @@ def evaluate(
 
 def build_results(pack: RulePack, facts: pd.DataFrame, matches: dict, row_numbers: Sequence[int]) -> list:
     fact_names = list(facts.columns)
-    columns = {name: [_python_value(v) for v in facts[name].astype(object)] for name in fact_names}
+    columns = {name: _python_values(facts[name]) for name in fact_names}
     params = pack.param_values
+    default_because = {"en": "no rule matched: the default applies", "zh": "没有规则匹配：采用默认值"}
     accounts: list[AccountResult] = []
     for i in range(len(facts)):
         values = {name: columns[name][i] for name in fact_names}
@@ -199,38 +195,43 @@ def build_results(pack: RulePack, facts: pd.DataFrame, matches: dict, row_number
             account_name=values.get("account_name"),
             facts=values,
         )
-        known = dict(values)
+        known = dict(values)  # facts and, once decided, every output: what reasons may quote
+        decided = []
         for decision in pack.decisions:
             matched = matches[decision.id][i]
             outputs, deciding, used_default = decide_outputs(decision, matched)
-            known.update({k: v for k, v in outputs.items()})
+            known.update(outputs)
             if decision.hit == "collect":
                 known[decision.count_name] = len(matched)
-            lookup = _lookup(known, params)
-            label_for = lambda name, value, lang: pack.label(name, value, lang)  # noqa: E731
+            decided.append((decision, outputs, deciding, used_default))
+        filler = _Filler(pack, known, params)
+        for decision, outputs, deciding, used_default in decided:
             hits = []
             for index in deciding:
                 rule = decision.rules[index]
-                hits.append(Hit(
-                    rule=rule.id,
-                    outputs=dict(rule.then),
-                    because=fill_text(rule.because, _lookup({**known, **rule.then}, params), label_for),
-                    reads={name: known.get(name) for name in sorted(rule.reads)},
-                    source=rule.source,
-                ))
+                hits.append(Hit(rule=rule.id, outputs=rule.then, source=rule.source, template=rule.because,
+                                reads={name: known.get(name) for name in sorted(rule.reads)}, filler=filler))
             if used_default:
-                hits.append(Hit(rule="default", outputs=dict(decision.default or {}),
-                                because={"en": "no rule matched: the default applies", "zh": "没有规则匹配：采用默认值"},
-                                reads={}))
+                hits.append(Hit(rule="default", outputs=decision.default or {}, reads={}, template=default_because))
             account.decisions[decision.id] = DecisionResult(decision.id, outputs, tuple(hits))
         accounts.append(account)
     return accounts
 
 
-def _lookup(values: dict, params: dict):
-    def lookup(name: str) -> Any:
-        if name.startswith("params."):
-            return params.get(name[7:])
-        return values.get(name)
+class _Filler:
+    """Fills a rule's `because` with one account's values (the rule's own outputs first)."""
 
-    return lookup
+    __slots__ = ("pack", "known", "params")
+
+    def __init__(self, pack: RulePack, known: dict, params: dict):
+        self.pack, self.known, self.params = pack, known, params
+
+    def __call__(self, template: dict, outputs: dict) -> dict:
+        known, params = self.known, self.params
+
+        def lookup(name: str) -> Any:
+            if name.startswith("params."):
+                return params.get(name[7:])
+            return outputs[name] if name in outputs else known.get(name)
+
+        return fill_text(template, lookup, self.pack.label)

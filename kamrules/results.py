@@ -18,9 +18,19 @@ class Hit:
 
     rule: str  # the rule id; "default" when no rule matched and the default applied
     outputs: dict  # output name -> value set by this rule
-    because: Text  # the rule's reason, its {placeholders} filled with this account's values
     reads: dict  # name -> value of every field/feature/output the rule's condition read
     source: str = ""  # where the rule comes from (domain brief section, standard...)
+    template: Text = field(default_factory=dict, repr=False)  # the rule's `because`, unfilled
+    filler: Any = field(default=None, repr=False, compare=False)  # fills `template` for this account
+
+    @property
+    def because(self) -> Text:
+        """The rule's reason, its {placeholders} filled with this account's values, per language.
+
+        Filled on demand: most runs only need the reasons of the accounts that get a playbook."""
+        if self.filler is None:
+            return dict(self.template)
+        return self.filler(self.template, self.outputs)
 
 
 @dataclass(frozen=True)
