@@ -1140,7 +1140,7 @@ def _to_string(trimmed: pa.Array):
     if pc.any(pc.starts_with(trimmed, "'")).as_py():
         # kamrules' writer (and other careful tools) put an apostrophe before =, +, -, @ so that Excel
         # does not run the cell as a formula; it is not part of the value.
-        trimmed = pc.replace_substring_regex(trimmed, r"^'([=+\-@\t\r])", r"\1")
+        trimmed = pc.replace_substring_regex(trimmed, r"^'('*[=+\-@\t\r])", r"\1")
     kept = pc.if_else(pa.array(missing), pa.scalar(None, pa.string()), trimmed)
     values = kept.to_numpy(zero_copy_only=False)
     if values.dtype != object:

@@ -45,8 +45,12 @@ _STALE_SECONDS = 3600  # leftover temporary folders older than this are removed
 
 
 def neutralise(text: str) -> str:
-    """Prefix "'" to text a spreadsheet would read as a formula (=, +, -, @, tab, CR)."""
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    """Prefix "'" to text a spreadsheet would read as a formula (=, +, -, @, tab, CR).
+
+    Text that already starts with apostrophes before such a character gets one more, so that the
+    reader, which drops one apostrophe there, gives back exactly the original text.
+    """
+    return "'" + text if text.lstrip("'").startswith(_FORMULA_STARTS) else text
 
 
 def _is_missing(value: Any) -> bool:

@@ -1,0 +1,378 @@
+"""kamrules.writer: table bytes in every format (round trips, injection, determinism) and the atomic
+output folder."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import kamrules
+import kamrules.writer as writer
+from kamrules.errors import ConfigError
+from kamrules.fields import FieldSpec
+from kamrules.reader import MISSING_WORDS, ReadOptions, read_table
+from kamrules.writer import MARKER, neutralise, table_bytes, write_outputs
+
+FIELDS = [
+    FieldSpec("account_id", "string", required=True),
+    FieldSpec("name", "string"),
+    FieldSpec("sales", "number"),
+    FieldSpec("nps", "integer"),
+    FieldSpec("last_visit", "date"),
+    FieldSpec("strategic", "boolean"),
+]
+
+
+def sample_frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "account_id": pd.Series(["00042", "A-7", "=HYPERLINK(\"x\")"], dtype=object),
+        "name": pd.Series(["华为技术", None, "+cmd"], dtype=object),
+        "sales": [1200.0, np.nan, -5.25],
+        "nps": [9.0, 7.0, np.nan],
+        "last_visit": pd.Series(pd.to_datetime(["2026-01-31", None, "2025-12-01"])).astype("datetime64[ns]"),
+        "strategic": pd.Series([True, None, False], dtype=object),
+    })
+
+
+def assert_same_as_sample(frame: pd.DataFrame) -> None:
+    expected = sample_frame()
+    assert list(frame.columns) == list(expected.columns)
+    for column in ["account_id", "name", "strategic"]:
+        assert frame[column].tolist() == expected[column].tolist(), column
+    for column in ["sales", "nps"]:
+        np.testing.assert_array_equal(frame[column].to_numpy(), expected[column].to_numpy())
+    assert frame["last_visit"].tolist()[0] == pd.Timestamp("2026-01-31")
+    assert pd.isna(frame["last_visit"].iloc[1])
+
+
+# --------------------------------------------------------------------------------------------------
+# Round trips through the reader
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "json", "parquet"])
+def test_round_trip(tmp_path, fmt):
+    path = tmp_path / f"decisions.{fmt}"
+    path.write_bytes(table_bytes(sample_frame(), fmt))
+    result = read_table(path, FIELDS, ReadOptions())
+    assert_same_as_sample(result.frame)
+    assert result.unused_columns == []
+
+
+def test_list_columns_per_format():
+    frame = pd.DataFrame({"account_id": ["A1", "A2", "A3"],
+                          "actions": pd.Series([["call", "=visit"], [], None], dtype=object)})
+    csv_text = table_bytes(frame, "csv", list_columns=["actions"]).decode("utf-8-sig")
+    assert csv_text == "account_id,actions\nA1,call; =visit\nA2,\nA3,\n"
+    records = json.loads(table_bytes(frame, "json", list_columns=["actions"]))
+    assert [r["actions"] for r in records] == [["call", "=visit"], [], None]
+    table = pq.read_table(io.BytesIO(table_bytes(frame, "parquet", list_columns=["actions"])))
+    assert table.column("actions").to_pylist() == [["call", "=visit"], [], None]
+    sheet = openpyxl.load_workbook(io.BytesIO(table_bytes(frame, "xlsx", list_columns=["actions"]))).active
+    assert [c.value for c in sheet["B"]] == ["actions", "call; =visit", None, None]
+
+
+def test_csv_layout():
+    data = table_bytes(sample_frame(), "csv")
+    assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel then shows Chinese correctly
+    assert b"\r" not in data
+    assert data.decode("utf-8-sig") == (
+        "account_id,name,sales,nps,last_visit,strategic\n"
+        "00042,华为技术,1200,9,2026-01-31,true\n"
+        "A-7,,,7,,\n"
+        "\"'=HYPERLINK(\"\"x\"\")\",'+cmd,-5.25,,2025-12-01,false\n"
+    )
+
+
+def test_unknown_format():
+    with pytest.raises(ConfigError) as caught:
+        table_bytes(sample_frame(), "xls")
+    assert str(caught.value) == "unknown output format 'xls'; use one of: csv, xlsx, json, parquet"
+
+
+# --------------------------------------------------------------------------------------------------
+# Formula injection
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("=1+2", "'=1+2"), ("+49 30 1234", "'+49 30 1234"), ("-x", "'-x"), ("@SUM(A1)", "'@SUM(A1)"),
+    ("\tx", "'\tx"), ("\rx", "'\rx"), ("'=x", "''=x"), ("a=b", "a=b"), ("O'Brien", "O'Brien"), ("", ""),
+])
+def test_neutralise(text, shown):
+    assert neutralise(text) == shown
+
+
+def test_injection_in_csv_and_xlsx_but_numbers_stay_numbers():
+    frame = pd.DataFrame({"=header": pd.Series(["=cmd|' /C calc'!A0", "-2"], dtype=object), "value": [-3.5, 2.0]})
+    text = table_bytes(frame, "csv").decode("utf-8-sig")
+    assert text == "'=header,value\n'=cmd|' /C calc'!A0,-3.5\n'-2,2\n"
+    sheet = openpyxl.load_workbook(io.BytesIO(table_bytes(frame, "xlsx"))).active
+    assert [[c.value for c in row] for row in sheet.iter_rows()] == [
+        ["'=header", "value"], ["'=cmd|' /C calc'!A0", -3.5], ["'-2", 2]]
+    assert sheet["B2"].data_type == "n" and sheet["A2"].data_type == "s"
+
+
+def test_json_and_parquet_keep_text_as_is():
+    frame = pd.DataFrame({"id": pd.Series(["=cmd"], dtype=object)})
+    assert json.loads(table_bytes(frame, "json")) == [{"id": "=cmd"}]
+    assert pq.read_table(io.BytesIO(table_bytes(frame, "parquet"))).column("id").to_pylist() == ["=cmd"]
+
+
+# --------------------------------------------------------------------------------------------------
+# XLSX, JSON and Parquet details
+
+
+def test_xlsx_is_byte_deterministic():
+    first = table_bytes(sample_frame(), "xlsx")
+    time.sleep(2.1)  # zip entry times have a 2-second resolution; openpyxl stamps "now" on save
+    second = table_bytes(sample_frame(), "xlsx")
+    assert first == second
+    with zipfile.ZipFile(io.BytesIO(first)) as archive:
+        assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+        core = archive.read("docProps/core.xml").decode()
+    assert "2000-01-01T00:00:00Z" in core
+
+
+def test_xlsx_layout_and_types():
+    frame = sample_frame()
+    frame["note"] = ["x" * 500, "short", None]
+    frame["中文列"] = ["客户" * 3, None, None]
+    sheet = openpyxl.load_workbook(io.BytesIO(table_bytes(frame, "xlsx"))).active
+    assert sheet.freeze_panes == "A2"
+    assert all(cell.font.b for cell in sheet[1])
+    assert sheet["A2"].value == "00042" and sheet["A2"].data_type == "s"
+    assert sheet["C2"].value == 1200 and sheet["C2"].data_type == "n"
+    assert sheet["E2"].is_date and sheet["E2"].number_format == "yyyy-mm-dd"
+    assert sheet["F2"].value is True
+    assert sheet["C3"].value is None  # NaN is an empty cell
+    widths = {letter: sheet.column_dimensions[letter].width for letter in "ABCGH"}
+    assert widths["G"] == 60  # capped
+    assert widths["A"] == 17  # the longest text (15 characters) plus 2
+    assert widths["H"] == 14  # six Chinese characters count double
+
+
+def test_json_layout():
+    text = table_bytes(sample_frame(), "json").decode("utf-8")
+    assert text.splitlines()[1] == ('{"account_id": "00042", "name": "华为技术", "sales": 1200, "nps": 9, '
+                                    '"last_visit": "2026-01-31", "strategic": true},')
+    records = json.loads(text)
+    assert records[1] == {"account_id": "A-7", "name": None, "sales": None, "nps": 7, "last_visit": None,
+                          "strategic": None}
+    assert records[2]["sales"] == -5.25
+    assert table_bytes(sample_frame().iloc[:0], "json") == b"[]\n"
+
+
+def test_parquet_is_deterministic_and_typed():
+    first = table_bytes(sample_frame(), "parquet")
+    assert first == table_bytes(sample_frame(), "parquet")
+    table = pq.read_table(io.BytesIO(first))
+    assert str(table.schema.field("sales").type) == "double"
+    assert str(table.schema.field("last_visit").type) == "timestamp[ns]"
+    assert str(table.schema.field("strategic").type) == "bool"
+    assert table.column("sales").to_pylist()[1] is None  # NaN is written as null
+
+
+# --------------------------------------------------------------------------------------------------
+# Property: anything valid written as CSV reads back the same
+
+
+MISSING = {word.casefold() for word in MISSING_WORDS}
+ids = st.from_regex(r"[0-9A-Z]{1,8}", fullmatch=True).filter(lambda s: s.casefold() not in MISSING)
+texts = (
+    st.text(alphabet=st.sampled_from(list("abcXYZ 中文客户，=+-@,;\"'\n0789")), min_size=1, max_size=12)
+    .map(str.strip)
+    .filter(lambda s: s and s.casefold() not in MISSING)
+)
+numbers = st.floats(allow_nan=False, allow_infinity=False)
+rows = st.lists(st.tuples(ids, numbers, texts), min_size=1, max_size=25, unique_by=lambda row: row[0])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=rows)
+def test_csv_round_trip_property(tmp_path, rows):
+    frame = pd.DataFrame({
+        "account_id": pd.Series([r[0] for r in rows], dtype=object),
+        "sales": pd.Series([r[1] for r in rows], dtype="float64"),
+        "name": pd.Series([r[2] for r in rows], dtype=object),
+    })
+    path = tmp_path / "round.csv"
+    path.write_bytes(table_bytes(frame, "csv"))
+    result = read_table(path, FIELDS, ReadOptions())
+    assert result.frame["account_id"].tolist() == frame["account_id"].tolist()
+    assert result.frame["sales"].tolist() == frame["sales"].tolist()
+    assert result.frame["name"].tolist() == frame["name"].tolist()
+    assert result.row_numbers == list(range(2, len(rows) + 2))
+
+
+# --------------------------------------------------------------------------------------------------
+# write_outputs
+
+
+def listing(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_write_outputs_creates_and_replaces(tmp_path):
+    out = tmp_path / "results"
+    write_outputs(out, {"decisions.csv": b"1", "playbooks/A1.md": b"# A1"})
+    assert listing(out) == {MARKER: writer._MARKER_TEXT, "decisions.csv": b"1", "playbooks/A1.md": b"# A1"}
+    write_outputs(out, {"decisions.csv": b"2"})
+    assert listing(out) == {MARKER: writer._MARKER_TEXT, "decisions.csv": b"2"}  # the old playbook is gone
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]  # no temporary folders left
+
+
+def test_write_outputs_into_empty_existing_folder_and_new_parents(tmp_path):
+    (tmp_path / "empty").mkdir()
+    write_outputs(tmp_path / "empty", {"a.txt": b"a"})
+    write_outputs(tmp_path / "deep" / "er" / "out", {"a.txt": b"a"})
+    assert (tmp_path / "deep" / "er" / "out" / "a.txt").read_bytes() == b"a"
+
+
+def test_refuses_out_containing_an_input(tmp_path):
+    data = tmp_path / "work" / "customers.csv"
+    data.parent.mkdir()
+    data.write_text("x")
+    with pytest.raises(ConfigError) as caught:
+        write_outputs(tmp_path / "work", {"a.txt": b"a"}, inputs=[data], force=True)
+    assert str(caught.value) == (f"{tmp_path / 'work'}: the output folder contains the input {data}; "
+                                 "choose another --out so the input is not replaced")
+    assert data.read_text() == "x"
+
+
+def test_refuses_out_that_is_the_input(tmp_path):
+    data = tmp_path / "customers.csv"
+    data.write_text("x")
+    with pytest.raises(ConfigError) as caught:
+        write_outputs(tmp_path / "." / "customers.csv", {"a.txt": b"a"}, inputs=[data])
+    assert str(caught.value).endswith("choose another --out so the input is not replaced")
+    assert data.read_text() == "x"
+
+
+def test_refuses_out_that_is_a_file(tmp_path):
+    target = tmp_path / "results"
+    target.write_text("x")
+    with pytest.raises(ConfigError) as caught:
+        write_outputs(target, {"a.txt": b"a"})
+    assert str(caught.value) == f"{target}: is a file, not a folder; choose another --out"
+
+
+def test_refuses_foreign_folder_unless_forced(tmp_path):
+    out = tmp_path / "documents"
+    out.mkdir()
+    (out / "thesis.docx").write_text("precious")
+    with pytest.raises(ConfigError) as caught:
+        write_outputs(out, {"a.txt": b"a"})
+    assert str(caught.value) == (f"{out}: folder is not empty and was not written by kamrules; choose a new "
+                                 "or empty folder with --out, or pass --force to replace everything in it")
+    assert (out / "thesis.docx").read_text() == "precious"
+    write_outputs(out, {"a.txt": b"a"}, force=True)
+    assert listing(out) == {MARKER: writer._MARKER_TEXT, "a.txt": b"a"}
+
+
+@pytest.mark.parametrize("name", ["../escape.txt", "/etc/passwd", "", "a/../../b"])
+def test_refuses_names_outside_out(tmp_path, name):
+    with pytest.raises(ConfigError, match="output file names must stay inside the output folder"):
+        write_outputs(tmp_path / "out", {name: b"x"})
+    assert not (tmp_path / "escape.txt").exists()
+
+
+def test_failure_midway_keeps_previous_results(tmp_path, monkeypatch):
+    out = tmp_path / "results"
+    write_outputs(out, {"decisions.csv": b"old", "report.html": b"old"})
+    before = listing(out)
+    real = writer._write_file
+    written = []
+
+    def failing(path, content):
+        if len(written) == 2:
+            raise OSError(28, "No space left on device")
+        written.append(path)
+        real(path, content)
+
+    monkeypatch.setattr(writer, "_write_file", failing)
+    with pytest.raises(ConfigError) as caught:
+        write_outputs(out, {"decisions.csv": b"new", "report.html": b"new", "trace.jsonl": b"new"})
+    assert str(caught.value) == f"{out}: cannot write the results (No space left on device); nothing was changed"
+    assert listing(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
+
+
+def test_failure_in_the_swap_puts_previous_results_back(tmp_path, monkeypatch):
+    out = tmp_path / "results"
+    write_outputs(out, {"decisions.csv": b"old"})
+    before = listing(out)
+    real_rename = os.rename
+    calls = []
+
+    def rename(source, target):
+        calls.append(Path(target))
+        if Path(target) == out and ".kamrules-new-" in Path(source).name:
+            raise OSError(18, "Invalid cross-device link")
+        real_rename(source, target)
+
+    monkeypatch.setattr(writer.os, "rename", rename)
+    with pytest.raises(ConfigError):
+        write_outputs(out, {"decisions.csv": b"new"})
+    assert listing(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
+
+
+KILLED_WRITER = """
+import sys, time
+from pathlib import Path
+import kamrules.writer as writer
+
+real = writer._write_file
+count = 0
+
+def slow(path, content):
+    global count
+    real(path, content)
+    count += 1
+    if count == 3:
+        print("half-way", flush=True)
+        time.sleep(60)
+
+writer._write_file = slow
+writer.write_outputs(Path(sys.argv[1]), {"decisions.csv": b"new" * 100000, "playbooks/A1.md": b"new",
+                                         "report.html": b"new", "trace.jsonl": b"new"})
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+def test_killed_run_leaves_previous_results_intact(tmp_path):
+    out = tmp_path / "results"
+    write_outputs(out, {"decisions.csv": b"old", "report.html": b"old"})
+    before = listing(out)
+    env = dict(os.environ, PYTHONPATH=str(Path(kamrules.__file__).resolve().parents[1]))
+    process = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(out)], stdout=subprocess.PIPE, env=env)
+    try:
+        assert process.stdout.readline() == b"half-way\n"
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait(timeout=30)
+        process.stdout.close()
+    assert process.returncode == -signal.SIGKILL
+    assert listing(out) == before  # nothing half-written inside OUT
+    leftovers = [p for p in tmp_path.iterdir() if p.name != "results"]
+    assert len(leftovers) == 1 and leftovers[0].name.startswith(".results.kamrules-new-")
+    # The next run works, and clears a leftover once it is old enough to be surely dead.
+    old = time.time() - 2 * writer._STALE_SECONDS
+    os.utime(leftovers[0], (old, old))
+    write_outputs(out, {"decisions.csv": b"next"})
+    assert listing(out) == {MARKER: writer._MARKER_TEXT, "decisions.csv": b"next"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
