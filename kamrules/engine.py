@@ -4,7 +4,8 @@ Every trap measured in ../shared/durable-rules-notes.md is guarded here, by cons
 
 - catch-all conditions loop forever on the engine's state fact: every compiled rule also requires
   our marker field `_kam == 1`, which only customer records carry;
-- the Host's background dispatch thread: `_QuietHost` never starts it; one host per process;
+- the Host's background dispatch thread: no Host is ever started; rulesets live in the C core;
+- the core's JSON parser rejects exponents (`1e-05`, error 204): `to_json` writes plain decimals;
 - 32-bit id hashing: every message gets a unique `id`; nothing is left pending (events are consumed,
   facts retracted right away); no batch calls;
 - types: values are normalised before posting (numbers and dates as rounded floats, booleans as 1/0,
@@ -157,39 +158,42 @@ def compile_decision(decision: Decision, pack_hash: str) -> CompiledDecision:
                             {v: k for k, v in compiler.hidden.items()}, mode)
 
 
-# -------------------------------------------------------------------------------------------- host
+# -------------------------------------------------------------------------------------------- core
 
 
-def _quiet_host_class():
-    from durable import engine as durable_engine
+def to_json(value: Any) -> str:
+    """JSON the engine's parser reads. Its parser rejects exponents (1e-05, 1e+16: error 204), which
+    Python writes for small and large floats, so numbers are written in plain decimal notation."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise EngineError("a number that is not finite cannot reach the engine")
+        text = f"{value:.{ex.NDIGITS}f}".rstrip("0")
+        return text + "0" if text.endswith(".") else text
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{json.dumps(str(k), ensure_ascii=False)}:{to_json(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(to_json(v) for v in value) + "]"
+    if value is None:
+        return "null"
+    raise EngineError(f"cannot send {type(value).__name__} to the engine")
 
-    class _QuietHost(durable_engine.Host):
-        """A Host without the background dispatch thread (it would fire actions of other posts)."""
 
-        def _run(self) -> None:  # noqa: D401 - overrides the timer thread start
-            return None
-
-    return _QuietHost
-
-
-_HOST = None
-_REGISTERED: dict = {}  # (pack hash, decision id) -> (CompiledDecision, fired list)
-
-
-def _host():
-    global _HOST
-    if _HOST is None:
-        _HOST = _quiet_host_class()()
-    return _HOST
+_REGISTERED: dict = {}  # (pack hash, decision id) -> DecisionRunner, for the life of the process
 
 
 class DecisionRunner:
     """Runs one compiled decision for one account at a time and returns the matching rule indexes.
 
-    The ruleset is registered through the Host (so durable_rules validates it), but messages go
-    straight to the engine's C core: the Host's Python layer (closures, state copies, two JSON round
-    trips per action) costs ten times more than the matching itself. Our actions only record the rule,
-    so there is no state to write back.
+    Rulesets and messages go straight to the engine's C core (`durable_rules_engine`, the module
+    durable_rules' own Host drives): the Host's Python layer (closures, state copies, two JSON round
+    trips per action, a timer thread) costs several times more than the matching itself, and its JSON
+    has exponents the core cannot parse. Our actions only record the rule: no state to write back.
     """
 
     def __init__(self, compiled: CompiledDecision):
@@ -197,33 +201,31 @@ class DecisionRunner:
 
         self.compiled = compiled
         self._core = durable_rules_engine
-        definition = json.loads(json.dumps(compiled.definition))  # the host consumes the dict
-        for rule in definition.values():
-            rule["run"] = _never_called
-        host = _host()
         try:
-            host.set_rulesets({compiled.name: definition})
-        except BaseException as exc:  # the C core reports limits as plain exceptions
+            self._handle = durable_rules_engine.create_ruleset(compiled.name, to_json(compiled.definition))
+        except durable_rules_engine.error as exc:  # limits the loader did not catch
             raise EngineError(
                 f"the engine refused decision '{compiled.decision.id}': {exc}; simplify its rules "
                 "(fewer comparisons per rule, fewer rules) or split it"
             ) from None
-        self._handle = host.get_ruleset(compiled.name)._handle
-        self._index = {key: index for key, index in compiled.rule_keys.items()}
+        self._index = dict(compiled.rule_keys)
         self._assert = durable_rules_engine.assert_event if compiled.mode == "post" else durable_rules_engine.assert_fact
         self._ids = itertools.count()
 
-    def run(self, message: dict) -> list[int]:
-        """Rule indexes (pack order) matching one account's message."""
+    def run(self, body: str) -> list[int]:
+        """Rule indexes (pack order) matching one account, given its message body from
+        `message_values`. Every message gets a unique id and the customer-record marker."""
         core, handle = self._core, self._handle
-        message["id"] = f"m{next(self._ids)}"
-        message[MARKER] = 1.0
-        payload = json.dumps(message, ensure_ascii=False)
-        result = self._assert(handle, payload)
+        payload = f'{{"id":"m{next(self._ids)}","{MARKER}":1.0{"," if body else ""}{body}}}'
+        try:
+            result = self._assert(handle, payload)
+        except core.error as exc:
+            raise EngineError(f"the engine rejected an account for decision '{self.compiled.decision.id}': {exc}") from None
         if result[0] == 1:  # no rule matched: nothing was stored
             return []
         if result[0] != 0:
-            raise EngineError(f"the engine could not take account message (code {result[0]})")
+            raise EngineError(f"the engine could not take an account for decision "
+                              f"'{self.compiled.decision.id}' (code {result[0]})")
         fired: list[int] = []
         state_handle = result[1]
         action = core.start_action_for_state(handle, state_handle)
@@ -245,10 +247,6 @@ def _rule_key(action_json: str) -> str:
     return action_json[2:end]
 
 
-def _never_called(c) -> None:  # pragma: no cover - actions are taken from the core directly
-    raise AssertionError("durable_rules dispatched an action through the Host")
-
-
 def runner_for(decision: Decision, pack_hash: str) -> DecisionRunner:
     key = (pack_hash, decision.id)
     if key not in _REGISTERED:
@@ -259,28 +257,33 @@ def runner_for(decision: Decision, pack_hash: str) -> DecisionRunner:
 # ------------------------------------------------------------------------------------------ values
 
 
-def message_values(frame: pd.DataFrame, columns: list, types: dict) -> list[dict]:
-    """Per account, the normalised values the engine compares (missing values left out)."""
-    prepared: dict[str, list] = {}
+def _number_json(value: float) -> str:
+    text = repr(value)
+    if "e" in text or "n" in text:  # exponent (or inf/nan, which never get here: rounded, checked)
+        return to_json(value)
+    return text
+
+
+def message_values(frame: pd.DataFrame, columns: list, types: dict) -> list[str]:
+    """Per account, the JSON body (without braces) of the values the engine compares: normalised
+    (numbers and dates as rounded floats, booleans 1/0) with missing values left out. Encoded a column
+    at a time, because encoding per message in Python costs more than the engine's matching."""
+    fragments: list[list] = []
     for column in columns:
         series = frame[column]
         vtype = types.get(column, ex.NUMBER)
+        key = json.dumps(column) + ":"
         if vtype == ex.DATE:
-            values = [None if pd.isna(v) else date_number(v) for v in series]
+            values = [None if pd.isna(v) else key + _number_json(date_number(v)) for v in series]
         elif vtype == ex.BOOLEAN:
-            values = [None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else (1.0 if v else 0.0)
+            values = [None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else key + ("1.0" if v else "0.0")
                       for v in series.astype(object)]
         elif vtype == ex.NUMBER:
-            values = [None if v != v else v for v in ex.round_series(pd.to_numeric(series, errors="coerce")).tolist()]
+            numbers = ex.round_series(pd.to_numeric(series, errors="coerce")).tolist()
+            values = [None if v != v else key + _number_json(v) for v in numbers]
         else:
-            values = [None if ex.is_missing(v) else str(v) for v in series.astype(object)]
-        prepared[column] = values
-    messages = []
-    for i in range(len(frame)):
-        message = {}
-        for column, values in prepared.items():
-            value = values[i]
-            if value is not None:
-                message[column] = value
-        messages.append(message)
-    return messages
+            values = [None if ex.is_missing(v) else key + json.dumps(str(v), ensure_ascii=False)
+                      for v in series.astype(object)]
+        fragments.append(values)
+    return [",".join(f for f in row if f is not None) for row in zip(*fragments)] if fragments \
+        else [""] * len(frame)
