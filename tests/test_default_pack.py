@@ -1,0 +1,476 @@
+"""The default rule pack (rules/): expert cases, Kotler's matrix, published thresholds on both sides,
+bilingual texts, and the example data it ships with.
+
+The expert cases (tests/expert_cases.csv) are one self-contained portfolio of 36 accounts evaluated as
+of 2026-11-27; each row carries the results a key account manager expects and why.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import importlib.util
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kamrules.evaluate import evaluate
+from kamrules.pack import load_pack
+from kamrules.reader import ReadOptions, read_table
+
+from conftest import ROOT
+
+AS_OF = dt.date(2026, 11, 27)
+RULES = ROOT / "rules"
+EXPERT_CASES = ROOT / "tests" / "expert_cases.csv"
+LANGS = ("en", "zh")
+
+
+@pytest.fixture(scope="module")
+def pack():
+    return load_pack(RULES, strict=True)
+
+
+def run(pack, rows: list[dict]) -> dict:
+    """Evaluate a small portfolio given as dicts of field values; results by account id."""
+    evaluation = evaluate(pack, pd.DataFrame(rows), as_of=AS_OF)
+    return {account.account_id: account for account in evaluation.accounts}
+
+
+def ago(days: int) -> dt.date:
+    return AS_OF - dt.timedelta(days=days)
+
+
+def split(cell: str) -> list[str]:
+    return [item for item in cell.split(";") if item]
+
+
+# ------------------------------------------------------------------------------------------ the pack
+
+
+def test_pack_loads_without_warnings(pack):
+    assert pack.warnings == []
+    assert [d.id for d in pack.decisions] == [
+        "abc", "tier", "relationship", "service", "dependence", "risk_signals", "risk", "actions",
+    ]
+
+
+def test_decisions_stay_small_and_every_rule_has_a_source(pack):
+    for decision in pack.decisions:
+        assert len(decision.rules) < 60, decision.id
+        for rule in decision.rules:
+            assert rule.source, f"{decision.id} → {rule.id}: no source"
+
+
+def test_every_text_is_bilingual(pack):
+    """The Chinese playbooks must read as Chinese: every text people read has en and zh."""
+    missing = []
+
+    def check(text: dict, where: str) -> None:
+        for lang in LANGS:
+            if not text.get(lang):
+                missing.append(f"{where} ({lang})")
+
+    check(pack.title, "pack title")
+    for name, spec in pack.fields.items():
+        check(spec.label, f"field {name} label")
+        check(spec.description, f"field {name} description")
+        for value in spec.values:
+            check(pack.labels.get(value, {}), f"field {name} value {value}")
+    for name, param in pack.params.items():
+        check(param.label, f"param {name} label")
+        if not param.source:
+            missing.append(f"param {name} source")
+    for name, feature in pack.features.items():
+        check(feature.label, f"feature {name} label")
+        for value in feature.values:
+            check(pack.labels.get(value, {}), f"feature {name} value {value}")
+    for name, score in pack.scores.items():
+        check(score.title, f"score {name} title")
+    for decision in pack.decisions:
+        check(decision.title, f"decision {decision.id} title")
+        check(decision.description, f"decision {decision.id} description")
+        for name, output in decision.outputs.items():
+            check(output.label, f"output {name} label")
+            for value in output.values:
+                check(output.value_labels.get(value, {}), f"output {name} value {value}")
+        for rule in decision.rules:
+            check(rule.because, f"{decision.id} → {rule.id} because")
+            for output, value in rule.then.items():
+                if decision.outputs[output].type == "text":
+                    check(value, f"{decision.id} → {rule.id} {output}")
+    assert missing == []
+
+
+def test_portfolio_params_exist(pack):
+    values = pack.param_values
+    assert (values["kam_manageable_min"], values["kam_manageable_max"]) == (15, 35)
+    assert values["kam_warn_strong"] == 50
+    assert values["kam_department_threshold"] == 20
+
+
+# ------------------------------------------------------------------------------------- expert cases
+
+
+def _expert_rows() -> list[dict]:
+    with EXPERT_CASES.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture(scope="module")
+def expert_results(pack):
+    read = read_table(EXPERT_CASES, list(pack.fields.values()), ReadOptions())
+    assert read.issues == []
+    evaluation = evaluate(pack, read.frame, as_of=AS_OF, row_numbers=read.row_numbers)
+    return {account.account_id: account for account in evaluation.accounts}
+
+
+def test_expert_table_is_a_real_portfolio():
+    rows = _expert_rows()
+    assert len(rows) >= 30
+    assert len({row["account_id"] for row in rows}) == len(rows)
+    assert all(row["reason"].strip() for row in rows)
+    assert sum(float(row["sales"]) for row in rows) == 10_000_000  # shares are easy to compute by hand
+
+
+@pytest.mark.parametrize("case", _expert_rows(), ids=lambda row: row["account_id"])
+def test_expert_case(case, expert_results):
+    account = expert_results[case["account_id"]]
+    got = {
+        "abc_class": account.value("abc_class"),
+        "tier": account.value("tier"),
+        "tier_basis": account.value("tier_basis"),
+        "relationship": account.value("relationship"),
+        "service_level": account.value("service_level"),
+        "risk_level": account.value("risk_level"),
+        "risk_signals": sorted(account.value("risk_signal")),
+        "dependence": sorted(account.value("dependence_finding")),
+    }
+    want = {
+        "abc_class": case["expected_abc_class"],
+        "tier": case["expected_tier"],
+        "tier_basis": case["expected_tier_basis"],
+        "relationship": case["expected_relationship"],
+        "service_level": case["expected_service_level"],
+        "risk_level": case["expected_risk_level"],
+        "risk_signals": sorted(split(case["expected_risk_signals"])),
+        "dependence": sorted(split(case["expected_dependence"])),
+    }
+    assert got == want, case["reason"]
+    actions = set(account.value("action"))
+    assert set(split(case["expected_actions"])) <= actions, case["reason"]
+    assert not set(split(case["absent_actions"])) & actions, case["reason"]
+
+
+def test_expert_reasons_render_in_both_languages(expert_results):
+    """Every `because` placeholder names something the account has: no braces left, no raw None."""
+    for account in expert_results.values():
+        for result in account.decisions.values():
+            for hit in result.hits:
+                for lang in LANGS:
+                    text = hit.because.get(lang, "")
+                    assert text and "{" not in text and "None" not in text, (account.account_id, hit.rule, lang, text)
+
+
+# ------------------------------------------------------------------------------------ Kotler's matrix
+
+KOTLER = {  # domain brief §2: (number of customers, margin) -> level
+    ("many", "low"): "basic", ("many", "medium"): "reactive", ("many", "high"): "accountable",
+    ("medium", "low"): "reactive", ("medium", "medium"): "accountable", ("medium", "high"): "proactive",
+    ("few", "low"): "accountable", ("few", "medium"): "proactive", ("few", "high"): "partnership",
+}
+
+
+def test_kotler_nine_cells_reachable(pack):
+    # Total 10,000,000: "few" holds more than 1% (300,000 = 3%), "medium" 0.1-1% (50,000 = 0.5%),
+    # "many" 0.1% or less (5,000 = 0.05%); margins 10% low, 20% medium, 40% high.
+    sizes = {"few": 300_000, "medium": 50_000, "many": 5_000}
+    margins = {"low": 0.10, "medium": 0.20, "high": 0.40}
+    rows = [{"account_id": f"{count}-{margin}", "sales": size, "gross_profit": size * rate}
+            for count, size in sizes.items() for margin, rate in margins.items()]
+    rows.append({"account_id": "filler", "sales": 10_000_000 - 3 * sum(sizes.values()), "gross_profit": 1_000_000})
+    results = run(pack, rows)
+    for (count, margin), level in KOTLER.items():
+        account = results[f"{count}-{margin}"]
+        assert (account.value("customer_count_band"), account.value("margin_band")) == (count, margin)
+        assert account.value("relationship") == level, (count, margin)
+
+
+def test_kotler_missing_margin_counts_as_medium(pack):
+    results = run(pack, [
+        {"account_id": "big", "sales": 600_000},
+        {"account_id": "mid", "sales": 5_000},
+        {"account_id": "filler", "sales": 394_000, "gross_profit": 39_400},
+    ])
+    assert results["big"].value("relationship") == "proactive"  # few × (medium)
+    assert results["mid"].value("relationship") == "accountable"  # 0.5% → medium × (medium)
+
+
+@pytest.mark.parametrize("sales, band", [(100_000, "medium"), (100_001, "few"), (10_000, "many"), (10_001, "medium")])
+def test_customer_count_band_boundaries(pack, sales, band):
+    # 1% of sales = 100 customers of that size: "few" is below 100; 0.1% = 1,000: "many" from 1,000
+    results = run(pack, [{"account_id": "x", "sales": sales}, {"account_id": "rest", "sales": 10_000_000 - sales}])
+    assert results["x"].value("customer_count_band") == band
+
+
+@pytest.mark.parametrize("margin, band", [(0.1499, "low"), (0.15, "medium"), (0.2999, "medium"), (0.30, "high")])
+def test_margin_band_boundaries(pack, margin, band):
+    results = run(pack, [{"account_id": "x", "sales": 10_000, "gross_profit": 10_000 * margin}])
+    assert results["x"].value("margin_band") == band
+
+
+# ----------------------------------------------------------------------------- published thresholds
+
+
+def test_major_customer_at_exactly_ten_percent(pack):
+    results = run(pack, [
+        {"account_id": "ten", "sales": 100_000},
+        {"account_id": "just_below", "sales": 99_990},
+        {"account_id": "rest", "sales": 800_010},
+    ])
+    assert "major_customer" in results["ten"].value("dependence_finding")
+    assert "major_customer" not in results["just_below"].value("dependence_finding")
+
+
+def test_high_dependence_at_exactly_twenty_percent(pack):
+    results = run(pack, [
+        {"account_id": "twenty", "sales": 200_000},
+        {"account_id": "just_below", "sales": 199_990},
+        *({"account_id": f"r{i}", "sales": 60_001} for i in range(10)),
+    ])
+    assert {"major_customer", "high_dependence"} <= set(results["twenty"].value("dependence_finding"))
+    assert "reduce_dependence" in results["twenty"].value("action")
+    assert "high_dependence" not in results["just_below"].value("dependence_finding")
+    assert "major_customer" in results["just_below"].value("dependence_finding")
+
+
+def test_regional_dominance_at_exactly_half(pack):
+    rows = [
+        {"account_id": "half", "region": "R1", "sales": 50_000},
+        {"account_id": "other_half", "region": "R1", "sales": 30_000},
+        {"account_id": "third", "region": "R1", "sales": 20_000},
+        {"account_id": "just_below", "region": "R2", "sales": 49_990},
+        {"account_id": "r2b", "region": "R2", "sales": 30_010},
+        {"account_id": "r2c", "region": "R2", "sales": 20_000},
+    ]
+    results = run(pack, rows)
+    assert "region_dominant" in results["half"].value("dependence_finding")
+    assert "regional_balancing" in results["half"].value("action")
+    assert "region_dominant" not in results["just_below"].value("dependence_finding")
+    assert "regional_balancing" not in results["just_below"].value("action")
+
+
+def test_region_hhi_at_exactly_2500(pack):
+    # shares 40/15/15/15/15 give 1,600 + 4 × 225 = 2,500; 39.9/15.025 × 4 give 1,592.01 + 903.0025 = 2,495.0125
+    rows = [{"account_id": "a1", "region": "R1", "sales": 4_000}]
+    rows += [{"account_id": f"a{i}", "region": "R1", "sales": 1_500} for i in range(2, 6)]
+    rows += [{"account_id": "b1", "region": "R2", "sales": 3_990}]
+    rows += [{"account_id": f"b{i}", "region": "R2", "sales": 1_502.5} for i in range(2, 6)]
+    results = run(pack, rows)
+    assert results["a1"].value("region_hhi") == 2500
+    assert results["b1"].value("region_hhi") == 2495.0125
+    for i in range(1, 6):
+        assert "region_concentrated" in results[f"a{i}"].value("dependence_finding")
+        assert "region_concentrated" not in results[f"b{i}"].value("dependence_finding")
+    # the counterweights of a concentrated region are its numbers 2-4 (ties share the lower rank)
+    assert "cultivate_counterweight" in results["a2"].value("action")
+    assert "cultivate_counterweight" not in results["a1"].value("action")
+    assert "cultivate_counterweight" not in results["b2"].value("action")
+
+
+@pytest.mark.parametrize("nps, detractor", [(6, True), (7, False), (0, True), (10, False)])
+def test_nps_detractor_boundary(pack, nps, detractor):
+    results = run(pack, [{"account_id": "x", "sales": 1_000, "nps": nps}])
+    assert ("detractor" in results["x"].value("risk_signal")) is detractor
+    assert ("complaint_recovery" in results["x"].value("action")) is detractor
+
+
+@pytest.mark.parametrize("sales, declined", [(80_000, True), (80_001, False), (79_999, True), (100_000, False)])
+def test_sales_decline_of_exactly_twenty_percent(pack, sales, declined):
+    results = run(pack, [{"account_id": "x", "sales": sales, "sales_prev": 100_000}])
+    account = results["x"]
+    if sales == 80_000:
+        assert account.value("sales_decline") == 0.2  # exact decimals, not 0.19999999999999996
+    assert ("sales_decline" in account.value("risk_signal")) is declined
+
+
+def test_sales_decline_cause_follows_the_customer_business(pack):
+    results = run(pack, [
+        {"account_id": "ours", "sales": 80_000, "sales_prev": 100_000, "customer_trend": "stable"},
+        {"account_id": "theirs", "sales": 80_000, "sales_prev": 100_000, "customer_trend": "distressed"},
+        {"account_id": "unknown", "sales": 80_000, "sales_prev": 100_000},
+    ])
+    pairs = lambda a: dict(zip(a.value("risk_signal"), a.value("risk_cause")))  # noqa: E731
+    assert pairs(results["ours"]) == {"sales_decline": "controllable"}
+    assert pairs(results["theirs"]) == {"sales_decline": "uncontrollable", "business_shrinking": "uncontrollable"}
+    assert pairs(results["unknown"]) == {"sales_decline": "controllable"}
+
+
+@pytest.mark.parametrize("field, at, above, signal", [
+    ("overdue_days", 30, 31, "overdue"),
+    ("oldest_complaint_days", 30, 31, "stale_complaint"),
+])
+def test_day_thresholds(pack, field, at, above, signal):
+    results = run(pack, [
+        {"account_id": "at", "sales": 1_000, "open_complaints": 1, field: at},
+        {"account_id": "above", "sales": 1_000, "open_complaints": 1, field: above},
+    ])
+    assert signal not in results["at"].value("risk_signal")
+    assert signal in results["above"].value("risk_signal")
+
+
+def test_order_gap_above_twice_the_interval(pack):
+    results = run(pack, [
+        {"account_id": "at", "sales": 1_000, "order_interval_days": 30, "last_order": ago(60)},
+        {"account_id": "above", "sales": 1_000, "order_interval_days": 30, "last_order": ago(61)},
+    ])
+    assert "order_gap" not in results["at"].value("risk_signal")
+    assert results["above"].value("risk_signal") == ["order_gap"]
+    assert "order_follow_up" in results["above"].value("action")
+
+
+def test_share_of_wallet_bands_and_drop(pack):
+    results = run(pack, [
+        {"account_id": "s29", "sales": 1_000, "share_of_wallet": 0.29},
+        {"account_id": "s30", "sales": 1_000, "share_of_wallet": 0.30},
+        {"account_id": "s69", "sales": 1_000, "share_of_wallet": 0.69},
+        {"account_id": "s70", "sales": 1_000, "share_of_wallet": 0.70},
+        {"account_id": "drop10", "sales": 1_000, "share_of_wallet": 0.45, "share_of_wallet_prev": 0.55},
+        {"account_id": "drop9", "sales": 1_000, "share_of_wallet": 0.46, "share_of_wallet_prev": 0.55},
+    ])
+    finding = lambda name: results[name].value("dependence_finding")  # noqa: E731
+    assert "sow_secondary" in finding("s29")
+    assert "sow_shared" in finding("s30") and "sow_shared" in finding("s69")
+    assert "sow_primary" in finding("s70")
+    assert "sow_drop" in finding("drop10") and "sow_drop" in results["drop10"].value("risk_signal")
+    assert "sow_drop" not in finding("drop9")
+
+
+def test_no_contact_depends_on_tier(pack):
+    # k1/k2 are class A (key); p1/p2 start at exactly 80% and 88% of cumulative sales: class B (potential)
+    results = run(pack, [
+        {"account_id": "k1", "sales": 400, "last_contact": ago(60)},
+        {"account_id": "k2", "sales": 400, "last_contact": ago(61)},
+        {"account_id": "p1", "sales": 80, "last_contact": ago(90)},
+        {"account_id": "p2", "sales": 70, "last_contact": ago(91)},
+        {"account_id": "s", "sales": 50, "last_contact": ago(365)},
+    ])
+    assert [results[k].value("tier") for k in ("k1", "k2", "p1", "p2", "s")] == \
+        ["key", "key", "potential", "potential", "standard"]
+    assert results["p1"].value("abc_class") == "B"  # cumulative before exactly 80%: not A
+    assert "no_contact" not in results["k1"].value("risk_signal")
+    assert "no_contact" in results["k2"].value("risk_signal")
+    assert "no_contact" not in results["p1"].value("risk_signal")
+    assert "no_contact" in results["p2"].value("risk_signal")
+    assert "no_contact" not in results["s"].value("risk_signal")
+
+
+@pytest.mark.parametrize("signals, level", [(0, "none"), (1, "watch"), (2, "at_risk"), (3, "critical"), (4, "critical")])
+def test_risk_level_counts_signals(pack, signals, level):
+    facts = [("nps", 3), ("overdue_days", 60), ("key_contact_left", True), ("customer_trend", "distressed")]
+    row = {"account_id": "x", "sales": 1_000, **dict(facts[:signals])}
+    account = run(pack, [row])["x"]
+    assert len(account.value("risk_signal")) == signals
+    assert account.value("risk_level") == level
+
+
+# ------------------------------------------------------------------------------------- identification
+
+
+def test_big_account_criteria_any_one_qualifies(pack):
+    rows = [{"account_id": "big", "sales": 1_000_000}]
+    for flag in ("strategic_project", "influence", "innovation_capacity", "market_strength"):
+        rows.append({"account_id": flag, "sales": 1_000, flag: True})
+    rows.append({"account_id": "plain", "sales": 1_000})
+    results = run(pack, rows)
+    for flag in ("strategic_project", "influence", "innovation_capacity", "market_strength"):
+        assert (results[flag].value("tier"), results[flag].value("tier_basis")) == ("key", "big_account")
+    assert results["plain"].value("tier") == "standard"
+
+
+def test_abc_ranks_by_gross_profit_when_every_account_reports_it(pack):
+    # by sales "volume" is A; by gross profit "margin" is
+    rows = [
+        {"account_id": "volume", "sales": 700, "gross_profit": 20},
+        {"account_id": "margin", "sales": 300, "gross_profit": 280},
+    ]
+    results = run(pack, rows)
+    assert (results["margin"].value("abc_class"), results["margin"].value("abc_basis")) == ("A", "gross_profit")
+    assert results["volume"].value("abc_class") == "B"
+    rows[0].pop("gross_profit")
+    results = run(pack, rows)
+    assert (results["volume"].value("abc_class"), results["volume"].value("abc_basis")) == ("A", "sales")
+
+
+def test_only_required_fields(pack):
+    """With just account_id and sales, Pareto identification works and nothing else fires by accident."""
+    sales = [5_000_000, 2_000_000, 1_000_000, 800_000, 500_000, 300_000, 200_000, 100_000, 60_000, 40_000]
+    results = run(pack, [{"account_id": f"{i:05d}", "sales": s} for i, s in enumerate(sales, 1)])
+    tiers = [results[f"{i:05d}"].value("tier") for i in range(1, 11)]
+    assert tiers == ["key", "key", "key", "potential", "potential", "potential", "standard", "standard",
+                     "standard", "standard"]
+    for account in results.values():
+        assert account.value("risk_level") == "none"
+        assert account.value("risk_signal") == []
+        assert account.value("relationship") in KOTLER.values()
+    assert "complete_base_record" in results["00001"].value("action")
+    assert "assign_named_manager" in results["00001"].value("action")
+
+
+# ---------------------------------------------------------------------------------------- example data
+
+
+def _generator():
+    spec = importlib.util.spec_from_file_location("kam_examples_generate", ROOT / "examples" / "generate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_example_generator_is_deterministic(tmp_path):
+    generate = _generator()
+    accounts = generate.build_accounts()
+    generate.write_customers(accounts, tmp_path / "customers.csv")
+    generate.write_customers_zh(accounts, tmp_path / "customers-zh-gbk.csv")
+    for name in ("customers.csv", "customers-zh-gbk.csv"):
+        assert (tmp_path / name).read_bytes() == (ROOT / "examples" / name).read_bytes(), \
+            f"examples/{name} is stale: run python examples/generate.py"
+
+
+@pytest.fixture(scope="module")
+def example_results(pack):
+    read = read_table(ROOT / "examples" / "customers.csv", list(pack.fields.values()), ReadOptions())
+    assert read.issues == [] and read.unused_columns == []
+    return evaluate(pack, read.frame, as_of=AS_OF).accounts
+
+
+def test_example_data_shape(example_results):
+    accounts = example_results
+    assert len(accounts) == 300
+    assert {a.value("customer_type") for a in accounts} >= {
+        "enterprise", "government", "non_profit", "wholesaler", "retailer", "consumer"}
+    assert len({a.value("region") for a in accounts}) == 12
+    assert any("region_dominant" in a.value("dependence_finding") for a in accounts)
+    assert any("major_customer" in a.value("dependence_finding") for a in accounts)
+    assert {a.value("tier") for a in accounts} == {"key", "potential", "standard"}
+    assert {a.value("risk_level") for a in accounts} == {"none", "watch", "at_risk", "critical"}
+    assert {a.value("relationship") for a in accounts} == set(KOTLER.values())
+    by_id = {a.account_id: a for a in accounts}
+    assert "sales_decline" in by_id["A00120"].value("risk_signal")
+    assert "sales_decline" not in by_id["A00121"].value("risk_signal")
+    assert "detractor" in by_id["A00130"].value("risk_signal")
+    assert "detractor" not in by_id["A00131"].value("risk_signal")
+
+
+def test_chinese_export_reads_as_the_same_accounts(pack):
+    fields = list(pack.fields.values())
+    plain = read_table(ROOT / "examples" / "customers.csv", fields, ReadOptions()).frame.head(40)
+    messy = read_table(ROOT / "examples" / "customers-zh-gbk.csv", fields, ReadOptions())
+    assert messy.issues == []
+    assert set(messy.unused_columns) == {"客户级别", "年营业收入(万元)", "未拜访天数"}
+    assert list(messy.frame["account_id"]) == [i[1:] for i in plain["account_id"]]  # "A00001" -> "00001"
+    for name in ("sales", "sales_prev", "gross_profit", "share_of_wallet", "customer_type", "customer_trend",
+                 "strategic_project", "last_contact", "nps"):
+        left, right = plain[name].reset_index(drop=True), messy.frame[name].reset_index(drop=True)
+        pd.testing.assert_series_equal(left, right, check_names=False, check_dtype=False)
