@@ -13,7 +13,7 @@ from . import expr as ex
 from .errors import DataError
 from .pack import Decision, RulePack, pick
 from .results import AccountResult, Evaluation
-from .text import format_value
+from .text import display_number, format_value
 
 _WORDS = {
     "en": {
@@ -177,10 +177,11 @@ def _compare_reason(node: ex.Compare, values: dict, lang: str) -> str:
         line += f" ({right_text})"
     if isinstance(left, (int, float)) and isinstance(right, (int, float)) and not isinstance(left, bool):
         gap = ex.rnd(right - left)
+        strict = {">": "> ", "<": "< "}.get(node.op, "")
         if node.op in (">=", ">") and gap >= 0:
-            line += f" ({words['needs']} +{ex.format_number(gap) if node.op == '>=' else ex.format_number(gap) + '+'})"
+            line += f" ({words['needs']} {strict}+{display_number(gap)})"
         elif node.op in ("<=", "<") and gap <= 0:
-            line += f" ({words['needs']} {ex.format_number(gap) if node.op == '<=' else ex.format_number(gap) + '-'})"
+            line += f" ({words['needs']} {strict}{display_number(gap)})"
     return line
 
 
@@ -190,7 +191,7 @@ def _value_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
-        return ex.format_number(value)
+        return display_number(value)
     return format_value(value)
 
 

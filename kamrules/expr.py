@@ -35,10 +35,11 @@ def rnd(value: float) -> float:
 class ExprError(Exception):
     """A problem in an expression, at a character offset of its text."""
 
-    def __init__(self, message: str, offset: int = 0):
+    def __init__(self, message: str, offset: int = 0, name: str | None = None):
         super().__init__(message)
         self.message = message
         self.offset = offset
+        self.name = name  # the unknown name, for "unknown name" errors
 
 
 # --------------------------------------------------------------------------------------------- tree
@@ -484,7 +485,8 @@ class Resolver:
         if isinstance(node, Name):
             symbol = self.symbols.get(node.name)
             if symbol is None:
-                raise ExprError(f"unknown name '{node.name}'{_did_you_mean(node.name, self.symbols)}", node.pos)
+                raise ExprError(f"unknown name '{node.name}'{_did_you_mean(node.name, self.symbols)}", node.pos,
+                                name=node.name)
             self.names.add(node.name)
             return Name(node.name, symbol.type, pos=node.pos), symbol.type
         if isinstance(node, Neg):

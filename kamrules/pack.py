@@ -255,6 +255,7 @@ class _Loader:
         self.sections: dict[str, list[tuple[YMap, str]]] = {s: [] for s in SECTIONS}
         self.digest = hashlib.sha256()
         self.file_names: list[str] = []
+        self.poisoned: set[str] = set()  # names whose definition failed: no follow-on errors for them
 
     # -- reporting
     def error(self, loc: Location, message: str) -> None:
@@ -357,7 +358,8 @@ class _Loader:
                 return resolver.condition(node), None
             return resolver.value(node)
         except ex.ExprError as exc:
-            self.error(mapping.text_loc(key, exc.offset), f"{where}{key}: {exc.message}")
+            if exc.name is None or exc.name not in self.poisoned:  # else: its own error is reported
+                self.error(mapping.text_loc(key, exc.offset), f"{where}{key}: {exc.message}")
             return None, None
 
     # -- sections
@@ -569,7 +571,7 @@ class _Loader:
                 continue
             derived.append(item)
             symbols[name] = ex.Symbol(name, item.type, what, getattr(item, "values", ()))
-        self.derived_failed = set(raw) - {d.name for d in derived}
+        self.poisoned |= set(raw) - {d.name for d in derived}
         return derived
 
     def pre_feature(self, name: str, spec: YMap) -> dict | None:
@@ -836,10 +838,13 @@ class _Loader:
             hit = spec.get("hit", "first")
             if hit not in HIT_POLICIES:
                 self.error(spec.value_loc("hit"), f"{where}hit: '{hit}' is not one of {', '.join(HIT_POLICIES)}{ex.did_you_mean(str(hit), HIT_POLICIES)}")
+                outputs = spec.get("outputs")
+                self.poisoned |= {f"{decision_id}_count", *(outputs if isinstance(outputs, dict) else ())}
                 continue
             hits[decision_id] = hit
             outputs = self.load_outputs(decision_id, spec, where)
             if outputs is None:
+                self.poisoned.add(f"{decision_id}_count")
                 continue
             outputs_of[decision_id] = outputs
             if hit == "collect":

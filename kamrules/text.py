@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from typing import Any, Callable, Mapping
 
@@ -32,10 +33,21 @@ def format_value(value: Any, spec: str = "", lang: str = "en") -> str:
             return text
         if spec and re.fullmatch(r",?\.\d+f", spec):
             return format(number, spec)
-        return ex.format_number(number)
+        return display_number(number)
     if isinstance(value, list):
         return ", ".join(format_value(v, spec, lang) for v in value)
     return str(value)
+
+
+def display_number(value: float) -> str:
+    """A number for people: four significant digits, thousands separated, never scientific."""
+    number = float(value)
+    if number == int(number) and abs(number) < 1e15:
+        return f"{int(number):,}"
+    if abs(number) >= 1000:
+        return f"{number:,.1f}".rstrip("0").rstrip(".")
+    digits = max(0, 3 - int(math.floor(math.log10(abs(number))))) if number else 0
+    return ex.format_number(round(number, digits))
 
 
 def fill(template: str, lookup: Callable[[str], Any], lang: str = "en",

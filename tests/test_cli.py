@@ -1,0 +1,151 @@
+"""The command line, through Typer's CliRunner: exit codes and whole messages."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kamrules.cli import app
+
+from conftest import ROOT, write_pack
+
+runner = CliRunner()
+BASIC = ROOT / "tests" / "projects" / "basic"
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+@pytest.mark.parametrize("command", ["validate", "evaluate", "explain", "init"])
+def test_every_command_has_help_with_an_example(command):
+    result = invoke(command, "--help")
+    assert result.exit_code == 0
+    assert "Example: kamrules " + command in " ".join(result.output.split())
+
+
+def test_top_level_help_and_version():
+    result = invoke("--help")
+    assert result.exit_code == 0 and "Example: kamrules evaluate customers.csv" in result.output
+    assert invoke("--version").output.startswith("kamrules ")
+
+
+def test_validate_valid_pack():
+    result = invoke("validate", str(BASIC / "rules"))
+    assert result.exit_code == 0
+    assert result.output == (f"{BASIC / 'rules'}: valid — 8 fields, 3 params, 6 features and scores, "
+                             "3 decisions, 5 rules\n")
+
+
+def test_validate_reports_every_error_with_location_and_exit_1():
+    shutil.copytree(BASIC / "rules", "rules")
+    text = Path("rules/20-decisions.yaml").read_text(encoding="utf-8")
+    Path("rules/20-decisions.yaml").write_text(text.replace("hit: collect", "hit: colect")
+                                               .replace("sales_cum_share <=", "sales_cum_shar <="), encoding="utf-8")
+    result = runner.invoke(app, ["validate", "rules"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error:\n"
+        "rules/20-decisions.yaml:9:15: decision 'tier' → rule 'pareto': when: unknown name 'sales_cum_shar' "
+        "(did you mean 'sales_cum_share'?)\n"
+        "rules/20-decisions.yaml:17:10: decision 'signals': hit: 'colect' is not one of first, unique, priority, "
+        "collect (did you mean 'collect'?)\n"
+    )
+    assert "Traceback" not in result.output
+
+
+def test_validate_uses_local_rules_folder_by_default():
+    shutil.copytree(BASIC / "rules", "rules")
+    result = invoke("validate")
+    assert result.exit_code == 0 and result.output.startswith("rules: valid")
+
+
+def test_validate_strict_turns_warnings_into_errors():
+    write_pack(Path("rules"), {"00.yaml": (BASIC / "rules" / "00-fields.yaml").read_text(encoding="utf-8")
+                               + "extras: 1\n"})
+    relaxed = runner.invoke(app, ["validate", "rules"])
+    assert relaxed.exit_code == 0
+    assert "rules/00.yaml:22:1: warning: unknown section 'extras'; it is ignored" in relaxed.stderr
+    strict = runner.invoke(app, ["validate", "rules", "--strict"])
+    assert strict.exit_code == 1
+    assert "unknown section 'extras'; it is ignored (sections: pack, fields, params, labels, features, scores, " \
+           "decisions) (an error with --strict)" in strict.stderr
+
+
+def test_validate_with_data_reports_fields_and_silent_rules():
+    Path("data.csv").write_text("account_id,sales,region\n00042,100,north\n7,50,south\n", encoding="utf-8")
+    result = invoke("validate", str(BASIC / "rules"), "--data", "data.csv")
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[1] == "data.csv: 2 accounts; 3 of 8 fields found"
+    assert lines[2] == "  optional fields not in the file: account_name, sales_prev, strategic_project, nps, customer_type"
+    assert "  rule 'signals → decline' can never fire without: sales_prev" in lines
+    assert "  rule 'signals → detractor' can never fire without: nps" in lines
+
+
+def test_missing_rules_folder_is_a_clean_error():
+    result = runner.invoke(app, ["validate", "nowhere"])
+    assert result.exit_code == 1
+    assert result.stderr == "error: nowhere: no such rule pack folder (create one with `kamrules init nowhere`)\n"
+
+
+def test_bad_as_of_is_a_usage_error():
+    result = runner.invoke(app, ["evaluate", "--as-of", "27/11/2026"])
+    assert result.exit_code == 2
+    assert result.stderr == "error: --as-of '27/11/2026' is not a date: write it as YYYY-MM-DD, e.g. --as-of 2026-11-27\n"
+
+
+def test_bad_choice_is_a_usage_error():
+    result = runner.invoke(app, ["evaluate", "--format", "xls"])
+    assert result.exit_code == 2
+    assert result.stderr == "error: --format 'xls' is not one of: csv, xlsx, json, parquet\n"
+
+
+def test_explain_shows_deciding_rule_and_the_gap_of_the_others():
+    Path("data.csv").write_text("account_id,sales,sales_prev,nps,strategic_project\n"
+                                "00042,80000,100000,6,no\n7,1000000,900000,9,no\n", encoding="utf-8")
+    result = invoke("explain", "data.csv", "00042", "--rules", str(BASIC / "rules"), "--as-of", "2026-11-27")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[:8] == [
+        "00042 (row 2 of data.csv, as of 2026-11-27)",
+        "",
+        "Tier [tier]: tier = Standard",
+        "  no rule matched: the default applies",
+        "  rule 'pareto' did not match:",
+        "    sales_cum_share 1 > 0.8 (params.pareto_cut) (needs -0.2)",
+        "  rule 'strategic' did not match:",
+        "    strategic_project false != true",
+    ]
+    assert "  read: growth = -0.2, nps = 6" in result.output
+
+
+def test_explain_unknown_account_suggests_the_closest():
+    Path("data.csv").write_text("account_id,sales\n00042,1\n", encoding="utf-8")
+    result = runner.invoke(app, ["explain", "data.csv", "0042", "--rules", str(BASIC / "rules")])
+    assert result.exit_code == 1
+    assert result.stderr == "error: data.csv: no account with id '0042' (did you mean '00042'?)\n"
+
+
+def test_init_copies_default_pack_and_refuses_to_overwrite():
+    result = invoke("init", "team")
+    assert result.exit_code == 0
+    assert Path("team/rules").is_dir() and any(Path("team/rules").glob("*.yaml"))
+    assert invoke("validate", "team/rules", "--strict").exit_code == 0
+    again = runner.invoke(app, ["init", "team"])
+    assert again.exit_code == 1
+    assert again.stderr == "error: team/rules already exists and is not empty: pass --force to overwrite it\n"
+
+
+def test_unexpected_exception_is_reported_as_a_bug(monkeypatch):
+    import kamrules.pack
+
+    def boom(*args, **kwargs):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(kamrules.pack, "load_pack", boom)
+    result = runner.invoke(app, ["validate", str(BASIC / "rules")])
+    assert result.exit_code == 3
+    assert "this is a bug in kamrules, not a problem with your files" in result.stderr
