@@ -94,7 +94,7 @@ ENTERPRISE_TAILS = {
 }
 WHOLESALE_TAILS = ["商贸有限公司", "供应链管理有限公司", "贸易有限公司", "批发有限公司"]
 RETAIL_TAILS = ["超市连锁有限公司", "百货有限公司", "便利店连锁", "家居广场", "电器连锁有限公司"]
-GOV_TAILS = ["市公共资源交易中心", "市交通运输局", "市教育局采购中心", "市卫生健康委员会", "区政府采购中心"]
+GOV_TAILS = ["市公共资源交易中心", "市交通运输局", "市教育局采购中心", "市卫生健康委员会", "市政府采购中心"]
 NONPROFIT_TAILS = {"Education": ["理工大学", "职业技术学院", "师范大学"],
                    "Healthcare": ["第一人民医院", "中心医院", "医疗慈善基金会"]}
 SURNAMES = ["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "马", "朱", "胡", "郭"]
@@ -137,8 +137,8 @@ def company_name(rng: random.Random, ctype: str, industry: str, region: str, use
                 name = city + word + rng.choice(WHOLESALE_TAILS)
             elif ctype == "retailer":
                 name = city + word + rng.choice(RETAIL_TAILS)
-            elif ctype == "government":
-                name = city + rng.choice(GOV_TAILS)
+            elif ctype == "government":  # a city government, not a district: 上海市…, 成都市…
+                name = REGIONS[region][1][0] + rng.choice(GOV_TAILS)
             elif ctype == "non_profit":
                 name = city + rng.choice(NONPROFIT_TAILS[industry])
             else:
