@@ -1,0 +1,517 @@
+"""The portfolio view: how the accounts split, how concentrated sales are, and what to do about it.
+
+`summarise(evaluation)` returns a `Portfolio`: counts by tier / relationship / service level / risk
+level (whichever outputs the pack has), the Pareto split *as measured* (the smallest share of accounts
+that makes 80% of sales) and its curve, the number of key accounts against the manageable band with the
+domain's advice (key account department or top management), regional concentration (largest customer,
+HHI, balancing advice), the accounts at risk of defection, and the rules that could not apply for lack
+of data. Every text is kept in English and Chinese; `Portfolio.lines(lang)` gives plain summary lines.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from .pack import RulePack, rules_without_data
+from .playbooks import fmt_money, fmt_number, fmt_pct
+from .results import Evaluation
+
+LANGS = ("en", "zh")
+Text = dict  # {"en": ..., "zh": ...}
+
+BREAKDOWN_OUTPUTS = ("tier", "relationship", "service_level", "risk_level")
+RISK_LEVELS_LISTED = ("critical", "at_risk")
+
+# Used when the pack does not define the param (domain brief §4).
+DEFAULTS = {
+    "pareto_target": 0.80,
+    "kam_manageable_min": 15,
+    "kam_manageable_max": 35,
+    "kam_warn_strong": 50,
+    "kam_department_threshold": 20,
+    "region_dominant_share": 0.50,
+    "region_hhi_high": 2500,
+    "region_hhi_moderate": 1500,
+}
+ACCOUNTS_PER_MANAGER = (1, 8)  # one key account manager carries roughly 1–8 key accounts (2–8 h a month each)
+
+
+# ---------------------------------------------------------------------------------------- model
+
+
+@dataclass(frozen=True)
+class Count:
+    """How many accounts have one value of an output, and their sales."""
+
+    value: Any  # e.g. "key"; None for accounts without a value
+    label: Text
+    accounts: int
+    account_share: float  # of all accounts
+    sales: float
+    sales_share: float | None  # of total sales (None when total sales are not positive)
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """The accounts counted by the values of one output, in the pack's value order."""
+
+    name: str  # the output name, e.g. "tier"
+    title: Text
+    counts: tuple[Count, ...]
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """One account on the Pareto curve (accounts sorted by sales, largest first)."""
+
+    rank: int  # 1 = largest sales
+    index: int  # position in the input
+    account_id: str
+    account_name: str | None
+    sales: float
+    account_share: float  # rank / number of accounts
+    cum_sales_share: float  # share of total sales held by this account and all larger ones
+    tier: Any
+    key: bool
+
+
+@dataclass(frozen=True)
+class ParetoSplit:
+    """The smallest share of accounts that makes at least `target` of sales, as measured."""
+
+    target: float  # 0.8
+    accounts: int  # how many accounts that takes
+    account_share: float  # accounts / all accounts
+    sales_share: float  # the cumulative share of sales they actually make (≥ target)
+    text: Text
+
+
+@dataclass(frozen=True)
+class KeyAccountBand:
+    """The number of key accounts against what a company can really manage."""
+
+    key_accounts: int
+    manageable_min: float
+    manageable_max: float
+    warn_strong: float
+    department_threshold: float
+    status: str  # "below" | "within" | "above" | "far_above"
+    department: bool  # more than the threshold: a dedicated key account department
+    managers_min: int
+    managers_max: int
+    advice: tuple[Text, ...]
+
+
+@dataclass(frozen=True)
+class RegionRow:
+    """Concentration of one region's sales."""
+
+    region: str
+    accounts: int
+    sales: float
+    sales_share: float | None  # of total sales
+    largest_id: str | None
+    largest_name: str | None
+    largest_share: float | None  # the largest customer's share of the region
+    hhi: float | None  # sum of squared % shares, 0–10,000
+    concentration: str  # "unconcentrated" | "moderate" | "high" | "unknown"
+    concentration_label: Text
+    balance: bool  # largest ≥ 50% or HHI ≥ 2,500: cultivate 2–3 evenly matched key customers
+    advice: Text  # {} when no action is needed
+
+
+@dataclass(frozen=True)
+class RiskSignal:
+    value: Any
+    label: Text
+    cause: Any
+    cause_label: Text
+    because: Text
+
+
+@dataclass(frozen=True)
+class RiskAccount:
+    """An account at risk or critical, with the signals behind it."""
+
+    index: int
+    account_id: str
+    account_name: str | None
+    tier: Any
+    tier_label: Text
+    risk_level: Any
+    risk_label: Text
+    sales: float | None
+    signals: tuple[RiskSignal, ...]
+
+
+@dataclass(frozen=True)
+class UnusedRule:
+    """A rule that cannot fire because the data lacks what it reads."""
+
+    decision: str
+    rule: str
+    missing: tuple[str, ...]
+    missing_labels: tuple[Text, ...]
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    """The portfolio summary; texts in every language, numbers raw (format them for display)."""
+
+    lang: str
+    accounts: int
+    total_sales: float
+    breakdowns: tuple[Breakdown, ...]
+    key_accounts: int | None  # None when the pack has no `tier` output
+    key_sales: float | None
+    key_sales_share: float | None
+    pareto: ParetoSplit | None  # None when total sales are not positive
+    curve: tuple[CurvePoint, ...]  # one point per account
+    band: KeyAccountBand | None
+    regions: tuple[RegionRow, ...]
+    accounts_without_region: int
+    risks: tuple[RiskAccount, ...]
+    rules_without_data: tuple[UnusedRule, ...]
+    advice: tuple[Text, ...]  # the portfolio advice: key account band, organisation, regions, risks
+    has_region: bool = False
+    params: dict = field(default_factory=dict)
+
+    def text(self, value: Text | str | None, lang: str | None = None) -> str:
+        """One language of a text of this summary."""
+        lang = lang or self.lang
+        if value is None:
+            return ""
+        if isinstance(value, dict):
+            return str(value.get(lang) or value.get("en") or next(iter(value.values()), ""))
+        return str(value)
+
+    def lines(self, lang: str | None = None) -> list[str]:
+        """Plain summary lines for a console (the CLI prints them, e.g. as a rich table)."""
+        lang = lang or self.lang
+        zh = lang == "zh"
+        out = [
+            (f"客户数：{self.accounts} · 销售总额：{fmt_money(self.total_sales, lang)}" if zh
+             else f"Accounts: {self.accounts} · total sales: {fmt_money(self.total_sales, lang)}"),
+        ]
+        if self.key_accounts is not None:
+            share = fmt_pct(self.key_accounts / self.accounts, lang=lang) if self.accounts else "—"
+            sales = fmt_pct(self.key_sales_share, lang=lang)
+            out.append(f"重点客户：{self.key_accounts} 个（占客户 {share}），贡献 {sales} 的销售额" if zh
+                       else f"Key accounts: {self.key_accounts} ({share} of accounts), {sales} of sales")
+        if self.pareto is not None:
+            out.append(("二八分布：" if zh else "Pareto split: ") + self.text(self.pareto.text, lang))
+        for breakdown in self.breakdowns:
+            parts = [f"{self.text(c.label, lang)} {c.accounts}" for c in breakdown.counts]
+            out.append(f"{self.text(breakdown.title, lang)}{'：' if zh else ': '}{' · '.join(parts)}")
+        for advice in self.advice:
+            out.append(self.text(advice, lang))
+        if self.risks:
+            out.append(f"处于风险或严重风险的客户：{len(self.risks)} 个" if zh
+                       else f"Accounts at risk or critical: {len(self.risks)}")
+        if self.rules_without_data:
+            names = sorted({n for r in self.rules_without_data for n in r.missing})
+            out.append(f"因缺少数据（{', '.join(names)}）而无法适用的规则：{len(self.rules_without_data)} 条" if zh
+                       else f"Rules that could not apply for lack of data ({', '.join(names)}): "
+                            f"{len(self.rules_without_data)}")
+        return out
+
+
+# ---------------------------------------------------------------------------------------- helpers
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _number(value: Any) -> float | None:
+    if _missing(value) or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def _labels(pack: RulePack, name: str, value: Any) -> Text:
+    if _missing(value):
+        return {"en": "(none)", "zh": "（无）"}
+    return {lang: pack.label(name, value, lang) for lang in LANGS}
+
+
+def _title(pack: RulePack, name: str) -> Text:
+    return {lang: pack.name_label(name, lang) for lang in LANGS}
+
+
+def _param(pack: RulePack, name: str) -> float:
+    value = pack.param_values.get(name)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return float(DEFAULTS[name])
+
+
+def _n(value: float) -> str:
+    return fmt_number(value, 0)
+
+
+# ---------------------------------------------------------------------------------------- summary
+
+
+def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable[str] | None = None) -> Portfolio:
+    """The portfolio summary of an evaluation.
+
+    `present_fields`: the pack fields the data file had (the reader's column map); without it, a field
+    counts as present when at least one account has a value for it.
+    """
+    pack: RulePack = evaluation.pack
+    accounts = evaluation.accounts
+    n = len(accounts)
+    sales = [_number(a.facts.get("sales")) for a in accounts]
+    total_sales = sum(s for s in sales if s is not None)
+    positive = [max(s or 0.0, 0.0) for s in sales]
+    positive_total = sum(positive)
+    has_tier = pack.output("tier") is not None
+    tiers = [a.value("tier") if has_tier else None for a in accounts]
+
+    breakdowns = tuple(_breakdown(pack, name, accounts, sales, total_sales)
+                       for name in BREAKDOWN_OUTPUTS if pack.output(name) is not None)
+
+    key_accounts = key_sales = key_share = None
+    if has_tier:
+        key_accounts = sum(1 for t in tiers if t == "key")
+        key_sales = sum(s or 0.0 for s, t in zip(sales, tiers) if t == "key")
+        key_share = key_sales / total_sales if total_sales > 0 else None
+
+    curve, pareto = _pareto(evaluation, positive, positive_total, tiers, _param(pack, "pareto_target")
+                            if "pareto_target" in pack.param_values else DEFAULTS["pareto_target"])
+    band = _band(pack, key_accounts) if key_accounts is not None else None
+    has_region = "region" in pack.fields
+    regions, without_region = _regions(pack, accounts, positive, total_sales) if has_region else ((), 0)
+    risks = _risks(pack, accounts, sales)
+    unused = _unused_rules(pack, evaluation, present_fields)
+
+    advice: list[Text] = []
+    if band is not None:
+        advice += list(band.advice)
+    balancing = [row.region for row in regions if row.balance]
+    if balancing:
+        names = ", ".join(balancing[:6]) + (" …" if len(balancing) > 6 else "")
+        names_zh = "、".join(balancing[:6]) + ("等" if len(balancing) > 6 else "")
+        advice.append({
+            "en": f"{len(balancing)} of {len(regions)} regions depend on one customer or very few ({names}): "
+                  f"cultivate 2–3 evenly matched key customers in each so they balance each other.",
+            "zh": f"{len(regions)} 个区域中有 {len(balancing)} 个依赖单一或极少数客户（{names_zh}）：在这些区域各培植 2–3 个"
+                  f"实力相当的重点客户，使其相互制衡。",
+        })
+    if risks:
+        critical = sum(1 for r in risks if r.risk_level == "critical")
+        advice.append({
+            "en": f"{len(risks)} accounts are at risk of defection ({critical} critical): run the retention "
+                  f"actions of their playbooks first.",
+            "zh": f"{len(risks)} 个客户存在背离风险（其中 {critical} 个严重）：优先执行其行动手册中的防背离措施。",
+        })
+    return Portfolio(
+        lang=lang, accounts=n, total_sales=total_sales, breakdowns=breakdowns, key_accounts=key_accounts,
+        key_sales=key_sales, key_sales_share=key_share, pareto=pareto, curve=curve, band=band, regions=regions,
+        accounts_without_region=without_region, risks=risks, rules_without_data=unused, advice=tuple(advice),
+        has_region=has_region,
+        params={name: _param(pack, name) for name in DEFAULTS},
+    )
+
+
+def _breakdown(pack: RulePack, name: str, accounts: list, sales: list, total: float) -> Breakdown:
+    spec = pack.output(name)
+    values = [a.value(name) for a in accounts]
+    order = list(spec.values) if spec is not None and spec.values else []
+    order += sorted({v for v in values if not _missing(v) and v not in order}, key=str)
+    counts = []
+    n = len(accounts) or 1
+    for value in [*order, None]:
+        chosen = [i for i, v in enumerate(values) if (v == value if value is not None else _missing(v))]
+        if value is None and not chosen:
+            continue
+        amount = sum(sales[i] or 0.0 for i in chosen)
+        counts.append(Count(value, _labels(pack, name, value), len(chosen), len(chosen) / n, amount,
+                            amount / total if total > 0 else None))
+    return Breakdown(name, _title(pack, name), tuple(counts))
+
+
+def _pareto(evaluation: Evaluation, positive: list, total: float, tiers: list, target: float):
+    accounts = evaluation.accounts
+    n = len(accounts)
+    order = sorted(range(n), key=lambda i: (-positive[i], i))  # largest first; ties in input order
+    points = []
+    running = 0.0
+    split = None
+    for rank, i in enumerate(order, 1):
+        running += positive[i]
+        share = round(running / total, 9) if total > 0 else 0.0
+        account = accounts[i]
+        points.append(CurvePoint(rank, account.index, account.account_id, account.account_name, positive[i],
+                                 rank / n, share, tiers[i], tiers[i] == "key"))
+        if split is None and total > 0 and share >= target:
+            split = (rank, share)
+    pareto = None
+    if split is not None:
+        k, share = split
+        account_share = k / n
+        pareto = ParetoSplit(target, k, account_share, share, {
+            "en": f"{fmt_pct(account_share)} of the accounts ({k} of {n}) make {fmt_pct(target, 0)} of sales "
+                  f"(together {fmt_pct(share)})",
+            "zh": f"{fmt_pct(account_share)} 的客户（{n} 个中的 {k} 个）贡献了 {fmt_pct(target, 0)} 的销售额"
+                  f"（合计 {fmt_pct(share)}）",
+        })
+    return tuple(points), pareto
+
+
+def _band(pack: RulePack, key: int) -> KeyAccountBand:
+    low, high = _param(pack, "kam_manageable_min"), _param(pack, "kam_manageable_max")
+    strong, threshold = _param(pack, "kam_warn_strong"), _param(pack, "kam_department_threshold")
+    band = f"{_n(low)}–{_n(high)}"
+    if key < low:
+        status = "below"
+        first = {
+            "en": f"{key} key accounts, fewer than the {band} a company can really manage (McDonald & Woodburn): "
+                  f"there is room to develop potential key accounts — make sure they are not treated as ordinary "
+                  f"customers.",
+            "zh": f"重点客户 {key} 个，少于企业实际能够管理的 {band} 个（McDonald & Woodburn）：仍有余力培育潜在重点"
+                  f"客户——避免把潜在重点客户当作普通客户对待。",
+        }
+    elif key <= high:
+        status = "within"
+        first = {
+            "en": f"{key} key accounts, within the {band} a company can really manage (McDonald & Woodburn).",
+            "zh": f"重点客户 {key} 个，处于企业实际能够管理的 {band} 个范围内（McDonald & Woodburn）。",
+        }
+    elif key <= strong:
+        status = "above"
+        first = {
+            "en": f"Warning: {key} key accounts, more than the {_n(high)} a company can really manage: tighten the "
+                  f"key account criteria or add key account managers.",
+            "zh": f"警告：重点客户 {key} 个，超过企业实际能够管理的 {_n(high)} 个：请收紧重点客户标准或增加重点客户经理。",
+        }
+    else:
+        status = "far_above"
+        first = {
+            "en": f"Strong warning: {key} key accounts, far more than the {_n(high)} a company can really manage "
+                  f"(above {_n(strong)}): tighten the criteria — when every account is key, none gets key "
+                  f"account treatment.",
+            "zh": f"严重警告：重点客户 {key} 个，远超企业实际能够管理的 {_n(high)} 个（超过 {_n(strong)} 个）：请收紧"
+                  f"标准——所有客户都是重点客户，就没有客户能得到重点服务。",
+        }
+    department = key > threshold
+    if department:
+        organisation = {
+            "en": f"More than {_n(threshold)} key accounts: set up a dedicated key account department "
+                  f"(重点客户管理部).",
+            "zh": f"重点客户超过 {_n(threshold)} 个：设立专门的重点客户管理部。",
+        }
+    else:
+        organisation = {
+            "en": f"{key} key accounts (at most {_n(threshold)}): top management can run the key accounts "
+                  f"directly; a dedicated department is not needed yet.",
+            "zh": f"重点客户 {key} 个（不超过 {_n(threshold)} 个）：可由企业高层直接管理重点客户，暂不需要设立专门部门。",
+        }
+    per_low, per_high = ACCOUNTS_PER_MANAGER
+    managers_min, managers_max = math.ceil(key / per_high), math.ceil(key / per_low)
+    advice = [first, organisation]
+    if key:
+        advice.append({
+            "en": f"At 2–8 hours a month per relationship, {key} key accounts need {managers_min}–{managers_max} "
+                  f"key account managers (one carries roughly {per_low}–{per_high}).",
+            "zh": f"按每个客户关系每月 2–8 小时计，{key} 个重点客户需要 {managers_min}–{managers_max} 名重点客户经理"
+                  f"（每人约负责 {per_low}–{per_high} 个）。",
+        })
+    return KeyAccountBand(key, low, high, strong, threshold, status, department, managers_min, managers_max,
+                          tuple(advice))
+
+
+_CONCENTRATION = {
+    "unconcentrated": {"en": "Unconcentrated", "zh": "不集中"},
+    "moderate": {"en": "Moderately concentrated", "zh": "中度集中"},
+    "high": {"en": "Highly concentrated", "zh": "高度集中"},
+    "unknown": {"en": "Unknown", "zh": "未知"},
+}
+
+
+def _regions(pack: RulePack, accounts: list, positive: list, total: float):
+    dominant, high, moderate = (_param(pack, "region_dominant_share"), _param(pack, "region_hhi_high"),
+                                _param(pack, "region_hhi_moderate"))
+    groups: dict[str, list[int]] = {}
+    without = 0
+    for i, account in enumerate(accounts):
+        region = account.facts.get("region")
+        if _missing(region) or str(region).strip() == "":
+            without += 1
+            continue
+        groups.setdefault(str(region).strip(), []).append(i)
+    rows = []
+    for region, members in groups.items():
+        region_total = sum(positive[i] for i in members)
+        largest = min(members, key=lambda i: (-positive[i], i))
+        if region_total > 0:
+            largest_share = round(positive[largest] / region_total, 9)
+            hhi = round(sum((positive[i] / region_total * 100) ** 2 for i in members), 6)
+            concentration = "high" if hhi >= high else "moderate" if hhi >= moderate else "unconcentrated"
+        else:
+            largest_share = hhi = None
+            concentration = "unknown"
+        balance = largest_share is not None and (largest_share >= dominant or hhi >= high)
+        account = accounts[largest]
+        who = account.account_name if not _missing(account.account_name) else account.account_id
+        advice: Text = {}
+        if balance:
+            advice = {
+                "en": f"{region}: {who} holds {fmt_pct(largest_share)} of the region's sales (HHI {_n(hhi)}): "
+                      f"cultivate 2–3 evenly matched key customers there so they balance each other.",
+                "zh": f"{region}：{who} 占该区域销售额的 {fmt_pct(largest_share)}（HHI {_n(hhi)}）：在该区域培植 2–3 个"
+                      f"实力相当的重点客户，使其相互制衡（培植重点客户的竞争对手）。",
+            }
+        rows.append(RegionRow(
+            region=region, accounts=len(members), sales=region_total,
+            sales_share=region_total / total if total > 0 else None,
+            largest_id=account.account_id, largest_name=None if _missing(account.account_name) else account.account_name,
+            largest_share=largest_share, hhi=hhi, concentration=concentration,
+            concentration_label=_CONCENTRATION[concentration], balance=balance, advice=advice,
+        ))
+    rows.sort(key=lambda r: (-r.sales, r.region))
+    return tuple(rows), without
+
+
+def _risks(pack: RulePack, accounts: list, sales: list) -> tuple[RiskAccount, ...]:
+    if pack.output("risk_level") is None:
+        return ()
+    signal_decision = next((d for d in pack.decisions if "risk_signal" in d.outputs), None)
+    result = []
+    for i, account in enumerate(accounts):
+        level = account.value("risk_level")
+        if level not in RISK_LEVELS_LISTED:
+            continue
+        signals = []
+        if signal_decision is not None and signal_decision.id in account.decisions:
+            decided = account.decisions[signal_decision.id]
+            names = decided.outputs.get("risk_signal") or []
+            causes = decided.outputs.get("risk_cause") or [None] * len(names)
+            for position, hit in enumerate(decided.hits):
+                value = names[position] if position < len(names) else hit.outputs.get("risk_signal")
+                cause = causes[position] if position < len(causes) else hit.outputs.get("risk_cause")
+                signals.append(RiskSignal(value, _labels(pack, "risk_signal", value), cause,
+                                          _labels(pack, "risk_cause", cause) if not _missing(cause) else {},
+                                          dict(hit.because)))
+        tier = account.value("tier")
+        result.append(RiskAccount(i, account.account_id, None if _missing(account.account_name) else account.account_name,
+                                  tier, _labels(pack, "tier", tier), level, _labels(pack, "risk_level", level),
+                                  sales[i], tuple(signals)))
+    rank = {level: position for position, level in enumerate(RISK_LEVELS_LISTED)}
+    result.sort(key=lambda r: (rank[r.risk_level], -(r.sales or 0.0), r.index))
+    return tuple(result)
+
+
+def _unused_rules(pack: RulePack, evaluation: Evaluation, present_fields: Iterable[str] | None):
+    if present_fields is None:
+        present_fields = evaluation.source.get("present_fields") if isinstance(evaluation.source, dict) else None
+    if present_fields is None:
+        present_fields = [name for name in pack.fields
+                          if any(not _missing(a.facts.get(name)) for a in evaluation.accounts)]
+    rows = []
+    for decision, rule, missing in rules_without_data(pack, present_fields):
+        rows.append(UnusedRule(decision, rule, tuple(missing), tuple(_title(pack, m) for m in missing)))
+    return tuple(rows)

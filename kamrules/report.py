@@ -1,0 +1,333 @@
+"""The portfolio report, `OUT/report.html`: one self-contained page (inline CSS and SVG, no scripts).
+
+`render_report(evaluation, portfolio, lang=..., playbook_links=...)` renders `report.html.j2` (from the
+team's playbooks folder or the packaged defaults) with a `ReportContext`: the Pareto curve as an
+inline SVG chart (one point per account, key accounts marked, the 80% line), counts by decision,
+regional concentration, defection risks, the key accounts linking to their playbooks, the portfolio
+advice and the run's facts (as-of date, pack hash, input). Same input, same bytes.
+"""
+
+from __future__ import annotations
+
+import typing
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import TemplateError, UsageError
+from .pack import RulePack, pick
+from .playbooks import (
+    REPORT_TEMPLATE,
+    UI,
+    Formatter,
+    RunInfo,
+    Strings,
+    TemplateChecker,
+    Values,
+    _Schema,
+    _template_error,
+    context_vars,
+    fmt_money,
+    fmt_number,
+    fmt_pct,
+    known_names,
+    make_environment,
+)
+from .portfolio import Portfolio
+from .results import Evaluation
+
+# Chart geometry (SVG user units; the SVG scales to the page width).
+WIDTH, HEIGHT = 720, 430
+LEFT, RIGHT, TOP, BOTTOM = 64, 20, 18, 58
+PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+
+
+# ------------------------------------------------------------------------------------ the context
+
+
+@dataclass(frozen=True)
+class Stat:
+    """One headline figure."""
+
+    label: str
+    value: str
+    note: str
+
+
+@dataclass(frozen=True)
+class Tick:
+    pos: float  # x or y in SVG units
+    label: str
+
+
+@dataclass(frozen=True)
+class ChartPoint:
+    """One account on the Pareto chart."""
+
+    x: float  # SVG coordinates
+    y: float
+    rank: int
+    account_id: str
+    key: bool  # a key account (drawn filled)
+    title: str  # the tooltip: name, sales, cumulative share
+
+
+@dataclass(frozen=True)
+class Chart:
+    """The Pareto curve: cumulative share of sales (y) against share of accounts (x), largest first."""
+
+    width: int
+    height: int
+    left: int
+    top: int
+    right: int  # x of the right edge of the plot
+    bottom: int  # y of the bottom edge of the plot
+    points: tuple[ChartPoint, ...]  # one per account
+    curve: str  # the polyline's "x,y x,y ..." from the origin through every point
+    even: str  # the even-spread diagonal, same format
+    target_y: float  # y of the target line (80% of sales)
+    target_label: str
+    split_x: float | None  # x where the target is reached (None without positive sales)
+    split_label: str
+    x_ticks: tuple[Tick, ...]
+    y_ticks: tuple[Tick, ...]
+    radius: float
+
+
+@dataclass(frozen=True)
+class CountRow:
+    value: Any
+    label: str
+    accounts: int
+    account_share: str
+    sales: str
+    sales_share: str
+
+
+@dataclass(frozen=True)
+class CountTable:
+    name: str  # output name, e.g. "tier"
+    title: str
+    rows: tuple[CountRow, ...]
+
+
+@dataclass(frozen=True)
+class RegionView:
+    region: str
+    accounts: int
+    sales: str
+    sales_share: str
+    largest: str  # name (or id) of the largest customer
+    largest_share: str
+    hhi: str
+    concentration: str  # "unconcentrated" | "moderate" | "high" | "unknown"
+    concentration_text: str
+    balance: bool
+    advice: str
+
+
+@dataclass(frozen=True)
+class SignalView:
+    text: str
+    cause: Any
+    cause_text: str
+    because: str
+
+
+@dataclass(frozen=True)
+class AccountLine:
+    """An account in a list of the report (key accounts, risks), with its playbook link if any."""
+
+    account_id: str
+    name: str  # the name, or the id when there is none
+    tier: Any
+    tier_text: str
+    sales: str
+    sales_share: str
+    score: str
+    risk: Any  # risk level value
+    risk_text: str
+    link: str | None  # relative, URL-encoded path of the HTML playbook
+    signals: tuple[SignalView, ...]
+
+
+@dataclass(frozen=True)
+class UnusedRuleView:
+    decision: str
+    rule: str
+    missing: str
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """Everything `report.html.j2` sees, as top-level names."""
+
+    run: RunInfo
+    stats: tuple[Stat, ...]
+    pareto_text: str  # "32.6% of the accounts (163 of 500) make 80% of sales (together 80.1%)"; "" if unknown
+    advice: tuple[str, ...]
+    chart: Chart
+    counts: tuple[CountTable, ...]
+    has_region: bool
+    regions: tuple[RegionView, ...]
+    accounts_without_region: int
+    risks: tuple[AccountLine, ...]
+    key_accounts: tuple[AccountLine, ...]  # tier key, by sales
+    potential_accounts: tuple[AccountLine, ...]  # tier potential, by sales
+    rules_without_data: tuple[UnusedRuleView, ...]
+    portfolio: Portfolio  # the raw summary, for custom templates
+    t: Strings
+
+
+def report_schema(pack: RulePack) -> _Schema:
+    return _Schema(typing.get_type_hints(ReportContext), {Values: known_names(pack), Strings: UI["en"].keys()})
+
+
+def _r(value: float) -> float:
+    return round(value, 2)
+
+
+def build_chart(portfolio: Portfolio, lang: str) -> Chart:
+    target = portfolio.pareto.target if portfolio.pareto else portfolio.params.get("pareto_target", 0.8)
+    x = lambda share: _r(LEFT + share * PLOT_W)  # noqa: E731
+    y = lambda share: _r(TOP + (1 - share) * PLOT_H)  # noqa: E731
+    points = []
+    path = [f"{x(0)},{y(0)}"]
+    for point in portfolio.curve:
+        name = point.account_name if point.account_name not in (None, "") else point.account_id
+        title = (f"#{point.rank} {name} ({point.account_id}) — {fmt_money(point.sales, lang)}, "
+                 f"{fmt_pct(point.cum_sales_share, lang=lang)}")
+        points.append(ChartPoint(x(point.account_share), y(point.cum_sales_share), point.rank, point.account_id,
+                                 point.key, title))
+        path.append(f"{x(point.account_share)},{y(point.cum_sales_share)}")
+    ticks = (0, 0.2, 0.4, 0.6, 0.8, 1.0)
+    n = len(points)
+    split_x = x(portfolio.pareto.account_share) if portfolio.pareto else None
+    strings = UI[lang]
+    return Chart(
+        width=WIDTH, height=HEIGHT, left=LEFT, top=TOP, right=LEFT + PLOT_W, bottom=TOP + PLOT_H,
+        points=tuple(points), curve=" ".join(path), even=f"{x(0)},{y(0)} {x(1)},{y(1)}",
+        target_y=y(target), target_label=strings["chart_line"] % fmt_pct(target, 0),
+        split_x=split_x,
+        split_label=fmt_pct(portfolio.pareto.account_share, lang=lang) if portfolio.pareto else "",
+        x_ticks=tuple(Tick(x(v), fmt_pct(v, 0)) for v in ticks),
+        y_ticks=tuple(Tick(y(v), fmt_pct(v, 0)) for v in ticks),
+        radius=3.5 if n <= 150 else 2.5 if n <= 600 else 1.6,
+    )
+
+
+class _ReportBuilder:
+    def __init__(self, evaluation: Evaluation, portfolio: Portfolio, lang: str, links: Mapping[str, str]):
+        self.evaluation = evaluation
+        self.pack: RulePack = evaluation.pack
+        self.portfolio = portfolio
+        self.lang = lang
+        self.fmt = Formatter(self.pack, lang)
+        self.links = links
+
+    def text(self, value) -> str:
+        return self.portfolio.text(value, self.lang)
+
+    def line(self, index: int, signals: tuple = ()) -> AccountLine:
+        account = self.evaluation.accounts[index]
+        lang, total = self.lang, self.portfolio.total_sales
+        name = account.account_name if account.account_name not in (None, "") else account.account_id
+        sales = account.facts.get("sales")
+        share = sales / total if isinstance(sales, (int, float)) and total > 0 else None
+        score = next((account.facts.get(n) for n in ("kam_index", *self.pack.scores) if n in self.pack.scores), None)
+        link = self.links.get(account.account_id)
+        return AccountLine(
+            account_id=account.account_id, name=str(name),
+            tier=account.value("tier"), tier_text=self.fmt.label(account.value("tier"), "tier"),
+            sales=fmt_money(sales, lang), sales_share=fmt_pct(share, lang=lang),
+            score=fmt_number(score, 1), risk=account.value("risk_level"),
+            risk_text=self.fmt.label(account.value("risk_level"), "risk_level"),
+            link=urllib.parse.quote(link) if link else None, signals=signals,
+        )
+
+    def accounts_of_tier(self, tier: str) -> tuple[AccountLine, ...]:
+        chosen = [p.index for p in self.portfolio.curve if p.tier == tier]  # the curve is sorted by sales
+        return tuple(self.line(i) for i in chosen)
+
+    def build(self) -> ReportContext:
+        p, lang = self.portfolio, self.lang
+        strings = Strings(UI[lang])
+        stats = [
+            Stat(strings["accounts"], fmt_number(p.accounts, 0), ""),
+            Stat(strings["total_sales"], fmt_money(p.total_sales, lang), ""),
+        ]
+        if p.key_accounts is not None:
+            stats.append(Stat(strings["key_accounts"], fmt_number(p.key_accounts, 0),
+                              fmt_pct(p.key_accounts / p.accounts, lang=lang) if p.accounts else ""))
+            stats.append(Stat(strings["key_sales_share"], fmt_pct(p.key_sales_share, lang=lang), ""))
+        if p.pareto is not None:
+            stats.append(Stat(strings["pareto"], fmt_pct(p.pareto.account_share, lang=lang),
+                              self.text(p.pareto.text)))
+        counts = tuple(
+            CountTable(b.name, self.text(b.title), tuple(
+                CountRow(c.value, self.text(c.label), c.accounts, fmt_pct(c.account_share, lang=lang),
+                         fmt_money(c.sales, lang), fmt_pct(c.sales_share, lang=lang))
+                for c in b.counts))
+            for b in p.breakdowns
+        )
+        regions = tuple(
+            RegionView(
+                region=r.region, accounts=r.accounts, sales=fmt_money(r.sales, lang),
+                sales_share=fmt_pct(r.sales_share, lang=lang),
+                largest=r.largest_name if r.largest_name not in (None, "") else (r.largest_id or "—"),
+                largest_share=fmt_pct(r.largest_share, lang=lang), hhi=fmt_number(r.hhi, 0),
+                concentration=r.concentration, concentration_text=self.text(r.concentration_label),
+                balance=r.balance, advice=self.text(r.advice),
+            )
+            for r in p.regions
+        )
+        risks = tuple(
+            self.line(r.index, tuple(SignalView(self.text(s.label), s.cause, self.text(s.cause_label),
+                                                self.text(s.because)) for s in r.signals))
+            for r in p.risks
+        )
+        unused = tuple(
+            UnusedRuleView(u.decision, u.rule, strings["comma"].join(self.text(m) for m in u.missing_labels))
+            for u in p.rules_without_data
+        )
+        pack = self.pack
+        run = RunInfo(as_of=self.evaluation.as_of, lang=lang, pack_name=pack.name,
+                      pack_title=pick(pack.title, lang) or pack.name, pack_version=pack.version,
+                      pack_hash=pack.hash, input_name=self.evaluation.input_name, accounts=p.accounts)
+        return ReportContext(
+            run=run, stats=tuple(stats), pareto_text=self.text(p.pareto.text) if p.pareto else "",
+            advice=tuple(self.text(a) for a in p.advice), chart=build_chart(p, lang), counts=counts,
+            has_region=p.has_region, regions=regions, accounts_without_region=p.accounts_without_region,
+            risks=risks, key_accounts=self.accounts_of_tier("key"),
+            potential_accounts=self.accounts_of_tier("potential"), rules_without_data=unused,
+            portfolio=p, t=strings,
+        )
+
+
+def build_report_context(evaluation: Evaluation, portfolio: Portfolio, *, lang: str = "en",
+                         playbook_links: Mapping[str, str] | None = None) -> ReportContext:
+    if lang not in UI:
+        raise UsageError(f"--lang '{lang}' is not one of: {', '.join(UI)}")
+    return _ReportBuilder(evaluation, portfolio, lang, playbook_links or {}).build()
+
+
+def render_report(evaluation: Evaluation, portfolio: Portfolio, *, lang: str = "en",
+                  playbook_links: Mapping[str, str] | None = None, playbooks_dir: Path | str | None = None,
+                  checked: bool = False) -> bytes:
+    """`report.html` as UTF-8 bytes. `playbook_links`: account id → relative path of its HTML playbook."""
+    from jinja2 import TemplateError as JinjaError
+
+    context = build_report_context(evaluation, portfolio, lang=lang, playbook_links=playbook_links)
+    env = make_environment(playbooks_dir, pack=evaluation.pack, lang=lang)
+    if not checked:
+        checker = TemplateChecker(env, report_schema(evaluation.pack))
+        checker.check(REPORT_TEMPLATE)
+        if checker.errors:
+            raise TemplateError("\n".join(dict.fromkeys(checker.errors)))
+    try:
+        template = env.get_template(REPORT_TEMPLATE)
+        return template.render(context_vars(context)).encode("utf-8")
+    except (JinjaError, Exception) as exc:  # any failure inside a user template is a template problem
+        raise _template_error(exc, "rendering the portfolio report") from None
+
