@@ -29,11 +29,12 @@ GROUP_FUNCTIONS = ("share_of", "rank", "percentile", "hhi", "sum", "mean", "max"
 FEATURE_FUNCTIONS = ("expr", "cumulative_share", "band", "days_since", "days_until", *GROUP_FUNCTIONS)
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
-# durable_rules 2.0.28 limits (../shared/durable-rules-notes.md), checked on the compiled form.
-MAX_COMPARISONS_PER_RULE = 48  # the C core fails (error 303) above 64 conditions on one record
-MAX_RULES_PER_DECISION = 400  # >= 512 distinct first-level conditions hang the engine
+# durable_rules 2.0.28 limits (../shared/durable-rules-notes.md, re-measured): the core expands each
+# rule's `or`s into separate branches; more than 64 branches matching one message fail with error 303,
+# and 512 branches in one ruleset hang it. So a decision may have at most 64 branches in all.
+MAX_BRANCHES_PER_DECISION = 64
+MAX_COMPARISONS_PER_RULE = 48
 MAX_FIELDS_PER_DECISION = 240  # > 254 fields per message is error 302
-MAX_PARAM_VALUES_IN = 40  # `x in [...]` compiles to one equality per value
 
 
 # ------------------------------------------------------------------------------------------ model
@@ -959,8 +960,11 @@ class _Loader:
                 default = self.outputs_values(spec, "default", outputs, f"{where} → default: ", partial=False)
         if len(rules) != len(rule_specs):
             return None
-        if len(rules) > MAX_RULES_PER_DECISION:
-            self.error(loc, f"{where}: {len(rules)} rules; the engine takes at most {MAX_RULES_PER_DECISION} per decision: split the decision")
+        branches = sum(branch_count(r.when) for r in rules)
+        if branches > MAX_BRANCHES_PER_DECISION:
+            self.error(loc, f"{where}: its rules make {branches} engine branches (one per rule, one per "
+                            f"'or' alternative); the engine takes at most {MAX_BRANCHES_PER_DECISION} per decision: "
+                            "split it into two decisions, or move 'or' parts into features")
             return None
         reads = set().union(*(r.reads for r in rules)) if rules else set()
         if len(reads) > MAX_FIELDS_PER_DECISION:
@@ -1277,6 +1281,19 @@ def _atom_implies(fact: ex.Node, need: ex.Node) -> bool:
     except TypeError:
         return False
     return False
+
+
+def branch_count(node: ex.Node) -> int:
+    """How many branches the engine makes of a condition: `or` adds, `and` multiplies."""
+    node = ex.push_not(node)
+    if isinstance(node, ex.Or):
+        return sum(branch_count(i) for i in node.items)
+    if isinstance(node, ex.And):
+        total = 1
+        for item in node.items:
+            total *= branch_count(item)
+        return total
+    return 1
 
 
 def can_fire_without(node: ex.Node, absent: set) -> bool:

@@ -360,3 +360,40 @@ def test_engine_agrees_with_the_reference_semantics(records, tmp_path_factory):
         expected = [f"r{i}" for i, rule in enumerate(pack.decision("d").rules)
                     if ex.eval_condition(rule.when, present) is True]
         assert account.decisions["d"].outputs["s"] == expected, record
+
+
+def test_hand_built_ruleset_with_65_matching_branches_fails_so_the_loader_caps_them(tmp_path):
+    script = textwrap.dedent("""
+        import durable_rules_engine as core
+        from kamrules.engine import to_json
+        rules = {f"r{j}": {"all": [{"m": {"$and": [{"_kam": 1.0}, {"$gte": {"a": float(j)}}]}}]} for j in range(65)}
+        handle = core.create_ruleset("cap", to_json(rules))
+        try:
+            core.assert_fact(handle, to_json({"id": "1", "_kam": 1.0, "a": 1000.0}))
+            print("accepted")
+        except core.error as exc:
+            print(exc)
+        """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "Could not assert fact, error code: 303"
+    from kamrules.errors import RuleError
+    from kamrules.pack import MAX_BRANCHES_PER_DECISION
+
+    assert MAX_BRANCHES_PER_DECISION == 64
+    rules = "".join(f"      - {{id: r{j}, when: sales >= {j}, then: {{s: x}}}}\n" for j in range(65))
+    with pytest.raises(RuleError, match="its rules make 65 engine branches"):
+        pack_with(tmp_path, "decisions:\n  d:\n    hit: collect\n    outputs: {s: {type: string}}\n    rules:\n" + rules)
+
+
+def test_numbers_reach_the_engine_without_exponents(tmp_path):
+    pack = pack_with(tmp_path, """\
+        decisions:
+          d:
+            hit: collect
+            outputs: {s: {type: string}}
+            rules:
+              - {id: tiny, when: sales < 0.00001, then: {s: tiny}}
+              - {id: huge, when: sales > 10_000_000_000_000_000, then: {s: huge}}
+        """)
+    accounts = run(pack, [{"sales": 0.000001}, {"sales": 2e16}, {"sales": 5.0}])
+    assert [a.decisions["d"].outputs["s"] for a in accounts] == [["tiny"], ["huge"], []]

@@ -157,6 +157,10 @@ BROKEN = [
      "rules/10.yaml:8:27: decision 'risk' → rule 'r': when: 'signal' is a list from a collect decision; read its count instead"),
     ("too many comparisons for the engine", {"10.yaml": DECISION.replace("sales_share >= 0.1", " or ".join(f"nps == {i}" for i in range(60)))},
      "rules/10.yaml:8:15: decision 'tier' → rule 'pareto': when: 60 comparisons; the engine takes at most 48 in one rule: move parts into features"),
+    ("too many engine branches", {"10.yaml": "decisions:\n  many:\n    hit: collect\n    outputs: {s: {type: string}}\n    rules:\n"
+                                  + "".join(f"      - {{id: r{i}, when: nps >= {i} or sales >= {i}, then: {{s: x}}}}\n" for i in range(33))},
+     "rules/10.yaml:2:3: decision 'many': its rules make 66 engine branches (one per rule, one per 'or' alternative); "
+     "the engine takes at most 64 per decision: split it into two decisions, or move 'or' parts into features"),
     ("unknown placeholder in because", {"10.yaml": DECISION.replace("then: {tier: key}", "then: {tier: key}\n        because: 'share {sales_shar:%}'")},
      "rules/10.yaml:10:18: decision 'tier' → rule 'pareto': because (en): unknown name '{sales_shar}' (did you mean 'sales_share'?)"),
     ("table row width", {"10.yaml": """\
