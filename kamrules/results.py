@@ -63,6 +63,9 @@ class AccountResult:
         for result in self.decisions.values():
             if name in result.outputs:
                 return result.outputs[name]
+            if name == f"{result.decision}_count" and result.outputs and all(
+                    isinstance(v, list) for v in result.outputs.values()):
+                return len(result.hits)  # a collect decision's count, as its rules read it
         return None
 
 
