@@ -149,3 +149,11 @@ def test_unexpected_exception_is_reported_as_a_bug(monkeypatch):
     result = runner.invoke(app, ["validate", str(BASIC / "rules")])
     assert result.exit_code == 3
     assert "this is a bug in kamrules, not a problem with your files" in result.stderr
+
+
+def test_default_pack_validates_strictly_against_the_example_data():
+    result = invoke("validate", str(ROOT / "rules"), "--strict", "--data", str(ROOT / "examples" / "customers.csv"))
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[1].startswith(f"{ROOT / 'examples' / 'customers.csv'}: 300 accounts; 29 of 29 fields found")
+    assert not [line for line in lines if "can never fire" in line or "not in the file" in line]
