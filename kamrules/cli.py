@@ -157,12 +157,22 @@ def evaluate(
             strict=strict,
             read_options=read_options,
         )
-        result = run_evaluate(options)
+        result = _with_progress(lambda progress: run_evaluate(options, progress), quiet)
         _print_warnings(result.warnings)
         if not quiet:
             from .summary import print_summary
 
             print_summary(result, lang)
+
+
+def _with_progress(work, quiet: bool):
+    """Run `work(progress)` with a live status line on a terminal (none when piped or quiet)."""
+    if quiet or not sys.stderr.isatty():
+        return work(None)
+    from rich.console import Console
+
+    with Console(stderr=True).status("kamrules: starting") as status:
+        return work(lambda stage: status.update(f"kamrules: {stage}…"))
 
 
 def _delimiter(value: Optional[str]) -> Optional[str]:

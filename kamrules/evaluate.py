@@ -11,7 +11,7 @@ import datetime as dt
 import math
 import os
 import time
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -45,13 +45,15 @@ def _symbol_types(pack: RulePack) -> dict:
     return {name: symbol.type for name, symbol in pack.symbols().items()}
 
 
-def _decide_chunk(pack: RulePack, facts: pd.DataFrame) -> tuple[dict, list]:
+def _decide_chunk(pack: RulePack, facts: pd.DataFrame, progress: Callable[[str], None] | None = None) -> tuple[dict, list]:
     """Rule indexes matched per decision per account, for a slice of the portfolio."""
     frame = facts.copy()
     types = _symbol_types(pack)
     matches: dict[str, list] = {}
     conflicts: list = []
-    for decision in pack.decisions:
+    for number, decision in enumerate(pack.decisions, 1):
+        if progress is not None:
+            progress(f"decision {number}/{len(pack.decisions)}: {decision.id}")
         runner = runner_for(decision, pack.hash)
         compiled = runner.compiled
         column_types = dict(types)
@@ -102,12 +104,15 @@ def _work_chunk(bounds: tuple[int, int]) -> tuple[dict, list]:
     return matches, [(d, start + p, r) for d, p, r in conflicts]
 
 
-def decide(pack: RulePack, facts: pd.DataFrame, jobs: int = 1) -> tuple[dict, list]:
+def decide(pack: RulePack, facts: pd.DataFrame, jobs: int = 1,
+           progress: Callable[[str], None] | None = None) -> tuple[dict, list]:
     """Rule indexes matched per decision per account (in input order), and `unique` conflicts."""
     n = len(facts)
     jobs = max(1, min(jobs, n // 500 or 1))  # small inputs: forking costs more than it saves
     if jobs == 1:
-        return _decide_chunk(pack, facts)
+        return _decide_chunk(pack, facts, progress)
+    if progress is not None:
+        progress(f"{len(pack.decisions)} decisions in {jobs} processes")
     global _WORK
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -150,15 +155,20 @@ def evaluate(
     jobs: int = 1,
     input_name: str = "",
     row_numbers: Sequence[int] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Evaluation:
-    """Evaluate every account of `frame` (one column per field) against the pack."""
+    """Evaluate every account of `frame` (one column per field) against the pack.
+
+    `progress`, when given, is called with a short description of each stage as it starts."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
+    if progress is not None:
+        progress("features and scores")
     facts = compute_derived(pack, prepare_facts(pack, frame), as_of)
     timings["features"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    matches, conflicts = decide(pack, facts, jobs)
+    matches, conflicts = decide(pack, facts, jobs, progress)
     timings["rules"] = time.perf_counter() - started
     if row_numbers is None:
         row_numbers = [i + 2 for i in range(len(facts))]

@@ -6,6 +6,7 @@ import datetime as dt
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from .errors import UsageError
 from .evaluate import default_jobs, evaluate
@@ -57,8 +58,11 @@ def check_choice(option: str, value: str, choices: tuple) -> None:
         raise UsageError(f"{option} '{value}' is not one of: {', '.join(choices)}")
 
 
-def run_evaluate(options: EvaluateOptions) -> RunResult:
-    """Everything `kamrules evaluate` does; writes OUT atomically or not at all."""
+def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | None = None) -> RunResult:
+    """Everything `kamrules evaluate` does; writes OUT atomically or not at all.
+
+    `progress` is called with the name of each stage as it starts (the CLI shows it on a terminal)."""
+    step = progress or (lambda stage: None)
     from . import playbooks, portfolio, report
     from .outputs import decision_frame, manifest, trace_lines
     from .reader import ReadOptions, read_table
@@ -69,21 +73,24 @@ def run_evaluate(options: EvaluateOptions) -> RunResult:
     check_choice("--lang", options.lang, LANGS)
     jobs = options.jobs or default_jobs()
 
+    step("loading the rule pack")
     started = time.perf_counter()
     pack: RulePack = load_pack(options.rules, strict=options.strict)
     load_seconds = time.perf_counter() - started
     playbooks.check_templates(pack, playbooks_dir=options.playbooks_dir)
 
+    step(f"reading {options.data.name}")
     started = time.perf_counter()
     read = read_table(options.data, list(pack.fields.values()), options.read_options or ReadOptions())
     read_seconds = time.perf_counter() - started
 
     evaluation = evaluate(pack, read.frame, as_of=options.as_of, jobs=jobs,
-                          input_name=options.data.name, row_numbers=read.row_numbers)
+                          input_name=options.data.name, row_numbers=read.row_numbers, progress=progress)
     evaluation.source = {k: v for k, v in read.source.items() if k != "path"}
     evaluation.data_issues = read.issues
     summary = portfolio.summarise(evaluation, lang=options.lang, present_fields=list(read.column_map))
 
+    step("writing decisions, trace, playbooks and report")
     started = time.perf_counter()
     files: dict[str, bytes] = {}
     frame, list_columns = decision_frame(evaluation, options.lang)
