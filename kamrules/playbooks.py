@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from functools import cached_property
 import difflib
 import hashlib
+from decimal import ROUND_HALF_UP, Decimal
 import logging
 import math
 import re
@@ -83,6 +85,7 @@ UI: dict[str, dict[str, str]] = {
         "why_tier": "Why this tier",
         "basis": "Basis",
         "rule": "Rule",
+        "default_rule": "default",
         "source": "Source",
         "facts_read": "Facts read",
         "tier_score": "Tier and evaluation score",
@@ -92,11 +95,6 @@ UI: dict[str, dict[str, str]] = {
         "rank_of": "%s of %s accounts",
         "not_scored": "not scored (data missing)",
         "relationship": "Relationship type",
-        "kotler_basic": "Sell and leave: no follow-up after the sale.",
-        "kotler_reactive": "Sell, and encourage the customer to call us with questions or problems.",
-        "kotler_accountable": "Call the customer after the sale to check that the product meets expectations and ask for improvements.",
-        "kotler_proactive": "Contact the customer regularly with suggestions for better use and news of helpful new products.",
-        "kotler_partnership": "Work continuously with the customer to discover ways to perform better and help its success.",
         "service": "Service level and commitments",
         "commitment": "Commitment",
         "dependence": "Dependence and concentration",
@@ -189,6 +187,7 @@ UI: dict[str, dict[str, str]] = {
         "why_tier": "分级依据",
         "basis": "依据",
         "rule": "规则",
+        "default_rule": "默认",
         "source": "出处",
         "facts_read": "所用数据",
         "tier_score": "客户级别与综合评分",
@@ -198,11 +197,6 @@ UI: dict[str, dict[str, str]] = {
         "rank_of": "第 %s 名（共 %s 个客户）",
         "not_scored": "无法评分（数据缺失）",
         "relationship": "客户关系类型",
-        "kotler_basic": "销售后不再跟进。",
-        "kotler_reactive": "销售后鼓励客户在遇到问题或有意见时与我方联系。",
-        "kotler_accountable": "售后主动回访，了解产品是否符合客户期望，征询改进意见。",
-        "kotler_proactive": "经常与客户联系，提供改进使用的建议和有用的新产品信息。",
-        "kotler_partnership": "与客户持续合作，共同寻找提高绩效的途径，帮助客户成功。",
         "service": "服务等级与服务承诺",
         "commitment": "服务承诺",
         "dependence": "依赖度与集中度",
@@ -287,6 +281,43 @@ class Values(dict):
     `account.values.NAME`; a name the pack does not define is an error, a missing value is None."""
 
 
+class Texts(Values):
+    """An account's values formatted for display (`account.texts.sales` → '520,000'), formatted when
+    first read: most templates read few of them."""
+
+    def __init__(self, values: Values, show):
+        super().__init__()
+        self._values = values
+        self._show = show
+
+    def __missing__(self, name: str) -> str:
+        if name not in self._values:
+            raise KeyError(name)
+        text = self[name] = self._show(self._values[name], name)
+        return text
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._values
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def keys(self):
+        return self._values.keys()
+
+    def items(self):
+        return [(name, self[name]) for name in self._values]
+
+    def values(self):
+        return [self[name] for name in self._values]
+
+    def get(self, name, default=None):
+        return self[name] if name in self._values else default
+
+
 # ------------------------------------------------------------------------------- locale formatting
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -300,11 +331,18 @@ def _trim(text: str) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+_QUANTUM = {digits: Decimal(1).scaleb(-digits) for digits in range(10)}
+
+
 def fmt_number(value: Any, digits: int = 2, lang: str = "en") -> str:
-    """1234567.891 → '1,234,567.89'; trailing zeros dropped; missing → '—'."""
+    """1234567.891 → '1,234,567.89'; halves round up, as a person rounds (9876.5 → '9,877' with 0
+    digits); trailing zeros dropped; missing → '—'."""
     if _is_missing(value) or isinstance(value, bool) or not isinstance(value, (int, float)):
         return MISSING if _is_missing(value) else str(value)
-    text = _trim(f"{float(value):,.{digits}f}")
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    rounded = Decimal(repr(value)).quantize(_QUANTUM[digits], rounding=ROUND_HALF_UP)
+    text = _trim(f"{rounded:,.{digits}f}")
     return "0" if text in ("-0", "") else text
 
 
@@ -348,11 +386,19 @@ def fmt_bool(value: Any, lang: str = "en") -> str:
     return "yes" if value else "no"
 
 
+_UNIT_WORDS = (
+    ("int", frozenset({"rank", "count", "days", "hours", "months", "accounts", "hhi"})),
+    ("pct", frozenset({"share", "margin", "growth", "decline", "drop", "pct", "rate", "cum"})),
+    ("money", frozenset({"sales", "profit", "revenue", "amount", "spend"})),
+)
+
+
 def value_kind(pack: RulePack, name: str) -> str:
     """How a named value is shown: money, pct, int, score, number, date, bool, label or text.
 
-    Packs carry types, not units, so amounts and shares are recognised by name: `share`, `margin`,
-    `growth`, `decline`, `drop` → percentage; `sales`, `profit`, `revenue`, `amount` → money.
+    Packs carry types, not units, so units are recognised by the words of the name, the last word
+    first: `rank`, `count`, `days`, `hhi` … → whole number; `share`, `margin`, `growth`, `decline`,
+    `drop`, `cum` … → percentage; `sales`, `profit`, `revenue`, `amount` → money.
     """
     vtype = "text"
     if name in pack.fields:
@@ -361,6 +407,10 @@ def value_kind(pack: RulePack, name: str) -> str:
         return "score"
     elif name in pack.features:
         feature = pack.features[name]
+        if feature.function in ("share_of", "cumulative_share"):
+            return "pct"
+        if feature.function in ("rank", "count", "hhi", "days_since", "days_until"):
+            return "int"
         vtype = "category" if feature.function == "band" else feature.type
     elif name.endswith("_count") and any(d.count_name == name for d in pack.decisions):
         return "int"
@@ -376,15 +426,12 @@ def value_kind(pack: RulePack, name: str) -> str:
         return "label"
     if vtype not in ("number", "integer"):
         return "text"
-    words = set(name.split("_"))
-    if words & {"rank", "count", "days", "hours", "months", "accounts"}:
-        return "int"
-    if words & {"share", "margin", "growth", "decline", "drop", "pct", "rate"}:
-        return "pct"
-    if words & {"sales", "profit", "revenue", "amount", "spend"}:
-        return "money"
-    if "hhi" in words:
-        return "int"
+    parts = name.split("_")
+    # The last word says most ("high_margin_sales" is money, "sales_share" a share); then any word.
+    for words in ([parts[-1]], parts):
+        for kind, unit_words in _UNIT_WORDS:
+            if unit_words.intersection(words):
+                return kind
     return "int" if vtype == "integer" else "number"
 
 
@@ -396,6 +443,7 @@ class Formatter:
         self.lang = lang
         self._kinds: dict[str, str] = {}
         self._captions: dict[str, str] = {}
+        self._shown: dict = {}
 
     def kind(self, name: str) -> str:
         if name not in self._kinds:
@@ -424,6 +472,16 @@ class Formatter:
 
     def show(self, value: Any, name: str) -> str:
         """A named value formatted by its kind (see `value_kind`)."""
+        cls = type(value)
+        if cls is str or cls is bool:  # categories and flags repeat: format each once
+            key = (name, cls, value)
+            text = self._shown.get(key)
+            if text is None:
+                text = self._shown[key] = self._show(value, name)
+            return text
+        return self._show(value, name)
+
+    def _show(self, value: Any, name: str) -> str:
         if _is_missing(value):
             return MISSING
         if isinstance(value, (list, tuple)):
@@ -467,10 +525,17 @@ class Reason:
 
     decision: str  # decision id, e.g. "tier"
     rule: str  # rule id, e.g. "pareto_core"; "default" when no rule matched
+    rule_label: str  # the rule id as shown: the id, or "default" in the chosen language
     outcome: str  # the label of what the rule set for the decision's first output, e.g. "Key account"
     because: str  # the rule's reason with this account's values filled in
-    reads: tuple[Fact, ...]  # every value the rule's condition read
     source: str  # where the rule comes from (may be "")
+    _reads: dict = field(default_factory=dict, repr=False, compare=False)
+    _fact: Any = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def reads(self) -> tuple[Fact, ...]:
+        """Every value the rule's condition read (formatted when first used: most reasons never are)."""
+        return tuple(self._fact(n, v) for n, v in self._reads.items()) if self._fact else ()
 
 
 @dataclass(frozen=True)
@@ -558,8 +623,14 @@ class DecisionView:
 
     id: str
     title: str
-    outputs: tuple[Fact, ...]
     reasons: tuple[Reason, ...]
+    _values: dict = field(default_factory=dict, repr=False, compare=False)
+    _fact: Any = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def outputs(self) -> tuple[Fact, ...]:
+        """The decision's outputs for the account (formatted when first used)."""
+        return tuple(self._fact(n, v) for n, v in self._values.items()) if self._fact else ()
 
 
 @dataclass(frozen=True)
@@ -573,7 +644,7 @@ class AccountView:
     file: str  # this playbook's path stem, e.g. "00042-华东机械有限公司"
     facts: tuple[Fact, ...]  # the pack's fields that have a value, in pack order (id and name excluded)
     values: Values  # every value by name: account.values.sales
-    texts: Values  # every value formatted: account.texts.sales
+    texts: Texts  # every value formatted: account.texts.sales
 
 
 @dataclass(frozen=True)
@@ -629,8 +700,11 @@ class ContextBuilder:
         self.strings = Strings(UI[lang])
         self.as_of = evaluation.as_of
         self.names = known_names(pack)
+        self.blank = dict.fromkeys(self.names)
+        self.count_names = {d.id: d.count_name for d in pack.decisions if d.hit == "collect"}
         self.decision_of = {name: d for d in pack.decisions for name in d.outputs}
         self.main_output = {d.id: next(iter(d.outputs), None) for d in pack.decisions}
+        self.titles = {d.id: pick(d.title, lang) or d.id for d in pack.decisions}
         self.run = RunInfo(
             as_of=evaluation.as_of, lang=lang, pack_name=pack.name, pack_title=pick(pack.title, lang) or pack.name,
             pack_version=pack.version, pack_hash=pack.hash, input_name=evaluation.input_name,
@@ -656,11 +730,27 @@ class ContextBuilder:
     def fact(self, name: str, value: Any) -> Fact:
         return Fact(name, self.fmt.caption(name), value, self.fmt.show(value, name))
 
+    def because(self, hit) -> str:
+        """The hit's reason in this language only (filling every language would double the work)."""
+        template, filler = getattr(hit, "template", None), getattr(hit, "filler", None)
+        if filler is not None and template:
+            lang = self.lang if self.lang in template else "en" if "en" in template else next(iter(template))
+            return filler({lang: template[lang]}, hit.outputs)[lang]
+        return pick(hit.because, self.lang)
+
     def reason(self, decision: str, hit) -> Reason:
-        reads = tuple(self.fact(n, v) for n, v in hit.reads.items())
+        cached = self._reasons.get(id(hit))
+        if cached is not None and cached[0] is hit:
+            return cached[1]
+        made = self._reason(decision, hit)
+        self._reasons[id(hit)] = (hit, made)
+        return made
+
+    def _reason(self, decision: str, hit) -> Reason:
         main = self.main_output.get(decision)
         outcome = self.fmt.label(hit.outputs.get(main), main) if main in hit.outputs else ""
-        return Reason(decision, hit.rule, outcome, pick(hit.because, self.lang), reads, hit.source)
+        label = self.strings["default_rule"] if hit.rule == "default" else hit.rule
+        return Reason(decision, hit.rule, label, outcome, self.because(hit), hit.source, hit.reads, self.fact)
 
     def choice(self, account: AccountResult, name: str) -> Choice | None:
         decision = self.decision_of.get(name)
@@ -677,6 +767,7 @@ class ContextBuilder:
         if not names:
             return []
         decision = self.decision_of[names[0]]
+        self._collecting = decision.id
         result = account.decisions.get(decision.id)
         if result is None:
             return []
@@ -697,8 +788,14 @@ class ContextBuilder:
 
     # -- the whole context
     def build(self, account: AccountResult) -> PlaybookContext:
-        values = Values({name: account.value(name) for name in self.names})
-        texts = Values({name: self.fmt.show(v, name) for name, v in values.items()})
+        self._reasons: dict = {}  # one Reason per hit, shared by the sections and the trace
+        values = Values(self.blank)
+        values.update(account.facts)
+        for decision_id, result in account.decisions.items():
+            values.update(result.outputs)
+            if decision_id in self.count_names:
+                values[self.count_names[decision_id]] = len(result.hits)
+        texts = Texts(values, self.fmt.show)
         name = account.account_name
         name = None if _is_missing(name) or str(name).strip() == "" else str(name)
         view = AccountView(
@@ -726,12 +823,13 @@ class ContextBuilder:
             service = Service(level, commitments)
         findings = tuple(
             Finding(v.get(FINDING), self.text(v.get(FINDING), FINDING), self.text(v.get(ADVICE), ADVICE),
-                    pick(hit.because, self.lang), hit.rule)
+                    self.reason(self._collecting, hit).because, hit.rule)
             for hit, v in self.collected(account, (FINDING, ADVICE))
         )
         signals = tuple(
             Signal(v.get(RISK_SIGNAL), self.text(v.get(RISK_SIGNAL), RISK_SIGNAL), v.get(RISK_CAUSE),
-                   self.text(v.get(RISK_CAUSE), RISK_CAUSE), pick(hit.because, self.lang), hit.rule)
+                   self.text(v.get(RISK_CAUSE), RISK_CAUSE), self.reason(self._collecting, hit).because,
+                   hit.rule)
             for hit, v in self.collected(account, (RISK_SIGNAL, RISK_CAUSE))
         )
         review_days = values.get(REVIEW_EVERY) if REVIEW_EVERY in values else None
@@ -769,7 +867,7 @@ class ContextBuilder:
                 measure=self.text(v.get("action_measure"), "action_measure"),
                 section=v.get("action_section"),
                 rule=hit.rule,
-                because=pick(hit.because, self.lang),
+                because=self.reason(self._collecting, hit).because,
             ))
         spec = self.pack.output("action_section")
         order = list(spec.values) if spec is not None and spec.values else list(SECTION_ORDER)
@@ -785,9 +883,9 @@ class ContextBuilder:
 
     def decision_view(self, account: AccountResult, decision) -> DecisionView:
         result = account.decisions.get(decision.id)
-        outputs = tuple(self.fact(n, None if result is None else result.outputs.get(n)) for n in decision.outputs)
+        values = {n: None if result is None else result.outputs.get(n) for n in decision.outputs}
         reasons = () if result is None else tuple(self.reason(decision.id, h) for h in result.hits)
-        return DecisionView(decision.id, pick(decision.title, self.lang) or decision.id, outputs, reasons)
+        return DecisionView(decision.id, self.titles[decision.id], reasons, values, self.fact)
 
 
 def known_names(pack: RulePack) -> list[str]:
@@ -925,6 +1023,23 @@ def _sandbox_class():
 
         intercepted_binops = frozenset({"*", "**"})
 
+        def getattr(self, obj, attribute):
+            # Fast path for the context's own frozen dataclasses and mappings (most lookups of a
+            # render): they hold only plain values, so a public field is always safe. Anything else
+            # goes through the sandbox's full checks.
+            kind = type(obj)
+            if kind in _SAFE_RECORDS and attribute[:1] != "_":
+                try:
+                    return getattr(obj, attribute)
+                except AttributeError:
+                    pass
+            elif kind in _SAFE_MAPPINGS and attribute[:1] != "_" and attribute not in _DICT_METHODS:
+                try:
+                    return obj[attribute]
+                except KeyError:
+                    pass
+            return super().getattr(obj, attribute)
+
         def call_binop(self, context, operator, left, right):
             if operator == "**":
                 raise SecurityError("the '**' operator is not allowed in playbook templates")
@@ -934,6 +1049,23 @@ def _sandbox_class():
             return super().call_binop(context, operator, left, right)
 
     return PlaybookSandbox
+
+
+_DICT_METHODS = frozenset(dir(dict))
+_SAFE_RECORDS: frozenset = frozenset()
+_SAFE_MAPPINGS: frozenset = frozenset()
+
+
+def _safe_types() -> tuple[frozenset, frozenset]:
+    """The context classes of playbooks and report (frozen dataclasses of plain values)."""
+    from . import portfolio, report
+
+    records = set()
+    for module in (__import__(__name__, fromlist=["_"]), portfolio, report):
+        for value in vars(module).values():
+            if isinstance(value, type) and dataclasses.is_dataclass(value) and value.__dataclass_params__.frozen:
+                records.add(value)
+    return frozenset(records), frozenset({Values, Strings, Texts})
 
 
 def search_path(playbooks_dir: Path | str | None = None) -> list[Path]:
@@ -985,6 +1117,9 @@ def make_environment(playbooks_dir: Path | str | None = None, *, pack: RulePack 
         FileSystemLoader([str(p) for p in paths]),
         PrefixLoader({"default": FileSystemLoader(str(paths[-1]))}),  # {% extends "default/playbook.md.j2" %}
     ])
+    global _SAFE_RECORDS, _SAFE_MAPPINGS
+    if not _SAFE_RECORDS:
+        _SAFE_RECORDS, _SAFE_MAPPINGS = _safe_types()
     env = _sandbox_class()(
         loader=loader,
         undefined=StrictUndefined,
@@ -1032,15 +1167,17 @@ def make_filters(pack: RulePack | None, lang: str = "en") -> dict:
     }
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+_MD_TABLE = str.maketrans({ch: "\\" + ch for ch in "\\`*_[]<>|#"})
 
 
 def md_escape(value: Any) -> str:
     """Data text made safe inside Markdown (and its tables): markup characters escaped, one line."""
     if _is_missing(value):
         return MISSING
-    text = re.sub(r"\s*[\r\n]+\s*", " ", str(value))
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    text = str(value)
+    if "\n" in text or "\r" in text:
+        text = re.sub(r"\s*[\r\n]+\s*", " ", text)
+    return text.translate(_MD_TABLE)
 
 
 # ------------------------------------------------------------------------------- template checking
@@ -1084,9 +1221,16 @@ class _Schema:
         self._hints: dict[type, dict] = {}
 
     def hints(self, cls: type) -> dict:
+        """The public members of a context class and their types: fields, then (cached) properties."""
         if cls not in self._hints:
-            module = __import__(cls.__module__, fromlist=["_"])
-            self._hints[cls] = typing.get_type_hints(cls, vars(module))
+            module = vars(__import__(cls.__module__, fromlist=["_"]))
+            members = {name: tp for name, tp in typing.get_type_hints(cls, module).items()
+                       if not name.startswith("_")}
+            for name, value in vars(cls).items():
+                function = getattr(value, "func", None) or getattr(value, "fget", None)
+                if not name.startswith("_") and isinstance(value, (property, cached_property)) and function:
+                    members[name] = typing.get_type_hints(function, module).get("return", _UNKNOWN)
+            self._hints[cls] = members
         return self._hints[cls]
 
 
@@ -1153,7 +1297,7 @@ class TemplateChecker:
         try:
             source, filename, _ = self.env.loader.get_source(self.env, name)
         except TemplateNotFound:
-            where = " and ".join(str(p) for p in self.env.playbook_search_path)
+            where = " and ".join(_display_path(str(p)) for p in self.env.playbook_search_path)
             parts = name.replace("\\", "/").split("/")
             if ".." in parts or name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
                 message = f"template '{name}' is outside the playbooks folders: templates can only use files in {where}"
@@ -1447,8 +1591,6 @@ class TemplateChecker:
             hints = self.schema.hints(base)
             if attr in hints:
                 return hints[attr]
-            if isinstance(getattr(base, attr, None), property):
-                return _UNKNOWN
             self.error(node, f"'{_dotted(base_node)}' has no attribute '{attr}'{_did_you_mean(attr, hints)}"
                              f" ({_type_name(base)} has: {', '.join(hints)})")
             return _UNKNOWN
@@ -1457,6 +1599,9 @@ class TemplateChecker:
             if attr in keys:
                 return _UNKNOWN if base is not Strings else str
             if attr in ("get", "items", "keys", "values"):
+                return _UNKNOWN
+            if attr in _DICT_METHODS:
+                self.error(node, f"'{_dotted(base_node)}.{attr}' would change the context: templates can only read it")
                 return _UNKNOWN
             self.error(node, f"'{_dotted(base_node)}' has no entry '{attr}'{_did_you_mean(attr, keys)}")
             return _UNKNOWN
@@ -1475,7 +1620,7 @@ def _did_you_mean(name: str, candidates: Iterable[str]) -> str:
 
 def playbook_schema(pack: RulePack) -> _Schema:
     hints = typing.get_type_hints(PlaybookContext)
-    return _Schema(hints, {Values: known_names(pack), Strings: UI["en"].keys()})
+    return _Schema(hints, {Values: known_names(pack), Texts: known_names(pack), Strings: UI["en"].keys()})
 
 
 def check_templates(pack: RulePack, *, playbooks_dir: Path | str | None = None, lang: str = "en",
@@ -1501,13 +1646,13 @@ def check_templates(pack: RulePack, *, playbooks_dir: Path | str | None = None, 
         raise TemplateError("\n".join(dict.fromkeys(checker.errors)))
     probe = probe_evaluation(pack)
     for probe_lang in dict.fromkeys([lang, *LANGS]):
-        Renderer(probe, lang=probe_lang, playbooks_dir=playbooks_dir, checked=True).render_all("all")
+        Renderer(probe, lang=probe_lang, playbooks_dir=playbooks_dir, checked=True, probe=True).render_all("all")
         if report:
             from .portfolio import summarise
             from .report import render_report
 
             render_report(probe, summarise(probe, lang=probe_lang), lang=probe_lang, playbook_links={},
-                          playbooks_dir=playbooks_dir, checked=True)
+                          playbooks_dir=playbooks_dir, checked=True, probe=True)
 
 
 def probe_evaluation(pack: RulePack, as_of: dt.date = dt.date(2026, 1, 1)) -> Evaluation:
@@ -1573,12 +1718,13 @@ class Renderer:
     """Renders the playbooks of one evaluation in one language (templates compiled once)."""
 
     def __init__(self, evaluation: Evaluation, *, lang: str = "en", playbooks_dir: Path | str | None = None,
-                 checked: bool = False):
+                 checked: bool = False, probe: bool = False):
         from jinja2 import TemplateError as JinjaError
 
         if lang not in UI:
             raise UsageError(f"--lang '{lang}' is not one of: {', '.join(UI)}")
         self.evaluation = evaluation
+        self.probe = probe
         self.builder = ContextBuilder(evaluation, lang)
         self.env = make_environment(playbooks_dir, pack=evaluation.pack, lang=lang)
         if not checked:
@@ -1602,8 +1748,9 @@ class Renderer:
             try:
                 text = template.render(names)
             except Exception as exc:  # any failure inside a user template is a template problem
-                raise _template_error(exc, f"rendering the playbook of account '{account.account_id}'"
-                                           f" (row {account.row})") from None
+                what = (f"{name} with a sample account, before rendering any playbook" if self.probe else
+                        f"rendering the playbook of account '{account.account_id}' (row {account.row})")
+                raise _template_error(exc, what) from None
             files[f"playbooks/{context.account.file}.{extension}"] = text.encode("utf-8")
         return files
 

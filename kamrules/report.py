@@ -314,7 +314,7 @@ def build_report_context(evaluation: Evaluation, portfolio: Portfolio, *, lang: 
 
 def render_report(evaluation: Evaluation, portfolio: Portfolio, *, lang: str = "en",
                   playbook_links: Mapping[str, str] | None = None, playbooks_dir: Path | str | None = None,
-                  checked: bool = False) -> bytes:
+                  checked: bool = False, probe: bool = False) -> bytes:
     """`report.html` as UTF-8 bytes. `playbook_links`: account id → relative path of its HTML playbook."""
     from jinja2 import TemplateError as JinjaError
 
@@ -329,5 +329,6 @@ def render_report(evaluation: Evaluation, portfolio: Portfolio, *, lang: str = "
         template = env.get_template(REPORT_TEMPLATE)
         return template.render(context_vars(context)).encode("utf-8")
     except (JinjaError, Exception) as exc:  # any failure inside a user template is a template problem
-        raise _template_error(exc, "rendering the portfolio report") from None
+        raise _template_error(exc, f"{REPORT_TEMPLATE} with sample accounts, before rendering anything" if probe
+                              else "rendering the portfolio report") from None
 
