@@ -1,0 +1,153 @@
+"""The portfolio report: the SVG Pareto chart, tables, links to playbooks, self-contained and deterministic."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kamrules.errors import TemplateError
+from kamrules.evaluate import evaluate
+from kamrules.pack import load_pack
+from kamrules.playbooks import playbook_links, render_playbooks
+from kamrules.portfolio import summarise
+from kamrules.report import build_chart, render_report
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT = ROOT / "tests" / "projects" / "playbook"
+AS_OF = dt.date(2026, 11, 27)
+
+
+@pytest.fixture(scope="module")
+def case():
+    frame = pd.read_csv(PROJECT / "accounts.csv", dtype={"account_id": str})
+    return evaluate(load_pack(PROJECT / "rules"), frame, as_of=AS_OF, input_name="accounts.csv")
+
+
+def report(evaluation, lang="en", **options):
+    links = playbook_links(render_playbooks(evaluation, selection="key+potential", lang=lang), evaluation)
+    return render_report(evaluation, summarise(evaluation, lang=lang), lang=lang, playbook_links=links,
+                         **options).decode("utf-8")
+
+
+class Elements(HTMLParser):
+    """Every start tag with its attributes, in order."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def all(self, tag, cls=None):
+        return [a for t, a in self.tags if t == tag and (cls is None or cls in a.get("class", "").split())]
+
+
+def test_chart_has_one_point_per_account_and_marks_key_accounts(case):
+    html = report(case)
+    page = Elements(html)
+    points = page.all("circle", "pt")
+    assert len(points) == len(case.accounts) == 12
+    assert len(page.all("circle", "pt-key")) == 5
+    assert len(page.all("line", "target")) == 1 and len(page.all("line", "split")) == 1
+    assert len(page.all("polyline", "curve")) == 1
+    # points run left to right and never go down (SVG y grows downwards)
+    xs = [float(p["cx"]) for p in points]
+    ys = [float(p["cy"]) for p in points]
+    assert xs == sorted(xs) and ys == sorted(ys, reverse=True)
+    assert "41.7% of the accounts (5 of 12) make 80% of sales (together 80.3%)" in html
+
+
+def test_chart_geometry(case):
+    p = summarise(case)
+    chart = build_chart(p, "en")
+    assert chart.points[-1].x == chart.right and chart.points[-1].y == chart.top  # 100% of accounts, 100% of sales
+    assert chart.target_y == pytest.approx(chart.top + 0.2 * (chart.bottom - chart.top), abs=0.01)
+    assert chart.curve.startswith(f"{chart.left},{chart.bottom}")
+    assert len(chart.curve.split()) == 13
+
+
+def test_a_large_portfolio_has_every_point(case):
+    pack = case.pack
+    n = 2500
+    frame = pd.DataFrame({"account_id": [f"X{i:05d}" for i in range(n)], "sales": [float(1 + (i * 7919) % 1000)
+                                                                                   for i in range(n)]})
+    evaluation = evaluate(pack, frame, as_of=AS_OF, input_name="big.csv")
+    html = render_report(evaluation, summarise(evaluation), playbook_links={}).decode()
+    assert len(Elements(html).all("circle", "pt")) == n
+
+
+def test_tables_and_facts_of_the_run(case):
+    html = report(case)
+    page = Elements(html)
+    assert [t["data-output"] for t in page.all("table", "counts")] == ["tier", "relationship", "service_level",
+                                                                     "risk_level"]
+    assert len(page.all("tr", "region")) == 5
+    assert len(page.all("tr", "account")) == 3 + 5 + 1  # risks, key accounts, potential
+    assert "27 Nov 2026" in html and case.pack.hash in html and "accounts.csv" in html
+    assert "5 key accounts, fewer than the 15–35 a company can really manage" in html
+    assert "top management can run the key accounts directly" in html
+    assert "Highly concentrated" in html
+
+
+def test_key_accounts_link_to_their_playbooks(case):
+    html = report(case)
+    links = [a["href"] for a in Elements(html).all("a")]
+    assert "playbooks/00042-%E5%8D%8E%E4%B8%9C%E6%9C%BA%E6%A2%B0%E6%9C%89%E9%99%90%E5%85%AC%E5%8F%B8.html" in links
+    assert "playbooks/a-1001-northwind-traders.html" in links
+    assert "playbooks/a-1003-fabrikam-inc.html" in links  # potential
+    assert len(links) == 5 + 1 + 1  # key accounts, the potential one, and 00042 again among the risks
+    assert all(link.startswith("playbooks/") and link.endswith(".html") for link in links)
+
+
+def test_report_is_self_contained(case):
+    html = report(case)
+    assert "<script" not in html and "<link" not in html and "@import" not in html and "url(" not in html
+    external = re.findall(r"https?://[^\"' >]+", html)
+    assert external == ["http://www.w3.org/2000/svg"]  # the SVG namespace, not a request
+    assert "default-src 'none'" in html
+    assert "@media print" in html and "page-break" in html
+
+
+def test_report_is_deterministic(case):
+    assert report(case) == report(case)
+    assert report(case, "zh") == report(case, "zh")
+
+
+def test_report_in_chinese(case):
+    html = report(case, "zh")
+    assert "<html lang=\"zh-CN\">" in html
+    assert "重点客户组合报告" in html and "2026年11月27日" in html and "193万" in html
+    assert "41.7% 的客户（12 个中的 5 个）贡献了 80% 的销售额（合计 80.3%）" in html
+    text = re.sub(r"<[^>]+>|&[a-z]+;", " ", html.split("<body>", 1)[1])
+    data = {"accounts.csv", case.pack.hash, "McDonald", "Woodburn", "HHI", "NPS"}
+    data |= {str(v) for a in case.accounts for v in a.facts.values() if isinstance(v, str)}
+    data |= {r.id for d in case.pack.decisions for r in d.rules}
+    for word in sorted(data, key=len, reverse=True):
+        text = text.replace(word, " ")
+    assert not re.findall(r"[A-Za-z]{2,}", text)
+
+
+def test_a_team_can_override_one_block_of_the_report(case, tmp_path):
+    folder = tmp_path / "playbooks"
+    folder.mkdir()
+    (folder / "report.html.j2").write_text(
+        '{% extends "default/report.html.j2" %}{% block regions %}<p id="mine">{{ regions | length }} regions'
+        "</p>{% endblock %}", encoding="utf-8")
+    html = report(case, playbooks_dir=folder)
+    assert '<p id="mine">5 regions</p>' in html and "Regional concentration" not in html
+    assert len(Elements(html).all("circle", "pt")) == 12
+
+
+def test_a_broken_report_template_is_a_template_error(case, tmp_path):
+    folder = tmp_path / "playbooks"
+    folder.mkdir()
+    (folder / "report.html.j2").write_text("{{ chart.pointz }}\n", encoding="utf-8")
+    with pytest.raises(TemplateError, match=r"^playbooks/report.html.j2:1: 'chart' has no attribute 'pointz'"):
+        report(case, playbooks_dir=folder)
