@@ -160,13 +160,93 @@ def _csv_cell(value: Any) -> str:
     return _text(value)
 
 
+def _csv_object(value: Any) -> str:
+    """One cell of a mixed column as CSV text; lists of text (actions, reasons) take a short cut."""
+    kind = type(value)
+    if kind is str:
+        return neutralise(value)
+    if kind is list or kind is tuple:
+        try:
+            return neutralise(LIST_SEPARATOR.join(value))
+        except TypeError:
+            pass
+    return _csv_cell(_plain(value))
+
+
+def _json_object(value: Any) -> str:
+    kind = type(value)
+    if kind is list or kind is tuple:
+        try:
+            return json.dumps(value, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError):
+            pass
+    return json.dumps(_json_value(_plain(value)), ensure_ascii=False, allow_nan=False)
+
+
+_FORMULA_PATTERN = r"^'*[=+\-@\t\r]"
+
+
+def _typed_texts(series: pd.Series):
+    """Numbers, booleans and dates of a numpy-typed column as a pyarrow string array (nulls where
+    missing), vectorised: numbers in their shortest exact form (1200, 0.35, 1e+21), dates as ISO text.
+    None for any other kind of column."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    dtype = series.dtype
+    if not isinstance(dtype, np.dtype):
+        return None
+    values = series.to_numpy()
+    if dtype.kind == "f":
+        array = pa.array(values, from_pandas=True)  # NaN -> null
+        array = pc.if_else(pc.is_finite(array), array, pa.scalar(None, array.type))
+        return array.cast(pa.string())
+    if dtype.kind in "iu":
+        return pa.array(values).cast(pa.string())
+    if dtype.kind == "b":
+        return pa.array(np.where(values, "true", "false"))
+    if dtype.kind == "M":
+        values = values.astype("datetime64[ns]")
+        present = ~np.isnat(values)
+        has_time = bool((values[present] != values[present].astype("datetime64[D]")).any())
+        array = pa.array(values, from_pandas=True).cast(pa.timestamp("s"), safe=False)
+        return pc.strftime(array, format="%Y-%m-%d %H:%M:%S" if has_time else "%Y-%m-%d")
+    return None
+
+
+def _text_array(series: pd.Series):
+    """A column of text (str or missing) as a pyarrow string array; None if it holds anything else."""
+    import pyarrow as pa
+
+    objects = series.astype(object).to_numpy()
+    try:  # pyarrow checks every cell in C: str, None, NaN, NaT or NA, nothing else
+        texts = pa.array(objects, type=pa.string(), from_pandas=True)
+        return texts, None
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        pass
+    return None, objects
+
+
+def _csv_column(series: pd.Series) -> list[str]:
+    import pyarrow.compute as pc
+
+    typed = _typed_texts(series)
+    if typed is not None:
+        return typed.fill_null("").to_pylist()
+    texts, objects = _text_array(series)
+    if texts is None:
+        return [_csv_object(v) for v in objects]
+    risky = pc.match_substring_regex(texts, _FORMULA_PATTERN).fill_null(False)
+    guarded = pc.if_else(risky, pc.binary_join_element_wise("'", texts, ""), texts)
+    return guarded.fill_null("").to_pylist()
+
+
 def _csv_bytes(frame: pd.DataFrame) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    columns = _columns(frame)
-    writer.writerow([neutralise(name) for name, _ in columns])
-    cells = [[_csv_cell(v) for v in values] for _, values in columns]
-    writer.writerows(zip(*cells))
+    writer.writerow([neutralise(str(name)) for name in frame.columns])
+    columns = [_csv_column(frame.iloc[:, position]) for position in range(frame.shape[1])]
+    writer.writerows(zip(*columns))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -180,13 +260,26 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+def _json_column(series: pd.Series) -> list[str]:
+    """Each cell of a column as JSON text."""
+    from json.encoder import encode_basestring  # the C encoder; keeps Chinese as it is
+
+    typed = _typed_texts(series)
+    if typed is not None:
+        texts = typed.to_pylist()
+        if series.dtype.kind in "fiub":
+            return ["null" if t is None else t for t in texts]
+        return ["null" if t is None else encode_basestring(t) for t in texts]
+    texts, objects = _text_array(series)
+    if texts is not None:
+        return ["null" if v is None else encode_basestring(v) for v in texts.to_pylist()]
+    return [_json_object(v) for v in objects]
+
+
 def _json_bytes(frame: pd.DataFrame) -> bytes:
-    columns = _columns(frame)
-    names = [name for name, _ in columns]
-    lines = [
-        json.dumps(dict(zip(names, (_json_value(v) for v in row))), ensure_ascii=False, allow_nan=False)
-        for row in zip(*(values for _, values in columns))
-    ]
+    keys = [json.dumps(str(name), ensure_ascii=False) + ": " for name in frame.columns]
+    columns = [_json_column(frame.iloc[:, position]) for position in range(frame.shape[1])]
+    lines = ["{" + ", ".join(map(str.__add__, keys, row)) + "}" for row in zip(*columns)]
     if not lines:
         return b"[]\n"
     return ("[\n" + ",\n".join(lines) + "\n]\n").encode("utf-8")

@@ -639,3 +639,28 @@ def test_column_mapping_syntax_error_names_the_line(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_column_mapping(path)
     assert str(caught.value).startswith(f"{path}:2:1: YAML syntax error: ")
+
+
+# --------------------------------------------------------------------------------------------------
+# The vectorised number path must agree with the per-value parser on everything it accepts
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+NUMBER_PARTS = ["(", ")", "-", "+", "¥", "$", "€", "RMB ", "rmb", "HK$", "元", " ", "1", "2", "0", "5", "12",
+                ",", ".", ",345", ".5", "000", "%", "万", "亿", "千", "e"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts=st.lists(st.lists(st.sampled_from(NUMBER_PARTS), min_size=1, max_size=7).map("".join), min_size=1,
+                      max_size=40),
+       decimal=st.sampled_from([".", ","]))
+def test_vectorised_numbers_agree_with_parse_number(texts, decimal):
+    from kamrules.reader import _formatted_numbers
+
+    texts = [t.strip() for t in texts if t.strip()]
+    if not texts:
+        return
+    accepted, numbers = _formatted_numbers(pa.array(texts), decimal)
+    for text, number in zip([t for t, ok in zip(texts, accepted) if ok], numbers):
+        assert parse_number(text, decimal) == (number, None), text
