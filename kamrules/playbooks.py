@@ -444,6 +444,7 @@ class Formatter:
         self._kinds: dict[str, str] = {}
         self._captions: dict[str, str] = {}
         self._shown: dict = {}
+        self._labels: dict = {}
 
     def kind(self, name: str) -> str:
         if name not in self._kinds:
@@ -458,6 +459,16 @@ class Formatter:
 
     def label(self, value: Any, name: str = "") -> str:
         """A value as its display label: category labels, texts in the language, yes/no."""
+        cls = type(value)
+        if cls is str or cls is bool:  # category values repeat: look each label up once
+            key = (name, cls, value)
+            text = self._labels.get(key)
+            if text is None:
+                text = self._labels[key] = self._label(value, name)
+            return text
+        return self._label(value, name)
+
+    def _label(self, value: Any, name: str = "") -> str:
         if _is_missing(value):
             return MISSING
         if isinstance(value, (list, tuple)):
@@ -632,6 +643,26 @@ class DecisionView:
         """The decision's outputs for the account (formatted when first used)."""
         return tuple(self._fact(n, v) for n, v in self._values.items()) if self._fact else ()
 
+    @cached_property
+    def outcome(self) -> str:
+        """What the rules decided, as labels: "Key account"; for `collect` every item, '; '-joined."""
+        return "; ".join(r.outcome for r in self.reasons if r.outcome)
+
+    @cached_property
+    def rules(self) -> str:
+        """The deciding rule ids, ', '-joined."""
+        return ", ".join(r.rule_label for r in self.reasons)
+
+    @cached_property
+    def because(self) -> str:
+        """The reasons, '; '-joined."""
+        return "; ".join(r.because for r in self.reasons if r.because)
+
+    @cached_property
+    def sources(self) -> str:
+        """Where the deciding rules come from, each once, '; '-joined."""
+        return "; ".join(dict.fromkeys(r.source for r in self.reasons if r.source))
+
 
 @dataclass(frozen=True)
 class AccountView:
@@ -705,6 +736,8 @@ class ContextBuilder:
         self.decision_of = {name: d for d in pack.decisions for name in d.outputs}
         self.main_output = {d.id: next(iter(d.outputs), None) for d in pack.decisions}
         self.titles = {d.id: pick(d.title, lang) or d.id for d in pack.decisions}
+        section = pack.output("action_section")
+        self.section_order = tuple(section.values) if section is not None and section.values else SECTION_ORDER
         self.run = RunInfo(
             as_of=evaluation.as_of, lang=lang, pack_name=pack.name, pack_title=pick(pack.title, lang) or pack.name,
             pack_version=pack.version, pack_hash=pack.hash, input_name=evaluation.input_name,
@@ -869,8 +902,9 @@ class ContextBuilder:
                 rule=hit.rule,
                 because=self.reason(self._collecting, hit).because,
             ))
-        spec = self.pack.output("action_section")
-        order = list(spec.values) if spec is not None and spec.values else list(SECTION_ORDER)
+        if not rows:
+            return ()
+        order = self.section_order
         sections = []
         for key in order:
             chosen = tuple(r for r in rows if r.section == key)
@@ -1139,7 +1173,7 @@ def make_environment(playbooks_dir: Path | str | None = None, *, pack: RulePack 
 
 def make_filters(pack: RulePack | None, lang: str = "en") -> dict:
     """The kamrules filters (docs/playbooks.md): money, number, pct, date, yesno, label, show, caption,
-    text, md."""
+    text, md, css."""
     fmt = Formatter(pack, lang) if pack is not None else None
 
     def label(value: Any, name: str = "") -> str:
@@ -1164,7 +1198,18 @@ def make_filters(pack: RulePack | None, lang: str = "en") -> dict:
         "caption": caption,
         "text": lambda value: pick(value, lang) if isinstance(value, dict) else ("" if value is None else str(value)),
         "md": md_escape,
+        "css": css_string,
     }
+
+
+def css_string(value: Any):
+    """A text as a quoted CSS string (for `content: ...`), safe inside a <style> element."""
+    from markupsafe import Markup
+
+    text = "" if _is_missing(value) else str(value)
+    escaped = "".join(f"\\{ord(ch):x} " if ch in '\\"<>&\'' or ord(ch) < 0x20 or ord(ch) == 0x7f else ch
+                      for ch in text)
+    return Markup(f'"{escaped}"')
 
 
 _MD_TABLE = str.maketrans({ch: "\\" + ch for ch in "\\`*_[]<>|#"})
@@ -1172,9 +1217,12 @@ _MD_TABLE = str.maketrans({ch: "\\" + ch for ch in "\\`*_[]<>|#"})
 
 def md_escape(value: Any) -> str:
     """Data text made safe inside Markdown (and its tables): markup characters escaped, one line."""
-    if _is_missing(value):
+    if value.__class__ is str:
+        text = value
+    elif _is_missing(value):
         return MISSING
-    text = str(value)
+    else:
+        text = str(value)
     if "\n" in text or "\r" in text:
         text = re.sub(r"\s*[\r\n]+\s*", " ", text)
     return text.translate(_MD_TABLE)
