@@ -448,3 +448,28 @@ def test_the_default_pack_and_example_data_render(tmp_path):
     rendered = render_playbooks(evaluation, selection="key+potential", lang="zh")
     assert rendered
     assert all(re.fullmatch(r"playbooks/[\w-]+\.(md|html)", path) for path in rendered)
+
+
+# ------------------------------------------------------------------------------------------- docs
+
+
+def test_docs_list_every_context_variable_filter_and_block():
+    import dataclasses
+    import typing
+
+    from kamrules import report
+
+    docs = (ROOT / "docs" / "playbooks.md").read_text(encoding="utf-8")
+    for module in (playbooks, report):
+        for name, cls in vars(module).items():
+            if isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__module__ == module.__name__:
+                members = [f for f in typing.get_type_hints(cls, vars(module)) if not f.startswith("_")]
+                members += [n for n, v in vars(cls).items() if isinstance(v, (property, playbooks.cached_property))]
+                for member in members:
+                    assert f"`{member}`" in docs, f"docs/playbooks.md does not mention {name}.{member}"
+    for name in playbooks.make_filters(None):
+        assert f"| `{name}" in docs, f"docs/playbooks.md does not list the filter {name}"
+    for template in ("playbook.md.j2", "playbook.html.j2", "report.html.j2"):
+        source = (ROOT / "playbooks" / template).read_text(encoding="utf-8")
+        for block in re.findall(r"{% block (\w+)", source):
+            assert f"`{block}`" in docs, f"docs/playbooks.md does not list the block {block} of {template}"
