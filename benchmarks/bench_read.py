@@ -124,6 +124,8 @@ def child(path: Path, write_formats: list[str]) -> None:
             started = time.perf_counter()
             size = len(table_bytes(result.frame, fmt))
             writes[fmt] = {"seconds": round(time.perf_counter() - started, 2), "mb": round(size / 2**20)}
+        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // (1024 if platform.system() == "Darwin" else 1)
+        writes["peak_rss_mb"] = round(after / 1024)
     print(json.dumps({
         "rows": len(result.frame),
         "seconds": round(finished - imported, 2),
@@ -176,11 +178,11 @@ def main() -> None:
             print(f"| {r['rows']:,} | {r['kind']} | {r['file_mb']} MB | {r['encoding']} | {r['seconds']} s "
                   f"| {r['peak_rss_mb']} MB | {r['frame_mb']} MB |")
         if write_formats:
-            print("\n| rows | file | " + " | ".join(f"write {fmt}" for fmt in write_formats) + " |")
-            print("|---:|---|" + "---:|" * len(write_formats))
+            print("\n| rows | file | " + " | ".join(f"write {fmt}" for fmt in write_formats) + " | peak RSS |")
+            print("|---:|---|" + "---:|" * (len(write_formats) + 1))
             for r in results:
                 cells = [f"{r['write'][fmt]['seconds']} s ({r['write'][fmt]['mb']} MB)" for fmt in write_formats]
-                print(f"| {r['rows']:,} | {r['kind']} | " + " | ".join(cells) + " |")
+                print(f"| {r['rows']:,} | {r['kind']} | " + " | ".join(cells) + f" | {r['write']['peak_rss_mb']} MB |")
 
 
 if __name__ == "__main__":

@@ -138,7 +138,7 @@ def test_json_and_parquet_keep_text_as_is():
 
 def test_xlsx_is_byte_deterministic():
     first = table_bytes(sample_frame(), "xlsx")
-    time.sleep(2.1)  # zip entry times have a 2-second resolution; openpyxl stamps "now" on save
+    time.sleep(2.1)  # zip entry times have a 2-second resolution: a writer stamping "now" would differ
     second = table_bytes(sample_frame(), "xlsx")
     assert first == second
     with zipfile.ZipFile(io.BytesIO(first)) as archive:
@@ -163,6 +163,35 @@ def test_xlsx_layout_and_types():
     assert widths["G"] == 60  # capped
     assert widths["A"] == 17  # the longest text (15 characters) plus 2
     assert widths["H"] == 14  # six Chinese characters count double
+
+
+def test_xlsx_text_is_escaped_and_readable_by_pandas():
+    frame = pd.DataFrame({
+        "text": pd.Series(['a<b&c>"d"', "bell\x07here", "  spaced  ", None, "中文", ""], dtype=object),
+        "mixed": pd.Series([1, "a", None, 2.5, True, ["x", "y"]], dtype=object),
+        "when": pd.Series(pd.to_datetime(["2026-01-31 10:30", None, "2026-01-01", "2026-01-02", "2026-01-03",
+                                          "2026-01-04"], format="ISO8601")).astype("datetime64[ns]"),
+    })
+    data = table_bytes(frame, "xlsx")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        import xml.etree.ElementTree as ElementTree
+
+        for name in archive.namelist():
+            ElementTree.fromstring(archive.read(name))  # every part is well-formed XML
+    back = pd.read_excel(io.BytesIO(data))
+    assert back["text"].tolist()[:3] == ['a<b&c>"d"', "bellhere", "  spaced  "]
+    assert pd.isna(back["text"].iloc[3]) and pd.isna(back["text"].iloc[5]) and back["text"].iloc[4] == "中文"
+    assert back["mixed"].tolist()[:2] == ["1", "a"] and back["mixed"].iloc[5] == "x; y"
+    assert back["when"].iloc[0] == pd.Timestamp("2026-01-31 10:30")
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    assert sheet["C2"].number_format == "yyyy-mm-dd hh:mm:ss"
+
+
+def test_xlsx_refuses_more_rows_than_excel_holds(monkeypatch):
+    monkeypatch.setattr(writer, "_EXCEL_ROWS", 3)
+    with pytest.raises(ConfigError) as caught:
+        table_bytes(sample_frame(), "xlsx")
+    assert str(caught.value) == "3 rows do not fit in an Excel sheet (2 at most); use --format csv or parquet"
 
 
 def test_json_layout():
