@@ -107,8 +107,7 @@ def _work_chunk(bounds: tuple[int, int]) -> tuple[dict, list]:
 def decide(pack: RulePack, facts: pd.DataFrame, jobs: int = 1,
            progress: Callable[[str], None] | None = None) -> tuple[dict, list]:
     """Rule indexes matched per decision per account (in input order), and `unique` conflicts."""
-    n = len(facts)
-    jobs = max(1, min(jobs, n // 500 or 1))  # small inputs: forking costs more than it saves
+    jobs = effective_jobs(jobs, len(facts))
     if jobs == 1:
         return _decide_chunk(pack, facts, progress)
     if progress is not None:
@@ -127,6 +126,11 @@ def decide(pack: RulePack, facts: pd.DataFrame, jobs: int = 1,
     matches = {d.id: [m for part, _ in parts for m in part[d.id]] for d in pack.decisions}
     conflicts = [c for _, part_conflicts in parts for c in part_conflicts]
     return matches, conflicts
+
+
+def effective_jobs(jobs: int, accounts: int) -> int:
+    """Worker processes actually used: forking costs more than it saves below ~1,000 accounts each."""
+    return max(1, min(jobs, accounts // 1000 or 1))
 
 
 def default_jobs() -> int:
@@ -187,7 +191,8 @@ def evaluate(
     started = time.perf_counter()
     accounts = build_results(pack, facts, matches, row_numbers)
     timings["results"] = time.perf_counter() - started
-    return Evaluation(pack=pack, accounts=accounts, as_of=as_of, input_name=input_name, timings=timings)
+    return Evaluation(pack=pack, accounts=accounts, as_of=as_of, input_name=input_name, timings=timings,
+                      jobs=effective_jobs(jobs, len(facts)))
 
 
 def build_results(pack: RulePack, facts: pd.DataFrame, matches: dict, row_numbers: Sequence[int]) -> list:

@@ -78,6 +78,7 @@ class Evaluation:
     as_of: dt.date
     input_name: str
     engine: str = "durable_rules"
+    jobs: int = 1  # worker processes actually used
     timings: dict = field(default_factory=dict)
     data_issues: list = field(default_factory=list)
     source: dict = field(default_factory=dict)

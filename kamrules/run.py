@@ -108,7 +108,7 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     files["report.html"] = report.render_report(evaluation, summary, lang=options.lang, playbook_links=links)
     render_seconds = time.perf_counter() - started
     names = sorted([*files, "manifest.json"])
-    files["manifest.json"] = manifest(evaluation, input_path=options.data, jobs=jobs, files=names,
+    files["manifest.json"] = manifest(evaluation, input_path=options.data, jobs=evaluation.jobs, files=names,
                                       data_issues=len(read.issues))
     started = time.perf_counter()
     write_outputs(options.out, files, inputs=[options.data], force=options.force)

@@ -1,0 +1,141 @@
+"""`kamrules evaluate` end to end on golden projects: tests/projects/<name>/ holds rules, data and the
+expected outputs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kamrules.cli import app
+
+from conftest import ROOT
+
+runner = CliRunner()
+PROJECTS = ROOT / "tests" / "projects"
+
+
+def evaluate(*args: str, expect: int = 0):
+    result = runner.invoke(app, ["evaluate", *args], catch_exceptions=False)
+    assert result.exit_code == expect, result.output
+    return result
+
+
+def files_of(folder: Path) -> dict:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("project", ["basic"])
+def test_golden_project(project):
+    folder = PROJECTS / project
+    evaluate(str(folder / "customers.csv"), "--rules", str(folder / "rules"), "--as-of", "2026-11-27",
+             "--out", "out", "--playbooks", "all", "-q")
+    for expected in sorted((folder / "expected").iterdir()):
+        assert (Path("out") / expected.name).read_bytes() == expected.read_bytes(), expected.name
+
+
+def test_decision_table_shape_and_leading_zeros():
+    folder = PROJECTS / "basic"
+    evaluate(str(folder / "customers.csv"), "--rules", str(folder / "rules"), "--as-of", "2026-11-27",
+             "--out", "out", "--format", "json", "-q")
+    rows = json.loads(Path("out/decisions.json").read_text(encoding="utf-8"))
+    assert [r["account_id"] for r in rows] == ["00042", "00007", "A-3", "0004"]  # input order, zeros kept
+    assert list(rows[0])[:2] == ["account_id", "account_name"]
+    assert rows[0]["signal"] == ["decline", "detractor"]  # collect outputs stay lists in JSON
+    assert rows[0]["tier_rule"] == "default" and rows[1]["tier_rule"] == "strategic"
+    manifest = json.loads(Path("out/manifest.json").read_text(encoding="utf-8"))
+    assert manifest["as_of"] == "2026-11-27"
+    assert manifest["rows"] == {"accounts": 4, "data_issues": 0}
+    assert manifest["input"]["name"] == "customers.csv" and len(manifest["input"]["sha256"]) == 64
+    assert manifest["engine"] == "durable_rules" and len(manifest["pack"]["hash"]) == 16
+
+
+def test_two_runs_are_byte_identical():
+    args = ["--as-of", "2026-11-27", "-q", "--jobs", "2"]
+    evaluate("--out", "first", *args)
+    evaluate("--out", "second", *args)
+    first, second = files_of(Path("first")), files_of(Path("second"))
+    assert first.keys() == second.keys() and len(first) > 10
+    assert first == second
+
+
+def test_bare_command_runs_bundled_data_and_pack_from_any_folder():
+    result = evaluate("--as-of", "2026-11-27")
+    assert "Accounts: 300" in result.output
+    assert "of the accounts" in result.output and "make 80% of sales" in result.output
+    assert Path("kamrules-out/decisions.csv").is_file() and Path("kamrules-out/report.html").is_file()
+    assert sorted(Path("kamrules-out/playbooks").glob("*.md"))
+
+
+def test_every_format_writes_the_same_decisions():
+    import pandas as pd
+
+    folder = PROJECTS / "basic"
+    common = [str(folder / "customers.csv"), "--rules", str(folder / "rules"), "--as-of", "2026-11-27", "-q"]
+    for fmt in ("csv", "xlsx", "json", "parquet"):
+        evaluate(*common, "--out", fmt, "--format", fmt)
+    ids = {
+        "csv": pd.read_csv("csv/decisions.csv", dtype=str, encoding="utf-8-sig")["account_id"].tolist(),
+        "xlsx": pd.read_excel("xlsx/decisions.xlsx", dtype=str)["account_id"].tolist(),
+        "json": pd.read_json("json/decisions.json", dtype={"account_id": str})["account_id"].tolist(),
+        "parquet": pd.read_parquet("parquet/decisions.parquet")["account_id"].tolist(),
+    }
+    assert all(v == ["00042", "00007", "A-3", "0004"] for v in ids.values()), ids
+
+
+def test_bad_value_stops_before_writing_anything():
+    folder = PROJECTS / "basic"
+    Path("data.csv").write_text("account_id,sales\n00042,12abc\n7,5\n", encoding="utf-8")
+    result = runner.invoke(app, ["evaluate", "data.csv", "--rules", str(folder / "rules"), "--out", "out"])
+    assert result.exit_code == 1
+    assert "row 2" in result.stderr and "'12abc'" in result.stderr and "--on-bad-value missing" in result.stderr
+    assert "Traceback" not in result.output
+    assert not Path("out").exists()
+
+
+def test_bad_values_as_missing_are_counted_and_listed():
+    folder = PROJECTS / "basic"
+    Path("data.csv").write_text("account_id,sales,nps\n00042,100,abc\n7,5,9\n", encoding="utf-8")
+    result = evaluate("data.csv", "--rules", str(folder / "rules"), "--out", "out", "--on-bad-value", "missing")
+    assert "1 cells could not be read and were treated as missing" in result.output
+    issues = Path("out/data-issues.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert issues[0] == "row,column,field,value,reason" and issues[1].startswith("2,nps,nps,abc,")
+    assert json.loads(Path("out/manifest.json").read_text(encoding="utf-8"))["rows"]["data_issues"] == 1
+    decisions = Path("out/decisions.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert len(decisions) == 3  # every account is still there
+
+
+def test_out_folder_is_not_replaced_when_it_was_not_ours():
+    Path("mine").mkdir()
+    Path("mine/notes.txt").write_text("keep me", encoding="utf-8")
+    result = runner.invoke(app, ["evaluate", "--out", "mine", "--as-of", "2026-11-27", "-q"])
+    assert result.exit_code == 1
+    assert "mine" in result.stderr and "--force" in result.stderr
+    assert Path("mine/notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
+def test_out_folder_may_not_hold_the_input():
+    Path("out").mkdir()
+    shutil.copy(PROJECTS / "basic" / "customers.csv", "out/customers.csv")
+    result = runner.invoke(app, ["evaluate", "out/customers.csv", "--rules", str(PROJECTS / "basic" / "rules"),
+                                 "--out", "out", "--force"])
+    assert result.exit_code == 1
+    assert Path("out/customers.csv").is_file()
+
+
+def test_unique_conflict_stops_the_run_with_the_accounts(tmp_path):
+    shutil.copytree(PROJECTS / "basic" / "rules", "rules")
+    text = Path("rules/20-decisions.yaml").read_text(encoding="utf-8")
+    Path("rules/20-decisions.yaml").write_text(text.replace("hit: first", "hit: unique", 1), encoding="utf-8")
+    Path("data.csv").write_text("account_id,sales,strategic_project\n00042,100,yes\n7,100,no\n8,100,no\n",
+                                encoding="utf-8")
+    result = runner.invoke(app, ["evaluate", "data.csv", "--rules", "rules", "--out", "out"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error:\ndecision 'tier' is 'hit: unique' but more than one rule matched:\n"
+        "  account '00042' (row 2): rules pareto, strategic all match\n"
+        "narrow the rules so that at most one matches, or use 'hit: first'\n")
+    assert not Path("out").exists()
