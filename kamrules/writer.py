@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import glob
 import io
+import itertools
 import json
 import math
 import os
@@ -185,7 +186,23 @@ def _json_object(value: Any) -> str:
 _FORMULA_PATTERN = r"^'*[=+\-@\t\r]"
 
 
-def _typed_texts(series: pd.Series):
+_CHUNK_ROWS = 65_536  # rows formatted at a time: bounds the Python strings alive at once
+
+
+def _chunks(frame: pd.DataFrame):
+    """The frame in row slices (at least one, so that an empty frame still gets its header)."""
+    for start in range(0, max(len(frame), 1), _CHUNK_ROWS):
+        yield frame.iloc[start : start + _CHUNK_ROWS]
+
+
+def _has_time(series: pd.Series) -> bool:
+    """Whether a date column holds any time of day (decided once for the whole column)."""
+    values = series.to_numpy().astype("datetime64[ns]")
+    present = values[~np.isnat(values)]
+    return bool((present != present.astype("datetime64[D]")).any())
+
+
+def _typed_texts(series: pd.Series, has_time: bool | None = None):
     """Numbers, booleans and dates of a numpy-typed column as a pyarrow string array (nulls where
     missing), vectorised: numbers in their shortest exact form (1200, 0.35, 1e+21), dates as ISO text.
     None for any other kind of column."""
@@ -206,8 +223,8 @@ def _typed_texts(series: pd.Series):
         return pa.array(np.where(values, "true", "false"))
     if dtype.kind == "M":
         values = values.astype("datetime64[ns]")
-        present = ~np.isnat(values)
-        has_time = bool((values[present] != values[present].astype("datetime64[D]")).any())
+        if has_time is None:
+            has_time = _has_time(series)
         array = pa.array(values, from_pandas=True).cast(pa.timestamp("s"), safe=False)
         return pc.strftime(array, format="%Y-%m-%d %H:%M:%S" if has_time else "%Y-%m-%d")
     return None
@@ -226,10 +243,10 @@ def _text_array(series: pd.Series):
     return None, objects
 
 
-def _csv_column(series: pd.Series) -> list[str]:
+def _csv_column(series: pd.Series, has_time: bool | None = None) -> list[str]:
     import pyarrow.compute as pc
 
-    typed = _typed_texts(series)
+    typed = _typed_texts(series, has_time)
     if typed is not None:
         return typed.fill_null("").to_pylist()
     texts, objects = _text_array(series)
@@ -240,13 +257,23 @@ def _csv_column(series: pd.Series) -> list[str]:
     return guarded.fill_null("").to_pylist()
 
 
+def _date_columns(frame: pd.DataFrame) -> dict[int, bool]:
+    return {i: _has_time(frame.iloc[:, i]) for i in range(frame.shape[1]) if frame.dtypes.iloc[i].kind == "M"}
+
+
 def _csv_bytes(frame: pd.DataFrame) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([neutralise(str(name)) for name in frame.columns])
-    columns = [_csv_column(frame.iloc[:, position]) for position in range(frame.shape[1])]
-    writer.writerows(zip(*columns))
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    times = _date_columns(frame)
+    parts = []
+    for number, chunk in enumerate(_chunks(frame)):
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        if number == 0:
+            buffer.write("\ufeff")
+            writer.writerow([neutralise(str(name)) for name in frame.columns])
+        columns = [_csv_column(chunk.iloc[:, i], times.get(i)) for i in range(chunk.shape[1])]
+        writer.writerows(zip(*columns))
+        parts.append(buffer.getvalue().encode("utf-8"))
+    return b"".join(parts)
 
 
 def _json_value(value: Any) -> Any:
@@ -259,11 +286,11 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def _json_column(series: pd.Series) -> list[str]:
+def _json_column(series: pd.Series, has_time: bool | None = None) -> list[str]:
     """Each cell of a column as JSON text."""
     from json.encoder import encode_basestring  # the C encoder; keeps Chinese as it is
 
-    typed = _typed_texts(series)
+    typed = _typed_texts(series, has_time)
     if typed is not None:
         texts = typed.to_pylist()
         if series.dtype.kind in "fiub":
@@ -276,12 +303,18 @@ def _json_column(series: pd.Series) -> list[str]:
 
 
 def _json_bytes(frame: pd.DataFrame) -> bytes:
-    keys = [json.dumps(str(name), ensure_ascii=False) + ": " for name in frame.columns]
-    columns = [_json_column(frame.iloc[:, position]) for position in range(frame.shape[1])]
-    lines = ["{" + ", ".join(map(str.__add__, keys, row)) + "}" for row in zip(*columns)]
-    if not lines:
+    if len(frame) == 0:
         return b"[]\n"
-    return ("[\n" + ",\n".join(lines) + "\n]\n").encode("utf-8")
+    keys = [json.dumps(str(name), ensure_ascii=False) + ": " for name in frame.columns]
+    times = _date_columns(frame)
+    parts = []
+    for chunk in _chunks(frame):
+        columns = [_json_column(chunk.iloc[:, i], times.get(i)) for i in range(chunk.shape[1])]
+        lines = ["{" + ", ".join(map(str.__add__, keys, row)) + "}" for row in zip(*columns)]
+        parts.append((",\n" if parts else "[\n") + ",\n".join(lines))
+        parts[-1] = parts[-1].encode("utf-8")
+    parts.append(b"\n]\n")
+    return b"".join(parts)
 
 
 def _parquet_bytes(frame: pd.DataFrame, list_columns: Sequence[str]) -> bytes:
@@ -295,19 +328,20 @@ def _parquet_bytes(frame: pd.DataFrame, list_columns: Sequence[str]) -> bytes:
             array = pa.array(series.to_numpy(dtype="datetime64[ns]"), type=pa.timestamp("ns"))
         elif isinstance(series.dtype, np.dtype) and series.dtype.kind in "fiub":
             array = pa.array(series.to_numpy(), from_pandas=True)  # NaN -> null
-        else:
+        elif str(name) in list_columns:
             plain = [_plain(v) for v in series.astype(object).to_numpy()]
-            if str(name) in list_columns:
-                plain = [None if v is None else [_text(item) for item in (v if isinstance(v, list) else [v])]
-                         for v in plain]
-                array = pa.array(plain, type=pa.list_(pa.string()))
-            else:
-                try:
-                    array = pa.array(plain)
-                except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed kinds: keep them as text
-                    array = pa.array([None if v is None else _text(v) for v in plain], type=pa.string())
-                if pa.types.is_null(array.type):
-                    array = array.cast(pa.string())
+            plain = [None if v is None else [_text(item) for item in (v if isinstance(v, list) else [v])]
+                     for v in plain]
+            array = pa.array(plain, type=pa.list_(pa.string()))
+        else:
+            objects = series.astype(object).to_numpy()
+            try:  # one kind of value throughout (text, booleans, lists): pyarrow converts it in C
+                array = pa.array(objects, from_pandas=True)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed kinds: keep them as text
+                plain = [_plain(v) for v in objects]
+                array = pa.array([None if v is None else _text(v) for v in plain], type=pa.string())
+            if pa.types.is_null(array.type):
+                array = array.cast(pa.string())
         arrays.append(array)
         names.append(str(name))
     table = pa.Table.from_arrays(arrays, names=names)
@@ -401,7 +435,7 @@ def _xml_text(texts):
     return texts
 
 
-def _xlsx_cells(series: pd.Series, refs):
+def _xlsx_cells(series: pd.Series, refs, has_time: bool = False):
     """Each cell of a column as SpreadsheetML (an empty string for a missing value), vectorised."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -414,8 +448,6 @@ def _xlsx_cells(series: pd.Series, refs):
         values, kind = pa.array(np.where(series.to_numpy(), "1", "0")), ' t="b"'
     elif isinstance(dtype, np.dtype) and dtype.kind == "M":
         stamps = series.to_numpy().astype("datetime64[ns]")
-        present = ~np.isnat(stamps)
-        has_time = bool((stamps[present] != stamps[present].astype("datetime64[D]")).any())
         days = (stamps - _EXCEL_EPOCH) / np.timedelta64(1, "D")
         values, kind = pa.array(days, from_pandas=True).cast(pa.string()), ""
         style = f' s="{_STYLE_DATETIME if has_time else _STYLE_DATE}"'
@@ -450,14 +482,23 @@ def _xlsx_bytes(frame: pd.DataFrame) -> bytes:
         raise ConfigError(f"{rows} rows do not fit in an Excel sheet ({_EXCEL_ROWS - 1} at most); "
                           "use --format csv or parquet")
     letters = [_column_letter(i) for i in range(max(width, 1))]
-    numbers = pa.array(np.arange(2, rows + 2)).cast(pa.string())
-    row_cells = [
-        _xlsx_cells(frame.iloc[:, i], pc.binary_join_element_wise(letters[i], numbers, "")) for i in range(width)
-    ]
-    if row_cells:
-        body = pc.binary_join_element_wise('<row r="', numbers, '">', *row_cells, "</row>", "").to_pylist()
-    else:
-        body = [f'<row r="{n}"/>' for n in range(2, rows + 2)]
+    times = _date_columns(frame)
+
+    def rows_xml():
+        """The data rows, a chunk at a time."""
+        for start in range(0, rows, _CHUNK_ROWS):
+            chunk = frame.iloc[start : start + _CHUNK_ROWS]
+            numbers = pa.array(np.arange(start + 2, start + len(chunk) + 2)).cast(pa.string())
+            cells = [
+                _xlsx_cells(chunk.iloc[:, i], pc.binary_join_element_wise(letters[i], numbers, ""), times.get(i, False))
+                for i in range(width)
+            ]
+            if cells:
+                joined = pc.binary_join_element_wise('<row r="', numbers, '">', *cells, "</row>", "")
+            else:
+                joined = pc.binary_join_element_wise('<row r="', numbers, '"/>', "")
+            yield "".join(joined.to_pylist())
+
     names = pa.array([str(name) for name in frame.columns], type=pa.string())
     header_texts = _xml_text(pc.if_else(pc.match_substring_regex(names, _FORMULA_PATTERN),
                                         pc.binary_join_element_wise("'", names, ""), names)).to_pylist()
@@ -471,7 +512,7 @@ def _xlsx_bytes(frame: pd.DataFrame) -> bytes:
         for i, (name, values) in enumerate(sample)
     )
     last = f"{letters[max(width, 1) - 1]}{rows + 1}"
-    sheet = "".join([
+    opening = "".join([
         _XML_HEAD,
         f'<worksheet xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}"><dimension ref="A1:{last}"/>',
         '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
@@ -479,19 +520,23 @@ def _xlsx_bytes(frame: pd.DataFrame) -> bytes:
         '<sheetFormatPr defaultRowHeight="15"/>',
         f"<cols>{columns_xml}</cols>" if columns_xml else "",
         f'<sheetData><row r="1">{header}</row>',
-        *body,
-        "</sheetData></worksheet>",
     ])
+    sheet = itertools.chain([opening], rows_xml(), ["</sheetData></worksheet>"])
     parts = dict(_XLSX_STATIC)
     parts["xl/worksheets/sheet1.xml"] = sheet
     output = io.BytesIO()
-    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, text in parts.items():
+    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+        for name, content in parts.items():
             info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)  # fixed times: equal tables, equal bytes
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 3
             info.external_attr = 0o644 << 16
-            archive.writestr(info, text.encode("utf-8"), compresslevel=6)
+            # Streamed, so the sheet is never whole in memory; ZIP64 only when it may pass 2 GB (older
+            # Excel versions warn about ZIP64 in small files).
+            large = not isinstance(content, str) and rows * max(width, 1) * 80 > 2**31
+            with archive.open(info, "w", force_zip64=large) as entry:
+                for piece in [content] if isinstance(content, str) else content:
+                    entry.write(piece.encode("utf-8"))
     return output.getvalue()
 
 
