@@ -493,6 +493,11 @@ def _read_csv(path: Path, name: str, head: bytes, options: ReadOptions, *, tsv: 
     sample = _sample_text(head, encoding)
     if sample.startswith("\ufeff"):
         sample = sample[1:]
+    lines = sample.split("\n")
+    skip = 0  # blank lines above the header
+    while skip < len(lines) - 1 and not lines[skip].strip():
+        skip += 1
+    sample = "\n".join(lines[skip:])
     complete = len(head) < _SAMPLE_BYTES
     if options.delimiter is not None:
         delimiter = _delimiter(options.delimiter) or ","
@@ -505,7 +510,7 @@ def _read_csv(path: Path, name: str, head: bytes, options: ReadOptions, *, tsv: 
     bad_rows: list[tuple[int, int]] = []
 
     def on_invalid_row(row: Any) -> str:
-        bad_rows.append((row.number, row.actual_columns))
+        bad_rows.append((row.number, row.actual_columns))  # counts the skipped lines too
         return "skip"
 
     arrow_encoding = "utf8" if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig") else encoding
@@ -515,6 +520,7 @@ def _read_csv(path: Path, name: str, head: bytes, options: ReadOptions, *, tsv: 
             read_options=pacsv.ReadOptions(
                 use_threads=False,  # keeps row numbers in invalid-row reports
                 encoding=arrow_encoding,
+                skip_rows=skip,
                 autogenerate_column_names=True,
             ),
             parse_options=pacsv.ParseOptions(
@@ -554,7 +560,7 @@ def _read_csv(path: Path, name: str, head: bytes, options: ReadOptions, *, tsv: 
     return _Raw(
         headers=_display_headers(headers),
         columns=[column.slice(1) for column in columns],
-        row_numbers=np.arange(2, table.num_rows + 1, dtype=np.int64),
+        row_numbers=np.arange(skip + 2, skip + table.num_rows + 1, dtype=np.int64),
         encoding=encoding,
         delimiter=delimiter,
     )

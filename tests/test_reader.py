@@ -176,6 +176,11 @@ BAD_CASES = [
     ("too-many-values", "c.csv", "Account ID,Sales\nA1,5\nA2,1,200\n", FIELDS, {}, DataError,
      "{p}: row 3 has 3 values but the header has 2 columns; check the delimiter (read as ','; pass "
      "--delimiter to choose another) and the quotes"),
+    ("blank-lines-above-header", "c.csv", "\n \nAccount ID,Sales\nA1,5\nA2,x\n", FIELDS, {}, DataError,
+     "{p}: row 5, column 'Sales' (field sales): 'x' is not a number; fix the cell or pass --on-bad-value missing"),
+    ("blank-lines-above-bad-row", "c.csv", "\n \nAccount ID,Sales\nA1,5\nA2,x,1\n", FIELDS, {}, DataError,
+     "{p}: row 5 has 3 values but the header has 2 columns; check the delimiter (read as ','; pass "
+     "--delimiter to choose another) and the quotes"),
     ("explicit-encoding-fails", "c.csv", GBK_FILE, FIELDS, {"encoding": "utf-8"}, DataError,
      "{p}: row 1 cannot be read as utf-8 (bytes 0xbf); the file looks like gb18030: pass --encoding gb18030"),
     ("utf8-broken-midway", "c.csv",
