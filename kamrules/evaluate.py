@@ -2,13 +2,16 @@
 
 `evaluate(pack, frame, as_of=...)` returns an `Evaluation`. Decisions run in dependency order; each
 account's message to the engine carries only what that decision reads. With `jobs > 1` the accounts
-are split into contiguous chunks, each decided in its own process with its own engine host.
+are split into contiguous chunks, each decided in its own process with its own engine.
+
+What the engine decided is kept compactly — per decision, one 64-bit mask of matching rules per
+account (a decision has at most 64 rules, see `pack.MAX_BRANCHES_PER_DECISION`) — and the per-account
+result objects are built only when something reads them, so a million accounts fit in memory.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 import os
 import time
 from typing import Any, Callable, Sequence
@@ -21,8 +24,21 @@ from .engine import message_values, runner_for
 from .errors import EvaluationError
 from .features import compute_derived, prepare_facts
 from .pack import Decision, RulePack
-from .results import AccountResult, DecisionResult, Evaluation, Hit
+from .results import AccountResult, Accounts, DecisionResult, Evaluation, FactTable, Hit
 from .text import fill_text
+
+DEFAULT_BECAUSE = {"en": "no rule matched: the default applies", "zh": "没有规则匹配：采用默认值"}
+
+
+def mask_rules(mask: int) -> list[int]:
+    """The rule indexes set in a match mask, in rule order."""
+    indexes, position = [], 0
+    while mask:
+        if mask & 1:
+            indexes.append(position)
+        mask >>= 1
+        position += 1
+    return indexes
 
 
 def decide_outputs(decision: Decision, matched: Sequence[int]) -> tuple[dict, list[int], bool]:
@@ -45,12 +61,19 @@ def _symbol_types(pack: RulePack) -> dict:
     return {name: symbol.type for name, symbol in pack.symbols().items()}
 
 
-def _decide_chunk(pack: RulePack, facts: pd.DataFrame, progress: Callable[[str], None] | None = None) -> tuple[dict, list]:
-    """Rule indexes matched per decision per account, for a slice of the portfolio."""
+def _to_mask(indexes: Sequence[int]) -> int:
+    mask = 0
+    for index in indexes:
+        mask |= 1 << index
+    return mask
+
+
+def _decide_chunk(pack: RulePack, facts: pd.DataFrame,
+                  progress: Callable[[str], None] | None = None) -> dict:
+    """Match masks per decision for a slice of the portfolio (outputs flow into later decisions)."""
     frame = facts.copy()
     types = _symbol_types(pack)
-    matches: dict[str, list] = {}
-    conflicts: list = []
+    masks: dict[str, np.ndarray] = {}
     for number, decision in enumerate(pack.decisions, 1):
         if progress is not None:
             progress(f"decision {number}/{len(pack.decisions)}: {decision.id}")
@@ -60,54 +83,51 @@ def _decide_chunk(pack: RulePack, facts: pd.DataFrame, progress: Callable[[str],
         for column, node in compiled.hidden.items():
             frame[column] = ex.eval_vector(node, frame)
             column_types[column] = ex.NUMBER if frame[column].dtype == "float64" else ex.BOOLEAN
-        messages = message_values(frame, compiled.columns, column_types)
-        per_account = [runner.run(message) for message in messages]
-        matches[decision.id] = per_account
-        if decision.hit == "unique":
-            for position, matched in enumerate(per_account):
-                if len(matched) > 1:
-                    conflicts.append((decision.id, position, [decision.rules[i].id for i in matched]))
-        _store_outputs(decision, per_account, frame)
+        bodies = message_values(frame, compiled.columns, column_types)
+        mask = np.fromiter((_to_mask(runner.run(body)) for body in bodies), dtype=np.uint64, count=len(bodies))
+        masks[decision.id] = mask
         frame = frame.drop(columns=list(compiled.hidden))
-    return matches, conflicts
+        store_outputs(decision, mask, frame)
+    return masks
 
 
-def _store_outputs(decision: Decision, per_account: list, frame: pd.DataFrame) -> None:
-    """Put a decision's outputs into the frame, so later decisions can read them."""
+def store_outputs(decision: Decision, masks: np.ndarray, frame: pd.DataFrame) -> None:
+    """Put a decision's outputs (or, for collect, its count) into the frame as columns."""
+    unique = pd.unique(masks)
+    decoded = {int(m): decide_outputs(decision, mask_rules(int(m)))[0] for m in unique}
+    keys = pd.Series(masks.astype(np.uint64), index=frame.index)
     if decision.hit == "collect":
-        frame[decision.count_name] = [float(len(m)) for m in per_account]
+        counts = {m: float(len(mask_rules(m))) for m in decoded}
+        frame[decision.count_name] = keys.map(counts).astype("float64")
         return
-    columns: dict[str, list] = {name: [] for name in decision.outputs}
-    for matched in per_account:
-        outputs, _, _ = decide_outputs(decision, matched)
-        for name in decision.outputs:
-            value = outputs.get(name)
-            columns[name].append(value if not isinstance(value, dict) else value.get("en"))
-    for name, values in columns.items():
-        spec = decision.outputs[name]
+    for name, spec in decision.outputs.items():
+        values = {m: outputs.get(name) for m, outputs in decoded.items()}
+        if spec.type == "text":
+            values = {m: (v.get("en") if isinstance(v, dict) else v) for m, v in values.items()}
+        column = keys.map(values)
         if spec.type == "number":
-            frame[name] = pd.Series([np.nan if v is None else v for v in values], index=frame.index, dtype="float64")
+            frame[name] = pd.to_numeric(column, errors="coerce").astype("float64")
         elif spec.type == "boolean":
-            frame[name] = pd.Series([pd.NA if v is None else v for v in values], index=frame.index, dtype="boolean")
+            frame[name] = column.astype("boolean")
         else:
-            frame[name] = pd.Series(values, index=frame.index, dtype="object")
+            frame[name] = column.astype("object").where(column.notna(), None)
 
 
 _WORK: tuple | None = None  # (pack, facts) inherited by forked workers
 
 
-def _work_chunk(bounds: tuple[int, int]) -> tuple[dict, list]:
+def _work_chunk(bounds: tuple[int, int]) -> dict:
     assert _WORK is not None
     pack, facts = _WORK
     start, stop = bounds
-    matches, conflicts = _decide_chunk(pack, facts.iloc[start:stop].reset_index(drop=True))
-    return matches, [(d, start + p, r) for d, p, r in conflicts]
+    return _decide_chunk(pack, facts.iloc[start:stop].reset_index(drop=True))
 
 
 def decide(pack: RulePack, facts: pd.DataFrame, jobs: int = 1,
-           progress: Callable[[str], None] | None = None) -> tuple[dict, list]:
-    """Rule indexes matched per decision per account (in input order), and `unique` conflicts."""
-    jobs = effective_jobs(jobs, len(facts))
+           progress: Callable[[str], None] | None = None) -> dict:
+    """Match masks per decision (bit i = rule i matched), one per account in input order."""
+    count = len(facts)
+    jobs = effective_jobs(jobs, count)
     if jobs == 1:
         return _decide_chunk(pack, facts, progress)
     if progress is not None:
@@ -116,16 +136,14 @@ def decide(pack: RulePack, facts: pd.DataFrame, jobs: int = 1,
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    bounds = [(int(chunk[0]), int(chunk[-1]) + 1) for chunk in np.array_split(np.arange(n), jobs) if len(chunk)]
+    bounds = [(int(chunk[0]), int(chunk[-1]) + 1) for chunk in np.array_split(np.arange(count), jobs) if len(chunk)]
     _WORK = (pack, facts)
     try:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
             parts = list(pool.map(_work_chunk, bounds))
     finally:
         _WORK = None
-    matches = {d.id: [m for part, _ in parts for m in part[d.id]] for d in pack.decisions}
-    conflicts = [c for _, part_conflicts in parts for c in part_conflicts]
-    return matches, conflicts
+    return {d.id: np.concatenate([part[d.id] for part in parts]) for d in pack.decisions}
 
 
 def effective_jobs(jobs: int, accounts: int) -> int:
@@ -140,15 +158,20 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def _python_values(series: pd.Series) -> list:
-    """A column as plain Python values (None for missing), fast for whole columns."""
-    if pd.api.types.is_datetime64_any_dtype(series):
-        return [None if pd.isna(v) else v.date() for v in series]
-    if pd.api.types.is_float_dtype(series):
-        return [None if v != v else v for v in series.tolist()]
-    values = series.astype(object).tolist()
-    return [None if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v) else
-            (bool(v) if isinstance(v, np.bool_) else v) for v in values]
+def _unique_conflicts(pack: RulePack, masks: dict) -> list:
+    conflicts = []
+    for decision in pack.decisions:
+        if decision.hit != "unique":
+            continue
+        mask = masks[decision.id]
+        several = np.flatnonzero(np.array([bin(int(m)).count("1") > 1 for m in pd.unique(mask)]))
+        bad_masks = {int(m) for m in np.asarray(pd.unique(mask))[several]}
+        if not bad_masks:
+            continue
+        for position in np.flatnonzero(np.isin(mask, np.array(sorted(bad_masks), dtype=np.uint64))):
+            conflicts.append((decision.id, int(position),
+                              [decision.rules[i].id for i in mask_rules(int(mask[position]))]))
+    return conflicts
 
 
 def evaluate(
@@ -172,15 +195,15 @@ def evaluate(
     timings["features"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    matches, conflicts = decide(pack, facts, jobs, progress)
+    masks = decide(pack, facts, jobs, progress)
     timings["rules"] = time.perf_counter() - started
-    if row_numbers is None:
-        row_numbers = [i + 2 for i in range(len(facts))]
+    rows = np.arange(2, len(facts) + 2) if row_numbers is None else np.asarray(row_numbers)
+    conflicts = _unique_conflicts(pack, masks)
     if conflicts:
         lines = []
         for decision_id, position, rule_ids in conflicts[:20]:
             account = facts.at[position, "account_id"] if "account_id" in facts.columns else position + 1
-            lines.append(f"  account '{account}' (row {row_numbers[position]}): rules {', '.join(rule_ids)} all match")
+            lines.append(f"  account '{account}' (row {rows[position]}): rules {', '.join(rule_ids)} all match")
         more = f"\n  … and {len(conflicts) - 20} more" if len(conflicts) > 20 else ""
         raise EvaluationError(
             f"decision '{conflicts[0][0]}' is 'hit: unique' but more than one rule matched:\n"
@@ -189,48 +212,98 @@ def evaluate(
         )
 
     started = time.perf_counter()
-    accounts = build_results(pack, facts, matches, row_numbers)
-    timings["results"] = time.perf_counter() - started
-    return Evaluation(pack=pack, accounts=accounts, as_of=as_of, input_name=input_name, timings=timings,
-                      jobs=effective_jobs(jobs, len(facts)))
-
-
-def build_results(pack: RulePack, facts: pd.DataFrame, matches: dict, row_numbers: Sequence[int]) -> list:
     fact_names = list(facts.columns)
-    columns = {name: _python_values(facts[name]) for name in fact_names}
-    params = pack.param_values
-    default_because = {"en": "no rule matched: the default applies", "zh": "没有规则匹配：采用默认值"}
-    accounts: list[AccountResult] = []
-    for i in range(len(facts)):
-        values = {name: columns[name][i] for name in fact_names}
-        account = AccountResult(
-            index=i,
-            row=int(row_numbers[i]),
-            account_id="" if values.get("account_id") is None else str(values.get("account_id")),
-            account_name=values.get("account_name"),
-            facts=values,
+    table = facts.copy()
+    for decision in pack.decisions:
+        store_outputs(decision, masks[decision.id], table)
+    builder = _AccountBuilder(pack, FactTable(table), fact_names, masks, rows)
+    timings["results"] = time.perf_counter() - started
+    return Evaluation(pack=pack, accounts=Accounts(len(facts), builder), as_of=as_of, input_name=input_name,
+                      timings=timings, jobs=effective_jobs(jobs, len(facts)), table=table, masks=masks)
+
+
+class _AccountBuilder:
+    """Builds one account's AccountResult on demand from the table and the match masks."""
+
+    def __init__(self, pack: RulePack, table: FactTable, fact_names: list, masks: dict, rows: np.ndarray):
+        self.pack, self.table, self.fact_names, self.masks, self.rows = pack, table, fact_names, masks, rows
+        self.params = pack.param_values
+        self.has_id = "account_id" in table.columns
+        self.has_name = "account_name" in table.columns
+
+    def __call__(self, index: int) -> AccountResult:
+        table = self.table
+        account_id = table.value("account_id", index) if self.has_id else None
+        return AccountResult(
+            index=index,
+            row=int(self.rows[index]),
+            account_id="" if account_id is None else str(account_id),
+            account_name=table.value("account_name", index) if self.has_name else None,
+            facts=table.row(index, self.fact_names),
+            decisions=_Decisions(self, index),
         )
-        known = dict(values)  # facts and, once decided, every output: what reasons may quote
-        decided = []
-        for decision in pack.decisions:
-            matched = matches[decision.id][i]
-            outputs, deciding, used_default = decide_outputs(decision, matched)
-            known.update(outputs)
-            if decision.hit == "collect":
-                known[decision.count_name] = len(matched)
-            decided.append((decision, outputs, deciding, used_default))
-        filler = _Filler(pack, known, params)
-        for decision, outputs, deciding, used_default in decided:
-            hits = []
-            for index in deciding:
-                rule = decision.rules[index]
-                hits.append(Hit(rule=rule.id, outputs=rule.then, source=rule.source, template=rule.because,
-                                reads={name: known.get(name) for name in sorted(rule.reads)}, filler=filler))
-            if used_default:
-                hits.append(Hit(rule="default", outputs=decision.default or {}, reads={}, template=default_because))
-            account.decisions[decision.id] = DecisionResult(decision.id, outputs, tuple(hits))
-        accounts.append(account)
-    return accounts
+
+    def decision(self, decision: Decision, index: int) -> DecisionResult:
+        mask = int(self.masks[decision.id][index])
+        outputs, deciding, used_default = decide_outputs(decision, mask_rules(mask))
+        known = self.table.row(index)
+        filler = _Filler(self.pack, known, self.params)
+        hits = []
+        for rule_index in deciding:
+            rule = decision.rules[rule_index]
+            hits.append(Hit(rule=rule.id, outputs=rule.then, source=rule.source, template=rule.because,
+                            reads={name: known.get(name) for name in sorted(rule.reads)}, filler=filler))
+        if used_default:
+            hits.append(Hit(rule="default", outputs=decision.default or {}, reads={}, template=DEFAULT_BECAUSE))
+        return DecisionResult(decision.id, outputs, tuple(hits))
+
+
+class _Decisions(dict):
+    """An account's decisions by id, each built the first time it is read."""
+
+    def __init__(self, builder: _AccountBuilder, index: int):
+        super().__init__()
+        self._builder, self._index = builder, index
+        self._ids = [d.id for d in builder.pack.decisions]
+
+    def __missing__(self, decision_id: str) -> DecisionResult:
+        result = self._builder.decision(self._builder.pack.decision(decision_id), self._index)
+        self[decision_id] = result
+        return result
+
+    def _fill(self) -> None:
+        for decision_id in self._ids:
+            if not dict.__contains__(self, decision_id):
+                self[decision_id]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._ids
+
+    def __iter__(self):
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def keys(self):
+        return list(self._ids)
+
+    def values(self):
+        return [self[d] for d in self._ids]
+
+    def items(self):
+        return [(d, self[d]) for d in self._ids]
+
+    def get(self, key, default=None):
+        return self[key] if key in self._ids else default
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, dict):
+            return dict(self.items()) == dict(other.items() if not isinstance(other, _Decisions) else other.items())
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return repr(dict(self.items()))
 
 
 class _Filler:
@@ -238,7 +311,7 @@ class _Filler:
 
     __slots__ = ("pack", "known", "params")
 
-    def __init__(self, pack: RulePack, known: dict, params: dict):
+    def __init__(self, pack: RulePack, known: Any, params: dict):
         self.pack, self.known, self.params = pack, known, params
 
     def __call__(self, template: dict, outputs: dict) -> dict:

@@ -7,7 +7,7 @@ import hashlib
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pandas as pd
 
@@ -19,42 +19,47 @@ from .results import Evaluation
 def decision_frame(evaluation: Evaluation, lang: str = "en") -> tuple[pd.DataFrame, list[str]]:
     """One row per account in input order: id, name, every output, and per decision its rule.
 
-    Returns the frame and the names of its list (collect) columns."""
-    pack = evaluation.pack
-    columns: dict[str, list] = {"account_id": [], "account_name": []}
+    Built a decision at a time from the match masks (each distinct mask is decoded once), not account
+    by account. Returns the frame and the names of its list (collect) columns."""
+    from .evaluate import decide_outputs, mask_rules
+
+    pack, table = evaluation.pack, evaluation.table
+    count = len(table)
+    columns: dict[str, Any] = {}
+    for name in ("account_id", "account_name"):
+        if name in table.columns:
+            series = table[name].astype(object)
+            columns[name] = series.where(series.notna(), None).map(lambda v: v if v is None else str(v))
+        else:
+            columns[name] = pd.Series([None] * count, dtype=object)
     list_columns: list[str] = []
     for decision in pack.decisions:
-        for name in decision.outputs:
-            columns[name] = []
+        keys = pd.Series(evaluation.masks[decision.id])
+        decoded = {}
+        for mask in pd.unique(keys):
+            outputs, deciding, used_default = decide_outputs(decision, mask_rules(int(mask)))
+            rule = "default" if used_default else ("; ".join(decision.rules[i].id for i in deciding) or None)
+            decoded[int(mask)] = (outputs, rule)
+        for name, spec in decision.outputs.items():
+            def shown(value: Any, _spec=spec) -> Any:
+                if _spec.type == "text":
+                    if isinstance(value, list):
+                        return [pick(v, lang) for v in value]
+                    return None if value is None else pick(value, lang)
+                return value
+
+            values = keys.map({m: shown(out.get(name)) for m, (out, _) in decoded.items()})
             if decision.hit == "collect":
                 list_columns.append(name)
-        columns[f"{decision.id}_rule"] = []
-    for account in evaluation.accounts:
-        columns["account_id"].append(account.account_id)
-        columns["account_name"].append(account.account_name)
-        for decision in pack.decisions:
-            result = account.decisions[decision.id]
-            for name, spec in decision.outputs.items():
-                value = result.outputs.get(name)
-                if spec.type == "text":
-                    value = [pick(v, lang) for v in value] if isinstance(value, list) else (
-                        None if value is None else pick(value, lang))
-                columns[name].append(value)
-            columns[f"{decision.id}_rule"].append(result.rule)
-    frame = pd.DataFrame(columns)
-    for decision in pack.decisions:
-        for name, spec in decision.outputs.items():
-            if decision.hit == "collect":
-                continue
-            if spec.type == "number":
-                frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
+                columns[name] = values.astype(object)
+            elif spec.type == "number":
+                columns[name] = pd.to_numeric(values, errors="coerce").astype("float64")
             elif spec.type == "boolean":
-                frame[name] = frame[name].astype("boolean")
+                columns[name] = values.astype("boolean")
             else:
-                frame[name] = frame[name].astype("object")
-    frame["account_id"] = frame["account_id"].astype("object")
-    frame["account_name"] = frame["account_name"].astype("object")
-    return frame, list_columns
+                columns[name] = values.astype(object).where(values.notna(), None)
+        columns[f"{decision.id}_rule"] = keys.map({m: rule for m, (_, rule) in decoded.items()}).astype(object)
+    return pd.DataFrame(columns), list_columns
 
 
 def json_value(value: Any) -> Any:
@@ -62,7 +67,9 @@ def json_value(value: Any) -> Any:
     if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, float):
-        return None if math.isnan(value) else value
+        if math.isnan(value):
+            return None
+        return int(value) if value.is_integer() and abs(value) < 1e15 else value  # 2.0 reads as 2
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()[:10]
     if isinstance(value, pd.Timestamp):
@@ -76,25 +83,33 @@ def json_value(value: Any) -> Any:
     return value
 
 
+def trace_chunks(evaluation: Evaluation, chunk: int = 5000) -> Iterator[bytes]:
+    """trace.jsonl, a few thousand accounts at a time: per account and decision, the rules that fired,
+    the outputs and the values the rules read."""
+    for start in range(0, len(evaluation.accounts), chunk):
+        lines = []
+        for account in evaluation.accounts[start:start + chunk]:
+            for decision in evaluation.pack.decisions:
+                result = account.decisions[decision.id]
+                reads: dict = {}
+                for hit in result.hits:
+                    reads.update(hit.reads)
+                record = {
+                    "account_id": account.account_id,
+                    "row": account.row,
+                    "decision": decision.id,
+                    "rules": [h.rule for h in result.hits],
+                    "outputs": json_value(result.outputs),
+                    "reads": json_value(reads),
+                }
+                lines.append(json.dumps(record, ensure_ascii=False, sort_keys=True))
+        if lines:
+            yield ("\n".join(lines) + "\n").encode("utf-8")
+
+
 def trace_lines(evaluation: Evaluation) -> bytes:
-    """trace.jsonl: per account and decision, the rules that fired and the values they read."""
-    lines = []
-    for account in evaluation.accounts:
-        for decision in evaluation.pack.decisions:
-            result = account.decisions[decision.id]
-            reads: dict = {}
-            for hit in result.hits:
-                reads.update(hit.reads)
-            record = {
-                "account_id": account.account_id,
-                "row": account.row,
-                "decision": decision.id,
-                "rules": [h.rule for h in result.hits],
-                "outputs": json_value(result.outputs),
-                "reads": json_value(reads),
-            }
-            lines.append(json.dumps(record, ensure_ascii=False, sort_keys=True))
-    return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
+    """trace.jsonl as one piece."""
+    return b"".join(trace_chunks(evaluation))
 
 
 def file_hash(path: Path) -> str:

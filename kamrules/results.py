@@ -6,8 +6,12 @@ These typed structures are what the writers, the portfolio report and the playbo
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Iterator
+
+import numpy as np
+import pandas as pd
 
 Text = dict  # {"en": "...", "zh": "..."}
 
@@ -47,13 +51,87 @@ class DecisionResult:
         return "; ".join(h.rule for h in self.hits)
 
 
+class FactTable:
+    """The evaluated table (fields, features, scores, outputs) with per-cell access as plain Python
+    values: None for missing, dates as datetime.date, booleans as bool."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.columns = list(frame.columns)
+        self._arrays: dict[str, np.ndarray] = {}
+        self._kinds: dict[str, str] = {}
+        for name in self.columns:
+            series = frame[name]
+            if pd.api.types.is_datetime64_any_dtype(series):
+                self._kinds[name] = "date"
+                self._arrays[name] = series.to_numpy()
+            elif pd.api.types.is_float_dtype(series) and series.dtype != object:
+                self._kinds[name] = "float"
+                self._arrays[name] = series.to_numpy(dtype="float64", na_value=np.nan)
+            else:
+                self._kinds[name] = "object"
+                self._arrays[name] = series.astype(object).to_numpy()
+        self._names = frozenset(self.columns)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def value(self, name: str, index: int) -> Any:
+        value = self._arrays[name][index]
+        kind = self._kinds[name]
+        if kind == "float":
+            return None if value != value else float(value)
+        if kind == "date":
+            return None if pd.isna(value) else pd.Timestamp(value).date()
+        if value is None or value is pd.NA or value is pd.NaT:
+            return None
+        if isinstance(value, float) and value != value:
+            return None
+        if isinstance(value, np.bool_):
+            return bool(value)
+        if isinstance(value, np.floating):
+            return float(value)
+        return value
+
+    def row(self, index: int, names: Sequence[str] | None = None) -> "FactRow":
+        return FactRow(self, index, self.columns if names is None else names)
+
+
+class FactRow(Mapping):
+    """One account's values by name, read from the table on access (no copy per account)."""
+
+    __slots__ = ("_table", "_index", "_names")
+
+    def __init__(self, table: FactTable, index: int, names: Sequence[str]):
+        self._table, self._index, self._names = table, index, names
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._table or name not in self._names:
+            raise KeyError(name)
+        return self._table.value(name, self._index)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._table and name in self._names
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self[name] if name in self else default
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
 @dataclass
 class AccountResult:
     index: int  # position in the input (0-based)
     row: int  # row number as the user sees it in the input file
     account_id: str
     account_name: str | None
-    facts: dict  # fields, features and scores by name; None when missing
+    facts: Mapping  # fields, features and scores by name; None when missing
     decisions: dict = field(default_factory=dict)  # decision id -> DecisionResult
 
     def value(self, name: str) -> Any:
@@ -69,12 +147,37 @@ class AccountResult:
         return None
 
 
+class Accounts(Sequence):
+    """Every account's AccountResult in input order, each built when it is read (not kept)."""
+
+    def __init__(self, count: int, build: Callable[[int], AccountResult]):
+        self._count, self._build = count, build
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._build(i) for i in range(*index.indices(self._count))]
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        return self._build(index)
+
+    def __iter__(self) -> Iterator[AccountResult]:
+        return (self._build(i) for i in range(self._count))
+
+
 @dataclass
 class Evaluation:
-    """The whole run: the pack, every account's results in input order, and run metadata."""
+    """The whole run: the pack, every account's results in input order, and run metadata.
+
+    `table` holds every account's fields, features, scores and (non-collect) outputs as columns;
+    `masks` holds, per decision, which rules matched each account (bit i = rule i)."""
 
     pack: Any  # kamrules.pack.RulePack
-    accounts: list
+    accounts: Sequence
     as_of: dt.date
     input_name: str
     engine: str = "durable_rules"
@@ -82,3 +185,5 @@ class Evaluation:
     timings: dict = field(default_factory=dict)
     data_issues: list = field(default_factory=list)
     source: dict = field(default_factory=dict)
+    table: Any = None  # pandas.DataFrame
+    masks: dict = field(default_factory=dict)  # decision id -> numpy uint64 array
