@@ -12,18 +12,15 @@ _KINDS = {"rules": "rules", "playbooks": "playbooks", "examples": "examples"}
 
 
 def default_dir(kind: str) -> Path:
-    """The packaged default `rules`, `playbooks` or `examples` folder."""
-    try:
-        from importlib.resources import files
+    """The packaged default `rules`, `playbooks` or `examples` folder.
 
-        candidate = Path(str(files(f"kamrules.defaults.{kind}")))
+    Installed (`pip install .`), they are data folders inside the package (`kamrules/defaults/KIND`,
+    see pyproject.toml); in a source checkout or an editable install, the folders at the top of the
+    repository. (Plain paths: the folders are namespace packages, which importlib.resources serves
+    as a MultiplexedPath rather than a folder.)"""
+    for candidate in (Path(__file__).resolve().parent / "defaults" / kind, _CHECKOUT / _KINDS[kind]):
         if candidate.is_dir() and any(candidate.iterdir()):
             return candidate
-    except (ModuleNotFoundError, TypeError, ValueError):
-        pass
-    candidate = _CHECKOUT / _KINDS[kind]  # running from a source checkout without installing
-    if candidate.is_dir():
-        return candidate
     raise ConfigError(f"the default {kind} are not installed: reinstall kamrules (pip install .)")
 
 
