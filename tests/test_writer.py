@@ -230,7 +230,8 @@ numbers = st.floats(allow_nan=False, allow_infinity=False)
 rows = st.lists(st.tuples(ids, numbers, texts), min_size=1, max_size=25, unique_by=lambda row: row[0])
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, database=None,  # no .hypothesis folder: tests write only in tmp_path
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=rows)
 def test_csv_round_trip_property(tmp_path, rows):
     frame = pd.DataFrame({
