@@ -29,7 +29,10 @@ import pyarrow.compute as pc
 from .errors import ConfigError, DataError, UsageError
 from .fields import FieldSpec, normalise_header
 
-__all__ = ["ReadOptions", "DataIssue", "ReadResult", "read_table", "load_column_mapping", "FORMATS"]
+__all__ = [
+    "FORMATS", "MISSING_WORDS", "ReadOptions", "DataIssue", "ReadResult", "read_table", "load_column_mapping",
+    "parse_number", "parse_date", "issue_text",
+]
 
 FORMATS = ("csv", "tsv", "xlsx", "parquet", "json", "jsonl")
 
