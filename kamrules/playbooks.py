@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from functools import cached_property
+from functools import cached_property, lru_cache
 import difflib
 import hashlib
 from decimal import ROUND_HALF_UP, Decimal
@@ -332,6 +332,7 @@ def _trim(text: str) -> str:
 
 
 _QUANTUM = {digits: Decimal(1).scaleb(-digits) for digits in range(10)}
+_SCALE = {digits: 10 ** digits for digits in range(10)}
 
 
 def fmt_number(value: Any, digits: int = 2, lang: str = "en") -> str:
@@ -341,8 +342,12 @@ def fmt_number(value: Any, digits: int = 2, lang: str = "en") -> str:
         return MISSING if _is_missing(value) else str(value)
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
-    rounded = Decimal(repr(value)).quantize(_QUANTUM[digits], rounding=ROUND_HALF_UP)
-    text = _trim(f"{rounded:,.{digits}f}")
+    scaled = abs(value) * _SCALE[digits]
+    if abs(scaled - math.floor(scaled) - 0.5) > 1e-6:  # not a half: the float formatting rounds right
+        text = _trim(f"{value:,.{digits}f}")
+    else:  # a half: round it up, on the decimal a person reads (1.005 → 1.01), not its binary value
+        rounded = Decimal(repr(value)).quantize(_QUANTUM[digits], rounding=ROUND_HALF_UP)
+        text = _trim(f"{rounded:,.{digits}f}")
     return "0" if text in ("-0", "") else text
 
 
@@ -748,7 +753,7 @@ class ContextBuilder:
         self.ranks: dict[int, int] = {}
         self.scored = 0
         if self.score_name:
-            scored = [(a.facts.get(self.score_name), a.index) for a in evaluation.accounts]
+            scored = [(v, i) for i, v in enumerate(column_values(evaluation, self.score_name))]
             values = sorted((v for v, _ in scored if not _is_missing(v)), reverse=True)
             self.scored = len(values)
             first_rank: dict[float, int] = {}
@@ -768,7 +773,10 @@ class ContextBuilder:
         template, filler = getattr(hit, "template", None), getattr(hit, "filler", None)
         if filler is not None and template:
             lang = self.lang if self.lang in template else "en" if "en" in template else next(iter(template))
-            return filler({lang: template[lang]}, hit.outputs)[lang]
+            text = template[lang]
+            if "{" not in text:  # nothing to fill (many reasons are fixed texts)
+                return text
+            return filler({lang: text}, hit.outputs)[lang]
         return pick(hit.because, self.lang)
 
     def reason(self, decision: str, hit) -> Reason:
@@ -922,6 +930,57 @@ class ContextBuilder:
         return DecisionView(decision.id, self.titles[decision.id], reasons, values, self.fact)
 
 
+def _plain(value: Any) -> Any:
+    """A table cell as the plain Python value an AccountResult would hold (None when missing)."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        return None if value != value else value
+    kind = type(value).__module__
+    if kind == "numpy":
+        import numpy as np
+
+        if isinstance(value, np.floating):
+            return None if value != value else float(value)
+        if isinstance(value, np.bool_):
+            return bool(value)
+        if isinstance(value, np.integer):
+            return int(value)
+        if isinstance(value, np.datetime64):
+            import pandas as pd
+
+            return None if pd.isna(value) else pd.Timestamp(value).date()
+    if kind.startswith("pandas"):
+        import pandas as pd
+
+        if value is pd.NA or value is pd.NaT:
+            return None
+        if isinstance(value, pd.Timestamp):
+            return value.date()
+    return value
+
+
+def column_values(evaluation: Evaluation, name: str) -> list:
+    """Every account's value of a field, feature, score or (single-valued) output, in input order.
+
+    Read from `evaluation.table` when the evaluation has one (no per-account objects are built),
+    else from the accounts."""
+    table = getattr(evaluation, "table", None)
+    if table is not None and name in getattr(table, "columns", ()):
+        return [_plain(v) for v in table[name].astype(object).tolist()]
+    if name == "account_id":
+        return [a.account_id for a in evaluation.accounts]
+    if name == "account_name":
+        return [a.account_name for a in evaluation.accounts]
+    return [a.value(name) for a in evaluation.accounts]
+
+
+def account_ids(evaluation: Evaluation) -> tuple[list, list]:
+    """(ids as text, names) of every account, in input order, as AccountResult gives them."""
+    ids = ["" if v is None else str(v) for v in column_values(evaluation, "account_id")]
+    return ids, column_values(evaluation, "account_name")
+
+
 def known_names(pack: RulePack) -> list[str]:
     """Every name an account has a value for: fields, features, scores, outputs, collect counts."""
     names = list(pack.fields) + [d.name for d in pack.derived]
@@ -995,25 +1054,25 @@ def playbook_paths(evaluation: Evaluation) -> dict[int, str]:
     """
     used: set[str] = set()
     stems: dict[int, str] = {}
-    for account in evaluation.accounts:
-        stem = playbook_stem(account.account_id, account.account_name)
+    for index, (account_id, name) in enumerate(zip(*account_ids(evaluation))):
+        stem = playbook_stem(account_id, name)
         candidate, width = stem, 8
         while candidate.casefold() in used:
-            candidate = f"{stem}-{_digest(account.account_id, account.account_name, account.index)[:width]}"
+            candidate = f"{stem}-{_digest(account_id, name, index)[:width]}"
             width += 4
         used.add(candidate.casefold())
-        stems[account.index] = candidate
+        stems[index] = candidate
     return stems
 
 
 def playbook_links(rendered: Mapping[str, bytes], evaluation: Evaluation) -> dict[str, str]:
     """Account id → relative path of its HTML playbook (for the report), for the playbooks rendered."""
     links: dict[str, str] = {}
+    ids, _ = account_ids(evaluation)
     for index, stem in playbook_paths(evaluation).items():
         path = f"playbooks/{stem}.html"
-        account_id = evaluation.accounts[index].account_id
-        if path in rendered and account_id not in links:
-            links[account_id] = path
+        if path in rendered and ids[index] not in links:
+            links[ids[index]] = path
     return links
 
 
@@ -1024,17 +1083,9 @@ MAX_REPEAT = 100_000  # longest string or list a template may build with '*'
 
 def default_templates_dir() -> Path:
     """The packaged default templates (in a source checkout: `playbooks/` at the repository root)."""
-    try:
-        from importlib.resources import files
+    from .resources import default_dir
 
-        candidate = Path(str(files("kamrules.defaults.playbooks")))
-        if (candidate / PLAYBOOK_TEMPLATES[0]).is_file():
-            return candidate
-    except (ModuleNotFoundError, TypeError, ValueError):
-        pass
-    import kamrules
-
-    return Path(kamrules.__file__).resolve().parent.parent / "playbooks"
+    return default_dir("playbooks")
 
 
 def _autoescape(name: str | None) -> bool:
@@ -1099,6 +1150,9 @@ def _safe_types() -> tuple[frozenset, frozenset]:
         for value in vars(module).values():
             if isinstance(value, type) and dataclasses.is_dataclass(value) and value.__dataclass_params__.frozen:
                 records.add(value)
+    from jinja2.runtime import LoopContext
+
+    records.add(LoopContext)  # loop.index, loop.last ...: Jinja's own, public attributes only
     return frozenset(records), frozenset({Values, Strings, Texts})
 
 
@@ -1166,6 +1220,7 @@ def make_environment(playbooks_dir: Path | str | None = None, *, pack: RulePack 
     )
     for unused in ("lipsum", "cycler", "joiner"):  # nothing a playbook needs; less to attack
         env.globals.pop(unused, None)
+    env.globals["stack_labels"] = stack_labels
     env.filters.update(make_filters(pack, lang))
     env.playbook_search_path = paths  # for error messages
     return env
@@ -1212,7 +1267,25 @@ def css_string(value: Any):
     return Markup(f'"{escaped}"')
 
 
+@lru_cache(maxsize=256)
+def _stack_labels(table: str, labels: tuple) -> str:
+    return "\n".join(f"table.{table} td:nth-child({n})::before {{ content: {css_string(label)}; }}"
+                     for n, label in enumerate(labels, 1))
+
+
+def stack_labels(table: str, labels: Iterable[str]):
+    """CSS giving each cell of `table.TABLE` its column name on phones, where tables become cards:
+    `{{ stack_labels("actions", [t.action, t.owner]) }}` inside a `<style>`. Cached: it is the same on
+    every page of a language."""
+    from markupsafe import Markup
+
+    if not re.fullmatch(r"[A-Za-z][\w-]*", str(table)):
+        raise ValueError(f"stack_labels: '{table}' is not a CSS class name")
+    return Markup(_stack_labels(str(table), tuple(str(label) for label in labels)))
+
+
 _MD_TABLE = str.maketrans({ch: "\\" + ch for ch in "\\`*_[]<>|#"})
+_MD_SPECIAL = re.compile(r"[\\`*_\[\]<>|#]")
 
 
 def md_escape(value: Any) -> str:
@@ -1225,7 +1298,8 @@ def md_escape(value: Any) -> str:
         text = str(value)
     if "\n" in text or "\r" in text:
         text = re.sub(r"\s*[\r\n]+\s*", " ", text)
-    return text.translate(_MD_TABLE)
+    # Most texts need nothing: a regex search is far quicker than translate() on CJK text.
+    return text.translate(_MD_TABLE) if _MD_SPECIAL.search(text) else text
 
 
 # ------------------------------------------------------------------------------- template checking
@@ -1804,25 +1878,31 @@ class Renderer:
 
     def render_all(self, selection: str) -> dict[str, bytes]:
         files: dict[str, bytes] = {}
-        for account in select_accounts(self.evaluation, selection):
-            files.update(self.render(account))
+        accounts = self.evaluation.accounts
+        for index in selected_indexes(self.evaluation, selection):
+            files.update(self.render(accounts[index]))  # each account is built when needed, not kept
         return files
 
 
-def select_accounts(evaluation: Evaluation, selection: str = "key+potential") -> list[AccountResult]:
-    """The accounts that get a playbook: key | key+potential | all | none, by the `tier` output."""
+def selected_indexes(evaluation: Evaluation, selection: str = "key+potential") -> list[int]:
+    """The positions of the accounts that get a playbook: key | key+potential | all | none, by `tier`."""
     if selection not in SELECTIONS:
         raise UsageError(f"--playbooks '{selection}' is not one of: {', '.join(SELECTIONS)}")
     tiers = SELECTIONS[selection]
     if tiers is None:
-        return list(evaluation.accounts)
+        return list(range(len(evaluation.accounts)))
     if not tiers:
         return []
     if evaluation.pack.output(TIER) is None:
         log.warning("the rule pack has no 'tier' output: --playbooks %s selects no account (use --playbooks all)",
                     selection)
         return []
-    return [a for a in evaluation.accounts if a.value(TIER) in tiers]
+    return [i for i, tier in enumerate(column_values(evaluation, TIER)) if tier in tiers]
+
+
+def select_accounts(evaluation: Evaluation, selection: str = "key+potential") -> list[AccountResult]:
+    """The accounts that get a playbook (see `selected_indexes`)."""
+    return [evaluation.accounts[i] for i in selected_indexes(evaluation, selection)]
 
 
 def render_playbooks(evaluation: Evaluation, *, selection: str = "key+potential", lang: str = "en",
@@ -1834,6 +1914,6 @@ def render_playbooks(evaluation: Evaluation, *, selection: str = "key+potential"
     """
     if selection not in SELECTIONS:
         raise UsageError(f"--playbooks '{selection}' is not one of: {', '.join(SELECTIONS)}")
-    if not select_accounts(evaluation, selection):
+    if not selected_indexes(evaluation, selection):
         return {}
     return Renderer(evaluation, lang=lang, playbooks_dir=playbooks_dir).render_all(selection)

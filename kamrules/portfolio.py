@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from .pack import RulePack, rules_without_data
-from .playbooks import fmt_money, fmt_number, fmt_pct
+from .playbooks import account_ids, column_values, fmt_money, fmt_number, fmt_pct
 from .results import Evaluation
 
 LANGS = ("en", "zh")
@@ -262,16 +262,17 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
     counts as present when at least one account has a value for it.
     """
     pack: RulePack = evaluation.pack
-    accounts = evaluation.accounts
-    n = len(accounts)
-    sales = [_number(a.facts.get("sales")) for a in accounts]
+    n = len(evaluation.accounts)
+    # Columns, not per-account objects: the evaluation's table holds every single-valued output.
+    ids, names = account_ids(evaluation)
+    sales = [_number(v) for v in column_values(evaluation, "sales")]
     total_sales = sum(s for s in sales if s is not None)
     positive = [max(s or 0.0, 0.0) for s in sales]
     positive_total = sum(positive)
     has_tier = pack.output("tier") is not None
-    tiers = [a.value("tier") if has_tier else None for a in accounts]
+    tiers = column_values(evaluation, "tier") if has_tier else [None] * n
 
-    breakdowns = tuple(_breakdown(pack, name, accounts, sales, total_sales)
+    breakdowns = tuple(_breakdown(pack, name, column_values(evaluation, name), sales, total_sales)
                        for name in BREAKDOWN_OUTPUTS if pack.output(name) is not None)
 
     key_accounts = key_sales = key_share = None
@@ -280,12 +281,12 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
         key_sales = sum(s or 0.0 for s, t in zip(sales, tiers) if t == "key")
         key_share = key_sales / total_sales if total_sales > 0 else None
 
-    curve, pareto = _pareto(evaluation, positive, positive_total, tiers, _param(pack, "pareto_target")
-                            if "pareto_target" in pack.param_values else DEFAULTS["pareto_target"])
+    curve, pareto = _pareto(ids, names, positive, positive_total, tiers, _param(pack, "pareto_target"))
     band = _band(pack, key_accounts) if key_accounts is not None else None
     has_region = "region" in pack.fields
-    regions, without_region = _regions(pack, accounts, positive, total_sales) if has_region else ((), 0)
-    risks = _risks(pack, accounts, sales)
+    regions, without_region = ((_regions(pack, column_values(evaluation, "region"), ids, names, positive,
+                                         total_sales)) if has_region else ((), 0))
+    risks = _risks(pack, evaluation, tiers, sales)
     unused = _unused_rules(pack, evaluation, present_fields)
 
     advice: list[Text] = []
@@ -317,13 +318,12 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
     )
 
 
-def _breakdown(pack: RulePack, name: str, accounts: list, sales: list, total: float) -> Breakdown:
+def _breakdown(pack: RulePack, name: str, values: list, sales: list, total: float) -> Breakdown:
     spec = pack.output(name)
-    values = [a.value(name) for a in accounts]
     order = list(spec.values) if spec is not None and spec.values else []
     order += sorted({v for v in values if not _missing(v) and v not in order}, key=str)
     counts = []
-    n = len(accounts) or 1
+    n = len(values) or 1
     for value in [*order, None]:
         chosen = [i for i, v in enumerate(values) if (v == value if value is not None else _missing(v))]
         if value is None and not chosen:
@@ -334,9 +334,8 @@ def _breakdown(pack: RulePack, name: str, accounts: list, sales: list, total: fl
     return Breakdown(name, _title(pack, name), tuple(counts))
 
 
-def _pareto(evaluation: Evaluation, positive: list, total: float, tiers: list, target: float):
-    accounts = evaluation.accounts
-    n = len(accounts)
+def _pareto(ids: list, names: list, positive: list, total: float, tiers: list, target: float):
+    n = len(ids)
     order = sorted(range(n), key=lambda i: (-positive[i], i))  # largest first; ties in input order
     points = []
     running = 0.0
@@ -344,9 +343,8 @@ def _pareto(evaluation: Evaluation, positive: list, total: float, tiers: list, t
     for rank, i in enumerate(order, 1):
         running += positive[i]
         share = round(running / total, 9) if total > 0 else 0.0
-        account = accounts[i]
-        points.append(CurvePoint(rank, account.index, account.account_id, account.account_name, positive[i],
-                                 rank / n, share, tiers[i], tiers[i] == "key"))
+        points.append(CurvePoint(rank, i, ids[i], names[i], positive[i], rank / n, share, tiers[i],
+                                 tiers[i] == "key"))
         if split is None and total > 0 and share >= target:
             split = (rank, share)
     pareto = None
@@ -432,13 +430,12 @@ _CONCENTRATION = {
 }
 
 
-def _regions(pack: RulePack, accounts: list, positive: list, total: float):
+def _regions(pack: RulePack, region_values: list, ids: list, names: list, positive: list, total: float):
     dominant, high, moderate = (_param(pack, "region_dominant_share"), _param(pack, "region_hhi_high"),
                                 _param(pack, "region_hhi_moderate"))
     groups: dict[str, list[int]] = {}
     without = 0
-    for i, account in enumerate(accounts):
-        region = account.facts.get("region")
+    for i, region in enumerate(region_values):
         if _missing(region) or str(region).strip() == "":
             without += 1
             continue
@@ -455,8 +452,8 @@ def _regions(pack: RulePack, accounts: list, positive: list, total: float):
             largest_share = hhi = None
             concentration = "unknown"
         balance = largest_share is not None and (largest_share >= dominant or hhi >= high)
-        account = accounts[largest]
-        who = account.account_name if not _missing(account.account_name) else account.account_id
+        largest_name = None if _missing(names[largest]) or names[largest] == "" else names[largest]
+        who = largest_name or ids[largest]
         advice: Text = {}
         if balance:
             advice = {
@@ -468,7 +465,7 @@ def _regions(pack: RulePack, accounts: list, positive: list, total: float):
         rows.append(RegionRow(
             region=region, accounts=len(members), sales=region_total,
             sales_share=region_total / total if total > 0 else None,
-            largest_id=account.account_id, largest_name=None if _missing(account.account_name) else account.account_name,
+            largest_id=ids[largest], largest_name=largest_name,
             largest_share=largest_share, hhi=hhi, concentration=concentration,
             concentration_label=_CONCENTRATION[concentration], balance=balance, advice=advice,
         ))
@@ -476,15 +473,15 @@ def _regions(pack: RulePack, accounts: list, positive: list, total: float):
     return tuple(rows), without
 
 
-def _risks(pack: RulePack, accounts: list, sales: list) -> tuple[RiskAccount, ...]:
+def _risks(pack: RulePack, evaluation: Evaluation, tiers: list, sales: list) -> tuple[RiskAccount, ...]:
     if pack.output("risk_level") is None:
         return ()
     signal_decision = next((d for d in pack.decisions if "risk_signal" in d.outputs), None)
     result = []
-    for i, account in enumerate(accounts):
-        level = account.value("risk_level")
+    for i, level in enumerate(column_values(evaluation, "risk_level")):
         if level not in RISK_LEVELS_LISTED:
             continue
+        account = evaluation.accounts[i]  # only the accounts listed are built
         signals = []
         if signal_decision is not None and signal_decision.id in account.decisions:
             decided = account.decisions[signal_decision.id]
@@ -496,7 +493,7 @@ def _risks(pack: RulePack, accounts: list, sales: list) -> tuple[RiskAccount, ..
                 signals.append(RiskSignal(value, _labels(pack, "risk_signal", value), cause,
                                           _labels(pack, "risk_cause", cause) if not _missing(cause) else {},
                                           dict(hit.because)))
-        tier = account.value("tier")
+        tier = tiers[i]
         result.append(RiskAccount(i, account.account_id, None if _missing(account.account_name) else account.account_name,
                                   tier, _labels(pack, "tier", tier), level, _labels(pack, "risk_level", level),
                                   sales[i], tuple(signals)))
@@ -510,7 +507,7 @@ def _unused_rules(pack: RulePack, evaluation: Evaluation, present_fields: Iterab
         present_fields = evaluation.source.get("present_fields") if isinstance(evaluation.source, dict) else None
     if present_fields is None:
         present_fields = [name for name in pack.fields
-                          if any(not _missing(a.facts.get(name)) for a in evaluation.accounts)]
+                          if any(not _missing(v) for v in column_values(evaluation, name))]
     rows = []
     for decision, rule, missing in rules_without_data(pack, present_fields):
         rows.append(UnusedRule(decision, rule, tuple(missing), tuple(_title(pack, m) for m in missing)))

@@ -27,6 +27,8 @@ from .playbooks import (
     Values,
     _Schema,
     _template_error,
+    account_ids,
+    column_values,
     context_vars,
     fmt_money,
     fmt_number,
@@ -225,24 +227,31 @@ class _ReportBuilder:
         self.lang = lang
         self.fmt = Formatter(self.pack, lang)
         self.links = links
+        # Columns, read once: the lists below never build per-account objects.
+        n = len(evaluation.accounts)
+        self.ids, self.names = account_ids(evaluation)
+        score = "kam_index" if "kam_index" in self.pack.scores else next(iter(self.pack.scores), None)
+        self.columns = {name: column_values(evaluation, name) if present else [None] * n for name, present in (
+            ("sales", "sales" in self.pack.fields), ("tier", self.pack.output("tier") is not None),
+            ("risk_level", self.pack.output("risk_level") is not None), ("score", False))}
+        if score is not None:
+            self.columns["score"] = column_values(evaluation, score)
 
     def text(self, value) -> str:
         return self.portfolio.text(value, self.lang)
 
     def line(self, index: int, signals: tuple = ()) -> AccountLine:
-        account = self.evaluation.accounts[index]
-        lang, total = self.lang, self.portfolio.total_sales
-        name = account.account_name if account.account_name not in (None, "") else account.account_id
-        sales = account.facts.get("sales")
+        lang, total, column = self.lang, self.portfolio.total_sales, self.columns
+        account_id, name = self.ids[index], self.names[index]
+        sales, tier, risk = column["sales"][index], column["tier"][index], column["risk_level"][index]
         share = sales / total if isinstance(sales, (int, float)) and total > 0 else None
-        score = next((account.facts.get(n) for n in ("kam_index", *self.pack.scores) if n in self.pack.scores), None)
-        link = self.links.get(account.account_id)
+        link = self.links.get(account_id)
         return AccountLine(
-            account_id=account.account_id, name=str(name),
-            tier=account.value("tier"), tier_text=self.fmt.label(account.value("tier"), "tier"),
+            account_id=account_id, name=str(name) if name not in (None, "") else account_id,
+            tier=tier, tier_text=self.fmt.label(tier, "tier"),
             sales=fmt_money(sales, lang), sales_share=fmt_pct(share, lang=lang),
-            score=fmt_number(score, 1), risk=account.value("risk_level"),
-            risk_text=self.fmt.label(account.value("risk_level"), "risk_level"),
+            score=fmt_number(column["score"][index], 1), risk=risk,
+            risk_text=self.fmt.label(risk, "risk_level"),
             link=urllib.parse.quote(link) if link else None, signals=signals,
         )
 

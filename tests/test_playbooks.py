@@ -343,7 +343,7 @@ def test_file_names_are_unique_even_when_ids_and_names_repeat(case):
         clone = copy.copy(base)
         clone.index, clone.account_id, clone.account_name = i, account_id, name
         clones.append(clone)
-    evaluation.accounts = clones
+    evaluation.accounts, evaluation.table = clones, None  # ids from the accounts themselves
     stems = list(playbook_paths(evaluation).values())
     assert len({s.casefold() for s in stems}) == len(stems)
     assert stems[0] == "abc-same"  # the first keeps the plain name
