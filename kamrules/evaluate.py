@@ -219,7 +219,8 @@ def evaluate(
     builder = _AccountBuilder(pack, FactTable(table), fact_names, masks, rows)
     timings["results"] = time.perf_counter() - started
     return Evaluation(pack=pack, accounts=Accounts(len(facts), builder), as_of=as_of, input_name=input_name,
-                      timings=timings, jobs=effective_jobs(jobs, len(facts)), table=table, masks=masks)
+                      timings=timings, jobs=effective_jobs(jobs, len(facts)), table=table, masks=masks,
+                      rows=rows)
 
 
 class _AccountBuilder:

@@ -187,3 +187,4 @@ class Evaluation:
     source: dict = field(default_factory=dict)
     table: Any = None  # pandas.DataFrame
     masks: dict = field(default_factory=dict)  # decision id -> numpy uint64 array
+    rows: Any = None  # row number of each account as the user sees it in the input file

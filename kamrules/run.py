@@ -64,7 +64,7 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     `progress` is called with the name of each stage as it starts (the CLI shows it on a terminal)."""
     step = progress or (lambda stage: None)
     from . import playbooks, portfolio, report
-    from .outputs import decision_frame, manifest, trace_lines
+    from .outputs import decision_frame, manifest, trace_chunks
     from .reader import ReadOptions, read_table
     from .writer import table_bytes, write_outputs
 
@@ -95,7 +95,7 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     files: dict[str, bytes] = {}
     frame, list_columns = decision_frame(evaluation, options.lang)
     files[f"decisions.{options.format}"] = table_bytes(frame, options.format, list_columns=list_columns)
-    files["trace.jsonl"] = trace_lines(evaluation)
+    files["trace.jsonl"] = trace_chunks(evaluation)
     if read.issues:
         import pandas as pd
 

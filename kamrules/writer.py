@@ -575,10 +575,15 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _write_file(path: Path, content: bytes) -> None:
+def _write_file(path: Path, content: bytes | Iterable[bytes]) -> None:
+    """Write bytes, or an iterable of byte chunks (large outputs are produced piece by piece)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "xb") as handle:
-        handle.write(content)
+        if isinstance(content, (bytes, bytearray)):
+            handle.write(content)
+        else:
+            for chunk in content:
+                handle.write(chunk)
         handle.flush()
         os.fsync(handle.fileno())
 
@@ -614,9 +619,10 @@ def _refuse(out_dir: Path, inputs: Iterable[Path], force: bool) -> None:
 
 
 def write_outputs(
-    out_dir: Path, files: Mapping[str, bytes], *, inputs: Sequence[Path] = (), force: bool = False
+    out_dir: Path, files: Mapping[str, bytes | Iterable[bytes]], *, inputs: Sequence[Path] = (), force: bool = False
 ) -> None:
-    """Replace `out_dir` with exactly `files` (relative path -> bytes), all or nothing.
+    """Replace `out_dir` with exactly `files` (relative path -> bytes or an iterable of byte chunks),
+    all or nothing.
 
     The files are written and fsynced into a new folder next to `out_dir`, which then takes its place by
     renames; if anything fails the previous `out_dir` is left as it was and the new folder is removed.
