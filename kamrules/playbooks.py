@@ -640,13 +640,17 @@ class DecisionView:
     id: str
     title: str
     reasons: tuple[Reason, ...]
-    _values: dict = field(default_factory=dict, repr=False, compare=False)
+    _decision: Any = field(default=None, repr=False, compare=False)
+    _values: Any = field(default=None, repr=False, compare=False)
     _fact: Any = field(default=None, repr=False, compare=False)
 
     @cached_property
     def outputs(self) -> tuple[Fact, ...]:
         """The decision's outputs for the account (formatted when first used)."""
-        return tuple(self._fact(n, v) for n, v in self._values.items()) if self._fact else ()
+        if self._fact is None or self._decision is None:
+            return ()
+        values = self._values or {}
+        return tuple(self._fact(n, values.get(n)) for n in self._decision.outputs)
 
     @cached_property
     def outcome(self) -> str:
@@ -925,9 +929,9 @@ class ContextBuilder:
 
     def decision_view(self, account: AccountResult, decision) -> DecisionView:
         result = account.decisions.get(decision.id)
-        values = {n: None if result is None else result.outputs.get(n) for n in decision.outputs}
         reasons = () if result is None else tuple(self.reason(decision.id, h) for h in result.hits)
-        return DecisionView(decision.id, self.titles[decision.id], reasons, values, self.fact)
+        return DecisionView(decision.id, self.titles[decision.id], reasons, decision,
+                            None if result is None else result.outputs, self.fact)
 
 
 def _plain(value: Any) -> Any:
@@ -967,7 +971,10 @@ def column_values(evaluation: Evaluation, name: str) -> list:
     else from the accounts."""
     table = getattr(evaluation, "table", None)
     if table is not None and name in getattr(table, "columns", ()):
-        return [_plain(v) for v in table[name].astype(object).tolist()]
+        column = table[name]
+        if column.dtype.kind == "f":  # floats: tolist() gives Python floats; NaN → None
+            return [None if v != v else v for v in column.tolist()]
+        return [_plain(v) for v in column.astype(object).tolist()]
     if name == "account_id":
         return [a.account_id for a in evaluation.accounts]
     if name == "account_name":
@@ -996,9 +1003,15 @@ def build_context(evaluation: Evaluation, account: AccountResult, lang: str = "e
     return ContextBuilder(evaluation, lang).build(account)
 
 
+_FIELD_NAMES: dict = {}
+
+
 def context_vars(context: Any) -> dict:
     """A context dataclass as the top-level names a template sees."""
-    return {f.name: getattr(context, f.name) for f in dataclasses.fields(context)}
+    names = _FIELD_NAMES.get(type(context))
+    if names is None:
+        names = _FIELD_NAMES[type(context)] = tuple(f.name for f in dataclasses.fields(context))
+    return {name: getattr(context, name) for name in names}
 
 
 # ------------------------------------------------------------------------------------- file names
@@ -1855,6 +1868,7 @@ class Renderer:
                 checker.check(name)
             if checker.errors:
                 raise TemplateError("\n".join(dict.fromkeys(checker.errors)))
+        self.extensions = {name: name[: -len(".j2")].rsplit(".", 1)[-1] for name in PLAYBOOK_TEMPLATES}
         try:
             self.templates = {name: self.env.get_template(name) for name in PLAYBOOK_TEMPLATES}
         except JinjaError as exc:
@@ -1865,15 +1879,15 @@ class Renderer:
         context = self.builder.build(account)
         names = context_vars(context)
         files = {}
+        stem = context.account.file
         for name, template in self.templates.items():
-            extension = name[: -len(".j2")].rsplit(".", 1)[-1]
             try:
                 text = template.render(names)
             except Exception as exc:  # any failure inside a user template is a template problem
                 what = (f"{name} with a sample account, before rendering any playbook" if self.probe else
                         f"rendering the playbook of account '{account.account_id}' (row {account.row})")
                 raise _template_error(exc, what) from None
-            files[f"playbooks/{context.account.file}.{extension}"] = text.encode("utf-8")
+            files[f"playbooks/{stem}.{self.extensions[name]}"] = text.encode("utf-8")
         return files
 
     def render_all(self, selection: str) -> dict[str, bytes]:
