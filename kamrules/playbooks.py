@@ -488,11 +488,15 @@ class Formatter:
 
     def show(self, value: Any, name: str) -> str:
         """A named value formatted by its kind (see `value_kind`)."""
+        if value is None:
+            return MISSING
         cls = type(value)
-        if cls is str or cls is bool:  # categories and flags repeat: format each once
+        if cls is str or cls is bool or cls is float or cls is int:  # values repeat a lot: format each once
             key = (name, cls, value)
             text = self._shown.get(key)
             if text is None:
+                if len(self._shown) > 100_000:  # bounded: a run of unique amounts must not grow it forever
+                    self._shown.clear()
                 text = self._shown[key] = self._show(value, name)
             return text
         return self._show(value, name)
