@@ -138,6 +138,9 @@ UI: dict[str, dict[str, str]] = {
         "legend_key": "Key account",
         "legend_other": "Other account",
         "chart_caption": "One point per account (%s), sorted by sales. The dashed line marks %s.",
+        "chart_sampled": "%s accounts: the largest 500 and an even sample of the rest are drawn (%s points), "
+                         "sorted by sales. The dashed line marks %s.",
+        "list_more": "The first %s of %s are listed; decisions.csv has them all.",
         "advice_title": "Portfolio advice",
         "counts": "Accounts by decision",
         "count": "Count",
@@ -240,6 +243,8 @@ UI: dict[str, dict[str, str]] = {
         "legend_key": "重点客户",
         "legend_other": "其他客户",
         "chart_caption": "每个点代表一个客户（共 %s 个），按销售额排序。虚线表示 %s。",
+        "chart_sampled": "共 %s 个客户：图中画出最大的 500 个及其余客户的均匀抽样（%s 个点），按销售额排序。虚线表示 %s。",
+        "list_more": "仅列出前 %s 个（共 %s 个）；完整名单见 decisions.csv。",
         "advice_title": "客户组合建议",
         "counts": "各项决策的客户分布",
         "count": "客户数",

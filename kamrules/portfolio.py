@@ -172,10 +172,11 @@ class Portfolio:
     band: KeyAccountBand | None
     regions: tuple[RegionRow, ...]
     accounts_without_region: int
-    risks: tuple[RiskAccount, ...]
+    risks: tuple[RiskAccount, ...]  # the first RISKS_LISTED_MAX, critical first, then by sales
     rules_without_data: tuple[UnusedRule, ...]
     advice: tuple[Text, ...]  # the portfolio advice: key account band, organisation, regions, risks
     has_region: bool = False
+    risks_total: int = 0  # all accounts at risk or critical (`risks` details the first ones)
     params: dict = field(default_factory=dict)
 
     def text(self, value: Text | str | None, lang: str | None = None) -> str:
@@ -207,9 +208,9 @@ class Portfolio:
             out.append(f"{self.text(breakdown.title, lang)}{'：' if zh else ': '}{' · '.join(parts)}")
         for advice in self.advice:
             out.append(self.text(advice, lang))
-        if self.risks:
-            out.append(f"处于风险或严重风险的客户：{len(self.risks)} 个" if zh
-                       else f"Accounts at risk or critical: {len(self.risks)}")
+        if self.risks_total:
+            out.append(f"处于风险或严重风险的客户：{self.risks_total} 个" if zh
+                       else f"Accounts at risk or critical: {self.risks_total}")
         if self.rules_without_data:
             names = sorted({n for r in self.rules_without_data for n in r.missing})
             out.append(f"因缺少数据（{', '.join(names)}）而无法适用的规则：{len(self.rules_without_data)} 条" if zh
@@ -286,7 +287,7 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
     has_region = "region" in pack.fields
     regions, without_region = ((_regions(pack, column_values(evaluation, "region"), ids, names, positive,
                                          total_sales)) if has_region else ((), 0))
-    risks = _risks(pack, evaluation, tiers, sales)
+    risks, risk_counts = _risks(pack, evaluation, tiers, sales)
     unused = _unused_rules(pack, evaluation, present_fields)
 
     advice: list[Text] = []
@@ -302,17 +303,18 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
             "zh": f"{len(regions)} 个区域中有 {len(balancing)} 个依赖单一或极少数客户（{names_zh}）：在这些区域各培植 2–3 个"
                   f"实力相当的重点客户，使其相互制衡。",
         })
-    if risks:
-        critical = sum(1 for r in risks if r.risk_level == "critical")
+    risks_total = sum(risk_counts.values())
+    if risks_total:
+        critical = risk_counts.get("critical", 0)
         advice.append({
-            "en": f"{len(risks)} accounts are at risk of defection ({critical} critical): run the retention "
+            "en": f"{risks_total} accounts are at risk of defection ({critical} critical): run the retention "
                   f"actions of their playbooks first.",
-            "zh": f"{len(risks)} 个客户存在背离风险（其中 {critical} 个严重）：优先执行其行动手册中的防背离措施。",
+            "zh": f"{risks_total} 个客户存在背离风险（其中 {critical} 个严重）：优先执行其行动手册中的防背离措施。",
         })
     return Portfolio(
         lang=lang, accounts=n, total_sales=total_sales, breakdowns=breakdowns, key_accounts=key_accounts,
         key_sales=key_sales, key_sales_share=key_share, pareto=pareto, curve=curve, band=band, regions=regions,
-        accounts_without_region=without_region, risks=risks, rules_without_data=unused, advice=tuple(advice),
+        accounts_without_region=without_region, risks=risks, risks_total=risks_total, rules_without_data=unused, advice=tuple(advice),
         has_region=has_region,
         params={name: _param(pack, name) for name in DEFAULTS},
     )
@@ -473,15 +475,23 @@ def _regions(pack: RulePack, region_values: list, ids: list, names: list, positi
     return tuple(rows), without
 
 
-def _risks(pack: RulePack, evaluation: Evaluation, tiers: list, sales: list) -> tuple[RiskAccount, ...]:
+RISKS_LISTED_MAX = 100  # accounts detailed in the summary and report; decisions.csv has them all
+
+
+def _risks(pack: RulePack, evaluation: Evaluation, tiers: list, sales: list) -> tuple[tuple, dict]:
+    """The accounts at risk or critical (critical first, then by sales), detailed up to
+    RISKS_LISTED_MAX, and how many there are per level."""
     if pack.output("risk_level") is None:
-        return ()
+        return (), {}
     signal_decision = next((d for d in pack.decisions if "risk_signal" in d.outputs), None)
+    rank = {level: position for position, level in enumerate(RISK_LEVELS_LISTED)}
+    levels = column_values(evaluation, "risk_level")
+    listed = sorted((rank[level], -(sales[i] or 0.0), i) for i, level in enumerate(levels) if level in rank)
+    counts = {level: sum(1 for r, _, _ in listed if r == rank[level]) for level in RISK_LEVELS_LISTED}
     result = []
-    for i, level in enumerate(column_values(evaluation, "risk_level")):
-        if level not in RISK_LEVELS_LISTED:
-            continue
-        account = evaluation.accounts[i]  # only the accounts listed are built
+    for _, _, i in listed[:RISKS_LISTED_MAX]:  # details (and their reasons) only for those listed
+        level = levels[i]
+        account = evaluation.accounts[i]
         signals = []
         if signal_decision is not None and signal_decision.id in account.decisions:
             decided = account.decisions[signal_decision.id]
@@ -497,9 +507,7 @@ def _risks(pack: RulePack, evaluation: Evaluation, tiers: list, sales: list) -> 
         result.append(RiskAccount(i, account.account_id, None if _missing(account.account_name) else account.account_name,
                                   tier, _labels(pack, "tier", tier), level, _labels(pack, "risk_level", level),
                                   sales[i], tuple(signals)))
-    rank = {level: position for position, level in enumerate(RISK_LEVELS_LISTED)}
-    result.sort(key=lambda r: (rank[r.risk_level], -(r.sales or 0.0), r.index))
-    return tuple(result)
+    return tuple(result), counts
 
 
 def _unused_rules(pack: RulePack, evaluation: Evaluation, present_fields: Iterable[str] | None):

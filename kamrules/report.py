@@ -95,6 +95,7 @@ class Chart:
     x_ticks: tuple[Tick, ...]
     y_ticks: tuple[Tick, ...]
     radius: float
+    accounts: int = 0  # accounts in the portfolio (points may be a sample of them)
 
 
 @dataclass(frozen=True)
@@ -190,13 +191,28 @@ def _r(value: float) -> float:
     return round(value, 2)
 
 
+CHART_POINTS_MAX = 2000  # a larger portfolio is drawn from a sample (the report stays light to open)
+CHART_TOP_KEPT = 500  # the largest accounts, where key accounts sit, are always drawn
+
+
+def chart_sample(curve: tuple) -> tuple:
+    """Every point up to CHART_POINTS_MAX; above, the largest CHART_TOP_KEPT and an even sample of the
+    rest, always ending with the last account (100% of accounts and sales)."""
+    if len(curve) <= CHART_POINTS_MAX:
+        return curve
+    rest = curve[CHART_TOP_KEPT:]
+    step = len(rest) / (CHART_POINTS_MAX - CHART_TOP_KEPT)
+    sampled = [rest[int(i * step)] for i in range(CHART_POINTS_MAX - CHART_TOP_KEPT - 1)] + [rest[-1]]
+    return tuple(curve[:CHART_TOP_KEPT]) + tuple(sampled)
+
+
 def build_chart(portfolio: Portfolio, lang: str) -> Chart:
     target = portfolio.pareto.target if portfolio.pareto else portfolio.params.get("pareto_target", 0.8)
     x = lambda share: _r(LEFT + share * PLOT_W)  # noqa: E731
     y = lambda share: _r(TOP + (1 - share) * PLOT_H)  # noqa: E731
     points = []
     path = [f"{x(0)},{y(0)}"]
-    for point in portfolio.curve:
+    for point in chart_sample(portfolio.curve):
         name = point.account_name if point.account_name not in (None, "") else point.account_id
         title = (f"#{point.rank} {name} ({point.account_id}) — {fmt_money(point.sales, lang)}, "
                  f"{fmt_pct(point.cum_sales_share, lang=lang)}")
@@ -215,7 +231,7 @@ def build_chart(portfolio: Portfolio, lang: str) -> Chart:
         split_label=fmt_pct(portfolio.pareto.account_share, lang=lang) if portfolio.pareto else "",
         x_ticks=tuple(Tick(x(v), fmt_pct(v, 0)) for v in ticks),
         y_ticks=tuple(Tick(y(v), fmt_pct(v, 0)) for v in ticks),
-        radius=3.5 if n <= 150 else 2.5 if n <= 600 else 1.6,
+        radius=3.5 if n <= 150 else 2.5 if n <= 600 else 1.6, accounts=len(portfolio.curve),
     )
 
 

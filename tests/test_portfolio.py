@@ -248,3 +248,27 @@ def test_summary_lines_in_both_languages(case):
 
 def test_summary_is_deterministic(case):
     assert summarise(case) == summarise(case)
+
+
+def test_risk_list_details_the_first_hundred_and_counts_them_all(tmp_path):
+    from kamrules import portfolio as pf
+    from kamrules.evaluate import evaluate
+    from kamrules.pack import load_pack
+    import datetime as dt
+    import pandas as pd
+    from conftest import ROOT
+
+    pack = load_pack(ROOT / "rules")
+    n = 400
+    frame = pd.DataFrame({
+        "account_id": [f"R{i:04d}" for i in range(n)],
+        "sales": [float(1000 + i) for i in range(n)],
+        "sales_prev": [float(5000 + i) for i in range(n)],  # every account fell by far more than 20%
+        "nps": [3.0] * n,  # and is a detractor: two signals, at risk
+    })
+    evaluation = evaluate(pack, frame, as_of=dt.date(2026, 11, 27))
+    summary = pf.summarise(evaluation)
+    assert summary.risks_total == n
+    assert len(summary.risks) == pf.RISKS_LISTED_MAX == 100
+    assert [r.sales for r in summary.risks][:2] == [1399.0, 1398.0]  # largest first
+    assert f"Accounts at risk or critical: {n}" in summary.lines()

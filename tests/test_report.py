@@ -73,14 +73,29 @@ def test_chart_geometry(case):
     assert len(chart.curve.split()) == 13
 
 
-def test_a_large_portfolio_has_every_point(case):
+def test_up_to_2000_accounts_every_account_is_a_point(case):
     pack = case.pack
-    n = 2500
+    n = 2000
     frame = pd.DataFrame({"account_id": [f"X{i:05d}" for i in range(n)], "sales": [float(1 + (i * 7919) % 1000)
                                                                                    for i in range(n)]})
     evaluation = evaluate(pack, frame, as_of=AS_OF, input_name="big.csv")
     html = render_report(evaluation, summarise(evaluation), playbook_links={}).decode()
     assert len(Elements(html).all("circle", "pt")) == n
+    assert "One point per account (2000)" in html
+
+
+def test_a_larger_portfolio_draws_the_top_500_and_a_sample_ending_at_100_percent(case):
+    pack = case.pack
+    n = 5000
+    frame = pd.DataFrame({"account_id": [f"X{i:05d}" for i in range(n)], "sales": [float(1 + (i * 7919) % 1000)
+                                                                                   for i in range(n)]})
+    evaluation = evaluate(pack, frame, as_of=AS_OF, input_name="big.csv")
+    html = render_report(evaluation, summarise(evaluation), playbook_links={}).decode()
+    points = Elements(html).all("circle", "pt")
+    assert len(points) == 2000
+    assert "5000 accounts: the largest 500 and an even sample of the rest are drawn (2000 points)" in html
+    xs = [float(p["cx"]) for p in points]
+    assert xs == sorted(xs) and xs[-1] == max(xs)  # ordered by sales, ending with the last account
 
 
 def test_tables_and_facts_of_the_run(case):
