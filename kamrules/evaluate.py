@@ -71,7 +71,7 @@ def _to_mask(indexes: Sequence[int]) -> int:
 def _decide_chunk(pack: RulePack, facts: pd.DataFrame,
                   progress: Callable[[str], None] | None = None) -> dict:
     """Match masks per decision for a slice of the portfolio (outputs flow into later decisions)."""
-    frame = facts.copy()
+    frame = facts.copy(deep=False)  # copy-on-write: new columns here leave `facts` as it is
     types = _symbol_types(pack)
     masks: dict[str, np.ndarray] = {}
     for number, decision in enumerate(pack.decisions, 1):
@@ -192,6 +192,7 @@ def evaluate(
     if progress is not None:
         progress("features and scores")
     facts = compute_derived(pack, prepare_facts(pack, frame), as_of)
+    del frame  # the typed table replaces it (a caller that handed it over frees it now)
     timings["features"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -213,7 +214,7 @@ def evaluate(
 
     started = time.perf_counter()
     fact_names = list(facts.columns)
-    table = facts.copy()
+    table = facts.copy(deep=False)
     for decision in pack.decisions:
         store_outputs(decision, masks[decision.id], table)
     builder = _AccountBuilder(pack, FactTable(table), fact_names, masks, rows)

@@ -110,7 +110,7 @@ def _json_cells(series: pd.Series) -> list[str]:
     return cells
 
 
-def trace_chunks(evaluation: Evaluation, chunk: int = 20000) -> Iterator[bytes]:
+def trace_chunks(evaluation: Evaluation, chunk: int = 10000) -> Iterator[bytes]:
     """trace.jsonl, produced a slice of accounts at a time: per account and decision, the rules that
     fired, the outputs and the values the rules read. Each distinct match mask is described once and
     each column encoded once, so a million accounts take seconds, not minutes."""
@@ -122,7 +122,7 @@ def trace_chunks(evaluation: Evaluation, chunk: int = 20000) -> Iterator[bytes]:
            (table["account_id"].astype(object).where(table["account_id"].notna(), "").map(str)
             if "account_id" in table.columns else [""] * count)]
     rows = [int(r) for r in evaluation.rows]
-    encoded: dict[str, list[str]] = {}
+    read_names: set = set()
     plans = []
     for decision in pack.decisions:
         masks = evaluation.masks[decision.id]
@@ -131,22 +131,23 @@ def trace_chunks(evaluation: Evaluation, chunk: int = 20000) -> Iterator[bytes]:
             outputs, deciding, used_default = decide_outputs(decision, mask_rules(int(mask)))
             rules = [decision.rules[i].id for i in deciding] + (["default"] if used_default else [])
             reads = sorted(set().union(*(decision.rules[i].reads for i in deciding)) if deciding else set())
-            for name in reads:
-                if name not in encoded:
-                    encoded[name] = _json_cells(table[name])
+            read_names.update(reads)
             head = (f'"decision": {json.dumps(decision.id)}, "outputs": '
                     f'{json.dumps(json_value(outputs), ensure_ascii=False, sort_keys=True)}, "reads": {{')
             tail = f', "rules": {json.dumps(rules, ensure_ascii=False)}}}'
             described[int(mask)] = (head, [(json.dumps(n) + ": ", n) for n in reads], tail)
         plans.append((masks, described))
     for start in range(0, count, chunk):
+        stop = min(count, start + chunk)
+        encoded = {name: _json_cells(table[name].iloc[start:stop]) for name in sorted(read_names)}
         lines = []
-        for index in range(start, min(count, start + chunk)):
+        for index in range(start, stop):
+            offset = index - start
             prefix = f'{{"account_id": {ids[index]}, '
             row = f'}}, "row": {rows[index]}'
             for masks, described in plans:
                 head, reads, tail = described[int(masks[index])]
-                body = ", ".join(key + encoded[name][index] for key, name in reads)
+                body = ", ".join(key + encoded[name][offset] for key, name in reads)
                 lines.append(prefix + head + body + row + tail)
         if lines:
             yield ("\n".join(lines) + "\n").encode("utf-8")

@@ -58,6 +58,11 @@ def check_choice(option: str, value: str, choices: tuple) -> None:
         raise UsageError(f"{option} '{value}' is not one of: {', '.join(choices)}")
 
 
+def _hand_over(read) -> object:
+    frame, read.frame = read.frame, None
+    return frame
+
+
 def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | None = None) -> RunResult:
     """Everything `kamrules evaluate` does; writes OUT atomically or not at all.
 
@@ -66,7 +71,7 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     from . import playbooks, portfolio, report
     from .outputs import decision_frame, manifest, trace_chunks
     from .reader import ReadOptions, read_table
-    from .writer import table_bytes, write_outputs
+    from .writer import table_bytes, table_chunks, write_outputs
 
     check_choice("--format", options.format, FORMATS)
     check_choice("--playbooks", options.playbooks, SELECTIONS)
@@ -84,7 +89,8 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     read = read_table(options.data, list(pack.fields.values()), options.read_options or ReadOptions())
     read_seconds = time.perf_counter() - started
 
-    evaluation = evaluate(pack, read.frame, as_of=options.as_of, jobs=jobs,
+    # Handed over, not kept: evaluate builds the typed table it needs and lets the raw frame go.
+    evaluation = evaluate(pack, _hand_over(read), as_of=options.as_of, jobs=jobs,
                           input_name=options.data.name, row_numbers=read.row_numbers, progress=progress)
     evaluation.source = {k: v for k, v in read.source.items() if k != "path"}
     evaluation.data_issues = read.issues
@@ -94,7 +100,7 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     started = time.perf_counter()
     files: dict[str, bytes] = {}
     frame, list_columns = decision_frame(evaluation, options.lang)
-    files[f"decisions.{options.format}"] = table_bytes(frame, options.format, list_columns=list_columns)
+    files[f"decisions.{options.format}"] = table_chunks(frame, options.format, list_columns=list_columns)
     files["trace.jsonl"] = trace_chunks(evaluation)
     if read.issues:
         import pandas as pd

@@ -19,14 +19,14 @@ import time
 import zipfile
 from datetime import date, datetime
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from .errors import ConfigError
 
-__all__ = ["TABLE_FORMATS", "MARKER", "table_bytes", "write_outputs", "neutralise"]
+__all__ = ["TABLE_FORMATS", "MARKER", "table_bytes", "table_chunks", "write_outputs", "neutralise"]
 
 TABLE_FORMATS = ("csv", "xlsx", "json", "parquet")
 MARKER = ".kamrules-out"
@@ -136,7 +136,13 @@ def _columns(frame: pd.DataFrame) -> list[tuple[str, list[Any]]]:
 
 
 def table_bytes(frame: pd.DataFrame, fmt: str, *, list_columns: Sequence[str] = ()) -> bytes:
-    """The frame as the bytes of a csv, xlsx, json or parquet file; same frame, same bytes.
+    """The frame as the bytes of a csv, xlsx, json or parquet file (see `table_chunks`)."""
+    return b"".join(table_chunks(frame, fmt, list_columns=list_columns))
+
+
+def table_chunks(frame: pd.DataFrame, fmt: str, *, list_columns: Sequence[str] = ()) -> Iterator[bytes]:
+    """The frame as a csv, xlsx, json or parquet file, in pieces (CSV and JSON 64k rows at a time, so a
+    large table is never held twice in memory); same frame, same bytes.
 
     CSV is UTF-8 with a byte-order mark (so Excel shows Chinese correctly) and `\\n` line ends. Cells
     holding lists (`list_columns`, or any list value) are joined with "; " in CSV and Excel and kept as
@@ -144,13 +150,13 @@ def table_bytes(frame: pd.DataFrame, fmt: str, *, list_columns: Sequence[str] = 
     Excel so that a spreadsheet shows it instead of running it.
     """
     if fmt == "csv":
-        return _csv_bytes(frame)
+        return _csv_chunks(frame)
     if fmt == "xlsx":
-        return _xlsx_bytes(frame)
+        return iter([_xlsx_bytes(frame)])
     if fmt == "json":
-        return _json_bytes(frame)
+        return _json_chunks(frame)
     if fmt == "parquet":
-        return _parquet_bytes(frame, list_columns)
+        return iter([_parquet_bytes(frame, list_columns)])
     raise ConfigError(f"unknown output format '{fmt}'; use one of: {', '.join(TABLE_FORMATS)}")
 
 
@@ -186,7 +192,7 @@ def _json_object(value: Any) -> str:
 _FORMULA_PATTERN = r"^'*[=+\-@\t\r]"
 
 
-_CHUNK_ROWS = 65_536  # rows formatted at a time: bounds the Python strings alive at once
+_CHUNK_ROWS = 16_384  # rows formatted at a time: bounds the Python strings alive at once
 
 
 def _chunks(frame: pd.DataFrame):
@@ -261,9 +267,14 @@ def _date_columns(frame: pd.DataFrame) -> dict[int, bool]:
     return {i: _has_time(frame.iloc[:, i]) for i in range(frame.shape[1]) if frame.dtypes.iloc[i].kind == "M"}
 
 
-def _csv_bytes(frame: pd.DataFrame) -> bytes:
+def _csv_chunks(frame: pd.DataFrame) -> Iterator[bytes]:
     times = _date_columns(frame)
-    parts = []
+    if len(frame) == 0:
+        buffer = io.StringIO()
+        buffer.write("\ufeff")
+        csv.writer(buffer, lineterminator="\n").writerow([neutralise(str(name)) for name in frame.columns])
+        yield buffer.getvalue().encode("utf-8")
+        return
     for number, chunk in enumerate(_chunks(frame)):
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
@@ -272,8 +283,7 @@ def _csv_bytes(frame: pd.DataFrame) -> bytes:
             writer.writerow([neutralise(str(name)) for name in frame.columns])
         columns = [_csv_column(chunk.iloc[:, i], times.get(i)) for i in range(chunk.shape[1])]
         writer.writerows(zip(*columns))
-        parts.append(buffer.getvalue().encode("utf-8"))
-    return b"".join(parts)
+        yield buffer.getvalue().encode("utf-8")
 
 
 def _json_value(value: Any) -> Any:
@@ -302,19 +312,17 @@ def _json_column(series: pd.Series, has_time: bool | None = None) -> list[str]:
     return [_json_object(v) for v in objects]
 
 
-def _json_bytes(frame: pd.DataFrame) -> bytes:
+def _json_chunks(frame: pd.DataFrame) -> Iterator[bytes]:
     if len(frame) == 0:
-        return b"[]\n"
+        yield b"[]\n"
+        return
     keys = [json.dumps(str(name), ensure_ascii=False) + ": " for name in frame.columns]
     times = _date_columns(frame)
-    parts = []
-    for chunk in _chunks(frame):
+    for number, chunk in enumerate(_chunks(frame)):
         columns = [_json_column(chunk.iloc[:, i], times.get(i)) for i in range(chunk.shape[1])]
         lines = ["{" + ", ".join(map(str.__add__, keys, row)) + "}" for row in zip(*columns)]
-        parts.append((",\n" if parts else "[\n") + ",\n".join(lines))
-        parts[-1] = parts[-1].encode("utf-8")
-    parts.append(b"\n]\n")
-    return b"".join(parts)
+        yield ((",\n" if number else "[\n") + ",\n".join(lines)).encode("utf-8")
+    yield b"\n]\n"
 
 
 def _parquet_bytes(frame: pd.DataFrame, list_columns: Sequence[str]) -> bytes:
