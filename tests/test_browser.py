@@ -45,14 +45,27 @@ def find_chromium() -> str | None:
     return "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
 
 
+def without_browser(ci: str | None) -> tuple[str, str]:
+    """What to do when Chromium is missing: skip locally, fail on CI (env CI=true)."""
+    if ci == "true":
+        return "fail", f"Chromium is required on CI for the browser tests: {INSTALL}"
+    return "skip", f"Chromium is not installed (install it with: {INSTALL})"
+
+
 @pytest.fixture(scope="module")
 def chromium_binary():
     binary = find_chromium()
     if binary is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Chromium is required on CI for the browser tests: {INSTALL}")
-        pytest.skip(f"Chromium is not installed (install it with: {INSTALL})")
+        outcome, message = without_browser(os.environ.get("CI"))
+        (pytest.fail if outcome == "fail" else pytest.skip)(message)
     return binary
+
+
+def test_a_missing_browser_skips_locally_and_fails_on_ci():
+    assert without_browser(None) == ("skip", "Chromium is not installed (install it with: apt-get install -y chromium)")
+    assert without_browser("false")[0] == "skip"
+    assert without_browser("true") == ("fail", "Chromium is required on CI for the browser tests: "
+                                               "apt-get install -y chromium")
 
 
 class Browser:
