@@ -652,6 +652,7 @@ class DecisionView:
     _decision: Any = field(default=None, repr=False, compare=False)
     _values: Any = field(default=None, repr=False, compare=False)
     _fact: Any = field(default=None, repr=False, compare=False)
+    _separators: tuple = field(default=("; ", ", "), repr=False, compare=False)  # the language's ; and ,
 
     @cached_property
     def outputs(self) -> tuple[Fact, ...]:
@@ -664,22 +665,22 @@ class DecisionView:
     @cached_property
     def outcome(self) -> str:
         """What the rules decided, as labels: "Key account"; for `collect` every item, '; '-joined."""
-        return "; ".join(r.outcome for r in self.reasons if r.outcome)
+        return self._separators[0].join(r.outcome for r in self.reasons if r.outcome)
 
     @cached_property
     def rules(self) -> str:
         """The deciding rule ids, ', '-joined."""
-        return ", ".join(r.rule_label for r in self.reasons)
+        return self._separators[1].join(r.rule_label for r in self.reasons)
 
     @cached_property
     def because(self) -> str:
         """The reasons, '; '-joined."""
-        return "; ".join(r.because for r in self.reasons if r.because)
+        return self._separators[0].join(r.because for r in self.reasons if r.because)
 
     @cached_property
     def sources(self) -> str:
         """Where the deciding rules come from, each once, '; '-joined."""
-        return "; ".join(dict.fromkeys(r.source for r in self.reasons if r.source))
+        return self._separators[0].join(dict.fromkeys(r.source for r in self.reasons if r.source))
 
 
 @dataclass(frozen=True)
@@ -747,6 +748,7 @@ class ContextBuilder:
         self.lang = lang
         self.fmt = Formatter(pack, lang)
         self.strings = Strings(UI[lang])
+        self.separators = (self.strings["semicolon"], self.strings["comma"])
         self.as_of = evaluation.as_of
         self.names = known_names(pack)
         self.blank = dict.fromkeys(self.names)
@@ -940,7 +942,7 @@ class ContextBuilder:
         result = account.decisions.get(decision.id)
         reasons = () if result is None else tuple(self.reason(decision.id, h) for h in result.hits)
         return DecisionView(decision.id, self.titles[decision.id], reasons, decision,
-                            None if result is None else result.outputs, self.fact)
+                            None if result is None else result.outputs, self.fact, self.separators)
 
 
 def _plain(value: Any) -> Any:
