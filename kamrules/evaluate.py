@@ -27,6 +27,7 @@ from .pack import Decision, RulePack
 from .results import AccountResult, Accounts, DecisionResult, Evaluation, FactTable, Hit
 from .text import fill_text
 
+MESSAGE_BATCH = 10_000  # accounts whose engine messages are encoded at once
 DEFAULT_BECAUSE = {"en": "no rule matched: the default applies", "zh": "没有规则匹配：采用默认值"}
 
 
@@ -83,8 +84,10 @@ def _decide_chunk(pack: RulePack, facts: pd.DataFrame,
         for column, node in compiled.hidden.items():
             frame[column] = ex.eval_vector(node, frame)
             column_types[column] = ex.NUMBER if frame[column].dtype == "float64" else ex.BOOLEAN
-        bodies = message_values(frame, compiled.columns, column_types)
-        mask = np.fromiter((_to_mask(runner.run(body)) for body in bodies), dtype=np.uint64, count=len(bodies))
+        mask = np.zeros(len(frame), dtype=np.uint64)
+        for start in range(0, len(frame), MESSAGE_BATCH):  # bounded memory: messages are built per batch
+            bodies = message_values(frame.iloc[start:start + MESSAGE_BATCH], compiled.columns, column_types)
+            mask[start:start + len(bodies)] = [_to_mask(runner.run(body)) for body in bodies]
         masks[decision.id] = mask
         frame = frame.drop(columns=list(compiled.hidden))
         store_outputs(decision, mask, frame)

@@ -111,7 +111,8 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
                                           playbooks_dir=options.playbooks_dir)
     files.update(rendered)
     links = playbooks.playbook_links(rendered, evaluation)
-    files["report.html"] = report.render_report(evaluation, summary, lang=options.lang, playbook_links=links)
+    files["report.html"] = report.render_report(evaluation, summary, lang=options.lang, playbook_links=links,
+                                               playbooks_dir=options.playbooks_dir)
     render_seconds = time.perf_counter() - started
     names = sorted([*files, "manifest.json"])
     files["manifest.json"] = manifest(evaluation, input_path=options.data, jobs=evaluation.jobs, files=names,
