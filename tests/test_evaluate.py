@@ -139,3 +139,12 @@ def test_unique_conflict_stops_the_run_with_the_accounts(tmp_path):
         "  account '00042' (row 2): rules pareto, strategic all match\n"
         "narrow the rules so that at most one matches, or use 'hit: first'\n")
     assert not Path("out").exists()
+
+
+def test_team_report_template_overrides_a_block():
+    Path("team").mkdir()
+    Path("team/report.html.j2").write_text(
+        '{% extends "default/report.html.j2" %}{% block advice %}<p id="team">Team advice</p>{% endblock %}\n',
+        encoding="utf-8")
+    evaluate("--as-of", "2026-11-27", "--out", "out", "--playbooks-dir", "team", "-q")
+    assert '<p id="team">Team advice</p>' in Path("out/report.html").read_text(encoding="utf-8")
