@@ -276,11 +276,6 @@ class _Decisions(dict):
         self[decision_id] = result
         return result
 
-    def _fill(self) -> None:
-        for decision_id in self._ids:
-            if not dict.__contains__(self, decision_id):
-                self[decision_id]
-
     def __contains__(self, key: object) -> bool:
         return key in self._ids
 

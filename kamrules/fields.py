@@ -42,3 +42,13 @@ def normalise_header(text: str) -> str:
     'ACCOUNT-NAME'; Chinese characters are kept as they are (full-width forms folded)."""
     folded = unicodedata.normalize("NFKC", str(text)).casefold()
     return re.sub(r"[\W_]+", "", folded)
+
+
+def column_letter(index: int) -> str:
+    """A spreadsheet column's letters from its 0-based index: 0 → A, 25 → Z, 26 → AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters

@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .errors import ConfigError, DataError, UsageError
-from .fields import FieldSpec, normalise_header
+from .fields import FieldSpec, column_letter, normalise_header
 
 __all__ = [
     "FORMATS", "MISSING_WORDS", "ReadOptions", "DataIssue", "ReadResult", "read_table", "load_column_mapping",
@@ -761,16 +761,9 @@ def _cell_text(value: Any) -> str:
 
 def _display_headers(headers: list[str]) -> list[str]:
     """Headers as messages show them; a blank header becomes '(column C)'."""
-    return [h if h.strip() else f"(column {_column_letter(i)})" for i, h in enumerate(headers)]
+    return [h if h.strip() else f"(column {column_letter(i)})" for i, h in enumerate(headers)]
 
 
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def _is_blank(column: pa.Array) -> np.ndarray:

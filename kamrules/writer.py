@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConfigError
+from .fields import column_letter
 
 __all__ = ["TABLE_FORMATS", "MARKER", "table_bytes", "table_chunks", "write_outputs", "neutralise"]
 
@@ -489,7 +490,7 @@ def _xlsx_bytes(frame: pd.DataFrame) -> bytes:
     if rows + 1 > _EXCEL_ROWS:
         raise ConfigError(f"{rows} rows do not fit in an Excel sheet ({_EXCEL_ROWS - 1} at most); "
                           "use --format csv or parquet")
-    letters = [_column_letter(i) for i in range(max(width, 1))]
+    letters = [column_letter(i) for i in range(max(width, 1))]
     times = _date_columns(frame)
 
     def rows_xml():
@@ -553,13 +554,6 @@ def _column_width(name: str, values: list[Any]) -> int:
     return min(max(widest + 2, _MIN_WIDTH), _MAX_WIDTH)
 
 
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 # --------------------------------------------------------------------------------------------------
