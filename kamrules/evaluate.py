@@ -94,26 +94,33 @@ def _decide_chunk(pack: RulePack, facts: pd.DataFrame,
     return masks
 
 
+def map_masks(masks: np.ndarray, values: dict) -> np.ndarray:
+    """Per account, the value for its mask, as an object array whose cells share the few distinct
+    value objects (a million accounts hold a handful of strings, not a million copies)."""
+    unique, codes = np.unique(masks, return_inverse=True)
+    table = np.empty(len(unique), dtype=object)
+    table[:] = [values[int(m)] for m in unique]
+    return table[codes.reshape(-1)]
+
+
 def store_outputs(decision: Decision, masks: np.ndarray, frame: pd.DataFrame) -> None:
     """Put a decision's outputs (or, for collect, its count) into the frame as columns."""
-    unique = pd.unique(masks)
-    decoded = {int(m): decide_outputs(decision, mask_rules(int(m)))[0] for m in unique}
-    keys = pd.Series(masks.astype(np.uint64), index=frame.index)
+    decoded = {int(m): decide_outputs(decision, mask_rules(int(m)))[0] for m in pd.unique(masks)}
     if decision.hit == "collect":
         counts = {m: float(len(mask_rules(m))) for m in decoded}
-        frame[decision.count_name] = keys.map(counts).astype("float64")
+        frame[decision.count_name] = pd.Series(map_masks(masks, counts), index=frame.index, dtype="float64")
         return
     for name, spec in decision.outputs.items():
         values = {m: outputs.get(name) for m, outputs in decoded.items()}
         if spec.type == "text":
             values = {m: (v.get("en") if isinstance(v, dict) else v) for m, v in values.items()}
-        column = keys.map(values)
+        column = map_masks(masks, values)
         if spec.type == "number":
-            frame[name] = pd.to_numeric(column, errors="coerce").astype("float64")
+            frame[name] = pd.Series(column, index=frame.index).astype("float64")
         elif spec.type == "boolean":
-            frame[name] = column.astype("boolean")
+            frame[name] = pd.Series(column, index=frame.index).astype("boolean")
         else:
-            frame[name] = column.astype("object").where(column.notna(), None)
+            frame[name] = pd.Series(column, index=frame.index, dtype=object)
 
 
 _WORK: tuple | None = None  # (pack, facts) inherited by forked workers

@@ -21,22 +21,23 @@ def decision_frame(evaluation: Evaluation, lang: str = "en") -> tuple[pd.DataFra
 
     Built a decision at a time from the match masks (each distinct mask is decoded once), not account
     by account. Returns the frame and the names of its list (collect) columns."""
-    from .evaluate import decide_outputs, mask_rules
+    from .evaluate import decide_outputs, map_masks, mask_rules
 
     pack, table = evaluation.pack, evaluation.table
     count = len(table)
     columns: dict[str, Any] = {}
     for name in ("account_id", "account_name"):
         if name in table.columns:
-            series = table[name].astype(object)
-            columns[name] = series.where(series.notna(), None).map(lambda v: v if v is None else str(v))
+            values = table[name].astype(object).to_numpy()
+            columns[name] = pd.Series([None if v is None or v != v else (v if isinstance(v, str) else str(v))
+                                       for v in values], dtype=object)
         else:
             columns[name] = pd.Series([None] * count, dtype=object)
     list_columns: list[str] = []
     for decision in pack.decisions:
-        keys = pd.Series(evaluation.masks[decision.id])
+        masks = evaluation.masks[decision.id]
         decoded = {}
-        for mask in pd.unique(keys):
+        for mask in pd.unique(masks):
             outputs, deciding, used_default = decide_outputs(decision, mask_rules(int(mask)))
             rule = "default" if used_default else ("; ".join(decision.rules[i].id for i in deciding) or None)
             decoded[int(mask)] = (outputs, rule)
@@ -48,17 +49,18 @@ def decision_frame(evaluation: Evaluation, lang: str = "en") -> tuple[pd.DataFra
                     return None if value is None else pick(value, lang)
                 return value
 
-            values = keys.map({m: shown(out.get(name)) for m, (out, _) in decoded.items()})
+            values = map_masks(masks, {m: shown(out.get(name)) for m, (out, _) in decoded.items()})
             if decision.hit == "collect":
                 list_columns.append(name)
-                columns[name] = values.astype(object)
+                columns[name] = pd.Series(values, dtype=object)
             elif spec.type == "number":
-                columns[name] = pd.to_numeric(values, errors="coerce").astype("float64")
+                columns[name] = pd.Series(values).astype("float64")
             elif spec.type == "boolean":
-                columns[name] = values.astype("boolean")
+                columns[name] = pd.Series(values).astype("boolean")
             else:
-                columns[name] = values.astype(object).where(values.notna(), None)
-        columns[f"{decision.id}_rule"] = keys.map({m: rule for m, (_, rule) in decoded.items()}).astype(object)
+                columns[name] = pd.Series(values, dtype=object)
+        columns[f"{decision.id}_rule"] = pd.Series(map_masks(masks, {m: rule for m, (_, rule) in decoded.items()}),
+                                                   dtype=object)
     return pd.DataFrame(columns), list_columns
 
 
@@ -112,7 +114,7 @@ def _json_cells(series: pd.Series) -> list[str]:
 
 def trace_chunks(evaluation: Evaluation, chunk: int = 10000) -> Iterator[bytes]:
     """trace.jsonl, produced a slice of accounts at a time: per account and decision, the rules that
-    fired, the outputs and the values the rules read. Each distinct match mask is described once and
+    fired and the values the rules read (the outputs themselves are in the decision table). Each distinct match mask is described once and
     each column encoded once, so a million accounts take seconds, not minutes."""
     from .evaluate import decide_outputs, mask_rules
 
@@ -132,8 +134,7 @@ def trace_chunks(evaluation: Evaluation, chunk: int = 10000) -> Iterator[bytes]:
             rules = [decision.rules[i].id for i in deciding] + (["default"] if used_default else [])
             reads = sorted(set().union(*(decision.rules[i].reads for i in deciding)) if deciding else set())
             read_names.update(reads)
-            head = (f'"decision": {json.dumps(decision.id)}, "outputs": '
-                    f'{json.dumps(json_value(outputs), ensure_ascii=False, sort_keys=True)}, "reads": {{')
+            head = f'"decision": {json.dumps(decision.id)}, "reads": {{'
             tail = f', "rules": {json.dumps(rules, ensure_ascii=False)}}}'
             described[int(mask)] = (head, [(json.dumps(n) + ": ", n) for n in reads], tail)
         plans.append((masks, described))
