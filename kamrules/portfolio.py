@@ -168,7 +168,7 @@ class Portfolio:
     key_sales: float | None
     key_sales_share: float | None
     pareto: ParetoSplit | None  # None when total sales are not positive
-    curve: tuple[CurvePoint, ...]  # one point per account
+    curve: tuple[CurvePoint, ...]  # one point per account; above 2,000, the largest 500 and a sample
     band: KeyAccountBand | None
     regions: tuple[RegionRow, ...]
     accounts_without_region: int
@@ -336,17 +336,34 @@ def _breakdown(pack: RulePack, name: str, values: list, sales: list, total: floa
     return Breakdown(name, _title(pack, name), tuple(counts))
 
 
+CURVE_POINTS_MAX = 2000  # a larger portfolio's curve keeps a sample (the report stays light to open)
+CURVE_TOP_KEPT = 500  # the largest accounts, where key accounts sit, are always kept
+
+
+def curve_ranks(n: int) -> set | None:
+    """The ranks (1 = largest) kept on the curve: all (None) up to CURVE_POINTS_MAX; above, the largest
+    CURVE_TOP_KEPT and an even sample of the rest, always ending with the last account."""
+    if n <= CURVE_POINTS_MAX:
+        return None
+    rest = n - CURVE_TOP_KEPT
+    step = rest / (CURVE_POINTS_MAX - CURVE_TOP_KEPT)
+    sampled = {CURVE_TOP_KEPT + 1 + int(i * step) for i in range(CURVE_POINTS_MAX - CURVE_TOP_KEPT - 1)}
+    return set(range(1, CURVE_TOP_KEPT + 1)) | sampled | {n}
+
+
 def _pareto(ids: list, names: list, positive: list, total: float, tiers: list, target: float):
     n = len(ids)
     order = sorted(range(n), key=lambda i: (-positive[i], i))  # largest first; ties in input order
+    kept = curve_ranks(n)
     points = []
     running = 0.0
     split = None
     for rank, i in enumerate(order, 1):
         running += positive[i]
         share = round(running / total, 9) if total > 0 else 0.0
-        points.append(CurvePoint(rank, i, ids[i], names[i], positive[i], rank / n, share, tiers[i],
-                                 tiers[i] == "key"))
+        if kept is None or rank in kept:
+            points.append(CurvePoint(rank, i, ids[i], names[i], positive[i], rank / n, share, tiers[i],
+                                     tiers[i] == "key"))
         if split is None and total > 0 and share >= target:
             split = (rank, share)
     pareto = None

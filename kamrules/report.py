@@ -176,8 +176,10 @@ class ReportContext:
     regions: tuple[RegionView, ...]
     accounts_without_region: int
     risks: tuple[AccountLine, ...]
-    key_accounts: tuple[AccountLine, ...]  # tier key, by sales
-    potential_accounts: tuple[AccountLine, ...]  # tier potential, by sales
+    key_accounts: tuple[AccountLine, ...]  # tier key, by sales (the first LIST_MAX)
+    key_total: int  # all key accounts
+    potential_accounts: tuple[AccountLine, ...]  # tier potential, by sales (the first LIST_MAX)
+    potential_total: int  # all potential key accounts
     rules_without_data: tuple[UnusedRuleView, ...]
     portfolio: Portfolio  # the raw summary, for custom templates
     t: Strings
@@ -191,19 +193,7 @@ def _r(value: float) -> float:
     return round(value, 2)
 
 
-CHART_POINTS_MAX = 2000  # a larger portfolio is drawn from a sample (the report stays light to open)
-CHART_TOP_KEPT = 500  # the largest accounts, where key accounts sit, are always drawn
-
-
-def chart_sample(curve: tuple) -> tuple:
-    """Every point up to CHART_POINTS_MAX; above, the largest CHART_TOP_KEPT and an even sample of the
-    rest, always ending with the last account (100% of accounts and sales)."""
-    if len(curve) <= CHART_POINTS_MAX:
-        return curve
-    rest = curve[CHART_TOP_KEPT:]
-    step = len(rest) / (CHART_POINTS_MAX - CHART_TOP_KEPT)
-    sampled = [rest[int(i * step)] for i in range(CHART_POINTS_MAX - CHART_TOP_KEPT - 1)] + [rest[-1]]
-    return tuple(curve[:CHART_TOP_KEPT]) + tuple(sampled)
+LIST_MAX = 500  # accounts listed per tier in the report; decisions.csv has them all
 
 
 def build_chart(portfolio: Portfolio, lang: str) -> Chart:
@@ -212,7 +202,7 @@ def build_chart(portfolio: Portfolio, lang: str) -> Chart:
     y = lambda share: _r(TOP + (1 - share) * PLOT_H)  # noqa: E731
     points = []
     path = [f"{x(0)},{y(0)}"]
-    for point in chart_sample(portfolio.curve):
+    for point in portfolio.curve:  # every account, or the sample `portfolio.curve_ranks` keeps
         name = point.account_name if point.account_name not in (None, "") else point.account_id
         title = (f"#{point.rank} {name} ({point.account_id}) — {fmt_money(point.sales, lang)}, "
                  f"{fmt_pct(point.cum_sales_share, lang=lang)}")
@@ -231,7 +221,7 @@ def build_chart(portfolio: Portfolio, lang: str) -> Chart:
         split_label=fmt_pct(portfolio.pareto.account_share, lang=lang) if portfolio.pareto else "",
         x_ticks=tuple(Tick(x(v), fmt_pct(v, 0)) for v in ticks),
         y_ticks=tuple(Tick(y(v), fmt_pct(v, 0)) for v in ticks),
-        radius=3.5 if n <= 150 else 2.5 if n <= 600 else 1.6, accounts=len(portfolio.curve),
+        radius=3.5 if n <= 150 else 2.5 if n <= 600 else 1.6, accounts=portfolio.accounts,
     )
 
 
@@ -271,9 +261,12 @@ class _ReportBuilder:
             link=urllib.parse.quote(link) if link else None, signals=signals,
         )
 
-    def accounts_of_tier(self, tier: str) -> tuple[AccountLine, ...]:
-        chosen = [p.index for p in self.portfolio.curve if p.tier == tier]  # the curve is sorted by sales
-        return tuple(self.line(i) for i in chosen)
+    def accounts_of_tier(self, tier: str) -> tuple[tuple[AccountLine, ...], int]:
+        """The accounts of a tier, largest sales first, up to LIST_MAX; and how many there are."""
+        tiers, sales = self.columns["tier"], self.columns["sales"]
+        chosen = [i for i, t in enumerate(tiers) if t == tier]
+        chosen.sort(key=lambda i: (-(sales[i] if isinstance(sales[i], (int, float)) and sales[i] == sales[i] else 0.0), i))
+        return tuple(self.line(i) for i in chosen[:LIST_MAX]), len(chosen)
 
     def build(self) -> ReportContext:
         p, lang = self.portfolio, self.lang
@@ -320,12 +313,14 @@ class _ReportBuilder:
         run = RunInfo(as_of=self.evaluation.as_of, lang=lang, pack_name=pack.name,
                       pack_title=pick(pack.title, lang) or pack.name, pack_version=pack.version,
                       pack_hash=pack.hash, input_name=self.evaluation.input_name, accounts=p.accounts)
+        key_accounts, key_total = self.accounts_of_tier("key")
+        potential_accounts, potential_total = self.accounts_of_tier("potential")
         return ReportContext(
             run=run, stats=tuple(stats), pareto_text=self.text(p.pareto.text) if p.pareto else "",
             advice=tuple(self.text(a) for a in p.advice), chart=build_chart(p, lang), counts=counts,
             has_region=p.has_region, regions=regions, accounts_without_region=p.accounts_without_region,
-            risks=risks, key_accounts=self.accounts_of_tier("key"),
-            potential_accounts=self.accounts_of_tier("potential"), rules_without_data=unused,
+            risks=risks, key_accounts=key_accounts, key_total=key_total,
+            potential_accounts=potential_accounts, potential_total=potential_total, rules_without_data=unused,
             portfolio=p, t=strings,
         )
 

@@ -166,3 +166,11 @@ def test_a_broken_report_template_is_a_template_error(case, tmp_path):
     (folder / "report.html.j2").write_text("{{ chart.pointz }}\n", encoding="utf-8")
     with pytest.raises(TemplateError, match=r"^playbooks/report.html.j2:1: 'chart' has no attribute 'pointz'"):
         report(case, playbooks_dir=folder)
+
+
+def test_long_tier_lists_show_the_largest_and_say_how_many_there_are(case, monkeypatch):
+    import kamrules.report as report_module
+
+    monkeypatch.setattr(report_module, "LIST_MAX", 2)
+    page = report(case)
+    assert "The first 2 of 5 are listed; decisions.csv has them all." in page
