@@ -57,27 +57,29 @@ class FactTable:
 
     def __init__(self, frame: pd.DataFrame):
         self.columns = list(frame.columns)
-        self._arrays: dict[str, np.ndarray] = {}
+        self._frame = frame
+        self._arrays: dict[str, np.ndarray] = {}  # converted when first read: most runs read few
         self._kinds: dict[str, str] = {}
-        for name in self.columns:
-            series = frame[name]
+        self._names = frozenset(self.columns)
+
+    def _column(self, name: str) -> tuple[np.ndarray, str]:
+        if name not in self._arrays:
+            series = self._frame[name]
             if pd.api.types.is_datetime64_any_dtype(series):
-                self._kinds[name] = "date"
-                self._arrays[name] = series.to_numpy()
+                self._kinds[name], self._arrays[name] = "date", series.to_numpy()
             elif pd.api.types.is_float_dtype(series) and series.dtype != object:
                 self._kinds[name] = "float"
                 self._arrays[name] = series.to_numpy(dtype="float64", na_value=np.nan)
             else:
-                self._kinds[name] = "object"
-                self._arrays[name] = series.astype(object).to_numpy()
-        self._names = frozenset(self.columns)
+                self._kinds[name], self._arrays[name] = "object", series.astype(object).to_numpy()
+        return self._arrays[name], self._kinds[name]
 
     def __contains__(self, name: object) -> bool:
         return name in self._names
 
     def value(self, name: str, index: int) -> Any:
-        value = self._arrays[name][index]
-        kind = self._kinds[name]
+        array, kind = self._column(name)
+        value = array[index]
         if kind == "float":
             return None if value != value else float(value)
         if kind == "date":
