@@ -2,7 +2,7 @@
 
     python benchmarks/bench_playbooks.py                    # 1,000 and 5,000 accounts, en and zh
     python benchmarks/bench_playbooks.py --accounts 2000    # one size
-    python benchmarks/bench_playbooks.py --markdown         # a table for docs/performance-playbooks.md
+    python benchmarks/bench_playbooks.py --markdown         # a table for docs/performance.md
 
 The portfolio is synthetic (benchmarks/synth.py: every field of the default pack, Pareto-skewed sales)
 and evaluated with the default rule pack once; what is timed is `Renderer.render_all("all")`, i.e.

@@ -2,7 +2,7 @@
 
     python benchmarks/bench_read.py                 # 100,000 and 1,000,000 rows, clean and messy
     python benchmarks/bench_read.py --rows 50000    # one size
-    python benchmarks/bench_read.py --markdown      # print a table for docs/performance-read.md
+    python benchmarks/bench_read.py --markdown      # print a table for docs/performance.md
     python benchmarks/bench_read.py --rows 100000 --write csv,json,parquet,xlsx   # also time the writers
 
 Each file is read in a fresh child process, so the peak resident memory (ru_maxrss) is that of the
