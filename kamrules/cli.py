@@ -60,7 +60,12 @@ def validate(
     strict: bool = typer.Option(False, "--strict", help="Treat warnings (unknown keys) as errors."),
     columns: Optional[Path] = typer.Option(None, "--columns", help="YAML mapping field: \"Source Column\"."),
     encoding: Optional[str] = typer.Option(None, "--encoding", help="CSV encoding (default: detected)."),
+    delimiter: Optional[str] = typer.Option(None, "--delimiter", help="CSV delimiter (default: detected among , ; tab)."),
     sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX sheet name or 0-based index."),
+    input_format: Optional[str] = typer.Option(None, "--input-format", help="csv, tsv, xlsx, parquet, json or jsonl."),
+    decimal: str = typer.Option(".", "--decimal", help="Decimal mark in the data: '.' or ','."),
+    dayfirst: bool = typer.Option(False, "--dayfirst", help="Read ambiguous dates like 03/04/2026 as day first."),
+    on_bad_value: str = typer.Option("error", "--on-bad-value", help="error or missing."),
 ) -> None:
     """Check a rule pack (and optionally a data file against it).
 
@@ -77,10 +82,9 @@ def validate(
         typer.echo(f"{folder}: valid — {len(pack.fields)} fields, {len(pack.params)} params, "
                    f"{len(pack.derived)} features and scores, {len(pack.decisions)} decisions, {rule_count} rules")
         if data is not None:
-            from .reader import ReadOptions, load_column_mapping, read_table
+            from .reader import read_table
 
-            options = ReadOptions(encoding=encoding, sheet=_sheet(sheet),
-                                  columns=load_column_mapping(columns) if columns else None)
+            options = _read_options(input_format, encoding, delimiter, sheet, decimal, dayfirst, on_bad_value, columns)
             read = read_table(data, list(pack.fields.values()), options)
             typer.echo(f"{data}: {len(read.frame)} accounts; {len(read.column_map)} of {len(pack.fields)} fields found")
             if read.missing_optional:
@@ -90,6 +94,18 @@ def validate(
                 typer.echo(f"  rule '{decision_id} → {rule_id}' can never fire without: {', '.join(names)}")
             if read.unused_columns:
                 typer.echo(f"  columns not used by the pack: {', '.join(read.unused_columns)}")
+
+
+def _read_options(input_format, encoding, delimiter, sheet, decimal, dayfirst, on_bad_value, columns):
+    """The data-reading options every command shares, checked."""
+    from .reader import ReadOptions, load_column_mapping
+    from .run import check_choice
+
+    check_choice("--on-bad-value", on_bad_value, ("error", "missing"))
+    check_choice("--decimal", decimal, (".", ","))
+    return ReadOptions(input_format=input_format, encoding=encoding, delimiter=_delimiter(delimiter),
+                       sheet=_sheet(sheet), decimal=decimal, dayfirst=dayfirst, on_bad_value=on_bad_value,
+                       columns=load_column_mapping(columns) if columns else None)
 
 
 def _sheet(value: Optional[str]):
@@ -128,21 +144,14 @@ def evaluate(
     Example: kamrules evaluate customers.csv --as-of 2026-11-27 --out results --lang zh
     """
     with user_errors():
-        from .reader import ReadOptions, load_column_mapping
         from .resources import example_data, playbooks_dir as find_playbooks, rules_dir
         from .run import EvaluateOptions, check_choice, parse_as_of, run_evaluate
 
-        check_choice("--on-bad-value", on_bad_value, ("error", "missing"))
-        check_choice("--decimal", decimal, (".", ","))
         if jobs < 0:
             from .errors import UsageError
 
             raise UsageError("--jobs must be 0 (all cores) or more")
-        read_options = ReadOptions(
-            input_format=input_format, encoding=encoding, delimiter=_delimiter(delimiter), sheet=_sheet(sheet),
-            decimal=decimal, dayfirst=dayfirst, on_bad_value=on_bad_value,
-            columns=load_column_mapping(columns) if columns else None,
-        )
+        read_options = _read_options(input_format, encoding, delimiter, sheet, decimal, dayfirst, on_bad_value, columns)
         options = EvaluateOptions(
             data=data if data is not None else example_data(),
             rules=rules_dir(rules),
@@ -189,7 +198,11 @@ def explain(
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Date for date computations (YYYY-MM-DD, default today)."),
     lang: str = typer.Option("en", "--lang", help="en or zh."),
     encoding: Optional[str] = typer.Option(None, "--encoding", help="CSV encoding (default: detected)."),
+    delimiter: Optional[str] = typer.Option(None, "--delimiter", help="CSV delimiter (default: detected among , ; tab)."),
     sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX sheet name or 0-based index."),
+    input_format: Optional[str] = typer.Option(None, "--input-format", help="csv, tsv, xlsx, parquet, json or jsonl."),
+    decimal: str = typer.Option(".", "--decimal", help="Decimal mark in the data: '.' or ','."),
+    dayfirst: bool = typer.Option(False, "--dayfirst", help="Read ambiguous dates like 03/04/2026 as day first."),
     columns: Optional[Path] = typer.Option(None, "--columns", help="YAML mapping field: \"Source Column\"."),
     on_bad_value: str = typer.Option("error", "--on-bad-value", help="error or missing."),
 ) -> None:
@@ -201,14 +214,13 @@ def explain(
         from .evaluate import evaluate as run
         from .explain import find_account, render_explanation
         from .pack import load_pack
-        from .reader import ReadOptions, load_column_mapping, read_table
+        from .reader import read_table
         from .resources import rules_dir
         from .run import LANGS, check_choice, parse_as_of
 
         check_choice("--lang", lang, LANGS)
         pack = load_pack(rules_dir(rules))
-        options = ReadOptions(encoding=encoding, sheet=_sheet(sheet), on_bad_value=on_bad_value,
-                              columns=load_column_mapping(columns) if columns else None)
+        options = _read_options(input_format, encoding, delimiter, sheet, decimal, dayfirst, on_bad_value, columns)
         read = read_table(data, list(pack.fields.values()), options)
         evaluation = run(pack, read.frame, as_of=parse_as_of(as_of), jobs=1, input_name=data.name,
                          row_numbers=read.row_numbers)

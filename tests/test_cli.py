@@ -157,3 +157,15 @@ def test_default_pack_validates_strictly_against_the_example_data():
     lines = result.output.splitlines()
     assert lines[1].startswith(f"{ROOT / 'examples' / 'customers.csv'}: 300 accounts; 29 of 29 fields found")
     assert not [line for line in lines if "can never fire" in line or "not in the file" in line]
+
+
+def test_validate_and_explain_read_semicolon_decimal_comma_files():
+    Path("data.csv").write_text("account_id;sales;sales_prev;nps\n00042;80.000,00;100.000,00;6\n7;5,5;4;9\n",
+                                encoding="utf-8")
+    checked = invoke("validate", str(BASIC / "rules"), "--data", "data.csv", "--delimiter", ";", "--decimal", ",")
+    assert checked.output.splitlines()[1] == "data.csv: 2 accounts; 4 of 8 fields found"
+    explained = invoke("explain", "data.csv", "00042", "--rules", str(BASIC / "rules"), "--as-of", "2026-11-27",
+                       "--delimiter", ";", "--decimal", ",")
+    assert "  read: growth = -0.2, nps = 6" in explained.output
+    bad = runner.invoke(app, ["validate", str(BASIC / "rules"), "--data", "data.csv", "--decimal", ";"])
+    assert bad.exit_code == 2 and bad.stderr == "error: --decimal ';' is not one of: ., ,\n"
