@@ -10,9 +10,19 @@ import sys
 import traceback
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Annotated, Iterator, Optional
 
 import typer
+
+# Reading options shared by every command that reads a data file.
+ColumnsOption = Annotated[Optional[Path], typer.Option("--columns", help="YAML mapping field: \"Source Column\".")]
+EncodingOption = Annotated[Optional[str], typer.Option("--encoding", help="CSV encoding, e.g. gb18030 (default: detected).")]
+DelimiterOption = Annotated[Optional[str], typer.Option("--delimiter", help="CSV delimiter (default: detected among , ; tab).")]
+SheetOption = Annotated[Optional[str], typer.Option("--sheet", help="XLSX sheet name or 0-based index.")]
+InputFormatOption = Annotated[Optional[str], typer.Option("--input-format", help="csv, tsv, xlsx, parquet, json or jsonl (default: from the extension).")]
+DecimalOption = Annotated[str, typer.Option("--decimal", help="Decimal mark in the data: '.' or ','.")]
+DayfirstOption = Annotated[bool, typer.Option("--dayfirst", help="Read ambiguous dates like 03/04/2026 as day first.")]
+OnBadValueOption = Annotated[str, typer.Option("--on-bad-value", help="error: stop and list bad cells; missing: treat them as missing and list them in data-issues.csv.")]
 
 app = typer.Typer(
     name="kamrules",
@@ -58,14 +68,14 @@ def validate(
     rules: Optional[Path] = typer.Argument(None, help="Rule pack folder (default: ./rules, else the bundled pack)."),
     data: Optional[Path] = typer.Option(None, "--data", help="Also check the pack's fields against this data file."),
     strict: bool = typer.Option(False, "--strict", help="Treat warnings (unknown keys) as errors."),
-    columns: Optional[Path] = typer.Option(None, "--columns", help="YAML mapping field: \"Source Column\"."),
-    encoding: Optional[str] = typer.Option(None, "--encoding", help="CSV encoding (default: detected)."),
-    delimiter: Optional[str] = typer.Option(None, "--delimiter", help="CSV delimiter (default: detected among , ; tab)."),
-    sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX sheet name or 0-based index."),
-    input_format: Optional[str] = typer.Option(None, "--input-format", help="csv, tsv, xlsx, parquet, json or jsonl."),
-    decimal: str = typer.Option(".", "--decimal", help="Decimal mark in the data: '.' or ','."),
-    dayfirst: bool = typer.Option(False, "--dayfirst", help="Read ambiguous dates like 03/04/2026 as day first."),
-    on_bad_value: str = typer.Option("error", "--on-bad-value", help="error or missing."),
+    columns: ColumnsOption = None,
+    encoding: EncodingOption = None,
+    delimiter: DelimiterOption = None,
+    sheet: SheetOption = None,
+    input_format: InputFormatOption = None,
+    decimal: DecimalOption = ".",
+    dayfirst: DayfirstOption = False,
+    on_bad_value: OnBadValueOption = "error",
 ) -> None:
     """Check a rule pack (and optionally a data file against it).
 
@@ -129,14 +139,14 @@ def evaluate(
     lang: str = typer.Option("en", "--lang", help="Language of playbooks, report and summary: en or zh."),
     force: bool = typer.Option(False, "--force", help="Replace --out even if kamrules did not create it."),
     strict: bool = typer.Option(False, "--strict", help="Treat rule-pack warnings as errors."),
-    encoding: Optional[str] = typer.Option(None, "--encoding", help="CSV encoding, e.g. gb18030 (default: detected)."),
-    delimiter: Optional[str] = typer.Option(None, "--delimiter", help="CSV delimiter (default: detected among , ; tab)."),
-    sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX sheet name or 0-based index."),
-    input_format: Optional[str] = typer.Option(None, "--input-format", help="csv, tsv, xlsx, parquet, json or jsonl (default: from the extension)."),
-    decimal: str = typer.Option(".", "--decimal", help="Decimal mark in the data: '.' or ','."),
-    dayfirst: bool = typer.Option(False, "--dayfirst", help="Read ambiguous dates like 03/04/2026 as day first."),
-    on_bad_value: str = typer.Option("error", "--on-bad-value", help="error: stop and list bad cells; missing: treat them as missing and list them in data-issues.csv."),
-    columns: Optional[Path] = typer.Option(None, "--columns", help="YAML mapping field: \"Source Column\"."),
+    encoding: EncodingOption = None,
+    delimiter: DelimiterOption = None,
+    sheet: SheetOption = None,
+    input_format: InputFormatOption = None,
+    decimal: DecimalOption = ".",
+    dayfirst: DayfirstOption = False,
+    on_bad_value: OnBadValueOption = "error",
+    columns: ColumnsOption = None,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors."),
 ) -> None:
     """Decide tier, relationship, service level, dependence, risk and actions for every account.
@@ -197,14 +207,14 @@ def explain(
     rules: Optional[Path] = typer.Option(None, "--rules", help="Rule pack folder (default: ./rules, else the bundled pack)."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Date for date computations (YYYY-MM-DD, default today)."),
     lang: str = typer.Option("en", "--lang", help="en or zh."),
-    encoding: Optional[str] = typer.Option(None, "--encoding", help="CSV encoding (default: detected)."),
-    delimiter: Optional[str] = typer.Option(None, "--delimiter", help="CSV delimiter (default: detected among , ; tab)."),
-    sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX sheet name or 0-based index."),
-    input_format: Optional[str] = typer.Option(None, "--input-format", help="csv, tsv, xlsx, parquet, json or jsonl."),
-    decimal: str = typer.Option(".", "--decimal", help="Decimal mark in the data: '.' or ','."),
-    dayfirst: bool = typer.Option(False, "--dayfirst", help="Read ambiguous dates like 03/04/2026 as day first."),
-    columns: Optional[Path] = typer.Option(None, "--columns", help="YAML mapping field: \"Source Column\"."),
-    on_bad_value: str = typer.Option("error", "--on-bad-value", help="error or missing."),
+    encoding: EncodingOption = None,
+    delimiter: DelimiterOption = None,
+    sheet: SheetOption = None,
+    input_format: InputFormatOption = None,
+    decimal: DecimalOption = ".",
+    dayfirst: DayfirstOption = False,
+    columns: ColumnsOption = None,
+    on_bad_value: OnBadValueOption = "error",
 ) -> None:
     """Show why one account got each decision, and what the other rules lacked.
 
