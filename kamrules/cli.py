@@ -114,14 +114,8 @@ def _read_options(input_format, encoding, delimiter, sheet, decimal, dayfirst, o
     check_choice("--on-bad-value", on_bad_value, ("error", "missing"))
     check_choice("--decimal", decimal, (".", ","))
     return ReadOptions(input_format=input_format, encoding=encoding, delimiter=_delimiter(delimiter),
-                       sheet=_sheet(sheet), decimal=decimal, dayfirst=dayfirst, on_bad_value=on_bad_value,
+                       sheet=sheet, decimal=decimal, dayfirst=dayfirst, on_bad_value=on_bad_value,
                        columns=load_column_mapping(columns) if columns else None)
-
-
-def _sheet(value: Optional[str]):
-    if value is None:
-        return None
-    return value
 
 
 @app.command()

@@ -123,7 +123,7 @@ class _Compiler:
             right_json = rval if rkind == "const" else {"$m": rval}
             if rkind == "field":
                 # field-to-field: both must be present (a missing side makes the comparison unknown)
-                comparison = {_OPS[op] or "$eq": {lval: right_json}} if _OPS[op] else {"$eq": {lval: right_json}}
+                comparison = {_OPS[op] or "$eq": {lval: right_json}}
                 return {"$and": [{"$ex": {lval: 1}}, {"$ex": {rval: 1}}, comparison]}
             if _OPS[op] is None:
                 return {lval: right_json}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
+from collections.abc import Mapping
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -94,6 +95,12 @@ def _decide_chunk(pack: RulePack, facts: pd.DataFrame,
     return masks
 
 
+def decode_masks(decision: Decision, masks: np.ndarray) -> dict:
+    """Each distinct match mask of a decision, decoded once: mask -> (outputs, deciding rule
+    indexes, used_default). Everything that reads a decision for all accounts goes through this."""
+    return {int(m): decide_outputs(decision, mask_rules(int(m))) for m in pd.unique(masks)}
+
+
 def map_masks(masks: np.ndarray, values: dict) -> np.ndarray:
     """Per account, the value for its mask, as an object array whose cells share the few distinct
     value objects (a million accounts hold a handful of strings, not a million copies)."""
@@ -105,13 +112,13 @@ def map_masks(masks: np.ndarray, values: dict) -> np.ndarray:
 
 def store_outputs(decision: Decision, masks: np.ndarray, frame: pd.DataFrame) -> None:
     """Put a decision's outputs (or, for collect, its count) into the frame as columns."""
-    decoded = {int(m): decide_outputs(decision, mask_rules(int(m)))[0] for m in pd.unique(masks)}
+    decoded = decode_masks(decision, masks)
     if decision.hit == "collect":
-        counts = {m: float(len(mask_rules(m))) for m in decoded}
+        counts = {m: float(len(deciding)) for m, (_, deciding, _) in decoded.items()}
         frame[decision.count_name] = pd.Series(map_masks(masks, counts), index=frame.index, dtype="float64")
         return
     for name, spec in decision.outputs.items():
-        values = {m: outputs.get(name) for m, outputs in decoded.items()}
+        values = {m: outputs.get(name) for m, (outputs, _, _) in decoded.items()}
         if spec.type == "text":
             values = {m: (v.get("en") if isinstance(v, dict) else v) for m, v in values.items()}
         column = map_masks(masks, values)
@@ -174,11 +181,8 @@ def _unique_conflicts(pack: RulePack, masks: dict) -> list:
         if decision.hit != "unique":
             continue
         mask = masks[decision.id]
-        several = np.flatnonzero(np.array([bin(int(m)).count("1") > 1 for m in pd.unique(mask)]))
-        bad_masks = {int(m) for m in np.asarray(pd.unique(mask))[several]}
-        if not bad_masks:
-            continue
-        for position in np.flatnonzero(np.isin(mask, np.array(sorted(bad_masks), dtype=np.uint64))):
+        several = [m for m in pd.unique(mask) if bin(int(m)).count("1") > 1]
+        for position in np.flatnonzero(np.isin(mask, np.array(several, dtype=np.uint64))):
             conflicts.append((decision.id, int(position),
                               [decision.rules[i].id for i in mask_rules(int(mask[position]))]))
     return conflicts
@@ -270,44 +274,24 @@ class _AccountBuilder:
         return DecisionResult(decision.id, outputs, tuple(hits))
 
 
-class _Decisions(dict):
+class _Decisions(Mapping):
     """An account's decisions by id, each built the first time it is read."""
 
     def __init__(self, builder: _AccountBuilder, index: int):
-        super().__init__()
         self._builder, self._index = builder, index
-        self._ids = [d.id for d in builder.pack.decisions]
+        self._built: dict[str, DecisionResult] = {}
 
-    def __missing__(self, decision_id: str) -> DecisionResult:
-        result = self._builder.decision(self._builder.pack.decision(decision_id), self._index)
-        self[decision_id] = result
-        return result
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._ids
+    def __getitem__(self, decision_id: str) -> DecisionResult:
+        if decision_id not in self._built:
+            decision = self._builder.pack.decision(decision_id)  # KeyError for an unknown id
+            self._built[decision_id] = self._builder.decision(decision, self._index)
+        return self._built[decision_id]
 
     def __iter__(self):
-        return iter(self._ids)
+        return (d.id for d in self._builder.pack.decisions)
 
     def __len__(self) -> int:
-        return len(self._ids)
-
-    def keys(self):
-        return list(self._ids)
-
-    def values(self):
-        return [self[d] for d in self._ids]
-
-    def items(self):
-        return [(d, self[d]) for d in self._ids]
-
-    def get(self, key, default=None):
-        return self[key] if key in self._ids else default
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, dict):
-            return dict(self.items()) == dict(other.items() if not isinstance(other, _Decisions) else other.items())
-        return NotImplemented
+        return len(self._builder.pack.decisions)
 
     def __repr__(self) -> str:
         return repr(dict(self.items()))

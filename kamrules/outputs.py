@@ -21,7 +21,7 @@ def decision_frame(evaluation: Evaluation, lang: str = "en") -> tuple[pd.DataFra
 
     Built a decision at a time from the match masks (each distinct mask is decoded once), not account
     by account. Returns the frame and the names of its list (collect) columns."""
-    from .evaluate import decide_outputs, map_masks, mask_rules
+    from .evaluate import decode_masks, map_masks
 
     pack, table = evaluation.pack, evaluation.table
     count = len(table)
@@ -36,11 +36,8 @@ def decision_frame(evaluation: Evaluation, lang: str = "en") -> tuple[pd.DataFra
     list_columns: list[str] = []
     for decision in pack.decisions:
         masks = evaluation.masks[decision.id]
-        decoded = {}
-        for mask in pd.unique(masks):
-            outputs, deciding, used_default = decide_outputs(decision, mask_rules(int(mask)))
-            rule = "default" if used_default else ("; ".join(decision.rules[i].id for i in deciding) or None)
-            decoded[int(mask)] = (outputs, rule)
+        decoded = {m: (outputs, _rule_label(decision, deciding, used_default))
+                   for m, (outputs, deciding, used_default) in decode_masks(decision, masks).items()}
         for name, spec in decision.outputs.items():
             def shown(value: Any, _spec=spec) -> Any:
                 if _spec.type == "text":
@@ -62,6 +59,13 @@ def decision_frame(evaluation: Evaluation, lang: str = "en") -> tuple[pd.DataFra
         columns[f"{decision.id}_rule"] = pd.Series(map_masks(masks, {m: rule for m, (_, rule) in decoded.items()}),
                                                    dtype=object)
     return pd.DataFrame(columns), list_columns
+
+
+def _rule_label(decision, deciding: list, used_default: bool) -> str | None:
+    """The decision table's `<decision>_rule` cell: the deciding rule(s), "default", or empty."""
+    if used_default:
+        return "default"
+    return "; ".join(decision.rules[i].id for i in deciding) or None
 
 
 def json_value(value: Any) -> Any:
@@ -114,9 +118,9 @@ def _json_cells(series: pd.Series) -> list[str]:
 
 def trace_chunks(evaluation: Evaluation, chunk: int = 10000) -> Iterator[bytes]:
     """trace.jsonl, produced a slice of accounts at a time: per account and decision, the rules that
-    fired and the values the rules read (the outputs themselves are in the decision table). Each distinct match mask is described once and
-    each column encoded once, so a million accounts take seconds, not minutes."""
-    from .evaluate import decide_outputs, mask_rules
+    fired and the values the rules read (the outputs themselves are in the decision table). Each
+    distinct match mask is described once and each column encoded once per slice."""
+    from .evaluate import decode_masks
 
     pack, table = evaluation.pack, evaluation.table
     count = len(table)
@@ -129,14 +133,13 @@ def trace_chunks(evaluation: Evaluation, chunk: int = 10000) -> Iterator[bytes]:
     for decision in pack.decisions:
         masks = evaluation.masks[decision.id]
         described = {}
-        for mask in pd.unique(masks):
-            outputs, deciding, used_default = decide_outputs(decision, mask_rules(int(mask)))
+        for mask, (_, deciding, used_default) in decode_masks(decision, masks).items():
             rules = [decision.rules[i].id for i in deciding] + (["default"] if used_default else [])
             reads = sorted(set().union(*(decision.rules[i].reads for i in deciding)) if deciding else set())
             read_names.update(reads)
             head = f'"decision": {json.dumps(decision.id)}, "reads": {{'
             tail = f', "rules": {json.dumps(rules, ensure_ascii=False)}}}'
-            described[int(mask)] = (head, [(json.dumps(n) + ": ", n) for n in reads], tail)
+            described[mask] = (head, [(json.dumps(n) + ": ", n) for n in reads], tail)
         plans.append((masks, described))
     for start in range(0, count, chunk):
         stop = min(count, start + chunk)
@@ -154,11 +157,6 @@ def trace_chunks(evaluation: Evaluation, chunk: int = 10000) -> Iterator[bytes]:
             yield ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def trace_lines(evaluation: Evaluation) -> bytes:
-    """trace.jsonl as one piece."""
-    return b"".join(trace_chunks(evaluation))
-
-
 def file_hash(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -168,7 +166,7 @@ def file_hash(path: Path) -> str:
 
 
 def manifest(evaluation: Evaluation, *, input_path: Path | None, jobs: int, files: list[str],
-             data_issues: int = 0, extra: dict | None = None) -> bytes:
+             data_issues: int = 0) -> bytes:
     """manifest.json: what produced these results. Deterministic: clock times go to the console."""
     pack = evaluation.pack
     record = {
@@ -185,6 +183,4 @@ def manifest(evaluation: Evaluation, *, input_path: Path | None, jobs: int, file
         "rows": {"accounts": len(evaluation.accounts), "data_issues": data_issues},
         "outputs": sorted(files),
     }
-    if extra:
-        record.update(extra)
     return (json.dumps(json_value(record), ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")

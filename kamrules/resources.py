@@ -8,7 +8,6 @@ from pathlib import Path
 from .errors import ConfigError
 
 _CHECKOUT = Path(__file__).resolve().parent.parent
-_KINDS = {"rules": "rules", "playbooks": "playbooks", "examples": "examples"}
 
 
 def default_dir(kind: str) -> Path:
@@ -18,7 +17,7 @@ def default_dir(kind: str) -> Path:
     see pyproject.toml); in a source checkout or an editable install, the folders at the top of the
     repository. (Plain paths: the folders are namespace packages, which importlib.resources serves
     as a MultiplexedPath rather than a folder.)"""
-    for candidate in (Path(__file__).resolve().parent / "defaults" / kind, _CHECKOUT / _KINDS[kind]):
+    for candidate in (Path(__file__).resolve().parent / "defaults" / kind, _CHECKOUT / kind):
         if candidate.is_dir() and any(candidate.iterdir()):
             return candidate
     raise ConfigError(f"the default {kind} are not installed: reinstall kamrules (pip install .)")
