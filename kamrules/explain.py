@@ -171,9 +171,7 @@ def _compare_reason(node: ex.Compare, values: dict, lang: str) -> str:
     failed_op = ex.NEGATED[node.op]
     line = f"{left_text} {shown_left} {failed_op} {shown_right}" if isinstance(node.left, ex.Name) \
         else f"{left_text} = {shown_left} {failed_op} {shown_right}"
-    if not isinstance(node.right, (ex.Const,)) and not isinstance(node.right, ex.Name):
-        line += f" ({right_text})"
-    elif isinstance(node.right, ex.Name):
+    if not isinstance(node.right, ex.Const):  # say where the threshold comes from
         line += f" ({right_text})"
     if isinstance(left, (int, float)) and isinstance(right, (int, float)) and not isinstance(left, bool):
         gap = ex.rnd(right - left)
