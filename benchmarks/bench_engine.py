@@ -26,7 +26,7 @@ def measure(size: int, jobs: int) -> dict:
     sys.path.insert(0, str(HERE))
     from synth import synthetic_customers
 
-    from kamrules.evaluate import evaluate
+    from kamrules.engine.evaluate import evaluate
     from kamrules.pack import load_pack
     from kamrules.resources import default_dir
 

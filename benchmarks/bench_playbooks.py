@@ -64,11 +64,12 @@ def calibration(rounds: int) -> float:
 def run(sizes: list[int], langs: list[str], rounds: int) -> list[dict]:
     from synth import synthetic_customers
 
-    from kamrules import playbooks
-    from kamrules.evaluate import evaluate
+    from kamrules.documents import render as playbooks
+    from kamrules.documents.files import playbook_links
+    from kamrules.engine.evaluate import evaluate
     from kamrules.pack import load_pack
-    from kamrules.portfolio import summarise
-    from kamrules.report import render_report
+    from kamrules.results.portfolio import summarise
+    from kamrules.documents.report import render_report
 
     pack = load_pack(ROOT / "rules")
     started = time.process_time()
@@ -94,7 +95,7 @@ def run(sizes: list[int], langs: list[str], rounds: int) -> list[dict]:
             context = best_cpu(lambda: [prebuilt.builder.build(a) for a in materialised.accounts], rounds)
             summary_seconds = best_cpu(lambda: summarise(evaluation, lang=lang), rounds)
             portfolio = summarise(evaluation, lang=lang)
-            links = playbooks.playbook_links(files, evaluation)
+            links = playbook_links(files, evaluation)
             report_seconds = best_cpu(
                 lambda: render_report(evaluation, portfolio, lang=lang, playbook_links=links), rounds)
             rows.append({

@@ -1,4 +1,4 @@
-"""Benchmark kamrules.reader.read_table: time and peak memory for large 20-column CSV files.
+"""Benchmark kamrules.data.reader.read_table: time and peak memory for large 20-column CSV files.
 
     python benchmarks/bench_read.py                 # 100,000 and 1,000,000 rows, clean and messy
     python benchmarks/bench_read.py --rows 50000    # one size
@@ -29,7 +29,7 @@ REGIONS = ["华东", "华南", "华北", "西南", "East", "West"]
 
 
 def fields():
-    from kamrules.fields import FieldSpec
+    from kamrules.pack.fields import FieldSpec
 
     specs = [
         FieldSpec("account_id", "string", required=True),
@@ -108,7 +108,7 @@ def child(path: Path, write_formats: list[str]) -> None:
 
     sys.path.insert(0, str(ROOT))
     started = time.perf_counter()
-    from kamrules.reader import read_table
+    from kamrules.data.reader import read_table
 
     imported = time.perf_counter()
     result = read_table(path, fields())
@@ -118,7 +118,7 @@ def child(path: Path, write_formats: list[str]) -> None:
         peak_kib //= 1024  # macOS reports bytes
     writes = {}
     if write_formats:
-        from kamrules.writer import table_bytes
+        from kamrules.data.writer import table_bytes
 
         for fmt in write_formats:
             started = time.perf_counter()

@@ -42,7 +42,7 @@ def _echo_err(message: str) -> None:
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Turn user mistakes into a clear message and exit code; anything else is our bug."""
-    from .errors import KamrulesError
+    from kamrules.errors import KamrulesError
 
     try:
         yield
@@ -82,8 +82,8 @@ def validate(
     Example: kamrules validate rules --data customers.csv --strict
     """
     with user_errors():
-        from .pack import load_pack, rules_without_data
-        from .resources import rules_dir
+        from kamrules.pack import load_pack, rules_without_data
+        from kamrules.resources import rules_dir
 
         folder = rules_dir(rules)
         pack = load_pack(folder, strict=strict)
@@ -92,7 +92,7 @@ def validate(
         typer.echo(f"{folder}: valid — {len(pack.fields)} fields, {len(pack.params)} params, "
                    f"{len(pack.derived)} features and scores, {len(pack.decisions)} decisions, {rule_count} rules")
         if data is not None:
-            from .reader import read_table
+            from kamrules.data.reader import read_table
 
             options = _read_options(input_format, encoding, delimiter, sheet, decimal, dayfirst, on_bad_value, columns)
             read = read_table(data, list(pack.fields.values()), options)
@@ -108,8 +108,8 @@ def validate(
 
 def _read_options(input_format, encoding, delimiter, sheet, decimal, dayfirst, on_bad_value, columns):
     """The data-reading options every command shares, checked."""
-    from .reader import ReadOptions, load_column_mapping
-    from .run import check_choice
+    from kamrules.data.reader import ReadOptions, load_column_mapping
+    from kamrules.run import check_choice
 
     check_choice("--on-bad-value", on_bad_value, ("error", "missing"))
     check_choice("--decimal", decimal, (".", ","))
@@ -148,11 +148,11 @@ def evaluate(
     Example: kamrules evaluate customers.csv --as-of 2026-11-27 --out results --lang zh
     """
     with user_errors():
-        from .resources import example_data, playbooks_dir as find_playbooks, rules_dir
-        from .run import EvaluateOptions, check_choice, parse_as_of, run_evaluate
+        from kamrules.resources import example_data, playbooks_dir as find_playbooks, rules_dir
+        from kamrules.run import EvaluateOptions, parse_as_of, run_evaluate
 
         if jobs < 0:
-            from .errors import UsageError
+            from kamrules.errors import UsageError
 
             raise UsageError("--jobs must be 0 (all cores) or more")
         read_options = _read_options(input_format, encoding, delimiter, sheet, decimal, dayfirst, on_bad_value, columns)
@@ -173,7 +173,7 @@ def evaluate(
         result = _with_progress(lambda progress: run_evaluate(options, progress), quiet)
         _print_warnings(result.warnings)
         if not quiet:
-            from .summary import print_summary
+            from kamrules.results.summary import print_summary
 
             print_summary(result, lang)
 
@@ -215,12 +215,12 @@ def explain(
     Example: kamrules explain customers.csv 00042 --as-of 2026-11-27
     """
     with user_errors():
-        from .evaluate import evaluate as run
-        from .explain import find_account, render_explanation
-        from .pack import load_pack
-        from .reader import read_table
-        from .resources import rules_dir
-        from .run import LANGS, check_choice, parse_as_of
+        from kamrules.engine.evaluate import evaluate as run
+        from kamrules.results.explain import find_account, render_explanation
+        from kamrules.pack import load_pack
+        from kamrules.data.reader import read_table
+        from kamrules.resources import rules_dir
+        from kamrules.run import LANGS, check_choice, parse_as_of
 
         check_choice("--lang", lang, LANGS)
         pack = load_pack(rules_dir(rules))
@@ -242,7 +242,7 @@ def init(
     Example: kamrules init my-team && cd my-team && kamrules validate
     """
     with user_errors():
-        from .resources import init_project
+        from kamrules.resources import init_project
 
         created = init_project(directory, force=force)
         typer.echo(f"created {len(created)} files in {directory / 'rules'} and {directory / 'playbooks'}")
@@ -254,7 +254,7 @@ def _version(
     version: bool = typer.Option(False, "--version", help="Print the kamrules version and exit."),
 ) -> None:
     if version:
-        from . import __version__
+        from kamrules import __version__
 
         typer.echo(f"kamrules {__version__}")
         raise typer.Exit(0)

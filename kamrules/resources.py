@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from .errors import ConfigError
+from kamrules.errors import ConfigError
 
 _CHECKOUT = Path(__file__).resolve().parent.parent
 

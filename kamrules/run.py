@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .errors import UsageError
-from .evaluate import default_jobs, evaluate
-from .pack import RulePack, load_pack
-from .results import Evaluation
+from kamrules.errors import UsageError
+from kamrules.engine.evaluate import default_jobs, evaluate
+from kamrules.pack import RulePack, load_pack
+from kamrules.engine.evaluation import Evaluation
 
 FORMATS = ("csv", "xlsx", "json", "parquet")
 SELECTIONS = ("key", "key+potential", "all", "none")
@@ -68,10 +68,12 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
 
     `progress` is called with the name of each stage as it starts (the CLI shows it on a terminal)."""
     step = progress or (lambda stage: None)
-    from . import playbooks, portfolio, report
-    from .outputs import decision_frame, manifest, trace_chunks
-    from .reader import ReadOptions, read_table
-    from .writer import table_bytes, table_chunks, write_outputs
+    from kamrules import documents as playbooks
+    from kamrules.results import portfolio
+    from kamrules.documents import report
+    from kamrules.results.outputs import decision_frame, manifest, trace_chunks
+    from kamrules.data.reader import ReadOptions, read_table
+    from kamrules.data.writer import table_bytes, table_chunks, write_outputs
 
     check_choice("--format", options.format, FORMATS)
     check_choice("--playbooks", options.playbooks, SELECTIONS)

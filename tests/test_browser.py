@@ -22,11 +22,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kamrules.evaluate import evaluate
+from kamrules.engine.evaluate import evaluate
 from kamrules.pack import load_pack
-from kamrules.playbooks import playbook_links, render_playbooks
-from kamrules.portfolio import summarise
-from kamrules.report import render_report
+from kamrules.documents import playbook_links, render_playbooks
+from kamrules.results.portfolio import summarise
+from kamrules.documents.report import render_report
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = ROOT / "tests" / "projects" / "playbook"

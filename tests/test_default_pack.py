@@ -15,9 +15,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kamrules.evaluate import evaluate
+from kamrules.engine.evaluate import evaluate
 from kamrules.pack import load_pack
-from kamrules.reader import ReadOptions, read_table
+from kamrules.data.reader import ReadOptions, read_table
 
 from conftest import ROOT
 

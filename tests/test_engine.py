@@ -15,10 +15,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kamrules import expr as ex
-from kamrules.engine import compile_decision
+from kamrules.language import expr as ex
+from kamrules.engine.durable import compile_decision
 from kamrules.errors import EvaluationError
-from kamrules.evaluate import evaluate
+from kamrules.engine.evaluate import evaluate
 from kamrules.pack import load_pack
 
 from conftest import write_pack
@@ -367,7 +367,7 @@ def test_engine_agrees_with_the_reference_semantics(records, tmp_path_factory):
 def test_hand_built_ruleset_with_65_matching_branches_fails_so_the_loader_caps_them(tmp_path):
     script = textwrap.dedent("""
         import durable_rules_engine as core
-        from kamrules.engine import to_json
+        from kamrules.engine.durable import to_json
         rules = {f"r{j}": {"all": [{"m": {"$and": [{"_kam": 1.0}, {"$gte": {"a": float(j)}}]}}]} for j in range(65)}
         handle = core.create_ruleset("cap", to_json(rules))
         try:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kamrules import expr as ex
+from kamrules.language import expr as ex
 
 SYMBOLS = {
     "sales": ex.Symbol("sales", ex.NUMBER, "field"),

@@ -10,23 +10,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kamrules import playbooks
+from kamrules.documents import context as playbooks
+from kamrules.documents import environment
 from kamrules.errors import TemplateError, UsageError
-from kamrules.evaluate import evaluate
+from kamrules.engine.evaluate import evaluate
 from kamrules.pack import load_pack
-from kamrules.playbooks import (
-    UI,
-    check_templates,
-    fmt_date,
-    fmt_money,
-    fmt_number,
-    fmt_pct,
-    md_escape,
-    playbook_links,
-    playbook_paths,
-    playbook_stem,
-    render_playbooks,
-)
+from kamrules.documents.environment import md_escape
+from kamrules.documents.files import playbook_links, playbook_paths, playbook_stem
+from kamrules.documents.render import check_templates, render_playbooks
+from kamrules.i18n import UI, fmt_date, fmt_money, fmt_number, fmt_pct
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = ROOT / "tests" / "projects" / "playbook"
@@ -294,7 +286,7 @@ def test_sandbox_blocks_at_run_time_what_the_check_cannot_see(tmp_path, text, me
 
 
 def test_the_sandbox_is_immutable_strict_and_escapes_html_only(tmp_path):
-    env = playbooks.make_environment(None, pack=load_pack(PROJECT / "rules"))
+    env = environment.make_environment(None, pack=load_pack(PROJECT / "rules"))
     from jinja2 import StrictUndefined
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -457,17 +449,19 @@ def test_docs_list_every_context_variable_filter_and_block():
     import dataclasses
     import typing
 
-    from kamrules import report
+    from functools import cached_property
+
+    from kamrules.documents import report_model as report
 
     docs = (ROOT / "docs" / "playbooks.md").read_text(encoding="utf-8")
     for module in (playbooks, report):
         for name, cls in vars(module).items():
             if isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__module__ == module.__name__:
                 members = [f for f in typing.get_type_hints(cls, vars(module)) if not f.startswith("_")]
-                members += [n for n, v in vars(cls).items() if isinstance(v, (property, playbooks.cached_property))]
+                members += [n for n, v in vars(cls).items() if isinstance(v, (property, cached_property))]
                 for member in members:
                     assert f"`{member}`" in docs, f"docs/playbooks.md does not mention {name}.{member}"
-    for name in playbooks.make_filters(None):
+    for name in environment.make_filters(None):
         assert f"| `{name}" in docs, f"docs/playbooks.md does not list the filter {name}"
     for template in ("playbook.md.j2", "playbook.html.j2", "report.html.j2"):
         source = (ROOT / "playbooks" / template).read_text(encoding="utf-8")

@@ -10,10 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kamrules.evaluate import evaluate
+from kamrules.engine.evaluate import evaluate
 from kamrules.pack import load_pack
-from kamrules.portfolio import summarise
-from kamrules.results import AccountResult, DecisionResult, Evaluation
+from kamrules.results.portfolio import summarise
+from kamrules.engine.evaluation import AccountResult, DecisionResult, Evaluation
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = ROOT / "tests" / "projects" / "playbook"
@@ -251,8 +251,8 @@ def test_summary_is_deterministic(case):
 
 
 def test_risk_list_details_the_first_hundred_and_counts_them_all(tmp_path):
-    from kamrules import portfolio as pf
-    from kamrules.evaluate import evaluate
+    from kamrules.results import portfolio as pf
+    from kamrules.engine.evaluate import evaluate
     from kamrules.pack import load_pack
     import datetime as dt
     import pandas as pd

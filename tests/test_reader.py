@@ -15,8 +15,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from kamrules.errors import ConfigError, DataError, KamrulesError, UsageError
-from kamrules.fields import FieldSpec
-from kamrules.reader import DataIssue, ReadOptions, load_column_mapping, parse_date, parse_number, read_table
+from kamrules.pack.fields import FieldSpec
+from kamrules.data.reader import DataIssue, ReadOptions, load_column_mapping, parse_date, parse_number, read_table
 
 FIELDS = [
     FieldSpec("account_id", "string", required=True, label={"en": "Account ID", "zh": "客户编码"},
@@ -245,7 +245,7 @@ def test_missing_file(tmp_path):
 
 
 def test_unreadable_file(tmp_path, monkeypatch):
-    import kamrules.reader as reader
+    import kamrules.data.reader as reader
 
     path = write(tmp_path / "c.csv", "Account ID,Sales\nA1,5\n")
 
@@ -660,7 +660,7 @@ NUMBER_PARTS = ["(", ")", "-", "+", "¥", "$", "€", "RMB ", "rmb", "HK$", "元
                       max_size=40),
        decimal=st.sampled_from([".", ","]))
 def test_vectorised_numbers_agree_with_parse_number(texts, decimal):
-    from kamrules.reader import _formatted_numbers
+    from kamrules.data.reader import _formatted_numbers
 
     texts = [t.strip() for t in texts if t.strip()]
     if not texts:

@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 
 from kamrules.errors import TemplateError
-from kamrules.evaluate import evaluate
+from kamrules.engine.evaluate import evaluate
 from kamrules.pack import load_pack
-from kamrules.playbooks import playbook_links, render_playbooks
-from kamrules.portfolio import summarise
-from kamrules.report import build_chart, render_report
+from kamrules.documents import playbook_links, render_playbooks
+from kamrules.results.portfolio import summarise
+from kamrules.documents.report import build_chart, render_report
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = ROOT / "tests" / "projects" / "playbook"
@@ -169,7 +169,7 @@ def test_a_broken_report_template_is_a_template_error(case, tmp_path):
 
 
 def test_long_tier_lists_show_the_largest_and_say_how_many_there_are(case, monkeypatch):
-    import kamrules.report as report_module
+    import kamrules.documents.report as report_module
 
     monkeypatch.setattr(report_module, "LIST_MAX", 2)
     page = report(case)

@@ -22,11 +22,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import kamrules
-import kamrules.writer as writer
+import kamrules.data.writer as writer
 from kamrules.errors import ConfigError
-from kamrules.fields import FieldSpec
-from kamrules.reader import MISSING_WORDS, ReadOptions, read_table
-from kamrules.writer import MARKER, neutralise, table_bytes, write_outputs
+from kamrules.pack.fields import FieldSpec
+from kamrules.data.reader import MISSING_WORDS, ReadOptions, read_table
+from kamrules.data.writer import MARKER, neutralise, table_bytes, write_outputs
 
 FIELDS = [
     FieldSpec("account_id", "string", required=True),
@@ -364,7 +364,7 @@ def test_failure_in_the_swap_puts_previous_results_back(tmp_path, monkeypatch):
 KILLED_WRITER = """
 import sys, time
 from pathlib import Path
-import kamrules.writer as writer
+import kamrules.data.writer as writer
 
 real = writer._write_file
 count = 0

@@ -12,8 +12,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from . import expr as ex
-from .pack import FeatureSpec, RulePack, ScoreSpec
+from kamrules.language import expr as ex
+from kamrules.pack import FeatureSpec, RulePack, ScoreSpec
 
 
 def prepare_facts(pack: RulePack, frame: pd.DataFrame) -> pd.DataFrame:

@@ -14,9 +14,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from .pack import RulePack, rules_without_data
-from .playbooks import account_ids, column_values, fmt_money, fmt_number, fmt_pct
-from .results import Evaluation
+from kamrules.pack import RulePack, rules_without_data
+from kamrules.i18n import fmt_money, fmt_number, fmt_pct
+from kamrules.results.columns import account_ids, column_values
+from kamrules.engine.evaluation import Evaluation
 
 LANGS = ("en", "zh")
 Text = dict  # {"en": ..., "zh": ...}

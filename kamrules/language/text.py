@@ -7,7 +7,7 @@ import math
 import re
 from typing import Any, Callable, Mapping
 
-from . import expr as ex
+from kamrules.language import expr as ex
 
 _PLACEHOLDER = re.compile(r"\{([^{}:]+)(?::([^{}]*))?\}")
 

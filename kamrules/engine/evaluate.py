@@ -20,13 +20,13 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from . import expr as ex
-from .engine import message_values, runner_for
-from .errors import EvaluationError
-from .features import compute_derived, prepare_facts
-from .pack import Decision, RulePack
-from .results import AccountResult, Accounts, DecisionResult, Evaluation, FactTable, Hit
-from .text import fill_text
+from kamrules.language import expr as ex
+from kamrules.engine.durable import message_values, runner_for
+from kamrules.errors import EvaluationError
+from kamrules.engine.features import compute_derived, prepare_facts
+from kamrules.pack import Decision, RulePack
+from kamrules.engine.evaluation import AccountResult, Accounts, DecisionResult, Evaluation, FactTable, Hit
+from kamrules.language.text import fill_text
 
 MESSAGE_BATCH = 10_000  # accounts whose engine messages are encoded at once
 DEFAULT_BECAUSE = {"en": "no rule matched: the default applies", "zh": "没有规则匹配：采用默认值"}

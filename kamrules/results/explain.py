@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import expr as ex
-from .errors import DataError
-from .pack import Decision, RulePack, pick
-from .results import AccountResult, Evaluation
-from .text import display_number, format_value
+from kamrules.language import expr as ex
+from kamrules.errors import DataError
+from kamrules.pack import Decision, RulePack, pick
+from kamrules.engine.evaluation import AccountResult, Evaluation
+from kamrules.language.text import display_number, format_value
 
 _WORDS = {
     "en": {

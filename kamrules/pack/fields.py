@@ -6,7 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from .errors import Location
+from kamrules.errors import Location
 
 FIELD_TYPES = ("number", "integer", "string", "boolean", "date", "category")
 

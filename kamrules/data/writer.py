@@ -24,8 +24,8 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError
-from .fields import column_letter
+from kamrules.errors import ConfigError
+from kamrules.pack.fields import column_letter
 
 __all__ = ["TABLE_FORMATS", "MARKER", "table_bytes", "table_chunks", "write_outputs", "neutralise"]
 

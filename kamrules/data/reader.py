@@ -26,8 +26,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .errors import ConfigError, DataError, UsageError
-from .fields import FieldSpec, column_letter, normalise_header
+from kamrules.errors import ConfigError, DataError, UsageError
+from kamrules.pack.fields import FieldSpec, column_letter, normalise_header
 
 __all__ = [
     "FORMATS", "MISSING_WORDS", "ReadOptions", "DataIssue", "ReadResult", "read_table", "load_column_mapping",
@@ -212,7 +212,7 @@ def read_table(path: Path, fields: Sequence[FieldSpec], options: ReadOptions = R
 
 def load_column_mapping(path: Path) -> dict[str, str]:
     """Load a `--columns` file: YAML lines `field: Source Column`. Raises `ConfigError` when malformed."""
-    from .yamlsrc import load_yaml
+    from kamrules.pack.yamlsrc import load_yaml
 
     path = Path(path)
     name = str(path)

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from .errors import Diagnostic, Location
+from kamrules.errors import Diagnostic, Location
 
 try:  # the C loader is much faster; both are safe (no Python tags)
     _Loader = yaml.CSafeLoader

@@ -30,9 +30,9 @@ from typing import Any
 
 import pandas as pd
 
-from . import expr as ex
-from .errors import KamrulesError
-from .pack import Decision, RulePack
+from kamrules.language import expr as ex
+from kamrules.errors import KamrulesError
+from kamrules.pack import Decision
 
 MARKER = "_kam"
 _EPOCH = dt.date(1970, 1, 1)

@@ -11,9 +11,9 @@ from typing import Any, Iterator
 
 import pandas as pd
 
-from . import __version__
-from .pack import pick
-from .results import Evaluation
+from kamrules import __version__
+from kamrules.pack import pick
+from kamrules.engine.evaluation import Evaluation
 
 
 def decision_frame(evaluation: Evaluation, lang: str = "en") -> tuple[pd.DataFrame, list[str]]:
@@ -21,7 +21,7 @@ def decision_frame(evaluation: Evaluation, lang: str = "en") -> tuple[pd.DataFra
 
     Built a decision at a time from the match masks (each distinct mask is decoded once), not account
     by account. Returns the frame and the names of its list (collect) columns."""
-    from .evaluate import decode_masks, map_masks
+    from kamrules.engine.evaluate import decode_masks, map_masks
 
     pack, table = evaluation.pack, evaluation.table
     count = len(table)
@@ -120,7 +120,7 @@ def trace_chunks(evaluation: Evaluation, chunk: int = 10000) -> Iterator[bytes]:
     """trace.jsonl, produced a slice of accounts at a time: per account and decision, the rules that
     fired and the values the rules read (the outputs themselves are in the decision table). Each
     distinct match mask is described once and each column encoded once per slice."""
-    from .evaluate import decode_masks
+    from kamrules.engine.evaluate import decode_masks
 
     pack, table = evaluation.pack, evaluation.table
     count = len(table)

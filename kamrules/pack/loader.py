@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from . import expr as ex
-from .errors import ConfigError, Diagnostic, Location, RuleError
-from .fields import FIELD_TYPES, FieldSpec, normalise_header
-from .yamlsrc import YList, YMap, load_yaml
+from kamrules.language import expr as ex
+from kamrules.errors import ConfigError, Diagnostic, Location, RuleError
+from kamrules.pack.fields import FIELD_TYPES, FieldSpec, normalise_header
+from kamrules.pack.yamlsrc import YList, YMap, load_yaml
 
 Text = dict
 

@@ -1,0 +1,515 @@
+"""The typed context a playbook template sees, and the builder that fills it from an evaluation."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Iterable
+
+from kamrules.documents.files import playbook_paths
+from kamrules.documents.formatting import Formatter
+from kamrules.engine.evaluation import AccountResult, DecisionResult, Evaluation
+from kamrules.errors import UsageError
+from kamrules.i18n import UI, Strings, is_missing
+from kamrules.pack import RulePack, pick
+from kamrules.results.columns import column_values
+
+# The output names of the default pack that the default templates give a section of their own. Any
+# other pack works too: a section whose output the pack lacks is simply empty (None or ()).
+TIER, TIER_BASIS, RELATIONSHIP, SERVICE_LEVEL, REVIEW_EVERY = (
+    "tier", "tier_basis", "relationship", "service_level", "review_every_days")
+RISK_LEVEL, RISK_SIGNAL, RISK_CAUSE = "risk_level", "risk_signal", "risk_cause"
+FINDING, ADVICE = "dependence_finding", "dependence_advice"
+ACTION_OUTPUTS = ("action", "action_title", "action_owner", "action_due_days", "action_measure", "action_section")
+RANKING_NAMES = ("abc_class", "sales_rank", "sales_share", "sales_cum_share")
+SCORE_NAME = "kam_index"
+SECTION_ORDER = ("establish", "develop", "maintain")
+
+
+
+class Values(dict):
+    """An account's values by name (fields, features, scores, decision outputs), read as
+    `account.values.NAME`; a name the pack does not define is an error, a missing value is None."""
+
+
+class Texts(Values):
+    """An account's values formatted for display (`account.texts.sales` → '520,000'), formatted when
+    first read: most templates read few of them."""
+
+    def __init__(self, values: Values, show):
+        super().__init__()
+        self._values = values
+        self._show = show
+
+    def __missing__(self, name: str) -> str:
+        if name not in self._values:
+            raise KeyError(name)
+        text = self[name] = self._show(self._values[name], name)
+        return text
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._values
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def keys(self):
+        return self._values.keys()
+
+    def items(self):
+        return [(name, self[name]) for name in self._values]
+
+    def values(self):
+        return [self[name] for name in self._values]
+
+    def get(self, name, default=None):
+        return self[name] if name in self._values else default
+
+
+
+# ------------------------------------------------------------------------------ template context
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One named value of the account, ready to print."""
+
+    name: str  # the field / feature / score / output name, e.g. "sales"
+    label: str  # its display name in the chosen language, e.g. "Sales this period"
+    value: Any  # the raw value (None when missing)
+    text: str  # the value formatted for the language ("—" when missing)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One rule that decided a decision (or contributed to a `collect` decision)."""
+
+    decision: str  # decision id, e.g. "tier"
+    rule: str  # rule id, e.g. "pareto_core"; "default" when no rule matched
+    rule_label: str  # the rule id as shown: the id, or "default" in the chosen language
+    outcome: str  # the label of what the rule set for the decision's first output, e.g. "Key account"
+    because: str  # the rule's reason with this account's values filled in
+    source: str  # where the rule comes from (may be "")
+    _reads: dict = field(default_factory=dict, repr=False, compare=False)
+    _fact: Any = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def reads(self) -> tuple[Fact, ...]:
+        """Every value the rule's condition read (formatted when first used: most reasons never are)."""
+        return tuple(self._fact(n, v) for n, v in self._reads.items()) if self._fact else ()
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A single-valued decision output: its value, its display label and the reasons behind it."""
+
+    name: str  # output name, e.g. "tier"
+    label: str  # display name of the output, e.g. "Tier"
+    value: Any  # raw value, e.g. "key"
+    text: str  # display label of the value, e.g. "Key account"
+    reasons: tuple[Reason, ...]  # the deciding rule (or the default)
+
+
+@dataclass(frozen=True)
+class Score:
+    """The composite evaluation score and the account's rank on it."""
+
+    name: str  # score name, e.g. "kam_index"
+    title: str  # e.g. "Key account evaluation index"
+    value: float | None  # 0–100, None when the account lacks every criterion
+    text: str  # formatted value
+    rank: int | None  # 1 = highest score in the portfolio; ties share the better rank
+    rank_of: int  # number of scored accounts
+
+
+@dataclass(frozen=True)
+class Service:
+    """The service level and the commitments that come with it."""
+
+    level: Choice  # service_level
+    commitments: tuple[Fact, ...]  # the service decision's other outputs (response hours, cadence...)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One dependence / concentration finding."""
+
+    value: Any  # the finding code, e.g. "region_dominant"
+    text: str  # its label
+    advice: str  # what to do ("" when the pack gives no advice)
+    because: str  # the facts behind it
+    rule: str
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One defection risk signal with its cause (controllable / uncontrollable)."""
+
+    value: Any  # the signal code, e.g. "detractor"
+    text: str  # its label
+    cause: Any  # "controllable" | "uncontrollable" | None
+    cause_text: str  # the cause's label
+    because: str
+    rule: str
+
+
+@dataclass(frozen=True)
+class ActionRow:
+    """One row of the action plan."""
+
+    value: Any  # the action code, e.g. "account_plan"
+    text: str  # the action's short label
+    title: str  # what to do
+    owner: str  # the owner's role
+    due: dt.date | None  # as_of + due_days
+    due_days: int | None
+    measure: str  # measure of success
+    section: Any  # "establish" | "develop" | "maintain" | None
+    rule: str
+    because: str
+
+
+@dataclass(frozen=True)
+class PlanSection:
+    """The action rows of one section of the plan, in rule order."""
+
+    key: str  # "establish" | "develop" | "maintain" | "other"
+    title: str  # its label
+    rows: tuple[ActionRow, ...]
+
+
+@dataclass(frozen=True)
+class DecisionView:
+    """Any decision of the pack, as a generic trace: outputs and reasons."""
+
+    id: str
+    title: str
+    reasons: tuple[Reason, ...]
+    _decision: Any = field(default=None, repr=False, compare=False)
+    _values: Any = field(default=None, repr=False, compare=False)
+    _fact: Any = field(default=None, repr=False, compare=False)
+    _separators: tuple = field(default=("; ", ", "), repr=False, compare=False)  # the language's ; and ,
+
+    @cached_property
+    def outputs(self) -> tuple[Fact, ...]:
+        """The decision's outputs for the account (formatted when first used)."""
+        if self._fact is None or self._decision is None:
+            return ()
+        values = self._values or {}
+        return tuple(self._fact(n, values.get(n)) for n in self._decision.outputs)
+
+    @cached_property
+    def outcome(self) -> str:
+        """What the rules decided, as labels: "Key account"; for `collect` every item, '; '-joined."""
+        return self._separators[0].join(r.outcome for r in self.reasons if r.outcome)
+
+    @cached_property
+    def rules(self) -> str:
+        """The deciding rule ids, ', '-joined."""
+        return self._separators[1].join(r.rule_label for r in self.reasons)
+
+    @cached_property
+    def because(self) -> str:
+        """The reasons, '; '-joined."""
+        return self._separators[0].join(r.because for r in self.reasons if r.because)
+
+    @cached_property
+    def sources(self) -> str:
+        """Where the deciding rules come from, each once, '; '-joined."""
+        return self._separators[0].join(dict.fromkeys(r.source for r in self.reasons if r.source))
+
+
+@dataclass(frozen=True)
+class AccountView:
+    """The account header."""
+
+    id: str
+    name: str | None
+    title: str  # "name (id)" (zh: "name（id）"), or the id alone
+    row: int  # row number in the input file
+    file: str  # this playbook's path stem, e.g. "00042-华东机械有限公司"
+    facts: tuple[Fact, ...]  # the pack's fields that have a value, in pack order (id and name excluded)
+    values: Values  # every value by name: account.values.sales
+    texts: Texts  # every value formatted: account.texts.sales
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """The run the playbook comes from."""
+
+    as_of: dt.date
+    lang: str  # "en" | "zh"
+    pack_name: str
+    pack_title: str
+    pack_version: str
+    pack_hash: str
+    input_name: str
+    accounts: int  # number of accounts in the portfolio
+
+
+@dataclass(frozen=True)
+class PlaybookContext:
+    """Everything a playbook template sees, as top-level names (`{{ account.title }}`)."""
+
+    run: RunInfo
+    account: AccountView
+    tier: Choice | None  # None when the pack has no `tier` output
+    ranking: tuple[Fact, ...]  # abc_class, sales_rank, sales_share, sales_cum_share (those the pack has)
+    score: Score | None
+    relationship: Choice | None
+    service: Service | None
+    dependence: tuple[Finding, ...]
+    risk: Choice | None  # risk_level
+    signals: tuple[Signal, ...]
+    plan: tuple[PlanSection, ...]  # establish, develop, maintain (only sections with rows)
+    next_review: dt.date | None  # as_of + review_every_days
+    review_every_days: int | None
+    decisions: tuple[DecisionView, ...]  # every decision of the pack, in evaluation order
+    t: Strings  # the UI strings of the language
+
+
+def _context_names(cls: type) -> dict:
+    return {f.name: f for f in dataclasses.fields(cls)}
+
+
+class ContextBuilder:
+    """Builds `PlaybookContext`s for the accounts of one evaluation in one language."""
+
+    def __init__(self, evaluation: Evaluation, lang: str = "en"):
+        if lang not in UI:
+            raise UsageError(f"--lang '{lang}' is not one of: {', '.join(UI)}")
+        pack: RulePack = evaluation.pack
+        self.evaluation = evaluation
+        self.pack = pack
+        self.lang = lang
+        self.fmt = Formatter(pack, lang)
+        self.strings = Strings(UI[lang])
+        self.separators = (self.strings["semicolon"], self.strings["comma"])
+        self.as_of = evaluation.as_of
+        self.names = known_names(pack)
+        self.blank = dict.fromkeys(self.names)
+        self.count_names = {d.id: d.count_name for d in pack.decisions if d.hit == "collect"}
+        self.decision_of = {name: d for d in pack.decisions for name in d.outputs}
+        self.main_output = {d.id: next(iter(d.outputs), None) for d in pack.decisions}
+        self.titles = {d.id: pick(d.title, lang) or d.id for d in pack.decisions}
+        section = pack.output("action_section")
+        self.section_order = tuple(section.values) if section is not None and section.values else SECTION_ORDER
+        self.run = RunInfo(
+            as_of=evaluation.as_of, lang=lang, pack_name=pack.name, pack_title=pick(pack.title, lang) or pack.name,
+            pack_version=pack.version, pack_hash=pack.hash, input_name=evaluation.input_name,
+            accounts=len(evaluation.accounts),
+        )
+        score_names = list(pack.scores)
+        self.score_name = SCORE_NAME if SCORE_NAME in pack.scores else (score_names[0] if score_names else None)
+        self.ranks: dict[int, int] = {}
+        self.scored = 0
+        if self.score_name:
+            scored = [(v, i) for i, v in enumerate(column_values(evaluation, self.score_name))]
+            values = sorted((v for v, _ in scored if not is_missing(v)), reverse=True)
+            self.scored = len(values)
+            first_rank: dict[float, int] = {}
+            for position, v in enumerate(values, 1):
+                first_rank.setdefault(v, position)
+            self.ranks = {i: first_rank[v] for v, i in scored if not is_missing(v)}
+        self.field_names = [n for n in pack.fields if n not in ("account_id", "account_name")]
+        self.ranking_names = [n for n in RANKING_NAMES if n in self.names]
+        self.paths = playbook_paths(evaluation)
+
+    # -- pieces
+    def fact(self, name: str, value: Any) -> Fact:
+        return Fact(name, self.fmt.caption(name), value, self.fmt.show(value, name))
+
+    def because(self, hit) -> str:
+        """The hit's reason in this language only (filling every language would double the work)."""
+        template, filler = getattr(hit, "template", None), getattr(hit, "filler", None)
+        if filler is not None and template:
+            lang = self.lang if self.lang in template else "en" if "en" in template else next(iter(template))
+            text = template[lang]
+            if "{" not in text:  # nothing to fill (many reasons are fixed texts)
+                return text
+            return filler({lang: text}, hit.outputs)[lang]
+        return pick(hit.because, self.lang)
+
+    def reason(self, decision: str, hit) -> Reason:
+        cached = self._reasons.get(id(hit))
+        if cached is not None and cached[0] is hit:
+            return cached[1]
+        made = self._reason(decision, hit)
+        self._reasons[id(hit)] = (hit, made)
+        return made
+
+    def _reason(self, decision: str, hit) -> Reason:
+        main = self.main_output.get(decision)
+        outcome = self.fmt.label(hit.outputs.get(main), main) if main in hit.outputs else ""
+        label = self.strings["default_rule"] if hit.rule == "default" else hit.rule
+        return Reason(decision, hit.rule, label, outcome, self.because(hit), hit.source, hit.reads, self.fact)
+
+    def choice(self, account: AccountResult, name: str) -> Choice | None:
+        decision = self.decision_of.get(name)
+        if decision is None:
+            return None
+        result: DecisionResult | None = account.decisions.get(decision.id)
+        value = None if result is None else result.outputs.get(name)
+        reasons = () if result is None else tuple(self.reason(decision.id, h) for h in result.hits)
+        return Choice(name, self.fmt.caption(name), value, self.fmt.label(value, name), reasons)
+
+    def collected(self, account: AccountResult, names: Iterable[str]) -> list[tuple[Any, dict]]:
+        """For a collect decision: (hit, {output: value}) per contributing rule, in rule order."""
+        names = [n for n in names if n in self.decision_of]
+        if not names:
+            return []
+        decision = self.decision_of[names[0]]
+        self._collecting = decision.id
+        result = account.decisions.get(decision.id)
+        if result is None:
+            return []
+        rows = []
+        for position, hit in enumerate(result.hits):
+            values = {}
+            for name in names:
+                column = result.outputs.get(name)
+                if isinstance(column, list):
+                    values[name] = column[position] if position < len(column) else None
+                else:
+                    values[name] = hit.outputs.get(name)
+            rows.append((hit, values))
+        return rows
+
+    def text(self, value: Any, name: str = "") -> str:
+        return "" if is_missing(value) else self.fmt.label(value, name)
+
+    # -- the whole context
+    def build(self, account: AccountResult) -> PlaybookContext:
+        self._reasons: dict = {}  # one Reason per hit, shared by the sections and the trace
+        values = Values(self.blank)
+        values.update(account.facts)
+        for decision_id, result in account.decisions.items():
+            values.update(result.outputs)
+            if decision_id in self.count_names:
+                values[self.count_names[decision_id]] = len(result.hits)
+        texts = Texts(values, self.fmt.show)
+        name = account.account_name
+        name = None if is_missing(name) or str(name).strip() == "" else str(name)
+        view = AccountView(
+            id=account.account_id,
+            name=name,
+            title=(f"{name}{self.strings['lparen']}{account.account_id}{self.strings['rparen']}" if name
+                   else account.account_id),
+            row=account.row,
+            file=self.paths.get(account.index, ""),
+            facts=tuple(self.fact(n, values[n]) for n in self.field_names if not is_missing(values[n])),
+            values=values,
+            texts=texts,
+        )
+        score = None
+        if self.score_name:
+            value = values.get(self.score_name)
+            score = Score(self.score_name, self.fmt.caption(self.score_name), value,
+                          self.fmt.show(value, self.score_name), self.ranks.get(account.index), self.scored)
+        service = None
+        level = self.choice(account, SERVICE_LEVEL)
+        if level is not None:
+            decision = self.decision_of[SERVICE_LEVEL]
+            commitments = tuple(self.fact(n, values.get(n)) for n in decision.outputs
+                                if n not in (SERVICE_LEVEL, REVIEW_EVERY))
+            service = Service(level, commitments)
+        findings = tuple(
+            Finding(v.get(FINDING), self.text(v.get(FINDING), FINDING), self.text(v.get(ADVICE), ADVICE),
+                    self.reason(self._collecting, hit).because, hit.rule)
+            for hit, v in self.collected(account, (FINDING, ADVICE))
+        )
+        signals = tuple(
+            Signal(v.get(RISK_SIGNAL), self.text(v.get(RISK_SIGNAL), RISK_SIGNAL), v.get(RISK_CAUSE),
+                   self.text(v.get(RISK_CAUSE), RISK_CAUSE), self.reason(self._collecting, hit).because,
+                   hit.rule)
+            for hit, v in self.collected(account, (RISK_SIGNAL, RISK_CAUSE))
+        )
+        review_days = values.get(REVIEW_EVERY) if REVIEW_EVERY in values else None
+        review_days = None if is_missing(review_days) else int(review_days)
+        return PlaybookContext(
+            run=self.run,
+            account=view,
+            tier=self.choice(account, TIER),
+            ranking=tuple(self.fact(n, values[n]) for n in self.ranking_names),
+            score=score,
+            relationship=self.choice(account, RELATIONSHIP),
+            service=service,
+            dependence=findings,
+            risk=self.choice(account, RISK_LEVEL),
+            signals=signals,
+            plan=self.plan(account),
+            next_review=None if review_days is None else self.as_of + dt.timedelta(days=review_days),
+            review_every_days=review_days,
+            decisions=tuple(self.decision_view(account, d) for d in self.pack.decisions),
+            t=self.strings,
+        )
+
+    def plan(self, account: AccountResult) -> tuple[PlanSection, ...]:
+        rows = []
+        for hit, v in self.collected(account, ACTION_OUTPUTS):
+            days = v.get("action_due_days")
+            days = None if is_missing(days) else int(days)
+            rows.append(ActionRow(
+                value=v.get("action"),
+                text=self.text(v.get("action"), "action"),
+                title=self.text(v.get("action_title"), "action_title") or self.text(v.get("action"), "action"),
+                owner=self.text(v.get("action_owner"), "action_owner"),
+                due=None if days is None else self.as_of + dt.timedelta(days=days),
+                due_days=days,
+                measure=self.text(v.get("action_measure"), "action_measure"),
+                section=v.get("action_section"),
+                rule=hit.rule,
+                because=self.reason(self._collecting, hit).because,
+            ))
+        if not rows:
+            return ()
+        order = self.section_order
+        sections = []
+        for key in order:
+            chosen = tuple(r for r in rows if r.section == key)
+            if chosen:
+                sections.append(PlanSection(key, self.fmt.label(key, "action_section"), chosen))
+        other = tuple(r for r in rows if r.section not in order)
+        if other:
+            sections.append(PlanSection("other", self.strings["other_actions"], other))
+        return tuple(sections)
+
+    def decision_view(self, account: AccountResult, decision) -> DecisionView:
+        result = account.decisions.get(decision.id)
+        reasons = () if result is None else tuple(self.reason(decision.id, h) for h in result.hits)
+        return DecisionView(decision.id, self.titles[decision.id], reasons, decision,
+                            None if result is None else result.outputs, self.fact, self.separators)
+
+
+
+def known_names(pack: RulePack) -> list[str]:
+    """Every name an account has a value for: fields, features, scores, outputs, collect counts."""
+    names = list(pack.fields) + [d.name for d in pack.derived]
+    for decision in pack.decisions:
+        names += list(decision.outputs)
+        if decision.hit == "collect":
+            names.append(decision.count_name)
+    return list(dict.fromkeys(names))
+
+
+def build_context(evaluation: Evaluation, account: AccountResult, lang: str = "en") -> PlaybookContext:
+    """The context of one account's playbook (for one-off use; `render_playbooks` reuses a builder)."""
+    return ContextBuilder(evaluation, lang).build(account)
+
+
+_FIELD_NAMES: dict = {}
+
+
+def context_vars(context: Any) -> dict:
+    """A context dataclass as the top-level names a template sees."""
+    names = _FIELD_NAMES.get(type(context))
+    if names is None:
+        names = _FIELD_NAMES[type(context)] = tuple(f.name for f in dataclasses.fields(context))
+    return {name: getattr(context, name) for name in names}
+
+

@@ -1,0 +1,190 @@
+"""Rendering playbooks: one account plan per selected account, in Markdown and HTML."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+from typing import Any
+
+from kamrules.documents.checker import TemplateChecker, playbook_schema
+from kamrules.documents.context import TIER, ContextBuilder, context_vars
+from kamrules.documents.environment import (
+    PLAYBOOK_TEMPLATES,
+    REPORT_TEMPLATE,
+    SELECTIONS,
+    make_environment,
+    template_error,
+)
+from kamrules.documents.report import render_report, report_schema
+from kamrules.engine.evaluation import AccountResult, DecisionResult, Evaluation
+from kamrules.errors import TemplateError, UsageError
+from kamrules.i18n import LANGS, UI
+from kamrules.pack import RulePack
+from kamrules.results.columns import column_values
+from kamrules.results.portfolio import summarise
+
+log = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------------------------------- rendering
+
+
+
+
+class Renderer:
+    """Renders the playbooks of one evaluation in one language (templates compiled once)."""
+
+    def __init__(self, evaluation: Evaluation, *, lang: str = "en", playbooks_dir: Path | str | None = None,
+                 checked: bool = False, probe: bool = False):
+        from jinja2 import TemplateError as JinjaError
+
+        if lang not in UI:
+            raise UsageError(f"--lang '{lang}' is not one of: {', '.join(UI)}")
+        self.evaluation = evaluation
+        self.probe = probe
+        self.builder = ContextBuilder(evaluation, lang)
+        self.env = make_environment(playbooks_dir, pack=evaluation.pack, lang=lang)
+        if not checked:
+            checker = TemplateChecker(self.env, playbook_schema(evaluation.pack))
+            for name in PLAYBOOK_TEMPLATES:
+                checker.check(name)
+            if checker.errors:
+                raise TemplateError("\n".join(dict.fromkeys(checker.errors)))
+        self.extensions = {name: name[: -len(".j2")].rsplit(".", 1)[-1] for name in PLAYBOOK_TEMPLATES}
+        try:
+            self.templates = {name: self.env.get_template(name) for name in PLAYBOOK_TEMPLATES}
+        except JinjaError as exc:
+            raise template_error(exc, "while compiling the playbook templates") from None
+
+    def render(self, account: AccountResult) -> dict[str, bytes]:
+        """`{"playbooks/<stem>.md": ..., "playbooks/<stem>.html": ...}` for one account."""
+        context = self.builder.build(account)
+        names = context_vars(context)
+        files = {}
+        stem = context.account.file
+        for name, template in self.templates.items():
+            try:
+                text = template.render(names)
+            except Exception as exc:  # any failure inside a user template is a template problem
+                what = (f"{name} with a sample account, before rendering any playbook" if self.probe else
+                        f"rendering the playbook of account '{account.account_id}' (row {account.row})")
+                raise template_error(exc, what) from None
+            files[f"playbooks/{stem}.{self.extensions[name]}"] = text.encode("utf-8")
+        return files
+
+    def render_all(self, selection: str) -> dict[str, bytes]:
+        files: dict[str, bytes] = {}
+        accounts = self.evaluation.accounts
+        for index in selected_indexes(self.evaluation, selection):
+            files.update(self.render(accounts[index]))  # each account is built when needed, not kept
+        return files
+
+
+def selected_indexes(evaluation: Evaluation, selection: str = "key+potential") -> list[int]:
+    """The positions of the accounts that get a playbook: key | key+potential | all | none, by `tier`."""
+    if selection not in SELECTIONS:
+        raise UsageError(f"--playbooks '{selection}' is not one of: {', '.join(SELECTIONS)}")
+    tiers = SELECTIONS[selection]
+    if tiers is None:
+        return list(range(len(evaluation.accounts)))
+    if not tiers:
+        return []
+    if evaluation.pack.output(TIER) is None:
+        log.warning("the rule pack has no 'tier' output: --playbooks %s selects no account (use --playbooks all)",
+                    selection)
+        return []
+    return [i for i, tier in enumerate(column_values(evaluation, TIER)) if tier in tiers]
+
+
+def select_accounts(evaluation: Evaluation, selection: str = "key+potential") -> list[AccountResult]:
+    """The accounts that get a playbook (see `selected_indexes`)."""
+    return [evaluation.accounts[i] for i in selected_indexes(evaluation, selection)]
+
+
+def render_playbooks(evaluation: Evaluation, *, selection: str = "key+potential", lang: str = "en",
+                     playbooks_dir: Path | str | None = None) -> dict[str, bytes]:
+    """Render the Markdown and HTML playbooks of the selected accounts.
+
+    Returns relative paths (`playbooks/<stem>.md`, `playbooks/<stem>.html`) → UTF-8 bytes, in input
+    order. Templates are checked first; any problem raises `TemplateError` before anything renders.
+    """
+    if selection not in SELECTIONS:
+        raise UsageError(f"--playbooks '{selection}' is not one of: {', '.join(SELECTIONS)}")
+    if not selected_indexes(evaluation, selection):
+        return {}
+    return Renderer(evaluation, lang=lang, playbooks_dir=playbooks_dir).render_all(selection)
+
+
+def check_templates(pack: RulePack, *, playbooks_dir: Path | str | None = None, lang: str = "en",
+                    report: bool = True) -> None:
+    """Check every playbook template (and the report template) before anything is rendered.
+
+    Raises `TemplateError` listing every problem as `file:line: message`: syntax errors, unknown names
+    and attributes (with a did-you-mean), unknown filters and tests, missing templates, access to
+    Python internals. Then renders each template once against a probe account, full and empty, so a
+    runtime error shows up now rather than at account 300.
+    """
+    env = make_environment(playbooks_dir, pack=pack, lang=lang)
+    checker = TemplateChecker(env, playbook_schema(pack))
+    for name in PLAYBOOK_TEMPLATES:
+        checker.check(name)
+    if report:
+        report_checker = TemplateChecker(env, report_schema(pack))
+        report_checker.check(REPORT_TEMPLATE)
+        checker.errors += report_checker.errors
+    if checker.errors:
+        raise TemplateError("\n".join(dict.fromkeys(checker.errors)))
+    probe = probe_evaluation(pack)
+    for probe_lang in dict.fromkeys([lang, *LANGS]):
+        Renderer(probe, lang=probe_lang, playbooks_dir=playbooks_dir, checked=True, probe=True).render_all("all")
+        if report:
+            render_report(probe, summarise(probe, lang=probe_lang), lang=probe_lang, playbook_links={},
+                          playbooks_dir=playbooks_dir, checked=True, probe=True)
+
+
+def probe_evaluation(pack: RulePack, as_of: dt.date = dt.date(2026, 1, 1)) -> Evaluation:
+    """Two made-up accounts: one with a value for every name and every rule firing, one with nothing."""
+    from kamrules.engine.evaluation import Hit
+
+    def sample(name: str) -> Any:
+        spec = pack.fields.get(name)
+        vtype = spec.type if spec else None
+        if name in pack.features and pack.features[name].function == "band":
+            return pack.features[name].values[0] if pack.features[name].values else "x"
+        if vtype == "date":
+            return as_of - dt.timedelta(days=30)
+        if vtype == "boolean":
+            return True
+        if vtype == "category":
+            return spec.values[0] if spec.values else "x"
+        if vtype == "string":
+            return f"{name} <&> | *x*"
+        return 0.5
+
+    full_facts = {n: sample(n) for n in list(pack.fields) + [d.name for d in pack.derived]}
+    full_facts["account_id"] = "PROBE-1"
+    empty_facts = {n: None for n in full_facts}
+    empty_facts["account_id"] = "PROBE-2"
+    full = AccountResult(0, 2, "PROBE-1", full_facts.get("account_name"), full_facts)
+    empty = AccountResult(1, 3, "PROBE-2", None, empty_facts)
+    for decision in pack.decisions:
+        because = {"en": "probe <reason>", "zh": "探测 <原因>"}
+        if decision.hit == "collect":
+            outputs = {n: [r.then.get(n) for r in decision.rules] for n in decision.outputs}
+            hits = tuple(Hit(rule=r.id, outputs=dict(r.then), reads={n: full_facts.get(n) for n in sorted(r.reads)},
+                             source=r.source, template=because) for r in decision.rules)
+            full.decisions[decision.id] = DecisionResult(decision.id, outputs, hits)
+            empty.decisions[decision.id] = DecisionResult(decision.id, {n: [] for n in decision.outputs}, ())
+            full.facts[decision.count_name] = len(decision.rules)
+            empty.facts[decision.count_name] = 0
+            continue
+        rule = decision.rules[0] if decision.rules else None
+        outputs = dict(rule.then) if rule else {n: None for n in decision.outputs}
+        hits = (Hit(rule=rule.id, outputs=dict(rule.then), reads={n: full_facts.get(n) for n in sorted(rule.reads)},
+                    source=rule.source, template=because),) if rule else ()
+        full.decisions[decision.id] = DecisionResult(decision.id, outputs, hits)
+        empty.decisions[decision.id] = DecisionResult(decision.id, {n: None for n in decision.outputs}, ())
+    return Evaluation(pack=pack, accounts=[full, empty], as_of=as_of, input_name="probe.csv")
+
+

@@ -1,0 +1,32 @@
+"""Rule packs: the model (fields, params, features, scores, decisions), the YAML source with its
+locations, and the loader that checks every file and reports all problems at once."""
+
+from kamrules.pack.fields import FIELD_TYPES, FieldSpec, normalise_header
+from kamrules.pack.loader import (
+    HIT_POLICIES,
+    MAX_BRANCHES_PER_DECISION,
+    MAX_COMPARISONS_PER_RULE,
+    MAX_FIELDS_PER_DECISION,
+    Band,
+    Criterion,
+    Decision,
+    FeatureSpec,
+    OutputSpec,
+    ParamSpec,
+    Rule,
+    RulePack,
+    ScoreSpec,
+    absent_names,
+    branch_count,
+    can_fire_without,
+    load_pack,
+    pick,
+    rules_without_data,
+)
+
+__all__ = [
+    "FIELD_TYPES", "FieldSpec", "normalise_header", "HIT_POLICIES", "MAX_BRANCHES_PER_DECISION",
+    "MAX_COMPARISONS_PER_RULE", "MAX_FIELDS_PER_DECISION", "Band", "Criterion", "Decision", "FeatureSpec",
+    "OutputSpec", "ParamSpec", "Rule", "RulePack", "ScoreSpec", "absent_names", "branch_count",
+    "can_fire_without", "load_pack", "pick", "rules_without_data",
+]
