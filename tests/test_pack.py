@@ -278,3 +278,34 @@ def test_rules_without_data_lists_rules_that_cannot_fire(tmp_path):
               - {id: no_nps, when: nps is missing, then: {signal: no_nps}}
         """})
     assert rules_without_data(pack, ["account_id", "sales"]) == [("signals", "decline", ["sales_prev"])]
+
+
+def test_pack_roles_name_a_teams_own_outputs_and_default_to_the_default_names(tmp_path):
+    from conftest import write_pack
+
+    base = (
+        "fields:\n  account_id: {type: string, required: true}\n  revenue: number\n"
+        "decisions:\n  segment:\n    hit: first\n    outputs: {segment: {type: category, values: [big]}}\n"
+        "    rules:\n      - {id: big, when: 'revenue > 10', then: {segment: big}}\n"
+    )
+    pack = load_pack(write_pack(tmp_path / "plain", {"p.yaml": base}))
+    assert pack.role("tier") is None and pack.role("sales") is None
+    roles = "pack:\n  name: team\n  roles: {tier: segment, sales: revenue}\n"
+    pack = load_pack(write_pack(tmp_path / "roles", {"p.yaml": roles + base}))
+    assert pack.role("tier") == "segment" and pack.role("sales") == "revenue"
+
+
+def test_pack_roles_must_name_something_the_pack_defines(tmp_path):
+    from conftest import write_pack
+
+    text = (
+        "pack:\n  roles: {tier: segmnt, tiers: segment}\n"
+        "fields:\n  account_id: {type: string, required: true}\n"
+        "decisions:\n  segment:\n    hit: first\n    outputs: {segment: {type: category, values: [big]}}\n"
+        "    rules:\n      - {id: all, when: 'account_id is not missing', then: {segment: big}}\n"
+    )
+    with pytest.raises(RuleError) as info:
+        load_pack(write_pack(tmp_path / "bad", {"p.yaml": text}), strict=True)
+    message = str(info.value)
+    assert "bad/p.yaml:2:17: pack: roles: tier: 'segmnt' is not a field, feature, score or output of this pack (did you mean 'segment'?)" in message
+    assert "bad/p.yaml:2:25: pack: roles: unknown role 'tiers' (did you mean 'tier'?) (an error with --strict)" in message

@@ -37,6 +37,20 @@ MAX_COMPARISONS_PER_RULE = 48
 MAX_FIELDS_PER_DECISION = 240  # > 254 fields per message is error 302
 
 
+# The roles generic code (documents, portfolio summary) looks up, with the default pack's names. A team
+# pack names its own under `pack: roles:`; a role whose name the pack lacks is simply absent.
+ROLES = {
+    "account_name": "account_name", "account_manager": "account_manager", "region": "region",
+    "sales": "sales", "score": "kam_index", "abc_class": "abc_class", "sales_rank": "sales_rank",
+    "sales_share": "sales_share", "sales_cum_share": "sales_cum_share",
+    "tier": "tier", "tier_basis": "tier_basis", "relationship": "relationship",
+    "service_level": "service_level", "review_every_days": "review_every_days",
+    "risk_level": "risk_level", "risk_signal": "risk_signal", "risk_cause": "risk_cause",
+    "dependence_finding": "dependence_finding", "dependence_advice": "dependence_advice",
+    "action": "action", "action_title": "action_title", "action_owner": "action_owner",
+    "action_due_days": "action_due_days", "action_measure": "action_measure", "action_section": "action_section",
+}
+
 # ------------------------------------------------------------------------------------------ model
 
 
@@ -149,6 +163,18 @@ class RulePack:
     decisions: list  # Decision in evaluation order
     hash: str
     warnings: list = field(default_factory=list)
+    roles: dict = field(default_factory=dict)  # role -> name, as declared in `pack: roles:`
+
+    def role(self, role: str) -> str | None:
+        """The name (field, feature, score or output) that plays a role the documents and the portfolio
+        summary know (see ROLES), or None when the pack has nothing in that role. A pack declares its
+        own names under `pack: roles:`; the default names apply otherwise."""
+        name = self.roles.get(role, ROLES.get(role))
+        if name is None:
+            return None
+        if name in self.fields or self.output(name) is not None or any(d.name == name for d in self.derived):
+            return name
+        return None
 
     @property
     def features(self) -> dict:
@@ -373,6 +399,8 @@ class _Loader:
         self.labels = self.load_labels()
         derived = self.load_derived()
         decisions = self.load_decisions(derived)
+        self._decisions = decisions
+        roles = self.check_roles(meta.get("roles", {}))
         if not self.fields and not any(d.severity == "error" for d in self.diagnostics):
             self.error(Location(str(self.root)), "the pack defines no fields: add a 'fields' section")
         return RulePack(
@@ -387,6 +415,7 @@ class _Loader:
             derived=derived,
             decisions=decisions,
             hash=self.digest.hexdigest()[:16],
+            roles=roles,
         )
 
     def claim(self, name: str, kind: str, loc: Location) -> bool:
@@ -400,13 +429,39 @@ class _Loader:
     def load_meta(self) -> dict:
         meta: dict = {}
         for mapping, _ in self.sections["pack"]:
-            self.unknown_keys(mapping, ("name", "title", "version", "description"), "pack: ")
+            self.unknown_keys(mapping, ("name", "title", "version", "description", "roles"), "pack: ")
             for key in ("name", "version"):
                 if key in mapping:
                     meta[key] = str(mapping[key])
+            if "roles" in mapping:
+                meta["roles"] = self.load_roles(mapping["roles"], mapping.value_loc("roles"))
             if "title" in mapping:
                 meta["title"] = self.text(mapping["title"], mapping.value_loc("title"), "pack: title")
         return meta
+
+    def load_roles(self, roles, loc: Location) -> dict:
+        if not isinstance(roles, YMap):
+            self.error(loc, "pack: roles: must be a mapping of role to name, e.g. 'tier: account_tier'")
+            return {}
+        checked = {}
+        for role, name in roles.items():
+            if role not in ROLES:
+                self.warn(roles.key_loc(role), f"pack: roles: unknown role '{role}'" + ex.did_you_mean(str(role), ROLES))
+                continue
+            if not isinstance(name, str) or not NAME_RE.match(name):
+                self.error(roles.value_loc(role), f"pack: roles: {role}: must be a name such as '{ROLES[role]}'")
+                continue
+            checked[role] = (name, roles.value_loc(role))
+        return checked
+
+    def check_roles(self, roles: dict) -> dict:
+        """Every role names something the pack defines (checked once all names are known)."""
+        known = self.names
+        for role, (name, loc) in roles.items():
+            if name not in known and not any(name in d.outputs for d in self._decisions):
+                self.error(loc, f"pack: roles: {role}: '{name}' is not a field, feature, score or output of this pack"
+                           + ex.did_you_mean(name, list(known)))
+        return {role: name for role, (name, _) in roles.items()}
 
     def load_fields(self) -> dict:
         fields: dict[str, FieldSpec] = {}
