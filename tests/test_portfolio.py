@@ -45,6 +45,9 @@ def synthetic(pack, sales, tiers=None, regions=None, risks=None):
     return Evaluation(pack=pack, accounts=accounts, as_of=AS_OF, input_name="synthetic.csv")
 
 
+SHARES_1500 = [20.0, 15.0, 15.0, 15.0, 15.0, 10.0, 10.0]  # squares add up to exactly 1,500
+
+
 def brute_force_split(sales, target=0.8):
     ordered = sorted(sales, reverse=True)
     total = sum(ordered)
@@ -141,8 +144,23 @@ def test_key_accounts_against_the_manageable_band(pack, keys, status, department
     else:
         assert "top management can run the key accounts directly" in organisation["en"]
         assert "可由企业高层直接管理重点客户" in organisation["zh"]
-    if keys:
-        assert (band.managers_min, band.managers_max) == (math.ceil(keys / 8), keys)
+    # the playbook pack has no hours params: the workload advice is left out, never guessed
+    assert (band.managers_min, band.managers_max) == (None, None) and len(band.advice) == 2
+
+
+@pytest.mark.parametrize("keys,fte", [(40, (0.5, 2.0)), (8, (0.1, 0.4)), (0, None)])
+def test_key_account_workload_in_full_time_equivalents(keys, fte):
+    pack = load_pack(ROOT / "rules")  # the default pack: 2–8 h a month per relationship, 160 h per FTE
+    n = 60
+    p = summarise(synthetic(pack, [100.0] * n, tiers=["key"] * keys + ["standard"] * (n - keys)))
+    if fte is None:
+        assert p.band.managers_min is None and not any("full-time" in a["en"] for a in p.band.advice)
+        return
+    assert (p.band.managers_min, p.band.managers_max) == fte
+    text = p.band.advice[-1]["en"]
+    assert text.startswith(f"At 2–8 hours a month per relationship, {keys} key accounts take {keys * 2:,}–{keys * 8:,} hours")
+    assert f"{fte[0]:.1f}–{fte[1]:.1f} full-time equivalents (at 160 hours a month each)" in text
+    assert "全职人力" in p.band.advice[-1]["zh"] and "key account managers" not in text
 
 
 def test_the_band_reads_the_pack_params(tmp_path):
@@ -165,34 +183,51 @@ def test_the_band_reads_the_pack_params(tmp_path):
 
 
 def test_regional_concentration(pack):
-    regions = ["N", "N", "N", "N", "S", "S", "S", "S", "S", "E", None]
-    sales = [40.0, 30.0, 20.0, 10.0, 21.0, 21.0, 21.0, 21.0, 21.0, 7.0, 3.0]
+    regions = ["N", "N", "N", "N", "S", "S", "S", "S", "S", "E", None, "W", "W", "W", "W"]
+    sales = [40.0, 30.0, 20.0, 10.0, 21.0, 21.0, 21.0, 21.0, 21.0, 7.0, 3.0, 70.0, 10.0, 10.0, 10.0]
     p = summarise(synthetic(pack, sales, regions=regions))
     rows = {r.region: r for r in p.regions}
-    assert [r.region for r in p.regions] == ["S", "N", "E"]  # by sales
+    assert [r.region for r in p.regions] == ["S", "N", "W", "E"]  # by sales, ties by name
     assert p.accounts_without_region == 1
     north = rows["N"]
     assert north.hhi == pytest.approx(40 ** 2 + 30 ** 2 + 20 ** 2 + 10 ** 2)  # 3,000
-    assert (north.largest_id, north.largest_share, north.concentration, north.balance) == ("C000", 0.4, "high", True)
-    assert north.advice["en"] == ("N: Customer 0 holds 40% of the region's sales (HHI 3,000): cultivate 2–3 evenly "
-                                  "matched key customers there so they balance each other.")
-    assert "培植重点客户的竞争对手" in north.advice["zh"]
+    # highly concentrated by HHI, but no customer dominates: 40 / 30 / 20 balance each other
+    assert (north.largest_id, north.largest_share, north.concentration, north.balance) == ("C000", 0.4, "high", False)
     south = rows["S"]
-    assert south.hhi == pytest.approx(2000) and south.concentration == "moderate" and not south.balance
-    assert south.advice == {}
+    assert south.hhi == pytest.approx(2000) and south.concentration == "unknown" and not south.balance
+    assert south.advice == {}  # the playbook pack has no moderate bound: the band is not guessed
+    west = rows["W"]
+    assert (west.largest_share, west.balance) == (0.7, True)
+    assert west.advice["en"] == ("W: Customer 11 holds 70% of the region's sales (HHI 5,200): develop the next-largest "
+                                 "(Customer 12) and one more into evenly matched key customers, so 2–3 comparable key "
+                                 "customers balance each other and none can dictate terms.")
+    assert "培植重点客户的竞争对手" in west.advice["zh"]
     east = rows["E"]
-    assert (east.hhi, east.largest_share, east.balance) == (10000, 1.0, True)  # one customer is the region
-    assert p.advice[-1]["en"].startswith("2 of 3 regions depend on one customer or very few (N, E)")
+    assert (east.hhi, east.largest_share) == (10000, 1.0)  # one customer is the region
+    assert east.balance  # the playbook pack sets no minimum region size
+    assert p.advice[-1]["en"].startswith("2 of 4 regions depend on one customer or very few (W, E)")
 
 
-def test_balancing_threshold_on_both_sides(pack):
-    # (A largest share of 50% alone makes the HHI at least 2,500, so either trigger gives the same answer.)
-    sales = [51.0] + [49 / 30] * 30  # largest 51%, HHI 2,681
-    p = summarise(synthetic(pack, sales, regions=["R"] * 31))
-    assert p.regions[0].largest_share >= 0.5 and p.regions[0].hhi >= 2500 and p.regions[0].balance
-    sales = [45.0] + [55 / 30] * 30  # largest 45%, HHI 2,126: no balancing needed
-    p = summarise(synthetic(pack, sales, regions=["R"] * 31))
-    assert p.regions[0].largest_share < 0.5 and p.regions[0].hhi < 2500 and not p.regions[0].balance
+def test_a_region_below_the_minimum_size_gets_no_verdict():
+    pack = load_pack(ROOT / "rules")  # default pack: region_min_accounts 3
+    regions = ["A", "B", "B", "C", "C", "C", "D", "D", "D"]
+    sales = [50.0, 90.0, 10.0, 80.0, 10.0, 10.0, 30.0, 30.0, 30.0]
+    rows = {r.region: r for r in summarise(synthetic(pack, sales, regions=regions)).regions}
+    assert not rows["A"].balance and not rows["B"].balance  # 1 and 2 accounts: too small to judge
+    assert rows["C"].balance  # 3 accounts, one holds 80%
+    assert not rows["D"].balance and rows["D"].hhi == pytest.approx(3333.333333)  # the target: 3 evenly matched
+
+
+@pytest.mark.parametrize("shares,hhi,band", [
+    ([25.0] * 4, 2500, "high"),  # exactly 2,500: highly concentrated (≥)
+    ([30.0, 30.0, 20.0, 10.0, 10.0], 2400, "moderate"),
+    (SHARES_1500, 1500, "moderate"),  # exactly 1,500: moderately concentrated (≥)
+    ([20.0, 20.0] + [10.0] * 6, 1400, "unconcentrated"),
+])
+def test_concentration_bands_at_exactly_1500_and_2500(shares, hhi, band):
+    pack = load_pack(ROOT / "rules")  # the default pack states both bounds
+    row = summarise(synthetic(pack, shares, regions=["R"] * len(shares))).regions[0]
+    assert row.hhi == pytest.approx(hhi) and row.concentration == band
 
 
 def test_a_pack_without_region_has_no_regional_table(tmp_path):

@@ -12,6 +12,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from kamrules.engine import measures
 from kamrules.language import expr as ex
 from kamrules.pack import FeatureSpec, RulePack, ScoreSpec
 
@@ -81,15 +82,8 @@ def _band(feature: FeatureSpec, values: pd.Series) -> pd.Series:
 
 
 def _cumulative_share(values: pd.Series) -> pd.Series:
-    """Share of the total held by this account and every larger one (ties: input order)."""
-    present = values.dropna()
-    total = present.sum()
-    result = pd.Series(np.nan, index=values.index)
-    if len(present) == 0 or total == 0:
-        return result
-    order = present.sort_values(ascending=False, kind="stable")
-    result[order.index] = order.cumsum().to_numpy() / total
-    return ex.round_series(result)
+    """Share of the positive total held by this account and every larger one (see `measures`)."""
+    return ex.round_series(measures.cumulative_share(values))
 
 
 def _group_function(feature: FeatureSpec, facts: pd.DataFrame) -> pd.Series:
@@ -114,17 +108,13 @@ def _group_function(feature: FeatureSpec, facts: pd.DataFrame) -> pd.Series:
     values = facts[feature.arg].astype("float64")
     grouped = values.groupby(keys, sort=False)
     if function == "share_of":
-        totals = grouped.transform("sum")
-        result = values / totals.where(totals != 0)
+        result = measures.share_of(values, keys)
     elif function == "hhi":
-        totals = grouped.transform("sum")
-        squares = (values / totals.where(totals != 0) * 100) ** 2
-        result = squares.groupby(keys, sort=False).transform("sum")
-        result = result.where(totals != 0)
+        result = measures.hhi(values, keys)
     elif function == "rank":
         result = grouped.rank(method="min", ascending=feature.order == "asc")
     elif function == "percentile":
-        result = grouped.rank(method="max", pct=True) * 100
+        result = measures.percentile_rank(values, keys)
     elif function in ("sum", "mean", "max", "min"):
         result = grouped.transform(function)
     else:  # pragma: no cover - the loader only lets known functions through
@@ -141,10 +131,8 @@ def compute_score(score: ScoreSpec, facts: pd.DataFrame) -> pd.Series:
     weights = pd.Series(0.0, index=index)
     for criterion in score.criteria:
         values = facts[criterion.field].astype("float64")
-        if score.normalise == "percentile":
-            normal = values.rank(method="max", pct=True)
-            if criterion.better == "lower":  # rank from the other end so the best gets 1
-                normal = (-values).rank(method="max", pct=True)
+        if score.normalise == "percentile":  # the standard percentile rank; "lower" ranks from the other end
+            normal = measures.percentile_rank(values, lower_first=criterion.better != "lower") / 100
         else:
             low, high = values.min(), values.max()
             if pd.isna(low):

@@ -11,12 +11,15 @@ of data. Every text is kept in English and Chinese; `Portfolio.lines(lang)` give
 from __future__ import annotations
 
 import math
+
+import pandas as pd
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from kamrules.pack import RulePack, rules_without_data
 from kamrules.i18n import fmt_money, fmt_number, fmt_pct
 from kamrules.results.columns import account_ids, column_values
+from kamrules.engine import measures
 from kamrules.engine.evaluation import Evaluation
 
 LANGS = ("en", "zh")
@@ -25,18 +28,14 @@ Text = dict  # {"en": ..., "zh": ...}
 BREAKDOWN_OUTPUTS = ("tier", "relationship", "service_level", "risk_level")
 RISK_LEVELS_LISTED = ("critical", "at_risk")
 
-# Used when the pack does not define the param (domain brief §4).
-DEFAULTS = {
-    "pareto_target": 0.80,
-    "kam_manageable_min": 15,
-    "kam_manageable_max": 35,
-    "kam_warn_strong": 50,
-    "kam_department_threshold": 20,
-    "region_dominant_share": 0.50,
-    "region_hhi_high": 2500,
-    "region_hhi_moderate": 1500,
-}
-ACCOUNTS_PER_MANAGER = (1, 8)  # one key account manager carries roughly 1–8 key accounts (2–8 h a month each)
+# The split is always measured; a pack without `pareto_target` is measured at the principle's 80%.
+PARETO_PRINCIPLE = 0.80
+# The params the summary reads. A pack that lacks one leaves out the advice that needs it (no copy of
+# the default pack's values lives here).
+PORTFOLIO_PARAMS = ("pareto_target", "kam_manageable_min", "kam_manageable_max", "kam_warn_strong",
+                    "kam_department_threshold", "kam_hours_per_month_min", "kam_hours_per_month_max",
+                    "fte_hours_per_month", "key_account_capacity", "region_dominant_share",
+                    "region_hhi_high", "region_hhi_moderate")
 
 
 # ---------------------------------------------------------------------------------------- model
@@ -94,14 +93,14 @@ class KeyAccountBand:
     """The number of key accounts against what a company can really manage."""
 
     key_accounts: int
-    manageable_min: float
-    manageable_max: float
-    warn_strong: float
-    department_threshold: float
-    status: str  # "below" | "within" | "above" | "far_above"
+    manageable_min: float | None  # None when the pack lacks the param (that advice is left out)
+    manageable_max: float | None
+    warn_strong: float | None
+    department_threshold: float | None
+    status: str  # "below" | "within" | "above" | "far_above" | "unknown"
     department: bool  # more than the threshold: a dedicated key account department
-    managers_min: int
-    managers_max: int
+    managers_min: float | None  # key-account workload in full-time equivalents (low end)
+    managers_max: float | None  # … (high end)
     advice: tuple[Text, ...]
 
 
@@ -119,7 +118,7 @@ class RegionRow:
     hhi: float | None  # sum of squared % shares, 0–10,000
     concentration: str  # "unconcentrated" | "moderate" | "high" | "unknown"
     concentration_label: Text
-    balance: bool  # largest ≥ 50% or HHI ≥ 2,500: cultivate 2–3 evenly matched key customers
+    balance: bool  # ≥ region_min_accounts accounts and the largest ≥ 50%: develop counterweights
     advice: Text  # {} when no action is needed
 
 
@@ -243,11 +242,18 @@ def _title(pack: RulePack, name: str) -> Text:
     return {lang: pack.name_label(name, lang) for lang in LANGS}
 
 
-def _param(pack: RulePack, name: str) -> float:
+def _param(pack: RulePack, name: str) -> float | None:
+    """The pack's numeric param, or None when the pack does not define it."""
     value = pack.param_values.get(name)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
-    return float(DEFAULTS[name])
+    return None
+
+
+def _column(pack: RulePack, evaluation: Evaluation, role: str) -> list | None:
+    """The values of the name playing `role` in the pack, or None when the pack has none."""
+    name = pack.role(role)
+    return None if name is None else column_values(evaluation, name)
 
 
 def _n(value: float) -> str:
@@ -267,15 +273,16 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
     n = len(evaluation.accounts)
     # Columns, not per-account objects: the evaluation's table holds every single-valued output.
     ids, names = account_ids(evaluation)
-    sales = [_number(v) for v in column_values(evaluation, "sales")]
+    sales = [_number(v) for v in (_column(pack, evaluation, "sales") or [None] * n)]
     total_sales = sum(s for s in sales if s is not None)
-    positive = [max(s or 0.0, 0.0) for s in sales]
-    positive_total = sum(positive)
-    has_tier = pack.output("tier") is not None
-    tiers = column_values(evaluation, "tier") if has_tier else [None] * n
+    positive_total = sum(max(s or 0.0, 0.0) for s in sales)
+    tier_name = pack.role("tier")
+    has_tier = tier_name is not None and pack.output(tier_name) is not None
+    tiers = column_values(evaluation, tier_name) if has_tier else [None] * n
 
     breakdowns = tuple(_breakdown(pack, name, column_values(evaluation, name), sales, total_sales)
-                       for name in BREAKDOWN_OUTPUTS if pack.output(name) is not None)
+                       for name in (pack.role(r) for r in BREAKDOWN_OUTPUTS)
+                       if name is not None and pack.output(name) is not None)
 
     key_accounts = key_sales = key_share = None
     if has_tier:
@@ -283,11 +290,14 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
         key_sales = sum(s or 0.0 for s, t in zip(sales, tiers) if t == "key")
         key_share = key_sales / total_sales if total_sales > 0 else None
 
-    curve, pareto = _pareto(ids, names, positive, positive_total, tiers, _param(pack, "pareto_target"))
-    band = _band(pack, key_accounts) if key_accounts is not None else None
-    has_region = "region" in pack.fields
-    regions, without_region = ((_regions(pack, column_values(evaluation, "region"), ids, names, positive,
-                                         total_sales)) if has_region else ((), 0))
+    target = _param(pack, "pareto_target") or PARETO_PRINCIPLE
+    curve, pareto = _pareto(ids, names, sales, tiers, target)
+    over_capacity = sum(1 for t in tiers if t == "over_capacity")
+    band = _band(pack, key_accounts, over_capacity) if key_accounts is not None else None
+    region_values = _column(pack, evaluation, "region")
+    has_region = region_values is not None
+    regions, without_region = ((_regions(pack, region_values, ids, names, sales, positive_total))
+                               if has_region else ((), 0))
     risks, risk_counts = _risks(pack, evaluation, tiers, sales)
     unused = _unused_rules(pack, evaluation, present_fields)
 
@@ -317,7 +327,7 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
         key_sales=key_sales, key_sales_share=key_share, pareto=pareto, curve=curve, band=band, regions=regions,
         accounts_without_region=without_region, risks=risks, risks_total=risks_total, rules_without_data=unused, advice=tuple(advice),
         has_region=has_region,
-        params={name: _param(pack, name) for name in DEFAULTS},
+        params={name: _param(pack, name) for name in PORTFOLIO_PARAMS if _param(pack, name) is not None},
     )
 
 
@@ -352,20 +362,22 @@ def curve_ranks(n: int) -> set | None:
     return set(range(1, CURVE_TOP_KEPT + 1)) | sampled | {n}
 
 
-def _pareto(ids: list, names: list, positive: list, total: float, tiers: list, target: float):
+def _pareto(ids: list, names: list, sales: list, tiers: list, target: float | None):
+    """The Pareto curve and split, from `measures` (the same order and shares as the features)."""
     n = len(ids)
-    order = sorted(range(n), key=lambda i: (-positive[i], i))  # largest first; ties in input order
+    values = pd.Series([float("nan") if v is None else v for v in sales], dtype="float64")
+    clipped = measures.positive(values).fillna(0.0)
+    cumulative = measures.cumulative_share(values.fillna(0.0))  # a missing sale counts as none here
+    order = measures.pareto_order(values.fillna(0.0))
     kept = curve_ranks(n)
     points = []
-    running = 0.0
     split = None
     for rank, i in enumerate(order, 1):
-        running += positive[i]
-        share = round(running / total, 9) if total > 0 else 0.0
+        share = 0.0 if math.isnan(cumulative[i]) else round(float(cumulative[i]), 9)
         if kept is None or rank in kept:
-            points.append(CurvePoint(rank, i, ids[i], names[i], positive[i], rank / n, share, tiers[i],
+            points.append(CurvePoint(rank, i, ids[i], names[i], float(clipped[i]), rank / n, share, tiers[i],
                                      tiers[i] == "key"))
-        if split is None and total > 0 and share >= target:
+        if split is None and target is not None and share > 0 and share >= target:
             split = (rank, share)
     pareto = None
     if split is not None:
@@ -380,66 +392,104 @@ def _pareto(ids: list, names: list, positive: list, total: float, tiers: list, t
     return tuple(points), pareto
 
 
-def _band(pack: RulePack, key: int) -> KeyAccountBand:
+def _band(pack: RulePack, key: int, over_capacity: int = 0) -> KeyAccountBand:
     low, high = _param(pack, "kam_manageable_min"), _param(pack, "kam_manageable_max")
     strong, threshold = _param(pack, "kam_warn_strong"), _param(pack, "kam_department_threshold")
-    band = f"{_n(low)}–{_n(high)}"
+    status = _status(key, low, high, strong)
+    advice = [text for text in (_band_text(status, key, low, high, strong),
+                                _capacity_text(pack, key, over_capacity),
+                                _organisation_text(key, threshold)) if text]
+    fte = _fte(pack, key)
+    if fte is not None:
+        advice.append(fte[2])
+    department = threshold is not None and key > threshold
+    return KeyAccountBand(key, low, high, strong, threshold, status, department,
+                          fte[0] if fte else None, fte[1] if fte else None, tuple(advice))
+
+
+def _status(key: int, low: float | None, high: float | None, strong: float | None) -> str:
+    if low is None or high is None:
+        return "unknown"
     if key < low:
-        status = "below"
-        first = {
+        return "below"
+    if key <= high:
+        return "within"
+    return "above" if strong is None or key <= strong else "far_above"
+
+
+def _band_text(status: str, key: int, low, high, strong) -> Text | None:
+    if status == "unknown":
+        return None
+    band = f"{_n(low)}–{_n(high)}"
+    return {
+        "below": {
             "en": f"{key} key accounts, fewer than the {band} a company can really manage (McDonald & Woodburn): "
                   f"there is room to develop potential key accounts — make sure they are not treated as ordinary "
                   f"customers.",
             "zh": f"重点客户 {key} 个，少于企业实际能够管理的 {band} 个（McDonald & Woodburn）：仍有余力培育潜在重点"
-                  f"客户——避免把潜在重点客户当作普通客户对待。",
-        }
-    elif key <= high:
-        status = "within"
-        first = {
+                  f"客户——避免把潜在重点客户当作普通客户对待。"},
+        "within": {
             "en": f"{key} key accounts, within the {band} a company can really manage (McDonald & Woodburn).",
-            "zh": f"重点客户 {key} 个，处于企业实际能够管理的 {band} 个范围内（McDonald & Woodburn）。",
-        }
-    elif key <= strong:
-        status = "above"
-        first = {
+            "zh": f"重点客户 {key} 个，处于企业实际能够管理的 {band} 个范围内（McDonald & Woodburn）。"},
+        "above": {
             "en": f"Warning: {key} key accounts, more than the {_n(high)} a company can really manage: tighten the "
                   f"key account criteria or add key account managers.",
-            "zh": f"警告：重点客户 {key} 个，超过企业实际能够管理的 {_n(high)} 个：请收紧重点客户标准或增加重点客户经理。",
-        }
-    else:
-        status = "far_above"
-        first = {
+            "zh": f"警告：重点客户 {key} 个，超过企业实际能够管理的 {_n(high)} 个：请收紧重点客户标准或增加重点客户经理。"},
+        "far_above": {
             "en": f"Strong warning: {key} key accounts, far more than the {_n(high)} a company can really manage "
                   f"(above {_n(strong)}): tighten the criteria — when every account is key, none gets key "
                   f"account treatment.",
             "zh": f"严重警告：重点客户 {key} 个，远超企业实际能够管理的 {_n(high)} 个（超过 {_n(strong)} 个）：请收紧"
-                  f"标准——所有客户都是重点客户，就没有客户能得到重点服务。",
-        }
-    department = key > threshold
-    if department:
-        organisation = {
+                  f"标准——所有客户都是重点客户，就没有客户能得到重点服务。"},
+    }[status]
+
+
+def _capacity_text(pack: RulePack, key: int, over: int) -> Text | None:
+    """Said plainly when more accounts qualify than the pack's key-account capacity (a consumer-like
+    portfolio): key account management for the best by index, a segment programme for the rest."""
+    capacity = _param(pack, "key_account_capacity")
+    if capacity is None or not over:
+        return None
+    return {
+        "en": f"{key + over} accounts qualify as key, more than the capacity of {_n(capacity)}: this portfolio is "
+              f"consumer-like. Run key account management for the top {key} by composite index and serve the other "
+              f"{over} through a segment programme (marked 'qualifies, over capacity').",
+        "zh": f"{key + over} 个客户符合重点客户标准，超过可管理容量 {_n(capacity)} 个：该客户组合接近消费者型。对综合指数"
+              f"最高的 {key} 个实施重点客户管理，其余 {over} 个（标记为\"符合标准，超出容量\"）纳入细分客户计划。",
+    }
+
+
+def _organisation_text(key: int, threshold: float | None) -> Text | None:
+    if threshold is None:
+        return None
+    if key > threshold:
+        return {
             "en": f"More than {_n(threshold)} key accounts: set up a dedicated key account department "
                   f"(重点客户管理部).",
             "zh": f"重点客户超过 {_n(threshold)} 个：设立专门的重点客户管理部。",
         }
-    else:
-        organisation = {
-            "en": f"{key} key accounts (at most {_n(threshold)}): top management can run the key accounts "
-                  f"directly; a dedicated department is not needed yet.",
-            "zh": f"重点客户 {key} 个（不超过 {_n(threshold)} 个）：可由企业高层直接管理重点客户，暂不需要设立专门部门。",
-        }
-    per_low, per_high = ACCOUNTS_PER_MANAGER
-    managers_min, managers_max = math.ceil(key / per_high), math.ceil(key / per_low)
-    advice = [first, organisation]
-    if key:
-        advice.append({
-            "en": f"At 2–8 hours a month per relationship, {key} key accounts need {managers_min}–{managers_max} "
-                  f"key account managers (one carries roughly {per_low}–{per_high}).",
-            "zh": f"按每个客户关系每月 2–8 小时计，{key} 个重点客户需要 {managers_min}–{managers_max} 名重点客户经理"
-                  f"（每人约负责 {per_low}–{per_high} 个）。",
-        })
-    return KeyAccountBand(key, low, high, strong, threshold, status, department, managers_min, managers_max,
-                          tuple(advice))
+    return {
+        "en": f"{key} key accounts (at most {_n(threshold)}): top management can run the key accounts "
+              f"directly; a dedicated department is not needed yet.",
+        "zh": f"重点客户 {key} 个（不超过 {_n(threshold)} 个）：可由企业高层直接管理重点客户，暂不需要设立专门部门。",
+    }
+
+
+def _fte(pack: RulePack, key: int) -> tuple[float, float, Text] | None:
+    """The key-account workload in full-time equivalents: key × hours a month ÷ hours of one full-time
+    person a month (Sherman, Sperry & Reese: 2–8 h a month per relationship)."""
+    low, high = _param(pack, "kam_hours_per_month_min"), _param(pack, "kam_hours_per_month_max")
+    full = _param(pack, "fte_hours_per_month")
+    if not key or low is None or high is None or not full:
+        return None
+    fte_low, fte_high = round(key * low / full, 2), round(key * high / full, 2)
+    return fte_low, fte_high, {
+        "en": f"At {_n(low)}–{_n(high)} hours a month per relationship, {key} key accounts take {key * low:,.0f}–"
+              f"{key * high:,.0f} hours a month: {fmt_number(fte_low, 1)}–{fmt_number(fte_high, 1)} full-time "
+              f"equivalents (at {_n(full)} hours a month each).",
+        "zh": f"按每个客户关系每月 {_n(low)}–{_n(high)} 小时计，{key} 个重点客户每月需 {key * low:,.0f}–{key * high:,.0f} "
+              f"小时，约合 {fmt_number(fte_low, 1)}–{fmt_number(fte_high, 1)} 个全职人力（每人每月 {_n(full)} 小时）。",
+    }
 
 
 _CONCENTRATION = {
@@ -450,9 +500,7 @@ _CONCENTRATION = {
 }
 
 
-def _regions(pack: RulePack, region_values: list, ids: list, names: list, positive: list, total: float):
-    dominant, high, moderate = (_param(pack, "region_dominant_share"), _param(pack, "region_hhi_high"),
-                                _param(pack, "region_hhi_moderate"))
+def _region_groups(region_values: list) -> tuple[dict, int]:
     groups: dict[str, list[int]] = {}
     without = 0
     for i, region in enumerate(region_values):
@@ -460,37 +508,74 @@ def _regions(pack: RulePack, region_values: list, ids: list, names: list, positi
             without += 1
             continue
         groups.setdefault(str(region).strip(), []).append(i)
+    return groups, without
+
+
+def _regions(pack: RulePack, region_values: list, ids: list, names: list, sales: list, total: float):
+    """One row per region. HHI and shares come from `measures` (what the features compute). A region
+    needs balancing when it has at least `region_min_accounts` accounts and its largest customer holds
+    `region_dominant_share` or more of it; three evenly matched customers (the thesis's target) never do."""
+    dominant, high, moderate = (_param(pack, "region_dominant_share"), _param(pack, "region_hhi_high"),
+                                _param(pack, "region_hhi_moderate"))
+    minimum = _param(pack, "region_min_accounts") or 1
+    groups, without = _region_groups(region_values)
+    values = pd.Series([float("nan") if v is None else v for v in sales], dtype="float64")
+    keys = pd.Series([str(r).strip() if not _missing(r) else None for r in region_values], dtype="object")
+    shares, hhis = measures.share_of(values, keys), measures.hhi(values, keys)
+    clipped = measures.positive(values).fillna(0.0)
     rows = []
     for region, members in groups.items():
-        region_total = sum(positive[i] for i in members)
-        largest = min(members, key=lambda i: (-positive[i], i))
+        order = sorted(members, key=lambda i: (-clipped[i], i))  # largest first; ties in input order
+        largest, region_total = order[0], float(clipped[members].sum())
+        largest_share = hhi = None
+        concentration = "unknown"
         if region_total > 0:
-            largest_share = round(positive[largest] / region_total, 9)
-            hhi = round(sum((positive[i] / region_total * 100) ** 2 for i in members), 6)
-            concentration = "high" if hhi >= high else "moderate" if hhi >= moderate else "unconcentrated"
-        else:
-            largest_share = hhi = None
-            concentration = "unknown"
-        balance = largest_share is not None and (largest_share >= dominant or hhi >= high)
-        largest_name = None if _missing(names[largest]) or names[largest] == "" else names[largest]
-        who = largest_name or ids[largest]
+            largest_share, hhi = round(float(shares[largest]), 9), round(float(hhis[largest]), 6)
+            concentration = _concentration(hhi, high, moderate)
+        balance = (dominant is not None and largest_share is not None and len(members) >= minimum
+                   and largest_share >= dominant)
         advice: Text = {}
         if balance:
-            advice = {
-                "en": f"{region}: {who} holds {fmt_pct(largest_share)} of the region's sales (HHI {_n(hhi)}): "
-                      f"cultivate 2–3 evenly matched key customers there so they balance each other.",
-                "zh": f"{region}：{who} 占该区域销售额的 {fmt_pct(largest_share)}（HHI {_n(hhi)}）：在该区域培植 2–3 个"
-                      f"实力相当的重点客户，使其相互制衡（培植重点客户的竞争对手）。",
-            }
+            advice = _balance_advice(region, _who(ids, names, largest),
+                                     _who(ids, names, order[1]) if len(order) > 1 else None, largest_share, hhi)
         rows.append(RegionRow(
             region=region, accounts=len(members), sales=region_total,
             sales_share=region_total / total if total > 0 else None,
-            largest_id=ids[largest], largest_name=largest_name,
+            largest_id=ids[largest], largest_name=_name(names[largest]),
             largest_share=largest_share, hhi=hhi, concentration=concentration,
             concentration_label=_CONCENTRATION[concentration], balance=balance, advice=advice,
         ))
     rows.sort(key=lambda r: (-r.sales, r.region))
     return tuple(rows), without
+
+
+def _concentration(hhi: float, high: float | None, moderate: float | None) -> str:
+    """The HHI band; "unknown" where the pack lacks the bound that would place it."""
+    if high is not None and hhi >= high:
+        return "high"
+    if moderate is not None and hhi >= moderate:
+        return "moderate" if high is not None else "unknown"
+    return "unconcentrated" if moderate is not None else "unknown"
+
+
+def _name(name: Any) -> str | None:
+    return None if _missing(name) or name == "" else name
+
+
+def _who(ids: list, names: list, i: int) -> str:
+    return _name(names[i]) or ids[i]
+
+
+def _balance_advice(region: str, who: str, second: str | None, share: float, hhi: float) -> Text:
+    develop_en = (f"develop the next-largest ({second}) and one more into evenly matched key customers"
+                  if second else "win and develop 2–3 more customers there")
+    develop_zh = f"重点培育第二大客户（{second}）及另一客户，使之与其实力相当" if second else "在该区域开拓并培育 2–3 个客户"
+    return {
+        "en": f"{region}: {who} holds {fmt_pct(share)} of the region's sales (HHI {_n(hhi)}): {develop_en}, "
+              f"so 2–3 comparable key customers balance each other and none can dictate terms.",
+        "zh": f"{region}：{who} 占该区域销售额的 {fmt_pct(share)}（HHI {_n(hhi)}）：{develop_zh}，"
+              f"形成 2–3 个实力相当、相互制衡的重点客户（培植重点客户的竞争对手）。",
+    }
 
 
 RISKS_LISTED_MAX = 100  # accounts detailed in the summary and report; decisions.csv has them all
