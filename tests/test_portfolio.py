@@ -148,8 +148,8 @@ def test_key_accounts_against_the_manageable_band(pack, keys, status, department
     assert (band.managers_min, band.managers_max) == (None, None) and len(band.advice) == 2
 
 
-@pytest.mark.parametrize("keys,fte", [(40, (0.5, 2.0)), (8, (0.1, 0.4)), (0, None)])
-def test_key_account_workload_in_full_time_equivalents(keys, fte):
+@pytest.mark.parametrize("keys,fte,words", [(40, (0.5, 2.0), "0.5–2"), (8, (0.1, 0.4), "0.1–0.4"), (0, None, "")])
+def test_key_account_workload_in_full_time_equivalents(keys, fte, words):
     pack = load_pack(ROOT / "rules")  # the default pack: 2–8 h a month per relationship, 160 h per FTE
     n = 60
     p = summarise(synthetic(pack, [100.0] * n, tiers=["key"] * keys + ["standard"] * (n - keys)))
@@ -159,7 +159,7 @@ def test_key_account_workload_in_full_time_equivalents(keys, fte):
     assert (p.band.managers_min, p.band.managers_max) == fte
     text = p.band.advice[-1]["en"]
     assert text.startswith(f"At 2–8 hours a month per relationship, {keys} key accounts take {keys * 2:,}–{keys * 8:,} hours")
-    assert f"{fte[0]:.1f}–{fte[1]:.1f} full-time equivalents (at 160 hours a month each)" in text
+    assert f"{words} full-time equivalents (at 160 hours a month each)" in text
     assert "全职人力" in p.band.advice[-1]["zh"] and "key account managers" not in text
 
 
@@ -307,3 +307,44 @@ def test_risk_list_details_the_first_hundred_and_counts_them_all(tmp_path):
     assert len(summary.risks) == pf.RISKS_LISTED_MAX == 100
     assert [r.sales for r in summary.risks][:2] == [1399.0, 1398.0]  # largest first
     assert f"Accounts at risk or critical: {n}" in summary.lines()
+
+
+# ------------------------------------------------------------------ one implementation of the measures
+
+
+def test_features_and_summary_agree_on_negative_and_missing_sales(pack):
+    """Issue #9: region sales [100, missing, -40, 60] gave region_hhi 10,555.6 and a cumulative share of
+    1.33 in the features while the report showed 5,312.5. Negative sales count as 0, missing take no part."""
+    frame = pd.DataFrame({"account_id": ["1", "2", "3", "4"], "account_name": ["a", "b", "c", "d"],
+                          "sales": [100.0, None, -40.0, 60.0], "region": ["R"] * 4})
+    evaluation = evaluate(pack, frame, as_of=AS_OF)
+    facts = [a.facts for a in evaluation.accounts]
+    row = summarise(evaluation).regions[0]
+    assert row.hhi == pytest.approx(62.5 ** 2 + 37.5 ** 2)  # 5,312.5, as before in the report
+    assert [f["region_hhi"] for f in facts if f["region_hhi"] == f["region_hhi"]] == [pytest.approx(row.hhi)] * 4
+    assert facts[0]["region_share"] == pytest.approx(0.625) and facts[2]["region_share"] == 0
+    assert all(0 <= f["sales_cum_share"] <= 1 for f in facts if f["sales_cum_share"] == f["sales_cum_share"])
+    assert math.isnan(facts[1]["sales_cum_share"])
+    curve = {pt.account_id: pt.cum_sales_share for pt in summarise(evaluation).curve}
+    assert curve["1"] == pytest.approx(facts[0]["sales_cum_share"]) and curve["4"] == pytest.approx(1.0)
+
+
+def test_pareto_ties_keep_input_order_in_features_and_curve(pack):
+    frame = pd.DataFrame({"account_id": ["1", "2", "3", "4"], "sales": [10.0, 30.0, 30.0, 30.0]})
+    evaluation = evaluate(pack, frame, as_of=AS_OF)
+    cum = [a.facts["sales_cum_share"] for a in evaluation.accounts]
+    assert cum == [pytest.approx(1.0), pytest.approx(0.3), pytest.approx(0.6), pytest.approx(0.9)]
+    assert [pt.account_id for pt in summarise(evaluation).curve] == ["2", "3", "4", "1"]
+
+
+def test_standard_percentile_rank_with_heavy_ties():
+    from kamrules.engine import measures
+    values = pd.Series([0.0] * 50 + [5.0] * 40 + [100.0 + i for i in range(10)])
+    pct = measures.percentile_rank(values)
+    assert pct[0] == pytest.approx(25.0)  # 50 zeros: half of them below-equal
+    assert pct[50] == pytest.approx(70.0)  # 50 below + half of 40 ties
+    assert pct[99] == pytest.approx(99.5) and pct[90] == pytest.approx(90.5)
+    assert (pct >= 90).sum() == 10  # "top 10%" means 10 accounts, not the whole tail
+    assert measures.percentile_rank(pd.Series([7.0] * 12)).tolist() == [50.0] * 12
+    lower = measures.percentile_rank(pd.Series([1.0, 2.0, float("nan")]), lower_first=False)
+    assert lower[0] == 75.0 and lower[1] == 25.0 and math.isnan(lower[2])

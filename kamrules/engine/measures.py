@@ -40,7 +40,7 @@ def share_of(values: pd.Series, keys: pd.Series | None = None) -> pd.Series:
 
 def hhi(values: pd.Series, keys: pd.Series | None = None) -> pd.Series:
     """The Herfindahl–Hirschman index of each value's group: the sum of squared % shares (0–10,000),
-    repeated on every member of the group; missing values are not members."""
+    repeated on every row of the group (a missing value adds nothing to it)."""
     group = _keys(values, keys)
     squares = (share_of(values, keys) * 100) ** 2
     totals = positive(values).groupby(group, sort=False).transform("sum")
