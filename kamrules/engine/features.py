@@ -52,7 +52,7 @@ def compute_derived(pack: RulePack, facts: pd.DataFrame, as_of: dt.date) -> pd.D
 def compute_feature(feature: FeatureSpec, facts: pd.DataFrame, as_of: dt.date) -> pd.Series:
     function = feature.function
     if function == "expr":
-        result = ex.eval_vector(feature.arg, facts)
+        result = ex.eval_vector(feature.arg, _booleans_as_objects(facts))
         if feature.type == ex.BOOLEAN:
             return result.astype("boolean")
         return ex.round_series(result)
@@ -66,6 +66,16 @@ def compute_feature(feature: FeatureSpec, facts: pd.DataFrame, as_of: dt.date) -
     if function == "cumulative_share":
         return _cumulative_share(facts[feature.arg])
     return _group_function(feature, facts)
+
+
+def _booleans_as_objects(facts: pd.DataFrame) -> pd.DataFrame:
+    """Boolean columns with missing values as True / False / None objects: the vector comparison of a
+    nullable boolean column with <NA> (a bare `strategic_project` in a feature) cannot become a NumPy
+    bool array, while the object path masks missing values first."""
+    converted = {name: column.astype(object).where(column.notna(), None)
+                 for name, column in facts.items()
+                 if isinstance(column.dtype, pd.BooleanDtype) and column.isna().any()}
+    return facts.assign(**converted) if converted else facts
 
 
 def _band(feature: FeatureSpec, values: pd.Series) -> pd.Series:

@@ -450,12 +450,21 @@ def _capacity_text(pack: RulePack, key: int, over: int) -> Text | None:
     capacity = _param(pack, "key_account_capacity")
     if capacity is None or not over:
         return None
+    factor = _param(pack, "consumer_like_factor")
+    if factor is not None and key + over >= factor * capacity:
+        return {
+            "en": f"{key + over} accounts qualify as key, far beyond the capacity of {_n(capacity)}: this portfolio is "
+                  f"consumer-like. Run key account management for the top {key} by composite index and serve the "
+                  f"other {over} through a segment programme (marked 'qualifies, over capacity').",
+            "zh": f"{key + over} 个客户符合重点客户标准，远超可管理容量 {_n(capacity)} 个：该客户组合接近消费者型。对综合"
+                  f"指数最高的 {key} 个实施重点客户管理，其余 {over} 个（标记为\"符合标准，超出容量\"）纳入细分客户计划。",
+        }
     return {
-        "en": f"{key + over} accounts qualify as key, more than the capacity of {_n(capacity)}: this portfolio is "
-              f"consumer-like. Run key account management for the top {key} by composite index and serve the other "
-              f"{over} through a segment programme (marked 'qualifies, over capacity').",
-        "zh": f"{key + over} 个客户符合重点客户标准，超过可管理容量 {_n(capacity)} 个：该客户组合接近消费者型。对综合指数"
-              f"最高的 {key} 个实施重点客户管理，其余 {over} 个（标记为\"符合标准，超出容量\"）纳入细分客户计划。",
+        "en": f"{key + over} accounts qualify as key, more than the capacity of {_n(capacity)}: the top {key} by "
+              f"composite index are key accounts; the other {over} are marked 'qualifies, over capacity' — raise the "
+              f"capacity (add key account managers) or serve them as potential key accounts.",
+        "zh": f"{key + over} 个客户符合重点客户标准，超过可管理容量 {_n(capacity)} 个：综合指数最高的 {key} 个为重点客户，"
+              f"其余 {over} 个标记为\"符合标准，超出容量\"——提高容量（增加重点客户经理）或按潜在重点客户服务。",
     }
 
 
