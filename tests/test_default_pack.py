@@ -261,22 +261,29 @@ def test_regional_dominance_at_exactly_half(pack):
     assert "regional_balancing" not in results["just_below"].value("action")
 
 
-def test_region_hhi_at_exactly_2500(pack):
-    # shares 40/15/15/15/15 give 1,600 + 4 × 225 = 2,500; 39.9/15.025 × 4 give 1,592.01 + 903.0025 = 2,495.0125
+def test_region_verdict_by_dominance_with_a_minimum_size(pack):
+    # R1: shares 40/15/15/15/15 give an HHI of exactly 2,500 — reported, but no customer dominates
     rows = [{"account_id": "a1", "region": "R1", "sales": 4_000}]
     rows += [{"account_id": f"a{i}", "region": "R1", "sales": 1_500} for i in range(2, 6)]
-    rows += [{"account_id": "b1", "region": "R2", "sales": 3_990}]
-    rows += [{"account_id": f"b{i}", "region": "R2", "sales": 1_502.5} for i in range(2, 6)]
+    # R2: three evenly matched customers (the thesis's target): HHI 3,333, no finding
+    rows += [{"account_id": f"b{i}", "region": "R2", "sales": 3_000} for i in range(1, 4)]
+    # R3: one customer holds 70% of four: dominant; its numbers 2-3 are the counterweights
+    rows += [{"account_id": "c1", "region": "R3", "sales": 7_000}]
+    rows += [{"account_id": f"c{i}", "region": "R3", "sales": 1_000} for i in range(2, 5)]
+    # R4: two accounts, one holds 90%: too small to judge (region_min_accounts 3)
+    rows += [{"account_id": "d1", "region": "R4", "sales": 900}, {"account_id": "d2", "region": "R4", "sales": 100}]
     results = run(pack, rows)
     assert results["a1"].value("region_hhi") == 2500
-    assert results["b1"].value("region_hhi") == 2495.0125
-    for i in range(1, 6):
-        assert "region_concentrated" in results[f"a{i}"].value("dependence_finding")
-        assert "region_concentrated" not in results[f"b{i}"].value("dependence_finding")
-    # the counterweights of a concentrated region are its numbers 2-4 (ties share the lower rank)
-    assert "cultivate_counterweight" in results["a2"].value("action")
-    assert "cultivate_counterweight" not in results["a1"].value("action")
-    assert "cultivate_counterweight" not in results["b2"].value("action")
+    assert results["b1"].value("region_hhi") == pytest.approx(3333.333333, abs=1e-3)
+    regional = {"region_dominant", "region_counterweight"}
+    for name in ("a1", "a2", "b1", "b2", "b3", "d1", "d2"):
+        assert not regional & set(results[name].value("dependence_finding")), name
+        assert not {"regional_balancing", "cultivate_counterweight"} & set(results[name].value("action")), name
+    assert "region_dominant" in results["c1"].value("dependence_finding")
+    assert "regional_balancing" in results["c1"].value("action")
+    for name in ("c2", "c3"):  # ties share the lower rank: 2
+        assert "region_counterweight" in results[name].value("dependence_finding")
+        assert "cultivate_counterweight" in results[name].value("action")
 
 
 @pytest.mark.parametrize("nps, detractor", [(6, True), (7, False), (0, True), (10, False)])
@@ -295,16 +302,33 @@ def test_sales_decline_of_exactly_twenty_percent(pack, sales, declined):
     assert ("sales_decline" in account.value("risk_signal")) is declined
 
 
-def test_sales_decline_cause_follows_the_customer_business(pack):
+def test_sales_decline_cause_follows_the_share_of_wallet(pack):
+    base = {"sales": 80_000, "sales_prev": 100_000}
     results = run(pack, [
-        {"account_id": "ours", "sales": 80_000, "sales_prev": 100_000, "customer_trend": "stable"},
-        {"account_id": "theirs", "sales": 80_000, "sales_prev": 100_000, "customer_trend": "distressed"},
-        {"account_id": "unknown", "sales": 80_000, "sales_prev": 100_000},
+        {"account_id": "share_lost", **base, "share_of_wallet": 0.4, "share_of_wallet_prev": 0.5},
+        {"account_id": "buys_less", **base, "share_of_wallet": 0.5, "share_of_wallet_prev": 0.5},
+        {"account_id": "sow_dip_small", **base, "share_of_wallet": 0.41, "share_of_wallet_prev": 0.5},
+        {"account_id": "shrinking", **base, "customer_trend": "shrinking"},
+        {"account_id": "unknown", **base, "customer_trend": "stable"},
+        {"account_id": "nothing", **base},
     ])
-    pairs = lambda a: dict(zip(a.value("risk_signal"), a.value("risk_cause")))  # noqa: E731
-    assert pairs(results["ours"]) == {"sales_decline": "controllable"}
-    assert pairs(results["theirs"]) == {"sales_decline": "uncontrollable", "business_shrinking": "uncontrollable"}
-    assert pairs(results["unknown"]) == {"sales_decline": "controllable"}
+    cause = {k: dict(zip(a.value("risk_signal"), a.value("risk_cause"))) for k, a in results.items()}
+    assert cause["share_lost"] == {"sales_decline": "controllable"}  # one signal, not also sow_drop
+    assert cause["buys_less"] == {"sales_decline": "uncontrollable"}
+    assert cause["sow_dip_small"] == {"sales_decline": "uncontrollable"}  # 9 points < the 10-point alert
+    assert cause["shrinking"] == {"sales_decline": "uncontrollable"}  # not also business_shrinking
+    assert cause["unknown"] == {"sales_decline": "unknown"} == cause["nothing"]
+    assert "find out whether the customer buys less overall" in results["unknown"].decisions["risk_signals"].hits[0].because["en"]
+
+
+def test_signal_causes_follow_the_thesis(pack):
+    results = run(pack, [{"account_id": "x", "sales": 1_000, "overdue_days": 60, "key_contact_left": True,
+                          "nps": 3, "oldest_complaint_days": 40, "customer_trend": "distressed"},
+                         {"account_id": "big", "sales": 1_000_000}])
+    cause = dict(zip(results["x"].value("risk_signal"), results["x"].value("risk_cause")))
+    assert cause == {"overdue": "uncontrollable", "key_contact_left": "uncontrollable",
+                     "business_shrinking": "uncontrollable", "detractor": "controllable",
+                     "stale_complaint": "controllable"}
 
 
 @pytest.mark.parametrize("field, at, above, signal", [
@@ -348,8 +372,9 @@ def test_share_of_wallet_bands_and_drop(pack):
 
 
 def test_no_contact_depends_on_tier(pack):
-    # k1/k2 are class A (key); p1/p2 start at exactly 80% and 88% of cumulative sales: class B (potential)
-    results = run(pack, [
+    # k1/k2 are class A (key); p1/p2 are class B above the median account (potential)
+    tail = [{"account_id": f"t{i}", "sales": 0} for i in range(4)]
+    results = run(pack, tail + [
         {"account_id": "k1", "sales": 400, "last_contact": ago(60)},
         {"account_id": "k2", "sales": 400, "last_contact": ago(61)},
         {"account_id": "p1", "sales": 80, "last_contact": ago(90)},
@@ -358,7 +383,7 @@ def test_no_contact_depends_on_tier(pack):
     ])
     assert [results[k].value("tier") for k in ("k1", "k2", "p1", "p2", "s")] == \
         ["key", "key", "potential", "potential", "standard"]
-    assert results["p1"].value("abc_class") == "B"  # cumulative before exactly 80%: not A
+    assert results["p1"].value("abc_class") == "B"
     assert "no_contact" not in results["k1"].value("risk_signal")
     assert "no_contact" in results["k2"].value("risk_signal")
     assert "no_contact" not in results["p1"].value("risk_signal")
@@ -369,24 +394,91 @@ def test_no_contact_depends_on_tier(pack):
 @pytest.mark.parametrize("signals, level", [(0, "none"), (1, "watch"), (2, "at_risk"), (3, "critical"), (4, "critical")])
 def test_risk_level_counts_signals(pack, signals, level):
     facts = [("nps", 3), ("overdue_days", 60), ("key_contact_left", True), ("customer_trend", "distressed")]
-    row = {"account_id": "x", "sales": 1_000, **dict(facts[:signals])}
-    account = run(pack, [row])["x"]
+    row = {"account_id": "x", "sales": 1_000, "nps": 8, **dict(facts[:signals])}
+    big = {"account_id": "big", "sales": 1_000_000}  # keeps x's sales at stake small (0.1%)
+    account = run(pack, [row, big])["x"]
     assert len(account.value("risk_signal")) == signals
     assert account.value("risk_level") == level
+
+
+@pytest.mark.parametrize("share, level", [(0.02, "at_risk"), (0.0199, "watch")])
+def test_one_signal_on_a_large_account_is_at_risk(pack, share, level):
+    rows = [{"account_id": "x", "sales": share * 100_000, "overdue_days": 60},
+            {"account_id": "rest", "sales": (1 - share) * 100_000, "nps": 8}]
+    assert run(pack, rows)["x"].value("risk_level") == level
+
+
+def test_not_assessed_is_not_no_signal(pack):
+    results = run(pack, [{"account_id": "blank", "sales": 100}, {"account_id": "fine", "sales": 100, "nps": 9}])
+    assert results["blank"].value("risk_level") == "not_assessed"
+    assert results["fine"].value("risk_level") == "none"
 
 
 # ------------------------------------------------------------------------------------- identification
 
 
-def test_big_account_criteria_any_one_qualifies(pack):
-    rows = [{"account_id": "big", "sales": 1_000_000}]
-    for flag in ("strategic_project", "influence", "innovation_capacity", "market_strength"):
-        rows.append({"account_id": flag, "sales": 1_000, flag: True})
-    rows.append({"account_id": "plain", "sales": 1_000})
+def test_big_account_criteria_lift_only_a_meaningful_account(pack):
+    # a long tail of 20 equal accounts of 1,000 and a few large ones: the tail's percentile rank is low
+    rows = [{"account_id": f"big{i}", "sales": 1_000_000} for i in range(3)]
+    rows += [{"account_id": f"t{i}", "sales": 1_000} for i in range(20)]
+    rows += [{"account_id": "mid", "sales": 50_000, "strategic_project": True}]
+    flags = ("strategic_project", "influence", "innovation_capacity", "market_strength")
+    for i, flag in enumerate(flags):
+        rows[3 + i][flag] = True  # tail accounts with a flag
+    rows[7]["partnership_intent"] = 5  # an index of its own: meaningful by index
+    rows[7]["high_margin_sales"] = 900
+    rows[7]["strategic_project"] = True
     results = run(pack, rows)
-    for flag in ("strategic_project", "influence", "innovation_capacity", "market_strength"):
-        assert (results[flag].value("tier"), results[flag].value("tier_basis")) == ("key", "big_account")
-    assert results["plain"].value("tier") == "standard"
+    for i in range(4):
+        assert results[f"t{i}"].value("tier") == "standard", f"t{i}"  # a flag alone lifts no tail account
+    assert (results["mid"].value("tier"), results["mid"].value("tier_basis")) == ("key", "big_account")
+    assert results["t4"].value("kam_index") >= 50
+    assert (results["t4"].value("tier"), results["t4"].value("tier_basis")) == ("key", "big_account")
+
+
+def test_heavy_ties_do_not_make_the_tail_large_orders(pack):
+    rows = [{"account_id": f"top{i}", "sales": 1_000_000 - i} for i in range(5)]
+    rows += [{"account_id": f"t{i}", "sales": 100, "contract_months": 24} for i in range(60)]
+    results = run(pack, rows)
+    assert results["t0"].value("sales_percentile_rank") == pytest.approx(30 / 65 * 100)  # half of the 60 ties, of 65
+    assert all(results[f"t{i}"].value("tier") == "standard" for i in range(60))
+
+
+def test_key_account_capacity(pack):
+    # 40 accounts of ~1,000 in class A (a tail of 100 × 100 makes the other 20%): the capacity (35) are key
+    # by priority (no index data: by sales), the 5 smallest "qualify, over capacity"
+    tail = [{"account_id": f"t{i:03d}", "sales": 100} for i in range(100)]
+    rows = [{"account_id": f"a{i:02d}", "sales": 1_000 + i} for i in range(40)]
+    results = run(pack, rows + tail)
+    tiers = [results[f"a{i:02d}"].value("tier") for i in range(40)]
+    assert tiers.count("key") == 35 and tiers.count("over_capacity") == 5
+    assert all(t == "over_capacity" for t in tiers[:5])  # the smallest (lowest priority) are over capacity
+    hit = results["a00"].decisions["tier"].hits[0]
+    assert hit.rule == "over_capacity" and "beyond the capacity of 35" in hit.because["en"]
+    results = run(pack, rows[5:] + tail)  # 35 qualify: all key
+    assert all(results[f"a{i:02d}"].value("tier") == "key" for i in range(5, 40))
+
+
+def test_consumers_get_a_segment_programme_and_core_customer_is_not_consumer(pack):
+    rows = [{"account_id": "person", "sales": 900_000, "customer_type": "consumer", "contract_months": 48, "nps": 10},
+            {"account_id": "firm", "sales": 900_000, "customer_type": "enterprise"}]
+    results = run(pack, rows)
+    assert (results["person"].value("tier"), results["person"].value("tier_basis")) == ("standard", "segment")
+    assert results["person"].value("key_qualifies") is False  # takes no key-account capacity
+    assert results["firm"].value("tier") == "key"
+    aliases = pack.fields["customer_type"].value_aliases
+    assert not any("核心客户" in str(alias) and value == "consumer" for alias, value in aliases.items())
+    assert any("个人" in str(alias) and value == "consumer" for alias, value in aliases.items())
+
+
+def test_key_accounts_are_at_least_proactive(pack):
+    rows = [{"account_id": "key_low", "sales": 600, "gross_profit": 30},
+            {"account_id": "key_high", "sales": 300, "gross_profit": 120}]
+    rows += [{"account_id": f"s{i}", "sales": 1, "gross_profit": 0.05} for i in range(100)]
+    results = run(pack, rows)
+    assert results["key_low"].value("tier") == "key" and results["key_low"].value("relationship") == "proactive"
+    assert results["key_high"].value("relationship") == "partnership"
+    assert results["s0"].value("relationship") in ("basic", "reactive")  # Kotler's matrix below key
 
 
 def test_abc_ranks_by_gross_profit_when_every_account_reports_it(pack):
@@ -408,10 +500,11 @@ def test_only_required_fields(pack):
     sales = [5_000_000, 2_000_000, 1_000_000, 800_000, 500_000, 300_000, 200_000, 100_000, 60_000, 40_000]
     results = run(pack, [{"account_id": f"{i:05d}", "sales": s} for i, s in enumerate(sales, 1)])
     tiers = [results[f"{i:05d}"].value("tier") for i in range(1, 11)]
-    assert tiers == ["key", "key", "key", "potential", "potential", "potential", "standard", "standard",
+    # 300,000 is class B but below the median account (percentile rank 45 < 50): not potential
+    assert tiers == ["key", "key", "key", "potential", "potential", "standard", "standard", "standard",
                      "standard", "standard"]
     for account in results.values():
-        assert account.value("risk_level") == "none"
+        assert account.value("risk_level") == "not_assessed"  # no risk data is not "no signal"
         assert account.value("risk_signal") == []
         assert account.value("relationship") in KOTLER.values()
     assert "complete_base_record" in results["00001"].value("action")
