@@ -205,7 +205,7 @@ def test_regional_concentration(pack):
     east = rows["E"]
     assert (east.hhi, east.largest_share) == (10000, 1.0)  # one customer is the region
     assert east.balance  # the playbook pack sets no minimum region size
-    assert p.advice[-1]["en"].startswith("2 of 4 regions depend on one customer or very few (W, E)")
+    assert any(a["en"].startswith("2 of 4 regions depend on one customer or very few (W, E)") for a in p.advice)
 
 
 def test_a_region_below_the_minimum_size_gets_no_verdict():
@@ -251,6 +251,26 @@ def test_defection_risks_list_at_risk_and_critical_with_their_signals(case):
         ("sales_decline", "controllable"), ("detractor", "controllable"), ("no_contact", "uncontrollable")]
     assert first.signals[2].cause_label == {"en": "Uncontrollable", "zh": "不可控"}
     assert first.signals[1].because == {"en": "NPS score 5 (detractor)", "zh": "NPS 评分 5（贬损者）"}
+
+
+def test_risks_are_listed_by_sales_at_stake():
+    pack = load_pack(ROOT / "rules")
+    p = summarise(synthetic(pack, [10.0, 500.0, 80.0, 1.0], risks=["critical", "at_risk", "at_risk", "none"]))
+    assert [r.account_id for r in p.risks] == ["C001", "C002", "C000"]
+
+
+def test_risk_not_assessed_is_said_when_no_signal_can_fire():
+    pack = load_pack(ROOT / "rules")
+    frame = pd.DataFrame({"account_id": ["1", "2"], "sales": [10.0, 5.0]})
+    p = summarise(evaluate(pack, frame, as_of=AS_OF), present_fields=["account_id", "sales"])
+    assert p.risk_assessed is False
+    assert any(a["en"].startswith("Defection risk was not assessed") and "not the same as no risk" in a["en"]
+               for a in p.advice)
+    levels = {c.value: c.accounts for c in p.breakdowns[-1].counts}
+    assert levels["not_assessed"] == 2 and levels["none"] == 0
+    frame = pd.DataFrame({"account_id": ["1", "2"], "sales": [10.0, 5.0], "nps": [9, 8]})
+    p = summarise(evaluate(pack, frame, as_of=AS_OF), present_fields=["account_id", "sales", "nps"])
+    assert p.risk_assessed is True and not any("not assessed" in a["en"] for a in p.advice)
 
 
 def test_rules_that_could_not_apply_for_lack_of_data(case):

@@ -172,12 +172,15 @@ class Portfolio:
     band: KeyAccountBand | None
     regions: tuple[RegionRow, ...]
     accounts_without_region: int
-    risks: tuple[RiskAccount, ...]  # the first RISKS_LISTED_MAX, critical first, then by sales
+    risks: tuple[RiskAccount, ...]  # the first RISKS_LISTED_MAX, by sales at stake, then critical first
     rules_without_data: tuple[UnusedRule, ...]
     advice: tuple[Text, ...]  # the portfolio advice: key account band, organisation, regions, risks
     has_region: bool = False
     risks_total: int = 0  # all accounts at risk or critical (`risks` details the first ones)
     params: dict = field(default_factory=dict)
+    # False when the data has none of the fields the risk signals read: "not assessed", never "no risk";
+    # None when the pack has no risk signals
+    risk_assessed: bool | None = None
 
     def text(self, value: Text | str | None, lang: str | None = None) -> str:
         """One language of a text of this summary."""
@@ -314,6 +317,9 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
             "zh": f"{len(regions)} 个区域中有 {len(balancing)} 个依赖单一或极少数客户（{names_zh}）：在这些区域各培植 2–3 个"
                   f"实力相当的重点客户，使其相互制衡。",
         })
+    not_assessed = _risk_not_assessed(pack, unused)
+    if not_assessed is not None:
+        advice.append(not_assessed)
     risks_total = sum(risk_counts.values())
     if risks_total:
         critical = risk_counts.get("critical", 0)
@@ -326,7 +332,7 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
         lang=lang, accounts=n, total_sales=total_sales, breakdowns=breakdowns, key_accounts=key_accounts,
         key_sales=key_sales, key_sales_share=key_share, pareto=pareto, curve=curve, band=band, regions=regions,
         accounts_without_region=without_region, risks=risks, risks_total=risks_total, rules_without_data=unused, advice=tuple(advice),
-        has_region=has_region,
+        has_region=has_region, risk_assessed=None if not any(d for d in _signal_decisions(pack)) else not_assessed is None,
         params={name: _param(pack, name) for name in PORTFOLIO_PARAMS if _param(pack, name) is not None},
     )
 
@@ -591,15 +597,18 @@ RISKS_LISTED_MAX = 100  # accounts detailed in the summary and report; decisions
 
 
 def _risks(pack: RulePack, evaluation: Evaluation, tiers: list, sales: list) -> tuple[tuple, dict]:
-    """The accounts at risk or critical (critical first, then by sales), detailed up to
+    """The accounts at risk or critical (by sales at stake, then critical first), detailed up to
     RISKS_LISTED_MAX, and how many there are per level."""
-    if pack.output("risk_level") is None:
+    level_name, signal_name = pack.role("risk_level"), pack.role("risk_signal")
+    cause_name, tier_name = pack.role("risk_cause") or "", pack.role("tier") or ""
+    if level_name is None or pack.output(level_name) is None:
         return (), {}
-    signal_decision = next((d for d in pack.decisions if "risk_signal" in d.outputs), None)
+    signal_decision = next((d for d in pack.decisions if signal_name in d.outputs), None)
     rank = {level: position for position, level in enumerate(RISK_LEVELS_LISTED)}
-    levels = column_values(evaluation, "risk_level")
-    listed = sorted((rank[level], -(sales[i] or 0.0), i) for i, level in enumerate(levels) if level in rank)
-    counts = {level: sum(1 for r, _, _ in listed if r == rank[level]) for level in RISK_LEVELS_LISTED}
+    levels = column_values(evaluation, level_name)
+    # by sales at stake (largest first), then the graver level first
+    listed = sorted((-(sales[i] or 0.0), rank[level], i) for i, level in enumerate(levels) if level in rank)
+    counts = {level: sum(1 for _, r, _ in listed if r == rank[level]) for level in RISK_LEVELS_LISTED}
     result = []
     for _, _, i in listed[:RISKS_LISTED_MAX]:  # details (and their reasons) only for those listed
         level = levels[i]
@@ -607,19 +616,41 @@ def _risks(pack: RulePack, evaluation: Evaluation, tiers: list, sales: list) -> 
         signals = []
         if signal_decision is not None and signal_decision.id in account.decisions:
             decided = account.decisions[signal_decision.id]
-            names = decided.outputs.get("risk_signal") or []
-            causes = decided.outputs.get("risk_cause") or [None] * len(names)
+            names = decided.outputs.get(signal_name) or []
+            causes = decided.outputs.get(cause_name) or [None] * len(names)
             for position, hit in enumerate(decided.hits):
-                value = names[position] if position < len(names) else hit.outputs.get("risk_signal")
-                cause = causes[position] if position < len(causes) else hit.outputs.get("risk_cause")
-                signals.append(RiskSignal(value, _labels(pack, "risk_signal", value), cause,
-                                          _labels(pack, "risk_cause", cause) if not _missing(cause) else {},
+                value = names[position] if position < len(names) else hit.outputs.get(signal_name)
+                cause = causes[position] if position < len(causes) else hit.outputs.get(cause_name)
+                signals.append(RiskSignal(value, _labels(pack, signal_name, value), cause,
+                                          _labels(pack, cause_name, cause) if not _missing(cause) else {},
                                           dict(hit.because)))
         tier = tiers[i]
         result.append(RiskAccount(i, account.account_id, None if _missing(account.account_name) else account.account_name,
-                                  tier, _labels(pack, "tier", tier), level, _labels(pack, "risk_level", level),
+                                  tier, _labels(pack, tier_name, tier), level, _labels(pack, level_name, level),
                                   sales[i], tuple(signals)))
     return tuple(result), counts
+
+
+def _signal_decisions(pack: RulePack) -> list:
+    name = pack.role("risk_signal")
+    return [d for d in pack.decisions if name is not None and name in d.outputs]
+
+
+def _risk_not_assessed(pack: RulePack, unused: tuple) -> Text | None:
+    """Said when no risk-signal rule can fire with the columns the data has."""
+    decisions = _signal_decisions(pack)
+    if not decisions:
+        return None
+    blocked = {(u.decision, u.rule) for u in unused}
+    rules = [(d.id, r.id) for d in decisions for r in d.rules]
+    if not rules or not all(rule in blocked for rule in rules):
+        return None
+    missing = sorted({m for u in unused if u.decision in {d.id for d in decisions} for m in u.missing})
+    return {
+        "en": f"Defection risk was not assessed: the data has none of the fields its signals read "
+              f"({', '.join(missing)}). This is not the same as no risk.",
+        "zh": f"未评估客户背离风险：数据中没有风险信号所需的任何字段（{', '.join(missing)}）。这不等于没有风险。",
+    }
 
 
 def _unused_rules(pack: RulePack, evaluation: Evaluation, present_fields: Iterable[str] | None):
