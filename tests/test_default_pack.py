@@ -18,6 +18,7 @@ import pytest
 from kamrules.engine.evaluate import evaluate
 from kamrules.pack import load_pack
 from kamrules.data.reader import ReadOptions, read_table
+from kamrules.results.portfolio import summarise
 
 from conftest import ROOT
 
@@ -267,9 +268,10 @@ def test_region_verdict_by_dominance_with_a_minimum_size(pack):
     rows += [{"account_id": f"a{i}", "region": "R1", "sales": 1_500} for i in range(2, 6)]
     # R2: three evenly matched customers (the thesis's target): HHI 3,333, no finding
     rows += [{"account_id": f"b{i}", "region": "R2", "sales": 3_000} for i in range(1, 4)]
-    # R3: one customer holds 70% of four: dominant; its numbers 2-3 are the counterweights
-    rows += [{"account_id": "c1", "region": "R3", "sales": 7_000}]
-    rows += [{"account_id": f"c{i}", "region": "R3", "sales": 1_000} for i in range(2, 5)]
+    # R3: one customer holds 58.8% of four: dominant; its numbers 2-3 (30% of its sales) are the
+    # counterweights; number 4 holds 10% of the dominant one's sales: too small to balance it (< 20%)
+    rows += [{"account_id": "c1", "region": "R3", "sales": 5_000}, {"account_id": "c4", "region": "R3", "sales": 500}]
+    rows += [{"account_id": f"c{i}", "region": "R3", "sales": 1_500} for i in range(2, 4)]
     # R4: two accounts, one holds 90%: too small to judge (region_min_accounts 3)
     rows += [{"account_id": "d1", "region": "R4", "sales": 900}, {"account_id": "d2", "region": "R4", "sales": 100}]
     results = run(pack, rows)
@@ -284,6 +286,8 @@ def test_region_verdict_by_dominance_with_a_minimum_size(pack):
     for name in ("c2", "c3"):  # ties share the lower rank: 2
         assert "region_counterweight" in results[name].value("dependence_finding")
         assert "cultivate_counterweight" in results[name].value("action")
+    assert not {"region_counterweight"} & set(results["c4"].value("dependence_finding"))
+    assert "cultivate_counterweight" not in results["c4"].value("action")
 
 
 @pytest.mark.parametrize("nps, detractor", [(6, True), (7, False), (0, True), (10, False)])
@@ -567,3 +571,40 @@ def test_chinese_export_reads_as_the_same_accounts(pack):
                  "strategic_project", "last_contact", "nps"):
         left, right = plain[name].reset_index(drop=True), messy.frame[name].reset_index(drop=True)
         pd.testing.assert_series_equal(left, right, check_names=False, check_dtype=False)
+
+
+# ------------------------------------------------------------------- second example: skewed, tie-heavy
+
+
+def test_skewed_tie_heavy_example_hand_checked(pack):
+    """examples/skewed-ties.csv: 3 accounts of 400k / 300k / 200k and a long tail of 40 equal accounts of
+    2,500 (total 1,000,000), every tail account on a 24-month contract; regions North (2 big + 20 tail),
+    South (1 big + 17 tail), West (2 tail), East (1 tail); no risk columns. Worked by hand:
+    - cumulative before: 0, 40%, 70% → the three big ones are class A → key (pareto); the tail starts at 90%
+      → the first 20 tail accounts are B (90% … 94.75%), the rest C;
+    - the tail's percentile rank is (0 below + 40 / 2 ties) / 43 = 46.5: not "large orders" (≥ 90) despite
+      the contract, not meaningful (< 75) for T006's strategic project, below the median for class B → standard;
+    - North: 400k of 750k = 53.3% ≥ 50% → S001 dominant, S002 (number 2) its counterweight; South: 200k of
+      242.5k = 82.5% → S003 dominant; West (2) and East (1) are below the 3-account minimum → no verdict;
+    - no risk field → every account "not assessed"."""
+    read = read_table(ROOT / "examples" / "skewed-ties.csv", list(pack.fields.values()), ReadOptions())
+    evaluation = evaluate(pack, read.frame, as_of=AS_OF, row_numbers=read.row_numbers)
+    acc = {a.account_id: a for a in evaluation.accounts}
+    assert {k: (acc[k].value("tier"), acc[k].value("tier_basis")) for k in ("S001", "S002", "S003")} == \
+        {"S001": ("key", "pareto"), "S002": ("key", "pareto"), "S003": ("key", "pareto")}
+    tail = [a for k, a in acc.items() if k.startswith("T")]
+    assert len(tail) == 40 and all(a.value("tier") == "standard" for a in tail)
+    assert all(a.value("sales_percentile_rank") == pytest.approx(20 / 43 * 100) for a in tail)
+    assert [a.value("abc_class") for a in tail].count("B") == 20
+    assert acc["T006"].value("strategic_project") is True and acc["T006"].value("tier_basis") == "none"
+    assert sorted(acc["S001"].value("dependence_finding")) == ["high_dependence", "major_customer", "region_dominant"]
+    assert sorted(acc["S002"].value("dependence_finding")) == ["high_dependence", "major_customer", "region_counterweight"]
+    assert "region_dominant" in acc["S003"].value("dependence_finding")
+    for a in tail:  # West's and East's accounts hold 50% / 100% of their tiny regions: no verdict
+        assert not {"region_dominant", "region_counterweight"} & set(a.value("dependence_finding")), a.account_id
+    assert {a.value("risk_level") for a in acc.values()} == {"not_assessed"}
+    assert {a.value("relationship") for a in acc.values() if a.value("tier") == "key"} == {"proactive"}
+    p = summarise(evaluation)
+    assert p.key_accounts == 3 and p.pareto.accounts == 3
+    assert [r.region for r in p.regions if r.balance] == ["North", "South"]
+    assert p.risk_assessed is False

@@ -500,10 +500,10 @@ def _fte(pack: RulePack, key: int) -> tuple[float, float, Text] | None:
     fte_low, fte_high = round(key * low / full, 2), round(key * high / full, 2)
     return fte_low, fte_high, {
         "en": f"At {_n(low)}–{_n(high)} hours a month per relationship, {key} key accounts take {key * low:,.0f}–"
-              f"{key * high:,.0f} hours a month: {fmt_number(fte_low, 1)}–{fmt_number(fte_high, 1)} full-time "
+              f"{key * high:,.0f} hours a month: {fmt_number(fte_low, 2)}–{fmt_number(fte_high, 2)} full-time "
               f"equivalents (at {_n(full)} hours a month each).",
         "zh": f"按每个客户关系每月 {_n(low)}–{_n(high)} 小时计，{key} 个重点客户每月需 {key * low:,.0f}–{key * high:,.0f} "
-              f"小时，约合 {fmt_number(fte_low, 1)}–{fmt_number(fte_high, 1)} 个全职人力（每人每月 {_n(full)} 小时）。",
+              f"小时，约合 {fmt_number(fte_low, 2)}–{fmt_number(fte_high, 2)} 个全职人力（每人每月 {_n(full)} 小时）。",
     }
 
 
