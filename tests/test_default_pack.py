@@ -551,6 +551,8 @@ def test_example_data_shape(example_results):
     assert any("region_dominant" in a.value("dependence_finding") for a in accounts)
     assert any("major_customer" in a.value("dependence_finding") for a in accounts)
     assert {a.value("tier") for a in accounts} == {"key", "potential", "standard"}
+    assert 15 <= sum(a.value("tier") == "key" for a in accounts) <= 35  # a manageable key-account list
+    assert not any(a.value("tier") in ("key", "potential") for a in accounts if a.value("customer_type") == "consumer")
     assert {a.value("risk_level") for a in accounts} == {"none", "watch", "at_risk", "critical"}
     assert {a.value("relationship") for a in accounts} == set(KOTLER.values())
     by_id = {a.account_id: a for a in accounts}

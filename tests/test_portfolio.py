@@ -369,3 +369,18 @@ def test_standard_percentile_rank_with_heavy_ties():
     assert measures.percentile_rank(pd.Series([7.0] * 12)).tolist() == [50.0] * 12
     lower = measures.percentile_rank(pd.Series([1.0, 2.0, float("nan")]), lower_first=False)
     assert lower[0] == 75.0 and lower[1] == 25.0 and math.isnan(lower[2])
+
+
+@pytest.mark.parametrize("key,over,consumer_like", [(35, 5, False), (35, 35, True), (35, 0, None)])
+def test_capacity_and_consumer_like_portfolio(key, over, consumer_like):
+    pack = load_pack(ROOT / "rules")  # capacity 35, consumer-like from 2 × 35 = 70 qualifying
+    n = key + over + 10
+    p = summarise(synthetic(pack, [100.0] * n, tiers=["key"] * key + ["over_capacity"] * over + ["standard"] * 10))
+    texts = [a["en"] for a in p.band.advice]
+    if consumer_like is None:
+        assert not any("qualify as key" in t for t in texts)
+        return
+    line = next(t for t in texts if "qualify as key" in t)
+    assert line.startswith(f"{key + over} accounts qualify as key")
+    assert ("consumer-like" in line) is consumer_like
+    assert f"the other {over}" in line or f"other {over} through a segment programme" in line
