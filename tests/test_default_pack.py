@@ -610,3 +610,23 @@ def test_skewed_tie_heavy_example_hand_checked(pack):
     assert p.key_accounts == 3 and p.pareto.accounts == 3
     assert [r.region for r in p.regions if r.balance] == ["North", "South"]
     assert p.risk_assessed is False
+
+
+def test_share_of_wallet_growth_plan_with_a_concrete_target(pack):
+    rows = [{"account_id": "low", "sales": 100_000, "share_of_wallet": 0.20},
+            {"account_id": "very_low", "sales": 50_000, "share_of_wallet": 0.05},
+            {"account_id": "full", "sales": 96_000, "share_of_wallet": 0.96, "sales_prev": 60_000},
+            {"account_id": "room", "sales": 96_000, "share_of_wallet": 0.40, "sales_prev": 60_000}]
+    rows += [{"account_id": f"t{i}", "sales": 1_000} for i in range(6)]
+    rows += [{"account_id": f"anchor{i}", "sales": 1_000_000} for i in range(3)]  # class A, so the rest is not
+    results = run(pack, rows)
+    low = results["low"]
+    assert low.value("total_spend") == 500_000 and low.value("growth_room_sales") == 400_000
+    assert low.value("sow_target") == pytest.approx(0.30) and low.value("sow_target_sales") == pytest.approx(150_000)
+    assert results["very_low"].value("sow_target") == pytest.approx(0.20)  # +15 points
+    assert "sow_growth_plan" in low.value("action")
+    hit = next(h for h in low.decisions["actions"].hits if h.rule == "sow_growth_plan_secondary")
+    assert "target 30% within a year = sales of 150,000" in hit.because["en"]
+    # growth of 60% from a meaningful base: potential only with room to grow (96% share of wallet: none)
+    assert results["room"].value("tier_basis") == "growth"
+    assert results["full"].value("tier_basis") != "growth"
