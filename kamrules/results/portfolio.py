@@ -20,6 +20,7 @@ from kamrules.pack import RulePack, rules_without_data
 from kamrules.i18n import fmt_money, fmt_number, fmt_pct
 from kamrules.results.columns import account_ids, column_values
 from kamrules.engine import measures
+from kamrules.results import portfolio_advice as advice_text
 from kamrules.engine.evaluation import Evaluation
 
 LANGS = ("en", "zh")
@@ -304,6 +305,20 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
     risks, risk_counts = _risks(pack, evaluation, tiers, sales)
     unused = _unused_rules(pack, evaluation, present_fields)
 
+    not_assessed = _risk_not_assessed(pack, unused)
+    risks_total = sum(risk_counts.values())
+    advice = _advice(band, regions, not_assessed, risks_total, risk_counts.get("critical", 0))
+    return Portfolio(
+        lang=lang, accounts=n, total_sales=total_sales, breakdowns=breakdowns, key_accounts=key_accounts,
+        key_sales=key_sales, key_sales_share=key_share, pareto=pareto, curve=curve, band=band, regions=regions,
+        accounts_without_region=without_region, risks=risks, risks_total=risks_total, rules_without_data=unused, advice=tuple(advice),
+        has_region=has_region, risk_assessed=None if not _signal_decisions(pack) else not_assessed is None,
+        params={name: _param(pack, name) for name in PORTFOLIO_PARAMS if _param(pack, name) is not None},
+    )
+
+
+def _advice(band, regions: tuple, not_assessed: Text | None, risks_total: int, critical: int) -> list:
+    """The portfolio advice: key account band, organisation and workload, regions, risks."""
     advice: list[Text] = []
     if band is not None:
         advice += list(band.advice)
@@ -317,24 +332,15 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
             "zh": f"{len(regions)} 个区域中有 {len(balancing)} 个依赖单一或极少数客户（{names_zh}）：在这些区域各培植 2–3 个"
                   f"实力相当的重点客户，使其相互制衡。",
         })
-    not_assessed = _risk_not_assessed(pack, unused)
     if not_assessed is not None:
         advice.append(not_assessed)
-    risks_total = sum(risk_counts.values())
     if risks_total:
-        critical = risk_counts.get("critical", 0)
         advice.append({
             "en": f"{risks_total} accounts are at risk of defection ({critical} critical): run the retention "
                   f"actions of their playbooks first.",
             "zh": f"{risks_total} 个客户存在背离风险（其中 {critical} 个严重）：优先执行其行动手册中的防背离措施。",
         })
-    return Portfolio(
-        lang=lang, accounts=n, total_sales=total_sales, breakdowns=breakdowns, key_accounts=key_accounts,
-        key_sales=key_sales, key_sales_share=key_share, pareto=pareto, curve=curve, band=band, regions=regions,
-        accounts_without_region=without_region, risks=risks, risks_total=risks_total, rules_without_data=unused, advice=tuple(advice),
-        has_region=has_region, risk_assessed=None if not any(d for d in _signal_decisions(pack)) else not_assessed is None,
-        params={name: _param(pack, name) for name in PORTFOLIO_PARAMS if _param(pack, name) is not None},
-    )
+    return advice
 
 
 def _breakdown(pack: RulePack, name: str, values: list, sales: list, total: float) -> Breakdown:
@@ -402,9 +408,10 @@ def _band(pack: RulePack, key: int, over_capacity: int = 0) -> KeyAccountBand:
     low, high = _param(pack, "kam_manageable_min"), _param(pack, "kam_manageable_max")
     strong, threshold = _param(pack, "kam_warn_strong"), _param(pack, "kam_department_threshold")
     status = _status(key, low, high, strong)
-    advice = [text for text in (_band_text(status, key, low, high, strong),
-                                _capacity_text(pack, key, over_capacity),
-                                _organisation_text(key, threshold)) if text]
+    capacity_line = advice_text.capacity_text(key, over_capacity, _param(pack, "key_account_capacity"),
+                                              _param(pack, "consumer_like_factor"))
+    advice = [text for text in (advice_text.band_text(status, key, low, high, strong), capacity_line,
+                                advice_text.organisation_text(key, threshold)) if text]
     fte = _fte(pack, key)
     if fte is not None:
         advice.append(fte[2])
@@ -421,73 +428,6 @@ def _status(key: int, low: float | None, high: float | None, strong: float | Non
     if key <= high:
         return "within"
     return "above" if strong is None or key <= strong else "far_above"
-
-
-def _band_text(status: str, key: int, low, high, strong) -> Text | None:
-    if status == "unknown":
-        return None
-    band = f"{_n(low)}–{_n(high)}"
-    return {
-        "below": {
-            "en": f"{key} key accounts, fewer than the {band} a company can really manage (McDonald & Woodburn): "
-                  f"there is room to develop potential key accounts — make sure they are not treated as ordinary "
-                  f"customers.",
-            "zh": f"重点客户 {key} 个，少于企业实际能够管理的 {band} 个（McDonald & Woodburn）：仍有余力培育潜在重点"
-                  f"客户——避免把潜在重点客户当作普通客户对待。"},
-        "within": {
-            "en": f"{key} key accounts, within the {band} a company can really manage (McDonald & Woodburn).",
-            "zh": f"重点客户 {key} 个，处于企业实际能够管理的 {band} 个范围内（McDonald & Woodburn）。"},
-        "above": {
-            "en": f"Warning: {key} key accounts, more than the {_n(high)} a company can really manage: tighten the "
-                  f"key account criteria or add key account managers.",
-            "zh": f"警告：重点客户 {key} 个，超过企业实际能够管理的 {_n(high)} 个：请收紧重点客户标准或增加重点客户经理。"},
-        "far_above": {
-            "en": f"Strong warning: {key} key accounts, far more than the {_n(high)} a company can really manage "
-                  f"(above {_n(strong)}): tighten the criteria — when every account is key, none gets key "
-                  f"account treatment.",
-            "zh": f"严重警告：重点客户 {key} 个，远超企业实际能够管理的 {_n(high)} 个（超过 {_n(strong)} 个）：请收紧"
-                  f"标准——所有客户都是重点客户，就没有客户能得到重点服务。"},
-    }[status]
-
-
-def _capacity_text(pack: RulePack, key: int, over: int) -> Text | None:
-    """Said plainly when more accounts qualify than the pack's key-account capacity (a consumer-like
-    portfolio): key account management for the best by index, a segment programme for the rest."""
-    capacity = _param(pack, "key_account_capacity")
-    if capacity is None or not over:
-        return None
-    factor = _param(pack, "consumer_like_factor")
-    if factor is not None and key + over >= factor * capacity:
-        return {
-            "en": f"{key + over} accounts qualify as key, far beyond the capacity of {_n(capacity)}: this portfolio is "
-                  f"consumer-like. Run key account management for the top {key} by composite index and serve the "
-                  f"other {over} through a segment programme (marked 'qualifies, over capacity').",
-            "zh": f"{key + over} 个客户符合重点客户标准，远超可管理容量 {_n(capacity)} 个：该客户组合接近消费者型。对综合"
-                  f"指数最高的 {key} 个实施重点客户管理，其余 {over} 个（标记为\"符合标准，超出容量\"）纳入细分客户计划。",
-        }
-    return {
-        "en": f"{key + over} accounts qualify as key, more than the capacity of {_n(capacity)}: the top {key} by "
-              f"composite index are key accounts; the other {over} are marked 'qualifies, over capacity' — raise the "
-              f"capacity (add key account managers) or serve them as potential key accounts.",
-        "zh": f"{key + over} 个客户符合重点客户标准，超过可管理容量 {_n(capacity)} 个：综合指数最高的 {key} 个为重点客户，"
-              f"其余 {over} 个标记为\"符合标准，超出容量\"——提高容量（增加重点客户经理）或按潜在重点客户服务。",
-    }
-
-
-def _organisation_text(key: int, threshold: float | None) -> Text | None:
-    if threshold is None:
-        return None
-    if key > threshold:
-        return {
-            "en": f"More than {_n(threshold)} key accounts: set up a dedicated key account department "
-                  f"(重点客户管理部).",
-            "zh": f"重点客户超过 {_n(threshold)} 个：设立专门的重点客户管理部。",
-        }
-    return {
-        "en": f"{key} key accounts (at most {_n(threshold)}): top management can run the key accounts "
-              f"directly; a dedicated department is not needed yet.",
-        "zh": f"重点客户 {key} 个（不超过 {_n(threshold)} 个）：可由企业高层直接管理重点客户，暂不需要设立专门部门。",
-    }
 
 
 def _fte(pack: RulePack, key: int) -> tuple[float, float, Text] | None:
@@ -551,7 +491,7 @@ def _regions(pack: RulePack, region_values: list, ids: list, names: list, sales:
                    and largest_share >= dominant)
         advice: Text = {}
         if balance:
-            advice = _balance_advice(region, _who(ids, names, largest),
+            advice = advice_text.balance_advice(region, _who(ids, names, largest),
                                      _who(ids, names, order[1]) if len(order) > 1 else None, largest_share, hhi)
         rows.append(RegionRow(
             region=region, accounts=len(members), sales=region_total,
@@ -579,18 +519,6 @@ def _name(name: Any) -> str | None:
 
 def _who(ids: list, names: list, i: int) -> str:
     return _name(names[i]) or ids[i]
-
-
-def _balance_advice(region: str, who: str, second: str | None, share: float, hhi: float) -> Text:
-    develop_en = (f"develop the next-largest ({second}) and one more into evenly matched key customers"
-                  if second else "win and develop 2–3 more customers there")
-    develop_zh = f"重点培育第二大客户（{second}）及另一客户，使之与其实力相当" if second else "在该区域开拓并培育 2–3 个客户"
-    return {
-        "en": f"{region}: {who} holds {fmt_pct(share)} of the region's sales (HHI {_n(hhi)}): {develop_en}, "
-              f"so 2–3 comparable key customers balance each other and none can dictate terms.",
-        "zh": f"{region}：{who} 占该区域销售额的 {fmt_pct(share)}（HHI {_n(hhi)}）：{develop_zh}，"
-              f"形成 2–3 个实力相当、相互制衡的重点客户（培植重点客户的竞争对手）。",
-    }
 
 
 RISKS_LISTED_MAX = 100  # accounts detailed in the summary and report; decisions.csv has them all

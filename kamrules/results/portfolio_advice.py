@@ -1,0 +1,93 @@
+"""The portfolio summary's advice texts (English and Chinese), from plain numbers.
+
+Kept apart from `portfolio` so the numbers and the words can be read separately. Every function
+returns a {"en": ..., "zh": ...} text, or None when the number it needs is missing (a pack without the
+param gets no such advice).
+"""
+
+from __future__ import annotations
+
+from kamrules.i18n import fmt_number, fmt_pct
+
+Text = dict
+
+
+def _n(value: float) -> str:
+    return fmt_number(value, 0)
+
+
+def band_text(status: str, key: int, low, high, strong) -> Text | None:
+    if status == "unknown":
+        return None
+    band = f"{_n(low)}–{_n(high)}"
+    return {
+        "below": {
+            "en": f"{key} key accounts, fewer than the {band} a company can really manage (McDonald & Woodburn): "
+                  f"there is room to develop potential key accounts — make sure they are not treated as ordinary "
+                  f"customers.",
+            "zh": f"重点客户 {key} 个，少于企业实际能够管理的 {band} 个（McDonald & Woodburn）：仍有余力培育潜在重点"
+                  f"客户——避免把潜在重点客户当作普通客户对待。"},
+        "within": {
+            "en": f"{key} key accounts, within the {band} a company can really manage (McDonald & Woodburn).",
+            "zh": f"重点客户 {key} 个，处于企业实际能够管理的 {band} 个范围内（McDonald & Woodburn）。"},
+        "above": {
+            "en": f"Warning: {key} key accounts, more than the {_n(high)} a company can really manage: tighten the "
+                  f"key account criteria or add key account managers.",
+            "zh": f"警告：重点客户 {key} 个，超过企业实际能够管理的 {_n(high)} 个：请收紧重点客户标准或增加重点客户经理。"},
+        "far_above": {
+            "en": f"Strong warning: {key} key accounts, far more than the {_n(high)} a company can really manage "
+                  f"(above {_n(strong)}): tighten the criteria — when every account is key, none gets key "
+                  f"account treatment.",
+            "zh": f"严重警告：重点客户 {key} 个，远超企业实际能够管理的 {_n(high)} 个（超过 {_n(strong)} 个）：请收紧"
+                  f"标准——所有客户都是重点客户，就没有客户能得到重点服务。"},
+    }[status]
+
+
+def capacity_text(key: int, over: int, capacity: float | None, factor: float | None) -> Text | None:
+    """Said plainly when more accounts qualify than the pack's key-account capacity (a consumer-like
+    portfolio): key account management for the best by index, a segment programme for the rest."""
+    if capacity is None or not over:
+        return None
+    if factor is not None and key + over >= factor * capacity:
+        return {
+            "en": f"{key + over} accounts qualify as key, far beyond the capacity of {_n(capacity)}: this portfolio is "
+                  f"consumer-like. Run key account management for the top {key} by composite index and serve the "
+                  f"other {over} through a segment programme (marked 'qualifies, over capacity').",
+            "zh": f"{key + over} 个客户符合重点客户标准，远超可管理容量 {_n(capacity)} 个：该客户组合接近消费者型。对综合"
+                  f"指数最高的 {key} 个实施重点客户管理，其余 {over} 个（标记为\"符合标准，超出容量\"）纳入细分客户计划。",
+        }
+    return {
+        "en": f"{key + over} accounts qualify as key, more than the capacity of {_n(capacity)}: the top {key} by "
+              f"composite index are key accounts; the other {over} are marked 'qualifies, over capacity' — raise the "
+              f"capacity (add key account managers) or serve them as potential key accounts.",
+        "zh": f"{key + over} 个客户符合重点客户标准，超过可管理容量 {_n(capacity)} 个：综合指数最高的 {key} 个为重点客户，"
+              f"其余 {over} 个标记为\"符合标准，超出容量\"——提高容量（增加重点客户经理）或按潜在重点客户服务。",
+    }
+
+
+def organisation_text(key: int, threshold: float | None) -> Text | None:
+    if threshold is None:
+        return None
+    if key > threshold:
+        return {
+            "en": f"More than {_n(threshold)} key accounts: set up a dedicated key account department "
+                  f"(重点客户管理部).",
+            "zh": f"重点客户超过 {_n(threshold)} 个：设立专门的重点客户管理部。",
+        }
+    return {
+        "en": f"{key} key accounts (at most {_n(threshold)}): top management can run the key accounts "
+              f"directly; a dedicated department is not needed yet.",
+        "zh": f"重点客户 {key} 个（不超过 {_n(threshold)} 个）：可由企业高层直接管理重点客户，暂不需要设立专门部门。",
+    }
+
+
+def balance_advice(region: str, who: str, second: str | None, share: float, hhi: float) -> Text:
+    develop_en = (f"develop the next-largest ({second}) and one more into evenly matched key customers"
+                  if second else "win and develop 2–3 more customers there")
+    develop_zh = f"重点培育第二大客户（{second}）及另一客户，使之与其实力相当" if second else "在该区域开拓并培育 2–3 个客户"
+    return {
+        "en": f"{region}: {who} holds {fmt_pct(share)} of the region's sales (HHI {_n(hhi)}): {develop_en}, "
+              f"so 2–3 comparable key customers balance each other and none can dictate terms.",
+        "zh": f"{region}：{who} 占该区域销售额的 {fmt_pct(share)}（HHI {_n(hhi)}）：{develop_zh}，"
+              f"形成 2–3 个实力相当、相互制衡的重点客户（培植重点客户的竞争对手）。",
+    }
