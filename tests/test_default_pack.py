@@ -635,3 +635,13 @@ def test_share_of_wallet_growth_plan_with_a_concrete_target(pack):
     # growth of 60% from a meaningful base: potential only with room to grow (96% share of wallet: none)
     assert results["room"].value("tier_basis") == "growth"
     assert results["full"].value("tier_basis") != "growth"
+
+
+def test_key_qualification_features_agree_with_the_abc_decision(example_results, expert_results):
+    """`abc_is_a` / `abc_is_b` restate the `abc` decision for the capacity ranking: they must agree."""
+    for account in [*example_results, *expert_results.values()]:
+        abc = account.value("abc_class")
+        assert bool(account.value("abc_is_a")) == (abc == "A"), account.account_id
+        assert bool(account.value("abc_is_b")) == (abc == "B"), account.account_id
+        if account.value("tier") in ("key", "over_capacity"):
+            assert account.value("key_qualifies") is True, account.account_id
