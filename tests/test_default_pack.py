@@ -645,3 +645,20 @@ def test_key_qualification_features_agree_with_the_abc_decision(example_results,
         assert bool(account.value("abc_is_b")) == (abc == "B"), account.account_id
         if account.value("tier") in ("key", "over_capacity"):
             assert account.value("key_qualifies") is True, account.account_id
+
+
+def test_composite_index_uses_the_standard_percentile_rank_with_many_zeros(pack):
+    # 20 accounts with no high-margin purchases (0) and one with some: the zeros share the middle rank
+    rows = [{"account_id": f"z{i}", "sales": 100, "high_margin_sales": 0, "partnership_intent": 3} for i in range(20)]
+    rows.append({"account_id": "hm", "sales": 100, "high_margin_sales": 50, "partnership_intent": 3})
+    results = run(pack, rows)
+    # criteria present: high_margin_sales (0.25), gross... none; sales_growth none; partnership_intent (0.20)
+    zero_index = results["z0"].value("kam_index")
+    assert zero_index == pytest.approx(100 * (0.25 * (10 / 21) + 0.20 * 0.5) / 0.45)  # 47.6 % and 50 %
+    assert results["hm"].value("kam_index") == pytest.approx(100 * (0.25 * (20.5 / 21) + 0.20 * 0.5) / 0.45)
+    assert zero_index < 75  # under the old "≤" rank the 20 zeros scored 95 % on that criterion
+    # service demand lowers the index: same account, higher service requirement → lower index
+    rows = [{"account_id": "calm", "sales": 100, "service_requirement": 1, "partnership_intent": 4},
+            {"account_id": "demanding", "sales": 100, "service_requirement": 5, "partnership_intent": 4}]
+    results = run(pack, rows)
+    assert results["calm"].value("kam_index") > results["demanding"].value("kam_index")
