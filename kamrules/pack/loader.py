@@ -15,6 +15,7 @@ from typing import Any, Iterable
 
 from kamrules.errors import ConfigError, Diagnostic, Location, RuleError
 from kamrules.language import expr as ex
+from kamrules.language.cells import cell_condition
 from kamrules.pack.analysis import _atoms, _implies, branch_count
 from kamrules.pack.fields import FIELD_TYPES, FieldSpec, normalise_header
 from kamrules.pack.model import (
@@ -852,16 +853,14 @@ class _Loader:
             if not isinstance(row, list) or len(row) != width:
                 self.error(rloc, f"{where}row {r + 1}: needs {width} cells ({', '.join(inputs)} | {', '.join(touts)}), found {len(row) if isinstance(row, list) else 1}")
                 return None
-            terms = []
-            for name, cell in zip(inputs, row[: len(inputs)]):
-                term = _cell_condition(name, cell, symbols[name].type)
-                if term:
-                    terms.append(term)
-            when = " and ".join(terms) if terms else "true"
-            item = YMap({"id": str(ids[r]) if ids else f"row{r + 1}", "when": when,
+            when = self.row_condition(inputs, row, symbols, f"{where}row {r + 1}: ", rloc)
+            if when is None:
+                return None
+            item = YMap({"id": str(ids[r]) if ids else f"row{r + 1}", "when": ex.describe(when),
                          "then": YMap(zip(touts, row[len(inputs):]))})
             item.loc, item.key_locs, item.value_locs, item.value_styles = rloc, {}, {"when": rloc}, {"when": "|"}
             item["then"].loc, item["then"].key_locs, item["then"].value_locs, item["then"].value_styles = rloc, {}, {}, {}
+            item.node = when
             if "because" in table:
                 item["because"] = table["because"]
             if "source" in table:
@@ -869,6 +868,22 @@ class _Loader:
             item.value_locs.update({"because": table.value_loc("because")})
             specs.append((item, rloc))
         return specs
+
+    def row_condition(self, inputs: list, row: list, symbols: dict, where: str, rloc: Location) -> ex.Node | None:
+        """A table row's input cells as one condition tree (cells are never turned back into text)."""
+        terms = []
+        cell_locs = getattr(row, "item_locs", [rloc] * len(row))
+        for i, (name, cell) in enumerate(zip(inputs, row[: len(inputs)])):
+            try:
+                term = cell_condition(name, cell, symbols[name].type)
+            except ex.ExprError as exc:
+                self.error(cell_locs[i], f"{where}{name}: {exc.message}")
+                return None
+            if term is not None:
+                terms.append(term)
+        if not terms:
+            return ex.Const(True, ex.BOOLEAN)
+        return terms[0] if len(terms) == 1 else ex.And(tuple(terms))
 
     def build_rule(self, decision_id, hit, index, item, item_loc, outputs, symbols, collect_outputs) -> Rule | None:
         if not isinstance(item, YMap):
@@ -887,7 +902,7 @@ class _Loader:
         if "when" not in item:
             self.error(item.loc, f"{where}needs 'when' (write 'when: true' for a rule that always applies)")
             return None
-        node = self.parse_expr(item, "when", where)
+        node = getattr(item, "node", None) or self.parse_expr(item, "when", where)
         if node is None:
             return None
         read_collect = ex.names_in(node) & collect_outputs
@@ -992,19 +1007,3 @@ class _Loader:
 
 
 _BAD = object()
-
-
-def _cell_condition(name: str, cell: Any, vtype: str) -> str:
-    """A table cell as a condition on its input: '-' any, '> 0.3' a comparison, else equality."""
-    if cell is None or (isinstance(cell, str) and cell.strip() in ("-", "", "*", "any")):
-        return ""
-    if isinstance(cell, bool):
-        return f"{name} == {'true' if cell else 'false'}"
-    if isinstance(cell, (int, float)):
-        return f"{name} == {cell}"
-    text = str(cell).strip()
-    if re.match(r"^(==|!=|<=|>=|<|>|in\s*\[|not\s+in\s*\[|is\s+)", text):
-        return f"{name} {text}"
-    if vtype == ex.NUMBER:
-        return f"{name} == {text}"
-    return f"{name} == " + '"' + text.replace('"', '\\"') + '"'
