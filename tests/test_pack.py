@@ -338,6 +338,29 @@ def test_a_decision_reading_more_than_240_names_is_rejected(tmp_path):
     assert at_limit.decision("many").reads == {f"f{i}" for i in range(240)}
 
 
+def test_an_unquoted_colon_in_a_text_gives_one_message_with_a_hint(tmp_path):
+    broken = FIELDS.replace("  region: {type: string}\n", "  region: {type: string}\n  note:\n    type: string\n    description: Pareto: top 80%\n")
+    assert errors_of(tmp_path, {"00.yaml": broken, "10.yaml": DECISION}) == (
+        'rules/00.yaml:8:24: YAML: a \': \' inside a text that is not in quotes (quote the text, as in description: "Pareto: top 80%")')
+    slip = DECISION.replace("then: {tier: key}", 'then: {tier: key}\n        because: Pareto: top 80% of "sales"')
+    assert errors_of(tmp_path, {"00.yaml": FIELDS, "10.yaml": slip}) == (
+        'rules/10.yaml:10:24: YAML: a \': \' inside a text that is not in quotes (quote the text, as in because: "Pareto: top 80% of \\"sales\\"")')
+    # the fields file is unreadable: the decision's names are unknown, but only the YAML slip is reported
+
+
+def test_a_bare_word_compared_with_a_text_is_told_to_take_quotes(tmp_path):
+    files = {"00.yaml": FIELDS, "10.yaml": DECISION.replace("sales_share >= 0.1", "region == Energy")}
+    assert errors_of(tmp_path, files) == ("rules/10.yaml:8:25: decision 'tier' → rule 'pareto': when: unknown name 'Energy': "
+                                          'a text value needs quotes, as in region == "Energy"')
+    files = {"00.yaml": FIELDS, "10.yaml": DECISION.replace("sales_share >= 0.1", "North != region")}
+    assert errors_of(tmp_path, files) == ("rules/10.yaml:8:15: decision 'tier' → rule 'pareto': when: unknown name 'North': "
+                                          'a text value needs quotes, as in "North" != region')
+    # a misspelt name keeps its did-you-mean
+    files = {"00.yaml": FIELDS, "10.yaml": DECISION.replace("sales_share >= 0.1", "region == regoin")}
+    assert errors_of(tmp_path, files) == ("rules/10.yaml:8:25: decision 'tier' → rule 'pareto': when: unknown name 'regoin' "
+                                          "(did you mean 'region'?)")
+
+
 def test_rules_without_data_lists_rules_that_cannot_fire(tmp_path):
     pack = load(tmp_path, {"00.yaml": FIELDS, "10.yaml": """\
         features:

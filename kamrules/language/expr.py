@@ -542,6 +542,7 @@ class Resolver:
         )
 
     def compare(self, node: Compare) -> Node:
+        self._quote_hint(node)
         left, ltype = self.value(node.left)
         right, rtype = self.value(node.right)
         lbase, rbase = _base(ltype), _base(rtype)
@@ -563,6 +564,20 @@ class Resolver:
                         other.pos,
                     )
         return Compare(node.op, left, right, pos=node.pos)
+
+
+    def _quote_hint(self, node: Compare) -> None:
+        """`industry == Energy`: an unknown bare word compared with a text is a value missing its quotes."""
+        for mine, other in ((node.left, node.right), (node.right, node.left)):
+            if not (isinstance(mine, Name) and isinstance(other, Name) and other.name not in self.symbols):
+                continue
+            symbol = self.symbols.get(mine.name)
+            if symbol is None or _base(symbol.type) != STRING or did_you_mean(other.name, self.symbols):
+                continue
+            quoted = Const(other.name, STRING)
+            fixed = Compare(node.op, quoted if node.left is other else node.left, quoted if node.right is other else node.right)
+            raise ExprError(f"unknown name '{other.name}': a text value needs quotes, as in {describe(fixed)}",
+                            other.pos, name=other.name)
 
 
 def _base(vtype: str) -> str:

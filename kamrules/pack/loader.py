@@ -41,6 +41,8 @@ def load_pack(path: Path | str, *, strict: bool = False) -> RulePack:
     loader = _Loader(root)
     for file in files:
         loader.add_file(file)
+    if loader.unreadable:  # names defined there are unknown now: checking the rest gives only follow-on errors
+        raise RuleError([d for d in loader.diagnostics if d.severity == "error"])
     pack = loader.finish()
     errors = [d for d in loader.diagnostics if d.severity == "error"]
     warnings = [d for d in loader.diagnostics if d.severity == "warning"]
@@ -68,6 +70,7 @@ class _Loader:
         self.digest = hashlib.sha256()
         self.file_names: list[str] = []
         self.poisoned: set[str] = set()  # names whose definition failed: no follow-on errors for them
+        self.unreadable = False  # a file is not valid YAML
 
     # -- reporting
     def error(self, loc: Location, message: str) -> None:
@@ -96,6 +99,7 @@ class _Loader:
         document, diagnostics = load_yaml(file, name)
         self.diagnostics += diagnostics
         if document is None:
+            self.unreadable = self.unreadable or any(d.severity == "error" for d in diagnostics)
             return
         if not isinstance(document, YMap):
             self.error(Location(name, 1, 1), f"a rule file is a mapping of sections ({', '.join(SECTIONS)})")
