@@ -104,6 +104,12 @@ def test_type_errors(text, message):
     assert info.value.message == message
 
 
+@pytest.mark.parametrize("text", ['North\\East', 'say "hi"', 'a\\"b', "plain"])
+def test_describe_writes_strings_that_parse_back_to_the_same_value(text):
+    written = ex.describe(ex.Const(text, ex.STRING))
+    assert ex.parse(written) == ex.Const(text, ex.STRING)
+
+
 def test_twenty_percent_decline_is_exact():
     # binary floating point alone: 80000 / 100000 - 1 == -0.19999999999999996
     assert 80000 / 100000 - 1 == -0.19999999999999996
