@@ -9,8 +9,26 @@ import re
 from dataclasses import dataclass
 
 from kamrules.language.nodes import (
-    BOOLEAN, CMP_OPS, DATE, FUNCTIONS, NUMBER, STRING, And, Arith, Call, Compare, Const, ExprError, Missing, Name,
-    Neg, Node, Not, Or, Param, rnd,
+    BOOLEAN,
+    CMP_OPS,
+    DATE,
+    FUNCTIONS,
+    NUMBER,
+    STRING,
+    And,
+    Arith,
+    Call,
+    Compare,
+    Const,
+    ExprError,
+    Missing,
+    Name,
+    Neg,
+    Node,
+    Not,
+    Or,
+    Param,
+    rnd,
 )
 
 # ---------------------------------------------------------------------------------------- tokenizer

@@ -10,7 +10,19 @@ import numpy as np
 import pandas as pd
 
 from kamrules.language.nodes import (
-    And, Arith, Call, Compare, Const, Missing, Name, Neg, Node, Not, Or, Param, rnd,
+    And,
+    Arith,
+    Call,
+    Compare,
+    Const,
+    Missing,
+    Name,
+    Neg,
+    Node,
+    Not,
+    Or,
+    Param,
+    rnd,
 )
 
 # ------------------------------------------------------------------------------- row evaluation
