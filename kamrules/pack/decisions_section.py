@@ -31,22 +31,10 @@ class DecisionSections(Checker):
     """Loads `decisions`: outputs first (later decisions read them), then rules or tables."""
 
     def load_decisions(self, derived: list) -> list:
-        raw: dict[str, tuple[YMap, Location]] = {}
-        outputs_of: dict[str, dict] = {}
-        for section, _ in self.sections["decisions"]:
-            for decision_id, spec in section.items():
-                loc = section.key_loc(decision_id)
-                if not self.check_name(decision_id, loc, "decision"):
-                    continue
-                if decision_id in raw:
-                    self.error(loc, f"decision '{decision_id}' is already defined at {raw[decision_id][1]}")
-                    continue
-                if not isinstance(spec, YMap):
-                    self.error(section.value_loc(decision_id), f"decision '{decision_id}': must be a mapping with 'hit', 'outputs' and 'rules'")
-                    continue
-                raw[decision_id] = (spec, loc)
+        raw = self.decision_specs()
         # outputs first: later decisions may read earlier ones' outputs
         hits: dict[str, str] = {}
+        outputs_of: dict[str, dict] = {}
         for decision_id, (spec, loc) in raw.items():
             where = f"decision '{decision_id}': "
             self.unknown_keys(spec, ("title", "description", "hit", "outputs", "rules", "table", "default"), where)
@@ -64,22 +52,8 @@ class DecisionSections(Checker):
             outputs_of[decision_id] = outputs
             if hit == "collect":
                 self.claim(f"{decision_id}_count", f"count of decision '{decision_id}'", loc)
-
-        symbols = symbol_table(self.fields, derived, [], include_outputs=False)
-        out_symbols: dict[str, ex.Symbol] = {}
-        owner: dict[str, str] = {}
-        for decision_id, outputs in outputs_of.items():
-            for oname, ospec in outputs.items():
-                owner[oname] = decision_id
-                if hits[decision_id] == "collect":
-                    continue  # lists: read their count instead
-                out_symbols[oname] = ex.Symbol(oname, ex.STRING if ospec.type == "text" else ospec.type, "output", ospec.values)
-            if hits[decision_id] == "collect":
-                out_symbols[f"{decision_id}_count"] = ex.Symbol(f"{decision_id}_count", ex.NUMBER, "count")
-                owner[f"{decision_id}_count"] = decision_id
-        all_symbols = {**symbols, **out_symbols}
+        all_symbols, owner = self.output_symbols(derived, outputs_of, hits)
         collect_outputs = {o for d, outs in outputs_of.items() if hits[d] == "collect" for o in outs}
-
         built: dict[str, Decision] = {}
         for decision_id, outputs in outputs_of.items():
             spec, loc = raw[decision_id]
@@ -90,6 +64,39 @@ class DecisionSections(Checker):
         deps = {d.id: {owner[n] for n in d.reads if n in owner} for d in built.values()}
         order = self.topo(deps, {d: built[d].loc for d in built}, "decision")
         return [built[d] for d in order]
+
+    def decision_specs(self) -> dict[str, tuple[YMap, Location]]:
+        """Every decision's mapping by id, in definition order (bad names and duplicates reported)."""
+        raw: dict[str, tuple[YMap, Location]] = {}
+        for section, _ in self.sections["decisions"]:
+            for decision_id, spec in section.items():
+                loc = section.key_loc(decision_id)
+                if not self.check_name(decision_id, loc, "decision"):
+                    continue
+                if decision_id in raw:
+                    self.error(loc, f"decision '{decision_id}' is already defined at {raw[decision_id][1]}")
+                    continue
+                if not isinstance(spec, YMap):
+                    self.error(section.value_loc(decision_id), f"decision '{decision_id}': must be a mapping with 'hit', 'outputs' and 'rules'")
+                    continue
+                raw[decision_id] = (spec, loc)
+        return raw
+
+    def output_symbols(self, derived: list, outputs_of: dict, hits: dict) -> tuple[dict, dict]:
+        """The names rules may read (fields, features, other decisions' outputs and counts), and which
+        decision owns each output name."""
+        symbols = symbol_table(self.fields, derived, [], include_outputs=False)
+        owner: dict[str, str] = {}
+        for decision_id, outputs in outputs_of.items():
+            for oname, ospec in outputs.items():
+                owner[oname] = decision_id
+                if hits[decision_id] == "collect":
+                    continue  # lists: read their count instead
+                symbols[oname] = ex.Symbol(oname, ex.STRING if ospec.type == "text" else ospec.type, "output", ospec.values)
+            if hits[decision_id] == "collect":
+                symbols[f"{decision_id}_count"] = ex.Symbol(f"{decision_id}_count", ex.NUMBER, "count")
+                owner[f"{decision_id}_count"] = decision_id
+        return symbols, owner
 
     def load_outputs(self, decision_id: str, spec: YMap, where: str) -> dict | None:
         raw = spec.get("outputs")
