@@ -170,6 +170,11 @@ def test_push_not_keeps_meaning_for_missing_values():
         # exact values, not bool(): unknown (None) must stay unknown, never turn into false
         assert ex.eval_condition(node, record) is ex.eval_condition(pushed, record), record
     assert ex.eval_condition(pushed, {}) is None and ex.eval_condition(pushed, {"sales": 0}) is True
+    node = cond("not (nps is missing or sales > 1)")
+    pushed = ex.push_not(node)
+    assert ex.describe(pushed) == "nps is not missing and sales <= 1"
+    for record in ({}, {"nps": 3}, {"nps": 3, "sales": 0}, {"nps": 3, "sales": 5}, {"sales": 0}):
+        assert ex.eval_condition(node, record) is ex.eval_condition(pushed, record), record
 
 
 numbers = st.one_of(st.none(), st.integers(-5, 12).map(float), st.sampled_from([0.0, 0.5, 6.0, 7.0, 100000.0, 80000.0]))
