@@ -104,6 +104,12 @@ def test_type_errors(text, message):
     assert info.value.message == message
 
 
+@pytest.mark.parametrize("text", ['North\\East', 'say "hi"', 'a\\"b', "plain"])
+def test_describe_writes_strings_that_parse_back_to_the_same_value(text):
+    written = ex.describe(ex.Const(text, ex.STRING))
+    assert ex.parse(written) == ex.Const(text, ex.STRING)
+
+
 def test_twenty_percent_decline_is_exact():
     # binary floating point alone: 80000 / 100000 - 1 == -0.19999999999999996
     assert 80000 / 100000 - 1 == -0.19999999999999996
@@ -131,15 +137,23 @@ def test_other_decimal_steps_are_exact():
     ("nps is missing", {}, True),
     ("nps is not missing", {"nps": 0}, True),
     ("(sales - sales_prev) / sales_prev > 0", {"sales": 5, "sales_prev": 0}, None),  # division by zero
-    ("sales / sales_prev is missing", {"sales": 5, "sales_prev": 0}, None),
+    ("nps is not missing", {}, False),
+    ("not (nps > 6) or sales > 1", {"sales": 0}, None),
+    ("not (nps > 6 and sales > 1)", {"sales": 0}, True),
 ])
 def test_three_valued_logic(text, record, expected):
-    try:
-        node = cond(text)
-    except ex.ExprError:
-        assert expected is None
-        return
+    # no try/except: a condition that does not parse fails the test instead of passing as "unknown"
+    node = cond(text)
     assert ex.eval_condition(node, record) is expected
+    frame = pd.DataFrame([record], columns=["nps", "sales", "sales_prev"], dtype="float64")
+    vector = ex.condition_vector(node, frame).tolist()[0]
+    assert (None if vector is pd.NA else vector) is expected
+
+
+def test_is_missing_tests_a_name_only():
+    with pytest.raises(ex.ExprError) as info:
+        cond("sales / sales_prev is missing")
+    assert info.value.message == "'is missing' tests a name, as in: nps is missing"
 
 
 def test_division_by_zero_gives_missing():
@@ -153,7 +167,14 @@ def test_push_not_keeps_meaning_for_missing_values():
     pushed = ex.push_not(node)
     assert ex.describe(pushed) == "nps <= 6 or sales <= 1"
     for record in ({}, {"nps": 3}, {"nps": 9, "sales": 0}, {"nps": 9, "sales": 5}, {"sales": 0}):
-        assert bool(ex.eval_condition(node, record)) == bool(ex.eval_condition(pushed, record))
+        # exact values, not bool(): unknown (None) must stay unknown, never turn into false
+        assert ex.eval_condition(node, record) is ex.eval_condition(pushed, record), record
+    assert ex.eval_condition(pushed, {}) is None and ex.eval_condition(pushed, {"sales": 0}) is True
+    node = cond("not (nps is missing or sales > 1)")
+    pushed = ex.push_not(node)
+    assert ex.describe(pushed) == "nps is not missing and sales <= 1"
+    for record in ({}, {"nps": 3}, {"nps": 3, "sales": 0}, {"nps": 3, "sales": 5}, {"sales": 0}):
+        assert ex.eval_condition(node, record) is ex.eval_condition(pushed, record), record
 
 
 numbers = st.one_of(st.none(), st.integers(-5, 12).map(float), st.sampled_from([0.0, 0.5, 6.0, 7.0, 100000.0, 80000.0]))

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from kamrules.errors import ConfigError, RuleError
+from kamrules.language import expr as ex
 from kamrules.pack import load_pack, rules_without_data
 
 from conftest import write_pack
@@ -51,6 +52,15 @@ def errors_of(tmp_path: Path, files: dict, strict: bool = False) -> str:
         load(tmp_path, files, strict)
     return str(info.value)
 
+TABLE = """\
+decisions:
+  rel:
+    outputs: {{rel: {{type: category, values: [a, b]}}}}
+    table:
+      inputs: [region, customer_type]
+      rows:
+        - [{cell}, enterprise, a]
+"""
 
 BROKEN = [
     ("yaml syntax", {"10.yaml": "decisions:\n  tier: [\n"},
@@ -174,6 +184,28 @@ BROKEN = [
                 - [north, b]
         """},
      "rules/10.yaml:8:11: decision 'rel' → table: row 2: needs 3 cells (region, customer_type | rel), found 2"),
+    ("equal band thresholds", {"10.yaml": "features:\n  x:\n    band: sales\n    bands: [{below: 10, label: low}, {below: 10, label: mid}, {label: high}]\n"},
+     "rules/10.yaml:4:46: feature 'x': bands[2].below: 10 must be above the band before (10)"),
+    ("priority above 60000", {"10.yaml": DECISION.replace("hit: first", "hit: priority").replace("then: {tier: key}", "then: {tier: key}\n        priority: 60001")},
+     "rules/10.yaml:10:19: decision 'tier' → rule 'pareto': priority: must be between 0 and 60000"),
+    ("priority below 0", {"10.yaml": DECISION.replace("hit: first", "hit: priority").replace("then: {tier: key}", "then: {tier: key}\n        priority: -1")},
+     "rules/10.yaml:10:19: decision 'tier' → rule 'pareto': priority: must be between 0 and 60000"),
+    ("param nan", {"10.yaml": "params:\n  x: .nan\n"},
+     "rules/10.yaml:2:6: param 'x': value must be a number, not .nan"),
+    ("param inf", {"10.yaml": "params:\n  x: {value: -.inf}\n"},
+     "rules/10.yaml:2:14: param 'x': value must be a finite number"),
+    ("table cell: in without brackets", {"10.yaml": TABLE.format(cell="in north")},
+     "rules/10.yaml:7:12: decision 'rel' → table: row 1: region: 'in north': write a list in brackets, as in: in [a, b]"),
+    ("table cell: empty list item", {"10.yaml": TABLE.format(cell="'in [north, , south]'")},
+     "rules/10.yaml:7:12: decision 'rel' → table: row 1: region: [north, , south]: a list holds one or more values separated by commas, as in [a, b]"),
+    ("table cell: open quote in a list", {"10.yaml": TABLE.format(cell="'in [\"north]'")},
+     "rules/10.yaml:7:12: decision 'rel' → table: row 1: region: [\"north]: a quote is not closed"),
+    ("table cell: comparison without value", {"10.yaml": TABLE.format(cell="'>'")},
+     "rules/10.yaml:7:12: decision 'rel' → table: row 1: region: a comparison in a cell needs a value, as in '> 0.3'"),
+    ("table cell: word for a number", {"10.yaml": TABLE.format(cell="north").replace("[region,", "[nps,")},
+     "rules/10.yaml:7:12: decision 'rel' → table: row 1: nps: 'north' is not a value: a cell holds a value, params.NAME or a condition such as '> 0.3'"),
+    ("table cell: category value outside its values", {"10.yaml": TABLE.format(cell="'in [enterprise, goverment]'").replace("[region,", "[customer_type,")},
+     "rules/10.yaml:7:11: decision 'rel' → rule 'row1': when: 'goverment' is not a value of customer_type (values: enterprise, government) (did you mean 'government'?)"),
     ("missing output in then", {"10.yaml": DECISION.replace("tier: {type: category, values: [key, standard]}", "tier: {type: category, values: [key, standard]}\n      basis: {type: string}").replace("default: {tier: standard}", "default: {tier: standard, basis: none}")},
      "rules/10.yaml:10:15: decision 'tier' → rule 'pareto': then: sets no value for 'basis': every rule sets every output"),
 ]
@@ -263,6 +295,70 @@ def test_table_form_builds_one_rule_per_row(tmp_path):
         'customer_type == "enterprise" and nps < 9',
         'customer_type == "government"',
     ]
+
+
+def test_table_cells_are_built_into_the_tree_without_a_text_round_trip(tmp_path):
+    pack = load(tmp_path, {"00.yaml": FIELDS, "10.yaml": """\
+        decisions:
+          rel:
+            hit: first
+            outputs: {rel: {type: category, values: [a, b, c, d]}}
+            table:
+              inputs: [region, customer_type, nps]
+              rows:
+                - ['North\\East', "-", "-", a]
+                - ["in [north, 'south, west']", "not in [government]", "> 3", b]
+                - ["-", "in [enterprise, government]", "in [1, 2]", c]
+                - ["-", "-", is not missing, d]
+        """})
+    backslash, listed, numbers, present = (r.when for r in pack.decision("rel").rules)
+    assert ex.eval_condition(backslash, {"region": "North\\East"}) is True
+    assert ex.eval_condition(backslash, {"region": "NorthEast"}) is False
+    assert [ex.eval_condition(listed, {"region": r, "customer_type": "enterprise", "nps": 5})
+            for r in ("north", "south, west", "south", "west")] == [True, True, False, False]
+    assert ex.eval_condition(listed, {"region": "north", "customer_type": "government", "nps": 5}) is False
+    assert [ex.eval_condition(numbers, {"customer_type": "government", "nps": n}) for n in (1, 2, 3)] == [True, True, False]
+    assert ex.eval_condition(present, {"nps": None}) is False
+    assert pack.decision("rel").rules[1].when_text == (
+        '(region == "north" or region == "south, west") and (not (customer_type == "government")) and nps > 3')
+
+
+def test_a_decision_reading_more_than_240_names_is_rejected(tmp_path):
+    fields = "fields:\n" + "".join(f"  f{i}: {{type: number}}\n" for i in range(246))
+    rules = "".join(
+        f"      - {{id: r{k}, when: '{' and '.join(f'f{i} > 0' for i in range(k * 41, k * 41 + 41))}', then: {{s: x}}}}\n"
+        for k in range(6))
+    decision = f"decisions:\n  many:\n    hit: collect\n    outputs: {{s: {{type: string}}}}\n    rules:\n{rules}"
+    assert errors_of(tmp_path, {"00.yaml": fields, "10.yaml": decision}) == (
+        "rules/10.yaml:2:3: decision 'many': reads 246 names; the engine takes at most 240: split the decision")
+    rules_240 = "".join(
+        f"      - {{id: r{k}, when: '{' and '.join(f'f{i} > 0' for i in range(k * 40, k * 40 + 40))}', then: {{s: x}}}}\n"
+        for k in range(6))
+    at_limit = load(tmp_path, {"00.yaml": fields, "10.yaml": decision.replace(rules, rules_240)})  # 240 is allowed
+    assert at_limit.decision("many").reads == {f"f{i}" for i in range(240)}
+
+
+def test_an_unquoted_colon_in_a_text_gives_one_message_with_a_hint(tmp_path):
+    broken = FIELDS.replace("  region: {type: string}\n", "  region: {type: string}\n  note:\n    type: string\n    description: Pareto: top 80%\n")
+    assert errors_of(tmp_path, {"00.yaml": broken, "10.yaml": DECISION}) == (
+        'rules/00.yaml:8:24: YAML: a \': \' inside a text that is not in quotes (quote the text, as in description: "Pareto: top 80%")')
+    slip = DECISION.replace("then: {tier: key}", 'then: {tier: key}\n        because: Pareto: top 80% of "sales"')
+    assert errors_of(tmp_path, {"00.yaml": FIELDS, "10.yaml": slip}) == (
+        'rules/10.yaml:10:24: YAML: a \': \' inside a text that is not in quotes (quote the text, as in because: "Pareto: top 80% of \\"sales\\"")')
+    # the fields file is unreadable: the decision's names are unknown, but only the YAML slip is reported
+
+
+def test_a_bare_word_compared_with_a_text_is_told_to_take_quotes(tmp_path):
+    files = {"00.yaml": FIELDS, "10.yaml": DECISION.replace("sales_share >= 0.1", "region == Energy")}
+    assert errors_of(tmp_path, files) == ("rules/10.yaml:8:25: decision 'tier' → rule 'pareto': when: unknown name 'Energy': "
+                                          'a text value needs quotes, as in region == "Energy"')
+    files = {"00.yaml": FIELDS, "10.yaml": DECISION.replace("sales_share >= 0.1", "North != region")}
+    assert errors_of(tmp_path, files) == ("rules/10.yaml:8:15: decision 'tier' → rule 'pareto': when: unknown name 'North': "
+                                          'a text value needs quotes, as in "North" != region')
+    # a misspelt name keeps its did-you-mean
+    files = {"00.yaml": FIELDS, "10.yaml": DECISION.replace("sales_share >= 0.1", "region == regoin")}
+    assert errors_of(tmp_path, files) == ("rules/10.yaml:8:25: decision 'tier' → rule 'pareto': when: unknown name 'regoin' "
+                                          "(did you mean 'region'?)")
 
 
 def test_rules_without_data_lists_rules_that_cannot_fire(tmp_path):

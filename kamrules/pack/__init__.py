@@ -1,8 +1,15 @@
 """Rule packs: the model (fields, params, features, scores, decisions), the YAML source with its
 locations, and the loader that checks every file and reports all problems at once."""
 
+from kamrules.pack.analysis import (
+    absent_names,
+    branch_count,
+    can_fire_without,
+    rules_without_data,
+)
 from kamrules.pack.fields import FIELD_TYPES, FieldSpec, normalise_header
-from kamrules.pack.loader import (
+from kamrules.pack.loader import load_pack
+from kamrules.pack.model import (
     HIT_POLICIES,
     MAX_BRANCHES_PER_DECISION,
     MAX_COMPARISONS_PER_RULE,
@@ -16,12 +23,7 @@ from kamrules.pack.loader import (
     Rule,
     RulePack,
     ScoreSpec,
-    absent_names,
-    branch_count,
-    can_fire_without,
-    load_pack,
     pick,
-    rules_without_data,
 )
 
 __all__ = [

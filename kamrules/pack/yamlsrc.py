@@ -6,6 +6,7 @@ it, so mappings are built here from the composed node tree, which also gives us 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -53,11 +54,6 @@ class YList(list):
 
 def _loc(file: str, node: yaml.Node) -> Location:
     return Location(file, node.start_mark.line + 1, node.start_mark.column + 1)
-
-
-def loc_of(value: Any, default: Location) -> Location:
-    """The location of a YMap/YList, or `default` for a plain scalar."""
-    return getattr(value, "loc", default)
 
 
 _PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:omap")
@@ -111,6 +107,17 @@ class _Builder:
         return self.constructor.construct_object(node, deep=True)
 
 
+def _colon_slip(text: str, line: int) -> str:
+    """The message for the most common slip: a text holding ': ' without quotes (`because: Pareto: top 80%`)."""
+    source = text.splitlines()[line] if line < len(text.splitlines()) else ""
+    match = re.match(r"^\s*(?:-\s+)?([^\s:#{}\[\],][^:#{}\[\]]*?):\s+(.*?)\s*$", source)
+    hint = "quote the text"
+    if match and not match.group(2).startswith(("'", '"', "{", "[")):
+        key, value = match.group(1), match.group(2)
+        hint += ", as in " + key + ": " + '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return f"YAML: a ': ' inside a text that is not in quotes ({hint})"
+
+
 def load_yaml(path: Path, display_name: str | None = None) -> tuple[Any, list[Diagnostic]]:
     """Load one YAML file safely. Returns (document or None, diagnostics)."""
     name = display_name or str(path)
@@ -127,6 +134,8 @@ def load_yaml(path: Path, display_name: str | None = None) -> tuple[Any, list[Di
         mark = exc.problem_mark or exc.context_mark
         where = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name)
         problem = exc.problem or exc.context or "invalid YAML"
+        if mark and problem.startswith("mapping values are not allowed"):
+            return None, [Diagnostic(where, _colon_slip(text, mark.line))]
         return None, [Diagnostic(where, f"YAML syntax error: {problem}")]
     except yaml.YAMLError as exc:
         return None, [Diagnostic(Location(name), f"YAML syntax error: {exc}")]
@@ -140,7 +149,3 @@ def load_yaml(path: Path, display_name: str | None = None) -> tuple[Any, list[Di
         diagnostics.append(Diagnostic(where, f"unsupported YAML: {exc.problem} (rule files hold plain data only)"))
         return None, diagnostics
 
-
-def load_yaml_text(text: str, name: str = "<text>") -> Any:
-    """Load a small YAML document (a column mapping, a test fixture) safely, without marks."""
-    return yaml.load(text, Loader=_Loader)

@@ -1,0 +1,117 @@
+"""Vector semantics: evaluating a resolved tree over a whole table with pandas (features and the
+whole-portfolio readers). Values are float64 with NaN for missing; conditions are pandas "boolean"
+with <NA> for unknown (Kleene logic, as the row semantics)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kamrules.language.nodes import (
+    BOOLEAN,
+    DATE,
+    NDIGITS,
+    NUMBER,
+    And,
+    Arith,
+    Call,
+    Compare,
+    Const,
+    Missing,
+    Name,
+    Neg,
+    Node,
+    Not,
+    Or,
+    Param,
+)
+from kamrules.language.rowsem import compare
+
+# ---------------------------------------------------------------------------- vector evaluation
+
+
+def eval_vector(node: Node, frame: pd.DataFrame) -> pd.Series:
+    """Evaluate over a whole table. Values: float64 with NaN for missing; conditions: pandas
+    "boolean" with <NA> for unknown. Dates arrive as datetime64 columns."""
+    index = frame.index
+    if isinstance(node, (Const, Param)):
+        value = node.value
+        if node.type == BOOLEAN:
+            return pd.Series(bool(value), index=index, dtype="boolean")
+        if node.type == DATE:
+            return pd.Series(pd.Timestamp(value), index=index)
+        if node.type == NUMBER:
+            return pd.Series(float(value), index=index, dtype="float64")
+        return pd.Series(value, index=index, dtype="object")
+    if isinstance(node, Name):
+        return frame[node.name]
+    if isinstance(node, Neg):
+        return round_series(-_as_float(eval_vector(node.operand, frame)))
+    if isinstance(node, Arith):
+        left = _as_float(eval_vector(node.left, frame))
+        right = _as_float(eval_vector(node.right, frame))
+        with np.errstate(all="ignore"):
+            if node.op == "+":
+                result = left + right
+            elif node.op == "-":
+                result = left - right
+            elif node.op == "*":
+                result = left * right
+            else:
+                result = left / right.where(right != 0)
+        return round_series(result.where(np.isfinite(result)))
+    if isinstance(node, Call):
+        args = [_as_float(eval_vector(a, frame)) for a in node.args]
+        if node.func == "abs":
+            return round_series(args[0].abs())
+        stacked = pd.concat(args, axis=1)
+        result = stacked.min(axis=1, skipna=False) if node.func == "min" else stacked.max(axis=1, skipna=False)
+        return round_series(result)
+    return condition_vector(node, frame)
+
+
+def condition_vector(node: Node, frame: pd.DataFrame) -> pd.Series:
+    index = frame.index
+    if isinstance(node, Const):
+        return pd.Series(bool(node.value), index=index, dtype="boolean")
+    if isinstance(node, Compare):
+        left, right = eval_vector(node.left, frame), eval_vector(node.right, frame)
+        missing = _missing(left) | _missing(right)
+        if pd.api.types.is_float_dtype(left) or pd.api.types.is_float_dtype(right):
+            left, right = round_series(_as_float(left)), round_series(_as_float(right))
+        with np.errstate(all="ignore"):
+            values = compare(node.op, left.astype(object).where(~missing, 0), right.astype(object).where(~missing, 0)) \
+                if left.dtype == object or right.dtype == object else compare(node.op, left, right)
+        result = pd.Series(np.asarray(values, dtype=bool), index=index, dtype="boolean")
+        result[missing.to_numpy()] = pd.NA
+        return result
+    if isinstance(node, Missing):
+        missing = _missing(eval_vector(node.operand, frame))
+        return pd.Series(~missing if node.negate else missing, index=index, dtype="boolean")
+    if isinstance(node, And):
+        result = condition_vector(node.items[0], frame)
+        for item in node.items[1:]:
+            result = result & condition_vector(item, frame)  # pandas "boolean" is Kleene logic
+        return result
+    if isinstance(node, Or):
+        result = condition_vector(node.items[0], frame)
+        for item in node.items[1:]:
+            result = result | condition_vector(item, frame)
+        return result
+    if isinstance(node, Not):
+        return ~condition_vector(node.item, frame)
+    values = eval_vector(node, frame)
+    return values.astype("boolean")
+
+
+def _missing(series: pd.Series) -> pd.Series:
+    return pd.Series(pd.isna(series).to_numpy(dtype=bool), index=series.index)
+
+
+def _as_float(series: pd.Series) -> pd.Series:
+    return pd.to_numeric(series, errors="coerce").astype("float64")
+
+
+def round_series(series: pd.Series) -> pd.Series:
+    result = np.round(series.astype("float64"), NDIGITS)
+    return result + 0.0  # turns -0.0 into 0.0

@@ -1,0 +1,168 @@
+"""Static analysis of conditions: branch counts, implication (shadowed rules) and rules that cannot
+fire when columns are missing. Pure functions over the expression tree and the pack model."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from kamrules.language import expr as ex
+from kamrules.pack.model import RulePack, ScoreSpec
+
+
+def _atoms(node: ex.Node) -> list:
+    if isinstance(node, (ex.And, ex.Or)):
+        return [a for item in node.items for a in _atoms(item)]
+    if isinstance(node, ex.Not):
+        return _atoms(node.item)
+    return [node]
+
+
+def _conjunction(node: ex.Node) -> list | None:
+    """A condition as a list of atoms ANDed, or None when it is not a plain conjunction."""
+    node = ex.push_not(node)
+    if isinstance(node, ex.And):
+        result = []
+        for item in node.items:
+            sub = _conjunction(item)
+            if sub is None:
+                return None
+            result += sub
+        return result
+    if isinstance(node, (ex.Compare, ex.Missing, ex.Const)):
+        return [node]
+    return None
+
+
+def _implies(later: ex.Node, earlier: ex.Node) -> bool:
+    """True when every account matching `later` surely matches `earlier` (conservative)."""
+    earlier = ex.push_not(earlier)
+    if isinstance(earlier, ex.Const):
+        return bool(earlier.value)
+    options = earlier.items if isinstance(earlier, ex.Or) else (earlier,)
+    facts = _conjunction(later)
+    if facts is None:
+        return False
+    if any(isinstance(f, ex.Const) and not f.value for f in facts):
+        return False
+    for option in options:
+        needed = _conjunction(option)
+        if needed is None:
+            continue
+        if all(any(_atom_implies(f, n) for f in facts) for n in needed):
+            return True
+    return False
+
+
+def _bound(atom: ex.Node):
+    """(name, op, value) for `name OP constant`, normalised with the name on the left."""
+    if not isinstance(atom, ex.Compare):
+        return None
+    left, right, op = atom.left, atom.right, atom.op
+    if isinstance(right, ex.Name) and isinstance(left, (ex.Const, ex.Param)):
+        left, right, op = right, left, ex.FLIPPED[op]
+    if isinstance(left, ex.Name) and isinstance(right, (ex.Const, ex.Param)):
+        return left.name, op, right.value
+    return None
+
+
+def _atom_implies(fact: ex.Node, need: ex.Node) -> bool:
+    if isinstance(need, ex.Const):
+        return bool(need.value)
+    if fact == need:
+        return True
+    if isinstance(fact, ex.Missing) or isinstance(need, ex.Missing):
+        if isinstance(need, ex.Missing) and need.negate and isinstance(need.operand, ex.Name):
+            b = _bound(fact)  # any comparison being true implies the value is present
+            return b is not None and b[0] == need.operand.name
+        return False
+    f, n = _bound(fact), _bound(need)
+    if f is None or n is None or f[0] != n[0]:
+        return False
+    _, fop, fv = f
+    _, nop, nv = n
+    try:
+        if fop == "==":
+            return ex.compare(nop, fv, nv)
+        if nop in (">", ">=") and fop in (">", ">="):
+            return fv > nv or (fv == nv and (fop == ">" or nop == ">="))
+        if nop in ("<", "<=") and fop in ("<", "<="):
+            return fv < nv or (fv == nv and (fop == "<" or nop == "<="))
+        if nop == "!=" and fop in (">", ">=", "<", "<="):
+            if fop == ">":
+                return fv >= nv
+            if fop == ">=":
+                return fv > nv
+            if fop == "<":
+                return fv <= nv
+            return fv < nv
+    except TypeError:
+        return False
+    return False
+
+
+def branch_count(node: ex.Node) -> int:
+    """How many branches the engine makes of a condition: `or` adds, `and` multiplies."""
+    node = ex.push_not(node)
+    if isinstance(node, ex.Or):
+        return sum(branch_count(i) for i in node.items)
+    if isinstance(node, ex.And):
+        total = 1
+        for item in node.items:
+            total *= branch_count(item)
+        return total
+    return 1
+
+
+def can_fire_without(node: ex.Node, absent: set) -> bool:
+    """Whether a condition can still be true when the names in `absent` are missing for everyone."""
+    node = ex.push_not(node)
+
+    def can(n: ex.Node) -> bool:
+        if isinstance(n, ex.And):
+            return all(can(i) for i in n.items)
+        if isinstance(n, ex.Or):
+            return any(can(i) for i in n.items)
+        if isinstance(n, ex.Missing):
+            if ex.names_in(n) & absent:
+                return not n.negate
+            return True
+        if isinstance(n, ex.Const):
+            return bool(n.value)
+        return not (ex.names_in(n) & absent)
+
+    return can(node)
+
+
+def absent_names(pack: RulePack, present_fields: Iterable[str]) -> set:
+    """Fields missing from the data, and the features/scores that are then missing for everyone."""
+    absent = {name for name in pack.fields if name not in set(present_fields)}
+    for item in pack.derived:
+        if isinstance(item, ScoreSpec):
+            if all(c.field in absent for c in item.criteria):
+                absent.add(item.name)
+        elif item.reads & absent:
+            absent.add(item.name)
+    return absent
+
+
+def rules_without_data(pack: RulePack, present_fields: Iterable[str]) -> list:
+    """(decision, rule, missing names) for every rule that cannot fire with the columns present."""
+    absent = absent_names(pack, present_fields)
+    derived = {d.name: d for d in pack.derived}
+
+    def fields_behind(name: str) -> set:
+        if name in pack.fields:
+            return {name}
+        item = derived.get(name)
+        if item is None:
+            return set()
+        reads = {c.field for c in item.criteria} if isinstance(item, ScoreSpec) else item.reads
+        return set().union(*(fields_behind(n) for n in reads & absent)) if reads & absent else set()
+
+    result = []
+    for decision in pack.decisions:
+        for rule in decision.rules:
+            if not can_fire_without(rule.when, absent):
+                missing = set().union(*(fields_behind(n) for n in rule.reads & absent))
+                result.append((decision.id, rule.id, sorted(missing)))
+    return result

@@ -1,0 +1,150 @@
+"""The checker every section loader shares: its state, the diagnostics it collects, and the helpers
+for texts, names and expressions with their YAML locations."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Any, Iterable
+
+from kamrules.errors import Diagnostic, Location
+from kamrules.language import expr as ex
+from kamrules.pack.fields import FieldSpec
+from kamrules.pack.model import (
+    NAME_RE,
+    RESERVED,
+    SECTIONS,
+    Decision,
+    ParamSpec,
+    Text,
+)
+from kamrules.pack.yamlsrc import YMap
+
+
+class Checker:
+    """State of one pack load, set here and filled section by section (see kamrules.pack.loader)."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.diagnostics: list[Diagnostic] = []
+        self.sections: dict[str, list[tuple[YMap, str]]] = {s: [] for s in SECTIONS}
+        self.digest = hashlib.sha256()
+        self.file_names: list[str] = []
+        self.poisoned: set[str] = set()  # names whose definition failed: no follow-on errors for them
+        self.unreadable = False  # a file is not valid YAML
+        self.names: dict[str, tuple[str, Location]] = {}  # every defined name -> (kind, where)
+        self.fields: dict[str, FieldSpec] = {}
+        self.params: dict[str, ParamSpec] = {}
+        self.params_values: dict[str, Any] = {}
+        self.labels: dict[str, Text] = {}
+        self.decisions: list[Decision] = []
+
+    def error(self, loc: Location, message: str) -> None:
+        self.diagnostics.append(Diagnostic(loc, message))
+
+    def warn(self, loc: Location, message: str) -> None:
+        self.diagnostics.append(Diagnostic(loc, message, "warning"))
+
+    def unknown_keys(self, mapping: YMap, allowed: Iterable[str], where: str) -> None:
+        allowed = tuple(allowed)
+        for key in mapping:
+            if key not in allowed:
+                self.warn(
+                    mapping.key_loc(key),
+                    f"{where}unknown key '{key}'{ex.did_you_mean(str(key), allowed)}; it is ignored",
+                )
+
+    def text(self, value: Any, loc: Location, what: str) -> Text:
+        if value is None:
+            return {}
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            return {"en": str(value)}
+        if isinstance(value, YMap):
+            result = {}
+            for lang, text in value.items():
+                if not isinstance(lang, str) or not re.fullmatch(r"[a-z]{2}(-[A-Za-z]{2,4})?", lang):
+                    self.error(value.key_loc(lang), f"{what}: '{lang}' is not a language code (use en, zh)")
+                    continue
+                if not isinstance(text, (str, int, float)) or isinstance(text, bool):
+                    self.error(value.value_loc(lang), f"{what}.{lang}: must be text")
+                    continue
+                result[lang] = str(text)
+            return result
+        self.error(loc, f"{what}: must be text or a mapping by language, as in {{en: ..., zh: ...}}")
+        return {}
+
+    def check_name(self, name: Any, loc: Location, what: str) -> bool:
+        if not isinstance(name, str) or not NAME_RE.match(name):
+            self.error(
+                loc,
+                f"{what} name '{name}' is not valid: use lower-case letters, digits and '_', starting with a letter",
+            )
+            return False
+        if name in RESERVED:
+            self.error(loc, f"{what} name '{name}' is reserved (the engine uses it): rename it, e.g. '{name}_'"
+                       if name != "params" else f"{what} name 'params' is reserved: rename it")
+            return False
+        return True
+
+    def parse_expr(self, mapping: YMap, key: str, where: str) -> ex.Node | None:
+        text = mapping.get(key)
+        if isinstance(text, bool):
+            return ex.Const(text, ex.BOOLEAN)
+        if isinstance(text, (int, float)):
+            text = str(text)
+        if not isinstance(text, str):
+            self.error(mapping.value_loc(key), f"{where}{key}: must be a condition written as text")
+            return None
+        try:
+            return ex.parse(text)
+        except ex.ExprError as exc:
+            self.error(mapping.text_loc(key, exc.offset), f"{where}{key}: {exc.message}")
+            return None
+
+    def resolve(self, node: ex.Node, mapping: YMap, key: str, where: str, symbols: dict, condition: bool):
+        resolver = ex.Resolver(symbols, self.params_values)
+        try:
+            if condition:
+                return resolver.condition(node), None
+            return resolver.value(node)
+        except ex.ExprError as exc:
+            if exc.name is None or exc.name not in self.poisoned:  # else: its own error is reported
+                self.error(mapping.text_loc(key, exc.offset), f"{where}{key}: {exc.message}")
+            return None, None
+
+    def claim(self, name: str, kind: str, loc: Location) -> bool:
+        if name in self.names:
+            other_kind, other_loc = self.names[name]
+            self.error(loc, f"{kind} '{name}' is already defined as a {other_kind} at {other_loc}: names must be unique")
+            return False
+        self.names[name] = (kind, loc)
+        return True
+
+    def topo(self, deps: dict, locs: dict, what: str) -> list:
+        """Order names so each comes after what it reads; report cycles."""
+        order: list[str] = []
+        state: dict[str, int] = {}
+        reported: set[frozenset] = set()
+
+        def visit(name: str, path: list[str]) -> None:
+            if state.get(name) == 2:
+                return
+            if state.get(name) == 1:
+                cycle = path[path.index(name):] + [name]
+                key = frozenset(cycle)
+                if key not in reported:
+                    reported.add(key)
+                    self.error(locs[name], f"{what} '{name}' depends on itself: {' → '.join(cycle)}")
+                return
+            state[name] = 1
+            for dep in sorted(deps[name]):
+                if dep in deps:
+                    visit(dep, path + [name])
+            state[name] = 2
+            order.append(name)
+
+        for name in deps:  # definition order, for stable output
+            visit(name, [])
+        bad = {n for cycle in reported for n in cycle}
+        return [n for n in order if n not in bad]
