@@ -27,18 +27,17 @@ def decision_frame(evaluation: Evaluation, lang: str = "en") -> tuple[pd.DataFra
     count = len(table)
     columns: dict[str, Any] = {}
     for name in ("account_id", "account_name"):
-        if name in table.columns:
-            values = table[name].astype(object).to_numpy()
-            columns[name] = pd.Series([None if v is None or v != v else (v if isinstance(v, str) else str(v))
-                                       for v in values], dtype=object)
-        else:
-            columns[name] = pd.Series([None] * count, dtype=object)
+        columns[name] = _identity(table, name, count)
+    for name in _key_inputs(pack):  # so the table stands alone in a spreadsheet
+        columns[name] = table[name] if pd.api.types.is_numeric_dtype(table[name]) else _identity(table, name, count)
     list_columns: list[str] = []
     for decision in pack.decisions:
         masks = evaluation.masks[decision.id]
         decoded = {m: (outputs, _rule_label(decision, deciding, used_default))
                    for m, (outputs, deciding, used_default) in decode_masks(decision, masks).items()}
         for name, spec in decision.outputs.items():
+            if decision.hit == "collect" and spec.type == "text":
+                continue  # the same texts a million times: they are in actions.csv (and the trace names the rules)
             def shown(value: Any, _spec=spec) -> Any:
                 if _spec.type == "text":
                     if isinstance(value, list):
@@ -59,6 +58,20 @@ def decision_frame(evaluation: Evaluation, lang: str = "en") -> tuple[pd.DataFra
         columns[f"{decision.id}_rule"] = pd.Series(map_masks(masks, {m: rule for m, (_, rule) in decoded.items()}),
                                                    dtype=object)
     return pd.DataFrame(columns), list_columns
+
+
+def _identity(table: pd.DataFrame, name: str, count: int) -> pd.Series:
+    if name not in table.columns:
+        return pd.Series([None] * count, dtype=object)
+    values = table[name].astype(object).to_numpy()
+    return pd.Series([None if v is None or v != v else (v if isinstance(v, str) else str(v)) for v in values],
+                     dtype=object)
+
+
+def _key_inputs(pack) -> list[str]:
+    """The owner, region and sales columns the decision table repeats from the input (pack roles)."""
+    names = [pack.role(role) for role in ("account_manager", "region", "sales")]
+    return [n for n in names if n and n in pack.fields and n not in ("account_id", "account_name")]
 
 
 def _rule_label(decision, deciding: list, used_default: bool) -> str | None:
