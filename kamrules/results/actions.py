@@ -8,7 +8,9 @@ texts are written once per action here instead of in one wide cell per account.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from typing import Iterator
 
 import numpy as np
@@ -30,50 +32,77 @@ def action_decision(pack):
     return None
 
 
-def actions_frame(evaluation: Evaluation, lang: str = "en", start: int = 0, stop: int | None = None) -> pd.DataFrame:
-    """Rows of actions.csv for accounts [start, stop), in account order then rule order."""
-    pack, table = evaluation.pack, evaluation.table
-    decision = action_decision(pack)
-    stop = len(table) if stop is None else stop
-    masks = evaluation.masks[decision.id][start:stop]
+def _fired(masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(account position, rule index) of every action, in account order then rule order."""
     unique, codes = np.unique(masks, return_inverse=True)
     codes = codes.reshape(-1)
     fired = [_bits(int(m)) for m in unique]
-    widest = max((len(f) for f in fired), default=0)
-    padded = np.full((len(unique), max(widest, 1)), -1, dtype="int64")
+    padded = np.full((len(unique), max([len(f) for f in fired] + [1])), -1, dtype="int64")
     for row, rules in enumerate(fired):
         padded[row, :len(rules)] = rules
     counts = np.array([len(f) for f in fired], dtype="int64")[codes]
     accounts = np.repeat(np.arange(len(masks)), counts)
     offsets = np.arange(len(accounts)) - np.repeat(np.cumsum(counts) - counts, counts)
-    rules = padded[codes[accounts], offsets] if len(accounts) else np.zeros(0, dtype="int64")
+    return accounts, (padded[codes[accounts], offsets] if len(accounts) else np.zeros(0, dtype="int64"))
+
+
+def _account_columns(pack, table: pd.DataFrame) -> list[str]:
+    names = ["account_id", pack.role("account_name"), pack.role("account_manager")]
+    return [n for n in names if n and n in table.columns]
+
+
+def rules_frame(evaluation: Evaluation, lang: str = "en") -> pd.DataFrame:
+    """Per rule of the action decision, the action columns (the due date is as-of + due days)."""
+    decision = action_decision(evaluation.pack)
+    due = evaluation.pack.role("action_due_days")
     columns: dict = {}
-    for role in ("account_id", "account_name", "account_manager"):
-        name = role if role == "account_id" else pack.role(role)
-        if name and name in table.columns:
-            values = table[name].iloc[start:stop].astype(object).to_numpy()[accounts]
-            columns[name] = [None if v is None or v != v else str(v) for v in values]
-    due = pack.role("action_due_days")
     for name, spec in decision.outputs.items():
-        per_rule = np.empty(len(decision.rules), dtype=object)
-        per_rule[:] = [_shown(rule.then.get(name), spec.type, lang) for rule in decision.rules]
-        columns[name] = per_rule[rules]
+        values = [_shown(rule.then.get(name), spec.type, lang) for rule in decision.rules]
+        columns[name] = pd.Series(values, dtype="float64" if spec.type == "number" else object)
         if name == due:
-            columns[name.removesuffix("_days") + "_date"] = _due_dates(evaluation.as_of, columns[name])
+            columns[name.removesuffix("_days") + "_date"] = [
+                None if d is None or d != d else (evaluation.as_of + dt.timedelta(days=int(d))).isoformat()
+                for d in values]
     return pd.DataFrame(columns)
 
 
 def actions_csv(evaluation: Evaluation, lang: str = "en") -> Iterator[bytes] | None:
-    """actions.csv in pieces (None when the pack has no action decision)."""
-    if action_decision(evaluation.pack) is None:
+    """actions.csv in pieces (None when the pack has no action decision). Each rule's part of a line
+    and each account's part are encoded once; a line joins the two."""
+    pack = evaluation.pack
+    decision = action_decision(pack)
+    if decision is None:
         return None
+    table, masks = evaluation.table, evaluation.masks[decision.id]
+    identity = _account_columns(pack, table)
+    header, suffixes = _csv_lines(rules_frame(evaluation, lang))
+
     def pieces() -> Iterator[bytes]:
-        total = len(evaluation.table)
-        for start in range(0, max(total, 1), SLICE):
-            data = b"".join(table_chunks(actions_frame(evaluation, lang, start, start + SLICE), "csv"))
-            yield data if start == 0 else data[data.index(b"\n") + 1:]  # the header once
+        yield ("\ufeff" + ",".join(identity) + "," + header + "\n").encode("utf-8")
+        for start in range(0, len(table), SLICE):
+            part = table[identity].iloc[start:start + SLICE].astype(object)
+            _, prefixes = _csv_lines(part.where(part.notna(), None).map(lambda v: None if v is None else str(v)))
+            accounts, rules = _fired(masks[start:start + SLICE])
+            lines = [prefixes[a] + "," + suffixes[r] for a, r in zip(accounts.tolist(), rules.tolist())]
+            if lines:
+                yield ("\n".join(lines) + "\n").encode("utf-8")
 
     return pieces()
+
+
+def _csv_lines(frame: pd.DataFrame) -> tuple[str, list[str]]:
+    """(header, one CSV line per row) as the table writer encodes them (quoting, formula guard)."""
+    text = b"".join(table_chunks(frame.reset_index(drop=True), "csv")).decode("utf-8").lstrip("\ufeff")
+    rows = list(csv.reader(io.StringIO(text)))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    lines = []
+    for row in rows:
+        writer.writerow(row)
+        lines.append(buffer.getvalue()[:-1])
+        buffer.seek(0)
+        buffer.truncate()
+    return lines[0], lines[1:]
 
 
 def _bits(mask: int) -> list[int]:
@@ -84,11 +113,3 @@ def _shown(value, vtype: str, lang: str):
     if vtype == "text" and value is not None:
         return pick(value, lang)
     return value
-
-
-def _due_dates(as_of: dt.date, days: np.ndarray) -> np.ndarray:
-    distinct = {d: None if d is None or d != d else (as_of + dt.timedelta(days=int(d))).isoformat()
-                for d in set(days.tolist())}
-    result = np.empty(len(days), dtype=object)
-    result[:] = [distinct[d] for d in days.tolist()]
-    return result
