@@ -9,6 +9,7 @@ import math
 from pathlib import Path
 from typing import Any, Iterator
 
+import numpy as np
 import pandas as pd
 
 from kamrules import __version__
@@ -107,7 +108,7 @@ def _json_cells(series: pd.Series) -> list[str]:
     if pd.api.types.is_datetime64_any_dtype(series):
         return ["null" if pd.isna(v) else json.dumps(v.date().isoformat()) for v in series]
     if pd.api.types.is_float_dtype(series) and series.dtype != object:
-        return [json.dumps(json_value(v)) for v in series.tolist()]
+        return _float_cells(series.to_numpy(dtype="float64", na_value=np.nan))
     cache: dict = {}
     cells = []
     for value in series.astype(object).tolist():
@@ -127,6 +128,18 @@ def _json_cells(series: pd.Series) -> list[str]:
                 pass
         cells.append(cell)
     return cells
+
+
+def _float_cells(values: np.ndarray) -> list[str]:
+    """json.dumps(json_value(v)) for every float, vectorised: whole numbers as integers, NaN as null."""
+    cells = np.array(list(map(float.__repr__, values.tolist())), dtype=object)
+    finite = np.isfinite(values)
+    whole = finite & (np.abs(np.where(finite, values, 0.0)) < 1e15) & (values == np.floor(np.where(finite, values, 0.0)))
+    cells[whole] = list(map(str, values[whole].astype("int64").tolist()))
+    cells[np.isnan(values)] = "null"
+    for index in np.flatnonzero(np.isinf(values)):
+        cells[index] = json.dumps(float(values[index]))
+    return cells.tolist()
 
 
 def trace_chunks(evaluation: Evaluation, chunk: int = 10000) -> Iterator[bytes]:
@@ -156,18 +169,31 @@ def trace_chunks(evaluation: Evaluation, chunk: int = 10000) -> Iterator[bytes]:
         plans.append((masks, described))
     for start in range(0, count, chunk):
         stop = min(count, start + chunk)
-        encoded = {name: _json_cells(table[name].iloc[start:stop]) for name in sorted(read_names)}
-        lines = []
-        for index in range(start, stop):
-            offset = index - start
-            prefix = f'{{"account_id": {ids[index]}, '
-            row = f'}}, "row": {rows[index]}'
-            for masks, described in plans:
-                head, reads, tail = described[int(masks[index])]
-                body = ", ".join(key + encoded[name][offset] for key, name in reads)
-                lines.append(prefix + head + body + row + tail)
-        if lines:
-            yield ("\n".join(lines) + "\n").encode("utf-8")
+        encoded = {name: np.array(_json_cells(table[name].iloc[start:stop]), dtype=object)
+                   for name in sorted(read_names)}
+        prefix = np.array([f'{{"account_id": {a}, ' for a in ids[start:stop]], dtype=object)
+        row = np.array([f'}}, "row": {r}' for r in rows[start:stop]], dtype=object)
+        per_decision = [_trace_lines(masks[start:stop], described, encoded, prefix, row)
+                        for masks, described in plans]
+        if per_decision and stop > start:
+            # account by account, decision by decision
+            yield ("\n".join(np.stack(per_decision, axis=1).ravel().tolist()) + "\n").encode("utf-8")
+
+
+def _trace_lines(masks: np.ndarray, described: dict, encoded: dict, prefix: np.ndarray,
+                 row: np.ndarray) -> np.ndarray:
+    """One decision's trace line per account of a slice, built a distinct mask at a time."""
+    unique, codes = np.unique(masks, return_inverse=True)
+    codes = codes.reshape(-1)
+    lines = np.empty(len(masks), dtype=object)
+    groups = np.split(np.argsort(codes, kind="stable"), np.cumsum(np.bincount(codes, minlength=len(unique)))[:-1])
+    for mask, where in zip(unique.tolist(), groups):
+        head, reads, tail = described[int(mask)]
+        line = prefix[where] + head
+        for position, (key, name) in enumerate(reads):
+            line = line + ((", " if position else "") + key) + encoded[name][where]
+        lines[where] = line + row[where] + tail
+    return lines
 
 
 def file_hash(path: Path) -> str:
