@@ -173,3 +173,16 @@ def test_decision_table_stands_alone_and_actions_go_to_actions_csv():
     due = dt.date(2026, 11, 27) + dt.timedelta(days=int(first["action_due_days"]))
     assert first["action_due_date"] == due.isoformat()
     assert first["action_title"] and first["action_owner"] and first["action_measure"]
+
+
+def test_trace_numbers_are_encoded_as_json_value_would():
+    import json as _json
+
+    import numpy as np
+
+    from kamrules.results.outputs import _float_cells, json_value
+
+    values = [0.0, -0.0, 1.0, -3.0, 0.1, 2.5e-07, 1e15 - 1, 1e15, 1e16, 123456789.123, float("nan"),
+              float("inf"), float("-inf"), -42.75, 7e22]
+    expected = [_json.dumps(json_value(v)) for v in values]
+    assert _float_cells(np.array(values)) == expected
