@@ -119,10 +119,10 @@ def decode_masks(decision: Decision, masks: np.ndarray) -> dict:
 def map_masks(masks: np.ndarray, values: dict) -> np.ndarray:
     """Per account, the value for its mask, as an object array whose cells share the few distinct
     value objects (a million accounts hold a handful of strings, not a million copies)."""
-    unique, codes = np.unique(masks, return_inverse=True)
+    codes, unique = pd.factorize(masks)  # hashing: no sort of a million masks
     table = np.empty(len(unique), dtype=object)
     table[:] = [values[int(m)] for m in unique]
-    return table[codes.reshape(-1)]
+    return table[codes]
 
 
 def store_outputs(decision: Decision, masks: np.ndarray, frame: pd.DataFrame) -> None:

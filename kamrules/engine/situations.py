@@ -116,7 +116,7 @@ def decide_decision(decision: Decision, compiled: CompiledDecision, pack_hash: s
                 classes[column] = column_classes(frame[column], types.get(column, ex.NUMBER),
                                                  compiled.constants.get(column, set()), column in compiled.exact)
         codes, first = situations([classes[c] for c in columns], count)
-        bodies = message_values(frame.iloc[first], list(columns), types) if count else []
+        bodies = message_values(frame[list(columns)].take(first), list(columns), types) if count else []
         for index in indexes:
             runner = rule_runner_for(decision, pack_hash, index)
             matched = np.array([bool(runner.run(body)) for body in bodies], dtype=bool)
