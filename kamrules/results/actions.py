@@ -20,7 +20,7 @@ from kamrules.data.writer import table_chunks
 from kamrules.engine.evaluation import Evaluation
 from kamrules.pack import pick
 
-SLICE = 100_000  # accounts per piece: the file is built and written a slice at a time
+SLICE = 10_000  # accounts per piece: the file is built and written a slice at a time (~1.5 MB of text each)
 
 
 def action_decision(pack):
