@@ -186,3 +186,10 @@ def test_trace_numbers_are_encoded_as_json_value_would():
               float("inf"), float("-inf"), -42.75, 7e22]
     expected = [_json.dumps(json_value(v)) for v in values]
     assert _float_cells(np.array(values)) == expected
+
+
+def test_no_actions_csv_without_an_action_decision():
+    folder = PROJECTS / "basic"
+    evaluate(str(folder / "customers.csv"), "--rules", str(folder / "rules"), "--as-of", "2026-11-27",
+             "--out", "out", "--playbooks", "none", "-q")
+    assert Path("out/decisions.csv").is_file() and not Path("out/actions.csv").exists()

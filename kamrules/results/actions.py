@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from kamrules.data.writer import table_chunks
+from kamrules.engine.evaluate import mask_rules
 from kamrules.engine.evaluation import Evaluation
 from kamrules.pack import pick
 
@@ -36,7 +37,7 @@ def _fired(masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(account position, rule index) of every action, in account order then rule order."""
     unique, codes = np.unique(masks, return_inverse=True)
     codes = codes.reshape(-1)
-    fired = [_bits(int(m)) for m in unique]
+    fired = [mask_rules(int(m)) for m in unique]
     padded = np.full((len(unique), max([len(f) for f in fired] + [1])), -1, dtype="int64")
     for row, rules in enumerate(fired):
         padded[row, :len(rules)] = rules
@@ -103,10 +104,6 @@ def _csv_lines(frame: pd.DataFrame) -> tuple[str, list[str]]:
         buffer.seek(0)
         buffer.truncate()
     return lines[0], lines[1:]
-
-
-def _bits(mask: int) -> list[int]:
-    return [i for i in range(mask.bit_length()) if mask >> i & 1]
 
 
 def _shown(value, vtype: str, lang: str):
