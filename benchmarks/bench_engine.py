@@ -2,9 +2,12 @@
 
     python benchmarks/bench_engine.py                 # 10,000 and 100,000 accounts, 1 and 2 jobs
     python benchmarks/bench_engine.py --sizes 10000 --jobs 1
+    python benchmarks/bench_engine.py --per-account   # the per-account reference path, for comparison
 
 Each measurement runs in a fresh process (so peak RSS is its own). "engine" is the decision stage
-(durable_rules, all decisions); "evaluate" adds features, scores and building the results.
+(durable_rules, all decisions, asked once per distinct situation; with --per-account once per account
+and decision); "evaluate" adds features, scores and building the results. "situations" is how many
+times durable_rules was asked.
 Results are written up in docs/performance.md.
 """
 
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -41,6 +45,7 @@ def measure(size: int, jobs: int) -> dict:
         "accounts": size,
         "jobs": jobs,
         "engine_accounts_per_s": round(size / evaluation.timings["rules"]),
+        "situations": evaluation.situations,
         "evaluate_accounts_per_s": round(size / total),
         "seconds": {k: round(v, 3) for k, v in evaluation.timings.items()},
         "peak_rss_mb": round(max(peak_mb, children_mb)),
@@ -52,20 +57,22 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--repeat", type=int, default=3, help="runs per cell; the median is reported")
+    parser.add_argument("--per-account", action="store_true", help="measure the per-account reference path")
     parser.add_argument("--one", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         print(json.dumps(measure(*args.one)))
         return
-    print("| accounts | jobs | engine accounts/s | evaluate accounts/s | peak RSS (MB) |")
-    print("|---:|---:|---:|---:|---:|")
+    env = dict(os.environ, KAMRULES_PER_ACCOUNT="1" if args.per_account else "")
+    print("| accounts | jobs | engine accounts/s | situations | evaluate accounts/s | peak RSS (MB) |")
+    print("|---:|---:|---:|---:|---:|---:|")
     for size in args.sizes:
         baseline = None
         for jobs in args.jobs:
             runs = []
             for _ in range(args.repeat):
                 output = subprocess.run([sys.executable, __file__, "--one", str(size), str(jobs)],
-                                        check=True, capture_output=True, text=True).stdout
+                                        check=True, capture_output=True, text=True, env=env).stdout
                 runs.append(json.loads(output.strip().splitlines()[-1]))
             runs.sort(key=lambda r: r["engine_accounts_per_s"])
             median = runs[len(runs) // 2]
@@ -74,7 +81,7 @@ def main() -> None:
                 baseline = median["engine_accounts_per_s"]
             elif baseline:
                 speedup = f" ({median['engine_accounts_per_s'] / baseline:.2f}×)"
-            print(f"| {size:,} | {jobs} | {median['engine_accounts_per_s']:,}{speedup} | "
+            print(f"| {size:,} | {jobs} | {median['engine_accounts_per_s']:,}{speedup} | {median['situations']:,} | "
                   f"{median['evaluate_accounts_per_s']:,} | {median['peak_rss_mb']:,} |", flush=True)
 
 

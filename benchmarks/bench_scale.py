@@ -2,6 +2,8 @@
 
     python benchmarks/bench_scale.py                  # 100,000 and 1,000,000 accounts
     python benchmarks/bench_scale.py --rows 100000
+    python benchmarks/bench_scale.py --rows 100000 --playbooks default   # default options (key + potential plans)
+    python benchmarks/bench_scale.py --rows 1000000 --format parquet
 
 Writes a 20-column CSV (20 of the default pack's fields, realistic skew) to a temporary folder and runs
 the real command on it in a child process — `kamrules evaluate FILE --playbooks none --jobs 1` —
@@ -27,7 +29,7 @@ COLUMNS = ["account_id", "account_name", "region", "customer_type", "sales", "sa
            "overdue_days", "customer_trend", "partnership_intent"]
 
 
-def run(rows: int, folder: Path, jobs: int) -> str:
+def run(rows: int, folder: Path, jobs: int, fmt: str = "csv", playbooks: str = "none") -> str:
     sys.path.insert(0, str(HERE))
     from synth import synthetic_customers
 
@@ -37,7 +39,8 @@ def run(rows: int, folder: Path, jobs: int) -> str:
     out = folder / f"out-{rows}"
     started = time.perf_counter()
     result = subprocess.run([sys.executable, "-m", "kamrules", "evaluate", str(data), "--out", str(out), "--force",
-                             "--as-of", "2026-11-27", "--playbooks", "none", "--jobs", str(jobs)],
+                             "--as-of", "2026-11-27", "--jobs", str(jobs), "--format", fmt,
+                             *([] if playbooks == "default" else ["--playbooks", playbooks])],
                             capture_output=True, text=True, cwd=folder)
     seconds = time.perf_counter() - started
     if result.returncode != 0:
@@ -53,12 +56,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--format", default="csv", help="the decision table's format (csv, parquet, …)")
+    parser.add_argument("--playbooks", default="none", help="'none' (default here), 'default' (the command's own default)")
     args = parser.parse_args()
     print("| accounts | jobs | CSV in | wall time | peak RSS | outputs | stages (as printed) |")
     print("|---:|---:|---:|---:|---:|---:|---|")
     with tempfile.TemporaryDirectory() as folder:
         for rows in args.rows:  # peak RSS is the largest child so far: run sizes in increasing order
-            print(run(rows, Path(folder), args.jobs), flush=True)
+            print(run(rows, Path(folder), args.jobs, args.format, args.playbooks), flush=True)
 
 
 if __name__ == "__main__":

@@ -104,6 +104,11 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     frame, list_columns = decision_frame(evaluation, options.lang)
     files[f"decisions.{options.format}"] = table_chunks(frame, options.format, list_columns=list_columns)
     files["trace.jsonl"] = trace_chunks(evaluation)
+    from kamrules.results.actions import actions_csv
+
+    actions = actions_csv(evaluation, options.lang)
+    if actions is not None:
+        files["actions.csv"] = actions
     if read.issues:
         import pandas as pd
 

@@ -399,3 +399,73 @@ def test_numbers_reach_the_engine_without_exponents(tmp_path):
         """)
     accounts = run(pack, [{"sales": 0.000001}, {"sales": 2e16}, {"sales": 5.0}])
     assert [a.decisions["d"].outputs["s"] for a in accounts] == [["tiny"], ["huge"], []]
+
+
+# ------------------------------------------------------------------------------- the hit policy
+
+HIT_ORDER = """\
+decisions:
+  first_d:
+    hit: first
+    outputs: {f: {type: category, values: [a, b, c]}}
+    rules:
+      - {id: one, when: sales >= 100, then: {f: a}}
+      - {id: two, when: sales >= 10, then: {f: b}}
+      - {id: three, when: sales >= 1, then: {f: c}}
+  priority_d:
+    hit: priority
+    outputs: {p: {type: category, values: [low, mid, high]}}
+    rules:
+      - {id: low, when: sales >= 1, then: {p: low}, priority: 1}
+      - {id: high, when: sales >= 10, then: {p: high}, priority: 5}
+      - {id: high_too, when: sales >= 100, then: {p: mid}, priority: 5}
+  collect_d:
+    hit: collect
+    outputs: {c: {type: category, values: [x, y]}}
+    rules:
+      - {id: x, when: sales >= 1, then: {c: x}}
+      - {id: y, when: sales >= 10, then: {c: y}}
+"""
+
+
+def test_hit_policy_winners_when_several_rules_match(tmp_path):
+    from kamrules.engine.evaluate import decide_outputs
+
+    pack = pack_with(tmp_path, HIT_ORDER)
+    first, priority, collect = (pack.decision(d) for d in ("first_d", "priority_d", "collect_d"))
+    # first: the first in file order, whatever order the matches are given in
+    assert decide_outputs(first, [0, 1, 2]) == ({"f": "a"}, [0], False)
+    assert decide_outputs(first, [2, 1]) == ({"f": "b"}, [1], False)
+    # priority: the highest priority wins, a tie goes to the rule written first
+    assert decide_outputs(priority, [0, 1]) == ({"p": "high"}, [1], False)
+    assert decide_outputs(priority, [0, 1, 2]) == ({"p": "high"}, [1], False)
+    assert decide_outputs(priority, [2, 0]) == ({"p": "mid"}, [2], False)
+    assert decide_outputs(collect, [0, 1]) == ({"c": ["x", "y"]}, [0, 1], False)
+
+
+def test_hit_policy_order_masks_and_rules_checked_before(tmp_path):
+    import numpy as np
+
+    from kamrules.engine import hitpolicy
+    from kamrules.results.explain import _ahead_of
+
+    pack = pack_with(tmp_path, HIT_ORDER)
+    first, priority, collect = (pack.decision(d) for d in ("first_d", "priority_d", "collect_d"))
+    assert hitpolicy.order(priority) == [1, 2, 0]
+    assert hitpolicy.checked_before(priority, 0) == [1, 2]
+    assert [r.id for r in _ahead_of(priority, 2)] == ["high"]
+    assert [r.id for r in _ahead_of(first, 2)] == ["one", "two"]
+    every = np.array([0b111, 0b101, 0b100, 0], dtype=np.uint64)
+    assert hitpolicy.reduce_masks(first, every).tolist() == [0b001, 0b001, 0b100, 0]
+    assert hitpolicy.reduce_masks(priority, every).tolist() == [0b010, 0b100, 0b100, 0]
+    assert hitpolicy.reduce_masks(collect, every).tolist() == every.tolist()
+
+
+def test_engine_salience_follows_the_hit_policy(tmp_path):
+    """The per-account engine (salience) and the situations path agree on the winner."""
+    pack = pack_with(tmp_path, HIT_ORDER)
+    frame = pd.DataFrame({"account_id": ["a", "b", "c", "d"], "sales": [500.0, 50.0, 5.0, 0.0]})
+    for per_account in (True, False):
+        accounts = evaluate(pack, frame.copy(), as_of=AS_OF, per_account=per_account).accounts
+        assert [a.decisions["first_d"].rule for a in accounts] == ["one", "two", "three", None]
+        assert [a.decisions["priority_d"].rule for a in accounts] == ["high", "high", "low", None]

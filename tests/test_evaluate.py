@@ -3,10 +3,12 @@ expected outputs."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -148,3 +150,46 @@ def test_team_report_template_overrides_a_block():
         encoding="utf-8")
     evaluate("--as-of", "2026-11-27", "--out", "out", "--playbooks-dir", "team", "-q")
     assert '<p id="team">Team advice</p>' in Path("out/report.html").read_text(encoding="utf-8")
+
+
+def test_decision_table_stands_alone_and_actions_go_to_actions_csv():
+    evaluate(str(ROOT / "examples" / "customers.csv"), "--as-of", "2026-11-27", "--out", "out", "--playbooks", "none",
+             "-q")
+    table = pd.read_csv("out/decisions.csv", dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    source = pd.read_csv(ROOT / "examples" / "customers.csv", dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    assert list(table.columns[:5]) == ["account_id", "account_name", "account_manager", "region", "sales"]
+    assert table["account_manager"].tolist() == source["account_manager"].tolist()
+    assert table["region"].tolist() == source["region"].tolist()
+    # the action texts are not repeated per account in the decision table: codes only
+    assert "action_title" not in table.columns and "action_measure" not in table.columns
+    actions = pd.read_csv("out/actions.csv", dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    assert list(actions.columns) == ["account_id", "account_name", "account_manager", "action", "action_title",
+                                     "action_owner", "action_due_days", "action_due_date", "action_measure",
+                                     "action_section"]
+    # one row per account and action, in account order then rule order, as the decision table lists them
+    expected = [(row.account_id, code) for row in table.itertuples() for code in row.action.split("; ") if code]
+    assert list(zip(actions["account_id"], actions["action"])) == expected
+    first = actions.iloc[0]
+    due = dt.date(2026, 11, 27) + dt.timedelta(days=int(first["action_due_days"]))
+    assert first["action_due_date"] == due.isoformat()
+    assert first["action_title"] and first["action_owner"] and first["action_measure"]
+
+
+def test_trace_numbers_are_encoded_as_json_value_would():
+    import json as _json
+
+    import numpy as np
+
+    from kamrules.results.outputs import _float_cells, json_value
+
+    values = [0.0, -0.0, 1.0, -3.0, 0.1, 2.5e-07, 1e15 - 1, 1e15, 1e16, 123456789.123, float("nan"),
+              float("inf"), float("-inf"), -42.75, 7e22]
+    expected = [_json.dumps(json_value(v)) for v in values]
+    assert _float_cells(np.array(values)) == expected
+
+
+def test_no_actions_csv_without_an_action_decision():
+    folder = PROJECTS / "basic"
+    evaluate(str(folder / "customers.csv"), "--rules", str(folder / "rules"), "--as-of", "2026-11-27",
+             "--out", "out", "--playbooks", "none", "-q")
+    assert Path("out/decisions.csv").is_file() and not Path("out/actions.csv").exists()

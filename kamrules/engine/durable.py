@@ -31,6 +31,7 @@ from typing import Any
 import pandas as pd
 
 from kamrules.language import expr as ex
+from kamrules.engine import hitpolicy
 from kamrules.errors import KamrulesError
 from kamrules.pack import Decision
 
@@ -57,6 +58,9 @@ class CompiledDecision:
     columns: list  # account columns the messages carry (names read + hidden columns)
     hidden: dict = field(default_factory=dict)  # hidden column -> expression tree computed by pandas
     mode: str = "post"  # "post" (first, priority) or "fact" (unique, collect)
+    rule_reads: dict = field(default_factory=dict)  # rule index -> engine columns its condition reads
+    constants: dict = field(default_factory=dict)  # engine column -> constants it is compared with
+    exact: set = field(default_factory=set)  # columns compared with another column: never classed
 
 
 def date_number(value: Any) -> float:
@@ -70,6 +74,12 @@ def date_number(value: Any) -> float:
 class _Compiler:
     def __init__(self) -> None:
         self.hidden: dict[ex.Node, str] = {}
+        self.reads: set = set()  # engine columns read by the rule being compiled
+        self.constants: dict[str, set] = {}
+        self.exact: set = set()
+
+    def compared(self, name: str, value: Any) -> None:
+        self.constants.setdefault(name, set()).add(value)
 
     def constant(self, node: ex.Node) -> Any:
         if isinstance(node, (ex.Const, ex.Param)):
@@ -90,9 +100,11 @@ class _Compiler:
         if not ex.names_in(node):
             return "const", self.constant(node)
         if isinstance(node, ex.Name):
+            self.reads.add(node.name)
             return "field", node.name
         if node not in self.hidden:
             self.hidden[node] = f"_x{len(self.hidden)}"
+        self.reads.add(self.hidden[node])
         return "field", self.hidden[node]
 
     def condition(self, node: ex.Node) -> dict | None:
@@ -121,7 +133,10 @@ class _Compiler:
             if lkind == "const":
                 lkind, lval, rkind, rval, op = rkind, rval, lkind, lval, ex.FLIPPED[op]
             right_json = rval if rkind == "const" else {"$m": rval}
+            if rkind == "const":
+                self.compared(lval, rval)
             if rkind == "field":
+                self.exact.update((lval, rval))
                 # field-to-field: both must be present (a missing side makes the comparison unknown)
                 comparison = {_OPS[op] or "$eq": {lval: right_json}}
                 return {"$and": [{"$ex": {lval: 1}}, {"$ex": {rval: 1}}, comparison]}
@@ -130,6 +145,7 @@ class _Compiler:
             return {_OPS[op]: {lval: right_json}}
         # a boolean expression used as a condition (already resolved): compare with true
         kind, name = self.operand(node)
+        self.compared(name, 1.0)
         return {name: 1.0}
 
 
@@ -140,13 +156,12 @@ def compile_decision(decision: Decision, pack_hash: str) -> CompiledDecision:
     compiler = _Compiler()
     definition: dict = {}
     rule_keys: dict = {}
-    if decision.hit == "priority":
-        order = sorted(range(len(decision.rules)), key=lambda i: (-decision.rules[i].priority, i))
-    else:
-        order = list(range(len(decision.rules)))
-    for rank, index in enumerate(order):
+    rule_reads: dict = {}
+    for rank, index in enumerate(hitpolicy.order(decision)):
         rule = decision.rules[index]
+        compiler.reads = set()
         condition = compiler.condition(ex.push_not(rule.when))
+        rule_reads[index] = sorted(compiler.reads)
         guarded = {MARKER: 1.0} if condition is None else {"$and": [{MARKER: 1.0}, condition]}
         key = f"r{index}"
         definition[key] = {"all": [{"m": guarded}], "pri": rank + 1}
@@ -155,7 +170,17 @@ def compile_decision(decision: Decision, pack_hash: str) -> CompiledDecision:
     mode = "post" if decision.hit in ("first", "priority") else "fact"
     name = f"kam_{pack_hash}_{decision.id}_{next(_counter)}"
     return CompiledDecision(decision, name, definition, rule_keys, columns,
-                            {v: k for k, v in compiler.hidden.items()}, mode)
+                            {v: k for k, v in compiler.hidden.items()}, mode,
+                            rule_reads, compiler.constants, compiler.exact)
+
+
+def compile_rule(compiled: CompiledDecision, index: int) -> CompiledDecision:
+    """One rule of a compiled decision as a ruleset of its own (posted: it matches or it does not)."""
+    key = f"r{index}"
+    definition = {key: dict(compiled.definition[key], pri=1)}
+    name = f"{compiled.name}_r{index}"
+    return CompiledDecision(compiled.decision, name, definition, {key: index}, compiled.rule_reads[index],
+                            compiled.hidden, "post")
 
 
 # -------------------------------------------------------------------------------------------- core
@@ -251,6 +276,14 @@ def runner_for(decision: Decision, pack_hash: str) -> DecisionRunner:
     key = (pack_hash, decision.id)
     if key not in _REGISTERED:
         _REGISTERED[key] = DecisionRunner(compile_decision(decision, pack_hash))
+    return _REGISTERED[key]
+
+
+def rule_runner_for(decision: Decision, pack_hash: str, index: int) -> DecisionRunner:
+    """The runner of one rule alone (the situations path asks each rule separately)."""
+    key = (pack_hash, decision.id, index)
+    if key not in _REGISTERED:
+        _REGISTERED[key] = DecisionRunner(compile_rule(runner_for(decision, pack_hash).compiled, index))
     return _REGISTERED[key]
 
 

@@ -21,9 +21,11 @@ import numpy as np
 import pandas as pd
 
 from kamrules.language import expr as ex
+from kamrules.engine import hitpolicy
 from kamrules.engine.durable import message_values, runner_for
 from kamrules.errors import EvaluationError
 from kamrules.engine.features import compute_derived, prepare_facts
+from kamrules.engine.situations import decide_decision
 from kamrules.pack import Decision, RulePack
 from kamrules.engine.evaluation import AccountResult, Accounts, DecisionResult, Evaluation, FactTable, Hit
 from kamrules.language.text import fill_text
@@ -44,16 +46,14 @@ def mask_rules(mask: int) -> list[int]:
 
 
 def decide_outputs(decision: Decision, matched: Sequence[int]) -> tuple[dict, list[int], bool]:
-    """Apply the hit policy: (outputs, deciding rule indexes, used_default)."""
+    """Apply the hit policy (`hitpolicy.winners`): (outputs, deciding rule indexes, used_default)."""
     rules = decision.rules
     if decision.hit == "collect":
         outputs = {name: [rules[i].then.get(name) for i in matched] for name in decision.outputs}
         return outputs, list(matched), False
-    if decision.hit == "priority" and matched:
-        best = min(matched, key=lambda i: (-rules[i].priority, i))
-        return dict(rules[best].then), [best], False
     if matched:
-        return dict(rules[matched[0]].then), [matched[0]], False
+        best = hitpolicy.winners(decision, matched)[0]
+        return dict(rules[best].then), [best], False
     if decision.default is not None:
         return dict(decision.default), [], True
     return {name: None for name in decision.outputs}, [], False
@@ -71,8 +71,11 @@ def _to_mask(indexes: Sequence[int]) -> int:
 
 
 def _decide_chunk(pack: RulePack, facts: pd.DataFrame,
-                  progress: Callable[[str], None] | None = None) -> dict:
-    """Match masks per decision for a slice of the portfolio (outputs flow into later decisions)."""
+                  progress: Callable[[str], None] | None = None, per_account: bool = True,
+                  stats: dict | None = None) -> dict:
+    """Match masks per decision for a slice of the portfolio (outputs flow into later decisions).
+    `per_account`: every account through each decision's ruleset (the reference); otherwise each
+    distinct situation once (`situations.decide_decision`). `stats["situations"]` counts engine calls."""
     frame = facts.copy(deep=False)  # copy-on-write: new columns here leave `facts` as it is
     types = _symbol_types(pack)
     masks: dict[str, np.ndarray] = {}
@@ -85,14 +88,26 @@ def _decide_chunk(pack: RulePack, facts: pd.DataFrame,
         for column, node in compiled.hidden.items():
             frame[column] = ex.eval_vector(node, frame)
             column_types[column] = ex.NUMBER if frame[column].dtype == "float64" else ex.BOOLEAN
-        mask = np.zeros(len(frame), dtype=np.uint64)
-        for start in range(0, len(frame), MESSAGE_BATCH):  # bounded memory: messages are built per batch
-            bodies = message_values(frame.iloc[start:start + MESSAGE_BATCH], compiled.columns, column_types)
-            mask[start:start + len(bodies)] = [_to_mask(runner.run(body)) for body in bodies]
+        if per_account:
+            mask = _per_account(runner, frame, column_types)
+            asked = len(frame)
+        else:
+            mask, asked = decide_decision(decision, compiled, pack.hash, frame, column_types)
+        if stats is not None:
+            stats["situations"] = stats.get("situations", 0) + asked
         masks[decision.id] = mask
         frame = frame.drop(columns=list(compiled.hidden))
         store_outputs(decision, mask, frame)
     return masks
+
+
+def _per_account(runner, frame: pd.DataFrame, column_types: dict) -> np.ndarray:
+    compiled = runner.compiled
+    mask = np.zeros(len(frame), dtype=np.uint64)
+    for start in range(0, len(frame), MESSAGE_BATCH):  # bounded memory: messages are built per batch
+        bodies = message_values(frame.iloc[start:start + MESSAGE_BATCH], compiled.columns, column_types)
+        mask[start:start + len(bodies)] = [_to_mask(runner.run(body)) for body in bodies]
+    return mask
 
 
 def decode_masks(decision: Decision, masks: np.ndarray) -> dict:
@@ -104,10 +119,10 @@ def decode_masks(decision: Decision, masks: np.ndarray) -> dict:
 def map_masks(masks: np.ndarray, values: dict) -> np.ndarray:
     """Per account, the value for its mask, as an object array whose cells share the few distinct
     value objects (a million accounts hold a handful of strings, not a million copies)."""
-    unique, codes = np.unique(masks, return_inverse=True)
+    codes, unique = pd.factorize(masks)  # hashing: no sort of a million masks
     table = np.empty(len(unique), dtype=object)
     table[:] = [values[int(m)] for m in unique]
-    return table[codes.reshape(-1)]
+    return table[codes]
 
 
 def store_outputs(decision: Decision, masks: np.ndarray, frame: pd.DataFrame) -> None:
@@ -140,10 +155,26 @@ def _work_chunk(bounds: tuple[int, int]) -> dict:
     return _decide_chunk(pack, facts.iloc[start:stop].reset_index(drop=True))
 
 
+def per_account_reference() -> bool:
+    """The hidden switch to the per-account engine path (KAMRULES_PER_ACCOUNT=1), kept as the
+    reference the situations path is tested against."""
+    return os.environ.get("KAMRULES_PER_ACCOUNT", "") == "1"
+
+
 def decide(pack: RulePack, facts: pd.DataFrame, jobs: int = 1,
-           progress: Callable[[str], None] | None = None) -> dict:
-    """Match masks per decision (bit i = rule i matched), one per account in input order."""
+           progress: Callable[[str], None] | None = None, per_account: bool | None = None,
+           stats: dict | None = None) -> dict:
+    """Match masks per decision (bit i = rule i matched), one per account in input order.
+
+    By default each distinct situation goes to the engine once, in this process (asking a few
+    hundred situations costs less than forking); `per_account=True` (or KAMRULES_PER_ACCOUNT=1) sends
+    every account, split over `jobs` processes."""
     count = len(facts)
+    per_account = per_account_reference() if per_account is None else per_account
+    if not per_account:
+        return _decide_chunk(pack, facts, progress, per_account=False, stats=stats)
+    if stats is not None:
+        stats["situations"] = count * len(pack.decisions)
     jobs = effective_jobs(jobs, count)
     if jobs == 1:
         return _decide_chunk(pack, facts, progress)
@@ -197,6 +228,7 @@ def evaluate(
     input_name: str = "",
     row_numbers: Sequence[int] | None = None,
     progress: Callable[[str], None] | None = None,
+    per_account: bool | None = None,
 ) -> Evaluation:
     """Evaluate every account of `frame` (one column per field) against the pack.
 
@@ -210,7 +242,8 @@ def evaluate(
     timings["features"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    masks = decide(pack, facts, jobs, progress)
+    stats: dict = {}
+    masks = decide(pack, facts, jobs, progress, per_account=per_account, stats=stats)
     timings["rules"] = time.perf_counter() - started
     rows = np.arange(2, len(facts) + 2) if row_numbers is None else np.asarray(row_numbers)
     conflicts = _unique_conflicts(pack, masks)
@@ -232,10 +265,12 @@ def evaluate(
     for decision in pack.decisions:
         store_outputs(decision, masks[decision.id], table)
     builder = _AccountBuilder(pack, FactTable(table), fact_names, masks, rows)
+    reference = per_account_reference() if per_account is None else per_account
+    jobs_used = effective_jobs(jobs, len(facts)) if reference else 1
     timings["results"] = time.perf_counter() - started
     return Evaluation(pack=pack, accounts=Accounts(len(facts), builder), as_of=as_of, input_name=input_name,
-                      timings=timings, jobs=effective_jobs(jobs, len(facts)), table=table, masks=masks,
-                      rows=rows)
+                      timings=timings, jobs=jobs_used, table=table, masks=masks,
+                      rows=rows, situations=stats.get("situations", 0))
 
 
 class _AccountBuilder:

@@ -190,3 +190,4 @@ class Evaluation:
     table: Any = None  # pandas.DataFrame
     masks: dict = field(default_factory=dict)  # decision id -> numpy uint64 array
     rows: Any = None  # row number of each account as the user sees it in the input file
+    situations: int = 0  # engine calls the decision stage made (distinct situations, or accounts × decisions)

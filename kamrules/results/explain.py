@@ -113,11 +113,9 @@ def explain_account(evaluation: Evaluation, account: AccountResult, lang: str = 
 
 def _ahead_of(decision: Decision, position: int) -> list:
     """Rules that were checked before the deciding one (file order, or priority order)."""
-    if decision.hit == "priority":
-        chosen = decision.rules[position]
-        return [r for i, r in enumerate(decision.rules)
-                if (-r.priority, i) < (-chosen.priority, position)]
-    return list(decision.rules[:position])
+    from kamrules.engine import hitpolicy  # here, so this edit stays inside this function
+
+    return [decision.rules[i] for i in hitpolicy.checked_before(decision, position)]
 
 
 def _show(pack: RulePack, name: str, value: Any, lang: str) -> str:

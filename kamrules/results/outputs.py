@@ -9,6 +9,7 @@ import math
 from pathlib import Path
 from typing import Any, Iterator
 
+import numpy as np
 import pandas as pd
 
 from kamrules import __version__
@@ -27,18 +28,17 @@ def decision_frame(evaluation: Evaluation, lang: str = "en") -> tuple[pd.DataFra
     count = len(table)
     columns: dict[str, Any] = {}
     for name in ("account_id", "account_name"):
-        if name in table.columns:
-            values = table[name].astype(object).to_numpy()
-            columns[name] = pd.Series([None if v is None or v != v else (v if isinstance(v, str) else str(v))
-                                       for v in values], dtype=object)
-        else:
-            columns[name] = pd.Series([None] * count, dtype=object)
+        columns[name] = _identity(table, name, count)
+    for name in _key_inputs(pack):  # so the table stands alone in a spreadsheet
+        columns[name] = table[name] if pd.api.types.is_numeric_dtype(table[name]) else _identity(table, name, count)
     list_columns: list[str] = []
     for decision in pack.decisions:
         masks = evaluation.masks[decision.id]
         decoded = {m: (outputs, _rule_label(decision, deciding, used_default))
                    for m, (outputs, deciding, used_default) in decode_masks(decision, masks).items()}
         for name, spec in decision.outputs.items():
+            if decision.hit == "collect" and spec.type == "text":
+                continue  # the same texts a million times: they are in actions.csv (and the trace names the rules)
             def shown(value: Any, _spec=spec) -> Any:
                 if _spec.type == "text":
                     if isinstance(value, list):
@@ -59,6 +59,20 @@ def decision_frame(evaluation: Evaluation, lang: str = "en") -> tuple[pd.DataFra
         columns[f"{decision.id}_rule"] = pd.Series(map_masks(masks, {m: rule for m, (_, rule) in decoded.items()}),
                                                    dtype=object)
     return pd.DataFrame(columns), list_columns
+
+
+def _identity(table: pd.DataFrame, name: str, count: int) -> pd.Series:
+    if name not in table.columns:
+        return pd.Series([None] * count, dtype=object)
+    values = table[name].astype(object).to_numpy()
+    return pd.Series([None if v is None or v != v else (v if isinstance(v, str) else str(v)) for v in values],
+                     dtype=object)
+
+
+def _key_inputs(pack) -> list[str]:
+    """The owner, region and sales columns the decision table repeats from the input (pack roles)."""
+    names = [pack.role(role) for role in ("account_manager", "region", "sales")]
+    return [n for n in names if n and n in pack.fields and n not in ("account_id", "account_name")]
 
 
 def _rule_label(decision, deciding: list, used_default: bool) -> str | None:
@@ -94,7 +108,7 @@ def _json_cells(series: pd.Series) -> list[str]:
     if pd.api.types.is_datetime64_any_dtype(series):
         return ["null" if pd.isna(v) else json.dumps(v.date().isoformat()) for v in series]
     if pd.api.types.is_float_dtype(series) and series.dtype != object:
-        return [json.dumps(json_value(v)) for v in series.tolist()]
+        return _float_cells(series.to_numpy(dtype="float64", na_value=np.nan))
     cache: dict = {}
     cells = []
     for value in series.astype(object).tolist():
@@ -114,6 +128,18 @@ def _json_cells(series: pd.Series) -> list[str]:
                 pass
         cells.append(cell)
     return cells
+
+
+def _float_cells(values: np.ndarray) -> list[str]:
+    """json.dumps(json_value(v)) for every float, vectorised: whole numbers as integers, NaN as null."""
+    cells = np.array(list(map(float.__repr__, values.tolist())), dtype=object)
+    finite = np.isfinite(values)
+    whole = finite & (np.abs(np.where(finite, values, 0.0)) < 1e15) & (values == np.floor(np.where(finite, values, 0.0)))
+    cells[whole] = list(map(str, values[whole].astype("int64").tolist()))
+    cells[np.isnan(values)] = "null"
+    for index in np.flatnonzero(np.isinf(values)):
+        cells[index] = json.dumps(float(values[index]))
+    return cells.tolist()
 
 
 def trace_chunks(evaluation: Evaluation, chunk: int = 10000) -> Iterator[bytes]:
@@ -143,18 +169,31 @@ def trace_chunks(evaluation: Evaluation, chunk: int = 10000) -> Iterator[bytes]:
         plans.append((masks, described))
     for start in range(0, count, chunk):
         stop = min(count, start + chunk)
-        encoded = {name: _json_cells(table[name].iloc[start:stop]) for name in sorted(read_names)}
-        lines = []
-        for index in range(start, stop):
-            offset = index - start
-            prefix = f'{{"account_id": {ids[index]}, '
-            row = f'}}, "row": {rows[index]}'
-            for masks, described in plans:
-                head, reads, tail = described[int(masks[index])]
-                body = ", ".join(key + encoded[name][offset] for key, name in reads)
-                lines.append(prefix + head + body + row + tail)
-        if lines:
-            yield ("\n".join(lines) + "\n").encode("utf-8")
+        encoded = {name: np.array(_json_cells(table[name].iloc[start:stop]), dtype=object)
+                   for name in sorted(read_names)}
+        prefix = np.array([f'{{"account_id": {a}, ' for a in ids[start:stop]], dtype=object)
+        row = np.array([f'}}, "row": {r}' for r in rows[start:stop]], dtype=object)
+        per_decision = [_trace_lines(masks[start:stop], described, encoded, prefix, row)
+                        for masks, described in plans]
+        if per_decision and stop > start:
+            # account by account, decision by decision
+            yield ("\n".join(np.stack(per_decision, axis=1).ravel().tolist()) + "\n").encode("utf-8")
+
+
+def _trace_lines(masks: np.ndarray, described: dict, encoded: dict, prefix: np.ndarray,
+                 row: np.ndarray) -> np.ndarray:
+    """One decision's trace line per account of a slice, built a distinct mask at a time."""
+    unique, codes = np.unique(masks, return_inverse=True)
+    codes = codes.reshape(-1)
+    lines = np.empty(len(masks), dtype=object)
+    groups = np.split(np.argsort(codes, kind="stable"), np.cumsum(np.bincount(codes, minlength=len(unique)))[:-1])
+    for mask, where in zip(unique.tolist(), groups):
+        head, reads, tail = described[int(mask)]
+        line = prefix[where] + head
+        for position, (key, name) in enumerate(reads):
+            line = line + ((", " if position else "") + key) + encoded[name][where]
+        lines[where] = line + row[where] + tail
+    return lines
 
 
 def file_hash(path: Path) -> str:

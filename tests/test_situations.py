@@ -1,0 +1,166 @@
+"""The situations engine path (each distinct situation asked once) against the per-account reference."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from kamrules.engine.evaluate import evaluate
+from kamrules.errors import EvaluationError, KamrulesError
+from kamrules.pack import load_pack
+from kamrules.results.outputs import decision_frame, trace_chunks
+
+from conftest import write_pack
+
+AS_OF = dt.date(2026, 11, 27)
+FIELDS = """\
+fields:
+  account_id: {type: string, required: true}
+  sales: {type: number}
+  sales_prev: {type: number}
+  nps: {type: integer}
+  strategic: {type: boolean}
+  region: {type: string}
+  last_order: {type: date}
+params:
+  decline: 0.2
+"""
+NUMBERS = ["sales", "sales_prev", "nps"]
+CONSTANTS = ["0", "1", "6", "7", "50", "100", "-1.5"]
+OPS = ["<", "<=", ">", ">=", "==", "!="]
+DATES = ["2026-01-01", "2026-06-01"]
+
+atoms = st.one_of(
+    st.builds(lambda f, op, c: f"{f} {op} {c}", st.sampled_from(NUMBERS), st.sampled_from(OPS), st.sampled_from(CONSTANTS)),
+    st.builds(lambda f, neg: f"{f} is {'not ' if neg else ''}missing", st.sampled_from(NUMBERS + ["region", "last_order"]),
+              st.booleans()),
+    st.builds(lambda op, c: f'region {op} "{c}"', st.sampled_from(["==", "!="]), st.sampled_from(["north", "south"])),
+    st.just('region in ["north", "east"]'),
+    st.sampled_from(["strategic", "not strategic"]),
+    st.builds(lambda op, d: f'last_order {op} date("{d}")', st.sampled_from(OPS), st.sampled_from(DATES)),
+    st.sampled_from(["sales > sales_prev", "nps >= sales_prev", "sales == sales_prev",  # field to field
+                     "sales - sales_prev > 5", "sales / sales_prev - 1 <= -params.decline", "0 < nps <= 6"]),
+)
+conditions = st.recursive(atoms, lambda inner: st.one_of(
+    st.builds(lambda a, b: f"({a}) and ({b})", inner, inner),
+    st.builds(lambda a, b: f"({a}) or ({b})", inner, inner),
+    st.builds(lambda a: f"not ({a})", inner)), max_leaves=3)
+
+
+@st.composite
+def packs(draw) -> str:
+    lines = ["decisions:"]
+    for number in range(draw(st.integers(1, 3))):
+        hit = draw(st.sampled_from(["first", "priority"] if number == 0 else ["first", "priority", "unique", "collect"]))
+        lines += [f"  d{number}:", f"    hit: {hit}", f"    outputs: {{o{number}: {{type: category, values: [a, b, c]}}}}",
+                  "    rules:"]
+        for index in range(draw(st.integers(1, 5))):
+            when = draw(conditions if number == 0 else st.one_of(conditions, st.just('o0 == "a"'),
+                                                                   st.builds(lambda c: f'o0 == "a" and ({c})', conditions)))
+            priority = f", priority: {draw(st.integers(1, 3))}" if hit == "priority" else ""
+            value = draw(st.sampled_from(["a", "b", "c"]))
+            lines.append(f"      - {{id: r{index}, when: '{when}', then: {{o{number}: {value}}}{priority}}}")
+        if hit == "first" and draw(st.booleans()):
+            lines.append(f"    default: {{o{number}: c}}")
+    return "\n".join(lines) + "\n"
+
+
+numbers = st.one_of(st.none(), st.sampled_from([0.0, 1.0, 6.0, 6.5, 7.0, 50.0, 100.0, -1.5, -3.0, 1000.0, 0.1]))
+COLUMNS = ["sales", "sales_prev", "nps", "strategic", "region", "last_order"]
+records = st.fixed_dictionaries({
+    "sales": numbers, "sales_prev": numbers,
+    "nps": st.one_of(st.none(), st.integers(-2, 12).map(float)),
+    "strategic": st.sampled_from([None, True, False]),
+    "region": st.sampled_from([None, "north", "south", "east", "west", ""]),
+    "last_order": st.sampled_from([None, "2025-12-31", "2026-01-01", "2026-03-01", "2026-06-01", "2026-07-01"]),
+})
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    frame = frame.astype({"sales": "float64", "sales_prev": "float64", "nps": "float64"})
+    frame["strategic"] = frame["strategic"].astype("boolean")
+    frame["last_order"] = pd.to_datetime(frame["last_order"])
+    frame["account_id"] = [f"{i:03d}" for i in range(len(frame))]
+    return frame
+
+
+def _outcome(pack, frame: pd.DataFrame, per_account: bool):
+    try:
+        evaluation = evaluate(pack, frame.copy(), as_of=AS_OF, per_account=per_account)
+    except EvaluationError as exc:
+        return ("error", str(exc))
+    table, _ = decision_frame(evaluation)
+    trace = b"".join(trace_chunks(evaluation))
+    masks = {d: evaluation.masks[d].tolist() for d in evaluation.masks}
+    return masks, table.to_csv(index=False), trace
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(decisions=packs(), rows=st.lists(records, min_size=0, max_size=40))
+def test_situations_give_the_per_account_engines_tables_and_traces(decisions, rows, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("diff")
+    try:
+        pack = load_pack(write_pack(folder / "rules", {"00.yaml": FIELDS, "10.yaml": decisions}))
+    except KamrulesError:
+        assume(False)
+    frame = _frame(rows)
+    assert _outcome(pack, frame, per_account=False) == _outcome(pack, frame, per_account=True)
+
+
+POLICIES = """\
+decisions:
+  first_d:
+    hit: first
+    outputs: {f: {type: category, values: [a, b, c]}}
+    rules:
+      - {id: big, when: sales >= 100, then: {f: a}}
+      - {id: mid, when: sales >= 10, then: {f: b}}
+    default: {f: c}
+  priority_d:
+    hit: priority
+    outputs: {p: {type: category, values: [low, high]}}
+    rules:
+      - {id: low, when: sales >= 10, then: {p: low}, priority: 1}
+      - {id: high, when: nps >= 9, then: {p: high}, priority: 5}
+"""
+
+
+def test_the_engine_is_asked_once_per_situation_not_per_account(tmp_path):
+    pack = load_pack(write_pack(Path("rules"), {"00.yaml": FIELDS, "10.yaml": POLICIES}))
+    frame = _frame([{"sales": float(i % 300), "nps": float(i % 11)} for i in range(3000)])
+    fast = evaluate(pack, frame.copy(), as_of=AS_OF)
+    slow = evaluate(pack, frame.copy(), as_of=AS_OF, per_account=True)
+    # sales: below 10, 10, between, 100, above (5 classes) for 2 rules of first_d; priority_d: sales
+    # against 10 (3 present classes) and nps against 9 (3 classes)
+    assert fast.situations == 5 + 5 + 3 + 3
+    assert slow.situations == 3000 * 2
+    for decision in pack.decisions:
+        assert np.array_equal(fast.masks[decision.id], slow.masks[decision.id])
+
+
+def test_the_hidden_switch_selects_the_per_account_reference(tmp_path, monkeypatch):
+    pack = load_pack(write_pack(Path("rules"), {"00.yaml": FIELDS, "10.yaml": POLICIES}))
+    frame = _frame([{"sales": 5.0}, {"sales": 500.0}])
+    monkeypatch.setenv("KAMRULES_PER_ACCOUNT", "1")
+    assert evaluate(pack, frame.copy(), as_of=AS_OF).situations == 4
+    monkeypatch.delenv("KAMRULES_PER_ACCOUNT")
+    assert evaluate(pack, frame.copy(), as_of=AS_OF).situations == 2 + 2 + 2 + 1
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf")])
+def test_a_value_the_engine_refuses_is_refused_on_both_paths(tmp_path, value):
+    pack = load_pack(write_pack(Path("rules"), {"00.yaml": FIELDS, "10.yaml": POLICIES}))
+    frame = _frame([{"sales": 5.0}, {"sales": value}])
+    messages = []
+    for per_account in (True, False):
+        with pytest.raises(KamrulesError) as info:
+            evaluate(pack, frame.copy(), as_of=AS_OF, per_account=per_account)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
