@@ -245,7 +245,7 @@ def test_missing_file(tmp_path):
 
 
 def test_unreadable_file(tmp_path, monkeypatch):
-    import kamrules.data.reader as reader
+    import kamrules.data.options as reader  # where the file is first opened
 
     path = write(tmp_path / "c.csv", "Account ID,Sales\nA1,5\n")
 
@@ -660,7 +660,7 @@ NUMBER_PARTS = ["(", ")", "-", "+", "¥", "$", "€", "RMB ", "rmb", "HK$", "元
                       max_size=40),
        decimal=st.sampled_from([".", ","]))
 def test_vectorised_numbers_agree_with_parse_number(texts, decimal):
-    from kamrules.data.reader import _formatted_numbers
+    from kamrules.data.numbers import _formatted_numbers
 
     texts = [t.strip() for t in texts if t.strip()]
     if not texts:
