@@ -104,6 +104,10 @@ def validate(
                 typer.echo(f"  rule '{decision_id} → {rule_id}' can never fire without: {', '.join(names)}")
             if read.unused_columns:
                 typer.echo(f"  columns not used by the pack: {', '.join(read.unused_columns)}")
+            from kamrules.data.reader import mapping_lines
+
+            for line in mapping_lines(read.mapping, full=False):
+                typer.echo(line)
 
 
 def _read_options(input_format, encoding, delimiter, sheet, decimal, dayfirst, on_bad_value, columns):
@@ -170,7 +174,9 @@ def evaluate(
             strict=strict,
             read_options=read_options,
         )
-        result = _with_progress(lambda progress: run_evaluate(options, progress), quiet)
+        tell = (lambda line: None) if quiet else typer.echo
+        tell(f"as of {options.as_of.isoformat()}" + (" (today; pass --as-of to fix it)" if as_of is None else ""))
+        result = _with_progress(lambda progress: run_evaluate(options, progress, tell), quiet)
         _print_warnings(result.warnings)
         if not quiet:
             from kamrules.results.summary import print_summary

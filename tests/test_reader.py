@@ -105,7 +105,9 @@ BAD_CASES = [
     ("missing-required-column", "c.csv", "Account ID,Sale amount,Region\nA1,5,East\n", FIELDS, {}, DataError,
      "{p}: required field 'sales' not found (looked for: sales, 销售额, Sales Amount); columns found: "
      "'Account ID', 'Sale amount', 'Region'; closest: 'Sale amount'; rename the column or map it with "
-     "--columns (sales: <column>)"),
+     "--columns (sales: <column>); sales to the customer come from your own books: the sum of closed-won "
+     "opportunity amounts in the CRM, or the ERP's invoices to the customer; a CRM's 'Annual Revenue' is the "
+     "customer's own revenue, not sales"),
     ("two-columns-one-field", "c.csv", "Account ID,Sales,销售额\nA1,5,6\n", FIELDS, {}, DataError,
      "{p}: field 'sales' matches columns 'Sales' and '销售额'; rename or remove one, or choose one with "
      "--columns (sales: Sales)"),
@@ -668,3 +670,85 @@ def test_vectorised_numbers_agree_with_parse_number(texts, decimal):
     accepted, numbers = _formatted_numbers(pa.array(texts), decimal)
     for text, number in zip([t for t, ok in zip(texts, accepted) if ok], numbers):
         assert parse_number(text, decimal) == (number, None), text
+
+
+# --------------------------------------------------------------------------------------------------
+# The column mapping a user sees (console, validate --data, manifest.json)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_fields():
+    from kamrules.pack import load_pack
+
+    return list(load_pack(ROOT / "rules").fields.values())
+
+
+def test_mapping_says_how_each_field_was_found_and_what_is_close(tmp_path):
+    from kamrules.data.reader import mapping_lines
+
+    path = write(tmp_path / "crm.csv", "Account ID,Umsatz,Sales,所在省份,Annual Revenue,Type\nA1,1,5,浙江,9,Enterprise\n")
+    read = read_table(path, default_fields(), ReadOptions(columns={"account_name": "Umsatz"}))
+    mapping = read.mapping
+    assert mapping["fields"] == [
+        {"field": "account_id", "column": "Account ID", "by": "name"},
+        {"field": "account_name", "column": "Umsatz", "by": "--columns"},
+        {"field": "sales", "column": "Sales", "by": "name"},
+        {"field": "customer_type", "column": "Type", "by": "alias"},
+    ]
+    assert mapping["near_misses"] == [{"field": "region", "column": "所在省份"}]
+    assert "region" in mapping["absent"] and "sales" not in mapping["absent"]
+    assert mapping["unused_columns"] == ["所在省份", "Annual Revenue"]
+    lines = mapping_lines(mapping)
+    assert lines[:4] == [
+        "columns: 4 fields found",
+        "  by their own name (2): account_id, sales",
+        "  account_name  ← Umsatz  (--columns)",
+        "  customer_type ← Type  (alias)",
+    ]
+    assert lines[4] == ("  region: not found; did you mean column '所在省份'? "
+                        "(map it with --columns: region: 所在省份)")
+    assert lines[-1] == "  columns not used (2): '所在省份', 'Annual Revenue'"
+    assert not any("not in the file" in line for line in mapping_lines(mapping, full=False))
+
+
+@pytest.mark.parametrize("revenue", ["Annual Revenue", "年营业额", "营业收入"])
+def test_missing_sales_never_suggests_the_customers_own_revenue(tmp_path, revenue):
+    path = write(tmp_path / "crm.csv", f"Account ID,{revenue},Sales Amt\nA1,9,5\n")
+    with pytest.raises(DataError) as caught:
+        read_table(path, default_fields())
+    message = str(caught.value)
+    assert "closest: 'Sales Amt'" in message and f"closest: '{revenue}'" not in message
+    assert message.endswith(
+        "sales to the customer come from your own books: the sum of closed-won opportunity amounts in the "
+        "CRM, or the ERP's invoices to the customer; a CRM's 'Annual Revenue' is the customer's own "
+        "revenue, not sales")
+    # an own-revenue header is no near miss for any field either
+    read = read_table(write(tmp_path / "ok.csv", f"Account ID,Sales,{revenue}\nA1,5,9\n"), default_fields())
+    assert read.mapping["near_misses"] == []
+
+
+def test_evaluate_prints_as_of_pack_and_columns_and_records_them(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from kamrules.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "c.csv", "Account ID,Sales,Type\nA1,500,Enterprise\nA2,100,Government\n")
+    result = CliRunner().invoke(app, ["evaluate", "c.csv", "--rules", str(ROOT / "rules"), "--out", "out",
+                                      "--playbooks", "none", "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == f"as of {dt.date.today().isoformat()} (today; pass --as-of to fix it)"
+    from kamrules.pack import load_pack
+
+    pack = load_pack(ROOT / "rules")
+    assert lines[1] == f"pack: {ROOT / 'rules'} ({pack.name} {pack.version}, hash {pack.hash})"
+    assert lines[2:5] == ["columns: 3 fields found", "  by their own name (2): account_id, sales",
+                          "  customer_type ← Type  (alias)"]
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["columns"]["fields"][2] == {"field": "customer_type", "column": "Type", "by": "alias"}
+    assert "region" in manifest["columns"]["absent"]
+    again = CliRunner().invoke(app, ["evaluate", "c.csv", "--rules", str(ROOT / "rules"), "--out", "out",
+                                     "--playbooks", "none", "--jobs", "1", "--as-of", "2026-11-30"])
+    assert again.output.splitlines()[0] == "as of 2026-11-30"

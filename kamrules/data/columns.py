@@ -126,20 +126,106 @@ def _match_columns(
     return matched
 
 
+# Headers CRMs use for the customer's OWN company revenue (Salesforce and HubSpot "Annual Revenue",
+# Chinese 年营业额 / 营业收入): never our sales to the customer, so never suggested for any field.
+OWN_REVENUE_HEADERS = frozenset(normalise_header(h) for h in (
+    "Annual Revenue", "AnnualRevenue", "Company Revenue", "Customer Revenue", "Total Revenue",
+    "年营业额", "营业额", "营业收入", "年营收", "年收入", "企业营收", "公司营收", "营收规模",
+))
+_SALES_HINT = ("sales to the customer come from your own books: the sum of closed-won opportunity "
+               "amounts in the CRM, or the ERP's invoices to the customer; a CRM's 'Annual Revenue' is the "
+               "customer's own revenue, not sales")
+
+
+def _closest_headers(spec: FieldSpec, headers: list[str], candidates: list[int], limit: int = 3) -> list[str]:
+    """The headers among `candidates` (column indexes) closest to any name the field answers to, best
+    first; headers meaning the customer's own revenue are never offered."""
+    keys = [k for k in (normalise_header(h) for h in spec.header_names()) if k]
+    scored: dict[int, float] = {}
+    for index in candidates:
+        header = normalise_header(headers[index])
+        if not header or header in OWN_REVENUE_HEADERS:
+            continue
+        best = max((difflib.SequenceMatcher(None, key, header).ratio() for key in keys), default=0.0)
+        if best >= 0.6:
+            scored[index] = best
+    ranked = sorted(scored, key=lambda index: (-scored[index], index))
+    return [headers[index] for index in ranked[:limit]]
+
+
+def _is_sales(spec: FieldSpec) -> bool:
+    """Whether the field means our sales to the customer (its name or English label says so)."""
+    names = {normalise_header(spec.name), normalise_header(spec.label.get("en", ""))}
+    return "sales" in names or any(n.startswith("sales") and "prev" not in n for n in names if n)
+
+
 def _not_found(field_name: str, spec: FieldSpec, headers: list[str], normalised: list[str]) -> str:
     looked_for = ", ".join(spec.header_names())
-    keys = [normalise_header(h) for h in spec.header_names()]
-    close: list[str] = []
-    for key in keys:
-        for hit in difflib.get_close_matches(key, [n for n in normalised if n], n=3, cutoff=0.6):
-            for i, n in enumerate(normalised):
-                if n == hit and headers[i] not in close:
-                    close.append(headers[i])
-    closest = f"; closest: {_quoted(close[:3])}" if close else ""
+    close = _closest_headers(spec, headers, list(range(len(headers))))
+    closest = f"; closest: {_quoted(close)}" if close else ""
+    hint = f"; {_SALES_HINT}" if _is_sales(spec) else ""
     return (
         f"required field '{field_name}' not found (looked for: {looked_for}); columns found: "
-        f"{_quoted(headers)}{closest}; rename the column or map it with --columns ({field_name}: <column>)"
+        f"{_quoted(headers)}{closest}; rename the column or map it with --columns ({field_name}: <column>){hint}"
     )
+
+
+def describe_mapping(
+    headers: list[str], fields: Sequence[FieldSpec], matched: Mapping[str, int], mapping: Mapping[str, str]
+) -> dict:
+    """How each field found its column, for the console and the run manifest (JSON-ready, in input order):
+    `fields` [{field, column, by: --columns|name|label|alias}], `near_misses` [{field, column}] for fields
+    left without a column whose name is close to an unused header, `absent` fields, `unused_columns`."""
+    found = []
+    for field_name in sorted(matched, key=lambda f: matched[f]):
+        spec = next(s for s in fields if s.name == field_name)
+        found.append({"field": field_name, "column": headers[matched[field_name]],
+                      "by": _matched_by(spec, headers[matched[field_name]], field_name in mapping)})
+    used = set(matched.values())
+    unused = [i for i in range(len(headers)) if i not in used]
+    near, absent = [], []
+    for spec in fields:
+        if spec.name in matched:
+            continue
+        absent.append(spec.name)
+        close = _closest_headers(spec, headers, unused, limit=1)
+        if close:
+            near.append({"field": spec.name, "column": close[0]})
+    return {"fields": found, "near_misses": near, "absent": absent,
+            "unused_columns": [headers[i] for i in unused]}
+
+
+def _matched_by(spec: FieldSpec, header: str, mapped: bool) -> str:
+    if mapped:
+        return "--columns"
+    key = normalise_header(header)
+    if key == normalise_header(spec.name):
+        return "name"
+    if any(key == normalise_header(label) for label in spec.label.values()):
+        return "label"
+    return "alias"
+
+
+def mapping_lines(description: Mapping, full: bool = True) -> list[str]:
+    """The column mapping as a compact console table: one line per matched field, then near misses
+    (with the --columns line that would use them), and with `full`, absent fields and unused columns."""
+    rows = [r for r in description["fields"] if r["by"] != "name"]
+    same = [r["field"] for r in description["fields"] if r["by"] == "name"]
+    width = max((len(r["field"]) for r in rows), default=0)
+    lines = [f"columns: {len(description['fields'])} fields found"]
+    if same:
+        lines.append(f"  by their own name ({len(same)}): {', '.join(same)}")
+    lines += [f"  {r['field']:<{width}} ← {r['column']}  ({r['by']})" for r in rows]
+    for miss in description["near_misses"]:
+        lines.append(f"  {miss['field']}: not found; did you mean column '{miss['column']}'? "
+                     f"(map it with --columns: {miss['field']}: {miss['column']})")
+    others = [f for f in description["absent"] if f not in {m["field"] for m in description["near_misses"]}]
+    if others and full:
+        lines.append(f"  not in the file ({len(others)}): {', '.join(others)}")
+    if description["unused_columns"] and full:
+        lines.append(f"  columns not used ({len(description['unused_columns'])}): "
+                     f"{_quoted(description['unused_columns'], limit=12)}")
+    return lines
 
 
 # --------------------------------------------------------------------------------------------------

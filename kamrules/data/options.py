@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import codecs
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -84,6 +84,9 @@ class ReadResult:
     unused_columns: list[str]
     issues: list[DataIssue]
     source: dict
+    # How each field found its column (see kamrules.data.columns.describe_mapping): shown on the
+    # console and recorded in manifest.json.
+    mapping: dict = field(default_factory=dict)
 
 
 @dataclass

@@ -19,7 +19,7 @@ from typing import Sequence
 import pandas as pd
 
 from kamrules.data.cells import MISSING_WORDS
-from kamrules.data.columns import _match_columns, load_column_mapping
+from kamrules.data.columns import _match_columns, describe_mapping, load_column_mapping, mapping_lines
 from kamrules.data.convert import _convert, _cell_at
 from kamrules.data.dates import parse_date
 from kamrules.data.formats import _READERS, _drop_empty_rows
@@ -34,7 +34,7 @@ from kamrules.pack.fields import FieldSpec
 
 __all__ = [
     "FORMATS", "MISSING_WORDS", "ReadOptions", "DataIssue", "ReadResult", "read_table", "load_column_mapping",
-    "parse_number", "parse_date", "issue_text",
+    "parse_number", "parse_date", "issue_text", "mapping_lines",
 ]
 
 
@@ -87,6 +87,7 @@ def read_table(path: Path, fields: Sequence[FieldSpec], options: ReadOptions = R
             "sheet": raw.sheet,
             "rows": len(raw.row_numbers),
         },
+        mapping=describe_mapping(raw.headers, fields, matched, options.columns or {}),
     )
 
 

@@ -166,7 +166,7 @@ def file_hash(path: Path) -> str:
 
 
 def manifest(evaluation: Evaluation, *, input_path: Path | None, jobs: int, files: list[str],
-             data_issues: int = 0) -> bytes:
+             data_issues: int = 0, columns: dict | None = None) -> bytes:
     """manifest.json: what produced these results. Deterministic: clock times go to the console."""
     pack = evaluation.pack
     record = {
@@ -183,4 +183,6 @@ def manifest(evaluation: Evaluation, *, input_path: Path | None, jobs: int, file
         "rows": {"accounts": len(evaluation.accounts), "data_issues": data_issues},
         "outputs": sorted(files),
     }
+    if columns is not None:  # how each field found its column, and which fields the file lacks
+        record["columns"] = columns
     return (json.dumps(json_value(record), ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
