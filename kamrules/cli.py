@@ -242,15 +242,19 @@ def explain(
 def init(
     directory: Path = typer.Argument(Path("."), help="Where to create rules/ and playbooks/."),
     force: bool = typer.Option(False, "--force", help="Overwrite existing files."),
+    name: Optional[str] = typer.Option(None, "--name", help="The team's pack name, shown in every document "
+                                       "(asked for when not given and the input is a terminal)."),
 ) -> None:
     """Copy the default rule pack and playbooks into DIRECTORY for a team to edit.
 
-    Example: kamrules init my-team && cd my-team && kamrules validate
+    Example: kamrules init my-team --name "Acme KAM" && cd my-team && kamrules validate
     """
     with user_errors():
         from kamrules.resources import init_project
 
-        created = init_project(directory, force=force)
+        if name is None and sys.stdin.isatty():
+            name = typer.prompt("Name of your team's rule pack (shown in every document)", default="") or None
+        created = init_project(directory, force=force, name=name)
         typer.echo(f"created {len(created)} files in {directory / 'rules'} and {directory / 'playbooks'}")
         typer.echo(f"next: edit them, then run `kamrules validate {directory / 'rules'}`")
 
