@@ -15,7 +15,8 @@ from typing import Annotated, Iterator, Optional
 import typer
 
 # Reading options shared by every command that reads a data file.
-ColumnsOption = Annotated[Optional[Path], typer.Option("--columns", help="YAML mapping field: \"Source Column\".")]
+ColumnsOption = Annotated[Optional[Path], typer.Option("--columns", help="YAML mapping field: \"Source Column\", "
+                                                      "or field: {column: X, values: {In file: in pack, Prospect: skip-row}}.")]
 EncodingOption = Annotated[Optional[str], typer.Option("--encoding", help="CSV encoding, e.g. gb18030 (default: detected).")]
 DelimiterOption = Annotated[Optional[str], typer.Option("--delimiter", help="CSV delimiter (default: detected among , ; tab).")]
 SheetOption = Annotated[Optional[str], typer.Option("--sheet", help="XLSX sheet name or 0-based index.")]
@@ -112,14 +113,15 @@ def validate(
 
 def _read_options(input_format, encoding, delimiter, sheet, decimal, dayfirst, on_bad_value, columns):
     """The data-reading options every command shares, checked."""
-    from kamrules.data.reader import ReadOptions, load_column_mapping
+    from kamrules.data.reader import ReadOptions, load_mapping
     from kamrules.run import check_choice
 
     check_choice("--on-bad-value", on_bad_value, ("error", "missing"))
     check_choice("--decimal", decimal, (".", ","))
+    mapped, values = load_mapping(columns) if columns else (None, None)
     return ReadOptions(input_format=input_format, encoding=encoding, delimiter=_delimiter(delimiter),
                        sheet=sheet, decimal=decimal, dayfirst=dayfirst, on_bad_value=on_bad_value,
-                       columns=load_column_mapping(columns) if columns else None)
+                       columns=mapped, values=values)
 
 
 @app.command()

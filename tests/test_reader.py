@@ -150,8 +150,9 @@ BAD_CASES = [
      "{p}: row 2, column 'last_visit' (field last_visit): '9999-12-31' is outside the dates kamrules can "
      "hold (1678-2261); fix the cell or pass --on-bad-value missing"),
     ("bad-category", "c.csv", "Account ID,Sales,customer_type\nA1,5,partner\n", FIELDS, {}, DataError,
-     "{p}: row 2, column 'customer_type' (field customer_type): 'partner' is not one of: enterprise, "
-     "government, retailer; fix the cell or pass --on-bad-value missing"),
+     "{p}: column 'customer_type' (field customer_type) has values the pack does not know: 'partner' (row 2); "
+     "add to the --columns file:\n  customer_type: {column: customer_type, values: {partner: skip-row}}\n"
+     "replacing skip-row with one of enterprise, government, retailer for values to keep"),
     ("bad-boolean", "c.csv", "Account ID,Sales,strategic\nA1,5,maybe\n", FIELDS, {}, DataError,
      "{p}: row 2, column 'strategic' (field strategic): 'maybe' is not yes/no (use yes/no, true/false, "
      "1/0 or 是/否); fix the cell or pass --on-bad-value missing"),
@@ -193,7 +194,7 @@ BAD_CASES = [
     ("json-syntax", "c.json", '[{"account_id": "A1", "sales": 5},\n {"account_id": "A2" "sales": 6}]', FIELDS, {},
      DataError, "{p}: is not valid JSON (line 2, column 22: Expecting ',' delimiter)"),
     ("json-object", "c.json", '{"data": [{"account_id": "A1"}]}', FIELDS, {}, DataError,
-     '{p}: expected an array of records like [{{"account_id": "A1", ...}}], found an object'),
+     '{p}: expected an array of records like [{"account_id": "A1", ...}], found an object'),
     ("json-empty-array", "c.json", "[]", FIELDS, {}, DataError, "{p}: the array has no records"),
     ("json-record-not-object", "c.json", '[{"account_id": "A1", "sales": 5}, 7]', FIELDS, {}, DataError,
      "{p}: record 2 is a number, not an object with field names"),
@@ -226,7 +227,7 @@ def test_bad_input_is_reported_exactly(tmp_path, file_name, content, fields, opt
     path = write(tmp_path / file_name, content)
     with pytest.raises(error) as caught:
         read(path, fields, **options)
-    assert str(caught.value) == message.format(p=path)
+    assert str(caught.value) == message.replace("{p}", str(path))
 
 
 def test_bad_case_table_is_large_enough():
@@ -752,3 +753,66 @@ def test_evaluate_prints_as_of_pack_and_columns_and_records_them(tmp_path, monke
     again = CliRunner().invoke(app, ["evaluate", "c.csv", "--rules", str(ROOT / "rules"), "--out", "out",
                                      "--playbooks", "none", "--jobs", "1", "--as-of", "2026-11-30"])
     assert again.output.splitlines()[0] == "as of 2026-11-30"
+
+
+# --------------------------------------------------------------------------------------------------
+# Value mapping in the --columns file
+
+SALESFORCE = ("Account ID,Account Name,Type,Sales\n1,a,Prospect,5\n2,b,Technology Partner,6\n"
+              "3,c,Prospect,7\n4,d,Customer - Direct,8\n")
+
+
+def test_unknown_category_values_are_counted_with_the_mapping_line_to_add(tmp_path):
+    path = write(tmp_path / "sf.csv", SALESFORCE)
+    with pytest.raises(DataError) as caught:
+        read_table(path, default_fields())
+    assert str(caught.value) == (
+        f"{path}: column 'Type' (field customer_type) has values the pack does not know: 'Prospect' (rows 2 "
+        "and 4), 'Technology Partner' (row 3); add to the --columns file:\n"
+        "  customer_type: {column: Type, values: {Prospect: skip-row, Technology Partner: skip-row}}\n"
+        "replacing skip-row with one of enterprise, government, non_profit, wholesaler, retailer, consumer "
+        "for values to keep")
+
+
+def test_the_suggested_line_works_and_value_maps_keep_or_leave_out_rows(tmp_path):
+    from kamrules.data.reader import load_mapping, mapping_lines
+
+    path = write(tmp_path / "sf.csv", SALESFORCE)
+    mapping_file = write(tmp_path / "m.yaml", "customer_type:\n  column: Type\n  values:\n"
+                         "    Prospect: skip-row\n    technology partner: wholesaler\n"
+                         "    Customer - Direct: 企业\nsales: Sales\n")
+    columns, values = load_mapping(mapping_file)
+    assert columns == {"customer_type": "Type", "sales": "Sales"}
+    read = read_table(path, default_fields(), ReadOptions(columns=columns, values=values))
+    assert read.frame["account_id"].tolist() == ["2", "4"] and read.row_numbers == [3, 5]
+    assert read.frame["customer_type"].tolist() == ["wholesaler", "enterprise"]  # a value alias works too
+    assert read.mapping["skipped"] == [{"field": "customer_type", "column": "Type", "value": "Prospect", "rows": 2}]
+    assert "  left out 2 rows: customer_type 'Prospect' (skip-row in --columns)" in mapping_lines(read.mapping)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("customer_type: {colum: Type}\n",
+     "{p}:1:16: field 'customer_type': unknown key 'colum' (did you mean 'column'?); "
+     "write {column: Source Column, values: {In the file: in the pack}}"),
+    ("customer_type: {values: [a, b]}\n",
+     "{p}:1:16: field 'customer_type': 'values' maps each value in the file to the pack's value or skip-row, "
+     "like {Prospect: skip-row, Technology Partner: partner}"),
+])
+def test_bad_value_maps_are_reported_with_their_place(tmp_path, text, message):
+    from kamrules.data.reader import load_mapping
+
+    path = write(tmp_path / "m.yaml", text)
+    with pytest.raises(ConfigError) as caught:
+        load_mapping(path)
+    assert str(caught.value) == message.replace("{p}", str(path))
+
+
+def test_every_row_skipped_and_values_without_a_column_are_errors(tmp_path):
+    path = write(tmp_path / "sf.csv", "Account ID,Sales,Type\n1,5,Prospect\n")
+    with pytest.raises(DataError) as caught:
+        read_table(path, default_fields(), ReadOptions(values={"customer_type": {"prospect": "skip-row"}}))
+    assert str(caught.value) == f"{path}: every row was left out by 'skip-row' in the --columns file"
+    with pytest.raises(DataError) as caught:
+        read_table(path, default_fields(), ReadOptions(values={"industry": {"x": "y"}}))
+    assert str(caught.value) == (f"{path}: --columns maps values of field 'industry', but no column of this file "
+                                 "is that field; add 'column: <header>' to its entry")

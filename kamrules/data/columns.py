@@ -8,15 +8,50 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from kamrules.data.cells import did_you_mean
 from kamrules.errors import ConfigError, DataError
 from kamrules.pack.fields import FieldSpec, normalise_header
 
 
+SKIP_ROW = "skip-row"  # a value mapped to this leaves its row out of the run
+
+
 def load_column_mapping(path: Path) -> dict[str, str]:
-    """Load a `--columns` file: YAML lines `field: Source Column`. Raises `ConfigError` when malformed."""
+    """The columns of a `--columns` file (field -> header); see `load_mapping`."""
+    return load_mapping(path)[0]
+
+
+def load_mapping(path: Path) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """Load a `--columns` file: (field -> column header, field -> {value in the file: value for the pack}).
+
+    Each line is `field: Source Column`, or `field: {column: Source Column, values: {Prospect: skip-row,
+    Technology Partner: partner}}` (`column` optional). Raises `ConfigError` when malformed."""
+    document, name = _mapping_document(Path(path))
+    columns: dict[str, str] = {}
+    values: dict[str, dict[str, str]] = {}
+    problems: list[str] = []
+    for key, value in document.items():
+        key_loc = document.key_loc(key) if hasattr(document, "key_loc") else name
+        value_loc = document.value_loc(key) if hasattr(document, "value_loc") else name
+        if not isinstance(key, str):
+            problems.append(f"{key_loc}: '{key}' is not a field name")
+            continue
+        if isinstance(value, dict):
+            _field_entry(key, value, value_loc, columns, values, problems)
+            continue
+        if value is None or isinstance(value, (bool, list)):
+            found = {type(None): "nothing", bool: f"'{value}'"}.get(type(value), "a list")
+            problems.append(f"{value_loc}: field '{key}': expected a column header, found {found}")
+            continue
+        columns[key] = _text(value)
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return columns, values
+
+
+def _mapping_document(path: Path):
     from kamrules.pack.yamlsrc import load_yaml
 
-    path = Path(path)
     name = str(path)
     if path.is_dir():
         raise ConfigError(f"{name}: is a folder; --columns expects a YAML file like 'sales: Sales Amount'")
@@ -33,24 +68,32 @@ def load_column_mapping(path: Path) -> dict[str, str]:
         raise ConfigError(
             f"{where}: a column mapping maps field names to column headers, like 'sales: Sales Amount'"
         )
-    mapping: dict[str, str] = {}
-    problems = []
-    for key, value in document.items():
-        key_loc = document.key_loc(key) if hasattr(document, "key_loc") else name
-        value_loc = document.value_loc(key) if hasattr(document, "value_loc") else name
-        if not isinstance(key, str):
-            problems.append(f"{key_loc}: '{key}' is not a field name")
-            continue
-        if value is None or isinstance(value, (bool, dict, list)):
-            found = {type(None): "nothing", bool: f"'{value}'", dict: "a mapping"}.get(type(value), "a list")
-            problems.append(f"{value_loc}: field '{key}': expected a column header, found {found}")
-            continue
-        if isinstance(value, (date, datetime)):
-            value = value.isoformat()
-        mapping[key] = str(value)
-    if problems:
-        raise ConfigError("\n".join(problems))
-    return mapping
+    return document, name
+
+
+def _text(value) -> str:
+    return value.isoformat() if isinstance(value, (date, datetime)) else str(value)
+
+
+def _field_entry(key: str, entry: dict, where: str, columns: dict, values: dict, problems: list) -> None:
+    """One `field: {column: ..., values: {...}}` entry of a mapping file."""
+    unknown = [k for k in entry if k not in ("column", "values")]
+    if unknown:
+        problems.append(f"{where}: field '{key}': unknown key '{unknown[0]}'{did_you_mean(str(unknown[0]), ['column', 'values'])}; "
+                        "write {column: Source Column, values: {In the file: in the pack}}")
+        return
+    column, table = entry.get("column"), entry.get("values")
+    if column is not None:
+        if isinstance(column, (bool, dict, list)):
+            problems.append(f"{where}: field '{key}': 'column' must be a column header")
+            return
+        columns[key] = _text(column)
+    if table is not None:
+        if not isinstance(table, dict) or any(isinstance(v, (dict, list)) or v is None for v in table.values()):
+            problems.append(f"{where}: field '{key}': 'values' maps each value in the file to the pack's value "
+                            f"or {SKIP_ROW}, like {{Prospect: {SKIP_ROW}, Technology Partner: partner}}")
+            return
+        values[key] = {_text(k): _text(v) for k, v in table.items()}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -222,6 +265,9 @@ def mapping_lines(description: Mapping, full: bool = True) -> list[str]:
     others = [f for f in description["absent"] if f not in {m["field"] for m in description["near_misses"]}]
     if others and full:
         lines.append(f"  not in the file ({len(others)}): {', '.join(others)}")
+    for skip in description.get("skipped", []):
+        lines.append(f"  left out {skip['rows']} {'row' if skip['rows'] == 1 else 'rows'}: {skip['field']} "
+                     f"'{skip['value']}' (skip-row in --columns)")
     if description["unused_columns"] and full:
         lines.append(f"  columns not used ({len(description['unused_columns'])}): "
                      f"{_quoted(description['unused_columns'], limit=12)}")

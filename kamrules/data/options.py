@@ -56,6 +56,7 @@ class ReadOptions:
     dayfirst: bool = False  # 01/02/2026 is 1 February when true
     on_bad_value: str = "error"  # error|missing
     columns: dict[str, str] | None = None  # field name -> source header (from --columns mapping.yaml)
+    values: dict[str, dict[str, str]] | None = None  # field -> {value in the file: pack value or skip-row}
 
 
 @dataclass(frozen=True)
@@ -123,9 +124,9 @@ def _check_options(options: ReadOptions, fields: Sequence[FieldSpec]) -> None:
             raise UsageError(
                 f"unknown encoding '{options.encoding}'; use for example utf-8, gb18030 or latin-1"
             ) from None
-    if options.columns:
+    if options.columns or options.values:
         known = [spec.name for spec in fields]
-        for field_name in options.columns:
+        for field_name in [*(options.columns or {}), *(options.values or {})]:
             if field_name not in known:
                 hint = did_you_mean(field_name, known)
                 raise ConfigError(

@@ -19,22 +19,41 @@ from typing import Sequence
 import pandas as pd
 
 from kamrules.data.cells import MISSING_WORDS
-from kamrules.data.columns import _match_columns, describe_mapping, load_column_mapping, mapping_lines
-from kamrules.data.convert import _convert, _cell_at
+from kamrules.data.columns import (
+    _match_columns,
+    describe_mapping,
+    load_column_mapping,
+    load_mapping,
+    mapping_lines,
+)
+from kamrules.data.convert import _cell_at, _convert
 from kamrules.data.dates import parse_date
 from kamrules.data.formats import _READERS, _drop_empty_rows
-from kamrules.data.messages import _bad_values_message, _duplicate_ids_message, issue_text
+from kamrules.data.messages import (
+    _bad_values_message,
+    _duplicate_ids_message,
+    issue_text,
+)
 from kamrules.data.numbers import parse_number
 from kamrules.data.options import (
-    FORMATS, MAX_LISTED, DataIssue, ReadOptions, ReadResult, _Raw, _check_content, _check_options, _format_of,
+    FORMATS,
+    MAX_LISTED,
+    DataIssue,
+    ReadOptions,
+    ReadResult,
+    _check_content,
+    _check_options,
+    _format_of,
     _open_head,
+    _Raw,
 )
+from kamrules.data.values import apply_value_maps, unknown_categories_message
 from kamrules.errors import DataError
 from kamrules.pack.fields import FieldSpec
 
 __all__ = [
     "FORMATS", "MISSING_WORDS", "ReadOptions", "DataIssue", "ReadResult", "read_table", "load_column_mapping",
-    "parse_number", "parse_date", "issue_text", "mapping_lines",
+    "parse_number", "parse_date", "issue_text", "mapping_lines", "load_mapping",
 ]
 
 
@@ -57,11 +76,18 @@ def read_table(path: Path, fields: Sequence[FieldSpec], options: ReadOptions = R
         raise DataError(f"{name}: has a header row but no data rows; add the accounts below the header")
 
     matched = _match_columns(name, raw.headers, fields, options.columns or {})
+    skipped = apply_value_maps(name, raw, matched, options.values or {})
+    if len(raw.row_numbers) == 0:
+        raise DataError(f"{name}: every row was left out by 'skip-row' in the --columns file")
     order = sorted(matched, key=lambda field_name: matched[field_name])  # input order
     keep_all = options.on_bad_value == "missing"
-    data, issues, n_problems = _convert_fields(raw, fields, matched, order, options)
+    data, issues, n_problems, unknown = _convert_fields(raw, fields, matched, order, options)
 
     messages = []
+    if not keep_all:
+        messages += _unknown_categories(name, raw, fields, matched, unknown)
+        issues = [issue for issue in issues if issue.field not in unknown]
+        n_problems -= sum(len(positions) for positions in unknown.values())
     if n_problems and not keep_all:
         messages.append(_bad_values_message(name, raw.unit, issues, n_problems))
     if "account_id" in data:
@@ -87,14 +113,23 @@ def read_table(path: Path, fields: Sequence[FieldSpec], options: ReadOptions = R
             "sheet": raw.sheet,
             "rows": len(raw.row_numbers),
         },
-        mapping=describe_mapping(raw.headers, fields, matched, options.columns or {}),
+        mapping={**describe_mapping(raw.headers, fields, matched, options.columns or {}), "skipped": skipped},
     )
+
+
+def _unknown_categories(name: str, raw: _Raw, fields: Sequence[FieldSpec], matched: dict[str, int],
+                        unknown: dict[str, list[int]]) -> list[str]:
+    by_name = {spec.name: spec for spec in fields}
+    return [unknown_categories_message(name, by_name[f], raw.headers[matched[f]], raw.columns[matched[f]], positions,
+                                       raw.row_numbers)
+            for f, positions in unknown.items()]
 
 
 def _convert_fields(
     raw: _Raw, fields: Sequence[FieldSpec], matched: dict[str, int], order: list[str], options: ReadOptions
-) -> tuple[dict[str, pd.Series], list[DataIssue], int]:
-    """(typed column per field, bad cells in row then column order, how many bad cells in all).
+) -> tuple[dict[str, pd.Series], list[DataIssue], int, dict[str, list[int]]]:
+    """(typed column per field, bad cells in row then column order, how many bad cells in all, the
+    positions of the values a category field does not know — when those are its only bad cells).
 
     Unless every bad cell is kept (`--on-bad-value missing`), only the first MAX_LISTED per field are
     turned into issues: the message lists no more."""
@@ -103,12 +138,15 @@ def _convert_fields(
     data: dict[str, pd.Series] = {}
     problems: list[tuple[int, int, DataIssue]] = []
     n_problems = 0
+    unknown: dict[str, list[int]] = {}
     for field_name in order:
         index = matched[field_name]
         column = raw.columns[index]
         values, bad_positions, bad_reasons = _convert(by_name[field_name], column, raw, options)
         data[field_name] = values
         n_problems += len(bad_positions)
+        if len(bad_positions) and all(reason.startswith("is not one of") for reason in bad_reasons):
+            unknown[field_name] = [int(p) for p in bad_positions]
         limit = len(bad_positions) if keep_all else MAX_LISTED
         for position, reason in zip(bad_positions[:limit], bad_reasons[:limit]):
             row = int(raw.row_numbers[position])
@@ -116,4 +154,4 @@ def _convert_fields(
                               value=_cell_at(column, int(position)), reason=reason)
             problems.append((row, index, issue))
     problems.sort(key=lambda item: item[:2])
-    return data, [issue for _, _, issue in problems], n_problems
+    return data, [issue for _, _, issue in problems], n_problems, unknown
