@@ -23,6 +23,8 @@ SheetOption = Annotated[Optional[str], typer.Option("--sheet", help="XLSX sheet 
 InputFormatOption = Annotated[Optional[str], typer.Option("--input-format", help="csv, tsv, xlsx, parquet, json or jsonl (default: from the extension).")]
 DecimalOption = Annotated[str, typer.Option("--decimal", help="Decimal mark in the data: '.' or ','.")]
 DayfirstOption = Annotated[bool, typer.Option("--dayfirst", help="Read ambiguous dates like 03/04/2026 as day first.")]
+WhereOption = Annotated[Optional[str], typer.Option("--where", help="Keep only rows where this condition holds, "
+                                                  "in the rule language: --where 'customer_type != \"prospect\"'.")]
 OnBadValueOption = Annotated[str, typer.Option("--on-bad-value", help="error: stop and list bad cells; missing: treat them as missing and list them in data-issues.csv.")]
 
 app = typer.Typer(
@@ -77,6 +79,7 @@ def validate(
     decimal: DecimalOption = ".",
     dayfirst: DayfirstOption = False,
     on_bad_value: OnBadValueOption = "error",
+    where: WhereOption = None,
 ) -> None:
     """Check a rule pack (and optionally a data file against it).
 
@@ -95,7 +98,8 @@ def validate(
         if data is not None:
             from kamrules.data.reader import read_table
 
-            options = _read_options(input_format, encoding, delimiter, sheet, decimal, dayfirst, on_bad_value, columns)
+            options = _read_options(input_format, encoding, delimiter, sheet, decimal, dayfirst, on_bad_value, columns,
+                                    where)
             read = read_table(data, list(pack.fields.values()), options)
             typer.echo(f"{data}: {len(read.frame)} accounts; {len(read.column_map)} of {len(pack.fields)} fields found")
             if read.missing_optional:
@@ -111,7 +115,7 @@ def validate(
                 typer.echo(line)
 
 
-def _read_options(input_format, encoding, delimiter, sheet, decimal, dayfirst, on_bad_value, columns):
+def _read_options(input_format, encoding, delimiter, sheet, decimal, dayfirst, on_bad_value, columns, where=None):
     """The data-reading options every command shares, checked."""
     from kamrules.data.reader import ReadOptions, load_mapping
     from kamrules.run import check_choice
@@ -121,7 +125,7 @@ def _read_options(input_format, encoding, delimiter, sheet, decimal, dayfirst, o
     mapped, values = load_mapping(columns) if columns else (None, None)
     return ReadOptions(input_format=input_format, encoding=encoding, delimiter=_delimiter(delimiter),
                        sheet=sheet, decimal=decimal, dayfirst=dayfirst, on_bad_value=on_bad_value,
-                       columns=mapped, values=values)
+                       columns=mapped, values=values, where=where)
 
 
 @app.command()
@@ -147,6 +151,7 @@ def evaluate(
     dayfirst: DayfirstOption = False,
     on_bad_value: OnBadValueOption = "error",
     columns: ColumnsOption = None,
+    where: WhereOption = None,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors."),
 ) -> None:
     """Decide tier, relationship, service level, dependence, risk and actions for every account.
@@ -161,7 +166,8 @@ def evaluate(
             from kamrules.errors import UsageError
 
             raise UsageError("--jobs must be 0 (all cores) or more")
-        read_options = _read_options(input_format, encoding, delimiter, sheet, decimal, dayfirst, on_bad_value, columns)
+        read_options = _read_options(input_format, encoding, delimiter, sheet, decimal, dayfirst, on_bad_value, columns,
+                                     where)
         options = EvaluateOptions(
             data=data if data is not None else example_data(),
             rules=rules_dir(rules),

@@ -816,3 +816,51 @@ def test_every_row_skipped_and_values_without_a_column_are_errors(tmp_path):
         read_table(path, default_fields(), ReadOptions(values={"industry": {"x": "y"}}))
     assert str(caught.value) == (f"{path}: --columns maps values of field 'industry', but no column of this file "
                                  "is that field; add 'column: <header>' to its entry")
+
+
+# --------------------------------------------------------------------------------------------------
+# Row filters (--where)
+
+WHERE_DATA = "Account ID,Sales,Type,NPS\n1,5,Enterprise,9\n2,6,Government,3\n3,7,,8\n4,8,Retailer,\n"
+
+
+def test_where_keeps_rows_where_the_condition_holds_and_counts_the_rest(tmp_path):
+    from kamrules.data.reader import mapping_lines
+
+    path = write(tmp_path / "w.csv", WHERE_DATA)
+    read = read_table(path, default_fields(), ReadOptions(where='customer_type != "government" and nps >= 5'))
+    # row 3 has no type (unknown), row 4 no NPS (unknown), row 2 is false
+    assert read.frame["account_id"].tolist() == ["1"] and read.row_numbers == [2]
+    assert read.mapping["where"] == {"condition": 'customer_type != "government" and nps >= 5',
+                                     "left_out": 3, "false": 1, "unknown": 2}
+    assert ('  left out 3 rows: --where customer_type != "government" and nps >= 5 is false for 1 and unknown '
+            'for 2 (a value it tests is missing)') in mapping_lines(read.mapping)
+    everyone = read_table(path, default_fields(), ReadOptions(where="sales > 0"))
+    assert len(everyone.frame) == 4 and everyone.mapping["where"]["left_out"] == 0
+
+
+@pytest.mark.parametrize("condition, message", [
+    ('custmer_type != "enterprise"', "--where: unknown name 'custmer_type' (did you mean 'customer_type'?)\n"
+                                     '  custmer_type != "enterprise"\n  ^'),
+    ("sales >", None),
+    ("region == 'East'", "--where: field 'region' has no column in this file, so --where cannot test it\n"
+                         "  region == 'East'\n  ^"),
+])
+def test_where_errors_are_the_rule_languages_with_a_caret(tmp_path, condition, message):
+    from kamrules.language import expr as ex
+
+    path = write(tmp_path / "w.csv", WHERE_DATA)
+    with pytest.raises(UsageError) as caught:
+        read_table(path, default_fields(), ReadOptions(where=condition))
+    if message is None:  # the parser's own message, word for word
+        with pytest.raises(ex.ExprError) as parsed:
+            ex.parse(condition)
+        message = f"--where: {parsed.value.message}\n  {condition}\n  {' ' * parsed.value.offset}^"
+    assert str(caught.value) == message
+
+
+def test_where_leaving_no_rows_is_an_error(tmp_path):
+    path = write(tmp_path / "w.csv", WHERE_DATA)
+    with pytest.raises(DataError) as caught:
+        read_table(path, default_fields(), ReadOptions(where="sales > 100"))
+    assert str(caught.value) == f"{path}: --where sales > 100 leaves no rows"

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from kamrules.data.cells import did_you_mean
+from kamrules.data.where import where_line
 from kamrules.errors import ConfigError, DataError
 from kamrules.pack.fields import FieldSpec, normalise_header
 
@@ -268,6 +269,8 @@ def mapping_lines(description: Mapping, full: bool = True) -> list[str]:
     for skip in description.get("skipped", []):
         lines.append(f"  left out {skip['rows']} {'row' if skip['rows'] == 1 else 'rows'}: {skip['field']} "
                      f"'{skip['value']}' (skip-row in --columns)")
+    if description.get("where"):
+        lines.append("  " + where_line(description["where"]))
     if description["unused_columns"] and full:
         lines.append(f"  columns not used ({len(description['unused_columns'])}): "
                      f"{_quoted(description['unused_columns'], limit=12)}")

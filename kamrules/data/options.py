@@ -57,6 +57,7 @@ class ReadOptions:
     on_bad_value: str = "error"  # error|missing
     columns: dict[str, str] | None = None  # field name -> source header (from --columns mapping.yaml)
     values: dict[str, dict[str, str]] | None = None  # field -> {value in the file: pack value or skip-row}
+    where: str | None = None  # keep only rows where this condition (rule language, over fields) holds
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ from kamrules.data.options import (
     _Raw,
 )
 from kamrules.data.values import apply_value_maps, unknown_categories_message
+from kamrules.data.where import where_mask
 from kamrules.errors import DataError
 from kamrules.pack.fields import FieldSpec
 
@@ -83,6 +84,15 @@ def read_table(path: Path, fields: Sequence[FieldSpec], options: ReadOptions = R
     keep_all = options.on_bad_value == "missing"
     data, issues, n_problems, unknown = _convert_fields(raw, fields, matched, order, options)
 
+    where = None
+    if options.where is not None and not n_problems:
+        keep, where = where_mask(options.where, pd.DataFrame(data, index=pd.RangeIndex(len(raw.row_numbers))), fields)
+        if not keep.all():
+            data = {field_name: values[keep].reset_index(drop=True) for field_name, values in data.items()}
+            raw.row_numbers = raw.row_numbers[keep]
+        if len(raw.row_numbers) == 0:
+            raise DataError(f"{name}: --where {options.where} leaves no rows")
+
     messages = []
     if not keep_all:
         messages += _unknown_categories(name, raw, fields, matched, unknown)
@@ -113,7 +123,8 @@ def read_table(path: Path, fields: Sequence[FieldSpec], options: ReadOptions = R
             "sheet": raw.sheet,
             "rows": len(raw.row_numbers),
         },
-        mapping={**describe_mapping(raw.headers, fields, matched, options.columns or {}), "skipped": skipped},
+        mapping={**describe_mapping(raw.headers, fields, matched, options.columns or {}), "skipped": skipped,
+                 "where": where},
     )
 
 
