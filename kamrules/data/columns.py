@@ -112,23 +112,7 @@ def _match_columns(
     """field name -> column index. Ambiguity is an error, never a guess."""
     normalised = [normalise_header(h) for h in headers]
     problems: list[str] = []
-    matched: dict[str, int] = {}
-    for field_name, wanted in mapping.items():
-        exact = [i for i, h in enumerate(headers) if h == wanted]
-        loose = [i for i, n in enumerate(normalised) if n and n == normalise_header(wanted)]
-        found = exact or loose
-        if len(found) == 1:
-            matched[field_name] = found[0]
-        elif not found:
-            problems.append(
-                f"--columns maps field '{field_name}' to '{wanted}', which is not a column of this file; "
-                f"columns found: {_quoted(headers)}"
-            )
-        else:
-            problems.append(
-                f"--columns maps field '{field_name}' to '{wanted}', but columns "
-                f"{_quoted([headers[i] for i in found])} all have that header; rename all but one"
-            )
+    matched = _mapped_columns(headers, normalised, mapping, problems)
     claimed = set(matched.values())
     candidates: dict[str, list[int]] = {}
     for spec in fields:
@@ -201,6 +185,29 @@ def _is_sales(spec: FieldSpec) -> bool:
     """Whether the field means our sales to the customer (its name or English label says so)."""
     names = {normalise_header(spec.name), normalise_header(spec.label.get("en", ""))}
     return "sales" in names or any(n.startswith("sales") and "prev" not in n for n in names if n)
+
+
+def _mapped_columns(headers: list[str], normalised: list[str], mapping: Mapping[str, str],
+                    problems: list[str]) -> dict[str, int]:
+    """The columns the --columns file names (exactly, else ignoring case and punctuation)."""
+    matched: dict[str, int] = {}
+    for field_name, wanted in mapping.items():
+        exact = [i for i, h in enumerate(headers) if h == wanted]
+        loose = [i for i, n in enumerate(normalised) if n and n == normalise_header(wanted)]
+        found = exact or loose
+        if len(found) == 1:
+            matched[field_name] = found[0]
+        elif not found:
+            problems.append(
+                f"--columns maps field '{field_name}' to '{wanted}', which is not a column of this file; "
+                f"columns found: {_quoted(headers)}"
+            )
+        else:
+            problems.append(
+                f"--columns maps field '{field_name}' to '{wanted}', but columns "
+                f"{_quoted([headers[i] for i in found])} all have that header; rename all but one"
+            )
+    return matched
 
 
 def _not_found(field_name: str, spec: FieldSpec, headers: list[str], normalised: list[str]) -> str:

@@ -30,7 +30,9 @@ def _bad_values_message(name: str, unit: str, problems: list[DataIssue], total: 
 
 
 def _rows_text(unit: str, rows: list[int]) -> str:
-    """"rows 3 and 9", "rows 3, 4 and 8", "rows 3, 4, 5, 6, 7 and 2 more"."""
+    """"row 3", "rows 3 and 9", "rows 3, 4 and 8", "rows 3, 4, 5, 6, 7 and 2 more"."""
+    if len(rows) == 1:
+        return f"{unit} {rows[0]}"
     if len(rows) > 5:
         return f"{unit}s " + ", ".join(str(r) for r in rows[:5]) + f" and {len(rows) - 5} more"
     return f"{unit}s " + ", ".join(str(r) for r in rows[:-1]) + f" and {rows[-1]}"

@@ -86,12 +86,7 @@ def read_table(path: Path, fields: Sequence[FieldSpec], options: ReadOptions = R
 
     where = None
     if options.where is not None and not n_problems:
-        keep, where = where_mask(options.where, pd.DataFrame(data, index=pd.RangeIndex(len(raw.row_numbers))), fields)
-        if not keep.all():
-            data = {field_name: values[keep].reset_index(drop=True) for field_name, values in data.items()}
-            raw.row_numbers = raw.row_numbers[keep]
-        if len(raw.row_numbers) == 0:
-            raise DataError(f"{name}: --where {options.where} leaves no rows")
+        data, where = _apply_where(name, raw, data, fields, options.where)
 
     messages = []
     if not keep_all:
@@ -126,6 +121,18 @@ def read_table(path: Path, fields: Sequence[FieldSpec], options: ReadOptions = R
         mapping={**describe_mapping(raw.headers, fields, matched, options.columns or {}), "skipped": skipped,
                  "where": where},
     )
+
+
+def _apply_where(name: str, raw: _Raw, data: dict[str, pd.Series], fields: Sequence[FieldSpec],
+                 condition: str) -> tuple[dict[str, pd.Series], dict]:
+    """The typed columns of the rows `--where` keeps (raw.row_numbers follows), and what it left out."""
+    keep, where = where_mask(condition, pd.DataFrame(data, index=pd.RangeIndex(len(raw.row_numbers))), fields)
+    if not keep.all():
+        data = {field_name: values[keep].reset_index(drop=True) for field_name, values in data.items()}
+        raw.row_numbers = raw.row_numbers[keep]
+    if len(raw.row_numbers) == 0:
+        raise DataError(f"{name}: --where {condition} leaves no rows")
+    return data, where
 
 
 def _unknown_categories(name: str, raw: _Raw, fields: Sequence[FieldSpec], matched: dict[str, int],

@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 
 from kamrules.data.columns import SKIP_ROW
 from kamrules.data.convert import _as_text, _cell_at
+from kamrules.data.messages import _rows_text
 from kamrules.data.options import _Raw
 from kamrules.errors import DataError
 from kamrules.pack.fields import FieldSpec, normalise_header
@@ -58,22 +59,13 @@ def unknown_categories_message(name: str, spec: FieldSpec, header: str, column: 
         rows.setdefault(_cell_at(column, int(position)).strip(), []).append(int(row_numbers[int(position)]))
     counts = Counter({value: len(found) for value, found in rows.items()})
     ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    listed = ", ".join(f"'{value}' ({_rows(rows[value])})" for value, _ in ordered[:20])
+    listed = ", ".join(f"'{value}' ({_rows_text('row', rows[value])})" for value, _ in ordered[:20])
     more = f" and {len(ordered) - 20} more" if len(ordered) > 20 else ""
     entries = ", ".join(f"{_yaml_key(value)}: {SKIP_ROW}" for value, _ in ordered[:20])
     allowed = ", ".join(str(v) for v in spec.values[:15])
     return (f"{name}: column '{header}' (field {spec.name}) has values the pack does not know: {listed}{more}; "
             f"add to the --columns file:\n  {spec.name}: {{column: {_yaml_key(header)}, values: {{{entries}}}}}\n"
             f"replacing {SKIP_ROW} with one of {allowed} for values to keep")
-
-
-def _rows(rows: list[int]) -> str:
-    """"row 3", "rows 3 and 9", "rows 3, 4, 8 and 12 more" (12 more rows in all: the count stays exact)."""
-    if len(rows) == 1:
-        return f"row {rows[0]}"
-    if len(rows) <= 3:
-        return "rows " + ", ".join(map(str, rows[:-1])) + f" and {rows[-1]}"
-    return "rows " + ", ".join(map(str, rows[:3])) + f" and {len(rows) - 3} more"
 
 
 def _yaml_key(text: str) -> str:
