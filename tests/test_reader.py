@@ -688,7 +688,7 @@ def default_fields():
 def test_mapping_says_how_each_field_was_found_and_what_is_close(tmp_path):
     from kamrules.data.reader import mapping_lines
 
-    path = write(tmp_path / "crm.csv", "Account ID,Umsatz,Sales,所在省份,Annual Revenue,Type\nA1,1,5,浙江,9,Enterprise\n")
+    path = write(tmp_path / "crm.csv", "Account ID,Umsatz,Sales,Regoin,Annual Revenue,Type\nA1,1,5,浙江,9,Enterprise\n")
     read = read_table(path, default_fields(), ReadOptions(columns={"account_name": "Umsatz"}))
     mapping = read.mapping
     assert mapping["fields"] == [
@@ -697,9 +697,9 @@ def test_mapping_says_how_each_field_was_found_and_what_is_close(tmp_path):
         {"field": "sales", "column": "Sales", "by": "name"},
         {"field": "customer_type", "column": "Type", "by": "alias"},
     ]
-    assert mapping["near_misses"] == [{"field": "region", "column": "所在省份"}]
+    assert mapping["near_misses"] == [{"field": "region", "column": "Regoin"}]
     assert "region" in mapping["absent"] and "sales" not in mapping["absent"]
-    assert mapping["unused_columns"] == ["所在省份", "Annual Revenue"]
+    assert mapping["unused_columns"] == ["Regoin", "Annual Revenue"]
     lines = mapping_lines(mapping)
     assert lines[:4] == [
         "columns: 4 fields found",
@@ -707,9 +707,9 @@ def test_mapping_says_how_each_field_was_found_and_what_is_close(tmp_path):
         "  account_name  ← Umsatz  (--columns)",
         "  customer_type ← Type  (alias)",
     ]
-    assert lines[4] == ("  region: not found; did you mean column '所在省份'? "
-                        "(map it with --columns: region: 所在省份)")
-    assert lines[-1] == "  columns not used (2): '所在省份', 'Annual Revenue'"
+    assert lines[4] == ("  region: not found; did you mean column 'Regoin'? "
+                        "(map it with --columns: region: Regoin)")
+    assert lines[-1] == "  columns not used (2): 'Regoin', 'Annual Revenue'"
     assert not any("not in the file" in line for line in mapping_lines(mapping, full=False))
 
 
@@ -864,3 +864,18 @@ def test_where_leaving_no_rows_is_an_error(tmp_path):
     with pytest.raises(DataError) as caught:
         read_table(path, default_fields(), ReadOptions(where="sales > 100"))
     assert str(caught.value) == f"{path}: --where sales > 100 leaves no rows"
+
+
+@pytest.mark.parametrize("header", ["所在省份", "所属区域", "省份", "所在 省"])
+def test_chinese_location_prefixes_match_region(tmp_path, header):
+    path = write(tmp_path / "c.csv", f"客户编码,销售额,{header}\n00042,5,浙江\n")
+    read = read_table(path, default_fields())
+    assert read.column_map["region"] == header and read.frame["region"].tolist() == ["浙江"]
+    expected = "alias without 所在/所属" if header in ("所在省份", "所在 省") else "alias"
+    assert next(r for r in read.mapping["fields"] if r["field"] == "region")["by"] in (expected, "label")
+
+
+def test_a_header_that_matches_as_it_is_wins_over_a_prefixed_one(tmp_path):
+    path = write(tmp_path / "c.csv", "客户编码,销售额,所在省份,省份\n00042,5,浙江,江苏\n")
+    read = read_table(path, default_fields())
+    assert read.column_map["region"] == "省份" and "所在省份" in read.unused_columns

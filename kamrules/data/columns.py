@@ -119,7 +119,10 @@ def _match_columns(
         if spec.name in mapping:
             continue
         keys = {normalise_header(h) for h in spec.header_names()} - {""}
-        candidates[spec.name] = [i for i, n in enumerate(normalised) if i not in claimed and n in keys]
+        found = [i for i, n in enumerate(normalised) if i not in claimed and n in keys]
+        if not found:  # "所在省份" is "省份": only when no header matches as it is
+            found = [i for i, n in enumerate(normalised) if i not in claimed and _unprefixed(n) in keys]
+        candidates[spec.name] = found
     fields_of_column: dict[int, list[str]] = {}
     for field_name, found in candidates.items():
         for index in found:
@@ -185,6 +188,18 @@ def _is_sales(spec: FieldSpec) -> bool:
     """Whether the field means our sales to the customer (its name or English label says so)."""
     names = {normalise_header(spec.name), normalise_header(spec.label.get("en", ""))}
     return "sales" in names or any(n.startswith("sales") and "prev" not in n for n in names if n)
+
+
+# Chinese CRMs often prefix a header with "the ... it is in / belongs to" (所在省份, 所属行业, 所属客户经理):
+# the rest is the name the pack knows.
+_CHINESE_PREFIXES = ("所在", "所属")
+
+
+def _unprefixed(normalised: str) -> str | None:
+    for prefix in _CHINESE_PREFIXES:
+        if normalised.startswith(prefix) and len(normalised) > len(prefix):
+            return normalised[len(prefix):]
+    return None
 
 
 def _mapped_columns(headers: list[str], normalised: list[str], mapping: Mapping[str, str],
@@ -254,7 +269,8 @@ def _matched_by(spec: FieldSpec, header: str, mapped: bool) -> str:
         return "name"
     if any(key == normalise_header(label) for label in spec.label.values()):
         return "label"
-    return "alias"
+    keys = {normalise_header(h) for h in spec.header_names()}
+    return "alias" if key in keys else "alias without 所在/所属"
 
 
 def mapping_lines(description: Mapping, full: bool = True) -> list[str]:
