@@ -750,6 +750,7 @@ def test_evaluate_prints_as_of_pack_and_columns_and_records_them(tmp_path, monke
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["columns"]["fields"][2] == {"field": "customer_type", "column": "Type", "by": "alias"}
     assert "region" in manifest["columns"]["absent"]
+    assert (manifest["pack"]["name"], manifest["pack"]["version"]) == (pack.name, pack.version)
     again = CliRunner().invoke(app, ["evaluate", "c.csv", "--rules", str(ROOT / "rules"), "--out", "out",
                                      "--playbooks", "none", "--jobs", "1", "--as-of", "2026-11-30"])
     assert again.output.splitlines()[0] == "as of 2026-11-30"

@@ -174,7 +174,7 @@ def manifest(evaluation: Evaluation, *, input_path: Path | None, jobs: int, file
         "engine": evaluation.engine,
         "jobs": jobs,
         "as_of": evaluation.as_of.isoformat(),
-        "pack": {"name": pack.name, "hash": pack.hash, "files": pack.files},
+        "pack": {"name": pack.name, "version": pack.version, "hash": pack.hash, "files": pack.files},
         "input": {
             "name": input_path.name if input_path else evaluation.input_name,
             "sha256": file_hash(input_path) if input_path and input_path.is_file() else None,
