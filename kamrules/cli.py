@@ -15,13 +15,16 @@ from typing import Annotated, Iterator, Optional
 import typer
 
 # Reading options shared by every command that reads a data file.
-ColumnsOption = Annotated[Optional[Path], typer.Option("--columns", help="YAML mapping field: \"Source Column\".")]
+ColumnsOption = Annotated[Optional[Path], typer.Option("--columns", help="YAML mapping field: \"Source Column\", "
+                                                      "or field: {column: X, values: {In file: in pack, Prospect: skip-row}}.")]
 EncodingOption = Annotated[Optional[str], typer.Option("--encoding", help="CSV encoding, e.g. gb18030 (default: detected).")]
 DelimiterOption = Annotated[Optional[str], typer.Option("--delimiter", help="CSV delimiter (default: detected among , ; tab).")]
 SheetOption = Annotated[Optional[str], typer.Option("--sheet", help="XLSX sheet name or 0-based index.")]
 InputFormatOption = Annotated[Optional[str], typer.Option("--input-format", help="csv, tsv, xlsx, parquet, json or jsonl (default: from the extension).")]
 DecimalOption = Annotated[str, typer.Option("--decimal", help="Decimal mark in the data: '.' or ','.")]
 DayfirstOption = Annotated[bool, typer.Option("--dayfirst", help="Read ambiguous dates like 03/04/2026 as day first.")]
+WhereOption = Annotated[Optional[str], typer.Option("--where", help="Keep only rows where this condition holds, "
+                                                  "in the rule language: --where 'customer_type != \"prospect\"'.")]
 OnBadValueOption = Annotated[str, typer.Option("--on-bad-value", help="error: stop and list bad cells; missing: treat them as missing and list them in data-issues.csv.")]
 
 app = typer.Typer(
@@ -76,6 +79,7 @@ def validate(
     decimal: DecimalOption = ".",
     dayfirst: DayfirstOption = False,
     on_bad_value: OnBadValueOption = "error",
+    where: WhereOption = None,
 ) -> None:
     """Check a rule pack (and optionally a data file against it).
 
@@ -94,7 +98,8 @@ def validate(
         if data is not None:
             from kamrules.data.reader import read_table
 
-            options = _read_options(input_format, encoding, delimiter, sheet, decimal, dayfirst, on_bad_value, columns)
+            options = _read_options(input_format, encoding, delimiter, sheet, decimal, dayfirst, on_bad_value, columns,
+                                    where)
             read = read_table(data, list(pack.fields.values()), options)
             typer.echo(f"{data}: {len(read.frame)} accounts; {len(read.column_map)} of {len(pack.fields)} fields found")
             if read.missing_optional:
@@ -104,18 +109,23 @@ def validate(
                 typer.echo(f"  rule '{decision_id} → {rule_id}' can never fire without: {', '.join(names)}")
             if read.unused_columns:
                 typer.echo(f"  columns not used by the pack: {', '.join(read.unused_columns)}")
+            from kamrules.data.reader import mapping_lines
+
+            for line in mapping_lines(read.mapping, full=False):
+                typer.echo(line)
 
 
-def _read_options(input_format, encoding, delimiter, sheet, decimal, dayfirst, on_bad_value, columns):
+def _read_options(input_format, encoding, delimiter, sheet, decimal, dayfirst, on_bad_value, columns, where=None):
     """The data-reading options every command shares, checked."""
-    from kamrules.data.reader import ReadOptions, load_column_mapping
+    from kamrules.data.reader import ReadOptions, load_mapping
     from kamrules.run import check_choice
 
     check_choice("--on-bad-value", on_bad_value, ("error", "missing"))
     check_choice("--decimal", decimal, (".", ","))
+    mapped, values = load_mapping(columns) if columns else (None, None)
     return ReadOptions(input_format=input_format, encoding=encoding, delimiter=_delimiter(delimiter),
                        sheet=sheet, decimal=decimal, dayfirst=dayfirst, on_bad_value=on_bad_value,
-                       columns=load_column_mapping(columns) if columns else None)
+                       columns=mapped, values=values, where=where)
 
 
 @app.command()
@@ -141,6 +151,7 @@ def evaluate(
     dayfirst: DayfirstOption = False,
     on_bad_value: OnBadValueOption = "error",
     columns: ColumnsOption = None,
+    where: WhereOption = None,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors."),
 ) -> None:
     """Decide tier, relationship, service level, dependence, risk and actions for every account.
@@ -155,7 +166,8 @@ def evaluate(
             from kamrules.errors import UsageError
 
             raise UsageError("--jobs must be 0 (all cores) or more")
-        read_options = _read_options(input_format, encoding, delimiter, sheet, decimal, dayfirst, on_bad_value, columns)
+        read_options = _read_options(input_format, encoding, delimiter, sheet, decimal, dayfirst, on_bad_value, columns,
+                                     where)
         options = EvaluateOptions(
             data=data if data is not None else example_data(),
             rules=rules_dir(rules),
@@ -170,7 +182,9 @@ def evaluate(
             strict=strict,
             read_options=read_options,
         )
-        result = _with_progress(lambda progress: run_evaluate(options, progress), quiet)
+        tell = (lambda line: None) if quiet else typer.echo
+        tell(f"as of {options.as_of.isoformat()}" + (" (today; pass --as-of to fix it)" if as_of is None else ""))
+        result = _with_progress(lambda progress: run_evaluate(options, progress, tell), quiet)
         _print_warnings(result.warnings)
         if not quiet:
             from kamrules.results.summary import print_summary
@@ -236,15 +250,19 @@ def explain(
 def init(
     directory: Path = typer.Argument(Path("."), help="Where to create rules/ and playbooks/."),
     force: bool = typer.Option(False, "--force", help="Overwrite existing files."),
+    name: Optional[str] = typer.Option(None, "--name", help="The team's pack name, shown in every document "
+                                       "(asked for when not given and the input is a terminal)."),
 ) -> None:
     """Copy the default rule pack and playbooks into DIRECTORY for a team to edit.
 
-    Example: kamrules init my-team && cd my-team && kamrules validate
+    Example: kamrules init my-team --name "Acme KAM" && cd my-team && kamrules validate
     """
     with user_errors():
         from kamrules.resources import init_project
 
-        created = init_project(directory, force=force)
+        if name is None and sys.stdin.isatty():
+            name = typer.prompt("Name of your team's rule pack (shown in every document)", default="") or None
+        created = init_project(directory, force=force, name=name)
         typer.echo(f"created {len(created)} files in {directory / 'rules'} and {directory / 'playbooks'}")
         typer.echo(f"next: edit them, then run `kamrules validate {directory / 'rules'}`")
 

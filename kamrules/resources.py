@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 from pathlib import Path
 
@@ -47,8 +49,11 @@ def example_data() -> Path:
     return default_dir("examples") / "customers.csv"
 
 
-def init_project(target: Path, *, force: bool = False) -> list[Path]:
-    """Copy the default rule pack and playbooks into `target/rules` and `target/playbooks`."""
+def init_project(target: Path, *, force: bool = False, name: str | None = None) -> list[Path]:
+    """Copy the default rule pack and playbooks into `target/rules` and `target/playbooks`; with `name`,
+    the copied pack is named after the team (see `name_pack`)."""
+    if name is not None:
+        _pack_slug(name)  # a bad name stops before anything is copied
     created = []
     for kind in ("rules", "playbooks"):
         source = default_dir(kind)
@@ -63,4 +68,30 @@ def init_project(target: Path, *, force: bool = False) -> list[Path]:
             (destination / relative).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(item, destination / relative)
             created.append(destination / relative)
+    if name is not None:
+        name_pack(target / "rules" / "00-pack.yaml", name)
     return created
+
+
+_PACK_NAME = re.compile(r"^(?P<key>  (?:name|title|version)):.*$", re.MULTILINE)
+
+
+def name_pack(pack_file: Path, name: str) -> None:
+    """Give a copied default pack the team's name: `name` (a slug), `title` (the name as given) and
+    version 1.0, so documents no longer call an edited pack "(default pack)". Only the three lines under
+    `pack:` change; the comments and the rest of the file stay as written."""
+    title = " ".join(name.split())
+    values = {"  name": _pack_slug(name), "  title": json.dumps(title, ensure_ascii=False), "  version": '"1.0"'}
+    text = pack_file.read_text(encoding="utf-8")
+    head, separator, rest = text.partition("\npack:\n")
+    block, end, tail = rest.partition("\n\n")
+    block = _PACK_NAME.sub(lambda m: f"{m['key']}: {values[m['key']]}", block)
+    pack_file.write_text(head + separator + block + end + tail, encoding="utf-8")
+
+
+def _pack_slug(name: str) -> str:
+    """The pack name for a team's name: lower case, words joined by '-' ("Acme KAM" -> "acme-kam")."""
+    slug = re.sub(r"[^\w-]+", "-", " ".join(name.split()).casefold()).strip("-")
+    if not slug:
+        raise ConfigError(f"--name '{name}' has no letters or digits; give the team's pack a name like 'acme-kam'")
+    return slug

@@ -63,16 +63,25 @@ def _hand_over(read) -> object:
     return frame
 
 
-def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | None = None) -> RunResult:
+def pack_line(pack: RulePack, folder: Path) -> str:
+    """Which pack a run uses: "pack: rules (my-team 1.2, hash 0123abcd…)"."""
+    version = f" {pack.version}" if pack.version else ""
+    return f"pack: {folder} ({pack.name}{version}, hash {pack.hash})"
+
+
+def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | None = None,
+                 notice: Callable[[str], None] | None = None) -> RunResult:
     """Everything `kamrules evaluate` does; writes OUT atomically or not at all.
 
-    `progress` is called with the name of each stage as it starts (the CLI shows it on a terminal)."""
+    `progress` is called with the name of each stage as it starts (the CLI shows it on a terminal);
+    `notice` with the lines a user should see before the results: the pack used and the column mapping."""
     step = progress or (lambda stage: None)
+    tell = notice or (lambda line: None)
     from kamrules import documents as playbooks
     from kamrules.results import portfolio
     from kamrules.documents import report
     from kamrules.results.outputs import decision_frame, manifest, trace_chunks
-    from kamrules.data.reader import ReadOptions, read_table
+    from kamrules.data.reader import ReadOptions, mapping_lines, read_table
     from kamrules.data.writer import table_bytes, table_chunks, write_outputs
 
     check_choice("--format", options.format, FORMATS)
@@ -84,12 +93,15 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     started = time.perf_counter()
     pack: RulePack = load_pack(options.rules, strict=options.strict)
     load_seconds = time.perf_counter() - started
+    tell(pack_line(pack, options.rules))
     playbooks.check_templates(pack, playbooks_dir=options.playbooks_dir)
 
     step(f"reading {options.data.name}")
     started = time.perf_counter()
     read = read_table(options.data, list(pack.fields.values()), options.read_options or ReadOptions())
     read_seconds = time.perf_counter() - started
+    for line in mapping_lines(read.mapping):
+        tell(line)
 
     # Handed over, not kept: evaluate builds the typed table it needs and lets the raw frame go.
     evaluation = evaluate(pack, _hand_over(read), as_of=options.as_of, jobs=jobs,
@@ -123,7 +135,7 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     render_seconds = time.perf_counter() - started
     names = sorted([*files, "manifest.json"])
     files["manifest.json"] = manifest(evaluation, input_path=options.data, jobs=evaluation.jobs, files=names,
-                                      data_issues=len(read.issues))
+                                      data_issues=len(read.issues), columns=read.mapping)
     started = time.perf_counter()
     write_outputs(options.out, files, inputs=[options.data], force=options.force)
     # Clock times are reported on the console, not in OUT: the files stay byte-identical per input.

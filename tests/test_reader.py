@@ -105,7 +105,9 @@ BAD_CASES = [
     ("missing-required-column", "c.csv", "Account ID,Sale amount,Region\nA1,5,East\n", FIELDS, {}, DataError,
      "{p}: required field 'sales' not found (looked for: sales, 销售额, Sales Amount); columns found: "
      "'Account ID', 'Sale amount', 'Region'; closest: 'Sale amount'; rename the column or map it with "
-     "--columns (sales: <column>)"),
+     "--columns (sales: <column>); sales to the customer come from your own books: the sum of closed-won "
+     "opportunity amounts in the CRM, or the ERP's invoices to the customer; a CRM's 'Annual Revenue' is the "
+     "customer's own revenue, not sales"),
     ("two-columns-one-field", "c.csv", "Account ID,Sales,销售额\nA1,5,6\n", FIELDS, {}, DataError,
      "{p}: field 'sales' matches columns 'Sales' and '销售额'; rename or remove one, or choose one with "
      "--columns (sales: Sales)"),
@@ -148,8 +150,9 @@ BAD_CASES = [
      "{p}: row 2, column 'last_visit' (field last_visit): '9999-12-31' is outside the dates kamrules can "
      "hold (1678-2261); fix the cell or pass --on-bad-value missing"),
     ("bad-category", "c.csv", "Account ID,Sales,customer_type\nA1,5,partner\n", FIELDS, {}, DataError,
-     "{p}: row 2, column 'customer_type' (field customer_type): 'partner' is not one of: enterprise, "
-     "government, retailer; fix the cell or pass --on-bad-value missing"),
+     "{p}: column 'customer_type' (field customer_type) has values the pack does not know: 'partner' (row 2); "
+     "add to the --columns file:\n  customer_type: {column: customer_type, values: {partner: skip-row}}\n"
+     "replacing skip-row with one of enterprise, government, retailer for values to keep"),
     ("bad-boolean", "c.csv", "Account ID,Sales,strategic\nA1,5,maybe\n", FIELDS, {}, DataError,
      "{p}: row 2, column 'strategic' (field strategic): 'maybe' is not yes/no (use yes/no, true/false, "
      "1/0 or 是/否); fix the cell or pass --on-bad-value missing"),
@@ -191,7 +194,7 @@ BAD_CASES = [
     ("json-syntax", "c.json", '[{"account_id": "A1", "sales": 5},\n {"account_id": "A2" "sales": 6}]', FIELDS, {},
      DataError, "{p}: is not valid JSON (line 2, column 22: Expecting ',' delimiter)"),
     ("json-object", "c.json", '{"data": [{"account_id": "A1"}]}', FIELDS, {}, DataError,
-     '{p}: expected an array of records like [{{"account_id": "A1", ...}}], found an object'),
+     '{p}: expected an array of records like [{"account_id": "A1", ...}], found an object'),
     ("json-empty-array", "c.json", "[]", FIELDS, {}, DataError, "{p}: the array has no records"),
     ("json-record-not-object", "c.json", '[{"account_id": "A1", "sales": 5}, 7]', FIELDS, {}, DataError,
      "{p}: record 2 is a number, not an object with field names"),
@@ -224,7 +227,7 @@ def test_bad_input_is_reported_exactly(tmp_path, file_name, content, fields, opt
     path = write(tmp_path / file_name, content)
     with pytest.raises(error) as caught:
         read(path, fields, **options)
-    assert str(caught.value) == message.format(p=path)
+    assert str(caught.value) == message.replace("{p}", str(path))
 
 
 def test_bad_case_table_is_large_enough():
@@ -245,7 +248,7 @@ def test_missing_file(tmp_path):
 
 
 def test_unreadable_file(tmp_path, monkeypatch):
-    import kamrules.data.reader as reader
+    import kamrules.data.options as reader  # where the file is first opened
 
     path = write(tmp_path / "c.csv", "Account ID,Sales\nA1,5\n")
 
@@ -660,7 +663,7 @@ NUMBER_PARTS = ["(", ")", "-", "+", "¥", "$", "€", "RMB ", "rmb", "HK$", "元
                       max_size=40),
        decimal=st.sampled_from([".", ","]))
 def test_vectorised_numbers_agree_with_parse_number(texts, decimal):
-    from kamrules.data.reader import _formatted_numbers
+    from kamrules.data.numbers import _formatted_numbers
 
     texts = [t.strip() for t in texts if t.strip()]
     if not texts:
@@ -668,3 +671,212 @@ def test_vectorised_numbers_agree_with_parse_number(texts, decimal):
     accepted, numbers = _formatted_numbers(pa.array(texts), decimal)
     for text, number in zip([t for t, ok in zip(texts, accepted) if ok], numbers):
         assert parse_number(text, decimal) == (number, None), text
+
+
+# --------------------------------------------------------------------------------------------------
+# The column mapping a user sees (console, validate --data, manifest.json)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_fields():
+    from kamrules.pack import load_pack
+
+    return list(load_pack(ROOT / "rules").fields.values())
+
+
+def test_mapping_says_how_each_field_was_found_and_what_is_close(tmp_path):
+    from kamrules.data.reader import mapping_lines
+
+    path = write(tmp_path / "crm.csv", "Account ID,Umsatz,Sales,Regoin,Annual Revenue,Type\nA1,1,5,浙江,9,Enterprise\n")
+    read = read_table(path, default_fields(), ReadOptions(columns={"account_name": "Umsatz"}))
+    mapping = read.mapping
+    assert mapping["fields"] == [
+        {"field": "account_id", "column": "Account ID", "by": "name"},
+        {"field": "account_name", "column": "Umsatz", "by": "--columns"},
+        {"field": "sales", "column": "Sales", "by": "name"},
+        {"field": "customer_type", "column": "Type", "by": "alias"},
+    ]
+    assert mapping["near_misses"] == [{"field": "region", "column": "Regoin"}]
+    assert "region" in mapping["absent"] and "sales" not in mapping["absent"]
+    assert mapping["unused_columns"] == ["Regoin", "Annual Revenue"]
+    lines = mapping_lines(mapping)
+    assert lines[:4] == [
+        "columns: 4 fields found",
+        "  by their own name (2): account_id, sales",
+        "  account_name  ← Umsatz  (--columns)",
+        "  customer_type ← Type  (alias)",
+    ]
+    assert lines[4] == ("  region: not found; did you mean column 'Regoin'? "
+                        "(map it with --columns: region: Regoin)")
+    assert lines[-1] == "  columns not used (2): 'Regoin', 'Annual Revenue'"
+    assert not any("not in the file" in line for line in mapping_lines(mapping, full=False))
+
+
+@pytest.mark.parametrize("revenue", ["Annual Revenue", "年营业额", "营业收入"])
+def test_missing_sales_never_suggests_the_customers_own_revenue(tmp_path, revenue):
+    path = write(tmp_path / "crm.csv", f"Account ID,{revenue},Sales Amt\nA1,9,5\n")
+    with pytest.raises(DataError) as caught:
+        read_table(path, default_fields())
+    message = str(caught.value)
+    assert "closest: 'Sales Amt'" in message and f"closest: '{revenue}'" not in message
+    assert message.endswith(
+        "sales to the customer come from your own books: the sum of closed-won opportunity amounts in the "
+        "CRM, or the ERP's invoices to the customer; a CRM's 'Annual Revenue' is the customer's own "
+        "revenue, not sales")
+    # an own-revenue header is no near miss for any field either
+    read = read_table(write(tmp_path / "ok.csv", f"Account ID,Sales,{revenue}\nA1,5,9\n"), default_fields())
+    assert read.mapping["near_misses"] == []
+
+
+def test_evaluate_prints_as_of_pack_and_columns_and_records_them(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from kamrules.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "c.csv", "Account ID,Sales,Type\nA1,500,Enterprise\nA2,100,Government\n")
+    result = CliRunner().invoke(app, ["evaluate", "c.csv", "--rules", str(ROOT / "rules"), "--out", "out",
+                                      "--playbooks", "none", "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == f"as of {dt.date.today().isoformat()} (today; pass --as-of to fix it)"
+    from kamrules.pack import load_pack
+
+    pack = load_pack(ROOT / "rules")
+    assert lines[1] == f"pack: {ROOT / 'rules'} ({pack.name} {pack.version}, hash {pack.hash})"
+    assert lines[2:5] == ["columns: 3 fields found", "  by their own name (2): account_id, sales",
+                          "  customer_type ← Type  (alias)"]
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["columns"]["fields"][2] == {"field": "customer_type", "column": "Type", "by": "alias"}
+    assert "region" in manifest["columns"]["absent"]
+    assert (manifest["pack"]["name"], manifest["pack"]["version"]) == (pack.name, pack.version)
+    again = CliRunner().invoke(app, ["evaluate", "c.csv", "--rules", str(ROOT / "rules"), "--out", "out",
+                                     "--playbooks", "none", "--jobs", "1", "--as-of", "2026-11-30"])
+    assert again.output.splitlines()[0] == "as of 2026-11-30"
+
+
+# --------------------------------------------------------------------------------------------------
+# Value mapping in the --columns file
+
+SALESFORCE = ("Account ID,Account Name,Type,Sales\n1,a,Prospect,5\n2,b,Technology Partner,6\n"
+              "3,c,Prospect,7\n4,d,Customer - Direct,8\n")
+
+
+def test_unknown_category_values_are_counted_with_the_mapping_line_to_add(tmp_path):
+    path = write(tmp_path / "sf.csv", SALESFORCE)
+    with pytest.raises(DataError) as caught:
+        read_table(path, default_fields())
+    assert str(caught.value) == (
+        f"{path}: column 'Type' (field customer_type) has values the pack does not know: 'Prospect' (rows 2 "
+        "and 4), 'Technology Partner' (row 3); add to the --columns file:\n"
+        "  customer_type: {column: Type, values: {Prospect: skip-row, Technology Partner: skip-row}}\n"
+        "replacing skip-row with one of enterprise, government, non_profit, wholesaler, retailer, consumer "
+        "for values to keep")
+
+
+def test_the_suggested_line_works_and_value_maps_keep_or_leave_out_rows(tmp_path):
+    from kamrules.data.reader import load_mapping, mapping_lines
+
+    path = write(tmp_path / "sf.csv", SALESFORCE)
+    mapping_file = write(tmp_path / "m.yaml", "customer_type:\n  column: Type\n  values:\n"
+                         "    Prospect: skip-row\n    technology partner: wholesaler\n"
+                         "    Customer - Direct: 企业\nsales: Sales\n")
+    columns, values = load_mapping(mapping_file)
+    assert columns == {"customer_type": "Type", "sales": "Sales"}
+    read = read_table(path, default_fields(), ReadOptions(columns=columns, values=values))
+    assert read.frame["account_id"].tolist() == ["2", "4"] and read.row_numbers == [3, 5]
+    assert read.frame["customer_type"].tolist() == ["wholesaler", "enterprise"]  # a value alias works too
+    assert read.mapping["skipped"] == [{"field": "customer_type", "column": "Type", "value": "Prospect", "rows": 2}]
+    assert "  left out 2 rows: customer_type 'Prospect' (skip-row in --columns)" in mapping_lines(read.mapping)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("customer_type: {colum: Type}\n",
+     "{p}:1:16: field 'customer_type': unknown key 'colum' (did you mean 'column'?); "
+     "write {column: Source Column, values: {In the file: in the pack}}"),
+    ("customer_type: {values: [a, b]}\n",
+     "{p}:1:16: field 'customer_type': 'values' maps each value in the file to the pack's value or skip-row, "
+     "like {Prospect: skip-row, Technology Partner: partner}"),
+])
+def test_bad_value_maps_are_reported_with_their_place(tmp_path, text, message):
+    from kamrules.data.reader import load_mapping
+
+    path = write(tmp_path / "m.yaml", text)
+    with pytest.raises(ConfigError) as caught:
+        load_mapping(path)
+    assert str(caught.value) == message.replace("{p}", str(path))
+
+
+def test_every_row_skipped_and_values_without_a_column_are_errors(tmp_path):
+    path = write(tmp_path / "sf.csv", "Account ID,Sales,Type\n1,5,Prospect\n")
+    with pytest.raises(DataError) as caught:
+        read_table(path, default_fields(), ReadOptions(values={"customer_type": {"prospect": "skip-row"}}))
+    assert str(caught.value) == f"{path}: every row was left out by 'skip-row' in the --columns file"
+    with pytest.raises(DataError) as caught:
+        read_table(path, default_fields(), ReadOptions(values={"industry": {"x": "y"}}))
+    assert str(caught.value) == (f"{path}: --columns maps values of field 'industry', but no column of this file "
+                                 "is that field; add 'column: <header>' to its entry")
+
+
+# --------------------------------------------------------------------------------------------------
+# Row filters (--where)
+
+WHERE_DATA = "Account ID,Sales,Type,NPS\n1,5,Enterprise,9\n2,6,Government,3\n3,7,,8\n4,8,Retailer,\n"
+
+
+def test_where_keeps_rows_where_the_condition_holds_and_counts_the_rest(tmp_path):
+    from kamrules.data.reader import mapping_lines
+
+    path = write(tmp_path / "w.csv", WHERE_DATA)
+    read = read_table(path, default_fields(), ReadOptions(where='customer_type != "government" and nps >= 5'))
+    # row 3 has no type (unknown), row 4 no NPS (unknown), row 2 is false
+    assert read.frame["account_id"].tolist() == ["1"] and read.row_numbers == [2]
+    assert read.mapping["where"] == {"condition": 'customer_type != "government" and nps >= 5',
+                                     "left_out": 3, "false": 1, "unknown": 2}
+    assert ('  left out 3 rows: --where customer_type != "government" and nps >= 5 is false for 1 and unknown '
+            'for 2 (a value it tests is missing)') in mapping_lines(read.mapping)
+    everyone = read_table(path, default_fields(), ReadOptions(where="sales > 0"))
+    assert len(everyone.frame) == 4 and everyone.mapping["where"]["left_out"] == 0
+
+
+@pytest.mark.parametrize("condition, message", [
+    ('custmer_type != "enterprise"', "--where: unknown name 'custmer_type' (did you mean 'customer_type'?)\n"
+                                     '  custmer_type != "enterprise"\n  ^'),
+    ("sales >", None),
+    ("region == 'East'", "--where: field 'region' has no column in this file, so --where cannot test it\n"
+                         "  region == 'East'\n  ^"),
+])
+def test_where_errors_are_the_rule_languages_with_a_caret(tmp_path, condition, message):
+    from kamrules.language import expr as ex
+
+    path = write(tmp_path / "w.csv", WHERE_DATA)
+    with pytest.raises(UsageError) as caught:
+        read_table(path, default_fields(), ReadOptions(where=condition))
+    if message is None:  # the parser's own message, word for word
+        with pytest.raises(ex.ExprError) as parsed:
+            ex.parse(condition)
+        message = f"--where: {parsed.value.message}\n  {condition}\n  {' ' * parsed.value.offset}^"
+    assert str(caught.value) == message
+
+
+def test_where_leaving_no_rows_is_an_error(tmp_path):
+    path = write(tmp_path / "w.csv", WHERE_DATA)
+    with pytest.raises(DataError) as caught:
+        read_table(path, default_fields(), ReadOptions(where="sales > 100"))
+    assert str(caught.value) == f"{path}: --where sales > 100 leaves no rows"
+
+
+@pytest.mark.parametrize("header", ["所在省份", "所属区域", "省份", "所在 省"])
+def test_chinese_location_prefixes_match_region(tmp_path, header):
+    path = write(tmp_path / "c.csv", f"客户编码,销售额,{header}\n00042,5,浙江\n")
+    read = read_table(path, default_fields())
+    assert read.column_map["region"] == header and read.frame["region"].tolist() == ["浙江"]
+    expected = "alias without 所在/所属" if header in ("所在省份", "所在 省") else "alias"
+    assert next(r for r in read.mapping["fields"] if r["field"] == "region")["by"] in (expected, "label")
+
+
+def test_a_header_that_matches_as_it_is_wins_over_a_prefixed_one(tmp_path):
+    path = write(tmp_path / "c.csv", "客户编码,销售额,所在省份,省份\n00042,5,浙江,江苏\n")
+    read = read_table(path, default_fields())
+    assert read.column_map["region"] == "省份" and "所在省份" in read.unused_columns

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 import kamrules
 import kamrules.data.writer as writer
+import kamrules.data.xlsx as xlsx
 from kamrules.errors import ConfigError
 from kamrules.pack.fields import FieldSpec
 from kamrules.data.reader import MISSING_WORDS, ReadOptions, read_table
@@ -126,6 +127,41 @@ def test_injection_in_csv_and_xlsx_but_numbers_stay_numbers():
     assert sheet["B2"].data_type == "n" and sheet["A2"].data_type == "s"
 
 
+FORMULA_STARTS = ["=", "+", "-", "@", "\t", "\r"]
+
+
+@pytest.mark.parametrize("start", FORMULA_STARTS, ids=["equals", "plus", "minus", "at", "tab", "cr"])
+def test_every_formula_start_is_guarded_on_every_path_of_csv_and_xlsx(start):
+    """Each start character, in a text column (the vectorised path), a mixed column (the per-cell path),
+    a list cell and a header: a spreadsheet must never see it first. Removing any one character from
+    the guard (the tab and CR included) fails this test."""
+    bad = start + "cmd|' /C calc'!A0"
+    frame = pd.DataFrame({
+        bad: pd.Series(["safe", "safe", "safe"], dtype=object),
+        "text": pd.Series([bad, "ok", None], dtype=object),  # all text: pyarrow, vectorised
+        "mixed": pd.Series([bad, 7, ["a", "b"]], dtype=object),  # mixed kinds: one cell at a time
+        "lists": pd.Series([[bad, "x"], ["y"], None], dtype=object),
+    })
+    rows = list(__import__("csv").reader(io.StringIO(table_bytes(frame, "csv").decode("utf-8-sig"),
+                                                     newline="")))
+    assert rows[0][0] == "'" + bad
+    assert rows[1][1:] == ["'" + bad, "'" + bad, "'" + bad + "; x"]
+    sheet = openpyxl.load_workbook(io.BytesIO(table_bytes(frame, "xlsx"))).active
+    guarded = ("'" + bad).replace("\r", "\n")  # XML parsers read a CR in text as a line feed
+    assert sheet["A1"].value == guarded
+    assert [sheet[ref].value for ref in ("B2", "C2", "D2")] == [guarded, guarded, guarded + "; x"]
+
+
+def test_a_carriage_return_in_csv_is_quoted_so_the_file_reads_back(tmp_path):
+    frame = pd.DataFrame({"account_id": pd.Series(["A1", "A2"], dtype=object),
+                          "name": pd.Series(["line\rbreak", "plain"], dtype=object)})
+    path = tmp_path / "back.csv"
+    path.write_bytes(table_bytes(frame, "csv"))
+    assert path.read_bytes().decode("utf-8-sig") == 'account_id,name\n"A1","line\rbreak"\nA2,plain\n'
+    back = read_table(path, [FieldSpec("account_id", "string"), FieldSpec("name", "string")])
+    assert back.frame["name"].tolist() == ["line\rbreak", "plain"]
+
+
 def test_json_and_parquet_keep_text_as_is():
     frame = pd.DataFrame({"id": pd.Series(["=cmd"], dtype=object)})
     assert json.loads(table_bytes(frame, "json")) == [{"id": "=cmd"}]
@@ -188,7 +224,7 @@ def test_xlsx_text_is_escaped_and_readable_by_pandas():
 
 
 def test_xlsx_refuses_more_rows_than_excel_holds(monkeypatch):
-    monkeypatch.setattr(writer, "_EXCEL_ROWS", 3)
+    monkeypatch.setattr(xlsx, "_EXCEL_ROWS", 3)
     with pytest.raises(ConfigError) as caught:
         table_bytes(sample_frame(), "xlsx")
     assert str(caught.value) == "3 rows do not fit in an Excel sheet (2 at most); use --format csv or parquet"
@@ -365,6 +401,7 @@ KILLED_WRITER = """
 import sys, time
 from pathlib import Path
 import kamrules.data.writer as writer
+import kamrules.data.xlsx as xlsx
 
 real = writer._write_file
 count = 0

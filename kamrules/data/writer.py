@@ -9,14 +9,11 @@ from __future__ import annotations
 import csv
 import glob
 import io
-import itertools
 import json
-import math
 import os
 import shutil
 import tempfile
 import time
-import zipfile
 from datetime import date, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Iterator, Mapping, Sequence
@@ -24,112 +21,20 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from kamrules.data.cells import plain_number, plain_value
+from kamrules.data.written import (
+    LIST_SEPARATOR, _chunks, _date_columns, _date_text, _text, _text_array, _typed_texts, guard_formulas, neutralise,
+)
+from kamrules.data.xlsx import _xlsx_bytes
 from kamrules.errors import ConfigError
-from kamrules.pack.fields import column_letter
 
 __all__ = ["TABLE_FORMATS", "MARKER", "table_bytes", "table_chunks", "write_outputs", "neutralise"]
 
 TABLE_FORMATS = ("csv", "xlsx", "json", "parquet")
 MARKER = ".kamrules-out"
 _MARKER_TEXT = b"This folder was written by kamrules; the next run replaces it as a whole.\n"
-LIST_SEPARATOR = "; "
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_FIXED_TIME = datetime(2000, 1, 1)  # stands in for "now" in workbook properties
-_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
-_MAX_WIDTH, _MIN_WIDTH = 60, 8
-_WIDTH_SAMPLE = 1000  # rows looked at to size Excel columns
 _STALE_SECONDS = 3600  # leftover temporary folders older than this are removed
 
-
-# --------------------------------------------------------------------------------------------------
-# Cell values
-
-
-def neutralise(text: str) -> str:
-    """Prefix "'" to text a spreadsheet would read as a formula (=, +, -, @, tab, CR).
-
-    Text that already starts with apostrophes before such a character gets one more, so that the
-    reader, which drops one apostrophe there, gives back exactly the original text.
-    """
-    return "'" + text if text.lstrip("'").startswith(_FORMULA_STARTS) else text
-
-
-def _is_missing(value: Any) -> bool:
-    """None, NaN, NaT and pd.NA; never a list or a string."""
-    if value is None or value is pd.NaT or value is pd.NA:
-        return True
-    return isinstance(value, (float, np.floating)) and math.isnan(value)
-
-
-def _number_text(value: float) -> str:
-    """1200.0 -> "1200", 0.35 -> "0.35": the shortest text that reads back as the same float."""
-    if value.is_integer() and abs(value) < 1e16:
-        return str(int(value))
-    return repr(value)
-
-
-def _date_text(value: Any) -> str:
-    stamp = pd.Timestamp(value)
-    if stamp.tzinfo is None and stamp == stamp.normalize():
-        return stamp.date().isoformat()
-    return stamp.isoformat(sep=" ")
-
-
-def _plain(value: Any) -> Any:
-    """A cell as a plain Python value: None, bool, int, float, str, date/datetime or list."""
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [_plain(item) for item in value]
-    if _is_missing(value):
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.datetime64):
-        return None if np.isnat(value) else pd.Timestamp(value).to_pydatetime()
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
-    if isinstance(value, (datetime, date, str)):
-        return value
-    return str(value)
-
-
-def _text(value: Any) -> str:
-    """A plain value as CSV text (before neutralising)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return _number_text(value)
-    if isinstance(value, (datetime, date)):
-        return _date_text(value)
-    if isinstance(value, list):
-        return LIST_SEPARATOR.join(_text(item) for item in value if item is not None)
-    return str(value)
-
-
-def _columns(frame: pd.DataFrame) -> list[tuple[str, list[Any]]]:
-    """(header, plain values) for each column, in order."""
-    result = []
-    for position, name in enumerate(frame.columns):
-        series = frame.iloc[:, position]
-        if not isinstance(series.dtype, np.dtype):  # pandas extension types (str, boolean, Int64...)
-            values = [_plain(v) for v in series.astype(object).to_numpy()]
-        elif series.dtype.kind == "f":
-            values = [None if v != v or v in (math.inf, -math.inf) else float(v) for v in series.to_numpy()]
-        elif series.dtype.kind in "iu":
-            values = [int(v) for v in series.to_numpy()]
-        elif series.dtype.kind == "M":
-            values = [None if v is pd.NaT else v.to_pydatetime() for v in series]
-        else:
-            values = [_plain(v) for v in series.astype(object).to_numpy()]
-        result.append((str(name), values))
-    return result
 
 
 # --------------------------------------------------------------------------------------------------
@@ -177,7 +82,7 @@ def _csv_object(value: Any) -> str:
             return neutralise(LIST_SEPARATOR.join(value))
         except TypeError:
             pass
-    return _csv_cell(_plain(value))
+    return _csv_cell(plain_value(value))
 
 
 def _json_object(value: Any) -> str:
@@ -187,71 +92,11 @@ def _json_object(value: Any) -> str:
             return json.dumps(value, ensure_ascii=False, allow_nan=False)
         except (TypeError, ValueError):
             pass
-    return json.dumps(_json_value(_plain(value)), ensure_ascii=False, allow_nan=False)
+    return json.dumps(_json_value(plain_value(value)), ensure_ascii=False, allow_nan=False)
 
-
-_FORMULA_PATTERN = r"^'*[=+\-@\t\r]"
-
-
-_CHUNK_ROWS = 16_384  # rows formatted at a time: bounds the Python strings alive at once
-
-
-def _chunks(frame: pd.DataFrame):
-    """The frame in row slices (at least one, so that an empty frame still gets its header)."""
-    for start in range(0, max(len(frame), 1), _CHUNK_ROWS):
-        yield frame.iloc[start : start + _CHUNK_ROWS]
-
-
-def _has_time(series: pd.Series) -> bool:
-    """Whether a date column holds any time of day (decided once for the whole column)."""
-    values = series.to_numpy().astype("datetime64[ns]")
-    present = values[~np.isnat(values)]
-    return bool((present != present.astype("datetime64[D]")).any())
-
-
-def _typed_texts(series: pd.Series, has_time: bool | None = None):
-    """Numbers, booleans and dates of a numpy-typed column as a pyarrow string array (nulls where
-    missing), vectorised: numbers in their shortest exact form (1200, 0.35, 1e+21), dates as ISO text.
-    None for any other kind of column."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    dtype = series.dtype
-    if not isinstance(dtype, np.dtype):
-        return None
-    values = series.to_numpy()
-    if dtype.kind == "f":
-        array = pa.array(values, from_pandas=True)  # NaN -> null
-        array = pc.if_else(pc.is_finite(array), array, pa.scalar(None, array.type))
-        return array.cast(pa.string())
-    if dtype.kind in "iu":
-        return pa.array(values).cast(pa.string())
-    if dtype.kind == "b":
-        return pa.array(np.where(values, "true", "false"))
-    if dtype.kind == "M":
-        values = values.astype("datetime64[ns]")
-        if has_time is None:
-            has_time = _has_time(series)
-        array = pa.array(values, from_pandas=True).cast(pa.timestamp("s"), safe=False)
-        return pc.strftime(array, format="%Y-%m-%d %H:%M:%S" if has_time else "%Y-%m-%d")
-    return None
-
-
-def _text_array(series: pd.Series):
-    """A column of text (str or missing) as a pyarrow string array; None if it holds anything else."""
-    import pyarrow as pa
-
-    objects = series.astype(object).to_numpy()
-    try:  # pyarrow checks every cell in C: str, None, NaN, NaT or NA, nothing else
-        texts = pa.array(objects, type=pa.string(), from_pandas=True)
-        return texts, None
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        pass
-    return None, objects
 
 
 def _csv_column(series: pd.Series, has_time: bool | None = None) -> list[str]:
-    import pyarrow.compute as pc
 
     typed = _typed_texts(series, has_time)
     if typed is not None:
@@ -259,39 +104,46 @@ def _csv_column(series: pd.Series, has_time: bool | None = None) -> list[str]:
     texts, objects = _text_array(series)
     if texts is None:
         return [_csv_object(v) for v in objects]
-    risky = pc.match_substring_regex(texts, _FORMULA_PATTERN).fill_null(False)
-    guarded = pc.if_else(risky, pc.binary_join_element_wise("'", texts, ""), texts)
-    return guarded.fill_null("").to_pylist()
+    return guard_formulas(texts).fill_null("").to_pylist()
 
-
-def _date_columns(frame: pd.DataFrame) -> dict[int, bool]:
-    return {i: _has_time(frame.iloc[:, i]) for i in range(frame.shape[1]) if frame.dtypes.iloc[i].kind == "M"}
 
 
 def _csv_chunks(frame: pd.DataFrame) -> Iterator[bytes]:
     times = _date_columns(frame)
+    header = [[neutralise(str(name))] for name in frame.columns]
     if len(frame) == 0:
         buffer = io.StringIO()
         buffer.write("\ufeff")
-        csv.writer(buffer, lineterminator="\n").writerow([neutralise(str(name)) for name in frame.columns])
+        _write_rows(buffer, header)
         yield buffer.getvalue().encode("utf-8")
         return
     for number, chunk in enumerate(_chunks(frame)):
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
         if number == 0:
             buffer.write("\ufeff")
-            writer.writerow([neutralise(str(name)) for name in frame.columns])
-        columns = [_csv_column(chunk.iloc[:, i], times.get(i)) for i in range(chunk.shape[1])]
-        writer.writerows(zip(*columns))
+            _write_rows(buffer, header)
+        _write_rows(buffer, [_csv_column(chunk.iloc[:, i], times.get(i)) for i in range(chunk.shape[1])])
         yield buffer.getvalue().encode("utf-8")
+
+
+def _write_rows(buffer: io.StringIO, columns: list[list[str]]) -> None:
+    """CSV rows from columns of text. Python's csv module quotes a value holding "\n" but not one holding
+    a lone carriage return (with "\n" line ends), which Excel and pyarrow read as a line break: rows
+    with a CR are written with every value quoted."""
+    plain = csv.writer(buffer, lineterminator="\n")
+    if not any("\r" in "".join(column) for column in columns):
+        plain.writerows(zip(*columns))
+        return
+    quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    for row in zip(*columns):
+        (quoted if any("\r" in cell for cell in row) else plain).writerow(row)
 
 
 def _json_value(value: Any) -> Any:
     if isinstance(value, list):
         return [_json_value(item) for item in value]
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
-        return int(value)
+    if isinstance(value, float):
+        return plain_number(value)
     if isinstance(value, (datetime, date)):
         return _date_text(value)
     return value
@@ -338,7 +190,7 @@ def _parquet_bytes(frame: pd.DataFrame, list_columns: Sequence[str]) -> bytes:
         elif isinstance(series.dtype, np.dtype) and series.dtype.kind in "fiub":
             array = pa.array(series.to_numpy(), from_pandas=True)  # NaN -> null
         elif str(name) in list_columns:
-            plain = [_plain(v) for v in series.astype(object).to_numpy()]
+            plain = [plain_value(v) for v in series.astype(object).to_numpy()]
             plain = [None if v is None else [_text(item) for item in (v if isinstance(v, list) else [v])]
                      for v in plain]
             array = pa.array(plain, type=pa.list_(pa.string()))
@@ -347,7 +199,7 @@ def _parquet_bytes(frame: pd.DataFrame, list_columns: Sequence[str]) -> bytes:
             try:  # one kind of value throughout (text, booleans, lists): pyarrow converts it in C
                 array = pa.array(objects, from_pandas=True)
             except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed kinds: keep them as text
-                plain = [_plain(v) for v in objects]
+                plain = [plain_value(v) for v in objects]
                 array = pa.array([None if v is None else _text(v) for v in plain], type=pa.string())
             if pa.types.is_null(array.type):
                 array = array.cast(pa.string())
@@ -357,202 +209,6 @@ def _parquet_bytes(frame: pd.DataFrame, list_columns: Sequence[str]) -> bytes:
     buffer = io.BytesIO()
     pq.write_table(table, buffer, compression="zstd")
     return buffer.getvalue()
-
-
-def _display_width(text: str) -> int:
-    return sum(2 if ord(char) > 0x2E80 else 1 for char in text)
-
-
-# The workbook is written directly as SpreadsheetML (the XML inside an .xlsx), one vectorised string
-# operation per column: openpyxl, without lxml, needs ~30 µs a cell, minutes for a large table. The parts
-# are the minimum Excel, LibreOffice and openpyxl read; their bytes depend on the table only.
-_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
-_XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-_EXCEL_ROWS = 1_048_576
-_EXCEL_TEXT = 32_767  # characters in one cell
-_EXCEL_EPOCH = np.datetime64("1899-12-30", "ns")
-_STYLE_BOLD, _STYLE_DATE, _STYLE_DATETIME = 1, 2, 3
-_XLSX_STATIC = {
-    "[Content_Types].xml": _XML_HEAD
-    + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-    '<Default Extension="xml" ContentType="application/xml"/>'
-    '<Override PartName="/xl/workbook.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-    '<Override PartName="/xl/worksheets/sheet1.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-    '<Override PartName="/xl/styles.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-    '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
-    '<Override PartName="/docProps/app.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/>'
-    "</Types>",
-    "_rels/.rels": _XML_HEAD
-    + f'<Relationships xmlns="{_PKG_REL_NS}">'
-    f'<Relationship Id="rId1" Type="{_REL_NS}/officeDocument" Target="xl/workbook.xml"/>'
-    '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/'
-    'core-properties" Target="docProps/core.xml"/>'
-    f'<Relationship Id="rId3" Type="{_REL_NS}/extended-properties" Target="docProps/app.xml"/>'
-    "</Relationships>",
-    "docProps/app.xml": _XML_HEAD
-    + '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
-    "<Application>kamrules</Application></Properties>",
-    "docProps/core.xml": _XML_HEAD
-    + '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
-    'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
-    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:creator>kamrules</dc:creator>'
-    f'<dcterms:created xsi:type="dcterms:W3CDTF">{_FIXED_TIME:%Y-%m-%dT%H:%M:%SZ}</dcterms:created>'
-    f'<dcterms:modified xsi:type="dcterms:W3CDTF">{_FIXED_TIME:%Y-%m-%dT%H:%M:%SZ}</dcterms:modified>'
-    "</cp:coreProperties>",
-    "xl/workbook.xml": _XML_HEAD
-    + f'<workbook xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}"><bookViews><workbookView/></bookViews>'
-    '<sheets><sheet name="data" sheetId="1" r:id="rId1"/></sheets></workbook>',
-    "xl/_rels/workbook.xml.rels": _XML_HEAD
-    + f'<Relationships xmlns="{_PKG_REL_NS}">'
-    f'<Relationship Id="rId1" Type="{_REL_NS}/worksheet" Target="worksheets/sheet1.xml"/>'
-    f'<Relationship Id="rId2" Type="{_REL_NS}/styles" Target="styles.xml"/>'
-    "</Relationships>",
-    "xl/styles.xml": _XML_HEAD
-    + f'<styleSheet xmlns="{_MAIN_NS}">'
-    '<numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/>'
-    '<numFmt numFmtId="165" formatCode="yyyy-mm-dd hh:mm:ss"/></numFmts>'
-    '<fonts count="2"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
-    '<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>'
-    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
-    '<fill><patternFill patternType="gray125"/></fill></fills>'
-    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
-    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="4"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
-    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
-    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
-    "</styleSheet>",
-}
-
-
-def _xml_text(texts):
-    """Text for an XML element: escaped, without the control characters XML forbids, within Excel's cell limit."""
-    import pyarrow.compute as pc
-
-    texts = pc.replace_substring_regex(texts, r"[\x00-\x08\x0b\x0c\x0e-\x1f\x{fffe}\x{ffff}]", "")
-    texts = pc.utf8_slice_codeunits(texts, 0, _EXCEL_TEXT)
-    for raw, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
-        texts = pc.replace_substring(texts, raw, escaped)
-    return texts
-
-
-def _xlsx_cells(series: pd.Series, refs, has_time: bool = False):
-    """Each cell of a column as SpreadsheetML (an empty string for a missing value), vectorised."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    dtype = series.dtype
-    style = ""
-    if isinstance(dtype, np.dtype) and dtype.kind in "fiu":
-        values, kind = _typed_texts(series), ""
-    elif isinstance(dtype, np.dtype) and dtype.kind == "b":
-        values, kind = pa.array(np.where(series.to_numpy(), "1", "0")), ' t="b"'
-    elif isinstance(dtype, np.dtype) and dtype.kind == "M":
-        stamps = series.to_numpy().astype("datetime64[ns]")
-        days = (stamps - _EXCEL_EPOCH) / np.timedelta64(1, "D")
-        values, kind = pa.array(days, from_pandas=True).cast(pa.string()), ""
-        style = f' s="{_STYLE_DATETIME if has_time else _STYLE_DATE}"'
-    else:
-        texts, objects = _text_array(series)
-        if texts is None:
-            plain = [_plain(v) for v in objects]
-            if all(v is None or (isinstance(v, (bool, int, float)) and not isinstance(v, bool)) for v in plain):
-                values, kind = pa.array([None if v is None else _number_text(float(v)) for v in plain]), ""
-            elif all(v is None or isinstance(v, bool) for v in plain):
-                values, kind = pa.array([None if v is None else "1" if v else "0" for v in plain]), ' t="b"'
-            else:
-                texts = pa.array([None if v is None else _text(v) for v in plain], type=pa.string())
-        if texts is not None:
-            texts = pc.if_else(pc.equal(texts, ""), pa.scalar(None, pa.string()), texts)  # no cell, as in Excel
-            risky = pc.match_substring_regex(texts, _FORMULA_PATTERN).fill_null(False)
-            texts = pc.if_else(risky, pc.binary_join_element_wise("'", texts, ""), texts)
-            cells = pc.binary_join_element_wise(
-                '<c r="', refs, '" t="inlineStr"><is><t xml:space="preserve">', _xml_text(texts), "</t></is></c>", ""
-            )
-            return cells.fill_null("")
-    cells = pc.binary_join_element_wise('<c r="', refs, '"' + style + kind + "><v>", values, "</v></c>", "")
-    return cells.fill_null("")
-
-
-def _xlsx_bytes(frame: pd.DataFrame) -> bytes:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    rows, width = frame.shape
-    if rows + 1 > _EXCEL_ROWS:
-        raise ConfigError(f"{rows} rows do not fit in an Excel sheet ({_EXCEL_ROWS - 1} at most); "
-                          "use --format csv or parquet")
-    letters = [column_letter(i) for i in range(max(width, 1))]
-    times = _date_columns(frame)
-
-    def rows_xml():
-        """The data rows, a chunk at a time."""
-        for start in range(0, rows, _CHUNK_ROWS):
-            chunk = frame.iloc[start : start + _CHUNK_ROWS]
-            numbers = pa.array(np.arange(start + 2, start + len(chunk) + 2)).cast(pa.string())
-            cells = [
-                _xlsx_cells(chunk.iloc[:, i], pc.binary_join_element_wise(letters[i], numbers, ""), times.get(i, False))
-                for i in range(width)
-            ]
-            if cells:
-                joined = pc.binary_join_element_wise('<row r="', numbers, '">', *cells, "</row>", "")
-            else:
-                joined = pc.binary_join_element_wise('<row r="', numbers, '"/>', "")
-            yield "".join(joined.to_pylist())
-
-    names = pa.array([str(name) for name in frame.columns], type=pa.string())
-    header_texts = _xml_text(pc.if_else(pc.match_substring_regex(names, _FORMULA_PATTERN),
-                                        pc.binary_join_element_wise("'", names, ""), names)).to_pylist()
-    header = "".join(
-        f'<c r="{letters[i]}1" s="{_STYLE_BOLD}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
-        for i, text in enumerate(header_texts)
-    )
-    sample = _columns(frame.iloc[:_WIDTH_SAMPLE])
-    columns_xml = "".join(
-        f'<col min="{i + 1}" max="{i + 1}" width="{_column_width(name, values)}" customWidth="1"/>'
-        for i, (name, values) in enumerate(sample)
-    )
-    last = f"{letters[max(width, 1) - 1]}{rows + 1}"
-    opening = "".join([
-        _XML_HEAD,
-        f'<worksheet xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}"><dimension ref="A1:{last}"/>',
-        '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
-        'state="frozen"/><selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>',
-        '<sheetFormatPr defaultRowHeight="15"/>',
-        f"<cols>{columns_xml}</cols>" if columns_xml else "",
-        f'<sheetData><row r="1">{header}</row>',
-    ])
-    sheet = itertools.chain([opening], rows_xml(), ["</sheetData></worksheet>"])
-    parts = dict(_XLSX_STATIC)
-    parts["xl/worksheets/sheet1.xml"] = sheet
-    output = io.BytesIO()
-    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
-        for name, content in parts.items():
-            info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)  # fixed times: equal tables, equal bytes
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 3
-            info.external_attr = 0o644 << 16
-            # Streamed, so the sheet is never whole in memory; ZIP64 only when it may pass 2 GB (older
-            # Excel versions warn about ZIP64 in small files).
-            large = not isinstance(content, str) and rows * max(width, 1) * 80 > 2**31
-            with archive.open(info, "w", force_zip64=large) as entry:
-                for piece in [content] if isinstance(content, str) else content:
-                    entry.write(piece.encode("utf-8"))
-    return output.getvalue()
-
-
-def _column_width(name: str, values: list[Any]) -> int:
-    widest = max(_display_width(text) for text in [name] + [_text(v) for v in values])
-    return min(max(widest + 2, _MIN_WIDTH), _MAX_WIDTH)
-
 
 
 
@@ -676,3 +332,4 @@ def write_outputs(
         pass
     if aside is not None:
         shutil.rmtree(aside, ignore_errors=True)
+

@@ -205,7 +205,7 @@ def file_hash(path: Path) -> str:
 
 
 def manifest(evaluation: Evaluation, *, input_path: Path | None, jobs: int, files: list[str],
-             data_issues: int = 0) -> bytes:
+             data_issues: int = 0, columns: dict | None = None) -> bytes:
     """manifest.json: what produced these results. Deterministic: clock times go to the console."""
     pack = evaluation.pack
     record = {
@@ -213,7 +213,7 @@ def manifest(evaluation: Evaluation, *, input_path: Path | None, jobs: int, file
         "engine": evaluation.engine,
         "jobs": jobs,
         "as_of": evaluation.as_of.isoformat(),
-        "pack": {"name": pack.name, "hash": pack.hash, "files": pack.files},
+        "pack": {"name": pack.name, "version": pack.version, "hash": pack.hash, "files": pack.files},
         "input": {
             "name": input_path.name if input_path else evaluation.input_name,
             "sha256": file_hash(input_path) if input_path and input_path.is_file() else None,
@@ -222,4 +222,6 @@ def manifest(evaluation: Evaluation, *, input_path: Path | None, jobs: int, file
         "rows": {"accounts": len(evaluation.accounts), "data_issues": data_issues},
         "outputs": sorted(files),
     }
+    if columns is not None:  # how each field found its column, and which fields the file lacks
+        record["columns"] = columns
     return (json.dumps(json_value(record), ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")

@@ -1,0 +1,304 @@
+"""Matching the file's columns to the pack's fields (by name, label or alias, or a `--columns`
+mapping file), never guessing: ambiguity and a missing required field are errors that say how to fix them."""
+
+from __future__ import annotations
+
+import difflib
+from datetime import date, datetime
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from kamrules.data.cells import did_you_mean
+from kamrules.data.where import where_line
+from kamrules.errors import ConfigError, DataError
+from kamrules.pack.fields import FieldSpec, normalise_header
+
+
+SKIP_ROW = "skip-row"  # a value mapped to this leaves its row out of the run
+
+
+def load_column_mapping(path: Path) -> dict[str, str]:
+    """The columns of a `--columns` file (field -> header); see `load_mapping`."""
+    return load_mapping(path)[0]
+
+
+def load_mapping(path: Path) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """Load a `--columns` file: (field -> column header, field -> {value in the file: value for the pack}).
+
+    Each line is `field: Source Column`, or `field: {column: Source Column, values: {Prospect: skip-row,
+    Technology Partner: partner}}` (`column` optional). Raises `ConfigError` when malformed."""
+    document, name = _mapping_document(Path(path))
+    columns: dict[str, str] = {}
+    values: dict[str, dict[str, str]] = {}
+    problems: list[str] = []
+    for key, value in document.items():
+        key_loc = document.key_loc(key) if hasattr(document, "key_loc") else name
+        value_loc = document.value_loc(key) if hasattr(document, "value_loc") else name
+        if not isinstance(key, str):
+            problems.append(f"{key_loc}: '{key}' is not a field name")
+            continue
+        if isinstance(value, dict):
+            _field_entry(key, value, value_loc, columns, values, problems)
+            continue
+        if value is None or isinstance(value, (bool, list)):
+            found = {type(None): "nothing", bool: f"'{value}'"}.get(type(value), "a list")
+            problems.append(f"{value_loc}: field '{key}': expected a column header, found {found}")
+            continue
+        columns[key] = _text(value)
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return columns, values
+
+
+def _mapping_document(path: Path):
+    from kamrules.pack.yamlsrc import load_yaml
+
+    name = str(path)
+    if path.is_dir():
+        raise ConfigError(f"{name}: is a folder; --columns expects a YAML file like 'sales: Sales Amount'")
+    if not path.exists():
+        raise ConfigError(f"{name}: no such file; check the --columns path")
+    document, diagnostics = load_yaml(path)
+    errors = [d for d in diagnostics if d.severity == "error"]
+    if errors:
+        raise ConfigError("\n".join(str(d) for d in errors))
+    if document is None:
+        raise ConfigError(f"{name}: is empty; write one line per field, like 'sales: Sales Amount'")
+    if not isinstance(document, dict):
+        where = getattr(document, "loc", name)
+        raise ConfigError(
+            f"{where}: a column mapping maps field names to column headers, like 'sales: Sales Amount'"
+        )
+    return document, name
+
+
+def _text(value) -> str:
+    return value.isoformat() if isinstance(value, (date, datetime)) else str(value)
+
+
+def _field_entry(key: str, entry: dict, where: str, columns: dict, values: dict, problems: list) -> None:
+    """One `field: {column: ..., values: {...}}` entry of a mapping file."""
+    unknown = [k for k in entry if k not in ("column", "values")]
+    if unknown:
+        problems.append(f"{where}: field '{key}': unknown key '{unknown[0]}'{did_you_mean(str(unknown[0]), ['column', 'values'])}; "
+                        "write {column: Source Column, values: {In the file: in the pack}}")
+        return
+    column, table = entry.get("column"), entry.get("values")
+    if column is not None:
+        if isinstance(column, (bool, dict, list)):
+            problems.append(f"{where}: field '{key}': 'column' must be a column header")
+            return
+        columns[key] = _text(column)
+    if table is not None:
+        if not isinstance(table, dict) or any(isinstance(v, (dict, list)) or v is None for v in table.values()):
+            problems.append(f"{where}: field '{key}': 'values' maps each value in the file to the pack's value "
+                            f"or {SKIP_ROW}, like {{Prospect: {SKIP_ROW}, Technology Partner: partner}}")
+            return
+        values[key] = {_text(k): _text(v) for k, v in table.items()}
+
+
+# --------------------------------------------------------------------------------------------------
+# Options, file checks and format
+
+
+def _quoted(items: Sequence[str], limit: int = 30) -> str:
+    shown = ", ".join(f"'{item}'" for item in items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def _match_columns(
+    name: str, headers: list[str], fields: Sequence[FieldSpec], mapping: Mapping[str, str]
+) -> dict[str, int]:
+    """field name -> column index. Ambiguity is an error, never a guess."""
+    normalised = [normalise_header(h) for h in headers]
+    problems: list[str] = []
+    matched = _mapped_columns(headers, normalised, mapping, problems)
+    claimed = set(matched.values())
+    candidates: dict[str, list[int]] = {}
+    for spec in fields:
+        if spec.name in mapping:
+            continue
+        keys = {normalise_header(h) for h in spec.header_names()} - {""}
+        found = [i for i, n in enumerate(normalised) if i not in claimed and n in keys]
+        if not found:  # "所在省份" is "省份": only when no header matches as it is
+            found = [i for i, n in enumerate(normalised) if i not in claimed and _unprefixed(n) in keys]
+        candidates[spec.name] = found
+    fields_of_column: dict[int, list[str]] = {}
+    for field_name, found in candidates.items():
+        for index in found:
+            fields_of_column.setdefault(index, []).append(field_name)
+    reported_columns = set()
+    for index in sorted(fields_of_column):
+        names = fields_of_column[index]
+        if len(names) > 1:
+            reported_columns.add(index)
+            listed = " and ".join(f"'{n}'" for n in names)
+            problems.append(
+                f"column '{headers[index]}' matches fields {listed}; choose with --columns "
+                f"(for example {names[0]}: {headers[index]})"
+            )
+    by_name = {spec.name: spec for spec in fields}
+    for field_name, found in candidates.items():
+        if len(found) > 1:
+            listed = " and ".join(f"'{headers[i]}'" for i in found)
+            problems.append(
+                f"field '{field_name}' matches columns {listed}; rename or remove one, "
+                f"or choose one with --columns ({field_name}: {headers[found[0]]})"
+            )
+        elif len(found) == 1:
+            if found[0] not in reported_columns:
+                matched[field_name] = found[0]
+        elif by_name[field_name].required:
+            problems.append(_not_found(field_name, by_name[field_name], headers, normalised))
+    if problems:
+        if len(problems) == 1:
+            raise DataError(f"{name}: {problems[0]}")
+        raise DataError(f"{name}: {len(problems)} problems with the columns:\n  " + "\n  ".join(problems))
+    return matched
+
+
+# Headers CRMs use for the customer's OWN company revenue (Salesforce and HubSpot "Annual Revenue",
+# Chinese 年营业额 / 营业收入): never our sales to the customer, so never suggested for any field.
+OWN_REVENUE_HEADERS = frozenset(normalise_header(h) for h in (
+    "Annual Revenue", "AnnualRevenue", "Company Revenue", "Customer Revenue", "Total Revenue",
+    "年营业额", "营业额", "营业收入", "年营收", "年收入", "企业营收", "公司营收", "营收规模",
+))
+_SALES_HINT = ("sales to the customer come from your own books: the sum of closed-won opportunity "
+               "amounts in the CRM, or the ERP's invoices to the customer; a CRM's 'Annual Revenue' is the "
+               "customer's own revenue, not sales")
+
+
+def _closest_headers(spec: FieldSpec, headers: list[str], candidates: list[int], limit: int = 3) -> list[str]:
+    """The headers among `candidates` (column indexes) closest to any name the field answers to, best
+    first; headers meaning the customer's own revenue are never offered."""
+    keys = [k for k in (normalise_header(h) for h in spec.header_names()) if k]
+    scored: dict[int, float] = {}
+    for index in candidates:
+        header = normalise_header(headers[index])
+        if not header or header in OWN_REVENUE_HEADERS:
+            continue
+        best = max((difflib.SequenceMatcher(None, key, header).ratio() for key in keys), default=0.0)
+        if best >= 0.6:
+            scored[index] = best
+    ranked = sorted(scored, key=lambda index: (-scored[index], index))
+    return [headers[index] for index in ranked[:limit]]
+
+
+def _is_sales(spec: FieldSpec) -> bool:
+    """Whether the field means our sales to the customer (its name or English label says so)."""
+    names = {normalise_header(spec.name), normalise_header(spec.label.get("en", ""))}
+    return "sales" in names or any(n.startswith("sales") and "prev" not in n for n in names if n)
+
+
+# Chinese CRMs often prefix a header with "the ... it is in / belongs to" (所在省份, 所属行业, 所属客户经理):
+# the rest is the name the pack knows.
+_CHINESE_PREFIXES = ("所在", "所属")
+
+
+def _unprefixed(normalised: str) -> str | None:
+    for prefix in _CHINESE_PREFIXES:
+        if normalised.startswith(prefix) and len(normalised) > len(prefix):
+            return normalised[len(prefix):]
+    return None
+
+
+def _mapped_columns(headers: list[str], normalised: list[str], mapping: Mapping[str, str],
+                    problems: list[str]) -> dict[str, int]:
+    """The columns the --columns file names (exactly, else ignoring case and punctuation)."""
+    matched: dict[str, int] = {}
+    for field_name, wanted in mapping.items():
+        exact = [i for i, h in enumerate(headers) if h == wanted]
+        loose = [i for i, n in enumerate(normalised) if n and n == normalise_header(wanted)]
+        found = exact or loose
+        if len(found) == 1:
+            matched[field_name] = found[0]
+        elif not found:
+            problems.append(
+                f"--columns maps field '{field_name}' to '{wanted}', which is not a column of this file; "
+                f"columns found: {_quoted(headers)}"
+            )
+        else:
+            problems.append(
+                f"--columns maps field '{field_name}' to '{wanted}', but columns "
+                f"{_quoted([headers[i] for i in found])} all have that header; rename all but one"
+            )
+    return matched
+
+
+def _not_found(field_name: str, spec: FieldSpec, headers: list[str], normalised: list[str]) -> str:
+    looked_for = ", ".join(spec.header_names())
+    close = _closest_headers(spec, headers, list(range(len(headers))))
+    closest = f"; closest: {_quoted(close)}" if close else ""
+    hint = f"; {_SALES_HINT}" if _is_sales(spec) else ""
+    return (
+        f"required field '{field_name}' not found (looked for: {looked_for}); columns found: "
+        f"{_quoted(headers)}{closest}; rename the column or map it with --columns ({field_name}: <column>){hint}"
+    )
+
+
+def describe_mapping(
+    headers: list[str], fields: Sequence[FieldSpec], matched: Mapping[str, int], mapping: Mapping[str, str]
+) -> dict:
+    """How each field found its column, for the console and the run manifest (JSON-ready, in input order):
+    `fields` [{field, column, by: --columns|name|label|alias}], `near_misses` [{field, column}] for fields
+    left without a column whose name is close to an unused header, `absent` fields, `unused_columns`."""
+    found = []
+    for field_name in sorted(matched, key=lambda f: matched[f]):
+        spec = next(s for s in fields if s.name == field_name)
+        found.append({"field": field_name, "column": headers[matched[field_name]],
+                      "by": _matched_by(spec, headers[matched[field_name]], field_name in mapping)})
+    used = set(matched.values())
+    unused = [i for i in range(len(headers)) if i not in used]
+    near, absent = [], []
+    for spec in fields:
+        if spec.name in matched:
+            continue
+        absent.append(spec.name)
+        close = _closest_headers(spec, headers, unused, limit=1)
+        if close:
+            near.append({"field": spec.name, "column": close[0]})
+    return {"fields": found, "near_misses": near, "absent": absent,
+            "unused_columns": [headers[i] for i in unused]}
+
+
+def _matched_by(spec: FieldSpec, header: str, mapped: bool) -> str:
+    if mapped:
+        return "--columns"
+    key = normalise_header(header)
+    if key == normalise_header(spec.name):
+        return "name"
+    if any(key == normalise_header(label) for label in spec.label.values()):
+        return "label"
+    keys = {normalise_header(h) for h in spec.header_names()}
+    return "alias" if key in keys else "alias without 所在/所属"
+
+
+def mapping_lines(description: Mapping, full: bool = True) -> list[str]:
+    """The column mapping as a compact console table: one line per matched field, then near misses
+    (with the --columns line that would use them), and with `full`, absent fields and unused columns."""
+    rows = [r for r in description["fields"] if r["by"] != "name"]
+    same = [r["field"] for r in description["fields"] if r["by"] == "name"]
+    width = max((len(r["field"]) for r in rows), default=0)
+    lines = [f"columns: {len(description['fields'])} fields found"]
+    if same:
+        lines.append(f"  by their own name ({len(same)}): {', '.join(same)}")
+    lines += [f"  {r['field']:<{width}} ← {r['column']}  ({r['by']})" for r in rows]
+    for miss in description["near_misses"]:
+        lines.append(f"  {miss['field']}: not found; did you mean column '{miss['column']}'? "
+                     f"(map it with --columns: {miss['field']}: {miss['column']})")
+    others = [f for f in description["absent"] if f not in {m["field"] for m in description["near_misses"]}]
+    if others and full:
+        lines.append(f"  not in the file ({len(others)}): {', '.join(others)}")
+    for skip in description.get("skipped", []):
+        lines.append(f"  left out {skip['rows']} {'row' if skip['rows'] == 1 else 'rows'}: {skip['field']} "
+                     f"'{skip['value']}' (skip-row in --columns)")
+    if description.get("where"):
+        lines.append("  " + where_line(description["where"]))
+    if description["unused_columns"] and full:
+        lines.append(f"  columns not used ({len(description['unused_columns'])}): "
+                     f"{_quoted(description['unused_columns'], limit=12)}")
+    return lines
+
+
+# --------------------------------------------------------------------------------------------------
+# Converting one column to its field type

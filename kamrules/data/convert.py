@@ -1,0 +1,160 @@
+"""Converting one column of text cells to its field's type: numbers, dates, booleans, categories,
+strings, and typed Parquet columns used as they are. Returns the values, the missing cells and the
+bad cells with their reasons; nothing is guessed."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from kamrules.data.cells import FALSE_WORDS, MISSING_WORDS, TRUE_WORDS, cell_text, from_distinct, missing_mask
+from kamrules.data.dates import _to_date
+from kamrules.data.numbers import _to_number
+from kamrules.data.options import ReadOptions, _Raw
+from kamrules.pack.fields import FieldSpec, normalise_header
+
+def _as_text(column: pa.Array) -> pa.Array:
+    """A string array without nulls for any column (typed Parquet columns are shown as text)."""
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    if pa.types.is_string(column.type):
+        return column.fill_null("") if column.null_count else column
+    if pa.types.is_large_string(column.type):
+        return column.cast(pa.string()).fill_null("")
+    return pa.array([cell_text(value) for value in column.to_pylist()], type=pa.string())
+
+
+def _cell_at(column: pa.Array, position: int) -> str:
+    value = column[position].as_py()
+    return value if isinstance(value, str) else cell_text(value)
+
+
+def _convert(
+    spec: FieldSpec, column: pa.Array, raw: _Raw, options: ReadOptions
+) -> tuple[pd.Series, np.ndarray, list[str]]:
+    """(values, positions of bad cells (sorted), their reasons) for one field."""
+    kind = spec.type
+    typed = _convert_typed(spec, column)
+    if typed is not None:
+        values, missing, bad = typed
+        bad_reasons = {int(i): "is not a number" for i in np.flatnonzero(bad)}
+    else:
+        text = _as_text(column)
+        trimmed = pc.utf8_trim_whitespace(text)
+        if kind in ("number", "integer"):
+            values, missing, bad_reasons = _to_number(trimmed, options.decimal, whole=kind == "integer")
+        elif kind == "boolean":
+            values, missing, bad_reasons = _to_boolean(trimmed)
+        elif kind == "date":
+            values, missing, bad_reasons = _to_date(trimmed, options.dayfirst, raw.excel_serials)
+        elif kind == "category" and spec.values:
+            values, missing, bad_reasons = _to_category(trimmed, spec)
+        else:
+            values, missing, bad_reasons = _to_string(trimmed)
+    if spec.required:
+        for position in np.flatnonzero(missing):
+            bad_reasons.setdefault(int(position), "is missing but the field is required")
+    positions = np.array(sorted(bad_reasons), dtype=np.int64)
+    reasons = [bad_reasons[int(p)] for p in positions]
+    if len(positions):
+        values = _blank_out(values, positions)
+    return values, positions, reasons
+
+
+def _blank_out(values: pd.Series, positions: np.ndarray) -> pd.Series:
+    values = values.copy()
+    if values.dtype == object:
+        values.iloc[positions] = None
+    else:
+        values.iloc[positions] = np.nan if values.dtype.kind == "f" else pd.NaT
+    return values
+
+
+def _convert_typed(spec: FieldSpec, column: pa.Array):
+    """Fast paths for Parquet columns that already have the field's type; None to go through text."""
+    kind = column.type
+    if spec.type in ("number", "integer") and (
+        pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)
+    ):
+        values = column.cast(pa.float64()).to_numpy(zero_copy_only=False).astype("float64", copy=True)
+        missing = np.isnan(values)
+        bad = np.isinf(values)
+        if spec.type == "integer":
+            finite = np.isfinite(values)
+            whole = np.zeros_like(finite)
+            whole[finite] = values[finite] == np.floor(values[finite])
+            if not whole[finite].all():
+                return None  # let the text path name the fractional values
+        return pd.Series(values, dtype="float64"), missing, bad
+    if spec.type == "boolean" and pa.types.is_boolean(kind):
+        objects = np.array(column.to_pylist(), dtype=object)
+        return pd.Series(objects, dtype=object), pd.isna(objects), np.zeros(len(objects), dtype=bool)
+    if spec.type == "date" and (pa.types.is_timestamp(kind) or pa.types.is_date(kind)):
+        try:
+            series = pd.Series(column.to_pandas())
+            if getattr(series.dt, "tz", None) is not None:
+                series = series.dt.tz_localize(None)
+            values = pd.to_datetime(series).dt.normalize().astype("datetime64[ns]")
+        except (pa.ArrowException, OverflowError, ValueError, pd.errors.OutOfBoundsDatetime):
+            return None
+        missing = values.isna().to_numpy()
+        return values.reset_index(drop=True), missing, np.zeros(len(values), dtype=bool)
+    return None
+
+
+
+
+def _parse_boolean(text: str) -> tuple[bool | None, str | None]:
+    word = unicodedata.normalize("NFKC", text).strip().casefold()
+    if word in TRUE_WORDS:
+        return True, None
+    if word in FALSE_WORDS:
+        return False, None  # checked before the missing words: "无" is "no" here
+    if word in MISSING_WORDS:
+        return None, None
+    return None, "is not yes/no (use yes/no, true/false, 1/0 or 是/否)"
+
+
+def _to_boolean(trimmed: pa.Array):
+    return from_distinct(trimmed, _parse_boolean, object)
+
+
+def _to_category(trimmed: pa.Array, spec: FieldSpec):
+    lookup: dict[str, str] = {}
+    for value in spec.values:
+        lookup.setdefault(normalise_header(value), value)
+    for alias, value in spec.value_aliases.items():
+        lookup.setdefault(normalise_header(alias), value)
+    allowed = ", ".join(str(v) for v in spec.values[:15]) + (", ..." if len(spec.values) > 15 else "")
+
+    def parse(text: str) -> tuple[str | None, str | None]:
+        key = normalise_header(text)
+        if key in lookup:
+            return lookup[key], None
+        if text.casefold() in MISSING_WORDS:
+            return None, None
+        return None, f"is not one of: {allowed}"
+
+    return from_distinct(trimmed, parse, object)
+
+
+# Strings ---------------------------------------------------------------------------------------------
+
+
+def _to_string(trimmed: pa.Array):
+    missing = missing_mask(trimmed)
+    if pc.any(pc.starts_with(trimmed, "'")).as_py():
+        # kamrules' writer (and other careful tools) put an apostrophe before =, +, -, @ so that Excel
+        # does not run the cell as a formula; it is not part of the value.
+        trimmed = pc.replace_substring_regex(trimmed, r"^'('*[=+\-@\t\r])", r"\1")
+    kept = pc.if_else(pa.array(missing), pa.scalar(None, pa.string()), trimmed)
+    values = kept.to_numpy(zero_copy_only=False)
+    if values.dtype != object:
+        values = values.astype(object)
+    return pd.Series(values, dtype=object), missing, {}
+
+

@@ -1,0 +1,106 @@
+"""Date cells: `parse_date` for one cell (ISO, Chinese, day/month orders, month names, Excel serial
+days), and a vectorised path for ISO dates."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from kamrules.data.cells import EXCEL_LAST_SERIAL, FIRST_DATE, LAST_DATE, by_distinct, excel_day, missing_mask, spread
+
+_TIME_SUFFIX = re.compile(
+    r"^(.*?\S)(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[AaPp][Mm])?\s*(?:Z|[+-]\d{2}:?\d{2})?)$"
+)
+_YMD = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
+_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
+_CHINESE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?")
+_DMY_OR_MDY = re.compile(r"(\d{1,2})([-/.])(\d{1,2})\2(\d{4})")
+_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+                "october", "november", "december")
+_D_MON_Y = re.compile(r"(\d{1,2})[-\s]([A-Za-z]{3,9})\.?[-\s,]+(\d{4})")
+_MON_D_Y = re.compile(r"([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})")
+_SERIAL = re.compile(r"\d{1,7}(?:\.\d+)?")
+_DATE_REASON = "is not a date (use YYYY-MM-DD)"
+
+
+def _month(word: str) -> int | None:
+    """1-12 for an English month name or its abbreviation (Jan, Sept, January)."""
+    word = word.casefold()
+    for number, month in enumerate(_MONTH_NAMES, start=1):
+        if len(word) >= 3 and (month.startswith(word) or word == "sept" and number == 9):
+            return number
+    return None
+
+
+def parse_date(text: str, dayfirst: bool = False, excel_serials: bool = False) -> tuple[np.datetime64 | None, str | None]:
+    """Read one date cell: (datetime64 at midnight, None) or (None, reason). A time of day is dropped."""
+    s = unicodedata.normalize("NFKC", text).strip()
+    match = _TIME_SUFFIX.match(s)
+    if match:
+        s = match.group(1)
+    ymd: tuple[int, int, int] | None = None
+    if m := _YMD.fullmatch(s) or _COMPACT.fullmatch(s) or _CHINESE.fullmatch(s):
+        ymd = (int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    elif m := _DMY_OR_MDY.fullmatch(s):
+        a, b, year = int(m.group(1)), int(m.group(3)), int(m.group(4))
+        day_first = dayfirst or m.group(2) == "."  # nobody writes month.day.year
+        if a > 12 >= b:
+            day_first = True
+        elif b > 12 >= a:
+            day_first = False
+        ymd = (year, b, a) if day_first else (year, a, b)
+    elif m := _D_MON_Y.fullmatch(s):
+        month = _month(m.group(2))
+        ymd = (int(m.group(3)), month, int(m.group(1))) if month else None
+    elif m := _MON_D_Y.fullmatch(s):
+        month = _month(m.group(1))
+        ymd = (int(m.group(3)), month, int(m.group(2))) if month else None
+    elif excel_serials and _SERIAL.fullmatch(s) and 1 <= float(s) < EXCEL_LAST_SERIAL:
+        day = excel_day(float(s))
+        ymd = (day.year, day.month, day.day)
+    if ymd is None:
+        return None, _DATE_REASON
+    try:
+        day = date(*ymd)
+    except ValueError:
+        return None, "is not a valid calendar date"
+    if not FIRST_DATE <= day <= LAST_DATE:
+        return None, f"is outside the dates kamrules can hold ({FIRST_DATE.year}-{LAST_DATE.year})"
+    return np.datetime64(day, "ns"), None
+
+
+def _to_date(trimmed: pa.Array, dayfirst: bool, excel_serials: bool):
+    n = len(trimmed)
+    missing = missing_mask(trimmed)
+    values = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    iso = pc.match_substring_regex(trimmed, r"^\d{4}-\d{2}-\d{2}$").to_numpy(zero_copy_only=False)
+    if iso.any():
+        subset = trimmed.filter(pa.array(iso))
+        stamps = pc.strptime(subset, format="%Y-%m-%d", unit="s", error_is_null=True)
+        # strptime rolls 2026-02-30 over to March; formatting back catches it
+        same = pc.equal(pc.strftime(stamps, format="%Y-%m-%d"), subset).fill_null(False)
+        years = pc.year(stamps).fill_null(0).to_numpy(zero_copy_only=False)
+        good = same.to_numpy(zero_copy_only=False) & (years >= FIRST_DATE.year) & (years <= LAST_DATE.year)
+        positions = np.flatnonzero(iso)
+        seconds = stamps.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
+        values[positions[good]] = seconds[good].astype("datetime64[s]").astype("datetime64[ns]")
+        iso[positions[~good]] = False
+    reasons: dict[int, str] = {}
+    rest = ~iso & ~missing
+    if rest.any():
+        positions = np.flatnonzero(rest)
+        indices, parsed = by_distinct(
+            trimmed.take(pa.array(positions)), lambda t: parse_date(t, dayfirst, excel_serials)
+        )
+        values[positions], _, reasons = spread(indices, parsed, positions, np.datetime64("NaT", "ns"), "datetime64[ns]")
+    return pd.Series(values, dtype="datetime64[ns]"), missing, reasons
+
+
+# --------------------------------------------------------------------------------------------------
+# Messages

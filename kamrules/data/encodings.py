@@ -1,0 +1,112 @@
+"""Text encodings of CSV, TSV and JSON files: detected deterministically (BOM, UTF-8, GB18030,
+cp1252/Latin-1), and a clear message naming the row when a file does not decode."""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+from kamrules.data.options import CHUNK_BYTES, ReadOptions
+from kamrules.errors import DataError
+
+def _decode_error(path: Path, encoding: str) -> tuple[int, bytes] | None:
+    """Where (byte offset, bad bytes) `path` stops being valid `encoding`; None if it all decodes."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    offset = 0
+    with open(path, "rb") as handle:
+        while True:
+            chunk = handle.read(CHUNK_BYTES)
+            pending = len(decoder.getstate()[0])
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                start = offset - pending + exc.start
+                return start, exc.object[exc.start : exc.end]
+            if not chunk:
+                return None
+            offset += len(chunk)
+
+
+def _line_of(path: Path, offset: int) -> int:
+    """The 1-based line number holding byte `offset`."""
+    lines = 1
+    remaining = offset
+    with open(path, "rb") as handle:
+        while remaining > 0:
+            chunk = handle.read(min(CHUNK_BYTES, remaining))
+            if not chunk:
+                break
+            lines += chunk.count(b"\n")
+            remaining -= len(chunk)
+    return lines
+
+
+def _looks_chinese(text: str) -> bool:
+    """GB18030 decodes almost any byte string; real Chinese text is mostly GB2312 characters, while
+    Latin-1 accents read as GB18030 give rare characters (their second byte is usually ASCII)."""
+    wide = [c for c in text if ord(c) > 127]
+    if not wide:
+        return False
+    common = 0
+    for char in wide:
+        try:
+            char.encode("gb2312")
+            common += 1
+        except UnicodeEncodeError:
+            pass
+    return common * 2 >= len(wide)
+
+
+def _detect_encoding(path: Path, head: bytes) -> tuple[str, tuple[int, bytes] | None]:
+    """(encoding, where it fails to decode the file or None): UTF-8 with or without BOM, UTF-16 with
+    BOM, GB18030, or Latin-1/cp1252. Deterministic; each candidate is checked on the whole file."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig", _decode_error(path, "utf-8-sig")
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16", _decode_error(path, "utf-16")
+    failure = _decode_error(path, "utf-8")
+    if failure is None:
+        return "utf-8", None
+    offset, _ = failure
+    prefix = head[:offset] if offset <= len(head) else head
+    if sum(1 for b in prefix if b >= 0xC0) >= 8:
+        # Plenty of valid UTF-8 before the broken byte: a damaged or mixed file, not another encoding.
+        return "utf-8", failure
+    if _decode_error(path, "gb18030") is None:
+        sample = codecs.getincrementaldecoder("gb18030")(errors="ignore").decode(head[: 1 << 16])
+        if _looks_chinese(sample):
+            return "gb18030", None
+    if any(0x80 <= b <= 0x9F for b in head) and _decode_error(path, "cp1252") is None:
+        return "cp1252", None  # the Windows superset of Latin-1: € and curly quotes in 0x80-0x9F
+    return "latin-1", None
+
+
+def _choose_encoding(path: Path, name: str, head: bytes, options: ReadOptions) -> str:
+    if options.encoding is None:
+        encoding, failure = _detect_encoding(path, head)
+    else:
+        encoding, failure = options.encoding, _decode_error(path, options.encoding)
+    if failure is None:
+        return encoding
+    offset, bad = failure
+    line = _line_of(path, offset)
+    shown = " ".join(f"0x{b:02x}" for b in bad[:4])
+    if options.encoding is None:
+        return_hint = "the file mixes encodings; save it again as UTF-8, or pass --encoding gb18030 or --encoding latin-1"
+        label = "UTF-16" if encoding == "utf-16" else "UTF-8"
+        raise DataError(f"{name}: row {line} is not valid {label} (bytes {shown}) although the rows before are; {return_hint}")
+    detected, detected_failure = _detect_encoding(path, head)
+    if codecs.lookup(detected).name != codecs.lookup(encoding).name and detected_failure is None:
+        hint = f"the file looks like {detected}: pass --encoding {detected}"
+    else:
+        hint = "pass the file's real encoding with --encoding (for example utf-8, gb18030 or latin-1)"
+    raise DataError(f"{name}: row {line} cannot be read as {encoding} (bytes {shown}); {hint}")
+
+
+def _sample_text(head: bytes, encoding: str) -> str:
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    return decoder.decode(head, final=False)
+
+
+# --------------------------------------------------------------------------------------------------
+# Readers: each returns a _Raw of text columns

@@ -1,0 +1,327 @@
+"""One reader per file format (CSV/TSV, Excel, Parquet, JSON, JSON Lines): each returns a `_Raw`
+table of text columns with the row numbers the user sees, before any field is matched."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from kamrules.data.cells import cell_text, delimiter_char
+from kamrules.data.encodings import _choose_encoding, _sample_text
+from kamrules.data.options import MAX_LISTED, SAMPLE_BYTES, ReadOptions, _Raw
+from kamrules.errors import DataError
+from kamrules.pack.fields import column_letter
+
+def _sniff_delimiter(sample: str, complete: bool) -> str:
+    """The delimiter among , ; and tab that gives the header most columns and every sampled row the
+    same number of values; ties go to , then ; then tab. Deterministic, unlike csv.Sniffer."""
+    best, best_score = ",", (-1, -1)
+    for rank, candidate in enumerate((",", ";", "\t")):
+        records = list(csv.reader(io.StringIO(sample, newline=""), delimiter=candidate))[:51]
+        if not complete and len(records) > 1:
+            records = records[:-1]  # the sample may end in the middle of a record
+        records = [r for r in records if r]
+        if not records:
+            continue
+        width = len(records[0])
+        if width < 2:
+            continue
+        consistent = sum(1 for r in records[1:] if len(r) == width)
+        score = (int(consistent == len(records) - 1), consistent, width, -rank)
+        if score > best_score:
+            best, best_score = candidate, score
+    return best
+
+
+def _read_csv(path: Path, name: str, head: bytes, options: ReadOptions, *, tsv: bool = False) -> _Raw:
+    encoding = _choose_encoding(path, name, head, options)
+    sample = _sample_text(head, encoding)
+    if sample.startswith("\ufeff"):
+        sample = sample[1:]
+    lines = sample.split("\n")
+    skip = 0  # blank lines above the header
+    while skip < len(lines) - 1 and not lines[skip].strip():
+        skip += 1
+    sample = "\n".join(lines[skip:])
+    complete = len(head) < SAMPLE_BYTES
+    if options.delimiter is not None:
+        delimiter = delimiter_char(options.delimiter) or ","
+    elif tsv:
+        delimiter = "\t"
+    else:
+        delimiter = _sniff_delimiter(sample, complete)
+    header = next(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter), [])
+    width = max(len(header), 1)
+    table, bad_rows = _parse_csv(path, name, encoding, delimiter, skip, width)
+    if bad_rows:
+        raise DataError(_bad_rows_message(name, bad_rows, width, delimiter))
+    if table.num_rows == 0:
+        raise DataError(f"{name}: the file is empty")
+    columns = [table.column(i).combine_chunks() for i in range(table.num_columns)]
+    headers = [str(value) for value in (column[0].as_py() for column in columns)]
+    if headers and headers[0].startswith("\ufeff"):
+        headers[0] = headers[0][1:]
+    return _Raw(
+        headers=_display_headers(headers),
+        columns=[column.slice(1) for column in columns],
+        row_numbers=np.arange(skip + 2, skip + table.num_rows + 1, dtype=np.int64),
+        encoding=encoding,
+        delimiter=delimiter,
+    )
+
+
+def _parse_csv(path: Path, name: str, encoding: str, delimiter: str, skip: int, width: int):
+    """(pyarrow table of text columns, [(row number, values) of rows with the wrong width])."""
+    import pyarrow.csv as pacsv
+
+    bad_rows: list[tuple[int, int]] = []
+
+    def on_invalid_row(row: Any) -> str:
+        bad_rows.append((row.number, row.actual_columns))  # counts the skipped lines too
+        return "skip"
+
+    arrow_encoding = "utf8" if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig") else encoding
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(
+                use_threads=False,  # keeps row numbers in invalid-row reports
+                encoding=arrow_encoding,
+                skip_rows=skip,
+                autogenerate_column_names=True,
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter,
+                newlines_in_values=True,
+                ignore_empty_lines=False,
+                invalid_row_handler=on_invalid_row,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={f"f{i}": pa.string() for i in range(width)},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                null_values=[],
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        message = str(exc).splitlines()[0]
+        raise DataError(f"{name}: cannot be read as CSV ({message}); check that it is a CSV export") from None
+    return table, bad_rows
+
+
+def _bad_rows_message(name: str, bad_rows: list[tuple[int, int]], width: int, delimiter: str) -> str:
+    shown = "tab" if delimiter == "\t" else f"'{delimiter}'"
+    fix = f"check the delimiter (read as {shown}; pass --delimiter to choose another) and the quotes"
+    if len(bad_rows) == 1:
+        number, actual = bad_rows[0]
+        return f"{name}: row {number} has {actual} values but the header has {width} columns; {fix}"
+    lines = [f"row {number}: {actual} values" for number, actual in bad_rows[:MAX_LISTED]]
+    if len(bad_rows) > MAX_LISTED:
+        lines.append(f"and {len(bad_rows) - MAX_LISTED} more")
+    return f"{name}: {len(bad_rows)} rows do not have the header's {width} columns; {fix}:\n  " + "\n  ".join(lines)
+
+
+def _read_tsv(path: Path, name: str, head: bytes, options: ReadOptions) -> _Raw:
+    return _read_csv(path, name, head, options, tsv=True)
+
+
+def _read_xlsx(path: Path, name: str, head: bytes, options: ReadOptions) -> _Raw:
+    import zipfile
+
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
+        raise DataError(f"{name}: is not a valid Excel workbook ({exc}); open it in Excel and save it again as .xlsx") from None
+    try:
+        sheet = _pick_sheet(name, workbook, options.sheet)
+        sheet.reset_dimensions()  # some writers record wrong sheet sizes; read what is really there
+        rows = sheet.iter_rows(min_row=1, min_col=1, values_only=True)
+        header: list[str] = []
+        header_row = 0
+        for number, row in enumerate(rows, start=1):
+            cells = [cell_text(value) for value in row]
+            if any(cell.strip() for cell in cells):
+                header, header_row = cells, number
+                break
+        if not header:
+            raise DataError(f"{name}: sheet '{sheet.title}' is empty; pass --sheet to read another sheet")
+        while header and not header[-1].strip():
+            header.pop()
+        width = len(header)
+        values: list[list[str]] = [[] for _ in range(width)]
+        numbers: list[int] = []
+        for number, row in enumerate(rows, start=header_row + 1):
+            cells = [cell_text(value) for value in row[:width]]
+            cells.extend("" for _ in range(width - len(cells)))
+            for column, cell in zip(values, cells):
+                column.append(cell)
+            numbers.append(number)
+    finally:
+        workbook.close()
+    return _Raw(
+        headers=_display_headers(header),
+        columns=[pa.array(column, type=pa.string()) for column in values],
+        row_numbers=np.array(numbers, dtype=np.int64),
+        excel_serials=True,
+        sheet=sheet.title,
+    )
+
+
+def _pick_sheet(name: str, workbook: Any, wanted: str | int | None) -> Any:
+    sheets = workbook.worksheets
+    titles = [ws.title for ws in sheets]
+    if wanted is None:
+        if not sheets:
+            raise DataError(f"{name}: the workbook has no sheets")
+        return sheets[0]
+    if isinstance(wanted, str) and wanted in titles:
+        return sheets[titles.index(wanted)]
+    index = wanted if isinstance(wanted, int) else int(wanted) if str(wanted).strip().isdigit() else None
+    if index is not None and 0 <= index < len(sheets):
+        return sheets[index]
+    listed = ", ".join(f"'{t}'" for t in titles)
+    raise DataError(
+        f"{name}: no sheet '{wanted}'; the sheets are {listed} (pass --sheet with a name or a 0-based number)"
+    )
+
+
+def _read_parquet(path: Path, name: str, head: bytes, options: ReadOptions) -> _Raw:
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DataError(f"{name}: is not a valid Parquet file ({message})") from None
+    if table.num_columns == 0:
+        raise DataError(f"{name}: the file is empty")
+    return _Raw(
+        headers=_display_headers([str(n) for n in table.column_names]),
+        columns=[table.column(i).combine_chunks() for i in range(table.num_columns)],
+        row_numbers=np.arange(1, table.num_rows + 1, dtype=np.int64),
+        unit="record",
+    )
+
+
+def _read_json(path: Path, name: str, head: bytes, options: ReadOptions, *, lines: bool = False) -> _Raw:
+    encoding = _choose_encoding(path, name, head, options)
+    text = path.read_bytes().decode(encoding)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    records: list[tuple[int, Any]] = []
+    if lines:
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                records.append((number, json.loads(line)))
+            except json.JSONDecodeError as exc:
+                raise DataError(f"{name}: line {number} is not valid JSON (column {exc.colno}: {exc.msg})") from None
+        if not records:
+            raise DataError(f"{name}: the file is empty")
+    else:
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{name}: is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+        if not isinstance(document, list):
+            raise DataError(
+                f"{name}: expected an array of records like [{{\"account_id\": \"A1\", ...}}], "
+                f"found {_json_kind(document)}"
+            )
+        if not document:
+            raise DataError(f"{name}: the array has no records")
+        records = list(enumerate(document, start=1))
+    unit = "line" if lines else "record"
+    keys: dict[str, None] = {}
+    for number, record in records:
+        if not isinstance(record, dict):
+            raise DataError(f"{name}: {unit} {number} is {_json_kind(record)}, not an object with field names")
+        keys.update(dict.fromkeys(str(k) for k in record))
+    headers = list(keys)
+    columns = [
+        pa.array([cell_text(record.get(key)) for _, record in records], type=pa.string()) for key in headers
+    ]
+    return _Raw(
+        headers=headers,
+        columns=columns,
+        row_numbers=np.array([number for number, _ in records], dtype=np.int64),
+        unit=unit,
+        encoding=encoding,
+    )
+
+
+def _read_jsonl(path: Path, name: str, head: bytes, options: ReadOptions) -> _Raw:
+    return _read_json(path, name, head, options, lines=True)
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if value is None:
+        return "null"
+    return "a number" if not isinstance(value, bool) else "a boolean"
+
+
+_READERS: dict[str, Callable[[Path, str, bytes, ReadOptions], _Raw]] = {
+    "csv": _read_csv,
+    "tsv": _read_tsv,
+    "xlsx": _read_xlsx,
+    "parquet": _read_parquet,
+    "json": _read_json,
+    "jsonl": _read_jsonl,
+}
+
+def _display_headers(headers: list[str]) -> list[str]:
+    """Headers as messages show them; a blank header becomes '(column C)'."""
+    return [h if h.strip() else f"(column {column_letter(i)})" for i, h in enumerate(headers)]
+
+
+
+
+def _is_blank(column: pa.Array) -> np.ndarray:
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        trimmed = pc.utf8_trim_whitespace(column.fill_null(""))
+        return pc.equal(trimmed, "").to_numpy(zero_copy_only=False)
+    blank = pc.is_null(column, nan_is_null=pa.types.is_floating(column.type))
+    return blank.to_numpy(zero_copy_only=False)
+
+
+def _drop_empty_rows(raw: _Raw) -> _Raw:
+    """Rows with no value in any column (Excel's trailing ',,,,' lines) are not accounts."""
+    if not raw.columns:
+        return raw
+    # Narrow the candidates column by column: after the first column almost none are left.
+    candidates = np.arange(len(raw.row_numbers))
+    for column in raw.columns:
+        if not len(candidates):
+            return raw
+        subset = column if len(candidates) == len(column) else column.take(pa.array(candidates))
+        candidates = candidates[_is_blank(subset)]
+    if not len(candidates):
+        return raw
+    keep = np.ones(len(raw.row_numbers), dtype=bool)
+    keep[candidates] = False
+    mask = pa.array(keep)
+    raw.columns = [column.filter(mask) for column in raw.columns]
+    raw.row_numbers = raw.row_numbers[keep]
+    return raw
+
+
+# --------------------------------------------------------------------------------------------------
+# Matching columns to fields

@@ -1,0 +1,213 @@
+"""Reading options, the reader's result types, and telling a file's format from its name and first bytes."""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from kamrules.data.cells import delimiter_char, did_you_mean
+from kamrules.errors import ConfigError, DataError, UsageError
+from kamrules.pack.fields import FieldSpec
+
+FORMATS = ("csv", "tsv", "xlsx", "parquet", "json", "jsonl")
+
+_EXTENSIONS = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+}
+_FORMAT_NAMES = {
+    "csv": "CSV",
+    "tsv": "TSV",
+    "xlsx": "an Excel workbook (.xlsx)",
+    "parquet": "Parquet",
+    "json": "JSON",
+    "jsonl": "JSON Lines",
+}
+
+MAX_LISTED = 20  # problems listed in one error message; the rest are counted
+SAMPLE_BYTES = 64 * 1024
+CHUNK_BYTES = 1 << 20
+
+
+@dataclass
+class ReadOptions:
+    """How to read the data file; every `None` means "find out from the file"."""
+
+    input_format: str | None = None  # csv|tsv|xlsx|parquet|json|jsonl; None = from the extension
+    encoding: str | None = None  # None = auto-detect (UTF-8, UTF-8 BOM, UTF-16 BOM, GB18030, Latin-1)
+    delimiter: str | None = None  # None = auto-detect among , ; and tab
+    sheet: str | int | None = None  # xlsx sheet name or 0-based index; None = the first sheet
+    decimal: str = "."  # "," for "€3.000,50"
+    dayfirst: bool = False  # 01/02/2026 is 1 February when true
+    on_bad_value: str = "error"  # error|missing
+    columns: dict[str, str] | None = None  # field name -> source header (from --columns mapping.yaml)
+    values: dict[str, dict[str, str]] | None = None  # field -> {value in the file: pack value or skip-row}
+    where: str | None = None  # keep only rows where this condition (rule language, over fields) holds
+
+
+@dataclass(frozen=True)
+class DataIssue:
+    """One cell that could not be read (or a required cell that is empty).
+
+    `row` is the row number as the user sees it in Excel (the header is row 1, the first data row is 2);
+    for JSON, JSON Lines and Parquet it is the 1-based record (for JSON Lines: line) number.
+    """
+
+    row: int
+    column: str
+    field: str
+    value: str
+    reason: str
+
+
+@dataclass
+class ReadResult:
+    """The typed table and what the reader found out about the file, for the run manifest."""
+
+    frame: pd.DataFrame
+    row_numbers: list[int]
+    column_map: dict[str, str]
+    missing_optional: list[str]
+    unused_columns: list[str]
+    issues: list[DataIssue]
+    source: dict
+    # How each field found its column (see kamrules.data.columns.describe_mapping): shown on the
+    # console and recorded in manifest.json.
+    mapping: dict = field(default_factory=dict)
+
+
+@dataclass
+class _Raw:
+    """A table as read from the file, before any field is matched or converted."""
+
+    headers: list[str]
+    columns: list[pa.Array]  # string arrays (no nulls) or, for Parquet, typed arrays
+    row_numbers: np.ndarray
+    unit: str = "row"  # how the user counts records: row (CSV, Excel), record (JSON, Parquet), line
+    excel_serials: bool = False  # numbers in date fields are Excel serial day numbers
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+
+
+# --------------------------------------------------------------------------------------------------
+# Options, file checks and format
+
+
+def _check_options(options: ReadOptions, fields: Sequence[FieldSpec]) -> None:
+    if options.input_format is not None and options.input_format not in FORMATS:
+        raise UsageError(f"unknown input format '{options.input_format}'; use one of: {', '.join(FORMATS)}")
+    if options.decimal not in (".", ","):
+        raise UsageError(f"--decimal must be '.' or ',', not '{options.decimal}'")
+    if options.on_bad_value not in ("error", "missing"):
+        raise UsageError(f"--on-bad-value must be 'error' or 'missing', not '{options.on_bad_value}'")
+    if options.delimiter is not None and delimiter_char(options.delimiter) is None:
+        raise UsageError(f"--delimiter must be one character (or 'tab'), not '{options.delimiter}'")
+    if options.encoding is not None:
+        try:
+            codecs.lookup(options.encoding)
+        except LookupError:
+            raise UsageError(
+                f"unknown encoding '{options.encoding}'; use for example utf-8, gb18030 or latin-1"
+            ) from None
+    if options.columns or options.values:
+        known = [spec.name for spec in fields]
+        for field_name in [*(options.columns or {}), *(options.values or {})]:
+            if field_name not in known:
+                hint = did_you_mean(field_name, known)
+                raise ConfigError(
+                    f"--columns: unknown field '{field_name}'{hint}; the pack's fields are: {', '.join(known)}"
+                )
+
+
+
+def _format_of(path: Path, name: str, options: ReadOptions) -> str:
+    if options.input_format:
+        return options.input_format
+    suffix = path.suffix.lower()
+    if suffix in _EXTENSIONS:
+        return _EXTENSIONS[suffix]
+    if suffix == ".xls":
+        raise DataError(f"{name}: old Excel 97-2003 workbooks (.xls) cannot be read; open it in Excel and save as .xlsx or CSV")
+    shown = f"extension '{path.suffix}'" if path.suffix else "no extension"
+    raise DataError(
+        f"{name}: cannot tell the format from {shown}; pass --input-format "
+        "csv, tsv, xlsx, parquet, json or jsonl"
+    )
+
+
+def _open_head(path: Path, name: str) -> bytes:
+    """The first bytes of the file, after checking that it is a readable, non-empty file."""
+    try:
+        if path.is_dir():
+            raise DataError(f"{name}: is a folder, not a data file; pass the file inside it")
+        with open(path, "rb") as handle:
+            head = handle.read(SAMPLE_BYTES)
+    except FileNotFoundError:
+        raise DataError(f"{name}: no such file; check the path") from None
+    except PermissionError:
+        raise DataError(f"{name}: cannot be opened (permission denied)") from None
+    except IsADirectoryError:
+        raise DataError(f"{name}: is a folder, not a data file; pass the file inside it") from None
+    except OSError as exc:
+        raise DataError(f"{name}: cannot be read ({exc.strerror or exc})") from None
+    if not head.strip(b" \t\r\n" + codecs.BOM_UTF8):
+        raise DataError(f"{name}: the file is empty")
+    return head
+
+
+def _sniff_kind(head: bytes) -> str:
+    """What the first bytes look like: xlsx (zip), parquet, xls (OLE), text or binary."""
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "xls"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "text"
+    if b"\x00" in head:
+        return "binary"
+    controls = sum(head.count(bytes([c])) for c in range(32) if c not in (9, 10, 12, 13))
+    return "binary" if controls > len(head) // 20 else "text"
+
+
+def _check_content(name: str, fmt: str, head: bytes) -> None:
+    kind = _sniff_kind(head)
+    expected = {"xlsx": "xlsx", "parquet": "parquet"}.get(fmt, "text")
+    if kind == expected:
+        return
+    what = _FORMAT_NAMES[fmt]
+    if kind == "xls":
+        raise DataError(
+            f"{name}: is an old Excel 97-2003 workbook (.xls), not {what}; open it in Excel and save as .xlsx or CSV"
+        )
+    if kind == "binary":
+        raise DataError(
+            f"{name}: is not {what}: it contains binary data; export the data as CSV, Excel (.xlsx), Parquet or JSON"
+        )
+    looks = {"xlsx": "an Excel workbook (.xlsx)", "parquet": "a Parquet file", "text": "a text file (CSV or JSON)"}[kind]
+    suggestion = {"xlsx": "xlsx", "parquet": "parquet", "text": "csv"}[kind]
+    rename = {"xlsx": ".xlsx", "parquet": ".parquet", "text": ".csv"}[kind]
+    raise DataError(
+        f"{name}: is not {what}: it looks like {looks}; rename it to {rename} or pass --input-format {suggestion}"
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Text encodings
