@@ -235,6 +235,64 @@ class Strings(dict):
 
 
 
+# The words of `kamrules explain` (kamrules.results.explain).
+EXPLAIN: dict[str, dict[str, str]] = {
+    "en": {
+        "decided": "decided by rule '{rule}'",
+        "default": "no rule matched: the default applies",
+        "nothing": "no rule matched and there is no default: outputs are missing",
+        "collect": "{n} rule(s) matched",
+        "skipped": "rule '{rule}' did not fire:",
+        "missed": "rule '{rule}' did not match:",
+        "read": "read",
+        "missing": "{name} is missing",
+        "present": "{name} is present ({value})",
+        "needs": "needs",
+        "unknown": "unknown",
+        "none_of": "none of these holds:",
+        "always": "always holds",
+        "false": "never holds",
+    },
+    "zh": {
+        "decided": "由规则 '{rule}' 决定",
+        "default": "没有规则匹配：采用默认值",
+        "nothing": "没有规则匹配且无默认值：输出缺失",
+        "collect": "匹配 {n} 条规则",
+        "skipped": "规则 '{rule}' 未触发：",
+        "missed": "规则 '{rule}' 未匹配：",
+        "read": "读取",
+        "missing": "{name} 缺失",
+        "present": "{name} 有值（{value}）",
+        "needs": "还差",
+        "unknown": "未知",
+        "none_of": "以下条件都不成立：",
+        "always": "恒成立",
+        "false": "恒不成立",
+    },
+}
+
+
+# The console summary of `kamrules evaluate` (kamrules.results.summary).
+CONSOLE: dict[str, dict[str, str]] = {
+    "en": {
+        "value": "value",
+        "accounts": "accounts",
+        "share_of_sales": "share of sales",
+        "data_issues": "{n} cells could not be read and were treated as missing: see data-issues.csv",
+        "written": "Results written to",
+        "files": "files",
+    },
+    "zh": {
+        "value": "值",
+        "accounts": "客户数",
+        "share_of_sales": "销售占比",
+        "data_issues": "{n} 个单元格无法读取，按缺失处理，见 data-issues.csv",
+        "written": "结果已写入",
+        "files": "个文件",
+    },
+}
+
+
 # ------------------------------------------------------------------------------- locale formatting
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

@@ -115,6 +115,20 @@ def test_every_ui_string_exists_in_every_language_with_the_same_placeholders():
         assert UI["zh"][key].strip() or key in ("colon", "comma", "semicolon", "lparen", "rparen"), key
 
 
+@pytest.mark.parametrize("catalogue", ["EXPLAIN", "CONSOLE"])
+def test_every_catalogue_covers_every_language_with_the_same_placeholders(catalogue):
+    import re as re_
+
+    from kamrules import i18n
+
+    strings = getattr(i18n, catalogue)
+    assert tuple(strings) == i18n.LANGS
+    for lang in i18n.LANGS:
+        assert set(strings[lang]) == set(strings["en"]), lang
+        for key, text in strings["en"].items():
+            assert sorted(re_.findall(r"{\w+}", text)) == sorted(re_.findall(r"{\w+}", strings[lang][key])), key
+
+
 # ------------------------------------------------------------------------------------ selection
 
 

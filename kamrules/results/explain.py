@@ -14,42 +14,7 @@ from kamrules.errors import DataError
 from kamrules.pack import Decision, RulePack, pick
 from kamrules.engine.evaluation import AccountResult, Evaluation
 from kamrules.language.text import display_number, format_value
-
-_WORDS = {
-    "en": {
-        "decided": "decided by rule '{rule}'",
-        "default": "no rule matched: the default applies",
-        "nothing": "no rule matched and there is no default: outputs are missing",
-        "collect": "{n} rule(s) matched",
-        "skipped": "rule '{rule}' did not fire:",
-        "missed": "rule '{rule}' did not match:",
-        "read": "read",
-        "missing": "{name} is missing",
-        "present": "{name} is present ({value})",
-        "needs": "needs",
-        "unknown": "unknown",
-        "none_of": "none of these holds:",
-        "always": "always holds",
-        "false": "never holds",
-    },
-    "zh": {
-        "decided": "由规则 '{rule}' 决定",
-        "default": "没有规则匹配：采用默认值",
-        "nothing": "没有规则匹配且无默认值：输出缺失",
-        "collect": "匹配 {n} 条规则",
-        "skipped": "规则 '{rule}' 未触发：",
-        "missed": "规则 '{rule}' 未匹配：",
-        "read": "读取",
-        "missing": "{name} 缺失",
-        "present": "{name} 有值（{value}）",
-        "needs": "还差",
-        "unknown": "未知",
-        "none_of": "以下条件都不成立：",
-        "always": "恒成立",
-        "false": "恒不成立",
-    },
-}
-
+from kamrules.i18n import EXPLAIN as _WORDS
 
 @dataclass
 class DecisionExplanation:
