@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from kamrules.documents import context as playbooks
-from kamrules.documents import environment
+from kamrules.documents import environment, review
+from kamrules.documents.context import build_context
 from kamrules.errors import TemplateError, UsageError
 from kamrules.engine.evaluate import evaluate
 from kamrules.pack import load_pack
@@ -75,10 +77,12 @@ def test_golden_playbook_has_every_section_a_reviewer_expects(case):
     text = render_playbooks(case, selection="key", lang="en")["playbooks/00042-华东机械有限公司.md"].decode()
     headings = re.findall(r"^##+ (.+)$", text, flags=re.M)
     assert headings == [
-        "Account facts", "Why this is a key account", "Tier and evaluation score", "Relationship type",
+        "At a glance", "Next actions", "Objectives for the next period",
+        "Why this is a key account", "Tier and evaluation score", "Relationship type",
         "Service level and commitments", "Dependence and concentration", "Defection risk: Critical",
         "Action plan", "Establish the relationship", "Develop the relationship", "Maintain the relationship",
-        "Next review", "Decision trace",
+        "Next review", "Contacts and decision makers", "SWOT", "Approval", "Appendix: Account facts",
+        "Appendix: Decision trace",
     ]
     # why key: the rule and the facts that fired it
     assert "(Rule `pareto_core`; Facts read: Cumulative share of sales = 26.9%)" in text
@@ -97,7 +101,7 @@ def test_chinese_playbook_has_no_english_except_data_values(case):
         data_words |= {str(v) for v in a.facts.values() if isinstance(v, str)}
         data_words.add(a.account_id)
     data_words |= {r.id for d in case.pack.decisions for r in d.rules}
-    allowed = {"NPS", "HHI", "ABC", "kamrules"}
+    allowed = {"NPS", "HHI", "ABC", "SWOT", "kamrules"}
     for path, content in rendered.items():
         if not path.endswith(".md"):
             continue
@@ -167,7 +171,7 @@ def test_a_pack_without_the_optional_outputs_still_renders():
     assert len(rendered) == 2 * len(evaluation.accounts)
     text = next(v for k, v in rendered.items() if k.endswith(".md")).decode()
     assert "## Service level" not in text and "## Relationship type" not in text
-    assert "## Decision trace" in text
+    assert "Decision trace" in text
 
 
 def test_a_pack_without_tier_selects_nobody_but_all_works(caplog, tmp_path):
@@ -202,7 +206,7 @@ def check_user_template(tmp_path, text, name="playbook.md.j2"):
      "(AccountView has: id, name, title, row, file, facts, values, texts)"),
     ("{% for s in plan %}{% for row in s.rows %}{{ row.ownr }}{% endfor %}{% endfor %}\n",
      "playbooks/playbook.md.j2:1: 'row' has no attribute 'ownr' (did you mean 'owner'?) "
-     "(ActionRow has: value, text, title, owner, due, due_days, measure, section, rule, because)"),
+     "(ActionRow has: value, text, title, owner, due, due_days, measure, section, rule, because, owner_name, who)"),
     ("{{ tier.reasons[0].reads[0].lable }}\n",
      "playbooks/playbook.md.j2:1: 'tier.reasons[0].reads[0]' has no attribute 'lable' (did you mean 'label'?) "
      "(Fact has: name, label, value, text)"),
@@ -481,3 +485,61 @@ def test_docs_list_every_context_variable_filter_and_block():
         source = (ROOT / "playbooks" / template).read_text(encoding="utf-8")
         for block in re.findall(r"{% block (\w+)", source):
             assert f"`{block}`" in docs, f"docs/playbooks.md does not list the block {block} of {template}"
+
+
+# ------------------------------------------------------------------------------ account review (#14)
+
+
+def test_review_first_page_names_the_manager_orders_actions_by_due_date_and_computes_objectives(case):
+    context = build_context(case, account(case, "00042"), "en")
+    assert context.manager == "张伟"
+    due = [row.due_days for row in context.next_actions]
+    assert due == sorted(due) and 3 <= len(due) <= 5
+    every = sorted(r.due_days for s in context.plan for r in s.rows)
+    assert due == every[:len(due)]  # the soonest, across sections
+    named = [r for s in context.plan for r in s.rows if r.owner == "Key account manager"]
+    assert named and all(r.who == "张伟 (Key account manager)" for r in named)
+    assert all(r.who == r.owner for s in context.plan for r in s.rows if r.owner != "Key account manager")
+    # share of wallet 45% climbs to the next threshold a rule compares it with; worth = spend × gain
+    sow = next(o for o in context.objectives if o.name == "share_of_wallet")
+    thresholds = review.thresholds_above(case.pack, "share_of_wallet")
+    target = min(t for t in thresholds if t > 0.45)
+    assert (sow.current, sow.target) == ("45%", f"{target:.0%}")
+    assert sow.gain == "+" + fmt_money(520000 / 0.45 * (target - 0.45))
+    sales = next(o for o in context.objectives if o.name == "sales")
+    assert (sales.current, sales.target, sales.gain) == ("520,000", "700,000", "+180,000")
+
+
+def test_review_shows_facts_the_rules_needed_but_the_data_lacked(case):
+    context = build_context(case, account(case, "A-1009"), "zh")
+    assert [(f.name, f.text) for f in context.unknown] == [("last_contact", "未知——待查明")]
+    assert "last_contact" in review.needed_fields(case.pack)
+    full = build_context(case, account(case, "00042"), "en")
+    assert full.unknown == ()
+
+
+def test_review_swot_is_prefilled_from_signals_and_findings_and_contacts_leave_blank_rows(case):
+    context = build_context(case, account(case, "00042"), "en")
+    swot = {row.key: row.items for row in context.swot}
+    assert list(swot) == ["strengths", "weaknesses", "opportunities", "threats"]
+    controllable = [s.because for s in context.signals if s.cause == "controllable"]
+    assert controllable and list(swot["weaknesses"]) == controllable
+    assert any("dual sourcing" in item for item in swot["threats"])
+    assert context.contacts[0].name == "张伟" and all(not c.name for c in context.contacts[1:])
+
+
+def test_context_finds_its_sections_by_pack_role_not_by_default_names(tmp_path):
+    rules = tmp_path / "rules"
+    shutil.copytree(PROJECT / "rules", rules)
+    pack_file = rules / "00-pack.yaml"
+    text = pack_file.read_text(encoding="utf-8")
+    assert "roles:" not in text
+    rules_text = "".join(p.read_text(encoding="utf-8") for p in sorted(rules.glob("*.yaml")))
+    for path in rules.glob("*.yaml"):
+        path.write_text(re.sub(r"\brisk_level\b", "danger", path.read_text(encoding="utf-8")), encoding="utf-8")
+    assert "risk_level" in rules_text
+    pack_file.write_text(re.sub(r"^pack:\n", "pack:\n  roles: {risk_level: danger}\n",
+                                pack_file.read_text(encoding="utf-8"), flags=re.M), encoding="utf-8")
+    evaluation = load_case(rules=rules)
+    context = build_context(evaluation, account(evaluation, "00042"), "en")
+    assert context.risk is not None and context.risk.name == "danger" and context.risk.value == "critical"

@@ -10,6 +10,8 @@ from typing import Any, Iterable
 
 from kamrules.documents.files import playbook_paths
 from kamrules.documents.formatting import Formatter
+from kamrules.documents import review
+from kamrules.documents.review import ContactRow, Objective, SwotRow
 from kamrules.engine.evaluation import AccountResult, DecisionResult, Evaluation
 from kamrules.errors import UsageError
 from kamrules.i18n import UI, Strings, is_missing
@@ -168,6 +170,8 @@ class ActionRow:
     section: Any  # "establish" | "develop" | "maintain" | None
     rule: str
     because: str
+    owner_name: str = ""  # the data's account manager when the owner is the account manager role, else ""
+    who: str = ""  # the named owner with the role ("Zhang Wei (Key account manager)"), or the role alone
 
 
 @dataclass(frozen=True)
@@ -267,6 +271,14 @@ class PlaybookContext:
     review_every_days: int | None
     decisions: tuple[DecisionView, ...]  # every decision of the pack, in evaluation order
     t: Strings  # the UI strings of the language
+    manager: str | None = None  # the account manager the data names (role `account_manager`)
+    sales: Fact | None = None  # the account's sales (role `sales`), the sales at stake when at risk
+    region: Fact | None = None  # its region (role `region`)
+    next_actions: tuple[ActionRow, ...] = ()  # the 3–5 actions due soonest, across sections
+    objectives: tuple[Objective, ...] = ()  # measurable objectives from the rules' thresholds
+    unknown: tuple[Fact, ...] = ()  # fields the rules read that this account lacks: find them out
+    swot: tuple[SwotRow, ...] = ()  # strengths, weaknesses, opportunities, threats (pre-filled)
+    contacts: tuple[ContactRow, ...] = ()  # the contact / decision-maker map: ours, then blank rows
 
 
 def _context_names(cls: type) -> dict:
@@ -306,6 +318,7 @@ class ContextBuilder:
         self.field_names = [n for n in pack.fields if n not in excluded]
         self.ranking_names = [n for n in map(pack.role, RANKING_ROLES) if n is not None and n in self.names]
         self.paths = playbook_paths(evaluation)
+        self.needed = [n for n in review.needed_fields(pack) if n in self.field_names]
 
     def _rank_scores(self, evaluation: Evaluation) -> None:
         """The score shown (the pack's `score` role, else its first score) and each account's rank on it."""
@@ -403,23 +416,39 @@ class ContextBuilder:
         review_name = self.role("review_every_days")
         review_days = values.get(review_name) if review_name in values else None
         review_days = None if is_missing(review_days) else int(review_days)
+        manager = review.manager_of(self.pack, values)
+        plan = self.plan(account, manager)
+        parts = dict(
+            tier=self.choice(account, "tier"), dependence=self.findings(account), signals=self.signals(account),
+            objectives=review.objectives(self.pack, values, self.fmt, self.strings),
+        )
         return PlaybookContext(
             run=self.run,
             account=self.account_view(account, values),
-            tier=self.choice(account, "tier"),
             ranking=tuple(self.fact(n, values[n]) for n in self.ranking_names),
             score=self.score(account, values),
             relationship=self.choice(account, "relationship"),
             service=self.service(account, values),
-            dependence=self.findings(account),
             risk=self.choice(account, "risk_level"),
-            signals=self.signals(account),
-            plan=self.plan(account),
+            plan=plan,
             next_review=None if review_days is None else self.as_of + dt.timedelta(days=review_days),
             review_every_days=review_days,
             decisions=tuple(self.decision_view(account, d) for d in self.pack.decisions),
             t=self.strings,
+            manager=manager,
+            sales=self.role_fact("sales", values),
+            region=self.role_fact("region", values),
+            next_actions=review.next_actions(row for section in plan for row in section.rows),
+            unknown=tuple(Fact(n, self.fmt.caption(n), None, self.strings["find_out"])
+                          for n in self.needed if is_missing(values[n])),
+            swot=review.swot(parts, self.strings),
+            contacts=review.contacts(manager, self.strings),
+            **parts,
         )
+
+    def role_fact(self, role: str, values: Values) -> Fact | None:
+        name = self.role(role)
+        return None if name is None or name not in values else self.fact(name, values[name])
 
     def account_view(self, account: AccountResult, values: Values) -> AccountView:
         name = account.account_name
@@ -467,9 +496,10 @@ class ContextBuilder:
             for hit, v in self.collected(account, ("risk_signal", "risk_cause"))
         )
 
-    def plan(self, account: AccountResult) -> tuple[PlanSection, ...]:
+    def plan(self, account: AccountResult, manager: str | None = None) -> tuple[PlanSection, ...]:
         rows = []
         for hit, v in self.collected(account, ACTION_ROLES):
+            owner = v.get("action_owner", (None, None))[1]
             days = v.get("action_due_days", (None, None))[1]
             days = None if is_missing(days) else int(days)
             rows.append(ActionRow(
@@ -483,10 +513,17 @@ class ContextBuilder:
                 section=v.get("action_section", (None, None))[1],
                 rule=hit.rule,
                 because=self.reason(self._collecting, hit).because,
+                owner_name=manager if manager and review.is_manager_owner(owner) else "",
+                who=self.who(self.text(v.get("action_owner")), manager, owner),
             ))
         if not rows:
             return ()
         return self.plan_sections(rows)
+
+    def who(self, role_text: str, manager: str | None, owner: Any) -> str:
+        if manager and review.is_manager_owner(owner):
+            return f"{manager}{self.strings['lparen']}{role_text}{self.strings['rparen']}" if role_text else manager
+        return role_text
 
     def plan_sections(self, rows: list[ActionRow]) -> tuple[PlanSection, ...]:
         order = self.section_order
