@@ -334,6 +334,10 @@ EXPLAIN: dict[str, dict[str, str]] = {
         "none_of": "none of these holds:",
         "always": "always holds",
         "false": "never holds",
+        "none_found": "none",
+        "default_short": "no rule applies: the default",
+        "path_up": "Closest path up: {outcome} (rule {rule}) if {changes}",
+        "more": "Every rule checked, with the values it read: kamrules explain --verbose",
     },
     "zh": {
         "decided": "由规则 '{rule}' 决定",
@@ -350,6 +354,10 @@ EXPLAIN: dict[str, dict[str, str]] = {
         "none_of": "以下条件都不成立：",
         "always": "恒成立",
         "false": "恒不成立",
+        "none_found": "无",
+        "default_short": "无规则适用：采用默认值",
+        "path_up": "最近的升级路径：{outcome}（规则 {rule}），条件：{changes}",
+        "more": "查看逐条规则及所用数据：kamrules explain --verbose",
     },
 }
 

@@ -543,3 +543,34 @@ def test_context_finds_its_sections_by_pack_role_not_by_default_names(tmp_path):
     evaluation = load_case(rules=rules)
     context = build_context(evaluation, account(evaluation, "00042"), "en")
     assert context.risk is not None and context.risk.name == "danger" and context.risk.value == "critical"
+
+
+# ------------------------------------------------------------------------------ explain for people (#14)
+
+
+def test_explain_for_people_is_one_screen_in_words_with_the_closest_path_up(case):
+    from kamrules.results.explain_brief import closest_path, render_brief
+
+    text = render_brief(case, account(case, "A-1003"), "en")
+    lines = text.splitlines()
+    assert len(lines) <= 24 and lines[0] == "Fabrikam Inc (A-1003) · As of 27 Nov 2026"
+    assert "Account tier: Potential key account — Evaluation index 41.3 (≥ 40)" in lines
+    assert not re.search(r"\b0\.\d{3,}", text), "raw decimals"  # shares as %, never 0.8034
+    assert "tier_basis" not in text and "[tier]" not in text  # labels, not identifiers
+    # the rule ranked above the deciding one that needs least change: pareto_core, 80.3% → ≤ 80%
+    assert "Closest path up: Key account (rule pareto_core) if Cumulative share of sales 80.3% → ≤ 80% (−0.3%)" in lines
+    rule, steps = closest_path(case.pack, case.pack.decision("tier"), account(case, "A-1003"),
+                               {**account(case, "A-1003").facts})
+    assert rule.id == "pareto_core" and [s.name for s in steps] == ["sales_cum_share"]
+    # a key account by the first rule has no path up
+    assert "Closest path up" not in render_brief(case, account(case, "00042"), "en")
+
+
+def test_explain_for_people_in_chinese_has_no_english_identifiers(case):
+    from kamrules.results.explain_brief import render_brief
+
+    text = render_brief(case, account(case, "A-1009"), "zh")
+    words = [w for w in re.findall(r"[A-Za-z_]{3,}", text) if w not in {"kamrules", "explain", "verbose", "Adventure",
+                                                                       "Works", "pareto_core", "NPS"}]
+    assert not words, words
+    assert "最近的升级路径：重点客户（规则 pareto_core）" in text

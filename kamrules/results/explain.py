@@ -40,12 +40,7 @@ def find_account(evaluation: Evaluation, account_id: str) -> AccountResult:
 def explain_account(evaluation: Evaluation, account: AccountResult, lang: str = "en") -> list[DecisionExplanation]:
     pack = evaluation.pack
     words = _WORDS.get(lang, _WORDS["en"])
-    values = dict(account.facts)
-    for result in account.decisions.values():
-        values.update(result.outputs)
-        decision = pack.decision(result.decision)
-        if decision.hit == "collect":
-            values[decision.count_name] = len(result.hits)
+    values = account_values(pack, account)
     explanations = []
     for decision in pack.decisions:
         result = account.decisions[decision.id]
@@ -63,7 +58,7 @@ def explain_account(evaluation: Evaluation, account: AccountResult, lang: str = 
             item.reads = dict(hit.reads)
             item.because = pick(hit.because, lang)
             position = next(i for i, r in enumerate(decision.rules) if r.id == hit.rule)
-            considered = _ahead_of(decision, position)
+            considered = rules_ahead(decision, position)
         else:
             item.verdict = words["default"] if decision.default is not None else words["nothing"]
             considered = decision.rules
@@ -76,7 +71,18 @@ def explain_account(evaluation: Evaluation, account: AccountResult, lang: str = 
     return explanations
 
 
-def _ahead_of(decision: Decision, position: int) -> list:
+def account_values(pack: RulePack, account: AccountResult) -> dict:
+    """Every value of the account by name: facts, features, outputs and collect counts."""
+    values = dict(account.facts)
+    for result in account.decisions.values():
+        values.update(result.outputs)
+        decision = pack.decision(result.decision)
+        if decision.hit == "collect":
+            values[decision.count_name] = len(result.hits)
+    return values
+
+
+def rules_ahead(decision: Decision, position: int) -> list:
     """Rules that were checked before the deciding one (file order, or priority order)."""
     if decision.hit == "priority":
         chosen = decision.rules[position]
