@@ -254,6 +254,13 @@ def test_report_in_a_browser(browser, out, tmp_path):
     browser.screenshot(tmp_path / f"report-{lang}-desktop.png")
     browser.screenshot(tmp_path / f"report-{lang}-print.png", media="print")
     assert_quiet(browser, url)
+    # at 1280 px no card clips its table, and a risk row stays one or two lines, not a column of text
+    browser.open(url, width=1280, height=900)
+    assert browser.js("[...document.querySelectorAll('.card')].filter(c => c.scrollWidth > c.clientWidth + 1).length") == 0
+    rows = browser.js("[...document.querySelectorAll('#risks tr.account')].map(r => r.getBoundingClientRect().height)")
+    assert rows and max(rows) < 120, rows
+    label = browser.js("document.querySelector('table.counts td').getBoundingClientRect().width")
+    assert label > 100, label  # the value column of a count card is not squeezed to a letter per line
     # the first two printed pages are the portfolio summary: what follows starts on page 3
     browser.page("Emulation.setEmulatedMedia", media="print")
     first_after = browser.js("document.querySelector('section.after-summary').id")
