@@ -118,7 +118,7 @@ def why_not(node: ex.Node, values: dict, lang: str = "en") -> list[str]:
             parts += ["  " + line for line in why_not(item, values, lang)]
         return [words["none_of"], *parts]
     if isinstance(node, ex.Not):
-        return [f"not ({ex.describe(node.item)}): {ex.describe(node.item)} " + ("holds" if lang != "zh" else "成立")]
+        return [f"not ({ex.describe(node.item)}): {ex.describe(node.item)} {words['holds']}"]
     if isinstance(node, ex.Missing):
         name = ex.describe(node.operand)
         value = ex.eval_value(node.operand, values)
@@ -136,7 +136,7 @@ def _compare_reason(node: ex.Compare, values: dict, lang: str) -> str:
     left_text, right_text = ex.describe(node.left), ex.describe(node.right)
     for side, text in ((left, left_text), (right, right_text)):
         if side is None:
-            return f"{text} {'is missing' if lang != 'zh' else '缺失'} ({ex.describe(node)}: {words['unknown']})"
+            return f"{words['missing'].format(name=text)} ({ex.describe(node)}: {words['unknown']})"
     shown_left = _value_text(left)
     shown_right = _value_text(right)
     failed_op = ex.NEGATED[node.op]
