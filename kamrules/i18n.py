@@ -418,14 +418,16 @@ def fmt_number(value: Any, digits: int = 2, lang: str = "en") -> str:
     return "0" if text in ("-0", "") else text
 
 
-def fmt_money(value: Any, lang: str = "en") -> str:
-    """An amount: '520,000' (en); '52万', '1.35亿' (zh, from ten thousand up)."""
+def fmt_money(value: Any, lang: str = "en", wan: bool = True) -> str:
+    """An amount: '520,000' (en); '52万', '1.35亿' (zh, from ten thousand up). `wan=False` keeps thousands
+    separators in zh too: the documents use them, so that their amounts read like the ones the rules'
+    reasons fill in ('520,000') — one number format per document."""
     if is_missing(value) or isinstance(value, bool) or not isinstance(value, (int, float)):
         return fmt_number(value, lang=lang)
     number = float(value)
-    if lang == "zh" and abs(number) >= 1e8:
+    if wan and lang == "zh" and abs(number) >= 1e8:
         return fmt_number(number / 1e8, 2) + "亿"
-    if lang == "zh" and abs(number) >= 1e4:
+    if wan and lang == "zh" and abs(number) >= 1e4:
         return fmt_number(number / 1e4, 2) + "万"
     return fmt_number(number, 0 if abs(number) >= 1000 else 2)
 

@@ -427,6 +427,7 @@ def test_data_values_cannot_break_the_markdown_or_inject_html(case, tmp_path):
 def test_numbers_and_dates_are_formatted_for_the_language():
     assert fmt_money(520000) == "520,000" and fmt_money(520000, "zh") == "52万"
     assert fmt_money(123456789, "zh") == "1.23亿" and fmt_money(9876.5, "zh") == "9,877"
+    assert fmt_money(520000, "zh", wan=False) == "520,000"
     assert fmt_money(12.5) == "12.5" and fmt_money(None) == "—"
     assert fmt_pct(0.3264) == "32.6%" and fmt_pct(0.8, 0) == "80%" and fmt_pct(None) == "—"
     assert fmt_number(1234567.891) == "1,234,567.89" and fmt_number(-0.0001) == "0"
@@ -443,7 +444,7 @@ def test_filters_are_available_to_templates(case, tmp_path):
         "{{ {'en': 'Hello', 'zh': '你好'} | text }}|{{ 'a|b' | md }}\n")})
     rendered = render_playbooks(case, selection="key", lang="zh", playbooks_dir=folder)
     assert rendered["playbooks/00042-华东机械有限公司.md"].decode() == (
-        r"52万|45%|2026年8月1日|重点客户|本期销售额|52万|45%|否|520,000|你好|a\|b" + "\n")
+        r"520,000|45%|2026年8月1日|重点客户|本期销售额|520,000|45%|否|520,000|你好|a\|b" + "\n")
 
 
 def test_the_default_pack_and_example_data_render(tmp_path):

@@ -72,7 +72,7 @@ def build_chart(portfolio: Portfolio, lang: str) -> Chart:
     path = [f"{x(0)},{y(0)}"]
     for point in portfolio.curve:  # every account, or the sample `portfolio.curve_ranks` keeps
         name = point.account_name if point.account_name not in (None, "") else point.account_id
-        title = (f"#{point.rank} {name} ({point.account_id}) — {fmt_money(point.sales, lang)}, "
+        title = (f"#{point.rank} {name} ({point.account_id}) — {fmt_money(point.sales, lang, wan=False)}, "
                  f"{fmt_pct(point.cum_sales_share, lang=lang)}")
         points.append(ChartPoint(x(point.account_share), y(point.cum_sales_share), point.rank, point.account_id,
                                  point.key, title))
@@ -124,7 +124,7 @@ class _ReportBuilder:
         return AccountLine(
             account_id=account_id, name=str(name) if name not in (None, "") else account_id,
             tier=tier, tier_text=self.fmt.label(tier, self.names_of["tier"] or "tier"),
-            sales=fmt_money(sales, lang), sales_share=fmt_pct(share, lang=lang),
+            sales=fmt_money(sales, lang, wan=False), sales_share=fmt_pct(share, lang=lang),
             score=fmt_number(column["score"][index], 1), risk=risk,
             risk_text=self.fmt.label(risk, self.names_of["risk_level"] or "risk_level"),
             link=urllib.parse.quote(link) if link else None, signals=signals,
@@ -172,7 +172,7 @@ class _ReportBuilder:
         strings = self.strings
         stats = [
             Stat(strings["accounts"], fmt_number(p.accounts, 0), ""),
-            Stat(strings["total_sales"], fmt_money(p.total_sales, lang), ""),
+            Stat(strings["total_sales"], fmt_money(p.total_sales, lang, wan=False), ""),
         ]
         if p.key_accounts is not None:
             stats.append(Stat(strings["key_accounts"], fmt_number(p.key_accounts, 0),
@@ -184,13 +184,13 @@ class _ReportBuilder:
         counts = tuple(
             CountTable(b.name, self.text(b.title), tuple(
                 CountRow(c.value, self.text(c.label), c.accounts, fmt_pct(c.account_share, lang=lang),
-                         fmt_money(c.sales, lang), fmt_pct(c.sales_share, lang=lang))
+                         fmt_money(c.sales, lang, wan=False), fmt_pct(c.sales_share, lang=lang))
                 for c in b.counts))
             for b in p.breakdowns
         )
         regions = tuple(
             RegionView(
-                region=r.region, accounts=r.accounts, sales=fmt_money(r.sales, lang),
+                region=r.region, accounts=r.accounts, sales=fmt_money(r.sales, lang, wan=False),
                 sales_share=fmt_pct(r.sales_share, lang=lang),
                 largest=r.largest_name if r.largest_name not in (None, "") else (r.largest_id or "—"),
                 largest_share=fmt_pct(r.largest_share, lang=lang), hhi=fmt_number(r.hhi, 0),

@@ -144,7 +144,7 @@ class Formatter:
         if kind == "pct":
             return fmt_pct(value, lang=self.lang)
         if kind == "money":
-            return fmt_money(value, self.lang)
+            return fmt_money(value, self.lang, wan=False)  # as the rules' reasons write amounts
         if kind == "int":
             return fmt_number(value, 0)
         if kind == "score":
