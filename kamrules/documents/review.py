@@ -56,10 +56,7 @@ class ContactRow:
 def role_name(pack: RulePack, role: str) -> str | None:
     """`pack.role(role)`, falling back to the default name for the review roles the pack loader does not
     know yet; None when the pack has no such value."""
-    try:
-        name = pack.role(role)
-    except Exception:  # noqa: BLE001 - an older pack model without the role
-        name = None
+    name = pack.role(role)  # None for a role `pack: roles:` does not know (yet)
     if name is None and role in OBJECTIVE_NAMES:
         default = OBJECTIVE_NAMES[role]
         if default in pack.fields or any(d.name == default for d in pack.derived):
