@@ -223,14 +223,16 @@ def explain(
     dayfirst: DayfirstOption = False,
     columns: ColumnsOption = None,
     on_bad_value: OnBadValueOption = "error",
+    verbose: bool = typer.Option(False, "--verbose", help="Every rule checked, with the values it read and its gaps."),
 ) -> None:
-    """Show why one account got each decision, and what the other rules lacked.
+    """Show why one account got each decision (one screen; --verbose for every rule checked).
 
     Example: kamrules explain customers.csv 00042 --as-of 2026-11-27
     """
     with user_errors():
         from kamrules.engine.evaluate import evaluate as run
         from kamrules.results.explain import find_account, render_explanation
+        from kamrules.results.explain_brief import render_brief
         from kamrules.pack import load_pack
         from kamrules.data.reader import read_table
         from kamrules.resources import rules_dir
@@ -243,7 +245,8 @@ def explain(
         evaluation = run(pack, read.frame, as_of=parse_as_of(as_of), jobs=1, input_name=data.name,
                          row_numbers=read.row_numbers)
         account = find_account(evaluation, account_id)
-        typer.echo(render_explanation(evaluation, account, lang), nl=False)
+        render = render_explanation if verbose else render_brief
+        typer.echo(render(evaluation, account, lang), nl=False)
 
 
 @app.command()

@@ -121,6 +121,47 @@ UI: dict[str, dict[str, str]] = {
         "all_rules_apply": "Every rule had the data it needs.",
         "run": "Run",
         "pack_hash": "Pack hash",
+        "find_out": "unknown — find out",
+        "manager": "Account manager",
+        "glance": "At a glance",
+        "who": "Who",
+        "why_line": "Why",
+        "at_stake": "%s sales at stake",
+        "next_actions": "Next actions",
+        "objectives": "Objectives for the next period",
+        "objective": "Objective",
+        "current": "Now",
+        "target": "Target",
+        "worth": "Worth",
+        "how": "How",
+        "spend_basis": "from the customer's total spend %s = sales ÷ share of wallet",
+        "recover_basis": "back to %s",
+        "unknown": "Facts to find out",
+        "unknown_note": "The rules need these facts but the data lacks them: the decisions above were made without them.",
+        "contacts": "Contacts and decision makers",
+        "name": "Name",
+        "job": "Role / title",
+        "buying_role": "Part in the decision",
+        "attitude": "Attitude to us",
+        "last_contact": "Last contact",
+        "our_manager": "Account manager (ours)",
+        "swot": "SWOT",
+        "from_data": "What the data says",
+        "notes": "Your notes",
+        "swot_strengths": "Strengths",
+        "swot_weaknesses": "Weaknesses",
+        "swot_opportunities": "Opportunities",
+        "swot_threats": "Threats",
+        "approval": "Approval",
+        "prepared_by": "Prepared by",
+        "reviewed_by": "Reviewed by",
+        "date": "Date",
+        "appendix": "Appendix",
+        "owners": "Account managers",
+        "owner_key": "Key accounts",
+        "owner_risk": "Accounts at risk",
+        "owner_due": "Actions due in the next %s days",
+        "no_owner": "(no manager named)",
         "none": "none",
     },
     "zh": {
@@ -160,11 +201,11 @@ UI: dict[str, dict[str, str]] = {
         "advice": "建议",
         "evidence": "依据",
         "no_findings": "无依赖度或集中度方面的发现。",
-        "risk": "客户背离风险",
+        "risk": "客户流失风险",
         "risk_level": "风险等级",
         "signal": "信号",
         "cause": "原因类型",
-        "no_signals": "未发现客户背离信号。",
+        "no_signals": "未发现客户流失信号。",
         "plan": "行动计划",
         "action": "行动",
         "owner": "负责人",
@@ -211,8 +252,8 @@ UI: dict[str, dict[str, str]] = {
         "hhi": "HHI",
         "concentration": "集中程度",
         "no_regions": "数据中没有区域信息，未计算区域集中度。",
-        "risks": "客户背离风险",
-        "no_risks": "没有处于风险或严重风险状态的客户。",
+        "risks": "客户流失风险",
+        "no_risks": "没有有风险或高危的客户。",
         "account": "客户",
         "signals": "信号",
         "key_list": "重点客户及其行动手册",
@@ -225,6 +266,47 @@ UI: dict[str, dict[str, str]] = {
         "all_rules_apply": "所有规则所需的数据均已具备。",
         "run": "运行信息",
         "pack_hash": "规则包哈希",
+        "find_out": "未知——待查明",
+        "manager": "客户经理",
+        "glance": "概览",
+        "who": "客户",
+        "why_line": "原因",
+        "at_stake": "涉及销售额 %s",
+        "next_actions": "近期行动",
+        "objectives": "下期目标",
+        "objective": "目标",
+        "current": "现状",
+        "target": "目标值",
+        "worth": "价值",
+        "how": "测算",
+        "spend_basis": "按客户采购总额 %s（= 销售额 ÷ 钱包份额）计算",
+        "recover_basis": "恢复至%s",
+        "unknown": "待查明的信息",
+        "unknown_note": "规则需要以下信息，但数据中缺失：以上决策是在缺少这些信息的情况下做出的。",
+        "contacts": "联系人与决策人",
+        "name": "姓名",
+        "job": "职务",
+        "buying_role": "决策角色",
+        "attitude": "对我方态度",
+        "last_contact": "最近联系",
+        "our_manager": "我方客户经理",
+        "swot": "SWOT 分析",
+        "from_data": "数据显示",
+        "notes": "补充说明",
+        "swot_strengths": "优势",
+        "swot_weaknesses": "劣势",
+        "swot_opportunities": "机会",
+        "swot_threats": "威胁",
+        "approval": "审批",
+        "prepared_by": "编制人",
+        "reviewed_by": "审核人",
+        "date": "日期",
+        "appendix": "附录",
+        "owners": "客户经理视图",
+        "owner_key": "重点客户",
+        "owner_risk": "有风险的客户",
+        "owner_due": "未来 %s 天内到期的行动",
+        "no_owner": "（未指定客户经理）",
         "none": "无",
     },
 }
@@ -233,6 +315,74 @@ UI: dict[str, dict[str, str]] = {
 class Strings(dict):
     """The UI strings of one language, read in templates as `t.KEY` (unknown keys are errors)."""
 
+
+
+# The words of `kamrules explain` (kamrules.results.explain).
+EXPLAIN: dict[str, dict[str, str]] = {
+    "en": {
+        "decided": "decided by rule '{rule}'",
+        "default": "no rule matched: the default applies",
+        "nothing": "no rule matched and there is no default: outputs are missing",
+        "collect": "{n} rule(s) matched",
+        "skipped": "rule '{rule}' did not fire:",
+        "missed": "rule '{rule}' did not match:",
+        "read": "read",
+        "missing": "{name} is missing",
+        "present": "{name} is present ({value})",
+        "needs": "needs",
+        "unknown": "unknown",
+        "none_of": "none of these holds:",
+        "always": "always holds",
+        "false": "never holds",
+        "none_found": "none",
+        "holds": "holds",
+        "default_short": "no rule applies: the default",
+        "path_up": "Closest path up: {outcome} (rule {rule}) if {changes}",
+        "more": "Every rule checked, with the values it read: kamrules explain --verbose",
+    },
+    "zh": {
+        "decided": "由规则 '{rule}' 决定",
+        "default": "没有规则匹配：采用默认值",
+        "nothing": "没有规则匹配且无默认值：输出缺失",
+        "collect": "匹配 {n} 条规则",
+        "skipped": "规则 '{rule}' 未触发：",
+        "missed": "规则 '{rule}' 未匹配：",
+        "read": "读取",
+        "missing": "{name} 缺失",
+        "present": "{name} 有值（{value}）",
+        "needs": "还差",
+        "unknown": "未知",
+        "none_of": "以下条件都不成立：",
+        "always": "恒成立",
+        "false": "恒不成立",
+        "none_found": "无",
+        "holds": "成立",
+        "default_short": "无规则适用：采用默认值",
+        "path_up": "最近的升级路径：{outcome}（规则 {rule}），条件：{changes}",
+        "more": "查看逐条规则及所用数据：kamrules explain --verbose",
+    },
+}
+
+
+# The console summary of `kamrules evaluate` (kamrules.results.summary).
+CONSOLE: dict[str, dict[str, str]] = {
+    "en": {
+        "value": "value",
+        "accounts": "accounts",
+        "share_of_sales": "share of sales",
+        "data_issues": "{n} cells could not be read and were treated as missing: see data-issues.csv",
+        "written": "Results written to",
+        "files": "files",
+    },
+    "zh": {
+        "value": "值",
+        "accounts": "客户数",
+        "share_of_sales": "销售占比",
+        "data_issues": "{n} 个单元格无法读取，按缺失处理，见 data-issues.csv",
+        "written": "结果已写入",
+        "files": "个文件",
+    },
+}
 
 
 # ------------------------------------------------------------------------------- locale formatting
@@ -268,14 +418,16 @@ def fmt_number(value: Any, digits: int = 2, lang: str = "en") -> str:
     return "0" if text in ("-0", "") else text
 
 
-def fmt_money(value: Any, lang: str = "en") -> str:
-    """An amount: '520,000' (en); '52万', '1.35亿' (zh, from ten thousand up)."""
+def fmt_money(value: Any, lang: str = "en", wan: bool = True) -> str:
+    """An amount: '520,000' (en); '52万', '1.35亿' (zh, from ten thousand up). `wan=False` keeps thousands
+    separators in zh too: the documents use them, so that their amounts read like the ones the rules'
+    reasons fill in ('520,000') — one number format per document."""
     if is_missing(value) or isinstance(value, bool) or not isinstance(value, (int, float)):
         return fmt_number(value, lang=lang)
     number = float(value)
-    if lang == "zh" and abs(number) >= 1e8:
+    if wan and lang == "zh" and abs(number) >= 1e8:
         return fmt_number(number / 1e8, 2) + "亿"
-    if lang == "zh" and abs(number) >= 1e4:
+    if wan and lang == "zh" and abs(number) >= 1e4:
         return fmt_number(number / 1e4, 2) + "万"
     return fmt_number(number, 0 if abs(number) >= 1000 else 2)
 

@@ -13,6 +13,7 @@ import datetime as dt
 import fcntl
 import json
 import os
+import re
 import select
 import shutil
 import subprocess
@@ -172,6 +173,13 @@ class Browser:
             shutil.copyfile(path, Path(keep) / path.name)
         return path
 
+    def pdf_pages(self) -> int:
+        """How many A4 pages the page prints on (Chromium's own print to PDF, the page's print CSS)."""
+        data = base64.b64decode(self.page("Page.printToPDF", paperWidth=8.27, paperHeight=11.69,
+                                          preferCSSPageSize=True, printBackground=True)["data"])
+        assert data.startswith(b"%PDF")
+        return len(re.findall(rb"/Type\s*/Page[^s]", data))
+
     def problems(self) -> list[str]:
         """Console errors, uncaught exceptions and log errors seen since the page was opened."""
         found = []
@@ -239,13 +247,31 @@ def test_report_in_a_browser(browser, out, tmp_path):
     assert browser.js("document.querySelectorAll('svg.chart circle.pt-key').length") == 5
     width = browser.js("document.querySelector('svg.chart').getBoundingClientRect().width")
     assert width > 500
-    assert browser.js("document.querySelectorAll('a[href^=\"playbooks/\"]').length") == 7
+    assert browser.js("document.querySelectorAll('a[href^=\"playbooks/\"]').length") == 7 + 5  # + per-owner view
     # a link resolves to a playbook file that exists
     href = browser.js("document.querySelector('#key-accounts a').href")
     assert href.startswith("file://") and Path(browser.js(f"decodeURIComponent({json.dumps(href)})")[7:]).is_file()
     browser.screenshot(tmp_path / f"report-{lang}-desktop.png")
     browser.screenshot(tmp_path / f"report-{lang}-print.png", media="print")
     assert_quiet(browser, url)
+    # at 1280 px no card clips its table, and a risk row stays one or two lines, not a column of text
+    browser.open(url, width=1280, height=900)
+    assert browser.js("[...document.querySelectorAll('.card')].filter(c => c.scrollWidth > c.clientWidth + 1).length") == 0
+    rows = browser.js("[...document.querySelectorAll('#risks tr.account')].map(r => r.getBoundingClientRect().height)")
+    assert rows and max(rows) < 120, rows
+    label = browser.js("document.querySelector('table.counts td').getBoundingClientRect().width")
+    assert label > 100, label  # the value column of a count card is not squeezed to a letter per line
+    # the first two printed pages are the portfolio summary: what follows starts on page 3
+    browser.page("Emulation.setEmulatedMedia", media="print")
+    first_after = browser.js("document.querySelector('section.after-summary').id")
+    assert browser.js("getComputedStyle(document.querySelector('section.after-summary')).breakBefore") == "page"
+    browser.page("Emulation.setEmulatedMedia", media="")
+    whole = browser.pdf_pages()
+    browser.js("let s = document.querySelector('section.after-summary'); "
+               "while (s) { const n = s.nextElementSibling; s.remove(); s = n; }")
+    summary_pages = browser.pdf_pages()
+    assert summary_pages <= 2 < whole, (first_after, summary_pages, whole)
+    browser.open(url)
 
     browser.open(url, width=390, height=844, mobile=True)
     assert browser.js("document.documentElement.scrollWidth <= window.innerWidth + 1"), "wider than a phone"
@@ -270,10 +296,16 @@ def test_playbook_in_a_browser(browser, out, tmp_path):
     due = browser.js("document.querySelector('table.actions tr.action td.due').innerText")
     assert due.split("\n")[0] == {"en": "27 Dec 2026", "zh": "2026年12月27日"}[lang]
     assert browser.js("document.querySelectorAll('table.signals tr.signal').length") == 3
-    browser.page("Emulation.setEmulatedMedia", media="print")  # sections start on new pages in print
-    assert browser.js("getComputedStyle(document.querySelector('#plan')).breakBefore") == "page"
-    assert browser.js("getComputedStyle(document.querySelector('#risk')).breakInside") == "avoid"
+    browser.page("Emulation.setEmulatedMedia", media="print")  # the appendix starts a page in print
+    assert browser.js("getComputedStyle(document.querySelector('#facts')).breakBefore") == "page"
+    assert browser.js("getComputedStyle(document.querySelector('#glance')).breakInside") == "avoid"
     browser.page("Emulation.setEmulatedMedia", media="")
+    # a key account's plan prints on at most 3 A4 pages, the appendix (facts, trace) after it
+    whole = browser.pdf_pages()
+    browser.js("document.querySelectorAll('section.appendix').forEach(s => s.remove())")
+    plan_pages = browser.pdf_pages()
+    assert plan_pages <= 3 and plan_pages < whole <= plan_pages + 2, (plan_pages, whole)
+    browser.open(url)
     browser.screenshot(tmp_path / f"playbook-{lang}-desktop.png")
     browser.screenshot(tmp_path / f"playbook-{lang}-print.png", media="print")
     assert_quiet(browser, url)

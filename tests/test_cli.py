@@ -107,7 +107,8 @@ def test_bad_choice_is_a_usage_error():
 def test_explain_shows_deciding_rule_and_the_gap_of_the_others():
     Path("data.csv").write_text("account_id,sales,sales_prev,nps,strategic_project\n"
                                 "00042,80000,100000,6,no\n7,1000000,900000,9,no\n", encoding="utf-8")
-    result = invoke("explain", "data.csv", "00042", "--rules", str(BASIC / "rules"), "--as-of", "2026-11-27")
+    result = invoke("explain", "data.csv", "00042", "--rules", str(BASIC / "rules"), "--as-of", "2026-11-27",
+                    "--verbose")
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[:8] == [
         "00042 (row 2 of data.csv, as of 2026-11-27)",
@@ -165,7 +166,7 @@ def test_validate_and_explain_read_semicolon_decimal_comma_files():
     checked = invoke("validate", str(BASIC / "rules"), "--data", "data.csv", "--delimiter", ";", "--decimal", ",")
     assert checked.output.splitlines()[1] == "data.csv: 2 accounts; 4 of 8 fields found"
     explained = invoke("explain", "data.csv", "00042", "--rules", str(BASIC / "rules"), "--as-of", "2026-11-27",
-                       "--delimiter", ";", "--decimal", ",")
+                       "--delimiter", ";", "--decimal", ",", "--verbose")
     assert "  read: growth = -0.2, nps = 6" in explained.output
     bad = runner.invoke(app, ["validate", str(BASIC / "rules"), "--data", "data.csv", "--decimal", ";"])
     assert bad.exit_code == 2 and bad.stderr == "error: --decimal ';' is not one of: ., ,\n"

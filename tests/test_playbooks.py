@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from kamrules.documents import context as playbooks
-from kamrules.documents import environment
+from kamrules.documents import environment, review
+from kamrules.documents.context import build_context
 from kamrules.errors import TemplateError, UsageError
 from kamrules.engine.evaluate import evaluate
 from kamrules.pack import load_pack
@@ -75,10 +77,12 @@ def test_golden_playbook_has_every_section_a_reviewer_expects(case):
     text = render_playbooks(case, selection="key", lang="en")["playbooks/00042-华东机械有限公司.md"].decode()
     headings = re.findall(r"^##+ (.+)$", text, flags=re.M)
     assert headings == [
-        "Account facts", "Why this is a key account", "Tier and evaluation score", "Relationship type",
+        "At a glance", "Next actions", "Objectives for the next period",
+        "Why this is a key account", "Tier and evaluation score", "Relationship type",
         "Service level and commitments", "Dependence and concentration", "Defection risk: Critical",
         "Action plan", "Establish the relationship", "Develop the relationship", "Maintain the relationship",
-        "Next review", "Decision trace",
+        "Next review", "Contacts and decision makers", "SWOT", "Approval", "Appendix: Account facts",
+        "Appendix: Decision trace",
     ]
     # why key: the rule and the facts that fired it
     assert "(Rule `pareto_core`; Facts read: Cumulative share of sales = 26.9%)" in text
@@ -97,7 +101,7 @@ def test_chinese_playbook_has_no_english_except_data_values(case):
         data_words |= {str(v) for v in a.facts.values() if isinstance(v, str)}
         data_words.add(a.account_id)
     data_words |= {r.id for d in case.pack.decisions for r in d.rules}
-    allowed = {"NPS", "HHI", "ABC", "kamrules"}
+    allowed = {"NPS", "HHI", "ABC", "SWOT", "kamrules"}
     for path, content in rendered.items():
         if not path.endswith(".md"):
             continue
@@ -113,6 +117,20 @@ def test_every_ui_string_exists_in_every_language_with_the_same_placeholders():
     for key in UI["en"]:
         assert UI["en"][key].count("%s") == UI["zh"][key].count("%s"), key
         assert UI["zh"][key].strip() or key in ("colon", "comma", "semicolon", "lparen", "rparen"), key
+
+
+@pytest.mark.parametrize("catalogue", ["EXPLAIN", "CONSOLE"])
+def test_every_catalogue_covers_every_language_with_the_same_placeholders(catalogue):
+    import re as re_
+
+    from kamrules import i18n
+
+    strings = getattr(i18n, catalogue)
+    assert tuple(strings) == i18n.LANGS
+    for lang in i18n.LANGS:
+        assert set(strings[lang]) == set(strings["en"]), lang
+        for key, text in strings["en"].items():
+            assert sorted(re_.findall(r"{\w+}", text)) == sorted(re_.findall(r"{\w+}", strings[lang][key])), key
 
 
 # ------------------------------------------------------------------------------------ selection
@@ -153,7 +171,7 @@ def test_a_pack_without_the_optional_outputs_still_renders():
     assert len(rendered) == 2 * len(evaluation.accounts)
     text = next(v for k, v in rendered.items() if k.endswith(".md")).decode()
     assert "## Service level" not in text and "## Relationship type" not in text
-    assert "## Decision trace" in text
+    assert "Decision trace" in text
 
 
 def test_a_pack_without_tier_selects_nobody_but_all_works(caplog, tmp_path):
@@ -188,7 +206,7 @@ def check_user_template(tmp_path, text, name="playbook.md.j2"):
      "(AccountView has: id, name, title, row, file, facts, values, texts)"),
     ("{% for s in plan %}{% for row in s.rows %}{{ row.ownr }}{% endfor %}{% endfor %}\n",
      "playbooks/playbook.md.j2:1: 'row' has no attribute 'ownr' (did you mean 'owner'?) "
-     "(ActionRow has: value, text, title, owner, due, due_days, measure, section, rule, because)"),
+     "(ActionRow has: value, text, title, owner, due, due_days, measure, section, rule, because, owner_name, who)"),
     ("{{ tier.reasons[0].reads[0].lable }}\n",
      "playbooks/playbook.md.j2:1: 'tier.reasons[0].reads[0]' has no attribute 'lable' (did you mean 'label'?) "
      "(Fact has: name, label, value, text)"),
@@ -409,6 +427,7 @@ def test_data_values_cannot_break_the_markdown_or_inject_html(case, tmp_path):
 def test_numbers_and_dates_are_formatted_for_the_language():
     assert fmt_money(520000) == "520,000" and fmt_money(520000, "zh") == "52万"
     assert fmt_money(123456789, "zh") == "1.23亿" and fmt_money(9876.5, "zh") == "9,877"
+    assert fmt_money(520000, "zh", wan=False) == "520,000"
     assert fmt_money(12.5) == "12.5" and fmt_money(None) == "—"
     assert fmt_pct(0.3264) == "32.6%" and fmt_pct(0.8, 0) == "80%" and fmt_pct(None) == "—"
     assert fmt_number(1234567.891) == "1,234,567.89" and fmt_number(-0.0001) == "0"
@@ -425,7 +444,7 @@ def test_filters_are_available_to_templates(case, tmp_path):
         "{{ {'en': 'Hello', 'zh': '你好'} | text }}|{{ 'a|b' | md }}\n")})
     rendered = render_playbooks(case, selection="key", lang="zh", playbooks_dir=folder)
     assert rendered["playbooks/00042-华东机械有限公司.md"].decode() == (
-        r"52万|45%|2026年8月1日|重点客户|本期销售额|52万|45%|否|520,000|你好|a\|b" + "\n")
+        r"520,000|45%|2026年8月1日|重点客户|本期销售额|520,000|45%|否|520,000|你好|a\|b" + "\n")
 
 
 def test_the_default_pack_and_example_data_render(tmp_path):
@@ -467,3 +486,92 @@ def test_docs_list_every_context_variable_filter_and_block():
         source = (ROOT / "playbooks" / template).read_text(encoding="utf-8")
         for block in re.findall(r"{% block (\w+)", source):
             assert f"`{block}`" in docs, f"docs/playbooks.md does not list the block {block} of {template}"
+
+
+# ------------------------------------------------------------------------------ account review (#14)
+
+
+def test_review_first_page_names_the_manager_orders_actions_by_due_date_and_computes_objectives(case):
+    context = build_context(case, account(case, "00042"), "en")
+    assert context.manager == "张伟"
+    due = [row.due_days for row in context.next_actions]
+    assert due == sorted(due) and 3 <= len(due) <= 5
+    every = sorted(r.due_days for s in context.plan for r in s.rows)
+    assert due == every[:len(due)]  # the soonest, across sections
+    named = [r for s in context.plan for r in s.rows if r.owner == "Key account manager"]
+    assert named and all(r.who == "张伟 (Key account manager)" for r in named)
+    assert all(r.who == r.owner for s in context.plan for r in s.rows if r.owner != "Key account manager")
+    # share of wallet 45% climbs to the next threshold a rule compares it with; worth = spend × gain
+    sow = next(o for o in context.objectives if o.name == "share_of_wallet")
+    thresholds = review.thresholds_above(case.pack, "share_of_wallet")
+    target = min(t for t in thresholds if t > 0.45)
+    assert (sow.current, sow.target) == ("45%", f"{target:.0%}")
+    assert sow.gain == "+" + fmt_money(520000 / 0.45 * (target - 0.45))
+    sales = next(o for o in context.objectives if o.name == "sales")
+    assert (sales.current, sales.target, sales.gain) == ("520,000", "700,000", "+180,000")
+
+
+def test_review_shows_facts_the_rules_needed_but_the_data_lacked(case):
+    context = build_context(case, account(case, "A-1009"), "zh")
+    assert [(f.name, f.text) for f in context.unknown] == [("last_contact", "未知——待查明")]
+    assert "last_contact" in review.needed_fields(case.pack)
+    full = build_context(case, account(case, "00042"), "en")
+    assert full.unknown == ()
+
+
+def test_review_swot_is_prefilled_from_signals_and_findings_and_contacts_leave_blank_rows(case):
+    context = build_context(case, account(case, "00042"), "en")
+    swot = {row.key: row.items for row in context.swot}
+    assert list(swot) == ["strengths", "weaknesses", "opportunities", "threats"]
+    controllable = [s.because for s in context.signals if s.cause == "controllable"]
+    assert controllable and list(swot["weaknesses"]) == controllable
+    assert any("dual sourcing" in item for item in swot["threats"])
+    assert context.contacts[0].name == "张伟" and all(not c.name for c in context.contacts[1:])
+
+
+def test_context_finds_its_sections_by_pack_role_not_by_default_names(tmp_path):
+    rules = tmp_path / "rules"
+    shutil.copytree(PROJECT / "rules", rules)
+    pack_file = rules / "00-pack.yaml"
+    text = pack_file.read_text(encoding="utf-8")
+    assert "roles:" not in text
+    rules_text = "".join(p.read_text(encoding="utf-8") for p in sorted(rules.glob("*.yaml")))
+    for path in rules.glob("*.yaml"):
+        path.write_text(re.sub(r"\brisk_level\b", "danger", path.read_text(encoding="utf-8")), encoding="utf-8")
+    assert "risk_level" in rules_text
+    pack_file.write_text(re.sub(r"^pack:\n", "pack:\n  roles: {risk_level: danger}\n",
+                                pack_file.read_text(encoding="utf-8"), flags=re.M), encoding="utf-8")
+    evaluation = load_case(rules=rules)
+    context = build_context(evaluation, account(evaluation, "00042"), "en")
+    assert context.risk is not None and context.risk.name == "danger" and context.risk.value == "critical"
+
+
+# ------------------------------------------------------------------------------ explain for people (#14)
+
+
+def test_explain_for_people_is_one_screen_in_words_with_the_closest_path_up(case):
+    from kamrules.results.explain_brief import closest_path, render_brief
+
+    text = render_brief(case, account(case, "A-1003"), "en")
+    lines = text.splitlines()
+    assert len(lines) <= 24 and lines[0] == "Fabrikam Inc (A-1003) · As of 27 Nov 2026"
+    assert "Account tier: Potential key account — Evaluation index 41.3 (≥ 40)" in lines
+    assert not re.search(r"\b0\.\d{3,}", text), "raw decimals"  # shares as %, never 0.8034
+    assert "tier_basis" not in text and "[tier]" not in text  # labels, not identifiers
+    # the rule ranked above the deciding one that needs least change: pareto_core, 80.3% → ≤ 80%
+    assert "Closest path up: Key account (rule pareto_core) if Cumulative share of sales 80.3% → ≤ 80% (−0.3%)" in lines
+    rule, steps = closest_path(case.pack, case.pack.decision("tier"), account(case, "A-1003"),
+                               {**account(case, "A-1003").facts})
+    assert rule.id == "pareto_core" and [s.name for s in steps] == ["sales_cum_share"]
+    # a key account by the first rule has no path up
+    assert "Closest path up" not in render_brief(case, account(case, "00042"), "en")
+
+
+def test_explain_for_people_in_chinese_has_no_english_identifiers(case):
+    from kamrules.results.explain_brief import render_brief
+
+    text = render_brief(case, account(case, "A-1009"), "zh")
+    words = [w for w in re.findall(r"[A-Za-z_]{3,}", text) if w not in {"kamrules", "explain", "verbose", "Adventure",
+                                                                       "Works", "pareto_core", "NPS"}]
+    assert not words, words
+    assert "最近的升级路径：重点客户（规则 pareto_core）" in text

@@ -117,7 +117,8 @@ def test_key_accounts_link_to_their_playbooks(case):
     assert "playbooks/00042-%E5%8D%8E%E4%B8%9C%E6%9C%BA%E6%A2%B0%E6%9C%89%E9%99%90%E5%85%AC%E5%8F%B8.html" in links
     assert "playbooks/a-1001-northwind-traders.html" in links
     assert "playbooks/a-1003-fabrikam-inc.html" in links  # potential
-    assert len(links) == 5 + 1 + 1  # key accounts, the potential one, and 00042 again among the risks
+    # key accounts, the potential one, 00042 again among the risks, and the key accounts in the per-owner view
+    assert len(links) == 5 + 1 + 1 + 5
     assert all(link.startswith("playbooks/") and link.endswith(".html") for link in links)
 
 
@@ -138,7 +139,7 @@ def test_report_is_deterministic(case):
 def test_report_in_chinese(case):
     html = report(case, "zh")
     assert "<html lang=\"zh-CN\">" in html
-    assert "重点客户组合报告" in html and "2026年11月27日" in html and "193万" in html
+    assert "重点客户组合报告" in html and "2026年11月27日" in html and "1,930,000" in html and "193万" not in html
     assert "41.7% 的客户（12 个中的 5 个）贡献了 80% 的销售额（合计 80.3%）" in html
     text = re.sub(r"<[^>]+>|&[a-z]+;", " ", html.split("<body>", 1)[1])
     data = {"accounts.csv", case.pack.hash, "McDonald", "Woodburn", "HHI", "NPS"}
@@ -174,3 +175,30 @@ def test_long_tier_lists_show_the_largest_and_say_how_many_there_are(case, monke
     monkeypatch.setattr(report_module, "LIST_MAX", 2)
     page = report(case)
     assert "The first 2 of 5 are listed; decisions.csv has them all." in page
+
+
+def test_risks_are_sorted_by_sales_at_stake_and_each_manager_has_a_review_view(case):
+    from kamrules.documents.report import build_report_context
+    from kamrules.results.columns import column_values
+
+    context = build_report_context(case, summarise(case, lang="en"), lang="en")
+    sales = dict(zip([a.account_id for a in case.accounts], column_values(case, "sales")))
+    at_stake = [sales[line.account_id] for line in context.risks]
+    assert len(at_stake) > 1 and at_stake == sorted(at_stake, reverse=True)
+    # per owner: each manager's key accounts and accounts at risk, counted from the decisions
+    managers = dict(zip([a.account_id for a in case.accounts], column_values(case, "account_manager")))
+    tiers = dict(zip([a.account_id for a in case.accounts], column_values(case, "tier")))
+    owners = {o.name: o for o in context.owners}
+    for owner in context.owners:
+        assert all(managers[line.account_id] == owner.name and tiers[line.account_id] == "key"
+                   for line in owner.key_accounts)
+    key_by_manager = sorted((managers[i], i) for i, t in tiers.items() if t == "key")
+    assert sorted((o.name, line.account_id) for o in context.owners for line in o.key_accounts) == key_by_manager
+    due = column_values(case, "action_due_days")
+    expected_due = sum(1 for i, days in enumerate(due) for d in (days or []) if d <= 30
+                       if managers[case.accounts[i].account_id] == "张伟")
+    assert owners["张伟"].actions_due == expected_due > 0
+    html = report(case)
+    assert 'id="owners"' in html and "Actions due in the next 30 days" in html
+    # regional advice sits in the regions table, not in one box per region
+    assert 'class="callout warn"' not in html.split('id="regions"')[1].split("</section>")[0]

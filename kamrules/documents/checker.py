@@ -181,91 +181,111 @@ class TemplateChecker:
             self.stmt(node, scope, template_scope)
 
     def stmt(self, node, scope: dict, template_scope: dict) -> None:
+        handler = getattr(self, f"_stmt_{type(node).__name__}", None)
+        if handler is not None:
+            handler(node, scope, template_scope)
+            return
         from jinja2 import nodes
 
-        if isinstance(node, nodes.Output):
-            for item in node.nodes:
-                if not isinstance(item, nodes.TemplateData):
-                    self.expr(item, scope)
-        elif isinstance(node, nodes.Extends):
-            pass  # handled in check_tree
-        elif isinstance(node, nodes.For):
-            element = self.element(self.expr(node.iter, scope))
-            inner = dict(scope)
-            self.bind(node.target, element, inner)
-            inner["loop"] = _UNKNOWN
-            if node.test is not None:
-                self.expr(node.test, inner)
-            self.stmts(node.body, inner, template_scope)
-            self.stmts(node.else_, dict(scope), template_scope)
-        elif isinstance(node, nodes.If):
-            self.expr(node.test, scope)
-            self.stmts(node.body, scope, template_scope)
-            for elif_ in node.elif_:
-                self.stmt(elif_, scope, template_scope)
-            self.stmts(node.else_, scope, template_scope)
-        elif isinstance(node, nodes.Assign):
-            value = self.expr(node.node, scope)
-            if isinstance(node.target, nodes.NSRef):
-                self.name(node.target, node.target.name, scope)
-            else:
-                self.bind(node.target, value, scope)
-        elif isinstance(node, nodes.AssignBlock):
-            if node.filter is not None:
-                self.filter(node.filter, scope)
-            self.stmts(node.body, scope, template_scope)
-            self.bind(node.target, str, scope)
-        elif isinstance(node, nodes.Block):
-            if node.scoped:
-                self.block_scopes[node.name] = dict(scope)
-                inner = dict(scope)
-            else:
-                inner = dict(self.block_scopes.get(node.name, template_scope))
-            inner.update({k: v for k, v in template_scope.items() if k not in inner})
-            inner["super"] = _UNKNOWN
-            self.stmts(node.body, inner, template_scope)
-        elif isinstance(node, nodes.Macro):
-            inner = dict(scope)
-            inner.update({"varargs": _UNKNOWN, "kwargs": _UNKNOWN, "caller": _UNKNOWN})
-            for default in node.defaults:
-                self.expr(default, scope)
-            for arg in node.args:
-                inner[arg.name] = _UNKNOWN
-            scope[node.name] = _UNKNOWN
-            self.stmts(node.body, inner, template_scope)
-        elif isinstance(node, nodes.CallBlock):
-            self.expr(node.call, scope)
-            inner = dict(scope)
-            for arg in node.args:
-                inner[arg.name] = _UNKNOWN
-            self.stmts(node.body, inner, template_scope)
-        elif isinstance(node, nodes.FilterBlock):
-            self.filter(node.filter, scope)
-            self.stmts(node.body, scope, template_scope)
-        elif isinstance(node, nodes.With):
-            inner = dict(scope)
-            for target, value in zip(node.targets, node.values):
-                self.bind(target, self.expr(value, scope), inner)
-            self.stmts(node.body, inner, template_scope)
-        elif isinstance(node, nodes.Include):
-            self.reference(node, scope if node.with_context else {})
-        elif isinstance(node, nodes.Import):
-            self.reference(node, scope if node.with_context else {})
-            scope[node.target] = _UNKNOWN
-        elif isinstance(node, nodes.FromImport):
-            self.reference(node, scope if node.with_context else {})
-            for item in node.names:
-                scope[item[1] if isinstance(item, tuple) else item] = _UNKNOWN
-        elif isinstance(node, (nodes.Scope, nodes.OverlayScope, nodes.ScopedEvalContextModifier)):
+        if isinstance(node, (nodes.Scope, nodes.OverlayScope, nodes.ScopedEvalContextModifier)):
             self.stmts(node.body, dict(scope), template_scope)
-        elif isinstance(node, nodes.EvalContextModifier):
-            pass
+        elif isinstance(node, (nodes.Extends, nodes.EvalContextModifier)):
+            pass  # Extends is handled in check_tree
         else:
             for child in node.iter_child_nodes():
                 if isinstance(child, nodes.Stmt):
                     self.stmt(child, scope, template_scope)
                 else:
                     self.expr(child, scope)
+
+    # One method per statement node (named after its jinja2.nodes class), dispatched by `stmt`.
+    def _stmt_Output(self, node, scope: dict, template_scope: dict) -> None:
+        from jinja2 import nodes
+
+        for item in node.nodes:
+            if not isinstance(item, nodes.TemplateData):
+                self.expr(item, scope)
+
+    def _stmt_For(self, node, scope: dict, template_scope: dict) -> None:
+        element = self.element(self.expr(node.iter, scope))
+        inner = dict(scope)
+        self.bind(node.target, element, inner)
+        inner["loop"] = _UNKNOWN
+        if node.test is not None:
+            self.expr(node.test, inner)
+        self.stmts(node.body, inner, template_scope)
+        self.stmts(node.else_, dict(scope), template_scope)
+
+    def _stmt_If(self, node, scope: dict, template_scope: dict) -> None:
+        self.expr(node.test, scope)
+        self.stmts(node.body, scope, template_scope)
+        for elif_ in node.elif_:
+            self.stmt(elif_, scope, template_scope)
+        self.stmts(node.else_, scope, template_scope)
+
+    def _stmt_Assign(self, node, scope: dict, template_scope: dict) -> None:
+        from jinja2 import nodes
+
+        value = self.expr(node.node, scope)
+        if isinstance(node.target, nodes.NSRef):
+            self.name(node.target, node.target.name, scope)
+        else:
+            self.bind(node.target, value, scope)
+
+    def _stmt_AssignBlock(self, node, scope: dict, template_scope: dict) -> None:
+        if node.filter is not None:
+            self.filter(node.filter, scope)
+        self.stmts(node.body, scope, template_scope)
+        self.bind(node.target, str, scope)
+
+    def _stmt_Block(self, node, scope: dict, template_scope: dict) -> None:
+        if node.scoped:
+            self.block_scopes[node.name] = dict(scope)
+            inner = dict(scope)
+        else:
+            inner = dict(self.block_scopes.get(node.name, template_scope))
+        inner.update({k: v for k, v in template_scope.items() if k not in inner})
+        inner["super"] = _UNKNOWN
+        self.stmts(node.body, inner, template_scope)
+
+    def _stmt_Macro(self, node, scope: dict, template_scope: dict) -> None:
+        inner = dict(scope)
+        inner.update({"varargs": _UNKNOWN, "kwargs": _UNKNOWN, "caller": _UNKNOWN})
+        for default in node.defaults:
+            self.expr(default, scope)
+        for arg in node.args:
+            inner[arg.name] = _UNKNOWN
+        scope[node.name] = _UNKNOWN
+        self.stmts(node.body, inner, template_scope)
+
+    def _stmt_CallBlock(self, node, scope: dict, template_scope: dict) -> None:
+        self.expr(node.call, scope)
+        inner = dict(scope)
+        for arg in node.args:
+            inner[arg.name] = _UNKNOWN
+        self.stmts(node.body, inner, template_scope)
+
+    def _stmt_FilterBlock(self, node, scope: dict, template_scope: dict) -> None:
+        self.filter(node.filter, scope)
+        self.stmts(node.body, scope, template_scope)
+
+    def _stmt_With(self, node, scope: dict, template_scope: dict) -> None:
+        inner = dict(scope)
+        for target, value in zip(node.targets, node.values):
+            self.bind(target, self.expr(value, scope), inner)
+        self.stmts(node.body, inner, template_scope)
+
+    def _stmt_Include(self, node, scope: dict, template_scope: dict) -> None:
+        self.reference(node, scope if node.with_context else {})
+
+    def _stmt_Import(self, node, scope: dict, template_scope: dict) -> None:
+        self.reference(node, scope if node.with_context else {})
+        scope[node.target] = _UNKNOWN
+
+    def _stmt_FromImport(self, node, scope: dict, template_scope: dict) -> None:
+        self.reference(node, scope if node.with_context else {})
+        for item in node.names:
+            scope[item[1] if isinstance(item, tuple) else item] = _UNKNOWN
 
     def reference(self, node, scope: dict) -> None:
         """Check a template named by include / import / from-import, with the names it will see."""

@@ -10,22 +10,20 @@ from typing import Any, Iterable
 
 from kamrules.documents.files import playbook_paths
 from kamrules.documents.formatting import Formatter
+from kamrules.documents import review
+from kamrules.documents.review import ContactRow, Objective, SwotRow
 from kamrules.engine.evaluation import AccountResult, DecisionResult, Evaluation
 from kamrules.errors import UsageError
 from kamrules.i18n import UI, Strings, is_missing
 from kamrules.pack import RulePack, pick
 from kamrules.results.columns import column_values
 
-# The output names of the default pack that the default templates give a section of their own. Any
-# other pack works too: a section whose output the pack lacks is simply empty (None or ()).
-TIER, TIER_BASIS, RELATIONSHIP, SERVICE_LEVEL, REVIEW_EVERY = (
-    "tier", "tier_basis", "relationship", "service_level", "review_every_days")
-RISK_LEVEL, RISK_SIGNAL, RISK_CAUSE = "risk_level", "risk_signal", "risk_cause"
-FINDING, ADVICE = "dependence_finding", "dependence_advice"
-ACTION_OUTPUTS = ("action", "action_title", "action_owner", "action_due_days", "action_measure", "action_section")
-RANKING_NAMES = ("abc_class", "sales_rank", "sales_share", "sales_cum_share")
-SCORE_NAME = "kam_index"
-SECTION_ORDER = ("establish", "develop", "maintain")
+# The roles the default templates give a section of their own (see `RulePack.role`: a pack names its
+# own fields and outputs for them under `pack: roles:`). A section whose role the pack lacks is simply
+# empty (None or ()).
+ACTION_ROLES = ("action", "action_title", "action_owner", "action_due_days", "action_measure", "action_section")
+RANKING_ROLES = ("abc_class", "sales_rank", "sales_share", "sales_cum_share")
+SECTION_ORDER = ("establish", "develop", "maintain")  # when the pack lists no section values
 
 
 
@@ -172,6 +170,8 @@ class ActionRow:
     section: Any  # "establish" | "develop" | "maintain" | None
     rule: str
     because: str
+    owner_name: str = ""  # the data's account manager when the owner is the account manager role, else ""
+    who: str = ""  # the named owner with the role ("Zhang Wei (Key account manager)"), or the role alone
 
 
 @dataclass(frozen=True)
@@ -271,6 +271,14 @@ class PlaybookContext:
     review_every_days: int | None
     decisions: tuple[DecisionView, ...]  # every decision of the pack, in evaluation order
     t: Strings  # the UI strings of the language
+    manager: str | None = None  # the account manager the data names (role `account_manager`)
+    sales: Fact | None = None  # the account's sales (role `sales`), the sales at stake when at risk
+    region: Fact | None = None  # its region (role `region`)
+    next_actions: tuple[ActionRow, ...] = ()  # the 3–5 actions due soonest, across sections
+    objectives: tuple[Objective, ...] = ()  # measurable objectives from the rules' thresholds
+    unknown: tuple[Fact, ...] = ()  # fields the rules read that this account lacks: find them out
+    swot: tuple[SwotRow, ...] = ()  # strengths, weaknesses, opportunities, threats (pre-filled)
+    contacts: tuple[ContactRow, ...] = ()  # the contact / decision-maker map: ours, then blank rows
 
 
 def _context_names(cls: type) -> dict:
@@ -297,15 +305,25 @@ class ContextBuilder:
         self.decision_of = {name: d for d in pack.decisions for name in d.outputs}
         self.main_output = {d.id: next(iter(d.outputs), None) for d in pack.decisions}
         self.titles = {d.id: pick(d.title, lang) or d.id for d in pack.decisions}
-        section = pack.output("action_section")
+        self.role = pack.role
+        section = pack.output(pack.role("action_section") or "action_section")
         self.section_order = tuple(section.values) if section is not None and section.values else SECTION_ORDER
         self.run = RunInfo(
             as_of=evaluation.as_of, lang=lang, pack_name=pack.name, pack_title=pick(pack.title, lang) or pack.name,
             pack_version=pack.version, pack_hash=pack.hash, input_name=evaluation.input_name,
             accounts=len(evaluation.accounts),
         )
-        score_names = list(pack.scores)
-        self.score_name = SCORE_NAME if SCORE_NAME in pack.scores else (score_names[0] if score_names else None)
+        self._rank_scores(evaluation)
+        excluded = {pack.role("account_name"), "account_id", "account_name"}
+        self.field_names = [n for n in pack.fields if n not in excluded]
+        self.ranking_names = [n for n in map(pack.role, RANKING_ROLES) if n is not None and n in self.names]
+        self.paths = playbook_paths(evaluation)
+        self.needed = [n for n in review.needed_fields(pack) if n in self.field_names]
+
+    def _rank_scores(self, evaluation: Evaluation) -> None:
+        """The score shown (the pack's `score` role, else its first score) and each account's rank on it."""
+        score_names = list(self.pack.scores)
+        self.score_name = self.role("score") or (score_names[0] if score_names else None)
         self.ranks: dict[int, int] = {}
         self.scored = 0
         if self.score_name:
@@ -316,9 +334,6 @@ class ContextBuilder:
             for position, v in enumerate(values, 1):
                 first_rank.setdefault(v, position)
             self.ranks = {i: first_rank[v] for v, i in scored if not is_missing(v)}
-        self.field_names = [n for n in pack.fields if n not in ("account_id", "account_name")]
-        self.ranking_names = [n for n in RANKING_NAMES if n in self.names]
-        self.paths = playbook_paths(evaluation)
 
     # -- pieces
     def fact(self, name: str, value: Any) -> Fact:
@@ -349,8 +364,10 @@ class ContextBuilder:
         label = self.strings["default_rule"] if hit.rule == "default" else hit.rule
         return Reason(decision, hit.rule, label, outcome, self.because(hit), hit.source, hit.reads, self.fact)
 
-    def choice(self, account: AccountResult, name: str) -> Choice | None:
-        decision = self.decision_of.get(name)
+    def choice(self, account: AccountResult, role: str) -> Choice | None:
+        """The single-valued output playing `role` (see `RulePack.role`), or None when the pack has none."""
+        name = self.role(role)
+        decision = self.decision_of.get(name) if name else None
         if decision is None:
             return None
         result: DecisionResult | None = account.decisions.get(decision.id)
@@ -358,12 +375,13 @@ class ContextBuilder:
         reasons = () if result is None else tuple(self.reason(decision.id, h) for h in result.hits)
         return Choice(name, self.fmt.caption(name), value, self.fmt.label(value, name), reasons)
 
-    def collected(self, account: AccountResult, names: Iterable[str]) -> list[tuple[Any, dict]]:
-        """For a collect decision: (hit, {output: value}) per contributing rule, in rule order."""
-        names = [n for n in names if n in self.decision_of]
+    def collected(self, account: AccountResult, roles: Iterable[str]) -> list[tuple[Any, dict]]:
+        """For a collect decision: (hit, {role: (name, value)}) per contributing rule, in rule order."""
+        names = {role: self.role(role) for role in roles}
+        names = {role: name for role, name in names.items() if name in self.decision_of}
         if not names:
             return []
-        decision = self.decision_of[names[0]]
+        decision = self.decision_of[next(iter(names.values()))]
         self._collecting = decision.id
         result = account.decisions.get(decision.id)
         if result is None:
@@ -371,17 +389,20 @@ class ContextBuilder:
         rows = []
         for position, hit in enumerate(result.hits):
             values = {}
-            for name in names:
+            for role, name in names.items():
                 column = result.outputs.get(name)
                 if isinstance(column, list):
-                    values[name] = column[position] if position < len(column) else None
+                    values[role] = (name, column[position] if position < len(column) else None)
                 else:
-                    values[name] = hit.outputs.get(name)
+                    values[role] = (name, hit.outputs.get(name))
             rows.append((hit, values))
         return rows
 
-    def text(self, value: Any, name: str = "") -> str:
-        return "" if is_missing(value) else self.fmt.label(value, name)
+    def text(self, item: tuple | None) -> str:
+        """A (name, value) pair of `collected` as its label; '' when missing or absent."""
+        if item is None or is_missing(item[1]):
+            return ""
+        return self.fmt.label(item[1], item[0])
 
     # -- the whole context
     def build(self, account: AccountResult) -> PlaybookContext:
@@ -392,10 +413,47 @@ class ContextBuilder:
             values.update(result.outputs)
             if decision_id in self.count_names:
                 values[self.count_names[decision_id]] = len(result.hits)
-        texts = Texts(values, self.fmt.show)
+        review_name = self.role("review_every_days")
+        review_days = values.get(review_name) if review_name in values else None
+        review_days = None if is_missing(review_days) else int(review_days)
+        manager = review.manager_of(self.pack, values)
+        plan = self.plan(account, manager)
+        parts = dict(
+            tier=self.choice(account, "tier"), dependence=self.findings(account), signals=self.signals(account),
+            objectives=review.objectives(self.pack, values, self.fmt, self.strings),
+        )
+        return PlaybookContext(
+            run=self.run,
+            account=self.account_view(account, values),
+            ranking=tuple(self.fact(n, values[n]) for n in self.ranking_names),
+            score=self.score(account, values),
+            relationship=self.choice(account, "relationship"),
+            service=self.service(account, values),
+            risk=self.choice(account, "risk_level"),
+            plan=plan,
+            next_review=None if review_days is None else self.as_of + dt.timedelta(days=review_days),
+            review_every_days=review_days,
+            decisions=tuple(self.decision_view(account, d) for d in self.pack.decisions),
+            t=self.strings,
+            manager=manager,
+            sales=self.role_fact("sales", values),
+            region=self.role_fact("region", values),
+            next_actions=review.next_actions(row for section in plan for row in section.rows),
+            unknown=tuple(Fact(n, self.fmt.caption(n), None, self.strings["find_out"])
+                          for n in self.needed if is_missing(values[n])),
+            swot=review.swot(parts, self.strings),
+            contacts=review.contacts(manager, self.strings),
+            **parts,
+        )
+
+    def role_fact(self, role: str, values: Values) -> Fact | None:
+        name = self.role(role)
+        return None if name is None or name not in values else self.fact(name, values[name])
+
+    def account_view(self, account: AccountResult, values: Values) -> AccountView:
         name = account.account_name
         name = None if is_missing(name) or str(name).strip() == "" else str(name)
-        view = AccountView(
+        return AccountView(
             id=account.account_id,
             name=name,
             title=(f"{name}{self.strings['lparen']}{account.account_id}{self.strings['rparen']}" if name
@@ -404,76 +462,77 @@ class ContextBuilder:
             file=self.paths.get(account.index, ""),
             facts=tuple(self.fact(n, values[n]) for n in self.field_names if not is_missing(values[n])),
             values=values,
-            texts=texts,
-        )
-        score = None
-        if self.score_name:
-            value = values.get(self.score_name)
-            score = Score(self.score_name, self.fmt.caption(self.score_name), value,
-                          self.fmt.show(value, self.score_name), self.ranks.get(account.index), self.scored)
-        service = None
-        level = self.choice(account, SERVICE_LEVEL)
-        if level is not None:
-            decision = self.decision_of[SERVICE_LEVEL]
-            commitments = tuple(self.fact(n, values.get(n)) for n in decision.outputs
-                                if n not in (SERVICE_LEVEL, REVIEW_EVERY))
-            service = Service(level, commitments)
-        findings = tuple(
-            Finding(v.get(FINDING), self.text(v.get(FINDING), FINDING), self.text(v.get(ADVICE), ADVICE),
-                    self.reason(self._collecting, hit).because, hit.rule)
-            for hit, v in self.collected(account, (FINDING, ADVICE))
-        )
-        signals = tuple(
-            Signal(v.get(RISK_SIGNAL), self.text(v.get(RISK_SIGNAL), RISK_SIGNAL), v.get(RISK_CAUSE),
-                   self.text(v.get(RISK_CAUSE), RISK_CAUSE), self.reason(self._collecting, hit).because,
-                   hit.rule)
-            for hit, v in self.collected(account, (RISK_SIGNAL, RISK_CAUSE))
-        )
-        review_days = values.get(REVIEW_EVERY) if REVIEW_EVERY in values else None
-        review_days = None if is_missing(review_days) else int(review_days)
-        return PlaybookContext(
-            run=self.run,
-            account=view,
-            tier=self.choice(account, TIER),
-            ranking=tuple(self.fact(n, values[n]) for n in self.ranking_names),
-            score=score,
-            relationship=self.choice(account, RELATIONSHIP),
-            service=service,
-            dependence=findings,
-            risk=self.choice(account, RISK_LEVEL),
-            signals=signals,
-            plan=self.plan(account),
-            next_review=None if review_days is None else self.as_of + dt.timedelta(days=review_days),
-            review_every_days=review_days,
-            decisions=tuple(self.decision_view(account, d) for d in self.pack.decisions),
-            t=self.strings,
+            texts=Texts(values, self.fmt.show),
         )
 
-    def plan(self, account: AccountResult) -> tuple[PlanSection, ...]:
+    def score(self, account: AccountResult, values: Values) -> Score | None:
+        if not self.score_name:
+            return None
+        value = values.get(self.score_name)
+        return Score(self.score_name, self.fmt.caption(self.score_name), value,
+                     self.fmt.show(value, self.score_name), self.ranks.get(account.index), self.scored)
+
+    def service(self, account: AccountResult, values: Values) -> Service | None:
+        level = self.choice(account, "service_level")
+        if level is None:
+            return None
+        shown_elsewhere = (level.name, self.role("review_every_days"))
+        commitments = tuple(self.fact(n, values.get(n)) for n in self.decision_of[level.name].outputs
+                            if n not in shown_elsewhere)
+        return Service(level, commitments)
+
+    def findings(self, account: AccountResult) -> tuple[Finding, ...]:
+        return tuple(
+            Finding(v.get("dependence_finding", (None, None))[1], self.text(v.get("dependence_finding")),
+                    self.text(v.get("dependence_advice")), self.reason(self._collecting, hit).because, hit.rule)
+            for hit, v in self.collected(account, ("dependence_finding", "dependence_advice"))
+        )
+
+    def signals(self, account: AccountResult) -> tuple[Signal, ...]:
+        return tuple(
+            Signal(v.get("risk_signal", (None, None))[1], self.text(v.get("risk_signal")),
+                   v.get("risk_cause", (None, None))[1], self.text(v.get("risk_cause")),
+                   self.reason(self._collecting, hit).because, hit.rule)
+            for hit, v in self.collected(account, ("risk_signal", "risk_cause"))
+        )
+
+    def plan(self, account: AccountResult, manager: str | None = None) -> tuple[PlanSection, ...]:
         rows = []
-        for hit, v in self.collected(account, ACTION_OUTPUTS):
-            days = v.get("action_due_days")
+        for hit, v in self.collected(account, ACTION_ROLES):
+            owner = v.get("action_owner", (None, None))[1]
+            days = v.get("action_due_days", (None, None))[1]
             days = None if is_missing(days) else int(days)
             rows.append(ActionRow(
-                value=v.get("action"),
-                text=self.text(v.get("action"), "action"),
-                title=self.text(v.get("action_title"), "action_title") or self.text(v.get("action"), "action"),
-                owner=self.text(v.get("action_owner"), "action_owner"),
+                value=v.get("action", (None, None))[1],
+                text=self.text(v.get("action")),
+                title=self.text(v.get("action_title")) or self.text(v.get("action")),
+                owner=self.text(v.get("action_owner")),
                 due=None if days is None else self.as_of + dt.timedelta(days=days),
                 due_days=days,
-                measure=self.text(v.get("action_measure"), "action_measure"),
-                section=v.get("action_section"),
+                measure=self.text(v.get("action_measure")),
+                section=v.get("action_section", (None, None))[1],
                 rule=hit.rule,
                 because=self.reason(self._collecting, hit).because,
+                owner_name=manager if manager and review.is_manager_owner(owner) else "",
+                who=self.who(self.text(v.get("action_owner")), manager, owner),
             ))
         if not rows:
             return ()
+        return self.plan_sections(rows)
+
+    def who(self, role_text: str, manager: str | None, owner: Any) -> str:
+        if manager and review.is_manager_owner(owner):
+            return f"{manager}{self.strings['lparen']}{role_text}{self.strings['rparen']}" if role_text else manager
+        return role_text
+
+    def plan_sections(self, rows: list[ActionRow]) -> tuple[PlanSection, ...]:
         order = self.section_order
+        section_name = self.role("action_section") or "action_section"
         sections = []
         for key in order:
             chosen = tuple(r for r in rows if r.section == key)
             if chosen:
-                sections.append(PlanSection(key, self.fmt.label(key, "action_section"), chosen))
+                sections.append(PlanSection(key, self.fmt.label(key, section_name), chosen))
         other = tuple(r for r in rows if r.section not in order)
         if other:
             sections.append(PlanSection("other", self.strings["other_actions"], other))

@@ -196,7 +196,7 @@ def make_filters(pack: RulePack | None, lang: str = "en") -> dict:
         return fmt.caption(name) if fmt is not None else str(name)
 
     return {
-        "money": lambda value: fmt_money(value, lang),
+        "money": lambda value: fmt_money(value, lang, wan=False),
         "number": lambda value, digits=2: fmt_number(value, digits, lang),
         "pct": lambda value, digits=1: fmt_pct(value, digits, lang),
         "date": lambda value: fmt_date(value, lang),

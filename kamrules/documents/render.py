@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from kamrules.documents.checker import TemplateChecker, playbook_schema
-from kamrules.documents.context import TIER, ContextBuilder, context_vars
+from kamrules.documents.context import ContextBuilder, context_vars
 from kamrules.documents.environment import (
     PLAYBOOK_TEMPLATES,
     REPORT_TEMPLATE,
@@ -90,11 +90,12 @@ def selected_indexes(evaluation: Evaluation, selection: str = "key+potential") -
         return list(range(len(evaluation.accounts)))
     if not tiers:
         return []
-    if evaluation.pack.output(TIER) is None:
+    tier_name = evaluation.pack.role("tier")
+    if tier_name is None or evaluation.pack.output(tier_name) is None:
         log.warning("the rule pack has no 'tier' output: --playbooks %s selects no account (use --playbooks all)",
                     selection)
         return []
-    return [i for i, tier in enumerate(column_values(evaluation, TIER)) if tier in tiers]
+    return [i for i, tier in enumerate(column_values(evaluation, tier_name)) if tier in tiers]
 
 
 def select_accounts(evaluation: Evaluation, selection: str = "key+potential") -> list[AccountResult]:

@@ -28,6 +28,7 @@ from kamrules.documents.report_model import (
     ChartPoint,
     CountRow,
     CountTable,
+    OwnerView,
     RegionView,
     ReportContext,
     SignalView,
@@ -59,6 +60,7 @@ def _r(value: float) -> float:
     return round(value, 2)
 
 
+OWNER_DAYS = 30  # the per-owner view counts the actions due within this many days
 LIST_MAX = 500  # accounts listed per tier in the report; decisions.csv has them all
 
 
@@ -70,7 +72,7 @@ def build_chart(portfolio: Portfolio, lang: str) -> Chart:
     path = [f"{x(0)},{y(0)}"]
     for point in portfolio.curve:  # every account, or the sample `portfolio.curve_ranks` keeps
         name = point.account_name if point.account_name not in (None, "") else point.account_id
-        title = (f"#{point.rank} {name} ({point.account_id}) — {fmt_money(point.sales, lang)}, "
+        title = (f"#{point.rank} {name} ({point.account_id}) — {fmt_money(point.sales, lang, wan=False)}, "
                  f"{fmt_pct(point.cum_sales_share, lang=lang)}")
         points.append(ChartPoint(x(point.account_share), y(point.cum_sales_share), point.rank, point.account_id,
                                  point.key, title))
@@ -99,15 +101,16 @@ class _ReportBuilder:
         self.lang = lang
         self.fmt = Formatter(self.pack, lang)
         self.links = links
+        self.strings = Strings(UI[lang])
         # Columns, read once: the lists below never build per-account objects.
         n = len(evaluation.accounts)
         self.ids, self.names = account_ids(evaluation)
-        score = "kam_index" if "kam_index" in self.pack.scores else next(iter(self.pack.scores), None)
-        self.columns = {name: column_values(evaluation, name) if present else [None] * n for name, present in (
-            ("sales", "sales" in self.pack.fields), ("tier", self.pack.output("tier") is not None),
-            ("risk_level", self.pack.output("risk_level") is not None), ("score", False))}
-        if score is not None:
-            self.columns["score"] = column_values(evaluation, score)
+        role = self.pack.role
+        score = role("score") or next(iter(self.pack.scores), None)
+        self.names_of = {"sales": role("sales"), "tier": role("tier"), "risk_level": role("risk_level"),
+                         "manager": role("account_manager"), "due_days": role("action_due_days"), "score": score}
+        self.columns = {key: column_values(evaluation, name) if name else [None] * n
+                        for key, name in self.names_of.items()}
 
     def text(self, value) -> str:
         return self.portfolio.text(value, self.lang)
@@ -120,26 +123,56 @@ class _ReportBuilder:
         link = self.links.get(account_id)
         return AccountLine(
             account_id=account_id, name=str(name) if name not in (None, "") else account_id,
-            tier=tier, tier_text=self.fmt.label(tier, "tier"),
-            sales=fmt_money(sales, lang), sales_share=fmt_pct(share, lang=lang),
+            tier=tier, tier_text=self.fmt.label(tier, self.names_of["tier"] or "tier"),
+            sales=fmt_money(sales, lang, wan=False), sales_share=fmt_pct(share, lang=lang),
             score=fmt_number(column["score"][index], 1), risk=risk,
-            risk_text=self.fmt.label(risk, "risk_level"),
+            risk_text=self.fmt.label(risk, self.names_of["risk_level"] or "risk_level"),
             link=urllib.parse.quote(link) if link else None, signals=signals,
         )
 
     def accounts_of_tier(self, tier: str) -> tuple[tuple[AccountLine, ...], int]:
         """The accounts of a tier, largest sales first, up to LIST_MAX; and how many there are."""
-        tiers, sales = self.columns["tier"], self.columns["sales"]
+        tiers = self.columns["tier"]
         chosen = [i for i, t in enumerate(tiers) if t == tier]
-        chosen.sort(key=lambda i: (-(sales[i] if isinstance(sales[i], (int, float)) and sales[i] == sales[i] else 0.0), i))
+        chosen.sort(key=self.by_sales)
         return tuple(self.line(i) for i in chosen[:LIST_MAX]), len(chosen)
+
+    def by_sales(self, index: int) -> tuple:
+        """Sort key: largest sales first (missing as 0), then input order."""
+        value = self.columns["sales"][index]
+        return (-(value if isinstance(value, (int, float)) and value == value else 0.0), index)
+
+    def owners(self, key_tier: str = "key", days: int = OWNER_DAYS) -> tuple[OwnerView, ...]:
+        """Per account manager: their key accounts, their accounts at risk, their actions due within `days`."""
+        column = self.columns
+        if not self.names_of["manager"]:
+            return ()
+        calm = (None, "none", "watch")
+        found: dict = {}
+        for i, manager in enumerate(column["manager"]):
+            due = column["due_days"][i]
+            due = [d for d in (due if isinstance(due, list) else [due]) if isinstance(d, (int, float)) and d <= days]
+            key, risky = column["tier"][i] == key_tier, column["risk_level"][i] not in calm
+            if not (key or risky or due):
+                continue
+            name = "" if manager is None or manager != manager or str(manager).strip() == "" else str(manager)
+            keys, risks, due_count = found.setdefault(name, ([], [], [0]))
+            if key:
+                keys.append(i)
+            if risky:
+                risks.append(i)
+            due_count[0] += len(due)
+        return tuple(
+            OwnerView(name or self.strings["no_owner"], tuple(self.line(i) for i in sorted(k, key=self.by_sales)),
+                      tuple(self.line(i) for i in sorted(r, key=self.by_sales)), d[0])
+            for name, (k, r, d) in sorted(found.items(), key=lambda item: (item[0] == "", item[0])))
 
     def build(self) -> ReportContext:
         p, lang = self.portfolio, self.lang
-        strings = Strings(UI[lang])
+        strings = self.strings
         stats = [
             Stat(strings["accounts"], fmt_number(p.accounts, 0), ""),
-            Stat(strings["total_sales"], fmt_money(p.total_sales, lang), ""),
+            Stat(strings["total_sales"], fmt_money(p.total_sales, lang, wan=False), ""),
         ]
         if p.key_accounts is not None:
             stats.append(Stat(strings["key_accounts"], fmt_number(p.key_accounts, 0),
@@ -151,13 +184,13 @@ class _ReportBuilder:
         counts = tuple(
             CountTable(b.name, self.text(b.title), tuple(
                 CountRow(c.value, self.text(c.label), c.accounts, fmt_pct(c.account_share, lang=lang),
-                         fmt_money(c.sales, lang), fmt_pct(c.sales_share, lang=lang))
+                         fmt_money(c.sales, lang, wan=False), fmt_pct(c.sales_share, lang=lang))
                 for c in b.counts))
             for b in p.breakdowns
         )
         regions = tuple(
             RegionView(
-                region=r.region, accounts=r.accounts, sales=fmt_money(r.sales, lang),
+                region=r.region, accounts=r.accounts, sales=fmt_money(r.sales, lang, wan=False),
                 sales_share=fmt_pct(r.sales_share, lang=lang),
                 largest=r.largest_name if r.largest_name not in (None, "") else (r.largest_id or "—"),
                 largest_share=fmt_pct(r.largest_share, lang=lang), hhi=fmt_number(r.hhi, 0),
@@ -169,7 +202,7 @@ class _ReportBuilder:
         risks = tuple(
             self.line(r.index, tuple(SignalView(self.text(s.label), s.cause, self.text(s.cause_label),
                                                 self.text(s.because)) for s in r.signals))
-            for r in p.risks
+            for r in sorted(p.risks, key=lambda r: self.by_sales(r.index))  # sales at stake first
         )
         unused = tuple(
             UnusedRuleView(u.decision, u.rule, strings["comma"].join(self.text(m) for m in u.missing_labels))
@@ -187,7 +220,7 @@ class _ReportBuilder:
             has_region=p.has_region, regions=regions, accounts_without_region=p.accounts_without_region,
             risks=risks, key_accounts=key_accounts, key_total=key_total,
             potential_accounts=potential_accounts, potential_total=potential_total, rules_without_data=unused,
-            portfolio=p, t=strings,
+            portfolio=p, t=strings, owners=self.owners(), owner_days=OWNER_DAYS,
         )
 
 

@@ -118,6 +118,16 @@ class AccountLine:
 
 
 @dataclass(frozen=True)
+class OwnerView:
+    """One account manager's book for the review: key accounts, accounts at risk, actions due soon."""
+
+    name: str  # the manager as the data names them ("(no manager named)" for accounts without one)
+    key_accounts: tuple[AccountLine, ...]  # their key accounts, largest sales first
+    at_risk: tuple[AccountLine, ...]  # their accounts at risk or critical, largest sales first
+    actions_due: int  # actions the rules set due within `owner_days` of the as-of date
+
+
+@dataclass(frozen=True)
 class UnusedRuleView:
     decision: str
     rule: str
@@ -145,3 +155,5 @@ class ReportContext:
     rules_without_data: tuple[UnusedRuleView, ...]
     portfolio: Portfolio  # the raw summary, for custom templates
     t: Strings
+    owners: tuple[OwnerView, ...] = ()  # per account manager (role `account_manager`); () when the pack has none
+    owner_days: int = 30  # the window of `OwnerView.actions_due`

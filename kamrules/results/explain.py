@@ -14,42 +14,7 @@ from kamrules.errors import DataError
 from kamrules.pack import Decision, RulePack, pick
 from kamrules.engine.evaluation import AccountResult, Evaluation
 from kamrules.language.text import display_number, format_value
-
-_WORDS = {
-    "en": {
-        "decided": "decided by rule '{rule}'",
-        "default": "no rule matched: the default applies",
-        "nothing": "no rule matched and there is no default: outputs are missing",
-        "collect": "{n} rule(s) matched",
-        "skipped": "rule '{rule}' did not fire:",
-        "missed": "rule '{rule}' did not match:",
-        "read": "read",
-        "missing": "{name} is missing",
-        "present": "{name} is present ({value})",
-        "needs": "needs",
-        "unknown": "unknown",
-        "none_of": "none of these holds:",
-        "always": "always holds",
-        "false": "never holds",
-    },
-    "zh": {
-        "decided": "由规则 '{rule}' 决定",
-        "default": "没有规则匹配：采用默认值",
-        "nothing": "没有规则匹配且无默认值：输出缺失",
-        "collect": "匹配 {n} 条规则",
-        "skipped": "规则 '{rule}' 未触发：",
-        "missed": "规则 '{rule}' 未匹配：",
-        "read": "读取",
-        "missing": "{name} 缺失",
-        "present": "{name} 有值（{value}）",
-        "needs": "还差",
-        "unknown": "未知",
-        "none_of": "以下条件都不成立：",
-        "always": "恒成立",
-        "false": "恒不成立",
-    },
-}
-
+from kamrules.i18n import EXPLAIN as _WORDS
 
 @dataclass
 class DecisionExplanation:
@@ -75,12 +40,7 @@ def find_account(evaluation: Evaluation, account_id: str) -> AccountResult:
 def explain_account(evaluation: Evaluation, account: AccountResult, lang: str = "en") -> list[DecisionExplanation]:
     pack = evaluation.pack
     words = _WORDS.get(lang, _WORDS["en"])
-    values = dict(account.facts)
-    for result in account.decisions.values():
-        values.update(result.outputs)
-        decision = pack.decision(result.decision)
-        if decision.hit == "collect":
-            values[decision.count_name] = len(result.hits)
+    values = account_values(pack, account)
     explanations = []
     for decision in pack.decisions:
         result = account.decisions[decision.id]
@@ -98,7 +58,7 @@ def explain_account(evaluation: Evaluation, account: AccountResult, lang: str = 
             item.reads = dict(hit.reads)
             item.because = pick(hit.because, lang)
             position = next(i for i, r in enumerate(decision.rules) if r.id == hit.rule)
-            considered = _ahead_of(decision, position)
+            considered = rules_ahead(decision, position)
         else:
             item.verdict = words["default"] if decision.default is not None else words["nothing"]
             considered = decision.rules
@@ -111,7 +71,18 @@ def explain_account(evaluation: Evaluation, account: AccountResult, lang: str = 
     return explanations
 
 
-def _ahead_of(decision: Decision, position: int) -> list:
+def account_values(pack: RulePack, account: AccountResult) -> dict:
+    """Every value of the account by name: facts, features, outputs and collect counts."""
+    values = dict(account.facts)
+    for result in account.decisions.values():
+        values.update(result.outputs)
+        decision = pack.decision(result.decision)
+        if decision.hit == "collect":
+            values[decision.count_name] = len(result.hits)
+    return values
+
+
+def rules_ahead(decision: Decision, position: int) -> list:
     """Rules that were checked before the deciding one (file order, or priority order)."""
     from kamrules.engine import hitpolicy  # here, so this edit stays inside this function
 
@@ -145,7 +116,7 @@ def why_not(node: ex.Node, values: dict, lang: str = "en") -> list[str]:
             parts += ["  " + line for line in why_not(item, values, lang)]
         return [words["none_of"], *parts]
     if isinstance(node, ex.Not):
-        return [f"not ({ex.describe(node.item)}): {ex.describe(node.item)} " + ("holds" if lang != "zh" else "成立")]
+        return [f"not ({ex.describe(node.item)}): {ex.describe(node.item)} {words['holds']}"]
     if isinstance(node, ex.Missing):
         name = ex.describe(node.operand)
         value = ex.eval_value(node.operand, values)
@@ -163,7 +134,7 @@ def _compare_reason(node: ex.Compare, values: dict, lang: str) -> str:
     left_text, right_text = ex.describe(node.left), ex.describe(node.right)
     for side, text in ((left, left_text), (right, right_text)):
         if side is None:
-            return f"{text} {'is missing' if lang != 'zh' else '缺失'} ({ex.describe(node)}: {words['unknown']})"
+            return f"{words['missing'].format(name=text)} ({ex.describe(node)}: {words['unknown']})"
     shown_left = _value_text(left)
     shown_right = _value_text(right)
     failed_op = ex.NEGATED[node.op]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from kamrules.i18n import CONSOLE, MISSING, fmt_pct
+
 
 def print_summary(result: Any, lang: str = "en") -> None:
     """Print the portfolio summary of a run (kamrules.run.RunResult) as rich tables."""
@@ -11,30 +13,28 @@ def print_summary(result: Any, lang: str = "en") -> None:
     from rich.table import Table
 
     console = Console(highlight=False)
+    words = CONSOLE.get(lang, CONSOLE["en"])
     portfolio = result.portfolio
-    zh = lang == "zh"
     lines = portfolio.lines(lang)
     console.print(lines[0])
     for breakdown in portfolio.breakdowns:
         table = Table(title=portfolio.text(breakdown.title, lang), title_justify="left", show_edge=False)
-        table.add_column("值" if zh else "value")
-        table.add_column("客户数" if zh else "accounts", justify="right")
-        table.add_column("销售占比" if zh else "share of sales", justify="right")
+        table.add_column(words["value"])
+        table.add_column(words["accounts"], justify="right")
+        table.add_column(words["share_of_sales"], justify="right")
         for count in breakdown.counts:
-            share = "—" if count.sales_share is None else f"{count.sales_share * 100:.1f}%"
-            table.add_row(portfolio.text(count.label, lang) or "—", f"{count.accounts:,}", share)
+            share = MISSING if count.sales_share is None else fmt_pct(count.sales_share, 1, lang)
+            table.add_row(portfolio.text(count.label, lang) or MISSING, f"{count.accounts:,}", share)
         console.print(table)
     for line in lines[1:]:
         if not any(line.startswith(portfolio.text(b.title, lang)) for b in portfolio.breakdowns):
             console.print(line)
     if result.data_issues:
-        console.print((f"{len(result.data_issues)} 个单元格无法读取，按缺失处理，见 data-issues.csv" if zh else
-                       f"{len(result.data_issues)} cells could not be read and were treated as missing: "
-                       "see data-issues.csv"))
+        console.print(words["data_issues"].format(n=len(result.data_issues)))
     timings = result.evaluation.timings
     stages = " · ".join(f"{name} {seconds:.2f}s" + _engine_calls(result.evaluation) * (name == "rules")
                         for name, seconds in timings.items())
-    console.print(f"{'结果已写入' if zh else 'Results written to'} {result.out}/ ({len(result.files)} files) — {stages}")
+    console.print(f"{words['written']} {result.out}/ ({len(result.files)} {words['files']}) — {stages}")
 
 
 def _engine_calls(evaluation) -> str:
