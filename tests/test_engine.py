@@ -447,14 +447,14 @@ def test_hit_policy_order_masks_and_rules_checked_before(tmp_path):
     import numpy as np
 
     from kamrules.engine import hitpolicy
-    from kamrules.results.explain import _ahead_of
+    from kamrules.results.explain import rules_ahead
 
     pack = pack_with(tmp_path, HIT_ORDER)
     first, priority, collect = (pack.decision(d) for d in ("first_d", "priority_d", "collect_d"))
     assert hitpolicy.order(priority) == [1, 2, 0]
     assert hitpolicy.checked_before(priority, 0) == [1, 2]
-    assert [r.id for r in _ahead_of(priority, 2)] == ["high"]
-    assert [r.id for r in _ahead_of(first, 2)] == ["one", "two"]
+    assert [r.id for r in rules_ahead(priority, 2)] == ["high"]
+    assert [r.id for r in rules_ahead(first, 2)] == ["one", "two"]
     every = np.array([0b111, 0b101, 0b100, 0], dtype=np.uint64)
     assert hitpolicy.reduce_masks(first, every).tolist() == [0b001, 0b001, 0b100, 0]
     assert hitpolicy.reduce_masks(priority, every).tolist() == [0b010, 0b100, 0b100, 0]
