@@ -232,6 +232,48 @@ def explain(
         typer.echo(render_explanation(evaluation, account, lang), nl=False)
 
 
+@app.command("test")
+def test_cmd(
+    rules: Optional[Path] = typer.Argument(None, help="Rule pack folder; its cases are in RULES/tests (default: ./rules, else the bundled pack)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Date for cases that give none (YYYY-MM-DD, default today)."),
+    coverage: bool = typer.Option(False, "--coverage", help="Show which rules and defaults no case exercises."),
+    min_coverage: Optional[float] = typer.Option(None, "--min-coverage", help="Fail when fewer than N% of rules and defaults are exercised."),
+    junit: Optional[Path] = typer.Option(None, "--junit", help="Also write JUnit XML here (for CI)."),
+    fmt: str = typer.Option("text", "--format", help="text or json."),
+    lang: str = typer.Option("en", "--lang", help="Language of the failure messages: en or zh."),
+) -> None:
+    """Run the pack's test cases (RULES/tests/*.yaml and *.csv); exit 1 when one fails.
+
+    Example: kamrules test rules --coverage --min-coverage 90 --junit kamrules-tests.xml
+    """
+    with user_errors():
+        from kamrules.pack import load_pack
+        from kamrules.resources import rules_dir
+        from kamrules.run import LANGS, check_choice, parse_as_of
+        from kamrules.testing import load_cases, run_tests
+        from kamrules.testing.cases import test_files
+        from kamrules.testing.report import render_text, to_json, to_junit
+
+        check_choice("--format", fmt, ("text", "json"))
+        check_choice("--lang", lang, LANGS)
+        folder = rules_dir(rules)
+        pack = load_pack(folder)
+        paths = test_files(folder)
+        if not paths:
+            from kamrules.errors import ConfigError
+
+            raise ConfigError(f"{folder / 'tests'}: no test cases (*.yaml or *.csv); see docs/testing-rules.md")
+        run = run_tests(pack, load_cases(pack, paths), parse_as_of(as_of))
+        if junit is not None:
+            junit.write_bytes(to_junit(run, lang))
+        typer.echo(to_json(run, lang) if fmt == "json" else render_text(run, lang, coverage or min_coverage is not None), nl=False)
+        low = min_coverage is not None and run.coverage.percent() < min_coverage
+        if low:
+            _echo_err(f"coverage {run.coverage.percent():g}% is below --min-coverage {min_coverage:g}%")
+        if run.failed or low:
+            raise typer.Exit(1)
+
+
 @app.command()
 def init(
     directory: Path = typer.Argument(Path("."), help="Where to create rules/ and playbooks/."),
