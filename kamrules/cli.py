@@ -76,34 +76,60 @@ def validate(
     decimal: DecimalOption = ".",
     dayfirst: DayfirstOption = False,
     on_bad_value: OnBadValueOption = "error",
+    fmt: str = typer.Option("text", "--format", help="text or json (the findings, for tools)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Date for date features in --data checks (YYYY-MM-DD, default today)."),
 ) -> None:
-    """Check a rule pack (and optionally a data file against it).
+    """Check a rule pack: gaps, overlaps, hidden and impossible rules (and, with --data, rules no
+    account hits, text values that never occur, missing fields and the column mapping).
 
     Example: kamrules validate rules --data customers.csv --strict
     """
     with user_errors():
         from kamrules.pack import load_pack, rules_without_data
         from kamrules.resources import rules_dir
+        from kamrules.analysis import analyse_pack, has_failures
+        from kamrules.analysis.findings import findings_json, render_findings
+        from kamrules.run import check_choice, parse_as_of
 
+        check_choice("--format", fmt, ("text", "json"))
+        say = typer.echo if fmt == "text" else (lambda *args, **kwargs: None)
         folder = rules_dir(rules)
         pack = load_pack(folder, strict=strict)
         _print_warnings(pack.warnings)
         rule_count = sum(len(d.rules) for d in pack.decisions)
-        typer.echo(f"{folder}: valid — {len(pack.fields)} fields, {len(pack.params)} params, "
-                   f"{len(pack.derived)} features and scores, {len(pack.decisions)} decisions, {rule_count} rules")
+        findings, mapping = analyse_pack(pack), {}
+        say(f"{folder}: valid — {len(pack.fields)} fields, {len(pack.params)} params, "
+            f"{len(pack.derived)} features and scores, {len(pack.decisions)} decisions, {rule_count} rules")
         if data is not None:
             from kamrules.data.reader import read_table
 
             options = _read_options(input_format, encoding, delimiter, sheet, decimal, dayfirst, on_bad_value, columns)
             read = read_table(data, list(pack.fields.values()), options)
-            typer.echo(f"{data}: {len(read.frame)} accounts; {len(read.column_map)} of {len(pack.fields)} fields found")
+            say(f"{data}: {len(read.frame)} accounts; {len(read.column_map)} of {len(pack.fields)} fields found")
             if read.missing_optional:
-                typer.echo(f"  optional fields not in the file: {', '.join(read.missing_optional)}")
+                say(f"  optional fields not in the file: {', '.join(read.missing_optional)}")
             silent = rules_without_data(pack, read.column_map)
             for decision_id, rule_id, names in silent:
-                typer.echo(f"  rule '{decision_id} → {rule_id}' can never fire without: {', '.join(names)}")
+                say(f"  rule '{decision_id} → {rule_id}' can never fire without: {', '.join(names)}")
             if read.unused_columns:
-                typer.echo(f"  columns not used by the pack: {', '.join(read.unused_columns)}")
+                say(f"  columns not used by the pack: {', '.join(read.unused_columns)}")
+            from kamrules.analysis.data import check_data, column_matches
+
+            matches = column_matches(pack, read.column_map, options.columns)
+            by_name = sum(1 for m in matches if m.by == "name")
+            say(f"  column → field: {by_name} by name" + (":" if by_name < len(matches) else ""))
+            for match in matches:
+                if match.by != "name":
+                    say(f"    {match.column} → {match.field} (by {match.by})" if match.column
+                        else f"    (not in the file) → {match.field}")
+            findings += check_data(pack, read.frame, read.column_map, str(data), parse_as_of(as_of))
+            mapping = {"columns": [{"field": m.field, "column": m.column, "by": m.by or None} for m in matches],
+                       "unused_columns": list(read.unused_columns)}
+        order = {d.id: i for i, d in enumerate(pack.decisions)}
+        findings.sort(key=lambda f: order.get(f.decision, len(order)))
+        typer.echo(render_findings(findings) if fmt == "text" else findings_json(findings, mapping), nl=False)
+        if has_failures(findings, strict):
+            raise typer.Exit(1)
 
 
 def _read_options(input_format, encoding, delimiter, sheet, decimal, dayfirst, on_bad_value, columns):
