@@ -146,17 +146,19 @@ def _hidden(decision: Decision, rules: list, fires: list, frame: pd.DataFrame) -
         order.sort(key=lambda i: -rules[i].priority)
     findings = []
     covered = np.zeros(len(frame), dtype=bool)
+    deciding: dict[int, np.ndarray] = {}
     for position, index in enumerate(order):
         rule, mask = rules[index], fires[index]
+        deciding[index] = mask & ~covered
         if not mask.any():
             findings.append(_impossible(decision, rule, mask))
-        elif not (mask & ~covered).any():
-            earlier = [rules[k].id for k in order[:position] if (fires[k] & mask).any()]
-            who = f"rule '{earlier[0]}' comes" if len(earlier) == 1 else \
-                "rules " + ", ".join(f"'{e}'" for e in earlier) + " come"
+        elif not deciding[index].any():
+            earlier = [rules[k].id for k in order[:position] if (deciding[k] & mask).any()]
+            who = f"rule '{earlier[0]}' comes first and matches" if len(earlier) == 1 else \
+                "rules " + ", ".join(f"'{e}'" for e in earlier) + " come first and match"
             findings.append(Finding(
                 "error", "hidden", decision.id,
-                f"rule '{rule.id}' can never fire: {who} first and match every account it matches "
+                f"rule '{rule.id}' can never fire: {who} every account it matches "
                 f"(hit: {decision.hit}); reorder or narrow them",
                 rule=rule.id, location=rule.loc, example=_example(frame, mask, sorted(ex.names_in(rule.when)))))
         covered |= mask
