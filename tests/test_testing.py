@@ -91,6 +91,27 @@ cases:
     assert result.output == "2 passed, 0 failed (2 cases)\n"
 
 
+def test_yaml_case_inside_a_portfolio_file(tmp_path):
+    folder = make_pack(tmp_path, {"t.yaml": """
+as_of: 2026-11-27
+cases:
+  - name: a tenth of this portfolio is standard
+    portfolio: portfolios/book.csv
+    facts: {account_id: C, sales: 100}
+    expect: {tier: standard}
+  - name: alone it would be key
+    facts: {account_id: C, sales: 100}
+    expect: {tier: standard}
+"""})
+    (folder / "tests" / "portfolios").mkdir()
+    (folder / "tests" / "portfolios" / "book.csv").write_text("account_id,sales\nA,600\nB,300\n", encoding="utf-8")
+    result = invoke("test", str(folder))
+    assert result.exit_code == 1
+    assert "FAIL" in result.output and ": alone it would be key\n" in result.output
+    assert "a tenth of this portfolio" not in result.output
+    assert result.output.endswith("1 passed, 1 failed (2 cases)\n")
+
+
 def test_failing_case_says_expected_got_and_why_not_in_labels(tmp_path):
     folder = make_pack(tmp_path, {"t.yaml": """
 - name: small is key?
@@ -172,6 +193,15 @@ def test_bad_csv_header_is_a_located_error(tmp_path):
         f"{name}:1:2: column 'slaes': unknown field, feature or score 'slaes' (did you mean 'sales'?)\n"
         f"{name}:1:3: column 'expected_teir': unknown output or decision 'teir' (did you mean 'tier'?)\n"
     )
+
+
+def test_csv_without_expectations_is_not_a_test_table(tmp_path):
+    folder = make_pack(tmp_path, {"book.csv": "account_id,sales\nA,1\n"})
+    result = invoke("test", str(folder))
+    assert result.exit_code == 1
+    assert result.output == (f"error: {folder / 'tests' / 'book.csv'}:1:1: a test table needs expected_<output>, "
+                             "rule_<decision> or absent_<decision> columns; a portfolio file for YAML cases goes in "
+                             "tests/portfolios/\n")
 
 
 def test_coverage_min_coverage_json_and_junit(tmp_path):

@@ -174,6 +174,11 @@ class _Checker:
             return []
         header = rows[0]
         columns = self.csv_header(name, header)
+        if not any(kind in ("expect", "rules", "includes", "excludes") for kind, _ in columns.values()):
+            if not self.errors:
+                self.error(Location(name, 1, 1), "a test table needs expected_<output>, rule_<decision> or "
+                           "absent_<decision> columns; a portfolio file for YAML cases goes in tests/portfolios/")
+            return []
         cases = []
         for number, row in enumerate(rows[1:], start=2):
             if not any(cell.strip() for cell in row):
