@@ -15,7 +15,6 @@ behind them never produce together.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import math
 from typing import Any
 
@@ -258,17 +257,25 @@ def _numbers(constants: list, whole: bool, non_negative: bool) -> list:
 
 
 def _points(domains: dict) -> pd.DataFrame:
+    """The cartesian product of the domains (in itertools.product order: earlier values first)."""
     names = list(domains)
-    rows = list(itertools.product(*(domains[n] for n in names)))
-    frame = pd.DataFrame(rows, columns=names)
-    for name in names:
-        sample = next((v for v in domains[name] if v is not None), None)
-        if isinstance(sample, bool):  # object, not "boolean": the comparison then handles missing
-            frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
-        elif isinstance(sample, dt.date):
-            frame[name] = pd.to_datetime(frame[name]).astype("datetime64[ns]")
-        elif isinstance(sample, (int, float)):
-            frame[name] = pd.to_numeric(frame[name]).astype("float64")
-        else:
-            frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
-    return frame
+    sizes = [len(domains[n]) for n in names]
+    total = math.prod(sizes)
+    columns = {}
+    for position, name in enumerate(names):
+        inner = math.prod(sizes[position + 1:])
+        index = np.tile(np.repeat(np.arange(sizes[position]), inner), total // (inner * sizes[position]))
+        columns[name] = pd.Series(_typed(domains[name])[index])
+    return pd.DataFrame(columns, index=pd.RangeIndex(total))
+
+
+def _typed(domain: list) -> np.ndarray:
+    """A domain as the array type the evaluator expects (converted once, then indexed)."""
+    sample = next((v for v in domain if v is not None), None)
+    if isinstance(sample, dt.date):
+        return pd.to_datetime(pd.Series(domain, dtype=object)).astype("datetime64[ns]").to_numpy()
+    if isinstance(sample, (int, float)) and not isinstance(sample, bool):
+        return np.array([np.nan if v is None else float(v) for v in domain], dtype="float64")
+    values = np.empty(len(domain), dtype=object)  # booleans as objects: the comparison then handles missing
+    values[:] = domain
+    return values
