@@ -113,23 +113,30 @@ def validate(
                 say(f"  rule '{decision_id} → {rule_id}' can never fire without: {', '.join(names)}")
             if read.unused_columns:
                 say(f"  columns not used by the pack: {', '.join(read.unused_columns)}")
-            from kamrules.analysis.data import check_data, column_matches
+            mapping = _column_mapping(pack, read, options, say)
+            from kamrules.analysis.data import check_data
 
-            matches = column_matches(pack, read.column_map, options.columns)
-            by_name = sum(1 for m in matches if m.by == "name")
-            say(f"  column → field: {by_name} by name" + (":" if by_name < len(matches) else ""))
-            for match in matches:
-                if match.by != "name":
-                    say(f"    {match.column} → {match.field} (by {match.by})" if match.column
-                        else f"    (not in the file) → {match.field}")
             findings += check_data(pack, read.frame, read.column_map, str(data), parse_as_of(as_of))
-            mapping = {"columns": [{"field": m.field, "column": m.column, "by": m.by or None} for m in matches],
-                       "unused_columns": list(read.unused_columns)}
         order = {d.id: i for i, d in enumerate(pack.decisions)}
         findings.sort(key=lambda f: order.get(f.decision, len(order)))
         typer.echo(render_findings(findings) if fmt == "text" else findings_json(findings, mapping), nl=False)
         if has_failures(findings, strict):
             raise typer.Exit(1)
+
+
+def _column_mapping(pack, read, options, say) -> dict:
+    """Print which column matched which field (exact names summed up); return it for --format json."""
+    from kamrules.analysis.data import column_matches
+
+    matches = column_matches(pack, read.column_map, options.columns)
+    by_name = sum(1 for m in matches if m.by == "name")
+    say(f"  column → field: {by_name} by name" + (":" if by_name < len(matches) else ""))
+    for match in matches:
+        if match.by != "name":
+            say(f"    {match.column} → {match.field} (by {match.by})" if match.column
+                else f"    (not in the file) → {match.field}")
+    return {"columns": [{"field": m.field, "column": m.column, "by": m.by or None} for m in matches],
+            "unused_columns": list(read.unused_columns)}
 
 
 def _read_options(input_format, encoding, delimiter, sheet, decimal, dayfirst, on_bad_value, columns):
