@@ -83,6 +83,36 @@ def test_no_gap_when_covered_or_a_default(tmp_path):
     assert messages(pack) == []
 
 
+GRID = """
+fields:
+  account_id: {type: string, required: true}
+  size: {type: category, values: [few, many], required: true}
+  margin: {type: category, values: [low, high], required: true}
+decisions:
+  level:
+    outputs: {level: string}
+    table:
+      inputs: [size, margin]
+      outputs: [level]
+      rows:
+        - [few, low, a]
+        - [few, high, b]
+        - [many, low, c]
+    default: {level: z}
+"""
+
+
+def test_default_filling_a_hole_in_a_grid_is_a_warning(tmp_path):
+    folder = write_pack(tmp_path / "grid", {"p.yaml": GRID})
+    assert messages(load_pack(folder)) == [(
+        "warning", "default_fills_gap",
+        "the default applies to a combination of known values that no row lists: "
+        "if it is not meant as a fallback, add the row",
+        {"size": "many", "margin": "high"})]
+    full = GRID.replace("        - [many, low, c]\n", "        - [many, low, c]\n        - [many, high, d]\n")
+    assert messages(load_pack(write_pack(tmp_path / "full", {"p.yaml": full}))) == []
+
+
 def test_overlap_in_a_unique_table(tmp_path):
     _, pack = pack_with(tmp_path, """
   size:

@@ -87,16 +87,34 @@ def analyse_decision(context: _Context, decision: Decision) -> list[Finding]:
             findings += [_impossible(decision, r, f) for r, f in zip(rules, fires) if not f.any()]
     elif exact:
         findings += _hidden(decision, rules, fires, frame)
-    if decision.default is None:
-        gap = ~np.logical_or.reduce(fires)
-        if gap.any():
-            kind = "" if exact else " (found by sampling: names compared with each other or computed)"
-            findings.append(Finding(
-                "error", "gap", decision.id,
-                f"gap: no rule matches some accounts and there is no default, so their "
-                f"{', '.join(decision.outputs)} would be missing{kind}: add a rule or a 'default'",
-                location=decision.loc, example=_example(frame, gap)))
+    gap = ~np.logical_or.reduce(fires)
+    if decision.default is not None:
+        findings += _default_in_a_grid(context, decision, names, frame, gap)
+    elif gap.any():
+        kind = "" if exact else " (found by sampling: names compared with each other or computed)"
+        findings.append(Finding(
+            "error", "gap", decision.id,
+            f"gap: no rule matches some accounts and there is no default, so their "
+            f"{', '.join(decision.outputs)} would be missing{kind}: add a rule or a 'default'",
+            location=decision.loc, example=_example(frame, gap)))
     return findings
+
+
+def _default_in_a_grid(context: _Context, decision: Decision, names: list, frame: pd.DataFrame,
+                       gap: np.ndarray) -> list:
+    """A table over category values (a grid, like Kotler's matrix) whose rows leave out a combination
+    of known values: the default then fills a hole the author most likely did not mean."""
+    symbols = [context.symbols.get(name) for name in names]
+    if len(names) < 2 or not all(s is not None and s.values for s in symbols) \
+            or any(len(ex.names_in(rule.when)) < 2 for rule in decision.rules):
+        return []  # a list of cases, not a grid: a default there is an ordinary fallback
+    known = gap & frame[names].notna().all(axis=1).to_numpy()
+    if not known.any():
+        return []
+    return [Finding("warning", "default_fills_gap", decision.id,
+                    "the default applies to a combination of known values that no row lists: "
+                    "if it is not meant as a fallback, add the row", location=decision.loc,
+                    example=_example(frame, known))]
 
 
 def _fires(node: ex.Node, frame: pd.DataFrame) -> np.ndarray:
