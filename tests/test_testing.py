@@ -233,6 +233,18 @@ def test_junit_marks_failures(tmp_path):
     assert 'failures="1"' in text and "<failure message=\"tier [tier]: expected Key account (key), got Standard (standard)\"" in text
 
 
+def test_a_case_the_rules_cannot_decide_fails_alone(tmp_path):
+    pack = PACK.replace("    hit: first\n", "    hit: unique\n").replace(
+        "    default: {tier: standard}", "      - {id: also, when: sales > 5, then: {tier: standard}}\n    default: {tier: standard}")
+    folder = write_pack(tmp_path / "rules", {"pack.yaml": pack})
+    write_pack(folder / "tests", {"t.yaml": "- {name: both, as_of: 2026-11-27, facts: {sales: 10}, expect: {tier: key}}\n"
+                                            "- {name: one, as_of: 2026-11-27, facts: {sales: 1}, expect: {tier: key}}\n"})
+    result = invoke("test", str(folder))
+    assert result.exit_code == 1
+    assert "decision 'tier' is 'hit: unique' but more than one rule matched" in result.output
+    assert result.output.endswith("1 passed, 1 failed (2 cases)\n")
+
+
 def test_no_cases_is_a_clear_error(tmp_path):
     folder = write_pack(tmp_path / "rules", {"pack.yaml": PACK})
     result = invoke("test", str(folder))

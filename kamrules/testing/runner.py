@@ -15,7 +15,7 @@ from kamrules.data.reader import ReadOptions, read_table
 from kamrules.engine.evaluate import evaluate
 from kamrules.engine.evaluation import AccountResult
 from kamrules.engine.features import compute_feature, compute_score, prepare_facts
-from kamrules.errors import DataError
+from kamrules.errors import DataError, EvaluationError
 from kamrules.language import expr as ex
 from kamrules.pack import FieldSpec, RulePack, ScoreSpec, normalise_header
 from kamrules.results.explain import why_not
@@ -80,7 +80,7 @@ def run_tests(pack: RulePack, files: list[TestFile], as_of: dt.date) -> TestRun:
     for (_, day), cases in groups.items():
         try:
             accounts = _evaluate_group(pack, cases, day)
-        except DataError as exc:
+        except (DataError, EvaluationError) as exc:  # the case fails, the others still run
             results += [CaseResult(case, error=str(exc)) for case in cases]
             continue
         for case, account in zip(cases, accounts):
