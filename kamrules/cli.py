@@ -80,39 +80,64 @@ def validate(
     dayfirst: DayfirstOption = False,
     on_bad_value: OnBadValueOption = "error",
     where: WhereOption = None,
+    fmt: str = typer.Option("text", "--format", help="text or json (the findings, for tools)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Date for date features in --data checks (YYYY-MM-DD, default today)."),
 ) -> None:
-    """Check a rule pack (and optionally a data file against it).
+    """Check a rule pack: gaps, overlaps, hidden and impossible rules (and, with --data, rules no
+    account hits, text values that never occur, missing fields and the column mapping).
 
     Example: kamrules validate rules --data customers.csv --strict
     """
     with user_errors():
         from kamrules.pack import load_pack, rules_without_data
         from kamrules.resources import rules_dir
+        from kamrules.analysis import analyse_pack, has_failures
+        from kamrules.analysis.findings import findings_json, render_findings
+        from kamrules.run import check_choice, parse_as_of
 
+        check_choice("--format", fmt, ("text", "json"))
+        say = typer.echo if fmt == "text" else (lambda *args, **kwargs: None)
         folder = rules_dir(rules)
         pack = load_pack(folder, strict=strict)
         _print_warnings(pack.warnings)
         rule_count = sum(len(d.rules) for d in pack.decisions)
-        typer.echo(f"{folder}: valid — {len(pack.fields)} fields, {len(pack.params)} params, "
-                   f"{len(pack.derived)} features and scores, {len(pack.decisions)} decisions, {rule_count} rules")
+        findings, mapping = analyse_pack(pack), {}
+        say(f"{folder}: valid — {len(pack.fields)} fields, {len(pack.params)} params, "
+            f"{len(pack.derived)} features and scores, {len(pack.decisions)} decisions, {rule_count} rules")
         if data is not None:
             from kamrules.data.reader import read_table
 
             options = _read_options(input_format, encoding, delimiter, sheet, decimal, dayfirst, on_bad_value, columns,
                                     where)
             read = read_table(data, list(pack.fields.values()), options)
-            typer.echo(f"{data}: {len(read.frame)} accounts; {len(read.column_map)} of {len(pack.fields)} fields found")
+            say(f"{data}: {len(read.frame)} accounts; {len(read.column_map)} of {len(pack.fields)} fields found")
             if read.missing_optional:
-                typer.echo(f"  optional fields not in the file: {', '.join(read.missing_optional)}")
+                say(f"  optional fields not in the file: {', '.join(read.missing_optional)}")
             silent = rules_without_data(pack, read.column_map)
             for decision_id, rule_id, names in silent:
-                typer.echo(f"  rule '{decision_id} → {rule_id}' can never fire without: {', '.join(names)}")
+                say(f"  rule '{decision_id} → {rule_id}' can never fire without: {', '.join(names)}")
             if read.unused_columns:
-                typer.echo(f"  columns not used by the pack: {', '.join(read.unused_columns)}")
-            from kamrules.data.reader import mapping_lines
+                say(f"  columns not used by the pack: {', '.join(read.unused_columns)}")
+            mapping = _column_mapping(read, say)
+            from kamrules.analysis.data import check_data
 
-            for line in mapping_lines(read.mapping, full=False):
-                typer.echo(line)
+            findings += check_data(pack, read.frame, read.column_map, str(data), parse_as_of(as_of))
+        order = {d.id: i for i, d in enumerate(pack.decisions)}
+        findings.sort(key=lambda f: order.get(f.decision, len(order)))
+        typer.echo(render_findings(findings) if fmt == "text" else findings_json(findings, mapping), nl=False)
+        if has_failures(findings, strict):
+            raise typer.Exit(1)
+
+
+def _column_mapping(read, say) -> dict:
+    """Print which column matched which field (by name, label, alias or --columns) and the near misses;
+    return the same mapping for --format json."""
+    from kamrules.data.reader import mapping_lines
+
+    for line in mapping_lines(read.mapping, full=False):
+        say(line)
+    return {"columns": read.mapping["fields"], "near_misses": read.mapping["near_misses"],
+            "unused_columns": list(read.unused_columns)}
 
 
 def _read_options(input_format, encoding, delimiter, sheet, decimal, dayfirst, on_bad_value, columns, where=None):
@@ -247,6 +272,48 @@ def explain(
         account = find_account(evaluation, account_id)
         render = render_explanation if verbose else render_brief
         typer.echo(render(evaluation, account, lang), nl=False)
+
+
+@app.command("test")
+def test_cmd(
+    rules: Optional[Path] = typer.Argument(None, help="Rule pack folder; its cases are in RULES/tests (default: ./rules, else the bundled pack)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Date for cases that give none (YYYY-MM-DD, default today)."),
+    coverage: bool = typer.Option(False, "--coverage", help="Show which rules and defaults no case exercises."),
+    min_coverage: Optional[float] = typer.Option(None, "--min-coverage", help="Fail when fewer than N% of rules and defaults are exercised."),
+    junit: Optional[Path] = typer.Option(None, "--junit", help="Also write JUnit XML here (for CI)."),
+    fmt: str = typer.Option("text", "--format", help="text or json."),
+    lang: str = typer.Option("en", "--lang", help="Language of the failure messages: en or zh."),
+) -> None:
+    """Run the pack's test cases (RULES/tests/*.yaml and *.csv); exit 1 when one fails.
+
+    Example: kamrules test rules --coverage --min-coverage 90 --junit kamrules-tests.xml
+    """
+    with user_errors():
+        from kamrules.pack import load_pack
+        from kamrules.resources import rules_dir
+        from kamrules.run import LANGS, check_choice, parse_as_of
+        from kamrules.testing import load_cases, run_tests
+        from kamrules.testing.cases import test_files
+        from kamrules.testing.report import render_text, to_json, to_junit
+
+        check_choice("--format", fmt, ("text", "json"))
+        check_choice("--lang", lang, LANGS)
+        folder = rules_dir(rules)
+        pack = load_pack(folder)
+        paths = test_files(folder)
+        if not paths:
+            from kamrules.errors import ConfigError
+
+            raise ConfigError(f"{folder / 'tests'}: no test cases (*.yaml or *.csv); see docs/testing-rules.md")
+        run = run_tests(pack, load_cases(pack, paths), parse_as_of(as_of))
+        if junit is not None:
+            junit.write_bytes(to_junit(run, lang))
+        typer.echo(to_json(run, lang) if fmt == "json" else render_text(run, lang, coverage or min_coverage is not None), nl=False)
+        low = min_coverage is not None and run.coverage.percent() < min_coverage
+        if low:
+            _echo_err(f"coverage {run.coverage.percent():g}% is below --min-coverage {min_coverage:g}%")
+        if run.failed or low:
+            raise typer.Exit(1)
 
 
 @app.command()

@@ -1,7 +1,7 @@
 """The default rule pack (rules/): expert cases, Kotler's matrix, published thresholds on both sides,
 bilingual texts, and the example data it ships with.
 
-The expert cases (tests/expert_cases.csv) are one self-contained portfolio of 36 accounts evaluated as
+The expert cases (rules/tests/expert-cases.csv, the pack's own `kamrules test` table) are one self-contained portfolio of 36 accounts evaluated as
 of 2026-11-27; each row carries the results a key account manager expects and why.
 """
 
@@ -24,7 +24,7 @@ from conftest import ROOT
 
 AS_OF = dt.date(2026, 11, 27)
 RULES = ROOT / "rules"
-EXPERT_CASES = ROOT / "tests" / "expert_cases.csv"
+EXPERT_CASES = ROOT / "rules" / "tests" / "expert-cases.csv"
 LANGS = ("en", "zh")
 
 
@@ -155,8 +155,8 @@ def test_expert_case(case, expert_results):
         "relationship": case["expected_relationship"],
         "service_level": case["expected_service_level"],
         "risk_level": case["expected_risk_level"],
-        "risk_signals": sorted(split(case["expected_risk_signals"])),
-        "dependence": sorted(split(case["expected_dependence"])),
+        "risk_signals": sorted(split(case["expected_risk_signal"])),
+        "dependence": sorted(split(case["expected_dependence_finding"])),
     }
     assert got == want, case["reason"]
     actions = set(account.value("action"))

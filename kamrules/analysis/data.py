@@ -1,0 +1,127 @@
+"""`validate --data FILE`: what the pack will meet in a real file. Rules no account hits, text literals
+that never occur in their column (with the near match: comparisons are case-sensitive, by design, so
+'energy' does not match 'Energy'), fields the pack reads that the file lacks (which column matched which
+field is data.columns.describe_mapping's job).
+
+Rules are checked with the vectorized evaluator (the same language semantics as the engine, see
+docs/rules.md), so a 100,000-account file takes seconds, not a full engine run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import numpy as np
+import pandas as pd
+
+from kamrules.analysis.findings import Finding
+from kamrules.engine.features import compute_derived, prepare_facts
+from kamrules.language import expr as ex
+from kamrules.pack import Decision, RulePack, rules_without_data
+
+MAX_DISTINCT = 10_000  # distinct values of a column searched for a near match
+
+
+def check_data(pack: RulePack, frame: pd.DataFrame, column_map: dict, source: str, as_of: dt.date) -> list[Finding]:
+    """Findings about one data file (its typed frame as read, and the fields found in it)."""
+    findings = _missing_fields(pack, column_map, source)
+    silent = {(d, r) for d, r, _ in rules_without_data(pack, column_map)}
+    facts = _plain_booleans(compute_derived(pack, prepare_facts(pack, frame), as_of))
+    findings += _literals(pack, facts, column_map, source)
+    for decision in pack.decisions:
+        fires = _decide(decision, facts)
+        for rule, mask in zip(decision.rules, fires):
+            if not mask.any() and (decision.id, rule.id) not in silent:
+                findings.append(Finding("warning", "dead_on_data", decision.id,
+                                        f"rule '{rule.id}' matches none of the {len(facts):,} accounts in {source}",
+                                        rule=rule.id, location=rule.loc))
+    return findings
+
+
+def _missing_fields(pack: RulePack, column_map: dict, source: str) -> list[Finding]:
+    findings = []
+    by_field: dict[str, list] = {}
+    for decision_id, rule_id, names in rules_without_data(pack, column_map):
+        for name in names:
+            by_field.setdefault(name, []).append(f"{decision_id} → {rule_id}")
+    for name, rules in by_field.items():
+        shown = ", ".join(rules[:5]) + (f" and {len(rules) - 5} more" if len(rules) > 5 else "")
+        findings.append(Finding("warning", "missing_field", "",
+                                f"field '{name}' is not in {source}: {len(rules)} rule(s) can never fire ({shown}); "
+                                "add the column or map it with --columns", location=pack.fields[name].loc))
+    return findings
+
+
+def _literals(pack: RulePack, facts: pd.DataFrame, column_map: dict, source: str) -> list[Finding]:
+    """Text constants compared with a text field that never occur in its column."""
+    findings, seen = [], set()
+    distinct: dict[str, set] = {}
+    for decision in pack.decisions:
+        for rule in decision.rules:
+            for name, literal in _text_literals(rule.when):
+                spec = pack.fields.get(name)
+                if spec is None or spec.type != "string" or name not in column_map or (name, literal) in seen:
+                    continue
+                seen.add((name, literal))
+                if name not in distinct:
+                    distinct[name] = set(facts[name].dropna().astype(str).unique()[:MAX_DISTINCT])
+                values = distinct[name]
+                if literal in values:
+                    continue
+                folded = sorted(v for v in values if v.casefold() == literal.casefold())
+                hint = f" (did you mean '{folded[0]}'? comparisons are case-sensitive)" if folded \
+                    else ex.did_you_mean(literal, sorted(values))
+                findings.append(Finding("warning", "unknown_literal", decision.id,
+                                        f"rule '{rule.id}': '{literal}' never occurs in column "
+                                        f"'{column_map[name]}' ({name}) of {source}{hint}",
+                                        rule=rule.id, location=rule.loc))
+    return findings
+
+
+def _plain_booleans(facts: pd.DataFrame) -> pd.DataFrame:
+    """Boolean columns as objects (True/False/None): `expr.condition_vector` compares a pandas
+    "boolean" column holding <NA> by converting it to a numpy bool array, which fails."""
+    for name in facts.columns:
+        if str(facts[name].dtype) == "boolean":
+            facts[name] = facts[name].astype(object).where(facts[name].notna(), None)
+    return facts
+
+
+def _text_literals(node: ex.Node) -> list:
+    found = []
+
+    def visit(item: ex.Node) -> None:
+        if isinstance(item, ex.Compare):
+            for mine, other in ((item.left, item.right), (item.right, item.left)):
+                if isinstance(mine, ex.Name) and isinstance(other, ex.Const) and other.type == ex.STRING:
+                    found.append((mine.name, str(other.value)))
+
+    ex.walk(node, visit)
+    return found
+
+
+def _decide(decision: Decision, facts: pd.DataFrame) -> list:
+    """Which accounts each rule decides (matches, for collect), and the decision's outputs added to `facts` for later ones."""
+    fires = [ex.condition_vector(rule.when, facts).fillna(False).to_numpy(dtype=bool) for rule in decision.rules]
+    if decision.hit == "collect":
+        facts[decision.count_name] = np.sum(fires, axis=0).astype("float64") if fires else 0.0
+        return fires
+    order = list(range(len(decision.rules)))
+    if decision.hit == "priority":
+        order.sort(key=lambda i: -decision.rules[i].priority)
+    for name, spec in decision.outputs.items():
+        default = (decision.default or {}).get(name)
+        choices = [fires[i] for i in order]
+        values = [decision.rules[i].then.get(name) for i in order]
+        if spec.type == "number":
+            column = np.select(choices, [np.nan if v is None else v for v in values],
+                               np.nan if default is None else default) if choices else np.nan
+            facts[name] = pd.Series(column, index=facts.index, dtype="float64")
+        else:
+            column = np.select(choices, [np.array(v, dtype=object) for v in values], default) if choices else default
+            facts[name] = pd.Series(column, index=facts.index, dtype=object)
+    if decision.hit == "unique":
+        return fires
+    deciding, taken = list(fires), np.zeros(len(facts), dtype=bool)
+    for i in order:  # a rule decides only where no rule before it matched
+        deciding[i] = fires[i] & ~taken
+        taken |= fires[i]
+    return deciding
