@@ -32,6 +32,8 @@ class EvaluateOptions:
     force: bool = False
     strict: bool = False
     read_options: object = None  # kamrules.reader.ReadOptions
+    settings: list = field(default_factory=list)  # what-if `--set NAME=VALUE` overrides
+    previous: Path | None = None  # `--previous OUT`: an earlier run to compare with
 
 
 @dataclass
@@ -83,6 +85,10 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     step("loading the rule pack")
     started = time.perf_counter()
     pack: RulePack = load_pack(options.rules, strict=options.strict)
+    if options.settings:
+        from kamrules.pack.whatif import with_params
+
+        pack = with_params(pack, options.settings)
     load_seconds = time.perf_counter() - started
     playbooks.check_templates(pack, playbooks_dir=options.playbooks_dir)
 
@@ -125,3 +131,83 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     evaluation.timings.update({"load_pack": load_seconds, "read": read_seconds, "render": render_seconds,
                                "write": time.perf_counter() - started})
     return RunResult(evaluation, summary, options.out, sorted(files), read.issues, pack.warnings)
+
+
+# ------------------------------------------------------------------------------------------ diff
+
+
+@dataclass
+class DiffOptions:
+    """`kamrules diff`: either two output folders (`runs`), or one data file under two packs."""
+
+    out: Path
+    runs: tuple = ()  # (OLD_OUT, NEW_OUT) folders of `kamrules evaluate`
+    data: Path | None = None
+    rules: tuple = ()  # one or two rule pack folders
+    settings: list = field(default_factory=list)  # `--set` overrides, applied to the newer pack
+    as_of: dt.date | None = None
+    lang: str = "en"
+    jobs: int = 0
+    force: bool = False
+    strict: bool = False
+    read_options: object = None
+    playbooks_dir: Path | None = None
+
+
+@dataclass
+class DiffOutcome:
+    result: object  # kamrules.results.diff.DiffResult
+    out: Path
+    files: list = field(default_factory=list)
+
+
+def diff_sides(options: DiffOptions, progress: Callable[[str], None] | None = None) -> tuple:
+    """The two sides `kamrules diff` compares (see DiffOptions)."""
+    from kamrules.results import diff
+
+    step = progress or (lambda stage: None)
+    if options.runs:
+        step("reading the two runs")
+        return diff.read_run(options.runs[0]), diff.read_run(options.runs[1])
+    from kamrules.data.reader import ReadOptions, read_table
+    from kamrules.pack.whatif import with_params
+
+    if len(options.rules) > 2:
+        raise UsageError("--rules: give one pack (with --set) or two packs (OLD then NEW)")
+    if len(options.rules) < 2 and not options.settings:
+        raise UsageError("nothing to compare: give --rules OLD --rules NEW, or --set NAME=VALUE, or two output "
+                         "folders (kamrules diff OUT_Q3 OUT_Q4)")
+    step("loading the rule packs")
+    old = load_pack(options.rules[0], strict=options.strict)
+    new = load_pack(options.rules[1], strict=options.strict) if len(options.rules) == 2 else old
+    new = with_params(new, options.settings)
+    labels = [str(options.rules[0]), str(options.rules[-1])]
+    if options.settings:
+        labels[1] += " with --set " + " --set ".join(options.settings)
+    step(f"reading {options.data.name}")
+    fields = {**old.fields, **new.fields}
+    read = read_table(options.data, list(fields.values()), options.read_options or ReadOptions())
+    jobs = options.jobs or default_jobs()
+    sides = []
+    for pack, label in ((old, labels[0]), (new, labels[1])):
+        evaluation = evaluate(pack, read.frame.copy(), as_of=options.as_of or dt.date.today(), jobs=jobs,
+                              input_name=options.data.name, row_numbers=read.row_numbers, progress=progress)
+        sides.append(diff.side_from_evaluation(evaluation, label, options.lang))
+    return tuple(sides)
+
+
+def run_diff(options: DiffOptions, progress: Callable[[str], None] | None = None) -> DiffOutcome:
+    """Everything `kamrules diff` does: compare, then write diff.csv and diff.html to OUT atomically."""
+    from kamrules.data.writer import table_bytes, write_outputs
+    from kamrules.documents.diff_report import render_diff
+    from kamrules.results import diff
+
+    check_choice("--lang", options.lang, LANGS)
+    before, after = diff_sides(options, progress)
+    result = diff.compare(before, after)
+    (progress or (lambda stage: None))("writing diff.csv and diff.html")
+    files = {"diff.csv": table_bytes(diff.diff_frame(result), "csv"),
+             "diff.html": render_diff(result, lang=options.lang, playbooks_dir=options.playbooks_dir)}
+    inputs = [p for p in (options.data, *options.runs) if p is not None]
+    write_outputs(options.out, files, inputs=inputs, force=options.force)
+    return DiffOutcome(result, options.out, sorted(files))

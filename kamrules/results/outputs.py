@@ -165,6 +165,9 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
+MANIFEST_ROLES = ("account_name", "account_manager", "region", "sales", "tier", "risk_level")
+
+
 def manifest(evaluation: Evaluation, *, input_path: Path | None, jobs: int, files: list[str],
              data_issues: int = 0) -> bytes:
     """manifest.json: what produced these results. Deterministic: clock times go to the console."""
@@ -182,5 +185,10 @@ def manifest(evaluation: Evaluation, *, input_path: Path | None, jobs: int, file
         },
         "rows": {"accounts": len(evaluation.accounts), "data_issues": data_issues},
         "outputs": sorted(files),
+        # What `kamrules diff OUT_A OUT_B` needs to compare two runs without their packs.
+        "decisions": {d.id: list(d.outputs) for d in pack.decisions},
+        "roles": {r: pack.role(r) for r in MANIFEST_ROLES if pack.role(r) is not None},
     }
+    if getattr(pack, "overrides", None):
+        record["pack"]["overrides"] = pack.overrides  # what-if `--set NAME=VALUE`
     return (json.dumps(json_value(record), ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
