@@ -157,11 +157,12 @@ def read_run(folder: Path) -> Side:
     if "account_id" not in frame.columns:
         raise ConfigError(f"{table}: no account_id column; re-run `kamrules evaluate`")
     declared = manifest.get("decisions")
+    order = [c[:-5] for c in frame.columns if c.endswith("_rule")]  # the pack's order (the manifest sorts)
     if declared:
-        decisions = [DecisionSpec(d, d, list(outputs)) for d, outputs in declared.items()]
+        decisions = [DecisionSpec(d, d, list(declared[d].get("outputs", [])), declared[d].get("hit") == "collect")
+                     for d in sorted(declared, key=lambda d: (order.index(d) if d in order else len(order), d))]
     else:  # a manifest from before decisions were recorded: each decision's output named like it
-        decisions = [DecisionSpec(c[:-5], c[:-5], [c[:-5]] if c[:-5] in frame.columns else [])
-                     for c in frame.columns if c.endswith("_rule")]
+        decisions = [DecisionSpec(d, d, [d] if d in frame.columns else []) for d in order]
     recorded = manifest.get("roles") or {}
     roles = {}
     for role in IDENTITY_ROLES + TOTAL_ROLES:
@@ -361,6 +362,7 @@ def print_diff(result: DiffResult, lang: str = "en", out: Any = None, limit: int
 
     console = Console(highlight=False)
     zh = lang == "zh"
+    has_sales = any(t.name == "sales" for t in result.totals)
     console.print(f"{'对比' if zh else 'Comparing'} {result.before} → {result.after}")
     totals = Table(show_edge=False)
     for title in (("指标", "之前", "之后") if zh else ("measure", "before", "after")):
@@ -381,7 +383,7 @@ def print_diff(result: DiffResult, lang: str = "en", out: Any = None, limit: int
         for cell in diff.matrix:
             if cell.before != cell.after:
                 table.add_row(_shown(result, diff.output, cell.before, lang), _shown(result, diff.output, cell.after, lang),
-                              f"{cell.accounts:,}", f"{cell.sales:,.0f}")
+                              f"{cell.accounts:,}", f"{cell.sales:,.0f}" if has_sales else "—")
         if diff.matrix and table.row_count:
             console.print(table)
         elif not diff.matrix:

@@ -186,7 +186,7 @@ def manifest(evaluation: Evaluation, *, input_path: Path | None, jobs: int, file
         "rows": {"accounts": len(evaluation.accounts), "data_issues": data_issues},
         "outputs": sorted(files),
         # What `kamrules diff OUT_A OUT_B` needs to compare two runs without their packs.
-        "decisions": {d.id: list(d.outputs) for d in pack.decisions},
+        "decisions": {d.id: {"outputs": list(d.outputs), "hit": d.hit} for d in pack.decisions},
         "roles": {r: pack.role(r) for r in MANIFEST_ROLES if pack.role(r) is not None},
     }
     if getattr(pack, "overrides", None):
