@@ -104,10 +104,14 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     evaluation.data_issues = read.issues
     summary = portfolio.summarise(evaluation, lang=options.lang, present_fields=list(read.column_map))
 
+    since = _since_last_review(options, evaluation) if options.previous is not None else None
+
     step("writing decisions, trace, playbooks and report")
     started = time.perf_counter()
     files: dict[str, bytes] = {}
     frame, list_columns = decision_frame(evaluation, options.lang)
+    if since is not None:  # `--previous`: key accounts falling out are flagged, not silently dropped
+        frame["review_before_demotion"] = frame["account_id"].astype(str).isin(since.demoted)
     files[f"decisions.{options.format}"] = table_chunks(frame, options.format, list_columns=list_columns)
     files["trace.jsonl"] = trace_chunks(evaluation)
     if read.issues:
@@ -116,17 +120,20 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
         issues = pd.DataFrame([vars(i) for i in read.issues], columns=["row", "column", "field", "value", "reason"])
         files["data-issues.csv"] = table_bytes(issues, "csv")
     rendered = playbooks.render_playbooks(evaluation, selection=options.playbooks, lang=options.lang,
-                                          playbooks_dir=options.playbooks_dir)
+                                          playbooks_dir=options.playbooks_dir,
+                                          **({"since": since.accounts, "also": since.also} if since else {}))
     files.update(rendered)
     links = playbooks.playbook_links(rendered, evaluation)
     files["report.html"] = report.render_report(evaluation, summary, lang=options.lang, playbook_links=links,
-                                               playbooks_dir=options.playbooks_dir)
+                                               playbooks_dir=options.playbooks_dir,
+                                               since=since.report if since else None)
     render_seconds = time.perf_counter() - started
     names = sorted([*files, "manifest.json"])
     files["manifest.json"] = manifest(evaluation, input_path=options.data, jobs=evaluation.jobs, files=names,
                                       data_issues=len(read.issues))
     started = time.perf_counter()
-    write_outputs(options.out, files, inputs=[options.data], force=options.force)
+    write_outputs(options.out, files, inputs=[options.data, *([options.previous] if options.previous else [])],
+                  force=options.force)
     # Clock times are reported on the console, not in OUT: the files stay byte-identical per input.
     evaluation.timings.update({"load_pack": load_seconds, "read": read_seconds, "render": render_seconds,
                                "write": time.perf_counter() - started})
@@ -134,6 +141,30 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
 
 
 # ------------------------------------------------------------------------------------------ diff
+
+
+@dataclass
+class Since:
+    """`evaluate --previous OUT`: what the report, the playbooks and the decision table get."""
+
+    report: object  # kamrules.documents.since.SinceLastReview
+    accounts: dict  # account id -> AccountSince
+    demoted: set  # ids of key accounts that are no longer key
+    also: list  # positions of demoted accounts, which get a playbook whatever --playbooks says
+    result: object  # kamrules.results.diff.DiffResult
+
+
+def _since_last_review(options: EvaluateOptions, evaluation: Evaluation) -> Since:
+    from kamrules.documents.diff_report import since_views
+    from kamrules.results import diff
+
+    before = diff.read_run(options.previous)
+    after = diff.side_from_evaluation(evaluation, str(options.out), options.lang)
+    result = diff.compare(before, after)
+    report, accounts = since_views(before, after, result, options.lang)
+    demoted = {c.account_id for c in result.review_before_demotion}
+    also = [i for i, account in enumerate(after.frame.index) if account in demoted]
+    return Since(report, accounts, demoted, also, result)
 
 
 @dataclass

@@ -15,6 +15,7 @@ from kamrules.errors import UsageError
 from kamrules.i18n import UI, Strings, is_missing
 from kamrules.pack import RulePack, pick
 from kamrules.results.columns import column_values
+from kamrules.documents.since import AccountSince
 
 # The output names of the default pack that the default templates give a section of their own. Any
 # other pack works too: a section whose output the pack lacks is simply empty (None or ()).
@@ -271,6 +272,7 @@ class PlaybookContext:
     review_every_days: int | None
     decisions: tuple[DecisionView, ...]  # every decision of the pack, in evaluation order
     t: Strings  # the UI strings of the language
+    since_last_review: AccountSince | None = None  # `evaluate --previous OUT` only (docs/diff.md)
 
 
 def _context_names(cls: type) -> dict:

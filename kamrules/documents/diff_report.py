@@ -127,6 +127,9 @@ class _Builder:
             return self.pack.label(name, value, self.lang) or str(value)
         return str(value)
 
+    def label_name(self, name: str) -> str:
+        return self.pack.name_label(name, self.lang) if self.pack is not None else name
+
     def money(self, value: Any) -> str:
         return "—" if value is None else fmt_money(value, self.lang)
 
@@ -207,3 +210,68 @@ def render_diff(result: DiffResult, *, lang: str = "en", playbooks_dir: Path | s
         return template.render({name: getattr(context, name) for name in context.__dataclass_fields__}).encode("utf-8")
     except (JinjaError, Exception) as exc:  # any failure inside a user template is a template problem
         raise template_error(exc, "rendering diff.html") from None
+
+
+# ------------------------------------------------------------------- evaluate --previous (since.py)
+
+SINCE_WORDS = {
+    "en": dict(title="Since the last review", then="Then", now="Now", demotion="Review before demotion",
+               demotion_note="Key account at the last review, no longer key now: review it with the account "
+                             "manager before its service changes.",
+               migrations="Tier changes", new_risks="Newly at risk", resolved_risks="Risks resolved",
+               new_account="Not in the previous run: a new account.", appeared="Accounts new since then",
+               disappeared="Accounts gone since then", none="No change in tier or risk."),
+    "zh": dict(title="自上次复核以来", then="上次", now="本次", demotion="降级前需复核",
+               demotion_note="上次复核时为重点客户，本次不再是：调整服务前请与客户经理一起复核。",
+               migrations="客户级别变化", new_risks="新增风险客户", resolved_risks="风险已解除",
+               new_account="上次运行中没有该客户：新客户。", appeared="新增客户", disappeared="已不在名单的客户",
+               none="客户级别与风险均无变化。"),
+}
+FACT_ROLES = ("tier", "risk_level", "relationship", "service_level", "sales")
+
+
+def since_views(before, after, result: DiffResult, lang: str = "en") -> tuple:
+    """(SinceLastReview for the report, {account id: AccountSince} for the playbooks) of a compared run.
+
+    `before` is the previous run (results.diff.read_run), `after` the run being made."""
+    from kamrules.documents.since import AccountSince, SinceFact, SinceLastReview, SinceLine, SinceWords
+
+    if lang not in SINCE_WORDS:
+        raise UsageError(f"--lang '{lang}' is not one of: {', '.join(SINCE_WORDS)}")
+    builder = _Builder(result, lang)
+    words = SinceWords(**SINCE_WORDS[lang])
+    as_of = before.manifest.get("as_of")
+    previous = f"{as_of} ({before.label})" if as_of else before.label
+
+    def show(role: str, value: Any) -> str:
+        if role == "sales":
+            return builder.money(None if value is None or value != value else float(value))
+        return builder.label(after.roles.get(role, role), None if value is None or value != value else value)
+
+    def line(change: Change, role: str) -> SinceLine:
+        return SinceLine(change.account_id, str(change.account_name or change.account_id),
+                         show(role, change.before), show(role, change.after))
+
+    tier = next((d for d in result.decisions if d.output == result.tier_output), None)
+    report = SinceLastReview(
+        previous, tuple(line(c, "tier") for c in (tier.changes if tier else []) if c.before != c.after),
+        tuple(line(c, "risk_level") for c in result.newly_at_risk),
+        tuple(line(c, "risk_level") for c in result.risks_resolved),
+        tuple(line(c, "tier") for c in result.review_before_demotion),
+        len(result.appeared), len(result.disappeared), words)
+    roles = [r for r in FACT_ROLES if r in after.roles]
+    demoted = {c.account_id for c in result.review_before_demotion}
+    old = {r: before.frame[before.roles[r]] for r in roles if r in before.roles}
+    known = set(before.frame.index)
+    accounts = {}
+    for account, values in zip(after.frame.index, zip(*(after.frame[after.roles[r]].tolist() for r in roles))):
+        facts = []
+        for role, now in zip(roles, values):
+            then = old[role].get(account) if role in old and account in known else None
+            if role == "sales" and then is not None:
+                then = float(then)
+            same = (then == now) or (then is None and now != now)
+            facts.append(SinceFact(builder.label_name(after.roles[role]), show(role, then) if account in known else "—",
+                                   show(role, now), account in known and not same))
+        accounts[account] = AccountSince(previous, account not in known, account in demoted, tuple(facts), words)
+    return report, accounts

@@ -8,6 +8,7 @@ from typing import Any
 from kamrules.documents.context import RunInfo
 from kamrules.i18n import Strings
 from kamrules.results.portfolio import Portfolio
+from kamrules.documents.since import SinceLastReview
 
 
 @dataclass(frozen=True)
@@ -145,3 +146,4 @@ class ReportContext:
     rules_without_data: tuple[UnusedRuleView, ...]
     portfolio: Portfolio  # the raw summary, for custom templates
     t: Strings
+    since_last_review: SinceLastReview | None = None  # `evaluate --previous OUT` only (docs/diff.md)

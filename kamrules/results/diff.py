@@ -20,7 +20,7 @@ from kamrules.results.portfolio import RISK_LEVELS_LISTED
 
 KEY_TIER = "key"  # the tier value the portfolio summary counts as a key account
 IDENTITY_ROLES = ("account_name", "account_manager", "region", "sales")
-TOTAL_ROLES = ("tier", "risk_level")
+TOTAL_ROLES = ("tier", "risk_level", "relationship", "service_level")
 
 
 @dataclass

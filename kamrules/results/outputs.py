@@ -165,7 +165,8 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-MANIFEST_ROLES = ("account_name", "account_manager", "region", "sales", "tier", "risk_level")
+MANIFEST_ROLES = ("account_name", "account_manager", "region", "sales", "tier", "risk_level", "relationship",
+                  "service_level")
 
 
 def manifest(evaluation: Evaluation, *, input_path: Path | None, jobs: int, files: list[str],
