@@ -35,7 +35,8 @@ def parse_settings(settings: Iterable[str]) -> list[tuple[str, str]]:
 def _typed(name: str, text: str, current: Any) -> Any:
     """The override text as the param's own type (the type of its value in the pack)."""
     kind = ex.value_type(current)
-    where = f"--set {name}={text}: params.{name} is a {kind} (now {current!r})"
+    shown = int(current) if isinstance(current, float) and current.is_integer() else current
+    where = f"--set {name}={text}: params.{name} is a {kind} (now {shown})"
     if kind == ex.BOOLEAN:
         if text.lower() in _TRUE:
             return True
