@@ -19,7 +19,7 @@ from kamrules.i18n import fmt_money, fmt_pct
 from kamrules.results.diff import Change, DiffResult
 
 DIFF_TEMPLATE = "diff.html.j2"
-CELL, HEAD_W, HEAD_H = 64, 150, 70  # matrix chart geometry (SVG user units)
+CELL, HEAD_W, HEAD_H = 64, 240, 120  # matrix chart geometry (SVG user units)
 
 STRINGS = {
     "en": {
@@ -116,6 +116,11 @@ class DiffContext:
     sales_changes: tuple  # ChangeRow (before/after = sales)
 
 
+def _short(text: str, limit: int = 24) -> str:
+    """An axis label that fits the chart's margin (the tables below carry the full text)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class _Builder:
     def __init__(self, result: DiffResult, lang: str):
         self.result, self.lang, self.pack = result, lang, result.pack
@@ -134,6 +139,7 @@ class _Builder:
         return "—" if value is None else fmt_money(value, self.lang)
 
     def row(self, change: Change, output: str) -> ChangeRow:
+        output = output if output in change.outputs or not change.outputs else change.outputs[0]
         sales = change.sales_after if change.sales_after is not None else change.sales_before
         return ChangeRow(change.account_id, str(change.account_name or ""), str(change.owner or ""),
                          self.money(sales), self.label(output, change.before), self.label(output, change.after),
@@ -152,8 +158,8 @@ class _Builder:
             radius = round(4 + (CELL / 2 - 6) * math.sqrt(m.accounts / biggest), 2)
             cells.append(MatrixCell(round(x, 2), round(y, 2), radius, f"{m.accounts:,}", m.before != m.after))
         return MatrixChart(HEAD_W + CELL * len(after) + 10, HEAD_H + CELL * len(before) + 10,
-                           tuple((HEAD_H + (i + 0.5) * CELL, self.label(diff.output, v)) for i, v in enumerate(before)),
-                           tuple((HEAD_W + (i + 0.5) * CELL, self.label(diff.output, v)) for i, v in enumerate(after)),
+                           tuple((HEAD_H + (i + 0.5) * CELL, _short(self.label(diff.output, v))) for i, v in enumerate(before)),
+                           tuple((HEAD_W + (i + 0.5) * CELL, _short(self.label(diff.output, v))) for i, v in enumerate(after)),
                            tuple(cells))
 
     def total(self, total) -> TotalRow:
