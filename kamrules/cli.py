@@ -274,9 +274,10 @@ def diff(
         from kamrules.run import DiffOptions, parse_as_of, run_diff
 
         if len(paths) == 2:
-            if rules or settings:
-                raise UsageError("two output folders are compared as they are: --rules and --set apply to DATA only")
-            options = DiffOptions(out=out, runs=tuple(paths), lang=lang, force=force)
+            if settings or (rules and len(rules) > 1):
+                raise UsageError("two output folders are compared as they are: --set and a second --rules apply "
+                                 "to DATA only (one --rules only lends its labels)")
+            options = DiffOptions(out=out, runs=tuple(paths), rules=tuple(rules or ()), lang=lang, force=force)
         elif len(paths) == 1:
             if jobs < 0:
                 raise UsageError("--jobs must be 0 (all cores) or more")

@@ -199,7 +199,9 @@ def diff_sides(options: DiffOptions, progress: Callable[[str], None] | None = No
     step = progress or (lambda stage: None)
     if options.runs:
         step("reading the two runs")
-        return diff.read_run(options.runs[0]), diff.read_run(options.runs[1])
+        sides = diff.read_run(options.runs[0]), diff.read_run(options.runs[1])
+        _labels_for_runs(sides, options)
+        return sides
     from kamrules.data.reader import ReadOptions, read_table
     from kamrules.pack.whatif import with_params
 
@@ -225,6 +227,20 @@ def diff_sides(options: DiffOptions, progress: Callable[[str], None] | None = No
                               input_name=options.data.name, row_numbers=read.row_numbers, progress=progress)
         sides.append(diff.side_from_evaluation(evaluation, label, options.lang))
     return tuple(sides)
+
+
+def _labels_for_runs(sides: tuple, options: DiffOptions) -> None:
+    """Show the labels of the pack that made the runs when it is at hand (./rules, else the bundled one)."""
+    from kamrules.errors import KamrulesError
+    from kamrules.resources import rules_dir
+    from kamrules.results import diff
+
+    try:
+        pack = load_pack(options.rules[0] if options.rules else rules_dir(None))
+    except KamrulesError:
+        return  # the runs are still compared, by their values
+    for side in sides:
+        diff.adopt_pack(side, pack, options.lang)
 
 
 def run_diff(options: DiffOptions, progress: Callable[[str], None] | None = None) -> DiffOutcome:

@@ -174,6 +174,20 @@ def read_run(folder: Path) -> Side:
     return Side(str(folder), _indexed(frame), decisions, roles, manifest=manifest)
 
 
+def adopt_pack(side: Side, pack, lang: str = "en") -> bool:
+    """Give a run read from its folder the labels and titles of `pack` when the run was made by it
+    (same pack hash in the manifest); returns whether it was."""
+    from kamrules.pack import pick
+
+    if pack is None or side.manifest.get("pack", {}).get("hash") != pack.hash:
+        return False
+    side.pack = pack
+    titles = {d.id: pick(d.title, lang) or d.id for d in pack.decisions}
+    for spec in side.decisions:
+        spec.title = titles.get(spec.id, spec.title)
+    return True
+
+
 def check_compatible(before: Side, after: Side) -> None:
     """Refuse to compare runs whose packs decide different things, saying what differs."""
     old = {d.id: d.outputs for d in before.decisions}
@@ -242,7 +256,7 @@ def compare(before: Side, after: Side) -> DiffResult:
                         disappeared=sorted(before.frame.index.difference(after.frame.index)),
                         pack=after.pack or before.pack)
     _flag(result, after)
-    if before.pack is None and "sales" in before.roles and "sales" in after.roles:
+    if "sales" in before.roles and "sales" in after.roles:  # two runs; under two packs sales are equal
         result.sales_changes = sorted(
             ((i, n, b, a) for i, n, b, a in zip(common, info["name"], info["sales_before"], info["sales_after"])
              if b != a), key=lambda r: (-abs((r[3] or 0.0) - (r[2] or 0.0)), r[0]))
@@ -376,7 +390,10 @@ def print_diff(result: DiffResult, lang: str = "en", out: Any = None, limit: int
         if not diff.changed:
             console.print(f"{diff.title}: {'无变化' if zh else 'unchanged'}")
             continue
-        table = Table(title=f"{diff.title}: {diff.changed} {'个客户变化' if zh else 'accounts changed'}",
+        moved = sum(m.accounts for m in diff.matrix if m.before != m.after)
+        note = "" if not diff.matrix or moved == diff.changed else (
+            f"（其中 {moved} 个 {diff.output} 变化）" if zh else f" ({moved} of them in {diff.output})")
+        table = Table(title=f"{diff.title}: {diff.changed} {'个客户变化' if zh else 'accounts changed'}{note}",
                       title_justify="left", show_edge=False)
         for title in (("之前", "之后", "客户数", "销售额") if zh else ("before", "after", "accounts", "sales")):
             table.add_column(title, justify="right" if title in ("accounts", "sales", "客户数", "销售额") else "left")
