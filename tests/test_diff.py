@@ -358,3 +358,14 @@ def test_previous_with_an_incompatible_run_is_refused(tmp_path, tiny_runs):
     assert result.exit_code == 1
     assert "decision 'danger' is only in " in result.output and "decision 'risk' is only in " in result.output
     assert not (tmp_path / "x").exists()
+
+
+def test_two_pack_folders_give_the_same_diff_as_the_same_set(tmp_path, tiny):
+    data = _data(tmp_path, "q4.csv", Q4)
+    new = write_pack(tmp_path / "new", {"pack.yaml": TINY["pack.yaml"].replace("key_min: 10000", "key_min: 14000")})
+    folders = cli("diff", "--rules", tiny, "--rules", new, data, "--as-of", "2026-11-27", "--out", tmp_path / "a")
+    what_if = cli("diff", "--rules", tiny, "--set", "key_min=14000", data, "--as-of", "2026-11-27",
+                  "--out", tmp_path / "b")
+    assert folders.exit_code == what_if.exit_code == 0, folders.output
+    assert (tmp_path / "a" / "diff.csv").read_bytes() == (tmp_path / "b" / "diff.csv").read_bytes()
+    assert "Comparing" in folders.output and "review before demotion (2): 002 Beta, 006 Zeta" in folders.output
