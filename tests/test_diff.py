@@ -369,3 +369,23 @@ def test_two_pack_folders_give_the_same_diff_as_the_same_set(tmp_path, tiny):
     assert folders.exit_code == what_if.exit_code == 0, folders.output
     assert (tmp_path / "a" / "diff.csv").read_bytes() == (tmp_path / "b" / "diff.csv").read_bytes()
     assert "Comparing" in folders.output and "review before demotion (2): 002 Beta, 006 Zeta" in folders.output
+
+
+def test_run_comparison_reports_sales_when_the_decision_tables_carry_them(tmp_path, tiny_runs):
+    # decisions.csv gains the input's identifying columns (issue #11): the comparison then reads sales
+    # and owners by role from it.
+    for folder, data in zip(tiny_runs, (Q3, Q4)):
+        table = pd.read_csv(folder / "decisions.csv", dtype=str)
+        source = pd.read_csv(pd.io.common.StringIO(data), dtype=str)[["account_id", "account_manager", "sales"]]
+        table.merge(source, on="account_id").to_csv(folder / "decisions.csv", index=False)
+    compared = diff.compare(diff.read_run(tiny_runs[0]), diff.read_run(tiny_runs[1]))
+    assert compared.sales_changes == [("002", "Beta", 8000.0, 12000.0), ("003", "Gamma", 11000.0, 9000.0),
+                                      ("001", "Alpha", 24000.0, 25000.0)]
+    tier = next(d for d in compared.decisions if d.decision == "tier")
+    assert {(m.before, m.after): m.sales for m in tier.matrix} == {
+        ("key", "key"): 40000.0, ("standard", "key"): 12000.0, ("key", "standard"): 9000.0,
+        ("standard", "standard"): 4000.0}
+    change = next(c for c in tier.changes if c.account_id == "003")
+    assert (change.owner, change.sales_before, change.sales_after) == ("Ann", 11000.0, 9000.0)
+    totals = {t.name: (t.before, t.after) for t in compared.totals}
+    assert totals["sales"] == (92000.0, 75000.0) and totals["key_accounts"] == (4, 4)
