@@ -121,7 +121,8 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
         files["data-issues.csv"] = table_bytes(issues, "csv")
     rendered = playbooks.render_playbooks(evaluation, selection=options.playbooks, lang=options.lang,
                                           playbooks_dir=options.playbooks_dir,
-                                          **({"since": since.accounts, "also": since.also} if since else {}))
+                                          **({"since": since.accounts, "also": since.also if options.playbooks != "none" else []}
+                                             if since else {}))
     files.update(rendered)
     links = playbooks.playbook_links(rendered, evaluation)
     files["report.html"] = report.render_report(evaluation, summary, lang=options.lang, playbook_links=links,

@@ -389,3 +389,12 @@ def test_run_comparison_reports_sales_when_the_decision_tables_carry_them(tmp_pa
     assert (change.owner, change.sales_before, change.sales_after) == ("Ann", 11000.0, 9000.0)
     totals = {t.name: (t.before, t.after) for t in compared.totals}
     assert totals["sales"] == (92000.0, 75000.0) and totals["key_accounts"] == (4, 4)
+
+
+def test_previous_with_playbooks_none_writes_no_playbook(tmp_path, tiny, tiny_runs):
+    out = tmp_path / "out"
+    result = cli("evaluate", tmp_path / "q4.csv", "--rules", tiny, "--as-of", "2026-11-27", "--out", out, "-q",
+                 "--previous", tiny_runs[0], "--playbooks", "none")
+    assert result.exit_code == 0, result.output
+    assert not (out / "playbooks").exists()
+    assert "since-last-review" in (out / "report.html").read_text(encoding="utf-8")
