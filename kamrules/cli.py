@@ -25,6 +25,7 @@ DecimalOption = Annotated[str, typer.Option("--decimal", help="Decimal mark in t
 DayfirstOption = Annotated[bool, typer.Option("--dayfirst", help="Read ambiguous dates like 03/04/2026 as day first.")]
 WhereOption = Annotated[Optional[str], typer.Option("--where", help="Keep only rows where this condition holds, "
                                                   "in the rule language: --where 'customer_type != \"prospect\"'.")]
+SetOption = Annotated[Optional[list[str]], typer.Option("--set", help="What-if: override a param for this run, NAME=VALUE (repeatable), e.g. --set pareto_target=0.75.")]
 OnBadValueOption = Annotated[str, typer.Option("--on-bad-value", help="error: stop and list bad cells; missing: treat them as missing and list them in data-issues.csv.")]
 
 app = typer.Typer(
@@ -178,6 +179,8 @@ def evaluate(
     columns: ColumnsOption = None,
     where: WhereOption = None,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors."),
+    settings: SetOption = None,
+    previous: Optional[Path] = typer.Option(None, "--previous", help="An earlier output folder: add 'since the last review' to the report and playbooks."),
 ) -> None:
     """Decide tier, relationship, service level, dependence, risk and actions for every account.
 
@@ -206,6 +209,8 @@ def evaluate(
             force=force,
             strict=strict,
             read_options=read_options,
+            settings=list(settings or []),
+            previous=previous,
         )
         tell = (lambda line: None) if quiet else typer.echo
         tell(f"as of {options.as_of.isoformat()}" + (" (today; pass --as-of to fix it)" if as_of is None else ""))
@@ -249,6 +254,7 @@ def explain(
     columns: ColumnsOption = None,
     on_bad_value: OnBadValueOption = "error",
     verbose: bool = typer.Option(False, "--verbose", help="Every rule checked, with the values it read and its gaps."),
+    settings: SetOption = None,
 ) -> None:
     """Show why one account got each decision (one screen; --verbose for every rule checked).
 
@@ -265,6 +271,10 @@ def explain(
 
         check_choice("--lang", lang, LANGS)
         pack = load_pack(rules_dir(rules))
+        if settings:
+            from kamrules.pack.whatif import with_params
+
+            pack = with_params(pack, settings)
         options = _read_options(input_format, encoding, delimiter, sheet, decimal, dayfirst, on_bad_value, columns)
         read = read_table(data, list(pack.fields.values()), options)
         evaluation = run(pack, read.frame, as_of=parse_as_of(as_of), jobs=1, input_name=data.name,
@@ -314,6 +324,60 @@ def test_cmd(
             _echo_err(f"coverage {run.coverage.percent():g}% is below --min-coverage {min_coverage:g}%")
         if run.failed or low:
             raise typer.Exit(1)
+
+
+@app.command()
+def diff(
+    paths: list[Path] = typer.Argument(..., help="DATA (compared under two packs), or OLD_OUT NEW_OUT (two evaluate output folders)."),
+    rules: Optional[list[Path]] = typer.Option(None, "--rules", help="Rule pack folder; give it twice (OLD, then NEW) to compare two packs."),
+    settings: SetOption = None,
+    out: Path = typer.Option(Path("kamrules-diff"), "--out", help="Output folder for diff.csv and diff.html (replaced atomically)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Date for date computations (YYYY-MM-DD, default today)."),
+    lang: str = typer.Option("en", "--lang", help="en or zh."),
+    jobs: int = typer.Option(0, "--jobs", help="Worker processes (default: number of cores)."),
+    playbooks_dir: Optional[Path] = typer.Option(None, "--playbooks-dir", help="Folder of templates overriding the defaults (default: ./playbooks when present)."),
+    force: bool = typer.Option(False, "--force", help="Replace --out even if kamrules did not create it."),
+    strict: bool = typer.Option(False, "--strict", help="Treat rule-pack warnings as errors."),
+    encoding: EncodingOption = None,
+    delimiter: DelimiterOption = None,
+    sheet: SheetOption = None,
+    input_format: InputFormatOption = None,
+    decimal: DecimalOption = ".",
+    dayfirst: DayfirstOption = False,
+    on_bad_value: OnBadValueOption = "error",
+    columns: ColumnsOption = None,
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors."),
+) -> None:
+    """Show what changes: two packs (or --set what-ifs) on the same data, or two evaluate runs.
+
+    Example: kamrules diff --set pareto_target=0.75 customers.csv --as-of 2026-11-27
+    """
+    with user_errors():
+        from kamrules.errors import UsageError
+        from kamrules.resources import playbooks_dir as find_playbooks, rules_dir
+        from kamrules.run import DiffOptions, parse_as_of, run_diff
+
+        if len(paths) == 2:
+            if settings or (rules and len(rules) > 1):
+                raise UsageError("two output folders are compared as they are: --set and a second --rules apply "
+                                 "to DATA only (one --rules only lends its labels)")
+            options = DiffOptions(out=out, runs=tuple(paths), rules=tuple(rules or ()), lang=lang, force=force)
+        elif len(paths) == 1:
+            if jobs < 0:
+                raise UsageError("--jobs must be 0 (all cores) or more")
+            packs = tuple(rules) if rules else (rules_dir(None),)
+            options = DiffOptions(out=out, data=paths[0], rules=packs, settings=list(settings or []),
+                                  as_of=parse_as_of(as_of), lang=lang, jobs=jobs, force=force, strict=strict,
+                                  read_options=_read_options(input_format, encoding, delimiter, sheet, decimal,
+                                                             dayfirst, on_bad_value, columns))
+        else:
+            raise UsageError("give DATA, or two output folders OLD_OUT NEW_OUT")
+        options.playbooks_dir = find_playbooks(playbooks_dir)
+        outcome = _with_progress(lambda progress: run_diff(options, progress), quiet)
+        if not quiet:
+            from kamrules.results.diff import print_diff
+
+            print_diff(outcome.result, lang, out=outcome.out)
 
 
 @app.command()

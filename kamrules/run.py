@@ -32,6 +32,8 @@ class EvaluateOptions:
     force: bool = False
     strict: bool = False
     read_options: object = None  # kamrules.reader.ReadOptions
+    settings: list = field(default_factory=list)  # what-if `--set NAME=VALUE` overrides
+    previous: Path | None = None  # `--previous OUT`: an earlier run to compare with
 
 
 @dataclass
@@ -92,6 +94,10 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     step("loading the rule pack")
     started = time.perf_counter()
     pack: RulePack = load_pack(options.rules, strict=options.strict)
+    if options.settings:
+        from kamrules.pack.whatif import with_params
+
+        pack = with_params(pack, options.settings)
     load_seconds = time.perf_counter() - started
     tell(pack_line(pack, options.rules))
     playbooks.check_templates(pack, playbooks_dir=options.playbooks_dir)
@@ -110,10 +116,14 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     evaluation.data_issues = read.issues
     summary = portfolio.summarise(evaluation, lang=options.lang, present_fields=list(read.column_map))
 
+    since = _since_last_review(options, evaluation) if options.previous is not None else None
+
     step("writing decisions, trace, playbooks and report")
     started = time.perf_counter()
     files: dict[str, bytes] = {}
     frame, list_columns = decision_frame(evaluation, options.lang)
+    if since is not None:  # `--previous`: key accounts falling out are flagged, not silently dropped
+        frame["review_before_demotion"] = frame["account_id"].astype(str).isin(since.demoted)
     files[f"decisions.{options.format}"] = table_chunks(frame, options.format, list_columns=list_columns)
     files["trace.jsonl"] = trace_chunks(evaluation)
     from kamrules.results.actions import actions_csv
@@ -127,18 +137,142 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
         issues = pd.DataFrame([vars(i) for i in read.issues], columns=["row", "column", "field", "value", "reason"])
         files["data-issues.csv"] = table_bytes(issues, "csv")
     rendered = playbooks.render_playbooks(evaluation, selection=options.playbooks, lang=options.lang,
-                                          playbooks_dir=options.playbooks_dir)
+                                          playbooks_dir=options.playbooks_dir,
+                                          **({"since": since.accounts, "also": since.also if options.playbooks != "none" else []}
+                                             if since else {}))
     files.update(rendered)
     links = playbooks.playbook_links(rendered, evaluation)
     files["report.html"] = report.render_report(evaluation, summary, lang=options.lang, playbook_links=links,
-                                               playbooks_dir=options.playbooks_dir)
+                                               playbooks_dir=options.playbooks_dir,
+                                               since=since.report if since else None)
     render_seconds = time.perf_counter() - started
     names = sorted([*files, "manifest.json"])
     files["manifest.json"] = manifest(evaluation, input_path=options.data, jobs=evaluation.jobs, files=names,
                                       data_issues=len(read.issues), columns=read.mapping)
     started = time.perf_counter()
-    write_outputs(options.out, files, inputs=[options.data], force=options.force)
+    write_outputs(options.out, files, inputs=[options.data, *([options.previous] if options.previous else [])],
+                  force=options.force)
     # Clock times are reported on the console, not in OUT: the files stay byte-identical per input.
     evaluation.timings.update({"load_pack": load_seconds, "read": read_seconds, "render": render_seconds,
                                "write": time.perf_counter() - started})
     return RunResult(evaluation, summary, options.out, sorted(files), read.issues, pack.warnings)
+
+
+# ------------------------------------------------------------------------------------------ diff
+
+
+@dataclass
+class Since:
+    """`evaluate --previous OUT`: what the report, the playbooks and the decision table get."""
+
+    report: object  # kamrules.documents.since.SinceLastReview
+    accounts: dict  # account id -> AccountSince
+    demoted: set  # ids of key accounts that are no longer key
+    also: list  # positions of demoted accounts, which get a playbook whatever --playbooks says
+    result: object  # kamrules.results.diff.DiffResult
+
+
+def _since_last_review(options: EvaluateOptions, evaluation: Evaluation) -> Since:
+    from kamrules.documents.diff_report import since_views
+    from kamrules.results import diff
+
+    before = diff.read_run(options.previous)
+    after = diff.side_from_evaluation(evaluation, str(options.out), options.lang)
+    result = diff.compare(before, after)
+    report, accounts = since_views(before, after, result, options.lang)
+    demoted = {c.account_id for c in result.review_before_demotion}
+    also = [i for i, account in enumerate(after.frame.index) if account in demoted]
+    return Since(report, accounts, demoted, also, result)
+
+
+@dataclass
+class DiffOptions:
+    """`kamrules diff`: either two output folders (`runs`), or one data file under two packs."""
+
+    out: Path
+    runs: tuple = ()  # (OLD_OUT, NEW_OUT) folders of `kamrules evaluate`
+    data: Path | None = None
+    rules: tuple = ()  # one or two rule pack folders
+    settings: list = field(default_factory=list)  # `--set` overrides, applied to the newer pack
+    as_of: dt.date | None = None
+    lang: str = "en"
+    jobs: int = 0
+    force: bool = False
+    strict: bool = False
+    read_options: object = None
+    playbooks_dir: Path | None = None
+
+
+@dataclass
+class DiffOutcome:
+    result: object  # kamrules.results.diff.DiffResult
+    out: Path
+    files: list = field(default_factory=list)
+
+
+def diff_sides(options: DiffOptions, progress: Callable[[str], None] | None = None) -> tuple:
+    """The two sides `kamrules diff` compares (see DiffOptions)."""
+    from kamrules.results import diff
+
+    step = progress or (lambda stage: None)
+    if options.runs:
+        step("reading the two runs")
+        sides = diff.read_run(options.runs[0]), diff.read_run(options.runs[1])
+        _labels_for_runs(sides, options)
+        return sides
+    from kamrules.data.reader import ReadOptions, read_table
+    from kamrules.pack.whatif import with_params
+
+    if len(options.rules) > 2:
+        raise UsageError("--rules: give one pack (with --set) or two packs (OLD then NEW)")
+    if len(options.rules) < 2 and not options.settings:
+        raise UsageError("nothing to compare: give --rules OLD --rules NEW, or --set NAME=VALUE, or two output "
+                         "folders (kamrules diff OUT_Q3 OUT_Q4)")
+    step("loading the rule packs")
+    old = load_pack(options.rules[0], strict=options.strict)
+    new = load_pack(options.rules[1], strict=options.strict) if len(options.rules) == 2 else old
+    new = with_params(new, options.settings)
+    labels = [str(options.rules[0]), str(options.rules[-1])]
+    if options.settings:
+        labels[1] += " with --set " + " --set ".join(options.settings)
+    step(f"reading {options.data.name}")
+    fields = {**old.fields, **new.fields}
+    read = read_table(options.data, list(fields.values()), options.read_options or ReadOptions())
+    jobs = options.jobs or default_jobs()
+    sides = []
+    for pack, label in ((old, labels[0]), (new, labels[1])):
+        evaluation = evaluate(pack, read.frame.copy(), as_of=options.as_of or dt.date.today(), jobs=jobs,
+                              input_name=options.data.name, row_numbers=read.row_numbers, progress=progress)
+        sides.append(diff.side_from_evaluation(evaluation, label, options.lang))
+    return tuple(sides)
+
+
+def _labels_for_runs(sides: tuple, options: DiffOptions) -> None:
+    """Show the labels of the pack that made the runs when it is at hand (./rules, else the bundled one)."""
+    from kamrules.errors import KamrulesError
+    from kamrules.resources import rules_dir
+    from kamrules.results import diff
+
+    try:
+        pack = load_pack(options.rules[0] if options.rules else rules_dir(None))
+    except KamrulesError:
+        return  # the runs are still compared, by their values
+    for side in sides:
+        diff.adopt_pack(side, pack, options.lang)
+
+
+def run_diff(options: DiffOptions, progress: Callable[[str], None] | None = None) -> DiffOutcome:
+    """Everything `kamrules diff` does: compare, then write diff.csv and diff.html to OUT atomically."""
+    from kamrules.data.writer import table_bytes, write_outputs
+    from kamrules.documents.diff_report import render_diff
+    from kamrules.results import diff
+
+    check_choice("--lang", options.lang, LANGS)
+    before, after = diff_sides(options, progress)
+    result = diff.compare(before, after)
+    (progress or (lambda stage: None))("writing diff.csv and diff.html")
+    files = {"diff.csv": table_bytes(diff.diff_frame(result), "csv"),
+             "diff.html": render_diff(result, lang=options.lang, playbooks_dir=options.playbooks_dir)}
+    inputs = [p for p in (options.data, *options.runs) if p is not None]
+    write_outputs(options.out, files, inputs=inputs, force=options.force)
+    return DiffOutcome(result, options.out, sorted(files))

@@ -17,6 +17,7 @@ from kamrules.errors import UsageError
 from kamrules.i18n import UI, Strings, is_missing
 from kamrules.pack import RulePack, pick
 from kamrules.results.columns import column_values
+from kamrules.documents.since import AccountSince
 
 # The roles the default templates give a section of their own (see `RulePack.role`: a pack names its
 # own fields and outputs for them under `pack: roles:`). A section whose role the pack lacks is simply
@@ -279,6 +280,7 @@ class PlaybookContext:
     unknown: tuple[Fact, ...] = ()  # fields the rules read that this account lacks: find them out
     swot: tuple[SwotRow, ...] = ()  # strengths, weaknesses, opportunities, threats (pre-filled)
     contacts: tuple[ContactRow, ...] = ()  # the contact / decision-maker map: ours, then blank rows
+    since_last_review: AccountSince | None = None  # `evaluate --previous OUT` only (docs/diff.md)
 
 
 def _context_names(cls: type) -> dict:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 from kamrules.documents.checker import TemplateChecker, playbook_schema
 from kamrules.documents.context import ContextBuilder, context_vars
@@ -36,13 +37,14 @@ class Renderer:
     """Renders the playbooks of one evaluation in one language (templates compiled once)."""
 
     def __init__(self, evaluation: Evaluation, *, lang: str = "en", playbooks_dir: Path | str | None = None,
-                 checked: bool = False, probe: bool = False):
+                 checked: bool = False, probe: bool = False, since: Mapping | None = None):
         from jinja2 import TemplateError as JinjaError
 
         if lang not in UI:
             raise UsageError(f"--lang '{lang}' is not one of: {', '.join(UI)}")
         self.evaluation = evaluation
         self.probe = probe
+        self.since = since  # account id -> AccountSince, with `evaluate --previous`
         self.builder = ContextBuilder(evaluation, lang)
         self.env = make_environment(playbooks_dir, pack=evaluation.pack, lang=lang)
         if not checked:
@@ -60,6 +62,8 @@ class Renderer:
     def render(self, account: AccountResult) -> dict[str, bytes]:
         """`{"playbooks/<stem>.md": ..., "playbooks/<stem>.html": ...}` for one account."""
         context = self.builder.build(account)
+        if self.since is not None:
+            context = dataclasses.replace(context, since_last_review=self.since.get(str(account.account_id)))
         names = context_vars(context)
         files = {}
         stem = context.account.file
@@ -73,10 +77,10 @@ class Renderer:
             files[f"playbooks/{stem}.{self.extensions[name]}"] = text.encode("utf-8")
         return files
 
-    def render_all(self, selection: str) -> dict[str, bytes]:
+    def render_all(self, selection: str, also: Sequence[int] = ()) -> dict[str, bytes]:
         files: dict[str, bytes] = {}
         accounts = self.evaluation.accounts
-        for index in selected_indexes(self.evaluation, selection):
+        for index in sorted(set(selected_indexes(self.evaluation, selection)) | set(also)):
             files.update(self.render(accounts[index]))  # each account is built when needed, not kept
         return files
 
@@ -104,17 +108,21 @@ def select_accounts(evaluation: Evaluation, selection: str = "key+potential") ->
 
 
 def render_playbooks(evaluation: Evaluation, *, selection: str = "key+potential", lang: str = "en",
-                     playbooks_dir: Path | str | None = None) -> dict[str, bytes]:
+                     playbooks_dir: Path | str | None = None, since: Mapping | None = None,
+                     also: Sequence[int] = ()) -> dict[str, bytes]:
     """Render the Markdown and HTML playbooks of the selected accounts.
+
+    With `evaluate --previous`: `since` maps account ids to their "since the last review" block, and
+    `also` adds accounts (positions) outside the selection, e.g. key accounts about to be demoted.
 
     Returns relative paths (`playbooks/<stem>.md`, `playbooks/<stem>.html`) → UTF-8 bytes, in input
     order. Templates are checked first; any problem raises `TemplateError` before anything renders.
     """
     if selection not in SELECTIONS:
         raise UsageError(f"--playbooks '{selection}' is not one of: {', '.join(SELECTIONS)}")
-    if not selected_indexes(evaluation, selection):
+    if not selected_indexes(evaluation, selection) and not also:
         return {}
-    return Renderer(evaluation, lang=lang, playbooks_dir=playbooks_dir).render_all(selection)
+    return Renderer(evaluation, lang=lang, playbooks_dir=playbooks_dir, since=since).render_all(selection, also)
 
 
 def check_templates(pack: RulePack, *, playbooks_dir: Path | str | None = None, lang: str = "en",

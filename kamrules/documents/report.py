@@ -9,6 +9,7 @@ advice and the run's facts (as-of date, pack hash, input). Same input, same byte
 
 from __future__ import annotations
 
+import dataclasses
 import typing
 import urllib.parse
 from pathlib import Path
@@ -233,11 +234,13 @@ def build_report_context(evaluation: Evaluation, portfolio: Portfolio, *, lang: 
 
 def render_report(evaluation: Evaluation, portfolio: Portfolio, *, lang: str = "en",
                   playbook_links: Mapping[str, str] | None = None, playbooks_dir: Path | str | None = None,
-                  checked: bool = False, probe: bool = False) -> bytes:
+                  checked: bool = False, probe: bool = False, since=None) -> bytes:
     """`report.html` as UTF-8 bytes. `playbook_links`: account id → relative path of its HTML playbook."""
     from jinja2 import TemplateError as JinjaError
 
     context = build_report_context(evaluation, portfolio, lang=lang, playbook_links=playbook_links)
+    if since is not None:  # `evaluate --previous OUT`: a SinceLastReview
+        context = dataclasses.replace(context, since_last_review=since)
     env = make_environment(playbooks_dir, pack=evaluation.pack, lang=lang)
     if not checked:
         checker = TemplateChecker(env, report_schema(evaluation.pack))

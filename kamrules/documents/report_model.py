@@ -8,6 +8,7 @@ from typing import Any
 from kamrules.documents.context import RunInfo
 from kamrules.i18n import Strings
 from kamrules.results.portfolio import Portfolio
+from kamrules.documents.since import SinceLastReview
 
 
 @dataclass(frozen=True)
@@ -157,3 +158,4 @@ class ReportContext:
     t: Strings
     owners: tuple[OwnerView, ...] = ()  # per account manager (role `account_manager`); () when the pack has none
     owner_days: int = 30  # the window of `OwnerView.actions_due`
+    since_last_review: SinceLastReview | None = None  # `evaluate --previous OUT` only (docs/diff.md)

@@ -204,6 +204,10 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
+MANIFEST_ROLES = ("account_name", "account_manager", "region", "sales", "tier", "risk_level", "relationship",
+                  "service_level")
+
+
 def manifest(evaluation: Evaluation, *, input_path: Path | None, jobs: int, files: list[str],
              data_issues: int = 0, columns: dict | None = None) -> bytes:
     """manifest.json: what produced these results. Deterministic: clock times go to the console."""
@@ -221,7 +225,12 @@ def manifest(evaluation: Evaluation, *, input_path: Path | None, jobs: int, file
         },
         "rows": {"accounts": len(evaluation.accounts), "data_issues": data_issues},
         "outputs": sorted(files),
+        # What `kamrules diff OUT_A OUT_B` needs to compare two runs without their packs.
+        "decisions": {d.id: {"outputs": list(d.outputs), "hit": d.hit} for d in pack.decisions},
+        "roles": {r: pack.role(r) for r in MANIFEST_ROLES if pack.role(r) is not None},
     }
     if columns is not None:  # how each field found its column, and which fields the file lacks
         record["columns"] = columns
+    if getattr(pack, "overrides", None):
+        record["pack"]["overrides"] = pack.overrides  # what-if `--set NAME=VALUE`
     return (json.dumps(json_value(record), ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")

@@ -1,0 +1,283 @@
+"""`OUT/diff.html`: what changed between two sets of decisions, as one self-contained page.
+
+`render_diff(result, lang=...)` renders `diff.html.j2` (the team's playbooks folder first, then the
+packaged default) with a `DiffContext`: the totals before and after, per decision a from→to migration
+matrix drawn as an inline SVG grid (circle area = accounts), the changed accounts, new and resolved
+risks, key accounts to review before demotion, and accounts that appeared or disappeared.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kamrules.documents.environment import make_environment, template_error
+from kamrules.errors import UsageError
+from kamrules.i18n import fmt_money, fmt_pct
+from kamrules.results.diff import Change, DiffResult
+
+DIFF_TEMPLATE = "diff.html.j2"
+CELL, HEAD_W, HEAD_H = 64, 240, 120  # matrix chart geometry (SVG user units)
+
+STRINGS = {
+    "en": {
+        "title": "What changed", "before": "Before", "after": "After", "change": "Change", "measure": "Measure",
+        "matrix": "Migration matrix", "matrix_note": "rows: before, columns: after; circle area = accounts",
+        "accounts": "accounts", "sales": "Sales", "account": "Account", "owner": "Owner", "rule_before": "Rule before",
+        "rule_after": "Rule after", "outputs": "Changed", "unchanged": "Unchanged decisions", "changed": "changed",
+        "newly_at_risk": "Newly at risk", "risks_resolved": "Risks resolved", "demotion": "Review before demotion",
+        "demotion_note": "Key accounts last time that are no longer key: review them before changing their service.",
+        "appeared": "Accounts that appeared", "disappeared": "Accounts that disappeared",
+        "sales_changes": "Largest sales changes", "nothing": "No decision changed.", "more": "more in diff.csv",
+        "key_accounts": "Key accounts", "key_sales_share": "Share of sales covered by key accounts",
+        "at_risk": "Accounts at risk", "total_accounts": "Accounts", "total_sales": "Total sales",
+    },
+    "zh": {
+        "title": "变化对比", "before": "之前", "after": "之后", "change": "变化", "measure": "指标",
+        "matrix": "迁移矩阵", "matrix_note": "行：之前，列：之后；圆面积 = 客户数",
+        "accounts": "客户", "sales": "销售额", "account": "客户", "owner": "客户经理", "rule_before": "之前规则",
+        "rule_after": "之后规则", "outputs": "变化项", "unchanged": "未变化的决策", "changed": "项变化",
+        "newly_at_risk": "新增风险客户", "risks_resolved": "风险已解除", "demotion": "降级前需复核",
+        "demotion_note": "上次为重点客户、本次不再是：调整服务前请先复核。",
+        "appeared": "新出现的客户", "disappeared": "消失的客户",
+        "sales_changes": "销售额变化最大的客户", "nothing": "没有决策发生变化。", "more": "其余见 diff.csv",
+        "key_accounts": "重点客户数", "key_sales_share": "重点客户销售占比",
+        "at_risk": "风险客户数", "total_accounts": "客户数", "total_sales": "销售总额",
+    },
+}
+MAX_ROWS = 200  # changed accounts listed per decision on the page (diff.csv has them all)
+
+
+@dataclass(frozen=True)
+class TotalRow:
+    label: str
+    before: str
+    after: str
+    change: str
+
+
+@dataclass(frozen=True)
+class MatrixCell:
+    x: float
+    y: float
+    r: float
+    text: str
+    moved: bool  # off the diagonal
+
+
+@dataclass(frozen=True)
+class MatrixChart:
+    width: int
+    height: int
+    rows: tuple  # (y, label)
+    columns: tuple  # (x, label)
+    cells: tuple  # MatrixCell
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    account_id: str
+    name: str
+    owner: str
+    sales: str
+    before: str
+    after: str
+    rule_before: str
+    rule_after: str
+    outputs: str
+
+
+@dataclass(frozen=True)
+class DecisionView:
+    id: str
+    title: str
+    changed: int
+    chart: Any  # MatrixChart or None
+    changes: tuple  # ChangeRow
+    hidden: int  # changes not listed on the page
+
+
+@dataclass(frozen=True)
+class DiffContext:
+    lang: str
+    t: dict
+    before: str
+    after: str
+    totals: tuple  # TotalRow
+    decisions: tuple  # DecisionView with changes
+    unchanged: tuple  # titles of decisions without changes
+    newly_at_risk: tuple  # ChangeRow
+    risks_resolved: tuple
+    review_before_demotion: tuple
+    appeared: tuple  # account ids
+    disappeared: tuple
+    sales_changes: tuple  # ChangeRow (before/after = sales)
+
+
+def _short(text: str, limit: int = 24) -> str:
+    """An axis label that fits the chart's margin (the tables below carry the full text)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class _Builder:
+    def __init__(self, result: DiffResult, lang: str):
+        self.result, self.lang, self.pack = result, lang, result.pack
+
+    def label(self, name: str, value: Any) -> str:
+        if value is None:
+            return "—"
+        if self.pack is not None:
+            return self.pack.label(name, value, self.lang) or str(value)
+        return str(value)
+
+    def label_name(self, name: str) -> str:
+        return self.pack.name_label(name, self.lang) if self.pack is not None else name
+
+    def money(self, value: Any) -> str:
+        return "—" if value is None else fmt_money(value, self.lang)
+
+    def row(self, change: Change, output: str) -> ChangeRow:
+        output = output if output in change.outputs or not change.outputs else change.outputs[0]
+        sales = change.sales_after if change.sales_after is not None else change.sales_before
+        return ChangeRow(change.account_id, str(change.account_name or ""), str(change.owner or ""),
+                         self.money(sales), self.label(output, change.before), self.label(output, change.after),
+                         str(change.rule_before or "—"), str(change.rule_after or "—"), ", ".join(change.outputs))
+
+    def chart(self, diff) -> MatrixChart | None:
+        if not diff.matrix:
+            return None
+        before = sorted({m.before for m in diff.matrix}, key=lambda v: (v is None, str(v)))
+        after = sorted({m.after for m in diff.matrix}, key=lambda v: (v is None, str(v)))
+        biggest = max(m.accounts for m in diff.matrix)
+        cells = []
+        for m in diff.matrix:
+            x = HEAD_W + (after.index(m.after) + 0.5) * CELL
+            y = HEAD_H + (before.index(m.before) + 0.5) * CELL
+            radius = round(4 + (CELL / 2 - 6) * math.sqrt(m.accounts / biggest), 2)
+            cells.append(MatrixCell(round(x, 2), round(y, 2), radius, f"{m.accounts:,}", m.before != m.after))
+        return MatrixChart(HEAD_W + CELL * len(after) + 10, HEAD_H + CELL * len(before) + 10,
+                           tuple((HEAD_H + (i + 0.5) * CELL, _short(self.label(diff.output, v))) for i, v in enumerate(before)),
+                           tuple((HEAD_W + (i + 0.5) * CELL, _short(self.label(diff.output, v))) for i, v in enumerate(after)),
+                           tuple(cells))
+
+    def total(self, total) -> TotalRow:
+        t = STRINGS[self.lang]
+        names = {"accounts": "total_accounts", "sales": "total_sales"}
+        label = t[names.get(total.name, total.name)]
+        if total.name == "key_sales_share":
+            show = lambda v: "—" if v is None else fmt_pct(v, 1, self.lang)  # noqa: E731
+            delta = None if None in (total.before, total.after) else (total.after - total.before) * 100
+            change = "—" if delta is None else f"{delta:+.1f} pt"
+        elif total.name == "sales":
+            show = self.money
+            change = "—" if None in (total.before, total.after) else self.money(total.after - total.before)
+        else:
+            show = lambda v: "—" if v is None else f"{v:,}"  # noqa: E731
+            change = "—" if None in (total.before, total.after) else f"{total.after - total.before:+,}"
+        return TotalRow(label, show(total.before), show(total.after), change)
+
+    def build(self) -> DiffContext:
+        result, t = self.result, STRINGS[self.lang]
+        views, unchanged = [], []
+        for diff in result.decisions:
+            if not diff.changed:
+                unchanged.append(diff.title)
+                continue
+            rows = tuple(self.row(c, diff.output) for c in diff.changes[:MAX_ROWS])
+            views.append(DecisionView(diff.decision, diff.title, diff.changed, self.chart(diff), rows,
+                                      max(0, diff.changed - MAX_ROWS)))
+        risk, tier = result.risk_output or "", result.tier_output or ""
+        sales = tuple(ChangeRow(i, str(n or ""), "", self.money((a or 0.0) - (b or 0.0)), self.money(b), self.money(a),
+                                "", "", "") for i, n, b, a in result.sales_changes[:20])
+        return DiffContext(
+            self.lang, t, result.before, result.after, tuple(self.total(x) for x in result.totals), tuple(views),
+            tuple(unchanged), tuple(self.row(c, risk) for c in result.newly_at_risk),
+            tuple(self.row(c, risk) for c in result.risks_resolved),
+            tuple(self.row(c, tier) for c in result.review_before_demotion),
+            tuple(result.appeared), tuple(result.disappeared), sales)
+
+
+def build_diff_context(result: DiffResult, *, lang: str = "en") -> DiffContext:
+    if lang not in STRINGS:
+        raise UsageError(f"--lang '{lang}' is not one of: {', '.join(STRINGS)}")
+    return _Builder(result, lang).build()
+
+
+def render_diff(result: DiffResult, *, lang: str = "en", playbooks_dir: Path | str | None = None) -> bytes:
+    """`diff.html` as UTF-8 bytes (same inputs, same bytes)."""
+    from jinja2 import TemplateError as JinjaError
+
+    context = build_diff_context(result, lang=lang)
+    env = make_environment(playbooks_dir, pack=result.pack, lang=lang)
+    try:
+        template = env.get_template(DIFF_TEMPLATE)
+        return template.render({name: getattr(context, name) for name in context.__dataclass_fields__}).encode("utf-8")
+    except (JinjaError, Exception) as exc:  # any failure inside a user template is a template problem
+        raise template_error(exc, "rendering diff.html") from None
+
+
+# ------------------------------------------------------------------- evaluate --previous (since.py)
+
+SINCE_WORDS = {
+    "en": dict(title="Since the last review", then="Then", now="Now", demotion="Review before demotion",
+               demotion_note="Key account at the last review, no longer key now: review it with the account "
+                             "manager before its service changes.",
+               migrations="Tier changes", new_risks="Newly at risk", resolved_risks="Risks resolved",
+               new_account="Not in the previous run: a new account.", appeared="Accounts new since then",
+               disappeared="Accounts gone since then", none="No change in tier or risk."),
+    "zh": dict(title="自上次复核以来", then="上次", now="本次", demotion="降级前需复核",
+               demotion_note="上次复核时为重点客户，本次不再是：调整服务前请与客户经理一起复核。",
+               migrations="客户级别变化", new_risks="新增风险客户", resolved_risks="风险已解除",
+               new_account="上次运行中没有该客户：新客户。", appeared="新增客户", disappeared="已不在名单的客户",
+               none="客户级别与风险均无变化。"),
+}
+FACT_ROLES = ("tier", "risk_level", "relationship", "service_level", "sales")
+
+
+def since_views(before, after, result: DiffResult, lang: str = "en") -> tuple:
+    """(SinceLastReview for the report, {account id: AccountSince} for the playbooks) of a compared run.
+
+    `before` is the previous run (results.diff.read_run), `after` the run being made."""
+    from kamrules.documents.since import AccountSince, SinceFact, SinceLastReview, SinceLine, SinceWords
+
+    if lang not in SINCE_WORDS:
+        raise UsageError(f"--lang '{lang}' is not one of: {', '.join(SINCE_WORDS)}")
+    builder = _Builder(result, lang)
+    words = SinceWords(**SINCE_WORDS[lang])
+    as_of = before.manifest.get("as_of")
+    previous = f"{as_of} ({before.label})" if as_of else before.label
+
+    def show(role: str, value: Any) -> str:
+        if role == "sales":
+            return builder.money(None if value is None or value != value else float(value))
+        return builder.label(after.roles.get(role, role), None if value is None or value != value else value)
+
+    def line(change: Change, role: str) -> SinceLine:
+        return SinceLine(change.account_id, str(change.account_name or change.account_id),
+                         show(role, change.before), show(role, change.after))
+
+    tier = next((d for d in result.decisions if d.output == result.tier_output), None)
+    report = SinceLastReview(
+        previous, tuple(line(c, "tier") for c in (tier.changes if tier else []) if c.before != c.after),
+        tuple(line(c, "risk_level") for c in result.newly_at_risk),
+        tuple(line(c, "risk_level") for c in result.risks_resolved),
+        tuple(line(c, "tier") for c in result.review_before_demotion),
+        len(result.appeared), len(result.disappeared), words)
+    roles = [r for r in FACT_ROLES if r in after.roles]
+    demoted = {c.account_id for c in result.review_before_demotion}
+    old = {r: before.frame[before.roles[r]] for r in roles if r in before.roles}
+    known = set(before.frame.index)
+    accounts = {}
+    for account, values in zip(after.frame.index, zip(*(after.frame[after.roles[r]].tolist() for r in roles))):
+        facts = []
+        for role, now in zip(roles, values):
+            then = old[role].get(account) if role in old and account in known else None
+            if role == "sales" and then is not None:
+                then = float(then)
+            same = (then == now) or (then is None and now != now)
+            facts.append(SinceFact(builder.label_name(after.roles[role]), show(role, then) if account in known else "—",
+                                   show(role, now), account in known and not same))
+        accounts[account] = AccountSince(previous, account not in known, account in demoted, tuple(facts), words)
+    return report, accounts

@@ -1,0 +1,71 @@
+"""What the report and each playbook see of `evaluate --previous OUT`: "since the last review".
+
+Plain frozen records (no behaviour), kept apart so the context modules can name them without importing
+the diff machinery. Built by kamrules.documents.diff_report.since_views."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SinceWords:
+    """The headings and phrases of the "since the last review" blocks, in the run's language."""
+
+    title: str  # "Since the last review"
+    then: str  # "Then"
+    now: str  # "Now"
+    demotion: str  # "Review before demotion"
+    demotion_note: str  # why the flag is there
+    migrations: str
+    new_risks: str
+    resolved_risks: str
+    new_account: str  # "Not in the previous run"
+    appeared: str
+    disappeared: str
+    none: str  # "Nothing changed"
+
+
+@dataclass(frozen=True)
+class SinceFact:
+    """One key fact then and now (tier, risk level, relationship, service level, sales)."""
+
+    label: str
+    then: str
+    now: str
+    changed: bool
+
+
+@dataclass(frozen=True)
+class AccountSince:
+    """A playbook's "since the last review" block."""
+
+    previous: str  # the previous run: its as-of date and folder
+    new_account: bool  # the account was not in the previous run
+    review_before_demotion: bool  # key last time, not key now
+    facts: tuple[SinceFact, ...]
+    words: SinceWords
+
+
+@dataclass(frozen=True)
+class SinceLine:
+    """An account in a list of the report's "since the last review" section."""
+
+    account_id: str
+    name: str
+    then: str
+    now: str
+
+
+@dataclass(frozen=True)
+class SinceLastReview:
+    """The report's "since the last review" section."""
+
+    previous: str
+    migrations: tuple[SinceLine, ...]  # tier changes
+    new_risks: tuple[SinceLine, ...]
+    resolved_risks: tuple[SinceLine, ...]
+    review_before_demotion: tuple[SinceLine, ...]
+    appeared: int
+    disappeared: int
+    words: SinceWords
