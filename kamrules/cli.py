@@ -51,6 +51,8 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(exc.exit_code) from None
     except (typer.Exit, typer.Abort, KeyboardInterrupt):
         raise
+    except BrokenPipeError:  # the reader went away (`| head`): main() stops quietly
+        raise
     except Exception:  # noqa: BLE001 - the last line of defence
         _echo_err(traceback.format_exc())
         _echo_err("error: this is a bug in kamrules, not a problem with your files. "
@@ -169,6 +171,7 @@ def evaluate(
             force=force,
             strict=strict,
             read_options=read_options,
+            columns_file=columns,
         )
         result = _with_progress(lambda progress: run_evaluate(options, progress), quiet)
         _print_warnings(result.warnings)
@@ -262,7 +265,22 @@ def _version(
 
 def main() -> None:
     """Console-script entry point."""
-    app(prog_name="kamrules")
+    try:
+        app(prog_name="kamrules")
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+
+
+def _quiet_broken_pipe() -> None:
+    """`kamrules ... | head` closed the pipe: stop quietly, as Unix tools do (exit 141 = 128 + SIGPIPE),
+    and point stdout at /dev/null so Python's final flush does not print a second error."""
+    import os
+
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    sys.exit(141)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -32,6 +32,7 @@ class EvaluateOptions:
     force: bool = False
     strict: bool = False
     read_options: object = None  # kamrules.reader.ReadOptions
+    columns_file: Path | None = None  # the --columns file, so --out can never contain (and delete) it
 
 
 @dataclass
@@ -73,12 +74,14 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     from kamrules.documents import report
     from kamrules.results.outputs import decision_frame, manifest, trace_chunks
     from kamrules.data.reader import ReadOptions, read_table
-    from kamrules.data.writer import table_bytes, table_chunks, write_outputs
+    from kamrules.data.writer import check_out, table_bytes, table_chunks, write_outputs
 
     check_choice("--format", options.format, FORMATS)
     check_choice("--playbooks", options.playbooks, SELECTIONS)
     check_choice("--lang", options.lang, LANGS)
     jobs = options.jobs or default_jobs()
+    inputs = [options.data, options.rules, options.playbooks_dir, options.columns_file]
+    check_out(options.out, inputs, force=options.force)  # before minutes of work, not after
 
     step("loading the rule pack")
     started = time.perf_counter()
@@ -120,7 +123,7 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     files["manifest.json"] = manifest(evaluation, input_path=options.data, jobs=evaluation.jobs, files=names,
                                       data_issues=len(read.issues))
     started = time.perf_counter()
-    write_outputs(options.out, files, inputs=[options.data], force=options.force)
+    write_outputs(options.out, files, inputs=[p for p in inputs if p is not None], force=options.force)
     # Clock times are reported on the console, not in OUT: the files stay byte-identical per input.
     evaluation.timings.update({"load_pack": load_seconds, "read": read_seconds, "render": render_seconds,
                                "write": time.perf_counter() - started})

@@ -620,6 +620,36 @@ def _refuse(out_dir: Path, inputs: Iterable[Path], force: bool) -> None:
         )
 
 
+def _through_link(out_dir: Path) -> Path:
+    """A symlinked OUT is written where it points (the link stays), not replaced by a real folder."""
+    return Path(os.path.realpath(out_dir)) if out_dir.is_symlink() else out_dir
+
+
+def _writable_parent(out_dir: Path) -> None:
+    ancestor = out_dir.absolute().parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise ConfigError(f"{out_dir}: cannot create it, {ancestor} is a file; choose another --out")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise ConfigError(f"{out_dir}: cannot write in {ancestor} (permission denied); choose another --out")
+
+
+def check_out(out_dir: Path, inputs: Iterable[Path | None] = (), *, force: bool = False) -> None:
+    """Refuse an unusable OUT before any work starts: one that is or contains an input (rule pack,
+    templates, column mapping, data: the run would delete it), a file, a foreign non-empty folder
+    (without `force`), or one whose parent cannot be written."""
+    out_dir = _through_link(Path(out_dir))
+    _refuse(out_dir, [p for p in inputs if p is not None], force)
+    _writable_parent(out_dir)
+
+
+def _umask_mode() -> int:
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return 0o777 & ~mask
+
+
 def write_outputs(
     out_dir: Path, files: Mapping[str, bytes | Iterable[bytes]], *, inputs: Sequence[Path] = (), force: bool = False
 ) -> None:
@@ -632,7 +662,7 @@ def write_outputs(
     `out_dir` is or holds one of `inputs`, is a file, or is a non-empty folder without the marker
     (unless `force`).
     """
-    out_dir = Path(out_dir)
+    out_dir = _through_link(Path(out_dir))
     _refuse(out_dir, inputs, force)
     contents = {_check_relative(name): content for name, content in files.items()}
     contents[PurePosixPath(MARKER)] = _MARKER_TEXT
@@ -646,6 +676,7 @@ def write_outputs(
         staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.kamrules-new-", dir=parent))
     except OSError as exc:
         raise ConfigError(f"{out_dir}: cannot write next to it in {parent} ({exc.strerror})") from None
+    os.chmod(staging, _umask_mode())  # mkdtemp makes 0700; OUT gets the mode any new folder would
     aside: Path | None = None
     try:
         _write_file(staging / MARKER, contents.pop(PurePosixPath(MARKER)))

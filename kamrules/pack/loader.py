@@ -17,6 +17,7 @@ from typing import Any, Iterable
 from kamrules.language import expr as ex
 from kamrules.errors import ConfigError, Diagnostic, Location, RuleError
 from kamrules.pack.fields import FIELD_TYPES, FieldSpec, normalise_header
+from kamrules.pack.guards import SourceError, read_source
 from kamrules.pack.yamlsrc import YList, YMap, load_yaml
 
 Text = dict
@@ -305,8 +306,8 @@ class _Loader:
         name = _display(self.root, file)
         self.file_names.append(file.name)
         try:
-            self.digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
-        except OSError:
+            self.digest.update(file.name.encode() + b"\0" + read_source(file) + b"\0")
+        except (OSError, SourceError):  # load_yaml below reports why
             pass
         document, diagnostics = load_yaml(file, name)
         self.diagnostics += diagnostics

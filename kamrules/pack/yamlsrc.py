@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from kamrules.errors import Diagnostic, Location
+from kamrules.pack.guards import SourceError, check_yaml_graph, read_source
 
 try:  # the C loader is much faster; both are safe (no Python tags)
     _Loader = yaml.CSafeLoader
@@ -116,7 +117,9 @@ def load_yaml(path: Path, display_name: str | None = None) -> tuple[Any, list[Di
     name = display_name or str(path)
     diagnostics: list[Diagnostic] = []
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = read_source(path).decode("utf-8-sig")
+    except SourceError as exc:
+        return None, [Diagnostic(Location(name), str(exc).removeprefix(f"{path}: "))]
     except UnicodeDecodeError as exc:
         return None, [Diagnostic(Location(name), f"not UTF-8 text (byte {exc.start}): save the file as UTF-8")]
     except OSError as exc:
@@ -130,8 +133,13 @@ def load_yaml(path: Path, display_name: str | None = None) -> tuple[Any, list[Di
         return None, [Diagnostic(where, f"YAML syntax error: {problem}")]
     except yaml.YAMLError as exc:
         return None, [Diagnostic(Location(name), f"YAML syntax error: {exc}")]
+    except RecursionError:
+        return None, [Diagnostic(Location(name), "YAML nested too deeply; a rule file never needs that")]
     if node is None:
         return None, []
+    too_big = check_yaml_graph(node, name)  # alias bombs, cycles, deep nesting: before expanding
+    if too_big is not None:
+        return None, [too_big]
     try:
         return _Builder(name, diagnostics).build(node), diagnostics
     except yaml.constructor.ConstructorError as exc:
