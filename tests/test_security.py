@@ -271,3 +271,91 @@ def test_a_closed_pipe_stops_quietly_without_a_traceback(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert "Traceback" not in done.stderr and "bug" not in done.stderr, done.stderr
     assert done.returncode in (1, 141)
+
+
+# ------------------------------------------------------------------ 8. money beyond any sane range
+
+
+def _write_table(path: Path, fmt: str, sales: list) -> Path:
+    import pandas as pd
+
+    frame = pd.DataFrame({"account_id": [f"A{i}" for i in range(len(sales))],
+                          "account_name": [f"N{i}" for i in range(len(sales))], "sales": sales})
+    if fmt == "csv":
+        frame.to_csv(path, index=False)
+    elif fmt == "json":
+        path.write_text('[' + ",".join(f'{{"account_id": "A{i}", "account_name": "N{i}", "sales": {s!r}}}'
+                                       for i, s in enumerate(sales)) + ']')
+    else:
+        frame.to_parquet(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "parquet"])
+def test_sales_of_1e308_is_a_bad_value_with_row_and_column(tmp_path, fmt):
+    from kamrules.data.reader import read_table
+    from kamrules.errors import DataError
+    from kamrules.pack import load_pack
+
+    pack = load_pack(RULES)
+    path = _write_table(tmp_path / f"d.{fmt}", fmt, [100.0, 1e308, -2e16])
+    with pytest.raises(DataError) as caught:
+        read_table(path, list(pack.fields.values()))
+    message = str(caught.value)
+    assert message.count("column 'sales' (field sales)") == 2  # with their rows (numbered per format)
+    assert message.count("too large for an amount") == 2
+
+
+def test_out_of_range_sales_read_as_missing_keep_totals_finite(tmp_path):
+    from kamrules.data.reader import ReadOptions, read_table
+    from kamrules.pack import load_pack
+
+    pack = load_pack(RULES)
+    path = _write_table(tmp_path / "d.csv", "csv", [100.0, 1e308, 5.0])
+    read = read_table(path, list(pack.fields.values()), ReadOptions(on_bad_value="missing"))
+    assert read.frame["sales"].sum() == 105.0
+    assert [issue.row for issue in read.issues] == [3]
+
+
+# ------------------------------------------------------------------ 11. workers die with their parent
+
+
+def test_pool_workers_die_when_the_parent_is_killed(tmp_path):
+    pids = tmp_path / "pids"
+    code = (
+        "import os, time\n"
+        "from kamrules.engine.guards import worker_pool\n"
+        "def work(_):\n"
+        f"    open({str(pids)!r}, 'a').write(f'{{os.getpid()}}\\n')\n"
+        "    time.sleep(120)\n"
+        "with worker_pool(2) as pool:\n"
+        "    list(pool.map(work, range(2)))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    parent = subprocess.Popen([sys.executable, "-c", code], env=env)
+    import time
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not pids.exists() or len(pids.read_text().split()) < 2):
+        time.sleep(0.1)
+    workers = [int(p) for p in pids.read_text().split()]
+    assert len(workers) == 2
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 20
+    alive = workers
+    while alive and time.monotonic() < deadline:
+        alive = [p for p in alive if _alive(p)]
+        time.sleep(0.1)
+    assert alive == [], "workers outlived their parent"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie (exited, not yet reaped by init) counts as gone
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False

@@ -942,6 +942,9 @@ def _from_distinct(trimmed: pa.Array, parse: Callable[[str], tuple[Any, str | No
     return pd.Series(values, dtype=dtype), missing, reasons
 
 
+from kamrules.data.guards import bound_numbers  # noqa: E402 - kept next to its one caller
+
+
 def _convert(
     spec: FieldSpec, column: pa.Array, raw: _Raw, options: ReadOptions
 ) -> tuple[pd.Series, np.ndarray, list[str]]:
@@ -964,6 +967,7 @@ def _convert(
             values, missing, bad_reasons = _to_category(trimmed, spec)
         else:
             values, missing, bad_reasons = _to_string(trimmed)
+    bad_reasons = bound_numbers(kind, values, bad_reasons)  # 1e308 would make every total inf (guards.py)
     if spec.required:
         for position in np.flatnonzero(missing):
             bad_reasons.setdefault(int(position), "is missing but the field is required")
