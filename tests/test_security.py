@@ -359,3 +359,87 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
     except OSError:
         return False
+
+
+# ------------------------------------------------------------------ 7. hostile Excel files
+
+
+def _xlsx_with(tmp_path: Path, replace: dict) -> Path:
+    import io
+    import zipfile
+
+    import pandas as pd
+
+    buffer = io.BytesIO()
+    pd.DataFrame({"account_id": ["A1"], "account_name": ["x"], "sales": [1.0]}).to_excel(buffer, index=False)
+    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    path = tmp_path / "book.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            target.writestr(info.filename, replace.get(info.filename, source.read(info.filename)))
+    return path
+
+
+def _read_xlsx_error(path: Path) -> str:
+    from kamrules.data.reader import read_table
+    from kamrules.errors import DataError
+    from kamrules.pack import load_pack
+
+    with pytest.raises(DataError) as caught:
+        read_table(path, list(load_pack(RULES).fields.values()))
+    return str(caught.value)
+
+
+def test_xlsx_zip_bomb_is_refused_before_inflating(tmp_path, monkeypatch):
+    import kamrules.data.guards as guards
+
+    monkeypatch.setattr(guards, "MAX_XLSX_INFLATED", 3 * 1024 * 1024)  # the same check, a cheaper bomb
+    path = _xlsx_with(tmp_path, {"xl/worksheets/sheet1.xml": b"<x>" + b" " * (4 * 1024 * 1024) + b"</x>"})
+    assert "would inflate to" in _read_xlsx_error(path)
+
+
+def test_xlsx_compression_ratio_of_a_bomb_is_refused(tmp_path):
+    path = _xlsx_with(tmp_path, {"xl/worksheets/sheet1.xml": b"<x>" + b" " * (8 * 1024 * 1024) + b"</x>"})
+    assert "as zip bombs are" in _read_xlsx_error(path)
+
+
+@pytest.mark.parametrize("prolog", [
+    b'<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>',
+    b'<?xml version="1.0"?><!-- c --><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>',
+])
+def test_xlsx_entity_bomb_and_xxe_are_refused(tmp_path, prolog):
+    sheet = prolog + b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>'
+    path = _xlsx_with(tmp_path, {"xl/worksheets/sheet1.xml": sheet})
+    message = _read_xlsx_error(path)
+    assert "declares a DTD" in message and "open it in Excel and save it again" in message
+
+
+def test_truncated_sheet_xml_is_a_message_not_a_traceback(tmp_path):
+    path = _xlsx_with(tmp_path, {"xl/worksheets/sheet1.xml":
+                                 b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                                 b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>account_id'})
+    assert "open it in Excel and save it again" in _read_xlsx_error(path)
+
+
+# ------------------------------------------------------------------ crashes found by the fuzz suite
+
+
+def test_bare_cr_inside_a_quoted_csv_cell_is_read(tmp_path):
+    from kamrules.data.reader import read_table
+    from kamrules.pack import load_pack
+
+    path = tmp_path / "d.csv"
+    path.write_bytes(b'account_id,account_name,sales\nA1,"one\rtwo",5\n')
+    read = read_table(path, list(load_pack(RULES).fields.values()))
+    assert read.frame["account_name"].tolist() == ["one\rtwo"]
+
+
+def test_utf16_encoding_on_a_utf8_file_is_a_message(tmp_path):
+    from kamrules.data.reader import ReadOptions, read_table
+    from kamrules.errors import DataError
+    from kamrules.pack import load_pack
+
+    path = tmp_path / "d.csv"
+    path.write_bytes(b"account_id,account_name,sales\nA1,x,5\n")
+    with pytest.raises(DataError, match="cannot be read as utf-16"):
+        read_table(path, list(load_pack(RULES).fields.values()), ReadOptions(encoding="utf-16"))

@@ -1,5 +1,12 @@
-"""Guards on values read from the customer table (issue #15, item 8).
+"""Guards on the customer table: hostile Excel files (issue #15, item 7) and values (item 8).
 
+Excel: an .xlsx is a zip of XML. A 2 MB zip bomb inflated to 4.3 GB; a DTD with an entity bomb or an
+external entity (XXE) reached the XML parser; a truncated sheet gave a ParseError traceback. Before
+openpyxl opens the file, `xlsx_check` reads only the zip directory (declared sizes and compression
+ratios) and the prolog of each XML part (Excel never writes a DTD), and any damage found while reading
+is answered with "open it in Excel and save it again" (`damaged_xlsx`).
+
+Values:
 One sales value of 1e308 made the portfolio total `inf`: every share became 0 or NaN, every account
 Standard, and the run still exited 0; rounding to 9 decimals overflows above ~1.8e299. No amount of
 money, count or score in a customer table comes near 1e15 (a quadrillion), so a number beyond
@@ -9,10 +16,72 @@ money, count or score in a customer table comes near 1e15 (a quadrillion), so a 
 
 from __future__ import annotations
 
+import zipfile
+import zlib
+from pathlib import Path
+from xml.etree.ElementTree import ParseError
+
 import numpy as np
 import pandas as pd
 
+from kamrules.errors import DataError
+
 MAX_MAGNITUDE = 1e15
+MAX_XLSX_INFLATED = 2 * 1024**3  # all parts together, as declared in the zip directory
+MAX_XLSX_RATIO = 200  # Excel's own sheets compress ~10-30x; zip bombs compress 1,000x and more
+MAX_XLSX_PARTS = 10_000
+EXCEL_ROWS = 1_048_576
+_PROLOG_BYTES = 64 * 1024
+_AGAIN = "open it in Excel and save it again (or export it as CSV)"
+
+XLSX_DAMAGE = (zipfile.BadZipFile, zlib.error, ParseError, EOFError, KeyError, ValueError, TypeError,
+               IndexError, AttributeError, OSError, OverflowError)
+
+
+def damaged_xlsx(name: str, exc: BaseException) -> str:
+    detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    return f"{name}: the workbook is damaged or was not written by Excel ({detail}); {_AGAIN}"
+
+
+def xlsx_check(path: Path, name: str) -> None:
+    """Raise `DataError` for a workbook that would inflate beyond bounds or carries a DTD."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+            if len(parts) > MAX_XLSX_PARTS:
+                raise DataError(f"{name}: the workbook has {len(parts):,} parts; Excel never writes that many; {_AGAIN}")
+            total = sum(part.file_size for part in parts)
+            if total > MAX_XLSX_INFLATED:
+                raise DataError(f"{name}: the workbook would inflate to {total:,} bytes, more than "
+                                f"{MAX_XLSX_INFLATED:,}; export it as CSV or Parquet instead")
+            for part in parts:
+                if part.file_size > 1024 * 1024 and part.file_size > MAX_XLSX_RATIO * max(part.compress_size, 1):
+                    raise DataError(f"{name}: part {part.filename} is compressed {part.file_size // max(part.compress_size, 1):,} "
+                                    f"to 1, as zip bombs are, not as Excel writes; {_AGAIN}")
+                if part.filename.endswith((".xml", ".rels", ".vml")) and _has_dtd(archive, part):
+                    raise DataError(f"{name}: part {part.filename} declares a DTD (entities), which Excel never "
+                                    f"writes; {_AGAIN}")
+    except zipfile.BadZipFile:
+        return  # not a zip at all: the reader's own message says so
+    except XLSX_DAMAGE as exc:
+        raise DataError(damaged_xlsx(name, exc)) from None
+
+
+def _has_dtd(archive: zipfile.ZipFile, part: zipfile.ZipInfo) -> bool:
+    """Whether a DOCTYPE comes before the root element (only the prolog is inflated)."""
+    with archive.open(part) as handle:
+        prolog = handle.read(_PROLOG_BYTES)
+    position = 0
+    while True:
+        start = prolog.find(b"<", position)
+        if start < 0 or start + 1 >= len(prolog):
+            return b"<!DOCTYPE" in prolog
+        following = prolog[start + 1:start + 2]
+        if following not in (b"?", b"!"):
+            return False  # the root element: no DTD can follow
+        if prolog.startswith(b"<!DOCTYPE", start):
+            return True
+        position = start + 1
 
 
 def bound_numbers(kind: str, values: pd.Series, bad_reasons: dict) -> dict:

@@ -378,6 +378,8 @@ def _decode_error(path: Path, encoding: str) -> tuple[int, bytes] | None:
             except UnicodeDecodeError as exc:
                 start = offset - pending + exc.start
                 return start, exc.object[exc.start : exc.end]
+            except UnicodeError:  # e.g. --encoding utf-16 on a file without a byte-order mark
+                return offset, chunk[:2]
             if not chunk:
                 return None
             offset += len(chunk)
@@ -473,7 +475,7 @@ def _sniff_delimiter(sample: str, complete: bool) -> str:
     same number of values; ties go to , then ; then tab. Deterministic, unlike csv.Sniffer."""
     best, best_score = ",", (-1, -1)
     for rank, candidate in enumerate((",", ";", "\t")):
-        records = list(csv.reader(io.StringIO(sample), delimiter=candidate))[:51]
+        records = list(csv.reader(io.StringIO(sample, newline=""), delimiter=candidate))[:51]
         if not complete and len(records) > 1:
             records = records[:-1]  # the sample may end in the middle of a record
         records = [r for r in records if r]
@@ -508,7 +510,7 @@ def _read_csv(path: Path, name: str, head: bytes, options: ReadOptions, *, tsv: 
         delimiter = "\t"
     else:
         delimiter = _sniff_delimiter(sample, complete)
-    header = next(csv.reader(io.StringIO(sample), delimiter=delimiter), [])
+    header = next(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter), [])
     width = max(len(header), 1)
     bad_rows: list[tuple[int, int]] = []
 
@@ -579,9 +581,10 @@ def _read_xlsx(path: Path, name: str, head: bytes, options: ReadOptions) -> _Raw
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
+    xlsx_check(path, name)  # zip bombs, DTDs and entity bombs: refused before inflating (guards.py)
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError, *XLSX_DAMAGE) as exc:
         raise DataError(f"{name}: is not a valid Excel workbook ({exc}); open it in Excel and save it again as .xlsx") from None
     try:
         sheet = _pick_sheet(name, workbook, options.sheet)
@@ -607,6 +610,8 @@ def _read_xlsx(path: Path, name: str, head: bytes, options: ReadOptions) -> _Raw
             for column, cell in zip(values, cells):
                 column.append(cell)
             numbers.append(number)
+    except XLSX_DAMAGE as exc:  # a truncated or hand-crafted sheet: never a traceback
+        raise DataError(damaged_xlsx(name, exc)) from None
     finally:
         workbook.close()
     return _Raw(
@@ -942,7 +947,7 @@ def _from_distinct(trimmed: pa.Array, parse: Callable[[str], tuple[Any, str | No
     return pd.Series(values, dtype=dtype), missing, reasons
 
 
-from kamrules.data.guards import bound_numbers  # noqa: E402 - kept next to its one caller
+from kamrules.data.guards import XLSX_DAMAGE, bound_numbers, damaged_xlsx, xlsx_check  # noqa: E402
 
 
 def _convert(
