@@ -173,6 +173,10 @@ def evaluate(
             read_options=read_options,
             columns_file=columns,
         )
+        if quiet:  # -q: only errors, so no library warnings (pandas PerformanceWarning …) either
+            import warnings
+
+            warnings.simplefilter("ignore")
         result = _with_progress(lambda progress: run_evaluate(options, progress), quiet)
         _print_warnings(result.warnings)
         if not quiet:

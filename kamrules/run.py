@@ -49,9 +49,15 @@ def parse_as_of(text: str | None) -> dt.date:
     if text is None:
         return dt.date.today()
     try:
-        return dt.date.fromisoformat(text)
+        as_of = dt.date.fromisoformat(text)
     except ValueError:
         raise UsageError(f"--as-of '{text}' is not a date: write it as YYYY-MM-DD, e.g. --as-of 2026-11-27") from None
+    if not AS_OF_RANGE[0] <= as_of <= AS_OF_RANGE[1]:  # pandas dates end in 1677 and 2262; offsets need room
+        raise UsageError(f"--as-of {text} is outside {AS_OF_RANGE[0]} … {AS_OF_RANGE[1]}; check the year")
+    return as_of
+
+
+AS_OF_RANGE = (dt.date(1800, 1, 1), dt.date(2199, 12, 31))
 
 
 def check_choice(option: str, value: str, choices: tuple) -> None:

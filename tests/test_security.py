@@ -443,3 +443,63 @@ def test_utf16_encoding_on_a_utf8_file_is_a_message(tmp_path):
     path.write_bytes(b"account_id,account_name,sales\nA1,x,5\n")
     with pytest.raises(DataError, match="cannot be read as utf-16"):
         read_table(path, list(load_pack(RULES).fields.values()), ReadOptions(encoding="utf-16"))
+
+
+# ------------------------------------------------------------------ 6. because: width and precision
+
+
+@pytest.mark.parametrize("because", ["{sales:.100000000f}", "{sales:>1000000000}", "{sales:0200,.2f}"])
+def test_because_format_width_and_precision_are_bounded_at_load_time(tmp_path, because):
+    from kamrules.pack import load_pack
+
+    pack = tmp_path / "pack"
+    shutil.copytree(RULES, pack)
+    decisions = pack / "20-decisions.yaml"
+    text = decisions.read_text(encoding="utf-8")
+    marker = "{params.pareto_cut:%}"
+    assert marker in text
+    decisions.write_text(text.replace(marker, because, 1), encoding="utf-8")
+    with pytest.raises(RuleError, match="width or precision over 100"):
+        load_pack(pack)
+
+
+def test_ordinary_because_formats_still_load():
+    from kamrules.pack.guards import because_format_problem
+
+    assert because_format_problem("{sales:,.0f} is {share:>8.1%} of {params.cut:%}") is None
+
+
+# ------------------------------------------------------------------ 13. determinism, -q, --as-of
+
+
+def test_manifest_is_the_same_whatever_the_number_of_jobs(tmp_path):
+    assert _evaluate("--out", "one").exit_code == 0
+    one = (tmp_path / "one" / "manifest.json").read_bytes()
+    result = runner.invoke(app, ["evaluate", str(DATA), "--rules", str(RULES), "--as-of", "2026-11-27",
+                                 "--jobs", "7", "-q", "--out", "seven"])
+    assert result.exit_code == 0
+    assert (tmp_path / "seven" / "manifest.json").read_bytes() == one
+    assert b'"jobs"' not in one
+
+
+@pytest.mark.parametrize("as_of", ["1700-01-01", "1677-01-01", "2262-06-01", "9999-12-31"])
+def test_as_of_out_of_range_is_a_usage_error(as_of):
+    result = _evaluate("--out", "out", "--as-of", as_of)
+    assert result.exit_code == 2 and "outside 1800-01-01" in result.output
+
+
+def test_quiet_silences_library_warnings(monkeypatch):
+    import warnings
+
+    import kamrules.run
+
+    def warn_and_fail(*args, **kwargs):
+        warnings.warn("PerformanceWarning: DataFrame is highly fragmented", UserWarning)
+        raise kamrules.run.UsageError("stop here")
+
+    monkeypatch.setattr(kamrules.run, "run_evaluate", warn_and_fail)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        result = _evaluate("--out", "out")
+    assert result.exit_code == 2
+    assert seen == []

@@ -18,6 +18,7 @@ bounds the expanded size, the nesting depth and refuses cycles, with the line of
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -98,4 +99,19 @@ def check_yaml_graph(root: yaml.Node, file: str, *, max_nodes: int = MAX_YAML_NO
             stack.append((node, depth, True))
             children = node.value if isinstance(node, yaml.SequenceNode) else [n for pair in node.value for n in pair]
             stack.extend((child, depth + 1, False) for child in reversed(children))
+    return None
+
+
+MAX_FORMAT_WIDTH = 100  # width and precision in a `because:` placeholder, e.g. {sales:,.0f} or {share:>8.1%}
+_PLACEHOLDER_SPEC = re.compile(r"\{[^{}:]{1,200}:([^{}]{0,200})\}")
+_NUMBER = re.compile(r"\d{1,400}")
+
+
+def because_format_problem(text: str) -> str | None:
+    """Why a `because:` text cannot be formatted safely, or None: `{sales:.100000000f}` passed
+    `validate` and then made `evaluate` build a 100 MB string per account."""
+    for spec in _PLACEHOLDER_SPEC.findall(text):
+        if any(int(digits) > MAX_FORMAT_WIDTH for digits in _NUMBER.findall(spec)):
+            return (f"the format '{{…:{spec}}}' asks for a width or precision over {MAX_FORMAT_WIDTH}; "
+                    "write something like {sales:,.0f} or {share:.1%}")
     return None

@@ -17,7 +17,7 @@ from typing import Any, Iterable
 from kamrules.language import expr as ex
 from kamrules.errors import ConfigError, Diagnostic, Location, RuleError
 from kamrules.pack.fields import FIELD_TYPES, FieldSpec, normalise_header
-from kamrules.pack.guards import SourceError, read_source
+from kamrules.pack.guards import SourceError, because_format_problem, read_source
 from kamrules.pack.yamlsrc import YList, YMap, load_yaml
 
 Text = dict
@@ -1135,6 +1135,9 @@ class _Loader:
             self.warn(item.key_loc("priority"), f"{where}priority: only 'priority' decisions use it; it is ignored")
         because = self.text(item.get("because"), item.value_loc("because"), f"{where}because")
         for lang, text in because.items():
+            if (problem := because_format_problem(text)) is not None:  # bounded at load time (guards.py)
+                self.error(item.value_loc("because"), f"{where}because ({lang}): {problem}")
+                return None
             for placeholder in re.findall(r"\{([^{}:]+)(?::[^{}]*)?\}", text):
                 name = placeholder.strip()
                 known = name in symbols or name in outputs or (name.startswith("params.") and name[7:] in self.params_values)
