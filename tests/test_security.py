@@ -5,6 +5,7 @@ Each test reproduces one finding of the red-team pass; see docs/security.md for 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -503,3 +504,32 @@ def test_quiet_silences_library_warnings(monkeypatch):
         result = _evaluate("--out", "out")
     assert result.exit_code == 2
     assert seen == []
+
+
+# ------------------------------------------------------------------ crashes: deep expressions
+
+
+@pytest.mark.parametrize("when, expected", [
+    ("(" * 300 + "strategic_project" + ")" * 300, "parentheses nested more than 40 deep"),
+    ("not " * 990 + "strategic_project", "more than 40 'not', '-' or '+' in a row"),
+    ("sales > " + "-" * 500 + "1", "more than 40 'not', '-' or '+' in a row"),
+])
+def test_deeply_nested_conditions_are_rule_errors_not_crashes(tmp_path, when, expected):
+    from kamrules.pack import load_pack
+
+    pack = tmp_path / "pack"
+    shutil.copytree(RULES, pack)
+    decisions = pack / "20-decisions.yaml"
+    text = decisions.read_text(encoding="utf-8")
+    assert "when: strategic_project" in text
+    decisions.write_text(text.replace("when: strategic_project", f"when: {when}", 1), encoding="utf-8")
+    with pytest.raises(RuleError, match=re.escape(expected)) as caught:
+        load_pack(pack)
+    assert "20-decisions.yaml:" in str(caught.value)
+
+
+def test_nesting_guard_leaves_ordinary_conditions_and_strings_alone():
+    from kamrules.language.guards import nesting_problem
+
+    assert nesting_problem("not (a and (b or -c)) and name == '((((((((((((((((((((((((((((((((((((((((((('") is None
+    assert nesting_problem("notable > 1 and x_not < -1e-5") is None

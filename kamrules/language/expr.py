@@ -426,12 +426,17 @@ def _unquote(text: str) -> str:
     return re.sub(r"\\(.)", r"\1", body)
 
 
+from kamrules.language.guards import nesting_problem  # noqa: E402 - next to its one caller
+
+
 def parse(text: str) -> Node:
     """Parse a condition or arithmetic expression. Raises ExprError."""
     if not isinstance(text, str):
         raise ExprError("a condition must be text", 0)
     if len(text) > 4000:
         raise ExprError("the condition is longer than 4,000 characters: split it into features", 0)
+    if (too_deep := nesting_problem(text)) is not None:  # before the recursive parser (language/guards.py)
+        raise ExprError(*too_deep)
     return _Parser(text).parse()
 
 
