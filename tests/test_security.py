@@ -533,3 +533,60 @@ def test_nesting_guard_leaves_ordinary_conditions_and_strings_alone():
 
     assert nesting_problem("not (a and (b or -c)) and name == '((((((((((((((((((((((((((((((((((((((((((('") is None
     assert nesting_problem("notable > 1 and x_not < -1e-5") is None
+
+
+# ------------------------------------------------------------------ crashes: JSON, Parquet, dates
+
+
+def _data_error(path: Path) -> str:
+    from kamrules.data.reader import read_table
+    from kamrules.errors import DataError
+    from kamrules.pack import load_pack
+
+    with pytest.raises(DataError) as caught:
+        read_table(path, list(load_pack(ROOT / "rules").fields.values()))
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('[{"account_id": "A\\ud800", "account_name": "x", "sales": 1}]', "lone surrogate"),
+    ('[{"account_id": "A", "account_name": ' + "[" * 100_000 + "]" * 100_000 + ', "sales": 1}]', "nested too deeply"),
+    ('[{"account_id": "A", "account_name": "x", "sales": ' + "9" * 5000 + "}]", "column 'sales'"),
+])
+def test_hostile_json_is_a_data_error(tmp_path, text, expected):
+    path = tmp_path / "d.json"
+    path.write_text(text)
+    assert expected in _data_error(path)
+
+
+def test_paired_surrogates_in_json_are_fine(tmp_path):
+    from kamrules.data.guards import json_loads
+
+    assert json_loads('["\\ud83d\\ude00"]', "x") == ["\U0001F600"]
+
+
+def test_parquet_uint64_above_2_53_is_a_bad_value(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "d.parquet"
+    pq.write_table(pa.table({"account_id": ["A", "B"], "sales": pa.array([2**60, 1], type=pa.uint64())}), path)
+    assert "'1152921504606846976' is beyond" in _data_error(path)
+
+
+@pytest.mark.parametrize("day", ["1500-01-01", "1700-01-01", "2300-01-01"])
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_dates_outside_1800_2199_are_bad_values(tmp_path, day, fmt):
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / f"d.{fmt}"
+    if fmt == "csv":
+        path.write_text(f"account_id,account_name,sales,last_order\nA1,x,5,{day}\nA2,y,6,2020-01-01\n")
+    else:
+        days = pa.array([dt.date.fromisoformat(day), dt.date(2020, 1, 1)])
+        pq.write_table(pa.table({"account_id": ["A1", "A2"], "sales": [5.0, 6.0], "last_order": days}), path)
+    message = _data_error(path)
+    assert "column 'last_order'" in message and ("1800-2199" in message or "1678-2261" in message)

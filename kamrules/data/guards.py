@@ -16,6 +16,7 @@ money, count or score in a customer table comes near 1e15 (a quadrillion), so a 
 
 from __future__ import annotations
 
+import re
 import zipfile
 import zlib
 from pathlib import Path
@@ -94,4 +95,57 @@ def bound_numbers(kind: str, values: pd.Series, bad_reasons: dict) -> dict:
     for position in huge:
         bad_reasons.setdefault(int(position), f"is beyond ±{MAX_MAGNITUDE:,.0f}, too large for an amount or a "
                                               "count: check the column and its unit")
+    return bad_reasons
+
+
+# JSON: the standard parser recurses (100,000 nested arrays: RecursionError), refuses integers over
+# 4,300 digits (ValueError) and accepts lone surrogates (`\ud800`) that no later step can encode.
+_LONE_SURROGATE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+                             r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+_MAX_INT_DIGITS = 300
+
+
+def _int_or_text(digits: str):
+    return int(digits) if len(digits) <= _MAX_INT_DIGITS else digits  # huge: kept as text, refused as a number later
+
+
+def json_loads(text: str, where: str):
+    """`json.loads` that answers hostile JSON with a `DataError` naming `where` (JSONDecodeError passes)."""
+    import json
+
+    if "\\u" in text and (lone := _LONE_SURROGATE.search(text)) is not None:
+        line = text.count("\n", 0, lone.start()) + 1
+        raise DataError(f"{where}: line {line} has the escape {lone.group()}, half of a character pair (a lone "
+                        "surrogate) that no file can store; fix the text in the system that exported it")
+    try:
+        return json.loads(text, parse_int=_int_or_text)
+    except RecursionError:
+        raise DataError(f"{where}: nested too deeply (arrays or objects inside each other thousands of times); "
+                        "a customer table is a list of flat records") from None
+
+
+def typed_or_text(convert, spec, column):
+    """Run a typed fast path (Parquet columns); None — read it as text, which names each bad cell —
+    when the column does not fit (uint64 above 2^53 cannot be cast exactly, dates outside pandas'
+    1677-2262 range cannot become timestamps)."""
+    import pyarrow as pa
+
+    try:
+        return convert(spec, column)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, AttributeError, OverflowError, ValueError):
+        return None
+
+
+DATE_RANGE = (pd.Timestamp("1800-01-01"), pd.Timestamp("2199-12-31"))  # as --as-of: differences fit in int64 ns
+
+
+def bound_values(kind: str, values: pd.Series, bad_reasons: dict) -> dict:
+    """`bound_numbers`, and for dates: a date before 1800 or after 2199 is a bad value (its distance to
+    --as-of would overflow pandas' nanoseconds: a 1700 date used to crash the run)."""
+    if kind != "date" or values.dtype.kind != "M":
+        return bound_numbers(kind, values, bad_reasons)
+    stamps = values.dt.tz_localize(None) if getattr(values.dt, "tz", None) is not None else values
+    outside = np.flatnonzero(((stamps < DATE_RANGE[0]) | (stamps > DATE_RANGE[1])).to_numpy())
+    for position in outside:
+        bad_reasons.setdefault(int(position), "is outside the dates kamrules accepts (1800-2199): check the year")
     return bad_reasons

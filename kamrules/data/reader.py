@@ -670,14 +670,14 @@ def _read_json(path: Path, name: str, head: bytes, options: ReadOptions, *, line
             if not line.strip():
                 continue
             try:
-                records.append((number, json.loads(line)))
+                records.append((number, json_loads(line, f"{name}: line {number}")))
             except json.JSONDecodeError as exc:
                 raise DataError(f"{name}: line {number} is not valid JSON (column {exc.colno}: {exc.msg})") from None
         if not records:
             raise DataError(f"{name}: the file is empty")
     else:
         try:
-            document = json.loads(text)
+            document = json_loads(text, name)  # hostile JSON: a message (guards.py)
         except json.JSONDecodeError as exc:
             raise DataError(f"{name}: is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
         if not isinstance(document, list):
@@ -947,7 +947,7 @@ def _from_distinct(trimmed: pa.Array, parse: Callable[[str], tuple[Any, str | No
     return pd.Series(values, dtype=dtype), missing, reasons
 
 
-from kamrules.data.guards import XLSX_DAMAGE, bound_numbers, damaged_xlsx, xlsx_check  # noqa: E402
+from kamrules.data.guards import XLSX_DAMAGE, bound_values, damaged_xlsx, json_loads, typed_or_text, xlsx_check  # noqa: E402,E501
 
 
 def _convert(
@@ -955,7 +955,7 @@ def _convert(
 ) -> tuple[pd.Series, np.ndarray, list[str]]:
     """(values, positions of bad cells (sorted), their reasons) for one field."""
     kind = spec.type
-    typed = _convert_typed(spec, column)
+    typed = typed_or_text(_convert_typed, spec, column)  # out-of-range Parquet types: via text (guards.py)
     if typed is not None:
         values, missing, bad = typed
         bad_reasons = {int(i): "is not a number" for i in np.flatnonzero(bad)}
@@ -972,7 +972,7 @@ def _convert(
             values, missing, bad_reasons = _to_category(trimmed, spec)
         else:
             values, missing, bad_reasons = _to_string(trimmed)
-    bad_reasons = bound_numbers(kind, values, bad_reasons)  # 1e308 would make every total inf (guards.py)
+    bad_reasons = bound_values(kind, values, bad_reasons)  # 1e308, year 1700: totals and ages overflow (guards.py)
     if spec.required:
         for position in np.flatnonzero(missing):
             bad_reasons.setdefault(int(position), "is missing but the field is required")
