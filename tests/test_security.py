@@ -590,3 +590,10 @@ def test_dates_outside_1800_2199_are_bad_values(tmp_path, day, fmt):
         pq.write_table(pa.table({"account_id": ["A1", "A2"], "sales": [5.0, 6.0], "last_order": days}), path)
     message = _data_error(path)
     assert "column 'last_order'" in message and ("1800-2199" in message or "1678-2261" in message)
+
+
+def test_a_csv_cell_over_the_block_size_is_explained(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("account_id,account_name,sales\nA1,\"" + "x" * 3_000_000 + "\",5\nA2,y,6\n")
+    message = _data_error(path)
+    assert "a cell is larger than 1 MB" in message and "straddling" not in message

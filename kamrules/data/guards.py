@@ -149,3 +149,13 @@ def bound_values(kind: str, values: pd.Series, bad_reasons: dict) -> dict:
     for position in outside:
         bad_reasons.setdefault(int(position), "is outside the dates kamrules accepts (1800-2199): check the year")
     return bad_reasons
+
+
+def csv_failure(name: str, exc: BaseException) -> str:
+    """The message for a CSV that pyarrow cannot read; "straddling object" means a cell bigger than
+    pyarrow's block (1 MB by default), which no customer table has: usually an unclosed quote."""
+    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if "straddling" in message:
+        return (f"{name}: a cell is larger than 1 MB, or a quote (\") is never closed so the rest of the file "
+                "reads as one cell; check the quotes, or keep long texts out of the customer table")
+    return f"{name}: cannot be read as CSV ({message}); check that it is a CSV export"

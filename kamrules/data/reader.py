@@ -542,8 +542,7 @@ def _read_csv(path: Path, name: str, head: bytes, options: ReadOptions, *, tsv: 
             ),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        message = str(exc).splitlines()[0]
-        raise DataError(f"{name}: cannot be read as CSV ({message}); check that it is a CSV export") from None
+        raise DataError(csv_failure(name, exc)) from None  # cells over 1 MB: say so (guards.py)
     shown = "tab" if delimiter == "\t" else f"'{delimiter}'"
     if bad_rows:
         lines = [f"row {number}: {actual} values" for number, actual in bad_rows[:MAX_LISTED]]
@@ -947,7 +946,7 @@ def _from_distinct(trimmed: pa.Array, parse: Callable[[str], tuple[Any, str | No
     return pd.Series(values, dtype=dtype), missing, reasons
 
 
-from kamrules.data.guards import XLSX_DAMAGE, bound_values, damaged_xlsx, json_loads, typed_or_text, xlsx_check  # noqa: E402,E501
+from kamrules.data.guards import XLSX_DAMAGE, bound_values, csv_failure, damaged_xlsx, json_loads, typed_or_text, xlsx_check  # noqa: E402,E501
 
 
 def _convert(
