@@ -23,6 +23,7 @@ from conftest import ROOT
 
 RULES = ROOT / "tests" / "projects" / "basic" / "rules"
 BUDGET = settings(max_examples=int(os.environ.get("KAMRULES_FUZZ_EXAMPLES", "25")), deadline=None,
+                  database=None,  # no .hypothesis folder: tests write only in tmp_path
                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 _PACK = None
@@ -125,6 +126,24 @@ def test_corrupted_parquet_and_xlsx_never_crash(suffix, make):
         _read(bytes(data[:cut] if cut > 20 else data), suffix)
 
     flip()
+
+
+def test_parquet_column_name_that_is_not_utf8_is_a_data_error():
+    """Found by the long fuzz run: one flipped byte in a column name gave UnicodeDecodeError (exit 3)."""
+    original = bytearray(_small_parquet())
+    position = original.find(b"account_name")
+    original[position] = 0x80
+    with pytest.raises(KamrulesError, match="not UTF-8"):
+        _read_strict(bytes(original), ".parquet")
+
+
+def _read_strict(data: bytes, suffix: str) -> None:
+    from kamrules.data.reader import read_table
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"data{suffix}"
+        path.write_bytes(data)
+        read_table(path, _fields())
 
 
 yaml_piece = st.sampled_from([

@@ -597,3 +597,13 @@ def test_a_csv_cell_over_the_block_size_is_explained(tmp_path):
     path.write_text("account_id,account_name,sales\nA1,\"" + "x" * 3_000_000 + "\",5\nA2,y,6\n")
     message = _data_error(path)
     assert "a cell is larger than 1 MB" in message and "straddling" not in message
+
+
+def test_chinese_playbook_names_are_written_under_the_c_locale(tmp_path):
+    (tmp_path / "zh.csv").write_text("account_id,account_name,sales\nA1,重点客户,500\nA2,y,6\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+    done = subprocess.run([sys.executable, "-m", "kamrules", "evaluate", "zh.csv", "--as-of", "2026-11-27",
+                           "--out", "out", "-q", "--playbooks", "all"], capture_output=True, env=env, timeout=300,
+                          cwd=tmp_path)
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    assert "a1-重点客户.md".encode() in os.listdir(os.fsencode(tmp_path / "out" / "playbooks"))

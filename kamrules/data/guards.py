@@ -159,3 +159,12 @@ def csv_failure(name: str, exc: BaseException) -> str:
         return (f"{name}: a cell is larger than 1 MB, or a quote (\") is never closed so the rest of the file "
                 "reads as one cell; check the quotes, or keep long texts out of the customer table")
     return f"{name}: cannot be read as CSV ({message}); check that it is a CSV export"
+
+
+def parquet_check(table, name: str) -> None:
+    """A Parquet file whose column names are not UTF-8 (a damaged or hand-made file) is a DataError."""
+    try:
+        table.column_names
+    except UnicodeDecodeError:
+        raise DataError(f"{name}: the Parquet column names are not UTF-8 text; the file is damaged or was not "
+                        "written by a Parquet library: export it again") from None

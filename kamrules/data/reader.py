@@ -648,6 +648,7 @@ def _read_parquet(path: Path, name: str, head: bytes, options: ReadOptions) -> _
     except (pa.ArrowException, OSError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataError(f"{name}: is not a valid Parquet file ({message})") from None
+    parquet_check(table, name)  # damaged column names (guards.py)
     if table.num_columns == 0:
         raise DataError(f"{name}: the file is empty")
     return _Raw(
@@ -946,7 +947,7 @@ def _from_distinct(trimmed: pa.Array, parse: Callable[[str], tuple[Any, str | No
     return pd.Series(values, dtype=dtype), missing, reasons
 
 
-from kamrules.data.guards import XLSX_DAMAGE, bound_values, csv_failure, damaged_xlsx, json_loads, typed_or_text, xlsx_check  # noqa: E402,E501
+from kamrules.data.guards import XLSX_DAMAGE, bound_values, csv_failure, damaged_xlsx, json_loads, parquet_check, typed_or_text, xlsx_check  # noqa: E402,E501
 
 
 def _convert(

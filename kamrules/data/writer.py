@@ -13,6 +13,7 @@ import itertools
 import json
 import math
 import os
+import sys
 import shutil
 import tempfile
 import time
@@ -570,17 +571,27 @@ def _check_relative(name: str) -> PurePosixPath:
 def _fsync_dir(path: Path) -> None:
     if os.name != "posix":
         return  # Windows cannot open a folder for fsync; its renames are durable enough
-    fd = os.open(path, os.O_RDONLY)
+    fd = os.open(_native(path), os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
 
 
+def _native(path: Path) -> bytes | str:
+    """The path as the bytes to hand the OS: UTF-8 whatever the locale. Under LC_ALL=C (with
+    PYTHONUTF8=0) Python's file-system encoding is ASCII and a playbook named after 重点客户 could not
+    be created at all; UTF-8 bytes are what every UTF-8 system shows (surrogateescape keeps any
+    undecodable bytes of the user's own folder names as they were)."""
+    if os.name != "posix" or sys.getfilesystemencoding().lower() in ("utf-8", "utf8"):
+        return str(path)
+    return str(path).encode("utf-8", "surrogateescape")
+
+
 def _write_file(path: Path, content: bytes | Iterable[bytes]) -> None:
     """Write bytes, or an iterable of byte chunks (large outputs are produced piece by piece)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "xb") as handle:
+    os.makedirs(_native(path.parent), exist_ok=True)
+    with open(_native(path), "xb") as handle:
         if isinstance(content, (bytes, bytearray)):
             handle.write(content)
         else:
