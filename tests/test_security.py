@@ -607,3 +607,22 @@ def test_chinese_playbook_names_are_written_under_the_c_locale(tmp_path):
                           cwd=tmp_path)
     assert done.returncode == 0, done.stderr.decode(errors="replace")
     assert "a1-重点客户.md".encode() in os.listdir(os.fsencode(tmp_path / "out" / "playbooks"))
+
+
+# ------------------------------------------------------------------ 13. control characters from data
+
+
+def test_nul_and_ansi_escapes_from_json_never_reach_outputs_or_the_terminal(tmp_path):
+    (tmp_path / "d.json").write_text(
+        '[{"account_id": "A1", "account_name": "Evil\\u0000\\u001b[2J\\u001b]0;pwned\\u0007 Co", "sales": 5},'
+        ' {"account_id": "A2", "account_name": "Fine\\tCo", "sales": 6}]')
+    result = runner.invoke(app, ["evaluate", "d.json", "--as-of", "2026-11-27", "--out", "out",
+                                 "--playbooks", "all", "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\x00" not in result.output
+    for path in (tmp_path / "out").rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert b"\x00" not in data and b"\x1b" not in data, path
+    decisions = (tmp_path / "out" / "decisions.csv").read_text(encoding="utf-8")
+    assert "Evil\ufffd\ufffd[2J" in decisions and "Fine\tCo" in decisions

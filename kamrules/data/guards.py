@@ -168,3 +168,18 @@ def parquet_check(table, name: str) -> None:
     except UnicodeDecodeError:
         raise DataError(f"{name}: the Parquet column names are not UTF-8 text; the file is damaged or was not "
                         "written by a Parquet library: export it again") from None
+
+
+# NUL, ESC (ANSI colour and cursor sequences) and the other control characters have no place in a
+# customer table; passed through they corrupt outputs and can rewrite the user's terminal. Tab, line
+# feed and carriage return stay (multi-line cells are legitimate). RE2 (pyarrow) is linear.
+_CONTROLS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x{80}-\x{9f}]"
+
+
+def without_controls(text):
+    """A pyarrow string array with every control character replaced by U+FFFD (visible, harmless)."""
+    import pyarrow.compute as pc
+
+    if not len(text) or not pc.any(pc.match_substring_regex(text, _CONTROLS)).as_py():
+        return text
+    return pc.replace_substring_regex(text, pattern=_CONTROLS, replacement="\ufffd")

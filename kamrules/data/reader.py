@@ -947,7 +947,7 @@ def _from_distinct(trimmed: pa.Array, parse: Callable[[str], tuple[Any, str | No
     return pd.Series(values, dtype=dtype), missing, reasons
 
 
-from kamrules.data.guards import XLSX_DAMAGE, bound_values, csv_failure, damaged_xlsx, json_loads, parquet_check, typed_or_text, xlsx_check  # noqa: E402,E501
+from kamrules.data.guards import XLSX_DAMAGE, bound_values, csv_failure, damaged_xlsx, json_loads, parquet_check, typed_or_text, without_controls, xlsx_check  # noqa: E402,E501
 
 
 def _convert(
@@ -960,7 +960,7 @@ def _convert(
         values, missing, bad = typed
         bad_reasons = {int(i): "is not a number" for i in np.flatnonzero(bad)}
     else:
-        text = _as_text(column)
+        text = without_controls(_as_text(column))  # NUL, ANSI escapes: never into outputs or a terminal (guards.py)
         trimmed = pc.utf8_trim_whitespace(text)
         if kind in ("number", "integer"):
             values, missing, bad_reasons = _to_number(trimmed, options.decimal, whole=kind == "integer")
