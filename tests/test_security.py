@@ -626,3 +626,25 @@ def test_nul_and_ansi_escapes_from_json_never_reach_outputs_or_the_terminal(tmp_
             assert b"\x00" not in data and b"\x1b" not in data, path
     decisions = (tmp_path / "out" / "decisions.csv").read_text(encoding="utf-8")
     assert "Evil\ufffd\ufffd[2J" in decisions and "Fine\tCo" in decisions
+
+
+def test_xlsx_with_an_encrypted_part_is_a_message(tmp_path):
+    """Found by the long fuzz run: a flipped flag bit made zipfile raise RuntimeError (exit 3)."""
+    import io
+    import zipfile
+
+    import pandas as pd
+
+    buffer = io.BytesIO()
+    pd.DataFrame({"account_id": ["A1"], "sales": [1.0]}).to_excel(buffer, index=False)
+    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    data = bytearray(buffer.getvalue())
+    name = b"docProps/core.xml"
+    entry = data.find(b"PK\x01\x02")
+    while entry >= 0 and data[entry + 46:entry + 46 + len(name)] != name:
+        entry = data.find(b"PK\x01\x02", entry + 4)
+    assert entry >= 0 and source.getinfo("docProps/core.xml")
+    data[entry + 8] |= 0x1  # the central directory's "encrypted" flag
+    path = tmp_path / "book.xlsx"
+    path.write_bytes(bytes(data))
+    assert "open it in Excel and save it again" in _read_xlsx_error(path)

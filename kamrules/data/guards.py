@@ -36,7 +36,8 @@ _PROLOG_BYTES = 64 * 1024
 _AGAIN = "open it in Excel and save it again (or export it as CSV)"
 
 XLSX_DAMAGE = (zipfile.BadZipFile, zlib.error, ParseError, EOFError, KeyError, ValueError, TypeError,
-               IndexError, AttributeError, OSError, OverflowError)
+               IndexError, AttributeError, OSError, OverflowError,
+               NotImplementedError, RuntimeError)  # zipfile: unknown compression method, encrypted part
 
 
 def damaged_xlsx(name: str, exc: BaseException) -> str:
