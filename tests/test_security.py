@@ -648,3 +648,14 @@ def test_xlsx_with_an_encrypted_part_is_a_message(tmp_path):
     path = tmp_path / "book.xlsx"
     path.write_bytes(bytes(data))
     assert "open it in Excel and save it again" in _read_xlsx_error(path)
+
+
+def test_a_sheet_longer_than_excel_allows_is_named(tmp_path, monkeypatch):
+    import pandas as pd
+
+    import kamrules.data.guards as guards
+
+    monkeypatch.setattr(guards, "EXCEL_ROWS", 5)  # the same check without writing a million rows
+    path = tmp_path / "long.xlsx"
+    pd.DataFrame({"account_id": [f"A{i}" for i in range(10)], "sales": range(10)}).to_excel(path, index=False)
+    assert "more than 5 rows, which no Excel sheet can have" in _read_xlsx_error(path)

@@ -184,3 +184,10 @@ def without_controls(text):
     if not len(text) or not pc.any(pc.match_substring_regex(text, _CONTROLS)).as_py():
         return text
     return pc.replace_substring_regex(text, pattern=_CONTROLS, replacement="\ufffd")
+
+
+def excel_row_check(number: int, name: str) -> None:
+    """Excel sheets end at row 1,048,576: a sheet with more rows was not made by Excel (or is a bomb)."""
+    if number > EXCEL_ROWS:
+        raise DataError(f"{name}: the sheet has more than {EXCEL_ROWS:,} rows, which no Excel sheet can have; "
+                        "export the data as CSV or Parquet instead")

@@ -604,6 +604,7 @@ def _read_xlsx(path: Path, name: str, head: bytes, options: ReadOptions) -> _Raw
         values: list[list[str]] = [[] for _ in range(width)]
         numbers: list[int] = []
         for number, row in enumerate(rows, start=header_row + 1):
+            excel_row_check(number, name)  # more rows than Excel allows (guards.py)
             cells = [_cell_text(value) for value in row[:width]]
             cells.extend("" for _ in range(width - len(cells)))
             for column, cell in zip(values, cells):
@@ -947,7 +948,10 @@ def _from_distinct(trimmed: pa.Array, parse: Callable[[str], tuple[Any, str | No
     return pd.Series(values, dtype=dtype), missing, reasons
 
 
-from kamrules.data.guards import XLSX_DAMAGE, bound_values, csv_failure, damaged_xlsx, json_loads, parquet_check, typed_or_text, without_controls, xlsx_check  # noqa: E402,E501
+from kamrules.data.guards import (  # noqa: E402 - hardening guards (issue #15), one call each below
+    XLSX_DAMAGE, bound_values, csv_failure, damaged_xlsx, excel_row_check, json_loads, parquet_check,
+    typed_or_text, without_controls, xlsx_check,
+)
 
 
 def _convert(
