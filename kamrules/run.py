@@ -99,6 +99,9 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     started = time.perf_counter()
     read = read_table(options.data, list(pack.fields.values()), options.read_options or ReadOptions())
     read_seconds = time.perf_counter() - started
+    from kamrules.data.guards import suspicious_values
+
+    data_warnings = suspicious_values(read.frame, read.row_numbers, pack.role("sales"))  # negative sales, look-alike ids
 
     # Handed over, not kept: evaluate builds the typed table it needs and lets the raw frame go.
     evaluation = evaluate(pack, _hand_over(read), as_of=options.as_of, jobs=jobs,
@@ -133,4 +136,4 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     # Clock times are reported on the console, not in OUT: the files stay byte-identical per input.
     evaluation.timings.update({"load_pack": load_seconds, "read": read_seconds, "render": render_seconds,
                                "write": time.perf_counter() - started})
-    return RunResult(evaluation, summary, options.out, sorted(files), read.issues, pack.warnings)
+    return RunResult(evaluation, summary, options.out, sorted(files), read.issues, [*pack.warnings, *data_warnings])

@@ -659,3 +659,28 @@ def test_a_sheet_longer_than_excel_allows_is_named(tmp_path, monkeypatch):
     path = tmp_path / "long.xlsx"
     pd.DataFrame({"account_id": [f"A{i}" for i in range(10)], "sales": range(10)}).to_excel(path, index=False)
     assert "more than 5 rows, which no Excel sheet can have" in _read_xlsx_error(path)
+
+
+# ------------------------------------------------------------------ 9. negative sales, look-alike ids
+
+
+def test_negative_sales_and_look_alike_ids_are_warned_about_with_rows(tmp_path):
+    (tmp_path / "d.csv").write_text(
+        "account_id,account_name,sales\nA1,x,500\nＡ1,y,400\nB\u200b2,z,-30\nB2,w,20\nc3,v,10\nC3,u,5\n",
+        encoding="utf-8")
+    result = runner.invoke(app, ["evaluate", "d.csv", "--rules", str(RULES), "--as-of", "2026-11-27",
+                                 "--out", "out", "-q", "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    assert "warning: 1 accounts have negative sales (rows 4)" in result.output
+    assert "'A1' (row 2) and 'Ａ1' (row 3)" in result.output
+    assert "'B\\u200b2' (row 4) and 'B2' (row 5)" in result.output
+    assert "'c3' (row 6) and 'C3' (row 7)" in result.output
+
+
+def test_ordinary_data_gives_no_data_warnings():
+    import pandas as pd
+
+    from kamrules.data.guards import suspicious_values
+
+    frame = pd.DataFrame({"account_id": ["A1", "A2"], "sales": [1.0, 0.0]})
+    assert suspicious_values(frame, [2, 3], "sales") == []

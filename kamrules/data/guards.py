@@ -191,3 +191,39 @@ def excel_row_check(number: int, name: str) -> None:
     if number > EXCEL_ROWS:
         raise DataError(f"{name}: the sheet has more than {EXCEL_ROWS:,} rows, which no Excel sheet can have; "
                         "export the data as CSV or Parquet instead")
+
+
+# Values that read fine but usually mean a mistake upstream (issue #15, item 9): said as warnings.
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\\s]")
+_LISTED = 5
+
+
+def _rows(numbers) -> str:
+    shown = ", ".join(str(int(n)) for n in numbers[:_LISTED])
+    return shown + (f" and {len(numbers) - _LISTED} more" if len(numbers) > _LISTED else "")
+
+
+def suspicious_values(frame: pd.DataFrame, row_numbers, sales_field: str | None,
+                      id_field: str = "account_id") -> list[str]:
+    """Warnings for negative sales (credit notes, returns: every share and rank shifts) and for ids
+    that look identical but differ by case, width, invisible characters or Unicode form."""
+    import unicodedata
+
+    rows = np.asarray(row_numbers)
+    warnings = []
+    if sales_field and sales_field in frame and frame[sales_field].dtype.kind == "f":
+        negative = np.flatnonzero((frame[sales_field] < 0).to_numpy())
+        if len(negative):
+            warnings.append(f"warning: {len(negative)} accounts have negative {sales_field} (rows {_rows(rows[negative])}); "
+                            "credit notes or returns? They lower the portfolio total and every other account's share: "
+                            "net them out before the run")
+    if id_field in frame:
+        ids = frame[id_field]
+        keys = ids.map(lambda v: _INVISIBLE.sub("", unicodedata.normalize("NFKC", v)).casefold()
+                       if isinstance(v, str) else v)
+        clash = keys.duplicated(keep=False) & ~ids.duplicated(keep=False) & ids.notna()
+        for _, group in ids[clash].groupby(keys[clash], sort=True):
+            shown = " and ".join(f"{value!r} (row {int(rows[i])})" for i, value in list(group.items())[:_LISTED])
+            warnings.append(f"warning: ids that look the same but differ (case, width, invisible characters or "
+                            f"Unicode form): {shown}; they are kept as different accounts")
+    return warnings
