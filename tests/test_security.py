@@ -684,3 +684,26 @@ def test_ordinary_data_gives_no_data_warnings():
 
     frame = pd.DataFrame({"account_id": ["A1", "A2"], "sales": [1.0, 0.0]})
     assert suspicious_values(frame, [2, 3], "sales") == []
+
+
+# ------------------------------------------------------------------ 10. non-finite and huge numbers in packs
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("9" * 400, "the number is beyond ±1,000,000,000,000,000"),
+    (".inf", "the number is beyond ±1,000,000,000,000,000 (or infinite)"),
+    ("-.inf", "the number is beyond"),
+    (".nan", "'.nan' is not a number a rule can use"),
+])
+def test_huge_and_non_finite_numbers_in_a_pack_are_rule_errors(tmp_path, value, expected):
+    from kamrules.pack import load_pack
+
+    pack = tmp_path / "pack"
+    shutil.copytree(RULES, pack)
+    fields = pack / "00-fields.yaml"
+    text = fields.read_text(encoding="utf-8")
+    assert "  pareto_cut: 0.8" in text
+    fields.write_text(text.replace("  pareto_cut: 0.8", f"  pareto_cut: {value}"), encoding="utf-8")
+    with pytest.raises(RuleError) as caught:
+        load_pack(pack)
+    assert f"00-fields.yaml:19:15: {expected}" in str(caught.value)

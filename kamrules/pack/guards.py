@@ -115,3 +115,18 @@ def because_format_problem(text: str) -> str | None:
             return (f"the format '{{…:{spec}}}' asks for a width or precision over {MAX_FORMAT_WIDTH}; "
                     "write something like {sales:,.0f} or {share:.1%}")
     return None
+
+
+MAX_NUMBER = 1e15  # as for data values: no parameter, threshold or output needs more
+
+
+def scalar_problem(value: object) -> str | None:
+    """Why a YAML number cannot be used in a rule file, or None: `.inf`/`.nan` became silently missing
+    outputs, and a 400-digit integer crashed the conversion to float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and value != value:
+        return "'.nan' is not a number a rule can use; leave the value out instead"
+    if abs(value) > MAX_NUMBER:
+        return f"the number is beyond ±{MAX_NUMBER:,.0f} (or infinite); no parameter or output needs that"
+    return None

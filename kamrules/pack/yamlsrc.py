@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from kamrules.errors import Diagnostic, Location
-from kamrules.pack.guards import SourceError, check_yaml_graph, read_source
+from kamrules.pack.guards import SourceError, check_yaml_graph, read_source, scalar_problem
 
 try:  # the C loader is much faster; both are safe (no Python tags)
     _Loader = yaml.CSafeLoader
@@ -109,7 +109,11 @@ class _Builder:
             # YAML 1.1 reads yes/no/on/off as booleans ("Norway problem"); in a rule file they are
             # words such as an output value, so only true/false are booleans here (as in YAML 1.2).
             return node.value
-        return self.constructor.construct_object(node, deep=True)
+        value = self.constructor.construct_object(node, deep=True)
+        if (problem := scalar_problem(value)) is not None:  # .inf, .nan, 400-digit integers (guards.py)
+            self.diagnostics.append(Diagnostic(_loc(self.file, node), problem))
+            return None
+        return value
 
 
 def load_yaml(path: Path, display_name: str | None = None) -> tuple[Any, list[Diagnostic]]:
