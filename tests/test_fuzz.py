@@ -2,7 +2,7 @@
 
 Every outcome must be a result or a `KamrulesError` (exit 1/2 with a message); anything else is what the
 CLI reports as "this is a bug" (exit 3). The example budget is small so CI stays fast; raise it with
-KAMRULES_FUZZ_EXAMPLES=2000 for a long run (see docs/security.md for the last one).
+KAMRULES_FUZZ_EXAMPLES=3000 for a long run (see docs/security.md for the last one).
 """
 
 from __future__ import annotations
