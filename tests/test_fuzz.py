@@ -194,3 +194,17 @@ def test_templates_never_crash_the_checker(pieces, tmp_path):
 def _load_pack_once():
     _fields()
     return _PACK
+
+
+def test_parquet_text_that_is_not_utf8_is_a_data_error():
+    """Found by the long fuzz run: a flipped byte in a text value reached pyarrow's compute (exit 3)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    table = pa.table({"account_id": ["A1", "A2"], "account_name": ["xyzzy", "plugh"], "sales": [1.0, 2.0]})
+    pq.write_table(table, buffer, use_dictionary=False, compression="NONE")
+    data = bytearray(buffer.getvalue())
+    data = bytearray(bytes(data).replace(b"xyzzy", b"\x80yzzy"))  # in the page and in its statistics
+    with pytest.raises(KamrulesError, match="column 'account_name' holds text that is not UTF-8"):
+        _read_strict(bytes(data), ".parquet")

@@ -163,12 +163,22 @@ def csv_failure(name: str, exc: BaseException) -> str:
 
 
 def parquet_check(table, name: str) -> None:
-    """A Parquet file whose column names are not UTF-8 (a damaged or hand-made file) is a DataError."""
+    """A Parquet file whose column names or text values are not UTF-8 (Parquet readers do not check;
+    a damaged or hand-made file) is a DataError."""
+    import pyarrow as pa
+
     try:
-        table.column_names
+        names = table.column_names
     except UnicodeDecodeError:
         raise DataError(f"{name}: the Parquet column names are not UTF-8 text; the file is damaged or was not "
                         "written by a Parquet library: export it again") from None
+    for column_name, column in zip(names, table.columns):
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            try:
+                column.validate(full=True)
+            except pa.ArrowInvalid:
+                raise DataError(f"{name}: column '{column_name}' holds text that is not UTF-8; the file is damaged "
+                                "or was not written by a Parquet library: export it again") from None
 
 
 # NUL, ESC (ANSI colour and cursor sequences) and the other control characters have no place in a
