@@ -55,6 +55,8 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(exc.exit_code) from None
     except (typer.Exit, typer.Abort, KeyboardInterrupt):
         raise
+    except BrokenPipeError:  # the reader went away (`| head`): main() stops quietly
+        raise
     except Exception:  # noqa: BLE001 - the last line of defence
         _echo_err(traceback.format_exc())
         _echo_err("error: this is a bug in kamrules, not a problem with your files. "
@@ -211,7 +213,12 @@ def evaluate(
             read_options=read_options,
             settings=list(settings or []),
             previous=previous,
+            columns_file=columns,
         )
+        if quiet:  # -q: only errors, so no library warnings (pandas PerformanceWarning …) either
+            import warnings
+
+            warnings.simplefilter("ignore")
         tell = (lambda line: None) if quiet else typer.echo
         tell(f"as of {options.as_of.isoformat()}" + (" (today; pass --as-of to fix it)" if as_of is None else ""))
         result = _with_progress(lambda progress: run_evaluate(options, progress, tell), quiet)
@@ -414,7 +421,22 @@ def _version(
 
 def main() -> None:
     """Console-script entry point."""
-    app(prog_name="kamrules")
+    try:
+        app(prog_name="kamrules")
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+
+
+def _quiet_broken_pipe() -> None:
+    """`kamrules ... | head` closed the pipe: stop quietly, as Unix tools do (exit 141 = 128 + SIGPIPE),
+    and point stdout at /dev/null so Python's final flush does not print a second error."""
+    import os
+
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    sys.exit(141)
 
 
 if __name__ == "__main__":  # pragma: no cover

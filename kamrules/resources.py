@@ -49,25 +49,47 @@ def example_data() -> Path:
     return default_dir("examples") / "customers.csv"
 
 
+def _init_files(kind: str) -> list[Path]:
+    source = default_dir(kind)
+    return [item for item in sorted(source.rglob("*"))
+            if item.is_file() and not item.name.startswith((".", "__")) and item.suffix not in (".py", ".pyc")]
+
+
 def init_project(target: Path, *, force: bool = False, name: str | None = None) -> list[Path]:
-    """Copy the default rule pack and playbooks into `target/rules` and `target/playbooks`; with `name`,
-    the copied pack is named after the team (see `name_pack`)."""
+    """Copy the default rule pack and playbooks into `target/rules` and `target/playbooks`, all or
+    nothing: every destination is checked before anything is written, and a copy that fails half-way
+    removes what it created (a stray `rules/` inside an output folder would be deleted by the next run).
+    With `name`, the copied pack is named after the team (see `name_pack`)."""
     if name is not None:
         _pack_slug(name)  # a bad name stops before anything is copied
-    created = []
-    for kind in ("rules", "playbooks"):
-        source = default_dir(kind)
+    kinds = ("rules", "playbooks")
+    for kind in kinds:
         destination = target / kind
-        if destination.exists() and any(destination.iterdir()) and not force:
+        if destination.exists() and not destination.is_dir():
+            raise ConfigError(f"{destination} is a file: remove it or choose another folder")
+        if destination.is_dir() and any(destination.iterdir()) and not force:
             raise ConfigError(f"{destination} already exists and is not empty: pass --force to overwrite it")
-        destination.mkdir(parents=True, exist_ok=True)
-        for item in sorted(source.rglob("*")):
-            if item.is_dir() or item.name.startswith((".", "__")) or item.suffix in (".py", ".pyc"):
-                continue
-            relative = item.relative_to(source)
-            (destination / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(item, destination / relative)
-            created.append(destination / relative)
+    if (target / ".kamrules-out").is_file():
+        raise ConfigError(f"{target} is a kamrules output folder, which the next run replaces: choose another folder")
+    created: list[Path] = []
+    made_dirs: list[Path] = []
+    try:
+        for kind in kinds:
+            source, destination = default_dir(kind), target / kind
+            for item in _init_files(kind):
+                copy = destination / item.relative_to(source)
+                for folder in reversed([copy.parent, *copy.parent.parents]):
+                    if not folder.exists():
+                        folder.mkdir()
+                        made_dirs.append(folder)
+                shutil.copyfile(item, copy)
+                created.append(copy)
+    except OSError as exc:
+        for path in reversed(created if not force else []):
+            path.unlink(missing_ok=True)
+        for folder in reversed(made_dirs):
+            shutil.rmtree(folder, ignore_errors=True)
+        raise ConfigError(f"{target}: cannot create the project ({exc.strerror or exc}); nothing was kept") from None
     if name is not None:
         name_pack(target / "rules" / "00-pack.yaml", name)
     return created

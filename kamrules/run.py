@@ -34,6 +34,7 @@ class EvaluateOptions:
     read_options: object = None  # kamrules.reader.ReadOptions
     settings: list = field(default_factory=list)  # what-if `--set NAME=VALUE` overrides
     previous: Path | None = None  # `--previous OUT`: an earlier run to compare with
+    columns_file: Path | None = None  # the --columns file, so --out can never contain (and delete) it
 
 
 @dataclass
@@ -50,9 +51,15 @@ def parse_as_of(text: str | None) -> dt.date:
     if text is None:
         return dt.date.today()
     try:
-        return dt.date.fromisoformat(text)
+        as_of = dt.date.fromisoformat(text)
     except ValueError:
         raise UsageError(f"--as-of '{text}' is not a date: write it as YYYY-MM-DD, e.g. --as-of 2026-11-27") from None
+    if not AS_OF_RANGE[0] <= as_of <= AS_OF_RANGE[1]:  # pandas dates end in 1677 and 2262; offsets need room
+        raise UsageError(f"--as-of {text} is outside {AS_OF_RANGE[0]} … {AS_OF_RANGE[1]}; check the year")
+    return as_of
+
+
+AS_OF_RANGE = (dt.date(1800, 1, 1), dt.date(2199, 12, 31))
 
 
 def check_choice(option: str, value: str, choices: tuple) -> None:
@@ -84,12 +91,14 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     from kamrules.documents import report
     from kamrules.results.outputs import decision_frame, manifest, trace_chunks
     from kamrules.data.reader import ReadOptions, mapping_lines, read_table
-    from kamrules.data.writer import table_bytes, table_chunks, write_outputs
+    from kamrules.data.writer import check_out, table_bytes, table_chunks, write_outputs
 
     check_choice("--format", options.format, FORMATS)
     check_choice("--playbooks", options.playbooks, SELECTIONS)
     check_choice("--lang", options.lang, LANGS)
     jobs = options.jobs or default_jobs()
+    inputs = [options.data, options.rules, options.playbooks_dir, options.columns_file, options.previous]
+    check_out(options.out, inputs, force=options.force)  # before minutes of work, not after
 
     step("loading the rule pack")
     started = time.perf_counter()
@@ -108,6 +117,9 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     read_seconds = time.perf_counter() - started
     for line in mapping_lines(read.mapping):
         tell(line)
+    from kamrules.data.guards import suspicious_values
+
+    data_warnings = suspicious_values(read.frame, read.row_numbers, pack.role("sales"))  # negative sales, look-alike ids
 
     # Handed over, not kept: evaluate builds the typed table it needs and lets the raw frame go.
     evaluation = evaluate(pack, _hand_over(read), as_of=options.as_of, jobs=jobs,
@@ -150,12 +162,11 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     files["manifest.json"] = manifest(evaluation, input_path=options.data, jobs=evaluation.jobs, files=names,
                                       data_issues=len(read.issues), columns=read.mapping)
     started = time.perf_counter()
-    write_outputs(options.out, files, inputs=[options.data, *([options.previous] if options.previous else [])],
-                  force=options.force)
+    write_outputs(options.out, files, inputs=[p for p in inputs if p is not None], force=options.force)
     # Clock times are reported on the console, not in OUT: the files stay byte-identical per input.
     evaluation.timings.update({"load_pack": load_seconds, "read": read_seconds, "render": render_seconds,
                                "write": time.perf_counter() - started})
-    return RunResult(evaluation, summary, options.out, sorted(files), read.issues, pack.warnings)
+    return RunResult(evaluation, summary, options.out, sorted(files), read.issues, [*pack.warnings, *data_warnings])
 
 
 # ------------------------------------------------------------------------------------------ diff
@@ -263,16 +274,17 @@ def _labels_for_runs(sides: tuple, options: DiffOptions) -> None:
 
 def run_diff(options: DiffOptions, progress: Callable[[str], None] | None = None) -> DiffOutcome:
     """Everything `kamrules diff` does: compare, then write diff.csv and diff.html to OUT atomically."""
-    from kamrules.data.writer import table_bytes, write_outputs
+    from kamrules.data.writer import check_out, table_bytes, write_outputs
     from kamrules.documents.diff_report import render_diff
     from kamrules.results import diff
 
     check_choice("--lang", options.lang, LANGS)
+    inputs = [p for p in (options.data, *options.runs, *options.rules, options.playbooks_dir) if p is not None]
+    check_out(options.out, inputs, force=options.force)  # before the work, not after
     before, after = diff_sides(options, progress)
     result = diff.compare(before, after)
     (progress or (lambda stage: None))("writing diff.csv and diff.html")
     files = {"diff.csv": table_bytes(diff.diff_frame(result), "csv"),
              "diff.html": render_diff(result, lang=options.lang, playbooks_dir=options.playbooks_dir)}
-    inputs = [p for p in (options.data, *options.runs) if p is not None]
     write_outputs(options.out, files, inputs=inputs, force=options.force)
     return DiffOutcome(result, options.out, sorted(files))

@@ -13,9 +13,11 @@ import pyarrow.compute as pc
 
 from kamrules.data.cells import FALSE_WORDS, MISSING_WORDS, TRUE_WORDS, cell_text, from_distinct, missing_mask
 from kamrules.data.dates import _to_date
+from kamrules.data.guards import bound_values, typed_or_text, without_controls
 from kamrules.data.numbers import _to_number
 from kamrules.data.options import ReadOptions, _Raw
 from kamrules.pack.fields import FieldSpec, normalise_header
+
 
 def _as_text(column: pa.Array) -> pa.Array:
     """A string array without nulls for any column (typed Parquet columns are shown as text)."""
@@ -38,12 +40,12 @@ def _convert(
 ) -> tuple[pd.Series, np.ndarray, list[str]]:
     """(values, positions of bad cells (sorted), their reasons) for one field."""
     kind = spec.type
-    typed = _convert_typed(spec, column)
+    typed = typed_or_text(_convert_typed, spec, column)  # out-of-range Parquet types: via text (guards.py)
     if typed is not None:
         values, missing, bad = typed
         bad_reasons = {int(i): "is not a number" for i in np.flatnonzero(bad)}
     else:
-        text = _as_text(column)
+        text = without_controls(_as_text(column))  # NUL, ANSI escapes: never into outputs or a terminal (guards.py)
         trimmed = pc.utf8_trim_whitespace(text)
         if kind in ("number", "integer"):
             values, missing, bad_reasons = _to_number(trimmed, options.decimal, whole=kind == "integer")
@@ -55,6 +57,7 @@ def _convert(
             values, missing, bad_reasons = _to_category(trimmed, spec)
         else:
             values, missing, bad_reasons = _to_string(trimmed)
+    bad_reasons = bound_values(kind, values, bad_reasons)  # 1e308, year 1700: totals and ages overflow (guards.py)
     if spec.required:
         for position in np.flatnonzero(missing):
             bad_reasons.setdefault(int(position), "is missing but the field is required")

@@ -22,6 +22,8 @@ def _decode_error(path: Path, encoding: str) -> tuple[int, bytes] | None:
             except UnicodeDecodeError as exc:
                 start = offset - pending + exc.start
                 return start, exc.object[exc.start : exc.end]
+            except UnicodeError:  # e.g. --encoding utf-16 on a file without a byte-order mark
+                return offset, chunk[:2]
             if not chunk:
                 return None
             offset += len(chunk)

@@ -16,6 +16,9 @@ import pyarrow.compute as pc
 
 from kamrules.data.cells import cell_text, delimiter_char
 from kamrules.data.encodings import _choose_encoding, _sample_text
+from kamrules.data.guards import (
+    XLSX_DAMAGE, csv_failure, damaged_xlsx, excel_row_check, json_loads, parquet_check, xlsx_check,
+)
 from kamrules.data.options import MAX_LISTED, SAMPLE_BYTES, ReadOptions, _Raw
 from kamrules.errors import DataError
 from kamrules.pack.fields import column_letter
@@ -112,8 +115,7 @@ def _parse_csv(path: Path, name: str, encoding: str, delimiter: str, skip: int, 
             ),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        message = str(exc).splitlines()[0]
-        raise DataError(f"{name}: cannot be read as CSV ({message}); check that it is a CSV export") from None
+        raise DataError(csv_failure(name, exc)) from None  # cells over 1 MB: say so (guards.py)
     return table, bad_rows
 
 
@@ -139,9 +141,10 @@ def _read_xlsx(path: Path, name: str, head: bytes, options: ReadOptions) -> _Raw
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
+    xlsx_check(path, name)  # zip bombs, DTDs and entity bombs: refused before inflating (guards.py)
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError, *XLSX_DAMAGE) as exc:
         raise DataError(f"{name}: is not a valid Excel workbook ({exc}); open it in Excel and save it again as .xlsx") from None
     try:
         sheet = _pick_sheet(name, workbook, options.sheet)
@@ -162,11 +165,14 @@ def _read_xlsx(path: Path, name: str, head: bytes, options: ReadOptions) -> _Raw
         values: list[list[str]] = [[] for _ in range(width)]
         numbers: list[int] = []
         for number, row in enumerate(rows, start=header_row + 1):
+            excel_row_check(number, name)  # more rows than Excel allows (guards.py)
             cells = [cell_text(value) for value in row[:width]]
             cells.extend("" for _ in range(width - len(cells)))
             for column, cell in zip(values, cells):
                 column.append(cell)
             numbers.append(number)
+    except XLSX_DAMAGE as exc:  # a truncated or hand-crafted sheet: never a traceback
+        raise DataError(damaged_xlsx(name, exc)) from None
     finally:
         workbook.close()
     return _Raw(
@@ -204,6 +210,7 @@ def _read_parquet(path: Path, name: str, head: bytes, options: ReadOptions) -> _
     except (pa.ArrowException, OSError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataError(f"{name}: is not a valid Parquet file ({message})") from None
+    parquet_check(table, name)  # damaged column names (guards.py)
     if table.num_columns == 0:
         raise DataError(f"{name}: the file is empty")
     return _Raw(
@@ -225,14 +232,14 @@ def _read_json(path: Path, name: str, head: bytes, options: ReadOptions, *, line
             if not line.strip():
                 continue
             try:
-                records.append((number, json.loads(line)))
+                records.append((number, json_loads(line, f"{name}: line {number}")))
             except json.JSONDecodeError as exc:
                 raise DataError(f"{name}: line {number} is not valid JSON (column {exc.colno}: {exc.msg})") from None
         if not records:
             raise DataError(f"{name}: the file is empty")
     else:
         try:
-            document = json.loads(text)
+            document = json_loads(text, name)  # hostile JSON: a message (guards.py)
         except json.JSONDecodeError as exc:
             raise DataError(f"{name}: is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
         if not isinstance(document, list):

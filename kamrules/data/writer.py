@@ -11,6 +11,7 @@ import glob
 import io
 import json
 import os
+import sys
 import shutil
 import tempfile
 import time
@@ -226,17 +227,27 @@ def _check_relative(name: str) -> PurePosixPath:
 def _fsync_dir(path: Path) -> None:
     if os.name != "posix":
         return  # Windows cannot open a folder for fsync; its renames are durable enough
-    fd = os.open(path, os.O_RDONLY)
+    fd = os.open(_native(path), os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
 
 
+def _native(path: Path) -> bytes | str:
+    """The path as the bytes to hand the OS: UTF-8 whatever the locale. Under LC_ALL=C (with
+    PYTHONUTF8=0) Python's file-system encoding is ASCII and a playbook named after 重点客户 could not
+    be created at all; UTF-8 bytes are what every UTF-8 system shows (surrogateescape keeps any
+    undecodable bytes of the user's own folder names as they were)."""
+    if os.name != "posix" or sys.getfilesystemencoding().lower() in ("utf-8", "utf8"):
+        return str(path)
+    return str(path).encode("utf-8", "surrogateescape")
+
+
 def _write_file(path: Path, content: bytes | Iterable[bytes]) -> None:
     """Write bytes, or an iterable of byte chunks (large outputs are produced piece by piece)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "xb") as handle:
+    os.makedirs(_native(path.parent), exist_ok=True)
+    with open(_native(path), "xb") as handle:
         if isinstance(content, (bytes, bytearray)):
             handle.write(content)
         else:
@@ -276,6 +287,36 @@ def _refuse(out_dir: Path, inputs: Iterable[Path], force: bool) -> None:
         )
 
 
+def _through_link(out_dir: Path) -> Path:
+    """A symlinked OUT is written where it points (the link stays), not replaced by a real folder."""
+    return Path(os.path.realpath(out_dir)) if out_dir.is_symlink() else out_dir
+
+
+def _writable_parent(out_dir: Path) -> None:
+    ancestor = out_dir.absolute().parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise ConfigError(f"{out_dir}: cannot create it, {ancestor} is a file; choose another --out")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise ConfigError(f"{out_dir}: cannot write in {ancestor} (permission denied); choose another --out")
+
+
+def check_out(out_dir: Path, inputs: Iterable[Path | None] = (), *, force: bool = False) -> None:
+    """Refuse an unusable OUT before any work starts: one that is or contains an input (rule pack,
+    templates, column mapping, data: the run would delete it), a file, a foreign non-empty folder
+    (without `force`), or one whose parent cannot be written."""
+    out_dir = _through_link(Path(out_dir))
+    _refuse(out_dir, [p for p in inputs if p is not None], force)
+    _writable_parent(out_dir)
+
+
+def _umask_mode() -> int:
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return 0o777 & ~mask
+
+
 def write_outputs(
     out_dir: Path, files: Mapping[str, bytes | Iterable[bytes]], *, inputs: Sequence[Path] = (), force: bool = False
 ) -> None:
@@ -288,7 +329,7 @@ def write_outputs(
     `out_dir` is or holds one of `inputs`, is a file, or is a non-empty folder without the marker
     (unless `force`).
     """
-    out_dir = Path(out_dir)
+    out_dir = _through_link(Path(out_dir))
     _refuse(out_dir, inputs, force)
     contents = {_check_relative(name): content for name, content in files.items()}
     contents[PurePosixPath(MARKER)] = _MARKER_TEXT
@@ -302,6 +343,7 @@ def write_outputs(
         staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.kamrules-new-", dir=parent))
     except OSError as exc:
         raise ConfigError(f"{out_dir}: cannot write next to it in {parent} ({exc.strerror})") from None
+    os.chmod(staging, _umask_mode())  # mkdtemp makes 0700; OUT gets the mode any new folder would
     aside: Path | None = None
     try:
         _write_file(staging / MARKER, contents.pop(PurePosixPath(MARKER)))

@@ -151,7 +151,9 @@ def _bytecode_cache():
 
 def make_environment(playbooks_dir: Path | str | None = None, *, pack: RulePack | None = None, lang: str = "en"):
     """The one Jinja environment factory for playbooks and the report (see the module docstring)."""
-    from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader, StrictUndefined
+    from jinja2 import ChoiceLoader, PrefixLoader, StrictUndefined
+
+    from kamrules.documents.guards import ConfinedFileSystemLoader as FileSystemLoader  # no symlink escapes
 
     paths = search_path(playbooks_dir)
     loader = ChoiceLoader([

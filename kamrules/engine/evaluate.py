@@ -181,13 +181,12 @@ def decide(pack: RulePack, facts: pd.DataFrame, jobs: int = 1,
     if progress is not None:
         progress(f"{len(pack.decisions)} decisions in {jobs} processes")
     global _WORK
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from kamrules.engine.guards import worker_pool
 
     bounds = [(int(chunk[0]), int(chunk[-1]) + 1) for chunk in np.array_split(np.arange(count), jobs) if len(chunk)]
     _WORK = (pack, facts)
     try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        with worker_pool(jobs) as pool:  # workers die with this process (engine/guards.py)
             parts = list(pool.map(_work_chunk, bounds))
     finally:
         _WORK = None

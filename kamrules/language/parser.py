@@ -8,6 +8,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from kamrules.language.guards import nesting_problem
 from kamrules.language.nodes import (
     BOOLEAN,
     CMP_OPS,
@@ -341,4 +342,6 @@ def parse(text: str) -> Node:
         raise ExprError("a condition must be text", 0)
     if len(text) > 4000:
         raise ExprError("the condition is longer than 4,000 characters: split it into features", 0)
+    if (too_deep := nesting_problem(text)) is not None:  # before the recursive parser (language/guards.py)
+        raise ExprError(*too_deep)
     return _Parser(text).parse()

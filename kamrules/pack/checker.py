@@ -41,6 +41,8 @@ class Checker:
         self.decisions: list[Decision] = []
 
     def error(self, loc: Location, message: str) -> None:
+        if any(d.location == loc and d.severity == "error" for d in self.diagnostics):
+            return  # one error per spot: e.g. a `.nan` the YAML guard already refused (pack/guards.py)
         self.diagnostics.append(Diagnostic(loc, message))
 
     def warn(self, loc: Location, message: str) -> None:

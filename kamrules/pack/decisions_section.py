@@ -11,6 +11,7 @@ from kamrules.language import expr as ex
 from kamrules.language.cells import cell_condition
 from kamrules.pack.analysis import _atoms, _implies, branch_count
 from kamrules.pack.checker import Checker
+from kamrules.pack.guards import because_format_problem
 from kamrules.pack.model import (
     HIT_POLICIES,
     MAX_BRANCHES_PER_DECISION,
@@ -314,6 +315,9 @@ class DecisionSections(Checker):
             self.warn(item.key_loc("priority"), f"{where}priority: only 'priority' decisions use it; it is ignored")
         because = self.text(item.get("because"), item.value_loc("because"), f"{where}because")
         for lang, text in because.items():
+            if (problem := because_format_problem(text)) is not None:  # bounded at load time (guards.py)
+                self.error(item.value_loc("because"), f"{where}because ({lang}): {problem}")
+                return None
             for placeholder in re.findall(r"\{([^{}:]+)(?::[^{}]*)?\}", text):
                 name = placeholder.strip()
                 known = name in symbols or name in outputs or (name.startswith("params.") and name[7:] in self.params_values)

@@ -167,12 +167,6 @@ class FieldSections(Checker):
                 if not isinstance(spec, (int, float, str, bool, dt.date)) or spec is None:
                     self.error(value_loc, f"{where}value must be a number, text, true/false or a date")
                     continue
-                if isinstance(spec, float) and spec != spec:
-                    self.error(value_loc, f"{where}value must be a number, not .nan")
-                    continue
-                if isinstance(spec, float) and spec in (float("inf"), float("-inf")):
-                    self.error(value_loc, f"{where}value must be a finite number")
-                    continue
                 if isinstance(spec, (int, float)) and not isinstance(spec, bool):
                     spec = ex.rnd(spec)
                 params[name] = ParamSpec(name, spec, label, description, source, loc)

@@ -14,6 +14,7 @@ from kamrules.language import expr as ex
 from kamrules.pack.decisions_section import DecisionSections
 from kamrules.pack.derived_section import DerivedSections
 from kamrules.pack.fields_section import FieldSections
+from kamrules.pack.guards import SourceError, read_source
 from kamrules.pack.model import SECTIONS, RulePack
 from kamrules.pack.yamlsrc import YMap, load_yaml
 
@@ -60,8 +61,8 @@ class _Loader(FieldSections, DerivedSections, DecisionSections):
         name = _display(self.root, file)
         self.file_names.append(file.name)
         try:
-            self.digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
-        except OSError:
+            self.digest.update(file.name.encode() + b"\0" + read_source(file) + b"\0")
+        except (OSError, SourceError):  # load_yaml below reports why
             pass
         document, diagnostics = load_yaml(file, name)
         self.diagnostics += diagnostics

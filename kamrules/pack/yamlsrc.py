@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from kamrules.errors import Diagnostic, Location
+from kamrules.pack.guards import SourceError, check_yaml_graph, read_source, scalar_problem
 
 try:  # the C loader is much faster; both are safe (no Python tags)
     _Loader = yaml.CSafeLoader
@@ -104,7 +105,11 @@ class _Builder:
             # YAML 1.1 reads yes/no/on/off as booleans ("Norway problem"); in a rule file they are
             # words such as an output value, so only true/false are booleans here (as in YAML 1.2).
             return node.value
-        return self.constructor.construct_object(node, deep=True)
+        value = self.constructor.construct_object(node, deep=True)
+        if (problem := scalar_problem(value)) is not None:  # .inf, .nan, 400-digit integers (guards.py)
+            self.diagnostics.append(Diagnostic(_loc(self.file, node), problem))
+            return None
+        return value
 
 
 def _colon_slip(text: str, line: int) -> str:
@@ -123,7 +128,9 @@ def load_yaml(path: Path, display_name: str | None = None) -> tuple[Any, list[Di
     name = display_name or str(path)
     diagnostics: list[Diagnostic] = []
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = read_source(path).decode("utf-8-sig")
+    except SourceError as exc:
+        return None, [Diagnostic(Location(name), str(exc).removeprefix(f"{path}: "))]
     except UnicodeDecodeError as exc:
         return None, [Diagnostic(Location(name), f"not UTF-8 text (byte {exc.start}): save the file as UTF-8")]
     except OSError as exc:
@@ -139,8 +146,13 @@ def load_yaml(path: Path, display_name: str | None = None) -> tuple[Any, list[Di
         return None, [Diagnostic(where, f"YAML syntax error: {problem}")]
     except yaml.YAMLError as exc:
         return None, [Diagnostic(Location(name), f"YAML syntax error: {exc}")]
+    except RecursionError:
+        return None, [Diagnostic(Location(name), "YAML nested too deeply; a rule file never needs that")]
     if node is None:
         return None, []
+    too_big = check_yaml_graph(node, name)  # alias bombs, cycles, deep nesting: before expanding
+    if too_big is not None:
+        return None, [too_big]
     try:
         return _Builder(name, diagnostics).build(node), diagnostics
     except yaml.constructor.ConstructorError as exc:

@@ -215,7 +215,7 @@ def manifest(evaluation: Evaluation, *, input_path: Path | None, jobs: int, file
     record = {
         "kamrules_version": __version__,
         "engine": evaluation.engine,
-        "jobs": jobs,
+        # no "jobs": the default is the number of cores, so the bytes would differ between machines
         "as_of": evaluation.as_of.isoformat(),
         "pack": {"name": pack.name, "version": pack.version, "hash": pack.hash, "files": pack.files},
         "input": {

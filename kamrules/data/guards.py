@@ -1,0 +1,239 @@
+"""Guards on the customer table: hostile Excel files (issue #15, item 7) and values (item 8).
+
+Excel: an .xlsx is a zip of XML. A 2 MB zip bomb inflated to 4.3 GB; a DTD with an entity bomb or an
+external entity (XXE) reached the XML parser; a truncated sheet gave a ParseError traceback. Before
+openpyxl opens the file, `xlsx_check` reads only the zip directory (declared sizes and compression
+ratios) and the prolog of each XML part (Excel never writes a DTD), and any damage found while reading
+is answered with "open it in Excel and save it again" (`damaged_xlsx`).
+
+Values:
+One sales value of 1e308 made the portfolio total `inf`: every share became 0 or NaN, every account
+Standard, and the run still exited 0; rounding to 9 decimals overflows above ~1.8e299. No amount of
+money, count or score in a customer table comes near 1e15 (a quadrillion), so a number beyond
+`MAX_MAGNITUDE` is a bad value like any other: reported with its row and column, refused unless
+`--on-bad-value missing`, and sums of the rest stay finite.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+import zlib
+from pathlib import Path
+from xml.etree.ElementTree import ParseError
+
+import numpy as np
+import pandas as pd
+
+from kamrules.errors import DataError
+
+MAX_MAGNITUDE = 1e15
+MAX_XLSX_INFLATED = 2 * 1024**3  # all parts together, as declared in the zip directory
+MAX_XLSX_RATIO = 200  # Excel's own sheets compress ~10-30x; zip bombs compress 1,000x and more
+MAX_XLSX_PARTS = 10_000
+EXCEL_ROWS = 1_048_576
+_PROLOG_BYTES = 64 * 1024
+_AGAIN = "open it in Excel and save it again (or export it as CSV)"
+
+XLSX_DAMAGE = (zipfile.BadZipFile, zlib.error, ParseError, EOFError, KeyError, ValueError, TypeError,
+               IndexError, AttributeError, OSError, OverflowError,
+               NotImplementedError, RuntimeError)  # zipfile: unknown compression method, encrypted part
+
+
+def damaged_xlsx(name: str, exc: BaseException) -> str:
+    detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    return f"{name}: the workbook is damaged or was not written by Excel ({detail}); {_AGAIN}"
+
+
+def xlsx_check(path: Path, name: str) -> None:
+    """Raise `DataError` for a workbook that would inflate beyond bounds or carries a DTD."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+            if len(parts) > MAX_XLSX_PARTS:
+                raise DataError(f"{name}: the workbook has {len(parts):,} parts; Excel never writes that many; {_AGAIN}")
+            total = sum(part.file_size for part in parts)
+            if total > MAX_XLSX_INFLATED:
+                raise DataError(f"{name}: the workbook would inflate to {total:,} bytes, more than "
+                                f"{MAX_XLSX_INFLATED:,}; export it as CSV or Parquet instead")
+            for part in parts:
+                if part.file_size > 1024 * 1024 and part.file_size > MAX_XLSX_RATIO * max(part.compress_size, 1):
+                    raise DataError(f"{name}: part {part.filename} is compressed {part.file_size // max(part.compress_size, 1):,} "
+                                    f"to 1, as zip bombs are, not as Excel writes; {_AGAIN}")
+                if part.filename.endswith((".xml", ".rels", ".vml")) and _has_dtd(archive, part):
+                    raise DataError(f"{name}: part {part.filename} declares a DTD (entities), which Excel never "
+                                    f"writes; {_AGAIN}")
+    except zipfile.BadZipFile:
+        return  # not a zip at all: the reader's own message says so
+    except XLSX_DAMAGE as exc:
+        raise DataError(damaged_xlsx(name, exc)) from None
+
+
+def _has_dtd(archive: zipfile.ZipFile, part: zipfile.ZipInfo) -> bool:
+    """Whether a DOCTYPE comes before the root element (only the prolog is inflated)."""
+    with archive.open(part) as handle:
+        prolog = handle.read(_PROLOG_BYTES)
+    position = 0
+    while True:
+        start = prolog.find(b"<", position)
+        if start < 0 or start + 1 >= len(prolog):
+            return b"<!DOCTYPE" in prolog
+        following = prolog[start + 1:start + 2]
+        if following not in (b"?", b"!"):
+            return False  # the root element: no DTD can follow
+        if prolog.startswith(b"<!DOCTYPE", start):
+            return True
+        position = start + 1
+
+
+def bound_numbers(kind: str, values: pd.Series, bad_reasons: dict) -> dict:
+    """Add a reason for every number of a `number`/`integer` field beyond ±MAX_MAGNITUDE (or infinite)."""
+    if kind not in ("number", "integer") or values.dtype.kind != "f":
+        return bad_reasons
+    numbers = values.to_numpy()
+    with np.errstate(invalid="ignore"):
+        huge = np.flatnonzero(np.isinf(numbers) | (np.abs(numbers) > MAX_MAGNITUDE))
+    for position in huge:
+        bad_reasons.setdefault(int(position), f"is beyond ±{MAX_MAGNITUDE:,.0f}, too large for an amount or a "
+                                              "count: check the column and its unit")
+    return bad_reasons
+
+
+# JSON: the standard parser recurses (100,000 nested arrays: RecursionError), refuses integers over
+# 4,300 digits (ValueError) and accepts lone surrogates (`\ud800`) that no later step can encode.
+_LONE_SURROGATE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+                             r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+_MAX_INT_DIGITS = 300
+
+
+def _int_or_text(digits: str):
+    return int(digits) if len(digits) <= _MAX_INT_DIGITS else digits  # huge: kept as text, refused as a number later
+
+
+def json_loads(text: str, where: str):
+    """`json.loads` that answers hostile JSON with a `DataError` naming `where` (JSONDecodeError passes)."""
+    import json
+
+    if "\\u" in text and (lone := _LONE_SURROGATE.search(text)) is not None:
+        line = text.count("\n", 0, lone.start()) + 1
+        raise DataError(f"{where}: line {line} has the escape {lone.group()}, half of a character pair (a lone "
+                        "surrogate) that no file can store; fix the text in the system that exported it")
+    try:
+        return json.loads(text, parse_int=_int_or_text)
+    except RecursionError:
+        raise DataError(f"{where}: nested too deeply (arrays or objects inside each other thousands of times); "
+                        "a customer table is a list of flat records") from None
+
+
+def typed_or_text(convert, spec, column):
+    """Run a typed fast path (Parquet columns); None — read it as text, which names each bad cell —
+    when the column does not fit (uint64 above 2^53 cannot be cast exactly, dates outside pandas'
+    1677-2262 range cannot become timestamps)."""
+    import pyarrow as pa
+
+    try:
+        return convert(spec, column)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, AttributeError, OverflowError, ValueError):
+        return None
+
+
+DATE_RANGE = (pd.Timestamp("1800-01-01"), pd.Timestamp("2199-12-31"))  # as --as-of: differences fit in int64 ns
+
+
+def bound_values(kind: str, values: pd.Series, bad_reasons: dict) -> dict:
+    """`bound_numbers`, and for dates: a date before 1800 or after 2199 is a bad value (its distance to
+    --as-of would overflow pandas' nanoseconds: a 1700 date used to crash the run)."""
+    if kind != "date" or values.dtype.kind != "M":
+        return bound_numbers(kind, values, bad_reasons)
+    stamps = values.dt.tz_localize(None) if getattr(values.dt, "tz", None) is not None else values
+    outside = np.flatnonzero(((stamps < DATE_RANGE[0]) | (stamps > DATE_RANGE[1])).to_numpy())
+    for position in outside:
+        bad_reasons.setdefault(int(position), "is outside the dates kamrules accepts (1800-2199): check the year")
+    return bad_reasons
+
+
+def csv_failure(name: str, exc: BaseException) -> str:
+    """The message for a CSV that pyarrow cannot read; "straddling object" means a cell bigger than
+    pyarrow's block (1 MB by default), which no customer table has: usually an unclosed quote."""
+    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if "straddling" in message:
+        return (f"{name}: a cell is larger than 1 MB, or a quote (\") is never closed so the rest of the file "
+                "reads as one cell; check the quotes, or keep long texts out of the customer table")
+    return f"{name}: cannot be read as CSV ({message}); check that it is a CSV export"
+
+
+def parquet_check(table, name: str) -> None:
+    """A Parquet file whose column names or text values are not UTF-8 (Parquet readers do not check;
+    a damaged or hand-made file) is a DataError."""
+    import pyarrow as pa
+
+    try:
+        names = table.column_names
+    except UnicodeDecodeError:
+        raise DataError(f"{name}: the Parquet column names are not UTF-8 text; the file is damaged or was not "
+                        "written by a Parquet library: export it again") from None
+    for column_name, column in zip(names, table.columns):
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            try:
+                column.validate(full=True)
+            except pa.ArrowInvalid:
+                raise DataError(f"{name}: column '{column_name}' holds text that is not UTF-8; the file is damaged "
+                                "or was not written by a Parquet library: export it again") from None
+
+
+# NUL, ESC (ANSI colour and cursor sequences) and the other control characters have no place in a
+# customer table; passed through they corrupt outputs and can rewrite the user's terminal. Tab, line
+# feed and carriage return stay (multi-line cells are legitimate). RE2 (pyarrow) is linear.
+_CONTROLS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x{80}-\x{9f}]"
+
+
+def without_controls(text):
+    """A pyarrow string array with every control character replaced by U+FFFD (visible, harmless)."""
+    import pyarrow.compute as pc
+
+    if not len(text) or not pc.any(pc.match_substring_regex(text, _CONTROLS)).as_py():
+        return text
+    return pc.replace_substring_regex(text, pattern=_CONTROLS, replacement="\ufffd")
+
+
+def excel_row_check(number: int, name: str) -> None:
+    """Excel sheets end at row 1,048,576: a sheet with more rows was not made by Excel (or is a bomb)."""
+    if number > EXCEL_ROWS:
+        raise DataError(f"{name}: the sheet has more than {EXCEL_ROWS:,} rows, which no Excel sheet can have; "
+                        "export the data as CSV or Parquet instead")
+
+
+# Values that read fine but usually mean a mistake upstream (issue #15, item 9): said as warnings.
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\\s]")
+_LISTED = 5
+
+
+def _rows(numbers) -> str:
+    shown = ", ".join(str(int(n)) for n in numbers[:_LISTED])
+    return shown + (f" and {len(numbers) - _LISTED} more" if len(numbers) > _LISTED else "")
+
+
+def suspicious_values(frame: pd.DataFrame, row_numbers, sales_field: str | None,
+                      id_field: str = "account_id") -> list[str]:
+    """Warnings for negative sales (credit notes, returns: every share and rank shifts) and for ids
+    that look identical but differ by case, width, invisible characters or Unicode form."""
+    import unicodedata
+
+    rows = np.asarray(row_numbers)
+    warnings = []
+    if sales_field and sales_field in frame and frame[sales_field].dtype.kind == "f":
+        negative = np.flatnonzero((frame[sales_field] < 0).to_numpy())
+        if len(negative):
+            warnings.append(f"warning: {len(negative)} accounts have negative {sales_field} (rows {_rows(rows[negative])}); "
+                            "credit notes or returns? They lower the portfolio total and every other account's share: "
+                            "net them out before the run")
+    if id_field in frame:
+        ids = frame[id_field]
+        keys = ids.map(lambda v: _INVISIBLE.sub("", unicodedata.normalize("NFKC", v)).casefold()
+                       if isinstance(v, str) else v)
+        clash = keys.duplicated(keep=False) & ~ids.duplicated(keep=False) & ids.notna()
+        for _, group in ids[clash].groupby(keys[clash], sort=True):
+            shown = " and ".join(f"{value!r} (row {int(rows[i])})" for i, value in list(group.items())[:_LISTED])
+            warnings.append(f"warning: ids that look the same but differ (case, width, invisible characters or "
+                            f"Unicode form): {shown}; they are kept as different accounts")
+    return warnings
