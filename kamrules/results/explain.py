@@ -102,6 +102,8 @@ def _show(pack: RulePack, name: str, value: Any, lang: str) -> str:
 def why_not(node: ex.Node, values: dict, lang: str = "en") -> list[str]:
     """The parts of a condition that are not true for these values, with the gap for numbers."""
     words = _WORDS.get(lang, _WORDS["en"])
+    if ex.eval_condition(node, values) is True:
+        return []  # it holds: the rule lost to one checked before it (the caller says so)
     if isinstance(node, ex.Const):
         return [] if node.value else [words["false"]]
     if isinstance(node, ex.And):

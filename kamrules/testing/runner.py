@@ -208,10 +208,12 @@ _WORDS = {
     "en": {"expected": "expected", "got": "got", "decided": "decided by rule '{rule}'",
            "default": "no rule matched: the default applied", "nothing": "no rule matched and there is no default",
            "not_fired": "rule '{rule}' did not fire:", "missing": "missing", "includes": "missing from the list",
-           "excludes": "in the list but should not be"},
+           "excludes": "in the list but should not be",
+           "holds": "its condition holds, but the deciding rule comes first (hit policy: {hit})"},
     "zh": {"expected": "期望", "got": "实际", "decided": "由规则 '{rule}' 决定", "default": "没有规则匹配：采用默认值",
            "nothing": "没有规则匹配且无默认值", "not_fired": "规则 '{rule}' 未触发：", "missing": "缺失",
-           "includes": "列表中缺少", "excludes": "不应出现在列表中"},
+           "includes": "列表中缺少", "excludes": "不应出现在列表中",
+           "holds": "其条件成立，但决定结果的规则排在前面（命中策略：{hit}）"},
 }
 
 
@@ -250,7 +252,8 @@ def _mismatch(pack, decision_id, account, values, output, want, got, rule_id) ->
         text = [head, "  " + _verdict(pack, decision_id, account, lang)]
         for rule in candidates[:3]:
             text.append("  " + words["not_fired"].format(rule=rule.id))
-            text += ["    " + reason for reason in why_not(rule.when, values, lang)]
+            reasons = why_not(rule.when, values, lang)
+            text += ["    " + reason for reason in reasons or [words["holds"].format(hit=decision.hit)]]
         lines[lang] = text
     return Mismatch(decision_id, lines)
 
