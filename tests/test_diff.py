@@ -232,6 +232,7 @@ def test_diff_outputs_are_deterministic_and_hold_the_matrix_chart(tmp_path, tiny
         result = cli("diff", data, "--rules", tiny, "--set", "key_min=14000", "--as-of", "2026-11-27",
                      "--out", tmp_path / name)
         assert result.exit_code == 0, result.output
+        assert "Key accounts" in result.output and "key_accounts" not in result.output  # totals in words
         outs.append({p.name: p.read_bytes() for p in (tmp_path / name).iterdir() if not p.name.startswith(".")})
     assert outs[0] == outs[1] and set(outs[0]) == {"diff.csv", "diff.html"}
     html = outs[0]["diff.html"].decode("utf-8")

@@ -369,6 +369,14 @@ def _shown(result: DiffResult, name: str, value: Any, lang: str) -> str:
     return result.pack.label(name, value, lang) if result.pack is not None else str(value)
 
 
+def _total_label(name: str, lang: str) -> str:
+    """A total's name in the reader's words (the UI catalogue), e.g. key_accounts -> Key accounts."""
+    from kamrules.i18n import UI
+
+    words = UI.get(lang, UI["en"])
+    return words.get({"sales": "total_sales", "at_risk": "accounts_at_risk"}.get(name, name), name)
+
+
 def print_diff(result: DiffResult, lang: str = "en", out: Any = None, limit: int = 10) -> None:
     """The console summary of a diff as rich tables (diff.html and diff.csv have everything)."""
     from rich.console import Console
@@ -384,7 +392,7 @@ def print_diff(result: DiffResult, lang: str = "en", out: Any = None, limit: int
     for total in result.totals:
         show = (lambda v: "—" if v is None else (f"{v * 100:.1f}%" if total.name == "key_sales_share"
                                                  else f"{v:,.2f}" if isinstance(v, float) else f"{v:,}"))
-        totals.add_row(total.name, show(total.before), show(total.after))
+        totals.add_row(_total_label(total.name, lang), show(total.before), show(total.after))
     console.print(totals)
     for diff in result.decisions:
         if not diff.changed:
