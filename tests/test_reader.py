@@ -880,3 +880,21 @@ def test_a_header_that_matches_as_it_is_wins_over_a_prefixed_one(tmp_path):
     path = write(tmp_path / "c.csv", "客户编码,销售额,所在省份,省份\n00042,5,浙江,江苏\n")
     read = read_table(path, default_fields())
     assert read.column_map["region"] == "省份" and "所在省份" in read.unused_columns
+
+
+def test_values_outside_a_field_range_are_bad_values_with_their_row(tmp_path):
+    fields = [FieldSpec("account_id", "string", required=True), FieldSpec("nps", "integer", range=(0, 10)),
+              FieldSpec("sow", "number", range=(0, 1)), FieldSpec("days", "integer", range=(0, None))]
+    path = write(tmp_path / "r.csv", "account_id,nps,sow,days\n1,10,0.5,0\n2,11,35,3\n3,-1,35%,-2\n")
+    with pytest.raises(DataError) as error:
+        read(path, fields)
+    assert str(error.value).splitlines()[1:] == [
+        "  row 3, column 'nps' (field nps): '11' is outside 0–10, the range of nps",
+        "  row 3, column 'sow' (field sow): '35' is outside 0–1, the range of sow (a share: write 35% or 0.35)",
+        "  row 4, column 'nps' (field nps): '-1' is outside 0–10, the range of nps",
+        "  row 4, column 'days' (field days): '-2' is outside 0–…, the range of days",
+    ]
+    result = read(path, fields, on_bad_value="missing")
+    assert result.frame["nps"].tolist()[0] == 10 and pd.isna(result.frame["nps"]).tolist() == [False, True, True]
+    assert result.frame["sow"].tolist()[:1] == [0.5] and result.frame["sow"].tolist()[2] == 0.35
+    assert len(result.issues) == 4

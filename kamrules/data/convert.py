@@ -35,6 +35,30 @@ def _cell_at(column: pa.Array, position: int) -> str:
     return value if isinstance(value, str) else cell_text(value)
 
 
+def _outside_range(spec: FieldSpec, values: pd.Series, bad_reasons: dict) -> None:
+    """A number outside the field's declared `range` (an NPS of 11, a share of wallet of 35 meant as 35%)
+    is a bad value, reported with its row like any other."""
+    low, high = spec.range
+    numbers = pd.to_numeric(values, errors="coerce")
+    outside = pd.Series(False, index=numbers.index)
+    if low is not None:
+        outside |= numbers < low
+    if high is not None:
+        outside |= numbers > high
+    shown = f"{_bound_text(low)}–{_bound_text(high)}"
+    for position in np.flatnonzero(outside.to_numpy()):
+        value = numbers.iloc[position]
+        hint = (f" (a share: write {value:g}% or {value / 100:g})"
+                if high == 1 and (low is None or low >= 0) and 1 < value <= 100 else "")
+        bad_reasons.setdefault(int(position), f"is outside {shown}, the range of {spec.name}{hint}")
+
+
+def _bound_text(bound) -> str:
+    if bound is None:
+        return "…"
+    return f"{bound:g}" if isinstance(bound, float) else str(bound)
+
+
 def _convert(
     spec: FieldSpec, column: pa.Array, raw: _Raw, options: ReadOptions
 ) -> tuple[pd.Series, np.ndarray, list[str]]:
@@ -58,6 +82,8 @@ def _convert(
         else:
             values, missing, bad_reasons = _to_string(trimmed)
     bad_reasons = bound_values(kind, values, bad_reasons)  # 1e308, year 1700: totals and ages overflow (guards.py)
+    if spec.range:
+        _outside_range(spec, values, bad_reasons)
     if spec.required:
         for position in np.flatnonzero(missing):
             bad_reasons.setdefault(int(position), "is missing but the field is required")

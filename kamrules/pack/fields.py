@@ -30,6 +30,7 @@ class FieldSpec:
     values: tuple = ()
     value_aliases: dict = field(default_factory=dict)
     loc: Location = Location("<builtin>")
+    range: tuple = ()  # (lowest, highest) a number may take, either None; () when any number will do
 
     def header_names(self) -> tuple:
         """Every header this field answers to: its name, its labels, its aliases."""

@@ -74,7 +74,8 @@ class FieldSections(Checker):
                 if not isinstance(spec, YMap):
                     self.error(section.value_loc(name), f"{where}must be a mapping with at least a 'type'")
                     continue
-                self.unknown_keys(spec, ("type", "required", "label", "description", "aliases", "values"), where)
+                self.unknown_keys(spec, ("type", "required", "label", "description", "aliases", "values", "range"),
+                                  where)
                 ftype = spec.get("type")
                 if ftype not in FIELD_TYPES:
                     self.error(
@@ -104,8 +105,27 @@ class FieldSections(Checker):
                     values=values,
                     value_aliases=value_aliases,
                     loc=loc,
+                    range=self.field_range(spec, where, ftype),
                 )
         return fields
+
+    def field_range(self, spec: YMap, where: str, ftype: str) -> tuple:
+        """`range: [0, 10]` (or `[0, null]`): the values a number field may take; others are bad values."""
+        if "range" not in spec:
+            return ()
+        raw, loc = spec["range"], spec.value_loc("range")
+        if ftype not in ("number", "integer"):
+            self.error(spec.key_loc("range"), f"{where}range: only number and integer fields have a range")
+            return ()
+        if not isinstance(raw, list) or len(raw) != 2 or not all(
+                v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in raw):
+            self.error(loc, f"{where}range: write [lowest, highest], e.g. range: [0, 10] (null for no bound)")
+            return ()
+        low, high = raw
+        if low is not None and high is not None and low > high:
+            self.error(loc, f"{where}range: the lowest value {low} is above the highest {high}")
+            return ()
+        return (low, high)
 
     def category_values(self, spec: YMap, where: str, ftype: str) -> tuple[tuple, dict]:
         raw = spec.get("values")
