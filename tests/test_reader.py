@@ -898,3 +898,29 @@ def test_values_outside_a_field_range_are_bad_values_with_their_row(tmp_path):
     assert result.frame["nps"].tolist()[0] == 10 and pd.isna(result.frame["nps"]).tolist() == [False, True, True]
     assert result.frame["sow"].tolist()[:1] == [0.5] and result.frame["sow"].tolist()[2] == 0.35
     assert len(result.issues) == 4
+
+
+def test_a_unit_in_the_header_matches_the_field_and_scales_plain_numbers(tmp_path):
+    fields = [FieldSpec("account_id", "string", required=True, aliases=("客户编号",)),
+              FieldSpec("sales", "number", required=True, aliases=("销售额",)),
+              FieldSpec("share_of_wallet", "number", aliases=("钱包份额",)),
+              FieldSpec("contract_months", "integer", aliases=("合同期限",)),
+              FieldSpec("nps", "integer", aliases=("推荐度",))]
+    path = write(tmp_path / "u.csv", "客户编号,销售额(万元),钱包份额（%）,合同期限(月),推荐度(万元)\n"
+                                     "1,120,40,36,9\n2,3.5,,12,7\n", encoding="gbk")
+    result = read(path, fields)
+    assert result.frame["sales"].tolist() == [1_200_000.0, 35_000.0]
+    assert result.frame["share_of_wallet"].tolist()[0] == 0.4
+    assert result.frame["contract_months"].tolist() == [36, 12]  # a neutral unit: matched, not scaled
+    assert "nps" not in result.frame  # 万元 cannot be the unit of a whole-number score: no match
+    by = {row["field"]: (row["by"], row.get("scale")) for row in result.mapping["fields"]}
+    assert by["sales"] == ("alias, unit 万元", 10_000) and by["contract_months"] == ("alias, unit 月", None)
+
+
+def test_a_cell_with_its_own_unit_under_a_unit_header_is_not_scaled_twice(tmp_path):
+    fields = [FieldSpec("account_id", "string", required=True), FieldSpec("sales", "number", aliases=("销售额",))]
+    path = write(tmp_path / "u.csv", "account_id,销售额(万元)\n1,120\n2,12万\n")
+    with pytest.raises(DataError) as error:
+        read(path, fields)
+    assert ("row 3, column '销售额(万元)' (field sales): '12万' carries its own unit while the column header "
+            "gives one: write a plain number, or remove the unit from the header") in str(error.value)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from kamrules.data.cells import did_you_mean
+from kamrules.data.units import header_unit, unit_fits, unit_scale
 from kamrules.data.where import where_line
 from kamrules.errors import ConfigError, DataError
 from kamrules.pack.fields import FieldSpec, normalise_header
@@ -122,6 +123,8 @@ def _match_columns(
         found = [i for i, n in enumerate(normalised) if i not in claimed and n in keys]
         if not found:  # "所在省份" is "省份": only when no header matches as it is
             found = [i for i, n in enumerate(normalised) if i not in claimed and _unprefixed(n) in keys]
+        if not found:  # "年销售额(万元)" is "年销售额" in 万元 (data/units.py)
+            found = [i for i, h in enumerate(headers) if i not in claimed and _unit_stem_matches(h, spec, keys)]
         candidates[spec.name] = found
     fields_of_column: dict[int, list[str]] = {}
     for field_name, found in candidates.items():
@@ -195,6 +198,14 @@ def _is_sales(spec: FieldSpec) -> bool:
 _CHINESE_PREFIXES = ("所在", "所属")
 
 
+def _unit_stem_matches(header: str, spec: FieldSpec, keys: set) -> bool:
+    stem, unit = header_unit(header)
+    if unit is None or not unit_fits(spec.type, unit):
+        return False
+    key = normalise_header(stem)
+    return bool(key) and (key in keys or _unprefixed(key) in keys)
+
+
 def _unprefixed(normalised: str) -> str | None:
     for prefix in _CHINESE_PREFIXES:
         if normalised.startswith(prefix) and len(normalised) > len(prefix):
@@ -245,8 +256,11 @@ def describe_mapping(
     found = []
     for field_name in sorted(matched, key=lambda f: matched[f]):
         spec = next(s for s in fields if s.name == field_name)
-        found.append({"field": field_name, "column": headers[matched[field_name]],
-                      "by": _matched_by(spec, headers[matched[field_name]], field_name in mapping)})
+        header = headers[matched[field_name]]
+        entry = {"field": field_name, "column": header, "by": _matched_by(spec, header, field_name in mapping)}
+        if unit_scale(header, spec.type) != 1:
+            entry["scale"] = unit_scale(header, spec.type)  # 万元: ×10,000 (data/units.py)
+        found.append(entry)
     used = set(matched.values())
     unused = [i for i in range(len(headers)) if i not in used]
     near, absent = [], []
@@ -264,6 +278,10 @@ def describe_mapping(
 def _matched_by(spec: FieldSpec, header: str, mapped: bool) -> str:
     if mapped:
         return "--columns"
+    stem, unit = header_unit(header)
+    if unit is not None and normalise_header(stem) and normalise_header(header) not in {
+            normalise_header(h) for h in spec.header_names()}:
+        return f"{_matched_by(spec, stem, False)}, unit {unit}"
     key = normalise_header(header)
     if key == normalise_header(spec.name):
         return "name"
@@ -282,7 +300,8 @@ def mapping_lines(description: Mapping, full: bool = True) -> list[str]:
     lines = [f"columns: {len(description['fields'])} fields found"]
     if same:
         lines.append(f"  by their own name ({len(same)}): {', '.join(same)}")
-    lines += [f"  {r['field']:<{width}} ← {r['column']}  ({r['by']})" for r in rows]
+    lines += [f"  {r['field']:<{width}} ← {r['column']}  ({r['by']}" + (f"; values ×{r['scale']:g}" if "scale" in r else "")
+              + ")" for r in rows]
     for miss in description["near_misses"]:
         lines.append(f"  {miss['field']}: not found; did you mean column '{miss['column']}'? "
                      f"(map it with --columns: {miss['field']}: {miss['column']})")

@@ -16,6 +16,7 @@ from kamrules.data.dates import _to_date
 from kamrules.data.guards import bound_values, typed_or_text, without_controls
 from kamrules.data.numbers import _to_number
 from kamrules.data.options import ReadOptions, _Raw
+from kamrules.data.units import OWN_UNIT
 from kamrules.pack.fields import FieldSpec, normalise_header
 
 
@@ -33,6 +34,16 @@ def _as_text(column: pa.Array) -> pa.Array:
 def _cell_at(column: pa.Array, position: int) -> str:
     value = column[position].as_py()
     return value if isinstance(value, str) else cell_text(value)
+
+
+def _scaled(values: pd.Series, scale: float, column: pa.Array, bad_reasons: dict) -> pd.Series:
+    """Plain numbers times the header's unit; a cell with its own unit (12万 under 万元) is a bad value,
+    not multiplied twice."""
+    own = pc.match_substring_regex(without_controls(_as_text(column)), OWN_UNIT).to_numpy(zero_copy_only=False)
+    for position in np.flatnonzero(own):
+        bad_reasons.setdefault(int(position), "carries its own unit while the column header gives one: "
+                                              "write a plain number, or remove the unit from the header")
+    return (values * scale).round(9)
 
 
 def _outside_range(spec: FieldSpec, values: pd.Series, bad_reasons: dict) -> None:
@@ -60,9 +71,10 @@ def _bound_text(bound) -> str:
 
 
 def _convert(
-    spec: FieldSpec, column: pa.Array, raw: _Raw, options: ReadOptions
+    spec: FieldSpec, column: pa.Array, raw: _Raw, options: ReadOptions, scale: float = 1.0
 ) -> tuple[pd.Series, np.ndarray, list[str]]:
-    """(values, positions of bad cells (sorted), their reasons) for one field."""
+    """(values, positions of bad cells (sorted), their reasons) for one field; `scale` is the header's
+    unit (120 under 年销售额(万元) is 1,200,000, see data/units.py)."""
     kind = spec.type
     typed = typed_or_text(_convert_typed, spec, column)  # out-of-range Parquet types: via text (guards.py)
     if typed is not None:
@@ -81,6 +93,8 @@ def _convert(
             values, missing, bad_reasons = _to_category(trimmed, spec)
         else:
             values, missing, bad_reasons = _to_string(trimmed)
+    if scale != 1 and kind == "number":
+        values = _scaled(values, scale, column, bad_reasons)
     bad_reasons = bound_values(kind, values, bad_reasons)  # 1e308, year 1700: totals and ages overflow (guards.py)
     if spec.range:
         _outside_range(spec, values, bad_reasons)

@@ -35,6 +35,7 @@ from kamrules.data.messages import (
     issue_text,
 )
 from kamrules.data.numbers import parse_number
+from kamrules.data.units import unit_scale
 from kamrules.data.options import (
     FORMATS,
     MAX_LISTED,
@@ -160,7 +161,9 @@ def _convert_fields(
     for field_name in order:
         index = matched[field_name]
         column = raw.columns[index]
-        values, bad_positions, bad_reasons = _convert(by_name[field_name], column, raw, options)
+        spec = by_name[field_name]
+        values, bad_positions, bad_reasons = _convert(spec, column, raw, options,
+                                                      scale=unit_scale(raw.headers[index], spec.type))
         data[field_name] = values
         n_problems += len(bad_positions)
         if len(bad_positions) and all(reason.startswith("is not one of") for reason in bad_reasons):
