@@ -82,7 +82,6 @@ UI: dict[str, dict[str, str]] = {
         "total_sales": "Total sales",
         "key_accounts": "Key accounts",
         "key_sales_share": "Share of sales from key accounts",
-        "accounts_at_risk": "Accounts at risk or critical",
         "pareto": "Pareto split",
         "pareto_chart": "Pareto curve",
         "chart_x": "Share of accounts, largest first",
@@ -229,7 +228,6 @@ UI: dict[str, dict[str, str]] = {
         "total_sales": "销售总额",
         "key_accounts": "重点客户数",
         "key_sales_share": "重点客户销售额占比",
-        "accounts_at_risk": "有流失风险（含严重）的客户",
         "pareto": "二八分布",
         "pareto_chart": "帕累托曲线",
         "chart_x": "客户占比（按销售额从高到低）",
@@ -462,3 +460,59 @@ def fmt_bool(value: Any, lang: str = "en") -> str:
     return "yes" if value else "no"
 
 
+# `kamrules diff` (documents/diff_report.py): diff.html's own words.
+DIFF: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "What changed", "before": "Before", "after": "After", "change": "Change", "measure": "Measure",
+        "matrix": "Migration matrix", "matrix_note": "rows: before, columns: after; circle area = accounts",
+        "accounts": "accounts", "sales": "Sales", "account": "Account", "owner": "Owner", "rule_before": "Rule before",
+        "rule_after": "Rule after", "outputs": "Changed", "unchanged": "Unchanged decisions", "changed": "changed",
+        "newly_at_risk": "Newly at risk", "risks_resolved": "Risks resolved", "demotion": "Review before demotion",
+        "demotion_note": "Key accounts last time that are no longer key: review them before changing their service.",
+        "appeared": "Accounts that appeared", "disappeared": "Accounts that disappeared",
+        "sales_changes": "Largest sales changes", "nothing": "No decision changed.", "more": "more in diff.csv",
+        "key_accounts": "Key accounts", "key_sales_share": "Share of sales covered by key accounts",
+        "at_risk": "Accounts at risk", "total_accounts": "Accounts", "total_sales": "Total sales",
+    },
+    "zh": {
+        "title": "变化对比", "before": "之前", "after": "之后", "change": "变化", "measure": "指标",
+        "matrix": "迁移矩阵", "matrix_note": "行：之前，列：之后；圆面积 = 客户数",
+        "accounts": "客户", "sales": "销售额", "account": "客户", "owner": "客户经理", "rule_before": "之前规则",
+        "rule_after": "之后规则", "outputs": "变化项", "unchanged": "未变化的决策", "changed": "项变化",
+        "newly_at_risk": "新增风险客户", "risks_resolved": "风险已解除", "demotion": "降级前需复核",
+        "demotion_note": "上次为重点客户、本次不再是：调整服务前请先复核。",
+        "appeared": "新出现的客户", "disappeared": "消失的客户",
+        "sales_changes": "销售额变化最大的客户", "nothing": "没有决策发生变化。", "more": "其余见 diff.csv",
+        "key_accounts": "重点客户数", "key_sales_share": "重点客户销售占比",
+        "at_risk": "风险客户数", "total_accounts": "客户数", "total_sales": "销售总额",
+    },
+}
+
+# `evaluate --previous` (documents/diff_report.since_views): the "since the last review" parts.
+SINCE_WORDS = {
+    "en": dict(title="Since the last review", then="Then", now="Now", demotion="Review before demotion",
+               demotion_note="Key account at the last review, no longer key now: review it with the account "
+                             "manager before its service changes.",
+               migrations="Tier changes", new_risks="Newly at risk", resolved_risks="Risks resolved",
+               new_account="Not in the previous run: a new account.", appeared="Accounts new since then",
+               disappeared="Accounts gone since then", none="No change in tier or risk."),
+    "zh": dict(title="自上次复核以来", then="上次", now="本次", demotion="降级前需复核",
+               demotion_note="上次复核时为重点客户，本次不再是：调整服务前请与客户经理一起复核。",
+               migrations="客户级别变化", new_risks="新增风险客户", resolved_risks="风险已解除",
+               new_account="上次运行中没有该客户：新客户。", appeared="新增客户", disappeared="已不在名单的客户",
+               none="客户级别与风险均无变化。"),
+}
+
+
+# `kamrules test` (testing/runner.py): failure reports.
+TESTING: dict[str, dict[str, str]] = {
+    "en": {"expected": "expected", "got": "got", "decided": "decided by rule '{rule}'",
+           "default": "no rule matched: the default applied", "nothing": "no rule matched and there is no default",
+           "not_fired": "rule '{rule}' did not fire:", "missing": "missing", "includes": "missing from the list",
+           "excludes": "in the list but should not be",
+           "holds": "its condition holds, but the deciding rule comes first (hit policy: {hit})"},
+    "zh": {"expected": "期望", "got": "实际", "decided": "由规则 '{rule}' 决定", "default": "没有规则匹配：采用默认值",
+           "nothing": "没有规则匹配且无默认值", "not_fired": "规则 '{rule}' 未触发：", "missing": "缺失",
+           "includes": "列表中缺少", "excludes": "不应出现在列表中",
+           "holds": "其条件成立，但决定结果的规则排在前面（命中策略：{hit}）"},
+}

@@ -15,38 +15,12 @@ from typing import Any
 
 from kamrules.documents.environment import make_environment, template_error
 from kamrules.errors import UsageError
-from kamrules.i18n import fmt_money, fmt_pct
+from kamrules.i18n import DIFF, SINCE_WORDS, fmt_money, fmt_pct
 from kamrules.results.diff import Change, DiffResult
 
 DIFF_TEMPLATE = "diff.html.j2"
 CELL, HEAD_W, HEAD_H = 64, 240, 120  # matrix chart geometry (SVG user units)
 
-STRINGS = {
-    "en": {
-        "title": "What changed", "before": "Before", "after": "After", "change": "Change", "measure": "Measure",
-        "matrix": "Migration matrix", "matrix_note": "rows: before, columns: after; circle area = accounts",
-        "accounts": "accounts", "sales": "Sales", "account": "Account", "owner": "Owner", "rule_before": "Rule before",
-        "rule_after": "Rule after", "outputs": "Changed", "unchanged": "Unchanged decisions", "changed": "changed",
-        "newly_at_risk": "Newly at risk", "risks_resolved": "Risks resolved", "demotion": "Review before demotion",
-        "demotion_note": "Key accounts last time that are no longer key: review them before changing their service.",
-        "appeared": "Accounts that appeared", "disappeared": "Accounts that disappeared",
-        "sales_changes": "Largest sales changes", "nothing": "No decision changed.", "more": "more in diff.csv",
-        "key_accounts": "Key accounts", "key_sales_share": "Share of sales covered by key accounts",
-        "at_risk": "Accounts at risk", "total_accounts": "Accounts", "total_sales": "Total sales",
-    },
-    "zh": {
-        "title": "变化对比", "before": "之前", "after": "之后", "change": "变化", "measure": "指标",
-        "matrix": "迁移矩阵", "matrix_note": "行：之前，列：之后；圆面积 = 客户数",
-        "accounts": "客户", "sales": "销售额", "account": "客户", "owner": "客户经理", "rule_before": "之前规则",
-        "rule_after": "之后规则", "outputs": "变化项", "unchanged": "未变化的决策", "changed": "项变化",
-        "newly_at_risk": "新增风险客户", "risks_resolved": "风险已解除", "demotion": "降级前需复核",
-        "demotion_note": "上次为重点客户、本次不再是：调整服务前请先复核。",
-        "appeared": "新出现的客户", "disappeared": "消失的客户",
-        "sales_changes": "销售额变化最大的客户", "nothing": "没有决策发生变化。", "more": "其余见 diff.csv",
-        "key_accounts": "重点客户数", "key_sales_share": "重点客户销售占比",
-        "at_risk": "风险客户数", "total_accounts": "客户数", "total_sales": "销售总额",
-    },
-}
 MAX_ROWS = 200  # changed accounts listed per decision on the page (diff.csv has them all)
 
 
@@ -163,7 +137,7 @@ class _Builder:
                            tuple(cells))
 
     def total(self, total) -> TotalRow:
-        t = STRINGS[self.lang]
+        t = DIFF[self.lang]
         names = {"accounts": "total_accounts", "sales": "total_sales"}
         label = t[names.get(total.name, total.name)]
         if total.name == "key_sales_share":
@@ -179,7 +153,7 @@ class _Builder:
         return TotalRow(label, show(total.before), show(total.after), change)
 
     def build(self) -> DiffContext:
-        result, t = self.result, STRINGS[self.lang]
+        result, t = self.result, DIFF[self.lang]
         views, unchanged = [], []
         for diff in result.decisions:
             if not diff.changed:
@@ -200,8 +174,8 @@ class _Builder:
 
 
 def build_diff_context(result: DiffResult, *, lang: str = "en") -> DiffContext:
-    if lang not in STRINGS:
-        raise UsageError(f"--lang '{lang}' is not one of: {', '.join(STRINGS)}")
+    if lang not in DIFF:
+        raise UsageError(f"--lang '{lang}' is not one of: {', '.join(DIFF)}")
     return _Builder(result, lang).build()
 
 
@@ -220,19 +194,6 @@ def render_diff(result: DiffResult, *, lang: str = "en", playbooks_dir: Path | s
 
 # ------------------------------------------------------------------- evaluate --previous (since.py)
 
-SINCE_WORDS = {
-    "en": dict(title="Since the last review", then="Then", now="Now", demotion="Review before demotion",
-               demotion_note="Key account at the last review, no longer key now: review it with the account "
-                             "manager before its service changes.",
-               migrations="Tier changes", new_risks="Newly at risk", resolved_risks="Risks resolved",
-               new_account="Not in the previous run: a new account.", appeared="Accounts new since then",
-               disappeared="Accounts gone since then", none="No change in tier or risk."),
-    "zh": dict(title="自上次复核以来", then="上次", now="本次", demotion="降级前需复核",
-               demotion_note="上次复核时为重点客户，本次不再是：调整服务前请与客户经理一起复核。",
-               migrations="客户级别变化", new_risks="新增风险客户", resolved_risks="风险已解除",
-               new_account="上次运行中没有该客户：新客户。", appeared="新增客户", disappeared="已不在名单的客户",
-               none="客户级别与风险均无变化。"),
-}
 FACT_ROLES = ("tier", "risk_level", "relationship", "service_level", "sales")
 
 

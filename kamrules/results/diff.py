@@ -370,11 +370,11 @@ def _shown(result: DiffResult, name: str, value: Any, lang: str) -> str:
 
 
 def _total_label(name: str, lang: str) -> str:
-    """A total's name in the reader's words (the UI catalogue), e.g. key_accounts -> Key accounts."""
-    from kamrules.i18n import UI
+    """A total's name in the reader's words, as diff.html shows it (the DIFF catalogue)."""
+    from kamrules.i18n import DIFF
 
-    words = UI.get(lang, UI["en"])
-    return words.get({"sales": "total_sales", "at_risk": "accounts_at_risk"}.get(name, name), name)
+    words = DIFF.get(lang, DIFF["en"])
+    return words.get({"sales": "total_sales", "accounts": "total_accounts"}.get(name, name), name)
 
 
 def print_diff(result: DiffResult, lang: str = "en", out: Any = None, limit: int = 10) -> None:

@@ -16,9 +16,10 @@ from kamrules.engine.evaluate import evaluate
 from kamrules.engine.evaluation import AccountResult
 from kamrules.engine.features import compute_feature, compute_score, prepare_facts
 from kamrules.errors import DataError, EvaluationError
+from kamrules.i18n import TESTING
 from kamrules.language import expr as ex
 from kamrules.pack import FieldSpec, RulePack, ScoreSpec, normalise_header
-from kamrules.results.explain import why_not
+from kamrules.results.explain import account_values, why_not
 from kamrules.testing.cases import TestCase, TestFile, collect_values
 
 
@@ -152,7 +153,7 @@ def _flattened(pack: RulePack) -> RulePack:
 
 
 def check_case(pack: RulePack, case: TestCase, account: AccountResult) -> list[Mismatch]:
-    values = _values(pack, account)
+    values = account_values(pack, account)
     found = []
     for name, want in case.expect.items():
         got = account.value(name)
@@ -179,16 +180,6 @@ def check_case(pack: RulePack, case: TestCase, account: AccountResult) -> list[M
     return found
 
 
-def _values(pack: RulePack, account: AccountResult) -> dict:
-    values = dict(account.facts)
-    for result in account.decisions.values():
-        values.update(result.outputs)
-        decision = pack.decision(result.decision)
-        if decision.hit == "collect":
-            values[decision.count_name] = len(result.hits)
-    return values
-
-
 def _same(want: Any, got: Any) -> bool:
     if got is None:
         return want in (None, "")
@@ -204,19 +195,6 @@ def _same(want: Any, got: Any) -> bool:
     return str(want) == str(got)
 
 
-_WORDS = {
-    "en": {"expected": "expected", "got": "got", "decided": "decided by rule '{rule}'",
-           "default": "no rule matched: the default applied", "nothing": "no rule matched and there is no default",
-           "not_fired": "rule '{rule}' did not fire:", "missing": "missing", "includes": "missing from the list",
-           "excludes": "in the list but should not be",
-           "holds": "its condition holds, but the deciding rule comes first (hit policy: {hit})"},
-    "zh": {"expected": "期望", "got": "实际", "decided": "由规则 '{rule}' 决定", "default": "没有规则匹配：采用默认值",
-           "nothing": "没有规则匹配且无默认值", "not_fired": "规则 '{rule}' 未触发：", "missing": "缺失",
-           "includes": "列表中缺少", "excludes": "不应出现在列表中",
-           "holds": "其条件成立，但决定结果的规则排在前面（命中策略：{hit}）"},
-}
-
-
 def _show(pack: RulePack, output: str, value: Any, lang: str) -> str:
     if value is None or value == "" or value == []:
         return "—"
@@ -227,7 +205,7 @@ def _show(pack: RulePack, output: str, value: Any, lang: str) -> str:
 
 
 def _verdict(pack: RulePack, decision_id: str, account: AccountResult, lang: str) -> str:
-    words = _WORDS[lang]
+    words = TESTING[lang]
     hits = [h.rule for h in account.decisions[decision_id].hits]
     if not hits:
         return words["nothing"]
@@ -240,7 +218,7 @@ def _mismatch(pack, decision_id, account, values, output, want, got, rule_id) ->
     decision = pack.decision(decision_id)
     lines = {}
     for lang in ("en", "zh"):
-        words = _WORDS[lang]
+        words = TESTING[lang]
         if output is not None:
             head = f"{pack.name_label(output, lang)} [{output}]: {words['expected']} {_show(pack, output, want, lang)}, " \
                    f"{words['got']} {_show(pack, output, got, lang)}"
@@ -262,7 +240,7 @@ def _collect_mismatch(pack, decision_id, account, values, output, wrong, kind) -
     decision = pack.decision(decision_id)
     lines = {}
     for lang in ("en", "zh"):
-        words = _WORDS[lang]
+        words = TESTING[lang]
         text = [f"{pack.name_label(output, lang)} [{output}]: {words[kind]}: {_show(pack, output, wrong, lang)}",
                 f"  {words['got']}: {_show(pack, output, sorted(map(str, account.value(output) or [])), lang)}"]
         if kind == "includes":
