@@ -181,6 +181,7 @@ def evaluate(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors."),
     settings: SetOption = None,
     previous: Optional[Path] = typer.Option(None, "--previous", help="An earlier output folder: add 'since the last review' to the report and playbooks."),
+    pdf: bool = typer.Option(False, "--pdf", help="Also write each HTML playbook and the report as PDF (A4, no browser needed)."),
 ) -> None:
     """Decide tier, relationship, service level, dependence, risk and actions for every account.
 
@@ -211,6 +212,7 @@ def evaluate(
             read_options=read_options,
             settings=list(settings or []),
             previous=previous,
+            pdf=pdf,
         )
         tell = (lambda line: None) if quiet else typer.echo
         tell(f"as of {options.as_of.isoformat()}" + (" (today; pass --as-of to fix it)" if as_of is None else ""))

@@ -34,6 +34,7 @@ class EvaluateOptions:
     read_options: object = None  # kamrules.reader.ReadOptions
     settings: list = field(default_factory=list)  # what-if `--set NAME=VALUE` overrides
     previous: Path | None = None  # `--previous OUT`: an earlier run to compare with
+    pdf: bool = False  # `--pdf`: a PDF copy of each HTML playbook and of the report
 
 
 @dataclass
@@ -145,6 +146,11 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     files["report.html"] = report.render_report(evaluation, summary, lang=options.lang, playbook_links=links,
                                                playbooks_dir=options.playbooks_dir,
                                                since=since.report if since else None)
+    if options.pdf:
+        from kamrules.documents.pdf import pdf_copies
+
+        step("writing the PDF copies")
+        files.update(pdf_copies(files, lang=options.lang, as_of=options.as_of))
     render_seconds = time.perf_counter() - started
     names = sorted([*files, "manifest.json"])
     files["manifest.json"] = manifest(evaluation, input_path=options.data, jobs=evaluation.jobs, files=names,
