@@ -90,6 +90,10 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     check_choice("--format", options.format, FORMATS)
     check_choice("--playbooks", options.playbooks, SELECTIONS)
     check_choice("--lang", options.lang, LANGS)
+    if options.pdf:  # a missing PDF library is said before the work, not after it
+        from kamrules.documents.pdf import require_fpdf
+
+        require_fpdf()
     jobs = options.jobs or default_jobs()
 
     step("loading the rule pack")

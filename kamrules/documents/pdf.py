@@ -184,7 +184,8 @@ def font_path() -> str:
     return str(resources.files("kamrules.documents") / "fonts" / FONT)
 
 
-def _fpdf():
+def require_fpdf():
+    """The fpdf2 module, or a `UsageError` saying how to install it."""
     try:
         import fpdf
     except ImportError:  # installed with kamrules; only a hand-made environment lacks it
@@ -200,7 +201,7 @@ INK, MUTED, ACCENT, RULE = (20, 24, 31), (95, 104, 117), (23, 74, 140), (200, 20
 
 def html_to_pdf(html: str, *, title: str = "", lang: str = "en", as_of: dt.date | None = None) -> bytes:
     """One HTML document as PDF bytes (A4 portrait). Same inputs, same bytes."""
-    fpdf = _fpdf()
+    fpdf = require_fpdf()
     pdf = fpdf.FPDF(orientation="portrait", unit="mm", format="A4")
     stamp = dt.datetime.combine(as_of or dt.date(2000, 1, 1), dt.time(), tzinfo=dt.timezone.utc)
     pdf.set_creation_date(stamp)
@@ -213,12 +214,13 @@ def html_to_pdf(html: str, *, title: str = "", lang: str = "en", as_of: dt.date 
     pdf.set_auto_page_break(True, margin=12)
     pdf.alias_nb_pages()
     pdf.add_page()
+    wrap = fpdf.enums.WrapMode.CHAR if lang == "zh" else fpdf.enums.WrapMode.WORD  # Chinese has no spaces
     for block in read_blocks(html):
-        _draw(pdf, fpdf, block)
+        _draw(pdf, fpdf, block, wrap)
     return bytes(pdf.output())
 
 
-def _draw(pdf, fpdf, block: Block) -> None:
+def _draw(pdf, fpdf, block: Block, wrap) -> None:
     width = pdf.epw
     if block.kind == "break":
         if pdf.get_y() > pdf.t_margin + 1:
@@ -230,21 +232,21 @@ def _draw(pdf, fpdf, block: Block) -> None:
         pdf.ln(2.5 if block.kind in ("h1", "h2") else 1.2)
         pdf.set_font("body", "", size)
         pdf.set_text_color(*(INK if block.kind == "h1" else ACCENT))
-        pdf.multi_cell(width, size * 0.45, block.text, new_x="LMARGIN", new_y="NEXT", align="L")
+        pdf.multi_cell(width, size * 0.45, block.text, new_x="LMARGIN", new_y="NEXT", align="L", wrapmode=wrap)
         if block.kind == "h2":
             pdf.set_draw_color(*RULE)
             pdf.line(pdf.l_margin, pdf.get_y() + 0.6, pdf.l_margin + width, pdf.get_y() + 0.6)
         pdf.ln(1.5)
     elif block.kind == "table":
-        _table(pdf, fpdf, block.rows)
+        _table(pdf, fpdf, block.rows, wrap)
     else:
         pdf.set_font("body", "", BODY - (1 if block.muted else 0))
         pdf.set_text_color(*(MUTED if block.muted else INK))
         if block.kind == "li":
             pdf.set_x(pdf.l_margin + 2)
-            pdf.multi_cell(width - 2, BODY * 0.5, "• " + block.text, new_x="LMARGIN", new_y="NEXT", align="L")
+            pdf.multi_cell(width - 2, BODY * 0.5, "• " + block.text, new_x="LMARGIN", new_y="NEXT", align="L", wrapmode=wrap)
         else:
-            pdf.multi_cell(width, BODY * 0.5, block.text, new_x="LMARGIN", new_y="NEXT", align="L")
+            pdf.multi_cell(width, BODY * 0.5, block.text, new_x="LMARGIN", new_y="NEXT", align="L", wrapmode=wrap)
         pdf.ln(0.8)
 
 
@@ -264,7 +266,7 @@ def _widths(pdf, rows: list, columns: int) -> tuple:
     return tuple(narrow.get(i, w * rest / wide) for i, w in enumerate(wants))
 
 
-def _table(pdf, fpdf, rows: list) -> None:
+def _table(pdf, fpdf, rows: list, wrap) -> None:
     columns = max(len(cells) for _, cells in rows)
     rows = [(header, list(cells) + [""] * (columns - len(cells))) for header, cells in rows]
     headed = rows[0][0]
@@ -275,7 +277,8 @@ def _table(pdf, fpdf, rows: list) -> None:
     style = fpdf.FontFace(emphasis=None, color=INK, fill_color=(234, 238, 244))
     with pdf.table(col_widths=tuple(weights), text_align="LEFT", line_height=BODY * 0.48,
                    first_row_as_headings=headed, headings_style=style, repeat_headings=1 if headed else 0,
-                   padding=(0.8, 1.2), borders_layout="HORIZONTAL_LINES", width=pdf.epw) as table:
+                   padding=(0.8, 1.2), borders_layout="HORIZONTAL_LINES", width=pdf.epw,
+                   wrapmode=wrap) as table:
         for _, cells in rows:
             row = table.row()
             for text in cells:
