@@ -181,3 +181,14 @@ def test_the_largest_key_account_plan_prints_on_three_pages(chromium, tmp_path):
     plan_pages = chromium_pages(chromium, plan, tmp_path)
     whole = chromium_pages(chromium, html, tmp_path)
     assert plan_pages <= 3 < whole, (name, plan_pages, whole)
+
+
+def test_without_fpdf2_evaluate_pdf_stops_before_the_work(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "fpdf", None)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["evaluate", str(PROJECT / "accounts.csv"), "--rules", str(PROJECT / "rules"),
+                                      "--out", str(out), "--as-of", "2026-11-27", "--pdf", "--jobs", "1"])
+    assert result.exit_code == 2
+    assert "--pdf needs the fpdf2 package" in result.output and "Traceback" not in result.output
+    assert "columns:" not in result.output  # said before the data was read
+    assert not out.exists()
