@@ -183,6 +183,7 @@ def evaluate(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors."),
     settings: SetOption = None,
     previous: Optional[Path] = typer.Option(None, "--previous", help="An earlier output folder: add 'since the last review' to the report and playbooks."),
+    pdf: bool = typer.Option(False, "--pdf", help="Also write each HTML playbook and the report as PDF (A4, no browser needed)."),
 ) -> None:
     """Decide tier, relationship, service level, dependence, risk and actions for every account.
 
@@ -214,6 +215,7 @@ def evaluate(
             settings=list(settings or []),
             previous=previous,
             columns_file=columns,
+            pdf=pdf,
         )
         if quiet:  # -q: only errors, so no library warnings (pandas PerformanceWarning …) either
             import warnings

@@ -35,6 +35,7 @@ class EvaluateOptions:
     settings: list = field(default_factory=list)  # what-if `--set NAME=VALUE` overrides
     previous: Path | None = None  # `--previous OUT`: an earlier run to compare with
     columns_file: Path | None = None  # the --columns file, so --out can never contain (and delete) it
+    pdf: bool = False  # `--pdf`: a PDF copy of each HTML playbook and of the report
 
 
 @dataclass
@@ -96,6 +97,10 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     check_choice("--format", options.format, FORMATS)
     check_choice("--playbooks", options.playbooks, SELECTIONS)
     check_choice("--lang", options.lang, LANGS)
+    if options.pdf:  # a missing PDF library is said before the work, not after it
+        from kamrules.documents.pdf import require_fpdf
+
+        require_fpdf()
     jobs = options.jobs or default_jobs()
     inputs = [options.data, options.rules, options.playbooks_dir, options.columns_file, options.previous]
     check_out(options.out, inputs, force=options.force)  # before minutes of work, not after
@@ -157,6 +162,11 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     files["report.html"] = report.render_report(evaluation, summary, lang=options.lang, playbook_links=links,
                                                playbooks_dir=options.playbooks_dir,
                                                since=since.report if since else None)
+    if options.pdf:
+        from kamrules.documents.pdf import pdf_copies
+
+        step("writing the PDF copies")
+        files.update(pdf_copies(files, lang=options.lang, as_of=options.as_of))
     render_seconds = time.perf_counter() - started
     names = sorted([*files, "manifest.json"])
     files["manifest.json"] = manifest(evaluation, input_path=options.data, jobs=evaluation.jobs, files=names,

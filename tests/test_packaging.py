@@ -29,6 +29,7 @@ def test_wheel_ships_default_rules_playbooks_and_example_data(wheel):
     for template in sorted((ROOT / "playbooks").rglob("*.j2")):
         assert f"kamrules/defaults/playbooks/{template.relative_to(ROOT / 'playbooks').as_posix()}" in names
     assert "kamrules/defaults/examples/customers.csv" in names
+    assert "kamrules/documents/fonts/wqy-microhei.ttf" in names  # evaluate --pdf sets Chinese with it
     assert any(n.endswith("entry_points.txt") for n in names)
 
 
