@@ -567,6 +567,27 @@ def test_explain_for_people_is_one_screen_in_words_with_the_closest_path_up(case
     assert "Closest path up" not in render_brief(case, account(case, "00042"), "en")
 
 
+def test_closest_path_up_never_points_down():
+    """A key account of the default pack decided after the consumer-segment rule (which gives 'standard')
+    has no path up; a standard account's path leads to a better tier."""
+    from kamrules.engine.evaluate import evaluate
+    from kamrules.pack import load_pack
+    from kamrules.results.explain import account_values
+    from kamrules.results.explain_brief import closest_path
+
+    pack = load_pack(ROOT / "rules")
+    frame = pd.DataFrame({"account_id": ["big", "tail"], "sales": [900.0, 100.0], "customer_type": ["enterprise"] * 2})
+    evaluation = evaluate(pack, frame, as_of=dt.date(2026, 11, 27))
+    tier = pack.decision("tier")
+    order = list(tier.outputs["tier"].values)
+    for item in evaluation.accounts:
+        path = closest_path(pack, tier, item, account_values(pack, item))
+        if item.value("tier") == order[0]:
+            assert path is None
+        elif path is not None:
+            assert order.index(path[0].then["tier"]) < order.index(item.value("tier"))
+
+
 def test_explain_for_people_in_chinese_has_no_english_identifiers(case):
     from kamrules.results.explain_brief import render_brief
 

@@ -78,6 +78,7 @@ def closest_path(pack: RulePack, decision: Decision, account: AccountResult, val
     else:
         position = next(i for i, r in enumerate(decision.rules) if r.id == fired)
         candidates = rules_ahead(decision, position)
+    candidates = [rule for rule in candidates if _ranks_above(decision, rule, result.outputs)]
     best = None
     for rule in candidates:
         steps = _steps(rule.when, values)
@@ -87,6 +88,18 @@ def closest_path(pack: RulePack, decision: Decision, account: AccountResult, val
         if best is None or cost < best[0]:
             best = (cost, rule, steps)
     return None if best is None else (best[1], best[2])
+
+
+def _ranks_above(decision: Decision, rule, outputs: dict) -> bool:
+    """Whether the rule's outcome is better than the account's: the category's values are listed best
+    first (key before potential before standard), so a rule checked earlier that gives the same or a
+    lower value (the consumer segment's 'standard') is no way up."""
+    main = next(iter(decision.outputs), None)
+    order = list(decision.outputs[main].values) if main is not None else []
+    now, then = outputs.get(main), rule.then.get(main)
+    if not order or now not in order or then not in order:
+        return then != now
+    return order.index(then) < order.index(now)
 
 
 def _steps(node: ex.Node, values: dict) -> list[Step] | None:
