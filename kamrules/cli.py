@@ -249,9 +249,11 @@ def _delimiter(value: Optional[str]) -> Optional[str]:
 
 @app.command()
 def explain(
-    data: Path = typer.Argument(..., help="Customer data file."),
-    account_id: str = typer.Argument(..., help="The account's id as in the data (leading zeros kept)."),
+    data: Path = typer.Argument(..., help="Customer data file (with --run: optional, the run's own file is found)."),
+    account_id: Optional[str] = typer.Argument(None, help="The account's id as in the data (leading zeros kept)."),
     rules: Optional[Path] = typer.Option(None, "--rules", help="Rule pack folder (default: ./rules, else the bundled pack)."),
+    run_out: Optional[Path] = typer.Option(None, "--run", help="A finished evaluate --out folder: explain with that run's "
+                                           "data, pack, --set and --as-of, so it agrees with its documents."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Date for date computations (YYYY-MM-DD, default today)."),
     lang: str = typer.Option("en", "--lang", help="en or zh."),
     encoding: EncodingOption = None,
@@ -268,6 +270,7 @@ def explain(
     """Show why one account got each decision (one screen; --verbose for every rule checked).
 
     Example: kamrules explain customers.csv 00042 --as-of 2026-11-27
+             kamrules explain --run review-2026-q4 00042
     """
     with user_errors():
         from kamrules.engine.evaluate import evaluate as run
@@ -278,16 +281,30 @@ def explain(
         from kamrules.resources import rules_dir
         from kamrules.run import LANGS, check_choice, parse_as_of
 
-        check_choice("--lang", lang, LANGS)
-        pack = load_pack(rules_dir(rules))
-        if settings:
-            from kamrules.pack.whatif import with_params
+        from kamrules.errors import UsageError
 
-            pack = with_params(pack, settings)
+        check_choice("--lang", lang, LANGS)
         options = _read_options(input_format, encoding, delimiter, sheet, decimal, dayfirst, on_bad_value, columns)
+        if run_out is not None:
+            from kamrules.results.rerun import run_inputs
+
+            if settings or as_of:
+                raise UsageError("--run explains the run as it was: leave out --set and --as-of")
+            data, account_id = (None, str(data)) if account_id is None else (data, account_id)
+            inputs = run_inputs(run_out, rules_dir(rules), data, options)
+            data, pack, day, options = inputs.data, inputs.pack, inputs.as_of, inputs.options
+        else:
+            if account_id is None:
+                raise UsageError("give the data file and the account id: kamrules explain DATA ID "
+                                 "(or kamrules explain --run OUT ID)")
+            pack = load_pack(rules_dir(rules))
+            if settings:
+                from kamrules.pack.whatif import with_params
+
+                pack = with_params(pack, settings)
+            day = parse_as_of(as_of)
         read = read_table(data, list(pack.fields.values()), options)
-        evaluation = run(pack, read.frame, as_of=parse_as_of(as_of), jobs=1, input_name=data.name,
-                         row_numbers=read.row_numbers)
+        evaluation = run(pack, read.frame, as_of=day, jobs=1, input_name=data.name, row_numbers=read.row_numbers)
         account = find_account(evaluation, account_id)
         render = render_explanation if verbose else render_brief
         typer.echo(render(evaluation, account, lang), nl=False)

@@ -175,3 +175,26 @@ def test_validate_and_explain_read_semicolon_decimal_comma_files():
     assert "  read: growth = -0.2, nps = 6" in explained.output
     bad = runner.invoke(app, ["validate", str(BASIC / "rules"), "--data", "data.csv", "--decimal", ";"])
     assert bad.exit_code == 2 and bad.stderr == "error: --decimal ';' is not one of: ., ,\n"
+
+
+def test_explain_run_uses_the_runs_date_settings_and_refuses_other_inputs(tmp_path):
+    data = tmp_path / "customers.csv"
+    data.write_bytes((ROOT / "examples" / "customers.csv").read_bytes())
+    out = tmp_path / "q4"
+    made = invoke("evaluate", str(data), "--as-of", "2026-11-27", "--out", str(out), "-q", "--playbooks", "none",
+                  "--set", "pareto_target=0.75")
+    assert made.exit_code == 0, made.output
+    from_run = invoke("explain", "--run", str(out), "A00175")
+    assert from_run.exit_code == 0, from_run.output
+    assert from_run.output.startswith("宜昌汇丰源电子科技有限公司 (A00175) · As of 27 Nov 2026\n")
+    assert "Starts at 75% of cumulative sales: between the A cut (75%)" in from_run.output  # the run's --set
+    today = invoke("explain", str(data), "A00175", "--as-of", "2026-11-27")
+    assert "below the A cut of 80%" in today.output  # without --run: the pack as it is
+    assert invoke("explain", "--run", str(out), "A00175", "--as-of", "2026-11-28").output == (
+        "error: --run explains the run as it was: leave out --set and --as-of\n")
+    data.write_text(data.read_text(encoding="utf-8") + "A99999,x,华东,enterprise,Retail,张伟,5\n", encoding="utf-8")
+    changed = invoke("explain", "--run", str(out), "A00175")
+    assert changed.exit_code == 1 and "is not the file the run in" in changed.output
+    refused = invoke("explain", str(ROOT / "examples" / "customers.csv"), "A00175", "--run", str(out),
+                     "--rules", str(BASIC / "rules"))
+    assert refused.exit_code == 1 and "is not the one that made" in refused.output
