@@ -141,6 +141,12 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     frame, list_columns = decision_frame(evaluation, options.lang)
     if since is not None:  # `--previous`: key accounts falling out are flagged, not silently dropped
         frame["review_before_demotion"] = frame["account_id"].astype(str).isin(since.demoted)
+    if options.format == "xlsx":  # for people: labelled headers and values in --lang (results/labels.py)
+        from kamrules.results.labels import labelled_frame
+
+        labelled = labelled_frame(frame, evaluation.pack, options.lang)
+        list_columns = [labelled.columns[frame.columns.get_loc(c)] for c in list_columns]
+        frame = labelled
     files[f"decisions.{options.format}"] = table_chunks(frame, options.format, list_columns=list_columns)
     files["trace.jsonl"] = trace_chunks(evaluation)
     from kamrules.results.actions import actions_csv

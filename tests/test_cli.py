@@ -198,3 +198,20 @@ def test_explain_run_uses_the_runs_date_settings_and_refuses_other_inputs(tmp_pa
     refused = invoke("explain", str(ROOT / "examples" / "customers.csv"), "A00175", "--run", str(out),
                      "--rules", str(BASIC / "rules"))
     assert refused.exit_code == 1 and "is not the one that made" in refused.output
+
+
+def test_xlsx_decision_table_is_labelled_in_the_run_language_and_csv_keeps_codes(tmp_path):
+    import openpyxl
+    import pandas as pd
+
+    for fmt in ("xlsx", "csv"):
+        result = invoke("evaluate", str(ROOT / "examples" / "customers.csv"), "--as-of", "2026-11-27", "--lang", "zh",
+                        "--out", str(tmp_path / fmt), "-q", "--playbooks", "none", "--format", fmt)
+        assert result.exit_code == 0, result.output
+    sheet = openpyxl.load_workbook(tmp_path / "xlsx" / "decisions.xlsx", read_only=True).active
+    header, first = list(sheet.iter_rows(max_row=2, values_only=True))
+    row = dict(zip(header, first))
+    assert row["客户编码"] == "A00001" and row["客户级别"] == "重点客户" and row["客户分级 — 规则"] == "pareto_a"
+    assert "tier" not in header and len(set(header)) == len(header)
+    csv_row = pd.read_csv(tmp_path / "csv" / "decisions.csv", dtype=str).iloc[0]
+    assert (csv_row["tier"], csv_row["tier_rule"]) == ("key", "pareto_a")
