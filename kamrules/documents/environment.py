@@ -241,6 +241,15 @@ def stack_labels(table: str, labels: Iterable[str]):
 
 _MD_TABLE = str.maketrans({ch: "\\" + ch for ch in "\\`*_[]<>|#"})
 _MD_SPECIAL = re.compile(r"[\\`*_\[\]<>|#]")
+# Each maximal run of white space is matched once (linear); `\s*[\r\n]+\s*` rescanned a long run of
+# spaces from every position of it (a 100 KB name took a minute).
+_SPACES = re.compile(r"\s+")
+
+
+def _one_line(run: re.Match) -> str:
+    """A run of white space holding a line break becomes one space; any other run stays as it was."""
+    text = run.group()
+    return " " if "\n" in text or "\r" in text else text
 
 
 def md_escape(value: Any) -> str:
@@ -252,7 +261,7 @@ def md_escape(value: Any) -> str:
     else:
         text = str(value)
     if "\n" in text or "\r" in text:
-        text = re.sub(r"\s*[\r\n]+\s*", " ", text)
+        text = _SPACES.sub(_one_line, text)
     # Most texts need nothing: a regex search is far quicker than translate() on CJK text.
     return text.translate(_MD_TABLE) if _MD_SPECIAL.search(text) else text
 

@@ -1,0 +1,128 @@
+"""Hardening (issue #15), part 3: limits — regular expressions that stay linear on huge cells (item 5),
+templates with an output size and time budget (item 6), non-finite outputs and overflow (item 10) and
+playbooks streamed to the output (item 12). Parts 1 and 2: test_security.py, test_security_inputs.py."""
+
+from __future__ import annotations
+
+import re
+import types
+
+import pytest
+
+from test_security import DATA, RULES, _evaluate
+
+MB = 1_000_000
+
+
+# ------------------------------------------------------------------ 5. linear regular expressions
+
+
+class _Spy:
+    """A compiled pattern that records (pattern, length of the text) for every use."""
+
+    def __init__(self, pattern: re.Pattern, seen: list):
+        self._pattern, self._seen = pattern, seen
+
+    def __getattr__(self, name):
+        method = getattr(self._pattern, name)
+        if name not in ("match", "fullmatch", "search", "sub", "subn", "findall", "finditer", "split"):
+            return method
+
+        def call(*args, **kwargs):
+            text = args[1] if name in ("sub", "subn") else args[0]
+            self._seen.append((self._pattern.pattern, len(text)))
+            return method(*args, **kwargs)
+
+        return call
+
+
+def _spy_on_regexes(module, monkeypatch) -> list:
+    """Every Python regex `module` applies (its compiled patterns, also in dicts, and `re.*` calls)."""
+    seen: list = []
+    for name, value in list(vars(module).items()):
+        if isinstance(value, re.Pattern):
+            monkeypatch.setattr(module, name, _Spy(value, seen))
+        elif isinstance(value, dict) and any(isinstance(v, re.Pattern) for v in value.values()):
+            monkeypatch.setattr(module, name, {k: _Spy(v, seen) if isinstance(v, re.Pattern) else v
+                                               for k, v in value.items()})
+    proxy = types.SimpleNamespace(**{n: getattr(re, n) for n in dir(re) if not n.startswith("__")})
+    for function in ("match", "fullmatch", "search", "sub", "subn", "findall", "finditer", "split"):
+        def call(pattern, *args, _function=function, **kwargs):
+            return getattr(_Spy(re.compile(pattern), seen), _function)(*args, **kwargs)
+
+        setattr(proxy, function, call)
+    monkeypatch.setattr(module, "re", proxy)
+    return seen
+
+
+@pytest.mark.parametrize("cell", ["1" + " " * MB + "x", "1" * MB + "x", "1" + ",000" * (MB // 4) + "x",
+                                  "¥" + " " * MB + "5 元"])
+def test_a_number_cell_of_1_mb_never_reaches_a_backtracking_regex(monkeypatch, cell):
+    from kamrules.data import numbers
+
+    seen = _spy_on_regexes(numbers, monkeypatch)
+    value, reason = numbers.parse_number(cell)
+    assert value is None and reason.startswith("is not a number (")
+    assert "a number has at most 100" in reason
+    assert all(length <= numbers.MAX_NUMBER_CHARS for _, length in seen), seen
+
+
+@pytest.mark.parametrize("cell", ["1" + "T" * MB + "x", "2026-01-05" + " " * MB + "12:00", "1" + " " * MB + "2"])
+def test_a_date_cell_of_1_mb_never_reaches_a_backtracking_regex(monkeypatch, cell):
+    from kamrules.data import dates
+
+    seen = _spy_on_regexes(dates, monkeypatch)
+    value, reason = dates.parse_date(cell)
+    assert value is None and "a date has at most 100" in reason
+    assert all(length <= dates.MAX_DATE_CHARS for _, length in seen), seen
+
+
+def test_ordinary_numbers_and_dates_still_parse():
+    from kamrules.data.dates import parse_date
+    from kamrules.data.numbers import parse_number
+
+    assert parse_number("¥1,234.50") == (1234.5, None)
+    assert parse_number("-$2,000 元") == (-2000.0, None)
+    assert parse_number("5USD") == (5.0, None)
+    assert parse_number("12.5%")[0] == pytest.approx(0.125)
+    assert parse_number("1e3") == (1000.0, None)
+    assert parse_number("1.") == (1.0, None)
+    assert parse_number(" " * 500 + "42" + " " * 500) == (42.0, None)  # padding is not length
+    assert str(parse_date("September 30, 2026 11:59:59 PM +08:00")[0])[:10] == "2026-09-30"
+    assert str(parse_date("2026-01-05T12:34:56.123456+08:00")[0])[:10] == "2026-01-05"
+
+
+def test_markdown_escaping_of_a_1_mb_name_is_one_pass(monkeypatch):
+    from kamrules.documents import environment
+
+    seen = _spy_on_regexes(environment, monkeypatch)
+    runs = []
+    one_line = environment._one_line
+    monkeypatch.setattr(environment, "_one_line", lambda match: runs.append(match.span()) or one_line(match))
+    name = "A\nB" + " " * MB + "C"
+    assert environment.md_escape(name) == "A B" + " " * MB + "C"
+    # each regex is a single character class: it looks at every character once, whatever the text
+    assert {pattern for pattern, _ in seen} <= {r"\s+", environment._MD_SPECIAL._pattern.pattern}
+    assert len(runs) == 2  # the two runs of white space, each matched once
+    assert environment.md_escape("a \r\n  b | *c*") == r"a b \| \*c\*"
+
+
+def test_huge_cells_are_read_with_one_reason_each(tmp_path, monkeypatch):
+    """Through the reader: the cells of the issue (100 KB each), each named as a bad value."""
+    from kamrules.data import dates, numbers
+    from kamrules.data.reader import ReadOptions, read_table
+    from kamrules.pack import FieldSpec
+
+    seen = _spy_on_regexes(numbers, monkeypatch) + _spy_on_regexes(dates, monkeypatch)
+    path = tmp_path / "big.csv"
+    path.write_text("account_id,account_name,sales,first_order\n"
+                    f'A1,"A\nB{" " * 100_000}C",1{" " * 40_000}x,1{"T" * 40_000}x\n'
+                    "A2,Beta,10,2026-01-05\n", encoding="utf-8")
+    fields = [FieldSpec(name="account_id", type="string"),
+              FieldSpec(name="account_name", type="string"), FieldSpec(name="sales", type="number"),
+              FieldSpec(name="first_order", type="date")]
+    read = read_table(path, fields, ReadOptions(on_bad_value="missing"))
+    reasons = sorted(issue.reason for issue in read.issues)
+    assert len(reasons) == 2
+    assert "a date has at most 100" in reasons[0] and "a number has at most 100" in reasons[1]
+    assert all(length <= 100 for _, length in seen)
