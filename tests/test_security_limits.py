@@ -126,3 +126,63 @@ def test_huge_cells_are_read_with_one_reason_each(tmp_path, monkeypatch):
     assert len(reasons) == 2
     assert "a date has at most 100" in reasons[0] and "a number has at most 100" in reasons[1]
     assert all(length <= 100 for _, length in seen)
+
+
+# ------------------------------------------------------------------ 6. template budgets
+
+
+def _playbooks_with(tmp_path, body: str):
+    """A team folder whose Markdown playbook runs `body` for account 00042 only, so the check against
+    the sample accounts passes and the failure happens while rendering a real account."""
+    folder = tmp_path / "tpl"
+    folder.mkdir(exist_ok=True)
+    (folder / "playbook.md.j2").write_text(
+        '{% extends "default/playbook.md.j2" %}{% block header %}{{ super() }}'
+        '{% if account.id == "00042" %}' + body + "{% endif %}{% endblock %}\n", encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("{{ '%*d' % (1000000000, 1) }}", "a '%*' width taken from the values is not allowed"),
+    ("{{ '%1000000000d' % 1 }}", "asks for a width or precision of 1,000,000,000"),
+    ("{{ account.id|center(1000000000) }}", "'center' asks for a width or precision of 1,000,000,000"),
+    ("{{ account.id|indent(1000000000) }}", "'indent' asks for a width or precision of 1,000,000,000"),
+    ("{{ '{:>1000000000}'.format(1) }}", "the format '{:>1000000000}' asks for a width"),
+    ("{{ '{:>{}}'.format(1, 1000000000) }}", "a format spec taken from the values is not allowed"),
+    ("{{ '%1000000000d'|format(1) }}", "asks for a width or precision of 1,000,000,000"),
+    ("{{ account.id.rjust(1000000000) }}", "'rjust' asks for a width"),
+    ("{{ ('x' * 100000)|replace('x', 'y' * 100000) }}", "'replace' would be 10,000,000,000 characters long"),
+    ("{% set ns = namespace(s='x') %}{% for i in range(60) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+     "a text joined with '~' would be 33,554,432 characters long"),
+    ("{% set s = 'x' * 100000 %}{% for i in range(100000) %}{{ s }}{% endfor %}",
+     "the document grew over 20,000,000 characters"),
+    ("{{ [1]|batch(1000000000, 0)|list|length }}", "'batch' of 1,000,000,000 items"),
+])
+def test_a_template_cannot_build_huge_output(tmp_path, body, expected):
+    result = _evaluate("--out", "out", "--playbooks", "all", "--playbooks-dir", str(_playbooks_with(tmp_path, body)))
+    assert result.exit_code == 1, result.output
+    assert expected in result.output
+    assert "playbook.md.j2:1: " in result.output  # the template and line
+    assert "rendering the playbook of account '00042' (row 2)" in result.output  # and the account
+    assert not (tmp_path / "out").exists()
+
+
+def test_nested_loops_stop_at_the_time_budget(tmp_path, monkeypatch):
+    from kamrules.documents import guards
+
+    monkeypatch.setattr(guards, "RENDER_SECONDS", 0.5)
+    body = "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}"
+    result = _evaluate("--out", "out", "--playbooks", "all", "--playbooks-dir", str(_playbooks_with(tmp_path, body)))
+    assert result.exit_code == 1, result.output
+    assert "rendering one document took over 0 s (a loop inside a loop" in result.output
+    assert "playbook.md.j2:1: " in result.output and "account '00042'" in result.output
+
+
+def test_ordinary_formats_widths_and_loops_still_render():
+    from kamrules.documents.environment import make_environment
+
+    source = ("{{ '%5.2f|%-4s|%%' % (3.14159, 'ab') }} {{ 'x'|center(7) }} {{ '{:>6,.1f}'.format(1234.5) }} "
+              "{{ 7 % 3 }} {{ 'a' ~ 'b' + 'c' }} {{ 'l1\nl2'|indent(2) }} {{ 'ab'|replace('a', 'xyz') }} "
+              "{% for i in range(3) %}{{ i }}{% endfor %} {{ [1, 2, 3]|batch(2, 0)|list }}")
+    assert make_environment(None).from_string(source).render() == (
+        " 3.14|ab  |%    x    1,234.5 1 abc l1\n  l2 xyzb 012 [[1, 2], [3, 0]]")
