@@ -186,3 +186,35 @@ def test_ordinary_formats_widths_and_loops_still_render():
               "{% for i in range(3) %}{{ i }}{% endfor %} {{ [1, 2, 3]|batch(2, 0)|list }}")
     assert make_environment(None).from_string(source).render() == (
         " 3.14|ab  |%    x    1,234.5 1 abc l1\n  l2 xyzb 012 [[1, 2], [3, 0]]")
+
+
+# ------------------------------------------------------------------ 12. playbooks streamed to OUT
+
+
+def test_playbooks_are_rendered_as_they_are_written_one_account_at_a_time(tmp_path, monkeypatch):
+    from kamrules.data import writer
+    from kamrules.documents import render
+
+    events: list = []
+    render_one, write_one = render.Renderer.render, writer._write_file
+    monkeypatch.setattr(render.Renderer, "render", lambda self, account: events.append("render") or
+                        render_one(self, account))
+    monkeypatch.setattr(writer, "_write_file", lambda path, content: (
+        events.append(path.name) if path.parent.name == "playbooks" else None) or write_one(path, content))
+    assert _evaluate("--out", "out", "--playbooks", "all").exit_code == 0
+    written = sorted(p.name for p in (tmp_path / "out" / "playbooks").iterdir())
+    # the sample accounts of the template check render first; then each account is rendered while its
+    # first file is written (the writer logs the name, then iterates) and its second file is the same render
+    real = events[events.index(written[0]):]
+    assert real == [item for name in written[::2] for item in (name, "render", name.replace(".html", ".md"))]
+    assert len(written) == 2 * real.count("render") > 2
+
+
+def test_a_template_error_while_streaming_leaves_the_previous_output(tmp_path):
+    assert _evaluate("--out", "out").exit_code == 0
+    before = sorted(p.relative_to(tmp_path / "out") for p in (tmp_path / "out").rglob("*"))
+    body = "{{ '%*d' % (1000000000, 1) }}"
+    result = _evaluate("--out", "out", "--playbooks", "all", "--playbooks-dir", str(_playbooks_with(tmp_path, body)))
+    assert result.exit_code == 1 and "account '00042'" in result.output
+    assert sorted(p.relative_to(tmp_path / "out") for p in (tmp_path / "out").rglob("*")) == before
+    assert not [p for p in tmp_path.iterdir() if "kamrules-new" in p.name]  # the staging folder is gone
