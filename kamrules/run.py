@@ -168,7 +168,7 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     # Clock times are reported on the console, not in OUT: the files stay byte-identical per input.
     evaluation.timings.update({"load_pack": load_seconds, "read": read_seconds, "render": render_seconds,
                                "write": time.perf_counter() - started})
-    return RunResult(evaluation, summary, options.out, sorted(files), read.issues, [*pack.warnings, *data_warnings])
+    return RunResult(evaluation, summary, options.out, sorted(files), read.issues, [*pack.warnings, *data_warnings, *evaluation.warnings])
 
 
 # ------------------------------------------------------------------------------------------ diff

@@ -218,3 +218,70 @@ def test_a_template_error_while_streaming_leaves_the_previous_output(tmp_path):
     assert result.exit_code == 1 and "account '00042'" in result.output
     assert sorted(p.relative_to(tmp_path / "out") for p in (tmp_path / "out").rglob("*")) == before
     assert not [p for p in tmp_path.iterdir() if "kamrules-new" in p.name]  # the staging folder is gone
+
+
+# ------------------------------------------------------------------ 10. non-finite outputs, overflow
+
+
+def _pack_with(tmp_path, features: str = "", decision: str = ""):
+    import shutil
+
+    pack = tmp_path / "pack"
+    shutil.copytree(RULES, pack)
+    if features:
+        with (pack / "10-features.yaml").open("a", encoding="utf-8") as handle:
+            handle.write(features)
+    if decision:
+        (pack / "30-extra.yaml").write_text(decision, encoding="utf-8")
+    return pack
+
+
+_NUMBER_OUTPUT = """decisions:
+  budget:
+    hit: first
+    outputs: {{amount: {{type: number}}}}
+    rules:
+      - id: big
+        when: sales > 0
+        then: {{amount: {then}}}
+    default: {{amount: {default}}}
+"""
+
+
+@pytest.mark.parametrize("then, default, where", [
+    (".inf", "0", "30-extra.yaml:8:24: the number is beyond"), (".nan", "0", "30-extra.yaml:8:24: '.nan'"),
+    ("1", "-.inf", "30-extra.yaml:9:23: the number is beyond"), ("1", ".NaN", "30-extra.yaml:9:23: '.nan'"),
+])
+def test_validate_refuses_non_finite_output_values(tmp_path, then, default, where):
+    from typer.testing import CliRunner
+
+    from kamrules.cli import app
+
+    pack = _pack_with(tmp_path, decision=_NUMBER_OUTPUT.format(then=then, default=default))
+    result = CliRunner().invoke(app, ["validate", str(pack)])
+    assert result.exit_code == 1, result.output
+    assert where in result.output
+
+
+def test_overflow_in_a_feature_is_a_warning_with_its_name_and_count(tmp_path):
+    import csv
+
+    pack = _pack_with(tmp_path, features="  huge: {expr: sales * 1e300 * 1e10}\n  total_huge: {sum: near_max}\n"
+                                         "  near_max: {expr: sales * 0 + 1e308}\n")
+    result = _evaluate("--out", "out", "--rules", str(pack), "-q")  # -q: errors and warnings only
+    assert result.exit_code == 0, result.output
+    accounts = sum(1 for _ in open(DATA, encoding="utf-8")) - 1
+    with_sales = sum(1 for row in csv.DictReader(open(DATA, encoding="utf-8")) if row["sales"].strip())
+    assert (f"warning: 'huge' overflowed (a number too large to compute) for {with_sales} accounts; it is "
+            "missing for them, as after a division by zero") in result.output
+    assert f"warning: 'total_huge' overflowed (a number too large to compute) for {accounts} accounts" in result.output
+    assert "'near_max' overflowed" not in result.output  # large but finite: kept
+
+
+def test_rounding_huge_numbers_does_not_overflow():
+    import pandas as pd
+
+    from kamrules.language.vecsem import round_series
+
+    assert list(round_series(pd.Series([2e299, -1e305, 1.23456789012, float("inf")]))) == [
+        2e299, -1e305, 1.23456789, float("inf")]
