@@ -120,6 +120,11 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     from kamrules.data.guards import suspicious_values
 
     data_warnings = suspicious_values(read.frame, read.row_numbers, pack.role("sales"))  # negative sales, look-alike ids
+    if options.strict and data_warnings:  # --strict: refused before the run, not warned about after it
+        from kamrules.errors import DataError
+
+        raise DataError("\n".join(w.replace("warning: ", "", 1) for w in data_warnings)
+                        + "\n(--strict refuses these; fix the data, or run without --strict to be warned only)")
 
     # Handed over, not kept: evaluate builds the typed table it needs and lets the raw frame go.
     evaluation = evaluate(pack, _hand_over(read), as_of=options.as_of, jobs=jobs,

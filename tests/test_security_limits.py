@@ -285,3 +285,23 @@ def test_rounding_huge_numbers_does_not_overflow():
 
     assert list(round_series(pd.Series([2e299, -1e305, 1.23456789012, float("inf")]))) == [
         2e299, -1e305, 1.23456789, float("inf")]
+
+
+# ------------------------------------------------------------------ 9. --strict refuses odd data
+
+
+def test_strict_refuses_negative_sales_and_look_alike_ids_before_the_run(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    import kamrules.run
+    from kamrules.cli import app
+
+    (tmp_path / "d.csv").write_text("account_id,account_name,sales\nA1,x,500\nＡ1,y,400\nB2,z,-30\n", encoding="utf-8")
+    monkeypatch.setattr(kamrules.run, "evaluate", lambda *a, **k: pytest.fail("the run started"))
+    result = CliRunner().invoke(app, ["evaluate", "d.csv", "--rules", str(RULES), "--as-of", "2026-11-27",
+                                      "--out", "out", "--jobs", "1", "--strict"])
+    assert result.exit_code == 1, result.output
+    assert "1 accounts have negative sales (rows 4)" in result.output
+    assert "'A1' (row 2) and 'Ａ1' (row 3)" in result.output
+    assert "(--strict refuses these; fix the data, or run without --strict to be warned only)" in result.output
+    assert not (tmp_path / "out").exists()
