@@ -305,3 +305,17 @@ def test_strict_refuses_negative_sales_and_look_alike_ids_before_the_run(tmp_pat
     assert "'A1' (row 2) and 'Ａ1' (row 3)" in result.output
     assert "(--strict refuses these; fix the data, or run without --strict to be warned only)" in result.output
     assert not (tmp_path / "out").exists()
+
+
+# ------------------------------------------------------------------ crashes: a 2,000-feature cycle
+
+
+def test_a_2000_feature_cycle_is_a_rule_error_not_a_recursion_error(tmp_path):
+    from kamrules.errors import RuleError
+    from kamrules.pack import load_pack
+
+    chain = "".join(f"  f{i}: {{expr: f{(i + 1) % 2000} + 1}}\n" for i in range(2000))
+    with pytest.raises(RuleError) as caught:
+        load_pack(_pack_with(tmp_path, features=chain))
+    assert ("10-features.yaml:10:3: feature 'f0' depends on itself: f0 → f1 → f2 → f3 → f4 → f5 → "
+            "… 1992 more … → f1998 → f1999 → f0") in str(caught.value)
