@@ -319,3 +319,22 @@ def test_a_2000_feature_cycle_is_a_rule_error_not_a_recursion_error(tmp_path):
         load_pack(_pack_with(tmp_path, features=chain))
     assert ("10-features.yaml:10:3: feature 'f0' depends on itself: f0 → f1 → f2 → f3 → f4 → f5 → "
             "… 1992 more … → f1998 → f1999 → f0") in str(caught.value)
+
+
+def test_the_report_size_budget_grows_with_the_portfolio(monkeypatch):
+    """The report lists accounts (4 MB for 50,000): a flat budget would refuse a large portfolio."""
+    from kamrules.documents import guards
+    from kamrules.documents.render import probe_evaluation
+    from kamrules.documents.report import render_report
+    from kamrules.errors import TemplateError
+    from kamrules.pack import load_pack
+    from kamrules.results.portfolio import summarise
+
+    probe = probe_evaluation(load_pack(RULES))
+    monkeypatch.setattr(guards, "MAX_DOCUMENT_CHARS", 1_000)  # smaller than any page
+    with pytest.raises(TemplateError) as caught:
+        render_report(probe, summarise(probe), checked=True)
+    assert "report.html.j2" in str(caught.value)
+    assert "the document grew over 5,000 characters" in str(caught.value)  # 1,000 + 2 accounts × 2,000
+    monkeypatch.setattr(guards, "portfolio_limit", lambda accounts: 10_000_000 + accounts)
+    assert render_report(probe, summarise(probe), checked=True).startswith(b"<!DOCTYPE html>")

@@ -67,6 +67,7 @@ def _sandbox_class():
         code_generator_class = guards.budgeted_code_generator()
         _deadline = float("inf")
         _ticks = 0
+        max_chars = guards.MAX_DOCUMENT_CHARS  # per document; the report and diff get portfolio_limit()
 
         def concat(self, pieces):
             """Join a document's pieces (Template.render; also macros and call blocks inside it) within
@@ -82,11 +83,8 @@ def _sandbox_class():
             try:
                 while batch := list(islice(items, 256)):
                     size += sum(map(len, batch))
-                    if size > guards.MAX_DOCUMENT_CHARS:  # raised inside the template: file:line
-                        throw = getattr(pieces, "throw", None) or _raise
-                        throw(guards.BudgetError(
-                            f"the document grew over {guards.MAX_DOCUMENT_CHARS:,} characters "
-                            "(a loop or a filter repeats far too much?)"))
+                    if size > self.max_chars:
+                        _too_large(pieces, self.max_chars)
                     parts += batch
             finally:
                 if outermost:
@@ -152,8 +150,16 @@ def _sandbox_class():
     return PlaybookSandbox
 
 
-def _raise(exc: BaseException):
-    raise exc
+def _too_large(pieces, limit: int) -> None:
+    """Raise the size error inside the template when it is still running (the message then gets its
+    file:line), else name the template file."""
+    from kamrules.documents.guards import BudgetError
+
+    message = f"the document grew over {limit:,} characters (a loop or a filter repeats far too much?)"
+    if getattr(pieces, "gi_frame", None) is not None:
+        pieces.throw(BudgetError(message))
+    source = getattr(getattr(pieces, "gi_code", None), "co_filename", None)
+    raise BudgetError(f"{display_path(source)}: {message}" if source else message)
 
 
 DICT_METHODS = frozenset(dir(dict))

@@ -66,6 +66,12 @@ RENDER_SECONDS = 60.0  # per document; a playbook takes milliseconds, the larges
 MAX_ITEMS = 100_000  # lists a filter may build (batch, slice), as Jinja's own MAX_RANGE
 
 
+def portfolio_limit(accounts: int) -> int:
+    """The size budget of a page about the whole portfolio (report, diff), which lists accounts: the
+    report of 50,000 accounts is 4 MB, so 2,000 characters an account leave room to spare."""
+    return MAX_DOCUMENT_CHARS + 2_000 * max(0, int(accounts))
+
+
 class BudgetError(Exception):
     """A template went over a budget (size, time, width); rendered as a template error."""
 
