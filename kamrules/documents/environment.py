@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import time
 import traceback
 from functools import lru_cache
 from pathlib import Path
@@ -58,65 +57,12 @@ def _sandbox_class():
 
     from kamrules.documents import guards
 
-    class PlaybookSandbox(ImmutableSandboxedEnvironment):
-        """Jinja's immutable sandbox, plus: no `**`; `*`, `+`, `~`, `%`, str.format and the widening
-        filters and methods cannot build huge strings; each document has a size and a time budget
-        (`kamrules/documents/guards.py`)."""
+    class PlaybookSandbox(guards.BudgetedSandbox, ImmutableSandboxedEnvironment):
+        """Jinja's immutable sandbox, plus: no `**`; `*` cannot build huge strings or lists; and the
+        budgets of `guards.BudgetedSandbox` (document size and time, widths, `%`, `+`, `~`)."""
 
         intercepted_binops = frozenset({"*", "**", "%", "+"})
         code_generator_class = guards.budgeted_code_generator()
-        _deadline = float("inf")
-        _ticks = 0
-        max_chars = guards.MAX_DOCUMENT_CHARS  # per document; the report and diff get portfolio_limit()
-
-        def concat(self, pieces):
-            """Join a document's pieces (Template.render; also macros and call blocks inside it) within
-            the size budget; the outermost call starts the document's time budget."""
-            from itertools import islice
-
-            outermost = self._deadline == float("inf")
-            if outermost:
-                self._deadline = time.monotonic() + guards.RENDER_SECONDS
-            items = iter(pieces)
-            parts: list = []
-            size = 0
-            try:
-                while batch := list(islice(items, 256)):
-                    size += sum(map(len, batch))
-                    if size > self.max_chars:
-                        _too_large(pieces, self.max_chars)
-                    parts += batch
-            finally:
-                if outermost:
-                    self._deadline = float("inf")
-            return "".join(parts)
-
-        def render_tick(self):
-            """Called at the top of every loop body (guards.budgeted_code_generator)."""
-            self._ticks += 1
-            if not self._ticks & 127 and time.monotonic() > self._deadline:
-                raise guards.BudgetError(f"rendering one document took over {guards.RENDER_SECONDS:.0f} s "
-                                         "(a loop inside a loop over a long list or range?)")
-
-        def checked_text(self, text):
-            guards.check_size(len(text), "a text joined with '~'")
-            return text
-
-        def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 (Jinja's own signature)
-            guards.check_call(__obj, args, kwargs)
-            return super().call(__context, __obj, *args, **kwargs)
-
-        def wrap_str_format(self, value):
-            wrapped = super().wrap_str_format(value)
-            if wrapped is None:
-                return None
-            text = value.__self__
-
-            def checked(*args, **kwargs):
-                guards.check_str_format(text)
-                return wrapped(*args, **kwargs)
-
-            return checked
 
         def getattr(self, obj, attribute):
             # Fast path for the context's own frozen dataclasses and mappings (most lookups of a
@@ -138,28 +84,12 @@ def _sandbox_class():
         def call_binop(self, context, operator, left, right):
             if operator == "**":
                 raise SecurityError("the '**' operator is not allowed in playbook templates")
-            if operator == "%" and isinstance(left, str):
-                guards.check_percent_format(left)
-            if operator == "+" and isinstance(left, (str, list, tuple)) and isinstance(right, (str, list, tuple)):
-                guards.check_size(len(left) + len(right), "a text or list joined with '+'")
             for seq, times in ((left, right), (right, left)):
                 if isinstance(seq, (str, list, tuple)) and isinstance(times, int) and len(seq) * times > MAX_REPEAT:
                     raise SecurityError(f"'*' would build a sequence longer than {MAX_REPEAT:,}")
             return super().call_binop(context, operator, left, right)
 
     return PlaybookSandbox
-
-
-def _too_large(pieces, limit: int) -> None:
-    """Raise the size error inside the template when it is still running (the message then gets its
-    file:line), else name the template file."""
-    from kamrules.documents.guards import BudgetError
-
-    message = f"the document grew over {limit:,} characters (a loop or a filter repeats far too much?)"
-    if getattr(pieces, "gi_frame", None) is not None:
-        pieces.throw(BudgetError(message))
-    source = getattr(getattr(pieces, "gi_code", None), "co_filename", None)
-    raise BudgetError(f"{display_path(source)}: {message}" if source else message)
 
 
 DICT_METHODS = frozenset(dir(dict))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import time
 import posixpath
 from pathlib import Path
 
@@ -219,3 +220,86 @@ def budgeted_code_generator():
             self.write(")")
 
     return BudgetedCodeGenerator
+
+
+class BudgetedSandbox:
+    """The budgets as sandbox methods, mixed into kamrules' Jinja sandbox (environment.py): the code
+    from `budgeted_code_generator` calls `render_tick` and `checked_text`; Jinja calls `concat` to
+    join a document, `call` for every call and `call_binop` for `%` and `+`."""
+
+    _deadline = float("inf")
+    _ticks = 0
+    max_chars = MAX_DOCUMENT_CHARS  # per document; the report and diff get portfolio_limit()
+
+    def concat(self, pieces):
+        """Join a document's pieces (Template.render; also macros and call blocks inside it) within
+        the size budget; the outermost call starts the document's time budget."""
+        from itertools import islice
+
+        outermost = self._deadline == float("inf")
+        if outermost:
+            self._deadline = time.monotonic() + RENDER_SECONDS
+        items = iter(pieces)
+        parts: list = []
+        size = 0
+        try:
+            while batch := list(islice(items, 256)):
+                size += sum(map(len, batch))
+                if size > self.max_chars:
+                    _too_large(pieces, self.max_chars)
+                parts += batch
+        finally:
+            if outermost:
+                self._deadline = float("inf")
+        return "".join(parts)
+
+    def render_tick(self) -> None:
+        """Called at the top of every loop body; reads the clock every 128 calls."""
+        self._ticks += 1
+        if not self._ticks & 127 and time.monotonic() > self._deadline:
+            raise BudgetError(f"rendering one document took over {RENDER_SECONDS:.0f} s "
+                              "(a loop inside a loop over a long list or range?)")
+
+    def checked_text(self, text):
+        check_size(len(text), "a text joined with '~'")
+        return text
+
+    def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 (Jinja's own signature)
+        check_call(__obj, args, kwargs)
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "%" and isinstance(left, str):
+            check_percent_format(left)
+        if operator == "+" and isinstance(left, (str, list, tuple)) and isinstance(right, (str, list, tuple)):
+            check_size(len(left) + len(right), "a text or list joined with '+'")
+        return super().call_binop(context, operator, left, right)
+
+    def wrap_str_format(self, value):
+        wrapped = super().wrap_str_format(value)
+        if wrapped is None:
+            return None
+        text = value.__self__
+
+        def checked(*args, **kwargs):
+            check_str_format(text)
+            return wrapped(*args, **kwargs)
+
+        return checked
+
+
+def _too_large(pieces, limit: int) -> None:
+    """Raise the size error inside the template when it is still running (the message then gets its
+    file:line), else name the template file."""
+    message = f"the document grew over {limit:,} characters (a loop or a filter repeats far too much?)"
+    if getattr(pieces, "gi_frame", None) is not None:
+        pieces.throw(BudgetError(message))
+    source = getattr(getattr(pieces, "gi_code", None), "co_filename", None)
+    raise BudgetError(f"{_display(source)}: {message}" if source else message)
+
+
+def _display(path: str) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return path
