@@ -170,7 +170,7 @@ def evaluate(
     playbooks_dir: Optional[Path] = typer.Option(None, "--playbooks-dir", help="Folder of templates overriding the defaults (default: ./playbooks when present)."),
     lang: str = typer.Option("en", "--lang", help="Language of playbooks, report and summary: en or zh."),
     force: bool = typer.Option(False, "--force", help="Replace --out even if kamrules did not create it."),
-    strict: bool = typer.Option(False, "--strict", help="Treat rule-pack warnings as errors."),
+    strict: bool = typer.Option(False, "--strict", help="Treat warnings as errors: rule-pack warnings, negative sales, look-alike ids."),
     encoding: EncodingOption = None,
     delimiter: DelimiterOption = None,
     sheet: SheetOption = None,

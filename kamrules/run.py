@@ -125,6 +125,11 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     from kamrules.data.guards import suspicious_values
 
     data_warnings = suspicious_values(read.frame, read.row_numbers, pack.role("sales"))  # negative sales, look-alike ids
+    if options.strict and data_warnings:  # --strict: refused before the run, not warned about after it
+        from kamrules.errors import DataError
+
+        raise DataError("\n".join(w.replace("warning: ", "", 1) for w in data_warnings)
+                        + "\n(--strict refuses these; fix the data, or run without --strict to be warned only)")
 
     # Handed over, not kept: evaluate builds the typed table it needs and lets the raw frame go.
     evaluation = evaluate(pack, _hand_over(read), as_of=options.as_of, jobs=jobs,
@@ -159,7 +164,9 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
 
         issues = pd.DataFrame([vars(i) for i in read.issues], columns=["row", "column", "field", "value", "reason"])
         files["data-issues.csv"] = table_bytes(issues, "csv")
-    rendered = playbooks.render_playbooks(evaluation, selection=options.playbooks, lang=options.lang,
+    from kamrules.documents.render import stream_playbooks  # rendered as written: memory stays bounded
+
+    rendered = stream_playbooks(evaluation, selection=options.playbooks, lang=options.lang,
                                           playbooks_dir=options.playbooks_dir,
                                           **({"since": since.accounts, "also": since.also if options.playbooks != "none" else []}
                                              if since else {}))
@@ -182,7 +189,7 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     # Clock times are reported on the console, not in OUT: the files stay byte-identical per input.
     evaluation.timings.update({"load_pack": load_seconds, "read": read_seconds, "render": render_seconds,
                                "write": time.perf_counter() - started})
-    return RunResult(evaluation, summary, options.out, sorted(files), read.issues, [*pack.warnings, *data_warnings])
+    return RunResult(evaluation, summary, options.out, sorted(files), read.issues, [*pack.warnings, *data_warnings, *evaluation.warnings])
 
 
 # ------------------------------------------------------------------------------------------ diff

@@ -174,6 +174,10 @@ jinja_piece = st.sampled_from([
     "{% endfor %}", "{{ x }}", "{{ ''.__class__ }}", "{% include 'etc/passwd' %}", "{% extends 'nope' %}",
     "{{ '%*d' % (10, 1) }}", "{{ 1 / 0 }}", "{{ account.nope }}", "{% block x %}", "{% endblock %}", "{#", "#}",
     "{{", "}}", "{%", "%}", "{{ range(3) | list }}", "{{ 'a' | center(5) }}",
+    # the budgets of issue #15 item 6: every one must end in a template error, never a crash
+    "{{ '%1000000000d' % 1 }}", "{{ 'x' | center(1000000000) }}", "{{ '{:>1000000000}'.format(1) }}",
+    "{{ '{:>{}}'.format(1, 5) }}", "{{ 'x'.ljust(10) }}", "{{ '%(a)5s' % {'a': 1} }}", "{{ 'a' ~ 'b' + 'c' }}",
+    "{{ ('x' * 99999) | replace('x', 'yy') }}", "{{ [1] | batch(1000000000, 0) | list }}", "{{ 'a\nb' | indent(1001) }}",
 ])
 
 

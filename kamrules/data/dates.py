@@ -27,6 +27,10 @@ _D_MON_Y = re.compile(r"(\d{1,2})[-\s]([A-Za-z]{3,9})\.?[-\s,]+(\d{4})")
 _MON_D_Y = re.compile(r"([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})")
 _SERIAL = re.compile(r"\d{1,7}(?:\.\d+)?")
 _DATE_REASON = "is not a date (use YYYY-MM-DD)"
+# `_TIME_SUFFIX` backtracks (its lazy head meets `[ T]+`): quadratic in the cell's length, so cells are
+# capped first. The longest date kamrules reads ("September 30, 2026 23:59:59.123456789 PM +08:00") has
+# under 50 characters.
+MAX_DATE_CHARS = 100
 
 
 def _month(word: str) -> int | None:
@@ -40,7 +44,11 @@ def _month(word: str) -> int | None:
 
 def parse_date(text: str, dayfirst: bool = False, excel_serials: bool = False) -> tuple[np.datetime64 | None, str | None]:
     """Read one date cell: (datetime64 at midnight, None) or (None, reason). A time of day is dropped."""
-    s = unicodedata.normalize("NFKC", text).strip()
+    s = text.strip()
+    if len(s) <= MAX_DATE_CHARS:
+        s = unicodedata.normalize("NFKC", s).strip()  # may lengthen a text, hence the second check
+    if len(s) > MAX_DATE_CHARS:
+        return None, f"is not a date ({len(s):,} characters; a date has at most {MAX_DATE_CHARS})"
     match = _TIME_SUFFIX.match(s)
     if match:
         s = match.group(1)

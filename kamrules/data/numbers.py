@@ -22,8 +22,10 @@ _GROUPED = {
     ".": re.compile(r"\d{1,3}(?:[,\s'’]\d{3})+(?:\.\d*)?"),
     ",": re.compile(r"\d{1,3}(?:[.\s'’]\d{3})+(?:,\d*)?"),
 }
+# Unambiguous patterns only (each character can be matched one way), so a failed match never backtracks
+# through a long cell: `\d+\.?\d*` would split a run of digits every possible way (quadratic).
 _PLAIN = {
-    ".": re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"),
+    ".": re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"),
     ",": re.compile(r"\d+(?:,\d*)?|,\d+"),
 }
 # The common formatted shapes ("¥1,234.50", "12万", "35%", "(1,200)", "-$2,000 元"), recognised by pyarrow
@@ -40,13 +42,18 @@ _VECTOR_NUMBER = {
 }
 _UNIT_EXPONENTS = (("%", "e-2"), ("千", "e3"), ("万", "e4"), ("亿", "e8"))
 _CURRENCY_BEFORE = re.compile(r"^" + _CURRENCY + r"\s*", re.IGNORECASE)
-_CURRENCY_AFTER = re.compile(r"\s*(?:元|" + _CURRENCY + r")$", re.IGNORECASE)
+_CURRENCY_AFTER = re.compile(r"(?:元|" + _CURRENCY + r")\Z", re.IGNORECASE)  # searched in the last 3 characters only
+MAX_NUMBER_CHARS = 100  # a number cell longer than this is not a number; parsing it stays linear and short
 _UNITS = {"千": Decimal(1000), "万": Decimal(10_000), "亿": Decimal(100_000_000)}
 
 
 def parse_number(text: str, decimal: str = ".") -> tuple[float | None, str | None]:
     """Read one number cell: (value, None) or (None, reason). Missing words are not handled here."""
-    s = unicodedata.normalize("NFKC", text).strip()
+    s = text.strip()
+    if len(s) <= MAX_NUMBER_CHARS:
+        s = unicodedata.normalize("NFKC", s).strip()  # may lengthen a text, hence the second check
+    if len(s) > MAX_NUMBER_CHARS:
+        return None, f"is not a number ({len(s):,} characters; a number has at most {MAX_NUMBER_CHARS})"
     negative = False
     signs = 0
     if s.startswith("(") and s.endswith(")"):  # accounting negative
@@ -57,7 +64,8 @@ def parse_number(text: str, decimal: str = ".") -> tuple[float | None, str | Non
             s = s[1:].lstrip()
             signs += 1
         s = _CURRENCY_BEFORE.sub("", s, count=1)
-    s = _CURRENCY_AFTER.sub("", s, count=1)
+    if ending := _CURRENCY_AFTER.search(s, max(0, len(s) - 3)):  # "5 元", "5USD": a unit is 1-3 characters
+        s = s[: ending.start()].rstrip()
     scale = Decimal(1)
     if s.endswith("%"):
         scale, s = Decimal("0.01"), s[:-1].rstrip()

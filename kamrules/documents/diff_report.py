@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kamrules.documents import guards
 from kamrules.documents.environment import make_environment, template_error
 from kamrules.errors import UsageError
 from kamrules.i18n import DIFF, SINCE_WORDS, fmt_money, fmt_pct
@@ -185,6 +186,8 @@ def render_diff(result: DiffResult, *, lang: str = "en", playbooks_dir: Path | s
 
     context = build_diff_context(result, lang=lang)
     env = make_environment(playbooks_dir, pack=result.pack, lang=lang)
+    accounts = next((t for t in result.totals if t.name == "accounts"), None)  # it lists accounts
+    env.max_chars = guards.portfolio_limit(max(int(accounts.before or 0), int(accounts.after or 0)) if accounts else 0)
     try:
         template = env.get_template(DIFF_TEMPLATE)
         return template.render({name: getattr(context, name) for name in context.__dataclass_fields__}).encode("utf-8")

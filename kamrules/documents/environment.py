@@ -55,10 +55,14 @@ def _sandbox_class():
     from jinja2.exceptions import SecurityError
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    class PlaybookSandbox(ImmutableSandboxedEnvironment):
-        """Jinja's immutable sandbox, plus: no `**`, and `*` cannot build huge strings or lists."""
+    from kamrules.documents import guards
 
-        intercepted_binops = frozenset({"*", "**"})
+    class PlaybookSandbox(guards.BudgetedSandbox, ImmutableSandboxedEnvironment):
+        """Jinja's immutable sandbox, plus: no `**`; `*` cannot build huge strings or lists; and the
+        budgets of `guards.BudgetedSandbox` (document size and time, widths, `%`, `+`, `~`)."""
+
+        intercepted_binops = frozenset({"*", "**", "%", "+"})
+        code_generator_class = guards.budgeted_code_generator()
 
         def getattr(self, obj, attribute):
             # Fast path for the context's own frozen dataclasses and mappings (most lookups of a
@@ -153,6 +157,7 @@ def make_environment(playbooks_dir: Path | str | None = None, *, pack: RulePack 
     """The one Jinja environment factory for playbooks and the report (see the module docstring)."""
     from jinja2 import ChoiceLoader, PrefixLoader, StrictUndefined
 
+    from kamrules.documents import guards
     from kamrules.documents.guards import ConfinedFileSystemLoader as FileSystemLoader  # no symlink escapes
 
     paths = search_path(playbooks_dir)
@@ -176,6 +181,7 @@ def make_environment(playbooks_dir: Path | str | None = None, *, pack: RulePack 
     for unused in ("lipsum", "cycler", "joiner"):  # nothing a playbook needs; less to attack
         env.globals.pop(unused, None)
     env.globals["stack_labels"] = stack_labels
+    env.filters.update(guards.bounded_filters(env.filters))  # center, indent, format ... with bounds
     env.filters.update(make_filters(pack, lang))
     env.playbook_search_path = paths  # for error messages
     return env
@@ -241,6 +247,15 @@ def stack_labels(table: str, labels: Iterable[str]):
 
 _MD_TABLE = str.maketrans({ch: "\\" + ch for ch in "\\`*_[]<>|#"})
 _MD_SPECIAL = re.compile(r"[\\`*_\[\]<>|#]")
+# Each maximal run of white space is matched once (linear); `\s*[\r\n]+\s*` rescanned a long run of
+# spaces from every position of it (a 100 KB name took a minute).
+_SPACES = re.compile(r"\s+")
+
+
+def _one_line(run: re.Match) -> str:
+    """A run of white space holding a line break becomes one space; any other run stays as it was."""
+    text = run.group()
+    return " " if "\n" in text or "\r" in text else text
 
 
 def md_escape(value: Any) -> str:
@@ -252,7 +267,7 @@ def md_escape(value: Any) -> str:
     else:
         text = str(value)
     if "\n" in text or "\r" in text:
-        text = re.sub(r"\s*[\r\n]+\s*", " ", text)
+        text = _SPACES.sub(_one_line, text)
     # Most texts need nothing: a regex search is far quicker than translate() on CJK text.
     return text.translate(_MD_TABLE) if _MD_SPECIAL.search(text) else text
 

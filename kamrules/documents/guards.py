@@ -9,7 +9,10 @@ the folder, anything but a regular file (FIFO, device) and an oversized file.
 
 from __future__ import annotations
 
+import functools
 import os
+import re
+import time
 import posixpath
 from pathlib import Path
 
@@ -48,3 +51,255 @@ class ConfinedFileSystemLoader(FileSystemLoader):
                 return False
 
         return contents, os.path.normpath(filename), uptodate
+
+
+# ------------------------------------------------------------------------ budgets for one document
+#
+# A template is written by a user and may hold a typo: `{% for a in accounts %}{% for b in accounts %}`,
+# `|center(1000000000)`, `'%*d' % (1000000000, 1)`, a string doubled in a loop. Each document gets an
+# output size and a time budget, and the operations that build one large string in a single step
+# (widths, padding, replace, repeat) are bounded before they run. The errors are raised inside the
+# template, so the message carries its file:line, and the renderer adds the account.
+
+MAX_WIDTH = 1_000  # widths and precisions in %-formats, str.format, center, indent, ljust ...
+MAX_DOCUMENT_CHARS = 20_000_000  # one playbook is ~20 KB; the report of 200,000 accounts a few MB
+RENDER_SECONDS = 60.0  # per document; a playbook takes milliseconds, the largest report seconds
+MAX_ITEMS = 100_000  # lists a filter may build (batch, slice), as Jinja's own MAX_RANGE
+
+
+def portfolio_limit(accounts: int) -> int:
+    """The size budget of a page about the whole portfolio (report, diff), which lists accounts: the
+    report of 50,000 accounts is 4 MB, so 2,000 characters an account leave room to spare."""
+    return MAX_DOCUMENT_CHARS + 2_000 * max(0, int(accounts))
+
+
+class BudgetError(Exception):
+    """A template went over a budget (size, time, width); rendered as a template error."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def too_wide(what: str, width: int) -> BudgetError:
+    return BudgetError(f"{what} asks for a width or precision of {width:,}; at most {MAX_WIDTH:,} is allowed")
+
+
+def check_size(size: int, what: str = "a text") -> None:
+    if size > MAX_DOCUMENT_CHARS:
+        raise BudgetError(f"{what} would be {size:,} characters long, over the {MAX_DOCUMENT_CHARS:,} a "
+                          "document may have (a loop or a filter repeats far too much?)")
+
+
+_PERCENT_SPEC = re.compile(r"%%|%(?:\([^()]{0,200}\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")  # linear: no retries
+
+
+def check_percent_format(text: str) -> None:
+    """Refuse `'%*d' % (1000000000, 1)` and `'%1000000000d'` before Python builds the string."""
+    if len(text) <= 200:  # a template's own format strings: checked once each (cached)
+        _check_short_percent_format(text)
+    else:
+        _check_percent_format(text)
+
+
+def _check_percent_format(text: str) -> None:
+    for match in _PERCENT_SPEC.finditer(text):
+        for number in match.groups():
+            if number == "*":
+                raise BudgetError(f"a '%*' width taken from the values is not allowed ({match.group()!r})")
+            if number is not None and int(number) > MAX_WIDTH:
+                raise too_wide(f"the format {match.group()!r}", int(number))
+
+
+_check_short_percent_format = functools.lru_cache(maxsize=512)(_check_percent_format)
+_DIGITS = re.compile(r"\d+")
+
+
+def check_str_format(text: str) -> None:
+    """Refuse `'{:>1000000000}'.format(1)` and nested specs (`'{:{w}}'`) before formatting."""
+    import string
+
+    for _, field, spec, _ in string.Formatter().parse(text):
+        if field is None or not spec:
+            continue
+        if "{" in spec:
+            raise BudgetError(f"a format spec taken from the values is not allowed ('{{{field}:{spec}}}')")
+        for digits in _DIGITS.findall(spec):
+            if int(digits) > MAX_WIDTH:
+                raise too_wide(f"the format '{{{field}:{spec}}}'", int(digits))
+
+
+def _check_width(what: str, width) -> None:
+    if isinstance(width, int) and not isinstance(width, bool) and width > MAX_WIDTH:
+        raise too_wide(what, width)
+    if isinstance(width, str) and len(width) > MAX_WIDTH:
+        raise too_wide(what, len(width))
+
+
+def _check_replace(text, old, new, count) -> None:
+    text, old, new = str(text), str(old), str(new)
+    if len(new) > len(old):
+        found = len(text) + 1 if not old else text.count(old)
+        if count is not None and count >= 0:
+            found = min(found, count)
+        check_size(len(text) + found * (len(new) - len(old)), "'replace'")
+
+
+_WIDENING_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
+
+
+def check_call(obj, args: tuple, kwargs: dict) -> None:
+    """Bound the str methods a template may call that build one large string from a number."""
+    owner = getattr(obj, "__self__", None)
+    if not isinstance(owner, str):
+        return
+    name = getattr(obj, "__name__", "")
+    if name in _WIDENING_METHODS:
+        for value in (*args, *kwargs.values()):
+            _check_width(f"'{name}'", value)
+    elif name == "replace":
+        _check_replace(owner, *(list(args) + [None] * 3)[:3])
+
+
+def bounded_filters(filters: dict) -> dict:
+    """Jinja's filters that take a width or a count, bounded (see the section comment)."""
+    originals = {name: filters[name] for name in ("center", "indent", "format", "replace", "batch", "slice")}
+
+    def center(value, width=80):
+        _check_width("'center'", width)
+        return originals["center"](value, width)
+
+    def indent(s, width=4, first=False, blank=False):
+        _check_width("'indent'", width)
+        size = len(width) if isinstance(width, str) else width if isinstance(width, int) else 0
+        check_size(len(str(s)) + (str(s).count("\n") + 1) * size, "'indent'")
+        return originals["indent"](s, width, first, blank)
+
+    def format_(value, *args, **kwargs):
+        check_percent_format(str(value))
+        return originals["format"](value, *args, **kwargs)
+
+    @functools.wraps(originals["replace"])  # keeps pass_eval_context
+    def replace(eval_ctx, s, old, new, count=None):
+        _check_replace(s, old, new, count)
+        return originals["replace"](eval_ctx, s, old, new, count)
+
+    def batch(value, linecount, fill_with=None):
+        if isinstance(linecount, int) and linecount > MAX_ITEMS:
+            raise BudgetError(f"'batch' of {linecount:,} items; at most {MAX_ITEMS:,} are allowed")
+        return originals["batch"](value, linecount, fill_with)
+
+    def slice_(value, slices, fill_with=None):
+        if isinstance(slices, int) and slices > MAX_ITEMS:
+            raise BudgetError(f"'slice' into {slices:,} parts; at most {MAX_ITEMS:,} are allowed")
+        return originals["slice"](value, slices, fill_with)
+
+    return {"center": center, "indent": indent, "format": format_, "replace": replace, "batch": batch,
+            "slice": slice_}
+
+
+def budgeted_code_generator():
+    """Jinja's code generator, plus a budget check at the top of every `{% for %}` body: nested loops
+    of a typo then stop at the time budget instead of hanging the run (the check is a counter, and a
+    clock read every 128 iterations)."""
+    from jinja2.compiler import CodeGenerator
+
+    class BudgetedCodeGenerator(CodeGenerator):
+        def visit_For(self, node, frame):
+            self.__dict__.setdefault("_loop_bodies", set()).add(id(node.body))
+            super().visit_For(node, frame)
+
+        def blockvisit(self, nodes, frame):
+            if id(nodes) in self.__dict__.get("_loop_bodies", ()):
+                self.writeline("environment.render_tick()")
+            super().blockvisit(nodes, frame)
+
+        def visit_Concat(self, node, frame):  # `a ~ b`: a string doubled in a loop stops at the size bound
+            self.write("environment.checked_text(")
+            super().visit_Concat(node, frame)
+            self.write(")")
+
+    return BudgetedCodeGenerator
+
+
+class BudgetedSandbox:
+    """The budgets as sandbox methods, mixed into kamrules' Jinja sandbox (environment.py): the code
+    from `budgeted_code_generator` calls `render_tick` and `checked_text`; Jinja calls `concat` to
+    join a document, `call` for every call and `call_binop` for `%` and `+`."""
+
+    _deadline = float("inf")
+    _ticks = 0
+    max_chars = MAX_DOCUMENT_CHARS  # per document; the report and diff get portfolio_limit()
+
+    def concat(self, pieces):
+        """Join a document's pieces (Template.render; also macros and call blocks inside it) within
+        the size budget; the outermost call starts the document's time budget."""
+        from itertools import islice
+
+        outermost = self._deadline == float("inf")
+        if outermost:
+            self._deadline = time.monotonic() + RENDER_SECONDS
+        items = iter(pieces)
+        parts: list = []
+        size = 0
+        try:
+            while batch := list(islice(items, 256)):
+                size += sum(map(len, batch))
+                if size > self.max_chars:
+                    _too_large(pieces, self.max_chars)
+                parts += batch
+        finally:
+            if outermost:
+                self._deadline = float("inf")
+        return "".join(parts)
+
+    def render_tick(self) -> None:
+        """Called at the top of every loop body; reads the clock every 128 calls."""
+        self._ticks += 1
+        if not self._ticks & 127 and time.monotonic() > self._deadline:
+            raise BudgetError(f"rendering one document took over {RENDER_SECONDS:.0f} s "
+                              "(a loop inside a loop over a long list or range?)")
+
+    def checked_text(self, text):
+        check_size(len(text), "a text joined with '~'")
+        return text
+
+    def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 (Jinja's own signature)
+        check_call(__obj, args, kwargs)
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "%" and isinstance(left, str):
+            check_percent_format(left)
+        if operator == "+" and isinstance(left, (str, list, tuple)) and isinstance(right, (str, list, tuple)):
+            check_size(len(left) + len(right), "a text or list joined with '+'")
+        return super().call_binop(context, operator, left, right)
+
+    def wrap_str_format(self, value):
+        wrapped = super().wrap_str_format(value)
+        if wrapped is None:
+            return None
+        text = value.__self__
+
+        def checked(*args, **kwargs):
+            check_str_format(text)
+            return wrapped(*args, **kwargs)
+
+        return checked
+
+
+def _too_large(pieces, limit: int) -> None:
+    """Raise the size error inside the template when it is still running (the message then gets its
+    file:line), else name the template file."""
+    message = f"the document grew over {limit:,} characters (a loop or a filter repeats far too much?)"
+    if getattr(pieces, "gi_frame", None) is not None:
+        pieces.throw(BudgetError(message))
+    source = getattr(getattr(pieces, "gi_code", None), "co_filename", None)
+    raise BudgetError(f"{_display(source)}: {message}" if source else message)
+
+
+def _display(path: str) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return path

@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 import logging
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from kamrules.documents.checker import TemplateChecker, playbook_schema
 from kamrules.documents.context import ContextBuilder, context_vars
@@ -83,6 +83,55 @@ class Renderer:
         for index in sorted(set(selected_indexes(self.evaluation, selection)) | set(also)):
             files.update(self.render(accounts[index]))  # each account is built when needed, not kept
         return files
+
+
+class _PlaybookFile:
+    """One playbook file, rendered only when the writer iterates over it (`stream_playbooks`)."""
+
+    __slots__ = ("renderer", "index", "path")
+
+    def __init__(self, renderer: "_StreamingRenderer", index: int, path: str) -> None:
+        self.renderer, self.index, self.path = renderer, index, path
+
+    def __iter__(self):
+        yield self.renderer.file(self.index, self.path)
+
+
+class _StreamingRenderer(Renderer):
+    """Renders an account's files when the first of them is written and keeps them only until the
+    others are: the writer goes through the files in sorted order, where an account's `.html` and
+    `.md` are neighbours, so one account is held at a time."""
+
+    _pending: tuple[int, dict] = (-1, {})
+
+    def file(self, index: int, path: str) -> bytes:
+        held, files = self._pending
+        if held != index or path not in files:
+            files = self.render(self.evaluation.accounts[index])
+            self._pending = (index, files)
+        return files.pop(path)
+
+    def lazy_files(self, selection: str, also: Sequence[int] = ()) -> dict[str, _PlaybookFile]:
+        from kamrules.documents.files import playbook_paths
+
+        stems = playbook_paths(self.evaluation)
+        return {f"playbooks/{stems[index]}.{extension}": _PlaybookFile(self, index, f"playbooks/{stems[index]}.{extension}")
+                for index in sorted(set(selected_indexes(self.evaluation, selection)) | set(also))
+                for extension in self.extensions.values()}
+
+
+def stream_playbooks(evaluation: Evaluation, *, selection: str = "key+potential", lang: str = "en",
+                     playbooks_dir: Path | str | None = None, since: Mapping | None = None,
+                     also: Sequence[int] = ()) -> dict[str, Iterable[bytes]]:
+    """`render_playbooks`, but each value renders its file when it is iterated (by `write_outputs`), so
+    200,000 playbooks are never all in memory. Templates are still checked before this returns; a
+    rendering error surfaces while the output is written, which then leaves OUT as it was."""
+    if selection not in SELECTIONS:
+        raise UsageError(f"--playbooks '{selection}' is not one of: {', '.join(SELECTIONS)}")
+    if not selected_indexes(evaluation, selection) and not also:
+        return {}
+    renderer = _StreamingRenderer(evaluation, lang=lang, playbooks_dir=playbooks_dir, since=since)
+    return renderer.lazy_files(selection, also)
 
 
 def selected_indexes(evaluation: Evaluation, selection: str = "key+potential") -> list[int]:

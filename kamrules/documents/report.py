@@ -15,6 +15,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Mapping
 
+from kamrules.documents import guards
 from kamrules.documents.checker import Schema, TemplateChecker
 from kamrules.documents.context import RunInfo, Values, context_vars, known_names
 from kamrules.documents.environment import (
@@ -242,6 +243,7 @@ def render_report(evaluation: Evaluation, portfolio: Portfolio, *, lang: str = "
     if since is not None:  # `evaluate --previous OUT`: a SinceLastReview
         context = dataclasses.replace(context, since_last_review=since)
     env = make_environment(playbooks_dir, pack=evaluation.pack, lang=lang)
+    env.max_chars = guards.portfolio_limit(len(evaluation.accounts))  # it lists accounts: grows with them
     if not checked:
         checker = TemplateChecker(env, report_schema(evaluation.pack))
         checker.check(REPORT_TEMPLATE)

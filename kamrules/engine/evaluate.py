@@ -236,7 +236,8 @@ def evaluate(
     started = time.perf_counter()
     if progress is not None:
         progress("features and scores")
-    facts = compute_derived(pack, prepare_facts(pack, frame), as_of)
+    warnings: list = []  # features whose arithmetic overflowed
+    facts = compute_derived(pack, prepare_facts(pack, frame), as_of, warnings)
     del frame  # the typed table replaces it (a caller that handed it over frees it now)
     timings["features"] = time.perf_counter() - started
 
@@ -269,7 +270,7 @@ def evaluate(
     timings["results"] = time.perf_counter() - started
     return Evaluation(pack=pack, accounts=Accounts(len(facts), builder), as_of=as_of, input_name=input_name,
                       timings=timings, jobs=jobs_used, table=table, masks=masks,
-                      rows=rows, situations=stats.get("situations", 0))
+                      rows=rows, situations=stats.get("situations", 0), warnings=warnings)
 
 
 class _AccountBuilder:

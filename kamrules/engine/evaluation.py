@@ -191,3 +191,4 @@ class Evaluation:
     masks: dict = field(default_factory=dict)  # decision id -> numpy uint64 array
     rows: Any = None  # row number of each account as the user sees it in the input file
     situations: int = 0  # engine calls the decision stage made (distinct situations, or accounts × decisions)
+    warnings: list = field(default_factory=list)  # e.g. a feature whose arithmetic overflowed

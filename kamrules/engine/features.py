@@ -14,6 +14,7 @@ import pandas as pd
 
 from kamrules.engine import measures
 from kamrules.language import expr as ex
+from kamrules.language import vecsem
 from kamrules.pack import FeatureSpec, RulePack, ScoreSpec
 
 
@@ -39,14 +40,33 @@ def prepare_facts(pack: RulePack, frame: pd.DataFrame) -> pd.DataFrame:
     return facts
 
 
-def compute_derived(pack: RulePack, facts: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
-    """Add every feature and score to `facts` (in dependency order) and return it."""
+def compute_derived(pack: RulePack, facts: pd.DataFrame, as_of: dt.date,
+                    warnings: list | None = None) -> pd.DataFrame:
+    """Add every feature and score to `facts` (in dependency order) and return it. Arithmetic overflow
+    makes a value missing (as division by zero does); `warnings` gets one line per feature it hit."""
     for item in pack.derived:
-        if isinstance(item, ScoreSpec):
-            facts[item.name] = compute_score(item, facts)
-        else:
-            facts[item.name] = compute_feature(item, facts, as_of)
+        with vecsem.overflows() as overflowed:
+            if isinstance(item, ScoreSpec):
+                values = compute_score(item, facts)
+            else:
+                values = compute_feature(item, facts, as_of)
+        facts[item.name] = _without_overflow(item.name, values, overflowed, warnings)
     return facts
+
+
+def _without_overflow(name: str, values: pd.Series, overflowed: list, warnings: list | None) -> pd.Series:
+    """Infinite results (a sum of huge values) become missing too; the accounts hit are counted."""
+    hit = np.logical_or.reduce(overflowed) if overflowed else np.zeros(len(values), dtype=bool)
+    if pd.api.types.is_float_dtype(values.dtype):
+        infinite = np.isinf(values.to_numpy(dtype="float64", na_value=np.nan))
+        if infinite.any():
+            hit = hit | infinite
+            values = values.where(~infinite)
+    if hit.any() and warnings is not None:
+        warnings.append(f"warning: '{name}' overflowed (a number too large to compute) for {int(hit.sum()):,} "
+                        "accounts; it is missing for them, as after a division by zero. Check its formula "
+                        "and the sizes of the values it multiplies.")
+    return values
 
 
 def compute_feature(feature: FeatureSpec, facts: pd.DataFrame, as_of: dt.date) -> pd.Series:

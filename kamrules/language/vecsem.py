@@ -4,6 +4,10 @@ with <NA> for unknown (Kleene logic, as the row semantics)."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+from typing import Iterator
+
 import numpy as np
 import pandas as pd
 
@@ -59,7 +63,9 @@ def eval_vector(node: Node, frame: pd.DataFrame) -> pd.Series:
                 result = left * right
             else:
                 result = left / right.where(right != 0)
-        return round_series(result.where(np.isfinite(result)))
+        finite = np.isfinite(result)
+        _note_overflow(~finite & result.notna())  # operands are finite here: an infinite result overflowed
+        return round_series(result.where(finite))
     if isinstance(node, Call):
         args = [_as_float(eval_vector(a, frame)) for a in node.args]
         if node.func == "abs":
@@ -113,5 +119,31 @@ def _as_float(series: pd.Series) -> pd.Series:
 
 
 def round_series(series: pd.Series) -> pd.Series:
-    result = np.round(series.astype("float64"), NDIGITS)
+    values = series.astype("float64")
+    with np.errstate(over="ignore", invalid="ignore"):
+        result = np.round(values, NDIGITS)
+    if np.isinf(result.to_numpy()).any():  # |x| > ~1.8e299 overflows x * 10**9; such numbers have no decimals
+        result = result.where(np.isfinite(result) | ~np.isfinite(values), values)
     return result + 0.0  # turns -0.0 into 0.0
+
+
+# Arithmetic overflow (a finite result too large for a float, e.g. `sales * 1e300`) gives a missing value
+# like division by zero; `overflows()` lets the caller (the features) count where it happened and say so.
+_OVERFLOWS: contextvars.ContextVar = contextvars.ContextVar("kamrules_overflows", default=None)
+
+
+@contextlib.contextmanager
+def overflows() -> Iterator[list]:
+    """Collect, as boolean arrays, the rows whose arithmetic overflowed while evaluating in the block."""
+    found: list = []
+    token = _OVERFLOWS.set(found)
+    try:
+        yield found
+    finally:
+        _OVERFLOWS.reset(token)
+
+
+def _note_overflow(mask: pd.Series) -> None:
+    found = _OVERFLOWS.get()
+    if found is not None and mask.any():
+        found.append(mask.to_numpy(dtype=bool))

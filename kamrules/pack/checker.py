@@ -124,29 +124,33 @@ class Checker:
         return True
 
     def topo(self, deps: dict, locs: dict, what: str) -> list:
-        """Order names so each comes after what it reads; report cycles."""
+        """Order names so each comes after what it reads; report cycles. Iterative (a depth-first walk
+        with its own stack): a 2,000-feature chain or cycle used to end in a RecursionError."""
         order: list[str] = []
         state: dict[str, int] = {}
         reported: set[frozenset] = set()
-
-        def visit(name: str, path: list[str]) -> None:
-            if state.get(name) == 2:
-                return
-            if state.get(name) == 1:
-                cycle = path[path.index(name):] + [name]
-                key = frozenset(cycle)
-                if key not in reported:
-                    reported.add(key)
-                    self.error(locs[name], f"{what} '{name}' depends on itself: {' → '.join(cycle)}")
-                return
-            state[name] = 1
-            for dep in sorted(deps[name]):
-                if dep in deps:
-                    visit(dep, path + [name])
-            state[name] = 2
-            order.append(name)
-
-        for name in deps:  # definition order, for stable output
-            visit(name, [])
+        for root in deps:  # definition order, for stable output
+            if state.get(root) == 2:
+                continue
+            state[root], path, stack = 1, [root], [iter(sorted(deps[root]))]
+            while stack:
+                for dep in stack[-1]:
+                    if dep not in deps or state.get(dep) == 2:
+                        continue
+                    if state.get(dep) == 1:  # back on the current path: a cycle
+                        cycle = path[path.index(dep):] + [dep]
+                        if (key := frozenset(cycle)) not in reported:
+                            reported.add(key)
+                            shown = cycle if len(cycle) <= 12 else [*cycle[:6], f"… {len(cycle) - 9} more …", *cycle[-3:]]
+                            self.error(locs[dep], f"{what} '{dep}' depends on itself: {' → '.join(shown)}")
+                        continue
+                    state[dep] = 1
+                    path.append(dep)
+                    stack.append(iter(sorted(deps[dep])))
+                    break
+                else:
+                    stack.pop()
+                    state[path[-1]] = 2
+                    order.append(path.pop())
         bad = {n for cycle in reported for n in cycle}
         return [n for n in order if n not in bad]

@@ -115,10 +115,11 @@ class _Builder:
 def _colon_slip(text: str, line: int) -> str:
     """The message for the most common slip: a text holding ': ' without quotes (`because: Pareto: top 80%`)."""
     source = text.splitlines()[line] if line < len(text.splitlines()) else ""
-    match = re.match(r"^\s*(?:-\s+)?([^\s:#{}\[\],][^:#{}\[\]]*?):\s+(.*?)\s*$", source)
+    # `(.*)` then rstrip, not `(.*?)\s*$`: the lazy form rescans trailing spaces (quadratic on a long line)
+    match = re.match(r"^\s*(?:-\s+)?([^\s:#{}\[\],][^:#{}\[\]]*?):\s+(.*)$", source)
     hint = "quote the text"
     if match and not match.group(2).startswith(("'", '"', "{", "[")):
-        key, value = match.group(1), match.group(2)
+        key, value = match.group(1), match.group(2).rstrip()
         hint += ", as in " + key + ": " + '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return f"YAML: a ': ' inside a text that is not in quotes ({hint})"
 
