@@ -102,8 +102,15 @@ def _csv_column(series: pd.Series, has_time: bool | None = None) -> list[str]:
     if typed is not None:
         return typed.fill_null("").to_pylist()
     texts, objects = _text_array(series)
-    if texts is None:
-        return [_csv_object(v) for v in objects]
+    if texts is None:  # outputs share a few value objects (lists): each is formatted once
+        cache: dict[int, str] = {}
+        cells = []
+        for value in objects:
+            cell = cache.get(id(value))
+            if cell is None:
+                cell = cache[id(value)] = _csv_object(value)
+            cells.append(cell)
+        return cells
     return guard_formulas(texts).fill_null("").to_pylist()
 
 
