@@ -136,7 +136,9 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
 
         issues = pd.DataFrame([vars(i) for i in read.issues], columns=["row", "column", "field", "value", "reason"])
         files["data-issues.csv"] = table_bytes(issues, "csv")
-    rendered = playbooks.render_playbooks(evaluation, selection=options.playbooks, lang=options.lang,
+    from kamrules.documents.render import playbooks_to_write  # rendered as written: memory stays flat
+
+    rendered = playbooks_to_write(evaluation, selection=options.playbooks, lang=options.lang,
                                           playbooks_dir=options.playbooks_dir,
                                           **({"since": since.accounts, "also": since.also if options.playbooks != "none" else []}
                                              if since else {}))
