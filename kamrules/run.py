@@ -164,9 +164,9 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
 
         issues = pd.DataFrame([vars(i) for i in read.issues], columns=["row", "column", "field", "value", "reason"])
         files["data-issues.csv"] = table_bytes(issues, "csv")
-    from kamrules.documents.render import stream_playbooks  # rendered as written: memory stays bounded
+    from kamrules.documents.render import playbooks_to_write  # rendered as written: memory stays flat
 
-    rendered = stream_playbooks(evaluation, selection=options.playbooks, lang=options.lang,
+    rendered = playbooks_to_write(evaluation, selection=options.playbooks, lang=options.lang,
                                           playbooks_dir=options.playbooks_dir,
                                           **({"since": since.accounts, "also": since.also if options.playbooks != "none" else []}
                                              if since else {}))

@@ -164,3 +164,41 @@ def test_a_value_the_engine_refuses_is_refused_on_both_paths(tmp_path, value):
             evaluate(pack, frame.copy(), as_of=AS_OF, per_account=per_account)
         messages.append(str(info.value))
     assert messages[0] == messages[1]
+
+
+FIELD_TO_FIELD = """\
+decisions:
+  pair_d:
+    hit: collect
+    outputs: {g: {type: category, values: [at_least, above, scaled, dated]}}
+    rules:
+      - {id: at_least, when: sales >= sales_prev, then: {g: at_least}}
+      - {id: above, when: sales > sales_prev and sales >= 10, then: {g: above}}
+      - {id: scaled, when: sales >= sales_prev * 2, then: {g: scaled}}
+"""
+
+
+def test_number_columns_compared_with_each_other_are_classed_by_the_sign_of_their_difference(tmp_path):
+    pack = load_pack(write_pack(Path("rules"), {"00.yaml": FIELDS, "10.yaml": FIELD_TO_FIELD}))
+    # ties, both orders, missing sides, values between and on the constant 10, many distinct values
+    pairs = [(5.0, 5.0), (5.0, 6.0), (6.0, 5.0), (10.0, 10.0), (10.0, 9.5), (12.5, 12.5), (12.5, 6.25),
+             (12.5, 6.3), (None, 1.0), (1.0, None), (None, None)]
+    pairs += [(float(i), float(i % 7)) for i in range(200)]
+    frame = _frame([{"sales": s, "sales_prev": p} for s, p in pairs])
+    fast = evaluate(pack, frame.copy(), as_of=AS_OF)
+    slow = evaluate(pack, frame.copy(), as_of=AS_OF, per_account=True)
+    assert np.array_equal(fast.masks["pair_d"], slow.masks["pair_d"])
+    # the distinct values do not each become a situation: at_least has sales × sales_prev present or
+    # missing (4) × the sign (less, equal, greater, missing): 6 occur; not ~200
+    assert fast.situations < 40
+
+
+def test_a_collect_output_is_read_by_column_as_each_account_gives_it(tmp_path):
+    from kamrules.results.columns import column_values
+
+    pack = load_pack(write_pack(Path("rules"), {"00.yaml": FIELDS, "10.yaml": FIELD_TO_FIELD}))
+    frame = _frame([{"sales": float(i % 13), "sales_prev": float(i % 5) if i % 4 else None} for i in range(60)])
+    evaluation = evaluate(pack, frame, as_of=AS_OF)
+    values = column_values(evaluation, "g")
+    assert values == [account.value("g") for account in evaluation.accounts]
+    assert any(len(v) > 1 for v in values) and any(v == [] for v in values)

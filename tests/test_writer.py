@@ -443,3 +443,25 @@ def test_killed_run_leaves_previous_results_intact(tmp_path):
     write_outputs(out, {"decisions.csv": b"next"})
     assert listing(out) == {MARKER: writer._MARKER_TEXT, "decisions.csv": b"next"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
+
+
+def test_every_file_is_fsynced_before_the_folder_takes_its_place(tmp_path, monkeypatch):
+    out = tmp_path / "results"
+    synced: list[str] = []
+    real_sync, real_rename = writer._fsync_path, os.rename
+
+    def sync(path):
+        synced.append(Path(path).name)
+        real_sync(path)
+
+    def rename(source, target):
+        if Path(target) == out:  # the staging folder becomes OUT: everything in it is on disk by now
+            assert sorted(synced) == sorted(p.name for p in Path(source).rglob("*") if p.is_file())
+        real_rename(source, target)
+
+    monkeypatch.setattr(writer, "_fsync_path", sync)
+    monkeypatch.setattr(writer.os, "rename", rename)
+    files = {f"playbooks/a{i}.md": b"x" for i in range(20)} | {"decisions.csv": iter([b"a", b"b"])}
+    write_outputs(out, files)
+    assert len(synced) == 22  # 20 playbooks, the decision table, the marker
+    assert (out / "decisions.csv").read_bytes() == b"ab"

@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 import logging
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from kamrules.documents.checker import TemplateChecker, playbook_schema
 from kamrules.documents.context import ContextBuilder, context_vars
@@ -84,54 +84,42 @@ class Renderer:
             files.update(self.render(accounts[index]))  # each account is built when needed, not kept
         return files
 
-
-class _PlaybookFile:
-    """One playbook file, rendered only when the writer iterates over it (`stream_playbooks`)."""
-
-    __slots__ = ("renderer", "index", "path")
-
-    def __init__(self, renderer: "_StreamingRenderer", index: int, path: str) -> None:
-        self.renderer, self.index, self.path = renderer, index, path
-
-    def __iter__(self):
-        yield self.renderer.file(self.index, self.path)
-
-
-class _StreamingRenderer(Renderer):
-    """Renders an account's files when the first of them is written and keeps them only until the
-    others are: the writer goes through the files in sorted order, where an account's `.html` and
-    `.md` are neighbours, so one account is held at a time."""
-
-    _pending: tuple[int, dict] = (-1, {})
-
-    def file(self, index: int, path: str) -> bytes:
-        held, files = self._pending
-        if held != index or path not in files:
-            files = self.render(self.evaluation.accounts[index])
-            self._pending = (index, files)
-        return files.pop(path)
-
-    def lazy_files(self, selection: str, also: Sequence[int] = ()) -> dict[str, _PlaybookFile]:
-        from kamrules.documents.files import playbook_paths
-
-        stems = playbook_paths(self.evaluation)
-        return {f"playbooks/{stems[index]}.{extension}": _PlaybookFile(self, index, f"playbooks/{stems[index]}.{extension}")
-                for index in sorted(set(selected_indexes(self.evaluation, selection)) | set(also))
-                for extension in self.extensions.values()}
+    def render_lazily(self, selection: str, also: Sequence[int] = ()) -> dict[str, Iterable[bytes]]:
+        """The same files as `render_all`, each rendered only when it is read (an iterable of bytes), so
+        a run's playbooks are written one account at a time instead of all held in memory."""
+        files: dict[str, Iterable[bytes]] = {}
+        for index in sorted(set(selected_indexes(self.evaluation, selection)) | set(also)):
+            pair = _LazyAccount(self, index)
+            stem = self.builder.paths.get(index, "")
+            for name in self.templates:
+                path = f"playbooks/{stem}.{self.extensions[name]}"
+                files[path] = _LazyFile(pair, path)
+        return files
 
 
-def stream_playbooks(evaluation: Evaluation, *, selection: str = "key+potential", lang: str = "en",
-                     playbooks_dir: Path | str | None = None, since: Mapping | None = None,
-                     also: Sequence[int] = ()) -> dict[str, Iterable[bytes]]:
-    """`render_playbooks`, but each value renders its file when it is iterated (by `write_outputs`), so
-    200,000 playbooks are never all in memory. Templates are still checked before this returns; a
-    rendering error surfaces while the output is written, which then leaves OUT as it was."""
-    if selection not in SELECTIONS:
-        raise UsageError(f"--playbooks '{selection}' is not one of: {', '.join(SELECTIONS)}")
-    if not selected_indexes(evaluation, selection) and not also:
-        return {}
-    renderer = _StreamingRenderer(evaluation, lang=lang, playbooks_dir=playbooks_dir, since=since)
-    return renderer.lazy_files(selection, also)
+class _LazyAccount:
+    """One account's playbook files, rendered together the first time one of them is read; each file's
+    bytes are dropped once it has been read."""
+
+    __slots__ = ("renderer", "index", "files")
+
+    def __init__(self, renderer: Renderer, index: int):
+        self.renderer, self.index, self.files = renderer, index, None
+
+    def take(self, path: str) -> bytes:
+        if self.files is None or path not in self.files:  # first read (or a file read twice: again)
+            self.files = self.renderer.render(self.renderer.evaluation.accounts[self.index])
+        return self.files.pop(path)
+
+
+class _LazyFile:
+    __slots__ = ("account", "path")
+
+    def __init__(self, account: _LazyAccount, path: str):
+        self.account, self.path = account, path
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self.account.take(self.path)
 
 
 def selected_indexes(evaluation: Evaluation, selection: str = "key+potential") -> list[int]:
@@ -172,6 +160,18 @@ def render_playbooks(evaluation: Evaluation, *, selection: str = "key+potential"
     if not selected_indexes(evaluation, selection) and not also:
         return {}
     return Renderer(evaluation, lang=lang, playbooks_dir=playbooks_dir, since=since).render_all(selection, also)
+
+
+def playbooks_to_write(evaluation: Evaluation, *, selection: str = "key+potential", lang: str = "en",
+                       playbooks_dir: Path | str | None = None, since: Mapping | None = None,
+                       also: Sequence[int] = ()) -> dict[str, Iterable[bytes]]:
+    """`render_playbooks` for `write_outputs`: the same paths, each file rendered when it is written
+    (memory stays flat however many playbooks a run writes). Templates are checked first."""
+    if selection not in SELECTIONS:
+        raise UsageError(f"--playbooks '{selection}' is not one of: {', '.join(SELECTIONS)}")
+    if not selected_indexes(evaluation, selection) and not also:
+        return {}
+    return Renderer(evaluation, lang=lang, playbooks_dir=playbooks_dir, since=since).render_lazily(selection, also)
 
 
 def check_templates(pack: RulePack, *, playbooks_dir: Path | str | None = None, lang: str = "en",

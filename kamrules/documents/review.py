@@ -64,9 +64,23 @@ def role_name(pack: RulePack, role: str) -> str | None:
     return name
 
 
+_THRESHOLDS: dict = {}  # (id(pack), name) -> (pack, thresholds): walked once per pack, not per playbook
+
+
 def thresholds_above(pack: RulePack, name: str) -> list[float]:
     """Every number the rules compare `name` with as a lower bound (`name >= X`, `name > X`, `X <= name`),
     sorted: the steps a value can climb."""
+    known = _THRESHOLDS.get((id(pack), name))
+    if known is not None and known[0] is pack:
+        return list(known[1])
+    if len(_THRESHOLDS) > 256:
+        _THRESHOLDS.clear()
+    found = _thresholds_above(pack, name)
+    _THRESHOLDS[id(pack), name] = (pack, tuple(found))
+    return found
+
+
+def _thresholds_above(pack: RulePack, name: str) -> list[float]:
     found: set[float] = set()
 
     def visit(node: ex.Node) -> None:

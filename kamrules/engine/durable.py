@@ -61,6 +61,7 @@ class CompiledDecision:
     rule_reads: dict = field(default_factory=dict)  # rule index -> engine columns its condition reads
     constants: dict = field(default_factory=dict)  # engine column -> constants it is compared with
     exact: set = field(default_factory=set)  # columns compared with another column: never classed
+    pairs: set = field(default_factory=set)  # (column, column) compared with each other
 
 
 def date_number(value: Any) -> float:
@@ -77,6 +78,7 @@ class _Compiler:
         self.reads: set = set()  # engine columns read by the rule being compiled
         self.constants: dict[str, set] = {}
         self.exact: set = set()
+        self.pairs: set = set()
 
     def compared(self, name: str, value: Any) -> None:
         self.constants.setdefault(name, set()).add(value)
@@ -137,6 +139,7 @@ class _Compiler:
                 self.compared(lval, rval)
             if rkind == "field":
                 self.exact.update((lval, rval))
+                self.pairs.add((lval, rval))
                 # field-to-field: both must be present (a missing side makes the comparison unknown)
                 comparison = {_OPS[op] or "$eq": {lval: right_json}}
                 return {"$and": [{"$ex": {lval: 1}}, {"$ex": {rval: 1}}, comparison]}
@@ -171,7 +174,7 @@ def compile_decision(decision: Decision, pack_hash: str) -> CompiledDecision:
     name = f"kam_{pack_hash}_{decision.id}_{next(_counter)}"
     return CompiledDecision(decision, name, definition, rule_keys, columns,
                             {v: k for k, v in compiler.hidden.items()}, mode,
-                            rule_reads, compiler.constants, compiler.exact)
+                            rule_reads, compiler.constants, compiler.exact, compiler.pairs)
 
 
 def compile_rule(compiled: CompiledDecision, index: int) -> CompiledDecision:

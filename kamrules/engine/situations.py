@@ -10,8 +10,10 @@ ruleset of its own, durable_rules is asked once per situation with a real accoun
 applied once for all accounts (`hitpolicy.reduce_masks`), so the masks are exactly those the
 per-account engine returns (the differential test in tests/test_situations.py checks it).
 
-Columns compared with another column (`sales > sales_prev`) are not classed: their exact values are
-the class. Values the engine refuses (infinite numbers) are classes of their own, so their account is
+Two number (or date, boolean) columns compared with each other (`sales > sales_prev`) add one more
+class per account to the rules reading both: the sign of their difference (less, equal, greater, either
+missing), on the numbers the engine receives; each column is still classed against its own constants.
+Any other column compared with a column (text with text) is not classed: its exact value is the class. Values the engine refuses (infinite numbers) are classes of their own, so their account is
 the one sent and the engine's error is raised as before.
 """
 
@@ -100,6 +102,27 @@ def situations(classes: list[tuple[np.ndarray, int]], count: int) -> tuple[np.nd
     return codes, first
 
 
+def _pair_class(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, int]:
+    """Where `left` stands against `right`, per account: less, equal, greater, either missing (or no order)."""
+    codes = np.full(len(left), 3, dtype="int64")
+    with np.errstate(invalid="ignore"):
+        codes[left < right] = 0
+        codes[left == right] = 1
+        codes[left > right] = 2
+    return codes, 4
+
+
+def _exact_and_signed(compiled: CompiledDecision, types: dict) -> tuple[set, list]:
+    """(columns classed by exact value, number pairs classed by the sign of their difference)."""
+    numeric = (ex.NUMBER, ex.DATE, ex.BOOLEAN)
+    pairs = sorted(getattr(compiled, "pairs", set()))
+    signed = [p for p in pairs if all(types.get(c, ex.NUMBER) in numeric for c in p)]
+    exact = {c for p in pairs if p not in signed for c in p}
+    if not pairs:
+        exact = set(compiled.exact)
+    return exact, signed
+
+
 def decide_decision(decision: Decision, compiled: CompiledDecision, pack_hash: str, frame: pd.DataFrame,
                     types: dict) -> tuple[np.ndarray, int]:
     """(match mask per account as the per-account engine leaves it, engine calls made)."""
@@ -108,14 +131,22 @@ def decide_decision(decision: Decision, compiled: CompiledDecision, pack_hash: s
     full = np.zeros(count, dtype=np.uint64)
     asked = 0
     groups: dict[tuple, list[int]] = {}
+    exact, signed = _exact_and_signed(compiled, types)
+    numbers: dict[str, np.ndarray] = {}
     for index in range(len(decision.rules)):
         groups.setdefault(tuple(compiled.rule_reads[index]), []).append(index)
     for columns, indexes in groups.items():
         for column in columns:
             if column not in classes:
                 classes[column] = column_classes(frame[column], types.get(column, ex.NUMBER),
-                                                 compiled.constants.get(column, set()), column in compiled.exact)
-        codes, first = situations([classes[c] for c in columns], count)
+                                                 compiled.constants.get(column, set()), column in exact)
+        between = []
+        for pair in (p for p in signed if p[0] in columns and p[1] in columns):
+            for column in pair:
+                if column not in numbers:
+                    numbers[column] = _engine_numbers(frame[column], types.get(column, ex.NUMBER))
+            between.append(_pair_class(numbers[pair[0]], numbers[pair[1]]))
+        codes, first = situations([classes[c] for c in columns] + between, count)
         bodies = message_values(frame[list(columns)].take(first), list(columns), types) if count else []
         for index in indexes:
             runner = rule_runner_for(decision, pack_hash, index)

@@ -49,11 +49,24 @@ def column_values(evaluation: Evaluation, name: str) -> list:
         if column.dtype.kind == "f":  # floats: tolist() gives Python floats; NaN → None
             return [None if v != v else v for v in column.tolist()]
         return [_plain(v) for v in column.astype(object).tolist()]
+    masks = getattr(evaluation, "masks", None) or {}
+    for decision in evaluation.pack.decisions:  # an output not in the table (a collect decision's list)
+        if name in decision.outputs and decision.id in masks:
+            return _output_values(decision, masks[decision.id], name)
     if name == "account_id":
         return [a.account_id for a in evaluation.accounts]
     if name == "account_name":
         return [a.account_name for a in evaluation.accounts]
     return [a.value(name) for a in evaluation.accounts]
+
+
+def _output_values(decision, masks, name: str) -> list:
+    """A decision output for every account, decoded once per distinct match mask (as
+    `AccountResult.value` gives it, without building each account's results)."""
+    from kamrules.engine.evaluate import decode_masks, map_masks
+
+    values = {m: outputs.get(name) for m, (outputs, _, _) in decode_masks(decision, masks).items()}
+    return [list(v) if isinstance(v, list) else v for v in map_masks(masks, values).tolist()]
 
 
 def account_ids(evaluation: Evaluation) -> tuple[list, list]:

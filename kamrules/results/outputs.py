@@ -7,7 +7,7 @@ import hashlib
 import json
 import math
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -142,8 +142,111 @@ def _float_cells(values: np.ndarray) -> list[str]:
     return cells.tolist()
 
 
+TRACE_FORMAT = "kamrules-trace-2"
+
+
 def trace_chunks(evaluation: Evaluation, chunk: int = 10000) -> Iterator[bytes]:
-    """trace.jsonl, produced a slice of accounts at a time: per account and decision, the rules that
+    """trace.jsonl, compact: each decision's distinct situations once, then one line per account.
+
+    A situation is one distinct outcome of a decision (the rules that fired, the names they read):
+    `{"decision": "tier", "situation": 0, "rules": ["pareto_core"], "reads": ["sales_cum_share_before"]}`.
+    An account line gives its situation in every decision (in the order of the first line's
+    `decisions`) and, once, every value the fired rules read:
+    `{"account_id": "00042", "row": 2, "situations": [0, 3, …], "values": {"nps": 6, …}}`.
+    `read_trace` turns it back into one record per account and decision (the long form)."""
+    pack, table = evaluation.pack, evaluation.table
+    count = len(table)
+    names, situations = _trace_situations(evaluation)
+    yield (json.dumps({"format": TRACE_FORMAT, "decisions": [d.id for d in pack.decisions]}) + "\n").encode("utf-8")
+    for decision, described in zip(pack.decisions, situations):
+        lines = [json.dumps({"decision": decision.id, "situation": number, "rules": rules, "reads": reads},
+                            ensure_ascii=False) for number, (_, rules, reads, _) in enumerate(described.values())]
+        if lines:
+            yield ("\n".join(lines) + "\n").encode("utf-8")
+    ids = (table["account_id"].astype(object).where(table["account_id"].notna(), "").map(str).tolist()
+           if "account_id" in table.columns else [""] * count)
+    rows = np.asarray(evaluation.rows, dtype="int64")
+    for start in range(0, count, chunk):
+        stop = min(count, start + chunk)
+        if stop > start:
+            yield _account_lines(evaluation, names, situations, ids[start:stop], rows[start:stop], start, stop)
+
+
+def _trace_situations(evaluation: Evaluation) -> tuple[list[str], list[dict]]:
+    """(every name a fired rule reads, per decision {mask: (number, rules, reads, bits of the names)})."""
+    from kamrules.engine.evaluate import decode_masks
+
+    found = []
+    for decision in evaluation.pack.decisions:
+        described = {}
+        for mask, (_, deciding, used_default) in decode_masks(decision, evaluation.masks[decision.id]).items():
+            rules = [decision.rules[i].id for i in deciding] + (["default"] if used_default else [])
+            reads = sorted(set().union(*(decision.rules[i].reads for i in deciding)) if deciding else set())
+            described[mask] = (len(described), rules, reads)
+        found.append(described)
+    names = sorted({n for described in found for (_, _, reads) in described.values() for n in reads})
+    bit = {n: 1 << i for i, n in enumerate(names)}
+    return names, [{m: (k, rules, reads, sum(bit[n] for n in reads)) for m, (k, rules, reads) in d.items()}
+                   for d in found]
+
+
+def _account_lines(evaluation: Evaluation, names: list[str], situations: list[dict], ids: list, rows: np.ndarray,
+                   start: int, stop: int) -> bytes:
+    """The account lines of a slice, built a distinct set of read names at a time."""
+    from kamrules.engine.evaluate import map_masks
+
+    table = evaluation.table
+    numbers, read = [], np.zeros(stop - start, dtype=object)
+    read[:] = 0
+    for decision, described in zip(evaluation.pack.decisions, situations):
+        masks = evaluation.masks[decision.id][start:stop]
+        numbers.append(map_masks(masks, {m: str(k) for m, (k, _, _, _) in described.items()}))
+        read = read | map_masks(masks, {m: bits for m, (_, _, _, bits) in described.items()})
+    head = np.array([f'{{"account_id": {json.dumps(a, ensure_ascii=False)}, "row": {r}, "situations": ['
+                     for a, r in zip(ids, rows.tolist())], dtype=object)
+    for column in numbers:
+        head = head + (column if column is numbers[0] else ", " + column)
+    head = head + '], "values": {'
+    codes, keys = pd.factorize(read)
+    encoded: dict[str, np.ndarray] = {}
+    lines = np.empty(len(head), dtype=object)
+    for code, key in enumerate(keys.tolist()):
+        where = np.flatnonzero(codes == code)
+        line = head[where]
+        for position, name in enumerate(n for i, n in enumerate(names) if key >> i & 1):
+            if name not in encoded:
+                encoded[name] = np.array(_json_cells(table[name].iloc[start:stop]), dtype=object)
+            line = line + ((", " if position else "") + json.dumps(name) + ": ") + encoded[name][where]
+        lines[where] = line + "}}"
+    return ("\n".join(lines.tolist()) + "\n").encode("utf-8")
+
+
+def read_trace(lines: Iterable[str | bytes]) -> Iterator[dict]:
+    """The records of trace.jsonl in the long form: per account and decision `{"account_id",
+    "decision", "reads": {name: value}, "row", "rules"}`, in account order then decision order."""
+    decisions: list[str] = []
+    situations: dict[tuple[str, int], dict] = {}
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        record = json.loads(line)
+        if "format" in record:
+            if record["format"] != TRACE_FORMAT:
+                raise ValueError(f"trace line {number}: unknown format {record['format']!r} (expected {TRACE_FORMAT})")
+            decisions = record["decisions"]
+        elif "situation" in record:
+            situations[record["decision"], record["situation"]] = record
+        else:
+            values = record["values"]
+            for decision, situation in zip(decisions, record["situations"]):
+                described = situations[decision, situation]
+                yield {"account_id": record["account_id"], "decision": decision,
+                       "reads": {n: values[n] for n in described["reads"]}, "row": record["row"],
+                       "rules": described["rules"]}
+
+
+def long_trace_chunks(evaluation: Evaluation, chunk: int = 10000) -> Iterator[bytes]:
+    """The long form of the trace (what `read_trace` gives back from trace.jsonl), produced a slice of accounts at a time: per account and decision, the rules that
     fired and the values the rules read (the outputs themselves are in the decision table). Each
     distinct match mask is described once and each column encoded once per slice."""
     from kamrules.engine.evaluate import decode_masks
