@@ -28,6 +28,8 @@ Text = dict  # {"en": ..., "zh": ...}
 
 BREAKDOWN_OUTPUTS = ("tier", "relationship", "service_level", "risk_level")
 RISK_LEVELS_LISTED = ("critical", "at_risk")
+# The risk level of an account whose row has none of the risk fields (never counted as "no risk").
+NOT_ASSESSED = "not_assessed"
 
 # The split is always measured; a pack without `pareto_target` is measured at the principle's 80%.
 PARETO_PRINCIPLE = 0.80
@@ -182,6 +184,10 @@ class Portfolio:
     # False when the data has none of the fields the risk signals read: "not assessed", never "no risk";
     # None when the pack has no risk signals
     risk_assessed: bool | None = None
+    # why it was not assessed ("the file lacks …"), in every language; None when it was assessed
+    risk_not_assessed: Text | None = None
+    # accounts whose own row has no risk data (risk level `not_assessed`), even when the file has the columns
+    risk_not_assessed_accounts: int = 0
 
     def text(self, value: Text | str | None, lang: str | None = None) -> str:
         """One language of a text of this summary."""
@@ -213,8 +219,23 @@ class Portfolio:
         for advice in self.advice:
             out.append(self.text(advice, lang))
         if self.risks_total:
-            out.append(f"处于风险或严重风险的客户：{self.risks_total} 个" if zh
+            out.append(f"有风险或高风险的客户：{self.risks_total} 个" if zh
                        else f"Accounts at risk or critical: {self.risks_total}")
+        if self.risk_assessed and self.risk_not_assessed_accounts:
+            out.append(self.text(self.not_assessed_accounts_text(), lang))
+        return out + self._unused_lines(zh)
+
+    def not_assessed_accounts_text(self) -> Text:
+        """Said when the file has risk columns but some rows have no risk data at all."""
+        count = self.risk_not_assessed_accounts
+        return {
+            "en": f"Defection risk not assessed for {count} of {self.accounts} accounts: their rows have no risk "
+                  f"data (not the same as no risk).",
+            "zh": f"{self.accounts} 个客户中有 {count} 个未评估流失风险：其记录中没有任何风险数据（不等于没有风险）。",
+        }
+
+    def _unused_lines(self, zh: bool) -> list[str]:
+        out = []
         if self.rules_without_data:
             names = sorted({n for r in self.rules_without_data for n in r.missing})
             out.append(f"因缺少数据（{', '.join(names)}）而无法适用的规则：{len(self.rules_without_data)} 条" if zh
@@ -307,12 +328,16 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
 
     not_assessed = _risk_not_assessed(pack, unused)
     risks_total = sum(risk_counts.values())
+    level_name = pack.role("risk_level")
+    unassessed_rows = (sum(1 for v in column_values(evaluation, level_name) if v == NOT_ASSESSED)
+                       if level_name is not None and pack.output(level_name) is not None else 0)
     advice = _advice(band, regions, not_assessed, risks_total, risk_counts.get("critical", 0))
     return Portfolio(
         lang=lang, accounts=n, total_sales=total_sales, breakdowns=breakdowns, key_accounts=key_accounts,
         key_sales=key_sales, key_sales_share=key_share, pareto=pareto, curve=curve, band=band, regions=regions,
         accounts_without_region=without_region, risks=risks, risks_total=risks_total, rules_without_data=unused, advice=tuple(advice),
         has_region=has_region, risk_assessed=None if not _signal_decisions(pack) else not_assessed is None,
+        risk_not_assessed=not_assessed, risk_not_assessed_accounts=unassessed_rows,
         params={name: _param(pack, name) for name in PORTFOLIO_PARAMS if _param(pack, name) is not None},
     )
 
@@ -338,7 +363,7 @@ def _advice(band, regions: tuple, not_assessed: Text | None, risks_total: int, c
         advice.append({
             "en": f"{risks_total} accounts are at risk of defection ({critical} critical): run the retention "
                   f"actions of their playbooks first.",
-            "zh": f"{risks_total} 个客户存在背离风险（其中 {critical} 个严重）：优先执行其行动手册中的防背离措施。",
+            "zh": f"{risks_total} 个客户存在流失风险（其中 {critical} 个高风险）：优先执行其行动手册中的防流失措施。",
         })
     return advice
 
@@ -573,11 +598,16 @@ def _risk_not_assessed(pack: RulePack, unused: tuple) -> Text | None:
     rules = [(d.id, r.id) for d in decisions for r in d.rules]
     if not rules or not all(rule in blocked for rule in rules):
         return None
-    missing = sorted({m for u in unused if u.decision in {d.id for d in decisions} for m in u.missing})
+    missing: dict[str, Text] = {}
+    for u in unused:
+        if u.decision in {d.id for d in decisions}:
+            missing.update(zip(u.missing, u.missing_labels))
+    names = {lang: [str(missing[m].get(lang) or m) for m in sorted(missing)] for lang in LANGS}
     return {
-        "en": f"Defection risk was not assessed: the data has none of the fields its signals read "
-              f"({', '.join(missing)}). This is not the same as no risk.",
-        "zh": f"未评估客户背离风险：数据中没有风险信号所需的任何字段（{', '.join(missing)}）。这不等于没有风险。",
+        "en": f"Defection risk not assessed: the file lacks every field its signals read "
+              f"({', '.join(names['en'])}). This is not the same as no risk: add these columns to assess it.",
+        "zh": f"未评估客户流失风险：文件缺少风险信号所需的全部字段（{'、'.join(names['zh'])}）。这不等于没有风险："
+              f"补充这些字段后即可评估。",
     }
 
 
