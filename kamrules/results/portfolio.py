@@ -119,7 +119,7 @@ class RegionRow:
     largest_name: str | None
     largest_share: float | None  # the largest customer's share of the region
     hhi: float | None  # sum of squared % shares, 0–10,000
-    concentration: str  # "unconcentrated" | "moderate" | "high" | "unknown"
+    concentration: str  # "unconcentrated" | "moderate" | "high" | "unknown" | "too_small" (below region_min_accounts)
     concentration_label: Text
     balance: bool  # ≥ region_min_accounts accounts and the largest ≥ 50%: develop counterweights
     advice: Text  # {} when no action is needed
@@ -188,6 +188,7 @@ class Portfolio:
     risk_not_assessed: Text | None = None
     # accounts whose own row has no risk data (risk level `not_assessed`), even when the file has the columns
     risk_not_assessed_accounts: int = 0
+    risk_not_assessed_accounts_text: Text | None = None  # said when some rows (not the file) lack risk data
 
     def text(self, value: Text | str | None, lang: str | None = None) -> str:
         """One language of a text of this summary."""
@@ -222,17 +223,8 @@ class Portfolio:
             out.append(f"有风险或高风险的客户：{self.risks_total} 个" if zh
                        else f"Accounts at risk or critical: {self.risks_total}")
         if self.risk_assessed and self.risk_not_assessed_accounts:
-            out.append(self.text(self.not_assessed_accounts_text(), lang))
+            out.append(self.text(self.risk_not_assessed_accounts_text, lang))
         return out + self._unused_lines(zh)
-
-    def not_assessed_accounts_text(self) -> Text:
-        """Said when the file has risk columns but some rows have no risk data at all."""
-        count = self.risk_not_assessed_accounts
-        return {
-            "en": f"Defection risk not assessed for {count} of {self.accounts} accounts: their rows have no risk "
-                  f"data (not the same as no risk).",
-            "zh": f"{self.accounts} 个客户中有 {count} 个未评估流失风险：其记录中没有任何风险数据（不等于没有风险）。",
-        }
 
     def _unused_lines(self, zh: bool) -> list[str]:
         out = []
@@ -338,6 +330,7 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
         accounts_without_region=without_region, risks=risks, risks_total=risks_total, rules_without_data=unused, advice=tuple(advice),
         has_region=has_region, risk_assessed=None if not _signal_decisions(pack) else not_assessed is None,
         risk_not_assessed=not_assessed, risk_not_assessed_accounts=unassessed_rows,
+        risk_not_assessed_accounts_text=_not_assessed_rows_text(unassessed_rows, n) if unassessed_rows else None,
         params={name: _param(pack, name) for name in PORTFOLIO_PARAMS if _param(pack, name) is not None},
     )
 
@@ -477,6 +470,8 @@ _CONCENTRATION = {
     "moderate": {"en": "Moderately concentrated", "zh": "中度集中"},
     "high": {"en": "Highly concentrated", "zh": "高度集中"},
     "unknown": {"en": "Unknown", "zh": "未知"},
+    # fewer accounts than `region_min_accounts`: one or two accounts always look concentrated
+    "too_small": {"en": "Too few accounts to judge", "zh": "客户过少，不作判断"},
 }
 
 
@@ -498,6 +493,7 @@ def _regions(pack: RulePack, region_values: list, ids: list, names: list, sales:
     dominant, high, moderate = (_param(pack, "region_dominant_share"), _param(pack, "region_hhi_high"),
                                 _param(pack, "region_hhi_moderate"))
     minimum = _param(pack, "region_min_accounts") or 1
+    reach = _param(pack, "counterweight_min_ratio")
     groups, without = _region_groups(region_values)
     values = pd.Series([float("nan") if v is None else v for v in sales], dtype="float64")
     keys = pd.Series([str(r).strip() if not _missing(r) else None for r in region_values], dtype="object")
@@ -511,13 +507,15 @@ def _regions(pack: RulePack, region_values: list, ids: list, names: list, sales:
         concentration = "unknown"
         if region_total > 0:
             largest_share, hhi = round(float(shares[largest]), 9), round(float(hhis[largest]), 6)
-            concentration = _concentration(hhi, high, moderate)
+            concentration = _concentration(hhi, high, moderate) if len(members) >= minimum else "too_small"
         balance = (dominant is not None and largest_share is not None and len(members) >= minimum
                    and largest_share >= dominant)
         advice: Text = {}
         if balance:
+            second = order[1] if len(order) > 1 and _within_reach(clipped, largest, order[1], reach) else None
             advice = advice_text.balance_advice(region, _who(ids, names, largest),
-                                     _who(ids, names, order[1]) if len(order) > 1 else None, largest_share, hhi)
+                                                _who(ids, names, second) if second is not None else None,
+                                                largest_share, hhi)
         rows.append(RegionRow(
             region=region, accounts=len(members), sales=region_total,
             sales_share=region_total / total if total > 0 else None,
@@ -527,6 +525,12 @@ def _regions(pack: RulePack, region_values: list, ids: list, names: list, sales:
         ))
     rows.sort(key=lambda r: (-r.sales, r.region))
     return tuple(rows), without
+
+
+def _within_reach(clipped, largest: int, second: int, ratio: float | None) -> bool:
+    """Whether the region's number 2 can become a counterweight: at least `counterweight_min_ratio` of the
+    largest one's sales (the `cultivate_counterweight` action's test); a tiny tie is never named."""
+    return ratio is None or float(clipped[second]) >= float(clipped[largest]) * ratio
 
 
 def _concentration(hhi: float, high: float | None, moderate: float | None) -> str:
@@ -608,6 +612,15 @@ def _risk_not_assessed(pack: RulePack, unused: tuple) -> Text | None:
               f"({', '.join(names['en'])}). This is not the same as no risk: add these columns to assess it.",
         "zh": f"未评估客户流失风险：文件缺少风险信号所需的全部字段（{'、'.join(names['zh'])}）。这不等于没有风险："
               f"补充这些字段后即可评估。",
+    }
+
+
+def _not_assessed_rows_text(count: int, accounts: int) -> Text:
+    """Said when the file has risk columns but some rows have no risk data at all."""
+    return {
+        "en": f"Defection risk not assessed for {count} of {accounts} accounts: their rows have no risk data "
+              f"(not the same as no risk).",
+        "zh": f"{accounts} 个客户中有 {count} 个未评估流失风险：其记录中没有任何风险数据（不等于没有风险）。",
     }
 
 
