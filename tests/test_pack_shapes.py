@@ -177,3 +177,22 @@ def test_playbook_names_the_account_manager_as_owner(tmp_path):
     assert "张伟 (Key account manager)" in account_plan
     retention = next(line for line in plan_lines if line.startswith("| Defection-prevention review"))
     assert "| Sales director |" in retention and "张伟" not in retention
+
+
+def test_small_export_with_many_small_regions(pack):
+    """A 30-row export over 8 regions (7 of 4 accounts, 1 of 2): in each 4-account region the sales are
+    40, 30, 20, 10 (largest 40% < 50%: comparable customers, no verdict although the HHI is 3,000); the
+    2-account region is too small to judge. Nothing is flagged for balancing."""
+    rows = []
+    for r in range(7):
+        rows += [{"account_id": f"R{r}{k}", "sales": s * 1_000, "region": f"Region {r}"}
+                 for k, s in enumerate((40, 30, 20, 10))]
+    rows += [{"account_id": "X0", "sales": 90_000, "region": "Tiny"}, {"account_id": "X1", "sales": 5_000,
+                                                                        "region": "Tiny"}]
+    evaluation, acc = evaluate_rows(pack, rows)
+    assert not any({"region_dominant", "region_counterweight"} & set(a.value("dependence_finding") or [])
+                   for a in acc.values())
+    regions = summarise(evaluation).regions
+    assert not any(r.balance for r in regions)
+    assert {r.region: r.concentration for r in regions}["Tiny"] == "too_small"
+    assert {r.concentration for r in regions if r.region != "Tiny"} == {"high"}  # HHI 3,000, reported only
