@@ -98,7 +98,7 @@ def test_a_dominant_region_never_names_a_tiny_tie_as_counterweight(pack):
     assert not any("cultivate_counterweight" in (acc[f"N{i:02d}"].value("action") or []) for i in range(30))
     north = next(r for r in summarise(evaluation).regions if r.region == "North")
     assert north.balance and "Tie" not in north.advice["en"] and "within reach" in north.advice["en"]
-    assert "规模接近" in north.advice["zh"]
+    assert "规模接近" in north.advice["zh"] and "Tie" not in north.advice["zh"]
     # one counterweight within reach (25,000 = 25% of D1's sales) is named
     rows[1]["sales"] = 25_000
     evaluation, acc = evaluate_rows(pack, rows)

@@ -83,10 +83,10 @@ def organisation_text(key: int, threshold: float | None) -> Text | None:
 
 def balance_advice(region: str, who: str, second: str | None, share: float, hhi: float) -> Text:
     develop_en = (f"develop the next-largest ({second}) and one more into evenly matched key customers"
-                  if second else "no other customer there is within reach of it yet: win and develop 2–3 customers "
+                  if second else "no other customer there is within reach of it yet: win and develop new customers "
                                  "of comparable size")
     develop_zh = (f"重点培育第二大客户（{second}）及另一客户，使之与其实力相当" if second
-                  else "该区域暂无规模接近的客户：开拓并培育 2–3 个规模相当的客户")
+                  else "该区域暂无与其规模接近的客户：需开拓并培育新客户")
     return {
         "en": f"{region}: {who} holds {fmt_pct(share)} of the region's sales (HHI {_n(hhi)}): {develop_en}, "
               f"so 2–3 comparable key customers balance each other and none can dictate terms.",
