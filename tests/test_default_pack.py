@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import importlib.util
-from pathlib import Path
 
 import pandas as pd
 import pytest

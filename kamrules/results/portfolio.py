@@ -330,7 +330,7 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
         accounts_without_region=without_region, risks=risks, risks_total=risks_total, rules_without_data=unused, advice=tuple(advice),
         has_region=has_region, risk_assessed=None if not _signal_decisions(pack) else not_assessed is None,
         risk_not_assessed=not_assessed, risk_not_assessed_accounts=unassessed_rows,
-        risk_not_assessed_accounts_text=_not_assessed_rows_text(unassessed_rows, n) if unassessed_rows else None,
+        risk_not_assessed_accounts_text=advice_text.not_assessed_rows_text(unassessed_rows, n) if unassessed_rows else None,
         params={name: _param(pack, name) for name in PORTFOLIO_PARAMS if _param(pack, name) is not None},
     )
 
@@ -342,22 +342,11 @@ def _advice(band, regions: tuple, not_assessed: Text | None, risks_total: int, c
         advice += list(band.advice)
     balancing = [row.region for row in regions if row.balance]
     if balancing:
-        names = ", ".join(balancing[:6]) + (" …" if len(balancing) > 6 else "")
-        names_zh = "、".join(balancing[:6]) + ("等" if len(balancing) > 6 else "")
-        advice.append({
-            "en": f"{len(balancing)} of {len(regions)} regions depend on one customer or very few ({names}): "
-                  f"cultivate 2–3 evenly matched key customers in each so they balance each other.",
-            "zh": f"{len(regions)} 个区域中有 {len(balancing)} 个依赖单一或极少数客户（{names_zh}）：在这些区域各培植 2–3 个"
-                  f"实力相当的重点客户，使其相互制衡。",
-        })
+        advice.append(advice_text.balancing_text(balancing, len(regions)))
     if not_assessed is not None:
         advice.append(not_assessed)
     if risks_total:
-        advice.append({
-            "en": f"{risks_total} accounts are at risk of defection ({critical} critical): run the retention "
-                  f"actions of their playbooks first.",
-            "zh": f"{risks_total} 个客户存在流失风险（其中 {critical} 个高风险）：优先执行其行动手册中的防流失措施。",
-        })
+        advice.append(advice_text.risks_text(risks_total, critical))
     return advice
 
 
@@ -465,16 +454,6 @@ def _fte(pack: RulePack, key: int) -> tuple[float, float, Text] | None:
     }
 
 
-_CONCENTRATION = {
-    "unconcentrated": {"en": "Unconcentrated", "zh": "不集中"},
-    "moderate": {"en": "Moderately concentrated", "zh": "中度集中"},
-    "high": {"en": "Highly concentrated", "zh": "高度集中"},
-    "unknown": {"en": "Unknown", "zh": "未知"},
-    # fewer accounts than `region_min_accounts`: one or two accounts always look concentrated
-    "too_small": {"en": "Too few accounts to judge", "zh": "客户过少，不作判断"},
-}
-
-
 def _region_groups(region_values: list) -> tuple[dict, int]:
     groups: dict[str, list[int]] = {}
     without = 0
@@ -521,7 +500,7 @@ def _regions(pack: RulePack, region_values: list, ids: list, names: list, sales:
             sales_share=region_total / total if total > 0 else None,
             largest_id=ids[largest], largest_name=_name(names[largest]),
             largest_share=largest_share, hhi=hhi, concentration=concentration,
-            concentration_label=_CONCENTRATION[concentration], balance=balance, advice=advice,
+            concentration_label=advice_text.CONCENTRATION[concentration], balance=balance, advice=advice,
         ))
     rows.sort(key=lambda r: (-r.sales, r.region))
     return tuple(rows), without
@@ -607,21 +586,7 @@ def _risk_not_assessed(pack: RulePack, unused: tuple) -> Text | None:
         if u.decision in {d.id for d in decisions}:
             missing.update(zip(u.missing, u.missing_labels))
     names = {lang: [str(missing[m].get(lang) or m) for m in sorted(missing)] for lang in LANGS}
-    return {
-        "en": f"Defection risk not assessed: the file lacks every field its signals read "
-              f"({', '.join(names['en'])}). This is not the same as no risk: add these columns to assess it.",
-        "zh": f"未评估客户流失风险：文件缺少风险信号所需的全部字段（{'、'.join(names['zh'])}）。这不等于没有风险："
-              f"补充这些字段后即可评估。",
-    }
-
-
-def _not_assessed_rows_text(count: int, accounts: int) -> Text:
-    """Said when the file has risk columns but some rows have no risk data at all."""
-    return {
-        "en": f"Defection risk not assessed for {count} of {accounts} accounts: their rows have no risk data "
-              f"(not the same as no risk).",
-        "zh": f"{accounts} 个客户中有 {count} 个未评估流失风险：其记录中没有任何风险数据（不等于没有风险）。",
-    }
+    return advice_text.not_assessed_text(names)
 
 
 def _unused_rules(pack: RulePack, evaluation: Evaluation, present_fields: Iterable[str] | None):
