@@ -675,3 +675,11 @@ def test_composite_index_uses_the_standard_percentile_rank_with_many_zeros(pack)
             {"account_id": "demanding", "sales": 100, "service_requirement": 5, "partnership_intent": 4}]
     results = run(pack, rows)
     assert results["calm"].value("kam_index") > results["demanding"].value("kam_index")
+
+
+def test_potential_key_accounts_are_at_least_accountable(example_results):
+    """A potential key account has a development plan and a shared manager who follows up: never "basic —
+    sell and leave" or "reactive"; standard accounts in the same Kotler cells keep Kotler's level."""
+    levels = {(a.value("tier"), a.value("relationship")) for a in example_results}
+    assert not {("potential", "basic"), ("potential", "reactive")} & levels
+    assert {("standard", "basic"), ("standard", "reactive")} <= levels
