@@ -253,7 +253,7 @@ UI: dict[str, dict[str, str]] = {
         "concentration": "集中程度",
         "no_regions": "数据中没有区域信息，未计算区域集中度。",
         "risks": "客户流失风险",
-        "no_risks": "没有有风险或高危的客户。",
+        "no_risks": "暂无处于“有风险”或“高风险”状态的客户。",
         "account": "客户",
         "signals": "信号",
         "key_list": "重点客户及其行动手册",

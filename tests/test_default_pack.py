@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import importlib.util
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -407,9 +406,23 @@ def test_risk_level_counts_signals(pack, signals, level):
 
 @pytest.mark.parametrize("share, level", [(0.02, "at_risk"), (0.0199, "watch")])
 def test_one_signal_on_a_large_account_is_at_risk(pack, share, level):
-    rows = [{"account_id": "x", "sales": share * 100_000, "overdue_days": 60},
-            {"account_id": "rest", "sales": (1 - share) * 100_000, "nps": 8}]
+    # "top" holds 70%, so x (cumulative before 70%) is class A; 20 smaller accounts share the rest
+    rest = (1 - 0.70 - share) / 20
+    rows = [{"account_id": "top", "sales": 70_000, "nps": 8},
+            {"account_id": "x", "sales": share * 100_000, "overdue_days": 60}]
+    rows += [{"account_id": f"r{i}", "sales": rest * 100_000, "nps": 8} for i in range(20)]
+    assert run(pack, rows)["x"].value("abc_class") == "A"
     assert run(pack, rows)["x"].value("risk_level") == level
+
+
+def test_one_signal_outside_class_a_is_a_watch_whatever_its_share(pack):
+    """In a small export nearly every account holds 2% of sales: one signal puts only a class A account
+    at risk. Here 30 equal accounts hold 3.3% each; the first 24 (cumulative before < 80%) are class A."""
+    rows = [{"account_id": f"a{i:02d}", "sales": 1_000, "nps": 8} for i in range(30)]
+    rows[0]["nps"] = rows[29]["nps"] = 6  # one detractor signal each
+    results = run(pack, rows)
+    assert results["a00"].value("abc_class") == "A" and results["a00"].value("risk_level") == "at_risk"
+    assert results["a29"].value("abc_class") != "A" and results["a29"].value("risk_level") == "watch"
 
 
 def test_not_assessed_is_not_no_signal(pack):
@@ -662,3 +675,11 @@ def test_composite_index_uses_the_standard_percentile_rank_with_many_zeros(pack)
             {"account_id": "demanding", "sales": 100, "service_requirement": 5, "partnership_intent": 4}]
     results = run(pack, rows)
     assert results["calm"].value("kam_index") > results["demanding"].value("kam_index")
+
+
+def test_potential_key_accounts_are_at_least_accountable(example_results):
+    """A potential key account has a development plan and a shared manager who follows up: never "basic —
+    sell and leave" or "reactive"; standard accounts in the same Kotler cells keep Kotler's level."""
+    levels = {(a.value("tier"), a.value("relationship")) for a in example_results}
+    assert not {("potential", "basic"), ("potential", "reactive")} & levels
+    assert {("standard", "basic"), ("standard", "reactive")} <= levels

@@ -264,7 +264,7 @@ def test_risk_not_assessed_is_said_when_no_signal_can_fire():
     frame = pd.DataFrame({"account_id": ["1", "2"], "sales": [10.0, 5.0]})
     p = summarise(evaluate(pack, frame, as_of=AS_OF), present_fields=["account_id", "sales"])
     assert p.risk_assessed is False
-    assert any(a["en"].startswith("Defection risk was not assessed") and "not the same as no risk" in a["en"]
+    assert any(a["en"].startswith("Defection risk not assessed: the file lacks") and "not the same as no risk" in a["en"]
                for a in p.advice)
     levels = {c.value: c.accounts for c in p.breakdowns[-1].counts}
     assert levels["not_assessed"] == 2 and levels["none"] == 0

@@ -43,7 +43,7 @@ from kamrules.errors import TemplateError, UsageError
 from kamrules.i18n import UI, Strings, fmt_money, fmt_number, fmt_pct
 from kamrules.pack import RulePack, pick
 from kamrules.results.columns import account_ids, column_values
-from kamrules.results.portfolio import Portfolio
+from kamrules.results.portfolio import NOT_ASSESSED, Portfolio
 
 # Chart geometry (SVG user units; the SVG scales to the page width).
 WIDTH, HEIGHT = 720, 430
@@ -149,7 +149,7 @@ class _ReportBuilder:
         column = self.columns
         if not self.names_of["manager"]:
             return ()
-        calm = (None, "none", "watch")
+        calm = (None, "none", "watch", NOT_ASSESSED)  # "not assessed" is not "at risk" either
         found: dict = {}
         for i, manager in enumerate(column["manager"]):
             due = column["due_days"][i]

@@ -28,6 +28,8 @@ Text = dict  # {"en": ..., "zh": ...}
 
 BREAKDOWN_OUTPUTS = ("tier", "relationship", "service_level", "risk_level")
 RISK_LEVELS_LISTED = ("critical", "at_risk")
+# The risk level of an account whose row has none of the risk fields (never counted as "no risk").
+NOT_ASSESSED = "not_assessed"
 
 # The split is always measured; a pack without `pareto_target` is measured at the principle's 80%.
 PARETO_PRINCIPLE = 0.80
@@ -117,7 +119,7 @@ class RegionRow:
     largest_name: str | None
     largest_share: float | None  # the largest customer's share of the region
     hhi: float | None  # sum of squared % shares, 0–10,000
-    concentration: str  # "unconcentrated" | "moderate" | "high" | "unknown"
+    concentration: str  # "unconcentrated" | "moderate" | "high" | "unknown" | "too_small" (below region_min_accounts)
     concentration_label: Text
     balance: bool  # ≥ region_min_accounts accounts and the largest ≥ 50%: develop counterweights
     advice: Text  # {} when no action is needed
@@ -182,6 +184,11 @@ class Portfolio:
     # False when the data has none of the fields the risk signals read: "not assessed", never "no risk";
     # None when the pack has no risk signals
     risk_assessed: bool | None = None
+    # why it was not assessed ("the file lacks …"), in every language; None when it was assessed
+    risk_not_assessed: Text | None = None
+    # accounts whose own row has no risk data (risk level `not_assessed`), even when the file has the columns
+    risk_not_assessed_accounts: int = 0
+    risk_not_assessed_accounts_text: Text | None = None  # said when some rows (not the file) lack risk data
 
     def text(self, value: Text | str | None, lang: str | None = None) -> str:
         """One language of a text of this summary."""
@@ -213,8 +220,14 @@ class Portfolio:
         for advice in self.advice:
             out.append(self.text(advice, lang))
         if self.risks_total:
-            out.append(f"处于风险或严重风险的客户：{self.risks_total} 个" if zh
+            out.append(f"有风险或高风险的客户：{self.risks_total} 个" if zh
                        else f"Accounts at risk or critical: {self.risks_total}")
+        if self.risk_assessed and self.risk_not_assessed_accounts:
+            out.append(self.text(self.risk_not_assessed_accounts_text, lang))
+        return out + self._unused_lines(zh)
+
+    def _unused_lines(self, zh: bool) -> list[str]:
+        out = []
         if self.rules_without_data:
             names = sorted({n for r in self.rules_without_data for n in r.missing})
             out.append(f"因缺少数据（{', '.join(names)}）而无法适用的规则：{len(self.rules_without_data)} 条" if zh
@@ -307,12 +320,17 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
 
     not_assessed = _risk_not_assessed(pack, unused)
     risks_total = sum(risk_counts.values())
+    level_name = pack.role("risk_level")
+    unassessed_rows = (sum(1 for v in column_values(evaluation, level_name) if v == NOT_ASSESSED)
+                       if level_name is not None and pack.output(level_name) is not None else 0)
     advice = _advice(band, regions, not_assessed, risks_total, risk_counts.get("critical", 0))
     return Portfolio(
         lang=lang, accounts=n, total_sales=total_sales, breakdowns=breakdowns, key_accounts=key_accounts,
         key_sales=key_sales, key_sales_share=key_share, pareto=pareto, curve=curve, band=band, regions=regions,
         accounts_without_region=without_region, risks=risks, risks_total=risks_total, rules_without_data=unused, advice=tuple(advice),
         has_region=has_region, risk_assessed=None if not _signal_decisions(pack) else not_assessed is None,
+        risk_not_assessed=not_assessed, risk_not_assessed_accounts=unassessed_rows,
+        risk_not_assessed_accounts_text=advice_text.not_assessed_rows_text(unassessed_rows, n) if unassessed_rows else None,
         params={name: _param(pack, name) for name in PORTFOLIO_PARAMS if _param(pack, name) is not None},
     )
 
@@ -324,22 +342,11 @@ def _advice(band, regions: tuple, not_assessed: Text | None, risks_total: int, c
         advice += list(band.advice)
     balancing = [row.region for row in regions if row.balance]
     if balancing:
-        names = ", ".join(balancing[:6]) + (" …" if len(balancing) > 6 else "")
-        names_zh = "、".join(balancing[:6]) + ("等" if len(balancing) > 6 else "")
-        advice.append({
-            "en": f"{len(balancing)} of {len(regions)} regions depend on one customer or very few ({names}): "
-                  f"cultivate 2–3 evenly matched key customers in each so they balance each other.",
-            "zh": f"{len(regions)} 个区域中有 {len(balancing)} 个依赖单一或极少数客户（{names_zh}）：在这些区域各培植 2–3 个"
-                  f"实力相当的重点客户，使其相互制衡。",
-        })
+        advice.append(advice_text.balancing_text(balancing, len(regions)))
     if not_assessed is not None:
         advice.append(not_assessed)
     if risks_total:
-        advice.append({
-            "en": f"{risks_total} accounts are at risk of defection ({critical} critical): run the retention "
-                  f"actions of their playbooks first.",
-            "zh": f"{risks_total} 个客户存在背离风险（其中 {critical} 个严重）：优先执行其行动手册中的防背离措施。",
-        })
+        advice.append(advice_text.risks_text(risks_total, critical))
     return advice
 
 
@@ -447,14 +454,6 @@ def _fte(pack: RulePack, key: int) -> tuple[float, float, Text] | None:
     }
 
 
-_CONCENTRATION = {
-    "unconcentrated": {"en": "Unconcentrated", "zh": "不集中"},
-    "moderate": {"en": "Moderately concentrated", "zh": "中度集中"},
-    "high": {"en": "Highly concentrated", "zh": "高度集中"},
-    "unknown": {"en": "Unknown", "zh": "未知"},
-}
-
-
 def _region_groups(region_values: list) -> tuple[dict, int]:
     groups: dict[str, list[int]] = {}
     without = 0
@@ -473,6 +472,7 @@ def _regions(pack: RulePack, region_values: list, ids: list, names: list, sales:
     dominant, high, moderate = (_param(pack, "region_dominant_share"), _param(pack, "region_hhi_high"),
                                 _param(pack, "region_hhi_moderate"))
     minimum = _param(pack, "region_min_accounts") or 1
+    reach = _param(pack, "counterweight_min_ratio")
     groups, without = _region_groups(region_values)
     values = pd.Series([float("nan") if v is None else v for v in sales], dtype="float64")
     keys = pd.Series([str(r).strip() if not _missing(r) else None for r in region_values], dtype="object")
@@ -486,22 +486,30 @@ def _regions(pack: RulePack, region_values: list, ids: list, names: list, sales:
         concentration = "unknown"
         if region_total > 0:
             largest_share, hhi = round(float(shares[largest]), 9), round(float(hhis[largest]), 6)
-            concentration = _concentration(hhi, high, moderate)
+            concentration = _concentration(hhi, high, moderate) if len(members) >= minimum else "too_small"
         balance = (dominant is not None and largest_share is not None and len(members) >= minimum
                    and largest_share >= dominant)
         advice: Text = {}
         if balance:
+            second = order[1] if len(order) > 1 and _within_reach(clipped, largest, order[1], reach) else None
             advice = advice_text.balance_advice(region, _who(ids, names, largest),
-                                     _who(ids, names, order[1]) if len(order) > 1 else None, largest_share, hhi)
+                                                _who(ids, names, second) if second is not None else None,
+                                                largest_share, hhi)
         rows.append(RegionRow(
             region=region, accounts=len(members), sales=region_total,
             sales_share=region_total / total if total > 0 else None,
             largest_id=ids[largest], largest_name=_name(names[largest]),
             largest_share=largest_share, hhi=hhi, concentration=concentration,
-            concentration_label=_CONCENTRATION[concentration], balance=balance, advice=advice,
+            concentration_label=advice_text.CONCENTRATION[concentration], balance=balance, advice=advice,
         ))
     rows.sort(key=lambda r: (-r.sales, r.region))
     return tuple(rows), without
+
+
+def _within_reach(clipped, largest: int, second: int, ratio: float | None) -> bool:
+    """Whether the region's number 2 can become a counterweight: at least `counterweight_min_ratio` of the
+    largest one's sales (the `cultivate_counterweight` action's test); a tiny tie is never named."""
+    return ratio is None or float(clipped[second]) >= float(clipped[largest]) * ratio
 
 
 def _concentration(hhi: float, high: float | None, moderate: float | None) -> str:
@@ -573,12 +581,12 @@ def _risk_not_assessed(pack: RulePack, unused: tuple) -> Text | None:
     rules = [(d.id, r.id) for d in decisions for r in d.rules]
     if not rules or not all(rule in blocked for rule in rules):
         return None
-    missing = sorted({m for u in unused if u.decision in {d.id for d in decisions} for m in u.missing})
-    return {
-        "en": f"Defection risk was not assessed: the data has none of the fields its signals read "
-              f"({', '.join(missing)}). This is not the same as no risk.",
-        "zh": f"未评估客户背离风险：数据中没有风险信号所需的任何字段（{', '.join(missing)}）。这不等于没有风险。",
-    }
+    missing: dict[str, Text] = {}
+    for u in unused:
+        if u.decision in {d.id for d in decisions}:
+            missing.update(zip(u.missing, u.missing_labels))
+    names = {lang: [str(missing[m].get(lang) or m) for m in sorted(missing)] for lang in LANGS}
+    return advice_text.not_assessed_text(names)
 
 
 def _unused_rules(pack: RulePack, evaluation: Evaluation, present_fields: Iterable[str] | None):

@@ -12,6 +12,17 @@ from kamrules.i18n import fmt_number, fmt_pct
 Text = dict
 
 
+# The labels of a region's concentration (RegionRow.concentration).
+CONCENTRATION = {
+    "unconcentrated": {"en": "Unconcentrated", "zh": "不集中"},
+    "moderate": {"en": "Moderately concentrated", "zh": "中度集中"},
+    "high": {"en": "Highly concentrated", "zh": "高度集中"},
+    "unknown": {"en": "Unknown", "zh": "未知"},
+    # fewer accounts than `region_min_accounts`: one or two accounts always look concentrated
+    "too_small": {"en": "Too few accounts to judge", "zh": "客户过少，不作判断"},
+}
+
+
 def _n(value: float) -> str:
     return fmt_number(value, 0)
 
@@ -83,11 +94,52 @@ def organisation_text(key: int, threshold: float | None) -> Text | None:
 
 def balance_advice(region: str, who: str, second: str | None, share: float, hhi: float) -> Text:
     develop_en = (f"develop the next-largest ({second}) and one more into evenly matched key customers"
-                  if second else "win and develop 2–3 more customers there")
-    develop_zh = f"重点培育第二大客户（{second}）及另一客户，使之与其实力相当" if second else "在该区域开拓并培育 2–3 个客户"
+                  if second else "no other customer there is within reach of it yet: win and develop new customers "
+                                 "of comparable size")
+    develop_zh = (f"重点培育第二大客户（{second}）及另一客户，使之与其实力相当" if second
+                  else "该区域暂无与其规模接近的客户：需开拓并培育新客户")
     return {
         "en": f"{region}: {who} holds {fmt_pct(share)} of the region's sales (HHI {_n(hhi)}): {develop_en}, "
               f"so 2–3 comparable key customers balance each other and none can dictate terms.",
         "zh": f"{region}：{who} 占该区域销售额的 {fmt_pct(share)}（HHI {_n(hhi)}）：{develop_zh}，"
               f"形成 2–3 个实力相当、相互制衡的重点客户（培植重点客户的竞争对手）。",
+    }
+
+
+def balancing_text(balancing: list, regions: int) -> Text:
+    """The regions whose largest customer dominates (names of the first six)."""
+    names = ", ".join(balancing[:6]) + (" …" if len(balancing) > 6 else "")
+    names_zh = "、".join(balancing[:6]) + ("等" if len(balancing) > 6 else "")
+    return {
+        "en": f"{len(balancing)} of {regions} regions depend on one customer or very few ({names}): "
+              f"cultivate 2–3 evenly matched key customers in each so they balance each other.",
+        "zh": f"{regions} 个区域中有 {len(balancing)} 个依赖单一或极少数客户（{names_zh}）：在这些区域各培植 2–3 个"
+              f"实力相当的重点客户，使其相互制衡。",
+    }
+
+
+def risks_text(total: int, critical: int) -> Text:
+    return {
+        "en": f"{total} accounts are at risk of defection ({critical} critical): run the retention "
+              f"actions of their playbooks first.",
+        "zh": f"{total} 个客户存在流失风险（其中 {critical} 个高风险）：优先执行其行动手册中的防流失措施。",
+    }
+
+
+def not_assessed_text(names: dict) -> Text:
+    """Said when the file lacks every field the risk signals read ({lang: [field labels]})."""
+    return {
+        "en": f"Defection risk not assessed: the file lacks every field its signals read "
+              f"({', '.join(names['en'])}). This is not the same as no risk: add these columns to assess it.",
+        "zh": f"未评估客户流失风险：文件缺少风险信号所需的全部字段（{'、'.join(names['zh'])}）。这不等于没有风险："
+              f"补充这些字段后即可评估。",
+    }
+
+
+def not_assessed_rows_text(count: int, accounts: int) -> Text:
+    """Said when the file has risk columns but some rows have no risk data at all."""
+    return {
+        "en": f"Defection risk not assessed for {count} of {accounts} accounts: their rows have no risk data "
+              f"(not the same as no risk).",
+        "zh": f"{accounts} 个客户中有 {count} 个未评估流失风险：其记录中没有任何风险数据（不等于没有风险）。",
     }
