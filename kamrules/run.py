@@ -174,9 +174,9 @@ def evaluation_profile(evaluation: Evaluation, lookalike_count: int | None = 20)
 def profile_files(evaluation: Evaluation) -> dict:
     """profile.csv and lookalikes.csv, when the pack declares attributes and has a tier."""
     from kamrules.data.writer import table_bytes
-    from kamrules.results.profile import lookalike_frame, profile_frame
+    from kamrules.results.profile import LOOKALIKES_FILE, lookalike_frame, profile_frame
 
-    profile = evaluation_profile(evaluation, lookalike_count=None)
+    profile = evaluation_profile(evaluation, lookalike_count=LOOKALIKES_FILE)
     if profile is None:
         return {}
     return {"profile.csv": table_bytes(profile_frame(profile), "csv"),

@@ -25,7 +25,8 @@ from kamrules.pack import RulePack
 KEY, POTENTIAL = "key", "potential"  # the tier values the report and the portfolio summary read too
 MIN_ACCOUNTS = 5  # a segment smaller than this is listed but not ranked
 Z = 1.96  # 95% Wilson score interval
-LOOKALIKES = 20  # look-alikes the report and `kamrules profile` list (lookalikes.csv has them all)
+LOOKALIKES = 20  # look-alikes the report and `kamrules profile` list
+LOOKALIKES_FILE = 10_000  # look-alikes lookalikes.csv lists (the most similar; the count of all is in the report)
 
 
 @dataclass(frozen=True)
