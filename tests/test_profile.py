@@ -220,6 +220,25 @@ def test_a_pack_without_attributes_has_no_profile(tmp_path):
     pack = load_pack(rules)
     assert pack.attributes == {}
     assert evaluation_profile(evaluate(pack, portfolio(), as_of=AS_OF, jobs=1)) is None
+    data = tmp_path / "accounts.csv"
+    portfolio().to_csv(data, index=False)
+    result = runner.invoke(app, ["profile", str(data), "--rules", str(rules), "--as-of", "2026-11-27"])
+    assert result.exit_code == 0
+    assert result.output == ("The pack declares no attributes (pack: attributes:) or has no tier: "
+                             "there is no profile.\n")
+    result = runner.invoke(app, ["evaluate", str(data), "--rules", str(rules), "--as-of", "2026-11-27", "-q"])
+    assert result.exit_code == 0 and not Path("kamrules-out/profile.csv").exists()
+
+
+def test_boolean_attributes_read_as_yes_and_no(tmp_path):
+    text = FIELDS.replace("    industry:\n    contract_months: {bands: [12]}\n", "    maybe:\n")
+    pack = load_pack(write_pack(tmp_path / "rules", {"00.yaml": text, "10.yaml": DECISIONS}))
+    profile = evaluation_profile(evaluate(pack, portfolio(), as_of=AS_OF, jobs=1))
+    assert [r.value for r in profile.rows] == ["false", "true"]
+    from kamrules.results.profile_text import value_text
+
+    assert [value_text(pack, r, "en") for r in profile.rows] == ["maybe = no", "maybe = yes"]
+    assert value_text(pack, profile.rows[1], "zh") == "maybe = 是"
 
 
 BAD = [

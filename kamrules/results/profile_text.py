@@ -3,7 +3,7 @@ accounts and record completeness, in one language."""
 
 from __future__ import annotations
 
-from kamrules.i18n import PROFILE, fmt_money, fmt_number, fmt_pct
+from kamrules.i18n import PROFILE, fmt_bool, fmt_money, fmt_number, fmt_pct
 from kamrules.pack import RulePack
 from kamrules.results.profile import Profile, ValueRow
 
@@ -12,7 +12,13 @@ LEADING_SHOWN = 10
 
 def value_text(pack: RulePack, row: ValueRow, lang: str) -> str:
     """"Industry = Electronics" with the pack's labels (bands are shown as they are)."""
-    value = row.value if row.order >= 0 else pack.label(row.attribute, row.value, lang)
+    spec = pack.fields.get(row.attribute)
+    if row.order >= 0:
+        value = row.value
+    elif spec is not None and spec.type == "boolean":
+        value = fmt_bool(row.value == "true", lang)
+    else:
+        value = pack.label(row.attribute, row.value, lang)
     return f"{pack.name_label(row.attribute, lang)} = {value}"
 
 
