@@ -200,7 +200,7 @@ def run_profile(options: ProfileOptions) -> str:
     check_choice("--lang", options.lang, LANGS)
     pack = load_pack(options.rules)
     read = read_table(options.data, list(pack.fields.values()), options.read_options or ReadOptions())
-    evaluation = evaluate(pack, read.frame, as_of=options.as_of, jobs=1, input_name=options.data.name,
+    evaluation = evaluate(pack, read.frame, as_of=options.as_of, jobs=default_jobs(), input_name=options.data.name,
                           row_numbers=read.row_numbers)
     return render_profile(evaluation_profile(evaluation), pack, options.lang)
 
