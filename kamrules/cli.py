@@ -407,6 +407,36 @@ def diff(
 
 
 @app.command()
+def profile(
+    data: Optional[Path] = typer.Argument(None, help="Customer data file (default: the bundled example data)."),
+    rules: Optional[Path] = typer.Option(None, "--rules", help="Rule pack folder (default: ./rules, else the bundled pack)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Date for date computations (YYYY-MM-DD, default today)."),
+    lang: str = typer.Option("en", "--lang", help="en or zh."),
+    encoding: EncodingOption = None,
+    delimiter: DelimiterOption = None,
+    sheet: SheetOption = None,
+    input_format: InputFormatOption = None,
+    decimal: DecimalOption = ".",
+    dayfirst: DayfirstOption = False,
+    columns: ColumnsOption = None,
+    on_bad_value: OnBadValueOption = "error",
+) -> None:
+    """Key accounts against the whole base: the attributes that mark them, look-alike accounts, missing records.
+
+    Example: kamrules profile customers.csv --as-of 2026-11-27 --lang zh
+    """
+    with user_errors():
+        from kamrules.resources import example_data, rules_dir
+        from kamrules.run import ProfileOptions, parse_as_of, run_profile
+
+        options = ProfileOptions(data=data if data is not None else example_data(), rules=rules_dir(rules),
+                                 as_of=parse_as_of(as_of), lang=lang,
+                                 read_options=_read_options(input_format, encoding, delimiter, sheet, decimal,
+                                                            dayfirst, on_bad_value, columns))
+        typer.echo(run_profile(options), nl=False)
+
+
+@app.command()
 def init(
     directory: Path = typer.Argument(Path("."), help="Where to create rules/ and playbooks/."),
     force: bool = typer.Option(False, "--force", help="Overwrite existing files."),

@@ -385,6 +385,74 @@ CONSOLE: dict[str, dict[str, str]] = {
 }
 
 
+# The key-account profile (kamrules.results.profile): `kamrules profile` and the report's profile section.
+# Merged into UI below, so report templates read them as `t.KEY` too.
+PROFILE: dict[str, dict[str, str]] = {
+    "en": {
+        "profile": "Key accounts against the base",
+        "profile_intro": "%s key accounts among %s accounts (%s). Lift = share among key accounts ÷ share in the "
+                         "base; ranked by the lower end of its 95%% interval (Wilson), segments of fewer than "
+                         "%s accounts not ranked.",
+        "profile_leading": "What makes a key account",
+        "profile_none": "No attribute value is clearly over-represented among key accounts.",
+        "profile_attribute": "Attribute",
+        "profile_value": "Value",
+        "profile_key_share": "Among key accounts",
+        "profile_base_share": "In the base",
+        "profile_lift": "Lift (95% interval)",
+        "profile_sales_share": "Share of sales",
+        "profile_ranking": "Attributes, strongest first",
+        "profile_strength": "Lift, lower bound",
+        "profile_lookalikes": "Look-alike accounts: candidates for the potential tier",
+        "profile_lookalikes_more": "The first %s of %s look-alikes; lookalikes.csv lists up to 10,000.",
+        "profile_no_lookalikes": "No ordinary account shares the values that mark key accounts.",
+        "profile_similar": "Similar by",
+        "profile_growth": "Growth room",
+        "profile_completeness": "Record completeness",
+        "profile_missing_of": "%s missing for %s of %s key accounts",
+        "profile_potential_missing": "%s of %s potential",
+        "profile_complete": "Every key and potential account has every field the rules and the profile read.",
+        "profile_field": "Field",
+        "profile_key_missing": "Key accounts missing it",
+        "profile_potential_missing_h": "Potential accounts missing it",
+        "profile_absent": "Declared attributes the data lacks: %s",
+        "profile_off": "The pack declares no attributes (pack: attributes:) or has no tier: there is no profile.",
+        "profile_no_key": "There are no key accounts to profile.",
+    },
+    "zh": {
+        "profile": "重点客户与全部客户对比",
+        "profile_intro": "重点客户 %s 家，全部客户 %s 家（%s）。提升度 = 在重点客户中的占比 ÷ 在全部客户中的占比；"
+                         "按其 95%% 置信区间（Wilson）下限排序，少于 %s 家客户的细分不参与排序。",
+        "profile_leading": "重点客户的特征",
+        "profile_none": "没有哪个属性值在重点客户中明显偏多。",
+        "profile_attribute": "属性",
+        "profile_value": "取值",
+        "profile_key_share": "在重点客户中",
+        "profile_base_share": "在全部客户中",
+        "profile_lift": "提升度（95% 区间）",
+        "profile_sales_share": "销售占比",
+        "profile_ranking": "属性（区分度由强到弱）",
+        "profile_strength": "提升度下限",
+        "profile_lookalikes": "相似客户：潜在重点客户候选",
+        "profile_lookalikes_more": "显示前 %s 家（共 %s 家）；lookalikes.csv 最多列出 10,000 家。",
+        "profile_no_lookalikes": "没有普通客户具有重点客户的典型特征。",
+        "profile_similar": "相似之处",
+        "profile_growth": "增长空间",
+        "profile_completeness": "客户档案完整性",
+        "profile_missing_of": "%s：%s 家重点客户缺失（共 %s 家）",
+        "profile_potential_missing": "潜在重点客户缺失 %s 家（共 %s 家）",
+        "profile_complete": "所有重点与潜在重点客户都具备规则和画像所需的全部字段。",
+        "profile_field": "字段",
+        "profile_key_missing": "缺失的重点客户",
+        "profile_potential_missing_h": "缺失的潜在重点客户",
+        "profile_absent": "数据中缺少已声明的属性：%s",
+        "profile_off": "规则包未声明属性（pack: attributes:）或没有客户分级：无法生成画像。",
+        "profile_no_key": "没有重点客户可供分析。",
+    },
+}
+for _lang, _strings in PROFILE.items():
+    UI[_lang].update(_strings)
+
 # ------------------------------------------------------------------------------- locale formatting
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

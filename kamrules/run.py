@@ -159,6 +159,7 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     actions = actions_csv(evaluation, options.lang)
     if actions is not None:
         files["actions.csv"] = actions
+    files.update(profile_files(evaluation))
     if read.issues:
         import pandas as pd
 
@@ -190,6 +191,52 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     evaluation.timings.update({"load_pack": load_seconds, "read": read_seconds, "render": render_seconds,
                                "write": time.perf_counter() - started})
     return RunResult(evaluation, summary, options.out, sorted(files), read.issues, [*pack.warnings, *data_warnings, *evaluation.warnings])
+
+
+# --------------------------------------------------------------------------------------- profile
+
+
+def evaluation_profile(evaluation: Evaluation, lookalike_count: int | None = 20):
+    """The key-account profile of an evaluation (kamrules.results.profile), None when the pack has none;
+    `lookalike_count` look-alikes (None: all of them)."""
+    from kamrules.documents.review import needed_fields
+    from kamrules.results.profile import profile_of
+
+    return profile_of(evaluation, needed=needed_fields(evaluation.pack), lookalike_count=lookalike_count)
+
+
+def profile_files(evaluation: Evaluation) -> dict:
+    """profile.csv and lookalikes.csv, when the pack declares attributes and has a tier."""
+    from kamrules.data.writer import table_bytes
+    from kamrules.results.profile import LOOKALIKES_FILE, lookalike_frame, profile_frame
+
+    profile = evaluation_profile(evaluation, lookalike_count=LOOKALIKES_FILE)
+    if profile is None:
+        return {}
+    return {"profile.csv": table_bytes(profile_frame(profile), "csv"),
+            "lookalikes.csv": table_bytes(lookalike_frame(profile), "csv")}
+
+
+@dataclass
+class ProfileOptions:
+    data: Path
+    rules: Path
+    as_of: dt.date
+    lang: str = "en"
+    read_options: object = None
+
+
+def run_profile(options: ProfileOptions) -> str:
+    """Everything `kamrules profile` does: read, evaluate, profile; the text to print."""
+    from kamrules.data.reader import ReadOptions, read_table
+    from kamrules.results.profile_text import render_profile
+
+    check_choice("--lang", options.lang, LANGS)
+    pack = load_pack(options.rules)
+    read = read_table(options.data, list(pack.fields.values()), options.read_options or ReadOptions())
+    evaluation = evaluate(pack, read.frame, as_of=options.as_of, jobs=default_jobs(), input_name=options.data.name,
+                          row_numbers=read.row_numbers)
+    return render_profile(evaluation_profile(evaluation), pack, options.lang)
 
 
 # ------------------------------------------------------------------------------------------ diff

@@ -326,3 +326,32 @@ def test_the_harness_sees_requests_and_console_errors(browser, tmp_path):
     browser.open(page.as_uri())
     assert "http://192.0.2.1/x.png" in browser.requests()
     assert any("boom" in problem for problem in browser.problems())
+
+
+def test_profile_section_in_a_browser(browser, tmp_path):
+    """The bundled pack declares attributes: the report's profile section shows its bars and tables,
+    fits a 1280 px page and a phone, and makes no requests."""
+    from kamrules.data.reader import ReadOptions, read_table
+    from kamrules.resources import example_data, rules_dir
+
+    pack = load_pack(rules_dir(None))
+    read = read_table(example_data(), list(pack.fields.values()), ReadOptions())
+    evaluation = evaluate(pack, read.frame, as_of=dt.date(2026, 11, 27), input_name="customers.csv")
+    for lang in ("en", "zh"):
+        page = tmp_path / f"report-{lang}.html"
+        page.write_bytes(render_report(evaluation, summarise(evaluation, lang=lang), lang=lang))
+        url = page.as_uri()
+        browser.open(url, width=1280, height=900)
+        assert browser.js("document.querySelectorAll('#profile table.bars svg.bar rect.key').length") > 0
+        assert browser.js("document.querySelectorAll('#profile table.lookalikes tbody tr').length") > 0
+        assert browser.js("document.querySelectorAll('#profile table.completeness tbody tr').length") > 0
+        bar = browser.js("document.querySelector('#profile svg.bar').getBoundingClientRect().width")
+        assert 50 < bar <= 16 * 16 + 1, bar  # a compact bar, not the page width
+        assert browser.js("document.querySelector('#profile').previousElementSibling.id") == "unused-rules"
+        assert browser.js("[...document.querySelectorAll('#profile .table-wrap')]"
+                          ".filter(w => w.scrollWidth > w.clientWidth + 1).length") == 0
+        browser.js("document.querySelector('#profile').scrollIntoView()")
+        browser.screenshot(tmp_path / f"report-{lang}-profile.png")
+        assert_quiet(browser, url)
+        browser.open(url, width=390, height=844, mobile=True)
+        assert browser.js("document.documentElement.scrollWidth <= window.innerWidth + 1"), "wider than a phone"

@@ -320,7 +320,9 @@ class ContextBuilder:
         self.field_names = [n for n in pack.fields if n not in excluded]
         self.ranking_names = [n for n in map(pack.role, RANKING_ROLES) if n is not None and n in self.names]
         self.paths = playbook_paths(evaluation)
-        self.needed = [n for n in review.needed_fields(pack) if n in self.field_names]
+        # the facts the rules read, and the natural attributes the key-account profile compares
+        wanted = set(review.needed_fields(pack)) | set(getattr(pack, "attributes", {}))
+        self.needed = [n for n in self.field_names if n in wanted]
 
     def _rank_scores(self, evaluation: Evaluation) -> None:
         """The score shown (the pack's `score` role, else its first score) and each account's rank on it."""

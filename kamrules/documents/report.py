@@ -242,6 +242,9 @@ def render_report(evaluation: Evaluation, portfolio: Portfolio, *, lang: str = "
     context = build_report_context(evaluation, portfolio, lang=lang, playbook_links=playbook_links)
     if since is not None:  # `evaluate --previous OUT`: a SinceLastReview
         context = dataclasses.replace(context, since_last_review=since)
+    from kamrules.documents.profile_view import profile_view
+
+    context = dataclasses.replace(context, profile=profile_view(evaluation, lang, playbook_links))
     env = make_environment(playbooks_dir, pack=evaluation.pack, lang=lang)
     env.max_chars = guards.portfolio_limit(len(evaluation.accounts))  # it lists accounts: grows with them
     if not checked:

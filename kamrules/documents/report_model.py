@@ -9,6 +9,7 @@ from kamrules.documents.context import RunInfo
 from kamrules.i18n import Strings
 from kamrules.results.portfolio import Portfolio
 from kamrules.documents.since import SinceLastReview
+from kamrules.documents.profile_view import ProfileView
 
 
 @dataclass(frozen=True)
@@ -159,3 +160,4 @@ class ReportContext:
     owners: tuple[OwnerView, ...] = ()  # per account manager (role `account_manager`); () when the pack has none
     owner_days: int = 30  # the window of `OwnerView.actions_due`
     since_last_review: SinceLastReview | None = None  # `evaluate --previous OUT` only (docs/diff.md)
+    profile: ProfileView | None = None  # key accounts against the base; None without `pack: attributes:` (docs/profile.md)

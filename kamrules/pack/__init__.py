@@ -14,6 +14,7 @@ from kamrules.pack.model import (
     MAX_BRANCHES_PER_DECISION,
     MAX_COMPARISONS_PER_RULE,
     MAX_FIELDS_PER_DECISION,
+    AttributeSpec,
     Band,
     Criterion,
     Decision,
@@ -28,7 +29,7 @@ from kamrules.pack.model import (
 
 __all__ = [
     "FIELD_TYPES", "FieldSpec", "normalise_header", "HIT_POLICIES", "MAX_BRANCHES_PER_DECISION",
-    "MAX_COMPARISONS_PER_RULE", "MAX_FIELDS_PER_DECISION", "Band", "Criterion", "Decision", "FeatureSpec",
+    "MAX_COMPARISONS_PER_RULE", "MAX_FIELDS_PER_DECISION", "AttributeSpec", "Band", "Criterion", "Decision", "FeatureSpec",
     "OutputSpec", "ParamSpec", "Rule", "RulePack", "ScoreSpec", "absent_names", "branch_count",
     "can_fire_without", "load_pack", "pick", "rules_without_data",
 ]

@@ -23,12 +23,16 @@ class FieldSections(Checker):
     def load_meta(self) -> dict:
         meta: dict = {}
         for mapping, _ in self.sections["pack"]:
-            self.unknown_keys(mapping, ("name", "title", "version", "description", "roles"), "pack: ")
+            self.unknown_keys(mapping, ("name", "title", "version", "description", "roles", "attributes"),
+                              "pack: ")
             for key in ("name", "version"):
                 if key in mapping:
                     meta[key] = str(mapping[key])
             if "roles" in mapping:
                 meta["roles"] = self.load_roles(mapping["roles"], mapping.value_loc("roles"))
+            if "attributes" in mapping:
+                self.gather_attributes(mapping["attributes"], mapping.value_loc("attributes"),
+                                       meta.setdefault("attributes", []))
             if "title" in mapping:
                 meta["title"] = self.text(mapping["title"], mapping.value_loc("title"), "pack: title")
         return meta

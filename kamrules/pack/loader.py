@@ -11,6 +11,7 @@ from pathlib import Path
 
 from kamrules.errors import ConfigError, Diagnostic, Location, RuleError
 from kamrules.language import expr as ex
+from kamrules.pack.attributes_section import AttributeSections
 from kamrules.pack.decisions_section import DecisionSections
 from kamrules.pack.derived_section import DerivedSections
 from kamrules.pack.fields_section import FieldSections
@@ -54,7 +55,7 @@ def _display(root: Path, file: Path) -> str:
         return str(file)
 
 
-class _Loader(FieldSections, DerivedSections, DecisionSections):
+class _Loader(FieldSections, DerivedSections, DecisionSections, AttributeSections):
     """Checks every file of a pack, section by section, collecting every problem (see load_pack)."""
 
     def add_file(self, file: Path) -> None:
@@ -97,6 +98,7 @@ class _Loader(FieldSections, DerivedSections, DecisionSections):
         decisions = self.load_decisions(derived)
         self.decisions = decisions
         roles = self.check_roles(meta.get("roles", {}))
+        attributes = self.check_attributes(meta.get("attributes", []), derived)
         if not self.fields and not any(d.severity == "error" for d in self.diagnostics):
             self.error(Location(str(self.root)), "the pack defines no fields: add a 'fields' section")
         return RulePack(
@@ -112,4 +114,5 @@ class _Loader(FieldSections, DerivedSections, DecisionSections):
             decisions=decisions,
             hash=self.digest.hexdigest()[:16],
             roles=roles,
+            attributes=attributes,
         )

@@ -43,6 +43,7 @@ ROLES = {
     "dependence_finding": "dependence_finding", "dependence_advice": "dependence_advice",
     "action": "action", "action_title": "action_title", "action_owner": "action_owner",
     "action_due_days": "action_due_days", "action_measure": "action_measure", "action_section": "action_section",
+    "share_of_wallet": "share_of_wallet",
 }
 
 
@@ -62,6 +63,17 @@ class Band:
     label: str
     below: ex.Node | None  # None for the last, unbounded band
     text: Text = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AttributeSpec:
+    """A natural attribute of an account (`pack: attributes:`) that the key-account profile compares.
+
+    `bands` are the ascending cut points of a number field; () for a field used as it is."""
+
+    name: str
+    bands: tuple = ()
+    loc: Location = Location("<builtin>")
 
 
 @dataclass(frozen=True)
@@ -157,6 +169,7 @@ class RulePack:
     hash: str
     warnings: list = field(default_factory=list)
     roles: dict = field(default_factory=dict)  # role -> name, as declared in `pack: roles:`
+    attributes: dict = field(default_factory=dict)  # name -> AttributeSpec, from `pack: attributes:`
 
     def role(self, role: str) -> str | None:
         """The name (field, feature, score or output) that plays a role the documents and the portfolio
