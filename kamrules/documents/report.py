@@ -243,7 +243,7 @@ def render_report(evaluation: Evaluation, portfolio: Portfolio, *, lang: str = "
     if since is not None:  # `evaluate --previous OUT`: a SinceLastReview
         context = dataclasses.replace(context, since_last_review=since)
     env = make_environment(playbooks_dir, pack=evaluation.pack, lang=lang)
-    env.max_chars = guards.portfolio_limit(len(evaluation.accounts))  # it lists accounts: grows with them
+    guards.budget_for_portfolio(env, len(evaluation.accounts))  # it lists accounts: grows with them
     if not checked:
         checker = TemplateChecker(env, report_schema(evaluation.pack))
         checker.check(REPORT_TEMPLATE)
