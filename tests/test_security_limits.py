@@ -338,3 +338,14 @@ def test_the_report_size_budget_grows_with_the_portfolio(monkeypatch):
     assert "the document grew over 5,000 characters" in str(caught.value)  # 1,000 + 2 accounts × 2,000
     monkeypatch.setattr(guards, "portfolio_limit", lambda accounts: 10_000_000 + accounts)
     assert render_report(probe, summarise(probe), checked=True).startswith(b"<!DOCTYPE html>")
+
+
+def test_portfolio_pages_get_budgets_that_grow_with_the_accounts():
+    from kamrules.documents import guards
+    from kamrules.documents.environment import make_environment
+
+    env = make_environment(None)
+    guards.budget_for_portfolio(env, 200_000)
+    assert (env.max_chars, env.max_seconds) == (420_000_000, 260.0)
+    fresh = make_environment(None)  # a playbook environment keeps the flat budgets
+    assert (fresh.max_chars, fresh._seconds()) == (20_000_000, 60.0)

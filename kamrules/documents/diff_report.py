@@ -187,7 +187,7 @@ def render_diff(result: DiffResult, *, lang: str = "en", playbooks_dir: Path | s
     context = build_diff_context(result, lang=lang)
     env = make_environment(playbooks_dir, pack=result.pack, lang=lang)
     accounts = next((t for t in result.totals if t.name == "accounts"), None)  # it lists accounts
-    env.max_chars = guards.portfolio_limit(max(int(accounts.before or 0), int(accounts.after or 0)) if accounts else 0)
+    guards.budget_for_portfolio(env, max(int(accounts.before or 0), int(accounts.after or 0)) if accounts else 0)
     try:
         template = env.get_template(DIFF_TEMPLATE)
         return template.render({name: getattr(context, name) for name in context.__dataclass_fields__}).encode("utf-8")

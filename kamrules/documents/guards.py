@@ -69,8 +69,15 @@ MAX_ITEMS = 100_000  # lists a filter may build (batch, slice), as Jinja's own M
 
 def portfolio_limit(accounts: int) -> int:
     """The size budget of a page about the whole portfolio (report, diff), which lists accounts: the
-    report of 50,000 accounts is 4 MB, so 2,000 characters an account leave room to spare."""
+    report of 200,000 accounts is 15 MB, so 2,000 characters an account leave room to spare."""
     return MAX_DOCUMENT_CHARS + 2_000 * max(0, int(accounts))
+
+
+def budget_for_portfolio(env, accounts: int) -> None:
+    """Give a report-like page (one per run, listing accounts) budgets that grow with the portfolio:
+    the size above, and 60 s plus 1 ms an account of rendering time."""
+    env.max_chars = portfolio_limit(accounts)
+    env.max_seconds = RENDER_SECONDS + max(0, int(accounts)) / 1_000
 
 
 class BudgetError(Exception):
@@ -229,7 +236,8 @@ class BudgetedSandbox:
 
     _deadline = float("inf")
     _ticks = 0
-    max_chars = MAX_DOCUMENT_CHARS  # per document; the report and diff get portfolio_limit()
+    max_chars = MAX_DOCUMENT_CHARS  # per document; the report and diff: budget_for_portfolio()
+    max_seconds: float | None = None  # None: RENDER_SECONDS (read when rendering, so tests can lower it)
 
     def concat(self, pieces):
         """Join a document's pieces (Template.render; also macros and call blocks inside it) within
@@ -238,7 +246,7 @@ class BudgetedSandbox:
 
         outermost = self._deadline == float("inf")
         if outermost:
-            self._deadline = time.monotonic() + RENDER_SECONDS
+            self._deadline = time.monotonic() + self._seconds()
         items = iter(pieces)
         parts: list = []
         size = 0
@@ -253,11 +261,14 @@ class BudgetedSandbox:
                 self._deadline = float("inf")
         return "".join(parts)
 
+    def _seconds(self) -> float:
+        return RENDER_SECONDS if self.max_seconds is None else self.max_seconds
+
     def render_tick(self) -> None:
         """Called at the top of every loop body; reads the clock every 128 calls."""
         self._ticks += 1
         if not self._ticks & 127 and time.monotonic() > self._deadline:
-            raise BudgetError(f"rendering one document took over {RENDER_SECONDS:.0f} s "
+            raise BudgetError(f"rendering one document took over {self._seconds():.0f} s "
                               "(a loop inside a loop over a long list or range?)")
 
     def checked_text(self, text):

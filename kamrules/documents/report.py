@@ -246,7 +246,7 @@ def render_report(evaluation: Evaluation, portfolio: Portfolio, *, lang: str = "
 
     context = dataclasses.replace(context, profile=profile_view(evaluation, lang, playbook_links))
     env = make_environment(playbooks_dir, pack=evaluation.pack, lang=lang)
-    env.max_chars = guards.portfolio_limit(len(evaluation.accounts))  # it lists accounts: grows with them
+    guards.budget_for_portfolio(env, len(evaluation.accounts))  # it lists accounts: grows with them
     if not checked:
         checker = TemplateChecker(env, report_schema(evaluation.pack))
         checker.check(REPORT_TEMPLATE)
