@@ -25,6 +25,13 @@ DecimalOption = Annotated[str, typer.Option("--decimal", help="Decimal mark in t
 DayfirstOption = Annotated[bool, typer.Option("--dayfirst", help="Read ambiguous dates like 03/04/2026 as day first.")]
 WhereOption = Annotated[Optional[str], typer.Option("--where", help="Keep only rows where this condition holds, "
                                                   "in the rule language: --where 'customer_type != \"prospect\"'.")]
+RulesOption = Annotated[Optional[Path], typer.Option("--rules", help="Rule pack folder (default: ./rules, else the bundled pack).")]
+AsOfOption = Annotated[Optional[str], typer.Option("--as-of", help="Date for date computations (YYYY-MM-DD, default today).")]
+LangOption = Annotated[str, typer.Option("--lang", help="en or zh.")]
+JobsOption = Annotated[int, typer.Option("--jobs", help="Worker processes (default: number of cores).")]
+PlaybooksDirOption = Annotated[Optional[Path], typer.Option("--playbooks-dir", help="Folder of templates overriding the defaults (default: ./playbooks when present).")]
+ForceOption = Annotated[bool, typer.Option("--force", help="Replace --out even if kamrules did not create it.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
 SetOption = Annotated[Optional[list[str]], typer.Option("--set", help="What-if: override a param for this run, NAME=VALUE (repeatable), e.g. --set pareto_target=0.75.")]
 OnBadValueOption = Annotated[str, typer.Option("--on-bad-value", help="error: stop and list bad cells; missing: treat them as missing and list them in data-issues.csv.")]
 
@@ -160,16 +167,16 @@ def _read_options(input_format, encoding, delimiter, sheet, decimal, dayfirst, o
 def evaluate(
     data: Optional[Path] = typer.Argument(None, help="Customer data (CSV, TSV, XLSX, Parquet, JSON, JSONL). "
                                           "Default: the bundled example data."),
-    rules: Optional[Path] = typer.Option(None, "--rules", help="Rule pack folder (default: ./rules, else the bundled pack)."),
+    rules: RulesOption = None,
     out: Path = typer.Option(Path("kamrules-out"), "--out", help="Output folder (replaced atomically)."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Date every date computation is relative to "
                                         "(YYYY-MM-DD, default today). Same inputs + same --as-of = same output bytes."),
     fmt: str = typer.Option("csv", "--format", help="Decision table format: csv, xlsx, json or parquet."),
-    jobs: int = typer.Option(0, "--jobs", help="Worker processes (default: number of cores)."),
+    jobs: JobsOption = 0,
     playbooks: str = typer.Option("key+potential", "--playbooks", help="Accounts that get a playbook: key, key+potential, all, none."),
-    playbooks_dir: Optional[Path] = typer.Option(None, "--playbooks-dir", help="Folder of templates overriding the defaults (default: ./playbooks when present)."),
+    playbooks_dir: PlaybooksDirOption = None,
     lang: str = typer.Option("en", "--lang", help="Language of playbooks, report and summary: en or zh."),
-    force: bool = typer.Option(False, "--force", help="Replace --out even if kamrules did not create it."),
+    force: ForceOption = False,
     strict: bool = typer.Option(False, "--strict", help="Treat warnings as errors: rule-pack warnings, negative sales, look-alike ids."),
     encoding: EncodingOption = None,
     delimiter: DelimiterOption = None,
@@ -180,7 +187,7 @@ def evaluate(
     on_bad_value: OnBadValueOption = "error",
     columns: ColumnsOption = None,
     where: WhereOption = None,
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors."),
+    quiet: QuietOption = False,
     settings: SetOption = None,
     previous: Optional[Path] = typer.Option(None, "--previous", help="An earlier output folder: add 'since the last review' to the report and playbooks."),
     pdf: bool = typer.Option(False, "--pdf", help="Also write each HTML playbook and the report as PDF (A4, no browser needed)."),
@@ -251,11 +258,11 @@ def _delimiter(value: Optional[str]) -> Optional[str]:
 def explain(
     data: Path = typer.Argument(..., help="Customer data file (with --run: optional, the run's own file is found)."),
     account_id: Optional[str] = typer.Argument(None, help="The account's id as in the data (leading zeros kept)."),
-    rules: Optional[Path] = typer.Option(None, "--rules", help="Rule pack folder (default: ./rules, else the bundled pack)."),
+    rules: RulesOption = None,
     run_out: Optional[Path] = typer.Option(None, "--run", help="A finished evaluate --out folder: explain with that run's "
                                            "data, pack, --set and --as-of, so it agrees with its documents."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Date for date computations (YYYY-MM-DD, default today)."),
-    lang: str = typer.Option("en", "--lang", help="en or zh."),
+    as_of: AsOfOption = None,
+    lang: LangOption = "en",
     encoding: EncodingOption = None,
     delimiter: DelimiterOption = None,
     sheet: SheetOption = None,
@@ -358,11 +365,11 @@ def diff(
     rules: Optional[list[Path]] = typer.Option(None, "--rules", help="Rule pack folder; give it twice (OLD, then NEW) to compare two packs."),
     settings: SetOption = None,
     out: Path = typer.Option(Path("kamrules-diff"), "--out", help="Output folder for diff.csv and diff.html (replaced atomically)."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Date for date computations (YYYY-MM-DD, default today)."),
-    lang: str = typer.Option("en", "--lang", help="en or zh."),
-    jobs: int = typer.Option(0, "--jobs", help="Worker processes (default: number of cores)."),
-    playbooks_dir: Optional[Path] = typer.Option(None, "--playbooks-dir", help="Folder of templates overriding the defaults (default: ./playbooks when present)."),
-    force: bool = typer.Option(False, "--force", help="Replace --out even if kamrules did not create it."),
+    as_of: AsOfOption = None,
+    lang: LangOption = "en",
+    jobs: JobsOption = 0,
+    playbooks_dir: PlaybooksDirOption = None,
+    force: ForceOption = False,
     strict: bool = typer.Option(False, "--strict", help="Treat rule-pack warnings as errors."),
     encoding: EncodingOption = None,
     delimiter: DelimiterOption = None,
@@ -372,7 +379,7 @@ def diff(
     dayfirst: DayfirstOption = False,
     on_bad_value: OnBadValueOption = "error",
     columns: ColumnsOption = None,
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors."),
+    quiet: QuietOption = False,
 ) -> None:
     """Show what changes: two packs (or --set what-ifs) on the same data, or two evaluate runs.
 
@@ -409,9 +416,9 @@ def diff(
 @app.command()
 def profile(
     data: Optional[Path] = typer.Argument(None, help="Customer data file (default: the bundled example data)."),
-    rules: Optional[Path] = typer.Option(None, "--rules", help="Rule pack folder (default: ./rules, else the bundled pack)."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Date for date computations (YYYY-MM-DD, default today)."),
-    lang: str = typer.Option("en", "--lang", help="en or zh."),
+    rules: RulesOption = None,
+    as_of: AsOfOption = None,
+    lang: LangOption = "en",
     encoding: EncodingOption = None,
     delimiter: DelimiterOption = None,
     sheet: SheetOption = None,
