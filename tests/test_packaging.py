@@ -96,5 +96,9 @@ def test_installed_layout_runs_the_bare_command_from_an_empty_folder(wheel, tmp_
 def test_hypothesis_keeps_its_database_outside_the_checkout():
     from hypothesis.configuration import storage_directory
 
+    import tempfile
+
     where = storage_directory("examples", intent_to_write=False).path.resolve()
+    home = os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY") or Path(tempfile.gettempdir()) / "kamrules-hypothesis"
+    assert where == Path(home).resolve() / "examples"
     assert not where.is_relative_to(ROOT.resolve()), where
