@@ -196,3 +196,21 @@ def test_row_and_vector_evaluators_agree(records):
         vector = ex.condition_vector(node, frame).tolist()
         rows = [ex.eval_condition(node, {k: v for k, v in r.items() if v is not None}) for r in records]
         assert [None if v is pd.NA else v for v in vector] == rows, text
+
+
+def test_every_number_to_text_follows_one_whole_number_rule():
+    from kamrules.data.cells import number_text
+    from kamrules.language.text import display_number
+
+    for value in [1200.0, -3.0, 0.0, 1e15, 2.0**53, 9.9e15, 0.35, -1.5, 1e16, 1.5e17]:
+        whole = ex.whole_number(value)
+        if whole is None:
+            assert not value.is_integer() or abs(value) >= 1e16, value
+            continue
+        assert whole == value and isinstance(whole, int)
+        assert ex.format_number(value) == str(whole)
+        assert number_text(value) == str(whole)
+        assert display_number(value) == f"{whole:,}"
+    assert ex.whole_number(1e16) is None and number_text(1e16) == "1e+16"
+    assert ex.whole_number(float("nan")) is None and ex.whole_number(float("inf")) is None
+    assert ex.whole_number(0.35) is None and ex.format_number(0.35) == "0.35"

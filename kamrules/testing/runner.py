@@ -18,7 +18,7 @@ from kamrules.engine.features import compute_feature, compute_score, prepare_fac
 from kamrules.errors import DataError, EvaluationError
 from kamrules.language import expr as ex
 from kamrules.pack import FieldSpec, RulePack, ScoreSpec, normalise_header
-from kamrules.results.explain import why_not
+from kamrules.results.explain import account_values, why_not
 from kamrules.testing.cases import TestCase, TestFile, collect_values
 
 
@@ -152,7 +152,7 @@ def _flattened(pack: RulePack) -> RulePack:
 
 
 def check_case(pack: RulePack, case: TestCase, account: AccountResult) -> list[Mismatch]:
-    values = _values(pack, account)
+    values = account_values(pack, account)
     found = []
     for name, want in case.expect.items():
         got = account.value(name)
@@ -177,16 +177,6 @@ def check_case(pack: RulePack, case: TestCase, account: AccountResult) -> list[M
             if wrong:
                 found.append(_collect_mismatch(pack, decision_id, account, values, output, wrong, kind))
     return found
-
-
-def _values(pack: RulePack, account: AccountResult) -> dict:
-    values = dict(account.facts)
-    for result in account.decisions.values():
-        values.update(result.outputs)
-        decision = pack.decision(result.decision)
-        if decision.hit == "collect":
-            values[decision.count_name] = len(result.hits)
-    return values
 
 
 def _same(want: Any, got: Any) -> bool:
