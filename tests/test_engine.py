@@ -457,6 +457,7 @@ def test_hit_policy_order_masks_and_rules_checked_before(tmp_path):
     assert [r.id for r in rules_ahead(first, 2)] == ["one", "two"]
     every = np.array([0b111, 0b101, 0b100, 0], dtype=np.uint64)
     assert hitpolicy.reduce_masks(first, every).tolist() == [0b001, 0b001, 0b100, 0]
+    assert hitpolicy.reduce_masks(first, every).dtype == np.uint64  # a bit field, never a float
     assert hitpolicy.reduce_masks(priority, every).tolist() == [0b010, 0b100, 0b100, 0]
     assert hitpolicy.reduce_masks(collect, every).tolist() == every.tolist()
     # collect: every rule is checked and decides, so no rule stands "before" another
