@@ -381,7 +381,7 @@ def test_number_formats(text, decimal, expected):
     assert parse_number(text, decimal) == (expected, None)
 
 
-@pytest.mark.parametrize("text", ["1,2,3", "12abc", "$", "1.2.3", "(-5)", "1e999", "(5", "5)", "--5"])
+@pytest.mark.parametrize("text", ["1,2,3", "12abc", "$", "1.2.3", "(-5)", "1e999", "(12", "12)", "--5"])
 def test_numbers_that_are_not(text):
     value, reason = parse_number(text)
     assert value is None and reason.startswith("is not a number")
@@ -686,6 +686,40 @@ def test_vectorised_numbers_agree_with_parse_number(texts, decimal):
     accepted, numbers = _formatted_numbers(pa.array(texts), decimal)
     for text, number in zip([t for t, ok in zip(texts, accepted) if ok], numbers):
         assert parse_number(text, decimal) == (number, None), text
+
+
+def test_only_cells_the_vectorised_paths_cannot_read_reach_the_per_cell_parser(monkeypatch):
+    """Plain numbers (pyarrow cast) and the common formatted shapes (one regex) are read column-wise;
+    the careful parser sees only the rest, with the file's decimal mark, and explains them."""
+    from kamrules.data import numbers
+
+    seen = []
+
+    def spy(text, decimal="."):
+        seen.append((text, decimal))
+        return parse_number(text, decimal)
+
+    formatted = []
+    regex_path = numbers._formatted_numbers
+
+    def regex_spy(texts, decimal):
+        formatted.extend(texts.to_pylist())
+        return regex_path(texts, decimal)
+
+    monkeypatch.setattr(numbers, "parse_number", spy)
+    monkeypatch.setattr(numbers, "_formatted_numbers", regex_spy)
+    cells = ["1", "2.5", "-3", "1e999", "(1,200)", "12万", "N/A", "12abc", "１２,５"]
+    values, missing, reasons = numbers._to_number(pa.array(cells), ".", whole=False)
+    assert formatted == ["1e999", "(1,200)", "12万", "12abc", "１２,５"]  # plain numbers were cast
+    assert seen == [("1e999", "."), ("12abc", "."), ("１２,５", ".")]
+    got = values.tolist()
+    assert got[:3] + got[4:6] == [1.0, 2.5, -3.0, -1200.0, 120000.0] and np.isnan(got[3])
+    assert missing.tolist() == [False] * 6 + [True, False, False]
+    assert reasons == {3: "is not a number (too large)", 7: "is not a number",
+                       8: "is not a number (if ',' is the decimal mark, pass --decimal ,)"}
+    seen.clear()
+    values, _, reasons = numbers._to_number(pa.array(["１２,５", "3,5"]), ",", whole=False)
+    assert seen == [("１２,５", ",")] and values.tolist() == [12.5, 3.5] and reasons == {}
 
 
 @pytest.mark.parametrize("decimal, texts", [
