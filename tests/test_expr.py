@@ -214,3 +214,39 @@ def test_every_number_to_text_follows_one_whole_number_rule():
     assert ex.whole_number(1e16) is None and number_text(1e16) == "1e+16"
     assert ex.whole_number(float("nan")) is None and ex.whole_number(float("inf")) is None
     assert ex.whole_number(0.35) is None and ex.format_number(0.35) == "0.35"
+
+
+def test_table_cells_are_built_straight_into_the_tree():
+    from kamrules.language.cells import cell_condition
+
+    def equal(name, right):
+        return ex.Compare("==", ex.Name(name), right)
+
+    # YAML gives booleans and numbers as such: compared as they are (numbers rounded like the language)
+    assert cell_condition("strategic", True, ex.BOOLEAN) == equal("strategic", ex.Const(True, ex.BOOLEAN))
+    assert cell_condition("nps", 9, ex.NUMBER) == equal("nps", ex.Const(9.0, ex.NUMBER))
+    assert cell_condition("nps", 0.1 + 0.2, ex.NUMBER) == equal("nps", ex.Const(0.3, ex.NUMBER))
+    # a text cell: plain words as written, quoted strings and params as in conditions
+    assert cell_condition("region", '"north"', ex.STRING) == equal("region", ex.Const("north", ex.STRING))
+    assert cell_condition("region", "params.home", ex.STRING) == equal("region", ex.Param("home", None, ""))
+    assert cell_condition("region", "in [north]", ex.STRING) == equal("region", ex.Const("north", ex.STRING))
+    assert cell_condition("size", "in [XL, XS]", ex.CATEGORY) == ex.Or(
+        (equal("size", ex.Const("XL", ex.STRING)), equal("size", ex.Const("XS", ex.STRING))))
+    assert cell_condition("region", 'in ["a\\"b", c]', ex.STRING) == ex.Or(
+        (equal("region", ex.Const('a"b', ex.STRING)), equal("region", ex.Const("c", ex.STRING))))
+    assert cell_condition("nps", ">= 9", ex.NUMBER) == ex.Compare(">=", ex.Name("nps"), ex.Const(9.0, ex.NUMBER))
+    assert cell_condition("region", "-", ex.STRING) is None and cell_condition("region", None, ex.STRING) is None
+
+
+@pytest.mark.parametrize("cell, vtype, message", [
+    ([1], ex.STRING, "a cell holds one value or a condition such as '> 0.3' or 'in [a, b]'"),
+    ("> 1 +", ex.NUMBER, "'1 +' is not a value: expected a value, found the end of the condition"),
+    ("> sales", ex.NUMBER, "'sales' is not a value: a cell holds a value, params.NAME or a condition such as '> 0.3'"),
+    (">", ex.NUMBER, "a comparison in a cell needs a value, as in '> 0.3'"),
+])
+def test_table_cell_errors(cell, vtype, message):
+    from kamrules.language.cells import cell_condition
+
+    with pytest.raises(ex.ExprError) as info:
+        cell_condition("x", cell, vtype)
+    assert info.value.message == message
