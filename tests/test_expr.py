@@ -250,3 +250,22 @@ def test_table_cell_errors(cell, vtype, message):
     with pytest.raises(ex.ExprError) as info:
         cell_condition("x", cell, vtype)
     assert info.value.message == message
+
+
+def test_row_semantics_of_missing_values_functions_and_plain_names():
+    import numpy as np
+
+    nan = float("nan")
+    assert ex.eval_value(value("sales"), {"sales": nan}) is None  # NaN from a table is missing
+    assert ex.eval_value(value("-sales"), {"sales": None}) is None
+    assert ex.eval_value(value("-sales"), {"sales": 2.5}) == -2.5
+    assert ex.eval_value(value("max(sales, 5)"), {"sales": 7}) == 7
+    assert ex.eval_value(value("min(sales, 5)"), {"sales": 7}) == 5
+    assert ex.eval_value(value("sales * 0.1"), {"sales": np.float64(3)}) == 0.3  # numpy numbers read as floats
+    assert ex.eval_value(value("sales + 1"), {"sales": np.int64(2)}) == 3
+    # a condition used as a value, and a boolean field used as a condition: three-valued
+    assert ex.eval_value(ex.parse("sales > 1"), {"sales": 2}) is True
+    assert [ex.eval_condition(ex.Name("strategic"), {"strategic": v}) for v in (True, False, None)] == [True, False, None]
+    assert ex.eval_condition(ex.Const(True, ex.BOOLEAN), {}) is True
+    assert ex.eval_condition(ex.Const(False, ex.BOOLEAN), {}) is False
+    assert ex.eval_value(ex.Name("strategic"), {"strategic": True}) is True  # a boolean is not the number 1
