@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import configuration as hypothesis_configuration
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Hypothesis keeps its example database in `.hypothesis/` of the folder pytest started in (the
+# checkout, usually); keep it in the temporary folder instead, unless the environment names one.
+hypothesis_configuration.set_hypothesis_home_dir(
+    os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY") or Path(tempfile.gettempdir()) / "kamrules-hypothesis")
 
 
 @pytest.fixture(autouse=True)

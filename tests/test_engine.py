@@ -457,8 +457,13 @@ def test_hit_policy_order_masks_and_rules_checked_before(tmp_path):
     assert [r.id for r in rules_ahead(first, 2)] == ["one", "two"]
     every = np.array([0b111, 0b101, 0b100, 0], dtype=np.uint64)
     assert hitpolicy.reduce_masks(first, every).tolist() == [0b001, 0b001, 0b100, 0]
+    assert hitpolicy.reduce_masks(first, every).dtype == np.uint64  # a bit field, never a float
     assert hitpolicy.reduce_masks(priority, every).tolist() == [0b010, 0b100, 0b100, 0]
     assert hitpolicy.reduce_masks(collect, every).tolist() == every.tolist()
+    # collect: every rule is checked and decides, so no rule stands "before" another
+    assert [hitpolicy.checked_before(collect, i) for i in range(3)] == [[], [], []]
+    assert rules_ahead(collect, 2) == []
+    assert hitpolicy.winners(collect, [2, 0]) == [0, 2]
 
 
 def test_engine_salience_follows_the_hit_policy(tmp_path):

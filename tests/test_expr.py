@@ -196,3 +196,76 @@ def test_row_and_vector_evaluators_agree(records):
         vector = ex.condition_vector(node, frame).tolist()
         rows = [ex.eval_condition(node, {k: v for k, v in r.items() if v is not None}) for r in records]
         assert [None if v is pd.NA else v for v in vector] == rows, text
+
+
+def test_every_number_to_text_follows_one_whole_number_rule():
+    from kamrules.data.cells import number_text
+    from kamrules.language.text import display_number
+
+    for value in [1200.0, -3.0, 0.0, 1e15, 2.0**53, 9.9e15, 0.35, -1.5, 1e16, 1.5e17]:
+        whole = ex.whole_number(value)
+        if whole is None:
+            assert not value.is_integer() or abs(value) >= 1e16, value
+            continue
+        assert whole == value and isinstance(whole, int)
+        assert ex.format_number(value) == str(whole)
+        assert number_text(value) == str(whole)
+        assert display_number(value) == f"{whole:,}"
+    assert ex.whole_number(1e16) is None and number_text(1e16) == "1e+16"
+    assert ex.whole_number(float("nan")) is None and ex.whole_number(float("inf")) is None
+    assert ex.whole_number(0.35) is None and ex.format_number(0.35) == "0.35"
+
+
+def test_table_cells_are_built_straight_into_the_tree():
+    from kamrules.language.cells import cell_condition
+
+    def equal(name, right):
+        return ex.Compare("==", ex.Name(name), right)
+
+    # YAML gives booleans and numbers as such: compared as they are (numbers rounded like the language)
+    assert cell_condition("strategic", True, ex.BOOLEAN) == equal("strategic", ex.Const(True, ex.BOOLEAN))
+    assert cell_condition("nps", 9, ex.NUMBER) == equal("nps", ex.Const(9.0, ex.NUMBER))
+    assert cell_condition("nps", 0.1 + 0.2, ex.NUMBER) == equal("nps", ex.Const(0.3, ex.NUMBER))
+    # a text cell: plain words as written, quoted strings and params as in conditions
+    assert cell_condition("region", '"north"', ex.STRING) == equal("region", ex.Const("north", ex.STRING))
+    assert cell_condition("region", "params.home", ex.STRING) == equal("region", ex.Param("home", None, ""))
+    assert cell_condition("region", "in [north]", ex.STRING) == equal("region", ex.Const("north", ex.STRING))
+    assert cell_condition("size", "in [XL, XS]", ex.CATEGORY) == ex.Or(
+        (equal("size", ex.Const("XL", ex.STRING)), equal("size", ex.Const("XS", ex.STRING))))
+    assert cell_condition("region", 'in ["a\\"b", c]', ex.STRING) == ex.Or(
+        (equal("region", ex.Const('a"b', ex.STRING)), equal("region", ex.Const("c", ex.STRING))))
+    assert cell_condition("nps", ">= 9", ex.NUMBER) == ex.Compare(">=", ex.Name("nps"), ex.Const(9.0, ex.NUMBER))
+    assert cell_condition("region", "-", ex.STRING) is None and cell_condition("region", None, ex.STRING) is None
+
+
+@pytest.mark.parametrize("cell, vtype, message", [
+    ([1], ex.STRING, "a cell holds one value or a condition such as '> 0.3' or 'in [a, b]'"),
+    ("> 1 +", ex.NUMBER, "'1 +' is not a value: expected a value, found the end of the condition"),
+    ("> sales", ex.NUMBER, "'sales' is not a value: a cell holds a value, params.NAME or a condition such as '> 0.3'"),
+    (">", ex.NUMBER, "a comparison in a cell needs a value, as in '> 0.3'"),
+])
+def test_table_cell_errors(cell, vtype, message):
+    from kamrules.language.cells import cell_condition
+
+    with pytest.raises(ex.ExprError) as info:
+        cell_condition("x", cell, vtype)
+    assert info.value.message == message
+
+
+def test_row_semantics_of_missing_values_functions_and_plain_names():
+    import numpy as np
+
+    nan = float("nan")
+    assert ex.eval_value(value("sales"), {"sales": nan}) is None  # NaN from a table is missing
+    assert ex.eval_value(value("-sales"), {"sales": None}) is None
+    assert ex.eval_value(value("-sales"), {"sales": 2.5}) == -2.5
+    assert ex.eval_value(value("max(sales, 5)"), {"sales": 7}) == 7
+    assert ex.eval_value(value("min(sales, 5)"), {"sales": 7}) == 5
+    assert ex.eval_value(value("sales * 0.1"), {"sales": np.float64(3)}) == 0.3  # numpy numbers read as floats
+    assert ex.eval_value(value("sales + 1"), {"sales": np.int64(2)}) == 3
+    # a condition used as a value, and a boolean field used as a condition: three-valued
+    assert ex.eval_value(ex.parse("sales > 1"), {"sales": 2}) is True
+    assert [ex.eval_condition(ex.Name("strategic"), {"strategic": v}) for v in (True, False, None)] == [True, False, None]
+    assert ex.eval_condition(ex.Const(True, ex.BOOLEAN), {}) is True
+    assert ex.eval_condition(ex.Const(False, ex.BOOLEAN), {}) is False
+    assert ex.eval_value(ex.Name("strategic"), {"strategic": True}) is True  # a boolean is not the number 1

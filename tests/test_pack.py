@@ -249,6 +249,17 @@ def test_unknown_keys_warn_and_fail_with_strict(tmp_path):
     )
 
 
+def test_priority_outside_a_priority_decision_warns_and_is_not_kept(tmp_path):
+    files = {"00.yaml": FIELDS, "10.yaml": DECISION.replace("then: {tier: key}", "then: {tier: key}\n        priority: 7")}
+    pack = load(tmp_path, files)
+    assert [str(w) for w in pack.warnings] == [
+        "rules/10.yaml:10:9: warning: decision 'tier' → rule 'pareto': priority: only 'priority' decisions use it; it is ignored"
+    ]
+    assert pack.decision("tier").rules[0].priority == 0
+    ranked = load(tmp_path, {"00.yaml": FIELDS, "10.yaml": files["10.yaml"].replace("hit: first", "hit: priority")})
+    assert ranked.warnings == [] and ranked.decision("tier").rules[0].priority == 7
+
+
 def test_missing_folder_and_empty_folder(tmp_path):
     with pytest.raises(ConfigError, match="no such rule pack folder"):
         load_pack(Path("nope"))

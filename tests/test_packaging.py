@@ -1,9 +1,11 @@
 """`pip install .` (not only an editable install) must carry the default pack, playbooks and data,
-and find them from any folder."""
+and find them from any folder. The wheel is built from a copy of the sources in a temporary folder:
+setuptools writes `build/` and `*.egg-info` next to the sources it builds, never into the checkout."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -13,13 +15,59 @@ import pytest
 
 from conftest import ROOT
 
+# What a wheel is built from (pyproject.toml's packages and package-dir), and nothing else.
+SOURCES = ("pyproject.toml", "README.md", "kamrules", "rules", "playbooks", "examples")
+
+
+def checkout_listing() -> set[str]:
+    """Every file and folder of the checkout but git's own and Python's byte-code caches."""
+    found = set()
+    for folder, dirs, files in os.walk(ROOT):
+        dirs[:] = [d for d in dirs if d not in (".git", "__pycache__")]
+        base = Path(folder).relative_to(ROOT)
+        found.update((base / name).as_posix() for name in [*dirs, *files])
+    return found
+
+
+def copy_sources(target: Path) -> Path:
+    target.mkdir()
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build", "kamrules-out")
+    for name in SOURCES:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, target / name, ignore=ignore)
+        else:
+            shutil.copy2(source, target / name)
+    return target
+
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
+def built(tmp_path_factory) -> tuple[Path, set[str], set[str]]:
+    """The wheel, and the checkout's listing before and after building it."""
+    before = checkout_listing()
+    sources = copy_sources(tmp_path_factory.mktemp("src") / "kamrules-src")
     folder = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w", str(folder)],
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(sources), "--no-deps", "-q", "-w", str(folder)],
                    check=True, capture_output=True, timeout=600)
-    return next(folder.glob("kamrules-*.whl"))
+    return next(folder.glob("kamrules-*.whl")), before, checkout_listing()
+
+
+@pytest.fixture(scope="module")
+def wheel(built) -> Path:
+    return built[0]
+
+
+def test_building_the_wheel_writes_nothing_into_the_checkout(built):
+    wheel, before, after = built
+    assert wheel.is_file()
+    assert sorted(after - before) == []
+
+
+def test_copied_sources_are_all_the_wheel_needs(tmp_path):
+    sources = copy_sources(tmp_path / "src")
+    assert (sources / "rules" / "00-pack.yaml").is_file()
+    assert (sources / "kamrules" / "__init__.py").is_file()
+    assert not list(sources.rglob("__pycache__"))
 
 
 def test_wheel_ships_default_rules_playbooks_and_example_data(wheel):
@@ -44,3 +92,14 @@ def test_installed_layout_runs_the_bare_command_from_an_empty_folder(wheel, tmp_
     assert result.returncode == 0, result.stderr
     assert (work / "kamrules-out" / "decisions.csv").read_text(encoding="utf-8-sig").count("\n") == 301
     assert any((work / "kamrules-out" / "playbooks").glob("*.html"))
+
+
+def test_hypothesis_keeps_its_database_outside_the_checkout():
+    from hypothesis.configuration import storage_directory
+
+    import tempfile
+
+    where = storage_directory("examples", intent_to_write=False).path.resolve()
+    home = os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY") or Path(tempfile.gettempdir()) / "kamrules-hypothesis"
+    assert where == Path(home).resolve() / "examples"
+    assert not where.is_relative_to(ROOT.resolve()), where

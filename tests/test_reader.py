@@ -371,16 +371,31 @@ def test_tsv_extension_and_explicit_delimiter(tmp_path):
         ("-$1,200", ".", -1200.0), ("1,234.50", ".", 1234.5), ("RMB 8,000", ".", 8000.0), ("8000元", ".", 8000.0),
         ("12万元", ".", 120000.0), ("€3.000,50", ",", 3000.5), ("3 000,50", ",", 3000.5), ("12,5%", ",", 0.125),
         ("1e3", ".", 1000.0), ("１２３", ".", 123.0), ("0.1", ".", 0.1), ("-0.5", ".", -0.5),
+        # signs: a plus is not a minus, a space may follow the sign, the Unicode minus (U+2212) counts
+        ("+5", ".", 5.0), ("+$5", ".", 5.0), ("- 5", ".", -5.0), ("−1,200", ".", -1200.0),
+        # a space may stand before the percent sign or the unit
+        ("35 %", ".", 0.35), ("12 万", ".", 120000.0),
     ],
 )
 def test_number_formats(text, decimal, expected):
     assert parse_number(text, decimal) == (expected, None)
 
 
-@pytest.mark.parametrize("text", ["1,2,3", "12abc", "$", "1.2.3", "(-5)", "1e999"])
+@pytest.mark.parametrize("text", ["1,2,3", "12abc", "$", "1.2.3", "(-5)", "1e999", "(12", "12)", "--5"])
 def test_numbers_that_are_not(text):
     value, reason = parse_number(text)
     assert value is None and reason.startswith("is not a number")
+
+
+@pytest.mark.parametrize("text, decimal, reason", [
+    ("abc", ".", "is not a number"),
+    ("1,5", ".", "is not a number (if ',' is the decimal mark, pass --decimal ,)"),
+    ("1.5", ",", "is not a number (if '.' is the decimal mark, pass --decimal .)"),
+    ("1e999", ".", "is not a number (too large)"),
+    ("-1e999", ".", "is not a number (too large)"),
+])
+def test_number_reasons_say_how_to_fix(text, decimal, reason):
+    assert parse_number(text, decimal) == (None, reason)
 
 
 def test_number_formats_in_a_file(tmp_path):
@@ -671,6 +686,54 @@ def test_vectorised_numbers_agree_with_parse_number(texts, decimal):
     accepted, numbers = _formatted_numbers(pa.array(texts), decimal)
     for text, number in zip([t for t, ok in zip(texts, accepted) if ok], numbers):
         assert parse_number(text, decimal) == (number, None), text
+
+
+def test_only_cells_the_vectorised_paths_cannot_read_reach_the_per_cell_parser(monkeypatch):
+    """Plain numbers (pyarrow cast) and the common formatted shapes (one regex) are read column-wise;
+    the careful parser sees only the rest, with the file's decimal mark, and explains them."""
+    from kamrules.data import numbers
+
+    seen = []
+
+    def spy(text, decimal="."):
+        seen.append((text, decimal))
+        return parse_number(text, decimal)
+
+    formatted = []
+    regex_path = numbers._formatted_numbers
+
+    def regex_spy(texts, decimal):
+        formatted.extend(texts.to_pylist())
+        return regex_path(texts, decimal)
+
+    monkeypatch.setattr(numbers, "parse_number", spy)
+    monkeypatch.setattr(numbers, "_formatted_numbers", regex_spy)
+    cells = ["1", "2.5", "-3", "1e999", "(1,200)", "12万", "N/A", "12abc", "１２,５"]
+    values, missing, reasons = numbers._to_number(pa.array(cells), ".", whole=False)
+    assert formatted == ["1e999", "(1,200)", "12万", "12abc", "１２,５"]  # plain numbers were cast
+    assert seen == [("1e999", "."), ("12abc", "."), ("１２,５", ".")]
+    got = values.tolist()
+    assert got[:3] + got[4:6] == [1.0, 2.5, -3.0, -1200.0, 120000.0] and np.isnan(got[3])
+    assert missing.tolist() == [False] * 6 + [True, False, False]
+    assert reasons == {3: "is not a number (too large)", 7: "is not a number",
+                       8: "is not a number (if ',' is the decimal mark, pass --decimal ,)"}
+    seen.clear()
+    values, _, reasons = numbers._to_number(pa.array(["１２,５", "3,5"]), ",", whole=False)
+    assert seen == [("１２,５", ",")] and values.tolist() == [12.5, 3.5] and reasons == {}
+
+
+@pytest.mark.parametrize("decimal, texts", [
+    (".", ["(1,200)", "-5", "¥-5", "-¥5", "+1,234.5", "12万", "35%", "$2,000", "RMB 8,000", "8000元", "-1,200.50"]),
+    (",", ["(1.200)", "-3.000,5", "€-3.000,50", "12,5%"]),
+])
+def test_vectorised_numbers_take_the_common_shapes_themselves(decimal, texts):
+    """The common shapes (signs, accounting parentheses, currencies, units) never fall back to the
+    per-cell parser, and give its values."""
+    from kamrules.data.numbers import _formatted_numbers
+
+    accepted, numbers = _formatted_numbers(pa.array(texts), decimal)
+    assert accepted.all(), [t for t, ok in zip(texts, accepted) if not ok]
+    assert [(float(n), None) for n in numbers] == [parse_number(t, decimal) for t in texts]
 
 
 # --------------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from kamrules.language.expr import did_you_mean
+from kamrules.language.expr import did_you_mean, whole_number
 
 __all__ = [
     "MISSING_WORDS", "TRUE_WORDS", "FALSE_WORDS", "FIRST_DATE", "LAST_DATE", "EXCEL_EPOCH",
@@ -35,11 +35,6 @@ FALSE_WORDS = frozenset({"no", "n", "false", "f", "0", "否", "无"})
 FIRST_DATE, LAST_DATE = date(1678, 1, 1), date(2261, 12, 31)
 EXCEL_EPOCH = date(1899, 12, 30)  # Excel's day 0 once its 1900 leap-year bug is accounted for
 EXCEL_LAST_SERIAL = 2958466  # 10000-01-01: Excel holds no later day
-
-# Integers below this are written without a decimal point or exponent ("1200", not "1200.0");
-# 2**53 < 1e16, so every such float is an exact integer and reads back as itself.
-_WHOLE_NUMBER_LIMIT = 1e16
-
 
 def excel_day(serial: float) -> date:
     """The calendar day of an Excel serial day number (46053 -> 2026-01-31); a time of day is dropped."""
@@ -62,9 +57,8 @@ def is_missing_word(text: str) -> bool:
 
 def plain_number(value: float) -> int | float:
     """1200.0 -> 1200 (an int, written without ".0"), 0.35 -> 0.35; very large floats stay floats."""
-    if value.is_integer() and abs(value) < _WHOLE_NUMBER_LIMIT:
-        return int(value)
-    return value
+    whole = whole_number(value)
+    return value if whole is None else whole
 
 
 def number_text(value: float) -> str:

@@ -19,6 +19,7 @@ from kamrules.data.encodings import _choose_encoding, _sample_text
 from kamrules.data.guards import (
     XLSX_DAMAGE, csv_failure, damaged_xlsx, excel_row_check, json_loads, parquet_check, xlsx_check,
 )
+from kamrules.data.messages import first_lines
 from kamrules.data.options import MAX_LISTED, SAMPLE_BYTES, ReadOptions, _Raw
 from kamrules.errors import DataError
 from kamrules.pack.fields import column_letter
@@ -126,9 +127,7 @@ def _bad_rows_message(name: str, bad_rows: list[tuple[int, int]], width: int, de
         number, actual = bad_rows[0]
         return f"{name}: row {number} has {actual} values but the header has {width} columns; {fix}"
     lines = [f"row {number}: {actual} values" for number, actual in bad_rows[:MAX_LISTED]]
-    if len(bad_rows) > MAX_LISTED:
-        lines.append(f"and {len(bad_rows) - MAX_LISTED} more")
-    return f"{name}: {len(bad_rows)} rows do not have the header's {width} columns; {fix}:\n  " + "\n  ".join(lines)
+    return f"{name}: {len(bad_rows)} rows do not have the header's {width} columns; {fix}:" + first_lines(lines, len(bad_rows))
 
 
 def _read_tsv(path: Path, name: str, head: bytes, options: ReadOptions) -> _Raw:

@@ -7,6 +7,15 @@ import pandas as pd
 
 from kamrules.data.options import MAX_LISTED, DataIssue, _Raw
 
+
+def first_lines(lines: list[str], total: int) -> str:
+    """The first MAX_LISTED of `total` lines, each on its own indented line, and how many more."""
+    shown = lines[:MAX_LISTED]
+    if total > MAX_LISTED:
+        shown.append(f"and {total - MAX_LISTED} more")
+    return "\n  " + "\n  ".join(shown)
+
+
 def _shown(value: str, limit: int = 60) -> str:
     value = value.strip()
     return value if len(value) <= limit else value[: limit - 1] + "…"
@@ -24,9 +33,7 @@ def _bad_values_message(name: str, unit: str, problems: list[DataIssue], total: 
     if total == 1:
         return f"{name}: {issue_text(problems[0], unit)}; fix the cell or pass --on-bad-value missing"
     lines = [issue_text(issue, unit) for issue in problems[:MAX_LISTED]]
-    if total > MAX_LISTED:
-        lines.append(f"and {total - MAX_LISTED} more")
-    return f"{name}: {total} values cannot be read; fix the cells or {fix}:\n  " + "\n  ".join(lines)
+    return f"{name}: {total} values cannot be read; fix the cells or {fix}:" + first_lines(lines, total)
 
 
 def _rows_text(unit: str, rows: list[int]) -> str:
@@ -53,6 +60,4 @@ def _duplicate_ids_message(name: str, raw: _Raw, ids: pd.Series, header: str) ->
         value, rows = items[0]
         return f"{name}: {where}: '{value}' appears in {_rows_text(raw.unit, rows)}; {fix}"
     lines = [f"'{value}' in {_rows_text(raw.unit, rows)}" for value, rows in items[:MAX_LISTED]]
-    if len(items) > MAX_LISTED:
-        lines.append(f"and {len(items) - MAX_LISTED} more")
-    return f"{name}: {where}: {len(items)} IDs appear more than once; {fix}:\n  " + "\n  ".join(lines)
+    return f"{name}: {where}: {len(items)} IDs appear more than once; {fix}:" + first_lines(lines, len(items))

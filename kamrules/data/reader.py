@@ -69,14 +69,7 @@ def read_table(path: Path, fields: Sequence[FieldSpec], options: ReadOptions = R
     path = Path(path)
     name = str(path)
     _check_options(options, fields)
-    head = _open_head(path, name)
-    fmt = _format_of(path, name, options)
-    _check_content(name, fmt, head)
-    raw = _READERS[fmt](path, name, head, options)
-    raw = _drop_empty_rows(raw)
-    if len(raw.row_numbers) == 0:
-        raise DataError(f"{name}: has a header row but no data rows; add the accounts below the header")
-
+    raw, fmt = _read_raw(path, name, options)
     matched = _match_columns(name, raw.headers, fields, options.columns or {})
     skipped = apply_value_maps(name, raw, matched, options.values or {})
     if len(raw.row_numbers) == 0:
@@ -122,6 +115,17 @@ def read_table(path: Path, fields: Sequence[FieldSpec], options: ReadOptions = R
         mapping={**describe_mapping(raw.headers, fields, matched, options.columns or {}), "skipped": skipped,
                  "where": where},
     )
+
+
+def _read_raw(path: Path, name: str, options: ReadOptions) -> tuple[_Raw, str]:
+    """The file's text columns without its empty rows, and its format; at least one data row."""
+    head = _open_head(path, name)
+    fmt = _format_of(path, name, options)
+    _check_content(name, fmt, head)
+    raw = _drop_empty_rows(_READERS[fmt](path, name, head, options))
+    if len(raw.row_numbers) == 0:
+        raise DataError(f"{name}: has a header row but no data rows; add the accounts below the header")
+    return raw, fmt
 
 
 def _apply_where(name: str, raw: _Raw, data: dict[str, pd.Series], fields: Sequence[FieldSpec],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import re
 import types
 import typing
@@ -13,6 +12,7 @@ from typing import Any, Iterable, Mapping
 from kamrules.documents.context import PlaybookContext, Texts, Values, known_names
 from kamrules.documents.environment import DICT_METHODS, display_path
 from kamrules.i18n import UI, Strings
+from kamrules.language.types import did_you_mean as _did_you_mean
 from kamrules.pack import RulePack
 
 # ------------------------------------------------------------------------------- template checking
@@ -458,11 +458,6 @@ class TemplateChecker:
         if tp is _UNKNOWN or tp is _BLOCKED:
             return _UNKNOWN
         return _element_type(tp)
-
-
-def _did_you_mean(name: str, candidates: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def playbook_schema(pack: RulePack) -> Schema:

@@ -9,6 +9,9 @@ from typing import Any, Callable
 NDIGITS = 9
 FUNCTIONS = ("abs", "min", "max")
 NUMBER, STRING, BOOLEAN, DATE, CATEGORY = "number", "string", "boolean", "date", "category"
+# Whole floats below this are exact integers (2**53 < 1e16): they are written without a decimal point
+# or exponent ("1200", not "1200.0") and read back as themselves.
+WHOLE_NUMBER_LIMIT = 1e16
 
 
 def rnd(value: float) -> float:
@@ -149,11 +152,18 @@ def _literal(value: Any, vtype: str) -> str:
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def whole_number(value: float) -> int | None:
+    """The int a whole float stands for (1200.0 -> 1200); None for a fraction, NaN, an infinity, or a
+    float beyond WHOLE_NUMBER_LIMIT. The one rule every number-to-text of kamrules follows."""
+    value = float(value)
+    return int(value) if value.is_integer() and abs(value) < WHOLE_NUMBER_LIMIT else None
+
+
 def format_number(value: float) -> str:
     """A number as a person writes it: no trailing zeros, no binary noise."""
     value = rnd(value)
-    if value == int(value) and abs(value) < 1e15:
-        return str(int(value))
+    if (whole := whole_number(value)) is not None:
+        return str(whole)
     return f"{value:.{NDIGITS}f}".rstrip("0").rstrip(".")
 
 

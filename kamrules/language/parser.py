@@ -10,26 +10,8 @@ from dataclasses import dataclass
 
 from kamrules.language.guards import nesting_problem
 from kamrules.language.nodes import (
-    BOOLEAN,
-    CMP_OPS,
-    DATE,
-    FUNCTIONS,
-    NUMBER,
-    STRING,
-    And,
-    Arith,
-    Call,
-    Compare,
-    Const,
-    ExprError,
-    Missing,
-    Name,
-    Neg,
-    Node,
-    Not,
-    Or,
-    Param,
-    rnd,
+    BOOLEAN, CMP_OPS, DATE, FUNCTIONS, NUMBER, STRING, And, Arith, Call, Compare, Const, ExprError, Missing,
+    Name, Neg, Node, Not, Or, Param, rnd,
 )
 
 # ---------------------------------------------------------------------------------------- tokenizer

@@ -10,19 +10,7 @@ import numpy as np
 import pandas as pd
 
 from kamrules.language.nodes import (
-    And,
-    Arith,
-    Call,
-    Compare,
-    Const,
-    Missing,
-    Name,
-    Neg,
-    Node,
-    Not,
-    Or,
-    Param,
-    rnd,
+    And, Arith, Call, Compare, Const, Missing, Name, Neg, Node, Not, Or, Param, rnd,
 )
 
 # ------------------------------------------------------------------------------- row evaluation
@@ -105,29 +93,26 @@ def eval_condition(node: Node, record: Mapping[str, Any]) -> bool | None:
     if isinstance(node, Missing):
         missing = eval_value(node.operand, record) is None
         return not missing if node.negate else missing
-    if isinstance(node, And):
-        result: bool | None = True
-        for item in node.items:
-            value = eval_condition(item, record)
-            if value is False:
-                return False
-            if value is None:
-                result = None
-        return result
-    if isinstance(node, Or):
-        result = False
-        for item in node.items:
-            value = eval_condition(item, record)
-            if value is True:
-                return True
-            if value is None:
-                result = None
-        return result
+    if isinstance(node, (And, Or)):
+        return _kleene(node.items, record, decisive=isinstance(node, Or))
     if isinstance(node, Not):
         value = eval_condition(node.item, record)
         return None if value is None else not value
     value = eval_value(node, record)
     return None if value is None else bool(value)
+
+
+def _kleene(items: tuple, record: Mapping[str, Any], decisive: bool) -> bool | None:
+    """`and` (decisive False) or `or` (decisive True) in three-valued logic: one decisive item decides;
+    otherwise any unknown item makes the whole unknown."""
+    result: bool | None = not decisive
+    for item in items:
+        value = eval_condition(item, record)
+        if value is decisive:
+            return decisive
+        if value is None:
+            result = None
+    return result
 
 
 def _num(value: Any) -> Any:

@@ -42,8 +42,8 @@ def format_value(value: Any, spec: str = "", lang: str = "en") -> str:
 def display_number(value: float) -> str:
     """A number for people: four significant digits, thousands separated, never scientific."""
     number = float(value)
-    if number == int(number) and abs(number) < 1e15:
-        return f"{int(number):,}"
+    if (whole := ex.whole_number(number)) is not None:
+        return f"{whole:,}"
     if abs(number) >= 1000:
         return f"{number:,.1f}".rstrip("0").rstrip(".")
     digits = max(0, 3 - int(math.floor(math.log10(abs(number))))) if number else 0

@@ -9,26 +9,8 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from kamrules.language.nodes import (
-    BOOLEAN,
-    CATEGORY,
-    DATE,
-    NUMBER,
-    STRING,
-    And,
-    Arith,
-    Call,
-    Compare,
-    Const,
-    ExprError,
-    Missing,
-    Name,
-    Neg,
-    Node,
-    Not,
-    Or,
-    Param,
-    describe,
-    rnd,
+    BOOLEAN, CATEGORY, DATE, NUMBER, STRING, And, Arith, Call, Compare, Const, ExprError, Missing, Name, Neg,
+    Node, Not, Or, Param, describe, rnd,
 )
 
 # ------------------------------------------------------------------------------ resolving and types

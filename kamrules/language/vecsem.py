@@ -12,22 +12,7 @@ import numpy as np
 import pandas as pd
 
 from kamrules.language.nodes import (
-    BOOLEAN,
-    DATE,
-    NDIGITS,
-    NUMBER,
-    And,
-    Arith,
-    Call,
-    Compare,
-    Const,
-    Missing,
-    Name,
-    Neg,
-    Node,
-    Not,
-    Or,
-    Param,
+    BOOLEAN, DATE, NDIGITS, NUMBER, And, Arith, Call, Compare, Const, Missing, Name, Neg, Node, Not, Or, Param,
 )
 from kamrules.language.rowsem import compare
 

@@ -302,17 +302,9 @@ class DecisionSections(Checker):
         then = self.outputs_values(item, "then", outputs, where, partial=hit == "collect")
         if then is None:
             return None
-        priority = item.get("priority", 0)
-        if hit == "priority":
-            if "priority" not in item or isinstance(priority, bool) or not isinstance(priority, int):
-                self.error(item.value_loc("priority") if "priority" in item else item.loc,
-                           f"{where}priority: a 'priority' decision needs a whole-number priority on every rule (higher wins)")
-                return None
-            if not 0 <= priority <= 60000:
-                self.error(item.value_loc("priority"), f"{where}priority: must be between 0 and 60000")
-                return None
-        elif "priority" in item:
-            self.warn(item.key_loc("priority"), f"{where}priority: only 'priority' decisions use it; it is ignored")
+        priority = self.rule_priority(item, hit, where)
+        if priority is None:
+            return None
         because = self.text(item.get("because"), item.value_loc("because"), f"{where}because")
         for lang, text in because.items():
             if (problem := because_format_problem(text)) is not None:  # bounded at load time (guards.py)
@@ -326,8 +318,24 @@ class DecisionSections(Checker):
                     return None
         reads = ex.names_in(resolved)
         return Rule(id=rule_id, when_text=str(item["when"]), when=resolved, then=then, because=because,
-                    source=str(item.get("source", "")), priority=priority if hit == "priority" else 0,
+                    source=str(item.get("source", "")), priority=priority,
                     reads=frozenset(reads), loc=item.loc)
+
+    def rule_priority(self, item: YMap, hit: str, where: str) -> int | None:
+        """The rule's priority: 0 outside 'priority' decisions, None after an error."""
+        priority = item.get("priority", 0)
+        if hit != "priority":
+            if "priority" in item:
+                self.warn(item.key_loc("priority"), f"{where}priority: only 'priority' decisions use it; it is ignored")
+            return 0
+        if "priority" not in item or isinstance(priority, bool) or not isinstance(priority, int):
+            self.error(item.value_loc("priority") if "priority" in item else item.loc,
+                       f"{where}priority: a 'priority' decision needs a whole-number priority on every rule (higher wins)")
+            return None
+        if not 0 <= priority <= 60000:
+            self.error(item.value_loc("priority"), f"{where}priority: must be between 0 and 60000")
+            return None
+        return priority
 
     def outputs_values(self, item: YMap, key: str, outputs: dict, where: str, partial: bool) -> dict | None:
         values = item.get(key)

@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from kamrules.pack import RulePack, rules_without_data
-from kamrules.i18n import fmt_money, fmt_number, fmt_pct
+from kamrules.i18n import LANGS, fmt_money, fmt_number, fmt_pct
+from kamrules.i18n import is_missing as _missing
 from kamrules.results.columns import account_ids, column_values
 from kamrules.engine import measures
 from kamrules.results import portfolio_advice as advice_text
 from kamrules.engine.evaluation import Evaluation
 
-LANGS = ("en", "zh")
 Text = dict  # {"en": ..., "zh": ...}
 
 BREAKDOWN_OUTPUTS = ("tier", "relationship", "service_level", "risk_level")
@@ -237,10 +237,6 @@ class Portfolio:
 
 
 # ---------------------------------------------------------------------------------------- helpers
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def _number(value: Any) -> float | None:
