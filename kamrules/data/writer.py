@@ -198,10 +198,19 @@ def _parquet_bytes(frame: pd.DataFrame, list_columns: Sequence[str]) -> bytes:
         elif isinstance(series.dtype, np.dtype) and series.dtype.kind in "fiub":
             array = pa.array(series.to_numpy(), from_pandas=True)  # NaN -> null
         elif str(name) in list_columns:
-            plain = [plain_value(v) for v in series.astype(object).to_numpy()]
-            plain = [None if v is None else [_text(item) for item in (v if isinstance(v, list) else [v])]
-                     for v in plain]
-            array = pa.array(plain, type=pa.list_(pa.string()))
+            # outputs share a few list objects across rows: each distinct one converted once, then taken
+            found: dict[int, int] = {}
+            distinct: list = []
+            codes = np.empty(len(series), dtype="int64")
+            for row, value in enumerate(series.astype(object).to_numpy()):
+                code = found.get(id(value))
+                if code is None:
+                    code = found[id(value)] = len(distinct)
+                    plain = plain_value(value)
+                    distinct.append(None if plain is None else
+                                    [_text(item) for item in (plain if isinstance(plain, list) else [plain])])
+                codes[row] = code
+            array = pa.array(distinct, type=pa.list_(pa.string())).take(pa.array(codes))
         else:
             objects = series.astype(object).to_numpy()
             try:  # one kind of value throughout (text, booleans, lists): pyarrow converts it in C
