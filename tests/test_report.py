@@ -202,3 +202,17 @@ def test_risks_are_sorted_by_sales_at_stake_and_each_manager_has_a_review_view(c
     assert 'id="owners"' in html and "Actions due in the next 30 days" in html
     # regional advice sits in the regions table, not in one box per region
     assert 'class="callout warn"' not in html.split('id="regions"')[1].split("</section>")[0]
+
+
+def test_the_per_owner_view_lists_the_largest_accounts_and_says_how_many(case, monkeypatch):
+    from kamrules.documents import report as report_module
+    from kamrules.documents.report import build_report_context
+
+    monkeypatch.setattr(report_module, "OWNER_LIST_MAX", 1)
+    context = build_report_context(case, summarise(case, lang="en"), lang="en")
+    busy = [o for o in context.owners if o.key_total > 1]
+    assert busy and all(len(o.key_accounts) == min(1, o.key_total) and len(o.at_risk) == min(1, o.at_risk_total)
+                        for o in context.owners)
+    html = report(case)
+    owners = html.split('id="owners"')[1].split("</section>")[0]
+    assert f"The first 1 of {busy[0].key_total} are listed; decisions.csv has them all." in owners

@@ -64,6 +64,7 @@ def _r(value: float) -> float:
 
 OWNER_DAYS = 30  # the per-owner view counts the actions due within this many days
 LIST_MAX = 500  # accounts listed per tier in the report; decisions.csv has them all
+OWNER_LIST_MAX = 20  # accounts listed per manager and column in the per-owner view (largest sales first)
 
 
 def build_chart(portfolio: Portfolio, lang: str) -> Chart:
@@ -164,9 +165,11 @@ class _ReportBuilder:
             if risky:
                 risks.append(i)
             due_count[0] += len(due)
+        def largest(indexes: list) -> tuple:  # a manager of 70,000 risky accounts: the largest, not a 75 MB page
+            return tuple(self.line(i) for i in sorted(indexes, key=self.by_sales)[:OWNER_LIST_MAX])
+
         return tuple(
-            OwnerView(name or self.strings["no_owner"], tuple(self.line(i) for i in sorted(k, key=self.by_sales)),
-                      tuple(self.line(i) for i in sorted(r, key=self.by_sales)), d[0])
+            OwnerView(name or self.strings["no_owner"], largest(k), largest(r), d[0], len(k), len(r))
             for name, (k, r, d) in sorted(found.items(), key=lambda item: (item[0] == "", item[0])))
 
     def build(self) -> ReportContext:

@@ -127,6 +127,8 @@ class OwnerView:
     key_accounts: tuple[AccountLine, ...]  # their key accounts, largest sales first
     at_risk: tuple[AccountLine, ...]  # their accounts at risk or critical, largest sales first
     actions_due: int  # actions the rules set due within `owner_days` of the as-of date
+    key_total: int = 0  # how many key accounts they have (the list shows the largest OWNER_LIST_MAX)
+    at_risk_total: int = 0  # how many of their accounts are at risk (likewise)
 
 
 @dataclass(frozen=True)
