@@ -229,7 +229,10 @@ def evaluate(
 
             warnings.simplefilter("ignore")
         tell = (lambda line: None) if quiet else typer.echo
-        tell(f"as of {options.as_of.isoformat()}" + (" (today; pass --as-of to fix it)" if as_of is None else ""))
+        from kamrules.i18n import CONSOLE
+
+        words = CONSOLE.get(lang, CONSOLE["en"])
+        tell(words["as_of"].format(date=options.as_of.isoformat()) + (words["as_of_today"] if as_of is None else ""))
         result = _with_progress(lambda progress: run_evaluate(options, progress, tell), quiet)
         _print_warnings(result.warnings)
         if not quiet:

@@ -73,10 +73,12 @@ def _hand_over(read) -> object:
     return frame
 
 
-def pack_line(pack: RulePack, folder: Path) -> str:
+def pack_line(pack: RulePack, folder: Path, lang: str = "en") -> str:
     """Which pack a run uses: "pack: rules (my-team 1.2, hash 0123abcd…)"."""
+    from kamrules.i18n import CONSOLE
+
     version = f" {pack.version}" if pack.version else ""
-    return f"pack: {folder} ({pack.name}{version}, hash {pack.hash})"
+    return CONSOLE.get(lang, CONSOLE["en"])["pack"].format(folder=folder, name=f"{pack.name}{version}", hash=pack.hash)
 
 
 def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | None = None,
@@ -113,14 +115,14 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
 
         pack = with_params(pack, options.settings)
     load_seconds = time.perf_counter() - started
-    tell(pack_line(pack, options.rules))
+    tell(pack_line(pack, options.rules, options.lang))
     playbooks.check_templates(pack, playbooks_dir=options.playbooks_dir)
 
     step(f"reading {options.data.name}")
     started = time.perf_counter()
     read = read_table(options.data, list(pack.fields.values()), options.read_options or ReadOptions())
     read_seconds = time.perf_counter() - started
-    for line in mapping_lines(read.mapping):
+    for line in mapping_lines(read.mapping, lang=options.lang):
         tell(line)
     from kamrules.data.guards import suspicious_values
 

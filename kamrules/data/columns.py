@@ -291,32 +291,45 @@ def _matched_by(spec: FieldSpec, header: str, mapped: bool) -> str:
     return "alias" if key in keys else "alias without 所在/所属"
 
 
-def mapping_lines(description: Mapping, full: bool = True) -> list[str]:
-    """The column mapping as a compact console table: one line per matched field, then near misses
-    (with the --columns line that would use them), and with `full`, absent fields and unused columns."""
+def mapping_lines(description: Mapping, full: bool = True, lang: str = "en") -> list[str]:
+    """The column mapping as a compact console table in the user's language: one line per matched field,
+    then near misses (with the --columns line that would use them), and with `full`, absent fields and
+    unused columns."""
+    from kamrules.i18n import CONSOLE
+
+    words = CONSOLE.get(lang, CONSOLE["en"])
+    by_words = dict(pair.split("=", 1) for pair in words["by"].split("|"))
     rows = [r for r in description["fields"] if r["by"] != "name"]
     same = [r["field"] for r in description["fields"] if r["by"] == "name"]
     width = max((len(r["field"]) for r in rows), default=0)
-    lines = [f"columns: {len(description['fields'])} fields found"]
+    lines = [words["columns"].format(n=len(description["fields"]))]
     if same:
-        lines.append(f"  by their own name ({len(same)}): {', '.join(same)}")
-    lines += [f"  {r['field']:<{width}} ← {r['column']}  ({r['by']}" + (f"; values ×{r['scale']:g}" if "scale" in r else "")
-              + ")" for r in rows]
+        lines.append(words["by_own_name"].format(n=len(same), names=", ".join(same)))
+    for r in rows:
+        how = ", ".join(_by_text(part, by_words) for part in r["by"].split(", "))
+        scaled = words["scaled"].format(scale=f"{r['scale']:g}") if "scale" in r else ""
+        lines.append(f"  {r['field']:<{width}} ← {r['column']}  ({how}{scaled})")
     for miss in description["near_misses"]:
-        lines.append(f"  {miss['field']}: not found; did you mean column '{miss['column']}'? "
-                     f"(map it with --columns: {miss['field']}: {miss['column']})")
+        lines.append(words["near_miss"].format(field=miss["field"], column=miss["column"]))
     others = [f for f in description["absent"] if f not in {m["field"] for m in description["near_misses"]}]
     if others and full:
-        lines.append(f"  not in the file ({len(others)}): {', '.join(others)}")
+        lines.append(words["not_in_file"].format(n=len(others), names=", ".join(others)))
     for skip in description.get("skipped", []):
-        lines.append(f"  left out {skip['rows']} {'row' if skip['rows'] == 1 else 'rows'}: {skip['field']} "
-                     f"'{skip['value']}' (skip-row in --columns)")
+        rows = words["row_one" if skip["rows"] == 1 else "row_many"].format(n=skip["rows"])
+        lines.append(words["skipped"].format(rows=rows, field=skip["field"], value=skip["value"]))
     if description.get("where"):
         lines.append("  " + where_line(description["where"]))
     if description["unused_columns"] and full:
-        lines.append(f"  columns not used ({len(description['unused_columns'])}): "
-                     f"{_quoted(description['unused_columns'], limit=12)}")
+        lines.append(words["unused"].format(n=len(description["unused_columns"]),
+                                            names=_quoted(description["unused_columns"], limit=12)))
     return lines
+
+
+def _by_text(part: str, by_words: dict) -> str:
+    """How a column was matched, in the user's words ("unit 万元" keeps its unit)."""
+    if part.startswith("unit "):
+        return f"{by_words['unit']} {part[5:]}"
+    return by_words.get(part, part)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -32,12 +32,13 @@ def print_summary(result: Any, lang: str = "en") -> None:
     if result.data_issues:
         console.print(words["data_issues"].format(n=len(result.data_issues)))
     timings = result.evaluation.timings
-    stages = " · ".join(f"{name} {seconds:.2f}s" + _engine_calls(result.evaluation) * (name == "rules")
+    stages = " · ".join(f"{name} {seconds:.2f}s" + _engine_calls(result.evaluation, words) * (name == "rules")
                         for name, seconds in timings.items())
     console.print(f"{words['written']} {result.out}/ ({len(result.files)} {words['files']}) — {stages}")
 
 
-def _engine_calls(evaluation) -> str:
+def _engine_calls(evaluation, words: dict) -> str:
     """Why the rules stage is fast: how often the engine was asked for how many accounts."""
-    accounts = len(evaluation.accounts)
-    return f" ({evaluation.situations:,} situations for {accounts:,} accounts)" if evaluation.situations else ""
+    if not evaluation.situations:
+        return ""
+    return words["situations"].format(situations=f"{evaluation.situations:,}", accounts=f"{len(evaluation.accounts):,}")
