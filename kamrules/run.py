@@ -91,47 +91,25 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     tell = notice or (lambda line: None)
     from kamrules import documents as playbooks
     from kamrules.results import portfolio
-    from kamrules.documents import report
-    from kamrules.results.outputs import decision_frame, manifest, trace_chunks
-    from kamrules.data.reader import ReadOptions, mapping_lines, read_table
-    from kamrules.data.writer import check_out, table_bytes, table_chunks, write_outputs
+    from kamrules.results.outputs import manifest
+    from kamrules.data.writer import check_out, write_outputs
 
-    check_choice("--format", options.format, FORMATS)
-    check_choice("--playbooks", options.playbooks, SELECTIONS)
-    check_choice("--lang", options.lang, LANGS)
-    if options.pdf:  # a missing PDF library is said before the work, not after it
-        from kamrules.documents.pdf import require_fpdf
-
-        require_fpdf()
+    _check_evaluate_options(options)
     jobs = options.jobs or default_jobs()
     inputs = [options.data, options.rules, options.playbooks_dir, options.columns_file, options.previous]
     check_out(options.out, inputs, force=options.force)  # before minutes of work, not after
 
     step("loading the rule pack")
     started = time.perf_counter()
-    pack: RulePack = load_pack(options.rules, strict=options.strict)
-    if options.settings:
-        from kamrules.pack.whatif import with_params
-
-        pack = with_params(pack, options.settings)
+    pack = _load_run_pack(options)
     load_seconds = time.perf_counter() - started
     tell(pack_line(pack, options.rules, options.lang))
     playbooks.check_templates(pack, playbooks_dir=options.playbooks_dir)
 
     step(f"reading {options.data.name}")
     started = time.perf_counter()
-    read = read_table(options.data, list(pack.fields.values()), options.read_options or ReadOptions())
+    read, data_warnings = _read_run_data(options, pack, tell)
     read_seconds = time.perf_counter() - started
-    for line in mapping_lines(read.mapping, lang=options.lang):
-        tell(line)
-    from kamrules.data.guards import suspicious_values
-
-    data_warnings = suspicious_values(read.frame, read.row_numbers, pack.role("sales"))  # negative sales, look-alike ids
-    if options.strict and data_warnings:  # --strict: refused before the run, not warned about after it
-        from kamrules.errors import DataError
-
-        raise DataError("\n".join(w.replace("warning: ", "", 1) for w in data_warnings)
-                        + "\n(--strict refuses these; fix the data, or run without --strict to be warned only)")
 
     # Handed over, not kept: evaluate builds the typed table it needs and lets the raw frame go.
     evaluation = evaluate(pack, _hand_over(read), as_of=options.as_of, jobs=jobs,
@@ -144,45 +122,7 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
 
     step("writing decisions, trace, playbooks and report")
     started = time.perf_counter()
-    files: dict[str, bytes] = {}
-    frame, list_columns = decision_frame(evaluation, options.lang)
-    if since is not None:  # `--previous`: key accounts falling out are flagged, not silently dropped
-        frame["review_before_demotion"] = frame["account_id"].astype(str).isin(since.demoted)
-    if options.format == "xlsx":  # for people: labelled headers and values in --lang (results/labels.py)
-        from kamrules.results.labels import labelled_frame
-
-        labelled = labelled_frame(frame, evaluation.pack, options.lang)
-        list_columns = [labelled.columns[frame.columns.get_loc(c)] for c in list_columns]
-        frame = labelled
-    files[f"decisions.{options.format}"] = table_chunks(frame, options.format, list_columns=list_columns)
-    files["trace.jsonl"] = trace_chunks(evaluation)
-    from kamrules.results.actions import actions_csv
-
-    actions = actions_csv(evaluation, options.lang)
-    if actions is not None:
-        files["actions.csv"] = actions
-    files.update(profile_files(evaluation))
-    if read.issues:
-        import pandas as pd
-
-        issues = pd.DataFrame([vars(i) for i in read.issues], columns=["row", "column", "field", "value", "reason"])
-        files["data-issues.csv"] = table_bytes(issues, "csv")
-    from kamrules.documents.render import playbooks_to_write  # rendered as written: memory stays flat
-
-    rendered = playbooks_to_write(evaluation, selection=options.playbooks, lang=options.lang,
-                                          playbooks_dir=options.playbooks_dir,
-                                          **({"since": since.accounts, "also": since.also if options.playbooks != "none" else []}
-                                             if since else {}))
-    files.update(rendered)
-    links = playbooks.playbook_links(rendered, evaluation)
-    files["report.html"] = report.render_report(evaluation, summary, lang=options.lang, playbook_links=links,
-                                               playbooks_dir=options.playbooks_dir,
-                                               since=since.report if since else None)
-    if options.pdf:
-        from kamrules.documents.pdf import pdf_copies
-
-        step("writing the PDF copies")
-        files.update(pdf_copies(files, lang=options.lang, as_of=options.as_of))
+    files = _output_files(options, evaluation, read, summary, since, step)
     render_seconds = time.perf_counter() - started
     names = sorted([*files, "manifest.json"])
     files["manifest.json"] = manifest(evaluation, input_path=options.data, jobs=evaluation.jobs, files=names,
@@ -242,6 +182,95 @@ def run_profile(options: ProfileOptions) -> str:
 
 
 # ------------------------------------------------------------------------------------------ diff
+
+
+def _check_evaluate_options(options: EvaluateOptions) -> None:
+    """The choices of `evaluate`, and a missing PDF library, said before any work."""
+    check_choice("--format", options.format, FORMATS)
+    check_choice("--playbooks", options.playbooks, SELECTIONS)
+    check_choice("--lang", options.lang, LANGS)
+    if options.pdf:
+        from kamrules.documents.pdf import require_fpdf
+
+        require_fpdf()
+
+
+def _load_run_pack(options: EvaluateOptions) -> RulePack:
+    """The pack, with the run's what-if `--set` overrides."""
+    pack = load_pack(options.rules, strict=options.strict)
+    if options.settings:
+        from kamrules.pack.whatif import with_params
+
+        pack = with_params(pack, options.settings)
+    return pack
+
+
+def _read_run_data(options: EvaluateOptions, pack: RulePack, tell: Callable[[str], None]) -> tuple:
+    """(the data read, its warnings): the column mapping is told first; with --strict, negative sales and
+    look-alike ids are refused before the run, not warned about after it."""
+    from kamrules.data.guards import suspicious_values
+    from kamrules.data.reader import ReadOptions, mapping_lines, read_table
+
+    read = read_table(options.data, list(pack.fields.values()), options.read_options or ReadOptions())
+    for line in mapping_lines(read.mapping, lang=options.lang):
+        tell(line)
+    data_warnings = suspicious_values(read.frame, read.row_numbers, pack.role("sales"))
+    if options.strict and data_warnings:
+        from kamrules.errors import DataError
+
+        raise DataError("\n".join(w.replace("warning: ", "", 1) for w in data_warnings)
+                        + "\n(--strict refuses these; fix the data, or run without --strict to be warned only)")
+    return read, data_warnings
+
+
+def _output_files(options: EvaluateOptions, evaluation: Evaluation, read, summary, since,
+                  step: Callable[[str], None]) -> dict:
+    """Every file of OUT but the manifest: values are bytes or iterables of byte chunks (written lazily)."""
+    from kamrules import documents as playbooks
+    from kamrules.data.writer import table_bytes, table_chunks
+    from kamrules.documents import report
+    from kamrules.results.outputs import decision_frame, trace_chunks
+
+    files: dict[str, bytes] = {}
+    frame, list_columns = decision_frame(evaluation, options.lang)
+    if since is not None:  # `--previous`: key accounts falling out are flagged, not silently dropped
+        frame["review_before_demotion"] = frame["account_id"].astype(str).isin(since.demoted)
+    if options.format == "xlsx":  # for people: labelled headers and values in --lang (results/labels.py)
+        from kamrules.results.labels import labelled_frame
+
+        labelled = labelled_frame(frame, evaluation.pack, options.lang)
+        list_columns = [labelled.columns[frame.columns.get_loc(c)] for c in list_columns]
+        frame = labelled
+    files[f"decisions.{options.format}"] = table_chunks(frame, options.format, list_columns=list_columns)
+    files["trace.jsonl"] = trace_chunks(evaluation)
+    from kamrules.results.actions import actions_csv
+
+    actions = actions_csv(evaluation, options.lang)
+    if actions is not None:
+        files["actions.csv"] = actions
+    files.update(profile_files(evaluation))
+    if read.issues:
+        import pandas as pd
+
+        issues = pd.DataFrame([vars(i) for i in read.issues], columns=["row", "column", "field", "value", "reason"])
+        files["data-issues.csv"] = table_bytes(issues, "csv")
+    from kamrules.documents.render import playbooks_to_write  # rendered as written: memory stays flat
+
+    rendered = playbooks_to_write(evaluation, selection=options.playbooks, lang=options.lang,
+                                          playbooks_dir=options.playbooks_dir,
+                                          **({"since": since.accounts, "also": since.also if options.playbooks != "none" else []}
+                                             if since else {}))
+    files.update(rendered)
+    links = playbooks.playbook_links(rendered, evaluation)
+    files["report.html"] = report.render_report(evaluation, summary, lang=options.lang, playbook_links=links,
+                                               playbooks_dir=options.playbooks_dir,
+                                               since=since.report if since else None)
+    if options.pdf:
+        from kamrules.documents.pdf import pdf_copies
+
+        step("writing the PDF copies")
+        files.update(pdf_copies(files, lang=options.lang, as_of=options.as_of))
+    return files
 
 
 @dataclass
