@@ -207,38 +207,37 @@ def evaluate(
         read_options = _read_options(input_format, encoding, delimiter, sheet, decimal, dayfirst, on_bad_value, columns,
                                      where)
         options = EvaluateOptions(
-            data=data if data is not None else example_data(),
-            rules=rules_dir(rules),
-            out=out,
-            as_of=parse_as_of(as_of),
-            format=fmt,
-            jobs=jobs,
-            playbooks=playbooks,
-            playbooks_dir=find_playbooks(playbooks_dir),
-            lang=lang,
-            force=force,
-            strict=strict,
-            read_options=read_options,
-            settings=list(settings or []),
-            previous=previous,
-            columns_file=columns,
-            pdf=pdf,
+            data=data if data is not None else example_data(), rules=rules_dir(rules), out=out,
+            as_of=parse_as_of(as_of), format=fmt, jobs=jobs, playbooks=playbooks,
+            playbooks_dir=find_playbooks(playbooks_dir), lang=lang, force=force, strict=strict,
+            read_options=read_options, settings=list(settings or []), previous=previous, columns_file=columns, pdf=pdf,
         )
-        if quiet:  # -q: only errors, so no library warnings (pandas PerformanceWarning …) either
-            import warnings
-
-            warnings.simplefilter("ignore")
-        tell = (lambda line: None) if quiet else typer.echo
-        from kamrules.i18n import CONSOLE
-
-        words = CONSOLE.get(lang, CONSOLE["en"])
-        tell(words["as_of"].format(date=options.as_of.isoformat()) + (words["as_of_today"] if as_of is None else ""))
+        tell = _teller(quiet)
+        tell(_as_of_line(options.as_of, given=as_of is not None, lang=lang))
         result = _with_progress(lambda progress: run_evaluate(options, progress, tell), quiet)
         _print_warnings(result.warnings)
         if not quiet:
             from kamrules.results.summary import print_summary
 
             print_summary(result, lang)
+
+
+def _teller(quiet: bool):
+    """Where the lines before the results go: nowhere with -q (and no library warnings either)."""
+    if not quiet:
+        return typer.echo
+    import warnings
+
+    warnings.simplefilter("ignore")  # -q: only errors, so no pandas PerformanceWarning … either
+    return lambda line: None
+
+
+def _as_of_line(as_of, *, given: bool, lang: str) -> str:
+    """"as of 2026-11-27", marked "today" when the user did not pass --as-of."""
+    from kamrules.i18n import CONSOLE
+
+    words = CONSOLE.get(lang, CONSOLE["en"])
+    return words["as_of"].format(date=as_of.isoformat()) + ("" if given else words["as_of_today"])
 
 
 def _with_progress(work, quiet: bool):
