@@ -35,6 +35,33 @@ QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only err
 SetOption = Annotated[Optional[list[str]], typer.Option("--set", help="What-if: override a param for this run, NAME=VALUE (repeatable), e.g. --set pareto_target=0.75.")]
 OnBadValueOption = Annotated[str, typer.Option("--on-bad-value", help="error: stop and list bad cells; missing: treat them as missing and list them in data-issues.csv.")]
 
+_READING = (("encoding", EncodingOption, None), ("delimiter", DelimiterOption, None), ("sheet", SheetOption, None),
+            ("input_format", InputFormatOption, None), ("decimal", DecimalOption, "."),
+            ("dayfirst", DayfirstOption, False), ("on_bad_value", OnBadValueOption, "error"),
+            ("columns", ColumnsOption, None))
+
+
+def reads_data(command):
+    """Give a command the data-reading options every such command shares (--encoding … --columns),
+    declared once here; the command receives them as `reading` and turns them into ReadOptions with
+    `_read_options(reading)` inside `user_errors()`."""
+    import functools
+    import inspect
+
+    signature = inspect.signature(command, eval_str=True)
+    kept = [p for p in signature.parameters.values() if p.name != "reading"]
+    added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+             for name, annotation, default in _READING]
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        reading = {name: kwargs.pop(name, default) for name, _, default in _READING}
+        return command(*args, reading=reading, **kwargs)
+
+    wrapper.__signature__ = signature.replace(parameters=[*kept, *added])
+    return wrapper
+
+
 app = typer.Typer(
     name="kamrules",
     help="Key-account-management decisions from YAML rule packs, checked by the durable_rules engine.\n\n"
@@ -77,19 +104,13 @@ def _print_warnings(warnings: list) -> None:
 
 
 @app.command()
+@reads_data
 def validate(
     rules: Optional[Path] = typer.Argument(None, help="Rule pack folder (default: ./rules, else the bundled pack)."),
     data: Optional[Path] = typer.Option(None, "--data", help="Also check the pack's fields against this data file."),
     strict: bool = typer.Option(False, "--strict", help="Treat warnings (unknown keys) as errors."),
-    columns: ColumnsOption = None,
-    encoding: EncodingOption = None,
-    delimiter: DelimiterOption = None,
-    sheet: SheetOption = None,
-    input_format: InputFormatOption = None,
-    decimal: DecimalOption = ".",
-    dayfirst: DayfirstOption = False,
-    on_bad_value: OnBadValueOption = "error",
     where: WhereOption = None,
+    reading: Optional[dict] = None,  # the data-reading options (@reads_data)
     fmt: str = typer.Option("text", "--format", help="text or json (the findings, for tools)."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Date for date features in --data checks (YYYY-MM-DD, default today)."),
 ) -> None:
@@ -117,8 +138,7 @@ def validate(
         if data is not None:
             from kamrules.data.reader import read_table
 
-            options = _read_options(input_format, encoding, delimiter, sheet, decimal, dayfirst, on_bad_value, columns,
-                                    where)
+            options = _read_options(reading, where)
             read = read_table(data, list(pack.fields.values()), options)
             say(f"{data}: {len(read.frame)} accounts; {len(read.column_map)} of {len(pack.fields)} fields found")
             if read.missing_optional:
@@ -150,20 +170,22 @@ def _column_mapping(read, say) -> dict:
             "unused_columns": list(read.unused_columns)}
 
 
-def _read_options(input_format, encoding, delimiter, sheet, decimal, dayfirst, on_bad_value, columns, where=None):
+def _read_options(reading: dict | None, where: str | None = None):
     """The data-reading options every command shares, checked."""
     from kamrules.data.reader import ReadOptions, load_mapping
     from kamrules.run import check_choice
 
-    check_choice("--on-bad-value", on_bad_value, ("error", "missing"))
-    check_choice("--decimal", decimal, (".", ","))
-    mapped, values = load_mapping(columns) if columns else (None, None)
-    return ReadOptions(input_format=input_format, encoding=encoding, delimiter=_delimiter(delimiter),
-                       sheet=sheet, decimal=decimal, dayfirst=dayfirst, on_bad_value=on_bad_value,
+    r = {name: default for name, _, default in _READING} | (reading or {})
+    check_choice("--on-bad-value", r["on_bad_value"], ("error", "missing"))
+    check_choice("--decimal", r["decimal"], (".", ","))
+    mapped, values = load_mapping(r["columns"]) if r["columns"] else (None, None)
+    return ReadOptions(input_format=r["input_format"], encoding=r["encoding"], delimiter=_delimiter(r["delimiter"]),
+                       sheet=r["sheet"], decimal=r["decimal"], dayfirst=r["dayfirst"], on_bad_value=r["on_bad_value"],
                        columns=mapped, values=values, where=where)
 
 
 @app.command()
+@reads_data
 def evaluate(
     data: Optional[Path] = typer.Argument(None, help="Customer data (CSV, TSV, XLSX, Parquet, JSON, JSONL). "
                                           "Default: the bundled example data."),
@@ -178,14 +200,7 @@ def evaluate(
     lang: str = typer.Option("en", "--lang", help="Language of playbooks, report and summary: en or zh."),
     force: ForceOption = False,
     strict: bool = typer.Option(False, "--strict", help="Treat warnings as errors: rule-pack warnings, negative sales, look-alike ids."),
-    encoding: EncodingOption = None,
-    delimiter: DelimiterOption = None,
-    sheet: SheetOption = None,
-    input_format: InputFormatOption = None,
-    decimal: DecimalOption = ".",
-    dayfirst: DayfirstOption = False,
-    on_bad_value: OnBadValueOption = "error",
-    columns: ColumnsOption = None,
+    reading: Optional[dict] = None,  # the data-reading options (@reads_data)
     where: WhereOption = None,
     quiet: QuietOption = False,
     settings: SetOption = None,
@@ -204,13 +219,12 @@ def evaluate(
             from kamrules.errors import UsageError
 
             raise UsageError("--jobs must be 0 (all cores) or more")
-        read_options = _read_options(input_format, encoding, delimiter, sheet, decimal, dayfirst, on_bad_value, columns,
-                                     where)
+        read_options = _read_options(reading, where)
         options = EvaluateOptions(
             data=data if data is not None else example_data(), rules=rules_dir(rules), out=out,
             as_of=parse_as_of(as_of), format=fmt, jobs=jobs, playbooks=playbooks,
             playbooks_dir=find_playbooks(playbooks_dir), lang=lang, force=force, strict=strict,
-            read_options=read_options, settings=list(settings or []), previous=previous, columns_file=columns, pdf=pdf,
+            read_options=read_options, settings=list(settings or []), previous=previous, columns_file=reading["columns"], pdf=pdf,
         )
         tell = _teller(quiet)
         tell(_as_of_line(options.as_of, given=as_of is not None, lang=lang))
@@ -257,6 +271,7 @@ def _delimiter(value: Optional[str]) -> Optional[str]:
 
 
 @app.command()
+@reads_data
 def explain(
     data: Path = typer.Argument(..., help="Customer data file (with --run: optional, the run's own file is found)."),
     account_id: Optional[str] = typer.Argument(None, help="The account's id as in the data (leading zeros kept)."),
@@ -265,14 +280,7 @@ def explain(
                                            "data, pack, --set and --as-of, so it agrees with its documents."),
     as_of: AsOfOption = None,
     lang: LangOption = "en",
-    encoding: EncodingOption = None,
-    delimiter: DelimiterOption = None,
-    sheet: SheetOption = None,
-    input_format: InputFormatOption = None,
-    decimal: DecimalOption = ".",
-    dayfirst: DayfirstOption = False,
-    columns: ColumnsOption = None,
-    on_bad_value: OnBadValueOption = "error",
+    reading: Optional[dict] = None,  # the data-reading options (@reads_data)
     verbose: bool = typer.Option(False, "--verbose", help="Every rule checked, with the values it read and its gaps."),
     settings: SetOption = None,
 ) -> None:
@@ -293,7 +301,7 @@ def explain(
         from kamrules.errors import UsageError
 
         check_choice("--lang", lang, LANGS)
-        options = _read_options(input_format, encoding, delimiter, sheet, decimal, dayfirst, on_bad_value, columns)
+        options = _read_options(reading)
         if run_out is not None:
             from kamrules.results.rerun import run_inputs
 
@@ -362,6 +370,7 @@ def test_cmd(
 
 
 @app.command()
+@reads_data
 def diff(
     paths: list[Path] = typer.Argument(..., help="DATA (compared under two packs), or OLD_OUT NEW_OUT (two evaluate output folders)."),
     rules: Optional[list[Path]] = typer.Option(None, "--rules", help="Rule pack folder; give it twice (OLD, then NEW) to compare two packs."),
@@ -373,14 +382,7 @@ def diff(
     playbooks_dir: PlaybooksDirOption = None,
     force: ForceOption = False,
     strict: bool = typer.Option(False, "--strict", help="Treat rule-pack warnings as errors."),
-    encoding: EncodingOption = None,
-    delimiter: DelimiterOption = None,
-    sheet: SheetOption = None,
-    input_format: InputFormatOption = None,
-    decimal: DecimalOption = ".",
-    dayfirst: DayfirstOption = False,
-    on_bad_value: OnBadValueOption = "error",
-    columns: ColumnsOption = None,
+    reading: Optional[dict] = None,  # the data-reading options (@reads_data)
     quiet: QuietOption = False,
 ) -> None:
     """Show what changes: two packs (or --set what-ifs) on the same data, or two evaluate runs.
@@ -403,8 +405,7 @@ def diff(
             packs = tuple(rules) if rules else (rules_dir(None),)
             options = DiffOptions(out=out, data=paths[0], rules=packs, settings=list(settings or []),
                                   as_of=parse_as_of(as_of), lang=lang, jobs=jobs, force=force, strict=strict,
-                                  read_options=_read_options(input_format, encoding, delimiter, sheet, decimal,
-                                                             dayfirst, on_bad_value, columns))
+                                  read_options=_read_options(reading))
         else:
             raise UsageError("give DATA, or two output folders OLD_OUT NEW_OUT")
         options.playbooks_dir = find_playbooks(playbooks_dir)
@@ -416,19 +417,13 @@ def diff(
 
 
 @app.command()
+@reads_data
 def profile(
     data: Optional[Path] = typer.Argument(None, help="Customer data file (default: the bundled example data)."),
     rules: RulesOption = None,
     as_of: AsOfOption = None,
     lang: LangOption = "en",
-    encoding: EncodingOption = None,
-    delimiter: DelimiterOption = None,
-    sheet: SheetOption = None,
-    input_format: InputFormatOption = None,
-    decimal: DecimalOption = ".",
-    dayfirst: DayfirstOption = False,
-    columns: ColumnsOption = None,
-    on_bad_value: OnBadValueOption = "error",
+    reading: Optional[dict] = None,  # the data-reading options (@reads_data)
 ) -> None:
     """Key accounts against the whole base: the attributes that mark them, look-alike accounts, missing records.
 
@@ -440,8 +435,7 @@ def profile(
 
         options = ProfileOptions(data=data if data is not None else example_data(), rules=rules_dir(rules),
                                  as_of=parse_as_of(as_of), lang=lang,
-                                 read_options=_read_options(input_format, encoding, delimiter, sheet, decimal,
-                                                            dayfirst, on_bad_value, columns))
+                                 read_options=_read_options(reading))
         typer.echo(run_profile(options), nl=False)
 
 
