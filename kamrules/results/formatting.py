@@ -6,15 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from kamrules.i18n import (
-    MISSING,
-    fmt_bool,
-    fmt_date,
-    fmt_money,
-    fmt_number,
-    fmt_pct,
-    is_missing,
-)
+from kamrules.i18n import MISSING, fmt_bool, fmt_date, fmt_money, fmt_number, fmt_pct, is_missing
 from kamrules.pack import RulePack, pick
 
 _UNIT_WORDS = (
