@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from kamrules.i18n import is_missing
 from kamrules.language.expr import did_you_mean, whole_number
 
 __all__ = [
@@ -39,15 +40,6 @@ EXCEL_LAST_SERIAL = 2958466  # 10000-01-01: Excel holds no later day
 def excel_day(serial: float) -> date:
     """The calendar day of an Excel serial day number (46053 -> 2026-01-31); a time of day is dropped."""
     return EXCEL_EPOCH + timedelta(days=int(serial))
-
-
-def is_missing(value: Any) -> bool:
-    """None, NaN, NaT and pd.NA; never a list or a string."""
-    if value is None or value is pd.NaT or value is pd.NA:
-        return True
-    if isinstance(value, np.datetime64):
-        return bool(np.isnat(value))
-    return isinstance(value, (float, np.floating)) and math.isnan(value)
 
 
 def is_missing_word(text: str) -> bool:

@@ -7,6 +7,9 @@ import math
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from kamrules.i18n.catalogues import MISSING
 
 
@@ -14,7 +17,13 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 
 def is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+    """The one test of a missing value: None, NaN (any float), NaT (pandas or numpy) and pd.NA; never a
+    list or a string. The language, the reader and the documents all use it."""
+    if value is None or value is pd.NaT or value is pd.NA:
+        return True
+    if isinstance(value, np.datetime64):
+        return bool(np.isnat(value))
+    return isinstance(value, (float, np.floating)) and math.isnan(value)
 
 
 def _trim(text: str) -> str:

@@ -7,8 +7,8 @@ import math
 from typing import Any, Mapping
 
 import numpy as np
-import pandas as pd
 
+from kamrules.i18n import is_missing
 from kamrules.language.nodes import (
     And, Arith, Call, Compare, Const, Missing, Name, Neg, Node, Not, Or, Param, rnd,
 )
@@ -57,14 +57,6 @@ def arith(op: str, left: float, right: float) -> float | None:
     if not math.isfinite(result):
         return None
     return rnd(result)
-
-
-def is_missing(value: Any) -> bool:
-    if value is None or value is pd.NaT:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return False
 
 
 def compare(op: str, left: Any, right: Any) -> bool:
