@@ -215,3 +215,13 @@ def test_xlsx_decision_table_is_labelled_in_the_run_language_and_csv_keeps_codes
     assert "tier" not in header and len(set(header)) == len(header)
     csv_row = pd.read_csv(tmp_path / "csv" / "decisions.csv", dtype=str).iloc[0]
     assert (csv_row["tier"], csv_row["tier_rule"]) == ("key", "pareto_a")
+
+
+def test_the_console_speaks_chinese_with_lang_zh(tmp_path):
+    result = invoke("evaluate", str(ROOT / "examples" / "customers.csv"), "--as-of", "2026-11-27", "--lang", "zh",
+                    "--out", str(tmp_path / "out"), "--playbooks", "none")
+    assert result.exit_code == 0, result.output
+    for words in ("基准日期 2026-11-27", "规则包：", "列映射：找到 29 个字段", "计算特征", "规则判断", "种情形", "结果已写入"):
+        assert words in result.output, words
+    for english in ("as of", "pack:", "columns:", "by their own name", "features ", "situations for"):
+        assert english not in result.output, english
