@@ -78,6 +78,8 @@ def playbook_paths(evaluation: Evaluation) -> dict[int, str]:
 def playbook_links(rendered: Mapping[str, bytes], evaluation: Evaluation) -> dict[str, str]:
     """Account id → relative path of its HTML playbook (for the report), for the playbooks rendered."""
     links: dict[str, str] = {}
+    if not any(path.startswith("playbooks/") for path in rendered):
+        return links  # --playbooks none: no stem of a million accounts to work out
     ids, _ = account_ids(evaluation)
     for index, stem in playbook_paths(evaluation).items():
         path = f"playbooks/{stem}.html"

@@ -381,8 +381,8 @@ def _pareto(ids: list, names: list, sales: list, tiers: list, target: float | No
     """The Pareto curve and split, from `measures` (the same order and shares as the features)."""
     n = len(ids)
     values = pd.Series([float("nan") if v is None else v for v in sales], dtype="float64")
-    clipped = measures.positive(values).fillna(0.0)
-    cumulative = measures.cumulative_share(values.fillna(0.0))  # a missing sale counts as none here
+    clipped = measures.positive(values).fillna(0.0).to_numpy()  # arrays: read once per account below
+    cumulative = measures.cumulative_share(values.fillna(0.0)).to_numpy()  # a missing sale counts as none here
     order = measures.pareto_order(values.fillna(0.0))
     kept = curve_ranks(n)
     points = []
@@ -472,8 +472,8 @@ def _regions(pack: RulePack, region_values: list, ids: list, names: list, sales:
     groups, without = _region_groups(region_values)
     values = pd.Series([float("nan") if v is None else v for v in sales], dtype="float64")
     keys = pd.Series([str(r).strip() if not _missing(r) else None for r in region_values], dtype="object")
-    shares, hhis = measures.share_of(values, keys), measures.hhi(values, keys)
-    clipped = measures.positive(values).fillna(0.0)
+    shares, hhis = measures.share_of(values, keys).to_numpy(), measures.hhi(values, keys).to_numpy()
+    clipped = measures.positive(values).fillna(0.0).to_numpy()
     rows = []
     for region, members in groups.items():
         order = sorted(members, key=lambda i: (-clipped[i], i))  # largest first; ties in input order
