@@ -147,12 +147,11 @@ def evaluation_profile(evaluation: Evaluation, lookalike_count: int | None = 20)
     return profile_of(evaluation, needed=needed_fields(evaluation.pack), lookalike_count=lookalike_count)
 
 
-def profile_files(evaluation: Evaluation) -> dict:
-    """profile.csv and lookalikes.csv, when the pack declares attributes and has a tier."""
+def profile_files(profile) -> dict:
+    """profile.csv and lookalikes.csv from the run's profile, when the pack declares attributes and has a tier."""
     from kamrules.data.writer import table_bytes
-    from kamrules.results.profile import LOOKALIKES_FILE, lookalike_frame, profile_frame
+    from kamrules.results.profile import lookalike_frame, profile_frame
 
-    profile = evaluation_profile(evaluation, lookalike_count=LOOKALIKES_FILE)
     if profile is None:
         return {}
     return {"profile.csv": table_bytes(profile_frame(profile), "csv"),
@@ -248,23 +247,28 @@ def _output_files(options: EvaluateOptions, evaluation: Evaluation, read, summar
     actions = actions_csv(evaluation, options.lang)
     if actions is not None:
         files["actions.csv"] = actions
-    files.update(profile_files(evaluation))
+    from kamrules.results.profile import LOOKALIKES_FILE
+
+    profile = evaluation_profile(evaluation, lookalike_count=LOOKALIKES_FILE)  # once: the CSVs and the report
+    files.update(profile_files(profile))
     if read.issues:
         import pandas as pd
 
         issues = pd.DataFrame([vars(i) for i in read.issues], columns=["row", "column", "field", "value", "reason"])
         files["data-issues.csv"] = table_bytes(issues, "csv")
-    from kamrules.documents.render import playbooks_to_write  # rendered as written: memory stays flat
+    from kamrules.documents.render import playbooks_to_write, render_playbooks
 
-    rendered = playbooks_to_write(evaluation, selection=options.playbooks, lang=options.lang,
-                                          playbooks_dir=options.playbooks_dir,
-                                          **({"since": since.accounts, "also": since.also if options.playbooks != "none" else []}
-                                             if since else {}))
+    # Rendered as written (memory stays flat), except with --pdf: the PDFs are made from the HTML, which
+    # would otherwise be rendered twice (once for the PDF, once when written).
+    render = render_playbooks if options.pdf else playbooks_to_write
+    rendered = render(evaluation, selection=options.playbooks, lang=options.lang, playbooks_dir=options.playbooks_dir,
+                      **({"since": since.accounts, "also": since.also if options.playbooks != "none" else []}
+                         if since else {}))
     files.update(rendered)
     links = playbooks.playbook_links(rendered, evaluation)
     files["report.html"] = report.render_report(evaluation, summary, lang=options.lang, playbook_links=links,
                                                playbooks_dir=options.playbooks_dir,
-                                               since=since.report if since else None)
+                                               since=since.report if since else None, profile=profile)
     if options.pdf:
         from kamrules.documents.pdf import pdf_copies
 

@@ -303,9 +303,7 @@ def pdf_copies(files: dict, *, lang: str = "en", as_of: dt.date | None = None) -
     for name, data in files.items():
         if not name.endswith(".html") or not (name.startswith("playbooks/") or name == "report.html"):
             continue
-        if not isinstance(data, (bytes, str)):  # a playbook rendered when read (render.playbooks_to_write)
-            data = b"".join(data)
-        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        text = data.decode("utf-8") if isinstance(data, bytes) else str(data)
         found = TITLE.search(text)
         title = html_lib.unescape(SPACE.sub(" ", found.group(1)).strip()) if found else name
         copies[name[: -len(".html")] + ".pdf"] = html_to_pdf(text, title=title, lang=lang, as_of=as_of)

@@ -71,9 +71,11 @@ def _bar(pack, row: ValueRow, profile: Profile, lang: str) -> ProfileBar:
         sales_share=fmt_pct(row.sales_share, lang=lang))
 
 
-def profile_view(evaluation, lang: str, links: Mapping[str, str] | None = None) -> ProfileView | None:
-    """The section's content, or None when the pack declares no attributes or has no tier."""
-    profile = profile_of(evaluation, needed=needed_fields(evaluation.pack), lookalike_count=LISTED)
+def profile_view(evaluation, lang: str, links: Mapping[str, str] | None = None, profile=None) -> ProfileView | None:
+    """The section's content, or None when the pack declares no attributes or has no tier. `profile`: one
+    already computed for the run (its look-alikes are cut to the LISTED shown here), else it is computed."""
+    if profile is None:
+        profile = profile_of(evaluation, needed=needed_fields(evaluation.pack), lookalike_count=LISTED)
     if profile is None:
         return None
     pack, t, links = evaluation.pack, UI[lang], links or {}
@@ -84,8 +86,8 @@ def profile_view(evaluation, lang: str, links: Mapping[str, str] | None = None) 
         t["comma"].join(f"{value_text(pack, r, lang)} (×{fmt_number(r.lift, 2)})" for r in a.reasons),
         fmt_money(a.growth_room, lang, wan=False) if a.growth_room is not None else "",
         urllib.parse.quote(links[a.account_id]) if a.account_id in links else None)
-        for a in profile.lookalikes)
-    more = profile.lookalike_total > len(profile.lookalikes)
+        for a in profile.lookalikes[:LISTED])
+    more = profile.lookalike_total > len(lookalikes)
     completeness = tuple(CompletenessView(
         pack.name_label(c.field, lang), t["profile_missing_of"] % (pack.name_label(c.field, lang), c.key_missing,
                                                                     c.key_total),

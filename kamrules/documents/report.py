@@ -238,8 +238,9 @@ def build_report_context(evaluation: Evaluation, portfolio: Portfolio, *, lang: 
 
 def render_report(evaluation: Evaluation, portfolio: Portfolio, *, lang: str = "en",
                   playbook_links: Mapping[str, str] | None = None, playbooks_dir: Path | str | None = None,
-                  checked: bool = False, probe: bool = False, since=None) -> bytes:
-    """`report.html` as UTF-8 bytes. `playbook_links`: account id → relative path of its HTML playbook."""
+                  checked: bool = False, probe: bool = False, since=None, profile=None) -> bytes:
+    """`report.html` as UTF-8 bytes. `playbook_links`: account id → relative path of its HTML playbook;
+    `profile`: the run's key-account profile when it was already computed (for profile.csv)."""
     from jinja2 import TemplateError as JinjaError
 
     context = build_report_context(evaluation, portfolio, lang=lang, playbook_links=playbook_links)
@@ -247,7 +248,7 @@ def render_report(evaluation: Evaluation, portfolio: Portfolio, *, lang: str = "
         context = dataclasses.replace(context, since_last_review=since)
     from kamrules.documents.profile_view import profile_view
 
-    context = dataclasses.replace(context, profile=profile_view(evaluation, lang, playbook_links))
+    context = dataclasses.replace(context, profile=profile_view(evaluation, lang, playbook_links, profile))
     env = make_environment(playbooks_dir, pack=evaluation.pack, lang=lang)
     guards.budget_for_portfolio(env, len(evaluation.accounts))  # it lists accounts: grows with them
     if not checked:
