@@ -19,11 +19,15 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 def is_missing(value: Any) -> bool:
     """The one test of a missing value: None, NaN (any float), NaT (pandas or numpy) and pd.NA; never a
     list or a string. The language, the reader and the documents all use it."""
-    if value is None or value is pd.NaT or value is pd.NA:
+    if value is None:
         return True
-    if isinstance(value, np.datetime64):
-        return bool(np.isnat(value))
-    return isinstance(value, (float, np.floating)) and math.isnan(value)
+    if isinstance(value, float):  # the common case first (np.float64 is a float too): it runs per cell
+        return value != value
+    if value is pd.NaT or value is pd.NA:
+        return True
+    if isinstance(value, np.floating):
+        return bool(np.isnan(value))
+    return isinstance(value, np.datetime64) and bool(np.isnat(value))
 
 
 def _trim(text: str) -> str:
