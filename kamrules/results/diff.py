@@ -8,7 +8,6 @@ totals a reviewer looks at (key accounts, share of sales they cover, accounts at
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from kamrules.errors import ConfigError
+from kamrules.results.outputs import read_manifest
 from kamrules.results.portfolio import RISK_LEVELS_LISTED
 
 KEY_TIER = "key"  # the tier value the portfolio summary counts as a key account
@@ -141,14 +141,7 @@ def _indexed(frame: pd.DataFrame) -> pd.DataFrame:
 def read_run(folder: Path) -> Side:
     """A Side from a `kamrules evaluate` output folder (its manifest.json and decisions.csv)."""
     folder = Path(folder)
-    manifest_path = folder / "manifest.json"
-    if not manifest_path.is_file():
-        raise ConfigError(f"{folder}: not a kamrules output folder (no manifest.json); "
-                          f"make one with `kamrules evaluate DATA --out {folder}`")
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{manifest_path}: not valid JSON ({exc}); re-run `kamrules evaluate`") from None
+    manifest = read_manifest(folder)
     table = folder / "decisions.csv"
     if not table.is_file():
         raise ConfigError(f"{folder}: no decisions.csv; compare runs made with `kamrules evaluate --format csv`")

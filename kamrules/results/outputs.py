@@ -337,3 +337,22 @@ def manifest(evaluation: Evaluation, *, input_path: Path | None, jobs: int, file
     if getattr(pack, "overrides", None):
         record["pack"]["overrides"] = pack.overrides  # what-if `--set NAME=VALUE`
     return (json.dumps(json_value(record), ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+def read_manifest(folder: Path) -> dict:
+    """The manifest.json of a `kamrules evaluate` output folder (for `diff` and `explain --run`);
+    ConfigError with the fix when the folder is not one."""
+    from kamrules.errors import ConfigError
+
+    folder = Path(folder)
+    path = folder / "manifest.json"
+    if not path.is_file():
+        raise ConfigError(f"{folder}: not a kamrules output folder (no manifest.json); "
+                          f"make one with `kamrules evaluate DATA --out {folder}`")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid JSON ({exc}); re-run `kamrules evaluate`") from None
+    if not isinstance(manifest, dict):
+        raise ConfigError(f"{path}: not a kamrules manifest; re-run `kamrules evaluate`")
+    return manifest

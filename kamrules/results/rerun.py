@@ -10,14 +10,13 @@ kamrules never explains a different run than the one in OUT."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from kamrules.data.reader import ReadOptions
 from kamrules.errors import ConfigError, UsageError
 from kamrules.pack import RulePack, load_pack
-from kamrules.results.outputs import file_hash
+from kamrules.results.outputs import file_hash, read_manifest
 
 
 @dataclass
@@ -35,7 +34,7 @@ def run_inputs(out: Path, rules_folder: Path, data: Path | None = None,
     """The inputs of the run in `out`, checked: the data file (given, or found by its recorded name next
     to OUT or in the current folder) must have the recorded SHA-256, and the pack in `rules_folder`
     (with the recorded `--set` overrides) the recorded hash."""
-    manifest = _manifest(out)
+    manifest = read_manifest(out)
     recorded = manifest.get("input") or {}
     data = data if data is not None else _find_data(out, recorded.get("name"))
     if recorded.get("sha256") and data.is_file() and file_hash(data) != recorded["sha256"]:
@@ -60,21 +59,6 @@ def run_inputs(out: Path, rules_folder: Path, data: Path | None = None,
     except ValueError:
         raise ConfigError(f"{out}/manifest.json: no valid as_of date; re-run kamrules evaluate") from None
     return RunInputs(data, pack, as_of, _read_options(manifest, recorded, options or ReadOptions()))
-
-
-def _manifest(out: Path) -> dict:
-    path = Path(out) / "manifest.json"
-    if not Path(out).is_dir():
-        raise UsageError(f"--run {out}: no such folder; give the --out folder of a kamrules evaluate run")
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"--run {out}: not a kamrules output folder (no manifest.json)") from None
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc}); re-run kamrules evaluate") from None
-    if not isinstance(manifest, dict):
-        raise ConfigError(f"{path}: not a kamrules manifest; re-run kamrules evaluate")
-    return manifest
 
 
 def _find_data(out: Path, name: str | None) -> Path:
