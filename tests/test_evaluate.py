@@ -193,3 +193,35 @@ def test_no_actions_csv_without_an_action_decision():
     evaluate(str(folder / "customers.csv"), "--rules", str(folder / "rules"), "--as-of", "2026-11-27",
              "--out", "out", "--playbooks", "none", "-q")
     assert Path("out/decisions.csv").is_file() and not Path("out/actions.csv").exists()
+
+
+def test_trace_cells_built_in_arrow_equal_the_python_encoding():
+    """The trace's column-wise (Arrow) encoding gives json.dumps(json_value(v)) for every kind of column."""
+    import json as _json
+
+    import numpy as np
+    import pandas as pd
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from kamrules.results.outputs import _json_array, _json_cells, _json_texts, json_value
+
+    @settings(max_examples=300, deadline=None, database=None)
+    @given(st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=20))
+    def floats(values):
+        series = pd.Series(values, dtype="float64")
+        assert _json_array(series).to_pylist() == _json_cells(series) == [_json.dumps(json_value(v)) for v in values]
+
+    floats()
+    edge = [0.0, -0.0, 1e-4, 9.99e-5, 1e9, 999999999.5, 1e14, 1e15, 1e16, 123456789.123, -42.75, 7e22, 5e-324]
+    series = pd.Series(edge, dtype="float64")
+    assert _json_array(series).to_pylist() == [_json.dumps(json_value(v)) for v in edge]
+    for series in (pd.Series([True, None, False], dtype="boolean"), pd.Series([True, False]),
+                   pd.Series([3, None, -7], dtype="Int64"), pd.Series([1, 2], dtype="int64"),
+                   pd.Series(["华东", None, 'say "hi"', "back\\slash", "tab\there"], dtype=object),
+                   pd.Series(["a", None], dtype="string"),
+                   pd.Series([pd.Timestamp("2026-11-27"), pd.NaT]),
+                   pd.Series(["text", 3.5, None, True], dtype=object)):
+        assert _json_array(series).to_pylist() == _json_cells(series), series
+    ids = ["00042", 'A"1', "客户\n7", ""]
+    assert _json_texts(ids).to_pylist() == [_json.dumps(i, ensure_ascii=False) for i in ids]

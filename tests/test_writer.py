@@ -470,3 +470,45 @@ def test_every_file_is_fsynced_before_the_folder_takes_its_place(tmp_path, monke
     write_outputs(out, files)
     assert len(synced) == 22  # 20 playbooks, the decision table, the marker
     assert (out / "decisions.csv").read_bytes() == b"ab"
+
+
+# --------------------------------------------------------------------------------------------------
+# The column-wise CSV writer (Arrow) against Python's csv module, cell for cell
+
+
+def _reference_csv(frame: pd.DataFrame) -> bytes:
+    """The decision table as Python's csv module writes it (the path the Arrow writer replaces)."""
+    import io
+
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    times = writer._date_columns(frame)
+    writer._write_rows(buffer, [[writer.neutralise(str(name))] for name in frame.columns])
+    for chunk in writer._chunks(frame):
+        writer._write_rows(buffer, [writer._csv_column(chunk.iloc[:, i], times.get(i)) for i in range(chunk.shape[1])])
+    return buffer.getvalue().encode("utf-8")
+
+
+awkward = st.text(alphabet=st.sampled_from(list("ab 中,;\"'\n=+-@\t")), max_size=8)
+shared = [["Visit", "Call, then \"write\""], ["=SUM(A1)"], []]
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(data=st.lists(st.tuples(st.one_of(st.none(), awkward), st.one_of(st.none(), numbers),
+                               st.one_of(st.none(), st.booleans()), st.sampled_from(range(len(shared) + 1)),
+                               st.one_of(st.none(), st.integers(-10**6, 10**6))), min_size=1, max_size=30))
+def test_arrow_csv_equals_python_csv(data):
+    frame = pd.DataFrame({
+        "text": pd.Series([d[0] for d in data], dtype=object),
+        "sales": pd.Series([d[1] for d in data], dtype="float64"),
+        "flag": pd.Series([d[2] for d in data], dtype=object),
+        "actions": pd.Series([shared[d[3]] if d[3] < len(shared) else None for d in data], dtype=object),
+        "count": pd.Series([d[4] for d in data], dtype="Int64"),
+        "when": pd.Series([pd.Timestamp("2026-11-27") if d[4] and d[4] % 2 else pd.NaT for d in data]),
+    })
+    assert table_bytes(frame, "csv") == _reference_csv(frame)
+
+
+def test_arrow_csv_carriage_return_falls_back_to_quoting_the_row():
+    frame = pd.DataFrame({"a": ["x\ry", "plain"], "b": ["1", "2"]})
+    assert table_bytes(frame, "csv") == _reference_csv(frame) == '\ufeffa,b\n"x\ry","1"\nplain,2\n'.encode()

@@ -11,6 +11,8 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from kamrules import __version__
 from kamrules.pack import pick
@@ -192,33 +194,93 @@ def _trace_situations(evaluation: Evaluation) -> tuple[list[str], list[dict]]:
 
 def _account_lines(evaluation: Evaluation, names: list[str], situations: list[dict], ids: list, rows: np.ndarray,
                    start: int, stop: int) -> bytes:
-    """The account lines of a slice, built a distinct set of read names at a time."""
+    """The account lines of a slice, built column-wise in Arrow: per account, its situation in each
+    decision, then each name a fired rule read (which follow from the situations) with its value."""
     from kamrules.engine.evaluate import map_masks
 
     table = evaluation.table
-    numbers, read = [], np.zeros(stop - start, dtype=object)
-    read[:] = 0
-    for decision, described in zip(evaluation.pack.decisions, situations):
-        masks = evaluation.masks[decision.id][start:stop]
-        numbers.append(map_masks(masks, {m: str(k) for m, (k, _, _, _) in described.items()}))
-        read = read | map_masks(masks, {m: bits for m, (_, _, _, bits) in described.items()})
-    head = np.array([f'{{"account_id": {json.dumps(a, ensure_ascii=False)}, "row": {r}, "situations": ['
-                     for a, r in zip(ids, rows.tolist())], dtype=object)
-    for column in numbers:
-        head = head + (column if column is numbers[0] else ", " + column)
-    head = head + '], "values": {'
-    codes, keys = pd.factorize(read)
-    encoded: dict[str, np.ndarray] = {}
-    lines = np.empty(len(head), dtype=object)
-    for code, key in enumerate(keys.tolist()):
-        where = np.flatnonzero(codes == code)
-        line = head[where]
-        for position, name in enumerate(n for i, n in enumerate(names) if key >> i & 1):
-            if name not in encoded:
-                encoded[name] = np.array(_json_cells(table[name].iloc[start:stop]), dtype=object)
-            line = line + ((", " if position else "") + json.dumps(name) + ": ") + encoded[name][where]
-        lines[where] = line + "}}"
-    return ("\n".join(lines.tolist()) + "\n").encode("utf-8")
+    count = stop - start
+    if count == 0:
+        return b""
+    pieces = [pa.scalar('{"account_id": '), _json_texts(ids), pa.scalar(', "row": '), pa.array(rows).cast(pa.string()),
+              pa.scalar(', "situations": [')]
+    reads = np.zeros((count, len(names)), dtype=bool)  # per account and name: whether a fired rule read it
+    for number, (decision, described) in enumerate(zip(evaluation.pack.decisions, situations)):
+        codes = map_masks(evaluation.masks[decision.id][start:stop], {m: k for m, (k, _, _, _) in described.items()})
+        codes = codes.astype(np.int64)
+        pieces += [pa.scalar(", ")] * bool(number) + [pa.array(codes).cast(pa.string())]
+        read = np.zeros((len(described), len(names)), dtype=bool)  # per situation of the decision
+        for k, _, _, bits in described.values():
+            read[k] = [bool(bits >> i & 1) for i in range(len(names))]
+        reads |= read[codes]
+    pieces.append(pa.scalar('], "values": {'))
+    before = np.zeros_like(reads)  # per account and name: whether an earlier name was read (", " first)
+    if len(names) > 1:
+        before[:, 1:] = np.logical_or.accumulate(reads, axis=1)[:, :-1]
+    for i, name in enumerate(names):
+        if not reads[:, i].any():
+            continue
+        key = json.dumps(name) + ": "
+        lead = pc.if_else(pa.array(before[:, i]), ", " + key, key)
+        pieces.append(pc.if_else(pa.array(reads[:, i]),
+                                 pc.binary_join_element_wise(lead, _json_array(table[name].iloc[start:stop]), ""), ""))
+    pieces.append(pa.scalar("}}\n"))
+    return _text_bytes(pc.binary_join_element_wise(*pieces, ""))
+
+
+def _text_bytes(texts: pa.Array) -> bytes:
+    """The concatenated UTF-8 bytes of a string array without nulls."""
+    texts = pa.concat_arrays([texts])  # a fresh array: offsets from 0, one buffer
+    offsets = np.frombuffer(texts.buffers()[1], dtype=np.int32, count=len(texts) + 1)
+    return texts.buffers()[2][offsets[0]:offsets[-1]].to_pybytes()
+
+
+_PLAIN_TEXT = r'^[^"\\\x00-\x1f]*$'  # JSON needs no escape: no quote, backslash or control character
+
+
+def _json_texts(texts: list) -> pa.Array:
+    """json.dumps(text, ensure_ascii=False) of each text, vectorised."""
+    array = pa.array(texts, type=pa.string())
+    plain = pc.match_substring_regex(array, _PLAIN_TEXT)
+    if pc.all(plain).as_py():
+        return pc.binary_join_element_wise('"', array, '"', "")
+    return pa.array([json.dumps(t, ensure_ascii=False) for t in texts], type=pa.string())
+
+
+def _json_array(series: pd.Series) -> pa.Array:
+    """`_json_cells` as a pyarrow string array; numbers and dates vectorised."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        stamps = pa.array(series.to_numpy(dtype="datetime64[ns]"), from_pandas=True).cast(pa.timestamp("s"), safe=False)
+        return pc.binary_join_element_wise('"', pc.strftime(stamps, format="%Y-%m-%d"), '"', "").fill_null("null")
+    if pd.api.types.is_float_dtype(series) and series.dtype != object:
+        return _float_json(series.to_numpy(dtype="float64", na_value=np.nan))
+    if pd.api.types.is_bool_dtype(series):  # numpy or pandas boolean (missing as null)
+        flags = pa.array(series.to_numpy(dtype=object, na_value=None), type=pa.bool_())
+        return pc.if_else(flags, "true", "false").fill_null("null")
+    if pd.api.types.is_integer_dtype(series):
+        return pa.array(series.to_numpy(dtype=object, na_value=None), type=pa.int64()).cast(pa.string()).fill_null("null")
+    if pd.api.types.is_string_dtype(series):
+        try:
+            texts = pa.array(series.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # not only text: each cell its own way
+            texts = None
+        if texts is not None and pc.all(pc.match_substring_regex(texts, _PLAIN_TEXT)).as_py() is not False:
+            return pc.binary_join_element_wise('"', texts, '"', "").fill_null("null")
+    return pa.array(_json_cells(series), type=pa.string())
+
+
+def _float_json(values: np.ndarray) -> pa.Array:
+    """`_float_cells` as a pyarrow string array. Arrow's shortest float text equals Python's repr (and
+    whole numbers print without ".0") for 0 and 1e-4 <= |v| < 1e9; other values take the Python path."""
+    size = np.abs(values)
+    arrow = ((size >= 1e-4) & (size < 1e9)) | ((values == 0) & ~np.signbit(values))
+    texts = pa.array(values).cast(pa.string())
+    if arrow.all():
+        return texts
+    others = np.flatnonzero(~arrow)
+    fixed = np.array(texts.to_pylist(), dtype=object)
+    fixed[others] = _float_cells(values[others])
+    return pa.array(fixed.tolist(), type=pa.string())
 
 
 def read_trace(lines: Iterable[str | bytes]) -> Iterator[dict]:
