@@ -225,3 +225,22 @@ def test_trace_cells_built_in_arrow_equal_the_python_encoding():
         assert _json_array(series).to_pylist() == _json_cells(series), series
     ids = ["00042", 'A"1', "客户\n7", ""]
     assert _json_texts(ids).to_pylist() == [_json.dumps(i, ensure_ascii=False) for i in ids]
+
+
+@pytest.mark.parametrize("name", ['Smith, "Big" & Co', "=HYPERLINK(1)", "two\nlines", "carriage\rreturn", "中文，客户"])
+def test_actions_csv_keeps_awkward_account_names_as_a_csv_reader_reads_them(tmp_path, name):
+    """actions.csv is joined column-wise in Arrow: quoting, the formula guard and a carriage return
+    come out as the csv module writes them, and read back as the name (the guard's apostrophe aside)."""
+    import csv as _csv
+
+    source = pd.read_csv(ROOT / "examples" / "customers.csv", dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    source.loc[0, "account_name"] = name
+    data = tmp_path / "customers.csv"
+    source.to_csv(data, index=False, quoting=_csv.QUOTE_ALL)
+    evaluate(str(data), "--as-of", "2026-11-27", "--out", "out", "--playbooks", "none", "-q")
+    with open("out/actions.csv", encoding="utf-8-sig", newline="") as handle:
+        rows = list(_csv.DictReader(handle))
+    first = source.loc[0, "account_id"]
+    names = {row["account_name"] for row in rows if row["account_id"] == first}
+    assert names == {("'" + name) if name.startswith("=") else name}
+    assert len({row["account_id"] for row in rows}) > 1  # the other accounts' lines are intact

@@ -489,7 +489,7 @@ def _reference_csv(frame: pd.DataFrame) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-awkward = st.text(alphabet=st.sampled_from(list("ab 中,;\"'\n=+-@\t")), max_size=8)
+awkward = st.text(alphabet=st.sampled_from(list("ab 中,;\"'\n\r=+-@\t")), max_size=8)
 shared = [["Visit", "Call, then \"write\""], ["=SUM(A1)"], []]
 
 
@@ -509,6 +509,6 @@ def test_arrow_csv_equals_python_csv(data):
     assert table_bytes(frame, "csv") == _reference_csv(frame)
 
 
-def test_arrow_csv_carriage_return_falls_back_to_quoting_the_row():
+def test_arrow_csv_quotes_a_row_with_a_carriage_return():
     frame = pd.DataFrame({"a": ["x\ry", "plain"], "b": ["1", "2"]})
     assert table_bytes(frame, "csv") == _reference_csv(frame) == '\ufeffa,b\n"x\ry","1"\nplain,2\n'.encode()

@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 from kamrules.data.cells import plain_number, plain_value
 from kamrules.data.written import (
     LIST_SEPARATOR, _chunks, _date_columns, _date_text, _text, _text_array, _typed_texts, guard_formulas, neutralise,
+    text_bytes,
 )
 from kamrules.data.xlsx import _xlsx_bytes
 from kamrules.errors import ConfigError
@@ -132,9 +133,8 @@ def _csv_chunks(frame: pd.DataFrame) -> Iterator[bytes]:
         if number == 0:
             buffer.write("\ufeff")
             _write_rows(buffer, header)
-        fast = _csv_lines(chunk, times) if chunk.shape[1] > 1 else None
-        if fast is not None:
-            yield buffer.getvalue().encode("utf-8") + fast
+        if chunk.shape[1] > 1:  # (the csv module writes a lone empty cell as "", so one column goes its way)
+            yield buffer.getvalue().encode("utf-8") + _csv_lines(chunk, times)
             continue
         _write_rows(buffer, [_csv_column(chunk.iloc[:, i], times.get(i)) for i in range(chunk.shape[1])])
         yield buffer.getvalue().encode("utf-8")
@@ -161,25 +161,32 @@ def _shared_objects(objects: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return codes, firsts
 
 
-def _csv_lines(chunk: pd.DataFrame, times: dict[int, bool]) -> bytes | None:
-    """The chunk's rows as CSV bytes, built column-wise in Arrow: byte-identical to Python's csv
-    writer (QUOTE_MINIMAL, "\n" line ends: a cell holding a comma, a quote or "\n" is quoted, its
-    quotes doubled). None when a cell holds a carriage return (`_write_rows` handles those rows)."""
+def csv_row_texts(chunk: pd.DataFrame, times: dict[int, bool] | None = None) -> pa.Array:
+    """Each row of the frame as one CSV line without its line end, built column-wise in Arrow:
+    byte-identical to `_write_rows` (Python's csv writer, QUOTE_MINIMAL: a cell holding a comma, a
+    quote or "\n" is quoted, its quotes doubled; a row holding a carriage return has every cell quoted)."""
+    times = _date_columns(chunk) if times is None else times
+    arrays = [_csv_array(chunk.iloc[:, i], times.get(i)) for i in range(chunk.shape[1])]
+    row_has_return = None
+    for array in arrays:
+        flags = pc.match_substring(array, "\r")
+        row_has_return = flags if row_has_return is None else pc.or_(row_has_return, flags)
+    quote_rows = row_has_return is not None and pc.any(row_has_return).as_py()
     cells = []
-    for i in range(chunk.shape[1]):
-        array = _csv_array(chunk.iloc[:, i], times.get(i))
-        if pc.any(pc.match_substring(array, "\r")).as_py():
-            return None
+    for array in arrays:
         special = pc.match_substring_regex(array, '[,"\n]')
+        if quote_rows:
+            special = pc.or_(special, row_has_return)
         if pc.any(special).as_py():
             quoted = pc.binary_join_element_wise('"', pc.replace_substring(array, '"', '""'), '"', "")
             array = pc.if_else(special, quoted, array)
         cells.append(array)
-    lines = pc.binary_join_element_wise(*cells, ",")
-    lines = pc.binary_join_element_wise(lines, "", "\n")  # each line ends in "\n"
-    lines = pa.concat_arrays([lines]) if lines.offset else lines
-    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32, count=len(lines) + 1)
-    return lines.buffers()[2][offsets[0]:offsets[-1]].to_pybytes()
+    return pc.binary_join_element_wise(*cells, ",")
+
+
+def _csv_lines(chunk: pd.DataFrame, times: dict[int, bool]) -> bytes:
+    """The chunk's rows as CSV bytes, "\n" after each (see `csv_row_texts`)."""
+    return text_bytes(pc.binary_join_element_wise(csv_row_texts(chunk, times), "", "\n"))
 
 
 def _write_rows(buffer: io.StringIO, columns: list[list[str]]) -> None:

@@ -145,3 +145,9 @@ def _date_columns(frame: pd.DataFrame) -> dict[int, bool]:
 def _display_width(text: str) -> int:
     return sum(2 if ord(char) > 0x2E80 else 1 for char in text)
 
+
+def text_bytes(texts: pa.Array) -> bytes:
+    """The concatenated UTF-8 bytes of a pyarrow string array without nulls (no copy per cell)."""
+    texts = pa.concat_arrays([texts]) if len(texts) else pa.array([], type=pa.string())  # offsets from 0
+    offsets = np.frombuffer(texts.buffers()[1], dtype=np.int32, count=len(texts) + 1)
+    return texts.buffers()[2][offsets[0]:offsets[-1]].to_pybytes() if len(texts) else b""

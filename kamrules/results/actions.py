@@ -15,8 +15,11 @@ from typing import Iterator
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from kamrules.data.writer import table_chunks
+from kamrules.data.writer import csv_row_texts, table_chunks
+from kamrules.data.written import text_bytes
 from kamrules.engine.evaluate import mask_rules
 from kamrules.engine.evaluation import Evaluation
 from kamrules.pack import pick
@@ -78,15 +81,18 @@ def actions_csv(evaluation: Evaluation, lang: str = "en") -> Iterator[bytes] | N
     identity = _account_columns(pack, table)
     header, suffixes = _csv_lines(rules_frame(evaluation, lang))
 
+    rule_parts = pa.array(suffixes, type=pa.string())
+
     def pieces() -> Iterator[bytes]:
         yield ("\ufeff" + ",".join(identity) + "," + header + "\n").encode("utf-8")
         for start in range(0, len(table), SLICE):
-            part = table[identity].iloc[start:start + SLICE].astype(object)
-            _, prefixes = _csv_lines(part.where(part.notna(), None).map(lambda v: None if v is None else str(v)))
+            part = table[identity].iloc[start:start + SLICE].astype("string")  # as text, missing as missing
             accounts, rules = _fired(masks[start:start + SLICE])
-            lines = [prefixes[a] + "," + suffixes[r] for a, r in zip(accounts.tolist(), rules.tolist())]
-            if lines:
-                yield ("\n".join(lines) + "\n").encode("utf-8")
+            if not len(accounts):
+                continue
+            prefixes = csv_row_texts(part.reset_index(drop=True))
+            lines = pc.binary_join_element_wise(prefixes.take(pa.array(accounts)), rule_parts.take(pa.array(rules)), ",")
+            yield text_bytes(pc.binary_join_element_wise(lines, "", "\n"))
 
     return pieces()
 

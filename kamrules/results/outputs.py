@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kamrules import __version__
+from kamrules.data.written import text_bytes
 from kamrules.pack import pick
 from kamrules.engine.evaluation import Evaluation
 
@@ -225,14 +226,7 @@ def _account_lines(evaluation: Evaluation, names: list[str], situations: list[di
         pieces.append(pc.if_else(pa.array(reads[:, i]),
                                  pc.binary_join_element_wise(lead, _json_array(table[name].iloc[start:stop]), ""), ""))
     pieces.append(pa.scalar("}}\n"))
-    return _text_bytes(pc.binary_join_element_wise(*pieces, ""))
-
-
-def _text_bytes(texts: pa.Array) -> bytes:
-    """The concatenated UTF-8 bytes of a string array without nulls."""
-    texts = pa.concat_arrays([texts])  # a fresh array: offsets from 0, one buffer
-    offsets = np.frombuffer(texts.buffers()[1], dtype=np.int32, count=len(texts) + 1)
-    return texts.buffers()[2][offsets[0]:offsets[-1]].to_pybytes()
+    return text_bytes(pc.binary_join_element_wise(*pieces, ""))
 
 
 _PLAIN_TEXT = r'^[^"\\\x00-\x1f]*$'  # JSON needs no escape: no quote, backslash or control character
