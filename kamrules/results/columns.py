@@ -38,6 +38,43 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def mixed_numbers(values) -> bool:
+    """Whether the values hold more than one kind of number (bool, int, float, numpy's), which a hash
+    does not tell apart (True == 1 == 1.0)."""
+    import numpy as np
+
+    kinds = set(map(type, values))
+    return len([k for k in kinds if issubclass(k, (bool, int, float, np.number, np.bool_))]) > 1
+
+
+def _plain_column(column) -> list:
+    """`_plain` of every cell, worked out once per distinct value (a million accounts share a few tiers)."""
+    import numpy as np
+    import pandas as pd
+
+    if column.dtype != object and pd.api.types.is_string_dtype(column.dtype):  # text: str or missing only
+        return column.to_numpy(dtype=object, na_value=None).tolist()
+    objects = column.astype(object).to_numpy()
+    import pyarrow as pa
+
+    try:  # text and missing values only (ids, names): pyarrow checks each cell in C
+        texts = pa.array(objects, from_pandas=True)
+        if pa.types.is_string(texts.type) or pa.types.is_large_string(texts.type):
+            return texts.to_pylist()
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        pass
+    try:
+        codes, distinct = pd.factorize(objects)  # missing values (None, NaN, NA, NaT) get code -1
+    except TypeError:  # an unhashable cell: each one its own way
+        return [_plain(v) for v in objects.tolist()]
+    if mixed_numbers(objects):  # True, 1 and 1.0 are one key to a hash: keep each cell's own kind
+        return [_plain(v) for v in objects.tolist()]
+    plain = np.empty(len(distinct) + 1, dtype=object)
+    plain[:-1] = [_plain(v) for v in distinct.tolist()] if len(distinct) else []
+    plain[-1] = None
+    return plain[codes].tolist()
+
+
 def column_values(evaluation: Evaluation, name: str) -> list:
     """Every account's value of a field, feature, score or (single-valued) output, in input order.
 
@@ -48,7 +85,7 @@ def column_values(evaluation: Evaluation, name: str) -> list:
         column = table[name]
         if column.dtype.kind == "f":  # floats: tolist() gives Python floats; NaN → None
             return [None if v != v else v for v in column.tolist()]
-        return [_plain(v) for v in column.astype(object).tolist()]
+        return _plain_column(column)
     masks = getattr(evaluation, "masks", None) or {}
     for decision in evaluation.pack.decisions:  # an output not in the table (a collect decision's list)
         if name in decision.outputs and decision.id in masks:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -19,7 +20,7 @@ from typing import Any, Iterable
 from kamrules.pack import RulePack, rules_without_data
 from kamrules.i18n import LANGS, fmt_money, fmt_number, fmt_pct
 from kamrules.i18n import is_missing as _missing
-from kamrules.results.columns import account_ids, column_values
+from kamrules.results.columns import account_ids, column_values, mixed_numbers
 from kamrules.engine import measures
 from kamrules.results import portfolio_advice as advice_text
 from kamrules.engine.evaluation import Evaluation
@@ -263,6 +264,14 @@ def _param(pack: RulePack, name: str) -> float | None:
     return None
 
 
+def _sales(pack: RulePack, evaluation: Evaluation, n: int) -> list:
+    """Every account's sales as a float, None when missing or not a number."""
+    name, table = pack.role("sales"), getattr(evaluation, "table", None)
+    if name is not None and table is not None and name in getattr(table, "columns", ()) and table[name].dtype.kind == "f":
+        return [None if v != v else v for v in table[name].to_numpy(dtype="float64").tolist()]  # _number, at once
+    return [_number(v) for v in (_column(pack, evaluation, "sales") or [None] * n)]
+
+
 def _column(pack: RulePack, evaluation: Evaluation, role: str) -> list | None:
     """The values of the name playing `role` in the pack, or None when the pack has none."""
     name = pack.role(role)
@@ -286,7 +295,7 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
     n = len(evaluation.accounts)
     # Columns, not per-account objects: the evaluation's table holds every single-valued output.
     ids, names = account_ids(evaluation)
-    sales = [_number(v) for v in (_column(pack, evaluation, "sales") or [None] * n)]
+    sales = _sales(pack, evaluation, n)
     total_sales = sum(s for s in sales if s is not None)
     positive_total = sum(max(s or 0.0, 0.0) for s in sales)
     tier_name = pack.role("tier")
@@ -349,17 +358,40 @@ def _advice(band, regions: tuple, not_assessed: Text | None, risks_total: int, c
 def _breakdown(pack: RulePack, name: str, values: list, sales: list, total: float) -> Breakdown:
     spec = pack.output(name)
     order = list(spec.values) if spec is not None and spec.values else []
-    order += sorted({v for v in values if not _missing(v) and v not in order}, key=str)
+    groups = _groups(values)
+    if groups is None:  # values a hash cannot tell apart (True and 1): compared one by one
+        present = {v for v in values if not _missing(v)}
+        groups = {v: [i for i, w in enumerate(values) if w == v] for v in present}
+        groups[None] = [i for i, v in enumerate(values) if _missing(v)]
+    order += sorted((v for v in groups if v is not None and v not in order), key=str)
+    amounts = np.array([0.0 if s is None else s for s in sales], dtype="float64")
     counts = []
     n = len(values) or 1
     for value in [*order, None]:
-        chosen = [i for i, v in enumerate(values) if (v == value if value is not None else _missing(v))]
-        if value is None and not chosen:
+        chosen = groups.get(value, np.zeros(0, dtype=np.int64))
+        if value is None and not len(chosen):
             continue
-        amount = sum(sales[i] or 0.0 for i in chosen)
+        amount = sum(amounts[chosen].tolist())  # in input order, as a person would add them up
         counts.append(Count(value, _labels(pack, name, value), len(chosen), len(chosen) / n, amount,
                             amount / total if total > 0 else None))
     return Breakdown(name, _title(pack, name), tuple(counts))
+
+
+def _groups(values: list) -> dict | None:
+    """{value: positions (ascending)} with missing values under None; None when the values mix kinds
+    a hash takes for one (True, 1 and 1.0)."""
+    try:
+        codes, distinct = pd.factorize(np.array(values, dtype=object))
+    except TypeError:
+        return None
+    distinct = distinct.tolist()
+    if mixed_numbers(values):
+        return None
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(-1, len(distinct) + 1))
+    groups = {value: order[bounds[k + 1]:bounds[k + 2]] for k, value in enumerate(distinct)}
+    groups[None] = order[bounds[0]:bounds[1]]
+    return groups
 
 
 CURVE_POINTS_MAX = 2000  # a larger portfolio's curve keeps a sample (the report stays light to open)
@@ -385,15 +417,23 @@ def _pareto(ids: list, names: list, sales: list, tiers: list, target: float | No
     cumulative = measures.cumulative_share(values.fillna(0.0)).to_numpy()  # a missing sale counts as none here
     order = measures.pareto_order(values.fillna(0.0))
     kept = curve_ranks(n)
-    points = []
+
+    def share_at(i: int) -> float:
+        return 0.0 if math.isnan(cumulative[i]) else round(float(cumulative[i]), 9)
+
+    points = [CurvePoint(rank, i, ids[i], names[i], float(clipped[i]), rank / n, share_at(i), tiers[i],
+                         tiers[i] == "key")
+              for rank, i in enumerate(order, 1) if kept is None or rank in kept]
     split = None
-    for rank, i in enumerate(order, 1):
-        share = 0.0 if math.isnan(cumulative[i]) else round(float(cumulative[i]), 9)
-        if kept is None or rank in kept:
-            points.append(CurvePoint(rank, i, ids[i], names[i], float(clipped[i]), rank / n, share, tiers[i],
-                                     tiers[i] == "key"))
-        if split is None and target is not None and share > 0 and share >= target:
-            split = (rank, share)
+    if target is not None and len(order):
+        # The cumulative share only grows along the Pareto order: look from the first rank near the
+        # target on, with the exact (rounded) test.
+        along = np.nan_to_num(cumulative[np.asarray(order)], nan=0.0)
+        for position in range(int(np.searchsorted(along, target - 1e-6, side="left")), len(order)):
+            share = share_at(order[position])
+            if share > 0 and share >= target:
+                split = (position + 1, share)
+                break
     pareto = None
     if split is not None:
         k, share = split
@@ -450,15 +490,19 @@ def _fte(pack: RulePack, key: int) -> tuple[float, float, Text] | None:
     }
 
 
-def _region_groups(region_values: list) -> tuple[dict, int]:
-    groups: dict[str, list[int]] = {}
-    without = 0
-    for i, region in enumerate(region_values):
-        if _missing(region) or str(region).strip() == "":
-            without += 1
-            continue
-        groups.setdefault(str(region).strip(), []).append(i)
-    return groups, without
+def _region_groups(region_values: list) -> tuple[dict, int, list]:
+    """({region: member positions, ascending}, how many accounts have no region, each account's region
+    key: its text stripped, None when missing). Worked out once per distinct value."""
+    codes, distinct = pd.factorize(np.array(region_values, dtype=object))
+    stripped = [str(r).strip() for r in distinct.tolist()]
+    key_of = np.array([*stripped, None], dtype=object)
+    keys = key_of[codes].tolist()  # code -1 (missing) takes the last: None
+    named = [k if k else None for k in stripped]  # a region that is only spaces counts as none
+    grouped, regions = pd.factorize(np.array([*named, None], dtype=object)[codes])
+    order = np.argsort(grouped, kind="stable")
+    bounds = np.searchsorted(grouped[order], np.arange(-1, len(regions) + 1))
+    groups = {region: order[bounds[k + 1]:bounds[k + 2]] for k, region in enumerate(regions.tolist())}
+    return groups, int(bounds[1] - bounds[0]), keys
 
 
 def _regions(pack: RulePack, region_values: list, ids: list, names: list, sales: list, total: float):
@@ -469,14 +513,14 @@ def _regions(pack: RulePack, region_values: list, ids: list, names: list, sales:
                                 _param(pack, "region_hhi_moderate"))
     minimum = _param(pack, "region_min_accounts") or 1
     reach = _param(pack, "counterweight_min_ratio")
-    groups, without = _region_groups(region_values)
+    groups, without, keys = _region_groups(region_values)
     values = pd.Series([float("nan") if v is None else v for v in sales], dtype="float64")
-    keys = pd.Series([str(r).strip() if not _missing(r) else None for r in region_values], dtype="object")
+    keys = pd.Series(keys, dtype="object")
     shares, hhis = measures.share_of(values, keys).to_numpy(), measures.hhi(values, keys).to_numpy()
     clipped = measures.positive(values).fillna(0.0).to_numpy()
     rows = []
     for region, members in groups.items():
-        order = sorted(members, key=lambda i: (-clipped[i], i))  # largest first; ties in input order
+        order = members[np.lexsort((members, -clipped[members]))].tolist()  # largest first; ties in input order
         largest, region_total = order[0], float(clipped[members].sum())
         largest_share = hhi = None
         concentration = "unknown"
@@ -538,11 +582,15 @@ def _risks(pack: RulePack, evaluation: Evaluation, tiers: list, sales: list) -> 
     signal_decision = next((d for d in pack.decisions if signal_name in d.outputs), None)
     rank = {level: position for position, level in enumerate(RISK_LEVELS_LISTED)}
     levels = column_values(evaluation, level_name)
-    # by sales at stake (largest first), then the graver level first
-    listed = sorted((-(sales[i] or 0.0), rank[level], i) for i, level in enumerate(levels) if level in rank)
-    counts = {level: sum(1 for _, r, _ in listed if r == rank[level]) for level in RISK_LEVELS_LISTED}
+    groups = _groups(levels) or {}
+    counts = {level: len(groups.get(level, ())) for level in RISK_LEVELS_LISTED}
+    at_risk = np.concatenate([np.asarray(groups.get(level, ()), dtype=np.int64) for level in RISK_LEVELS_LISTED])
+    stake = np.array([0.0 if s is None else s for s in sales], dtype="float64")[at_risk]
+    graver = np.array([rank[levels[i]] for i in at_risk.tolist()], dtype=np.int64)
+    # by sales at stake (largest first), then the graver level first, then input order
+    listed = at_risk[np.lexsort((at_risk, graver, -stake))][:RISKS_LISTED_MAX].tolist()
     result = []
-    for _, _, i in listed[:RISKS_LISTED_MAX]:  # details (and their reasons) only for those listed
+    for i in listed:  # details (and their reasons) only for those listed
         level = levels[i]
         account = evaluation.accounts[i]
         signals = []
