@@ -28,10 +28,7 @@ Text = dict  # {"en": ..., "zh": ...}
 
 BREAKDOWN_OUTPUTS = ("tier", "relationship", "service_level", "risk_level")
 RISK_LEVELS_LISTED = ("critical", "at_risk")
-# The words for the "at risk" and "critical" levels in running text (summary, advice, report), by
-# language. In Chinese the pack's own labels replace these (see _risk_words), so a document never says
-# 高风险 in one place and 严重 in another; English keeps these lower-case words.
-RISK_WORDS = {"en": ("at risk", "critical"), "zh": ("有风险", "高风险")}
+RISK_WORDS = advice_text.RISK_WORDS
 # The risk level of an account whose row has none of the risk fields (never counted as "no risk").
 NOT_ASSESSED = "not_assessed"
 
@@ -325,7 +322,8 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
     level_name = pack.role("risk_level")
     unassessed_rows = (sum(1 for v in column_values(evaluation, level_name) if v == NOT_ASSESSED)
                        if level_name is not None and pack.output(level_name) is not None else 0)
-    words = _risk_words(pack)
+    level = pack.output(pack.role("risk_level") or "")
+    words = advice_text.risk_words(level.value_labels if level is not None else {})
     advice = _advice(band, regions, not_assessed, risks_total, risk_counts.get("critical", 0), words)
     return Portfolio(
         lang=lang, accounts=n, total_sales=total_sales, breakdowns=breakdowns, key_accounts=key_accounts,
@@ -337,16 +335,6 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
         params={name: _param(pack, name) for name in PORTFOLIO_PARAMS if _param(pack, name) is not None},
         risk_words=words,
     )
-
-
-def _risk_words(pack: RulePack) -> dict:
-    """RISK_WORDS, with the pack's Chinese labels of its `at_risk` and `critical` risk levels."""
-    name = pack.role("risk_level")
-    output = pack.output(name) if name else None
-    labels = output.value_labels if output is not None else {}
-    zh = tuple(str((labels.get(level) or {}).get("zh") or word) for level, word in zip(("at_risk", "critical"),
-                                                                                        RISK_WORDS["zh"]))
-    return {**RISK_WORDS, "zh": zh}
 
 
 def _advice(band, regions: tuple, not_assessed: Text | None, risks_total: int, critical: int,

@@ -118,6 +118,20 @@ def balancing_text(balancing: list, regions: int) -> Text:
     }
 
 
+# The words for the "at risk" and "critical" levels in running text (console summary, advice, report),
+# by language. In Chinese the pack's own labels replace them (risk_words), so a document never says
+# 高风险 in one place and 严重 in another; English keeps these lower-case words.
+RISK_WORDS = {"en": ("at risk", "critical"), "zh": ("有风险", "高风险")}
+
+
+def risk_words(labels: dict) -> dict:
+    """RISK_WORDS with the Chinese words taken from `labels` (the risk level output's value labels:
+    value -> {en, zh}) where the pack gives them."""
+    zh = tuple(str((labels.get(level) or {}).get("zh") or word)
+               for level, word in zip(("at_risk", "critical"), RISK_WORDS["zh"]))
+    return {**RISK_WORDS, "zh": zh}
+
+
 def risks_text(total: int, critical: int, critical_zh: str = "高风险") -> Text:
     """`critical_zh`: the pack's Chinese word for the critical level (one word in every zh document)."""
     return {
