@@ -80,8 +80,7 @@ def test_every_text_is_bilingual(pack):
             check(pack.labels.get(value, {}), f"field {name} value {value}")
     for name, param in pack.params.items():
         check(param.label, f"param {name} label")
-        if not param.source:
-            missing.append(f"param {name} source")
+        check(param.source, f"param {name} source")
     for name, feature in pack.features.items():
         check(feature.label, f"feature {name} label")
         for value in feature.values:
@@ -97,6 +96,7 @@ def test_every_text_is_bilingual(pack):
                 check(output.value_labels.get(value, {}), f"output {name} value {value}")
         for rule in decision.rules:
             check(rule.because, f"{decision.id} → {rule.id} because")
+            check(rule.source, f"{decision.id} → {rule.id} source")  # the playbooks' 出处 lines
             for output, value in rule.then.items():
                 if decision.outputs[output].type == "text":
                     check(value, f"{decision.id} → {rule.id} {output}")

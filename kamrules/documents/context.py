@@ -93,7 +93,7 @@ class Reason:
     rule_label: str  # the rule id as shown: the id, or "default" in the chosen language
     outcome: str  # the label of what the rule set for the decision's first output, e.g. "Key account"
     because: str  # the rule's reason with this account's values filled in
-    source: str  # where the rule comes from (may be "")
+    source: str  # where the rule comes from, in the chosen language (may be "")
     _reads: dict = field(default_factory=dict, repr=False, compare=False)
     _fact: Any = field(default=None, repr=False, compare=False)
 
@@ -366,7 +366,8 @@ class ContextBuilder:
         main = self.main_output.get(decision)
         outcome = self.fmt.label(hit.outputs.get(main), main) if main in hit.outputs else ""
         label = self.strings["default_rule"] if hit.rule == "default" else hit.rule
-        return Reason(decision, hit.rule, label, outcome, self.because(hit), hit.source, hit.reads, self.fact)
+        return Reason(decision, hit.rule, label, outcome, self.because(hit), pick(hit.source, self.lang), hit.reads,
+                      self.fact)
 
     def choice(self, account: AccountResult, role: str) -> Choice | None:
         """The single-valued output playing `role` (see `RulePack.role`), or None when the pack has none."""

@@ -111,7 +111,7 @@ class _Builder:
         return self.pack.name_label(name, self.lang) if self.pack is not None else name
 
     def money(self, value: Any) -> str:
-        return "—" if value is None else fmt_money(value, self.lang)
+        return "—" if value is None else fmt_money(value, self.lang, wan=False)  # as every document writes amounts
 
     def row(self, change: Change, output: str) -> ChangeRow:
         output = output if output in change.outputs or not change.outputs else change.outputs[0]

@@ -105,6 +105,7 @@ class _ReportBuilder:
         self.fmt = Formatter(self.pack, lang)
         self.links = links
         self.strings = Strings(UI[lang])
+        self.strings["no_risks"] %= portfolio.risk_words.get(lang, portfolio.risk_words["en"])
         # Columns, read once: the lists below never build per-account objects.
         n = len(evaluation.accounts)
         self.ids, self.names = account_ids(evaluation)

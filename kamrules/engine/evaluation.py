@@ -23,7 +23,7 @@ class Hit:
     rule: str  # the rule id; "default" when no rule matched and the default applied
     outputs: dict  # output name -> value set by this rule
     reads: dict  # name -> value of every field/feature/output the rule's condition read
-    source: str = ""  # where the rule comes from (domain brief section, standard...)
+    source: Text = field(default_factory=dict)  # where the rule comes from, per language, as `because`
     template: Text = field(default_factory=dict, repr=False)  # the rule's `because`, unfilled
     filler: Any = field(default=None, repr=False, compare=False)  # fills `template` for this account
 

@@ -103,7 +103,7 @@ UI: dict[str, dict[str, str]] = {
         "concentration": "Concentration",
         "no_regions": "The data has no region: regional concentration is not measured.",
         "risks": "Defection risks",
-        "no_risks": "No account is at risk or critical.",
+        "no_risks": "No account is %s or %s.",  # the words for at_risk and critical (RISK_WORDS)
         "account": "Account",
         "signals": "Signals",
         "key_list": "Key accounts and their playbooks",
@@ -248,7 +248,7 @@ UI: dict[str, dict[str, str]] = {
         "concentration": "集中程度",
         "no_regions": "数据中没有区域信息，未计算区域集中度。",
         "risks": "客户流失风险",
-        "no_risks": "暂无处于“有风险”或“高风险”状态的客户。",
+        "no_risks": "暂无处于“%s”或“%s”状态的客户。",
         "account": "客户",
         "signals": "信号",
         "key_list": "重点客户及其行动手册",

@@ -76,6 +76,23 @@ class Checker:
         self.error(loc, f"{what}: must be text or a mapping by language, as in {{en: ..., zh: ...}}")
         return {}
 
+    def source(self, mapping: YMap, where: str) -> Text:
+        """A `source:` (where a rule or param comes from), like a label: one text, shown in every
+        language, or a mapping by language `{en: ..., zh: ...}`. A language given with no text is an
+        error (a translation left half done would show nothing); a plain `source: ""` means none."""
+        if "source" not in mapping:
+            return {}
+        value = mapping["source"]
+        text = self.text(value, mapping.value_loc("source"), f"{where}source")
+        if not isinstance(value, YMap):
+            return {lang: t for lang, t in text.items() if t.strip()}
+        for lang, content in list(text.items()):
+            if not content.strip():
+                self.error(value.value_loc(lang), f"{where}source.{lang}: is empty: write the text, or leave "
+                           f"'{lang}' out (another language's text is shown instead)")
+                del text[lang]
+        return text
+
     def check_name(self, name: Any, loc: Location, what: str) -> bool:
         if not isinstance(name, str) or not NAME_RE.match(name):
             self.error(

@@ -247,7 +247,7 @@ class DecisionSections(Checker):
                 item["because"] = table["because"]
             if "source" in table:
                 item["source"] = table["source"]
-            item.value_locs.update({"because": table.value_loc("because")})
+            item.value_locs.update({"because": table.value_loc("because"), "source": table.value_loc("source")})
             specs.append((item, rloc))
         return specs
 
@@ -318,7 +318,7 @@ class DecisionSections(Checker):
                     return None
         reads = ex.names_in(resolved)
         return Rule(id=rule_id, when_text=str(item["when"]), when=resolved, then=then, because=because,
-                    source=str(item.get("source", "")), priority=priority,
+                    source=self.source(item, where), priority=priority,
                     reads=frozenset(reads), loc=item.loc)
 
     def rule_priority(self, item: YMap, hit: str, where: str) -> int | None:

@@ -174,7 +174,7 @@ class FieldSections(Checker):
                 if name in params:
                     self.error(loc, f"param '{name}' is already defined at {params[name].loc}")
                     continue
-                label, description, source = {}, {}, ""
+                label, description, source = {}, {}, {}
                 value_loc = section.value_loc(name)
                 if isinstance(spec, YMap):
                     self.unknown_keys(spec, ("value", "label", "description", "source"), where)
@@ -183,7 +183,7 @@ class FieldSections(Checker):
                         continue
                     label = self.text(spec.get("label"), spec.value_loc("label"), f"{where}label")
                     description = self.text(spec.get("description"), spec.value_loc("description"), f"{where}description")
-                    source = str(spec.get("source", ""))
+                    source = self.source(spec, where)
                     value_loc = spec.value_loc("value")
                     spec = spec["value"]
                 if isinstance(spec, dt.datetime):

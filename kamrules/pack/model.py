@@ -54,7 +54,7 @@ class ParamSpec:
     value: Any
     label: Text = field(default_factory=dict)
     description: Text = field(default_factory=dict)
-    source: str = ""
+    source: Text = field(default_factory=dict)  # where the value comes from, per language (pick())
     loc: Location = Location("<builtin>")
 
 
@@ -131,7 +131,7 @@ class Rule:
     when: ex.Node
     then: dict
     because: Text = field(default_factory=dict)
-    source: str = ""
+    source: Text = field(default_factory=dict)  # where the rule comes from, per language (pick())
     priority: int = 0
     reads: frozenset = frozenset()
     loc: Location = Location("<builtin>")

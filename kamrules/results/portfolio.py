@@ -29,6 +29,7 @@ Text = dict  # {"en": ..., "zh": ...}
 
 BREAKDOWN_OUTPUTS = ("tier", "relationship", "service_level", "risk_level")
 RISK_LEVELS_LISTED = ("critical", "at_risk")
+RISK_WORDS = advice_text.RISK_WORDS
 # The risk level of an account whose row has none of the risk fields (never counted as "no risk").
 NOT_ASSESSED = "not_assessed"
 
@@ -190,6 +191,7 @@ class Portfolio:
     # accounts whose own row has no risk data (risk level `not_assessed`), even when the file has the columns
     risk_not_assessed_accounts: int = 0
     risk_not_assessed_accounts_text: Text | None = None  # said when some rows (not the file) lack risk data
+    risk_words: dict = field(default_factory=lambda: dict(RISK_WORDS))  # lang -> (at risk, critical)
 
     def text(self, value: Text | str | None, lang: str | None = None) -> str:
         """One language of a text of this summary."""
@@ -205,7 +207,7 @@ class Portfolio:
         lang = lang or self.lang
         zh = lang == "zh"
         out = [
-            (f"客户数：{self.accounts} · 销售总额：{fmt_money(self.total_sales, lang)}" if zh
+            (f"客户数：{self.accounts} · 销售总额：{fmt_money(self.total_sales, lang, wan=False)}" if zh
              else f"Accounts: {self.accounts} · total sales: {fmt_money(self.total_sales, lang)}"),
         ]
         if self.key_accounts is not None:
@@ -221,8 +223,9 @@ class Portfolio:
         for advice in self.advice:
             out.append(self.text(advice, lang))
         if self.risks_total:
-            out.append(f"有风险或高风险的客户：{self.risks_total} 个" if zh
-                       else f"Accounts at risk or critical: {self.risks_total}")
+            at_risk, critical = self.risk_words.get(lang, RISK_WORDS["en"])
+            out.append(f"{at_risk}或{critical}的客户：{self.risks_total} 个" if zh
+                       else f"Accounts {at_risk} or {critical}: {self.risks_total}")
         if self.risk_assessed and self.risk_not_assessed_accounts:
             out.append(self.text(self.risk_not_assessed_accounts_text, lang))
         return out + self._unused_lines(zh)
@@ -328,7 +331,9 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
     level_name = pack.role("risk_level")
     unassessed_rows = (sum(1 for v in column_values(evaluation, level_name) if v == NOT_ASSESSED)
                        if level_name is not None and pack.output(level_name) is not None else 0)
-    advice = _advice(band, regions, not_assessed, risks_total, risk_counts.get("critical", 0))
+    level = pack.output(pack.role("risk_level") or "")
+    words = advice_text.risk_words(level.value_labels if level is not None else {})
+    advice = _advice(band, regions, not_assessed, risks_total, risk_counts.get("critical", 0), words)
     return Portfolio(
         lang=lang, accounts=n, total_sales=total_sales, breakdowns=breakdowns, key_accounts=key_accounts,
         key_sales=key_sales, key_sales_share=key_share, pareto=pareto, curve=curve, band=band, regions=regions,
@@ -337,10 +342,12 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
         risk_not_assessed=not_assessed, risk_not_assessed_accounts=unassessed_rows,
         risk_not_assessed_accounts_text=advice_text.not_assessed_rows_text(unassessed_rows, n) if unassessed_rows else None,
         params={name: _param(pack, name) for name in PORTFOLIO_PARAMS if _param(pack, name) is not None},
+        risk_words=words,
     )
 
 
-def _advice(band, regions: tuple, not_assessed: Text | None, risks_total: int, critical: int) -> list:
+def _advice(band, regions: tuple, not_assessed: Text | None, risks_total: int, critical: int,
+            words: dict | None = None) -> list:
     """The portfolio advice: key account band, organisation and workload, regions, risks."""
     advice: list[Text] = []
     if band is not None:
@@ -351,7 +358,7 @@ def _advice(band, regions: tuple, not_assessed: Text | None, risks_total: int, c
     if not_assessed is not None:
         advice.append(not_assessed)
     if risks_total:
-        advice.append(advice_text.risks_text(risks_total, critical))
+        advice.append(advice_text.risks_text(risks_total, critical, (words or RISK_WORDS)["zh"][1]))
     return advice
 
 

@@ -49,7 +49,7 @@ def band_text(status: str, key: int, low, high, strong) -> Text | None:
             "en": f"Strong warning: {key} key accounts, far more than the {_n(high)} a company can really manage "
                   f"(above {_n(strong)}): tighten the criteria — when every account is key, none gets key "
                   f"account treatment.",
-            "zh": f"严重警告：重点客户 {key} 个，远超企业实际能够管理的 {_n(high)} 个（超过 {_n(strong)} 个）：请收紧"
+            "zh": f"强烈警告：重点客户 {key} 个，远超企业实际能够管理的 {_n(high)} 个（超过 {_n(strong)} 个）：请收紧"
                   f"标准——所有客户都是重点客户，就没有客户能得到重点服务。"},
     }[status]
 
@@ -118,11 +118,26 @@ def balancing_text(balancing: list, regions: int) -> Text:
     }
 
 
-def risks_text(total: int, critical: int) -> Text:
+# The words for the "at risk" and "critical" levels in running text (console summary, advice, report),
+# by language. In Chinese the pack's own labels replace them (risk_words), so a document never says
+# 高风险 in one place and 严重 in another; English keeps these lower-case words.
+RISK_WORDS = {"en": ("at risk", "critical"), "zh": ("有风险", "高风险")}
+
+
+def risk_words(labels: dict) -> dict:
+    """RISK_WORDS with the Chinese words taken from `labels` (the risk level output's value labels:
+    value -> {en, zh}) where the pack gives them."""
+    zh = tuple(str((labels.get(level) or {}).get("zh") or word)
+               for level, word in zip(("at_risk", "critical"), RISK_WORDS["zh"]))
+    return {**RISK_WORDS, "zh": zh}
+
+
+def risks_text(total: int, critical: int, critical_zh: str = "高风险") -> Text:
+    """`critical_zh`: the pack's Chinese word for the critical level (one word in every zh document)."""
     return {
         "en": f"{total} accounts are at risk of defection ({critical} critical): run the retention "
               f"actions of their playbooks first.",
-        "zh": f"{total} 个客户存在流失风险（其中 {critical} 个高风险）：优先执行其行动手册中的防流失措施。",
+        "zh": f"{total} 个客户存在流失风险（其中 {critical} 个{critical_zh}）：优先执行其行动手册中的防流失措施。",
     }
 
 

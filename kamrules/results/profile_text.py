@@ -3,6 +3,8 @@ accounts and record completeness, in one language."""
 
 from __future__ import annotations
 
+import re
+
 from kamrules.i18n import PROFILE, fmt_bool, fmt_money, fmt_number, fmt_pct
 from kamrules.pack import RulePack
 from kamrules.results.profile import Profile, ValueRow
@@ -10,11 +12,15 @@ from kamrules.results.profile import Profile, ValueRow
 LEADING_SHOWN = 10
 
 
+_BAND_NUMBER = re.compile(r"\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+
+
 def value_text(pack: RulePack, row: ValueRow, lang: str) -> str:
-    """"Industry = Electronics" with the pack's labels (bands are shown as they are)."""
+    """"Industry = Electronics" with the pack's labels; a band's bounds written as every other number
+    of the document ("≥2,000,000", not the band code "≥2000000" kept in profile.csv)."""
     spec = pack.fields.get(row.attribute)
     if row.order >= 0:
-        value = row.value
+        value = _BAND_NUMBER.sub(lambda m: fmt_number(float(m.group())), row.value)
     elif spec is not None and spec.type == "boolean":
         value = fmt_bool(row.value == "true", lang)
     else:
