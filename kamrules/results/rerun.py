@@ -91,4 +91,5 @@ def _read_options(manifest: dict, recorded: dict, given: ReadOptions) -> ReadOpt
         decimal=given.decimal, dayfirst=given.dayfirst, on_bad_value=given.on_bad_value,
         columns=columns or given.columns, values=given.values,
         where=where.get("condition") if isinstance(where, dict) and where.get("condition") else given.where,
+        lang=given.lang,
     )
