@@ -31,8 +31,9 @@ def where_mask(condition: str, frame: pd.DataFrame, fields: Sequence[FieldSpec],
         if exc.name is not None and exc.name in {spec.name for spec in fields}:
             message = say(lang, "where_no_column", field=exc.name)
         elif exc.name is not None and lang != "en":  # the rule language's own words are English
-            _, quotes, example = message.partition(": a text value needs quotes, as in ")
-            message = (say(lang, "where_needs_quotes", name=exc.name, example=example) if quotes
+            quotes = say("en", "where_needs_quotes", name=exc.name, example="")  # the language layer's words
+            message = (say(lang, "where_needs_quotes", name=exc.name, example=message[len(quotes):])
+                       if message.startswith(quotes)
                        else say(lang, "where_unknown_name", name=exc.name, hint=hint(lang, exc.name, symbols)))
         raise UsageError(say(lang, "where_error", message=message, condition=condition, caret=" " * exc.offset)) from None
     verdict = ex.condition_vector(node, frame)

@@ -183,7 +183,7 @@ DATA: dict[str, dict[str, str]] = {
     "zh": {
         "error": "错误：{message}", "error_block": "错误：\n{message}", "warning": "警告：{message}",
         "strict_refuses": "（--strict 不接受以上问题；请修正数据，或去掉 --strict 只显示警告）",
-        "sep": "、", "and": "和", "quote": "“{text}”", "more": " 等（另有 {n} 个）", "first_more": "另有 {n} 项",
+        "sep": "、", "and": " 和 ", "quote": "“{text}”", "more": " 等（另有 {n} 个）", "first_more": "另有 {n} 项",
         "did_you_mean": "（是否指“{name}”？）", "column_blank": "（{letter} 列）",
         "at_row": "第 {n} 行", "at_record": "第 {n} 条记录", "at_line": "第 {n} 行",
         "many_row": "第 {list} 行", "many_record": "第 {list} 条记录", "many_line": "第 {list} 行",
