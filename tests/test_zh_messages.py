@@ -425,3 +425,4 @@ def test_the_reader_writes_no_message_of_its_own():
             if _WORDS.search(text):
                 found.append(f"{path.name}:{line}: {text!r}")
     assert found == []
+

@@ -81,8 +81,10 @@ def read_table(path: Path, fields: Sequence[FieldSpec], options: ReadOptions = R
     data, issues, n_problems, unknown = _convert_fields(raw, fields, matched, order, options)
 
     where = None
-    if options.where is not None and not n_problems:
+    if options.where is not None and (keep_all or not n_problems):  # bad cells kept as missing: still filtered
         data, where = _apply_where(name, raw, data, fields, options.where, lang)
+        kept = set(raw.row_numbers.tolist())
+        issues = [issue for issue in issues if issue.row in kept]
 
     messages = []
     shown = {spec.name: spec_ref(spec, lang) for spec in fields}  # 「销售额」(sales) in Chinese
