@@ -138,11 +138,12 @@ def validate(
         _print_warnings(pack.warnings)
         rule_count = sum(len(d.rules) for d in pack.decisions)
         findings, mapping = analyse_pack(pack), {}
-        say(f"{folder}: valid — {len(pack.fields)} fields, {len(pack.params)} params, "
-            f"{len(pack.derived)} features and scores, {len(pack.decisions)} decisions, {rule_count} rules")
+        from kamrules.i18n import data_text
+
+        say(data_text(lang, "validate_pack", folder=folder, fields=len(pack.fields), params=len(pack.params),
+                      derived=len(pack.derived), decisions=len(pack.decisions), rules=rule_count))
         if data is not None:
             from kamrules.data.reader import read_table
-            from kamrules.i18n import data_text
 
             options = _read_options(reading, where, lang)
             read = read_table(data, list(pack.fields.values()), options)
@@ -158,10 +159,10 @@ def validate(
             mapping = _column_mapping(read, say, lang)
             from kamrules.analysis.data import check_data
 
-            findings += check_data(pack, read.frame, read.column_map, str(data), parse_as_of(as_of))
+            findings += check_data(pack, read.frame, read.column_map, str(data), parse_as_of(as_of), lang)
         order = {d.id: i for i, d in enumerate(pack.decisions)}
         findings.sort(key=lambda f: order.get(f.decision, len(order)))
-        typer.echo(render_findings(findings) if fmt == "text" else findings_json(findings, mapping), nl=False)
+        typer.echo(render_findings(findings, lang) if fmt == "text" else findings_json(findings, mapping), nl=False)
         if has_failures(findings, strict):
             raise typer.Exit(1)
 

@@ -426,3 +426,23 @@ def test_the_reader_writes_no_message_of_its_own():
                 found.append(f"{path.name}:{line}: {text!r}")
     assert found == []
 
+
+
+def test_validate_data_findings_about_the_file_are_chinese():
+    write("v.csv", "account_id,sales,industry\nA1,100,Energy\nA2,5,retail\n")
+    zh = runner.invoke(app, ["validate", "--data", "v.csv", "--lang", "zh"])
+    en = runner.invoke(app, ["validate", "--data", "v.csv"])
+    lines = zh.output.splitlines()
+    assert re.search(r"：有效——\d+ 个字段、\d+ 个参数、\d+ 个特征与评分、\d+ 项决策、\d+ 条规则$", lines[0])
+    assert "v.csv：2 个客户；找到 3 个字段（共 " in zh.output
+    data = lines.index("数据：")
+    assert lines[data + 1].startswith("  警告：") and "不在 v.csv 中：" in lines[data + 1]
+    assert "；请添加该列，或用 --columns 映射" in lines[data + 1]
+    assert "与 v.csv 中的 2 个客户都不匹配" in zh.output
+    assert re.fullmatch(r"\d+ 个错误，\d+ 个警告(，\d+ 个提示)?", lines[-1])
+    identifiers = re.compile(r"\S+\.yaml:\d+:\d+|\w+ → \w+|（\d+ 个）")  # places and rule ids stay as written
+
+    def about_the_file(text: str) -> str:
+        return identifiers.sub(" ", "\n".join(line for line in text.splitlines() if "v.csv" in line))
+
+    assert_chinese(about_the_file(zh.output), about_the_file(en.output))

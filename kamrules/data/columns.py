@@ -10,7 +10,7 @@ from typing import Mapping, Sequence
 
 from kamrules.data.units import header_unit, unit_fits, unit_scale
 from kamrules.data.where import where_line
-from kamrules.data.wording import hint, joined, quoted, say, spec_ref
+from kamrules.data.wording import hint, joined, quoted, say, spec_named
 from kamrules.errors import ConfigError, DataError
 from kamrules.pack.fields import FieldSpec, normalise_header
 
@@ -130,8 +130,7 @@ def _match_columns(
     by_name = {spec.name: spec for spec in fields}
 
     def ref(field_name: str) -> str:  # 'sales' in English, 「销售额」(sales) in Chinese
-        field_text = spec_ref(by_name[field_name], lang)
-        return say(lang, "quote", text=field_text) if field_text == field_name else field_text
+        return spec_named(by_name[field_name], lang)
 
     reported_columns = set()
     for index in sorted(fields_of_column):

@@ -10,7 +10,7 @@ from typing import Iterable, Sequence
 
 from kamrules.i18n.data_messages import data_text, json_detail
 
-__all__ = ["say", "field_ref", "at", "rows_text", "quoted", "joined", "hint", "json_detail"]
+__all__ = ["say", "field_ref", "spec_ref", "spec_named", "at", "rows_text", "quoted", "joined", "hint", "json_detail"]
 
 
 def say(lang: str, key: str, /, **params) -> str:
@@ -27,6 +27,12 @@ def field_ref(name: str, label: dict | None, lang: str) -> str:
 def spec_ref(spec, lang: str) -> str:
     """`field_ref` of a FieldSpec."""
     return field_ref(spec.name, spec.label, lang)
+
+
+def spec_named(spec, lang: str) -> str:
+    """A field named in a sentence: 'sales' in English, 「销售额」(sales) (or “sales” unlabelled) in Chinese."""
+    text = spec_ref(spec, lang)
+    return say(lang, "quote", text=text) if text == spec.name else text
 
 
 def at(lang: str, unit: str, number: int) -> str:

@@ -175,10 +175,22 @@ DATA: dict[str, dict[str, str]] = {
         "lookalike_id": "{value} (row {row})",
         "no_account": "{name}: no account with id '{id}'{hint}",
         # validate --data
+        "validate_pack": "{folder}: valid — {fields} fields, {params} params, {derived} features and scores, "
+                         "{decisions} decisions, {rules} rules",
         "validate_read": "{data}: {n} accounts; {found} of {total} fields found",
         "validate_optional": "  optional fields not in the file: {names}",
         "validate_never": "  rule '{decision} → {rule}' can never fire without: {names}",
         "validate_unused": "  columns not used by the pack: {names}",
+        # validate --data: findings about the pack on this file, and how findings are shown
+        "finding_dead": "rule '{rule}' matches none of the {n} accounts in {source}",
+        "finding_missing_field": "field {field} is not in {source}: {n} rule(s) can never fire ({rules}); "
+                                 "add the column or map it with --columns",
+        "finding_literal": "rule '{rule}': '{literal}' never occurs in column '{column}' ({field}) of {source}{hint}",
+        "finding_case": " (did you mean '{value}'? comparisons are case-sensitive)",
+        "findings_decision": "decision '{id}':", "findings_data": "data:",
+        "finding_line": "  {severity}: {where}{message}", "finding_example": "    e.g. {facts}",
+        "severity_error": "error", "severity_warning": "warning", "severity_note": "note",
+        "findings_count": "{errors} error(s), {warnings} warning(s)", "findings_notes": ", {notes} note(s)",
     },
     "zh": {
         "error": "错误：{message}", "error_block": "错误：\n{message}", "warning": "警告：{message}",
@@ -321,10 +333,21 @@ DATA: dict[str, dict[str, str]] = {
                          "它们被当作不同的客户",
         "lookalike_id": "{value}（第 {row} 行）",
         "no_account": "{name}：没有编码为“{id}”的客户{hint}",
+        "validate_pack": "{folder}：有效——{fields} 个字段、{params} 个参数、{derived} 个特征与评分、"
+                         "{decisions} 项决策、{rules} 条规则",
         "validate_read": "{data}：{n} 个客户；找到 {found} 个字段（共 {total} 个）",
         "validate_optional": "  文件中没有的可选字段：{names}",
         "validate_never": "  规则“{decision} → {rule}”缺少以下数据，永远不会触发：{names}",
         "validate_unused": "  规则包未使用的列：{names}",
+        "finding_dead": "规则“{rule}”与 {source} 中的 {n} 个客户都不匹配",
+        "finding_missing_field": "字段{field}不在 {source} 中：{n} 条规则永远不会触发（{rules}）；"
+                                 "请添加该列，或用 --columns 映射",
+        "finding_literal": "规则“{rule}”：“{literal}”从未出现在 {source} 的列“{column}”（{field}）中{hint}",
+        "finding_case": "（是否指“{value}”？比较区分大小写）",
+        "findings_decision": "决策“{id}”：", "findings_data": "数据：",
+        "finding_line": "  {severity}：{where}{message}", "finding_example": "    例如 {facts}",
+        "severity_error": "错误", "severity_warning": "警告", "severity_note": "提示",
+        "findings_count": "{errors} 个错误，{warnings} 个警告", "findings_notes": "，{notes} 个提示",
     },
 }
 
