@@ -18,7 +18,7 @@ from kamrules.cli import app
 from kamrules.data.guards import suspicious_values
 from kamrules.data.reader import ReadOptions, load_mapping, parse_date, parse_number, read_table
 from kamrules.errors import KamrulesError
-from kamrules.i18n import DATA
+from kamrules.i18n import DATA, LANGS
 from kamrules.pack.fields import FieldSpec
 
 from conftest import ROOT
@@ -391,10 +391,12 @@ def placeholders(text: str) -> set:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
-def test_every_data_message_has_english_and_chinese_with_the_same_placeholders():
-    assert set(DATA["en"]) == set(DATA["zh"])
-    for key, english in DATA["en"].items():
-        assert placeholders(DATA["zh"][key]) == placeholders(english), key
+def test_every_data_message_has_every_language_with_the_same_placeholders():
+    assert set(DATA) == set(LANGS)
+    for lang in LANGS:
+        assert set(DATA[lang]) == set(DATA["en"]), lang
+        for key, english in DATA["en"].items():
+            assert placeholders(DATA[lang][key]) == placeholders(english), (lang, key)
 
 
 # The modules that read the customer's data; their user-facing words come from the catalogue only.
