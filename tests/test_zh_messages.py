@@ -40,7 +40,7 @@ runner = CliRunner()
 
 # Literal parts a Chinese message keeps: quoted headers and values, field names after their label,
 # CLI options with their argument, YAML lines, the values a category allows.
-_LITERAL = re.compile(r"“[^”]*”|「[^」]*」\([^)]*\)|'[^']*'|--[a-z-]+(?: (?:missing|gb18030|latin-1|[a-z]+\b))?"
+_LITERAL = re.compile(r"“[^”]*”|「[^」]*」(?:\([^)]*\))?|'[^']*'|--[a-z-]+(?: (?:missing|gb18030|latin-1|[a-z]+\b))?"
                       r"|\{.*\}|[a-z_]+: <[^>]*>|\b[a-z]+/[a-z]+\b"
                       r"|\b(?:YYYY-MM-DD|UTF-8|CSV|TSV|CRM|ERP|YAML|Excel|JSON|Parquet|kamrules|xlsx?|csv|tsv|jsonl?|parquet)\b")
 
@@ -448,3 +448,20 @@ def test_validate_data_findings_about_the_file_are_chinese():
         return identifiers.sub(" ", "\n".join(line for line in text.splitlines() if "v.csv" in line))
 
     assert_chinese(about_the_file(zh.output), about_the_file(en.output))
+
+
+def test_kamrules_test_reports_a_bad_cell_of_a_csv_case_in_chinese(tmp_path):
+    rules = tmp_path / "rules"
+    (rules / "tests").mkdir(parents=True)
+    (rules / "pack.yaml").write_text("fields:\n  account_id: {type: string, required: true}\n  sales: number\n"
+                                     "decisions:\n  tier:\n    hit: first\n    outputs:\n      tier: {type: category, "
+                                     "values: [key, standard]}\n    rules:\n      - {id: big, when: sales > 5, "
+                                     "then: {tier: key}}\n    default: {tier: standard}\n", encoding="utf-8")
+    (rules / "tests" / "t.csv").write_text("account_id,as_of,sales,expected_tier\nA,2026-11-27,abc,key\n",
+                                           encoding="utf-8")
+    zh = runner.invoke(app, ["test", str(rules), "--lang", "zh"])
+    en = runner.invoke(app, ["test", str(rules)])
+    assert zh.exit_code == en.exit_code == 1
+    line = f"  {rules / 'tests' / 't.csv'}：第 2 行，列“sales”（字段「sales」）：“abc”不是数字；请修正该单元格，或用 --on-bad-value missing"
+    assert line in zh.output.splitlines()
+    assert_chinese(line, en.output, str(rules / "tests" / "t.csv"))

@@ -19,9 +19,12 @@ def say(lang: str, key: str, /, **params) -> str:
 
 
 def field_ref(name: str, label: dict | None, lang: str) -> str:
-    """A field as messages name it: its name in English; 「label」(name) in a language the pack labels."""
-    text = (label or {}).get(lang) if lang != "en" else None
-    return f"「{text}」({name})" if text and text != name else name
+    """A field as messages name it: its name in English; in another language 「label」(name), or 「name」
+    when the pack gives no label in that language."""
+    if lang == "en":
+        return name
+    text = (label or {}).get(lang)
+    return f"「{text}」({name})" if text and text != name else f"「{name}」"
 
 
 def spec_ref(spec, lang: str) -> str:
@@ -30,7 +33,7 @@ def spec_ref(spec, lang: str) -> str:
 
 
 def spec_named(spec, lang: str) -> str:
-    """A field named in a sentence: 'sales' in English, 「销售额」(sales) (or “sales” unlabelled) in Chinese."""
+    """A field named in a sentence: 'sales' in English, 「销售额」(sales) (「sales」 unlabelled) in Chinese."""
     text = spec_ref(spec, lang)
     return say(lang, "quote", text=text) if text == spec.name else text
 
