@@ -465,3 +465,17 @@ def test_kamrules_test_reports_a_bad_cell_of_a_csv_case_in_chinese(tmp_path):
     line = f"  {rules / 'tests' / 't.csv'}：第 2 行，列“sales”（字段「sales」）：“abc”不是数字；请修正该单元格，或用 --on-bad-value missing"
     assert line in zh.output.splitlines()
     assert_chinese(line, en.output, str(rules / "tests" / "t.csv"))
+
+
+def test_explain_run_refuses_a_changed_data_file_in_chinese():
+    write("ok.csv", "account_id,sales\nA1,1\nA2,2\n")
+    made = runner.invoke(app, ["evaluate", "ok.csv", "--out", "run", "--as-of", "2026-11-30", "--playbooks", "none",
+                               "-q"])
+    assert made.exit_code == 0, made.output
+    write("ok.csv", "account_id,sales\nA1,1\nA2,3\n")
+    zh = runner.invoke(app, ["explain", "--run", "run", "A1", "--lang", "zh"])
+    en = runner.invoke(app, ["explain", "--run", "run", "A1"])
+    assert zh.exit_code == en.exit_code == 1
+    assert zh.stderr.startswith("错误：") and "不是 run 中那次运行读取的文件" in zh.stderr
+    assert "去掉 --run" in zh.stderr
+    assert_chinese(zh.stderr, en.stderr, str(Path("ok.csv").resolve()), "ok.csv", "run")

@@ -174,6 +174,15 @@ DATA: dict[str, dict[str, str]] = {
                          "{shown}; they are kept as different accounts",
         "lookalike_id": "{value} (row {row})",
         "no_account": "{name}: no account with id '{id}'{hint}",
+        # explain --run: the inputs of a finished run
+        "rerun_changed": "{data} is not the file the run in {out} read (its content changed since, or it is another "
+                         "file named {name}); explain the current file without --run",
+        "rerun_pack": "the rule pack in {rules} is not the one that made {out} (pack hash {hash}): "
+                      "pass the run's pack with --rules",
+        "rerun_as_of": "{out}/manifest.json: no valid as_of date; re-run kamrules evaluate",
+        "rerun_no_input": "{out}/manifest.json names no input file: pass it, as in kamrules explain DATA ID --run {out}",
+        "rerun_not_found": "the run in {out} read '{name}', which is not next to {out} nor in the current folder: "
+                           "pass it, as in kamrules explain {name} ID --run {out}",
         # validate --data
         "validate_pack": "{folder}: valid — {fields} fields, {params} params, {derived} features and scores, "
                          "{decisions} decisions, {rules} rules",
@@ -333,6 +342,13 @@ DATA: dict[str, dict[str, str]] = {
                          "它们被当作不同的客户",
         "lookalike_id": "{value}（第 {row} 行）",
         "no_account": "{name}：没有编码为“{id}”的客户{hint}",
+        "rerun_changed": "{data} 不是 {out} 中那次运行读取的文件（此后内容已改变，或是另一个同名文件 {name}）；"
+                         "如要解释当前文件，请去掉 --run",
+        "rerun_pack": "{rules} 中的规则包不是生成 {out} 的那个（规则包哈希 {hash}）：请用 --rules 指定该次运行的规则包",
+        "rerun_as_of": "{out}/manifest.json：没有有效的 as_of 日期；请重新运行 kamrules evaluate",
+        "rerun_no_input": "{out}/manifest.json 未记录输入文件：请指定它，如 kamrules explain DATA ID --run {out}",
+        "rerun_not_found": "{out} 中的那次运行读取的是“{name}”，但它既不在 {out} 旁边，也不在当前文件夹：请指定它，"
+                           "如 kamrules explain {name} ID --run {out}",
         "validate_pack": "{folder}：有效——{fields} 个字段、{params} 个参数、{derived} 个特征与评分、"
                          "{decisions} 项决策、{rules} 条规则",
         "validate_read": "{data}：{n} 个客户；找到 {found} 个字段（共 {total} 个）",
