@@ -298,6 +298,9 @@ def test_where_problems_and_the_rows_left_out_are_chinese():
     en, zh = errors(path, where="nps > 5")
     assert zh.splitlines() == ["--where：文件中没有字段“nps”的列，--where 无法判断它", "  nps > 5", "  ^"]
     assert_chinese(zh, en, "nps")
+    en, zh = errors(path, where="sales = 1")
+    assert zh.splitlines() == ["--where：不能识别的字符 '='（比较相等请写 '=='）", "  sales = 1", "        ^"]
+    assert en.splitlines()[0] == "--where: unexpected character '=' (to compare, write '==')"
     en, zh = errors(path, where="sales > 10")
     assert zh == "w.csv：--where sales > 10 之后没有剩下任何行"
     read = read_table(Path(path), FIELDS, ReadOptions(lang="zh", where='customer_type != "retailer"'))

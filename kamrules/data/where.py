@@ -35,6 +35,11 @@ def where_mask(condition: str, frame: pd.DataFrame, fields: Sequence[FieldSpec],
             message = (say(lang, "where_needs_quotes", name=exc.name, example=message[len(quotes):])
                        if message.startswith(quotes)
                        else say(lang, "where_unknown_name", name=exc.name, hint=hint(lang, exc.name, symbols)))
+        elif lang != "en":  # the commonest slips, known by the language layer's English words
+            known = {say("en", key): say(lang, key) for key in ("where_use_eq", "where_empty", "where_empty_list",
+                                                                "where_char_eq", "where_char_and", "where_char_or",
+                                                                "where_char_not")}
+            message = known.get(message, message)
         raise UsageError(say(lang, "where_error", message=message, condition=condition, caret=" " * exc.offset)) from None
     verdict = ex.condition_vector(node, frame)
     unknown = verdict.isna().to_numpy()
