@@ -174,7 +174,7 @@ def run_profile(options: ProfileOptions) -> str:
 
     check_choice("--lang", options.lang, LANGS)
     pack = load_pack(options.rules)
-    read = read_table(options.data, list(pack.fields.values()), options.read_options or ReadOptions())
+    read = read_table(options.data, list(pack.fields.values()), options.read_options or ReadOptions(lang=options.lang))
     evaluation = evaluate(pack, read.frame, as_of=options.as_of, jobs=default_jobs(), input_name=options.data.name,
                           row_numbers=read.row_numbers)
     return render_profile(evaluation_profile(evaluation), pack, options.lang)
@@ -210,7 +210,7 @@ def _read_run_data(options: EvaluateOptions, pack: RulePack, tell: Callable[[str
     from kamrules.data.guards import suspicious_values
     from kamrules.data.reader import ReadOptions, mapping_lines, read_table
 
-    read = read_table(options.data, list(pack.fields.values()), options.read_options or ReadOptions())
+    read = read_table(options.data, list(pack.fields.values()), options.read_options or ReadOptions(lang=options.lang))
     for line in mapping_lines(read.mapping, lang=options.lang):
         tell(line)
     from kamrules.i18n import data_text
@@ -367,7 +367,7 @@ def diff_sides(options: DiffOptions, progress: Callable[[str], None] | None = No
         labels[1] += " with --set " + " --set ".join(options.settings)
     step(f"reading {options.data.name}")
     fields = {**old.fields, **new.fields}
-    read = read_table(options.data, list(fields.values()), options.read_options or ReadOptions())
+    read = read_table(options.data, list(fields.values()), options.read_options or ReadOptions(lang=options.lang))
     jobs = options.jobs or default_jobs()
     sides = []
     for pack, label in ((old, labels[0]), (new, labels[1])):

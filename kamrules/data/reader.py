@@ -82,9 +82,7 @@ def read_table(path: Path, fields: Sequence[FieldSpec], options: ReadOptions = R
 
     where = None
     if options.where is not None and (keep_all or not n_problems):  # bad cells kept as missing: still filtered
-        data, where = _apply_where(name, raw, data, fields, options.where, lang)
-        kept = set(raw.row_numbers.tolist())
-        issues = [issue for issue in issues if issue.row in kept]
+        data, where, issues = _apply_where(name, raw, data, fields, options.where, lang, issues)
 
     messages = []
     shown = {spec.name: spec_ref(spec, lang) for spec in fields}  # 「销售额」(sales) in Chinese
@@ -135,15 +133,17 @@ def _read_raw(path: Path, name: str, options: ReadOptions) -> tuple[_Raw, str]:
 
 
 def _apply_where(name: str, raw: _Raw, data: dict[str, pd.Series], fields: Sequence[FieldSpec],
-                 condition: str, lang: str = "en") -> tuple[dict[str, pd.Series], dict]:
-    """The typed columns of the rows `--where` keeps (raw.row_numbers follows), and what it left out."""
+                 condition: str, lang: str, issues: list[DataIssue]) -> tuple[dict[str, pd.Series], dict, list]:
+    """The typed columns of the rows `--where` keeps (raw.row_numbers follows), what it left out, and
+    the bad cells of the rows it keeps."""
     keep, where = where_mask(condition, pd.DataFrame(data, index=pd.RangeIndex(len(raw.row_numbers))), fields, lang)
     if not keep.all():
         data = {field_name: values[keep].reset_index(drop=True) for field_name, values in data.items()}
         raw.row_numbers = raw.row_numbers[keep]
     if len(raw.row_numbers) == 0:
         raise DataError(say(lang, "where_none_left", name=name, condition=condition))
-    return data, where
+    kept = set(raw.row_numbers.tolist())
+    return data, where, [issue for issue in issues if issue.row in kept]
 
 
 def _unknown_categories(name: str, raw: _Raw, fields: Sequence[FieldSpec], matched: dict[str, int],
