@@ -78,14 +78,17 @@ def _echo_err(message: str) -> None:
 
 
 @contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn user mistakes into a clear message and exit code; anything else is our bug."""
+def user_errors(lang: str = "en") -> Iterator[None]:
+    """Turn user mistakes into a clear message and exit code; anything else is our bug. `lang`: the
+    language of the "error:" prefix (the message itself was built in the run's language)."""
     from kamrules.errors import KamrulesError
 
     try:
         yield
     except KamrulesError as exc:
-        _echo_err(f"error: {exc}" if "\n" not in str(exc) else f"error:\n{exc}")
+        from kamrules.i18n import data_text
+
+        _echo_err(data_text(lang, "error" if "\n" not in str(exc) else "error_block", message=exc))
         raise typer.Exit(exc.exit_code) from None
     except (typer.Exit, typer.Abort, KeyboardInterrupt):
         raise
@@ -113,75 +116,80 @@ def validate(
     reading: Optional[dict] = None,  # the data-reading options (@reads_data)
     fmt: str = typer.Option("text", "--format", help="text or json (the findings, for tools)."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Date for date features in --data checks (YYYY-MM-DD, default today)."),
+    lang: str = typer.Option("en", "--lang", help="Language of the messages about the --data file: en or zh."),
 ) -> None:
     """Check a rule pack: gaps, overlaps, hidden and impossible rules (and, with --data, rules no
     account hits, text values that never occur, missing fields and the column mapping).
 
     Example: kamrules validate rules --data customers.csv --strict
     """
-    with user_errors():
+    with user_errors(lang):
         from kamrules.pack import load_pack, rules_without_data
         from kamrules.resources import rules_dir
         from kamrules.analysis import analyse_pack, has_failures
         from kamrules.analysis.findings import findings_json, render_findings
-        from kamrules.run import check_choice, parse_as_of
+        from kamrules.run import LANGS, check_choice, parse_as_of
 
         check_choice("--format", fmt, ("text", "json"))
+        check_choice("--lang", lang, LANGS)
         say = typer.echo if fmt == "text" else (lambda *args, **kwargs: None)
         folder = rules_dir(rules)
         pack = load_pack(folder, strict=strict)
         _print_warnings(pack.warnings)
         rule_count = sum(len(d.rules) for d in pack.decisions)
         findings, mapping = analyse_pack(pack), {}
-        say(f"{folder}: valid — {len(pack.fields)} fields, {len(pack.params)} params, "
-            f"{len(pack.derived)} features and scores, {len(pack.decisions)} decisions, {rule_count} rules")
+        from kamrules.i18n import data_text
+
+        say(data_text(lang, "validate_pack", folder=folder, fields=len(pack.fields), params=len(pack.params),
+                      derived=len(pack.derived), decisions=len(pack.decisions), rules=rule_count))
         if data is not None:
             from kamrules.data.reader import read_table
 
-            options = _read_options(reading, where)
+            options = _read_options(reading, where, lang)
             read = read_table(data, list(pack.fields.values()), options)
-            say(f"{data}: {len(read.frame)} accounts; {len(read.column_map)} of {len(pack.fields)} fields found")
+            say(data_text(lang, "validate_read", data=data, n=len(read.frame), found=len(read.column_map),
+                          total=len(pack.fields)))
             if read.missing_optional:
-                say(f"  optional fields not in the file: {', '.join(read.missing_optional)}")
+                say(data_text(lang, "validate_optional", names=", ".join(read.missing_optional)))
             silent = rules_without_data(pack, read.column_map)
             for decision_id, rule_id, names in silent:
-                say(f"  rule '{decision_id} → {rule_id}' can never fire without: {', '.join(names)}")
+                say(data_text(lang, "validate_never", decision=decision_id, rule=rule_id, names=", ".join(names)))
             if read.unused_columns:
-                say(f"  columns not used by the pack: {', '.join(read.unused_columns)}")
-            mapping = _column_mapping(read, say)
+                say(data_text(lang, "validate_unused", names=", ".join(read.unused_columns)))
+            mapping = _column_mapping(read, say, lang)
             from kamrules.analysis.data import check_data
 
-            findings += check_data(pack, read.frame, read.column_map, str(data), parse_as_of(as_of))
+            findings += check_data(pack, read.frame, read.column_map, str(data), parse_as_of(as_of), lang)
         order = {d.id: i for i, d in enumerate(pack.decisions)}
         findings.sort(key=lambda f: order.get(f.decision, len(order)))
-        typer.echo(render_findings(findings) if fmt == "text" else findings_json(findings, mapping), nl=False)
+        typer.echo(render_findings(findings, lang) if fmt == "text" else findings_json(findings, mapping), nl=False)
         if has_failures(findings, strict):
             raise typer.Exit(1)
 
 
-def _column_mapping(read, say) -> dict:
+def _column_mapping(read, say, lang: str = "en") -> dict:
     """Print which column matched which field (by name, label, alias or --columns) and the near misses;
     return the same mapping for --format json."""
     from kamrules.data.reader import mapping_lines
 
-    for line in mapping_lines(read.mapping, full=False):
+    for line in mapping_lines(read.mapping, full=False, lang=lang):
         say(line)
     return {"columns": read.mapping["fields"], "near_misses": read.mapping["near_misses"],
             "unused_columns": list(read.unused_columns)}
 
 
-def _read_options(reading: dict | None, where: str | None = None):
-    """The data-reading options every command shares, checked."""
+def _read_options(reading: dict | None, where: str | None = None, lang: str = "en"):
+    """The data-reading options every command shares, checked; messages about the data in `lang`."""
     from kamrules.data.reader import ReadOptions, load_mapping
     from kamrules.run import check_choice
 
     r = {name: default for name, _, default in _READING} | (reading or {})
     check_choice("--on-bad-value", r["on_bad_value"], ("error", "missing"))
     check_choice("--decimal", r["decimal"], (".", ","))
-    mapped, values = load_mapping(r["columns"]) if r["columns"] else (None, None)
+    mapped, values = load_mapping(r["columns"], lang) if r["columns"] else (None, None)
     return ReadOptions(input_format=r["input_format"], encoding=r["encoding"], delimiter=_delimiter(r["delimiter"]),
                        sheet=r["sheet"], decimal=r["decimal"], dayfirst=r["dayfirst"], on_bad_value=r["on_bad_value"],
-                       columns=mapped, values=values, where=where)
+                       columns=mapped, values=values, where=where, lang=lang)
 
 
 @app.command()
@@ -211,7 +219,7 @@ def evaluate(
 
     Example: kamrules evaluate customers.csv --as-of 2026-11-27 --out results --lang zh
     """
-    with user_errors():
+    with user_errors(lang):
         from kamrules.resources import example_data, playbooks_dir as find_playbooks, rules_dir
         from kamrules.run import EvaluateOptions, parse_as_of, run_evaluate
 
@@ -219,7 +227,7 @@ def evaluate(
             from kamrules.errors import UsageError
 
             raise UsageError("--jobs must be 0 (all cores) or more")
-        read_options = _read_options(reading, where)
+        read_options = _read_options(reading, where, lang)
         options = EvaluateOptions(
             data=data if data is not None else example_data(), rules=rules_dir(rules), out=out,
             as_of=parse_as_of(as_of), format=fmt, jobs=jobs, playbooks=playbooks,
@@ -289,7 +297,7 @@ def explain(
     Example: kamrules explain customers.csv 00042 --as-of 2026-11-27
              kamrules explain --run review-2026-q4 00042
     """
-    with user_errors():
+    with user_errors(lang):
         from kamrules.engine.evaluate import evaluate as run
         from kamrules.results.explain import find_account, render_explanation
         from kamrules.results.explain_brief import render_brief
@@ -301,7 +309,7 @@ def explain(
         from kamrules.errors import UsageError
 
         check_choice("--lang", lang, LANGS)
-        options = _read_options(reading)
+        options = _read_options(reading, lang=lang)
         if run_out is not None:
             from kamrules.results.rerun import run_inputs
 
@@ -322,7 +330,7 @@ def explain(
             day = parse_as_of(as_of)
         read = read_table(data, list(pack.fields.values()), options)
         evaluation = run(pack, read.frame, as_of=day, jobs=1, input_name=data.name, row_numbers=read.row_numbers)
-        account = find_account(evaluation, account_id)
+        account = find_account(evaluation, account_id, lang)
         render = render_explanation if verbose else render_brief
         typer.echo(render(evaluation, account, lang), nl=False)
 
@@ -341,7 +349,7 @@ def test_cmd(
 
     Example: kamrules test rules --coverage --min-coverage 90 --junit kamrules-tests.xml
     """
-    with user_errors():
+    with user_errors(lang):
         from kamrules.pack import load_pack
         from kamrules.resources import rules_dir
         from kamrules.run import LANGS, check_choice, parse_as_of
@@ -358,7 +366,7 @@ def test_cmd(
             from kamrules.errors import ConfigError
 
             raise ConfigError(f"{folder / 'tests'}: no test cases (*.yaml or *.csv); see docs/testing-rules.md")
-        run = run_tests(pack, load_cases(pack, paths), parse_as_of(as_of))
+        run = run_tests(pack, load_cases(pack, paths), parse_as_of(as_of), lang)
         if junit is not None:
             junit.write_bytes(to_junit(run, lang))
         typer.echo(to_json(run, lang) if fmt == "json" else render_text(run, lang, coverage or min_coverage is not None), nl=False)
@@ -389,7 +397,7 @@ def diff(
 
     Example: kamrules diff --set pareto_target=0.75 customers.csv --as-of 2026-11-27
     """
-    with user_errors():
+    with user_errors(lang):
         from kamrules.errors import UsageError
         from kamrules.resources import playbooks_dir as find_playbooks, rules_dir
         from kamrules.run import DiffOptions, parse_as_of, run_diff
@@ -405,7 +413,7 @@ def diff(
             packs = tuple(rules) if rules else (rules_dir(None),)
             options = DiffOptions(out=out, data=paths[0], rules=packs, settings=list(settings or []),
                                   as_of=parse_as_of(as_of), lang=lang, jobs=jobs, force=force, strict=strict,
-                                  read_options=_read_options(reading))
+                                  read_options=_read_options(reading, lang=lang))
         else:
             raise UsageError("give DATA, or two output folders OLD_OUT NEW_OUT")
         options.playbooks_dir = find_playbooks(playbooks_dir)
@@ -429,13 +437,13 @@ def profile(
 
     Example: kamrules profile customers.csv --as-of 2026-11-27 --lang zh
     """
-    with user_errors():
+    with user_errors(lang):
         from kamrules.resources import example_data, rules_dir
         from kamrules.run import ProfileOptions, parse_as_of, run_profile
 
         options = ProfileOptions(data=data if data is not None else example_data(), rules=rules_dir(rules),
                                  as_of=parse_as_of(as_of), lang=lang,
-                                 read_options=_read_options(reading))
+                                 read_options=_read_options(reading, lang=lang))
         typer.echo(run_profile(options), nl=False)
 
 

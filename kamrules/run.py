@@ -174,7 +174,7 @@ def run_profile(options: ProfileOptions) -> str:
 
     check_choice("--lang", options.lang, LANGS)
     pack = load_pack(options.rules)
-    read = read_table(options.data, list(pack.fields.values()), options.read_options or ReadOptions())
+    read = read_table(options.data, list(pack.fields.values()), options.read_options or ReadOptions(lang=options.lang))
     evaluation = evaluate(pack, read.frame, as_of=options.as_of, jobs=default_jobs(), input_name=options.data.name,
                           row_numbers=read.row_numbers)
     return render_profile(evaluation_profile(evaluation), pack, options.lang)
@@ -210,16 +210,30 @@ def _read_run_data(options: EvaluateOptions, pack: RulePack, tell: Callable[[str
     from kamrules.data.guards import suspicious_values
     from kamrules.data.reader import ReadOptions, mapping_lines, read_table
 
-    read = read_table(options.data, list(pack.fields.values()), options.read_options or ReadOptions())
+    read = read_table(options.data, list(pack.fields.values()), options.read_options or ReadOptions(lang=options.lang))
     for line in mapping_lines(read.mapping, lang=options.lang):
         tell(line)
-    data_warnings = suspicious_values(read.frame, read.row_numbers, pack.role("sales"))
+    from kamrules.i18n import data_text
+
+    lang = options.lang
+    sales = pack.role("sales")
+    sales_text = _field_text(pack, sales, lang) if sales else None
+    data_warnings = suspicious_values(read.frame, read.row_numbers, sales, lang=lang, sales_text=sales_text)
     if options.strict and data_warnings:
         from kamrules.errors import DataError
 
-        raise DataError("\n".join(w.replace("warning: ", "", 1) for w in data_warnings)
-                        + "\n(--strict refuses these; fix the data, or run without --strict to be warned only)")
+        prefix = data_text(lang, "warning", message="")
+        raise DataError("\n".join(w.replace(prefix, "", 1) for w in data_warnings)
+                        + "\n" + data_text(lang, "strict_refuses"))
     return read, data_warnings
+
+
+def _field_text(pack: RulePack, name: str, lang: str) -> str:
+    """A field as messages name it: 「销售额」(sales) in Chinese (kamrules.data.wording.field_ref)."""
+    from kamrules.data.wording import field_ref
+
+    spec = pack.fields.get(name)
+    return field_ref(name, spec.label if spec is not None else None, lang)
 
 
 def _output_files(options: EvaluateOptions, evaluation: Evaluation, read, summary, since,
@@ -353,7 +367,7 @@ def diff_sides(options: DiffOptions, progress: Callable[[str], None] | None = No
         labels[1] += " with --set " + " --set ".join(options.settings)
     step(f"reading {options.data.name}")
     fields = {**old.fields, **new.fields}
-    read = read_table(options.data, list(fields.values()), options.read_options or ReadOptions())
+    read = read_table(options.data, list(fields.values()), options.read_options or ReadOptions(lang=options.lang))
     jobs = options.jobs or default_jobs()
     sides = []
     for pack, label in ((old, labels[0]), (new, labels[1])):

@@ -987,3 +987,14 @@ def test_a_cell_with_its_own_unit_under_a_unit_header_is_not_scaled_twice(tmp_pa
         read(path, fields)
     assert ("row 3, column '销售额(万元)' (field sales): '12万' carries its own unit while the column header "
             "gives one: write a plain number, or remove the unit from the header") in str(error.value)
+
+
+def test_where_still_filters_when_bad_cells_are_kept_as_missing(tmp_path):
+    """--on-bad-value missing used to switch --where off whenever a cell was bad."""
+    path = tmp_path / "f.csv"
+    path.write_text("account_id,sales,customer_type\nA1,abc,enterprise\nA2,2,government\nA3,x,retailer\n",
+                    encoding="utf-8")
+    read = read_table(path, FIELDS, ReadOptions(on_bad_value="missing", where='customer_type != "retailer"'))
+    assert list(read.frame["account_id"]) == ["A1", "A2"]
+    assert [(issue.row, issue.value) for issue in read.issues] == [(2, "abc")]  # row 4 is left out
+    assert read.mapping["where"]["left_out"] == 1

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from kamrules.analysis.findings import Finding
+from kamrules.data.wording import hint as did_you_mean, say, spec_named, spec_ref
 from kamrules.engine.features import compute_derived, prepare_facts
 from kamrules.language import expr as ex
 from kamrules.pack import Decision, RulePack, rules_without_data
@@ -20,37 +21,38 @@ from kamrules.pack import Decision, RulePack, rules_without_data
 MAX_DISTINCT = 10_000  # distinct values of a column searched for a near match
 
 
-def check_data(pack: RulePack, frame: pd.DataFrame, column_map: dict, source: str, as_of: dt.date) -> list[Finding]:
-    """Findings about one data file (its typed frame as read, and the fields found in it)."""
-    findings = _missing_fields(pack, column_map, source)
+def check_data(pack: RulePack, frame: pd.DataFrame, column_map: dict, source: str, as_of: dt.date,
+               lang: str = "en") -> list[Finding]:
+    """Findings about one data file (its typed frame as read, and the fields found in it), in `lang`."""
+    findings = _missing_fields(pack, column_map, source, lang)
     silent = {(d, r) for d, r, _ in rules_without_data(pack, column_map)}
     facts = _plain_booleans(compute_derived(pack, prepare_facts(pack, frame), as_of))
-    findings += _literals(pack, facts, column_map, source)
+    findings += _literals(pack, facts, column_map, source, lang)
     for decision in pack.decisions:
         fires = _decide(decision, facts)
         for rule, mask in zip(decision.rules, fires):
             if not mask.any() and (decision.id, rule.id) not in silent:
                 findings.append(Finding("warning", "dead_on_data", decision.id,
-                                        f"rule '{rule.id}' matches none of the {len(facts):,} accounts in {source}",
+                                        say(lang, "finding_dead", rule=rule.id, n=f"{len(facts):,}", source=source),
                                         rule=rule.id, location=rule.loc))
     return findings
 
 
-def _missing_fields(pack: RulePack, column_map: dict, source: str) -> list[Finding]:
+def _missing_fields(pack: RulePack, column_map: dict, source: str, lang: str = "en") -> list[Finding]:
     findings = []
     by_field: dict[str, list] = {}
     for decision_id, rule_id, names in rules_without_data(pack, column_map):
         for name in names:
             by_field.setdefault(name, []).append(f"{decision_id} → {rule_id}")
     for name, rules in by_field.items():
-        shown = ", ".join(rules[:5]) + (f" and {len(rules) - 5} more" if len(rules) > 5 else "")
-        findings.append(Finding("warning", "missing_field", "",
-                                f"field '{name}' is not in {source}: {len(rules)} rule(s) can never fire ({shown}); "
-                                "add the column or map it with --columns", location=pack.fields[name].loc))
+        shown = say(lang, "sep").join(rules[:5]) + (say(lang, "more", n=len(rules) - 5) if len(rules) > 5 else "")
+        message = say(lang, "finding_missing_field", field=spec_named(pack.fields[name], lang), source=source,
+                      n=len(rules), rules=shown)
+        findings.append(Finding("warning", "missing_field", "", message, location=pack.fields[name].loc))
     return findings
 
 
-def _literals(pack: RulePack, facts: pd.DataFrame, column_map: dict, source: str) -> list[Finding]:
+def _literals(pack: RulePack, facts: pd.DataFrame, column_map: dict, source: str, lang: str = "en") -> list[Finding]:
     """Text constants compared with a text field that never occur in its column."""
     findings, seen = [], set()
     distinct: dict[str, set] = {}
@@ -67,12 +69,11 @@ def _literals(pack: RulePack, facts: pd.DataFrame, column_map: dict, source: str
                 if literal in values:
                     continue
                 folded = sorted(v for v in values if v.casefold() == literal.casefold())
-                hint = f" (did you mean '{folded[0]}'? comparisons are case-sensitive)" if folded \
-                    else ex.did_you_mean(literal, sorted(values))
-                findings.append(Finding("warning", "unknown_literal", decision.id,
-                                        f"rule '{rule.id}': '{literal}' never occurs in column "
-                                        f"'{column_map[name]}' ({name}) of {source}{hint}",
-                                        rule=rule.id, location=rule.loc))
+                hint = say(lang, "finding_case", value=folded[0]) if folded else did_you_mean(lang, literal, values)
+                message = say(lang, "finding_literal", rule=rule.id, literal=literal, column=column_map[name],
+                              field=spec_ref(spec, lang), source=source, hint=hint)
+                findings.append(Finding("warning", "unknown_literal", decision.id, message, rule=rule.id,
+                                        location=rule.loc))
     return findings
 
 

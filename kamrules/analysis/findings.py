@@ -42,9 +42,11 @@ def has_failures(findings: list, strict: bool) -> bool:
     return any(f.severity == "error" or (strict and f.severity == "warning") for f in findings)
 
 
-def render_findings(findings: list) -> str:
+def render_findings(findings: list, lang: str = "en") -> str:
     """Grouped per decision (in pack order, as found), errors before warnings; one line per finding
-    and its counterexample."""
+    and its counterexample; the frame in `lang` (the messages are built in it)."""
+    from kamrules.i18n import data_text as say
+
     if not findings:
         return ""
     groups: dict[str, list] = {}
@@ -52,16 +54,19 @@ def render_findings(findings: list) -> str:
         groups.setdefault(finding.decision, []).append(finding)
     lines = []
     for decision, items in groups.items():
-        lines.append(f"decision '{decision}':" if decision else "data:")
+        lines.append(say(lang, "findings_decision", id=decision) if decision else say(lang, "findings_data"))
         for finding in sorted(items, key=lambda f: f.severity != "error"):
             where = f"{finding.location}: " if finding.location.file else ""
-            lines.append(f"  {finding.severity}: {where}{finding.message}")
+            lines.append(say(lang, "finding_line", severity=say(lang, f"severity_{finding.severity}"), where=where,
+                             message=finding.message))
             if finding.example:
-                lines.append("    e.g. " + ", ".join(f"{k} = {show_value(v)}" for k, v in finding.example.items()))
+                facts = ", ".join(f"{k} = {show_value(v)}" for k, v in finding.example.items())
+                lines.append(say(lang, "finding_example", facts=facts))
     errors = sum(1 for f in findings if f.severity == "error")
     warnings = sum(1 for f in findings if f.severity == "warning")
     notes = len(findings) - errors - warnings
-    lines.append(f"{errors} error(s), {warnings} warning(s)" + (f", {notes} note(s)" if notes else ""))
+    lines.append(say(lang, "findings_count", errors=errors, warnings=warnings)
+                 + (say(lang, "findings_notes", notes=notes) if notes else ""))
     return "\n".join(lines) + "\n"
 
 

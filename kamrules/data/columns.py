@@ -8,9 +8,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from kamrules.data.cells import did_you_mean
 from kamrules.data.units import header_unit, unit_fits, unit_scale
 from kamrules.data.where import where_line
+from kamrules.data.wording import hint, joined, quoted, say, spec_named
 from kamrules.errors import ConfigError, DataError
 from kamrules.pack.fields import FieldSpec, normalise_header
 
@@ -18,17 +18,17 @@ from kamrules.pack.fields import FieldSpec, normalise_header
 SKIP_ROW = "skip-row"  # a value mapped to this leaves its row out of the run
 
 
-def load_column_mapping(path: Path) -> dict[str, str]:
+def load_column_mapping(path: Path, lang: str = "en") -> dict[str, str]:
     """The columns of a `--columns` file (field -> header); see `load_mapping`."""
-    return load_mapping(path)[0]
+    return load_mapping(path, lang)[0]
 
 
-def load_mapping(path: Path) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+def load_mapping(path: Path, lang: str = "en") -> tuple[dict[str, str], dict[str, dict[str, str]]]:
     """Load a `--columns` file: (field -> column header, field -> {value in the file: value for the pack}).
 
     Each line is `field: Source Column`, or `field: {column: Source Column, values: {Prospect: skip-row,
     Technology Partner: partner}}` (`column` optional). Raises `ConfigError` when malformed."""
-    document, name = _mapping_document(Path(path))
+    document, name = _mapping_document(Path(path), lang)
     columns: dict[str, str] = {}
     values: dict[str, dict[str, str]] = {}
     problems: list[str] = []
@@ -36,14 +36,15 @@ def load_mapping(path: Path) -> tuple[dict[str, str], dict[str, dict[str, str]]]
         key_loc = document.key_loc(key) if hasattr(document, "key_loc") else name
         value_loc = document.value_loc(key) if hasattr(document, "value_loc") else name
         if not isinstance(key, str):
-            problems.append(f"{key_loc}: '{key}' is not a field name")
+            problems.append(say(lang, "map_not_field", where=key_loc, key=key))
             continue
         if isinstance(value, dict):
-            _field_entry(key, value, value_loc, columns, values, problems)
+            _field_entry(key, value, value_loc, columns, values, problems, lang)
             continue
         if value is None or isinstance(value, (bool, list)):
-            found = {type(None): "nothing", bool: f"'{value}'"}.get(type(value), "a list")
-            problems.append(f"{value_loc}: field '{key}': expected a column header, found {found}")
+            found = (say(lang, "found_nothing") if value is None else say(lang, "found_list")
+                     if isinstance(value, list) else say(lang, "quote", text=value))
+            problems.append(say(lang, "map_expected_header", where=value_loc, field=key, found=found))
             continue
         columns[key] = _text(value)
     if problems:
@@ -51,25 +52,22 @@ def load_mapping(path: Path) -> tuple[dict[str, str], dict[str, dict[str, str]]]
     return columns, values
 
 
-def _mapping_document(path: Path):
+def _mapping_document(path: Path, lang: str = "en"):
     from kamrules.pack.yamlsrc import load_yaml
 
     name = str(path)
     if path.is_dir():
-        raise ConfigError(f"{name}: is a folder; --columns expects a YAML file like 'sales: Sales Amount'")
+        raise ConfigError(say(lang, "map_folder", name=name))
     if not path.exists():
-        raise ConfigError(f"{name}: no such file; check the --columns path")
+        raise ConfigError(say(lang, "map_no_file", name=name))
     document, diagnostics = load_yaml(path)
     errors = [d for d in diagnostics if d.severity == "error"]
     if errors:
         raise ConfigError("\n".join(str(d) for d in errors))
     if document is None:
-        raise ConfigError(f"{name}: is empty; write one line per field, like 'sales: Sales Amount'")
+        raise ConfigError(say(lang, "map_empty", name=name))
     if not isinstance(document, dict):
-        where = getattr(document, "loc", name)
-        raise ConfigError(
-            f"{where}: a column mapping maps field names to column headers, like 'sales: Sales Amount'"
-        )
+        raise ConfigError(say(lang, "map_not_mapping", where=getattr(document, "loc", name)))
     return document, name
 
 
@@ -77,23 +75,23 @@ def _text(value) -> str:
     return value.isoformat() if isinstance(value, (date, datetime)) else str(value)
 
 
-def _field_entry(key: str, entry: dict, where: str, columns: dict, values: dict, problems: list) -> None:
+def _field_entry(key: str, entry: dict, where: str, columns: dict, values: dict, problems: list,
+                 lang: str = "en") -> None:
     """One `field: {column: ..., values: {...}}` entry of a mapping file."""
     unknown = [k for k in entry if k not in ("column", "values")]
     if unknown:
-        problems.append(f"{where}: field '{key}': unknown key '{unknown[0]}'{did_you_mean(str(unknown[0]), ['column', 'values'])}; "
-                        "write {column: Source Column, values: {In the file: in the pack}}")
+        problems.append(say(lang, "map_unknown_key", where=where, field=key, key=unknown[0],
+                            hint=hint(lang, str(unknown[0]), ["column", "values"])))
         return
     column, table = entry.get("column"), entry.get("values")
     if column is not None:
         if isinstance(column, (bool, dict, list)):
-            problems.append(f"{where}: field '{key}': 'column' must be a column header")
+            problems.append(say(lang, "map_column_type", where=where, field=key))
             return
         columns[key] = _text(column)
     if table is not None:
         if not isinstance(table, dict) or any(isinstance(v, (dict, list)) or v is None for v in table.values()):
-            problems.append(f"{where}: field '{key}': 'values' maps each value in the file to the pack's value "
-                            f"or {SKIP_ROW}, like {{Prospect: {SKIP_ROW}, Technology Partner: partner}}")
+            problems.append(say(lang, "map_values_type", where=where, field=key, skip=SKIP_ROW))
             return
         values[key] = {_text(k): _text(v) for k, v in table.items()}
 
@@ -102,18 +100,17 @@ def _field_entry(key: str, entry: dict, where: str, columns: dict, values: dict,
 # Options, file checks and format
 
 
-def _quoted(items: Sequence[str], limit: int = 30) -> str:
-    shown = ", ".join(f"'{item}'" for item in items[:limit])
-    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+def _quoted(items: Sequence[str], limit: int = 30, lang: str = "en") -> str:
+    return quoted(lang, items, limit)
 
 
 def _match_columns(
-    name: str, headers: list[str], fields: Sequence[FieldSpec], mapping: Mapping[str, str]
+    name: str, headers: list[str], fields: Sequence[FieldSpec], mapping: Mapping[str, str], lang: str = "en"
 ) -> dict[str, int]:
     """field name -> column index. Ambiguity is an error, never a guess."""
     normalised = [normalise_header(h) for h in headers]
     problems: list[str] = []
-    matched = _mapped_columns(headers, normalised, mapping, problems)
+    matched = _mapped_columns(headers, normalised, mapping, problems, lang)
     claimed = set(matched.values())
     candidates: dict[str, list[int]] = {}
     for spec in fields:
@@ -130,33 +127,32 @@ def _match_columns(
     for field_name, found in candidates.items():
         for index in found:
             fields_of_column.setdefault(index, []).append(field_name)
+    by_name = {spec.name: spec for spec in fields}
+
+    def ref(field_name: str) -> str:  # 'sales' in English, 「销售额」(sales) in Chinese
+        return spec_named(by_name[field_name], lang)
+
     reported_columns = set()
     for index in sorted(fields_of_column):
         names = fields_of_column[index]
         if len(names) > 1:
             reported_columns.add(index)
-            listed = " and ".join(f"'{n}'" for n in names)
-            problems.append(
-                f"column '{headers[index]}' matches fields {listed}; choose with --columns "
-                f"(for example {names[0]}: {headers[index]})"
-            )
-    by_name = {spec.name: spec for spec in fields}
+            problems.append(say(lang, "column_many_fields", header=headers[index],
+                                listed=joined(lang, [ref(n) for n in names]), name=names[0]))
     for field_name, found in candidates.items():
         if len(found) > 1:
-            listed = " and ".join(f"'{headers[i]}'" for i in found)
-            problems.append(
-                f"field '{field_name}' matches columns {listed}; rename or remove one, "
-                f"or choose one with --columns ({field_name}: {headers[found[0]]})"
-            )
+            listed = joined(lang, [say(lang, "quote", text=headers[i]) for i in found])
+            problems.append(say(lang, "field_many_columns", field=ref(field_name), listed=listed, name=field_name,
+                                header=headers[found[0]]))
         elif len(found) == 1:
             if found[0] not in reported_columns:
                 matched[field_name] = found[0]
         elif by_name[field_name].required:
-            problems.append(_not_found(field_name, by_name[field_name], headers, normalised))
+            problems.append(_not_found(field_name, by_name[field_name], headers, normalised, lang, ref(field_name)))
     if problems:
         if len(problems) == 1:
-            raise DataError(f"{name}: {problems[0]}")
-        raise DataError(f"{name}: {len(problems)} problems with the columns:\n  " + "\n  ".join(problems))
+            raise DataError(say(lang, "one_problem", name=name, problem=problems[0]))
+        raise DataError(say(lang, "many_problems", name=name, n=len(problems), problems="\n  ".join(problems)))
     return matched
 
 
@@ -166,9 +162,6 @@ OWN_REVENUE_HEADERS = frozenset(normalise_header(h) for h in (
     "Annual Revenue", "AnnualRevenue", "Company Revenue", "Customer Revenue", "Total Revenue",
     "年营业额", "营业额", "营业收入", "年营收", "年收入", "企业营收", "公司营收", "营收规模",
 ))
-_SALES_HINT = ("sales to the customer come from your own books: the sum of closed-won opportunity "
-               "amounts in the CRM, or the ERP's invoices to the customer; a CRM's 'Annual Revenue' is the "
-               "customer's own revenue, not sales")
 
 
 def _closest_headers(spec: FieldSpec, headers: list[str], candidates: list[int], limit: int = 3) -> list[str]:
@@ -214,7 +207,7 @@ def _unprefixed(normalised: str) -> str | None:
 
 
 def _mapped_columns(headers: list[str], normalised: list[str], mapping: Mapping[str, str],
-                    problems: list[str]) -> dict[str, int]:
+                    problems: list[str], lang: str = "en") -> dict[str, int]:
     """The columns the --columns file names (exactly, else ignoring case and punctuation)."""
     matched: dict[str, int] = {}
     for field_name, wanted in mapping.items():
@@ -224,27 +217,22 @@ def _mapped_columns(headers: list[str], normalised: list[str], mapping: Mapping[
         if len(found) == 1:
             matched[field_name] = found[0]
         elif not found:
-            problems.append(
-                f"--columns maps field '{field_name}' to '{wanted}', which is not a column of this file; "
-                f"columns found: {_quoted(headers)}"
-            )
+            problems.append(say(lang, "mapped_missing", field=field_name, wanted=wanted,
+                                headers=_quoted(headers, lang=lang)))
         else:
-            problems.append(
-                f"--columns maps field '{field_name}' to '{wanted}', but columns "
-                f"{_quoted([headers[i] for i in found])} all have that header; rename all but one"
-            )
+            problems.append(say(lang, "mapped_twice", field=field_name, wanted=wanted,
+                                listed=_quoted([headers[i] for i in found], lang=lang)))
     return matched
 
 
-def _not_found(field_name: str, spec: FieldSpec, headers: list[str], normalised: list[str]) -> str:
-    looked_for = ", ".join(spec.header_names())
+def _not_found(field_name: str, spec: FieldSpec, headers: list[str], normalised: list[str], lang: str = "en",
+               field_text: str | None = None) -> str:
+    looked_for = say(lang, "sep").join(spec.header_names())
     close = _closest_headers(spec, headers, list(range(len(headers))))
-    closest = f"; closest: {_quoted(close)}" if close else ""
-    hint = f"; {_SALES_HINT}" if _is_sales(spec) else ""
-    return (
-        f"required field '{field_name}' not found (looked for: {looked_for}); columns found: "
-        f"{_quoted(headers)}{closest}; rename the column or map it with --columns ({field_name}: <column>){hint}"
-    )
+    closest = say(lang, "closest", headers=_quoted(close, lang=lang)) if close else ""
+    sales_hint = say(lang, "sales_hint") if _is_sales(spec) else ""
+    return say(lang, "not_found", field=field_text or f"'{field_name}'", looked=looked_for,
+               headers=_quoted(headers, lang=lang), closest=closest, name=field_name, hint=sales_hint)
 
 
 def describe_mapping(
@@ -318,10 +306,10 @@ def mapping_lines(description: Mapping, full: bool = True, lang: str = "en") -> 
         rows = words["row_one" if skip["rows"] == 1 else "row_many"].format(n=skip["rows"])
         lines.append(words["skipped"].format(rows=rows, field=skip["field"], value=skip["value"]))
     if description.get("where"):
-        lines.append("  " + where_line(description["where"]))
+        lines.append("  " + where_line(description["where"], lang))
     if description["unused_columns"] and full:
         lines.append(words["unused"].format(n=len(description["unused_columns"]),
-                                            names=_quoted(description["unused_columns"], limit=12)))
+                                            names=_quoted(description["unused_columns"], limit=12, lang=lang)))
     return lines
 
 

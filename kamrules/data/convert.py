@@ -17,6 +17,7 @@ from kamrules.data.guards import bound_values, typed_or_text, without_controls
 from kamrules.data.numbers import _to_number
 from kamrules.data.options import ReadOptions, _Raw
 from kamrules.data.units import OWN_UNIT
+from kamrules.data.wording import say, spec_ref
 from kamrules.pack.fields import FieldSpec, normalise_header
 
 
@@ -36,17 +37,16 @@ def _cell_at(column: pa.Array, position: int) -> str:
     return value if isinstance(value, str) else cell_text(value)
 
 
-def _scaled(values: pd.Series, scale: float, column: pa.Array, bad_reasons: dict) -> pd.Series:
+def _scaled(values: pd.Series, scale: float, column: pa.Array, bad_reasons: dict, lang: str = "en") -> pd.Series:
     """Plain numbers times the header's unit; a cell with its own unit (12万 under 万元) is a bad value,
     not multiplied twice."""
     own = pc.match_substring_regex(without_controls(_as_text(column)), OWN_UNIT).to_numpy(zero_copy_only=False)
     for position in np.flatnonzero(own):
-        bad_reasons.setdefault(int(position), "carries its own unit while the column header gives one: "
-                                              "write a plain number, or remove the unit from the header")
+        bad_reasons.setdefault(int(position), say(lang, "r_own_unit"))
     return (values * scale).round(9)
 
 
-def _outside_range(spec: FieldSpec, values: pd.Series, bad_reasons: dict) -> None:
+def _outside_range(spec: FieldSpec, values: pd.Series, bad_reasons: dict, lang: str = "en") -> None:
     """A number outside the field's declared `range` (an NPS of 11, a share of wallet of 35 meant as 35%)
     is a bad value, reported with its row like any other."""
     low, high = spec.range
@@ -56,12 +56,13 @@ def _outside_range(spec: FieldSpec, values: pd.Series, bad_reasons: dict) -> Non
         outside |= numbers < low
     if high is not None:
         outside |= numbers > high
-    shown = f"{_bound_text(low)}–{_bound_text(high)}"
+    field = spec_ref(spec, lang)
     for position in np.flatnonzero(outside.to_numpy()):
         value = numbers.iloc[position]
-        hint = (f" (a share: write {value:g}% or {value / 100:g})"
+        hint = (say(lang, "r_share", percent=f"{value:g}", fraction=f"{value / 100:g}")
                 if high == 1 and (low is None or low >= 0) and 1 < value <= 100 else "")
-        bad_reasons.setdefault(int(position), f"is outside {shown}, the range of {spec.name}{hint}")
+        bad_reasons.setdefault(int(position), say(lang, "r_outside", low=_bound_text(low), high=_bound_text(high),
+                                                  field=field, hint=hint))
 
 
 def _bound_text(bound) -> str:
@@ -76,31 +77,32 @@ def _convert(
     """(values, positions of bad cells (sorted), their reasons) for one field; `scale` is the header's
     unit (120 under 年销售额(万元) is 1,200,000, see data/units.py)."""
     kind = spec.type
+    lang = options.lang
     typed = typed_or_text(_convert_typed, spec, column)  # out-of-range Parquet types: via text (guards.py)
     if typed is not None:
         values, missing, bad = typed
-        bad_reasons = {int(i): "is not a number" for i in np.flatnonzero(bad)}
+        bad_reasons = {int(i): say(lang, "r_not_number") for i in np.flatnonzero(bad)}
     else:
         text = without_controls(_as_text(column))  # NUL, ANSI escapes: never into outputs or a terminal (guards.py)
         trimmed = pc.utf8_trim_whitespace(text)
         if kind in ("number", "integer"):
-            values, missing, bad_reasons = _to_number(trimmed, options.decimal, whole=kind == "integer")
+            values, missing, bad_reasons = _to_number(trimmed, options.decimal, whole=kind == "integer", lang=lang)
         elif kind == "boolean":
-            values, missing, bad_reasons = _to_boolean(trimmed)
+            values, missing, bad_reasons = _to_boolean(trimmed, lang)
         elif kind == "date":
-            values, missing, bad_reasons = _to_date(trimmed, options.dayfirst, raw.excel_serials)
+            values, missing, bad_reasons = _to_date(trimmed, options.dayfirst, raw.excel_serials, lang)
         elif kind == "category" and spec.values:
-            values, missing, bad_reasons = _to_category(trimmed, spec)
+            values, missing, bad_reasons = _to_category(trimmed, spec, lang)
         else:
             values, missing, bad_reasons = _to_string(trimmed)
     if scale != 1 and kind == "number":
-        values = _scaled(values, scale, column, bad_reasons)
-    bad_reasons = bound_values(kind, values, bad_reasons)  # 1e308, year 1700: totals and ages overflow (guards.py)
+        values = _scaled(values, scale, column, bad_reasons, lang)
+    bad_reasons = bound_values(kind, values, bad_reasons, lang)  # 1e308, year 1700: totals and ages overflow (guards.py)
     if spec.range:
-        _outside_range(spec, values, bad_reasons)
+        _outside_range(spec, values, bad_reasons, lang)
     if spec.required:
         for position in np.flatnonzero(missing):
-            bad_reasons.setdefault(int(position), "is missing but the field is required")
+            bad_reasons.setdefault(int(position), say(lang, "r_required"))
     positions = np.array(sorted(bad_reasons), dtype=np.int64)
     reasons = [bad_reasons[int(p)] for p in positions]
     if len(positions):
@@ -151,7 +153,7 @@ def _convert_typed(spec: FieldSpec, column: pa.Array):
 
 
 
-def _parse_boolean(text: str) -> tuple[bool | None, str | None]:
+def _parse_boolean(text: str, lang: str = "en") -> tuple[bool | None, str | None]:
     word = unicodedata.normalize("NFKC", text).strip().casefold()
     if word in TRUE_WORDS:
         return True, None
@@ -159,20 +161,26 @@ def _parse_boolean(text: str) -> tuple[bool | None, str | None]:
         return False, None  # checked before the missing words: "无" is "no" here
     if word in MISSING_WORDS:
         return None, None
-    return None, "is not yes/no (use yes/no, true/false, 1/0 or 是/否)"
+    return None, say(lang, "r_not_bool")
 
 
-def _to_boolean(trimmed: pa.Array):
-    return from_distinct(trimmed, _parse_boolean, object)
+def _to_boolean(trimmed: pa.Array, lang: str = "en"):
+    return from_distinct(trimmed, lambda text: _parse_boolean(text, lang), object)
 
 
-def _to_category(trimmed: pa.Array, spec: FieldSpec):
+def category_reason(spec: FieldSpec, lang: str = "en") -> str:
+    """Why a value of a category field was refused: it is none of the allowed values (listed)."""
+    allowed = ", ".join(str(v) for v in spec.values[:15]) + (", ..." if len(spec.values) > 15 else "")
+    return say(lang, "r_not_one_of", allowed=allowed)
+
+
+def _to_category(trimmed: pa.Array, spec: FieldSpec, lang: str = "en"):
     lookup: dict[str, str] = {}
     for value in spec.values:
         lookup.setdefault(normalise_header(value), value)
     for alias, value in spec.value_aliases.items():
         lookup.setdefault(normalise_header(alias), value)
-    allowed = ", ".join(str(v) for v in spec.values[:15]) + (", ..." if len(spec.values) > 15 else "")
+    reason = category_reason(spec, lang)
 
     def parse(text: str) -> tuple[str | None, str | None]:
         key = normalise_header(text)
@@ -180,7 +188,7 @@ def _to_category(trimmed: pa.Array, spec: FieldSpec):
             return lookup[key], None
         if text.casefold() in MISSING_WORDS:
             return None, None
-        return None, f"is not one of: {allowed}"
+        return None, reason
 
     return from_distinct(trimmed, parse, object)
 

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kamrules.data.cells import EXCEL_LAST_SERIAL, FIRST_DATE, LAST_DATE, by_distinct, excel_day, missing_mask, spread
+from kamrules.data.wording import say
 
 _TIME_SUFFIX = re.compile(
     r"^(.*?\S)(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[AaPp][Mm])?\s*(?:Z|[+-]\d{2}:?\d{2})?)$"
@@ -26,7 +27,6 @@ _MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", 
 _D_MON_Y = re.compile(r"(\d{1,2})[-\s]([A-Za-z]{3,9})\.?[-\s,]+(\d{4})")
 _MON_D_Y = re.compile(r"([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})")
 _SERIAL = re.compile(r"\d{1,7}(?:\.\d+)?")
-_DATE_REASON = "is not a date (use YYYY-MM-DD)"
 # `_TIME_SUFFIX` backtracks (its lazy head meets `[ T]+`): quadratic in the cell's length, so cells are
 # capped first. The longest date kamrules reads ("September 30, 2026 23:59:59.123456789 PM +08:00") has
 # under 50 characters.
@@ -42,13 +42,14 @@ def _month(word: str) -> int | None:
     return None
 
 
-def parse_date(text: str, dayfirst: bool = False, excel_serials: bool = False) -> tuple[np.datetime64 | None, str | None]:
-    """Read one date cell: (datetime64 at midnight, None) or (None, reason). A time of day is dropped."""
+def parse_date(text: str, dayfirst: bool = False, excel_serials: bool = False,
+               lang: str = "en") -> tuple[np.datetime64 | None, str | None]:
+    """Read one date cell: (datetime64 at midnight, None) or (None, reason in `lang`). A time of day is dropped."""
     s = text.strip()
     if len(s) <= MAX_DATE_CHARS:
         s = unicodedata.normalize("NFKC", s).strip()  # may lengthen a text, hence the second check
     if len(s) > MAX_DATE_CHARS:
-        return None, f"is not a date ({len(s):,} characters; a date has at most {MAX_DATE_CHARS})"
+        return None, say(lang, "r_long_date", n=f"{len(s):,}", max=MAX_DATE_CHARS)
     match = _TIME_SUFFIX.match(s)
     if match:
         s = match.group(1)
@@ -73,17 +74,17 @@ def parse_date(text: str, dayfirst: bool = False, excel_serials: bool = False) -
         day = excel_day(float(s))
         ymd = (day.year, day.month, day.day)
     if ymd is None:
-        return None, _DATE_REASON
+        return None, say(lang, "r_not_date")
     try:
         day = date(*ymd)
     except ValueError:
-        return None, "is not a valid calendar date"
+        return None, say(lang, "r_bad_calendar")
     if not FIRST_DATE <= day <= LAST_DATE:
-        return None, f"is outside the dates kamrules can hold ({FIRST_DATE.year}-{LAST_DATE.year})"
+        return None, say(lang, "r_date_hold", first=FIRST_DATE.year, last=LAST_DATE.year)
     return np.datetime64(day, "ns"), None
 
 
-def _to_date(trimmed: pa.Array, dayfirst: bool, excel_serials: bool):
+def _to_date(trimmed: pa.Array, dayfirst: bool, excel_serials: bool, lang: str = "en"):
     n = len(trimmed)
     missing = missing_mask(trimmed)
     values = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
@@ -104,7 +105,7 @@ def _to_date(trimmed: pa.Array, dayfirst: bool, excel_serials: bool):
     if rest.any():
         positions = np.flatnonzero(rest)
         indices, parsed = by_distinct(
-            trimmed.take(pa.array(positions)), lambda t: parse_date(t, dayfirst, excel_serials)
+            trimmed.take(pa.array(positions)), lambda t: parse_date(t, dayfirst, excel_serials, lang)
         )
         values[positions], _, reasons = spread(indices, parsed, positions, np.datetime64("NaT", "ns"), "datetime64[ns]")
     return pd.Series(values, dtype="datetime64[ns]"), missing, reasons

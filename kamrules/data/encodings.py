@@ -7,6 +7,7 @@ import codecs
 from pathlib import Path
 
 from kamrules.data.options import CHUNK_BYTES, ReadOptions
+from kamrules.data.wording import say
 from kamrules.errors import DataError
 
 def _decode_error(path: Path, encoding: str) -> tuple[int, bytes] | None:
@@ -93,16 +94,16 @@ def _choose_encoding(path: Path, name: str, head: bytes, options: ReadOptions) -
     offset, bad = failure
     line = _line_of(path, offset)
     shown = " ".join(f"0x{b:02x}" for b in bad[:4])
+    lang = options.lang
     if options.encoding is None:
-        return_hint = "the file mixes encodings; save it again as UTF-8, or pass --encoding gb18030 or --encoding latin-1"
         label = "UTF-16" if encoding == "utf-16" else "UTF-8"
-        raise DataError(f"{name}: row {line} is not valid {label} (bytes {shown}) although the rows before are; {return_hint}")
+        raise DataError(say(lang, "encoding_mixed", name=name, line=line, label=label, shown=shown))
     detected, detected_failure = _detect_encoding(path, head)
     if codecs.lookup(detected).name != codecs.lookup(encoding).name and detected_failure is None:
-        hint = f"the file looks like {detected}: pass --encoding {detected}"
+        hint = say(lang, "encoding_looks", detected=detected)
     else:
-        hint = "pass the file's real encoding with --encoding (for example utf-8, gb18030 or latin-1)"
-    raise DataError(f"{name}: row {line} cannot be read as {encoding} (bytes {shown}); {hint}")
+        hint = say(lang, "encoding_pass")
+    raise DataError(say(lang, "encoding_wrong", name=name, line=line, encoding=encoding, shown=shown, hint=hint))
 
 
 def _sample_text(head: bytes, encoding: str) -> str:

@@ -21,6 +21,7 @@ from kamrules.data.guards import (
 )
 from kamrules.data.messages import first_lines
 from kamrules.data.options import MAX_LISTED, SAMPLE_BYTES, ReadOptions, _Raw
+from kamrules.data.wording import at, json_detail, quoted, say
 from kamrules.errors import DataError
 from kamrules.pack.fields import column_letter
 
@@ -64,17 +65,17 @@ def _read_csv(path: Path, name: str, head: bytes, options: ReadOptions, *, tsv: 
         delimiter = _sniff_delimiter(sample, complete)
     header = next(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter), [])
     width = max(len(header), 1)
-    table, bad_rows = _parse_csv(path, name, encoding, delimiter, skip, width)
+    table, bad_rows = _parse_csv(path, name, encoding, delimiter, skip, width, options.lang)
     if bad_rows:
-        raise DataError(_bad_rows_message(name, bad_rows, width, delimiter))
+        raise DataError(_bad_rows_message(name, bad_rows, width, delimiter, options.lang))
     if table.num_rows == 0:
-        raise DataError(f"{name}: the file is empty")
+        raise DataError(say(options.lang, "empty", name=name))
     columns = [table.column(i).combine_chunks() for i in range(table.num_columns)]
     headers = [str(value) for value in (column[0].as_py() for column in columns)]
     if headers and headers[0].startswith("\ufeff"):
         headers[0] = headers[0][1:]
     return _Raw(
-        headers=_display_headers(headers),
+        headers=_display_headers(headers, options.lang),
         columns=[column.slice(1) for column in columns],
         row_numbers=np.arange(skip + 2, skip + table.num_rows + 1, dtype=np.int64),
         encoding=encoding,
@@ -82,7 +83,7 @@ def _read_csv(path: Path, name: str, head: bytes, options: ReadOptions, *, tsv: 
     )
 
 
-def _parse_csv(path: Path, name: str, encoding: str, delimiter: str, skip: int, width: int):
+def _parse_csv(path: Path, name: str, encoding: str, delimiter: str, skip: int, width: int, lang: str = "en"):
     """(pyarrow table of text columns, [(row number, values) of rows with the wrong width])."""
     import pyarrow.csv as pacsv
 
@@ -116,18 +117,19 @@ def _parse_csv(path: Path, name: str, encoding: str, delimiter: str, skip: int, 
             ),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        raise DataError(csv_failure(name, exc)) from None  # cells over 1 MB: say so (guards.py)
+        raise DataError(csv_failure(name, exc, lang)) from None  # cells over 1 MB: say so (guards.py)
     return table, bad_rows
 
 
-def _bad_rows_message(name: str, bad_rows: list[tuple[int, int]], width: int, delimiter: str) -> str:
-    shown = "tab" if delimiter == "\t" else f"'{delimiter}'"
-    fix = f"check the delimiter (read as {shown}; pass --delimiter to choose another) and the quotes"
+def _bad_rows_message(name: str, bad_rows: list[tuple[int, int]], width: int, delimiter: str, lang: str = "en") -> str:
+    shown = say(lang, "tab") if delimiter == "\t" else f"'{delimiter}'"
+    fix = say(lang, "delimiter_fix", shown=shown)
     if len(bad_rows) == 1:
         number, actual = bad_rows[0]
-        return f"{name}: row {number} has {actual} values but the header has {width} columns; {fix}"
-    lines = [f"row {number}: {actual} values" for number, actual in bad_rows[:MAX_LISTED]]
-    return f"{name}: {len(bad_rows)} rows do not have the header's {width} columns; {fix}:" + first_lines(lines, len(bad_rows))
+        return say(lang, "bad_row", name=name, number=number, actual=actual, width=width, fix=fix)
+    lines = [say(lang, "bad_rows_line", number=number, actual=actual) for number, actual in bad_rows[:MAX_LISTED]]
+    return (say(lang, "bad_rows", name=name, count=len(bad_rows), width=width, fix=fix)
+            + first_lines(lines, len(bad_rows), lang))
 
 
 def _read_tsv(path: Path, name: str, head: bytes, options: ReadOptions) -> _Raw:
@@ -140,13 +142,14 @@ def _read_xlsx(path: Path, name: str, head: bytes, options: ReadOptions) -> _Raw
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
-    xlsx_check(path, name)  # zip bombs, DTDs and entity bombs: refused before inflating (guards.py)
+    lang = options.lang
+    xlsx_check(path, name, lang)  # zip bombs, DTDs and entity bombs: refused before inflating (guards.py)
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError, *XLSX_DAMAGE) as exc:
-        raise DataError(f"{name}: is not a valid Excel workbook ({exc}); open it in Excel and save it again as .xlsx") from None
+        raise DataError(say(lang, "xlsx_invalid", name=name, detail=exc)) from None
     try:
-        sheet = _pick_sheet(name, workbook, options.sheet)
+        sheet = _pick_sheet(name, workbook, options.sheet, lang)
         sheet.reset_dimensions()  # some writers record wrong sheet sizes; read what is really there
         rows = sheet.iter_rows(min_row=1, min_col=1, values_only=True)
         header: list[str] = []
@@ -157,25 +160,25 @@ def _read_xlsx(path: Path, name: str, head: bytes, options: ReadOptions) -> _Raw
                 header, header_row = cells, number
                 break
         if not header:
-            raise DataError(f"{name}: sheet '{sheet.title}' is empty; pass --sheet to read another sheet")
+            raise DataError(say(lang, "sheet_empty", name=name, sheet=sheet.title))
         while header and not header[-1].strip():
             header.pop()
         width = len(header)
         values: list[list[str]] = [[] for _ in range(width)]
         numbers: list[int] = []
         for number, row in enumerate(rows, start=header_row + 1):
-            excel_row_check(number, name)  # more rows than Excel allows (guards.py)
+            excel_row_check(number, name, lang)  # more rows than Excel allows (guards.py)
             cells = [cell_text(value) for value in row[:width]]
             cells.extend("" for _ in range(width - len(cells)))
             for column, cell in zip(values, cells):
                 column.append(cell)
             numbers.append(number)
     except XLSX_DAMAGE as exc:  # a truncated or hand-crafted sheet: never a traceback
-        raise DataError(damaged_xlsx(name, exc)) from None
+        raise DataError(damaged_xlsx(name, exc, lang)) from None
     finally:
         workbook.close()
     return _Raw(
-        headers=_display_headers(header),
+        headers=_display_headers(header, lang),
         columns=[pa.array(column, type=pa.string()) for column in values],
         row_numbers=np.array(numbers, dtype=np.int64),
         excel_serials=True,
@@ -183,22 +186,19 @@ def _read_xlsx(path: Path, name: str, head: bytes, options: ReadOptions) -> _Raw
     )
 
 
-def _pick_sheet(name: str, workbook: Any, wanted: str | int | None) -> Any:
+def _pick_sheet(name: str, workbook: Any, wanted: str | int | None, lang: str = "en") -> Any:
     sheets = workbook.worksheets
     titles = [ws.title for ws in sheets]
     if wanted is None:
         if not sheets:
-            raise DataError(f"{name}: the workbook has no sheets")
+            raise DataError(say(lang, "no_sheets", name=name))
         return sheets[0]
     if isinstance(wanted, str) and wanted in titles:
         return sheets[titles.index(wanted)]
     index = wanted if isinstance(wanted, int) else int(wanted) if str(wanted).strip().isdigit() else None
     if index is not None and 0 <= index < len(sheets):
         return sheets[index]
-    listed = ", ".join(f"'{t}'" for t in titles)
-    raise DataError(
-        f"{name}: no sheet '{wanted}'; the sheets are {listed} (pass --sheet with a name or a 0-based number)"
-    )
+    raise DataError(say(lang, "no_sheet", name=name, wanted=wanted, listed=quoted(lang, titles, limit=len(titles))))
 
 
 def _read_parquet(path: Path, name: str, head: bytes, options: ReadOptions) -> _Raw:
@@ -208,12 +208,12 @@ def _read_parquet(path: Path, name: str, head: bytes, options: ReadOptions) -> _
         table = pq.read_table(path)
     except (pa.ArrowException, OSError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DataError(f"{name}: is not a valid Parquet file ({message})") from None
-    parquet_check(table, name)  # damaged column names (guards.py)
+        raise DataError(say(options.lang, "parquet_invalid", name=name, detail=message)) from None
+    parquet_check(table, name, options.lang)  # damaged column names (guards.py)
     if table.num_columns == 0:
-        raise DataError(f"{name}: the file is empty")
+        raise DataError(say(options.lang, "empty", name=name))
     return _Raw(
-        headers=_display_headers([str(n) for n in table.column_names]),
+        headers=_display_headers([str(n) for n in table.column_names], options.lang),
         columns=[table.column(i).combine_chunks() for i in range(table.num_columns)],
         row_numbers=np.arange(1, table.num_rows + 1, dtype=np.int64),
         unit="record",
@@ -222,6 +222,7 @@ def _read_parquet(path: Path, name: str, head: bytes, options: ReadOptions) -> _
 
 def _read_json(path: Path, name: str, head: bytes, options: ReadOptions, *, lines: bool = False) -> _Raw:
     encoding = _choose_encoding(path, name, head, options)
+    lang = options.lang
     text = path.read_bytes().decode(encoding)
     if text.startswith("\ufeff"):
         text = text[1:]
@@ -231,29 +232,29 @@ def _read_json(path: Path, name: str, head: bytes, options: ReadOptions, *, line
             if not line.strip():
                 continue
             try:
-                records.append((number, json_loads(line, f"{name}: line {number}")))
+                records.append((number, json_loads(line, say(lang, "json_line_where", name=name, number=number), lang)))
             except json.JSONDecodeError as exc:
-                raise DataError(f"{name}: line {number} is not valid JSON (column {exc.colno}: {exc.msg})") from None
+                raise DataError(say(lang, "jsonl_invalid", name=name, number=number, column=exc.colno,
+                                    detail=json_detail(lang, exc.msg))) from None
         if not records:
-            raise DataError(f"{name}: the file is empty")
+            raise DataError(say(lang, "empty", name=name))
     else:
         try:
-            document = json_loads(text, name)  # hostile JSON: a message (guards.py)
+            document = json_loads(text, name, lang)  # hostile JSON: a message (guards.py)
         except json.JSONDecodeError as exc:
-            raise DataError(f"{name}: is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+            raise DataError(say(lang, "json_invalid", name=name, line=exc.lineno, column=exc.colno,
+                                detail=json_detail(lang, exc.msg))) from None
         if not isinstance(document, list):
-            raise DataError(
-                f"{name}: expected an array of records like [{{\"account_id\": \"A1\", ...}}], "
-                f"found {_json_kind(document)}"
-            )
+            raise DataError(say(lang, "json_not_array", name=name, kind=_json_kind(document, lang)))
         if not document:
-            raise DataError(f"{name}: the array has no records")
+            raise DataError(say(lang, "json_no_records", name=name))
         records = list(enumerate(document, start=1))
     unit = "line" if lines else "record"
     keys: dict[str, None] = {}
     for number, record in records:
         if not isinstance(record, dict):
-            raise DataError(f"{name}: {unit} {number} is {_json_kind(record)}, not an object with field names")
+            raise DataError(say(lang, "json_not_object", name=name, at=at(lang, unit, number),
+                                kind=_json_kind(record, lang)))
         keys.update(dict.fromkeys(str(k) for k in record))
     headers = list(keys)
     columns = [
@@ -272,16 +273,18 @@ def _read_jsonl(path: Path, name: str, head: bytes, options: ReadOptions) -> _Ra
     return _read_json(path, name, head, options, lines=True)
 
 
-def _json_kind(value: Any) -> str:
+def _json_kind(value: Any, lang: str = "en") -> str:
     if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, str):
-        return "a string"
-    if value is None:
-        return "null"
-    return "a number" if not isinstance(value, bool) else "a boolean"
+        kind = "object"
+    elif isinstance(value, list):
+        kind = "array"
+    elif isinstance(value, str):
+        kind = "string"
+    elif value is None:
+        kind = "null"
+    else:
+        kind = "number" if not isinstance(value, bool) else "boolean"
+    return say(lang, f"json_{kind}")
 
 
 _READERS: dict[str, Callable[[Path, str, bytes, ReadOptions], _Raw]] = {
@@ -293,9 +296,9 @@ _READERS: dict[str, Callable[[Path, str, bytes, ReadOptions], _Raw]] = {
     "jsonl": _read_jsonl,
 }
 
-def _display_headers(headers: list[str]) -> list[str]:
+def _display_headers(headers: list[str], lang: str = "en") -> list[str]:
     """Headers as messages show them; a blank header becomes '(column C)'."""
-    return [h if h.strip() else f"(column {column_letter(i)})" for i, h in enumerate(headers)]
+    return [h if h.strip() else say(lang, "column_blank", letter=column_letter(i)) for i, h in enumerate(headers)]
 
 
 

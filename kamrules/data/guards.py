@@ -25,6 +25,7 @@ from xml.etree.ElementTree import ParseError
 import numpy as np
 import pandas as pd
 
+from kamrules.data.wording import say
 from kamrules.errors import DataError
 
 MAX_MAGNITUDE = 1e15
@@ -33,40 +34,38 @@ MAX_XLSX_RATIO = 200  # Excel's own sheets compress ~10-30x; zip bombs compress 
 MAX_XLSX_PARTS = 10_000
 EXCEL_ROWS = 1_048_576
 _PROLOG_BYTES = 64 * 1024
-_AGAIN = "open it in Excel and save it again (or export it as CSV)"
 
 XLSX_DAMAGE = (zipfile.BadZipFile, zlib.error, ParseError, EOFError, KeyError, ValueError, TypeError,
                IndexError, AttributeError, OSError, OverflowError,
                NotImplementedError, RuntimeError)  # zipfile: unknown compression method, encrypted part
 
 
-def damaged_xlsx(name: str, exc: BaseException) -> str:
+def damaged_xlsx(name: str, exc: BaseException, lang: str = "en") -> str:
     detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-    return f"{name}: the workbook is damaged or was not written by Excel ({detail}); {_AGAIN}"
+    return say(lang, "xlsx_damaged", name=name, detail=detail, again=say(lang, "xlsx_again"))
 
 
-def xlsx_check(path: Path, name: str) -> None:
+def xlsx_check(path: Path, name: str, lang: str = "en") -> None:
     """Raise `DataError` for a workbook that would inflate beyond bounds or carries a DTD."""
+    again = say(lang, "xlsx_again")
     try:
         with zipfile.ZipFile(path) as archive:
             parts = archive.infolist()
             if len(parts) > MAX_XLSX_PARTS:
-                raise DataError(f"{name}: the workbook has {len(parts):,} parts; Excel never writes that many; {_AGAIN}")
+                raise DataError(say(lang, "xlsx_parts", name=name, parts=f"{len(parts):,}", again=again))
             total = sum(part.file_size for part in parts)
             if total > MAX_XLSX_INFLATED:
-                raise DataError(f"{name}: the workbook would inflate to {total:,} bytes, more than "
-                                f"{MAX_XLSX_INFLATED:,}; export it as CSV or Parquet instead")
+                raise DataError(say(lang, "xlsx_inflate", name=name, total=f"{total:,}", limit=f"{MAX_XLSX_INFLATED:,}"))
             for part in parts:
                 if part.file_size > 1024 * 1024 and part.file_size > MAX_XLSX_RATIO * max(part.compress_size, 1):
-                    raise DataError(f"{name}: part {part.filename} is compressed {part.file_size // max(part.compress_size, 1):,} "
-                                    f"to 1, as zip bombs are, not as Excel writes; {_AGAIN}")
+                    ratio = f"{part.file_size // max(part.compress_size, 1):,}"
+                    raise DataError(say(lang, "xlsx_ratio", name=name, part=part.filename, ratio=ratio, again=again))
                 if part.filename.endswith((".xml", ".rels", ".vml")) and _has_dtd(archive, part):
-                    raise DataError(f"{name}: part {part.filename} declares a DTD (entities), which Excel never "
-                                    f"writes; {_AGAIN}")
+                    raise DataError(say(lang, "xlsx_dtd", name=name, part=part.filename, again=again))
     except zipfile.BadZipFile:
         return  # not a zip at all: the reader's own message says so
     except XLSX_DAMAGE as exc:
-        raise DataError(damaged_xlsx(name, exc)) from None
+        raise DataError(damaged_xlsx(name, exc, lang)) from None
 
 
 def _has_dtd(archive: zipfile.ZipFile, part: zipfile.ZipInfo) -> bool:
@@ -86,7 +85,7 @@ def _has_dtd(archive: zipfile.ZipFile, part: zipfile.ZipInfo) -> bool:
         position = start + 1
 
 
-def bound_numbers(kind: str, values: pd.Series, bad_reasons: dict) -> dict:
+def bound_numbers(kind: str, values: pd.Series, bad_reasons: dict, lang: str = "en") -> dict:
     """Add a reason for every number of a `number`/`integer` field beyond ±MAX_MAGNITUDE (or infinite)."""
     if kind not in ("number", "integer") or values.dtype.kind != "f":
         return bad_reasons
@@ -94,8 +93,7 @@ def bound_numbers(kind: str, values: pd.Series, bad_reasons: dict) -> dict:
     with np.errstate(invalid="ignore"):
         huge = np.flatnonzero(np.isinf(numbers) | (np.abs(numbers) > MAX_MAGNITUDE))
     for position in huge:
-        bad_reasons.setdefault(int(position), f"is beyond ±{MAX_MAGNITUDE:,.0f}, too large for an amount or a "
-                                              "count: check the column and its unit")
+        bad_reasons.setdefault(int(position), say(lang, "r_huge", limit=f"{MAX_MAGNITUDE:,.0f}"))
     return bad_reasons
 
 
@@ -110,19 +108,17 @@ def _int_or_text(digits: str):
     return int(digits) if len(digits) <= _MAX_INT_DIGITS else digits  # huge: kept as text, refused as a number later
 
 
-def json_loads(text: str, where: str):
+def json_loads(text: str, where: str, lang: str = "en"):
     """`json.loads` that answers hostile JSON with a `DataError` naming `where` (JSONDecodeError passes)."""
     import json
 
     if "\\u" in text and (lone := _LONE_SURROGATE.search(text)) is not None:
         line = text.count("\n", 0, lone.start()) + 1
-        raise DataError(f"{where}: line {line} has the escape {lone.group()}, half of a character pair (a lone "
-                        "surrogate) that no file can store; fix the text in the system that exported it")
+        raise DataError(say(lang, "json_surrogate", where=where, line=line, escape=lone.group()))
     try:
         return json.loads(text, parse_int=_int_or_text)
     except RecursionError:
-        raise DataError(f"{where}: nested too deeply (arrays or objects inside each other thousands of times); "
-                        "a customer table is a list of flat records") from None
+        raise DataError(say(lang, "json_deep", where=where)) from None
 
 
 def typed_or_text(convert, spec, column):
@@ -140,29 +136,28 @@ def typed_or_text(convert, spec, column):
 DATE_RANGE = (pd.Timestamp("1800-01-01"), pd.Timestamp("2199-12-31"))  # as --as-of: differences fit in int64 ns
 
 
-def bound_values(kind: str, values: pd.Series, bad_reasons: dict) -> dict:
+def bound_values(kind: str, values: pd.Series, bad_reasons: dict, lang: str = "en") -> dict:
     """`bound_numbers`, and for dates: a date before 1800 or after 2199 is a bad value (its distance to
     --as-of would overflow pandas' nanoseconds: a 1700 date used to crash the run)."""
     if kind != "date" or values.dtype.kind != "M":
-        return bound_numbers(kind, values, bad_reasons)
+        return bound_numbers(kind, values, bad_reasons, lang)
     stamps = values.dt.tz_localize(None) if getattr(values.dt, "tz", None) is not None else values
     outside = np.flatnonzero(((stamps < DATE_RANGE[0]) | (stamps > DATE_RANGE[1])).to_numpy())
     for position in outside:
-        bad_reasons.setdefault(int(position), "is outside the dates kamrules accepts (1800-2199): check the year")
+        bad_reasons.setdefault(int(position), say(lang, "r_date_accept"))
     return bad_reasons
 
 
-def csv_failure(name: str, exc: BaseException) -> str:
+def csv_failure(name: str, exc: BaseException, lang: str = "en") -> str:
     """The message for a CSV that pyarrow cannot read; "straddling object" means a cell bigger than
     pyarrow's block (1 MB by default), which no customer table has: usually an unclosed quote."""
     message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     if "straddling" in message:
-        return (f"{name}: a cell is larger than 1 MB, or a quote (\") is never closed so the rest of the file "
-                "reads as one cell; check the quotes, or keep long texts out of the customer table")
-    return f"{name}: cannot be read as CSV ({message}); check that it is a CSV export"
+        return say(lang, "csv_straddling", name=name)
+    return say(lang, "csv_failure", name=name, detail=message)
 
 
-def parquet_check(table, name: str) -> None:
+def parquet_check(table, name: str, lang: str = "en") -> None:
     """A Parquet file whose column names or text values are not UTF-8 (Parquet readers do not check;
     a damaged or hand-made file) is a DataError."""
     import pyarrow as pa
@@ -170,15 +165,13 @@ def parquet_check(table, name: str) -> None:
     try:
         names = table.column_names
     except UnicodeDecodeError:
-        raise DataError(f"{name}: the Parquet column names are not UTF-8 text; the file is damaged or was not "
-                        "written by a Parquet library: export it again") from None
+        raise DataError(say(lang, "parquet_names", name=name)) from None
     for column_name, column in zip(names, table.columns):
         if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
             try:
                 column.validate(full=True)
             except pa.ArrowInvalid:
-                raise DataError(f"{name}: column '{column_name}' holds text that is not UTF-8; the file is damaged "
-                                "or was not written by a Parquet library: export it again") from None
+                raise DataError(say(lang, "parquet_text", name=name, column=column_name)) from None
 
 
 # NUL, ESC (ANSI colour and cursor sequences) and the other control characters have no place in a
@@ -196,11 +189,10 @@ def without_controls(text):
     return pc.replace_substring_regex(text, pattern=_CONTROLS, replacement="\ufffd")
 
 
-def excel_row_check(number: int, name: str) -> None:
+def excel_row_check(number: int, name: str, lang: str = "en") -> None:
     """Excel sheets end at row 1,048,576: a sheet with more rows was not made by Excel (or is a bomb)."""
     if number > EXCEL_ROWS:
-        raise DataError(f"{name}: the sheet has more than {EXCEL_ROWS:,} rows, which no Excel sheet can have; "
-                        "export the data as CSV or Parquet instead")
+        raise DataError(say(lang, "excel_rows", name=name, limit=f"{EXCEL_ROWS:,}"))
 
 
 # Values that read fine but usually mean a mistake upstream (issue #15, item 9): said as warnings.
@@ -208,15 +200,16 @@ _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\uf
 _LISTED = 5
 
 
-def _rows(numbers) -> str:
-    shown = ", ".join(str(int(n)) for n in numbers[:_LISTED])
-    return shown + (f" and {len(numbers) - _LISTED} more" if len(numbers) > _LISTED else "")
+def _rows(numbers, lang: str = "en") -> str:
+    shown = say(lang, "sep").join(str(int(n)) for n in numbers[:_LISTED])
+    return shown + (say(lang, "more", n=len(numbers) - _LISTED) if len(numbers) > _LISTED else "")
 
 
 def suspicious_values(frame: pd.DataFrame, row_numbers, sales_field: str | None,
-                      id_field: str = "account_id") -> list[str]:
+                      id_field: str = "account_id", lang: str = "en", sales_text: str | None = None) -> list[str]:
     """Warnings for negative sales (credit notes, returns: every share and rank shifts) and for ids
-    that look identical but differ by case, width, invisible characters or Unicode form."""
+    that look identical but differ by case, width, invisible characters or Unicode form. Each starts
+    with "warning: " in `lang`; `sales_text` names the sales field (default: its name)."""
     import unicodedata
 
     rows = np.asarray(row_numbers)
@@ -224,16 +217,16 @@ def suspicious_values(frame: pd.DataFrame, row_numbers, sales_field: str | None,
     if sales_field and sales_field in frame and frame[sales_field].dtype.kind == "f":
         negative = np.flatnonzero((frame[sales_field] < 0).to_numpy())
         if len(negative):
-            warnings.append(f"warning: {len(negative)} accounts have negative {sales_field} (rows {_rows(rows[negative])}); "
-                            "credit notes or returns? They lower the portfolio total and every other account's share: "
-                            "net them out before the run")
+            text = say(lang, "negative_sales", n=len(negative), field=sales_text or sales_field,
+                       rows=_rows(rows[negative], lang))
+            warnings.append(say(lang, "warning", message=text))
     if id_field in frame:
         ids = frame[id_field]
         keys = ids.map(lambda v: _INVISIBLE.sub("", unicodedata.normalize("NFKC", v)).casefold()
                        if isinstance(v, str) else v)
         clash = keys.duplicated(keep=False) & ~ids.duplicated(keep=False) & ids.notna()
         for _, group in ids[clash].groupby(keys[clash], sort=True):
-            shown = " and ".join(f"{value!r} (row {int(rows[i])})" for i, value in list(group.items())[:_LISTED])
-            warnings.append(f"warning: ids that look the same but differ (case, width, invisible characters or "
-                            f"Unicode form): {shown}; they are kept as different accounts")
+            shown = say(lang, "and").join(say(lang, "lookalike_id", value=repr(value), row=int(rows[i]))
+                                          for i, value in list(group.items())[:_LISTED])
+            warnings.append(say(lang, "warning", message=say(lang, "lookalike_ids", shown=shown)))
     return warnings

@@ -1,4 +1,5 @@
-"""Messages about bad cells and duplicate account IDs, listing the first few in row order."""
+"""Messages about bad cells and duplicate account IDs, listing the first few in row order, in the
+language of the run (words from the catalogue, kamrules.i18n DATA)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,14 @@ import numpy as np
 import pandas as pd
 
 from kamrules.data.options import MAX_LISTED, DataIssue, _Raw
+from kamrules.data.wording import at, rows_text, say
 
 
-def first_lines(lines: list[str], total: int) -> str:
+def first_lines(lines: list[str], total: int, lang: str = "en") -> str:
     """The first MAX_LISTED of `total` lines, each on its own indented line, and how many more."""
     shown = lines[:MAX_LISTED]
     if total > MAX_LISTED:
-        shown.append(f"and {total - MAX_LISTED} more")
+        shown.append(say(lang, "first_more", n=total - MAX_LISTED))
     return "\n  " + "\n  ".join(shown)
 
 
@@ -21,31 +23,36 @@ def _shown(value: str, limit: int = 60) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-def issue_text(issue: DataIssue, unit: str = "row") -> str:
-    """One bad cell as a message line: "row 14, column 'Sales' (field sales): '12abc' is not a number"."""
+def issue_text(issue: DataIssue, unit: str = "row", lang: str = "en", field: str | None = None) -> str:
+    """One bad cell as a message line: "row 14, column 'Sales' (field sales): '12abc' is not a number";
+    `field` names the field as the user knows it (default: its name)."""
     value = _shown(issue.value)
-    what = f"'{value}' {issue.reason}" if value else f"value {issue.reason}"
-    return f"{unit} {issue.row}, column '{issue.column}' (field {issue.field}): {what}"
+    words = dict(at=at(lang, unit, issue.row), column=issue.column, field=field or issue.field,
+                 reason=issue.reason)
+    return say(lang, "issue", value=value, **words) if value else say(lang, "issue_empty", **words)
 
 
-def _bad_values_message(name: str, unit: str, problems: list[DataIssue], total: int) -> str:
-    fix = "pass --on-bad-value missing to read them as missing values"
+def _bad_values_message(name: str, unit: str, problems: list[DataIssue], total: int, lang: str = "en",
+                        fields: dict | None = None) -> str:
+    """`fields`: field name -> how messages name it (see wording.field_ref)."""
+    fields = fields or {}
+
+    def line(issue: DataIssue) -> str:
+        return issue_text(issue, unit, lang, fields.get(issue.field))
+
     if total == 1:
-        return f"{name}: {issue_text(problems[0], unit)}; fix the cell or pass --on-bad-value missing"
-    lines = [issue_text(issue, unit) for issue in problems[:MAX_LISTED]]
-    return f"{name}: {total} values cannot be read; fix the cells or {fix}:" + first_lines(lines, total)
+        return say(lang, "bad_value", name=name, issue=line(problems[0]))
+    lines = [line(issue) for issue in problems[:MAX_LISTED]]
+    return say(lang, "bad_values", name=name, total=total) + first_lines(lines, total, lang)
 
 
-def _rows_text(unit: str, rows: list[int]) -> str:
+def _rows_text(unit: str, rows: list[int], lang: str = "en") -> str:
     """"row 3", "rows 3 and 9", "rows 3, 4 and 8", "rows 3, 4, 5, 6, 7 and 2 more"."""
-    if len(rows) == 1:
-        return f"{unit} {rows[0]}"
-    if len(rows) > 5:
-        return f"{unit}s " + ", ".join(str(r) for r in rows[:5]) + f" and {len(rows) - 5} more"
-    return f"{unit}s " + ", ".join(str(r) for r in rows[:-1]) + f" and {rows[-1]}"
+    return rows_text(lang, unit, rows)
 
 
-def _duplicate_ids_message(name: str, raw: _Raw, ids: pd.Series, header: str) -> str | None:
+def _duplicate_ids_message(name: str, raw: _Raw, ids: pd.Series, header: str, lang: str = "en",
+                           field: str = "account_id") -> str | None:
     present = ids.notna()
     duplicated = ids.duplicated(keep=False) & present
     if not duplicated.any():
@@ -54,10 +61,10 @@ def _duplicate_ids_message(name: str, raw: _Raw, ids: pd.Series, header: str) ->
     for position in np.flatnonzero(duplicated.to_numpy()):
         groups.setdefault(ids.iloc[position], []).append(int(raw.row_numbers[position]))
     items = sorted(groups.items(), key=lambda item: item[1][0])
-    where = f"column '{header}' (field account_id)"
-    fix = "each account must appear once: remove or merge the duplicates"
+    where = say(lang, "dup_where", header=header, field=field)
+    fix = say(lang, "dup_fix")
     if len(items) == 1:
         value, rows = items[0]
-        return f"{name}: {where}: '{value}' appears in {_rows_text(raw.unit, rows)}; {fix}"
-    lines = [f"'{value}' in {_rows_text(raw.unit, rows)}" for value, rows in items[:MAX_LISTED]]
-    return f"{name}: {where}: {len(items)} IDs appear more than once; {fix}:" + first_lines(lines, len(items))
+        return say(lang, "dup_one", name=name, where=where, value=value, rows=_rows_text(raw.unit, rows, lang), fix=fix)
+    lines = [say(lang, "dup_line", value=value, rows=_rows_text(raw.unit, rows, lang)) for value, rows in items[:MAX_LISTED]]
+    return say(lang, "dup_many", name=name, where=where, n=len(items), fix=fix) + first_lines(lines, len(items), lang)

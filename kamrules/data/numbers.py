@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kamrules.data.cells import by_distinct, missing_mask, spread
+from kamrules.data.wording import say
 
 _PLAIN_NUMBER = {
     ".": r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$",
@@ -47,13 +48,13 @@ MAX_NUMBER_CHARS = 100  # a number cell longer than this is not a number; parsin
 _UNITS = {"千": Decimal(1000), "万": Decimal(10_000), "亿": Decimal(100_000_000)}
 
 
-def parse_number(text: str, decimal: str = ".") -> tuple[float | None, str | None]:
-    """Read one number cell: (value, None) or (None, reason). Missing words are not handled here."""
+def parse_number(text: str, decimal: str = ".", lang: str = "en") -> tuple[float | None, str | None]:
+    """Read one number cell: (value, None) or (None, reason in `lang`). Missing words are not handled here."""
     s = text.strip()
     if len(s) <= MAX_NUMBER_CHARS:
         s = unicodedata.normalize("NFKC", s).strip()  # may lengthen a text, hence the second check
     if len(s) > MAX_NUMBER_CHARS:
-        return None, f"is not a number ({len(s):,} characters; a number has at most {MAX_NUMBER_CHARS})"
+        return None, say(lang, "r_long_number", n=f"{len(s):,}", max=MAX_NUMBER_CHARS)
     negative = False
     signs = 0
     if s.startswith("(") and s.endswith(")"):  # accounting negative
@@ -72,7 +73,7 @@ def parse_number(text: str, decimal: str = ".") -> tuple[float | None, str | Non
     elif s[-1:] in _UNITS:
         scale, s = _UNITS[s[-1]], s[:-1].rstrip()
     if signs > 1 or not s:
-        return None, "is not a number"
+        return None, say(lang, "r_not_number")
     other = "," if decimal == "." else "."
     if _GROUPED[decimal].fullmatch(s):
         body = re.sub(r"[^\d" + re.escape(decimal) + "]", "", s)
@@ -80,15 +81,15 @@ def parse_number(text: str, decimal: str = ".") -> tuple[float | None, str | Non
         body = s
     else:
         if _GROUPED[other].fullmatch(s) or _PLAIN[other].fullmatch(s):
-            return None, f"is not a number (if '{other}' is the decimal mark, pass --decimal {other})"
-        return None, "is not a number"
+            return None, say(lang, "r_decimal", other=other)
+        return None, say(lang, "r_not_number")
     try:
         value = Decimal(body.replace(",", ".")) * scale
     except InvalidOperation:
-        return None, "is not a number"
+        return None, say(lang, "r_not_number")
     result = float(-value if negative else value)
     if result in (float("inf"), float("-inf")):
-        return None, "is not a number (too large)"
+        return None, say(lang, "r_too_large")
     return result, None
 
 
@@ -122,7 +123,7 @@ def _formatted_numbers(texts: pa.Array, decimal: str) -> tuple[np.ndarray, np.nd
     return mask, numbers[mask]
 
 
-def _to_number(trimmed: pa.Array, decimal: str, whole: bool):
+def _to_number(trimmed: pa.Array, decimal: str, whole: bool, lang: str = "en"):
     n = len(trimmed)
     missing = missing_mask(trimmed)
     values = np.full(n, np.nan)
@@ -143,14 +144,15 @@ def _to_number(trimmed: pa.Array, decimal: str, whole: bool):
         rest[positions[formatted]] = False
     if rest.any():
         positions = np.flatnonzero(rest)
-        indices, parsed = by_distinct(trimmed.take(pa.array(positions)), lambda t: parse_number(t, decimal))
+        parse = (lambda t: parse_number(t, decimal)) if lang == "en" else (lambda t: parse_number(t, decimal, lang))
+        indices, parsed = by_distinct(trimmed.take(pa.array(positions)), parse)
         values[positions], _, reasons = spread(indices, parsed, positions, np.nan, "float64")
     if whole:
         finite = np.isfinite(values)
         fractional = np.zeros(n, dtype=bool)
         fractional[finite] = values[finite] != np.floor(values[finite])
         for position in np.flatnonzero(fractional):
-            reasons[int(position)] = "is not a whole number"
+            reasons[int(position)] = say(lang, "r_not_whole")
     return pd.Series(values, dtype="float64"), missing, reasons
 
 

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from kamrules.data.cells import delimiter_char, did_you_mean
+from kamrules.data.cells import delimiter_char
+from kamrules.data.wording import hint, say
 from kamrules.errors import ConfigError, DataError, UsageError
 from kamrules.pack.fields import FieldSpec
 
@@ -29,14 +30,6 @@ _EXTENSIONS = {
     ".json": "json",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
-}
-_FORMAT_NAMES = {
-    "csv": "CSV",
-    "tsv": "TSV",
-    "xlsx": "an Excel workbook (.xlsx)",
-    "parquet": "Parquet",
-    "json": "JSON",
-    "jsonl": "JSON Lines",
 }
 
 MAX_LISTED = 20  # problems listed in one error message; the rest are counted
@@ -58,6 +51,7 @@ class ReadOptions:
     columns: dict[str, str] | None = None  # field name -> source header (from --columns mapping.yaml)
     values: dict[str, dict[str, str]] | None = None  # field -> {value in the file: pack value or skip-row}
     where: str | None = None  # keep only rows where this condition (rule language, over fields) holds
+    lang: str = "en"  # the language of the messages about the data (--lang): en or zh
 
 
 @dataclass(frozen=True)
@@ -110,30 +104,26 @@ class _Raw:
 
 
 def _check_options(options: ReadOptions, fields: Sequence[FieldSpec]) -> None:
+    lang = options.lang
     if options.input_format is not None and options.input_format not in FORMATS:
-        raise UsageError(f"unknown input format '{options.input_format}'; use one of: {', '.join(FORMATS)}")
+        raise UsageError(say(lang, "unknown_format", fmt=options.input_format, formats=", ".join(FORMATS)))
     if options.decimal not in (".", ","):
-        raise UsageError(f"--decimal must be '.' or ',', not '{options.decimal}'")
+        raise UsageError(say(lang, "bad_decimal", value=options.decimal))
     if options.on_bad_value not in ("error", "missing"):
-        raise UsageError(f"--on-bad-value must be 'error' or 'missing', not '{options.on_bad_value}'")
+        raise UsageError(say(lang, "bad_on_bad_value", value=options.on_bad_value))
     if options.delimiter is not None and delimiter_char(options.delimiter) is None:
-        raise UsageError(f"--delimiter must be one character (or 'tab'), not '{options.delimiter}'")
+        raise UsageError(say(lang, "bad_delimiter", value=options.delimiter))
     if options.encoding is not None:
         try:
             codecs.lookup(options.encoding)
         except LookupError:
-            raise UsageError(
-                f"unknown encoding '{options.encoding}'; use for example utf-8, gb18030 or latin-1"
-            ) from None
+            raise UsageError(say(lang, "bad_encoding", value=options.encoding)) from None
     if options.columns or options.values:
         known = [spec.name for spec in fields]
         for field_name in [*(options.columns or {}), *(options.values or {})]:
             if field_name not in known:
-                hint = did_you_mean(field_name, known)
-                raise ConfigError(
-                    f"--columns: unknown field '{field_name}'{hint}; the pack's fields are: {', '.join(known)}"
-                )
-
+                raise ConfigError(say(lang, "columns_unknown_field", field=field_name,
+                                      hint=hint(lang, field_name, known), known=", ".join(known)))
 
 
 def _format_of(path: Path, name: str, options: ReadOptions) -> str:
@@ -142,32 +132,30 @@ def _format_of(path: Path, name: str, options: ReadOptions) -> str:
     suffix = path.suffix.lower()
     if suffix in _EXTENSIONS:
         return _EXTENSIONS[suffix]
+    lang = options.lang
     if suffix == ".xls":
-        raise DataError(f"{name}: old Excel 97-2003 workbooks (.xls) cannot be read; open it in Excel and save as .xlsx or CSV")
-    shown = f"extension '{path.suffix}'" if path.suffix else "no extension"
-    raise DataError(
-        f"{name}: cannot tell the format from {shown}; pass --input-format "
-        "csv, tsv, xlsx, parquet, json or jsonl"
-    )
+        raise DataError(say(lang, "xls_old", name=name))
+    shown = say(lang, "ext_named", ext=path.suffix) if path.suffix else say(lang, "ext_none")
+    raise DataError(say(lang, "format_unknown", name=name, shown=shown))
 
 
-def _open_head(path: Path, name: str) -> bytes:
+def _open_head(path: Path, name: str, lang: str = "en") -> bytes:
     """The first bytes of the file, after checking that it is a readable, non-empty file."""
     try:
         if path.is_dir():
-            raise DataError(f"{name}: is a folder, not a data file; pass the file inside it")
+            raise DataError(say(lang, "is_folder", name=name))
         with open(path, "rb") as handle:
             head = handle.read(SAMPLE_BYTES)
     except FileNotFoundError:
-        raise DataError(f"{name}: no such file; check the path") from None
+        raise DataError(say(lang, "no_file", name=name)) from None
     except PermissionError:
-        raise DataError(f"{name}: cannot be opened (permission denied)") from None
+        raise DataError(say(lang, "no_permission", name=name)) from None
     except IsADirectoryError:
-        raise DataError(f"{name}: is a folder, not a data file; pass the file inside it") from None
+        raise DataError(say(lang, "is_folder", name=name)) from None
     except OSError as exc:
-        raise DataError(f"{name}: cannot be read ({exc.strerror or exc})") from None
+        raise DataError(say(lang, "unreadable", name=name, reason=exc.strerror or exc)) from None
     if not head.strip(b" \t\r\n" + codecs.BOM_UTF8):
-        raise DataError(f"{name}: the file is empty")
+        raise DataError(say(lang, "empty", name=name))
     return head
 
 
@@ -187,26 +175,20 @@ def _sniff_kind(head: bytes) -> str:
     return "binary" if controls > len(head) // 20 else "text"
 
 
-def _check_content(name: str, fmt: str, head: bytes) -> None:
+def _check_content(name: str, fmt: str, head: bytes, lang: str = "en") -> None:
     kind = _sniff_kind(head)
     expected = {"xlsx": "xlsx", "parquet": "parquet"}.get(fmt, "text")
     if kind == expected:
         return
-    what = _FORMAT_NAMES[fmt]
+    what = say(lang, f"kind_{fmt}")
     if kind == "xls":
-        raise DataError(
-            f"{name}: is an old Excel 97-2003 workbook (.xls), not {what}; open it in Excel and save as .xlsx or CSV"
-        )
+        raise DataError(say(lang, "content_xls", name=name, what=what))
     if kind == "binary":
-        raise DataError(
-            f"{name}: is not {what}: it contains binary data; export the data as CSV, Excel (.xlsx), Parquet or JSON"
-        )
-    looks = {"xlsx": "an Excel workbook (.xlsx)", "parquet": "a Parquet file", "text": "a text file (CSV or JSON)"}[kind]
+        raise DataError(say(lang, "content_binary", name=name, what=what))
     suggestion = {"xlsx": "xlsx", "parquet": "parquet", "text": "csv"}[kind]
     rename = {"xlsx": ".xlsx", "parquet": ".parquet", "text": ".csv"}[kind]
-    raise DataError(
-        f"{name}: is not {what}: it looks like {looks}; rename it to {rename} or pass --input-format {suggestion}"
-    )
+    raise DataError(say(lang, "content_looks", name=name, what=what, looks=say(lang, f"looks_{kind}"),
+                        rename=rename, suggestion=suggestion))
 
 
 # --------------------------------------------------------------------------------------------------

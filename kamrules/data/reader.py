@@ -26,7 +26,7 @@ from kamrules.data.columns import (
     load_mapping,
     mapping_lines,
 )
-from kamrules.data.convert import _cell_at, _convert
+from kamrules.data.convert import _cell_at, _convert, category_reason
 from kamrules.data.dates import parse_date
 from kamrules.data.formats import _READERS, _drop_empty_rows
 from kamrules.data.messages import (
@@ -50,6 +50,7 @@ from kamrules.data.options import (
 )
 from kamrules.data.values import apply_value_maps, unknown_categories_message
 from kamrules.data.where import where_mask
+from kamrules.data.wording import say, spec_ref
 from kamrules.errors import DataError
 from kamrules.pack.fields import FieldSpec
 
@@ -68,29 +69,32 @@ def read_table(path: Path, fields: Sequence[FieldSpec], options: ReadOptions = R
     """
     path = Path(path)
     name = str(path)
+    lang = options.lang
     _check_options(options, fields)
     raw, fmt = _read_raw(path, name, options)
-    matched = _match_columns(name, raw.headers, fields, options.columns or {})
-    skipped = apply_value_maps(name, raw, matched, options.values or {})
+    matched = _match_columns(name, raw.headers, fields, options.columns or {}, lang)
+    skipped = apply_value_maps(name, raw, matched, options.values or {}, lang)
     if len(raw.row_numbers) == 0:
-        raise DataError(f"{name}: every row was left out by 'skip-row' in the --columns file")
+        raise DataError(say(lang, "all_skipped", name=name))
     order = sorted(matched, key=lambda field_name: matched[field_name])  # input order
     keep_all = options.on_bad_value == "missing"
     data, issues, n_problems, unknown = _convert_fields(raw, fields, matched, order, options)
 
     where = None
-    if options.where is not None and not n_problems:
-        data, where = _apply_where(name, raw, data, fields, options.where)
+    if options.where is not None and (keep_all or not n_problems):  # bad cells kept as missing: still filtered
+        data, where, issues = _apply_where(name, raw, data, fields, options.where, lang, issues)
 
     messages = []
+    shown = {spec.name: spec_ref(spec, lang) for spec in fields}  # 「销售额」(sales) in Chinese
     if not keep_all:
-        messages += _unknown_categories(name, raw, fields, matched, unknown)
+        messages += _unknown_categories(name, raw, fields, matched, unknown, lang)
         issues = [issue for issue in issues if issue.field not in unknown]
         n_problems -= sum(len(positions) for positions in unknown.values())
     if n_problems and not keep_all:
-        messages.append(_bad_values_message(name, raw.unit, issues, n_problems))
+        messages.append(_bad_values_message(name, raw.unit, issues, n_problems, lang, shown))
     if "account_id" in data:
-        duplicates = _duplicate_ids_message(name, raw, data["account_id"], raw.headers[matched["account_id"]])
+        duplicates = _duplicate_ids_message(name, raw, data["account_id"], raw.headers[matched["account_id"]], lang,
+                                            shown["account_id"])
         if duplicates:
             messages.append(duplicates)
     if messages:
@@ -119,32 +123,34 @@ def read_table(path: Path, fields: Sequence[FieldSpec], options: ReadOptions = R
 
 def _read_raw(path: Path, name: str, options: ReadOptions) -> tuple[_Raw, str]:
     """The file's text columns without its empty rows, and its format; at least one data row."""
-    head = _open_head(path, name)
+    head = _open_head(path, name, options.lang)
     fmt = _format_of(path, name, options)
-    _check_content(name, fmt, head)
+    _check_content(name, fmt, head, options.lang)
     raw = _drop_empty_rows(_READERS[fmt](path, name, head, options))
     if len(raw.row_numbers) == 0:
-        raise DataError(f"{name}: has a header row but no data rows; add the accounts below the header")
+        raise DataError(say(options.lang, "no_rows", name=name))
     return raw, fmt
 
 
 def _apply_where(name: str, raw: _Raw, data: dict[str, pd.Series], fields: Sequence[FieldSpec],
-                 condition: str) -> tuple[dict[str, pd.Series], dict]:
-    """The typed columns of the rows `--where` keeps (raw.row_numbers follows), and what it left out."""
-    keep, where = where_mask(condition, pd.DataFrame(data, index=pd.RangeIndex(len(raw.row_numbers))), fields)
+                 condition: str, lang: str, issues: list[DataIssue]) -> tuple[dict[str, pd.Series], dict, list]:
+    """The typed columns of the rows `--where` keeps (raw.row_numbers follows), what it left out, and
+    the bad cells of the rows it keeps."""
+    keep, where = where_mask(condition, pd.DataFrame(data, index=pd.RangeIndex(len(raw.row_numbers))), fields, lang)
     if not keep.all():
         data = {field_name: values[keep].reset_index(drop=True) for field_name, values in data.items()}
         raw.row_numbers = raw.row_numbers[keep]
     if len(raw.row_numbers) == 0:
-        raise DataError(f"{name}: --where {condition} leaves no rows")
-    return data, where
+        raise DataError(say(lang, "where_none_left", name=name, condition=condition))
+    kept = set(raw.row_numbers.tolist())
+    return data, where, [issue for issue in issues if issue.row in kept]
 
 
 def _unknown_categories(name: str, raw: _Raw, fields: Sequence[FieldSpec], matched: dict[str, int],
-                        unknown: dict[str, list[int]]) -> list[str]:
+                        unknown: dict[str, list[int]], lang: str = "en") -> list[str]:
     by_name = {spec.name: spec for spec in fields}
     return [unknown_categories_message(name, by_name[f], raw.headers[matched[f]], raw.columns[matched[f]], positions,
-                                       raw.row_numbers)
+                                       raw.row_numbers, lang)
             for f, positions in unknown.items()]
 
 
@@ -170,7 +176,8 @@ def _convert_fields(
                                                       scale=unit_scale(raw.headers[index], spec.type))
         data[field_name] = values
         n_problems += len(bad_positions)
-        if len(bad_positions) and all(reason.startswith("is not one of") for reason in bad_reasons):
+        if len(bad_positions) and spec.type == "category" and spec.values and all(
+                reason == category_reason(spec, options.lang) for reason in bad_reasons):
             unknown[field_name] = [int(p) for p in bad_positions]
         limit = len(bad_positions) if keep_all else MAX_LISTED
         for position, reason in zip(bad_positions[:limit], bad_reasons[:limit]):

@@ -15,20 +15,20 @@ from kamrules.data.columns import SKIP_ROW
 from kamrules.data.convert import _as_text, _cell_at
 from kamrules.data.messages import _rows_text
 from kamrules.data.options import _Raw
+from kamrules.data.wording import say, spec_ref
 from kamrules.errors import DataError
 from kamrules.pack.fields import FieldSpec, normalise_header
 
 
 def apply_value_maps(name: str, raw: _Raw, matched: Mapping[str, int],
-                     values: Mapping[str, Mapping[str, str]]) -> list[dict]:
+                     values: Mapping[str, Mapping[str, str]], lang: str = "en") -> list[dict]:
     """Replace mapped values in place and drop the rows mapped to skip-row. Returns what was left out:
     [{field, column, value, rows}] in field order, then value order."""
     keep = np.ones(len(raw.row_numbers), dtype=bool)
     skipped: list[dict] = []
     for field_name, table in values.items():
         if field_name not in matched:
-            raise DataError(f"{name}: --columns maps values of field '{field_name}', but no column of this file "
-                            f"is that field; add 'column: <header>' to its entry")
+            raise DataError(say(lang, "values_no_column", name=name, field=field_name))
         index = matched[field_name]
         lookup = {normalise_header(source): target for source, target in table.items()}
         encoded = pc.dictionary_encode(pc.utf8_trim_whitespace(_as_text(raw.columns[index])))
@@ -51,7 +51,7 @@ def apply_value_maps(name: str, raw: _Raw, matched: Mapping[str, int],
 
 
 def unknown_categories_message(name: str, spec: FieldSpec, header: str, column: pa.Array,
-                               positions: Sequence[int], row_numbers: np.ndarray) -> str:
+                               positions: Sequence[int], row_numbers: np.ndarray, lang: str = "en") -> str:
     """The category values a field does not know, each with its count, and the --columns line that
     handles them (as written it leaves those rows out; replace skip-row by a pack value to keep them)."""
     rows: dict[str, list[int]] = {}
@@ -59,13 +59,14 @@ def unknown_categories_message(name: str, spec: FieldSpec, header: str, column: 
         rows.setdefault(_cell_at(column, int(position)).strip(), []).append(int(row_numbers[int(position)]))
     counts = Counter({value: len(found) for value, found in rows.items()})
     ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    listed = ", ".join(f"'{value}' ({_rows_text('row', rows[value])})" for value, _ in ordered[:20])
-    more = f" and {len(ordered) - 20} more" if len(ordered) > 20 else ""
+    listed = say(lang, "sep").join(say(lang, "unknown_value", value=value, rows=_rows_text("row", rows[value], lang))
+                                   for value, _ in ordered[:20])
+    more = say(lang, "more", n=len(ordered) - 20) if len(ordered) > 20 else ""
     entries = ", ".join(f"{_yaml_key(value)}: {SKIP_ROW}" for value, _ in ordered[:20])
     allowed = ", ".join(str(v) for v in spec.values[:15])
-    return (f"{name}: column '{header}' (field {spec.name}) has values the pack does not know: {listed}{more}; "
-            f"add to the --columns file:\n  {spec.name}: {{column: {_yaml_key(header)}, values: {{{entries}}}}}\n"
-            f"replacing {SKIP_ROW} with one of {allowed} for values to keep")
+    line = f"{spec.name}: {{column: {_yaml_key(header)}, values: {{{entries}}}}}"
+    return say(lang, "unknown_values", name=name, header=header, field=spec_ref(spec, lang), listed=listed, more=more,
+               line=line, skip=SKIP_ROW, allowed=allowed)
 
 
 def _yaml_key(text: str) -> str:

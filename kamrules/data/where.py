@@ -8,12 +8,14 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from kamrules.data.wording import hint, say
 from kamrules.errors import UsageError
 from kamrules.language import expr as ex
 from kamrules.pack.fields import FieldSpec
 
 
-def where_mask(condition: str, frame: pd.DataFrame, fields: Sequence[FieldSpec]) -> tuple[np.ndarray, dict]:
+def where_mask(condition: str, frame: pd.DataFrame, fields: Sequence[FieldSpec],
+               lang: str = "en") -> tuple[np.ndarray, dict]:
     """(rows to keep, what was left out and why) for `condition` over the frame's fields.
 
     Parsed and type-checked exactly like a rule's `when` (same parser, same messages). A row is kept
@@ -27,8 +29,18 @@ def where_mask(condition: str, frame: pd.DataFrame, fields: Sequence[FieldSpec])
     except ex.ExprError as exc:
         message = exc.message
         if exc.name is not None and exc.name in {spec.name for spec in fields}:
-            message = f"field '{exc.name}' has no column in this file, so --where cannot test it"
-        raise UsageError(f"--where: {message}\n  {condition}\n  {' ' * exc.offset}^") from None
+            message = say(lang, "where_no_column", field=exc.name)
+        elif exc.name is not None and lang != "en":  # the rule language's own words are English
+            quotes = say("en", "where_needs_quotes", name=exc.name, example="")  # the language layer's words
+            message = (say(lang, "where_needs_quotes", name=exc.name, example=message[len(quotes):])
+                       if message.startswith(quotes)
+                       else say(lang, "where_unknown_name", name=exc.name, hint=hint(lang, exc.name, symbols)))
+        elif lang != "en":  # the commonest slips, known by the language layer's English words
+            known = {say("en", key): say(lang, key) for key in ("where_use_eq", "where_empty", "where_empty_list",
+                                                                "where_char_eq", "where_char_and", "where_char_or",
+                                                                "where_char_not")}
+            message = known.get(message, message)
+        raise UsageError(say(lang, "where_error", message=message, condition=condition, caret=" " * exc.offset)) from None
     verdict = ex.condition_vector(node, frame)
     unknown = verdict.isna().to_numpy()
     keep = verdict.fillna(False).to_numpy(dtype=bool)
@@ -37,12 +49,11 @@ def where_mask(condition: str, frame: pd.DataFrame, fields: Sequence[FieldSpec])
     return keep, summary
 
 
-def where_line(summary: dict) -> str:
+def where_line(summary: dict, lang: str = "en") -> str:
     """"left out 12 rows: --where customer_type != "prospect" is false for 10 and unknown for 2"."""
     if not summary["left_out"]:
-        return f"--where {summary['condition']}: no rows left out"
-    rows = "row" if summary["left_out"] == 1 else "rows"
-    why = f"is false for {summary['false']}"
-    if summary["unknown"]:
-        why += f" and unknown for {summary['unknown']} (a value it tests is missing)"
-    return f"left out {summary['left_out']} {rows}: --where {summary['condition']} {why}"
+        return say(lang, "where_nothing", condition=summary["condition"])
+    rows = say(lang, "row_word" if summary["left_out"] == 1 else "rows_word")
+    key = "where_left_unknown" if summary["unknown"] else "where_left"
+    return say(lang, key, n=summary["left_out"], rows=rows, condition=summary["condition"], false=summary["false"],
+               unknown=summary["unknown"])

@@ -5,9 +5,10 @@ import UI, fmt_money`."""
 from kamrules.i18n.catalogues import (
     CONSOLE, DIFF, EXPLAIN, LANGS, MISSING, PROFILE, SINCE_WORDS, TESTING, UI, Strings,
 )
+from kamrules.i18n.data_messages import DATA, data_text
 from kamrules.i18n.formats import fmt_bool, fmt_date, fmt_money, fmt_number, fmt_pct, is_missing
 
 __all__ = [
-    "CONSOLE", "DIFF", "EXPLAIN", "LANGS", "MISSING", "PROFILE", "SINCE_WORDS", "TESTING", "UI", "Strings",
-    "fmt_bool", "fmt_date", "fmt_money", "fmt_number", "fmt_pct", "is_missing",
+    "CONSOLE", "DATA", "DIFF", "EXPLAIN", "LANGS", "MISSING", "PROFILE", "SINCE_WORDS", "TESTING", "UI", "Strings",
+    "data_text", "fmt_bool", "fmt_date", "fmt_money", "fmt_number", "fmt_pct", "is_missing",
 ]

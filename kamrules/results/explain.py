@@ -27,14 +27,15 @@ class DecisionExplanation:
     misses: list = field(default_factory=list)  # (rule id, [reason lines])
 
 
-def find_account(evaluation: Evaluation, account_id: str) -> AccountResult:
+def find_account(evaluation: Evaluation, account_id: str, lang: str = "en") -> AccountResult:
     wanted = str(account_id).strip()
     for account in evaluation.accounts:
         if account.account_id == wanted:
             return account
     candidates = [a.account_id for a in evaluation.accounts]
-    hint = ex.did_you_mean(wanted, candidates)
-    raise DataError(f"{evaluation.input_name}: no account with id '{wanted}'{hint}")
+    from kamrules.data.wording import hint, say
+
+    raise DataError(say(lang, "no_account", name=evaluation.input_name, id=wanted, hint=hint(lang, wanted, candidates)))
 
 
 def explain_account(evaluation: Evaluation, account: AccountResult, lang: str = "en") -> list[DecisionExplanation]:

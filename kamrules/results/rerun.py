@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kamrules.data.reader import ReadOptions
+from kamrules.data.wording import say
 from kamrules.errors import ConfigError, UsageError
 from kamrules.pack import RulePack, load_pack
 from kamrules.results.outputs import file_hash, read_manifest
@@ -34,16 +35,15 @@ def run_inputs(out: Path, rules_folder: Path, data: Path | None = None,
     """The inputs of the run in `out`, checked: the data file (given, or found by its recorded name next
     to OUT or in the current folder) must have the recorded SHA-256, and the pack in `rules_folder`
     (with the recorded `--set` overrides) the recorded hash."""
+    lang = options.lang if options is not None else "en"
     manifest = read_manifest(out)
     recorded = manifest.get("input") or {}
-    data = data if data is not None else _find_data(out, recorded.get("name"))
+    data = data if data is not None else _find_data(out, recorded.get("name"), lang)
     if recorded.get("sha256") and data.is_file() and file_hash(data) != recorded["sha256"]:
-        raise ConfigError(f"{data} is not the file the run in {out} read (its content changed since, or it is "
-                          f"another file named {recorded.get('name')}); explain the current file without --run")
+        raise ConfigError(say(lang, "rerun_changed", data=data, out=out, name=recorded.get("name")))
     pack = load_pack(rules_folder)
     wanted = (manifest.get("pack") or {}).get("hash")
-    refused = ConfigError(f"the rule pack in {rules_folder} is not the one that made {out} (pack hash {wanted}): "
-                          "pass the run's pack with --rules")
+    refused = ConfigError(say(lang, "rerun_pack", rules=rules_folder, out=out, hash=wanted))
     overrides = (manifest.get("pack") or {}).get("overrides") or {}
     if overrides:
         from kamrules.pack.whatif import with_params
@@ -57,18 +57,17 @@ def run_inputs(out: Path, rules_folder: Path, data: Path | None = None,
     try:
         as_of = dt.date.fromisoformat(str(manifest.get("as_of")))
     except ValueError:
-        raise ConfigError(f"{out}/manifest.json: no valid as_of date; re-run kamrules evaluate") from None
+        raise ConfigError(say(lang, "rerun_as_of", out=out)) from None
     return RunInputs(data, pack, as_of, _read_options(manifest, recorded, options or ReadOptions()))
 
 
-def _find_data(out: Path, name: str | None) -> Path:
+def _find_data(out: Path, name: str | None, lang: str = "en") -> Path:
     if not name:
-        raise UsageError(f"{out}/manifest.json names no input file: pass it, as in kamrules explain DATA ID --run {out}")
+        raise UsageError(say(lang, "rerun_no_input", out=out))
     for folder in (Path(out).resolve().parent, Path.cwd()):
         if (folder / name).is_file():
             return folder / name
-    raise UsageError(f"the run in {out} read '{name}', which is not next to {out} nor in the current folder: "
-                     f"pass it, as in kamrules explain {name} ID --run {out}")
+    raise UsageError(say(lang, "rerun_not_found", out=out, name=name))
 
 
 def _setting_text(value) -> str:
@@ -91,4 +90,5 @@ def _read_options(manifest: dict, recorded: dict, given: ReadOptions) -> ReadOpt
         decimal=given.decimal, dayfirst=given.dayfirst, on_bad_value=given.on_bad_value,
         columns=columns or given.columns, values=given.values,
         where=where.get("condition") if isinstance(where, dict) and where.get("condition") else given.where,
+        lang=given.lang,
     )

@@ -69,8 +69,9 @@ class TestRun:
         return [r for r in self.results if not r.passed]
 
 
-def run_tests(pack: RulePack, files: list[TestFile], as_of: dt.date) -> TestRun:
-    """Run every case of every file (`as_of` for cases that give no date)."""
+def run_tests(pack: RulePack, files: list[TestFile], as_of: dt.date, lang: str = "en") -> TestRun:
+    """Run every case of every file (`as_of` for cases that give no date; `lang`: the language of
+    messages about the cases' data files)."""
     coverage = Coverage({d.id: {**{r.id: 0 for r in d.rules}, **({"default": 0} if d.default is not None else {})}
                          for d in pack.decisions})
     groups: dict[tuple, list] = {}
@@ -80,7 +81,7 @@ def run_tests(pack: RulePack, files: list[TestFile], as_of: dt.date) -> TestRun:
     results = []
     for (_, day), cases in groups.items():
         try:
-            accounts = _evaluate_group(pack, cases, day)
+            accounts = _evaluate_group(pack, cases, day, lang)
         except (DataError, EvaluationError) as exc:  # the case fails, the others still run
             results += [CaseResult(case, error=str(exc)) for case in cases]
             continue
@@ -106,18 +107,18 @@ def input_specs(pack: RulePack) -> list[FieldSpec]:
     return specs
 
 
-def _evaluate_group(pack: RulePack, cases: list[TestCase], as_of: dt.date) -> list[AccountResult]:
+def _evaluate_group(pack: RulePack, cases: list[TestCase], as_of: dt.date, lang: str = "en") -> list[AccountResult]:
     """Evaluate the cases of one group as one portfolio; their accounts, in case order."""
     first = cases[0]
     if first.file.lower().endswith(".csv"):
-        read = read_table(first.file, input_specs(pack), ReadOptions())
+        read = read_table(first.file, input_specs(pack), ReadOptions(lang=lang))
         frame = read.frame
         position = {line: i for i, line in enumerate(read.row_numbers)}
         wanted = [position[case.loc.line] for case in cases]
     else:
         frames = []
         if first.portfolio is not None:
-            frames.append(read_table(first.portfolio, list(pack.fields.values()), ReadOptions()).frame)
+            frames.append(read_table(first.portfolio, list(pack.fields.values()), ReadOptions(lang=lang)).frame)
         frames.append(pd.DataFrame([case.facts for case in cases]))
         frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
         wanted = list(range(len(frame) - len(cases), len(frame)))

@@ -1,0 +1,405 @@
+"""The words of every message about the user's data (kamrules.data and the CLI around it), in every
+language: bad cells and their reasons, columns and the --columns file, encodings, formats, --where,
+duplicate and look-alike ids. Part of the one catalogue (re-exported by `kamrules.i18n`); keys match
+across languages (a test checks it).
+
+Placeholders are `str.format` fields. A field is named by `{field}`, which the caller fills with the
+field's name in English and with its Chinese label and name, 「销售额」(sales), in Chinese; column
+headers, values, row numbers and CLI options (--columns, --on-bad-value missing) are never translated."""
+
+from __future__ import annotations
+
+DATA: dict[str, dict[str, str]] = {
+    "en": {
+        # the CLI's prefixes
+        "error": "error: {message}", "error_block": "error:\n{message}", "warning": "warning: {message}",
+        "strict_refuses": "(--strict refuses these; fix the data, or run without --strict to be warned only)",
+        # lists and places
+        "sep": ", ", "and": " and ", "quote": "'{text}'", "more": " and {n} more", "first_more": "and {n} more",
+        "did_you_mean": " (did you mean '{name}'?)", "column_blank": "(column {letter})",
+        "at_row": "row {n}", "at_record": "record {n}", "at_line": "line {n}",
+        "many_row": "rows {list}", "many_record": "records {list}", "many_line": "lines {list}",
+        "more_row": "rows {list} and {n} more", "more_record": "records {list} and {n} more",
+        "more_line": "lines {list} and {n} more",
+        # options
+        "unknown_format": "unknown input format '{fmt}'; use one of: {formats}",
+        "bad_decimal": "--decimal must be '.' or ',', not '{value}'",
+        "bad_on_bad_value": "--on-bad-value must be 'error' or 'missing', not '{value}'",
+        "bad_delimiter": "--delimiter must be one character (or 'tab'), not '{value}'",
+        "bad_encoding": "unknown encoding '{value}'; use for example utf-8, gb18030 or latin-1",
+        "columns_unknown_field": "--columns: unknown field '{field}'{hint}; the pack's fields are: {known}",
+        # the file itself
+        "xls_old": "{name}: old Excel 97-2003 workbooks (.xls) cannot be read; open it in Excel and save as .xlsx or CSV",
+        "format_unknown": "{name}: cannot tell the format from {shown}; pass --input-format csv, tsv, xlsx, parquet, json or jsonl",
+        "ext_named": "extension '{ext}'", "ext_none": "no extension",
+        "is_folder": "{name}: is a folder, not a data file; pass the file inside it",
+        "no_file": "{name}: no such file; check the path",
+        "no_permission": "{name}: cannot be opened (permission denied)",
+        "unreadable": "{name}: cannot be read ({reason})",
+        "empty": "{name}: the file is empty",
+        "content_xls": "{name}: is an old Excel 97-2003 workbook (.xls), not {what}; open it in Excel and save as .xlsx or CSV",
+        "content_binary": "{name}: is not {what}: it contains binary data; export the data as CSV, Excel (.xlsx), Parquet or JSON",
+        "content_looks": "{name}: is not {what}: it looks like {looks}; rename it to {rename} or pass --input-format {suggestion}",
+        "kind_csv": "CSV", "kind_tsv": "TSV", "kind_xlsx": "an Excel workbook (.xlsx)", "kind_parquet": "Parquet",
+        "kind_json": "JSON", "kind_jsonl": "JSON Lines",
+        "looks_xlsx": "an Excel workbook (.xlsx)", "looks_parquet": "a Parquet file",
+        "looks_text": "a text file (CSV or JSON)",
+        "no_rows": "{name}: has a header row but no data rows; add the accounts below the header",
+        # encodings
+        "encoding_mixed": "{name}: row {line} is not valid {label} (bytes {shown}) although the rows before are; "
+                          "the file mixes encodings; save it again as UTF-8, or pass --encoding gb18030 or --encoding latin-1",
+        "encoding_wrong": "{name}: row {line} cannot be read as {encoding} (bytes {shown}); {hint}",
+        "encoding_looks": "the file looks like {detected}: pass --encoding {detected}",
+        "encoding_pass": "pass the file's real encoding with --encoding (for example utf-8, gb18030 or latin-1)",
+        # CSV, Excel, Parquet, JSON
+        "delimiter_fix": "check the delimiter (read as {shown}; pass --delimiter to choose another) and the quotes",
+        "tab": "tab",
+        "bad_row": "{name}: row {number} has {actual} values but the header has {width} columns; {fix}",
+        "bad_rows": "{name}: {count} rows do not have the header's {width} columns; {fix}:",
+        "bad_rows_line": "row {number}: {actual} values",
+        "csv_straddling": "{name}: a cell is larger than 1 MB, or a quote (\") is never closed so the rest of the file "
+                          "reads as one cell; check the quotes, or keep long texts out of the customer table",
+        "csv_failure": "{name}: cannot be read as CSV ({detail}); check that it is a CSV export",
+        "xlsx_invalid": "{name}: is not a valid Excel workbook ({detail}); open it in Excel and save it again as .xlsx",
+        "xlsx_again": "open it in Excel and save it again (or export it as CSV)",
+        "xlsx_damaged": "{name}: the workbook is damaged or was not written by Excel ({detail}); {again}",
+        "xlsx_parts": "{name}: the workbook has {parts} parts; Excel never writes that many; {again}",
+        "xlsx_inflate": "{name}: the workbook would inflate to {total} bytes, more than {limit}; "
+                        "export it as CSV or Parquet instead",
+        "xlsx_ratio": "{name}: part {part} is compressed {ratio} to 1, as zip bombs are, not as Excel writes; {again}",
+        "xlsx_dtd": "{name}: part {part} declares a DTD (entities), which Excel never writes; {again}",
+        "excel_rows": "{name}: the sheet has more than {limit} rows, which no Excel sheet can have; "
+                      "export the data as CSV or Parquet instead",
+        "sheet_empty": "{name}: sheet '{sheet}' is empty; pass --sheet to read another sheet",
+        "no_sheets": "{name}: the workbook has no sheets",
+        "no_sheet": "{name}: no sheet '{wanted}'; the sheets are {listed} (pass --sheet with a name or a 0-based number)",
+        "parquet_invalid": "{name}: is not a valid Parquet file ({detail})",
+        "parquet_names": "{name}: the Parquet column names are not UTF-8 text; the file is damaged or was not "
+                         "written by a Parquet library: export it again",
+        "parquet_text": "{name}: column '{column}' holds text that is not UTF-8; the file is damaged or was not "
+                        "written by a Parquet library: export it again",
+        "json_line_where": "{name}: line {number}",
+        "jsonl_invalid": "{name}: line {number} is not valid JSON (column {column}: {detail})",
+        "json_invalid": "{name}: is not valid JSON (line {line}, column {column}: {detail})",
+        "json_not_array": "{name}: expected an array of records like [{{\"account_id\": \"A1\", ...}}], found {kind}",
+        "json_no_records": "{name}: the array has no records",
+        "json_not_object": "{name}: {at} is {kind}, not an object with field names",
+        "json_object": "an object", "json_array": "an array", "json_string": "a string", "json_null": "null",
+        "json_number": "a number", "json_boolean": "a boolean",
+        "json_surrogate": "{where}: line {line} has the escape {escape}, half of a character pair (a lone surrogate) "
+                          "that no file can store; fix the text in the system that exported it",
+        "json_deep": "{where}: nested too deeply (arrays or objects inside each other thousands of times); "
+                     "a customer table is a list of flat records",
+        # the --columns file
+        "map_folder": "{name}: is a folder; --columns expects a YAML file like 'sales: Sales Amount'",
+        "map_no_file": "{name}: no such file; check the --columns path",
+        "map_empty": "{name}: is empty; write one line per field, like 'sales: Sales Amount'",
+        "map_not_mapping": "{where}: a column mapping maps field names to column headers, like 'sales: Sales Amount'",
+        "map_not_field": "{where}: '{key}' is not a field name",
+        "map_expected_header": "{where}: field '{field}': expected a column header, found {found}",
+        "found_nothing": "nothing", "found_list": "a list",
+        "map_unknown_key": "{where}: field '{field}': unknown key '{key}'{hint}; "
+                           "write {{column: Source Column, values: {{In the file: in the pack}}}}",
+        "map_column_type": "{where}: field '{field}': 'column' must be a column header",
+        "map_values_type": "{where}: field '{field}': 'values' maps each value in the file to the pack's value or "
+                           "{skip}, like {{Prospect: {skip}, Technology Partner: partner}}",
+        # matching columns to fields
+        "one_problem": "{name}: {problem}",
+        "many_problems": "{name}: {n} problems with the columns:\n  {problems}",
+        "column_many_fields": "column '{header}' matches fields {listed}; choose with --columns "
+                              "(for example {name}: {header})",
+        "field_many_columns": "field {field} matches columns {listed}; rename or remove one, "
+                              "or choose one with --columns ({name}: {header})",
+        "not_found": "required field {field} not found (looked for: {looked}); columns found: {headers}{closest}; "
+                     "rename the column or map it with --columns ({name}: <column>){hint}",
+        "closest": "; closest: {headers}",
+        "sales_hint": "; sales to the customer come from your own books: the sum of closed-won opportunity "
+                      "amounts in the CRM, or the ERP's invoices to the customer; a CRM's 'Annual Revenue' is the "
+                      "customer's own revenue, not sales",
+        "mapped_missing": "--columns maps field '{field}' to '{wanted}', which is not a column of this file; "
+                          "columns found: {headers}",
+        "mapped_twice": "--columns maps field '{field}' to '{wanted}', but columns {listed} all have that header; "
+                        "rename all but one",
+        # value mapping
+        "values_no_column": "{name}: --columns maps values of field '{field}', but no column of this file is that "
+                            "field; add 'column: <header>' to its entry",
+        "all_skipped": "{name}: every row was left out by 'skip-row' in the --columns file",
+        "unknown_values": "{name}: column '{header}' (field {field}) has values the pack does not know: {listed}{more}; "
+                          "add to the --columns file:\n  {line}\nreplacing {skip} with one of {allowed} for values to keep",
+        "unknown_value": "'{value}' ({rows})",
+        # --where
+        "where_error": "--where: {message}\n  {condition}\n  {caret}^",
+        "where_no_column": "field '{field}' has no column in this file, so --where cannot test it",
+        "where_unknown_name": "unknown name '{name}'{hint}",
+        "where_needs_quotes": "unknown name '{name}': a text value needs quotes, as in {example}",
+        "where_use_eq": "use '==' to compare", "where_empty": "the condition is empty",
+        "where_empty_list": "the list is empty: it would never match",
+        "where_char_eq": "unexpected character '=' (to compare, write '==')",
+        "where_char_and": "unexpected character '&' (write 'and')", "where_char_or": "unexpected character '|' (write 'or')",
+        "where_char_not": "unexpected character '!' (write 'not')",
+        "where_none_left": "{name}: --where {condition} leaves no rows",
+        "where_nothing": "--where {condition}: no rows left out",
+        "where_left": "left out {n} {rows}: --where {condition} is false for {false}",
+        "where_left_unknown": "left out {n} {rows}: --where {condition} is false for {false} and unknown for "
+                              "{unknown} (a value it tests is missing)",
+        "row_word": "row", "rows_word": "rows",
+        # bad cells
+        "issue": "{at}, column '{column}' (field {field}): '{value}' {reason}",
+        "issue_empty": "{at}, column '{column}' (field {field}): value {reason}",
+        "bad_value": "{name}: {issue}; fix the cell or pass --on-bad-value missing",
+        "bad_values": "{name}: {total} values cannot be read; fix the cells or pass --on-bad-value missing "
+                      "to read them as missing values:",
+        "r_not_number": "is not a number",
+        "r_long_number": "is not a number ({n} characters; a number has at most {max})",
+        "r_decimal": "is not a number (if '{other}' is the decimal mark, pass --decimal {other})",
+        "r_too_large": "is not a number (too large)",
+        "r_not_whole": "is not a whole number",
+        "r_huge": "is beyond ±{limit}, too large for an amount or a count: check the column and its unit",
+        "r_own_unit": "carries its own unit while the column header gives one: write a plain number, or remove the "
+                      "unit from the header",
+        "r_outside": "is outside {low}–{high}, the range of {field}{hint}",
+        "r_share": " (a share: write {percent}% or {fraction})",
+        "r_required": "is missing but the field is required",
+        "r_not_bool": "is not yes/no (use yes/no, true/false, 1/0 or 是/否)",
+        "r_not_one_of": "is not one of: {allowed}",
+        "r_not_date": "is not a date (use YYYY-MM-DD)",
+        "r_long_date": "is not a date ({n} characters; a date has at most {max})",
+        "r_bad_calendar": "is not a valid calendar date",
+        "r_date_hold": "is outside the dates kamrules can hold ({first}-{last})",
+        "r_date_accept": "is outside the dates kamrules accepts (1800-2199): check the year",
+        # duplicate and look-alike ids, negative sales
+        "dup_where": "column '{header}' (field {field})",
+        "dup_fix": "each account must appear once: remove or merge the duplicates",
+        "dup_one": "{name}: {where}: '{value}' appears in {rows}; {fix}",
+        "dup_many": "{name}: {where}: {n} IDs appear more than once; {fix}:",
+        "dup_line": "'{value}' in {rows}",
+        "negative_sales": "{n} accounts have negative {field} (rows {rows}); credit notes or returns? They lower the "
+                          "portfolio total and every other account's share: net them out before the run",
+        "lookalike_ids": "ids that look the same but differ (case, width, invisible characters or Unicode form): "
+                         "{shown}; they are kept as different accounts",
+        "lookalike_id": "{value} (row {row})",
+        "no_account": "{name}: no account with id '{id}'{hint}",
+        # explain --run: the inputs of a finished run
+        "rerun_changed": "{data} is not the file the run in {out} read (its content changed since, or it is another "
+                         "file named {name}); explain the current file without --run",
+        "rerun_pack": "the rule pack in {rules} is not the one that made {out} (pack hash {hash}): "
+                      "pass the run's pack with --rules",
+        "rerun_as_of": "{out}/manifest.json: no valid as_of date; re-run kamrules evaluate",
+        "rerun_no_input": "{out}/manifest.json names no input file: pass it, as in kamrules explain DATA ID --run {out}",
+        "rerun_not_found": "the run in {out} read '{name}', which is not next to {out} nor in the current folder: "
+                           "pass it, as in kamrules explain {name} ID --run {out}",
+        # validate --data
+        "validate_pack": "{folder}: valid — {fields} fields, {params} params, {derived} features and scores, "
+                         "{decisions} decisions, {rules} rules",
+        "validate_read": "{data}: {n} accounts; {found} of {total} fields found",
+        "validate_optional": "  optional fields not in the file: {names}",
+        "validate_never": "  rule '{decision} → {rule}' can never fire without: {names}",
+        "validate_unused": "  columns not used by the pack: {names}",
+        # validate --data: findings about the pack on this file, and how findings are shown
+        "finding_dead": "rule '{rule}' matches none of the {n} accounts in {source}",
+        "finding_missing_field": "field {field} is not in {source}: {n} rule(s) can never fire ({rules}); "
+                                 "add the column or map it with --columns",
+        "finding_literal": "rule '{rule}': '{literal}' never occurs in column '{column}' ({field}) of {source}{hint}",
+        "finding_case": " (did you mean '{value}'? comparisons are case-sensitive)",
+        "findings_decision": "decision '{id}':", "findings_data": "data:",
+        "finding_line": "  {severity}: {where}{message}", "finding_example": "    e.g. {facts}",
+        "severity_error": "error", "severity_warning": "warning", "severity_note": "note",
+        "findings_count": "{errors} error(s), {warnings} warning(s)", "findings_notes": ", {notes} note(s)",
+    },
+    "zh": {
+        "error": "错误：{message}", "error_block": "错误：\n{message}", "warning": "警告：{message}",
+        "strict_refuses": "（--strict 不接受以上问题；请修正数据，或去掉 --strict 只显示警告）",
+        "sep": "、", "and": " 和 ", "quote": "“{text}”", "more": " 等（另有 {n} 个）", "first_more": "另有 {n} 项",
+        "did_you_mean": "（是否指“{name}”？）", "column_blank": "（{letter} 列）",
+        "at_row": "第 {n} 行", "at_record": "第 {n} 条记录", "at_line": "第 {n} 行",
+        "many_row": "第 {list} 行", "many_record": "第 {list} 条记录", "many_line": "第 {list} 行",
+        "more_row": "第 {list} 行及另外 {n} 行", "more_record": "第 {list} 条记录及另外 {n} 条",
+        "more_line": "第 {list} 行及另外 {n} 行",
+        "unknown_format": "未知的输入格式“{fmt}”；可选：{formats}",
+        "bad_decimal": "--decimal 只能是 '.' 或 ','，不能是“{value}”",
+        "bad_on_bad_value": "--on-bad-value 只能是 error 或 missing，不能是“{value}”",
+        "bad_delimiter": "--delimiter 须为单个字符（或 tab），不能是“{value}”",
+        "bad_encoding": "未知的编码“{value}”；可用如 utf-8、gb18030 或 latin-1",
+        "columns_unknown_field": "--columns：未知字段“{field}”{hint}；规则包的字段有：{known}",
+        "xls_old": "{name}：无法读取旧版 Excel 97-2003 工作簿（.xls）；请在 Excel 中打开并另存为 .xlsx 或 CSV",
+        "format_unknown": "{name}：无法从{shown}判断文件格式；请用 --input-format 指定 csv、tsv、xlsx、parquet、json 或 jsonl",
+        "ext_named": "扩展名“{ext}”", "ext_none": "无扩展名的文件名",
+        "is_folder": "{name}：这是文件夹，不是数据文件；请指定其中的文件",
+        "no_file": "{name}：文件不存在；请检查路径",
+        "no_permission": "{name}：无法打开（没有权限）",
+        "unreadable": "{name}：无法读取（{reason}）",
+        "empty": "{name}：文件为空",
+        "content_xls": "{name}：这是旧版 Excel 97-2003 工作簿（.xls），不是{what}；请在 Excel 中打开并另存为 .xlsx 或 CSV",
+        "content_binary": "{name}：不是{what}：文件含二进制数据；请将数据导出为 CSV、Excel（.xlsx）、Parquet 或 JSON",
+        "content_looks": "{name}：不是{what}：看起来是{looks}；请改名为 {rename}，或用 --input-format {suggestion}",
+        "kind_csv": " CSV 文件", "kind_tsv": " TSV 文件", "kind_xlsx": " Excel 工作簿（.xlsx）",
+        "kind_parquet": " Parquet 文件", "kind_json": " JSON 文件", "kind_jsonl": " JSON Lines 文件",
+        "looks_xlsx": " Excel 工作簿（.xlsx）", "looks_parquet": " Parquet 文件",
+        "looks_text": "文本文件（CSV 或 JSON）",
+        "no_rows": "{name}：只有表头，没有数据行；请在表头下方填入客户数据",
+        "encoding_mixed": "{name}：第 {line} 行不是有效的 {label}（字节 {shown}），而前面各行是；文件混用了多种编码；"
+                          "请重新保存为 UTF-8，或用 --encoding gb18030 或 --encoding latin-1",
+        "encoding_wrong": "{name}：第 {line} 行无法按 {encoding} 读取（字节 {shown}）；{hint}",
+        "encoding_looks": "文件看起来是 {detected} 编码：请用 --encoding {detected}",
+        "encoding_pass": "请用 --encoding 指定文件的实际编码（如 utf-8、gb18030 或 latin-1）",
+        "delimiter_fix": "请检查分隔符（当前按 {shown} 读取；可用 --delimiter 另选）和引号",
+        "tab": "制表符",
+        "bad_row": "{name}：第 {number} 行有 {actual} 个值，而表头有 {width} 列；{fix}",
+        "bad_rows": "{name}：有 {count} 行的值个数与表头的 {width} 列不符；{fix}：",
+        "bad_rows_line": "第 {number} 行：{actual} 个值",
+        "csv_straddling": "{name}：某个单元格超过 1 MB，或某个引号（\"）未闭合，导致文件其余部分被读成一个单元格；"
+                          "请检查引号，或不要把长文本放进客户表",
+        "csv_failure": "{name}：无法按 CSV 读取（{detail}）；请确认它是 CSV 导出文件",
+        "xlsx_invalid": "{name}：不是有效的 Excel 工作簿（{detail}）；请在 Excel 中打开并重新另存为 .xlsx",
+        "xlsx_again": "请在 Excel 中打开并重新保存（或导出为 CSV）",
+        "xlsx_damaged": "{name}：工作簿已损坏或并非由 Excel 生成（{detail}）；{again}",
+        "xlsx_parts": "{name}：工作簿有 {parts} 个部件，Excel 从不会生成这么多；{again}",
+        "xlsx_inflate": "{name}：工作簿解压后将达 {total} 字节，超过上限 {limit}；请改为导出 CSV 或 Parquet",
+        "xlsx_ratio": "{name}：部件 {part} 的压缩比为 {ratio} 比 1，与压缩炸弹相同，而非 Excel 的写法；{again}",
+        "xlsx_dtd": "{name}：部件 {part} 声明了 DTD（实体），Excel 从不这样写；{again}",
+        "excel_rows": "{name}：工作表超过 {limit} 行，任何 Excel 工作表都不可能这么多；请改为导出 CSV 或 Parquet",
+        "sheet_empty": "{name}：工作表“{sheet}”为空；请用 --sheet 读取其他工作表",
+        "no_sheets": "{name}：工作簿中没有工作表",
+        "no_sheet": "{name}：没有工作表“{wanted}”；现有工作表：{listed}（用 --sheet 指定名称或从 0 开始的序号）",
+        "parquet_invalid": "{name}：不是有效的 Parquet 文件（{detail}）",
+        "parquet_names": "{name}：Parquet 列名不是 UTF-8 文本；文件已损坏或并非由 Parquet 库生成：请重新导出",
+        "parquet_text": "{name}：列“{column}”含有非 UTF-8 文本；文件已损坏或并非由 Parquet 库生成：请重新导出",
+        "json_line_where": "{name}：第 {number} 行",
+        "jsonl_invalid": "{name}：第 {number} 行不是有效的 JSON（第 {column} 列：{detail}）",
+        "json_invalid": "{name}：不是有效的 JSON（第 {line} 行第 {column} 列：{detail}）",
+        "json_not_array": "{name}：应为记录数组，如 [{{\"account_id\": \"A1\", ...}}]，实际是{kind}",
+        "json_no_records": "{name}：数组中没有记录",
+        "json_not_object": "{name}：{at}是{kind}，不是带字段名的对象",
+        "json_object": "对象", "json_array": "数组", "json_string": "字符串", "json_null": " null",
+        "json_number": "数字", "json_boolean": "布尔值",
+        "json_surrogate": "{where}：第 {line} 行含转义 {escape}，是半个字符对（孤立代理项），任何文件都无法保存；"
+                          "请在导出数据的系统中修正该文本",
+        "json_deep": "{where}：嵌套过深（数组或对象层层嵌套成千上万次）；客户表应是扁平记录的列表",
+        "map_folder": "{name}：这是文件夹；--columns 需要一个 YAML 文件，如 'sales: Sales Amount'",
+        "map_no_file": "{name}：文件不存在；请检查 --columns 的路径",
+        "map_empty": "{name}：文件为空；每个字段写一行，如 'sales: Sales Amount'",
+        "map_not_mapping": "{where}：列映射把字段名对应到列名，如 'sales: Sales Amount'",
+        "map_not_field": "{where}：“{key}”不是字段名",
+        "map_expected_header": "{where}：字段“{field}”：应为列名，实际是{found}",
+        "found_nothing": "空值", "found_list": "列表",
+        "map_unknown_key": "{where}：字段“{field}”：未知的键“{key}”{hint}；"
+                           "请写成 {{column: 源列名, values: {{文件中的值: 规则包中的值}}}}",
+        "map_column_type": "{where}：字段“{field}”：'column' 须为列名",
+        "map_values_type": "{where}：字段“{field}”：'values' 把文件中的每个值对应到规则包的值或 {skip}，"
+                           "如 {{Prospect: {skip}, Technology Partner: partner}}",
+        "one_problem": "{name}：{problem}",
+        "many_problems": "{name}：列有 {n} 个问题：\n  {problems}",
+        "column_many_fields": "列“{header}”同时匹配字段 {listed}；请用 --columns 选定（例如 {name}: {header}）",
+        "field_many_columns": "字段{field}同时匹配列 {listed}；请改名或删除其中之一，"
+                              "或用 --columns 选定（{name}: {header}）",
+        "not_found": "找不到必填字段{field}（查找过：{looked}）；文件中的列：{headers}{closest}；"
+                     "请修改列名，或用 --columns 映射（{name}: <列名>）{hint}",
+        "closest": "；最接近的：{headers}",
+        "sales_hint": "；对该客户的销售额来自我方账目：CRM 中赢单商机金额之和，或 ERP 中开给该客户的发票；"
+                      "CRM 的“Annual Revenue”（年营业额）是客户自身的营收，不是销售额",
+        "mapped_missing": "--columns 把字段“{field}”映射到“{wanted}”，但文件中没有这一列；文件中的列：{headers}",
+        "mapped_twice": "--columns 把字段“{field}”映射到“{wanted}”，但列 {listed} 都是这个列名；请只保留一个",
+        "values_no_column": "{name}：--columns 映射了字段“{field}”的取值，但文件中没有对应该字段的列；"
+                            "请在该条目中加上 'column: <列名>'",
+        "all_skipped": "{name}：所有行都被 --columns 文件中的 'skip-row' 跳过了",
+        "unknown_values": "{name}：列“{header}”（字段{field}）含有规则包不认识的值：{listed}{more}；"
+                          "请在 --columns 文件中加入：\n  {line}\n要保留的值，请把 {skip} 换成以下之一：{allowed}",
+        "unknown_value": "“{value}”（{rows}）",
+        "where_error": "--where：{message}\n  {condition}\n  {caret}^",
+        "where_no_column": "文件中没有字段“{field}”的列，--where 无法判断它",
+        "where_unknown_name": "未知名称“{name}”{hint}",
+        "where_needs_quotes": "未知名称“{name}”：文本值需要加引号，如 {example}",
+        "where_use_eq": "比较相等请用 '=='", "where_empty": "条件为空",
+        "where_empty_list": "列表为空：永远不会匹配",
+        "where_char_eq": "不能识别的字符 '='（比较相等请写 '=='）",
+        "where_char_and": "不能识别的字符 '&'（请写 and）", "where_char_or": "不能识别的字符 '|'（请写 or）",
+        "where_char_not": "不能识别的字符 '!'（请写 not）",
+        "where_none_left": "{name}：--where {condition} 之后没有剩下任何行",
+        "where_nothing": "--where {condition}：没有跳过任何行",
+        "where_left": "跳过 {n} {rows}：--where {condition} 对其中 {false} 行不成立",
+        "where_left_unknown": "跳过 {n} {rows}：--where {condition} 对其中 {false} 行不成立，"
+                              "{unknown} 行无法判断（所判断的值缺失）",
+        "row_word": "行", "rows_word": "行",
+        "issue": "{at}，列“{column}”（字段{field}）：“{value}”{reason}",
+        "issue_empty": "{at}，列“{column}”（字段{field}）：值{reason}",
+        "bad_value": "{name}：{issue}；请修正该单元格，或用 --on-bad-value missing",
+        "bad_values": "{name}：有 {total} 个值无法读取；请修正这些单元格，或用 --on-bad-value missing 将其按缺失值读取：",
+        "r_not_number": "不是数字",
+        "r_long_number": "不是数字（{n} 个字符；数字最多 {max} 个字符）",
+        "r_decimal": "不是数字（如果小数点是 '{other}'，请用 --decimal {other}）",
+        "r_too_large": "不是数字（太大）",
+        "r_not_whole": "不是整数",
+        "r_huge": "超过 ±{limit}，作为金额或数量过大：请检查该列及其单位",
+        "r_own_unit": "自带单位，而列名中已给出单位：请只写数字，或去掉列名中的单位",
+        "r_outside": "超出 {low}–{high}，即{field}的取值范围{hint}",
+        "r_share": "（这是占比：请写 {percent}% 或 {fraction}）",
+        "r_required": "缺失，但该字段为必填",
+        "r_not_bool": "不是“是/否”（可用 是/否、yes/no、true/false 或 1/0）",
+        "r_not_one_of": "不是以下取值之一：{allowed}",
+        "r_not_date": "不是日期（请写成 YYYY-MM-DD）",
+        "r_long_date": "不是日期（{n} 个字符；日期最多 {max} 个字符）",
+        "r_bad_calendar": "不是有效的日历日期",
+        "r_date_hold": "超出 kamrules 能处理的日期范围（{first}-{last}）",
+        "r_date_accept": "超出 kamrules 接受的日期范围（1800-2199）：请检查年份",
+        "dup_where": "列“{header}”（字段{field}）",
+        "dup_fix": "每个客户只能出现一次：请删除或合并重复行",
+        "dup_one": "{name}：{where}：“{value}”出现在{rows}；{fix}",
+        "dup_many": "{name}：{where}：有 {n} 个编码重复出现；{fix}：",
+        "dup_line": "“{value}”在{rows}",
+        "negative_sales": "{n} 个客户的{field}为负（第 {rows} 行）；是红字发票或退货吗？它们会压低组合总额并改变其他客户的占比："
+                          "请在运行前先行冲抵",
+        "lookalike_ids": "有看似相同但实际不同的编码（大小写、全角半角、不可见字符或 Unicode 形式不同）：{shown}；"
+                         "它们被当作不同的客户",
+        "lookalike_id": "{value}（第 {row} 行）",
+        "no_account": "{name}：没有编码为“{id}”的客户{hint}",
+        "rerun_changed": "{data} 不是 {out} 中那次运行读取的文件（此后内容已改变，或是另一个同名文件 {name}）；"
+                         "如要解释当前文件，请去掉 --run",
+        "rerun_pack": "{rules} 中的规则包不是生成 {out} 的那个（规则包哈希 {hash}）：请用 --rules 指定该次运行的规则包",
+        "rerun_as_of": "{out}/manifest.json：没有有效的 as_of 日期；请重新运行 kamrules evaluate",
+        "rerun_no_input": "{out}/manifest.json 未记录输入文件：请指定它，如 kamrules explain DATA ID --run {out}",
+        "rerun_not_found": "{out} 中的那次运行读取的是“{name}”，但它既不在 {out} 旁边，也不在当前文件夹：请指定它，"
+                           "如 kamrules explain {name} ID --run {out}",
+        "validate_pack": "{folder}：有效——{fields} 个字段、{params} 个参数、{derived} 个特征与评分、"
+                         "{decisions} 项决策、{rules} 条规则",
+        "validate_read": "{data}：{n} 个客户；找到 {found} 个字段（共 {total} 个）",
+        "validate_optional": "  文件中没有的可选字段：{names}",
+        "validate_never": "  规则“{decision} → {rule}”缺少以下数据，永远不会触发：{names}",
+        "validate_unused": "  规则包未使用的列：{names}",
+        "finding_dead": "规则“{rule}”与 {source} 中的 {n} 个客户都不匹配",
+        "finding_missing_field": "字段{field}不在 {source} 中：{n} 条规则永远不会触发（{rules}）；"
+                                 "请添加该列，或用 --columns 映射",
+        "finding_literal": "规则“{rule}”：“{literal}”从未出现在 {source} 的列“{column}”（{field}）中{hint}",
+        "finding_case": "（是否指“{value}”？比较区分大小写）",
+        "findings_decision": "决策“{id}”：", "findings_data": "数据：",
+        "finding_line": "  {severity}：{where}{message}", "finding_example": "    例如 {facts}",
+        "severity_error": "错误", "severity_warning": "警告", "severity_note": "提示",
+        "findings_count": "{errors} 个错误，{warnings} 个警告", "findings_notes": "，{notes} 个提示",
+    },
+}
+
+
+# Python's json module explains a syntax error in English; the common ones in the user's words.
+JSON_DETAILS = {
+    "zh": {
+        "Expecting value": "此处应为一个值",
+        "Expecting ',' delimiter": "缺少逗号",
+        "Expecting ':' delimiter": "缺少冒号",
+        "Expecting property name enclosed in double quotes": "属性名须用双引号括起",
+        "Unterminated string starting at": "字符串未结束",
+        "Invalid control character at": "含无效的控制字符",
+        "Extra data": "有多余的内容",
+        "Invalid \\escape": "无效的转义",
+        "Illegal trailing comma before end of object": "对象末尾多了逗号",
+        "Illegal trailing comma before end of array": "数组末尾多了逗号",
+    },
+}
+
+
+def data_text(lang: str, key: str, /, **params) -> str:
+    """One data message in `lang` (English for an unknown language), its placeholders filled."""
+    return DATA.get(lang, DATA["en"])[key].format(**params)
+
+
+def json_detail(lang: str, message: str) -> str:
+    """Python's explanation of a JSON syntax error, in `lang` when known."""
+    return JSON_DETAILS.get(lang, {}).get(message, message)
