@@ -79,9 +79,8 @@ def draw_pareto(doc: Document, chart: Chart, t, *, height: float = 88.0, b_cut: 
     doc.cell(X(chart.right) - X(chart.left), 3.4, doc.clean(t["chart_x"], 120), align="C")
     middle = (Y(chart.top) + Y(chart.bottom)) / 2
     label = doc.clean(t["chart_y"], 120)
-    with doc.rotation(90, x0 + 2.5, middle):
-        doc.set_xy(x0 + 2.5 - doc.get_string_width(label) / 2, middle - 1.7)
-        doc.cell(doc.get_string_width(label) + 1, 3.4, label)
+    with doc.rotation(90, x0 + 2.5, middle):  # text(), not cell(): a negative x is not "from the right"
+        doc.text(x0 + 2.5 - doc.get_string_width(label) / 2, middle + 1.0, label)
     doc.set_xy(x0, y0 + height + 1)
     _legend(doc, chart, t)
 

@@ -27,8 +27,8 @@ HEAD_FILL, SOFT_FILL, WARN_FILL, WARN = (228, 234, 242), (244, 246, 249), (253, 
 HEADINGS = {"h1": 14.0, "h2": 10.5, "h3": 8.8, "h4": 8.5, "h5": 8.0, "h6": 8.0}
 LIMIT = 1500  # characters of one text kept in the PDF (a 10,000-character name would fill pages)
 MISSING_GLYPH = "\u25a1"  # □, in the font
-PAD = 0.75  # cell padding, mm
-MIN_COLUMN = 11.0  # mm
+PAD, PAD_X = 0.7, 1.1  # cell padding, mm: top and bottom, left and right
+MAX_WORD = 26.0  # mm: a column gets at least its longest word, up to this
 
 
 @lru_cache(maxsize=1)
@@ -79,6 +79,7 @@ class Document(fpdf.FPDF):
         self.add_font("body", "", font_path())  # one weight: strong text is stroked as well as filled
         self.set_margins(12, 10, 12)
         self.set_auto_page_break(True, margin=13)
+        self.c_margin = 0  # text is placed exactly: cells pad themselves (PAD)
         self.footer_text = self.clean(footer, 240)
         self.wrap = WrapMode.CHAR if lang == "zh" else WrapMode.WORD  # Chinese has no spaces to wrap at
         self.alias_nb_pages()
@@ -248,28 +249,47 @@ class Document(fpdf.FPDF):
 
     # ------------------------------------------------------------------------------ tables
     def column_widths(self, rows: list[Row], columns: int, total: float) -> list[float]:
-        """A column whose longest line fits its fair share keeps that width; the others share the rest
-        in proportion to what they want (long texts wrap). No column is narrower than MIN_COLUMN."""
-        wants = [2 * PAD + 1.5] * columns
+        """Column widths in mm, as a browser lays out an automatic table: every column gets at least
+        its longest word (numbers never break; capped at MAX_WORD), what is left goes to the columns
+        that want more, in proportion to the square root of what they lack (a long text column does not
+        starve the others), none wider than its longest line."""
+        pad = 2 * PAD_X + 0.6
+        low, high = [pad + 2] * columns, [pad + 2] * columns
         for row in rows:
             for i, cell in enumerate(row.cells[:columns]):
                 for line in cell.text.split("\n"):
-                    wants[i] = max(wants[i], 2 * PAD + 1.5 + self.get_string_width(line))
-        if sum(wants) <= total:
-            return [w * total / sum(wants) for w in wants]
-        fair = total / columns
-        narrow = {i: max(w, min(MIN_COLUMN, fair)) for i, w in enumerate(wants) if w <= fair}
-        rest = total - sum(narrow.values())
-        wide = sum(w for i, w in enumerate(wants) if i not in narrow) or 1
-        return [narrow.get(i, w * rest / wide) for i, w in enumerate(wants)]
+                    high[i] = max(high[i], pad + self.get_string_width(line))
+                    longest = max(line.split(), key=len, default="")
+                    low[i] = max(low[i], pad + min(self.get_string_width(longest), MAX_WORD))
+        low = [min(a, b) for a, b in zip(low, high)]
+        if sum(high) <= total:
+            return [w * total / sum(high) for w in high]
+        if sum(low) >= total:
+            return [w * total / sum(low) for w in low]
+        widths, free = list(low), total - sum(low)
+        active = [i for i in range(columns) if high[i] > widths[i]]
+        while free > 1e-6 and active:
+            weights = {i: (high[i] - widths[i]) ** 0.5 for i in active}
+            scale = free / sum(weights.values())
+            full = [i for i in active if widths[i] + weights[i] * scale >= high[i]]
+            if not full:
+                for i in active:
+                    widths[i] += weights[i] * scale
+                break
+            for i in full:  # these reach their longest line: fix them, share the rest again
+                free -= high[i] - widths[i]
+                widths[i] = high[i]
+                active.remove(i)
+        return widths
 
     def table(self, rows: list[Row], *, widths: list[float] | None = None, size: float = TABLE,
-              min_height: float = 0.0, width: float | None = None) -> None:
+              min_height: float = 0.0, width: float | None = None, left: float | None = None) -> None:
         """A table with a shaded, repeated header row and borders; rows never split unless taller
-        than a page, then they continue on the next."""
+        than a page, then they continue on the next. `left`, `width`: a narrower table (mm)."""
         rows = [row for row in rows if row.cells]
         if not rows:
             return
+        self.table_left = self.l_margin if left is None else left
         columns = max(len(row.cells) for row in rows)
         rows = [Row(tuple(Cell(self.clean(c.text), c.align, c.head) for c in row.cells)
                     + (Cell(""),) * (columns - len(row.cells)), row.header) for row in rows]
@@ -285,7 +305,7 @@ class Document(fpdf.FPDF):
                 break
             head.append(row)
         body = rows[len(head):]
-        laid = [(row, [self.lines(w - 2 * PAD, cell.text) for w, cell in zip(widths, row.cells)]) for row in rows]
+        laid = [(row, [self.lines(w - 2 * PAD_X, cell.text) for w, cell in zip(widths, row.cells)]) for row in rows]
         step = line_height(size)
         heads = laid[: len(head)]
         head_height = sum(max(len(lines) for lines in cells) * step + 2 * PAD for _, cells in heads)
@@ -298,6 +318,22 @@ class Document(fpdf.FPDF):
             self._body_row(row, cells, widths, step, min_height, heads)
         self.set_x(self.l_margin)
         self.ln(2)
+
+    def tables_side_by_side(self, tables: list[list[Row]], *, size: float = TABLE, gap: float = 3.0) -> None:
+        """Small tables next to each other, top aligned (a new page first if the tallest does not fit)."""
+        tables = [rows for rows in tables if rows]
+        if not tables:
+            return
+        width = (self.epw - gap * (len(tables) - 1)) / len(tables)
+        tallest = max(self.table_height(rows, size=size, width=width) for rows in tables)
+        if tallest > self.room() and self.get_y() > self.t_margin + 1:
+            self.add_page()
+        top, bottom = self.get_y(), self.get_y()
+        for i, rows in enumerate(tables):
+            self.set_y(top)
+            self.table(rows, size=size, width=width, left=self.l_margin + i * (width + gap))
+            bottom = max(bottom, self.get_y())
+        self.set_y(bottom)
 
     def _body_row(self, row: Row, cells: list, widths: list, step: float, min_height: float, heads: list) -> None:
         while True:
@@ -322,7 +358,7 @@ class Document(fpdf.FPDF):
 
     def _row(self, row: Row, cells: list, widths: list, step: float, min_height: float) -> None:
         height = max(max((len(lines) for lines in cells), default=1) * step + 2 * PAD, min_height)
-        top, x = self.get_y(), self.l_margin
+        top, x = self.get_y(), getattr(self, "table_left", self.l_margin)
         self.set_line_width(0.2)
         self.set_draw_color(*RULE)
         for width, cell, lines in zip(widths, row.cells, cells):
@@ -334,8 +370,8 @@ class Document(fpdf.FPDF):
             self.set_draw_color(*INK)
             self.strong(row.header or cell.head)
             for i, line in enumerate(lines):
-                self.set_xy(x + PAD, top + PAD + i * step)
-                self.cell(width - 2 * PAD, step, line, align=cell.align)
+                self.set_xy(x + PAD_X, top + PAD + i * step)
+                self.cell(width - 2 * PAD_X, step, line, align=cell.align)
             self.strong(False)
             self.set_line_width(0.2)
             self.set_draw_color(*RULE)
@@ -354,7 +390,7 @@ class Document(fpdf.FPDF):
         widths = ([w * total / sum(widths) for w in widths] if widths and len(widths) == columns
                   else self.column_widths(rows, columns, total))
         step = line_height(size)
-        return sum(max(len(self.lines(w - 2 * PAD, cell.text)) for w, cell in zip(widths, row.cells)) * step
+        return sum(max(len(self.lines(w - 2 * PAD_X, cell.text)) for w, cell in zip(widths, row.cells)) * step
                    + 2 * PAD for row in rows) + 2
 
     # ------------------------------------------------------------------------------ page

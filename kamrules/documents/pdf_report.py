@@ -168,12 +168,9 @@ def _other_counts_part(doc: Document, report: ReportContext, words: dict):
         if not tables:
             return
         target.heading("h2", words["other_counts"])
-        rows = [Row((Cell(t["decision"]), Cell(t["value"]), Cell(t["count"], "R"), Cell(t["share_of_sales"], "R")),
-                    header=True)]
-        for table in tables:
-            for i, row in enumerate(table.rows):
-                rows.append(Row((Cell(table.title if i == 0 else "", head=True), Cell(row.label),
-                                 Cell(str(row.accounts), "R"), Cell(row.sales_share, "R"))))
-        target.table(rows, widths=[22, 50, 12, 14], size=SMALL)
+        target.tables_side_by_side([
+            [Row((Cell(table.title), Cell(t["count"], "R"), Cell(t["share_of_sales"], "R")), header=True)]
+            + [Row((Cell(row.label), Cell(str(row.accounts), "R"), Cell(row.sales_share, "R"))) for row in table.rows]
+            for table in tables], size=SMALL)
 
     return _part(doc, draw)
