@@ -2,8 +2,11 @@
 
 The PDFs come from fpdf2 with the shipped font (no browser): text extraction finds the Chinese account
 name and the headings, each PDF embeds its font, page counts are bounded, bytes are the same for the
-same inputs. The HTML playbook of the largest key account of the example data prints (Chromium's own
-print to PDF, the template's print CSS) on at most 3 A4 pages before the appendix.
+same inputs. The report PDF's first two pages are the portfolio summary, read from the report's model,
+with the Pareto curve drawn in vector operators; tables have a shaded header row repeated on each page
+and numbers right aligned; no account name (10,000 characters, control characters, emoji the font
+lacks) stops a PDF. The HTML playbook of the largest key account of the example data prints
+(Chromium's own print to PDF, the template's print CSS) on at most 3 A4 pages before the appendix.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typer.testing import CliRunner
 from kamrules.cli import app
 from kamrules.documents import playbook_links, render_playbooks
 from kamrules.documents.pdf import html_to_pdf, pdf_copies, read_blocks
-from kamrules.documents.report import render_report
+from kamrules.documents.report import build_report_context, render_report
 from kamrules.engine.evaluate import evaluate
 from kamrules.errors import UsageError
 from kamrules.pack import load_pack
@@ -50,20 +53,23 @@ def documents(request):
     frame = pd.read_csv(PROJECT / "accounts.csv", dtype={"account_id": str})
     evaluation = evaluate(load_pack(PROJECT / "rules"), frame, as_of=AS_OF, input_name="accounts.csv", jobs=1)
     files = render_playbooks(evaluation, selection="key+potential", lang=lang)
-    files["report.html"] = render_report(evaluation, summarise(evaluation, lang=lang), lang=lang,
-                                         playbook_links=playbook_links(files, evaluation))
-    return lang, files, pdf_copies(files, lang=lang, as_of=AS_OF)
+    links = playbook_links(files, evaluation)
+    summary = summarise(evaluation, lang=lang)
+    files["report.html"] = render_report(evaluation, summary, lang=lang, playbook_links=links)
+    view = build_report_context(evaluation, summary, lang=lang, playbook_links=links)
+    options = {"lang": lang, "report": view, "b_cut": evaluation.pack.param_values.get("abc_b_cut")}
+    return lang, files, pdf_copies(files, as_of=AS_OF, **options), options
 
 
 def test_each_html_document_gets_a_pdf_and_nothing_else(documents):
-    _, files, pdfs = documents
+    _, files, pdfs, _ = documents
     htmls = sorted(name for name in files if name.endswith(".html"))
     assert sorted(name[: -len(".pdf")] + ".html" for name in pdfs) == htmls
     assert all(data.startswith(b"%PDF-") for data in pdfs.values())
 
 
 def test_the_playbook_pdf_has_the_chinese_name_and_the_headings_in_real_glyphs(documents):
-    lang, _, pdfs = documents
+    lang, _, pdfs, _ = documents
     data = pdfs["playbooks/00042-华东机械有限公司.pdf"]
     pages, text = pages_and_text(data)
     assert "华东机械有限公司" in text
@@ -83,18 +89,71 @@ def test_the_playbook_pdf_has_the_chinese_name_and_the_headings_in_real_glyphs(d
 
 
 def test_the_report_pdf_keeps_the_tables(documents):
-    lang, _, pdfs = documents
+    lang, _, pdfs, _ = documents
     pages, text = pages_and_text(pdfs["report.pdf"])
-    assert 1 <= pages <= 12
+    assert 3 <= pages <= 12
     assert "华东机械有限公司" in text
     assert {"en": "Key accounts", "zh": "重点客户"}[lang] in text
 
 
+SUMMARY_WORDS = {
+    "en": ["Key account portfolio report", "Summary", "Pareto curve", "Tier", "Defection risks",
+           "Regional concentration", "Cumulative share of sales", "Share of accounts, largest first", "Class A",
+           "80% of sales", "Key account"],
+    "zh": ["重点客户组合报告", "概要", "帕累托曲线", "客户级别", "客户流失风险", "区域集中度", "累计销售额占比",
+           "客户占比（按销售额从高到低）", "A 类", "80% 销售额", "重点客户"],
+}
+
+
+def page_texts(data: bytes) -> list[str]:
+    return [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages]
+
+
+def test_the_report_opens_with_two_pages_of_summary_and_a_drawn_chart(documents):
+    lang, _, pdfs, _ = documents
+    reader = pypdf.PdfReader(io.BytesIO(pdfs["report.pdf"]))
+    texts = [page.extract_text() for page in reader.pages]
+    summary = texts[0] + texts[1]
+    for word in SUMMARY_WORDS[lang]:
+        assert word in summary, word
+    # the details start on page 3: the full key-account list is not part of the summary
+    key_list = {"en": "Key accounts and their playbooks", "zh": "重点客户及其行动手册"}[lang]
+    assert key_list not in summary and key_list in "".join(texts[2:])
+    # the chart is drawn, not pasted: lines and curves (polyline "l", circles "c", bands "re") on page 1
+    ops = reader.pages[0].get_contents().get_data()
+    assert ops.count(b" l\n") >= 12 and ops.count(b" c\n") >= 8 and ops.count(b" re f") >= 2
+    assert b"/Subtype /Image" not in pdfs["report.pdf"]
+
+
+def test_summary_risks_come_largest_sales_at_stake_first(documents):
+    lang, _, pdfs, options = documents
+    texts = page_texts(pdfs["report.pdf"])
+    risks = options["report"].risks
+    assert len(risks) >= 2
+    summary = texts[0] + texts[1]
+    risk_part = summary[summary.index({"en": "Defection risks", "zh": "客户流失风险"}[lang]):]
+    places = [risk_part.find(line.name) for line in risks]
+    assert -1 not in places and places == sorted(places)  # listed as the model orders them
+    sales = [float(line.sales.replace(",", "")) for line in risks]
+    assert sales == sorted(sales, reverse=True)  # largest sales at stake first
+
+
+def test_every_page_has_the_footer_with_pack_date_and_page_number(documents):
+    lang, _, pdfs, _ = documents
+    for name in ("report.pdf", "playbooks/00042-华东机械有限公司.pdf"):
+        texts = page_texts(pdfs[name])
+        for number, text in enumerate(texts, 1):
+            page = {"en": f"Page {number} of {len(texts)}", "zh": f"第 {number} 页，共 {len(texts)} 页"}[lang]
+            assert page in text, (name, number)
+            assert {"en": "27 Nov 2026", "zh": "2026年11月27日"}[lang] in text
+            assert {"en": "Playbook test pack 0.1", "zh": "行动手册测试规则包 0.1"}[lang] in text
+
+
 def test_same_inputs_same_pdf_bytes(documents):
-    lang, files, pdfs = documents
-    again = pdf_copies(files, lang=lang, as_of=AS_OF)
+    lang, files, pdfs, options = documents
+    again = pdf_copies(files, as_of=AS_OF, **options)
     assert again == pdfs
-    later = pdf_copies({"report.html": files["report.html"]}, lang=lang, as_of=AS_OF + dt.timedelta(days=1))
+    later = pdf_copies({"report.html": files["report.html"]}, as_of=AS_OF + dt.timedelta(days=1), **options)
     assert later["report.pdf"] != pdfs["report.pdf"]  # the creation date is the as-of date, not the clock
 
 
@@ -114,8 +173,26 @@ def test_blocks_read_from_html():
     assert not any("chart label" in text or "color" in text for _, text in kinds)
     tables = [b.rows for b in blocks if b.kind == "table"]
     assert tables[0] == [(True, ["Action", "Due"]), (False, ["Visit\nsee them", "1 Dec"])]
-    assert tables[1] == [(False, ["Score\n72", "B"])]
+    assert [b.rows for b in blocks if b.kind == "cards"] == [[(False, ["Score\n72", "B"])]]
     assert kinds[-2:] == [("break", ""), ("h2", "Appendix")]
+
+
+def test_blocks_keep_what_the_styling_reads():
+    blocks = read_blocks(
+        '<header class="page"><h1>Name</h1><div class="badges"><span class="badge">Key</span>'
+        '<span class="badge">Risk: Watch</span></div></header>'
+        '<section id="glance"><ul class="glance-lines"><li>Who</li></ul></section>'
+        '<section id="plan"><table class="actions"><thead><tr><th>Action</th><th class="num">Sales</th></tr></thead>'
+        '<tbody><tr><th scope="row">Visit</th><td class="num">1,000</td></tr></tbody></table>'
+        '<div class="callout warn"><p>Balance <b>the</b> region</p><p>now</p></div></section>'
+        '<section id="summary"><h2>Left out</h2><table><tr><td>x</td></tr></table></section><p>after</p>',
+        skip={"summary"})
+    kinds = [(b.kind, b.text, b.section) for b in blocks if b.kind != "table"]
+    assert kinds == [("h1", "Name", ""), ("badges", "Key · Risk: Watch", ""), ("li", "Who", "glance"),
+                     ("callout", "Balance the region\nnow", "plan"), ("p", "after", "")]
+    table = next(b for b in blocks if b.kind == "table")
+    assert "actions" in table.classes and table.section == "plan"
+    assert table.flags == [["", "num"], ["th", "num"]]  # numbers right aligned, row heads shaded
 
 
 def test_odd_html_never_breaks_the_pdf():
@@ -193,3 +270,120 @@ def test_without_fpdf2_evaluate_pdf_stops_before_the_work(monkeypatch, tmp_path)
     assert "--pdf needs the fpdf2 package" in result.output and "Traceback" not in result.output
     assert "columns:" not in result.output  # said before the data was read
     assert not out.exists()
+
+
+# ------------------------------------------------------------- the styling and the bounds
+
+
+def text_positions(data: bytes, page: int = 0) -> dict[str, float]:
+    """x (points) where each text chunk of a page starts."""
+    found: dict[str, float] = {}
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            found.setdefault(text.strip(), tm[4] + cm[4])
+
+    pypdf.PdfReader(io.BytesIO(data)).pages[page].extract_text(visitor_text=visit)
+    return found
+
+
+def test_tables_repeat_their_header_row_and_right_align_numbers():
+    rows = "".join(f'<tr><td>Account {i:03d}</td><td class="num">{"1" if i % 2 else "1,000,000"}</td></tr>'
+                   for i in range(160))
+    data = html_to_pdf('<table class="accounts"><thead><tr><th>Customer</th><th class="num">Amount</th></tr>'
+                       f"</thead><tbody>{rows}</tbody></table>", lang="en")
+    texts = page_texts(data)
+    assert len(texts) >= 2
+    assert all("Customer" in text and "Amount" in text for text in texts)  # the header on every page
+    assert "Account 159" in texts[-1] and "Account 000" in texts[0]
+    positions = text_positions(data)
+    assert positions["1"] > positions["1,000,000"] + 10  # right aligned: the short number starts further right
+    assert positions["Account 000"] == positions["Account 001"]  # text left aligned
+    content = pypdf.PdfReader(io.BytesIO(data)).pages[0].get_contents().get_data()
+    assert b" re B" in content and b" re S" in content  # shaded header cells, bordered body cells
+
+
+def test_fill_in_tables_get_blank_rows_and_room_to_write(monkeypatch):
+    from kamrules.documents import pdf_layout
+
+    drawn = []
+    real = pdf_layout.Document.table
+    monkeypatch.setattr(pdf_layout.Document, "table",
+                        lambda self, rows, **kw: (drawn.append((rows, kw)), real(self, rows, **kw))[1])
+    html_to_pdf('<section id="contacts"><table class="contacts fill"><thead><tr><th>Name</th><th>Role</th></tr>'
+                "</thead><tbody><tr><td>Zhang Wei</td><td>Buyer</td></tr></tbody></table></section>"
+                '<table class="approval fill"><thead><tr><th>Prepared by</th><th>Reviewed by</th></tr></thead>'
+                "<tbody><tr><td></td><td></td></tr></tbody></table>")
+    (contacts, contact_options), (approval, approval_options) = drawn
+    assert [row.header for row in contacts] == [True, False, False, False, False]  # 1 known + 3 blank rows
+    assert all(cell.text == "" for row in contacts[2:] for cell in row.cells)
+    assert contact_options["min_height"] >= 5 and approval_options["min_height"] >= 8
+
+
+@pytest.fixture(scope="module", params=["en", "zh"])
+def example_plans(request):
+    """Every fourth key account of the example data (9 of 34), as PDF, with the default pack."""
+    lang = request.param
+    frame = pd.read_csv(example_data(), dtype={"account_id": str})
+    evaluation = evaluate(load_pack(default_dir("rules")), frame, as_of=dt.date(2026, 11, 30),
+                          input_name="customers.csv", jobs=1)
+    files = render_playbooks(evaluation, selection="key", lang=lang)
+    htmls = sorted(name for name in files if name.endswith(".html"))[::4]
+    return lang, pdf_copies({name: files[name] for name in htmls}, lang=lang, as_of=dt.date(2026, 11, 30))
+
+
+def test_a_typical_key_account_plan_is_at_most_three_pages(example_plans):
+    lang, pdfs = example_plans
+    pages = sorted(len(pypdf.PdfReader(io.BytesIO(data)).pages) for data in pdfs.values())
+    assert len(pages) >= 8
+    assert pages[len(pages) // 2] <= 3, pages  # the typical (median) key account: 3 A4 pages, appendix included
+    assert pages[-1] <= 4, pages
+    first = page_texts(next(iter(pdfs.values())))[0]
+    for heading in {"en": ["At a glance", "Next actions", "Owner", "Due"], "zh": ["概览", "近期行动", "负责人"]}[lang]:
+        assert heading in first, heading  # the first page is the glance: the actions due soonest, with owner
+
+
+def test_chinese_pdfs_speak_chinese(documents):
+    lang, _, pdfs, _ = documents
+    if lang != "zh":
+        pytest.skip("the Chinese documents only")
+    texts = page_texts(pdfs["report.pdf"])
+    summary = texts[0] + texts[1]
+    for english in ("Page ", "Class ", "Share of", "Pareto", "Summary", "Defection", "Key account", "As of",
+                    "Rule pack", "Largest", "Regional"):
+        assert english not in summary, english
+    plan = "".join(page_texts(pdfs["playbooks/00042-华东机械有限公司.pdf"]))
+    for english in ("At a glance", "Action plan", "Owner", "Approval", "Page ", "Appendix"):
+        assert english not in plan, english
+
+
+HOSTILE = {
+    "H0": "X" * 10_000,
+    "H1": "华" * 10_000,
+    "H2": "bad\x01\x07\x1b[31mname\x7f\u200b\u202etxet",
+    "H3": "emoji 😀🚀🏭 account 𪚥",
+    "H4": "long " * 2_000,
+}
+
+
+def test_hostile_account_names_never_stop_the_pdf():
+    frame = pd.read_csv(PROJECT / "accounts.csv", dtype={"account_id": str})
+    extra = pd.DataFrame([dict(frame.iloc[0], account_id=key, account_name=name, sales=900_000 + i)
+                          for i, (key, name) in enumerate(HOSTILE.items())])
+    frame = pd.concat([frame, extra], ignore_index=True)
+    evaluation = evaluate(load_pack(PROJECT / "rules"), frame, as_of=AS_OF, input_name="accounts.csv", jobs=1)
+    files = render_playbooks(evaluation, selection="key+potential", lang="en")
+    links = playbook_links(files, evaluation)
+    summary = summarise(evaluation, lang="en")
+    files["report.html"] = render_report(evaluation, summary, lang="en", playbook_links=links)
+    view = build_report_context(evaluation, summary, lang="en", playbook_links=links)
+    pdfs = pdf_copies(files, lang="en", as_of=AS_OF, report=view)
+    for key in HOSTILE:
+        name = next(name for name in pdfs if name.startswith(f"playbooks/{key.lower()}-"))
+        pages, text = pages_and_text(pdfs[name])
+        assert pages <= 6, (key, pages)  # a 10,000-character name is cut ("…"), not set over pages
+        assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+    emoji = pages_and_text(pdfs[next(name for name in pdfs if name.startswith("playbooks/h3-"))])[1]
+    assert "emoji □ account □" in emoji  # glyphs the font lacks print as □
+    assert "…" in pages_and_text(pdfs[next(name for name in pdfs if name.startswith("playbooks/h0-"))])[1]
+    assert pages_and_text(pdfs["report.pdf"])[0] >= 3

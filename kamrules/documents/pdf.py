@@ -1,187 +1,49 @@
 """PDF copies of the HTML documents (`evaluate --pdf`): no browser, Chinese set with real glyphs.
 
-`html_to_pdf(html, title=..., lang=..., as_of=...)` reads the HTML a playbook or report template
-rendered (the team's templates included) and sets it with fpdf2, a pure-Python PDF library, in one
-embedded font (WenQuanYi Micro Hei: Latin and 20,932 CJK ideographs, `fonts/README.md`); each PDF
-embeds only the glyphs it uses. What is kept: headings, paragraphs, lists, tables (header rows repeat
-on a new page), card grids as one table row, the page break before the appendix (an element with
-class `page-break`, as in print CSS). What is left out: the stylesheet (colours, badges), `<svg>`
-charts (the report's Pareto curve stays in the HTML) and links. Same HTML and as-of date, same bytes:
-the creation date is the as-of date and the file id is a hash of the content.
+`pdf_copies(files, lang=..., as_of=..., report=...)` makes `playbooks/<stem>.pdf` beside each HTML
+playbook and `report.pdf`, set with fpdf2 (pure Python) in one embedded font (WenQuanYi Micro Hei:
+Latin and 20,932 CJK ideographs, `fonts/README.md`; each PDF embeds only the glyphs it uses).
+
+- A playbook PDF is read from the HTML the (team's) template rendered (`pdf_html.read_blocks`) and
+  styled after the default template's classes: the header's badges, the at-a-glance box, tables with a
+  shaded header row repeated across pages, borders and right-aligned numbers, the actions with owner
+  and due date, the fill-in tables (contact map, SWOT, approval) with room to write, the appendix
+  (facts, rule trace) on a page of its own, last.
+- The report PDF opens with two pages that stand alone as the portfolio summary (`pdf_report`, from the
+  report's `ReportContext`, the Pareto curve drawn as a vector chart by `pdf_chart`); the HTML report's
+  other sections follow as the details.
+- Every page has a footer: the document, the rule pack and version, the as-of date, "page 2 of 3".
+
+Same inputs and as-of date, same bytes: the creation date is the as-of date and the file id a hash of
+the content. Any text prints: control characters are dropped, characters the font lacks show as □.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
-from functools import lru_cache
-from html.parser import HTMLParser
-from importlib import resources
 from pathlib import Path
 
+from kamrules.documents.pdf_html import SPACE, Block, read_blocks
 from kamrules.errors import UsageError
+from kamrules.i18n import fmt_date
 
-FONT = "wqy-microhei.ttf"
-SKIPPED = {"head", "style", "script", "svg", "title", "template"}
-BLOCKS = {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "div", "section", "header", "footer", "main",
-          "ul", "ol", "table", "figure", "figcaption", "blockquote", "pre", "article", "aside", "nav", "dl",
-          "dt", "dd", "details", "summary", "caption"}
-SPACE = re.compile(r"\s+")
-BREAK = "\x00"  # a <br>: kept through the collapsing of white space
+__all__ = ["Block", "read_blocks", "require_fpdf", "html_to_pdf", "report_to_pdf", "pdf_copies", "write_pdf",
+           "font_path"]
 
-
-@dataclass
-class Block:
-    """One piece of the page: a heading (`h1`…`h6`), paragraph (`p`), list item (`li`), `table` or `break`."""
-
-    kind: str
-    text: str = ""
-    muted: bool = False
-    rows: list = field(default_factory=list)  # tables: (is_header, [cell texts])
+TITLE = re.compile(r"<title>(.*?)</title>", re.S | re.I)
+# Column shares (of the page width) for the default templates' tables, as in their print CSS.
+WIDTHS = {"actions": [46, 17, 12, 25], "swot": [13, 57, 30], "next": [14, 68, 18], "approval": [1, 1, 1],
+          "contacts": [22, 22, 20, 16, 20], "trace": [18, 22, 16, 44]}
+FILL_HEIGHT = {"contacts": 5.5, "swot": 9.0, "approval": 9.0}  # mm: room to write in by hand
+FILL_ROWS = {"contacts": 4}  # at least this many rows, blank ones added
+INLINE_SECTIONS = ("unknown", "service")  # their fact tables run as one paragraph, as in print
 
 
-class _Reader(HTMLParser):
-    """HTML → a flat list of `Block`s; everything unknown is read as its text."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.blocks: list[Block] = []
-        self.text: list[str] = []
-        self.skip = 0
-        self.stack: list[tuple[str, set]] = []
-        self.table: Block | None = None
-        self.row: list | None = None
-        self.cell: list[str] | None = None
-        self.header_row = False
-        self.after_span: int | None = None  # position in `text` right after a closing </span>
-        self.grid_depth = 0  # inside a card grid: cards become the cells of one table row
-
-    # ---- text
-    def _flush(self, kind: str = "p") -> None:
-        text = "\n".join(SPACE.sub(" ", part).strip() for part in "".join(self.text).split(BREAK)).strip()
-        self.text, self.after_span = [], None
-        if not text:
-            return
-        if self.cell is not None:
-            self.cell.append(text)
-            return
-        muted = any({"muted", "small", "note", "meta"} & classes for _, classes in self.stack[-2:])
-        self.blocks.append(Block(kind, text, muted=muted))
-
-    def handle_data(self, data: str) -> None:
-        if not self.skip:
-            self.text.append(data)
-
-    # ---- tags
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        if tag in SKIPPED:
-            self.skip += 1
-            return
-        if self.skip:
-            return
-        if tag == "br":
-            self.text.append(BREAK)
-            return
-        if tag == "span" and self.after_span is not None and not "".join(self.text[self.after_span:]).strip():
-            self.text.append(" · ")  # side-by-side spans (badges, the meta line) read as a list
-        if tag in ("img", "hr", "input", "meta", "link"):
-            return
-        classes = set((dict(attrs).get("class") or "").split())
-        if "page-break" in classes and self.table is None:
-            self._flush()
-            self.blocks.append(Block("break"))
-        if tag in BLOCKS or tag in ("tr", "td", "th"):
-            self._flush(self._kind())
-        self.stack.append((tag, classes))
-        if tag == "table" and self.table is None:
-            self.table = Block("table")
-        elif tag == "tr" and self.table is not None:
-            self.row = []
-        elif tag in ("td", "th") and self.row is not None:
-            self.cell = []
-        elif "grid" in classes and self.table is None:
-            self.grid_depth = len(self.stack)
-            self.table, self.row = Block("table"), []
-        elif "card" in classes and self.grid_depth and self.row is not None:
-            self.cell = []
-        if tag == "thead":
-            self.header_row = True
-
-    def handle_startendtag(self, tag: str, attrs: list) -> None:
-        self.handle_starttag(tag, attrs)
-        if tag not in ("br", "img", "hr", "input", "meta", "link") and tag not in SKIPPED:
-            self.handle_endtag(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in SKIPPED:
-            self.skip = max(0, self.skip - 1)
-            return
-        if self.skip or not any(open_tag == tag for open_tag, _ in self.stack):
-            return
-        self.after_span = len(self.text) if tag == "span" else None
-        while self.stack:
-            open_tag, classes = self.stack.pop()
-            self._close(open_tag, classes)
-            if open_tag == tag:
-                break
-
-    def _kind(self) -> str:
-        tag = self.stack[-1][0] if self.stack else "p"
-        return tag if tag in ("h1", "h2", "h3", "h4", "h5", "h6", "li") else "p"
-
-    def _close(self, tag: str, classes: set) -> None:
-        if tag in BLOCKS or tag in ("tr", "td", "th"):
-            self._flush(tag if tag in ("h1", "h2", "h3", "h4", "h5", "h6", "li") else "p")
-        if self.grid_depth and len(self.stack) + 1 == self.grid_depth:  # the grid itself closes
-            self._end_cell()
-            self._end_row()
-            self._end_table()
-            self.grid_depth = 0
-        elif "card" in classes and self.grid_depth:
-            self._end_cell()
-        elif tag in ("td", "th"):
-            self._end_cell()
-        elif tag == "tr":
-            self._end_row()
-        elif tag == "thead":
-            self.header_row = False
-        elif tag == "table":
-            self._end_table()
-
-    def _end_cell(self) -> None:
-        if self.cell is not None and self.row is not None:
-            self.row.append("\n".join(self.cell))
-        self.cell = None
-
-    def _end_row(self) -> None:
-        if self.row and self.table is not None:
-            self.table.rows.append((self.header_row, self.row))
-        self.row = None
-
-    def _end_table(self) -> None:
-        if self.table is not None and self.table.rows:
-            self.blocks.append(self.table)
-        self.table, self.row, self.cell = None, None, None
-
-    def close(self) -> None:
-        super().close()
-        while self.stack:
-            self._close(*self.stack.pop())
-        self._flush()
-
-
-def read_blocks(html: str) -> list[Block]:
-    """The blocks of an HTML page, in order (the `<head>`, styles and SVG left out)."""
-    reader = _Reader()
-    reader.feed(html)
-    reader.close()
-    return reader.blocks
-
-
-@lru_cache(maxsize=1)
 def font_path() -> str:
-    return str(resources.files("kamrules.documents") / "fonts" / FONT)
+    from importlib import resources
+
+    return str(resources.files("kamrules.documents") / "fonts" / "wqy-microhei.ttf")
 
 
 def require_fpdf():
@@ -194,96 +56,31 @@ def require_fpdf():
     return fpdf
 
 
-SIZES = {"h1": 15.0, "h2": 12.0, "h3": 10.0, "h4": 9.5, "h5": 9.0, "h6": 9.0}
-BODY = 8.5
-INK, MUTED, ACCENT, RULE = (20, 24, 31), (95, 104, 117), (23, 74, 140), (200, 206, 214)
+def _document(title: str, lang: str, as_of: dt.date | None, footer: str):
+    require_fpdf()
+    from kamrules.documents.pdf_layout import Document
+
+    return Document(title=title, lang=lang, as_of=as_of, footer=footer or title)
 
 
-def html_to_pdf(html: str, *, title: str = "", lang: str = "en", as_of: dt.date | None = None) -> bytes:
+def html_to_pdf(html: str, *, title: str = "", lang: str = "en", as_of: dt.date | None = None,
+                footer: str = "") -> bytes:
     """One HTML document as PDF bytes (A4 portrait). Same inputs, same bytes."""
-    fpdf = require_fpdf()
-    pdf = fpdf.FPDF(orientation="portrait", unit="mm", format="A4")
-    stamp = dt.datetime.combine(as_of or dt.date(2000, 1, 1), dt.time(), tzinfo=dt.timezone.utc)
-    pdf.set_creation_date(stamp)
-    pdf.set_producer("kamrules")
-    pdf.set_creator("kamrules")
-    pdf.set_title(title)
-    pdf.set_lang("zh-CN" if lang == "zh" else lang)
-    pdf.add_font("body", "", font_path())  # one weight: headings stand out by size and colour
-    pdf.set_margins(14, 12, 14)
-    pdf.set_auto_page_break(True, margin=12)
-    pdf.alias_nb_pages()
-    pdf.add_page()
-    wrap = fpdf.enums.WrapMode.CHAR if lang == "zh" else fpdf.enums.WrapMode.WORD  # Chinese has no spaces
-    for block in read_blocks(html):
-        _draw(pdf, fpdf, block, wrap)
-    return bytes(pdf.output())
+    doc = _document(title, lang, as_of, footer)
+    draw_blocks(doc, read_blocks(html))
+    return bytes(doc.output())
 
 
-def _draw(pdf, fpdf, block: Block, wrap) -> None:
-    width = pdf.epw
-    if block.kind == "break":
-        if pdf.get_y() > pdf.t_margin + 1:
-            pdf.add_page()
-    elif block.kind in SIZES:
-        size = SIZES[block.kind]
-        if pdf.get_y() > pdf.h - pdf.b_margin - 25:  # a heading never ends a page alone
-            pdf.add_page()
-        pdf.ln(2.5 if block.kind in ("h1", "h2") else 1.2)
-        pdf.set_font("body", "", size)
-        pdf.set_text_color(*(INK if block.kind == "h1" else ACCENT))
-        pdf.multi_cell(width, size * 0.45, block.text, new_x="LMARGIN", new_y="NEXT", align="L", wrapmode=wrap)
-        if block.kind == "h2":
-            pdf.set_draw_color(*RULE)
-            pdf.line(pdf.l_margin, pdf.get_y() + 0.6, pdf.l_margin + width, pdf.get_y() + 0.6)
-        pdf.ln(1.5)
-    elif block.kind == "table":
-        _table(pdf, fpdf, block.rows, wrap)
-    else:
-        pdf.set_font("body", "", BODY - (1 if block.muted else 0))
-        pdf.set_text_color(*(MUTED if block.muted else INK))
-        if block.kind == "li":
-            pdf.set_x(pdf.l_margin + 2)
-            pdf.multi_cell(width - 2, BODY * 0.5, "• " + block.text, new_x="LMARGIN", new_y="NEXT", align="L", wrapmode=wrap)
-        else:
-            pdf.multi_cell(width, BODY * 0.5, block.text, new_x="LMARGIN", new_y="NEXT", align="L", wrapmode=wrap)
-        pdf.ln(0.8)
+def report_to_pdf(html: str, report, *, title: str = "", as_of: dt.date | None = None, footer: str = "",
+                  b_cut: float | None = None) -> bytes:
+    """The report PDF: the two summary pages from `report` (a `ReportContext`), then the HTML report's
+    other sections. `b_cut`: the pack's `abc_b_cut` (the chart's class B band)."""
+    from kamrules.documents.pdf_report import SUMMARY_SECTIONS, draw_summary
 
-
-def _widths(pdf, rows: list, columns: int) -> tuple:
-    """Column widths in mm: a column whose longest line fits its fair share keeps that width, the
-    others share the rest in proportion to what they want (long texts wrap)."""
-    padding = 3.0
-    wants = [padding + max(max((pdf.get_string_width(line) for line in cells[i].split("\n")), default=0)
-                           for _, cells in rows) for i in range(columns)]
-    total = pdf.epw
-    if sum(wants) <= total:
-        return tuple(w * total / sum(wants) for w in wants)
-    fair = total / columns
-    narrow = {i: w for i, w in enumerate(wants) if w <= fair}
-    rest = total - sum(narrow.values())
-    wide = sum(w for i, w in enumerate(wants) if i not in narrow) or 1
-    return tuple(narrow.get(i, w * rest / wide) for i, w in enumerate(wants))
-
-
-def _table(pdf, fpdf, rows: list, wrap) -> None:
-    columns = max(len(cells) for _, cells in rows)
-    rows = [(header, list(cells) + [""] * (columns - len(cells))) for header, cells in rows]
-    headed = rows[0][0]
-    pdf.set_font("body", "", BODY - 0.5)
-    weights = _widths(pdf, rows, columns)
-    pdf.set_text_color(*INK)
-    pdf.set_draw_color(*RULE)
-    style = fpdf.FontFace(emphasis=None, color=INK, fill_color=(234, 238, 244))
-    with pdf.table(col_widths=tuple(weights), text_align="LEFT", line_height=BODY * 0.48,
-                   first_row_as_headings=headed, headings_style=style, repeat_headings=1 if headed else 0,
-                   padding=(0.8, 1.2), borders_layout="HORIZONTAL_LINES", width=pdf.epw,
-                   wrapmode=wrap) as table:
-        for _, cells in rows:
-            row = table.row()
-            for text in cells:
-                row.cell(text)
-    pdf.ln(2)
+    doc = _document(title, report.run.lang, as_of, footer)
+    draw_summary(doc, report, b_cut=b_cut)
+    draw_blocks(doc, read_blocks(html, skip=SUMMARY_SECTIONS))
+    return bytes(doc.output())
 
 
 def write_pdf(path: Path, html: str, **options) -> None:
@@ -291,14 +88,27 @@ def write_pdf(path: Path, html: str, **options) -> None:
     Path(path).write_bytes(html_to_pdf(html, **options))
 
 
-TITLE = re.compile(r"<title>(.*?)</title>", re.S | re.I)
+def footer_text(title: str, lang: str, as_of: dt.date | None, run=None) -> str:
+    """The footer line: the document, the rule pack and its version, the as-of date."""
+    from kamrules.i18n import UI
+
+    t = UI.get(lang, UI["en"])
+    parts = [title]
+    if run is not None:
+        parts.append(f"{t['rule_pack']}{t['colon']}{run.pack_title}" + (f" {run.pack_version}" if run.pack_version else ""))
+    if as_of is not None:
+        parts.append(f"{t['as_of']} {fmt_date(as_of, lang)}")
+    return " · ".join(part for part in parts if part)
 
 
-def pdf_copies(files: dict, *, lang: str = "en", as_of: dt.date | None = None) -> dict[str, bytes]:
+def pdf_copies(files: dict, *, lang: str = "en", as_of: dt.date | None = None, report=None,
+               b_cut: float | None = None) -> dict[str, bytes]:
     """`evaluate --pdf`: a PDF beside each HTML playbook (`playbooks/<stem>.pdf`) and the report
-    (`report.pdf`), from the HTML just rendered, so the PDF says what the HTML says."""
+    (`report.pdf`), from the HTML just rendered, so the PDF says what the HTML says. `report`: the
+    report's `ReportContext` (without it, report.pdf is read from the HTML alone, with no chart)."""
     import html as html_lib
 
+    run = report.run if report is not None else None
     copies = {}
     for name, data in files.items():
         if not name.endswith(".html") or not (name.startswith("playbooks/") or name == "report.html"):
@@ -306,5 +116,75 @@ def pdf_copies(files: dict, *, lang: str = "en", as_of: dt.date | None = None) -
         text = data.decode("utf-8") if isinstance(data, bytes) else str(data)
         found = TITLE.search(text)
         title = html_lib.unescape(SPACE.sub(" ", found.group(1)).strip()) if found else name
-        copies[name[: -len(".html")] + ".pdf"] = html_to_pdf(text, title=title, lang=lang, as_of=as_of)
+        footer = footer_text(title.split(" — ")[0] if name == "report.html" else title, lang, as_of, run)
+        target = name[: -len(".html")] + ".pdf"
+        if name == "report.html" and report is not None:
+            copies[target] = report_to_pdf(text, report, title=title, as_of=as_of, footer=footer, b_cut=b_cut)
+        else:
+            copies[target] = html_to_pdf(text, title=title, lang=lang, as_of=as_of, footer=footer)
     return copies
+
+
+# ------------------------------------------------------------------------------------ the blocks
+
+
+def draw_blocks(doc, blocks: list[Block]) -> None:
+    """Set `blocks` on `doc` in order, styled after the default templates' classes."""
+    from kamrules.documents.pdf_layout import ACCENT, MUTED, SMALL
+
+    glance: list[str] = []
+    for block in blocks:
+        if glance and not (block.kind == "li" and block.section == "glance"):
+            doc.box(glance, size=7.8)
+            glance = []
+        if block.kind == "break":
+            if doc.get_y() > doc.t_margin + 1:
+                doc.add_page()
+        elif block.kind in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            doc.heading(block.kind, block.text)
+        elif block.kind == "li" and block.section == "glance":
+            glance.append(block.text)
+        elif block.kind == "li":
+            doc.paragraph(block.text, bullet=True, size=SMALL + 0.4 if block.muted else 7.6, gap=0.3)
+        elif block.kind == "badges":
+            doc.strong()
+            doc.set_draw_color(*ACCENT)
+            doc.paragraph(block.text, size=9.0, color=ACCENT)
+            doc.strong(False)
+        elif block.kind == "callout":
+            doc.box(block.text.split("\n"), warn="warn" in block.classes, size=7.6)
+        elif block.kind == "cards":
+            doc.cards([_card(text) for _, cells in block.rows for text in cells], value_size=10.0)
+        elif block.kind == "table":
+            _table(doc, block)
+        else:
+            doc.paragraph(block.text, size=SMALL if block.muted else 7.8, color=MUTED if block.muted else (20, 24, 31))
+    if glance:
+        doc.box(glance, size=7.8)
+
+
+def _card(text: str) -> tuple[str, str, str]:
+    lines = text.split("\n")
+    return lines[0], lines[1] if len(lines) > 1 else "", " ".join(lines[2:])
+
+
+def _table(doc, block: Block) -> None:
+    from kamrules.documents.pdf_layout import Cell, Row
+
+    kind = next((name for name in WIDTHS if name in block.classes), "")
+    flags = block.flags if len(block.flags) == len(block.rows) else [[""] * len(cells) for _, cells in block.rows]
+    if "kv" in block.classes and block.section in INLINE_SECTIONS and all(len(cells) == 2 for _, cells in block.rows):
+        doc.paragraph(" · ".join(f"{label} {value}" for _, (label, value) in block.rows), size=7.6)
+        return
+    rows = [Row(tuple(Cell(text, "R" if flag == "num" else "L", flag == "th") for text, flag in
+                      zip(cells, list(row_flags) + [""] * len(cells))), header)
+            for (header, cells), row_flags in zip(block.rows, flags)]
+    if "kv" in block.classes and len(rows) > 10 and all(len(row.cells) == 2 and not row.header for row in rows):
+        half = (len(rows) + 1) // 2  # a long fact list in two pairs of columns
+        rows = [Row(rows[i].cells + (rows[i + half].cells if i + half < len(rows) else (Cell(""), Cell(""))))
+                for i in range(half)]
+    if "fill" in block.classes:
+        columns = max(len(row.cells) for row in rows)
+        body = sum(not row.header for row in rows)
+        rows += [Row(tuple(Cell("") for _ in range(columns)))] * max(0, FILL_ROWS.get(kind, 1) - body)
+    doc.table(rows, widths=WIDTHS.get(kind), min_height=FILL_HEIGHT.get(kind, 0.0) if "fill" in block.classes else 0.0)
