@@ -276,6 +276,7 @@ def _output_files(options: EvaluateOptions, evaluation: Evaluation, read, summar
     # would otherwise be rendered twice (once for the PDF, once when written).
     render = render_playbooks if options.pdf else playbooks_to_write
     rendered = render(evaluation, selection=options.playbooks, lang=options.lang, playbooks_dir=options.playbooks_dir,
+                      jobs=options.jobs or default_jobs(),
                       **({"since": since.accounts, "also": since.also if options.playbooks != "none" else []}
                          if since else {}))
     files.update(rendered)

@@ -15,6 +15,7 @@ from kamrules.documents.review import ContactRow, Objective, SwotRow
 from kamrules.engine.evaluation import AccountResult, DecisionResult, Evaluation
 from kamrules.errors import UsageError
 from kamrules.i18n import UI, Strings, is_missing
+from kamrules.language.text import _PLACEHOLDER as PLACEHOLDER
 from kamrules.pack import RulePack, pick
 from kamrules.results.columns import column_values
 from kamrules.documents.since import AccountSince
@@ -25,6 +26,7 @@ from kamrules.documents.since import AccountSince
 ACTION_ROLES = ("action", "action_title", "action_owner", "action_due_days", "action_measure", "action_section")
 RANKING_ROLES = ("abc_class", "sales_rank", "sales_share", "sales_cum_share")
 SECTION_ORDER = ("establish", "develop", "maintain")  # when the pack lists no section values
+FILLED_CACHE = 200_000  # filled reasons kept (a few tens of MB at most), then the cache starts again
 
 
 
@@ -323,6 +325,8 @@ class ContextBuilder:
         # the facts the rules read, and the natural attributes the key-account profile compares
         wanted = set(review.needed_fields(pack)) | set(getattr(pack, "attributes", {}))
         self.needed = [n for n in self.field_names if n in wanted]
+        self._filled: dict[tuple, str] = {}  # reasons filled with values, shared by accounts with the same values
+        self._placeholders: dict[str, tuple] = {}
 
     def _rank_scores(self, evaluation: Evaluation) -> None:
         """The score shown (the pack's `score` role, else its first score) and each account's rank on it."""
@@ -351,8 +355,42 @@ class ContextBuilder:
             text = template[lang]
             if "{" not in text:  # nothing to fill (many reasons are fixed texts)
                 return text
-            return filler({lang: text}, hit.outputs)[lang]
+            key = self._fill_key(text, lang, hit, filler)
+            if key is None:
+                return filler({lang: text}, hit.outputs)[lang]
+            filled = self._filled.get(key)
+            if filled is None:
+                if len(self._filled) >= FILLED_CACHE:
+                    self._filled.clear()
+                filled = self._filled[key] = filler({lang: text}, hit.outputs)[lang]
+            return filled
         return pick(hit.because, self.lang)
+
+    def _fill_key(self, text: str, lang: str, hit, filler) -> tuple | None:
+        """What a filled reason depends on: its text and the exact value of each placeholder, looked
+        up as the engine's filler does (the rule's outputs, then the account's values; `params.x`);
+        None (no caching) for a filler of another kind or a value that cannot be a key."""
+        known, params = getattr(filler, "known", None), getattr(filler, "params", None)
+        if known is None or params is None:
+            return None
+        names = self._placeholders.get(text)
+        if names is None:
+            names = self._placeholders[text] = tuple(m.group(1).strip() for m in PLACEHOLDER.finditer(text))
+        outputs = hit.outputs
+        key: list = [text, lang]
+        for name in names:
+            if name.startswith("params."):
+                value = params.get(name[7:])
+            else:
+                value = outputs[name] if name in outputs else known.get(name)
+            kind = type(value)
+            if kind is float:
+                key.append(value.hex())  # exact: -0.0 and 0.0 differ, 1 and 1.0 and True do not mix
+            elif kind is str or kind is int or value is None or kind is bool or kind is dt.date:
+                key.append((kind, value))
+            else:
+                return None
+        return tuple(key)
 
     def reason(self, decision: str, hit) -> Reason:
         cached = self._reasons.get(id(hit))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+import weakref
 from typing import Any, Mapping
 
 from kamrules.engine.evaluation import Evaluation
@@ -18,8 +19,13 @@ _WINDOWS_RESERVED = {"con", "prn", "aux", "nul", "conin$", "conout$",
                      *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 
 
+_ASCII_OTHER = re.compile(r"[^0-9a-z]+")
+
+
 def _slug(text: str) -> str:
     """Letters and digits of any script (Chinese kept), lower-cased; every other run becomes '-'."""
+    if text.isascii():  # the same result, quicker: NFKC leaves ASCII as it is, and its letters are a-z 0-9
+        return _ASCII_OTHER.sub("-", text.lower()).strip("-")
     text = unicodedata.normalize("NFKC", text).lower()
     out = [ch if ch.isalnum() and ch.isprintable() else "-" for ch in text]
     return re.sub(r"-{2,}", "-", "".join(out)).strip("-")
@@ -62,9 +68,13 @@ def playbook_paths(evaluation: Evaluation) -> dict[int, str]:
     Stems are compared case-insensitively (macOS and Windows file systems); a repeat gets a short hash
     of its id, name and position, so the first account keeps the plain name.
     """
+    ids, names = account_ids(evaluation)
+    cached = _STEMS.get(id(evaluation))
+    if cached is not None and cached[0]() is evaluation and cached[1] == ids and cached[2] == names:
+        return dict(cached[3])
     used: set[str] = set()
     stems: dict[int, str] = {}
-    for index, (account_id, name) in enumerate(zip(*account_ids(evaluation))):
+    for index, (account_id, name) in enumerate(zip(ids, names)):
         stem = playbook_stem(account_id, name)
         candidate, width = stem, 8
         while candidate.casefold() in used:
@@ -72,7 +82,12 @@ def playbook_paths(evaluation: Evaluation) -> dict[int, str]:
             width += 4
         used.add(candidate.casefold())
         stems[index] = candidate
-    return stems
+    _STEMS.clear()  # the last evaluation's only: the context builder and the report's links both ask
+    _STEMS[id(evaluation)] = (weakref.ref(evaluation), ids, names, stems)
+    return dict(stems)
+
+
+_STEMS: dict[int, tuple] = {}
 
 
 def playbook_links(rendered: Mapping[str, bytes], evaluation: Evaluation) -> dict[str, str]:

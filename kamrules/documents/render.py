@@ -6,7 +6,8 @@ import dataclasses
 import datetime as dt
 import logging
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from pathlib import PurePosixPath
+from typing import Any, Iterable, Iterator, Mapping, Protocol, Sequence
 
 from kamrules.documents.checker import TemplateChecker, playbook_schema
 from kamrules.documents.context import ContextBuilder, context_vars
@@ -84,31 +85,136 @@ class Renderer:
             files.update(self.render(accounts[index]))  # each account is built when needed, not kept
         return files
 
-    def render_lazily(self, selection: str, also: Sequence[int] = ()) -> dict[str, Iterable[bytes]]:
+    def render_lazily(self, selection: str, also: Sequence[int] = (), jobs: int = 1) -> dict[str, Iterable[bytes]]:
         """The same files as `render_all`, each rendered only when it is read (an iterable of bytes), so
-        a run's playbooks are written one account at a time instead of all held in memory."""
+        a run's playbooks are written one account at a time instead of all held in memory. With
+        `jobs > 1` (and enough accounts) worker processes render ahead, in the order the files are
+        written; the bytes are the same."""
+        indexes = sorted(set(selected_indexes(self.evaluation, selection)) | set(also))
+        paths = {index: [f"playbooks/{self.builder.paths.get(index, '')}.{self.extensions[name]}"
+                         for name in self.templates] for index in indexes}
+        source: _Source = self
+        workers = parallel_jobs(jobs, len(indexes))
+        if workers > 1:  # in the order write_outputs writes the files (sorted paths)
+            order = sorted(indexes, key=lambda index: min(map(PurePosixPath, paths[index])))
+            source = _AheadSource(self, order, workers)
         files: dict[str, Iterable[bytes]] = {}
-        for index in sorted(set(selected_indexes(self.evaluation, selection)) | set(also)):
-            pair = _LazyAccount(self, index)
-            stem = self.builder.paths.get(index, "")
-            for name in self.templates:
-                path = f"playbooks/{stem}.{self.extensions[name]}"
+        for index in indexes:
+            pair = _LazyAccount(source, index)
+            for path in paths[index]:
                 files[path] = _LazyFile(pair, path)
         return files
+
+    def render_index(self, index: int) -> dict[str, bytes]:
+        return self.render(self.evaluation.accounts[index])
+
+
+class _Source(Protocol):
+    def render_index(self, index: int) -> dict[str, bytes]: ...
+
+
+# ------------------------------------------------------------------------------ worker processes
+
+PER_WORKER = 300  # accounts a worker must have for forking to pay (a fork + pool start-up is ~20 ms)
+CHUNK = 16  # accounts a task: small enough to keep the workers busy, large enough to amortise the pipe
+AHEAD = 4  # tasks in flight per worker: bounds the memory held by renders not yet written
+
+_WORKER: Renderer | None = None  # the renderer a forked worker inherits
+
+
+def parallel_jobs(jobs: int, accounts: int) -> int:
+    """Worker processes for rendering `accounts` playbooks: 1 (render here) when forking is unavailable
+    or would not pay."""
+    import multiprocessing
+
+    if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, min(jobs, accounts // PER_WORKER))
+
+
+def _render_chunk(indexes: list[int]) -> list[tuple[int, dict[str, bytes]]]:
+    assert _WORKER is not None
+    return [(index, _WORKER.render_index(index)) for index in indexes]
+
+
+class _AheadSource:
+    """Renders accounts in forked worker processes, `CHUNK` accounts a task, at most `AHEAD` tasks a
+    worker ahead of the writer; hands each account's files out when asked (any order: an account
+    asked early waits for its task, others are kept until asked). A worker's error (a template
+    error of one account) is raised when that account's files are asked for, as rendering here would."""
+
+    def __init__(self, renderer: Renderer, order: list[int], jobs: int):
+        import weakref
+
+        from kamrules.engine.guards import worker_pool
+
+        global _WORKER
+        self.renderer = renderer
+        self.tasks = [order[i:i + CHUNK] for i in range(0, len(order), CHUNK)]
+        self.task_of = {index: n for n, task in enumerate(self.tasks) for index in task}
+        self.pending: dict[int, Any] = {}  # task number -> future
+        self.done: dict[int, dict[str, bytes]] = {}  # index -> files, rendered and not yet asked for
+        self.next_task = 0
+        self.limit = jobs * AHEAD
+        _WORKER = renderer
+        self.pool = worker_pool(jobs)
+        # the workers fork now (on the first submit), before the writer starts any thread
+        self._submit()
+        self._finalizer = weakref.finalize(self, _shutdown, self.pool)
+
+    def _submit(self) -> None:
+        while self.next_task < len(self.tasks) and len(self.pending) < self.limit:
+            self.pending[self.next_task] = self.pool.submit(_render_chunk, self.tasks[self.next_task])
+            self.next_task += 1
+
+    def render_index(self, index: int) -> dict[str, bytes]:
+        files = self.done.pop(index, None)
+        if files is not None:
+            return files
+        task = self.task_of[index]
+        future = self.pending.pop(task, None)
+        if future is None:  # asked twice, or its task was never submitted (asked far out of order)
+            if task >= self.next_task:
+                for skipped in range(self.next_task, task + 1):
+                    self.pending[skipped] = self.pool.submit(_render_chunk, self.tasks[skipped])
+                self.next_task = task + 1
+                future = self.pending.pop(task)
+            else:  # asked again after its files were handed out: render it here
+                return self.renderer.render_index(index)
+        try:
+            results = future.result()
+        except BaseException:
+            self.close()
+            raise
+        for rendered, files in results:
+            self.done[rendered] = files
+        self._submit()
+        if not self.pending and self.next_task == len(self.tasks):
+            self.close()
+        return self.done.pop(index)
+
+    def close(self) -> None:
+        self._finalizer()
+
+
+def _shutdown(pool) -> None:
+    global _WORKER
+    pool.shutdown(wait=True, cancel_futures=True)
+    _WORKER = None
 
 
 class _LazyAccount:
     """One account's playbook files, rendered together the first time one of them is read; each file's
     bytes are dropped once it has been read."""
 
-    __slots__ = ("renderer", "index", "files")
+    __slots__ = ("source", "index", "files")
 
-    def __init__(self, renderer: Renderer, index: int):
-        self.renderer, self.index, self.files = renderer, index, None
+    def __init__(self, source: _Source, index: int):
+        self.source, self.index, self.files = source, index, None
 
     def take(self, path: str) -> bytes:
         if self.files is None or path not in self.files:  # first read (or a file read twice: again)
-            self.files = self.renderer.render(self.renderer.evaluation.accounts[self.index])
+            self.files = self.source.render_index(self.index)
         return self.files.pop(path)
 
 
@@ -146,8 +252,9 @@ def select_accounts(evaluation: Evaluation, selection: str = "key+potential") ->
 
 def render_playbooks(evaluation: Evaluation, *, selection: str = "key+potential", lang: str = "en",
                      playbooks_dir: Path | str | None = None, since: Mapping | None = None,
-                     also: Sequence[int] = ()) -> dict[str, bytes]:
-    """Render the Markdown and HTML playbooks of the selected accounts.
+                     also: Sequence[int] = (), jobs: int = 1) -> dict[str, bytes]:
+    """Render the Markdown and HTML playbooks of the selected accounts (in `jobs` worker processes
+    when more than 1 and worth it).
 
     With `evaluate --previous`: `since` maps account ids to their "since the last review" block, and
     `also` adds accounts (positions) outside the selection, e.g. key accounts about to be demoted.
@@ -159,19 +266,24 @@ def render_playbooks(evaluation: Evaluation, *, selection: str = "key+potential"
         raise UsageError(f"--playbooks '{selection}' is not one of: {', '.join(SELECTIONS)}")
     if not selected_indexes(evaluation, selection) and not also:
         return {}
-    return Renderer(evaluation, lang=lang, playbooks_dir=playbooks_dir, since=since).render_all(selection, also)
+    renderer = Renderer(evaluation, lang=lang, playbooks_dir=playbooks_dir, since=since)
+    if parallel_jobs(jobs, len(evaluation.accounts)) == 1:
+        return renderer.render_all(selection, also)
+    return {path: b"".join(chunks) for path, chunks in renderer.render_lazily(selection, also, jobs=jobs).items()}
 
 
 def playbooks_to_write(evaluation: Evaluation, *, selection: str = "key+potential", lang: str = "en",
                        playbooks_dir: Path | str | None = None, since: Mapping | None = None,
-                       also: Sequence[int] = ()) -> dict[str, Iterable[bytes]]:
+                       also: Sequence[int] = (), jobs: int = 1) -> dict[str, Iterable[bytes]]:
     """`render_playbooks` for `write_outputs`: the same paths, each file rendered when it is written
-    (memory stays flat however many playbooks a run writes). Templates are checked first."""
+    (memory stays flat however many playbooks a run writes). Templates are checked first. With
+    `jobs > 1`, that many worker processes render ahead of the writer (the same bytes)."""
     if selection not in SELECTIONS:
         raise UsageError(f"--playbooks '{selection}' is not one of: {', '.join(SELECTIONS)}")
     if not selected_indexes(evaluation, selection) and not also:
         return {}
-    return Renderer(evaluation, lang=lang, playbooks_dir=playbooks_dir, since=since).render_lazily(selection, also)
+    renderer = Renderer(evaluation, lang=lang, playbooks_dir=playbooks_dir, since=since)
+    return renderer.render_lazily(selection, also, jobs=jobs)
 
 
 def check_templates(pack: RulePack, *, playbooks_dir: Path | str | None = None, lang: str = "en",

@@ -95,24 +95,31 @@ class FactTable:
         return value
 
     def row(self, index: int, names: Sequence[str] | None = None) -> "FactRow":
-        return FactRow(self, index, self.columns if names is None else names)
+        if names is None:
+            return FactRow(self, index, self.columns, self._names)
+        known = self.__dict__.setdefault("_members", {}).get(id(names))
+        if known is None or known[0] is not names:  # one set per list of names, not one per row
+            known = self._members[id(names)] = (names, frozenset(names) & self._names)
+        return FactRow(self, index, names, known[1])
 
 
 class FactRow(Mapping):
     """One account's values by name, read from the table on access (no copy per account)."""
 
-    __slots__ = ("_table", "_index", "_names")
+    __slots__ = ("_table", "_index", "_names", "_members")
 
-    def __init__(self, table: FactTable, index: int, names: Sequence[str]):
+    def __init__(self, table: FactTable, index: int, names: Sequence[str], members: frozenset | None = None):
         self._table, self._index, self._names = table, index, names
+        # a set for membership (a list of 100 names searched per read was most of a playbook's lookups)
+        self._members = frozenset(names) & table._names if members is None else members
 
     def __getitem__(self, name: str) -> Any:
-        if name not in self._table or name not in self._names:
+        if name not in self._members:
             raise KeyError(name)
         return self._table.value(name, self._index)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._table and name in self._names
+        return name in self._members
 
     def get(self, name: str, default: Any = None) -> Any:
         return self[name] if name in self else default
