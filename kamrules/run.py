@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +64,22 @@ def parse_as_of(text: str | None) -> dt.date:
 AS_OF_RANGE = (dt.date(1800, 1, 1), dt.date(2199, 12, 31))
 
 
+def give_back_memory() -> None:
+    """Hand the memory a stage let go of back to the system (glibc's malloc_trim; nothing elsewhere).
+
+    glibc keeps freed memory in its heap, fragmented by a million small objects, and the next stage
+    does not always reuse it: at 1,000,000 accounts the text of the file and the engine's working
+    columns would stay resident under the outputs' peak (docs/performance.md)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # musl has no libc.so.6 / no malloc_trim: nothing to do
+        pass
+
+
 def check_choice(option: str, value: str, choices: tuple) -> None:
     if value not in choices:
         raise UsageError(f"{option} '{value}' is not one of: {', '.join(choices)}")
@@ -110,13 +127,16 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     started = time.perf_counter()
     read, data_warnings = _read_run_data(options, pack, tell)
     read_seconds = time.perf_counter() - started
+    give_back_memory()
 
     # Handed over, not kept: evaluate builds the typed table it needs and lets the raw frame go.
     evaluation = evaluate(pack, _hand_over(read), as_of=options.as_of, jobs=jobs,
                           input_name=options.data.name, row_numbers=read.row_numbers, progress=progress)
     evaluation.source = {k: v for k, v in read.source.items() if k != "path"}
     evaluation.data_issues = read.issues
+    give_back_memory()
     summary = portfolio.summarise(evaluation, lang=options.lang, present_fields=list(read.column_map))
+    give_back_memory()
 
     since = _since_last_review(options, evaluation) if options.previous is not None else None
 
@@ -240,21 +260,39 @@ def _output_files(options: EvaluateOptions, evaluation: Evaluation, read, summar
                   step: Callable[[str], None]) -> dict:
     """Every file of OUT but the manifest: values are bytes or iterables of byte chunks (written lazily)."""
     from kamrules import documents as playbooks
-    from kamrules.data.writer import table_bytes, table_chunks
+    from kamrules.data.writer import csv_parts_chunks, table_bytes, table_chunks
     from kamrules.documents import report
-    from kamrules.results.outputs import decision_frame, trace_chunks
+    from kamrules.results.outputs import decision_frame, decision_frame_parts, trace_chunks
 
     files: dict[str, bytes] = {}
-    frame, list_columns = decision_frame(evaluation, options.lang)
-    if since is not None:  # `--previous`: key accounts falling out are flagged, not silently dropped
-        frame["review_before_demotion"] = frame["account_id"].astype(str).isin(since.demoted)
-    if options.format == "xlsx":  # for people: labelled headers and values in --lang (results/labels.py)
-        from kamrules.results.labels import labelled_frame
 
-        labelled = labelled_frame(frame, evaluation.pack, options.lang)
-        list_columns = [labelled.columns[frame.columns.get_loc(c)] for c in list_columns]
-        frame = labelled
-    files[f"decisions.{options.format}"] = table_chunks(frame, options.format, list_columns=list_columns)
+    def decisions():
+        """The decision table, built when it is written and let go once written: at a million accounts
+        it is not held while the report is rendered."""
+        def flagged(frame):
+            if since is not None:  # `--previous`: key accounts falling out are flagged, not silently dropped
+                frame["review_before_demotion"] = frame["account_id"].astype(str).isin(since.demoted)
+            return frame
+
+        if options.format == "csv":  # part by part: never the whole table in memory
+            parts, _ = decision_frame_parts(evaluation, options.lang)
+            yield from csv_parts_chunks(flagged(part) for part in parts)
+            give_back_memory()
+            return
+        frame, list_columns = decision_frame(evaluation, options.lang)
+        frame = flagged(frame)
+        if options.format == "xlsx":  # for people: labelled headers and values in --lang (results/labels.py)
+            from kamrules.results.labels import labelled_frame
+
+            labelled = labelled_frame(frame, evaluation.pack, options.lang)
+            list_columns = [labelled.columns[frame.columns.get_loc(c)] for c in list_columns]
+            frame = labelled
+        chunks = table_chunks(frame, options.format, list_columns=list_columns)
+        del frame
+        yield from chunks
+        give_back_memory()
+
+    files[f"decisions.{options.format}"] = decisions()
     files["trace.jsonl"] = trace_chunks(evaluation)
     from kamrules.results.actions import actions_csv
 
@@ -284,6 +322,7 @@ def _output_files(options: EvaluateOptions, evaluation: Evaluation, read, summar
     files["report.html"] = report.render_report(evaluation, summary, lang=options.lang, playbook_links=links,
                                                playbooks_dir=options.playbooks_dir,
                                                since=since.report if since else None, profile=profile)
+    give_back_memory()  # the report's working columns, before the decision table is built and written
     if options.pdf:
         from kamrules.documents.pdf import pdf_copies
 

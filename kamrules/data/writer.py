@@ -32,7 +32,7 @@ from kamrules.data.written import (
 from kamrules.data.xlsx import _xlsx_bytes
 from kamrules.errors import ConfigError
 
-__all__ = ["TABLE_FORMATS", "MARKER", "table_bytes", "table_chunks", "write_outputs", "neutralise"]
+__all__ = ["TABLE_FORMATS", "MARKER", "table_bytes", "table_chunks", "csv_parts_chunks", "write_outputs", "neutralise"]
 
 TABLE_FORMATS = ("csv", "xlsx", "json", "parquet")
 MARKER = ".kamrules-out"
@@ -120,24 +120,33 @@ def _csv_column(series: pd.Series, has_time: bool | None = None) -> list[str]:
 
 
 def _csv_chunks(frame: pd.DataFrame) -> Iterator[bytes]:
-    times = _date_columns(frame)
-    header = [[neutralise(str(name))] for name in frame.columns]
-    if len(frame) == 0:
-        buffer = io.StringIO()
-        buffer.write("\ufeff")
-        _write_rows(buffer, header)
-        yield buffer.getvalue().encode("utf-8")
-        return
-    for number, chunk in enumerate(_chunks(frame)):
-        buffer = io.StringIO()
-        if number == 0:
-            buffer.write("\ufeff")
-            _write_rows(buffer, header)
-        if chunk.shape[1] > 1:  # (the csv module writes a lone empty cell as "", so one column goes its way)
-            yield buffer.getvalue().encode("utf-8") + _csv_lines(chunk, times)
-            continue
-        _write_rows(buffer, [_csv_column(chunk.iloc[:, i], times.get(i)) for i in range(chunk.shape[1])])
-        yield buffer.getvalue().encode("utf-8")
+    return csv_parts_chunks(iter([frame]), times=_date_columns(frame))
+
+
+def csv_parts_chunks(parts: Iterator[pd.DataFrame], *, times: dict[int, bool] | None = None) -> Iterator[bytes]:
+    """A CSV file from frames with the same columns, one after another (the header once): a table built
+    part by part is written without being held whole. Same bytes as the concatenated frame's.
+
+    How a date column is written (with or without a time of day) is decided once for the whole column,
+    so parts may hold a date column only when `times` (from the whole column) is given."""
+    first = True
+    for part in parts:
+        if times is None and _date_columns(part):
+            raise ValueError("csv_parts_chunks: a part holds a date column; pass `times` for the whole column")
+        for chunk in _chunks(part):
+            buffer = io.StringIO()
+            if first:
+                buffer.write("\ufeff")
+                _write_rows(buffer, [[neutralise(str(name))] for name in part.columns])
+                first = False
+            if not len(chunk):
+                yield buffer.getvalue().encode("utf-8")
+                continue
+            if chunk.shape[1] > 1:  # (the csv module writes a lone empty cell as "", so one column goes its way)
+                yield buffer.getvalue().encode("utf-8") + _csv_lines(chunk, times or {})
+                continue
+            _write_rows(buffer, [_csv_column(chunk.iloc[:, i], (times or {}).get(i)) for i in range(chunk.shape[1])])
+            yield buffer.getvalue().encode("utf-8")
 
 
 def _csv_array(series: pd.Series, has_time: bool | None) -> pa.Array:

@@ -113,8 +113,8 @@ class _ReportBuilder:
         score = role("score") or next(iter(self.pack.scores), None)
         self.names_of = {"sales": role("sales"), "tier": role("tier"), "risk_level": role("risk_level"),
                          "manager": role("account_manager"), "due_days": role("action_due_days"), "score": score}
-        self.columns = {key: column_values(evaluation, name) if name else [None] * n
-                        for key, name in self.names_of.items()}
+        self.columns = {key: column_values(evaluation, name, shared=True) if name else [None] * n
+                        for key, name in self.names_of.items()}  # read only: lists shared between accounts
 
     def text(self, value) -> str:
         return self.portfolio.text(value, self.lang)

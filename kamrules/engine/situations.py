@@ -83,6 +83,16 @@ def column_classes(series: pd.Series, vtype: str, constants: set, exact: bool) -
     return result, 2 * len(cuts) + 1
 
 
+def _compact(classes: tuple[np.ndarray, int]) -> tuple[np.ndarray, int]:
+    """The classes in the smallest integer type that holds them (and -1): a decision reading twenty
+    columns keeps twenty class arrays while its rules are asked, 1 byte per account each, not 8."""
+    codes, number = classes
+    for kind in (np.int8, np.int16, np.int32):
+        if number < np.iinfo(kind).max:
+            return codes.astype(kind), number
+    return classes
+
+
 def situations(classes: list[tuple[np.ndarray, int]], count: int) -> tuple[np.ndarray, np.ndarray]:
     """(situation per account, first account of each situation) for the combined classes."""
     key = np.zeros(count, dtype="int64")
@@ -91,7 +101,7 @@ def situations(classes: list[tuple[np.ndarray, int]], count: int) -> tuple[np.nd
         if width * (number + 1) >= _KEY_LIMIT:
             key, found = _exact_codes(key)
             width = found
-        key = key * (number + 1) + (codes + 1)
+        key = key * (number + 1) + (codes.astype("int64") + 1)
         width *= number + 1
     codes, _ = _exact_codes(key)
     if count == 0:
@@ -138,8 +148,8 @@ def decide_decision(decision: Decision, compiled: CompiledDecision, pack_hash: s
     for columns, indexes in groups.items():
         for column in columns:
             if column not in classes:
-                classes[column] = column_classes(frame[column], types.get(column, ex.NUMBER),
-                                                 compiled.constants.get(column, set()), column in exact)
+                classes[column] = _compact(column_classes(frame[column], types.get(column, ex.NUMBER),
+                                                          compiled.constants.get(column, set()), column in exact))
         between = []
         for pair in (p for p in signed if p[0] in columns and p[1] in columns):
             for column in pair:

@@ -60,7 +60,14 @@ def _plain_column(column) -> list:
     try:  # text and missing values only (ids, names): pyarrow checks each cell in C
         texts = pa.array(objects, from_pandas=True)
         if pa.types.is_string(texts.type) or pa.types.is_large_string(texts.type):
-            return texts.to_pylist()
+            # the table's own str objects (not a million new copies), missing values as None
+            nulls = texts.is_null().to_numpy(zero_copy_only=False)
+            if nulls.any():
+                objects = objects.copy()
+                objects[nulls] = None
+            if all(type(v) is str for v in objects[~nulls].tolist()):
+                return objects.tolist()
+            return texts.to_pylist()  # str subclasses (numpy.str_) become plain str
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
         pass
     try:
@@ -75,11 +82,13 @@ def _plain_column(column) -> list:
     return plain[codes].tolist()
 
 
-def column_values(evaluation: Evaluation, name: str) -> list:
+def column_values(evaluation: Evaluation, name: str, *, shared: bool = False) -> list:
     """Every account's value of a field, feature, score or (single-valued) output, in input order.
 
     Read from `evaluation.table` when the evaluation has one (no per-account objects are built),
-    else from the accounts."""
+    else from the accounts. A collect decision's output is a list per account: its own copy, or with
+    `shared` (for readers that never change them) the few list objects accounts have in common — at a
+    million accounts, a million lists fewer."""
     table = getattr(evaluation, "table", None)
     if table is not None and name in getattr(table, "columns", ()):
         column = table[name]
@@ -89,7 +98,7 @@ def column_values(evaluation: Evaluation, name: str) -> list:
     masks = getattr(evaluation, "masks", None) or {}
     for decision in evaluation.pack.decisions:  # an output not in the table (a collect decision's list)
         if name in decision.outputs and decision.id in masks:
-            return _output_values(decision, masks[decision.id], name)
+            return _output_values(decision, masks[decision.id], name, shared)
     if name == "account_id":
         return [a.account_id for a in evaluation.accounts]
     if name == "account_name":
@@ -97,13 +106,14 @@ def column_values(evaluation: Evaluation, name: str) -> list:
     return [a.value(name) for a in evaluation.accounts]
 
 
-def _output_values(decision, masks, name: str) -> list:
+def _output_values(decision, masks, name: str, shared: bool = False) -> list:
     """A decision output for every account, decoded once per distinct match mask (as
     `AccountResult.value` gives it, without building each account's results)."""
     from kamrules.engine.evaluate import decode_masks, map_masks
 
     values = {m: outputs.get(name) for m, (outputs, _, _) in decode_masks(decision, masks).items()}
-    return [list(v) if isinstance(v, list) else v for v in map_masks(masks, values).tolist()]
+    cells = map_masks(masks, values).tolist()
+    return cells if shared else [list(v) if isinstance(v, list) else v for v in cells]
 
 
 def account_ids(evaluation: Evaluation) -> tuple[list, list]:

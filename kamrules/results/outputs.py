@@ -25,43 +25,78 @@ def decision_frame(evaluation: Evaluation, lang: str = "en") -> tuple[pd.DataFra
 
     Built a decision at a time from the match masks (each distinct mask is decoded once), not account
     by account. Returns the frame and the names of its list (collect) columns."""
-    from kamrules.engine.evaluate import decode_masks, map_masks
+    shown, list_columns = _decoded(evaluation, lang)
+    return _frame_rows(evaluation, shown, 0, len(evaluation.table)), list_columns
 
-    pack, table = evaluation.pack, evaluation.table
-    count = len(table)
-    columns: dict[str, Any] = {}
-    for name in ("account_id", "account_name"):
-        columns[name] = _identity(table, name, count)
-    for name in _key_inputs(pack):  # so the table stands alone in a spreadsheet
-        columns[name] = table[name] if pd.api.types.is_numeric_dtype(table[name]) else _identity(table, name, count)
+
+def decision_frame_parts(evaluation: Evaluation, lang: str = "en",
+                         rows: int = 65_536) -> tuple[Iterator[pd.DataFrame], list[str]]:
+    """The decision frame `rows` accounts at a time (each mask still decoded once): a million-account
+    table is written without being held whole. Concatenated, the parts are `decision_frame`."""
+    shown, list_columns = _decoded(evaluation, lang)
+    count = len(evaluation.table)
+
+    def parts() -> Iterator[pd.DataFrame]:
+        for start in range(0, max(count, 1), rows):
+            yield _frame_rows(evaluation, shown, start, min(start + rows, count))
+
+    return parts(), list_columns
+
+
+def _decoded(evaluation: Evaluation, lang: str) -> tuple[list, list[str]]:
+    """Per decision, its masks and the cell of each column for each distinct mask:
+    [(masks, [(column name, kind, {mask: cell})])], and the list (collect) columns."""
+    from kamrules.engine.evaluate import decode_masks
+
+    pack = evaluation.pack
+    shown: list = []
     list_columns: list[str] = []
     for decision in pack.decisions:
         masks = evaluation.masks[decision.id]
         decoded = {m: (outputs, _rule_label(decision, deciding, used_default))
                    for m, (outputs, deciding, used_default) in decode_masks(decision, masks).items()}
+        columns = []
         for name, spec in decision.outputs.items():
             if decision.hit == "collect" and spec.type == "text":
                 continue  # the same texts a million times: they are in actions.csv (and the trace names the rules)
-            def shown(value: Any, _spec=spec) -> Any:
+            def cell(value: Any, _spec=spec) -> Any:
                 if _spec.type == "text":
                     if isinstance(value, list):
                         return [pick(v, lang) for v in value]
                     return None if value is None else pick(value, lang)
                 return value
 
-            values = map_masks(masks, {m: shown(out.get(name)) for m, (out, _) in decoded.items()})
-            if decision.hit == "collect":
+            kind = "list" if decision.hit == "collect" else spec.type
+            if kind == "list":
                 list_columns.append(name)
-                columns[name] = pd.Series(values, dtype=object)
-            elif spec.type == "number":
+            columns.append((name, kind, {m: cell(out.get(name)) for m, (out, _) in decoded.items()}))
+        columns.append((f"{decision.id}_rule", "text", {m: rule for m, (_, rule) in decoded.items()}))
+        shown.append((masks, columns))
+    return shown, list_columns
+
+
+def _frame_rows(evaluation: Evaluation, shown: list, start: int, stop: int) -> pd.DataFrame:
+    """The decision frame's rows start..stop (index from 0)."""
+    from kamrules.engine.evaluate import map_masks
+
+    table = evaluation.table.iloc[start:stop].reset_index(drop=True)
+    count = stop - start
+    columns: dict[str, Any] = {}
+    for name in ("account_id", "account_name"):
+        columns[name] = _identity(table, name, count)
+    for name in _key_inputs(evaluation.pack):  # so the table stands alone in a spreadsheet
+        columns[name] = table[name] if pd.api.types.is_numeric_dtype(table[name]) else _identity(table, name, count)
+    for masks, decision_columns in shown:
+        part = masks[start:stop]
+        for name, kind, cells in decision_columns:
+            values = map_masks(part, cells)
+            if kind == "number":
                 columns[name] = pd.Series(values).astype("float64")
-            elif spec.type == "boolean":
+            elif kind == "boolean":
                 columns[name] = pd.Series(values).astype("boolean")
             else:
                 columns[name] = pd.Series(values, dtype=object)
-        columns[f"{decision.id}_rule"] = pd.Series(map_masks(masks, {m: rule for m, (_, rule) in decoded.items()}),
-                                                   dtype=object)
-    return pd.DataFrame(columns), list_columns
+    return pd.DataFrame(columns)
 
 
 def _identity(table: pd.DataFrame, name: str, count: int) -> pd.Series:

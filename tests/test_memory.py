@@ -1,0 +1,166 @@
+"""A million accounts within 1.5 GB (issue #13): each thing is held once, and the decision table is
+written part by part. The figures are in docs/performance.md (benchmarks/bench_scale.py); these tests
+pin the behaviours that keep memory down and show the bytes do not change."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import kamrules.run as run
+from kamrules.data.reader import ReadOptions, read_table
+from kamrules.data.writer import csv_parts_chunks, table_bytes
+from kamrules.engine.evaluate import evaluate
+from kamrules.engine.evaluation import FactTable
+from kamrules.engine.situations import _compact, situations
+from kamrules.pack import load_pack
+from kamrules.results.columns import _plain_column, column_values
+from kamrules.results.outputs import decision_frame, decision_frame_parts
+
+from conftest import ROOT
+
+AS_OF = dt.date(2026, 11, 27)
+
+
+@pytest.fixture(scope="module")
+def example():
+    pack = load_pack(ROOT / "rules")
+    read = read_table(ROOT / "examples" / "customers.csv", list(pack.fields.values()), ReadOptions())
+    return evaluate(pack, read.frame, as_of=AS_OF, input_name="customers.csv", row_numbers=read.row_numbers)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("rows", [1, 7, 64, 10_000])
+def test_decision_table_written_in_parts_is_the_same_file(example, lang, rows):
+    whole, list_columns = decision_frame(example, lang)
+    parts, part_lists = decision_frame_parts(example, lang, rows=rows)
+    parts = list(parts)
+    assert len(parts) == -(-len(whole) // rows)
+    assert part_lists == list_columns
+    pd.testing.assert_frame_equal(pd.concat(parts, ignore_index=True), whole)
+    assert b"".join(csv_parts_chunks(iter(parts))) == table_bytes(whole, "csv")
+
+
+def test_csv_parts_decide_a_date_column_once_for_the_whole_column():
+    frame = pd.DataFrame({"id": ["a", "b"], "when": [pd.Timestamp("2026-11-27"), pd.Timestamp("2026-11-27 09:30")]})
+    with pytest.raises(ValueError, match="date column"):
+        b"".join(csv_parts_chunks(iter([frame.iloc[:1], frame.iloc[1:]])))
+    parts = iter([frame.iloc[:1].reset_index(drop=True), frame.iloc[1:].reset_index(drop=True)])
+    assert b"".join(csv_parts_chunks(parts, times={1: True})) == table_bytes(frame, "csv")
+
+
+def test_an_empty_table_written_in_parts_keeps_its_header():
+    frame = pd.DataFrame({"account_id": pd.Series([], dtype=object), "sales": pd.Series([], dtype="float64")})
+    assert b"".join(csv_parts_chunks(iter([frame]))) == table_bytes(frame, "csv") == "\ufeffaccount_id,sales\n".encode()
+
+
+def test_the_decision_table_is_built_when_written_not_before(monkeypatch, tmp_path):
+    """While the report is rendered the decision table does not exist yet (its memory is not stacked)."""
+    import kamrules.results.outputs as outputs
+
+    built: list = []
+    real = outputs.decision_frame_parts
+
+    def recording(*args, **kwargs):
+        built.append("decisions")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(outputs, "decision_frame_parts", recording)
+    import kamrules.documents.report as report
+
+    real_report = report.render_report
+
+    def report_first(*args, **kwargs):
+        built.append("report")
+        return real_report(*args, **kwargs)
+
+    monkeypatch.setattr(report, "render_report", report_first)
+    options = run.EvaluateOptions(data=ROOT / "examples" / "customers.csv", rules=ROOT / "rules", out=tmp_path / "out",
+                                  as_of=AS_OF, playbooks="none", jobs=1)
+    run.run_evaluate(options)
+    assert built == ["report", "decisions"]
+    assert (tmp_path / "out" / "decisions.csv").read_bytes().startswith("\ufeffaccount_id,".encode())
+
+
+def test_text_columns_hand_back_the_tables_own_strings():
+    texts = ["华东", "00042", "华东"]
+    column = pd.Series([texts[0], None, texts[1], float("nan"), pd.NA, texts[2]], dtype=object)
+    values = _plain_column(column)
+    assert values == ["华东", None, "00042", None, None, "华东"]
+    assert values[0] is texts[0] and values[2] is texts[1]  # not a million new copies
+    subclassed = _plain_column(pd.Series([np.str_("a"), None], dtype=object))
+    assert subclassed == ["a", None] and type(subclassed[0]) is str
+
+
+def test_shared_lists_for_readers_own_copies_otherwise(example):
+    name = example.pack.role("action_due_days")
+    shared = column_values(example, name, shared=True)
+    copies = column_values(example, name)
+    assert shared == copies
+    with_lists = [i for i, v in enumerate(shared) if isinstance(v, list) and v]
+    same = [(i, j) for i in with_lists for j in with_lists if i < j and shared[i] == shared[j]]
+    assert same, "the example has accounts with the same actions"
+    i, j = same[0]
+    assert shared[i] is shared[j]  # one list object for accounts with the same actions
+    assert copies[i] is not copies[j]
+    copies[i].append(999)
+    assert copies[j] == shared[j] and 999 not in shared[i]
+
+
+def test_reading_one_account_does_not_copy_the_float_columns(example):
+    table = FactTable(example.table)
+    table.row(0)
+    floats = [c for c in example.table.columns if example.table[c].dtype == np.float64]
+    assert floats
+    for name in floats:
+        assert np.shares_memory(table._column(name)[0], example.table[name].to_numpy()), name
+
+
+@pytest.mark.parametrize("number, kind", [(3, np.int8), (126, np.int8), (127, np.int16), (40_000, np.int32),
+                                          (2 ** 31, np.int64)])
+def test_classes_kept_in_the_smallest_integer_type(number, kind):
+    codes = np.array([-1, 0, number - 1], dtype="int64")
+    compact, same = _compact((codes, number))
+    assert compact.dtype == kind and same == number
+    assert compact.tolist() == codes.tolist()
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(st.lists(st.tuples(st.integers(1, 300), st.integers(0, 10_000)), min_size=1, max_size=5),
+       st.integers(1, 40))
+def test_situations_are_the_same_from_compact_classes(columns, count):
+    rng = np.random.default_rng(sum(seed for _, seed in columns))
+    classes = [(rng.integers(-1, number, size=count), number) for number, _ in columns]
+    wide = situations(classes, count)
+    narrow = situations([_compact(c) for c in classes], count)
+    assert wide[0].tolist() == narrow[0].tolist() and wide[1].tolist() == narrow[1].tolist()
+
+
+def test_freed_memory_is_handed_back_on_linux_only(monkeypatch):
+    import ctypes
+
+    calls: list = []
+
+    class Libc:
+        def malloc_trim(self, pad):
+            calls.append(pad)
+
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: Libc())
+    monkeypatch.setattr(run.sys, "platform", "linux")
+    run.give_back_memory()
+    assert calls == [0]
+    monkeypatch.setattr(run.sys, "platform", "darwin")
+    run.give_back_memory()
+    assert calls == [0]
+
+    def missing(name):
+        raise OSError("no libc.so.6")
+
+    monkeypatch.setattr(ctypes, "CDLL", missing)
+    monkeypatch.setattr(run.sys, "platform", "linux")
+    run.give_back_memory()  # musl: nothing to do, no error
