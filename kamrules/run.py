@@ -64,6 +64,9 @@ def parse_as_of(text: str | None) -> dt.date:
 AS_OF_RANGE = (dt.date(1800, 1, 1), dt.date(2199, 12, 31))
 
 
+PARQUET_PART_ROWS = 131_072  # a Parquet row group per this many accounts (a million: 8 groups)
+
+
 def give_back_memory() -> None:
     """Hand the memory a stage let go of back to the system (glibc's malloc_trim; nothing elsewhere).
 
@@ -260,9 +263,9 @@ def _output_files(options: EvaluateOptions, evaluation: Evaluation, read, summar
                   step: Callable[[str], None]) -> dict:
     """Every file of OUT but the manifest: values are bytes or iterables of byte chunks (written lazily)."""
     from kamrules import documents as playbooks
-    from kamrules.data.writer import csv_parts_chunks, table_bytes, table_chunks
+    from kamrules.data.writer import csv_parts_chunks, parquet_parts_chunks, table_bytes, table_chunks
     from kamrules.documents import report
-    from kamrules.results.outputs import decision_frame, decision_frame_parts, trace_chunks
+    from kamrules.results.outputs import decision_frame, decision_frame_parts, decision_kinds, trace_chunks
 
     files: dict[str, bytes] = {}
 
@@ -277,6 +280,12 @@ def _output_files(options: EvaluateOptions, evaluation: Evaluation, read, summar
         if options.format == "csv":  # part by part: never the whole table in memory
             parts, _ = decision_frame_parts(evaluation, options.lang)
             yield from csv_parts_chunks(flagged(part) for part in parts)
+            give_back_memory()
+            return
+        if options.format == "parquet":  # each part into Arrow as it comes, a row group each
+            parts, _ = decision_frame_parts(evaluation, options.lang, rows=PARQUET_PART_ROWS)
+            kinds = {**decision_kinds(evaluation), "review_before_demotion": "boolean"}
+            yield from parquet_parts_chunks((flagged(part) for part in parts), kinds)
             give_back_memory()
             return
         frame, list_columns = decision_frame(evaluation, options.lang)

@@ -14,13 +14,13 @@ from hypothesis import strategies as st
 
 import kamrules.run as run
 from kamrules.data.reader import ReadOptions, read_table
-from kamrules.data.writer import csv_parts_chunks, table_bytes
+from kamrules.data.writer import csv_parts_chunks, parquet_parts_chunks, table_bytes
 from kamrules.engine.evaluate import evaluate
 from kamrules.engine.evaluation import FactTable
 from kamrules.engine.situations import _compact, situations
 from kamrules.pack import load_pack
 from kamrules.results.columns import _plain_column, column_values
-from kamrules.results.outputs import decision_frame, decision_frame_parts
+from kamrules.results.outputs import decision_frame, decision_frame_parts, decision_kinds
 
 from conftest import ROOT
 
@@ -44,6 +44,51 @@ def test_decision_table_written_in_parts_is_the_same_file(example, lang, rows):
     assert part_lists == list_columns
     pd.testing.assert_frame_equal(pd.concat(parts, ignore_index=True), whole)
     assert b"".join(csv_parts_chunks(iter(parts))) == table_bytes(whole, "csv")
+
+
+def test_decision_table_parquet_from_parts_reads_back_as_the_whole_table(example):
+    import io
+
+    import pyarrow.parquet as pq
+
+    whole, list_columns = decision_frame(example, "zh")
+    kinds = decision_kinds(example)
+    assert list(kinds) == list(whole.columns) and [c for c in kinds if kinds[c] == "list"] == list_columns
+    one, _ = decision_frame_parts(example, "zh", rows=10_000)
+    assert b"".join(parquet_parts_chunks(one, kinds)) == table_bytes(whole, "parquet", list_columns=list_columns)
+    parts, _ = decision_frame_parts(example, "zh", rows=7)
+    data = b"".join(parquet_parts_chunks(parts, kinds))
+    again, _ = decision_frame_parts(example, "zh", rows=7)
+    assert b"".join(parquet_parts_chunks(again, kinds)) == data  # same inputs, same bytes
+    written = pq.ParquetFile(io.BytesIO(data))
+    assert written.metadata.num_row_groups == -(-len(whole) // 7)
+    expected = pq.read_table(io.BytesIO(table_bytes(whole, "parquet", list_columns=list_columns)))
+    assert written.read().equals(expected)
+
+
+def test_parquet_parts_type_a_column_missing_throughout_one_part_by_its_kind():
+    import io
+
+    import pyarrow.parquet as pq
+
+    parts = [pd.DataFrame({"id": ["a"], "flag": pd.Series([pd.NA], dtype="boolean"), "note": [None],
+                           "sales": [float("nan")], "actions": pd.Series([None], dtype=object)}),
+             pd.DataFrame({"id": ["b"], "flag": pd.Series([True], dtype="boolean"), "note": ["x"],
+                           "sales": [12.5], "actions": pd.Series([["call"]], dtype=object)})]
+    kinds = {"id": "text", "flag": "boolean", "note": "text", "sales": "number", "actions": "list"}
+    data = b"".join(parquet_parts_chunks(iter(parts), kinds))
+    whole = pq.read_table(io.BytesIO(table_bytes(pd.concat(parts, ignore_index=True), "parquet",
+                                                 list_columns=["actions"])))
+    assert pq.read_table(io.BytesIO(data)).equals(whole)
+    assert [str(f.type) for f in whole.schema] == ["string", "bool", "string", "double", "list<element: string>"]
+
+
+def test_parquet_parts_refuse_a_value_of_another_kind_with_a_message():
+    from kamrules.errors import ConfigError
+
+    parts = [pd.DataFrame({"id": ["a"], "x": pd.Series(["text"], dtype=object)})]
+    with pytest.raises(ConfigError, match="use --format csv"):
+        b"".join(parquet_parts_chunks(iter(parts), {"id": "text", "x": "number"}))
 
 
 def test_csv_parts_decide_a_date_column_once_for_the_whole_column():

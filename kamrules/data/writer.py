@@ -32,7 +32,7 @@ from kamrules.data.written import (
 from kamrules.data.xlsx import _xlsx_bytes
 from kamrules.errors import ConfigError
 
-__all__ = ["TABLE_FORMATS", "MARKER", "table_bytes", "table_chunks", "csv_parts_chunks", "write_outputs", "neutralise"]
+__all__ = ["TABLE_FORMATS", "MARKER", "table_bytes", "table_chunks", "csv_parts_chunks", "parquet_parts_chunks", "write_outputs", "neutralise"]
 
 TABLE_FORMATS = ("csv", "xlsx", "json", "parquet")
 MARKER = ".kamrules-out"
@@ -251,9 +251,75 @@ def _json_chunks(frame: pd.DataFrame) -> Iterator[bytes]:
 
 
 def _parquet_bytes(frame: pd.DataFrame, list_columns: Sequence[str]) -> bytes:
-    import pyarrow as pa
+    return _parquet_file(_arrow_table(frame, list_columns))
+
+
+_ARROW_KINDS = {"text": pa.string(), "number": pa.float64(), "boolean": pa.bool_(), "list": pa.list_(pa.string())}
+
+
+def parquet_parts_chunks(parts: Iterator[pd.DataFrame], kinds: Mapping[str, str]) -> Iterator[bytes]:
+    """A Parquet file from frames with the same columns, one row group per part, written as each part
+    comes (neither the whole frame nor the whole Arrow table is held). `kinds` gives each column's kind
+    (text, number, boolean, list), so a part where a column is missing throughout is typed as the
+    column is. A single part with the types its values give is the same file as `_parquet_bytes`."""
     import pyarrow.parquet as pq
 
+    lists = [name for name, kind in kinds.items() if kind == "list"]
+    sink, writer = _Sink(), None
+    try:
+        for part in parts:
+            table = _arrow_table(part, lists, null_as_text=False)
+            schema = pa.schema([pa.field(name, _ARROW_KINDS[kinds[name]]) if kinds.get(name) in _ARROW_KINDS
+                                else table.schema.field(name) for name in table.column_names])
+            try:
+                table = table.cast(schema)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+                raise ConfigError(f"cannot write the decision table as Parquet ({exc}); use --format csv") from None
+            if writer is None:
+                writer = pq.ParquetWriter(sink, schema, compression="zstd")
+            writer.write_table(table)
+            del table, part
+            pa.default_memory_pool().release_unused()  # Arrow's allocator keeps freed pages otherwise
+            yield sink.take()
+    finally:
+        if writer is not None:
+            writer.close()
+    yield sink.take()
+
+
+class _Sink(io.RawIOBase):
+    """Where the Parquet writer puts its bytes, handed on as they come (it only appends)."""
+
+    def __init__(self):
+        super().__init__()
+        self._pieces: list[bytes] = []
+        self._position = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self._pieces.append(bytes(data))
+        self._position += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._position
+
+    def take(self) -> bytes:
+        data, self._pieces = b"".join(self._pieces), []
+        return data
+
+
+def _parquet_file(table) -> bytes:
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression="zstd")
+    return buffer.getvalue()
+
+
+def _arrow_table(frame: pd.DataFrame, list_columns: Sequence[str], null_as_text: bool = True):
     arrays, names = [], []
     for position, name in enumerate(frame.columns):
         series = frame.iloc[:, position]
@@ -276,14 +342,11 @@ def _parquet_bytes(frame: pd.DataFrame, list_columns: Sequence[str]) -> bytes:
             except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed kinds: keep them as text
                 plain = [plain_value(v) for v in objects]
                 array = pa.array([None if v is None else _text(v) for v in plain], type=pa.string())
-            if pa.types.is_null(array.type):
+            if null_as_text and pa.types.is_null(array.type):
                 array = array.cast(pa.string())
         arrays.append(array)
         names.append(str(name))
-    table = pa.Table.from_arrays(arrays, names=names)
-    buffer = io.BytesIO()
-    pq.write_table(table, buffer, compression="zstd")
-    return buffer.getvalue()
+    return pa.Table.from_arrays(arrays, names=names)
 
 
 

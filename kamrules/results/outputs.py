@@ -43,6 +43,22 @@ def decision_frame_parts(evaluation: Evaluation, lang: str = "en",
     return parts(), list_columns
 
 
+def decision_kinds(evaluation: Evaluation) -> dict[str, str]:
+    """Each decision-table column's kind — text, number, boolean or list — from the pack, not from the
+    values (a part where a column is missing throughout has the kind the whole column has)."""
+    pack, table = evaluation.pack, evaluation.table
+    kinds = {"account_id": "text", "account_name": "text"}
+    for name in _key_inputs(pack):
+        kinds[name] = "number" if pd.api.types.is_numeric_dtype(table[name]) else "text"
+    for decision in pack.decisions:
+        for name, spec in decision.outputs.items():
+            if decision.hit == "collect" and spec.type == "text":
+                continue
+            kinds[name] = "list" if decision.hit == "collect" else spec.type
+        kinds[f"{decision.id}_rule"] = "text"
+    return kinds
+
+
 def _decoded(evaluation: Evaluation, lang: str) -> tuple[list, list[str]]:
     """Per decision, its masks and the cell of each column for each distinct mask:
     [(masks, [(column name, kind, {mask: cell})])], and the list (collect) columns."""
