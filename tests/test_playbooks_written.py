@@ -39,3 +39,36 @@ def test_lazy_playbooks_check_the_selection_and_select_as_render_does():
     with pytest.raises(UsageError, match="--playbooks 'vip' is not one of"):
         playbooks_to_write(case, selection="vip")
     assert list(playbooks_to_write(case, selection="key")) == list(render_playbooks(case, selection="key"))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_playbooks_rendered_in_worker_processes_are_the_same_files(monkeypatch, lang):
+    """`--jobs 2`: forked workers render ahead of the writer; the files and their order are the same."""
+    case = load_case()
+    alone = render_playbooks(case, selection="all", lang=lang)
+    monkeypatch.setattr(render, "PER_WORKER", 1)  # the small case would otherwise render here
+    monkeypatch.setattr(render, "CHUNK", 2)
+    assert render.parallel_jobs(2, len(case.accounts)) == 2
+    forked = playbooks_to_write(case, selection="all", lang=lang, jobs=2)
+    assert list(forked) == list(alone)
+    assert {path: b"".join(chunks) for path, chunks in forked.items()} == alone
+    assert render_playbooks(case, selection="all", lang=lang, jobs=2) == alone
+
+
+def test_a_template_error_in_a_worker_names_its_account(monkeypatch, tmp_path):
+    from kamrules.errors import TemplateError
+
+    from test_playbooks import write_templates
+
+    case = load_case()
+    failing = case.accounts[3].account_id
+    folder = write_templates(tmp_path / "pb", {
+        "playbook.md.j2": "{{ account.id }} {{ (account.values.sales + 'x') if account.id == '%s' else '' }}\n" % failing,
+        "playbook.html.j2": "<p>{{ account.id }}</p>\n"})
+    monkeypatch.setattr(render, "PER_WORKER", 1)
+    monkeypatch.setattr(render, "CHUNK", 2)
+    lazy = playbooks_to_write(case, selection="all", playbooks_dir=folder, jobs=2)
+    with pytest.raises(TemplateError) as error:
+        for chunks in lazy.values():
+            b"".join(chunks)
+    assert failing in str(error.value) and "playbook.md.j2" in str(error.value)
