@@ -683,3 +683,105 @@ def test_potential_key_accounts_are_at_least_accountable(example_results):
     levels = {(a.value("tier"), a.value("relationship")) for a in example_results}
     assert not {("potential", "basic"), ("potential", "reactive")} & levels
     assert {("standard", "basic"), ("standard", "reactive")} <= levels
+
+
+# ------------------------------------------------------------------ the potential key-account pipeline
+
+
+def _without_pipeline(tmp_path):
+    """The default pack as it was before the pipeline: no capacity clause, no over-capacity rule."""
+    import shutil
+
+    folder = tmp_path / "rules"
+    shutil.copytree(RULES, folder)
+    tiering = folder / "40-tiering.yaml"
+    text = tiering.read_text(encoding="utf-8")
+    assert text.count("and potential_order <= params.potential_account_capacity") == 4
+    text = text.replace("and potential_order <= params.potential_account_capacity", "")
+    start = text.index("      - id: potential_over_capacity")
+    text = text[:start] + text[text.index("    default:", start):]
+    tiering.write_text(text, encoding="utf-8")
+    return load_pack(folder)
+
+
+def _portfolios():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from synth import synthetic_customers
+
+    yield "example", pd.read_csv(ROOT / "examples" / "customers.csv", dtype={"account_id": str})
+    yield "synthetic, 10% missing values", synthetic_customers(3_000, seed=11)
+
+
+@pytest.mark.parametrize("name, frame", list(_portfolios()), ids=lambda v: v if isinstance(v, str) else "")
+def test_an_unlimited_pipeline_gives_exactly_the_tiers_of_the_potential_rules(tmp_path, pack, name, frame):
+    """`potential_qualifies` mirrors the four potential rules: with room for everyone, no account
+    changes tier, basis or rule (a drift would silently make a potential account standard)."""
+    from kamrules.pack.whatif import with_params
+
+    plain = _without_pipeline(tmp_path)
+    unlimited = with_params(pack, {"potential_account_capacity": 10 ** 9})
+    columns = ["tier", "tier_basis"]
+    before = evaluate(plain, frame, as_of=AS_OF).table[columns]
+    after = evaluate(unlimited, frame, as_of=AS_OF).table[columns]
+    pd.testing.assert_frame_equal(before, after)
+    assert (after["tier"] == "potential").sum() > 0
+
+
+def test_the_pipeline_keeps_the_best_potential_accounts_and_serves_the_rest_as_standard(pack):
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from synth import synthetic_customers
+
+    from kamrules.pack.whatif import with_params
+
+    frame = synthetic_customers(3_000, seed=11)
+    small = with_params(pack, {"potential_account_capacity": 25})
+    table = evaluate(small, frame, as_of=AS_OF).table
+    potential = table[table["tier"] == "potential"]
+    over = table[table["tier_basis"] == "potential_capacity"]
+    assert len(potential) == 25 and len(over) > 25
+    assert set(over["tier"]) == {"standard"}
+    assert potential["potential_order"].max() == 25 and over["potential_order"].min() == 26
+    assert potential["key_priority"].min() >= over["key_priority"].max()  # the best by priority stay
+    unlimited = evaluate(with_params(pack, {"potential_account_capacity": 10 ** 9}), frame, as_of=AS_OF).table
+    assert (unlimited["tier"] == "potential").sum() == len(potential) + len(over)
+
+
+@pytest.mark.parametrize("lang, words", [("en", "accounts qualify as potential key accounts, more than the pipeline of 25"),
+                                          ("zh", "个客户符合潜在重点客户标准，超过 25 个的培育名额")])
+def test_the_summary_says_when_the_pipeline_is_full(pack, lang, words):
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from synth import synthetic_customers
+
+    from kamrules.pack.whatif import with_params
+
+    frame = synthetic_customers(3_000, seed=11)
+    evaluation = evaluate(with_params(pack, {"potential_account_capacity": 25}), frame, as_of=AS_OF)
+    over = int((evaluation.table["tier_basis"] == "potential_capacity").sum())
+    advice = [text[lang] for text in summarise(evaluation, lang=lang).band.advice]
+    line = next(t for t in advice if words in t)
+    assert f"{25 + over:,}" in line and f"{over:,}" in line
+    plain = summarise(evaluate(pack, pd.read_csv(ROOT / "examples" / "customers.csv", dtype={"account_id": str}),
+                               as_of=AS_OF))
+    assert not any("pipeline" in text["en"] for text in plain.band.advice)  # 57 potential: room for all
+
+
+def test_the_risk_advice_sends_only_key_and_potential_accounts_to_their_playbooks(pack):
+    """Standard accounts get no playbook by default: the advice says where their at-risk ones are."""
+    frame = pd.read_csv(ROOT / "examples" / "customers.csv", dtype={"account_id": str})
+    evaluation = evaluate(pack, frame, as_of=AS_OF)
+    table = evaluation.table
+    at_risk = table["risk_level"].isin(["at_risk", "critical"])
+    planned = int((at_risk & table["tier"].isin(["key", "potential"])).sum())
+    rest = int(at_risk.sum()) - planned
+    assert planned and rest, "the example has both kinds"
+    for lang, words in (("en", [f"{planned} of them are key or potential accounts",
+                                f"The other {rest} are standard accounts without a playbook"]),
+                        ("zh", [f"其中 {planned} 个为重点或潜在重点客户", f"其余 {rest} 个为没有行动手册的普通客户"])):
+        advice = " ".join(text[lang] for text in summarise(evaluation, lang=lang).advice)
+        assert all(w in advice for w in words), advice

@@ -318,7 +318,11 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
     target = _param(pack, "pareto_target") or PARETO_PRINCIPLE
     curve, pareto = _pareto(ids, names, sales, tiers, target)
     over_capacity = sum(1 for t in tiers if t == "over_capacity")
-    band = _band(pack, key_accounts, over_capacity) if key_accounts is not None else None
+    basis_name = "tier_basis" if pack.output("tier_basis") is not None else None
+    pipeline = (sum(1 for t in tiers if t == "potential"),
+                sum(1 for b in column_values(evaluation, basis_name, shared=True) if b == "potential_capacity")
+                if basis_name else 0)
+    band = _band(pack, key_accounts, over_capacity, pipeline) if key_accounts is not None else None
     region_values = _column(pack, evaluation, "region")
     has_region = region_values is not None
     regions, without_region = ((_regions(pack, region_values, ids, names, sales, positive_total))
@@ -329,11 +333,14 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
     not_assessed = _risk_not_assessed(pack, unused)
     risks_total = sum(risk_counts.values())
     level_name = pack.role("risk_level")
-    unassessed_rows = (sum(1 for v in column_values(evaluation, level_name) if v == NOT_ASSESSED)
-                       if level_name is not None and pack.output(level_name) is not None else 0)
+    levels = (column_values(evaluation, level_name, shared=True)
+              if level_name is not None and pack.output(level_name) is not None else [])
+    unassessed_rows = sum(1 for v in levels if v == NOT_ASSESSED)
+    # at risk with a plan of their own (key and potential accounts get a playbook by default)
+    planned = sum(1 for t, v in zip(tiers, levels) if v in RISK_LEVELS_LISTED and t in ("key", "potential"))
     level = pack.output(pack.role("risk_level") or "")
     words = advice_text.risk_words(level.value_labels if level is not None else {})
-    advice = _advice(band, regions, not_assessed, risks_total, risk_counts.get("critical", 0), words)
+    advice = _advice(band, regions, not_assessed, risks_total, risk_counts.get("critical", 0), words, planned)
     return Portfolio(
         lang=lang, accounts=n, total_sales=total_sales, breakdowns=breakdowns, key_accounts=key_accounts,
         key_sales=key_sales, key_sales_share=key_share, pareto=pareto, curve=curve, band=band, regions=regions,
@@ -347,7 +354,7 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
 
 
 def _advice(band, regions: tuple, not_assessed: Text | None, risks_total: int, critical: int,
-            words: dict | None = None) -> list:
+            words: dict | None = None, planned: int | None = None) -> list:
     """The portfolio advice: key account band, organisation and workload, regions, risks."""
     advice: list[Text] = []
     if band is not None:
@@ -358,7 +365,7 @@ def _advice(band, regions: tuple, not_assessed: Text | None, risks_total: int, c
     if not_assessed is not None:
         advice.append(not_assessed)
     if risks_total:
-        advice.append(advice_text.risks_text(risks_total, critical, (words or RISK_WORDS)["zh"][1]))
+        advice.append(advice_text.risks_text(risks_total, critical, (words or RISK_WORDS)["zh"][1], planned))
     return advice
 
 
@@ -454,13 +461,14 @@ def _pareto(ids: list, names: list, sales: list, tiers: list, target: float | No
     return tuple(points), pareto
 
 
-def _band(pack: RulePack, key: int, over_capacity: int = 0) -> KeyAccountBand:
+def _band(pack: RulePack, key: int, over_capacity: int = 0, pipeline: tuple[int, int] = (0, 0)) -> KeyAccountBand:
     low, high = _param(pack, "kam_manageable_min"), _param(pack, "kam_manageable_max")
     strong, threshold = _param(pack, "kam_warn_strong"), _param(pack, "kam_department_threshold")
     status = _status(key, low, high, strong)
     capacity_line = advice_text.capacity_text(key, over_capacity, _param(pack, "key_account_capacity"),
                                               _param(pack, "consumer_like_factor"))
-    advice = [text for text in (advice_text.band_text(status, key, low, high, strong), capacity_line,
+    pipeline_line = advice_text.pipeline_text(*pipeline, _param(pack, "potential_account_capacity"))
+    advice = [text for text in (advice_text.band_text(status, key, low, high, strong), capacity_line, pipeline_line,
                                 advice_text.organisation_text(key, threshold)) if text]
     fte = _fte(pack, key)
     if fte is not None:

@@ -61,18 +61,33 @@ def capacity_text(key: int, over: int, capacity: float | None, factor: float | N
         return None
     if factor is not None and key + over >= factor * capacity:
         return {
-            "en": f"{key + over} accounts qualify as key, far beyond the capacity of {_n(capacity)}: this portfolio is "
+            "en": f"{_n(key + over)} accounts qualify as key, far beyond the capacity of {_n(capacity)}: this portfolio is "
                   f"consumer-like. Run key account management for the top {key} by composite index and serve the "
-                  f"other {over} through a segment programme (marked 'qualifies, over capacity').",
-            "zh": f"{key + over} 个客户符合重点客户标准，远超可管理容量 {_n(capacity)} 个：该客户组合接近消费者型。对综合"
-                  f"指数最高的 {key} 个实施重点客户管理，其余 {over} 个（标记为\"符合标准，超出容量\"）纳入细分客户计划。",
+                  f"other {_n(over)} through a segment programme (marked 'qualifies, over capacity').",
+            "zh": f"{_n(key + over)} 个客户符合重点客户标准，远超可管理容量 {_n(capacity)} 个：该客户组合接近消费者型。对综合"
+                  f"指数最高的 {key} 个实施重点客户管理，其余 {_n(over)} 个（标记为\"符合标准，超出容量\"）纳入细分客户计划。",
         }
     return {
-        "en": f"{key + over} accounts qualify as key, more than the capacity of {_n(capacity)}: the top {key} by "
-              f"composite index are key accounts; the other {over} are marked 'qualifies, over capacity' — raise the "
+        "en": f"{_n(key + over)} accounts qualify as key, more than the capacity of {_n(capacity)}: the top {key} by "
+              f"composite index are key accounts; the other {_n(over)} are marked 'qualifies, over capacity' — raise the "
               f"capacity (add key account managers) or serve them as potential key accounts.",
-        "zh": f"{key + over} 个客户符合重点客户标准，超过可管理容量 {_n(capacity)} 个：综合指数最高的 {key} 个为重点客户，"
-              f"其余 {over} 个标记为\"符合标准，超出容量\"——提高容量（增加重点客户经理）或按潜在重点客户服务。",
+        "zh": f"{_n(key + over)} 个客户符合重点客户标准，超过可管理容量 {_n(capacity)} 个：综合指数最高的 {key} 个为重点客户，"
+              f"其余 {_n(over)} 个标记为\"符合标准，超出容量\"——提高容量（增加重点客户经理）或按潜在重点客户服务。",
+    }
+
+
+def pipeline_text(potential: int, over: int, capacity: float | None) -> Text | None:
+    """Said when more accounts qualify as potential key accounts than the pack's pipeline holds."""
+    if capacity is None or not over:
+        return None
+    return {
+        "en": f"{_n(potential + over)} accounts qualify as potential key accounts, more than the pipeline of "
+              f"{_n(capacity)}: the top {potential} by key-account priority are potential key accounts; the other "
+              f"{_n(over)} are served as standard accounts ('potential key-account pipeline full') — raise "
+              f"potential_account_capacity to develop more of them.",
+        "zh": f"{_n(potential + over)} 个客户符合潜在重点客户标准，超过 {_n(capacity)} 个的培育名额：按重点客户优先度最高的 "
+              f"{potential} 个为潜在重点客户；其余 {_n(over)} 个按普通客户服务（“潜在重点客户名额已满”）——如需培育更多，"
+              f"请提高 potential_account_capacity。",
     }
 
 
@@ -132,12 +147,26 @@ def risk_words(labels: dict) -> dict:
     return {**RISK_WORDS, "zh": zh}
 
 
-def risks_text(total: int, critical: int, critical_zh: str = "高风险") -> Text:
-    """`critical_zh`: the pack's Chinese word for the critical level (one word in every zh document)."""
+def risks_text(total: int, critical: int, critical_zh: str = "高风险", planned: int | None = None) -> Text:
+    """`critical_zh`: the pack's Chinese word for the critical level (one word in every zh document).
+    `planned`: how many of them are key or potential accounts (a playbook each); None when unknown."""
+    if planned is None or planned == total:
+        return {
+            "en": f"{_n(total)} accounts are at risk of defection ({_n(critical)} critical): run the retention "
+                  f"actions of their playbooks first.",
+            "zh": f"{_n(total)} 个客户存在流失风险（其中 {_n(critical)} 个{critical_zh}）：优先执行其行动手册中的防流失措施。",
+        }
+    rest = total - planned
     return {
-        "en": f"{total} accounts are at risk of defection ({critical} critical): run the retention "
-              f"actions of their playbooks first.",
-        "zh": f"{total} 个客户存在流失风险（其中 {critical} 个{critical_zh}）：优先执行其行动手册中的防流失措施。",
+        "en": f"{_n(total)} accounts are at risk of defection ({_n(critical)} critical). "
+              + (f"{_n(planned)} of them are key or potential accounts: run the retention actions of their "
+                 f"playbooks first. " if planned else "")
+              + f"The other {_n(rest)} are standard accounts without a playbook: work through them from the "
+                f"largest sales at stake (the report's risk list, the decision table's risk columns) in the segment programme.",
+        "zh": f"{_n(total)} 个客户存在流失风险（其中 {_n(critical)} 个{critical_zh}）。"
+              + (f"其中 {_n(planned)} 个为重点或潜在重点客户：优先执行其行动手册中的防流失措施。" if planned else "")
+              + f"其余 {_n(rest)} 个为没有行动手册的普通客户：按风险金额从大到小（报告中的风险清单、决策表的风险列）"
+                f"在细分客户计划中逐一处理。",
     }
 
 
