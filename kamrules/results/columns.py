@@ -65,7 +65,7 @@ def _plain_column(column) -> list:
             if nulls.any():
                 objects = objects.copy()
                 objects[nulls] = None
-            if all(type(v) is str for v in objects[~nulls].tolist()):
+            if set(map(type, objects[~nulls].tolist())) <= {str}:
                 return objects.tolist()
             return texts.to_pylist()  # str subclasses (numpy.str_) become plain str
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
