@@ -111,3 +111,11 @@ def test_a_packs_own_word_for_critical_is_used_by_the_fixed_texts_too(tmp_path):
     for text in (console, report):
         assert "严重" in text and "高风险" not in text
     assert "有风险或严重的客户" in console
+
+
+def test_the_since_heading_writes_the_previous_date_as_every_chinese_date(run):
+    """'自上次复核以来（2026年8月27日，…/before）', not an ISO date in nested brackets."""
+    out, _ = run
+    for path in [out / "report.html", next((out / "playbooks").glob("*.md"))]:
+        text = visible(path)
+        assert "2026年8月27日，" in text and "2026-08-27" not in text, path.name

@@ -16,7 +16,7 @@ from typing import Any
 from kamrules.documents import guards
 from kamrules.documents.environment import make_environment, template_error
 from kamrules.errors import UsageError
-from kamrules.i18n import DIFF, SINCE_WORDS, fmt_money, fmt_pct
+from kamrules.i18n import DIFF, SINCE_WORDS, fmt_date, fmt_money, fmt_pct
 from kamrules.results.diff import Change, DiffResult
 
 DIFF_TEMPLATE = "diff.html.j2"
@@ -211,7 +211,7 @@ def since_views(before, after, result: DiffResult, lang: str = "en") -> tuple:
     builder = _Builder(result, lang)
     words = SinceWords(**SINCE_WORDS[lang])
     as_of = before.manifest.get("as_of")
-    previous = f"{as_of} ({before.label})" if as_of else before.label
+    previous = f"{_run_date(as_of, lang)}{'，' if lang == 'zh' else ', '}{before.label}" if as_of else before.label
 
     def show(role: str, value: Any) -> str:
         if role == "sales":
@@ -245,3 +245,13 @@ def since_views(before, after, result: DiffResult, lang: str = "en") -> tuple:
                                    show(role, now), account in known and not same))
         accounts[account] = AccountSince(previous, account not in known, account in demoted, tuple(facts), words)
     return report, accounts
+
+
+def _run_date(as_of: str, lang: str) -> str:
+    """The previous run's as-of date as the document writes dates (27 Nov 2026, 2026年11月27日)."""
+    import datetime as dt
+
+    try:
+        return fmt_date(dt.date.fromisoformat(str(as_of)), lang)
+    except ValueError:  # a hand-edited manifest: shown as it is
+        return str(as_of)
