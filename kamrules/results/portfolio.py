@@ -23,6 +23,7 @@ from kamrules.i18n import is_missing as _missing
 from kamrules.results.columns import account_ids, column_values, mixed_numbers
 from kamrules.engine import measures
 from kamrules.results import portfolio_advice as advice_text
+from kamrules.results.portfolio_regions import RegionParams, RegionRow, region_rows
 from kamrules.engine.evaluation import Evaluation
 
 Text = dict  # {"en": ..., "zh": ...}
@@ -107,24 +108,6 @@ class KeyAccountBand:
     managers_min: float | None  # key-account workload in full-time equivalents (low end)
     managers_max: float | None  # … (high end)
     advice: tuple[Text, ...]
-
-
-@dataclass(frozen=True)
-class RegionRow:
-    """Concentration of one region's sales."""
-
-    region: str
-    accounts: int
-    sales: float
-    sales_share: float | None  # of total sales
-    largest_id: str | None
-    largest_name: str | None
-    largest_share: float | None  # the largest customer's share of the region
-    hhi: float | None  # sum of squared % shares, 0–10,000
-    concentration: str  # "unconcentrated" | "moderate" | "high" | "unknown" | "too_small" (below region_min_accounts)
-    concentration_label: Text
-    balance: bool  # ≥ region_min_accounts accounts and the largest ≥ 50%: develop counterweights
-    advice: Text  # {} when no action is needed
 
 
 @dataclass(frozen=True)
@@ -325,7 +308,9 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
     band = _band(pack, key_accounts, over_capacity, pipeline) if key_accounts is not None else None
     region_values = _column(pack, evaluation, "region")
     has_region = region_values is not None
-    regions, without_region = ((_regions(pack, region_values, ids, names, sales, positive_total))
+    regions, without_region = (region_rows(region_values, ids, names, sales, positive_total, RegionParams(
+        *(_param(pack, name) for name in ("region_dominant_share", "region_hhi_high", "region_hhi_moderate")),
+        _param(pack, "region_min_accounts") or 1, _param(pack, "counterweight_min_ratio")))
                                if has_region else ((), 0))
     risks, risk_counts = _risks(pack, evaluation, tiers, sales)
     unused = _unused_rules(pack, evaluation, present_fields)
@@ -503,85 +488,6 @@ def _fte(pack: RulePack, key: int) -> tuple[float, float, Text] | None:
         "zh": f"按每个客户关系每月 {_n(low)}–{_n(high)} 小时计，{key} 个重点客户每月需 {key * low:,.0f}–{key * high:,.0f} "
               f"小时，约合 {fmt_number(fte_low, 2)}–{fmt_number(fte_high, 2)} 个全职人力（每人每月 {_n(full)} 小时）。",
     }
-
-
-def _region_groups(region_values: list) -> tuple[dict, int, list]:
-    """({region: member positions, ascending}, how many accounts have no region, each account's region
-    key: its text stripped, None when missing). Worked out once per distinct value."""
-    codes, distinct = pd.factorize(np.array(region_values, dtype=object))
-    stripped = [str(r).strip() for r in distinct.tolist()]
-    key_of = np.array([*stripped, None], dtype=object)
-    keys = key_of[codes].tolist()  # code -1 (missing) takes the last: None
-    named = [k if k else None for k in stripped]  # a region that is only spaces counts as none
-    grouped, regions = pd.factorize(np.array([*named, None], dtype=object)[codes])
-    order = np.argsort(grouped, kind="stable")
-    bounds = np.searchsorted(grouped[order], np.arange(-1, len(regions) + 1))
-    groups = {region: order[bounds[k + 1]:bounds[k + 2]] for k, region in enumerate(regions.tolist())}
-    return groups, int(bounds[1] - bounds[0]), keys
-
-
-def _regions(pack: RulePack, region_values: list, ids: list, names: list, sales: list, total: float):
-    """One row per region. HHI and shares come from `measures` (what the features compute). A region
-    needs balancing when it has at least `region_min_accounts` accounts and its largest customer holds
-    `region_dominant_share` or more of it; three evenly matched customers (the thesis's target) never do."""
-    dominant, high, moderate = (_param(pack, "region_dominant_share"), _param(pack, "region_hhi_high"),
-                                _param(pack, "region_hhi_moderate"))
-    minimum = _param(pack, "region_min_accounts") or 1
-    reach = _param(pack, "counterweight_min_ratio")
-    groups, without, keys = _region_groups(region_values)
-    values = pd.Series([float("nan") if v is None else v for v in sales], dtype="float64")
-    keys = pd.Series(keys, dtype="object")
-    shares, hhis = measures.share_of(values, keys).to_numpy(), measures.hhi(values, keys).to_numpy()
-    clipped = measures.positive(values).fillna(0.0).to_numpy()
-    rows = []
-    for region, members in groups.items():
-        order = members[np.lexsort((members, -clipped[members]))].tolist()  # largest first; ties in input order
-        largest, region_total = order[0], float(clipped[members].sum())
-        largest_share = hhi = None
-        concentration = "unknown"
-        if region_total > 0:
-            largest_share, hhi = round(float(shares[largest]), 9), round(float(hhis[largest]), 6)
-            concentration = _concentration(hhi, high, moderate) if len(members) >= minimum else "too_small"
-        balance = (dominant is not None and largest_share is not None and len(members) >= minimum
-                   and largest_share >= dominant)
-        advice: Text = {}
-        if balance:
-            second = order[1] if len(order) > 1 and _within_reach(clipped, largest, order[1], reach) else None
-            advice = advice_text.balance_advice(region, _who(ids, names, largest),
-                                                _who(ids, names, second) if second is not None else None,
-                                                largest_share, hhi)
-        rows.append(RegionRow(
-            region=region, accounts=len(members), sales=region_total,
-            sales_share=region_total / total if total > 0 else None,
-            largest_id=ids[largest], largest_name=_name(names[largest]),
-            largest_share=largest_share, hhi=hhi, concentration=concentration,
-            concentration_label=advice_text.CONCENTRATION[concentration], balance=balance, advice=advice,
-        ))
-    rows.sort(key=lambda r: (-r.sales, r.region))
-    return tuple(rows), without
-
-
-def _within_reach(clipped, largest: int, second: int, ratio: float | None) -> bool:
-    """Whether the region's number 2 can become a counterweight: at least `counterweight_min_ratio` of the
-    largest one's sales (the `cultivate_counterweight` action's test); a tiny tie is never named."""
-    return ratio is None or float(clipped[second]) >= float(clipped[largest]) * ratio
-
-
-def _concentration(hhi: float, high: float | None, moderate: float | None) -> str:
-    """The HHI band; "unknown" where the pack lacks the bound that would place it."""
-    if high is not None and hhi >= high:
-        return "high"
-    if moderate is not None and hhi >= moderate:
-        return "moderate" if high is not None else "unknown"
-    return "unconcentrated" if moderate is not None else "unknown"
-
-
-def _name(name: Any) -> str | None:
-    return None if _missing(name) or name == "" else name
-
-
-def _who(ids: list, names: list, i: int) -> str:
-    return _name(names[i]) or ids[i]
 
 
 RISKS_LISTED_MAX = 100  # accounts detailed in the summary and report; decisions.csv has them all
