@@ -7,7 +7,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from kamrules.errors import UsageError
 from kamrules.engine.evaluate import default_jobs, evaluate
@@ -64,9 +64,6 @@ def parse_as_of(text: str | None) -> dt.date:
 AS_OF_RANGE = (dt.date(1800, 1, 1), dt.date(2199, 12, 31))
 
 
-PARQUET_PART_ROWS = 131_072  # a Parquet row group per this many accounts (a million: 8 groups)
-
-
 def give_back_memory() -> None:
     """Hand the memory a stage let go of back to the system (glibc's malloc_trim; nothing elsewhere).
 
@@ -81,6 +78,12 @@ def give_back_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):  # musl has no libc.so.6 / no malloc_trim: nothing to do
         pass
+
+
+def _then_give_back(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """The chunks, then the memory that made them handed back (a million-account table's parts)."""
+    yield from chunks
+    give_back_memory()
 
 
 def check_choice(option: str, value: str, choices: tuple) -> None:
@@ -263,45 +266,15 @@ def _output_files(options: EvaluateOptions, evaluation: Evaluation, read, summar
                   step: Callable[[str], None]) -> dict:
     """Every file of OUT but the manifest: values are bytes or iterables of byte chunks (written lazily)."""
     from kamrules import documents as playbooks
-    from kamrules.data.writer import csv_parts_chunks, parquet_parts_chunks, table_bytes, table_chunks
+    from kamrules.data.writer import table_bytes
     from kamrules.documents import report
-    from kamrules.results.outputs import decision_frame, decision_frame_parts, decision_kinds, trace_chunks
+    from kamrules.results.outputs import decision_table_chunks, trace_chunks
 
     files: dict[str, bytes] = {}
 
-    def decisions():
-        """The decision table, built when it is written and let go once written: at a million accounts
-        it is not held while the report is rendered."""
-        def flagged(frame):
-            if since is not None:  # `--previous`: key accounts falling out are flagged, not silently dropped
-                frame["review_before_demotion"] = frame["account_id"].astype(str).isin(since.demoted)
-            return frame
-
-        if options.format == "csv":  # part by part: never the whole table in memory
-            parts, _ = decision_frame_parts(evaluation, options.lang)
-            yield from csv_parts_chunks(flagged(part) for part in parts)
-            give_back_memory()
-            return
-        if options.format == "parquet":  # each part into Arrow as it comes, a row group each
-            parts, _ = decision_frame_parts(evaluation, options.lang, rows=PARQUET_PART_ROWS)
-            kinds = {**decision_kinds(evaluation), "review_before_demotion": "boolean"}
-            yield from parquet_parts_chunks((flagged(part) for part in parts), kinds)
-            give_back_memory()
-            return
-        frame, list_columns = decision_frame(evaluation, options.lang)
-        frame = flagged(frame)
-        if options.format == "xlsx":  # for people: labelled headers and values in --lang (results/labels.py)
-            from kamrules.results.labels import labelled_frame
-
-            labelled = labelled_frame(frame, evaluation.pack, options.lang)
-            list_columns = [labelled.columns[frame.columns.get_loc(c)] for c in list_columns]
-            frame = labelled
-        chunks = table_chunks(frame, options.format, list_columns=list_columns)
-        del frame
-        yield from chunks
-        give_back_memory()
-
-    files[f"decisions.{options.format}"] = decisions()
+    demoted = since.demoted if since is not None else None
+    files[f"decisions.{options.format}"] = _then_give_back(
+        decision_table_chunks(evaluation, options.format, options.lang, demoted=demoted))
     files["trace.jsonl"] = trace_chunks(evaluation)
     from kamrules.results.actions import actions_csv
 

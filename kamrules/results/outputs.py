@@ -20,61 +20,109 @@ from kamrules.pack import pick
 from kamrules.engine.evaluation import Evaluation
 
 
+CSV_PART_ROWS = 65_536  # accounts per part of decisions.csv (the writer's chunk size)
+PARQUET_PART_ROWS = 131_072  # accounts per Parquet row group of decisions.parquet (a million: 8 groups)
+DEMOTION_FLAG = "review_before_demotion"  # with `evaluate --previous`: key accounts falling out
+
+
 def decision_frame(evaluation: Evaluation, lang: str = "en") -> tuple[pd.DataFrame, list[str]]:
     """One row per account in input order: id, name, every output, and per decision its rule.
 
     Built a decision at a time from the match masks (each distinct mask is decoded once), not account
     by account. Returns the frame and the names of its list (collect) columns."""
-    shown, list_columns = _decoded(evaluation, lang)
-    return _frame_rows(evaluation, shown, 0, len(evaluation.table)), list_columns
+    kinds, shown = _table_columns(evaluation), _decoded(evaluation, lang)
+    return _frame_rows(evaluation, kinds, shown, 0, len(evaluation.table)), _lists(kinds)
 
 
 def decision_frame_parts(evaluation: Evaluation, lang: str = "en",
-                         rows: int = 65_536) -> tuple[Iterator[pd.DataFrame], list[str]]:
+                         rows: int = CSV_PART_ROWS) -> tuple[Iterator[pd.DataFrame], list[str]]:
     """The decision frame `rows` accounts at a time (each mask still decoded once): a million-account
     table is written without being held whole. Concatenated, the parts are `decision_frame`."""
-    shown, list_columns = _decoded(evaluation, lang)
+    kinds, shown = _table_columns(evaluation), _decoded(evaluation, lang)
     count = len(evaluation.table)
 
     def parts() -> Iterator[pd.DataFrame]:
         for start in range(0, max(count, 1), rows):
-            yield _frame_rows(evaluation, shown, start, min(start + rows, count))
+            yield _frame_rows(evaluation, kinds, shown, start, min(start + rows, count))
 
-    return parts(), list_columns
+    return parts(), _lists(kinds)
 
 
 def decision_kinds(evaluation: Evaluation) -> dict[str, str]:
     """Each decision-table column's kind — text, number, boolean or list — from the pack, not from the
     values (a part where a column is missing throughout has the kind the whole column has)."""
+    return _table_columns(evaluation)
+
+
+def decision_table_chunks(evaluation: Evaluation, fmt: str, lang: str = "en",
+                          demoted: set | None = None) -> Iterator[bytes]:
+    """decisions.<fmt>, built when it is written (at a million accounts it is not held beside the
+    report): CSV and Parquet part by part, never whole; Excel with the pack's labels in `lang`.
+    `demoted` (ids, with `evaluate --previous`) adds the `review_before_demotion` column."""
+    from kamrules.data.writer import csv_parts_chunks, parquet_parts_chunks, table_chunks
+
+    def flagged(frame: pd.DataFrame) -> pd.DataFrame:
+        if demoted is not None:  # key accounts falling out are flagged, not silently dropped
+            frame[DEMOTION_FLAG] = frame["account_id"].astype(str).isin(demoted)
+        return frame
+
+    if fmt in ("csv", "parquet"):
+        parts, _ = decision_frame_parts(evaluation, lang, rows=CSV_PART_ROWS if fmt == "csv" else PARQUET_PART_ROWS)
+        parts = (flagged(part) for part in parts)
+        if fmt == "csv":
+            yield from csv_parts_chunks(parts)
+        else:
+            yield from parquet_parts_chunks(parts, {**decision_kinds(evaluation), DEMOTION_FLAG: "boolean"})
+        return
+    frame, list_columns = decision_frame(evaluation, lang)
+    frame = flagged(frame)
+    if fmt == "xlsx":  # for people: labelled headers and values in --lang (results/labels.py)
+        from kamrules.results.labels import labelled_frame
+
+        labelled = labelled_frame(frame, evaluation.pack, lang)
+        list_columns = [labelled.columns[frame.columns.get_loc(c)] for c in list_columns]
+        frame = labelled
+    chunks = table_chunks(frame, fmt, list_columns=list_columns)
+    del frame  # held by the chunks until written, then let go
+    yield from chunks
+
+
+def _output_columns(decision) -> Iterator[tuple[str, Any, str]]:
+    """(name, spec, kind) of a decision's columns in the decision table; a collect decision's texts are
+    left out (the same texts a million times: they are in actions.csv, and the trace names the rules)."""
+    for name, spec in decision.outputs.items():
+        if decision.hit == "collect" and spec.type == "text":
+            continue
+        yield name, spec, "list" if decision.hit == "collect" else spec.type
+
+
+def _table_columns(evaluation: Evaluation) -> dict[str, str]:
+    """The decision table's columns in order, each with its kind (text, number, boolean, list)."""
     pack, table = evaluation.pack, evaluation.table
-    kinds = {"account_id": "text", "account_name": "text"}
-    for name in _key_inputs(pack):
-        kinds[name] = "number" if pd.api.types.is_numeric_dtype(table[name]) else "text"
+    kinds = {name: "number" if name in table.columns and name not in ("account_id", "account_name")
+                   and pd.api.types.is_numeric_dtype(table[name]) else "text" for name in _input_columns(pack)}
     for decision in pack.decisions:
-        for name, spec in decision.outputs.items():
-            if decision.hit == "collect" and spec.type == "text":
-                continue
-            kinds[name] = "list" if decision.hit == "collect" else spec.type
+        kinds.update((name, kind) for name, _, kind in _output_columns(decision))
         kinds[f"{decision.id}_rule"] = "text"
     return kinds
 
 
-def _decoded(evaluation: Evaluation, lang: str) -> tuple[list, list[str]]:
-    """Per decision, its masks and the cell of each column for each distinct mask:
-    [(masks, [(column name, kind, {mask: cell})])], and the list (collect) columns."""
+def _lists(kinds: dict[str, str]) -> list[str]:
+    return [name for name, kind in kinds.items() if kind == "list"]
+
+
+def _decoded(evaluation: Evaluation, lang: str) -> list:
+    """Per decision, its masks and each of its columns' cell for each distinct mask:
+    [(masks, [(column name, {mask: cell})])]."""
     from kamrules.engine.evaluate import decode_masks
 
-    pack = evaluation.pack
     shown: list = []
-    list_columns: list[str] = []
-    for decision in pack.decisions:
+    for decision in evaluation.pack.decisions:
         masks = evaluation.masks[decision.id]
         decoded = {m: (outputs, _rule_label(decision, deciding, used_default))
                    for m, (outputs, deciding, used_default) in decode_masks(decision, masks).items()}
         columns = []
-        for name, spec in decision.outputs.items():
-            if decision.hit == "collect" and spec.type == "text":
-                continue  # the same texts a million times: they are in actions.csv (and the trace names the rules)
+        for name, spec, _ in _output_columns(decision):
             def cell(value: Any, _spec=spec) -> Any:
                 if _spec.type == "text":
                     if isinstance(value, list):
@@ -82,33 +130,30 @@ def _decoded(evaluation: Evaluation, lang: str) -> tuple[list, list[str]]:
                     return None if value is None else pick(value, lang)
                 return value
 
-            kind = "list" if decision.hit == "collect" else spec.type
-            if kind == "list":
-                list_columns.append(name)
-            columns.append((name, kind, {m: cell(out.get(name)) for m, (out, _) in decoded.items()}))
-        columns.append((f"{decision.id}_rule", "text", {m: rule for m, (_, rule) in decoded.items()}))
+            columns.append((name, {m: cell(out.get(name)) for m, (out, _) in decoded.items()}))
+        columns.append((f"{decision.id}_rule", {m: rule for m, (_, rule) in decoded.items()}))
         shown.append((masks, columns))
-    return shown, list_columns
+    return shown
 
 
-def _frame_rows(evaluation: Evaluation, shown: list, start: int, stop: int) -> pd.DataFrame:
+def _frame_rows(evaluation: Evaluation, kinds: dict[str, str], shown: list, start: int, stop: int) -> pd.DataFrame:
     """The decision frame's rows start..stop (index from 0)."""
     from kamrules.engine.evaluate import map_masks
 
-    table = evaluation.table.iloc[start:stop].reset_index(drop=True)
+    inputs = _input_columns(evaluation.pack)
+    present = [name for name in inputs if name in evaluation.table.columns]
+    table = evaluation.table[present].iloc[start:stop].reset_index(drop=True)  # only the columns repeated
     count = stop - start
     columns: dict[str, Any] = {}
-    for name in ("account_id", "account_name"):
-        columns[name] = _identity(table, name, count)
-    for name in _key_inputs(evaluation.pack):  # so the table stands alone in a spreadsheet
-        columns[name] = table[name] if pd.api.types.is_numeric_dtype(table[name]) else _identity(table, name, count)
+    for name in inputs:
+        columns[name] = table[name] if kinds[name] == "number" else _identity(table, name, count)
     for masks, decision_columns in shown:
         part = masks[start:stop]
-        for name, kind, cells in decision_columns:
+        for name, cells in decision_columns:
             values = map_masks(part, cells)
-            if kind == "number":
+            if kinds[name] == "number":
                 columns[name] = pd.Series(values).astype("float64")
-            elif kind == "boolean":
+            elif kinds[name] == "boolean":
                 columns[name] = pd.Series(values).astype("boolean")
             else:
                 columns[name] = pd.Series(values, dtype=object)
@@ -121,6 +166,11 @@ def _identity(table: pd.DataFrame, name: str, count: int) -> pd.Series:
     values = table[name].astype(object).to_numpy()
     return pd.Series([None if v is None or v != v else (v if isinstance(v, str) else str(v)) for v in values],
                      dtype=object)
+
+
+def _input_columns(pack) -> list[str]:
+    """The input columns the decision table repeats: id, name, owner, region and sales."""
+    return ["account_id", "account_name", *_key_inputs(pack)]
 
 
 def _key_inputs(pack) -> list[str]:

@@ -312,14 +312,15 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
         *(_param(pack, name) for name in ("region_dominant_share", "region_hhi_high", "region_hhi_moderate")),
         _param(pack, "region_min_accounts") or 1, _param(pack, "counterweight_min_ratio")))
                                if has_region else ((), 0))
-    risks, risk_counts = _risks(pack, evaluation, tiers, sales)
+    level_name = pack.role("risk_level")
+    levels = (column_values(evaluation, level_name, shared=True)
+              if level_name is not None and pack.output(level_name) is not None else None)
+    risks, risk_counts = _risks(pack, evaluation, levels, tiers, sales) if levels is not None else ((), {})
     unused = _unused_rules(pack, evaluation, present_fields)
 
     not_assessed = _risk_not_assessed(pack, unused)
     risks_total = sum(risk_counts.values())
-    level_name = pack.role("risk_level")
-    levels = (column_values(evaluation, level_name, shared=True)
-              if level_name is not None and pack.output(level_name) is not None else [])
+    levels = levels or []
     unassessed_rows = sum(1 for v in levels if v == NOT_ASSESSED)
     # at risk with a plan of their own (key and potential accounts get a playbook by default)
     planned = sum(1 for t, v in zip(tiers, levels) if v in RISK_LEVELS_LISTED and t in ("key", "potential"))
@@ -493,16 +494,13 @@ def _fte(pack: RulePack, key: int) -> tuple[float, float, Text] | None:
 RISKS_LISTED_MAX = 100  # accounts detailed in the summary and report; decisions.csv has them all
 
 
-def _risks(pack: RulePack, evaluation: Evaluation, tiers: list, sales: list) -> tuple[tuple, dict]:
+def _risks(pack: RulePack, evaluation: Evaluation, levels: list, tiers: list, sales: list) -> tuple[tuple, dict]:
     """The accounts at risk or critical (by sales at stake, then critical first), detailed up to
-    RISKS_LISTED_MAX, and how many there are per level."""
+    RISKS_LISTED_MAX, and how many there are per level; `levels`: every account's risk level."""
     level_name, signal_name = pack.role("risk_level"), pack.role("risk_signal")
     cause_name, tier_name = pack.role("risk_cause") or "", pack.role("tier") or ""
-    if level_name is None or pack.output(level_name) is None:
-        return (), {}
     signal_decision = next((d for d in pack.decisions if signal_name in d.outputs), None)
     rank = {level: position for position, level in enumerate(RISK_LEVELS_LISTED)}
-    levels = column_values(evaluation, level_name)
     groups = _groups(levels) or {}
     counts = {level: len(groups.get(level, ())) for level in RISK_LEVELS_LISTED}
     at_risk = np.concatenate([np.asarray(groups.get(level, ()), dtype=np.int64) for level in RISK_LEVELS_LISTED])
