@@ -72,3 +72,16 @@ def test_a_template_error_in_a_worker_names_its_account(monkeypatch, tmp_path):
         for chunks in lazy.values():
             b"".join(chunks)
     assert failing in str(error.value) and "playbook.md.j2" in str(error.value)
+
+
+def test_a_reason_filled_once_is_the_reason_filled_for_each_account(monkeypatch):
+    """Reasons with the same placeholder values are filled once (ContextBuilder._fill_key reads them
+    through the engine's own filler): every playbook equals one rendered without that cache."""
+    from kamrules.documents.context import ContextBuilder
+    from kamrules.language.text import placeholder_names
+
+    assert placeholder_names("{sales:,} of {params.cap} ({ name })") == ("sales", "params.cap", "name")
+    case = load_case()
+    cached = render_playbooks(case, selection="all")
+    monkeypatch.setattr(ContextBuilder, "_fill_key", lambda self, *args: None)
+    assert render_playbooks(case, selection="all") == cached

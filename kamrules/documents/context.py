@@ -15,7 +15,7 @@ from kamrules.documents.review import ContactRow, Objective, SwotRow
 from kamrules.engine.evaluation import AccountResult, DecisionResult, Evaluation
 from kamrules.errors import UsageError
 from kamrules.i18n import UI, Strings, is_missing
-from kamrules.language.text import _PLACEHOLDER as PLACEHOLDER
+from kamrules.language.text import placeholder_names
 from kamrules.pack import RulePack, pick
 from kamrules.results.columns import column_values
 from kamrules.documents.since import AccountSince
@@ -326,7 +326,6 @@ class ContextBuilder:
         wanted = set(review.needed_fields(pack)) | set(getattr(pack, "attributes", {}))
         self.needed = [n for n in self.field_names if n in wanted]
         self._filled: dict[tuple, str] = {}  # reasons filled with values, shared by accounts with the same values
-        self._placeholders: dict[str, tuple] = {}
 
     def _rank_scores(self, evaluation: Evaluation) -> None:
         """The score shown (the pack's `score` role, else its first score) and each account's rank on it."""
@@ -368,21 +367,14 @@ class ContextBuilder:
 
     def _fill_key(self, text: str, lang: str, hit, filler) -> tuple | None:
         """What a filled reason depends on: its text and the exact value of each placeholder, looked
-        up as the engine's filler does (the rule's outputs, then the account's values; `params.x`);
-        None (no caching) for a filler of another kind or a value that cannot be a key."""
-        known, params = getattr(filler, "known", None), getattr(filler, "params", None)
-        if known is None or params is None:
+        up by the engine's filler itself; None (no caching) for a filler without `lookup` or a value
+        that cannot be a key."""
+        lookup = getattr(filler, "lookup", None)
+        if lookup is None:
             return None
-        names = self._placeholders.get(text)
-        if names is None:
-            names = self._placeholders[text] = tuple(m.group(1).strip() for m in PLACEHOLDER.finditer(text))
-        outputs = hit.outputs
         key: list = [text, lang]
-        for name in names:
-            if name.startswith("params."):
-                value = params.get(name[7:])
-            else:
-                value = outputs[name] if name in outputs else known.get(name)
+        for name in placeholder_names(text):
+            value = lookup(name, hit.outputs)
             kind = type(value)
             if kind is float:
                 key.append(value.hex())  # exact: -0.0 and 0.0 differ, 1 and 1.0 and True do not mix

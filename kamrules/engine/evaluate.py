@@ -340,12 +340,11 @@ class _Filler:
     def __init__(self, pack: RulePack, known: Any, params: dict):
         self.pack, self.known, self.params = pack, known, params
 
+    def lookup(self, name: str, outputs: dict) -> Any:
+        """The value a placeholder shows: `params.x`, else the rule's own output, else the account's value."""
+        if name.startswith("params."):
+            return self.params.get(name[7:])
+        return outputs[name] if name in outputs else self.known.get(name)
+
     def __call__(self, template: dict, outputs: dict) -> dict:
-        known, params = self.known, self.params
-
-        def lookup(name: str) -> Any:
-            if name.startswith("params."):
-                return params.get(name[7:])
-            return outputs[name] if name in outputs else known.get(name)
-
-        return fill_text(template, lookup, self.pack.label)
+        return fill_text(template, lambda name: self.lookup(name, outputs), self.pack.label)

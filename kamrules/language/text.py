@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from typing import Any, Callable, Mapping
@@ -48,6 +49,12 @@ def display_number(value: float) -> str:
         return f"{number:,.1f}".rstrip("0").rstrip(".")
     digits = max(0, 3 - int(math.floor(math.log10(abs(number))))) if number else 0
     return ex.format_number(round(number, digits))
+
+
+@functools.lru_cache(maxsize=4096)
+def placeholder_names(template: str) -> tuple[str, ...]:
+    """The names a template's placeholders read, in order (`{sales:,}` → 'sales', `{params.x}` → 'params.x')."""
+    return tuple(match.group(1).strip() for match in _PLACEHOLDER.finditer(template))
 
 
 def fill(template: str, lookup: Callable[[str], Any], lang: str = "en",
