@@ -303,7 +303,7 @@ def mapping_lines(description: Mapping, full: bool = True, lang: str = "en") -> 
     if others and full:
         lines.append(words["not_in_file"].format(n=len(others), names=", ".join(others)))
     for skip in description.get("skipped", []):
-        rows = words["row_one" if skip["rows"] == 1 else "row_many"].format(n=skip["rows"])
+        rows = say(lang, "row_one" if skip["rows"] == 1 else "row_many", n=skip["rows"])
         lines.append(words["skipped"].format(rows=rows, field=skip["field"], value=skip["value"]))
     if description.get("where"):
         lines.append("  " + where_line(description["where"], lang))

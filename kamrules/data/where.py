@@ -53,7 +53,7 @@ def where_line(summary: dict, lang: str = "en") -> str:
     """"left out 12 rows: --where customer_type != "prospect" is false for 10 and unknown for 2"."""
     if not summary["left_out"]:
         return say(lang, "where_nothing", condition=summary["condition"])
-    rows = say(lang, "row_word" if summary["left_out"] == 1 else "rows_word")
+    rows = say(lang, "row_one" if summary["left_out"] == 1 else "row_many", n=summary["left_out"])
     key = "where_left_unknown" if summary["unknown"] else "where_left"
     return say(lang, key, n=summary["left_out"], rows=rows, condition=summary["condition"], false=summary["false"],
                unknown=summary["unknown"])

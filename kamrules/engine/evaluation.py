@@ -61,6 +61,7 @@ class FactTable:
         self._arrays: dict[str, np.ndarray] = {}  # converted when first read: most runs read few
         self._kinds: dict[str, str] = {}
         self._names = frozenset(self.columns)
+        self._members: dict[int, tuple] = {}  # id(list of names) -> (the list, its names as a set)
 
     def _column(self, name: str) -> tuple[np.ndarray, str]:
         if name not in self._arrays:
@@ -100,7 +101,7 @@ class FactTable:
     def row(self, index: int, names: Sequence[str] | None = None) -> "FactRow":
         if names is None:
             return FactRow(self, index, self.columns, self._names)
-        known = self.__dict__.setdefault("_members", {}).get(id(names))
+        known = self._members.get(id(names))
         if known is None or known[0] is not names:  # one set per list of names, not one per row
             known = self._members[id(names)] = (names, frozenset(names) & self._names)
         return FactRow(self, index, names, known[1])

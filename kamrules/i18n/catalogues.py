@@ -376,7 +376,6 @@ CONSOLE: dict[str, dict[str, str]] = {
         "near_miss": "  {field}: not found; did you mean column '{column}'? (map it with --columns: {field}: {column})",
         "not_in_file": "  not in the file ({n}): {names}", "unused": "  columns not used ({n}): {names}",
         "skipped": "  left out {rows}: {field} '{value}' (skip-row in --columns)",
-        "row_one": "{n} row", "row_many": "{n} rows",
         "by": "name=name|label=label|alias=alias|--columns=--columns|alias without 所在/所属=alias without 所在/所属|unit=unit",
     },
     "zh": {
@@ -395,7 +394,6 @@ CONSOLE: dict[str, dict[str, str]] = {
         "near_miss": "  {field}：未找到；是否指列“{column}”？（用 --columns 映射：{field}: {column}）",
         "not_in_file": "  文件中没有（{n}）：{names}", "unused": "  未使用的列（{n}）：{names}",
         "skipped": "  跳过 {rows}：{field} 为“{value}”（--columns 中的 skip-row）",
-        "row_one": "{n} 行", "row_many": "{n} 行",
         "by": "name=字段名|label=标签|alias=别名|--columns=--columns 映射|alias without 所在/所属=别名（去掉“所在/所属”）|unit=单位",
     },
 }

@@ -139,10 +139,10 @@ DATA: dict[str, dict[str, str]] = {
         "where_char_not": "unexpected character '!' (write 'not')",
         "where_none_left": "{name}: --where {condition} leaves no rows",
         "where_nothing": "--where {condition}: no rows left out",
-        "where_left": "left out {n} {rows}: --where {condition} is false for {false}",
-        "where_left_unknown": "left out {n} {rows}: --where {condition} is false for {false} and unknown for "
+        "where_left": "left out {rows}: --where {condition} is false for {false}",
+        "where_left_unknown": "left out {rows}: --where {condition} is false for {false} and unknown for "
                               "{unknown} (a value it tests is missing)",
-        "row_word": "row", "rows_word": "rows",
+        "row_one": "{n} row", "row_many": "{n} rows",
         # bad cells
         "issue": "{at}, column '{column}' (field {field}): '{value}' {reason}",
         "issue_empty": "{at}, column '{column}' (field {field}): value {reason}",
@@ -316,10 +316,10 @@ DATA: dict[str, dict[str, str]] = {
         "where_char_not": "不能识别的字符 '!'（请写 not）",
         "where_none_left": "{name}：--where {condition} 之后没有剩下任何行",
         "where_nothing": "--where {condition}：没有跳过任何行",
-        "where_left": "跳过 {n} {rows}：--where {condition} 对其中 {false} 行不成立",
-        "where_left_unknown": "跳过 {n} {rows}：--where {condition} 对其中 {false} 行不成立，"
+        "where_left": "跳过 {rows}：--where {condition} 对其中 {false} 行不成立",
+        "where_left_unknown": "跳过 {rows}：--where {condition} 对其中 {false} 行不成立，"
                               "{unknown} 行无法判断（所判断的值缺失）",
-        "row_word": "行", "rows_word": "行",
+        "row_one": "{n} 行", "row_many": "{n} 行",
         "issue": "{at}，列“{column}”（字段{field}）：“{value}”{reason}",
         "issue_empty": "{at}，列“{column}”（字段{field}）：值{reason}",
         "bad_value": "{name}：{issue}；请修正该单元格，或用 --on-bad-value missing",
