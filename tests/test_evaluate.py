@@ -199,7 +199,6 @@ def test_trace_cells_built_in_arrow_equal_the_python_encoding():
     """The trace's column-wise (Arrow) encoding gives json.dumps(json_value(v)) for every kind of column."""
     import json as _json
 
-    import numpy as np
     import pandas as pd
     from hypothesis import given, settings
     from hypothesis import strategies as st
@@ -220,6 +219,7 @@ def test_trace_cells_built_in_arrow_equal_the_python_encoding():
                    pd.Series([3, None, -7], dtype="Int64"), pd.Series([1, 2], dtype="int64"),
                    pd.Series(["华东", None, 'say "hi"', "back\\slash", "tab\there"], dtype=object),
                    pd.Series(["a", None], dtype="string"),
+                   pd.Series(["high", None, "low", float("nan")], dtype=object), pd.Series([None, None], dtype=object),
                    pd.Series([pd.Timestamp("2026-11-27"), pd.NaT]),
                    pd.Series(["text", 3.5, None, True], dtype=object)):
         assert _json_array(series).to_pylist() == _json_cells(series), series

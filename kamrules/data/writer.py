@@ -150,7 +150,14 @@ def csv_parts_chunks(parts: Iterator[pd.DataFrame], *, times: dict[int, bool] | 
 
 
 def _csv_array(series: pd.Series, has_time: bool | None) -> pa.Array:
-    """A column's CSV cells (before quoting) as a pyarrow string array: the same texts as `_csv_column`."""
+    """A column's CSV cells (before quoting) as a pyarrow string array: the same texts as `_csv_column`.
+    A categorical column, or one whose cells share a few objects, comes back dictionary-encoded: each
+    distinct value is formatted (and later quoted) once, not once per row."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        categories = pd.Series(np.asarray(series.cat.categories, dtype=object), dtype=object)
+        texts = pa.concat_arrays([_csv_array(categories, None), pa.array([""], type=pa.string())])
+        codes = series.cat.codes.to_numpy()
+        return pa.DictionaryArray.from_arrays(np.where(codes < 0, len(categories), codes).astype(np.int32), texts)
     typed = _typed_texts(series, has_time)
     if typed is not None:
         return typed.fill_null("")
@@ -158,7 +165,20 @@ def _csv_array(series: pd.Series, has_time: bool | None) -> pa.Array:
     if texts is not None:
         return guard_formulas(texts).fill_null("")
     codes, firsts = _shared_objects(objects)  # outputs share a few value objects (lists): each formatted once
-    return pa.array([_csv_object(objects[i]) for i in firsts], type=pa.string()).take(pa.array(codes))
+    return pa.DictionaryArray.from_arrays(codes.astype(np.int32),
+                                          pa.array([_csv_object(objects[i]) for i in firsts], type=pa.string()))
+
+
+def _each_row(array: pa.Array, function) -> pa.Array:
+    """`function` (a per-cell kernel) of every cell; on a dictionary array, of each distinct value once."""
+    if pa.types.is_dictionary(array.type):
+        return function(array.dictionary).take(array.indices)
+    return function(array)
+
+
+def _plain(array: pa.Array) -> pa.Array:
+    """A dictionary array decoded to its cells (any other array as it is)."""
+    return array.dictionary.take(array.indices) if pa.types.is_dictionary(array.type) else array
 
 
 def _shared_objects(objects: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -178,18 +198,22 @@ def csv_row_texts(chunk: pd.DataFrame, times: dict[int, bool] | None = None) -> 
     arrays = [_csv_array(chunk.iloc[:, i], times.get(i)) for i in range(chunk.shape[1])]
     row_has_return = None
     for array in arrays:
-        flags = pc.match_substring(array, "\r")
+        flags = _each_row(array, lambda cells: pc.match_substring(cells, "\r"))
         row_has_return = flags if row_has_return is None else pc.or_(row_has_return, flags)
     quote_rows = row_has_return is not None and pc.any(row_has_return).as_py()
     cells = []
     for array in arrays:
-        special = pc.match_substring_regex(array, '[,"\n]')
+        if quote_rows:  # rare: a carriage return quotes every cell of its row
+            array = _plain(array)
+        coded = pa.types.is_dictionary(array.type)
+        values = array.dictionary if coded else array  # a coded column is quoted once per distinct value
+        special = pc.match_substring_regex(values, '[,"\n]')
         if quote_rows:
             special = pc.or_(special, row_has_return)
         if pc.any(special).as_py():
-            quoted = pc.binary_join_element_wise('"', pc.replace_substring(array, '"', '""'), '"', "")
-            array = pc.if_else(special, quoted, array)
-        cells.append(array)
+            quoted = pc.binary_join_element_wise('"', pc.replace_substring(values, '"', '""'), '"', "")
+            values = pc.if_else(special, quoted, values)
+        cells.append(values.take(array.indices) if coded else values)
     return pc.binary_join_element_wise(*cells, ",")
 
 
@@ -327,6 +351,13 @@ def _arrow_table(frame: pd.DataFrame, list_columns: Sequence[str], null_as_text:
             array = pa.array(series.to_numpy(dtype="datetime64[ns]"), type=pa.timestamp("ns"))
         elif isinstance(series.dtype, np.dtype) and series.dtype.kind in "fiub":
             array = pa.array(series.to_numpy(), from_pandas=True)  # NaN -> null
+        elif isinstance(series.dtype, pd.CategoricalDtype):  # a code per row: the distinct values converted once
+            codes = series.cat.codes.to_numpy()
+            distinct = _arrow_table(pd.DataFrame({name: np.asarray(series.cat.categories, dtype=object)}), (),
+                                    null_as_text=False).column(0).combine_chunks()
+            array = distinct.take(pa.array(codes, mask=codes < 0))
+            if null_as_text and pa.types.is_null(array.type):
+                array = array.cast(pa.string())
         elif str(name) in list_columns:
             # outputs share a few list objects across rows: each distinct one converted once, then taken
             objects = series.astype(object).to_numpy()

@@ -34,16 +34,17 @@ def decision_frame(evaluation: Evaluation, lang: str = "en") -> tuple[pd.DataFra
     return _frame_rows(evaluation, kinds, shown, 0, len(evaluation.table)), _lists(kinds)
 
 
-def decision_frame_parts(evaluation: Evaluation, lang: str = "en",
-                         rows: int = CSV_PART_ROWS) -> tuple[Iterator[pd.DataFrame], list[str]]:
+def decision_frame_parts(evaluation: Evaluation, lang: str = "en", rows: int = CSV_PART_ROWS,
+                         coded: bool = False) -> tuple[Iterator[pd.DataFrame], list[str]]:
     """The decision frame `rows` accounts at a time (each mask still decoded once): a million-account
-    table is written without being held whole. Concatenated, the parts are `decision_frame`."""
+    table is written without being held whole. Concatenated, the parts are `decision_frame` (with
+    `coded`, its text columns are categoricals: the same values, written once per distinct value)."""
     kinds, shown = _table_columns(evaluation), _decoded(evaluation, lang)
     count = len(evaluation.table)
 
     def parts() -> Iterator[pd.DataFrame]:
         for start in range(0, max(count, 1), rows):
-            yield _frame_rows(evaluation, kinds, shown, start, min(start + rows, count))
+            yield _frame_rows(evaluation, kinds, shown, start, min(start + rows, count), coded=coded)
 
     return parts(), _lists(kinds)
 
@@ -67,7 +68,8 @@ def decision_table_chunks(evaluation: Evaluation, fmt: str, lang: str = "en",
         return frame
 
     if fmt in ("csv", "parquet"):
-        parts, _ = decision_frame_parts(evaluation, lang, rows=CSV_PART_ROWS if fmt == "csv" else PARQUET_PART_ROWS)
+        parts, _ = decision_frame_parts(evaluation, lang, rows=CSV_PART_ROWS if fmt == "csv" else PARQUET_PART_ROWS,
+                                        coded=True)
         parts = (flagged(part) for part in parts)
         if fmt == "csv":
             yield from csv_parts_chunks(parts)
@@ -136,10 +138,11 @@ def _decoded(evaluation: Evaluation, lang: str) -> list:
     return shown
 
 
-def _frame_rows(evaluation: Evaluation, kinds: dict[str, str], shown: list, start: int, stop: int) -> pd.DataFrame:
-    """The decision frame's rows start..stop (index from 0)."""
-    from kamrules.engine.evaluate import map_masks
-
+def _frame_rows(evaluation: Evaluation, kinds: dict[str, str], shown: list, start: int, stop: int,
+                coded: bool = False) -> pd.DataFrame:
+    """The decision frame's rows start..stop (index from 0). `coded`: text columns as pandas categoricals
+    (a code per account and the few distinct texts), which the CSV and Parquet writers format once per
+    distinct value; otherwise as objects."""
     inputs = _input_columns(evaluation.pack)
     present = [name for name in inputs if name in evaluation.table.columns]
     table = evaluation.table[present].iloc[start:stop].reset_index(drop=True)  # only the columns repeated
@@ -148,22 +151,40 @@ def _frame_rows(evaluation: Evaluation, kinds: dict[str, str], shown: list, star
     for name in inputs:
         columns[name] = table[name] if kinds[name] == "number" else _identity(table, name, count)
     for masks, decision_columns in shown:
-        part = masks[start:stop]
+        codes, unique = pd.factorize(masks[start:stop])  # once per decision: its accounts' distinct masks
         for name, cells in decision_columns:
-            values = map_masks(part, cells)
-            if kinds[name] == "number":
-                columns[name] = pd.Series(values).astype("float64")
-            elif kinds[name] == "boolean":
-                columns[name] = pd.Series(values).astype("boolean")
-            else:
-                columns[name] = pd.Series(values, dtype=object)
+            distinct = [cells[int(m)] for m in unique]  # the cell of each distinct mask
+            columns[name] = _broadcast(distinct, codes, kinds[name], coded)
     return pd.DataFrame(columns)
 
 
+def _broadcast(distinct: list, codes: np.ndarray, kind: str, coded: bool) -> pd.Series:
+    """A column from the cell of each distinct mask and each account's mask code. The cells are converted
+    once (a number column to float64, a boolean one to pandas' boolean), then taken per account."""
+    if kind == "number":
+        return pd.Series(pd.Series(distinct, dtype=object).astype("float64").to_numpy()[codes])
+    if kind == "boolean":
+        return pd.Series(pd.Series(distinct, dtype=object).astype("boolean").array.take(codes))
+    if coded and all(cell is None or type(cell) is str for cell in distinct):
+        texts = list(dict.fromkeys(cell for cell in distinct if cell is not None))
+        position = {text: i for i, text in enumerate(texts)}
+        per_mask = np.array([-1 if cell is None else position[cell] for cell in distinct], dtype=np.int32)
+        return pd.Series(pd.Categorical.from_codes(per_mask[codes], categories=pd.Index(texts, dtype=object)))
+    table = np.empty(len(distinct), dtype=object)
+    table[:] = distinct
+    return pd.Series(table[codes], dtype=object)
+
+
 def _identity(table: pd.DataFrame, name: str, count: int) -> pd.Series:
+    """An id, name or owner column as text: missing as None, anything else as its str."""
     if name not in table.columns:
         return pd.Series([None] * count, dtype=object)
     values = table[name].astype(object).to_numpy()
+    missing = pd.isna(values)
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):  # text already (the usual case)
+        values = values.copy()
+        values[missing] = None
+        return pd.Series(values, dtype=object)
     return pd.Series([None if v is None or v != v else (v if isinstance(v, str) else str(v)) for v in values],
                      dtype=object)
 
@@ -249,7 +270,7 @@ def _float_cells(values: np.ndarray) -> list[str]:
 TRACE_FORMAT = "kamrules-trace-2"
 
 
-def trace_chunks(evaluation: Evaluation, chunk: int = 10000) -> Iterator[bytes]:
+def trace_chunks(evaluation: Evaluation, chunk: int = 65_536) -> Iterator[bytes]:
     """trace.jsonl, compact: each decision's distinct situations once, then one line per account.
 
     A situation is one distinct outcome of a decision (the rules that fired, the names they read):
@@ -354,7 +375,7 @@ def _json_array(series: pd.Series) -> pa.Array:
         return pc.if_else(flags, "true", "false").fill_null("null")
     if pd.api.types.is_integer_dtype(series):
         return pa.array(series.to_numpy(dtype=object, na_value=None), type=pa.int64()).cast(pa.string()).fill_null("null")
-    if pd.api.types.is_string_dtype(series):
+    if pd.api.types.is_string_dtype(series) or series.dtype == object:  # text, perhaps with missing cells
         try:
             texts = pa.array(series.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
         except (pa.ArrowInvalid, pa.ArrowTypeError):  # not only text: each cell its own way
@@ -366,16 +387,16 @@ def _json_array(series: pd.Series) -> pa.Array:
 
 def _float_json(values: np.ndarray) -> pa.Array:
     """`_float_cells` as a pyarrow string array. Arrow's shortest float text equals Python's repr (and
-    whole numbers print without ".0") for 0 and 1e-4 <= |v| < 1e9; other values take the Python path."""
+    whole numbers print without ".0") for 0 and 1e-4 <= |v| < 1e9; missing is null; only the other
+    values (large whole numbers, tiny fractions, infinities, -0.0) take the Python path."""
     size = np.abs(values)
-    arrow = ((size >= 1e-4) & (size < 1e9)) | ((values == 0) & ~np.signbit(values))
-    texts = pa.array(values).cast(pa.string())
+    missing = np.isnan(values)
+    arrow = ((size >= 1e-4) & (size < 1e9)) | ((values == 0) & ~np.signbit(values)) | missing
+    texts = pa.array(values, from_pandas=True).cast(pa.string()).fill_null("null")
     if arrow.all():
         return texts
     others = np.flatnonzero(~arrow)
-    fixed = np.array(texts.to_pylist(), dtype=object)
-    fixed[others] = _float_cells(values[others])
-    return pa.array(fixed.tolist(), type=pa.string())
+    return pc.replace_with_mask(texts, pa.array(~arrow), pa.array(_float_cells(values[others]), type=pa.string()))
 
 
 def read_trace(lines: Iterable[str | bytes]) -> Iterator[dict]:
