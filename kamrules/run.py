@@ -64,6 +64,9 @@ def parse_as_of(text: str | None) -> dt.date:
 AS_OF_RANGE = (dt.date(1800, 1, 1), dt.date(2199, 12, 31))
 
 
+APART_ACCOUNTS = 50_000  # from here on the trace and actions.csv are written beside the decision table (--jobs)
+
+
 def give_back_memory() -> None:
     """Hand the memory a stage let go of back to the system (glibc's malloc_trim; nothing elsewhere).
 
@@ -154,7 +157,9 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     files["manifest.json"] = manifest(evaluation, input_path=options.data, jobs=evaluation.jobs, files=names,
                                       data_issues=len(read.issues), columns=read.mapping)
     started = time.perf_counter()
-    write_outputs(options.out, files, inputs=[p for p in inputs if p is not None], force=options.force)
+    write_outputs(options.out, files, inputs=[p for p in inputs if p is not None], force=options.force,
+                  apart=["trace.jsonl", "actions.csv"] if len(evaluation.table) >= APART_ACCOUNTS else [],
+                  jobs=jobs)
     # Clock times are reported on the console, not in OUT: the files stay byte-identical per input.
     evaluation.timings.update({"load_pack": load_seconds, "read": read_seconds, "render": render_seconds,
                                "write": time.perf_counter() - started})

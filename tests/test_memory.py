@@ -176,6 +176,28 @@ def test_the_decision_table_is_built_when_written_not_before(monkeypatch, tmp_pa
     assert (tmp_path / "out" / "decisions.csv").read_bytes().startswith("\ufeffaccount_id,".encode())
 
 
+@pytest.mark.skipif(not __import__("kamrules.processes").processes.can_fork(), reason="needs fork")
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_large_run_writes_its_trace_and_actions_beside_the_decision_table(monkeypatch, tmp_path, fmt):
+    """With --jobs 2 a large run (here: any run) writes trace.jsonl and actions.csv in a forked process
+    while it writes the decision table: the same files, byte for byte, as with --jobs 1."""
+    import kamrules.data.writer as writer
+
+    monkeypatch.setattr(run, "APART_ACCOUNTS", 0)
+    forked: list = []
+    real = writer._write_elsewhere
+    monkeypatch.setattr(writer, "_write_elsewhere", lambda files: forked.append([p.name for p, _ in files]) or real(files))
+    outs = {}
+    for jobs in (1, 2):
+        outs[jobs] = tmp_path / f"jobs{jobs}"
+        run.run_evaluate(run.EvaluateOptions(data=ROOT / "examples" / "customers.csv", rules=ROOT / "rules",
+                                             out=outs[jobs], as_of=AS_OF, jobs=jobs, format=fmt))
+    assert forked == [["actions.csv", "trace.jsonl"]]  # only with --jobs 2, both in the one other process
+    files = {p.relative_to(outs[1]).as_posix(): p.read_bytes() for p in sorted(outs[1].rglob("*")) if p.is_file()}
+    assert {p.relative_to(outs[2]).as_posix(): p.read_bytes() for p in sorted(outs[2].rglob("*")) if p.is_file()} == files
+    assert "trace.jsonl" in files and "actions.csv" in files and len(files) > 10  # playbooks too
+
+
 def test_text_columns_hand_back_the_tables_own_strings():
     texts = ["华东", "00042", "华东"]
     column = pd.Series([texts[0], None, texts[1], float("nan"), pd.NA, texts[2]], dtype=object)

@@ -280,7 +280,7 @@ def test_pool_workers_die_when_the_parent_is_killed(tmp_path):
     pids = tmp_path / "pids"
     code = (
         "import os, time\n"
-        "from kamrules.engine.guards import worker_pool\n"
+        "from kamrules.processes import worker_pool\n"
         "def work(_):\n"
         f"    open({str(pids)!r}, 'a').write(f'{{os.getpid()}}\\n')\n"
         "    time.sleep(120)\n"

@@ -473,6 +473,76 @@ def test_every_file_is_fsynced_before_the_folder_takes_its_place(tmp_path, monke
 
 
 # --------------------------------------------------------------------------------------------------
+# Large files written beside the others in forked processes (--jobs)
+
+needs_fork = pytest.mark.skipif(not __import__("kamrules.processes").processes.can_fork(), reason="needs fork")
+
+
+def _where_made(label: str):
+    """Chunks that say which process produced them."""
+    yield label.encode()
+    yield str(os.getpid()).encode()
+
+
+@needs_fork
+@pytest.mark.parametrize("jobs", [2, 3, 8])
+def test_files_apart_are_made_in_forked_processes_with_the_same_bytes(tmp_path, jobs):
+    def files():
+        return {"decisions.csv": iter([b"id,tier\n", b"1,key\n"]), "report.html": b"<html>",
+                "trace.jsonl": (line for line in [b'{"a": 1}\n'] * 1000), "actions.csv": iter([b"x\n", b"y\n"]),
+                "playbooks/A1.md": b"plan"}
+    write_outputs(tmp_path / "here", files(), apart=["trace.jsonl", "actions.csv"], jobs=1)
+    write_outputs(tmp_path / "apart", files(), apart=["trace.jsonl", "actions.csv"], jobs=jobs)
+    assert listing(tmp_path / "apart") == listing(tmp_path / "here")
+    write_outputs(tmp_path / "pids", {"here.txt": _where_made("here"), "there.txt": _where_made("there")},
+                  apart=["there.txt"], jobs=jobs)
+    assert (tmp_path / "pids" / "here.txt").read_bytes() == f"here{os.getpid()}".encode()
+    there = (tmp_path / "pids" / "there.txt").read_bytes()
+    assert there.startswith(b"there") and there != f"there{os.getpid()}".encode()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["apart", "here", "pids"]
+
+
+@needs_fork
+def test_an_error_in_a_forked_writer_is_raised_here_and_nothing_changes(tmp_path):
+    out = tmp_path / "results"
+    write_outputs(out, {"decisions.csv": b"old"})
+    before = listing(out)
+
+    def failing():
+        yield b"first part"
+        raise ConfigError("cannot write the decision table as Parquet (a text in a number column); use --format csv")
+
+    with pytest.raises(ConfigError, match=r"as Parquet \(a text in a number column\); use --format csv"):
+        write_outputs(out, {"decisions.csv": b"new", "trace.jsonl": failing()}, apart=["trace.jsonl"], jobs=2)
+    assert listing(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
+
+
+@needs_fork
+def test_a_failure_here_stops_the_forked_writer_at_once(tmp_path):
+    out = tmp_path / "results"
+    write_outputs(out, {"decisions.csv": b"old"})
+    before = listing(out)
+
+    def slow():
+        yield b"started"
+        time.sleep(120)
+        yield b"too late"
+
+    def failing():
+        raise OSError(28, "No space left on device")
+        yield b""
+
+    started = time.monotonic()
+    with pytest.raises(ConfigError, match="No space left on device"):
+        write_outputs(out, {"decisions.csv": failing(), "trace.jsonl": slow()}, apart=["trace.jsonl"], jobs=2)
+    assert time.monotonic() - started < 60  # the forked writer was stopped, not waited for
+    time.sleep(0.2)
+    assert listing(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
+
+
+# --------------------------------------------------------------------------------------------------
 # The column-wise CSV writer (Arrow) against Python's csv module, cell for cell
 
 

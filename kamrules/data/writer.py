@@ -445,6 +445,26 @@ def _fsync_files(paths: Sequence[Path]) -> None:
         list(pool.map(_fsync_path, paths))
 
 
+def _apart_groups(names: list, jobs: int) -> list[list]:
+    """The files each forked writer takes (round robin over `jobs` - 1 of them); none without fork."""
+    from kamrules.processes import can_fork
+
+    workers = min(max(jobs, 1) - 1, len(names)) if can_fork() else 0
+    return [names[i::workers] for i in range(workers)]
+
+
+def _write_elsewhere(files: list[tuple[Path, bytes | Iterable[bytes]]]):
+    """Write (and fsync) `files` in a forked process; the handle to wait for it or stop it."""
+    from kamrules.processes import fork_and_run
+
+    def write() -> None:
+        for path, content in files:
+            _write_file(path, content)
+            _fsync_path(path)
+
+    return fork_and_run(write)
+
+
 def _remove_stale(parent: Path, name: str) -> None:
     """Remove temporary folders a killed run left next to OUT (ours only: they carry the marker)."""
     now = time.time()
@@ -506,10 +526,15 @@ def _umask_mode() -> int:
 
 
 def write_outputs(
-    out_dir: Path, files: Mapping[str, bytes | Iterable[bytes]], *, inputs: Sequence[Path] = (), force: bool = False
+    out_dir: Path, files: Mapping[str, bytes | Iterable[bytes]], *, inputs: Sequence[Path] = (), force: bool = False,
+    apart: Sequence[str] = (), jobs: int = 1,
 ) -> None:
     """Replace `out_dir` with exactly `files` (relative path -> bytes or an iterable of byte chunks),
     all or nothing.
+
+    With `jobs` > 1, the files named in `apart` (large outputs produced as they are written) are
+    produced and written in up to `jobs` - 1 forked processes while this one writes the others: a
+    million-account run makes its decision table, trace and actions at the same time.
 
     The files are written and fsynced into a new folder next to `out_dir`, which then takes its place by
     renames; if anything fails the previous `out_dir` is left as it was and the new folder is removed.
@@ -533,13 +558,21 @@ def write_outputs(
         raise ConfigError(f"{out_dir}: cannot write next to it in {parent} ({exc.strerror})") from None
     os.chmod(staging, _umask_mode())  # mkdtemp makes 0700; OUT gets the mode any new folder would
     aside: Path | None = None
+    children: list = []
     try:
         written = [staging / MARKER]
         _write_file(written[0], contents.pop(PurePosixPath(MARKER)))
+        groups = _apart_groups([r for r in sorted(contents) if str(r) in set(apart)], jobs)
+        children = [_write_elsewhere([(staging.joinpath(*r.parts), contents[r]) for r in group]) for group in groups]
+        elsewhere = {r for group in groups for r in group}
         for relative in sorted(contents):
-            written.append(staging.joinpath(*relative.parts))
-            _write_file(written[-1], contents[relative])
-        _fsync_files(written)
+            if relative not in elsewhere:
+                written.append(staging.joinpath(*relative.parts))
+                _write_file(written[-1], contents[relative])
+        while children:
+            children[0].wait()
+            children.pop(0)
+        _fsync_files(written)  # (the files written elsewhere were fsynced there)
         for folder in sorted({p for r in contents for p in (staging.joinpath(*r.parts).parents)}, reverse=True):
             if folder == staging or staging in folder.parents:
                 _fsync_dir(folder)
@@ -555,6 +588,8 @@ def write_outputs(
                 aside = None
             raise
     except BaseException as exc:
+        for child in children:
+            child.stop()
         shutil.rmtree(staging, ignore_errors=True)
         if isinstance(exc, OSError):
             raise ConfigError(f"{out_dir}: cannot write the results ({exc.strerror or exc}); nothing was changed") from None

@@ -146,7 +146,7 @@ class _AheadSource:
     def __init__(self, renderer: Renderer, order: list[int], jobs: int):
         import weakref
 
-        from kamrules.engine.guards import worker_pool
+        from kamrules.processes import worker_pool
 
         global _WORKER
         self.renderer = renderer

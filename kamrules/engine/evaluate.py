@@ -181,12 +181,12 @@ def decide(pack: RulePack, facts: pd.DataFrame, jobs: int = 1,
     if progress is not None:
         progress(f"{len(pack.decisions)} decisions in {jobs} processes")
     global _WORK
-    from kamrules.engine.guards import worker_pool
+    from kamrules.processes import worker_pool
 
     bounds = [(int(chunk[0]), int(chunk[-1]) + 1) for chunk in np.array_split(np.arange(count), jobs) if len(chunk)]
     _WORK = (pack, facts)
     try:
-        with worker_pool(jobs) as pool:  # workers die with this process (engine/guards.py)
+        with worker_pool(jobs) as pool:  # workers die with this process (kamrules/processes.py)
             parts = list(pool.map(_work_chunk, bounds))
     finally:
         _WORK = None

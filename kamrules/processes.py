@@ -1,0 +1,114 @@
+"""Worker processes that never outlive the run (issue #15, item 11): a pool for many small tasks
+(deciding chunks of accounts, rendering playbooks) and one forked child for one long task (writing
+one of a million-account run's large files beside the others).
+
+`kill -TERM` or `kill -9` of `kamrules evaluate --jobs N` (a CI cancel, `timeout`) used to leave the
+forked workers blocked forever. Each worker now asks Linux to kill it when its parent dies
+(`prctl(PR_SET_PDEATHSIG, SIGKILL)`), and checks once that the parent did not die before the request
+took effect. Elsewhere (macOS, Windows) the request is skipped: the pool's own shutdown still applies.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import sys
+from typing import Callable
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int) -> None:
+    """Pool initializer: end this worker as soon as process `parent` is gone."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):  # pragma: no cover - no prctl in this libc
+            pass
+    if os.getppid() != parent:  # the parent died before prctl: nobody will ever collect our result
+        os._exit(1)
+
+
+def worker_pool(jobs: int):
+    """A fork-based process pool whose workers die with this process."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"),
+                               initializer=die_with_parent, initargs=(os.getpid(),))
+
+
+class Forked:
+    """A child process running one function (see `fork_and_run`); `wait` for its end, `stop` it."""
+
+    def __init__(self, pid: int, results: int):
+        self.pid: int | None = pid
+        self._results: int | None = results
+
+    def wait(self) -> None:
+        """Wait for the child; raise the exception it raised (a KamrulesError keeps its message)."""
+        results, self._results = self._results, None
+        with os.fdopen(results, "rb") as pipe:
+            reported = pipe.read()  # empty when the function returned
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = None  # reaped: its number may belong to another process from now on
+        if reported:
+            try:
+                error = pickle.loads(reported)
+            except Exception:  # an exception that cannot be rebuilt here: its text, as a RuntimeError
+                error = RuntimeError(reported.decode("utf-8", "replace"))
+            raise error
+        if status != 0:
+            raise RuntimeError(f"a worker process (pid {self.pid}) ended without finishing (status {status})")
+
+    def stop(self) -> None:
+        """End the child now (the parent failed: its work is not wanted any more); nothing once waited for."""
+        if self.pid is not None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+            self.pid = None
+        if self._results is not None:
+            os.close(self._results)
+            self._results = None
+
+
+def can_fork() -> bool:
+    return hasattr(os, "fork") and sys.platform != "darwin"  # macOS: fork after threads is unsafe
+
+
+def fork_and_run(function: Callable[[], None]) -> Forked:
+    """Run `function()` in a forked child, which inherits this process's memory (no pickling of the
+    work) and dies with it. The child reports an exception back through a pipe and exits with
+    os._exit: it never runs the parent's cleanup or flushes its buffers."""
+    results, report = os.pipe()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child (coverage does not follow it)
+        status = 0
+        try:
+            os.close(results)
+            die_with_parent(parent)
+            function()
+        except BaseException as exc:
+            status = 1
+            try:
+                data = pickle.dumps(exc)
+                pickle.loads(data)
+            except Exception:
+                data = f"{type(exc).__name__}: {exc}".encode("utf-8", "replace")
+            try:
+                with os.fdopen(report, "wb") as pipe:
+                    pipe.write(data)
+            except BaseException:
+                pass
+        finally:
+            os._exit(status)
+    os.close(report)
+    return Forked(pid, results)
