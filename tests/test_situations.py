@@ -202,3 +202,84 @@ def test_a_collect_output_is_read_by_column_as_each_account_gives_it(tmp_path):
     values = column_values(evaluation, "g")
     assert values == [account.value("g") for account in evaluation.accounts]
     assert any(len(v) > 1 for v in values) and any(v == [] for v in values)
+
+
+def _reference_classes(numbers: np.ndarray, cuts: list) -> list:
+    """Where each value stands among the constants, by plain comparisons (missing -1, ±inf their own)."""
+    top = 2 * len(cuts) + 1
+    out = []
+    for v in numbers:
+        if np.isnan(v):
+            out.append(-1)
+        elif np.isinf(v):
+            out.append(top if v > 0 else top + 1)
+        else:
+            out.append(2 * sum(c < v for c in cuts) + any(c == v for c in cuts))
+    return out
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(st.lists(st.sampled_from([-2.0, -1.5, 0.0, 0.5, 1.0, 6.0, 7.0, 50.0, 1e300, np.nan, np.inf, -np.inf]),
+                max_size=40),
+       st.sets(st.sampled_from([-1.5, 0.0, 1.0, 6.0, 7.0, 50.0, 100.0, 0.25, 3.0, 12.0, 2.0, -7.0]), max_size=12))
+def test_a_number_is_classed_by_the_constants_it_is_compared_with(values, constants):
+    """Both ways of classing (a few constants: counting comparisons; many: a binary search) give each
+    value its place among the constants: below, equal to, between, above; missing and ±inf apart."""
+    from kamrules.engine.situations import ColumnValues, column_classes
+
+    series = pd.Series(values, dtype="float64", name="x")
+    codes, number = column_classes(series, "number", set(constants), False, ColumnValues())
+    assert codes.tolist() == _reference_classes(np.array(values, dtype="float64"), sorted(constants))
+    assert number == 2 * len(constants) + 3
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(st.lists(st.lists(st.integers(-1, 4), min_size=0, max_size=30), min_size=1, max_size=4).map(
+           lambda columns: [c[:min(map(len, columns))] for c in columns]), st.booleans())
+def test_accounts_with_the_same_classes_are_one_situation_whose_first_account_is_asked(columns, wide):
+    """`situations` groups exactly the accounts whose classes agree, and names each group's first
+    account, whether the keys are few (one scatter) or too many for that (hashing)."""
+    from kamrules.engine.situations import situations
+
+    count = len(columns[0])
+    number = 10 ** 6 if wide else 5  # a huge class count forces the hashing path
+    classes = [(np.array(c, dtype=np.int8), number) for c in columns]
+    codes, first = situations(classes, count)
+    rows = list(zip(*columns))
+    assert len(first) == len(set(rows))
+    for account, row in enumerate(rows):
+        assert rows[first[codes[account]]] == row  # its situation's account has its classes
+        assert first[codes[account]] == rows.index(row)  # the first account of those classes
+    assert all(codes[a] == codes[b] for a in range(count) for b in range(count) if rows[a] == rows[b])
+
+
+def test_a_column_read_by_several_decisions_is_prepared_once(tmp_path, monkeypatch):
+    """A column's engine numbers are computed once for all the decisions that read it; a column a
+    decision (re)computes is never taken from an earlier one."""
+    import kamrules.engine.situations as situations_module
+
+    decisions = """decisions:
+  first:
+    hit: first
+    outputs: {band: {type: category, values: [low, high]}}
+    rules:
+      - {id: low, when: nps < 7, then: {band: low}}
+      - {id: high, when: nps >= 7, then: {band: high}}
+  second:
+    hit: first
+    outputs: {flag: {type: category, values: [detractor, promoter, none]}}
+    rules:
+      - {id: detractor, when: 'nps <= 6 and band == "low"', then: {flag: detractor}}
+      - {id: promoter, when: nps >= 9, then: {flag: promoter}}
+    default: {flag: none}
+"""
+    pack = load_pack(write_pack(tmp_path / "pack", {"00.yaml": FIELDS, "10.yaml": decisions}))
+    frame = _frame([{"nps": v} for v in [1.0, 6.0, 7.0, 9.0, None, 10.0]])
+    prepared = []
+    real = situations_module._engine_numbers
+    monkeypatch.setattr(situations_module, "_engine_numbers",
+                        lambda series, vtype: prepared.append(series.name) or real(series, vtype))
+    fast = evaluate(pack, frame.copy(), as_of=AS_OF, per_account=False)
+    assert prepared.count("nps") == 1
+    reference = evaluate(pack, frame.copy(), as_of=AS_OF, per_account=True)
+    pd.testing.assert_frame_equal(decision_frame(fast)[0], decision_frame(reference)[0])

@@ -25,7 +25,7 @@ from kamrules.engine import hitpolicy
 from kamrules.engine.durable import message_values, runner_for
 from kamrules.errors import EvaluationError
 from kamrules.engine.features import compute_derived, prepare_facts
-from kamrules.engine.situations import decide_decision
+from kamrules.engine.situations import ColumnValues, decide_decision
 from kamrules.pack import Decision, RulePack
 from kamrules.engine.evaluation import AccountResult, Accounts, DecisionResult, Evaluation, FactTable, Hit
 from kamrules.language.text import fill_text
@@ -79,6 +79,9 @@ def _decide_chunk(pack: RulePack, facts: pd.DataFrame,
     frame = facts.copy(deep=False)  # copy-on-write: new columns here leave `facts` as it is
     types = _symbol_types(pack)
     masks: dict[str, np.ndarray] = {}
+    known = ColumnValues()  # a column's engine values, for every decision that reads it
+    last_read = {column: number for number, decision in enumerate(pack.decisions)
+                 for column in runner_for(decision, pack.hash).compiled.columns}
     for number, decision in enumerate(pack.decisions, 1):
         if progress is not None:
             progress(f"decision {number}/{len(pack.decisions)}: {decision.id}")
@@ -92,12 +95,14 @@ def _decide_chunk(pack: RulePack, facts: pd.DataFrame,
             mask = _per_account(runner, frame, column_types)
             asked = len(frame)
         else:
-            mask, asked = decide_decision(decision, compiled, pack.hash, frame, column_types)
+            mask, asked = decide_decision(decision, compiled, pack.hash, frame, column_types, known)
         if stats is not None:
             stats["situations"] = stats.get("situations", 0) + asked
         masks[decision.id] = mask
         frame = frame.drop(columns=list(compiled.hidden))
+        known.forget([c for c, last in last_read.items() if last == number - 1])  # read by no later decision
         store_outputs(decision, mask, frame)
+        known.forget([*decision.outputs, decision.count_name])  # (a name a decision sets anew)
     return masks
 
 
@@ -126,23 +131,25 @@ def map_masks(masks: np.ndarray, values: dict) -> np.ndarray:
 
 
 def store_outputs(decision: Decision, masks: np.ndarray, frame: pd.DataFrame) -> None:
-    """Put a decision's outputs (or, for collect, its count) into the frame as columns."""
-    decoded = decode_masks(decision, masks)
+    """Put a decision's outputs (or, for collect, its count) into the frame as columns. The masks are
+    hashed once; each column is its few distinct values, converted, then taken per account."""
+    codes, unique = pd.factorize(masks)
+    decoded = [decide_outputs(decision, mask_rules(int(m))) for m in unique]
     if decision.hit == "collect":
-        counts = {m: float(len(deciding)) for m, (_, deciding, _) in decoded.items()}
-        frame[decision.count_name] = pd.Series(map_masks(masks, counts), index=frame.index, dtype="float64")
+        counts = np.array([float(len(deciding)) for _, deciding, _ in decoded], dtype="float64")
+        frame[decision.count_name] = pd.Series(counts[codes], index=frame.index, dtype="float64")
         return
     for name, spec in decision.outputs.items():
-        values = {m: outputs.get(name) for m, (outputs, _, _) in decoded.items()}
+        values = [outputs.get(name) for outputs, _, _ in decoded]
         if spec.type == "text":
-            values = {m: (v.get("en") if isinstance(v, dict) else v) for m, v in values.items()}
-        column = map_masks(masks, values)
+            values = [v.get("en") if isinstance(v, dict) else v for v in values]
+        distinct = pd.Series(values, dtype=object)
         if spec.type == "number":
-            frame[name] = pd.Series(column, index=frame.index).astype("float64")
+            frame[name] = pd.Series(distinct.astype("float64").to_numpy()[codes], index=frame.index)
         elif spec.type == "boolean":
-            frame[name] = pd.Series(column, index=frame.index).astype("boolean")
+            frame[name] = pd.Series(distinct.astype("boolean").array.take(codes), index=frame.index)
         else:
-            frame[name] = pd.Series(column, index=frame.index, dtype=object)
+            frame[name] = pd.Series(distinct.to_numpy()[codes], index=frame.index, dtype=object)
 
 
 _WORK: tuple | None = None  # (pack, facts) inherited by forked workers

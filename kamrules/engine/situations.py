@@ -51,36 +51,84 @@ def _exact_codes(values: np.ndarray | pd.Series) -> tuple[np.ndarray, int]:
     return codes.astype("int64"), len(uniques)
 
 
-def column_classes(series: pd.Series, vtype: str, constants: set, exact: bool) -> tuple[np.ndarray, int]:
-    """(class per account, number of classes); -1 is missing."""
-    numbers = _engine_numbers(series, vtype)
+def column_classes(series: pd.Series, vtype: str, constants: set, exact: bool,
+                   known: "ColumnValues | None" = None) -> tuple[np.ndarray, int]:
+    """(class per account, number of classes); -1 is missing. `known` holds the column's engine numbers
+    or text codes when an earlier decision already computed them."""
+    known = known or ColumnValues()
+    numbers = known.numbers(series, vtype)
     if numbers is not None:
         if exact or not all(isinstance(c, float) for c in constants):
             return _exact_codes(numbers)
         cuts = np.array(sorted(constants), dtype="float64")
-        missing = np.isnan(numbers)
-        filled = np.where(missing, 0.0, numbers)
-        position = np.searchsorted(cuts, filled, side="left")
-        equal = (position < len(cuts)) & (cuts[np.minimum(position, len(cuts) - 1)] == filled) if len(cuts) \
-            else np.zeros(len(filled), dtype=bool)
-        codes = 2 * position.astype("int64") + equal
+        codes = _number_classes(numbers, cuts)
         top = 2 * len(cuts) + 1
-        codes[np.isposinf(filled)] = top  # not finite: a class of its own (the engine refuses it)
-        codes[np.isneginf(filled)] = top + 1
-        codes[missing] = -1
+        infinite = np.isinf(numbers)
+        if infinite.any():  # not finite: a class of its own (the engine refuses it)
+            codes[infinite & (numbers > 0)] = top
+            codes[infinite & (numbers < 0)] = top + 1
+        codes[np.isnan(numbers)] = -1
         return codes, top + 2
-    codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
+    codes, uniques = known.texts(series)
     if exact or not all(isinstance(c, str) for c in constants):
-        return codes.astype("int64"), len(uniques)
+        return codes, len(uniques)
     cuts = sorted(constants)
-    table = np.empty(len(uniques), dtype="int64")
+    table = np.empty(len(uniques) + 1, dtype=np.int8 if 2 * len(cuts) + 1 < 127 else np.int64)
+    table[-1] = -1  # (code -1, missing, takes the last entry)
     for number, value in enumerate(uniques):
         text = str(value)
         position = bisect.bisect_left(cuts, text)
         table[number] = 2 * position + (position < len(cuts) and cuts[position] == text)
-    result = table[np.maximum(codes, 0)] if len(table) else np.zeros(len(codes), dtype="int64")
-    result[codes < 0] = -1
-    return result, 2 * len(cuts) + 1
+    return table[codes], 2 * len(cuts) + 1
+
+
+_FEW_CUTS = 8  # up to this many constants, counting comparisons beats a binary search per account
+
+
+def _number_classes(numbers: np.ndarray, cuts: np.ndarray) -> np.ndarray:
+    """2 × (how many constants lie below the value) + (1 if it equals one): the class of each finite
+    value among the sorted constants `cuts` (missing and infinite values are set by the caller)."""
+    if len(cuts) <= _FEW_CUTS:  # a few whole-array comparisons in one byte per account
+        below = np.zeros(len(numbers), dtype=np.int8)
+        equal = np.zeros(len(numbers), dtype=np.int8)
+        for cut in cuts:
+            below += numbers > cut
+            equal += numbers == cut
+        below *= 2
+        below += equal
+        return below
+    position = np.searchsorted(cuts, numbers, side="left")
+    codes = (2 * position).astype(np.int32 if len(cuts) < 2 ** 29 else np.int64)
+    codes += cuts[np.minimum(position, len(cuts) - 1)] == numbers
+    return codes
+
+
+class ColumnValues:
+    """What classing a column starts from — the numbers the engine receives, or the codes of its texts —
+    computed once per column for every decision that reads it (tier, nps, share of wallet are read by
+    several), and let go after the last of them (`forget`)."""
+
+    def __init__(self):
+        self._numbers: dict = {}
+        self._texts: dict = {}
+
+    def numbers(self, series: pd.Series, vtype: str) -> np.ndarray | None:
+        key = (series.name, vtype)
+        if key not in self._numbers:
+            self._numbers[key] = _engine_numbers(series, vtype)
+        return self._numbers[key]
+
+    def texts(self, series: pd.Series) -> tuple[np.ndarray, object]:
+        if series.name not in self._texts:
+            codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
+            self._texts[series.name] = (codes.astype(np.int32 if len(uniques) < 2 ** 31 else np.int64), uniques)
+        return self._texts[series.name]
+
+    def forget(self, names) -> None:
+        for name in names:
+            self._texts.pop(name, None)
+            for key in [k for k in self._numbers if k[0] == name]:
+                del self._numbers[key]
 
 
 def _compact(classes: tuple[np.ndarray, int]) -> tuple[np.ndarray, int]:
@@ -94,18 +142,33 @@ def _compact(classes: tuple[np.ndarray, int]) -> tuple[np.ndarray, int]:
 
 
 def situations(classes: list[tuple[np.ndarray, int]], count: int) -> tuple[np.ndarray, np.ndarray]:
-    """(situation per account, first account of each situation) for the combined classes."""
-    key = np.zeros(count, dtype="int64")
+    """(situation per account, an account of each situation — its first) for the combined classes.
+
+    The classes are combined into one key per account; when the keys are few (the usual case: a rule
+    reads a few columns of a few classes each) each key's first account is found by one scatter over
+    the accounts instead of hashing a million keys."""
+    whole = 1
+    for _, number in classes:
+        whole *= number + 1
+    key = np.zeros(count, dtype=np.int32 if whole < 2 ** 31 else np.int64)  # half the memory traffic when it fits
     width = 1
     for codes, number in classes:
         if width * (number + 1) >= _KEY_LIMIT:
             key, found = _exact_codes(key)
             width = found
-        key = key * (number + 1) + (codes.astype("int64") + 1)
+        key *= number + 1
+        key += codes
+        key += 1
         width *= number + 1
-    codes, _ = _exact_codes(key)
     if count == 0:
-        return codes, np.zeros(0, dtype="int64")
+        return np.zeros(0, dtype="int64"), np.zeros(0, dtype="int64")
+    if width <= 4 * count + 1024:
+        first_at = np.full(width, count, dtype="int64")
+        first_at[key[::-1]] = np.arange(count - 1, -1, -1)  # the last write wins: each key's first account
+        present = first_at < count
+        dense = np.cumsum(present) - 1
+        return dense[key], first_at[present]
+    codes, _ = _exact_codes(key)
     # factorize numbers situations in order of appearance: the first account of k is where the
     # running maximum first reaches k
     first = np.searchsorted(np.maximum.accumulate(codes), np.arange(codes.max() + 1), side="left")
@@ -134,33 +197,38 @@ def _exact_and_signed(compiled: CompiledDecision, types: dict) -> tuple[set, lis
 
 
 def decide_decision(decision: Decision, compiled: CompiledDecision, pack_hash: str, frame: pd.DataFrame,
-                    types: dict) -> tuple[np.ndarray, int]:
-    """(match mask per account as the per-account engine leaves it, engine calls made)."""
+                    types: dict, known: ColumnValues | None = None) -> tuple[np.ndarray, int]:
+    """(match mask per account as the per-account engine leaves it, engine calls made). `known`: the
+    column values earlier decisions computed (the decision's own hidden columns are never taken from it)."""
     count = len(frame)
     classes: dict[str, tuple[np.ndarray, int]] = {}
     full = np.zeros(count, dtype=np.uint64)
     asked = 0
     groups: dict[tuple, list[int]] = {}
     exact, signed = _exact_and_signed(compiled, types)
-    numbers: dict[str, np.ndarray] = {}
+    mine = ColumnValues()  # this decision's hidden columns (recomputed per decision, same names)
+    shared = known or mine
+
+    def values_of(column: str) -> ColumnValues:
+        return mine if column in compiled.hidden else shared
+
     for index in range(len(decision.rules)):
         groups.setdefault(tuple(compiled.rule_reads[index]), []).append(index)
     for columns, indexes in groups.items():
         for column in columns:
             if column not in classes:
                 classes[column] = _compact(column_classes(frame[column], types.get(column, ex.NUMBER),
-                                                          compiled.constants.get(column, set()), column in exact))
-        between = []
-        for pair in (p for p in signed if p[0] in columns and p[1] in columns):
-            for column in pair:
-                if column not in numbers:
-                    numbers[column] = _engine_numbers(frame[column], types.get(column, ex.NUMBER))
-            between.append(_pair_class(numbers[pair[0]], numbers[pair[1]]))
+                                                          compiled.constants.get(column, set()), column in exact,
+                                                          values_of(column)))
+        between = [_pair_class(*(values_of(c).numbers(frame[c], types.get(c, ex.NUMBER)) for c in pair))
+                   for pair in signed if pair[0] in columns and pair[1] in columns]
         codes, first = situations([classes[c] for c in columns] + between, count)
         bodies = message_values(frame[list(columns)].take(first), list(columns), types) if count else []
+        matched = np.zeros(len(bodies), dtype=np.uint64)  # per situation: the bits of the group's rules
         for index in indexes:
             runner = rule_runner_for(decision, pack_hash, index)
-            matched = np.array([bool(runner.run(body)) for body in bodies], dtype=bool)
+            hits = np.fromiter((bool(runner.run(body)) for body in bodies), dtype=bool, count=len(bodies))
+            matched[hits] |= np.uint64(1) << np.uint64(index)
             asked += len(bodies)
-            full[matched[codes]] |= np.uint64(1) << np.uint64(index)
+        full |= matched[codes]
     return hitpolicy.reduce_masks(decision, full), asked
