@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 
 from kamrules.data.cells import plain_number, plain_value
 from kamrules.data.written import (
-    LIST_SEPARATOR, _chunks, _date_columns, _date_text, _text, _text_array, _typed_texts, guard_formulas, neutralise,
+    LIST_SEPARATOR, _ARROW_ROWS, _CHUNK_ROWS, _chunks, _date_columns, _date_text, _text, _text_array, _typed_texts, guard_formulas, neutralise,
     text_bytes,
 )
 from kamrules.data.xlsx import _xlsx_bytes
@@ -133,7 +133,7 @@ def csv_parts_chunks(parts: Iterator[pd.DataFrame], *, times: dict[int, bool] | 
     for part in parts:
         if times is None and _date_columns(part):
             raise ValueError("csv_parts_chunks: a part holds a date column; pass `times` for the whole column")
-        for chunk in _chunks(part):
+        for chunk in _chunks(part, _CHUNK_ROWS if part.shape[1] <= 1 else _ARROW_ROWS):
             buffer = io.StringIO()
             if first:
                 buffer.write("\ufeff")

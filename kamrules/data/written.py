@@ -21,6 +21,7 @@ LIST_SEPARATOR = "; "
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_PATTERN = "^'*[" + "".join(re.escape(c) for c in _FORMULA_STARTS) + "]"
 _CHUNK_ROWS = 16_384  # rows formatted at a time: bounds the Python strings alive at once
+_ARROW_ROWS = 65_536  # rows a CSV chunk built column-wise in Arrow holds (no Python string per cell)
 
 
 def neutralise(text: str) -> str:
@@ -82,10 +83,10 @@ def _columns(frame: pd.DataFrame) -> list[tuple[str, list[Any]]]:
     return result
 
 
-def _chunks(frame: pd.DataFrame):
-    """The frame in row slices (at least one, so that an empty frame still gets its header)."""
-    for start in range(0, max(len(frame), 1), _CHUNK_ROWS):
-        yield frame.iloc[start : start + _CHUNK_ROWS]
+def _chunks(frame: pd.DataFrame, rows: int = _CHUNK_ROWS):
+    """The frame in slices of `rows` (at least one, so that an empty frame still gets its header)."""
+    for start in range(0, max(len(frame), 1), rows):
+        yield frame.iloc[start : start + rows]
 
 
 def _has_time(series: pd.Series) -> bool:
