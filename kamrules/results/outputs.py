@@ -331,22 +331,27 @@ def _account_lines(evaluation: Evaluation, names: list[str], situations: list[di
     for number, (decision, described) in enumerate(zip(evaluation.pack.decisions, situations)):
         codes = map_masks(evaluation.masks[decision.id][start:stop], {m: k for m, (k, _, _, _) in described.items()})
         codes = codes.astype(np.int64)
-        pieces += [pa.scalar(", ")] * bool(number) + [pa.array(codes).cast(pa.string())]
+        numerals = pa.array([str(k) for k in range(len(described))], type=pa.string())
+        pieces += [pa.scalar(", ")] * bool(number) + [numerals.take(pa.array(codes))]
         read = np.zeros((len(described), len(names)), dtype=bool)  # per situation of the decision
         for k, _, _, bits in described.values():
             read[k] = [bool(bits >> i & 1) for i in range(len(names))]
         reads |= read[codes]
     pieces.append(pa.scalar('], "values": {'))
-    before = np.zeros_like(reads)  # per account and name: whether an earlier name was read (", " first)
-    if len(names) > 1:
-        before[:, 1:] = np.logical_or.accumulate(reads, axis=1)[:, :-1]
+    values = []  # per name read by some account: ', "name": value' where read, null elsewhere
     for i, name in enumerate(names):
-        if not reads[:, i].any():
+        where = np.flatnonzero(reads[:, i])
+        if not len(where):
             continue
-        key = json.dumps(name) + ": "
-        lead = pc.if_else(pa.array(before[:, i]), ", " + key, key)
-        pieces.append(pc.if_else(pa.array(reads[:, i]),
-                                 pc.binary_join_element_wise(lead, _json_array(table[name].iloc[start:stop]), ""), ""))
+        texts = _json_array(table[name].iloc[start:stop].iloc[where])  # only the accounts that read it
+        keyed = pc.binary_join_element_wise(", " + json.dumps(name) + ": ", texts, "")
+        index = np.full(count, -1, dtype=np.int32)
+        index[where] = np.arange(len(where), dtype=np.int32)
+        values.append(keyed.take(pa.array(index, mask=index < 0)))
+    if values:  # joined skipping the names an account did not read, then its first ", " dropped
+        # (an empty text joined in too: pyarrow drops the null rows of a lone array joined this way)
+        joined = pc.binary_join_element_wise(*values, pa.scalar(""), "", null_handling="skip")
+        pieces.append(pc.utf8_slice_codeunits(joined, 2))
     pieces.append(pa.scalar("}}\n"))
     return text_bytes(pc.binary_join_element_wise(*pieces, ""))
 
