@@ -4,10 +4,13 @@
     python benchmarks/bench_scale.py --rows 100000
     python benchmarks/bench_scale.py --rows 100000 --playbooks default   # default options (key + potential plans)
     python benchmarks/bench_scale.py --rows 1000000 --format parquet
+    python benchmarks/bench_scale.py --rows 1000000 --jobs 1            # one process (default: the command's, all cores)
 
 Writes a 20-column CSV (20 of the default pack's fields, realistic skew) to a temporary folder and runs
-the real command on it in a child process — `kamrules evaluate FILE --playbooks none --jobs 1` —
-reporting the stage times the command prints and the child's peak resident memory.
+the real command on it in a child process — `kamrules evaluate FILE --playbooks none` — reporting the
+stage times the command prints, the peak resident memory of its largest process, and the peak memory
+of all its processes together (proportional set size, sampled every 50 ms: a forked writer's shared
+pages counted once).
 Results are written up in docs/performance.md.
 """
 
@@ -19,6 +22,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -27,6 +31,46 @@ COLUMNS = ["account_id", "account_name", "region", "customer_type", "sales", "sa
            "contract_months", "strategic_project", "share_of_wallet", "share_of_wallet_prev", "nps",
            "open_complaints", "oldest_complaint_days", "last_contact", "last_order", "order_interval_days",
            "overdue_days", "customer_trend", "partnership_intent"]
+
+
+def _tree(pid: int) -> list[int]:
+    """The process and all its descendants (Linux /proc)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                todo += [int(child) for child in task.read_text().split()]
+            except OSError:
+                pass
+    return found
+
+
+def _pss_mb(pid: int) -> float:
+    """Proportional set size of a process tree in MB: shared pages (a forked writer shares the run's
+    memory until it writes to it) are counted once, split between the processes that share them."""
+    total = 0
+    for member in _tree(pid):
+        try:
+            for line in Path(f"/proc/{member}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+class _PeakPss(threading.Thread):
+    """Samples the run's process tree every 50 ms; `peak` is the largest sum seen (0 off Linux)."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.done = pid, 0.0, threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.05):
+            self.peak = max(self.peak, _pss_mb(self.pid))
 
 
 def run(rows: int, folder: Path, jobs: int, fmt: str = "csv", playbooks: str = "none") -> str:
@@ -39,10 +83,16 @@ def run(rows: int, folder: Path, jobs: int, fmt: str = "csv", playbooks: str = "
     out = folder / f"out-{rows}"
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "kamrules", "evaluate", str(data), "--out", str(out), "--force",
-                             "--as-of", "2026-11-27", "--jobs", str(jobs), "--format", fmt,
-                             *([] if playbooks == "default" else ["--playbooks", playbooks])],
-                            capture_output=True, text=True, cwd=folder)
+    child = subprocess.Popen([sys.executable, "-m", "kamrules", "evaluate", str(data), "--out", str(out), "--force",
+                              "--as-of", "2026-11-27", "--jobs", str(jobs), "--format", fmt,
+                              *([] if playbooks == "default" else ["--playbooks", playbooks])],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=folder)
+    sampler = _PeakPss(child.pid)
+    sampler.start()
+    stdout, stderr = child.communicate()
+    sampler.done.set()
+    sampler.join()
+    result = subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr)
     seconds = time.perf_counter() - started
     if result.returncode != 0:
         raise SystemExit(result.stderr)
@@ -52,18 +102,19 @@ def run(rows: int, folder: Path, jobs: int, fmt: str = "csv", playbooks: str = "
     peak = after.ru_maxrss / 1024
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) / 2**20
     return (f"| {rows:,} | {jobs} | {data.stat().st_size / 2**20:.0f} MB | {seconds:.0f} s | {cpu:.0f} s | {peak:,.0f} MB | "
-            f"{size:,.0f} MB | {stages.group(1) if stages else ''} |")
+            f"{sampler.peak:,.0f} MB | {size:,.0f} MB | {stages.group(1) if stages else ''} |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
-    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--jobs", type=int, default=0, help="--jobs of the command (0: its default, all cores)")
     parser.add_argument("--format", default="csv", help="the decision table's format (csv, parquet, …)")
     parser.add_argument("--playbooks", default="none", help="'none' (default here), 'default' (the command's own default)")
     args = parser.parse_args()
-    print("| accounts | jobs | CSV in | wall time | CPU time | peak RSS | outputs | stages (as printed) |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("| accounts | jobs | CSV in | wall time | CPU time | peak RSS (largest process) | peak PSS (all processes) "
+          "| outputs | stages (as printed) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     with tempfile.TemporaryDirectory() as folder:
         for rows in args.rows:  # peak RSS is the largest child so far: run sizes in increasing order
             print(run(rows, Path(folder), args.jobs, args.format, args.playbooks), flush=True)
