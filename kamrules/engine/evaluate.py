@@ -155,11 +155,14 @@ def store_outputs(decision: Decision, masks: np.ndarray, frame: pd.DataFrame) ->
 _WORK: tuple | None = None  # (pack, facts) inherited by forked workers
 
 
-def _work_chunk(bounds: tuple[int, int]) -> dict:
+def _work_chunk(task: tuple[int, int, bool]) -> tuple[dict, int]:
+    """(masks, engine calls) of accounts start..stop, in a forked worker."""
     assert _WORK is not None
     pack, facts = _WORK
-    start, stop = bounds
-    return _decide_chunk(pack, facts.iloc[start:stop].reset_index(drop=True))
+    start, stop, per_account = task
+    stats: dict = {}
+    masks = _decide_chunk(pack, facts.iloc[start:stop].reset_index(drop=True), per_account=per_account, stats=stats)
+    return masks, stats.get("situations", 0)
 
 
 def per_account_reference() -> bool:
@@ -173,36 +176,40 @@ def decide(pack: RulePack, facts: pd.DataFrame, jobs: int = 1,
            stats: dict | None = None) -> dict:
     """Match masks per decision (bit i = rule i matched), one per account in input order.
 
-    By default each distinct situation goes to the engine once, in this process (asking a few
-    hundred situations costs less than forking); `per_account=True` (or KAMRULES_PER_ACCOUNT=1) sends
-    every account, split over `jobs` processes."""
+    By default each distinct situation goes to the engine once: in this process, or from 500,000
+    accounts on in `jobs` forked processes, each classing its share of the accounts and asking its own
+    situations (below that, classing costs less than forking). `per_account=True` (or
+    KAMRULES_PER_ACCOUNT=1) sends every account, split over `jobs` processes."""
     count = len(facts)
     per_account = per_account_reference() if per_account is None else per_account
-    if not per_account:
-        return _decide_chunk(pack, facts, progress, per_account=False, stats=stats)
-    if stats is not None:
-        stats["situations"] = count * len(pack.decisions)
-    jobs = effective_jobs(jobs, count)
+    jobs = effective_jobs(jobs, count, SITUATION_ACCOUNTS if not per_account else PER_ACCOUNT_ACCOUNTS)
     if jobs == 1:
-        return _decide_chunk(pack, facts, progress)
+        return _decide_chunk(pack, facts, progress, per_account=per_account, stats=stats)
     if progress is not None:
         progress(f"{len(pack.decisions)} decisions in {jobs} processes")
     global _WORK
     from kamrules.processes import worker_pool
 
-    bounds = [(int(chunk[0]), int(chunk[-1]) + 1) for chunk in np.array_split(np.arange(count), jobs) if len(chunk)]
+    tasks = [(int(chunk[0]), int(chunk[-1]) + 1, per_account)
+             for chunk in np.array_split(np.arange(count), jobs) if len(chunk)]
     _WORK = (pack, facts)
     try:
         with worker_pool(jobs) as pool:  # workers die with this process (kamrules/processes.py)
-            parts = list(pool.map(_work_chunk, bounds))
+            parts = list(pool.map(_work_chunk, tasks))
     finally:
         _WORK = None
-    return {d.id: np.concatenate([part[d.id] for part in parts]) for d in pack.decisions}
+    if stats is not None:
+        stats["situations"] = sum(asked for _, asked in parts)  # each worker asks its own situations
+    return {d.id: np.concatenate([masks[d.id] for masks, _ in parts]) for d in pack.decisions}
 
 
-def effective_jobs(jobs: int, accounts: int) -> int:
-    """Worker processes actually used: forking costs more than it saves below ~1,000 accounts each."""
-    return max(1, min(jobs, accounts // 1000 or 1))
+PER_ACCOUNT_ACCOUNTS = 1_000  # the per-account reference: forking pays from ~1,000 accounts a worker
+SITUATION_ACCOUNTS = 250_000  # the situations path: a worker must have this many accounts to pay
+
+
+def effective_jobs(jobs: int, accounts: int, per_worker: int = PER_ACCOUNT_ACCOUNTS) -> int:
+    """Worker processes actually used: forking costs more than it saves below `per_worker` accounts each."""
+    return max(1, min(jobs, accounts // per_worker or 1))
 
 
 def default_jobs() -> int:
@@ -273,7 +280,7 @@ def evaluate(
         store_outputs(decision, masks[decision.id], table)
     builder = _AccountBuilder(pack, FactTable(table), fact_names, masks, rows)
     reference = per_account_reference() if per_account is None else per_account
-    jobs_used = effective_jobs(jobs, len(facts)) if reference else 1
+    jobs_used = effective_jobs(jobs, len(facts), PER_ACCOUNT_ACCOUNTS if reference else SITUATION_ACCOUNTS)
     timings["results"] = time.perf_counter() - started
     return Evaluation(pack=pack, accounts=Accounts(len(facts), builder), as_of=as_of, input_name=input_name,
                       timings=timings, jobs=jobs_used, table=table, masks=masks,
