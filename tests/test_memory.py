@@ -40,7 +40,8 @@ def _uncoded(frame: pd.DataFrame) -> pd.DataFrame:
     for name in frame.columns:
         if isinstance(frame[name].dtype, pd.CategoricalDtype):
             values = frame[name].astype(object)
-            frame[name] = values.where(values.notna(), None)
+            frame[name] = pd.Series([list(v) if type(v) is tuple else v for v in values.where(values.notna(), None)],
+                                    dtype=object)
     return frame
 
 
@@ -107,7 +108,7 @@ def test_coded_columns_are_written_as_their_values():
     from hypothesis import strategies as st
 
     awkward = ["key", "a,b", 'say "hi"', "two\nlines", "car\rriage", "=SUM(A1)", "-3", "'+x", "中文", "", " "]
-    shared = [["call", "visit"], ["=x"], [], None]
+    shared = [["call", "visit"], ["=x"], [], None, [14, 7.5], ["a,b", "say \"hi\""]]
 
     @settings(max_examples=150, deadline=None, database=None)
     @given(st.lists(st.tuples(st.sampled_from(awkward + [None]), st.sampled_from(range(len(shared)))),
@@ -119,6 +120,10 @@ def test_coded_columns_are_written_as_their_values():
                               "actions": pd.Series(lists, dtype=object)})
         categories = list(dict.fromkeys(t for t in texts if t is not None)) + (["never used"] if unused else [])
         coded = plain.assign(text=pd.Categorical(texts, categories=pd.Index(categories, dtype=object)))
+        tuples = [None if v is None else tuple(v) for v in lists]  # a coded list column: tuples for lists
+        kept = list(dict.fromkeys(t for t in tuples if t is not None)) + ([("never", "used")] if unused else [])
+        codes = [-1 if t is None else kept.index(t) for t in tuples]
+        coded["actions"] = pd.Categorical.from_codes(codes, categories=pd.Index(kept, dtype=object, tupleize_cols=False))
         assert b"".join(csv_parts_chunks(iter([coded]))) == table_bytes(plain, "csv")
         kinds = {"id": "text", "text": "text", "actions": "list"}
         read = pq.read_table(io.BytesIO(b"".join(parquet_parts_chunks(iter([coded]), kinds))))

@@ -154,8 +154,8 @@ def _csv_array(series: pd.Series, has_time: bool | None) -> pa.Array:
     A categorical column, or one whose cells share a few objects, comes back dictionary-encoded: each
     distinct value is formatted (and later quoted) once, not once per row."""
     if isinstance(series.dtype, pd.CategoricalDtype):
-        categories = pd.Series(np.asarray(series.cat.categories, dtype=object), dtype=object)
-        texts = pa.concat_arrays([_csv_array(categories, None), pa.array([""], type=pa.string())])
+        categories = pd.Series(_category_cells(series), dtype=object)
+        texts = pa.concat_arrays([_plain(_csv_array(categories, None)), pa.array([""], type=pa.string())])
         codes = series.cat.codes.to_numpy()
         return pa.DictionaryArray.from_arrays(np.where(codes < 0, len(categories), codes).astype(np.int32), texts)
     typed = _typed_texts(series, has_time)
@@ -167,6 +167,15 @@ def _csv_array(series: pd.Series, has_time: bool | None) -> pa.Array:
     codes, firsts = _shared_objects(objects)  # outputs share a few value objects (lists): each formatted once
     return pa.DictionaryArray.from_arrays(codes.astype(np.int32),
                                           pa.array([_csv_object(objects[i]) for i in firsts], type=pa.string()))
+
+
+def _category_cells(series: pd.Series) -> np.ndarray:
+    """A categorical column's categories as cells: a tuple is the list a coded list column held."""
+    categories = series.cat.categories
+    cells = np.empty(len(categories), dtype=object)
+    for i, value in enumerate(categories):
+        cells[i] = list(value) if type(value) is tuple else value
+    return cells
 
 
 def _each_row(array: pa.Array, function) -> pa.Array:
@@ -190,36 +199,47 @@ def _shared_objects(objects: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return codes, firsts
 
 
-def csv_row_texts(chunk: pd.DataFrame, times: dict[int, bool] | None = None) -> pa.Array:
-    """Each row of the frame as one CSV line without its line end, built column-wise in Arrow:
+def csv_row_texts(chunk: pd.DataFrame, times: dict[int, bool] | None = None, line_end: str = "") -> pa.Array:
+    """Each row of the frame as one CSV line (ending with `line_end`), built column-wise in Arrow:
     byte-identical to `_write_rows` (Python's csv writer, QUOTE_MINIMAL: a cell holding a comma, a
     quote or "\n" is quoted, its quotes doubled; a row holding a carriage return has every cell quoted)."""
     times = _date_columns(chunk) if times is None else times
     arrays = [_csv_array(chunk.iloc[:, i], times.get(i)) for i in range(chunk.shape[1])]
+    # one scan per column (of its distinct values when coded) finds the columns that need any care
+    careful = [pc.any(pc.match_substring_regex(_values(array), '[,"\n\r]')).as_py() is True for array in arrays]
     row_has_return = None
-    for array in arrays:
+    for array in (a for a, care in zip(arrays, careful) if care):
         flags = _each_row(array, lambda cells: pc.match_substring(cells, "\r"))
         row_has_return = flags if row_has_return is None else pc.or_(row_has_return, flags)
     quote_rows = row_has_return is not None and pc.any(row_has_return).as_py()
     cells = []
-    for array in arrays:
+    for array, care in zip(arrays, careful):
         if quote_rows:  # rare: a carriage return quotes every cell of its row
             array = _plain(array)
-        coded = pa.types.is_dictionary(array.type)
-        values = array.dictionary if coded else array  # a coded column is quoted once per distinct value
+        elif not care:
+            cells.append(_plain(array))
+            continue
+        values = _values(array)  # a coded column is quoted once per distinct value
         special = pc.match_substring_regex(values, '[,"\n]')
         if quote_rows:
             special = pc.or_(special, row_has_return)
         if pc.any(special).as_py():
             quoted = pc.binary_join_element_wise('"', pc.replace_substring(values, '"', '""'), '"', "")
             values = pc.if_else(special, quoted, values)
-        cells.append(values.take(array.indices) if coded else values)
+        cells.append(values.take(array.indices) if pa.types.is_dictionary(array.type) else values)
+    if line_end and cells:
+        cells[-1] = pc.binary_join_element_wise(cells[-1], line_end, "")
     return pc.binary_join_element_wise(*cells, ",")
+
+
+def _values(array: pa.Array) -> pa.Array:
+    """The cells to examine: a dictionary array's distinct values, any other array's cells."""
+    return array.dictionary if pa.types.is_dictionary(array.type) else array
 
 
 def _csv_lines(chunk: pd.DataFrame, times: dict[int, bool]) -> bytes:
     """The chunk's rows as CSV bytes, "\n" after each (see `csv_row_texts`)."""
-    return text_bytes(pc.binary_join_element_wise(csv_row_texts(chunk, times), "", "\n"))
+    return text_bytes(csv_row_texts(chunk, times, line_end="\n"))
 
 
 def _write_rows(buffer: io.StringIO, columns: list[list[str]]) -> None:
@@ -353,7 +373,8 @@ def _arrow_table(frame: pd.DataFrame, list_columns: Sequence[str], null_as_text:
             array = pa.array(series.to_numpy(), from_pandas=True)  # NaN -> null
         elif isinstance(series.dtype, pd.CategoricalDtype):  # a code per row: the distinct values converted once
             codes = series.cat.codes.to_numpy()
-            distinct = _arrow_table(pd.DataFrame({name: np.asarray(series.cat.categories, dtype=object)}), (),
+            lists = [name] if str(name) in list_columns else []
+            distinct = _arrow_table(pd.DataFrame({name: _category_cells(series)}), lists,
                                     null_as_text=False).column(0).combine_chunks()
             array = distinct.take(pa.array(codes, mask=codes < 0))
             if null_as_text and pa.types.is_null(array.type):

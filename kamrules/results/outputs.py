@@ -160,19 +160,33 @@ def _frame_rows(evaluation: Evaluation, kinds: dict[str, str], shown: list, star
 
 def _broadcast(distinct: list, codes: np.ndarray, kind: str, coded: bool) -> pd.Series:
     """A column from the cell of each distinct mask and each account's mask code. The cells are converted
-    once (a number column to float64, a boolean one to pandas' boolean), then taken per account."""
+    once (a number column to float64, a boolean one to pandas' boolean), then taken per account. `coded`:
+    a text column as a categorical of its texts, a list column as a categorical of tuples (the writers
+    turn a tuple category back into the list it was)."""
     if kind == "number":
         return pd.Series(pd.Series(distinct, dtype=object).astype("float64").to_numpy()[codes])
     if kind == "boolean":
         return pd.Series(pd.Series(distinct, dtype=object).astype("boolean").array.take(codes))
-    if coded and all(cell is None or type(cell) is str for cell in distinct):
-        texts = list(dict.fromkeys(cell for cell in distinct if cell is not None))
-        position = {text: i for i, text in enumerate(texts)}
+    if coded and kind == "list" and all(cell is None or type(cell) is list for cell in distinct):
+        distinct = [None if cell is None else tuple(cell) for cell in distinct]  # (the writers read them as lists)
+        coded = _hashable(distinct)
+    if coded and all(cell is None or type(cell) in (str, tuple) for cell in distinct):
+        values = list(dict.fromkeys(cell for cell in distinct if cell is not None))
+        position = {value: i for i, value in enumerate(values)}
         per_mask = np.array([-1 if cell is None else position[cell] for cell in distinct], dtype=np.int32)
-        return pd.Series(pd.Categorical.from_codes(per_mask[codes], categories=pd.Index(texts, dtype=object)))
+        categories = pd.Index(values, dtype=object, tupleize_cols=False)
+        return pd.Series(pd.Categorical.from_codes(per_mask[codes], categories=categories))
     table = np.empty(len(distinct), dtype=object)
     table[:] = distinct
     return pd.Series(table[codes], dtype=object)
+
+
+def _hashable(cells: list) -> bool:
+    try:
+        hash(tuple(cells))
+    except TypeError:
+        return False
+    return True
 
 
 def _identity(table: pd.DataFrame, name: str, count: int) -> pd.Series:
