@@ -72,7 +72,7 @@ def _without_overflow(name: str, values: pd.Series, overflowed: list, warnings: 
 def compute_feature(feature: FeatureSpec, facts: pd.DataFrame, as_of: dt.date) -> pd.Series:
     function = feature.function
     if function == "expr":
-        result = ex.eval_vector(feature.arg, _booleans_as_objects(facts, ex.names_in(feature.arg)))
+        result = ex.eval_vector(feature.arg, _boolean_name_as_objects(facts, feature.arg))
         if feature.type == ex.BOOLEAN:
             return result.astype("boolean")
         return ex.round_series(result)
@@ -88,16 +88,16 @@ def compute_feature(feature: FeatureSpec, facts: pd.DataFrame, as_of: dt.date) -
     return _group_function(feature, facts)
 
 
-def _booleans_as_objects(facts: pd.DataFrame, names: set[str]) -> pd.DataFrame:
-    """The boolean columns among `names` (those the expression reads) with missing values as True /
-    False / None objects: the vector comparison of a nullable boolean column with <NA> (a bare
-    `strategic_project` in a feature) cannot become a NumPy bool array, while the object path masks
-    missing values first. Only the columns read: converting all of them for every feature was a
-    quarter of the features stage at a million accounts."""
-    converted = {name: column.astype(object).where(column.notna(), None)
-                 for name, column in ((n, facts[n]) for n in sorted(names) if n in facts.columns)
-                 if isinstance(column.dtype, pd.BooleanDtype) and column.isna().any()}
-    return facts.assign(**converted) if converted else facts
+def _boolean_name_as_objects(facts: pd.DataFrame, node: ex.Node) -> pd.DataFrame:
+    """For a feature that is just a boolean column's name, that column with missing values as True /
+    False / None objects, as the feature has always read it (its result is that column made boolean
+    again, False under the missing values). Comparisons read nullable boolean columns as they are
+    (`vecsem` compares them with their missing values), so no other feature converts anything."""
+    name = node.name if isinstance(node, ex.Name) else None
+    column = facts[name] if name in facts.columns else None
+    if column is None or not isinstance(column.dtype, pd.BooleanDtype) or not column.isna().any():
+        return facts
+    return facts.assign(**{name: column.astype(object).where(column.notna(), None)})
 
 
 def _band(feature: FeatureSpec, values: pd.Series) -> pd.Series:

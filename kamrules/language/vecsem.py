@@ -67,6 +67,11 @@ def condition_vector(node: Node, frame: pd.DataFrame) -> pd.Series:
         return pd.Series(bool(node.value), index=index, dtype="boolean")
     if isinstance(node, Compare):
         left, right = eval_vector(node.left, frame), eval_vector(node.right, frame)
+        fast = _compare_booleans(node.op, left, right)
+        if fast is None:
+            fast = _compare_with_constant(node, left, right)
+        if fast is not None:
+            return pd.Series(pd.arrays.BooleanArray(*fast), index=index)
         missing = _missing(left) | _missing(right)
         if pd.api.types.is_float_dtype(left) or pd.api.types.is_float_dtype(right):
             left, right = round_series(_as_float(left)), round_series(_as_float(right))
@@ -93,6 +98,68 @@ def condition_vector(node: Node, frame: pd.DataFrame) -> pd.Series:
         return ~condition_vector(node.item, frame)
     values = eval_vector(node, frame)
     return values.astype("boolean")
+
+
+def _compare_booleans(op: str, left: pd.Series, right: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """(values, missing) of a comparison of two pandas "boolean" vectors (a column, a condition, a
+    constant), as the general comparison gives them for booleans as True / False / None objects:
+    missing where either side is, values compared as Python compares True and False elsewhere and
+    `op(0, 0)` under the missing ones (it compares both sides masked to 0). None for other operands.
+    Without this, a nullable boolean with <NA> cannot go through NumPy, and converting such columns
+    to objects, then comparing objects, was a third of the features stage at a million accounts."""
+    if not (isinstance(left.dtype, pd.BooleanDtype) and isinstance(right.dtype, pd.BooleanDtype)):
+        return None
+    missing = left.isna().to_numpy() | right.isna().to_numpy()
+    values = compare(op, left.to_numpy(dtype=bool, na_value=False), right.to_numpy(dtype=bool, na_value=False))
+    return _masked(values, missing, op)
+
+
+def _compare_with_constant(node: Compare, left: pd.Series, right: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """(values, missing) of a vector compared with a constant (a number, or a text against a column of
+    texts), compared with the constant itself rather than with the vector repeating it: the same
+    elementwise comparisons as the general path (rounded floats; Python's str comparison, the
+    masked places `op(0, 0)`), without testing and masking the repeated constant. None when the
+    operands are anything else (dates, missing constants, columns of mixed objects)."""
+    constant = _plain_constant(node.right) if not isinstance(node.left, (Const, Param)) else None
+    column, swapped = left, False
+    if constant is None and not isinstance(node.right, (Const, Param)):
+        constant, column, swapped = _plain_constant(node.left), right, True
+    if constant is None:
+        return None
+    if isinstance(constant, float):
+        missing = _missing(column).to_numpy()
+        scalar = round_series(pd.Series([constant])).iloc[0]
+        numbers = round_series(_as_float(column))
+        with np.errstate(all="ignore"):
+            values = compare(node.op, scalar, numbers) if swapped else compare(node.op, numbers, scalar)
+        return np.asarray(values, dtype=bool), missing
+    if column.dtype != object or pd.api.types.infer_dtype(column, skipna=True) != "string":
+        return None
+    missing = _missing(column).to_numpy()
+    values = compare(node.op, constant, column) if swapped else compare(node.op, column, constant)
+    return _masked(np.asarray(values, dtype=bool), missing, node.op)
+
+
+def _plain_constant(node: Node) -> float | str | None:
+    """The value a constant vector repeats when a fast comparison can take it as it is: a present
+    number as a float, a text as a str; None otherwise (booleans come as vectors, dates, missing)."""
+    if not isinstance(node, (Const, Param)):
+        return None
+    value = node.value
+    if node.type == NUMBER:
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and not np.isnan(value):
+            return float(value)
+        return None
+    if node.type not in (BOOLEAN, DATE) and type(value) is str:
+        return value
+    return None
+
+
+def _masked(values: np.ndarray, missing: np.ndarray, op: str) -> tuple[np.ndarray, np.ndarray]:
+    """The general path's values under missing places: it compares both sides masked to 0 there."""
+    if missing.any():
+        values = np.where(missing, bool(compare(op, 0, 0)), values)
+    return values, missing
 
 
 def _missing(series: pd.Series) -> pd.Series:
