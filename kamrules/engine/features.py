@@ -44,13 +44,15 @@ def compute_derived(pack: RulePack, facts: pd.DataFrame, as_of: dt.date,
                     warnings: list | None = None) -> pd.DataFrame:
     """Add every feature and score to `facts` (in dependency order) and return it. Arithmetic overflow
     makes a value missing (as division by zero does); `warnings` gets one line per feature it hit."""
+    groups: dict = {}
     for item in pack.derived:
         with vecsem.overflows() as overflowed:
             if isinstance(item, ScoreSpec):
                 values = compute_score(item, facts)
             else:
-                values = compute_feature(item, facts, as_of)
+                values = compute_feature(item, facts, as_of, groups)
         facts[item.name] = _without_overflow(item.name, values, overflowed, warnings)
+        groups.pop(item.name, None)
     return facts
 
 
@@ -69,7 +71,10 @@ def _without_overflow(name: str, values: pd.Series, overflowed: list, warnings: 
     return values
 
 
-def compute_feature(feature: FeatureSpec, facts: pd.DataFrame, as_of: dt.date) -> pd.Series:
+def compute_feature(feature: FeatureSpec, facts: pd.DataFrame, as_of: dt.date,
+                    groups: dict | None = None) -> pd.Series:
+    """One feature's values; `groups` keeps the group codes of `within` columns between the features
+    of one run (the columns do not change while it adds new ones)."""
     function = feature.function
     if function == "expr":
         result = ex.eval_vector(feature.arg, _boolean_name_as_objects(facts, feature.arg))
@@ -85,7 +90,7 @@ def compute_feature(feature: FeatureSpec, facts: pd.DataFrame, as_of: dt.date) -
         return _band(feature, facts[feature.arg])
     if function == "cumulative_share":
         return _cumulative_share(facts[feature.arg])
-    return _group_function(feature, facts)
+    return _group_function(feature, facts, groups)
 
 
 def _boolean_name_as_objects(facts: pd.DataFrame, node: ex.Node) -> pd.DataFrame:
@@ -135,15 +140,11 @@ def _cumulative_share_by_position(values: pd.Series) -> pd.Series:
     return pd.Series(result, index=values.index)
 
 
-def _group_function(feature: FeatureSpec, facts: pd.DataFrame) -> pd.Series:
+def _group_function(feature: FeatureSpec, facts: pd.DataFrame, groups: dict | None = None) -> pd.Series:
     function = feature.function
     index = facts.index
     if feature.within is not None:
-        keys = facts[feature.within]
-        in_group = keys.notna()
-        # groups as integer codes (hashing a million objects once, not in every groupby); missing
-        # values form a placeholder group (-1), blanked below
-        group_codes = pd.factorize(keys, use_na_sentinel=True)[0]
+        group_codes, in_group = _group_codes(facts, feature.within, {} if groups is None else groups)
         keys = pd.Series(group_codes, index=index)
     else:
         in_group = pd.Series(True, index=index)
@@ -176,6 +177,16 @@ def _group_function(feature: FeatureSpec, facts: pd.DataFrame) -> pd.Series:
     if function in ("share_of", "rank", "percentile"):
         result = result.where(values.notna())
     return ex.round_series(result.where(in_group))
+
+
+def _group_codes(facts: pd.DataFrame, within: str, groups: dict) -> tuple[np.ndarray, pd.Series]:
+    """The groups of column `within` as integer codes (hashing a million objects once, not in every
+    groupby; missing values form a placeholder group, -1, blanked by the caller) and which rows
+    have a group; remembered in `groups`, as several features often group by one column."""
+    if within not in groups:
+        keys = facts[within]
+        groups[within] = (pd.factorize(keys, use_na_sentinel=True)[0], keys.notna())
+    return groups[within]
 
 
 def compute_score(score: ScoreSpec, facts: pd.DataFrame) -> pd.Series:

@@ -26,7 +26,7 @@ def eval_vector(node: Node, frame: pd.DataFrame) -> pd.Series:
     if isinstance(node, (Const, Param)):
         value = node.value
         if node.type == BOOLEAN:
-            return pd.Series(bool(value), index=index, dtype="boolean")
+            return _constant_booleans(bool(value), index)
         if node.type == DATE:
             return pd.Series(pd.Timestamp(value), index=index)
         if node.type == NUMBER:
@@ -64,7 +64,7 @@ def eval_vector(node: Node, frame: pd.DataFrame) -> pd.Series:
 def condition_vector(node: Node, frame: pd.DataFrame) -> pd.Series:
     index = frame.index
     if isinstance(node, Const):
-        return pd.Series(bool(node.value), index=index, dtype="boolean")
+        return _constant_booleans(bool(node.value), index)
     if isinstance(node, Compare):
         left, right = eval_vector(node.left, frame), eval_vector(node.right, frame)
         fast = _compare_booleans(node.op, left, right)
@@ -136,8 +136,22 @@ def _compare_with_constant(node: Compare, left: pd.Series, right: pd.Series) -> 
     if column.dtype != object or pd.api.types.infer_dtype(column, skipna=True) != "string":
         return None
     missing = _missing(column).to_numpy()
-    values = compare(node.op, constant, column) if swapped else compare(node.op, column, constant)
-    return _masked(np.asarray(values, dtype=bool), missing, node.op)
+    texts = column.to_numpy(dtype=object)
+    values = np.zeros(len(texts), dtype=bool)
+    operands = (constant, texts) if swapped else (texts, constant)
+    _UFUNCS[node.op](*operands, out=values, where=~missing)  # Python's comparison, present texts only
+    return _masked(values, missing, node.op)
+
+
+_UFUNCS = {"==": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal, ">": np.greater,
+           ">=": np.greater_equal}
+
+
+def _constant_booleans(value: bool, index: pd.Index) -> pd.Series:
+    """A pandas "boolean" vector repeating `value`, built from its arrays (pandas would first test a
+    million repeated objects for missing values)."""
+    size = len(index)
+    return pd.Series(pd.arrays.BooleanArray(np.full(size, value), np.zeros(size, dtype=bool)), index=index)
 
 
 def _plain_constant(node: Node) -> float | str | None:
