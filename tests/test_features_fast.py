@@ -86,3 +86,22 @@ def test_cumulative_share_follows_labels_not_positions():
         measures.cumulative_share(repeated)
     with pytest.raises(pd.errors.InvalidIndexError):
         features._cumulative_share(repeated)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(values.filter(lambda v: v == v), max_size=60))
+def test_stable_order_is_numpys_stable_argsort(data):
+    array = np.array(data, dtype="float64")
+    assert (features._stable_order(array) == np.argsort(array, kind="stable")).all()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([0.0, 1.0]), groups), max_size=40))
+def test_group_counts_are_grouped_sums(data):
+    table = pd.DataFrame(data, columns=["counted", "group"]).astype({"counted": "float64", "group": object})
+    codes = pd.factorize(table["group"], use_na_sentinel=True)[0]
+    counted = table["counted"]
+    same_bits(pd.Series(features._group_counts(counted.to_numpy(), codes)),
+              counted.groupby(pd.Series(codes), sort=False).transform("sum"))
+    same_bits(pd.Series(features._group_counts(counted.to_numpy(), None)),
+              counted.groupby(pd.Series(0, index=counted.index), sort=False).transform("sum"))

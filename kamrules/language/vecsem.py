@@ -83,7 +83,8 @@ def condition_vector(node: Node, frame: pd.DataFrame) -> pd.Series:
         return result
     if isinstance(node, Missing):
         missing = _missing(eval_vector(node.operand, frame))
-        return pd.Series(~missing if node.negate else missing, index=index, dtype="boolean")
+        values = (~missing if node.negate else missing).to_numpy()
+        return pd.Series(pd.arrays.BooleanArray(values, np.zeros(len(values), dtype=bool)), index=index)
     if isinstance(node, And):
         result = condition_vector(node.items[0], frame)
         for item in node.items[1:]:
@@ -177,7 +178,7 @@ def _masked(values: np.ndarray, missing: np.ndarray, op: str) -> tuple[np.ndarra
 
 
 def _missing(series: pd.Series) -> pd.Series:
-    return pd.Series(pd.isna(series).to_numpy(dtype=bool), index=series.index)
+    return pd.Series(pd.isna(series).to_numpy(dtype=bool), index=series.index, copy=False)
 
 
 def _as_float(series: pd.Series) -> pd.Series:
