@@ -117,3 +117,24 @@ def test_a_missing_boolean_in_a_count_condition_is_unknown_not_an_error():
     frame = pd.DataFrame({"b": pd.array([True, None, False], dtype="boolean")})
     node = ex.Compare("==", ex.Name("b", ex.BOOLEAN), ex.Const(True, ex.BOOLEAN))
     assert ex.condition_vector(node, frame).tolist() == [True, pd.NA, False]
+
+
+def pandas_rounding(series: pd.Series) -> pd.Series:
+    """round_series as pandas operations (the reference)."""
+    values = series.astype("float64")
+    with np.errstate(over="ignore", invalid="ignore"):
+        result = np.round(values, ex.NDIGITS)
+    if np.isinf(result.to_numpy()).any():
+        result = result.where(np.isfinite(result) | ~np.isfinite(values), values)
+    return result + 0.0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.floats(), st.integers(-10**6, 10**6).map(lambda n: n / 1000),
+                          st.sampled_from([-0.0, 2e299, -1e305, 1.23456789012, -4.9999999995e-10])), max_size=20),
+       st.sampled_from(["float64", "object"]))
+def test_rounding_on_arrays_is_the_pandas_rounding(numbers, dtype):
+    series = pd.Series(numbers, dtype=dtype, index=pd.RangeIndex(len(numbers)) * 3, name="x")
+    fast, reference = vecsem.round_series(series), pandas_rounding(series)
+    pd.testing.assert_series_equal(fast, reference, check_exact=True)
+    assert (fast.to_numpy().view("int64") == reference.to_numpy().view("int64")).all()

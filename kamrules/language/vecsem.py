@@ -186,12 +186,15 @@ def _as_float(series: pd.Series) -> pd.Series:
 
 
 def round_series(series: pd.Series) -> pd.Series:
-    values = series.astype("float64")
+    """The values as floats rounded to NDIGITS decimals, as `rnd` rounds one number (no -0.0).
+    Computed on the NumPy array, in place where the array is already a fresh result."""
+    values = series.astype("float64").to_numpy()
     with np.errstate(over="ignore", invalid="ignore"):
         result = np.round(values, NDIGITS)
-    if np.isinf(result.to_numpy()).any():  # |x| > ~1.8e299 overflows x * 10**9; such numbers have no decimals
-        result = result.where(np.isfinite(result) | ~np.isfinite(values), values)
-    return result + 0.0  # turns -0.0 into 0.0
+    if np.isinf(result).any():  # |x| > ~1.8e299 overflows x * 10**9; such numbers have no decimals
+        result = np.where(np.isfinite(result) | ~np.isfinite(values), result, values)
+    result += 0.0  # turns -0.0 into 0.0
+    return pd.Series(result, index=series.index, name=series.name, copy=False)
 
 
 # Arithmetic overflow (a finite result too large for a float, e.g. `sales * 1e300`) gives a missing value
