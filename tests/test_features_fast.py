@@ -106,3 +106,11 @@ def test_group_counts_are_grouped_sums(data):
               counted.groupby(pd.Series(codes), sort=False).transform("sum"))
     same_bits(pd.Series(features._group_counts(counted.to_numpy(), None)),
               counted.groupby(pd.Series(0, index=counted.index), sort=False).transform("sum"))
+
+
+@pytest.mark.parametrize("size", [0, 1, 5])
+def test_absent_boolean_fields_are_pandas_missing_booleans(size):
+    index = pd.RangeIndex(size)
+    built, reference = features._all_missing_booleans(index), pd.Series(pd.NA, index=index, dtype="boolean")
+    pd.testing.assert_series_equal(built, reference, check_exact=True)
+    assert (built.array._data == reference.array._data).all() and built.array._mask.all()

@@ -30,7 +30,7 @@ def prepare_facts(pack: RulePack, frame: pd.DataFrame) -> pd.DataFrame:
             values = pd.Series(pd.NaT, index=facts.index) if column is None else pd.to_datetime(column, errors="coerce")
             facts[name] = values.astype("datetime64[ns]")
         elif spec.type == "boolean":
-            values = pd.Series(pd.NA, index=facts.index, dtype="boolean") if column is None else column.astype("boolean")
+            values = _all_missing_booleans(facts.index) if column is None else column.astype("boolean")
             facts[name] = values
         else:
             if column is None:
@@ -38,6 +38,13 @@ def prepare_facts(pack: RulePack, frame: pd.DataFrame) -> pd.DataFrame:
             else:
                 facts[name] = column.astype("object").where(column.notna(), None)
     return facts
+
+
+def _all_missing_booleans(index: pd.Index) -> pd.Series:
+    """A pandas "boolean" column of <NA> (False underneath, as pandas makes it from <NA> objects),
+    built from its arrays rather than from a million <NA> objects tested one by one."""
+    size = len(index)
+    return pd.Series(pd.arrays.BooleanArray(np.zeros(size, dtype=bool), np.ones(size, dtype=bool)), index=index)
 
 
 def compute_derived(pack: RulePack, facts: pd.DataFrame, as_of: dt.date,
