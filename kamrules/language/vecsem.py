@@ -26,7 +26,7 @@ def eval_vector(node: Node, frame: pd.DataFrame) -> pd.Series:
     if isinstance(node, (Const, Param)):
         value = node.value
         if node.type == BOOLEAN:
-            return pd.Series(bool(value), index=index, dtype="boolean")
+            return _constant_booleans(bool(value), index)
         if node.type == DATE:
             return pd.Series(pd.Timestamp(value), index=index)
         if node.type == NUMBER:
@@ -64,9 +64,14 @@ def eval_vector(node: Node, frame: pd.DataFrame) -> pd.Series:
 def condition_vector(node: Node, frame: pd.DataFrame) -> pd.Series:
     index = frame.index
     if isinstance(node, Const):
-        return pd.Series(bool(node.value), index=index, dtype="boolean")
+        return _constant_booleans(bool(node.value), index)
     if isinstance(node, Compare):
         left, right = eval_vector(node.left, frame), eval_vector(node.right, frame)
+        fast = _compare_booleans(node.op, left, right)
+        if fast is None:
+            fast = _compare_with_constant(node, left, right)
+        if fast is not None:
+            return pd.Series(pd.arrays.BooleanArray(*fast), index=index)
         missing = _missing(left) | _missing(right)
         if pd.api.types.is_float_dtype(left) or pd.api.types.is_float_dtype(right):
             left, right = round_series(_as_float(left)), round_series(_as_float(right))
@@ -78,7 +83,8 @@ def condition_vector(node: Node, frame: pd.DataFrame) -> pd.Series:
         return result
     if isinstance(node, Missing):
         missing = _missing(eval_vector(node.operand, frame))
-        return pd.Series(~missing if node.negate else missing, index=index, dtype="boolean")
+        values = (~missing if node.negate else missing).to_numpy()
+        return pd.Series(pd.arrays.BooleanArray(values, np.zeros(len(values), dtype=bool)), index=index)
     if isinstance(node, And):
         result = condition_vector(node.items[0], frame)
         for item in node.items[1:]:
@@ -95,8 +101,84 @@ def condition_vector(node: Node, frame: pd.DataFrame) -> pd.Series:
     return values.astype("boolean")
 
 
+def _compare_booleans(op: str, left: pd.Series, right: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """(values, missing) of a comparison of two pandas "boolean" vectors (a column, a condition, a
+    constant), as the general comparison gives them for booleans as True / False / None objects:
+    missing where either side is, values compared as Python compares True and False elsewhere and
+    `op(0, 0)` under the missing ones (it compares both sides masked to 0). None for other operands.
+    Without this, a nullable boolean with <NA> cannot go through NumPy, and converting such columns
+    to objects, then comparing objects, was a third of the features stage at a million accounts."""
+    if not (isinstance(left.dtype, pd.BooleanDtype) and isinstance(right.dtype, pd.BooleanDtype)):
+        return None
+    missing = left.isna().to_numpy() | right.isna().to_numpy()
+    values = compare(op, left.to_numpy(dtype=bool, na_value=False), right.to_numpy(dtype=bool, na_value=False))
+    return _masked(values, missing, op)
+
+
+def _compare_with_constant(node: Compare, left: pd.Series, right: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """(values, missing) of a vector compared with a constant (a number, or a text against a column of
+    texts), compared with the constant itself rather than with the vector repeating it: the same
+    elementwise comparisons as the general path (rounded floats; Python's str comparison, the
+    masked places `op(0, 0)`), without testing and masking the repeated constant. None when the
+    operands are anything else (dates, missing constants, columns of mixed objects)."""
+    constant = _plain_constant(node.right) if not isinstance(node.left, (Const, Param)) else None
+    column, swapped = left, False
+    if constant is None and not isinstance(node.right, (Const, Param)):
+        constant, column, swapped = _plain_constant(node.left), right, True
+    if constant is None:
+        return None
+    if isinstance(constant, float):
+        missing = _missing(column).to_numpy()
+        scalar = round_series(pd.Series([constant])).iloc[0]
+        numbers = round_series(_as_float(column))
+        with np.errstate(all="ignore"):
+            values = compare(node.op, scalar, numbers) if swapped else compare(node.op, numbers, scalar)
+        return np.asarray(values, dtype=bool), missing
+    if column.dtype != object or pd.api.types.infer_dtype(column, skipna=True) != "string":
+        return None
+    missing = _missing(column).to_numpy()
+    texts = column.to_numpy(dtype=object)
+    values = np.zeros(len(texts), dtype=bool)
+    operands = (constant, texts) if swapped else (texts, constant)
+    _UFUNCS[node.op](*operands, out=values, where=~missing)  # Python's comparison, present texts only
+    return _masked(values, missing, node.op)
+
+
+_UFUNCS = {"==": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal, ">": np.greater,
+           ">=": np.greater_equal}
+
+
+def _constant_booleans(value: bool, index: pd.Index) -> pd.Series:
+    """A pandas "boolean" vector repeating `value`, built from its arrays (pandas would first test a
+    million repeated objects for missing values)."""
+    size = len(index)
+    return pd.Series(pd.arrays.BooleanArray(np.full(size, value), np.zeros(size, dtype=bool)), index=index)
+
+
+def _plain_constant(node: Node) -> float | str | None:
+    """The value a constant vector repeats when a fast comparison can take it as it is: a present
+    number as a float, a text as a str; None otherwise (booleans come as vectors, dates, missing)."""
+    if not isinstance(node, (Const, Param)):
+        return None
+    value = node.value
+    if node.type == NUMBER:
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and not np.isnan(value):
+            return float(value)
+        return None
+    if node.type not in (BOOLEAN, DATE) and type(value) is str:
+        return value
+    return None
+
+
+def _masked(values: np.ndarray, missing: np.ndarray, op: str) -> tuple[np.ndarray, np.ndarray]:
+    """The general path's values under missing places: it compares both sides masked to 0 there."""
+    if missing.any():
+        values = np.where(missing, bool(compare(op, 0, 0)), values)
+    return values, missing
+
+
 def _missing(series: pd.Series) -> pd.Series:
-    return pd.Series(pd.isna(series).to_numpy(dtype=bool), index=series.index)
+    return pd.Series(pd.isna(series).to_numpy(dtype=bool), index=series.index, copy=False)
 
 
 def _as_float(series: pd.Series) -> pd.Series:
@@ -104,12 +186,15 @@ def _as_float(series: pd.Series) -> pd.Series:
 
 
 def round_series(series: pd.Series) -> pd.Series:
-    values = series.astype("float64")
+    """The values as floats rounded to NDIGITS decimals, as `rnd` rounds one number (no -0.0).
+    Computed on the NumPy array, in place where the array is already a fresh result."""
+    values = series.astype("float64").to_numpy()
     with np.errstate(over="ignore", invalid="ignore"):
         result = np.round(values, NDIGITS)
-    if np.isinf(result.to_numpy()).any():  # |x| > ~1.8e299 overflows x * 10**9; such numbers have no decimals
-        result = result.where(np.isfinite(result) | ~np.isfinite(values), values)
-    return result + 0.0  # turns -0.0 into 0.0
+    if np.isinf(result).any():  # |x| > ~1.8e299 overflows x * 10**9; such numbers have no decimals
+        result = np.where(np.isfinite(result) | ~np.isfinite(values), result, values)
+    result += 0.0  # turns -0.0 into 0.0
+    return pd.Series(result, index=series.index, name=series.name, copy=False)
 
 
 # Arithmetic overflow (a finite result too large for a float, e.g. `sales * 1e300`) gives a missing value
