@@ -1,6 +1,7 @@
-"""The features stage's sort-based ranks, percentiles and cumulative shares give, bit for bit, what
-the straightforward pandas versions give (grouped rank, `measures`), on tricky inputs: ties, missing
-values, infinities, signed zeros, empty and one-row tables, missing groups."""
+"""The sort-based ranks, percentiles and cumulative shares of `measures` (the features and the
+portfolio summary both use them) give, bit for bit, what the straightforward pandas versions give
+(grouped rank, the formulas `measures` used to compute with pandas, kept here as the reference), on
+tricky inputs: ties, missing values, infinities, signed zeros, empty and one-row tables, missing groups."""
 
 from __future__ import annotations
 
@@ -20,6 +21,28 @@ groups = st.sampled_from([None, "north", "south", "east", "东"])
 rows = st.lists(st.tuples(values, groups), max_size=40)
 
 
+def reference_cumulative_share(values: pd.Series) -> pd.Series:
+    """The pandas formulation: a descending stable sort by label, a running sum, assigned by label."""
+    clipped = measures.positive(values)
+    total = clipped.sum()
+    result = pd.Series(np.nan, index=values.index)
+    if clipped.notna().sum() == 0 or not total > 0:
+        return result
+    order = list(clipped.dropna().sort_values(ascending=False, kind="stable").index)
+    result[order] = np.minimum(clipped[order].cumsum().to_numpy() / total, 1.0)
+    return result
+
+
+def reference_percentile_rank(values: pd.Series, keys: pd.Series | None = None, lower_first: bool = True) -> pd.Series:
+    """The pandas formulation: grouped average rank, grouped count of present values."""
+    numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+    ordered = numbers if lower_first else -numbers
+    keys = pd.Series(0, index=values.index) if keys is None else keys
+    average_rank = ordered.groupby(keys, sort=False).rank(method="average")
+    present = numbers.notna().astype("float64").groupby(keys, sort=False).transform("sum")
+    return ((average_rank - 0.5) / present.where(present > 0) * 100).where(numbers.notna())
+
+
 def same_bits(left: pd.Series, right: pd.Series) -> None:
     """Equal as floats, NaN in the same places, and the same bits (no -0.0 against 0.0)."""
     pd.testing.assert_series_equal(left, right, check_exact=True, check_names=False)
@@ -37,11 +60,11 @@ def frame_of(data: list) -> tuple[pd.Series, pd.Series, np.ndarray]:
 def test_ranks_are_pandas_ranks(data, ascending):
     numbers, keys, codes = frame_of(data)
     ordered = numbers if ascending else -numbers
-    grouped = pd.Series(features._ranks(ordered.to_numpy(), codes, average=False), index=numbers.index)
+    grouped = pd.Series(measures.ranks(ordered.to_numpy(), codes, average=False), index=numbers.index)
     same_bits(grouped, numbers.groupby(keys, sort=False).rank(method="min", ascending=ascending))
-    whole = pd.Series(features._ranks(ordered.to_numpy(), None, average=False), index=numbers.index)
+    whole = pd.Series(measures.ranks(ordered.to_numpy(), None, average=False), index=numbers.index)
     same_bits(whole, numbers.rank(method="min", ascending=ascending))
-    average = pd.Series(features._ranks(numbers.to_numpy(), codes, average=True), index=numbers.index)
+    average = pd.Series(measures.ranks(numbers.to_numpy(), codes, average=True), index=numbers.index)
     same_bits(average, numbers.groupby(keys, sort=False).rank(method="average"))
 
 
@@ -49,17 +72,17 @@ def test_ranks_are_pandas_ranks(data, ascending):
 @given(rows, st.booleans())
 def test_percentile_ranks_are_the_measures_percentile_rank(data, lower_first):
     numbers, keys, codes = frame_of(data)
-    same_bits(features._percentile_rank(numbers, codes, lower_first),
-              measures.percentile_rank(numbers, keys, lower_first=lower_first))
-    same_bits(features._percentile_rank(numbers, None, lower_first),
-              measures.percentile_rank(numbers, lower_first=lower_first))
+    same_bits(measures.percentile_by_codes(numbers, codes, lower_first),
+              reference_percentile_rank(numbers, keys, lower_first=lower_first))
+    same_bits(measures.percentile_by_codes(numbers, None, lower_first),
+              reference_percentile_rank(numbers, lower_first=lower_first))
 
 
 @settings(max_examples=300, deadline=None)
 @given(rows)
 def test_cumulative_shares_are_the_measures_cumulative_share(data):
     numbers, _, _ = frame_of(data)
-    same_bits(features._cumulative_share_by_position(numbers), measures.cumulative_share(numbers))
+    same_bits(measures.cumulative_share(numbers), reference_cumulative_share(numbers))
 
 
 def test_large_tables_with_many_ties_and_groups():
@@ -69,31 +92,37 @@ def test_large_tables_with_many_ties_and_groups():
     regions = pd.Series(generator.choice(["a", "b", "c", None], 20_000), dtype=object)
     codes = pd.factorize(regions, use_na_sentinel=True)[0]
     keys = pd.Series(codes)
-    same_bits(features._percentile_rank(numbers, codes), measures.percentile_rank(numbers, keys))
-    same_bits(pd.Series(features._ranks((-numbers).to_numpy(), codes, average=False)),
+    same_bits(measures.percentile_by_codes(numbers, codes), reference_percentile_rank(numbers, keys))
+    same_bits(pd.Series(measures.ranks((-numbers).to_numpy(), codes, average=False)),
               numbers.groupby(keys, sort=False).rank(method="min", ascending=False))
-    same_bits(features._cumulative_share_by_position(numbers), measures.cumulative_share(numbers))
+    same_bits(measures.cumulative_share(numbers), reference_cumulative_share(numbers))
     many = pd.Series(np.arange(70_000) % 400)  # more groups than an int16 holds
     spread = pd.Series(generator.random(70_000))
-    same_bits(pd.Series(features._ranks(spread.to_numpy(), many.to_numpy(), average=True)),
+    same_bits(pd.Series(measures.ranks(spread.to_numpy(), many.to_numpy(), average=True)),
               spread.groupby(many, sort=False).rank(method="average"))
 
 
-def test_cumulative_share_follows_labels_not_positions():
+def test_cumulative_share_follows_positions_whatever_the_labels():
     numbers = pd.Series([3.0, NAN, 1.0, 3.0, 2.0], index=[9, 4, 0, 7, 1])
-    same_bits(features._cumulative_share(numbers), features.ex.round_series(measures.cumulative_share(numbers)))
-    repeated = pd.Series([3.0, 1.0, 2.0], index=[0, 0, 1])  # as before: pandas cannot assign by such labels
-    with pytest.raises(pd.errors.InvalidIndexError):
-        measures.cumulative_share(repeated)
-    with pytest.raises(pd.errors.InvalidIndexError):
-        features._cumulative_share(repeated)
+    same_bits(measures.cumulative_share(numbers), reference_cumulative_share(numbers))
+    same_bits(features._cumulative_share(numbers), features.ex.round_series(reference_cumulative_share(numbers)))
+    repeated = pd.Series([3.0, 1.0, 2.0], index=[0, 0, 1])  # (pandas could not assign by such labels)
+    assert measures.cumulative_share(repeated).tolist() == [0.5, 1.0, 5 / 6]
+    assert list(measures.cumulative_share(repeated).index) == [0, 0, 1]
+
+
+def test_a_value_without_a_group_has_no_percentile_rank():
+    numbers = pd.Series([1.0, 2.0, 3.0, 4.0])
+    keys = pd.Series(["a", None, "a", "b"], dtype=object)
+    same_bits(measures.percentile_rank(numbers, keys), reference_percentile_rank(numbers, keys))
+    assert np.isnan(measures.percentile_rank(numbers, keys)[1])
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(values.filter(lambda v: v == v), max_size=60))
 def test_stable_order_is_numpys_stable_argsort(data):
     array = np.array(data, dtype="float64")
-    assert (features._stable_order(array) == np.argsort(array, kind="stable")).all()
+    assert (measures.stable_order(array) == np.argsort(array, kind="stable")).all()
 
 
 @settings(max_examples=200, deadline=None)
@@ -102,9 +131,9 @@ def test_group_counts_are_grouped_sums(data):
     table = pd.DataFrame(data, columns=["counted", "group"]).astype({"counted": "float64", "group": object})
     codes = pd.factorize(table["group"], use_na_sentinel=True)[0]
     counted = table["counted"]
-    same_bits(pd.Series(features._group_counts(counted.to_numpy(), codes)),
+    same_bits(pd.Series(measures.group_counts(counted.to_numpy(), codes)),
               counted.groupby(pd.Series(codes), sort=False).transform("sum"))
-    same_bits(pd.Series(features._group_counts(counted.to_numpy(), None)),
+    same_bits(pd.Series(measures.group_counts(counted.to_numpy(), None)),
               counted.groupby(pd.Series(0, index=counted.index), sort=False).transform("sum"))
 
 

@@ -129,24 +129,7 @@ def _band(feature: FeatureSpec, values: pd.Series) -> pd.Series:
 
 def _cumulative_share(values: pd.Series) -> pd.Series:
     """Share of the positive total held by this account and every larger one (see `measures`)."""
-    if not values.index.is_unique:  # positions stand for labels only when labels are unique
-        return ex.round_series(measures.cumulative_share(values))
-    return ex.round_series(_cumulative_share_by_position(values))
-
-
-def _cumulative_share_by_position(values: pd.Series) -> pd.Series:
-    """`measures.cumulative_share` bit for bit, with positions where it sorts and assigns by index
-    label: the Pareto order as a stable sort of the negated values (largest first, ties in input
-    order, as pandas' descending stable sort), the running total as the same left-to-right sum."""
-    clipped = measures.positive(values)
-    total = clipped.sum()
-    array = clipped.to_numpy(dtype="float64")
-    result = np.full(len(array), np.nan)
-    present = np.flatnonzero(~np.isnan(array))
-    if len(present) and total > 0:
-        order = present[_stable_order(-array[present])]
-        result[order] = np.minimum(np.cumsum(array[order]) / total, 1.0)
-    return pd.Series(result, index=values.index, copy=False)
+    return ex.round_series(measures.cumulative_share(values))
 
 
 def _group_function(feature: FeatureSpec, facts: pd.DataFrame, groups: dict | None = None) -> pd.Series:
@@ -165,7 +148,7 @@ def _group_function(feature: FeatureSpec, facts: pd.DataFrame, groups: dict | No
             counted = ex.condition_vector(feature.where, facts).fillna(False).astype(float)
         else:
             counted = pd.Series(1.0, index=index)
-        result = pd.Series(_group_counts(counted.to_numpy(dtype="float64"), group_codes), index=index, copy=False)
+        result = pd.Series(measures.group_counts(counted.to_numpy(dtype="float64"), group_codes), index=index, copy=False)
         return result.where(in_group).astype("float64")
 
     values = facts[feature.arg].astype("float64")
@@ -176,9 +159,9 @@ def _group_function(feature: FeatureSpec, facts: pd.DataFrame, groups: dict | No
         result = measures.hhi(values, keys)
     elif function == "rank":
         ordered = values if feature.order == "asc" else -values
-        result = pd.Series(_ranks(ordered.to_numpy(), group_codes, average=False), index=index, copy=False)
+        result = pd.Series(measures.ranks(ordered.to_numpy(), group_codes, average=False), index=index, copy=False)
     elif function == "percentile":
-        result = _percentile_rank(values, group_codes)
+        result = measures.percentile_by_codes(values, group_codes)
     elif function in ("sum", "mean", "max", "min"):
         result = grouped.transform(function)
     else:  # pragma: no cover - the loader only lets known functions through
@@ -206,7 +189,7 @@ def compute_score(score: ScoreSpec, facts: pd.DataFrame) -> pd.Series:
     for criterion in score.criteria:
         values = facts[criterion.field].astype("float64")
         if score.normalise == "percentile":  # the standard percentile rank; "lower" ranks from the other end
-            normal = _percentile_rank(values, None, lower_first=criterion.better != "lower") / 100
+            normal = measures.percentile_by_codes(values, None, lower_first=criterion.better != "lower") / 100
         else:
             low, high = values.min(), values.max()
             if pd.isna(low):
@@ -224,100 +207,3 @@ def compute_score(score: ScoreSpec, facts: pd.DataFrame) -> pd.Series:
     return ex.round_series(result)
 
 
-def _group_counts(counted: np.ndarray, codes: np.ndarray | None) -> np.ndarray:
-    """For every row, the sum of `counted` (ones and zeros) over its group (codes; None for one
-    group; -1 a group of its own). Sums of ones and zeros are exact in any order, so they equal
-    pandas' grouped sum without grouping."""
-    if codes is None:
-        return np.full(len(counted), counted.sum())
-    shifted = codes + 1
-    sums = np.bincount(shifted, weights=counted, minlength=int(shifted.max(initial=0)) + 1)
-    return sums.astype("float64", copy=False)[shifted]  # (NumPy counts an empty table in integers)
-
-
-def _stable_order(values: np.ndarray) -> np.ndarray:
-    """`np.argsort(values, kind="stable")` for values without NaN: a quicksort, then the runs of equal
-    values put back in input order by one sort of (run, position) keys of the tied places only,
-    several times faster than NumPy's stable sort of floats when ties are few."""
-    order = np.argsort(values)
-    ranked = values[order]
-    same = ranked[1:] == ranked[:-1]
-    if not same.any():
-        return order
-    tied = np.zeros(len(order), dtype=bool)
-    tied[1:] = same
-    tied[:-1] |= same
-    places = np.flatnonzero(tied)
-    new_run = np.ones(len(order), dtype=np.int64)
-    new_run[1:] = ~same
-    runs = np.cumsum(new_run)[places]
-    size = len(order)
-    order[places] = np.sort(runs * size + order[places]) % size
-    return order
-
-
-def _percentile_rank(values: pd.Series, codes: np.ndarray | None, lower_first: bool = True) -> pd.Series:
-    """`measures.percentile_rank` bit for bit (groups as integer codes, None for one group), from one
-    sort of the present values: pandas' grouped rank sorts values, missing mask and groups together,
-    most of a score's time at a million accounts. The average rank of a run of ties is a
-    half-integer, exact in a float, so the formula sees the same numbers."""
-    numbers = pd.to_numeric(values, errors="coerce").astype("float64").to_numpy()
-    ordered = numbers if lower_first else -numbers
-    average_rank = _ranks(ordered, codes, average=True)
-    present = _group_counts((~np.isnan(numbers)).astype("float64"), codes)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        result = (average_rank - 0.5) / np.where(present > 0, present, np.nan) * 100
-    return pd.Series(np.where(np.isnan(numbers), np.nan, result), index=values.index, copy=False)
-
-
-def _ranks(values: np.ndarray, codes: np.ndarray | None, average: bool) -> np.ndarray:
-    """Each value's rank within its group (integer `codes`; None for one group), smallest first, as
-    pandas ranks with missing values kept missing: the lowest rank of its ties (`average=False`,
-    method "min") or their mean (`average=True`, method "average"). Ties are equal values, so their
-    order in the sort does not matter and one unstable sort of the present values does it."""
-    missing = np.isnan(values)
-    where = np.flatnonzero(~missing) if missing.any() else None
-    present = values if where is None else values[where]
-    order = np.argsort(present)
-    new_tie = np.zeros(len(order), dtype=bool)
-    new_tie[:1] = True
-    group_start = None
-    if codes is not None:
-        groups = _compact(codes if where is None else codes[where])[order]
-        regroup = np.argsort(groups, kind="stable")
-        order, groups = order[regroup], groups[regroup]
-        np.not_equal(groups[1:], groups[:-1], out=new_tie[1:])
-        group_start = _run_starts(new_tie)
-    ordered = present[order]
-    new_tie[1:] |= ordered[1:] != ordered[:-1]
-    rank = _run_starts(new_tie)
-    if average:
-        rank = (rank + _run_ends(new_tie)) / 2
-    rank = (rank + 1 if group_start is None else rank - group_start + 1).astype("float64")
-    result = np.full(len(values), np.nan)
-    result[order if where is None else where[order]] = rank
-    return result
-
-
-def _run_starts(new_run: np.ndarray) -> np.ndarray:
-    """For every position, the position where its run begins (`new_run` marks each run's first)."""
-    positions = np.arange(len(new_run))
-    return np.maximum.accumulate(np.where(new_run, positions, 0)) if len(new_run) else positions
-
-
-def _run_ends(new_run: np.ndarray) -> np.ndarray:
-    """For every position, the position of the last one of its run."""
-    count = len(new_run)
-    last = np.ones(count, dtype=bool)
-    last[:-1] = new_run[1:]
-    ends = np.where(last, np.arange(count), count)
-    return np.minimum.accumulate(ends[::-1])[::-1] if count else ends
-
-
-def _compact(codes: np.ndarray) -> np.ndarray:
-    """Group codes in the smallest integer type that holds them: NumPy's stable sort of small
-    integers is a radix sort, several times faster than on 64-bit ones."""
-    for dtype in (np.int8, np.int16):
-        if len(codes) == 0 or (codes.min() >= np.iinfo(dtype).min and codes.max() <= np.iinfo(dtype).max):
-            return codes.astype(dtype)
-    return codes
