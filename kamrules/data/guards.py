@@ -200,6 +200,60 @@ _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\uf
 _LISTED = 5
 
 
+# The ASCII characters _INVISIBLE matches (\s: tab to carriage return, the separators 0x1c-0x1f, space),
+# as an RE2 class: on an ASCII id NFKC changes nothing and casefold is lower().
+_ASCII_INVISIBLE = "[" + "".join(f"\\x{{{c:02x}}}" for c in range(128) if _INVISIBLE.match(chr(c))) + "]"
+
+
+def _id_key(value):
+    """What two ids that look alike have in common: NFKC, no invisible characters, case folded."""
+    import unicodedata
+
+    return _INVISIBLE.sub("", unicodedata.normalize("NFKC", value)).casefold() if isinstance(value, str) else value
+
+
+def _lookalike_keys(ids: pd.Series) -> tuple[np.ndarray, list] | None:
+    """(positions of the ids that differ but share an `_id_key` with another, their keys), worked out
+    on whole columns (pyarrow): ASCII ids in C, others one by one. None when the column holds anything
+    but texts and missing values: the caller maps `_id_key` cell by cell."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cells = ids.to_numpy(dtype=object)
+    if not set(map(type, cells)) <= {str, type(None), float}:
+        return None
+    try:
+        texts = pa.array(cells, type=pa.string(), from_pandas=True)  # None and NaN: null (never a clash)
+    except (pa.ArrowException, UnicodeError, TypeError, ValueError):
+        return None
+    keys = pc.ascii_lower(pc.replace_substring_regex(texts, pattern=_ASCII_INVISIBLE, replacement=""))
+    other = np.flatnonzero(~pc.fill_null(pc.string_is_ascii(texts), True).to_numpy(zero_copy_only=False))
+    if len(other):
+        mask = np.zeros(len(cells), dtype=bool)
+        mask[other] = True
+        keys = pc.replace_with_mask(keys, pa.array(mask), pa.array([_id_key(cells[i]) for i in other.tolist()],
+                                                                    type=pa.string()))
+    # Two ids that are their own keys and share one are the same id: without an id its key changes,
+    # no clash (digits, lower-case codes).
+    if not pc.any(pc.fill_null(pc.not_equal(keys, texts), False)).as_py():
+        return np.zeros(0, dtype=np.int64), []
+    shared = _repeated(keys)
+    near = np.flatnonzero(shared)  # equal ids have equal keys: a repeated id is among these
+    repeated_id = np.zeros(len(cells), dtype=bool)
+    repeated_id[near] = _repeated(texts.take(pa.array(near)))
+    clash = np.flatnonzero(shared & ~repeated_id)
+    return clash, keys.take(pa.array(clash)).to_pylist()
+
+
+def _repeated(texts) -> np.ndarray:
+    """Where a text occurs more than once in the array (`duplicated(keep=False)`; nulls: False)."""
+    import pyarrow.compute as pc
+
+    codes = pc.fill_null(pc.dictionary_encode(texts).indices, -1).to_numpy(zero_copy_only=False)
+    counts = np.bincount(codes[codes >= 0], minlength=1)
+    return (codes >= 0) & (counts[np.maximum(codes, 0)] > 1)
+
+
 def _rows(numbers, lang: str = "en") -> str:
     shown = say(lang, "sep").join(str(int(n)) for n in numbers[:_LISTED])
     return shown + (say(lang, "more", n=len(numbers) - _LISTED) if len(numbers) > _LISTED else "")
@@ -210,8 +264,6 @@ def suspicious_values(frame: pd.DataFrame, row_numbers, sales_field: str | None,
     """Warnings for negative sales (credit notes, returns: every share and rank shifts) and for ids
     that look identical but differ by case, width, invisible characters or Unicode form. Each starts
     with "warning: " in `lang`; `sales_text` names the sales field (default: its name)."""
-    import unicodedata
-
     rows = np.asarray(row_numbers)
     warnings = []
     if sales_field and sales_field in frame and frame[sales_field].dtype.kind == "f":
@@ -222,10 +274,16 @@ def suspicious_values(frame: pd.DataFrame, row_numbers, sales_field: str | None,
             warnings.append(say(lang, "warning", message=text))
     if id_field in frame:
         ids = frame[id_field]
-        keys = ids.map(lambda v: _INVISIBLE.sub("", unicodedata.normalize("NFKC", v)).casefold()
-                       if isinstance(v, str) else v)
-        clash = keys.duplicated(keep=False) & ~ids.duplicated(keep=False) & ids.notna()
-        for _, group in ids[clash].groupby(keys[clash], sort=True):
+        found = _lookalike_keys(ids)
+        if found is None:
+            keys = ids.map(_id_key)
+            clash = keys.duplicated(keep=False) & ~ids.duplicated(keep=False) & ids.notna()
+            ids, keys = ids[clash], keys[clash]
+        else:
+            positions, texts = found
+            ids = ids.iloc[positions]
+            keys = pd.Series(texts, index=ids.index)
+        for _, group in ids.groupby(keys, sort=True):
             shown = say(lang, "and").join(say(lang, "lookalike_id", value=repr(value), row=int(rows[i]))
                                           for i, value in list(group.items())[:_LISTED])
             warnings.append(say(lang, "warning", message=say(lang, "lookalike_ids", shown=shown)))

@@ -15,6 +15,9 @@ import urllib.parse
 from pathlib import Path
 from typing import Mapping
 
+import numpy as np
+import pandas as pd
+
 from kamrules.documents import guards
 from kamrules.documents.checker import Schema, TemplateChecker
 from kamrules.documents.context import RunInfo, Values, context_vars, known_names
@@ -42,7 +45,8 @@ from kamrules.engine.evaluation import Evaluation
 from kamrules.errors import TemplateError, UsageError
 from kamrules.i18n import UI, Strings, fmt_money, fmt_number, fmt_pct
 from kamrules.pack import RulePack, pick
-from kamrules.results.columns import account_ids, column_values
+from kamrules.results.columns import column_values
+from kamrules.results.distinct import PLAIN, account_cells, column_cells, each
 from kamrules.results.portfolio import NOT_ASSESSED, Portfolio
 
 # Chart geometry (SVG user units; the SVG scales to the page width).
@@ -96,6 +100,16 @@ def build_chart(portfolio: Portfolio, lang: str) -> Chart:
     )
 
 
+def _due_within(due, days: int) -> int:
+    """How many of an account's action due days (a list, or one value) are numbers within `days`."""
+    return len([d for d in (due if isinstance(due, list) else [due]) if isinstance(d, (int, float)) and d <= days])
+
+
+def _owner_name(manager) -> str:
+    """An account manager as the per-owner view groups them: "" when missing or blank."""
+    return "" if manager is None or manager != manager or str(manager).strip() == "" else str(manager)
+
+
 class _ReportBuilder:
     def __init__(self, evaluation: Evaluation, portfolio: Portfolio, lang: str, links: Mapping[str, str]):
         self.evaluation = evaluation
@@ -108,13 +122,15 @@ class _ReportBuilder:
         self.strings["no_risks"] %= portfolio.risk_words.get(lang, portfolio.risk_words["en"])
         # Columns, read once: the lists below never build per-account objects.
         n = len(evaluation.accounts)
-        self.ids, self.names = account_ids(evaluation)
+        self.ids, self.names = account_cells(evaluation)
         role = self.pack.role
         score = role("score") or next(iter(self.pack.scores), None)
         self.names_of = {"sales": role("sales"), "tier": role("tier"), "risk_level": role("risk_level"),
                          "manager": role("account_manager"), "due_days": role("action_due_days"), "score": score}
-        self.columns = {key: column_values(evaluation, name, shared=True) if name else [None] * n
+        self.columns = {key: (column_values(evaluation, name, shared=True) if key == "sales" else
+                              column_cells(evaluation, name)) if name else [None] * n
                         for key, name in self.names_of.items()}  # read only: lists shared between accounts
+        self._negated = None  # every account's sales, negated, as `by_sales` orders them (`largest`)
 
     def text(self, value) -> str:
         return self.portfolio.text(value, self.lang)
@@ -136,15 +152,29 @@ class _ReportBuilder:
 
     def accounts_of_tier(self, tier: str) -> tuple[tuple[AccountLine, ...], int]:
         """The accounts of a tier, largest sales first, up to LIST_MAX; and how many there are."""
-        tiers = self.columns["tier"]
-        chosen = [i for i, t in enumerate(tiers) if t == tier]
-        chosen.sort(key=self.by_sales)
-        return tuple(self.line(i) for i in chosen[:LIST_MAX]), len(chosen)
+        chosen = np.flatnonzero(each(self.columns["tier"], lambda t: bool(t == tier), PLAIN).astype(bool))
+        return tuple(self.line(i) for i in self.largest(chosen, LIST_MAX)), len(chosen)
 
     def by_sales(self, index: int) -> tuple:
         """Sort key: largest sales first (missing as 0), then input order."""
         value = self.columns["sales"][index]
         return (-(value if isinstance(value, (int, float)) and value == value else 0.0), index)
+
+    def largest(self, indexes: np.ndarray, count: int) -> list:
+        """The first `count` of `indexes` in `by_sales` order; when every sale is a float or missing
+        (a float column), on arrays: a partition to the `count` largest, then a sort of those."""
+        if self._negated is None:
+            sales = self.columns["sales"]
+            floats = set(map(type, sales)) <= {float, type(None)}
+            numbers = np.array(sales, dtype="float64")
+            self._negated = -np.where(np.isnan(numbers), 0.0, numbers) if floats else False
+        if self._negated is False:
+            return sorted(indexes.tolist(), key=self.by_sales)[:count]
+        negated = self._negated[indexes]
+        if len(indexes) > count:
+            kept = negated <= np.partition(negated, count - 1)[count - 1]
+            indexes, negated = indexes[kept], negated[kept]
+        return indexes[np.lexsort((indexes, negated))][:count].tolist()
 
     def owners(self, key_tier: str = "key", days: int = OWNER_DAYS) -> tuple[OwnerView, ...]:
         """Per account manager: their key accounts, their accounts at risk, their actions due within `days`."""
@@ -152,25 +182,23 @@ class _ReportBuilder:
         if not self.names_of["manager"]:
             return ()
         calm = (None, "none", "watch", NOT_ASSESSED)  # "not assessed" is not "at risk" either
-        found: dict = {}
-        for i, manager in enumerate(column["manager"]):
-            due = column["due_days"][i]
-            due = [d for d in (due if isinstance(due, list) else [due]) if isinstance(d, (int, float)) and d <= days]
-            key, risky = column["tier"][i] == key_tier, column["risk_level"][i] not in calm
-            if not (key or risky or due):
-                continue
-            name = "" if manager is None or manager != manager or str(manager).strip() == "" else str(manager)
-            keys, risks, due_count = found.setdefault(name, ([], [], [0]))
-            if key:
-                keys.append(i)
-            if risky:
-                risks.append(i)
-            due_count[0] += len(due)
-        def largest(indexes: list) -> tuple:  # a manager of 70,000 risky accounts: the largest, not a 75 MB page
-            return tuple(self.line(i) for i in sorted(indexes, key=self.by_sales)[:OWNER_LIST_MAX])
-
+        key = each(column["tier"], lambda t: bool(t == key_tier), PLAIN).astype(bool)
+        risky = each(column["risk_level"], lambda v: v not in calm, PLAIN).astype(bool)
+        due = each(column["due_days"], lambda d: _due_within(d, days), PLAIN).astype(np.int64)
+        chosen = np.flatnonzero(key | risky | (due > 0))
+        names = each(column["manager"], _owner_name)[chosen]
+        codes, distinct = pd.factorize(names)
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(distinct) + 1))
+        found = {}
+        for k, name in enumerate(distinct.tolist()):
+            members = chosen[order[bounds[k]:bounds[k + 1]]]  # ascending: input order
+            found[name] = (members[key[members]], members[risky[members]], int(due[members].sum()))
+        # a manager of 70,000 risky accounts: the largest, not a 75 MB page
         return tuple(
-            OwnerView(name or self.strings["no_owner"], largest(k), largest(r), d[0], len(k), len(r))
+            OwnerView(name or self.strings["no_owner"],
+                      tuple(self.line(i) for i in self.largest(k, OWNER_LIST_MAX)),
+                      tuple(self.line(i) for i in self.largest(r, OWNER_LIST_MAX)), d, len(k), len(r))
             for name, (k, r, d) in sorted(found.items(), key=lambda item: (item[0] == "", item[0])))
 
     def build(self) -> ReportContext:

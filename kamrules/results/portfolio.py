@@ -20,7 +20,8 @@ from typing import Any, Iterable
 from kamrules.pack import RulePack, rules_without_data
 from kamrules.i18n import LANGS, fmt_money, fmt_number, fmt_pct
 from kamrules.i18n import is_missing as _missing
-from kamrules.results.columns import account_ids, column_values, mixed_numbers
+from kamrules.results.columns import column_values, mixed_numbers
+from kamrules.results.distinct import account_cells, column_cells
 from kamrules.engine import measures
 from kamrules.results import portfolio_advice as advice_text
 from kamrules.results.portfolio_regions import RegionParams, RegionRow, region_rows
@@ -250,12 +251,39 @@ def _param(pack: RulePack, name: str) -> float | None:
     return None
 
 
-def _sales(pack: RulePack, evaluation: Evaluation, n: int) -> list:
-    """Every account's sales as a float, None when missing or not a number."""
+def _sales(pack: RulePack, evaluation: Evaluation, n: int) -> np.ndarray:
+    """Every account's sales as a float, NaN when missing or not a number (`_number`: never NaN itself)."""
     name, table = pack.role("sales"), getattr(evaluation, "table", None)
     if name is not None and table is not None and name in getattr(table, "columns", ()) and table[name].dtype.kind == "f":
-        return [None if v != v else v for v in table[name].to_numpy(dtype="float64").tolist()]  # _number, at once
-    return [_number(v) for v in (_column(pack, evaluation, "sales") or [None] * n)]
+        return table[name].to_numpy(dtype="float64", copy=True)
+    numbers = [_number(v) for v in (_column(pack, evaluation, "sales") or [None] * n)]
+    return np.array([math.nan if v is None else v for v in numbers], dtype="float64")
+
+
+def _sale(sales: np.ndarray, i: int) -> float | None:
+    """One account's sales as `_number` gives it: a float, None when missing."""
+    value = float(sales[i])
+    return None if value != value else value
+
+
+def _objects(values: list) -> np.ndarray:
+    """A column's values as a one-dimensional object array (lists stay cells), for comparisons at once:
+    `cells == "key"` holds where `value == "key"` does."""
+    return np.fromiter(values, dtype=object, count=len(values))
+
+
+def _among(cells: np.ndarray, *wanted: str) -> np.ndarray:
+    """Where a cell equals one of `wanted` (`v in wanted`, for texts), compared cell by cell in C."""
+    found = np.zeros(len(cells), dtype=bool)
+    for value in wanted:
+        if len(cells):
+            found |= cells == value
+    return found
+
+
+def _count(cells: np.ndarray, *wanted: str) -> int:
+    """How many cells equal one of `wanted` (`sum(1 for v in values if v in wanted)`)."""
+    return int(_among(cells, *wanted).sum())
 
 
 def _column(pack: RulePack, evaluation: Evaluation, role: str) -> list | None:
@@ -280,50 +308,59 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
     pack: RulePack = evaluation.pack
     n = len(evaluation.accounts)
     # Columns, not per-account objects: the evaluation's table holds every single-valued output.
-    ids, names = account_ids(evaluation)
-    sales = _sales(pack, evaluation, n)
-    total_sales = sum(s for s in sales if s is not None)
-    positive_total = sum(max(s or 0.0, 0.0) for s in sales)
+    ids, names = account_cells(evaluation)
+    read: dict = {}  # each column once (the tier and the risk level are read twice below); never changed
+
+    def values_of(name: str) -> np.ndarray:
+        if name not in read:
+            read[name] = column_cells(evaluation, name)
+        return read[name]
+
+    sales = _sales(pack, evaluation, n)  # NaN: missing
+    amounts = np.where(np.isnan(sales), 0.0, sales)  # a missing sale counts as none
+    total_sales = sum(sales[~np.isnan(sales)].tolist())  # in input order, as a person would add them up
+    positive_total = sum(sales[sales > 0].tolist(), 0.0 if n else 0)
     tier_name = pack.role("tier")
     has_tier = tier_name is not None and pack.output(tier_name) is not None
-    tiers = column_values(evaluation, tier_name) if has_tier else [None] * n
+    tiers = values_of(tier_name) if has_tier else _objects([None] * n)
 
-    breakdowns = tuple(_breakdown(pack, name, column_values(evaluation, name), sales, total_sales)
+    breakdowns = tuple(_breakdown(pack, name, values_of(name), amounts, total_sales)
                        for name in (pack.role(r) for r in BREAKDOWN_OUTPUTS)
                        if name is not None and pack.output(name) is not None)
 
     key_accounts = key_sales = key_share = None
     if has_tier:
-        key_accounts = sum(1 for t in tiers if t == "key")
-        key_sales = sum(s or 0.0 for s, t in zip(sales, tiers) if t == "key")
+        key = _among(tiers, "key")
+        key_accounts = int(key.sum())
+        key_sales = sum(np.where(amounts[key] == 0, 0.0, amounts[key]).tolist())  # `s or 0.0`: never -0.0
         key_share = key_sales / total_sales if total_sales > 0 else None
 
     target = _param(pack, "pareto_target") or PARETO_PRINCIPLE
     curve, pareto = _pareto(ids, names, sales, tiers, target)
-    over_capacity = sum(1 for t in tiers if t == "over_capacity")
+    over_capacity = _count(tiers, "over_capacity")
     basis_name = "tier_basis" if pack.output("tier_basis") is not None else None
-    pipeline = (sum(1 for t in tiers if t == "potential"),
-                sum(1 for b in column_values(evaluation, basis_name, shared=True) if b == "potential_capacity")
-                if basis_name else 0)
+    pipeline = (_count(tiers, "potential"),
+                _count(values_of(basis_name), "potential_capacity") if basis_name else 0)
     band = _band(pack, key_accounts, over_capacity, pipeline) if key_accounts is not None else None
-    region_values = _column(pack, evaluation, "region")
+    region_values = column_cells(evaluation, pack.role("region")) if pack.role("region") is not None else None
     has_region = region_values is not None
     regions, without_region = (region_rows(region_values, ids, names, sales, positive_total, RegionParams(
         *(_param(pack, name) for name in ("region_dominant_share", "region_hhi_high", "region_hhi_moderate")),
         _param(pack, "region_min_accounts") or 1, _param(pack, "counterweight_min_ratio")))
                                if has_region else ((), 0))
     level_name = pack.role("risk_level")
-    levels = (column_values(evaluation, level_name, shared=True)
+    levels = (values_of(level_name)
               if level_name is not None and pack.output(level_name) is not None else None)
     risks, risk_counts = _risks(pack, evaluation, levels, tiers, sales) if levels is not None else ((), {})
     unused = _unused_rules(pack, evaluation, present_fields)
 
     not_assessed = _risk_not_assessed(pack, unused)
     risks_total = sum(risk_counts.values())
-    levels = levels or []
-    unassessed_rows = sum(1 for v in levels if v == NOT_ASSESSED)
+    level_cells = levels if levels is not None else _objects([])
+    unassessed_rows = _count(level_cells, NOT_ASSESSED)
     # at risk with a plan of their own (key and potential accounts get a playbook by default)
-    planned = sum(1 for t, v in zip(tiers, levels) if v in RISK_LEVELS_LISTED and t in ("key", "potential"))
+    planned = int((_among(level_cells, *RISK_LEVELS_LISTED)
+                   & _among(tiers[:len(level_cells)], "key", "potential")).sum())
     level = pack.output(pack.role("risk_level") or "")
     words = advice_text.risk_words(level.value_labels if level is not None else {})
     advice = _advice(band, regions, not_assessed, risks_total, risk_counts.get("critical", 0), words, planned)
@@ -355,7 +392,8 @@ def _advice(band, regions: tuple, not_assessed: Text | None, risks_total: int, c
     return advice
 
 
-def _breakdown(pack: RulePack, name: str, values: list, sales: list, total: float) -> Breakdown:
+def _breakdown(pack: RulePack, name: str, values: list, amounts: np.ndarray, total: float) -> Breakdown:
+    """The accounts counted by the values of output `name`; `amounts`: every account's sales, 0.0 when missing."""
     spec = pack.output(name)
     order = list(spec.values) if spec is not None and spec.values else []
     groups = _groups(values)
@@ -364,7 +402,6 @@ def _breakdown(pack: RulePack, name: str, values: list, sales: list, total: floa
         groups = {v: [i for i, w in enumerate(values) if w == v] for v in present}
         groups[None] = [i for i, v in enumerate(values) if _missing(v)]
     order += sorted((v for v in groups if v is not None and v not in order), key=str)
-    amounts = np.array([0.0 if s is None else s for s in sales], dtype="float64")
     counts = []
     n = len(values) or 1
     for value in [*order, None]:
@@ -377,6 +414,9 @@ def _breakdown(pack: RulePack, name: str, values: list, sales: list, total: floa
     return Breakdown(name, _title(pack, name), tuple(counts))
 
 
+_FEW = 16  # distinct values up to which `_groups` takes a mask per value rather than one sort
+
+
 def _groups(values: list) -> dict | None:
     """{value: positions (ascending)} with missing values under None; None when the values mix kinds
     a hash takes for one (True, 1 and 1.0)."""
@@ -387,6 +427,10 @@ def _groups(values: list) -> dict | None:
     distinct = distinct.tolist()
     if mixed_numbers(values):
         return None
+    if len(distinct) <= _FEW:  # a mask per value beats sorting a million codes
+        groups = {value: np.flatnonzero(codes == k) for k, value in enumerate(distinct)}
+        groups[None] = np.flatnonzero(codes < 0)
+        return groups
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(-1, len(distinct) + 1))
     groups = {value: order[bounds[k + 1]:bounds[k + 2]] for k, value in enumerate(distinct)}
@@ -409,10 +453,11 @@ def curve_ranks(n: int) -> set | None:
     return set(range(1, CURVE_TOP_KEPT + 1)) | sampled | {n}
 
 
-def _pareto(ids: list, names: list, sales: list, tiers: list, target: float | None):
-    """The Pareto curve and split, from `measures` (the same order and shares as the features)."""
+def _pareto(ids: list, names: list, sales: np.ndarray, tiers: list, target: float | None):
+    """The Pareto curve and split, from `measures` (the same order and shares as the features);
+    `sales`: every account's, NaN when missing."""
     n = len(ids)
-    values = pd.Series([float("nan") if v is None else v for v in sales], dtype="float64")
+    values = pd.Series(sales, dtype="float64")
     clipped = measures.positive(values).fillna(0.0).to_numpy()  # arrays: read once per account below
     cumulative = measures.cumulative_share(values.fillna(0.0)).to_numpy()  # a missing sale counts as none here
     order = measures.pareto_order(values.fillna(0.0))
@@ -421,9 +466,10 @@ def _pareto(ids: list, names: list, sales: list, tiers: list, target: float | No
     def share_at(i: int) -> float:
         return 0.0 if math.isnan(cumulative[i]) else round(float(cumulative[i]), 9)
 
+    ranks = range(1, len(order) + 1) if kept is None else sorted(r for r in kept if r <= len(order))
     points = [CurvePoint(rank, i, ids[i], names[i], float(clipped[i]), rank / n, share_at(i), tiers[i],
                          tiers[i] == "key")
-              for rank, i in enumerate(order, 1) if kept is None or rank in kept]
+              for rank, i in ((rank, order[rank - 1]) for rank in ranks)]
     split = None
     if target is not None and len(order):
         # The cumulative share only grows along the Pareto order: look from the first rank near the
@@ -494,9 +540,10 @@ def _fte(pack: RulePack, key: int) -> tuple[float, float, Text] | None:
 RISKS_LISTED_MAX = 100  # accounts detailed in the summary and report; decisions.csv has them all
 
 
-def _risks(pack: RulePack, evaluation: Evaluation, levels: list, tiers: list, sales: list) -> tuple[tuple, dict]:
+def _risks(pack: RulePack, evaluation: Evaluation, levels: list, tiers: list, sales: np.ndarray) -> tuple[tuple, dict]:
     """The accounts at risk or critical (by sales at stake, then critical first), detailed up to
-    RISKS_LISTED_MAX, and how many there are per level; `levels`: every account's risk level."""
+    RISKS_LISTED_MAX, and how many there are per level; `levels`: every account's risk level,
+    `sales`: every account's (NaN when missing)."""
     level_name, signal_name = pack.role("risk_level"), pack.role("risk_signal")
     cause_name, tier_name = pack.role("risk_cause") or "", pack.role("tier") or ""
     signal_decision = next((d for d in pack.decisions if signal_name in d.outputs), None)
@@ -504,10 +551,13 @@ def _risks(pack: RulePack, evaluation: Evaluation, levels: list, tiers: list, sa
     groups = _groups(levels) or {}
     counts = {level: len(groups.get(level, ())) for level in RISK_LEVELS_LISTED}
     at_risk = np.concatenate([np.asarray(groups.get(level, ()), dtype=np.int64) for level in RISK_LEVELS_LISTED])
-    stake = np.array([0.0 if s is None else s for s in sales], dtype="float64")[at_risk]
-    graver = np.array([rank[levels[i]] for i in at_risk.tolist()], dtype=np.int64)
+    stake = -np.where(np.isnan(sales[at_risk]), 0.0, sales[at_risk])
+    graver = np.repeat(np.arange(len(RISK_LEVELS_LISTED), dtype=np.int64), [counts[level] for level in rank])
+    if len(at_risk) > RISKS_LISTED_MAX:  # only the largest stakes can be listed
+        kept = stake <= np.partition(stake, RISKS_LISTED_MAX - 1)[RISKS_LISTED_MAX - 1]
+        at_risk, graver, stake = at_risk[kept], graver[kept], stake[kept]
     # by sales at stake (largest first), then the graver level first, then input order
-    listed = at_risk[np.lexsort((at_risk, graver, -stake))][:RISKS_LISTED_MAX].tolist()
+    listed = at_risk[np.lexsort((at_risk, graver, stake))][:RISKS_LISTED_MAX].tolist()
     result = []
     for i in listed:  # details (and their reasons) only for those listed
         level = levels[i]
@@ -526,7 +576,7 @@ def _risks(pack: RulePack, evaluation: Evaluation, levels: list, tiers: list, sa
         tier = tiers[i]
         result.append(RiskAccount(i, account.account_id, None if _missing(account.account_name) else account.account_name,
                                   tier, _labels(pack, tier_name, tier), level, _labels(pack, level_name, level),
-                                  sales[i], tuple(signals)))
+                                  _sale(sales, i), tuple(signals)))
     return tuple(result), counts
 
 

@@ -45,6 +45,9 @@ class RegionRow:
 
 
 
+_FEW = 64  # regions up to which their members are found by a mask each rather than one sort
+
+
 def _region_groups(region_values: list) -> tuple[dict, int, list]:
     """({region: member positions, ascending}, how many accounts have no region, each account's region
     key: its text stripped, None when missing). Worked out once per distinct value."""
@@ -54,25 +57,29 @@ def _region_groups(region_values: list) -> tuple[dict, int, list]:
     keys = key_of[codes].tolist()  # code -1 (missing) takes the last: None
     named = [k if k else None for k in stripped]  # a region that is only spaces counts as none
     grouped, regions = pd.factorize(np.array([*named, None], dtype=object)[codes])
+    if len(regions) <= _FEW:  # a mask per region beats sorting a million codes
+        groups = {region: np.flatnonzero(grouped == k) for k, region in enumerate(regions.tolist())}
+        return groups, int((grouped < 0).sum()), keys
     order = np.argsort(grouped, kind="stable")
     bounds = np.searchsorted(grouped[order], np.arange(-1, len(regions) + 1))
     groups = {region: order[bounds[k + 1]:bounds[k + 2]] for k, region in enumerate(regions.tolist())}
     return groups, int(bounds[1] - bounds[0]), keys
 
 
-def region_rows(region_values: list, ids: list, names: list, sales: list, total: float, params: RegionParams):
-    """One row per region. HHI and shares come from `measures` (what the features compute). A region
-    needs balancing when it has at least `region_min_accounts` accounts and its largest customer holds
-    `region_dominant_share` or more of it; three evenly matched customers (the thesis's target) never do."""
+def region_rows(region_values: list, ids: list, names: list, sales: np.ndarray, total: float, params: RegionParams):
+    """One row per region; `sales`: every account's, NaN when missing. HHI and shares come from `measures`
+    (what the features compute). A region needs balancing when it has at least `region_min_accounts`
+    accounts and its largest customer holds `region_dominant_share` or more of it; three evenly matched
+    customers (the thesis's target) never do."""
     dominant, high, moderate, minimum, reach = params
     groups, without, keys = _region_groups(region_values)
-    values = pd.Series([float("nan") if v is None else v for v in sales], dtype="float64")
+    values = pd.Series(sales, dtype="float64")
     keys = pd.Series(keys, dtype="object")
     shares, hhis = measures.share_of(values, keys).to_numpy(), measures.hhi(values, keys).to_numpy()
     clipped = measures.positive(values).fillna(0.0).to_numpy()
     rows = []
     for region, members in groups.items():
-        order = members[np.lexsort((members, -clipped[members]))].tolist()  # largest first; ties in input order
+        order = _two_largest(members, clipped)
         largest, region_total = order[0], float(clipped[members].sum())
         largest_share = hhi = None
         concentration = "unknown"
@@ -96,6 +103,17 @@ def region_rows(region_values: list, ids: list, names: list, sales: list, total:
         ))
     rows.sort(key=lambda r: (-r.sales, r.region))
     return tuple(rows), without
+
+
+def _two_largest(members: np.ndarray, clipped: np.ndarray) -> list:
+    """The region's largest member and the next one (ties in input order), as positions."""
+    amounts = clipped[members]
+    first = int(np.argmax(amounts))  # the first of the largest: `members` ascend
+    if len(members) == 1:
+        return [int(members[first])]
+    rest = np.delete(np.arange(len(members)), first)
+    second = int(rest[np.argmax(amounts[rest])])
+    return [int(members[first]), int(members[second])]
 
 
 def _within_reach(clipped, largest: int, second: int, ratio: float | None) -> bool:
