@@ -103,7 +103,7 @@ def read_table(path: Path, fields: Sequence[FieldSpec], options: ReadOptions = R
     frame = pd.DataFrame(data, index=pd.RangeIndex(len(raw.row_numbers)))
     return ReadResult(
         frame=frame,
-        row_numbers=[int(r) for r in raw.row_numbers],
+        row_numbers=raw.row_numbers.tolist(),
         column_map={field_name: raw.headers[matched[field_name]] for field_name in order},
         missing_optional=[spec.name for spec in fields if not spec.required and spec.name not in matched],
         unused_columns=[h for i, h in enumerate(raw.headers) if i not in set(matched.values())],
