@@ -132,7 +132,7 @@ def _convert_distinct(
     rows = np.flatnonzero(bad[indices]).astype(np.int64)
     reason_of = dict(zip(positions.tolist(), reasons))
     row_reasons = [reason_of[i] for i in indices[rows].tolist()]
-    return pd.Series(values.to_numpy()[indices], dtype=values.dtype), rows, row_reasons
+    return pd.Series(values.to_numpy()[indices], dtype=values.dtype, copy=False), rows, row_reasons
 
 
 def _convert_cells(
@@ -265,10 +265,11 @@ def _to_string(trimmed: pa.Array):
         # kamrules' writer (and other careful tools) put an apostrophe before =, +, -, @ so that Excel
         # does not run the cell as a formula; it is not part of the value.
         trimmed = pc.replace_substring_regex(trimmed, r"^'('*[=+\-@\t\r])", r"\1")
-    kept = pc.if_else(pa.array(missing), pa.scalar(None, pa.string()), trimmed)
-    values = kept.to_numpy(zero_copy_only=False)
+    values = trimmed.to_numpy(zero_copy_only=False)
     if values.dtype != object:
         values = values.astype(object)
-    return pd.Series(values, dtype=object), missing, {}
+    if missing.any():
+        values[missing] = None
+    return pd.Series(values, dtype=object, copy=False), missing, {}
 
 
