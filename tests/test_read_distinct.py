@@ -199,3 +199,35 @@ def test_columns_that_repeat_are_converted_per_distinct_text(tmp_path, monkeypat
     monkeypatch.setattr(convert, "_convert_distinct", spy)
     read_table(messy_file(tmp_path / "messy.csv"), FILE_FIELDS, ReadOptions(on_bad_value="missing"))
     assert "account_id" not in seen and len(seen) == len(FILE_FIELDS) - 1
+
+
+DATE_PARTS = ["2026", "05", "5", "23", "31", "02", "30", "13", "1700", "-", "/", ".", " ", "  ", "T", ":", "14", "3",
+              "07", ".250", "Z", "PM", "+08:00", "年", "月", "日", "Jan", "x", "n/a", "", "\x85"]
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(cells=st.lists(st.one_of(st.sampled_from(CELLS), st.lists(st.sampled_from(DATE_PARTS), max_size=9).map("".join),
+                                st.tuples(st.sampled_from(["2026-05-23", "2026/5/3", "23/05/2026", "5.3.2026", "2026-02-30",
+                                                           "1700-01-01", "01/02/2026", "20260523"]),
+                                          st.sampled_from([" ", "T", "  ", "t", " T"]),
+                                          st.sampled_from(["14:31", "4:31:07", "14:31:07.250", "14:31Z", "14:31:07Z",
+                                                           "1:2", "14:31 PM", "14:31+08:00", "99:99:99"])).map("".join)),
+                      min_size=1, max_size=40),
+       dayfirst=st.booleans(), serials=st.booleans(), lang=st.sampled_from(["en", "zh"]))
+def test_dates_read_once_per_distinct_date_as_every_cell_alone(cells, dayfirst, serials, lang):
+    """Dropping the time of day first and reading each distinct date once gives what `parse_date` gives
+    for every cell on its own (and what the cell-by-cell path gives)."""
+    from kamrules.data.cells import missing_mask
+    from kamrules.data.dates import _to_date, _to_date_cells, parse_date
+
+    column = pa.array(cells, type=pa.string())
+    values, missing, reasons = _to_date(column, dayfirst, serials, lang)
+    cell_values, cell_missing, cell_reasons = _to_date_cells(column, dayfirst, serials, lang)
+    pd.testing.assert_series_equal(values, cell_values, check_exact=True)
+    assert missing.tolist() == cell_missing.tolist() and reasons == cell_reasons
+    assert missing.tolist() == missing_mask(column).tolist()
+    for position, text in enumerate(cells):
+        if not missing[position]:
+            value, reason = parse_date(text, dayfirst, serials, lang)
+            assert reasons.get(position) == reason, text
+            assert (pd.isna(values[position]) and value is None) or values[position] == value, text
