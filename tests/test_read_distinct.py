@@ -209,7 +209,7 @@ DATE_PARTS = ["2026", "05", "5", "23", "31", "02", "30", "13", "1700", "-", "/",
 @given(cells=st.lists(st.one_of(st.sampled_from(CELLS), st.lists(st.sampled_from(DATE_PARTS), max_size=9).map("".join),
                                 st.tuples(st.sampled_from(["2026-05-23", "2026/5/3", "23/05/2026", "5.3.2026", "2026-02-30",
                                                            "1700-01-01", "01/02/2026", "20260523"]),
-                                          st.sampled_from([" ", "T", "  ", "t", " T"]),
+                                          st.sampled_from([" ", "T", "  ", "t", " T", " " * 20, " " * 21, " " * 95]),
                                           st.sampled_from(["14:31", "4:31:07", "14:31:07.250", "14:31Z", "14:31:07Z",
                                                            "1:2", "14:31 PM", "14:31+08:00", "99:99:99"])).map("".join)),
                       min_size=1, max_size=40),
@@ -231,3 +231,15 @@ def test_dates_read_once_per_distinct_date_as_every_cell_alone(cells, dayfirst, 
             value, reason = parse_date(text, dayfirst, serials, lang)
             assert reasons.get(position) == reason, text
             assert (pd.isna(values[position]) and value is None) or values[position] == value, text
+
+
+@pytest.mark.parametrize("spaces", [1, 20, 21, 95])
+def test_a_date_with_a_time_too_long_to_be_a_date_stays_refused(spaces):
+    from kamrules.data.dates import _to_date, parse_date
+
+    text = "2026-05-23" + " " * spaces + "14:31:07.123456789Z"
+    values, _, reasons = _to_date(pa.array([text, text]), False, False)
+    value, reason = parse_date(text)
+    assert reasons == ({} if reason is None else {0: reason, 1: reason})
+    assert (values[0] == value) if value is not None else pd.isna(values[0])
+    assert (reason is None) == (len(text) <= 100)

@@ -86,8 +86,9 @@ def parse_date(text: str, dayfirst: bool = False, excel_serials: bool = False,
 
 # A date with a time of day in the shapes CRMs export ("2026-05-23 14:31:07", "2026/5/23 14:31",
 # "23/05/2026 14:31", "2026-05-23T14:31:07.250Z"): `parse_date` drops the time (`_TIME_SUFFIX` keeps
-# exactly the date part, which holds no space and no T), so the date part alone reads the same.
-_DATE_TIME = (r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4})(?:T| +)"
+# exactly the date part, which holds no space and no T), so the date part alone reads the same. At most
+# 50 characters in all: a longer cell is refused by its length (MAX_DATE_CHARS) before any time is dropped.
+_DATE_TIME = (r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4})(?:T| {1,20})"
               r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?Z?$")
 
 
