@@ -2,7 +2,8 @@
 
 Every cell is read as text first (so "00042" stays "00042") and then converted field by field, with a
 vectorised fast path (pyarrow compute) for the common shapes and a per-distinct-value parser for the
-rest ("¥1,234", "12万", "(1,200)", "2026年1月31日"). Values that cannot be read are never guessed:
+rest ("¥1,234", "12万", "(1,200)", "2026年1月31日"); a column whose texts repeat (dates, scores, regions)
+is converted once per distinct text (convert.py). Values that cannot be read are never guessed:
 they are reported with the row number the user sees in Excel, the column header and the value.
 
 This module is the entry point (`read_table`); the work is done by, in reading order:
