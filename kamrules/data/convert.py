@@ -32,6 +32,31 @@ def _as_text(column: pa.Array) -> pa.Array:
     return pa.array([cell_text(value) for value in column.to_pylist()], type=pa.string())
 
 
+def _without_controls(text: pa.Array) -> pa.Array:
+    """`without_controls`, answered from the bytes of the whole column when none of them can be part of a
+    control character (the usual case): a scan of one buffer instead of a regular expression per cell."""
+    return text if _no_control_bytes(text) else without_controls(text)
+
+
+_CONTROL_BYTES = np.zeros(256, dtype=bool)
+_CONTROL_BYTES[[*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F]] = True
+
+
+def _no_control_bytes(text: pa.Array) -> bool:
+    """True when the data buffer behind a string array holds no control character: no byte of
+    U+0000-U+001F (but tab, line feed, carriage return) or U+007F, and no UTF-8 pair C2 80-C2 9F
+    (U+0080-U+009F). The buffer may hold more than the array's cells; a hit there only means "look closer"."""
+    data = text.buffers()[2]
+    if data is None or data.size == 0:
+        return True
+    raw = np.frombuffer(data, dtype=np.uint8)
+    low = raw[raw < 0x20]
+    if _CONTROL_BYTES[low].any() or (raw == 0x7F).any():
+        return False
+    follows = raw[np.flatnonzero(raw[:-1] == 0xC2) + 1]
+    return not ((follows >= 0x80) & (follows <= 0x9F)).any()
+
+
 def _cell_at(column: pa.Array, position: int) -> str:
     value = column[position].as_py()
     return value if isinstance(value, str) else cell_text(value)
@@ -40,7 +65,7 @@ def _cell_at(column: pa.Array, position: int) -> str:
 def _scaled(values: pd.Series, scale: float, column: pa.Array, bad_reasons: dict, lang: str = "en") -> pd.Series:
     """Plain numbers times the header's unit; a cell with its own unit (12万 under 万元) is a bad value,
     not multiplied twice."""
-    own = pc.match_substring_regex(without_controls(_as_text(column)), OWN_UNIT).to_numpy(zero_copy_only=False)
+    own = pc.match_substring_regex(_without_controls(_as_text(column)), OWN_UNIT).to_numpy(zero_copy_only=False)
     for position in np.flatnonzero(own):
         bad_reasons.setdefault(int(position), say(lang, "r_own_unit"))
     return (values * scale).round(9)
@@ -75,7 +100,45 @@ def _convert(
     spec: FieldSpec, column: pa.Array, raw: _Raw, options: ReadOptions, scale: float = 1.0
 ) -> tuple[pd.Series, np.ndarray, list[str]]:
     """(values, positions of bad cells (sorted), their reasons) for one field; `scale` is the header's
-    unit (120 under 年销售额(万元) is 1,200,000, see data/units.py)."""
+    unit (120 under 年销售额(万元) is 1,200,000, see data/units.py).
+
+    A text column whose values repeat (dates, shares, scores, regions) is converted once per distinct
+    text and spread back to its rows: every step below reads a cell on its own, so each row gets what
+    converting it alone would give."""
+    if pa.types.is_string(column.type) and _repeats(column):
+        return _convert_distinct(spec, column, raw, options, scale)
+    return _convert_cells(spec, column, raw, options, scale)
+
+
+DISTINCT_SAMPLE = 4096  # leading cells that decide whether a column repeats enough to convert per distinct text
+
+
+def _repeats(column: pa.Array) -> bool:
+    """Whether at most half the leading cells are distinct: encoding a column of unique texts (ids,
+    amounts) would cost more than it saves."""
+    head = column.slice(0, DISTINCT_SAMPLE)
+    return len(head) > 1 and pc.count_distinct(head, mode="all").as_py() * 2 <= len(head)
+
+
+def _convert_distinct(
+    spec: FieldSpec, column: pa.Array, raw: _Raw, options: ReadOptions, scale: float
+) -> tuple[pd.Series, np.ndarray, list[str]]:
+    """`_convert_cells` on the distinct texts of a string column, spread back to its rows."""
+    encoded = pc.dictionary_encode(_as_text(column))
+    values, positions, reasons = _convert_cells(spec, encoded.dictionary, raw, options, scale)
+    indices = encoded.indices.to_numpy(zero_copy_only=False)
+    bad = np.zeros(len(encoded.dictionary), dtype=bool)
+    bad[positions] = True
+    rows = np.flatnonzero(bad[indices]).astype(np.int64)
+    reason_of = dict(zip(positions.tolist(), reasons))
+    row_reasons = [reason_of[i] for i in indices[rows].tolist()]
+    return pd.Series(values.to_numpy()[indices], dtype=values.dtype, copy=False), rows, row_reasons
+
+
+def _convert_cells(
+    spec: FieldSpec, column: pa.Array, raw: _Raw, options: ReadOptions, scale: float = 1.0
+) -> tuple[pd.Series, np.ndarray, list[str]]:
+    """`_convert`, cell by cell."""
     kind = spec.type
     lang = options.lang
     typed = typed_or_text(_convert_typed, spec, column)  # out-of-range Parquet types: via text (guards.py)
@@ -83,7 +146,7 @@ def _convert(
         values, missing, bad = typed
         bad_reasons = {int(i): say(lang, "r_not_number") for i in np.flatnonzero(bad)}
     else:
-        text = without_controls(_as_text(column))  # NUL, ANSI escapes: never into outputs or a terminal (guards.py)
+        text = _without_controls(_as_text(column))  # NUL, ANSI escapes: never into outputs or a terminal (guards.py)
         trimmed = pc.utf8_trim_whitespace(text)
         if kind in ("number", "integer"):
             values, missing, bad_reasons = _to_number(trimmed, options.decimal, whole=kind == "integer", lang=lang)
@@ -202,10 +265,11 @@ def _to_string(trimmed: pa.Array):
         # kamrules' writer (and other careful tools) put an apostrophe before =, +, -, @ so that Excel
         # does not run the cell as a formula; it is not part of the value.
         trimmed = pc.replace_substring_regex(trimmed, r"^'('*[=+\-@\t\r])", r"\1")
-    kept = pc.if_else(pa.array(missing), pa.scalar(None, pa.string()), trimmed)
-    values = kept.to_numpy(zero_copy_only=False)
+    values = trimmed.to_numpy(zero_copy_only=False)
     if values.dtype != object:
         values = values.astype(object)
-    return pd.Series(values, dtype=object), missing, {}
+    if missing.any():
+        values[missing] = None
+    return pd.Series(values, dtype=object, copy=False), missing, {}
 
 

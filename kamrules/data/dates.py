@@ -84,7 +84,33 @@ def parse_date(text: str, dayfirst: bool = False, excel_serials: bool = False,
     return np.datetime64(day, "ns"), None
 
 
+# A date with a time of day in the shapes CRMs export ("2026-05-23 14:31:07", "2026/5/23 14:31",
+# "23/05/2026 14:31", "2026-05-23T14:31:07.250Z"): `parse_date` drops the time (`_TIME_SUFFIX` keeps
+# exactly the date part, which holds no space and no T), so the date part alone reads the same. At most
+# 50 characters in all: a longer cell is refused by its length (MAX_DATE_CHARS) before any time is dropped.
+_DATE_TIME = (r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4})(?:T| {1,20})"
+              r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?Z?$")
+
+
 def _to_date(trimmed: pa.Array, dayfirst: bool, excel_serials: bool, lang: str = "en"):
+    """(values, missing, reasons by position) for a column of trimmed date cells, read once per
+    distinct date: a column of a million dates holds a few thousand (times of day dropped first)."""
+    days = trimmed
+    if len(trimmed) and pc.any(pc.match_substring(trimmed, ":")).as_py():
+        days = pc.replace_substring_regex(trimmed, _DATE_TIME, r"\1")
+    encoded = pc.dictionary_encode(days)
+    values, missing, reasons = _to_date_cells(encoded.dictionary, dayfirst, excel_serials, lang)
+    indices = encoded.indices.to_numpy(zero_copy_only=False)
+    bad = np.zeros(len(encoded.dictionary), dtype=bool)
+    bad[list(reasons)] = True
+    rows = np.flatnonzero(bad[indices])
+    row_reasons = {int(row): reasons[int(i)] for row, i in zip(rows, indices[rows])}
+    return (pd.Series(values.to_numpy()[indices], dtype="datetime64[ns]", copy=False), missing[indices],
+            row_reasons)
+
+
+def _to_date_cells(trimmed: pa.Array, dayfirst: bool, excel_serials: bool, lang: str = "en"):
+    """`_to_date`, cell by cell: ISO dates vectorised, the rest by `parse_date`."""
     n = len(trimmed)
     missing = missing_mask(trimmed)
     values = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")

@@ -2,7 +2,8 @@
 
 Every cell is read as text first (so "00042" stays "00042") and then converted field by field, with a
 vectorised fast path (pyarrow compute) for the common shapes and a per-distinct-value parser for the
-rest ("¥1,234", "12万", "(1,200)", "2026年1月31日"). Values that cannot be read are never guessed:
+rest ("¥1,234", "12万", "(1,200)", "2026年1月31日"); a column whose texts repeat (dates, scores, regions)
+is converted once per distinct text (convert.py). Values that cannot be read are never guessed:
 they are reported with the row number the user sees in Excel, the column header and the value.
 
 This module is the entry point (`read_table`); the work is done by, in reading order:
@@ -103,7 +104,7 @@ def read_table(path: Path, fields: Sequence[FieldSpec], options: ReadOptions = R
     frame = pd.DataFrame(data, index=pd.RangeIndex(len(raw.row_numbers)))
     return ReadResult(
         frame=frame,
-        row_numbers=[int(r) for r in raw.row_numbers],
+        row_numbers=raw.row_numbers.tolist(),
         column_map={field_name: raw.headers[matched[field_name]] for field_name in order},
         missing_optional=[spec.name for spec in fields if not spec.required and spec.name not in matched],
         unused_columns=[h for i, h in enumerate(raw.headers) if i not in set(matched.values())],
