@@ -101,8 +101,8 @@ def _decide_chunk(pack: RulePack, facts: pd.DataFrame,
         masks[decision.id] = mask
         frame = frame.drop(columns=list(compiled.hidden))
         known.forget([c for c, last in last_read.items() if last == number - 1])  # read by no later decision
-        store_outputs(decision, mask, frame)
         known.forget([*decision.outputs, decision.count_name])  # (a name a decision sets anew)
+        store_outputs(decision, mask, frame, known)
     return masks
 
 
@@ -130,9 +130,10 @@ def map_masks(masks: np.ndarray, values: dict) -> np.ndarray:
     return table[codes]
 
 
-def store_outputs(decision: Decision, masks: np.ndarray, frame: pd.DataFrame) -> None:
+def store_outputs(decision: Decision, masks: np.ndarray, frame: pd.DataFrame, known: ColumnValues | None = None) -> None:
     """Put a decision's outputs (or, for collect, its count) into the frame as columns. The masks are
-    hashed once; each column is its few distinct values, converted, then taken per account."""
+    hashed once; each column is its few distinct values, converted, then taken per account. `known`
+    is told the codes of each text column, which later decisions class without hashing it again."""
     codes, unique = pd.factorize(masks)
     decoded = [decide_outputs(decision, mask_rules(int(m))) for m in unique]
     if decision.hit == "collect":
@@ -150,6 +151,8 @@ def store_outputs(decision: Decision, masks: np.ndarray, frame: pd.DataFrame) ->
             frame[name] = pd.Series(distinct.astype("boolean").array.take(codes), index=frame.index)
         else:
             frame[name] = pd.Series(distinct.to_numpy()[codes], index=frame.index, dtype=object)
+            if known is not None:
+                known.coded(name, values, codes)
 
 
 _WORK: tuple | None = None  # (pack, facts) inherited by forked workers

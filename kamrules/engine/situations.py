@@ -124,6 +124,19 @@ class ColumnValues:
             self._texts[series.name] = (codes.astype(np.int32 if len(uniques) < 2 ** 31 else np.int64), uniques)
         return self._texts[series.name]
 
+    def coded(self, name: str, values: list, codes: np.ndarray) -> None:
+        """Take column `name` as given by `values[codes]` (a decision's output: the value of each
+        distinct mask, each account's mask code): its text codes without hashing the column. Nothing is
+        kept when a value is neither text nor missing (such a column is hashed when read)."""
+        if not all(v is None or type(v) is str for v in values):
+            return
+        texts = list(dict.fromkeys(v for v in values if v is not None))
+        position = {text: i for i, text in enumerate(texts)}
+        per_mask = np.array([-1 if v is None else position[v] for v in values], dtype=np.int32)
+        uniques = np.empty(len(texts), dtype=object)
+        uniques[:] = texts
+        self._texts[name] = (per_mask[codes] if len(values) else np.zeros(len(codes), dtype=np.int32), uniques)
+
     def forget(self, names) -> None:
         for name in names:
             self._texts.pop(name, None)
@@ -142,11 +155,22 @@ def _compact(classes: tuple[np.ndarray, int]) -> tuple[np.ndarray, int]:
 
 
 def situations(classes: list[tuple[np.ndarray, int]], count: int) -> tuple[np.ndarray, np.ndarray]:
-    """(situation per account, an account of each situation — its first) for the combined classes.
+    """(situation per account, an account of each situation — its first) for the combined classes."""
+    key, first, slots = situation_keys(classes, count)
+    if slots is None:
+        return key, first
+    number = np.zeros(int(slots[-1]) + 1 if len(slots) else 0, dtype=np.int64)
+    number[slots] = np.arange(len(slots))
+    return number[key], first
+
+
+def situation_keys(classes: list[tuple[np.ndarray, int]], count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(key per account, the first account of each situation, each situation's key — or None when the
+    keys are the situations' numbers already).
 
     The classes are combined into one key per account; when the keys are few (the usual case: a rule
     reads a few columns of a few classes each) each key's first account is found by one scatter over
-    the accounts instead of hashing a million keys."""
+    the accounts instead of hashing a million keys, and the caller looks answers up by key."""
     whole = 1
     for _, number in classes:
         whole *= number + 1
@@ -161,18 +185,28 @@ def situations(classes: list[tuple[np.ndarray, int]], count: int) -> tuple[np.nd
         key += 1
         width *= number + 1
     if count == 0:
-        return np.zeros(0, dtype="int64"), np.zeros(0, dtype="int64")
+        return np.zeros(0, dtype="int64"), np.zeros(0, dtype="int64"), None
     if width <= 4 * count + 1024:
         first_at = np.full(width, count, dtype="int64")
-        first_at[key[::-1]] = np.arange(count - 1, -1, -1)  # the last write wins: each key's first account
-        present = first_at < count
-        dense = np.cumsum(present) - 1
-        return dense[key], first_at[present]
+        first_at[key[::-1]] = _positions(count)[::-1]  # the last write wins: each key's first account
+        slots = np.flatnonzero(first_at < count)
+        return key, first_at[slots], slots
     codes, _ = _exact_codes(key)
     # factorize numbers situations in order of appearance: the first account of k is where the
     # running maximum first reaches k
     first = np.searchsorted(np.maximum.accumulate(codes), np.arange(codes.max() + 1), side="left")
-    return codes, first
+    return codes, first, None
+
+
+_POSITIONS: list = [np.arange(0)]
+
+
+def _positions(count: int) -> np.ndarray:
+    """0 … count-1, made once per portfolio size (every rule group of every decision uses it)."""
+    if len(_POSITIONS[0]) != count:
+        _POSITIONS[0] = np.arange(count)
+        _POSITIONS[0].flags.writeable = False
+    return _POSITIONS[0]
 
 
 def _pair_class(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, int]:
@@ -222,7 +256,7 @@ def decide_decision(decision: Decision, compiled: CompiledDecision, pack_hash: s
                                                           values_of(column)))
         between = [_pair_class(*(values_of(c).numbers(frame[c], types.get(c, ex.NUMBER)) for c in pair))
                    for pair in signed if pair[0] in columns and pair[1] in columns]
-        codes, first = situations([classes[c] for c in columns] + between, count)
+        key, first, slots = situation_keys([classes[c] for c in columns] + between, count)
         bodies = message_values(frame[list(columns)].take(first), list(columns), types) if count else []
         matched = np.zeros(len(bodies), dtype=np.uint64)  # per situation: the bits of the group's rules
         for index in indexes:
@@ -230,5 +264,9 @@ def decide_decision(decision: Decision, compiled: CompiledDecision, pack_hash: s
             hits = np.fromiter((bool(runner.run(body)) for body in bodies), dtype=bool, count=len(bodies))
             matched[hits] |= np.uint64(1) << np.uint64(index)
             asked += len(bodies)
-        full |= matched[codes]
+        if slots is not None:  # looked up by key: one gather per account, not two
+            by_key = np.zeros(int(slots[-1]) + 1 if len(slots) else 0, dtype=np.uint64)
+            by_key[slots] = matched
+            matched = by_key
+        full |= matched[key]
     return hitpolicy.reduce_masks(decision, full), asked
