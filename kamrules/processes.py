@@ -10,6 +10,7 @@ took effect. Elsewhere (macOS, Windows) the request is skipped: the pool's own s
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import signal
@@ -20,7 +21,10 @@ _PR_SET_PDEATHSIG = 1
 
 
 def die_with_parent(parent: int) -> None:
-    """Pool initializer: end this worker as soon as process `parent` is gone."""
+    """Pool initializer: end this worker as soon as process `parent` is gone. The objects it inherits
+    are kept out of the garbage collector's sight (gc.freeze): a collection would write to every one
+    of them and so copy the pages the worker shares with its parent."""
+    gc.freeze()
     if sys.platform.startswith("linux"):
         try:
             import ctypes
@@ -94,7 +98,7 @@ def fork_and_run(function: Callable[[], None]) -> Forked:
         status = 0
         try:
             os.close(results)
-            die_with_parent(parent)
+            die_with_parent(parent)  # (and the inherited objects out of the collector's sight)
             function()
         except BaseException as exc:
             status = 1

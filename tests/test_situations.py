@@ -283,21 +283,3 @@ def test_a_column_read_by_several_decisions_is_prepared_once(tmp_path, monkeypat
     assert prepared.count("nps") == 1
     reference = evaluate(pack, frame.copy(), as_of=AS_OF, per_account=True)
     pd.testing.assert_frame_equal(decision_frame(fast)[0], decision_frame(reference)[0])
-
-
-def test_a_large_portfolio_is_classed_in_worker_processes_with_the_same_masks(tmp_path, monkeypatch):
-    """From SITUATION_ACCOUNTS accounts a worker, the situations path splits the accounts over --jobs
-    forked processes, each asking its own situations: the masks are those of one process."""
-    import importlib
-
-    engine = importlib.import_module("kamrules.engine.evaluate")  # (the package names its function evaluate)
-    pack = load_pack(write_pack(Path("rules"), {"00.yaml": FIELDS, "10.yaml": POLICIES}))
-    frame = _frame([{"sales": float(i % 300), "nps": float(i % 11) if i % 7 else None} for i in range(3000)])
-    one = evaluate(pack, frame.copy(), as_of=AS_OF, jobs=1)
-    monkeypatch.setattr(engine, "SITUATION_ACCOUNTS", 1000)
-    split = evaluate(pack, frame.copy(), as_of=AS_OF, jobs=3)
-    assert split.jobs == 3 and one.jobs == 1
-    assert split.situations > one.situations  # each worker asked its own share's situations
-    for decision in pack.decisions:
-        assert np.array_equal(split.masks[decision.id], one.masks[decision.id])
-    pd.testing.assert_frame_equal(decision_frame(split)[0], decision_frame(one)[0])

@@ -179,13 +179,13 @@ def decide(pack: RulePack, facts: pd.DataFrame, jobs: int = 1,
            stats: dict | None = None) -> dict:
     """Match masks per decision (bit i = rule i matched), one per account in input order.
 
-    By default each distinct situation goes to the engine once: in this process, or from 500,000
-    accounts on in `jobs` forked processes, each classing its share of the accounts and asking its own
-    situations (below that, classing costs less than forking). `per_account=True` (or
+    By default each distinct situation goes to the engine once, in this process: splitting a million
+    accounts over two forked processes saved a second but cost 250 MB more (each worker's touches of
+    the text cells it reads copy the pages it shares with this process). `per_account=True` (or
     KAMRULES_PER_ACCOUNT=1) sends every account, split over `jobs` processes."""
     count = len(facts)
     per_account = per_account_reference() if per_account is None else per_account
-    jobs = effective_jobs(jobs, count, SITUATION_ACCOUNTS if not per_account else PER_ACCOUNT_ACCOUNTS)
+    jobs = effective_jobs(jobs, count) if per_account else 1
     if jobs == 1:
         return _decide_chunk(pack, facts, progress, per_account=per_account, stats=stats)
     if progress is not None:
@@ -206,13 +206,9 @@ def decide(pack: RulePack, facts: pd.DataFrame, jobs: int = 1,
     return {d.id: np.concatenate([masks[d.id] for masks, _ in parts]) for d in pack.decisions}
 
 
-PER_ACCOUNT_ACCOUNTS = 1_000  # the per-account reference: forking pays from ~1,000 accounts a worker
-SITUATION_ACCOUNTS = 250_000  # the situations path: a worker must have this many accounts to pay
-
-
-def effective_jobs(jobs: int, accounts: int, per_worker: int = PER_ACCOUNT_ACCOUNTS) -> int:
-    """Worker processes actually used: forking costs more than it saves below `per_worker` accounts each."""
-    return max(1, min(jobs, accounts // per_worker or 1))
+def effective_jobs(jobs: int, accounts: int) -> int:
+    """Worker processes actually used: forking costs more than it saves below ~1,000 accounts each."""
+    return max(1, min(jobs, accounts // 1000 or 1))
 
 
 def default_jobs() -> int:
@@ -283,7 +279,7 @@ def evaluate(
         store_outputs(decision, masks[decision.id], table)
     builder = _AccountBuilder(pack, FactTable(table), fact_names, masks, rows)
     reference = per_account_reference() if per_account is None else per_account
-    jobs_used = effective_jobs(jobs, len(facts), PER_ACCOUNT_ACCOUNTS if reference else SITUATION_ACCOUNTS)
+    jobs_used = effective_jobs(jobs, len(facts)) if reference else 1
     timings["results"] = time.perf_counter() - started
     return Evaluation(pack=pack, accounts=Accounts(len(facts), builder), as_of=as_of, input_name=input_name,
                       timings=timings, jobs=jobs_used, table=table, masks=masks,

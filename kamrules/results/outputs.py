@@ -20,7 +20,7 @@ from kamrules.pack import pick
 from kamrules.engine.evaluation import Evaluation
 
 
-CSV_PART_ROWS = 65_536  # accounts per part of decisions.csv (the writer's chunk size)
+CSV_PART_ROWS = 16_384  # accounts per part of decisions.csv (while the trace is written beside it: its memory adds up)
 PARQUET_PART_ROWS = 131_072  # accounts per Parquet row group of decisions.parquet (a million: 8 groups)
 DEMOTION_FLAG = "review_before_demotion"  # with `evaluate --previous`: key accounts falling out
 
@@ -284,7 +284,7 @@ def _float_cells(values: np.ndarray) -> list[str]:
 TRACE_FORMAT = "kamrules-trace-2"
 
 
-def trace_chunks(evaluation: Evaluation, chunk: int = 65_536) -> Iterator[bytes]:
+def trace_chunks(evaluation: Evaluation, chunk: int = 16_384) -> Iterator[bytes]:
     """trace.jsonl, compact: each decision's distinct situations once, then one line per account.
 
     A situation is one distinct outcome of a decision (the rules that fired, the names they read):
@@ -302,13 +302,23 @@ def trace_chunks(evaluation: Evaluation, chunk: int = 65_536) -> Iterator[bytes]
                             ensure_ascii=False) for number, (_, rules, reads, _) in enumerate(described.values())]
         if lines:
             yield ("\n".join(lines) + "\n").encode("utf-8")
-    ids = (table["account_id"].astype(object).where(table["account_id"].notna(), "").map(str).tolist()
-           if "account_id" in table.columns else [""] * count)
     rows = np.asarray(evaluation.rows, dtype="int64")
     for start in range(0, count, chunk):
         stop = min(count, start + chunk)
         if stop > start:
-            yield _account_lines(evaluation, names, situations, ids[start:stop], rows[start:stop], start, stop)
+            ids = _id_texts(table, start, stop)  # a slice at a time: no million new strings at once
+            yield _account_lines(evaluation, names, situations, ids, rows[start:stop], start, stop)
+
+
+def _id_texts(table: pd.DataFrame, start: int, stop: int) -> list | pa.Array:
+    """The account ids of rows start..stop as text, missing as "" (an array when they are texts already)."""
+    if "account_id" not in table.columns:
+        return [""] * (stop - start)
+    ids = table["account_id"].iloc[start:stop]
+    try:  # texts and missing cells: converted in C, the table's strings untouched
+        return pa.array(ids.to_numpy(dtype=object), type=pa.string(), from_pandas=True).fill_null("")
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return ids.astype(object).where(ids.notna(), "").map(str).tolist()
 
 
 def _trace_situations(evaluation: Evaluation) -> tuple[list[str], list[dict]]:
@@ -373,13 +383,13 @@ def _account_lines(evaluation: Evaluation, names: list[str], situations: list[di
 _PLAIN_TEXT = r'^[^"\\\x00-\x1f]*$'  # JSON needs no escape: no quote, backslash or control character
 
 
-def _json_texts(texts: list) -> pa.Array:
+def _json_texts(texts: list | pa.Array) -> pa.Array:
     """json.dumps(text, ensure_ascii=False) of each text, vectorised."""
-    array = pa.array(texts, type=pa.string())
+    array = texts if isinstance(texts, pa.Array) else pa.array(texts, type=pa.string())
     plain = pc.match_substring_regex(array, _PLAIN_TEXT)
-    if pc.all(plain).as_py():
+    if pc.all(plain).as_py() is not False:
         return pc.binary_join_element_wise('"', array, '"', "")
-    return pa.array([json.dumps(t, ensure_ascii=False) for t in texts], type=pa.string())
+    return pa.array([json.dumps(t, ensure_ascii=False) for t in array.to_pylist()], type=pa.string())
 
 
 def _json_array(series: pd.Series) -> pa.Array:
