@@ -393,6 +393,8 @@ def test_numbers_that_are_not(text):
     ("1.5", ",", "is not a number (if '.' is the decimal mark, pass --decimal .)"),
     ("1e999", ".", "is not a number (too large)"),
     ("-1e999", ".", "is not a number (too large)"),
+    ("1e9999999", ".", "is not a number (too large)"),  # beyond a decimal's exponent, not only a float's
+    ("-1e9999999万", ".", "is not a number (too large)"),
 ])
 def test_number_reasons_say_how_to_fix(text, decimal, reason):
     assert parse_number(text, decimal) == (None, reason)

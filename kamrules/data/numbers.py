@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, Overflow
 
 import numpy as np
 import pandas as pd
@@ -85,6 +85,8 @@ def parse_number(text: str, decimal: str = ".", lang: str = "en") -> tuple[float
         return None, say(lang, "r_not_number")
     try:
         value = Decimal(body.replace(",", ".")) * scale
+    except Overflow:  # an exponent beyond what a decimal holds (1e9999999): as too large as an infinite float
+        return None, say(lang, "r_too_large")
     except InvalidOperation:
         return None, say(lang, "r_not_number")
     result = float(-value if negative else value)
