@@ -502,11 +502,16 @@ def test_files_apart_are_made_in_forked_processes_with_the_same_bytes(tmp_path, 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["apart", "here", "pids"]
 
 
-@needs_fork
-def test_an_error_in_a_forked_writer_is_raised_here_and_nothing_changes(tmp_path):
+def _earlier_results(tmp_path: Path) -> tuple[Path, dict]:
+    """An output folder from an earlier run, and what it holds."""
     out = tmp_path / "results"
     write_outputs(out, {"decisions.csv": b"old"})
-    before = listing(out)
+    return out, listing(out)
+
+
+@needs_fork
+def test_an_error_in_a_forked_writer_is_raised_here_and_nothing_changes(tmp_path):
+    out, before = _earlier_results(tmp_path)
 
     def failing():
         yield b"first part"
@@ -520,9 +525,7 @@ def test_an_error_in_a_forked_writer_is_raised_here_and_nothing_changes(tmp_path
 
 @needs_fork
 def test_a_failure_here_stops_the_forked_writer_at_once(tmp_path):
-    out = tmp_path / "results"
-    write_outputs(out, {"decisions.csv": b"old"})
-    before = listing(out)
+    out, before = _earlier_results(tmp_path)
 
     def slow():
         yield b"started"
