@@ -58,8 +58,8 @@ class Forked:
         results, self._results = self._results, None
         with os.fdopen(results, "rb") as pipe:
             reported = pipe.read()  # empty when the function returned
-        _, status = os.waitpid(self.pid, 0)
-        self.pid = None  # reaped: its number may belong to another process from now on
+        pid, self.pid = self.pid, None  # once reaped, its number may belong to another process
+        _, status = os.waitpid(pid, 0)
         if reported:
             try:
                 error = pickle.loads(reported)
@@ -67,7 +67,7 @@ class Forked:
                 error = RuntimeError(reported.decode("utf-8", "replace"))
             raise error
         if status != 0:
-            raise RuntimeError(f"a worker process (pid {self.pid}) ended without finishing (status {status})")
+            raise RuntimeError(f"a worker process (pid {pid}) ended without finishing (status {status})")
 
     def stop(self) -> None:
         """End the child now (the parent failed: its work is not wanted any more); nothing once waited for."""

@@ -239,12 +239,14 @@ def test_a_number_is_classed_by_the_constants_it_is_compared_with(values, consta
 def test_accounts_with_the_same_classes_are_one_situation_whose_first_account_is_asked(columns, wide):
     """`situations` groups exactly the accounts whose classes agree, and names each group's first
     account, whether the keys are few (one scatter) or too many for that (hashing)."""
-    from kamrules.engine.situations import situations
+    from kamrules.engine.situations import situation_keys
 
     count = len(columns[0])
     number = 10 ** 6 if wide else 5  # a huge class count forces the hashing path
     classes = [(np.array(c, dtype=np.int8), number) for c in columns]
-    codes, first = situations(classes, count)
+    key, first, slots = situation_keys(classes, count)
+    situation_of = {k: n for n, k in enumerate(slots)} if slots is not None else {}
+    codes = [situation_of.get(int(k), int(k)) for k in key]  # each account's situation number
     rows = list(zip(*columns))
     assert len(first) == len(set(rows))
     for account, row in enumerate(rows):

@@ -583,7 +583,8 @@ def write_outputs(
     try:
         written = [staging / MARKER]
         _write_file(written[0], contents.pop(PurePosixPath(MARKER)))
-        groups = _apart_groups([r for r in sorted(contents) if str(r) in set(apart)], jobs)
+        elsewhere_names = set(apart)
+        groups = _apart_groups([r for r in sorted(contents) if str(r) in elsewhere_names], jobs)
         children = [_write_elsewhere([(staging.joinpath(*r.parts), contents[r]) for r in group]) for group in groups]
         elsewhere = {r for group in groups for r in group}
         for relative in sorted(contents):

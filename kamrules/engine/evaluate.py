@@ -144,28 +144,32 @@ def store_outputs(decision: Decision, masks: np.ndarray, frame: pd.DataFrame, kn
         values = [outputs.get(name) for outputs, _, _ in decoded]
         if spec.type == "text":
             values = [v.get("en") if isinstance(v, dict) else v for v in values]
-        distinct = pd.Series(values, dtype=object)
-        if spec.type == "number":
-            frame[name] = pd.Series(distinct.astype("float64").to_numpy()[codes], index=frame.index)
-        elif spec.type == "boolean":
-            frame[name] = pd.Series(distinct.astype("boolean").array.take(codes), index=frame.index)
-        else:
-            frame[name] = pd.Series(distinct.to_numpy()[codes], index=frame.index, dtype=object)
-            if known is not None:
-                known.coded(name, values, codes)
+        frame[name] = broadcast(values, codes, spec.type, frame.index)
+        if known is not None and spec.type not in ("number", "boolean"):
+            known.coded(name, values, codes)
+
+
+def broadcast(values: list, codes: np.ndarray, kind: str, index: pd.Index | None = None) -> pd.Series:
+    """A column from one value per distinct mask and each account's mask code: the values converted
+    once (a number column to float64, a boolean one to pandas' boolean, any other kept as objects),
+    then taken per account."""
+    distinct = pd.Series(values, dtype=object)
+    if kind == "number":
+        return pd.Series(distinct.astype("float64").to_numpy()[codes], index=index)
+    if kind == "boolean":
+        return pd.Series(distinct.astype("boolean").array.take(codes), index=index)
+    return pd.Series(distinct.to_numpy()[codes], index=index, dtype=object)
 
 
 _WORK: tuple | None = None  # (pack, facts) inherited by forked workers
 
 
-def _work_chunk(task: tuple[int, int, bool]) -> tuple[dict, int]:
-    """(masks, engine calls) of accounts start..stop, in a forked worker."""
+def _work_chunk(bounds: tuple[int, int]) -> dict:
+    """The masks of accounts start..stop by the per-account engine, in a forked worker."""
     assert _WORK is not None
     pack, facts = _WORK
-    start, stop, per_account = task
-    stats: dict = {}
-    masks = _decide_chunk(pack, facts.iloc[start:stop].reset_index(drop=True), per_account=per_account, stats=stats)
-    return masks, stats.get("situations", 0)
+    start, stop = bounds
+    return _decide_chunk(pack, facts.iloc[start:stop].reset_index(drop=True))
 
 
 def per_account_reference() -> bool:
@@ -185,25 +189,26 @@ def decide(pack: RulePack, facts: pd.DataFrame, jobs: int = 1,
     KAMRULES_PER_ACCOUNT=1) sends every account, split over `jobs` processes."""
     count = len(facts)
     per_account = per_account_reference() if per_account is None else per_account
-    jobs = effective_jobs(jobs, count) if per_account else 1
+    if not per_account:
+        return _decide_chunk(pack, facts, progress, per_account=False, stats=stats)
+    if stats is not None:
+        stats["situations"] = count * len(pack.decisions)
+    jobs = effective_jobs(jobs, count)
     if jobs == 1:
-        return _decide_chunk(pack, facts, progress, per_account=per_account, stats=stats)
+        return _decide_chunk(pack, facts, progress)
     if progress is not None:
         progress(f"{len(pack.decisions)} decisions in {jobs} processes")
     global _WORK
     from kamrules.processes import worker_pool
 
-    tasks = [(int(chunk[0]), int(chunk[-1]) + 1, per_account)
-             for chunk in np.array_split(np.arange(count), jobs) if len(chunk)]
+    bounds = [(int(chunk[0]), int(chunk[-1]) + 1) for chunk in np.array_split(np.arange(count), jobs) if len(chunk)]
     _WORK = (pack, facts)
     try:
         with worker_pool(jobs) as pool:  # workers die with this process (kamrules/processes.py)
-            parts = list(pool.map(_work_chunk, tasks))
+            parts = list(pool.map(_work_chunk, bounds))
     finally:
         _WORK = None
-    if stats is not None:
-        stats["situations"] = sum(asked for _, asked in parts)  # each worker asks its own situations
-    return {d.id: np.concatenate([masks[d.id] for masks, _ in parts]) for d in pack.decisions}
+    return {d.id: np.concatenate([part[d.id] for part in parts]) for d in pack.decisions}
 
 
 def effective_jobs(jobs: int, accounts: int) -> int:

@@ -103,6 +103,14 @@ def _number_classes(numbers: np.ndarray, cuts: np.ndarray) -> np.ndarray:
     return codes
 
 
+def distinct_codes(values: list) -> tuple[np.ndarray, list]:
+    """(the code of each value, -1 for None; the distinct values in order of first appearance), for
+    hashable values: the few values of a decision's output, one per distinct mask."""
+    distinct = list(dict.fromkeys(v for v in values if v is not None))
+    position = {value: i for i, value in enumerate(distinct)}
+    return np.array([-1 if v is None else position[v] for v in values], dtype=np.int32), distinct
+
+
 class ColumnValues:
     """What classing a column starts from — the numbers the engine receives, or the codes of its texts —
     computed once per column for every decision that reads it (tier, nps, share of wallet are read by
@@ -130,12 +138,10 @@ class ColumnValues:
         kept when a value is neither text nor missing (such a column is hashed when read)."""
         if not all(v is None or type(v) is str for v in values):
             return
-        texts = list(dict.fromkeys(v for v in values if v is not None))
-        position = {text: i for i, text in enumerate(texts)}
-        per_mask = np.array([-1 if v is None else position[v] for v in values], dtype=np.int32)
+        per_value, texts = distinct_codes(values)
         uniques = np.empty(len(texts), dtype=object)
         uniques[:] = texts
-        self._texts[name] = (per_mask[codes] if len(values) else np.zeros(len(codes), dtype=np.int32), uniques)
+        self._texts[name] = (per_value[codes], uniques)
 
     def forget(self, names) -> None:
         for name in names:
@@ -152,16 +158,6 @@ def _compact(classes: tuple[np.ndarray, int]) -> tuple[np.ndarray, int]:
         if number < np.iinfo(kind).max:
             return codes.astype(kind), number
     return classes
-
-
-def situations(classes: list[tuple[np.ndarray, int]], count: int) -> tuple[np.ndarray, np.ndarray]:
-    """(situation per account, an account of each situation — its first) for the combined classes."""
-    key, first, slots = situation_keys(classes, count)
-    if slots is None:
-        return key, first
-    number = np.zeros(int(slots[-1]) + 1 if len(slots) else 0, dtype=np.int64)
-    number[slots] = np.arange(len(slots))
-    return number[key], first
 
 
 def situation_keys(classes: list[tuple[np.ndarray, int]], count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:

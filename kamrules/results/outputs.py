@@ -163,22 +163,18 @@ def _broadcast(distinct: list, codes: np.ndarray, kind: str, coded: bool) -> pd.
     once (a number column to float64, a boolean one to pandas' boolean), then taken per account. `coded`:
     a text column as a categorical of its texts, a list column as a categorical of tuples (the writers
     turn a tuple category back into the list it was)."""
-    if kind == "number":
-        return pd.Series(pd.Series(distinct, dtype=object).astype("float64").to_numpy()[codes])
-    if kind == "boolean":
-        return pd.Series(pd.Series(distinct, dtype=object).astype("boolean").array.take(codes))
-    if coded and kind == "list" and all(cell is None or type(cell) is list for cell in distinct):
-        distinct = [None if cell is None else tuple(cell) for cell in distinct]  # (the writers read them as lists)
-        coded = _hashable(distinct)
-    if coded and all(cell is None or type(cell) in (str, tuple) for cell in distinct):
-        values = list(dict.fromkeys(cell for cell in distinct if cell is not None))
-        position = {value: i for i, value in enumerate(values)}
-        per_mask = np.array([-1 if cell is None else position[cell] for cell in distinct], dtype=np.int32)
+    from kamrules.engine.evaluate import broadcast
+    from kamrules.engine.situations import distinct_codes
+
+    cells = distinct
+    if coded and kind == "list" and all(cell is None or type(cell) is list for cell in cells):
+        cells = [None if cell is None else tuple(cell) for cell in cells]  # (the writers read them as lists)
+    if coded and kind in ("text", "list") and all(cell is None or type(cell) in (str, tuple) for cell in cells) \
+            and _hashable(cells):
+        per_mask, values = distinct_codes(cells)
         categories = pd.Index(values, dtype=object, tupleize_cols=False)
         return pd.Series(pd.Categorical.from_codes(per_mask[codes], categories=categories))
-    table = np.empty(len(distinct), dtype=object)
-    table[:] = distinct
-    return pd.Series(table[codes], dtype=object)
+    return broadcast(distinct, codes, kind)
 
 
 def _hashable(cells: list) -> bool:
@@ -314,11 +310,13 @@ def _id_texts(table: pd.DataFrame, start: int, stop: int) -> list | pa.Array:
     """The account ids of rows start..stop as text, missing as "" (an array when they are texts already)."""
     if "account_id" not in table.columns:
         return [""] * (stop - start)
+    from kamrules.data.written import _text_array
+
     ids = table["account_id"].iloc[start:stop]
-    try:  # texts and missing cells: converted in C, the table's strings untouched
-        return pa.array(ids.to_numpy(dtype=object), type=pa.string(), from_pandas=True).fill_null("")
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return ids.astype(object).where(ids.notna(), "").map(str).tolist()
+    texts, _ = _text_array(ids)  # texts and missing cells: converted in C, the table's strings untouched
+    if texts is not None:
+        return texts.fill_null("")
+    return ids.astype(object).where(ids.notna(), "").map(str).tolist()
 
 
 def _trace_situations(evaluation: Evaluation) -> tuple[list[str], list[dict]]:
