@@ -9,15 +9,13 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import kamrules.run as run
 from kamrules.data.reader import ReadOptions, read_table
 from kamrules.data.writer import csv_parts_chunks, parquet_parts_chunks, table_bytes
 from kamrules.engine.evaluate import evaluate
 from kamrules.engine.evaluation import FactTable
-from kamrules.engine.situations import _compact, situation_keys
+from kamrules.engine.situations import _shifted, combine
 from kamrules.pack import load_pack
 from kamrules.results.columns import _plain_column, column_values
 from kamrules.results.outputs import decision_frame, decision_frame_parts, decision_kinds
@@ -237,25 +235,42 @@ def test_reading_one_account_does_not_copy_the_float_columns(example):
         assert np.shares_memory(table._column(name)[0], example.table[name].to_numpy()), name
 
 
-@pytest.mark.parametrize("number, kind", [(3, np.int8), (126, np.int8), (127, np.int16), (40_000, np.int32),
-                                          (2 ** 31, np.int64)])
-def test_classes_kept_in_the_smallest_integer_type(number, kind):
-    codes = np.array([-1, 0, number - 1], dtype="int64")
-    compact, same = _compact((codes, number))
-    assert compact.dtype == kind and same == number
-    assert compact.tolist() == codes.tolist()
+@pytest.mark.parametrize("number, kind", [(3, np.uint8), (255, np.uint8), (256, np.uint16), (40_000, np.uint16),
+                                          (70_000, np.uint32), (2 ** 32, np.uint64)])
+@pytest.mark.parametrize("source", [np.int8, np.int16, np.int32, np.int64])
+def test_codes_kept_in_the_smallest_integer_type(number, kind, source):
+    """A column's codes -1 … n-1 are kept as 0 … n (0 = missing) in the smallest unsigned type."""
+    if number - 1 > np.iinfo(source).max:
+        return
+    codes = np.array([-1, 0, number - 1], dtype=source)
+    compact = _shifted(codes.copy(), number)
+    assert compact.dtype == kind
+    assert compact.tolist() == [0, 1, number]
 
 
-@settings(max_examples=200, deadline=None, database=None)
-@given(st.lists(st.tuples(st.integers(1, 300), st.integers(0, 10_000)), min_size=1, max_size=5),
-       st.integers(1, 40))
-def test_situations_are_the_same_from_compact_classes(columns, count):
-    rng = np.random.default_rng(sum(seed for _, seed in columns))
-    classes = [(rng.integers(-1, number, size=count), number) for number, _ in columns]
-    wide = situation_keys(classes, count)
-    narrow = situation_keys([_compact(c) for c in classes], count)
-    assert wide[0].tolist() == narrow[0].tolist() and wide[1].tolist() == narrow[1].tolist()
-    assert (wide[2] is None) == (narrow[2] is None) and (wide[2] is None or wide[2].tolist() == narrow[2].tolist())
+@pytest.mark.parametrize("numbers, kind", [([3, 4, 5], np.uint8), ([20, 20], np.uint16), ([300, 300, 300], np.uint32),
+                                           ([70_000, 70_000], np.uint64)])
+@pytest.mark.parametrize("looked_up", [False, True])
+def test_a_decisions_key_is_built_in_the_narrowest_type_that_holds_it(numbers, kind, looked_up):
+    """The key is the mixed-radix number of the accounts' classes, whether a part's codes are its
+    classes or its classes are looked up by code (codes 0 = missing, class -1)."""
+    rng = np.random.default_rng(3)
+    parts = []
+    for n in numbers:
+        if looked_up:  # 2n codes, each mapped to one of n classes (code 0, missing, to -1)
+            table = np.concatenate([[-1], rng.integers(-1, n, size=2 * n)])
+            table[1:n + 1] = np.arange(n)  # every class reached
+            parts.append((rng.integers(0, 2 * n + 1, size=50).astype(np.uint32), table, n))
+        else:
+            parts.append((rng.integers(0, n + 1, size=50).astype(np.uint32), None, n))
+    key, width = combine(parts, 50)
+    assert key.dtype == kind and width == np.prod([n + 1 for n in numbers])
+    expected, below = [0] * 50, 1
+    for codes, table, n in sorted(parts, key=lambda p: p[2]):
+        digits = codes.tolist() if table is None else (table[codes] + 1).tolist()
+        expected = [e + d * below for e, d in zip(expected, digits)]
+        below *= n + 1
+    assert key.tolist() == expected  # the same mixed-radix key as in unbounded integers
 
 
 def test_freed_memory_is_handed_back_on_linux_only(monkeypatch):

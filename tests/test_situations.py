@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+import kamrules.engine.situations as situations_module
 from kamrules.engine.evaluate import evaluate
 from kamrules.errors import EvaluationError, KamrulesError
 from kamrules.pack import load_pack
@@ -53,21 +55,30 @@ conditions = st.recursive(atoms, lambda inner: st.one_of(
     st.builds(lambda a: f"not ({a})", inner)), max_leaves=3)
 
 
+# Later decisions also read earlier ones' outputs: a category, a number (in arithmetic and against a
+# field too) and, after a collect, its count.
+LATER = ['o0 == "a"', 'o0 != "b"', "s0 >= 2.5", "s0 + sales > 7", "s0 > sales", "s0 is missing"]
+
+
 @st.composite
 def packs(draw) -> str:
     lines = ["decisions:"]
+    hits: list = []
     for number in range(draw(st.integers(1, 3))):
         hit = draw(st.sampled_from(["first", "priority"] if number == 0 else ["first", "priority", "unique", "collect"]))
-        lines += [f"  d{number}:", f"    hit: {hit}", f"    outputs: {{o{number}: {{type: category, values: [a, b, c]}}}}",
-                  "    rules:"]
+        outputs = f"o{number}: {{type: category, values: [a, b, c]}}" + (", s0: {type: number}" if number == 0 else "")
+        lines += [f"  d{number}:", f"    hit: {hit}", f"    outputs: {{{outputs}}}", "    rules:"]
+        later = LATER + [f"d{n}_count >= 1" for n, h in enumerate(hits) if h == "collect"]
         for index in range(draw(st.integers(1, 5))):
-            when = draw(conditions if number == 0 else st.one_of(conditions, st.just('o0 == "a"'),
-                                                                   st.builds(lambda c: f'o0 == "a" and ({c})', conditions)))
+            when = draw(conditions if number == 0 else st.one_of(
+                conditions, st.sampled_from(later), st.builds(lambda a, c: f"({a}) and ({c})", st.sampled_from(later), conditions)))
             priority = f", priority: {draw(st.integers(1, 3))}" if hit == "priority" else ""
             value = draw(st.sampled_from(["a", "b", "c"]))
-            lines.append(f"      - {{id: r{index}, when: '{when}', then: {{o{number}: {value}}}{priority}}}")
+            extra = f", s0: {draw(st.sampled_from(['1', '2.5', '7']))}" if number == 0 else ""
+            lines.append(f"      - {{id: r{index}, when: '{when}', then: {{o{number}: {value}{extra}}}{priority}}}")
         if hit == "first" and draw(st.booleans()):
-            lines.append(f"    default: {{o{number}: c}}")
+            lines.append(f"    default: {{o{number}: c{', s0: 1' if number == 0 else ''}}}")
+        hits.append(hit)
     return "\n".join(lines) + "\n"
 
 
@@ -111,7 +122,12 @@ def test_situations_give_the_per_account_engines_tables_and_traces(decisions, ro
     except KamrulesError:
         assume(False)
     frame = _frame(rows)
-    assert _outcome(pack, frame, per_account=False) == _outcome(pack, frame, per_account=True)
+    reference = _outcome(pack, frame, per_account=True)
+    assert _outcome(pack, frame, per_account=False) == reference
+    # and with the paths meant for long columns taken at once: texts coded by their shared objects,
+    # dates by their integers, first accounts found by scanning slices
+    with mock.patch.object(situations_module, "_FEW_ROWS", 2), mock.patch.object(situations_module, "_FEW_OBJECTS", 8):
+        assert _outcome(pack, frame, per_account=False) == reference
 
 
 POLICIES = """\
@@ -221,44 +237,62 @@ def _reference_classes(numbers: np.ndarray, cuts: list) -> list:
 @settings(max_examples=200, deadline=None, database=None)
 @given(st.lists(st.sampled_from([-2.0, -1.5, 0.0, 0.5, 1.0, 6.0, 7.0, 50.0, 1e300, np.nan, np.inf, -np.inf]),
                 max_size=40),
-       st.sets(st.sampled_from([-1.5, 0.0, 1.0, 6.0, 7.0, 50.0, 100.0, 0.25, 3.0, 12.0, 2.0, -7.0]), max_size=12))
-def test_a_number_is_classed_by_the_constants_it_is_compared_with(values, constants):
+       st.sets(st.sampled_from([-1.5, 0.0, 1.0, 6.0, 7.0, 50.0, 100.0, 0.25, 3.0, 12.0, 2.0, -7.0]), max_size=12),
+       st.sets(st.sampled_from([-3.0, 0.5, 6.5, 1e300, 200.0]), max_size=4))
+def test_a_number_is_classed_by_the_constants_it_is_compared_with(values, constants, others):
     """Both ways of classing (a few constants: counting comparisons; many: a binary search) give each
-    value its place among the constants: below, equal to, between, above; missing and ±inf apart."""
-    from kamrules.engine.situations import ColumnValues, column_classes
+    value its place among the constants: below, equal to, between, above; missing and ±inf apart. A
+    column classed once among every reader's constants gives each reader the same classes."""
+    from kamrules.engine.situations import number_classes, prepare
 
-    series = pd.Series(values, dtype="float64", name="x")
-    codes, number = column_classes(series, "number", set(constants), False, ColumnValues())
-    assert codes.tolist() == _reference_classes(np.array(values, dtype="float64"), sorted(constants))
+    numbers = np.array(values, dtype="float64")
+    codes, number = number_classes(numbers, set(constants))
+    assert codes.tolist() == _reference_classes(numbers, sorted(constants))
     assert number == 2 * len(constants) + 3
+    coded = prepare(pd.Series(values, dtype="float64", name="x"), "number", set(constants) | set(others))
+    table, reached = coded.table(set(constants), exact=False)
+    assert np.take(table, coded.codes).tolist() == codes.tolist()
+    assert max(codes.tolist(), default=-1) < reached <= number  # a key's radix: room for the classes reached
 
 
 @settings(max_examples=200, deadline=None, database=None)
 @given(st.lists(st.lists(st.integers(-1, 4), min_size=0, max_size=30), min_size=1, max_size=4).map(
            lambda columns: [c[:min(map(len, columns))] for c in columns]), st.booleans())
 def test_accounts_with_the_same_classes_are_one_situation_whose_first_account_is_asked(columns, wide):
-    """`situations` groups exactly the accounts whose classes agree, and names each group's first
-    account, whether the keys are few (one scatter) or too many for that (hashing)."""
-    from kamrules.engine.situations import situation_keys
+    """`combine` + `situations` group exactly the accounts whose classes agree, numbered in order of
+    their first account, whether the keys are few (one scatter) or too many for that (hashing)."""
+    from kamrules.engine.situations import combine, situations
 
     count = len(columns[0])
     number = 10 ** 6 if wide else 5  # a huge class count forces the hashing path
-    classes = [(np.array(c, dtype=np.int8), number) for c in columns]
-    key, first, slots = situation_keys(classes, count)
-    situation_of = {k: n for n, k in enumerate(slots)} if slots is not None else {}
-    codes = [situation_of.get(int(k), int(k)) for k in key]  # each account's situation number
+    key, width = combine([(np.array(c, dtype=np.int64) + 1, None, number) for c in columns], count)  # (0 = missing)
+    codes, first = situations(key, width)
     rows = list(zip(*columns))
     assert len(first) == len(set(rows))
+    assert list(first) == sorted(first)  # numbered by first appearance
     for account, row in enumerate(rows):
         assert rows[first[codes[account]]] == row  # its situation's account has its classes
         assert first[codes[account]] == rows.index(row)  # the first account of those classes
     assert all(codes[a] == codes[b] for a in range(count) for b in range(count) if rows[a] == rows[b])
 
 
+def test_keys_too_wide_for_64_bits_are_renumbered_and_stay_exact():
+    from kamrules.engine.situations import combine, situations
+
+    rng = np.random.default_rng(7)
+    columns = [rng.integers(-1, 60_000, size=500) for _ in range(6)]  # 60,001^6 keys: more than 2^62
+    columns[3][250:] = columns[3][:250]
+    for c in columns:
+        c[250:] = c[:250]  # the second half repeats the first
+    key, width = combine([(c + 1, None, 60_000) for c in columns], 500)
+    codes, first = situations(key, width)
+    assert width < 2 ** 62 and len(first) == 250
+    assert codes[250:].tolist() == codes[:250].tolist()
+
+
 def test_a_column_read_by_several_decisions_is_prepared_once(tmp_path, monkeypatch):
     """A column's engine numbers are computed once for all the decisions that read it; a column a
     decision (re)computes is never taken from an earlier one."""
-    import kamrules.engine.situations as situations_module
 
     decisions = """decisions:
   first:
@@ -280,7 +314,7 @@ def test_a_column_read_by_several_decisions_is_prepared_once(tmp_path, monkeypat
     prepared = []
     real = situations_module._engine_numbers
     monkeypatch.setattr(situations_module, "_engine_numbers",
-                        lambda series, vtype: prepared.append(series.name) or real(series, vtype))
+                        lambda series, vtype, out=None: prepared.append(series.name) or real(series, vtype, out))
     fast = evaluate(pack, frame.copy(), as_of=AS_OF, per_account=False)
     assert prepared.count("nps") == 1
     reference = evaluate(pack, frame.copy(), as_of=AS_OF, per_account=True)

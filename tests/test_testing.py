@@ -4,7 +4,6 @@ in business words, with coverage, JUnit XML and JSON; and the default pack's own
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest

@@ -304,6 +304,13 @@ def message_values(frame: pd.DataFrame, columns: list, types: dict) -> list[str]
     """Per account, the JSON body (without braces) of the values the engine compares: normalised
     (numbers and dates as rounded floats, booleans 1/0) with missing values left out. Encoded a column
     at a time, because encoding per message in Python costs more than the engine's matching."""
+    fragments = message_fragments(frame, columns, types)
+    return [",".join(f for f in row if f is not None) for row in zip(*fragments)] if fragments \
+        else [""] * len(frame)
+
+
+def message_fragments(frame: pd.DataFrame, columns: list, types: dict) -> list[list]:
+    """Per column, each account's `"name":value` part of its message body (None when missing)."""
     fragments: list[list] = []
     for column in columns:
         series = frame[column]
@@ -321,5 +328,4 @@ def message_values(frame: pd.DataFrame, columns: list, types: dict) -> list[str]
             values = [None if ex.is_missing(v) else key + json.dumps(str(v), ensure_ascii=False)
                       for v in series.astype(object)]
         fragments.append(values)
-    return [",".join(f for f in row if f is not None) for row in zip(*fragments)] if fragments \
-        else [""] * len(frame)
+    return fragments

@@ -25,7 +25,7 @@ from kamrules.engine import hitpolicy
 from kamrules.engine.durable import message_values, runner_for
 from kamrules.errors import EvaluationError
 from kamrules.engine.features import compute_derived, prepare_facts
-from kamrules.engine.situations import ColumnValues, decide_decision
+from kamrules.engine.situations import Columns, decide_decision
 from kamrules.pack import Decision, RulePack
 from kamrules.engine.evaluation import AccountResult, Accounts, DecisionResult, Evaluation, FactTable, Hit
 from kamrules.language.text import fill_text
@@ -70,40 +70,81 @@ def _to_mask(indexes: Sequence[int]) -> int:
     return mask
 
 
-def _decide_chunk(pack: RulePack, facts: pd.DataFrame,
-                  progress: Callable[[str], None] | None = None, per_account: bool = True,
-                  stats: dict | None = None) -> dict:
-    """Match masks per decision for a slice of the portfolio (outputs flow into later decisions).
-    `per_account`: every account through each decision's ruleset (the reference); otherwise each
-    distinct situation once (`situations.decide_decision`). `stats["situations"]` counts engine calls."""
+def _decide_chunk(pack: RulePack, facts: pd.DataFrame, progress: Callable[[str], None] | None = None) -> dict:
+    """Match masks per decision for a slice of the portfolio, every account through each decision's
+    ruleset (the per-account reference path; outputs flow into later decisions)."""
     frame = facts.copy(deep=False)  # copy-on-write: new columns here leave `facts` as it is
     types = _symbol_types(pack)
     masks: dict[str, np.ndarray] = {}
-    known = ColumnValues()  # a column's engine values, for every decision that reads it
-    last_read = {column: number for number, decision in enumerate(pack.decisions)
-                 for column in runner_for(decision, pack.hash).compiled.columns}
     for number, decision in enumerate(pack.decisions, 1):
         if progress is not None:
             progress(f"decision {number}/{len(pack.decisions)}: {decision.id}")
         runner = runner_for(decision, pack.hash)
-        compiled = runner.compiled
-        column_types = dict(types)
-        for column, node in compiled.hidden.items():
-            frame[column] = ex.eval_vector(node, frame)
-            column_types[column] = ex.NUMBER if frame[column].dtype == "float64" else ex.BOOLEAN
-        if per_account:
-            mask = _per_account(runner, frame, column_types)
-            asked = len(frame)
-        else:
-            mask, asked = decide_decision(decision, compiled, pack.hash, frame, column_types, known)
+        column_types = _with_hidden(runner.compiled, frame, types)
+        masks[decision.id] = _per_account(runner, frame, column_types)
+        frame = frame.drop(columns=list(runner.compiled.hidden))
+        store_outputs(decision, masks[decision.id], frame)
+    return masks
+
+
+def _with_hidden(compiled, frame: pd.DataFrame, types: dict) -> dict:
+    """Compute a decision's hidden columns (arithmetic, by pandas) into `frame`: the types with theirs."""
+    column_types = dict(types)
+    for column, node in compiled.hidden.items():
+        frame[column] = ex.eval_vector(node, frame)
+        column_types[column] = ex.NUMBER if frame[column].dtype == "float64" else ex.BOOLEAN
+    return column_types
+
+
+def _decide_situations(pack: RulePack, facts: pd.DataFrame, progress: Callable[[str], None] | None = None,
+                       stats: dict | None = None) -> dict:
+    """Match masks per decision, each distinct situation asked once (`situations.decide_decision`).
+    A decision's outputs stay coded for the later ones (`situations.Columns`); `stats["situations"]`
+    counts engine calls and `stats["codes"]` keeps each decision's (mask code per account, distinct masks)."""
+    types = _symbol_types(pack)
+    compiled = [runner_for(decision, pack.hash).compiled for decision in pack.decisions]
+    columns = Columns(facts, types, compiled)
+    last_read = {column: number for number, c in enumerate(compiled) for column in c.columns}
+    masks: dict[str, np.ndarray] = {}
+    codes: dict[str, tuple] = {}
+    for number, decision in enumerate(pack.decisions):
+        if progress is not None:
+            progress(f"decision {number + 1}/{len(pack.decisions)}: {decision.id}")
+        columns.now = number
+        frame = facts
+        if compiled[number].hidden:  # arithmetic over the columns it reads, outputs made whole for it
+            frame = facts.copy(deep=False)
+            for name in set().union(*(ex.names_in(node) for node in compiled[number].hidden.values())):
+                if columns.is_output(name):
+                    frame[name] = columns.column(name)
+        column_types = _with_hidden(compiled[number], frame, types) if compiled[number].hidden else types
+        mask, account_codes, distinct, asked = decide_decision(decision, compiled[number], pack.hash, frame,
+                                                               column_types, columns)
         if stats is not None:
             stats["situations"] = stats.get("situations", 0) + asked
         masks[decision.id] = mask
-        frame = frame.drop(columns=list(compiled.hidden))
-        known.forget([c for c, last in last_read.items() if last == number - 1])  # read by no later decision
-        known.forget([*decision.outputs, decision.count_name])  # (a name a decision sets anew)
-        store_outputs(decision, mask, frame, known)
+        codes[decision.id] = (account_codes, distinct)
+        columns.forget([c for c, last in last_read.items() if last == number])  # read by no later decision
+        for name, values, kind in output_values(decision, distinct):
+            columns.set_output(name, values, account_codes, kind)
+    if stats is not None:
+        stats["codes"] = codes
     return masks
+
+
+def output_values(decision: Decision, distinct: Sequence[int]) -> list[tuple[str, list, str]]:
+    """(column, its value for each of the distinct masks, kind) for each column a decision puts in the
+    table: its outputs, or for collect its count."""
+    decoded = [decide_outputs(decision, mask_rules(int(m))) for m in distinct]
+    if decision.hit == "collect":
+        return [(decision.count_name, [float(len(deciding)) for _, deciding, _ in decoded], "number")]
+    found = []
+    for name, spec in decision.outputs.items():
+        values = [outputs.get(name) for outputs, _, _ in decoded]
+        if spec.type == "text":
+            values = [v.get("en") if isinstance(v, dict) else v for v in values]
+        found.append((name, values, spec.type))
+    return found
 
 
 def _per_account(runner, frame: pd.DataFrame, column_types: dict) -> np.ndarray:
@@ -130,23 +171,13 @@ def map_masks(masks: np.ndarray, values: dict) -> np.ndarray:
     return table[codes]
 
 
-def store_outputs(decision: Decision, masks: np.ndarray, frame: pd.DataFrame, known: ColumnValues | None = None) -> None:
-    """Put a decision's outputs (or, for collect, its count) into the frame as columns. The masks are
-    hashed once; each column is its few distinct values, converted, then taken per account. `known`
-    is told the codes of each text column, which later decisions class without hashing it again."""
-    codes, unique = pd.factorize(masks)
-    decoded = [decide_outputs(decision, mask_rules(int(m))) for m in unique]
-    if decision.hit == "collect":
-        counts = np.array([float(len(deciding)) for _, deciding, _ in decoded], dtype="float64")
-        frame[decision.count_name] = pd.Series(counts[codes], index=frame.index, dtype="float64")
-        return
-    for name, spec in decision.outputs.items():
-        values = [outputs.get(name) for outputs, _, _ in decoded]
-        if spec.type == "text":
-            values = [v.get("en") if isinstance(v, dict) else v for v in values]
-        frame[name] = broadcast(values, codes, spec.type, frame.index)
-        if known is not None and spec.type not in ("number", "boolean"):
-            known.coded(name, values, codes)
+def store_outputs(decision: Decision, masks: np.ndarray, frame: pd.DataFrame, coded: tuple | None = None) -> None:
+    """Put a decision's outputs (or, for collect, its count) into the frame as columns. `coded`: each
+    account's mask code and the distinct masks, when the engine stage has them; otherwise the masks are
+    hashed once. Each column is its few distinct values, converted, then taken per account."""
+    codes, distinct = coded if coded is not None else pd.factorize(masks)
+    for name, values, kind in output_values(decision, distinct):
+        frame[name] = broadcast(values, codes, kind, frame.index)
 
 
 def broadcast(values: list, codes: np.ndarray, kind: str, index: pd.Index | None = None) -> pd.Series:
@@ -190,7 +221,7 @@ def decide(pack: RulePack, facts: pd.DataFrame, jobs: int = 1,
     count = len(facts)
     per_account = per_account_reference() if per_account is None else per_account
     if not per_account:
-        return _decide_chunk(pack, facts, progress, per_account=False, stats=stats)
+        return _decide_situations(pack, facts, progress, stats)
     if stats is not None:
         stats["situations"] = count * len(pack.decisions)
     jobs = effective_jobs(jobs, count)
@@ -281,7 +312,7 @@ def evaluate(
     fact_names = list(facts.columns)
     table = facts.copy(deep=False)
     for decision in pack.decisions:
-        store_outputs(decision, masks[decision.id], table)
+        store_outputs(decision, masks[decision.id], table, stats.get("codes", {}).get(decision.id))
     builder = _AccountBuilder(pack, FactTable(table), fact_names, masks, rows)
     reference = per_account_reference() if per_account is None else per_account
     jobs_used = effective_jobs(jobs, len(facts)) if reference else 1

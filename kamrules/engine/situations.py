@@ -2,87 +2,95 @@
 
 durable_rules' answer for a rule depends only on where each value the rule reads falls relative to
 the constants the decision compares that column with: missing, below the lowest constant, equal to a
-constant, between two constants, above the highest. Every account is reduced to those classes (numpy
-`searchsorted` on numbers and dates, `pandas.factorize` on strings and booleans); accounts whose
-classes agree on a rule's columns are one *situation* for that rule. Each rule is compiled into a
-ruleset of its own, durable_rules is asked once per situation with a real account of that situation
-(the first one), and its answer is broadcast to every account of the situation. The hit policy is then
-applied once for all accounts (`hitpolicy.reduce_masks`), so the masks are exactly those the
-per-account engine returns (the differential test in tests/test_situations.py checks it).
+constant, between two constants, above the highest. Every account is reduced to those *classes*;
+accounts whose classes agree on a rule's columns are one situation for that rule. Each rule is compiled
+into a ruleset of its own, durable_rules is asked once per situation with a real account of that
+situation (the first one), and its answer is broadcast to every account of the situation. The hit
+policy is then applied once per distinct combination (`hitpolicy.reduce_masks`), so the masks are
+exactly those the per-account engine returns (the differential test in tests/test_situations.py checks it).
+
+How it stays fast for a million accounts (docs/performance.md):
+
+- Each column is *prepared* once for every decision that reads it (`Coded`): a compact code per
+  account — a number's class among all the constants any of those decisions compares it with, a text's
+  or date's number among its distinct values — and what each code stands for. A decision classes a
+  column by a table over those few codes, never by the million values again.
+- A decision combines its columns' classes into one key per account (mixed radix, in the narrowest
+  integer type that holds it) and finds its distinct *decision situations* once; everything per rule
+  group — the group's situations, the engine's answers, the hit policy — is then worked out on those few
+  situations, and each account gets its match mask by one lookup.
+- A decision's outputs stay coded (the value of each distinct match mask, and each account's mask code)
+  for the later decisions that read them; the per-account column is built only where an expression needs it.
 
 Two number (or date, boolean) columns compared with each other (`sales > sales_prev`) add one more
 class per account to the rules reading both: the sign of their difference (less, equal, greater, either
 missing), on the numbers the engine receives; each column is still classed against its own constants.
-Any other column compared with a column (text with text) is not classed: its exact value is the class. Values the engine refuses (infinite numbers) are classes of their own, so their account is
-the one sent and the engine's error is raised as before.
+Any other column compared with a column (text with text) is not classed: its exact value is the class.
+Values the engine refuses (infinite numbers) are classes of their own, so their account is the one
+sent and the engine's error is raised as before.
 """
 
 from __future__ import annotations
 
 import bisect
+import ctypes
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from kamrules.engine import hitpolicy
-from kamrules.engine.durable import CompiledDecision, date_number, message_values, rule_runner_for
+from kamrules.engine.durable import CompiledDecision, date_number, message_fragments, rule_runner_for
 from kamrules.language import expr as ex
 from kamrules.pack import Decision
 
 _KEY_LIMIT = 2 ** 62  # a combined key stays below this, or it is renumbered first
+_FEW_CUTS = 8  # up to this many constants, counting comparisons beats a binary search per account
 
 
-def _engine_numbers(series: pd.Series, vtype: str) -> np.ndarray | None:
-    """The numbers the engine receives for a column (NaN = missing), or None for strings."""
+def _engine_numbers(series: pd.Series, vtype: str, out: np.ndarray | None = None) -> np.ndarray | None:
+    """The numbers the engine receives for a column (NaN = missing), or None for strings. `out`: where
+    to round a float column's numbers (a buffer reused column after column: no fresh memory)."""
+    if vtype == ex.NUMBER and out is not None and series.dtype == np.float64 and len(out) == len(series):
+        values = series.to_numpy()
+        with np.errstate(over="ignore", invalid="ignore"):
+            np.round(values, ex.NDIGITS, out=out)
+        if np.isinf(out).any():  # as round_series: |x| > ~1.8e299 overflows x * 10**9 and stays as it is
+            np.copyto(out, values, where=np.isinf(out) & np.isfinite(values))
+        return out
     if vtype == ex.NUMBER:
         return ex.round_series(pd.to_numeric(series, errors="coerce")).to_numpy(dtype="float64")
     if vtype in (ex.DATE, ex.BOOLEAN):
         codes, uniques = pd.factorize(series, use_na_sentinel=True)
-        if vtype == ex.DATE:
-            table = np.array([date_number(v) for v in uniques], dtype="float64")
-        else:
-            table = np.array([1.0 if v else 0.0 for v in uniques], dtype="float64")
+        table = _unique_numbers(uniques, vtype)
         return np.where(codes < 0, np.nan, table[np.maximum(codes, 0)] if len(table) else np.nan)
     return None
 
 
-def _exact_codes(values: np.ndarray | pd.Series) -> tuple[np.ndarray, int]:
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    return codes.astype("int64"), len(uniques)
+def _unique_numbers(uniques, vtype: str) -> np.ndarray:
+    """The engine's number for each distinct date or boolean."""
+    if vtype == ex.DATE:
+        return np.array([date_number(v) for v in uniques], dtype="float64")
+    return np.array([1.0 if v else 0.0 for v in uniques], dtype="float64")
 
 
-def column_classes(series: pd.Series, vtype: str, constants: set, exact: bool,
-                   known: "ColumnValues | None" = None) -> tuple[np.ndarray, int]:
-    """(class per account, number of classes); -1 is missing. `known` holds the column's engine numbers
-    or text codes when an earlier decision already computed them."""
-    known = known or ColumnValues()
-    numbers = known.numbers(series, vtype)
-    if numbers is not None:
-        if exact or not all(isinstance(c, float) for c in constants):
-            return _exact_codes(numbers)
-        cuts = np.array(sorted(constants), dtype="float64")
-        codes = _number_classes(numbers, cuts)
-        top = 2 * len(cuts) + 1
-        infinite = np.isinf(numbers)
-        if infinite.any():  # not finite: a class of its own (the engine refuses it)
-            codes[infinite & (numbers > 0)] = top
-            codes[infinite & (numbers < 0)] = top + 1
-        codes[np.isnan(numbers)] = -1
-        return codes, top + 2
-    codes, uniques = known.texts(series)
-    if exact or not all(isinstance(c, str) for c in constants):
-        return codes, len(uniques)
-    cuts = sorted(constants)
-    table = np.empty(len(uniques) + 1, dtype=np.int8 if 2 * len(cuts) + 1 < 127 else np.int64)
-    table[-1] = -1  # (code -1, missing, takes the last entry)
-    for number, value in enumerate(uniques):
-        text = str(value)
-        position = bisect.bisect_left(cuts, text)
-        table[number] = 2 * position + (position < len(cuts) and cuts[position] == text)
-    return table[codes], 2 * len(cuts) + 1
+def _unsigned(top: int):
+    """The smallest unsigned integer type that holds 0 … top."""
+    return next(k for k in (np.uint8, np.uint16, np.uint32, np.uint64) if top <= np.iinfo(k).max)
 
 
-_FEW_CUTS = 8  # up to this many constants, counting comparisons beats a binary search per account
+def _shifted(codes: np.ndarray, size: int) -> np.ndarray:
+    """Codes -1 … size-1 as 0 … size (0 = missing) in the smallest unsigned type: one byte per account
+    for most columns, not eight."""
+    kind = _unsigned(size)
+    if codes.dtype.itemsize == np.dtype(kind).itemsize:
+        codes = codes.view(np.dtype(kind).str.replace("u", "i"))
+        codes += 1
+        return codes.view(kind)
+    shifted = codes.astype(kind)  # (-1 wraps round to the top) …
+    shifted += kind(1)  # … and back to 0
+    return shifted
 
 
 def _number_classes(numbers: np.ndarray, cuts: np.ndarray) -> np.ndarray:
@@ -103,6 +111,144 @@ def _number_classes(numbers: np.ndarray, cuts: np.ndarray) -> np.ndarray:
     return codes
 
 
+def number_classes(numbers: np.ndarray, cuts: list) -> tuple[np.ndarray, int]:
+    """(class of each engine number among the constants `cuts`, number of classes): below, equal to,
+    between, above; -1 missing; +inf and -inf classes of their own (the engine refuses them)."""
+    cuts = np.array(sorted(cuts), dtype="float64")
+    codes = _number_classes(numbers, cuts)
+    top = 2 * len(cuts) + 1
+    if top + 2 >= np.iinfo(codes.dtype).max:
+        codes = codes.astype(np.int64)
+    infinite = np.isinf(numbers)
+    if infinite.any():
+        codes[infinite & (numbers > 0)] = top
+        codes[infinite & (numbers < 0)] = top + 1
+    codes[np.isnan(numbers)] = -1
+    return codes, top + 2
+
+
+@dataclass
+class Coded:
+    """A column as the engine sees it, compactly: a code per account (0 = missing, k + 1 = the k-th
+    value or class, in the smallest unsigned type) and what the codes stand for — either `values` (the
+    engine value of each: numbers, or texts) or `cuts` (number classes among these sorted constants,
+    as `number_classes` numbers them)."""
+
+    codes: np.ndarray
+    size: int  # codes run 0 … size
+    values: np.ndarray | None = None
+    cuts: tuple = ()
+
+    def table(self, constants: set, exact: bool) -> tuple[np.ndarray, int]:
+        """(a decision's class for each code, -1 for code 0 (missing); number of classes its codes reach),
+        the decision comparing the column with `constants` (or with another column: `exact`)."""
+        table = np.empty(self.size + 1, dtype=np.int64)
+        table[0] = -1
+        if self.values is None:  # number classes among `cuts`; the decision's constants are among them
+            cuts = sorted(constants)
+            for code in range(self.size):
+                table[code + 1] = _class_between(self.cuts, code, cuts)
+        elif exact or not all(isinstance(c, float if self.values.dtype == np.float64 else str) for c in constants):
+            table[1:] = np.arange(self.size)  # every value its own class
+        elif self.values.dtype == np.float64:
+            table[1:] = number_classes(self.values, constants)[0]
+        else:
+            cuts = sorted(constants)
+            for code, value in enumerate(self.values):
+                text = str(value)
+                position = bisect.bisect_left(cuts, text)
+                table[code + 1] = 2 * position + (position < len(cuts) and cuts[position] == text)
+        return table, int(table.max()) + 1  # the classes its values reach (a key's radix: no room for others)
+
+
+def _class_between(union: tuple, code: int, cuts: list) -> int:
+    """The class among `cuts` of the values whose class among `union` (which holds every cut) is `code`."""
+    top = 2 * len(cuts) + 1
+    if code >= 2 * len(union) + 1:  # +inf, -inf
+        return top + (code - 2 * len(union) - 1)
+    if code % 2:  # equal to union[i]
+        value = union[code // 2]
+        position = bisect.bisect_left(cuts, value)
+        return 2 * position + (position < len(cuts) and cuts[position] == value)
+    # strictly between union[i-1] and union[i]: the cuts below it are those up to union[i-1]
+    return 2 * (bisect.bisect_right(cuts, union[code // 2 - 1]) if code else 0)
+
+
+def prepare(series: pd.Series, vtype: str, constants: set | None, scratch: np.ndarray | None = None) -> Coded:
+    """A column coded for every decision that reads it. `constants`: all the constants those decisions
+    compare it with, when they all compare it only with number constants (its values are then classed
+    among them once); None when one of them needs its exact values. `scratch`: a float buffer the size
+    of the column for its engine numbers while they are classed."""
+    numbers = None
+    if vtype == ex.BOOLEAN and isinstance(series.dtype, pd.BooleanDtype):  # no hashing: the bits are the codes
+        array = series.array
+        codes = array._data.astype(np.uint8)
+        codes += 1
+        codes[array._mask] = 0
+        return Coded(codes, 2, np.array([0.0, 1.0]))
+    if vtype == ex.NUMBER:
+        classed = constants is not None and all(isinstance(c, float) for c in constants)
+        numbers = _engine_numbers(series, vtype, scratch if classed else None)
+        if classed:
+            codes, size = number_classes(numbers, constants)
+            if int(codes.max(initial=-1)) < size - 2:  # no infinite value: the two classes kept for them are empty
+                size -= 2
+            return Coded(_shifted(codes, size), size, cuts=tuple(sorted(constants)))
+        codes, uniques = pd.factorize(numbers, use_na_sentinel=True)
+        return Coded(_shifted(codes, len(uniques)), len(uniques), np.asarray(uniques, dtype="float64"))
+    if vtype == ex.DATE and series.dtype == "datetime64[ns]" and len(series) > _FEW_ROWS:
+        codes, found = _factorize(series.to_numpy().view(np.int64))  # NaT is a value: made missing below
+        _, firsts = _first_accounts(codes, found)
+        stamps = series.iloc[firsts].tolist()
+        numbers = np.array([np.nan if v is pd.NaT else date_number(v) for v in stamps], dtype="float64")
+        missing = np.isnan(numbers)
+        if not missing.any():
+            return Coded(_shifted(codes, found), found, numbers)
+        shift = np.cumsum(~missing) * ~missing  # 0 for NaT, else the number of its value among the others
+        return Coded(np.take(shift.astype(_unsigned(found)), codes, mode="clip"), found - 1, numbers[~missing])
+    if vtype in (ex.DATE, ex.BOOLEAN):
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        return Coded(_shifted(codes, len(uniques)), len(uniques), _unique_numbers(uniques, vtype))
+    shared = _shared_texts(series)
+    if shared is not None:
+        return shared
+    codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
+    values = np.empty(len(uniques), dtype=object)
+    values[:] = list(uniques)
+    return Coded(_shifted(codes, len(uniques)), len(uniques), values)
+
+
+_FEW_ROWS = 65_536  # below this, pandas' hashing is as quick as anything
+_FEW_OBJECTS = 4_096
+
+
+def _shared_texts(series: pd.Series) -> Coded | None:
+    """A text column coded by the identity of its cells' objects, when they share a few (the reader
+    converts each distinct text once, and derived columns repeat their few constants): the object
+    pointers are hashed as integers (5 ms for a million cells instead of 25–60 ms hashing strings), and
+    only the few objects are compared by value. None when the column is short, not a plain object
+    array, or holds many distinct objects."""
+    values = series.to_numpy()
+    if len(values) <= _FEW_ROWS or values.dtype != object or not values.flags.c_contiguous:
+        return None
+    pointers = np.ctypeslib.as_array((ctypes.c_size_t * len(values)).from_address(values.ctypes.data))
+    codes, found = _factorize(pointers)
+    del pointers
+    if found > _FEW_OBJECTS:
+        return None
+    _, firsts = _first_accounts(codes, found)
+    number = np.zeros(found, dtype=np.int64)  # each object's code: 0 missing, k + 1 for the k-th distinct value
+    distinct: dict = {}
+    try:
+        for at, value in enumerate(values[firsts]):
+            number[at] = 0 if (pd.api.types.is_scalar(value) and pd.isna(value)) else distinct.setdefault(value, len(distinct)) + 1
+    except TypeError:  # an unhashable cell: left to pandas, which says so
+        return None
+    texts = np.empty(len(distinct), dtype=object)
+    texts[:] = list(distinct)
+    return Coded(np.take(number.astype(_unsigned(len(distinct))), codes, mode="clip"), len(distinct), texts)
+
+
 def distinct_codes(values: list) -> tuple[np.ndarray, list]:
     """(the code of each value, -1 for None; the distinct values in order of first appearance), for
     hashable values: the few values of a decision's output, one per distinct mask."""
@@ -111,108 +257,92 @@ def distinct_codes(values: list) -> tuple[np.ndarray, list]:
     return np.array([-1 if v is None else position[v] for v in values], dtype=np.int32), distinct
 
 
-class ColumnValues:
-    """What classing a column starts from — the numbers the engine receives, or the codes of its texts —
-    computed once per column for every decision that reads it (tier, nps, share of wallet are read by
-    several), and let go after the last of them (`forget`)."""
-
-    def __init__(self):
-        self._numbers: dict = {}
-        self._texts: dict = {}
-
-    def numbers(self, series: pd.Series, vtype: str) -> np.ndarray | None:
-        key = (series.name, vtype)
-        if key not in self._numbers:
-            self._numbers[key] = _engine_numbers(series, vtype)
-        return self._numbers[key]
-
-    def texts(self, series: pd.Series) -> tuple[np.ndarray, object]:
-        if series.name not in self._texts:
-            codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
-            self._texts[series.name] = (codes.astype(np.int32 if len(uniques) < 2 ** 31 else np.int64), uniques)
-        return self._texts[series.name]
-
-    def coded(self, name: str, values: list, codes: np.ndarray) -> None:
-        """Take column `name` as given by `values[codes]` (a decision's output: the value of each
-        distinct mask, each account's mask code): its text codes without hashing the column. Nothing is
-        kept when a value is neither text nor missing (such a column is hashed when read)."""
-        if not all(v is None or type(v) is str for v in values):
-            return
-        per_value, texts = distinct_codes(values)
-        uniques = np.empty(len(texts), dtype=object)
-        uniques[:] = texts
-        self._texts[name] = (per_value[codes], uniques)
-
-    def forget(self, names) -> None:
-        for name in names:
-            self._texts.pop(name, None)
-            for key in [k for k in self._numbers if k[0] == name]:
-                del self._numbers[key]
+# ----------------------------------------------------------------------------------- situations
 
 
-def _compact(classes: tuple[np.ndarray, int]) -> tuple[np.ndarray, int]:
-    """The classes in the smallest integer type that holds them (and -1): a decision reading twenty
-    columns keeps twenty class arrays while its rules are asked, 1 byte per account each, not 8."""
-    codes, number = classes
-    for kind in (np.int8, np.int16, np.int32):
-        if number < np.iinfo(kind).max:
-            return codes.astype(kind), number
-    return classes
-
-
-def situation_keys(classes: list[tuple[np.ndarray, int]], count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """(key per account, the first account of each situation, each situation's key — or None when the
-    keys are the situations' numbers already).
-
-    The classes are combined into one key per account; when the keys are few (the usual case: a rule
-    reads a few columns of a few classes each) each key's first account is found by one scatter over
-    the accounts instead of hashing a million keys, and the caller looks answers up by key."""
-    whole = 1
-    for _, number in classes:
-        whole *= number + 1
-    key = np.zeros(count, dtype=np.int32 if whole < 2 ** 31 else np.int64)  # half the memory traffic when it fits
+def combine(parts: list[tuple[np.ndarray, np.ndarray | None, int]], count: int) -> tuple[np.ndarray, int]:
+    """(one key per account, the number of possible keys) from each part's (codes 0 … size, a table
+    giving code k + 1 its class -1 … n-1 (code 0, missing: -1), or None when the codes are the classes;
+    n): accounts get the same key exactly when they have the same classes. Classes are combined by
+    arithmetic (mixed radix), looked up only where codes and classes differ; the key is built in the
+    narrowest unsigned type that holds it, and renumbered when it would outgrow 64 bits."""
+    key = np.zeros(count, dtype=np.uint8)
     width = 1
-    for codes, number in classes:
-        if width * (number + 1) >= _KEY_LIMIT:
-            key, found = _exact_codes(key)
-            width = found
-        key *= number + 1
-        key += codes
-        key += 1
-        width *= number + 1
+    spare: dict = {}
+    for codes, table, number in sorted(parts, key=lambda part: part[2]):
+        looked_up = table is not None and not _is_identity(table)
+        radix = number + 1
+        if width > 1 and width * radix >= _KEY_LIMIT:  # renumbered: the keys present, 0 … n-1
+            key, width = _renumber(key, width)
+        width *= radix
+        kind = _unsigned(width - 1)
+        if key.dtype != kind:
+            key = key.astype(kind)
+        if kind not in spare:
+            spare[kind] = np.empty(count, dtype=kind)
+        below = width // radix
+        if looked_up:
+            step = ((table + 1) * below).astype(kind)  # (class + 1) × the radix below it
+            key += np.take(step, codes, out=spare[kind], mode="clip")  # (codes are in range: no checks)
+        elif below == 1:
+            np.add(key, codes, out=key, casting="unsafe")  # (codes are never negative)
+        else:
+            key += np.multiply(codes, below, out=spare[kind], dtype=kind, casting="unsafe")
+    return key, width
+
+
+def _is_identity(table: np.ndarray) -> bool:
+    """Whether a class table gives code k + 1 the class k (its codes are its classes)."""
+    return bool((table[1:] == np.arange(len(table) - 1)).all())
+
+
+def _renumber(key: np.ndarray, width: int) -> tuple[np.ndarray, int]:
+    """The keys present numbered 0 … n-1 (in key order, or when the keys could be many more than the
+    accounts, in order of appearance), and n."""
+    if width > 8 * len(key) + 4096:
+        return _factorize(key)
+    present = np.zeros(width, dtype=bool)
+    present[key] = True
+    slots = np.flatnonzero(present)
+    number = np.zeros(width, dtype=_unsigned(len(slots)))
+    number[slots] = np.arange(len(slots))
+    return number[key], len(slots)
+
+
+def situations(key: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(each account's situation number, the first account of each situation), situations numbered
+    in order of their first account. Few possible keys: one scatter over the accounts instead of
+    hashing them; otherwise hashing, which numbers in order of appearance."""
+    count = len(key)
     if count == 0:
-        return np.zeros(0, dtype="int64"), np.zeros(0, dtype="int64"), None
-    if width <= 4 * count + 1024:
-        first_at = np.full(width, count, dtype="int64")
-        first_at[key[::-1]] = _positions(count)[::-1]  # the last write wins: each key's first account
-        slots = np.flatnonzero(first_at < count)
-        return key, first_at[slots], slots
-    codes, _ = _exact_codes(key)
-    # factorize numbers situations in order of appearance: the first account of k is where the
-    # running maximum first reaches k
-    first = np.searchsorted(np.maximum.accumulate(codes), np.arange(codes.max() + 1), side="left")
-    return codes, first, None
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if width > 2 * count + 1024:
+        key, width = _factorize(key)
+    slots, firsts = _first_accounts(key, width)
+    number = np.zeros(width, dtype=_unsigned(len(slots)))
+    number[slots] = np.arange(len(slots))
+    return np.take(number, key, mode="clip"), firsts
 
 
 _POSITIONS: list = [np.arange(0)]
 
 
 def _positions(count: int) -> np.ndarray:
-    """0 … count-1, made once per portfolio size (every rule group of every decision uses it)."""
+    """0 … count-1, made once per portfolio size (every decision uses it)."""
     if len(_POSITIONS[0]) != count:
         _POSITIONS[0] = np.arange(count)
         _POSITIONS[0].flags.writeable = False
     return _POSITIONS[0]
 
 
-def _pair_class(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, int]:
+def _pair_class(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Where `left` stands against `right`, per account: less, equal, greater, either missing (or no order)."""
-    codes = np.full(len(left), 3, dtype="int64")
+    codes = np.full(len(left), 4, dtype=np.uint8)  # (as codes 1 … 4: never missing)
     with np.errstate(invalid="ignore"):
-        codes[left < right] = 0
-        codes[left == right] = 1
-        codes[left > right] = 2
-    return codes, 4
+        codes[left < right] = 1
+        codes[left == right] = 2
+        codes[left > right] = 3
+    return codes
 
 
 def _exact_and_signed(compiled: CompiledDecision, types: dict) -> tuple[set, list]:
@@ -226,43 +356,183 @@ def _exact_and_signed(compiled: CompiledDecision, types: dict) -> tuple[set, lis
     return exact, signed
 
 
+class Columns:
+    """The columns decisions read, each prepared once (`Coded`) for every decision that reads it and
+    let go after the last of them; a decision's outputs kept as the value of each distinct match mask
+    and each account's mask code, made into a column only where an expression or a pair needs it."""
+
+    def __init__(self, frame: pd.DataFrame, types: dict, compiled: list[CompiledDecision]):
+        self.frame, self.types, self.compiled = frame, types, compiled
+        self.now = 0  # the decision being decided
+        self.scratch = np.empty(len(frame), dtype="float64")  # engine numbers while a column is classed
+        self._coded: dict = {}
+        self._outputs: dict = {}  # name -> (values per mask code, mask code per account, kind)
+
+    def set_output(self, name: str, values: list, codes: np.ndarray, kind: str) -> None:
+        self._coded.pop(name, None)
+        self._outputs[name] = (values, codes, kind)
+
+    def constants(self, name: str) -> set | None:
+        """Every constant the decisions from now on compare `name` with, until one sets it anew —
+        or None when one of them needs its exact values."""
+        union: set = set()
+        for compiled in self.compiled[self.now:]:
+            if name in compiled.columns and name not in compiled.hidden:
+                found = compiled.constants.get(name, set())
+                if name in _exact_and_signed(compiled, self.types)[0] or not all(isinstance(c, float) for c in found):
+                    return None
+                union |= found
+            if name in compiled.decision.outputs or name == compiled.decision.count_name:
+                break
+        return union
+
+    def coded(self, name: str) -> Coded:
+        if name not in self._coded:
+            vtype = self.types.get(name, ex.NUMBER)
+            if name in self._outputs:  # the few values prepared, then taken per account
+                values, codes, kind = self._outputs[name]
+                few = prepare(_broadcast(values, np.arange(len(values)), kind), vtype, self.constants(name))
+                self._coded[name] = Coded(few.codes[codes], few.size, few.values, few.cuts)
+            else:
+                self._coded[name] = prepare(self.frame[name], vtype, self.constants(name), self.scratch)
+        return self._coded[name]
+
+    def column(self, name: str, positions: np.ndarray | None = None) -> pd.Series:
+        """The column (at `positions`) as the per-account engine path holds it."""
+        if name in self._outputs:
+            values, codes, kind = self._outputs[name]
+            at = codes if positions is None else codes[positions]
+            return _broadcast(values, at, kind, None if positions is None else pd.RangeIndex(len(positions)))
+        series = self.frame[name]
+        return series if positions is None else series.take(positions)
+
+    def is_output(self, name: str) -> bool:
+        return name in self._outputs
+
+    def forget(self, names) -> None:
+        for name in names:
+            self._coded.pop(name, None)
+
+
+def _broadcast(values: list, codes: np.ndarray, kind: str, index: pd.Index | None = None) -> pd.Series:
+    """A column from one value per distinct mask and each account's mask code (see evaluate.broadcast)."""
+    from kamrules.engine.evaluate import broadcast
+
+    return broadcast(values, codes, kind, index)
+
+
 def decide_decision(decision: Decision, compiled: CompiledDecision, pack_hash: str, frame: pd.DataFrame,
-                    types: dict, known: ColumnValues | None = None) -> tuple[np.ndarray, int]:
-    """(match mask per account as the per-account engine leaves it, engine calls made). `known`: the
-    column values earlier decisions computed (the decision's own hidden columns are never taken from it)."""
+                    types: dict, columns: Columns) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """(each account's match mask as the per-account engine leaves it, each account's mask code, the
+    distinct masks, engine calls made). `frame` holds the decision's hidden columns; `columns` the rest.
+
+    Per rule group (the rules that read the same columns): each account's key of the group's classes,
+    the group's situations asked once, each account's *answer* (which of the group's rules match) taken
+    by key. The decision's answer is then the combination of its groups' answers, whose few distinct
+    combinations get their match masks and hit policy once."""
     count = len(frame)
-    classes: dict[str, tuple[np.ndarray, int]] = {}
-    full = np.zeros(count, dtype=np.uint64)
-    asked = 0
-    groups: dict[tuple, list[int]] = {}
+    if count == 0:
+        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.uint8), np.zeros(0, dtype=np.uint64), 0
     exact, signed = _exact_and_signed(compiled, types)
-    mine = ColumnValues()  # this decision's hidden columns (recomputed per decision, same names)
-    shared = known or mine
-
-    def values_of(column: str) -> ColumnValues:
-        return mine if column in compiled.hidden else shared
-
+    parts: dict = {}  # column -> (its classes per account as codes 0 = missing, None, number of classes)
+    for column in compiled.columns:
+        if column in compiled.hidden:  # this decision's own (recomputed per decision, same names)
+            constants = compiled.constants.get(column, set())
+            exact_here = column in exact or not all(isinstance(c, float) for c in constants)
+            coded = prepare(frame[column], types.get(column, ex.NUMBER), None if exact_here else constants,
+                            columns.scratch)
+        else:
+            coded = columns.coded(column)
+        table, number = coded.table(compiled.constants.get(column, set()), column in exact)
+        if _is_identity(table):  # its codes are its classes
+            parts[column] = (coded.codes, None, number)
+        else:  # looked up once for all the groups that read it
+            parts[column] = (np.take((table + 1).astype(_unsigned(number)), coded.codes, mode="clip"), None, number)
+    for pair in signed:
+        parts[pair] = (_pair_class(*(_numbers(c, frame, columns, types) for c in pair)), None, 4)
+    groups: dict[tuple, list[int]] = {}
     for index in range(len(decision.rules)):
         groups.setdefault(tuple(compiled.rule_reads[index]), []).append(index)
-    for columns, indexes in groups.items():
-        for column in columns:
-            if column not in classes:
-                classes[column] = _compact(column_classes(frame[column], types.get(column, ex.NUMBER),
-                                                          compiled.constants.get(column, set()), column in exact,
-                                                          values_of(column)))
-        between = [_pair_class(*(values_of(c).numbers(frame[c], types.get(c, ex.NUMBER)) for c in pair))
-                   for pair in signed if pair[0] in columns and pair[1] in columns]
-        key, first, slots = situation_keys([classes[c] for c in columns] + between, count)
-        bodies = message_values(frame[list(columns)].take(first), list(columns), types) if count else []
-        matched = np.zeros(len(bodies), dtype=np.uint64)  # per situation: the bits of the group's rules
+
+    found = []  # per group: its columns, rules, key per account, number of keys, keys present, their first accounts
+    for names, indexes in groups.items():
+        key, width = combine([parts[c] for c in names] + [parts[p] for p in signed if set(p) <= set(names)], count)
+        if width > 2 * count + 1024:  # too many possible keys for a table by key: the keys present
+            key, width = _factorize(key)
+        found.append((names, indexes, key, width, *_first_accounts(key, width)))
+
+    # The accounts asked, each encoded once for all the groups that ask it
+    asked_accounts = np.unique(np.concatenate([firsts for *_, firsts in found])) if found else np.zeros(0, dtype=np.int64)
+    rows = pd.DataFrame({c: _at(c, asked_accounts, frame, columns) for c in compiled.columns},
+                        index=pd.RangeIndex(len(asked_accounts)))
+    fragments = dict(zip(compiled.columns, message_fragments(rows, compiled.columns, types)))
+    asked = 0
+    answered = []  # per group: (each account's answer code, the group's distinct answers)
+    for names, indexes, key, width, slots, firsts in found:
+        at = np.searchsorted(asked_accounts, firsts).tolist()
+        texts = [fragments[c] for c in names]
+        bodies = [",".join(f for f in (text[i] for text in texts) if f is not None) for i in at]
+        answers = np.zeros(len(bodies), dtype=np.uint64)  # per situation: the bits of the group's rules
         for index in indexes:
             runner = rule_runner_for(decision, pack_hash, index)
             hits = np.fromiter((bool(runner.run(body)) for body in bodies), dtype=bool, count=len(bodies))
-            matched[hits] |= np.uint64(1) << np.uint64(index)
+            answers[hits] |= np.uint64(1) << np.uint64(index)
             asked += len(bodies)
-        if slots is not None:  # looked up by key: one gather per account, not two
-            by_key = np.zeros(int(slots[-1]) + 1 if len(slots) else 0, dtype=np.uint64)
-            by_key[slots] = matched
-            matched = by_key
-        full |= matched[key]
-    return hitpolicy.reduce_masks(decision, full), asked
+        answer_of, distinct = pd.factorize(answers)
+        by_key = np.zeros(width, dtype=_unsigned(len(distinct)))
+        by_key[slots] = answer_of
+        answered.append((np.take(by_key, key, mode="clip"), np.asarray(distinct, dtype=np.uint64)))
+    del found
+
+    # The decision: the distinct combinations of its groups' answers
+    combination, firsts = situations(*combine([(codes, None, len(distinct) - 1) for codes, distinct in answered], count))
+    matched = np.zeros(len(firsts), dtype=np.uint64)
+    for codes, distinct in answered:
+        matched |= distinct[codes[firsts]]
+    matched = hitpolicy.reduce_masks(decision, matched)
+    mask_of, masks = pd.factorize(matched)  # the few distinct masks
+    masks = np.asarray(masks, dtype=np.uint64)
+    codes = np.take(mask_of.astype(_unsigned(len(masks))), combination, mode="clip")
+    return np.take(masks, codes, mode="clip"), codes, masks, asked
+
+
+def _first_accounts(key: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(the keys present in order of their first account, those first accounts), keys below `width`.
+    With few possible keys, one count tells which are present and the accounts are scanned from the
+    start in growing slices until each has been seen (the usual key is seen in the first few thousand
+    accounts); otherwise one scatter over all the accounts."""
+    count = len(key)
+    first_at = np.full(width, count, dtype=np.int64)
+    if width <= _FEW_OBJECTS and count > _FEW_ROWS:
+        present = np.flatnonzero(np.bincount(key, minlength=width))
+        start, size = 0, max(_FEW_ROWS // 4, 1)
+        while start < count and (first_at[present] == count).any():
+            stop = min(count, start + size)
+            seen = np.full(width, count, dtype=np.int64)
+            seen[key[start:stop][::-1]] = _positions(count)[start:stop][::-1]
+            np.minimum(first_at, seen, out=first_at)
+            start, size = stop, size * 4
+    else:
+        first_at[key[::-1]] = _positions(count)[::-1]  # the last write wins: each key's first account
+    slots = np.flatnonzero(first_at < count)
+    firsts = first_at[slots]
+    order = np.argsort(firsts, kind="stable")
+    return slots[order], firsts[order]
+
+
+def _factorize(key: np.ndarray) -> tuple[np.ndarray, int]:
+    """(each key's number among the distinct keys in order of appearance, how many): Arrow's hashing,
+    which is 2–3 times pandas' for the few distinct keys of a decision."""
+    encoded = pa.array(key).dictionary_encode()
+    return encoded.indices.to_numpy(zero_copy_only=False), len(encoded.dictionary)
+
+
+def _at(name: str, positions: np.ndarray, frame: pd.DataFrame, columns: Columns) -> pd.Series:
+    series = frame[name].take(positions) if name in frame.columns and not columns.is_output(name) \
+        else columns.column(name, positions)
+    return series.reset_index(drop=True)
+
+
+def _numbers(name: str, frame: pd.DataFrame, columns: Columns, types: dict) -> np.ndarray:
+    series = frame[name] if name in frame.columns and not columns.is_output(name) else columns.column(name)
+    return _engine_numbers(series, types.get(name, ex.NUMBER))
