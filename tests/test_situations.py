@@ -124,10 +124,12 @@ def test_situations_give_the_per_account_engines_tables_and_traces(decisions, ro
     frame = _frame(rows)
     reference = _outcome(pack, frame, per_account=True)
     assert _outcome(pack, frame, per_account=False) == reference
-    # and with the paths meant for long columns taken at once: texts coded by their shared objects,
-    # dates by their integers, first accounts found by scanning slices
-    with mock.patch.object(situations_module, "_FEW_ROWS", 2), mock.patch.object(situations_module, "_FEW_OBJECTS", 8):
-        assert _outcome(pack, frame, per_account=False) == reference
+    # and with the paths meant for long columns and wide keys taken on these few accounts: texts coded
+    # by their shared objects, dates by their integers, first accounts found by scanning slices; every
+    # rule group a cluster of its own (answers combined by their digits), and every key hashed
+    for forced in ({"_FEW_ROWS": 2, "_FEW_OBJECTS": 8}, {"_CLUSTER_WIDTH": 1}, {"_CLUSTER_WIDTH": 1, "_SLACK": -10 ** 9}):
+        with mock.patch.multiple(situations_module, **forced):
+            assert _outcome(pack, frame, per_account=False) == reference, forced
 
 
 POLICIES = """\
@@ -243,10 +245,11 @@ def test_a_number_is_classed_by_the_constants_it_is_compared_with(values, consta
     """Both ways of classing (a few constants: counting comparisons; many: a binary search) give each
     value its place among the constants: below, equal to, between, above; missing and ±inf apart. A
     column classed once among every reader's constants gives each reader the same classes."""
-    from kamrules.engine.situations import number_classes, prepare
+    from kamrules.engine.situations import number_codes, prepare
 
     numbers = np.array(values, dtype="float64")
-    codes, number = number_classes(numbers, set(constants))
+    codes, number, _ = number_codes(numbers, set(constants))
+    codes = codes.astype(np.int64) - 1  # (code 0: missing, class -1)
     assert codes.tolist() == _reference_classes(numbers, sorted(constants))
     assert number == 2 * len(constants) + 3
     coded = prepare(pd.Series(values, dtype="float64", name="x"), "number", set(constants) | set(others))

@@ -111,14 +111,11 @@ def _decide_situations(pack: RulePack, facts: pd.DataFrame, progress: Callable[[
         if progress is not None:
             progress(f"decision {number + 1}/{len(pack.decisions)}: {decision.id}")
         columns.now = number
-        frame = facts
-        if compiled[number].hidden:  # arithmetic over the columns it reads, outputs made whole for it
-            frame = facts.copy(deep=False)
-            for name in set().union(*(ex.names_in(node) for node in compiled[number].hidden.values())):
-                if columns.is_output(name):
-                    frame[name] = columns.column(name)
-        column_types = _with_hidden(compiled[number], frame, types) if compiled[number].hidden else types
-        mask, account_codes, distinct, asked = decide_decision(decision, compiled[number], pack.hash, frame,
+        hidden = columns.hidden(compiled[number].hidden)
+        column_types = dict(types)
+        for column, series in hidden.items():
+            column_types[column] = ex.NUMBER if series.dtype == "float64" else ex.BOOLEAN
+        mask, account_codes, distinct, asked = decide_decision(decision, compiled[number], pack.hash, hidden,
                                                                column_types, columns)
         if stats is not None:
             stats["situations"] = stats.get("situations", 0) + asked

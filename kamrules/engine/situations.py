@@ -46,6 +46,7 @@ from kamrules.language import expr as ex
 from kamrules.pack import Decision
 
 _KEY_LIMIT = 2 ** 62  # a combined key stays below this, or it is renumbered first
+_SLACK = 1024  # keys up to 2 × accounts + this are looked up in tables by key; more are hashed
 _FEW_CUTS = 8  # up to this many constants, counting comparisons beats a binary search per account
 
 
@@ -93,38 +94,34 @@ def _shifted(codes: np.ndarray, size: int) -> np.ndarray:
     return shifted
 
 
-def _number_classes(numbers: np.ndarray, cuts: np.ndarray) -> np.ndarray:
-    """2 × (how many constants lie below the value) + (1 if it equals one): the class of each finite
-    value among the sorted constants `cuts` (missing and infinite values are set by the caller)."""
-    if len(cuts) <= _FEW_CUTS:  # a few whole-array comparisons in one byte per account
-        below = np.zeros(len(numbers), dtype=np.int8)
-        equal = np.zeros(len(numbers), dtype=np.int8)
-        for cut in cuts:
-            below += numbers > cut
-            equal += numbers == cut
-        below *= 2
-        below += equal
-        return below
-    position = np.searchsorted(cuts, numbers, side="left")
-    codes = (2 * position).astype(np.int32 if len(cuts) < 2 ** 29 else np.int64)
-    codes += cuts[np.minimum(position, len(cuts) - 1)] == numbers
-    return codes
+def number_codes(numbers: np.ndarray, cuts) -> tuple[np.ndarray, int, bool]:
+    """(each engine number's class among the constants `cuts` as a code, number of codes, whether a
+    value is infinite). Code 0: missing; 1 + 2 × (constants below the value) + (1 if it equals one) for
+    a finite value; +inf and -inf codes of their own after those (the engine refuses them).
 
-
-def number_classes(numbers: np.ndarray, cuts: list) -> tuple[np.ndarray, int]:
-    """(class of each engine number among the constants `cuts`, number of classes): below, equal to,
-    between, above; -1 missing; +inf and -inf classes of their own (the engine refuses them)."""
+    Up to `_FEW_CUTS` constants the code is counted by whole-array comparisons in one byte per
+    account — (x > c) + (x ≥ c) is 2 below a value, 1 at it, and NaN fails them all — otherwise found
+    by a binary search."""
     cuts = np.array(sorted(cuts), dtype="float64")
-    codes = _number_classes(numbers, cuts)
-    top = 2 * len(cuts) + 1
-    if top + 2 >= np.iinfo(codes.dtype).max:
-        codes = codes.astype(np.int64)
-    infinite = np.isinf(numbers)
-    if infinite.any():
-        codes[infinite & (numbers > 0)] = top
-        codes[infinite & (numbers < 0)] = top + 1
-    codes[np.isnan(numbers)] = -1
-    return codes, top + 2
+    top = 2 * len(cuts) + 1  # finite classes
+    if len(cuts) <= _FEW_CUTS:
+        codes = np.zeros(len(numbers), dtype=np.uint8)
+        hit = np.empty(len(numbers), dtype=bool)
+        np.add(codes, np.equal(numbers, numbers, out=hit), out=codes, casting="unsafe")  # 1: not missing
+        for cut in cuts:
+            np.add(codes, np.greater(numbers, cut, out=hit), out=codes, casting="unsafe")
+            np.add(codes, np.greater_equal(numbers, cut, out=hit), out=codes, casting="unsafe")
+    else:
+        with np.errstate(invalid="ignore"):
+            position = np.searchsorted(cuts, numbers, side="left")
+            codes = (2 * position + 1).astype(_unsigned(top + 2))
+            codes += cuts[np.minimum(position, len(cuts) - 1)] == numbers
+        codes[np.isnan(numbers)] = 0
+    infinite = bool(np.isinf(numbers).any())
+    if infinite:
+        codes[numbers == np.inf] = top + 1
+        codes[numbers == -np.inf] = top + 2
+    return codes, top + 2, infinite
 
 
 @dataclass
@@ -132,7 +129,7 @@ class Coded:
     """A column as the engine sees it, compactly: a code per account (0 = missing, k + 1 = the k-th
     value or class, in the smallest unsigned type) and what the codes stand for — either `values` (the
     engine value of each: numbers, or texts) or `cuts` (number classes among these sorted constants,
-    as `number_classes` numbers them)."""
+    as `number_codes` numbers them)."""
 
     codes: np.ndarray
     size: int  # codes run 0 … size
@@ -151,7 +148,7 @@ class Coded:
         elif exact or not all(isinstance(c, float if self.values.dtype == np.float64 else str) for c in constants):
             table[1:] = np.arange(self.size)  # every value its own class
         elif self.values.dtype == np.float64:
-            table[1:] = number_classes(self.values, constants)[0]
+            table[1:] = number_codes(self.values, constants)[0].astype(np.int64) - 1
         else:
             cuts = sorted(constants)
             for code, value in enumerate(self.values):
@@ -190,10 +187,8 @@ def prepare(series: pd.Series, vtype: str, constants: set | None, scratch: np.nd
         classed = constants is not None and all(isinstance(c, float) for c in constants)
         numbers = _engine_numbers(series, vtype, scratch if classed else None)
         if classed:
-            codes, size = number_classes(numbers, constants)
-            if int(codes.max(initial=-1)) < size - 2:  # no infinite value: the two classes kept for them are empty
-                size -= 2
-            return Coded(_shifted(codes, size), size, cuts=tuple(sorted(constants)))
+            codes, size, infinite = number_codes(numbers, constants)
+            return Coded(codes, size if infinite else size - 2, cuts=tuple(sorted(constants)))  # (no room for ±inf unless seen)
         codes, uniques = pd.factorize(numbers, use_na_sentinel=True)
         return Coded(_shifted(codes, len(uniques)), len(uniques), np.asarray(uniques, dtype="float64"))
     if vtype == ex.DATE and series.dtype == "datetime64[ns]" and len(series) > _FEW_ROWS:
@@ -316,7 +311,7 @@ def situations(key: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
     count = len(key)
     if count == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    if width > 2 * count + 1024:
+    if width > 2 * count + _SLACK:
         key, width = _factorize(key)
     slots, firsts = _first_accounts(key, width)
     number = np.zeros(width, dtype=_unsigned(len(slots)))
@@ -364,13 +359,29 @@ class Columns:
     def __init__(self, frame: pd.DataFrame, types: dict, compiled: list[CompiledDecision]):
         self.frame, self.types, self.compiled = frame, types, compiled
         self.now = 0  # the decision being decided
+        # buffers reused decision after decision (fresh memory costs more than the work on it):
         self.scratch = np.empty(len(frame), dtype="float64")  # engine numbers while a column is classed
+        self.other = np.empty(len(frame), dtype="float64")  # … and the other side of a pair
+        self.index = np.empty(len(frame), dtype=np.intp)  # a key as numpy indexes with (no conversion each time)
+        self._hidden: dict = {}  # expression -> its column, for the next decision that computes the same
         self._coded: dict = {}
         self._outputs: dict = {}  # name -> (values per mask code, mask code per account, kind)
 
     def set_output(self, name: str, values: list, codes: np.ndarray, kind: str) -> None:
         self._coded.pop(name, None)
         self._outputs[name] = (values, codes, kind)
+        for node in [n for n in self._hidden if name in ex.names_in(n)]:
+            del self._hidden[node]
+
+    def hidden(self, nodes: dict) -> dict:
+        """A decision's hidden columns (arithmetic by pandas, `ex.eval_vector`), each computed once for
+        the decisions that compute the same expression over the same columns."""
+        reading = _Reading(self, {})
+        for column, node in nodes.items():
+            if node not in self._hidden:
+                self._hidden[node] = ex.eval_vector(node, reading)
+            reading.hidden[column] = self._hidden[node]
+        return reading.hidden
 
     def constants(self, name: str) -> set | None:
         """Every constant the decisions from now on compare `name` with, until one sets it anew —
@@ -414,6 +425,16 @@ class Columns:
             self._coded.pop(name, None)
 
 
+class _Reading:
+    """What an expression reads: the facts, earlier decisions' outputs (made whole for it), hidden columns."""
+
+    def __init__(self, columns: Columns, hidden: dict):
+        self.columns, self.hidden, self.index = columns, hidden, columns.frame.index
+
+    def __getitem__(self, name: str) -> pd.Series:
+        return self.hidden[name] if name in self.hidden else self.columns.column(name)
+
+
 def _broadcast(values: list, codes: np.ndarray, kind: str, index: pd.Index | None = None) -> pd.Series:
     """A column from one value per distinct mask and each account's mask code (see evaluate.broadcast)."""
     from kamrules.engine.evaluate import broadcast
@@ -421,16 +442,16 @@ def _broadcast(values: list, codes: np.ndarray, kind: str, index: pd.Index | Non
     return broadcast(values, codes, kind, index)
 
 
-def decide_decision(decision: Decision, compiled: CompiledDecision, pack_hash: str, frame: pd.DataFrame,
+def decide_decision(decision: Decision, compiled: CompiledDecision, pack_hash: str, hidden: dict,
                     types: dict, columns: Columns) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """(each account's match mask as the per-account engine leaves it, each account's mask code, the
-    distinct masks, engine calls made). `frame` holds the decision's hidden columns; `columns` the rest.
+    distinct masks, engine calls made). `hidden`: the decision's hidden columns; `columns` the rest.
 
     Per rule group (the rules that read the same columns): each account's key of the group's classes,
     the group's situations asked once, each account's *answer* (which of the group's rules match) taken
     by key. The decision's answer is then the combination of its groups' answers, whose few distinct
     combinations get their match masks and hit policy once."""
-    count = len(frame)
+    count = len(columns.frame)
     if count == 0:
         return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.uint8), np.zeros(0, dtype=np.uint64), 0
     exact, signed = _exact_and_signed(compiled, types)
@@ -439,7 +460,7 @@ def decide_decision(decision: Decision, compiled: CompiledDecision, pack_hash: s
         if column in compiled.hidden:  # this decision's own (recomputed per decision, same names)
             constants = compiled.constants.get(column, set())
             exact_here = column in exact or not all(isinstance(c, float) for c in constants)
-            coded = prepare(frame[column], types.get(column, ex.NUMBER), None if exact_here else constants,
+            coded = prepare(hidden[column], types.get(column, ex.NUMBER), None if exact_here else constants,
                             columns.scratch)
         else:
             coded = columns.coded(column)
@@ -449,51 +470,116 @@ def decide_decision(decision: Decision, compiled: CompiledDecision, pack_hash: s
         else:  # looked up once for all the groups that read it
             parts[column] = (np.take((table + 1).astype(_unsigned(number)), coded.codes, mode="clip"), None, number)
     for pair in signed:
-        parts[pair] = (_pair_class(*(_numbers(c, frame, columns, types) for c in pair)), None, 4)
+        left, right = (_engine_numbers(hidden[c] if c in hidden else columns.column(c), types.get(c, ex.NUMBER), out)
+                       for c, out in zip(pair, (columns.scratch, columns.other)))
+        parts[pair] = (_pair_class(left, right), None, 4)
     groups: dict[tuple, list[int]] = {}
     for index in range(len(decision.rules)):
         groups.setdefault(tuple(compiled.rule_reads[index]), []).append(index)
+    reads = {names: list(names) + [p for p in signed if set(p) <= set(names)] for names in groups}  # (pairs too)
 
-    found = []  # per group: its columns, rules, key per account, number of keys, keys present, their first accounts
-    for names, indexes in groups.items():
-        key, width = combine([parts[c] for c in names] + [parts[p] for p in signed if set(p) <= set(names)], count)
-        if width > 2 * count + 1024:  # too many possible keys for a table by key: the keys present
+    found = []  # per rule group: its columns, rules, cluster, each cluster situation's group situation, accounts asked
+    clustered = []  # per cluster: key per account, number of keys, keys present, number of situations
+    for cluster in _clusters([reads[names] for names in groups], {c: part[2] + 1 for c, part in parts.items()}):
+        key, width = combine([parts[c] for c in cluster], count)
+        if width > 2 * count + _SLACK:  # too many possible keys for a table by key: the keys present
             key, width = _factorize(key)
-        found.append((names, indexes, key, width, *_first_accounts(key, width)))
+        np.copyto(columns.index, key, casting="unsafe")
+        slots, firsts = _first_accounts(columns.index, width)
+        clustered.append((key, width, slots, len(firsts)))
+        at_firsts = {c: parts[c][0][firsts] for c in cluster}  # the cluster's situations' classes
+        for names, indexes in groups.items():
+            if set(reads[names]) <= set(cluster) and not any(names == f[0] for f in found):
+                in_group, group_first = situations(*combine([(at_firsts[c], None, parts[c][2]) for c in reads[names]],
+                                                            len(firsts)))
+                found.append((names, indexes, len(clustered) - 1, in_group, firsts[group_first]))
 
     # The accounts asked, each encoded once for all the groups that ask it
-    asked_accounts = np.unique(np.concatenate([firsts for *_, firsts in found])) if found else np.zeros(0, dtype=np.int64)
-    rows = pd.DataFrame({c: _at(c, asked_accounts, frame, columns) for c in compiled.columns},
-                        index=pd.RangeIndex(len(asked_accounts)))
+    asked_accounts = np.unique(np.concatenate([accounts for *_, accounts in found])) if found else np.zeros(0, dtype=np.int64)
+    rows = {c: (hidden[c].take(asked_accounts) if c in hidden else columns.column(c, asked_accounts)).reset_index(drop=True)
+            for c in compiled.columns}
     fragments = dict(zip(compiled.columns, message_fragments(rows, compiled.columns, types)))
     asked = 0
-    answered = []  # per group: (each account's answer code, the group's distinct answers)
-    for names, indexes, key, width, slots, firsts in found:
-        at = np.searchsorted(asked_accounts, firsts).tolist()
+    matched = [np.zeros(situations_count, dtype=np.uint64) for *_, situations_count in clustered]
+    for names, indexes, cluster, in_group, accounts in found:
+        at = np.searchsorted(asked_accounts, accounts).tolist()
         texts = [fragments[c] for c in names]
         bodies = [",".join(f for f in (text[i] for text in texts) if f is not None) for i in at]
-        answers = np.zeros(len(bodies), dtype=np.uint64)  # per situation: the bits of the group's rules
+        answers = np.zeros(len(bodies), dtype=np.uint64)  # per group situation: the bits of the group's rules
         for index in indexes:
             runner = rule_runner_for(decision, pack_hash, index)
             hits = np.fromiter((bool(runner.run(body)) for body in bodies), dtype=bool, count=len(bodies))
             answers[hits] |= np.uint64(1) << np.uint64(index)
             asked += len(bodies)
+        matched[cluster] |= answers[in_group]
+    answered = []  # per cluster: (each account's answer code, the cluster's distinct answers)
+    for (key, width, slots, _), answers in zip(clustered, matched):
         answer_of, distinct = pd.factorize(answers)
         by_key = np.zeros(width, dtype=_unsigned(len(distinct)))
         by_key[slots] = answer_of
-        answered.append((np.take(by_key, key, mode="clip"), np.asarray(distinct, dtype=np.uint64)))
-    del found
+        np.copyto(columns.index, key, casting="unsafe")
+        answered.append((np.take(by_key, columns.index, mode="clip"), np.asarray(distinct, dtype=np.uint64)))
+    del clustered
 
-    # The decision: the distinct combinations of its groups' answers
-    combination, firsts = situations(*combine([(codes, None, len(distinct) - 1) for codes, distinct in answered], count))
-    matched = np.zeros(len(firsts), dtype=np.uint64)
-    for codes, distinct in answered:
-        matched |= distinct[codes[firsts]]
+    # The decision: the distinct combinations of its clusters' answers, each decided once
+    combination, width, matched = _combinations(answered, count, columns.index)
     matched = hitpolicy.reduce_masks(decision, matched)
     mask_of, masks = pd.factorize(matched)  # the few distinct masks
     masks = np.asarray(masks, dtype=np.uint64)
     codes = np.take(mask_of.astype(_unsigned(len(masks))), combination, mode="clip")
     return np.take(masks, codes, mode="clip"), codes, masks, asked
+
+
+def _combinations(answered: list, count: int, index: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
+    """(each account's combination of its clusters' answers, number of combinations, the rules each
+    combination matches). The combinations present are read off the key's digits, not found per account."""
+    if len(answered) == 1:
+        codes, distinct = answered[0]
+        return codes, len(distinct), distinct.copy()
+    parts = [(codes, None, len(distinct) - 1) for codes, distinct in answered]
+    radixes = [len(distinct) for _, distinct in answered]
+    if int(np.prod(radixes, dtype=object)) > 2 * count + _SLACK:  # too many to list: found per account
+        combination, firsts = situations(*combine(parts, count))
+        matched = np.zeros(len(firsts), dtype=np.uint64)
+        for codes, distinct in answered:
+            matched |= distinct[codes[firsts]]
+        return combination, len(firsts), matched
+    key, width = combine(parts, count)
+    np.copyto(index, key, casting="unsafe")
+    present = np.flatnonzero(np.bincount(index, minlength=width))
+    matched = np.zeros(len(present), dtype=np.uint64)
+    below = 1
+    for group in sorted(range(len(parts)), key=lambda g: parts[g][2]):  # combine's order of digits
+        matched |= answered[group][1][(present // below) % radixes[group]]
+        below *= radixes[group]
+    number = np.zeros(width, dtype=_unsigned(len(present)))
+    number[present] = np.arange(len(present))
+    return np.take(number, index, mode="clip"), len(present), matched
+
+
+_CLUSTER_WIDTH = 4_096  # rule groups whose classes combine into at most this many keys share one key
+
+
+def _clusters(reads: list[list], radixes: dict) -> list[list]:
+    """The rule groups' columns gathered into clusters whose combined classes stay few
+    (`_CLUSTER_WIDTH`): each cluster costs one key per account, however many groups it holds, and
+    its groups' situations are found among its few. Greedy: the widest groups first, each into the
+    cluster it widens least."""
+    def width(columns) -> int:
+        return int(np.prod([radixes[c] for c in columns], dtype=object)) if columns else 1
+
+    clusters: list[list] = []
+    for columns in sorted(reads, key=lambda c: (-width(c), c)):
+        best, best_width = None, None
+        for cluster in clusters:
+            joined = width(set(cluster) | set(columns))
+            if joined <= _CLUSTER_WIDTH and (best_width is None or joined < best_width):
+                best, best_width = cluster, joined
+        if best is None:
+            clusters.append(sorted(set(columns), key=str))
+        else:
+            best[:] = sorted(set(best) | set(columns), key=str)
+    return clusters
 
 
 def _first_accounts(key: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -525,14 +611,3 @@ def _factorize(key: np.ndarray) -> tuple[np.ndarray, int]:
     which is 2–3 times pandas' for the few distinct keys of a decision."""
     encoded = pa.array(key).dictionary_encode()
     return encoded.indices.to_numpy(zero_copy_only=False), len(encoded.dictionary)
-
-
-def _at(name: str, positions: np.ndarray, frame: pd.DataFrame, columns: Columns) -> pd.Series:
-    series = frame[name].take(positions) if name in frame.columns and not columns.is_output(name) \
-        else columns.column(name, positions)
-    return series.reset_index(drop=True)
-
-
-def _numbers(name: str, frame: pd.DataFrame, columns: Columns, types: dict) -> np.ndarray:
-    series = frame[name] if name in frame.columns and not columns.is_output(name) else columns.column(name)
-    return _engine_numbers(series, types.get(name, ex.NUMBER))
