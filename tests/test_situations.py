@@ -322,3 +322,17 @@ def test_a_column_read_by_several_decisions_is_prepared_once(tmp_path, monkeypat
     assert prepared.count("nps") == 1
     reference = evaluate(pack, frame.copy(), as_of=AS_OF, per_account=True)
     pd.testing.assert_frame_equal(decision_frame(fast)[0], decision_frame(reference)[0])
+
+
+@pytest.mark.parametrize("dtype", [object, "str"])
+def test_a_text_column_is_coded_by_its_values_whatever_its_storage(dtype):
+    """Arrow-backed strings are hashed as they are (not turned into a million objects first); texts
+    whose cells share their objects are coded by those objects; both give the codes pandas would."""
+    from kamrules.engine.situations import prepare
+
+    texts = ["north", None, "south", "north", "", "east", float("nan"), "south"] * 10_000
+    series = pd.Series(texts, dtype=dtype, name="region")
+    coded = prepare(series, "string", set())
+    codes, uniques = pd.factorize(pd.Series(texts, dtype=object), use_na_sentinel=True)
+    assert list(coded.values) == list(uniques)
+    assert (coded.codes.astype(np.int64) - 1).tolist() == codes.tolist()

@@ -207,7 +207,10 @@ def prepare(series: pd.Series, vtype: str, constants: set | None, scratch: np.nd
     shared = _shared_texts(series)
     if shared is not None:
         return shared
-    codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
+    if isinstance(series.dtype, pd.StringDtype):  # (Arrow-backed or not: hashed as it is, not as objects)
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    else:
+        codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
     values = np.empty(len(uniques), dtype=object)
     values[:] = list(uniques)
     return Coded(_shifted(codes, len(uniques)), len(uniques), values)
@@ -223,10 +226,14 @@ def _shared_texts(series: pd.Series) -> Coded | None:
     pointers are hashed as integers (5 ms for a million cells instead of 25–60 ms hashing strings), and
     only the few objects are compared by value. None when the column is short, not a plain object
     array, or holds many distinct objects."""
+    if len(series) <= _FEW_ROWS or series.dtype != object:
+        return None
     values = series.to_numpy()
-    if len(values) <= _FEW_ROWS or values.dtype != object or not values.flags.c_contiguous:
+    if not values.flags.c_contiguous:
         return None
     pointers = np.ctypeslib.as_array((ctypes.c_size_t * len(values)).from_address(values.ctypes.data))
+    if _factorize(pointers[:_FEW_ROWS])[1] > _FEW_OBJECTS:  # not shared (a glance at the first rows)
+        return None
     codes, found = _factorize(pointers)
     del pointers
     if found > _FEW_OBJECTS:
