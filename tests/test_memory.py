@@ -296,3 +296,20 @@ def test_freed_memory_is_handed_back_on_linux_only(monkeypatch):
     monkeypatch.setattr(ctypes, "CDLL", missing)
     monkeypatch.setattr(run.sys, "platform", "linux")
     run.give_back_memory()  # musl: nothing to do, no error
+
+
+@pytest.mark.parametrize("dtype", ["str", object])
+def test_a_text_field_holds_one_object_per_distinct_text(dtype):
+    """A caller's text column — pandas' own strings or objects — becomes the same values, missing as
+    None; pandas' strings are made one object per distinct text, not one per cell (less memory, and
+    the decision stage codes shared objects without hashing a million strings)."""
+    from kamrules.engine.features import prepare_facts
+
+    pack = load_pack(ROOT / "rules")
+    texts = ["retailer", None, "wholesaler", "retailer", ""] * 20
+    frame = pd.DataFrame({"customer_type": pd.Series(texts, dtype=dtype)})
+    column = prepare_facts(pack, frame)["customer_type"]
+    assert column.dtype == object
+    assert column.tolist() == ["retailer", None, "wholesaler", "retailer", ""] * 20
+    if dtype == "str":
+        assert column[0] is column[3] is column[98]

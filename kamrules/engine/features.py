@@ -35,6 +35,12 @@ def prepare_facts(pack: RulePack, frame: pd.DataFrame) -> pd.DataFrame:
         else:
             if column is None:
                 facts[name] = pd.Series([None] * len(facts), index=facts.index, dtype="object")
+            elif isinstance(column.dtype, pd.StringDtype):  # (pandas' own strings) one object per distinct text
+                codes, uniques = pd.factorize(column, use_na_sentinel=True)
+                texts = np.empty(len(uniques) + 1, dtype=object)
+                texts[:-1] = list(uniques)
+                texts[-1] = None  # (code -1: missing)
+                facts[name] = pd.Series(texts[codes], index=facts.index, dtype="object")
             else:
                 facts[name] = column.astype("object").where(column.notna(), None)
     return facts
