@@ -15,7 +15,8 @@ from kamrules.data.reader import ReadOptions, read_table
 from kamrules.data.writer import csv_parts_chunks, parquet_parts_chunks, table_bytes
 from kamrules.engine.evaluate import evaluate
 from kamrules.engine.evaluation import FactTable
-from kamrules.engine.situations import _shifted, combine
+from kamrules.engine.coding import _shifted
+from kamrules.engine.situations import combine
 from kamrules.pack import load_pack
 from kamrules.results.columns import _plain_column, column_values
 from kamrules.results.outputs import decision_frame, decision_frame_parts, decision_kinds

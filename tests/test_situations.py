@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+import kamrules.engine.coding as coding_module
 import kamrules.engine.situations as situations_module
 from kamrules.engine.evaluate import evaluate
 from kamrules.errors import EvaluationError, KamrulesError
@@ -127,8 +128,9 @@ def test_situations_give_the_per_account_engines_tables_and_traces(decisions, ro
     # and with the paths meant for long columns and wide keys taken on these few accounts: texts coded
     # by their shared objects, dates by their integers, first accounts found by scanning slices; every
     # rule group a cluster of its own (answers combined by their digits), and every key hashed
-    for forced in ({"_FEW_ROWS": 2, "_FEW_OBJECTS": 8}, {"_CLUSTER_WIDTH": 1}, {"_CLUSTER_WIDTH": 1, "_SLACK": -10 ** 9}):
-        with mock.patch.multiple(situations_module, **forced):
+    for module, forced in ((coding_module, {"_FEW_ROWS": 2, "_FEW_OBJECTS": 8}), (situations_module, {"_CLUSTER_WIDTH": 1}),
+                           (situations_module, {"_CLUSTER_WIDTH": 1, "_SLACK": -10 ** 9})):
+        with mock.patch.multiple(module, **forced):
             assert _outcome(pack, frame, per_account=False) == reference, forced
 
 
@@ -245,7 +247,7 @@ def test_a_number_is_classed_by_the_constants_it_is_compared_with(values, consta
     """Both ways of classing (a few constants: counting comparisons; many: a binary search) give each
     value its place among the constants: below, equal to, between, above; missing and ±inf apart. A
     column classed once among every reader's constants gives each reader the same classes."""
-    from kamrules.engine.situations import number_codes, prepare
+    from kamrules.engine.coding import number_codes, prepare
 
     numbers = np.array(values, dtype="float64")
     codes, number, _ = number_codes(numbers, set(constants))
@@ -315,8 +317,8 @@ def test_a_column_read_by_several_decisions_is_prepared_once(tmp_path, monkeypat
     pack = load_pack(write_pack(tmp_path / "pack", {"00.yaml": FIELDS, "10.yaml": decisions}))
     frame = _frame([{"nps": v} for v in [1.0, 6.0, 7.0, 9.0, None, 10.0]])
     prepared = []
-    real = situations_module._engine_numbers
-    monkeypatch.setattr(situations_module, "_engine_numbers",
+    real = coding_module.engine_numbers
+    monkeypatch.setattr(coding_module, "engine_numbers",
                         lambda series, vtype, out=None: prepared.append(series.name) or real(series, vtype, out))
     fast = evaluate(pack, frame.copy(), as_of=AS_OF, per_account=False)
     assert prepared.count("nps") == 1
@@ -328,7 +330,7 @@ def test_a_column_read_by_several_decisions_is_prepared_once(tmp_path, monkeypat
 def test_a_text_column_is_coded_by_its_values_whatever_its_storage(dtype):
     """Arrow-backed strings are hashed as they are (not turned into a million objects first); texts
     whose cells share their objects are coded by those objects; both give the codes pandas would."""
-    from kamrules.engine.situations import prepare
+    from kamrules.engine.coding import prepare
 
     texts = ["north", None, "south", "north", "", "east", float("nan"), "south"] * 10_000
     series = pd.Series(texts, dtype=dtype, name="region")

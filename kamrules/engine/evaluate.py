@@ -25,6 +25,7 @@ from kamrules.engine import hitpolicy
 from kamrules.engine.durable import message_values, runner_for
 from kamrules.errors import EvaluationError
 from kamrules.engine.features import compute_derived, prepare_facts
+from kamrules.engine.coding import broadcast
 from kamrules.engine.situations import Columns, decide_decision
 from kamrules.pack import Decision, RulePack
 from kamrules.engine.evaluation import AccountResult, Accounts, DecisionResult, Evaluation, FactTable, Hit
@@ -175,18 +176,6 @@ def store_outputs(decision: Decision, masks: np.ndarray, frame: pd.DataFrame, co
     codes, distinct = coded if coded is not None else pd.factorize(masks)
     for name, values, kind in output_values(decision, distinct):
         frame[name] = broadcast(values, codes, kind, frame.index)
-
-
-def broadcast(values: list, codes: np.ndarray, kind: str, index: pd.Index | None = None) -> pd.Series:
-    """A column from one value per distinct mask and each account's mask code: the values converted
-    once (a number column to float64, a boolean one to pandas' boolean, any other kept as objects),
-    then taken per account."""
-    distinct = pd.Series(values, dtype=object)
-    if kind == "number":
-        return pd.Series(distinct.astype("float64").to_numpy()[codes], index=index)
-    if kind == "boolean":
-        return pd.Series(distinct.astype("boolean").array.take(codes), index=index)
-    return pd.Series(distinct.to_numpy()[codes], index=index, dtype=object)
 
 
 _WORK: tuple | None = None  # (pack, facts) inherited by forked workers

@@ -163,8 +163,8 @@ def _broadcast(distinct: list, codes: np.ndarray, kind: str, coded: bool) -> pd.
     once (a number column to float64, a boolean one to pandas' boolean), then taken per account. `coded`:
     a text column as a categorical of its texts, a list column as a categorical of tuples (the writers
     turn a tuple category back into the list it was)."""
-    from kamrules.engine.evaluate import broadcast
-    from kamrules.engine.situations import distinct_codes
+    from kamrules.engine.coding import broadcast
+    from kamrules.engine.coding import distinct_codes
 
     cells = distinct
     if coded and kind == "list" and all(cell is None or type(cell) is list for cell in cells):
