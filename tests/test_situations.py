@@ -338,3 +338,15 @@ def test_a_text_column_is_coded_by_its_values_whatever_its_storage(dtype):
     codes, uniques = pd.factorize(pd.Series(texts, dtype=object), use_na_sentinel=True)
     assert list(coded.values) == list(uniques)
     assert (coded.codes.astype(np.int64) - 1).tolist() == codes.tolist()
+
+
+def test_rule_groups_are_clustered_while_their_keys_stay_few():
+    """Groups go widest first into the cluster they widen least, never past `_CLUSTER_WIDTH` keys
+    (4,096); a group too wide for any starts a cluster of its own, and a group inside it joins it; a
+    pair of columns (a tuple) sorts beside column names."""
+    from kamrules.engine.situations import _clusters
+
+    radixes = {"a": 4, "b": 4, "c": 1000, "d": 3000, "e": 8, ("a", "b"): 5}
+    reads = [["a"], ["a", "b", ("a", "b")], ["c"], ["b", ("a", "b")], ["d", "c"], [], ["e"]]
+    clusters = _clusters(reads, radixes)
+    assert clusters == [["c", "d"], [("a", "b"), "a", "b", "e"]]  # 3,000,000 keys; 4 × 4 × 5 × 8 = 640

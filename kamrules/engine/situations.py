@@ -220,10 +220,11 @@ def decide_decision(decision: Decision, compiled: CompiledDecision, pack_hash: s
     """(each account's match mask as the per-account engine leaves it, each account's mask code, the
     distinct masks, engine calls made). `hidden`: the decision's hidden columns; `columns` the rest.
 
-    Per rule group (the rules that read the same columns): each account's key of the group's classes,
-    the group's situations asked once, each account's *answer* (which of the group's rules match) taken
-    by key. The decision's answer is then the combination of its groups' answers, whose few distinct
-    combinations get their match masks and hit policy once."""
+    Rule groups (the rules that read the same columns) are gathered into clusters (`_clusters`). Per
+    cluster: each account's key of the cluster's classes and the first account of each key present;
+    each of its groups' situations found among those few and asked once; each account's *answer* (which
+    of the cluster's rules match) taken by key. The decision's answer is the combination of its
+    clusters' answers, whose few distinct combinations get their match masks and hit policy once."""
     count = len(columns.frame)
     if count == 0:
         return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.uint8), np.zeros(0, dtype=np.uint64), 0
@@ -337,16 +338,17 @@ def _clusters(reads: list[list], radixes: dict) -> list[list]:
     """The rule groups' columns gathered into clusters whose combined classes stay few
     (`_CLUSTER_WIDTH`): each cluster costs one key per account, however many groups it holds, and
     its groups' situations are found among its few. Greedy: the widest groups first, each into the
-    cluster it widens least."""
+    cluster it widens least (a group inside a cluster already, however wide, joins it)."""
     def width(columns) -> int:
         return int(np.prod([radixes[c] for c in columns], dtype=object)) if columns else 1
 
     clusters: list[list] = []
-    for columns in sorted(reads, key=lambda c: (-width(c), c)):
+    for columns in sorted(reads, key=lambda c: (-width(c), [str(name) for name in c])):  # (a pair is a tuple)
         best, best_width = None, None
         for cluster in clusters:
             joined = width(set(cluster) | set(columns))
-            if joined <= _CLUSTER_WIDTH and (best_width is None or joined < best_width):
+            fits = joined <= _CLUSTER_WIDTH or set(columns) <= set(cluster)  # (inside a wide one: no wider)
+            if fits and (best_width is None or joined < best_width):
                 best, best_width = cluster, joined
         if best is None:
             clusters.append(sorted(set(columns), key=str))
