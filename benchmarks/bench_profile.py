@@ -33,7 +33,7 @@ def table_of(size: int):
 
 
 def measure(size: int, repeat: int) -> dict:
-    from kamrules.data.writer import table_bytes
+    from kamrules.data.tables import table_bytes
     from kamrules.pack import load_pack
     from kamrules.resources import default_dir
     from kamrules.results.profile import LOOKALIKES_FILE, build_profile, lookalike_frame, profile_frame

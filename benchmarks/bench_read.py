@@ -118,7 +118,7 @@ def child(path: Path, write_formats: list[str]) -> None:
         peak_kib //= 1024  # macOS reports bytes
     writes = {}
     if write_formats:
-        from kamrules.data.writer import table_bytes
+        from kamrules.data.tables import table_bytes
 
         for fmt in write_formats:
             started = time.perf_counter()

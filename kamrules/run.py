@@ -180,7 +180,7 @@ def evaluation_profile(evaluation: Evaluation, lookalike_count: int | None = 20)
 
 def profile_files(profile) -> dict:
     """profile.csv and lookalikes.csv from the run's profile, when the pack declares attributes and has a tier."""
-    from kamrules.data.writer import table_bytes
+    from kamrules.data.tables import table_bytes
     from kamrules.results.profile import lookalike_frame, profile_frame
 
     if profile is None:
@@ -271,7 +271,7 @@ def _output_files(options: EvaluateOptions, evaluation: Evaluation, read, summar
                   step: Callable[[str], None]) -> dict:
     """Every file of OUT but the manifest: values are bytes or iterables of byte chunks (written lazily)."""
     from kamrules import documents as playbooks
-    from kamrules.data.writer import table_bytes
+    from kamrules.data.tables import table_bytes
     from kamrules.documents import report
     from kamrules.results.outputs import decision_table_chunks, trace_chunks
 
@@ -423,7 +423,8 @@ def _labels_for_runs(sides: tuple, options: DiffOptions) -> None:
 
 def run_diff(options: DiffOptions, progress: Callable[[str], None] | None = None) -> DiffOutcome:
     """Everything `kamrules diff` does: compare, then write diff.csv and diff.html to OUT atomically."""
-    from kamrules.data.writer import check_out, table_bytes, write_outputs
+    from kamrules.data.tables import table_bytes
+    from kamrules.data.writer import check_out, write_outputs
     from kamrules.documents.diff_report import render_diff
     from kamrules.results import diff
 

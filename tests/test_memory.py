@@ -12,7 +12,7 @@ import pytest
 
 import kamrules.run as run
 from kamrules.data.reader import ReadOptions, read_table
-from kamrules.data.writer import csv_parts_chunks, parquet_parts_chunks, table_bytes
+from kamrules.data.tables import csv_parts_chunks, parquet_parts_chunks, table_bytes
 from kamrules.engine.evaluate import evaluate
 from kamrules.engine.evaluation import FactTable
 from kamrules.engine.coding import _shifted

@@ -23,12 +23,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import kamrules
+import kamrules.data.tables as tables
 import kamrules.data.writer as writer
 import kamrules.data.xlsx as xlsx
 from kamrules.errors import ConfigError
 from kamrules.pack.fields import FieldSpec
 from kamrules.data.reader import MISSING_WORDS, ReadOptions, read_table
-from kamrules.data.writer import MARKER, neutralise, table_bytes, write_outputs
+from kamrules.data.tables import neutralise, table_bytes
+from kamrules.data.writer import MARKER, write_outputs
 from kamrules.data.written import guard_formulas
 
 FIELDS = [
@@ -555,10 +557,10 @@ def _reference_csv(frame: pd.DataFrame) -> bytes:
 
     buffer = io.StringIO()
     buffer.write("\ufeff")
-    times = writer._date_columns(frame)
-    writer._write_rows(buffer, [[writer.neutralise(str(name))] for name in frame.columns])
-    for chunk in writer._chunks(frame):
-        writer._write_rows(buffer, [writer._csv_column(chunk.iloc[:, i], times.get(i)) for i in range(chunk.shape[1])])
+    times = tables._date_columns(frame)
+    tables._write_rows(buffer, [[tables.neutralise(str(name))] for name in frame.columns])
+    for chunk in tables._chunks(frame):
+        tables._write_rows(buffer, [tables._csv_column(chunk.iloc[:, i], times.get(i)) for i in range(chunk.shape[1])])
     return buffer.getvalue().encode("utf-8")
 
 

@@ -2,7 +2,8 @@
 writing tables and the atomic output folder."""
 
 from kamrules.data.reader import DataIssue, ReadOptions, ReadResult, load_column_mapping, read_table
-from kamrules.data.writer import table_bytes, write_outputs
+from kamrules.data.tables import table_bytes
+from kamrules.data.writer import write_outputs
 
 __all__ = ["DataIssue", "ReadOptions", "ReadResult", "load_column_mapping", "read_table", "table_bytes",
            "write_outputs"]

@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from kamrules.data.writer import csv_row_texts, table_chunks
+from kamrules.data.tables import csv_row_texts, table_chunks
 from kamrules.data.written import text_bytes
 from kamrules.engine.evaluate import mask_rules
 from kamrules.engine.evaluation import Evaluation

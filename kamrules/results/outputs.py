@@ -60,7 +60,7 @@ def decision_table_chunks(evaluation: Evaluation, fmt: str, lang: str = "en",
     """decisions.<fmt>, built when it is written (at a million accounts it is not held beside the
     report): CSV and Parquet part by part, never whole; Excel with the pack's labels in `lang`.
     `demoted` (ids, with `evaluate --previous`) adds the `review_before_demotion` column."""
-    from kamrules.data.writer import csv_parts_chunks, parquet_parts_chunks, table_chunks
+    from kamrules.data.tables import csv_parts_chunks, parquet_parts_chunks, table_chunks
 
     def flagged(frame: pd.DataFrame) -> pd.DataFrame:
         if demoted is not None:  # key accounts falling out are flagged, not silently dropped
