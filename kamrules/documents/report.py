@@ -47,7 +47,8 @@ from kamrules.i18n import UI, Strings, fmt_money, fmt_number, fmt_pct
 from kamrules.pack import RulePack, pick
 from kamrules.results.columns import column_values
 from kamrules.results.distinct import PLAIN, account_cells, column_cells, each
-from kamrules.results.portfolio import NOT_ASSESSED, Portfolio
+from kamrules.results.portfolio import NOT_ASSESSED
+from kamrules.results.portfolio_model import Portfolio
 
 # Chart geometry (SVG user units; the SVG scales to the page width).
 WIDTH, HEIGHT = 720, 430

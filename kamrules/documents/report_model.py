@@ -7,7 +7,7 @@ from typing import Any
 
 from kamrules.documents.context import RunInfo
 from kamrules.i18n import Strings
-from kamrules.results.portfolio import Portfolio
+from kamrules.results.portfolio_model import Portfolio
 from kamrules.documents.since import SinceLastReview
 from kamrules.documents.profile_view import ProfileView
 

@@ -14,20 +14,20 @@ import math
 
 import numpy as np
 import pandas as pd
-from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from kamrules.pack import RulePack, rules_without_data
-from kamrules.i18n import LANGS, fmt_money, fmt_number, fmt_pct
+from kamrules.i18n import LANGS, fmt_number, fmt_pct
 from kamrules.i18n import is_missing as _missing
 from kamrules.results.columns import column_values, mixed_numbers
 from kamrules.results.distinct import account_cells, column_cells
 from kamrules.engine import measures
 from kamrules.results import portfolio_advice as advice_text
-from kamrules.results.portfolio_regions import RegionParams, RegionRow, region_rows
+from kamrules.results.portfolio_regions import RegionParams, region_rows
+from kamrules.results.portfolio_model import (
+    Breakdown, Count, CurvePoint, KeyAccountBand, ParetoSplit, Portfolio, RiskAccount, RiskSignal, Text, UnusedRule,
+)
 from kamrules.engine.evaluation import Evaluation
-
-Text = dict  # {"en": ..., "zh": ...}
 
 BREAKDOWN_OUTPUTS = ("tier", "relationship", "service_level", "risk_level")
 RISK_LEVELS_LISTED = ("critical", "at_risk")
@@ -43,185 +43,6 @@ PORTFOLIO_PARAMS = ("pareto_target", "kam_manageable_min", "kam_manageable_max",
                     "kam_department_threshold", "kam_hours_per_month_min", "kam_hours_per_month_max",
                     "fte_hours_per_month", "key_account_capacity", "region_dominant_share",
                     "region_hhi_high", "region_hhi_moderate")
-
-
-# ---------------------------------------------------------------------------------------- model
-
-
-@dataclass(frozen=True)
-class Count:
-    """How many accounts have one value of an output, and their sales."""
-
-    value: Any  # e.g. "key"; None for accounts without a value
-    label: Text
-    accounts: int
-    account_share: float  # of all accounts
-    sales: float
-    sales_share: float | None  # of total sales (None when total sales are not positive)
-
-
-@dataclass(frozen=True)
-class Breakdown:
-    """The accounts counted by the values of one output, in the pack's value order."""
-
-    name: str  # the output name, e.g. "tier"
-    title: Text
-    counts: tuple[Count, ...]
-
-
-@dataclass(frozen=True)
-class CurvePoint:
-    """One account on the Pareto curve (accounts sorted by sales, largest first)."""
-
-    rank: int  # 1 = largest sales
-    index: int  # position in the input
-    account_id: str
-    account_name: str | None
-    sales: float
-    account_share: float  # rank / number of accounts
-    cum_sales_share: float  # share of total sales held by this account and all larger ones
-    tier: Any
-    key: bool
-
-
-@dataclass(frozen=True)
-class ParetoSplit:
-    """The smallest share of accounts that makes at least `target` of sales, as measured."""
-
-    target: float  # 0.8
-    accounts: int  # how many accounts that takes
-    account_share: float  # accounts / all accounts
-    sales_share: float  # the cumulative share of sales they actually make (≥ target)
-    text: Text
-
-
-@dataclass(frozen=True)
-class KeyAccountBand:
-    """The number of key accounts against what a company can really manage."""
-
-    key_accounts: int
-    manageable_min: float | None  # None when the pack lacks the param (that advice is left out)
-    manageable_max: float | None
-    warn_strong: float | None
-    department_threshold: float | None
-    status: str  # "below" | "within" | "above" | "far_above" | "unknown"
-    department: bool  # more than the threshold: a dedicated key account department
-    managers_min: float | None  # key-account workload in full-time equivalents (low end)
-    managers_max: float | None  # … (high end)
-    advice: tuple[Text, ...]
-
-
-@dataclass(frozen=True)
-class RiskSignal:
-    value: Any
-    label: Text
-    cause: Any
-    cause_label: Text
-    because: Text
-
-
-@dataclass(frozen=True)
-class RiskAccount:
-    """An account at risk or critical, with the signals behind it."""
-
-    index: int
-    account_id: str
-    account_name: str | None
-    tier: Any
-    tier_label: Text
-    risk_level: Any
-    risk_label: Text
-    sales: float | None
-    signals: tuple[RiskSignal, ...]
-
-
-@dataclass(frozen=True)
-class UnusedRule:
-    """A rule that cannot fire because the data lacks what it reads."""
-
-    decision: str
-    rule: str
-    missing: tuple[str, ...]
-    missing_labels: tuple[Text, ...]
-
-
-@dataclass(frozen=True)
-class Portfolio:
-    """The portfolio summary; texts in every language, numbers raw (format them for display)."""
-
-    lang: str
-    accounts: int
-    total_sales: float
-    breakdowns: tuple[Breakdown, ...]
-    key_accounts: int | None  # None when the pack has no `tier` output
-    key_sales: float | None
-    key_sales_share: float | None
-    pareto: ParetoSplit | None  # None when total sales are not positive
-    curve: tuple[CurvePoint, ...]  # one point per account; above 2,000, the largest 500 and a sample
-    band: KeyAccountBand | None
-    regions: tuple[RegionRow, ...]
-    accounts_without_region: int
-    risks: tuple[RiskAccount, ...]  # the first RISKS_LISTED_MAX, by sales at stake, then critical first
-    rules_without_data: tuple[UnusedRule, ...]
-    advice: tuple[Text, ...]  # the portfolio advice: key account band, organisation, regions, risks
-    has_region: bool = False
-    risks_total: int = 0  # all accounts at risk or critical (`risks` details the first ones)
-    params: dict = field(default_factory=dict)
-    # False when the data has none of the fields the risk signals read: "not assessed", never "no risk";
-    # None when the pack has no risk signals
-    risk_assessed: bool | None = None
-    # why it was not assessed ("the file lacks …"), in every language; None when it was assessed
-    risk_not_assessed: Text | None = None
-    # accounts whose own row has no risk data (risk level `not_assessed`), even when the file has the columns
-    risk_not_assessed_accounts: int = 0
-    risk_not_assessed_accounts_text: Text | None = None  # said when some rows (not the file) lack risk data
-    risk_words: dict = field(default_factory=lambda: dict(RISK_WORDS))  # lang -> (at risk, critical)
-
-    def text(self, value: Text | str | None, lang: str | None = None) -> str:
-        """One language of a text of this summary."""
-        lang = lang or self.lang
-        if value is None:
-            return ""
-        if isinstance(value, dict):
-            return str(value.get(lang) or value.get("en") or next(iter(value.values()), ""))
-        return str(value)
-
-    def lines(self, lang: str | None = None) -> list[str]:
-        """Plain summary lines for a console (the CLI prints them, e.g. as a rich table)."""
-        lang = lang or self.lang
-        zh = lang == "zh"
-        out = [
-            (f"客户数：{self.accounts} · 销售总额：{fmt_money(self.total_sales, lang, wan=False)}" if zh
-             else f"Accounts: {self.accounts} · total sales: {fmt_money(self.total_sales, lang)}"),
-        ]
-        if self.key_accounts is not None:
-            share = fmt_pct(self.key_accounts / self.accounts, lang=lang) if self.accounts else "—"
-            sales = fmt_pct(self.key_sales_share, lang=lang)
-            out.append(f"重点客户：{self.key_accounts} 个（占客户 {share}），贡献 {sales} 的销售额" if zh
-                       else f"Key accounts: {self.key_accounts} ({share} of accounts), {sales} of sales")
-        if self.pareto is not None:
-            out.append(("二八分布：" if zh else "Pareto split: ") + self.text(self.pareto.text, lang))
-        for breakdown in self.breakdowns:
-            parts = [f"{self.text(c.label, lang)} {c.accounts}" for c in breakdown.counts]
-            out.append(f"{self.text(breakdown.title, lang)}{'：' if zh else ': '}{' · '.join(parts)}")
-        for advice in self.advice:
-            out.append(self.text(advice, lang))
-        if self.risks_total:
-            at_risk, critical = self.risk_words.get(lang, RISK_WORDS["en"])
-            out.append(f"{at_risk}或{critical}的客户：{self.risks_total} 个" if zh
-                       else f"Accounts {at_risk} or {critical}: {self.risks_total}")
-        if self.risk_assessed and self.risk_not_assessed_accounts:
-            out.append(self.text(self.risk_not_assessed_accounts_text, lang))
-        return out + self._unused_lines(zh)
-
-    def _unused_lines(self, zh: bool) -> list[str]:
-        out = []
-        if self.rules_without_data:
-            names = sorted({n for r in self.rules_without_data for n in r.missing})
-            out.append(f"因缺少数据（{', '.join(names)}）而无法适用的规则：{len(self.rules_without_data)} 条" if zh
-                       else f"Rules that could not apply for lack of data ({', '.join(names)}): "
-                            f"{len(self.rules_without_data)}")
-        return out
 
 
 # ---------------------------------------------------------------------------------------- helpers
