@@ -315,3 +315,19 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
     except OSError:
         return False
+
+
+def test_the_records_templates_may_read_are_exactly_these():
+    """The sandbox's allow-list of record types is gathered from the context modules; moving a class
+    between modules must neither drop one (a template stops working) nor add one unnoticed."""
+    from kamrules.documents.environment import _safe_types
+
+    records, mappings = _safe_types()
+    assert sorted(t.__name__ for t in records) == [
+        "AccountLine", "AccountSince", "AccountView", "ActionRow", "Breakdown", "Chart", "ChartPoint", "Choice",
+        "ContactRow", "Count", "CountRow", "CountTable", "CurvePoint", "DecisionResult", "DecisionView", "Fact",
+        "Finding", "KeyAccountBand", "LoopContext", "Objective", "OwnerView", "ParetoSplit", "PlanSection",
+        "PlaybookContext", "Portfolio", "ProfileView", "Reason", "RegionRow", "RegionView", "ReportContext",
+        "RiskAccount", "RiskSignal", "RunInfo", "Score", "Service", "Signal", "SignalView", "SinceLastReview",
+        "Stat", "SwotRow", "Tick", "UnusedRule", "UnusedRuleView"]
+    assert sorted(t.__name__ for t in mappings) == ["Strings", "Texts", "Values"]

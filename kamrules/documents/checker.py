@@ -9,7 +9,7 @@ import typing
 from functools import cached_property
 from typing import Any, Iterable, Mapping
 
-from kamrules.documents.context import PlaybookContext, Texts, Values, known_names
+from kamrules.documents.context_model import PlaybookContext, Texts, Values, known_names
 from kamrules.documents.environment import DICT_METHODS, display_path
 from kamrules.i18n import UI, Strings
 from kamrules.language.types import did_you_mean as _did_you_mean

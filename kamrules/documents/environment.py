@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
-from kamrules.documents.context import Texts, Values
+from kamrules.documents.context_model import Texts, Values
 from kamrules.documents.formatting import Formatter
 from kamrules.errors import TemplateError
 from kamrules.i18n import (
@@ -99,11 +99,11 @@ _SAFE_MAPPINGS: frozenset = frozenset()
 
 def _safe_types() -> tuple[frozenset, frozenset]:
     """The context classes of playbooks and report (frozen dataclasses of plain values)."""
-    from kamrules.documents import context, report_model
-    from kamrules.results import portfolio
+    from kamrules.documents import context, context_model, report_model
+    from kamrules.results import portfolio, portfolio_model
 
     records = set()
-    for module in (context, portfolio, report_model):
+    for module in (context, context_model, portfolio, portfolio_model, report_model):
         for value in vars(module).values():
             if isinstance(value, type) and dataclasses.is_dataclass(value) and value.__dataclass_params__.frozen:
                 records.add(value)

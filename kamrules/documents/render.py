@@ -10,7 +10,8 @@ from pathlib import PurePosixPath
 from typing import Any, Iterable, Iterator, Mapping, Protocol, Sequence
 
 from kamrules.documents.checker import TemplateChecker, playbook_schema
-from kamrules.documents.context import ContextBuilder, context_vars
+from kamrules.documents.context import ContextBuilder
+from kamrules.documents.context_model import context_vars
 from kamrules.documents.environment import (
     PLAYBOOK_TEMPLATES,
     REPORT_TEMPLATE,

@@ -20,7 +20,7 @@ import pandas as pd
 
 from kamrules.documents import guards
 from kamrules.documents.checker import Schema, TemplateChecker
-from kamrules.documents.context import RunInfo, Values, context_vars, known_names
+from kamrules.documents.context_model import RunInfo, Values, context_vars, known_names
 from kamrules.documents.environment import (
     REPORT_TEMPLATE,
     make_environment,

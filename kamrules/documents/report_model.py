@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from kamrules.documents.context import RunInfo
+from kamrules.documents.context_model import RunInfo
 from kamrules.i18n import Strings
 from kamrules.results.portfolio_model import Portfolio
 from kamrules.documents.since import SinceLastReview
