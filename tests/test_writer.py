@@ -29,7 +29,8 @@ import kamrules.data.xlsx as xlsx
 from kamrules.errors import ConfigError
 from kamrules.pack.fields import FieldSpec
 from kamrules.data.reader import MISSING_WORDS, ReadOptions, read_table
-from kamrules.data.tables import neutralise, table_bytes
+from kamrules.data.tables import table_bytes
+from kamrules.data.written import neutralise
 from kamrules.data.writer import MARKER, write_outputs
 from kamrules.data.written import guard_formulas
 
@@ -558,7 +559,7 @@ def _reference_csv(frame: pd.DataFrame) -> bytes:
     buffer = io.StringIO()
     buffer.write("\ufeff")
     times = tables._date_columns(frame)
-    tables._write_rows(buffer, [[tables.neutralise(str(name))] for name in frame.columns])
+    tables._write_rows(buffer, [[neutralise(str(name))] for name in frame.columns])
     for chunk in tables._chunks(frame):
         tables._write_rows(buffer, [tables._csv_column(chunk.iloc[:, i], times.get(i)) for i in range(chunk.shape[1])])
     return buffer.getvalue().encode("utf-8")

@@ -90,10 +90,16 @@ def _decide_chunk(pack: RulePack, facts: pd.DataFrame, progress: Callable[[str],
 
 def _with_hidden(compiled, frame: pd.DataFrame, types: dict) -> dict:
     """Compute a decision's hidden columns (arithmetic, by pandas) into `frame`: the types with theirs."""
-    column_types = dict(types)
     for column, node in compiled.hidden.items():
         frame[column] = ex.eval_vector(node, frame)
-        column_types[column] = ex.NUMBER if frame[column].dtype == "float64" else ex.BOOLEAN
+    return _hidden_types(types, {column: frame[column] for column in compiled.hidden})
+
+
+def _hidden_types(types: dict, hidden: dict) -> dict:
+    """The types with those of a decision's hidden columns: a number, or a condition (boolean)."""
+    column_types = dict(types)
+    for column, series in hidden.items():
+        column_types[column] = ex.NUMBER if series.dtype == "float64" else ex.BOOLEAN
     return column_types
 
 
@@ -113,9 +119,7 @@ def _decide_situations(pack: RulePack, facts: pd.DataFrame, progress: Callable[[
             progress(f"decision {number + 1}/{len(pack.decisions)}: {decision.id}")
         columns.now = number
         hidden = columns.hidden(compiled[number].hidden)
-        column_types = dict(types)
-        for column, series in hidden.items():
-            column_types[column] = ex.NUMBER if series.dtype == "float64" else ex.BOOLEAN
+        column_types = _hidden_types(types, hidden)
         mask, account_codes, distinct, asked = decide_decision(decision, compiled[number], pack.hash, hidden,
                                                                column_types, columns)
         if stats is not None:

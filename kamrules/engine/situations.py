@@ -59,7 +59,7 @@ def combine(parts: list[tuple[np.ndarray, np.ndarray | None, int]], count: int) 
         looked_up = table is not None and not _is_identity(table)
         radix = number + 1
         if width > 1 and width * radix >= _KEY_LIMIT:  # renumbered: the keys present, 0 … n-1
-            key, width = _renumber(key, width)
+            key, width = numbered(key)
         width *= radix
         kind = unsigned(width - 1)
         if key.dtype != kind:
@@ -82,19 +82,6 @@ def _is_identity(table: np.ndarray) -> bool:
     return bool((table[1:] == np.arange(len(table) - 1)).all())
 
 
-def _renumber(key: np.ndarray, width: int) -> tuple[np.ndarray, int]:
-    """The keys present numbered 0 … n-1 (in key order, or when the keys could be many more than the
-    accounts, in order of appearance), and n."""
-    if width > 8 * len(key) + 4096:
-        return numbered(key)
-    present = np.zeros(width, dtype=bool)
-    present[key] = True
-    slots = np.flatnonzero(present)
-    number = np.zeros(width, dtype=unsigned(len(slots)))
-    number[slots] = np.arange(len(slots))
-    return number[key], len(slots)
-
-
 def situations(key: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
     """(each account's situation number, the first account of each situation), situations numbered
     in order of their first account. Few possible keys: one scatter over the accounts instead of
@@ -105,9 +92,15 @@ def situations(key: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
     if width > 2 * count + _SLACK:
         key, width = numbered(key)
     slots, firsts = first_accounts(key, width)
-    number = np.zeros(width, dtype=unsigned(len(slots)))
-    number[slots] = np.arange(len(slots))
-    return np.take(number, key, mode="clip"), firsts
+    return _by_key(key, width, slots, np.arange(len(slots))), firsts
+
+
+def _by_key(key: np.ndarray, width: int, slots: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Each account's value of its key, from the keys present (`slots`) and their `values` (small
+    non-negative integers): one table of `width` entries, one lookup per account."""
+    table = np.zeros(width, dtype=unsigned(int(values.max(initial=0))))
+    table[slots] = values
+    return np.take(table, key, mode="clip")  # (keys are below width: no checks)
 
 
 def _pair_class(left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -289,10 +282,8 @@ def decide_decision(decision: Decision, compiled: CompiledDecision, pack_hash: s
     answered = []  # per cluster: (each account's answer code, the cluster's distinct answers)
     for (key, width, slots, _), answers in zip(clustered, matched):
         answer_of, distinct = pd.factorize(answers)
-        by_key = np.zeros(width, dtype=unsigned(len(distinct)))
-        by_key[slots] = answer_of
         np.copyto(columns.index, key, casting="unsafe")
-        answered.append((np.take(by_key, columns.index, mode="clip"), np.asarray(distinct, dtype=np.uint64)))
+        answered.append((_by_key(columns.index, width, slots, answer_of), np.asarray(distinct, dtype=np.uint64)))
     del clustered
 
     # The decision: the distinct combinations of its clusters' answers, each decided once
@@ -309,7 +300,7 @@ def _combinations(answered: list, count: int, index: np.ndarray) -> tuple[np.nda
     combination matches). The combinations present are read off the key's digits, not found per account."""
     if len(answered) == 1:
         codes, distinct = answered[0]
-        return codes, len(distinct), distinct.copy()
+        return codes, len(distinct), distinct
     parts = [(codes, None, len(distinct) - 1) for codes, distinct in answered]
     radixes = [len(distinct) for _, distinct in answered]
     if int(np.prod(radixes, dtype=object)) > 2 * count + _SLACK:  # too many to list: found per account
@@ -326,9 +317,7 @@ def _combinations(answered: list, count: int, index: np.ndarray) -> tuple[np.nda
     for group in sorted(range(len(parts)), key=lambda g: parts[g][2]):  # combine's order of digits
         matched |= answered[group][1][(present // below) % radixes[group]]
         below *= radixes[group]
-    number = np.zeros(width, dtype=unsigned(len(present)))
-    number[present] = np.arange(len(present))
-    return np.take(number, index, mode="clip"), len(present), matched
+    return _by_key(index, width, present, np.arange(len(present))), len(present), matched
 
 
 _CLUSTER_WIDTH = 4_096  # rule groups whose classes combine into at most this many keys share one key
