@@ -103,7 +103,17 @@ def compute_feature(feature: FeatureSpec, facts: pd.DataFrame, as_of: dt.date,
         return _band(feature, facts[feature.arg])
     if function == "cumulative_share":
         return _cumulative_share(facts[feature.arg])
+    if function == "criteria_of":
+        return criteria_present(feature.arg, facts)
     return _group_function(feature, facts, groups)
+
+
+def criteria_present(fields: tuple, facts: pd.DataFrame) -> pd.Series:
+    """How many of a score's criteria (`fields`) each account has a value for."""
+    present = np.zeros(len(facts), dtype="float64")
+    for name in fields:
+        present += facts[name].notna().to_numpy(dtype=bool)
+    return pd.Series(present, index=facts.index)
 
 
 def _boolean_name_as_objects(facts: pd.DataFrame, node: ex.Node) -> pd.DataFrame:
@@ -188,7 +198,9 @@ def _group_codes(facts: pd.DataFrame, within: str, groups: dict) -> tuple[np.nda
 
 
 def compute_score(score: ScoreSpec, facts: pd.DataFrame) -> pd.Series:
-    """Weighted index 0–100 over normalised criteria; missing criteria re-spread the weights."""
+    """Weighted index 0–100 over normalised criteria; missing criteria re-spread the weights. An account
+    with fewer than `min_criteria` of them has no score: an index resting on one criterion is that
+    criterion alone, not a composite."""
     index = facts.index
     weighted = pd.Series(0.0, index=index)
     weights = pd.Series(0.0, index=index)
@@ -210,6 +222,9 @@ def compute_score(score: ScoreSpec, facts: pd.DataFrame) -> pd.Series:
         weighted = weighted + normal.fillna(0) * criterion.weight
         weights = weights + present * criterion.weight
     result = 100 * weighted / weights.where(weights > 0)
+    if score.min_criteria is not None:
+        enough = criteria_present(tuple(c.field for c in score.criteria), facts) >= score.min_criteria_value()
+        result = result.where(enough)
     return ex.round_series(result)
 
 

@@ -20,7 +20,7 @@ RESERVED = ("id", "sid", "params")
 HIT_POLICIES = ("first", "unique", "priority", "collect")
 OUTPUT_TYPES = ("category", "string", "text", "number", "boolean")
 GROUP_FUNCTIONS = ("share_of", "rank", "percentile", "hhi", "sum", "mean", "max", "min", "count")
-FEATURE_FUNCTIONS = ("expr", "cumulative_share", "band", "days_since", "days_until", *GROUP_FUNCTIONS)
+FEATURE_FUNCTIONS = ("expr", "cumulative_share", "band", "days_since", "days_until", "criteria_of", *GROUP_FUNCTIONS)
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 # durable_rules 2.0.28 limits (../shared/durable-rules-notes.md, re-measured): the core expands each
@@ -113,6 +113,15 @@ class ScoreSpec:
     reads: frozenset = frozenset()
     loc: Location = Location("<builtin>")
     type: str = "number"
+    # the fewest criteria an account's score may rest on (a number or params.NAME); fewer: no score
+    min_criteria: ex.Node | None = None
+
+    def min_criteria_value(self) -> int:
+        """`min_criteria` as a whole number (1 when not set)."""
+        if self.min_criteria is None:
+            return 1
+        value = ex.eval_value(self.min_criteria, {})
+        return 1 if value is None else max(1, int(value))
 
 
 @dataclass(frozen=True)
