@@ -99,3 +99,51 @@ def test_criteria_of_names_a_score():
     with pytest.raises(RuleError) as raised:
         load_pack(write_pack(Path("rules"), {"pack.yaml": text}))
     assert "feature 'index_basis': criteria_of: 'indx' is not a score (did you mean 'index'?)" in str(raised.value)
+
+
+TOTALS = """\
+fields:
+  account_id: {type: string, required: true}
+  sales: {type: number, required: true}
+  days: {type: number}
+decisions:
+  signals:
+    hit: collect
+    outputs:
+      signal: {type: category, values: [late, very_late, small]}
+      weight: {type: number}
+    rules:
+      - {id: late, when: days > 60, then: {signal: late, weight: 0.5}}
+      - {id: very_late, when: days > 90, then: {signal: very_late, weight: 1}}
+      - {id: small, when: sales < 5, then: {signal: small}}
+  level:
+    hit: first
+    outputs: {level: {type: category, values: [high, low]}}
+    rules:
+      - {id: high, when: weight_total >= 1.5, then: {level: high}}
+    default: {level: low}
+"""
+
+
+@pytest.mark.parametrize("per_account", [False, True])
+def test_a_collect_decision_totals_its_number_outputs_for_later_decisions(per_account):
+    from kamrules.engine.evaluate import evaluate
+    from kamrules.results.explain import account_values
+
+    pack = load_pack(write_pack(Path("rules"), {"pack.yaml": TOTALS}))
+    frame = pd.DataFrame({"account_id": ["a", "b", "c", "d"], "sales": [1.0, 10.0, 10.0, 10.0],
+                          "days": [120.0, 70.0, None, 95.0]})
+    evaluation = evaluate(pack, frame, as_of=dt.date(2026, 11, 27), per_account=per_account)
+    levels = [account.decisions["level"].outputs["level"] for account in evaluation.accounts]
+    assert levels == ["high", "low", "low", "high"]  # 0.5 + 1 (+ nothing for 'small') = 1.5
+    totals = [account_values(pack, account)["weight_total"] for account in evaluation.accounts]
+    assert totals == [1.5, 0.5, 0.0, 1.5]
+    assert [account.value("weight_total") for account in evaluation.accounts] == totals
+
+
+def test_a_total_name_is_claimed():
+    text = TOTALS.replace("  days: {type: number}\n", "  days: {type: number}\n  weight_total: {type: number}\n")
+    with pytest.raises(RuleError) as raised:
+        load_pack(write_pack(Path("rules"), {"pack.yaml": text}))
+    assert ("rules/pack.yaml:7:3: decision 'signals' total 'weight_total' is already defined as a field at "
+            "rules/pack.yaml:4:3: names must be unique") in str(raised.value)

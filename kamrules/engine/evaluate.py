@@ -60,6 +60,12 @@ def decide_outputs(decision: Decision, matched: Sequence[int]) -> tuple[dict, li
     return {name: None for name in decision.outputs}, [], False
 
 
+def collect_total(values: Sequence) -> float:
+    """The total of a collect decision's number output over the rules that fired (missing ones add
+    nothing; none fired: 0), rounded as the language rounds."""
+    return ex.rnd(sum(float(v) for v in values if v is not None and not isinstance(v, bool)))
+
+
 def _symbol_types(pack: RulePack) -> dict:
     return {name: symbol.type for name, symbol in pack.symbols().items()}
 
@@ -139,7 +145,10 @@ def output_values(decision: Decision, distinct: Sequence[int]) -> list[tuple[str
     table: its outputs, or for collect its count."""
     decoded = [decide_outputs(decision, mask_rules(int(m))) for m in distinct]
     if decision.hit == "collect":
-        return [(decision.count_name, [float(len(deciding)) for _, deciding, _ in decoded], "number")]
+        found = [(decision.count_name, [float(len(deciding)) for _, deciding, _ in decoded], "number")]
+        for total, output in decision.totals.items():
+            found.append((total, [collect_total(outputs[output]) for outputs, _, _ in decoded], "number"))
+        return found
     found = []
     for name, spec in decision.outputs.items():
         values = [outputs.get(name) for outputs, _, _ in decoded]

@@ -53,6 +53,9 @@ class DecisionSections(Checker):
             outputs_of[decision_id] = outputs
             if hit == "collect":
                 self.claim(f"{decision_id}_count", f"count of decision '{decision_id}'", loc)
+                for oname, ospec in outputs.items():
+                    if ospec.type == "number":
+                        self.claim(f"{oname}_total", f"decision '{decision_id}' total", loc)
         all_symbols, owner = self.output_symbols(derived, outputs_of, hits)
         collect_outputs = {o for d, outs in outputs_of.items() if hits[d] == "collect" for o in outs}
         built: dict[str, Decision] = {}
@@ -97,6 +100,10 @@ class DecisionSections(Checker):
             if hits[decision_id] == "collect":
                 symbols[f"{decision_id}_count"] = ex.Symbol(f"{decision_id}_count", ex.NUMBER, "count")
                 owner[f"{decision_id}_count"] = decision_id
+                for oname, ospec in outputs.items():
+                    if ospec.type == "number":
+                        symbols[f"{oname}_total"] = ex.Symbol(f"{oname}_total", ex.NUMBER, "count")
+                        owner[f"{oname}_total"] = decision_id
         return symbols, owner
 
     def load_outputs(self, decision_id: str, spec: YMap, where: str) -> dict | None:

@@ -162,6 +162,18 @@ class Decision:
     def count_name(self) -> str:
         return f"{self.id}_count"
 
+    @property
+    def totals(self) -> dict:
+        """For a collect decision, `<output>_total` -> output for each number output: the sum of that
+        output over the rules that fired (risk points, say), read by later decisions like the count."""
+        if self.hit != "collect":
+            return {}
+        return {f"{name}_total": name for name, spec in self.outputs.items() if spec.type == "number"}
+
+    def reads_back(self, name: str) -> bool:
+        """Whether `name` is a value this decision gives later decisions (an output, count or total)."""
+        return name in self.outputs or name == self.count_name or name in self.totals
+
 
 @dataclass
 class RulePack:

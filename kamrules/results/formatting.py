@@ -37,6 +37,8 @@ def value_kind(pack: RulePack, name: str) -> str:
         vtype = "category" if feature.function == "band" else feature.type
     elif name.endswith("_count") and any(d.count_name == name for d in pack.decisions):
         return "int"
+    elif name.endswith("_total") and any(name in d.totals for d in pack.decisions):
+        return "number"
     else:
         output = pack.output(name)
         if output is not None:
