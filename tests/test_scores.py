@@ -146,4 +146,4 @@ def test_a_total_name_is_claimed():
     with pytest.raises(RuleError) as raised:
         load_pack(write_pack(Path("rules"), {"pack.yaml": text}))
     assert ("rules/pack.yaml:7:3: decision 'signals' total 'weight_total' is already defined as a field at "
-            "rules/pack.yaml:4:3: names must be unique") in str(raised.value)
+            "rules/pack.yaml:5:3: names must be unique") in str(raised.value)
