@@ -168,6 +168,8 @@ def _group_function(feature: FeatureSpec, facts: pd.DataFrame, groups: dict | No
         return result.where(in_group).astype("float64")
 
     values = facts[feature.arg].astype("float64")
+    if feature.where is not None:  # accounts where the condition is not true take no part
+        values = values.where(ex.condition_vector(feature.where, facts).fillna(False).astype(bool))
     grouped = values.groupby(keys, sort=False)
     if function == "share_of":
         result = measures.share_of(values, keys)
@@ -175,7 +177,10 @@ def _group_function(feature: FeatureSpec, facts: pd.DataFrame, groups: dict | No
         result = measures.hhi(values, keys)
     elif function == "rank":
         ordered = values if feature.order == "asc" else -values
-        result = pd.Series(measures.ranks(ordered.to_numpy(), group_codes, average=False), index=index, copy=False)
+        if feature.ties == "ordered":
+            result = pd.Series(measures.ordinal_ranks(ordered.to_numpy(dtype="float64"), group_codes), index=index, copy=False)
+        else:
+            result = pd.Series(measures.ranks(ordered.to_numpy(), group_codes, average=False), index=index, copy=False)
     elif function == "percentile":
         result = measures.percentile_by_codes(values, group_codes)
     elif function in ("sum", "mean", "max", "min"):

@@ -65,7 +65,7 @@ class DerivedSections(Checker):
     def pre_feature(self, name: str, spec: YMap) -> dict | None:
         where = f"feature '{name}': "
         functions = [k for k in spec if k in FEATURE_FUNCTIONS]
-        allowed = (*FEATURE_FUNCTIONS, "within", "where", "bands", "order", "label", "description")
+        allowed = (*FEATURE_FUNCTIONS, "within", "where", "bands", "order", "ties", "label", "description")
         for key in spec:
             if key not in allowed:
                 self.warn(spec.key_loc(key), f"{where}unknown key '{key}'{ex.did_you_mean(str(key), allowed)}; it is ignored")
@@ -105,8 +105,8 @@ class DerivedSections(Checker):
                 return None
             reads.add(spec["within"])
         if "where" in spec:
-            if function != "count":
-                self.error(spec.key_loc("where"), f"{where}where: only 'count' takes a condition")
+            if function not in GROUP_FUNCTIONS:
+                self.error(spec.key_loc("where"), f"{where}where: only {', '.join(GROUP_FUNCTIONS)} take a condition")
                 return None
             node = self.parse_expr(spec, "where", where)
             if node is None:
@@ -189,7 +189,15 @@ class DerivedSections(Checker):
         if order not in ("asc", "desc"):
             self.error(spec.value_loc("order"), f"{where}order: must be 'asc' or 'desc'")
             return None
-        return FeatureSpec(arg=arg, order=order, **common)
+        ties = spec.get("ties", "shared")
+        if "ties" in spec and function != "rank":
+            self.error(spec.key_loc("ties"), f"{where}ties: only 'rank' takes it")
+            return None
+        if ties not in ("shared", "ordered"):
+            self.error(spec.value_loc("ties"), f"{where}ties: must be 'shared' (equal values share the lower rank) "
+                       f"or 'ordered' (one rank each, ties in the Pareto order){ex.did_you_mean(str(ties), ('shared', 'ordered'))}")
+            return None
+        return FeatureSpec(arg=arg, order=order, ties=ties, **common)
 
     def load_bands(self, spec: YMap, where: str, symbols: dict) -> tuple | None:
         raw = spec.get("bands")

@@ -86,6 +86,7 @@ class FeatureSpec:
     where: ex.Node | None = None
     bands: tuple = ()
     order: str = "desc"
+    ties: str = "shared"  # rank: equal values share the lower rank, or "ordered": one rank each, in Pareto order
     label: Text = field(default_factory=dict)
     description: Text = field(default_factory=dict)
     reads: frozenset = frozenset()
