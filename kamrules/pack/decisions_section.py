@@ -20,6 +20,7 @@ from kamrules.pack.model import (
     OUTPUT_TYPES,
     Decision,
     OutputSpec,
+    ParamValue,
     Rule,
     symbol_table,
 )
@@ -377,8 +378,18 @@ class DecisionSections(Checker):
                 return _BAD
             return str(value)
         if spec.type == "number":
+            if isinstance(value, str) and value.strip().startswith("params."):
+                name = value.strip()[len("params."):]
+                param = self.params_values.get(name)
+                if name not in self.params_values:
+                    self.error(loc, f"{where}unknown parameter '{value.strip()}'{ex.did_you_mean(name, list(self.params_values))}")
+                    return _BAD
+                if isinstance(param, bool) or not isinstance(param, (int, float)):
+                    self.error(loc, f"{where}params.{name} is not a number")
+                    return _BAD
+                return ParamValue(ex.rnd(param), name)
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                self.error(loc, f"{where}'{value}' is not a number")
+                self.error(loc, f"{where}'{value}' is not a number (or params.NAME)")
                 return _BAD
             return ex.rnd(value)
         if spec.type == "boolean":

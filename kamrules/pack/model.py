@@ -48,6 +48,19 @@ ROLES = {
 
 
 
+class ParamValue(float):
+    """A number output's value written as `params.NAME` in a rule's `then` (or a default): the param's
+    value, which remembers the param so that `--set NAME=…` changes the output too."""
+
+    def __new__(cls, value: float, name: str):
+        number = super().__new__(cls, value)
+        number.name = name
+        return number
+
+    def __reduce__(self):
+        return (ParamValue, (float(self), self.name))
+
+
 @dataclass(frozen=True)
 class ParamSpec:
     name: str
