@@ -44,6 +44,9 @@ ROLES = {
     "action": "action", "action_title": "action_title", "action_owner": "action_owner",
     "action_due_days": "action_due_days", "action_measure": "action_measure", "action_section": "action_section",
     "share_of_wallet": "share_of_wallet",
+    # the key-account team and the money at stake (features and outputs the portfolio summary reads)
+    "key_capacity": "key_capacity", "consumer_book": "consumer_book", "prior_sales": "prior_sales",
+    "stake_base": "stake_base", "risk_stake_share": "risk_stake_share",
 }
 
 
