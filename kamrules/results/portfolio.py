@@ -176,7 +176,7 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
     regions, without_region = (region_rows(region_values, ids, names, sales, positive_total, RegionParams(
         *(_param(pack, name) for name in ("region_dominant_share", "region_hhi_high", "region_hhi_moderate")),
         _param(pack, "region_min_accounts") or 1, _param(pack, "counterweight_min_ratio"),
-        _param(pack, "region_min_sales_share")))
+        _param(pack, "region_dominant_min_share")))
                                if has_region else ((), 0))
     level_name = pack.role("risk_level")
     levels = (values_of(level_name)

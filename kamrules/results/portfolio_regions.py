@@ -24,7 +24,7 @@ class RegionParams(NamedTuple):
     hhi_moderate: float | None  # region_hhi_moderate
     min_accounts: float  # region_min_accounts (1 without it): for the HHI only
     counterweight_ratio: float | None  # counterweight_min_ratio
-    min_sales_share: float | None = None  # region_min_sales_share: a region that matters to us
+    dominant_min_share: float | None = None  # region_dominant_min_share: a dominant customer large enough in our book
 
 
 @dataclass(frozen=True)
@@ -69,9 +69,9 @@ def _region_groups(region_values: list) -> tuple[dict, int, list]:
 
 def region_rows(region_values: list, ids: list, names: list, sales: np.ndarray, total: float, params: RegionParams):
     """One row per region; `sales`: every account's, NaN when missing. HHI and shares come from `measures`
-    (what the features compute). A region needs balancing when it has two accounts or more, holds at
-    least `region_min_sales_share` of our sales and its largest customer holds `region_dominant_share` or
-    more of it (two customers at 90/10 are judged: the small-sample caution, `region_min_accounts`, is the
+    (what the features compute). A region needs balancing when it has two accounts or more and its
+    largest customer holds `region_dominant_share` or more of it and at least `region_dominant_min_share`
+    of our whole sales (enough to dictate terms) (two customers at 90/10 are judged: the small-sample caution, `region_min_accounts`, is the
     HHI's); three evenly matched customers (the thesis's target) never do."""
     dominant, high, moderate, minimum, reach, weight = params
     groups, without, keys = _region_groups(region_values)
@@ -88,7 +88,7 @@ def region_rows(region_values: list, ids: list, names: list, sales: np.ndarray, 
         if region_total > 0:
             largest_share, hhi = round(float(shares[largest]), 9), round(float(hhis[largest]), 6)
             concentration = _concentration(hhi, high, moderate) if len(members) >= minimum else "too_small"
-        matters = weight is None or (total > 0 and region_total / total >= weight)
+        matters = weight is None or (total > 0 and float(clipped[largest]) / total >= weight)
         balance = (dominant is not None and largest_share is not None and len(members) >= 2 and matters
                    and largest_share >= dominant)
         advice: Text = {}

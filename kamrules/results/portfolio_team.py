@@ -178,14 +178,15 @@ def losses(pack: RulePack, evaluation, levels: np.ndarray, ids, names, sales: np
     order = where[np.lexsort((where, -at_stake[where]))]
     named = _named(order[:NAMED_MAX], ids, names, sales, at_stake)
     n_lost, n_lapsed = int(lost.sum()), int(lapsed.sum())
-    en = (f"{n_lost:,} customers lost (bought before, nothing now) and {n_lapsed:,} lapsed (stopped ordering), "
+    en = (f"{n_lost:,} {'customer' if n_lost == 1 else 'customers'} lost (bought before, nothing now) and "
+          f"{n_lapsed:,} lapsed (stopped ordering), "
           f"with {fmt_money(amount, 'en')} of sales"
           + (f" — {fmt_pct(share)} of the prior period's {fmt_money(prior_total, 'en')}" if share is not None else "")
-          + ". " + ("Alert: " if alert else "") + "Review them first, largest first (the report lists them).")
+          + ". " + ("Alert — review them first" if alert else "Review them first") + ", largest first (the report lists them).")
     zh = (f"已流失客户 {n_lost:,} 个（前期有采购、本期为零），流失中客户 {n_lapsed:,} 个（已停止下单），涉及销售额 "
           f"{fmt_money(amount, 'zh')}" + (f"，占前期销售额 {fmt_money(prior_total, 'zh')} 的 {fmt_pct(share, lang='zh')}"
                                          if share is not None else "")
-          + "。" + ("预警：" if alert else "") + "请在回顾中优先处理，按金额从大到小（见报告清单）。")
+          + "。" + ("预警——" if alert else "") + "请在回顾中优先处理，按金额从大到小（见报告清单）。")
     return Losses(n_lost, n_lapsed, amount, prior_total, share, alert, named, {"en": en, "zh": zh})
 
 
