@@ -380,6 +380,7 @@ def test_cmd(
         read_options = _read_options(reading, where, lang) if data is not None else None
         run = run_pack_tests(pack, folder, parse_as_of(as_of), lang, cases=cases, properties=properties,
                              data=data, read_options=read_options)
+        _print_warnings(run.warnings)
         if junit is not None:
             junit.write_bytes(to_junit(run, lang))
         typer.echo(to_json(run, lang) if fmt == "json" else render_text(run, lang, coverage or min_coverage is not None), nl=False)

@@ -436,3 +436,14 @@ def test_a_long_list_of_violations_is_cut_in_the_text_and_whole_in_json(tmp_path
     assert "  … and 5 more\n" in text and text.count(": tier standard, expected key\n") == 20
     data = json.loads(invoke("test", str(folder), "--as-of", AS_OF, "--format", "json").output)
     assert len(data["properties"][0]["violations"]) == 25
+
+
+def test_cells_read_as_missing_in_the_data_are_listed(tmp_path):
+    folder = copy_pack(tmp_path, "good")
+    export = tmp_path / "crm.csv"
+    export.write_text("account_id,sales\nC-1,400\nC-2,lots\nC-3,\n", encoding="utf-8")
+    result = invoke("test", str(folder), "--data", str(export), "--on-bad-value", "missing", "--no-cases", "--as-of", AS_OF)
+    assert result.exit_code == 0, result.output
+    assert (f"warning: {export}: 2 cells could not be read and were treated as missing:\n"
+            "  row 3, column 'sales' (field sales): 'lots' is not a number\n"
+            "  row 4, column 'sales' (field sales): value is missing but the field is required\n") in result.output

@@ -18,7 +18,9 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from kamrules.data.reader import ReadOptions, read_table
+from kamrules.data.options import MAX_LISTED
+from kamrules.data.reader import ReadOptions, issue_text, read_table
+from kamrules.data.wording import say
 from kamrules.engine import measures
 from kamrules.engine.evaluate import evaluate
 from kamrules.engine.evaluation import Evaluation
@@ -45,6 +47,7 @@ class Portfolio:
     frame: pd.DataFrame
     as_of: dt.date
     rows: list = field(default_factory=list)  # each account's row in the file (named when there is no id)
+    warnings: list = field(default_factory=list)  # what the reader let through (cells read as missing)
 
 
 @dataclass
@@ -104,7 +107,14 @@ def pack_portfolios(pack: RulePack, folder: Path, files: list[TestFile], as_of: 
 def data_portfolio(pack: RulePack, path: Path, options: ReadOptions, as_of: dt.date) -> Portfolio:
     """A user's data file, read as `evaluate` reads it (raises DataError when it cannot be read)."""
     read = read_table(path, list(pack.fields.values()), options)
-    return Portfolio(str(path), read.frame.reset_index(drop=True), as_of, list(read.row_numbers))
+    warnings = []
+    if read.issues:  # --on-bad-value missing: say which cells, as evaluate's data-issues.csv would
+        unit = {"json": "record", "parquet": "record", "jsonl": "line"}.get(read.source.get("format"), "row")
+        warnings.append(say(options.lang, "issues_as_missing", name=str(path), n=len(read.issues)))
+        warnings += ["  " + issue_text(issue, unit, options.lang) for issue in read.issues[:MAX_LISTED]]
+        if len(read.issues) > MAX_LISTED:
+            warnings.append("  " + TESTING[options.lang]["prop_more"].format(n=len(read.issues) - MAX_LISTED))
+    return Portfolio(str(path), read.frame.reset_index(drop=True), as_of, list(read.row_numbers), warnings)
 
 
 # -------------------------------------------------------------------------------------------- running

@@ -65,6 +65,7 @@ class TestRun:
     coverage: Coverage
     properties: list = field(default_factory=list)  # PropertyResult (kamrules.testing.property_runs)
     cases_run: bool = True  # False with `kamrules test --no-cases`
+    warnings: list = field(default_factory=list)  # lines about the data properties were checked on
 
     @property
     def failed(self) -> list:

@@ -41,5 +41,6 @@ def run_pack_tests(pack: RulePack, folder: Path, as_of: dt.date, lang: str = "en
         portfolios, unreadable = pack_portfolios(pack, folder, files, as_of, lang)
         if data is not None:
             portfolios.append(data_portfolio(pack, data, read_options or ReadOptions(lang=lang), as_of))
+            run.warnings += portfolios[-1].warnings
         run.properties = run_properties(pack, stated, portfolios, unreadable, lang)
     return run
