@@ -161,7 +161,7 @@ def test_monotone_tries_the_accounts_asked_spread_over_the_ranks(tmp_path):
     path.write_text(path.read_text(encoding="utf-8") + "      accounts: 2\n", encoding="utf-8")
     result = json.loads(invoke("test", str(folder), "--as-of", AS_OF, "--format", "json").output)
     check = result["properties"][0]
-    assert check["evaluations"] == 3  # the portfolio once, then the largest and the smallest raised
+    assert check["evaluations"] == 2  # the largest and the smallest raised (the portfolio as it is: shared)
     assert check["violations"] == ["M-1: tier key → potential when sales × 1.5"]  # M-4 has no margin: stays
 
 
@@ -325,7 +325,8 @@ def test_data_file_with_reading_options(tmp_path):
     checks = [c for c in json.loads(result.output)["properties"] if c["portfolio"] == str(export)]
     assert len(checks) == 5 and all(c["passed"] and c["accounts"] == 5 for c in checks)
     by_name = {c["name"]: c for c in checks}
-    assert by_name["the three largest companies are key"]["evaluations"] == 1
+    assert by_name["the three largest companies are key"]["evaluations"] == 0  # reads the shared evaluation
+    assert by_name["the order of the rows changes nothing"]["evaluations"] == 2  # reversed, shuffled
 
 
 def test_data_file_that_breaks_a_property(tmp_path):

@@ -57,7 +57,7 @@ class PropertyResult:
     prop: Property
     portfolio: str
     accounts: int = 0
-    evaluations: int = 0  # how many times the portfolio was evaluated for this check
+    evaluations: int = 0  # changed copies of the portfolio evaluated for this check (besides the shared one)
     violations: list = field(default_factory=list)  # each: {lang: one line}
     error: str = ""
 
@@ -123,24 +123,28 @@ def data_portfolio(pack: RulePack, path: Path, options: ReadOptions, as_of: dt.d
 def run_properties(pack: RulePack, properties: list[Property], portfolios: list[Portfolio],
                    unreadable: list | None = None, lang: str = "en") -> list[PropertyResult]:
     """Every property on every portfolio, in property order (first, for an `unread_columns` property
-    that names its columns, whether the pack reads them at all). `unreadable`: (file, message) of the
-    portfolios that could not be read, an error for every property; `lang`: the language of errors."""
+    that names its columns, whether the pack reads them at all). Each portfolio is evaluated as it is
+    once, for all properties. `unreadable`: (file, message) of the portfolios that could not be read,
+    an error for every property; `lang`: the language of errors."""
+    found: dict[tuple[int, int], PropertyResult] = {}
+    for number, portfolio in enumerate(portfolios):
+        shared = _Portfolio(pack, portfolio, lang)
+        for index, prop in enumerate(properties):
+            found[index, number] = _check(shared, prop)
     results = []
-    for prop in properties:
+    for index, prop in enumerate(properties):
         if prop.kind == "unread_columns" and prop.columns is not None:
             results.append(_reads_nothing_claimed(pack, prop))
-        for name, message in unreadable or ():
-            results.append(PropertyResult(prop, name, error=message))
-        for portfolio in portfolios:
-            results.append(_check(pack, prop, portfolio, lang))
+        results += [PropertyResult(prop, name, error=message) for name, message in unreadable or ()]
+        results += [found[index, number] for number in range(len(portfolios))]
     return results
 
 
-def _check(pack: RulePack, prop: Property, portfolio: Portfolio, lang: str) -> PropertyResult:
-    result = PropertyResult(prop, portfolio.name, accounts=len(portfolio.frame))
-    if len(portfolio.frame) == 0:
+def _check(shared: "_Portfolio", prop: Property) -> PropertyResult:
+    result = PropertyResult(prop, shared.portfolio.name, accounts=len(shared.portfolio.frame))
+    if len(shared.portfolio.frame) == 0:
         return result
-    runs = _Runs(pack, portfolio, result, lang)
+    runs = _Runs(shared, result)
     try:
         {"monotone": _monotone, "largest": _largest, "order_invariant": _order_invariant,
          "unread_columns": _unread_columns}[prop.kind](runs, prop)
@@ -149,22 +153,28 @@ def _check(pack: RulePack, prop: Property, portfolio: Portfolio, lang: str) -> P
     return result
 
 
-class _Runs:
-    """A portfolio's evaluations for one check: the base one as it is, and any changed copy."""
+class _Portfolio:
+    """What every property checked on a portfolio shares: its evaluation as it is, its ids."""
 
-    def __init__(self, pack: RulePack, portfolio: Portfolio, result: PropertyResult, lang: str = "en"):
-        self.pack, self.portfolio, self.result, self.lang = pack, portfolio, result, lang
+    def __init__(self, pack: RulePack, portfolio: Portfolio, lang: str):
+        self.pack, self.portfolio, self.lang = pack, portfolio, lang
         self._base: Evaluation | None = None
+        self._failed: Exception | None = None
         self._ids: np.ndarray | None = None
 
     def evaluate(self, pack: RulePack, frame: pd.DataFrame) -> Evaluation:
-        self.result.evaluations += 1
         return evaluate(pack, frame, as_of=self.portfolio.as_of, input_name=self.portfolio.name)
 
     @property
     def base(self) -> Evaluation:
+        if self._failed is not None:
+            raise self._failed
         if self._base is None:
-            self._base = self.evaluate(self.pack, self.portfolio.frame)
+            try:
+                self._base = self.evaluate(self.pack, self.portfolio.frame)
+            except (DataError, EvaluationError) as exc:
+                self._failed = exc
+                raise
         return self._base
 
     @property
@@ -173,6 +183,27 @@ class _Runs:
         if self._ids is None and ID_FIELD in self.pack.fields:
             self._ids = np.array(["" if v is None else str(v) for v in column_values(self.base, ID_FIELD)], dtype=object)
         return self._ids
+
+
+class _Runs:
+    """One check of a property on a portfolio: the shared evaluation as it is, and the changed copies
+    this check evaluates (counted in its result)."""
+
+    def __init__(self, shared: _Portfolio, result: PropertyResult):
+        self.shared, self.result = shared, result
+        self.pack, self.portfolio, self.lang = shared.pack, shared.portfolio, shared.lang
+
+    def evaluate(self, pack: RulePack, frame: pd.DataFrame) -> Evaluation:
+        self.result.evaluations += 1
+        return self.shared.evaluate(pack, frame)
+
+    @property
+    def base(self) -> Evaluation:
+        return self.shared.base
+
+    @property
+    def ids(self) -> np.ndarray | None:
+        return self.shared.ids
 
     def account(self, position: int) -> Callable[[str], str]:
         """How a message names an account: its id, else its row in the file."""
