@@ -214,11 +214,11 @@ GOOD = "as_of: 2026-11-27\nproperties:\n"
      "3:33: property 'p': order_invariant: unknown option 'sed' (did you mean 'seed'?) (options: outputs, seed)"),
     ("  - {name: p, monotone: {output: tier}}", "3:25: property 'p': monotone: needs 'raise'"),
     ("  - {name: p, monotone: {raise: [slaes], output: tier, order: [standard, potential, key]}}",
-     "3:33: property 'p': monotone: raise: unknown name 'slaes' (did you mean 'sales'?)"),
+     "3:34: property 'p': monotone: raise: unknown name 'slaes' (did you mean 'sales'?)"),
     ("  - {name: p, monotone: {raise: [region], output: tier, order: [standard, potential, key]}}",
-     "3:33: property 'p': monotone: raise: 'region' is not a number field: a money figure of the data"),
+     "3:34: property 'p': monotone: raise: 'region' is not a number field: a money figure of the data"),
     ("  - {name: p, monotone: {raise: [sales_share], output: tier, order: [standard, potential, key]}}",
-     "3:33: property 'p': monotone: raise: 'sales_share' is not a number field: a money figure of the data"),
+     "3:34: property 'p': monotone: raise: 'sales_share' is not a number field: a money figure of the data"),
     ("  - {name: p, monotone: {raise: [sales], output: teir}}",
      "3:50: property 'p': monotone: output: unknown output 'teir' (did you mean 'tier'?)"),
     ("  - {name: p, monotone: {raise: [sales], output: visits}}",
@@ -226,12 +226,12 @@ GOOD = "as_of: 2026-11-27\nproperties:\n"
     ("  - {name: p, monotone: {raise: [sales], output: tier}}",
      "3:25: property 'p': monotone: needs 'order': the values of tier from low to high, e.g. [key, potential, standard]"),
     ("  - {name: p, monotone: {raise: [sales], output: tier, order: [standard, potential, kye]}}",
-     "3:63: property 'p': monotone: order: 'kye' is not a value of tier (did you mean 'key'?)"),
+     "3:85: property 'p': monotone: order: 'kye' is not a value of tier (did you mean 'key'?)"),
     ("  - {name: p, monotone: {raise: [sales], output: tier, order: [standard, key]}}",
      "3:63: property 'p': monotone: order: leaves out 'potential': give every value of tier its place (a list "
      "inside the order for equal values)"),
     ("  - {name: p, monotone: {raise: [sales], output: tier, order: [standard, [potential, key], key]}}",
-     "3:63: property 'p': monotone: order: 'key' is listed twice"),
+     "3:92: property 'p': monotone: order: 'key' is listed twice"),
     ("  - {name: p, monotone: {raise: [sales], output: tier, order: [standard, potential, key], by: 1}}",
      "3:95: property 'p': monotone: by: 1 does not raise anything: give a factor above 1, e.g. 1.5"),
     ("  - {name: p, monotone: {raise: [sales], output: tier, order: [standard, potential, key], accounts: 0}}",
@@ -245,18 +245,18 @@ GOOD = "as_of: 2026-11-27\nproperties:\n"
     ("  - {name: p, largest: {by: region, count: 3, output: tier, in: [key]}}",
      "3:29: property 'p': largest: by: 'region' is not a number field, feature or score"),
     ("  - {name: p, largest: {by: sales, count: 3, output: tier, in: [kee]}}",
-     "3:64: property 'p': largest: in: 'kee' is not a value of tier (did you mean 'key'?)"),
+     "3:65: property 'p': largest: in: 'kee' is not a value of tier (did you mean 'key'?)"),
     ("  - {name: p, largest: {by: sales, count: 3, output: tier, in: [key], unless: 'customer_typ == 1'}}",
      "3:80: property 'p': largest: unless: unknown name 'customer_typ' (did you mean 'customer_type'?)"),
     ("  - {name: p, largest: {by: sales, count: 3, output: tier, in: [key], unless: 'sales >'}}",
      "3:87: property 'p': largest: unless: expected a value, found the end of the condition"),
     ("  - {name: p, largest: {by: sales, count: 3, in: [key]}}", "3:24: property 'p': largest: needs 'output'"),
     ("  - {name: p, unread_columns: {columns: [industy]}}",
-     "3:41: property 'p': unread_columns: columns: unknown name 'industy' (did you mean 'industry'?)"),
+     "3:42: property 'p': unread_columns: columns: unknown name 'industy' (did you mean 'industry'?)"),
     ("  - {name: p, unread_columns: {columns: [account_id]}}",
      "3:41: property 'p': unread_columns: columns: 'account_id' is how accounts are matched, not a column to leave out"),
     ("  - {name: p, unread_columns: {outputs: [tier, visist]}}",
-     "3:41: property 'p': unread_columns: outputs: unknown output 'visist' (did you mean 'visit'?)"),
+     "3:48: property 'p': unread_columns: outputs: unknown output 'visist' (did you mean 'visit'?)"),
     ("  - {name: p, order_invariant: [tier]}",
      "3:32: property 'p': order_invariant: a mapping of its options (outputs, seed)"),
     ("  - just a name", "3:5: property 1: must be a mapping with a name and one of monotone, largest, order_invariant, "
@@ -290,7 +290,7 @@ def test_every_problem_of_every_test_file_is_listed_before_anything_runs(tmp_pat
     assert result.output == (
         "error:\n"
         f"{folder}/tests/more.yaml:1:21: case 'c': facts: unknown field, feature or score 'slaes' (did you mean 'sales'?)\n"
-        f"{folder}/tests/properties.yaml:3:33: property 'p': monotone: raise: unknown name 'slaes' (did you mean 'sales'?)\n")
+        f"{folder}/tests/properties.yaml:3:34: property 'p': monotone: raise: unknown name 'slaes' (did you mean 'sales'?)\n")
 
 
 def test_a_file_of_properties_only_needs_no_cases(tmp_path):

@@ -266,9 +266,9 @@ class _Checker:
         values = []
         if output is not None:
             raw = options["in"]
-            raw = raw if isinstance(raw, list) else [raw]
-            values = [str(v) for v in raw]
-            self.check_values(output, values, options.value_loc("in"), f"{where}in: ")
+            values = [str(v) for v in (raw if isinstance(raw, list) else [raw])]
+            for index, value in enumerate(values):
+                self.check_values(output, [value], _item_loc(raw, index, options.value_loc("in")), f"{where}in: ")
         unless, unless_text = None, ""
         if "unless" in options:
             unless_text = str(options["unless"])
@@ -295,11 +295,12 @@ class _Checker:
         raw = options.get(key)
         items = raw if isinstance(raw, list) else [raw]
         found = []
-        for item in items:
+        for index, item in enumerate(items):
+            loc = _item_loc(raw, index, options.value_loc(key))
             if not isinstance(item, str) or not item.strip():
-                self.error(options.value_loc(key), f"{where}{key}: a list of names ({what})")
+                self.error(loc, f"{where}{key}: a list of names ({what})")
                 continue
-            if self.known_name(item, allowed, options.value_loc(key), f"{where}{key}: ", what):
+            if self.known_name(item, allowed, loc, f"{where}{key}: ", what):
                 found.append(item)
         return found
 
@@ -339,9 +340,9 @@ class _Checker:
         raw = options["outputs"]
         items = raw if isinstance(raw, list) else [raw]
         found = []
-        for item in items:
+        for index, item in enumerate(items):
             name = str(item)
-            if self.is_output(name, options.value_loc("outputs"), f"{where}outputs: "):
+            if self.is_output(name, _item_loc(raw, index, options.value_loc("outputs")), f"{where}outputs: "):
                 found.append(name)
         return tuple(found)
 
@@ -370,12 +371,14 @@ class _Checker:
             return None
         order, seen = [], set()
         before = len(self.errors)
-        for item in raw:
+        for index, item in enumerate(raw):
+            place = _item_loc(raw, index, loc)
             equal = tuple(str(v) for v in (item if isinstance(item, list) else [item]))
-            self.check_values(output, list(equal), loc, f"{where}order: ")
-            for value in equal:
+            for inner, value in enumerate(equal):
+                at = _item_loc(item, inner, place) if isinstance(item, list) else place
+                self.check_values(output, [value], at, f"{where}order: ")
                 if value in seen:
-                    self.error(loc, f"{where}order: '{value}' is listed twice")
+                    self.error(at, f"{where}order: '{value}' is listed twice")
                 seen.add(value)
             order.append(equal)
         left_out = [v for v in spec.values if v not in seen]
@@ -444,3 +447,9 @@ class _Checker:
             self.error(options.value_loc(key), f"{where}{key}: '{value}' is not a whole number of at least {minimum}")
             return default
         return value
+
+
+def _item_loc(items: Any, index: int, fallback: Location) -> Location:
+    """Where item `index` of a YAML list stands (the list's place for a single value)."""
+    locs = getattr(items, "item_locs", None)
+    return locs[index] if locs and index < len(locs) else fallback
