@@ -18,7 +18,7 @@ A case says "these facts give this decision"; a property says what must hold on 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 

@@ -400,25 +400,27 @@ def _unread_columns(runs: _Runs, prop: Property) -> None:
     before = {name: _values(runs.base, name) for name in outputs}
     rng = np.random.default_rng(prop.seed)
     shuffles = {name: rng.permutation(len(frame)) for name in candidates}
-    for how in ("prop_missing", "prop_shuffled_column"):
-        def changed(names: list[str]) -> dict:
-            copy = frame.copy()
-            for name in names:
-                if how == "prop_missing":
-                    copy[name] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
-                else:
-                    copy[name] = frame[name].iloc[shuffles[name]].reset_index(drop=True).set_axis(frame.index)
-            evaluation = runs.evaluate(cut, copy)
-            return {name: _values(evaluation, name) for name in outputs}
 
-        after = changed(candidates)
+    def changed(how: str, names: list[str]) -> dict:
+        """The outputs with the columns `names` left empty (prop_missing) or shuffled."""
+        copy = frame.copy()
+        for name in names:
+            if how == "prop_missing":
+                copy[name] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+            else:
+                copy[name] = frame[name].iloc[shuffles[name]].reset_index(drop=True).set_axis(frame.index)
+        evaluation = runs.evaluate(cut, copy)
+        return {name: _values(evaluation, name) for name in outputs}
+
+    for how in ("prop_missing", "prop_shuffled_column"):
+        after = changed(how, candidates)
         differing = [p for p in range(len(frame)) if _changes(outputs, before, after, p)]
         if not differing:
             continue
         culprits = [[name] for name in candidates] if len(candidates) > 1 else [candidates]
         found = False
         for names in culprits:  # which column does it: each alone (only when something changed)
-            alone = changed(names) if len(candidates) > 1 else after
+            alone = changed(how, names) if len(candidates) > 1 else after
             for position in range(len(frame)):
                 changes = _changes(outputs, before, alone, position)
                 if changes:
