@@ -336,44 +336,58 @@ def explain(
 
 
 @app.command("test")
+@reads_data
 def test_cmd(
     rules: Optional[Path] = typer.Argument(None, help="Rule pack folder; its cases are in RULES/tests (default: ./rules, else the bundled pack)."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Date for cases that give none (YYYY-MM-DD, default today)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Date for cases that give none, and for the portfolios properties are checked on (YYYY-MM-DD, default today)."),
     coverage: bool = typer.Option(False, "--coverage", help="Show which rules and defaults no case exercises."),
     min_coverage: Optional[float] = typer.Option(None, "--min-coverage", help="Fail when fewer than N% of rules and defaults are exercised."),
     junit: Optional[Path] = typer.Option(None, "--junit", help="Also write JUnit XML here (for CI)."),
     fmt: str = typer.Option("text", "--format", help="text or json."),
     lang: str = typer.Option("en", "--lang", help="Language of the failure messages: en or zh."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Also check the pack's properties on this data file (read as evaluate reads it)."),
+    where: WhereOption = None,
+    reading: Optional[dict] = None,  # the data-reading options (@reads_data)
+    cases: bool = typer.Option(True, "--cases/--no-cases", help="Run the cases (--no-cases: only the properties)."),
+    properties: bool = typer.Option(True, "--properties/--no-properties", help="Check the properties (--no-properties: only the cases)."),
 ) -> None:
-    """Run the pack's test cases (RULES/tests/*.yaml and *.csv); exit 1 when one fails.
+    """Run the pack's test cases and check its properties (RULES/tests/*.yaml and *.csv); exit 1 when
+    one fails.
 
     Example: kamrules test rules --coverage --min-coverage 90 --junit kamrules-tests.xml
+             kamrules test --data customers.csv --no-cases --as-of 2026-11-27
     """
     with user_errors(lang):
+        from kamrules.errors import UsageError
         from kamrules.pack import load_pack
         from kamrules.resources import rules_dir
         from kamrules.run import LANGS, check_choice, parse_as_of
-        from kamrules.testing import load_cases, run_tests
-        from kamrules.testing.cases import test_files
         from kamrules.testing.report import render_text, to_json, to_junit
+        from kamrules.testing.suite import run_pack_tests
 
         check_choice("--format", fmt, ("text", "json"))
         check_choice("--lang", lang, LANGS)
+        if not cases and not properties:
+            raise UsageError("--no-cases and --no-properties leave nothing to run: keep one")
+        if not cases and (coverage or min_coverage is not None):
+            raise UsageError("--coverage and --min-coverage measure the cases: leave out --no-cases")
+        if data is not None and not properties:
+            raise UsageError("--data is checked against the pack's properties: leave out --no-properties")
+        if data is None and (where is not None or reading != {name: default for name, _, default in _READING}):
+            raise UsageError("--where and the reading options (--columns, --encoding …) apply to --data: give --data FILE")
         folder = rules_dir(rules)
         pack = load_pack(folder)
-        paths = test_files(folder)
-        if not paths:
-            from kamrules.errors import ConfigError
-
-            raise ConfigError(f"{folder / 'tests'}: no test cases (*.yaml or *.csv); see docs/testing-rules.md")
-        run = run_tests(pack, load_cases(pack, paths), parse_as_of(as_of), lang)
+        read_options = _read_options(reading, where, lang) if data is not None else None
+        run = run_pack_tests(pack, folder, parse_as_of(as_of), lang, cases=cases, properties=properties,
+                             data=data, read_options=read_options)
+        _print_warnings(run.warnings)
         if junit is not None:
             junit.write_bytes(to_junit(run, lang))
         typer.echo(to_json(run, lang) if fmt == "json" else render_text(run, lang, coverage or min_coverage is not None), nl=False)
         low = min_coverage is not None and run.coverage.percent() < min_coverage
         if low:
             _echo_err(f"coverage {run.coverage.percent():g}% is below --min-coverage {min_coverage:g}%")
-        if run.failed or low:
+        if run.failed or run.failed_properties or low:
             raise typer.Exit(1)
 
 

@@ -474,11 +474,17 @@ def test_key_account_capacity(pack):
     assert hit.rule == "over_capacity" and "beyond the capacity of 35" in hit.because["en"]
     results = run(pack, rows[5:] + tail)  # 35 qualify: all key
     assert all(results[f"a{i:02d}"].value("tier") == "key" for i in range(5, 40))
-    # 40 exactly equal accounts: ties never overrun the capacity (input order decides, as on the curve)
+    # 40 exactly equal accounts: ties never overrun the capacity (the account id decides, as on the curve)
     equal = [{"account_id": f"e{i:02d}", "sales": 1_000} for i in range(40)]
     results = run(pack, equal + tail)
     tiers = [results[f"e{i:02d}"].value("tier") for i in range(40)]
     assert tiers == ["key"] * 35 + ["over_capacity"] * 5
+    # … in the ids' text order, whatever the order of the rows: e9 comes after e35 ("e9" > "e35")
+    unpadded = [{"account_id": f"e{i}", "sales": 1_000} for i in range(40)]
+    for rows in (unpadded + tail, unpadded[::-1] + tail[::-1]):
+        results = run(pack, rows)
+        over = sorted(k for k, a in results.items() if a.value("tier") == "over_capacity")
+        assert over == sorted(sorted(f"e{i}" for i in range(40))[35:]) == ["e5", "e6", "e7", "e8", "e9"]
 
 
 def test_consumers_get_a_segment_programme_and_core_customer_is_not_consumer(pack):

@@ -82,3 +82,13 @@ def test_where_and_ties_errors(extra, message):
     with pytest.raises(RuleError) as raised:
         load_pack(write_pack(Path("rules"), {"pack.yaml": PACK + extra}))
     assert message in str(raised.value)
+
+
+def test_ordered_ties_go_by_account_id_whatever_the_row_order():
+    pack = load_pack(write_pack(Path("rules"), {"pack.yaml": PACK}))
+    frame = pd.DataFrame({"account_id": ["b", "a", "c"], "sales": [5.0, 5.0, 5.0], "region": ["n"] * 3,
+                          "kind": ["firm"] * 3})
+    forward = compute_derived(pack, prepare_facts(pack, frame.copy()), dt.date(2026, 11, 27))
+    backward = compute_derived(pack, prepare_facts(pack, frame.iloc[::-1].reset_index(drop=True)), dt.date(2026, 11, 27))
+    by_id = lambda d: dict(zip(d["account_id"], d["rank_ordered"]))  # noqa: E731
+    assert by_id(forward) == by_id(backward) == {"a": 1.0, "b": 2.0, "c": 3.0}

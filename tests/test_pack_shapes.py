@@ -122,7 +122,7 @@ def test_some_rows_without_risk_data(pack):
 
 def test_heavy_ties_everywhere(pack):
     """50 accounts of exactly equal sales: cumulative before runs 0, 2, …, 98%, so the first 40 (before <
-    80%) are class A. Equal priorities fill the capacity of 35 in input order; the other 5 qualify "over
+    80%) are class A. Equal priorities fill the capacity of 35 in account id order; the other 5 qualify "over
     capacity" (an explained outcome), and no account is "large orders" (percentile rank 50 for all). E40..E47
     start at 80–94%: class B, as large as the key ones (percentile rank 50 ≥ the median) → potential; E48,
     E49 start at 96% and 98%: class C → standard."""

@@ -352,11 +352,14 @@ def test_features_and_summary_agree_on_negative_and_missing_sales(pack):
     assert curve["1"] == pytest.approx(facts[0]["sales_cum_share"]) and curve["4"] == pytest.approx(1.0)
 
 
-def test_pareto_ties_keep_input_order_in_features_and_curve(pack):
-    frame = pd.DataFrame({"account_id": ["1", "2", "3", "4"], "sales": [10.0, 30.0, 30.0, 30.0]})
+@pytest.mark.parametrize("ids", [["1", "2", "3", "4"], ["1", "4", "3", "2"]])
+def test_pareto_ties_go_by_account_id_in_features_and_curve(pack, ids):
+    """Equal sales are ordered by the account id's text, not by the order of the rows, in the features and
+    on the report's curve alike."""
+    frame = pd.DataFrame({"account_id": ids, "sales": [10.0, 30.0, 30.0, 30.0]})
     evaluation = evaluate(pack, frame, as_of=AS_OF)
-    cum = [a.facts["sales_cum_share"] for a in evaluation.accounts]
-    assert cum == [pytest.approx(1.0), pytest.approx(0.3), pytest.approx(0.6), pytest.approx(0.9)]
+    cum = {a.account_id: a.facts["sales_cum_share"] for a in evaluation.accounts}
+    assert cum == {"1": pytest.approx(1.0), "2": pytest.approx(0.3), "3": pytest.approx(0.6), "4": pytest.approx(0.9)}
     assert [pt.account_id for pt in summarise(evaluation).curve] == ["2", "3", "4", "1"]
 
 

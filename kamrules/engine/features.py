@@ -17,6 +17,8 @@ from kamrules.language import expr as ex
 from kamrules.language import vecsem
 from kamrules.pack import FeatureSpec, RulePack, ScoreSpec
 
+ID_FIELD = "account_id"  # the field whose text order breaks ties on the Pareto curve
+
 
 def prepare_facts(pack: RulePack, frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of the input with one column per pack field, typed for evaluation (absent = missing)."""
@@ -102,7 +104,7 @@ def compute_feature(feature: FeatureSpec, facts: pd.DataFrame, as_of: dt.date,
     if function == "band":
         return _band(feature, facts[feature.arg])
     if function == "cumulative_share":
-        return _cumulative_share(facts[feature.arg])
+        return _cumulative_share(facts[feature.arg], facts[ID_FIELD] if ID_FIELD in facts.columns else None)
     if function == "criteria_of":
         return criteria_present(feature.arg, facts)
     return _group_function(feature, facts, groups)
@@ -143,9 +145,10 @@ def _band(feature: FeatureSpec, values: pd.Series) -> pd.Series:
     return pd.Series(labels, index=values.index, dtype="object", copy=False)
 
 
-def _cumulative_share(values: pd.Series) -> pd.Series:
-    """Share of the positive total held by this account and every larger one (see `measures`)."""
-    return ex.round_series(measures.cumulative_share(values))
+def _cumulative_share(values: pd.Series, ids: pd.Series | None = None) -> pd.Series:
+    """Share of the positive total held by this account and every larger one, equal values ordered
+    by account id (see `measures`)."""
+    return ex.round_series(measures.cumulative_share(values, ids))
 
 
 def _group_function(feature: FeatureSpec, facts: pd.DataFrame, groups: dict | None = None) -> pd.Series:
@@ -178,7 +181,9 @@ def _group_function(feature: FeatureSpec, facts: pd.DataFrame, groups: dict | No
     elif function == "rank":
         ordered = values if feature.order == "asc" else -values
         if feature.ties == "ordered":
-            result = pd.Series(measures.ordinal_ranks(ordered.to_numpy(dtype="float64"), group_codes), index=index, copy=False)
+            ids = facts[ID_FIELD].to_numpy(dtype=object) if ID_FIELD in facts.columns else None
+            result = pd.Series(measures.ordinal_ranks(ordered.to_numpy(dtype="float64"), group_codes, ids),
+                               index=index, copy=False)
         else:
             result = pd.Series(measures.ranks(ordered.to_numpy(), group_codes, average=False), index=index, copy=False)
     elif function == "percentile":

@@ -146,6 +146,7 @@ DATA: dict[str, dict[str, str]] = {
         # bad cells
         "issue": "{at}, column '{column}' (field {field}): '{value}' {reason}",
         "issue_empty": "{at}, column '{column}' (field {field}): value {reason}",
+        "issues_as_missing": "warning: {name}: {n} cells could not be read and were treated as missing:",
         "bad_value": "{name}: {issue}; fix the cell or pass --on-bad-value missing",
         "bad_values": "{name}: {total} values cannot be read; fix the cells or pass --on-bad-value missing "
                       "to read them as missing values:",
@@ -322,6 +323,7 @@ DATA: dict[str, dict[str, str]] = {
         "row_one": "{n} 行", "row_many": "{n} 行",
         "issue": "{at}，列“{column}”（字段{field}）：“{value}”{reason}",
         "issue_empty": "{at}，列“{column}”（字段{field}）：值{reason}",
+        "issues_as_missing": "警告：{name}：{n} 个单元格无法读取，按缺失处理：",
         "bad_value": "{name}：{issue}；请修正该单元格，或用 --on-bad-value missing",
         "bad_values": "{name}：有 {total} 个值无法读取；请修正这些单元格，或用 --on-bad-value missing 将其按缺失值读取：",
         "r_not_number": "不是数字",

@@ -303,8 +303,9 @@ def _pareto(ids: list, names: list, sales: np.ndarray, tiers: list, target: floa
     n = len(ids)
     values = pd.Series(sales, dtype="float64")
     clipped = measures.positive(values).fillna(0.0).to_numpy()  # arrays: read once per account below
-    cumulative = measures.cumulative_share(values.fillna(0.0)).to_numpy()  # a missing sale counts as none here
-    order = measures.pareto_order(values.fillna(0.0))
+    tie_ids = np.asarray(ids, dtype=object)  # equal sales by account id, as the features order them
+    cumulative = measures.cumulative_share(values.fillna(0.0), tie_ids).to_numpy()  # a missing sale counts as none here
+    order = measures.pareto_order(values.fillna(0.0), tie_ids)
     kept = curve_ranks(n)
 
     def share_at(i: int) -> float:
