@@ -111,7 +111,7 @@ decisions:
     hit: collect
     outputs:
       signal: {type: category, values: [late, very_late, small]}
-      weight: {type: number}
+      weight: {type: number, total: true}
     rules:
       - {id: late, when: days > 60, then: {signal: late, weight: 0.5}}
       - {id: very_late, when: days > 90, then: {signal: very_late, weight: 1}}
@@ -147,3 +147,17 @@ def test_a_total_name_is_claimed():
         load_pack(write_pack(Path("rules"), {"pack.yaml": text}))
     assert ("rules/pack.yaml:7:3: decision 'signals' total 'weight_total' is already defined as a field at "
             "rules/pack.yaml:5:3: names must be unique") in str(raised.value)
+
+
+def test_total_is_for_number_outputs_of_collect_decisions():
+    text = TOTALS.replace("      signal: {type: category, values: [late, very_late, small]}",
+                          "      signal: {type: category, values: [late, very_late, small], total: true}")
+    with pytest.raises(RuleError) as raised:
+        load_pack(write_pack(Path("rules"), {"pack.yaml": text}))
+    assert ("decision 'signals': output 'signal': total: write 'total: true' on a number output of a collect "
+            "decision (its sum over the rules that fire, as signal_total)") in str(raised.value)
+    # without total: true, no total is made (and the name stays free)
+    plain = TOTALS.replace("      weight: {type: number, total: true}", "      weight: {type: number}")
+    with pytest.raises(RuleError) as raised:
+        load_pack(write_pack(Path("rules"), {"pack.yaml": plain}))
+    assert "unknown name 'weight_total'" in str(raised.value)

@@ -55,8 +55,12 @@ class DecisionSections(Checker):
             if hit == "collect":
                 self.claim(f"{decision_id}_count", f"count of decision '{decision_id}'", loc)
                 for oname, ospec in outputs.items():
-                    if ospec.type == "number":
+                    if ospec.total:
                         self.claim(f"{oname}_total", f"decision '{decision_id}' total", loc)
+            elif any(o.total for o in outputs.values()):
+                name = next(o for o, spec_ in outputs.items() if spec_.total)
+                self.error(spec.value_loc("hit") if "hit" in spec else loc,
+                           f"{where}output '{name}': total: only a collect decision adds up its outputs")
         all_symbols, owner = self.output_symbols(derived, outputs_of, hits)
         collect_outputs = {o for d, outs in outputs_of.items() if hits[d] == "collect" for o in outs}
         built: dict[str, Decision] = {}
@@ -102,7 +106,7 @@ class DecisionSections(Checker):
                 symbols[f"{decision_id}_count"] = ex.Symbol(f"{decision_id}_count", ex.NUMBER, "count")
                 owner[f"{decision_id}_count"] = decision_id
                 for oname, ospec in outputs.items():
-                    if ospec.type == "number":
+                    if ospec.total:
                         symbols[f"{oname}_total"] = ex.Symbol(f"{oname}_total", ex.NUMBER, "count")
                         owner[f"{oname}_total"] = decision_id
         return symbols, owner
@@ -123,7 +127,7 @@ class DecisionSections(Checker):
                 otype, ospec = ospec, YMap()
                 ospec.loc, ospec.key_locs, ospec.value_locs, ospec.value_styles = oloc, {}, {}, {}
             elif isinstance(ospec, YMap):
-                self.unknown_keys(ospec, ("type", "values", "label"), owhere)
+                self.unknown_keys(ospec, ("type", "values", "label", "total"), owhere)
                 otype = ospec.get("type", "string")
             else:
                 self.error(raw.value_loc(oname), f"{owhere}must be a type name or a mapping with 'type'")
@@ -148,8 +152,14 @@ class DecisionSections(Checker):
                     continue
             elif rawv is not None:
                 self.error(ospec.key_loc("values"), f"{owhere}values: only category outputs list values")
+            total = ospec.get("total", False)
+            if total is not False and (total is not True or otype != "number"):
+                self.error(ospec.value_loc("total"), f"{owhere}total: write 'total: true' on a number output of a "
+                           f"collect decision (its sum over the rules that fire, as {oname}_total)")
+                continue
             outputs[oname] = OutputSpec(oname, otype, tuple(values), value_labels,
-                                        self.text(ospec.get("label"), ospec.value_loc("label"), f"{owhere}label"))
+                                        self.text(ospec.get("label"), ospec.value_loc("label"), f"{owhere}label"),
+                                        total=bool(total))
         return outputs
 
     def build_decision(self, decision_id, spec, loc, hit, outputs, symbols, collect_outputs) -> Decision | None:

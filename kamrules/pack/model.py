@@ -148,6 +148,7 @@ class OutputSpec:
     values: tuple = ()
     value_labels: dict = field(default_factory=dict)  # value -> Text
     label: Text = field(default_factory=dict)
+    total: bool = False  # a collect decision's number output added up for later decisions (<name>_total)
 
 
 @dataclass(frozen=True)
@@ -181,11 +182,12 @@ class Decision:
 
     @property
     def totals(self) -> dict:
-        """For a collect decision, `<output>_total` -> output for each number output: the sum of that
-        output over the rules that fired (risk points, say), read by later decisions like the count."""
+        """For a collect decision, `<output>_total` -> output for each number output declared `total: true`:
+        the sum of that output over the rules that fired (risk points, say), read by later decisions like
+        the count."""
         if self.hit != "collect":
             return {}
-        return {f"{name}_total": name for name, spec in self.outputs.items() if spec.type == "number"}
+        return {f"{name}_total": name for name, spec in self.outputs.items() if spec.total}
 
     def reads_back(self, name: str) -> bool:
         """Whether `name` is a value this decision gives later decisions (an output, count or total)."""

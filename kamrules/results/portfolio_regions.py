@@ -89,8 +89,9 @@ def region_rows(region_values: list, ids: list, names: list, sales: np.ndarray, 
             largest_share, hhi = round(float(shares[largest]), 9), round(float(hhis[largest]), 6)
             concentration = _concentration(hhi, high, moderate) if len(members) >= minimum else "too_small"
         matters = weight is None or (total > 0 and float(clipped[largest]) / total >= weight)
+        alone = len(order) < 2 or float(clipped[order[1]]) < float(clipped[largest])  # 50/50: no one dominates
         balance = (dominant is not None and largest_share is not None and len(members) >= 2 and matters
-                   and largest_share >= dominant)
+                   and alone and largest_share >= dominant)
         advice: Text = {}
         if balance:
             second = order[1] if len(order) > 1 and _within_reach(clipped, largest, order[1], reach) else None
