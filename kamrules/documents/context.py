@@ -263,7 +263,7 @@ class ContextBuilder:
         words = UI[self.lang] if self.lang in UI else UI["en"]
         if is_missing(value):
             return words["score_not_computed"] % (have, len(spec.criteria), spec.min_criteria_value())
-        return words["score_rests"] % (have, len(spec.criteria))
+        return words["score_rests"] % (have, len(spec.criteria)) if have < len(spec.criteria) else ""
 
     def service(self, account: AccountResult, values: Values) -> Service | None:
         level = self.choice(account, "service_level")

@@ -65,8 +65,9 @@ def _score_line(pack: RulePack, values: dict, fmt: Formatter, strings: dict) -> 
     title = pick(spec.title, fmt.lang) or name
     if is_missing(value):
         return f"{title}{strings['colon']}{strings['score_not_computed'] % (have, len(spec.criteria), spec.min_criteria_value())}"
-    return (f"{title}{strings['colon']}{strings['score_of'] % fmt.show(value, name)}"
-            f"{strings['lparen']}{strings['score_rests'] % (have, len(spec.criteria))}{strings['rparen']}")
+    rests = (f"{strings['lparen']}{strings['score_rests'] % (have, len(spec.criteria))}{strings['rparen']}"
+             if have < len(spec.criteria) else "")
+    return f"{title}{strings['colon']}{strings['score_of'] % fmt.show(value, name)}{rests}"
 
 
 def _decision_line(pack: RulePack, decision: Decision, account: AccountResult, fmt: Formatter, words: dict,

@@ -77,6 +77,11 @@ def organisation_text(key: int, threshold: float | None, department: bool, fte_h
     and this advice never disagree."""
     if threshold is None:
         return None
+    if department and fte_high is None:  # a pack without the workload params
+        return {
+            "en": f"More than {_n(threshold)} key accounts: set up a dedicated key account department (重点客户管理部).",
+            "zh": f"重点客户超过 {_n(threshold)} 个：设立专门的重点客户管理部。",
+        }
     if department:
         return {
             "en": f"More than {_n(threshold)} key accounts, and a workload of up to {fmt_number(fte_high, 1)} full-time "

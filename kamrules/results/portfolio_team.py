@@ -201,10 +201,9 @@ def _numbers(evaluation, name: str, n: int) -> np.ndarray:
 
 def stakes(pack: RulePack, evaluation, sales: np.ndarray) -> np.ndarray:
     """Every account's sales at stake: the pack's stake base × the risk decision's share at stake, or
-    its sales when the pack has no such roles (NaN: missing)."""
+    its sales where the pack (or the account) has no such values (NaN: missing)."""
     base_name, share_name = pack.role("stake_base"), pack.role("risk_stake_share")
     if base_name is None or share_name is None:
         return sales
-    base = _numbers(evaluation, base_name, len(sales))
-    share = _numbers(evaluation, share_name, len(sales))
-    return base * share
+    stake = _numbers(evaluation, base_name, len(sales)) * _numbers(evaluation, share_name, len(sales))
+    return np.where(np.isnan(stake), sales, stake)
