@@ -145,10 +145,10 @@ def test_a_pack_cut_to_an_output_decides_it_as_the_whole_pack_does():
     read = read_table(ROOT / "examples" / "customers.csv", list(pack.fields.values()), ReadOptions())
     whole = evaluate(pack, read.frame, as_of=dt.date(2026, 11, 27))
     cut = needed(pack, ["tier"])
-    assert [d.id for d in cut.decisions] == ["abc", "tier"] and len(cut.derived) < len(pack.derived)
+    assert [d.id for d in cut.decisions] == ["tier"] and len(cut.derived) < len(pack.derived)
     alone = evaluate(cut, read.frame, as_of=dt.date(2026, 11, 27))
     assert alone.table["tier"].tolist() == whole.table["tier"].tolist()
-    assert set(output_names(cut)) == {"abc_class", "abc_basis", "tier", "tier_basis"}
+    assert set(output_names(cut)) == {"tier", "tier_basis"}
 
 
 # -------------------------------------------------------------------------------------- the options
@@ -456,7 +456,7 @@ def test_the_default_packs_properties_hold_on_the_bundled_example():
     result = invoke("test", str(ROOT / "rules"), "--no-cases", "--data", str(ROOT / "examples" / "customers.csv"),
                     "--as-of", AS_OF)
     assert result.exit_code == 0, result.output
-    assert result.output == "property checks: 16 held, 0 failed (5 properties, 3 portfolios)\n"
+    assert result.output == "property checks: 49 held, 0 failed (6 properties, 8 portfolios)\n"
 
 
 def test_the_order_of_the_rows_changes_nothing_on_the_tie_heavy_example():

@@ -17,6 +17,7 @@ from kamrules.data.wording import hint as did_you_mean, say, spec_named, spec_re
 from kamrules.engine.features import compute_derived, prepare_facts
 from kamrules.language import expr as ex
 from kamrules.pack import Decision, RulePack, rules_without_data
+from kamrules.results.portfolio_team import index_basis
 
 MAX_DISTINCT = 10_000  # distinct values of a column searched for a near match
 
@@ -25,6 +26,9 @@ def check_data(pack: RulePack, frame: pd.DataFrame, column_map: dict, source: st
                lang: str = "en") -> list[Finding]:
     """Findings about one data file (its typed frame as read, and the fields found in it), in `lang`."""
     findings = _missing_fields(pack, column_map, source, lang)
+    basis = index_basis(pack, column_map)
+    if basis is not None:  # "the index rests on 1 of its 6 criteria": not computed, ranks nothing
+        findings.append(Finding("note", "index_basis", "", basis.get(lang) or basis["en"]))
     silent = {(d, r) for d, r, _ in rules_without_data(pack, column_map)}
     facts = _plain_booleans(compute_derived(pack, prepare_facts(pack, frame), as_of))
     findings += _literals(pack, facts, column_map, source, lang)
@@ -104,6 +108,10 @@ def _decide(decision: Decision, facts: pd.DataFrame) -> list:
     fires = [ex.condition_vector(rule.when, facts).fillna(False).to_numpy(dtype=bool) for rule in decision.rules]
     if decision.hit == "collect":
         facts[decision.count_name] = np.sum(fires, axis=0).astype("float64") if fires else 0.0
+        for total, output in decision.totals.items():  # as engine.evaluate.collect_total adds them up
+            weights = [float(rule.then.get(output) or 0.0) for rule in decision.rules]
+            facts[total] = (np.round(np.sum([f * w for f, w in zip(fires, weights)], axis=0), ex.NDIGITS)
+                            if fires else 0.0)
         return fires
     order = list(range(len(decision.rules)))
     if decision.hit == "priority":

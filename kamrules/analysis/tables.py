@@ -51,10 +51,10 @@ def _maybe_missing(pack: RulePack) -> set:
     missing = {name for name, spec in pack.fields.items() if not spec.required}
     for item in pack.derived:
         if isinstance(item, ScoreSpec):
-            if all(c.field in missing for c in item.criteria):
+            if item.min_criteria is not None or all(c.field in missing for c in item.criteria):
                 missing.add(item.name)
         elif item.function in ("expr", "days_since", "days_until", "band") or item.reads & missing:
-            if item.function != "count" and (item.reads & missing or item.function == "expr"):
+            if item.function not in ("count", "criteria_of") and (item.reads & missing or item.function == "expr"):
                 missing.add(item.name)
     for decision in pack.decisions:
         if decision.hit != "collect" and decision.default is None:

@@ -250,7 +250,20 @@ class ContextBuilder:
             return None
         value = values.get(self.score_name)
         return Score(self.score_name, self.fmt.caption(self.score_name), value,
-                     self.fmt.show(value, self.score_name), self.ranks.get(account.index), self.scored)
+                     self.fmt.show(value, self.score_name), self.ranks.get(account.index), self.scored,
+                     self.score_basis(values, value))
+
+    def score_basis(self, values: Values, value) -> str:
+        """How many of the score's criteria the account has: said beside a score, and said instead of one
+        when it rests on fewer than the score's `min_criteria` (never called a composite then)."""
+        spec = self.pack.scores.get(self.score_name)
+        if spec is None:
+            return ""
+        have = sum(1 for c in spec.criteria if not is_missing(values.get(c.field)))
+        words = UI[self.lang] if self.lang in UI else UI["en"]
+        if is_missing(value):
+            return words["score_not_computed"] % (have, len(spec.criteria), spec.min_criteria_value())
+        return words["score_rests"] % (have, len(spec.criteria)) if have < len(spec.criteria) else ""
 
     def service(self, account: AccountResult, values: Values) -> Service | None:
         level = self.choice(account, "service_level")

@@ -24,7 +24,7 @@ from kamrules.i18n import (
 )
 from kamrules.pack import RulePack, pick
 
-SELECTIONS = {"key": ("key",), "key+potential": ("key", "potential"), "all": None, "none": ()}
+SELECTIONS = {"key": ("key",), "key+potential": ("key", "over_capacity", "potential"), "all": None, "none": ()}
 PLAYBOOK_TEMPLATES = ("playbook.md.j2", "playbook.html.j2")
 REPORT_TEMPLATE = "report.html.j2"
 

@@ -60,6 +60,12 @@ def decide_outputs(decision: Decision, matched: Sequence[int]) -> tuple[dict, li
     return {name: None for name in decision.outputs}, [], False
 
 
+def collect_total(values: Sequence) -> float:
+    """The total of a collect decision's number output over the rules that fired (missing ones add
+    nothing; none fired: 0), rounded as the language rounds."""
+    return ex.rnd(sum(float(v) for v in values if v is not None and not isinstance(v, bool)))
+
+
 def _symbol_types(pack: RulePack) -> dict:
     return {name: symbol.type for name, symbol in pack.symbols().items()}
 
@@ -139,7 +145,10 @@ def output_values(decision: Decision, distinct: Sequence[int]) -> list[tuple[str
     table: its outputs, or for collect its count."""
     decoded = [decide_outputs(decision, mask_rules(int(m))) for m in distinct]
     if decision.hit == "collect":
-        return [(decision.count_name, [float(len(deciding)) for _, deciding, _ in decoded], "number")]
+        found = [(decision.count_name, [float(len(deciding)) for _, deciding, _ in decoded], "number")]
+        for total, output in decision.totals.items():
+            found.append((total, [collect_total(outputs[output]) for outputs, _, _ in decoded], "number"))
+        return found
     found = []
     for name, spec in decision.outputs.items():
         values = [outputs.get(name) for outputs, _, _ in decoded]
@@ -174,12 +183,17 @@ def map_masks(masks: np.ndarray, values: dict) -> np.ndarray:
 
 
 def store_outputs(decision: Decision, masks: np.ndarray, frame: pd.DataFrame, coded: tuple | None = None) -> None:
-    """Put a decision's outputs (or, for collect, its count) into the frame as columns. `coded`: each
+    """Put a decision's outputs (or, for collect, its count) into the frame as columns (`output_columns`)."""
+    for name, column in output_columns(decision, masks, frame.index, coded).items():
+        frame[name] = column
+
+
+def output_columns(decision: Decision, masks: np.ndarray, index: pd.Index, coded: tuple | None = None) -> dict:
+    """A decision's outputs (or, for collect, its count and totals) as columns by name. `coded`: each
     account's mask code and the distinct masks, when the engine stage has them; otherwise the masks are
     hashed once. Each column is its few distinct values, converted, then taken per account."""
     codes, distinct = coded if coded is not None else pd.factorize(masks)
-    for name, values, kind in output_values(decision, distinct):
-        frame[name] = broadcast(values, codes, kind, frame.index)
+    return {name: broadcast(values, codes, kind, index) for name, values, kind in output_values(decision, distinct)}
 
 
 _WORK: tuple | None = None  # (pack, facts) inherited by forked workers
@@ -300,9 +314,10 @@ def evaluate(
 
     started = time.perf_counter()
     fact_names = list(facts.columns)
-    table = facts.copy(deep=False)
+    columns: dict = {}  # every decision's columns, joined to the facts at once (not a column at a time)
     for decision in pack.decisions:
-        store_outputs(decision, masks[decision.id], table, stats.get("codes", {}).get(decision.id))
+        columns.update(output_columns(decision, masks[decision.id], facts.index, stats.get("codes", {}).get(decision.id)))
+    table = pd.concat([facts, pd.DataFrame(columns, index=facts.index)], axis=1)
     builder = _AccountBuilder(pack, FactTable(table), fact_names, masks, rows)
     reference = per_account_reference() if per_account is None else per_account
     jobs_used = effective_jobs(jobs, len(facts)) if reference else 1

@@ -105,7 +105,17 @@ def compute_feature(feature: FeatureSpec, facts: pd.DataFrame, as_of: dt.date,
         return _band(feature, facts[feature.arg])
     if function == "cumulative_share":
         return _cumulative_share(facts[feature.arg], facts[ID_FIELD] if ID_FIELD in facts.columns else None)
+    if function == "criteria_of":
+        return criteria_present(feature.arg, facts)
     return _group_function(feature, facts, groups)
+
+
+def criteria_present(fields: tuple, facts: pd.DataFrame) -> pd.Series:
+    """How many of a score's criteria (`fields`) each account has a value for."""
+    present = np.zeros(len(facts), dtype="float64")
+    for name in fields:
+        present += facts[name].notna().to_numpy(dtype=bool)
+    return pd.Series(present, index=facts.index)
 
 
 def _boolean_name_as_objects(facts: pd.DataFrame, node: ex.Node) -> pd.DataFrame:
@@ -161,6 +171,8 @@ def _group_function(feature: FeatureSpec, facts: pd.DataFrame, groups: dict | No
         return result.where(in_group).astype("float64")
 
     values = facts[feature.arg].astype("float64")
+    if feature.where is not None:  # accounts where the condition is not true take no part
+        values = values.where(ex.condition_vector(feature.where, facts).fillna(False).astype(bool))
     grouped = values.groupby(keys, sort=False)
     if function == "share_of":
         result = measures.share_of(values, keys)
@@ -168,7 +180,12 @@ def _group_function(feature: FeatureSpec, facts: pd.DataFrame, groups: dict | No
         result = measures.hhi(values, keys)
     elif function == "rank":
         ordered = values if feature.order == "asc" else -values
-        result = pd.Series(measures.ranks(ordered.to_numpy(), group_codes, average=False), index=index, copy=False)
+        if feature.ties == "ordered":
+            ids = facts[ID_FIELD].to_numpy(dtype=object) if ID_FIELD in facts.columns else None
+            result = pd.Series(measures.ordinal_ranks(ordered.to_numpy(dtype="float64"), group_codes, ids),
+                               index=index, copy=False)
+        else:
+            result = pd.Series(measures.ranks(ordered.to_numpy(), group_codes, average=False), index=index, copy=False)
     elif function == "percentile":
         result = measures.percentile_by_codes(values, group_codes)
     elif function in ("sum", "mean", "max", "min"):
@@ -191,7 +208,9 @@ def _group_codes(facts: pd.DataFrame, within: str, groups: dict) -> tuple[np.nda
 
 
 def compute_score(score: ScoreSpec, facts: pd.DataFrame) -> pd.Series:
-    """Weighted index 0–100 over normalised criteria; missing criteria re-spread the weights."""
+    """Weighted index 0–100 over normalised criteria; missing criteria re-spread the weights. An account
+    with fewer than `min_criteria` of them has no score: an index resting on one criterion is that
+    criterion alone, not a composite."""
     index = facts.index
     weighted = pd.Series(0.0, index=index)
     weights = pd.Series(0.0, index=index)
@@ -213,6 +232,9 @@ def compute_score(score: ScoreSpec, facts: pd.DataFrame) -> pd.Series:
         weighted = weighted + normal.fillna(0) * criterion.weight
         weights = weights + present * criterion.weight
     result = 100 * weighted / weights.where(weights > 0)
+    if score.min_criteria is not None:
+        enough = criteria_present(tuple(c.field for c in score.criteria), facts) >= score.min_criteria_value()
+        result = result.where(enough)
     return ex.round_series(result)
 
 

@@ -202,6 +202,28 @@ def ranks(values: np.ndarray, codes: np.ndarray | None, average: bool) -> np.nda
     return result
 
 
+def ordinal_ranks(values: np.ndarray, codes: np.ndarray | None, ids: np.ndarray | None = None) -> np.ndarray:
+    """Each value's rank within its group, smallest first, one rank per account: equal values take
+    consecutive ranks in the order `stable_order` gives them (the Pareto order: by id, with `ids`), so
+    a capacity of N accounts is never overrun by ties and the input order changes nothing. Missing
+    values stay missing."""
+    missing = np.isnan(values)
+    where = np.flatnonzero(~missing)
+    order = where[stable_order(values[where], None if ids is None else ids[where])]
+    result = np.full(len(values), np.nan)
+    if codes is None:
+        result[order] = np.arange(1, len(order) + 1, dtype="float64")
+        return result
+    groups = _compact(codes[order])
+    regroup = np.argsort(groups, kind="stable")
+    order, groups = order[regroup], groups[regroup]
+    new_group = np.ones(len(order), dtype=bool)
+    np.not_equal(groups[1:], groups[:-1], out=new_group[1:])
+    positions = np.arange(len(order))
+    result[order] = (positions - _run_starts(new_group) + 1).astype("float64")
+    return result
+
+
 def _run_starts(new_run: np.ndarray) -> np.ndarray:
     """For every position, the position where its run begins (`new_run` marks each run's first)."""
     positions = np.arange(len(new_run))

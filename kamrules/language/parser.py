@@ -306,9 +306,9 @@ class _Parser:
                 self.expect("op", ",", "',' between arguments")
             args.append(self.sum_())
         self.take()
-        if name == "abs" and len(args) != 1:
-            raise ExprError("abs() takes one value", pos)
-        if name in ("min", "max") and len(args) < 2:
+        if name in ("abs", "floor") and len(args) != 1:
+            raise ExprError(f"{name}() takes one value", pos)
+        if name in ("min", "max", "coalesce") and len(args) < 2:
             raise ExprError(f"{name}() takes two or more values", pos)
         return Call(name, tuple(args), pos=pos)
 

@@ -16,6 +16,7 @@ from typing import Any, Iterable
 from kamrules.errors import UsageError
 from kamrules.language import expr as ex
 from kamrules.pack.loader import RulePack
+from kamrules.pack.model import ParamValue
 
 _TRUE = ("true", "yes", "1", "on")
 _FALSE = ("false", "no", "0", "off")
@@ -64,6 +65,8 @@ def _typed(name: str, text: str, current: Any) -> Any:
 
 def _rebind(value: Any, values: dict) -> Any:
     """`value` with every bound `params.NAME` in it carrying the value from `values`."""
+    if isinstance(value, ParamValue):
+        return ParamValue(ex.rnd(values[value.name]), value.name) if value.name in values else value
     if isinstance(value, ex.Param):
         if value.name in values:
             new = values[value.name]

@@ -12,6 +12,7 @@ from typing import Any
 from kamrules.language import expr as ex
 from kamrules.errors import DataError
 from kamrules.pack import Decision, RulePack, pick
+from kamrules.engine.evaluate import collect_total
 from kamrules.engine.evaluation import AccountResult, Evaluation
 from kamrules.language.text import display_number, format_value
 from kamrules.i18n import EXPLAIN as _WORDS
@@ -80,6 +81,8 @@ def account_values(pack: RulePack, account: AccountResult) -> dict:
         decision = pack.decision(result.decision)
         if decision.hit == "collect":
             values[decision.count_name] = len(result.hits)
+            for total, output in decision.totals.items():
+                values[total] = collect_total(result.outputs.get(output) or [])
     return values
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from kamrules.i18n import fmt_money, fmt_pct
 from kamrules.results.portfolio_advice import RISK_WORDS
 from kamrules.results.portfolio_regions import RegionRow
+from kamrules.results.portfolio_team import Losses, NamedAccount
 
 Text = dict  # {"en": ..., "zh": ...}
 
@@ -98,6 +99,7 @@ class RiskAccount:
     risk_label: Text
     sales: float | None
     signals: tuple[RiskSignal, ...]
+    stake: float | None = None  # sales at stake (the pack's stake base × share at stake; else sales)
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,15 @@ class Portfolio:
     risk_not_assessed_accounts: int = 0
     risk_not_assessed_accounts_text: Text | None = None  # said when some rows (not the file) lack risk data
     risk_words: dict = field(default_factory=lambda: dict(RISK_WORDS))  # lang -> (at risk, critical)
+    key_capacity: float | None = None  # the pack's key-account capacity (role key_capacity)
+    waiting: tuple[NamedAccount, ...] = ()  # accounts waiting for a key account manager, largest first
+    waiting_total: int = 0
+    waiting_sales: float = 0.0
+    beyond_pipeline: int = 0  # qualifying accounts beyond the key-account capacity and the pipeline
+    consumer_book: bool = False  # the pack's consumer_book: a VIP programme, no key account department
+    index_basis: Text | None = None  # "the index rests on 1 of 6 criteria", when too few to compute it
+    losses: Losses | None = None  # customers lost or lapsed
+    at_risk_total: int = 0  # accounts at risk or critical (risks_total also counts lost and lapsed)
 
     def text(self, value: Text | str | None, lang: str | None = None) -> str:
         """One language of a text of this summary."""
@@ -171,10 +182,10 @@ class Portfolio:
             out.append(f"{self.text(breakdown.title, lang)}{'：' if zh else ': '}{' · '.join(parts)}")
         for advice in self.advice:
             out.append(self.text(advice, lang))
-        if self.risks_total:
+        if self.at_risk_total:
             at_risk, critical = self.risk_words.get(lang, RISK_WORDS["en"])
-            out.append(f"{at_risk}或{critical}的客户：{self.risks_total} 个" if zh
-                       else f"Accounts {at_risk} or {critical}: {self.risks_total}")
+            out.append(f"{at_risk}或{critical}的客户：{self.at_risk_total} 个" if zh
+                       else f"Accounts {at_risk} or {critical}: {self.at_risk_total}")
         if self.risk_assessed and self.risk_not_assessed_accounts:
             out.append(self.text(self.risk_not_assessed_accounts_text, lang))
         return out + self._unused_lines(zh)
