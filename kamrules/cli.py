@@ -34,11 +34,14 @@ ForceOption = Annotated[bool, typer.Option("--force", help="Replace --out even i
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
 SetOption = Annotated[Optional[list[str]], typer.Option("--set", help="What-if: override a param for this run, NAME=VALUE (repeatable), e.g. --set pareto_target=0.75.")]
 OnBadValueOption = Annotated[str, typer.Option("--on-bad-value", help="error: stop and list bad cells; missing: treat them as missing and list them in data-issues.csv.")]
+HeaderRowOption = Annotated[Optional[int], typer.Option("--header-row", help="Row number of the header, as the spreadsheet shows it (default: found below any title rows).")]
+SkipFooterOption = Annotated[Optional[int], typer.Option("--skip-footer", help="Rows at the end that are not accounts, e.g. a report footer (default: detected; 0 keeps every row).")]
 
 _READING = (("encoding", EncodingOption, None), ("delimiter", DelimiterOption, None), ("sheet", SheetOption, None),
             ("input_format", InputFormatOption, None), ("decimal", DecimalOption, "."),
             ("dayfirst", DayfirstOption, False), ("on_bad_value", OnBadValueOption, "error"),
-            ("columns", ColumnsOption, None))
+            ("columns", ColumnsOption, None), ("header_row", HeaderRowOption, None),
+            ("skip_footer", SkipFooterOption, None))
 
 
 def reads_data(command):
@@ -180,16 +183,18 @@ def _column_mapping(read, say, lang: str = "en") -> dict:
 
 def _read_options(reading: dict | None, where: str | None = None, lang: str = "en"):
     """The data-reading options every command shares, checked; messages about the data in `lang`."""
-    from kamrules.data.reader import ReadOptions, load_mapping
+    from kamrules.data.reader import ColumnMapping, ReadOptions, load_mapping_file
     from kamrules.run import check_choice
 
     r = {name: default for name, _, default in _READING} | (reading or {})
     check_choice("--on-bad-value", r["on_bad_value"], ("error", "missing"))
     check_choice("--decimal", r["decimal"], (".", ","))
-    mapped, values = load_mapping(r["columns"], lang) if r["columns"] else (None, None)
+    mapping = load_mapping_file(r["columns"], lang) if r["columns"] else ColumnMapping()
     return ReadOptions(input_format=r["input_format"], encoding=r["encoding"], delimiter=_delimiter(r["delimiter"]),
                        sheet=r["sheet"], decimal=r["decimal"], dayfirst=r["dayfirst"], on_bad_value=r["on_bad_value"],
-                       columns=mapped, values=values, where=where, lang=lang)
+                       columns=mapping.columns or None, values=mapping.values or None, units=mapping.units or None,
+                       row_filter=mapping.where, row_filter_from=mapping.where_loc, where=where, lang=lang,
+                       header_row=r["header_row"], skip_footer=r["skip_footer"])
 
 
 @app.command()

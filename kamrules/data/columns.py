@@ -4,13 +4,14 @@ mapping file), never guessing: ambiguity and a missing required field are errors
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Mapping, Sequence
 
 from kamrules.data.units import header_unit, unit_fits, unit_scale
 from kamrules.data.where import where_line
-from kamrules.data.wording import hint, joined, quoted, say, spec_named
+from kamrules.data.wording import hint, joined, quoted, say, spec_named, spec_ref
 from kamrules.errors import ConfigError, DataError
 from kamrules.pack.fields import FieldSpec, normalise_header
 
@@ -27,10 +28,32 @@ def load_mapping(path: Path, lang: str = "en") -> tuple[dict[str, str], dict[str
     """Load a `--columns` file: (field -> column header, field -> {value in the file: value for the pack}).
 
     Each line is `field: Source Column`, or `field: {column: Source Column, values: {Prospect: skip-row,
-    Technology Partner: partner}}` (`column` optional). Raises `ConfigError` when malformed."""
+    Technology Partner: partner}, unit: 万元}` (`column` optional). Raises `ConfigError` when malformed.
+    `load_mapping_file` gives the units and the row filter too."""
+    mapping = load_mapping_file(path, lang)
+    return mapping.columns, mapping.values
+
+
+@dataclass
+class ColumnMapping:
+    """A `--columns` file: which column each field reads, value maps, units, and rows to leave out."""
+
+    columns: dict = field(default_factory=dict)  # field -> column header
+    values: dict = field(default_factory=dict)  # field -> {value in the file: pack value, '' or skip-row}
+    units: dict = field(default_factory=dict)  # field -> unit its column is in (万元, k, 年 …)
+    where: str | None = None  # `where:` a condition rows must meet (as --where)
+    where_loc: str = ""  # where that condition is written, for messages
+
+
+WHERE_KEY = "where"  # the top-level key of a --columns file that holds its row filter
+
+
+def load_mapping_file(path: Path, lang: str = "en") -> ColumnMapping:
+    """Load a `--columns` file with everything it may say (see `load_mapping`, and `where:` at the top
+    level: a condition, as --where, that rows must meet). Raises `ConfigError` when malformed."""
     document, name = _mapping_document(Path(path), lang)
-    columns: dict[str, str] = {}
-    values: dict[str, dict[str, str]] = {}
+    mapping = ColumnMapping()
+    columns, values, units = mapping.columns, mapping.values, mapping.units
     problems: list[str] = []
     for key, value in document.items():
         key_loc = document.key_loc(key) if hasattr(document, "key_loc") else name
@@ -38,8 +61,14 @@ def load_mapping(path: Path, lang: str = "en") -> tuple[dict[str, str], dict[str
         if not isinstance(key, str):
             problems.append(say(lang, "map_not_field", where=key_loc, key=key))
             continue
+        if key == WHERE_KEY:
+            if not isinstance(value, str) or not value.strip():
+                problems.append(say(lang, "map_where_type", where=value_loc))
+            else:
+                mapping.where, mapping.where_loc = value, str(value_loc)
+            continue
         if isinstance(value, dict):
-            _field_entry(key, value, value_loc, columns, values, problems, lang)
+            _field_entry(key, value, value_loc, columns, values, problems, lang, units)
             continue
         if value is None or isinstance(value, (bool, list)):
             found = (say(lang, "found_nothing") if value is None else say(lang, "found_list")
@@ -49,7 +78,7 @@ def load_mapping(path: Path, lang: str = "en") -> tuple[dict[str, str], dict[str
         columns[key] = _text(value)
     if problems:
         raise ConfigError("\n".join(problems))
-    return columns, values
+    return mapping
 
 
 def _mapping_document(path: Path, lang: str = "en"):
@@ -76,13 +105,20 @@ def _text(value) -> str:
 
 
 def _field_entry(key: str, entry: dict, where: str, columns: dict, values: dict, problems: list,
-                 lang: str = "en") -> None:
-    """One `field: {column: ..., values: {...}}` entry of a mapping file."""
-    unknown = [k for k in entry if k not in ("column", "values")]
+                 lang: str = "en", units: dict | None = None) -> None:
+    """One `field: {column: ..., values: {...}, unit: ...}` entry of a mapping file."""
+    unknown = [k for k in entry if k not in ("column", "values", "unit")]
     if unknown:
         problems.append(say(lang, "map_unknown_key", where=where, field=key, key=unknown[0],
-                            hint=hint(lang, str(unknown[0]), ["column", "values"])))
+                            hint=hint(lang, str(unknown[0]), ["column", "values", "unit"])))
         return
+    unit = entry.get("unit")
+    if unit is not None:
+        if isinstance(unit, (bool, dict, list)) or not str(unit).strip():
+            problems.append(say(lang, "map_unit_type", where=where, field=key))
+            return
+        if units is not None:
+            units[key] = str(unit).strip()
     column, table = entry.get("column"), entry.get("values")
     if column is not None:
         if isinstance(column, (bool, dict, list)):
@@ -236,18 +272,37 @@ def _not_found(field_name: str, spec: FieldSpec, headers: list[str], normalised:
 
 
 def describe_mapping(
-    headers: list[str], fields: Sequence[FieldSpec], matched: Mapping[str, int], mapping: Mapping[str, str]
+    headers: list[str], fields: Sequence[FieldSpec], matched: Mapping[str, int], mapping: Mapping[str, str],
+    units: Mapping | None = None,
 ) -> dict:
     """How each field found its column, for the console and the run manifest (JSON-ready, in input order):
-    `fields` [{field, column, by: --columns|name|label|alias}], `near_misses` [{field, column}] for fields
-    left without a column whose name is close to an unused header, `absent` fields, `unused_columns`."""
+    `fields` [{field, column, by: --columns|name|label|alias}, with `scale`, `unit` and `unit_from`
+    (header, title, --columns) when its values are read in another unit], `near_misses` [{field, column}]
+    for fields left without a column whose name is close to an unused header, `absent` fields,
+    `unused_columns`. Sales fields (the sales field and those named after it: sales_prev,
+    sales_prev_period) carry `read_as`, their label, so the console says which period each column is."""
+    from kamrules.data.doubts import reference_field
+
+    reference = reference_field(fields)
+    read_as = {spec.name for spec in fields if reference is not None and spec.type == "number"
+               and spec.name.startswith(reference.name)}
+    if len(read_as & set(matched)) < 2:
+        read_as = set()  # one sales column: no period to tell apart
     found = []
     for field_name in sorted(matched, key=lambda f: matched[f]):
         spec = next(s for s in fields if s.name == field_name)
         header = headers[matched[field_name]]
         entry = {"field": field_name, "column": header, "by": _matched_by(spec, header, field_name in mapping)}
-        if unit_scale(header, spec.type) != 1:
+        if spec.name in read_as:
+            entry["read_as"] = dict(spec.label) or {"en": spec.name}  # which period a sales column means
+        unit = (units or {}).get(field_name)
+        if unit is None and units is None and unit_scale(header, spec.type) != 1:
             entry["scale"] = unit_scale(header, spec.type)  # 万元: ×10,000 (data/units.py)
+        elif unit is not None:
+            if unit.scale != 1:
+                entry["scale"] = unit.scale
+            if unit.source != "header":
+                entry["unit"], entry["unit_from"] = unit.unit, unit.source
         found.append(entry)
     used = set(matched.values())
     unused = [i for i in range(len(headers)) if i not in used]
@@ -293,10 +348,18 @@ def mapping_lines(description: Mapping, full: bool = True, lang: str = "en") -> 
     lines = [words["columns"].format(n=len(description["fields"]))]
     if same:
         lines.append(words["by_own_name"].format(n=len(same), names=", ".join(same)))
+    lines += layout_lines(description.get("layout") or {}, description["fields"], lang)
     for r in rows:
         how = ", ".join(_by_text(part, by_words) for part in r["by"].split(", "))
+        if r.get("unit_from"):
+            how += say(lang, "unit_from_" + ("title" if r["unit_from"] == "title" else "columns"), unit=r["unit"])
         scaled = words["scaled"].format(scale=f"{r['scale']:g}") if "scale" in r else ""
         lines.append(f"  {r['field']:<{width}} ← {r['column']}  ({how}{scaled})")
+    periods = [r for r in description["fields"] if r.get("read_as")]
+    if periods:
+        lines.append(say(lang, "read_as", listed=say(lang, "read_as_sep").join(
+            say(lang, "read_as_one", field=r["field"], column=r["column"],
+                label=r["read_as"].get(lang) or r["read_as"].get("en") or r["field"]) for r in periods)))
     for miss in description["near_misses"]:
         lines.append(words["near_miss"].format(field=miss["field"], column=miss["column"]))
     others = [f for f in description["absent"] if f not in {m["field"] for m in description["near_misses"]}]
@@ -305,12 +368,75 @@ def mapping_lines(description: Mapping, full: bool = True, lang: str = "en") -> 
     for skip in description.get("skipped", []):
         rows = say(lang, "row_one" if skip["rows"] == 1 else "row_many", n=skip["rows"])
         lines.append(words["skipped"].format(rows=rows, field=skip["field"], value=skip["value"]))
+    if description.get("where_columns_file"):
+        lines.append("  " + where_line(description["where_columns_file"], lang))
     if description.get("where"):
         lines.append("  " + where_line(description["where"], lang))
     if description["unused_columns"] and full:
         lines.append(words["unused"].format(n=len(description["unused_columns"]),
                                             names=_quoted(description["unused_columns"], limit=12, lang=lang)))
     return lines
+
+
+def layout_lines(layout: Mapping, fields: Sequence[Mapping], lang: str = "en") -> list[str]:
+    """The rows of the file that are not the table (title rows, a footer) and the unit a title states,
+    as console lines: every row left out is said."""
+    lines = []
+    if layout.get("above"):
+        lines.append(say(lang, "layout_above", header=layout["header_row"], n=len(layout["above"]),
+                         rows=_rows_with_text(layout["above"], lang)))
+    if layout.get("footer"):
+        lines.append(say(lang, "layout_footer", n=len(layout["footer"]), rows=_rows_with_text(layout["footer"], lang)))
+    unit = layout.get("title_unit")
+    if unit:
+        applied = [f"{r['field']} ({r['column']})" for r in fields if r.get("unit_from") == "title"]
+        if applied:
+            lines.append(say(lang, "title_unit_applied", unit=unit["unit"], fields=", ".join(applied)))
+        else:
+            lines.append(say(lang, "title_unit_unused", unit=unit["unit"]))
+    return lines
+
+
+def _rows_with_text(rows: Sequence[Mapping], lang: str) -> str:
+    """"row 1 '2026年第四季度…', row 43 'Confidential Information'" (the first five, then how many more)."""
+    shown = say(lang, "sep").join(say(lang, "row_with_text", row=r["row"], text=r["text"]) for r in rows[:5])
+    return shown + (say(lang, "more", n=len(rows) - 5) if len(rows) > 5 else "")
+
+
+def doubts_message(name: str, doubts: Sequence, fields: Sequence[FieldSpec], units: Mapping,
+                   lang: str = "en") -> str:
+    """The read stops: money columns disagree about their unit (data/doubts.py). Names both columns,
+    how far apart they are, the likely unit and the --columns lines that settle it."""
+    by_name = {spec.name: spec for spec in fields}
+    lines = []
+    for doubt in doubts:
+        names = dict(column=doubt.column, field=spec_ref(by_name[doubt.field], lang), other_column=doubt.other_column,
+                     other=spec_ref(by_name[doubt.other], lang))
+        if doubt.margin:
+            what = say(lang, "doubt_margin", margin=f"{doubt.ratio:.0%}", **names)
+        else:
+            what = say(lang, "doubt_smaller" if doubt.ratio < 1 else "doubt_larger", times=_times(doubt.ratio), **names)
+        suspect_column = doubt.column if doubt.suspect == doubt.field else doubt.other_column
+        if doubt.unit:
+            likely = say(lang, "doubt_likely", column=suspect_column, unit=doubt.unit)
+            line = f"{doubt.suspect}: {{column: {_yaml_text(suspect_column)}, unit: {doubt.unit}}}"
+        else:
+            likely = say(lang, "doubt_unknown", column=suspect_column)
+            line = f"{doubt.suspect}: {{column: {_yaml_text(suspect_column)}, unit: <unit>}}"
+        lines.append(say(lang, "doubt_line", what=what, likely=likely, line=line))
+    return say(lang, "doubts", name=name, n=len(doubts)) + "\n  " + "\n  ".join(lines)
+
+
+def _times(ratio: float) -> str:
+    """How many times apart two medians are, to one significant digit: 10,000, 40,000."""
+    factor = 1 / ratio if 0 < ratio < 1 else ratio
+    return f"{float(f'{factor:.1g}'):,.0f}"
+
+
+def _yaml_text(text: str) -> str:
+    """A header as a YAML flow value: quoted when YAML would read it otherwise."""
+    plain = text and not any(c in text for c in ":{}[],#&*!|>'\"%@`") and text.strip() == text
+    return text if plain else "'" + text.replace("'", "''") + "'"
 
 
 def _by_text(part: str, by_words: dict) -> str:

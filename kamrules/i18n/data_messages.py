@@ -378,6 +378,74 @@ DATA: dict[str, dict[str, str]] = {
 }
 
 
+
+# Report-shaped exports (issue #25): title rows and footers, units, look-alike values, `kamrules columns`.
+# Kept in a block of their own and merged into DATA below.
+EXPORT_MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "bad_row_option": "{option} must be a whole number of at least {lowest}, not '{value}'",
+        "header_row_beyond": "{name}: --header-row {n} is beyond the end of the file; give the row number of the "
+                             "header as the spreadsheet shows it",
+        "header_row_empty": "{name}: row {n} (--header-row) is empty; give the row number of the header as the "
+                            "spreadsheet shows it",
+        "rows_at_end": "{name}: the last {count} row(s) of the file ({rows}) do not have the header's {width} "
+                       "columns; if they are a report footer or notes, pass --skip-footer {n}; if they are "
+                       "accounts, complete their cells",
+        "map_where_type": "{where}: 'where' must be a condition, as for --where: where: '`Lifecycle Stage` == \"Customer\"'",
+        "map_unit_type": "{where}: field '{field}': 'unit' must be a unit such as 万元, 元, k, M or 年",
+        "unit_not_fitting": "--columns: field '{field}': unit '{unit}' does not fit it; its units are: {units}",
+        "unit_none": "none (it is not a number of money, months or days)",
+        "where_no_such_column": "no column `{column}` in this file{hint}",
+        "unit_from_title": "; unit {unit} from the title", "unit_from_columns": "; unit {unit} from --columns",
+        "read_as": "  sales columns read as: {listed}", "read_as_sep": "; ",
+        "read_as_one": "{field} ← {column} = {label}",
+        "layout_above": "  header on row {header}; left out {n} row(s) above it: {rows}",
+        "layout_footer": "  left out a report footer of {n} row(s) at the end: {rows}",
+        "row_with_text": "row {row} '{text}'",
+        "title_unit_applied": "  unit from the title: {unit}, applied to the money columns without a unit of their "
+                              "own: {fields}",
+        "title_unit_unused": "  the title states the unit {unit}; not applied: every money column says its own unit "
+                             "(in its header or --columns)",
+        "doubts": "{name}: {n} money column(s) do not agree with the sales column; nothing was decided. Say each "
+                  "column's unit in the --columns file (or unit: 元 when the numbers are right as they are):",
+        "doubt_smaller": "column '{column}' ({field}) is about {times} times smaller than '{other_column}' ({other})",
+        "doubt_larger": "column '{column}' ({field}) is about {times} times larger than '{other_column}' ({other})",
+        "doubt_margin": "column '{column}' ({field}) is above '{other_column}' ({other}) for most accounts "
+                        "(a median margin of {margin})",
+        "doubt_likely": "'{column}' is likely in {unit}", "doubt_unknown": "'{column}' is likely in another unit",
+        "doubt_line": "{what}: {likely}; add:\n    {line}",
+    },
+    "zh": {
+        "bad_row_option": "{option} 须为不小于 {lowest} 的整数，而不是“{value}”",
+        "header_row_beyond": "{name}：--header-row {n} 超出了文件末尾；请给出表头在电子表格中显示的行号",
+        "header_row_empty": "{name}：第 {n} 行（--header-row）是空行；请给出表头在电子表格中显示的行号",
+        "rows_at_end": "{name}：文件最后 {count} 行（{rows}）的值个数与表头的 {width} 列不符；如果它们是报表页脚或备注，"
+                       "请加 --skip-footer {n}；如果它们是客户，请补全这些单元格",
+        "map_where_type": "{where}：'where' 须为条件，写法同 --where：where: '`Lifecycle Stage` == \"Customer\"'",
+        "map_unit_type": "{where}：字段“{field}”：'unit' 须为单位，如 万元、元、k、M 或 年",
+        "unit_not_fitting": "--columns：字段“{field}”：单位“{unit}”与它不符；它可用的单位：{units}",
+        "unit_none": "无（它不是金额、月数或天数）",
+        "where_no_such_column": "文件中没有列 `{column}`{hint}",
+        "unit_from_title": "；单位 {unit} 取自标题", "unit_from_columns": "；单位 {unit} 取自 --columns",
+        "read_as": "  销售额各列的含义：{listed}", "read_as_sep": "；",
+        "read_as_one": "{field} ← {column} = {label}",
+        "layout_above": "  表头在第 {header} 行；跳过其上方 {n} 行：{rows}",
+        "layout_footer": "  跳过文件末尾的报表页脚 {n} 行：{rows}",
+        "row_with_text": "第 {row} 行“{text}”",
+        "title_unit_applied": "  标题中的单位：{unit}，已用于没有自带单位的金额列：{fields}",
+        "title_unit_unused": "  标题注明单位 {unit}；未使用：每个金额列都有自己的单位（在列名或 --columns 中）",
+        "doubts": "{name}：有 {n} 个金额列与销售额列的单位不一致；尚未做任何判断。请在 --columns 文件中注明各列的单位"
+                  "（数值本身无误时写 unit: 元）：",
+        "doubt_smaller": "列“{column}”（{field}）的数值约为“{other_column}”（{other}）的 {times} 分之一",
+        "doubt_larger": "列“{column}”（{field}）的数值约为“{other_column}”（{other}）的 {times} 倍",
+        "doubt_margin": "列“{column}”（{field}）对多数客户都大于“{other_column}”（{other}）（毛利率中位数 {margin}）",
+        "doubt_likely": "“{column}”的单位可能是 {unit}", "doubt_unknown": "“{column}”的单位可能不同",
+        "doubt_line": "{what}：{likely}；请添加：\n    {line}",
+    },
+}
+for _lang, _messages in EXPORT_MESSAGES.items():
+    DATA[_lang].update(_messages)
+
 # Python's json module explains a syntax error in English; the common ones in the user's words.
 JSON_DETAILS = {
     "zh": {
