@@ -9,6 +9,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from kamrules.data.doubts import reference_field
+from kamrules.data.meaning import closest, proposals
 from kamrules.data.units import header_unit, unit_fits, unit_scale
 from kamrules.data.where import where_line
 from kamrules.data.wording import hint, joined, quoted, say, spec_named, spec_ref
@@ -141,9 +143,35 @@ def _quoted(items: Sequence[str], limit: int = 30, lang: str = "en") -> str:
 
 
 def _match_columns(
-    name: str, headers: list[str], fields: Sequence[FieldSpec], mapping: Mapping[str, str], lang: str = "en"
+    name: str, headers: list[str], fields: Sequence[FieldSpec], mapping: Mapping[str, str], lang: str = "en",
+    columns: Sequence | None = None,
 ) -> dict[str, int]:
     """field name -> column index. Ambiguity is an error, never a guess."""
+    plan = match_plan(headers, fields, mapping, lang, columns)
+    problems = plan.problems
+    if problems:
+        if len(problems) == 1:
+            raise DataError(say(lang, "one_problem", name=name, problem=problems[0]))
+        raise DataError(say(lang, "many_problems", name=name, n=len(problems), problems="\n  ".join(problems)))
+    return plan.matched
+
+
+@dataclass
+class Matching:
+    """How the file's columns meet the pack's fields, before anything is refused: the fields matched
+    (field -> column index), the problems (as messages), the fields several columns answer
+    (field -> indexes), the columns several fields answer (index -> fields), the required fields not found."""
+
+    matched: dict
+    problems: list
+    ambiguous: dict
+    shared: dict
+    missing: list
+
+
+def match_plan(headers: list[str], fields: Sequence[FieldSpec], mapping: Mapping[str, str], lang: str = "en",
+               columns: Sequence | None = None) -> Matching:
+    """`_match_columns` without refusing: what matched and what is wrong (`kamrules columns` shows both)."""
     normalised = [normalise_header(h) for h in headers]
     problems: list[str] = []
     matched = _mapped_columns(headers, normalised, mapping, problems, lang)
@@ -169,14 +197,17 @@ def _match_columns(
         return spec_named(by_name[field_name], lang)
 
     reported_columns = set()
+    shared, ambiguous, missing = {}, {}, []
     for index in sorted(fields_of_column):
         names = fields_of_column[index]
         if len(names) > 1:
             reported_columns.add(index)
+            shared[index] = list(names)
             problems.append(say(lang, "column_many_fields", header=headers[index],
                                 listed=joined(lang, [ref(n) for n in names]), name=names[0]))
     for field_name, found in candidates.items():
         if len(found) > 1:
+            ambiguous[field_name] = list(found)
             listed = joined(lang, [say(lang, "quote", text=headers[i]) for i in found])
             problems.append(say(lang, "field_many_columns", field=ref(field_name), listed=listed, name=field_name,
                                 header=headers[found[0]]))
@@ -184,36 +215,17 @@ def _match_columns(
             if found[0] not in reported_columns:
                 matched[field_name] = found[0]
         elif by_name[field_name].required:
-            problems.append(_not_found(field_name, by_name[field_name], headers, normalised, lang, ref(field_name)))
-    if problems:
-        if len(problems) == 1:
-            raise DataError(say(lang, "one_problem", name=name, problem=problems[0]))
-        raise DataError(say(lang, "many_problems", name=name, n=len(problems), problems="\n  ".join(problems)))
-    return matched
+            missing.append(field_name)
+            problems.append(_not_found(field_name, by_name[field_name], headers, normalised, lang, ref(field_name),
+                                       fields, columns))
+    return Matching(matched, problems, ambiguous, shared, missing)
 
 
-# Headers CRMs use for the customer's OWN company revenue (Salesforce and HubSpot "Annual Revenue",
-# Chinese 年营业额 / 营业收入): never our sales to the customer, so never suggested for any field.
-OWN_REVENUE_HEADERS = frozenset(normalise_header(h) for h in (
-    "Annual Revenue", "AnnualRevenue", "Company Revenue", "Customer Revenue", "Total Revenue",
-    "年营业额", "营业额", "营业收入", "年营收", "年收入", "企业营收", "公司营收", "营收规模",
-))
-
-
-def _closest_headers(spec: FieldSpec, headers: list[str], candidates: list[int], limit: int = 3) -> list[str]:
+def _closest_headers(spec: FieldSpec, headers: list[str], candidates: list[int], limit: int = 3,
+                     columns: Sequence | None = None) -> list[str]:
     """The headers among `candidates` (column indexes) closest to any name the field answers to, best
-    first; headers meaning the customer's own revenue are never offered."""
-    keys = [k for k in (normalise_header(h) for h in spec.header_names()) if k]
-    scored: dict[int, float] = {}
-    for index in candidates:
-        header = normalise_header(headers[index])
-        if not header or header in OWN_REVENUE_HEADERS:
-            continue
-        best = max((difflib.SequenceMatcher(None, key, header).ratio() for key in keys), default=0.0)
-        if best >= 0.6:
-            scored[index] = best
-    ranked = sorted(scored, key=lambda index: (-scored[index], index))
-    return [headers[index] for index in ranked[:limit]]
+    first, of the field's kind and type (data/meaning.py); the customer's own revenue is never offered."""
+    return closest(spec, headers, list(columns) if columns is not None else [None] * len(headers), candidates, limit)
 
 
 def _is_sales(spec: FieldSpec) -> bool:
@@ -225,6 +237,13 @@ def _is_sales(spec: FieldSpec) -> bool:
 # Chinese CRMs often prefix a header with "the ... it is in / belongs to" (所在省份, 所属行业, 所属客户经理):
 # the rest is the name the pack knows.
 _CHINESE_PREFIXES = ("所在", "所属")
+
+
+def proposal_text(proposal, lang: str = "en") -> str:
+    """A column offered for a field, with why when it is not just a close name: "'Total Revenue'
+    (lifetime revenue: every closed deal, not one period)"."""
+    text = say(lang, "quote", text=proposal.column)
+    return text if proposal.note == "close" else text + say(lang, "note_" + proposal.note)
 
 
 def _unit_stem_matches(header: str, spec: FieldSpec, keys: set) -> bool:
@@ -262,10 +281,12 @@ def _mapped_columns(headers: list[str], normalised: list[str], mapping: Mapping[
 
 
 def _not_found(field_name: str, spec: FieldSpec, headers: list[str], normalised: list[str], lang: str = "en",
-               field_text: str | None = None) -> str:
+               field_text: str | None = None, fields: Sequence[FieldSpec] = (), columns: Sequence | None = None) -> str:
     looked_for = say(lang, "sep").join(spec.header_names())
-    close = _closest_headers(spec, headers, list(range(len(headers))))
-    closest = say(lang, "closest", headers=_quoted(close, lang=lang)) if close else ""
+    offered = proposals(spec, reference_field(fields or [spec]), headers,
+                        list(columns) if columns is not None else [None] * len(headers), list(range(len(headers))))
+    closest = (say(lang, "closest", headers=say(lang, "sep").join(proposal_text(p, lang) for p in offered))
+               if offered else "")
     sales_hint = say(lang, "sales_hint") if _is_sales(spec) else ""
     return say(lang, "not_found", field=field_text or f"'{field_name}'", looked=looked_for,
                headers=_quoted(headers, lang=lang), closest=closest, name=field_name, hint=sales_hint)
@@ -273,7 +294,7 @@ def _not_found(field_name: str, spec: FieldSpec, headers: list[str], normalised:
 
 def describe_mapping(
     headers: list[str], fields: Sequence[FieldSpec], matched: Mapping[str, int], mapping: Mapping[str, str],
-    units: Mapping | None = None,
+    units: Mapping | None = None, columns: Sequence | None = None,
 ) -> dict:
     """How each field found its column, for the console and the run manifest (JSON-ready, in input order):
     `fields` [{field, column, by: --columns|name|label|alias}, with `scale`, `unit` and `unit_from`
@@ -281,8 +302,6 @@ def describe_mapping(
     for fields left without a column whose name is close to an unused header, `absent` fields,
     `unused_columns`. Sales fields (the sales field and those named after it: sales_prev,
     sales_prev_period) carry `read_as`, their label, so the console says which period each column is."""
-    from kamrules.data.doubts import reference_field
-
     reference = reference_field(fields)
     read_as = {spec.name for spec in fields if reference is not None and spec.type == "number"
                and spec.name.startswith(reference.name)}
@@ -307,13 +326,15 @@ def describe_mapping(
     used = set(matched.values())
     unused = [i for i in range(len(headers)) if i not in used]
     near, absent = [], []
+    cells = list(columns) if columns is not None else [None] * len(headers)
     for spec in fields:
         if spec.name in matched:
             continue
         absent.append(spec.name)
-        close = _closest_headers(spec, headers, unused, limit=1)
-        if close:
-            near.append({"field": spec.name, "column": close[0]})
+        offered = proposals(spec, reference, headers, cells, unused, limit=1)
+        if offered:
+            near.append({"field": spec.name, "column": offered[0].column,
+                         **({"note": offered[0].note} if offered[0].note != "close" else {})})
     return {"fields": found, "near_misses": near, "absent": absent,
             "unused_columns": [headers[i] for i in unused]}
 
@@ -361,7 +382,8 @@ def mapping_lines(description: Mapping, full: bool = True, lang: str = "en") -> 
             say(lang, "read_as_one", field=r["field"], column=r["column"],
                 label=r["read_as"].get(lang) or r["read_as"].get("en") or r["field"]) for r in periods)))
     for miss in description["near_misses"]:
-        lines.append(words["near_miss"].format(field=miss["field"], column=miss["column"]))
+        note = say(lang, "note_" + miss["note"]) if miss.get("note", "close") != "close" else ""
+        lines.append(words["near_miss"].format(field=miss["field"], column=miss["column"]) + note)
     others = [f for f in description["absent"] if f not in {m["field"] for m in description["near_misses"]}]
     if others and full:
         lines.append(words["not_in_file"].format(n=len(others), names=", ".join(others)))

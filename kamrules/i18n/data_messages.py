@@ -414,6 +414,12 @@ EXPORT_MESSAGES: dict[str, dict[str, str]] = {
                         "(a median margin of {margin})",
         "doubt_likely": "'{column}' is likely in {unit}", "doubt_unknown": "'{column}' is likely in another unit",
         "doubt_line": "{what}: {likely}; add:\n    {line}",
+        "note_current": " (our revenue this period)", "note_year_earlier": " (our revenue a year earlier)",
+        "note_previous_period": " (our revenue in the previous period)",
+        "note_lifetime": " (lifetime revenue: every closed deal, not one period's)",
+        "note_one_deal": " (one deal only: the most recent)",
+        "note_unknown_period": " (our revenue; the header names no period)",
+        "note_unique": " (no id column: every row has a different value here, so it can serve as the id)",
     },
     "zh": {
         "bad_row_option": "{option} 须为不小于 {lowest} 的整数，而不是“{value}”",
@@ -441,6 +447,12 @@ EXPORT_MESSAGES: dict[str, dict[str, str]] = {
         "doubt_margin": "列“{column}”（{field}）对多数客户都大于“{other_column}”（{other}）（毛利率中位数 {margin}）",
         "doubt_likely": "“{column}”的单位可能是 {unit}", "doubt_unknown": "“{column}”的单位可能不同",
         "doubt_line": "{what}：{likely}；请添加：\n    {line}",
+        "note_current": "（我方本期收入）", "note_year_earlier": "（我方去年同期收入）",
+        "note_previous_period": "（我方上期收入）",
+        "note_lifetime": "（累计收入：历来所有成交，不是某一期的）",
+        "note_one_deal": "（仅一笔：最近一次成交）",
+        "note_unknown_period": "（我方收入；列名未写明期间）",
+        "note_unique": "（没有编码列：此列每行的值各不相同，可用作编码）",
     },
 }
 for _lang, _messages in EXPORT_MESSAGES.items():
