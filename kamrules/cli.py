@@ -127,7 +127,7 @@ def validate(
     Example: kamrules validate rules --data customers.csv --strict
     """
     with user_errors(lang):
-        from kamrules.pack import load_pack, rules_without_data
+        from kamrules.pack import load_pack
         from kamrules.resources import rules_dir
         from kamrules.analysis import analyse_pack, has_failures
         from kamrules.analysis.findings import findings_json, render_findings
@@ -154,7 +154,9 @@ def validate(
                           total=len(pack.fields)))
             if read.missing_optional:
                 say(data_text(lang, "validate_optional", names=", ".join(read.missing_optional)))
-            silent = rules_without_data(pack, read.column_map)
+            from kamrules.analysis.data import rules_lacking_data
+
+            silent = rules_lacking_data(pack, read.frame, read.column_map, parse_as_of(as_of))
             for decision_id, rule_id, names in silent:
                 say(data_text(lang, "validate_never", decision=decision_id, rule=rule_id, names=", ".join(names)))
             if read.unused_columns:

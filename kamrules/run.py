@@ -142,9 +142,10 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     evaluation = evaluate(pack, _hand_over(read), as_of=options.as_of, jobs=jobs,
                           input_name=options.data.name, row_numbers=read.row_numbers, progress=progress)
     evaluation.source = {k: v for k, v in read.source.items() if k != "path"}
+    evaluation.source["present_fields"] = present = carried_columns(evaluation, read)
     evaluation.data_issues = read.issues
     give_back_memory()
-    summary = portfolio.summarise(evaluation, lang=options.lang, present_fields=list(read.column_map))
+    summary = portfolio.summarise(evaluation, lang=options.lang, present_fields=present)
     give_back_memory()
 
     since = _since_last_review(options, evaluation) if options.previous is not None else None
@@ -250,6 +251,7 @@ def _read_run_data(options: EvaluateOptions, pack: RulePack, tell: Callable[[str
     sales = pack.role("sales")
     sales_text = _field_text(pack, sales, lang) if sales else None
     data_warnings = suspicious_values(read.frame, read.row_numbers, sales, lang=lang, sales_text=sales_text)
+    data_warnings += place_warnings(pack, read, str(options.data), lang)
     if options.strict and data_warnings:
         from kamrules.errors import DataError
 
@@ -257,6 +259,37 @@ def _read_run_data(options: EvaluateOptions, pack: RulePack, tell: Callable[[str
         raise DataError("\n".join(w.replace(prefix, "", 1) for w in data_warnings)
                         + "\n" + data_text(lang, "strict_refuses"))
     return read, data_warnings
+
+
+def carried_columns(evaluation: Evaluation, read) -> list[str]:
+    """The fields the file really has: a column, with a value for at least one account (a column that
+    is empty all the way down is as missing as an absent one)."""
+    table = evaluation.table
+    return [name for name in read.column_map
+            if table is None or name not in table.columns or bool(table[name].notna().any())]
+
+
+def group_fields(pack: RulePack) -> list[str]:
+    """The fields accounts are grouped by (the region, and any field a feature works `within`): their
+    values must not spell one group several ways."""
+    names = [pack.role("region")] + [f.within for f in pack.features.values() if f.within]
+    return [n for n in dict.fromkeys(names) if n is not None and n in pack.fields
+            and pack.fields[n].type in ("string", "category")]
+
+
+def place_warnings(pack: RulePack, read, source: str, lang: str) -> list[str]:
+    """A warning per grouping field whose values spell one place several ways (data/lookalikes.py)."""
+    from kamrules.data.lookalikes import lookalike_message
+    from kamrules.i18n import data_text
+
+    warnings = []
+    for name in group_fields(pack):
+        if name in read.frame and name in read.column_map:
+            text = lookalike_message(source, _field_text(pack, name, lang), name, read.column_map[name],
+                                     read.frame[name].tolist(), lang)
+            if text:
+                warnings.append(data_text(lang, "warning", message=text))
+    return warnings
 
 
 def _field_text(pack: RulePack, name: str, lang: str) -> str:

@@ -163,3 +163,4 @@ class ReportContext:
     owner_days: int = 30  # the window of `OwnerView.actions_due`
     since_last_review: SinceLastReview | None = None  # `evaluate --previous OUT` only (docs/diff.md)
     profile: ProfileView | None = None  # key accounts against the base; None without `pack: attributes:` (docs/profile.md)
+    missing_columns: tuple[str, ...] = ()  # one message per column the whole file lacks, in the language

@@ -420,6 +420,10 @@ EXPORT_MESSAGES: dict[str, dict[str, str]] = {
         "note_one_deal": " (one deal only: the most recent)",
         "note_unknown_period": " (our revenue; the header names no period)",
         "note_unique": " (no id column: every row has a different value here, so it can serve as the id)",
+        "lookalike_places": "{name}: column '{header}' ({field}) spells one place in several ways: {listed}; "
+                            "concentration is measured per value, so each counts as a place of its own. To join "
+                            "them, add to the --columns file:\n  {line}",
+        "lookalike_value": "'{value}' ({n} rows)", "lookalike_group_sep": "; ",
     },
     "zh": {
         "bad_row_option": "{option} 须为不小于 {lowest} 的整数，而不是“{value}”",
@@ -453,6 +457,9 @@ EXPORT_MESSAGES: dict[str, dict[str, str]] = {
         "note_one_deal": "（仅一笔：最近一次成交）",
         "note_unknown_period": "（我方收入；列名未写明期间）",
         "note_unique": "（没有编码列：此列每行的值各不相同，可用作编码）",
+        "lookalike_places": "{name}：列“{header}”（{field}）把同一地区写成了几种样子：{listed}；集中度按值分别计算，"
+                            "它们会被当成不同的地区。要合并它们，请在 --columns 文件中添加：\n  {line}",
+        "lookalike_value": "“{value}”（{n} 行）", "lookalike_group_sep": "；",
     },
 }
 for _lang, _messages in EXPORT_MESSAGES.items():

@@ -134,15 +134,46 @@ def can_fire_without(node: ex.Node, absent: set) -> bool:
 
 
 def absent_names(pack: RulePack, present_fields: Iterable[str]) -> set:
-    """Fields missing from the data, and the features/scores that are then missing for everyone."""
+    """Fields missing from the data, and the features/scores that are then missing for everyone: from
+    what each one really reads. A count of accounts is never missing (`where` only narrows it); a
+    condition that can still be true or false has a value (`not abc_on_profit or gross_profit is
+    missing` without gross profit is true); arithmetic and abs/min/max of a missing value are missing,
+    a function that picks the first present value (coalesce) only when all of its are."""
     absent = {name for name in pack.fields if name not in set(present_fields)}
     for item in pack.derived:
         if isinstance(item, ScoreSpec):
             if all(c.field in absent for c in item.criteria):
                 absent.add(item.name)
+        elif item.function == "count":
+            continue
+        elif item.function == "expr" and isinstance(item.arg, ex.Node):
+            if always_missing(item.arg, absent):
+                absent.add(item.name)
         elif item.reads & absent:
             absent.add(item.name)
     return absent
+
+
+_PROPAGATING = ("abs", "min", "max")  # missing in, missing out (vecsem: skipna=False)
+
+
+def always_missing(node: ex.Node, absent: set) -> bool:
+    """Whether an expression is missing for every account when the names in `absent` are."""
+    if isinstance(node, ex.Name):
+        return node.name in absent
+    if isinstance(node, (ex.Const, ex.Param)):
+        return False
+    if isinstance(node, ex.Arith):
+        return always_missing(node.left, absent) or always_missing(node.right, absent)
+    if isinstance(node, ex.Neg):
+        return always_missing(node.operand, absent)
+    if isinstance(node, ex.Call):
+        parts = [always_missing(arg, absent) for arg in node.args]
+        return any(parts) if node.func in _PROPAGATING else all(parts)
+    try:  # a condition: missing only when it can be neither true nor false
+        return not can_fire_without(node, absent) and not can_fire_without(ex.Not(node), absent)
+    except ex.ExprError:
+        return bool(ex.names_in(node) & absent)
 
 
 def rules_without_data(pack: RulePack, present_fields: Iterable[str]) -> list:
