@@ -156,7 +156,7 @@ def validate(
                 say(data_text(lang, "validate_optional", names=", ".join(read.missing_optional)))
             from kamrules.analysis.data import rules_lacking_data
 
-            silent = rules_lacking_data(pack, read.frame, read.column_map, parse_as_of(as_of))
+            silent = rules_lacking_data(pack, read.frame, read.column_map, parse_as_of(as_of, data))
             for decision_id, rule_id, names in silent:
                 say(data_text(lang, "validate_never", decision=decision_id, rule=rule_id, names=", ".join(names)))
             if read.unused_columns:
@@ -164,7 +164,7 @@ def validate(
             mapping = _column_mapping(read, say, lang)
             from kamrules.analysis.data import check_data
 
-            findings += check_data(pack, read.frame, read.column_map, str(data), parse_as_of(as_of), lang)
+            findings += check_data(pack, read.frame, read.column_map, str(data), parse_as_of(as_of, data), lang)
         order = {d.id: i for i, d in enumerate(pack.decisions)}
         findings.sort(key=lambda f: order.get(f.decision, len(order)))
         typer.echo(render_findings(findings, lang) if fmt == "text" else findings_json(findings, mapping), nl=False)
@@ -227,7 +227,7 @@ def evaluate(
     Example: kamrules evaluate customers.csv --as-of 2026-11-27 --out results --lang zh
     """
     with user_errors(lang):
-        from kamrules.resources import example_data, playbooks_dir as find_playbooks, rules_dir
+        from kamrules.resources import example_data, is_example, playbooks_dir as find_playbooks, rules_dir
         from kamrules.run import EvaluateOptions, parse_as_of, run_evaluate
 
         if jobs < 0:
@@ -237,12 +237,12 @@ def evaluate(
         read_options = _read_options(reading, where, lang)
         options = EvaluateOptions(
             data=data if data is not None else example_data(), rules=rules_dir(rules), out=out,
-            as_of=parse_as_of(as_of), format=fmt, jobs=jobs, playbooks=playbooks,
+            as_of=parse_as_of(as_of, data or example_data()), format=fmt, jobs=jobs, playbooks=playbooks,
             playbooks_dir=find_playbooks(playbooks_dir), lang=lang, force=force, strict=strict,
             read_options=read_options, settings=list(settings or []), previous=previous, columns_file=reading["columns"], pdf=pdf,
         )
         tell = _teller(quiet)
-        tell(_as_of_line(options.as_of, given=as_of is not None, lang=lang))
+        tell(_as_of_line(options.as_of, given=as_of is not None, lang=lang, example=is_example(options.data)))
         result = _with_progress(lambda progress: run_evaluate(options, progress, tell), quiet)
         _print_warnings(result.warnings)
         if not quiet:
@@ -261,12 +261,14 @@ def _teller(quiet: bool):
     return lambda line: None
 
 
-def _as_of_line(as_of, *, given: bool, lang: str) -> str:
-    """"as of 2026-11-27", marked "today" when the user did not pass --as-of."""
-    from kamrules.i18n import CONSOLE
+def _as_of_line(as_of, *, given: bool, lang: str, example: bool = False) -> str:
+    """"as of 2026-11-27", marked "today" when the user did not pass --as-of, or "the example's date"
+    for the bundled example."""
+    from kamrules.i18n import CONSOLE, data_text
 
     words = CONSOLE.get(lang, CONSOLE["en"])
-    return words["as_of"].format(date=as_of.isoformat()) + ("" if given else words["as_of_today"])
+    mark = "" if given else data_text(lang, "as_of_example") if example else words["as_of_today"]
+    return words["as_of"].format(date=as_of.isoformat()) + mark
 
 
 def _with_progress(work, quiet: bool):
@@ -334,7 +336,7 @@ def explain(
                 from kamrules.pack.whatif import with_params
 
                 pack = with_params(pack, settings)
-            day = parse_as_of(as_of)
+            day = parse_as_of(as_of, data)
         read = read_table(data, list(pack.fields.values()), options)
         evaluation = run(pack, read.frame, as_of=day, jobs=1, input_name=data.name, row_numbers=read.row_numbers)
         account = find_account(evaluation, account_id, lang)
@@ -419,7 +421,7 @@ def diff(
                 raise UsageError("--jobs must be 0 (all cores) or more")
             packs = tuple(rules) if rules else (rules_dir(None),)
             options = DiffOptions(out=out, data=paths[0], rules=packs, settings=list(settings or []),
-                                  as_of=parse_as_of(as_of), lang=lang, jobs=jobs, force=force, strict=strict,
+                                  as_of=parse_as_of(as_of, paths[0]), lang=lang, jobs=jobs, force=force, strict=strict,
                                   read_options=_read_options(reading, lang=lang))
         else:
             raise UsageError("give DATA, or two output folders OLD_OUT NEW_OUT")
@@ -449,7 +451,7 @@ def profile(
         from kamrules.run import ProfileOptions, parse_as_of, run_profile
 
         options = ProfileOptions(data=data if data is not None else example_data(), rules=rules_dir(rules),
-                                 as_of=parse_as_of(as_of), lang=lang,
+                                 as_of=parse_as_of(as_of, data or example_data()), lang=lang,
                                  read_options=_read_options(reading, lang=lang))
         typer.echo(run_profile(options), nl=False)
 

@@ -49,9 +49,12 @@ class RunResult:
     warnings: list = field(default_factory=list)
 
 
-def parse_as_of(text: str | None) -> dt.date:
+def parse_as_of(text: str | None, data: Path | None = None) -> dt.date:
+    """`--as-of`, else the bundled example's own date when `data` is the example, else today."""
     if text is None:
-        return dt.date.today()
+        from kamrules.resources import EXAMPLE_AS_OF, is_example
+
+        return EXAMPLE_AS_OF if is_example(data) else dt.date.today()
     try:
         as_of = dt.date.fromisoformat(text)
     except ValueError:

@@ -424,6 +424,7 @@ EXPORT_MESSAGES: dict[str, dict[str, str]] = {
                             "concentration is measured per value, so each counts as a place of its own. To join "
                             "them, add to the --columns file:\n  {line}",
         "lookalike_value": "'{value}' ({n} rows)", "lookalike_group_sep": "; ",
+        "as_of_example": ", the example's date",
     },
     "zh": {
         "bad_row_option": "{option} 须为不小于 {lowest} 的整数，而不是“{value}”",
@@ -460,6 +461,7 @@ EXPORT_MESSAGES: dict[str, dict[str, str]] = {
         "lookalike_places": "{name}：列“{header}”（{field}）把同一地区写成了几种样子：{listed}；集中度按值分别计算，"
                             "它们会被当成不同的地区。要合并它们，请在 --columns 文件中添加：\n  {line}",
         "lookalike_value": "“{value}”（{n} 行）", "lookalike_group_sep": "；",
+        "as_of_example": "（示例数据的日期）",
     },
 }
 for _lang, _messages in EXPORT_MESSAGES.items():
