@@ -291,57 +291,58 @@ def _delimiter(value: Optional[str]) -> Optional[str]:
 @reads_data
 def explain(
     data: Path = typer.Argument(..., help="Customer data file (with --run: optional, the run's own file is found)."),
-    account_id: Optional[str] = typer.Argument(None, help="The account's id as in the data (leading zeros kept)."),
+    account_id: Optional[str] = typer.Argument(None, help="The account's id as in the data (leading zeros kept), "
+                                               "or its name."),
     rules: RulesOption = None,
     run_out: Optional[Path] = typer.Option(None, "--run", help="A finished evaluate --out folder: explain with that run's "
-                                           "data, pack, --set and --as-of, so it agrees with its documents."),
+                                           "data, pack, --columns, --set, --as-of and --lang, so it agrees with its documents."),
     as_of: AsOfOption = None,
-    lang: LangOption = "en",
+    lang: Optional[str] = typer.Option(None, "--lang", help="en or zh (default: en; with --run, the run's)."),
     reading: Optional[dict] = None,  # the data-reading options (@reads_data)
     verbose: bool = typer.Option(False, "--verbose", help="Every rule checked, with the values it read and its gaps."),
     settings: SetOption = None,
 ) -> None:
-    """Show why one account got each decision (one screen; --verbose for every rule checked).
+    """Show why one account got each decision (one screen; --verbose for every rule checked). The account
+    is found by its id, else by its name (exactly, then ignoring case and spaces).
 
     Example: kamrules explain customers.csv 00042 --as-of 2026-11-27
              kamrules explain --run review-2026-q4 00042
     """
+    with user_errors(lang or "en"):
+        from kamrules.run import ExplainOptions, run_explain
+
+        options = ExplainOptions(data=data, account=account_id, rules=rules, run_out=run_out, as_of=as_of,
+                                 lang=lang, read_options=_read_options(reading, lang=lang or "en"),
+                                 verbose=verbose, settings=list(settings or []))
+        typer.echo(run_explain(options), nl=False)
+
+
+@app.command()
+@reads_data
+def columns(
+    data: Path = typer.Argument(..., help="Customer data file (CSV, TSV, XLSX, Parquet, JSON, JSONL)."),
+    rules: RulesOption = None,
+    write: Optional[Path] = typer.Option(None, "--write", help="Write a starter --columns file here, with a comment "
+                                         "on each line: check it, then evaluate with --columns."),
+    force: bool = typer.Option(False, "--force", help="Replace the --write file if it exists."),
+    where: WhereOption = None,
+    lang: LangOption = "en",
+    reading: Optional[dict] = None,  # the data-reading options (@reads_data)
+) -> None:
+    """How each field would be found in a file, what to decide (columns to choose, units, values the pack
+    does not know, look-alike regions, rows that are not customers, title and footer rows), and a starter
+    --columns file to edit.
+
+    Example: kamrules columns customers.csv --write columns.yaml
+    """
     with user_errors(lang):
-        from kamrules.engine.evaluate import evaluate as run
-        from kamrules.results.explain import find_account, render_explanation
-        from kamrules.results.explain_brief import render_brief
-        from kamrules.pack import load_pack
-        from kamrules.data.reader import read_table
         from kamrules.resources import rules_dir
-        from kamrules.run import LANGS, check_choice, parse_as_of
+        from kamrules.run import ColumnsOptions, run_columns
 
-        from kamrules.errors import UsageError
-
-        check_choice("--lang", lang, LANGS)
-        options = _read_options(reading, lang=lang)
-        if run_out is not None:
-            from kamrules.results.rerun import run_inputs
-
-            if settings or as_of:
-                raise UsageError("--run explains the run as it was: leave out --set and --as-of")
-            data, account_id = (None, str(data)) if account_id is None else (data, account_id)
-            inputs = run_inputs(run_out, rules_dir(rules), data, options)
-            data, pack, day, options = inputs.data, inputs.pack, inputs.as_of, inputs.options
-        else:
-            if account_id is None:
-                raise UsageError("give the data file and the account id: kamrules explain DATA ID "
-                                 "(or kamrules explain --run OUT ID)")
-            pack = load_pack(rules_dir(rules))
-            if settings:
-                from kamrules.pack.whatif import with_params
-
-                pack = with_params(pack, settings)
-            day = parse_as_of(as_of, data)
-        read = read_table(data, list(pack.fields.values()), options)
-        evaluation = run(pack, read.frame, as_of=day, jobs=1, input_name=data.name, row_numbers=read.row_numbers)
-        account = find_account(evaluation, account_id, lang)
-        render = render_explanation if verbose else render_brief
-        typer.echo(render(evaluation, account, lang), nl=False)
+        options = ColumnsOptions(data=data, rules=rules_dir(rules), lang=lang,
+                                 read_options=_read_options(reading, where, lang), write=write, force=force,
+                                 columns_file=reading["columns"])
+        typer.echo(run_columns(options), nl=False)
 
 
 @app.command("test")

@@ -96,7 +96,7 @@ def lookalike_message(name: str, field_text: str, field_name: str, header: str, 
     if not groups:
         return None
     listed = say(lang, "lookalike_group_sep").join(
-        say(lang, "sep").join(say(lang, "lookalike_value", value=value, n=rows) for value, rows in group.values)
+        say(lang, "sep").join(say(lang, "lookalike_value", value=value, rows=say(lang, "row_one" if rows == 1 else "row_many", n=rows)) for value, rows in group.values)
         for group in groups[:10])
     more = say(lang, "more", n=len(groups) - 10) if len(groups) > 10 else ""
     return say(lang, "lookalike_places", name=name, header=header, field=field_text, listed=listed + more,

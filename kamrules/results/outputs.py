@@ -517,7 +517,7 @@ MANIFEST_ROLES = ("account_name", "account_manager", "region", "sales", "tier", 
 
 
 def manifest(evaluation: Evaluation, *, input_path: Path | None, jobs: int, files: list[str],
-             data_issues: int = 0, columns: dict | None = None) -> bytes:
+             data_issues: int = 0, columns: dict | None = None, lang: str | None = None) -> bytes:
     """manifest.json: what produced these results. Deterministic: clock times go to the console."""
     pack = evaluation.pack
     record = {
@@ -539,6 +539,8 @@ def manifest(evaluation: Evaluation, *, input_path: Path | None, jobs: int, file
     }
     if columns is not None:  # how each field found its column, and which fields the file lacks
         record["columns"] = columns
+    if lang is not None:  # the language of the documents (explain --run speaks it too)
+        record["lang"] = lang
     if getattr(pack, "overrides", None):
         record["pack"]["overrides"] = pack.overrides  # what-if `--set NAME=VALUE`
     return (json.dumps(json_value(record), ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
