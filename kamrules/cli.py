@@ -24,7 +24,9 @@ InputFormatOption = Annotated[Optional[str], typer.Option("--input-format", help
 DecimalOption = Annotated[str, typer.Option("--decimal", help="Decimal mark in the data: '.' or ','.")]
 DayfirstOption = Annotated[bool, typer.Option("--dayfirst", help="Read ambiguous dates like 03/04/2026 as day first.")]
 WhereOption = Annotated[Optional[str], typer.Option("--where", help="Keep only rows where this condition holds, "
-                                                  "in the rule language: --where 'customer_type != \"prospect\"'.")]
+                                                  "in the rule language, over the pack's fields or the file's own "
+                                                  "columns (`in backticks` when not a plain name), before any value "
+                                                  "is checked: --where 'customer_type != \"government\"'.")]
 RulesOption = Annotated[Optional[Path], typer.Option("--rules", help="Rule pack folder (default: ./rules, else the bundled pack).")]
 AsOfOption = Annotated[Optional[str], typer.Option("--as-of", help="Date for date computations (YYYY-MM-DD, default today).")]
 LangOption = Annotated[str, typer.Option("--lang", help="en or zh.")]
@@ -305,8 +307,8 @@ def explain(
     """Show why one account got each decision (one screen; --verbose for every rule checked). The account
     is found by its id, else by its name (exactly, then ignoring case and spaces).
 
-    Example: kamrules explain customers.csv 00042 --as-of 2026-11-27
-             kamrules explain --run review-2026-q4 00042
+    Example: kamrules explain customers.csv A00042 --as-of 2026-11-27
+             kamrules explain --run review-2026-q4 A00042
     """
     with user_errors(lang or "en"):
         from kamrules.run import ExplainOptions, run_explain
