@@ -404,7 +404,8 @@ def test_every_data_message_has_every_language_with_the_same_placeholders():
 
 # The modules that read the customer's data; their user-facing words come from the catalogue only.
 READER_MODULES = ["cells", "columns", "convert", "dates", "encodings", "formats", "guards", "messages", "numbers",
-                  "options", "reader", "units", "values", "where", "wording"]
+                  "options", "reader", "units", "values", "where", "wording",
+                  "layout", "doubts", "meaning", "lookalikes", "survey"]
 _WORDS = re.compile(r"[A-Za-z]{2,}(?:[ ,;:]+[A-Za-z]+){2,}")
 
 

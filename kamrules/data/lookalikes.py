@@ -22,12 +22,13 @@ US_STATES = {
     "ND": "North Dakota", "OH": "Ohio", "OK": "Oklahoma", "OR": "Oregon", "PA": "Pennsylvania",
     "RI": "Rhode Island", "SC": "South Carolina", "SD": "South Dakota", "TN": "Tennessee", "TX": "Texas",
     "UT": "Utah", "VT": "Vermont", "VA": "Virginia", "WA": "Washington", "WV": "West Virginia",
-    "WI": "Wisconsin", "WY": "Wyoming", "DC": "District of Columbia", "PR": "Puerto Rico",
+    "WI": "Wisconsin", "WY": "Wyoming", "DC": "District-of-Columbia", "PR": "Puerto Rico",
     # Canadian provinces and territories
     "AB": "Alberta", "BC": "British Columbia", "MB": "Manitoba", "NB": "New Brunswick",
-    "NL": "Newfoundland and Labrador", "NS": "Nova Scotia", "ON": "Ontario", "PE": "Prince Edward Island",
+    "NL": "Newfoundland-and-Labrador", "NS": "Nova Scotia", "ON": "Ontario", "PE": "Prince-Edward-Island",
     "QC": "Quebec", "SK": "Saskatchewan", "NT": "Northwest Territories", "NU": "Nunavut", "YT": "Yukon",
 }
+# (names compared ignoring case, spaces and punctuation: "Prince-Edward-Island" is "Prince Edward Island")
 _STATE_KEYS = {normalise_header(name): code.casefold() for code, name in US_STATES.items()}
 # Chinese administrative suffixes, longest first: 新疆维吾尔自治区 is 新疆, 北京市 北京, 华东区 华东.
 _ZH_SUFFIXES = ("维吾尔自治区", "壮族自治区", "回族自治区", "特别行政区", "自治区", "地区", "大区", "片区", "省", "市", "区")

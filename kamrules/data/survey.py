@@ -38,8 +38,8 @@ CUSTOMER_WORDS = frozenset(normalise_header(w) for w in (
     "customer", "customers", "evangelist", "active customer", "client", "客户", "成交客户", "签约客户", "正式客户",
     "老客户", "合作客户", "已成交", "现有客户"))
 NOT_CUSTOMER_WORDS = frozenset(normalise_header(w) for w in (
-    "lead", "leads", "subscriber", "marketing qualified lead", "marketingqualifiedlead", "mql",
-    "sales qualified lead", "salesqualifiedlead", "sql", "opportunity", "prospect", "prospects", "suspect",
+    "lead", "leads", "subscriber", "marketing-qualified-lead", "mql",  # (normalised: "Marketing Qualified Lead")
+    "sales-qualified-lead", "sql", "opportunity", "prospect", "prospects", "suspect",
     "潜在客户", "意向客户", "线索", "商机", "销售线索", "目标客户", "待跟进"))
 _STATUS_HEADER = re.compile(r"lifecycle|stage|status|客户状态|客户阶段|阶段|状态", re.IGNORECASE)
 
