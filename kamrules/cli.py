@@ -156,17 +156,15 @@ def validate(
                           total=len(pack.fields)))
             if read.missing_optional:
                 say(data_text(lang, "validate_optional", names=", ".join(read.missing_optional)))
-            from kamrules.analysis.data import rules_lacking_data
+            from kamrules.analysis.data import data_checks
 
-            silent = rules_lacking_data(pack, read.frame, read.column_map, parse_as_of(as_of, data))
+            on_data, silent = data_checks(pack, read.frame, read.column_map, str(data), parse_as_of(as_of, data), lang)
             for decision_id, rule_id, names in silent:
                 say(data_text(lang, "validate_never", decision=decision_id, rule=rule_id, names=", ".join(names)))
             if read.unused_columns:
                 say(data_text(lang, "validate_unused", names=", ".join(read.unused_columns)))
             mapping = _column_mapping(read, say, lang)
-            from kamrules.analysis.data import check_data
-
-            findings += check_data(pack, read.frame, read.column_map, str(data), parse_as_of(as_of, data), lang)
+            findings += on_data
         order = {d.id: i for i, d in enumerate(pack.decisions)}
         findings.sort(key=lambda f: order.get(f.decision, len(order)))
         typer.echo(render_findings(findings, lang) if fmt == "text" else findings_json(findings, mapping), nl=False)
@@ -310,13 +308,24 @@ def explain(
     Example: kamrules explain customers.csv A00042 --as-of 2026-11-27
              kamrules explain --run review-2026-q4 A00042
     """
-    with user_errors(lang or "en"):
+    with user_errors(lang or _run_lang(run_out)):
         from kamrules.run import ExplainOptions, run_explain
 
         options = ExplainOptions(data=data, account=account_id, rules=rules, run_out=run_out, as_of=as_of,
                                  lang=lang, read_options=_read_options(reading, lang=lang or "en"),
                                  verbose=verbose, settings=list(settings or []))
         typer.echo(run_explain(options), nl=False)
+
+
+def _run_lang(run_out: Optional[Path]) -> str:
+    """The --lang a finished run recorded (its messages' language for explain --run), else en."""
+    import json
+
+    try:
+        recorded = json.loads((run_out / "manifest.json").read_text(encoding="utf-8")).get("lang") if run_out else None
+    except (OSError, ValueError, AttributeError):
+        recorded = None
+    return recorded if recorded in ("en", "zh") else "en"
 
 
 @app.command()

@@ -421,7 +421,7 @@ def place_warnings(pack: RulePack, read, source: str, lang: str) -> list[str]:
     for name in group_fields(pack):
         if name in read.frame and name in read.column_map:
             text = lookalike_message(source, _field_text(pack, name, lang), name, read.column_map[name],
-                                     read.frame[name].tolist(), lang)
+                                     read.frame[name].value_counts(dropna=True).to_dict(), lang)
             if text:
                 warnings.append(data_text(lang, "warning", message=text))
     return warnings

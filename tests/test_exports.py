@@ -86,7 +86,7 @@ def test_a_chinese_title_row_and_blank_row_are_skipped_and_the_title_unit_applie
     assert result.frame.loc[result.frame["account_id"] == "00047", "sales_prev_period"].item() == 120_000.0  # 12万
     lines = invoke("evaluate", CHINESE, "--columns", _mapping("region: 所属区域\n"), "--as-of", AS_OF, "--playbooks",
                    "none", "--out", "o").output.splitlines()
-    assert "  header on row 3; left out 1 row(s) above it: row 1 '2026年第四季度客户销售明细表（金额单位：万元）'" in lines
+    assert "  header on row 3; left out 1 row(s) above it: row 1 '2026年第四季度客户销售明细表（金额单位：万元）' (and 1 blank)" in lines
     assert ("  unit from the title: 万元, applied to the money columns without a unit of their own: "
             "sales_prev_period (上期销售额), gross_profit (毛利)") in lines
 

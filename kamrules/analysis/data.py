@@ -23,7 +23,14 @@ MAX_DISTINCT = 10_000  # distinct values of a column searched for a near match
 
 def check_data(pack: RulePack, frame: pd.DataFrame, column_map: dict, source: str, as_of: dt.date,
                lang: str = "en") -> list[Finding]:
-    """Findings about one data file (its typed frame as read, and the fields found in it), in `lang`.
+    """Findings about one data file (see `data_checks`)."""
+    return data_checks(pack, frame, column_map, source, as_of, lang)[0]
+
+
+def data_checks(pack: RulePack, frame: pd.DataFrame, column_map: dict, source: str, as_of: dt.date,
+                lang: str = "en") -> tuple[list[Finding], list]:
+    """(findings about one data file (its typed frame as read, and the fields found in it), in `lang`;
+    the rules that cannot fire on it for lack of a column, as `rules_lacking_data` gives them).
 
     A rule that matches no account of this file is a note (good news as often as not: no account is in
     that situation), not a warning; a rule that cannot fire for lack of a column is a warning, from what
@@ -41,7 +48,7 @@ def check_data(pack: RulePack, frame: pd.DataFrame, column_map: dict, source: st
                 findings.append(Finding("note", "dead_on_data", decision.id,
                                         say(lang, "finding_dead", rule=rule.id, n=f"{len(facts):,}", source=source),
                                         rule=rule.id, location=rule.loc))
-    return findings
+    return findings, blocked
 
 
 def rules_lacking_data(pack: RulePack, frame: pd.DataFrame, column_map: dict, as_of: dt.date) -> list:

@@ -405,10 +405,13 @@ def layout_lines(layout: Mapping, fields: Sequence[Mapping], lang: str = "en") -
     as console lines: every row left out is said."""
     lines = []
     if layout.get("above"):
+        blank = say(lang, "layout_blank", n=layout["blank_above"]) if layout.get("blank_above") else ""
         lines.append(say(lang, "layout_above", header=layout["header_row"], n=len(layout["above"]),
-                         rows=_rows_with_text(layout["above"], lang)))
+                         rows=_rows_with_text(layout["above"], lang) + blank))
     if layout.get("footer"):
-        lines.append(say(lang, "layout_footer", n=len(layout["footer"]), rows=_rows_with_text(layout["footer"], lang)))
+        blank = say(lang, "layout_blank", n=layout["footer_blank"]) if layout.get("footer_blank") else ""
+        lines.append(say(lang, "layout_footer", n=len(layout["footer"]),
+                         rows=_rows_with_text(layout["footer"], lang) + blank))
     unit = layout.get("title_unit")
     if unit:
         applied = [f"{r['field']} ({r['column']})" for r in fields if r.get("unit_from") == "title"]

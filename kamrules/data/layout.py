@@ -40,8 +40,12 @@ class Layout:
         found: dict = {"header_row": self.header_row}
         if self.above:
             found["above"] = [{"row": row, "text": text} for row, text in self.above]
+        if self.blank_above and self.above:
+            found["blank_above"] = self.blank_above
         if self.footer:
             found["footer"] = [{"row": row, "text": text} for row, text in self.footer]
+        if self.footer_blank and self.footer:
+            found["footer_blank"] = self.footer_blank
         if self.title_unit:
             found["title_unit"] = {"unit": self.title_unit[0], "text": self.title_unit[1]}
         return found

@@ -63,10 +63,17 @@ class LookAlikes:
         return self.values[0][0]
 
 
-def lookalike_groups(values: Iterable) -> list[LookAlikes]:
+def lookalike_groups(values: Iterable = (), counts: dict | None = None) -> list[LookAlikes]:
     """The groups of two or more distinct values (trimmed) that name the same place, in order of their
-    commonest value's rows (then alphabetically)."""
-    counts = Counter(str(v).strip() for v in values if v is not None and str(v).strip())
+    commonest value's rows (then alphabetically). `counts` (value -> rows) may be given instead of the values."""
+    if counts is None:
+        counts = Counter(str(v).strip() for v in values if v is not None and str(v).strip())
+    else:
+        merged: Counter = Counter()
+        for value, rows in counts.items():
+            if value is not None and str(value).strip():
+                merged[str(value).strip()] += int(rows)
+        counts = merged
     by_key: dict[str, list[tuple[str, int]]] = {}
     for value, rows in counts.items():
         by_key.setdefault(place_key(value), []).append((value, rows))
@@ -86,14 +93,14 @@ def value_map_line(field_name: str, header: str, groups: list[LookAlikes], yaml_
     return f"{field_name}: {{column: {yaml_key(header)}, values: {{{entries}}}}}"
 
 
-def lookalike_message(name: str, field_text: str, field_name: str, header: str, values: Iterable,
+def lookalike_message(name: str, field_text: str, field_name: str, header: str, counts: dict,
                       lang: str = "en") -> str | None:
     """The warning for a column whose values spell one place several ways (None when none do): the
-    values with their rows and the value map that joins them."""
+    values with their rows (`counts`: value -> rows) and the value map that joins them."""
     from kamrules.data.values import _yaml_key
     from kamrules.data.wording import say
 
-    groups = lookalike_groups(values)
+    groups = lookalike_groups(counts=counts)
     if not groups:
         return None
     listed = say(lang, "lookalike_group_sep").join(

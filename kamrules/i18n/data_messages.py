@@ -401,7 +401,7 @@ EXPORT_MESSAGES: dict[str, dict[str, str]] = {
         "read_as_one": "{field} ← {column} = {label}",
         "layout_above": "  header on row {header}; left out {n} row(s) above it: {rows}",
         "layout_footer": "  left out a report footer of {n} row(s) at the end: {rows}",
-        "row_with_text": "row {row} '{text}'",
+        "row_with_text": "row {row} '{text}'", "layout_blank": " (and {n} blank)",
         "title_unit_applied": "  unit from the title: {unit}, applied to the money columns without a unit of their "
                               "own: {fields}",
         "title_unit_unused": "  the title states the unit {unit}; not applied: every money column says its own unit "
@@ -476,7 +476,7 @@ EXPORT_MESSAGES: dict[str, dict[str, str]] = {
         "read_as_one": "{field} ← {column} = {label}",
         "layout_above": "  表头在第 {header} 行；跳过其上方 {n} 行：{rows}",
         "layout_footer": "  跳过文件末尾的报表页脚 {n} 行：{rows}",
-        "row_with_text": "第 {row} 行“{text}”",
+        "row_with_text": "第 {row} 行“{text}”", "layout_blank": "（另有 {n} 个空行）",
         "title_unit_applied": "  标题中的单位：{unit}，已用于没有自带单位的金额列：{fields}",
         "title_unit_unused": "  标题注明单位 {unit}；未使用：每个金额列都有自己的单位（在列名或 --columns 中）",
         "doubts": "{name}：有 {n} 个金额列与销售额列的单位不一致；尚未做任何判断。请在 --columns 文件中注明各列的单位"
