@@ -263,7 +263,10 @@ def run_columns(options: ColumnsOptions) -> str:
     lines = survey_lines(survey, fields, options.lang)
     target = options.write
     if target is None:
-        lines.append(say(options.lang, "survey_next", data=options.data, file="columns.yaml"))
+        settled = not (survey.proposed or survey.missing or survey.unknown or survey.lookalikes or survey.doubts
+                       or survey.status or survey.problems or survey.alternatives)
+        lines.append(say(options.lang, "survey_nothing" if settled else "survey_next", data=options.data,
+                         file="columns.yaml"))
         return "\n".join(lines) + "\n"
     same = options.columns_file is not None and Path(options.columns_file).resolve() == Path(target).resolve()
     if Path(target).resolve() == Path(options.data).resolve() or (Path(target).exists() and not options.force

@@ -456,6 +456,22 @@ def test_chinese_gbk_export_in_two_commands_in_chinese():
     assert recorded["rows"]["accounts"] == 36
 
 
+def test_columns_proposes_the_likely_unit_of_money_columns_that_disagree():
+    path = _chinese_without_title()
+    survey, mapping, console, recorded = _columns_then_evaluate(path)
+    assert "  sales_prev_period ← 上期销售额: its unit disagrees with '本期销售额(万元)': likely 万元" in survey.splitlines()
+    assert mapping.units == {"sales_prev_period": "万元", "gross_profit": "万元"}
+    fields = {r["field"]: r for r in recorded["columns"]["fields"]}
+    assert fields["gross_profit"]["unit_from"] == "--columns" and fields["gross_profit"]["scale"] == 10000
+
+
+def test_columns_on_a_file_with_nothing_to_decide_says_so():
+    out = invoke("columns", ROOT / "examples" / "customers.csv")
+    assert out.exit_code == 0
+    assert out.output.splitlines()[-1] == (f"nothing to decide: kamrules evaluate {ROOT / 'examples' / 'customers.csv'} "
+                                           "reads it as shown (columns.yaml not needed)")
+
+
 def test_columns_refuses_to_replace_a_file_and_reads_its_own_starter_again():
     assert invoke("columns", HUBSPOT, "--write", "map.yaml").exit_code == 0
     again = invoke("columns", HUBSPOT, "--write", "map.yaml")

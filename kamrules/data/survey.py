@@ -62,6 +62,7 @@ class Survey:
     status: tuple | None = None  # (header, customer values, other values with rows) of a status column
     bad_cells: dict = field(default_factory=dict)  # field -> (header, how many cells cannot be read)
     problems: list = field(default_factory=list)  # --columns entries that name no column of the file
+    wheres: list = field(default_factory=list)  # what each row filter (where:, --where) leaves out
 
 
 def survey_columns(path: Path, fields: Sequence[FieldSpec], options: ReadOptions = ReadOptions(),
@@ -122,8 +123,8 @@ def survey_columns(path: Path, fields: Sequence[FieldSpec], options: ReadOptions
     if survey.status is not None and survey.mapping.where is None:
         header, keep, _ = survey.status
         survey.mapping.where = f"`{header}` in [{', '.join(_quoted_value(v) for v in keep)}]"
-    kept = _rows_kept(survey, raw, fields, matched, options)
     units = decide_units(fields, raw.headers, matched, given.units, raw.layout.title_unit if raw.layout else None)
+    kept = _rows_kept(survey, raw, fields, matched, units, options)
     categories = [f for f in matched if by_name[f].type == "category" and by_name[f].values]
     for field_name in categories:  # values the pack does not know, before any row is left out for them
         _convert_field(survey, raw, by_name[field_name], matched[field_name], kept, units, options, group_fields)
@@ -216,23 +217,36 @@ def _status_column(raw, candidates: list[int]) -> tuple | None:
     return None
 
 
-def _rows_kept(survey: Survey, raw, fields, matched, options: ReadOptions) -> np.ndarray:
-    """The rows the mapping's `where:` (and --where) keep; all rows when there is none or it is wrong."""
+def _rows_kept(survey: Survey, raw, fields, matched: dict, units: dict, options: ReadOptions) -> np.ndarray:
+    """The rows the mapping's `where:` (and --where) keep; all rows when there is none or it is wrong
+    (then said among the problems)."""
+    from kamrules.data.reader import _names_read
     from kamrules.data.where import where_mask
     from kamrules.errors import KamrulesError
 
     keep = np.ones(len(raw.row_numbers), dtype=bool)
     columns = {header: raw.columns[i] for i, header in enumerate(raw.headers)}
+    by_name = {spec.name: spec for spec in fields}
     for condition in (survey.mapping.where, options.where):
         if not condition:
             continue
-        frame = pd.DataFrame(index=pd.RangeIndex(len(raw.row_numbers)))
+        names = _names_read(condition)
+        typed = {}
+        for field_name, index in matched.items():  # the fields it reads, typed; the others only named
+            unit = units.get(field_name)
+            typed[field_name] = (_convert(by_name[field_name], _mapped_values(raw.columns[index],
+                                                                               survey.mapping.values.get(field_name)),
+                                          raw, options, scale=unit.scale if unit else 1.0,
+                                          own_unit_wins=unit is not None and unit.source != "header")[0]
+                                 if field_name in names else pd.Series(np.nan, index=pd.RangeIndex(len(keep))))
+        frame = pd.DataFrame(typed, index=pd.RangeIndex(len(keep)))
         try:
-            mask, _ = where_mask(condition, frame, [s for s in fields if s.name in frame.columns], options.lang,
-                                 columns=columns, decimal=options.decimal)
+            mask, summary = where_mask(condition, frame, fields, options.lang, columns=columns, decimal=options.decimal,
+                                       option="--where" if condition == options.where else "where")
         except KamrulesError as exc:
             survey.problems.append(str(exc))
             continue
+        survey.wheres.append(summary)
         keep &= mask
     return keep
 
@@ -300,6 +314,9 @@ def survey_lines(survey: Survey, fields: Sequence[FieldSpec], lang: str = "en") 
                          keep=", ".join(keep)))
     for field_name, (header, count) in survey.bad_cells.items():
         lines.append(say(lang, "survey_bad_cells", field=field_name, header=header, n=count))
+    from kamrules.data.where import where_line
+
+    lines += ["  " + where_line(summary, lang) for summary in survey.wheres]
     return lines
 
 
