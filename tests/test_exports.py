@@ -206,6 +206,13 @@ def test_a_unit_in_the_mapping_scales_and_years_become_months():
     assert result.frame["contract_months"].tolist() == [24.0] and result.frame["sales"].tolist() == [5000.0]
     write_csv("y2.csv", [["account_id", "sales", "合同期限(年)"], ["A1", "5", "1.5"]])
     assert read("y2.csv").frame["contract_months"].tolist() == [18.0]  # 年 under a field counted in months
+    scaled = _mapping("sales: {column: sales, scale: 10000}\n", "scaled.yaml")
+    assert read("y.csv", units=load_mapping_file(scaled).units).frame["sales"].tolist() == [50000.0]
+    _mapping("sales: {column: sales, scale: -3}\n", "bad.yaml")
+    with pytest.raises(ConfigError) as bad:
+        load_mapping_file(Path("bad.yaml"))
+    assert str(bad.value) == ("bad.yaml:1:8: field 'sales': 'scale' must be a number above 0, the factor values are "
+                              "multiplied by (10000 for 万元)")
     with pytest.raises(ConfigError) as caught:
         read("y.csv", units={"sales": "years"})
     assert str(caught.value) == ("--columns: field 'sales': unit 'years' does not fit it; its units are: 元, 千元, 万元, "

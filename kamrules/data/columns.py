@@ -109,18 +109,24 @@ def _text(value) -> str:
 def _field_entry(key: str, entry: dict, where: str, columns: dict, values: dict, problems: list,
                  lang: str = "en", units: dict | None = None) -> None:
     """One `field: {column: ..., values: {...}, unit: ...}` entry of a mapping file."""
-    unknown = [k for k in entry if k not in ("column", "values", "unit")]
+    unknown = [k for k in entry if k not in ("column", "values", "unit", "scale")]
     if unknown:
         problems.append(say(lang, "map_unknown_key", where=where, field=key, key=unknown[0],
-                            hint=hint(lang, str(unknown[0]), ["column", "values", "unit"])))
+                            hint=hint(lang, str(unknown[0]), ["column", "values", "unit", "scale"])))
         return
-    unit = entry.get("unit")
+    unit, scale = entry.get("unit"), entry.get("scale")
     if unit is not None:
-        if isinstance(unit, (bool, dict, list)) or not str(unit).strip():
+        if isinstance(unit, (bool, dict, list)) or not str(unit).strip() or scale is not None:
             problems.append(say(lang, "map_unit_type", where=where, field=key))
             return
         if units is not None:
             units[key] = str(unit).strip()
+    if scale is not None:  # a factor instead of a unit: scale: 10000 is unit: 万元
+        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale < float("inf"):
+            problems.append(say(lang, "map_scale_type", where=where, field=key))
+            return
+        if units is not None:
+            units[key] = f"{scale:g}"
     column, table = entry.get("column"), entry.get("values")
     if column is not None:
         if isinstance(column, (bool, dict, list)):

@@ -92,6 +92,8 @@ def unit_factor(spec, unit: str) -> float | None:
     key = str(unit).strip().casefold()
     if key in SCALES and spec.type == "number":
         return float(SCALES[key])
+    if spec.type in ("number", "integer") and re.fullmatch(r"\d+(?:\.\d+)?(?:e[+-]?\d+)?", key):
+        return float(key) if float(key) > 0 else None  # `scale:` of the --columns file
     if key in TIME_UNITS and TIME_UNITS[key][0] == time_base(spec):
         return float(TIME_UNITS[key][1])
     return None

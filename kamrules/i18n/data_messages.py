@@ -392,7 +392,10 @@ EXPORT_MESSAGES: dict[str, dict[str, str]] = {
                        "columns; if they are a report footer or notes, pass --skip-footer {n}; if they are "
                        "accounts, complete their cells",
         "map_where_type": "{where}: 'where' must be a condition, as for --where: where: '`Lifecycle Stage` == \"Customer\"'",
-        "map_unit_type": "{where}: field '{field}': 'unit' must be a unit such as 万元, 元, k, M or 年",
+        "map_unit_type": "{where}: field '{field}': 'unit' must be a unit such as 万元, 元, k, M or 年 (give 'unit' or "
+                         "'scale', not both)",
+        "map_scale_type": "{where}: field '{field}': 'scale' must be a number above 0, the factor values are "
+                          "multiplied by (10000 for 万元)",
         "unit_not_fitting": "--columns: field '{field}': unit '{unit}' does not fit it; its units are: {units}",
         "unit_none": "none (it is not a number of money, months or days)",
         "where_no_such_column": "no column `{column}` in this file{hint}",
@@ -468,7 +471,8 @@ EXPORT_MESSAGES: dict[str, dict[str, str]] = {
         "rows_at_end": "{name}：文件最后 {count} 行（{rows}）的值个数与表头的 {width} 列不符；如果它们是报表页脚或备注，"
                        "请加 --skip-footer {n}；如果它们是客户，请补全这些单元格",
         "map_where_type": "{where}：'where' 须为条件，写法同 --where：where: '`Lifecycle Stage` == \"Customer\"'",
-        "map_unit_type": "{where}：字段“{field}”：'unit' 须为单位，如 万元、元、k、M 或 年",
+        "map_unit_type": "{where}：字段“{field}”：'unit' 须为单位，如 万元、元、k、M 或 年（'unit' 与 'scale' 只能给一个）",
+        "map_scale_type": "{where}：字段“{field}”：'scale' 须为大于 0 的数，即数值要乘的倍数（万元为 10000）",
         "unit_not_fitting": "--columns：字段“{field}”：单位“{unit}”与它不符；它可用的单位：{units}",
         "unit_none": "无（它不是金额、月数或天数）",
         "where_no_such_column": "文件中没有列 `{column}`{hint}",
