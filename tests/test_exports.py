@@ -286,12 +286,20 @@ def _help_examples() -> list[list[str]]:
         for text in block:
             for part in text.split("&&"):
                 found.append(shlex.split(part.strip()))
-        data = {"evaluate": ["customers.csv", "--as-of", AS_OF, "--out", "where-out"],
-                "validate": ["--data", "customers.csv"], "columns": ["customers.csv"]}
         for param in command.params:
             for option in re.findall(r"(--where '[^']*')", param.help or ""):
-                found.append(["kamrules", name, *data[name], *shlex.split(option)])
+                found.append(["kamrules", name, *_data_arguments(command), *shlex.split(option)])
     return found
+
+
+def _data_arguments(command) -> list[str]:
+    """How a command is given customers.csv (an argument or --data), with --as-of and --out when it has them."""
+    by_name = {p.name: p for p in command.params}
+    data = by_name.get("data")
+    found = [] if data is None else ["--data", "customers.csv"] if data.param_type_name == "option" else ["customers.csv"]
+    options = {o for p in command.params if p.param_type_name == "option" for o in p.opts}
+    found += ["--as-of", AS_OF] if "--as-of" in options else []
+    return found + (["--out", "where-out"] if "--out" in options else [])
 
 
 def test_every_help_example_runs_on_the_default_pack(monkeypatch):
