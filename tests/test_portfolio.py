@@ -275,15 +275,33 @@ def test_risk_not_assessed_is_said_when_no_signal_can_fire():
     assert p.risk_assessed is True and not any("not assessed" in a["en"] for a in p.advice)
 
 
-def test_rules_that_could_not_apply_for_lack_of_data(case):
+def test_rules_that_could_not_apply_for_lack_of_data(pack, case):
     present = ["account_id", "account_name", "region", "sales", "sales_prev", "gross_profit", "share_of_wallet"]
-    p = summarise(case, present_fields=present)
+    frame = pd.read_csv(PROJECT / "accounts.csv", dtype={"account_id": str})[present]
+    p = summarise(evaluate(pack, frame, as_of=AS_OF, input_name="accounts.csv"), present_fields=present)
     unused = {(u.decision, u.rule): u.missing for u in p.rules_without_data}
     assert unused[("risk_signals", "detractor")] == ("nps",)
     assert unused[("risk_signals", "no_contact")] == ("last_contact",)
     assert unused[("tier", "strategic_project")] == ("strategic_project",)
     assert ("tier", "pareto_core") not in unused
     assert summarise(case).rules_without_data == ()  # every field has a value somewhere in the data
+    # a rule that matched an account could apply, whatever the list of columns says
+    assert summarise(case, present_fields=present).rules_without_data == ()
+
+
+def test_a_column_the_whole_file_lacks_is_one_message_per_field(pack):
+    present = ["account_id", "account_name", "region", "sales", "sales_prev", "share_of_wallet"]
+    frame = pd.read_csv(PROJECT / "accounts.csv", dtype={"account_id": str})[present]
+    p = summarise(evaluate(pack, frame, as_of=AS_OF, input_name="accounts.csv"), present_fields=present)
+    lines = [line for line in p.lines("en") if line.startswith("This file has no")]
+    fields = [re.search(r"\((\w+)\): \d+ rules? cannot apply", line).group(1) for line in lines]
+    assert sorted(fields) == sorted({m for u in p.rules_without_data for m in u.missing})  # one line per field
+    nps = next(line for line in lines if "(nps)" in line)
+    count = sum(1 for u in p.rules_without_data if "nps" in u.missing)
+    assert nps.startswith(f"This file has no NPS score (0–10) column (nps): {count} rule")
+    assert "risk_signals → detractor" in nps
+    zh = [line for line in p.lines("zh") if line.startswith("文件中没有")]
+    assert len(zh) == len(lines) and any(line.startswith("文件中没有「") and "（nps）" in line for line in zh)
 
 
 def test_summary_lines_in_both_languages(case):

@@ -69,7 +69,10 @@ class ContextBuilder:
         self.paths = playbook_paths(evaluation)
         # the facts the rules read, and the natural attributes the key-account profile compares
         wanted = set(review.needed_fields(pack)) | set(getattr(pack, "attributes", {}))
-        self.needed = [n for n in self.field_names if n in wanted]
+        # … among the columns the file has: a column missing from the whole file is one portfolio
+        # message (report, console), not a line in every playbook
+        carried = review.carried_fields(evaluation, self.field_names)
+        self.needed = [n for n in self.field_names if n in wanted and n in carried]
         self._filled: dict[tuple, str] = {}  # reasons filled with values, shared by accounts with the same values
 
     def _rank_scores(self, evaluation: Evaluation) -> None:

@@ -49,6 +49,7 @@ from kamrules.results.portfolio_team import WAITING_TIER
 from kamrules.results.columns import column_values
 from kamrules.results.distinct import PLAIN, account_cells, column_cells, each
 from kamrules.results.portfolio import NOT_ASSESSED
+from kamrules.results.portfolio_model import missing_column_texts
 from kamrules.results.portfolio_model import Portfolio
 
 # Chart geometry (SVG user units; the SVG scales to the page width).
@@ -259,6 +260,7 @@ class _ReportBuilder:
             has_region=p.has_region, regions=regions, accounts_without_region=p.accounts_without_region,
             risks=risks, key_accounts=key_accounts, key_total=key_total,
             potential_accounts=potential_accounts, potential_total=potential_total, rules_without_data=unused,
+            missing_columns=tuple(self.text(text) for text in missing_column_texts(p.rules_without_data)),
             portfolio=p, t=strings, owners=self.owners(), owner_days=OWNER_DAYS,
             waiting_accounts=waiting_accounts, waiting_total=waiting_total,
         )

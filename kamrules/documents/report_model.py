@@ -166,3 +166,4 @@ class ReportContext:
     profile: ProfileView | None = None  # key accounts against the base; None without `pack: attributes:` (docs/profile.md)
     waiting_accounts: tuple[AccountLine, ...] = ()  # qualifying accounts waiting for a key account manager, by sales
     waiting_total: int = 0
+    missing_columns: tuple[str, ...] = ()  # one message per column the whole file lacks, in the language

@@ -161,7 +161,11 @@ def can_fire_without(node: ex.Node, absent: set) -> bool:
 
 
 def absent_names(pack: RulePack, present_fields: Iterable[str]) -> set:
-    """Fields missing from the data, and the features/scores that are then missing for everyone."""
+    """Fields missing from the data, and the features/scores that are then missing for everyone: from
+    what each one really reads. A count of accounts is never missing (`where` only narrows it); a
+    condition that can still be true or false has a value (`not abc_on_profit or gross_profit is
+    missing` without gross profit is true); arithmetic and abs/min/max of a missing value are missing,
+    a function that picks the first present value (coalesce) only when all of its are."""
     absent = {name for name in pack.fields if name not in set(present_fields)}
     for item in pack.derived:
         if isinstance(item, ScoreSpec):

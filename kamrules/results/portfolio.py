@@ -465,5 +465,21 @@ def _unused_rules(pack: RulePack, evaluation: Evaluation, present_fields: Iterab
                           if any(not _missing(v) for v in column_values(evaluation, name))]
     rows = []
     for decision, rule, missing in rules_without_data(pack, present_fields):
+        if _matched_somewhere(evaluation, decision, rule):
+            continue  # it applied to an account: not a rule the data kept out
         rows.append(UnusedRule(decision, rule, tuple(missing), tuple(_title(pack, m) for m in missing)))
     return tuple(rows)
+
+
+def _matched_somewhere(evaluation: Evaluation, decision_id: str, rule_id: str) -> bool:
+    """Whether a rule matched at least one account of the evaluation (its bit in the decision's masks)."""
+    masks = evaluation.masks.get(decision_id) if isinstance(evaluation.masks, dict) else None
+    if masks is None or not len(masks):
+        return False
+    decision = evaluation.pack.decision(decision_id)
+    position = next((i for i, rule in enumerate(decision.rules) if rule.id == rule_id), None)
+    if position is None:
+        return False
+    if getattr(masks, "dtype", None) is not None and masks.dtype.kind == "u" and position < 64:
+        return bool(np.any(masks & np.uint64(1 << position)))
+    return any(int(mask) >> position & 1 for mask in masks)

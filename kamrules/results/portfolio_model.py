@@ -191,10 +191,32 @@ class Portfolio:
         return out + self._unused_lines(zh)
 
     def _unused_lines(self, zh: bool) -> list[str]:
-        out = []
-        if self.rules_without_data:
-            names = sorted({n for r in self.rules_without_data for n in r.missing})
-            out.append(f"因缺少数据（{', '.join(names)}）而无法适用的规则：{len(self.rules_without_data)} 条" if zh
-                       else f"Rules that could not apply for lack of data ({', '.join(names)}): "
-                            f"{len(self.rules_without_data)}")
-        return out
+        """One line per column the whole file lacks: how many rules it keeps from applying."""
+        return [self.text(text, "zh" if zh else "en") for text in missing_column_texts(self.rules_without_data)]
+
+
+def missing_columns(unused: tuple) -> list[tuple[str, Text, list[str]]]:
+    """(field, its label, the rules it keeps from applying as 'decision → rule') per field the file
+    lacks, the field keeping most rules out first."""
+    found: dict[str, tuple[Text, list[str]]] = {}
+    for rule in unused:
+        for name, label in zip(rule.missing, rule.missing_labels):
+            found.setdefault(name, (label, []))[1].append(f"{rule.decision} → {rule.rule}")
+    return sorted(((name, label, rules) for name, (label, rules) in found.items()), key=lambda x: (-len(x[2]), x[0]))
+
+
+def missing_column_texts(unused: tuple, listed: int = 3) -> list[Text]:
+    """The portfolio message of each column the whole file lacks, in every language: "This file has no
+    Gross profit column (gross_profit): 21 rules cannot apply (abc → profit_a, …)"."""
+    texts = []
+    for name, label, rules in missing_columns(unused):
+        shown = ", ".join(rules[:listed])
+        more_en = f" and {len(rules) - listed} more" if len(rules) > listed else ""
+        more_zh = f" 等（另有 {len(rules) - listed} 条）" if len(rules) > listed else ""
+        en, zh = label.get("en") or name, label.get("zh") or label.get("en") or name
+        texts.append({
+            "en": f"This file has no {en} column ({name}): {len(rules)} rule{'s' if len(rules) != 1 else ''} "
+                  f"cannot apply ({shown}{more_en})",
+            "zh": f"文件中没有「{zh}」列（{name}）：{len(rules)} 条规则无法适用（{shown}{more_zh}）",
+        })
+    return texts
