@@ -8,7 +8,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from kamrules.language.guards import nesting_problem
+from kamrules.language.guards import depth_problem, nesting_problem
 from kamrules.language.nodes import (
     BOOLEAN, CMP_OPS, DATE, FUNCTIONS, NUMBER, STRING, And, Arith, Call, Compare, Const, ExprError, Missing,
     Name, Neg, Node, Not, Or, Param, rnd,
@@ -19,7 +19,7 @@ from kamrules.language.nodes import (
 _TOKEN = re.compile(
     r"""
     (?P<ws>\s+)
-  | (?P<number>\d[\d_]*(?:\.\d[\d_]*)?(?:[eE][+-]?\d+)?|\.\d[\d_]*)
+  | (?P<number>[0-9][0-9_]*(?:\.[0-9][0-9_]*)?(?:[eE][+-]?[0-9]+)?|\.[0-9][0-9_]*)
   | (?P<string>"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
   | (?P<name>[A-Za-z_\u00c0-\uffff][A-Za-z0-9_\u00c0-\uffff]*)
   | (?P<op>==|!=|<=|>=|<|>|\+|-|\*|/|\(|\)|\[|\]|,|\.)
@@ -326,4 +326,7 @@ def parse(text: str) -> Node:
         raise ExprError("the condition is longer than 4,000 characters: split it into features", 0)
     if (too_deep := nesting_problem(text)) is not None:  # before the recursive parser (language/guards.py)
         raise ExprError(*too_deep)
-    return _Parser(text).parse()
+    tree = _Parser(text).parse()
+    if (too_deep := depth_problem(tree)) is not None:  # before any walker recurses over it
+        raise ExprError(*too_deep)
+    return tree

@@ -1,0 +1,174 @@
+"""Hardening, round 3 (issue #29): the engine's own traps, the condition language's depth, digits,
+`--set`, dates far apart and the template budget. See docs/security.md and docs/engine-traps.md."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kamrules.errors import RuleError
+
+from conftest import ROOT, write_pack
+from test_security import DATA, RULES, app, runner
+
+
+# ------------------------------------------------------------------ 10. long chains of operators
+
+
+def _chain(count: int, op: str = "+", term: str = "1") -> str:
+    return f" {op} ".join([term] * count)
+
+
+def _deep_pack(folder: Path, chain: str) -> Path:
+    """The basic pack with a feature, a rule and a `because` reading a chain as deep as `chain`."""
+    pack = folder / "rules"
+    shutil.copytree(RULES, pack)
+    features = pack / "10-features.yaml"
+    features.write_text(features.read_text(encoding="utf-8") + f"  deep: {{expr: '{chain}'}}\n", encoding="utf-8")
+    decisions = pack / "20-decisions.yaml"
+    text = decisions.read_text(encoding="utf-8")
+    decisions.write_text(text.replace("when: strategic_project", f"when: 'sales + {chain} > deep'", 1),
+                         encoding="utf-8")
+    return pack
+
+
+# the deepest trees the guard lets through: a left-deep chain (each operator one level), a chain
+# under the 40 parentheses the text guard allows, a product inside a sum, subtraction
+DEEPEST = [
+    _chain(98),
+    "(" * 39 + _chain(59, "-", "sales") + ")" * 39,
+    _chain(48, "+", "sales * 2"),
+    _chain(97, "-", "nps"),
+]
+
+
+@pytest.mark.parametrize("chain", DEEPEST)
+def test_the_deepest_expressions_allowed_go_through_every_path(tmp_path, chain):
+    """Loading (types), features (vecsem), both engine paths (compiler, hashing nodes), explain
+    (rowsem, describe), validate (analysis), a what-if and the playbooks all walk the deepest trees."""
+    from kamrules.engine.evaluate import evaluate
+    from kamrules.language import expr as ex
+    from kamrules.pack import load_pack
+
+    pack_dir = _deep_pack(tmp_path, chain)
+    pack = load_pack(pack_dir)
+    assert ex.describe(ex.parse(chain))
+    from kamrules.data.reader import read_table
+    import datetime as dt
+
+    frame = read_table(DATA, list(pack.fields.values())).frame
+    fast = evaluate(pack, frame.copy(), as_of=dt.date(2026, 11, 27))
+    slow = evaluate(pack, frame.copy(), as_of=dt.date(2026, 11, 27), per_account=True)
+    assert {d: m.tolist() for d, m in fast.masks.items()} == {d: m.tolist() for d, m in slow.masks.items()}
+    common = ["--rules", str(pack_dir), "--as-of", "2026-11-27"]
+    for args in (["evaluate", str(DATA), *common, "--out", "out", "-q", "--where", f"sales + {chain} > 0"],
+                 ["explain", str(DATA), "00042", *common, "--verbose"],
+                 ["validate", str(pack_dir), "--data", str(DATA)],
+                 ["diff", str(DATA), *common, "--set", "decline=0.3", "--out", "d", "-q"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code in (0, 1), (args[0], result.output)  # (validate: findings are exit 1)
+        assert "this is a bug" not in result.output and "RecursionError" not in result.output
+
+
+@pytest.mark.parametrize("count", [101, 1_000, 1_900])
+def test_a_chain_too_deep_is_a_rule_error_at_its_place(tmp_path, count):
+    pack = _deep_pack(tmp_path, "+".join(["1"] * count))  # (1,900 operators fit in the 4,000 characters)
+    from kamrules.pack import load_pack
+
+    with pytest.raises(RuleError) as caught:
+        load_pack(pack)
+    message = str(caught.value)
+    assert re.search(r"10-features\.yaml:\d+:\d+: feature 'deep'.*more than 100 operators deep", message), message
+    assert re.search(r"20-decisions\.yaml:\d+:\d+: decision 'tier' → rule 'strategic'.*more than 100 operators deep",
+                     message), message
+
+
+def test_a_where_too_deep_is_a_usage_error():
+    where = "sales > " + "+".join(["1"] * 1_500)
+    result = runner.invoke(app, ["evaluate", str(DATA), "--rules", str(RULES), "--as-of", "2026-11-27", "-q",
+                                 "--out", "out", "--where", where])
+    assert result.exit_code == 2, result.output
+    # the caret under the operator 100 levels below the top: the 1,401st '+' of 1,499
+    assert result.output == ("error:\n--where: the expression is more than 100 operators deep (each operator of a "
+                             "chain such as a + b + c counts): compute parts of it as features\n"
+                             f"  {where}\n  {' ' * (len('sales > ') + 2 * 1_401 - 1)}^\n")
+
+
+# ------------------------------------------------------------------ 11. only ASCII and full-width digits
+
+
+def _read_csv(tmp_path: Path, header: str, cell: str, lang: str = "en"):
+    from kamrules.data.options import ReadOptions
+    from kamrules.data.reader import read_table
+    from kamrules.pack import load_pack
+
+    path = tmp_path / "c.csv"
+    path.write_text(f"account_id,account_name,{header}\nA1,N1,{cell}\n", encoding="utf-8")
+    return read_table(path, list(load_pack(RULES).fields.values()), ReadOptions(lang=lang))
+
+
+@pytest.mark.parametrize("cell, char", [
+    ("1200¹", "'¹' (U+00B9 SUPERSCRIPT ONE)"),
+    ("5⁰", "'⁰' (U+2070 SUPERSCRIPT ZERO)"),
+    ("①②", "'①' (U+2460 CIRCLED DIGIT ONE)"),
+    ("⑩", "'⑩' (U+2469 CIRCLED NUMBER TEN)"),
+    ("𝟏𝟐𝟑", "'𝟏' (U+1D7CF MATHEMATICAL BOLD DIGIT ONE)"),
+    ("١٢٣", "'١' (U+0661 ARABIC-INDIC DIGIT ONE)"),
+    ("¥1200²", "'²' (U+00B2 SUPERSCRIPT TWO)"),
+    ("½", "'½' (U+00BD VULGAR FRACTION ONE HALF)"),
+])
+def test_digits_of_other_forms_are_not_read_as_digits(tmp_path, cell, char):
+    from kamrules.errors import DataError
+
+    with pytest.raises(DataError) as caught:
+        _read_csv(tmp_path, "sales", cell)
+    assert str(caught.value) == (
+        f"{tmp_path / 'c.csv'}: row 2, column 'sales' (field sales): '{cell}' is not a number: {char} is not a digit "
+        "(digits are 0-9 and full-width ０-９; remove footnote marks and circled numbers); fix the cell or pass "
+        "--on-bad-value missing")
+
+
+def test_an_odd_digit_is_named_in_chinese_too(tmp_path):
+    from kamrules.errors import DataError
+
+    with pytest.raises(DataError) as caught:
+        _read_csv(tmp_path, "sales", "1200¹", lang="zh")
+    assert "不是数字：'¹' (U+00B9 SUPERSCRIPT ONE) 不是数字字符" in str(caught.value)
+
+
+@pytest.mark.parametrize("cell, value", [("１２３", 123.0), ("1,200", 1200.0), ("12万", 120_000.0), ("¥１,２００", 1200.0)])
+def test_ascii_and_full_width_digits_and_chinese_units_still_read(tmp_path, cell, value):
+    assert _read_csv(tmp_path, "sales", f'"{cell}"').frame["sales"].tolist() == [value]
+
+
+@pytest.mark.parametrize("cell", ["٢٠٢٦-01-01", "2026-0¹-01", "𝟐𝟎𝟐𝟔-01-01", "2026年①月1日"])
+def test_dates_with_odd_digits_are_not_dates(tmp_path, cell):
+    from kamrules.errors import DataError
+
+    pack = tmp_path / "rules"
+    shutil.copytree(RULES, pack)
+    fields = pack / "00-fields.yaml"
+    fields.write_text(fields.read_text(encoding="utf-8").replace("  nps:", "  last_visit: {type: date}\n  nps:"),
+                      encoding="utf-8")
+    from kamrules.data.reader import read_table
+    from kamrules.pack import load_pack
+
+    path = tmp_path / "c.csv"
+    path.write_text(f"account_id,sales,last_visit\nA1,5,{cell}\n", encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        read_table(path, list(load_pack(pack).fields.values()))
+    assert f"'{cell}' is not a date: '" in str(caught.value)
+    assert "is not a digit (digits are 0-9 and full-width ０-９)" in str(caught.value)
+    path.write_text("account_id,sales,last_visit\nA1,5,２０２６-０１-３１\n", encoding="utf-8")
+    assert str(read_table(path, list(load_pack(pack).fields.values())).frame["last_visit"][0].date()) == "2026-01-31"
+
+
+def test_a_condition_reads_ascii_digits_only(tmp_path):
+    from kamrules.language import expr as ex
+
+    assert ex.parse("sales > 100") == ex.parse("sales > 1_00")
+    with pytest.raises(ex.ExprError):  # '١٠٠' is a name here, not the number 100: an unknown name
+        ex.Resolver({"sales": ex.Symbol("sales", ex.NUMBER, "field")}, {}).condition(ex.parse("sales > ١٠٠"))
