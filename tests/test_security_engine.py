@@ -172,3 +172,93 @@ def test_a_condition_reads_ascii_digits_only(tmp_path):
     assert ex.parse("sales > 100") == ex.parse("sales > 1_00")
     with pytest.raises(ex.ExprError):  # '١٠٠' is a name here, not the number 100: an unknown name
         ex.Resolver({"sales": ex.Symbol("sales", ex.NUMBER, "field")}, {}).condition(ex.parse("sales > ١٠٠"))
+
+
+# ------------------------------------------------------------------ 13. --set takes what the pack file takes
+
+PARAMS_PACK = """\
+params:
+  focus: government
+  hours_min: {value: 2, range: [0, 744]}
+  share_cut: {value: 0.8, range: [0, 1]}
+  full_time: {value: 160, range: [1, null]}
+"""
+FOCUS_RULE = """\
+decisions:
+  focus:
+    hit: first
+    outputs: {focus: {type: category, values: [yes, no]}}
+    rules:
+      - {id: chosen, when: customer_type == params.focus and sales_cum_share <= params.share_cut, then: {focus: "yes"}}
+      - {id: hours, when: sales > params.hours_min * params.full_time, then: {focus: "no"}}
+    default: {focus: "no"}
+"""
+
+
+def _params_pack(folder: Path, params: str = PARAMS_PACK) -> Path:
+    pack = folder / "rules"
+    shutil.copytree(RULES, pack)
+    write_pack(pack, {"30-params.yaml": params, "40-focus.yaml": FOCUS_RULE})
+    return pack
+
+
+# (--set NAME=VALUE, the same value in the pack file, the one message both give)
+REFUSED = [
+    ("hours_min=1e-320", "hours_min: {value: 1.0e-320, range: [0, 744]}",
+     "1e-320 is closer to 0 than the 9 decimals numbers keep: it would be 0; write 0 if that is meant"),
+    ("hours_min=-5", "hours_min: {value: -5, range: [0, 744]}", "-5 is outside the param's range [0, 744]"),
+    ("share_cut=1e308", "share_cut: {value: 1.0e+308, range: [0, 1]}",
+     "the number is beyond ±1,000,000,000,000,000 (or infinite); no parameter or output needs that"),
+    ("share_cut=1.5", "share_cut: {value: 1.5, range: [0, 1]}", "1.5 is outside the param's range [0, 1]"),
+    ("full_time=0", "full_time: {value: 0, range: [1, null]}", "0 is outside the param's range [1, no limit]"),
+    ("focus=governmnt", "focus: governmnt",
+     "'governmnt' is not a value of customer_type (values: enterprise, government, retailer) (did you mean 'government'?)"),
+    ("focus=ENTERPRISE", "focus: ENTERPRISE",
+     "'ENTERPRISE' is not a value of customer_type (values: enterprise, government, retailer) (did you mean 'enterprise'?)"),
+    ("focus=政府", "focus: 政府", "'政府' is not a value of customer_type (values: enterprise, government, retailer)"),
+]
+
+
+@pytest.mark.parametrize("setting, in_file, problem", REFUSED)
+def test_set_refuses_exactly_what_the_pack_file_refuses(tmp_path, setting, in_file, problem):
+    from kamrules.pack import load_pack
+
+    name = setting.split("=")[0]
+    lines = [line if not line.startswith(f"  {name}:") else f"  {in_file}" for line in PARAMS_PACK.splitlines()]
+    with pytest.raises(RuleError) as caught:
+        load_pack(_params_pack(tmp_path / "file", "\n".join(lines) + "\n"))
+    assert str(caught.value).splitlines()[0].endswith(problem), str(caught.value)
+    pack = _params_pack(tmp_path)
+    for command in (["evaluate", str(DATA), "--out", "out", "-q"], ["explain", str(DATA), "00042"], ["diff", str(DATA)]):
+        result = runner.invoke(app, [*command, "--rules", str(pack), "--as-of", "2026-11-27", "--set", setting])
+        assert result.exit_code == 2, result.output
+        assert result.output == f"error: --set {setting}: {problem}\n"
+
+
+@pytest.mark.parametrize("setting, value", [("hours_min=0", 0.0), ("hours_min=744", 744.0), ("share_cut=75%", 0.75),
+                                            ("focus=retailer", "retailer"), ("full_time=１６８", 168.0)])
+def test_set_takes_values_within_the_declared_range(tmp_path, setting, value):
+    from kamrules.pack import load_pack
+    from kamrules.pack.whatif import with_params
+
+    changed = with_params(load_pack(_params_pack(tmp_path)), [setting])
+    assert changed.params[setting.split("=")[0]].value == value
+
+
+@pytest.mark.parametrize("params, message", [
+    ("params:\n  label: {value: north, range: [0, 1]}\n",
+     "rules/30-params.yaml:2:18: param 'label': only number params have a range; this one is a string"),
+    ("params:\n  cut: {value: 0.5, range: [1, 0]}\n",
+     "rules/30-params.yaml:2:28: param 'cut': range: the lowest value 1 is above the highest 0"),
+    ("params:\n  cut: {value: 0.5, range: 1}\n",
+     "rules/30-params.yaml:2:28: param 'cut': range: write [lowest, highest], e.g. range: [0, 10] (null for no bound)"),
+])
+def test_a_param_range_is_checked_like_a_field_range(tmp_path, params, message):
+    from kamrules.pack import load_pack
+
+    pack = tmp_path / "rules"
+    shutil.copytree(RULES, pack)
+    write_pack(pack, {"30-params.yaml": params})
+    with pytest.raises(RuleError) as caught:
+        load_pack(Path("rules"))
+    assert str(caught.value) == message
