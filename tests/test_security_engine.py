@@ -262,3 +262,98 @@ def test_a_param_range_is_checked_like_a_field_range(tmp_path, params, message):
     with pytest.raises(RuleError) as caught:
         load_pack(Path("rules"))
     assert str(caught.value) == message
+
+
+# ------------------------------------------------------------------ 14. dates more than 292 years apart
+
+DAYS_PACK = """\
+fields:
+  last_contact: {type: date}
+features:
+  since_contact: {days_since: last_contact}
+  until_contact: {days_until: last_contact}
+decisions:
+  stale:
+    hit: first
+    outputs: {stale: {type: category, values: ["yes", "no"]}}
+    rules:
+      - {id: old, when: since_contact > 100000, then: {stale: "yes"}}
+      - {id: ahead, when: until_contact > 100000, then: {stale: "no"}}
+"""
+
+
+@pytest.mark.parametrize("as_of", ["1800-01-01", "1900-01-01", "2199-12-31"])
+def test_days_since_and_until_span_the_dates_kamrules_holds(tmp_path, as_of):
+    """A timestamp difference overflows past ±292 years (OverflowError, exit 3); days do not."""
+    import datetime as dt
+
+    from kamrules.engine.evaluate import evaluate
+    from kamrules.pack import load_pack
+
+    import pandas as pd
+
+    pack_dir = tmp_path / "rules"
+    shutil.copytree(RULES, pack_dir)
+    write_pack(pack_dir, {"30-days.yaml": DAYS_PACK})
+    pack = load_pack(pack_dir)
+    dates = ["1678-01-01", "2199-12-31", "2261-12-31", None, "2026-11-27"]
+    frame = pd.DataFrame({"account_id": [f"A{i}" for i in range(5)], "sales": [1.0] * 5,
+                          "last_contact": pd.to_datetime(dates)})
+    day = dt.date.fromisoformat(as_of)
+    expected = [float((day - dt.date.fromisoformat(d)).days) if d else None for d in dates]
+    for per_account in (False, True):
+        evaluation = evaluate(pack, frame.copy(), as_of=day, per_account=per_account)
+        since = [None if v != v else v for v in evaluation.table["since_contact"].tolist()]
+        until = [None if v != v else v for v in evaluation.table["until_contact"].tolist()]
+        assert since == expected and until == [None if v is None else -v for v in expected]
+    path = tmp_path / "far.csv"
+    path.write_text("account_id,sales,last_contact\nA1,1,2199-12-31\nA2,1,1800-01-02\n", encoding="utf-8")
+    result = runner.invoke(app, ["evaluate", str(path), "--rules", str(pack_dir), "--as-of", as_of, "--out", "out", "-q"])
+    assert result.exit_code == 0, result.output
+
+
+def test_dates_beyond_those_kamrules_holds_are_refused_in_conditions_params_and_set(tmp_path):
+    from kamrules.pack import load_pack
+
+    pack_dir = tmp_path / "rules"
+    shutil.copytree(RULES, pack_dir)
+    write_pack(pack_dir, {"30-days.yaml": DAYS_PACK.replace("since_contact > 100000", 'last_contact < date("9999-12-31")')
+                          + "params:\n  cutoff: 0001-01-01\n"})
+    with pytest.raises(RuleError) as caught:
+        load_pack(Path("rules"))
+    assert str(caught.value) == (
+        "rules/30-days.yaml:11:45: decision 'stale' → rule 'old': when: 9999-12-31 is outside the dates kamrules "
+        "holds (1678-2261); write a date within them\n"
+        "rules/30-days.yaml:14:11: param 'cutoff': 0001-01-01 is outside the dates kamrules holds (1678-2261); "
+        "write a date within them")
+    write_pack(pack_dir, {"30-days.yaml": DAYS_PACK + "params:\n  cutoff: 2026-01-01\n"})
+    result = runner.invoke(app, ["evaluate", str(DATA), "--rules", str(pack_dir), "--as-of", "2026-11-27",
+                                 "--set", "cutoff=9999-12-31", "--out", "out", "-q"])
+    assert result.exit_code == 2
+    assert result.output == ("error: --set cutoff=9999-12-31: 9999-12-31 is outside the dates kamrules holds "
+                             "(1678-2261); write a date within them\n")
+
+
+def test_a_due_date_past_year_9999_is_missing_not_a_crash(tmp_path):
+    pack_dir = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", pack_dir)
+    service = pack_dir / "60-service.yaml"
+    service.write_text(service.read_text(encoding="utf-8").replace("review_every_days: 365", "review_every_days: 5000000"),
+                       encoding="utf-8")
+    actions = pack_dir / "90-actions.yaml"
+    text = actions.read_text(encoding="utf-8")
+    assert "action_due_days: 30\n" in text
+    actions.write_text(text.replace("action_due_days: 30\n", "action_due_days: 9000000\n"), encoding="utf-8")
+    data = ROOT / "examples" / "customers.csv"
+    result = runner.invoke(app, ["evaluate", str(data), "--rules", str(pack_dir), "--as-of", "2026-11-27",
+                                 "--out", "out", "-q"])
+    assert result.exit_code == 0, result.output
+    import csv
+
+    with open(tmp_path / "out" / "actions.csv", encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    far = [row for row in rows if row["action_due_days"] == "9000000"]
+    assert far and all(row["action_due_date"] == "" for row in far)
+    assert all(row["action_due_date"] for row in rows if row["action_due_days"] not in ("", "9000000"))
+    result = runner.invoke(app, ["validate", str(pack_dir)])
+    assert "this is a bug" not in result.output

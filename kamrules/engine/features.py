@@ -95,15 +95,26 @@ def compute_feature(feature: FeatureSpec, facts: pd.DataFrame, as_of: dt.date,
             return result.astype("boolean")
         return ex.round_series(result)
     if function in ("days_since", "days_until"):
-        dates = facts[feature.arg]
-        anchor = pd.Timestamp(as_of)
-        days = (anchor - dates).dt.days if function == "days_since" else (dates - anchor).dt.days
-        return days.astype("float64")
+        return _days_between(facts[feature.arg], as_of, function == "days_since")
     if function == "band":
         return _band(feature, facts[feature.arg])
     if function == "cumulative_share":
         return _cumulative_share(facts[feature.arg])
     return _group_function(feature, facts, groups)
+
+
+def _days_between(dates: pd.Series, as_of: dt.date, since: bool) -> pd.Series:
+    """Whole days from each date to `as_of` (`since`) or from `as_of` to each date, NaN when missing.
+    Counted on day numbers, not nanoseconds: a timestamp difference overflows int64 past ±292 years
+    (a last contact in 2199 seen from an --as-of in 1900 ended in OverflowError, exit 3), while any
+    two dates kamrules holds are at most ~215,000 days apart."""
+    stamps = dates.to_numpy(dtype="datetime64[ns]")
+    missing = np.isnat(stamps)
+    days = stamps.astype("datetime64[D]").astype(np.int64).astype("float64")
+    anchor = float((as_of - dt.date(1970, 1, 1)).days)
+    result = anchor - days if since else days - anchor
+    result[missing] = np.nan
+    return pd.Series(result, index=dates.index)
 
 
 def _boolean_name_as_objects(facts: pd.DataFrame, node: ex.Node) -> pd.DataFrame:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from kamrules.language.guards import depth_problem, nesting_problem
 from kamrules.language.nodes import (
     BOOLEAN, CMP_OPS, DATE, FUNCTIONS, NUMBER, STRING, And, Arith, Call, Compare, Const, ExprError, Missing,
-    Name, Neg, Node, Not, Or, Param, rnd,
+    Name, Neg, Node, Not, Or, Param, date_problem, rnd,
 )
 
 # ---------------------------------------------------------------------------------------- tokenizer
@@ -292,9 +292,12 @@ class _Parser:
             self.take()
             self.expect("op", ")", "')' after the date")
             try:
-                return Const(dt.date.fromisoformat(_unquote(token.text)), DATE, pos=pos)
+                day = dt.date.fromisoformat(_unquote(token.text))
             except ValueError:
                 raise ExprError(f"{token.text} is not a date in the form YYYY-MM-DD", token.pos) from None
+            if (problem := date_problem(day)) is not None:  # date("9999-12-31") + 1 day overflowed
+                raise ExprError(problem, token.pos)
+            return Const(day, DATE, pos=pos)
         if name not in FUNCTIONS:
             raise ExprError(
                 f"calling '{name}' is not allowed: the functions are {', '.join(FUNCTIONS)} and date",

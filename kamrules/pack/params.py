@@ -17,6 +17,7 @@ import datetime as dt
 from typing import Any
 
 from kamrules.language import expr as ex
+from kamrules.language.nodes import date_problem
 from kamrules.pack.guards import scalar_problem
 
 
@@ -37,6 +38,8 @@ def param_value(value: Any, bounds: tuple = ()) -> tuple[Any, str | None]:
         return None, "value must be a number, text, true/false or a date"
     if (problem := scalar_problem(value)) is not None:
         return None, problem
+    if isinstance(value, dt.date) and (problem := date_problem(value)) is not None:
+        return value, problem
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         rounded = ex.rnd(value)
         if value and not rounded:  # 1e-320 would silently be 0 (a divisor: "inf–inf" FTEs)
