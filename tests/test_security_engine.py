@@ -357,3 +357,86 @@ def test_a_due_date_past_year_9999_is_missing_not_a_crash(tmp_path):
     assert all(row["action_due_date"] for row in rows if row["action_due_days"] not in ("", "9000000"))
     result = runner.invoke(app, ["validate", str(pack_dir)])
     assert "this is a bug" not in result.output
+
+
+# ------------------------------------------------------------------ 1. names the engine confuses (32-bit hashes)
+
+COLLIDING = """\
+fields:
+  account_id: {type: string, required: true}
+  utuokim: {type: number}
+  hwoaoeu: {type: number}
+decisions:
+  d:
+    hit: first
+    outputs: {o: {type: category, values: [a, b]}}
+    rules:
+      - {id: big, when: utuokim > 5, then: {o: a}}
+    default: {o: b}
+"""
+
+
+def test_the_engine_hash_is_the_cores_fnv1a_of_signed_chars():
+    from kamrules.pack.engine_names import engine_hash
+
+    assert engine_hash("utuokim") == engine_hash("hwoaoeu") == 17623579
+    # the core's own constants (src/rules/rete.c, state.h)
+    assert [engine_hash(w) for w in ("id", "sid", "$and", "$m", "$gt", "$div")] == [
+        926444256, 3593476751, 3746487396, 1690058490, 507407960, 130502]
+    assert engine_hash("é") == ((((0x811C9DC5 ^ 0xFFFFFFC3) * 16777619) & 0xFFFFFFFF ^ 0xFFFFFFA9) * 16777619) & 0xFFFFFFFF
+
+
+def test_two_names_with_one_engine_hash_are_refused_naming_both(tmp_path):
+    from kamrules.pack import load_pack
+
+    write_pack(tmp_path / "rules", {"10.yaml": COLLIDING})
+    with pytest.raises(RuleError) as caught:
+        load_pack(Path("rules"))
+    assert str(caught.value) == (
+        "rules/10.yaml:4:3: field 'hwoaoeu' and field 'utuokim' (at rules/10.yaml:3:3) look alike to durable_rules, "
+        "which tells names apart only by a 32-bit hash (both 17623579): rename one of them")
+
+
+@pytest.mark.parametrize("name, word, where", [
+    ("bdpvek9", "id", "field"), ("phjrejs", "sid", "field"), ("k7m5bci", "_kam", "feature"),
+    ("po1xdbk", "$and", "output"), ("r1yxjdu", "$m", "output")])
+def test_a_name_with_the_hash_of_an_engine_word_is_refused(tmp_path, name, word, where):
+    from kamrules.pack import load_pack
+
+    text = COLLIDING.replace("  hwoaoeu: {type: number}\n", "")
+    if where == "field":
+        text = text.replace("  utuokim: {type: number}\n", f"  utuokim: {{type: number}}\n  {name}: {{type: number}}\n")
+    elif where == "feature":
+        text += f"features:\n  {name}: {{expr: utuokim * 2}}\n"
+    else:
+        text = text.replace("outputs: {o: {type: category, values: [a, b]}}",
+                            f"outputs: {{o: {{type: category, values: [a, b]}}, {name}: {{type: number}}}}")
+        text = text.replace("then: {o: a}", f"then: {{o: a, {name}: 1}}").replace("default: {o: b}", f"default: {{o: b, {name}: 0}}")
+    write_pack(tmp_path / "rules", {"10.yaml": text})
+    with pytest.raises(RuleError) as caught:
+        load_pack(Path("rules"))
+    assert re.fullmatch(rf"rules/10\.yaml:\d+:\d+: {where} '{name}' looks like the engine's own '{re.escape(word)}' to "
+                        r"durable_rules, which tells names apart only by a 32-bit hash \(both \d+\): rename it",
+                        str(caught.value)), str(caught.value)
+
+
+def test_hidden_columns_are_named_to_collide_with_nothing_the_decision_reads(tmp_path):
+    """`hl5dbbf` has the hash of `_x0`, the first hidden column's usual name: the compiler skips it,
+    and both engine paths give what the condition means."""
+    import datetime as dt
+
+    import pandas as pd
+
+    from kamrules.engine.durable import compile_decision
+    from kamrules.engine.evaluate import evaluate
+    from kamrules.pack import load_pack
+    from kamrules.pack.engine_names import engine_hash
+
+    text = COLLIDING.replace("hwoaoeu", "hl5dbbf").replace("when: utuokim > 5", "when: utuokim + 1 > hl5dbbf")
+    pack = load_pack(write_pack(tmp_path / "rules", {"10.yaml": text}))
+    compiled = compile_decision(pack.decisions[0], pack.hash)
+    assert engine_hash("hl5dbbf") == engine_hash("_x0") and list(compiled.hidden) == ["_x1"]
+    frame = pd.DataFrame({"account_id": ["A", "B", "C"], "utuokim": [1.0, 10.0, None], "hl5dbbf": [5.0, 5.0, 1.0]})
+    for per_account in (False, True):
+        evaluation = evaluate(pack, frame.copy(), as_of=dt.date(2026, 1, 1), per_account=per_account)
+        assert evaluation.table["o"].tolist() == ["b", "a", "b"]

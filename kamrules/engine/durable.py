@@ -8,6 +8,9 @@ Every trap measured in ../shared/durable-rules-notes.md is guarded here, by cons
 - the core's JSON parser rejects exponents (`1e-05`, error 204): `to_json` writes plain decimals;
 - 32-bit id hashing: every message gets a unique `id`; nothing is left pending (events are consumed,
   facts retracted right away); no batch calls;
+- 32-bit name hashing: the core knows a field only by the hash of its name, so the loader refuses
+  names that collide with each other or with the engine's own words, and hidden columns are named
+  to collide with nothing (pack/engine_names.py);
 - types: values are normalised before posting (numbers and dates as rounded floats, booleans as 1/0,
   missing values left out, so every comparison with them is false, as three-valued logic needs);
 - integer division by zero (SIGFPE) and truncation: no arithmetic reaches the engine; arithmetic is
@@ -26,16 +29,16 @@ import datetime as dt
 import itertools
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
 import pandas as pd
 
 from kamrules.language import expr as ex
 from kamrules.engine import hitpolicy
 from kamrules.errors import KamrulesError
-from kamrules.pack import Decision
+from kamrules.pack import Decision, engine_names
 
-MARKER = "_kam"
+MARKER = engine_names.MARKER
 _EPOCH = dt.date(1970, 1, 1)
 _OPS = {"==": None, "!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
 
@@ -73,7 +76,8 @@ def date_number(value: Any) -> float:
 
 
 class _Compiler:
-    def __init__(self) -> None:
+    def __init__(self, taken: Iterable[str] = ()) -> None:
+        self.taken = tuple(taken)  # the names the decision reads: a hidden column's hash must differ from theirs
         self.hidden: dict[ex.Node, str] = {}
         self.reads: set = set()  # engine columns read by the rule being compiled
         self.constants: dict[str, set] = {}
@@ -105,7 +109,7 @@ class _Compiler:
             self.reads.add(node.name)
             return "field", node.name
         if node not in self.hidden:
-            self.hidden[node] = f"_x{len(self.hidden)}"
+            self.hidden[node] = engine_names.hidden_name(len(self.hidden), self.taken, self.hidden.values())
         self.reads.add(self.hidden[node])
         return "field", self.hidden[node]
 
@@ -156,7 +160,7 @@ _counter = itertools.count()
 
 
 def compile_decision(decision: Decision, pack_hash: str) -> CompiledDecision:
-    compiler = _Compiler()
+    compiler = _Compiler(decision.reads)
     definition: dict = {}
     rule_keys: dict = {}
     rule_reads: dict = {}
