@@ -377,7 +377,7 @@ decisions:
 
 
 def test_the_engine_hash_is_the_cores_fnv1a_of_signed_chars():
-    from kamrules.pack.engine_names import engine_hash
+    from kamrules.pack.core_traps import engine_hash
 
     assert engine_hash("utuokim") == engine_hash("hwoaoeu") == 17623579
     # the core's own constants (src/rules/rete.c, state.h)
@@ -430,7 +430,7 @@ def test_hidden_columns_are_named_to_collide_with_nothing_the_decision_reads(tmp
     from kamrules.engine.durable import compile_decision
     from kamrules.engine.evaluate import evaluate
     from kamrules.pack import load_pack
-    from kamrules.pack.engine_names import engine_hash
+    from kamrules.pack.core_traps import engine_hash
 
     text = COLLIDING.replace("hwoaoeu", "hl5dbbf").replace("when: utuokim > 5", "when: utuokim + 1 > hl5dbbf")
     pack = load_pack(write_pack(tmp_path / "rules", {"10.yaml": text}))
@@ -440,3 +440,136 @@ def test_hidden_columns_are_named_to_collide_with_nothing_the_decision_reads(tmp
     for per_account in (False, True):
         evaluation = evaluate(pack, frame.copy(), as_of=dt.date(2026, 1, 1), per_account=per_account)
         assert evaluation.table["o"].tolist() == ["b", "a", "b"]
+
+
+# ------------------------------------------------------------------ 2. texts longer than the engine compares
+
+TEXTS = """\
+fields:
+  account_id: {type: string, required: true}
+  region: {type: string}
+  other: {type: string}
+  note: {type: string}
+decisions:
+  d:
+    hit: collect
+    outputs: {o: {type: category, values: [north, same, noted]}}
+    rules:
+      - {id: north, when: region == "north", then: {o: north}}
+      - {id: same, when: region == other, then: {o: same}}
+      - {id: noted, when: note is not missing, then: {o: noted}}
+"""
+
+
+def _texts_frame(regions: list, notes: list | None = None):
+    import pandas as pd
+
+    count = len(regions)
+    return pd.DataFrame({"account_id": [f"A{i}" for i in range(count)], "region": regions,
+                         "other": ["north"] * count, "note": notes or [None] * count})
+
+
+@pytest.mark.parametrize("text, chars, size", [
+    ("north" + "x" * 65_531, "65,536", "65,536"),  # compared as "north" by the engine
+    ("north" + "x" * 131_067, "131,072", "131,072"),
+    ("\x01" * 10_923, "10,923", "65,538"),  # 6 bytes each as the engine reads it (\u0001)
+    ("北" * 21_846, "21,846", "65,538"),  # 3 bytes each in UTF-8
+])
+def test_a_text_longer_than_the_engine_compares_is_refused_on_both_paths(tmp_path, text, chars, size):
+    import datetime as dt
+
+    from kamrules.engine.evaluate import evaluate
+    from kamrules.errors import DataError
+    from kamrules.pack import load_pack
+
+    pack = load_pack(write_pack(tmp_path / "rules", {"10.yaml": TEXTS}))
+    frame = _texts_frame(["south", text, "north", text])
+    messages = []
+    for per_account in (False, True):
+        with pytest.raises(DataError) as caught:
+            evaluate(pack, frame.copy(), as_of=dt.date(2026, 1, 1), per_account=per_account, input_name="c.csv")
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1] == (
+        "c.csv: 2 text(s) too long for the rules to compare: the durable_rules engine compares texts of at most "
+        "65,535 bytes and would read only their start; shorten them, or compare the field in no condition:\n"
+        f"  row 3, field region: {chars} characters ({size} bytes)\n"
+        f"  row 5, field region: {chars} characters ({size} bytes)")
+
+
+def test_texts_up_to_the_limit_and_long_texts_nobody_compares_are_decided(tmp_path):
+    import datetime as dt
+
+    from kamrules.engine.evaluate import evaluate
+    from kamrules.pack import load_pack
+
+    pack = load_pack(write_pack(tmp_path / "rules", {"10.yaml": TEXTS}))
+    longest = "north" + "x" * 65_530  # 65,535 bytes: compared whole
+    frame = _texts_frame(["north", longest, "south"], notes=["n" * 200_000, None, "n" * 70_000])
+    masks = [evaluate(pack, frame.copy(), as_of=dt.date(2026, 1, 1), per_account=p).masks["d"].tolist()
+             for p in (False, True)]
+    assert masks[0] == masks[1] == [0b111, 0b000, 0b100]
+
+
+def test_a_long_text_is_refused_with_its_row_by_the_cli_in_both_languages(tmp_path):
+    pack = write_pack(tmp_path / "rules", {"10.yaml": TEXTS})
+    data = tmp_path / "c.csv"
+    data.write_text("account_id,region,other\nA1,north,x\nA2," + "北" * 30_000 + ",y\n", encoding="utf-8")
+    result = runner.invoke(app, ["evaluate", str(data), "--rules", str(pack), "--as-of", "2026-11-27", "--out", "o", "-q"])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"error:\n{data.name}: 1 text(s) too long for the rules to compare: the durable_rules engine compares texts of at "
+        "most 65,535 bytes and would read only their start; shorten them, or compare the field in no condition:\n"
+        "  row 3, field region: 30,000 characters (90,000 bytes)\n")
+    result = runner.invoke(app, ["evaluate", str(data), "--rules", str(pack), "--as-of", "2026-11-27", "--out", "o",
+                                 "-q", "--lang", "zh"])
+    assert result.exit_code == 1
+    assert "有 1 个文本过长，规则无法比较" in result.output and "第 3 行，字段 「region」：30,000 个字符（90,000 字节）" in result.output
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("where", ["param", "output"])
+def test_a_text_constant_longer_than_the_engine_compares_is_refused_in_the_pack(tmp_path, where):
+    from kamrules.pack import load_pack
+
+    long = "x" * 70_000
+    if where == "param":
+        text = TEXTS + f"params:\n  home: {long}\n"
+        text = text.replace('region == "north"', "region == params.home")
+    else:
+        text = TEXTS.replace("outputs: {o: {type: category, values: [north, same, noted]}}",
+                             "outputs: {o: {type: category, values: [north, same, noted]}, t: {type: string}}")
+        text = text.replace("then: {o: north}", f"then: {{o: north, t: {long}}}")
+    with pytest.raises(RuleError) as caught:
+        load_pack(write_pack(tmp_path / "rules", {"10.yaml": text}))
+    assert str(caught.value).endswith("a text of 70,000 characters (70,000 bytes) is longer than durable_rules compares "
+                                      "(at most 65,535 bytes; it would compare only the start): shorten it")
+
+
+# ------------------------------------------------------------------ 3. text columns hold texts before they are decided
+
+
+def test_mixed_objects_in_a_text_column_are_decided_as_their_texts_on_both_paths(tmp_path):
+    """A library user's column holding 1, 1.0, True, Decimal("1.0") and numpy numbers: the situations
+    path classed 1, 1.0 and True as one value while the per-account path sent "1", "1.0", "True"."""
+    import datetime as dt
+    from decimal import Decimal
+
+    import numpy as np
+    import pandas as pd
+
+    from kamrules.engine.evaluate import evaluate
+    from kamrules.pack import load_pack
+
+    text = TEXTS.replace('region == "north"', 'region == "1"').replace("region == other", 'region == "true"')
+    pack = load_pack(write_pack(tmp_path / "rules", {"10.yaml": text}))
+    regions = [1.0, 1, True, Decimal("1.0"), np.int64(1), "1", np.float64(1.0), np.bool_(True), None, float("nan"), 2.5]
+    frame = pd.DataFrame({"account_id": [f"A{i}" for i in range(len(regions))],
+                          "region": pd.Series(regions, dtype=object), "other": [None] * len(regions)})
+    results = []
+    for per_account in (False, True):
+        evaluation = evaluate(pack, frame.copy(), as_of=dt.date(2026, 1, 1), per_account=per_account)
+        results.append((evaluation.masks["d"].tolist(), evaluation.table["region"].tolist()))
+    assert results[0] == results[1]
+    masks, texts = results[0]
+    assert texts == ["1", "1", "true", "1.0", "1", "1", "1", "true", None, None, "2.5"]
+    assert masks == [0b001, 0b001, 0b010, 0, 0b001, 0b001, 0b001, 0b010, 0, 0, 0]

@@ -10,7 +10,7 @@ Every trap measured in ../shared/durable-rules-notes.md is guarded here, by cons
   facts retracted right away); no batch calls;
 - 32-bit name hashing: the core knows a field only by the hash of its name, so the loader refuses
   names that collide with each other or with the engine's own words, and hidden columns are named
-  to collide with nothing (pack/engine_names.py);
+  to collide with nothing (pack/core_traps.py);
 - types: values are normalised before posting (numbers and dates as rounded floats, booleans as 1/0,
   missing values left out, so every comparison with them is false, as three-valued logic needs);
 - integer division by zero (SIGFPE) and truncation: no arithmetic reaches the engine; arithmetic is
@@ -36,9 +36,9 @@ import pandas as pd
 from kamrules.language import expr as ex
 from kamrules.engine import hitpolicy
 from kamrules.errors import KamrulesError
-from kamrules.pack import Decision, engine_names
+from kamrules.pack import Decision, core_traps
 
-MARKER = engine_names.MARKER
+MARKER = core_traps.MARKER
 _EPOCH = dt.date(1970, 1, 1)
 _OPS = {"==": None, "!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
 
@@ -109,7 +109,7 @@ class _Compiler:
             self.reads.add(node.name)
             return "field", node.name
         if node not in self.hidden:
-            self.hidden[node] = engine_names.hidden_name(len(self.hidden), self.taken, self.hidden.values())
+            self.hidden[node] = core_traps.hidden_name(len(self.hidden), self.taken, self.hidden.values())
         self.reads.add(self.hidden[node])
         return "field", self.hidden[node]
 

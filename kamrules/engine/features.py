@@ -12,6 +12,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from kamrules.data.cells import cell_text, is_missing, plain_value
 from kamrules.engine import measures
 from kamrules.language import expr as ex
 from kamrules.language import vecsem
@@ -42,8 +43,24 @@ def prepare_facts(pack: RulePack, frame: pd.DataFrame) -> pd.DataFrame:
                 texts[-1] = None  # (code -1: missing)
                 facts[name] = pd.Series(texts[codes], index=facts.index, dtype="object")
             else:
-                facts[name] = column.astype("object").where(column.notna(), None)
+                facts[name] = as_text(column)
     return facts
+
+
+def as_text(column: pd.Series) -> pd.Series:
+    """A text or category column as texts (None when missing), decided as text on both engine paths.
+
+    A library user's frame may hold other objects in a text column — 1 and 1.0, True, Decimal("1.0"),
+    numpy numbers. The situations path classes values by hashing, which takes 1, 1.0 and True for
+    one value, while the per-account path sent "1", "1.0" and "True" to the engine: the two paths
+    disagreed. Each such cell becomes the text a CSV export of it would show (`data.cells.cell_text`:
+    1.0 → "1", True → "true"), so every path decides the same texts."""
+    values = column.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):  # the reader's columns: as they are
+        return column.astype("object").where(column.notna(), None)
+    texts = np.empty(len(values), dtype=object)
+    texts[:] = [None if is_missing(v) else v if isinstance(v, str) else cell_text(plain_value(v)) for v in values]
+    return pd.Series(texts, index=column.index, dtype="object")
 
 
 def _all_missing_booleans(index: pd.Index) -> pd.Series:

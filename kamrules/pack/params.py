@@ -18,6 +18,7 @@ from typing import Any
 
 from kamrules.language import expr as ex
 from kamrules.language.nodes import date_problem
+from kamrules.pack.core_traps import text_problem
 from kamrules.pack.guards import scalar_problem
 
 
@@ -52,6 +53,8 @@ def param_value(value: Any, bounds: tuple = ()) -> tuple[Any, str | None]:
         return rounded, None
     if bounds:
         return value, f"only number params have a range; this one is a {ex.value_type(value)}"
+    if isinstance(value, str) and (problem := text_problem(value)) is not None:  # (core_traps.py)
+        return value, problem
     return value, None
 
 

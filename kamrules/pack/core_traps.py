@@ -1,4 +1,7 @@
-"""Names as the durable_rules engine tells them apart: by a 32-bit hash, not by their text.
+"""What durable_rules' C core cannot tell apart, known here so that no pack or data reaches it: names,
+which it knows by a 32-bit hash, and long texts, whose length it keeps in 16 bits.
+
+## Names are 32-bit hashes
 
 The C core of durable_rules 2.0.28 reads every key of a message and of a condition as the FNV-1a hash
 of its bytes (`getStringAndHash` in src/rules/json.c: offset basis 0x811c9dc5, prime 16777619, each
@@ -14,10 +17,21 @@ fields, features, scores, outputs or `_count` names collide with each other or w
 columns (`_x0`, `_x1` …) so that they collide with nothing a decision sends. Refusing is total and
 simple; the chance of a collision between two given names is one in four billion, so no real pack
 is refused.
+
+## Text lengths are 16 bits
+
+The core keeps a text's length (the bytes of its JSON text: UTF-8, with escapes) as a 32-bit number
+but compares two texts with `reduceString(char *left, unsigned short leftLength, …)`
+(src/rules/events.c): `strncmp` over the longer of the two lengths *modulo 65,536*. A text of 65,536
+bytes or more is compared on its first (length mod 65,536) bytes only: "north" followed by 65,531
+x's equals "north". `MAX_TEXT_BYTES` is the longest text the core compares whole; `text_problem`
+refuses longer text constants in a pack (params, output and category values), and the engine refuses
+longer cells in the columns rules compare, with their rows (engine/evaluate.py).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Iterable
 
 from kamrules.errors import Diagnostic, Location
@@ -34,6 +48,7 @@ ENGINE_WORDS = (
 )
 
 _FNV_OFFSET, _FNV_PRIME = 0x811C9DC5, 16777619
+MAX_TEXT_BYTES = 65_535  # a longer text is compared on its first (length mod 65,536) bytes only
 
 
 def engine_hash(name: str) -> int:
@@ -78,3 +93,22 @@ def hidden_name(number: int, taken: Iterable[str], used: Iterable[str]) -> str:
     while engine_hash(name := f"_x{number}") in hashes:
         number += 1
     return name
+
+
+def engine_text_length(text: str) -> int:
+    """The length the core keeps for a text: the bytes of its JSON text (UTF-8, escapes included,
+    quotes not), as kamrules writes it into a message (`json.dumps(…, ensure_ascii=False)`)."""
+    return len(json.dumps(text, ensure_ascii=False).encode("utf-8")) - 2
+
+
+# A text shorter than this many characters cannot exceed MAX_TEXT_BYTES (an escape such as \u0001 is
+# the longest form of a character: 6 bytes), so only longer ones are measured.
+MIN_CHARS_TOO_LONG = MAX_TEXT_BYTES // 6 + 1
+
+
+def text_problem(text: str) -> str | None:
+    """Why a text constant of a pack cannot be compared by the engine, or None."""
+    if len(text) < MIN_CHARS_TOO_LONG or (size := engine_text_length(text)) <= MAX_TEXT_BYTES:
+        return None
+    return (f"a text of {len(text):,} characters ({size:,} bytes) is longer than durable_rules compares "
+            f"(at most {MAX_TEXT_BYTES:,} bytes; it would compare only the start): shorten it")
