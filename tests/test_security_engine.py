@@ -573,3 +573,90 @@ def test_mixed_objects_in_a_text_column_are_decided_as_their_texts_on_both_paths
     masks, texts = results[0]
     assert texts == ["1", "1", "true", "1.0", "1", "1", "1", "true", None, None, "2.5"]
     assert masks == [0b001, 0b001, 0b010, 0, 0b001, 0b001, 0b001, 0b010, 0, 0, 0]
+
+
+# ------------------------------------------------------------------ 4. compiled rulesets are freed, never stale
+
+
+def test_a_pack_edited_in_place_is_never_decided_by_its_old_rulesets(tmp_path):
+    """A library user replaces a decision of a loaded pack (its hash stays the same): the cache keyed
+    by the pack's hash served the old rulesets."""
+    import dataclasses
+    import datetime as dt
+
+    import pandas as pd
+
+    from kamrules.engine.evaluate import evaluate
+    from kamrules.language import expr as ex
+    from kamrules.pack import load_pack
+
+    pack = load_pack(write_pack(tmp_path / "rules", {"10.yaml": COLLIDING.replace("  hwoaoeu: {type: number}\n", "")}))
+    frame = pd.DataFrame({"account_id": ["A", "B", "C"], "utuokim": [1.0, 6.0, 10.0]})
+    for per_account in (False, True):
+        assert evaluate(pack, frame.copy(), as_of=dt.date(2026, 1, 1), per_account=per_account).table["o"].tolist() \
+            == ["b", "a", "a"]
+    decision = pack.decisions[0]
+    stricter = dataclasses.replace(decision.rules[0], when=ex.Compare(">", ex.Name("utuokim", ex.NUMBER),
+                                                                      ex.Const(8.0, ex.NUMBER)))
+    hash_before = pack.hash
+    pack.decisions[0] = dataclasses.replace(decision, rules=(stricter,))
+    assert pack.hash == hash_before
+    for per_account in (False, True):
+        assert evaluate(pack, frame.copy(), as_of=dt.date(2026, 1, 1), per_account=per_account).table["o"].tolist() \
+            == ["b", "b", "a"]
+
+
+def test_rulesets_beyond_the_bound_are_freed_between_evaluations_and_answers_stay_right(tmp_path, monkeypatch):
+    import datetime as dt
+
+    from kamrules.engine import durable
+    from kamrules.engine.evaluate import evaluate
+    from kamrules.pack.whatif import with_params
+
+    import pandas as pd
+
+    from kamrules.pack import load_pack
+
+    monkeypatch.setattr(durable, "MAX_RULESETS", 3)
+    text = COLLIDING.replace("  hwoaoeu: {type: number}\n", "").replace("utuokim > 5", "utuokim > params.cut") \
+        + "params:\n  cut: 5\n"
+    pack = load_pack(write_pack(tmp_path / "rules", {"10.yaml": text}))
+    frame = pd.DataFrame({"account_id": ["A", "B", "C"], "utuokim": [1.0, 6.0, 10.0]})
+    closed = []
+    real_close = durable.DecisionRunner.close
+    monkeypatch.setattr(durable.DecisionRunner, "close", lambda self: closed.append(self) or real_close(self))
+    for cut in range(12):
+        variant = with_params(pack, [f"cut={cut}"])
+        expected = ["a" if value > cut else "b" for value in (1.0, 6.0, 10.0)]
+        for per_account in (False, True):
+            assert evaluate(variant, frame.copy(), as_of=dt.date(2026, 1, 1),
+                            per_account=per_account).table["o"].tolist() == expected
+        assert durable.rulesets_alive() <= 3
+    assert len(closed) >= 12 and all(runner._handle is None for runner in closed)
+
+
+def test_a_ruleset_whose_messages_never_matched_is_freed_without_crashing(tmp_path):
+    """The core's state keeps a garbage action context until an action has run: deleting it crashed
+    (segmentation fault). Run in a child process, so a regression fails this test, not the suite."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; sys.path.insert(0, %r)\n"
+        "from conftest import write_pack\n"
+        "from pathlib import Path\n"
+        "from kamrules.pack import load_pack\n"
+        "from kamrules.engine.durable import runner_for, free_rulesets, rulesets_alive\n"
+        "text = open(%r, encoding='utf-8').read()\n"
+        "pack = load_pack(write_pack(Path(%r), {'10.yaml': text}))\n"
+        "for mode_body in ('\"utuokim\":1.0', ''):\n"
+        "    runner = runner_for(pack.decisions[0], pack.hash)\n"
+        "    assert runner.run(mode_body) == []\n"
+        "    free_rulesets()\n"
+        "assert rulesets_alive() == 0\n"
+        "print('freed')\n"
+    ) % (str(ROOT / "tests"), str(tmp_path / "pack.yaml"), str(tmp_path / "rules"))
+    (tmp_path / "pack.yaml").write_text(COLLIDING.replace("  hwoaoeu: {type: number}\n", ""), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "freed\n"

@@ -22,7 +22,7 @@ import pandas as pd
 
 from kamrules.language import expr as ex
 from kamrules.engine import hitpolicy
-from kamrules.engine.durable import message_values, runner_for
+from kamrules.engine.durable import message_values, runner_for, rulesets_in_use
 from kamrules.data.wording import at, field_ref, say
 from kamrules.errors import DataError, EvaluationError
 from kamrules.engine.features import compute_derived, prepare_facts
@@ -209,6 +209,12 @@ def decide(pack: RulePack, facts: pd.DataFrame, jobs: int = 1,
     accounts over two forked processes saved a second but cost 250 MB more (each worker's touches of
     the text cells it reads copy the pages it shares with this process). `per_account=True` (or
     KAMRULES_PER_ACCOUNT=1) sends every account, split over `jobs` processes."""
+    with rulesets_in_use():
+        return _decide(pack, facts, jobs, progress, per_account, stats)
+
+
+def _decide(pack: RulePack, facts: pd.DataFrame, jobs: int, progress: Callable[[str], None] | None,
+            per_account: bool | None, stats: dict | None) -> dict:
     count = len(facts)
     per_account = per_account_reference() if per_account is None else per_account
     if not per_account:
@@ -317,12 +323,12 @@ def evaluate(
     del frame  # the typed table replaces it (a caller that handed it over frees it now)
     timings["features"] = time.perf_counter() - started
     rows = np.arange(2, len(facts) + 2) if row_numbers is None else np.asarray(row_numbers)
-    check_compared_texts(pack, facts, rows, input_name, lang)  # before either engine path (core_traps.py)
-
-    started = time.perf_counter()
-    stats: dict = {}
-    masks = decide(pack, facts, jobs, progress, per_account=per_account, stats=stats)
-    timings["rules"] = time.perf_counter() - started
+    with rulesets_in_use():  # (no ruleset is freed while this evaluation may use it)
+        check_compared_texts(pack, facts, rows, input_name, lang)  # before either engine path (core_traps.py)
+        started = time.perf_counter()
+        stats: dict = {}
+        masks = decide(pack, facts, jobs, progress, per_account=per_account, stats=stats)
+        timings["rules"] = time.perf_counter() - started
     conflicts = _unique_conflicts(pack, masks)
     if conflicts:
         lines = []
