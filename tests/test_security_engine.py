@@ -660,3 +660,83 @@ def test_a_ruleset_whose_messages_never_matched_is_freed_without_crashing(tmp_pa
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "freed\n"
+
+
+# ------------------------------------------------------------------ 16. templates: time and size wherever spent
+
+def _macro_playbooks(tmp_path, body: str) -> Path:
+    """A team folder whose Markdown playbook defines its macros at the top (where a macro may call
+    itself) and runs `body` for account 00042 only, as `_playbooks_with` in test_security_limits.py."""
+    macros = "".join(re.findall(r"{% macro .*?{% endmacro %}", body))
+    rest = body.replace(macros, "") if macros else body
+    folder = tmp_path / "tpl"
+    folder.mkdir(exist_ok=True)
+    (folder / "playbook.md.j2").write_text(
+        macros + '{% extends "default/playbook.md.j2" %}{% block header %}{{ super() }}'
+        '{% if account.id == "00042" %}' + rest + "{% endif %}{% endblock %}\n", encoding="utf-8")
+    return folder
+
+
+GROW = "{% set ns = namespace(s='x') %}{% for i in range(30) %}{% set ns.s = EXPR %}{% endfor %}{{ ns.s|length }}"
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("{% set ns = namespace(x=10) %}{% for i in range(28) %}{% set ns.x = ns.x * ns.x %}{% endfor %}{{ ns.x > 1 }}",
+     "'*' would make an integer of about 8,193 digits; at most 4,300 are allowed (a number multiplied by itself in a "
+     "loop?)"),
+    (GROW.replace("EXPR", "'{0}{0}{0}{0}'.format(ns.s)"), "'format' would make a text of more than 20,000,000 characters"),
+    (GROW.replace("EXPR", "'%s%s%s%s' % (ns.s, ns.s, ns.s, ns.s)"), "'%' would make a text of more than 20,000,000"),
+    (GROW.replace("EXPR", "'%s%s%s%s'|format(ns.s, ns.s, ns.s, ns.s)"), "'format' would make a text of more than"),
+    (GROW.replace("EXPR", "[ns.s, ns.s, ns.s, ns.s]|join"), "'join' would make a text of more than 20,000,000"),
+    (GROW.replace("EXPR", "''.join([ns.s, ns.s, ns.s, ns.s])"), "'join' would make a text of more than 20,000,000"),
+    ("{{ ([('x' * 100000)] * 100000)|pprint|length }}", "'pprint' would make a text of more than 20,000,000"),
+    ("{% macro f(n) %}{% if n > 0 %}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(5000) }}",
+     "calls nested more than 100 deep (a macro that calls itself without end?)"),
+    ("{% for x in [1] recursive %}{{ loop([1]) }}{% endfor %}", "calls nested more than 100 deep"),
+])
+def test_a_template_cannot_spend_size_or_depth_outside_loops(tmp_path, body, expected):
+    from test_security_limits import _evaluate as evaluate_basic
+
+    result = evaluate_basic("--out", "out", "--playbooks", "all", "--playbooks-dir", str(_macro_playbooks(tmp_path, body)))
+    assert result.exit_code == 1, result.output
+    assert expected in result.output
+    assert "playbook.md.j2:1: " in result.output and "rendering the playbook of account '00042' (row 2)" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("body", [
+    "{% macro f(n) %}{% if n > 0 %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(40) }}",  # no loop at all
+    "{% macro g() %}{{ caller() }}{{ caller() }}{% endmacro %}"
+    "{% macro f(n) %}{% if n > 0 %}{% call g() %}{{ f(n - 1) }}{% endcall %}{% endif %}{% endmacro %}{{ f(30) }}",
+    "{% for a in range(100000) if range(100000)|select('odd')|list|length < 0 %}{% endfor %}",  # the body never runs
+])
+def test_macros_and_filtered_loops_stop_at_the_time_budget(tmp_path, monkeypatch, body):
+    from kamrules.documents import guards
+    from test_security_limits import _evaluate as evaluate_basic
+
+    monkeypatch.setattr(guards, "RENDER_SECONDS", 0.5)
+    result = evaluate_basic("--out", "out", "--playbooks", "all", "--playbooks-dir", str(_macro_playbooks(tmp_path, body)))
+    assert result.exit_code == 1, result.output
+    assert ("rendering one document took over 0 s (a loop inside a loop over a long list or range, or a macro that "
+            "calls itself?)") in result.output
+    assert "playbook.md.j2:1: " in result.output and "account '00042'" in result.output
+
+
+def test_a_number_too_long_for_python_is_a_template_syntax_error(tmp_path):
+    from test_security_limits import _evaluate as evaluate_basic, _playbooks_with
+
+    _playbooks_with(tmp_path, "\n{{ 1" + "0" * 5_000 + " }}")
+    result = evaluate_basic("--out", "out", "--playbooks-dir", "tpl")
+    assert result.exit_code == 1, result.output
+    assert result.output == "error: tpl/playbook.md.j2:2: a number is longer than the 4,300 digits a template may write\n"
+
+
+def test_ordinary_macros_formats_and_joins_still_render():
+    from kamrules.documents.environment import make_environment
+
+    source = ("{% macro f(n) %}{% if n > 0 %}{{ n }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(12) }} "
+              "{{ '{:>5}|{}'.format('ab', [1, 'x']) }} {{ '%s-%03d' % ('a', 7) }} {{ ['a', 'b']|join(', ') }} "
+              "{{ '+'.join(['x', 'y']) }} {{ 12345678901234567890 * 98765432109876543210 }} "
+              "{% for i in range(5) if i is odd %}{{ i }}{% endfor %} {{ {'a': 1}|pprint }}")
+    assert make_environment(None).from_string(source).render() == (
+        "121110987654321    ab|[1, 'x'] a-007 a, b x+y 1219326311370217952237463801111263526900 13 {'a': 1}")
