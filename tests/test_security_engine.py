@@ -166,6 +166,27 @@ def test_dates_with_odd_digits_are_not_dates(tmp_path, cell):
     assert str(read_table(path, list(load_pack(pack).fields.values())).frame["last_visit"][0].date()) == "2026-01-31"
 
 
+def test_date_texts_handed_to_evaluate_read_only_ascii_and_full_width_digits(tmp_path):
+    """A library frame or a test case's facts hold dates as texts; pandas reads '٢٠٢٦-01-01' and
+    '𝟐𝟎𝟐𝟔-01-01' as dates, kamrules does not (they are missing, as in any other number or date)."""
+    import datetime as dt
+
+    import pandas as pd
+
+    from kamrules.engine.evaluate import evaluate
+    from kamrules.pack import load_pack
+
+    pack_dir = tmp_path / "rules"
+    shutil.copytree(RULES, pack_dir)
+    write_pack(pack_dir, {"30-days.yaml": DAYS_PACK})
+    pack = load_pack(pack_dir)
+    texts = ["٢٠٢٦-01-01", "𝟐𝟎𝟐𝟔-01-01", "２０２６-01-01", "2026-01-01"]
+    frame = pd.DataFrame({"account_id": [f"A{i}" for i in range(4)], "sales": [1.0] * 4,
+                          "last_contact": pd.Series(texts, dtype=object)})
+    since = evaluate(pack, frame, as_of=dt.date(2026, 1, 11)).table["since_contact"].tolist()
+    assert [None if v != v else v for v in since] == [None, None, 10.0, 10.0]
+
+
 def test_a_condition_reads_ascii_digits_only(tmp_path):
     from kamrules.language import expr as ex
 

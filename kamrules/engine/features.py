@@ -15,6 +15,7 @@ import pandas as pd
 from kamrules.data.cells import cell_text, is_missing, plain_value
 from kamrules.engine import measures
 from kamrules.language import expr as ex
+from kamrules.language.digits import odd_digit
 from kamrules.language import vecsem
 from kamrules.pack import FeatureSpec, RulePack, ScoreSpec
 
@@ -28,7 +29,8 @@ def prepare_facts(pack: RulePack, frame: pd.DataFrame) -> pd.DataFrame:
             values = pd.Series(np.nan, index=facts.index) if column is None else pd.to_numeric(column, errors="coerce")
             facts[name] = ex.round_series(values)
         elif spec.type == "date":
-            values = pd.Series(pd.NaT, index=facts.index) if column is None else pd.to_datetime(column, errors="coerce")
+            values = pd.Series(pd.NaT, index=facts.index) if column is None else pd.to_datetime(_digits_only(column),
+                                                                                                  errors="coerce")
             facts[name] = values.astype("datetime64[ns]")
         elif spec.type == "boolean":
             values = _all_missing_booleans(facts.index) if column is None else column.astype("boolean")
@@ -45,6 +47,16 @@ def prepare_facts(pack: RulePack, frame: pd.DataFrame) -> pd.DataFrame:
             else:
                 facts[name] = as_text(column)
     return facts
+
+
+def _digits_only(column: pd.Series) -> pd.Series:
+    """A column of date texts (a test case's facts, a library user's frame) without the texts that hold
+    digits of other forms: pandas reads '٢٠٢٦-01-01' and '𝟐𝟎𝟐𝟔-01-01' as 2026-01-01, while only ASCII
+    and full-width digits are digits (language/digits.py). Those texts become missing."""
+    if column.dtype != object:
+        return column
+    odd = [isinstance(v, str) and odd_digit(v) is not None for v in column]
+    return column.where(~np.array(odd, dtype=bool), None) if any(odd) else column
 
 
 def as_text(column: pd.Series) -> pd.Series:
