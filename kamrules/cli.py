@@ -330,7 +330,7 @@ def explain(
             day = parse_as_of(as_of)
         read = read_table(data, list(pack.fields.values()), options)
         evaluation = run(pack, read.frame, as_of=day, jobs=1, input_name=data.name, row_numbers=read.row_numbers,
-                         lang=lang)
+                         lang=lang, headers=read.column_map)
         account = find_account(evaluation, account_id, lang)
         render = render_explanation if verbose else render_brief
         typer.echo(render(evaluation, account, lang), nl=False)

@@ -141,7 +141,7 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     # Handed over, not kept: evaluate builds the typed table it needs and lets the raw frame go.
     evaluation = evaluate(pack, _hand_over(read), as_of=options.as_of, jobs=jobs,
                           input_name=options.data.name, row_numbers=read.row_numbers, progress=progress,
-                          lang=options.lang)
+                          lang=options.lang, headers=read.column_map)
     evaluation.source = {k: v for k, v in read.source.items() if k != "path"}
     evaluation.data_issues = read.issues
     give_back_memory()
@@ -208,7 +208,7 @@ def run_profile(options: ProfileOptions) -> str:
     pack = load_pack(options.rules)
     read = read_table(options.data, list(pack.fields.values()), options.read_options or ReadOptions(lang=options.lang))
     evaluation = evaluate(pack, read.frame, as_of=options.as_of, jobs=default_jobs(), input_name=options.data.name,
-                          row_numbers=read.row_numbers, lang=options.lang)
+                          row_numbers=read.row_numbers, lang=options.lang, headers=read.column_map)
     return render_profile(evaluation_profile(evaluation), pack, options.lang)
 
 
@@ -404,7 +404,7 @@ def diff_sides(options: DiffOptions, progress: Callable[[str], None] | None = No
     for pack, label in ((old, labels[0]), (new, labels[1])):
         evaluation = evaluate(pack, read.frame.copy(), as_of=options.as_of or dt.date.today(), jobs=jobs,
                               input_name=options.data.name, row_numbers=read.row_numbers, progress=progress,
-                              lang=options.lang)
+                              lang=options.lang, headers=read.column_map)
         sides.append(diff.side_from_evaluation(evaluation, label, options.lang))
     return tuple(sides)
 

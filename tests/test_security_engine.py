@@ -534,17 +534,17 @@ def test_texts_up_to_the_limit_and_long_texts_nobody_compares_are_decided(tmp_pa
 def test_a_long_text_is_refused_with_its_row_by_the_cli_in_both_languages(tmp_path):
     pack = write_pack(tmp_path / "rules", {"10.yaml": TEXTS})
     data = tmp_path / "c.csv"
-    data.write_text("account_id,region,other\nA1,north,x\nA2," + "北" * 30_000 + ",y\n", encoding="utf-8")
+    data.write_text("account_id,Region,other\nA1,north,x\nA2," + "北" * 30_000 + ",y\n", encoding="utf-8")
     result = runner.invoke(app, ["evaluate", str(data), "--rules", str(pack), "--as-of", "2026-11-27", "--out", "o", "-q"])
     assert result.exit_code == 1
     assert result.output == (
         f"error:\n{data.name}: 1 text(s) too long for the rules to compare: the durable_rules engine compares texts of at "
         "most 65,535 bytes and would read only their start; shorten them, or compare the field in no condition:\n"
-        "  row 3, field region: 30,000 characters (90,000 bytes)\n")
+        "  row 3, column 'Region' (field region): 30,000 characters (90,000 bytes)\n")
     result = runner.invoke(app, ["evaluate", str(data), "--rules", str(pack), "--as-of", "2026-11-27", "--out", "o",
                                  "-q", "--lang", "zh"])
     assert result.exit_code == 1
-    assert "有 1 个文本过长，规则无法比较" in result.output and "第 3 行，字段 「region」：30,000 个字符（90,000 字节）" in result.output
+    assert "有 1 个文本过长，规则无法比较" in result.output and "第 3 行，列“Region”（字段「region」）：30,000 个字符（90,000 字节）" in result.output
     assert not (tmp_path / "o").exists()
 
 

@@ -255,11 +255,12 @@ MAX_LONG_TEXTS_LISTED = 20
 
 
 def check_compared_texts(pack: RulePack, facts: pd.DataFrame, rows: np.ndarray, input_name: str = "",
-                         lang: str = "en") -> None:
+                         lang: str = "en", headers: Mapping[str, str] | None = None) -> None:
     """Refuse the cells of the text columns rules compare (with a constant or another column) that are
     longer than the engine compares whole: it would compare only their start ("north" followed by
     65,531 x's equals "north"; pack/core_traps.py). Checked once, before both engine paths, so both
-    refuse the same cells with the same message: the rows, fields and lengths."""
+    refuse the same cells with the same message: the rows, columns (`headers`: field -> the column
+    header it was read from, when known), fields and lengths."""
     types = _symbol_types(pack)
     compared: list[str] = []
     for decision in pack.decisions:
@@ -272,8 +273,10 @@ def check_compared_texts(pack: RulePack, facts: pd.DataFrame, rows: np.ndarray, 
                    for order, name in enumerate(compared) for position, chars, size in long_texts(facts[name]))
     if not found:
         return
-    lines = [say(lang, "long_text_line", where=at(lang, "row", row), field=_field_named(pack, name, lang),
-                 chars=f"{chars:,}", size=f"{size:,}") for row, _, name, chars, size in found[:MAX_LONG_TEXTS_LISTED]]
+    headers = headers or {}
+    lines = [say(lang, "long_text_line_column" if name in headers else "long_text_line", where=at(lang, "row", row),
+                 column=headers.get(name), field=_field_named(pack, name, lang), chars=f"{chars:,}", size=f"{size:,}")
+             for row, _, name, chars, size in found[:MAX_LONG_TEXTS_LISTED]]
     if len(found) > MAX_LONG_TEXTS_LISTED:
         lines.append("  " + say(lang, "first_more", n=len(found) - MAX_LONG_TEXTS_LISTED))
     raise DataError(say(lang, "long_texts", name=f"{input_name}: " if input_name else "", n=len(found),
@@ -309,11 +312,13 @@ def evaluate(
     progress: Callable[[str], None] | None = None,
     per_account: bool | None = None,
     lang: str = "en",
+    headers: Mapping[str, str] | None = None,
 ) -> Evaluation:
     """Evaluate every account of `frame` (one column per field) against the pack.
 
     `progress`, when given, is called with a short description of each stage as it starts; `lang` is
-    the language of messages about the data."""
+    the language of messages about the data, and `headers` (field -> the column it was read from, as
+    `ReadResult.column_map`) lets them name the user's columns."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
     if progress is not None:
@@ -324,7 +329,7 @@ def evaluate(
     timings["features"] = time.perf_counter() - started
     rows = np.arange(2, len(facts) + 2) if row_numbers is None else np.asarray(row_numbers)
     with rulesets_in_use():  # (no ruleset is freed while this evaluation may use it)
-        check_compared_texts(pack, facts, rows, input_name, lang)  # before either engine path (core_traps.py)
+        check_compared_texts(pack, facts, rows, input_name, lang, headers)  # before either engine path (core_traps.py)
         started = time.perf_counter()
         stats: dict = {}
         masks = decide(pack, facts, jobs, progress, per_account=per_account, stats=stats)

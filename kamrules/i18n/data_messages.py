@@ -158,6 +158,7 @@ DATA: dict[str, dict[str, str]] = {
                       "at most {max} bytes and would read only their start; shorten them, or compare the field in no "
                       "condition:\n{lines}",
         "long_text_line": "  {where}, field {field}: {chars} characters ({size} bytes)",
+        "long_text_line_column": "  {where}, column '{column}' (field {field}): {chars} characters ({size} bytes)",
         "r_decimal": "is not a number (if '{other}' is the decimal mark, pass --decimal {other})",
         "r_too_large": "is not a number (too large)",
         "r_not_whole": "is not a whole number",
@@ -338,6 +339,7 @@ DATA: dict[str, dict[str, str]] = {
         "long_texts": "{name}有 {n} 个文本过长，规则无法比较：durable_rules 引擎最多比较 {max} 字节的文本，更长的只会比较开头；"
                       "请缩短这些单元格，或不要在条件中比较该字段：\n{lines}",
         "long_text_line": "  {where}，字段 {field}：{chars} 个字符（{size} 字节）",
+        "long_text_line_column": "  {where}，列“{column}”（字段{field}）：{chars} 个字符（{size} 字节）",
         "r_decimal": "不是数字（如果小数点是 '{other}'，请用 --decimal {other}）",
         "r_too_large": "不是数字（太大）",
         "r_not_whole": "不是整数",
