@@ -23,7 +23,10 @@ Every trap measured in ../shared/durable-rules-notes.md is guarded here, by cons
 - compiled rulesets are never freed by the core on their own (~150 KB each, 16 MB per what-if variant
   of the default pack): they are cached by what they decide (not by the pack's hash, which an edit
   in place leaves as it was), shared by the variants that decide alike, and the least recently used
-  beyond `MAX_RULESETS` are deleted from the core between evaluations (`_Rulesets`).
+  beyond `MAX_RULESETS` are deleted from the core between evaluations (`_Rulesets`); every ruleset
+  fires a warm-up rule once, because deleting a state whose messages never matched crashes the core;
+- 16-bit text lengths: texts over 65,535 bytes are compared on their start only, so evaluate refuses
+  such cells in compared columns before either path runs (engine/evaluate.py, `check_compared_texts`).
 """
 
 from __future__ import annotations
