@@ -143,7 +143,8 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
 
     # Handed over, not kept: evaluate builds the typed table it needs and lets the raw frame go.
     evaluation = evaluate(pack, _hand_over(read), as_of=options.as_of, jobs=jobs,
-                          input_name=options.data.name, row_numbers=read.row_numbers, progress=progress)
+                          input_name=options.data.name, row_numbers=read.row_numbers, progress=progress,
+                          lang=options.lang, headers=read.column_map)
     evaluation.source = {k: v for k, v in read.source.items() if k != "path"}
     evaluation.source["present_fields"] = present = carried_columns(evaluation, read)
     evaluation.data_issues = read.issues
@@ -226,7 +227,8 @@ def run_explain(options: ExplainOptions) -> str:
         day = parse_as_of(options.as_of, data)
         read_options = replace(read_options, lang=lang)
     read = read_table(data, list(pack.fields.values()), read_options)
-    evaluation = evaluate(pack, read.frame, as_of=day, jobs=1, input_name=data.name, row_numbers=read.row_numbers)
+    evaluation = evaluate(pack, read.frame, as_of=day, jobs=1, input_name=data.name, row_numbers=read.row_numbers,
+                          lang=lang, headers=read.column_map)
     account = find_account(evaluation, account_id, lang)
     return (render_explanation if options.verbose else render_brief)(evaluation, account, lang)
 
@@ -339,7 +341,7 @@ def run_profile(options: ProfileOptions) -> str:
     pack = load_pack(options.rules)
     read = read_table(options.data, list(pack.fields.values()), options.read_options or ReadOptions(lang=options.lang))
     evaluation = evaluate(pack, read.frame, as_of=options.as_of, jobs=default_jobs(), input_name=options.data.name,
-                          row_numbers=read.row_numbers)
+                          row_numbers=read.row_numbers, lang=options.lang, headers=read.column_map)
     return render_profile(evaluation_profile(evaluation), pack, options.lang)
 
 
@@ -576,7 +578,8 @@ def diff_sides(options: DiffOptions, progress: Callable[[str], None] | None = No
     sides = []
     for pack, label in ((old, labels[0]), (new, labels[1])):
         evaluation = evaluate(pack, read.frame.copy(), as_of=options.as_of or dt.date.today(), jobs=jobs,
-                              input_name=options.data.name, row_numbers=read.row_numbers, progress=progress)
+                              input_name=options.data.name, row_numbers=read.row_numbers, progress=progress,
+                              lang=options.lang, headers=read.column_map)
         sides.append(diff.side_from_evaluation(evaluation, label, options.lang))
     return tuple(sides)
 

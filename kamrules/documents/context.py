@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 from typing import Any, Iterable
 
+from kamrules.data.cells import days_after
 from kamrules.documents.files import playbook_paths
 from kamrules.documents.formatting import Formatter
 from kamrules.documents import review
@@ -214,7 +215,7 @@ class ContextBuilder:
             service=self.service(account, values),
             risk=self.choice(account, "risk_level"),
             plan=plan,
-            next_review=None if review_days is None else self.as_of + dt.timedelta(days=review_days),
+            next_review=None if review_days is None else days_after(self.as_of, review_days),
             review_every_days=review_days,
             decisions=tuple(self.decision_view(account, d) for d in self.pack.decisions),
             t=self.strings,
@@ -303,7 +304,7 @@ class ContextBuilder:
                 text=self.text(v.get("action")),
                 title=self.text(v.get("action_title")) or self.text(v.get("action")),
                 owner=self.text(v.get("action_owner")),
-                due=None if days is None else self.as_of + dt.timedelta(days=days),
+                due=None if days is None else days_after(self.as_of, days),  # (None past year 9999)
                 due_days=days,
                 measure=self.text(v.get("action_measure")),
                 section=v.get("action_section", (None, None))[1],

@@ -152,6 +152,14 @@ DATA: dict[str, dict[str, str]] = {
                       "to read them as missing values:",
         "r_not_number": "is not a number",
         "r_long_number": "is not a number ({n} characters; a number has at most {max})",
+        "r_odd_digit": "is not a number: {char} is not a digit (digits are 0-9 and full-width ０-９; remove footnote marks and circled numbers)",
+        "r_odd_digit_date": "is not a date: {char} is not a digit (digits are 0-9 and full-width ０-９)",
+        # texts the rules compare that the engine would compare only in part (engine/evaluate.py)
+        "long_texts": "{name}{n} text(s) too long for the rules to compare: the durable_rules engine compares texts of "
+                      "at most {max} bytes and would read only their start; shorten them, or compare the field in no "
+                      "condition:\n{lines}",
+        "long_text_line": "  {where}, field {field}: {chars} characters ({size} bytes)",
+        "long_text_line_column": "  {where}, column '{column}' (field {field}): {chars} characters ({size} bytes)",
         "r_decimal": "is not a number (if '{other}' is the decimal mark, pass --decimal {other})",
         "r_too_large": "is not a number (too large)",
         "r_not_whole": "is not a whole number",
@@ -328,6 +336,12 @@ DATA: dict[str, dict[str, str]] = {
         "bad_values": "{name}：有 {total} 个值无法读取；请修正这些单元格，或用 --on-bad-value missing 将其按缺失值读取：",
         "r_not_number": "不是数字",
         "r_long_number": "不是数字（{n} 个字符；数字最多 {max} 个字符）",
+        "r_odd_digit": "不是数字：{char} 不是数字字符（数字只能是 0-9 或全角 ０-９；请删除脚注标记和带圈数字）",
+        "r_odd_digit_date": "不是日期：{char} 不是数字字符（数字只能是 0-9 或全角 ０-９）",
+        "long_texts": "{name}有 {n} 个文本过长，规则无法比较：durable_rules 引擎最多比较 {max} 字节的文本，更长的只会比较开头；"
+                      "请缩短这些单元格，或不要在条件中比较该字段：\n{lines}",
+        "long_text_line": "  {where}，字段 {field}：{chars} 个字符（{size} 字节）",
+        "long_text_line_column": "  {where}，列“{column}”（字段{field}）：{chars} 个字符（{size} 字节）",
         "r_decimal": "不是数字（如果小数点是 '{other}'，请用 --decimal {other}）",
         "r_too_large": "不是数字（太大）",
         "r_not_whole": "不是整数",

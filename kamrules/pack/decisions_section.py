@@ -11,6 +11,7 @@ from kamrules.language import expr as ex
 from kamrules.language.cells import cell_condition
 from kamrules.pack.analysis import _atoms, _implies, branch_count
 from kamrules.pack.checker import Checker
+from kamrules.pack.core_traps import text_problem
 from kamrules.pack.guards import because_format_problem
 from kamrules.pack.model import (
     HIT_POLICIES,
@@ -386,6 +387,9 @@ class DecisionSections(Checker):
             if str(value) not in spec.values:
                 self.error(loc, f"{where}'{value}' is not one of {', '.join(spec.values)}{ex.did_you_mean(str(value), spec.values)}")
                 return _BAD
+            if (problem := text_problem(str(value))) is not None:  # later decisions compare it (core_traps.py)
+                self.error(loc, f"{where}{problem}")
+                return _BAD
             return str(value)
         if spec.type == "number":
             if isinstance(value, str) and value.strip().startswith("params."):
@@ -412,6 +416,9 @@ class DecisionSections(Checker):
             return text or _BAD
         if isinstance(value, (dict, list)):
             self.error(loc, f"{where}must be plain text")
+            return _BAD
+        if (problem := text_problem(str(value))) is not None:  # later decisions compare it (core_traps.py)
+            self.error(loc, f"{where}{problem}")
             return _BAD
         return str(value)
 

@@ -72,6 +72,7 @@ class ParamSpec:
     description: Text = field(default_factory=dict)
     source: Text = field(default_factory=dict)  # where the value comes from, per language (pick())
     loc: Location = Location("<builtin>")
+    range: tuple = ()  # (lowest, highest) a number param may take, either None; () when any will do
 
 
 @dataclass(frozen=True)
