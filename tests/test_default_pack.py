@@ -845,3 +845,18 @@ def test_the_risk_advice_sends_only_accounts_with_a_plan_to_their_playbooks(pack
                         ("zh", [f"其中 {planned} 个为重点或潜在重点客户", f"其余 {rest} 个为没有行动手册的普通客户"])):
         advice = " ".join(text[lang] for text in summarise(evaluation, lang=lang).advice)
         assert all(w in advice for w in words), advice
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("kam_hours_per_month_min=-5", "-5 is outside the param's range [0, 744]"),
+    ("pareto_target=1.5", "1.5 is outside the param's range [0, 1]"),
+    ("index_min_criteria=7", "7 is outside the param's range [1, 6]"),
+])
+def test_every_param_of_the_default_pack_declares_the_values_that_make_sense(pack, setting, message):
+    from kamrules.errors import UsageError
+    from kamrules.pack.whatif import with_params
+
+    assert all(spec.range is not None for spec in pack.params.values() if isinstance(spec.value, (int, float)))
+    with pytest.raises(UsageError) as refused:
+        with_params(pack, [setting])
+    assert message in str(refused.value)
