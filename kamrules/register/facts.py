@@ -73,6 +73,8 @@ def history_facts(path: Path, as_of: dt.date, pack: str | None = None, lang: str
         "declines_in_row": _leading(np.column_stack(declines)) if declines else np.zeros(len(ids), dtype="int64"),
         "key_since": np.array([dates[n - 1] if n else None for n in as_key.tolist()], dtype=object),
     }, index=pd.Index(ids, name="account_id"))
+    for name in ("previous_tier", "key_since"):  # missing as None (pandas made it NaN)
+        frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
     return HistoryFacts(frame, dates[0], len(columns))
 
 

@@ -115,12 +115,15 @@ def check_meaning(register: store.Register, pack) -> None:
 def check_register(path: Path, pack, lang: str = "en") -> None:
     """Before a run: the register can take it (a register of ours, a schema we write, the pack's
     decisions meaning what they meant), so that minutes of work are not refused at the end."""
+    store.check_path(Path(path), lang)
+    _check_names(pack, lang)
+    if not Path(path).exists():
+        return  # a new register: made by the record, not before (a failed run leaves no file)
     register = store.open_register(path, lang, write=True)
     try:
         with store.sqlite_errors(register.path, lang):
             if not register.new:
                 check_meaning(register, pack)
-        _check_names(pack, lang)
     finally:
         register.close()
 
@@ -141,7 +144,8 @@ def record_run(path: Path, evaluation, run: RunFacts, lang: str = "en") -> Recor
 
     pack = evaluation.pack
     _check_names(pack, lang)
-    register = store.open_register(path, lang, write=True)
+    created = not Path(path).exists()
+    register = store.open_register(path, lang, write=True, recording=True)
     try:
         columns = _table_plan(evaluation)
         facts = _facts(evaluation, columns)
@@ -179,6 +183,12 @@ def record_run(path: Path, evaluation, run: RunFacts, lang: str = "en") -> Recor
             connection.executemany("INSERT INTO labels VALUES (?, ?, ?, ?, ?)", _labels(pack, review_id))
             connection.execute("UPDATE meta SET value = ? WHERE key = 'written_by'", (__version__,))
         return Recorded(register.path, review_id, as_of, totals["accounts"], old is not None, totals["unidentified"])
+    except BaseException:
+        if created:  # the file this call made holds nothing: it goes, as if the run had never been recorded
+            register.close()
+            for leftover in (Path(path), Path(f"{path}-journal")):
+                leftover.unlink(missing_ok=True)
+        raise
     finally:
         register.close()
 

@@ -144,13 +144,14 @@ def describe(exc: sqlite3.Error, path: Path, lang: str, recording: bool = False)
     else:
         key = "register_failed"
     message = say(lang, key, path=path, detail=text)
-    return message + (say(lang, "register_nothing_recorded") if recording and key != "register_locked" else "")
+    return message + (say(lang, "register_nothing_recorded") if recording else "")
 
 
-def open_register(path: Path, lang: str = "en", *, write: bool = False) -> Register:
+def open_register(path: Path, lang: str = "en", *, write: bool = False, recording: bool = False) -> Register:
     """The register at `path`, checked: a kamrules register of a schema this kamrules reads. With
     `write`, a missing (or empty) file is a new register, created by the first record; without, it is
-    an error, and the file is opened read-only (`kamrules history` never changes it)."""
+    an error, and the file is opened read-only (`kamrules history` never changes it). `recording`: its
+    errors say that nothing was recorded."""
     path = Path(path)
     check_path(path, lang)
     exists = path.exists() and path.stat().st_size > 0
@@ -164,7 +165,7 @@ def open_register(path: Path, lang: str = "en", *, write: bool = False) -> Regis
             raise ConfigError(say(lang, "register_failed", path=path, detail=exc.strerror or exc)) from None
         if header != SQLITE_HEADER:
             raise ConfigError(say(lang, "register_not_sqlite", path=path, detail=""))
-    with sqlite_errors(path, lang):
+    with sqlite_errors(path, lang, recording):
         if write:
             connection = sqlite3.connect(str(path), timeout=LOCK_WAIT_SECONDS, isolation_level=None)
         else:
