@@ -314,7 +314,8 @@ def _insert_accounts(connection, evaluation, review_id: int, columns: dict, fact
 
 def _cells(column: pd.Series, kind: str) -> list:
     """A column as the plain values SQLite stores: numbers as float (missing None), booleans as 1/0,
-    dates as YYYY-MM-DD, lists as JSON arrays, texts as str."""
+    dates as YYYY-MM-DD, lists as JSON arrays, texts as str. Worked out per distinct value or a whole
+    column at a time (a million accounts a review)."""
     if isinstance(column.dtype, pd.CategoricalDtype):
         categories = [_one(v, kind) for v in column.cat.categories.tolist()] + [None]
         codes = column.cat.codes.to_numpy()
@@ -325,11 +326,23 @@ def _cells(column: pd.Series, kind: str) -> list:
         out[np.isnan(values)] = None
         return out.tolist()
     if kind == "boolean":
-        return [None if v is None or v is pd.NA or v != v else int(bool(v)) for v in column.astype(object).tolist()]
+        flags = column.astype("boolean")
+        out = flags.fillna(False).to_numpy(dtype=bool).astype(np.int64).astype(object)
+        out[flags.isna().to_numpy()] = None
+        return out.tolist()
     if kind == "date" or pd.api.types.is_datetime64_any_dtype(column.dtype):
         stamps = pd.to_datetime(column, errors="coerce")
-        return [None if pd.isna(v) else v.date().isoformat() for v in stamps.tolist()]
-    return [_one(v, kind) for v in column.astype(object).tolist()]
+        out = stamps.dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+        out[stamps.isna().to_numpy()] = None
+        return out.tolist()
+    values = column.astype(object).to_numpy()
+    if kind == "text" and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        out = values.copy()  # texts already (ids, names, owners): missing cells as None
+        out[pd.isna(values)] = None
+        return out.tolist()
+    codes, distinct = pd.factorize(values)  # anything else: converted once per distinct value
+    plain = np.asarray([_one(v, kind) for v in distinct.tolist()] + [None], dtype=object)
+    return plain[codes].tolist()
 
 
 def _one(value: Any, kind: str) -> Any:

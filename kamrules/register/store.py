@@ -23,6 +23,7 @@ FORMAT = "kamrules-register"
 SCHEMA_VERSION = 1  # raised when a table or column changes meaning; older registers are upgraded, newer refused
 LOCK_WAIT_SECONDS = 10.0  # how long a run waits for another run writing the register before it gives up
 SQLITE_HEADER = b"SQLite format 3\x00"
+CACHE_KIB = 256 * 1024  # SQLite's page cache while recording
 PAGE_LIMIT: int | None = None  # tests: SQLite's max_page_count, to meet a full disk without filling one
 
 # The fixed tables. `accounts` gets one column per decision-table column and fact of the packs recorded
@@ -207,6 +208,7 @@ def transaction(register: Register) -> Iterator[sqlite3.Connection]:
     for another run), and any failure rolls everything back."""
     connection = register.connection
     with sqlite_errors(register.path, register.lang, recording=True):
+        connection.execute(f"PRAGMA cache_size = -{CACHE_KIB}")  # the indexes of a million accounts stay in memory
         if PAGE_LIMIT is not None:
             connection.execute(f"PRAGMA max_page_count = {int(PAGE_LIMIT)}")
         connection.execute("BEGIN IMMEDIATE")
