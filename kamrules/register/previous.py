@@ -45,8 +45,10 @@ def previous_side(path: Path, as_of: dt.date, pack_name: str, lang: str = "en"):
         register.close()
     frame = pd.DataFrame(rows, columns=columns, dtype=object)
     for name in columns:
-        if kinds.get(name) == "list":
-            frame[name] = [json.loads(v) if isinstance(v, str) else v for v in frame[name]]
+        if kinds.get(name) == "list":  # a few distinct lists among a million accounts: each decoded once
+            decoded: dict = {}
+            frame[name] = [v if not isinstance(v, str) else decoded[v] if v in decoded
+                           else decoded.setdefault(v, json.loads(v)) for v in frame[name]]
     decisions = [diff.DecisionSpec(d, d, list(spec.get("outputs", {})), spec.get("hit") == "collect")
                  for d, spec in review.decisions.items()]
     roles = {role: review.roles[role] for role in (*diff.IDENTITY_ROLES, *diff.TOTAL_ROLES)

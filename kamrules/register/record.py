@@ -352,7 +352,7 @@ def _one(value: Any, kind: str) -> Any:
         from kamrules.results.outputs import json_value
 
         return json.dumps(json_value(list(value) if isinstance(value, (list, tuple)) else [value]),
-                          ensure_ascii=False)
+                          ensure_ascii=False, separators=(",", ":"))
     if hasattr(value, "item") and not isinstance(value, str):
         value = value.item()
     if isinstance(value, bool):
