@@ -189,7 +189,7 @@ def _read_options(reading: dict | None, where: str | None = None, lang: str = "e
     mapped, values = load_mapping(r["columns"], lang) if r["columns"] else (None, None)
     return ReadOptions(input_format=r["input_format"], encoding=r["encoding"], delimiter=_delimiter(r["delimiter"]),
                        sheet=r["sheet"], decimal=r["decimal"], dayfirst=r["dayfirst"], on_bad_value=r["on_bad_value"],
-                       columns=mapped, values=values, where=where, lang=lang)
+                       columns=mapped, values=values, where=where, lang=lang, columns_file=r["columns"])
 
 
 @app.command()

@@ -89,6 +89,17 @@ def _then_give_back(chunks: Iterator[bytes]) -> Iterator[bytes]:
     give_back_memory()
 
 
+def read_paths(*paths: Path | None, read_options=None) -> list[Path]:
+    """Every path a command reads, so that `--out` can be checked against all of them (a `--columns`
+    file kept in the diff's --out folder used to be deleted by the run): the given ones and the
+    `--columns` file the reading options came from."""
+    found = [Path(p) for p in paths if p is not None]
+    columns_file = getattr(read_options, "columns_file", None)
+    if columns_file is not None:
+        found.append(Path(columns_file))
+    return found
+
+
 def check_choice(option: str, value: str, choices: tuple) -> None:
     if value not in choices:
         raise UsageError(f"{option} '{value}' is not one of: {', '.join(choices)}")
@@ -122,7 +133,8 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
 
     _check_evaluate_options(options)
     jobs = options.jobs or default_jobs()
-    inputs = [options.data, options.rules, options.playbooks_dir, options.columns_file, options.previous]
+    inputs = read_paths(options.data, options.rules, options.playbooks_dir, options.columns_file, options.previous,
+                        read_options=options.read_options)
     check_out(options.out, inputs, force=options.force)  # before minutes of work, not after
 
     step("loading the rule pack")
@@ -157,7 +169,7 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     files["manifest.json"] = manifest(evaluation, input_path=options.data, jobs=evaluation.jobs, files=names,
                                       data_issues=len(read.issues), columns=read.mapping)
     started = time.perf_counter()
-    write_outputs(options.out, files, inputs=[p for p in inputs if p is not None], force=options.force,
+    write_outputs(options.out, files, inputs=inputs, force=options.force,
                   apart=["trace.jsonl", "actions.csv"] if len(evaluation.table) >= APART_ACCOUNTS else [],
                   jobs=jobs)
     # Clock times are reported on the console, not in OUT: the files stay byte-identical per input.
@@ -410,15 +422,20 @@ def diff_sides(options: DiffOptions, progress: Callable[[str], None] | None = No
 def _labels_for_runs(sides: tuple, options: DiffOptions) -> None:
     """Show the labels of the pack that made the runs when it is at hand (./rules, else the bundled one)."""
     from kamrules.errors import KamrulesError
-    from kamrules.resources import rules_dir
     from kamrules.results import diff
 
     try:
-        pack = load_pack(options.rules[0] if options.rules else rules_dir(None))
+        pack = load_pack(_label_pack_folder(options))
     except KamrulesError:
         return  # the runs are still compared, by their values
     for side in sides:
         diff.adopt_pack(side, pack, options.lang)
+
+
+def _label_pack_folder(options: DiffOptions) -> Path:
+    from kamrules.resources import rules_dir
+
+    return options.rules[0] if options.rules else rules_dir(None)
 
 
 def run_diff(options: DiffOptions, progress: Callable[[str], None] | None = None) -> DiffOutcome:
@@ -429,7 +446,10 @@ def run_diff(options: DiffOptions, progress: Callable[[str], None] | None = None
     from kamrules.results import diff
 
     check_choice("--lang", options.lang, LANGS)
-    inputs = [p for p in (options.data, *options.runs, *options.rules, options.playbooks_dir) if p is not None]
+    # Two runs without --rules lend the labels of ./rules (else the bundled pack): read too.
+    lender = (_label_pack_folder(options),) if options.runs else ()
+    inputs = read_paths(options.data, *options.runs, *options.rules, *lender, options.playbooks_dir,
+                        read_options=options.read_options)
     check_out(options.out, inputs, force=options.force)  # before the work, not after
     before, after = diff_sides(options, progress)
     result = diff.compare(before, after)

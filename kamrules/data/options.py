@@ -52,6 +52,7 @@ class ReadOptions:
     values: dict[str, dict[str, str]] | None = None  # field -> {value in the file: pack value or skip-row}
     where: str | None = None  # keep only rows where this condition (rule language, over fields) holds
     lang: str = "en"  # the language of the messages about the data (--lang): en or zh
+    columns_file: Path | None = None  # the --columns file `columns`/`values` came from: an input --out never holds
 
 
 @dataclass(frozen=True)
