@@ -266,10 +266,13 @@ def _with_progress(work, quiet: bool):
     """Run `work(progress)` with a live status line on a terminal (none when piped or quiet)."""
     if quiet or not sys.stderr.isatty():
         return work(None)
-    from rich.console import Console
+    from rich.text import Text
 
-    with Console(stderr=True).status("kamrules: starting") as status:
-        return work(lambda stage: status.update(f"kamrules: {stage}…"))
+    from kamrules.results.summary import text_console
+
+    # A stage names the data file: rich's spinner reads any str as markup, so it gets Text.
+    with text_console(stderr=True).status(Text("kamrules: starting")) as status:
+        return work(lambda stage: status.update(Text(f"kamrules: {stage}…")))
 
 
 def _delimiter(value: Optional[str]) -> Optional[str]:

@@ -372,10 +372,11 @@ def _total_label(name: str, lang: str) -> str:
 
 def print_diff(result: DiffResult, lang: str = "en", out: Any = None, limit: int = 10) -> None:
     """The console summary of a diff as rich tables (diff.html and diff.csv have everything)."""
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console(highlight=False)
+    from kamrules.results.summary import text_console
+
+    console = text_console()
     zh = lang == "zh"
     has_sales = any(t.name == "sales" for t in result.totals)
     console.print(f"{'对比' if zh else 'Comparing'} {result.before} → {result.after}")
