@@ -6,6 +6,7 @@ fix it), 2 a wrong option, 3 a bug in kamrules (reported as such, with a traceba
 
 from __future__ import annotations
 
+import errno
 import sys
 import traceback
 from contextlib import contextmanager
@@ -92,13 +93,31 @@ def user_errors(lang: str = "en") -> Iterator[None]:
         raise typer.Exit(exc.exit_code) from None
     except (typer.Exit, typer.Abort, KeyboardInterrupt):
         raise
-    except BrokenPipeError:  # the reader went away (`| head`): main() stops quietly
-        raise
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly, with the documented code
+        _quiet_broken_pipe()
+    except OSError as exc:
+        if exc.errno not in _CANNOT_WRITE:
+            _bug()
+        from kamrules.i18n import data_text
+
+        # Nothing is lost: the outputs are written (or not at all) before anything is printed.
+        _echo_err(data_text(lang, "error", message=data_text(lang, "cannot_write", reason=exc.strerror or exc)))
+        _stdout_to_devnull()  # what is still buffered would fail again when Python exits
+        raise typer.Exit(1) from None
     except Exception:  # noqa: BLE001 - the last line of defence
-        _echo_err(traceback.format_exc())
-        _echo_err("error: this is a bug in kamrules, not a problem with your files. "
-                  "Please report it with the text above.")
-        raise typer.Exit(3) from None
+        _bug()
+
+
+# A full disk (stdout redirected to a file, `>/dev/full`), a quota or an I/O error: not a bug of ours.
+_CANNOT_WRITE = {getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EFBIG", "EIO") if hasattr(errno, name)}
+
+
+def _bug() -> None:
+    """Report what no user can fix (called while handling it): the traceback, and exit 3."""
+    _echo_err(traceback.format_exc())
+    _echo_err("error: this is a bug in kamrules, not a problem with your files. "
+              "Please report it with the text above.")
+    raise typer.Exit(3) from None
 
 
 def _print_warnings(warnings: list) -> None:
@@ -358,7 +377,7 @@ def test_cmd(
         from kamrules.run import LANGS, check_choice, parse_as_of
         from kamrules.testing import load_cases, run_tests
         from kamrules.testing.cases import test_files
-        from kamrules.testing.report import render_text, to_json, to_junit
+        from kamrules.testing.report import check_junit, render_text, to_json, write_junit
 
         check_choice("--format", fmt, ("text", "json"))
         check_choice("--lang", lang, LANGS)
@@ -369,9 +388,11 @@ def test_cmd(
             from kamrules.errors import ConfigError
 
             raise ConfigError(f"{folder / 'tests'}: no test cases (*.yaml or *.csv); see docs/testing-rules.md")
+        if junit is not None:
+            check_junit(junit, folder)  # before the cases run, as --out is checked
         run = run_tests(pack, load_cases(pack, paths), parse_as_of(as_of), lang)
         if junit is not None:
-            junit.write_bytes(to_junit(run, lang))
+            write_junit(junit, run, lang)
         typer.echo(to_json(run, lang) if fmt == "json" else render_text(run, lang, coverage or min_coverage is not None), nl=False)
         low = min_coverage is not None and run.coverage.percent() < min_coverage
         if low:
@@ -493,13 +514,20 @@ def main() -> None:
 def _quiet_broken_pipe() -> None:
     """`kamrules ... | head` closed the pipe: stop quietly, as Unix tools do (exit 141 = 128 + SIGPIPE),
     and point stdout at /dev/null so Python's final flush does not print a second error."""
+    _stdout_to_devnull()
+    sys.exit(141)
+
+
+def _stdout_to_devnull() -> None:
+    """Point stdout at /dev/null: the descriptor (for what the OS still holds) and the Python object (a
+    closed pipe or a full disk fails again on Python's final flush, with a traceback)."""
     import os
 
     try:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    except (OSError, ValueError):
+    except (OSError, ValueError, AttributeError):  # not a real file (a test's capture)
         pass
-    sys.exit(141)
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives until the process exits
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -111,3 +111,271 @@ def test_the_progress_line_shows_a_file_name_as_text(monkeypatch):
     seen = cli_module._with_progress(lambda progress: progress("reading [/]b[link=https://x.example]c.csv") or "done",
                                      quiet=False)
     assert seen == "done"
+
+
+# ------------------------------------------------------------------ 6. and 14. kamrules test: its files and facts
+
+
+def _team_pack(tmp_path: Path) -> Path:
+    import shutil
+
+    shutil.copytree(ROOT / "rules", tmp_path / "rules", ignore=shutil.ignore_patterns("tests"))
+    (tmp_path / "rules" / "tests").mkdir()
+    return tmp_path / "rules"
+
+
+def test_case_files_are_regular_files_inside_the_pack(tmp_path):
+    import os
+
+    rules = _team_pack(tmp_path)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("aws_secret_access_key,AKIAIOSFODNN7EXAMPLE\n", encoding="utf-8")
+    (rules / "tests" / "leak.csv").symlink_to(secret)
+    (rules / "tests" / "zero.csv").symlink_to("/dev/zero")
+    os.mkfifo(rules / "tests" / "fifo.yaml")
+    (rules / "tests" / "big.csv").write_bytes(b"name,expected_tier\n" + b"x,key\n" * 1_000_000)
+    result = cli("test", rules)
+    assert result.exit_code == 1
+    assert "AKIA" not in result.output
+    assert result.output == (
+        "error:\n"
+        f"{rules}/tests/big.csv: is 6,000,019 bytes, more than the 5,242,880 a hand-written file can need; "
+        "split it or check that it is the right file\n"
+        f"{rules}/tests/fifo.yaml: is not a regular file (a device, pipe or socket); use a plain text file\n"
+        f"{rules}/tests/leak.csv: is a link to {secret}, outside its folder {rules}; links may only point "
+        "inside the folder (copy the file in instead)\n"
+        f"{rules}/tests/zero.csv: is a link to /dev/zero, outside its folder {rules}; links may only point "
+        "inside the folder (copy the file in instead)\n")
+
+
+def test_a_case_portfolio_is_a_file_of_the_pack(tmp_path):
+    rules = _team_pack(tmp_path)
+    outside = tmp_path / "book.csv"
+    outside.write_text("account_id,sales\nP1,AKIAIOSFODNN7EXAMPLE\n", encoding="utf-8")
+    (rules / "tests" / "portfolios").mkdir()
+    (rules / "tests" / "portfolios" / "linked.csv").symlink_to(outside)
+    (rules / "tests" / "cases.yaml").write_text(
+        "- name: read from anywhere\n"
+        "  portfolio: ../../book.csv\n"
+        "  facts: {account_id: T1, sales: 1000}\n"
+        "  expect: {tier: standard}\n"
+        "- name: linked out\n"
+        "  portfolio: portfolios/linked.csv\n"
+        "  facts: {account_id: T2, sales: 1000}\n"
+        "  expect: {tier: standard}\n", encoding="utf-8")
+    result = cli("test", rules, "--junit", tmp_path / "junit.xml")
+    assert result.exit_code == 1
+    assert result.output == (
+        "error:\n"
+        f"{rules}/tests/cases.yaml:2:14: case 'read from anywhere': portfolio: ../../book.csv is outside the "
+        f"pack folder {rules}; keep portfolio files in {rules}/tests/portfolios\n"
+        f"{rules}/tests/cases.yaml:6:14: {rules}/tests/portfolios/linked.csv: is a link to {outside}, outside "
+        f"its folder {rules}; links may only point inside the folder (copy the file in instead)\n")
+    assert not (tmp_path / "junit.xml").exists()
+
+
+def test_case_facts_are_read_as_the_data_would_be(tmp_path):
+    rules = _team_pack(tmp_path)
+    (rules / "tests" / "facts.yaml").write_text(
+        "as_of: 2026-11-27\n"
+        "cases:\n"
+        "  - name: wrong facts\n"
+        "    facts: {account_id: T1, sales: 'abc', strategic_project: maybe, last_contact: 1700-01-01,\n"
+        "            nps: 11, customer_type: governmnt, region: [a, b]}\n"
+        "    expect: {tier: standard}\n"
+        "  - name: a date no age can be computed from\n"
+        "    as_of: 1700-01-01\n"
+        "    facts: {account_id: T2, last_order: 9999-12-31}\n"
+        "    expect: {tier: standard}\n", encoding="utf-8")
+    (rules / "tests" / "table.csv").write_text(
+        "name,account_id,sales,strategic_project,last_contact,expected_tier\n"
+        "c1,T3,'abc',maybe,2300-01-01,standard\n", encoding="utf-8")
+    result = cli("test", rules)
+    assert result.exit_code == 1
+    facts = f"{rules}/tests/facts.yaml"
+    assert result.output == (
+        "error:\n"
+        f"{facts}:4:36: case 'wrong facts': facts: sales: 'abc' is not a number\n"
+        f"{facts}:4:62: case 'wrong facts': facts: strategic_project: 'maybe' is not yes/no (use yes/no, "
+        "true/false, 1/0 or 是/否)\n"
+        f"{facts}:4:83: case 'wrong facts': facts: last_contact: '1700-01-01' is outside the dates kamrules "
+        "accepts (1800-2199): check the year\n"
+        f"{facts}:5:18: case 'wrong facts': facts: nps: '11' is outside 0–10, the range of nps\n"
+        f"{facts}:5:37: case 'wrong facts': facts: customer_type: 'governmnt' is not one of: enterprise, "
+        "government, non_profit, wholesaler, retailer, consumer\n"
+        f"{facts}:5:56: case 'wrong facts': facts: region: a single value, not a list\n"
+        f"{facts}:8:12: case 'a date no age can be computed from': as_of: 1700-01-01 is outside 1800-01-01 … "
+        "2199-12-31; check the year\n"
+        f"{facts}:9:41: case 'a date no age can be computed from': facts: last_order: '9999-12-31' is outside "
+        "the dates kamrules can hold (1678-2261)\n"
+        f"{rules}/tests/table.csv:2:3: row 2: sales: \"'abc'\" is not a number\n"
+        f"{rules}/tests/table.csv:2:4: row 2: strategic_project: 'maybe' is not yes/no (use yes/no, true/false, "
+        "1/0 or 是/否)\n"
+        f"{rules}/tests/table.csv:2:5: row 2: last_contact: '2300-01-01' is outside the dates kamrules can hold "
+        "(1678-2261)\n")
+
+
+def test_well_formed_facts_still_pass(tmp_path):
+    rules = _team_pack(tmp_path)
+    (rules / "tests" / "facts.yaml").write_text(
+        "as_of: 2026-11-27\n"
+        "cases:\n"
+        "  - name: a quoted amount, words for yes, a category alias\n"
+        "    facts: {account_id: T1, sales: '100,000', customer_type: 企业, sales_cum_share_before: 0.99,\n"
+        "            sales_percentile_rank: 50, big_account_meaningful: '是', key_order: 3, market_strength: 'yes'}\n"
+        "    expect: {tier: key}\n"
+        "    rules: {tier: big_market}\n", encoding="utf-8")
+    result = cli("test", rules)
+    assert result.exit_code == 0, result.output
+    assert result.output == "1 passed, 0 failed (1 cases)\n"
+
+
+# ------------------------------------------------------------------ 17. and 15. the JUnit file
+
+
+def _failing_case(rules: Path, name: str = "a failing case") -> None:
+    (rules / "tests" / "cases.yaml").write_text(
+        "- name: " + name + "\n"
+        "  as_of: 2026-11-27\n"
+        "  facts: {account_id: T1, sales: 1000, sales_cum_share_before: 0.99}\n"
+        "  expect: {tier: key}\n", encoding="utf-8")
+
+
+def test_junit_never_replaces_a_file_of_the_pack_under_test(tmp_path):
+    rules = _team_pack(tmp_path)
+    _failing_case(rules)
+    before = (rules / "00-pack.yaml").read_bytes()
+    result = cli("test", rules, "--junit", rules / "00-pack.yaml")
+    assert result.exit_code == 1
+    assert result.output == (f"error: --junit {rules}/00-pack.yaml: is inside {rules}, which the command reads; "
+                             "write it elsewhere (it would replace or add a file there)\n")
+    assert (rules / "00-pack.yaml").read_bytes() == before
+    result = cli("test", rules, "--junit", rules / "tests" / "report.xml")
+    assert result.exit_code == 1 and "is inside" in result.output
+
+
+def test_junit_path_problems_are_clear_errors(tmp_path):
+    rules = _team_pack(tmp_path)
+    _failing_case(rules)
+    (tmp_path / "reports").mkdir()
+    result = cli("test", rules, "--junit", tmp_path / "reports")
+    assert result.exit_code == 1
+    assert result.output == (f"error: --junit {tmp_path}/reports: is a folder; give a file name, e.g. --junit "
+                             f"{tmp_path}/reports/kamrules-tests.xml\n")
+    result = cli("test", rules, "--junit", tmp_path / "missing" / "junit.xml")
+    assert result.exit_code == 1
+    assert result.output == (f"error: --junit {tmp_path}/missing/junit.xml: the folder {tmp_path}/missing does "
+                             "not exist; create it or choose another path\n")
+    result = cli("test", rules, "--junit", "/dev/full")
+    assert result.exit_code == 1
+    assert result.output.endswith("error: --junit /dev/full: cannot write it (No space left on device); "
+                                  "nothing was written\n")
+    assert Path("/dev/full").is_char_device()  # written into, never replaced by a file
+
+
+def test_a_full_disk_leaves_no_half_junit_file(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    from kamrules.data import writer
+
+    target = tmp_path / "junit.xml"
+    target.write_bytes(b"previous\n")
+
+    def full(descriptor):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    from kamrules.errors import ConfigError
+    import pytest
+
+    with pytest.raises(ConfigError) as caught:
+        writer.write_file(target, b"<testsuite/>\n", "--junit")
+    assert str(caught.value) == f"--junit {target}: cannot write it (No space left on device); nothing was written"
+    assert target.read_bytes() == b"previous\n" and sorted(p.name for p in tmp_path.iterdir()) == ["junit.xml"]
+
+
+def test_junit_with_control_characters_is_well_formed_xml(tmp_path):
+    from xml.etree import ElementTree as ET
+
+    rules = _team_pack(tmp_path)
+    _failing_case(rules, '"bell\\a escape\\e[2J nul\\0 and \\x1f"')
+    result = cli("test", rules, "--junit", tmp_path / "junit.xml")
+    assert result.exit_code == 1
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    case = ET.parse(tmp_path / "junit.xml").getroot().find("testcase")  # parses: well-formed
+    assert case.get("name") == "bell\ufffd escape\ufffd[2J nul\ufffd and \ufffd"
+
+
+# ------------------------------------------------------------------ 15. codecs, pipes, full disks, closed pipes
+
+
+def _command() -> list[str]:
+    import sys
+
+    return [sys.executable, "-c", "from kamrules.cli import main; main()"]
+
+
+def _env() -> dict:
+    import os
+
+    return {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def test_stdout_on_a_full_disk_is_a_clear_error(tmp_path):
+    import subprocess
+
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([*_command(), "validate", str(ROOT / "rules")], stdout=full, stderr=subprocess.PIPE,
+                              text=True, env=_env(), timeout=120)
+    assert done.returncode == 1
+    assert done.stderr == ("error: cannot write the output (No space left on device); free some space, or send the "
+                           "output elsewhere\n")
+
+
+def test_a_reader_that_goes_away_gives_the_documented_exit_code(tmp_path):
+    import subprocess
+
+    process = subprocess.Popen([*_command(), "validate", str(ROOT / "rules"), "--data", str(EXAMPLES / "customers.csv")],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env())
+    process.stdout.close()  # `| head` that has gone: the first write fails
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 141, stderr
+    assert stderr == ""
+
+
+def test_codecs_that_are_not_text_encodings_are_refused(tmp_path):
+    for codec in ("rot13", "base64", "hex", "zlib"):
+        result = cli("validate", ROOT / "rules", "--data", EXAMPLES / "customers.csv", "--encoding", codec)
+        assert result.exit_code == 2, result.output
+        assert result.output.endswith(f"error: --encoding {codec} is not a text encoding (it turns bytes into bytes, "
+                                      "or text into text); use for example utf-8, gb18030 or latin-1\n")
+
+
+def test_a_fifo_or_a_pipe_as_data_is_refused_without_hanging(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "customers.csv")  # nobody writes to it: open() would wait forever
+    result = cli("validate", ROOT / "rules", "--data", tmp_path / "customers.csv")
+    assert result.exit_code == 1
+    assert result.output.endswith(f"error: {tmp_path}/customers.csv: is a pipe or a device, not a file (kamrules "
+                                  "reads the data more than once, and a pipe nobody writes to would wait forever); "
+                                  "save the data to a file and pass that\n")
+    read, write = os.pipe()  # `<(cat customers.csv)`: /dev/fd/N
+    try:
+        os.write(write, (EXAMPLES / "customers.csv").read_bytes()[:4096])
+        result = cli("evaluate", f"/dev/fd/{read}", "--input-format", "csv", "--as-of", "2026-11-27", "--out", "out")
+    finally:
+        os.close(read)
+        os.close(write)
+    assert result.exit_code == 1
+    assert f"error: /dev/fd/{read}: is a pipe or a device, not a file" in result.output
+    assert not Path("out").exists()
+
+
+def test_a_delimiter_the_parser_cannot_use_is_an_option_error(tmp_path):
+    for delimiter in ("é", "\x00", "；"):
+        result = cli("validate", ROOT / "rules", "--data", EXAMPLES / "customers.csv", "--delimiter", delimiter)
+        assert result.exit_code == 2, result.output
+        assert result.output.endswith(f"error: --delimiter must be one ASCII character such as ; or | (or 'tab'), "
+                                      f"not '{delimiter}'\n")

@@ -273,3 +273,20 @@ def _to_string(trimmed: pa.Array):
     return pd.Series(values, dtype=object, copy=False), missing, {}
 
 
+
+
+def convert_value(spec: FieldSpec, text: str, options: ReadOptions | None = None) -> tuple[object, str | None]:
+    """One cell converted exactly as a cell of a data file in `spec`'s column would be: (the plain value,
+    None when missing; the reason it is a bad value, or None). `kamrules test` checks a case's facts
+    with it, so `'abc'` for a number or `maybe` for a yes/no field is an error, never a silent gap."""
+    from kamrules.data.cells import plain_value
+
+    options = options or ReadOptions()
+    raw = _Raw(headers=[spec.name], columns=[], row_numbers=np.zeros(1, dtype=np.int64))
+    values, positions, reasons = _convert_cells(spec, pa.array([text], type=pa.string()), raw, options)
+    if len(positions):
+        return None, reasons[0]
+    value = plain_value(values.iloc[0])
+    if spec.type == "date" and value is not None:
+        value = value.date()
+    return value, None

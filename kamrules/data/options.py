@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -115,16 +116,24 @@ def _check_options(options: ReadOptions, fields: Sequence[FieldSpec]) -> None:
     if options.delimiter is not None and delimiter_char(options.delimiter) is None:
         raise UsageError(say(lang, "bad_delimiter", value=options.delimiter))
     if options.encoding is not None:
-        try:
-            codecs.lookup(options.encoding)
-        except LookupError:
-            raise UsageError(say(lang, "bad_encoding", value=options.encoding)) from None
+        check_encoding(options.encoding, lang)
     if options.columns or options.values:
         known = [spec.name for spec in fields]
         for field_name in [*(options.columns or {}), *(options.values or {})]:
             if field_name not in known:
                 raise ConfigError(say(lang, "columns_unknown_field", field=field_name,
                                       hint=hint(lang, field_name, known), known=", ".join(known)))
+
+
+def check_encoding(name: str, lang: str = "en") -> None:
+    """UsageError unless `name` is a codec that decodes bytes into text: `rot13`, `base64`, `hex`,
+    `zlib` … are codecs too, and decoding a file with one crashed the reader."""
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        raise UsageError(say(lang, "bad_encoding", value=name)) from None
+    if not getattr(info, "_is_text_encoding", True):
+        raise UsageError(say(lang, "encoding_not_text", value=name))
 
 
 def _format_of(path: Path, name: str, options: ReadOptions) -> str:
@@ -145,6 +154,8 @@ def _open_head(path: Path, name: str, lang: str = "en") -> bytes:
     try:
         if path.is_dir():
             raise DataError(say(lang, "is_folder", name=name))
+        if path.exists() and not stat.S_ISREG(path.stat().st_mode):  # a FIFO would hang open() below
+            raise DataError(say(lang, "not_regular", name=name))
         with open(path, "rb") as handle:
             head = handle.read(SAMPLE_BYTES)
     except FileNotFoundError:

@@ -25,7 +25,7 @@ DATA: dict[str, dict[str, str]] = {
         "unknown_format": "unknown input format '{fmt}'; use one of: {formats}",
         "bad_decimal": "--decimal must be '.' or ',', not '{value}'",
         "bad_on_bad_value": "--on-bad-value must be 'error' or 'missing', not '{value}'",
-        "bad_delimiter": "--delimiter must be one character (or 'tab'), not '{value}'",
+        "bad_delimiter": "--delimiter must be one ASCII character such as ; or | (or 'tab'), not '{value}'",
         "bad_encoding": "unknown encoding '{value}'; use for example utf-8, gb18030 or latin-1",
         "columns_unknown_field": "--columns: unknown field '{field}'{hint}; the pack's fields are: {known}",
         # the file itself
@@ -188,6 +188,12 @@ DATA: dict[str, dict[str, str]] = {
         "rerun_no_input": "{out}/manifest.json names no input file: pass it, as in kamrules explain DATA ID --run {out}",
         "rerun_not_found": "the run in {out} read '{name}', which is not next to {out} nor in the current folder: "
                            "pass it, as in kamrules explain {name} ID --run {out}",
+        # issue 29: files a command reads (pipes, devices, codecs)
+        "encoding_not_text": "--encoding {value} is not a text encoding (it turns bytes into bytes, or text into "
+                             "text); use for example utf-8, gb18030 or latin-1",
+        "not_regular": "{name}: is a pipe or a device, not a file (kamrules reads the data more than once, and a "
+                       "pipe nobody writes to would wait forever); save the data to a file and pass that",
+        "cannot_write": "cannot write the output ({reason}); free some space, or send the output elsewhere",
         # validate --data
         "validate_pack": "{folder}: valid — {fields} fields, {params} params, {derived} features and scores, "
                          "{decisions} decisions, {rules} rules",
@@ -218,7 +224,7 @@ DATA: dict[str, dict[str, str]] = {
         "unknown_format": "未知的输入格式“{fmt}”；可选：{formats}",
         "bad_decimal": "--decimal 只能是 '.' 或 ','，不能是“{value}”",
         "bad_on_bad_value": "--on-bad-value 只能是 error 或 missing，不能是“{value}”",
-        "bad_delimiter": "--delimiter 须为单个字符（或 tab），不能是“{value}”",
+        "bad_delimiter": "--delimiter 须为单个 ASCII 字符，如 ; 或 |（或 tab），不能是“{value}”",
         "bad_encoding": "未知的编码“{value}”；可用如 utf-8、gb18030 或 latin-1",
         "columns_unknown_field": "--columns：未知字段“{field}”{hint}；规则包的字段有：{known}",
         "xls_old": "{name}：无法读取旧版 Excel 97-2003 工作簿（.xls）；请在 Excel 中打开并另存为 .xlsx 或 CSV",
@@ -359,6 +365,12 @@ DATA: dict[str, dict[str, str]] = {
         "rerun_no_input": "{out}/manifest.json 未记录输入文件：请指定它，如 kamrules explain DATA ID --run {out}",
         "rerun_not_found": "{out} 中的那次运行读取的是“{name}”，但它既不在 {out} 旁边，也不在当前文件夹：请指定它，"
                            "如 kamrules explain {name} ID --run {out}",
+        # issue 29: files a command reads (pipes, devices, codecs)
+        "encoding_not_text": "--encoding {value} 不是文本编码（它把字节变成字节，或把文本变成文本）；"
+                             "可用如 utf-8、gb18030 或 latin-1",
+        "not_regular": "{name}：这是管道或设备，不是文件（kamrules 需多次读取数据，无人写入的管道会一直等待）；"
+                       "请先将数据保存为文件再传入",
+        "cannot_write": "无法写出输出（{reason}）；请腾出空间，或将输出写到别处",
         "validate_pack": "{folder}：有效——{fields} 个字段、{params} 个参数、{derived} 个特征与评分、"
                          "{decisions} 项决策、{rules} 条规则",
         "validate_read": "{data}：{n} 个客户；找到 {found} 个字段（共 {total} 个）",

@@ -20,7 +20,7 @@ from kamrules.i18n import TESTING
 from kamrules.language import expr as ex
 from kamrules.pack import FieldSpec, RulePack, ScoreSpec, normalise_header
 from kamrules.results.explain import account_values, why_not
-from kamrules.testing.cases import TestCase, TestFile, collect_values
+from kamrules.testing.cases import TestCase, TestFile, collect_values, input_specs
 
 
 @dataclass
@@ -94,17 +94,6 @@ def run_tests(pack: RulePack, files: list[TestFile], as_of: dt.date, lang: str =
     order = {id(case): i for i, case in enumerate(c for f in files for c in f.cases)}
     results.sort(key=lambda r: order[id(r.case)])
     return TestRun(results, coverage)
-
-
-def input_specs(pack: RulePack) -> list[FieldSpec]:
-    """Every field, feature and score as an optional field, so a case may give any of them."""
-    specs = [dataclasses.replace(spec, required=False) for spec in pack.fields.values()]
-    for item in pack.derived:
-        values = tuple(getattr(item, "values", ()))
-        kind = "number" if item.type == ex.NUMBER else item.type
-        specs.append(FieldSpec(name=item.name, type=kind, values=values,
-                               value_aliases={normalise_header(v): v for v in values}))
-    return specs
 
 
 def _evaluate_group(pack: RulePack, cases: list[TestCase], as_of: dt.date, lang: str = "en") -> list[AccountResult]:
