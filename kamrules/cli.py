@@ -390,7 +390,7 @@ def test_cmd(
             raise ConfigError(f"{folder / 'tests'}: no test cases (*.yaml or *.csv); see docs/testing-rules.md")
         if junit is not None:
             check_junit(junit, folder)  # before the cases run, as --out is checked
-        run = run_tests(pack, load_cases(pack, paths), parse_as_of(as_of), lang)
+        run = run_tests(pack, load_cases(pack, paths, lang), parse_as_of(as_of), lang)
         if junit is not None:
             write_junit(junit, run, lang)
         typer.echo(to_json(run, lang) if fmt == "json" else render_text(run, lang, coverage or min_coverage is not None), nl=False)

@@ -163,7 +163,8 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
 
     step("writing decisions, trace, playbooks and report")
     started = time.perf_counter()
-    files = _output_files(options, evaluation, read, summary, since, step)
+    cut: list = []  # Excel cells cut at 32,767 characters, known once decisions.xlsx is written
+    files = _output_files(options, evaluation, read, summary, since, step, cut)
     render_seconds = time.perf_counter() - started
     names = sorted([*files, "manifest.json"])
     files["manifest.json"] = manifest(evaluation, input_path=options.data, jobs=evaluation.jobs, files=names,
@@ -175,7 +176,20 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     # Clock times are reported on the console, not in OUT: the files stay byte-identical per input.
     evaluation.timings.update({"load_pack": load_seconds, "read": read_seconds, "render": render_seconds,
                                "write": time.perf_counter() - started})
-    return RunResult(evaluation, summary, options.out, sorted(files), read.issues, [*pack.warnings, *data_warnings, *evaluation.warnings])
+    return RunResult(evaluation, summary, options.out, sorted(files), read.issues,
+                     [*pack.warnings, *data_warnings, *evaluation.warnings, *_cut_warnings(cut, options)])
+
+
+def _cut_warnings(cut: list, options: EvaluateOptions) -> list[str]:
+    """The warning for texts Excel could not hold whole (decisions.xlsx is written, cut, with a warning)."""
+    if not cut:
+        return []
+    from kamrules.i18n import data_text
+
+    count = sum(n for n, _ in cut)
+    message = data_text(options.lang, "xlsx_cut", file=f"decisions.{options.format}", n=f"{count:,}",
+                        cell=cut[0][1], limit="32,767")
+    return [data_text(options.lang, "warning", message=message)]
 
 
 # --------------------------------------------------------------------------------------- profile
@@ -280,7 +294,7 @@ def _field_text(pack: RulePack, name: str, lang: str) -> str:
 
 
 def _output_files(options: EvaluateOptions, evaluation: Evaluation, read, summary, since,
-                  step: Callable[[str], None]) -> dict:
+                  step: Callable[[str], None], cut: list | None = None) -> dict:
     """Every file of OUT but the manifest: values are bytes or iterables of byte chunks (written lazily)."""
     from kamrules import documents as playbooks
     from kamrules.data.tables import table_bytes
@@ -291,7 +305,7 @@ def _output_files(options: EvaluateOptions, evaluation: Evaluation, read, summar
 
     demoted = since.demoted if since is not None else None
     files[f"decisions.{options.format}"] = _then_give_back(
-        decision_table_chunks(evaluation, options.format, options.lang, demoted=demoted))
+        decision_table_chunks(evaluation, options.format, options.lang, demoted=demoted, cut=cut))
     files["trace.jsonl"] = trace_chunks(evaluation)
     from kamrules.results.actions import actions_csv
 

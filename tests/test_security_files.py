@@ -187,9 +187,6 @@ def test_case_facts_are_read_as_the_data_would_be(tmp_path):
         "    as_of: 1700-01-01\n"
         "    facts: {account_id: T2, last_order: 9999-12-31}\n"
         "    expect: {tier: standard}\n", encoding="utf-8")
-    (rules / "tests" / "table.csv").write_text(
-        "name,account_id,sales,strategic_project,last_contact,expected_tier\n"
-        "c1,T3,'abc',maybe,2300-01-01,standard\n", encoding="utf-8")
     result = cli("test", rules)
     assert result.exit_code == 1
     facts = f"{rules}/tests/facts.yaml"
@@ -207,12 +204,31 @@ def test_case_facts_are_read_as_the_data_would_be(tmp_path):
         f"{facts}:8:12: case 'a date no age can be computed from': as_of: 1700-01-01 is outside 1800-01-01 … "
         "2199-12-31; check the year\n"
         f"{facts}:9:41: case 'a date no age can be computed from': facts: last_order: '9999-12-31' is outside "
-        "the dates kamrules can hold (1678-2261)\n"
-        f"{rules}/tests/table.csv:2:3: row 2: sales: \"'abc'\" is not a number\n"
-        f"{rules}/tests/table.csv:2:4: row 2: strategic_project: 'maybe' is not yes/no (use yes/no, true/false, "
-        "1/0 or 是/否)\n"
-        f"{rules}/tests/table.csv:2:5: row 2: last_contact: '2300-01-01' is outside the dates kamrules can hold "
-        "(1678-2261)\n")
+        "the dates kamrules can hold (1678-2261)\n")
+    zh = cli("test", rules, "--lang", "zh")
+    assert zh.exit_code == 1
+    assert f"{facts}:4:36: case 'wrong facts': facts: sales: 'abc' 不是数字" in zh.output.splitlines()
+
+
+def test_case_tables_are_read_as_data_and_a_bad_cell_fails_its_cases(tmp_path):
+    rules = _team_pack(tmp_path)
+    (rules / "tests" / "table.csv").write_text(
+        "name,account_id,as_of,sales,strategic_project,last_contact,expected_tier\n"
+        "c1,T3,2026-11-27,abc,maybe,2300-01-01,standard\n", encoding="utf-8")
+    result = cli("test", rules)
+    assert result.exit_code == 1
+    table = f"{rules}/tests/table.csv"
+    assert result.output == (
+        f"FAIL {table}:2:1: c1\n"
+        f"  {table}: 3 values cannot be read; fix the cells or pass --on-bad-value missing to read them as missing "
+        "values:\n"
+        "  row 2, column 'sales' (field sales): 'abc' is not a number\n"
+        "  row 2, column 'strategic_project' (field strategic_project): 'maybe' is not yes/no (use yes/no, "
+        "true/false, 1/0 or 是/否)\n"
+        "  row 2, column 'last_contact' (field last_contact): '2300-01-01' is outside the dates kamrules can hold "
+        "(1678-2261)\n"
+        "\n"
+        "0 passed, 1 failed (1 cases)\n")
 
 
 def test_well_formed_facts_still_pass(tmp_path):
@@ -379,3 +395,85 @@ def test_a_delimiter_the_parser_cannot_use_is_an_option_error(tmp_path):
         assert result.exit_code == 2, result.output
         assert result.output.endswith(f"error: --delimiter must be one ASCII character such as ; or | (or 'tab'), "
                                       f"not '{delimiter}'\n")
+
+
+# ------------------------------------------------------------------ 21. what the reader and the writers say
+
+
+def test_a_json_record_naming_a_key_twice_is_refused(tmp_path):
+    data = tmp_path / "customers.json"
+    data.write_text('[{"account_id": "A1", "sales": 100},\n {"account_id": "A2", "sales": 100, "sales": 100000}]',
+                    encoding="utf-8")
+    result = cli("validate", ROOT / "rules", "--data", data)
+    assert result.exit_code == 1
+    assert result.output.endswith(f"error: {data}: record 2 names the key 'sales' twice, and a JSON reader keeps "
+                                  "only the last value; keep one of them\n")
+    lines = tmp_path / "customers.jsonl"
+    lines.write_text('{"account_id": "A1", "sales": 1}\n{"account_id": "A2", "account_id": "A3", "sales": 2}\n',
+                     encoding="utf-8")
+    result = cli("validate", ROOT / "rules", "--data", lines, "--lang", "zh")
+    assert result.exit_code == 1
+    assert result.output.endswith(f"错误：{lines}：第 2 行中键“account_id”出现了两次，而 JSON 读取时只保留最后一个值；"
+                                  "请只保留其中一个\n")
+
+
+BIG5 = ["account_id,account_name,region,sales", "T1,鴻海精密工業股份有限公司,台北市,1200000",
+        "T2,統一企業股份有限公司,台南市,800000", "T3,國泰人壽保險股份有限公司,台北市,950000"]
+SHIFT_JIS = ["account_id,account_name,region,sales", "J1,株式会社さくら商事,東京都,1200000",
+             "J2,トヨタ自動車株式会社,愛知県,800000", "J3,ソニーグループ株式会社,東京都,950000"]
+LATIN = ["account_id,account_name,region,sales", "L1,Société Générale Sévigné,Île-de-France,1200000",
+         "L2,Müller Straße GmbH,Bayern,800000", "L3,Ñandú Españolas,Andalucía,950000"]
+
+
+def test_big5_and_shift_jis_are_named_not_read_as_latin_1(tmp_path):
+    from kamrules.data.reader import ReadOptions, read_table
+    from kamrules.pack import load_pack
+
+    fields = list(load_pack(ROOT / "rules").fields.values())
+    for rows, codec, label in ((BIG5, "big5", "Big5 (Traditional Chinese)"),
+                               (SHIFT_JIS, "shift_jis", "Shift-JIS (Japanese)")):
+        data = tmp_path / f"{codec}.csv"
+        data.write_bytes(("\n".join(rows) + "\n").encode(codec))
+        result = cli("validate", ROOT / "rules", "--data", data)
+        assert result.exit_code == 1
+        assert result.output.endswith(f"error: {data}: is not UTF-8 or GB18030 text, and reads as {label}: pass "
+                                      f"--encoding {codec} (or --encoding latin-1 if it is Western European text)\n")
+        read = read_table(data, fields, ReadOptions(encoding=codec))
+        assert read.frame["account_name"].iloc[0] == rows[1].split(",")[1]
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(("\n".join(LATIN) + "\n").encode("latin-1"))
+    assert read_table(latin, fields).frame["account_name"].tolist() == [r.split(",")[1] for r in LATIN[1:]]
+
+
+def test_lookalike_ids_see_every_invisible_character_and_say_how_many_more(tmp_path):
+    invisible = ["\u3164", "\u034f", "\U000e0020", "\u115f", "\ufe0f", "\u2800", "\uffa0"]
+    rows = ["account_id,sales", "A1,100", *(f"A1{c},{100 + i}" for i, c in enumerate(invisible))]
+    data = tmp_path / "ids.csv"
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = cli("evaluate", data, "--as-of", "2026-11-27", "--out", "out", "-q")
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        "warning: ids that look the same but differ (case, width, invisible characters or Unicode form): "
+        "'A1' (row 2) and 'A1\\u3164' (row 3) and 'A1\\u034f' (row 4) and 'A1\\U000e0020' (row 5) and "
+        "'A1\\u115f' (row 6) and 3 more; they are kept as different accounts\n")
+
+
+def test_excel_output_says_when_it_cuts_a_text(tmp_path):
+    import openpyxl
+
+    rows = (EXAMPLES / "customers.csv").read_text(encoding="utf-8-sig").splitlines()
+    header = rows[0].split(",")
+    cells = rows[2].split(",")
+    cells[header.index("account_name")] = "长" * 40_000
+    rows[2] = ",".join(cells)
+    data = tmp_path / "long.csv"
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = cli("evaluate", data, "--as-of", "2026-11-27", "--out", "out", "--format", "xlsx", "-q")
+    assert result.exit_code == 0, result.output
+    assert result.output == ("warning: decisions.xlsx: 1 cell(s) held more than 32,767 characters, the most an "
+                             "Excel cell can hold, and were cut there (the first: cell B3); write --format csv, "
+                             "json or parquet for the whole texts\n")
+    sheet = openpyxl.load_workbook(tmp_path / "out" / "decisions.xlsx", read_only=True).active
+    assert len(next(sheet.iter_rows(min_row=3, max_row=3, min_col=2, max_col=2, values_only=True))[0]) == 32_767
+    result = cli("evaluate", data, "--as-of", "2026-11-27", "--out", "csv-out", "-q")
+    assert result.exit_code == 0 and result.output == ""

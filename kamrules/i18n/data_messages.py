@@ -194,6 +194,12 @@ DATA: dict[str, dict[str, str]] = {
         "not_regular": "{name}: is a pipe or a device, not a file (kamrules reads the data more than once, and a "
                        "pipe nobody writes to would wait forever); save the data to a file and pass that",
         "cannot_write": "cannot write the output ({reason}); free some space, or send the output elsewhere",
+        "encoding_east_asian": "{name}: is not UTF-8 or GB18030 text, and reads as {label}: pass --encoding "
+                               "{codec} (or --encoding latin-1 if it is Western European text)",
+        "json_repeated_key": "{name}: {at} names the key '{key}' twice, and a JSON reader keeps only the last "
+                             "value; keep one of them",
+        "xlsx_cut": "{file}: {n} cell(s) held more than {limit} characters, the most an Excel cell can hold, and "
+                    "were cut there (the first: cell {cell}); write --format csv, json or parquet for the whole texts",
         # validate --data
         "validate_pack": "{folder}: valid — {fields} fields, {params} params, {derived} features and scores, "
                          "{decisions} decisions, {rules} rules",
@@ -371,6 +377,11 @@ DATA: dict[str, dict[str, str]] = {
         "not_regular": "{name}：这是管道或设备，不是文件（kamrules 需多次读取数据，无人写入的管道会一直等待）；"
                        "请先将数据保存为文件再传入",
         "cannot_write": "无法写出输出（{reason}）；请腾出空间，或将输出写到别处",
+        "encoding_east_asian": "{name}：不是 UTF-8 或 GB18030 文本，看起来是 {label} 编码：请用 --encoding {codec}"
+                               "（如果是西欧文字，请用 --encoding latin-1）",
+        "json_repeated_key": "{name}：{at}中键“{key}”出现了两次，而 JSON 读取时只保留最后一个值；请只保留其中一个",
+        "xlsx_cut": "{file}：有 {n} 个单元格超过 {limit} 个字符（Excel 单元格的上限），已在该处截断（第一个：单元格 "
+                    "{cell}）；如需完整文本，请用 --format csv、json 或 parquet",
         "validate_pack": "{folder}：有效——{fields} 个字段、{params} 个参数、{derived} 个特征与评分、"
                          "{decisions} 项决策、{rules} 条规则",
         "validate_read": "{data}：{n} 个客户；找到 {found} 个字段（共 {total} 个）",

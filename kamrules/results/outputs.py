@@ -56,10 +56,11 @@ def decision_kinds(evaluation: Evaluation) -> dict[str, str]:
 
 
 def decision_table_chunks(evaluation: Evaluation, fmt: str, lang: str = "en",
-                          demoted: set | None = None) -> Iterator[bytes]:
+                          demoted: set | None = None, cut: list | None = None) -> Iterator[bytes]:
     """decisions.<fmt>, built when it is written (at a million accounts it is not held beside the
     report): CSV and Parquet part by part, never whole; Excel with the pack's labels in `lang`.
-    `demoted` (ids, with `evaluate --previous`) adds the `review_before_demotion` column."""
+    `demoted` (ids, with `evaluate --previous`) adds the `review_before_demotion` column; `cut` (a
+    list) gets the Excel cells whose text was cut at 32,767 characters (data.xlsx)."""
     from kamrules.data.tables import csv_parts_chunks, parquet_parts_chunks, table_chunks
 
     def flagged(frame: pd.DataFrame) -> pd.DataFrame:
@@ -84,7 +85,7 @@ def decision_table_chunks(evaluation: Evaluation, fmt: str, lang: str = "en",
         labelled = labelled_frame(frame, evaluation.pack, lang)
         list_columns = [labelled.columns[frame.columns.get_loc(c)] for c in list_columns]
         frame = labelled
-    chunks = table_chunks(frame, fmt, list_columns=list_columns)
+    chunks = table_chunks(frame, fmt, list_columns=list_columns, cut=cut)
     del frame  # held by the chunks until written, then let go
     yield from chunks
 

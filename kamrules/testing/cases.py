@@ -28,6 +28,7 @@ from typing import Any
 from kamrules.data.cells import cell_text
 from kamrules.data.convert import convert_value
 from kamrules.data.guards import DATE_RANGE
+from kamrules.data.options import ReadOptions
 from kamrules.errors import Diagnostic, Location, RuleError
 from kamrules.language import expr as ex
 from kamrules.pack import FieldSpec, RulePack, normalise_header
@@ -88,13 +89,14 @@ def input_specs(pack: RulePack) -> list[FieldSpec]:
     return specs
 
 
-def load_cases(pack: RulePack, paths: list[Path]) -> list[TestFile]:
+def load_cases(pack: RulePack, paths: list[Path], lang: str = "en") -> list[TestFile]:
     """Read and check every test file; raise RuleError listing every problem in every file.
 
     Test files and portfolios are read like rule files (`kamrules.pack.guards`): regular files inside
     the pack folder, of bounded size. A shared pack with `tests/a.csv -> ~/.aws/credentials` printed
-    the credential in its error message; `/dev/zero` filled memory and a FIFO hung the run."""
-    checker = _Checker(pack)
+    the credential in its error message; `/dev/zero` filled memory and a FIFO hung the run. `lang`: the
+    language of the reasons a fact cannot be read (the data reader's words)."""
+    checker = _Checker(pack, lang)
     files = []
     for path in paths:
         cases = checker.csv_file(path) if path.suffix.lower() == ".csv" else checker.yaml_file(path)
@@ -110,8 +112,9 @@ def collect_values(pack: RulePack, decision_id: str) -> str:
 
 
 class _Checker:
-    def __init__(self, pack: RulePack):
+    def __init__(self, pack: RulePack, lang: str = "en"):
         self.pack = pack
+        self.lang = lang
         self.errors: list[Diagnostic] = []
         self.inputs = set(pack.fields) | {d.name for d in pack.derived}
         self.outputs = {name: d for d in pack.decisions for name in d.outputs}
@@ -265,8 +268,7 @@ class _Checker:
             kind, target = columns.get(column, (None, None))
             loc = Location(str(path), number, position + 1)
             if kind == "fact" and text.strip():
-                self.fact(target, text.strip(), loc, f"row {number}: ")
-                case.facts[target] = text.strip()  # read again with the table, as one portfolio
+                case.facts[target] = text.strip()  # the table is read as data: a bad cell names its row and column
             elif kind == "special" and target == "as_of" and text.strip():
                 case.as_of = self.date(text.strip(), loc, f"row {number}: as_of")
             elif kind in ("expect", "rules", "includes", "excludes") and text.strip():
@@ -364,7 +366,7 @@ class _Checker:
         if isinstance(value, (YMap, YList, dict, list)):
             self.error(loc, f"{where}{name}: a single value, not a {'list' if isinstance(value, list) else 'mapping'}")
             return None
-        converted, reason = convert_value(self.specs[name], cell_text(value))
+        converted, reason = convert_value(self.specs[name], cell_text(value), ReadOptions(lang=self.lang))
         if reason is not None:
             self.error(loc, f"{where}{name}: {cell_text(value)!r} {reason}")
         return converted
