@@ -128,7 +128,7 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     tell = notice or (lambda line: None)
     from kamrules import documents as playbooks
     from kamrules.results import portfolio
-    from kamrules.results.outputs import manifest
+    from kamrules.results.outputs import manifest, table_record
     from kamrules.data.writer import check_out, write_outputs
 
     _check_evaluate_options(options)
@@ -168,7 +168,8 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     render_seconds = time.perf_counter() - started
     names = sorted([*files, "manifest.json"])
     files["manifest.json"] = manifest(evaluation, input_path=options.data, jobs=evaluation.jobs, files=names,
-                                      data_issues=len(read.issues), columns=read.mapping)
+                                      data_issues=len(read.issues), columns=read.mapping,
+                                      table=table_record(evaluation, options.format, options.lang, since is not None))
     started = time.perf_counter()
     write_outputs(options.out, files, inputs=inputs, force=options.force,
                   apart=["trace.jsonl", "actions.csv"] if len(evaluation.table) >= APART_ACCOUNTS else [],
@@ -177,7 +178,17 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     evaluation.timings.update({"load_pack": load_seconds, "read": read_seconds, "render": render_seconds,
                                "write": time.perf_counter() - started})
     return RunResult(evaluation, summary, options.out, sorted(files), read.issues,
-                     [*pack.warnings, *data_warnings, *evaluation.warnings, *_cut_warnings(cut, options)])
+                     [*pack.warnings, *data_warnings, *evaluation.warnings, *_cut_warnings(cut, options),
+                      *_since_warnings(since, options)])
+
+
+def _since_warnings(since, options: EvaluateOptions) -> list[str]:
+    """--previous: the accounts either run has without an id (counted, never matched)."""
+    if since is None:
+        return []
+    from kamrules.results.diff import without_id_notes
+
+    return without_id_notes(since.result, options.lang)
 
 
 def _cut_warnings(cut: list, options: EvaluateOptions) -> list[str]:
@@ -362,7 +373,10 @@ def _since_last_review(options: EvaluateOptions, evaluation: Evaluation) -> Sinc
     from kamrules.documents.diff_report import since_views
     from kamrules.results import diff
 
-    before = diff.read_run(options.previous)
+    from kamrules.results.outputs import table_record
+
+    kinds = table_record(evaluation, "csv", options.lang)["columns"]  # for a previous run that records none
+    before = diff.read_run(options.previous, options.lang, pack=evaluation.pack, kinds=kinds)
     after = diff.side_from_evaluation(evaluation, str(options.out), options.lang)
     result = diff.compare(before, after)
     report, accounts = since_views(before, after, result, options.lang)
@@ -403,9 +417,17 @@ def diff_sides(options: DiffOptions, progress: Callable[[str], None] | None = No
     step = progress or (lambda stage: None)
     if options.runs:
         step("reading the two runs")
-        sides = diff.read_run(options.runs[0]), diff.read_run(options.runs[1])
-        _labels_for_runs(sides, options)
-        return sides
+        pack = _label_pack(options)
+        first = diff.read_run(options.runs[0], options.lang, pack=pack)
+        # an older run that records no column kinds reads its cells as the other run's kinds say
+        second = diff.read_run(options.runs[1], options.lang, pack=pack,
+                               kinds=(first.manifest.get("table") or {}).get("columns"))
+        if not (first.manifest.get("table") or {}).get("columns"):
+            first = diff.read_run(options.runs[0], options.lang, pack=pack,
+                                  kinds=(second.manifest.get("table") or {}).get("columns"))
+        for side in (first, second):
+            diff.adopt_pack(side, pack, options.lang)
+        return first, second
     from kamrules.data.reader import ReadOptions, read_table
     from kamrules.pack.whatif import with_params
 
@@ -433,17 +455,16 @@ def diff_sides(options: DiffOptions, progress: Callable[[str], None] | None = No
     return tuple(sides)
 
 
-def _labels_for_runs(sides: tuple, options: DiffOptions) -> None:
-    """Show the labels of the pack that made the runs when it is at hand (./rules, else the bundled one)."""
+def _label_pack(options: DiffOptions):
+    """The pack that lends two runs its labels (--rules, else ./rules, else the bundled one; shown only
+    when it made them, see diff.adopt_pack), and reads an Excel decision table's labels; None when it
+    does not load: the runs are still compared, by their values."""
     from kamrules.errors import KamrulesError
-    from kamrules.results import diff
 
     try:
-        pack = load_pack(_label_pack_folder(options))
+        return load_pack(_label_pack_folder(options))
     except KamrulesError:
-        return  # the runs are still compared, by their values
-    for side in sides:
-        diff.adopt_pack(side, pack, options.lang)
+        return None
 
 
 def _label_pack_folder(options: DiffOptions) -> Path:

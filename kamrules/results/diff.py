@@ -15,7 +15,6 @@ from typing import Any
 import pandas as pd
 
 from kamrules.errors import ConfigError
-from kamrules.results.outputs import read_manifest
 from kamrules.results.portfolio import RISK_LEVELS_LISTED
 
 KEY_TIER = "key"  # the tier value the portfolio summary counts as a key account
@@ -33,7 +32,9 @@ class DecisionSpec:
 
 @dataclass
 class Side:
-    """One set of decisions: `frame` is indexed by account id (as text)."""
+    """One set of decisions: `frame` is indexed by account id (as text); accounts without an id (a run
+    made with `--on-bad-value missing`) cannot be matched and are kept apart in `without_id`, counted
+    in the totals."""
 
     label: str
     frame: pd.DataFrame
@@ -41,6 +42,7 @@ class Side:
     roles: dict  # role -> column name in `frame` (only the roles present)
     pack: Any = None  # the RulePack when known: labels come from it
     manifest: dict = field(default_factory=dict)
+    without_id: pd.DataFrame | None = None  # rows whose account_id is missing (same columns as `frame`)
 
 
 @dataclass
@@ -99,6 +101,7 @@ class DiffResult:
     pack: Any = None
     tier_output: str | None = None  # the names playing the roles `tier` and `risk_level`
     risk_output: str | None = None
+    without_id: tuple = (0, 0)  # accounts without an id before and after: counted, not matched
 
     @property
     def changed(self) -> int:
@@ -130,25 +133,31 @@ def side_from_evaluation(evaluation, label: str, lang: str = "en") -> Side:
             roles[role] = name
     decisions = [DecisionSpec(d.id, pick(d.title, lang) or d.id, list(d.outputs), d.hit == "collect")
                  for d in pack.decisions]
-    return Side(label, _indexed(frame), decisions, roles, pack=pack)
+    indexed, without_id = _indexed(frame)
+    return Side(label, indexed, decisions, roles, pack=pack, without_id=without_id)
 
 
-def _indexed(frame: pd.DataFrame) -> pd.DataFrame:
-    ids = frame["account_id"].astype(object).map(lambda v: "" if v is None or v != v else str(v))
-    return frame.set_index(pd.Index(ids, name="id"))
+def _indexed(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the rows with an account id, indexed by it as text; the rows without one)."""
+    ids = frame["account_id"].astype(object)
+    missing = ids.isna().to_numpy() | (ids == "").to_numpy()
+    texts = ids[~missing].map(str)
+    return frame[~missing].set_index(pd.Index(texts, name="id")), frame[missing].reset_index(drop=True)
 
 
-def read_run(folder: Path) -> Side:
-    """A Side from a `kamrules evaluate` output folder (its manifest.json and decisions.csv)."""
+def read_run(folder: Path, lang: str = "en", pack=None, kinds: dict | None = None) -> Side:
+    """A Side from a `kamrules evaluate` output folder: its manifest and its decision table in any format
+    kamrules writes, read with the guards of a data file (kamrules.results.run_folder). `kinds`: the
+    kind of each column when the run's manifest does not record them (`--previous` lends the current
+    run's); `pack` reads an Excel table's labels back as codes."""
+    from kamrules.results.run_folder import read_decisions, read_manifest
+
     folder = Path(folder)
-    manifest = read_manifest(folder)
-    table = folder / "decisions.csv"
-    if not table.is_file():
-        raise ConfigError(f"{folder}: no decisions.csv; compare runs made with `kamrules evaluate --format csv`")
-    frame = pd.read_csv(table, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    frame = frame.astype(object).where(frame != "", None)
-    if "account_id" not in frame.columns:
-        raise ConfigError(f"{table}: no account_id column; re-run `kamrules evaluate`")
+    manifest = read_manifest(folder, lang)
+    recorded = manifest.get("roles") or {}
+    sales = recorded.get("sales", "sales") or "sales"
+    table = read_decisions(folder, manifest, lang, pack=pack, kinds={sales: "number", **(kinds or {})})
+    frame = table.frame
     declared = manifest.get("decisions")
     order = [c[:-5] for c in frame.columns if c.endswith("_rule")]  # the pack's order (the manifest sorts)
     if declared:
@@ -156,15 +165,13 @@ def read_run(folder: Path) -> Side:
                      for d in sorted(declared, key=lambda d: (order.index(d) if d in order else len(order), d))]
     else:  # a manifest from before decisions were recorded: each decision's output named like it
         decisions = [DecisionSpec(d, d, [d] if d in frame.columns else []) for d in order]
-    recorded = manifest.get("roles") or {}
     roles = {}
     for role in IDENTITY_ROLES + TOTAL_ROLES:
-        name = recorded.get(role, role)
+        name = recorded.get(role) or role
         if name in frame.columns:
             roles[role] = name
-    if "sales" in roles:
-        frame[roles["sales"]] = pd.to_numeric(frame[roles["sales"]], errors="coerce")
-    return Side(str(folder), _indexed(frame), decisions, roles, manifest=manifest)
+    indexed, without_id = _indexed(frame)
+    return Side(str(folder), indexed, decisions, roles, manifest=manifest, without_id=without_id)
 
 
 def adopt_pack(side: Side, pack, lang: str = "en") -> bool:
@@ -172,7 +179,7 @@ def adopt_pack(side: Side, pack, lang: str = "en") -> bool:
     (same pack hash in the manifest); returns whether it was."""
     from kamrules.pack import pick
 
-    if pack is None or side.manifest.get("pack", {}).get("hash") != pack.hash:
+    if pack is None or (side.manifest.get("pack") or {}).get("hash") != pack.hash:
         return False
     side.pack = pack
     titles = {d.id: pick(d.title, lang) or d.id for d in pack.decisions}
@@ -247,13 +254,25 @@ def compare(before: Side, after: Side) -> DiffResult:
     result = DiffResult(before.label, after.label, decisions, _totals(before, after),
                         appeared=sorted(after.frame.index.difference(before.frame.index)),
                         disappeared=sorted(before.frame.index.difference(after.frame.index)),
-                        pack=after.pack or before.pack)
+                        pack=after.pack or before.pack,
+                        without_id=(_unmatched(before), _unmatched(after)))
     _flag(result, after)
     if "sales" in before.roles and "sales" in after.roles:  # two runs; under two packs sales are equal
         result.sales_changes = sorted(
             ((i, n, b, a) for i, n, b, a in zip(common, info["name"], info["sales_before"], info["sales_after"])
              if b != a), key=lambda r: (-abs((r[3] or 0.0) - (r[2] or 0.0)), r[0]))
     return result
+
+
+def _unmatched(side: Side) -> int:
+    return 0 if side.without_id is None else len(side.without_id)
+
+
+def _whole(side: Side) -> pd.DataFrame:
+    """Every account of a side, with an id or not (for the totals)."""
+    if not _unmatched(side):
+        return side.frame
+    return pd.concat([side.frame.reset_index(drop=True), side.without_id], ignore_index=True)
 
 
 def _has(before: Side, after: Side, role: str) -> bool:
@@ -289,16 +308,19 @@ def _decision_diff(spec: DecisionSpec, before: Side, after: Side, common: pd.Ind
     return DecisionDiff(spec.id, spec.title, shown, len(changes), matrix, changes)
 
 
-def _values(side: Side, role: str) -> pd.Series | None:
+def _values(frame: pd.DataFrame, side: Side, role: str) -> pd.Series | None:
     name = side.roles.get(role)
-    return None if name is None else side.frame[name]
+    return None if name is None else frame[name]
 
 
 def _totals(before: Side, after: Side) -> list:
-    totals = [Total("accounts", len(before.frame), len(after.frame))]
+    wholes = {id(before): _whole(before), id(after): _whole(after)}
+    totals = [Total("accounts", len(wholes[id(before)]), len(wholes[id(after)]))]
     pair = []
     for side in (before, after):
-        tier, risk, sales = _values(side, "tier"), _values(side, "risk_level"), _values(side, "sales")
+        whole = wholes[id(side)]
+        tier, risk, sales = (_values(whole, side, "tier"), _values(whole, side, "risk_level"),
+                             _values(whole, side, "sales"))
         sales = None if sales is None else pd.to_numeric(sales, errors="coerce").fillna(0.0)
         key = None if tier is None else tier == KEY_TIER
         total_sales = None if sales is None else float(sales.sum())
@@ -370,6 +392,14 @@ def _total_label(name: str, lang: str) -> str:
     return words.get({"sales": "total_sales", "accounts": "total_accounts"}.get(name, name), name)
 
 
+def without_id_notes(result: DiffResult, lang: str = "en") -> list[str]:
+    """Warnings for the accounts a side has without an id: counted in the totals, never matched."""
+    from kamrules.data.wording import say
+
+    return [say(lang, "warning", message=say(lang, "run_without_id", folder=label, n=count))
+            for label, count in zip((result.before, result.after), result.without_id) if count]
+
+
 def print_diff(result: DiffResult, lang: str = "en", out: Any = None, limit: int = 10) -> None:
     """The console summary of a diff as rich tables (diff.html and diff.csv have everything)."""
     from rich.table import Table
@@ -419,5 +449,7 @@ def print_diff(result: DiffResult, lang: str = "en", out: Any = None, limit: int
             console.print(f"{title} ({len(ids)}): {', '.join(ids[:limit])}{' …' if len(ids) > limit else ''}")
     if result.sales_changes:
         console.print(f"{'销售额变化的客户' if zh else 'accounts whose sales changed'}: {len(result.sales_changes):,}")
+    for note in without_id_notes(result, lang):
+        console.print(note)
     if out is not None:
         console.print(f"{'结果已写入' if zh else 'Written to'} {out}/ (diff.csv, diff.html)")
