@@ -444,15 +444,28 @@ def diff_sides(options: DiffOptions, progress: Callable[[str], None] | None = No
     if options.settings:
         labels[1] += " with --set " + " --set ".join(options.settings)
     step(f"reading {options.data.name}")
-    fields = {**old.fields, **new.fields}
-    read = read_table(options.data, list(fields.values()), options.read_options or ReadOptions(lang=options.lang))
+    reading = options.read_options or ReadOptions(lang=options.lang)
+    # Each pack reads the data with its own fields (types, ranges, aliases, required), so OLD's side is
+    # what `evaluate --rules OLD` gives: read once when the two define the same fields.
+    first = read_table(options.data, list(old.fields.values()), reading)
+    second = first if _same_fields(old, new) else read_table(options.data, list(new.fields.values()), reading)
     jobs = options.jobs or default_jobs()
     sides = []
-    for pack, label in ((old, labels[0]), (new, labels[1])):
+    for pack, label, read in ((old, labels[0], first), (new, labels[1], second)):
         evaluation = evaluate(pack, read.frame.copy(), as_of=options.as_of or dt.date.today(), jobs=jobs,
                               input_name=options.data.name, row_numbers=read.row_numbers, progress=progress)
         sides.append(diff.side_from_evaluation(evaluation, label, options.lang))
     return tuple(sides)
+
+
+def _same_fields(old: RulePack, new: RulePack) -> bool:
+    """Whether two packs read a data file alike: the same fields, equal but for where they are written."""
+    import dataclasses
+
+    def plain(pack: RulePack) -> dict:
+        return {name: dataclasses.replace(spec, loc=None) for name, spec in pack.fields.items()}
+
+    return old is new or plain(old) == plain(new)
 
 
 def _label_pack(options: DiffOptions):

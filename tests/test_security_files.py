@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from typer.testing import CliRunner
 
 from kamrules.cli import app
@@ -477,3 +479,45 @@ def test_excel_output_says_when_it_cuts_a_text(tmp_path):
     assert len(next(sheet.iter_rows(min_row=3, max_row=3, min_col=2, max_col=2, values_only=True))[0]) == 32_767
     result = cli("evaluate", data, "--as-of", "2026-11-27", "--out", "csv-out", "-q")
     assert result.exit_code == 0 and result.output == ""
+
+
+# ------------------------------------------------------------------ 20. diff --rules OLD --rules NEW reads as each pack
+
+
+def _nps_pack(folder: Path, high: int) -> Path:
+    folder.mkdir()
+    (folder / "pack.yaml").write_text(
+        "pack: {name: nps}\n"
+        "fields:\n"
+        "  account_id: {type: string, required: true}\n"
+        "  sales: {type: number, required: true}\n"
+        f"  nps: {{type: integer, range: [0, {high}]}}\n"
+        "decisions:\n"
+        "  loyalty:\n"
+        "    hit: first\n"
+        "    outputs: {loyalty: {type: category, values: [promoter, other]}}\n"
+        "    rules:\n"
+        "      - {id: promoter, when: nps >= 9, then: {loyalty: promoter}}\n"
+        "    default: {loyalty: other}\n", encoding="utf-8")
+    return folder
+
+
+def test_diff_of_two_packs_reads_the_data_as_each_pack_defines_it(tmp_path):
+    old, new = _nps_pack(tmp_path / "old", 10), _nps_pack(tmp_path / "new", 100)
+    data = tmp_path / "nps.csv"
+    data.write_text("account_id,sales,nps\nA1,100,55\nA2,200,9\n", encoding="utf-8")
+    refused = cli("evaluate", data, "--rules", old, "--as-of", "2026-11-27", "--out", "old-run", "-q")
+    result = cli("diff", data, "--rules", old, "--rules", new, "--as-of", "2026-11-27", "--out", "d", "-q")
+    assert refused.exit_code == result.exit_code == 1
+    assert result.output == refused.output  # OLD refuses an NPS of 55 in diff as in evaluate
+    assert "'55' is outside 0–10, the range of nps" in result.output
+    kept = cli("evaluate", data, "--rules", old, "--as-of", "2026-11-27", "--out", "old-run", "-q",
+               "--on-bad-value", "missing")
+    assert kept.exit_code == 0, kept.output
+    result = cli("diff", data, "--rules", old, "--rules", new, "--as-of", "2026-11-27", "--out", "d", "-q",
+                 "--on-bad-value", "missing")
+    assert result.exit_code == 0, result.output
+    changed = pd.read_csv("d/diff.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert changed[["account_id", "before", "after"]].values.tolist() == [["A1", "other", "promoter"]]
+    evaluated = pd.read_csv("old-run/decisions.csv", dtype=str, encoding="utf-8-sig")
+    assert evaluated.set_index("account_id")["loyalty"].to_dict() == {"A1": "other", "A2": "promoter"}
