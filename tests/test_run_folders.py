@@ -279,3 +279,55 @@ def test_diff_and_previous_read_every_format_kamrules_writes(runs, fmt, lang):
     flagged = pd.read_csv("q4/decisions.csv", dtype=str, encoding="utf-8-sig")
     demoted = set(flagged.loc[flagged["review_before_demotion"] == "true", "account_id"])
     assert demoted == set(changes(runs / "reference").query("decision == 'tier' and before == 'key'")["account_id"])
+
+
+# ------------------------------------------------------------------ 19. the comparison on whole columns
+
+
+def _reference(before: diff.Side, after: diff.Side) -> dict:
+    """What changed, worked out one account and one cell at a time (the comparison as it used to be)."""
+    def cell(value):
+        if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+            return None
+        return ("; ".join(map(str, value)) or None) if isinstance(value, list) else value
+
+    found = {}
+    for spec in after.decisions:
+        for account in sorted(set(before.frame.index) & set(after.frame.index)):
+            names = spec.outputs or [f"{spec.id}_rule"]
+            old = {o: cell(before.frame.at[account, o]) if o in before.frame else None for o in names}
+            new = {o: cell(after.frame.at[account, o]) if o in after.frame else None for o in names}
+            differing = [o for o in names if old[o] != new[o]]
+            if differing:
+                found[(spec.id, account)] = (differing, old[differing[0] if names[0] not in differing else names[0]],
+                                             new[differing[0] if names[0] not in differing else names[0]])
+    return found
+
+
+def test_the_vectorised_comparison_agrees_with_a_cell_by_cell_one():
+    import random
+
+    rng = random.Random(29)
+    ids = [f"A{i:03d}" for i in range(60)]
+    choices = {"tier": ["key", "standard", None], "score": [1.0, 2.5, float("nan"), None], "flag": [True, False, None],
+               "actions": [["a", "b"], ["a"], [], None, ["b", "a"]], "tier_rule": ["r1", "r2", "default", None]}
+
+    def side(label: str, keep: float) -> diff.Side:
+        rows = [i for i in ids if rng.random() < keep]
+        frame = pd.DataFrame({name: [rng.choice(values) for _ in rows] for name, values in choices.items()},
+                             index=pd.Index(rows, name="id"))
+        frame["account_id"] = rows
+        frame["sales"] = [rng.choice([100.0, 250.5, None]) for _ in rows]
+        decisions = [diff.DecisionSpec("tier", "Tier", ["tier", "score", "flag"]),
+                     diff.DecisionSpec("actions", "Actions", ["actions"], collect=True)]
+        return diff.Side(label, frame, decisions, {"sales": "sales", "tier": "tier"})
+
+    for _ in range(20):
+        before, after = side("before", 0.9), side("after", 0.9)
+        result = diff.compare(before, after)
+        got = {(c.decision, c.account_id): (c.outputs, c.before, c.after) for d in result.decisions for c in d.changes}
+        assert got == _reference(before, after)
+        tier = result.decisions[0]
+        common = sorted(set(before.frame.index) & set(after.frame.index))
+        assert sum(m.accounts for m in tier.matrix) == len(common)
+        assert sorted(result.appeared) == sorted(set(after.frame.index) - set(before.frame.index))

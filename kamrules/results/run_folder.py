@@ -331,13 +331,15 @@ def _values(column: pa.Array, kind: str, fmt: str, codes: dict | None, lang: str
         from kamrules.data.written import unguard_formulas
 
         texts = unguard_formulas(texts)
-    cells = texts.to_numpy(zero_copy_only=False).astype(object)
-    cells[cells == ""] = None
+    # Each distinct text is read once (a list of actions repeats thousands of times), then spread back.
+    encoded = pc.dictionary_encode(texts)
+    distinct = encoded.dictionary.to_numpy(zero_copy_only=False).astype(object)
+    distinct[distinct == ""] = None
     if codes:  # an Excel table's labels, back to the pack's codes
-        cells = np.array([None if c is None else codes.get(c, c) for c in cells], dtype=object)
+        distinct = np.array([None if c is None else codes.get(c, c) for c in distinct], dtype=object)
     if kind == "list":
-        cells = np.array([None if c is None else _list_text(c, codes, fmt) for c in cells], dtype=object)
-    return pd.Series(cells, dtype=object), []
+        distinct = np.array([None if c is None else _list_text(c, codes, fmt) for c in distinct], dtype=object)
+    return pd.Series(distinct[encoded.indices.to_numpy(zero_copy_only=False)], dtype=object), []
 
 
 def _list_text(cell: str, codes: dict | None, fmt: str) -> str | None:
