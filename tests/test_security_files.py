@@ -1,5 +1,5 @@
-"""Issue #29, files a pack or a run folder can point at, and what reaches the console (items 6, 7, 12,
-14, 15, 17, 21): one regression test per finding. Run folders (items 8, 9, 18) are in
+"""Issue #29, files a pack or a command can point at, and what reaches the console (items 6, 7, 12,
+14, 15, 17, 20, 21): one regression test per finding. Run folders (items 8, 9, 18, 19) are in
 tests/test_run_folders.py."""
 
 from __future__ import annotations
@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-
 from typer.testing import CliRunner
 
 from kamrules.cli import app
@@ -96,6 +95,20 @@ def test_diff_prints_markup_in_the_data_as_text(tmp_path):
     assert result.exit_code == 0, result.output
     assert "appeared (5): :smile:A00004, [/]A00001, [bold" in result.output
     assert "\x1b" not in result.output and "😄" not in result.output
+
+
+def test_every_other_command_prints_markup_in_the_data_as_text(tmp_path):
+    data = _markup_copy(EXAMPLES / "customers.csv", tmp_path / "markup.csv", ids=True)
+    outputs = {
+        "explain": cli("explain", data, "[/]A00001", "--as-of", "2026-11-27"),
+        "explain --verbose": cli("explain", data, "[/]A00001", "--as-of", "2026-11-27", "--verbose"),
+        "profile": cli("profile", data, "--as-of", "2026-11-27"),
+        "validate": cli("validate", ROOT / "rules", "--data", data, "--as-of", "2026-11-27"),
+    }
+    for command, result in outputs.items():
+        assert result.exit_code in (0, 1), (command, result.output)
+        assert "bug" not in result.output and "\x1b" not in result.output, command
+    assert "[/]A00001" in outputs["explain"].output and "[/]" in outputs["explain --verbose"].output
 
 
 def test_the_progress_line_shows_a_file_name_as_text(monkeypatch):

@@ -18,7 +18,7 @@ from kamrules.engine.features import compute_feature, compute_score, prepare_fac
 from kamrules.errors import DataError, EvaluationError
 from kamrules.i18n import TESTING
 from kamrules.language import expr as ex
-from kamrules.pack import FieldSpec, RulePack, ScoreSpec, normalise_header
+from kamrules.pack import RulePack, ScoreSpec
 from kamrules.results.explain import account_values, why_not
 from kamrules.testing.cases import TestCase, TestFile, collect_values, input_specs
 
