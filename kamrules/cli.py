@@ -25,7 +25,9 @@ InputFormatOption = Annotated[Optional[str], typer.Option("--input-format", help
 DecimalOption = Annotated[str, typer.Option("--decimal", help="Decimal mark in the data: '.' or ','.")]
 DayfirstOption = Annotated[bool, typer.Option("--dayfirst", help="Read ambiguous dates like 03/04/2026 as day first.")]
 WhereOption = Annotated[Optional[str], typer.Option("--where", help="Keep only rows where this condition holds, "
-                                                  "in the rule language: --where 'customer_type != \"prospect\"'.")]
+                                                  "in the rule language, over the pack's fields or the file's own "
+                                                  "columns (`in backticks` when not a plain name), before any value "
+                                                  "is checked: --where 'customer_type != \"government\"'.")]
 RulesOption = Annotated[Optional[Path], typer.Option("--rules", help="Rule pack folder (default: ./rules, else the bundled pack).")]
 AsOfOption = Annotated[Optional[str], typer.Option("--as-of", help="Date for date computations (YYYY-MM-DD, default today).")]
 LangOption = Annotated[str, typer.Option("--lang", help="en or zh.")]
@@ -35,11 +37,14 @@ ForceOption = Annotated[bool, typer.Option("--force", help="Replace --out even i
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
 SetOption = Annotated[Optional[list[str]], typer.Option("--set", help="What-if: override a param for this run, NAME=VALUE (repeatable), e.g. --set pareto_target=0.75.")]
 OnBadValueOption = Annotated[str, typer.Option("--on-bad-value", help="error: stop and list bad cells; missing: treat them as missing and list them in data-issues.csv.")]
+HeaderRowOption = Annotated[Optional[int], typer.Option("--header-row", help="Row number of the header, as the spreadsheet shows it (default: found below any title rows).")]
+SkipFooterOption = Annotated[Optional[int], typer.Option("--skip-footer", help="Rows at the end that are not accounts, e.g. a report footer (default: detected; 0 keeps every row).")]
 
 _READING = (("encoding", EncodingOption, None), ("delimiter", DelimiterOption, None), ("sheet", SheetOption, None),
             ("input_format", InputFormatOption, None), ("decimal", DecimalOption, "."),
             ("dayfirst", DayfirstOption, False), ("on_bad_value", OnBadValueOption, "error"),
-            ("columns", ColumnsOption, None))
+            ("columns", ColumnsOption, None), ("header_row", HeaderRowOption, None),
+            ("skip_footer", SkipFooterOption, None))
 
 
 def reads_data(command):
@@ -143,7 +148,7 @@ def validate(
     Example: kamrules validate rules --data customers.csv --strict
     """
     with user_errors(lang):
-        from kamrules.pack import load_pack, rules_without_data
+        from kamrules.pack import load_pack
         from kamrules.resources import rules_dir
         from kamrules.analysis import analyse_pack, has_failures
         from kamrules.analysis.findings import findings_json, render_findings
@@ -170,15 +175,15 @@ def validate(
                           total=len(pack.fields)))
             if read.missing_optional:
                 say(data_text(lang, "validate_optional", names=", ".join(read.missing_optional)))
-            silent = rules_without_data(pack, read.column_map)
+            from kamrules.analysis.data import data_checks
+
+            on_data, silent = data_checks(pack, read.frame, read.column_map, str(data), parse_as_of(as_of, data), lang)
             for decision_id, rule_id, names in silent:
                 say(data_text(lang, "validate_never", decision=decision_id, rule=rule_id, names=", ".join(names)))
             if read.unused_columns:
                 say(data_text(lang, "validate_unused", names=", ".join(read.unused_columns)))
             mapping = _column_mapping(read, say, lang)
-            from kamrules.analysis.data import check_data
-
-            findings += check_data(pack, read.frame, read.column_map, str(data), parse_as_of(as_of), lang)
+            findings += on_data
         order = {d.id: i for i, d in enumerate(pack.decisions)}
         findings.sort(key=lambda f: order.get(f.decision, len(order)))
         typer.echo(render_findings(findings, lang) if fmt == "text" else findings_json(findings, mapping), nl=False)
@@ -199,16 +204,18 @@ def _column_mapping(read, say, lang: str = "en") -> dict:
 
 def _read_options(reading: dict | None, where: str | None = None, lang: str = "en"):
     """The data-reading options every command shares, checked; messages about the data in `lang`."""
-    from kamrules.data.reader import ReadOptions, load_mapping
+    from kamrules.data.reader import ColumnMapping, ReadOptions, load_mapping_file
     from kamrules.run import check_choice
 
     r = {name: default for name, _, default in _READING} | (reading or {})
     check_choice("--on-bad-value", r["on_bad_value"], ("error", "missing"))
     check_choice("--decimal", r["decimal"], (".", ","))
-    mapped, values = load_mapping(r["columns"], lang) if r["columns"] else (None, None)
+    mapping = load_mapping_file(r["columns"], lang) if r["columns"] else ColumnMapping()
     return ReadOptions(input_format=r["input_format"], encoding=r["encoding"], delimiter=_delimiter(r["delimiter"]),
                        sheet=r["sheet"], decimal=r["decimal"], dayfirst=r["dayfirst"], on_bad_value=r["on_bad_value"],
-                       columns=mapped, values=values, where=where, lang=lang, columns_file=r["columns"])
+                       columns=mapping.columns or None, values=mapping.values or None, units=mapping.units or None,
+                       row_filter=mapping.where, row_filter_from=mapping.where_loc, where=where, lang=lang,
+                       header_row=r["header_row"], skip_footer=r["skip_footer"], columns_file=r["columns"])
 
 
 @app.command()
@@ -239,7 +246,7 @@ def evaluate(
     Example: kamrules evaluate customers.csv --as-of 2026-11-27 --out results --lang zh
     """
     with user_errors(lang):
-        from kamrules.resources import example_data, playbooks_dir as find_playbooks, rules_dir
+        from kamrules.resources import example_data, is_example, playbooks_dir as find_playbooks, rules_dir
         from kamrules.run import EvaluateOptions, parse_as_of, run_evaluate
 
         if jobs < 0:
@@ -249,12 +256,12 @@ def evaluate(
         read_options = _read_options(reading, where, lang)
         options = EvaluateOptions(
             data=data if data is not None else example_data(), rules=rules_dir(rules), out=out,
-            as_of=parse_as_of(as_of), format=fmt, jobs=jobs, playbooks=playbooks,
+            as_of=parse_as_of(as_of, data or example_data()), format=fmt, jobs=jobs, playbooks=playbooks,
             playbooks_dir=find_playbooks(playbooks_dir), lang=lang, force=force, strict=strict,
             read_options=read_options, settings=list(settings or []), previous=previous, columns_file=reading["columns"], pdf=pdf,
         )
         tell = _teller(quiet)
-        tell(_as_of_line(options.as_of, given=as_of is not None, lang=lang))
+        tell(_as_of_line(options.as_of, given=as_of is not None, lang=lang, example=is_example(options.data)))
         result = _with_progress(lambda progress: run_evaluate(options, progress, tell), quiet)
         _print_warnings(result.warnings)
         if not quiet:
@@ -273,12 +280,14 @@ def _teller(quiet: bool):
     return lambda line: None
 
 
-def _as_of_line(as_of, *, given: bool, lang: str) -> str:
-    """"as of 2026-11-27", marked "today" when the user did not pass --as-of."""
-    from kamrules.i18n import CONSOLE
+def _as_of_line(as_of, *, given: bool, lang: str, example: bool = False) -> str:
+    """"as of 2026-11-27", marked "today" when the user did not pass --as-of, or "the example's date"
+    for the bundled example."""
+    from kamrules.i18n import CONSOLE, data_text
 
     words = CONSOLE.get(lang, CONSOLE["en"])
-    return words["as_of"].format(date=as_of.isoformat()) + ("" if given else words["as_of_today"])
+    mark = "" if given else data_text(lang, "as_of_example") if example else words["as_of_today"]
+    return words["as_of"].format(date=as_of.isoformat()) + mark
 
 
 def _with_progress(work, quiet: bool):
@@ -304,100 +313,131 @@ def _delimiter(value: Optional[str]) -> Optional[str]:
 @reads_data
 def explain(
     data: Path = typer.Argument(..., help="Customer data file (with --run: optional, the run's own file is found)."),
-    account_id: Optional[str] = typer.Argument(None, help="The account's id as in the data (leading zeros kept)."),
+    account_id: Optional[str] = typer.Argument(None, help="The account's id as in the data (leading zeros kept), "
+                                               "or its name."),
     rules: RulesOption = None,
     run_out: Optional[Path] = typer.Option(None, "--run", help="A finished evaluate --out folder: explain with that run's "
-                                           "data, pack, --set and --as-of, so it agrees with its documents."),
+                                           "data, pack, --columns, --set, --as-of and --lang, so it agrees with its documents."),
     as_of: AsOfOption = None,
-    lang: LangOption = "en",
+    lang: Optional[str] = typer.Option(None, "--lang", help="en or zh (default: en; with --run, the run's)."),
     reading: Optional[dict] = None,  # the data-reading options (@reads_data)
     verbose: bool = typer.Option(False, "--verbose", help="Every rule checked, with the values it read and its gaps."),
     settings: SetOption = None,
 ) -> None:
-    """Show why one account got each decision (one screen; --verbose for every rule checked).
+    """Show why one account got each decision (one screen; --verbose for every rule checked). The account
+    is found by its id, else by its name (exactly, then ignoring case and spaces).
 
-    Example: kamrules explain customers.csv 00042 --as-of 2026-11-27
-             kamrules explain --run review-2026-q4 00042
+    Example: kamrules explain customers.csv A00042 --as-of 2026-11-27
+             kamrules explain --run review-2026-q4 A00042
+    """
+    with user_errors(lang or _run_lang(run_out)):
+        from kamrules.run import ExplainOptions, run_explain
+
+        options = ExplainOptions(data=data, account=account_id, rules=rules, run_out=run_out, as_of=as_of,
+                                 lang=lang, read_options=_read_options(reading, lang=lang or "en"),
+                                 verbose=verbose, settings=list(settings or []))
+        typer.echo(run_explain(options), nl=False)
+
+
+def _run_lang(run_out: Optional[Path]) -> str:
+    """The --lang a finished run recorded (its messages' language for explain --run), else en. Read with
+    the run folder's guards (a FIFO manifest would hang, a deeply nested one crash): a manifest that
+    cannot be read gives en here, and its error once the command reads it."""
+    if run_out is None:
+        return "en"
+    from kamrules.errors import KamrulesError
+    from kamrules.results.run_folder import read_manifest
+
+    try:
+        recorded = read_manifest(run_out).get("lang")
+    except KamrulesError:
+        recorded = None
+    return recorded if recorded in ("en", "zh") else "en"
+
+
+@app.command()
+@reads_data
+def columns(
+    data: Path = typer.Argument(..., help="Customer data file (CSV, TSV, XLSX, Parquet, JSON, JSONL)."),
+    rules: RulesOption = None,
+    write: Optional[Path] = typer.Option(None, "--write", help="Write a starter --columns file here, with a comment "
+                                         "on each line: check it, then evaluate with --columns."),
+    force: bool = typer.Option(False, "--force", help="Replace the --write file if it exists."),
+    where: WhereOption = None,
+    lang: LangOption = "en",
+    reading: Optional[dict] = None,  # the data-reading options (@reads_data)
+) -> None:
+    """How each field would be found in a file, what to decide (columns to choose, units, values the pack
+    does not know, look-alike regions, rows that are not customers, title and footer rows), and a starter
+    --columns file to edit.
+
+    Example: kamrules columns customers.csv --write columns.yaml
     """
     with user_errors(lang):
-        from kamrules.engine.evaluate import evaluate as run
-        from kamrules.results.explain import find_account, render_explanation
-        from kamrules.results.explain_brief import render_brief
-        from kamrules.pack import load_pack
-        from kamrules.data.reader import read_table
         from kamrules.resources import rules_dir
-        from kamrules.run import LANGS, check_choice, parse_as_of
+        from kamrules.run import ColumnsOptions, run_columns
 
-        from kamrules.errors import UsageError
-
-        check_choice("--lang", lang, LANGS)
-        options = _read_options(reading, lang=lang)
-        if run_out is not None:
-            from kamrules.results.rerun import run_inputs
-
-            if settings or as_of:
-                raise UsageError("--run explains the run as it was: leave out --set and --as-of")
-            data, account_id = (None, str(data)) if account_id is None else (data, account_id)
-            inputs = run_inputs(run_out, rules_dir(rules), data, options)
-            data, pack, day, options = inputs.data, inputs.pack, inputs.as_of, inputs.options
-        else:
-            if account_id is None:
-                raise UsageError("give the data file and the account id: kamrules explain DATA ID "
-                                 "(or kamrules explain --run OUT ID)")
-            pack = load_pack(rules_dir(rules))
-            if settings:
-                from kamrules.pack.whatif import with_params
-
-                pack = with_params(pack, settings)
-            day = parse_as_of(as_of)
-        read = read_table(data, list(pack.fields.values()), options)
-        evaluation = run(pack, read.frame, as_of=day, jobs=1, input_name=data.name, row_numbers=read.row_numbers)
-        account = find_account(evaluation, account_id, lang)
-        render = render_explanation if verbose else render_brief
-        typer.echo(render(evaluation, account, lang), nl=False)
+        options = ColumnsOptions(data=data, rules=rules_dir(rules), lang=lang,
+                                 read_options=_read_options(reading, where, lang), write=write, force=force,
+                                 columns_file=reading["columns"])
+        typer.echo(run_columns(options), nl=False)
 
 
 @app.command("test")
+@reads_data
 def test_cmd(
     rules: Optional[Path] = typer.Argument(None, help="Rule pack folder; its cases are in RULES/tests (default: ./rules, else the bundled pack)."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Date for cases that give none (YYYY-MM-DD, default today)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Date for cases that give none, and for the portfolios properties are checked on (YYYY-MM-DD, default today)."),
     coverage: bool = typer.Option(False, "--coverage", help="Show which rules and defaults no case exercises."),
     min_coverage: Optional[float] = typer.Option(None, "--min-coverage", help="Fail when fewer than N% of rules and defaults are exercised."),
     junit: Optional[Path] = typer.Option(None, "--junit", help="Also write JUnit XML here (for CI)."),
     fmt: str = typer.Option("text", "--format", help="text or json."),
     lang: str = typer.Option("en", "--lang", help="Language of the failure messages: en or zh."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Also check the pack's properties on this data file (read as evaluate reads it)."),
+    where: WhereOption = None,
+    reading: Optional[dict] = None,  # the data-reading options (@reads_data)
+    cases: bool = typer.Option(True, "--cases/--no-cases", help="Run the cases (--no-cases: only the properties)."),
+    properties: bool = typer.Option(True, "--properties/--no-properties", help="Check the properties (--no-properties: only the cases)."),
 ) -> None:
-    """Run the pack's test cases (RULES/tests/*.yaml and *.csv); exit 1 when one fails.
+    """Run the pack's test cases and check its properties (RULES/tests/*.yaml and *.csv); exit 1 when
+    one fails.
 
     Example: kamrules test rules --coverage --min-coverage 90 --junit kamrules-tests.xml
+             kamrules test --data customers.csv --no-cases --as-of 2026-11-27
     """
     with user_errors(lang):
+        from kamrules.errors import UsageError
         from kamrules.pack import load_pack
         from kamrules.resources import rules_dir
         from kamrules.run import LANGS, check_choice, parse_as_of
-        from kamrules.testing import load_cases, run_tests
-        from kamrules.testing.cases import test_files
         from kamrules.testing.report import check_junit, render_text, to_json, write_junit
+        from kamrules.testing.suite import run_pack_tests
 
         check_choice("--format", fmt, ("text", "json"))
         check_choice("--lang", lang, LANGS)
+        if not cases and not properties:
+            raise UsageError("--no-cases and --no-properties leave nothing to run: keep one")
+        if not cases and (coverage or min_coverage is not None):
+            raise UsageError("--coverage and --min-coverage measure the cases: leave out --no-cases")
+        if data is not None and not properties:
+            raise UsageError("--data is checked against the pack's properties: leave out --no-properties")
+        if data is None and (where is not None or reading != {name: default for name, _, default in _READING}):
+            raise UsageError("--where and the reading options (--columns, --encoding …) apply to --data: give --data FILE")
         folder = rules_dir(rules)
         pack = load_pack(folder)
-        paths = test_files(folder)
-        if not paths:
-            from kamrules.errors import ConfigError
-
-            raise ConfigError(f"{folder / 'tests'}: no test cases (*.yaml or *.csv); see docs/testing-rules.md")
         if junit is not None:
-            check_junit(junit, folder)  # before the cases run, as --out is checked
-        run = run_tests(pack, load_cases(pack, paths, lang), parse_as_of(as_of), lang)
+            check_junit(junit, folder)  # before anything runs, as --out is checked
+        read_options = _read_options(reading, where, lang) if data is not None else None
+        run = run_pack_tests(pack, folder, parse_as_of(as_of), lang, cases=cases, properties=properties,
+                             data=data, read_options=read_options)
+        _print_warnings(run.warnings)
         if junit is not None:
             write_junit(junit, run, lang)
         typer.echo(to_json(run, lang) if fmt == "json" else render_text(run, lang, coverage or min_coverage is not None), nl=False)
         low = min_coverage is not None and run.coverage.percent() < min_coverage
         if low:
             _echo_err(f"coverage {run.coverage.percent():g}% is below --min-coverage {min_coverage:g}%")
-        if run.failed or low:
+        if run.failed or run.failed_properties or low:
             raise typer.Exit(1)
 
 
@@ -436,7 +476,7 @@ def diff(
                 raise UsageError("--jobs must be 0 (all cores) or more")
             packs = tuple(rules) if rules else (rules_dir(None),)
             options = DiffOptions(out=out, data=paths[0], rules=packs, settings=list(settings or []),
-                                  as_of=parse_as_of(as_of), lang=lang, jobs=jobs, force=force, strict=strict,
+                                  as_of=parse_as_of(as_of, paths[0]), lang=lang, jobs=jobs, force=force, strict=strict,
                                   read_options=_read_options(reading, lang=lang))
         else:
             raise UsageError("give DATA, or two output folders OLD_OUT NEW_OUT")
@@ -466,7 +506,7 @@ def profile(
         from kamrules.run import ProfileOptions, parse_as_of, run_profile
 
         options = ProfileOptions(data=data if data is not None else example_data(), rules=rules_dir(rules),
-                                 as_of=parse_as_of(as_of), lang=lang,
+                                 as_of=parse_as_of(as_of, data or example_data()), lang=lang,
                                  read_options=_read_options(reading, lang=lang))
         typer.echo(run_profile(options), nl=False)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import shutil
@@ -47,6 +48,21 @@ def playbooks_dir(option: Path | None) -> Path | None:
 
 def example_data() -> Path:
     return default_dir("examples") / "customers.csv"
+
+
+# The date the bundled example was built for (examples/generate.py): evaluated as of it unless --as-of
+# says otherwise, so the quickstart shows what the docs show, whatever today is.
+EXAMPLE_AS_OF = dt.date(2026, 11, 27)
+
+
+def is_example(path: Path | None) -> bool:
+    """Whether `path` is the bundled example data."""
+    if path is None:
+        return False
+    try:
+        return Path(path).resolve() == example_data().resolve()
+    except (OSError, ConfigError):
+        return False
 
 
 def _init_files(kind: str) -> list[Path]:

@@ -49,9 +49,12 @@ class RunResult:
     warnings: list = field(default_factory=list)
 
 
-def parse_as_of(text: str | None) -> dt.date:
+def parse_as_of(text: str | None, data: Path | None = None) -> dt.date:
+    """`--as-of`, else the bundled example's own date when `data` is the example, else today."""
     if text is None:
-        return dt.date.today()
+        from kamrules.resources import EXAMPLE_AS_OF, is_example
+
+        return EXAMPLE_AS_OF if is_example(data) else dt.date.today()
     try:
         as_of = dt.date.fromisoformat(text)
     except ValueError:
@@ -152,11 +155,13 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
 
     # Handed over, not kept: evaluate builds the typed table it needs and lets the raw frame go.
     evaluation = evaluate(pack, _hand_over(read), as_of=options.as_of, jobs=jobs,
-                          input_name=options.data.name, row_numbers=read.row_numbers, progress=progress)
+                          input_name=options.data.name, row_numbers=read.row_numbers, progress=progress,
+                          lang=options.lang, headers=read.column_map)
     evaluation.source = {k: v for k, v in read.source.items() if k != "path"}
+    evaluation.source["present_fields"] = present = carried_columns(evaluation, read)
     evaluation.data_issues = read.issues
     give_back_memory()
-    summary = portfolio.summarise(evaluation, lang=options.lang, present_fields=list(read.column_map))
+    summary = portfolio.summarise(evaluation, lang=options.lang, present_fields=present)
     give_back_memory()
 
     since = _since_last_review(options, evaluation) if options.previous is not None else None
@@ -168,7 +173,8 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     render_seconds = time.perf_counter() - started
     names = sorted([*files, "manifest.json"])
     files["manifest.json"] = manifest(evaluation, input_path=options.data, jobs=evaluation.jobs, files=names,
-                                      data_issues=len(read.issues), columns=read.mapping,
+                                      data_issues=len(read.issues), columns=_recorded_mapping(options, read),
+                                      lang=options.lang,
                                       table=table_record(evaluation, options.format, options.lang, since is not None))
     started = time.perf_counter()
     write_outputs(options.out, files, inputs=inputs, force=options.force,
@@ -201,6 +207,134 @@ def _cut_warnings(cut: list, options: EvaluateOptions) -> list[str]:
     message = data_text(options.lang, "xlsx_cut", file=f"decisions.{options.format}", n=f"{count:,}",
                         cell=cut[0][1], limit="32,767")
     return [data_text(options.lang, "warning", message=message)]
+
+
+# --------------------------------------------------------------------------------------- explain
+
+
+@dataclass
+class ExplainOptions:
+    """`kamrules explain DATA ACCOUNT` or `kamrules explain --run OUT ACCOUNT`."""
+
+    data: Path | None
+    account: str | None
+    rules: Path | None = None
+    run_out: Path | None = None  # a finished evaluate --out folder
+    as_of: str | None = None  # as typed (--run refuses it)
+    lang: str | None = None  # None: en, or with --run the run's own
+    read_options: object = None  # kamrules.data.reader.ReadOptions
+    verbose: bool = False
+    settings: list = field(default_factory=list)
+
+
+def run_explain(options: ExplainOptions) -> str:
+    """Everything `kamrules explain` does: the text that says why the account got its decisions. With
+    `run_out`, the run is evaluated again from its own inputs (data, pack, --columns file, --set, --as-of,
+    --lang), so the explanation agrees with the documents of that run."""
+    from dataclasses import replace
+
+    from kamrules.data.reader import ReadOptions, read_table
+    from kamrules.resources import rules_dir
+    from kamrules.results.explain import find_account, render_explanation
+    from kamrules.results.explain_brief import render_brief
+
+    if options.lang is not None:
+        check_choice("--lang", options.lang, LANGS)
+    lang = options.lang or "en"
+    read_options = options.read_options or ReadOptions(lang=lang)
+    data, account_id = options.data, options.account
+    if options.run_out is not None:
+        from kamrules.results.rerun import run_inputs
+
+        if options.settings or options.as_of:
+            raise UsageError("--run explains the run as it was: leave out --set and --as-of")
+        data, account_id = (None, str(data)) if account_id is None else (data, account_id)
+        inputs = run_inputs(options.run_out, rules_dir(options.rules), data, read_options,
+                            explicit_lang=options.lang is not None)
+        data, pack, day, read_options, lang = inputs.data, inputs.pack, inputs.as_of, inputs.options, inputs.lang
+    else:
+        if account_id is None:
+            raise UsageError("give the data file and the account id: kamrules explain DATA ID "
+                             "(or kamrules explain --run OUT ID)")
+        pack = load_pack(rules_dir(options.rules))
+        if options.settings:
+            from kamrules.pack.whatif import with_params
+
+            pack = with_params(pack, options.settings)
+        day = parse_as_of(options.as_of, data)
+        read_options = replace(read_options, lang=lang)
+    read = read_table(data, list(pack.fields.values()), read_options)
+    evaluation = evaluate(pack, read.frame, as_of=day, jobs=1, input_name=data.name, row_numbers=read.row_numbers,
+                          lang=lang, headers=read.column_map)
+    account = find_account(evaluation, account_id, lang)
+    return (render_explanation if options.verbose else render_brief)(evaluation, account, lang)
+
+
+# --------------------------------------------------------------------------------------- columns
+
+
+@dataclass
+class ColumnsOptions:
+    """`kamrules columns FILE [--columns MAP] [--write MAP]`."""
+
+    data: Path
+    rules: Path
+    lang: str = "en"
+    read_options: object = None  # kamrules.data.reader.ReadOptions (with the --columns mapping)
+    write: Path | None = None  # where to write the starter --columns file
+    force: bool = False  # replace an existing --write file
+    columns_file: Path | None = None  # the --columns file given (may be --write itself: a second pass)
+
+
+def run_columns(options: ColumnsOptions) -> str:
+    """Everything `kamrules columns` does: how each field would be found, what to decide, and with
+    `write` the starter --columns file (written atomically); the text to print."""
+    from kamrules.data.reader import ReadOptions
+    from kamrules.data.survey import starter_mapping, survey_columns, survey_lines
+    from kamrules.data.wording import say
+    from kamrules.errors import ConfigError
+
+    check_choice("--lang", options.lang, LANGS)
+    pack = load_pack(options.rules)
+    fields = list(pack.fields.values())
+    survey = survey_columns(options.data, fields, options.read_options or ReadOptions(lang=options.lang),
+                            group_fields(pack))
+    lines = survey_lines(survey, fields, options.lang)
+    target = options.write
+    if target is None:
+        settled = not (survey.proposed or survey.missing or survey.unknown or survey.lookalikes or survey.doubts
+                       or survey.status or survey.problems or survey.alternatives)
+        lines.append(say(options.lang, "survey_nothing" if settled else "survey_next", data=options.data,
+                         file="columns.yaml"))
+        return "\n".join(lines) + "\n"
+    same = options.columns_file is not None and Path(options.columns_file).resolve() == Path(target).resolve()
+    if Path(target).resolve() == Path(options.data).resolve() or (Path(target).exists() and not options.force
+                                                                     and not same):
+        raise ConfigError(say(options.lang, "survey_exists", file=target))
+    text = starter_mapping(survey, fields, options.lang, data_name=str(options.data), out_name=str(target))
+    _write_text_atomically(Path(target), text)
+    lines.append(say(options.lang, "survey_written", file=target, data=options.data))
+    return "\n".join(lines) + "\n"
+
+
+def _write_text_atomically(path: Path, text: str) -> None:
+    """Write a small text file whole or not at all (a temporary file beside it, then renamed)."""
+    import os
+    import tempfile
+
+    from kamrules.errors import ConfigError
+
+    folder = path.resolve().parent
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
+            out.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # as any file the user writes (mkstemp makes it private)
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be written ({exc.strerror or exc})") from None
 
 
 # --------------------------------------------------------------------------------------- profile
@@ -244,7 +378,7 @@ def run_profile(options: ProfileOptions) -> str:
     pack = load_pack(options.rules)
     read = read_table(options.data, list(pack.fields.values()), options.read_options or ReadOptions(lang=options.lang))
     evaluation = evaluate(pack, read.frame, as_of=options.as_of, jobs=default_jobs(), input_name=options.data.name,
-                          row_numbers=read.row_numbers)
+                          row_numbers=read.row_numbers, lang=options.lang, headers=read.column_map)
     return render_profile(evaluation_profile(evaluation), pack, options.lang)
 
 
@@ -287,6 +421,7 @@ def _read_run_data(options: EvaluateOptions, pack: RulePack, tell: Callable[[str
     sales = pack.role("sales")
     sales_text = _field_text(pack, sales, lang) if sales else None
     data_warnings = suspicious_values(read.frame, read.row_numbers, sales, lang=lang, sales_text=sales_text)
+    data_warnings += place_warnings(pack, read, str(options.data), lang)
     if options.strict and data_warnings:
         from kamrules.errors import DataError
 
@@ -294,6 +429,47 @@ def _read_run_data(options: EvaluateOptions, pack: RulePack, tell: Callable[[str
         raise DataError("\n".join(w.replace(prefix, "", 1) for w in data_warnings)
                         + "\n" + data_text(lang, "strict_refuses"))
     return read, data_warnings
+
+
+def _recorded_mapping(options: EvaluateOptions, read) -> dict:
+    """How the columns were read, for the manifest, with the --columns file (as given, and its SHA-256)
+    so that `explain --run` reads the file the same way."""
+    if options.columns_file is None:
+        return read.mapping
+    from kamrules.results.outputs import file_hash
+
+    return {**read.mapping, "file": {"path": str(options.columns_file), "sha256": file_hash(Path(options.columns_file))}}
+
+
+def carried_columns(evaluation: Evaluation, read) -> list[str]:
+    """The fields the file really has: a column, with a value for at least one account (a column that
+    is empty all the way down is as missing as an absent one)."""
+    table = evaluation.table
+    return [name for name in read.column_map
+            if table is None or name not in table.columns or bool(table[name].notna().any())]
+
+
+def group_fields(pack: RulePack) -> list[str]:
+    """The fields accounts are grouped by (the region, and any field a feature works `within`): their
+    values must not spell one group several ways."""
+    names = [pack.role("region")] + [f.within for f in pack.features.values() if f.within]
+    return [n for n in dict.fromkeys(names) if n is not None and n in pack.fields
+            and pack.fields[n].type in ("string", "category")]
+
+
+def place_warnings(pack: RulePack, read, source: str, lang: str) -> list[str]:
+    """A warning per grouping field whose values spell one place several ways (data/lookalikes.py)."""
+    from kamrules.data.lookalikes import lookalike_message
+    from kamrules.i18n import data_text
+
+    warnings = []
+    for name in group_fields(pack):
+        if name in read.frame and name in read.column_map:
+            text = lookalike_message(source, _field_text(pack, name, lang), name, read.column_map[name],
+                                     read.frame[name].value_counts(dropna=True).to_dict(), lang)
+            if text:
+                warnings.append(data_text(lang, "warning", message=text))
+    return warnings
 
 
 def _field_text(pack: RulePack, name: str, lang: str) -> str:
@@ -453,7 +629,8 @@ def diff_sides(options: DiffOptions, progress: Callable[[str], None] | None = No
     sides = []
     for pack, label, read in ((old, labels[0], first), (new, labels[1], second)):
         evaluation = evaluate(pack, read.frame.copy(), as_of=options.as_of or dt.date.today(), jobs=jobs,
-                              input_name=options.data.name, row_numbers=read.row_numbers, progress=progress)
+                              input_name=options.data.name, row_numbers=read.row_numbers, progress=progress,
+                              lang=options.lang, headers=read.column_map)
         sides.append(diff.side_from_evaluation(evaluation, label, options.lang))
     return tuple(sides)
 

@@ -56,8 +56,8 @@ INJECTIONS = [
     ("sales.__class__.__mro__", "'sales.__class__': only params are read with a dot (params.NAME)"),
     ("params.__class__", "expected a parameter name after 'params.'"),
     ("params.cut.real", "'params.cut' is a value: it has no attributes or calls"),
-    ("eval('1') == 1", "calling 'eval' is not allowed: the functions are abs, min, max and date"),
-    ("open('/etc/passwd') == 1", "calling 'open' is not allowed: the functions are abs, min, max and date"),
+    ("eval('1') == 1", "calling 'eval' is not allowed: the functions are abs, min, max, floor, coalesce and date"),
+    ("open('/etc/passwd') == 1", "calling 'open' is not allowed: the functions are abs, min, max, floor, coalesce and date"),
     ("(lambda: 1)() == 1", "'lambda' is Python, not part of the rule language"),
     ("[x for x in sales] == 1", "a list only follows 'in', as in: region in [\"north\", \"south\"]"),
     ("sales if nps else 1", "'if' is Python, not part of the rule language"),
@@ -269,3 +269,32 @@ def test_row_semantics_of_missing_values_functions_and_plain_names():
     assert ex.eval_condition(ex.Const(True, ex.BOOLEAN), {}) is True
     assert ex.eval_condition(ex.Const(False, ex.BOOLEAN), {}) is False
     assert ex.eval_value(ex.Name("strategic"), {"strategic": True}) is True  # a boolean is not the number 1
+
+
+@pytest.mark.parametrize("text, record, expected", [
+    ("coalesce(sales, 0)", {"sales": None}, 0.0),
+    ("coalesce(sales, 0)", {"sales": 0.25}, 0.25),
+    ("coalesce(sales, sales_prev, 1)", {"sales": None, "sales_prev": 0.5}, 0.5),
+    ("coalesce(sales, sales_prev)", {"sales": None, "sales_prev": None}, None),
+    ("floor(sales)", {"sales": 24.9}, 24.0),
+    ("floor(sales)", {"sales": -0.5}, -1.0),
+    ("floor(sales)", {"sales": None}, None),
+    ("max(sales_prev, coalesce(sales, 0))", {"sales_prev": 0.1, "sales": None}, 0.1),
+    ("max(sales_prev, sales)", {"sales_prev": 0.1, "sales": None}, None),
+])
+def test_floor_and_coalesce_agree_per_account_and_per_column(text, record, expected):
+    node = value(text)
+    assert ex.eval_value(node, record) == expected
+    frame = pd.DataFrame({name: pd.Series([v], dtype="float64") for name, v in record.items()})
+    column = ex.eval_vector(node, frame)
+    assert column.isna().iloc[0] if expected is None else column.iloc[0] == expected
+
+
+@pytest.mark.parametrize("text, message", [
+    ("floor(sales, nps) > 1", "floor() takes one value"),
+    ("coalesce(sales) > 1", "coalesce() takes two or more values"),
+])
+def test_floor_and_coalesce_arity(text, message):
+    with pytest.raises(ex.ExprError) as raised:
+        ex.parse(text)
+    assert message in str(raised.value)

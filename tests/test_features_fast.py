@@ -21,15 +21,22 @@ groups = st.sampled_from([None, "north", "south", "east", "东"])
 rows = st.lists(st.tuples(values, groups), max_size=40)
 
 
-def reference_cumulative_share(values: pd.Series) -> pd.Series:
-    """The pandas formulation: a descending stable sort by label, a running sum, assigned by label."""
+def reference_cumulative_share(values: pd.Series, ids: list | None = None) -> pd.Series:
+    """The pandas formulation: a descending sort (ties by id text, missing ids last, then position), a
+    running sum, divided by its end, assigned by position."""
     clipped = measures.positive(values)
-    total = clipped.sum()
     result = pd.Series(np.nan, index=values.index)
-    if clipped.notna().sum() == 0 or not total > 0:
+    present = [i for i in range(len(values)) if clipped.iloc[i] == clipped.iloc[i]]
+    if not present:
         return result
-    order = list(clipped.dropna().sort_values(ascending=False, kind="stable").index)
-    result[order] = np.minimum(clipped[order].cumsum().to_numpy() / total, 1.0)
+    ids = [None] * len(values) if ids is None else ids
+    def tie(i):
+        return (1, "") if ids[i] is None or ids[i] == "" else (0, str(ids[i]))
+    order = sorted(present, key=lambda i: (-clipped.iloc[i], *tie(i), i))
+    running = clipped.iloc[order].cumsum().to_numpy()
+    if not running[-1] > 0:
+        return result
+    result.iloc[order] = np.minimum(running / running[-1], 1.0)
     return result
 
 
@@ -83,6 +90,38 @@ def test_percentile_ranks_are_the_measures_percentile_rank(data, lower_first):
 def test_cumulative_shares_are_the_measures_cumulative_share(data):
     numbers, _, _ = frame_of(data)
     same_bits(measures.cumulative_share(numbers), reference_cumulative_share(numbers))
+
+
+ids = st.sampled_from([None, "", "A-9", "A-10", "a", "b", "中", "00042"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(values, ids), max_size=40), st.randoms())
+def test_cumulative_shares_break_ties_by_id_whatever_the_input_order(data, random):
+    numbers = pd.Series([v for v, _ in data], dtype="float64")
+    names = [i for _, i in data]
+    tied = np.array(names, dtype=object)
+    same_id = [i or None for i in names]  # "" is a missing id too
+    same_bits(measures.cumulative_share(numbers, tied), reference_cumulative_share(numbers, names))
+    shuffled = list(range(len(data)))
+    random.shuffle(shuffled)
+    again = measures.cumulative_share(numbers.iloc[shuffled].reset_index(drop=True), tied[shuffled])
+    by_id = {}  # (value, id) -> the shares of that account: equal accounts may swap, nothing else
+    for i, share in enumerate(again):
+        by_id.setdefault((repr(data[shuffled[i]][0]), same_id[shuffled[i]]), []).append(repr(share))
+    before = {}
+    for i, share in enumerate(measures.cumulative_share(numbers, tied)):
+        before.setdefault((repr(data[i][0]), same_id[i]), []).append(repr(share))
+    assert {k: sorted(v) for k, v in by_id.items()} == {k: sorted(v) for k, v in before.items()}
+
+
+def test_equal_sales_go_by_account_id_in_text_order():
+    numbers = pd.Series([5.0, 5.0, 5.0, 5.0, 10.0])
+    tied = np.array(["A-9", None, "A-10", "B", "Z"], dtype=object)
+    assert measures.pareto_order(numbers, tied) == [4, 2, 0, 3, 1]  # "A-10" < "A-9" < "B", missing last
+    assert measures.cumulative_share(numbers, tied).tolist() == [20 / 30, 1.0, 15 / 30, 25 / 30, 10 / 30]
+    assert measures.pareto_order(numbers) == [4, 0, 1, 2, 3]  # without ids: input order
+    assert list(measures.stable_order(np.array([1.0, 1.0]), np.array(["b", "b"], dtype=object))) == [0, 1]
 
 
 def test_large_tables_with_many_ties_and_groups():

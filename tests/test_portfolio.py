@@ -204,18 +204,20 @@ def test_regional_concentration(pack):
     assert "培植重点客户的竞争对手" in west.advice["zh"]
     east = rows["E"]
     assert (east.hhi, east.largest_share) == (10000, 1.0)  # one customer is the region
-    assert east.balance  # the playbook pack sets no minimum region size
-    assert any(a["en"].startswith("2 of 4 regions depend on one customer or very few (W, E)") for a in p.advice)
+    assert not east.balance  # nobody there to balance it with: no balancing advice
+    assert any(a["en"].startswith("1 of 4 regions depend on one customer or very few (W)") for a in p.advice)
 
 
-def test_a_region_below_the_minimum_size_gets_no_verdict():
-    pack = load_pack(ROOT / "rules")  # default pack: region_min_accounts 3
-    regions = ["A", "B", "B", "C", "C", "C", "D", "D", "D"]
-    sales = [50.0, 90.0, 10.0, 80.0, 10.0, 10.0, 30.0, 30.0, 30.0]
+def test_regions_are_judged_from_two_accounts_and_the_hhi_from_three():
+    pack = load_pack(ROOT / "rules")  # default pack: region_min_accounts 3 (for the HHI)
+    regions = ["A", "B", "B", "C", "C", "C", "D", "D", "D", "E", "E"]
+    sales = [50.0, 90.0, 10.0, 80.0, 10.0, 10.0, 30.0, 30.0, 30.0, 20.0, 20.0]
     rows = {r.region: r for r in summarise(synthetic(pack, sales, regions=regions)).regions}
-    assert not rows["A"].balance and not rows["B"].balance  # 1 and 2 accounts: too small to judge
+    assert not rows["A"].balance  # one account: nobody to balance it with
+    assert rows["B"].balance and rows["B"].concentration == "too_small"  # 90/10: judged, its HHI is not
     assert rows["C"].balance  # 3 accounts, one holds 80%
     assert not rows["D"].balance and rows["D"].hhi == pytest.approx(3333.333333)  # the target: 3 evenly matched
+    assert not rows["E"].balance  # 50/50: the two balance each other
 
 
 @pytest.mark.parametrize("shares,hhi,band", [
@@ -273,15 +275,33 @@ def test_risk_not_assessed_is_said_when_no_signal_can_fire():
     assert p.risk_assessed is True and not any("not assessed" in a["en"] for a in p.advice)
 
 
-def test_rules_that_could_not_apply_for_lack_of_data(case):
+def test_rules_that_could_not_apply_for_lack_of_data(pack, case):
     present = ["account_id", "account_name", "region", "sales", "sales_prev", "gross_profit", "share_of_wallet"]
-    p = summarise(case, present_fields=present)
+    frame = pd.read_csv(PROJECT / "accounts.csv", dtype={"account_id": str})[present]
+    p = summarise(evaluate(pack, frame, as_of=AS_OF, input_name="accounts.csv"), present_fields=present)
     unused = {(u.decision, u.rule): u.missing for u in p.rules_without_data}
     assert unused[("risk_signals", "detractor")] == ("nps",)
     assert unused[("risk_signals", "no_contact")] == ("last_contact",)
     assert unused[("tier", "strategic_project")] == ("strategic_project",)
     assert ("tier", "pareto_core") not in unused
     assert summarise(case).rules_without_data == ()  # every field has a value somewhere in the data
+    # a rule that matched an account could apply, whatever the list of columns says
+    assert summarise(case, present_fields=present).rules_without_data == ()
+
+
+def test_a_column_the_whole_file_lacks_is_one_message_per_field(pack):
+    present = ["account_id", "account_name", "region", "sales", "sales_prev", "share_of_wallet"]
+    frame = pd.read_csv(PROJECT / "accounts.csv", dtype={"account_id": str})[present]
+    p = summarise(evaluate(pack, frame, as_of=AS_OF, input_name="accounts.csv"), present_fields=present)
+    lines = [line for line in p.lines("en") if line.startswith("This file has no")]
+    fields = [re.search(r"\((\w+)\): \d+ rules? cannot apply", line).group(1) for line in lines]
+    assert sorted(fields) == sorted({m for u in p.rules_without_data for m in u.missing})  # one line per field
+    nps = next(line for line in lines if "(nps)" in line)
+    count = sum(1 for u in p.rules_without_data if "nps" in u.missing)
+    assert nps.startswith(f"This file has no NPS score (0–10) column (nps): {count} rule")
+    assert "risk_signals → detractor" in nps
+    zh = [line for line in p.lines("zh") if line.startswith("文件中没有")]
+    assert len(zh) == len(lines) and any(line.startswith("文件中没有「") and "（nps）" in line for line in zh)
 
 
 def test_summary_lines_in_both_languages(case):
@@ -352,11 +372,14 @@ def test_features_and_summary_agree_on_negative_and_missing_sales(pack):
     assert curve["1"] == pytest.approx(facts[0]["sales_cum_share"]) and curve["4"] == pytest.approx(1.0)
 
 
-def test_pareto_ties_keep_input_order_in_features_and_curve(pack):
-    frame = pd.DataFrame({"account_id": ["1", "2", "3", "4"], "sales": [10.0, 30.0, 30.0, 30.0]})
+@pytest.mark.parametrize("ids", [["1", "2", "3", "4"], ["1", "4", "3", "2"]])
+def test_pareto_ties_go_by_account_id_in_features_and_curve(pack, ids):
+    """Equal sales are ordered by the account id's text, not by the order of the rows, in the features and
+    on the report's curve alike."""
+    frame = pd.DataFrame({"account_id": ids, "sales": [10.0, 30.0, 30.0, 30.0]})
     evaluation = evaluate(pack, frame, as_of=AS_OF)
-    cum = [a.facts["sales_cum_share"] for a in evaluation.accounts]
-    assert cum == [pytest.approx(1.0), pytest.approx(0.3), pytest.approx(0.6), pytest.approx(0.9)]
+    cum = {a.account_id: a.facts["sales_cum_share"] for a in evaluation.accounts}
+    assert cum == {"1": pytest.approx(1.0), "2": pytest.approx(0.3), "3": pytest.approx(0.6), "4": pytest.approx(0.9)}
     assert [pt.account_id for pt in summarise(evaluation).curve] == ["2", "3", "4", "1"]
 
 
@@ -373,19 +396,49 @@ def test_standard_percentile_rank_with_heavy_ties():
     assert lower[0] == 75.0 and lower[1] == 25.0 and math.isnan(lower[2])
 
 
-@pytest.mark.parametrize("key,over,consumer_like", [(35, 5, False), (35, 35, True), (35, 0, None)])
-def test_capacity_and_consumer_like_portfolio(key, over, consumer_like):
-    pack = load_pack(ROOT / "rules")  # capacity 35, consumer-like from 2 × 35 = 70 qualifying
-    n = key + over + 10
-    p = summarise(synthetic(pack, [100.0] * n, tiers=["key"] * key + ["over_capacity"] * over + ["standard"] * 10))
+@pytest.mark.parametrize("key, waiting", [(30, 5), (30, 0)])
+def test_accounts_waiting_for_a_key_account_manager_are_named_with_their_sales(key, waiting):
+    pack = load_pack(ROOT / "rules")
+    n = key + waiting + 10
+    sales = [100.0 + i for i in range(n)]
+    p = summarise(synthetic(pack, sales, tiers=["key"] * key + ["over_capacity"] * waiting + ["standard"] * 10))
     texts = [a["en"] for a in p.band.advice]
-    if consumer_like is None:
-        assert not any("qualify as key" in t for t in texts)
+    assert p.waiting_total == waiting and len(p.waiting) == waiting
+    if not waiting:
+        assert not any("wait for a key account manager" in t for t in texts)
         return
-    line = next(t for t in texts if "qualify as key" in t)
-    assert line.startswith(f"{key + over} accounts qualify as key")
-    assert ("consumer-like" in line) is consumer_like
-    assert f"the other {over}" in line or f"other {over} through a segment programme" in line
+    line = next(t for t in texts if "wait for a key account manager" in t)
+    assert line.startswith(f"{waiting:,} accounts qualify as key but wait for a key account manager")
+    # largest first, with their sales
+    assert [w.account_id for w in p.waiting] == [f"C{i:03d}" for i in range(key + waiting - 1, key - 1, -1)]
+    assert f"Customer {key + waiting - 1} (134)" in line
+
+
+def test_a_consumer_book_gets_a_vip_programme_and_no_department():
+    pack = load_pack(ROOT / "rules")
+    rows = [{"account_id": f"m{i:04d}", "customer_type": "consumer", "sales": 50.0 + (i % 97)} for i in range(400)]
+    evaluation = evaluate(pack, pd.DataFrame(rows), as_of=AS_OF)
+    p = summarise(evaluation)
+    assert p.consumer_book and p.key_accounts == 0 and not p.band.department
+    texts = [a["en"] for a in p.band.advice]
+    assert any(t.startswith("A consumer book (most customers are individuals): run a VIP programme") for t in texts)
+    assert not any("key account department" in t and "not" not in t for t in texts)
+    assert not any("full-time" in t for t in texts)  # no KAM workload for a consumer book
+    assert (evaluation.table["tier"] == "vip").sum() == 8  # 2% of 400 individuals
+
+
+def test_department_only_when_the_workload_needs_a_team():
+    pack = load_pack(ROOT / "rules")  # 2–8 h a month per key account, 160 h a month per person, 2 FTE for a team
+    n = 100
+    for keys, department in ((30, False), (40, True)):
+        p = summarise(synthetic(pack, [100.0] * n, tiers=["key"] * keys + ["standard"] * (n - keys)))
+        assert p.band.department is department
+        texts = " ".join(a["en"] for a in p.band.advice)
+        if department:  # 40 × 8 h = 320 h = 2 people
+            assert "workload of up to 2 full-time people: set up a dedicated key account department" in texts
+        else:  # 30 × 8 h = 240 h = 1.5 people: named managers, not a department
+            assert "30 key accounts take at most 1.5 full-time people (below 2)" in texts
+            assert "a department is not needed yet" in texts
 
 
 def test_columns_and_groups_read_at_once_equal_cell_by_cell():

@@ -192,9 +192,9 @@ def test_columns_that_repeat_are_converted_per_distinct_text(tmp_path, monkeypat
     seen = []
     distinct = convert._convert_distinct
 
-    def spy(spec, column, raw, options, scale):
+    def spy(spec, column, raw, options, scale, *rest):
         seen.append(spec.name)
-        return distinct(spec, column, raw, options, scale)
+        return distinct(spec, column, raw, options, scale, *rest)
 
     monkeypatch.setattr(convert, "_convert_distinct", spy)
     read_table(messy_file(tmp_path / "messy.csv"), FILE_FIELDS, ReadOptions(on_bad_value="missing"))

@@ -836,7 +836,7 @@ def test_unknown_category_values_are_counted_with_the_mapping_line_to_add(tmp_pa
         f"{path}: column 'Type' (field customer_type) has values the pack does not know: 'Prospect' (rows 2 "
         "and 4), 'Technology Partner' (row 3); add to the --columns file:\n"
         "  customer_type: {column: Type, values: {Prospect: skip-row, Technology Partner: skip-row}}\n"
-        "replacing skip-row with one of enterprise, government, non_profit, wholesaler, retailer, consumer "
+        "replacing skip-row with one of enterprise, government, non_profit, wholesaler, retailer, consumer, unspecified "
         "for values to keep")
 
 

@@ -93,7 +93,8 @@ def _sales(value):
      "error: edited/decisions.csv: the account 'A00002' appears in rows 3 and 4 (2 rows repeat an id); a decision "
      "table holds each account once: it was edited or damaged, re-run `kamrules evaluate`\n"),
     (lambda lines: [],
-     "error: edited/decisions.csv: the file is empty\n"),
+     "error:\nedited/decisions.csv: the file is empty\n(this is a decision table kamrules wrote: it was edited or "
+     "damaged since; re-run `kamrules evaluate`)\n"),
     (_sales("inf"),
      "error:\nedited/decisions.csv: 1 cell(s) hold what kamrules never writes there; the decision table was edited or "
      "damaged: re-run `kamrules evaluate`\n  row 5, column 'sales': 'inf' is not a number\n"),
@@ -123,7 +124,9 @@ def test_an_unclosed_quote_is_a_clear_error(runs):
     _edit_table(runs, lambda lines: [*lines[:5], '"' + lines[5], *lines[6:]])
     result = cli("diff", runs / "q3", "edited", "--out", "out", "-q")
     assert result.exit_code == 1
-    assert result.output.startswith("error: edited/decisions.csv: ") and "quote" in result.output
+    assert result.output.startswith("error:\nedited/decisions.csv: ") and "row 6" in result.output
+    assert result.output.endswith("(this is a decision table kamrules wrote: it was edited or damaged since; re-run "
+                                  "`kamrules evaluate`)\n")
 
 
 def test_nan_sales_are_missing_not_nan_percent(runs):

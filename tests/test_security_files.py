@@ -214,7 +214,7 @@ def test_case_facts_are_read_as_the_data_would_be(tmp_path):
         "accepts (1800-2199): check the year\n"
         f"{facts}:5:18: case 'wrong facts': facts: nps: '11' is outside 0–10, the range of nps\n"
         f"{facts}:5:37: case 'wrong facts': facts: customer_type: 'governmnt' is not one of: enterprise, "
-        "government, non_profit, wholesaler, retailer, consumer\n"
+        "government, non_profit, wholesaler, retailer, consumer, unspecified\n"
         f"{facts}:5:56: case 'wrong facts': facts: region: a single value, not a list\n"
         f"{facts}:8:12: case 'a date no age can be computed from': as_of: 1700-01-01 is outside 1800-01-01 … "
         "2199-12-31; check the year\n"
@@ -252,8 +252,10 @@ def test_well_formed_facts_still_pass(tmp_path):
         "as_of: 2026-11-27\n"
         "cases:\n"
         "  - name: a quoted amount, words for yes, a category alias\n"
-        "    facts: {account_id: T1, sales: '100,000', customer_type: 企业, sales_cum_share_before: 0.99,\n"
-        "            sales_percentile_rank: 50, big_account_meaningful: '是', key_order: 3, market_strength: 'yes'}\n"
+        "    facts: {account_id: T1, sales: '100,000', customer_type: 企业, individual: 'no', lost: 否,\n"
+        "            in_class_a: 'false', in_class_ab: '是', big_size: 'Y', big_flag: 'true', long_contract: 'no',\n"
+        "            class_b_meaningful: 'false', key_capacity: '7', pipeline_capacity: 14, pipeline_used: 0,\n"
+        "            key_order: '5', market_strength: 'yes'}\n"
         "    expect: {tier: key}\n"
         "    rules: {tier: big_market}\n", encoding="utf-8")
     result = cli("test", rules)

@@ -118,8 +118,10 @@ def test_every_source_of_the_default_pack_is_written_in_chinese(pack):
     sources = _sources(pack)
     assert len(sources) > 100
     untranslated = [where for where, text in sources.items()
-                    if not CJK.search(text.get("zh", "")) or "domain brief" in text.get("zh", "")]
+                    if not CJK.search(text.get("zh", "")) or "thesis" in text.get("zh", "")]
     assert untranslated == []
+    # the pack cites the thesis by its own sections and the literature, never a brief the user cannot read
+    assert not [w for w, text in sources.items() if "domain brief" in text["en"] or "领域说明" in text.get("zh", "")]
 
 
 def test_chinese_sources_keep_the_citations_and_markers(pack):
@@ -156,8 +158,8 @@ def test_chinese_playbooks_show_the_sources_in_chinese(pack, example):
 
 def test_english_playbooks_keep_the_english_sources(pack, example):
     shown = _shown_sources(render_playbooks(example, selection="key", lang="en"))
-    assert shown and all("领域说明" not in line for line in shown)
-    assert any("domain brief" in line for line in shown)
+    assert shown and all("论文" not in line and "领域说明" not in line for line in shown)
+    assert any("thesis §" in line for line in shown)
 
 
 def test_kamrules_init_copies_the_chinese_sources(tmp_path):

@@ -64,12 +64,14 @@ def invoke(*args: str):
 
 
 def test_default_pack_cases_pass_and_cover_every_rule():
-    """The shipped cases (expert portfolio + one case per rule it does not reach) pass, and a team starts
-    with every rule and default exercised (speed: benchmarks/bench_validate.py, not a timed test)."""
-    result = invoke("test", str(ROOT / "rules"), "--coverage", "--min-coverage", "100")
+    """The shipped cases (expert portfolio + one case per rule it does not reach) pass, a team starts
+    with every rule and default exercised, and the shipped properties hold on the pack's two test
+    portfolios (speed: benchmarks/bench_validate.py and bench_properties.py, not a timed test)."""
+    result = invoke("test", str(ROOT / "rules"), "--coverage", "--min-coverage", "100", "--as-of", "2026-11-27")
     assert result.exit_code == 0, result.output
     assert "  total: 100%\n" in result.output and "never:" not in result.output
-    assert result.output.endswith(" passed, 0 failed (63 cases)\n")
+    assert result.output.endswith(" passed, 0 failed (517 cases)\n"
+                                  "property checks: 43 held, 0 failed (6 properties, 7 portfolios)\n")
 
 
 def test_expected_rule_that_holds_but_comes_later_says_so(tmp_path):

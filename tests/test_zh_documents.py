@@ -87,8 +87,18 @@ def test_chinese_explain_writes_amounts_as_the_documents_do(account):
         assert WAN.findall(text) == [], account
 
 
-def test_the_profile_bands_of_money_fields_have_thousands_separators(run):
-    report = visible(run[0] / "report.html")
+def test_the_profile_bands_of_money_fields_have_thousands_separators(tmp_path):
+    # the default pack profiles natural attributes only; a team that bands sales sees its bands with separators
+    import shutil
+
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    attributes = rules / "15-attributes.yaml"
+    attributes.write_text(attributes.read_text(encoding="utf-8")
+                          + "    sales: {bands: [100000, 500000, 2000000]}\n", encoding="utf-8")
+    cli("evaluate", EXAMPLE, "--rules", rules, "--as-of", "2026-11-27", "--out", tmp_path / "out", "--lang", "zh",
+        "--playbooks", "none")
+    report = visible(tmp_path / "out" / "report.html")
     assert "本期销售额 = ≥2,000,000" in report and "500,000–<2,000,000" in report
 
 

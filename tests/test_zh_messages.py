@@ -373,7 +373,7 @@ def test_validate_data_explain_profile_and_diff_speak_chinese():
         assert result.stderr.startswith("错误：\nnosales.csv：列有 2 个问题：\n  找不到必填字段「客户编码」(account_id)"), args
     write("ok.csv", "account_id,sales\nA1,1\n")
     result = runner.invoke(app, ["explain", "ok.csv", "A9", "--lang", "zh"])
-    assert result.stderr == "错误：ok.csv：没有编码为“A9”的客户\n"
+    assert result.stderr == "错误：ok.csv：没有编码或名称为“A9”的客户\n"  # ids, then names
     result = runner.invoke(app, ["validate", "--data", "ok.csv", "--lang", "zh"])
     assert "ok.csv：1 个客户；找到 2 个字段（共 " in result.output
     assert "  文件中没有的可选字段：" in result.output
@@ -404,7 +404,8 @@ def test_every_data_message_has_every_language_with_the_same_placeholders():
 
 # The modules that read the customer's data; their user-facing words come from the catalogue only.
 READER_MODULES = ["cells", "columns", "convert", "dates", "encodings", "formats", "guards", "messages", "numbers",
-                  "options", "reader", "units", "values", "where", "wording"]
+                  "options", "reader", "units", "values", "where", "wording",
+                  "layout", "doubts", "meaning", "lookalikes", "survey"]
 _WORDS = re.compile(r"[A-Za-z]{2,}(?:[ ,;:]+[A-Za-z]+){2,}")
 
 

@@ -17,31 +17,69 @@ from kamrules.data.wording import hint as did_you_mean, say, spec_named, spec_re
 from kamrules.engine.features import compute_derived, prepare_facts
 from kamrules.language import expr as ex
 from kamrules.pack import Decision, RulePack, rules_without_data
+from kamrules.results.portfolio_team import index_basis
 
 MAX_DISTINCT = 10_000  # distinct values of a column searched for a near match
 
 
 def check_data(pack: RulePack, frame: pd.DataFrame, column_map: dict, source: str, as_of: dt.date,
                lang: str = "en") -> list[Finding]:
-    """Findings about one data file (its typed frame as read, and the fields found in it), in `lang`."""
-    findings = _missing_fields(pack, column_map, source, lang)
-    silent = {(d, r) for d, r, _ in rules_without_data(pack, column_map)}
+    """Findings about one data file (see `data_checks`)."""
+    return data_checks(pack, frame, column_map, source, as_of, lang)[0]
+
+
+def data_checks(pack: RulePack, frame: pd.DataFrame, column_map: dict, source: str, as_of: dt.date,
+                lang: str = "en") -> tuple[list[Finding], list]:
+    """(findings about one data file (its typed frame as read, and the fields found in it), in `lang`;
+    the rules that cannot fire on it for lack of a column, as `rules_lacking_data` gives them).
+
+    A rule that matches no account of this file is a note (good news as often as not: no account is in
+    that situation), not a warning; a rule that cannot fire for lack of a column is a warning, from what
+    the rule really reads (pack.rules_without_data) and never for a rule that matched an account."""
     facts = _plain_booleans(compute_derived(pack, prepare_facts(pack, frame), as_of))
+    matched: dict = {}  # decision -> which accounts each rule matches
+    deciding = {decision.id: _decide(decision, facts, matched) for decision in pack.decisions}
+    blocked = _blocked(pack, column_map, matched)
+    findings = _missing_fields(blocked, pack, source, lang)
+    basis = index_basis(pack, column_map)
+    if basis is not None:  # "the index rests on 1 of its 6 criteria": not computed, ranks nothing
+        findings.append(Finding("note", "index_basis", "", basis.get(lang) or basis["en"]))
     findings += _literals(pack, facts, column_map, source, lang)
+    silent = {(d, r) for d, r, _ in blocked}
     for decision in pack.decisions:
-        fires = _decide(decision, facts)
-        for rule, mask in zip(decision.rules, fires):
+        for rule, mask in zip(decision.rules, deciding[decision.id]):
             if not mask.any() and (decision.id, rule.id) not in silent:
-                findings.append(Finding("warning", "dead_on_data", decision.id,
+                findings.append(Finding("note", "dead_on_data", decision.id,
                                         say(lang, "finding_dead", rule=rule.id, n=f"{len(facts):,}", source=source),
                                         rule=rule.id, location=rule.loc))
-    return findings
+    return findings, blocked
 
 
-def _missing_fields(pack: RulePack, column_map: dict, source: str, lang: str = "en") -> list[Finding]:
+def rules_lacking_data(pack: RulePack, frame: pd.DataFrame, column_map: dict, as_of: dt.date) -> list:
+    """(decision, rule, missing fields) for the rules that cannot fire on this file for lack of a column:
+    the rules whose condition needs a field the file lacks (pack.rules_without_data), less any that
+    matched an account all the same."""
+    facts = _plain_booleans(compute_derived(pack, prepare_facts(pack, frame), as_of))
+    matched: dict = {}
+    for decision in pack.decisions:
+        _decide(decision, facts, matched)
+    return _blocked(pack, column_map, matched)
+
+
+def _blocked(pack: RulePack, column_map: dict, matched: dict) -> list:
+    found = []
+    for decision_id, rule_id, names in rules_without_data(pack, column_map):
+        decision = pack.decision(decision_id)
+        position = next(i for i, rule in enumerate(decision.rules) if rule.id == rule_id)
+        if not matched[decision_id][position].any():
+            found.append((decision_id, rule_id, names))
+    return found
+
+
+def _missing_fields(blocked: list, pack: RulePack, source: str, lang: str = "en") -> list[Finding]:
     findings = []
     by_field: dict[str, list] = {}
-    for decision_id, rule_id, names in rules_without_data(pack, column_map):
+    for decision_id, rule_id, names in blocked:
         for name in names:
             by_field.setdefault(name, []).append(f"{decision_id} → {rule_id}")
     for name, rules in by_field.items():
@@ -99,11 +137,18 @@ def _text_literals(node: ex.Node) -> list:
     return found
 
 
-def _decide(decision: Decision, facts: pd.DataFrame) -> list:
-    """Which accounts each rule decides (matches, for collect), and the decision's outputs added to `facts` for later ones."""
+def _decide(decision: Decision, facts: pd.DataFrame, matches: dict | None = None) -> list:
+    """Which accounts each rule decides (matches, for collect), and the decision's outputs added to `facts`
+    for later ones; `matches` gets which accounts each rule matches, deciding or not."""
     fires = [ex.condition_vector(rule.when, facts).fillna(False).to_numpy(dtype=bool) for rule in decision.rules]
+    if matches is not None:
+        matches[decision.id] = fires
     if decision.hit == "collect":
         facts[decision.count_name] = np.sum(fires, axis=0).astype("float64") if fires else 0.0
+        for total, output in decision.totals.items():  # as engine.evaluate.collect_total adds them up
+            weights = [float(rule.then.get(output) or 0.0) for rule in decision.rules]
+            facts[total] = (np.round(np.sum([f * w for f, w in zip(fires, weights)], axis=0), ex.NDIGITS)
+                            if fires else 0.0)
         return fires
     order = list(range(len(decision.rules)))
     if decision.hit == "priority":

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from kamrules.analysis.findings import Finding
+from kamrules.data.cells import days_after
 from kamrules.language import expr as ex
 from kamrules.pack import Decision, RulePack, ScoreSpec
 
@@ -51,10 +52,10 @@ def _maybe_missing(pack: RulePack) -> set:
     missing = {name for name, spec in pack.fields.items() if not spec.required}
     for item in pack.derived:
         if isinstance(item, ScoreSpec):
-            if all(c.field in missing for c in item.criteria):
+            if item.min_criteria is not None or all(c.field in missing for c in item.criteria):
                 missing.add(item.name)
         elif item.function in ("expr", "days_since", "days_until", "band") or item.reads & missing:
-            if item.function != "count" and (item.reads & missing or item.function == "expr"):
+            if item.function not in ("count", "criteria_of") and (item.reads & missing or item.function == "expr"):
                 missing.add(item.name)
     for decision in pack.decisions:
         if decision.hit != "collect" and decision.default is None:
@@ -242,7 +243,8 @@ def _domain(context: _Context, name: str, constants: list) -> list:
         values = sorted({str(c) for c in constants}) + [OTHER]
     elif vtype == ex.DATE:
         days = sorted({c for c in constants if isinstance(c, dt.date)})
-        values = days + [d + dt.timedelta(days=k) for d in days for k in (-1, 1)] or [dt.date(2000, 1, 1)]
+        near = [days_after(d, k) for d in days for k in (-1, 1)]  # (none past year 9999: no date is there)
+        values = days + [d for d in near if d is not None] or [dt.date(2000, 1, 1)]
     else:
         whole = symbol is not None and (symbol.kind == "count" or _is_integer_field(context, name))
         values = _numbers([float(c) for c in constants if isinstance(c, (int, float)) and not isinstance(c, bool)],

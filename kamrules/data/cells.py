@@ -19,11 +19,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kamrules.i18n import is_missing
+from kamrules.language import nodes
 from kamrules.language.expr import did_you_mean, whole_number
 
 __all__ = [
     "MISSING_WORDS", "TRUE_WORDS", "FALSE_WORDS", "FIRST_DATE", "LAST_DATE", "EXCEL_EPOCH",
-    "excel_day", "is_missing", "is_missing_word", "plain_number", "number_text", "cell_text", "plain_value",
+    "excel_day", "days_after", "is_missing", "is_missing_word", "plain_number", "number_text", "cell_text", "plain_value",
     "delimiter_char", "did_you_mean", "missing_mask",
 ]
 
@@ -32,14 +33,26 @@ MISSING_WORDS = frozenset({"", "n/a", "na", "#n/a", "-", "--", "—", "null", "n
 TRUE_WORDS = frozenset({"yes", "y", "true", "t", "1", "是", "有"})
 FALSE_WORDS = frozenset({"no", "n", "false", "f", "0", "否", "无"})
 
-# A Python date range that numpy's datetime64[ns] can hold.
-FIRST_DATE, LAST_DATE = date(1678, 1, 1), date(2261, 12, 31)
+# A Python date range that numpy's datetime64[ns] can hold (the language's, for literals and params too).
+FIRST_DATE, LAST_DATE = nodes.FIRST_DATE, nodes.LAST_DATE
 EXCEL_EPOCH = date(1899, 12, 30)  # Excel's day 0 once its 1900 leap-year bug is accounted for
 EXCEL_LAST_SERIAL = 2958466  # 10000-01-01: Excel holds no later day
 
 def excel_day(serial: float) -> date:
     """The calendar day of an Excel serial day number (46053 -> 2026-01-31); a time of day is dropped."""
     return EXCEL_EPOCH + timedelta(days=int(serial))
+
+
+def days_after(day: date, days: float) -> date | None:
+    """`day` + `days` whole days (negative: before), or None when that is no calendar date (past year
+    9999 or before year 1) or `days` is not a finite number: a pack's due-in or review-every output of
+    9,000,000 days, or `date("9999-12-31")` + 1, ended in OverflowError (exit 3)."""
+    if days != days or days in (float("inf"), float("-inf")):
+        return None
+    try:
+        return day + timedelta(days=int(days))
+    except OverflowError:
+        return None
 
 
 def is_missing_word(text: str) -> bool:

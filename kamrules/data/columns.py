@@ -4,13 +4,16 @@ mapping file), never guessing: ambiguity and a missing required field are errors
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from kamrules.data.doubts import reference_field
+from kamrules.data.meaning import closest, proposals
 from kamrules.data.units import header_unit, unit_fits, unit_scale
 from kamrules.data.where import where_line
-from kamrules.data.wording import hint, joined, quoted, say, spec_named
+from kamrules.data.wording import hint, joined, quoted, say, spec_named, spec_ref
 from kamrules.errors import ConfigError, DataError
 from kamrules.pack.fields import FieldSpec, normalise_header
 
@@ -27,10 +30,32 @@ def load_mapping(path: Path, lang: str = "en") -> tuple[dict[str, str], dict[str
     """Load a `--columns` file: (field -> column header, field -> {value in the file: value for the pack}).
 
     Each line is `field: Source Column`, or `field: {column: Source Column, values: {Prospect: skip-row,
-    Technology Partner: partner}}` (`column` optional). Raises `ConfigError` when malformed."""
+    Technology Partner: partner}, unit: 万元}` (`column` optional). Raises `ConfigError` when malformed.
+    `load_mapping_file` gives the units and the row filter too."""
+    mapping = load_mapping_file(path, lang)
+    return mapping.columns, mapping.values
+
+
+@dataclass
+class ColumnMapping:
+    """A `--columns` file: which column each field reads, value maps, units, and rows to leave out."""
+
+    columns: dict = field(default_factory=dict)  # field -> column header
+    values: dict = field(default_factory=dict)  # field -> {value in the file: pack value, '' or skip-row}
+    units: dict = field(default_factory=dict)  # field -> unit its column is in (万元, k, 年 …)
+    where: str | None = None  # `where:` a condition rows must meet (as --where)
+    where_loc: str = ""  # where that condition is written, for messages
+
+
+WHERE_KEY = "where"  # the top-level key of a --columns file that holds its row filter
+
+
+def load_mapping_file(path: Path, lang: str = "en") -> ColumnMapping:
+    """Load a `--columns` file with everything it may say (see `load_mapping`, and `where:` at the top
+    level: a condition, as --where, that rows must meet). Raises `ConfigError` when malformed."""
     document, name = _mapping_document(Path(path), lang)
-    columns: dict[str, str] = {}
-    values: dict[str, dict[str, str]] = {}
+    mapping = ColumnMapping()
+    columns, values, units = mapping.columns, mapping.values, mapping.units
     problems: list[str] = []
     for key, value in document.items():
         key_loc = document.key_loc(key) if hasattr(document, "key_loc") else name
@@ -38,8 +63,14 @@ def load_mapping(path: Path, lang: str = "en") -> tuple[dict[str, str], dict[str
         if not isinstance(key, str):
             problems.append(say(lang, "map_not_field", where=key_loc, key=key))
             continue
+        if key == WHERE_KEY:
+            if not isinstance(value, str) or not value.strip():
+                problems.append(say(lang, "map_where_type", where=value_loc))
+            else:
+                mapping.where, mapping.where_loc = value, str(value_loc)
+            continue
         if isinstance(value, dict):
-            _field_entry(key, value, value_loc, columns, values, problems, lang)
+            _field_entry(key, value, value_loc, columns, values, problems, lang, units)
             continue
         if value is None or isinstance(value, (bool, list)):
             found = (say(lang, "found_nothing") if value is None else say(lang, "found_list")
@@ -49,7 +80,7 @@ def load_mapping(path: Path, lang: str = "en") -> tuple[dict[str, str], dict[str
         columns[key] = _text(value)
     if problems:
         raise ConfigError("\n".join(problems))
-    return columns, values
+    return mapping
 
 
 def _mapping_document(path: Path, lang: str = "en"):
@@ -76,13 +107,26 @@ def _text(value) -> str:
 
 
 def _field_entry(key: str, entry: dict, where: str, columns: dict, values: dict, problems: list,
-                 lang: str = "en") -> None:
-    """One `field: {column: ..., values: {...}}` entry of a mapping file."""
-    unknown = [k for k in entry if k not in ("column", "values")]
+                 lang: str = "en", units: dict | None = None) -> None:
+    """One `field: {column: ..., values: {...}, unit: ...}` entry of a mapping file."""
+    unknown = [k for k in entry if k not in ("column", "values", "unit", "scale")]
     if unknown:
         problems.append(say(lang, "map_unknown_key", where=where, field=key, key=unknown[0],
-                            hint=hint(lang, str(unknown[0]), ["column", "values"])))
+                            hint=hint(lang, str(unknown[0]), ["column", "values", "unit", "scale"])))
         return
+    unit, scale = entry.get("unit"), entry.get("scale")
+    if unit is not None:
+        if isinstance(unit, (bool, dict, list)) or not str(unit).strip() or scale is not None:
+            problems.append(say(lang, "map_unit_type", where=where, field=key))
+            return
+        if units is not None:
+            units[key] = str(unit).strip()
+    if scale is not None:  # a factor instead of a unit: scale: 10000 is unit: 万元
+        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale < float("inf"):
+            problems.append(say(lang, "map_scale_type", where=where, field=key))
+            return
+        if units is not None:
+            units[key] = f"{scale:g}"
     column, table = entry.get("column"), entry.get("values")
     if column is not None:
         if isinstance(column, (bool, dict, list)):
@@ -105,9 +149,35 @@ def _quoted(items: Sequence[str], limit: int = 30, lang: str = "en") -> str:
 
 
 def _match_columns(
-    name: str, headers: list[str], fields: Sequence[FieldSpec], mapping: Mapping[str, str], lang: str = "en"
+    name: str, headers: list[str], fields: Sequence[FieldSpec], mapping: Mapping[str, str], lang: str = "en",
+    columns: Sequence | None = None,
 ) -> dict[str, int]:
     """field name -> column index. Ambiguity is an error, never a guess."""
+    plan = match_plan(headers, fields, mapping, lang, columns)
+    problems = plan.problems
+    if problems:
+        if len(problems) == 1:
+            raise DataError(say(lang, "one_problem", name=name, problem=problems[0]))
+        raise DataError(say(lang, "many_problems", name=name, n=len(problems), problems="\n  ".join(problems)))
+    return plan.matched
+
+
+@dataclass
+class Matching:
+    """How the file's columns meet the pack's fields, before anything is refused: the fields matched
+    (field -> column index), the problems (as messages), the fields several columns answer
+    (field -> indexes), the columns several fields answer (index -> fields), the required fields not found."""
+
+    matched: dict
+    problems: list
+    ambiguous: dict
+    shared: dict
+    missing: list
+
+
+def match_plan(headers: list[str], fields: Sequence[FieldSpec], mapping: Mapping[str, str], lang: str = "en",
+               columns: Sequence | None = None) -> Matching:
+    """`_match_columns` without refusing: what matched and what is wrong (`kamrules columns` shows both)."""
     normalised = [normalise_header(h) for h in headers]
     problems: list[str] = []
     matched = _mapped_columns(headers, normalised, mapping, problems, lang)
@@ -133,14 +203,17 @@ def _match_columns(
         return spec_named(by_name[field_name], lang)
 
     reported_columns = set()
+    shared, ambiguous, missing = {}, {}, []
     for index in sorted(fields_of_column):
         names = fields_of_column[index]
         if len(names) > 1:
             reported_columns.add(index)
+            shared[index] = list(names)
             problems.append(say(lang, "column_many_fields", header=headers[index],
                                 listed=joined(lang, [ref(n) for n in names]), name=names[0]))
     for field_name, found in candidates.items():
         if len(found) > 1:
+            ambiguous[field_name] = list(found)
             listed = joined(lang, [say(lang, "quote", text=headers[i]) for i in found])
             problems.append(say(lang, "field_many_columns", field=ref(field_name), listed=listed, name=field_name,
                                 header=headers[found[0]]))
@@ -148,36 +221,17 @@ def _match_columns(
             if found[0] not in reported_columns:
                 matched[field_name] = found[0]
         elif by_name[field_name].required:
-            problems.append(_not_found(field_name, by_name[field_name], headers, normalised, lang, ref(field_name)))
-    if problems:
-        if len(problems) == 1:
-            raise DataError(say(lang, "one_problem", name=name, problem=problems[0]))
-        raise DataError(say(lang, "many_problems", name=name, n=len(problems), problems="\n  ".join(problems)))
-    return matched
+            missing.append(field_name)
+            problems.append(_not_found(field_name, by_name[field_name], headers, normalised, lang, ref(field_name),
+                                       fields, columns))
+    return Matching(matched, problems, ambiguous, shared, missing)
 
 
-# Headers CRMs use for the customer's OWN company revenue (Salesforce and HubSpot "Annual Revenue",
-# Chinese 年营业额 / 营业收入): never our sales to the customer, so never suggested for any field.
-OWN_REVENUE_HEADERS = frozenset(normalise_header(h) for h in (
-    "Annual Revenue", "AnnualRevenue", "Company Revenue", "Customer Revenue", "Total Revenue",
-    "年营业额", "营业额", "营业收入", "年营收", "年收入", "企业营收", "公司营收", "营收规模",
-))
-
-
-def _closest_headers(spec: FieldSpec, headers: list[str], candidates: list[int], limit: int = 3) -> list[str]:
+def _closest_headers(spec: FieldSpec, headers: list[str], candidates: list[int], limit: int = 3,
+                     columns: Sequence | None = None) -> list[str]:
     """The headers among `candidates` (column indexes) closest to any name the field answers to, best
-    first; headers meaning the customer's own revenue are never offered."""
-    keys = [k for k in (normalise_header(h) for h in spec.header_names()) if k]
-    scored: dict[int, float] = {}
-    for index in candidates:
-        header = normalise_header(headers[index])
-        if not header or header in OWN_REVENUE_HEADERS:
-            continue
-        best = max((difflib.SequenceMatcher(None, key, header).ratio() for key in keys), default=0.0)
-        if best >= 0.6:
-            scored[index] = best
-    ranked = sorted(scored, key=lambda index: (-scored[index], index))
-    return [headers[index] for index in ranked[:limit]]
+    first, of the field's kind and type (data/meaning.py); the customer's own revenue is never offered."""
+    return closest(spec, headers, list(columns) if columns is not None else [None] * len(headers), candidates, limit)
 
 
 def _is_sales(spec: FieldSpec) -> bool:
@@ -189,6 +243,13 @@ def _is_sales(spec: FieldSpec) -> bool:
 # Chinese CRMs often prefix a header with "the ... it is in / belongs to" (所在省份, 所属行业, 所属客户经理):
 # the rest is the name the pack knows.
 _CHINESE_PREFIXES = ("所在", "所属")
+
+
+def proposal_text(proposal, lang: str = "en") -> str:
+    """A column offered for a field, with why when it is not just a close name: "'Total Revenue'
+    (lifetime revenue: every closed deal, not one period)"."""
+    text = say(lang, "quote", text=proposal.column)
+    return text if proposal.note == "close" else text + say(lang, "note_" + proposal.note)
 
 
 def _unit_stem_matches(header: str, spec: FieldSpec, keys: set) -> bool:
@@ -226,39 +287,60 @@ def _mapped_columns(headers: list[str], normalised: list[str], mapping: Mapping[
 
 
 def _not_found(field_name: str, spec: FieldSpec, headers: list[str], normalised: list[str], lang: str = "en",
-               field_text: str | None = None) -> str:
+               field_text: str | None = None, fields: Sequence[FieldSpec] = (), columns: Sequence | None = None) -> str:
     looked_for = say(lang, "sep").join(spec.header_names())
-    close = _closest_headers(spec, headers, list(range(len(headers))))
-    closest = say(lang, "closest", headers=_quoted(close, lang=lang)) if close else ""
+    offered = proposals(spec, reference_field(fields or [spec]), headers,
+                        list(columns) if columns is not None else [None] * len(headers), list(range(len(headers))))
+    closest = (say(lang, "closest", headers=say(lang, "sep").join(proposal_text(p, lang) for p in offered))
+               if offered else "")
     sales_hint = say(lang, "sales_hint") if _is_sales(spec) else ""
     return say(lang, "not_found", field=field_text or f"'{field_name}'", looked=looked_for,
                headers=_quoted(headers, lang=lang), closest=closest, name=field_name, hint=sales_hint)
 
 
 def describe_mapping(
-    headers: list[str], fields: Sequence[FieldSpec], matched: Mapping[str, int], mapping: Mapping[str, str]
+    headers: list[str], fields: Sequence[FieldSpec], matched: Mapping[str, int], mapping: Mapping[str, str],
+    units: Mapping | None = None, columns: Sequence | None = None,
 ) -> dict:
     """How each field found its column, for the console and the run manifest (JSON-ready, in input order):
-    `fields` [{field, column, by: --columns|name|label|alias}], `near_misses` [{field, column}] for fields
-    left without a column whose name is close to an unused header, `absent` fields, `unused_columns`."""
+    `fields` [{field, column, by: --columns|name|label|alias}, with `scale`, `unit` and `unit_from`
+    (header, title, --columns) when its values are read in another unit], `near_misses` [{field, column}]
+    for fields left without a column whose name is close to an unused header, `absent` fields,
+    `unused_columns`. Sales fields (the sales field and those named after it: sales_prev,
+    sales_prev_period) carry `read_as`, their label, so the console says which period each column is."""
+    reference = reference_field(fields)
+    read_as = {spec.name for spec in fields if reference is not None and spec.type == "number"
+               and spec.name.startswith(reference.name)}
+    if len(read_as & set(matched)) < 2:
+        read_as = set()  # one sales column: no period to tell apart
     found = []
     for field_name in sorted(matched, key=lambda f: matched[f]):
         spec = next(s for s in fields if s.name == field_name)
         header = headers[matched[field_name]]
         entry = {"field": field_name, "column": header, "by": _matched_by(spec, header, field_name in mapping)}
-        if unit_scale(header, spec.type) != 1:
+        if spec.name in read_as:
+            entry["read_as"] = dict(spec.label) or {"en": spec.name}  # which period a sales column means
+        unit = (units or {}).get(field_name)
+        if unit is None and units is None and unit_scale(header, spec.type) != 1:
             entry["scale"] = unit_scale(header, spec.type)  # 万元: ×10,000 (data/units.py)
+        elif unit is not None:
+            if unit.scale != 1:
+                entry["scale"] = unit.scale
+            if unit.source != "header":
+                entry["unit"], entry["unit_from"] = unit.unit, unit.source
         found.append(entry)
     used = set(matched.values())
     unused = [i for i in range(len(headers)) if i not in used]
     near, absent = [], []
+    cells = list(columns) if columns is not None else [None] * len(headers)
     for spec in fields:
         if spec.name in matched:
             continue
         absent.append(spec.name)
-        close = _closest_headers(spec, headers, unused, limit=1)
-        if close:
-            near.append({"field": spec.name, "column": close[0]})
+        offered = proposals(spec, reference, headers, cells, unused, limit=1)
+        if offered:
+            near.append({"field": spec.name, "column": offered[0].column,
+                         **({"note": offered[0].note} if offered[0].note != "close" else {})})
     return {"fields": found, "near_misses": near, "absent": absent,
             "unused_columns": [headers[i] for i in unused]}
 
@@ -293,24 +375,99 @@ def mapping_lines(description: Mapping, full: bool = True, lang: str = "en") -> 
     lines = [words["columns"].format(n=len(description["fields"]))]
     if same:
         lines.append(words["by_own_name"].format(n=len(same), names=", ".join(same)))
+    lines += layout_lines(description.get("layout") or {}, description["fields"], lang)
     for r in rows:
         how = ", ".join(_by_text(part, by_words) for part in r["by"].split(", "))
+        if r.get("unit_from"):
+            how += say(lang, "unit_from_" + ("title" if r["unit_from"] == "title" else "columns"), unit=r["unit"])
         scaled = words["scaled"].format(scale=f"{r['scale']:g}") if "scale" in r else ""
         lines.append(f"  {r['field']:<{width}} ← {r['column']}  ({how}{scaled})")
+    periods = [r for r in description["fields"] if r.get("read_as")]
+    if periods:
+        lines.append(say(lang, "read_as", listed=say(lang, "read_as_sep").join(
+            say(lang, "read_as_one", field=r["field"], column=r["column"],
+                label=r["read_as"].get(lang) or r["read_as"].get("en") or r["field"]) for r in periods)))
     for miss in description["near_misses"]:
-        lines.append(words["near_miss"].format(field=miss["field"], column=miss["column"]))
+        note = say(lang, "note_" + miss["note"]) if miss.get("note", "close") != "close" else ""
+        lines.append(words["near_miss"].format(field=miss["field"], column=miss["column"]) + note)
     others = [f for f in description["absent"] if f not in {m["field"] for m in description["near_misses"]}]
     if others and full:
         lines.append(words["not_in_file"].format(n=len(others), names=", ".join(others)))
     for skip in description.get("skipped", []):
         rows = say(lang, "row_one" if skip["rows"] == 1 else "row_many", n=skip["rows"])
         lines.append(words["skipped"].format(rows=rows, field=skip["field"], value=skip["value"]))
+    if description.get("where_columns_file"):
+        lines.append("  " + where_line(description["where_columns_file"], lang))
     if description.get("where"):
         lines.append("  " + where_line(description["where"], lang))
     if description["unused_columns"] and full:
         lines.append(words["unused"].format(n=len(description["unused_columns"]),
                                             names=_quoted(description["unused_columns"], limit=12, lang=lang)))
     return lines
+
+
+def layout_lines(layout: Mapping, fields: Sequence[Mapping], lang: str = "en") -> list[str]:
+    """The rows of the file that are not the table (title rows, a footer) and the unit a title states,
+    as console lines: every row left out is said."""
+    lines = []
+    if layout.get("above"):
+        blank = say(lang, "layout_blank", n=layout["blank_above"]) if layout.get("blank_above") else ""
+        lines.append(say(lang, "layout_above", header=layout["header_row"], n=len(layout["above"]),
+                         rows=_rows_with_text(layout["above"], lang) + blank))
+    if layout.get("footer"):
+        blank = say(lang, "layout_blank", n=layout["footer_blank"]) if layout.get("footer_blank") else ""
+        lines.append(say(lang, "layout_footer", n=len(layout["footer"]),
+                         rows=_rows_with_text(layout["footer"], lang) + blank))
+    unit = layout.get("title_unit")
+    if unit:
+        applied = [f"{r['field']} ({r['column']})" for r in fields if r.get("unit_from") == "title"]
+        if applied:
+            lines.append(say(lang, "title_unit_applied", unit=unit["unit"], fields=", ".join(applied)))
+        else:
+            lines.append(say(lang, "title_unit_unused", unit=unit["unit"]))
+    return lines
+
+
+def _rows_with_text(rows: Sequence[Mapping], lang: str) -> str:
+    """"row 1 '2026年第四季度…', row 43 'Confidential Information'" (the first five, then how many more)."""
+    shown = say(lang, "sep").join(say(lang, "row_with_text", row=r["row"], text=r["text"]) for r in rows[:5])
+    return shown + (say(lang, "more", n=len(rows) - 5) if len(rows) > 5 else "")
+
+
+def doubts_message(name: str, doubts: Sequence, fields: Sequence[FieldSpec], units: Mapping,
+                   lang: str = "en") -> str:
+    """The read stops: money columns disagree about their unit (data/doubts.py). Names both columns,
+    how far apart they are, the likely unit and the --columns lines that settle it."""
+    by_name = {spec.name: spec for spec in fields}
+    lines = []
+    for doubt in doubts:
+        names = dict(column=doubt.column, field=spec_ref(by_name[doubt.field], lang), other_column=doubt.other_column,
+                     other=spec_ref(by_name[doubt.other], lang))
+        if doubt.margin:
+            what = say(lang, "doubt_margin", margin=f"{doubt.ratio:.0%}", **names)
+        else:
+            what = say(lang, "doubt_smaller" if doubt.ratio < 1 else "doubt_larger", times=_times(doubt.ratio), **names)
+        suspect_column = doubt.column if doubt.suspect == doubt.field else doubt.other_column
+        if doubt.unit:
+            likely = say(lang, "doubt_likely", column=suspect_column, unit=doubt.unit)
+            line = f"{doubt.suspect}: {{column: {_yaml_text(suspect_column)}, unit: {doubt.unit}}}"
+        else:
+            likely = say(lang, "doubt_unknown", column=suspect_column)
+            line = f"{doubt.suspect}: {{column: {_yaml_text(suspect_column)}, unit: <unit>}}"
+        lines.append(say(lang, "doubt_line", what=what, likely=likely, line=line))
+    return say(lang, "doubts", name=name, n=len(doubts)) + "\n  " + "\n  ".join(lines)
+
+
+def _times(ratio: float) -> str:
+    """How many times apart two medians are, to one significant digit: 10,000, 40,000."""
+    factor = 1 / ratio if 0 < ratio < 1 else ratio
+    return f"{float(f'{factor:.1g}'):,.0f}"
+
+
+def _yaml_text(text: str) -> str:
+    """A header as a YAML flow value: quoted when YAML would read it otherwise."""
+    plain = text and not any(c in text for c in ":{}[],#&*!|>'\"%@`") and text.strip() == text
+    return text if plain else "'" + text.replace("'", "''") + "'"
 
 
 def _by_text(part: str, by_words: dict) -> str:

@@ -62,13 +62,26 @@ def _cell_at(column: pa.Array, position: int) -> str:
     return value if isinstance(value, str) else cell_text(value)
 
 
-def _scaled(values: pd.Series, scale: float, column: pa.Array, bad_reasons: dict, lang: str = "en") -> pd.Series:
-    """Plain numbers times the header's unit; a cell with its own unit (12万 under 万元) is a bad value,
-    not multiplied twice."""
+def _scaled(values: pd.Series, scale: float, column: pa.Array, bad_reasons: dict, lang: str = "en",
+            own_unit_wins: bool = False, whole: bool = False) -> pd.Series:
+    """Plain numbers times the column's unit. A cell with its own unit (12万 under 万元) is a bad value
+    under a header's unit, never multiplied twice; under a unit the title or the --columns file states,
+    the cell's own unit wins (12万 is 120,000). `whole`: the result must be a whole number (an integer
+    field counted in months, read in years)."""
     own = pc.match_substring_regex(_without_controls(_as_text(column)), OWN_UNIT).to_numpy(zero_copy_only=False)
-    for position in np.flatnonzero(own):
-        bad_reasons.setdefault(int(position), say(lang, "r_own_unit"))
-    return (values * scale).round(9)
+    if not own_unit_wins:
+        for position in np.flatnonzero(own):
+            bad_reasons.setdefault(int(position), say(lang, "r_own_unit"))
+    factors = np.where(own & own_unit_wins, 1.0, scale)
+    scaled = (values * factors).round(9)
+    if whole:
+        numbers = scaled.to_numpy(dtype="float64")
+        finite = np.isfinite(numbers)
+        fractional = np.zeros(len(numbers), dtype=bool)
+        fractional[finite] = numbers[finite] != np.floor(numbers[finite])
+        for position in np.flatnonzero(fractional):
+            bad_reasons.setdefault(int(position), say(lang, "r_not_whole"))
+    return scaled
 
 
 def _outside_range(spec: FieldSpec, values: pd.Series, bad_reasons: dict, lang: str = "en") -> None:
@@ -97,17 +110,19 @@ def _bound_text(bound) -> str:
 
 
 def _convert(
-    spec: FieldSpec, column: pa.Array, raw: _Raw, options: ReadOptions, scale: float = 1.0
+    spec: FieldSpec, column: pa.Array, raw: _Raw, options: ReadOptions, scale: float = 1.0,
+    own_unit_wins: bool = False,
 ) -> tuple[pd.Series, np.ndarray, list[str]]:
-    """(values, positions of bad cells (sorted), their reasons) for one field; `scale` is the header's
-    unit (120 under 年销售额(万元) is 1,200,000, see data/units.py).
+    """(values, positions of bad cells (sorted), their reasons) for one field; `scale` is the column's
+    unit (120 under 年销售额(万元) is 1,200,000, see data/units.py); `own_unit_wins` when that unit was not
+    said by the header (a cell's own 万 then counts, see `_scaled`).
 
     A text column whose values repeat (dates, shares, scores, regions) is converted once per distinct
     text and spread back to its rows: every step below reads a cell on its own, so each row gets what
     converting it alone would give."""
     if pa.types.is_string(column.type) and _repeats(column):
-        return _convert_distinct(spec, column, raw, options, scale)
-    return _convert_cells(spec, column, raw, options, scale)
+        return _convert_distinct(spec, column, raw, options, scale, own_unit_wins)
+    return _convert_cells(spec, column, raw, options, scale, own_unit_wins)
 
 
 DISTINCT_SAMPLE = 4096  # leading cells that decide whether a column repeats enough to convert per distinct text
@@ -121,11 +136,11 @@ def _repeats(column: pa.Array) -> bool:
 
 
 def _convert_distinct(
-    spec: FieldSpec, column: pa.Array, raw: _Raw, options: ReadOptions, scale: float
+    spec: FieldSpec, column: pa.Array, raw: _Raw, options: ReadOptions, scale: float, own_unit_wins: bool = False
 ) -> tuple[pd.Series, np.ndarray, list[str]]:
     """`_convert_cells` on the distinct texts of a string column, spread back to its rows."""
     encoded = pc.dictionary_encode(_as_text(column))
-    values, positions, reasons = _convert_cells(spec, encoded.dictionary, raw, options, scale)
+    values, positions, reasons = _convert_cells(spec, encoded.dictionary, raw, options, scale, own_unit_wins)
     indices = encoded.indices.to_numpy(zero_copy_only=False)
     bad = np.zeros(len(encoded.dictionary), dtype=bool)
     bad[positions] = True
@@ -136,7 +151,8 @@ def _convert_distinct(
 
 
 def _convert_cells(
-    spec: FieldSpec, column: pa.Array, raw: _Raw, options: ReadOptions, scale: float = 1.0
+    spec: FieldSpec, column: pa.Array, raw: _Raw, options: ReadOptions, scale: float = 1.0,
+    own_unit_wins: bool = False,
 ) -> tuple[pd.Series, np.ndarray, list[str]]:
     """`_convert`, cell by cell."""
     kind = spec.type
@@ -148,8 +164,9 @@ def _convert_cells(
     else:
         text = _without_controls(_as_text(column))  # NUL, ANSI escapes: never into outputs or a terminal (guards.py)
         trimmed = pc.utf8_trim_whitespace(text)
-        if kind in ("number", "integer"):
-            values, missing, bad_reasons = _to_number(trimmed, options.decimal, whole=kind == "integer", lang=lang)
+        if kind in ("number", "integer"):  # an integer read in another unit is whole once scaled
+            values, missing, bad_reasons = _to_number(trimmed, options.decimal, whole=kind == "integer" and scale == 1,
+                                                      lang=lang)
         elif kind == "boolean":
             values, missing, bad_reasons = _to_boolean(trimmed, lang)
         elif kind == "date":
@@ -158,8 +175,8 @@ def _convert_cells(
             values, missing, bad_reasons = _to_category(trimmed, spec, lang)
         else:
             values, missing, bad_reasons = _to_string(trimmed)
-    if scale != 1 and kind == "number":
-        values = _scaled(values, scale, column, bad_reasons, lang)
+    if scale != 1 and kind in ("number", "integer"):
+        values = _scaled(values, scale, column, bad_reasons, lang, own_unit_wins, whole=kind == "integer")
     bad_reasons = bound_values(kind, values, bad_reasons, lang)  # 1e308, year 1700: totals and ages overflow (guards.py)
     if spec.range:
         _outside_range(spec, values, bad_reasons, lang)

@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 
 from kamrules.data.cells import EXCEL_LAST_SERIAL, FIRST_DATE, LAST_DATE, by_distinct, excel_day, missing_mask, spread
 from kamrules.data.wording import say
+from kamrules.language.digits import describe_char, odd_digit
 
 _TIME_SUFFIX = re.compile(
     r"^(.*?\S)(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[AaPp][Mm])?\s*(?:Z|[+-]\d{2}:?\d{2})?)$"
@@ -46,8 +47,11 @@ def parse_date(text: str, dayfirst: bool = False, excel_serials: bool = False,
                lang: str = "en") -> tuple[np.datetime64 | None, str | None]:
     """Read one date cell: (datetime64 at midnight, None) or (None, reason in `lang`). A time of day is dropped."""
     s = text.strip()
-    if len(s) <= MAX_DATE_CHARS:
-        s = unicodedata.normalize("NFKC", s).strip()  # may lengthen a text, hence the second check
+    if len(s) > MAX_DATE_CHARS:
+        return None, say(lang, "r_long_date", n=f"{len(s):,}", max=MAX_DATE_CHARS)
+    if odd := odd_digit(s):  # before NFKC, which makes '²' or '①' ASCII digits (docs/data.md)
+        return None, say(lang, "r_odd_digit_date", char=describe_char(odd))
+    s = unicodedata.normalize("NFKC", s).strip()  # may lengthen a text, hence the second check
     if len(s) > MAX_DATE_CHARS:
         return None, say(lang, "r_long_date", n=f"{len(s):,}", max=MAX_DATE_CHARS)
     match = _TIME_SUFFIX.match(s)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import json
 from pathlib import Path
 from typing import Any, Callable
@@ -19,21 +20,26 @@ from kamrules.data.encodings import _choose_encoding, _sample_text
 from kamrules.data.guards import (
     XLSX_DAMAGE, csv_failure, damaged_xlsx, excel_row_check, json_loads, parquet_check, repeated_keys, xlsx_check,
 )
+from kamrules.data.layout import (
+    FOOTER_SCAN, HEADER_SCAN, Layout, filled, footer_start, header_index, last_rows, row_text, title_unit,
+)
 from kamrules.data.messages import first_lines
 from kamrules.data.options import MAX_LISTED, SAMPLE_BYTES, ReadOptions, _Raw
-from kamrules.data.wording import at, json_detail, quoted, say
+from kamrules.data.wording import at, json_detail, quoted, rows_text, say
 from kamrules.errors import DataError
 from kamrules.pack.fields import column_letter
 
 def _sniff_delimiter(sample: str, complete: bool) -> str:
     """The delimiter among , ; and tab that gives the header most columns and every sampled row the
-    same number of values; ties go to , then ; then tab. Deterministic, unlike csv.Sniffer."""
+    same number of values; ties go to , then ; then tab. Deterministic, unlike csv.Sniffer. Title rows
+    above the header (layout.header_index) are not counted."""
     best, best_score = ",", (-1, -1)
     for rank, candidate in enumerate((",", ";", "\t")):
         records = list(csv.reader(io.StringIO(sample, newline=""), delimiter=candidate))[:51]
         if not complete and len(records) > 1:
             records = records[:-1]  # the sample may end in the middle of a record
         records = [r for r in records if r]
+        records = records[header_index(records):]
         if not records:
             continue
         width = len(records[0])
@@ -51,11 +57,6 @@ def _read_csv(path: Path, name: str, head: bytes, options: ReadOptions, *, tsv: 
     sample = _sample_text(head, encoding)
     if sample.startswith("\ufeff"):
         sample = sample[1:]
-    lines = sample.split("\n")
-    skip = 0  # blank lines above the header
-    while skip < len(lines) - 1 and not lines[skip].strip():
-        skip += 1
-    sample = "\n".join(lines[skip:])
     complete = len(head) < SAMPLE_BYTES
     if options.delimiter is not None:
         delimiter = delimiter_char(options.delimiter) or ","
@@ -63,34 +64,118 @@ def _read_csv(path: Path, name: str, head: bytes, options: ReadOptions, *, tsv: 
         delimiter = "\t"
     else:
         delimiter = _sniff_delimiter(sample, complete)
-    header = next(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter), [])
+    skip, layout = _csv_header(name, sample, delimiter, options)
+    header = next(csv.reader(io.StringIO("\n".join(sample.split("\n")[skip:]), newline=""), delimiter=delimiter), [])
+    if options.header_row is not None and not filled(header):
+        raise DataError(say(options.lang, "header_row_empty", name=name, n=options.header_row))
     width = max(len(header), 1)
     table, bad_rows = _parse_csv(path, name, encoding, delimiter, skip, width, options.lang)
-    if bad_rows:
-        raise DataError(_bad_rows_message(name, bad_rows, width, delimiter, options.lang))
     if table.num_rows == 0:
         raise DataError(say(options.lang, "empty", name=name))
+    last_line = skip + table.num_rows  # the header is line skip + 1; rows follow it one a line
+    inside = [row for row in bad_rows if row[0] <= last_line]
+    if inside:  # short or long rows among the data: a wrong delimiter or a stray quote
+        raise DataError(_bad_rows_message(name, bad_rows, width, delimiter, options.lang))
     columns = [table.column(i).combine_chunks() for i in range(table.num_columns)]
     headers = [str(value) for value in (column[0].as_py() for column in columns)]
     if headers and headers[0].startswith("\ufeff"):
         headers[0] = headers[0][1:]
+    columns = [column.slice(1) for column in columns]
+    row_numbers = np.arange(skip + 2, skip + table.num_rows + 1, dtype=np.int64)
+    trailing = [(number, next(csv.reader([text], delimiter=delimiter), []), False) for number, _, text in bad_rows]
+    columns, row_numbers = _cut_footer(name, columns, row_numbers, trailing, width, layout, options, delimiter)
     return _Raw(
         headers=_display_headers(headers, options.lang),
-        columns=[column.slice(1) for column in columns],
-        row_numbers=np.arange(skip + 2, skip + table.num_rows + 1, dtype=np.int64),
+        columns=columns,
+        row_numbers=row_numbers,
         encoding=encoding,
         delimiter=delimiter,
+        layout=layout,
     )
+
+
+def _csv_header(name: str, sample: str, delimiter: str, options: ReadOptions) -> tuple[int, Layout]:
+    """(lines above the header, what they hold): the header is --header-row, else the first record
+    that looks like one (layout.header_index), below any title and blank rows."""
+    reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+    leading: list[list[str]] = []
+    ends: list[int] = []  # the line each leading record ends on
+    try:
+        for record in reader:
+            leading.append(record)
+            ends.append(reader.line_num)
+            if len(leading) >= HEADER_SCAN:
+                break
+    except csv.Error:
+        pass  # a broken quote: the parser below says where
+    if options.header_row is not None:
+        skip = options.header_row - 1
+        if skip >= len(ends) and skip >= sample.count("\n"):
+            raise DataError(say(options.lang, "header_row_beyond", name=name, n=options.header_row))
+    else:
+        position = header_index(leading)
+        skip = ends[position - 1] if position else 0
+    above = [(end, record) for record, end in zip(leading, ends) if end <= skip]
+    return skip, _layout_above(skip + 1, above, options)
+
+
+def _layout_above(header_row: int, above: list[tuple[int, list[str]]], options: ReadOptions) -> Layout:
+    """The layout of the rows above the header: their texts, how many were blank, the unit a title states."""
+    texts = [(row, row_text(cells)) for row, cells in above if filled(cells)]
+    return Layout(header_row=header_row, above=texts, blank_above=len(above) - len(texts),
+                  title_unit=title_unit(texts), header_given=options.header_row is not None)
+
+
+def _cut_footer(name: str, columns: list[pa.Array], row_numbers: np.ndarray, trailing: list, width: int,
+                layout: Layout, options: ReadOptions, delimiter: str = ",") -> tuple[list[pa.Array], np.ndarray]:
+    """The table without its footer block (layout.footer_start, or the last --skip-footer rows), which
+    `layout` records; rows after the data that could not be read and are not in the footer stop the read."""
+    n = len(row_numbers)
+    scan = min(n, FOOTER_SCAN)
+    tail = [(int(number), cells, True) for number, cells in zip(row_numbers[n - scan:], last_rows(columns, scan))]
+    tail += trailing
+    tail.sort(key=lambda item: item[0])
+    rows = [cells for _, cells, _ in tail]
+    start = footer_start(rows, width) if options.skip_footer is None else _last_filled(rows, options.skip_footer)
+    footer = tail[start:]
+    layout.footer = [(number, row_text(cells)) for number, cells, _ in footer if filled(cells)]
+    layout.footer_blank = sum(1 for _, cells, _ in footer if not filled(cells))
+    layout.footer_given = options.skip_footer is not None
+    left = [(number, len(cells)) for number, cells, in_table in tail[:start] if not in_table and filled(cells)]
+    if any(count > width for _, count in left):  # more values than the header: a delimiter or a quote
+        raise DataError(_bad_rows_message(name, [(number, count, "") for number, count in left], width,
+                                          delimiter, options.lang))
+    if left:
+        raise DataError(_rows_at_end_message(name, left, width, options.lang))
+    in_footer = sum(1 for _, _, in_table in footer if in_table)
+    return ([column.slice(0, n - in_footer) for column in columns], row_numbers[:n - in_footer]) if in_footer \
+        else (columns, row_numbers)
+
+
+def _last_filled(rows: list[list[str]], count: int) -> int:
+    """Where the last `count` non-blank rows start (with the blank rows among and after them)."""
+    start, seen = len(rows), 0
+    while start > 0 and seen < count:
+        start -= 1
+        seen += bool(filled(rows[start]))
+    return start
+
+
+def _rows_at_end_message(name: str, rows: list[tuple[int, int]], width: int, lang: str = "en") -> str:
+    """Rows after the last account that do not have the header's columns: not the delimiter's fault."""
+    numbers = [number for number, _ in rows]
+    return say(lang, "rows_at_end", name=name, count=len(rows), rows=rows_text(lang, "row", numbers), width=width,
+               n=len(rows))
 
 
 def _parse_csv(path: Path, name: str, encoding: str, delimiter: str, skip: int, width: int, lang: str = "en"):
     """(pyarrow table of text columns, [(row number, values) of rows with the wrong width])."""
     import pyarrow.csv as pacsv
 
-    bad_rows: list[tuple[int, int]] = []
+    bad_rows: list[tuple[int, int, str]] = []
 
     def on_invalid_row(row: Any) -> str:
-        bad_rows.append((row.number, row.actual_columns))  # counts the skipped lines too
+        bad_rows.append((row.number, row.actual_columns, row.text))  # counts the skipped lines too
         return "skip"
 
     arrow_encoding = "utf8" if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig") else encoding
@@ -121,13 +206,13 @@ def _parse_csv(path: Path, name: str, encoding: str, delimiter: str, skip: int, 
     return table, bad_rows
 
 
-def _bad_rows_message(name: str, bad_rows: list[tuple[int, int]], width: int, delimiter: str, lang: str = "en") -> str:
+def _bad_rows_message(name: str, bad_rows: list[tuple[int, int, str]], width: int, delimiter: str, lang: str = "en") -> str:
     shown = say(lang, "tab") if delimiter == "\t" else f"'{delimiter}'"
     fix = say(lang, "delimiter_fix", shown=shown)
     if len(bad_rows) == 1:
-        number, actual = bad_rows[0]
+        number, actual, _ = bad_rows[0]
         return say(lang, "bad_row", name=name, number=number, actual=actual, width=width, fix=fix)
-    lines = [say(lang, "bad_rows_line", number=number, actual=actual) for number, actual in bad_rows[:MAX_LISTED]]
+    lines = [say(lang, "bad_rows_line", number=number, actual=actual) for number, actual, _ in bad_rows[:MAX_LISTED]]
     return (say(lang, "bad_rows", name=name, count=len(bad_rows), width=width, fix=fix)
             + first_lines(lines, len(bad_rows), lang))
 
@@ -152,23 +237,17 @@ def _read_xlsx(path: Path, name: str, head: bytes, options: ReadOptions) -> _Raw
         sheet = _pick_sheet(name, workbook, options.sheet, lang)
         sheet.reset_dimensions()  # some writers record wrong sheet sizes; read what is really there
         rows = sheet.iter_rows(min_row=1, min_col=1, values_only=True)
-        header: list[str] = []
-        header_row = 0
-        for number, row in enumerate(rows, start=1):
-            cells = [cell_text(value) for value in row]
-            if any(cell.strip() for cell in cells):
-                header, header_row = cells, number
-                break
-        if not header:
-            raise DataError(say(lang, "sheet_empty", name=name, sheet=sheet.title))
+        header, header_row, layout, pending = _xlsx_header(name, sheet.title, rows, options)
         while header and not header[-1].strip():
             header.pop()
         width = len(header)
         values: list[list[str]] = [[] for _ in range(width)]
         numbers: list[int] = []
-        for number, row in enumerate(rows, start=header_row + 1):
+        read_on = ((number, [cell_text(value) for value in row[:width]])
+                   for number, row in enumerate(rows, start=header_row + len(pending) + 1))
+        for number, cells in itertools.chain(pending, read_on):
             excel_row_check(number, name, lang)  # more rows than Excel allows (guards.py)
-            cells = [cell_text(value) for value in row[:width]]
+            cells = cells[:width]
             cells.extend("" for _ in range(width - len(cells)))
             for column, cell in zip(values, cells):
                 column.append(cell)
@@ -177,13 +256,45 @@ def _read_xlsx(path: Path, name: str, head: bytes, options: ReadOptions) -> _Raw
         raise DataError(damaged_xlsx(name, exc, lang)) from None
     finally:
         workbook.close()
+    columns, row_numbers = _cut_footer(name, [pa.array(column, type=pa.string()) for column in values],
+                                       np.array(numbers, dtype=np.int64), [], width, layout, options)
     return _Raw(
         headers=_display_headers(header, lang),
-        columns=[pa.array(column, type=pa.string()) for column in values],
-        row_numbers=np.array(numbers, dtype=np.int64),
+        columns=columns,
+        row_numbers=row_numbers,
         excel_serials=True,
         sheet=sheet.title,
+        layout=layout,
     )
+
+
+def _xlsx_header(name: str, title: str, rows: Any, options: ReadOptions) -> tuple[list[str], int, Layout, list]:
+    """(the header's cells, its row number, the rows above it, the rows read after it) of a sheet:
+    --header-row, else the first row that looks like a header (layout.header_index) among the leading
+    ones."""
+    lang = options.lang
+    leading: list[tuple[int, list[str]]] = []
+    wanted = options.header_row
+    seen = 0  # rows with a value
+    for number, row in enumerate(rows, start=1):
+        leading.append((number, [cell_text(value) for value in row]))
+        seen += bool(filled(leading[-1][1]))
+        if (wanted is not None and number >= wanted) or (wanted is None and seen >= HEADER_SCAN):
+            break
+    if wanted is not None:
+        if len(leading) < wanted:
+            raise DataError(say(lang, "header_row_beyond", name=name, n=wanted))
+        position = wanted - 1
+    else:
+        filled_rows = [(i, cells) for i, (_, cells) in enumerate(leading) if filled(cells)]
+        if not filled_rows:
+            raise DataError(say(lang, "sheet_empty", name=name, sheet=title))
+        position = filled_rows[header_index([cells for _, cells in filled_rows])][0]
+    header_row, header = leading[position]
+    if not filled(header):
+        raise DataError(say(lang, "header_row_empty", name=name, n=header_row))
+    layout = _layout_above(header_row, [(number, cells) for number, cells in leading[:position]], options)
+    return header, header_row, layout, leading[position + 1:]
 
 
 def _pick_sheet(name: str, workbook: Any, wanted: str | int | None, lang: str = "en") -> Any:

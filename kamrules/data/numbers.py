@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 
 from kamrules.data.cells import by_distinct, missing_mask, spread
 from kamrules.data.wording import say
+from kamrules.language.digits import describe_char, odd_digit
 
 _PLAIN_NUMBER = {
     ".": r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$",
@@ -51,8 +52,11 @@ _UNITS = {"千": Decimal(1000), "万": Decimal(10_000), "亿": Decimal(100_000_0
 def parse_number(text: str, decimal: str = ".", lang: str = "en") -> tuple[float | None, str | None]:
     """Read one number cell: (value, None) or (None, reason in `lang`). Missing words are not handled here."""
     s = text.strip()
-    if len(s) <= MAX_NUMBER_CHARS:
-        s = unicodedata.normalize("NFKC", s).strip()  # may lengthen a text, hence the second check
+    if len(s) > MAX_NUMBER_CHARS:
+        return None, say(lang, "r_long_number", n=f"{len(s):,}", max=MAX_NUMBER_CHARS)
+    if odd := odd_digit(s):  # before NFKC, which makes a footnote mark '¹' the digit 1 (docs/data.md)
+        return None, say(lang, "r_odd_digit", char=describe_char(odd))
+    s = unicodedata.normalize("NFKC", s).strip()  # may lengthen a text, hence the second check
     if len(s) > MAX_NUMBER_CHARS:
         return None, say(lang, "r_long_number", n=f"{len(s):,}", max=MAX_NUMBER_CHARS)
     negative = False

@@ -13,6 +13,8 @@ import pandas as pd
 import pyarrow as pa
 
 from kamrules.data.cells import delimiter_char
+from kamrules.data.layout import Layout
+from kamrules.data.units import fitting_units, unit_factor
 from kamrules.data.wording import hint, say
 from kamrules.errors import ConfigError, DataError, UsageError
 from kamrules.pack.fields import FieldSpec
@@ -53,6 +55,11 @@ class ReadOptions:
     values: dict[str, dict[str, str]] | None = None  # field -> {value in the file: pack value or skip-row}
     where: str | None = None  # keep only rows where this condition (rule language, over fields) holds
     lang: str = "en"  # the language of the messages about the data (--lang): en or zh
+    header_row: int | None = None  # the header's row number (--header-row); None = found below any title rows
+    units: dict[str, str] | None = None  # field -> the unit its column is in (`unit:` in the --columns file)
+    row_filter: str | None = None  # `where:` of the --columns file: a condition rows must meet, as --where
+    row_filter_from: str = ""  # where that condition is written (file:line), for messages
+    skip_footer: int | None = None  # rows at the end that are not accounts (--skip-footer); None = detected
     columns_file: Path | None = None  # the --columns file `columns`/`values` came from: an input --out never holds
 
 
@@ -99,6 +106,7 @@ class _Raw:
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
+    layout: Layout | None = None  # title rows above the header, footer rows cut off (data/layout.py)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -113,16 +121,25 @@ def _check_options(options: ReadOptions, fields: Sequence[FieldSpec]) -> None:
         raise UsageError(say(lang, "bad_decimal", value=options.decimal))
     if options.on_bad_value not in ("error", "missing"):
         raise UsageError(say(lang, "bad_on_bad_value", value=options.on_bad_value))
+    for option, value, lowest in (("--header-row", options.header_row, 1), ("--skip-footer", options.skip_footer, 0)):
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < lowest):
+            raise UsageError(say(lang, "bad_row_option", option=option, value=value, lowest=lowest))
     if options.delimiter is not None and delimiter_char(options.delimiter) is None:
         raise UsageError(say(lang, "bad_delimiter", value=options.delimiter))
     if options.encoding is not None:
         check_encoding(options.encoding, lang)
-    if options.columns or options.values:
+    if options.columns or options.values or options.units:
         known = [spec.name for spec in fields]
-        for field_name in [*(options.columns or {}), *(options.values or {})]:
+        for field_name in [*(options.columns or {}), *(options.values or {}), *(options.units or {})]:
             if field_name not in known:
                 raise ConfigError(say(lang, "columns_unknown_field", field=field_name,
                                       hint=hint(lang, field_name, known), known=", ".join(known)))
+    by_name = {spec.name: spec for spec in fields}
+    for field_name, unit in (options.units or {}).items():
+        if unit_factor(by_name[field_name], unit) is None:
+            units = fitting_units(by_name[field_name])
+            raise ConfigError(say(lang, "unit_not_fitting", field=field_name, unit=unit,
+                                  units=", ".join(units) if units else say(lang, "unit_none")))
 
 
 def check_encoding(name: str, lang: str = "en") -> None:

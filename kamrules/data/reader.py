@@ -17,14 +17,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from kamrules.data.cells import MISSING_WORDS
 from kamrules.data.columns import (
+    ColumnMapping,
     _match_columns,
     describe_mapping,
+    doubts_message,
     load_column_mapping,
     load_mapping,
+    load_mapping_file,
     mapping_lines,
 )
 from kamrules.data.convert import _cell_at, _convert, category_reason
@@ -36,7 +41,8 @@ from kamrules.data.messages import (
     issue_text,
 )
 from kamrules.data.numbers import parse_number
-from kamrules.data.units import unit_scale
+from kamrules.data.doubts import unit_doubts
+from kamrules.data.units import decide_units
 from kamrules.data.options import (
     FORMATS,
     MAX_LISTED,
@@ -50,14 +56,15 @@ from kamrules.data.options import (
     _Raw,
 )
 from kamrules.data.values import apply_value_maps, unknown_categories_message
-from kamrules.data.where import where_mask
+from kamrules.data.where import WHERE_OPTION, where_mask, where_text
 from kamrules.data.wording import say, spec_ref
 from kamrules.errors import DataError
 from kamrules.pack.fields import FieldSpec
 
 __all__ = [
     "FORMATS", "MISSING_WORDS", "ReadOptions", "DataIssue", "ReadResult", "read_table", "load_column_mapping",
-    "parse_number", "parse_date", "issue_text", "mapping_lines", "load_mapping", "read_cells",
+    "parse_number", "parse_date", "issue_text", "mapping_lines", "load_mapping", "load_mapping_file", "ColumnMapping",
+    "read_cells",
 ]
 
 
@@ -73,17 +80,16 @@ def read_table(path: Path, fields: Sequence[FieldSpec], options: ReadOptions = R
     lang = options.lang
     _check_options(options, fields)
     raw, fmt = _read_raw(path, name, options)
-    matched = _match_columns(name, raw.headers, fields, options.columns or {}, lang)
+    matched = _match_columns(name, raw.headers, fields, options.columns or {}, lang, raw.columns)
+    units = decide_units(fields, raw.headers, matched, options.units,
+                         raw.layout.title_unit if raw.layout is not None else None)
     skipped = apply_value_maps(name, raw, matched, options.values or {}, lang)
     if len(raw.row_numbers) == 0:
         raise DataError(say(lang, "all_skipped", name=name))
     order = sorted(matched, key=lambda field_name: matched[field_name])  # input order
     keep_all = options.on_bad_value == "missing"
-    data, issues, n_problems, unknown = _convert_fields(raw, fields, matched, order, options)
-
-    where = None
-    if options.where is not None and (keep_all or not n_problems):  # bad cells kept as missing: still filtered
-        data, where, issues = _apply_where(name, raw, data, fields, options.where, lang, issues)
+    wheres = _filter_rows(name, raw, fields, matched, units, options)  # before any value is checked
+    data, issues, n_problems, unknown = _convert_fields(raw, fields, matched, order, options, units)
 
     messages = []
     shown = {spec.name: spec_ref(spec, lang) for spec in fields}  # 「销售额」(sales) in Chinese
@@ -98,10 +104,27 @@ def read_table(path: Path, fields: Sequence[FieldSpec], options: ReadOptions = R
                                             shown["account_id"])
         if duplicates:
             messages.append(duplicates)
+    if not messages:
+        doubts = unit_doubts(fields, data, {f: raw.headers[i] for f, i in matched.items()}, units,
+                             chinese=_chinese(raw.headers))
+        if doubts:
+            messages.append(doubts_message(name, doubts, fields, units, lang))
     if messages:
         raise DataError("\n".join(messages))
 
     frame = pd.DataFrame(data, index=pd.RangeIndex(len(raw.row_numbers)))
+    source = {"path": name, "format": fmt, "encoding": raw.encoding, "delimiter": raw.delimiter, "sheet": raw.sheet,
+              "rows": len(raw.row_numbers)}
+    for option in ("header_row", "skip_footer"):  # said by the user: explain --run reads the file the same way
+        if getattr(options, option) is not None:
+            source[option] = getattr(options, option)
+    mapping = {**describe_mapping(raw.headers, fields, matched, options.columns or {}, units, raw.columns),
+               "skipped": skipped,
+               "where": wheres.get("--where")}
+    if wheres.get("--columns"):
+        mapping["where_columns_file"] = wheres["--columns"]
+    if raw.layout is not None:
+        mapping["layout"] = raw.layout.as_dict()
     return ReadResult(
         frame=frame,
         row_numbers=raw.row_numbers.tolist(),
@@ -109,16 +132,8 @@ def read_table(path: Path, fields: Sequence[FieldSpec], options: ReadOptions = R
         missing_optional=[spec.name for spec in fields if not spec.required and spec.name not in matched],
         unused_columns=[h for i, h in enumerate(raw.headers) if i not in set(matched.values())],
         issues=issues if keep_all else [],
-        source={
-            "path": name,
-            "format": fmt,
-            "encoding": raw.encoding,
-            "delimiter": raw.delimiter,
-            "sheet": raw.sheet,
-            "rows": len(raw.row_numbers),
-        },
-        mapping={**describe_mapping(raw.headers, fields, matched, options.columns or {}), "skipped": skipped,
-                 "where": where},
+        source=source,
+        mapping=mapping,
     )
 
 
@@ -129,6 +144,22 @@ def read_cells(path: Path, options: ReadOptions = ReadOptions()) -> tuple[_Raw, 
     path = Path(path)
     _check_options(options, [])
     return _read_raw(path, str(path), options)
+
+
+def _names_read(condition: str) -> set[str]:
+    """The plain names a condition mentions (none when it does not parse: where_mask then says why)."""
+    from kamrules.data.where import column_names
+    from kamrules.language import expr as ex
+
+    try:
+        return ex.names_in(ex.parse(column_names(condition)[0]))
+    except ex.ExprError:
+        return set()
+
+
+def _chinese(headers: Sequence[str]) -> bool:
+    """Whether the file's headers are Chinese (likely units are then named 万元, not k or M)."""
+    return any("\u4e00" <= char <= "\u9fff" for header in headers for char in str(header))
 
 
 def _read_raw(path: Path, name: str, options: ReadOptions) -> tuple[_Raw, str]:
@@ -142,18 +173,55 @@ def _read_raw(path: Path, name: str, options: ReadOptions) -> tuple[_Raw, str]:
     return raw, fmt
 
 
-def _apply_where(name: str, raw: _Raw, data: dict[str, pd.Series], fields: Sequence[FieldSpec],
-                 condition: str, lang: str, issues: list[DataIssue]) -> tuple[dict[str, pd.Series], dict, list]:
-    """The typed columns of the rows `--where` keeps (raw.row_numbers follows), what it left out, and
-    the bad cells of the rows it keeps."""
-    keep, where = where_mask(condition, pd.DataFrame(data, index=pd.RangeIndex(len(raw.row_numbers))), fields, lang)
-    if not keep.all():
-        data = {field_name: values[keep].reset_index(drop=True) for field_name, values in data.items()}
-        raw.row_numbers = raw.row_numbers[keep]
-    if len(raw.row_numbers) == 0:
-        raise DataError(say(lang, "where_none_left", name=name, condition=condition))
-    kept = set(raw.row_numbers.tolist())
-    return data, where, [issue for issue in issues if issue.row in kept]
+def _filter_rows(name: str, raw: _Raw, fields: Sequence[FieldSpec], matched: dict[str, int], units: dict,
+                 options: ReadOptions) -> dict:
+    """Leave out the rows the `where:` of the --columns file and --where do not keep, before any value is
+    checked: a lead with a blank revenue is left out, not reported. A row whose verdict is unknown
+    because a value the condition tests cannot be read is kept, so that the bad cell is reported (never
+    a row lost for a typo). Returns what each condition left out, by where it was written."""
+    conditions = [(condition, option) for condition, option in
+                  ((options.row_filter, f"where ({options.row_filter_from or '--columns'})"), (options.where, WHERE_OPTION))
+                  if condition is not None]
+    done: dict = {}
+    if not conditions:
+        return done
+    lang = options.lang
+    by_name = {spec.name: spec for spec in fields}
+    columns = {header: raw.columns[i] for i, header in enumerate(raw.headers)}
+    for condition, option in conditions:
+        order = sorted(matched, key=lambda field_name: matched[field_name])
+        typed, positions = {}, {}
+        names = _names_read(condition)
+        for field_name in order:
+            index = matched[field_name]
+            unit = units.get(field_name)
+            if field_name not in names:  # not read: present for the names and hints only
+                typed[field_name] = pd.Series(np.nan, index=pd.RangeIndex(len(raw.row_numbers)))
+                positions[field_name] = np.array([], dtype=np.int64)
+                continue
+            values, bad, _ = _convert(by_name[field_name], raw.columns[index], raw, options,
+                                      scale=unit.scale if unit else 1.0,
+                                      own_unit_wins=bool(unit) and unit.source != "header")
+            typed[field_name], positions[field_name] = values, bad
+        frame = pd.DataFrame(typed, index=pd.RangeIndex(len(raw.row_numbers)))
+
+        def unreadable(reads: list[str]) -> np.ndarray:  # rows kept so that their bad cell is reported
+            rows = np.zeros(len(raw.row_numbers), dtype=bool)
+            for field_name in reads:
+                rows[positions[field_name]] = True
+            return rows
+
+        keep, summary = where_mask(condition, frame, fields, lang, columns=columns, decimal=options.decimal,
+                                   option=option, keep_anyway=unreadable)
+        if not keep.all():
+            mask = pa.array(keep)
+            raw.columns = [column.filter(mask) for column in raw.columns]
+            raw.row_numbers = raw.row_numbers[keep]
+            columns = {header: raw.columns[i] for i, header in enumerate(raw.headers)}
+        if len(raw.row_numbers) == 0:
+            raise DataError(where_text(say(lang, "where_none_left", name=name, condition=condition), option))
+        done["--where" if option == WHERE_OPTION else "--columns"] = summary
+    return done
 
 
 def _unknown_categories(name: str, raw: _Raw, fields: Sequence[FieldSpec], matched: dict[str, int],
@@ -165,7 +233,8 @@ def _unknown_categories(name: str, raw: _Raw, fields: Sequence[FieldSpec], match
 
 
 def _convert_fields(
-    raw: _Raw, fields: Sequence[FieldSpec], matched: dict[str, int], order: list[str], options: ReadOptions
+    raw: _Raw, fields: Sequence[FieldSpec], matched: dict[str, int], order: list[str], options: ReadOptions,
+    units: dict | None = None,
 ) -> tuple[dict[str, pd.Series], list[DataIssue], int, dict[str, list[int]]]:
     """(typed column per field, bad cells in row then column order, how many bad cells in all, the
     positions of the values a category field does not know — when those are its only bad cells).
@@ -182,8 +251,9 @@ def _convert_fields(
         index = matched[field_name]
         column = raw.columns[index]
         spec = by_name[field_name]
-        values, bad_positions, bad_reasons = _convert(spec, column, raw, options,
-                                                      scale=unit_scale(raw.headers[index], spec.type))
+        unit = (units or {}).get(field_name)
+        values, bad_positions, bad_reasons = _convert(spec, column, raw, options, scale=unit.scale if unit else 1.0,
+                                                      own_unit_wins=unit is not None and unit.source != "header")
         data[field_name] = values
         n_problems += len(bad_positions)
         if len(bad_positions) and spec.type == "category" and spec.values and all(

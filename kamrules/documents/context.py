@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 from typing import Any, Iterable
 
+from kamrules.data.cells import days_after
 from kamrules.documents.files import playbook_paths
 from kamrules.documents.formatting import Formatter
 from kamrules.documents import review
@@ -69,7 +70,10 @@ class ContextBuilder:
         self.paths = playbook_paths(evaluation)
         # the facts the rules read, and the natural attributes the key-account profile compares
         wanted = set(review.needed_fields(pack)) | set(getattr(pack, "attributes", {}))
-        self.needed = [n for n in self.field_names if n in wanted]
+        # … among the columns the file has: a column missing from the whole file is one portfolio
+        # message (report, console), not a line in every playbook
+        carried = review.carried_fields(evaluation, self.field_names)
+        self.needed = [n for n in self.field_names if n in wanted and n in carried]
         self._filled: dict[tuple, str] = {}  # reasons filled with values, shared by accounts with the same values
 
     def _rank_scores(self, evaluation: Evaluation) -> None:
@@ -211,7 +215,7 @@ class ContextBuilder:
             service=self.service(account, values),
             risk=self.choice(account, "risk_level"),
             plan=plan,
-            next_review=None if review_days is None else self.as_of + dt.timedelta(days=review_days),
+            next_review=None if review_days is None else days_after(self.as_of, review_days),
             review_every_days=review_days,
             decisions=tuple(self.decision_view(account, d) for d in self.pack.decisions),
             t=self.strings,
@@ -250,7 +254,20 @@ class ContextBuilder:
             return None
         value = values.get(self.score_name)
         return Score(self.score_name, self.fmt.caption(self.score_name), value,
-                     self.fmt.show(value, self.score_name), self.ranks.get(account.index), self.scored)
+                     self.fmt.show(value, self.score_name), self.ranks.get(account.index), self.scored,
+                     self.score_basis(values, value))
+
+    def score_basis(self, values: Values, value) -> str:
+        """How many of the score's criteria the account has: said beside a score, and said instead of one
+        when it rests on fewer than the score's `min_criteria` (never called a composite then)."""
+        spec = self.pack.scores.get(self.score_name)
+        if spec is None:
+            return ""
+        have = sum(1 for c in spec.criteria if not is_missing(values.get(c.field)))
+        words = UI[self.lang] if self.lang in UI else UI["en"]
+        if is_missing(value):
+            return words["score_not_computed"] % (have, len(spec.criteria), spec.min_criteria_value())
+        return words["score_rests"] % (have, len(spec.criteria)) if have < len(spec.criteria) else ""
 
     def service(self, account: AccountResult, values: Values) -> Service | None:
         level = self.choice(account, "service_level")
@@ -287,7 +304,7 @@ class ContextBuilder:
                 text=self.text(v.get("action")),
                 title=self.text(v.get("action_title")) or self.text(v.get("action")),
                 owner=self.text(v.get("action_owner")),
-                due=None if days is None else self.as_of + dt.timedelta(days=days),
+                due=None if days is None else days_after(self.as_of, days),  # (None past year 9999)
                 due_days=days,
                 measure=self.text(v.get("action_measure")),
                 section=v.get("action_section", (None, None))[1],

@@ -112,6 +112,7 @@ class Score:
     text: str  # formatted value
     rank: int | None  # 1 = highest score in the portfolio; ties share the better rank
     rank_of: int  # number of scored accounts
+    basis: str = ""  # what it rests on: "rests on 4 of its 6 criteria", or why it is not computed
 
 
 @dataclass(frozen=True)

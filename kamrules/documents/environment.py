@@ -24,7 +24,7 @@ from kamrules.i18n import (
 )
 from kamrules.pack import RulePack, pick
 
-SELECTIONS = {"key": ("key",), "key+potential": ("key", "potential"), "all": None, "none": ()}
+SELECTIONS = {"key": ("key",), "key+potential": ("key", "over_capacity", "potential"), "all": None, "none": ()}
 PLAYBOOK_TEMPLATES = ("playbook.md.j2", "playbook.html.j2")
 REPORT_TEMPLATE = "report.html.j2"
 
@@ -52,7 +52,7 @@ def _autoescape(name: str | None) -> bool:
 
 
 def _sandbox_class():
-    from jinja2.exceptions import SecurityError
+    from jinja2.exceptions import SecurityError, TemplateSyntaxError
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
     from kamrules.documents import guards
@@ -81,6 +81,13 @@ def _sandbox_class():
                     pass
             return super().getattr(obj, attribute)
 
+        def _parse(self, source, name, filename):
+            try:
+                return super()._parse(source, name, filename)
+            except ValueError:  # an integer literal past the digits Python converts (Jinja's lexer: int())
+                raise TemplateSyntaxError(f"a number is longer than the {guards.MAX_INT_DIGITS:,} digits a "
+                                          "template may write", _long_number_line(source), name, filename) from None
+
         def call_binop(self, context, operator, left, right):
             if operator == "**":
                 raise SecurityError("the '**' operator is not allowed in playbook templates")
@@ -90,6 +97,14 @@ def _sandbox_class():
             return super().call_binop(context, operator, left, right)
 
     return PlaybookSandbox
+
+
+def _long_number_line(source: str) -> int:
+    """The line of the first run of more digits than Python converts to an integer (1 if none)."""
+    from kamrules.documents.guards import MAX_INT_DIGITS
+
+    found = re.search(r"[0-9_]{%d,}" % (MAX_INT_DIGITS + 1), source)
+    return source.count("\n", 0, found.start()) + 1 if found else 1
 
 
 DICT_METHODS = frozenset(dir(dict))
@@ -181,7 +196,7 @@ def make_environment(playbooks_dir: Path | str | None = None, *, pack: RulePack 
     for unused in ("lipsum", "cycler", "joiner"):  # nothing a playbook needs; less to attack
         env.globals.pop(unused, None)
     env.globals["stack_labels"] = stack_labels
-    env.filters.update(guards.bounded_filters(env.filters))  # center, indent, format ... with bounds
+    env.filters.update(guards.bounded_filters(env.filters, env))  # center, indent, format, join ... with bounds
     env.filters.update(make_filters(pack, lang))
     env.playbook_search_path = paths  # for error messages
     return env

@@ -10,6 +10,7 @@ the folder, anything but a regular file (FIFO, device) and an oversized file.
 from __future__ import annotations
 
 import functools
+import math
 import os
 import re
 import time
@@ -65,6 +66,11 @@ MAX_WIDTH = 1_000  # widths and precisions in %-formats, str.format, center, ind
 MAX_DOCUMENT_CHARS = 20_000_000  # one playbook is ~20 KB; the report of 200,000 accounts a few MB
 RENDER_SECONDS = 60.0  # per document; a playbook takes milliseconds, the largest report seconds
 MAX_ITEMS = 100_000  # lists a filter may build (batch, slice), as Jinja's own MAX_RANGE
+# Integers a template may make with '*': 4,300 digits, the most Python will print. Squaring a number 28
+# times in a short loop spent minutes in one multiplication (and, a few more, all memory).
+MAX_INT_DIGITS = 4_300
+MAX_INT_BITS = int(MAX_INT_DIGITS / math.log10(2))  # 14,284
+MAX_CALL_DEPTH = 100  # macros (and caller blocks, loop(...)) calling each other; a page nests a handful
 
 
 def portfolio_limit(accounts: int) -> int:
@@ -136,6 +142,58 @@ def check_str_format(text: str) -> None:
                 raise too_wide(f"the format '{{{field}:{spec}}}'", int(digits))
 
 
+def text_size(value, nested: bool = False, limit: int = MAX_DOCUMENT_CHARS) -> int:
+    """An upper bound on the length of `str(value)` (`nested`: of `repr(value)`, as inside a list),
+    counted without building it, iteratively, and only until it passes `limit`. A text inside a
+    container counts four times (escapes such as \\x00), a container two characters an item, any
+    other object the length of its own text."""
+    total, stack = 0, [(value, nested)]
+    while stack and total <= limit:
+        item, inner = stack.pop()
+        if isinstance(item, str):
+            total += 4 * len(item) + 2 if inner else len(item)
+        elif isinstance(item, bool) or item is None or isinstance(item, float):
+            total += 24
+        elif isinstance(item, int):
+            total += item.bit_length() // 3 + 2
+        elif isinstance(item, (list, tuple, set, frozenset, dict)):
+            total += 2 + 2 * len(item)
+            stack.extend((part, True) for part in (item if not isinstance(item, dict) else [*item.keys(), *item.values()]))
+        else:
+            total += len(str(item))
+    return total
+
+
+def check_result(size: int, what: str, limit: int | None = None) -> None:
+    """Refuse a text of `size` characters before Python builds it (`%`, `str.format`, `join`, `pprint`):
+    more than the document it is part of may have (`limit`; MAX_DOCUMENT_CHARS by default)."""
+    limit = MAX_DOCUMENT_CHARS if limit is None else limit
+    if size > limit:
+        raise BudgetError(f"{what} would make a text of more than {limit:,} characters, over what a document may "
+                          "have (a text repeated into itself in a loop?)")
+
+
+def _format_size(template: str, values: list, marker: str) -> int:
+    """An upper bound on the length of `template` formatted with `values`: each of its fields (counted
+    by `marker`, '%' or '{') at most the longest value, padded to the widest width the template names
+    (widths are bounded by MAX_WIDTH before this runs)."""
+    fields = template.count(marker)
+    if not fields:
+        return len(template)
+    longest = max((text_size(v) for v in values), default=0)
+    widest = min(max((int(d) for d in _DIGITS.findall(template[:10_000])), default=0), MAX_WIDTH)
+    return len(template) + fields * (longest + widest)
+
+
+def check_multiply(left, right) -> None:
+    """Refuse an integer product of more than MAX_INT_BITS before Python computes it."""
+    if isinstance(left, int) and isinstance(right, int) and not isinstance(left, bool) and not isinstance(right, bool) \
+            and left.bit_length() + right.bit_length() > MAX_INT_BITS:
+        digits = math.ceil((left.bit_length() + right.bit_length()) * math.log10(2))
+        raise BudgetError(f"'*' would make an integer of about {digits:,} digits; at most {MAX_INT_DIGITS:,} are "
+                          "allowed (a number multiplied by itself in a loop?)")
+
+
 def _check_width(what: str, width) -> None:
     if isinstance(width, int) and not isinstance(width, bool) and width > MAX_WIDTH:
         raise too_wide(what, width)
@@ -155,8 +213,9 @@ def _check_replace(text, old, new, count) -> None:
 _WIDENING_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
 
 
-def check_call(obj, args: tuple, kwargs: dict) -> None:
-    """Bound the str methods a template may call that build one large string from a number."""
+def check_call(obj, args: tuple, kwargs: dict, limit: int | None = None) -> None:
+    """Bound the str methods a template may call that build one large string from a number (and
+    `join`, from many texts); `limit`: the document's size budget."""
     owner = getattr(obj, "__self__", None)
     if not isinstance(owner, str):
         return
@@ -166,11 +225,19 @@ def check_call(obj, args: tuple, kwargs: dict) -> None:
             _check_width(f"'{name}'", value)
     elif name == "replace":
         _check_replace(owner, *(list(args) + [None] * 3)[:3])
+    elif name == "join" and args and isinstance(args[0], (list, tuple)):
+        check_result(len(owner) * max(len(args[0]) - 1, 0) + sum(text_size(v) for v in args[0]), "'join'", limit)
 
 
-def bounded_filters(filters: dict) -> dict:
-    """Jinja's filters that take a width or a count, bounded (see the section comment)."""
-    originals = {name: filters[name] for name in ("center", "indent", "format", "replace", "batch", "slice")}
+def bounded_filters(filters: dict, env=None) -> dict:
+    """Jinja's filters that take a width or a count, or build one text from many, bounded (see the
+    section comment); `env`: whose document budget (`max_chars`) applies."""
+
+    def limit() -> int:
+        return getattr(env, "max_chars", MAX_DOCUMENT_CHARS)
+
+    originals = {name: filters[name] for name in ("center", "indent", "format", "replace", "batch", "slice", "join",
+                                                  "pprint")}
 
     def center(value, width=80):
         _check_width("'center'", width)
@@ -184,7 +251,19 @@ def bounded_filters(filters: dict) -> dict:
 
     def format_(value, *args, **kwargs):
         check_percent_format(str(value))
+        check_result(_format_size(str(value), [*args, *kwargs.values()], "%"), "'format'", limit())
         return originals["format"](value, *args, **kwargs)
+
+    @functools.wraps(originals["join"])  # keeps pass_eval_context
+    def join(eval_ctx, value, d="", attribute=None):
+        items = list(value) if not isinstance(value, str) else value
+        if attribute is None and not isinstance(items, str):
+            check_result(len(str(d)) * max(len(items) - 1, 0) + sum(text_size(v) for v in items), "'join'", limit())
+        return originals["join"](eval_ctx, items, d, attribute)
+
+    def pprint(value):
+        check_result(text_size(value, nested=True) + 40 * text_size([value]), "'pprint'", limit())  # (indentation)
+        return originals["pprint"](value)
 
     @functools.wraps(originals["replace"])  # keeps pass_eval_context
     def replace(eval_ctx, s, old, new, count=None):
@@ -202,18 +281,25 @@ def bounded_filters(filters: dict) -> dict:
         return originals["slice"](value, slices, fill_with)
 
     return {"center": center, "indent": indent, "format": format_, "replace": replace, "batch": batch,
-            "slice": slice_}
+            "slice": slice_, "join": join, "pprint": pprint}
 
 
 def budgeted_code_generator():
-    """Jinja's code generator, plus a budget check at the top of every `{% for %}` body: nested loops
+    """Jinja's code generator, plus a budget check at the top of every `{% for %}` body and before
+    each test of a filtered loop (`{% for x in xs if … %}`, whose body may never run): nested loops
     of a typo then stop at the time budget instead of hanging the run (the check is a counter, and a
-    clock read every 128 iterations)."""
+    clock read every 128 iterations). Calls — macros, `caller()`, `loop(…)` — are counted by the
+    sandbox's `call`."""
+    from jinja2 import nodes
     from jinja2.compiler import CodeGenerator
 
     class BudgetedCodeGenerator(CodeGenerator):
         def visit_For(self, node, frame):
             self.__dict__.setdefault("_loop_bodies", set()).add(id(node.body))
+            if node.test is not None and not getattr(node, "_ticked", False):
+                tick = nodes.Call(nodes.EnvironmentAttribute("loop_test_tick"), [], [], None, None)
+                node.test = nodes.And(tick, node.test).set_lineno(node.test.lineno).set_environment(self.environment)
+                node._ticked = True
             super().visit_For(node, frame)
 
         def blockvisit(self, nodes, frame):
@@ -236,6 +322,7 @@ class BudgetedSandbox:
 
     _deadline = float("inf")
     _ticks = 0
+    _depth = 0  # calls in progress (macros calling macros)
     max_chars = MAX_DOCUMENT_CHARS  # per document; the report and diff: budget_for_portfolio()
     max_seconds: float | None = None  # None: RENDER_SECONDS (read when rendering, so tests can lower it)
 
@@ -269,21 +356,39 @@ class BudgetedSandbox:
         self._ticks += 1
         if not self._ticks & 127 and time.monotonic() > self._deadline:
             raise BudgetError(f"rendering one document took over {self._seconds():.0f} s "
-                              "(a loop inside a loop over a long list or range?)")
+                              "(a loop inside a loop over a long list or range, or a macro that calls itself?)")
+
+    def loop_test_tick(self) -> bool:
+        """The tick before each test of a filtered loop (always true: the test itself decides)."""
+        self.render_tick()
+        return True
 
     def checked_text(self, text):
         check_size(len(text), "a text joined with '~'")
         return text
 
     def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 (Jinja's own signature)
-        check_call(__obj, args, kwargs)
-        return super().call(__context, __obj, *args, **kwargs)
+        """Every call a template makes: counted against the time budget (a macro calling itself twice
+        runs 2^n calls without any loop) and nested at most MAX_CALL_DEPTH deep."""
+        check_call(__obj, args, kwargs, __self.max_chars)
+        __self.render_tick()
+        if __self._depth >= MAX_CALL_DEPTH:
+            raise BudgetError(f"calls nested more than {MAX_CALL_DEPTH} deep (a macro that calls itself without end?)")
+        __self._depth += 1
+        try:
+            return super().call(__context, __obj, *args, **kwargs)
+        finally:
+            __self._depth -= 1
 
     def call_binop(self, context, operator, left, right):
         if operator == "%" and isinstance(left, str):
             check_percent_format(left)
+            values = list(right) if isinstance(right, tuple) else list(right.values()) if isinstance(right, dict) else [right]
+            check_result(_format_size(left, values, "%"), "'%'", self.max_chars)
         if operator == "+" and isinstance(left, (str, list, tuple)) and isinstance(right, (str, list, tuple)):
             check_size(len(left) + len(right), "a text or list joined with '+'")
+        if operator == "*":
+            check_multiply(left, right)
         return super().call_binop(context, operator, left, right)
 
     def wrap_str_format(self, value):
@@ -294,6 +399,9 @@ class BudgetedSandbox:
 
         def checked(*args, **kwargs):
             check_str_format(text)
+            values = [*args, *kwargs.values()] if value.__name__ == "format" else \
+                [*(args[0].values() if args and isinstance(args[0], dict) else args)]
+            check_result(_format_size(text, values, "{"), "'format'", self.max_chars)
             return wrapped(*args, **kwargs)
 
         return checked

@@ -59,6 +59,7 @@ class ProfileView:
     lookalikes_note: str
     completeness: tuple[CompletenessView, ...]
     absent: str  # declared attributes the data lacks, "" when none
+    circular: str = ""  # the attributes the tier decision reads (marked ◆ in the ranking), "" when none
 
 
 def _bar(pack, row: ValueRow, profile: Profile, lang: str) -> ProfileBar:
@@ -96,8 +97,12 @@ def profile_view(evaluation, lang: str, links: Mapping[str, str] | None = None, 
         for c in profile.completeness if c.key_missing or c.potential_missing)
     return ProfileView(
         intro=intro, bars=tuple(_bar(pack, r, profile, lang) for r in profile.leading[:BARS]),
-        ranking=tuple(f"{pack.name_label(a.attribute, lang)} ({fmt_number(a.strength, 2)})" for a in profile.ranking),
+        ranking=tuple(f"{pack.name_label(a.attribute, lang)}"
+                      f"{' ' + t['profile_circular_mark'] if a.attribute in profile.circular else ''}"
+                      f" ({fmt_number(a.strength, 2)})" for a in profile.ranking),
         lookalikes=lookalikes,
         lookalikes_note=t["profile_lookalikes_more"] % (len(lookalikes), profile.lookalike_total) if more else "",
         completeness=completeness,
-        absent=t["profile_absent"] % ", ".join(profile.missing_attributes) if profile.missing_attributes else "")
+        absent=t["profile_absent"] % ", ".join(profile.missing_attributes) if profile.missing_attributes else "",
+        circular=t["profile_circular"] % t["comma"].join(pack.name_label(n, lang) for n in profile.circular)
+        if profile.circular else "")

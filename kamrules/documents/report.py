@@ -45,9 +45,11 @@ from kamrules.engine.evaluation import Evaluation
 from kamrules.errors import TemplateError, UsageError
 from kamrules.i18n import UI, Strings, fmt_money, fmt_number, fmt_pct
 from kamrules.pack import RulePack, pick
+from kamrules.results.portfolio_team import WAITING_TIER
 from kamrules.results.columns import column_values
 from kamrules.results.distinct import PLAIN, account_cells, column_cells, each
 from kamrules.results.portfolio import NOT_ASSESSED
+from kamrules.results.portfolio_model import missing_column_texts
 from kamrules.results.portfolio_model import Portfolio
 
 # Chart geometry (SVG user units; the SVG scales to the page width).
@@ -234,10 +236,12 @@ class _ReportBuilder:
             )
             for r in p.regions
         )
-        risks = tuple(
-            self.line(r.index, tuple(SignalView(self.text(s.label), s.cause, self.text(s.cause_label),
-                                                self.text(s.because)) for s in r.signals))
-            for r in sorted(p.risks, key=lambda r: self.by_sales(r.index))  # sales at stake first
+        risks = tuple(  # in the summary's order: sales at stake first (prior sales for a lost customer)
+            dataclasses.replace(
+                self.line(r.index, tuple(SignalView(self.text(s.label), s.cause, self.text(s.cause_label),
+                                                    self.text(s.because)) for s in r.signals)),
+                stake=fmt_money(r.stake, lang, wan=False) if r.stake is not None else "")
+            for r in p.risks
         )
         unused = tuple(
             UnusedRuleView(u.decision, u.rule, strings["comma"].join(self.text(m) for m in u.missing_labels))
@@ -249,13 +253,16 @@ class _ReportBuilder:
                       pack_hash=pack.hash, input_name=self.evaluation.input_name, accounts=p.accounts)
         key_accounts, key_total = self.accounts_of_tier("key")
         potential_accounts, potential_total = self.accounts_of_tier("potential")
+        waiting_accounts, waiting_total = self.accounts_of_tier(WAITING_TIER)
         return ReportContext(
             run=run, stats=tuple(stats), pareto_text=self.text(p.pareto.text) if p.pareto else "",
             advice=tuple(self.text(a) for a in p.advice), chart=build_chart(p, lang), counts=counts,
             has_region=p.has_region, regions=regions, accounts_without_region=p.accounts_without_region,
             risks=risks, key_accounts=key_accounts, key_total=key_total,
             potential_accounts=potential_accounts, potential_total=potential_total, rules_without_data=unused,
+            missing_columns=tuple(self.text(text) for text in missing_column_texts(p.rules_without_data)),
             portfolio=p, t=strings, owners=self.owners(), owner_days=OWNER_DAYS,
+            waiting_accounts=waiting_accounts, waiting_total=waiting_total,
         )
 
 

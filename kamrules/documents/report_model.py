@@ -117,6 +117,7 @@ class AccountLine:
     risk_text: str
     link: str | None  # relative, URL-encoded path of the HTML playbook
     signals: tuple[SignalView, ...]
+    stake: str = ""  # sales at stake (risk lists: prior sales for a lost customer, a share for a symptom)
 
 
 @dataclass(frozen=True)
@@ -163,3 +164,6 @@ class ReportContext:
     owner_days: int = 30  # the window of `OwnerView.actions_due`
     since_last_review: SinceLastReview | None = None  # `evaluate --previous OUT` only (docs/diff.md)
     profile: ProfileView | None = None  # key accounts against the base; None without `pack: attributes:` (docs/profile.md)
+    waiting_accounts: tuple[AccountLine, ...] = ()  # qualifying accounts waiting for a key account manager, by sales
+    waiting_total: int = 0
+    missing_columns: tuple[str, ...] = ()  # one message per column the whole file lacks, in the language

@@ -126,6 +126,18 @@ def needed_fields(pack: RulePack) -> list[str]:
     return [n for n in pack.fields if n in fields]
 
 
+def carried_fields(evaluation: Any, names: Iterable[str]) -> set[str]:
+    """The fields the evaluated file has a value for: the reader's record (`present_fields` in the
+    evaluation's source) when there is one, else those with a value for at least one account."""
+    source = evaluation.source if isinstance(getattr(evaluation, "source", None), dict) else {}
+    if source.get("present_fields") is not None:
+        return set(source["present_fields"])
+    table = getattr(evaluation, "table", None)
+    if table is None:
+        return set(names)
+    return {n for n in names if n in table.columns and bool(table[n].notna().any())}
+
+
 def is_manager_owner(owner: Any) -> bool:
     """Whether an action's owner text means the account's own manager (then the data names them)."""
     texts = owner.values() if isinstance(owner, dict) else [owner]

@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from kamrules.engine.durable import date_number
 from kamrules.language import expr as ex
+from kamrules.pack import core_traps
 
 _FEW_CUTS = 8  # up to this many constants, counting comparisons beats a binary search per account
 
@@ -225,6 +226,28 @@ def _shared_texts(series: pd.Series) -> Coded | None:
     texts = np.empty(len(distinct), dtype=object)
     texts[:] = list(distinct)
     return Coded(np.take(number.astype(unsigned(len(distinct))), codes, mode="clip"), len(distinct), texts)
+
+
+def long_texts(series: pd.Series) -> list[tuple[int, int, int]]:
+    """(position, characters, engine bytes) of each cell of a text column longer than the engine
+    compares whole (`core_traps.MAX_TEXT_BYTES`), in order. Lengths are read once per distinct text
+    when the column shares its objects (as the reader makes it), otherwise once per cell; only texts
+    long enough to matter are measured in bytes."""
+    shared = _shared_texts(series) if series.dtype == object else None
+    if shared is not None:
+        found = []
+        for code, text in enumerate(shared.values, start=1):
+            if isinstance(text, str) and len(text) >= core_traps.MIN_CHARS_TOO_LONG \
+                    and (size := core_traps.engine_text_length(text)) > core_traps.MAX_TEXT_BYTES:
+                found += [(int(p), len(text), size) for p in np.flatnonzero(shared.codes == code)]
+        return sorted(found)
+    values = series.to_numpy(dtype=object)
+    lengths = np.fromiter((len(v) if isinstance(v, str) else 0 for v in values), dtype=np.int64, count=len(values))
+    found = []
+    for position in np.flatnonzero(lengths >= core_traps.MIN_CHARS_TOO_LONG):
+        if (size := core_traps.engine_text_length(values[position])) > core_traps.MAX_TEXT_BYTES:
+            found.append((int(position), int(lengths[position]), size))
+    return found
 
 
 def distinct_codes(values: list) -> tuple[np.ndarray, list]:

@@ -8,6 +8,9 @@ Every trap measured in ../shared/durable-rules-notes.md is guarded here, by cons
 - the core's JSON parser rejects exponents (`1e-05`, error 204): `to_json` writes plain decimals;
 - 32-bit id hashing: every message gets a unique `id`; nothing is left pending (events are consumed,
   facts retracted right away); no batch calls;
+- 32-bit name hashing: the core knows a field only by the hash of its name, so the loader refuses
+  names that collide with each other or with the engine's own words, and hidden columns are named
+  to collide with nothing (pack/core_traps.py);
 - types: values are normalised before posting (numbers and dates as rounded floats, booleans as 1/0,
   missing values left out, so every comparison with them is false, as three-valued logic needs);
 - integer division by zero (SIGFPE) and truncation: no arithmetic reaches the engine; arithmetic is
@@ -16,26 +19,35 @@ Every trap measured in ../shared/durable-rules-notes.md is guarded here, by cons
 - `$or`: the engine activates a rule once per true branch of an `$or`, so a fact can fire the same
   rule twice; matches are de-duplicated per rule (found by the engine/reference agreement test);
 - swallowed action errors: actions only append to a list, and we check what they recorded;
-- ruleset names register once per process: names carry the pack hash and a counter, and compiled
-  rulesets are cached per pack in the process.
+- ruleset names register once per process: names carry the pack hash and a counter;
+- compiled rulesets are never freed by the core on their own (~150 KB each, 16 MB per what-if variant
+  of the default pack): they are cached by what they decide (not by the pack's hash, which an edit
+  in place leaves as it was), shared by the variants that decide alike, and the least recently used
+  beyond `MAX_RULESETS` are deleted from the core between evaluations (`_Rulesets`); every ruleset
+  fires a warm-up rule once, because deleting a state whose messages never matched crashes the core;
+- 16-bit text lengths: texts over 65,535 bytes are compared on their start only, so evaluate refuses
+  such cells in compared columns before either path runs (engine/evaluate.py, `check_compared_texts`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 import json
+from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
 import pandas as pd
 
 from kamrules.language import expr as ex
 from kamrules.engine import hitpolicy
 from kamrules.errors import KamrulesError
-from kamrules.pack import Decision
+from kamrules.pack import Decision, core_traps
 
-MARKER = "_kam"
+MARKER = core_traps.MARKER
 _EPOCH = dt.date(1970, 1, 1)
 _OPS = {"==": None, "!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
 
@@ -73,7 +85,8 @@ def date_number(value: Any) -> float:
 
 
 class _Compiler:
-    def __init__(self) -> None:
+    def __init__(self, taken: Iterable[str] = ()) -> None:
+        self.taken = tuple(taken)  # the names the decision reads: a hidden column's hash must differ from theirs
         self.hidden: dict[ex.Node, str] = {}
         self.reads: set = set()  # engine columns read by the rule being compiled
         self.constants: dict[str, set] = {}
@@ -105,7 +118,7 @@ class _Compiler:
             self.reads.add(node.name)
             return "field", node.name
         if node not in self.hidden:
-            self.hidden[node] = f"_x{len(self.hidden)}"
+            self.hidden[node] = core_traps.hidden_name(len(self.hidden), self.taken, self.hidden.values())
         self.reads.add(self.hidden[node])
         return "field", self.hidden[node]
 
@@ -156,7 +169,7 @@ _counter = itertools.count()
 
 
 def compile_decision(decision: Decision, pack_hash: str) -> CompiledDecision:
-    compiler = _Compiler()
+    compiler = _Compiler(decision.reads)
     definition: dict = {}
     rule_keys: dict = {}
     rule_reads: dict = {}
@@ -212,7 +225,6 @@ def to_json(value: Any) -> str:
     raise EngineError(f"cannot send {type(value).__name__} to the engine")
 
 
-_REGISTERED: dict = {}  # (pack hash, decision id) -> DecisionRunner, for the life of the process
 
 
 class DecisionRunner:
@@ -229,21 +241,46 @@ class DecisionRunner:
 
         self.compiled = compiled
         self._core = durable_rules_engine
+        definition = {**compiled.definition, _WARM_UP: _WARM_UP_RULE}
         try:
-            self._handle = durable_rules_engine.create_ruleset(compiled.name, to_json(compiled.definition))
+            self._handle = durable_rules_engine.create_ruleset(compiled.name, to_json(definition))
         except durable_rules_engine.error as exc:  # limits the loader did not catch
             raise EngineError(
                 f"the engine refused decision '{compiled.decision.id}': {exc}; simplify its rules "
                 "(fewer comparisons per rule, fewer rules) or split it"
             ) from None
+        self._warm_up()
         self._index = dict(compiled.rule_keys)
         self._assert = durable_rules_engine.assert_event if compiled.mode == "post" else durable_rules_engine.assert_fact
         self._ids = itertools.count()
+
+    def _warm_up(self) -> None:
+        """Fire the warm-up rule once. The core's state "0" is created by the first message, but its
+        action context is set only when an action runs: deleting a state whose messages never matched
+        frees a garbage pointer (a segmentation fault, measured). After one action it is clean."""
+        core, handle = self._core, self._handle
+        result = core.assert_event(handle, f'{{"id":"{_WARM_UP}","{MARKER}":2.0}}')
+        if result[0] != 0 or not core.start_action_for_state(handle, result[1]) \
+                or core.complete_and_start_action(handle, result[1]) is not None:  # pragma: no cover - the core changed
+            raise EngineError(f"decision '{self.compiled.decision.id}': the engine did not run its warm-up rule")
+
+    def close(self) -> None:
+        """Delete the ruleset from the core, freeing its memory. The core reuses a deleted handle for
+        the next ruleset, so a closed runner refuses to run rather than ask another ruleset."""
+        if self._handle is not None:
+            handle, self._handle = self._handle, None
+            try:  # the core's deleteRuleset frees the state pool but not what each state allocated
+                self._core.delete_state(handle, "0")  # (our messages carry no sid: all live in state "0")
+            except self._core.error:  # a ruleset never asked has no state
+                pass
+            self._core.delete_ruleset(handle)
 
     def run(self, body: str) -> list[int]:
         """Rule indexes (pack order) matching one account, given its message body from
         `message_values`. Every message gets a unique id and the customer-record marker."""
         core, handle = self._core, self._handle
+        if handle is None:
+            raise EngineError(f"decision '{self.compiled.decision.id}': its ruleset was freed")  # pragma: no cover
         payload = f'{{"id":"m{next(self._ids)}","{MARKER}":1.0{"," if body else ""}{body}}}'
         try:
             result = self._assert(handle, payload)
@@ -275,19 +312,82 @@ def _rule_key(action_json: str) -> str:
     return action_json[2:end]
 
 
+# A rule only the warm-up message (marker 2) matches, added to every ruleset (`DecisionRunner._warm_up`):
+# customer records carry the marker 1, so it never fires for them.
+_WARM_UP = "_w"
+_WARM_UP_RULE = {"all": [{"m": {MARKER: 2.0}}], "pri": 65535}
+
+MAX_RULESETS = 256  # rulesets kept in the core between evaluations (~230 KB each with its state: ~60 MB)
+
+
+class _Rulesets:
+    """The compiled rulesets of the process, by what they decide: a decision's fingerprint (its whole
+    content: rules, bound params, outputs — what `repr` shows), not the pack's hash, so a library user
+    who edits a pack in place gets new rulesets, and what-if variants share those of the decisions
+    they leave alone. The core never frees a ruleset itself; beyond `MAX_RULESETS` the least recently
+    used are deleted, but only between evaluations (`in_use`), never under a runner being used."""
+
+    def __init__(self) -> None:
+        self.runners: OrderedDict = OrderedDict()
+        self.active = 0  # evaluations running now (nested, or in other threads)
+        self.prints: dict = {}  # id(decision) -> (the decision, its fingerprint), for one evaluation
+
+    def fingerprint(self, decision: Decision) -> str:
+        known = self.prints.get(id(decision))
+        if known is None or known[0] is not decision:
+            known = (decision, hashlib.sha256(repr(decision).encode("utf-8")).hexdigest())
+            if self.active:  # (remembered while an evaluation runs; found anew by the next one)
+                self.prints[id(decision)] = known
+        return known[1]
+
+    def runner(self, key: tuple, make) -> DecisionRunner:
+        runner = self.runners.get(key)
+        if runner is None:
+            runner = self.runners[key] = make()
+        else:
+            self.runners.move_to_end(key)
+        return runner
+
+    @contextmanager
+    def in_use(self):
+        self.active += 1
+        try:
+            yield
+        finally:
+            self.active -= 1
+            if not self.active:
+                self.prints.clear()
+                self.trim()
+
+    def trim(self, limit: int | None = None) -> None:
+        limit = MAX_RULESETS if limit is None else limit
+        while self.active == 0 and len(self.runners) > limit:
+            self.runners.popitem(last=False)[1].close()
+
+
+_RULESETS = _Rulesets()
+rulesets_in_use = _RULESETS.in_use  # `with rulesets_in_use():` around everything that runs rulesets
+
+
+def rulesets_alive() -> int:
+    """How many compiled rulesets the process keeps in the engine's core."""
+    return len(_RULESETS.runners)
+
+
+def free_rulesets() -> None:
+    """Delete every ruleset kept in the core (they are compiled again when needed)."""
+    _RULESETS.trim(0)
+
+
 def runner_for(decision: Decision, pack_hash: str) -> DecisionRunner:
-    key = (pack_hash, decision.id)
-    if key not in _REGISTERED:
-        _REGISTERED[key] = DecisionRunner(compile_decision(decision, pack_hash))
-    return _REGISTERED[key]
+    key = ("decision", decision.id, _RULESETS.fingerprint(decision))
+    return _RULESETS.runner(key, lambda: DecisionRunner(compile_decision(decision, pack_hash)))
 
 
 def rule_runner_for(decision: Decision, pack_hash: str, index: int) -> DecisionRunner:
     """The runner of one rule alone (the situations path asks each rule separately)."""
-    key = (pack_hash, decision.id, index)
-    if key not in _REGISTERED:
-        _REGISTERED[key] = DecisionRunner(compile_rule(runner_for(decision, pack_hash).compiled, index))
-    return _REGISTERED[key]
+    key = ("rule", decision.id, _RULESETS.fingerprint(decision), index)
+    return _RULESETS.runner(key, lambda: DecisionRunner(compile_rule(runner_for(decision, pack_hash).compiled, index)))
 
 
 # ------------------------------------------------------------------------------------------ values

@@ -22,12 +22,13 @@ import pandas as pd
 
 from kamrules.language import expr as ex
 from kamrules.engine import hitpolicy
-from kamrules.engine.durable import message_values, runner_for
-from kamrules.errors import EvaluationError
+from kamrules.engine.durable import message_values, runner_for, rulesets_in_use
+from kamrules.data.wording import at, field_ref, say
+from kamrules.errors import DataError, EvaluationError
 from kamrules.engine.features import compute_derived, prepare_facts
-from kamrules.engine.coding import broadcast
+from kamrules.engine.coding import broadcast, long_texts
 from kamrules.engine.situations import Columns, decide_decision
-from kamrules.pack import Decision, RulePack
+from kamrules.pack import Decision, RulePack, core_traps
 from kamrules.engine.evaluation import AccountResult, Accounts, DecisionResult, Evaluation, FactTable, Hit
 from kamrules.language.text import fill_text
 
@@ -58,6 +59,12 @@ def decide_outputs(decision: Decision, matched: Sequence[int]) -> tuple[dict, li
     if decision.default is not None:
         return dict(decision.default), [], True
     return {name: None for name in decision.outputs}, [], False
+
+
+def collect_total(values: Sequence) -> float:
+    """The total of a collect decision's number output over the rules that fired (missing ones add
+    nothing; none fired: 0), rounded as the language rounds."""
+    return ex.rnd(sum(float(v) for v in values if v is not None and not isinstance(v, bool)))
 
 
 def _symbol_types(pack: RulePack) -> dict:
@@ -139,7 +146,10 @@ def output_values(decision: Decision, distinct: Sequence[int]) -> list[tuple[str
     table: its outputs, or for collect its count."""
     decoded = [decide_outputs(decision, mask_rules(int(m))) for m in distinct]
     if decision.hit == "collect":
-        return [(decision.count_name, [float(len(deciding)) for _, deciding, _ in decoded], "number")]
+        found = [(decision.count_name, [float(len(deciding)) for _, deciding, _ in decoded], "number")]
+        for total, output in decision.totals.items():
+            found.append((total, [collect_total(outputs[output]) for outputs, _, _ in decoded], "number"))
+        return found
     found = []
     for name, spec in decision.outputs.items():
         values = [outputs.get(name) for outputs, _, _ in decoded]
@@ -174,12 +184,17 @@ def map_masks(masks: np.ndarray, values: dict) -> np.ndarray:
 
 
 def store_outputs(decision: Decision, masks: np.ndarray, frame: pd.DataFrame, coded: tuple | None = None) -> None:
-    """Put a decision's outputs (or, for collect, its count) into the frame as columns. `coded`: each
+    """Put a decision's outputs (or, for collect, its count) into the frame as columns (`output_columns`)."""
+    for name, column in output_columns(decision, masks, frame.index, coded).items():
+        frame[name] = column
+
+
+def output_columns(decision: Decision, masks: np.ndarray, index: pd.Index, coded: tuple | None = None) -> dict:
+    """A decision's outputs (or, for collect, its count and totals) as columns by name. `coded`: each
     account's mask code and the distinct masks, when the engine stage has them; otherwise the masks are
     hashed once. Each column is its few distinct values, converted, then taken per account."""
     codes, distinct = coded if coded is not None else pd.factorize(masks)
-    for name, values, kind in output_values(decision, distinct):
-        frame[name] = broadcast(values, codes, kind, frame.index)
+    return {name: broadcast(values, codes, kind, index) for name, values, kind in output_values(decision, distinct)}
 
 
 _WORK: tuple | None = None  # (pack, facts) inherited by forked workers
@@ -208,6 +223,12 @@ def decide(pack: RulePack, facts: pd.DataFrame, jobs: int = 1,
     accounts over two forked processes saved a second but cost 250 MB more (each worker's touches of
     the text cells it reads copy the pages it shares with this process). `per_account=True` (or
     KAMRULES_PER_ACCOUNT=1) sends every account, split over `jobs` processes."""
+    with rulesets_in_use():
+        return _decide(pack, facts, jobs, progress, per_account, stats)
+
+
+def _decide(pack: RulePack, facts: pd.DataFrame, jobs: int, progress: Callable[[str], None] | None,
+            per_account: bool | None, stats: dict | None) -> dict:
     count = len(facts)
     per_account = per_account_reference() if per_account is None else per_account
     if not per_account:
@@ -244,6 +265,43 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
+MAX_LONG_TEXTS_LISTED = 20
+
+
+def check_compared_texts(pack: RulePack, facts: pd.DataFrame, rows: np.ndarray, input_name: str = "",
+                         lang: str = "en", headers: Mapping[str, str] | None = None) -> None:
+    """Refuse the cells of the text columns rules compare (with a constant or another column) that are
+    longer than the engine compares whole: it would compare only their start ("north" followed by
+    65,531 x's equals "north"; pack/core_traps.py). Checked once, before both engine paths, so both
+    refuse the same cells with the same message: the rows, columns (`headers`: field -> the column
+    header it was read from, when known), fields and lengths."""
+    types = _symbol_types(pack)
+    compared: list[str] = []
+    for decision in pack.decisions:
+        compiled = runner_for(decision, pack.hash).compiled
+        for name in compiled.columns:
+            if (name in facts.columns and name not in compared and types.get(name) in (ex.STRING, ex.CATEGORY)
+                    and (name in compiled.constants or name in compiled.exact)):
+                compared.append(name)
+    found = sorted((int(rows[position]), order, name, chars, size)
+                   for order, name in enumerate(compared) for position, chars, size in long_texts(facts[name]))
+    if not found:
+        return
+    headers = headers or {}
+    lines = [say(lang, "long_text_line_column" if name in headers else "long_text_line", where=at(lang, "row", row),
+                 column=headers.get(name), field=_field_named(pack, name, lang), chars=f"{chars:,}", size=f"{size:,}")
+             for row, _, name, chars, size in found[:MAX_LONG_TEXTS_LISTED]]
+    if len(found) > MAX_LONG_TEXTS_LISTED:
+        lines.append("  " + say(lang, "first_more", n=len(found) - MAX_LONG_TEXTS_LISTED))
+    raise DataError(say(lang, "long_texts", name=f"{input_name}: " if input_name else "", n=len(found),
+                        max=f"{core_traps.MAX_TEXT_BYTES:,}", lines="\n".join(lines)))
+
+
+def _field_named(pack: RulePack, name: str, lang: str) -> str:
+    spec = pack.fields.get(name)
+    return field_ref(name, spec.label if spec is not None else None, lang)
+
+
 def _unique_conflicts(pack: RulePack, masks: dict) -> list:
     conflicts = []
     for decision in pack.decisions:
@@ -267,10 +325,14 @@ def evaluate(
     row_numbers: Sequence[int] | None = None,
     progress: Callable[[str], None] | None = None,
     per_account: bool | None = None,
+    lang: str = "en",
+    headers: Mapping[str, str] | None = None,
 ) -> Evaluation:
     """Evaluate every account of `frame` (one column per field) against the pack.
 
-    `progress`, when given, is called with a short description of each stage as it starts."""
+    `progress`, when given, is called with a short description of each stage as it starts; `lang` is
+    the language of messages about the data, and `headers` (field -> the column it was read from, as
+    `ReadResult.column_map`) lets them name the user's columns."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
     if progress is not None:
@@ -279,12 +341,13 @@ def evaluate(
     facts = compute_derived(pack, prepare_facts(pack, frame), as_of, warnings)
     del frame  # the typed table replaces it (a caller that handed it over frees it now)
     timings["features"] = time.perf_counter() - started
-
-    started = time.perf_counter()
-    stats: dict = {}
-    masks = decide(pack, facts, jobs, progress, per_account=per_account, stats=stats)
-    timings["rules"] = time.perf_counter() - started
     rows = np.arange(2, len(facts) + 2) if row_numbers is None else np.asarray(row_numbers)
+    with rulesets_in_use():  # (no ruleset is freed while this evaluation may use it)
+        check_compared_texts(pack, facts, rows, input_name, lang, headers)  # before either engine path (core_traps.py)
+        started = time.perf_counter()
+        stats: dict = {}
+        masks = decide(pack, facts, jobs, progress, per_account=per_account, stats=stats)
+        timings["rules"] = time.perf_counter() - started
     conflicts = _unique_conflicts(pack, masks)
     if conflicts:
         lines = []
@@ -300,9 +363,10 @@ def evaluate(
 
     started = time.perf_counter()
     fact_names = list(facts.columns)
-    table = facts.copy(deep=False)
+    columns: dict = {}  # every decision's columns, joined to the facts at once (not a column at a time)
     for decision in pack.decisions:
-        store_outputs(decision, masks[decision.id], table, stats.get("codes", {}).get(decision.id))
+        columns.update(output_columns(decision, masks[decision.id], facts.index, stats.get("codes", {}).get(decision.id)))
+    table = pd.concat([facts, pd.DataFrame(columns, index=facts.index)], axis=1)
     builder = _AccountBuilder(pack, FactTable(table), fact_names, masks, rows)
     reference = per_account_reference() if per_account is None else per_account
     jobs_used = effective_jobs(jobs, len(facts)) if reference else 1

@@ -13,6 +13,8 @@ from typing import Any, Callable, Iterator
 import numpy as np
 import pandas as pd
 
+from kamrules.language import expr as ex
+
 Text = dict  # {"en": "...", "zh": "..."}
 
 
@@ -154,9 +156,13 @@ class AccountResult:
         for result in self.decisions.values():
             if name in result.outputs:
                 return result.outputs[name]
-            if name == f"{result.decision}_count" and result.outputs and all(
-                    isinstance(v, list) for v in result.outputs.values()):
-                return len(result.hits)  # a collect decision's count, as its rules read it
+            if result.outputs and all(isinstance(v, list) for v in result.outputs.values()):
+                if name == f"{result.decision}_count":
+                    return len(result.hits)  # a collect decision's count, as its rules read it
+                if name.endswith("_total") and isinstance(result.outputs.get(name[:-len("_total")]), list):
+                    values = result.outputs[name[:-len("_total")]]
+                    if all(v is None or isinstance(v, (int, float)) for v in values):
+                        return ex.rnd(sum(float(v) for v in values if v is not None))
         return None
 
 

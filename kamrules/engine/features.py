@@ -12,10 +12,14 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from kamrules.data.cells import cell_text, is_missing, plain_value
 from kamrules.engine import measures
 from kamrules.language import expr as ex
+from kamrules.language.digits import odd_digit
 from kamrules.language import vecsem
 from kamrules.pack import FeatureSpec, RulePack, ScoreSpec
+
+ID_FIELD = "account_id"  # the field whose text order breaks ties on the Pareto curve
 
 
 def prepare_facts(pack: RulePack, frame: pd.DataFrame) -> pd.DataFrame:
@@ -27,7 +31,8 @@ def prepare_facts(pack: RulePack, frame: pd.DataFrame) -> pd.DataFrame:
             values = pd.Series(np.nan, index=facts.index) if column is None else pd.to_numeric(column, errors="coerce")
             facts[name] = ex.round_series(values)
         elif spec.type == "date":
-            values = pd.Series(pd.NaT, index=facts.index) if column is None else pd.to_datetime(column, errors="coerce")
+            values = pd.Series(pd.NaT, index=facts.index) if column is None else pd.to_datetime(_digits_only(column),
+                                                                                                  errors="coerce")
             facts[name] = values.astype("datetime64[ns]")
         elif spec.type == "boolean":
             values = _all_missing_booleans(facts.index) if column is None else column.astype("boolean")
@@ -42,8 +47,34 @@ def prepare_facts(pack: RulePack, frame: pd.DataFrame) -> pd.DataFrame:
                 texts[-1] = None  # (code -1: missing)
                 facts[name] = pd.Series(texts[codes], index=facts.index, dtype="object")
             else:
-                facts[name] = column.astype("object").where(column.notna(), None)
+                facts[name] = as_text(column)
     return facts
+
+
+def _digits_only(column: pd.Series) -> pd.Series:
+    """A column of date texts (a test case's facts, a library user's frame) without the texts that hold
+    digits of other forms: pandas reads '٢٠٢٦-01-01' and '𝟐𝟎𝟐𝟔-01-01' as 2026-01-01, while only ASCII
+    and full-width digits are digits (language/digits.py). Those texts become missing."""
+    if column.dtype != object:
+        return column
+    odd = [isinstance(v, str) and odd_digit(v) is not None for v in column]
+    return column.where(~np.array(odd, dtype=bool), None) if any(odd) else column
+
+
+def as_text(column: pd.Series) -> pd.Series:
+    """A text or category column as texts (None when missing), decided as text on both engine paths.
+
+    A library user's frame may hold other objects in a text column — 1 and 1.0, True, Decimal("1.0"),
+    numpy numbers. The situations path classes values by hashing, which takes 1, 1.0 and True for
+    one value, while the per-account path sent "1", "1.0" and "True" to the engine: the two paths
+    disagreed. Each such cell becomes the text a CSV export of it would show (`data.cells.cell_text`:
+    1.0 → "1", True → "true"), so every path decides the same texts."""
+    values = column.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):  # the reader's columns: as they are
+        return column.astype("object").where(column.notna(), None)
+    texts = np.empty(len(values), dtype=object)
+    texts[:] = [None if is_missing(v) else v if isinstance(v, str) else cell_text(plain_value(v)) for v in values]
+    return pd.Series(texts, index=column.index, dtype="object")
 
 
 def _all_missing_booleans(index: pd.Index) -> pd.Series:
@@ -95,15 +126,36 @@ def compute_feature(feature: FeatureSpec, facts: pd.DataFrame, as_of: dt.date,
             return result.astype("boolean")
         return ex.round_series(result)
     if function in ("days_since", "days_until"):
-        dates = facts[feature.arg]
-        anchor = pd.Timestamp(as_of)
-        days = (anchor - dates).dt.days if function == "days_since" else (dates - anchor).dt.days
-        return days.astype("float64")
+        return _days_between(facts[feature.arg], as_of, function == "days_since")
     if function == "band":
         return _band(feature, facts[feature.arg])
     if function == "cumulative_share":
-        return _cumulative_share(facts[feature.arg])
+        return _cumulative_share(facts[feature.arg], facts[ID_FIELD] if ID_FIELD in facts.columns else None)
+    if function == "criteria_of":
+        return criteria_present(feature.arg, facts)
     return _group_function(feature, facts, groups)
+
+
+def criteria_present(fields: tuple, facts: pd.DataFrame) -> pd.Series:
+    """How many of a score's criteria (`fields`) each account has a value for."""
+    present = np.zeros(len(facts), dtype="float64")
+    for name in fields:
+        present += facts[name].notna().to_numpy(dtype=bool)
+    return pd.Series(present, index=facts.index)
+
+
+def _days_between(dates: pd.Series, as_of: dt.date, since: bool) -> pd.Series:
+    """Whole days from each date to `as_of` (`since`) or from `as_of` to each date, NaN when missing.
+    Counted on day numbers, not nanoseconds: a timestamp difference overflows int64 past ±292 years
+    (a last contact in 2199 seen from an --as-of in 1900 ended in OverflowError, exit 3), while any
+    two dates kamrules holds are at most ~215,000 days apart."""
+    stamps = dates.to_numpy(dtype="datetime64[ns]")
+    missing = np.isnat(stamps)
+    days = stamps.astype("datetime64[D]").astype(np.int64).astype("float64")
+    anchor = float((as_of - dt.date(1970, 1, 1)).days)
+    result = anchor - days if since else days - anchor
+    result[missing] = np.nan
+    return pd.Series(result, index=dates.index)
 
 
 def _boolean_name_as_objects(facts: pd.DataFrame, node: ex.Node) -> pd.DataFrame:
@@ -133,9 +185,10 @@ def _band(feature: FeatureSpec, values: pd.Series) -> pd.Series:
     return pd.Series(labels, index=values.index, dtype="object", copy=False)
 
 
-def _cumulative_share(values: pd.Series) -> pd.Series:
-    """Share of the positive total held by this account and every larger one (see `measures`)."""
-    return ex.round_series(measures.cumulative_share(values))
+def _cumulative_share(values: pd.Series, ids: pd.Series | None = None) -> pd.Series:
+    """Share of the positive total held by this account and every larger one, equal values ordered
+    by account id (see `measures`)."""
+    return ex.round_series(measures.cumulative_share(values, ids))
 
 
 def _group_function(feature: FeatureSpec, facts: pd.DataFrame, groups: dict | None = None) -> pd.Series:
@@ -158,6 +211,8 @@ def _group_function(feature: FeatureSpec, facts: pd.DataFrame, groups: dict | No
         return result.where(in_group).astype("float64")
 
     values = facts[feature.arg].astype("float64")
+    if feature.where is not None:  # accounts where the condition is not true take no part
+        values = values.where(ex.condition_vector(feature.where, facts).fillna(False).astype(bool))
     grouped = values.groupby(keys, sort=False)
     if function == "share_of":
         result = measures.share_of(values, keys)
@@ -165,7 +220,12 @@ def _group_function(feature: FeatureSpec, facts: pd.DataFrame, groups: dict | No
         result = measures.hhi(values, keys)
     elif function == "rank":
         ordered = values if feature.order == "asc" else -values
-        result = pd.Series(measures.ranks(ordered.to_numpy(), group_codes, average=False), index=index, copy=False)
+        if feature.ties == "ordered":
+            ids = facts[ID_FIELD].to_numpy(dtype=object) if ID_FIELD in facts.columns else None
+            result = pd.Series(measures.ordinal_ranks(ordered.to_numpy(dtype="float64"), group_codes, ids),
+                               index=index, copy=False)
+        else:
+            result = pd.Series(measures.ranks(ordered.to_numpy(), group_codes, average=False), index=index, copy=False)
     elif function == "percentile":
         result = measures.percentile_by_codes(values, group_codes)
     elif function in ("sum", "mean", "max", "min"):
@@ -188,7 +248,9 @@ def _group_codes(facts: pd.DataFrame, within: str, groups: dict) -> tuple[np.nda
 
 
 def compute_score(score: ScoreSpec, facts: pd.DataFrame) -> pd.Series:
-    """Weighted index 0–100 over normalised criteria; missing criteria re-spread the weights."""
+    """Weighted index 0–100 over normalised criteria; missing criteria re-spread the weights. An account
+    with fewer than `min_criteria` of them has no score: an index resting on one criterion is that
+    criterion alone, not a composite."""
     index = facts.index
     weighted = pd.Series(0.0, index=index)
     weights = pd.Series(0.0, index=index)
@@ -210,6 +272,9 @@ def compute_score(score: ScoreSpec, facts: pd.DataFrame) -> pd.Series:
         weighted = weighted + normal.fillna(0) * criterion.weight
         weights = weights + present * criterion.weight
     result = 100 * weighted / weights.where(weights > 0)
+    if score.min_criteria is not None:
+        enough = criteria_present(tuple(c.field for c in score.criteria), facts) >= score.min_criteria_value()
+        result = result.where(enough)
     return ex.round_series(result)
 
 

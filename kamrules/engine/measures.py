@@ -8,9 +8,10 @@ One implementation, so a feature and the report can never disagree (issue #9). T
   hold a share of 0, and sit at the end of the Pareto order. So every share is within 0–1, every
   cumulative share within 0–1, and every HHI within 0–10,000.
 - A group whose positive total is 0 has no shares, no cumulative share and no HHI (missing).
-- **Ties** keep input order on the Pareto curve (the first listed counts as larger) and share the
-  middle rank in a percentile (the standard percentile rank: the share of values below plus half the
-  share of equal values, × 100).
+- **Ties** on the Pareto curve go by account id (text order: "A-10" before "A-9"; a missing id after
+  every id; input order only between exactly equal ids), so the order of the rows in a file changes
+  nothing. In a percentile they share the middle rank (the standard percentile rank: the share of
+  values below plus half the share of equal values, × 100).
 """
 
 from __future__ import annotations
@@ -48,28 +49,36 @@ def hhi(values: pd.Series, keys: pd.Series | None = None) -> pd.Series:
     return result.where(totals > 0)
 
 
-def pareto_order(values: pd.Series) -> list:
-    """The index labels of the present values, largest (positive part) first; ties in input order."""
-    return list(values.index[_pareto_positions(positive(values).to_numpy(dtype="float64"))])
+def pareto_order(values: pd.Series, ids: pd.Series | np.ndarray | None = None) -> list:
+    """The index labels of the present values, largest (positive part) first; ties by account id
+    (`ids`, position for position; without ids, in input order)."""
+    return list(values.index[_pareto_positions(positive(values).to_numpy(dtype="float64"), ids)])
 
 
-def _pareto_positions(clipped: np.ndarray) -> np.ndarray:
-    """The positions of the present values in Pareto order (a stable sort of the negated values)."""
+def _pareto_positions(clipped: np.ndarray, ids: pd.Series | np.ndarray | None = None) -> np.ndarray:
+    """The positions of the present values in Pareto order (a stable sort of the negated values, ties
+    by id)."""
     present = np.flatnonzero(~np.isnan(clipped))
-    return present[stable_order(-clipped[present])]
+    tie_ids = None if ids is None else np.asarray(ids, dtype=object)[present]
+    return present[stable_order(-clipped[present], tie_ids)]
 
-def cumulative_share(values: pd.Series) -> pd.Series:
+
+def cumulative_share(values: pd.Series, ids: pd.Series | np.ndarray | None = None) -> pd.Series:
     """The share of the positive total held by each account and every account before it in
-    `pareto_order` (0–1); missing where the value is missing or the total is not positive. Computed
-    by position (the index is carried over as it is)."""
+    `pareto_order` (0–1); missing where the value is missing or the total is not positive. The total is
+    the running sum's end, so it is the same whatever the input order. Computed by position (the
+    index is carried over as it is)."""
     clipped = positive(values)
-    total = clipped.sum()
     array = clipped.to_numpy(dtype="float64")
     result = np.full(len(array), np.nan)
-    if np.isnan(array).all() or not total > 0:
+    if np.isnan(array).all():
         return pd.Series(result, index=values.index, copy=False)
-    order = _pareto_positions(array)
-    result[order] = np.minimum(np.cumsum(array[order]) / total, 1.0)
+    order = _pareto_positions(array, ids)
+    running = np.cumsum(array[order])
+    total = running[-1]
+    if not total > 0:
+        return pd.Series(result, index=values.index, copy=False)
+    result[order] = np.minimum(running / total, 1.0)
     return pd.Series(result, index=values.index, copy=False)
 
 
@@ -110,10 +119,11 @@ def group_counts(counted: np.ndarray, codes: np.ndarray | None) -> np.ndarray:
     return sums.astype("float64", copy=False)[shifted]  # (NumPy counts an empty table in integers)
 
 
-def stable_order(values: np.ndarray) -> np.ndarray:
+def stable_order(values: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
     """`np.argsort(values, kind="stable")` for values without NaN: a quicksort, then the runs of equal
-    values put back in input order by one sort of (run, position) keys of the tied places only,
-    several times faster than NumPy's stable sort of floats when ties are few."""
+    values put back in order by one sort of (run, position) keys of the tied places only, several
+    times faster than NumPy's stable sort of floats when ties are few. With `ids` (one per value), a
+    run of equal values goes by id in text order first (missing ids last), then by position."""
     order = np.argsort(values)
     ranked = values[order]
     same = ranked[1:] == ranked[:-1]
@@ -127,8 +137,40 @@ def stable_order(values: np.ndarray) -> np.ndarray:
     new_run[1:] = ~same
     runs = np.cumsum(new_run)[places]
     size = len(order)
+    if ids is not None:  # (run, id's text rank), stably over the tied places taken in input order
+        by_position = np.argsort(order[places])
+        positions = order[places][by_position]
+        id_ranks = text_ranks(ids[positions])
+        keys = runs[by_position] * (int(id_ranks.max(initial=0)) + 1) + id_ranks
+        order[places] = positions[np.argsort(keys, kind="stable")]
+        return order
     order[places] = np.sort(runs * size + order[places]) % size
     return order
+
+
+def text_ranks(ids: np.ndarray) -> np.ndarray:
+    """Each id's place in text order (code point order, as Python compares texts; a number id as its
+    text), as int64: equal texts share a place, missing ids (None, NaN, "") come after every text.
+    Sorted by pyarrow, in C, without a fixed-width copy of the longest id for every account."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        texts = pa.array(ids, type=pa.string(), from_pandas=True)  # texts and missing values
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        texts = pa.array([None if pd.isna(v) else str(v) for v in ids], type=pa.string())
+    count = len(texts)
+    if not count:
+        return np.zeros(0, dtype=np.int64)
+    order = pc.array_sort_indices(texts).to_numpy()  # missing last
+    ranked = texts.take(order)
+    new_text = np.ones(count, dtype=bool)
+    new_text[1:] = ~pc.equal(ranked[1:], ranked[:-1]).fill_null(False).to_numpy(zero_copy_only=False)
+    places = np.empty(count, dtype=np.int64)
+    places[order] = np.cumsum(new_text)
+    missing = pc.or_kleene(pc.is_null(texts), pc.equal(texts, "")).fill_null(True).to_numpy(zero_copy_only=False)
+    places[missing] = count + 1
+    return places
 
 
 def ranks(values: np.ndarray, codes: np.ndarray | None, average: bool) -> np.ndarray:
@@ -157,6 +199,28 @@ def ranks(values: np.ndarray, codes: np.ndarray | None, average: bool) -> np.nda
     rank = (rank + 1 if group_start is None else rank - group_start + 1).astype("float64")
     result = np.full(len(values), np.nan)
     result[order if where is None else where[order]] = rank
+    return result
+
+
+def ordinal_ranks(values: np.ndarray, codes: np.ndarray | None, ids: np.ndarray | None = None) -> np.ndarray:
+    """Each value's rank within its group, smallest first, one rank per account: equal values take
+    consecutive ranks in the order `stable_order` gives them (the Pareto order: by id, with `ids`), so
+    a capacity of N accounts is never overrun by ties and the input order changes nothing. Missing
+    values stay missing."""
+    missing = np.isnan(values)
+    where = np.flatnonzero(~missing)
+    order = where[stable_order(values[where], None if ids is None else ids[where])]
+    result = np.full(len(values), np.nan)
+    if codes is None:
+        result[order] = np.arange(1, len(order) + 1, dtype="float64")
+        return result
+    groups = _compact(codes[order])
+    regroup = np.argsort(groups, kind="stable")
+    order, groups = order[regroup], groups[regroup]
+    new_group = np.ones(len(order), dtype=bool)
+    np.not_equal(groups[1:], groups[:-1], out=new_group[1:])
+    positions = np.arange(len(order))
+    result[order] = (positions - _run_starts(new_group) + 1).astype("float64")
     return result
 
 

@@ -166,7 +166,7 @@ class Columns:
                 if name in _exact_and_signed(compiled, self.types)[0] or not all(isinstance(c, float) for c in found):
                     return None
                 union |= found
-            if name in compiled.decision.outputs or name == compiled.decision.count_name:
+            if compiled.decision.reads_back(name):
                 break
         return union
 

@@ -146,11 +146,20 @@ DATA: dict[str, dict[str, str]] = {
         # bad cells
         "issue": "{at}, column '{column}' (field {field}): '{value}' {reason}",
         "issue_empty": "{at}, column '{column}' (field {field}): value {reason}",
+        "issues_as_missing": "warning: {name}: {n} cells could not be read and were treated as missing:",
         "bad_value": "{name}: {issue}; fix the cell or pass --on-bad-value missing",
         "bad_values": "{name}: {total} values cannot be read; fix the cells or pass --on-bad-value missing "
                       "to read them as missing values:",
         "r_not_number": "is not a number",
         "r_long_number": "is not a number ({n} characters; a number has at most {max})",
+        "r_odd_digit": "is not a number: {char} is not a digit (digits are 0-9 and full-width ０-９; remove footnote marks and circled numbers)",
+        "r_odd_digit_date": "is not a date: {char} is not a digit (digits are 0-9 and full-width ０-９)",
+        # texts the rules compare that the engine would compare only in part (engine/evaluate.py)
+        "long_texts": "{name}{n} text(s) too long for the rules to compare: the durable_rules engine compares texts of "
+                      "at most {max} bytes and would read only their start; shorten them, or compare the field in no "
+                      "condition:\n{lines}",
+        "long_text_line": "  {where}, field {field}: {chars} characters ({size} bytes)",
+        "long_text_line_column": "  {where}, column '{column}' (field {field}): {chars} characters ({size} bytes)",
         "r_decimal": "is not a number (if '{other}' is the decimal mark, pass --decimal {other})",
         "r_too_large": "is not a number (too large)",
         "r_not_whole": "is not a whole number",
@@ -204,6 +213,7 @@ DATA: dict[str, dict[str, str]] = {
         "run_why_one_of": "is not one of: {values}",
         "run_why_encoding": "is not a text encoding",
         "run_why_delimiter": "is not a delimiter (one printable ASCII character, or tab)",
+        "run_why_rows": "is not a number of rows (0 to 10,000,000)",
         "run_no_table": "{folder}: no decision table (decisions.csv, .json, .parquet or .xlsx); re-run "
                         "`kamrules evaluate`",
         "run_no_id": "{table}: no account_id column; re-run `kamrules evaluate`",
@@ -212,6 +222,8 @@ DATA: dict[str, dict[str, str]] = {
         "run_bad_cells": "{table}: {n} cell(s) hold what kamrules never writes there; the decision table was "
                          "edited or damaged: re-run `kamrules evaluate`",
         "run_bad_cell": "row {row}, column '{column}': '{value}' {reason}",
+        "run_table_damaged": "(this is a decision table kamrules wrote: it was edited or damaged since; re-run "
+                             "`kamrules evaluate`)",
         "run_repeated_id": "{table}: the account '{id}' appears in rows {rows} ({n} rows repeat an id); a "
                            "decision table holds each account once: it was edited or damaged, re-run "
                            "`kamrules evaluate`",
@@ -366,10 +378,17 @@ DATA: dict[str, dict[str, str]] = {
         "row_one": "{n} 行", "row_many": "{n} 行",
         "issue": "{at}，列“{column}”（字段{field}）：“{value}”{reason}",
         "issue_empty": "{at}，列“{column}”（字段{field}）：值{reason}",
+        "issues_as_missing": "警告：{name}：{n} 个单元格无法读取，按缺失处理：",
         "bad_value": "{name}：{issue}；请修正该单元格，或用 --on-bad-value missing",
         "bad_values": "{name}：有 {total} 个值无法读取；请修正这些单元格，或用 --on-bad-value missing 将其按缺失值读取：",
         "r_not_number": "不是数字",
         "r_long_number": "不是数字（{n} 个字符；数字最多 {max} 个字符）",
+        "r_odd_digit": "不是数字：{char} 不是数字字符（数字只能是 0-9 或全角 ０-９；请删除脚注标记和带圈数字）",
+        "r_odd_digit_date": "不是日期：{char} 不是数字字符（数字只能是 0-9 或全角 ０-９）",
+        "long_texts": "{name}有 {n} 个文本过长，规则无法比较：durable_rules 引擎最多比较 {max} 字节的文本，更长的只会比较开头；"
+                      "请缩短这些单元格，或不要在条件中比较该字段：\n{lines}",
+        "long_text_line": "  {where}，字段 {field}：{chars} 个字符（{size} 字节）",
+        "long_text_line_column": "  {where}，列“{column}”（字段{field}）：{chars} 个字符（{size} 字节）",
         "r_decimal": "不是数字（如果小数点是 '{other}'，请用 --decimal {other}）",
         "r_too_large": "不是数字（太大）",
         "r_not_whole": "不是整数",
@@ -418,12 +437,14 @@ DATA: dict[str, dict[str, str]] = {
         "run_why_one_of": "不是以下之一：{values}",
         "run_why_encoding": "不是文本编码",
         "run_why_delimiter": "不是分隔符（一个可打印的 ASCII 字符，或 tab）",
+        "run_why_rows": "不是行数（0 至 10,000,000）",
         "run_no_table": "{folder}：没有决策表（decisions.csv、.json、.parquet 或 .xlsx）；请重新运行 `kamrules evaluate`",
         "run_no_id": "{table}：没有 account_id 列；请重新运行 `kamrules evaluate`",
         "run_repeated_column": "{table}：列“{column}”出现了两次；决策表被改动过：请重新运行 `kamrules evaluate`",
         "run_bad_cells": "{table}：有 {n} 个单元格的内容不是 kamrules 写入的；决策表被改动或损坏："
                          "请重新运行 `kamrules evaluate`",
         "run_bad_cell": "第 {row} 行，列“{column}”：“{value}”{reason}",
+        "run_table_damaged": "（这是 kamrules 写出的决策表：它之后被改动或损坏；请重新运行 `kamrules evaluate`）",
         "run_repeated_id": "{table}：客户“{id}”出现在第 {rows} 行（共 {n} 行的编码重复）；决策表中每个客户只出现一次："
                            "它被改动或损坏，请重新运行 `kamrules evaluate`",
         "run_excel_pack": "{table}：Excel 决策表显示的是规则包的标签而不是代码，而手头的规则包无法对应它的列；"
@@ -459,6 +480,167 @@ DATA: dict[str, dict[str, str]] = {
     },
 }
 
+
+
+# Report-shaped exports (issue #25): title rows and footers, units, look-alike values, `kamrules columns`.
+# Kept in a block of their own and merged into DATA below.
+EXPORT_MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "bad_row_option": "{option} must be a whole number of at least {lowest}, not '{value}'",
+        "header_row_beyond": "{name}: --header-row {n} is beyond the end of the file; give the row number of the "
+                             "header as the spreadsheet shows it",
+        "header_row_empty": "{name}: row {n} (--header-row) is empty; give the row number of the header as the "
+                            "spreadsheet shows it",
+        "rows_at_end": "{name}: the last {count} row(s) of the file ({rows}) do not have the header's {width} "
+                       "columns; if they are a report footer or notes, pass --skip-footer {n}; if they are "
+                       "accounts, complete their cells",
+        "map_where_type": "{where}: 'where' must be a condition, as for --where: where: '`Lifecycle Stage` == \"Customer\"'",
+        "map_unit_type": "{where}: field '{field}': 'unit' must be a unit such as 万元, 元, k, M or 年 (give 'unit' or "
+                         "'scale', not both)",
+        "map_scale_type": "{where}: field '{field}': 'scale' must be a number above 0, the factor values are "
+                          "multiplied by (10000 for 万元)",
+        "unit_not_fitting": "--columns: field '{field}': unit '{unit}' does not fit it; its units are: {units}",
+        "unit_none": "none (it is not a number of money, months or days)",
+        "where_no_such_column": "no column `{column}` in this file{hint}",
+        "unit_from_title": "; unit {unit} from the title", "unit_from_columns": "; unit {unit} from --columns",
+        "read_as": "  sales columns read as: {listed}", "read_as_sep": "; ",
+        "read_as_one": "{field} ← {column} = {label}",
+        "layout_above": "  header on row {header}; left out {n} row(s) above it: {rows}",
+        "layout_footer": "  left out a report footer of {n} row(s) at the end: {rows}",
+        "row_with_text": "row {row} '{text}'", "layout_blank": " (and {n} blank)",
+        "title_unit_applied": "  unit from the title: {unit}, applied to the money columns without a unit of their "
+                              "own: {fields}",
+        "title_unit_unused": "  the title states the unit {unit}; not applied: every money column says its own unit "
+                             "(in its header or --columns)",
+        "doubts": "{name}: {n} money column(s) do not agree with the sales column; nothing was decided. Say each "
+                  "column's unit in the --columns file (or unit: 元 when the numbers are right as they are):",
+        "doubt_smaller": "column '{column}' ({field}) is about {times} times smaller than '{other_column}' ({other})",
+        "doubt_larger": "column '{column}' ({field}) is about {times} times larger than '{other_column}' ({other})",
+        "doubt_margin": "column '{column}' ({field}) is above '{other_column}' ({other}) for most accounts "
+                        "(a median margin of {margin})",
+        "doubt_likely": "'{column}' is likely in {unit}", "doubt_unknown": "'{column}' is likely in another unit",
+        "doubt_line": "{what}: {likely}; add:\n    {line}",
+        "note_current": " (our revenue this period)", "note_year_earlier": " (our revenue a year earlier)",
+        "note_previous_period": " (our revenue in the previous period)",
+        "note_lifetime": " (lifetime revenue: every closed deal, not one period's)",
+        "note_one_deal": " (one deal only: the most recent)",
+        "note_unknown_period": " (our revenue; the header names no period)",
+        "note_unique": " (no id column: every row has a different value here, so it can serve as the id)",
+        "lookalike_places": "{name}: column '{header}' ({field}) spells one place in several ways: {listed}; "
+                            "concentration is measured per value, so each counts as a place of its own. To join "
+                            "them, add to the --columns file:\n  {line}",
+        "lookalike_value": "'{value}' ({rows})", "lookalike_group_sep": "; ", "by_proposed": "proposed",
+        "as_of_example": ", the example's date",
+        "survey_file": "{name}: {format}{encoding}{sheet}, {rows} rows",
+        "survey_ambiguous": "  {field}: several columns match; proposed '{column}' (the others: {others})",
+        "survey_required": "  {field}: required, proposed {column}",
+        "survey_proposed": "  {field}: proposed {column}",
+        "survey_missing": "  {field}: required, and no column fits: write the column in the --columns file",
+        "survey_unknown": "  {field} ← {header}: values the pack does not know: {values} (the pack's values: {allowed})",
+        "survey_lookalikes": "  {field} ← {header}: one place spelt several ways: {values}",
+        "survey_doubt": "  {field} ← {column}: its unit disagrees with '{other}': likely {unit}",
+        "survey_status": "  rows that are not customers: '{header}' is {others}; proposed: keep {keep}",
+        "survey_bad_cells": "  {field} ← {header}: {n} cell(s) cannot be read (evaluate lists them)",
+        "survey_next": "next: kamrules columns {data} --write {file}, then kamrules evaluate {data} --columns {file}",
+        "survey_written": "wrote {file}: check it, then run: kamrules evaluate {data} --columns {file}",
+        "survey_nothing": "nothing to decide: kamrules evaluate {data} reads it as shown ({file} not needed)",
+        "survey_exists": "{file} exists: pass --force to replace it, or choose another name",
+        "starter_head": "# Column mapping for {name}, written by `kamrules columns`: check each line.",
+        "starter_next": "# Then: kamrules evaluate {data} --columns {file}",
+        "starter_syntax": "# field: Column, or field: {{column: Column, unit: 万元, values: {{in the file: in the pack, "
+                          "or skip-row, or '' for missing}}}}; where: rows to keep (as --where).",
+        "starter_found": "# Found by their names (nothing to do):",
+        "starter_where": "# Rows that are not customers: '{header}' is {others}. Only customers are kept:",
+        "starter_proposed": "# proposed: {column}",
+        "starter_alternatives": "# other columns that match: {others}",
+        "starter_unit": "# unit {unit}: its values disagree with '{other}' as they are (see kamrules columns)",
+        "starter_values": "# values the pack does not know: '' reads them as missing; write one of {allowed} to "
+                          "keep them as that, or {skip} to leave their rows out",
+        "starter_lookalikes": "# one place spelt several ways, joined into its commonest spelling",
+        "starter_missing": "# {field}: required, and no column fits: write its column here",
+        "starter_hint": "# {field}: not found; a column with a close name: {columns}",
+        "account_name_many": "{name}: {n} accounts are named '{id}' (ids {ids}); give the id",
+        "no_account_or_name": "{name}: no account with the id or name '{id}'{hint}",
+        "did_you_mean_any": " (did you mean {names}?)", "account_named": "'{account}' (id {id})",
+        "rerun_columns_changed": "{path} is not the --columns file the run in {out} read (its content changed "
+                                 "since); restore it, or evaluate again",
+        "rerun_columns_missing": "the run in {out} read the --columns file '{path}', which is not next to {out} "
+                                 "nor in the current folder: pass it with --columns",
+    },
+    "zh": {
+        "bad_row_option": "{option} 须为不小于 {lowest} 的整数，而不是“{value}”",
+        "header_row_beyond": "{name}：--header-row {n} 超出了文件末尾；请给出表头在电子表格中显示的行号",
+        "header_row_empty": "{name}：第 {n} 行（--header-row）是空行；请给出表头在电子表格中显示的行号",
+        "rows_at_end": "{name}：文件最后 {count} 行（{rows}）的值个数与表头的 {width} 列不符；如果它们是报表页脚或备注，"
+                       "请加 --skip-footer {n}；如果它们是客户，请补全这些单元格",
+        "map_where_type": "{where}：'where' 须为条件，写法同 --where：where: '`Lifecycle Stage` == \"Customer\"'",
+        "map_unit_type": "{where}：字段“{field}”：'unit' 须为单位，如 万元、元、k、M 或 年（'unit' 与 'scale' 只能给一个）",
+        "map_scale_type": "{where}：字段“{field}”：'scale' 须为大于 0 的数，即数值要乘的倍数（万元为 10000）",
+        "unit_not_fitting": "--columns：字段“{field}”：单位“{unit}”与它不符；它可用的单位：{units}",
+        "unit_none": "无（它不是金额、月数或天数）",
+        "where_no_such_column": "文件中没有列 `{column}`{hint}",
+        "unit_from_title": "；单位 {unit} 取自标题", "unit_from_columns": "；单位 {unit} 取自 --columns",
+        "read_as": "  销售额各列的含义：{listed}", "read_as_sep": "；",
+        "read_as_one": "{field} ← {column} = {label}",
+        "layout_above": "  表头在第 {header} 行；跳过其上方 {n} 行：{rows}",
+        "layout_footer": "  跳过文件末尾的报表页脚 {n} 行：{rows}",
+        "row_with_text": "第 {row} 行“{text}”", "layout_blank": "（另有 {n} 个空行）",
+        "title_unit_applied": "  标题中的单位：{unit}，已用于没有自带单位的金额列：{fields}",
+        "title_unit_unused": "  标题注明单位 {unit}；未使用：每个金额列都有自己的单位（在列名或 --columns 中）",
+        "doubts": "{name}：有 {n} 个金额列与销售额列的单位不一致；尚未做任何判断。请在 --columns 文件中注明各列的单位"
+                  "（数值本身无误时写 unit: 元）：",
+        "doubt_smaller": "列“{column}”（{field}）的数值约为“{other_column}”（{other}）的 {times} 分之一",
+        "doubt_larger": "列“{column}”（{field}）的数值约为“{other_column}”（{other}）的 {times} 倍",
+        "doubt_margin": "列“{column}”（{field}）对多数客户都大于“{other_column}”（{other}）（毛利率中位数 {margin}）",
+        "doubt_likely": "“{column}”的单位可能是 {unit}", "doubt_unknown": "“{column}”的单位可能不同",
+        "doubt_line": "{what}：{likely}；请添加：\n    {line}",
+        "note_current": "（我方本期收入）", "note_year_earlier": "（我方去年同期收入）",
+        "note_previous_period": "（我方上期收入）",
+        "note_lifetime": "（累计收入：历来所有成交，不是某一期的）",
+        "note_one_deal": "（仅一笔：最近一次成交）",
+        "note_unknown_period": "（我方收入；列名未写明期间）",
+        "note_unique": "（没有编码列：此列每行的值各不相同，可用作编码）",
+        "lookalike_places": "{name}：列“{header}”（{field}）把同一地区写成了几种样子：{listed}；集中度按值分别计算，"
+                            "它们会被当成不同的地区。要合并它们，请在 --columns 文件中添加：\n  {line}",
+        "lookalike_value": "“{value}”（{rows}）", "lookalike_group_sep": "；", "by_proposed": "建议",
+        "as_of_example": "（示例数据的日期）",
+        "survey_file": "{name}：{format}{encoding}{sheet}，{rows} 行",
+        "survey_ambiguous": "  {field}：有几列都匹配；建议用“{column}”（其他：{others}）",
+        "survey_required": "  {field}：必填，建议用 {column}",
+        "survey_proposed": "  {field}：建议用 {column}",
+        "survey_missing": "  {field}：必填，但没有合适的列：请在 --columns 文件中写明它的列",
+        "survey_unknown": "  {field} ← {header}：规则包不认识的值：{values}（规则包的取值：{allowed}）",
+        "survey_lookalikes": "  {field} ← {header}：同一地区有几种写法：{values}",
+        "survey_doubt": "  {field} ← {column}：单位与“{other}”不一致：可能是 {unit}",
+        "survey_status": "  不是客户的行：“{header}”为 {others}；建议只保留 {keep}",
+        "survey_bad_cells": "  {field} ← {header}：有 {n} 个单元格无法读取（evaluate 会列出）",
+        "survey_next": "下一步：kamrules columns {data} --write {file}，然后 kamrules evaluate {data} --columns {file}",
+        "survey_written": "已写入 {file}：请检查，然后运行：kamrules evaluate {data} --columns {file}",
+        "survey_nothing": "无需决定任何事：kamrules evaluate {data} 会按上面所示读取（不需要 {file}）",
+        "survey_exists": "{file} 已存在：加 --force 覆盖它，或换一个文件名",
+        "starter_head": "# {name} 的列映射，由 `kamrules columns` 生成：请逐行检查。",
+        "starter_next": "# 然后运行：kamrules evaluate {data} --columns {file}",
+        "starter_syntax": "# 字段: 列名，或 字段: {{column: 列名, unit: 万元, values: {{文件中的值: 规则包中的值，或 skip-row，"
+                          "或 '' 表示缺失}}}}；where: 要保留的行（同 --where）。",
+        "starter_found": "# 按名称找到的字段（无需处理）：",
+        "starter_where": "# 不是客户的行：“{header}”为 {others}。只保留客户：",
+        "starter_proposed": "# 建议：{column}",
+        "starter_alternatives": "# 也匹配的列：{others}",
+        "starter_unit": "# 单位 {unit}：按原值读取时与“{other}”不一致（见 kamrules columns）",
+        "starter_values": "# 规则包不认识的值：'' 按缺失读取；写 {allowed} 之一按该值读取，或写 {skip} 跳过这些行",
+        "starter_lookalikes": "# 同一地区的几种写法，合并为最常见的写法",
+        "starter_missing": "# {field}：必填，但没有合适的列：请在这里写明它的列",
+        "starter_hint": "# {field}：未找到；名称相近的列：{columns}",
+        "account_name_many": "{name}：有 {n} 个客户名为“{id}”（编码 {ids}）；请给出编码",
+        "no_account_or_name": "{name}：没有编码或名称为“{id}”的客户{hint}",
+        "did_you_mean_any": "（是否指 {names}？）", "account_named": "“{account}”（编码 {id}）",
+        "rerun_columns_changed": "{path} 不是 {out} 中那次运行读取的 --columns 文件（此后内容已改变）；请恢复它，或重新运行 evaluate",
+        "rerun_columns_missing": "{out} 中的那次运行读取了 --columns 文件“{path}”，但它既不在 {out} 旁边，也不在当前文件夹："
+                                 "请用 --columns 指定它",
+    },
+}
+for _lang, _messages in EXPORT_MESSAGES.items():
+    DATA[_lang].update(_messages)
 
 # Python's json module explains a syntax error in English; the common ones in the user's words.
 JSON_DETAILS = {

@@ -20,13 +20,13 @@ from kamrules.language.parser import Token, parse, tokenize
 from kamrules.language.rowsem import (
     arith, compare, eval_condition, eval_value, is_missing,
 )
-from kamrules.language.types import Resolver, Symbol, did_you_mean, value_type
+from kamrules.language.types import Resolver, Symbol, category_problem, did_you_mean, value_type
 from kamrules.language.vecsem import condition_vector, eval_vector, round_series
 
 __all__ = [
     "BOOLEAN", "CATEGORY", "CMP_OPS", "DATE", "FLIPPED", "FUNCTIONS", "NDIGITS", "NEGATED", "NUMBER", "STRING",
     "And", "Arith", "Call", "Compare", "Const", "ExprError", "Missing", "Name", "Neg", "Node", "Not", "Or", "Param",
     "children", "describe", "format_number", "names_in", "push_not", "rnd", "walk", "whole_number", "Token", "parse", "tokenize",
-    "arith", "compare", "eval_condition", "eval_value", "is_missing", "Resolver", "Symbol", "did_you_mean",
+    "arith", "compare", "eval_condition", "eval_value", "is_missing", "Resolver", "Symbol", "category_problem", "did_you_mean",
     "value_type", "condition_vector", "eval_vector", "round_series",
 ]

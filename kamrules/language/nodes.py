@@ -3,15 +3,27 @@ semantics shares (describe a tree as the author writes it, walk it, push `not` d
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 NDIGITS = 9
-FUNCTIONS = ("abs", "min", "max")
+FUNCTIONS = ("abs", "min", "max", "floor", "coalesce")
 NUMBER, STRING, BOOLEAN, DATE, CATEGORY = "number", "string", "boolean", "date", "category"
 # Whole floats below this are exact integers (2**53 < 1e16): they are written without a decimal point
 # or exponent ("1200", not "1200.0") and read back as themselves.
 WHOLE_NUMBER_LIMIT = 1e16
+# The dates kamrules holds — in data cells, date literals and date params alike: the whole years numpy's
+# datetime64[ns] can hold. Any two are at most ~213,000 days apart.
+FIRST_DATE, LAST_DATE = dt.date(1678, 1, 1), dt.date(2261, 12, 31)
+
+
+def date_problem(value: dt.date) -> str | None:
+    """Why a date cannot be a literal or a param (beyond the dates kamrules holds), or None."""
+    if FIRST_DATE <= value <= LAST_DATE:
+        return None
+    return (f"{value.isoformat()} is outside the dates kamrules holds ({FIRST_DATE.year}-{LAST_DATE.year}); "
+            "write a date within them")
 
 
 def rnd(value: float) -> float:

@@ -8,10 +8,10 @@ import math
 import re
 from dataclasses import dataclass
 
-from kamrules.language.guards import nesting_problem
+from kamrules.language.guards import depth_problem, nesting_problem
 from kamrules.language.nodes import (
     BOOLEAN, CMP_OPS, DATE, FUNCTIONS, NUMBER, STRING, And, Arith, Call, Compare, Const, ExprError, Missing,
-    Name, Neg, Node, Not, Or, Param, rnd,
+    Name, Neg, Node, Not, Or, Param, date_problem, rnd,
 )
 
 # ---------------------------------------------------------------------------------------- tokenizer
@@ -19,7 +19,7 @@ from kamrules.language.nodes import (
 _TOKEN = re.compile(
     r"""
     (?P<ws>\s+)
-  | (?P<number>\d[\d_]*(?:\.\d[\d_]*)?(?:[eE][+-]?\d+)?|\.\d[\d_]*)
+  | (?P<number>[0-9][0-9_]*(?:\.[0-9][0-9_]*)?(?:[eE][+-]?[0-9]+)?|\.[0-9][0-9_]*)
   | (?P<string>"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
   | (?P<name>[A-Za-z_\u00c0-\uffff][A-Za-z0-9_\u00c0-\uffff]*)
   | (?P<op>==|!=|<=|>=|<|>|\+|-|\*|/|\(|\)|\[|\]|,|\.)
@@ -292,9 +292,12 @@ class _Parser:
             self.take()
             self.expect("op", ")", "')' after the date")
             try:
-                return Const(dt.date.fromisoformat(_unquote(token.text)), DATE, pos=pos)
+                day = dt.date.fromisoformat(_unquote(token.text))
             except ValueError:
                 raise ExprError(f"{token.text} is not a date in the form YYYY-MM-DD", token.pos) from None
+            if (problem := date_problem(day)) is not None:  # date("9999-12-31") + 1 day overflowed
+                raise ExprError(problem, token.pos)
+            return Const(day, DATE, pos=pos)
         if name not in FUNCTIONS:
             raise ExprError(
                 f"calling '{name}' is not allowed: the functions are {', '.join(FUNCTIONS)} and date",
@@ -306,9 +309,9 @@ class _Parser:
                 self.expect("op", ",", "',' between arguments")
             args.append(self.sum_())
         self.take()
-        if name == "abs" and len(args) != 1:
-            raise ExprError("abs() takes one value", pos)
-        if name in ("min", "max") and len(args) < 2:
+        if name in ("abs", "floor") and len(args) != 1:
+            raise ExprError(f"{name}() takes one value", pos)
+        if name in ("min", "max", "coalesce") and len(args) < 2:
             raise ExprError(f"{name}() takes two or more values", pos)
         return Call(name, tuple(args), pos=pos)
 
@@ -326,4 +329,7 @@ def parse(text: str) -> Node:
         raise ExprError("the condition is longer than 4,000 characters: split it into features", 0)
     if (too_deep := nesting_problem(text)) is not None:  # before the recursive parser (language/guards.py)
         raise ExprError(*too_deep)
-    return _Parser(text).parse()
+    tree = _Parser(text).parse()
+    if (too_deep := depth_problem(tree)) is not None:  # before any walker recurses over it
+        raise ExprError(*too_deep)
+    return tree

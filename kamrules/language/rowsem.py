@@ -35,10 +35,14 @@ def eval_value(node: Node, record: Mapping[str, Any]) -> Any:
         return arith(node.op, left, right)
     if isinstance(node, Call):
         args = [eval_value(a, record) for a in node.args]
+        if node.func == "coalesce":  # the first value that is not missing
+            return next((rnd(a) for a in args if a is not None), None)
         if any(a is None for a in args):
             return None
         if node.func == "abs":
             return rnd(abs(args[0]))
+        if node.func == "floor":
+            return rnd(math.floor(args[0]))
         return rnd(min(args) if node.func == "min" else max(args))
     return eval_condition(node, record)
 

@@ -129,13 +129,9 @@ class Resolver:
             raise ExprError(f"'{node.op}' does not apply to {lbase}s: use '==' or '!='", node.pos)
         for mine, other in ((left, right), (right, left)):
             if isinstance(mine, Name) and mine.type == CATEGORY and isinstance(other, (Const, Param)):
-                allowed = self.symbols[mine.name].values
-                if allowed and other.value not in allowed:
-                    raise ExprError(
-                        f"'{other.value}' is not a value of {mine.name} "
-                        f"(values: {', '.join(map(str, allowed))}){did_you_mean(str(other.value), map(str, allowed))}",
-                        other.pos,
-                    )
+                problem = category_problem(mine.name, self.symbols[mine.name].values, other.value)
+                if problem is not None:
+                    raise ExprError(problem, other.pos)
         return Compare(node.op, left, right, pos=node.pos)
 
 
@@ -151,6 +147,20 @@ class Resolver:
             fixed = Compare(node.op, quoted if node.left is other else node.left, quoted if node.right is other else node.right)
             raise ExprError(f"unknown name '{other.name}': a text value needs quotes, as in {describe(fixed)}",
                             other.pos, name=other.name)
+
+
+def category_problem(name: str, allowed: tuple, value: Any) -> str | None:
+    """Why `value` (a constant or a param) cannot be compared with the category `name`, or None: it is
+    not one of its values, so the comparison could never hold (a typo, another case, an alias the data
+    reader would map). The resolver and `--set` (pack/params.py) both ask this."""
+    if not allowed or value in allowed:
+        return None
+    text = str(value)
+    hint = did_you_mean(text, map(str, allowed))
+    if not hint:  # ENTERPRISE for enterprise: difflib compares cases as different letters
+        same = [str(a) for a in allowed if str(a).casefold() == text.casefold()]
+        hint = f" (did you mean '{same[0]}'?)" if same else ""
+    return f"'{text}' is not a value of {name} (values: {', '.join(map(str, allowed))}){hint}"
 
 
 def _base(vtype: str) -> str:

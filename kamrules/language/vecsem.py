@@ -55,6 +55,13 @@ def eval_vector(node: Node, frame: pd.DataFrame) -> pd.Series:
         args = [_as_float(eval_vector(a, frame)) for a in node.args]
         if node.func == "abs":
             return round_series(args[0].abs())
+        if node.func == "floor":
+            return round_series(np.floor(args[0]))
+        if node.func == "coalesce":  # the first value that is not missing
+            result = args[0]
+            for arg in args[1:]:
+                result = result.where(result.notna(), arg)
+            return round_series(result)
         stacked = pd.concat(args, axis=1)
         result = stacked.min(axis=1, skipna=False) if node.func == "min" else stacked.max(axis=1, skipna=False)
         return round_series(result)

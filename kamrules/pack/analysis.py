@@ -113,6 +113,33 @@ def branch_count(node: ex.Node) -> int:
     return 1
 
 
+def surely_missing(node: ex.Node, absent: set) -> bool:
+    """Whether a value or condition is missing (unknown) for every account when the names in `absent`
+    are: arithmetic and comparisons with such a value are missing, `coalesce` only when all its values
+    are, `x is missing` never is, and `and` / `or` only when no part can decide them."""
+    if isinstance(node, ex.Name):
+        return node.name in absent
+    if isinstance(node, (ex.Const, ex.Param, ex.Missing)):
+        return False
+    if isinstance(node, ex.Call):
+        if node.func == "coalesce":
+            return all(surely_missing(a, absent) for a in node.args)
+        return any(surely_missing(a, absent) for a in node.args)
+    if isinstance(node, ex.Arith):
+        return surely_missing(node.left, absent) or surely_missing(node.right, absent)
+    if isinstance(node, ex.Neg):
+        return surely_missing(node.operand, absent)
+    if isinstance(node, ex.Compare):
+        return surely_missing(node.left, absent) or surely_missing(node.right, absent)
+    if isinstance(node, ex.Not):
+        return surely_missing(node.item, absent)
+    if isinstance(node, ex.And):  # one part that can be false decides it
+        return all(surely_missing(i, absent) or (isinstance(i, ex.Const) and bool(i.value)) for i in node.items)
+    if isinstance(node, ex.Or):  # one part that can be true decides it
+        return all(surely_missing(i, absent) or (isinstance(i, ex.Const) and not i.value) for i in node.items)
+    return bool(ex.names_in(node) & absent)
+
+
 def can_fire_without(node: ex.Node, absent: set) -> bool:
     """Whether a condition can still be true when the names in `absent` are missing for everyone."""
     node = ex.push_not(node)
@@ -123,24 +150,34 @@ def can_fire_without(node: ex.Node, absent: set) -> bool:
         if isinstance(n, ex.Or):
             return any(can(i) for i in n.items)
         if isinstance(n, ex.Missing):
-            if ex.names_in(n) & absent:
+            if surely_missing(n.operand, absent):
                 return not n.negate
             return True
         if isinstance(n, ex.Const):
             return bool(n.value)
-        return not (ex.names_in(n) & absent)
+        return not surely_missing(n, absent)
 
     return can(node)
 
 
 def absent_names(pack: RulePack, present_fields: Iterable[str]) -> set:
-    """Fields missing from the data, and the features/scores that are then missing for everyone."""
+    """Fields missing from the data, and the features/scores that are then missing for everyone: from
+    what each one really reads. A count of accounts is never missing (`where` only narrows it); a
+    condition that can still be true or false has a value (`not abc_on_profit or gross_profit is
+    missing` without gross profit is true); arithmetic and abs/min/max of a missing value are missing,
+    a function that picks the first present value (coalesce) only when all of its are."""
     absent = {name for name in pack.fields if name not in set(present_fields)}
     for item in pack.derived:
         if isinstance(item, ScoreSpec):
-            if all(c.field in absent for c in item.criteria):
+            present = sum(1 for c in item.criteria if c.field not in absent)
+            if present < item.min_criteria_value():
                 absent.add(item.name)
-        elif item.reads & absent:
+        elif item.function in ("count", "criteria_of"):
+            continue  # a count is a number for everyone, 0 at worst
+        elif item.function == "expr":
+            if surely_missing(item.arg, absent):
+                absent.add(item.name)
+        elif item.arg in absent or (item.within is not None and item.within in absent):
             absent.add(item.name)
     return absent
 

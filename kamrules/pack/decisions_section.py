@@ -11,6 +11,7 @@ from kamrules.language import expr as ex
 from kamrules.language.cells import cell_condition
 from kamrules.pack.analysis import _atoms, _implies, branch_count
 from kamrules.pack.checker import Checker
+from kamrules.pack.core_traps import text_problem
 from kamrules.pack.guards import because_format_problem
 from kamrules.pack.model import (
     HIT_POLICIES,
@@ -20,6 +21,7 @@ from kamrules.pack.model import (
     OUTPUT_TYPES,
     Decision,
     OutputSpec,
+    ParamValue,
     Rule,
     symbol_table,
 )
@@ -53,6 +55,13 @@ class DecisionSections(Checker):
             outputs_of[decision_id] = outputs
             if hit == "collect":
                 self.claim(f"{decision_id}_count", f"count of decision '{decision_id}'", loc)
+                for oname, ospec in outputs.items():
+                    if ospec.total:
+                        self.claim(f"{oname}_total", f"decision '{decision_id}' total", loc)
+            elif any(o.total for o in outputs.values()):
+                name = next(o for o, spec_ in outputs.items() if spec_.total)
+                self.error(spec.value_loc("hit") if "hit" in spec else loc,
+                           f"{where}output '{name}': total: only a collect decision adds up its outputs")
         all_symbols, owner = self.output_symbols(derived, outputs_of, hits)
         collect_outputs = {o for d, outs in outputs_of.items() if hits[d] == "collect" for o in outs}
         built: dict[str, Decision] = {}
@@ -97,6 +106,10 @@ class DecisionSections(Checker):
             if hits[decision_id] == "collect":
                 symbols[f"{decision_id}_count"] = ex.Symbol(f"{decision_id}_count", ex.NUMBER, "count")
                 owner[f"{decision_id}_count"] = decision_id
+                for oname, ospec in outputs.items():
+                    if ospec.total:
+                        symbols[f"{oname}_total"] = ex.Symbol(f"{oname}_total", ex.NUMBER, "count")
+                        owner[f"{oname}_total"] = decision_id
         return symbols, owner
 
     def load_outputs(self, decision_id: str, spec: YMap, where: str) -> dict | None:
@@ -115,7 +128,7 @@ class DecisionSections(Checker):
                 otype, ospec = ospec, YMap()
                 ospec.loc, ospec.key_locs, ospec.value_locs, ospec.value_styles = oloc, {}, {}, {}
             elif isinstance(ospec, YMap):
-                self.unknown_keys(ospec, ("type", "values", "label"), owhere)
+                self.unknown_keys(ospec, ("type", "values", "label", "total"), owhere)
                 otype = ospec.get("type", "string")
             else:
                 self.error(raw.value_loc(oname), f"{owhere}must be a type name or a mapping with 'type'")
@@ -140,8 +153,14 @@ class DecisionSections(Checker):
                     continue
             elif rawv is not None:
                 self.error(ospec.key_loc("values"), f"{owhere}values: only category outputs list values")
+            total = ospec.get("total", False)
+            if total is not False and (total is not True or otype != "number"):
+                self.error(ospec.value_loc("total"), f"{owhere}total: write 'total: true' on a number output of a "
+                           f"collect decision (its sum over the rules that fire, as {oname}_total)")
+                continue
             outputs[oname] = OutputSpec(oname, otype, tuple(values), value_labels,
-                                        self.text(ospec.get("label"), ospec.value_loc("label"), f"{owhere}label"))
+                                        self.text(ospec.get("label"), ospec.value_loc("label"), f"{owhere}label"),
+                                        total=bool(total))
         return outputs
 
     def build_decision(self, decision_id, spec, loc, hit, outputs, symbols, collect_outputs) -> Decision | None:
@@ -368,10 +387,23 @@ class DecisionSections(Checker):
             if str(value) not in spec.values:
                 self.error(loc, f"{where}'{value}' is not one of {', '.join(spec.values)}{ex.did_you_mean(str(value), spec.values)}")
                 return _BAD
+            if (problem := text_problem(str(value))) is not None:  # later decisions compare it (core_traps.py)
+                self.error(loc, f"{where}{problem}")
+                return _BAD
             return str(value)
         if spec.type == "number":
+            if isinstance(value, str) and value.strip().startswith("params."):
+                name = value.strip()[len("params."):]
+                param = self.params_values.get(name)
+                if name not in self.params_values:
+                    self.error(loc, f"{where}unknown parameter '{value.strip()}'{ex.did_you_mean(name, list(self.params_values))}")
+                    return _BAD
+                if isinstance(param, bool) or not isinstance(param, (int, float)):
+                    self.error(loc, f"{where}params.{name} is not a number")
+                    return _BAD
+                return ParamValue(ex.rnd(param), name)
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                self.error(loc, f"{where}'{value}' is not a number")
+                self.error(loc, f"{where}'{value}' is not a number (or params.NAME)")
                 return _BAD
             return ex.rnd(value)
         if spec.type == "boolean":
@@ -384,6 +416,9 @@ class DecisionSections(Checker):
             return text or _BAD
         if isinstance(value, (dict, list)):
             self.error(loc, f"{where}must be plain text")
+            return _BAD
+        if (problem := text_problem(str(value))) is not None:  # later decisions compare it (core_traps.py)
+            self.error(loc, f"{where}{problem}")
             return _BAD
         return str(value)
 

@@ -45,6 +45,8 @@ class DerivedSections(Checker):
             deps[name] = {n for n in info["reads"] if n in raw}
         order = self.topo(deps, {n: raw[n][2] for n in deps}, "feature")
         derived: list = []
+        self.scores: dict[str, ScoreSpec] = {}
+        self.score_names = [n for n, (what, _, _) in raw.items() if what == "score"]
         symbols = {n: ex.Symbol(n, expr_type(f.type), "field", f.values) for n, f in self.fields.items()}
         for name in order:
             what, spec, loc = raw[name]
@@ -54,6 +56,8 @@ class DerivedSections(Checker):
             if item is None:
                 continue
             derived.append(item)
+            if isinstance(item, ScoreSpec):
+                self.scores[name] = item
             symbols[name] = ex.Symbol(name, item.type, what, getattr(item, "values", ()))
         self.poisoned |= set(raw) - {d.name for d in derived}
         return derived
@@ -61,7 +65,7 @@ class DerivedSections(Checker):
     def pre_feature(self, name: str, spec: YMap) -> dict | None:
         where = f"feature '{name}': "
         functions = [k for k in spec if k in FEATURE_FUNCTIONS]
-        allowed = (*FEATURE_FUNCTIONS, "within", "where", "bands", "order", "label", "description")
+        allowed = (*FEATURE_FUNCTIONS, "within", "where", "bands", "order", "ties", "label", "description")
         for key in spec:
             if key not in allowed:
                 self.warn(spec.key_loc(key), f"{where}unknown key '{key}'{ex.did_you_mean(str(key), allowed)}; it is ignored")
@@ -88,7 +92,8 @@ class DerivedSections(Checker):
         else:
             arg = spec[function]
             if not isinstance(arg, str):
-                self.error(spec.value_loc(function), f"{where}{function}: must name a field or feature")
+                self.error(spec.value_loc(function), f"{where}{function}: must name "
+                           + ("a score" if function == "criteria_of" else "a field or feature"))
                 return None
             reads.add(arg)
         if "within" in spec:
@@ -100,8 +105,8 @@ class DerivedSections(Checker):
                 return None
             reads.add(spec["within"])
         if "where" in spec:
-            if function != "count":
-                self.error(spec.key_loc("where"), f"{where}where: only 'count' takes a condition")
+            if function not in GROUP_FUNCTIONS:
+                self.error(spec.key_loc("where"), f"{where}where: only {', '.join(GROUP_FUNCTIONS)} take a condition")
                 return None
             node = self.parse_expr(spec, "where", where)
             if node is None:
@@ -113,7 +118,7 @@ class DerivedSections(Checker):
 
     def pre_score(self, name: str, spec: YMap) -> dict | None:
         where = f"score '{name}': "
-        self.unknown_keys(spec, ("title", "description", "normalise", "normalize", "criteria"), where)
+        self.unknown_keys(spec, ("title", "description", "normalise", "normalize", "criteria", "min_criteria"), where)
         criteria = spec.get("criteria")
         if not isinstance(criteria, YList) or not criteria:
             self.error(spec.value_loc("criteria") if "criteria" in spec else spec.loc,
@@ -151,6 +156,17 @@ class DerivedSections(Checker):
             return FeatureSpec(arg=node, type=vtype, **common)
         if function == "count":
             return FeatureSpec(arg=True, **common)
+        if function == "criteria_of":
+            score = self.scores.get(spec[function])
+            if score is None:
+                if spec[function] in self.score_names:
+                    return None  # the score itself failed: its own error is reported
+                known = self.score_names
+                self.error(spec.value_loc(function), f"{where}criteria_of: '{spec[function]}' is not a score"
+                           + (ex.did_you_mean(str(spec[function]), known) or f"; the scores are {', '.join(known)}"
+                              if known else "; the pack has no scores"))
+                return None
+            return FeatureSpec(arg=tuple(c.field for c in score.criteria), **common)
         arg = spec[function]
         if arg not in symbols:
             self.error(spec.value_loc(function), f"{where}{function}: unknown name '{arg}'{ex.did_you_mean(arg, symbols)}")
@@ -173,7 +189,15 @@ class DerivedSections(Checker):
         if order not in ("asc", "desc"):
             self.error(spec.value_loc("order"), f"{where}order: must be 'asc' or 'desc'")
             return None
-        return FeatureSpec(arg=arg, order=order, **common)
+        ties = spec.get("ties", "shared")
+        if "ties" in spec and function != "rank":
+            self.error(spec.key_loc("ties"), f"{where}ties: only 'rank' takes it")
+            return None
+        if ties not in ("shared", "ordered"):
+            self.error(spec.value_loc("ties"), f"{where}ties: must be 'shared' (equal values share the lower rank) "
+                       f"or 'ordered' (one rank each, ties in the Pareto order){ex.did_you_mean(str(ties), ('shared', 'ordered'))}")
+            return None
+        return FeatureSpec(arg=arg, order=order, ties=ties, **common)
 
     def load_bands(self, spec: YMap, where: str, symbols: dict) -> tuple | None:
         raw = spec.get("bands")
@@ -261,11 +285,44 @@ class DerivedSections(Checker):
                 ok = False
                 continue
             criteria.append(Criterion(fname, float(weight), better))
+        min_criteria = None
+        if "min_criteria" in spec and ok:
+            min_criteria = self._min_criteria(spec, where, len(criteria), symbols)
+            ok = min_criteria is not None
         if not ok:
             return None
         return ScoreSpec(
+            min_criteria=min_criteria,
             name=name, criteria=tuple(criteria), normalise=normalise, loc=loc,
             title=self.text(spec.get("title"), spec.value_loc("title"), f"{where}title"),
             description=self.text(spec.get("description"), spec.value_loc("description"), f"{where}description"),
             reads=frozenset(c.field for c in criteria),
         )
+
+    def _min_criteria(self, spec: YMap, where: str, count: int, symbols: dict) -> ex.Node | None:
+        """`min_criteria:` a whole number from 1 to the number of criteria, or `params.NAME` holding one."""
+        raw, loc = spec["min_criteria"], spec.value_loc("min_criteria")
+        wrong = f"{where}min_criteria: must be a whole number from 1 to {count} (the score's criteria), or params.NAME"
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            node: ex.Node | None = ex.Const(float(raw), ex.NUMBER)
+        elif isinstance(raw, str) and raw.strip().startswith("params."):
+            try:
+                parsed = ex.parse(raw)
+            except ex.ExprError as exc:
+                self.error(loc, f"{where}min_criteria: {exc.message}")
+                return None
+            node, _ = self.resolve(parsed, spec, "min_criteria", where, symbols, condition=False)
+            if node is None:
+                return None
+            if not isinstance(node, ex.Param):
+                self.error(loc, wrong)
+                return None
+        else:
+            self.error(loc, wrong)
+            return None
+        value = ex.eval_value(node, {})
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value != int(value) \
+                or not 1 <= value <= count:
+            self.error(loc, f"{wrong}; it is {raw}" + (f" = {value}" if isinstance(raw, str) else ""))
+            return None
+        return node

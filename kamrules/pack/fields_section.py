@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 
 from kamrules.errors import Location
 from kamrules.language import expr as ex
 from kamrules.pack.checker import Checker
+from kamrules.pack.params import param_value
 from kamrules.pack.fields import FIELD_TYPES, FieldSpec, normalise_header
 from kamrules.pack.model import (
     NAME_RE,
@@ -115,12 +115,16 @@ class FieldSections(Checker):
 
     def field_range(self, spec: YMap, where: str, ftype: str) -> tuple:
         """`range: [0, 10]` (or `[0, null]`): the values a number field may take; others are bad values."""
+        if "range" in spec and ftype not in ("number", "integer"):
+            self.error(spec.key_loc("range"), f"{where}range: only number and integer fields have a range")
+            return ()
+        return self.number_range(spec, where)
+
+    def number_range(self, spec: YMap, where: str) -> tuple:
+        """`range: [low, high]` of a number field or param (null for no bound), or () when absent."""
         if "range" not in spec:
             return ()
         raw, loc = spec["range"], spec.value_loc("range")
-        if ftype not in ("number", "integer"):
-            self.error(spec.key_loc("range"), f"{where}range: only number and integer fields have a range")
-            return ()
         if not isinstance(raw, list) or len(raw) != 2 or not all(
                 v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in raw):
             self.error(loc, f"{where}range: write [lowest, highest], e.g. range: [0, 10] (null for no bound)")
@@ -174,26 +178,24 @@ class FieldSections(Checker):
                 if name in params:
                     self.error(loc, f"param '{name}' is already defined at {params[name].loc}")
                     continue
-                label, description, source = {}, {}, {}
+                label, description, source, bounds = {}, {}, {}, ()
                 value_loc = section.value_loc(name)
                 if isinstance(spec, YMap):
-                    self.unknown_keys(spec, ("value", "label", "description", "source"), where)
+                    self.unknown_keys(spec, ("value", "label", "description", "source", "range"), where)
                     if "value" not in spec:
                         self.error(spec.loc, f"{where}a param given as a mapping needs a 'value'")
                         continue
                     label = self.text(spec.get("label"), spec.value_loc("label"), f"{where}label")
                     description = self.text(spec.get("description"), spec.value_loc("description"), f"{where}description")
                     source = self.source(spec, where)
+                    bounds = self.number_range(spec, where)
                     value_loc = spec.value_loc("value")
                     spec = spec["value"]
-                if isinstance(spec, dt.datetime):
-                    spec = spec.date()
-                if not isinstance(spec, (int, float, str, bool, dt.date)) or spec is None:
-                    self.error(value_loc, f"{where}value must be a number, text, true/false or a date")
-                    continue
-                if isinstance(spec, (int, float)) and not isinstance(spec, bool):
-                    spec = ex.rnd(spec)
-                params[name] = ParamSpec(name, spec, label, description, source, loc)
+                value, problem = param_value(spec, bounds)  # the check --set applies too (pack/params.py)
+                if problem is not None:
+                    self.error(value_loc, f"{where}{problem}")
+                if value is not None:
+                    params[name] = ParamSpec(name, value, label, description, source, loc, bounds)
         return params
 
     def load_labels(self) -> dict:

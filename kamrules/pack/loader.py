@@ -14,6 +14,7 @@ from kamrules.language import expr as ex
 from kamrules.pack.attributes_section import AttributeSections
 from kamrules.pack.decisions_section import DecisionSections
 from kamrules.pack.derived_section import DerivedSections
+from kamrules.pack.core_traps import name_collisions
 from kamrules.pack.fields_section import FieldSections
 from kamrules.pack.guards import SourceError, read_source
 from kamrules.pack.model import SECTIONS, RulePack
@@ -97,6 +98,8 @@ class _Loader(FieldSections, DerivedSections, DecisionSections, AttributeSection
         derived = self.load_derived()
         decisions = self.load_decisions(derived)
         self.decisions = decisions
+        # names the engine would confuse (pack/core_traps.py): once every name is known
+        self.diagnostics += name_collisions(self.names)
         roles = self.check_roles(meta.get("roles", {}))
         attributes = self.check_attributes(meta.get("attributes", []), derived)
         if not self.fields and not any(d.severity == "error" for d in self.diagnostics):

@@ -20,7 +20,7 @@ RESERVED = ("id", "sid", "params")
 HIT_POLICIES = ("first", "unique", "priority", "collect")
 OUTPUT_TYPES = ("category", "string", "text", "number", "boolean")
 GROUP_FUNCTIONS = ("share_of", "rank", "percentile", "hhi", "sum", "mean", "max", "min", "count")
-FEATURE_FUNCTIONS = ("expr", "cumulative_share", "band", "days_since", "days_until", *GROUP_FUNCTIONS)
+FEATURE_FUNCTIONS = ("expr", "cumulative_share", "band", "days_since", "days_until", "criteria_of", *GROUP_FUNCTIONS)
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 # durable_rules 2.0.28 limits (../shared/durable-rules-notes.md, re-measured): the core expands each
@@ -44,8 +44,24 @@ ROLES = {
     "action": "action", "action_title": "action_title", "action_owner": "action_owner",
     "action_due_days": "action_due_days", "action_measure": "action_measure", "action_section": "action_section",
     "share_of_wallet": "share_of_wallet",
+    # the key-account team and the money at stake (features and outputs the portfolio summary reads)
+    "key_capacity": "key_capacity", "consumer_book": "consumer_book", "prior_sales": "prior_sales",
+    "stake_base": "stake_base", "risk_stake_share": "risk_stake_share",
 }
 
+
+
+class ParamValue(float):
+    """A number output's value written as `params.NAME` in a rule's `then` (or a default): the param's
+    value, which remembers the param so that `--set NAME=…` changes the output too."""
+
+    def __new__(cls, value: float, name: str):
+        number = super().__new__(cls, value)
+        number.name = name
+        return number
+
+    def __reduce__(self):
+        return (ParamValue, (float(self), self.name))
 
 
 @dataclass(frozen=True)
@@ -56,6 +72,7 @@ class ParamSpec:
     description: Text = field(default_factory=dict)
     source: Text = field(default_factory=dict)  # where the value comes from, per language (pick())
     loc: Location = Location("<builtin>")
+    range: tuple = ()  # (lowest, highest) a number param may take, either None; () when any will do
 
 
 @dataclass(frozen=True)
@@ -86,6 +103,7 @@ class FeatureSpec:
     where: ex.Node | None = None
     bands: tuple = ()
     order: str = "desc"
+    ties: str = "shared"  # rank: equal values share the lower rank, or "ordered": one rank each, in Pareto order
     label: Text = field(default_factory=dict)
     description: Text = field(default_factory=dict)
     reads: frozenset = frozenset()
@@ -113,6 +131,15 @@ class ScoreSpec:
     reads: frozenset = frozenset()
     loc: Location = Location("<builtin>")
     type: str = "number"
+    # the fewest criteria an account's score may rest on (a number or params.NAME); fewer: no score
+    min_criteria: ex.Node | None = None
+
+    def min_criteria_value(self) -> int:
+        """`min_criteria` as a whole number (1 when not set)."""
+        if self.min_criteria is None:
+            return 1
+        value = ex.eval_value(self.min_criteria, {})
+        return 1 if value is None else max(1, int(value))
 
 
 @dataclass(frozen=True)
@@ -122,6 +149,7 @@ class OutputSpec:
     values: tuple = ()
     value_labels: dict = field(default_factory=dict)  # value -> Text
     label: Text = field(default_factory=dict)
+    total: bool = False  # a collect decision's number output added up for later decisions (<name>_total)
 
 
 @dataclass(frozen=True)
@@ -152,6 +180,19 @@ class Decision:
     @property
     def count_name(self) -> str:
         return f"{self.id}_count"
+
+    @property
+    def totals(self) -> dict:
+        """For a collect decision, `<output>_total` -> output for each number output declared `total: true`:
+        the sum of that output over the rules that fired (risk points, say), read by later decisions like
+        the count."""
+        if self.hit != "collect":
+            return {}
+        return {f"{name}_total": name for name, spec in self.outputs.items() if spec.total}
+
+    def reads_back(self, name: str) -> bool:
+        """Whether `name` is a value this decision gives later decisions (an output, count or total)."""
+        return name in self.outputs or name == self.count_name or name in self.totals
 
 
 @dataclass

@@ -15,7 +15,10 @@ from typing import Any, Iterable
 
 from kamrules.errors import UsageError
 from kamrules.language import expr as ex
+from kamrules.language.digits import describe_char, odd_digit
 from kamrules.pack.loader import RulePack
+from kamrules.pack.model import ParamValue
+from kamrules.pack.params import category_problems, param_value
 
 _TRUE = ("true", "yes", "1", "on")
 _FALSE = ("false", "no", "0", "off")
@@ -44,6 +47,8 @@ def _typed(name: str, text: str, current: Any) -> Any:
             return False
         raise UsageError(f"{where}; write true or false")
     if kind == ex.NUMBER:
+        if odd := odd_digit(text):  # float() reads ١٢٣ and 𝟏𝟐𝟑 as 123 (docs/data.md: what a digit is)
+            raise UsageError(f"{where}; '{text}' is not a number: {describe_char(odd)} is not a digit")
         cleaned = text.replace(",", "").replace("_", "")
         percent = cleaned.endswith("%")
         try:
@@ -52,8 +57,7 @@ def _typed(name: str, text: str, current: Any) -> Any:
             raise UsageError(f"{where}; '{text}' is not a number, write e.g. 0.75 or 75%") from None
         if number != number or number in (float("inf"), float("-inf")):
             raise UsageError(f"{where}; '{text}' is not a finite number")
-        number = number / 100 if percent else number
-        return int(number) if isinstance(current, int) and number.is_integer() else number
+        return number / 100 if percent else number
     if kind == ex.DATE:
         try:
             return dt.date.fromisoformat(text)
@@ -64,6 +68,8 @@ def _typed(name: str, text: str, current: Any) -> Any:
 
 def _rebind(value: Any, values: dict) -> Any:
     """`value` with every bound `params.NAME` in it carrying the value from `values`."""
+    if isinstance(value, ParamValue):
+        return ParamValue(ex.rnd(values[value.name]), value.name) if value.name in values else value
     if isinstance(value, ex.Param):
         if value.name in values:
             new = values[value.name]
@@ -104,20 +110,31 @@ def with_params(pack: RulePack, settings: Iterable[str] | dict) -> RulePack:
         if name not in pack.params:
             raise UsageError(f"--set {name}={text}: the pack has no param '{name}'"
                              f"{ex.did_you_mean(name, list(pack.params))}; `kamrules validate` lists the pack")
-        current = pack.params[name].value
-        values[name] = text if not isinstance(text, str) else _typed(name, text, current)
+        spec = pack.params[name]
+        typed = text if not isinstance(text, str) else _typed(name, text, spec.value)
+        value, problem = param_value(typed, spec.range)  # exactly the pack file's check (pack/params.py)
+        if problem is None and ex.value_type(value) != ex.value_type(spec.value):
+            problem = f"params.{name} is a {ex.value_type(spec.value)}, not a {ex.value_type(value)}"
+        if problem is not None:
+            raise UsageError(f"--set {name}={text}: {problem}")
+        values[name] = value
     params = {n: dataclasses.replace(p, value=values[n]) if n in values else p for n, p in pack.params.items()}
     overrides = {**getattr(pack, "overrides", {}), **values}
     digest = hashlib.sha256((pack.hash + json.dumps(overrides, sort_keys=True, default=str)).encode("utf-8"))
-    new = dataclasses.replace(
-        pack,
-        params=params,
-        derived=_rebind(list(pack.derived), values),
-        decisions=_rebind(list(pack.decisions), values),
-        hash=digest.hexdigest()[:16],
-    )
+    derived, decisions = _rebind(list(pack.derived), values), _rebind(list(pack.decisions), values)
+    # a text param compared with a category must be one of its values, as the loader checks it
+    symbols = pack.symbols()
+    for name in values:
+        if problems := category_problems([derived, decisions], {name}, symbols):
+            raise UsageError(f"--set {name}={_given(pairs, name)}: " + "; ".join(problems))
+    new = dataclasses.replace(pack, params=params, derived=derived, decisions=decisions, hash=digest.hexdigest()[:16])
     new.overrides = overrides
     return new
+
+
+def _given(pairs: list, name: str) -> Any:
+    """The value the user gave for `name` (the last one wins, as in with_params)."""
+    return [value for n, value in pairs if n == name][-1]
 
 
 def overrides_of(pack: RulePack) -> dict:

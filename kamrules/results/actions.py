@@ -9,7 +9,6 @@ texts are written once per action here instead of in one wide cell per account.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 from typing import Iterator
 
@@ -18,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from kamrules.data.cells import days_after
 from kamrules.data.tables import csv_row_texts, table_chunks
 from kamrules.data.written import text_bytes
 from kamrules.engine.evaluate import mask_rules
@@ -65,8 +65,8 @@ def rules_frame(evaluation: Evaluation, lang: str = "en") -> pd.DataFrame:
         columns[name] = pd.Series(values, dtype="float64" if spec.type == "number" else object)
         if name == due:
             columns[name.removesuffix("_days") + "_date"] = [
-                None if d is None or d != d else (evaluation.as_of + dt.timedelta(days=int(d))).isoformat()
-                for d in values]
+                None if d is None or (due_date := days_after(evaluation.as_of, d)) is None else due_date.isoformat()
+                for d in values]  # (no calendar date that far off: missing, as a missing due-in)
     return pd.DataFrame(columns)
 
 

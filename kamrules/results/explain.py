@@ -12,6 +12,7 @@ from typing import Any
 from kamrules.language import expr as ex
 from kamrules.errors import DataError
 from kamrules.pack import Decision, RulePack, pick
+from kamrules.engine.evaluate import collect_total
 from kamrules.engine.evaluation import AccountResult, Evaluation
 from kamrules.language.text import display_number, format_value
 from kamrules.i18n import EXPLAIN as _WORDS
@@ -28,14 +29,47 @@ class DecisionExplanation:
 
 
 def find_account(evaluation: Evaluation, account_id: str, lang: str = "en") -> AccountResult:
-    wanted = str(account_id).strip()
-    for account in evaluation.accounts:
-        if account.account_id == wanted:
-            return account
-    candidates = [a.account_id for a in evaluation.accounts]
+    """The account with this id; else with this name (exactly, then ignoring case and spaces). A name
+    that several accounts share is refused with their ids; nothing found suggests the closest ids or
+    names."""
+    import difflib
+    import unicodedata
+
     from kamrules.data.wording import hint, say
 
-    raise DataError(say(lang, "no_account", name=evaluation.input_name, id=wanted, hint=hint(lang, wanted, candidates)))
+    wanted = str(account_id).strip()
+    accounts = list(evaluation.accounts)
+    for account in accounts:
+        if account.account_id == wanted:
+            return account
+
+    def folded(text) -> str:
+        return " ".join(unicodedata.normalize("NFKC", str(text)).casefold().split()) if text is not None else ""
+
+    def named(match) -> list:
+        return [a for a in accounts if a.account_name is not None and match(a)]
+
+    for found in (named(lambda a: str(a.account_name).strip() == wanted),
+                  [a for a in accounts if folded(a.account_id) == folded(wanted)] or
+                  named(lambda a: folded(a.account_name) == folded(wanted))):
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            ids = say(lang, "sep").join(say(lang, "quote", text=a.account_id) for a in found[:10])
+            raise DataError(say(lang, "account_name_many", name=evaluation.input_name, id=wanted, n=len(found),
+                                ids=ids))
+    candidates = [a.account_id for a in accounts]
+    close_id = hint(lang, wanted, candidates)
+    if close_id:
+        raise DataError(say(lang, "no_account", name=evaluation.input_name, id=wanted, hint=close_id))
+    by_name = {folded(a.account_name): a for a in accounts if a.account_name is not None}
+    close = difflib.get_close_matches(folded(wanted), sorted(by_name), n=3, cutoff=0.6)
+    if not close:  # a part of a name: "acme" for "Acme Widgets Inc."
+        close = [name for name in sorted(by_name) if folded(wanted) and folded(wanted) in name][:3]
+    shown = say(lang, "sep").join(say(lang, "account_named", account=str(by_name[n].account_name),
+                                      id=by_name[n].account_id) for n in close)
+    raise DataError(say(lang, "no_account_or_name", name=evaluation.input_name, id=wanted,
+                        hint=say(lang, "did_you_mean_any", names=shown) if close else ""))
 
 
 def explain_account(evaluation: Evaluation, account: AccountResult, lang: str = "en") -> list[DecisionExplanation]:
@@ -80,6 +114,8 @@ def account_values(pack: RulePack, account: AccountResult) -> dict:
         decision = pack.decision(result.decision)
         if decision.hit == "collect":
             values[decision.count_name] = len(result.hits)
+            for total, output in decision.totals.items():
+                values[total] = collect_total(result.outputs.get(output) or [])
     return values
 
 

@@ -39,9 +39,11 @@ def render_brief(evaluation: Evaluation, account: AccountResult, lang: str = "en
     title = (f"{name}{strings['lparen']}{account.account_id}{strings['rparen']}"
              if not is_missing(name) and str(name).strip() else account.account_id)
     lines = [f"{title} · {strings['as_of']} {fmt_date(evaluation.as_of, lang)}", ""]
+    tier = pack.role("tier")
     for decision in pack.decisions:
         lines.append(_decision_line(pack, decision, account, fmt, words, strings))
-    tier = pack.role("tier")
+        if tier is not None and tier in decision.outputs and (score := _score_line(pack, values, fmt, strings)):
+            lines.append(score)
     if tier is not None:
         decision = next(d for d in pack.decisions if tier in d.outputs)
         path = closest_path(pack, decision, account, values)
@@ -49,6 +51,23 @@ def render_brief(evaluation: Evaluation, account: AccountResult, lang: str = "en
             lines += ["", _path_line(decision, path, fmt, words, strings)]
     lines += ["", words["more"]]
     return "\n".join(lines) + "\n"
+
+
+def _score_line(pack: RulePack, values: dict, fmt: Formatter, strings: dict) -> str | None:
+    """The evaluation index (role `score`) with what it rests on — or, when it rests on fewer criteria
+    than it needs, that it is not computed (never a "composite" built from one criterion)."""
+    name = pack.role("score")
+    spec = pack.scores.get(name) if name else None
+    if spec is None:
+        return None
+    value = values.get(name)
+    have = sum(1 for c in spec.criteria if not is_missing(values.get(c.field)))
+    title = pick(spec.title, fmt.lang) or name
+    if is_missing(value):
+        return f"{title}{strings['colon']}{strings['score_not_computed'] % (have, len(spec.criteria), spec.min_criteria_value())}"
+    rests = (f"{strings['lparen']}{strings['score_rests'] % (have, len(spec.criteria))}{strings['rparen']}"
+             if have < len(spec.criteria) else "")
+    return f"{title}{strings['colon']}{strings['score_of'] % fmt.show(value, name)}{rests}"
 
 
 def _decision_line(pack: RulePack, decision: Decision, account: AccountResult, fmt: Formatter, words: dict,

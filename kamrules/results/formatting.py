@@ -32,11 +32,13 @@ def value_kind(pack: RulePack, name: str) -> str:
         feature = pack.features[name]
         if feature.function in ("share_of", "cumulative_share"):
             return "pct"
-        if feature.function in ("rank", "count", "hhi", "days_since", "days_until"):
+        if feature.function in ("rank", "count", "hhi", "days_since", "days_until", "criteria_of"):
             return "int"
         vtype = "category" if feature.function == "band" else feature.type
     elif name.endswith("_count") and any(d.count_name == name for d in pack.decisions):
         return "int"
+    elif name.endswith("_total") and any(name in d.totals for d in pack.decisions):
+        return "number"
     else:
         output = pack.output(name)
         if output is not None:

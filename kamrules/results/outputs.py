@@ -518,7 +518,8 @@ MANIFEST_ROLES = ("account_name", "account_manager", "region", "sales", "tier", 
 
 
 def manifest(evaluation: Evaluation, *, input_path: Path | None, jobs: int, files: list[str],
-             data_issues: int = 0, columns: dict | None = None, table: dict | None = None) -> bytes:
+             data_issues: int = 0, columns: dict | None = None, lang: str | None = None,
+             table: dict | None = None) -> bytes:
     """manifest.json: what produced these results. Deterministic: clock times go to the console.
     `table`: the decision table's file, language and the kind of each column (text, number, boolean,
     list), so `diff` and `--previous` read its values back, not its spellings (see `table_record`)."""
@@ -532,7 +533,7 @@ def manifest(evaluation: Evaluation, *, input_path: Path | None, jobs: int, file
         "input": {
             "name": input_path.name if input_path else evaluation.input_name,
             "sha256": file_hash(input_path) if input_path and input_path.is_file() else None,
-            **{k: v for k, v in evaluation.source.items() if k not in ("path",)},
+            **{k: v for k, v in evaluation.source.items() if k not in ("path", "present_fields")},
         },
         "rows": {"accounts": len(evaluation.accounts), "data_issues": data_issues},
         "outputs": sorted(files),
@@ -542,6 +543,8 @@ def manifest(evaluation: Evaluation, *, input_path: Path | None, jobs: int, file
     }
     if columns is not None:  # how each field found its column, and which fields the file lacks
         record["columns"] = columns
+    if lang is not None:  # the language of the documents (explain --run speaks it too)
+        record["lang"] = lang
     if table is not None:
         record["table"] = table
     if getattr(pack, "overrides", None):

@@ -17,20 +17,22 @@ import pandas as pd
 from typing import Any, Iterable
 
 from kamrules.pack import RulePack, rules_without_data
-from kamrules.i18n import LANGS, fmt_number, fmt_pct
+from kamrules.i18n import LANGS, fmt_money, fmt_number, fmt_pct
 from kamrules.i18n import is_missing as _missing
 from kamrules.results.columns import column_values, mixed_numbers
 from kamrules.results.distinct import account_cells, column_cells
 from kamrules.engine import measures
 from kamrules.results import portfolio_advice as advice_text
 from kamrules.results.portfolio_regions import RegionParams, region_rows
+from kamrules.results import portfolio_team as team
 from kamrules.results.portfolio_model import (
     Breakdown, Count, CurvePoint, KeyAccountBand, ParetoSplit, Portfolio, RiskAccount, RiskSignal, Text, UnusedRule,
 )
 from kamrules.engine.evaluation import Evaluation
 
 BREAKDOWN_OUTPUTS = ("tier", "relationship", "service_level", "risk_level")
-RISK_LEVELS_LISTED = ("critical", "at_risk")
+# the risk levels listed, sorted by the sales at stake: customers lost or lapsed come with the others
+RISK_LEVELS_LISTED = ("lost", "lapsed", "critical", "at_risk")
 RISK_WORDS = advice_text.RISK_WORDS
 # The risk level of an account whose row has none of the risk fields (never counted as "no risk").
 NOT_ASSESSED = "not_assessed"
@@ -40,9 +42,9 @@ PARETO_PRINCIPLE = 0.80
 # The params the summary reads. A pack that lacks one leaves out the advice that needs it (no copy of
 # the default pack's values lives here).
 PORTFOLIO_PARAMS = ("pareto_target", "kam_manageable_min", "kam_manageable_max", "kam_warn_strong",
-                    "kam_department_threshold", "kam_hours_per_month_min", "kam_hours_per_month_max",
-                    "fte_hours_per_month", "key_account_capacity", "region_dominant_share",
-                    "region_hhi_high", "region_hhi_moderate")
+                    "kam_department_threshold", "kam_department_min_fte", "kam_hours_per_month_min",
+                    "kam_hours_per_month_max", "fte_hours_per_month", "region_dominant_share",
+                    "region_hhi_high", "region_hhi_moderate", "lapsed_alert_share")
 
 
 # ---------------------------------------------------------------------------------------- helpers
@@ -158,21 +160,32 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
 
     target = _param(pack, "pareto_target") or PARETO_PRINCIPLE
     curve, pareto = _pareto(ids, names, sales, tiers, target)
-    over_capacity = _count(tiers, "over_capacity")
-    basis_name = "tier_basis" if pack.output("tier_basis") is not None else None
-    pipeline = (_count(tiers, "potential"),
-                _count(values_of(basis_name), "potential_capacity") if basis_name else 0)
-    band = _band(pack, key_accounts, over_capacity, pipeline) if key_accounts is not None else None
+    basis_name = pack.role("tier_basis") if pack.role("tier_basis") and pack.output(pack.role("tier_basis")) else None
+    bases = values_of(basis_name) if basis_name else _objects([None] * n)
+    capacity = team.first_value(pack, evaluation, "key_capacity")
+    consumer_book = bool(team.first_value(pack, evaluation, "consumer_book"))
+    waiting, waiting_total, waiting_sales = team.waiting_accounts(tiers, ids, names, sales)
+    beyond = _count(bases, team.BEYOND_PIPELINE_BASIS)
+    pipeline = (_count(tiers, "potential"), _count(bases, "potential_capacity"))
+    band = (_band(pack, key_accounts, capacity, n, pipeline, consumer_book,
+                  team.waiting_text(waiting, waiting_total, waiting_sales, total_sales, beyond,
+                                    lambda v, lang: fmt_money(v, lang, wan=False)))
+            if key_accounts is not None else None)
     region_values = column_cells(evaluation, pack.role("region")) if pack.role("region") is not None else None
     has_region = region_values is not None
     regions, without_region = (region_rows(region_values, ids, names, sales, positive_total, RegionParams(
         *(_param(pack, name) for name in ("region_dominant_share", "region_hhi_high", "region_hhi_moderate")),
-        _param(pack, "region_min_accounts") or 1, _param(pack, "counterweight_min_ratio")))
+        _param(pack, "region_min_accounts") or 1, _param(pack, "counterweight_min_ratio"),
+        _param(pack, "region_dominant_min_share")))
                                if has_region else ((), 0))
     level_name = pack.role("risk_level")
     levels = (values_of(level_name)
               if level_name is not None and pack.output(level_name) is not None else None)
-    risks, risk_counts = _risks(pack, evaluation, levels, tiers, sales) if levels is not None else ((), {})
+    stakes = team.stakes(pack, evaluation, sales)
+    risks, risk_counts = _risks(pack, evaluation, levels, tiers, sales, stakes) if levels is not None else ((), {})
+    losses = team.losses(pack, evaluation, levels, ids, names, sales) if levels is not None else None
+    index_text = team.index_basis(pack, present_fields if present_fields is not None else
+                                  (evaluation.source.get("present_fields") if isinstance(evaluation.source, dict) else None))
     unused = _unused_rules(pack, evaluation, present_fields)
 
     not_assessed = _risk_not_assessed(pack, unused)
@@ -180,11 +193,13 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
     level_cells = levels if levels is not None else _objects([])
     unassessed_rows = _count(level_cells, NOT_ASSESSED)
     # at risk with a plan of their own (key and potential accounts get a playbook by default)
-    planned = int((_among(level_cells, *RISK_LEVELS_LISTED)
-                   & _among(tiers[:len(level_cells)], "key", "potential")).sum())
+    planned = int((_among(level_cells, "critical", "at_risk")
+                   & _among(tiers[:len(level_cells)], "key", "over_capacity", "potential")).sum())
+    at_risk_total = risk_counts.get("critical", 0) + risk_counts.get("at_risk", 0)
     level = pack.output(pack.role("risk_level") or "")
     words = advice_text.risk_words(level.value_labels if level is not None else {})
-    advice = _advice(band, regions, not_assessed, risks_total, risk_counts.get("critical", 0), words, planned)
+    advice = _advice(band, regions, not_assessed, at_risk_total, risk_counts.get("critical", 0), words, planned,
+                     index_text, losses)
     return Portfolio(
         lang=lang, accounts=n, total_sales=total_sales, breakdowns=breakdowns, key_accounts=key_accounts,
         key_sales=key_sales, key_sales_share=key_share, pareto=pareto, curve=curve, band=band, regions=regions,
@@ -193,16 +208,24 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
         risk_not_assessed=not_assessed, risk_not_assessed_accounts=unassessed_rows,
         risk_not_assessed_accounts_text=advice_text.not_assessed_rows_text(unassessed_rows, n) if unassessed_rows else None,
         params={name: _param(pack, name) for name in PORTFOLIO_PARAMS if _param(pack, name) is not None},
-        risk_words=words,
+        risk_words=words, key_capacity=capacity, waiting=waiting, waiting_total=waiting_total,
+        waiting_sales=waiting_sales, beyond_pipeline=beyond, consumer_book=consumer_book, index_basis=index_text,
+        losses=losses, at_risk_total=at_risk_total,
     )
 
 
 def _advice(band, regions: tuple, not_assessed: Text | None, risks_total: int, critical: int,
-            words: dict | None = None, planned: int | None = None) -> list:
-    """The portfolio advice: key account band, organisation and workload, regions, risks."""
+            words: dict | None = None, planned: int | None = None, index_text: Text | None = None,
+            losses=None) -> list:
+    """The portfolio advice: lost and lapsed customers first, then the key account band, organisation
+    and workload, what the index rests on, regions, risks."""
     advice: list[Text] = []
+    if losses is not None:
+        advice.append(losses.text)
     if band is not None:
         advice += list(band.advice)
+    if index_text is not None:
+        advice.append(index_text)
     balancing = [row.region for row in regions if row.balance]
     if balancing:
         advice.append(advice_text.balancing_text(balancing, len(regions)))
@@ -280,8 +303,9 @@ def _pareto(ids: list, names: list, sales: np.ndarray, tiers: list, target: floa
     n = len(ids)
     values = pd.Series(sales, dtype="float64")
     clipped = measures.positive(values).fillna(0.0).to_numpy()  # arrays: read once per account below
-    cumulative = measures.cumulative_share(values.fillna(0.0)).to_numpy()  # a missing sale counts as none here
-    order = measures.pareto_order(values.fillna(0.0))
+    tie_ids = np.asarray(ids, dtype=object)  # equal sales by account id, as the features order them
+    cumulative = measures.cumulative_share(values.fillna(0.0), tie_ids).to_numpy()  # a missing sale counts as none here
+    order = measures.pareto_order(values.fillna(0.0), tie_ids)
     kept = curve_ranks(n)
 
     def share_at(i: int) -> float:
@@ -314,19 +338,27 @@ def _pareto(ids: list, names: list, sales: np.ndarray, tiers: list, target: floa
     return tuple(points), pareto
 
 
-def _band(pack: RulePack, key: int, over_capacity: int = 0, pipeline: tuple[int, int] = (0, 0)) -> KeyAccountBand:
+def _band(pack: RulePack, key: int, capacity: float | None, accounts: int, pipeline: tuple[int, int] = (0, 0),
+          consumer_book: bool = False, waiting_line: Text | None = None) -> KeyAccountBand:
     low, high = _param(pack, "kam_manageable_min"), _param(pack, "kam_manageable_max")
     strong, threshold = _param(pack, "kam_warn_strong"), _param(pack, "kam_department_threshold")
-    status = _status(key, low, high, strong)
-    capacity_line = advice_text.capacity_text(key, over_capacity, _param(pack, "key_account_capacity"),
-                                              _param(pack, "consumer_like_factor"))
-    pipeline_line = advice_text.pipeline_text(*pipeline, _param(pack, "potential_account_capacity"))
-    advice = [text for text in (advice_text.band_text(status, key, low, high, strong), capacity_line, pipeline_line,
-                                advice_text.organisation_text(key, threshold)) if text]
+    status = _status(key, low, high, strong) if not consumer_book else "unknown"
     fte = _fte(pack, key)
-    if fte is not None:
+    min_fte = _param(pack, "kam_department_min_fte")
+    # a department is a team: only when the book is B2B, the key accounts are many and their workload
+    # needs at least min_fte people (thesis §5.3: a small company's top management runs them itself)
+    department = (not consumer_book and threshold is not None and key > threshold
+                  and (fte is None or min_fte is None or fte[1] >= min_fte))
+    if consumer_book:
+        organisation = advice_text.consumer_book_text(key)
+    else:
+        organisation = advice_text.organisation_text(key, threshold, department, fte[1] if fte else None, min_fte)
+    pipeline_line = advice_text.pipeline_text(*pipeline, None if capacity is None else capacity * (_param(pack, "pipeline_factor") or 0) or None)
+    advice = [text for text in (team.capacity_text(pack, capacity, accounts) if not consumer_book else None,
+                                advice_text.band_text(status, key, low, high, strong), waiting_line, pipeline_line,
+                                organisation) if text]
+    if fte is not None and not consumer_book:
         advice.append(fte[2])
-    department = threshold is not None and key > threshold
     return KeyAccountBand(key, low, high, strong, threshold, status, department,
                           fte[0] if fte else None, fte[1] if fte else None, tuple(advice))
 
@@ -361,10 +393,12 @@ def _fte(pack: RulePack, key: int) -> tuple[float, float, Text] | None:
 RISKS_LISTED_MAX = 100  # accounts detailed in the summary and report; decisions.csv has them all
 
 
-def _risks(pack: RulePack, evaluation: Evaluation, levels: list, tiers: list, sales: np.ndarray) -> tuple[tuple, dict]:
-    """The accounts at risk or critical (by sales at stake, then critical first), detailed up to
-    RISKS_LISTED_MAX, and how many there are per level; `levels`: every account's risk level,
-    `sales`: every account's (NaN when missing)."""
+def _risks(pack: RulePack, evaluation: Evaluation, levels: list, tiers: list, sales: np.ndarray,
+           stakes: np.ndarray | None = None) -> tuple[tuple, dict]:
+    """The accounts lost, lapsed, critical or at risk (by sales at stake, then the graver level first),
+    detailed up to RISKS_LISTED_MAX, and how many there are per level; `levels`: every account's risk
+    level, `sales`: every account's (NaN when missing), `stakes`: its sales at stake (default: sales)."""
+    stakes = sales if stakes is None else stakes
     level_name, signal_name = pack.role("risk_level"), pack.role("risk_signal")
     cause_name, tier_name = pack.role("risk_cause") or "", pack.role("tier") or ""
     signal_decision = next((d for d in pack.decisions if signal_name in d.outputs), None)
@@ -372,7 +406,7 @@ def _risks(pack: RulePack, evaluation: Evaluation, levels: list, tiers: list, sa
     groups = _groups(levels) or {}
     counts = {level: len(groups.get(level, ())) for level in RISK_LEVELS_LISTED}
     at_risk = np.concatenate([np.asarray(groups.get(level, ()), dtype=np.int64) for level in RISK_LEVELS_LISTED])
-    stake = -np.where(np.isnan(sales[at_risk]), 0.0, sales[at_risk])
+    stake = -np.where(np.isnan(stakes[at_risk]), 0.0, stakes[at_risk])
     graver = np.repeat(np.arange(len(RISK_LEVELS_LISTED), dtype=np.int64), [counts[level] for level in rank])
     if len(at_risk) > RISKS_LISTED_MAX:  # only the largest stakes can be listed
         kept = stake <= np.partition(stake, RISKS_LISTED_MAX - 1)[RISKS_LISTED_MAX - 1]
@@ -397,7 +431,7 @@ def _risks(pack: RulePack, evaluation: Evaluation, levels: list, tiers: list, sa
         tier = tiers[i]
         result.append(RiskAccount(i, account.account_id, None if _missing(account.account_name) else account.account_name,
                                   tier, _labels(pack, tier_name, tier), level, _labels(pack, level_name, level),
-                                  _sale(sales, i), tuple(signals)))
+                                  _sale(sales, i), tuple(signals), _sale(stakes, i)))
     return tuple(result), counts
 
 
@@ -431,5 +465,21 @@ def _unused_rules(pack: RulePack, evaluation: Evaluation, present_fields: Iterab
                           if any(not _missing(v) for v in column_values(evaluation, name))]
     rows = []
     for decision, rule, missing in rules_without_data(pack, present_fields):
+        if _matched_somewhere(evaluation, decision, rule):
+            continue  # it applied to an account: not a rule the data kept out
         rows.append(UnusedRule(decision, rule, tuple(missing), tuple(_title(pack, m) for m in missing)))
     return tuple(rows)
+
+
+def _matched_somewhere(evaluation: Evaluation, decision_id: str, rule_id: str) -> bool:
+    """Whether a rule matched at least one account of the evaluation (its bit in the decision's masks)."""
+    masks = evaluation.masks.get(decision_id) if isinstance(evaluation.masks, dict) else None
+    if masks is None or not len(masks):
+        return False
+    decision = evaluation.pack.decision(decision_id)
+    position = next((i for i, rule in enumerate(decision.rules) if rule.id == rule_id), None)
+    if position is None:
+        return False
+    if getattr(masks, "dtype", None) is not None and masks.dtype.kind == "u" and position < 64:
+        return bool(np.any(masks & np.uint64(1 << position)))
+    return any(int(mask) >> position & 1 for mask in masks)

@@ -54,56 +54,62 @@ def band_text(status: str, key: int, low, high, strong) -> Text | None:
     }[status]
 
 
-def capacity_text(key: int, over: int, capacity: float | None, factor: float | None) -> Text | None:
-    """Said plainly when more accounts qualify than the pack's key-account capacity (a consumer-like
-    portfolio): key account management for the best by index, a segment programme for the rest."""
-    if capacity is None or not over:
-        return None
-    if factor is not None and key + over >= factor * capacity:
-        return {
-            "en": f"{_n(key + over)} accounts qualify as key, far beyond the capacity of {_n(capacity)}: this portfolio is "
-                  f"consumer-like. Run key account management for the top {key} by composite index and serve the "
-                  f"other {_n(over)} through a segment programme (marked 'qualifies, over capacity').",
-            "zh": f"{_n(key + over)} 个客户符合重点客户标准，远超可管理容量 {_n(capacity)} 个：该客户组合接近消费者型。对综合"
-                  f"指数最高的 {key} 个实施重点客户管理，其余 {_n(over)} 个（标记为\"符合标准，超出容量\"）纳入细分客户计划。",
-        }
-    return {
-        "en": f"{_n(key + over)} accounts qualify as key, more than the capacity of {_n(capacity)}: the top {key} by "
-              f"composite index are key accounts; the other {_n(over)} are marked 'qualifies, over capacity' — raise the "
-              f"capacity (add key account managers) or serve them as potential key accounts.",
-        "zh": f"{_n(key + over)} 个客户符合重点客户标准，超过可管理容量 {_n(capacity)} 个：综合指数最高的 {key} 个为重点客户，"
-              f"其余 {_n(over)} 个标记为\"符合标准，超出容量\"——提高容量（增加重点客户经理）或按潜在重点客户服务。",
-    }
-
-
 def pipeline_text(potential: int, over: int, capacity: float | None) -> Text | None:
     """Said when more accounts qualify as potential key accounts than the pack's pipeline holds."""
-    if capacity is None or not over:
+    if not over:
         return None
+    places = f" of {_n(capacity)} places" if capacity else ""
+    places_zh = f"（共 {_n(capacity)} 个名额）" if capacity else ""
     return {
-        "en": f"{_n(potential + over)} accounts qualify as potential key accounts, more than the pipeline of "
-              f"{_n(capacity)}: the top {potential} by key-account priority are potential key accounts; the other "
-              f"{_n(over)} are served as standard accounts ('potential key-account pipeline full') — raise "
-              f"potential_account_capacity to develop more of them.",
-        "zh": f"{_n(potential + over)} 个客户符合潜在重点客户标准，超过 {_n(capacity)} 个的培育名额：按重点客户优先度最高的 "
-              f"{potential} 个为潜在重点客户；其余 {_n(over)} 个按普通客户服务（“潜在重点客户名额已满”）——如需培育更多，"
-              f"请提高 potential_account_capacity。",
+        "en": f"{_n(potential + over)} accounts qualify as potential key accounts, more than the pipeline{places} holds "
+              f"(accounts waiting for a key account manager come first): the {potential} largest are potential key "
+              f"accounts; the other {_n(over)} are served as standard accounts ('potential key-account pipeline full') "
+              f"— add managers (key_account_managers, pipeline_factor) to develop more of them.",
+        "zh": f"{_n(potential + over)} 个客户符合潜在重点客户标准，超过培育名单的容量{places_zh}（等待专属经理的客户优先）："
+              f"价值最大的 {potential} 个为潜在重点客户；其余 {_n(over)} 个按普通客户服务（“潜在重点客户名额已满”）——"
+              f"如需培育更多，请增加经理（key_account_managers、pipeline_factor）。",
     }
 
 
-def organisation_text(key: int, threshold: float | None) -> Text | None:
+def organisation_text(key: int, threshold: float | None, department: bool, fte_high: float | None = None,
+                      min_fte: float | None = None) -> Text | None:
+    """A key account department only when the book needs a team (thesis §5.3); the workload estimate
+    and this advice never disagree."""
     if threshold is None:
         return None
-    if key > threshold:
+    if department and fte_high is None:  # a pack without the workload params
         return {
-            "en": f"More than {_n(threshold)} key accounts: set up a dedicated key account department "
-                  f"(重点客户管理部).",
+            "en": f"More than {_n(threshold)} key accounts: set up a dedicated key account department (重点客户管理部).",
             "zh": f"重点客户超过 {_n(threshold)} 个：设立专门的重点客户管理部。",
+        }
+    if department:
+        return {
+            "en": f"More than {_n(threshold)} key accounts, and a workload of up to {fmt_number(fte_high, 1)} full-time "
+                  f"people: set up a dedicated key account department (重点客户管理部).",
+            "zh": f"重点客户超过 {_n(threshold)} 个，工作量最多约 {fmt_number(fte_high, 1)} 个全职人力：设立专门的重点客户管理部。",
+        }
+    if key > threshold and fte_high is not None and min_fte is not None:
+        return {
+            "en": f"{key} key accounts take at most {fmt_number(fte_high, 1)} full-time people (below {fmt_number(min_fte, 0)}): "
+                  f"named key account managers with top management as sponsors can run them — a department is not needed yet.",
+            "zh": f"{key} 个重点客户最多需要 {fmt_number(fte_high, 1)} 个全职人力（少于 {fmt_number(min_fte, 0)} 个）：由专属重点客户经理负责、"
+                  f"高层担任对接人即可——暂不需要设立专门部门。",
         }
     return {
         "en": f"{key} key accounts (at most {_n(threshold)}): top management can run the key accounts "
               f"directly; a dedicated department is not needed yet.",
         "zh": f"重点客户 {key} 个（不超过 {_n(threshold)} 个）：可由企业高层直接管理重点客户，暂不需要设立专门部门。",
+    }
+
+
+def consumer_book_text(key: int) -> Text:
+    """A consumer book: a VIP programme, not key account managers or a department (thesis §2.3.3, §5.3)."""
+    return {
+        "en": "A consumer book (most customers are individuals): run a VIP programme for the most valuable "
+              "customers (the VIP tier) and a segment programme for the rest — not key account managers or a "
+              "key account department." + (f" {key} organisations in it are key accounts." if key else ""),
+        "zh": "消费者型客户组合（大多数客户为个人）：为价值最高的客户实行贵宾计划（贵宾等级），其余纳入细分客户计划——"
+              "而不是配备重点客户经理或设立重点客户管理部。" + (f"其中 {key} 个组织客户为重点客户。" if key else ""),
     }
 
 

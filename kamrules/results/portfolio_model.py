@@ -9,6 +9,7 @@ from typing import Any
 from kamrules.i18n import fmt_money, fmt_pct
 from kamrules.results.portfolio_advice import RISK_WORDS
 from kamrules.results.portfolio_regions import RegionRow
+from kamrules.results.portfolio_team import Losses, NamedAccount
 
 Text = dict  # {"en": ..., "zh": ...}
 
@@ -98,6 +99,7 @@ class RiskAccount:
     risk_label: Text
     sales: float | None
     signals: tuple[RiskSignal, ...]
+    stake: float | None = None  # sales at stake (the pack's stake base × share at stake; else sales)
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,15 @@ class Portfolio:
     risk_not_assessed_accounts: int = 0
     risk_not_assessed_accounts_text: Text | None = None  # said when some rows (not the file) lack risk data
     risk_words: dict = field(default_factory=lambda: dict(RISK_WORDS))  # lang -> (at risk, critical)
+    key_capacity: float | None = None  # the pack's key-account capacity (role key_capacity)
+    waiting: tuple[NamedAccount, ...] = ()  # accounts waiting for a key account manager, largest first
+    waiting_total: int = 0
+    waiting_sales: float = 0.0
+    beyond_pipeline: int = 0  # qualifying accounts beyond the key-account capacity and the pipeline
+    consumer_book: bool = False  # the pack's consumer_book: a VIP programme, no key account department
+    index_basis: Text | None = None  # "the index rests on 1 of 6 criteria", when too few to compute it
+    losses: Losses | None = None  # customers lost or lapsed
+    at_risk_total: int = 0  # accounts at risk or critical (risks_total also counts lost and lapsed)
 
     def text(self, value: Text | str | None, lang: str | None = None) -> str:
         """One language of a text of this summary."""
@@ -171,19 +182,41 @@ class Portfolio:
             out.append(f"{self.text(breakdown.title, lang)}{'：' if zh else ': '}{' · '.join(parts)}")
         for advice in self.advice:
             out.append(self.text(advice, lang))
-        if self.risks_total:
+        if self.at_risk_total:
             at_risk, critical = self.risk_words.get(lang, RISK_WORDS["en"])
-            out.append(f"{at_risk}或{critical}的客户：{self.risks_total} 个" if zh
-                       else f"Accounts {at_risk} or {critical}: {self.risks_total}")
+            out.append(f"{at_risk}或{critical}的客户：{self.at_risk_total} 个" if zh
+                       else f"Accounts {at_risk} or {critical}: {self.at_risk_total}")
         if self.risk_assessed and self.risk_not_assessed_accounts:
             out.append(self.text(self.risk_not_assessed_accounts_text, lang))
         return out + self._unused_lines(zh)
 
     def _unused_lines(self, zh: bool) -> list[str]:
-        out = []
-        if self.rules_without_data:
-            names = sorted({n for r in self.rules_without_data for n in r.missing})
-            out.append(f"因缺少数据（{', '.join(names)}）而无法适用的规则：{len(self.rules_without_data)} 条" if zh
-                       else f"Rules that could not apply for lack of data ({', '.join(names)}): "
-                            f"{len(self.rules_without_data)}")
-        return out
+        """One line per column the whole file lacks: how many rules it keeps from applying."""
+        return [self.text(text, "zh" if zh else "en") for text in missing_column_texts(self.rules_without_data)]
+
+
+def missing_columns(unused: tuple) -> list[tuple[str, Text, list[str]]]:
+    """(field, its label, the rules it keeps from applying as 'decision → rule') per field the file
+    lacks, the field keeping most rules out first."""
+    found: dict[str, tuple[Text, list[str]]] = {}
+    for rule in unused:
+        for name, label in zip(rule.missing, rule.missing_labels):
+            found.setdefault(name, (label, []))[1].append(f"{rule.decision} → {rule.rule}")
+    return sorted(((name, label, rules) for name, (label, rules) in found.items()), key=lambda x: (-len(x[2]), x[0]))
+
+
+def missing_column_texts(unused: tuple, listed: int = 3) -> list[Text]:
+    """The portfolio message of each column the whole file lacks, in every language: "This file has no
+    Gross profit column (gross_profit): 21 rules cannot apply (abc → profit_a, …)"."""
+    texts = []
+    for name, label, rules in missing_columns(unused):
+        shown = ", ".join(rules[:listed])
+        more_en = f" and {len(rules) - listed} more" if len(rules) > listed else ""
+        more_zh = f" 等（另有 {len(rules) - listed} 条）" if len(rules) > listed else ""
+        en, zh = label.get("en") or name, label.get("zh") or label.get("en") or name
+        texts.append({
+            "en": f"This file has no {en} column ({name}): {len(rules)} rule{'s' if len(rules) != 1 else ''} "
+                  f"cannot apply ({shown}{more_en})",
+            "zh": f"文件中没有「{zh}」列（{name}）：{len(rules)} 条规则无法适用（{shown}{more_zh}）",
+        })
+    return texts

@@ -1,5 +1,5 @@
 """The portfolio's regions: how concentrated each region's sales are (largest customer, HHI) and where
-to develop counterweights (domain brief §4). Part of `portfolio.summarise`."""
+to develop counterweights (thesis §5.5). Part of `portfolio.summarise`."""
 
 from __future__ import annotations
 
@@ -22,8 +22,9 @@ class RegionParams(NamedTuple):
     dominant_share: float | None  # region_dominant_share
     hhi_high: float | None  # region_hhi_high
     hhi_moderate: float | None  # region_hhi_moderate
-    min_accounts: float  # region_min_accounts (1 without it)
+    min_accounts: float  # region_min_accounts (1 without it): for the HHI only
     counterweight_ratio: float | None  # counterweight_min_ratio
+    dominant_min_share: float | None = None  # region_dominant_min_share: a dominant customer large enough in our book
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class RegionRow:
     hhi: float | None  # sum of squared % shares, 0–10,000
     concentration: str  # "unconcentrated" | "moderate" | "high" | "unknown" | "too_small" (below region_min_accounts)
     concentration_label: Text
-    balance: bool  # ≥ region_min_accounts accounts and the largest ≥ 50%: develop counterweights
+    balance: bool  # two accounts or more, a region that matters, the largest ≥ 50%: develop counterweights
     advice: Text  # {} when no action is needed
 
 
@@ -68,10 +69,11 @@ def _region_groups(region_values: list) -> tuple[dict, int, list]:
 
 def region_rows(region_values: list, ids: list, names: list, sales: np.ndarray, total: float, params: RegionParams):
     """One row per region; `sales`: every account's, NaN when missing. HHI and shares come from `measures`
-    (what the features compute). A region needs balancing when it has at least `region_min_accounts`
-    accounts and its largest customer holds `region_dominant_share` or more of it; three evenly matched
-    customers (the thesis's target) never do."""
-    dominant, high, moderate, minimum, reach = params
+    (what the features compute). A region needs balancing when it has two accounts or more and its
+    largest customer holds `region_dominant_share` or more of it and at least `region_dominant_min_share`
+    of our whole sales (enough to dictate terms) (two customers at 90/10 are judged: the small-sample caution, `region_min_accounts`, is the
+    HHI's); three evenly matched customers (the thesis's target) never do."""
+    dominant, high, moderate, minimum, reach, weight = params
     groups, without, keys = _region_groups(region_values)
     values = pd.Series(sales, dtype="float64")
     keys = pd.Series(keys, dtype="object")
@@ -86,8 +88,10 @@ def region_rows(region_values: list, ids: list, names: list, sales: np.ndarray, 
         if region_total > 0:
             largest_share, hhi = round(float(shares[largest]), 9), round(float(hhis[largest]), 6)
             concentration = _concentration(hhi, high, moderate) if len(members) >= minimum else "too_small"
-        balance = (dominant is not None and largest_share is not None and len(members) >= minimum
-                   and largest_share >= dominant)
+        matters = weight is None or (total > 0 and float(clipped[largest]) / total >= weight)
+        alone = len(order) < 2 or float(clipped[order[1]]) < float(clipped[largest])  # 50/50: no one dominates
+        balance = (dominant is not None and largest_share is not None and len(members) >= 2 and matters
+                   and alone and largest_share >= dominant)
         advice: Text = {}
         if balance:
             second = order[1] if len(order) > 1 and _within_reach(clipped, largest, order[1], reach) else None

@@ -20,6 +20,7 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
+from kamrules.language import expr as ex
 from kamrules.pack import RulePack
 from kamrules.results.distinct import WHOLE, distinct
 
@@ -90,6 +91,37 @@ class Profile:
     completeness: tuple = ()  # Completeness per field, pack order
     attributes: tuple = ()
     missing_attributes: tuple = field(default=())  # declared attributes the data lacks
+    # attributes the tier decision itself reads (directly or through features): their lift is partly
+    # circular — key accounts differ on them because the rules made them key — and they are marked so
+    circular: tuple = field(default=())
+
+
+def tier_reads(pack: RulePack) -> set:
+    """Every field, feature and output the tier decision reads, directly or through what it reads."""
+    tier_name = pack.role("tier")
+    decision = next((d for d in pack.decisions if tier_name in d.outputs), None)
+    if decision is None:
+        return set()
+    derived = {d.name: d for d in pack.derived}
+    decisions = {o: d for d in pack.decisions for o in (*d.outputs, d.count_name, *d.totals)}
+    seen: set = set()
+    todo = list(decision.reads) + [n for r in decision.rules for n in r.reads]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        item = derived.get(name)
+        if item is not None:
+            todo += list(item.reads) + ([c.field for c in item.criteria] if hasattr(item, "criteria") else [])
+            if getattr(item, "within", None):
+                todo.append(item.within)
+            if getattr(item, "where", None) is not None:
+                todo += list(ex.names_in(item.where))
+        elif name in decisions and decisions[name] is not decision:
+            other = decisions[name]
+            todo += [n for r in other.rules for n in r.reads]
+    return seen
 
 
 def wilson(k: np.ndarray, n: np.ndarray, z: float = Z) -> tuple[np.ndarray, np.ndarray]:
@@ -185,7 +217,8 @@ def build_profile(pack: RulePack, table: pd.DataFrame, *, needed: Iterable[str] 
     present = [n for n in pack.attributes if n in table.columns]
     result = Profile(accounts, key_total, key_total / accounts if accounts else 0.0, min_accounts,
                      attributes=tuple(present),
-                     missing_attributes=tuple(n for n in pack.attributes if n not in table.columns))
+                     missing_attributes=tuple(n for n in pack.attributes if n not in table.columns),
+                     circular=tuple(n for n in present if n in tier_reads(pack)))
     result.completeness = completeness(pack, table, list(needed), tiers == KEY, is_potential)
     if not accounts or not key_total:
         return result

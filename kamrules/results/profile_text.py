@@ -54,7 +54,10 @@ def render_profile(profile: Profile | None, pack: RulePack, lang: str = "en") ->
     lines += ["", t["profile_ranking"]]
     for rank in profile.ranking:
         top = f" — {value_text(pack, rank.top, lang)}" if rank.top is not None else ""
-        lines.append(f"  {pack.name_label(rank.attribute, lang)}: {fmt_number(rank.strength, 2)}{top}")
+        mark = f" {t['profile_circular_mark']}" if rank.attribute in profile.circular else ""
+        lines.append(f"  {pack.name_label(rank.attribute, lang)}{mark}: {fmt_number(rank.strength, 2)}{top}")
+    if profile.circular:
+        lines.append("  " + t["profile_circular"] % ", ".join(pack.name_label(n, lang) for n in profile.circular))
     lines += ["", t["profile_lookalikes"]]
     for i, account in enumerate(profile.lookalikes, 1):
         name = account.account_name if account.account_name not in (None, "") else account.account_id

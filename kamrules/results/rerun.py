@@ -10,7 +10,7 @@ kamrules never explains a different run than the one in OUT."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kamrules.data.reader import ReadOptions
@@ -29,13 +29,15 @@ class RunInputs:
     pack: RulePack
     as_of: dt.date
     options: ReadOptions
+    lang: str = "en"  # the run's --lang
 
 
 def run_inputs(out: Path, rules_folder: Path, data: Path | None = None,
-               options: ReadOptions | None = None) -> RunInputs:
+               options: ReadOptions | None = None, explicit_lang: bool = True) -> RunInputs:
     """The inputs of the run in `out`, checked: the data file (given, or found by its recorded name next
     to OUT or in the current folder) must have the recorded SHA-256, and the pack in `rules_folder`
-    (with the recorded `--set` overrides) the recorded hash."""
+    (with the recorded `--set` overrides) the recorded hash. The run's --columns file is read again
+    (and must be unchanged), and its --lang is used unless `explicit_lang` (the user chose one)."""
     lang = options.lang if options is not None else "en"
     manifest = read_manifest(out, lang)  # validated: types, as_of, a plain input name, a text encoding
     recorded = manifest.get("input") or {}
@@ -59,7 +61,33 @@ def run_inputs(out: Path, rules_folder: Path, data: Path | None = None,
         as_of = dt.date.fromisoformat(str(manifest.get("as_of")))
     except ValueError:
         raise ConfigError(say(lang, "rerun_as_of", out=out)) from None
-    return RunInputs(data, pack, as_of, _read_options(manifest, recorded, options or ReadOptions()))
+    given = options or ReadOptions()
+    lang = given.lang if explicit_lang else manifest.get("lang") if manifest.get("lang") in ("en", "zh") else given.lang
+    read = _read_options(manifest, recorded, replace(given, lang=lang))
+    mapping_file = ((manifest.get("columns") or {}).get("file") or {})
+    if mapping_file.get("path"):
+        _recorded_mapping_file(out, mapping_file, read)
+    return RunInputs(data, pack, as_of, read, lang)
+
+
+def _recorded_mapping_file(out: Path, recorded: dict, options: ReadOptions) -> None:
+    """Read the run's --columns file again (found as given, next to OUT or in the current folder), with the
+    same guards as any input, refusing one whose content changed since the run: its value maps, units and
+    `where:` apply as they did."""
+    from kamrules.data.reader import load_mapping_file
+
+    lang = options.lang
+    given = Path(str(recorded["path"]))
+    places = [given, Path(out).resolve().parent / given.name, Path.cwd() / given.name]
+    path = next((p for p in places if p.is_file()), None)
+    if path is None:
+        raise UsageError(say(lang, "rerun_columns_missing", out=out, path=given))
+    if recorded.get("sha256") and file_hash(path) != recorded["sha256"]:
+        raise ConfigError(say(lang, "rerun_columns_changed", path=path, out=out))
+    mapping = load_mapping_file(path, lang)
+    options.values = mapping.values or None
+    options.units = mapping.units or None
+    options.row_filter, options.row_filter_from = mapping.where, mapping.where_loc
 
 
 def _find_data(out: Path, name: str | None, lang: str = "en") -> Path:
@@ -83,7 +111,10 @@ def _read_options(manifest: dict, recorded: dict, given: ReadOptions) -> ReadOpt
     columns = {row["field"]: row["column"] for row in (manifest.get("columns") or {}).get("fields", [])
                if isinstance(row, dict) and row.get("field") and row.get("column")}
     where = (manifest.get("columns") or {}).get("where") or {}
+    rows = {option: recorded[option] if isinstance(recorded.get(option), int) and not isinstance(recorded.get(option), bool)
+            else getattr(given, option) for option in ("header_row", "skip_footer")}
     return ReadOptions(
+        **rows,
         input_format=recorded.get("format") or given.input_format,
         encoding=recorded.get("encoding") or given.encoding,
         delimiter=recorded.get("delimiter") or given.delimiter,

@@ -136,6 +136,8 @@ class _Checked:
         checked["columns"] = self.columns(self.object(document, "columns", "columns"))
         checked["outputs"] = self.texts(document, "outputs", "outputs") or []
         checked["table"] = self.table(self.object(document, "table", "table"))
+        lang = self.text(document, "lang", "lang")
+        checked["lang"] = lang if lang in _langs() else None  # the run's --lang (explain --run speaks it)
         return checked
 
     def as_of(self, document: dict) -> str:
@@ -180,8 +182,20 @@ class _Checked:
         sheet = recorded.get("sheet")
         if sheet is not None and (isinstance(sheet, bool) or not isinstance(sheet, (str, int))):
             self.fail("input.sheet", sheet, "string")
+        rows = {option: self.count(recorded, option, f"input.{option}") for option in ("header_row", "skip_footer")}
         return {"name": name, "sha256": sha, "format": fmt, "encoding": encoding, "delimiter": delimiter,
-                "sheet": sheet}
+                "sheet": sheet, **rows}
+
+    def count(self, parent: dict, key: str, name: str) -> int | None:
+        """A whole number of rows (--header-row, --skip-footer), or None."""
+        value = parent.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(name, value, "number")
+        if not 0 <= value <= 10_000_000:
+            self.problem(name, value, say(self.lang, "run_why_rows"))
+        return value
 
     def decisions(self, document: dict) -> dict | None:
         if document.get("decisions") is None:
@@ -207,11 +221,16 @@ class _Checked:
             if field_name and column:
                 rows.append({"field": field_name, "column": column})
         where = self.object(columns, "where", "columns.where")
-        return {"fields": rows, "where": {"condition": self.text(where, "condition", "columns.where.condition")}}
+        checked = {"fields": rows, "where": {"condition": self.text(where, "condition", "columns.where.condition")}}
+        mapping = self.object(columns, "file", "columns.file")  # the run's --columns file, as given
+        if mapping:
+            sha = self.text(mapping, "sha256", "columns.file.sha256")
+            if sha is not None and not re.fullmatch(r"[0-9a-f]{64}", sha):
+                self.problem("columns.file.sha256", sha, say(self.lang, "run_why_sha"))
+            checked["file"] = {"path": self.text(mapping, "path", "columns.file.path"), "sha256": sha}
+        return checked
 
     def table(self, table: dict) -> dict:
-        from kamrules.i18n import LANGS
-
         kinds = self.object(table, "columns", "table.columns")
         for name, kind in kinds.items():
             if kind not in KINDS:
@@ -221,7 +240,13 @@ class _Checked:
             self.problem("table.file", file, say(self.lang, "run_why_one_of",
                                                  values=", ".join(f"decisions.{fmt}" for fmt in TABLE_FORMATS)))
         lang = self.text(table, "lang", "table.lang")
-        return {"file": file, "lang": lang if lang in LANGS else None, "columns": dict(kinds)}
+        return {"file": file, "lang": lang if lang in _langs() else None, "columns": dict(kinds)}
+
+
+def _langs() -> tuple:
+    from kamrules.i18n import LANGS
+
+    return tuple(LANGS)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -268,7 +293,12 @@ def read_decisions(folder: Path, manifest: dict, lang: str = "en", pack=None, ki
     except SourceError as exc:
         raise ConfigError(f"{exc}") from None
     fmt = path.suffix.lstrip(".")
-    raw, _ = read_cells(path, ReadOptions(input_format=fmt, lang=lang))
+    # kamrules wrote it: the header is its first row and nothing follows the accounts (no title rows or
+    # footer to find, as in a CRM export)
+    try:
+        raw, _ = read_cells(path, ReadOptions(input_format=fmt, lang=lang, header_row=1, skip_footer=0))
+    except DataError as exc:  # the reader's words are about a customer file: say what this file is
+        raise DataError(f"{exc}\n{say(lang, 'run_table_damaged')}") from None
     headers = list(raw.headers)
     recorded = (manifest.get("table") or {}).get("columns") or {}
     if fmt == "xlsx":

@@ -148,9 +148,11 @@ class _Checker:
         if isinstance(document, YMap):
             file_as_of = self.date(document.get("as_of"), document.value_loc("as_of"), "as_of") if "as_of" in document else None
             items = document.get("cases")
+            if items is None and "properties" in document:
+                return []  # properties only (kamrules/testing/properties.py reads them)
         if not isinstance(items, YList):
-            self.error(Location(name, 1, 1), "a test file is a list of cases (or a mapping with 'cases:' and 'as_of:'),"
-                       " each with name, facts and expect")
+            self.error(Location(name, 1, 1), "a test file is a list of cases (or a mapping with 'cases:', "
+                       "'properties:' and 'as_of:'), each case with name, facts and expect")
             return []
         cases = []
         for index, item in enumerate(items):

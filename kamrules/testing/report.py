@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from kamrules.i18n import TESTING
 from kamrules.testing.runner import TestRun
 
 # What XML 1.0 cannot hold (control characters but tab, LF, CR; lone surrogates; U+FFFE/U+FFFF): a
@@ -34,12 +35,53 @@ def render_text(run: TestRun, lang: str = "en", coverage: bool = False) -> str:
         for mismatch in result.mismatches:
             lines += ["  " + _plain(line) for line in mismatch.lines[lang]]
         lines.append("")
+    lines += render_properties(run, lang)
     passed = len(run.results) - len(run.failed)
     summary = f"{passed} passed, {len(run.failed)} failed" if lang != "zh" else f"{passed} 个通过，{len(run.failed)} 个失败"
     if coverage:
         lines += render_coverage(run)
-    lines.append(summary + f" ({len(run.results)} cases)" if lang != "zh" else summary + f"（共 {len(run.results)} 个用例）")
+    if run.cases_run and (run.results or not run.properties):
+        lines.append(summary + f" ({len(run.results)} cases)" if lang != "zh" else summary + f"（共 {len(run.results)} 个用例）")
+    if run.properties:
+        lines.append(property_summary(run, lang))
     return "\n".join(lines) + "\n"
+
+
+PROPERTY_LINES_SHOWN = 20  # violations listed per failing property check (the JSON report has them all)
+
+
+def render_properties(run: TestRun, lang: str = "en") -> list:
+    """A block per failing property check: where the property is, on which portfolio, each violation."""
+    lines = []
+    for result in run.failed_properties:
+        prop = result.prop
+        where = result.portfolio or TESTING[lang]["prop_on_pack"]
+        lines.append(_plain(TESTING[lang]["prop_fail"].format(loc=prop.loc, name=prop.name, kind=prop.kind,
+                                                               portfolio=where)
+                            + (f" — {prop.reason}" if prop.reason else "")))
+        if result.error:
+            lines += ["  " + _plain(line) for line in result.error.splitlines()]
+        lines += ["  " + _plain(v[lang]) for v in result.violations[:PROPERTY_LINES_SHOWN]]
+        if len(result.violations) > PROPERTY_LINES_SHOWN:
+            lines.append("  " + TESTING[lang]["prop_more"].format(n=len(result.violations) - PROPERTY_LINES_SHOWN))
+        lines.append("")
+    return lines
+
+
+def property_summary(run: TestRun, lang: str = "en") -> str:
+    """"property checks: 11 held, 0 failed (5 properties, 2 portfolios)": one check is one property on
+    one portfolio (or on the pack itself)."""
+    words = TESTING[lang]
+    failed = len(run.failed_properties)
+
+    def counted(key: str, n: int) -> str:
+        one, many = words[key].split("|")
+        return (one if n == 1 else many).format(n=n)
+
+    return words["prop_summary"].format(
+        held=len(run.properties) - failed, failed=failed,
+        properties=counted("prop_properties", len({id(r.prop) for r in run.properties})),
+        portfolios=counted("prop_portfolios", len({r.portfolio for r in run.properties if r.portfolio})))
 
 
 def render_coverage(run: TestRun) -> list:
@@ -63,6 +105,14 @@ def to_json(run: TestRun, lang: str = "en") -> str:
         ],
         "passed": len(run.results) - len(run.failed),
         "failed": len(run.failed),
+        "properties": [
+            {"name": r.prop.name, "kind": r.prop.kind, "file": r.prop.file, "line": r.prop.loc.line,
+             "portfolio": r.portfolio or None, "accounts": r.accounts, "evaluations": r.evaluations,
+             "passed": r.passed, "error": r.error or None, "violations": [v[lang] for v in r.violations]}
+            for r in run.properties
+        ],
+        "properties_held": len(run.properties) - len(run.failed_properties),
+        "properties_failed": len(run.failed_properties),
         "coverage": {
             "percent": run.coverage.percent(),
             "decisions": {d: {"exercised": sorted(r for r, n in rules.items() if n),
@@ -75,9 +125,10 @@ def to_json(run: TestRun, lang: str = "en") -> str:
 
 
 def to_junit(run: TestRun, lang: str = "en") -> bytes:
-    suite = ET.Element("testsuite", name="kamrules", tests=str(len(run.results)),
-                       failures=str(sum(1 for r in run.failed if not r.error)),
-                       errors=str(sum(1 for r in run.failed if r.error)))
+    checks = [*run.results, *run.properties]
+    suite = ET.Element("testsuite", name="kamrules", tests=str(len(checks)),
+                       failures=str(sum(1 for r in checks if not r.passed and not r.error)),
+                       errors=str(sum(1 for r in checks if r.error)))
     for result in run.results:
         case = ET.SubElement(suite, "testcase", classname=_xml(result.case.file), name=_xml(result.case.name),
                              file=_xml(result.case.file), line=str(result.case.loc.line))
@@ -86,6 +137,16 @@ def to_junit(run: TestRun, lang: str = "en") -> bytes:
         elif result.mismatches:
             text = "\n".join(line for m in result.mismatches for line in m.lines[lang])
             ET.SubElement(case, "failure", message=_xml(result.mismatches[0].lines[lang][0])).text = _xml(text)
+    for result in run.properties:  # one <testcase> per property and portfolio
+        prop = result.prop
+        where = result.portfolio or TESTING[lang]["prop_on_pack"]
+        case = ET.SubElement(suite, "testcase", classname=_xml(prop.file), name=_xml(f"property '{prop.name}' on {where}"),
+                             file=_xml(prop.file), line=str(prop.loc.line))
+        if result.error:
+            ET.SubElement(case, "error", message=_xml(result.error.splitlines()[0])).text = _xml(result.error)
+        elif result.violations:
+            text = "\n".join(v[lang] for v in result.violations)
+            ET.SubElement(case, "failure", message=_xml(result.violations[0][lang])).text = _xml(text)
     ET.indent(suite)
     return ET.tostring(suite, encoding="utf-8", xml_declaration=True) + b"\n"
 

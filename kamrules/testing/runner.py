@@ -63,17 +63,23 @@ class TestRun:
 
     results: list
     coverage: Coverage
+    properties: list = field(default_factory=list)  # PropertyResult (kamrules.testing.property_runs)
+    cases_run: bool = True  # False with `kamrules test --no-cases`
+    warnings: list = field(default_factory=list)  # lines about the data properties were checked on
 
     @property
     def failed(self) -> list:
         return [r for r in self.results if not r.passed]
 
+    @property
+    def failed_properties(self) -> list:
+        return [r for r in self.properties if not r.passed]
+
 
 def run_tests(pack: RulePack, files: list[TestFile], as_of: dt.date, lang: str = "en") -> TestRun:
     """Run every case of every file (`as_of` for cases that give no date; `lang`: the language of
     messages about the cases' data files)."""
-    coverage = Coverage({d.id: {**{r.id: 0 for r in d.rules}, **({"default": 0} if d.default is not None else {})}
-                         for d in pack.decisions})
+    coverage = empty_coverage(pack)
     groups: dict[tuple, list] = {}
     for test_file in files:
         for case in test_file.cases:
@@ -94,6 +100,12 @@ def run_tests(pack: RulePack, files: list[TestFile], as_of: dt.date, lang: str =
     order = {id(case): i for i, case in enumerate(c for f in files for c in f.cases)}
     results.sort(key=lambda r: order[id(r.case)])
     return TestRun(results, coverage)
+
+
+def empty_coverage(pack: RulePack) -> Coverage:
+    """Every rule and default of every decision, exercised by no case yet."""
+    return Coverage({d.id: {**{r.id: 0 for r in d.rules}, **({"default": 0} if d.default is not None else {})}
+                     for d in pack.decisions})
 
 
 def _evaluate_group(pack: RulePack, cases: list[TestCase], as_of: dt.date, lang: str = "en") -> list[AccountResult]:

@@ -1,0 +1,209 @@
+"""The key-account team in the portfolio summary: the capacity the pack derives from the team, the
+qualifying accounts waiting for a key account manager (named, with their sales), whether the book is a
+consumer book, what the evaluation index rests on in this file, and the customers lost or lapsed.
+
+Everything is read through the pack's roles (`key_capacity`, `consumer_book`, `prior_sales`,
+`stake_base`, `risk_stake_share`, `score`), so a team pack that names them differently keeps the
+sections, and a pack without them simply has none."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import numpy as np
+
+from kamrules.i18n import fmt_money, fmt_number, fmt_pct
+from kamrules.i18n import is_missing as _missing
+from kamrules.pack import RulePack, ScoreSpec
+from kamrules.pack.analysis import absent_names
+from kamrules.results.columns import column_values
+
+Text = dict
+WAITING_TIER = "over_capacity"  # qualifying accounts waiting for a key account manager
+BEYOND_PIPELINE_BASIS = "capacity_full"
+LOST, LAPSED = "lost", "lapsed"
+NAMED_MAX = 100  # accounts named in a list of the summary and the report
+
+
+@dataclass(frozen=True)
+class NamedAccount:
+    """An account named in a list of the summary: id, name and money."""
+
+    index: int
+    account_id: str
+    account_name: str | None
+    sales: float | None
+    money: float | None = None  # the list's own figure (prior sales for a lost customer, sales at stake)
+
+
+@dataclass(frozen=True)
+class Losses:
+    """Customers lost (sales before, none now) and lapsed (stopped ordering), by prior sales."""
+
+    lost: int
+    lapsed: int
+    prior_sales: float  # their prior (or current, the larger) sales: what is at stake
+    prior_total: float | None  # the whole book's prior sales
+    share: float | None  # prior_sales / prior_total
+    alert: bool
+    accounts: tuple[NamedAccount, ...]  # largest first, up to NAMED_MAX
+    text: Text
+
+
+def first_value(pack: RulePack, evaluation, role: str) -> Any:
+    """The first account's value of the name playing `role` (a portfolio-wide feature), or None."""
+    name = pack.role(role)
+    if name is None:
+        return None
+    values = column_values(evaluation, name)
+    return next((v for v in values if not _missing(v)), None)
+
+
+def param(pack: RulePack, name: str) -> float | None:
+    value = pack.param_values.get(name)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def capacity_text(pack: RulePack, capacity: float | None, accounts: int) -> Text | None:
+    """How the key-account capacity is made, with the default pack's team params where it has them."""
+    if capacity is None:
+        return None
+    n = fmt_number(capacity, 0)
+    managers, each = param(pack, "key_account_managers"), param(pack, "key_accounts_per_manager")
+    share = param(pack, "key_max_account_share")
+    en, zh = f"Key-account capacity: {n}", f"重点客户容量：{n} 个"
+    if managers is not None and each is not None:
+        en += f" — {fmt_number(managers, 0)} key account managers × {fmt_number(each, 0)} accounts each"
+        zh += f"——{fmt_number(managers, 0)} 名重点客户经理 × 每人 {fmt_number(each, 0)} 个"
+        if share is not None:
+            cap = max(1, int(share * accounts))
+            en += f", at most {fmt_pct(share, 0)} of the {accounts:,} accounts ({cap:,})"
+            zh += f"，且不超过 {accounts:,} 个客户的 {fmt_pct(share, 0, lang='zh')}（{cap:,} 个）"
+        en += " (set key_account_managers and key_accounts_per_manager to your team)."
+        zh += "（请按贵公司团队设置 key_account_managers 与 key_accounts_per_manager）。"
+    else:
+        en += "."
+        zh += "。"
+    return {"en": en, "zh": zh}
+
+
+def _named(indexes: Iterable[int], ids, names, sales: np.ndarray, money: np.ndarray | None = None) -> tuple:
+    out = []
+    for i in indexes:
+        value = float(sales[i])
+        figure = None if money is None else float(money[i])
+        out.append(NamedAccount(int(i), str(ids[i]), None if _missing(names[i]) else str(names[i]),
+                                None if value != value else value,
+                                None if figure is None or figure != figure else figure))
+    return tuple(out)
+
+
+def waiting_accounts(tiers: np.ndarray, ids, names, sales: np.ndarray) -> tuple[tuple, int, float]:
+    """The accounts waiting for a key account manager, largest sales first (up to NAMED_MAX), how many
+    there are and their sales."""
+    where = np.flatnonzero(tiers == WAITING_TIER) if len(tiers) else np.zeros(0, dtype=np.int64)
+    amounts = np.nan_to_num(sales[where], nan=0.0)
+    order = where[np.lexsort((where, -amounts))]
+    return _named(order[:NAMED_MAX], ids, names, sales), len(where), float(amounts.sum())
+
+
+def waiting_text(waiting: tuple, total: int, amount: float, total_sales: float, beyond: int, lang_money) -> Text | None:
+    """Said when qualifying accounts wait for a key account manager: how many, their sales, the first names."""
+    if not total and not beyond:
+        return None
+    share = amount / total_sales if total_sales > 0 else None
+    first = ", ".join(f"{a.account_name or a.account_id} ({lang_money(a.sales or 0, 'en')})" for a in waiting[:5])
+    first_zh = "、".join(f"{a.account_name or a.account_id}（{lang_money(a.sales or 0, 'zh')}）" for a in waiting[:5])
+    more = total - min(total, 5)
+    en = (f"{total:,} accounts qualify as key but wait for a key account manager "
+          f"({fmt_pct(share) if share is not None else '—'} of sales), served at the potential level meanwhile"
+          + (f": {first}" + (f" and {more:,} more (the report lists them)" if more else "") if total else "") + ".")
+    zh = (f"{total:,} 个客户符合重点客户标准但在等待专属经理（占销售额 {fmt_pct(share, lang='zh') if share is not None else '—'}），"
+          f"期间按潜在重点客户标准服务" + (f"：{first_zh}" + (f" 等，另有 {more:,} 个（见报告）" if more else "") if total else "") + "。")
+    if beyond:
+        en += (f" {beyond:,} more qualify beyond the pipeline too and are served as standard: add key account "
+               f"managers to serve them.")
+        zh += f"另有 {beyond:,} 个合格客户超出培育名额，按普通客户服务：需增加重点客户经理。"
+    else:
+        en += " Add a key account manager to serve them as key accounts."
+        zh += "增加重点客户经理即可将其作为重点客户服务。"
+    return {"en": en, "zh": zh}
+
+
+def index_basis(pack: RulePack, present_fields: Iterable[str] | None) -> Text | None:
+    """What the evaluation index (role `score`) rests on in this file, when that is fewer criteria than
+    it needs: "rests on 1 of 6 criteria (needs 3): not computed". None when it can be computed."""
+    name = pack.role("score")
+    score = next((d for d in pack.derived if isinstance(d, ScoreSpec) and d.name == name), None)
+    if score is None or present_fields is None:
+        return None
+    absent = absent_names(pack, present_fields)
+    present = [c.field for c in score.criteria if c.field not in absent]
+    needed = score.min_criteria_value()
+    if len(present) >= needed:
+        return None
+    title_en = str(score.title.get("en") or name)
+    title_zh = str(score.title.get("zh") or title_en)
+    has = ", ".join(present) if present else "none"
+    return {
+        "en": f"{title_en}: this file carries {len(present)} of its {len(score.criteria)} criteria ({has}); it "
+              f"needs {needed}, so it is not computed and ranks nothing — accounts are ranked by value alone.",
+        "zh": f"{title_zh}：本文件只具备其 {len(score.criteria)} 项指标中的 {len(present)} 项（{has if present else '无'}），"
+              f"至少需要 {needed} 项，因此不计算、不参与排序——仅按价值排序。",
+    }
+
+
+def losses(pack: RulePack, evaluation, levels: np.ndarray, ids, names, sales: np.ndarray) -> Losses | None:
+    """Customers lost or lapsed, with the prior sales they took, against the book's prior sales."""
+    if levels is None or not len(levels):
+        return None
+    lost = levels == LOST
+    lapsed = levels == LAPSED
+    if not lost.any() and not lapsed.any():
+        return None
+    base_name = pack.role("stake_base")
+    prior_name = pack.role("prior_sales")
+    base = _numbers(evaluation, base_name, len(levels)) if base_name else np.nan_to_num(sales, nan=0.0)
+    prior = _numbers(evaluation, prior_name, len(levels)) if prior_name else None
+    at_stake = np.where(lost | lapsed, np.nan_to_num(base, nan=0.0), 0.0)
+    amount = float(at_stake.sum())
+    prior_total = float(np.nansum(prior)) if prior is not None and np.isfinite(np.nansum(prior)) else None
+    share = amount / prior_total if prior_total and prior_total > 0 else None
+    threshold = param(pack, "lapsed_alert_share")
+    alert = share is not None and threshold is not None and share >= threshold
+    where = np.flatnonzero(lost | lapsed)
+    order = where[np.lexsort((where, -at_stake[where]))]
+    named = _named(order[:NAMED_MAX], ids, names, sales, at_stake)
+    n_lost, n_lapsed = int(lost.sum()), int(lapsed.sum())
+    en = (f"{n_lost:,} {'customer' if n_lost == 1 else 'customers'} lost (bought before, nothing now) and "
+          f"{n_lapsed:,} lapsed (stopped ordering), "
+          f"with {fmt_money(amount, 'en')} of sales"
+          + (f" — {fmt_pct(share)} of the prior period's {fmt_money(prior_total, 'en')}" if share is not None else "")
+          + ". " + ("Alert — review them first" if alert else "Review them first") + ", largest first (the report lists them).")
+    zh = (f"已流失客户 {n_lost:,} 个（前期有采购、本期为零），流失中客户 {n_lapsed:,} 个（已停止下单），涉及销售额 "
+          f"{fmt_money(amount, 'zh')}" + (f"，占前期销售额 {fmt_money(prior_total, 'zh')} 的 {fmt_pct(share, lang='zh')}"
+                                         if share is not None else "")
+          + "。" + ("预警——" if alert else "") + "请在回顾中优先处理，按金额从大到小（见报告清单）。")
+    return Losses(n_lost, n_lapsed, amount, prior_total, share, alert, named, {"en": en, "zh": zh})
+
+
+def _numbers(evaluation, name: str, n: int) -> np.ndarray:
+    table = getattr(evaluation, "table", None)
+    if table is not None and name in getattr(table, "columns", ()) and table[name].dtype.kind == "f":
+        return table[name].to_numpy(dtype="float64", copy=True)
+    values = column_values(evaluation, name)
+    return np.array([np.nan if _missing(v) or isinstance(v, bool) or not isinstance(v, (int, float)) else float(v)
+                     for v in (values or [None] * n)], dtype="float64")
+
+
+def stakes(pack: RulePack, evaluation, sales: np.ndarray) -> np.ndarray:
+    """Every account's sales at stake: the pack's stake base × the risk decision's share at stake, or
+    its sales where the pack (or the account) has no such values (NaN: missing)."""
+    base_name, share_name = pack.role("stake_base"), pack.role("risk_stake_share")
+    if base_name is None or share_name is None:
+        return sales
+    stake = _numbers(evaluation, base_name, len(sales)) * _numbers(evaluation, share_name, len(sales))
+    return np.where(np.isnan(stake), sales, stake)
