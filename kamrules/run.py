@@ -94,6 +94,17 @@ def _then_give_back(chunks: Iterator[bytes]) -> Iterator[bytes]:
     give_back_memory()
 
 
+def read_paths(*paths: Path | None, read_options=None) -> list[Path]:
+    """Every path a command reads, so that `--out` can be checked against all of them (a `--columns`
+    file kept in the diff's --out folder used to be deleted by the run): the given ones and the
+    `--columns` file the reading options came from."""
+    found = [Path(p) for p in paths if p is not None]
+    columns_file = getattr(read_options, "columns_file", None)
+    if columns_file is not None:
+        found.append(Path(columns_file))
+    return found
+
+
 def check_choice(option: str, value: str, choices: tuple) -> None:
     if value not in choices:
         raise UsageError(f"{option} '{value}' is not one of: {', '.join(choices)}")
@@ -122,13 +133,13 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     tell = notice or (lambda line: None)
     from kamrules import documents as playbooks
     from kamrules.results import portfolio
-    from kamrules.results.outputs import manifest
+    from kamrules.results.outputs import manifest, table_record
     from kamrules.data.writer import check_out, write_outputs
 
     _check_evaluate_options(options)
     jobs = options.jobs or default_jobs()
-    inputs = [options.data, options.rules, options.playbooks_dir, options.columns_file, options.previous,
-              options.register]
+    inputs = read_paths(options.data, options.rules, options.playbooks_dir, options.columns_file, options.previous,
+                        options.register, read_options=options.read_options)
     check_out(options.out, inputs, force=options.force)  # before minutes of work, not after
 
     step("loading the rule pack")
@@ -163,14 +174,16 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
 
     step("writing decisions, trace, playbooks and report")
     started = time.perf_counter()
-    files = _output_files(options, evaluation, read, summary, since, step)
+    cut: list = []  # Excel cells cut at 32,767 characters, known once decisions.xlsx is written
+    files = _output_files(options, evaluation, read, summary, since, step, cut)
     render_seconds = time.perf_counter() - started
     names = sorted([*files, "manifest.json"])
     files["manifest.json"] = manifest(evaluation, input_path=options.data, jobs=evaluation.jobs, files=names,
                                       data_issues=len(read.issues), columns=_recorded_mapping(options, read),
-                                      lang=options.lang)
+                                      lang=options.lang,
+                                      table=table_record(evaluation, options.format, options.lang, since is not None))
     started = time.perf_counter()
-    write_outputs(options.out, files, inputs=[p for p in inputs if p is not None], force=options.force,
+    write_outputs(options.out, files, inputs=inputs, force=options.force,
                   apart=["trace.jsonl", "actions.csv"] if len(evaluation.table) >= APART_ACCOUNTS else [],
                   jobs=jobs)
     # Clock times are reported on the console, not in OUT: the files stay byte-identical per input.
@@ -178,7 +191,29 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
                                "write": time.perf_counter() - started})
     recorded = _record(options, evaluation, read) if options.register is not None else None
     return RunResult(evaluation, summary, options.out, sorted(files), read.issues,
-                     [*pack.warnings, *data_warnings, *evaluation.warnings], recorded)
+                     [*pack.warnings, *data_warnings, *evaluation.warnings, *_cut_warnings(cut, options),
+                      *_since_warnings(since, options)], recorded)
+
+
+def _since_warnings(since, options: EvaluateOptions) -> list[str]:
+    """--previous: the accounts either run has without an id (counted, never matched)."""
+    if since is None:
+        return []
+    from kamrules.results.diff import without_id_notes
+
+    return without_id_notes(since.result, options.lang)
+
+
+def _cut_warnings(cut: list, options: EvaluateOptions) -> list[str]:
+    """The warning for texts Excel could not hold whole (decisions.xlsx is written, cut, with a warning)."""
+    if not cut:
+        return []
+    from kamrules.i18n import data_text
+
+    count = sum(n for n, _ in cut)
+    message = data_text(options.lang, "xlsx_cut", file=f"decisions.{options.format}", n=f"{count:,}",
+                        cell=cut[0][1], limit="32,767")
+    return [data_text(options.lang, "warning", message=message)]
 
 
 def _record(options: EvaluateOptions, evaluation: Evaluation, read):
@@ -470,7 +505,7 @@ def _field_text(pack: RulePack, name: str, lang: str) -> str:
 
 
 def _output_files(options: EvaluateOptions, evaluation: Evaluation, read, summary, since,
-                  step: Callable[[str], None]) -> dict:
+                  step: Callable[[str], None], cut: list | None = None) -> dict:
     """Every file of OUT but the manifest: values are bytes or iterables of byte chunks (written lazily)."""
     from kamrules import documents as playbooks
     from kamrules.data.tables import table_bytes
@@ -481,7 +516,7 @@ def _output_files(options: EvaluateOptions, evaluation: Evaluation, read, summar
 
     demoted = since.demoted if since is not None else None
     files[f"decisions.{options.format}"] = _then_give_back(
-        decision_table_chunks(evaluation, options.format, options.lang, demoted=demoted))
+        decision_table_chunks(evaluation, options.format, options.lang, demoted=demoted, cut=cut))
     files["trace.jsonl"] = trace_chunks(evaluation)
     from kamrules.results.actions import actions_csv
 
@@ -543,7 +578,10 @@ def _since_last_review(options: EvaluateOptions, evaluation: Evaluation) -> Sinc
 
         before = previous_side(options.previous, options.as_of, evaluation.pack.name, options.lang)
     else:
-        before = diff.read_run(options.previous)
+        from kamrules.results.outputs import table_record
+
+        kinds = table_record(evaluation, "csv", options.lang)["columns"]  # for a previous run that records none
+        before = diff.read_run(options.previous, options.lang, pack=evaluation.pack, kinds=kinds)
     after = diff.side_from_evaluation(evaluation, str(options.out), options.lang)
     result = diff.compare(before, after)
     report, accounts = since_views(before, after, result, options.lang)
@@ -584,9 +622,17 @@ def diff_sides(options: DiffOptions, progress: Callable[[str], None] | None = No
     step = progress or (lambda stage: None)
     if options.runs:
         step("reading the two runs")
-        sides = diff.read_run(options.runs[0]), diff.read_run(options.runs[1])
-        _labels_for_runs(sides, options)
-        return sides
+        pack = _label_pack(options)
+        first = diff.read_run(options.runs[0], options.lang, pack=pack)
+        # an older run that records no column kinds reads its cells as the other run's kinds say
+        second = diff.read_run(options.runs[1], options.lang, pack=pack,
+                               kinds=(first.manifest.get("table") or {}).get("columns"))
+        if not (first.manifest.get("table") or {}).get("columns"):
+            first = diff.read_run(options.runs[0], options.lang, pack=pack,
+                                  kinds=(second.manifest.get("table") or {}).get("columns"))
+        for side in (first, second):
+            diff.adopt_pack(side, pack, options.lang)
+        return first, second
     from kamrules.data.reader import ReadOptions, read_table
     from kamrules.pack.whatif import with_params
 
@@ -603,11 +649,14 @@ def diff_sides(options: DiffOptions, progress: Callable[[str], None] | None = No
     if options.settings:
         labels[1] += " with --set " + " --set ".join(options.settings)
     step(f"reading {options.data.name}")
-    fields = {**old.fields, **new.fields}
-    read = read_table(options.data, list(fields.values()), options.read_options or ReadOptions(lang=options.lang))
+    reading = options.read_options or ReadOptions(lang=options.lang)
+    # Each pack reads the data with its own fields (types, ranges, aliases, required), so OLD's side is
+    # what `evaluate --rules OLD` gives: read once when the two define the same fields.
+    first = read_table(options.data, list(old.fields.values()), reading)
+    second = first if _same_fields(old, new) else read_table(options.data, list(new.fields.values()), reading)
     jobs = options.jobs or default_jobs()
     sides = []
-    for pack, label in ((old, labels[0]), (new, labels[1])):
+    for pack, label, read in ((old, labels[0], first), (new, labels[1], second)):
         evaluation = evaluate(pack, read.frame.copy(), as_of=options.as_of or dt.date.today(), jobs=jobs,
                               input_name=options.data.name, row_numbers=read.row_numbers, progress=progress,
                               lang=options.lang, headers=read.column_map)
@@ -615,18 +664,32 @@ def diff_sides(options: DiffOptions, progress: Callable[[str], None] | None = No
     return tuple(sides)
 
 
-def _labels_for_runs(sides: tuple, options: DiffOptions) -> None:
-    """Show the labels of the pack that made the runs when it is at hand (./rules, else the bundled one)."""
+def _same_fields(old: RulePack, new: RulePack) -> bool:
+    """Whether two packs read a data file alike: the same fields, equal but for where they are written."""
+    import dataclasses
+
+    def plain(pack: RulePack) -> dict:
+        return {name: dataclasses.replace(spec, loc=None) for name, spec in pack.fields.items()}
+
+    return old is new or plain(old) == plain(new)
+
+
+def _label_pack(options: DiffOptions):
+    """The pack that lends two runs its labels (--rules, else ./rules, else the bundled one; shown only
+    when it made them, see diff.adopt_pack), and reads an Excel decision table's labels; None when it
+    does not load: the runs are still compared, by their values."""
     from kamrules.errors import KamrulesError
-    from kamrules.resources import rules_dir
-    from kamrules.results import diff
 
     try:
-        pack = load_pack(options.rules[0] if options.rules else rules_dir(None))
+        return load_pack(_label_pack_folder(options))
     except KamrulesError:
-        return  # the runs are still compared, by their values
-    for side in sides:
-        diff.adopt_pack(side, pack, options.lang)
+        return None
+
+
+def _label_pack_folder(options: DiffOptions) -> Path:
+    from kamrules.resources import rules_dir
+
+    return options.rules[0] if options.rules else rules_dir(None)
 
 
 def run_diff(options: DiffOptions, progress: Callable[[str], None] | None = None) -> DiffOutcome:
@@ -637,7 +700,10 @@ def run_diff(options: DiffOptions, progress: Callable[[str], None] | None = None
     from kamrules.results import diff
 
     check_choice("--lang", options.lang, LANGS)
-    inputs = [p for p in (options.data, *options.runs, *options.rules, options.playbooks_dir) if p is not None]
+    # Two runs without --rules lend the labels of ./rules (else the bundled pack): read too.
+    lender = (_label_pack_folder(options),) if options.runs else ()
+    inputs = read_paths(options.data, *options.runs, *options.rules, *lender, options.playbooks_dir,
+                        read_options=options.read_options)
     check_out(options.out, inputs, force=options.force)  # before the work, not after
     before, after = diff_sides(options, progress)
     result = diff.compare(before, after)

@@ -290,3 +290,33 @@ def _to_string(trimmed: pa.Array):
     return pd.Series(values, dtype=object, copy=False), missing, {}
 
 
+
+
+def convert_column(spec: FieldSpec, column: pa.Array, options: ReadOptions | None = None,
+                   excel_serials: bool = False) -> tuple[pd.Series, np.ndarray, list[str]]:
+    """A column of cells converted exactly as `read_table` converts a field's column: (values, positions
+    of bad cells, their reasons). `excel_serials`: numbers in a date column are Excel day numbers."""
+    raw = _Raw(headers=[spec.name], columns=[column], row_numbers=np.zeros(len(column), dtype=np.int64),
+               excel_serials=excel_serials)
+    return _convert_cells(spec, column, raw, options or ReadOptions())
+
+
+def column_texts(column: pa.Array) -> pa.Array:
+    """The cells of a column as the texts a CSV export would show (typed Parquet cells too), without
+    nulls and with control characters replaced, as every reader sees them."""
+    return _without_controls(_as_text(column))
+
+
+def convert_value(spec: FieldSpec, text: str, options: ReadOptions | None = None) -> tuple[object, str | None]:
+    """One cell converted exactly as a cell of a data file in `spec`'s column would be: (the plain value,
+    None when missing; the reason it is a bad value, or None). `kamrules test` checks a case's facts
+    with it, so `'abc'` for a number or `maybe` for a yes/no field is an error, never a silent gap."""
+    from kamrules.data.cells import plain_value
+
+    values, positions, reasons = convert_column(spec, pa.array([text], type=pa.string()), options)
+    if len(positions):
+        return None, reasons[0]
+    value = plain_value(values.iloc[0])
+    if spec.type == "date" and value is not None:
+        value = value.date()
+    return value, None

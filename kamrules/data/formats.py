@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from kamrules.data.cells import cell_text, delimiter_char
 from kamrules.data.encodings import _choose_encoding, _sample_text
 from kamrules.data.guards import (
-    XLSX_DAMAGE, csv_failure, damaged_xlsx, excel_row_check, json_loads, parquet_check, xlsx_check,
+    XLSX_DAMAGE, csv_failure, damaged_xlsx, excel_row_check, json_loads, parquet_check, repeated_keys, xlsx_check,
 )
 from kamrules.data.layout import (
     FOOTER_SCAN, HEADER_SCAN, Layout, filled, footer_start, header_index, last_rows, row_text, title_unit,
@@ -366,6 +366,9 @@ def _read_json(path: Path, name: str, head: bytes, options: ReadOptions, *, line
         if not isinstance(record, dict):
             raise DataError(say(lang, "json_not_object", name=name, at=at(lang, unit, number),
                                 kind=_json_kind(record, lang)))
+        if repeated_keys(record):  # the last value would win silently
+            raise DataError(say(lang, "json_repeated_key", name=name, at=at(lang, unit, number),
+                                key=repeated_keys(record)[0]))
         keys.update(dict.fromkeys(str(k) for k in record))
     headers = list(keys)
     columns = [

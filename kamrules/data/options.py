@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -59,6 +60,7 @@ class ReadOptions:
     row_filter: str | None = None  # `where:` of the --columns file: a condition rows must meet, as --where
     row_filter_from: str = ""  # where that condition is written (file:line), for messages
     skip_footer: int | None = None  # rows at the end that are not accounts (--skip-footer); None = detected
+    columns_file: Path | None = None  # the --columns file `columns`/`values` came from: an input --out never holds
 
 
 @dataclass(frozen=True)
@@ -125,10 +127,7 @@ def _check_options(options: ReadOptions, fields: Sequence[FieldSpec]) -> None:
     if options.delimiter is not None and delimiter_char(options.delimiter) is None:
         raise UsageError(say(lang, "bad_delimiter", value=options.delimiter))
     if options.encoding is not None:
-        try:
-            codecs.lookup(options.encoding)
-        except LookupError:
-            raise UsageError(say(lang, "bad_encoding", value=options.encoding)) from None
+        check_encoding(options.encoding, lang)
     if options.columns or options.values or options.units:
         known = [spec.name for spec in fields]
         for field_name in [*(options.columns or {}), *(options.values or {}), *(options.units or {})]:
@@ -141,6 +140,17 @@ def _check_options(options: ReadOptions, fields: Sequence[FieldSpec]) -> None:
             units = fitting_units(by_name[field_name])
             raise ConfigError(say(lang, "unit_not_fitting", field=field_name, unit=unit,
                                   units=", ".join(units) if units else say(lang, "unit_none")))
+
+
+def check_encoding(name: str, lang: str = "en") -> None:
+    """UsageError unless `name` is a codec that decodes bytes into text: `rot13`, `base64`, `hex`,
+    `zlib` … are codecs too, and decoding a file with one crashed the reader."""
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        raise UsageError(say(lang, "bad_encoding", value=name)) from None
+    if not getattr(info, "_is_text_encoding", True):
+        raise UsageError(say(lang, "encoding_not_text", value=name))
 
 
 def _format_of(path: Path, name: str, options: ReadOptions) -> str:
@@ -161,6 +171,8 @@ def _open_head(path: Path, name: str, lang: str = "en") -> bytes:
     try:
         if path.is_dir():
             raise DataError(say(lang, "is_folder", name=name))
+        if path.exists() and not stat.S_ISREG(path.stat().st_mode):  # a FIFO would hang open() below
+            raise DataError(say(lang, "not_regular", name=name))
         with open(path, "rb") as handle:
             head = handle.read(SAMPLE_BYTES)
     except FileNotFoundError:

@@ -64,6 +64,7 @@ from kamrules.pack.fields import FieldSpec
 __all__ = [
     "FORMATS", "MISSING_WORDS", "ReadOptions", "DataIssue", "ReadResult", "read_table", "load_column_mapping",
     "parse_number", "parse_date", "issue_text", "mapping_lines", "load_mapping", "load_mapping_file", "ColumnMapping",
+    "read_cells",
 ]
 
 
@@ -134,6 +135,15 @@ def read_table(path: Path, fields: Sequence[FieldSpec], options: ReadOptions = R
         source=source,
         mapping=mapping,
     )
+
+
+def read_cells(path: Path, options: ReadOptions = ReadOptions()) -> tuple[_Raw, str]:
+    """A file's text columns as the format's reader gives them, before any field is matched, and the
+    format: the same guards, encodings, delimiters and Excel checks as `read_table` (a run folder's
+    decision table is read this way: its columns are known, its cells are checked by the caller)."""
+    path = Path(path)
+    _check_options(options, [])
+    return _read_raw(path, str(path), options)
 
 
 def _names_read(condition: str) -> set[str]:

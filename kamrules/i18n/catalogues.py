@@ -111,7 +111,7 @@ UI: dict[str, dict[str, str]] = {
         "key_list": "Key accounts and their playbooks",
         "playbook": "Playbook",
         "open": "Open",
-        "at_stake": "at stake",
+        "stake_label": "at stake",
         "score": "Score",
         "no_key": "No key accounts.",
         "unused_rules": "Rules that could not apply for lack of data",
@@ -259,7 +259,7 @@ UI: dict[str, dict[str, str]] = {
         "key_list": "重点客户及其行动手册",
         "playbook": "行动手册",
         "open": "打开",
-        "at_stake": "风险金额",
+        "stake_label": "风险金额",
         "score": "评分",
         "no_key": "没有重点客户。",
         "unused_rules": "因缺少数据而无法适用的规则",
@@ -512,12 +512,13 @@ SINCE_WORDS = {
                              "manager before its service changes.",
                migrations="Tier changes", new_risks="Newly at risk", resolved_risks="Risks resolved",
                new_account="Not in the previous run: a new account.", appeared="Accounts new since then",
-               disappeared="Accounts gone since then", none="No change in tier or risk."),
+               disappeared="Accounts gone since then", none="No change in tier or risk.",
+               more="more: `kamrules diff` on the two output folders lists every one"),
     "zh": dict(title="自上次复核以来", then="上次", now="本次", demotion="降级前需复核",
                demotion_note="上次复核时为重点客户，本次不再是：调整服务前请与客户经理一起复核。",
                migrations="客户级别变化", new_risks="新增风险客户", resolved_risks="风险已解除",
                new_account="上次运行中没有该客户：新客户。", appeared="新增客户", disappeared="已不在名单的客户",
-               none="客户级别与风险均无变化。"),
+               none="客户级别与风险均无变化。", more="个未列出：对两个输出文件夹运行 `kamrules diff` 可列出全部"),
 }
 
 

@@ -25,7 +25,7 @@ DATA: dict[str, dict[str, str]] = {
         "unknown_format": "unknown input format '{fmt}'; use one of: {formats}",
         "bad_decimal": "--decimal must be '.' or ',', not '{value}'",
         "bad_on_bad_value": "--on-bad-value must be 'error' or 'missing', not '{value}'",
-        "bad_delimiter": "--delimiter must be one character (or 'tab'), not '{value}'",
+        "bad_delimiter": "--delimiter must be one ASCII character such as ; or | (or 'tab'), not '{value}'",
         "bad_encoding": "unknown encoding '{value}'; use for example utf-8, gb18030 or latin-1",
         "columns_unknown_field": "--columns: unknown field '{field}'{hint}; the pack's fields are: {known}",
         # the file itself
@@ -197,6 +197,53 @@ DATA: dict[str, dict[str, str]] = {
         "rerun_no_input": "{out}/manifest.json names no input file: pass it, as in kamrules explain DATA ID --run {out}",
         "rerun_not_found": "the run in {out} read '{name}', which is not next to {out} nor in the current folder: "
                            "pass it, as in kamrules explain {name} ID --run {out}",
+        # issue 29: a run folder (--previous, diff OUT_A OUT_B, explain --run)
+        "run_no_manifest": "{folder}: not a kamrules output folder (no manifest.json); make one with "
+                           "`kamrules evaluate DATA --out {folder}`",
+        "run_manifest_json": "{path}: not valid JSON ({detail}); re-run `kamrules evaluate`",
+        "run_manifest_not": "{path}: not a kamrules manifest; re-run `kamrules evaluate`",
+        "run_manifest_bad": "{path}: '{key}' is {found} where kamrules writes {wanted}; the manifest was edited or "
+                            "damaged: re-run `kamrules evaluate`",
+        "run_manifest_value": "{path}: '{key}' is '{value}', which {why}; the manifest was edited or damaged: "
+                              "re-run `kamrules evaluate`",
+        "run_why_date": "is not a date (YYYY-MM-DD)",
+        "run_why_range": "lies outside {first} … {last}",
+        "run_why_name": "is not a plain file name (a run names the file it read, never a path)",
+        "run_why_sha": "is not a SHA-256 (64 hexadecimal digits)",
+        "run_why_one_of": "is not one of: {values}",
+        "run_why_encoding": "is not a text encoding",
+        "run_why_delimiter": "is not a delimiter (one printable ASCII character, or tab)",
+        "run_why_rows": "is not a number of rows (0 to 10,000,000)",
+        "run_no_table": "{folder}: no decision table (decisions.csv, .json, .parquet or .xlsx); re-run "
+                        "`kamrules evaluate`",
+        "run_no_id": "{table}: no account_id column; re-run `kamrules evaluate`",
+        "run_repeated_column": "{table}: the column '{column}' appears twice; the decision table was edited: "
+                               "re-run `kamrules evaluate`",
+        "run_bad_cells": "{table}: {n} cell(s) hold what kamrules never writes there; the decision table was "
+                         "edited or damaged: re-run `kamrules evaluate`",
+        "run_bad_cell": "row {row}, column '{column}': '{value}' {reason}",
+        "run_table_damaged": "(this is a decision table kamrules wrote: it was edited or damaged since; re-run "
+                             "`kamrules evaluate`)",
+        "run_repeated_id": "{table}: the account '{id}' appears in rows {rows} ({n} rows repeat an id); a "
+                           "decision table holds each account once: it was edited or damaged, re-run "
+                           "`kamrules evaluate`",
+        "run_excel_pack": "{table}: an Excel decision table shows the pack's labels, not its codes, and the pack "
+                          "at hand does not name its columns; pass the pack that made the run with --rules, or "
+                          "compare runs written with --format csv, json or parquet",
+        "run_without_id": "{folder}: {n} account(s) have no account_id (a run made with --on-bad-value missing): "
+                          "they are counted in the totals but cannot be matched with the other run",
+        # issue 29: files a command reads (pipes, devices, codecs)
+        "encoding_not_text": "--encoding {value} is not a text encoding (it turns bytes into bytes, or text into "
+                             "text); use for example utf-8, gb18030 or latin-1",
+        "not_regular": "{name}: is a pipe or a device, not a file (kamrules reads the data more than once, and a "
+                       "pipe nobody writes to would wait forever); save the data to a file and pass that",
+        "cannot_write": "cannot write the output ({reason}); free some space, or send the output elsewhere",
+        "encoding_east_asian": "{name}: is not UTF-8 or GB18030 text, and reads as {label}: pass --encoding "
+                               "{codec} (or --encoding latin-1 if it is Western European text)",
+        "json_repeated_key": "{name}: {at} names the key '{key}' twice, and a JSON reader keeps only the last "
+                             "value; keep one of them",
+        "xlsx_cut": "{file}: {n} cell(s) held more than {limit} characters, the most an Excel cell can hold, and "
+                    "were cut there (the first: cell {cell}); write --format csv, json or parquet for the whole texts",
         # validate --data
         "validate_pack": "{folder}: valid — {fields} fields, {params} params, {derived} features and scores, "
                          "{decisions} decisions, {rules} rules",
@@ -227,7 +274,7 @@ DATA: dict[str, dict[str, str]] = {
         "unknown_format": "未知的输入格式“{fmt}”；可选：{formats}",
         "bad_decimal": "--decimal 只能是 '.' 或 ','，不能是“{value}”",
         "bad_on_bad_value": "--on-bad-value 只能是 error 或 missing，不能是“{value}”",
-        "bad_delimiter": "--delimiter 须为单个字符（或 tab），不能是“{value}”",
+        "bad_delimiter": "--delimiter 须为单个 ASCII 字符，如 ; 或 |（或 tab），不能是“{value}”",
         "bad_encoding": "未知的编码“{value}”；可用如 utf-8、gb18030 或 latin-1",
         "columns_unknown_field": "--columns：未知字段“{field}”{hint}；规则包的字段有：{known}",
         "xls_old": "{name}：无法读取旧版 Excel 97-2003 工作簿（.xls）；请在 Excel 中打开并另存为 .xlsx 或 CSV",
@@ -375,6 +422,46 @@ DATA: dict[str, dict[str, str]] = {
         "rerun_no_input": "{out}/manifest.json 未记录输入文件：请指定它，如 kamrules explain DATA ID --run {out}",
         "rerun_not_found": "{out} 中的那次运行读取的是“{name}”，但它既不在 {out} 旁边，也不在当前文件夹：请指定它，"
                            "如 kamrules explain {name} ID --run {out}",
+        # issue 29: a run folder (--previous, diff OUT_A OUT_B, explain --run)
+        "run_no_manifest": "{folder}：不是 kamrules 输出文件夹（没有 manifest.json）；请用 "
+                           "`kamrules evaluate DATA --out {folder}` 生成",
+        "run_manifest_json": "{path}：不是有效的 JSON（{detail}）；请重新运行 `kamrules evaluate`",
+        "run_manifest_not": "{path}：不是 kamrules 的 manifest；请重新运行 `kamrules evaluate`",
+        "run_manifest_bad": "{path}：“{key}”是{found}，而 kamrules 在此写的是{wanted}；manifest 被改动或损坏："
+                            "请重新运行 `kamrules evaluate`",
+        "run_manifest_value": "{path}：“{key}”的值“{value}”{why}；manifest 被改动或损坏：请重新运行 `kamrules evaluate`",
+        "run_why_date": "不是日期（YYYY-MM-DD）",
+        "run_why_range": "超出 {first} … {last}",
+        "run_why_name": "不是单纯的文件名（运行记录的是所读文件的名字，从不是路径）",
+        "run_why_sha": "不是 SHA-256（64 位十六进制数字）",
+        "run_why_one_of": "不是以下之一：{values}",
+        "run_why_encoding": "不是文本编码",
+        "run_why_delimiter": "不是分隔符（一个可打印的 ASCII 字符，或 tab）",
+        "run_why_rows": "不是行数（0 至 10,000,000）",
+        "run_no_table": "{folder}：没有决策表（decisions.csv、.json、.parquet 或 .xlsx）；请重新运行 `kamrules evaluate`",
+        "run_no_id": "{table}：没有 account_id 列；请重新运行 `kamrules evaluate`",
+        "run_repeated_column": "{table}：列“{column}”出现了两次；决策表被改动过：请重新运行 `kamrules evaluate`",
+        "run_bad_cells": "{table}：有 {n} 个单元格的内容不是 kamrules 写入的；决策表被改动或损坏："
+                         "请重新运行 `kamrules evaluate`",
+        "run_bad_cell": "第 {row} 行，列“{column}”：“{value}”{reason}",
+        "run_table_damaged": "（这是 kamrules 写出的决策表：它之后被改动或损坏；请重新运行 `kamrules evaluate`）",
+        "run_repeated_id": "{table}：客户“{id}”出现在第 {rows} 行（共 {n} 行的编码重复）；决策表中每个客户只出现一次："
+                           "它被改动或损坏，请重新运行 `kamrules evaluate`",
+        "run_excel_pack": "{table}：Excel 决策表显示的是规则包的标签而不是代码，而手头的规则包无法对应它的列；"
+                          "请用 --rules 指定生成该运行的规则包，或比较用 --format csv、json 或 parquet 写出的运行",
+        "run_without_id": "{folder}：有 {n} 个客户没有 account_id（用 --on-bad-value missing 运行的结果）："
+                          "它们计入合计，但无法与另一次运行对应",
+        # issue 29: files a command reads (pipes, devices, codecs)
+        "encoding_not_text": "--encoding {value} 不是文本编码（它把字节变成字节，或把文本变成文本）；"
+                             "可用如 utf-8、gb18030 或 latin-1",
+        "not_regular": "{name}：这是管道或设备，不是文件（kamrules 需多次读取数据，无人写入的管道会一直等待）；"
+                       "请先将数据保存为文件再传入",
+        "cannot_write": "无法写出输出（{reason}）；请腾出空间，或将输出写到别处",
+        "encoding_east_asian": "{name}：不是 UTF-8 或 GB18030 文本，看起来是 {label} 编码：请用 --encoding {codec}"
+                               "（如果是西欧文字，请用 --encoding latin-1）",
+        "json_repeated_key": "{name}：{at}中键“{key}”出现了两次，而 JSON 读取时只保留最后一个值；请只保留其中一个",
+        "xlsx_cut": "{file}：有 {n} 个单元格超过 {limit} 个字符（Excel 单元格的上限），已在该处截断（第一个：单元格 "
+                    "{cell}）；如需完整文本，请用 --format csv、json 或 parquet",
         "validate_pack": "{folder}：有效——{fields} 个字段、{params} 个参数、{derived} 个特征与评分、"
                          "{decisions} 项决策、{rules} 条规则",
         "validate_read": "{data}：{n} 个客户；找到 {found} 个字段（共 {total} 个）",
