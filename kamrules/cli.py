@@ -240,6 +240,7 @@ def evaluate(
     settings: SetOption = None,
     previous: Optional[Path] = typer.Option(None, "--previous", help="An earlier output folder: add 'since the last review' to the report and playbooks."),
     pdf: bool = typer.Option(False, "--pdf", help="Also write each HTML playbook and the report as PDF (A4, no browser needed)."),
+    register: Optional[Path] = typer.Option(None, "--register", help="Record the run in this register of reviews (an SQLite file, created when missing); read it with `kamrules history`."),
 ) -> None:
     """Decide tier, relationship, service level, dependence, risk and actions for every account.
 
@@ -259,6 +260,7 @@ def evaluate(
             as_of=parse_as_of(as_of, data or example_data()), format=fmt, jobs=jobs, playbooks=playbooks,
             playbooks_dir=find_playbooks(playbooks_dir), lang=lang, force=force, strict=strict,
             read_options=read_options, settings=list(settings or []), previous=previous, columns_file=reading["columns"], pdf=pdf,
+            register=register,
         )
         tell = _teller(quiet)
         tell(_as_of_line(options.as_of, given=as_of is not None, lang=lang, example=is_example(options.data)))
@@ -268,6 +270,10 @@ def evaluate(
             from kamrules.results.summary import print_summary
 
             print_summary(result, lang)
+        if result.recorded is not None and not quiet:
+            from kamrules.register.text import recorded_line
+
+            typer.echo(recorded_line(result.recorded, lang))
 
 
 def _teller(quiet: bool):
@@ -486,6 +492,28 @@ def diff(
             from kamrules.results.diff import print_diff
 
             print_diff(outcome.result, lang, out=outcome.out)
+
+
+@app.command()
+def history(
+    account: Optional[str] = typer.Argument(None, help="An account's id, or its name: its timeline. Without it: the portfolio per review."),
+    register: Path = typer.Option(..., "--register", help="The register of reviews written by `evaluate --register`."),
+    pack: Optional[str] = typer.Option(None, "--pack", help="The pack whose reviews to show (default: the pack of the run recorded last)."),
+    fmt: str = typer.Option("text", "--format", help="text, csv or json (for tools)."),
+    lang: LangOption = "en",
+) -> None:
+    """The reviews recorded in a register: the portfolio's trend per review (key accounts, their share of
+    sales, accounts waiting for a manager, lost and lapsed customers, at risk), or one account's timeline
+    (tier, risk level, sales and key findings per review).
+
+    Example: kamrules evaluate customers.csv --as-of 2026-11-27 --register reviews.db -q && kamrules history --register reviews.db
+             kamrules history A00001 --register reviews.db --lang zh
+    """
+    with user_errors(lang):
+        from kamrules.run import HistoryOptions, run_history
+
+        options = HistoryOptions(register=register, account=account, pack=pack, format=fmt, lang=lang)
+        typer.echo(run_history(options), nl=False)
 
 
 @app.command()

@@ -37,6 +37,7 @@ class EvaluateOptions:
     previous: Path | None = None  # `--previous OUT`: an earlier run to compare with
     columns_file: Path | None = None  # the --columns file, so --out can never contain (and delete) it
     pdf: bool = False  # `--pdf`: a PDF copy of each HTML playbook and of the report
+    register: Path | None = None  # `--register PATH`: record the run in this register of reviews
 
 
 @dataclass
@@ -47,6 +48,7 @@ class RunResult:
     files: list = field(default_factory=list)
     data_issues: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
+    recorded: object = None  # kamrules.register.Recorded, with --register
 
 
 def parse_as_of(text: str | None, data: Path | None = None) -> dt.date:
@@ -137,7 +139,7 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     _check_evaluate_options(options)
     jobs = options.jobs or default_jobs()
     inputs = read_paths(options.data, options.rules, options.playbooks_dir, options.columns_file, options.previous,
-                        read_options=options.read_options)
+                        options.register, read_options=options.read_options)
     check_out(options.out, inputs, force=options.force)  # before minutes of work, not after
 
     step("loading the rule pack")
@@ -146,6 +148,10 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     load_seconds = time.perf_counter() - started
     tell(pack_line(pack, options.rules, options.lang))
     playbooks.check_templates(pack, playbooks_dir=options.playbooks_dir)
+    if options.register is not None:  # a register that cannot take this run says so before the work
+        from kamrules.register import check_register
+
+        check_register(options.register, pack, options.lang)
 
     step(f"reading {options.data.name}")
     started = time.perf_counter()
@@ -183,9 +189,10 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     # Clock times are reported on the console, not in OUT: the files stay byte-identical per input.
     evaluation.timings.update({"load_pack": load_seconds, "read": read_seconds, "render": render_seconds,
                                "write": time.perf_counter() - started})
+    recorded = _record(options, evaluation, read) if options.register is not None else None
     return RunResult(evaluation, summary, options.out, sorted(files), read.issues,
                      [*pack.warnings, *data_warnings, *evaluation.warnings, *_cut_warnings(cut, options),
-                      *_since_warnings(since, options)])
+                      *_since_warnings(since, options)], recorded)
 
 
 def _since_warnings(since, options: EvaluateOptions) -> list[str]:
@@ -207,6 +214,23 @@ def _cut_warnings(cut: list, options: EvaluateOptions) -> list[str]:
     message = data_text(options.lang, "xlsx_cut", file=f"decisions.{options.format}", n=f"{count:,}",
                         cell=cut[0][1], limit="32,767")
     return [data_text(options.lang, "warning", message=message)]
+
+
+def _record(options: EvaluateOptions, evaluation: Evaluation, read):
+    """`--register`: the run recorded once its output folder is in place (kamrules.register)."""
+    from kamrules.register import RunFacts, record_run
+    from kamrules.results.outputs import file_hash
+
+    reading = options.read_options
+    changing = {name: getattr(reading, name, None) for name in ("sheet", "on_bad_value", "dayfirst", "decimal",
+                                                                "header_row", "skip_footer")}
+    run = RunFacts(input_name=options.data.name,
+                   input_sha256=file_hash(options.data) if options.data.is_file() else None,
+                   where=getattr(reading, "where", None),
+                   columns_sha256=file_hash(Path(options.columns_file)) if options.columns_file else None,
+                   reading={k: v for k, v in changing.items() if v not in (None, False, ".", "error")},
+                   out=str(options.out), lang=options.lang)
+    return record_run(options.register, evaluation, run, options.lang)
 
 
 # --------------------------------------------------------------------------------------- explain
@@ -549,10 +573,15 @@ def _since_last_review(options: EvaluateOptions, evaluation: Evaluation) -> Sinc
     from kamrules.documents.diff_report import since_views
     from kamrules.results import diff
 
-    from kamrules.results.outputs import table_record
+    if options.previous.is_file():  # a register: its latest review before this run's as-of date
+        from kamrules.register import previous_side
 
-    kinds = table_record(evaluation, "csv", options.lang)["columns"]  # for a previous run that records none
-    before = diff.read_run(options.previous, options.lang, pack=evaluation.pack, kinds=kinds)
+        before = previous_side(options.previous, options.as_of, evaluation.pack.name, options.lang)
+    else:
+        from kamrules.results.outputs import table_record
+
+        kinds = table_record(evaluation, "csv", options.lang)["columns"]  # for a previous run that records none
+        before = diff.read_run(options.previous, options.lang, pack=evaluation.pack, kinds=kinds)
     after = diff.side_from_evaluation(evaluation, str(options.out), options.lang)
     result = diff.compare(before, after)
     report, accounts = since_views(before, after, result, options.lang)
@@ -683,3 +712,32 @@ def run_diff(options: DiffOptions, progress: Callable[[str], None] | None = None
              "diff.html": render_diff(result, lang=options.lang, playbooks_dir=options.playbooks_dir)}
     write_outputs(options.out, files, inputs=inputs, force=options.force)
     return DiffOutcome(result, options.out, sorted(files))
+
+
+# --------------------------------------------------------------------------------------- history
+
+
+@dataclass
+class HistoryOptions:
+    """`kamrules history [ACCOUNT] --register PATH`."""
+
+    register: Path
+    account: str | None = None
+    pack: str | None = None
+    format: str = "text"
+    lang: str = "en"
+
+
+def run_history(options: HistoryOptions) -> str:
+    """Everything `kamrules history` does: the portfolio's trend per review, or with an account its
+    timeline; the text to print (a console table, CSV or JSON)."""
+    from kamrules.register import account_timeline, portfolio_trend
+    from kamrules.register.text import FORMATS, render_timeline, render_trend
+
+    check_choice("--format", options.format, FORMATS)
+    check_choice("--lang", options.lang, LANGS)
+    if options.account is None:
+        return render_trend(portfolio_trend(options.register, options.pack, options.lang), options.format,
+                            options.lang)
+    timeline = account_timeline(options.register, options.account, options.pack, options.lang)
+    return render_timeline(timeline, options.format, options.lang)

@@ -571,3 +571,35 @@ TESTING: dict[str, dict[str, str]] = {
            "prop_properties": "{n} 条性质|{n} 条性质", "prop_portfolios": "{n} 个客户组合|{n} 个客户组合",
            "prop_more": "……另有 {n} 条"},
 }
+
+# `kamrules history` and `evaluate --register` (kamrules/register/text.py): the console's words.
+HISTORY: dict[str, dict[str, str]] = {
+    "en": {
+        "trend_title": "Reviews of pack '{pack}' in {path}", "review": "review", "as_of": "as of",
+        "accounts": "accounts", "key_accounts": "key", "key_share": "key share", "waiting": "waiting",
+        "lost": "lost", "lost_prior_sales": "lost prior sales", "lapsed": "lapsed",
+        "lapsed_prior_sales": "lapsed prior sales", "at_risk": "at risk", "critical": "critical", "sales": "sales",
+        "trend_note": "key: key accounts; key share: their share of sales; waiting: accounts waiting for a key "
+                      "account manager; lost and lapsed: customers and the prior sales they took",
+        "other_packs": "also in the register: {packs} (show one with --pack NAME)",
+        "timeline_title": "{account}: {n} reviews of pack '{pack}' in {path}", "tier": "tier",
+        "risk_level": "risk level", "findings": "key findings", "absent": "not in this review",
+        "recorded": "Recorded in {path} as review {review} (as of {as_of}, {n} accounts)",
+        "replaced": "Recorded in {path} as review {review} (as of {as_of}, {n} accounts), replacing its earlier "
+                    "recording of the same run",
+        "unidentified": "; {n} accounts without an id are not recorded",
+    },
+    "zh": {
+        "trend_title": "{path} 中规则包“{pack}”的评审", "review": "评审", "as_of": "基准日",
+        "accounts": "客户数", "key_accounts": "重点", "key_share": "重点占比", "waiting": "等待",
+        "lost": "已流失", "lost_prior_sales": "流失前期销售额", "lapsed": "流失中",
+        "lapsed_prior_sales": "流失中前期销售额", "at_risk": "有风险", "critical": "高风险", "sales": "销售额",
+        "trend_note": "重点：重点客户数；重点占比：其销售额占比；等待：等待专属客户经理的客户；已流失与流失中：客户数及其带走的前期销售额",
+        "other_packs": "台账中还有：{packs}（用 --pack 名称 查看）",
+        "timeline_title": "{account}：{path} 中规则包“{pack}”的 {n} 次评审", "tier": "客户级别",
+        "risk_level": "风险等级", "findings": "主要发现", "absent": "未出现在本次评审中",
+        "recorded": "已记录到 {path}，评审编号 {review}（基准日 {as_of}，{n} 个客户）",
+        "replaced": "已记录到 {path}，评审编号 {review}（基准日 {as_of}，{n} 个客户），取代同一运行的先前记录",
+        "unidentified": "；{n} 个没有编码的客户未记录",
+    },
+}

@@ -667,3 +667,85 @@ def data_text(lang: str, key: str, /, **params) -> str:
 def json_detail(lang: str, message: str) -> str:
     """Python's explanation of a JSON syntax error, in `lang` when known."""
     return JSON_DETAILS.get(lang, {}).get(message, message)
+
+
+# The register of reviews (`evaluate --register`, `kamrules history`, `--previous REGISTER`): kept in a
+# block of their own and merged into DATA.
+REGISTER_MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "register_folder": "{path}: is a folder, not a register file; give a file, e.g. --register {path}/reviews.db",
+        "register_link_out": "{path}: is a link to {target}, outside its folder {folder}; give the register's own path",
+        "register_not_file": "{path}: is not a regular file (a device, pipe or socket); give a register file such as "
+                             "reviews.db",
+        "register_no_folder": "{path}: the folder {folder} does not exist; create it, or give another --register path",
+        "register_missing": "{path}: no register there; record reviews in it with "
+                            "`kamrules evaluate DATA --register {path}`",
+        "register_empty": "{path}: no review recorded yet; record one with `kamrules evaluate DATA --register {path}`",
+        "register_not_sqlite": "{path}: is not a kamrules register (not an SQLite database); give the register's "
+                               "file, or a new file name to start one",
+        "register_foreign": "{path}: is an SQLite database but not a kamrules register; give another --register "
+                            "file (kamrules creates it)",
+        "register_corrupt": "{path}: the register is damaged (SQLite: {detail}); restore it from a backup, or "
+                            "try `sqlite3 {path} .recover`",
+        "register_locked": "{path}: the register is locked: another kamrules run is writing it; wait for that run "
+                           "to finish and run again",
+        "register_full": "{path}: the disk is full (SQLite: {detail}); free some space and run again",
+        "register_cannot_write": "{path}: the register cannot be written (SQLite: {detail}); check the file's and "
+                                 "its folder's permissions",
+        "register_failed": "{path}: the register cannot be read or written (SQLite: {detail})",
+        "register_nothing_recorded": " — nothing was recorded, the register is as it was",
+        "register_newer": "{path}: was written by a newer kamrules ({by}, register schema {version}); this kamrules "
+                          "({kamrules}) reads schema {ours} at most: upgrade kamrules (pip install -U kamrules)",
+        "register_meaning": "{path}: the reviews of pack '{pack}' in it were decided by decisions that meant "
+                            "something else; recording this run would mix two meanings:",
+        "register_meaning_decision_gone": "decision '{decision}' is in the register but not in this pack",
+        "register_meaning_decision_new": "decision '{decision}' is new in this pack",
+        "register_meaning_hit": "decision '{decision}': hit policy {old} in the register, {new} in this pack",
+        "register_meaning_output_gone": "decision '{decision}', output '{output}': in the register but not in this "
+                                        "pack",
+        "register_meaning_output_new": "decision '{decision}', output '{output}': new in this pack",
+        "register_meaning_type": "decision '{decision}', output '{output}': a {old} in the register, a {new} in this "
+                                 "pack",
+        "register_meaning_values": "decision '{decision}', output '{output}': values only in the register: {gone}; "
+                                   "only in this pack: {added}",
+        "register_meaning_fix": "record this pack's runs in a new register (--register another file), or give the "
+                                "changed pack a name of its own (pack: name: in its pack file)",
+        "register_reserved": "the pack names a field or output '{name}', which the register uses for itself; rename "
+                             "it to record runs with --register",
+        "register_no_pack": "{path}: no review of pack '{pack}'; the register holds reviews of: {packs}",
+        "register_none_before": "{path}: no review before {as_of} (this run's --as-of) to compare with; leave out "
+                                "--previous, or record the earlier review first",
+    },
+    "zh": {
+        "register_folder": "{path}：是文件夹，不是台账文件；请给出文件，例如 --register {path}/reviews.db",
+        "register_link_out": "{path}：是指向 {target} 的链接，位于其所在文件夹 {folder} 之外；请给出台账本身的路径",
+        "register_not_file": "{path}：不是普通文件（是设备、管道或套接字）；请给出台账文件，例如 reviews.db",
+        "register_no_folder": "{path}：文件夹 {folder} 不存在；请先创建，或换一个 --register 路径",
+        "register_missing": "{path}：此处没有台账；请用 `kamrules evaluate DATA --register {path}` 记录评审",
+        "register_empty": "{path}：尚未记录任何评审；请用 `kamrules evaluate DATA --register {path}` 记录一次",
+        "register_not_sqlite": "{path}：不是 kamrules 台账（不是 SQLite 数据库）；请给出台账文件，或给出新文件名以新建台账",
+        "register_foreign": "{path}：是 SQLite 数据库，但不是 kamrules 台账；请换一个 --register 文件（kamrules 会创建它）",
+        "register_corrupt": "{path}：台账已损坏（SQLite：{detail}）；请从备份恢复，或尝试 `sqlite3 {path} .recover`",
+        "register_locked": "{path}：台账已被锁定：另一个 kamrules 运行正在写入；请等其结束后重新运行",
+        "register_full": "{path}：磁盘已满（SQLite：{detail}）；请释放空间后重新运行",
+        "register_cannot_write": "{path}：无法写入台账（SQLite：{detail}）；请检查该文件及其文件夹的权限",
+        "register_failed": "{path}：无法读写台账（SQLite：{detail}）",
+        "register_nothing_recorded": "——未记录任何内容，台账保持原样",
+        "register_newer": "{path}：由更新版本的 kamrules 写入（{by}，台账结构版本 {version}）；当前 kamrules（{kamrules}）"
+                          "最多读取结构版本 {ours}：请升级 kamrules（pip install -U kamrules）",
+        "register_meaning": "{path}：其中规则包“{pack}”的评审所用决策含义不同；记录本次运行会混合两种含义：",
+        "register_meaning_decision_gone": "决策“{decision}”在台账中有，本规则包中没有",
+        "register_meaning_decision_new": "决策“{decision}”是本规则包新增的",
+        "register_meaning_hit": "决策“{decision}”：台账中命中策略为 {old}，本规则包中为 {new}",
+        "register_meaning_output_gone": "决策“{decision}”的输出“{output}”：台账中有，本规则包中没有",
+        "register_meaning_output_new": "决策“{decision}”的输出“{output}”：本规则包新增",
+        "register_meaning_type": "决策“{decision}”的输出“{output}”：台账中类型为 {old}，本规则包中为 {new}",
+        "register_meaning_values": "决策“{decision}”的输出“{output}”：仅台账中有的取值：{gone}；仅本规则包中有的取值：{added}",
+        "register_meaning_fix": "请把本规则包的运行记录到新的台账（--register 另一个文件），或给修改后的规则包另起名称（规则包文件中的 pack: name:）",
+        "register_reserved": "规则包中有名为“{name}”的字段或输出，而台账自用此名；请改名后再用 --register 记录",
+        "register_no_pack": "{path}：没有规则包“{pack}”的评审；台账中有以下规则包的评审：{packs}",
+        "register_none_before": "{path}：在 {as_of}（本次运行的 --as-of）之前没有可对比的评审；请去掉 --previous，或先记录之前的评审",
+    },
+}
+for _lang, _messages in REGISTER_MESSAGES.items():
+    DATA[_lang].update(_messages)
