@@ -63,11 +63,16 @@ def _markup_copy(path: Path, target: Path, *, ids: bool = False) -> Path:
     rows = list(csv.reader(path.open(encoding="utf-8-sig", newline="")))
     header = rows[0]
     region, name, account = header.index("region"), header.index("account_name"), header.index("account_id")
+    sales = header.index("sales")
+    by_sales = sorted(range(len(rows) - 1), key=lambda i: float(rows[i + 1][sales] or 0))
+    # regions of three accounts, one dominating (a large account and two of the smallest): the summary names them
+    dominated = {by_sales[-1]: MARKUP[0], by_sales[0]: MARKUP[0], by_sales[1]: MARKUP[0],
+                 by_sales[-2]: MARKUP[1], by_sales[2]: MARKUP[1], by_sales[3]: MARKUP[1]}
     for number, row in enumerate(rows[1:]):
         markup = MARKUP[number % len(MARKUP)]
         row[name] = f"{markup} {row[name]}"
-        if number in (0, 1, 3, 4, 5, 6):  # regions of three accounts, one dominating: the summary names them
-            row[region] = MARKUP[0] if number < 4 else MARKUP[1]
+        if number in dominated:
+            row[region] = dominated[number]
         if ids and number < 5:
             row[account] = f"{markup}{row[account]}"
     with target.open("w", encoding="utf-8", newline="") as handle:
@@ -79,7 +84,8 @@ def test_evaluate_prints_markup_in_the_data_as_text(tmp_path):
     data = _markup_copy(EXAMPLES / "customers.csv", tmp_path / "markup.csv")
     result = cli("evaluate", data, "--as-of", "2026-11-27", "--out", "out")
     assert result.exit_code == 0, result.output
-    assert "[/]" in result.output and "[on red]East[/on red]" in result.output  # the regions, as they are
+    words = " ".join(result.output.split())  # the console wraps long lines
+    assert "[/]" in words and "[on red]East[/on red]" in words  # the regions, as they are
     assert "\x1b" not in result.output  # no colour, no hyperlink escape
 
 
@@ -254,7 +260,7 @@ def test_well_formed_facts_still_pass(tmp_path):
         "  - name: a quoted amount, words for yes, a category alias\n"
         "    facts: {account_id: T1, sales: '100,000', customer_type: 企业, individual: 'no', lost: 否,\n"
         "            in_class_a: 'false', in_class_ab: '是', big_size: 'Y', big_flag: 'true', long_contract: 'no',\n"
-        "            class_b_meaningful: 'false', key_capacity: '7', pipeline_capacity: 14, pipeline_used: 0,\n"
+        "            class_b_meaningful: 'false', key_capacity: '7', pipeline_capacity: 14, pipeline_placed: 'false',\n"
         "            key_order: '5', market_strength: 'yes'}\n"
         "    expect: {tier: key}\n"
         "    rules: {tier: big_market}\n", encoding="utf-8")
