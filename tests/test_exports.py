@@ -125,9 +125,9 @@ def test_short_rows_at_the_end_do_not_blame_the_delimiter_and_skip_footer_reads_
     write_csv("s.csv", rows)  # no blank row and no footer word: not taken for a footer by itself
     with pytest.raises(DataError) as caught:
         read("s.csv")
-    assert str(caught.value) == ("s.csv: the last 2 row(s) of the file (rows 4 and 5) do not have the header's 3 "
-                                 "columns; if they are a report footer or notes, pass --skip-footer 2; if they are "
-                                 "accounts, complete their cells")
+    assert str(caught.value) == ("s.csv: 2 row(s) after the last account (rows 4 and 5) do not have the header's 3 "
+                                 "columns; if they are a report footer or notes, pass --skip-footer 2 (the last 2 "
+                                 "rows, from row 4, blank rows included); if they are accounts, complete their cells")
     assert "delimiter" not in str(caught.value)
     result = read("s.csv", skip_footer=2)
     assert result.row_numbers == [2, 3] and [r["row"] for r in result.mapping["layout"]["footer"]] == [4, 5]

@@ -491,9 +491,9 @@ EXPORT_MESSAGES: dict[str, dict[str, str]] = {
                              "header as the spreadsheet shows it",
         "header_row_empty": "{name}: row {n} (--header-row) is empty; give the row number of the header as the "
                             "spreadsheet shows it",
-        "rows_at_end": "{name}: the last {count} row(s) of the file ({rows}) do not have the header's {width} "
-                       "columns; if they are a report footer or notes, pass --skip-footer {n}; if they are "
-                       "accounts, complete their cells",
+        "rows_at_end": "{name}: {count} row(s) after the last account ({rows}) do not have the header's {width} "
+                       "columns; if they are a report footer or notes, pass --skip-footer {n} (the last {n} rows, "
+                       "from row {first}, blank rows included); if they are accounts, complete their cells",
         "map_where_type": "{where}: 'where' must be a condition, as for --where: where: '`Lifecycle Stage` == \"Customer\"'",
         "map_unit_type": "{where}: field '{field}': 'unit' must be a unit such as 万元, 元, k, M or 年 (give 'unit' or "
                          "'scale', not both)",
@@ -571,8 +571,8 @@ EXPORT_MESSAGES: dict[str, dict[str, str]] = {
         "bad_row_option": "{option} 须为不小于 {lowest} 的整数，而不是“{value}”",
         "header_row_beyond": "{name}：--header-row {n} 超出了文件末尾；请给出表头在电子表格中显示的行号",
         "header_row_empty": "{name}：第 {n} 行（--header-row）是空行；请给出表头在电子表格中显示的行号",
-        "rows_at_end": "{name}：文件最后 {count} 行（{rows}）的值个数与表头的 {width} 列不符；如果它们是报表页脚或备注，"
-                       "请加 --skip-footer {n}；如果它们是客户，请补全这些单元格",
+        "rows_at_end": "{name}：最后一个客户之后有 {count} 行（{rows}）的值个数与表头的 {width} 列不符；如果它们是报表页脚或备注，"
+                       "请加 --skip-footer {n}（最后 {n} 行，从第 {first} 行起，含空行）；如果它们是客户，请补全这些单元格",
         "map_where_type": "{where}：'where' 须为条件，写法同 --where：where: '`Lifecycle Stage` == \"Customer\"'",
         "map_unit_type": "{where}：字段“{field}”：'unit' 须为单位，如 万元、元、k、M 或 年（'unit' 与 'scale' 只能给一个）",
         "map_scale_type": "{where}：字段“{field}”：'scale' 须为大于 0 的数，即数值要乘的倍数（万元为 10000）",
