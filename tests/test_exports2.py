@@ -114,3 +114,21 @@ def test_a_short_row_among_the_accounts_still_points_at_the_delimiter_whatever_f
 def _map(text: str, name: str = "map.yaml") -> Path:
     Path(name).write_text(text, encoding="utf-8")
     return Path(name)
+
+
+# ------------------------------------------- G2: a starter mapping evaluate --columns accepts, always
+
+
+def test_a_file_that_needs_no_mapping_gets_a_starter_that_records_what_is_read_and_runs():
+    made = invoke("columns", DATA / "distributor-gp.csv", "--write", "map.yaml")
+    assert made.exit_code == 0, made.output
+    text = Path("map.yaml").read_text(encoding="utf-8")
+    assert ("# Found by their names (nothing to decide; written out so that the map records what is read):\n"
+            "account_id: Customer ID\naccount_name: Customer Name\naccount_manager: Account Manager\n"
+            "region: Territory\ncustomer_type: Customer Type\nsales: Sales\nsales_prev: Sales Prior Year\n"
+            "gross_profit: Gross Profit\n") in text
+    run = invoke("evaluate", DATA / "distributor-gp.csv", "--columns", "map.yaml", "--as-of", AS_OF, "--out", "o",
+                 "--playbooks", "none")
+    assert run.exit_code == 0, run.output
+    assert {r["field"]: r["column"] for r in manifest("o")["columns"]["fields"]}["sales_prev"] == "Sales Prior Year"
+    assert manifest("o")["rows"]["accounts"] == 12

@@ -343,7 +343,7 @@ def starter_mapping(survey: Survey, fields: Sequence[FieldSpec], lang: str = "en
              mapping.values and r["field"] not in mapping.units]
     if found:
         out.append(say(lang, "starter_found"))
-        out += [f"#   {r['field']}: {_scalar(r['column'])}" for r in found]
+        out += [f"{r['field']}: {_scalar(r['column'])}" for r in found]  # a map of comments only is empty
     out.append("")
     if mapping.where:
         if survey.status is not None:

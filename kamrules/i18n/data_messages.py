@@ -549,7 +549,7 @@ EXPORT_MESSAGES: dict[str, dict[str, str]] = {
         "starter_next": "# Then: kamrules evaluate {data} --columns {file}",
         "starter_syntax": "# field: Column, or field: {{column: Column, unit: 万元, values: {{in the file: in the pack, "
                           "or skip-row, or '' for missing}}}}; where: rows to keep (as --where).",
-        "starter_found": "# Found by their names (nothing to do):",
+        "starter_found": "# Found by their names (nothing to decide; written out so that the map records what is read):",
         "starter_where": "# Rows that are not customers: '{header}' is {others}. Only customers are kept:",
         "starter_proposed": "# proposed: {column}",
         "starter_alternatives": "# other columns that match: {others}",
@@ -622,7 +622,7 @@ EXPORT_MESSAGES: dict[str, dict[str, str]] = {
         "starter_next": "# 然后运行：kamrules evaluate {data} --columns {file}",
         "starter_syntax": "# 字段: 列名，或 字段: {{column: 列名, unit: 万元, values: {{文件中的值: 规则包中的值，或 skip-row，"
                           "或 '' 表示缺失}}}}；where: 要保留的行（同 --where）。",
-        "starter_found": "# 按名称找到的字段（无需处理）：",
+        "starter_found": "# 按名称找到的字段（无需处理；写在这里，映射文件即记录了读取的列）：",
         "starter_where": "# 不是客户的行：“{header}”为 {others}。只保留客户：",
         "starter_proposed": "# 建议：{column}",
         "starter_alternatives": "# 也匹配的列：{others}",
