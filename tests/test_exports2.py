@@ -132,3 +132,22 @@ def test_a_file_that_needs_no_mapping_gets_a_starter_that_records_what_is_read_a
     assert run.exit_code == 0, run.output
     assert {r["field"]: r["column"] for r in manifest("o")["columns"]["fields"]}["sales_prev"] == "Sales Prior Year"
     assert manifest("o")["rows"]["accounts"] == 12
+
+
+# ------------------------------------------------------- §0: --where over a required field's blank cells
+
+
+def test_where_on_a_required_field_leaves_out_its_blank_cells_and_counts_them():
+    write_csv("hs.csv", [["Record ID", "Company name", "Total Revenue"], ["1", "North Labs", "1200"],
+                         ["2", "Lead Co", ""], ["3", "Zero Co", "0"], ["4", "South Labs", "800"]])
+    run = invoke("evaluate", "hs.csv", "--columns", _map("sales: Total Revenue\n"), "--where", "sales > 0",
+                 "--as-of", AS_OF, "--out", "o", "--playbooks", "none")
+    assert run.exit_code == 0, run.output
+    assert ("  left out 2 rows: --where sales > 0 is false for 1 and unknown for 1 (a value it tests is missing)"
+            in run.output.splitlines())
+    assert manifest("o")["rows"]["accounts"] == 2
+    write_csv("bad.csv", [["Record ID", "Total Revenue"], ["1", "1200"], ["2", ""], ["3", "12abc"]])
+    typo = invoke("evaluate", "bad.csv", "--columns", "map.yaml", "--where", "sales > 0", "--as-of", AS_OF, "--out", "o")
+    assert typo.exit_code == 1  # a value that cannot be read is still reported, never left out
+    assert typo.stderr == ("error: bad.csv: row 4, column 'Total Revenue' (field sales): '12abc' is not a number; fix "
+                           "the cell or pass --on-bad-value missing\n")

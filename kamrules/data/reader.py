@@ -199,10 +199,14 @@ def _filter_rows(name: str, raw: _Raw, fields: Sequence[FieldSpec], matched: dic
                 typed[field_name] = pd.Series(np.nan, index=pd.RangeIndex(len(raw.row_numbers)))
                 positions[field_name] = np.array([], dtype=np.int64)
                 continue
-            values, bad, _ = _convert(by_name[field_name], raw.columns[index], raw, options,
-                                      scale=unit.scale if unit else 1.0,
-                                      own_unit_wins=bool(unit) and unit.source != "header")
-            typed[field_name], positions[field_name] = values, bad
+            values, bad, reasons = _convert(by_name[field_name], raw.columns[index], raw, options,
+                                            scale=unit.scale if unit else 1.0,
+                                            own_unit_wins=bool(unit) and unit.source != "header")
+            # A blank cell is missing, not unreadable (even in a required field): the condition is unknown
+            # there and the row is left out and counted (`--where 'sales > 0'` on HubSpot's blank revenue).
+            blank = say(lang, "r_required")
+            typed[field_name] = values
+            positions[field_name] = np.array([p for p, r in zip(bad.tolist(), reasons) if r != blank], dtype=np.int64)
         frame = pd.DataFrame(typed, index=pd.RangeIndex(len(raw.row_numbers)))
 
         def unreadable(reads: list[str]) -> np.ndarray:  # rows kept so that their bad cell is reported
