@@ -151,3 +151,32 @@ def test_where_on_a_required_field_leaves_out_its_blank_cells_and_counts_them():
     assert typo.exit_code == 1  # a value that cannot be read is still reported, never left out
     assert typo.stderr == ("error: bad.csv: row 4, column 'Total Revenue' (field sales): '12abc' is not a number; fix "
                            "the cell or pass --on-bad-value missing\n")
+
+
+# ------------------------------------------------------------------ G5: `Name` as the account name
+
+
+@pytest.mark.parametrize("header", ["Name", "Account", "Company", "名称", "客户"])
+def test_a_generic_name_header_is_the_account_name_when_no_better_column_is_there(header):
+    write_csv("n.csv", [["Account ID", header, "Revenue"], ["040226", "Harbor Homes", "1200"]])
+    result = read("n.csv", columns={"sales": "Revenue"})
+    assert result.column_map["account_name"] == header
+    assert result.frame["account_name"].tolist() == ["Harbor Homes"]
+
+
+@pytest.mark.parametrize("better, generic", [("Account Name", "Name"), ("客户名称", "客户"), ("Company name", "Company"),
+                                             ("Customer Name", "名称")])
+def test_a_generic_name_header_never_takes_the_place_of_a_better_column(better, generic):
+    write_csv("n.csv", [["Account ID", generic, better, "Sales"], ["A1", "Jane Doe", "Harbor Homes", "1200"]])
+    result = read("n.csv")
+    assert result.column_map["account_name"] == better and generic in result.unused_columns
+
+
+def test_the_mixed_books_name_column_reaches_the_console_and_the_report():
+    write_csv("mixed.csv", [["Account ID", "Name", "Type", "Revenue 2026"], ["040226", "Harbor Homes", "Business", "183057"],
+                            ["040227", "Nancy Hall 35", "Individual", "10869.53"]])
+    run = invoke("evaluate", "mixed.csv", "--columns", _map("sales: Revenue 2026\n"), "--as-of", AS_OF, "--out", "o",
+                 "--playbooks", "none")
+    assert run.exit_code == 0, run.output
+    assert "  account_name  ← Name  (alias)" in run.output.splitlines()
+    assert "Harbor Homes" in Path("o/report.html").read_text(encoding="utf-8")

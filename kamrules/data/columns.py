@@ -20,6 +20,12 @@ from kamrules.pack.fields import FieldSpec, normalise_header
 
 SKIP_ROW = "skip-row"  # a value mapped to this leaves its row out of the run
 
+# Headers so generic that they name a field only when no more specific column does: a file with both
+# 'Account Name' and 'Name' (a contact's, say) reads the account name from 'Account Name', one with
+# '客户名称' and '客户' from '客户名称'; alone, 'Name' or '客户' is the account name.
+GENERIC_HEADERS = frozenset(normalise_header(h) for h in (
+    "Name", "Account", "Company", "Customer", "Client", "名称", "客户", "公司", "单位"))
+
 
 def load_column_mapping(path: Path, lang: str = "en") -> dict[str, str]:
     """The columns of a `--columns` file (field -> header); see `load_mapping`."""
@@ -192,7 +198,8 @@ def match_plan(headers: list[str], fields: Sequence[FieldSpec], mapping: Mapping
             found = [i for i, n in enumerate(normalised) if i not in claimed and _unprefixed(n) in keys]
         if not found:  # "年销售额(万元)" is "年销售额" in 万元 (data/units.py)
             found = [i for i, h in enumerate(headers) if i not in claimed and _unit_stem_matches(h, spec, keys)]
-        candidates[spec.name] = found
+        specific = [i for i in found if normalised[i] not in GENERIC_HEADERS]
+        candidates[spec.name] = specific if specific else found  # 'Account Name' before 'Name'
     fields_of_column: dict[int, list[str]] = {}
     for field_name, found in candidates.items():
         for index in found:
