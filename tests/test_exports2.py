@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kamrules.cli import app
-from kamrules.data.reader import ReadOptions, read_table
+from kamrules.data.reader import ReadOptions, load_mapping_file, read_table
 from kamrules.errors import DataError
 from kamrules.pack import load_pack
 
@@ -180,3 +180,81 @@ def test_the_mixed_books_name_column_reaches_the_console_and_the_report():
     assert run.exit_code == 0, run.output
     assert "  account_name  ← Name  (alias)" in run.output.splitlines()
     assert "Harbor Homes" in Path("o/report.html").read_text(encoding="utf-8")
+
+
+# ------------------------------------------------------------------- G4: unknown picklist values
+
+def test_chinese_ownership_words_dealers_and_sole_traders_are_customer_types_of_the_pack():
+    zh = read(DATA / "one-customer-zh.csv", columns={"sales": "本年销售额"})
+    types = dict(zip(zh.frame["account_id"], zh.frame["customer_type"]))
+    assert (types["03003"], types["03026"], types["03001"], types["03000"]) == ("enterprise", "enterprise",
+                                                                                 "wholesaler", "enterprise")
+    mixed = read(DATA / "mixed-b2b-b2c.csv", columns={"sales": "Revenue 2026"})
+    types = dict(zip(mixed.frame["account_id"], mixed.frame["customer_type"]))
+    assert (types["040045"], types["040003"], types["040000"]) == ("wholesaler", "enterprise", "consumer")
+    for word in ("私企", "央企", "外企", "合资", "国有企业", "民营企业", "外资企业", "合资企业", "股份公司", "有限公司", "个体户"):
+        assert PACK.fields["customer_type"].value_aliases[word.casefold()] == "enterprise", word
+
+
+UNKNOWN = [["Account ID", "Type", "Sales"], ["A1", "Prospect", ""], ["A2", "Technology Partner", "1200"],
+           ["A3", "Prospect", "0"], ["A4", "Enterprise", "220000"], ["A5", "Key Distributor", "3000"],
+           ["A6", "民营企业集团", "500"], ["A7", "Lead", "400"]]
+
+
+def test_unknown_values_never_propose_skip_row_for_rows_that_carry_sales_and_say_what_each_option_drops():
+    write_csv("u.csv", UNKNOWN)
+    out = invoke("evaluate", "u.csv", "--as-of", AS_OF, "--out", "o")
+    assert out.exit_code == 1
+    assert out.stderr == (
+        "error:\n"
+        "u.csv: column 'Type' (field customer_type) has values the pack does not know: 'Prospect' (rows 2 and 4; no "
+        "sales), 'Key Distributor' (row 6; sales 3,000 = 1.3% of the total), 'Lead' (row 8; sales 400 = 0.2% of the "
+        "total), 'Technology Partner' (row 3; sales 1,200 = 0.5% of the total), '民营企业集团' (row 7; sales 500 = 0.2% "
+        "of the total); add to the --columns file:\n"
+        "  customer_type: {column: Type, values: {Prospect: skip-row, Key Distributor: wholesaler, Lead: '', "
+        "Technology Partner: '', 民营企业集团: enterprise}}\n"
+        "  'Prospect' → skip-row: not a customer; 2 rows, no sales\n"
+        "  'Key Distributor' → wholesaler: it names 'Distributor', which the pack reads as wholesaler; skip-row would "
+        "leave out 1 row with sales 3,000 = 1.3% of the total\n"
+        "  'Lead' → '': read as missing: it says not a customer, yet it has 1 row with sales 400 = 0.2% of the total; "
+        "write one of enterprise, government, non_profit, wholesaler, retailer, consumer, unspecified if they are "
+        "customers; skip-row would leave out 1 row with sales 400 = 0.2% of the total\n"
+        "  'Technology Partner' → '': read as missing (the rows stay, without a value): no value of the pack is clear; "
+        "write one of enterprise, government, non_profit, wholesaler, retailer, consumer, unspecified when you know "
+        "it; skip-row would leave out 1 row with sales 1,200 = 0.5% of the total\n"
+        "  '民营企业集团' → enterprise: it names '民营企业', which the pack reads as enterprise; skip-row would leave out 1 "
+        "row with sales 500 = 0.2% of the total\n"
+        "u.csv: 1 values cannot be read; fix the cells or pass --on-bad-value missing to read them as missing values:\n"
+        "  row 2, column 'Sales' (field sales): value is missing but the field is required\n"
+        .replace("1 values cannot be read; fix the cells or pass --on-bad-value missing to read them as missing "
+                 "values:\n  row 2", "row 2").replace("is required\n", "is required; fix the cell or pass "
+                                                       "--on-bad-value missing\n"))
+    pasted = out.stderr.splitlines()[2].strip()  # the line as offered, pasted: every row with sales is kept
+    run = invoke("evaluate", "u.csv", "--columns", _map(pasted + "\n"), "--as-of", AS_OF, "--out", "o",
+                 "--playbooks", "none")
+    assert run.exit_code == 0, run.output
+    assert manifest("o")["rows"]["accounts"] == 5 and "  left out 2 rows: customer_type 'Prospect' (skip-row in --columns)" \
+        in run.output.splitlines()
+    mapping = load_mapping_file(Path("map.yaml"))
+    result = read("u.csv", columns=mapping.columns, values=mapping.values)
+    assert dict(zip(result.frame["account_id"], result.frame["customer_type"])) == {
+        "A2": None, "A4": "enterprise", "A5": "wholesaler", "A6": "enterprise", "A7": None}
+
+
+def test_the_starter_mapping_proposes_the_same_values_with_what_each_option_drops():
+    write_csv("u.csv", UNKNOWN)
+    made = invoke("columns", "u.csv", "--write", "map.yaml")
+    assert made.exit_code == 0, made.output
+    assert ("  customer_type ← Type: values the pack does not know: 'Prospect' (2 rows; no sales) → skip-row, "
+            "'Key Distributor' (1 row; sales 3,000 = 1.3% of the total) → wholesaler, 'Lead' (1 row; sales 400 = 0.2% "
+            "of the total) → '', 'Technology Partner' (1 row; sales 1,200 = 0.5% of the total) → '', '民营企业集团' "
+            "(1 row; sales 500 = 0.2% of the total) → enterprise (the pack's values: enterprise, government, "
+            "non_profit, wholesaler, retailer, consumer, unspecified)") in made.output.splitlines()
+    text = Path("map.yaml").read_text(encoding="utf-8")
+    assert ("customer_type: {column: Type, values: {Prospect: skip-row, Key Distributor: wholesaler, Lead: '', "
+            "Technology Partner: '', 民营企业集团: enterprise}}\n") in text
+    assert ("# 'Technology Partner' → '': read as missing (the rows stay, without a value): no value of the pack is "
+            "clear; write one of enterprise, government, non_profit, wholesaler, retailer, consumer, unspecified when "
+            "you know it; skip-row would leave out 1 row with sales 1,200 = 0.5% of the total\n") in text
+    zh = invoke("columns", "u.csv", "--lang", "zh")
+    assert "“Key Distributor”（1 行；销售额 3,000，占总额 1.3%）→ wholesaler" in zh.output

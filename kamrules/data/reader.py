@@ -41,7 +41,7 @@ from kamrules.data.messages import (
     issue_text,
 )
 from kamrules.data.numbers import parse_number
-from kamrules.data.doubts import unit_doubts
+from kamrules.data.doubts import reference_field, unit_doubts
 from kamrules.data.units import decide_units
 from kamrules.data.options import (
     FORMATS,
@@ -89,12 +89,12 @@ def read_table(path: Path, fields: Sequence[FieldSpec], options: ReadOptions = R
     order = sorted(matched, key=lambda field_name: matched[field_name])  # input order
     keep_all = options.on_bad_value == "missing"
     wheres = _filter_rows(name, raw, fields, matched, units, options)  # before any value is checked
-    data, issues, n_problems, unknown = _convert_fields(raw, fields, matched, order, options, units)
+    data, issues, n_problems, unknown, unreadable = _convert_fields(raw, fields, matched, order, options, units)
 
     messages = []
     shown = {spec.name: spec_ref(spec, lang) for spec in fields}  # 「销售额」(sales) in Chinese
     if not keep_all:
-        messages += _unknown_categories(name, raw, fields, matched, unknown, lang)
+        messages += _unknown_categories(name, raw, fields, matched, unknown, lang, data, unreadable)
         issues = [issue for issue in issues if issue.field not in unknown]
         n_problems -= sum(len(positions) for positions in unknown.values())
     if n_problems and not keep_all:
@@ -229,19 +229,29 @@ def _filter_rows(name: str, raw: _Raw, fields: Sequence[FieldSpec], matched: dic
 
 
 def _unknown_categories(name: str, raw: _Raw, fields: Sequence[FieldSpec], matched: dict[str, int],
-                        unknown: dict[str, list[int]], lang: str = "en") -> list[str]:
+                        unknown: dict[str, list[int]], lang: str = "en", data: dict | None = None,
+                        unreadable: dict | None = None) -> list[str]:
+    """The message for each category field with values the pack does not know, with the sales their rows
+    carry (so that no row with sales is proposed skip-row)."""
     by_name = {spec.name: spec for spec in fields}
+    reference = reference_field(fields)
+    sales = bad_sales = None
+    if reference is not None and data and reference.name in data:
+        sales = pd.to_numeric(data[reference.name], errors="coerce").to_numpy(dtype="float64")
+        bad_sales = np.zeros(len(sales), dtype=bool)
+        bad_sales[(unreadable or {}).get(reference.name, np.array([], dtype=np.int64))] = True
     return [unknown_categories_message(name, by_name[f], raw.headers[matched[f]], raw.columns[matched[f]], positions,
-                                       raw.row_numbers, lang)
+                                       raw.row_numbers, lang, sales, bad_sales)
             for f, positions in unknown.items()]
 
 
 def _convert_fields(
     raw: _Raw, fields: Sequence[FieldSpec], matched: dict[str, int], order: list[str], options: ReadOptions,
     units: dict | None = None,
-) -> tuple[dict[str, pd.Series], list[DataIssue], int, dict[str, list[int]]]:
+) -> tuple[dict[str, pd.Series], list[DataIssue], int, dict[str, list[int]], dict[str, np.ndarray]]:
     """(typed column per field, bad cells in row then column order, how many bad cells in all, the
-    positions of the values a category field does not know — when those are its only bad cells).
+    positions of the values a category field does not know — when those are its only bad cells —, the
+    positions per field of the cells that hold a value that cannot be read (blank cells are not among them)).
 
     Unless every bad cell is kept (`--on-bad-value missing`), only the first MAX_LISTED per field are
     turned into issues: the message lists no more."""
@@ -251,6 +261,8 @@ def _convert_fields(
     problems: list[tuple[int, int, DataIssue]] = []
     n_problems = 0
     unknown: dict[str, list[int]] = {}
+    unreadable: dict[str, np.ndarray] = {}
+    blank = say(options.lang, "r_required")
     for field_name in order:
         index = matched[field_name]
         column = raw.columns[index]
@@ -259,6 +271,8 @@ def _convert_fields(
         values, bad_positions, bad_reasons = _convert(spec, column, raw, options, scale=unit.scale if unit else 1.0,
                                                       own_unit_wins=unit is not None and unit.source != "header")
         data[field_name] = values
+        unreadable[field_name] = np.array([p for p, r in zip(bad_positions.tolist(), bad_reasons) if r != blank],
+                                          dtype=np.int64)
         n_problems += len(bad_positions)
         if len(bad_positions) and spec.type == "category" and spec.values and all(
                 reason == category_reason(spec, options.lang) for reason in bad_reasons):
@@ -270,4 +284,4 @@ def _convert_fields(
                               value=_cell_at(column, int(position)), reason=reason)
             problems.append((row, index, issue))
     problems.sort(key=lambda item: item[:2])
-    return data, [issue for _, _, issue in problems], n_problems, unknown
+    return data, [issue for _, _, issue in problems], n_problems, unknown, unreadable

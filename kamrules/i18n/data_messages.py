@@ -125,8 +125,17 @@ DATA: dict[str, dict[str, str]] = {
                             "field; add 'column: <header>' to its entry",
         "all_skipped": "{name}: every row was left out by 'skip-row' in the --columns file",
         "unknown_values": "{name}: column '{header}' (field {field}) has values the pack does not know: {listed}{more}; "
-                          "add to the --columns file:\n  {line}\nreplacing {skip} with one of {allowed} for values to keep",
+                          "add to the --columns file:\n  {line}\n{reasons}",
         "unknown_value": "'{value}' ({rows})",
+        "carried_sep": "; ", "carries_none": "no sales", "carries": "sales {sales}{share}", "carries_share": " = {share} of the total",
+        "skip_would_drop": "skip-row would leave out {rows}{carried}", "with_carried": " with {carried}",
+        "value_reason": "  '{value}' → {target}: {reason}",
+        "value_why_alias": "it names '{named}', which the pack reads as {target}; {dropped}",
+        "value_why_not_customer": "not a customer; {rows}, no sales",
+        "value_why_not_customer_sales": "read as missing: it says not a customer, yet it has {rows} with {carried}; "
+                                        "write one of {allowed} if they are customers; {dropped}",
+        "value_why_unclear": "read as missing (the rows stay, without a value): no value of the pack is clear; write "
+                             "one of {allowed} when you know it; {dropped}",
         # --where
         "where_error": "--where: {message}\n  {condition}\n  {caret}^",
         "where_no_column": "field '{field}' has no column in this file, so --where cannot test it",
@@ -359,8 +368,17 @@ DATA: dict[str, dict[str, str]] = {
                             "请在该条目中加上 'column: <列名>'",
         "all_skipped": "{name}：所有行都被 --columns 文件中的 'skip-row' 跳过了",
         "unknown_values": "{name}：列“{header}”（字段{field}）含有规则包不认识的值：{listed}{more}；"
-                          "请在 --columns 文件中加入：\n  {line}\n要保留的值，请把 {skip} 换成以下之一：{allowed}",
+                          "请在 --columns 文件中加入：\n  {line}\n{reasons}",
         "unknown_value": "“{value}”（{rows}）",
+        "carried_sep": "；", "carries_none": "无销售额", "carries": "销售额 {sales}{share}", "carries_share": "，占总额 {share}",
+        "skip_would_drop": "写 skip-row 将跳过 {rows}{carried}", "with_carried": "，连同{carried}",
+        "value_reason": "  “{value}” → {target}：{reason}",
+        "value_why_alias": "其中的“{named}”在规则包中读作 {target}；{dropped}",
+        "value_why_not_customer": "不是客户；{rows}，无销售额",
+        "value_why_not_customer_sales": "按缺失读取：它表示不是客户，但有 {rows}带有{carried}；如果它们是客户，"
+                                        "请写 {allowed} 之一；{dropped}",
+        "value_why_unclear": "按缺失读取（这些行保留，但没有该值）：规则包中没有明确对应的值；知道时请写 {allowed} 之一；"
+                             "{dropped}",
         "where_error": "--where：{message}\n  {condition}\n  {caret}^",
         "where_no_column": "文件中没有字段“{field}”的列，--where 无法判断它",
         "where_unknown_name": "未知名称“{name}”{hint}",
@@ -537,6 +555,7 @@ EXPORT_MESSAGES: dict[str, dict[str, str]] = {
         "survey_proposed": "  {field}: proposed {column}",
         "survey_missing": "  {field}: required, and no column fits: write the column in the --columns file",
         "survey_unknown": "  {field} ← {header}: values the pack does not know: {values} (the pack's values: {allowed})",
+        "survey_value": "'{value}' ({rows}) → {target}",
         "survey_lookalikes": "  {field} ← {header}: one place spelt several ways: {values}",
         "survey_doubt": "  {field} ← {column}: its unit disagrees with '{other}': likely {unit}",
         "survey_status": "  rows that are not customers: '{header}' is {others}; proposed: keep {keep}",
@@ -555,7 +574,7 @@ EXPORT_MESSAGES: dict[str, dict[str, str]] = {
         "starter_alternatives": "# other columns that match: {others}",
         "starter_unit": "# unit {unit}: its values disagree with '{other}' as they are (see kamrules columns)",
         "starter_values": "# values the pack does not know: '' reads them as missing; write one of {allowed} to "
-                          "keep them as that, or {skip} to leave their rows out",
+                          "keep them as that, or {skip} to leave their rows out (and their sales):",
         "starter_lookalikes": "# one place spelt several ways, joined into its commonest spelling",
         "starter_missing": "# {field}: required, and no column fits: write its column here",
         "starter_hint": "# {field}: not found; a column with a close name: {columns}",
@@ -610,6 +629,7 @@ EXPORT_MESSAGES: dict[str, dict[str, str]] = {
         "survey_proposed": "  {field}：建议用 {column}",
         "survey_missing": "  {field}：必填，但没有合适的列：请在 --columns 文件中写明它的列",
         "survey_unknown": "  {field} ← {header}：规则包不认识的值：{values}（规则包的取值：{allowed}）",
+        "survey_value": "“{value}”（{rows}）→ {target}",
         "survey_lookalikes": "  {field} ← {header}：同一地区有几种写法：{values}",
         "survey_doubt": "  {field} ← {column}：单位与“{other}”不一致：可能是 {unit}",
         "survey_status": "  不是客户的行：“{header}”为 {others}；建议只保留 {keep}",
@@ -627,7 +647,7 @@ EXPORT_MESSAGES: dict[str, dict[str, str]] = {
         "starter_proposed": "# 建议：{column}",
         "starter_alternatives": "# 也匹配的列：{others}",
         "starter_unit": "# 单位 {unit}：按原值读取时与“{other}”不一致（见 kamrules columns）",
-        "starter_values": "# 规则包不认识的值：'' 按缺失读取；写 {allowed} 之一按该值读取，或写 {skip} 跳过这些行",
+        "starter_values": "# 规则包不认识的值：'' 按缺失读取；写 {allowed} 之一按该值读取，或写 {skip} 跳过这些行（连同其销售额）：",
         "starter_lookalikes": "# 同一地区的几种写法，合并为最常见的写法",
         "starter_missing": "# {field}：必填，但没有合适的列：请在这里写明它的列",
         "starter_hint": "# {field}：未找到；名称相近的列：{columns}",
