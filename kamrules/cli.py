@@ -169,7 +169,9 @@ def validate(
         if data is not None:
             from kamrules.data.reader import read_table
 
-            options = _read_options(reading, where, lang)
+            from dataclasses import replace
+
+            options = replace(_read_options(reading, where, lang), as_of=parse_as_of(as_of, data))
             read = read_table(data, list(pack.fields.values()), options)
             say(data_text(lang, "validate_read", data=data, n=len(read.frame), found=len(read.column_map),
                           total=len(pack.fields)))

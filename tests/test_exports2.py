@@ -258,3 +258,59 @@ def test_the_starter_mapping_proposes_the_same_values_with_what_each_option_drop
             "you know it; skip-row would leave out 1 row with sales 1,200 = 0.5% of the total\n") in text
     zh = invoke("columns", "u.csv", "--lang", "zh")
     assert "“Key Distributor”（1 行；销售额 3,000，占总额 1.3%）→ wholesaler" in zh.output
+
+
+# ------------------------------------------------------------------- G3: year-named period columns
+
+
+def test_net_sales_fy2026_and_fy2025_are_proposed_as_sales_and_a_year_earlier_and_run():
+    made = invoke("columns", DATA / "flat-b2b.csv", "--write", "map.yaml")
+    assert made.exit_code == 0, made.output
+    lines = made.output.splitlines()
+    assert ("  sales: required, proposed 'Net Sales FY2026' (the later of two columns that differ only by the year, "
+            "2026: our revenue this year)") in lines
+    assert "  sales_prev: proposed 'Net Sales FY2025' (the same column a year earlier, 2025)" in lines
+    mapping = load_mapping_file(Path("map.yaml"))
+    assert (mapping.columns["sales"], mapping.columns["sales_prev"]) == ("Net Sales FY2026", "Net Sales FY2025")
+    run = invoke("evaluate", DATA / "flat-b2b.csv", "--columns", "map.yaml", "--as-of", AS_OF, "--out", "o",
+                 "--playbooks", "none")
+    assert run.exit_code == 0, run.output
+    assert ("  sales columns read as: sales ← Net Sales FY2026 = Sales this period; sales_prev ← Net Sales FY2025 = "
+            "Sales a year earlier") in run.output.splitlines()
+
+
+def test_without_a_mapping_evaluate_offers_the_later_year_for_sales_and_the_earlier_as_a_near_miss():
+    out = invoke("evaluate", DATA / "flat-b2b.csv", "--as-of", AS_OF, "--out", "o")
+    assert out.exit_code == 1
+    assert ("closest: 'Net Sales FY2026' (the later of two columns that differ only by the year, 2026: our revenue "
+            "this year)") in out.stderr
+    run = invoke("evaluate", DATA / "flat-b2b.csv", "--columns", _map("sales: Net Sales FY2026\n"), "--as-of", AS_OF,
+                 "--out", "o", "--playbooks", "none")
+    assert ("  sales_prev: not found; did you mean column 'Net Sales FY2025'? (map it with --columns: sales_prev: "
+            "Net Sales FY2025) (the same column a year earlier, 2025)") in run.output.splitlines()
+    assert manifest("o")["columns"]["near_misses"] == [
+        {"field": "sales_prev", "column": "Net Sales FY2025", "note": "year_before", "year": 2025}]
+
+
+@pytest.mark.parametrize("later, earlier", [("Revenue 2026", "Revenue 2025"), ("2026年销售额", "2025年销售额"),
+                                            ("FY2026 Sales", "FY2025 Sales")])
+def test_two_money_columns_that_differ_only_by_the_year_are_this_year_and_a_year_earlier(later, earlier):
+    write_csv("y.csv", [["Account ID", earlier, later], ["A1", "100", "120"], ["A2", "90", "80"]])
+    made = invoke("columns", "y.csv", "--write", "map.yaml")
+    mapping = load_mapping_file(Path("map.yaml"))
+    assert (mapping.columns["sales"], mapping.columns["sales_prev"]) == (later, earlier), made.output
+
+
+def test_the_as_of_year_chooses_among_three_year_columns():
+    write_csv("y.csv", [["Account ID", "Revenue 2024", "Revenue 2025", "Revenue 2026"], ["A1", "100", "120", "50"]])
+    out = invoke("evaluate", "y.csv", "--as-of", "2025-12-31", "--out", "o")
+    assert "closest: 'Revenue 2025' (the later of two columns that differ only by the year, 2025: our revenue" in out.stderr
+    made = invoke("columns", "y.csv", "--write", "map.yaml")  # no --as-of: the largest year
+    assert load_mapping_file(Path("map.yaml")).columns["sales"] == "Revenue 2026", made.output
+
+
+def test_this_years_and_last_years_sales_in_chinese_are_read_without_a_mapping():
+    for this in ("本年销售额", "今年销售额"):
+        write_csv("b.csv", [["客户编号", this, "上年销售额"], ["00001", "120", "100"]])
+        result = read("b.csv")
+        assert (result.column_map["sales"], result.column_map["sales_prev"]) == (this, "上年销售额")

@@ -156,10 +156,11 @@ def _quoted(items: Sequence[str], limit: int = 30, lang: str = "en") -> str:
 
 def _match_columns(
     name: str, headers: list[str], fields: Sequence[FieldSpec], mapping: Mapping[str, str], lang: str = "en",
-    columns: Sequence | None = None,
+    columns: Sequence | None = None, year: int | None = None,
 ) -> dict[str, int]:
-    """field name -> column index. Ambiguity is an error, never a guess."""
-    plan = match_plan(headers, fields, mapping, lang, columns)
+    """field name -> column index. Ambiguity is an error, never a guess. `year`: the run's as-of year (which
+    of two year-named columns is this year's, in the proposals)."""
+    plan = match_plan(headers, fields, mapping, lang, columns, year)
     problems = plan.problems
     if problems:
         if len(problems) == 1:
@@ -182,7 +183,7 @@ class Matching:
 
 
 def match_plan(headers: list[str], fields: Sequence[FieldSpec], mapping: Mapping[str, str], lang: str = "en",
-               columns: Sequence | None = None) -> Matching:
+               columns: Sequence | None = None, year: int | None = None) -> Matching:
     """`_match_columns` without refusing: what matched and what is wrong (`kamrules columns` shows both)."""
     normalised = [normalise_header(h) for h in headers]
     problems: list[str] = []
@@ -230,7 +231,7 @@ def match_plan(headers: list[str], fields: Sequence[FieldSpec], mapping: Mapping
         elif by_name[field_name].required:
             missing.append(field_name)
             problems.append(_not_found(field_name, by_name[field_name], headers, normalised, lang, ref(field_name),
-                                       fields, columns))
+                                       fields, columns, year))
     return Matching(matched, problems, ambiguous, shared, missing)
 
 
@@ -256,7 +257,7 @@ def proposal_text(proposal, lang: str = "en") -> str:
     """A column offered for a field, with why when it is not just a close name: "'Total Revenue'
     (lifetime revenue: every closed deal, not one period)"."""
     text = say(lang, "quote", text=proposal.column)
-    return text if proposal.note == "close" else text + say(lang, "note_" + proposal.note)
+    return text if proposal.note == "close" else text + say(lang, "note_" + proposal.note, year=proposal.year)
 
 
 def _unit_stem_matches(header: str, spec: FieldSpec, keys: set) -> bool:
@@ -294,10 +295,12 @@ def _mapped_columns(headers: list[str], normalised: list[str], mapping: Mapping[
 
 
 def _not_found(field_name: str, spec: FieldSpec, headers: list[str], normalised: list[str], lang: str = "en",
-               field_text: str | None = None, fields: Sequence[FieldSpec] = (), columns: Sequence | None = None) -> str:
+               field_text: str | None = None, fields: Sequence[FieldSpec] = (), columns: Sequence | None = None,
+               year: int | None = None) -> str:
     looked_for = say(lang, "sep").join(spec.header_names())
     offered = proposals(spec, reference_field(fields or [spec]), headers,
-                        list(columns) if columns is not None else [None] * len(headers), list(range(len(headers))))
+                        list(columns) if columns is not None else [None] * len(headers), list(range(len(headers))),
+                        year=year)
     closest = (say(lang, "closest", headers=say(lang, "sep").join(proposal_text(p, lang) for p in offered))
                if offered else "")
     sales_hint = say(lang, "sales_hint") if _is_sales(spec) else ""
@@ -307,7 +310,7 @@ def _not_found(field_name: str, spec: FieldSpec, headers: list[str], normalised:
 
 def describe_mapping(
     headers: list[str], fields: Sequence[FieldSpec], matched: Mapping[str, int], mapping: Mapping[str, str],
-    units: Mapping | None = None, columns: Sequence | None = None,
+    units: Mapping | None = None, columns: Sequence | None = None, year: int | None = None,
 ) -> dict:
     """How each field found its column, for the console and the run manifest (JSON-ready, in input order):
     `fields` [{field, column, by: --columns|name|label|alias}, with `scale`, `unit` and `unit_from`
@@ -344,10 +347,11 @@ def describe_mapping(
         if spec.name in matched:
             continue
         absent.append(spec.name)
-        offered = proposals(spec, reference, headers, cells, unused, limit=1)
+        offered = proposals(spec, reference, headers, cells, unused, limit=1, year=year)
         if offered:
             near.append({"field": spec.name, "column": offered[0].column,
-                         **({"note": offered[0].note} if offered[0].note != "close" else {})})
+                         **({"note": offered[0].note} if offered[0].note != "close" else {}),
+                         **({"year": offered[0].year} if offered[0].year else {})})
     return {"fields": found, "near_misses": near, "absent": absent,
             "unused_columns": [headers[i] for i in unused]}
 
@@ -395,7 +399,7 @@ def mapping_lines(description: Mapping, full: bool = True, lang: str = "en") -> 
             say(lang, "read_as_one", field=r["field"], column=r["column"],
                 label=r["read_as"].get(lang) or r["read_as"].get("en") or r["field"]) for r in periods)))
     for miss in description["near_misses"]:
-        note = say(lang, "note_" + miss["note"]) if miss.get("note", "close") != "close" else ""
+        note = say(lang, "note_" + miss["note"], year=miss.get("year")) if miss.get("note", "close") != "close" else ""
         lines.append(words["near_miss"].format(field=miss["field"], column=miss["column"]) + note)
     others = [f for f in description["absent"] if f not in {m["field"] for m in description["near_misses"]}]
     if others and full:

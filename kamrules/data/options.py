@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import stat
+from datetime import date
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -61,6 +62,7 @@ class ReadOptions:
     row_filter_from: str = ""  # where that condition is written (file:line), for messages
     skip_footer: int | None = None  # rows at the end that are not accounts (--skip-footer); None = detected
     columns_file: Path | None = None  # the --columns file `columns`/`values` came from: an input --out never holds
+    as_of: date | None = None  # the run's --as-of: which year-named column is this year's, how much of it has passed
 
 
 @dataclass(frozen=True)

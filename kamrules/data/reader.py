@@ -80,7 +80,8 @@ def read_table(path: Path, fields: Sequence[FieldSpec], options: ReadOptions = R
     lang = options.lang
     _check_options(options, fields)
     raw, fmt = _read_raw(path, name, options)
-    matched = _match_columns(name, raw.headers, fields, options.columns or {}, lang, raw.columns)
+    year = options.as_of.year if options.as_of else None
+    matched = _match_columns(name, raw.headers, fields, options.columns or {}, lang, raw.columns, year)
     units = decide_units(fields, raw.headers, matched, options.units,
                          raw.layout.title_unit if raw.layout is not None else None)
     skipped = apply_value_maps(name, raw, matched, options.values or {}, lang)
@@ -118,7 +119,7 @@ def read_table(path: Path, fields: Sequence[FieldSpec], options: ReadOptions = R
     for option in ("header_row", "skip_footer"):  # said by the user: explain --run reads the file the same way
         if getattr(options, option) is not None:
             source[option] = getattr(options, option)
-    mapping = {**describe_mapping(raw.headers, fields, matched, options.columns or {}, units, raw.columns),
+    mapping = {**describe_mapping(raw.headers, fields, matched, options.columns or {}, units, raw.columns, year),
                "skipped": skipped,
                "where": wheres.get("--where")}
     if wheres.get("--columns"):

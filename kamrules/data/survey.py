@@ -80,7 +80,8 @@ def survey_columns(path: Path, fields: Sequence[FieldSpec], options: ReadOptions
     survey = Survey(name, {"format": fmt, "encoding": raw.encoding, "delimiter": raw.delimiter, "sheet": raw.sheet,
                            "rows": len(raw.row_numbers)}, {}, given)
     columns = dict(given.columns)
-    plan = match_plan(raw.headers, fields, columns, lang, raw.columns)
+    year = options.as_of.year if options.as_of else None
+    plan = match_plan(raw.headers, fields, columns, lang, raw.columns, year)
     survey.problems = [p for p in plan.problems if p.startswith("--columns")]
     matched = dict(plan.matched)
     reference = reference_field(fields)
@@ -100,7 +101,7 @@ def survey_columns(path: Path, fields: Sequence[FieldSpec], options: ReadOptions
         if spec.name in matched:
             continue
         offered = proposals(spec, reference, raw.headers, raw.columns, free if not spec.required else
-                            list(range(len(raw.headers))))
+                            list(range(len(raw.headers))), year=year)
         chosen = next((p for p in offered if p.note != "close" or spec.required), None)
         if chosen is None:
             if offered:
@@ -145,7 +146,8 @@ def survey_columns(path: Path, fields: Sequence[FieldSpec], options: ReadOptions
             for spec in fields:
                 if spec.name != field_name and matched.get(spec.name) == matched[field_name]:
                     survey.mapping.columns.setdefault(spec.name, proposal.column)
-    survey.description = {**describe_mapping(raw.headers, fields, matched, survey.mapping.columns, units, raw.columns),
+    survey.description = {**describe_mapping(raw.headers, fields, matched, survey.mapping.columns, units, raw.columns,
+                                             year),
                           "layout": raw.layout.as_dict() if raw.layout else {}}
     for row in survey.description["fields"]:  # what kamrules columns proposes is not yet in a --columns file
         if row["field"] not in given.columns and (row["field"] in survey.proposed or row["field"] in survey.alternatives):

@@ -543,6 +543,8 @@ EXPORT_MESSAGES: dict[str, dict[str, str]] = {
         "note_lifetime": " (lifetime revenue: every closed deal, not one period's)",
         "note_one_deal": " (one deal only: the most recent)",
         "note_unknown_period": " (our revenue; the header names no period)",
+        "note_year_later": " (the later of two columns that differ only by the year, {year}: our revenue this year)",
+        "note_year_before": " (the same column a year earlier, {year})",
         "note_unique": " (no id column: every row has a different value here, so it can serve as the id)",
         "lookalike_places": "{name}: column '{header}' ({field}) spells one place in several ways: {listed}; "
                             "concentration is measured per value, so each counts as a place of its own. To join "
@@ -618,6 +620,8 @@ EXPORT_MESSAGES: dict[str, dict[str, str]] = {
         "note_lifetime": "（累计收入：历来所有成交，不是某一期的）",
         "note_one_deal": "（仅一笔：最近一次成交）",
         "note_unknown_period": "（我方收入；列名未写明期间）",
+        "note_year_later": "（两列只差年份，取较晚的 {year} 年：我方本年收入）",
+        "note_year_before": "（同一列早一年：{year} 年）",
         "note_unique": "（没有编码列：此列每行的值各不相同，可用作编码）",
         "lookalike_places": "{name}：列“{header}”（{field}）把同一地区写成了几种样子：{listed}；集中度按值分别计算，"
                             "它们会被当成不同的地区。要合并它们，请在 --columns 文件中添加：\n  {line}",
