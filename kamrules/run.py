@@ -159,6 +159,8 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
                           lang=options.lang, headers=read.column_map)
     evaluation.source = {k: v for k, v in read.source.items() if k != "path"}
     evaluation.source["present_fields"] = present = carried_columns(evaluation, read)
+    if read.mapping.get("doubts"):  # what a column covers (lifetime, a year to date): the report's data notes
+        evaluation.source["doubts"] = read.mapping["doubts"]
     evaluation.data_issues = read.issues
     give_back_memory()
     summary = portfolio.summarise(evaluation, lang=options.lang, present_fields=present)

@@ -314,3 +314,104 @@ def test_this_years_and_last_years_sales_in_chinese_are_read_without_a_mapping()
         write_csv("b.csv", [["客户编号", this, "上年销售额"], ["00001", "120", "100"]])
         result = read("b.csv")
         assert (result.column_map["sales"], result.column_map["sales_prev"]) == (this, "上年销售额")
+
+
+# ------------------------------------------------------------- G6, G7: lifetime and year-to-date columns
+
+
+HUBSPOT = [["Record ID", "Company name", "Total Revenue"], ["1", "North Labs", "1200"], ["2", "South Labs", "800"],
+           ["3", "East Labs", "300"]]
+
+
+def test_lifetime_revenue_read_as_sales_is_said_on_the_console_in_the_manifest_and_in_the_report():
+    write_csv("hs.csv", HUBSPOT)
+    run = invoke("evaluate", "hs.csv", "--columns", _map("sales: Total Revenue\n"), "--as-of", AS_OF, "--out", "o",
+                 "--playbooks", "none")
+    assert run.exit_code == 0, run.output
+    assert ("  sales        ← Total Revenue  (--columns) (lifetime revenue, not one period's — growth and decline are "
+            "not comparable)") in run.output.splitlines()
+    assert manifest("o")["columns"]["doubts"] == [{"field": "sales", "column": "Total Revenue", "doubt": "lifetime"}]
+    report = Path("o/report.html").read_text(encoding="utf-8")
+    assert ('<ul class="data-notes">\n    <li>&#39;Total Revenue&#39; (sales) is lifetime revenue, not one period&#39;s: '
+            'growth and decline are not comparable</li>') in report
+    zh = invoke("evaluate", "hs.csv", "--columns", "map.yaml", "--as-of", AS_OF, "--out", "z", "--playbooks", "none",
+                "--lang", "zh")
+    assert "（累计收入，不是某一期的——增长与下滑无法比较）" in zh.output
+    assert "“Total Revenue”（sales）是累计收入，不是某一期的：增长与下滑无法比较" in Path("z/report.html").read_text(encoding="utf-8")
+
+
+SF_YTD = ("  'Closed Won Amount (This FY)' (sales) is likely the year to date (a fiscal year in progress): at "
+          "2026-11-27, 331 of 365 days of 2026 have passed (90.7%, taking the year from 1 January); compared with a "
+          "full year earlier ('Closed Won Amount (Last FY)', sales_prev) it understates growth: an account buying as "
+          "much as last year shows a 9.3% decline. If it is, annualise it (×1.103) in the --columns file: sales: "
+          "{column: Closed Won Amount (This FY), period: year_to_date}")
+
+
+def test_salesforce_this_fy_beside_last_fy_is_said_to_be_likely_the_year_to_date():
+    mapping = _map("sales: Closed Won Amount (This FY)\nsales_prev: Closed Won Amount (Last FY)\n"
+                   "customer_type: {values: {Prospect: skip-row}}\n")
+    run = invoke("evaluate", SALESFORCE, "--columns", mapping, "--as-of", AS_OF, "--out", "o", "--playbooks", "none")
+    assert run.exit_code == 0, run.output
+    assert SF_YTD in run.output.splitlines()
+    assert manifest("o")["columns"]["doubts"] == [{
+        "field": "sales", "column": "Closed Won Amount (This FY)", "doubt": "year_to_date", "strength": "likely",
+        "other_field": "sales_prev", "other_column": "Closed Won Amount (Last FY)", "as_of": "2026-11-27",
+        "elapsed_days": 331, "year_days": 365}]
+    assert SF_YTD.strip().replace("'", "&#39;") in Path("o/report.html").read_text(encoding="utf-8")
+    survey = invoke("columns", SALESFORCE, "--write", "start.yaml")  # no --as-of: the doubt, without the figures
+    assert ("  'Closed Won Amount (This FY)' (sales) is likely the year to date (a fiscal year in progress); compared "
+            "with a full year earlier ('Closed Won Amount (Last FY)', sales_prev) it understates growth. If it is, "
+            "annualise it in the --columns file (evaluate says how much of the year has passed at --as-of): sales: "
+            "{column: Closed Won Amount (This FY), period: year_to_date}") in survey.output.splitlines()
+    assert "# 'Closed Won Amount (This FY)' (sales) is likely the year to date" in Path("start.yaml").read_text("utf-8")
+
+
+def test_period_year_to_date_annualises_the_column_at_as_of_and_the_doubt_is_settled():
+    mapping = _map("sales: {column: Closed Won Amount (This FY), period: year_to_date}\n"
+                   "sales_prev: Closed Won Amount (Last FY)\ncustomer_type: {values: {Prospect: skip-row}}\n")
+    run = invoke("evaluate", SALESFORCE, "--columns", mapping, "--as-of", AS_OF, "--out", "o", "--playbooks", "none")
+    assert run.exit_code == 0, run.output
+    lines = run.output.splitlines()
+    assert ("  sales           ← Closed Won Amount (This FY)  (--columns; year to date ×1.103 to a full year: 331 of "
+            "365 days at 2026-11-27)") in lines
+    assert not any("is likely the year to date" in line for line in lines)
+    fields = {r["field"]: r for r in manifest("o")["columns"]["fields"]}
+    assert fields["sales"]["annualised"] == {"as_of": "2026-11-27", "elapsed_days": 331, "year_days": 365,
+                                             "factor": 1.102719}
+    decisions = {d["account_id"]: float(d["sales"]) for d in csv.DictReader(open("o/decisions.csv", encoding="utf-8-sig"))}
+    assert decisions["0015g00000FnMafQHK"] == round(46795.44 * 365 / 331, 9)
+    assert "doubts" not in manifest("o")["columns"]
+    explained = invoke("explain", SALESFORCE, "0015g00000FnMafQHK", "--run", "o")  # read the same way again
+    assert explained.exit_code == 0, explained.output
+    from kamrules.results.rerun import run_inputs
+
+    again = run_inputs(Path("o"), ROOT / "rules", SALESFORCE)
+    assert again.options.periods == {"sales": "year_to_date"}
+    assert read(SALESFORCE, **{**vars(again.options), "as_of": again.as_of}).frame["sales"].iloc[0] == \
+        round(46795.44 * 365 / 331, 9)
+
+
+def test_a_year_column_of_the_as_of_year_may_be_the_year_to_date_until_the_year_is_over():
+    write_csv("y.csv", [["Account ID", "Revenue 2026", "Revenue 2025"], ["A1", "100", "120"], ["A2", "90", "80"]])
+    mapping = _map("sales: Revenue 2026\nsales_prev: Revenue 2025\n")
+    run = invoke("evaluate", "y.csv", "--columns", mapping, "--as-of", "2026-06-30", "--out", "o", "--playbooks", "none")
+    assert ("  'Revenue 2026' (sales) may be the year to date (it names the year of --as-of): at 2026-06-30, 181 of "
+            "365 days of 2026 have passed (49.6%, taking the year from 1 January); compared with a full year earlier "
+            "('Revenue 2025', sales_prev) it understates growth: an account buying as much as last year shows a 50.4% "
+            "decline. If it is, annualise it (×2.017) in the --columns file: sales: {column: Revenue 2026, period: "
+            "year_to_date}") in run.output.splitlines()
+    for as_of in ("2026-12-31", "2027-03-01"):  # the year is over, or the columns are last year's and the one before
+        done = invoke("evaluate", "y.csv", "--columns", mapping, "--as-of", as_of, "--out", "o", "--playbooks", "none")
+        assert done.exit_code == 0 and "year to date" not in done.output
+
+
+def test_a_wrong_period_in_the_columns_file_is_a_clear_error():
+    write_csv("y.csv", [["Account ID", "Sales", "NPS"], ["A1", "100", "9"]])
+    bad = invoke("evaluate", "y.csv", "--columns", _map("sales: {column: Sales, period: quarter}\n"), "--out", "o")
+    assert bad.exit_code == 1
+    assert bad.stderr == ("error: map.yaml:1:8: field 'sales': 'period' can only be year_to_date (the column holds the "
+                          "year so far; it is annualised at --as-of)\n")
+    count = invoke("evaluate", "y.csv", "--columns", _map("nps: {column: NPS, period: year_to_date}\n"), "--out", "o")
+    assert count.exit_code == 1
+    assert count.stderr == ("error: --columns: field 'nps': 'period: year_to_date' is for amounts of money (sales, "
+                            "gross profit), not this field\n")

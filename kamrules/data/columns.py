@@ -11,6 +11,7 @@ from typing import Mapping, Sequence
 
 from kamrules.data.doubts import reference_field
 from kamrules.data.meaning import closest, proposals
+from kamrules.data.periods import PERIODS, YearElapsed, doubt_text
 from kamrules.data.units import header_unit, unit_fits, unit_scale
 from kamrules.data.where import where_line
 from kamrules.data.wording import hint, joined, quoted, say, spec_named, spec_ref
@@ -51,6 +52,7 @@ class ColumnMapping:
     units: dict = field(default_factory=dict)  # field -> unit its column is in (万元, k, 年 …)
     where: str | None = None  # `where:` a condition rows must meet (as --where)
     where_loc: str = ""  # where that condition is written, for messages
+    periods: dict = field(default_factory=dict)  # field -> year_to_date: the column holds the year so far
 
 
 WHERE_KEY = "where"  # the top-level key of a --columns file that holds its row filter
@@ -76,7 +78,7 @@ def load_mapping_file(path: Path, lang: str = "en") -> ColumnMapping:
                 mapping.where, mapping.where_loc = value, str(value_loc)
             continue
         if isinstance(value, dict):
-            _field_entry(key, value, value_loc, columns, values, problems, lang, units)
+            _field_entry(key, value, value_loc, columns, values, problems, lang, units, mapping.periods)
             continue
         if value is None or isinstance(value, (bool, list)):
             found = (say(lang, "found_nothing") if value is None else say(lang, "found_list")
@@ -113,13 +115,20 @@ def _text(value) -> str:
 
 
 def _field_entry(key: str, entry: dict, where: str, columns: dict, values: dict, problems: list,
-                 lang: str = "en", units: dict | None = None) -> None:
-    """One `field: {column: ..., values: {...}, unit: ...}` entry of a mapping file."""
-    unknown = [k for k in entry if k not in ("column", "values", "unit", "scale")]
+                 lang: str = "en", units: dict | None = None, periods: dict | None = None) -> None:
+    """One `field: {column: ..., values: {...}, unit: ..., period: year_to_date}` entry of a mapping file."""
+    unknown = [k for k in entry if k not in ("column", "values", "unit", "scale", "period")]
     if unknown:
         problems.append(say(lang, "map_unknown_key", where=where, field=key, key=unknown[0],
-                            hint=hint(lang, str(unknown[0]), ["column", "values", "unit", "scale"])))
+                            hint=hint(lang, str(unknown[0]), ["column", "values", "unit", "scale", "period"])))
         return
+    period = entry.get("period")
+    if period is not None:
+        if not isinstance(period, str) or period.strip() not in PERIODS:
+            problems.append(say(lang, "map_period_type", where=where, field=key, periods=", ".join(PERIODS)))
+            return
+        if periods is not None:
+            periods[key] = period.strip()
     unit, scale = entry.get("unit"), entry.get("scale")
     if unit is not None:
         if isinstance(unit, (bool, dict, list)) or not str(unit).strip() or scale is not None:
@@ -311,6 +320,7 @@ def _not_found(field_name: str, spec: FieldSpec, headers: list[str], normalised:
 def describe_mapping(
     headers: list[str], fields: Sequence[FieldSpec], matched: Mapping[str, int], mapping: Mapping[str, str],
     units: Mapping | None = None, columns: Sequence | None = None, year: int | None = None,
+    annual: Mapping[str, YearElapsed] | None = None,
 ) -> dict:
     """How each field found its column, for the console and the run manifest (JSON-ready, in input order):
     `fields` [{field, column, by: --columns|name|label|alias}, with `scale`, `unit` and `unit_from`
@@ -338,6 +348,10 @@ def describe_mapping(
                 entry["scale"] = unit.scale
             if unit.source != "header":
                 entry["unit"], entry["unit_from"] = unit.unit, unit.source
+        if (annual or {}).get(field_name) is not None:  # `period: year_to_date`: annualised
+            elapsed = annual[field_name]
+            entry["annualised"] = {"as_of": elapsed.as_of.isoformat(), "elapsed_days": elapsed.elapsed,
+                                   "year_days": elapsed.days, "factor": round(elapsed.factor, 6)}
         found.append(entry)
     used = set(matched.values())
     unused = [i for i in range(len(headers)) if i not in used]
@@ -380,8 +394,8 @@ def mapping_lines(description: Mapping, full: bool = True, lang: str = "en") -> 
 
     words = CONSOLE.get(lang, CONSOLE["en"])
     by_words = dict(pair.split("=", 1) for pair in words["by"].split("|"))
-    rows = [r for r in description["fields"] if r["by"] != "name"]
-    same = [r["field"] for r in description["fields"] if r["by"] == "name"]
+    rows = [r for r in description["fields"] if r["by"] != "name" or r.get("annualised")]
+    same = [r["field"] for r in description["fields"] if r["by"] == "name" and not r.get("annualised")]
     width = max((len(r["field"]) for r in rows), default=0)
     lines = [words["columns"].format(n=len(description["fields"]))]
     if same:
@@ -392,12 +406,18 @@ def mapping_lines(description: Mapping, full: bool = True, lang: str = "en") -> 
         if r.get("unit_from"):
             how += say(lang, "unit_from_" + ("title" if r["unit_from"] == "title" else "columns"), unit=r["unit"])
         scaled = words["scaled"].format(scale=f"{r['scale']:g}") if "scale" in r else ""
-        lines.append(f"  {r['field']:<{width}} ← {r['column']}  ({how}{scaled})")
+        if r.get("annualised"):
+            a = r["annualised"]
+            scaled += say(lang, "annualised", factor=f"{a['factor']:.3f}", elapsed=a["elapsed_days"],
+                          days=a["year_days"], as_of=a["as_of"])
+        note = _period_note(description, r["field"], lang)
+        lines.append(f"  {r['field']:<{width}} ← {r['column']}  ({how}{scaled}){note}")
     periods = [r for r in description["fields"] if r.get("read_as")]
     if periods:
         lines.append(say(lang, "read_as", listed=say(lang, "read_as_sep").join(
             say(lang, "read_as_one", field=r["field"], column=r["column"],
                 label=r["read_as"].get(lang) or r["read_as"].get("en") or r["field"]) for r in periods)))
+    lines += ["  " + doubt_text(d, lang) for d in description.get("doubts", []) if d["doubt"] == "year_to_date"]
     for miss in description["near_misses"]:
         note = say(lang, "note_" + miss["note"], year=miss.get("year")) if miss.get("note", "close") != "close" else ""
         lines.append(words["near_miss"].format(field=miss["field"], column=miss["column"]) + note)
@@ -415,6 +435,13 @@ def mapping_lines(description: Mapping, full: bool = True, lang: str = "en") -> 
         lines.append(words["unused"].format(n=len(description["unused_columns"]),
                                             names=_quoted(description["unused_columns"], limit=12, lang=lang)))
     return lines
+
+
+def _period_note(description: Mapping, field_name: str, lang: str) -> str:
+    """" (lifetime revenue, not one period's — …)" after the column read as sales, when it is one."""
+    doubt = next((d for d in description.get("doubts", []) if d["field"] == field_name
+                  and d["doubt"] in ("lifetime", "one_deal")), None)
+    return say(lang, "read_" + doubt["doubt"]) if doubt else ""
 
 
 def layout_lines(layout: Mapping, fields: Sequence[Mapping], lang: str = "en") -> list[str]:

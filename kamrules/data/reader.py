@@ -42,6 +42,7 @@ from kamrules.data.messages import (
 )
 from kamrules.data.numbers import parse_number
 from kamrules.data.doubts import reference_field, unit_doubts
+from kamrules.data.periods import annualised, factor_of, period_doubts
 from kamrules.data.units import decide_units
 from kamrules.data.options import (
     FORMATS,
@@ -89,8 +90,10 @@ def read_table(path: Path, fields: Sequence[FieldSpec], options: ReadOptions = R
         raise DataError(say(lang, "all_skipped", name=name))
     order = sorted(matched, key=lambda field_name: matched[field_name])  # input order
     keep_all = options.on_bad_value == "missing"
-    wheres = _filter_rows(name, raw, fields, matched, units, options)  # before any value is checked
-    data, issues, n_problems, unknown, unreadable = _convert_fields(raw, fields, matched, order, options, units)
+    annual = annualised(fields, matched, options.periods, options.as_of)  # `period: year_to_date`
+    wheres = _filter_rows(name, raw, fields, matched, units, options, annual)  # before any value is checked
+    data, issues, n_problems, unknown, unreadable = _convert_fields(raw, fields, matched, order, options, units,
+                                                                    annual)
 
     messages = []
     shown = {spec.name: spec_ref(spec, lang) for spec in fields}  # 「销售额」(sales) in Chinese
@@ -119,9 +122,13 @@ def read_table(path: Path, fields: Sequence[FieldSpec], options: ReadOptions = R
     for option in ("header_row", "skip_footer"):  # said by the user: explain --run reads the file the same way
         if getattr(options, option) is not None:
             source[option] = getattr(options, option)
-    mapping = {**describe_mapping(raw.headers, fields, matched, options.columns or {}, units, raw.columns, year),
+    mapping = {**describe_mapping(raw.headers, fields, matched, options.columns or {}, units, raw.columns, year,
+                                  annual),
                "skipped": skipped,
                "where": wheres.get("--where")}
+    doubts = period_doubts(fields, {f: raw.headers[i] for f, i in matched.items()}, options.as_of, options.periods)
+    if doubts:  # lifetime revenue, a year to date against a full year (data/periods.py)
+        mapping["doubts"] = [doubt.as_dict() for doubt in doubts]
     if wheres.get("--columns"):
         mapping["where_columns_file"] = wheres["--columns"]
     if raw.layout is not None:
@@ -175,7 +182,7 @@ def _read_raw(path: Path, name: str, options: ReadOptions) -> tuple[_Raw, str]:
 
 
 def _filter_rows(name: str, raw: _Raw, fields: Sequence[FieldSpec], matched: dict[str, int], units: dict,
-                 options: ReadOptions) -> dict:
+                 options: ReadOptions, annual: dict | None = None) -> dict:
     """Leave out the rows the `where:` of the --columns file and --where do not keep, before any value is
     checked: a lead with a blank revenue is left out, not reported. A row whose verdict is unknown
     because a value the condition tests cannot be read is kept, so that the bad cell is reported (never
@@ -202,7 +209,8 @@ def _filter_rows(name: str, raw: _Raw, fields: Sequence[FieldSpec], matched: dic
                 continue
             values, bad, reasons = _convert(by_name[field_name], raw.columns[index], raw, options,
                                             scale=unit.scale if unit else 1.0,
-                                            own_unit_wins=bool(unit) and unit.source != "header")
+                                            own_unit_wins=bool(unit) and unit.source != "header",
+                                            annualise=factor_of(annual, field_name))
             # A blank cell is missing, not unreadable (even in a required field): the condition is unknown
             # there and the row is left out and counted (`--where 'sales > 0'` on HubSpot's blank revenue).
             blank = say(lang, "r_required")
@@ -248,7 +256,7 @@ def _unknown_categories(name: str, raw: _Raw, fields: Sequence[FieldSpec], match
 
 def _convert_fields(
     raw: _Raw, fields: Sequence[FieldSpec], matched: dict[str, int], order: list[str], options: ReadOptions,
-    units: dict | None = None,
+    units: dict | None = None, annual: dict | None = None,
 ) -> tuple[dict[str, pd.Series], list[DataIssue], int, dict[str, list[int]], dict[str, np.ndarray]]:
     """(typed column per field, bad cells in row then column order, how many bad cells in all, the
     positions of the values a category field does not know — when those are its only bad cells —, the
@@ -270,7 +278,8 @@ def _convert_fields(
         spec = by_name[field_name]
         unit = (units or {}).get(field_name)
         values, bad_positions, bad_reasons = _convert(spec, column, raw, options, scale=unit.scale if unit else 1.0,
-                                                      own_unit_wins=unit is not None and unit.source != "header")
+                                                      own_unit_wins=unit is not None and unit.source != "header",
+                                                      annualise=factor_of(annual, field_name))
         data[field_name] = values
         unreadable[field_name] = np.array([p for p, r in zip(bad_positions.tolist(), bad_reasons) if r != blank],
                                           dtype=np.int64)

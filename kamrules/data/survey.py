@@ -28,6 +28,7 @@ from kamrules.data.lookalikes import LookAlikes, lookalike_groups
 from kamrules.data.meaning import Proposal, proposals
 from kamrules.data.doubts import reference_field
 from kamrules.data.options import ReadOptions, _check_options
+from kamrules.data.periods import annualised, doubt_text, factor_of, period_doubts
 from kamrules.data.units import decide_units
 from kamrules.data.values import NOT_CUSTOMER_WORDS, carried_text, proposal_reason, value_proposals
 from kamrules.data.wording import say, spec_ref
@@ -59,6 +60,8 @@ class Survey:
     status: tuple | None = None  # (header, customer values, other values with rows) of a status column
     bad_cells: dict = field(default_factory=dict)  # field -> (header, how many cells cannot be read)
     problems: list = field(default_factory=list)  # --columns entries that name no column of the file
+    annual: dict = field(default_factory=dict)  # field -> YearElapsed, for `period: year_to_date` (data/periods.py)
+    period_doubts: list = field(default_factory=list)  # PeriodDoubt: lifetime revenue, a year to date
     wheres: list = field(default_factory=list)  # what each row filter (where:, --where) leaves out
 
 
@@ -76,7 +79,7 @@ def survey_columns(path: Path, fields: Sequence[FieldSpec], options: ReadOptions
     raw, fmt = _read_raw(path, name, options)
     by_name = {spec.name: spec for spec in fields}
     given = ColumnMapping(dict(options.columns or {}), {k: dict(v) for k, v in (options.values or {}).items()},
-                          dict(options.units or {}), options.row_filter)
+                          dict(options.units or {}), options.row_filter, periods=dict(options.periods or {}))
     survey = Survey(name, {"format": fmt, "encoding": raw.encoding, "delimiter": raw.delimiter, "sheet": raw.sheet,
                            "rows": len(raw.row_numbers)}, {}, given)
     columns = dict(given.columns)
@@ -122,9 +125,10 @@ def survey_columns(path: Path, fields: Sequence[FieldSpec], options: ReadOptions
         header, keep, _ = survey.status
         survey.mapping.where = f"`{header}` in [{', '.join(_quoted_value(v) for v in keep)}]"
     units = decide_units(fields, raw.headers, matched, given.units, raw.layout.title_unit if raw.layout else None)
+    survey.annual = annualised(fields, matched, given.periods, options.as_of)  # `period: year_to_date`
     kept = _rows_kept(survey, raw, fields, matched, units, options)
     categories = [f for f in matched if by_name[f].type == "category" and by_name[f].values]
-    sales = _sales_kept(raw, reference, matched, kept, units, options) if categories else None
+    sales = _sales_kept(raw, reference, matched, kept, units, options, survey.annual) if categories else None
     for field_name in categories:  # values the pack does not know, before any row is left out for them
         _convert_field(survey, raw, by_name[field_name], matched[field_name], kept, units, options, group_fields,
                        sales)
@@ -147,8 +151,12 @@ def survey_columns(path: Path, fields: Sequence[FieldSpec], options: ReadOptions
                 if spec.name != field_name and matched.get(spec.name) == matched[field_name]:
                     survey.mapping.columns.setdefault(spec.name, proposal.column)
     survey.description = {**describe_mapping(raw.headers, fields, matched, survey.mapping.columns, units, raw.columns,
-                                             year),
+                                             year, survey.annual),
                           "layout": raw.layout.as_dict() if raw.layout else {}}
+    survey.period_doubts = period_doubts(fields, {f: raw.headers[i] for f, i in matched.items()}, options.as_of,
+                                         given.periods)
+    if survey.period_doubts:
+        survey.description["doubts"] = [d.as_dict() for d in survey.period_doubts]
     for row in survey.description["fields"]:  # what kamrules columns proposes is not yet in a --columns file
         if row["field"] not in given.columns and (row["field"] in survey.proposed or row["field"] in survey.alternatives):
             row["by"] = say(lang, "by_proposed")
@@ -156,7 +164,7 @@ def survey_columns(path: Path, fields: Sequence[FieldSpec], options: ReadOptions
 
 
 def _sales_kept(raw, reference: FieldSpec | None, matched: dict, kept: np.ndarray, units: dict,
-                options: ReadOptions) -> tuple | None:
+                options: ReadOptions, annual: dict | None = None) -> tuple | None:
     """(the sales of the kept rows, NaN when blank; which of them cannot be read), or None without a sales
     column: what the rows of a value the pack does not know carry."""
     if reference is None or reference.name not in matched:
@@ -164,7 +172,8 @@ def _sales_kept(raw, reference: FieldSpec | None, matched: dict, kept: np.ndarra
     unit = units.get(reference.name)
     column = _as_text(raw.columns[matched[reference.name]]).filter(pa.array(kept))
     values, bad, reasons = _convert(reference, column, raw, options, scale=unit.scale if unit else 1.0,
-                                    own_unit_wins=unit is not None and unit.source != "header")
+                                    own_unit_wins=unit is not None and unit.source != "header",
+                                    annualise=factor_of(annual, reference.name))
     unreadable = np.zeros(len(values), dtype=bool)
     blank = say(options.lang, "r_required")
     unreadable[[int(p) for p, r in zip(bad, reasons) if r != blank]] = True
@@ -180,7 +189,8 @@ def _convert_field(survey: Survey, raw, spec: FieldSpec, index: int, kept: np.nd
     column = _mapped_values(raw.columns[index], survey.mapping.values.get(spec.name)).filter(pa.array(kept))
     unit = units.get(spec.name)
     values, bad, reasons = _convert(spec, column, raw, options, scale=unit.scale if unit else 1.0,
-                                    own_unit_wins=unit is not None and unit.source != "header")
+                                    own_unit_wins=unit is not None and unit.source != "header",
+                                    annualise=factor_of(survey.annual, spec.name))
     unknown = [int(p) for p, r in zip(bad, reasons) if spec.type == "category" and r == category_reason(spec, lang)]
     if unknown:
         found = value_proposals(spec, column.to_pylist(), unknown, raw.row_numbers[kept],
@@ -256,7 +266,8 @@ def _rows_kept(survey: Survey, raw, fields, matched: dict, units: dict, options:
             typed[field_name] = (_convert(by_name[field_name], _mapped_values(raw.columns[index],
                                                                                survey.mapping.values.get(field_name)),
                                           raw, options, scale=unit.scale if unit else 1.0,
-                                          own_unit_wins=unit is not None and unit.source != "header")[0]
+                                          own_unit_wins=unit is not None and unit.source != "header",
+                                          annualise=factor_of(survey.annual, field_name))[0]
                                  if field_name in names else pd.Series(np.nan, index=pd.RangeIndex(len(keep))))
         frame = pd.DataFrame(typed, index=pd.RangeIndex(len(keep)))
         try:
@@ -370,7 +381,7 @@ def starter_mapping(survey: Survey, fields: Sequence[FieldSpec], lang: str = "en
     layout = survey.description.get("layout") or {}
     out += ["# " + line.strip() for line in layout_lines(layout, survey.description["fields"], lang)]
     found = [r for r in survey.description["fields"] if r["field"] not in mapping.columns and r["field"] not in
-             mapping.values and r["field"] not in mapping.units]
+             mapping.values and r["field"] not in mapping.units and r["field"] not in mapping.periods]
     if found:
         out.append(say(lang, "starter_found"))
         out += [f"{r['field']}: {_scalar(r['column'])}" for r in found]  # a map of comments only is empty
@@ -383,7 +394,8 @@ def starter_mapping(survey: Survey, fields: Sequence[FieldSpec], lang: str = "en
         out.append("")
     for spec in fields:
         name = spec.name
-        if name not in mapping.columns and name not in mapping.values and name not in mapping.units:
+        if name not in mapping.columns and name not in mapping.values and name not in mapping.units \
+                and name not in mapping.periods:
             continue
         out += _entry_comments(survey, spec, lang)
         parts = {}
@@ -391,6 +403,8 @@ def starter_mapping(survey: Survey, fields: Sequence[FieldSpec], lang: str = "en
             parts["column"] = _scalar(mapping.columns[name])
         if name in mapping.units:
             parts["unit"] = _scalar(mapping.units[name])
+        if name in mapping.periods:
+            parts["period"] = _scalar(mapping.periods[name])
         if name in mapping.values:
             table = mapping.values[name]
             parts["values"] = "{" + ", ".join(f"{_scalar(k)}: {_scalar(v)}" for k, v in table.items()) + "}"
@@ -425,6 +439,7 @@ def _entry_comments(survey: Survey, spec: FieldSpec, lang: str) -> list[str]:
     if doubt is not None and name in survey.mapping.units:
         lines.append(say(lang, "starter_unit", unit=survey.mapping.units[name], other=doubt.other_column
                          if doubt.suspect == doubt.field else doubt.column))
+    lines += ["# " + doubt_text(d, lang) for d in survey.period_doubts if d.field == name]
     if name in survey.unknown:
         lines.append(say(lang, "starter_values", allowed=", ".join(spec.values), skip=SKIP_ROW))
         lines += ["#" + say(lang, "value_reason", value=p.value, target=p.target or "''",

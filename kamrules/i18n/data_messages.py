@@ -518,6 +518,28 @@ EXPORT_MESSAGES: dict[str, dict[str, str]] = {
         "map_scale_type": "{where}: field '{field}': 'scale' must be a number above 0, the factor values are "
                           "multiplied by (10000 for 万元)",
         "unit_not_fitting": "--columns: field '{field}': unit '{unit}' does not fit it; its units are: {units}",
+        "map_period_type": "{where}: field '{field}': 'period' can only be {periods} (the column holds the year so "
+                           "far; it is annualised at --as-of)",
+        "period_not_fitting": "--columns: field '{field}': 'period: {period}' is for amounts of money (sales, gross "
+                              "profit), not this field",
+        "read_lifetime": " (lifetime revenue, not one period's — growth and decline are not comparable)",
+        "read_one_deal": " (one deal, not one period's sales — shares and tiers rest on a single deal)",
+        "annualised": "; year to date ×{factor} to a full year: {elapsed} of {days} days at {as_of}",
+        "doubt_lifetime_note": "'{column}' ({field}) is lifetime revenue, not one period's: growth and decline are "
+                               "not comparable",
+        "doubt_one_deal_note": "'{column}' ({field}) is one deal, not one period's sales: shares and tiers rest on a "
+                               "single deal",
+        "ytd_is": "'{column}' ({field}) is the year to date",
+        "ytd_likely": "'{column}' ({field}) is likely the year to date (a fiscal year in progress)",
+        "ytd_may": "'{column}' ({field}) may be the year to date (it names the year of --as-of)",
+        "ytd_elapsed": ": at {as_of}, {elapsed} of {days} days of {year} have passed ({share}, taking the year from 1 "
+                       "January)",
+        "ytd_effect": "; compared with a full year earlier ('{other}', {other_field}) it understates growth: an "
+                      "account buying as much as last year shows a {drop} decline",
+        "ytd_effect_unknown": "; compared with a full year earlier ('{other}', {other_field}) it understates growth",
+        "ytd_fix": ". If it is, annualise it (×{factor}) in the --columns file: {line}",
+        "ytd_fix_unknown": ". If it is, annualise it in the --columns file (evaluate says how much of the year has "
+                           "passed at --as-of): {line}",
         "unit_none": "none (it is not a number of money, months or days)",
         "where_no_such_column": "no column `{column}` in this file{hint}",
         "unit_from_title": "; unit {unit} from the title", "unit_from_columns": "; unit {unit} from --columns",
@@ -598,6 +620,21 @@ EXPORT_MESSAGES: dict[str, dict[str, str]] = {
         "map_unit_type": "{where}：字段“{field}”：'unit' 须为单位，如 万元、元、k、M 或 年（'unit' 与 'scale' 只能给一个）",
         "map_scale_type": "{where}：字段“{field}”：'scale' 须为大于 0 的数，即数值要乘的倍数（万元为 10000）",
         "unit_not_fitting": "--columns：字段“{field}”：单位“{unit}”与它不符；它可用的单位：{units}",
+        "map_period_type": "{where}：字段“{field}”：'period' 只能是 {periods}（该列是年初至今的数据，按 --as-of 折算为全年）",
+        "period_not_fitting": "--columns：字段“{field}”：'period: {period}' 只适用于金额（销售额、毛利），不适用于该字段",
+        "read_lifetime": "（累计收入，不是某一期的——增长与下滑无法比较）",
+        "read_one_deal": "（只是一笔成交，不是一期的销售额——份额与分级只基于一笔）",
+        "annualised": "；年初至今 ×{factor} 折算为全年：截至 {as_of} 已过 {elapsed}/{days} 天",
+        "doubt_lifetime_note": "“{column}”（{field}）是累计收入，不是某一期的：增长与下滑无法比较",
+        "doubt_one_deal_note": "“{column}”（{field}）只是一笔成交，不是一期的销售额：份额与分级只基于一笔",
+        "ytd_is": "“{column}”（{field}）是年初至今的数据",
+        "ytd_likely": "“{column}”（{field}）很可能是年初至今的数据（进行中的财年）",
+        "ytd_may": "“{column}”（{field}）可能是年初至今的数据（列名是 --as-of 所在的年份）",
+        "ytd_elapsed": "：截至 {as_of}，{year} 年已过 {elapsed}/{days} 天（{share}，按 1 月 1 日起算）",
+        "ytd_effect": "；与完整的上一年（“{other}”，{other_field}）相比会低估增长：与去年买得一样多的客户也会显示下滑 {drop}",
+        "ytd_effect_unknown": "；与完整的上一年（“{other}”，{other_field}）相比会低估增长",
+        "ytd_fix": "。如果是，请在 --columns 文件中按全年折算（×{factor}）：{line}",
+        "ytd_fix_unknown": "。如果是，请在 --columns 文件中按全年折算（evaluate 会按 --as-of 说明本年已过多少）：{line}",
         "unit_none": "无（它不是金额、月数或天数）",
         "where_no_such_column": "文件中没有列 `{column}`{hint}",
         "unit_from_title": "；单位 {unit} 取自标题", "unit_from_columns": "；单位 {unit} 取自 --columns",
