@@ -438,3 +438,15 @@ def test_a_thin_export_gets_one_console_line_for_its_absent_columns_and_the_deta
     zh = invoke("evaluate", DATA / "thin-regions.csv", "--as-of", AS_OF, "--out", "z", "--playbooks", "none",
                 "--lang", "zh")
     assert "文件中没有规则所需的21个字段的列（毛利、钱包份额、" in "".join(zh.output.split())
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Key Distributor", ("wholesaler", "Distributor")), ("Dealer Network", ("wholesaler", "Dealer")),
+    ("民营企业集团", ("enterprise", "民营企业")), ("Local public sector body", ("government", "public sector")),
+    ("VIP客户", None),  # VIP (consumer) and 客户 (unspecified): nothing clear
+    ("Customer - Reseller", None), ("零售连锁企业", None), ("Technology Partner", None),
+    ("Retailing", None)])  # whole words only: 'Retail' is not in 'Retailing'
+def test_the_likely_value_is_the_one_value_of_the_pack_a_value_names(text, expected):
+    from kamrules.data.values import likely_value
+
+    assert likely_value(PACK.fields["customer_type"], text) == expected

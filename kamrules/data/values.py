@@ -59,7 +59,7 @@ NOT_CUSTOMER_WORDS = frozenset(normalise_header(w) for w in (
     "sales-qualified-lead", "sql", "opportunity", "prospect", "prospects", "suspect",
     "潜在客户", "意向客户", "线索", "商机", "销售线索", "目标客户", "待跟进"))
 
-_WORDS = re.compile(r"[^\W_]+")
+_WORDS = re.compile(r"[^\W_\u4e00-\u9fff]+|[\u4e00-\u9fff]+")  # words; Chinese apart from Latin ('VIP客户')
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
