@@ -103,10 +103,11 @@ def _record_numbers(skip: int, table_rows: int, bad_rows: list) -> np.ndarray:
     their own numbers), so the table's records are the numbers from the header on, less those: a
     Salesforce footer has blank lines (records of the table) between its short rows."""
     bad = {int(number) for number, _, _ in bad_rows}
-    every = np.arange(skip + 1, skip + 1 + table_rows + len(bad_rows), dtype=np.int64)
-    if len(bad) != len(bad_rows) or not bad <= set(every[1:].tolist()):  # a number arrow did not know
+    last = skip + table_rows + len(bad_rows)  # the number of the file's last record
+    if len(bad) != len(bad_rows) or any(not skip + 2 <= number <= last for number in bad):  # a number arrow did not know
         return np.arange(skip + 1, skip + 1 + table_rows, dtype=np.int64)
-    return every[~np.isin(every, list(bad))] if bad else every
+    every = np.arange(skip + 1, last + 1, dtype=np.int64)
+    return every[~np.isin(every, np.fromiter(bad, dtype=np.int64))] if bad else every
 
 
 def _footer_scan(rows: int, options: ReadOptions) -> int:
