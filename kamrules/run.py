@@ -305,7 +305,7 @@ def run_columns(options: ColumnsOptions) -> str:
     target = options.write
     if target is None:
         settled = not (survey.proposed or survey.missing or survey.unknown or survey.lookalikes or survey.doubts
-                       or survey.status or survey.problems or survey.alternatives)
+                       or survey.status or survey.problems or survey.alternatives or survey.period_doubts)
         lines.append(say(options.lang, "survey_nothing" if settled else "survey_next", data=options.data,
                          file="columns.yaml"))
         return "\n".join(lines) + "\n"

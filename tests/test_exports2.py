@@ -450,3 +450,11 @@ def test_the_likely_value_is_the_one_value_of_the_pack_a_value_names(text, expec
     from kamrules.data.values import likely_value
 
     assert likely_value(PACK.fields["customer_type"], text) == expected
+
+
+def test_a_year_to_date_doubt_is_something_to_decide_for_kamrules_columns():
+    write_csv("ytd.csv", [["Account ID", "Sales YTD", "Sales LY"], ["A1", "100", "120"]])
+    out = invoke("columns", "ytd.csv")
+    assert "  'Sales YTD' (sales) is the year to date; compared with a full year earlier ('Sales LY', sales_prev)" \
+        in out.output
+    assert out.output.splitlines()[-1].startswith("next: kamrules columns ytd.csv --write columns.yaml")
