@@ -35,6 +35,7 @@ from kamrules.data.columns import (
 from kamrules.data.convert import _cell_at, _convert, category_reason
 from kamrules.data.dates import parse_date
 from kamrules.data.formats import _READERS, _drop_empty_rows
+from kamrules.data.groups import groups_of
 from kamrules.data.messages import (
     _bad_values_message,
     _duplicate_ids_message,
@@ -108,6 +109,14 @@ def read_table(path: Path, fields: Sequence[FieldSpec], options: ReadOptions = R
                                             shown["account_id"])
         if duplicates:
             messages.append(duplicates)
+    if "parent_id" in data and "account_id" in data:
+        problem, groups = groups_of(name, raw, pd.Series(np.asarray(data["account_id"], dtype=object)),
+                                    pd.Series(np.asarray(data["parent_id"], dtype=object)),
+                                    raw.headers[matched["parent_id"]], lang, shown["parent_id"])
+        if problem:
+            messages.append(problem)
+        elif "customer_group" not in data and any(spec.name == "customer_group" for spec in fields):
+            data["customer_group"] = groups  # the topmost parent, when the file has no group column of its own
     if not messages:
         doubts = unit_doubts(fields, data, {f: raw.headers[i] for f, i in matched.items()}, units,
                              chinese=_chinese(raw.headers))

@@ -189,6 +189,11 @@ DATA: dict[str, dict[str, str]] = {
         "dup_where": "column '{header}' (field {field})",
         "dup_fix": "each account must appear once: remove or merge the duplicates",
         "dup_one": "{name}: {where}: '{value}' appears in {rows}; {fix}",
+        "group_bad": "{name}: {where}: {n} account group(s) cannot be known — an account's parent must be another "
+                     "account or a group name, and following the parents must end at an account without one; "
+                     "correct the parent IDs below",
+        "group_self": "'{value}' is its own parent ({rows})",
+        "group_cycle": "the parents go round in a circle: {chain} ({rows})",
         "dup_many": "{name}: {where}: {n} IDs appear more than once; {fix}:",
         "dup_line": "'{value}' in {rows}",
         "negative_sales": "{n} accounts have negative {field} (rows {rows}); credit notes or returns? They lower the "
@@ -425,6 +430,10 @@ DATA: dict[str, dict[str, str]] = {
         "dup_where": "列“{header}”（字段{field}）",
         "dup_fix": "每个客户只能出现一次：请删除或合并重复行",
         "dup_one": "{name}：{where}：“{value}”出现在{rows}；{fix}",
+        "group_bad": "{name}：{where}：有 {n} 处客户分组无法确定——上级客户必须是另一个客户或集团名称，且沿上级客户逐级追溯"
+                     "必须终止于没有上级的客户；请更正下列上级客户编号",
+        "group_self": "“{value}”的上级客户是其自身（{rows}）",
+        "group_cycle": "上级客户构成循环：{chain}（{rows}）",
         "dup_many": "{name}：{where}：有 {n} 个编码重复出现；{fix}：",
         "dup_line": "“{value}”在{rows}",
         "negative_sales": "{n} 个客户的{field}为负（第 {rows} 行）；是红字发票或退货吗？它们会压低组合总额并改变其他客户的占比："
