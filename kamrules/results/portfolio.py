@@ -366,12 +366,29 @@ def _band(pack: RulePack, key: int, capacity: float | None, accounts: int, pipel
     places = team_places if isinstance(team_places, (int, float)) and not isinstance(team_places, bool) else None
     advice = [text for text in (team.capacity_text(pack, capacity, accounts, places, concentration is not None)
                                 if not consumer_book else None,
-                                concentration, advice_text.band_text(status, key, low, high, strong), waiting_line,
+                                concentration, advice_text.band_text(status, key, low, high, strong, developing),
+                                _with_hours(pack, waiting_line, fte),
                                 pipeline_line, organisation) if text]
     if fte is not None and not consumer_book:
         advice.append(fte[2])
     return KeyAccountBand(key, low, high, strong, threshold, status, department,
                           fte[0] if fte else None, fte[1] if fte else None, tuple(advice))
+
+
+def _with_hours(pack: RulePack, waiting_line: Text | None, fte: tuple | None) -> Text | None:
+    """The waiting line, and — when the team's hours would carry the waiting accounts too — that the limit is
+    the convention of accounts per manager, not the hours."""
+    managers, each, full = (_param(pack, name) for name in ("key_account_managers", "key_accounts_per_manager",
+                                                            "fte_hours_per_month"))
+    if waiting_line is None or fte is None or not managers or not each or not full or fte[1] > managers:
+        return waiting_line
+    return {"en": waiting_line["en"] + (
+                f" The team's hours would carry them (the workload is at most {fmt_number(fte[1], 1)} full-time people for "
+                f"{_n(managers)} manager{'' if managers == 1 else 's'}): the limit is the convention of {_n(each)} accounts "
+                f"each — raise key_accounts_per_manager, or add a manager."),
+            "zh": waiting_line["zh"] + (
+                f"团队的工时足以承担（工作量最多约 {fmt_number(fte[1], 1)} 个全职人力，团队有 {_n(managers)} 名经理）：限制来自"
+                f"每人 {_n(each)} 个客户的惯例——可提高 key_accounts_per_manager，或增加一名经理。")}
 
 
 def _status(key: int, low: float | None, high: float | None, strong: float | None) -> str:

@@ -27,10 +27,19 @@ def _n(value: float) -> str:
     return fmt_number(value, 0)
 
 
-def band_text(status: str, key: int, low, high, strong) -> Text | None:
+def band_text(status: str, key: int, low, high, strong, developing: int | None = None) -> Text | None:
+    """`developing`: the accounts in development (potential key accounts and those waiting for a manager);
+    0 says there is room but nobody to develop, rather than "make sure they are not treated as ordinary"."""
     if status == "unknown":
         return None
     band = f"{_n(low)}–{_n(high)}"
+    if status == "below" and developing == 0:
+        return {
+            "en": f"{key} key accounts, fewer than the {band} a company can really manage (McDonald & Woodburn), and "
+                  f"no account of this book qualifies as a potential key account: there is room for more — look for "
+                  f"them among new customers and fast growers.",
+            "zh": f"重点客户 {key} 个，少于企业实际能够管理的 {band} 个（McDonald & Woodburn），且本客户组合中没有符合潜在重点"
+                  f"客户标准的客户：仍有余力——请在新客户与快速增长的客户中寻找。"}
     return {
         "below": {
             "en": f"{key} key accounts, fewer than the {band} a company can really manage (McDonald & Woodburn): "

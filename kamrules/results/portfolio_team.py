@@ -80,7 +80,8 @@ def capacity_text(pack: RulePack, capacity: float | None, accounts: int, team_pl
     if managers is None or each is None:
         return {"en": en + ".", "zh": zh + "。"}
     places = team_places if team_places is not None else managers * each
-    team_en = f"{fmt_number(managers, 0)} key account managers × {fmt_number(each, 0)} accounts each"
+    team_en = (f"{fmt_number(managers, 0)} key account manager{'' if managers == 1 else 's'} × "
+               f"{fmt_number(each, 0)} accounts each")
     team_zh = f"{fmt_number(managers, 0)} 名重点客户经理 × 每人 {fmt_number(each, 0)} 个"
     cap = max(1, int(share * accounts)) if share is not None else None
     if capacity < places and cap is not None:
@@ -93,6 +94,12 @@ def capacity_text(pack: RulePack, capacity: float | None, accounts: int, team_pl
                + (f"，因对我方举足轻重的客户而提高到 {n} 个" if capacity > cap else "")
                + f"。团队（{team_zh}：{fmt_number(places, 0)} 个名额）并非限制所在，限制来自政策"
                + ("" if flat else "，因此其后的 A 类客户作为潜在重点客户培育，而不是等待经理"))
+    elif capacity > places:  # accounts material to us never wait for a manager
+        en += (f" — the team's places ({team_en}: {fmt_number(places, 0)}) raised to the {n} accounts material to us "
+               f"(an account holding {fmt_pct(param(pack, 'key_material_share') or 0, 0)} of our sales never waits for a "
+               f"manager): the team carries more than its convention")
+        zh += (f"——团队名额（{team_zh}：{fmt_number(places, 0)} 个）因对我方举足轻重的客户而提高到 {n} 个（占销售额 "
+               f"{fmt_pct(param(pack, 'key_material_share') or 0, 0, lang='zh')} 的客户不会排队等候经理）：团队承担的客户超出惯例")
     else:
         en += f" — the team's places: {team_en}"
         zh += f"——团队名额：{team_zh}"
