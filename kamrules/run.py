@@ -489,7 +489,9 @@ def group_fields(pack: RulePack) -> list[str]:
     """The fields accounts are grouped by (the region, and any field a feature works `within`): their
     values must not spell one group several ways."""
     names = [pack.role("region")] + [f.within for f in pack.features.values() if f.within]
-    return [n for n in dict.fromkeys(names) if n is not None and n in pack.fields
+    # the account id is a key, not a place (a feature counted `within: account_id` is per account): the
+    # reader's own check says when ids look alike
+    return [n for n in dict.fromkeys(names) if n is not None and n in pack.fields and n != "account_id"
             and pack.fields[n].type in ("string", "category")]
 
 

@@ -167,7 +167,7 @@ def test_default_pack_validates_strictly_and_fits_the_example_data():
     # optional, and the decline on the previous period (read only without a year-earlier figure) is said
     # to be out of reach
     assert [line for line in lines if "can never fire" in line or "not in the file" in line] == [
-        "  optional fields not in the file: sales_prev_period",
+        "  optional fields not in the file: parent_id, customer_group, sales_prev_period, orders",
         "  rule 'risk_signals → period_decline' can never fire without: sales_prev_period",
         "  rule 'risk_signals → period_decline_strong' can never fire without: sales_prev_period"]
     assert " 0 error(s), 0 warning(s)" in f" {lines[-1]}"

@@ -206,10 +206,32 @@ def rules_without_data(pack: RulePack, present_fields: Iterable[str]) -> list:
         reads = {c.field for c in item.criteria} if isinstance(item, ScoreSpec) else item.reads
         return set().union(*(fields_behind(n) for n in reads & absent)) if reads & absent else set()
 
+    present = set(present_fields)
+    added: dict = {}  # fields added to the file's -> what is then absent
+
+    def absent_with(fields: frozenset) -> set:
+        if fields not in added:
+            added[fields] = absent_names(pack, present | fields)
+        return added[fields]
+
+    def needed(rule, missing: set) -> set:
+        """Of the fields behind a blocked rule, those it cannot fire without: a field that only a
+        fallback reads (`coalesce(group_gp, gross_profit)`: the group column) is not one."""
+        if len(missing) < 2:
+            return missing
+        keep = set()
+        for name in missing:  # adding every other missing field: does the rule still need this one?
+            if not can_fire_without(rule.when, absent_with(frozenset(missing - {name}))):
+                keep.add(name)
+        # enough on their own? else the rule needs more than one of them (last order, and an interval or orders)
+        if keep and keep != missing and can_fire_without(rule.when, absent_with(frozenset(keep))):
+            return keep
+        return missing
+
     result = []
     for decision in pack.decisions:
         for rule in decision.rules:
             if not can_fire_without(rule.when, absent):
                 missing = set().union(*(fields_behind(n) for n in rule.reads & absent))
-                result.append((decision.id, rule.id, sorted(missing)))
+                result.append((decision.id, rule.id, sorted(needed(rule, missing))))
     return result
