@@ -1043,3 +1043,73 @@ def test_a_group_holding_a_fifth_of_sales_is_high_dependence(pack):
     assert "high_dependence" not in results["a00"].value("dependence_finding")
     assert "reduce_dependence" in results["s0"].value("action")  # the group's lead carries the plan
     assert "reduce_dependence" not in results["s1"].value("action")
+
+
+# ------------------------------------------------------------- v3.2: the expert's review of v3.1
+
+
+def test_an_account_material_to_us_never_waits_for_a_manager(pack):
+    """One manager × 8 places, but 10 customers hold 5% or more each: all 10 are key (the capacity is
+    never below the material accounts); the summary says the team carries more than its convention, and
+    that the team's hours would carry the accounts that wait (the limit is the convention)."""
+    from kamrules.pack.whatif import with_params
+
+    rows = [{"account_id": f"m{i:02d}", "sales": 60_000 + i} for i in range(10)]  # 10 × ~6%
+    rows += [{"account_id": f"s{i:02d}", "sales": 11_000 + i} for i in range(20)]  # 20 × ~1.1%
+    evaluation = evaluate(with_params(pack, ["key_account_managers=1"]), pd.DataFrame(rows), as_of=AS_OF)
+    results = {a.account_id: a for a in evaluation.accounts}
+    assert [results[f"m{i:02d}"].value("tier") for i in range(10)] == ["key"] * 10
+    advice = " ".join(text["en"] for text in summarise(evaluation, lang="en").advice)
+    assert ("the team's places (1 key account manager × 8 accounts each: 8) raised to the 10 accounts material to us"
+            in " ".join(advice.split()))
+    zh = "".join(text["zh"] for text in summarise(evaluation, lang="zh").advice)
+    assert "因对我方举足轻重的客户而提高到 10 个" in zh
+
+
+def test_the_waiting_line_says_when_the_hours_would_carry_the_waiting_accounts(pack):
+    from kamrules.pack.whatif import with_params
+
+    tail = [{"account_id": f"t{i:03d}", "sales": 100} for i in range(100)]
+    rows = [{"account_id": f"a{i:02d}", "sales": 1_000 + i} for i in range(40)]
+    evaluation = evaluate(with_params(pack, ["key_account_managers=2"]), pd.DataFrame(rows + tail), as_of=AS_OF)
+    advice = " ".join(" ".join(text["en"] for text in summarise(evaluation, lang="en").advice).split())
+    assert ("The team's hours would carry them (the workload is at most 1.1 full-time people for 2 managers): the "
+            "limit is the convention of 8 accounts each — raise key_accounts_per_manager, or add a manager.") in advice
+    busy = evaluate(with_params(pack, ["key_account_managers=2", "fte_hours_per_month=40"]), pd.DataFrame(rows + tail),
+                    as_of=AS_OF)
+    assert "The team's hours would carry them" not in " ".join(t["en"] for t in summarise(busy, lang="en").advice)
+
+
+def test_a_book_with_room_but_nobody_to_develop_says_so(pack):
+    """Sixty customers of about 1.7% each (no concentration): the 12 largest are key, nobody else holds 3%
+    or shows a sign of potential — not 'make sure they are not treated as ordinary customers'."""
+    evaluation = evaluate(pack, pd.DataFrame([{"account_id": f"c{i:02d}", "sales": 100_000 + i} for i in range(60)]),
+                          as_of=AS_OF)
+    advice = " ".join(" ".join(text["en"] for text in summarise(evaluation, lang="en").advice).split())
+    assert ("12 key accounts, fewer than the 15–35 a company can really manage (McDonald & Woodburn), and no account "
+            "of this book qualifies as a potential key account: there is room for more — look for them among new "
+            "customers and fast growers.") in advice
+    assert "make sure they are not treated as ordinary" not in advice
+
+
+def test_in_a_flat_book_the_tier_never_falls_as_an_account_grows(pack):
+    """30 customers at 3.1–3.6% (no concentration): the accounts beyond the key places holding 3% are
+    developed by value, so an account that grows 6% never drops from potential to standard."""
+    rows = [{"account_id": f"v{i:02d}", "sales": 100_000 - i * 500} for i in range(30)]
+    before = run(pack, rows)
+    grown = [dict(r, sales=r["sales"] * 1.06) if r["account_id"] == "v25" else r for r in rows]
+    after = run(pack, grown)
+    order = {"standard": 0, "potential": 1, "over_capacity": 2, "key": 3}
+    assert order[after["v25"].value("tier")] >= order[before["v25"].value("tier")]
+    tiers = [before[f"v{i:02d}"].value("tier") for i in range(30)]
+    assert tiers == sorted(tiers, key=lambda t: -order[t])  # by size: key, then potential, then standard
+    assert before["v07"].value("tier") == "potential" and before["v07"].value("tier_basis") == "beyond_key"
+
+
+def test_a_region_at_66_34_is_not_balanced_but_60_40_is(pack):
+    rows = [{"account_id": "r1", "sales": 660_000, "region": "North"}, {"account_id": "r2", "sales": 340_000, "region": "North"},
+            {"account_id": "s1", "sales": 600_000, "region": "South"}, {"account_id": "s2", "sales": 400_000, "region": "South"}]
+    rows += [{"account_id": f"t{i:02d}", "sales": 50_000, "region": "West"} for i in range(20)]
+    evaluation = evaluate(pack, pd.DataFrame(rows), as_of=AS_OF)
+    flags = {a.account_id: a.value("region_dominated") for a in evaluation.accounts}
+    assert flags["r1"] is True and flags["s1"] is False
