@@ -429,10 +429,12 @@ decisions:
 
 
 def test_hit_policy_winners_when_several_rules_match(tmp_path):
-    from kamrules.engine.evaluate import decide_outputs
-
     pack = pack_with(tmp_path, HIT_ORDER)
     first, priority, collect = (pack.decision(d) for d in ("first_d", "priority_d", "collect_d"))
+
+    def decide_outputs(decision, matched):
+        return decision.policy.outputs(decision, matched)
+
     # first: the first in file order, whatever order the matches are given in
     assert decide_outputs(first, [0, 1, 2]) == ({"f": "a"}, [0], False)
     assert decide_outputs(first, [2, 1]) == ({"f": "b"}, [1], False)
@@ -446,24 +448,30 @@ def test_hit_policy_winners_when_several_rules_match(tmp_path):
 def test_hit_policy_order_masks_and_rules_checked_before(tmp_path):
     import numpy as np
 
-    from kamrules.engine import hitpolicy
+    from kamrules.engine import masks
     from kamrules.results.explain import rules_ahead
 
     pack = pack_with(tmp_path, HIT_ORDER)
     first, priority, collect = (pack.decision(d) for d in ("first_d", "priority_d", "collect_d"))
-    assert hitpolicy.order(priority) == [1, 2, 0]
-    assert hitpolicy.checked_before(priority, 0) == [1, 2]
+    assert priority.policy.order(priority) == [1, 2, 0]
+    assert priority.policy.checked_before(priority, 0) == [1, 2]
     assert [r.id for r in rules_ahead(priority, 2)] == ["high"]
     assert [r.id for r in rules_ahead(first, 2)] == ["one", "two"]
     every = np.array([0b111, 0b101, 0b100, 0], dtype=np.uint64)
-    assert hitpolicy.reduce_masks(first, every).tolist() == [0b001, 0b001, 0b100, 0]
-    assert hitpolicy.reduce_masks(first, every).dtype == np.uint64  # a bit field, never a float
-    assert hitpolicy.reduce_masks(priority, every).tolist() == [0b010, 0b100, 0b100, 0]
-    assert hitpolicy.reduce_masks(collect, every).tolist() == every.tolist()
+    assert masks.winners(first, every).tolist() == [0b001, 0b001, 0b100, 0]
+    assert masks.winners(first, every).dtype == np.uint64  # a bit field, never a float
+    assert masks.winners(priority, every).tolist() == [0b010, 0b100, 0b100, 0]
+    assert masks.winners(collect, every).tolist() == every.tolist()
+    # the same winners for many accounts at once (the analysers' vectors)
+    fires = [np.array([bool(m >> i & 1) for m in every.tolist()]) for i in range(3)]
+    for decision in (first, priority, collect):
+        deciding = decision.policy.deciding(decision, fires)
+        assert [sum(int(d[a]) << i for i, d in enumerate(deciding)) for a in range(4)] \
+            == masks.winners(decision, every).tolist()
     # collect: every rule is checked and decides, so no rule stands "before" another
-    assert [hitpolicy.checked_before(collect, i) for i in range(3)] == [[], [], []]
+    assert [collect.policy.checked_before(collect, i) for i in range(3)] == [[], [], []]
     assert rules_ahead(collect, 2) == []
-    assert hitpolicy.winners(collect, [2, 0]) == [0, 2]
+    assert collect.policy.winners(collect, [2, 0]) == [0, 2]
 
 
 def test_engine_salience_follows_the_hit_policy(tmp_path):

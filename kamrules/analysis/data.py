@@ -143,19 +143,18 @@ def _decide(decision: Decision, facts: pd.DataFrame, matches: dict | None = None
     fires = [ex.condition_vector(rule.when, facts).fillna(False).to_numpy(dtype=bool) for rule in decision.rules]
     if matches is not None:
         matches[decision.id] = fires
-    if decision.hit == "collect":
-        facts[decision.count_name] = np.sum(fires, axis=0).astype("float64") if fires else 0.0
-        for total, output in decision.totals.items():  # as engine.evaluate.collect_total adds them up
+    deciding = decision.policy.deciding(decision, fires)
+    if decision.policy.lists:
+        facts[decision.count_name] = np.sum(deciding, axis=0).astype("float64") if deciding else 0.0
+        for total, output in decision.totals.items():  # as HitPolicy.given adds them up
             weights = [float(rule.then.get(output) or 0.0) for rule in decision.rules]
-            facts[total] = (np.round(np.sum([f * w for f, w in zip(fires, weights)], axis=0), ex.NDIGITS)
-                            if fires else 0.0)
-        return fires
-    order = list(range(len(decision.rules)))
-    if decision.hit == "priority":
-        order.sort(key=lambda i: -decision.rules[i].priority)
+            facts[total] = (np.round(np.sum([f * w for f, w in zip(deciding, weights)], axis=0), ex.NDIGITS)
+                            if deciding else 0.0)
+        return deciding
+    order = decision.policy.order(decision)
     for name, spec in decision.outputs.items():
         default = (decision.default or {}).get(name)
-        choices = [fires[i] for i in order]
+        choices = [deciding[i] for i in order]
         values = [decision.rules[i].then.get(name) for i in order]
         if spec.type == "number":
             column = np.select(choices, [np.nan if v is None else v for v in values],
@@ -164,10 +163,4 @@ def _decide(decision: Decision, facts: pd.DataFrame, matches: dict | None = None
         else:
             column = np.select(choices, [np.array(v, dtype=object) for v in values], default) if choices else default
             facts[name] = pd.Series(column, index=facts.index, dtype=object)
-    if decision.hit == "unique":
-        return fires
-    deciding, taken = list(fires), np.zeros(len(facts), dtype=bool)
-    for i in order:  # a rule decides only where no rule before it matched
-        deciding[i] = fires[i] & ~taken
-        taken |= fires[i]
     return deciding

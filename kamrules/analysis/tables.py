@@ -58,7 +58,7 @@ def _maybe_missing(pack: RulePack) -> set:
             if item.function not in ("count", "criteria_of") and (item.reads & missing or item.function == "expr"):
                 missing.add(item.name)
     for decision in pack.decisions:
-        if decision.hit != "collect" and decision.default is None:
+        if not decision.policy.lists and decision.default is None:
             missing |= set(decision.outputs)
     return missing
 
@@ -72,21 +72,19 @@ def analyse_decision(context: _Context, decision: Decision) -> list[Finding]:
     domains = {name: _domain(context, name, constants.get(name, [])) for name in names}
     size = math.prod(len(d) for d in domains.values())
     findings: list[Finding] = []
-    if decision.hit == "collect" or size > MAX_POINTS:
+    policy = decision.policy
+    if policy.lists or size > MAX_POINTS:  # (no match is an answer for lists: no gap to find)
         for rule in rules:
             findings += _impossible_alone(context, decision, rule, constants)
-        if size > MAX_POINTS and decision.hit != "collect":
+        if size > MAX_POINTS and not policy.lists:
             findings.append(Finding("note", "not_analysed", decision.id,
                                     f"not checked for gaps and overlaps: its rules read {len(names)} names, "
                                     f"{size:,} combinations (at most {MAX_POINTS:,})", location=decision.loc))
         return findings
     frame = _points(domains)
     fires = [_fires(rule.when, frame) for rule in rules]
-    if decision.hit == "unique":
-        findings += _overlaps(decision, rules, fires, frame)
-        if exact:  # "never" is only proven when every comparison is against a constant
-            findings += [_impossible(decision, r, f) for r, f in zip(rules, fires) if not f.any()]
-    elif exact:
+    findings += _overlaps(decision, rules, fires, frame)
+    if exact:  # "never" is only proven when every comparison is against a constant
         findings += _hidden(decision, rules, fires, frame)
     gap = ~np.logical_or.reduce(fires)
     if decision.default is not None:
@@ -143,31 +141,32 @@ def _example(frame: pd.DataFrame, mask: np.ndarray, names: Any = None) -> dict:
 
 
 def _overlaps(decision: Decision, rules: list, fires: list, frame: pd.DataFrame) -> list:
+    """Two rules that both match an account where the hit policy refuses two (`unique`)."""
     findings = []
+    policy = decision.policy
     for j, later in enumerate(rules):
         for i in range(j):
             both = fires[i] & fires[j]
-            if both.any():
+            if policy.refuses([i, j]) and both.any():
                 names = sorted(ex.names_in(rules[i].when) | ex.names_in(later.when))
                 findings.append(Finding(
                     "error", "overlap", decision.id,
-                    f"rules '{rules[i].id}' and '{later.id}' both match some accounts (hit: unique): "
-                    "narrow one of them, or use 'hit: first'",
+                    f"rules '{rules[i].id}' and '{later.id}' both match some accounts (hit: {policy.name}): "
+                    f"{policy.overlap_advice}",
                     rule=later.id, location=later.loc, example=_example(frame, both, names)))
                 break
     return findings
 
 
 def _hidden(decision: Decision, rules: list, fires: list, frame: pd.DataFrame) -> list:
-    order = list(range(len(rules)))
-    if decision.hit == "priority":
-        order.sort(key=lambda i: -rules[i].priority)
+    """Rules that never match (impossible), and rules that match but never decide: the hit policy
+    gives every account they match to rules it checks before them (`HitPolicy.deciding`)."""
+    policy = decision.policy
+    order = policy.order(decision)
+    deciding = policy.deciding(decision, fires)
     findings = []
-    covered = np.zeros(len(frame), dtype=bool)
-    deciding: dict[int, np.ndarray] = {}
     for position, index in enumerate(order):
         rule, mask = rules[index], fires[index]
-        deciding[index] = mask & ~covered
         if not mask.any():
             findings.append(_impossible(decision, rule, mask))
         elif not deciding[index].any():
@@ -177,9 +176,8 @@ def _hidden(decision: Decision, rules: list, fires: list, frame: pd.DataFrame) -
             findings.append(Finding(
                 "error", "hidden", decision.id,
                 f"rule '{rule.id}' can never fire: {who} every account it matches "
-                f"(hit: {decision.hit}); reorder or narrow them",
+                f"(hit: {policy.name}); reorder or narrow them",
                 rule=rule.id, location=rule.loc, example=_example(frame, mask, sorted(ex.names_in(rule.when)))))
-        covered |= mask
     return findings
 
 

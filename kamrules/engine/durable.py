@@ -43,7 +43,6 @@ from typing import Any, Iterable
 import pandas as pd
 
 from kamrules.language import expr as ex
-from kamrules.engine import hitpolicy
 from kamrules.errors import KamrulesError
 from kamrules.pack import Decision, core_traps
 
@@ -173,7 +172,7 @@ def compile_decision(decision: Decision, pack_hash: str) -> CompiledDecision:
     definition: dict = {}
     rule_keys: dict = {}
     rule_reads: dict = {}
-    for rank, index in enumerate(hitpolicy.order(decision)):
+    for rank, index in enumerate(decision.policy.order(decision)):
         rule = decision.rules[index]
         compiler.reads = set()
         condition = compiler.condition(ex.push_not(rule.when))
@@ -183,7 +182,7 @@ def compile_decision(decision: Decision, pack_hash: str) -> CompiledDecision:
         definition[key] = {"all": [{"m": guarded}], "pri": rank + 1}
         rule_keys[key] = index
     columns = sorted(set(decision.reads) | set(compiler.hidden.values()))
-    mode = "post" if decision.hit in ("first", "priority") else "fact"
+    mode = "post" if decision.policy.salience else "fact"  # post: only the first by salience fires
     name = f"kam_{pack_hash}_{decision.id}_{next(_counter)}"
     return CompiledDecision(decision, name, definition, rule_keys, columns,
                             {v: k for k, v in compiler.hidden.items()}, mode,

@@ -21,12 +21,12 @@ import numpy as np
 import pandas as pd
 
 from kamrules.language import expr as ex
-from kamrules.engine import hitpolicy
 from kamrules.engine.durable import message_values, runner_for, rulesets_in_use
 from kamrules.data.wording import at, field_ref, say
 from kamrules.errors import DataError, EvaluationError
 from kamrules.engine.features import compute_derived, prepare_facts
 from kamrules.engine.coding import broadcast, long_texts
+from kamrules.engine.masks import decode, mask_rules, to_mask
 from kamrules.engine.situations import Columns, decide_decision
 from kamrules.pack import Decision, RulePack, core_traps
 from kamrules.engine.evaluation import AccountResult, Accounts, DecisionResult, Evaluation, FactTable, Hit
@@ -36,46 +36,8 @@ MESSAGE_BATCH = 10_000  # accounts whose engine messages are encoded at once
 DEFAULT_BECAUSE = {"en": "no rule matched: the default applies", "zh": "没有规则匹配：采用默认值"}
 
 
-def mask_rules(mask: int) -> list[int]:
-    """The rule indexes set in a match mask, in rule order."""
-    indexes, position = [], 0
-    while mask:
-        if mask & 1:
-            indexes.append(position)
-        mask >>= 1
-        position += 1
-    return indexes
-
-
-def decide_outputs(decision: Decision, matched: Sequence[int]) -> tuple[dict, list[int], bool]:
-    """Apply the hit policy (`hitpolicy.winners`): (outputs, deciding rule indexes, used_default)."""
-    rules = decision.rules
-    if decision.hit == "collect":
-        outputs = {name: [rules[i].then.get(name) for i in matched] for name in decision.outputs}
-        return outputs, list(matched), False
-    if matched:
-        best = hitpolicy.winners(decision, matched)[0]
-        return dict(rules[best].then), [best], False
-    if decision.default is not None:
-        return dict(decision.default), [], True
-    return {name: None for name in decision.outputs}, [], False
-
-
-def collect_total(values: Sequence) -> float:
-    """The total of a collect decision's number output over the rules that fired (missing ones add
-    nothing; none fired: 0), rounded as the language rounds."""
-    return ex.rnd(sum(float(v) for v in values if v is not None and not isinstance(v, bool)))
-
-
 def _symbol_types(pack: RulePack) -> dict:
     return {name: symbol.type for name, symbol in pack.symbols().items()}
-
-
-def _to_mask(indexes: Sequence[int]) -> int:
-    mask = 0
-    for index in indexes:
-        mask |= 1 << index
-    return mask
 
 
 def _decide_chunk(pack: RulePack, facts: pd.DataFrame, progress: Callable[[str], None] | None = None) -> dict:
@@ -143,19 +105,16 @@ def _decide_situations(pack: RulePack, facts: pd.DataFrame, progress: Callable[[
 
 def output_values(decision: Decision, distinct: Sequence[int]) -> list[tuple[str, list, str]]:
     """(column, its value for each of the distinct masks, kind) for each column a decision puts in the
-    table: its outputs, or for collect its count."""
-    decoded = [decide_outputs(decision, mask_rules(int(m))) for m in distinct]
-    if decision.hit == "collect":
-        found = [(decision.count_name, [float(len(deciding)) for _, deciding, _ in decoded], "number")]
-        for total, output in decision.totals.items():
-            found.append((total, [collect_total(outputs[output]) for outputs, _, _ in decoded], "number"))
-        return found
+    table: the values it gives later decisions (`HitPolicy.given`: its outputs, or its count and totals)."""
+    policy = decision.policy
+    given = [policy.given(decision, outputs, deciding)
+             for outputs, deciding, _ in (policy.outputs(decision, mask_rules(int(m))) for m in distinct)]
     found = []
-    for name, spec in decision.outputs.items():
-        values = [outputs.get(name) for outputs, _, _ in decoded]
-        if spec.type == "text":
+    for name, kind in policy.given_kinds(decision).items():
+        values = [values.get(name) for values in given]
+        if kind == "text":
             values = [v.get("en") if isinstance(v, dict) else v for v in values]
-        found.append((name, values, spec.type))
+        found.append((name, values, kind))
     return found
 
 
@@ -164,14 +123,14 @@ def _per_account(runner, frame: pd.DataFrame, column_types: dict) -> np.ndarray:
     mask = np.zeros(len(frame), dtype=np.uint64)
     for start in range(0, len(frame), MESSAGE_BATCH):  # bounded memory: messages are built per batch
         bodies = message_values(frame.iloc[start:start + MESSAGE_BATCH], compiled.columns, column_types)
-        mask[start:start + len(bodies)] = [_to_mask(runner.run(body)) for body in bodies]
+        mask[start:start + len(bodies)] = [to_mask(runner.run(body)) for body in bodies]
     return mask
 
 
 def decode_masks(decision: Decision, masks: np.ndarray) -> dict:
     """Each distinct match mask of a decision, decoded once: mask -> (outputs, deciding rule
     indexes, used_default). Everything that reads a decision for all accounts goes through this."""
-    return {int(m): decide_outputs(decision, mask_rules(int(m))) for m in pd.unique(masks)}
+    return decode(decision, masks)
 
 
 def map_masks(masks: np.ndarray, values: dict) -> np.ndarray:
@@ -302,15 +261,15 @@ def _field_named(pack: RulePack, name: str, lang: str) -> str:
     return field_ref(name, spec.label if spec is not None else None, lang)
 
 
-def _unique_conflicts(pack: RulePack, masks: dict) -> list:
+def _refused(pack: RulePack, masks: dict) -> list:
+    """(decision, account position, rule ids) wherever the matching rules are a combination the
+    decision's hit policy refuses (`HitPolicy.refuses`: two rules of a `unique` decision)."""
     conflicts = []
     for decision in pack.decisions:
-        if decision.hit != "unique":
-            continue
         mask = masks[decision.id]
-        several = [m for m in pd.unique(mask) if bin(int(m)).count("1") > 1]
-        for position in np.flatnonzero(np.isin(mask, np.array(several, dtype=np.uint64))):
-            conflicts.append((decision.id, int(position),
+        refused = [m for m in pd.unique(mask) if decision.policy.refuses(mask_rules(int(m)))]
+        for position in np.flatnonzero(np.isin(mask, np.array(refused, dtype=np.uint64))) if refused else ():
+            conflicts.append((decision, int(position),
                               [decision.rules[i].id for i in mask_rules(int(mask[position]))]))
     return conflicts
 
@@ -348,17 +307,17 @@ def evaluate(
         stats: dict = {}
         masks = decide(pack, facts, jobs, progress, per_account=per_account, stats=stats)
         timings["rules"] = time.perf_counter() - started
-    conflicts = _unique_conflicts(pack, masks)
+    conflicts = _refused(pack, masks)
     if conflicts:
         lines = []
-        for decision_id, position, rule_ids in conflicts[:20]:
+        for _, position, rule_ids in conflicts[:20]:
             account = facts.at[position, "account_id"] if "account_id" in facts.columns else position + 1
             lines.append(f"  account '{account}' (row {rows[position]}): rules {', '.join(rule_ids)} all match")
         more = f"\n  … and {len(conflicts) - 20} more" if len(conflicts) > 20 else ""
+        policy = conflicts[0][0].policy
         raise EvaluationError(
-            f"decision '{conflicts[0][0]}' is 'hit: unique' but more than one rule matched:\n"
-            + "\n".join(lines) + more
-            + "\nnarrow the rules so that at most one matches, or use 'hit: first'"
+            f"decision '{conflicts[0][0].id}' is 'hit: {policy.name}' but {policy.refusal}:\n"
+            + "\n".join(lines) + more + f"\n{policy.refusal_advice}"
         )
 
     started = time.perf_counter()
@@ -399,7 +358,7 @@ class _AccountBuilder:
 
     def decision(self, decision: Decision, index: int) -> DecisionResult:
         mask = int(self.masks[decision.id][index])
-        outputs, deciding, used_default = decide_outputs(decision, mask_rules(mask))
+        outputs, deciding, used_default = decision.policy.outputs(decision, mask_rules(mask))
         known = self.table.row(index)
         filler = _Filler(self.pack, known, self.params)
         hits = []

@@ -6,7 +6,7 @@ constant, between two constants, above the highest. Every account is reduced to 
 accounts whose classes agree on a rule's columns are one situation for that rule. Each rule is compiled
 into a ruleset of its own, durable_rules is asked once per situation with a real account of that
 situation (the first one), and its answer is broadcast to every account of the situation. The hit
-policy is then applied once per distinct combination (`hitpolicy.reduce_masks`), so the masks are
+policy is then applied once per distinct combination (`masks.winners`), so the masks are
 exactly those the per-account engine returns (the differential test in tests/test_situations.py checks it).
 
 How it stays fast for a million accounts (docs/performance.md):
@@ -36,7 +36,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kamrules.engine import hitpolicy
+from kamrules.engine import masks as mask_codec
 from kamrules.engine.coding import Coded, broadcast, engine_numbers, first_accounts, numbered, prepare, unsigned
 from kamrules.engine.durable import CompiledDecision, message_fragments, rule_runner_for
 from kamrules.language import expr as ex
@@ -288,7 +288,7 @@ def decide_decision(decision: Decision, compiled: CompiledDecision, pack_hash: s
 
     # The decision: the distinct combinations of its clusters' answers, each decided once
     combination, width, matched = _combinations(answered, count, columns.index)
-    matched = hitpolicy.reduce_masks(decision, matched)
+    matched = mask_codec.winners(decision, matched)
     mask_of, masks = pd.factorize(matched)  # the few distinct masks
     masks = np.asarray(masks, dtype=np.uint64)
     codes = np.take(mask_of.astype(unsigned(len(masks))), combination, mode="clip")

@@ -31,7 +31,7 @@ def action_decision(pack):
     """The collect decision that owns the pack's `action` output, or None."""
     name = pack.role("action")
     for decision in pack.decisions:
-        if decision.hit == "collect" and name in decision.outputs:
+        if decision.policy.lists and name in decision.outputs:
             return decision
     return None
 

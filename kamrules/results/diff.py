@@ -128,9 +128,16 @@ def side_from_evaluation(evaluation, label: str, lang: str = "en") -> Side:
             frame[name] = evaluation.table[name].to_numpy()
         if name in frame.columns:
             roles[role] = name
-    decisions = [DecisionSpec(d.id, pick(d.title, lang) or d.id, list(d.outputs), d.hit == "collect")
+    decisions = [DecisionSpec(d.id, pick(d.title, lang) or d.id, list(d.outputs), d.policy.lists)
                  for d in pack.decisions]
     return Side(label, _indexed(frame), decisions, roles, pack=pack)
+
+
+def _lists(hit: Any) -> bool:
+    """Whether a hit policy recorded in a manifest gives lists (an unknown one: no)."""
+    from kamrules.pack import POLICIES
+
+    return isinstance(hit, str) and hit in POLICIES and POLICIES[hit].lists
 
 
 def _indexed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -152,7 +159,7 @@ def read_run(folder: Path) -> Side:
     declared = manifest.get("decisions")
     order = [c[:-5] for c in frame.columns if c.endswith("_rule")]  # the pack's order (the manifest sorts)
     if declared:
-        decisions = [DecisionSpec(d, d, list(declared[d].get("outputs", [])), declared[d].get("hit") == "collect")
+        decisions = [DecisionSpec(d, d, list(declared[d].get("outputs", [])), _lists(declared[d].get("hit")))
                      for d in sorted(declared, key=lambda d: (order.index(d) if d in order else len(order), d))]
     else:  # a manifest from before decisions were recorded: each decision's output named like it
         decisions = [DecisionSpec(d, d, [d] if d in frame.columns else []) for d in order]

@@ -93,9 +93,9 @@ def _output_columns(decision) -> Iterator[tuple[str, Any, str]]:
     """(name, spec, kind) of a decision's columns in the decision table; a collect decision's texts are
     left out (the same texts a million times: they are in actions.csv, and the trace names the rules)."""
     for name, spec in decision.outputs.items():
-        if decision.hit == "collect" and spec.type == "text":
+        if decision.policy.lists and spec.type == "text":
             continue
-        yield name, spec, "list" if decision.hit == "collect" else spec.type
+        yield name, spec, "list" if decision.policy.lists else spec.type
 
 
 def _table_columns(evaluation: Evaluation) -> dict[str, str]:
