@@ -16,14 +16,25 @@ name in `POLICIES` (its words for `explain`, if it needs new ones, in i18n's `EX
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
+from typing import Any, ClassVar, Mapping, Protocol, Sequence
 
 import numpy as np
 
 from kamrules.language.nodes import rnd
 
-if TYPE_CHECKING:  # (the model imports this module: no import back at run time)
-    from kamrules.pack.model import Decision
+
+class DecisionView(Protocol):
+    """What a policy reads of a decision (`kamrules.pack.model.Decision`, which imports this module)."""
+
+    rules: tuple
+    outputs: dict
+    default: dict | None
+
+    @property
+    def count_name(self) -> str: ...
+
+    @property
+    def totals(self) -> dict: ...
 
 
 class HitPolicy:
@@ -45,11 +56,11 @@ class HitPolicy:
     # never decide. Left to `kamrules validate` for the other policies (tables.py finds it per policy).
     shadows_in_file_order: ClassVar[bool] = False
 
-    def order(self, decision: "Decision") -> list[int]:
+    def order(self, decision: DecisionView) -> list[int]:
         """Rule indexes in the order the policy checks them (the engine's salience order)."""
         return list(range(len(decision.rules)))
 
-    def winners(self, decision: "Decision", matched: Sequence[int]) -> list[int]:
+    def winners(self, decision: DecisionView, matched: Sequence[int]) -> list[int]:
         """The deciding rule indexes among the matching ones (`matched`, any order), in rule order."""
         if not self.salience:
             return sorted(matched)
@@ -58,7 +69,7 @@ class HitPolicy:
         rank = {index: position for position, index in enumerate(self.order(decision))}
         return [min(matched, key=rank.__getitem__)]
 
-    def deciding(self, decision: "Decision", fires: Sequence[np.ndarray]) -> list[np.ndarray]:
+    def deciding(self, decision: DecisionView, fires: Sequence[np.ndarray]) -> list[np.ndarray]:
         """`winners` for many accounts at once: from where each rule matches (one boolean array per
         rule) to where it decides."""
         if not self.salience:
@@ -79,14 +90,14 @@ class HitPolicy:
     refusal_advice: ClassVar[str] = ""
     overlap_advice: ClassVar[str] = ""
 
-    def checked_before(self, decision: "Decision", position: int) -> list[int]:
+    def checked_before(self, decision: DecisionView, position: int) -> list[int]:
         """Rule indexes the policy checks before rule `position` (none when every rule decides)."""
         if self.lists:
             return []
         sequence = self.order(decision)
         return sequence[:sequence.index(position)]
 
-    def outputs(self, decision: "Decision", matched: Sequence[int]) -> tuple[dict, list[int], bool]:
+    def outputs(self, decision: DecisionView, matched: Sequence[int]) -> tuple[dict, list[int], bool]:
         """(outputs, deciding rule indexes, whether the default applied) for the matching rules."""
         rules = decision.rules
         deciding = self.winners(decision, matched)
@@ -98,7 +109,7 @@ class HitPolicy:
             return dict(decision.default), [], True
         return {name: None for name in decision.outputs}, [], False
 
-    def given(self, decision: "Decision", outputs: Mapping[str, Any], deciding: Sequence[int]) -> dict:
+    def given(self, decision: DecisionView, outputs: Mapping[str, Any], deciding: Sequence[int]) -> dict:
         """The values a decision gives later decisions (and `kamrules explain`) for one outcome: its
         outputs, or for a list policy its count and totals."""
         if not self.lists:
@@ -108,7 +119,7 @@ class HitPolicy:
             given[total] = total_of(outputs.get(output) or [])
         return given
 
-    def given_kinds(self, decision: "Decision") -> dict[str, str]:
+    def given_kinds(self, decision: DecisionView) -> dict[str, str]:
         """The names `given` fills, each with its kind (an output's type; a count or total: number)."""
         if self.lists:
             return {decision.count_name: "number", **{total: "number" for total in decision.totals}}
@@ -143,7 +154,7 @@ class Priority(HitPolicy):
     name = "priority"
     priorities = True
 
-    def order(self, decision: "Decision") -> list[int]:
+    def order(self, decision: DecisionView) -> list[int]:
         rules = decision.rules
         return sorted(range(len(rules)), key=lambda i: (-rules[i].priority, i))
 
