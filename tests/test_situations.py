@@ -21,7 +21,7 @@ from kamrules.errors import DataError, EvaluationError, KamrulesError
 from kamrules.pack import load_pack
 from kamrules.results.outputs import decision_frame, trace_chunks
 
-from conftest import write_pack
+from conftest import decided_masks, write_pack
 
 AS_OF = dt.date(2026, 11, 27)
 FIELDS = """\
@@ -123,7 +123,7 @@ def _outcome(pack, frame: pd.DataFrame, per_account: bool):
         return ("error", str(exc))
     table, _ = decision_frame(evaluation)
     trace = b"".join(trace_chunks(evaluation))
-    masks = {d: evaluation.masks[d].tolist() for d in evaluation.masks}
+    masks = {d.id: decided_masks(evaluation, d.id) for d in pack.decisions}
     return masks, table.to_csv(index=False), trace
 
 
@@ -178,7 +178,7 @@ def test_the_engine_is_asked_once_per_situation_not_per_account(tmp_path):
     assert fast.situations == 5 + 5 + 3 + 3
     assert slow.situations == 3000 * 2
     for decision in pack.decisions:
-        assert np.array_equal(fast.masks[decision.id], slow.masks[decision.id])
+        assert decided_masks(fast, decision.id) == decided_masks(slow, decision.id)
 
 
 def test_the_hidden_switch_selects_the_per_account_reference(tmp_path, monkeypatch):
@@ -223,7 +223,7 @@ def test_number_columns_compared_with_each_other_are_classed_by_the_sign_of_thei
     frame = _frame([{"sales": s, "sales_prev": p} for s, p in pairs])
     fast = evaluate(pack, frame.copy(), as_of=AS_OF)
     slow = evaluate(pack, frame.copy(), as_of=AS_OF, per_account=True)
-    assert np.array_equal(fast.masks["pair_d"], slow.masks["pair_d"])
+    assert decided_masks(fast, "pair_d") == decided_masks(slow, "pair_d")
     # the distinct values do not each become a situation: at_least has sales × sales_prev present or
     # missing (4) × the sign (less, equal, greater, missing): 6 occur; not ~200
     assert fast.situations < 40
@@ -432,8 +432,8 @@ def test_generated_field_names_collide_only_with_a_refusal_and_otherwise_agree(f
     pack = load_pack(write_pack(folder / "rules", {"00.yaml": pack_text}))
     frame = pd.DataFrame({"account_id": [f"A{i}" for i in range(len(rows))],
                           first: [a for a, _ in rows], second: [b for _, b in rows]}).astype({first: float, second: float})
-    fast = evaluate(pack, frame.copy(), as_of=AS_OF).masks["d"].tolist()
-    assert fast == evaluate(pack, frame.copy(), as_of=AS_OF, per_account=True).masks["d"].tolist()
+    fast = decided_masks(evaluate(pack, frame.copy(), as_of=AS_OF), "d")
+    assert fast == decided_masks(evaluate(pack, frame.copy(), as_of=AS_OF, per_account=True), "d")
     for (a, b), mask in zip(rows, fast):  # and both say what the conditions mean
         expected = (a is not None and a > 5) | (b is not None and a is not None and b <= 6) << 1 \
             | (a is not None and b is not None and a + 1 > b) << 2

@@ -250,14 +250,6 @@ def long_texts(series: pd.Series) -> list[tuple[int, int, int]]:
     return found
 
 
-def distinct_codes(values: list) -> tuple[np.ndarray, list]:
-    """(the code of each value, -1 for None; the distinct values in order of first appearance), for
-    hashable values: the few values of a decision's output, one per distinct mask."""
-    distinct = list(dict.fromkeys(v for v in values if v is not None))
-    position = {value: i for i, value in enumerate(distinct)}
-    return np.array([-1 if v is None else position[v] for v in values], dtype=np.int32), distinct
-
-
 # ----------------------------------------------------------------------------------- situations
 
 

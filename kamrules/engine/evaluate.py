@@ -26,7 +26,9 @@ from kamrules.data.wording import at, field_ref, say
 from kamrules.errors import DataError, EvaluationError
 from kamrules.engine.features import compute_derived, prepare_facts
 from kamrules.engine.coding import broadcast, long_texts
-from kamrules.engine.masks import decode, mask_rules, to_mask
+from kamrules.engine import masks as mask_codec
+from kamrules.engine.masks import mask_rules, to_mask
+from kamrules.engine.outcomes import Outcomes
 from kamrules.engine.situations import Columns, decide_decision
 from kamrules.pack import Decision, RulePack, core_traps
 from kamrules.engine.evaluation import AccountResult, Accounts, DecisionResult, Evaluation, FactTable, Hit
@@ -96,19 +98,21 @@ def _decide_situations(pack: RulePack, facts: pd.DataFrame, progress: Callable[[
         masks[decision.id] = mask
         codes[decision.id] = (account_codes, distinct)
         columns.forget([c for c, last in last_read.items() if last == number])  # read by no later decision
-        for name, values, kind in output_values(decision, distinct):
+        policy = decision.policy
+        decoded = [policy.outputs(decision, mask_rules(int(m)))[:2] for m in distinct]
+        for name, values, kind in given_values(decision, decoded):
             columns.set_output(name, values, account_codes, kind)
     if stats is not None:
         stats["codes"] = codes
     return masks
 
 
-def output_values(decision: Decision, distinct: Sequence[int]) -> list[tuple[str, list, str]]:
-    """(column, its value for each of the distinct masks, kind) for each column a decision puts in the
-    table: the values it gives later decisions (`HitPolicy.given`: its outputs, or its count and totals)."""
+def given_values(decision: Decision, decoded: Sequence[tuple[Mapping, Sequence[int]]]) -> list[tuple[str, list, str]]:
+    """(column, its value for each distinct outcome, kind) for each column a decision puts in the table:
+    the values it gives later decisions (`HitPolicy.given`: its outputs, or its count and totals).
+    `decoded`: each distinct outcome's (outputs, deciding rule indexes)."""
     policy = decision.policy
-    given = [policy.given(decision, outputs, deciding)
-             for outputs, deciding, _ in (policy.outputs(decision, mask_rules(int(m))) for m in distinct)]
+    given = [policy.given(decision, outputs, deciding) for outputs, deciding in decoded]
     found = []
     for name, kind in policy.given_kinds(decision).items():
         values = [values.get(name) for values in given]
@@ -127,33 +131,18 @@ def _per_account(runner, frame: pd.DataFrame, column_types: dict) -> np.ndarray:
     return mask
 
 
-def decode_masks(decision: Decision, masks: np.ndarray) -> dict:
-    """Each distinct match mask of a decision, decoded once: mask -> (outputs, deciding rule
-    indexes, used_default). Everything that reads a decision for all accounts goes through this."""
-    return decode(decision, masks)
-
-
-def map_masks(masks: np.ndarray, values: dict) -> np.ndarray:
-    """Per account, the value for its mask, as an object array whose cells share the few distinct
-    value objects (a million accounts hold a handful of strings, not a million copies)."""
-    codes, unique = pd.factorize(masks)  # hashing: no sort of a million masks
-    table = np.empty(len(unique), dtype=object)
-    table[:] = [values[int(m)] for m in unique]
-    return table[codes]
-
-
-def store_outputs(decision: Decision, masks: np.ndarray, frame: pd.DataFrame, coded: tuple | None = None) -> None:
-    """Put a decision's outputs (or, for collect, its count) into the frame as columns (`output_columns`)."""
-    for name, column in output_columns(decision, masks, frame.index, coded).items():
+def store_outputs(decision: Decision, masks: np.ndarray, frame: pd.DataFrame) -> None:
+    """Put the values a decision gives later decisions into the frame as columns (`given_columns`)."""
+    for name, column in given_columns(mask_codec.outcomes(decision, masks), frame.index).items():
         frame[name] = column
 
 
-def output_columns(decision: Decision, masks: np.ndarray, index: pd.Index, coded: tuple | None = None) -> dict:
-    """A decision's outputs (or, for collect, its count and totals) as columns by name. `coded`: each
-    account's mask code and the distinct masks, when the engine stage has them; otherwise the masks are
-    hashed once. Each column is its few distinct values, converted, then taken per account."""
-    codes, distinct = coded if coded is not None else pd.factorize(masks)
-    return {name: broadcast(values, codes, kind, index) for name, values, kind in output_values(decision, distinct)}
+def given_columns(outcomes: Outcomes, index: pd.Index) -> dict:
+    """The values a decision gives later decisions (its outputs, or its count and totals) as columns by
+    name: each column is its few distinct values, converted, then taken per account."""
+    decoded = [(outcome.outputs, outcome.indexes) for outcome in outcomes.distinct]
+    return {name: broadcast(values, outcomes.codes(), kind, index)
+            for name, values, kind in given_values(outcomes.decision, decoded)}
 
 
 _WORK: tuple | None = None  # (pack, facts) inherited by forked workers
@@ -261,17 +250,22 @@ def _field_named(pack: RulePack, name: str, lang: str) -> str:
     return field_ref(name, spec.label if spec is not None else None, lang)
 
 
-def _refused(pack: RulePack, masks: dict) -> list:
-    """(decision, account position, rule ids) wherever the matching rules are a combination the
-    decision's hit policy refuses (`HitPolicy.refuses`: two rules of a `unique` decision)."""
-    conflicts = []
+def _refuse(pack: RulePack, masks: dict, facts: pd.DataFrame, rows: np.ndarray) -> None:
+    """Stop the run where a decision's hit policy refuses the rules that match an account
+    (`HitPolicy.refuses`: two rules of a `unique` decision), naming the first 20 accounts."""
     for decision in pack.decisions:
-        mask = masks[decision.id]
-        refused = [m for m in pd.unique(mask) if decision.policy.refuses(mask_rules(int(m)))]
-        for position in np.flatnonzero(np.isin(mask, np.array(refused, dtype=np.uint64))) if refused else ():
-            conflicts.append((decision, int(position),
-                              [decision.rules[i].id for i in mask_rules(int(mask[position]))]))
-    return conflicts
+        refused = mask_codec.refused(decision, masks[decision.id])
+        if not refused:
+            continue
+        lines = []
+        for position, indexes in refused[:20]:
+            account = facts.at[position, "account_id"] if "account_id" in facts.columns else position + 1
+            rule_ids = ", ".join(decision.rules[i].id for i in indexes)
+            lines.append(f"  account '{account}' (row {rows[position]}): rules {rule_ids} all match")
+        more = f"\n  … and {len(refused) - 20} more" if len(refused) > 20 else ""
+        policy = decision.policy
+        raise EvaluationError(f"decision '{decision.id}' is 'hit: {policy.name}' but {policy.refusal}:\n"
+                              + "\n".join(lines) + more + f"\n{policy.refusal_advice}")
 
 
 def evaluate(
@@ -286,12 +280,15 @@ def evaluate(
     per_account: bool | None = None,
     lang: str = "en",
     headers: Mapping[str, str] | None = None,
+    source: Mapping[str, Any] | None = None,
 ) -> Evaluation:
     """Evaluate every account of `frame` (one column per field) against the pack.
 
     `progress`, when given, is called with a short description of each stage as it starts; `lang` is
     the language of messages about the data, and `headers` (field -> the column it was read from, as
-    `ReadResult.column_map`) lets them name the user's columns."""
+    `ReadResult.column_map`) lets them name the user's columns and tells which fields the file has
+    (`Evaluation.present_fields`); `source`: what the reader says of the file (`ReadResult.source`),
+    kept in the evaluation for the manifest and the report."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
     if progress is not None:
@@ -307,39 +304,33 @@ def evaluate(
         stats: dict = {}
         masks = decide(pack, facts, jobs, progress, per_account=per_account, stats=stats)
         timings["rules"] = time.perf_counter() - started
-    conflicts = _refused(pack, masks)
-    if conflicts:
-        lines = []
-        for _, position, rule_ids in conflicts[:20]:
-            account = facts.at[position, "account_id"] if "account_id" in facts.columns else position + 1
-            lines.append(f"  account '{account}' (row {rows[position]}): rules {', '.join(rule_ids)} all match")
-        more = f"\n  … and {len(conflicts) - 20} more" if len(conflicts) > 20 else ""
-        policy = conflicts[0][0].policy
-        raise EvaluationError(
-            f"decision '{conflicts[0][0].id}' is 'hit: {policy.name}' but {policy.refusal}:\n"
-            + "\n".join(lines) + more + f"\n{policy.refusal_advice}"
-        )
+    _refuse(pack, masks, facts, rows)
 
     started = time.perf_counter()
+    codes = stats.get("codes", {})
+    decided = {d.id: mask_codec.outcomes(d, masks.pop(d.id), codes.get(d.id)) for d in pack.decisions}
     fact_names = list(facts.columns)
     columns: dict = {}  # every decision's columns, joined to the facts at once (not a column at a time)
     for decision in pack.decisions:
-        columns.update(output_columns(decision, masks[decision.id], facts.index, stats.get("codes", {}).get(decision.id)))
+        columns.update(given_columns(decided[decision.id], facts.index))
     table = pd.concat([facts, pd.DataFrame(columns, index=facts.index)], axis=1)
-    builder = _AccountBuilder(pack, FactTable(table), fact_names, masks, rows)
+    builder = _AccountBuilder(pack, FactTable(table), fact_names, decided, rows)
     reference = per_account_reference() if per_account is None else per_account
     jobs_used = effective_jobs(jobs, len(facts)) if reference else 1
+    present = None if headers is None else \
+        tuple(name for name in headers if name not in table.columns or bool(table[name].notna().any()))
     timings["results"] = time.perf_counter() - started
     return Evaluation(pack=pack, accounts=Accounts(len(facts), builder), as_of=as_of, input_name=input_name,
-                      timings=timings, jobs=jobs_used, table=table, masks=masks,
-                      rows=rows, situations=stats.get("situations", 0), warnings=warnings)
+                      timings=timings, jobs=jobs_used, table=table, rows=rows,
+                      situations=stats.get("situations", 0), warnings=tuple(warnings), source=source or {},
+                      present_fields=present, decided=decided)
 
 
 class _AccountBuilder:
-    """Builds one account's AccountResult on demand from the table and the match masks."""
+    """Builds one account's AccountResult on demand from the table and the decisions' outcomes."""
 
-    def __init__(self, pack: RulePack, table: FactTable, fact_names: list, masks: dict, rows: np.ndarray):
-        self.pack, self.table, self.fact_names, self.masks, self.rows = pack, table, fact_names, masks, rows
+    def __init__(self, pack: RulePack, table: FactTable, fact_names: list, decided: dict, rows: np.ndarray):
+        self.pack, self.table, self.fact_names, self.decided, self.rows = pack, table, fact_names, decided, rows
         self.params = pack.param_values
         self.has_id = "account_id" in table.columns
         self.has_name = "account_name" in table.columns
@@ -357,16 +348,15 @@ class _AccountBuilder:
         )
 
     def decision(self, decision: Decision, index: int) -> DecisionResult:
-        mask = int(self.masks[decision.id][index])
-        outputs, deciding, used_default = decision.policy.outputs(decision, mask_rules(mask))
+        outcome = self.decided[decision.id].of(index)
+        outputs = {name: list(v) if isinstance(v, list) else v for name, v in outcome.outputs.items()}  # its own
         known = self.table.row(index)
         filler = _Filler(self.pack, known, self.params)
         hits = []
-        for rule_index in deciding:
-            rule = decision.rules[rule_index]
+        for rule in outcome.rules:
             hits.append(Hit(rule=rule.id, outputs=rule.then, source=rule.source, template=rule.because,
                             reads={name: known.get(name) for name in sorted(rule.reads)}, filler=filler))
-        if used_default:
+        if outcome.default:
             hits.append(Hit(rule="default", outputs=decision.default or {}, reads={}, template=DEFAULT_BECAUSE))
         return DecisionResult(decision.id, outputs, tuple(hits))
 

@@ -12,6 +12,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from kamrules.engine.coding import first_accounts, unsigned
+from kamrules.engine.outcomes import Outcomes, outcome
 from kamrules.pack import Decision
 
 
@@ -41,8 +43,28 @@ def winners(decision: Decision, masks: np.ndarray) -> np.ndarray:
     return np.fromiter((table[m] for m in masks.tolist()), dtype=np.uint64, count=len(masks))
 
 
-def decode(decision: Decision, masks: np.ndarray) -> dict:
-    """Each distinct match mask of a decision, decoded once: mask -> (outputs, deciding rule
-    indexes, used_default), in order of first appearance."""
+def refused(decision: Decision, masks: np.ndarray) -> list[tuple[int, list[int]]]:
+    """(account position, matching rules) wherever the decision's hit policy refuses the rules that
+    match (`HitPolicy.refuses`: two rules of a `unique` decision), in account order."""
+    bad = [m for m in pd.unique(masks) if decision.policy.refuses(mask_rules(int(m)))]
+    if not bad:
+        return []
+    return [(int(p), mask_rules(int(masks[p]))) for p in np.flatnonzero(np.isin(masks, np.array(bad, dtype=np.uint64)))]
+
+
+def outcomes(decision: Decision, masks: np.ndarray, coded: tuple | None = None) -> Outcomes:
+    """A decision's outcomes from its masks, each distinct mask decoded once and the outcomes numbered
+    in order of their first account. `coded`: each account's mask code and the distinct masks, when the
+    situations path has them (renumbered, not hashed again)."""
+    if coded is None:
+        codes, distinct = pd.factorize(masks)  # in order of first appearance
+        codes = codes.astype(unsigned(max(len(distinct) - 1, 0)))
+    else:
+        codes, distinct = coded
+        present, _ = first_accounts(codes, len(distinct))  # the masks present, in order of their first account
+        number = np.zeros(len(distinct), dtype=unsigned(max(len(present) - 1, 0)))
+        number[present] = np.arange(len(present))
+        codes, distinct = np.take(number, codes), np.asarray(distinct)[present]
     policy = decision.policy
-    return {int(m): policy.outputs(decision, mask_rules(int(m))) for m in pd.unique(masks)}
+    found = [outcome(decision, *policy.outputs(decision, mask_rules(int(m)))) for m in distinct]
+    return Outcomes(decision, found, np.ascontiguousarray(codes))

@@ -125,8 +125,9 @@ def _n(value: float) -> str:
 def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable[str] | None = None) -> Portfolio:
     """The portfolio summary of an evaluation.
 
-    `present_fields`: the pack fields the data file had (the reader's column map); without it, a field
-    counts as present when at least one account has a value for it.
+    `present_fields`: the pack fields the data file had; without it, the evaluation's own
+    (`Evaluation.present_fields`, known when the file's columns were), else a field counts as present
+    when at least one account has a value for it.
     """
     pack: RulePack = evaluation.pack
     n = len(evaluation.accounts)
@@ -184,8 +185,7 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
     stakes = team.stakes(pack, evaluation, sales)
     risks, risk_counts = _risks(pack, evaluation, levels, tiers, sales, stakes) if levels is not None else ((), {})
     losses = team.losses(pack, evaluation, levels, ids, names, sales) if levels is not None else None
-    index_text = team.index_basis(pack, present_fields if present_fields is not None else
-                                  (evaluation.source.get("present_fields") if isinstance(evaluation.source, dict) else None))
+    index_text = team.index_basis(pack, present_fields if present_fields is not None else evaluation.present_fields)
     unused = _unused_rules(pack, evaluation, present_fields)
 
     not_assessed = _risk_not_assessed(pack, unused)
@@ -459,7 +459,7 @@ def _risk_not_assessed(pack: RulePack, unused: tuple) -> Text | None:
 
 def _unused_rules(pack: RulePack, evaluation: Evaluation, present_fields: Iterable[str] | None):
     if present_fields is None:
-        present_fields = evaluation.source.get("present_fields") if isinstance(evaluation.source, dict) else None
+        present_fields = evaluation.present_fields
     if present_fields is None:
         present_fields = [name for name in pack.fields
                           if any(not _missing(v) for v in column_values(evaluation, name))]
@@ -472,14 +472,7 @@ def _unused_rules(pack: RulePack, evaluation: Evaluation, present_fields: Iterab
 
 
 def _matched_somewhere(evaluation: Evaluation, decision_id: str, rule_id: str) -> bool:
-    """Whether a rule matched at least one account of the evaluation (its bit in the decision's masks)."""
-    masks = evaluation.masks.get(decision_id) if isinstance(evaluation.masks, dict) else None
-    if masks is None or not len(masks):
-        return False
+    """Whether a rule decided for at least one account of the evaluation."""
     decision = evaluation.pack.decision(decision_id)
     position = next((i for i, rule in enumerate(decision.rules) if rule.id == rule_id), None)
-    if position is None:
-        return False
-    if getattr(masks, "dtype", None) is not None and masks.dtype.kind == "u" and position < 64:
-        return bool(np.any(masks & np.uint64(1 << position)))
-    return any(int(mask) >> position & 1 for mask in masks)
+    return position is not None and evaluation.outcomes(decision_id).decides(position)
