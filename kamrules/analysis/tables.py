@@ -24,6 +24,7 @@ import pandas as pd
 from kamrules.analysis.findings import Finding
 from kamrules.data.cells import days_after
 from kamrules.language import expr as ex
+from kamrules.language.comparisons import compared_constants
 from kamrules.pack import Decision, RulePack, ScoreSpec
 
 MAX_POINTS = 200_000  # accounts per decision evaluated at most (a few hundred ms)
@@ -204,30 +205,9 @@ def _impossible_alone(context: _Context, decision: Decision, rule, constants: di
 
 
 def _constants(rules: list) -> tuple[dict, bool]:
-    """name -> the constants it is compared with; and whether every comparison is name-vs-constant."""
-    found: dict[str, list] = {}
-    exact = True
-
-    def visit(node: ex.Node) -> None:
-        nonlocal exact
-        if isinstance(node, ex.Compare):
-            left, right = node.left, node.right
-            if isinstance(right, ex.Name) and not ex.names_in(left):
-                left, right = right, left
-            if isinstance(left, ex.Name) and not ex.names_in(right):
-                value = ex.eval_value(right, {})  # a constant, a param, or arithmetic on them
-                if value is not None:
-                    found.setdefault(left.name, []).append(value)
-            else:
-                exact = False
-                for name in ex.names_in(node):
-                    found.setdefault(name, [])
-        elif isinstance(node, (ex.Arith, ex.Call, ex.Neg)) and ex.names_in(node):
-            exact = False
-
-    for rule in rules:
-        ex.walk(rule.when, visit)
-    return found, exact
+    """name -> the constants it is compared with (a literal, a param, or arithmetic on them); and
+    whether every comparison is name-vs-constant (language/comparisons.py)."""
+    return compared_constants((rule.when for rule in rules), inside_values=True)
 
 
 def _domain(context: _Context, name: str, constants: list) -> list:

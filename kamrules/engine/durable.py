@@ -43,6 +43,7 @@ from typing import Any, Iterable
 import pandas as pd
 
 from kamrules.language import expr as ex
+from kamrules.language.comparisons import TRUE, Comparison, comparison, comparisons
 from kamrules.errors import KamrulesError
 from kamrules.pack import Decision, core_traps
 
@@ -92,8 +93,23 @@ class _Compiler:
         self.exact: set = set()
         self.pairs: set = set()
 
-    def compared(self, name: str, value: Any) -> None:
-        self.constants.setdefault(name, set()).add(value)
+    def rule(self, condition: ex.Node) -> dict | None:
+        """A rule's condition (`not` pushed down to the comparisons) as JSON; what it compares each
+        engine column with is recorded (`language/comparisons.py`: the readers' one account of it)."""
+        compiled = self.condition(condition)
+        for compared in comparisons(condition):
+            subject = self.column(compared.subject)
+            if compared.against_constant:
+                self.constants.setdefault(subject, set()).add(self.constant(compared.other))
+            else:
+                other = self.column(compared.other)
+                self.exact.update((subject, other))
+                self.pairs.add((subject, other))
+        return compiled
+
+    def column(self, node: ex.Node) -> str:
+        """The engine column holding a value that reads names: the name, or its hidden column."""
+        return node.name if isinstance(node, ex.Name) else self.hidden[node]
 
     def constant(self, node: ex.Node) -> Any:
         if isinstance(node, (ex.Const, ex.Param)):
@@ -126,42 +142,36 @@ class _Compiler:
         if isinstance(node, ex.Const):
             return None if node.value else {MARKER: 0.0}  # false: a marker value no record has
         if isinstance(node, (ex.And, ex.Or)):
-            parts = [self.condition(item) for item in node.items]
-            if isinstance(node, ex.And):
-                parts = [p for p in parts if p is not None]
-                if not parts:
-                    return None
-                return parts[0] if len(parts) == 1 else {"$and": parts}
-            if any(p is None for p in parts):
-                return None
-            return parts[0] if len(parts) == 1 else {"$or": parts}
+            return self.junction(node)
         if isinstance(node, ex.Missing):
             kind, name = self.operand(node.operand)
             return {"$ex" if node.negate else "$nex": {name: 1}}
-        if isinstance(node, ex.Compare):
-            left, right, op = node.left, node.right, node.op
-            lkind, lval = self.operand(left)
-            rkind, rval = self.operand(right)
-            if lkind == "const" and rkind == "const":
-                return None if ex.compare(op, lval, rval) else {MARKER: 0.0}
-            if lkind == "const":
-                lkind, lval, rkind, rval, op = rkind, rval, lkind, lval, ex.FLIPPED[op]
-            right_json = rval if rkind == "const" else {"$m": rval}
-            if rkind == "const":
-                self.compared(lval, rval)
-            if rkind == "field":
-                self.exact.update((lval, rval))
-                self.pairs.add((lval, rval))
-                # field-to-field: both must be present (a missing side makes the comparison unknown)
-                comparison = {_OPS[op] or "$eq": {lval: right_json}}
-                return {"$and": [{"$ex": {lval: 1}}, {"$ex": {rval: 1}}, comparison]}
-            if _OPS[op] is None:
-                return {lval: right_json}
-            return {_OPS[op]: {lval: right_json}}
-        # a boolean expression used as a condition (already resolved): compare with true
-        kind, name = self.operand(node)
-        self.compared(name, 1.0)
-        return {name: 1.0}
+        # a comparison, or a boolean expression used as a condition (already resolved): compared with true
+        compared = comparison(node) if isinstance(node, ex.Compare) else Comparison(node, "==", TRUE)
+        if compared is None:  # two constants
+            return None if ex.compare(node.op, self.constant(node.left), self.constant(node.right)) else {MARKER: 0.0}
+        return self.comparison(compared)
+
+    def junction(self, node: ex.And | ex.Or) -> dict | None:
+        parts = [self.condition(item) for item in node.items]
+        if isinstance(node, ex.And):
+            parts = [p for p in parts if p is not None]
+            if not parts:
+                return None
+            return parts[0] if len(parts) == 1 else {"$and": parts}
+        if any(p is None for p in parts):
+            return None
+        return parts[0] if len(parts) == 1 else {"$or": parts}
+
+    def comparison(self, compared: Comparison) -> dict:
+        _, subject = self.operand(compared.subject)
+        operator = _OPS[compared.op]
+        if compared.against_constant:
+            value = self.constant(compared.other)
+            return {subject: value} if operator is None else {operator: {subject: value}}
+        _, other = self.operand(compared.other)
+        # field-to-field: both must be present (a missing side makes the comparison unknown)
+        return {"$and": [{"$ex": {subject: 1}}, {"$ex": {other: 1}}, {operator or "$eq": {subject: {"$m": other}}}]}
 
 
 _counter = itertools.count()
@@ -175,7 +185,7 @@ def compile_decision(decision: Decision, pack_hash: str) -> CompiledDecision:
     for rank, index in enumerate(decision.policy.order(decision)):
         rule = decision.rules[index]
         compiler.reads = set()
-        condition = compiler.condition(ex.push_not(rule.when))
+        condition = compiler.rule(ex.push_not(rule.when))
         rule_reads[index] = sorted(compiler.reads)
         guarded = {MARKER: 1.0} if condition is None else {"$and": [{MARKER: 1.0}, condition]}
         key = f"r{index}"
