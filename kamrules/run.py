@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from kamrules.errors import UsageError
-from kamrules.engine.evaluate import default_jobs, evaluate
+from kamrules.engine.decide import default_jobs
+from kamrules.engine.evaluate import evaluate
 from kamrules.pack import RulePack, load_pack
 from kamrules.engine.evaluation import Evaluation
 

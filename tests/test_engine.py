@@ -329,6 +329,32 @@ def test_parallel_jobs_give_the_same_results(tmp_path):
     assert [a.decisions for a in one] == [a.decisions for a in two]
 
 
+def test_the_per_account_path_split_over_forked_processes_decides_alike(tmp_path):
+    """`per_account=True` with jobs: contiguous slices decided in forked processes (processes.fork_map),
+    each inheriting the accounts; the same answers as one process, and a worker's error raised here."""
+    from conftest import decided_masks
+    from kamrules.errors import KamrulesError
+
+    pack = pack_with(tmp_path, POLICIES)
+    frame = pd.DataFrame({"account_id": [f"{i:05d}" for i in range(2400)],
+                          "sales": [float(i % 300) for i in range(2400)],
+                          "nps": [float(i % 11) for i in range(2400)],
+                          "region": [["north", "south", None][i % 3] for i in range(2400)]})
+    one = evaluate(pack, frame.copy(), as_of=AS_OF, jobs=1, per_account=True)
+    two = evaluate(pack, frame.copy(), as_of=AS_OF, jobs=2, per_account=True)
+    situations = evaluate(pack, frame.copy(), as_of=AS_OF, jobs=2)
+    assert (one.jobs, two.jobs, situations.jobs) == (1, 2, 1)
+    for decision in pack.decisions:
+        assert decided_masks(one, decision.id) == decided_masks(two, decision.id) == decided_masks(situations, decision.id)
+    frame.loc[2000, "sales"] = float("inf")  # in the second worker's slice
+    messages = []
+    for jobs in (1, 2):
+        with pytest.raises(KamrulesError) as caught:
+            evaluate(pack, frame.copy(), as_of=AS_OF, jobs=jobs, per_account=True)
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1]
+
+
 CONDITIONS = [
     "nps > 6 and not (sales <= 50)",
     "nps is missing or sales / sales_prev - 1 <= -params.decline",

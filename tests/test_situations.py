@@ -7,7 +7,6 @@ import itertools
 import re
 from decimal import Decimal
 from pathlib import Path
-from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -16,7 +15,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import kamrules.engine.coding as coding_module
-import kamrules.engine.situations as situations_module
+from kamrules.engine.coding import Tuning, Workspace
+from kamrules.engine.decide import Engine
 from kamrules.engine import reference
 from kamrules.engine.evaluate import evaluate
 from kamrules.engine.evaluation import FactTable
@@ -155,9 +155,9 @@ def _frame(rows: list[dict], names: dict | None = None) -> pd.DataFrame:
     return frame.rename(columns=names or {})
 
 
-def _outcome(pack, frame: pd.DataFrame, per_account: bool):
+def _outcome(pack, frame: pd.DataFrame, per_account: bool, engine: Engine | None = None):
     try:
-        evaluation = evaluate(pack, frame.copy(), as_of=AS_OF, per_account=per_account)
+        evaluation = evaluate(pack, frame.copy(), as_of=AS_OF, per_account=per_account, engine=engine)
     except (EvaluationError, DataError) as exc:  # (a unique conflict; a text too long to compare)
         return ("error", str(exc))
     table, _ = decision_frame(evaluation)
@@ -221,13 +221,22 @@ def test_the_engine_paths_and_the_reference_semantics_decide_alike(decisions, ro
         assert reference_said[0] == "refused" and f"decision '{reference_said[1]}'" in per_account[1]
     elif per_account[0] != "error":  # (a text too long for the engine is refused: the reference has no such limit)
         assert (per_account[0], per_account[3]) == reference_said
-    # and with the paths meant for long columns and wide keys taken on these few accounts: texts coded
-    # by their shared objects, dates by their integers, first accounts found by scanning slices; every
-    # rule group a cluster of its own (answers combined by their digits), and every key hashed
-    for module, forced in ((coding_module, {"_FEW_ROWS": 2, "_FEW_OBJECTS": 8}), (situations_module, {"_CLUSTER_WIDTH": 1}),
-                           (situations_module, {"_CLUSTER_WIDTH": 1, "_SLACK": -10 ** 9})):
-        with mock.patch.multiple(module, **forced):
-            assert _outcome(pack, frame, per_account=False) == per_account, forced
+    # and with the paths meant for long columns and wide keys taken on these few accounts: dates coded
+    # by their integers, first accounts found by scanning slices; every rule group a cluster of its own
+    # (answers combined by their digits), and every key hashed
+    for tuning in SMALL:
+        assert _outcome(pack, frame, per_account=False, engine=_engine(tuning)) == per_account, tuning
+
+
+SMALL = (Tuning(few_rows=2, few_keys=8), Tuning(cluster_width=1), Tuning(cluster_width=1, slack=-10 ** 9))
+_ENGINES: dict = {}
+
+
+def _engine(tuning: Tuning) -> Engine:
+    """One engine per tuning for the whole module (each keeps its own compiled rulesets)."""
+    if tuning not in _ENGINES:
+        _ENGINES[tuning] = Engine(tuning=tuning, ruleset_limit=64)
+    return _ENGINES[tuning]
 
 
 POLICIES = """\
@@ -367,7 +376,7 @@ def test_accounts_with_the_same_classes_are_one_situation_whose_first_account_is
     count = len(columns[0])
     number = 10 ** 6 if wide else 5  # a huge class count forces the hashing path
     key, width = combine([(np.array(c, dtype=np.int64) + 1, None, number) for c in columns], count)  # (0 = missing)
-    codes, first = situations(key, width)
+    codes, first = situations(key, width, Workspace(len(key)))
     rows = list(zip(*columns))
     assert len(first) == len(set(rows))
     assert list(first) == sorted(first)  # numbered by first appearance
@@ -386,7 +395,7 @@ def test_keys_too_wide_for_64_bits_are_renumbered_and_stay_exact():
     for c in columns:
         c[250:] = c[:250]  # the second half repeats the first
     key, width = combine([(c + 1, None, 60_000) for c in columns], 500)
-    codes, first = situations(key, width)
+    codes, first = situations(key, width, Workspace(len(key)))
     assert width < 2 ** 62 and len(first) == 250
     assert codes[250:].tolist() == codes[:250].tolist()
 
@@ -437,14 +446,14 @@ def test_a_text_column_is_coded_by_its_values_whatever_its_storage(dtype):
 
 
 def test_rule_groups_are_clustered_while_their_keys_stay_few():
-    """Groups go widest first into the cluster they widen least, never past `_CLUSTER_WIDTH` keys
+    """Groups go widest first into the cluster they widen least, never past `Tuning.cluster_width` keys
     (4,096); a group too wide for any starts a cluster of its own, and a group inside it joins it; a
     pair of columns (a tuple) sorts beside column names."""
     from kamrules.engine.situations import _clusters
 
     radixes = {"a": 4, "b": 4, "c": 1000, "d": 3000, "e": 8, ("a", "b"): 5}
     reads = [["a"], ["a", "b", ("a", "b")], ["c"], ["b", ("a", "b")], ["d", "c"], [], ["e"]]
-    clusters = _clusters(reads, radixes)
+    clusters = _clusters(reads, radixes, Tuning().cluster_width)
     assert clusters == [["c", "d"], [("a", "b"), "a", "b", "e"]]  # 3,000,000 keys; 4 × 4 × 5 × 8 = 640
 
 

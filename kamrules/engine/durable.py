@@ -23,7 +23,7 @@ Every trap measured in ../shared/durable-rules-notes.md is guarded here, by cons
 - compiled rulesets are never freed by the core on their own (~150 KB each, 16 MB per what-if variant
   of the default pack): they are cached by what they decide (not by the pack's hash, which an edit
   in place leaves as it was), shared by the variants that decide alike, and the least recently used
-  beyond `MAX_RULESETS` are deleted from the core between evaluations (`_Rulesets`); every ruleset
+  beyond `MAX_RULESETS` are deleted from the core between evaluations (`Rulesets`); every ruleset
   fires a warm-up rule once, because deleting a state whose messages never matched crashes the core;
 - 16-bit text lengths: texts over 65,535 bytes are compared on their start only, so evaluate refuses
   such cells in compared columns before either path runs (engine/evaluate.py, `check_compared_texts`).
@@ -329,14 +329,16 @@ _WARM_UP_RULE = {"all": [{"m": {MARKER: 2.0}}], "pri": 65535}
 MAX_RULESETS = 256  # rulesets kept in the core between evaluations (~230 KB each with its state: ~60 MB)
 
 
-class _Rulesets:
-    """The compiled rulesets of the process, by what they decide: a decision's fingerprint (its whole
+class Rulesets:
+    """Compiled rulesets kept in the core, by what they decide: a decision's fingerprint (its whole
     content: rules, bound params, outputs — what `repr` shows), not the pack's hash, so a library user
     who edits a pack in place gets new rulesets, and what-if variants share those of the decisions
-    they leave alone. The core never frees a ruleset itself; beyond `MAX_RULESETS` the least recently
-    used are deleted, but only between evaluations (`in_use`), never under a runner being used."""
+    they leave alone. The core never frees a ruleset itself; beyond `limit` the least recently used
+    are deleted, but only between evaluations (`in_use`), never under a runner being used. The
+    process's engine holds one (`Engine`, engine/decide.py)."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = MAX_RULESETS) -> None:
+        self.limit = limit
         self.runners: OrderedDict = OrderedDict()
         self.active = 0  # evaluations running now (nested, or in other threads)
         self.prints: dict = {}  # id(decision) -> (the decision, its fingerprint), for one evaluation
@@ -349,7 +351,17 @@ class _Rulesets:
                 self.prints[id(decision)] = known
         return known[1]
 
-    def runner(self, key: tuple, make) -> DecisionRunner:
+    def runner(self, decision: Decision, pack_hash: str) -> DecisionRunner:
+        """The runner of a decision's ruleset (compiled the first time)."""
+        key = ("decision", decision.id, self.fingerprint(decision))
+        return self._kept(key, lambda: DecisionRunner(compile_decision(decision, pack_hash)))
+
+    def rule_runner(self, decision: Decision, pack_hash: str, index: int) -> DecisionRunner:
+        """The runner of one rule alone (the situations path asks each rule separately)."""
+        key = ("rule", decision.id, self.fingerprint(decision), index)
+        return self._kept(key, lambda: DecisionRunner(compile_rule(self.runner(decision, pack_hash).compiled, index)))
+
+    def _kept(self, key: tuple, make) -> DecisionRunner:
         runner = self.runners.get(key)
         if runner is None:
             runner = self.runners[key] = make()
@@ -357,8 +369,14 @@ class _Rulesets:
             self.runners.move_to_end(key)
         return runner
 
+    @property
+    def alive(self) -> int:
+        """How many compiled rulesets are kept in the engine's core."""
+        return len(self.runners)
+
     @contextmanager
     def in_use(self):
+        """`with rulesets.in_use():` around everything that runs them: none is freed meanwhile."""
         self.active += 1
         try:
             yield
@@ -369,34 +387,10 @@ class _Rulesets:
                 self.trim()
 
     def trim(self, limit: int | None = None) -> None:
-        limit = MAX_RULESETS if limit is None else limit
+        """Delete the least recently used rulesets beyond `limit` (default: the bound), between evaluations."""
+        limit = self.limit if limit is None else limit
         while self.active == 0 and len(self.runners) > limit:
             self.runners.popitem(last=False)[1].close()
-
-
-_RULESETS = _Rulesets()
-rulesets_in_use = _RULESETS.in_use  # `with rulesets_in_use():` around everything that runs rulesets
-
-
-def rulesets_alive() -> int:
-    """How many compiled rulesets the process keeps in the engine's core."""
-    return len(_RULESETS.runners)
-
-
-def free_rulesets() -> None:
-    """Delete every ruleset kept in the core (they are compiled again when needed)."""
-    _RULESETS.trim(0)
-
-
-def runner_for(decision: Decision, pack_hash: str) -> DecisionRunner:
-    key = ("decision", decision.id, _RULESETS.fingerprint(decision))
-    return _RULESETS.runner(key, lambda: DecisionRunner(compile_decision(decision, pack_hash)))
-
-
-def rule_runner_for(decision: Decision, pack_hash: str, index: int) -> DecisionRunner:
-    """The runner of one rule alone (the situations path asks each rule separately)."""
-    key = ("rule", decision.id, _RULESETS.fingerprint(decision), index)
-    return _RULESETS.runner(key, lambda: DecisionRunner(compile_rule(runner_for(decision, pack_hash).compiled, index)))
 
 
 # ------------------------------------------------------------------------------------------ values

@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from kamrules.engine.coding import first_accounts, unsigned
+from kamrules.engine.coding import unsigned
 from kamrules.engine.outcomes import Outcomes, outcome
 from kamrules.pack import Decision
 
@@ -61,7 +61,7 @@ def outcomes(decision: Decision, masks: np.ndarray, coded: tuple | None = None) 
         codes = codes.astype(unsigned(max(len(distinct) - 1, 0)))
     else:
         codes, distinct = coded
-        present, _ = first_accounts(codes, len(distinct))  # the masks present, in order of their first account
+        present = pd.unique(codes)  # the masks present, in order of their first account
         number = np.zeros(len(distinct), dtype=unsigned(max(len(present) - 1, 0)))
         number[present] = np.arange(len(present))
         codes, distinct = np.take(number, codes), np.asarray(distinct)[present]

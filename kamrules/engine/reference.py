@@ -32,15 +32,23 @@ def decide_decision(decision: Decision, facts: pd.DataFrame, matches: dict | Non
     fires = [ex.condition_vector(rule.when, facts).fillna(False).to_numpy(dtype=bool) for rule in decision.rules]
     if matches is not None:
         matches[decision.id] = fires
+    deciding = decision.policy.deciding(decision, fires)
+    (_counted if decision.policy.lists else _decided)(decision, deciding, facts)
+    return deciding
+
+
+def _counted(decision: Decision, deciding: list[np.ndarray], facts: pd.DataFrame) -> None:
+    """A list policy's count and totals, as `HitPolicy.given` adds them up."""
+    facts[decision.count_name] = np.sum(deciding, axis=0).astype("float64") if deciding else 0.0
+    for total, output in decision.totals.items():
+        weights = [float(rule.then.get(output) or 0.0) for rule in decision.rules]
+        facts[total] = (np.round(np.sum([f * w for f, w in zip(deciding, weights)], axis=0), ex.NDIGITS)
+                        if deciding else 0.0)
+
+
+def _decided(decision: Decision, deciding: list[np.ndarray], facts: pd.DataFrame) -> None:
+    """A single-valued decision's outputs: the deciding rule's, else the default."""
     policy = decision.policy
-    deciding = policy.deciding(decision, fires)
-    if policy.lists:
-        facts[decision.count_name] = np.sum(deciding, axis=0).astype("float64") if deciding else 0.0
-        for total, output in decision.totals.items():  # as HitPolicy.given adds them up
-            weights = [float(rule.then.get(output) or 0.0) for rule in decision.rules]
-            facts[total] = (np.round(np.sum([f * w for f, w in zip(deciding, weights)], axis=0), ex.NDIGITS)
-                            if deciding else 0.0)
-        return deciding
     order = policy.order(decision)
     for name, kind in policy.given_kinds(decision).items():
         default = _shown((decision.default or {}).get(name), kind)
@@ -53,7 +61,6 @@ def decide_decision(decision: Decision, facts: pd.DataFrame, matches: dict | Non
         else:
             column = np.select(choices, [np.array(v, dtype=object) for v in values], default) if choices else default
             facts[name] = pd.Series(column, index=facts.index, dtype=object)
-    return deciding
 
 
 def _shown(value, kind: str):
