@@ -183,3 +183,9 @@ HIT_POLICIES = tuple(POLICIES)
 def policy_named(name: str) -> HitPolicy:
     """The policy a decision's `hit:` names (the loader has checked it is one of `POLICIES`)."""
     return POLICIES[name]
+
+
+def recorded_lists(name: Any) -> bool:
+    """Whether the policy a run recorded by name (a manifest's or a register's `hit`) gives lists; a
+    name that is no policy (a damaged or foreign record): no."""
+    return isinstance(name, str) and name in POLICIES and POLICIES[name].lists
