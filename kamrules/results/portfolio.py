@@ -382,15 +382,7 @@ def _band(pack: RulePack, key: int, capacity: float | None, accounts: int, pipel
     strong, threshold = _param(pack, "kam_warn_strong"), _param(pack, "kam_department_threshold")
     status = _status(key, low, high, strong) if not consumer_book else "unknown"
     fte = _fte(pack, key, developing)
-    min_fte = _param(pack, "kam_department_min_fte")
-    # a department is a team: only when the book is B2B, the key accounts are many and their workload
-    # needs at least min_fte people (thesis §5.3: a small company's top management runs them itself)
-    department = (not consumer_book and threshold is not None and key > threshold
-                  and (fte is None or min_fte is None or fte[1] >= min_fte))
-    if consumer_book:
-        organisation = advice_text.consumer_book_text(key)
-    else:
-        organisation = advice_text.organisation_text(key, threshold, department, fte[1] if fte else None, min_fte)
+    department, organisation = _organisation(pack, key, threshold, fte, consumer_book)
     potential, over, signs = (tuple(pipeline) + (None,))[:3]
     pipeline_line = advice_text.pipeline_text(potential, over, None if capacity is None else capacity * (_param(pack, "pipeline_factor") or 0) or None, signs)
     places = team_places if isinstance(team_places, (int, float)) and not isinstance(team_places, bool) else None
@@ -402,6 +394,19 @@ def _band(pack: RulePack, key: int, capacity: float | None, accounts: int, pipel
         advice.append(fte[2])
     return KeyAccountBand(key, low, high, strong, threshold, status, department,
                           fte[0] if fte else None, fte[1] if fte else None, tuple(advice))
+
+
+def _organisation(pack: RulePack, key: int, threshold: float | None, fte: tuple | None,
+                  consumer_book: bool) -> tuple[bool, Text | None]:
+    """(whether the key accounts need a department, the advice on how to organise them)."""
+    min_fte = _param(pack, "kam_department_min_fte")
+    # a department is a team: only when the book is B2B, the key accounts are many and their workload
+    # needs at least min_fte people (thesis §5.3: a small company's top management runs them itself)
+    department = (not consumer_book and threshold is not None and key > threshold
+                  and (fte is None or min_fte is None or fte[1] >= min_fte))
+    if consumer_book:
+        return department, advice_text.consumer_book_text(key)
+    return department, advice_text.organisation_text(key, threshold, department, fte[1] if fte else None, min_fte)
 
 
 def _status(key: int, low: float | None, high: float | None, strong: float | None) -> str:
