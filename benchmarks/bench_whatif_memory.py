@@ -41,7 +41,7 @@ def main() -> None:
     sys.path.insert(0, str(HERE))
     from synth import synthetic_customers
 
-    from kamrules.engine import durable
+    from kamrules.engine.decide import Engine
     from kamrules.engine.evaluate import evaluate
     from kamrules.pack import load_pack
     from kamrules.pack.whatif import with_params
@@ -63,7 +63,7 @@ def main() -> None:
         if number == 0:
             first = rss_mb()
         if number == 0 or (number + 1) % 10 == 0:
-            alive = durable.rulesets_alive() if hasattr(durable, "rulesets_alive") else len(durable._REGISTERED)
+            alive = Engine.of_process().rulesets.alive
             print(f"after {number + 1:3d} variants: {rss_mb():7.1f} MB, {alive:5d} rulesets alive")
     end = rss_mb()
     per = (end - first) / (args.variants - 1) if args.variants > 1 else 0.0

@@ -27,6 +27,8 @@ _API = {
     "ReadOptions": "kamrules.data.reader",
     "evaluate": "kamrules.engine.evaluate",
     "Evaluation": "kamrules.engine.evaluation",
+    "Outcomes": "kamrules.engine.outcomes",
+    "Outcome": "kamrules.engine.outcomes",
     "summarise": "kamrules.results.portfolio",
     "Portfolio": "kamrules.results.portfolio",
     "explain_account": "kamrules.results.explain",

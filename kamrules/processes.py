@@ -1,6 +1,6 @@
 """Worker processes that never outlive the run (issue #15, item 11): a pool for many small tasks
-(deciding chunks of accounts, rendering playbooks) and one forked child for one long task (writing
-one of a million-account run's large files beside the others).
+(rendering playbooks), one forked child for one long task (writing one of a million-account run's
+large files beside the others), and a forked child per slice of accounts to decide (`fork_map`).
 
 `kill -TERM` or `kill -9` of `kamrules evaluate --jobs N` (a CI cancel, `timeout`) used to leave the
 forked workers blocked forever. Each worker now asks Linux to kill it when its parent dies
@@ -116,3 +116,63 @@ def fork_and_run(function: Callable[[], None]) -> Forked:
             os._exit(status)
     os.close(report)
     return Forked(pid, results)
+
+
+class ForkedCall(Forked):
+    """A child process computing one value (see `fork_map`); `result` waits for it."""
+
+    def result(self):
+        """The child's return value; the exception it raised, raised here."""
+        results, self._results = self._results, None
+        with os.fdopen(results, "rb") as pipe:
+            reported = pipe.read()
+        pid, self.pid = self.pid, None
+        _, status = os.waitpid(pid, 0)
+        try:
+            finished, value = pickle.loads(reported)
+        except Exception:  # nothing (it was killed) or something unreadable
+            raise RuntimeError(f"a worker process (pid {pid}) ended without finishing (status {status})") from None
+        if not finished:
+            raise value
+        return value
+
+
+def _fork_call(function: Callable, item) -> ForkedCall:
+    results, report = os.pipe()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child (coverage does not follow it)
+        status = 0
+        try:
+            os.close(results)
+            die_with_parent(parent)
+            payload = pickle.dumps((True, function(item)))
+        except BaseException as exc:
+            status = 1
+            try:
+                payload = pickle.dumps((False, exc))
+                pickle.loads(payload)
+            except Exception:
+                payload = pickle.dumps((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+        try:
+            with os.fdopen(report, "wb") as pipe:
+                pipe.write(payload)
+        except BaseException:
+            pass
+        finally:
+            os._exit(status)
+    os.close(report)
+    return ForkedCall(pid, results)
+
+
+def fork_map(function: Callable, items: list) -> list:
+    """`[function(item) for item in items]`, each call in a forked child of its own, all at once: the
+    children inherit this process's memory (nothing of the work is pickled: `function` may be a
+    closure over a million accounts), die with it, and send their result back pickled; an exception in
+    one is raised here and the others are stopped. For a few large items (a slice of accounts each)."""
+    children = [_fork_call(function, item) for item in items]
+    try:
+        return [child.result() for child in children]
+    finally:
+        for child in children:
+            child.stop()

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from kamrules.errors import UsageError
-from kamrules.engine.evaluate import default_jobs, evaluate
+from kamrules.engine.decide import default_jobs
+from kamrules.engine.evaluate import evaluate
 from kamrules.pack import RulePack, load_pack
 from kamrules.engine.evaluation import Evaluation
 
@@ -48,6 +49,7 @@ class RunResult:
     files: list = field(default_factory=list)
     data_issues: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
+    timings: dict = field(default_factory=dict)  # seconds per stage: the evaluation's, and reading, rendering, writing
     recorded: object = None  # kamrules.register.Recorded, with --register
 
 
@@ -162,14 +164,9 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     # Handed over, not kept: evaluate builds the typed table it needs and lets the raw frame go.
     evaluation = evaluate(pack, _hand_over(read), as_of=options.as_of, jobs=jobs,
                           input_name=options.data.name, row_numbers=read.row_numbers, progress=progress,
-                          lang=options.lang, headers=read.column_map)
-    evaluation.source = {k: v for k, v in read.source.items() if k != "path"}
-    evaluation.source["present_fields"] = present = carried_columns(evaluation, read)
-    if read.mapping.get("doubts"):  # what a column covers (lifetime, a year to date): the report's data notes
-        evaluation.source["doubts"] = read.mapping["doubts"]
-    evaluation.data_issues = read.issues
+                          lang=options.lang, headers=read.column_map, source=_source(read))
     give_back_memory()
-    summary = portfolio.summarise(evaluation, lang=options.lang, present_fields=present)
+    summary = portfolio.summarise(evaluation, lang=options.lang)
     give_back_memory()
 
     since = _since_last_review(options, evaluation) if options.previous is not None else None
@@ -189,12 +186,21 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
                   apart=["trace.jsonl", "actions.csv"] if len(evaluation.table) >= APART_ACCOUNTS else [],
                   jobs=jobs)
     # Clock times are reported on the console, not in OUT: the files stay byte-identical per input.
-    evaluation.timings.update({"load_pack": load_seconds, "read": read_seconds, "render": render_seconds,
-                               "write": time.perf_counter() - started})
+    timings = {**evaluation.timings, "load_pack": load_seconds, "read": read_seconds, "render": render_seconds,
+               "write": time.perf_counter() - started}
     recorded = _record(options, evaluation, read) if options.register is not None else None
     return RunResult(evaluation, summary, options.out, sorted(files), read.issues,
                      [*pack.warnings, *data_warnings, *evaluation.warnings, *_cut_warnings(cut, options),
-                      *_since_warnings(since, options)], recorded)
+                      *_since_warnings(since, options)], timings, recorded)
+
+
+def _source(read) -> dict:
+    """What the reader says of the file, as the evaluation keeps it: its format, encoding … (not its path)
+    and what a column covers (lifetime, a year to date: the report's data notes)."""
+    source = {k: v for k, v in read.source.items() if k != "path"}
+    if read.mapping.get("doubts"):
+        source["doubts"] = read.mapping["doubts"]
+    return source
 
 
 def _since_warnings(since, options: EvaluateOptions) -> list[str]:
@@ -475,14 +481,6 @@ def _recorded_mapping(options: EvaluateOptions, read) -> dict:
     from kamrules.results.outputs import file_hash
 
     return {**read.mapping, "file": {"path": str(options.columns_file), "sha256": file_hash(Path(options.columns_file))}}
-
-
-def carried_columns(evaluation: Evaluation, read) -> list[str]:
-    """The fields the file really has: a column, with a value for at least one account (a column that
-    is empty all the way down is as missing as an absent one)."""
-    table = evaluation.table
-    return [name for name in read.column_map
-            if table is None or name not in table.columns or bool(table[name].notna().any())]
 
 
 def group_fields(pack: RulePack) -> list[str]:

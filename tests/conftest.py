@@ -35,3 +35,11 @@ def write_pack(folder: Path, files: dict) -> Path:
     for name, text in files.items():
         (folder / name).write_text(text, encoding="utf-8")
     return folder
+
+
+def decided_masks(evaluation, decision_id: str) -> list[int]:
+    """Per account, the rules that decided `decision_id` as a bit mask (bit i = rule i), read through
+    the evaluation's outcomes (how the engine encodes them is its own business)."""
+    outcomes = evaluation.outcomes(decision_id)
+    masks = [sum(1 << i for i in outcome.indexes) for outcome in outcomes.distinct]
+    return [masks[int(code)] for code in outcomes.codes()]

@@ -329,6 +329,32 @@ def test_parallel_jobs_give_the_same_results(tmp_path):
     assert [a.decisions for a in one] == [a.decisions for a in two]
 
 
+def test_the_per_account_path_split_over_forked_processes_decides_alike(tmp_path):
+    """`per_account=True` with jobs: contiguous slices decided in forked processes (processes.fork_map),
+    each inheriting the accounts; the same answers as one process, and a worker's error raised here."""
+    from conftest import decided_masks
+    from kamrules.errors import KamrulesError
+
+    pack = pack_with(tmp_path, POLICIES)
+    frame = pd.DataFrame({"account_id": [f"{i:05d}" for i in range(2400)],
+                          "sales": [float(i % 300) for i in range(2400)],
+                          "nps": [float(i % 11) for i in range(2400)],
+                          "region": [["north", "south", None][i % 3] for i in range(2400)]})
+    one = evaluate(pack, frame.copy(), as_of=AS_OF, jobs=1, per_account=True)
+    two = evaluate(pack, frame.copy(), as_of=AS_OF, jobs=2, per_account=True)
+    situations = evaluate(pack, frame.copy(), as_of=AS_OF, jobs=2)
+    assert (one.jobs, two.jobs, situations.jobs) == (1, 2, 1)
+    for decision in pack.decisions:
+        assert decided_masks(one, decision.id) == decided_masks(two, decision.id) == decided_masks(situations, decision.id)
+    frame.loc[2000, "sales"] = float("inf")  # in the second worker's slice
+    messages = []
+    for jobs in (1, 2):
+        with pytest.raises(KamrulesError) as caught:
+            evaluate(pack, frame.copy(), as_of=AS_OF, jobs=jobs, per_account=True)
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1]
+
+
 CONDITIONS = [
     "nps > 6 and not (sales <= 50)",
     "nps is missing or sales / sales_prev - 1 <= -params.decline",
@@ -429,10 +455,12 @@ decisions:
 
 
 def test_hit_policy_winners_when_several_rules_match(tmp_path):
-    from kamrules.engine.evaluate import decide_outputs
-
     pack = pack_with(tmp_path, HIT_ORDER)
     first, priority, collect = (pack.decision(d) for d in ("first_d", "priority_d", "collect_d"))
+
+    def decide_outputs(decision, matched):
+        return decision.policy.outputs(decision, matched)
+
     # first: the first in file order, whatever order the matches are given in
     assert decide_outputs(first, [0, 1, 2]) == ({"f": "a"}, [0], False)
     assert decide_outputs(first, [2, 1]) == ({"f": "b"}, [1], False)
@@ -446,24 +474,30 @@ def test_hit_policy_winners_when_several_rules_match(tmp_path):
 def test_hit_policy_order_masks_and_rules_checked_before(tmp_path):
     import numpy as np
 
-    from kamrules.engine import hitpolicy
+    from kamrules.engine import masks
     from kamrules.results.explain import rules_ahead
 
     pack = pack_with(tmp_path, HIT_ORDER)
     first, priority, collect = (pack.decision(d) for d in ("first_d", "priority_d", "collect_d"))
-    assert hitpolicy.order(priority) == [1, 2, 0]
-    assert hitpolicy.checked_before(priority, 0) == [1, 2]
+    assert priority.policy.order(priority) == [1, 2, 0]
+    assert priority.policy.checked_before(priority, 0) == [1, 2]
     assert [r.id for r in rules_ahead(priority, 2)] == ["high"]
     assert [r.id for r in rules_ahead(first, 2)] == ["one", "two"]
     every = np.array([0b111, 0b101, 0b100, 0], dtype=np.uint64)
-    assert hitpolicy.reduce_masks(first, every).tolist() == [0b001, 0b001, 0b100, 0]
-    assert hitpolicy.reduce_masks(first, every).dtype == np.uint64  # a bit field, never a float
-    assert hitpolicy.reduce_masks(priority, every).tolist() == [0b010, 0b100, 0b100, 0]
-    assert hitpolicy.reduce_masks(collect, every).tolist() == every.tolist()
+    assert masks.winners(first, every).tolist() == [0b001, 0b001, 0b100, 0]
+    assert masks.winners(first, every).dtype == np.uint64  # a bit field, never a float
+    assert masks.winners(priority, every).tolist() == [0b010, 0b100, 0b100, 0]
+    assert masks.winners(collect, every).tolist() == every.tolist()
+    # the same winners for many accounts at once (the analysers' vectors)
+    fires = [np.array([bool(m >> i & 1) for m in every.tolist()]) for i in range(3)]
+    for decision in (first, priority, collect):
+        deciding = decision.policy.deciding(decision, fires)
+        assert [sum(int(d[a]) << i for i, d in enumerate(deciding)) for a in range(4)] \
+            == masks.winners(decision, every).tolist()
     # collect: every rule is checked and decides, so no rule stands "before" another
-    assert [hitpolicy.checked_before(collect, i) for i in range(3)] == [[], [], []]
+    assert [collect.policy.checked_before(collect, i) for i in range(3)] == [[], [], []]
     assert rules_ahead(collect, 2) == []
-    assert hitpolicy.winners(collect, [2, 0]) == [0, 2]
+    assert collect.policy.winners(collect, [2, 0]) == [0, 2]
 
 
 def test_engine_salience_follows_the_hit_policy(tmp_path):

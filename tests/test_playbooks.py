@@ -344,8 +344,8 @@ def test_file_names_are_safe_whatever_the_id(tmp_path, account_id, account_name)
 
 def test_file_names_are_unique_even_when_ids_and_names_repeat(case):
     import copy
+    import dataclasses
 
-    evaluation = copy.copy(case)
     base = case.accounts[0]
     clones = []
     for i, (account_id, name) in enumerate([("ABC", "Same"), ("abc", "same"), ("ABC", "Same"), ("a/b", "c"),
@@ -353,7 +353,7 @@ def test_file_names_are_unique_even_when_ids_and_names_repeat(case):
         clone = copy.copy(base)
         clone.index, clone.account_id, clone.account_name = i, account_id, name
         clones.append(clone)
-    evaluation.accounts, evaluation.table = clones, None  # ids from the accounts themselves
+    evaluation = dataclasses.replace(case, accounts=clones, table=None, decided={})  # ids from the accounts themselves
     stems = list(playbook_paths(evaluation).values())
     assert len({s.casefold() for s in stems}) == len(stems)
     assert stems[0] == "abc-same"  # the first keeps the plain name

@@ -11,7 +11,7 @@ import pytest
 
 from kamrules.errors import RuleError
 
-from conftest import ROOT, write_pack
+from conftest import ROOT, decided_masks, write_pack
 from test_security import DATA, RULES, app, runner
 
 
@@ -62,7 +62,7 @@ def test_the_deepest_expressions_allowed_go_through_every_path(tmp_path, chain):
     frame = read_table(DATA, list(pack.fields.values())).frame
     fast = evaluate(pack, frame.copy(), as_of=dt.date(2026, 11, 27))
     slow = evaluate(pack, frame.copy(), as_of=dt.date(2026, 11, 27), per_account=True)
-    assert {d: m.tolist() for d, m in fast.masks.items()} == {d: m.tolist() for d, m in slow.masks.items()}
+    assert {d.id: decided_masks(fast, d.id) for d in pack.decisions} == {d.id: decided_masks(slow, d.id) for d in pack.decisions}
     common = ["--rules", str(pack_dir), "--as-of", "2026-11-27"]
     for args in (["evaluate", str(DATA), *common, "--out", "out", "-q", "--where", f"sales + {chain} > 0"],
                  ["explain", str(DATA), "00042", *common, "--verbose"],
@@ -527,7 +527,7 @@ def test_texts_up_to_the_limit_and_long_texts_nobody_compares_are_decided(tmp_pa
     pack = load_pack(write_pack(tmp_path / "rules", {"10.yaml": TEXTS}))
     longest = "north" + "x" * 65_530  # 65,535 bytes: compared whole
     frame = _texts_frame(["north", longest, "south"], notes=["n" * 200_000, None, "n" * 70_000])
-    masks = [evaluate(pack, frame.copy(), as_of=dt.date(2026, 1, 1), per_account=p).masks["d"].tolist()
+    masks = [decided_masks(evaluate(pack, frame.copy(), as_of=dt.date(2026, 1, 1), per_account=p), "d")
              for p in (False, True)]
     assert masks[0] == masks[1] == [0b111, 0b000, 0b100]
 
@@ -590,7 +590,7 @@ def test_mixed_objects_in_a_text_column_are_decided_as_their_texts_on_both_paths
     results = []
     for per_account in (False, True):
         evaluation = evaluate(pack, frame.copy(), as_of=dt.date(2026, 1, 1), per_account=per_account)
-        results.append((evaluation.masks["d"].tolist(), evaluation.table["region"].tolist()))
+        results.append((decided_masks(evaluation, "d"), evaluation.table["region"].tolist()))
     assert results[0] == results[1]
     masks, texts = results[0]
     assert texts == ["1", "1", "true", "1.0", "1", "1", "1", "true", None, None, "2.5"]
@@ -632,6 +632,7 @@ def test_rulesets_beyond_the_bound_are_freed_between_evaluations_and_answers_sta
     import datetime as dt
 
     from kamrules.engine import durable
+    from kamrules.engine.decide import Engine
     from kamrules.engine.evaluate import evaluate
     from kamrules.pack.whatif import with_params
 
@@ -639,7 +640,7 @@ def test_rulesets_beyond_the_bound_are_freed_between_evaluations_and_answers_sta
 
     from kamrules.pack import load_pack
 
-    monkeypatch.setattr(durable, "MAX_RULESETS", 3)
+    engine = Engine(ruleset_limit=3)
     text = COLLIDING.replace("  hwoaoeu: {type: number}\n", "").replace("utuokim > 5", "utuokim > params.cut") \
         + "params:\n  cut: 5\n"
     pack = load_pack(write_pack(tmp_path / "rules", {"10.yaml": text}))
@@ -651,9 +652,9 @@ def test_rulesets_beyond_the_bound_are_freed_between_evaluations_and_answers_sta
         variant = with_params(pack, [f"cut={cut}"])
         expected = ["a" if value > cut else "b" for value in (1.0, 6.0, 10.0)]
         for per_account in (False, True):
-            assert evaluate(variant, frame.copy(), as_of=dt.date(2026, 1, 1),
-                            per_account=per_account).table["o"].tolist() == expected
-        assert durable.rulesets_alive() <= 3
+            assert evaluate(variant, frame.copy(), as_of=dt.date(2026, 1, 1), per_account=per_account,
+                            engine=engine).table["o"].tolist() == expected
+        assert engine.rulesets.alive <= 3
     assert len(closed) >= 12 and all(runner._handle is None for runner in closed)
 
 
@@ -668,14 +669,15 @@ def test_a_ruleset_whose_messages_never_matched_is_freed_without_crashing(tmp_pa
         "from conftest import write_pack\n"
         "from pathlib import Path\n"
         "from kamrules.pack import load_pack\n"
-        "from kamrules.engine.durable import runner_for, free_rulesets, rulesets_alive\n"
+        "from kamrules.engine.durable import Rulesets\n"
         "text = open(%r, encoding='utf-8').read()\n"
         "pack = load_pack(write_pack(Path(%r), {'10.yaml': text}))\n"
+        "rulesets = Rulesets()\n"
         "for mode_body in ('\"utuokim\":1.0', ''):\n"
-        "    runner = runner_for(pack.decisions[0], pack.hash)\n"
+        "    runner = rulesets.runner(pack.decisions[0], pack.hash)\n"
         "    assert runner.run(mode_body) == []\n"
-        "    free_rulesets()\n"
-        "assert rulesets_alive() == 0\n"
+        "    rulesets.trim(0)\n"
+        "assert rulesets.alive == 0\n"
         "print('freed')\n"
     ) % (str(ROOT / "tests"), str(tmp_path / "pack.yaml"), str(tmp_path / "rules"))
     (tmp_path / "pack.yaml").write_text(COLLIDING.replace("  hwoaoeu: {type: number}\n", ""), encoding="utf-8")

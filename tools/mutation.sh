@@ -4,7 +4,7 @@
 # It works on a copy under /tmp, so nothing is written into the checkout. Not run in CI (minutes).
 #
 #   tools/mutation.sh                 # copy, mutate, run, print the score and the survivors
-#   tools/mutation.sh 'kamrules.engine.hitpolicy.*'    # only these mutants (fnmatch on mutant names)
+#   tools/mutation.sh 'kamrules.pack.hitpolicy.*'    # only these mutants (fnmatch on mutant names)
 #   PYTHON=/path/python tools/mutation.sh
 #   MUTATION_DIR=/tmp/elsewhere MUTATION_JOBS=2 tools/mutation.sh
 #
@@ -36,7 +36,7 @@ also_copy =
     examples/
 only_mutate =
     kamrules/language/*
-    kamrules/engine/hitpolicy.py
+    kamrules/pack/hitpolicy.py
     kamrules/data/numbers.py
     kamrules/data/written.py
 pytest_add_cli_args =
@@ -60,7 +60,7 @@ start=$(date +%s)
 # Smallest and sharpest first, so a run stopped early has checked the guard and the hit policy. Of
 # data/written.py only the formula guard (neutralise, guard_formulas): its other functions format cells.
 if [ "$#" -eq 0 ]; then
-    set -- 'kamrules.engine.hitpolicy.*' 'kamrules.data.written.x_neutralise*' \
+    set -- 'kamrules.pack.hitpolicy.*' 'kamrules.data.written.x_neutralise*' \
         'kamrules.data.written.x_guard_formulas*' 'kamrules.data.numbers.*' \
         'kamrules.language.cells.*' 'kamrules.language.rowsem.*' 'kamrules.language.vecsem.*' \
         'kamrules.language.types.*' 'kamrules.language.nodes.*' 'kamrules.language.guards.*' \

@@ -3,20 +3,22 @@ that never occur in their column (with the near match: comparisons are case-sens
 'energy' does not match 'Energy'), fields the pack reads that the file lacks (which column matched which
 field is data.columns.describe_mapping's job).
 
-Rules are checked with the vectorized evaluator (the same language semantics as the engine, see
-docs/rules.md), so a 100,000-account file takes seconds, not a full engine run."""
+Rules are checked by the reference semantics (engine/reference.py: the language's own evaluator and the
+hit policy objects, which the engine is tested against), so a 100,000-account file takes seconds, not a
+full engine run."""
 
 from __future__ import annotations
 
 import datetime as dt
-import numpy as np
 import pandas as pd
 
 from kamrules.analysis.findings import Finding
 from kamrules.data.wording import hint as did_you_mean, say, spec_named, spec_ref
+from kamrules.engine import reference
 from kamrules.engine.features import compute_derived, prepare_facts
 from kamrules.language import expr as ex
-from kamrules.pack import Decision, RulePack, rules_without_data
+from kamrules.language.comparisons import comparisons
+from kamrules.pack import RulePack, rules_without_data
 from kamrules.pack.analysis import needs_absent
 from kamrules.results.portfolio_team import index_basis
 
@@ -37,9 +39,9 @@ def data_checks(pack: RulePack, frame: pd.DataFrame, column_map: dict, source: s
     A rule that matches no account of this file is a note (good news as often as not: no account is in
     that situation), not a warning; a rule that cannot fire for lack of a column is a warning, from what
     the rule really reads (pack.rules_without_data) and never for a rule that matched an account."""
-    facts = _plain_booleans(compute_derived(pack, prepare_facts(pack, frame), as_of))
+    facts = compute_derived(pack, prepare_facts(pack, frame), as_of)
     matched: dict = {}  # decision -> which accounts each rule matches
-    deciding = {decision.id: _decide(decision, facts, matched) for decision in pack.decisions}
+    deciding = reference.decide(pack, facts, matched)
     blocked = _blocked(pack, column_map, matched)
     present = set(column_map)
     # a rule for files without a column this file has (`sales_prev is missing and …`) is no warning
@@ -63,10 +65,9 @@ def rules_lacking_data(pack: RulePack, frame: pd.DataFrame, column_map: dict, as
     """(decision, rule, missing fields) for the rules that cannot fire on this file for lack of a column:
     the rules whose condition needs a field the file lacks (pack.rules_without_data), less any that
     matched an account all the same."""
-    facts = _plain_booleans(compute_derived(pack, prepare_facts(pack, frame), as_of))
+    facts = compute_derived(pack, prepare_facts(pack, frame), as_of)
     matched: dict = {}
-    for decision in pack.decisions:
-        _decide(decision, facts, matched)
+    reference.decide(pack, facts, matched)
     return _blocked(pack, column_map, matched)
 
 
@@ -123,59 +124,7 @@ def _literals(pack: RulePack, facts: pd.DataFrame, column_map: dict, source: str
     return findings
 
 
-def _plain_booleans(facts: pd.DataFrame) -> pd.DataFrame:
-    """Boolean columns as objects (True/False/None): `expr.condition_vector` compares a pandas
-    "boolean" column holding <NA> by converting it to a numpy bool array, which fails."""
-    for name in facts.columns:
-        if str(facts[name].dtype) == "boolean":
-            facts[name] = facts[name].astype(object).where(facts[name].notna(), None)
-    return facts
-
-
 def _text_literals(node: ex.Node) -> list:
-    found = []
-
-    def visit(item: ex.Node) -> None:
-        if isinstance(item, ex.Compare):
-            for mine, other in ((item.left, item.right), (item.right, item.left)):
-                if isinstance(mine, ex.Name) and isinstance(other, ex.Const) and other.type == ex.STRING:
-                    found.append((mine.name, str(other.value)))
-
-    ex.walk(node, visit)
-    return found
-
-
-def _decide(decision: Decision, facts: pd.DataFrame, matches: dict | None = None) -> list:
-    """Which accounts each rule decides (matches, for collect), and the decision's outputs added to `facts`
-    for later ones; `matches` gets which accounts each rule matches, deciding or not."""
-    fires = [ex.condition_vector(rule.when, facts).fillna(False).to_numpy(dtype=bool) for rule in decision.rules]
-    if matches is not None:
-        matches[decision.id] = fires
-    if decision.hit == "collect":
-        facts[decision.count_name] = np.sum(fires, axis=0).astype("float64") if fires else 0.0
-        for total, output in decision.totals.items():  # as engine.evaluate.collect_total adds them up
-            weights = [float(rule.then.get(output) or 0.0) for rule in decision.rules]
-            facts[total] = (np.round(np.sum([f * w for f, w in zip(fires, weights)], axis=0), ex.NDIGITS)
-                            if fires else 0.0)
-        return fires
-    order = list(range(len(decision.rules)))
-    if decision.hit == "priority":
-        order.sort(key=lambda i: -decision.rules[i].priority)
-    for name, spec in decision.outputs.items():
-        default = (decision.default or {}).get(name)
-        choices = [fires[i] for i in order]
-        values = [decision.rules[i].then.get(name) for i in order]
-        if spec.type == "number":
-            column = np.select(choices, [np.nan if v is None else v for v in values],
-                               np.nan if default is None else default) if choices else np.nan
-            facts[name] = pd.Series(column, index=facts.index, dtype="float64")
-        else:
-            column = np.select(choices, [np.array(v, dtype=object) for v in values], default) if choices else default
-            facts[name] = pd.Series(column, index=facts.index, dtype=object)
-    if decision.hit == "unique":
-        return fires
-    deciding, taken = list(fires), np.zeros(len(facts), dtype=bool)
-    for i in order:  # a rule decides only where no rule before it matched
-        deciding[i] = fires[i] & ~taken
-        taken |= fires[i]
-    return deciding
+    """(name, text) for each comparison of a name with a text literal."""
+    return [(compared.name, str(compared.other.value)) for compared in comparisons(node, inside_values=True)
+            if compared.name is not None and isinstance(compared.other, ex.Const) and compared.other.type == ex.STRING]

@@ -24,6 +24,7 @@ import pandas as pd
 from kamrules.analysis.findings import Finding
 from kamrules.data.cells import days_after
 from kamrules.language import expr as ex
+from kamrules.language.comparisons import compared_constants
 from kamrules.pack import Decision, RulePack, ScoreSpec
 
 MAX_POINTS = 200_000  # accounts per decision evaluated at most (a few hundred ms)
@@ -58,7 +59,7 @@ def _maybe_missing(pack: RulePack) -> set:
             if item.function not in ("count", "criteria_of") and (item.reads & missing or item.function == "expr"):
                 missing.add(item.name)
     for decision in pack.decisions:
-        if decision.hit != "collect" and decision.default is None:
+        if not decision.policy.lists and decision.default is None:
             missing |= set(decision.outputs)
     return missing
 
@@ -72,21 +73,19 @@ def analyse_decision(context: _Context, decision: Decision) -> list[Finding]:
     domains = {name: _domain(context, name, constants.get(name, [])) for name in names}
     size = math.prod(len(d) for d in domains.values())
     findings: list[Finding] = []
-    if decision.hit == "collect" or size > MAX_POINTS:
+    policy = decision.policy
+    if policy.lists or size > MAX_POINTS:  # (no match is an answer for lists: no gap to find)
         for rule in rules:
             findings += _impossible_alone(context, decision, rule, constants)
-        if size > MAX_POINTS and decision.hit != "collect":
+        if size > MAX_POINTS and not policy.lists:
             findings.append(Finding("note", "not_analysed", decision.id,
                                     f"not checked for gaps and overlaps: its rules read {len(names)} names, "
                                     f"{size:,} combinations (at most {MAX_POINTS:,})", location=decision.loc))
         return findings
     frame = _points(domains)
     fires = [_fires(rule.when, frame) for rule in rules]
-    if decision.hit == "unique":
-        findings += _overlaps(decision, rules, fires, frame)
-        if exact:  # "never" is only proven when every comparison is against a constant
-            findings += [_impossible(decision, r, f) for r, f in zip(rules, fires) if not f.any()]
-    elif exact:
+    findings += _overlaps(decision, rules, fires, frame)
+    if exact:  # "never" is only proven when every comparison is against a constant
         findings += _hidden(decision, rules, fires, frame)
     gap = ~np.logical_or.reduce(fires)
     if decision.default is not None:
@@ -143,31 +142,32 @@ def _example(frame: pd.DataFrame, mask: np.ndarray, names: Any = None) -> dict:
 
 
 def _overlaps(decision: Decision, rules: list, fires: list, frame: pd.DataFrame) -> list:
+    """Two rules that both match an account where the hit policy refuses two (`unique`)."""
     findings = []
+    policy = decision.policy
     for j, later in enumerate(rules):
         for i in range(j):
             both = fires[i] & fires[j]
-            if both.any():
+            if policy.refuses([i, j]) and both.any():
                 names = sorted(ex.names_in(rules[i].when) | ex.names_in(later.when))
                 findings.append(Finding(
                     "error", "overlap", decision.id,
-                    f"rules '{rules[i].id}' and '{later.id}' both match some accounts (hit: unique): "
-                    "narrow one of them, or use 'hit: first'",
+                    f"rules '{rules[i].id}' and '{later.id}' both match some accounts (hit: {policy.name}): "
+                    f"{policy.overlap_advice}",
                     rule=later.id, location=later.loc, example=_example(frame, both, names)))
                 break
     return findings
 
 
 def _hidden(decision: Decision, rules: list, fires: list, frame: pd.DataFrame) -> list:
-    order = list(range(len(rules)))
-    if decision.hit == "priority":
-        order.sort(key=lambda i: -rules[i].priority)
+    """Rules that never match (impossible), and rules that match but never decide: the hit policy
+    gives every account they match to rules it checks before them (`HitPolicy.deciding`)."""
+    policy = decision.policy
+    order = policy.order(decision)
+    deciding = policy.deciding(decision, fires)
     findings = []
-    covered = np.zeros(len(frame), dtype=bool)
-    deciding: dict[int, np.ndarray] = {}
     for position, index in enumerate(order):
         rule, mask = rules[index], fires[index]
-        deciding[index] = mask & ~covered
         if not mask.any():
             findings.append(_impossible(decision, rule, mask))
         elif not deciding[index].any():
@@ -177,9 +177,8 @@ def _hidden(decision: Decision, rules: list, fires: list, frame: pd.DataFrame) -
             findings.append(Finding(
                 "error", "hidden", decision.id,
                 f"rule '{rule.id}' can never fire: {who} every account it matches "
-                f"(hit: {decision.hit}); reorder or narrow them",
+                f"(hit: {policy.name}); reorder or narrow them",
                 rule=rule.id, location=rule.loc, example=_example(frame, mask, sorted(ex.names_in(rule.when)))))
-        covered |= mask
     return findings
 
 
@@ -206,30 +205,9 @@ def _impossible_alone(context: _Context, decision: Decision, rule, constants: di
 
 
 def _constants(rules: list) -> tuple[dict, bool]:
-    """name -> the constants it is compared with; and whether every comparison is name-vs-constant."""
-    found: dict[str, list] = {}
-    exact = True
-
-    def visit(node: ex.Node) -> None:
-        nonlocal exact
-        if isinstance(node, ex.Compare):
-            left, right = node.left, node.right
-            if isinstance(right, ex.Name) and not ex.names_in(left):
-                left, right = right, left
-            if isinstance(left, ex.Name) and not ex.names_in(right):
-                value = ex.eval_value(right, {})  # a constant, a param, or arithmetic on them
-                if value is not None:
-                    found.setdefault(left.name, []).append(value)
-            else:
-                exact = False
-                for name in ex.names_in(node):
-                    found.setdefault(name, [])
-        elif isinstance(node, (ex.Arith, ex.Call, ex.Neg)) and ex.names_in(node):
-            exact = False
-
-    for rule in rules:
-        ex.walk(rule.when, visit)
-    return found, exact
+    """name -> the constants it is compared with (a literal, a param, or arithmetic on them); and
+    whether every comparison is name-vs-constant (language/comparisons.py)."""
+    return compared_constants((rule.when for rule in rules), inside_values=True)
 
 
 def _domain(context: _Context, name: str, constants: list) -> list:

@@ -51,7 +51,7 @@ class ContextBuilder:
         self.as_of = evaluation.as_of
         self.names = known_names(pack)
         self.blank = dict.fromkeys(self.names)
-        self.count_names = {d.id: d.count_name for d in pack.decisions if d.hit == "collect"}
+        self.count_names = {d.id: d.count_name for d in pack.decisions if d.policy.lists}
         self.decision_of = {name: d for d in pack.decisions for name in d.outputs}
         self.main_output = {d.id: next(iter(d.outputs), None) for d in pack.decisions}
         self.titles = {d.id: pick(d.title, lang) or d.id for d in pack.decisions}

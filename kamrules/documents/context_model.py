@@ -277,7 +277,7 @@ def known_names(pack: RulePack) -> list[str]:
     names = list(pack.fields) + [d.name for d in pack.derived]
     for decision in pack.decisions:
         names += list(decision.outputs)
-        if decision.hit == "collect":
+        if decision.policy.lists:
             names.append(decision.count_name)
     return list(dict.fromkeys(names))
 

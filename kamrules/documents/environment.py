@@ -115,6 +115,7 @@ _SAFE_MAPPINGS: frozenset = frozenset()
 def _safe_types() -> tuple[frozenset, frozenset]:
     """The context classes of playbooks and report (frozen dataclasses of plain values)."""
     from kamrules.documents import context, context_model, report_model
+    from kamrules.engine.evaluation import Evaluation
     from kamrules.results import portfolio, portfolio_model
 
     records = set()
@@ -122,6 +123,7 @@ def _safe_types() -> tuple[frozenset, frozenset]:
         for value in vars(module).values():
             if isinstance(value, type) and dataclasses.is_dataclass(value) and value.__dataclass_params__.frozen:
                 records.add(value)
+    records.discard(Evaluation)  # read-only, but no record for templates: it holds the pack and every value
     from jinja2.runtime import LoopContext
 
     records.add(LoopContext)  # loop.index, loop.last ...: Jinja's own, public attributes only

@@ -341,7 +341,7 @@ def probe_evaluation(pack: RulePack, as_of: dt.date = dt.date(2026, 1, 1)) -> Ev
     empty = AccountResult(1, 3, "PROBE-2", None, empty_facts)
     for decision in pack.decisions:
         because = {"en": "probe <reason>", "zh": "探测 <原因>"}
-        if decision.hit == "collect":
+        if decision.policy.lists:
             outputs = {n: [r.then.get(n) for r in decision.rules] for n in decision.outputs}
             hits = tuple(Hit(rule=r.id, outputs=dict(r.then), reads={n: full_facts.get(n) for n in sorted(r.reads)},
                              source=r.source, template=because) for r in decision.rules)

@@ -262,8 +262,7 @@ class _ReportBuilder:
             risks=risks, key_accounts=key_accounts, key_total=key_total,
             potential_accounts=potential_accounts, potential_total=potential_total, rules_without_data=unused,
             missing_columns=tuple(self.text(text) for text in missing_column_texts(p.rules_without_data)),
-            data_notes=tuple(doubt_text(d, lang) for d in (self.evaluation.source.get("doubts", ())
-                                                           if isinstance(self.evaluation.source, dict) else ())),
+            data_notes=tuple(doubt_text(d, lang) for d in self.evaluation.source.get("doubts", ())),
             portfolio=p, t=strings, owners=self.owners(), owner_days=OWNER_DAYS,
             waiting_accounts=waiting_accounts, waiting_total=waiting_total,
         )

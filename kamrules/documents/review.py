@@ -127,11 +127,11 @@ def needed_fields(pack: RulePack) -> list[str]:
 
 
 def carried_fields(evaluation: Any, names: Iterable[str]) -> set[str]:
-    """The fields the evaluated file has a value for: the reader's record (`present_fields` in the
-    evaluation's source) when there is one, else those with a value for at least one account."""
-    source = evaluation.source if isinstance(getattr(evaluation, "source", None), dict) else {}
-    if source.get("present_fields") is not None:
-        return set(source["present_fields"])
+    """The fields the evaluated file has a value for: the evaluation's `present_fields` (known when
+    the file's columns are) when there is one, else those with a value for at least one account."""
+    present = getattr(evaluation, "present_fields", None)
+    if present is not None:
+        return set(present)
     table = getattr(evaluation, "table", None)
     if table is None:
         return set(names)

@@ -12,5 +12,6 @@ warnings.filterwarnings("ignore", category=pd.errors.PerformanceWarning, module=
 
 from kamrules.engine.evaluate import evaluate
 from kamrules.engine.evaluation import AccountResult, DecisionResult, Evaluation, Hit
+from kamrules.engine.outcomes import Outcome, Outcomes
 
-__all__ = ["evaluate", "AccountResult", "DecisionResult", "Evaluation", "Hit"]
+__all__ = ["evaluate", "AccountResult", "DecisionResult", "Evaluation", "Hit", "Outcome", "Outcomes"]

@@ -13,7 +13,6 @@ and hashing (`numbered`) — which coding and situations both use.
 from __future__ import annotations
 
 import bisect
-import ctypes
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +24,31 @@ from kamrules.language import expr as ex
 from kamrules.pack import core_traps
 
 _FEW_CUTS = 8  # up to this many constants, counting comparisons beats a binary search per account
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """The sizes at which the decision stage changes method. Tests set small ones, to take on a few
+    accounts the paths meant for a million (`Engine(tuning=…)`, engine/decide.py)."""
+
+    few_rows: int = 65_536  # below this many accounts pandas' hashing is as quick as anything, and keys are found in one pass
+    few_keys: int = 4_096  # up to this many possible keys, their first accounts are found by scanning slices
+    cluster_width: int = 4_096  # rule groups whose classes combine into at most this many keys share one key
+    slack: int = 1_024  # keys up to 2 × accounts + this are looked up in tables by key; more are hashed
+
+
+class Workspace:
+    """What the decision stage of one evaluation keeps from decision to decision: its tuning, the
+    account positions 0 … count-1 (every decision uses them), and buffers the size of the portfolio
+    reused decision after decision (fresh memory costs more than the work on it)."""
+
+    def __init__(self, count: int, tuning: Tuning = Tuning()):
+        self.count, self.tuning = count, tuning
+        self.positions = np.arange(count)
+        self.positions.flags.writeable = False
+        self.scratch = np.empty(count, dtype="float64")  # engine numbers while a column is classed
+        self.other = np.empty(count, dtype="float64")  # … and the other side of a pair
+        self.index = np.empty(count, dtype=np.intp)  # a key as numpy indexes with (no conversion each time)
 
 
 def engine_numbers(series: pd.Series, vtype: str, out: np.ndarray | None = None) -> np.ndarray | None:
@@ -148,148 +172,112 @@ def _class_between(union: tuple, code: int, cuts: list) -> int:
     return 2 * (bisect.bisect_right(cuts, union[code // 2 - 1]) if code else 0)
 
 
-def prepare(series: pd.Series, vtype: str, constants: set | None, scratch: np.ndarray | None = None) -> Coded:
+def prepare(series: pd.Series, vtype: str, constants: set | None, space: Workspace | None = None) -> Coded:
     """A column coded for every decision that reads it. `constants`: all the constants those decisions
     compare it with, when they all compare it only with number constants (its values are then classed
-    among them once); None when one of them needs its exact values. `scratch`: a float buffer the size
-    of the column for its engine numbers while they are classed."""
-    numbers = None
-    if vtype == ex.BOOLEAN and isinstance(series.dtype, pd.BooleanDtype):  # no hashing: the bits are the codes
-        array = series.array
-        codes = array._data.astype(np.uint8)
-        codes += 1
-        codes[array._mask] = 0
-        return Coded(codes, 2, np.array([0.0, 1.0]))
+    among them once); None when one of them needs its exact values. `space`: the evaluation's
+    workspace (a float buffer for the engine numbers while they are classed, the tuning), made for
+    this column when not given."""
+    space = space if space is not None and space.count == len(series) else Workspace(len(series))
+    if vtype == ex.BOOLEAN and isinstance(series.dtype, pd.BooleanDtype):
+        return _booleans(series)
     if vtype == ex.NUMBER:
-        classed = constants is not None and all(isinstance(c, float) for c in constants)
-        numbers = engine_numbers(series, vtype, scratch if classed else None)
-        if classed:
-            codes, size, infinite = number_codes(numbers, constants)
-            return Coded(codes, size if infinite else size - 2, cuts=tuple(sorted(constants)))  # (no room for ±inf unless seen)
-        codes, uniques = pd.factorize(numbers, use_na_sentinel=True)
-        return Coded(_shifted(codes, len(uniques)), len(uniques), np.asarray(uniques, dtype="float64"))
-    if vtype == ex.DATE and series.dtype == "datetime64[ns]" and len(series) > _FEW_ROWS:
-        codes, found = numbered(series.to_numpy().view(np.int64))  # NaT is a value: made missing below
-        _, firsts = first_accounts(codes, found)
-        stamps = series.iloc[firsts].tolist()
-        numbers = np.array([np.nan if v is pd.NaT else date_number(v) for v in stamps], dtype="float64")
-        missing = np.isnan(numbers)
-        if not missing.any():
-            return Coded(_shifted(codes, found), found, numbers)
-        shift = np.cumsum(~missing) * ~missing  # 0 for NaT, else the number of its value among the others
-        return Coded(np.take(shift.astype(unsigned(found)), codes, mode="clip"), found - 1, numbers[~missing])
+        return _numbers(series, constants, space)
+    if vtype == ex.DATE and series.dtype == "datetime64[ns]" and len(series) > space.tuning.few_rows:
+        return _dates(series, space)
     if vtype in (ex.DATE, ex.BOOLEAN):
         codes, uniques = pd.factorize(series, use_na_sentinel=True)
         return Coded(_shifted(codes, len(uniques)), len(uniques), _unique_numbers(uniques, vtype))
-    shared = _shared_texts(series)
-    if shared is not None:
-        return shared
-    if isinstance(series.dtype, pd.StringDtype):  # (Arrow-backed or not: hashed as it is, not as objects)
-        codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    else:
-        codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
+    return _texts(series)
+
+
+def _booleans(series: pd.Series) -> Coded:
+    """A pandas boolean column: no hashing, false is code 1, true code 2, missing 0."""
+    codes = series.to_numpy(dtype=np.uint8, na_value=0)
+    codes += 1
+    codes[series.isna().to_numpy()] = 0
+    return Coded(codes, 2, np.array([0.0, 1.0]))
+
+
+def _numbers(series: pd.Series, constants: set | None, space: Workspace) -> Coded:
+    """Numbers: classed among the constants when there are only number constants, else by value."""
+    classed = constants is not None and all(isinstance(c, float) for c in constants)
+    numbers = engine_numbers(series, ex.NUMBER, space.scratch if classed else None)
+    if classed:
+        codes, size, infinite = number_codes(numbers, constants)
+        return Coded(codes, size if infinite else size - 2, cuts=tuple(sorted(constants)))  # (no room for ±inf unless seen)
+    codes, uniques = pd.factorize(numbers, use_na_sentinel=True)
+    return Coded(_shifted(codes, len(uniques)), len(uniques), np.asarray(uniques, dtype="float64"))
+
+
+def _dates(series: pd.Series, space: Workspace) -> Coded:
+    """A long date column, numbered by its int64 values (2–3 times quicker than hashing timestamps)."""
+    codes, found = numbered(series.to_numpy().view(np.int64))  # NaT is a value: made missing below
+    _, firsts = first_accounts(codes, found, space)
+    stamps = series.iloc[firsts].tolist()
+    numbers = np.array([np.nan if v is pd.NaT else date_number(v) for v in stamps], dtype="float64")
+    missing = np.isnan(numbers)
+    if not missing.any():
+        return Coded(_shifted(codes, found), found, numbers)
+    shift = np.cumsum(~missing) * ~missing  # 0 for NaT, else the number of its value among the others
+    return Coded(np.take(shift.astype(unsigned(found)), codes, mode="clip"), found - 1, numbers[~missing])
+
+
+def _texts(series: pd.Series) -> Coded:
+    """Texts, by value (Arrow-backed strings hashed as they are, not as objects)."""
+    codes, uniques = text_codes(series)
     values = np.empty(len(uniques), dtype=object)
     values[:] = list(uniques)
     return Coded(_shifted(codes, len(uniques)), len(uniques), values)
 
 
-_FEW_ROWS = 65_536  # below this, pandas' hashing is as quick as anything
-_FEW_OBJECTS = 4_096
-
-
-def _shared_texts(series: pd.Series) -> Coded | None:
-    """A text column coded by the identity of its cells' objects, when they share a few (the reader
-    converts each distinct text once, and derived columns repeat their few constants): the object
-    pointers are hashed as integers (5 ms for a million cells instead of 25–60 ms hashing strings), and
-    only the few objects are compared by value. None when the column is short, not a plain object
-    array, or holds many distinct objects."""
-    if len(series) <= _FEW_ROWS or series.dtype != object:
-        return None
-    values = series.to_numpy()
-    if not values.flags.c_contiguous:
-        return None
-    pointers = np.ctypeslib.as_array((ctypes.c_size_t * len(values)).from_address(values.ctypes.data))
-    if numbered(pointers[:_FEW_ROWS])[1] > _FEW_OBJECTS:  # not shared (a glance at the first rows)
-        return None
-    codes, found = numbered(pointers)
-    del pointers
-    if found > _FEW_OBJECTS:
-        return None
-    _, firsts = first_accounts(codes, found)
-    number = np.zeros(found, dtype=np.int64)  # each object's code: 0 missing, k + 1 for the k-th distinct value
-    distinct: dict = {}
-    try:
-        for at, value in enumerate(values[firsts]):
-            number[at] = 0 if (pd.api.types.is_scalar(value) and pd.isna(value)) else distinct.setdefault(value, len(distinct)) + 1
-    except TypeError:  # an unhashable cell: left to pandas, which says so
-        return None
-    texts = np.empty(len(distinct), dtype=object)
-    texts[:] = list(distinct)
-    return Coded(np.take(number.astype(unsigned(len(distinct))), codes, mode="clip"), len(distinct), texts)
+def text_codes(series: pd.Series) -> tuple[np.ndarray, pd.Index | np.ndarray]:
+    """(each cell's code, -1 when missing; the distinct texts in order of first appearance)."""
+    if isinstance(series.dtype, pd.StringDtype):
+        return pd.factorize(series, use_na_sentinel=True)
+    return pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=True)
 
 
 def long_texts(series: pd.Series) -> list[tuple[int, int, int]]:
     """(position, characters, engine bytes) of each cell of a text column longer than the engine
-    compares whole (`core_traps.MAX_TEXT_BYTES`), in order. Lengths are read once per distinct text
-    when the column shares its objects (as the reader makes it), otherwise once per cell; only texts
-    long enough to matter are measured in bytes."""
-    shared = _shared_texts(series) if series.dtype == object else None
-    if shared is not None:
-        found = []
-        for code, text in enumerate(shared.values, start=1):
-            if isinstance(text, str) and len(text) >= core_traps.MIN_CHARS_TOO_LONG \
-                    and (size := core_traps.engine_text_length(text)) > core_traps.MAX_TEXT_BYTES:
-                found += [(int(p), len(text), size) for p in np.flatnonzero(shared.codes == code)]
-        return sorted(found)
+    compares whole (`core_traps.MAX_TEXT_BYTES`), in order. Each distinct text is measured once (a
+    column holds few, and none is long as a rule); only texts long enough to matter are measured in
+    bytes, and only theirs are looked for cell by cell."""
     values = series.to_numpy(dtype=object)
-    lengths = np.fromiter((len(v) if isinstance(v, str) else 0 for v in values), dtype=np.int64, count=len(values))
+    try:
+        distinct = pd.unique(values)
+    except TypeError:  # an unhashable cell: each cell on its own
+        distinct = values
     found = []
-    for position in np.flatnonzero(lengths >= core_traps.MIN_CHARS_TOO_LONG):
-        if (size := core_traps.engine_text_length(values[position])) > core_traps.MAX_TEXT_BYTES:
-            found.append((int(position), int(lengths[position]), size))
-    return found
-
-
-def distinct_codes(values: list) -> tuple[np.ndarray, list]:
-    """(the code of each value, -1 for None; the distinct values in order of first appearance), for
-    hashable values: the few values of a decision's output, one per distinct mask."""
-    distinct = list(dict.fromkeys(v for v in values if v is not None))
-    position = {value: i for i, value in enumerate(distinct)}
-    return np.array([-1 if v is None else position[v] for v in values], dtype=np.int32), distinct
+    for text in distinct:
+        if isinstance(text, str) and len(text) >= core_traps.MIN_CHARS_TOO_LONG \
+                and (size := core_traps.engine_text_length(text)) > core_traps.MAX_TEXT_BYTES:
+            found += [(int(p), len(text), size) for p in np.flatnonzero(values == text)]
+    return sorted(set(found))
 
 
 # ----------------------------------------------------------------------------------- situations
 
 
-_POSITIONS: list = [np.arange(0)]
-
-
-def _positions(count: int) -> np.ndarray:
-    """0 … count-1, made once per portfolio size (every decision uses it)."""
-    if len(_POSITIONS[0]) != count:
-        _POSITIONS[0] = np.arange(count)
-        _POSITIONS[0].flags.writeable = False
-    return _POSITIONS[0]
-
-
-def first_accounts(key: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+def first_accounts(key: np.ndarray, width: int, space: Workspace) -> tuple[np.ndarray, np.ndarray]:
     """(the keys present in order of their first account, those first accounts), keys below `width`.
     With few possible keys, one count tells which are present and the accounts are scanned from the
     start in growing slices until each has been seen (the usual key is seen in the first few thousand
     accounts); otherwise one scatter over all the accounts."""
-    count = len(key)
+    count, tuning = len(key), space.tuning
+    positions = space.positions if len(space.positions) == count else np.arange(count)
     first_at = np.full(width, count, dtype=np.int64)
-    if width <= _FEW_OBJECTS and count > _FEW_ROWS:
+    if width <= tuning.few_keys and count > tuning.few_rows:
         present = np.flatnonzero(np.bincount(key, minlength=width))
-        start, size = 0, max(_FEW_ROWS // 4, 1)
+        start, size = 0, max(tuning.few_rows // 4, 1)
         while start < count and (first_at[present] == count).any():
             stop = min(count, start + size)
             seen = np.full(width, count, dtype=np.int64)
-            seen[key[start:stop][::-1]] = _positions(count)[start:stop][::-1]
+            seen[key[start:stop][::-1]] = positions[start:stop][::-1]
             np.minimum(first_at, seen, out=first_at)
             start, size = stop, size * 4
     else:
-        first_at[key[::-1]] = _positions(count)[::-1]  # the last write wins: each key's first account
+        first_at[key[::-1]] = positions[::-1]  # the last write wins: each key's first account
     slots = np.flatnonzero(first_at < count)
     firsts = first_at[slots]
     order = np.argsort(firsts, kind="stable")

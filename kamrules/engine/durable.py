@@ -23,7 +23,7 @@ Every trap measured in ../shared/durable-rules-notes.md is guarded here, by cons
 - compiled rulesets are never freed by the core on their own (~150 KB each, 16 MB per what-if variant
   of the default pack): they are cached by what they decide (not by the pack's hash, which an edit
   in place leaves as it was), shared by the variants that decide alike, and the least recently used
-  beyond `MAX_RULESETS` are deleted from the core between evaluations (`_Rulesets`); every ruleset
+  beyond `MAX_RULESETS` are deleted from the core between evaluations (`Rulesets`); every ruleset
   fires a warm-up rule once, because deleting a state whose messages never matched crashes the core;
 - 16-bit text lengths: texts over 65,535 bytes are compared on their start only, so evaluate refuses
   such cells in compared columns before either path runs (engine/evaluate.py, `check_compared_texts`).
@@ -43,7 +43,7 @@ from typing import Any, Iterable
 import pandas as pd
 
 from kamrules.language import expr as ex
-from kamrules.engine import hitpolicy
+from kamrules.language.comparisons import TRUE, Comparison, comparison, comparisons
 from kamrules.errors import KamrulesError
 from kamrules.pack import Decision, core_traps
 
@@ -93,8 +93,23 @@ class _Compiler:
         self.exact: set = set()
         self.pairs: set = set()
 
-    def compared(self, name: str, value: Any) -> None:
-        self.constants.setdefault(name, set()).add(value)
+    def rule(self, condition: ex.Node) -> dict | None:
+        """A rule's condition (`not` pushed down to the comparisons) as JSON; what it compares each
+        engine column with is recorded (`language/comparisons.py`: the readers' one account of it)."""
+        compiled = self.condition(condition)
+        for compared in comparisons(condition):
+            subject = self.column(compared.subject)
+            if compared.against_constant:
+                self.constants.setdefault(subject, set()).add(self.constant(compared.other))
+            else:
+                other = self.column(compared.other)
+                self.exact.update((subject, other))
+                self.pairs.add((subject, other))
+        return compiled
+
+    def column(self, node: ex.Node) -> str:
+        """The engine column holding a value that reads names: the name, or its hidden column."""
+        return node.name if isinstance(node, ex.Name) else self.hidden[node]
 
     def constant(self, node: ex.Node) -> Any:
         if isinstance(node, (ex.Const, ex.Param)):
@@ -127,42 +142,36 @@ class _Compiler:
         if isinstance(node, ex.Const):
             return None if node.value else {MARKER: 0.0}  # false: a marker value no record has
         if isinstance(node, (ex.And, ex.Or)):
-            parts = [self.condition(item) for item in node.items]
-            if isinstance(node, ex.And):
-                parts = [p for p in parts if p is not None]
-                if not parts:
-                    return None
-                return parts[0] if len(parts) == 1 else {"$and": parts}
-            if any(p is None for p in parts):
-                return None
-            return parts[0] if len(parts) == 1 else {"$or": parts}
+            return self.junction(node)
         if isinstance(node, ex.Missing):
             kind, name = self.operand(node.operand)
             return {"$ex" if node.negate else "$nex": {name: 1}}
-        if isinstance(node, ex.Compare):
-            left, right, op = node.left, node.right, node.op
-            lkind, lval = self.operand(left)
-            rkind, rval = self.operand(right)
-            if lkind == "const" and rkind == "const":
-                return None if ex.compare(op, lval, rval) else {MARKER: 0.0}
-            if lkind == "const":
-                lkind, lval, rkind, rval, op = rkind, rval, lkind, lval, ex.FLIPPED[op]
-            right_json = rval if rkind == "const" else {"$m": rval}
-            if rkind == "const":
-                self.compared(lval, rval)
-            if rkind == "field":
-                self.exact.update((lval, rval))
-                self.pairs.add((lval, rval))
-                # field-to-field: both must be present (a missing side makes the comparison unknown)
-                comparison = {_OPS[op] or "$eq": {lval: right_json}}
-                return {"$and": [{"$ex": {lval: 1}}, {"$ex": {rval: 1}}, comparison]}
-            if _OPS[op] is None:
-                return {lval: right_json}
-            return {_OPS[op]: {lval: right_json}}
-        # a boolean expression used as a condition (already resolved): compare with true
-        kind, name = self.operand(node)
-        self.compared(name, 1.0)
-        return {name: 1.0}
+        # a comparison, or a boolean expression used as a condition (already resolved): compared with true
+        compared = comparison(node) if isinstance(node, ex.Compare) else Comparison(node, "==", TRUE)
+        if compared is None:  # two constants
+            return None if ex.compare(node.op, self.constant(node.left), self.constant(node.right)) else {MARKER: 0.0}
+        return self.comparison(compared)
+
+    def junction(self, node: ex.And | ex.Or) -> dict | None:
+        parts = [self.condition(item) for item in node.items]
+        if isinstance(node, ex.And):
+            parts = [p for p in parts if p is not None]
+            if not parts:
+                return None
+            return parts[0] if len(parts) == 1 else {"$and": parts}
+        if any(p is None for p in parts):
+            return None
+        return parts[0] if len(parts) == 1 else {"$or": parts}
+
+    def comparison(self, compared: Comparison) -> dict:
+        _, subject = self.operand(compared.subject)
+        operator = _OPS[compared.op]
+        if compared.against_constant:
+            value = self.constant(compared.other)
+            return {subject: value} if operator is None else {operator: {subject: value}}
+        _, other = self.operand(compared.other)
+        # field-to-field: both must be present (a missing side makes the comparison unknown)
+        return {"$and": [{"$ex": {subject: 1}}, {"$ex": {other: 1}}, {operator or "$eq": {subject: {"$m": other}}}]}
 
 
 _counter = itertools.count()
@@ -173,17 +182,17 @@ def compile_decision(decision: Decision, pack_hash: str) -> CompiledDecision:
     definition: dict = {}
     rule_keys: dict = {}
     rule_reads: dict = {}
-    for rank, index in enumerate(hitpolicy.order(decision)):
+    for rank, index in enumerate(decision.policy.order(decision)):
         rule = decision.rules[index]
         compiler.reads = set()
-        condition = compiler.condition(ex.push_not(rule.when))
+        condition = compiler.rule(ex.push_not(rule.when))
         rule_reads[index] = sorted(compiler.reads)
         guarded = {MARKER: 1.0} if condition is None else {"$and": [{MARKER: 1.0}, condition]}
         key = f"r{index}"
         definition[key] = {"all": [{"m": guarded}], "pri": rank + 1}
         rule_keys[key] = index
     columns = sorted(set(decision.reads) | set(compiler.hidden.values()))
-    mode = "post" if decision.hit in ("first", "priority") else "fact"
+    mode = "post" if decision.policy.salience else "fact"  # post: only the first by salience fires
     name = f"kam_{pack_hash}_{decision.id}_{next(_counter)}"
     return CompiledDecision(decision, name, definition, rule_keys, columns,
                             {v: k for k, v in compiler.hidden.items()}, mode,
@@ -320,14 +329,16 @@ _WARM_UP_RULE = {"all": [{"m": {MARKER: 2.0}}], "pri": 65535}
 MAX_RULESETS = 256  # rulesets kept in the core between evaluations (~230 KB each with its state: ~60 MB)
 
 
-class _Rulesets:
-    """The compiled rulesets of the process, by what they decide: a decision's fingerprint (its whole
+class Rulesets:
+    """Compiled rulesets kept in the core, by what they decide: a decision's fingerprint (its whole
     content: rules, bound params, outputs — what `repr` shows), not the pack's hash, so a library user
     who edits a pack in place gets new rulesets, and what-if variants share those of the decisions
-    they leave alone. The core never frees a ruleset itself; beyond `MAX_RULESETS` the least recently
-    used are deleted, but only between evaluations (`in_use`), never under a runner being used."""
+    they leave alone. The core never frees a ruleset itself; beyond `limit` the least recently used
+    are deleted, but only between evaluations (`in_use`), never under a runner being used. The
+    process's engine holds one (`Engine`, engine/decide.py)."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = MAX_RULESETS) -> None:
+        self.limit = limit
         self.runners: OrderedDict = OrderedDict()
         self.active = 0  # evaluations running now (nested, or in other threads)
         self.prints: dict = {}  # id(decision) -> (the decision, its fingerprint), for one evaluation
@@ -340,7 +351,17 @@ class _Rulesets:
                 self.prints[id(decision)] = known
         return known[1]
 
-    def runner(self, key: tuple, make) -> DecisionRunner:
+    def runner(self, decision: Decision, pack_hash: str) -> DecisionRunner:
+        """The runner of a decision's ruleset (compiled the first time)."""
+        key = ("decision", decision.id, self.fingerprint(decision))
+        return self._kept(key, lambda: DecisionRunner(compile_decision(decision, pack_hash)))
+
+    def rule_runner(self, decision: Decision, pack_hash: str, index: int) -> DecisionRunner:
+        """The runner of one rule alone (the situations path asks each rule separately)."""
+        key = ("rule", decision.id, self.fingerprint(decision), index)
+        return self._kept(key, lambda: DecisionRunner(compile_rule(self.runner(decision, pack_hash).compiled, index)))
+
+    def _kept(self, key: tuple, make) -> DecisionRunner:
         runner = self.runners.get(key)
         if runner is None:
             runner = self.runners[key] = make()
@@ -348,8 +369,14 @@ class _Rulesets:
             self.runners.move_to_end(key)
         return runner
 
+    @property
+    def alive(self) -> int:
+        """How many compiled rulesets are kept in the engine's core."""
+        return len(self.runners)
+
     @contextmanager
     def in_use(self):
+        """`with rulesets.in_use():` around everything that runs them: none is freed meanwhile."""
         self.active += 1
         try:
             yield
@@ -360,34 +387,10 @@ class _Rulesets:
                 self.trim()
 
     def trim(self, limit: int | None = None) -> None:
-        limit = MAX_RULESETS if limit is None else limit
+        """Delete the least recently used rulesets beyond `limit` (default: the bound), between evaluations."""
+        limit = self.limit if limit is None else limit
         while self.active == 0 and len(self.runners) > limit:
             self.runners.popitem(last=False)[1].close()
-
-
-_RULESETS = _Rulesets()
-rulesets_in_use = _RULESETS.in_use  # `with rulesets_in_use():` around everything that runs rulesets
-
-
-def rulesets_alive() -> int:
-    """How many compiled rulesets the process keeps in the engine's core."""
-    return len(_RULESETS.runners)
-
-
-def free_rulesets() -> None:
-    """Delete every ruleset kept in the core (they are compiled again when needed)."""
-    _RULESETS.trim(0)
-
-
-def runner_for(decision: Decision, pack_hash: str) -> DecisionRunner:
-    key = ("decision", decision.id, _RULESETS.fingerprint(decision))
-    return _RULESETS.runner(key, lambda: DecisionRunner(compile_decision(decision, pack_hash)))
-
-
-def rule_runner_for(decision: Decision, pack_hash: str, index: int) -> DecisionRunner:
-    """The runner of one rule alone (the situations path asks each rule separately)."""
-    key = ("rule", decision.id, _RULESETS.fingerprint(decision), index)
-    return _RULESETS.runner(key, lambda: DecisionRunner(compile_rule(runner_for(decision, pack_hash).compiled, index)))
 
 
 # ------------------------------------------------------------------------------------------ values

@@ -1,18 +1,17 @@
 """The main job: features with pandas, decisions with durable_rules, results per account.
 
-`evaluate(pack, frame, as_of=...)` returns an `Evaluation`. Decisions run in dependency order; each
-account's message to the engine carries only what that decision reads. With `jobs > 1` the accounts
-are split into contiguous chunks, each decided in its own process with its own engine.
+`evaluate(pack, frame, as_of=...)` returns an `Evaluation`. Decisions run in dependency order
+(engine/decide.py: each distinct situation asked once, or every account through each decision's
+ruleset); each account's message to the engine carries only what that decision reads.
 
-What the engine decided is kept compactly — per decision, one 64-bit mask of matching rules per
-account (a decision has at most 64 rules, see `pack.MAX_BRANCHES_PER_DECISION`) — and the per-account
-result objects are built only when something reads them, so a million accounts fit in memory.
+What the engine decided is kept compactly — per decision, its few distinct outcomes and a small code
+per account (engine/outcomes.py) — and the per-account result objects are built only when something
+reads them, so a million accounts fit in memory.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 from collections.abc import Mapping
 from typing import Any, Callable, Sequence
@@ -21,264 +20,33 @@ import numpy as np
 import pandas as pd
 
 from kamrules.language import expr as ex
-from kamrules.engine import hitpolicy
-from kamrules.engine.durable import message_values, runner_for, rulesets_in_use
 from kamrules.data.wording import at, field_ref, say
 from kamrules.errors import DataError, EvaluationError
 from kamrules.engine.features import compute_derived, prepare_facts
-from kamrules.engine.coding import broadcast, long_texts
-from kamrules.engine.situations import Columns, decide_decision
+from kamrules.engine.coding import long_texts
+from kamrules.engine import masks as mask_codec
+from kamrules.engine.decide import Engine, given_columns, per_account_reference, symbol_types
 from kamrules.pack import Decision, RulePack, core_traps
 from kamrules.engine.evaluation import AccountResult, Accounts, DecisionResult, Evaluation, FactTable, Hit
 from kamrules.language.text import fill_text
 
-MESSAGE_BATCH = 10_000  # accounts whose engine messages are encoded at once
 DEFAULT_BECAUSE = {"en": "no rule matched: the default applies", "zh": "没有规则匹配：采用默认值"}
-
-
-def mask_rules(mask: int) -> list[int]:
-    """The rule indexes set in a match mask, in rule order."""
-    indexes, position = [], 0
-    while mask:
-        if mask & 1:
-            indexes.append(position)
-        mask >>= 1
-        position += 1
-    return indexes
-
-
-def decide_outputs(decision: Decision, matched: Sequence[int]) -> tuple[dict, list[int], bool]:
-    """Apply the hit policy (`hitpolicy.winners`): (outputs, deciding rule indexes, used_default)."""
-    rules = decision.rules
-    if decision.hit == "collect":
-        outputs = {name: [rules[i].then.get(name) for i in matched] for name in decision.outputs}
-        return outputs, list(matched), False
-    if matched:
-        best = hitpolicy.winners(decision, matched)[0]
-        return dict(rules[best].then), [best], False
-    if decision.default is not None:
-        return dict(decision.default), [], True
-    return {name: None for name in decision.outputs}, [], False
-
-
-def collect_total(values: Sequence) -> float:
-    """The total of a collect decision's number output over the rules that fired (missing ones add
-    nothing; none fired: 0), rounded as the language rounds."""
-    return ex.rnd(sum(float(v) for v in values if v is not None and not isinstance(v, bool)))
-
-
-def _symbol_types(pack: RulePack) -> dict:
-    return {name: symbol.type for name, symbol in pack.symbols().items()}
-
-
-def _to_mask(indexes: Sequence[int]) -> int:
-    mask = 0
-    for index in indexes:
-        mask |= 1 << index
-    return mask
-
-
-def _decide_chunk(pack: RulePack, facts: pd.DataFrame, progress: Callable[[str], None] | None = None) -> dict:
-    """Match masks per decision for a slice of the portfolio, every account through each decision's
-    ruleset (the per-account reference path; outputs flow into later decisions)."""
-    frame = facts.copy(deep=False)  # copy-on-write: new columns here leave `facts` as it is
-    types = _symbol_types(pack)
-    masks: dict[str, np.ndarray] = {}
-    for number, decision in enumerate(pack.decisions, 1):
-        if progress is not None:
-            progress(f"decision {number}/{len(pack.decisions)}: {decision.id}")
-        runner = runner_for(decision, pack.hash)
-        column_types = _with_hidden(runner.compiled, frame, types)
-        masks[decision.id] = _per_account(runner, frame, column_types)
-        frame = frame.drop(columns=list(runner.compiled.hidden))
-        store_outputs(decision, masks[decision.id], frame)
-    return masks
-
-
-def _with_hidden(compiled, frame: pd.DataFrame, types: dict) -> dict:
-    """Compute a decision's hidden columns (arithmetic, by pandas) into `frame`: the types with theirs."""
-    for column, node in compiled.hidden.items():
-        frame[column] = ex.eval_vector(node, frame)
-    return _hidden_types(types, {column: frame[column] for column in compiled.hidden})
-
-
-def _hidden_types(types: dict, hidden: dict) -> dict:
-    """The types with those of a decision's hidden columns: a number, or a condition (boolean)."""
-    column_types = dict(types)
-    for column, series in hidden.items():
-        column_types[column] = ex.NUMBER if series.dtype == "float64" else ex.BOOLEAN
-    return column_types
-
-
-def _decide_situations(pack: RulePack, facts: pd.DataFrame, progress: Callable[[str], None] | None = None,
-                       stats: dict | None = None) -> dict:
-    """Match masks per decision, each distinct situation asked once (`situations.decide_decision`).
-    A decision's outputs stay coded for the later ones (`situations.Columns`); `stats["situations"]`
-    counts engine calls and `stats["codes"]` keeps each decision's (mask code per account, distinct masks)."""
-    types = _symbol_types(pack)
-    compiled = [runner_for(decision, pack.hash).compiled for decision in pack.decisions]
-    columns = Columns(facts, types, compiled)
-    last_read = {column: number for number, c in enumerate(compiled) for column in c.columns}
-    masks: dict[str, np.ndarray] = {}
-    codes: dict[str, tuple] = {}
-    for number, decision in enumerate(pack.decisions):
-        if progress is not None:
-            progress(f"decision {number + 1}/{len(pack.decisions)}: {decision.id}")
-        columns.now = number
-        hidden = columns.hidden(compiled[number].hidden)
-        column_types = _hidden_types(types, hidden)
-        mask, account_codes, distinct, asked = decide_decision(decision, compiled[number], pack.hash, hidden,
-                                                               column_types, columns)
-        if stats is not None:
-            stats["situations"] = stats.get("situations", 0) + asked
-        masks[decision.id] = mask
-        codes[decision.id] = (account_codes, distinct)
-        columns.forget([c for c, last in last_read.items() if last == number])  # read by no later decision
-        for name, values, kind in output_values(decision, distinct):
-            columns.set_output(name, values, account_codes, kind)
-    if stats is not None:
-        stats["codes"] = codes
-    return masks
-
-
-def output_values(decision: Decision, distinct: Sequence[int]) -> list[tuple[str, list, str]]:
-    """(column, its value for each of the distinct masks, kind) for each column a decision puts in the
-    table: its outputs, or for collect its count."""
-    decoded = [decide_outputs(decision, mask_rules(int(m))) for m in distinct]
-    if decision.hit == "collect":
-        found = [(decision.count_name, [float(len(deciding)) for _, deciding, _ in decoded], "number")]
-        for total, output in decision.totals.items():
-            found.append((total, [collect_total(outputs[output]) for outputs, _, _ in decoded], "number"))
-        return found
-    found = []
-    for name, spec in decision.outputs.items():
-        values = [outputs.get(name) for outputs, _, _ in decoded]
-        if spec.type == "text":
-            values = [v.get("en") if isinstance(v, dict) else v for v in values]
-        found.append((name, values, spec.type))
-    return found
-
-
-def _per_account(runner, frame: pd.DataFrame, column_types: dict) -> np.ndarray:
-    compiled = runner.compiled
-    mask = np.zeros(len(frame), dtype=np.uint64)
-    for start in range(0, len(frame), MESSAGE_BATCH):  # bounded memory: messages are built per batch
-        bodies = message_values(frame.iloc[start:start + MESSAGE_BATCH], compiled.columns, column_types)
-        mask[start:start + len(bodies)] = [_to_mask(runner.run(body)) for body in bodies]
-    return mask
-
-
-def decode_masks(decision: Decision, masks: np.ndarray) -> dict:
-    """Each distinct match mask of a decision, decoded once: mask -> (outputs, deciding rule
-    indexes, used_default). Everything that reads a decision for all accounts goes through this."""
-    return {int(m): decide_outputs(decision, mask_rules(int(m))) for m in pd.unique(masks)}
-
-
-def map_masks(masks: np.ndarray, values: dict) -> np.ndarray:
-    """Per account, the value for its mask, as an object array whose cells share the few distinct
-    value objects (a million accounts hold a handful of strings, not a million copies)."""
-    codes, unique = pd.factorize(masks)  # hashing: no sort of a million masks
-    table = np.empty(len(unique), dtype=object)
-    table[:] = [values[int(m)] for m in unique]
-    return table[codes]
-
-
-def store_outputs(decision: Decision, masks: np.ndarray, frame: pd.DataFrame, coded: tuple | None = None) -> None:
-    """Put a decision's outputs (or, for collect, its count) into the frame as columns (`output_columns`)."""
-    for name, column in output_columns(decision, masks, frame.index, coded).items():
-        frame[name] = column
-
-
-def output_columns(decision: Decision, masks: np.ndarray, index: pd.Index, coded: tuple | None = None) -> dict:
-    """A decision's outputs (or, for collect, its count and totals) as columns by name. `coded`: each
-    account's mask code and the distinct masks, when the engine stage has them; otherwise the masks are
-    hashed once. Each column is its few distinct values, converted, then taken per account."""
-    codes, distinct = coded if coded is not None else pd.factorize(masks)
-    return {name: broadcast(values, codes, kind, index) for name, values, kind in output_values(decision, distinct)}
-
-
-_WORK: tuple | None = None  # (pack, facts) inherited by forked workers
-
-
-def _work_chunk(bounds: tuple[int, int]) -> dict:
-    """The masks of accounts start..stop by the per-account engine, in a forked worker."""
-    assert _WORK is not None
-    pack, facts = _WORK
-    start, stop = bounds
-    return _decide_chunk(pack, facts.iloc[start:stop].reset_index(drop=True))
-
-
-def per_account_reference() -> bool:
-    """The hidden switch to the per-account engine path (KAMRULES_PER_ACCOUNT=1), kept as the
-    reference the situations path is tested against."""
-    return os.environ.get("KAMRULES_PER_ACCOUNT", "") == "1"
-
-
-def decide(pack: RulePack, facts: pd.DataFrame, jobs: int = 1,
-           progress: Callable[[str], None] | None = None, per_account: bool | None = None,
-           stats: dict | None = None) -> dict:
-    """Match masks per decision (bit i = rule i matched), one per account in input order.
-
-    By default each distinct situation goes to the engine once, in this process: splitting a million
-    accounts over two forked processes saved a second but cost 250 MB more (each worker's touches of
-    the text cells it reads copy the pages it shares with this process). `per_account=True` (or
-    KAMRULES_PER_ACCOUNT=1) sends every account, split over `jobs` processes."""
-    with rulesets_in_use():
-        return _decide(pack, facts, jobs, progress, per_account, stats)
-
-
-def _decide(pack: RulePack, facts: pd.DataFrame, jobs: int, progress: Callable[[str], None] | None,
-            per_account: bool | None, stats: dict | None) -> dict:
-    count = len(facts)
-    per_account = per_account_reference() if per_account is None else per_account
-    if not per_account:
-        return _decide_situations(pack, facts, progress, stats)
-    if stats is not None:
-        stats["situations"] = count * len(pack.decisions)
-    jobs = effective_jobs(jobs, count)
-    if jobs == 1:
-        return _decide_chunk(pack, facts, progress)
-    if progress is not None:
-        progress(f"{len(pack.decisions)} decisions in {jobs} processes")
-    global _WORK
-    from kamrules.processes import worker_pool
-
-    bounds = [(int(chunk[0]), int(chunk[-1]) + 1) for chunk in np.array_split(np.arange(count), jobs) if len(chunk)]
-    _WORK = (pack, facts)
-    try:
-        with worker_pool(jobs) as pool:  # workers die with this process (kamrules/processes.py)
-            parts = list(pool.map(_work_chunk, bounds))
-    finally:
-        _WORK = None
-    return {d.id: np.concatenate([part[d.id] for part in parts]) for d in pack.decisions}
-
-
-def effective_jobs(jobs: int, accounts: int) -> int:
-    """Worker processes actually used: forking costs more than it saves below ~1,000 accounts each."""
-    return max(1, min(jobs, accounts // 1000 or 1))
-
-
-def default_jobs() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
 
 
 MAX_LONG_TEXTS_LISTED = 20
 
 
-def check_compared_texts(pack: RulePack, facts: pd.DataFrame, rows: np.ndarray, input_name: str = "",
+def check_compared_texts(engine: Engine, pack: RulePack, facts: pd.DataFrame, rows: np.ndarray, input_name: str = "",
                          lang: str = "en", headers: Mapping[str, str] | None = None) -> None:
     """Refuse the cells of the text columns rules compare (with a constant or another column) that are
     longer than the engine compares whole: it would compare only their start ("north" followed by
     65,531 x's equals "north"; pack/core_traps.py). Checked once, before both engine paths, so both
     refuse the same cells with the same message: the rows, columns (`headers`: field -> the column
     header it was read from, when known), fields and lengths."""
-    types = _symbol_types(pack)
+    types = symbol_types(pack)
     compared: list[str] = []
     for decision in pack.decisions:
-        compiled = runner_for(decision, pack.hash).compiled
+        compiled = engine.runner(decision, pack.hash).compiled
         for name in compiled.columns:
             if (name in facts.columns and name not in compared and types.get(name) in (ex.STRING, ex.CATEGORY)
                     and (name in compiled.constants or name in compiled.exact)):
@@ -302,17 +70,22 @@ def _field_named(pack: RulePack, name: str, lang: str) -> str:
     return field_ref(name, spec.label if spec is not None else None, lang)
 
 
-def _unique_conflicts(pack: RulePack, masks: dict) -> list:
-    conflicts = []
+def _refuse(pack: RulePack, masks: dict, facts: pd.DataFrame, rows: np.ndarray) -> None:
+    """Stop the run where a decision's hit policy refuses the rules that match an account
+    (`HitPolicy.refuses`: two rules of a `unique` decision), naming the first 20 accounts."""
     for decision in pack.decisions:
-        if decision.hit != "unique":
+        refused = mask_codec.refused(decision, masks[decision.id])
+        if not refused:
             continue
-        mask = masks[decision.id]
-        several = [m for m in pd.unique(mask) if bin(int(m)).count("1") > 1]
-        for position in np.flatnonzero(np.isin(mask, np.array(several, dtype=np.uint64))):
-            conflicts.append((decision.id, int(position),
-                              [decision.rules[i].id for i in mask_rules(int(mask[position]))]))
-    return conflicts
+        lines = []
+        for position, indexes in refused[:20]:
+            account = facts.at[position, "account_id"] if "account_id" in facts.columns else position + 1
+            rule_ids = ", ".join(decision.rules[i].id for i in indexes)
+            lines.append(f"  account '{account}' (row {rows[position]}): rules {rule_ids} all match")
+        more = f"\n  … and {len(refused) - 20} more" if len(refused) > 20 else ""
+        policy = decision.policy
+        raise EvaluationError(f"decision '{decision.id}' is 'hit: {policy.name}' but {policy.refusal}:\n"
+                              + "\n".join(lines) + more + f"\n{policy.refusal_advice}")
 
 
 def evaluate(
@@ -327,12 +100,18 @@ def evaluate(
     per_account: bool | None = None,
     lang: str = "en",
     headers: Mapping[str, str] | None = None,
+    source: Mapping[str, Any] | None = None,
+    engine: Engine | None = None,
 ) -> Evaluation:
     """Evaluate every account of `frame` (one column per field) against the pack.
 
     `progress`, when given, is called with a short description of each stage as it starts; `lang` is
     the language of messages about the data, and `headers` (field -> the column it was read from, as
-    `ReadResult.column_map`) lets them name the user's columns."""
+    `ReadResult.column_map`) lets them name the user's columns and tells which fields the file has
+    (`Evaluation.present_fields`); `source`: what the reader says of the file (`ReadResult.source`),
+    kept in the evaluation for the manifest and the report. `engine`: the engine to decide with (the
+    process's, `Engine.of_process()`, unless given); `per_account` (default: KAMRULES_PER_ACCOUNT=1)
+    sends every account to the engine, split over `jobs` processes, instead of each distinct situation."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
     if progress is not None:
@@ -342,45 +121,37 @@ def evaluate(
     del frame  # the typed table replaces it (a caller that handed it over frees it now)
     timings["features"] = time.perf_counter() - started
     rows = np.arange(2, len(facts) + 2) if row_numbers is None else np.asarray(row_numbers)
-    with rulesets_in_use():  # (no ruleset is freed while this evaluation may use it)
-        check_compared_texts(pack, facts, rows, input_name, lang, headers)  # before either engine path (core_traps.py)
+    engine = engine or Engine.of_process()
+    with engine.in_use():  # (no ruleset is freed while this evaluation may use it)
+        check_compared_texts(engine, pack, facts, rows, input_name, lang, headers)  # before either engine path (core_traps.py)
         started = time.perf_counter()
-        stats: dict = {}
-        masks = decide(pack, facts, jobs, progress, per_account=per_account, stats=stats)
+        found = engine.decide(pack, facts, jobs, progress, per_account_reference() if per_account is None else per_account)
         timings["rules"] = time.perf_counter() - started
-    conflicts = _unique_conflicts(pack, masks)
-    if conflicts:
-        lines = []
-        for decision_id, position, rule_ids in conflicts[:20]:
-            account = facts.at[position, "account_id"] if "account_id" in facts.columns else position + 1
-            lines.append(f"  account '{account}' (row {rows[position]}): rules {', '.join(rule_ids)} all match")
-        more = f"\n  … and {len(conflicts) - 20} more" if len(conflicts) > 20 else ""
-        raise EvaluationError(
-            f"decision '{conflicts[0][0]}' is 'hit: unique' but more than one rule matched:\n"
-            + "\n".join(lines) + more
-            + "\nnarrow the rules so that at most one matches, or use 'hit: first'"
-        )
+    masks = found.masks
+    _refuse(pack, masks, facts, rows)
 
     started = time.perf_counter()
+    decided = {d.id: mask_codec.outcomes(d, masks.pop(d.id), found.codes.get(d.id)) for d in pack.decisions}
     fact_names = list(facts.columns)
     columns: dict = {}  # every decision's columns, joined to the facts at once (not a column at a time)
     for decision in pack.decisions:
-        columns.update(output_columns(decision, masks[decision.id], facts.index, stats.get("codes", {}).get(decision.id)))
+        columns.update(given_columns(decided[decision.id], facts.index))
     table = pd.concat([facts, pd.DataFrame(columns, index=facts.index)], axis=1)
-    builder = _AccountBuilder(pack, FactTable(table), fact_names, masks, rows)
-    reference = per_account_reference() if per_account is None else per_account
-    jobs_used = effective_jobs(jobs, len(facts)) if reference else 1
+    builder = _AccountBuilder(pack, FactTable(table), fact_names, decided, rows)
+    present = None if headers is None else \
+        tuple(name for name in headers if name not in table.columns or bool(table[name].notna().any()))
     timings["results"] = time.perf_counter() - started
     return Evaluation(pack=pack, accounts=Accounts(len(facts), builder), as_of=as_of, input_name=input_name,
-                      timings=timings, jobs=jobs_used, table=table, masks=masks,
-                      rows=rows, situations=stats.get("situations", 0), warnings=warnings)
+                      timings=timings, jobs=found.jobs, table=table, rows=rows,
+                      situations=found.situations, warnings=tuple(warnings), source=source or {},
+                      present_fields=present, decided=decided)
 
 
 class _AccountBuilder:
-    """Builds one account's AccountResult on demand from the table and the match masks."""
+    """Builds one account's AccountResult on demand from the table and the decisions' outcomes."""
 
-    def __init__(self, pack: RulePack, table: FactTable, fact_names: list, masks: dict, rows: np.ndarray):
-        self.pack, self.table, self.fact_names, self.masks, self.rows = pack, table, fact_names, masks, rows
+    def __init__(self, pack: RulePack, table: FactTable, fact_names: list, decided: dict, rows: np.ndarray):
+        self.pack, self.table, self.fact_names, self.decided, self.rows = pack, table, fact_names, decided, rows
         self.params = pack.param_values
         self.has_id = "account_id" in table.columns
         self.has_name = "account_name" in table.columns
@@ -398,16 +169,15 @@ class _AccountBuilder:
         )
 
     def decision(self, decision: Decision, index: int) -> DecisionResult:
-        mask = int(self.masks[decision.id][index])
-        outputs, deciding, used_default = decide_outputs(decision, mask_rules(mask))
+        outcome = self.decided[decision.id].of(index)
+        outputs = {name: list(v) if isinstance(v, list) else v for name, v in outcome.outputs.items()}  # its own
         known = self.table.row(index)
         filler = _Filler(self.pack, known, self.params)
         hits = []
-        for rule_index in deciding:
-            rule = decision.rules[rule_index]
+        for rule in outcome.rules:
             hits.append(Hit(rule=rule.id, outputs=rule.then, source=rule.source, template=rule.because,
                             reads={name: known.get(name) for name in sorted(rule.reads)}, filler=filler))
-        if used_default:
+        if outcome.default:
             hits.append(Hit(rule="default", outputs=decision.default or {}, reads={}, template=DEFAULT_BECAUSE))
         return DecisionResult(decision.id, outputs, tuple(hits))
 

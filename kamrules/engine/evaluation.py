@@ -8,12 +8,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Callable, Iterator
 
 import numpy as np
 import pandas as pd
 
+from kamrules.engine.outcomes import Outcomes, from_results
 from kamrules.language import expr as ex
+from kamrules.pack import RulePack
 
 Text = dict  # {"en": "...", "zh": "..."}
 
@@ -188,24 +191,66 @@ class Accounts(Sequence):
         return (self._build(i) for i in range(self._count))
 
 
-@dataclass
+@dataclass(frozen=True)
 class Evaluation:
-    """The whole run: the pack, every account's results in input order, and run metadata.
+    """The whole run, read-only once built: the pack, every account's results in input order, each
+    decision's outcomes, and what the run was made from.
 
-    `table` holds every account's fields, features, scores and (non-collect) outputs as columns;
-    `masks` holds, per decision, which rules matched each account (bit i = rule i)."""
+    Read it through `accounts` / `account(i)` (one account's results), `table` / `column(name)` (a name
+    for every account) and `outcomes(decision_id)` (a decision's few distinct outcomes and each
+    account's). How the engine encodes what it decided stays inside the engine."""
 
-    pack: Any  # kamrules.pack.RulePack
-    accounts: Sequence
+    pack: RulePack
+    accounts: Sequence[AccountResult]
     as_of: dt.date
-    input_name: str
+    input_name: str = ""
+    # every account's fields, features, scores and single-valued outputs as columns (None when the
+    # evaluation was built from a list of accounts)
+    table: pd.DataFrame | None = None
+    rows: np.ndarray | None = None  # the row number of each account as the user sees it in the input file
     engine: str = "durable_rules"
     jobs: int = 1  # worker processes actually used
-    timings: dict = field(default_factory=dict)
-    data_issues: list = field(default_factory=list)
-    source: dict = field(default_factory=dict)
-    table: Any = None  # pandas.DataFrame
-    masks: dict = field(default_factory=dict)  # decision id -> numpy uint64 array
-    rows: Any = None  # row number of each account as the user sees it in the input file
     situations: int = 0  # engine calls the decision stage made (distinct situations, or accounts × decisions)
-    warnings: list = field(default_factory=list)  # e.g. a feature whose arithmetic overflowed
+    timings: Mapping[str, float] = field(default_factory=dict)  # seconds per stage
+    warnings: tuple[str, ...] = ()  # e.g. a feature whose arithmetic overflowed
+    source: Mapping[str, Any] = field(default_factory=dict)  # what the reader says of the input (format, encoding …)
+    # the fields the input really has (a column with a value for at least one account), when the
+    # columns it was read from are known; None otherwise
+    present_fields: tuple[str, ...] | None = None
+    decided: Mapping[str, Outcomes] = field(default_factory=dict, repr=False)  # decision id -> its outcomes
+    _derived: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for name in ("timings", "source", "decided"):  # read-only views: the evaluation cannot be patched
+            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
+        object.__setattr__(self, "warnings", tuple(self.warnings))
+        if isinstance(self.accounts, list):
+            object.__setattr__(self, "accounts", tuple(self.accounts))
+        if self.present_fields is not None:
+            object.__setattr__(self, "present_fields", tuple(self.present_fields))
+
+    def account(self, index: int) -> AccountResult:
+        """The results of the account at `index` (input order, from 0)."""
+        return self.accounts[index]
+
+    def outcomes(self, decision_id: str) -> Outcomes:
+        """How a decision turned out: its distinct outcomes (outputs, and the rules behind them) and
+        each account's (KeyError for an unknown decision)."""
+        if decision_id in self.decided:
+            return self.decided[decision_id]
+        if decision_id not in self._derived:
+            decision = self.pack.decision(decision_id)
+            self._derived[decision_id] = from_results(decision, [a.decisions.get(decision_id) for a in self.accounts])
+        return self._derived[decision_id]
+
+    def column(self, name: str) -> pd.Series | None:
+        """Every account's value of a name, in input order: a column of the table (fields, features,
+        scores, single-valued outputs), or a list policy's output (each account's list, the lists
+        shared by accounts with the same outcome); None for a name the evaluation holds neither way."""
+        if self.table is not None and name in self.table.columns:
+            return self.table[name]
+        decision = next((d for d in self.pack.decisions if name in d.outputs and d.policy.lists), None)
+        if decision is None:
+            return None
+        outcomes = self.outcomes(decision.id)
+        return pd.Series(outcomes.per_account([o.outputs.get(name) for o in outcomes.distinct]), dtype=object)

@@ -6,7 +6,7 @@ constant, between two constants, above the highest. Every account is reduced to 
 accounts whose classes agree on a rule's columns are one situation for that rule. Each rule is compiled
 into a ruleset of its own, durable_rules is asked once per situation with a real account of that
 situation (the first one), and its answer is broadcast to every account of the situation. The hit
-policy is then applied once per distinct combination (`hitpolicy.reduce_masks`), so the masks are
+policy is then applied once per distinct combination (`masks.winners`), so the masks are
 exactly those the per-account engine returns (the differential test in tests/test_situations.py checks it).
 
 How it stays fast for a million accounts (docs/performance.md):
@@ -14,7 +14,7 @@ How it stays fast for a million accounts (docs/performance.md):
 - Each column is coded once for every decision that reads it (`coding.prepare`: a small integer per
   account and what it stands for); a decision classes it by a table over those few codes.
 - Rule groups (the rules that read the same columns) are gathered into *clusters* whose classes combine
-  into at most `_CLUSTER_WIDTH` keys. Each cluster costs one key per account (mixed radix, by arithmetic,
+  into at most `Tuning.cluster_width` keys. Each cluster costs one key per account (mixed radix, by arithmetic,
   in the narrowest unsigned type) and one search for its keys' first accounts; its groups' situations
   are found among the cluster's few, the engine is asked once per group situation, and each account
   gets its cluster's answer by one lookup.
@@ -36,14 +36,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kamrules.engine import hitpolicy
-from kamrules.engine.coding import Coded, broadcast, engine_numbers, first_accounts, numbered, prepare, unsigned
-from kamrules.engine.durable import CompiledDecision, message_fragments, rule_runner_for
+from kamrules.engine import masks as mask_codec
+from kamrules.engine.coding import Coded, Workspace, broadcast, engine_numbers, first_accounts, numbered, prepare, unsigned
+from kamrules.engine.durable import CompiledDecision, Rulesets, message_fragments
 from kamrules.language import expr as ex
 from kamrules.pack import Decision
 
 _KEY_LIMIT = 2 ** 62  # a combined key stays below this, or it is renumbered first
-_SLACK = 1024  # keys up to 2 × accounts + this are looked up in tables by key; more are hashed
 
 
 def combine(parts: list[tuple[np.ndarray, np.ndarray | None, int]], count: int) -> tuple[np.ndarray, int]:
@@ -82,16 +81,16 @@ def _is_identity(table: np.ndarray) -> bool:
     return bool((table[1:] == np.arange(len(table) - 1)).all())
 
 
-def situations(key: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+def situations(key: np.ndarray, width: int, space: Workspace) -> tuple[np.ndarray, np.ndarray]:
     """(each account's situation number, the first account of each situation), situations numbered
     in order of their first account. Few possible keys: one scatter over the accounts instead of
     hashing them; otherwise hashing, which numbers in order of appearance."""
     count = len(key)
     if count == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    if width > 2 * count + _SLACK:
+    if width > 2 * count + space.tuning.slack:
         key, width = numbered(key)
-    slots, firsts = first_accounts(key, width)
+    slots, firsts = first_accounts(key, width, space)
     return _by_key(key, width, slots, np.arange(len(slots))), firsts
 
 
@@ -129,13 +128,9 @@ class Columns:
     let go after the last of them; a decision's outputs kept as the value of each distinct match mask
     and each account's mask code, made into a column only where an expression or a pair needs it."""
 
-    def __init__(self, frame: pd.DataFrame, types: dict, compiled: list[CompiledDecision]):
-        self.frame, self.types, self.compiled = frame, types, compiled
+    def __init__(self, frame: pd.DataFrame, types: dict, compiled: list[CompiledDecision], space: Workspace):
+        self.frame, self.types, self.compiled, self.space = frame, types, compiled, space
         self.now = 0  # the decision being decided
-        # buffers reused decision after decision (fresh memory costs more than the work on it):
-        self.scratch = np.empty(len(frame), dtype="float64")  # engine numbers while a column is classed
-        self.other = np.empty(len(frame), dtype="float64")  # … and the other side of a pair
-        self.index = np.empty(len(frame), dtype=np.intp)  # a key as numpy indexes with (no conversion each time)
         self._hidden: dict = {}  # expression -> its column, for the next decision that computes the same
         self._coded: dict = {}
         self._outputs: dict = {}  # name -> (values per mask code, mask code per account, kind)
@@ -178,7 +173,7 @@ class Columns:
                 few = prepare(broadcast(values, np.arange(len(values)), kind), vtype, self.constants(name))
                 self._coded[name] = Coded(few.codes[codes], few.size, few.values, few.cuts)
             else:
-                self._coded[name] = prepare(self.frame[name], vtype, self.constants(name), self.scratch)
+                self._coded[name] = prepare(self.frame[name], vtype, self.constants(name), self.space)
         return self._coded[name]
 
     def column(self, name: str, positions: np.ndarray | None = None) -> pd.Series:
@@ -208,8 +203,8 @@ class _Reading:
         return self.hidden[name] if name in self.hidden else self.columns.column(name)
 
 
-def decide_decision(decision: Decision, compiled: CompiledDecision, pack_hash: str, hidden: dict,
-                    types: dict, columns: Columns) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+def decide_decision(decision: Decision, compiled: CompiledDecision, rulesets: Rulesets, pack_hash: str,
+                    hidden: dict, types: dict, columns: Columns) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """(each account's match mask as the per-account engine leaves it, each account's mask code, the
     distinct masks, engine calls made). `hidden`: the decision's hidden columns; `columns` the rest.
 
@@ -222,13 +217,24 @@ def decide_decision(decision: Decision, compiled: CompiledDecision, pack_hash: s
     if count == 0:
         return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.uint8), np.zeros(0, dtype=np.uint64), 0
     exact, signed = _exact_and_signed(compiled, types)
-    parts: dict = {}  # column -> (its classes per account as codes 0 = missing, None, number of classes)
+    parts = {**_column_parts(compiled, hidden, types, columns, exact), **_pair_parts(signed, hidden, types, columns)}
+    groups, reads = _rule_groups(decision, compiled, signed)
+    found, clustered = _group_situations(groups, reads, parts, columns)
+    matched, asked = _ask(decision, compiled, rulesets, pack_hash, found, len(clustered), hidden, types, columns)
+    answered = _answers(clustered, matched, columns)
+    del clustered
+    return _decision_masks(decision, answered, columns) + (asked,)
+
+
+def _column_parts(compiled: CompiledDecision, hidden: dict, types: dict, columns: Columns, exact: set) -> dict:
+    """Per column the decision reads: (its classes per account as codes 0 = missing, None, number of
+    classes), each column coded once (`Columns.coded`) and classed by a table of a few entries."""
+    parts: dict = {}
     for column in compiled.columns:
         if column in compiled.hidden:  # this decision's own (recomputed per decision, same names)
             constants = compiled.constants.get(column, set())
             exact_here = column in exact or not all(isinstance(c, float) for c in constants)
-            coded = prepare(hidden[column], types.get(column, ex.NUMBER), None if exact_here else constants,
-                            columns.scratch)
+            coded = prepare(hidden[column], types.get(column, ex.NUMBER), None if exact_here else constants, columns.space)
         else:
             coded = columns.coded(column)
         table, number = coded.table(compiled.constants.get(column, set()), column in exact)
@@ -236,66 +242,102 @@ def decide_decision(decision: Decision, compiled: CompiledDecision, pack_hash: s
             parts[column] = (coded.codes, None, number)
         else:  # looked up once for all the groups that read it
             parts[column] = (np.take((table + 1).astype(unsigned(number)), coded.codes, mode="clip"), None, number)
+    return parts
+
+
+def _pair_parts(signed: list, hidden: dict, types: dict, columns: Columns) -> dict:
+    """Per pair of number columns compared with each other: the sign of their difference per account."""
+    parts: dict = {}
     for pair in signed:
         left, right = (engine_numbers(hidden[c] if c in hidden else columns.column(c), types.get(c, ex.NUMBER), out)
-                       for c, out in zip(pair, (columns.scratch, columns.other)))
+                       for c, out in zip(pair, (columns.space.scratch, columns.space.other)))
         parts[pair] = (_pair_class(left, right), None, 4)
+    return parts
+
+
+def _rule_groups(decision: Decision, compiled: CompiledDecision, signed: list) -> tuple[dict, dict]:
+    """(the rules that read the same columns, by those columns; what each group's situations are made
+    of: its columns and the pairs among them)."""
     groups: dict[tuple, list[int]] = {}
     for index in range(len(decision.rules)):
         groups.setdefault(tuple(compiled.rule_reads[index]), []).append(index)
-    reads = {names: list(names) + [p for p in signed if set(p) <= set(names)] for names in groups}  # (pairs too)
+    reads = {names: list(names) + [p for p in signed if set(p) <= set(names)] for names in groups}
+    return groups, reads
 
-    found = []  # per rule group: its columns, rules, cluster, each cluster situation's group situation, accounts asked
-    clustered = []  # per cluster: key per account, number of keys, keys present, number of situations
-    for cluster in _clusters([reads[names] for names in groups], {c: part[2] + 1 for c, part in parts.items()}):
+
+def _group_situations(groups: dict, reads: dict, parts: dict, columns: Columns) -> tuple[list, list]:
+    """(per rule group: its columns, rules, cluster, each cluster situation's group situation, the
+    accounts asked; per cluster: key per account, number of keys, keys present, number of situations)."""
+    count, space = len(columns.frame), columns.space
+    found: list = []
+    clustered: list = []
+    radixes = {c: part[2] + 1 for c, part in parts.items()}
+    for cluster in _clusters([reads[names] for names in groups], radixes, space.tuning.cluster_width):
         key, width = combine([parts[c] for c in cluster], count)
-        if width > 2 * count + _SLACK:  # too many possible keys for a table by key: the keys present
+        if width > 2 * count + space.tuning.slack:  # too many possible keys for a table by key: the keys present
             key, width = numbered(key)
-        np.copyto(columns.index, key, casting="unsafe")
-        slots, firsts = first_accounts(columns.index, width)
+        np.copyto(space.index, key, casting="unsafe")
+        slots, firsts = first_accounts(space.index, width, space)
         clustered.append((key, width, slots, len(firsts)))
         at_firsts = {c: parts[c][0][firsts] for c in cluster}  # the cluster's situations' classes
         for names, indexes in groups.items():
             if set(reads[names]) <= set(cluster) and not any(names == f[0] for f in found):
-                in_group, group_first = situations(*combine([(at_firsts[c], None, parts[c][2]) for c in reads[names]],
-                                                            len(firsts)))
+                combined = combine([(at_firsts[c], None, parts[c][2]) for c in reads[names]], len(firsts))
+                in_group, group_first = situations(*combined, space)
                 found.append((names, indexes, len(clustered) - 1, in_group, firsts[group_first]))
+    return found, clustered
 
-    # The accounts asked, each encoded once for all the groups that ask it
-    asked_accounts = np.unique(np.concatenate([accounts for *_, accounts in found])) if found else np.zeros(0, dtype=np.int64)
+
+def _ask(decision: Decision, compiled: CompiledDecision, rulesets: Rulesets, pack_hash: str, found: list,
+         clusters: int, hidden: dict, types: dict, columns: Columns) -> tuple[list, int]:
+    """(per cluster, per situation of it: the bits of the rules that match; engine calls made). Each
+    account asked is encoded once for all the groups that ask it."""
+    asked_accounts = np.unique(np.concatenate([accounts for *_, accounts in found])) if found \
+        else np.zeros(0, dtype=np.int64)
     rows = {c: (hidden[c].take(asked_accounts) if c in hidden else columns.column(c, asked_accounts)).reset_index(drop=True)
             for c in compiled.columns}
     fragments = dict(zip(compiled.columns, message_fragments(rows, compiled.columns, types)))
     asked = 0
-    matched = [np.zeros(situations_count, dtype=np.uint64) for *_, situations_count in clustered]
+    matched: list = [None] * clusters
     for names, indexes, cluster, in_group, accounts in found:
         at = np.searchsorted(asked_accounts, accounts).tolist()
         texts = [fragments[c] for c in names]
         bodies = [",".join(f for f in (text[i] for text in texts) if f is not None) for i in at]
         answers = np.zeros(len(bodies), dtype=np.uint64)  # per group situation: the bits of the group's rules
         for index in indexes:
-            runner = rule_runner_for(decision, pack_hash, index)
+            runner = rulesets.rule_runner(decision, pack_hash, index)
             hits = np.fromiter((bool(runner.run(body)) for body in bodies), dtype=bool, count=len(bodies))
             answers[hits] |= np.uint64(1) << np.uint64(index)
             asked += len(bodies)
-        matched[cluster] |= answers[in_group]
-    answered = []  # per cluster: (each account's answer code, the cluster's distinct answers)
-    for (key, width, slots, _), answers in zip(clustered, matched):
-        answer_of, distinct = pd.factorize(answers)
-        np.copyto(columns.index, key, casting="unsafe")
-        answered.append((_by_key(columns.index, width, slots, answer_of), np.asarray(distinct, dtype=np.uint64)))
-    del clustered
+        cluster_answers = answers[in_group]
+        matched[cluster] = cluster_answers if matched[cluster] is None else matched[cluster] | cluster_answers
+    return matched, asked
 
-    # The decision: the distinct combinations of its clusters' answers, each decided once
-    combination, width, matched = _combinations(answered, count, columns.index)
-    matched = hitpolicy.reduce_masks(decision, matched)
+
+def _answers(clustered: list, matched: list, columns: Columns) -> list:
+    """Per cluster: (each account's answer code, the cluster's distinct answers)."""
+    answered = []
+    index = columns.space.index
+    for (key, width, slots, situations_count), answers in zip(clustered, matched):
+        answers = np.zeros(situations_count, dtype=np.uint64) if answers is None else answers
+        answer_of, distinct = pd.factorize(answers)
+        np.copyto(index, key, casting="unsafe")
+        answered.append((_by_key(index, width, slots, answer_of), np.asarray(distinct, dtype=np.uint64)))
+    return answered
+
+
+def _decision_masks(decision: Decision, answered: list, columns: Columns) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The decision: the distinct combinations of its clusters' answers, each given its winners once
+    (`masks.winners`); (each account's mask, its mask code, the distinct masks)."""
+    combination, width, matched = _combinations(answered, len(columns.frame), columns.space)
+    matched = mask_codec.winners(decision, matched)
     mask_of, masks = pd.factorize(matched)  # the few distinct masks
     masks = np.asarray(masks, dtype=np.uint64)
     codes = np.take(mask_of.astype(unsigned(len(masks))), combination, mode="clip")
-    return np.take(masks, codes, mode="clip"), codes, masks, asked
+    return np.take(masks, codes, mode="clip"), codes, masks
 
 
-def _combinations(answered: list, count: int, index: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
+def _combinations(answered: list, count: int, space: Workspace) -> tuple[np.ndarray, int, np.ndarray]:
     """(each account's combination of its clusters' answers, number of combinations, the rules each
     combination matches). The combinations present are read off the key's digits, not found per account."""
     if len(answered) == 1:
@@ -303,8 +345,9 @@ def _combinations(answered: list, count: int, index: np.ndarray) -> tuple[np.nda
         return codes, len(distinct), distinct
     parts = [(codes, None, len(distinct) - 1) for codes, distinct in answered]
     radixes = [len(distinct) for _, distinct in answered]
-    if int(np.prod(radixes, dtype=object)) > 2 * count + _SLACK:  # too many to list: found per account
-        combination, firsts = situations(*combine(parts, count))
+    index = space.index
+    if int(np.prod(radixes, dtype=object)) > 2 * count + space.tuning.slack:  # too many to list: found per account
+        combination, firsts = situations(*combine(parts, count), space)
         matched = np.zeros(len(firsts), dtype=np.uint64)
         for codes, distinct in answered:
             matched |= distinct[codes[firsts]]
@@ -320,12 +363,9 @@ def _combinations(answered: list, count: int, index: np.ndarray) -> tuple[np.nda
     return _by_key(index, width, present, np.arange(len(present))), len(present), matched
 
 
-_CLUSTER_WIDTH = 4_096  # rule groups whose classes combine into at most this many keys share one key
-
-
-def _clusters(reads: list[list], radixes: dict) -> list[list]:
-    """The rule groups' columns gathered into clusters whose combined classes stay few
-    (`_CLUSTER_WIDTH`): each cluster costs one key per account, however many groups it holds, and
+def _clusters(reads: list[list], radixes: dict, most: int) -> list[list]:
+    """The rule groups' columns gathered into clusters whose combined classes stay few (at most `most`
+    keys, `Tuning.cluster_width`): each cluster costs one key per account, however many groups it holds, and
     its groups' situations are found among its few. Greedy: the widest groups first, each into the
     cluster it widens least (a group inside a cluster already, however wide, joins it)."""
     def width(columns) -> int:
@@ -336,7 +376,7 @@ def _clusters(reads: list[list], radixes: dict) -> list[list]:
         best, best_width = None, None
         for cluster in clusters:
             joined = width(set(cluster) | set(columns))
-            fits = joined <= _CLUSTER_WIDTH or set(columns) <= set(cluster)  # (inside a wide one: no wider)
+            fits = joined <= most or set(columns) <= set(cluster)  # (inside a wide one: no wider)
             if fits and (best_width is None or joined < best_width):
                 best, best_width = cluster, joined
         if best is None:

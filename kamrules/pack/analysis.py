@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from kamrules.language import expr as ex
+from kamrules.language.comparisons import comparison
 from kamrules.pack.model import RulePack, ScoreSpec
 
 
@@ -54,15 +55,11 @@ def _implies(later: ex.Node, earlier: ex.Node) -> bool:
 
 
 def _bound(atom: ex.Node):
-    """(name, op, value) for `name OP constant`, normalised with the name on the left."""
-    if not isinstance(atom, ex.Compare):
+    """(name, op, value) for `name OP constant` (a literal or a param), with the name on the left."""
+    compared = comparison(atom)
+    if compared is None or compared.name is None or not isinstance(compared.other, (ex.Const, ex.Param)):
         return None
-    left, right, op = atom.left, atom.right, atom.op
-    if isinstance(right, ex.Name) and isinstance(left, (ex.Const, ex.Param)):
-        left, right, op = right, left, ex.FLIPPED[op]
-    if isinstance(left, ex.Name) and isinstance(right, (ex.Const, ex.Param)):
-        return left.name, op, right.value
-    return None
+    return compared.name, compared.op, compared.other.value
 
 
 def _atom_implies(fact: ex.Node, need: ex.Node) -> bool:

@@ -13,8 +13,8 @@ from kamrules.pack.analysis import _atoms, _implies, branch_count
 from kamrules.pack.checker import Checker
 from kamrules.pack.core_traps import text_problem
 from kamrules.pack.guards import because_format_problem
+from kamrules.pack.hitpolicy import POLICIES, HitPolicy
 from kamrules.pack.model import (
-    HIT_POLICIES,
     MAX_BRANCHES_PER_DECISION,
     MAX_COMPARISONS_PER_RULE,
     MAX_FIELDS_PER_DECISION,
@@ -36,24 +36,24 @@ class DecisionSections(Checker):
     def load_decisions(self, derived: list) -> list:
         raw = self.decision_specs()
         # outputs first: later decisions may read earlier ones' outputs
-        hits: dict[str, str] = {}
+        hits: dict[str, HitPolicy] = {}
         outputs_of: dict[str, dict] = {}
         for decision_id, (spec, loc) in raw.items():
             where = f"decision '{decision_id}': "
             self.unknown_keys(spec, ("title", "description", "hit", "outputs", "rules", "table", "default"), where)
             hit = spec.get("hit", "first")
-            if hit not in HIT_POLICIES:
-                self.error(spec.value_loc("hit"), f"{where}hit: '{hit}' is not one of {', '.join(HIT_POLICIES)}{ex.did_you_mean(str(hit), HIT_POLICIES)}")
+            if not isinstance(hit, str) or hit not in POLICIES:
+                self.error(spec.value_loc("hit"), f"{where}hit: '{hit}' is not one of {', '.join(POLICIES)}{ex.did_you_mean(str(hit), list(POLICIES))}")
                 outputs = spec.get("outputs")
                 self.poisoned |= {f"{decision_id}_count", *(outputs if isinstance(outputs, dict) else ())}
                 continue
-            hits[decision_id] = hit
+            hits[decision_id] = policy = POLICIES[hit]
             outputs = self.load_outputs(decision_id, spec, where)
             if outputs is None:
                 self.poisoned.add(f"{decision_id}_count")
                 continue
             outputs_of[decision_id] = outputs
-            if hit == "collect":
+            if policy.lists:
                 self.claim(f"{decision_id}_count", f"count of decision '{decision_id}'", loc)
                 for oname, ospec in outputs.items():
                     if ospec.total:
@@ -63,7 +63,7 @@ class DecisionSections(Checker):
                 self.error(spec.value_loc("hit") if "hit" in spec else loc,
                            f"{where}output '{name}': total: only a collect decision adds up its outputs")
         all_symbols, owner = self.output_symbols(derived, outputs_of, hits)
-        collect_outputs = {o for d, outs in outputs_of.items() if hits[d] == "collect" for o in outs}
+        collect_outputs = {o for d, outs in outputs_of.items() if hits[d].lists for o in outs}
         built: dict[str, Decision] = {}
         for decision_id, outputs in outputs_of.items():
             spec, loc = raw[decision_id]
@@ -100,10 +100,10 @@ class DecisionSections(Checker):
         for decision_id, outputs in outputs_of.items():
             for oname, ospec in outputs.items():
                 owner[oname] = decision_id
-                if hits[decision_id] == "collect":
+                if hits[decision_id].lists:
                     continue  # lists: read their count instead
                 symbols[oname] = ex.Symbol(oname, ex.STRING if ospec.type == "text" else ospec.type, "output", ospec.values)
-            if hits[decision_id] == "collect":
+            if hits[decision_id].lists:
                 symbols[f"{decision_id}_count"] = ex.Symbol(f"{decision_id}_count", ex.NUMBER, "count")
                 owner[f"{decision_id}_count"] = decision_id
                 for oname, ospec in outputs.items():
@@ -163,7 +163,8 @@ class DecisionSections(Checker):
                                         total=bool(total))
         return outputs
 
-    def build_decision(self, decision_id, spec, loc, hit, outputs, symbols, collect_outputs) -> Decision | None:
+    def build_decision(self, decision_id, spec, loc, policy: HitPolicy, outputs, symbols,
+                       collect_outputs) -> Decision | None:
         where = f"decision '{decision_id}'"
         rules_raw = spec.get("rules")
         table = spec.get("table")
@@ -185,7 +186,7 @@ class DecisionSections(Checker):
         rules: list[Rule] = []
         seen: dict[str, Location] = {}
         for i, (item, item_loc) in enumerate(rule_specs):
-            rule = self.build_rule(decision_id, hit, i, item, item_loc, outputs, symbols, collect_outputs)
+            rule = self.build_rule(decision_id, policy, i, item, item_loc, outputs, symbols, collect_outputs)
             if rule is None:
                 continue
             if rule.id in seen:
@@ -195,7 +196,7 @@ class DecisionSections(Checker):
             rules.append(rule)
         default = None
         if "default" in spec:
-            if hit == "collect":
+            if policy.lists:
                 self.error(spec.key_loc("default"), f"{where}: default: a collect decision has no default (no match gives empty lists)")
             else:
                 default = self.outputs_values(spec, "default", outputs, f"{where} → default: ", partial=False)
@@ -211,10 +212,10 @@ class DecisionSections(Checker):
         if len(reads) > MAX_FIELDS_PER_DECISION:
             self.error(loc, f"{where}: reads {len(reads)} names; the engine takes at most {MAX_FIELDS_PER_DECISION}: split the decision")
             return None
-        if hit == "first":
+        if policy.shadows_in_file_order:
             self.check_shadowed(decision_id, rules)
         return Decision(
-            id=decision_id, hit=hit, outputs=outputs, rules=tuple(rules), default=default,
+            id=decision_id, hit=policy.name, outputs=outputs, rules=tuple(rules), default=default,
             title=self.text(spec.get("title"), spec.value_loc("title"), f"{where}: title"),
             description=self.text(spec.get("description"), spec.value_loc("description"), f"{where}: description"),
             reads=frozenset(reads), loc=loc,
@@ -286,7 +287,7 @@ class DecisionSections(Checker):
             return ex.Const(True, ex.BOOLEAN)
         return terms[0] if len(terms) == 1 else ex.And(tuple(terms))
 
-    def build_rule(self, decision_id, hit, index, item, item_loc, outputs, symbols, collect_outputs) -> Rule | None:
+    def build_rule(self, decision_id, policy, index, item, item_loc, outputs, symbols, collect_outputs) -> Rule | None:
         if not isinstance(item, YMap):
             self.error(item_loc, f"decision '{decision_id}' → rule {index + 1}: must be a mapping with id, when, then")
             return None
@@ -318,10 +319,10 @@ class DecisionSections(Checker):
         if comparisons > MAX_COMPARISONS_PER_RULE:
             self.error(item.value_loc("when"), f"{where}when: {comparisons} comparisons; the engine takes at most {MAX_COMPARISONS_PER_RULE} in one rule: move parts into features")
             return None
-        then = self.outputs_values(item, "then", outputs, where, partial=hit == "collect")
+        then = self.outputs_values(item, "then", outputs, where, partial=policy.lists)
         if then is None:
             return None
-        priority = self.rule_priority(item, hit, where)
+        priority = self.rule_priority(item, policy, where)
         if priority is None:
             return None
         because = self.text(item.get("because"), item.value_loc("because"), f"{where}because")
@@ -340,10 +341,10 @@ class DecisionSections(Checker):
                     source=self.source(item, where), priority=priority,
                     reads=frozenset(reads), loc=item.loc)
 
-    def rule_priority(self, item: YMap, hit: str, where: str) -> int | None:
+    def rule_priority(self, item: YMap, policy: HitPolicy, where: str) -> int | None:
         """The rule's priority: 0 outside 'priority' decisions, None after an error."""
         priority = item.get("priority", 0)
-        if hit != "priority":
+        if not policy.priorities:
             if "priority" in item:
                 self.warn(item.key_loc("priority"), f"{where}priority: only 'priority' decisions use it; it is ignored")
             return 0

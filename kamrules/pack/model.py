@@ -12,12 +12,12 @@ from typing import Any
 
 from kamrules.errors import Location
 from kamrules.language import expr as ex
+from kamrules.pack.hitpolicy import HitPolicy, policy_named
 
 Text = dict
 
 SECTIONS = ("pack", "fields", "params", "labels", "features", "scores", "decisions")
 RESERVED = ("id", "sid", "params")
-HIT_POLICIES = ("first", "unique", "priority", "collect")
 OUTPUT_TYPES = ("category", "string", "text", "number", "boolean")
 GROUP_FUNCTIONS = ("share_of", "rank", "percentile", "hhi", "sum", "mean", "max", "min", "count")
 FEATURE_FUNCTIONS = ("expr", "cumulative_share", "band", "days_since", "days_until", "criteria_of", *GROUP_FUNCTIONS)
@@ -180,6 +180,11 @@ class Decision:
     loc: Location = Location("<builtin>")
 
     @property
+    def policy(self) -> HitPolicy:
+        """The hit policy object its `hit:` names (pack/hitpolicy.py)."""
+        return policy_named(self.hit)
+
+    @property
     def count_name(self) -> str:
         return f"{self.id}_count"
 
@@ -188,7 +193,7 @@ class Decision:
         """For a collect decision, `<output>_total` -> output for each number output declared `total: true`:
         the sum of that output over the rules that fired (risk points, say), read by later decisions like
         the count."""
-        if self.hit != "collect":
+        if not self.policy.lists:
             return {}
         return {f"{name}_total": name for name, spec in self.outputs.items() if spec.total}
 
@@ -300,7 +305,7 @@ def symbol_table(fields: dict, derived: list, decisions: list, include_outputs: 
         symbols[item.name] = ex.Symbol(item.name, item.type, "feature", getattr(item, "values", ()))
     if include_outputs:
         for decision in decisions:
-            if decision.hit == "collect":
+            if decision.policy.lists:
                 symbols[decision.count_name] = ex.Symbol(decision.count_name, ex.NUMBER, "count")
                 continue
             for name, spec in decision.outputs.items():

@@ -12,6 +12,7 @@ import pandas as pd
 
 from kamrules.data.wording import say
 from kamrules.errors import ConfigError
+from kamrules.pack import recorded_lists
 from kamrules.register import store
 from kamrules.register.history import reviews_of
 from kamrules.register.store import quoted
@@ -49,7 +50,7 @@ def previous_side(path: Path, as_of: dt.date, pack_name: str, lang: str = "en"):
             decoded: dict = {}
             frame[name] = [v if not isinstance(v, str) else decoded[v] if v in decoded
                            else decoded.setdefault(v, json.loads(v)) for v in frame[name]]
-    decisions = [diff.DecisionSpec(d, d, list(spec.get("outputs", {})), spec.get("hit") == "collect")
+    decisions = [diff.DecisionSpec(d, d, list(spec.get("outputs", {})), recorded_lists(spec.get("hit")))
                  for d, spec in review.decisions.items()]
     roles = {role: review.roles[role] for role in (*diff.IDENTITY_ROLES, *diff.TOTAL_ROLES)
              if review.roles.get(role) in frame.columns}

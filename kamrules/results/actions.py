@@ -20,8 +20,8 @@ import pyarrow.compute as pc
 from kamrules.data.cells import days_after
 from kamrules.data.tables import csv_row_texts, table_chunks
 from kamrules.data.written import text_bytes
-from kamrules.engine.evaluate import mask_rules
 from kamrules.engine.evaluation import Evaluation
+from kamrules.engine.outcomes import Outcomes
 from kamrules.pack import pick
 
 SLICE = 10_000  # accounts per piece: the file is built and written a slice at a time (~1.5 MB of text each)
@@ -31,21 +31,21 @@ def action_decision(pack):
     """The collect decision that owns the pack's `action` output, or None."""
     name = pack.role("action")
     for decision in pack.decisions:
-        if decision.hit == "collect" and name in decision.outputs:
+        if decision.policy.lists and name in decision.outputs:
             return decision
     return None
 
 
-def _fired(masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(account position, rule index) of every action, in account order then rule order."""
-    unique, codes = np.unique(masks, return_inverse=True)
-    codes = codes.reshape(-1)
-    fired = [mask_rules(int(m)) for m in unique]
-    padded = np.full((len(unique), max([len(f) for f in fired] + [1])), -1, dtype="int64")
+def _fired(outcomes: Outcomes, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+    """(account position from `start`, rule index) of every action of the accounts start..stop, in
+    account order then rule order."""
+    codes = outcomes.codes(start, stop).astype(np.intp)
+    fired = [outcome.indexes for outcome in outcomes.distinct]
+    padded = np.full((len(fired), max([len(f) for f in fired] + [1])), -1, dtype="int64")
     for row, rules in enumerate(fired):
         padded[row, :len(rules)] = rules
     counts = np.array([len(f) for f in fired], dtype="int64")[codes]
-    accounts = np.repeat(np.arange(len(masks)), counts)
+    accounts = np.repeat(np.arange(len(codes)), counts)
     offsets = np.arange(len(accounts)) - np.repeat(np.cumsum(counts) - counts, counts)
     return accounts, (padded[codes[accounts], offsets] if len(accounts) else np.zeros(0, dtype="int64"))
 
@@ -77,7 +77,7 @@ def actions_csv(evaluation: Evaluation, lang: str = "en") -> Iterator[bytes] | N
     decision = action_decision(pack)
     if decision is None:
         return None
-    table, masks = evaluation.table, evaluation.masks[decision.id]
+    table, outcomes = evaluation.table, evaluation.outcomes(decision.id)
     identity = _account_columns(pack, table)
     header, suffixes = _csv_lines(rules_frame(evaluation, lang))
 
@@ -87,7 +87,7 @@ def actions_csv(evaluation: Evaluation, lang: str = "en") -> Iterator[bytes] | N
         yield ("\ufeff" + ",".join(identity) + "," + header + "\n").encode("utf-8")
         for start in range(0, len(table), SLICE):
             part = table[identity].iloc[start:start + SLICE].astype("string")  # as text, missing as missing
-            accounts, rules = _fired(masks[start:start + SLICE])
+            accounts, rules = _fired(outcomes, start, start + SLICE)
             if not len(accounts):
                 continue
             prefixes = csv_row_texts(part.reset_index(drop=True))

@@ -95,25 +95,15 @@ def column_values(evaluation: Evaluation, name: str, *, shared: bool = False) ->
         if column.dtype.kind == "f":  # floats: tolist() gives Python floats; NaN → None
             return [None if v != v else v for v in column.tolist()]
         return _plain_column(column)
-    masks = getattr(evaluation, "masks", None) or {}
-    for decision in evaluation.pack.decisions:  # an output not in the table (a collect decision's list)
-        if name in decision.outputs and decision.id in masks:
-            return _output_values(decision, masks[decision.id], name, shared)
+    lists = evaluation.column(name)  # an output not in the table: a list policy's lists
+    if lists is not None:
+        cells = lists.tolist()
+        return cells if shared else [list(v) if isinstance(v, list) else v for v in cells]
     if name == "account_id":
         return [a.account_id for a in evaluation.accounts]
     if name == "account_name":
         return [a.account_name for a in evaluation.accounts]
     return [a.value(name) for a in evaluation.accounts]
-
-
-def _output_values(decision, masks, name: str, shared: bool = False) -> list:
-    """A decision output for every account, decoded once per distinct match mask (as
-    `AccountResult.value` gives it, without building each account's results)."""
-    from kamrules.engine.evaluate import decode_masks, map_masks
-
-    values = {m: outputs.get(name) for m, (outputs, _, _) in decode_masks(decision, masks).items()}
-    cells = map_masks(masks, values).tolist()
-    return cells if shared else [list(v) if isinstance(v, list) else v for v in cells]
 
 
 def account_ids(evaluation: Evaluation) -> tuple[list, list]:

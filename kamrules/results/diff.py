@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from kamrules.errors import ConfigError
+from kamrules.pack import recorded_lists
 from kamrules.results.portfolio import RISK_LEVELS_LISTED
 
 KEY_TIER = "key"  # the tier value the portfolio summary counts as a key account
@@ -136,7 +137,7 @@ def side_from_evaluation(evaluation, label: str, lang: str = "en") -> Side:
             frame[name] = evaluation.table[name].to_numpy()
         if name in frame.columns:
             roles[role] = name
-    decisions = [DecisionSpec(d.id, pick(d.title, lang) or d.id, list(d.outputs), d.hit == "collect")
+    decisions = [DecisionSpec(d.id, pick(d.title, lang) or d.id, list(d.outputs), d.policy.lists)
                  for d in pack.decisions]
     indexed, without_id = _indexed(frame)
     return Side(label, indexed, decisions, roles, pack=pack, without_id=without_id)
@@ -166,7 +167,7 @@ def read_run(folder: Path, lang: str = "en", pack=None, kinds: dict | None = Non
     declared = manifest.get("decisions")
     order = [c[:-5] for c in frame.columns if c.endswith("_rule")]  # the pack's order (the manifest sorts)
     if declared:
-        decisions = [DecisionSpec(d, d, list(declared[d].get("outputs", [])), declared[d].get("hit") == "collect")
+        decisions = [DecisionSpec(d, d, list(declared[d].get("outputs", [])), recorded_lists(declared[d].get("hit")))
                      for d in sorted(declared, key=lambda d: (order.index(d) if d in order else len(order), d))]
     else:  # a manifest from before decisions were recorded: each decision's output named like it
         decisions = [DecisionSpec(d, d, [d] if d in frame.columns else []) for d in order]
@@ -461,28 +462,44 @@ CSV_COLUMNS = ["account_id", "account_name", "account_manager", "region", "sales
 def diff_frame(result: DiffResult) -> pd.DataFrame:
     """diff.csv: one row per changed account and decision (appeared / disappeared accounts as
     decision `account`), in decision order then sales descending."""
-    changes = [c for diff in result.decisions for c in diff.changes]
-    accounts = [(a, "present", "absent") for a in result.disappeared] + \
-               [(a, "absent", "present") for a in result.appeared]
-    none = [None] * len(accounts)
-    columns = {  # built a column at a time: a million changes are a million rows
-        "account_id": [c.account_id for c in changes] + [a for a, _, _ in accounts],
-        "account_name": [c.account_name for c in changes] + none,
-        "account_manager": [c.owner for c in changes] + none,
-        "region": [c.region for c in changes] + none,
-        "sales_before": [c.sales_before for c in changes] + none,
-        "sales_after": [c.sales_after for c in changes] + none,
-        "decision": [c.decision for c in changes] + ["account"] * len(accounts),
-        "changed_outputs": ["; ".join(c.outputs) for c in changes] + [""] * len(accounts),
-        "before": [c.before for c in changes] + [b for _, b, _ in accounts],
-        "after": [c.after for c in changes] + [a for _, _, a in accounts],
-        "rule_before": [c.rule_before for c in changes] + none,
-        "rule_after": [c.rule_after for c in changes] + none,
-    }
-    frame = pd.DataFrame({name: pd.Series(columns[name], dtype=object) for name in CSV_COLUMNS})
+    changes = _change_columns([c for diff in result.decisions for c in diff.changes])
+    accounts = _account_columns(result)
+    # built a column at a time: a million changes are a million rows
+    frame = pd.DataFrame({name: pd.Series(changes[name] + accounts[name], dtype=object) for name in CSV_COLUMNS})
     for name in ("sales_before", "sales_after"):
         frame[name] = pd.to_numeric(frame[name], errors="coerce")
     return frame
+
+
+def _change_columns(changes: list) -> dict[str, list]:
+    """diff.csv's columns for the changed accounts, one row per account and decision."""
+    return {
+        "account_id": [c.account_id for c in changes],
+        "account_name": [c.account_name for c in changes],
+        "account_manager": [c.owner for c in changes],
+        "region": [c.region for c in changes],
+        "sales_before": [c.sales_before for c in changes],
+        "sales_after": [c.sales_after for c in changes],
+        "decision": [c.decision for c in changes],
+        "changed_outputs": ["; ".join(c.outputs) for c in changes],
+        "before": [c.before for c in changes],
+        "after": [c.after for c in changes],
+        "rule_before": [c.rule_before for c in changes],
+        "rule_after": [c.rule_after for c in changes],
+    }
+
+
+def _account_columns(result: DiffResult) -> dict[str, list]:
+    """diff.csv's columns for the accounts that disappeared or appeared (decision `account`)."""
+    accounts = [(a, "present", "absent") for a in result.disappeared] + \
+               [(a, "absent", "present") for a in result.appeared]
+    none = [None] * len(accounts)
+    return {
+        "account_id": [a for a, _, _ in accounts], "account_name": none, "account_manager": none, "region": none,
+        "sales_before": none, "sales_after": none, "decision": ["account"] * len(accounts),
+        "changed_outputs": [""] * len(accounts), "before": [b for _, b, _ in accounts],
+        "after": [a for _, _, a in accounts], "rule_before": none, "rule_after": none,
+    }
 
 
 def _shown(result: DiffResult, name: str, value: Any, lang: str) -> str:
@@ -509,41 +526,65 @@ def without_id_notes(result: DiffResult, lang: str = "en") -> list[str]:
 
 def print_diff(result: DiffResult, lang: str = "en", out: Any = None, limit: int = 10) -> None:
     """The console summary of a diff as rich tables (diff.html and diff.csv have everything)."""
-    from rich.table import Table
-
     from kamrules.results.summary import text_console
 
     console = text_console()
     zh = lang == "zh"
-    has_sales = any(t.name == "sales" for t in result.totals)
     console.print(f"{'对比' if zh else 'Comparing'} {result.before} → {result.after}")
+    console.print(_totals_table(result, lang))
+    has_sales = any(t.name == "sales" for t in result.totals)
+    for diff in result.decisions:
+        _print_decision(console, result, diff, lang, has_sales)
+    _print_accounts(console, result, lang, limit)
+    for note in without_id_notes(result, lang):
+        console.print(note)
+    if out is not None:
+        console.print(f"{'结果已写入' if zh else 'Written to'} {out}/ (diff.csv, diff.html)")
+
+
+def _totals_table(result: DiffResult, lang: str):
+    """The totals before and after, one row each."""
+    from rich.table import Table
+
     totals = Table(show_edge=False)
-    for title in (("指标", "之前", "之后") if zh else ("measure", "before", "after")):
+    for title in (("指标", "之前", "之后") if lang == "zh" else ("measure", "before", "after")):
         totals.add_column(title, justify="left" if title in ("measure", "指标") else "right")
     for total in result.totals:
         show = (lambda v: "—" if v is None else (f"{v * 100:.1f}%" if total.name == "key_sales_share"
                                                  else f"{v:,.2f}" if isinstance(v, float) else f"{v:,}"))
         totals.add_row(_total_label(total.name, lang), show(total.before), show(total.after))
-    console.print(totals)
-    for diff in result.decisions:
-        if not diff.changed:
-            console.print(f"{diff.title}: {'无变化' if zh else 'unchanged'}")
-            continue
-        moved = sum(m.accounts for m in diff.matrix if m.before != m.after)
-        note = "" if not diff.matrix or moved == diff.changed else (
-            f"（其中 {moved} 个 {diff.output} 变化）" if zh else f" ({moved} of them in {diff.output})")
-        table = Table(title=f"{diff.title}: {diff.changed} {'个客户变化' if zh else 'accounts changed'}{note}",
-                      title_justify="left", show_edge=False)
-        for title in (("之前", "之后", "客户数", "销售额") if zh else ("before", "after", "accounts", "sales")):
-            table.add_column(title, justify="right" if title in ("accounts", "sales", "客户数", "销售额") else "left")
-        for cell in diff.matrix:
-            if cell.before != cell.after:
-                table.add_row(_shown(result, diff.output, cell.before, lang), _shown(result, diff.output, cell.after, lang),
-                              f"{cell.accounts:,}", f"{cell.sales:,.0f}" if has_sales else "—")
-        if diff.matrix and table.row_count:
-            console.print(table)
-        elif not diff.matrix:
-            console.print(table.title)
+    return totals
+
+
+def _print_decision(console, result: DiffResult, diff, lang: str, has_sales: bool) -> None:
+    """A decision's changes: 'unchanged', or how many accounts moved from which outcome to which."""
+    from rich.table import Table
+
+    zh = lang == "zh"
+    if not diff.changed:
+        console.print(f"{diff.title}: {'无变化' if zh else 'unchanged'}")
+        return
+    moved = sum(m.accounts for m in diff.matrix if m.before != m.after)
+    note = "" if not diff.matrix or moved == diff.changed else (
+        f"（其中 {moved} 个 {diff.output} 变化）" if zh else f" ({moved} of them in {diff.output})")
+    table = Table(title=f"{diff.title}: {diff.changed} {'个客户变化' if zh else 'accounts changed'}{note}",
+                  title_justify="left", show_edge=False)
+    for title in (("之前", "之后", "客户数", "销售额") if zh else ("before", "after", "accounts", "sales")):
+        table.add_column(title, justify="right" if title in ("accounts", "sales", "客户数", "销售额") else "left")
+    for cell in diff.matrix:
+        if cell.before != cell.after:
+            table.add_row(_shown(result, diff.output, cell.before, lang), _shown(result, diff.output, cell.after, lang),
+                          f"{cell.accounts:,}", f"{cell.sales:,.0f}" if has_sales else "—")
+    if diff.matrix and table.row_count:
+        console.print(table)
+    elif not diff.matrix:
+        console.print(table.title)
+
+
+def _print_accounts(console, result: DiffResult, lang: str, limit: int) -> None:
+    """The accounts to look at (the first `limit` of each list), those that came and went, and how many
+    accounts' sales changed."""
+    zh = lang == "zh"
     for title, rows in (("review before demotion" if not zh else "降级前需复核", result.review_before_demotion),
                         ("newly at risk" if not zh else "新增风险", result.newly_at_risk),
                         ("risks resolved" if not zh else "风险解除", result.risks_resolved)):
@@ -556,7 +597,3 @@ def print_diff(result: DiffResult, lang: str = "en", out: Any = None, limit: int
             console.print(f"{title} ({len(ids)}): {', '.join(ids[:limit])}{' …' if len(ids) > limit else ''}")
     if result.sales_changes:
         console.print(f"{'销售额变化的客户' if zh else 'accounts whose sales changed'}: {len(result.sales_changes):,}")
-    for note in without_id_notes(result, lang):
-        console.print(note)
-    if out is not None:
-        console.print(f"{'结果已写入' if zh else 'Written to'} {out}/ (diff.csv, diff.html)")

@@ -12,7 +12,6 @@ from typing import Any
 from kamrules.language import expr as ex
 from kamrules.errors import DataError
 from kamrules.pack import Decision, RulePack, pick
-from kamrules.engine.evaluate import collect_total
 from kamrules.engine.evaluation import AccountResult, Evaluation
 from kamrules.language.text import display_number, format_value
 from kamrules.i18n import EXPLAIN as _WORDS
@@ -89,25 +88,18 @@ def explain_account(evaluation: Evaluation, account: AccountResult, lang: str = 
         outputs = {name: _show(pack, name, value, lang) for name, value in result.outputs.items()}
         item = DecisionExplanation(decision.id, pick(decision.title, lang) or decision.id, outputs, "")
         fired = [h.rule for h in result.hits if h.rule != "default"]
-        if decision.hit == "collect":
-            item.verdict = words["collect"].format(n=len(fired))
-            for hit in result.hits:
+        item.verdict = decision.policy.verdict(words, fired, decision.default is not None)
+        for hit in result.hits:
+            if hit.rule != "default":
                 item.reads.update(hit.reads)
-            considered = decision.rules
-        elif fired:
-            hit = result.hits[0]
-            item.verdict = words["decided"].format(rule=hit.rule)
-            item.reads = dict(hit.reads)
-            item.because = pick(hit.because, lang)
-            position = next(i for i, r in enumerate(decision.rules) if r.id == hit.rule)
-            considered = rules_ahead(decision, position)
-        else:
-            item.verdict = words["default"] if decision.default is not None else words["nothing"]
-            considered = decision.rules
+        considered = decision.rules
+        if fired and not decision.policy.lists:  # one rule decided: those checked before it did not
+            item.because = pick(result.hits[0].because, lang)
+            considered = rules_ahead(decision, next(i for i, r in enumerate(decision.rules) if r.id == fired[0]))
         for rule in considered:
             if rule.id in fired:
                 continue
-            key = "missed" if decision.hit == "collect" or not fired else "skipped"
+            key = "skipped" if fired and not decision.policy.lists else "missed"
             item.misses.append((words[key].format(rule=rule.id), why_not(rule.when, values, lang)))
         explanations.append(item)
     return explanations
@@ -119,18 +111,15 @@ def account_values(pack: RulePack, account: AccountResult) -> dict:
     for result in account.decisions.values():
         values.update(result.outputs)
         decision = pack.decision(result.decision)
-        if decision.hit == "collect":
-            values[decision.count_name] = len(result.hits)
-            for total, output in decision.totals.items():
-                values[total] = collect_total(result.outputs.get(output) or [])
+        deciding = [h for h in result.hits if h.rule != "default"]
+        if decision.policy.lists:  # (outputs given above: a list policy adds its count and totals)
+            values.update(decision.policy.given(decision, result.outputs, deciding))
     return values
 
 
 def rules_ahead(decision: Decision, position: int) -> list:
-    """Rules that were checked before the deciding one (file order, or priority order)."""
-    from kamrules.engine import hitpolicy  # here, so this edit stays inside this function
-
-    return [decision.rules[i] for i in hitpolicy.checked_before(decision, position)]
+    """Rules that were checked before the deciding one (`HitPolicy.checked_before`)."""
+    return [decision.rules[i] for i in decision.policy.checked_before(decision, position)]
 
 
 def _show(pack: RulePack, name: str, value: Any, lang: str) -> str:

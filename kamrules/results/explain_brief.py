@@ -80,7 +80,7 @@ def _decision_line(pack: RulePack, decision: Decision, account: AccountResult, f
         label = strings["semicolon"].join(fmt.label(v, main) for v in value) or words["none_found"]
     title = pick(decision.title, fmt.lang) or decision.id
     line = f"{title}{strings['colon']}{label}"
-    if decision.hit != "collect" and result.hits:
+    if not decision.policy.lists and result.hits:
         hit = result.hits[0]
         because = words["default_short"] if hit.rule == "default" else pick(hit.because, fmt.lang)
         if because and because != label:

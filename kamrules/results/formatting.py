@@ -23,32 +23,9 @@ def value_kind(pack: RulePack, name: str) -> str:
     first: `rank`, `count`, `days`, `hhi` … → whole number; `share`, `margin`, `growth`, `decline`,
     `drop`, `cum` … → percentage; `sales`, `profit`, `revenue`, `amount` → money.
     """
-    vtype = "text"
-    if name in pack.fields:
-        vtype = pack.fields[name].type
-    elif name in pack.scores:
-        return "score"
-    elif name in pack.features:
-        feature = pack.features[name]
-        if feature.function in ("share_of", "cumulative_share"):
-            return "pct"
-        if feature.function in ("rank", "count", "hhi", "days_since", "days_until", "criteria_of"):
-            return "int"
-        vtype = "category" if feature.function == "band" else feature.type
-    elif name.endswith("_count") and any(d.count_name == name for d in pack.decisions):
-        return "int"
-    elif name.endswith("_total") and any(name in d.totals for d in pack.decisions):
-        return "number"
-    else:
-        output = pack.output(name)
-        if output is not None:
-            vtype = output.type
-    if vtype == "date":
-        return "date"
-    if vtype == "boolean":
-        return "bool"
-    if vtype == "category":
-        return "label"
+    vtype = _value_type(pack, name)
+    if vtype in _KINDS:
+        return _KINDS[vtype]
     if vtype not in ("number", "integer"):
         return "text"
     parts = name.split("_")
@@ -58,6 +35,32 @@ def value_kind(pack: RulePack, name: str) -> str:
             if unit_words.intersection(words):
                 return kind
     return "int" if vtype == "integer" else "number"
+
+
+_KINDS = {"score": "score", "pct": "pct", "int": "int", "total": "number", "date": "date", "boolean": "bool",
+          "category": "label"}
+
+
+def _value_type(pack: RulePack, name: str) -> str:
+    """A name's type (a field's, a feature's, an output's), or the kind it is shown as when its
+    function or role already says (a score, a share, a count …); "number" for a collect total."""
+    if name in pack.fields:
+        return pack.fields[name].type
+    if name in pack.scores:
+        return "score"
+    if name in pack.features:
+        feature = pack.features[name]
+        if feature.function in ("share_of", "cumulative_share"):
+            return "pct"
+        if feature.function in ("rank", "count", "hhi", "days_since", "days_until", "criteria_of"):
+            return "int"
+        return "category" if feature.function == "band" else feature.type
+    if name.endswith("_count") and any(d.count_name == name for d in pack.decisions):
+        return "int"
+    if name.endswith("_total") and any(name in d.totals for d in pack.decisions):
+        return "total"
+    output = pack.output(name)
+    return output.type if output is not None else "text"
 
 
 class Formatter:

@@ -28,7 +28,7 @@ DEMOTION_FLAG = "review_before_demotion"  # with `evaluate --previous`: key acco
 def decision_frame(evaluation: Evaluation, lang: str = "en") -> tuple[pd.DataFrame, list[str]]:
     """One row per account in input order: id, name, every output, and per decision its rule.
 
-    Built a decision at a time from the match masks (each distinct mask is decoded once), not account
+    Built a decision at a time from its outcomes (each distinct outcome is shown once), not account
     by account. Returns the frame and the names of its list (collect) columns."""
     kinds, shown = _table_columns(evaluation), _decoded(evaluation, lang)
     return _frame_rows(evaluation, kinds, shown, 0, len(evaluation.table)), _lists(kinds)
@@ -94,9 +94,9 @@ def _output_columns(decision) -> Iterator[tuple[str, Any, str]]:
     """(name, spec, kind) of a decision's columns in the decision table; a collect decision's texts are
     left out (the same texts a million times: they are in actions.csv, and the trace names the rules)."""
     for name, spec in decision.outputs.items():
-        if decision.hit == "collect" and spec.type == "text":
+        if decision.policy.lists and spec.type == "text":
             continue
-        yield name, spec, "list" if decision.hit == "collect" else spec.type
+        yield name, spec, "list" if decision.policy.lists else spec.type
 
 
 def _table_columns(evaluation: Evaluation) -> dict[str, str]:
@@ -115,15 +115,11 @@ def _lists(kinds: dict[str, str]) -> list[str]:
 
 
 def _decoded(evaluation: Evaluation, lang: str) -> list:
-    """Per decision, its masks and each of its columns' cell for each distinct mask:
-    [(masks, [(column name, {mask: cell})])]."""
-    from kamrules.engine.evaluate import decode_masks
-
+    """Per decision, its outcomes and each of its columns' cell for each distinct outcome:
+    [(outcomes, [(column name, [cell of outcome 0, 1, …])])]."""
     shown: list = []
     for decision in evaluation.pack.decisions:
-        masks = evaluation.masks[decision.id]
-        decoded = {m: (outputs, _rule_label(decision, deciding, used_default))
-                   for m, (outputs, deciding, used_default) in decode_masks(decision, masks).items()}
+        outcomes = evaluation.outcomes(decision.id)
         columns = []
         for name, spec, _ in _output_columns(decision):
             def cell(value: Any, _spec=spec) -> Any:
@@ -133,9 +129,9 @@ def _decoded(evaluation: Evaluation, lang: str) -> list:
                     return None if value is None else pick(value, lang)
                 return value
 
-            columns.append((name, {m: cell(out.get(name)) for m, (out, _) in decoded.items()}))
-        columns.append((f"{decision.id}_rule", {m: rule for m, (_, rule) in decoded.items()}))
-        shown.append((masks, columns))
+            columns.append((name, [cell(outcome.outputs.get(name)) for outcome in outcomes.distinct]))
+        columns.append((f"{decision.id}_rule", [_rule_label(outcome) for outcome in outcomes.distinct]))
+        shown.append((outcomes, columns))
     return shown
 
 
@@ -151,31 +147,41 @@ def _frame_rows(evaluation: Evaluation, kinds: dict[str, str], shown: list, star
     columns: dict[str, Any] = {}
     for name in inputs:
         columns[name] = table[name] if kinds[name] == "number" else _identity(table, name, count)
-    for masks, decision_columns in shown:
-        codes, unique = pd.factorize(masks[start:stop])  # once per decision: its accounts' distinct masks
+    for outcomes, decision_columns in shown:
+        codes, unique = pd.factorize(outcomes.codes(start, stop))  # once per decision: the part's outcomes
         for name, cells in decision_columns:
-            distinct = [cells[int(m)] for m in unique]  # the cell of each distinct mask
+            distinct = [cells[int(k)] for k in unique]  # the cell of each of them
             columns[name] = _broadcast(distinct, codes, kinds[name], coded)
     return pd.DataFrame(columns)
 
 
 def _broadcast(distinct: list, codes: np.ndarray, kind: str, coded: bool) -> pd.Series:
-    """A column from the cell of each distinct mask and each account's mask code. The cells are converted
+    """A column from the cell of each distinct outcome and each account's code. The cells are converted
     once (a number column to float64, a boolean one to pandas' boolean), then taken per account. `coded`:
     a text column as a categorical of its texts, a list column as a categorical of tuples (the writers
     turn a tuple category back into the list it was)."""
-    from kamrules.engine.coding import broadcast
-    from kamrules.engine.coding import distinct_codes
-
     cells = distinct
     if coded and kind == "list" and all(cell is None or type(cell) is list for cell in cells):
         cells = [None if cell is None else tuple(cell) for cell in cells]  # (the writers read them as lists)
     if coded and kind in ("text", "list") and all(cell is None or type(cell) in (str, tuple) for cell in cells) \
             and _hashable(cells):
-        per_mask, values = distinct_codes(cells)
+        per_outcome, values = _distinct_codes(cells)
         categories = pd.Index(values, dtype=object, tupleize_cols=False)
-        return pd.Series(pd.Categorical.from_codes(per_mask[codes], categories=categories))
-    return broadcast(distinct, codes, kind)
+        return pd.Series(pd.Categorical.from_codes(per_outcome[codes], categories=categories))
+    converted = pd.Series(distinct, dtype=object)
+    if kind == "number":
+        return pd.Series(converted.astype("float64").to_numpy()[codes])
+    if kind == "boolean":
+        return pd.Series(converted.astype("boolean").array.take(codes))
+    return pd.Series(converted.to_numpy()[codes], dtype=object)
+
+
+def _distinct_codes(values: list) -> tuple[np.ndarray, list]:
+    """(the code of each value, -1 for None; the distinct values in order of first appearance), for
+    hashable values: the few cells of a decision's column, one per distinct outcome."""
+    distinct = list(dict.fromkeys(v for v in values if v is not None))
+    position = {value: i for i, value in enumerate(distinct)}
+    return np.array([-1 if v is None else position[v] for v in values], dtype=np.int32), distinct
 
 
 def _hashable(cells: list) -> bool:
@@ -211,11 +217,9 @@ def _key_inputs(pack) -> list[str]:
     return [n for n in names if n and n in pack.fields and n not in ("account_id", "account_name")]
 
 
-def _rule_label(decision, deciding: list, used_default: bool) -> str | None:
+def _rule_label(outcome) -> str | None:
     """The decision table's `<decision>_rule` cell: the deciding rule(s), "default", or empty."""
-    if used_default:
-        return "default"
-    return "; ".join(decision.rules[i].id for i in deciding) or None
+    return "; ".join(outcome.rule_ids) or None
 
 
 def json_value(value: Any) -> Any:
@@ -296,7 +300,7 @@ def trace_chunks(evaluation: Evaluation, chunk: int = 16_384) -> Iterator[bytes]
     yield (json.dumps({"format": TRACE_FORMAT, "decisions": [d.id for d in pack.decisions]}) + "\n").encode("utf-8")
     for decision, described in zip(pack.decisions, situations):
         lines = [json.dumps({"decision": decision.id, "situation": number, "rules": rules, "reads": reads},
-                            ensure_ascii=False) for number, (_, rules, reads, _) in enumerate(described.values())]
+                            ensure_ascii=False) for number, (rules, reads, _) in enumerate(described)]
         if lines:
             yield ("\n".join(lines) + "\n").encode("utf-8")
     rows = np.asarray(evaluation.rows, dtype="int64")
@@ -320,30 +324,20 @@ def _id_texts(table: pd.DataFrame, start: int, stop: int) -> list | pa.Array:
     return ids.astype(object).where(ids.notna(), "").map(str).tolist()
 
 
-def _trace_situations(evaluation: Evaluation) -> tuple[list[str], list[dict]]:
-    """(every name a fired rule reads, per decision {mask: (number, rules, reads, bits of the names)})."""
-    from kamrules.engine.evaluate import decode_masks
-
-    found = []
-    for decision in evaluation.pack.decisions:
-        described = {}
-        for mask, (_, deciding, used_default) in decode_masks(decision, evaluation.masks[decision.id]).items():
-            rules = [decision.rules[i].id for i in deciding] + (["default"] if used_default else [])
-            reads = sorted(set().union(*(decision.rules[i].reads for i in deciding)) if deciding else set())
-            described[mask] = (len(described), rules, reads)
-        found.append(described)
-    names = sorted({n for described in found for (_, _, reads) in described.values() for n in reads})
+def _trace_situations(evaluation: Evaluation) -> tuple[list[str], list[list]]:
+    """(every name a fired rule reads, per decision and distinct outcome (a situation): (rules, reads,
+    bits of the names read))."""
+    found = [[(outcome.rule_ids, outcome.reads) for outcome in evaluation.outcomes(decision.id).distinct]
+             for decision in evaluation.pack.decisions]
+    names = sorted({n for described in found for (_, reads) in described for n in reads})
     bit = {n: 1 << i for i, n in enumerate(names)}
-    return names, [{m: (k, rules, reads, sum(bit[n] for n in reads)) for m, (k, rules, reads) in d.items()}
-                   for d in found]
+    return names, [[(rules, reads, sum(bit[n] for n in reads)) for rules, reads in d] for d in found]
 
 
 def _account_lines(evaluation: Evaluation, names: list[str], situations: list[dict], ids: list, rows: np.ndarray,
                    start: int, stop: int) -> bytes:
     """The account lines of a slice, built column-wise in Arrow: per account, its situation in each
     decision, then each name a fired rule read (which follow from the situations) with its value."""
-    from kamrules.engine.evaluate import map_masks
-
     table = evaluation.table
     count = stop - start
     if count == 0:
@@ -352,12 +346,11 @@ def _account_lines(evaluation: Evaluation, names: list[str], situations: list[di
               pa.scalar(', "situations": [')]
     reads = np.zeros((count, len(names)), dtype=bool)  # per account and name: whether a fired rule read it
     for number, (decision, described) in enumerate(zip(evaluation.pack.decisions, situations)):
-        codes = map_masks(evaluation.masks[decision.id][start:stop], {m: k for m, (k, _, _, _) in described.items()})
-        codes = codes.astype(np.int64)
+        codes = evaluation.outcomes(decision.id).codes(start, stop).astype(np.int64)  # its situation
         numerals = pa.array([str(k) for k in range(len(described))], type=pa.string())
         pieces += [pa.scalar(", ")] * bool(number) + [numerals.take(pa.array(codes))]
         read = np.zeros((len(described), len(names)), dtype=bool)  # per situation of the decision
-        for k, _, _, bits in described.values():
+        for k, (_, _, bits) in enumerate(described):
             read[k] = [bool(bits >> i & 1) for i in range(len(names))]
         reads |= read[codes]
     pieces.append(pa.scalar('], "values": {'))
@@ -454,9 +447,7 @@ def read_trace(lines: Iterable[str | bytes]) -> Iterator[dict]:
 def long_trace_chunks(evaluation: Evaluation, chunk: int = 10000) -> Iterator[bytes]:
     """The long form of the trace (what `read_trace` gives back from trace.jsonl), produced a slice of accounts at a time: per account and decision, the rules that
     fired and the values the rules read (the outputs themselves are in the decision table). Each
-    distinct match mask is described once and each column encoded once per slice."""
-    from kamrules.engine.evaluate import decode_masks
-
+    distinct outcome is described once and each column encoded once per slice."""
     pack, table = evaluation.pack, evaluation.table
     count = len(table)
     ids = [json.dumps(a, ensure_ascii=False) for a in
@@ -466,38 +457,36 @@ def long_trace_chunks(evaluation: Evaluation, chunk: int = 10000) -> Iterator[by
     read_names: set = set()
     plans = []
     for decision in pack.decisions:
-        masks = evaluation.masks[decision.id]
-        described = {}
-        for mask, (_, deciding, used_default) in decode_masks(decision, masks).items():
-            rules = [decision.rules[i].id for i in deciding] + (["default"] if used_default else [])
-            reads = sorted(set().union(*(decision.rules[i].reads for i in deciding)) if deciding else set())
-            read_names.update(reads)
+        outcomes = evaluation.outcomes(decision.id)
+        described = []
+        for outcome in outcomes.distinct:
+            read_names.update(outcome.reads)
             head = f'"decision": {json.dumps(decision.id)}, "reads": {{'
-            tail = f', "rules": {json.dumps(rules, ensure_ascii=False)}}}'
-            described[mask] = (head, [(json.dumps(n) + ": ", n) for n in reads], tail)
-        plans.append((masks, described))
+            tail = f', "rules": {json.dumps(outcome.rule_ids, ensure_ascii=False)}}}'
+            described.append((head, [(json.dumps(n) + ": ", n) for n in outcome.reads], tail))
+        plans.append((outcomes, described))
     for start in range(0, count, chunk):
         stop = min(count, start + chunk)
         encoded = {name: np.array(_json_cells(table[name].iloc[start:stop]), dtype=object)
                    for name in sorted(read_names)}
         prefix = np.array([f'{{"account_id": {a}, ' for a in ids[start:stop]], dtype=object)
         row = np.array([f'}}, "row": {r}' for r in rows[start:stop]], dtype=object)
-        per_decision = [_trace_lines(masks[start:stop], described, encoded, prefix, row)
-                        for masks, described in plans]
+        per_decision = [_trace_lines(outcomes.codes(start, stop), described, encoded, prefix, row)
+                        for outcomes, described in plans]
         if per_decision and stop > start:
             # account by account, decision by decision
             yield ("\n".join(np.stack(per_decision, axis=1).ravel().tolist()) + "\n").encode("utf-8")
 
 
-def _trace_lines(masks: np.ndarray, described: dict, encoded: dict, prefix: np.ndarray,
+def _trace_lines(outcome_codes: np.ndarray, described: list, encoded: dict, prefix: np.ndarray,
                  row: np.ndarray) -> np.ndarray:
-    """One decision's trace line per account of a slice, built a distinct mask at a time."""
-    unique, codes = np.unique(masks, return_inverse=True)
+    """One decision's trace line per account of a slice, built a distinct outcome at a time."""
+    unique, codes = np.unique(outcome_codes, return_inverse=True)
     codes = codes.reshape(-1)
-    lines = np.empty(len(masks), dtype=object)
+    lines = np.empty(len(outcome_codes), dtype=object)
     groups = np.split(np.argsort(codes, kind="stable"), np.cumsum(np.bincount(codes, minlength=len(unique)))[:-1])
-    for mask, where in zip(unique.tolist(), groups):
-        head, reads, tail = described[int(mask)]
+    for number, where in zip(unique.tolist(), groups):
+        head, reads, tail = described[int(number)]
         line = prefix[where] + head
         for position, (key, name) in enumerate(reads):
             line = line + ((", " if position else "") + key) + encoded[name][where]

@@ -127,98 +127,128 @@ def _n(value: float) -> str:
 def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable[str] | None = None) -> Portfolio:
     """The portfolio summary of an evaluation.
 
-    `present_fields`: the pack fields the data file had (the reader's column map); without it, a field
-    counts as present when at least one account has a value for it.
+    `present_fields`: the pack fields the data file had; without it, the evaluation's own
+    (`Evaluation.present_fields`, known when the file's columns were), else a field counts as present
+    when at least one account has a value for it.
     """
-    pack: RulePack = evaluation.pack
-    n = len(evaluation.accounts)
-    # Columns, not per-account objects: the evaluation's table holds every single-valued output.
-    ids, names = account_cells(evaluation)
-    read: dict = {}  # each column once (the tier and the risk level are read twice below); never changed
-
-    def values_of(name: str) -> np.ndarray:
-        if name not in read:
-            read[name] = column_cells(evaluation, name)
-        return read[name]
-
-    sales = _sales(pack, evaluation, n)  # NaN: missing
-    amounts = np.where(np.isnan(sales), 0.0, sales)  # a missing sale counts as none
-    total_sales = sum(sales[~np.isnan(sales)].tolist())  # in input order, as a person would add them up
-    positive_total = sum(sales[sales > 0].tolist(), 0.0 if n else 0)
-    tier_name = pack.role("tier")
-    has_tier = tier_name is not None and pack.output(tier_name) is not None
-    tiers = values_of(tier_name) if has_tier else _objects([None] * n)
-
-    breakdowns = tuple(_breakdown(pack, name, values_of(name), amounts, total_sales)
-                       for name in (pack.role(r) for r in BREAKDOWN_OUTPUTS)
-                       if name is not None and pack.output(name) is not None)
-
-    key_accounts = key_sales = key_share = None
-    if has_tier:
-        key = _among(tiers, "key")
-        key_accounts = int(key.sum())
-        key_sales = sum(np.where(amounts[key] == 0, 0.0, amounts[key]).tolist())  # `s or 0.0`: never -0.0
-        key_share = key_sales / total_sales if total_sales > 0 else None
-
+    summary = _Summary(evaluation)
+    pack, n = summary.pack, summary.n
+    key = summary.key_accounts()
     target = _param(pack, "pareto_target") or PARETO_PRINCIPLE
-    curve, pareto = _pareto(ids, names, sales, tiers, target)
-    basis_name = pack.role("tier_basis") if pack.role("tier_basis") and pack.output(pack.role("tier_basis")) else None
-    bases = values_of(basis_name) if basis_name else _objects([None] * n)
-    capacity = team.first_value(pack, evaluation, "key_capacity")
-    consumer_book = bool(team.first_value(pack, evaluation, "consumer_book"))
-    waiting, waiting_total, waiting_sales = team.waiting_accounts(tiers, ids, names, sales)
-    beyond = _count(bases, team.BEYOND_PIPELINE_BASIS)
-    signs = team.first_value(pack, evaluation, "pipeline_signs")
-    pipeline = (_count(tiers, "potential"), _count(bases, "potential_capacity"),
-                int(signs) if isinstance(signs, (int, float)) and not isinstance(signs, bool) else None)
-    developing = _count(tiers, "potential") + waiting_total
-    concentration = None if consumer_book else team.concentration(pack, evaluation)
-    band = (_band(pack, key_accounts, capacity, n, pipeline, consumer_book,
-                  team.waiting_text(waiting, waiting_total, waiting_sales, total_sales, beyond,
-                                    lambda v, lang: fmt_money(v, lang, wan=False)),
-                  developing=developing, concentration=concentration, team_places=team.first_value(pack, evaluation, "team_places"))
-            if key_accounts is not None else None)
-    region_values = column_cells(evaluation, pack.role("region")) if pack.role("region") is not None else None
-    has_region = region_values is not None
-    regions, without_region = (region_rows(region_values, ids, names, sales, positive_total, RegionParams(
-        *(_param(pack, name) for name in ("region_dominant_share", "region_hhi_high", "region_hhi_moderate")),
-        _param(pack, "region_min_accounts") or 1, _param(pack, "counterweight_min_ratio"),
-        _param(pack, "region_dominant_min_share")), _flags(evaluation, pack.role("region_dominated")))
-                               if has_region else ((), 0))
-    level_name = pack.role("risk_level")
-    levels = (values_of(level_name)
-              if level_name is not None and pack.output(level_name) is not None else None)
-    stakes = team.stakes(pack, evaluation, sales)
-    risks, risk_counts = _risks(pack, evaluation, levels, tiers, sales, stakes) if levels is not None else ((), {})
-    losses = team.losses(pack, evaluation, levels, ids, names, sales) if levels is not None else None
-    index_text = team.index_basis(pack, present_fields if present_fields is not None else
-                                  (evaluation.source.get("present_fields") if isinstance(evaluation.source, dict) else None))
+    curve, pareto = _pareto(summary.ids, summary.names, summary.sales, summary.tiers, target)
+    band, team_view = summary.team(key[0])
+    regions, without_region, has_region = summary.regions()
+    levels = summary.levels()
+    stakes = team.stakes(pack, evaluation, summary.sales)
+    risks, risk_counts = _risks(pack, evaluation, levels, summary.tiers, summary.sales, stakes) if levels is not None \
+        else ((), {})
+    losses = team.losses(pack, evaluation, levels, summary.ids, summary.names, summary.sales) if levels is not None \
+        else None
+    index_text = team.index_basis(pack, present_fields if present_fields is not None else evaluation.present_fields)
     unused = _unused_rules(pack, evaluation, present_fields)
-
     not_assessed = _risk_not_assessed(pack, unused, losses is not None)
-    risks_total = sum(risk_counts.values())
     level_cells = levels if levels is not None else _objects([])
     unassessed_rows = _count(level_cells, NOT_ASSESSED)
     # at risk with a plan of their own (key and potential accounts get a playbook by default)
     planned = int((_among(level_cells, "critical", "at_risk")
-                   & _among(tiers[:len(level_cells)], "key", "over_capacity", "potential")).sum())
+                   & _among(summary.tiers[:len(level_cells)], "key", "over_capacity", "potential")).sum())
     at_risk_total = risk_counts.get("critical", 0) + risk_counts.get("at_risk", 0)
     level = pack.output(pack.role("risk_level") or "")
     words = advice_text.risk_words(level.value_labels if level is not None else {})
     advice = _advice(band, regions, not_assessed, at_risk_total, risk_counts.get("critical", 0), words, planned,
                      index_text, losses)
     return Portfolio(
-        lang=lang, accounts=n, total_sales=total_sales, breakdowns=breakdowns, key_accounts=key_accounts,
-        key_sales=key_sales, key_sales_share=key_share, pareto=pareto, curve=curve, band=band, regions=regions,
-        accounts_without_region=without_region, risks=risks, risks_total=risks_total, rules_without_data=unused, advice=tuple(advice),
+        lang=lang, accounts=n, total_sales=summary.total_sales, breakdowns=summary.breakdowns(),
+        key_accounts=key[0], key_sales=key[1], key_sales_share=key[2], pareto=pareto, curve=curve, band=band,
+        regions=regions, accounts_without_region=without_region, risks=risks, risks_total=sum(risk_counts.values()),
+        rules_without_data=unused, advice=tuple(advice),
         has_region=has_region, risk_assessed=None if not _signal_decisions(pack) else not_assessed is None,
         risk_not_assessed=not_assessed, risk_not_assessed_accounts=unassessed_rows,
         risk_not_assessed_accounts_text=advice_text.not_assessed_rows_text(unassessed_rows, n) if unassessed_rows else None,
         params={name: _param(pack, name) for name in PORTFOLIO_PARAMS if _param(pack, name) is not None},
-        risk_words=words, key_capacity=capacity, waiting=waiting, waiting_total=waiting_total,
-        waiting_sales=waiting_sales, beyond_pipeline=beyond, consumer_book=consumer_book, index_basis=index_text,
-        losses=losses, at_risk_total=at_risk_total,
+        risk_words=words, index_basis=index_text, losses=losses, at_risk_total=at_risk_total, **team_view,
     )
+
+
+class _Summary:
+    """What every part of the summary reads, each column once: ids and names, sales (NaN when
+    missing), the tiers. Columns, not per-account objects: the evaluation's table holds every
+    single-valued output."""
+
+    def __init__(self, evaluation: Evaluation):
+        self.evaluation, self.pack = evaluation, evaluation.pack
+        self.n = len(evaluation.accounts)
+        self.ids, self.names = account_cells(evaluation)
+        self.read: dict = {}  # each column once (the tier and the risk level are read twice); never changed
+        self.sales = _sales(self.pack, evaluation, self.n)  # NaN: missing
+        self.amounts = np.where(np.isnan(self.sales), 0.0, self.sales)  # a missing sale counts as none
+        self.total_sales = sum(self.sales[~np.isnan(self.sales)].tolist())  # in input order, as a person adds them up
+        self.positive_total = sum(self.sales[self.sales > 0].tolist(), 0.0 if self.n else 0)
+        tier_name = self.pack.role("tier")
+        self.has_tier = tier_name is not None and self.pack.output(tier_name) is not None
+        self.tiers = self.values_of(tier_name) if self.has_tier else _objects([None] * self.n)
+
+    def values_of(self, name: str) -> np.ndarray:
+        if name not in self.read:
+            self.read[name] = column_cells(self.evaluation, name)
+        return self.read[name]
+
+    def breakdowns(self) -> tuple:
+        pack = self.pack
+        return tuple(_breakdown(pack, name, self.values_of(name), self.amounts, self.total_sales)
+                     for name in (pack.role(r) for r in BREAKDOWN_OUTPUTS)
+                     if name is not None and pack.output(name) is not None)
+
+    def key_accounts(self) -> tuple:
+        """(key accounts, their sales, their share of all sales), None each without a tier."""
+        if not self.has_tier:
+            return None, None, None
+        key = _among(self.tiers, "key")
+        amounts = self.amounts
+        key_sales = sum(np.where(amounts[key] == 0, 0.0, amounts[key]).tolist())  # `s or 0.0`: never -0.0
+        return int(key.sum()), key_sales, key_sales / self.total_sales if self.total_sales > 0 else None
+
+    def team(self, key_accounts: int | None) -> tuple:
+        """(the key-account band, the Portfolio's team fields: capacity, consumer book, waiting accounts)."""
+        pack, evaluation, tiers = self.pack, self.evaluation, self.tiers
+        basis_name = pack.role("tier_basis") if pack.role("tier_basis") and pack.output(pack.role("tier_basis")) else None
+        bases = self.values_of(basis_name) if basis_name else _objects([None] * self.n)
+        capacity = team.first_value(pack, evaluation, "key_capacity")
+        consumer_book = bool(team.first_value(pack, evaluation, "consumer_book"))
+        waiting, waiting_total, waiting_sales = team.waiting_accounts(tiers, self.ids, self.names, self.sales)
+        beyond = _count(bases, team.BEYOND_PIPELINE_BASIS)
+        signs = team.first_value(pack, evaluation, "pipeline_signs")
+        pipeline = (_count(tiers, "potential"), _count(bases, "potential_capacity"),
+                    int(signs) if isinstance(signs, (int, float)) and not isinstance(signs, bool) else None)
+        developing = _count(tiers, "potential") + waiting_total
+        concentration = None if consumer_book else team.concentration(pack, evaluation)
+        band = (_band(pack, key_accounts, capacity, self.n, pipeline, consumer_book,
+                      team.waiting_text(waiting, waiting_total, waiting_sales, self.total_sales, beyond,
+                                        lambda v, lang: fmt_money(v, lang, wan=False)),
+                      developing=developing, concentration=concentration,
+                      team_places=team.first_value(pack, evaluation, "team_places"))
+                if key_accounts is not None else None)
+        return band, {"key_capacity": capacity, "waiting": waiting, "waiting_total": waiting_total,
+                      "waiting_sales": waiting_sales, "beyond_pipeline": beyond, "consumer_book": consumer_book}
+
+    def regions(self) -> tuple:
+        """(the region rows, accounts without a region, whether the pack has a region)."""
+        pack = self.pack
+        if pack.role("region") is None:
+            return (), 0, False
+        region_values = column_cells(self.evaluation, pack.role("region"))
+        rows, without = region_rows(region_values, self.ids, self.names, self.sales, self.positive_total, RegionParams(
+            *(_param(pack, name) for name in ("region_dominant_share", "region_hhi_high", "region_hhi_moderate")),
+            _param(pack, "region_min_accounts") or 1, _param(pack, "counterweight_min_ratio"),
+            _param(pack, "region_dominant_min_share")), _flags(self.evaluation, pack.role("region_dominated")))
+        return rows, without, True
+
+    def levels(self) -> np.ndarray | None:
+        """Every account's risk level, None when the pack has none."""
+        level_name = self.pack.role("risk_level")
+        if level_name is None or self.pack.output(level_name) is None:
+            return None
+        return self.values_of(level_name)
 
 
 def _advice(band, regions: tuple, not_assessed: Text | None, risks_total: int, critical: int,
@@ -352,15 +382,7 @@ def _band(pack: RulePack, key: int, capacity: float | None, accounts: int, pipel
     strong, threshold = _param(pack, "kam_warn_strong"), _param(pack, "kam_department_threshold")
     status = _status(key, low, high, strong) if not consumer_book else "unknown"
     fte = _fte(pack, key, developing)
-    min_fte = _param(pack, "kam_department_min_fte")
-    # a department is a team: only when the book is B2B, the key accounts are many and their workload
-    # needs at least min_fte people (thesis §5.3: a small company's top management runs them itself)
-    department = (not consumer_book and threshold is not None and key > threshold
-                  and (fte is None or min_fte is None or fte[1] >= min_fte))
-    if consumer_book:
-        organisation = advice_text.consumer_book_text(key)
-    else:
-        organisation = advice_text.organisation_text(key, threshold, department, fte[1] if fte else None, min_fte)
+    department, organisation = _organisation(pack, key, threshold, fte, consumer_book)
     potential, over, signs = (tuple(pipeline) + (None,))[:3]
     pipeline_line = advice_text.pipeline_text(potential, over, None if capacity is None else capacity * (_param(pack, "pipeline_factor") or 0) or None, signs)
     places = team_places if isinstance(team_places, (int, float)) and not isinstance(team_places, bool) else None
@@ -389,6 +411,19 @@ def _with_hours(pack: RulePack, waiting_line: Text | None, fte: tuple | None) ->
             "zh": waiting_line["zh"] + (
                 f"团队的工时足以承担（工作量最多约 {fmt_number(fte[1], 1)} 个全职人力，团队有 {_n(managers)} 名经理）：限制来自"
                 f"每人 {_n(each)} 个客户的惯例——可提高 key_accounts_per_manager，或增加一名经理。")}
+
+
+def _organisation(pack: RulePack, key: int, threshold: float | None, fte: tuple | None,
+                  consumer_book: bool) -> tuple[bool, Text | None]:
+    """(whether the key accounts need a department, the advice on how to organise them)."""
+    min_fte = _param(pack, "kam_department_min_fte")
+    # a department is a team: only when the book is B2B, the key accounts are many and their workload
+    # needs at least min_fte people (thesis §5.3: a small company's top management runs them itself)
+    department = (not consumer_book and threshold is not None and key > threshold
+                  and (fte is None or min_fte is None or fte[1] >= min_fte))
+    if consumer_book:
+        return department, advice_text.consumer_book_text(key)
+    return department, advice_text.organisation_text(key, threshold, department, fte[1] if fte else None, min_fte)
 
 
 def _status(key: int, low: float | None, high: float | None, strong: float | None) -> str:
@@ -441,9 +476,22 @@ def _risks(pack: RulePack, evaluation: Evaluation, levels: list, tiers: list, sa
     detailed up to RISKS_LISTED_MAX, and how many there are per level; `levels`: every account's risk
     level, `sales`: every account's (NaN when missing), `stakes`: its sales at stake (default: sales)."""
     stakes = sales if stakes is None else stakes
-    level_name, signal_name = pack.role("risk_level"), pack.role("risk_signal")
-    cause_name, tier_name = pack.role("risk_cause") or "", pack.role("tier") or ""
-    signal_decision = next((d for d in pack.decisions if signal_name in d.outputs), None)
+    level_name, tier_name = pack.role("risk_level"), pack.role("tier") or ""
+    listed, counts = _at_risk(levels, stakes)
+    result = []
+    for i in listed:  # details (and their reasons) only for those listed
+        level = levels[i]
+        account = evaluation.accounts[i]
+        tier = tiers[i]
+        result.append(RiskAccount(i, account.account_id, None if _missing(account.account_name) else account.account_name,
+                                  tier, _labels(pack, tier_name, tier), level, _labels(pack, level_name, level),
+                                  _sale(sales, i), _risk_signals(pack, account), _sale(stakes, i)))
+    return tuple(result), counts
+
+
+def _at_risk(levels: list, stakes: np.ndarray) -> tuple[list, dict]:
+    """(the positions of the accounts listed: by sales at stake (largest first), then the graver level
+    first, then input order, at most RISKS_LISTED_MAX; how many accounts there are per level)."""
     rank = {level: position for position, level in enumerate(RISK_LEVELS_LISTED)}
     groups = _groups(levels) or {}
     counts = {level: len(groups.get(level, ())) for level in RISK_LEVELS_LISTED}
@@ -453,28 +501,25 @@ def _risks(pack: RulePack, evaluation: Evaluation, levels: list, tiers: list, sa
     if len(at_risk) > RISKS_LISTED_MAX:  # only the largest stakes can be listed
         kept = stake <= np.partition(stake, RISKS_LISTED_MAX - 1)[RISKS_LISTED_MAX - 1]
         at_risk, graver, stake = at_risk[kept], graver[kept], stake[kept]
-    # by sales at stake (largest first), then the graver level first, then input order
-    listed = at_risk[np.lexsort((at_risk, graver, stake))][:RISKS_LISTED_MAX].tolist()
-    result = []
-    for i in listed:  # details (and their reasons) only for those listed
-        level = levels[i]
-        account = evaluation.accounts[i]
-        signals = []
-        if signal_decision is not None and signal_decision.id in account.decisions:
-            decided = account.decisions[signal_decision.id]
-            names = decided.outputs.get(signal_name) or []
-            causes = decided.outputs.get(cause_name) or [None] * len(names)
-            for position, hit in enumerate(decided.hits):
-                value = names[position] if position < len(names) else hit.outputs.get(signal_name)
-                cause = causes[position] if position < len(causes) else hit.outputs.get(cause_name)
-                signals.append(RiskSignal(value, _labels(pack, signal_name, value), cause,
-                                          _labels(pack, cause_name, cause) if not _missing(cause) else {},
-                                          dict(hit.because)))
-        tier = tiers[i]
-        result.append(RiskAccount(i, account.account_id, None if _missing(account.account_name) else account.account_name,
-                                  tier, _labels(pack, tier_name, tier), level, _labels(pack, level_name, level),
-                                  _sale(sales, i), tuple(signals), _sale(stakes, i)))
-    return tuple(result), counts
+    return at_risk[np.lexsort((at_risk, graver, stake))][:RISKS_LISTED_MAX].tolist(), counts
+
+
+def _risk_signals(pack: RulePack, account) -> tuple:
+    """An account's risk signals, each with its cause and the reason of the rule that raised it."""
+    signal_name, cause_name = pack.role("risk_signal"), pack.role("risk_cause") or ""
+    signal_decision = next((d for d in pack.decisions if signal_name in d.outputs), None)
+    if signal_decision is None or signal_decision.id not in account.decisions:
+        return ()
+    decided = account.decisions[signal_decision.id]
+    names = decided.outputs.get(signal_name) or []
+    causes = decided.outputs.get(cause_name) or [None] * len(names)
+    signals = []
+    for position, hit in enumerate(decided.hits):
+        value = names[position] if position < len(names) else hit.outputs.get(signal_name)
+        cause = causes[position] if position < len(causes) else hit.outputs.get(cause_name)
+        signals.append(RiskSignal(value, _labels(pack, signal_name, value), cause,
+                                  _labels(pack, cause_name, cause) if not _missing(cause) else {}, dict(hit.because)))
+    return tuple(signals)
 
 
 def _signal_decisions(pack: RulePack) -> list:
@@ -512,7 +557,7 @@ def _risk_not_assessed(pack: RulePack, unused: tuple, losses_found: bool = False
 
 def _unused_rules(pack: RulePack, evaluation: Evaluation, present_fields: Iterable[str] | None):
     if present_fields is None:
-        present_fields = evaluation.source.get("present_fields") if isinstance(evaluation.source, dict) else None
+        present_fields = evaluation.present_fields
     if present_fields is None:
         present_fields = [name for name in pack.fields
                           if any(not _missing(v) for v in column_values(evaluation, name))]
@@ -528,14 +573,7 @@ def _unused_rules(pack: RulePack, evaluation: Evaluation, present_fields: Iterab
 
 
 def _matched_somewhere(evaluation: Evaluation, decision_id: str, rule_id: str) -> bool:
-    """Whether a rule matched at least one account of the evaluation (its bit in the decision's masks)."""
-    masks = evaluation.masks.get(decision_id) if isinstance(evaluation.masks, dict) else None
-    if masks is None or not len(masks):
-        return False
+    """Whether a rule decided for at least one account of the evaluation."""
     decision = evaluation.pack.decision(decision_id)
     position = next((i for i, rule in enumerate(decision.rules) if rule.id == rule_id), None)
-    if position is None:
-        return False
-    if getattr(masks, "dtype", None) is not None and masks.dtype.kind == "u" and position < 64:
-        return bool(np.any(masks & np.uint64(1 << position)))
-    return any(int(mask) >> position & 1 for mask in masks)
+    return position is not None and evaluation.outcomes(decision_id).decides(position)

@@ -209,11 +209,16 @@ def losses(pack: RulePack, evaluation, levels: np.ndarray, ids, names, sales: np
     order = where[np.lexsort((where, -at_stake[where]))]
     named = _named(order[:NAMED_MAX], ids, names, sales, at_stake)
     n_lost, n_lapsed = int(lost.sum()), int(lapsed.sum())
-    lost_prior = float(at_stake[lost].sum())
-    lost_share = lost_prior / prior_total if prior_total and prior_total > 0 else None
     current = np.nan_to_num(sales, nan=0.0)
-    lapsed_now = float(current[lapsed].sum())
-    lapsed_before = float(np.nansum(prior[lapsed])) if prior is not None else None
+    text = _losses_text(n_lost, n_lapsed, float(at_stake[lost].sum()), prior_total, float(current[lapsed].sum()),
+                        float(np.nansum(prior[lapsed])) if prior is not None else None, alert)
+    return Losses(n_lost, n_lapsed, amount, prior_total, share, alert, named, text)
+
+
+def _losses_text(n_lost: int, n_lapsed: int, lost_prior: float, prior_total: float | None, lapsed_now: float,
+                 lapsed_before: float | None, alert: bool) -> Text:
+    """The advice on lost and lapsed customers: how many, the prior sales lost, what the lapsed still buy."""
+    lost_share = lost_prior / prior_total if prior_total and prior_total > 0 else None
     parts_en, parts_zh = [], []
     if n_lost:
         parts_en.append(f"{n_lost:,} {'customer' if n_lost == 1 else 'customers'} lost (bought before, nothing now): "
@@ -231,7 +236,7 @@ def losses(pack: RulePack, evaluation, levels: np.ndarray, ids, names, sales: np
     en = ("; ".join(parts_en) + ". " + ("Alert — review them first" if alert else "Review them first")
           + ", largest first (the report lists them).")
     zh = ("；".join(parts_zh) + "。" + ("预警——" if alert else "") + "请在回顾中优先处理，按金额从大到小（见报告清单）。")
-    return Losses(n_lost, n_lapsed, amount, prior_total, share, alert, named, {"en": en, "zh": zh})
+    return {"en": en, "zh": zh}
 
 
 def _numbers(evaluation, name: str, n: int) -> np.ndarray:

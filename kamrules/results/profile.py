@@ -229,16 +229,22 @@ def build_profile(pack: RulePack, table: pd.DataFrame, *, needed: Iterable[str] 
         rows += _rows(name, codes, labels, banded, is_key, sales_for_sum,
                       (accounts, key_total, total_sales), min_accounts)
     result.rows = tuple(rows)
-    ranked = sorted((r for r in rows if r.ranked), key=_by_strength)
-    result.leading = tuple(r for r in ranked if r.lift_low > 1)
-    best = {}
-    for row in ranked:
-        best.setdefault(row.attribute, row)
-    result.ranking = tuple(sorted((AttributeRank(n, best[n].lift_low if n in best else 0.0, best.get(n))
-                                   for n in present), key=lambda a: (-a.strength, present.index(a.attribute))))
+    result.leading, result.ranking = _ranked(rows, present)
     result.lookalikes, result.lookalike_total = lookalikes(pack, table, rows, codes_of, tiers, sales,
                                                            lookalike_count)
     return result
+
+
+def _ranked(rows: list, present: list) -> tuple[tuple, tuple]:
+    """(the values that lead — whose lift's lower bound is above 1 —, strongest first; each attribute
+    ranked by its strongest value's lower bound)."""
+    ranked = sorted((r for r in rows if r.ranked), key=_by_strength)
+    best: dict = {}
+    for row in ranked:
+        best.setdefault(row.attribute, row)
+    ranking = tuple(sorted((AttributeRank(n, best[n].lift_low if n in best else 0.0, best.get(n)) for n in present),
+                           key=lambda a: (-a.strength, present.index(a.attribute))))
+    return tuple(r for r in ranked if r.lift_low > 1), ranking
 
 
 def _numbers(table: pd.DataFrame, name: str | None, n: int) -> np.ndarray:

@@ -44,21 +44,46 @@ def render_profile(profile: Profile | None, pack: RulePack, lang: str = "en") ->
         lines.append(t["profile_absent"] % ", ".join(profile.missing_attributes))
     if not profile.key_total:
         return "\n".join([*lines, t["profile_no_key"]]) + "\n"
-    lines += ["", t["profile_leading"]]
+    lines += ["", t["profile_leading"], *_leading_lines(profile, pack, lang)]
+    lines += ["", t["profile_ranking"], *_ranking_lines(profile, pack, lang)]
+    lines += ["", t["profile_lookalikes"], *_lookalike_lines(profile, pack, lang)]
+    lines += ["", t["profile_completeness"]]
+    gaps = [c for c in profile.completeness if c.key_missing or c.potential_missing]
+    for c in gaps:
+        lines.append(f"  {t['profile_missing_of'] % (pack.name_label(c.field, lang), c.key_missing, c.key_total)}; "
+                     f"{t['profile_potential_missing'] % (c.potential_missing, c.potential_total)}")
+    if not gaps:
+        lines.append("  " + t["profile_complete"])
+    return "\n".join(lines) + "\n"
+
+
+def _leading_lines(profile: Profile, pack: RulePack, lang: str) -> list[str]:
+    t = PROFILE[lang]
+    lines = []
     for row in profile.leading[:LEADING_SHOWN] or ():
         lines.append(f"  {value_text(pack, row, lang)}: {t['profile_key_share']} "
                      f"{fmt_pct(row.key_share, lang=lang)} ({row.key}/{profile.key_total}), {t['profile_base_share']} "
                      f"{fmt_pct(row.base_share, lang=lang)} ({row.base}/{profile.accounts}), {lift_text(row)}")
     if not profile.leading:
         lines.append("  " + t["profile_none"])
-    lines += ["", t["profile_ranking"]]
+    return lines
+
+
+def _ranking_lines(profile: Profile, pack: RulePack, lang: str) -> list[str]:
+    t = PROFILE[lang]
+    lines = []
     for rank in profile.ranking:
         top = f" — {value_text(pack, rank.top, lang)}" if rank.top is not None else ""
         mark = f" {t['profile_circular_mark']}" if rank.attribute in profile.circular else ""
         lines.append(f"  {pack.name_label(rank.attribute, lang)}{mark}: {fmt_number(rank.strength, 2)}{top}")
     if profile.circular:
         lines.append("  " + t["profile_circular"] % ", ".join(pack.name_label(n, lang) for n in profile.circular))
-    lines += ["", t["profile_lookalikes"]]
+    return lines
+
+
+def _lookalike_lines(profile: Profile, pack: RulePack, lang: str) -> list[str]:
+    t = PROFILE[lang]
+    lines = []
     for i, account in enumerate(profile.lookalikes, 1):
         name = account.account_name if account.account_name not in (None, "") else account.account_id
         reasons = "; ".join(f"{value_text(pack, r, lang)} (×{fmt_number(r.lift, 2)})" for r in account.reasons)
@@ -69,11 +94,4 @@ def render_profile(profile: Profile | None, pack: RulePack, lang: str = "en") ->
         lines.append("  " + t["profile_no_lookalikes"])
     elif profile.lookalike_total > len(profile.lookalikes):
         lines.append("  " + t["profile_lookalikes_more"] % (len(profile.lookalikes), profile.lookalike_total))
-    lines += ["", t["profile_completeness"]]
-    gaps = [c for c in profile.completeness if c.key_missing or c.potential_missing]
-    for c in gaps:
-        lines.append(f"  {t['profile_missing_of'] % (pack.name_label(c.field, lang), c.key_missing, c.key_total)}; "
-                     f"{t['profile_potential_missing'] % (c.potential_missing, c.potential_total)}")
-    if not gaps:
-        lines.append("  " + t["profile_complete"])
-    return "\n".join(lines) + "\n"
+    return lines

@@ -44,6 +44,22 @@ def run_inputs(out: Path, rules_folder: Path, data: Path | None = None,
     data = data if data is not None else _find_data(out, recorded.get("name"), lang)
     if recorded.get("sha256") and data.is_file() and file_hash(data) != recorded["sha256"]:
         raise ConfigError(say(lang, "rerun_changed", data=data, out=out, name=recorded.get("name")))
+    pack = _recorded_pack(manifest, rules_folder, out, lang)
+    try:
+        as_of = dt.date.fromisoformat(str(manifest.get("as_of")))
+    except ValueError:
+        raise ConfigError(say(lang, "rerun_as_of", out=out)) from None
+    given = options or ReadOptions()
+    lang = given.lang if explicit_lang else manifest.get("lang") if manifest.get("lang") in ("en", "zh") else given.lang
+    read = _read_options(manifest, recorded, replace(given, lang=lang))
+    mapping_file = ((manifest.get("columns") or {}).get("file") or {})
+    if mapping_file.get("path"):
+        _recorded_mapping_file(out, mapping_file, read)
+    return RunInputs(data, pack, as_of, read, lang)
+
+
+def _recorded_pack(manifest: dict, rules_folder: Path, out: Path, lang: str) -> RulePack:
+    """The pack in `rules_folder` with the run's `--set` overrides, refused unless it has the recorded hash."""
     pack = load_pack(rules_folder)
     wanted = (manifest.get("pack") or {}).get("hash")
     refused = ConfigError(say(lang, "rerun_pack", rules=rules_folder, out=out, hash=wanted))
@@ -57,17 +73,7 @@ def run_inputs(out: Path, rules_folder: Path, data: Path | None = None,
             raise refused from None
     if wanted and pack.hash != wanted:
         raise refused
-    try:
-        as_of = dt.date.fromisoformat(str(manifest.get("as_of")))
-    except ValueError:
-        raise ConfigError(say(lang, "rerun_as_of", out=out)) from None
-    given = options or ReadOptions()
-    lang = given.lang if explicit_lang else manifest.get("lang") if manifest.get("lang") in ("en", "zh") else given.lang
-    read = _read_options(manifest, recorded, replace(given, lang=lang))
-    mapping_file = ((manifest.get("columns") or {}).get("file") or {})
-    if mapping_file.get("path"):
-        _recorded_mapping_file(out, mapping_file, read)
-    return RunInputs(data, pack, as_of, read, lang)
+    return pack
 
 
 def _recorded_mapping_file(out: Path, recorded: dict, options: ReadOptions) -> None:

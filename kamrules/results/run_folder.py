@@ -35,6 +35,7 @@ import pyarrow.compute as pc
 
 from kamrules.data.wording import say
 from kamrules.errors import ConfigError, DataError, UsageError
+from kamrules.pack import recorded_lists
 
 MANIFEST = "manifest.json"
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024  # a manifest of a pack with hundreds of fields is ~50 KB
@@ -333,7 +334,7 @@ def _told_kind(name: str, column: pa.Array, manifest: dict) -> str:
     decisions = manifest.get("decisions") or {}
     if name in ("account_id", "account_name", "account_manager", "region") or name.endswith("_rule"):
         return "text"
-    if any(name in d["outputs"] and d["hit"] == "collect" for d in decisions.values()):
+    if any(name in d["outputs"] and recorded_lists(d.get("hit")) for d in decisions.values()):
         return "list"
     texts = pc.utf8_trim_whitespace(column_texts(column))
     present = texts.filter(pc.not_equal(texts, ""))

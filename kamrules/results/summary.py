@@ -40,7 +40,7 @@ def print_summary(result: Any, lang: str = "en") -> None:
             console.print(line)
     if result.data_issues:
         console.print(words["data_issues"].format(n=len(result.data_issues)))
-    timings = result.evaluation.timings
+    timings = result.timings or result.evaluation.timings
     names = dict(pair.split("=", 1) for pair in words["stages"].split("|"))
     stages = " · ".join(f"{names.get(name, name)} {seconds:.2f}s" + _engine_calls(result.evaluation, words) * (name == "rules")
                         for name, seconds in timings.items())

@@ -300,7 +300,7 @@ class _Checker:
         return False
 
     def collect_decision(self, name: str, loc: Location, where: str) -> bool:
-        if name in self.decisions and self.decisions[name].hit == "collect":
+        if name in self.decisions and self.decisions[name].policy.lists:
             return True
         if name in self.decisions:
             self.error(loc, f"{where}'{name}' is not a collect decision: expect its outputs instead")
@@ -309,7 +309,7 @@ class _Checker:
         return False
 
     def is_collect_output(self, name: str) -> bool:
-        return self.outputs[name].hit == "collect"
+        return self.outputs[name].policy.lists
 
     def expectation(self, kind: str, name: str, value: Any, loc: Location, case: TestCase, where: str) -> None:
         if kind == "expect":

@@ -99,7 +99,7 @@ def output_names(pack: RulePack) -> list[str]:
 def decision_of(pack: RulePack, name: str):
     """The decision an output or a collect count belongs to (None for a field, feature or score)."""
     for decision in pack.decisions:
-        if name in decision.outputs or (decision.hit == "collect" and name == decision.count_name):
+        if name in decision.outputs or (decision.policy.lists and name == decision.count_name):
             return decision
     return None
 
@@ -328,7 +328,7 @@ class _Checker:
             return None
         if not self.is_output(name, options.value_loc("output"), f"{where}output: "):
             return None
-        if decision_of(self.pack, name).hit == "collect":
+        if decision_of(self.pack, name).policy.lists:
             self.error(options.value_loc("output"), f"{where}output: '{name}' is the list of a collect decision: "
                        "name a single-valued output")
             return None

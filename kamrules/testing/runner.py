@@ -164,13 +164,8 @@ def check_case(pack: RulePack, case: TestCase, account: AccountResult) -> list[M
             decision = next(d for d in pack.decisions if name in d.outputs)
             found.append(_mismatch(pack, decision.id, account, values, name, want, got, None))
     for decision_id, rule_id in case.rules.items():
-        got_rule = account.decisions[decision_id].rule
-        if pack.decision(decision_id).hit == "collect":
-            fired = [h.rule for h in account.decisions[decision_id].hits]
-            ok = rule_id in fired
-        else:
-            ok = got_rule == rule_id
-        if not ok:
+        fired = [h.rule for h in account.decisions[decision_id].hits]
+        if not pack.decision(decision_id).policy.rule_expected(fired, rule_id):
             found.append(_mismatch(pack, decision_id, account, values, None, None, None, rule_id))
     for kind in ("includes", "excludes"):
         for decision_id, wanted in getattr(case, kind).items():
