@@ -270,6 +270,10 @@ def evaluate(
             from kamrules.results.summary import print_summary
 
             print_summary(result, lang)
+        if result.since is not None and not quiet:
+            from kamrules.results.diff import print_since
+
+            print_since(result.since.result, result.since.report.previous, lang)
         if result.recorded is not None and not quiet:
             from kamrules.register.text import recorded_line
 

@@ -49,6 +49,7 @@ class RunResult:
     data_issues: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
     recorded: object = None  # kamrules.register.Recorded, with --register
+    since: object = None  # Since, with --previous: what changed since the last review
 
 
 def parse_as_of(text: str | None, data: Path | None = None) -> dt.date:
@@ -192,7 +193,7 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     recorded = _record(options, evaluation, read) if options.register is not None else None
     return RunResult(evaluation, summary, options.out, sorted(files), read.issues,
                      [*pack.warnings, *data_warnings, *evaluation.warnings, *_cut_warnings(cut, options),
-                      *_since_warnings(since, options)], recorded)
+                      *_since_warnings(since, options)], recorded, since)
 
 
 def _since_warnings(since, options: EvaluateOptions) -> list[str]:
