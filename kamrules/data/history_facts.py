@@ -92,7 +92,7 @@ def check_file_columns(pack, column_map: Mapping[str, str], data_name: str, fact
     if clashing:
         columns = say(lang, "sep").join(say(lang, "history_column_one", column=column_map[n], field=n) for n in clashing)
         raise DataError(say(lang, "history_column", data=data_name, columns=columns, source=facts.source,
-                            option=option, n=len(clashing)))
+                            option=option))
 
 
 def add_history(frame: pd.DataFrame, pack, facts: HistoryFacts | None) -> pd.DataFrame:
