@@ -183,10 +183,10 @@ def validate(
                 say(data_text(lang, "validate_optional", names=", ".join(missing)))
             from kamrules.analysis.data import data_checks
 
-            history_map = {name: name for name in facts if name not in read.column_map}
             read.mapping = without_history(read.mapping, pack)
-            on_data, silent = data_checks(pack, add_history(read.frame, pack, None), {**read.column_map, **history_map},
-                                          str(data), parse_as_of(as_of, data), lang)
+            on_data, silent = data_checks(pack, add_history(read.frame, pack, None), read.column_map, str(data),
+                                          parse_as_of(as_of, data), lang,
+                                          filled=tuple(n for n in facts if n not in read.column_map))
             for decision_id, rule_id, names in silent:
                 say(data_text(lang, "validate_never", decision=decision_id, rule=rule_id, names=", ".join(names)))
             if read.unused_columns:
