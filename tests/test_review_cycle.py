@@ -85,3 +85,18 @@ def test_a_first_review_decides_exactly_as_without_history(tmp_path):
     bases = set(later.evaluation.table["tier_basis"].astype(str))
     assert not {"held", "rising"} & bases
     assert plain.evaluation.table["tier"].astype(str).tolist() == recorded.evaluation.table["tier"].astype(str).tolist()
+
+
+def test_action_texts_are_plain_text_not_templates():
+    """Action titles and measures are written as they are (only `because` fills in {names}): the review
+    cycle's action once showed '{params.demotion_reviews}' to the manager."""
+    import yaml
+
+    document = yaml.safe_load((rules_dir(None) / "90-actions.yaml").read_text(encoding="utf-8"))
+    for rule in document["decisions"]["actions"]["rules"]:
+        for key in ("action_title", "action_measure"):
+            for text in (rule["then"].get(key) or {}).values():
+                assert "{" not in text, (rule["id"], key)
+    held = next(r for r in document["decisions"]["actions"]["rules"] if r["id"] == "review_held_key")
+    assert held["then"]["action_owner"] == {"en": "Key account manager", "zh": "重点客户经理"}
+    assert held["then"]["action_due_days"] == 30
