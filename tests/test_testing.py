@@ -70,8 +70,8 @@ def test_default_pack_cases_pass_and_cover_every_rule():
     result = invoke("test", str(ROOT / "rules"), "--coverage", "--min-coverage", "100", "--as-of", "2026-11-27")
     assert result.exit_code == 0, result.output
     assert "  total: 100%\n" in result.output and "never:" not in result.output
-    assert result.output.endswith(" passed, 0 failed (535 cases)\n"
-                                  "property checks: 43 held, 0 failed (6 properties, 7 portfolios)\n")
+    assert result.output.endswith(" passed, 0 failed (549 cases)\n"
+                                  "property checks: 55 held, 0 failed (6 properties, 9 portfolios)\n")
 
 
 def test_expected_rule_that_holds_but_comes_later_says_so(tmp_path):
