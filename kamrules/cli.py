@@ -175,11 +175,18 @@ def validate(
             read = read_table(data, list(pack.fields.values()), options)
             say(data_text(lang, "validate_read", data=data, n=len(read.frame), found=len(read.column_map),
                           total=len(pack.fields)))
-            if read.missing_optional:
-                say(data_text(lang, "validate_optional", names=", ".join(read.missing_optional)))
+            from kamrules.data.history_facts import add_history, history_fields, without_history
+
+            facts = history_fields(pack)  # not the file's columns: filled by a run with history, else a first review
+            missing = [name for name in read.missing_optional if name not in facts]
+            if missing:
+                say(data_text(lang, "validate_optional", names=", ".join(missing)))
             from kamrules.analysis.data import data_checks
 
-            on_data, silent = data_checks(pack, read.frame, read.column_map, str(data), parse_as_of(as_of, data), lang)
+            read.mapping = without_history(read.mapping, pack)
+            on_data, silent = data_checks(pack, add_history(read.frame, pack, None), read.column_map, str(data),
+                                          parse_as_of(as_of, data), lang,
+                                          filled=tuple(n for n in facts if n not in read.column_map))
             for decision_id, rule_id, names in silent:
                 say(data_text(lang, "validate_never", decision=decision_id, rule=rule_id, names=", ".join(names)))
             if read.unused_columns:
@@ -273,6 +280,10 @@ def evaluate(
             from kamrules.results.summary import print_summary
 
             print_summary(result, lang)
+        if result.since is not None and not quiet:
+            from kamrules.results.diff import print_since
+
+            print_since(result.since.result, result.since.report.previous, lang)
         if result.recorded is not None and not quiet:
             from kamrules.register.text import recorded_line
 
@@ -332,6 +343,8 @@ def explain(
     reading: Optional[dict] = None,  # the data-reading options (@reads_data)
     verbose: bool = typer.Option(False, "--verbose", help="Every rule checked, with the values it read and its gaps."),
     settings: SetOption = None,
+    previous: Optional[Path] = typer.Option(None, "--previous", help="History facts as evaluate --previous reads them: a register or an earlier output folder."),
+    register: Optional[Path] = typer.Option(None, "--register", help="History facts as evaluate --register reads them: the register's reviews before --as-of."),
 ) -> None:
     """Show why one account got each decision (one screen; --verbose for every rule checked). The account
     is found by its id, else by its name (exactly, then ignoring case and spaces).
@@ -344,7 +357,8 @@ def explain(
 
         options = ExplainOptions(data=data, account=account_id, rules=rules, run_out=run_out, as_of=as_of,
                                  lang=lang, read_options=_read_options(reading, lang=lang or "en"),
-                                 verbose=verbose, settings=list(settings or []))
+                                 verbose=verbose, settings=list(settings or []), previous=previous,
+                                 register=register)
         typer.echo(run_explain(options), nl=False)
 
 

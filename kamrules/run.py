@@ -51,6 +51,7 @@ class RunResult:
     warnings: list = field(default_factory=list)
     timings: dict = field(default_factory=dict)  # seconds per stage: the evaluation's, and reading, rendering, writing
     recorded: object = None  # kamrules.register.Recorded, with --register
+    since: object = None  # Since, with --previous: what changed since the last review
 
 
 def parse_as_of(text: str | None, data: Path | None = None) -> dt.date:
@@ -155,16 +156,22 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
 
         check_register(options.register, pack, options.lang)
 
+    history = run_history_facts(pack, options.as_of, options.previous, options.register, options.lang)
+    if history is not None:
+        tell(history_line(history, options.lang))
+
     step(f"reading {options.data.name}")
     started = time.perf_counter()
     read, data_warnings = _read_run_data(options, pack, tell)
     read_seconds = time.perf_counter() - started
+    fill_history(read, pack, history, options.data.name, _history_option(options), options.lang)
     give_back_memory()
 
     # Handed over, not kept: evaluate builds the typed table it needs and lets the raw frame go.
     evaluation = evaluate(pack, _hand_over(read), as_of=options.as_of, jobs=jobs,
                           input_name=options.data.name, row_numbers=read.row_numbers, progress=progress,
-                          lang=options.lang, headers=read.column_map, source=_source(read))
+                          lang=options.lang, headers=read.column_map, source=_source(read),
+                          filled=history_present(pack, read))
     give_back_memory()
     summary = portfolio.summarise(evaluation, lang=options.lang)
     give_back_memory()
@@ -180,7 +187,8 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     files["manifest.json"] = manifest(evaluation, input_path=options.data, jobs=evaluation.jobs, files=names,
                                       data_issues=len(read.issues), columns=_recorded_mapping(options, read),
                                       lang=options.lang,
-                                      table=table_record(evaluation, options.format, options.lang, since is not None))
+                                      table=table_record(evaluation, options.format, options.lang, since is not None),
+                                      history=history.record() if history is not None else None)
     started = time.perf_counter()
     write_outputs(options.out, files, inputs=inputs, force=options.force,
                   apart=["trace.jsonl", "actions.csv"] if len(evaluation.table) >= APART_ACCOUNTS else [],
@@ -191,7 +199,7 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     recorded = _record(options, evaluation, read) if options.register is not None else None
     return RunResult(evaluation, summary, options.out, sorted(files), read.issues,
                      [*pack.warnings, *data_warnings, *evaluation.warnings, *_cut_warnings(cut, options),
-                      *_since_warnings(since, options)], timings, recorded)
+                      *_since_warnings(since, options)], timings, recorded, since)
 
 
 def _source(read) -> dict:
@@ -241,6 +249,95 @@ def _record(options: EvaluateOptions, evaluation: Evaluation, read):
     return record_run(options.register, evaluation, run, options.lang)
 
 
+# --------------------------------------------------------------------------------- history facts
+
+
+def run_history_facts(pack: RulePack, as_of: dt.date, previous: Path | None, register: Path | None,
+                      lang: str = "en"):
+    """The history facts a run reads (kamrules.data.history_facts), from `--previous` (a register's reviews
+    before `as_of`, or one earlier run folder), else from `--register`'s reviews before `as_of`; None
+    when neither is given or the pack declares none of the facts' fields (nothing to fill)."""
+    from kamrules.data.history_facts import history_fields
+
+    source = previous if previous is not None else register
+    if source is None or not history_fields(pack):
+        return None
+    from kamrules.register import history_facts, is_register, run_folder_facts
+
+    if is_register(source):
+        if previous is None and not Path(source).exists():  # --register starts a new register: no review yet
+            from kamrules.data.history_facts import HistoryFacts, empty_frame, fingerprint
+
+            empty = empty_frame()
+            return HistoryFacts(empty, None, 0, source=str(source), kind="register", digest=fingerprint(empty))
+        return history_facts(Path(source), as_of, pack.name, lang)
+    from kamrules.results import diff
+
+    before = diff.read_run(Path(source), lang, pack=pack)
+    diff.check_compatible(before, diff.Side(pack.name, before.frame.iloc[:0], _pack_decisions(pack), {}))
+    diff.adopt_pack(before, pack, lang)
+    return run_folder_facts(before, Path(source))
+
+
+def _pack_decisions(pack: RulePack) -> list:
+    from kamrules.results.diff import DecisionSpec
+
+    return [DecisionSpec(d.id, d.id, list(d.outputs), d.hit == "collect") for d in pack.decisions]
+
+
+def history_line(history, lang: str = "en") -> str:
+    """The console line saying where the run's history facts come from."""
+    from kamrules.i18n import CONSOLE
+
+    words = CONSOLE.get(lang, CONSOLE["en"])
+    if not history.reviews:
+        return words["history_none"].format(source=history.source)
+    key = ("history_run" if history.kind == "run" else
+           "history_one" if history.reviews == 1 else "history_many")
+    return words[key].format(n=history.reviews, source=history.source, as_of=history.previous_as_of)
+
+
+def fill_history(read, pack: RulePack, history, data_name: str, option: str, lang: str = "en") -> None:
+    """The pack's history fields added to the data read (kamrules.data.history_facts.add_history); a file
+    column read as one of them while the facts come from the run's history is refused."""
+    from kamrules.data.history_facts import add_history, check_file_columns
+
+    if history is not None:
+        check_file_columns(pack, read.column_map, data_name, history, option, lang)
+    read.frame = add_history(read.frame, pack, history)
+
+
+def history_present(pack: RulePack, read) -> list[str]:
+    """The history fields a run fills, counted as present: they are not the file's columns, and rules that
+    read them are not "rules that cannot apply" (at a first review they are missing on purpose)."""
+    from kamrules.data.history_facts import history_fields
+
+    return [name for name in history_fields(pack) if name not in read.column_map]
+
+
+def recorded_history(recorded: dict | None, pack: RulePack, as_of: dt.date, out: Path, lang: str = "en"):
+    """`explain --run`: the history facts the run read (its manifest's "history"), read again from the same
+    register or run folder, refused when they are no longer the same (a review recorded since, before the
+    run's date, or the earlier run folder replaced)."""
+    if not recorded or not recorded.get("source"):
+        return None
+    from kamrules.data.wording import say
+    from kamrules.errors import ConfigError
+
+    source = Path(str(recorded["source"]))
+    if recorded.get("kind") == "run":
+        history = run_history_facts(pack, as_of, source, None, lang)
+    else:
+        history = run_history_facts(pack, as_of, None, source, lang)
+    if history is None or history.record()["digest"] != recorded.get("digest"):
+        raise ConfigError(say(lang, "rerun_history", out=out, source=source))
+    return history
+
+
+def _history_option(options) -> str:
+    return "--previous" if options.previous is not None else "--register"
+
+
 # --------------------------------------------------------------------------------------- explain
 
 
@@ -257,6 +354,8 @@ class ExplainOptions:
     read_options: object = None  # kamrules.data.reader.ReadOptions
     verbose: bool = False
     settings: list = field(default_factory=list)
+    previous: Path | None = None  # history facts, as evaluate reads them (--previous / --register)
+    register: Path | None = None
 
 
 def run_explain(options: ExplainOptions) -> str:
@@ -284,6 +383,10 @@ def run_explain(options: ExplainOptions) -> str:
         inputs = run_inputs(options.run_out, rules_dir(options.rules), data, read_options,
                             explicit_lang=options.lang is not None)
         data, pack, day, read_options, lang = inputs.data, inputs.pack, inputs.as_of, inputs.options, inputs.lang
+        if options.previous is not None or options.register is not None:
+            raise UsageError("--run explains the run with the history it read: leave out --previous and --register")
+        history = recorded_history(inputs.history, pack, day, options.run_out, lang)
+        previous = Path(inputs.history["source"]) if inputs.history and inputs.history.get("kind") == "run" else None
     else:
         if account_id is None:
             raise UsageError("give the data file and the account id: kamrules explain DATA ID "
@@ -295,11 +398,19 @@ def run_explain(options: ExplainOptions) -> str:
             pack = with_params(pack, options.settings)
         day = parse_as_of(options.as_of, data)
         read_options = replace(read_options, lang=lang)
+        previous, register = options.previous, options.register
+        history = run_history_facts(pack, day, previous, register, lang)
     read = read_table(data, list(pack.fields.values()), replace(read_options, as_of=day))
+    fill_history(read, pack, history, data.name, "--previous" if previous is not None else "--register", lang)
     evaluation = evaluate(pack, read.frame, as_of=day, jobs=1, input_name=data.name, row_numbers=read.row_numbers,
                           lang=lang, headers=read.column_map)
     account = find_account(evaluation, account_id, lang)
-    return (render_explanation if options.verbose else render_brief)(evaluation, account, lang)
+    heading = ""
+    if history is not None:
+        from kamrules.results.explain import history_facts_line
+
+        heading = history_line(history, lang) + "\n" + history_facts_line(evaluation, account, lang) + "\n\n"
+    return heading + (render_explanation if options.verbose else render_brief)(evaluation, account, lang)
 
 
 # --------------------------------------------------------------------------------------- columns
@@ -328,7 +439,10 @@ def run_columns(options: ColumnsOptions) -> str:
 
     check_choice("--lang", options.lang, LANGS)
     pack = load_pack(options.rules)
-    fields = list(pack.fields.values())
+    from kamrules.data.history_facts import history_fields
+
+    facts = set(history_fields(pack))  # filled from --previous / --register, never a column to find
+    fields = [spec for name, spec in pack.fields.items() if name not in facts]
     survey = survey_columns(options.data, fields, options.read_options or ReadOptions(lang=options.lang),
                             group_fields(pack))
     lines = survey_lines(survey, fields, options.lang)
@@ -447,7 +561,9 @@ def _read_run_data(options: EvaluateOptions, pack: RulePack, tell: Callable[[str
 
     read = read_table(options.data, list(pack.fields.values()),
                       with_as_of(options.read_options or ReadOptions(lang=options.lang), options.as_of))
-    for line in mapping_lines(read.mapping, lang=options.lang):
+    from kamrules.data.history_facts import without_history
+
+    for line in mapping_lines(without_history(read.mapping, pack), lang=options.lang):
         tell(line)
     from kamrules.i18n import data_text
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from html import unescape
 from pathlib import Path
 
 import pandas as pd
@@ -400,3 +401,265 @@ def test_previous_with_playbooks_none_writes_no_playbook(tmp_path, tiny, tiny_ru
     assert result.exit_code == 0, result.output
     assert not (out / "playbooks").exists()
     assert "since-last-review" in (out / "report.html").read_text(encoding="utf-8")
+
+
+# ------------------------------------------------------- issue #24 items 2-3: gone accounts, resolved vs improved
+
+# Tiers with a basis and five risk levels, labelled in both languages (the default pack's shape, small).
+LEVELS = {
+    "pack.yaml": """\
+pack:
+  name: levels
+fields:
+  account_id: {type: string, required: true}
+  account_name: {type: string}
+  account_manager: {type: string}
+  region: {type: string}
+  sales: {type: number, required: true}
+  nps: {type: integer}
+  loyal: {type: boolean}
+params:
+  key_min: 10000
+decisions:
+  tier:
+    hit: first
+    outputs:
+      tier: {type: category, values: {key: {en: Key account, zh: 重点客户}, standard: {en: Standard account, zh: 普通客户}}}
+      tier_basis:
+        type: category
+        values: {big: {en: Big account, zh: 大客户}, loyal: {en: Loyal customer, zh: 忠诚客户}, none: {en: No basis, zh: 无}}
+    rules:
+      - id: big
+        when: sales >= params.key_min
+        then: {tier: key, tier_basis: big}
+      - id: loyal
+        when: loyal
+        then: {tier: key, tier_basis: loyal}
+    default: {tier: standard, tier_basis: none}
+  risk:
+    hit: first
+    outputs:
+      risk_level:
+        type: category
+        values:
+          critical: {en: Critical, zh: 高风险}
+          at_risk: {en: At risk, zh: 有风险}
+          watch: {en: Watch, zh: 关注}
+          not_assessed: {en: Not assessed, zh: 未评估}
+          none: {en: No signal, zh: 无风险信号}
+    rules:
+      - {id: critical, when: nps <= 2, then: {risk_level: critical}}
+      - {id: at_risk, when: nps <= 5, then: {risk_level: at_risk}}
+      - {id: watch, when: nps <= 7, then: {risk_level: watch}}
+      - {id: not_assessed, when: nps is missing, then: {risk_level: not_assessed}}
+    default: {risk_level: none}
+""",
+}
+LEVELS_Q3 = """account_id,account_name,account_manager,region,sales,nps,loyal
+A1,Alpha,Ann,North,40000,1,false
+A2,Beta,Bo,North,5000,2,true
+A3,Gamma,Ann,South,3000,4,false
+A4,Delta,Cy,South,12000,1,false
+A5,Epsilon,Bo,North,2000,6,false
+A6,Zeta,Cy,South,1500,5,false
+A7,Eta,Ann,North,2500,9,false
+G1,Gone Big,Ann,North,50000,9,false
+G2,Gone Small,Bo,South,1000,3,false
+G3,Gone Mid,Cy,North,8000,,false
+"""
+LEVELS_Q4 = """account_id,account_name,account_manager,region,sales,nps,loyal
+A1,Alpha,Ann,North,42000,7,false
+A2,Beta,Bo,North,11000,2,true
+A3,Gamma,Ann,South,3000,9,false
+A4,Delta,Cy,South,9000,4,false
+A5,Epsilon,Bo,North,2000,9,false
+A6,Zeta,Cy,South,1500,,false
+A7,Eta,Ann,North,2500,3,false
+N1,New,Ann,South,500,1,false
+"""
+# By hand: key accounts then A1, A2, A4, G1 (4), now A1, A2 (2): G1 gone, A4 no longer key (9,000 < 10,000).
+# Sales then 125,000; the gone accounts G1, G3, G2 held 50,000 + 8,000 + 1,000 = 59,000 = 47.2% of it.
+HEADLINE_EN = ("Key accounts 4 → 2, but 2 key accounts lost (1 gone, 1 no longer key); 3 accounts gone: 59,000, "
+               "47.2% of last review's sales")
+HEADLINE_ZH = ("重点客户 4 → 2，但失去 2 个重点客户（1 个已不在名单，1 个不再是重点客户）；3 个客户已不在名单：59,000，"
+               "占上次评审销售额的 47.2%")
+GONE_EN = ("gone (3): G1 Gone Big (Key account · 50,000 · No signal); G3 Gone Mid (Standard account · 8,000 · "
+           "Not assessed); G2 Gone Small (Standard account · 1,000 · At risk)")
+GONE_ZH = ("已不在名单 (3)：G1 Gone Big（重点客户，50,000，无风险信号）；G3 Gone Mid（普通客户，8,000，未评估）；"
+           "G2 Gone Small（普通客户，1,000，有风险）")
+
+
+def _flat(text: str) -> str:
+    """Console output with rich's line wrapping undone (it wraps at spaces)."""
+    return " ".join(text.split())
+
+
+@pytest.fixture
+def levels_runs(tmp_path) -> tuple[Path, Path]:
+    rules = write_pack(tmp_path / "levels", LEVELS)
+    q3, q4 = _data(tmp_path, "q3.csv", LEVELS_Q3), _data(tmp_path, "q4.csv", LEVELS_Q4)
+    for data, out, as_of in ((q3, "out-q3", "2026-08-28"), (q4, "out-q4", "2026-11-27")):
+        result = cli("evaluate", data, "--rules", rules, "--as-of", as_of, "--out", tmp_path / out, "-q")
+        assert result.exit_code == 0, result.output
+    return tmp_path / "out-q3", tmp_path / "out-q4"
+
+
+@pytest.mark.parametrize("before, after, movement", [
+    ("critical", "watch", "improved"), ("critical", "at_risk", "improved"), ("lost", "lapsed", "improved"),
+    ("lapsed", "watch", "improved"), ("at_risk", "none", "resolved"), ("critical", "not_assessed", "resolved"),
+    ("lapsed", None, "resolved"), ("lost", "none", "resolved"), ("none", "at_risk", "newly_at_risk"),
+    ("watch", "critical", "newly_at_risk"), ("at_risk", "critical", None), ("watch", "none", None),
+    ("none", "watch", None), ("at_risk", "at_risk", None),
+])
+def test_risk_movement_tells_resolved_from_improved(before, after, movement):
+    assert diff.risk_movement(before, after) == movement
+
+
+def test_gone_accounts_are_named_with_their_money_and_the_headline(levels_runs):
+    compared = diff.compare(diff.read_run(levels_runs[0]), diff.read_run(levels_runs[1]))
+    assert [(g.account_id, g.account_name, g.owner, g.region, g.tier, g.sales, g.risk_level) for g in compared.gone] == [
+        ("G1", "Gone Big", "Ann", "North", "key", 50000.0, "none"),
+        ("G3", "Gone Mid", "Cy", "North", "standard", 8000.0, "not_assessed"),
+        ("G2", "Gone Small", "Bo", "South", "standard", 1000.0, "at_risk")]
+    assert compared.disappeared == ["G1", "G2", "G3"]
+    headline = compared.headline
+    assert (headline.key_before, headline.key_after, headline.key_gone, headline.key_demoted, headline.gone,
+            headline.gone_sales, round(headline.gone_share, 4)) == (4, 2, 1, 1, 3, 59000.0, 0.472)
+    assert diff.headline_text(headline, "en") == HEADLINE_EN
+    assert diff.headline_text(headline, "zh") == HEADLINE_ZH
+    assert [c.account_id for c in compared.risks_resolved] == ["A3", "A6"]  # at risk → no signal, not assessed
+    assert [c.account_id for c in compared.risks_improved] == ["A1", "A4"]  # critical → watch, critical → at risk
+    assert [c.account_id for c in compared.newly_at_risk] == ["A7"]
+
+
+@pytest.mark.parametrize("key_lost, gone, text", [
+    ((0, 0), (0, None, None), "Key accounts 4 → 4, no key account lost; no account gone"),
+    ((1, 0), (1, 30000.0, 0.326), "Key accounts 4 → 4, but 1 key account lost (1 gone); 1 account gone: 30,000, "
+                                  "32.6% of last review's sales"),
+    ((0, 2), (2, None, None), "Key accounts 4 → 4, but 2 key accounts lost (2 no longer key); 2 accounts gone"),
+])
+def test_headline_words(key_lost, gone, text):
+    headline = diff.Headline(4, 4, key_lost[0], key_lost[1], *gone)
+    assert diff.headline_text(headline, "en") == text
+    assert diff.headline_text(diff.Headline(None, None, 0, 0, 1, 500.0, None), "en") == "1 account gone: 500"
+
+
+@pytest.mark.parametrize("lang, headline, gone, resolved, improved", [
+    ("en", HEADLINE_EN, GONE_EN, "risks resolved (2): A3 Gamma, A6 Zeta", "risks improved (2): A1 Alpha, A4 Delta"),
+    ("zh", HEADLINE_ZH, GONE_ZH, "风险解除 (2)：A3 Gamma, A6 Zeta", "风险改善 (2)：A1 Alpha, A4 Delta"),
+])
+def test_diff_console_names_the_gone_accounts_and_tells_resolved_from_improved(tmp_path, levels_runs, lang, headline,
+                                                                              gone, resolved, improved):
+    result = cli("diff", *levels_runs, "--out", tmp_path / "d", "--lang", lang, "--rules", tmp_path / "levels")
+    assert result.exit_code == 0, result.output
+    output = _flat(result.output)
+    for line in (headline, gone, resolved, improved):
+        assert _flat(line) in output
+    assert "disappeared" not in output and "消失" not in output
+
+
+def test_diff_csv_names_the_gone_accounts_and_flags_every_row(tmp_path, levels_runs):
+    result = cli("diff", *levels_runs, "--out", tmp_path / "d")
+    assert result.exit_code == 0, result.output
+    rows = pd.read_csv(tmp_path / "d" / "diff.csv", dtype=str, keep_default_na=False)
+    assert list(rows.columns) == diff.CSV_COLUMNS
+    accounts = rows[rows.decision == "account"]
+    assert accounts[["account_id", "account_name", "account_manager", "region", "sales_before", "before", "after",
+                     "flag", "previous_tier", "previous_risk_level"]].values.tolist() == [
+        ["G1", "Gone Big", "Ann", "North", "50000", "present", "absent", "gone", "key", "none"],
+        ["G3", "Gone Mid", "Cy", "North", "8000", "present", "absent", "gone", "standard", "not_assessed"],
+        ["G2", "Gone Small", "Bo", "South", "1000", "present", "absent", "gone", "standard", "at_risk"],
+        ["N1", "", "", "", "", "absent", "present", "", "", ""]]
+    risk = rows[rows.decision == "risk"].set_index("account_id")
+    assert risk["flag"].to_dict() == {"A1": "risk_improved", "A4": "risk_improved", "A7": "newly_at_risk",
+                                      "A3": "risk_resolved", "A6": "risk_resolved", "A5": ""}
+    tier = rows[rows.decision == "tier"].set_index("account_id")
+    assert tier["flag"].to_dict() == {"A2": "", "A4": "review_before_demotion"}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_diff_html_names_the_gone_accounts_and_tells_resolved_from_improved(tmp_path, levels_runs, lang):
+    from kamrules.i18n import DIFF
+
+    result = cli("diff", *levels_runs, "--out", tmp_path / "d", "--lang", lang, "--rules", tmp_path / "levels")
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "d" / "diff.html").read_text(encoding="utf-8")
+    t = DIFF[lang]
+    assert (HEADLINE_EN if lang == "en" else HEADLINE_ZH) in unescape(html)
+    gone = html.split('<section id="gone">')[1].split("</section>")[0]
+    assert f"{t['gone']} (3)" in gone and t["tier_then"] in gone and t["risk_then"] in gone
+    names = [part.split("</strong>")[0] for part in gone.split("<strong>")[1:]]
+    assert names == ["Gone Big", "Gone Mid", "Gone Small"]  # largest sales then first
+    key, standard = ("Key account", "Standard account") if lang == "en" else ("重点客户", "普通客户")
+    assert f"<td>{key}</td><td class=\"num\">50,000</td>" in gone and f"<td>{standard}</td>" in gone
+    improved = html.split('<section id="risks-improved">')[1].split("</section>")[0]
+    resolved = html.split('<section id="risks-resolved">')[1].split("</section>")[0]
+    assert f"{t['risks_improved']} (2)" in improved and "Alpha" in improved and "Delta" in improved
+    assert f"{t['risks_resolved']} (2)" in resolved and "Gamma" in resolved and "Zeta" in resolved
+    assert "Alpha" not in resolved and 'id="disappeared"' not in html
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_previous_names_the_gone_accounts_everywhere_with_labels_not_codes(tmp_path, levels_runs, lang):
+    from kamrules.i18n import SINCE_WORDS
+
+    out = tmp_path / f"out-{lang}"
+    result = cli("evaluate", tmp_path / "q4.csv", "--rules", tmp_path / "levels", "--as-of", "2026-11-27",
+                 "--out", out, "--previous", levels_runs[0], "--lang", lang)
+    assert result.exit_code == 0, result.output
+    words = SINCE_WORDS[lang]
+    output = _flat(result.output)
+    since = output[output.index(words["title"]):]
+    assert since.startswith(f"{words['title']}{'（' if lang == 'zh' else ' ('}")
+    assert _flat(HEADLINE_EN if lang == "en" else HEADLINE_ZH) in since
+    assert _flat(GONE_EN if lang == "en" else GONE_ZH) in since
+    report = (out / "report.html").read_text(encoding="utf-8")
+    section = report.split('<section id="since-last-review">')[1].split("</section>")[0]
+    assert (HEADLINE_EN if lang == "en" else HEADLINE_ZH) in unescape(section)
+    assert f"{words['gone']} (3)" in section and words["sales_then"] in section
+    gone = section.split('class="accounts compact gone"')[1].split("</table>")[0]
+    assert [part.split("</strong>")[0] for part in gone.split("<strong>")[1:]] == ["Gone Big", "Gone Mid", "Gone Small"]
+    assert f"{words['improved_risks']} (2)" in section and f"{words['resolved_risks']} (2)" in section
+    # the tier changes: Beta stays key on another basis, Delta is no longer key — labels, never codes
+    key, big, loyal = ("Key account", "Big account", "Loyal customer") if lang == "en" else ("重点客户", "大客户", "忠诚客户")
+    assert f"<td>{key} · {loyal}</td><td>{key} · {big}</td>" in section
+    for code in ("big", "loyal", "standard", "at_risk", "not_assessed", "critical"):
+        assert f"<td>{code}</td>" not in section and f"{code} ·" not in section
+
+
+def test_previous_register_names_the_gone_accounts_as_a_run_folder_does(tmp_path, levels_runs):
+    rules = tmp_path / "levels"
+    recorded = cli("evaluate", tmp_path / "q3.csv", "--rules", rules, "--as-of", "2026-08-28", "--out",
+                   tmp_path / "r3", "-q", "--register", tmp_path / "reviews.db")
+    assert recorded.exit_code == 0, recorded.output
+    outputs = {}
+    for name, previous in (("folder", levels_runs[0]), ("register", tmp_path / "reviews.db")):
+        result = cli("evaluate", tmp_path / "q4.csv", "--rules", rules, "--as-of", "2026-11-27", "--out",
+                     tmp_path / f"o-{name}", "--previous", previous)
+        assert result.exit_code == 0, result.output
+        outputs[name] = _flat(result.output)
+    for text in (HEADLINE_EN, GONE_EN):
+        assert _flat(text) in outputs["register"] and _flat(text) in outputs["folder"]
+
+
+def test_gone_lists_stay_capped_and_the_money_is_over_all(tmp_path, tiny):
+    # 205 accounts leave: the documents list the first 200 by sales, the headline sums all 205.
+    before = "account_id,account_name,sales,nps\n" + "".join(f"G{i:03},Gone {i},{1000 + i},9\n" for i in range(205))
+    before += "K1,Kept,50000,9\n"
+    after = "account_id,account_name,sales,nps\nK1,Kept,50000,9\n"
+    for name, text, as_of in (("b.csv", before, "2026-08-28"), ("a.csv", after, "2026-11-27")):
+        result = cli("evaluate", _data(tmp_path, name, text), "--rules", tiny, "--as-of", as_of,
+                     "--out", tmp_path / name[0], "-q", *(["--previous", tmp_path / "b"] if name == "a.csv" else []))
+        assert result.exit_code == 0, result.output
+    total = sum(1000 + i for i in range(205))
+    report = (tmp_path / "a" / "report.html").read_text(encoding="utf-8")
+    gone = report.split('class="accounts compact gone"')[1].split("</section>")[0]
+    assert gone.count("<strong>") == 200 and "+5 more" in gone
+    assert "<strong>Gone 204</strong>" in gone and "<strong>Gone 4</strong>" not in gone  # the largest first
+    assert f"205 accounts gone: {total:,}" in report
+    result = cli("diff", tmp_path / "b", tmp_path / "a", "--out", tmp_path / "d")
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "d" / "diff.html").read_text(encoding="utf-8")
+    assert html.split('<section id="gone">')[1].count("<strong>") == 200 and "+5 more in diff.csv" in html
+    rows = pd.read_csv(tmp_path / "d" / "diff.csv", dtype=str)
+    assert (rows.flag == "gone").sum() == 205

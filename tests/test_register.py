@@ -257,21 +257,24 @@ def test_history_facts_over_four_quarters(mini):
     facts = history_facts(Path("r.db"), dt.date(2026, 3, 31))
     assert facts.previous_as_of == "2025-12-31" and facts.reviews == 4
     assert facts.frame.sort_index().to_dict("index") == {
-        "D": {"previous_tier": "standard", "reviews_as_key": 0, "reviews_below_key": 2, "declines_in_row": 3,
-              "key_since": None},
-        "K": {"previous_tier": "key", "reviews_as_key": 4, "reviews_below_key": 0, "declines_in_row": 0,
-              "key_since": "2025-03-31"},
-        "N": {"previous_tier": "standard", "reviews_as_key": 0, "reviews_below_key": 1, "declines_in_row": 0,
-              "key_since": None}}
+        "D": {"previous_tier": "standard", "previous_tier_basis": None, "tier_basis_run": 0, "reviews_as_key": 0,
+              "reviews_below_key": 2, "declines_in_row": 3, "key_since": None},
+        "K": {"previous_tier": "key", "previous_tier_basis": None, "tier_basis_run": 0, "reviews_as_key": 4,
+              "reviews_below_key": 0, "declines_in_row": 0, "key_since": "2025-03-31"},
+        "N": {"previous_tier": "standard", "previous_tier_basis": None, "tier_basis_run": 0, "reviews_as_key": 0,
+              "reviews_below_key": 1, "declines_in_row": 0, "key_since": None}}
     # as of the third quarter: only the first two count, and S (absent later) is there
     earlier = history_facts(Path("r.db"), dt.date(2025, 9, 30)).frame.sort_index()
-    assert earlier.loc["S"].to_dict() == {"previous_tier": "key", "reviews_as_key": 1, "reviews_below_key": 0,
-                                          "declines_in_row": 0, "key_since": "2025-06-30"}
-    assert earlier.loc["D"].to_dict() == {"previous_tier": "key", "reviews_as_key": 2, "reviews_below_key": 0,
-                                          "declines_in_row": 1, "key_since": "2025-03-31"}
+    assert earlier.loc["S"].to_dict() == {"previous_tier": "key", "previous_tier_basis": None, "tier_basis_run": 0,
+                                          "reviews_as_key": 1, "reviews_below_key": 0, "declines_in_row": 0,
+                                          "key_since": "2025-06-30"}
+    assert earlier.loc["D"].to_dict() == {"previous_tier": "key", "previous_tier_basis": None, "tier_basis_run": 0,
+                                          "reviews_as_key": 2, "reviews_below_key": 0, "declines_in_row": 1,
+                                          "key_since": "2025-03-31"}
     nothing = history_facts(Path("r.db"), dt.date(2025, 3, 31))
-    assert nothing.previous_as_of is None and nothing.frame.empty and list(nothing.frame.columns) == [
-        "previous_tier", "reviews_as_key", "reviews_below_key", "declines_in_row", "key_since"]
+    assert nothing.previous_as_of is None and nothing.reviews == 0 and nothing.frame.empty
+    assert list(nothing.frame.columns) == ["previous_tier", "previous_tier_basis", "tier_basis_run", "reviews_as_key",
+                                           "reviews_below_key", "declines_in_row", "key_since"]
 
 
 # --------------------------------------------------------------------------------------- --previous

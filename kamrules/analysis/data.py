@@ -32,18 +32,19 @@ def check_data(pack: RulePack, frame: pd.DataFrame, column_map: dict, source: st
 
 
 def data_checks(pack: RulePack, frame: pd.DataFrame, column_map: dict, source: str, as_of: dt.date,
-                lang: str = "en") -> tuple[list[Finding], list]:
+                lang: str = "en", filled: tuple = ()) -> tuple[list[Finding], list]:
     """(findings about one data file (its typed frame as read, and the fields found in it), in `lang`;
     the rules that cannot fire on it for lack of a column, as `rules_lacking_data` gives them).
 
     A rule that matches no account of this file is a note (good news as often as not: no account is in
     that situation), not a warning; a rule that cannot fire for lack of a column is a warning, from what
-    the rule really reads (pack.rules_without_data) and never for a rule that matched an account."""
+    the rule really reads (pack.rules_without_data) and never for a rule that matched an account.
+    `filled`: fields a run fills that are not the file's columns (history facts): never "missing"."""
     facts = compute_derived(pack, prepare_facts(pack, frame), as_of)
     matched: dict = {}  # decision -> which accounts each rule matches
     deciding = reference.decide(pack, facts, matched)
-    blocked = _blocked(pack, column_map, matched)
-    present = set(column_map)
+    blocked = _blocked(pack, {**{name: name for name in filled}, **column_map}, matched)
+    present = set(column_map) | set(filled)
     # a rule for files without a column this file has (`sales_prev is missing and …`) is no warning
     findings = _missing_fields([b for b in blocked if not needs_absent(_rule(pack, b[0], b[1]).when, present)],
                                pack, source, lang)

@@ -20,7 +20,7 @@ from kamrules.documents import guards
 from kamrules.documents.environment import make_environment, template_error
 from kamrules.errors import UsageError
 from kamrules.i18n import DIFF, SINCE_WORDS, fmt_date, fmt_money, fmt_pct
-from kamrules.results.diff import Change, DiffResult
+from kamrules.results.diff import Change, DiffResult, Gone, headline_text
 
 DIFF_TEMPLATE = "diff.html.j2"
 CELL, HEAD_W, HEAD_H = 64, 240, 120  # matrix chart geometry (SVG user units)
@@ -68,6 +68,18 @@ class ChangeRow:
 
 
 @dataclass(frozen=True)
+class GoneRow:
+    """An account gone since the earlier run, as it was then (labels in the page's language)."""
+
+    account_id: str
+    name: str
+    owner: str
+    tier: str
+    sales: str
+    risk_level: str
+
+
+@dataclass(frozen=True)
 class DecisionView:
     id: str
     title: str
@@ -95,6 +107,9 @@ class DiffContext:
     # How many accounts each flag list holds (the lists above show the first MAX_ROWS: the rest are in
     # diff.csv; 30,000 accounts newly at risk made a 40 MB page and half a minute of rendering).
     flagged: dict = None
+    headline: str = ""  # key accounts then and now, key accounts lost, the gone accounts' sales
+    risks_improved: tuple = ()  # ChangeRow: at risk or graver then, watched or less grave now
+    gone: tuple = ()  # GoneRow, the first MAX_ROWS by sales then (flagged["gone"] counts them all)
 
 
 def _short(text: str, limit: int = 24) -> str:
@@ -125,6 +140,12 @@ class _Builder:
         return ChangeRow(change.account_id, str(change.account_name or ""), str(change.owner or ""),
                          self.money(sales), self.label(output, change.before), self.label(output, change.after),
                          str(change.rule_before or "—"), str(change.rule_after or "—"), ", ".join(change.outputs))
+
+    def gone(self, gone: Gone) -> GoneRow:
+        result = self.result
+        return GoneRow(gone.account_id, str(gone.account_name or ""), str(gone.owner or ""),
+                       self.label(result.tier_output or "tier", gone.tier), self.money(gone.sales),
+                       self.label(result.risk_output or "risk_level", gone.risk_level))
 
     def chart(self, diff) -> MatrixChart | None:
         if not diff.matrix:
@@ -173,13 +194,17 @@ class _Builder:
         sales = tuple(ChangeRow(i, str(n or ""), "", self.money((a or 0.0) - (b or 0.0)), self.money(b), self.money(a),
                                 "", "", "") for i, n, b, a in result.sales_changes[:20])
         flagged = {"newly_at_risk": len(result.newly_at_risk), "risks_resolved": len(result.risks_resolved),
-                   "review_before_demotion": len(result.review_before_demotion)}
+                   "risks_improved": len(result.risks_improved),
+                   "review_before_demotion": len(result.review_before_demotion), "gone": len(result.gone)}
         return DiffContext(
             self.lang, t, result.before, result.after, tuple(self.total(x) for x in result.totals), tuple(views),
             tuple(unchanged), tuple(self.row(c, risk) for c in result.newly_at_risk[:MAX_ROWS]),
             tuple(self.row(c, risk) for c in result.risks_resolved[:MAX_ROWS]),
             tuple(self.row(c, tier) for c in result.review_before_demotion[:MAX_ROWS]),
-            tuple(result.appeared), tuple(result.disappeared), sales, flagged)
+            tuple(result.appeared), tuple(result.disappeared), sales, flagged,
+            headline_text(result.headline, self.lang),
+            tuple(self.row(c, risk) for c in result.risks_improved[:MAX_ROWS]),
+            tuple(self.gone(g) for g in result.gone[:MAX_ROWS]))
 
 
 def build_diff_context(result: DiffResult, *, lang: str = "en") -> DiffContext:
@@ -212,7 +237,8 @@ def since_views(before, after, result: DiffResult, lang: str = "en") -> tuple:
     """(SinceLastReview for the report, {account id: AccountSince} for the playbooks) of a compared run.
 
     `before` is the previous run (results.diff.read_run), `after` the run being made."""
-    from kamrules.documents.since import AccountSince, SinceFact, SinceLastReview, SinceLine, SinceWords
+    from kamrules.documents.since import (AccountSince, SinceFact, SinceGone, SinceLastReview, SinceLine,
+                                          SinceWords)
 
     if lang not in SINCE_WORDS:
         raise UsageError(f"--lang '{lang}' is not one of: {', '.join(SINCE_WORDS)}")
@@ -230,15 +256,34 @@ def since_views(before, after, result: DiffResult, lang: str = "en") -> tuple:
         return SinceLine(change.account_id, str(change.account_name or change.account_id),
                          show(role, change.before), show(role, change.after))
 
+    tier_name = after.roles.get("tier")
+
+    def tier_line(change: Change) -> SinceLine:
+        """A tier change by its labels; a change of the tier decision's other outputs only (the tier basis)
+        as "Key account · Pareto / ABC" then and now, the tier being the same."""
+        if change.output in (None, tier_name) or tier_name is None:
+            return line(change, "tier")
+        tier = show("tier", _plain(after.frame.at[change.account_id, tier_name]))
+        return SinceLine(change.account_id, str(change.account_name or change.account_id),
+                         f"{tier} · {builder.label(change.output, change.before)}",
+                         f"{tier} · {builder.label(change.output, change.after)}")
+
     tier = next((d for d in result.decisions if d.output == result.tier_output), None)
-    lists = {"migrations": ([c for c in (tier.changes if tier else []) if c.before != c.after], "tier"),
-             "new_risks": (result.newly_at_risk, "risk_level"), "resolved_risks": (result.risks_resolved, "risk_level"),
-             "review_before_demotion": (result.review_before_demotion, "tier")}
-    shown = {name: tuple(line(c, role) for c in changes[:MAX_ROWS]) for name, (changes, role) in lists.items()}
+    lists = {"migrations": ([c for c in (tier.changes if tier else []) if c.before != c.after], tier_line),
+             "new_risks": (result.newly_at_risk, None), "resolved_risks": (result.risks_resolved, None),
+             "improved_risks": (result.risks_improved, None),
+             "review_before_demotion": (result.review_before_demotion, None)}
+    roles = {"migrations": "tier", "review_before_demotion": "tier"}
+    shown = {name: tuple((make(c) if make else line(c, roles.get(name, "risk_level"))) for c in changes[:MAX_ROWS])
+             for name, (changes, make) in lists.items()}
+    gone = tuple(SinceGone(g.account_id, str(g.account_name or g.account_id), show("tier", g.tier),
+                           show("sales", g.sales), show("risk_level", g.risk_level)) for g in result.gone[:MAX_ROWS])
+    counts = {name: len(changes) for name, (changes, _) in lists.items()}
+    counts["gone"] = len(result.gone)
     report = SinceLastReview(
         previous, shown["migrations"], shown["new_risks"], shown["resolved_risks"], shown["review_before_demotion"],
-        len(result.appeared), len(result.disappeared), words,
-        counts={name: len(changes) for name, (changes, _) in lists.items()})
+        len(result.appeared), len(result.disappeared), words, counts=counts,
+        headline=headline_text(result.headline, lang), improved_risks=shown["improved_risks"], gone=gone)
     roles = [r for r in FACT_ROLES if r in after.roles]
     demoted = {c.account_id for c in result.review_before_demotion}
 

@@ -25,6 +25,14 @@ class SinceWords:
     disappeared: str
     none: str  # "Nothing changed"
     more: str = ""  # after "+N": where the accounts a list leaves out are
+    improved_risks: str = ""  # "Risks improved"
+    resolved_note: str = ""  # what "resolved" means
+    improved_note: str = ""  # what "improved" means
+    gone: str = ""  # "Accounts gone since then"
+    gone_note: str = ""
+    tier_then: str = ""  # the gone accounts' columns
+    sales_then: str = ""
+    risk_then: str = ""
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,17 @@ class SinceLine:
 
 
 @dataclass(frozen=True)
+class SinceGone:
+    """An account of the previous review that is not in this one, as it was then."""
+
+    account_id: str
+    name: str
+    tier: str
+    sales: str
+    risk_level: str
+
+
+@dataclass(frozen=True)
 class SinceLastReview:
     """The report's "since the last review" section."""
 
@@ -72,4 +91,7 @@ class SinceLastReview:
     words: SinceWords
     # How many accounts each list holds: the lists show the first 200 (at 200,000 accounts a list of
     # every account newly at risk made the report tens of MB and most of the run's time).
-    counts: dict | None = None  # review_before_demotion, migrations, new_risks, resolved_risks
+    counts: dict | None = None  # review_before_demotion, migrations, new_risks, resolved_risks, improved_risks, gone
+    headline: str = ""  # "Key accounts 33 → 34, but 2 key accounts lost (2 gone); …"
+    improved_risks: tuple[SinceLine, ...] = ()  # at risk or graver then, watched or less grave now
+    gone: tuple[SinceGone, ...] = ()  # the accounts gone, largest sales then first

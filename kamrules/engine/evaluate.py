@@ -102,6 +102,7 @@ def evaluate(
     headers: Mapping[str, str] | None = None,
     source: Mapping[str, Any] | None = None,
     engine: Engine | None = None,
+    filled: Sequence[str] = (),
 ) -> Evaluation:
     """Evaluate every account of `frame` (one column per field) against the pack.
 
@@ -109,7 +110,8 @@ def evaluate(
     the language of messages about the data, and `headers` (field -> the column it was read from, as
     `ReadResult.column_map`) lets them name the user's columns and tells which fields the file has
     (`Evaluation.present_fields`); `source`: what the reader says of the file (`ReadResult.source`),
-    kept in the evaluation for the manifest and the report. `engine`: the engine to decide with (the
+    kept in the evaluation for the manifest and the report; `filled`: fields the run fills that are not
+    the file's columns (history facts), present whatever their values. `engine`: the engine to decide with (the
     process's, `Engine.of_process()`, unless given); `per_account` (default: KAMRULES_PER_ACCOUNT=1)
     sends every account to the engine, split over `jobs` processes, instead of each distinct situation."""
     timings: dict[str, float] = {}
@@ -139,7 +141,8 @@ def evaluate(
     table = pd.concat([facts, pd.DataFrame(columns, index=facts.index)], axis=1)
     builder = _AccountBuilder(pack, FactTable(table), fact_names, decided, rows)
     present = None if headers is None else \
-        tuple(name for name in headers if name not in table.columns or bool(table[name].notna().any()))
+        tuple(name for name in headers if name not in table.columns or bool(table[name].notna().any())) + \
+        tuple(name for name in filled if name not in headers)
     timings["results"] = time.perf_counter() - started
     return Evaluation(pack=pack, accounts=Accounts(len(facts), builder), as_of=as_of, input_name=input_name,
                       timings=timings, jobs=found.jobs, table=table, rows=rows,

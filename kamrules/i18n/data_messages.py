@@ -202,6 +202,12 @@ DATA: dict[str, dict[str, str]] = {
                          "{shown}; they are kept as different accounts",
         "lookalike_id": "{value} (row {row})",
         "no_account": "{name}: no account with id '{id}'{hint}",
+        # history facts (evaluate / explain --previous, --register)
+        "history_column": "{data}: {columns}, but this run takes the history facts from {option} {source}, so the "
+                          "file cannot give them as well; rename or remove the column, or leave out {option}",
+        "history_column_one": "column '{column}' is read as the history fact {field}",
+        "rerun_history": "the history the run in {out} read from {source} has changed since (a review recorded "
+                         "before the run's date, or the earlier run replaced); explain the current data without --run",
         # explain --run: the inputs of a finished run
         "rerun_changed": "{data} is not the file the run in {out} read (its content changed since, or it is another "
                          "file named {name}); explain the current file without --run",
@@ -442,6 +448,11 @@ DATA: dict[str, dict[str, str]] = {
                          "它们被当作不同的客户",
         "lookalike_id": "{value}（第 {row} 行）",
         "no_account": "{name}：没有编码为“{id}”的客户{hint}",
+        "history_column": "{data}：{columns}，但本次运行从 {option} {source} 取得历史事实，文件不能同时提供；"
+                          "请重命名或删除该列，或去掉 {option}",
+        "history_column_one": "列“{column}”被读作历史事实 {field}",
+        "rerun_history": "{out} 中那次运行从 {source} 读取的历史此后已改变（记录了运行日期之前的评审，或之前的运行被替换）；"
+                         "如要解释当前数据，请去掉 --run",
         "rerun_changed": "{data} 不是 {out} 中那次运行读取的文件（此后内容已改变，或是另一个同名文件 {name}）；"
                          "如要解释当前文件，请去掉 --run",
         "rerun_pack": "{rules} 中的规则包不是生成 {out} 的那个（规则包哈希 {hash}）：请用 --rules 指定该次运行的规则包",

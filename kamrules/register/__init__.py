@@ -3,16 +3,17 @@
 
 - `record_run(path, evaluation, run)` records a run (`check_register` first, before the work);
 - `portfolio_trend(path)` and `account_timeline(path, account)` read it back;
-- `history_facts(path, as_of)`: per account, its previous tier, reviews as key or below the key line in a
+- `history_facts(path, as_of)` (and `run_folder_facts` for one earlier run): per account, its previous tier
+  and tier basis (and for how many reviews), reviews as key or below the key line in a
   row, declines in a row and since when it is key;
 - `previous_side(path, as_of, pack_name)`: the latest review before a date, for "since the last review".
 """
 
-from kamrules.register.facts import HistoryFacts, history_facts
+from kamrules.register.facts import HistoryFacts, history_facts, run_folder_facts
 from kamrules.register.history import Timeline, Trend, account_timeline, portfolio_trend
 from kamrules.register.previous import is_register, previous_side
 from kamrules.register.record import Recorded, RunFacts, check_register, record_run
 from kamrules.register.store import SCHEMA_VERSION
 
 __all__ = ["HistoryFacts", "Recorded", "RunFacts", "SCHEMA_VERSION", "Timeline", "Trend", "account_timeline",
-           "check_register", "history_facts", "is_register", "portfolio_trend", "previous_side", "record_run"]
+           "check_register", "history_facts", "is_register", "run_folder_facts", "portfolio_trend", "previous_side", "record_run"]

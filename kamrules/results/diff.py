@@ -21,6 +21,7 @@ from kamrules.pack import recorded_lists
 from kamrules.results.portfolio import RISK_LEVELS_LISTED
 
 KEY_TIER = "key"  # the tier value the portfolio summary counts as a key account
+WATCH = "watch"  # the risk level still watched: a risk that falls to it is improved, not resolved
 IDENTITY_ROLES = ("account_name", "account_manager", "region", "sales")
 TOTAL_ROLES = ("tier", "risk_level", "relationship", "service_level")
 
@@ -62,6 +63,38 @@ class Change:
     after: Any
     rule_before: Any
     rule_after: Any
+    output: str | None = None  # the output whose values `before` and `after` are (the first that changed)
+
+
+@dataclass
+class Gone:
+    """An account of the earlier side that the later one does not have, as it was then."""
+
+    account_id: str
+    account_name: Any
+    owner: Any
+    region: Any
+    tier: Any  # its tier, risk level and sales in the earlier run (None: unknown)
+    sales: Any
+    risk_level: Any
+
+
+@dataclass
+class Headline:
+    """The line a reviewer reads first: key accounts then and now, the key accounts lost (gone, or no
+    longer key) and what the gone accounts held of the earlier run's sales."""
+
+    key_before: int | None  # None: a pack without a tier
+    key_after: int | None
+    key_gone: int  # key accounts of the earlier run that are not in the later one
+    key_demoted: int  # key accounts then, in the later run but no longer key
+    gone: int  # accounts of the earlier run that are not in the later one
+    gone_sales: float | None  # their sales in the earlier run, all of them (None: no sales column)
+    gone_share: float | None  # of the earlier run's total sales
+
+    @property
+    def key_lost(self) -> int:
+        return self.key_gone + self.key_demoted
 
 
 @dataclass
@@ -98,13 +131,16 @@ class DiffResult:
     appeared: list = field(default_factory=list)  # account ids only in `after`
     disappeared: list = field(default_factory=list)  # account ids only in `before`
     newly_at_risk: list = field(default_factory=list)  # Change rows of the risk decision
-    risks_resolved: list = field(default_factory=list)
+    risks_resolved: list = field(default_factory=list)  # at risk (or graver) then, watch-free now
+    risks_improved: list = field(default_factory=list)  # at risk (or graver) then, watched or less grave now
     review_before_demotion: list = field(default_factory=list)  # Change rows: key before, not key now
     sales_changes: list = field(default_factory=list)  # (account_id, name, before, after), |change| desc
     pack: Any = None
     tier_output: str | None = None  # the names playing the roles `tier` and `risk_level`
     risk_output: str | None = None
     without_id: tuple = (0, 0)  # accounts without an id before and after: counted, not matched
+    gone: list = field(default_factory=list)  # Gone, the accounts of `disappeared`, largest sales then first
+    headline: Headline | None = None
 
     @property
     def changed(self) -> int:
@@ -326,6 +362,8 @@ def _compare(before: Side, after: Side) -> DiffResult:
                         pack=after.pack or before.pack,
                         without_id=(_unmatched(before), _unmatched(after)))
     _flag(result, after)
+    result.gone = _gone(before, result.disappeared)
+    result.headline = _headline(result, before)
     if "sales" in before.roles and "sales" in after.roles:  # two runs; under two packs sales are equal
         moved = np.flatnonzero(_differs(info["sales_before"], info["sales_after"]))
         result.sales_changes = sorted(
@@ -375,7 +413,7 @@ def _decision_diff(spec: DecisionSpec, before: Side, after: Side, ids: list, row
         first = shown if shown in differing else differing[0]
         changes.append(Change(ids[i], picked["name"][j], picked["owner"][j], picked["region"][j],
                               picked["sales_before"][j], picked["sales_after"][j], spec.id, differing,
-                              old_cells[first][j], new_cells[first][j], rules[0][j], rules[1][j]))
+                              old_cells[first][j], new_cells[first][j], rules[0][j], rules[1][j], first))
     changes.sort(key=lambda c: (-(c.sales_after if c.sales_after is not None else c.sales_before or 0.0),
                                 c.account_id))
     # A collect decision's lists are too varied for a matrix: its changes are listed instead.
@@ -436,70 +474,142 @@ def _totals(before: Side, after: Side) -> list:
     return totals
 
 
+def risk_movement(before: Any, after: Any) -> str | None:
+    """How an account's risk level moved: `newly_at_risk` (to at risk or graver from below), `resolved`
+    (from at risk or graver to a level without a watch: no signal, not assessed, none), `improved`
+    (from at risk or graver to watch, or to a less grave level of the listed ones: critical → at risk),
+    else None (unchanged, worse, or moves below the line such as watch → no signal)."""
+    if before not in RISK_LEVELS_LISTED:
+        return "newly_at_risk" if after in RISK_LEVELS_LISTED else None
+    if after in RISK_LEVELS_LISTED:
+        return "improved" if RISK_LEVELS_LISTED.index(after) > RISK_LEVELS_LISTED.index(before) else None
+    return "improved" if after == WATCH else "resolved"
+
+
 def _flag(result: DiffResult, after: Side) -> None:
-    """The lists a reviewer acts on: new and resolved risks, key accounts about to be demoted."""
+    """The lists a reviewer acts on: new, resolved and improved risks, key accounts about to be demoted."""
     risk_output, tier_output = after.roles.get("risk_level"), after.roles.get("tier")
     result.risk_output, result.tier_output = risk_output, tier_output
+    lists = {"newly_at_risk": result.newly_at_risk, "resolved": result.risks_resolved,
+             "improved": result.risks_improved}
     for diff in result.decisions:
         for change in diff.changes:
             if risk_output in change.outputs and diff.output == risk_output:
-                if change.before not in RISK_LEVELS_LISTED and change.after in RISK_LEVELS_LISTED:
-                    result.newly_at_risk.append(change)
-                elif change.before in RISK_LEVELS_LISTED and change.after not in RISK_LEVELS_LISTED:
-                    result.risks_resolved.append(change)
+                movement = risk_movement(change.before, change.after)
+                if movement is not None:
+                    lists[movement].append(change)
             if tier_output in change.outputs and diff.output == tier_output:
                 if change.before == KEY_TIER and change.after != KEY_TIER:
                     result.review_before_demotion.append(change)
+
+
+def _gone(before: Side, ids: list) -> list:
+    """The accounts of the earlier side the later one lacks, with their name, owner, region, tier, sales
+    and risk level then: the largest sales first (unknown sales last), then by id."""
+    if not ids:
+        return []
+    positions = before.frame.index.get_indexer(pd.Index(ids, dtype=object))
+
+    def role(name: str) -> list:
+        column = before.roles.get(name)
+        return _aligned(before, column, positions).tolist() if column else [None] * len(ids)
+
+    sales = [None if v is None else float(v) for v in role("sales")]
+    gone = [Gone(*row) for row in zip(ids, role("account_name"), role("account_manager"), role("region"),
+                                      role("tier"), sales, role("risk_level"))]
+    return sorted(gone, key=lambda g: (g.sales is None, -(g.sales or 0.0), g.account_id))
+
+
+def _headline(result: DiffResult, before: Side) -> Headline:
+    totals = {t.name: t for t in result.totals}
+    key = totals.get("key_accounts")
+    gone_sales = sum(g.sales for g in result.gone if g.sales is not None) if "sales" in before.roles else None
+    earlier = totals["sales"].before if "sales" in totals else None
+    share = None if gone_sales is None or not earlier else gone_sales / earlier
+    return Headline(key.before if key else None, key.after if key else None,
+                    sum(1 for g in result.gone if g.tier == KEY_TIER), len(result.review_before_demotion),
+                    len(result.gone), gone_sales, share)
+
+
+def headline_text(headline: Headline | None, lang: str = "en") -> str:
+    """"Key accounts 33 → 34, but 2 key accounts lost (2 gone); 3 accounts gone: 29,687,512, 12.8% of the
+    earlier run's sales" in the reader's words (the DIFF catalogue), "" without a headline."""
+    from kamrules.i18n import DIFF, fmt_money, fmt_pct
+
+    if headline is None:
+        return ""
+    words = DIFF.get(lang, DIFF["en"])
+
+    def counted(key: str, n: int) -> str:
+        one, many = words[key].split("|")
+        return (one if n == 1 else many).format(n=f"{n:,}")
+
+    parts = []
+    if headline.key_before is not None:
+        text = words["headline_key"].format(before=f"{headline.key_before:,}", after=f"{headline.key_after:,}")
+        if headline.key_lost:
+            detail = [counted("headline_key_gone", headline.key_gone)] if headline.key_gone else []
+            if headline.key_demoted:
+                detail.append(counted("headline_key_demoted", headline.key_demoted))
+            text += words["headline_lost"].format(lost=counted("headline_key_accounts", headline.key_lost),
+                                                  detail=words["headline_sep"].join(detail))
+        else:
+            text += words["headline_none_lost"]
+        parts.append(text)
+    if headline.gone:
+        text = counted("headline_gone", headline.gone)
+        if headline.gone_sales is not None:
+            money = fmt_money(headline.gone_sales, lang, wan=False)
+            text += (words["headline_money_share"].format(money=money, share=fmt_pct(headline.gone_share, 1, lang))
+                     if headline.gone_share is not None else words["headline_money"].format(money=money))
+        parts.append(text)
+    elif parts:
+        parts.append(words["headline_none_gone"])
+    return words["headline_join"].join(parts)
 
 
 # --------------------------------------------------------------------------------------- output
 
 
 CSV_COLUMNS = ["account_id", "account_name", "account_manager", "region", "sales_before", "sales_after",
-               "decision", "changed_outputs", "before", "after", "rule_before", "rule_after"]
+               "decision", "changed_outputs", "before", "after", "rule_before", "rule_after",
+               "flag", "previous_tier", "previous_risk_level"]
+# `flag`: what a reviewer acts on, one per row (docs/diff.md)
+FLAGS = ("gone", "review_before_demotion", "newly_at_risk", "risk_resolved", "risk_improved")
 
 
 def diff_frame(result: DiffResult) -> pd.DataFrame:
-    """diff.csv: one row per changed account and decision (appeared / disappeared accounts as
-    decision `account`), in decision order then sales descending."""
-    changes = _change_columns([c for diff in result.decisions for c in diff.changes])
-    accounts = _account_columns(result)
-    # built a column at a time: a million changes are a million rows
-    frame = pd.DataFrame({name: pd.Series(changes[name] + accounts[name], dtype=object) for name in CSV_COLUMNS})
+    """diff.csv: one row per changed account and decision, in decision order then sales descending; then
+    the accounts gone (decision `account`, present → absent), named with their owner, region, and their
+    tier, sales and risk level in the earlier run, largest sales first; then those that appeared."""
+    changes = [c for diff in result.decisions for c in diff.changes]
+    flags = {id(c): flag for flag, rows in (("review_before_demotion", result.review_before_demotion),
+                                            ("newly_at_risk", result.newly_at_risk),
+                                            ("risk_resolved", result.risks_resolved),
+                                            ("risk_improved", result.risks_improved)) for c in rows}
+    gone = result.gone or [Gone(a, None, None, None, None, None, None) for a in result.disappeared]
+    new, none_gone, none_new = result.appeared, [None] * len(gone), [None] * len(result.appeared)
+    columns = {  # built a column at a time: a million changes are a million rows
+        "account_id": [c.account_id for c in changes] + [g.account_id for g in gone] + list(new),
+        "account_name": [c.account_name for c in changes] + [g.account_name for g in gone] + none_new,
+        "account_manager": [c.owner for c in changes] + [g.owner for g in gone] + none_new,
+        "region": [c.region for c in changes] + [g.region for g in gone] + none_new,
+        "sales_before": [c.sales_before for c in changes] + [g.sales for g in gone] + none_new,
+        "sales_after": [c.sales_after for c in changes] + none_gone + none_new,
+        "decision": [c.decision for c in changes] + ["account"] * (len(gone) + len(new)),
+        "changed_outputs": ["; ".join(c.outputs) for c in changes] + [""] * (len(gone) + len(new)),
+        "before": [c.before for c in changes] + ["present"] * len(gone) + ["absent"] * len(new),
+        "after": [c.after for c in changes] + ["absent"] * len(gone) + ["present"] * len(new),
+        "rule_before": [c.rule_before for c in changes] + none_gone + none_new,
+        "rule_after": [c.rule_after for c in changes] + none_gone + none_new,
+        "flag": [flags.get(id(c)) for c in changes] + ["gone"] * len(gone) + none_new,
+        "previous_tier": [None] * len(changes) + [g.tier for g in gone] + none_new,
+        "previous_risk_level": [None] * len(changes) + [g.risk_level for g in gone] + none_new,
+    }
+    frame = pd.DataFrame({name: pd.Series(columns[name], dtype=object) for name in CSV_COLUMNS})
     for name in ("sales_before", "sales_after"):
         frame[name] = pd.to_numeric(frame[name], errors="coerce")
     return frame
-
-
-def _change_columns(changes: list) -> dict[str, list]:
-    """diff.csv's columns for the changed accounts, one row per account and decision."""
-    return {
-        "account_id": [c.account_id for c in changes],
-        "account_name": [c.account_name for c in changes],
-        "account_manager": [c.owner for c in changes],
-        "region": [c.region for c in changes],
-        "sales_before": [c.sales_before for c in changes],
-        "sales_after": [c.sales_after for c in changes],
-        "decision": [c.decision for c in changes],
-        "changed_outputs": ["; ".join(c.outputs) for c in changes],
-        "before": [c.before for c in changes],
-        "after": [c.after for c in changes],
-        "rule_before": [c.rule_before for c in changes],
-        "rule_after": [c.rule_after for c in changes],
-    }
-
-
-def _account_columns(result: DiffResult) -> dict[str, list]:
-    """diff.csv's columns for the accounts that disappeared or appeared (decision `account`)."""
-    accounts = [(a, "present", "absent") for a in result.disappeared] + \
-               [(a, "absent", "present") for a in result.appeared]
-    none = [None] * len(accounts)
-    return {
-        "account_id": [a for a, _, _ in accounts], "account_name": none, "account_manager": none, "region": none,
-        "sales_before": none, "sales_after": none, "decision": ["account"] * len(accounts),
-        "changed_outputs": [""] * len(accounts), "before": [b for _, b, _ in accounts],
-        "after": [a for _, _, a in accounts], "rule_before": none, "rule_after": none,
-    }
 
 
 def _shown(result: DiffResult, name: str, value: Any, lang: str) -> str:
@@ -524,6 +634,55 @@ def without_id_notes(result: DiffResult, lang: str = "en") -> list[str]:
             for label, count in zip((result.before, result.after), result.without_id) if count]
 
 
+def flag_lines(result: DiffResult, lang: str = "en", limit: int = 10) -> list[str]:
+    """The console's lists a reviewer acts on, `limit` accounts each (diff.csv has them all): key accounts
+    to review before demotion, newly at risk, risks resolved, risks improved, the accounts gone (with
+    their tier, sales and risk level then, largest sales first) and those that appeared."""
+    from kamrules.i18n import DIFF, fmt_money
+
+    words = DIFF.get(lang, DIFF["en"])
+    colon, more = words["c_colon"], " …"
+    lines = []
+    for key, rows in (("c_demotion", result.review_before_demotion), ("c_new_risk", result.newly_at_risk),
+                      ("c_resolved", result.risks_resolved), ("c_improved", result.risks_improved)):
+        if rows:
+            shown = ", ".join(f"{c.account_id} {c.account_name or ''}".strip() for c in rows[:limit])
+            lines.append(f"{words[key]} ({len(rows):,}){colon}{shown}{more if len(rows) > limit else ''}")
+    if result.gone:
+        def gone(g: Gone) -> str:
+            then = words["c_then_sep"].join((_shown(result, result.tier_output or "tier", g.tier, lang),
+                                             "—" if g.sales is None else fmt_money(g.sales, lang, wan=False),
+                                             _shown(result, result.risk_output or "risk_level", g.risk_level, lang)))
+            return f"{g.account_id} {g.account_name or ''}".strip() + words["c_then"].format(then=then)
+
+        shown = words["c_gone_sep"].join(gone(g) for g in result.gone[:limit])
+        lines.append(f"{words['c_gone']} ({len(result.gone):,}){colon}{shown}{more if len(result.gone) > limit else ''}")
+    elif result.disappeared:
+        shown = ", ".join(result.disappeared[:limit])
+        lines.append(f"{words['c_gone']} ({len(result.disappeared):,}){colon}{shown}"
+                     f"{more if len(result.disappeared) > limit else ''}")
+    if result.appeared:
+        shown = ", ".join(result.appeared[:limit])
+        lines.append(f"{words['c_appeared']} ({len(result.appeared):,}){colon}{shown}"
+                     f"{more if len(result.appeared) > limit else ''}")
+    return lines
+
+
+def print_since(result: DiffResult, previous: str, lang: str = "en", limit: int = 10) -> None:
+    """`evaluate --previous`: the console's "since the last review" lines — the headline, then the lists
+    a reviewer acts on (`flag_lines`); the report and `kamrules diff` have the rest."""
+    from kamrules.i18n import SINCE_WORDS
+
+    from kamrules.results.summary import text_console
+
+    console = text_console()
+    words = SINCE_WORDS.get(lang, SINCE_WORDS["en"])
+    console.print(f"{words['title']}{'（' if lang == 'zh' else ' ('}{previous}{'）' if lang == 'zh' else ')'}")
+    headline = headline_text(result.headline, lang)
+    for line in ([headline] if headline else []) + flag_lines(result, lang, limit):
+        console.print(line)
+
+
 def print_diff(result: DiffResult, lang: str = "en", out: Any = None, limit: int = 10) -> None:
     """The console summary of a diff as rich tables (diff.html and diff.csv have everything)."""
     from kamrules.results.summary import text_console
@@ -532,6 +691,9 @@ def print_diff(result: DiffResult, lang: str = "en", out: Any = None, limit: int
     zh = lang == "zh"
     console.print(f"{'对比' if zh else 'Comparing'} {result.before} → {result.after}")
     console.print(_totals_table(result, lang))
+    headline = headline_text(result.headline, lang)
+    if headline:
+        console.print(headline)
     has_sales = any(t.name == "sales" for t in result.totals)
     for diff in result.decisions:
         _print_decision(console, result, diff, lang, has_sales)
@@ -582,18 +744,10 @@ def _print_decision(console, result: DiffResult, diff, lang: str, has_sales: boo
 
 
 def _print_accounts(console, result: DiffResult, lang: str, limit: int) -> None:
-    """The accounts to look at (the first `limit` of each list), those that came and went, and how many
-    accounts' sales changed."""
+    """The lists a reviewer acts on (`flag_lines`: the first `limit` of each), and how many accounts'
+    sales changed."""
     zh = lang == "zh"
-    for title, rows in (("review before demotion" if not zh else "降级前需复核", result.review_before_demotion),
-                        ("newly at risk" if not zh else "新增风险", result.newly_at_risk),
-                        ("risks resolved" if not zh else "风险解除", result.risks_resolved)):
-        if rows:
-            shown = ", ".join(f"{c.account_id} {c.account_name or ''}".strip() for c in rows[:limit])
-            console.print(f"{title} ({len(rows)}): {shown}{' …' if len(rows) > limit else ''}")
-    for title, ids in (("appeared" if not zh else "新出现", result.appeared),
-                       ("disappeared" if not zh else "消失", result.disappeared)):
-        if ids:
-            console.print(f"{title} ({len(ids)}): {', '.join(ids[:limit])}{' …' if len(ids) > limit else ''}")
+    for line in flag_lines(result, lang, limit):
+        console.print(line)
     if result.sales_changes:
         console.print(f"{'销售额变化的客户' if zh else 'accounts whose sales changed'}: {len(result.sales_changes):,}")

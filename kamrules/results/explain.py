@@ -216,3 +216,26 @@ def render_explanation(evaluation: Evaluation, account: AccountResult, lang: str
             lines.append(f"  {header}")
             lines += [f"    {r}" for r in reasons]
     return "\n".join(lines) + "\n"
+
+
+def history_facts_line(evaluation: Evaluation, account: AccountResult, lang: str = "en") -> str | None:
+    """The account's history facts (kamrules.data.history_facts) as one line, each by its label, the
+    previous tier and tier basis by their labels ("Tier in the previous review: Key account · …"); None
+    when the pack declares none."""
+    from kamrules.data.history_facts import LABELLED_BY, history_fields
+    from kamrules.results.formatting import Formatter
+
+    pack = evaluation.pack
+    names = history_fields(pack)
+    if not names:
+        return None
+    fmt, values = Formatter(pack, lang), dict(account.facts)
+    shown = []
+    for name in names:
+        value = values.get(name)
+        if name in LABELLED_BY and isinstance(value, str) and pack.role(LABELLED_BY[name]) is not None:
+            text = fmt.label(value, pack.role(LABELLED_BY[name]))
+        else:
+            text = fmt.label(value, name)
+        shown.append(f"{fmt.caption(name)}{'：' if lang == 'zh' else ': '}{text}")
+    return " · ".join(shown)

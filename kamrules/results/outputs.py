@@ -508,8 +508,9 @@ MANIFEST_ROLES = ("account_name", "account_manager", "region", "sales", "tier", 
 
 def manifest(evaluation: Evaluation, *, input_path: Path | None, jobs: int, files: list[str],
              data_issues: int = 0, columns: dict | None = None, lang: str | None = None,
-             table: dict | None = None) -> bytes:
+             table: dict | None = None, history: dict | None = None) -> bytes:
     """manifest.json: what produced these results. Deterministic: clock times go to the console.
+    `history`: where the run's history facts came from (kamrules.data.history_facts.HistoryFacts.record).
     `table`: the decision table's file, language and the kind of each column (text, number, boolean,
     list), so `diff` and `--previous` read its values back, not its spellings (see `table_record`)."""
     pack = evaluation.pack
@@ -538,6 +539,8 @@ def manifest(evaluation: Evaluation, *, input_path: Path | None, jobs: int, file
         record["table"] = table
     if getattr(pack, "overrides", None):
         record["pack"]["overrides"] = pack.overrides  # what-if `--set NAME=VALUE`
+    if history is not None:
+        record["history"] = history
     return (json.dumps(json_value(record), ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 

@@ -30,6 +30,7 @@ class RunInputs:
     as_of: dt.date
     options: ReadOptions
     lang: str = "en"  # the run's --lang
+    history: dict | None = None  # where the run's history facts came from (manifest "history")
 
 
 def run_inputs(out: Path, rules_folder: Path, data: Path | None = None,
@@ -55,7 +56,8 @@ def run_inputs(out: Path, rules_folder: Path, data: Path | None = None,
     mapping_file = ((manifest.get("columns") or {}).get("file") or {})
     if mapping_file.get("path"):
         _recorded_mapping_file(out, mapping_file, read)
-    return RunInputs(data, pack, as_of, read, lang)
+    history = manifest.get("history") if isinstance(manifest.get("history"), dict) else None
+    return RunInputs(data, pack, as_of, read, lang, history)
 
 
 def _recorded_pack(manifest: dict, rules_folder: Path, out: Path, lang: str) -> RulePack:

@@ -139,6 +139,11 @@ class _Checked:
         checked["table"] = self.table(self.object(document, "table", "table"))
         lang = self.text(document, "lang", "lang")
         checked["lang"] = lang if lang in _langs() else None  # the run's --lang (explain --run speaks it)
+        history = self.object(document, "history", "history")  # where its history facts came from
+        if history:
+            checked["history"] = {"source": self.text(history, "source", "history.source"),
+                                  "kind": self.text(history, "kind", "history.kind"),
+                                  "digest": self.text(history, "digest", "history.digest")}
         return checked
 
     def as_of(self, document: dict) -> str:
