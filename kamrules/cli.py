@@ -169,7 +169,9 @@ def validate(
         if data is not None:
             from kamrules.data.reader import read_table
 
-            options = _read_options(reading, where, lang)
+            from dataclasses import replace
+
+            options = replace(_read_options(reading, where, lang), as_of=parse_as_of(as_of, data))
             read = read_table(data, list(pack.fields.values()), options)
             say(data_text(lang, "validate_read", data=data, n=len(read.frame), found=len(read.column_map),
                           total=len(pack.fields)))
@@ -215,6 +217,7 @@ def _read_options(reading: dict | None, where: str | None = None, lang: str = "e
                        sheet=r["sheet"], decimal=r["decimal"], dayfirst=r["dayfirst"], on_bad_value=r["on_bad_value"],
                        columns=mapping.columns or None, values=mapping.values or None, units=mapping.units or None,
                        row_filter=mapping.where, row_filter_from=mapping.where_loc, where=where, lang=lang,
+                       periods=mapping.periods or None,
                        header_row=r["header_row"], skip_footer=r["skip_footer"], columns_file=r["columns"])
 
 

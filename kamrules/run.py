@@ -165,6 +165,8 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
                           lang=options.lang, headers=read.column_map)
     evaluation.source = {k: v for k, v in read.source.items() if k != "path"}
     evaluation.source["present_fields"] = present = carried_columns(evaluation, read)
+    if read.mapping.get("doubts"):  # what a column covers (lifetime, a year to date): the report's data notes
+        evaluation.source["doubts"] = read.mapping["doubts"]
     evaluation.data_issues = read.issues
     give_back_memory()
     summary = portfolio.summarise(evaluation, lang=options.lang, present_fields=present)
@@ -287,7 +289,7 @@ def run_explain(options: ExplainOptions) -> str:
             pack = with_params(pack, options.settings)
         day = parse_as_of(options.as_of, data)
         read_options = replace(read_options, lang=lang)
-    read = read_table(data, list(pack.fields.values()), read_options)
+    read = read_table(data, list(pack.fields.values()), replace(read_options, as_of=day))
     evaluation = evaluate(pack, read.frame, as_of=day, jobs=1, input_name=data.name, row_numbers=read.row_numbers,
                           lang=lang, headers=read.column_map)
     account = find_account(evaluation, account_id, lang)
@@ -327,7 +329,7 @@ def run_columns(options: ColumnsOptions) -> str:
     target = options.write
     if target is None:
         settled = not (survey.proposed or survey.missing or survey.unknown or survey.lookalikes or survey.doubts
-                       or survey.status or survey.problems or survey.alternatives)
+                       or survey.status or survey.problems or survey.alternatives or survey.period_doubts)
         lines.append(say(options.lang, "survey_nothing" if settled else "survey_next", data=options.data,
                          file="columns.yaml"))
         return "\n".join(lines) + "\n"
@@ -400,7 +402,8 @@ def run_profile(options: ProfileOptions) -> str:
 
     check_choice("--lang", options.lang, LANGS)
     pack = load_pack(options.rules)
-    read = read_table(options.data, list(pack.fields.values()), options.read_options or ReadOptions(lang=options.lang))
+    read = read_table(options.data, list(pack.fields.values()),
+                      with_as_of(options.read_options or ReadOptions(lang=options.lang), options.as_of))
     evaluation = evaluate(pack, read.frame, as_of=options.as_of, jobs=default_jobs(), input_name=options.data.name,
                           row_numbers=read.row_numbers, lang=options.lang, headers=read.column_map)
     return render_profile(evaluation_profile(evaluation), pack, options.lang)
@@ -436,7 +439,8 @@ def _read_run_data(options: EvaluateOptions, pack: RulePack, tell: Callable[[str
     from kamrules.data.guards import suspicious_values
     from kamrules.data.reader import ReadOptions, mapping_lines, read_table
 
-    read = read_table(options.data, list(pack.fields.values()), options.read_options or ReadOptions(lang=options.lang))
+    read = read_table(options.data, list(pack.fields.values()),
+                      with_as_of(options.read_options or ReadOptions(lang=options.lang), options.as_of))
     for line in mapping_lines(read.mapping, lang=options.lang):
         tell(line)
     from kamrules.i18n import data_text
@@ -453,6 +457,14 @@ def _read_run_data(options: EvaluateOptions, pack: RulePack, tell: Callable[[str
         raise DataError("\n".join(w.replace(prefix, "", 1) for w in data_warnings)
                         + "\n" + data_text(lang, "strict_refuses"))
     return read, data_warnings
+
+
+def with_as_of(read_options, as_of: dt.date):
+    """The reading options with the run's date: which of two year-named columns is this year's, and how
+    much of the year has passed (a year-to-date column)."""
+    from dataclasses import replace
+
+    return replace(read_options, as_of=as_of)
 
 
 def _recorded_mapping(options: EvaluateOptions, read) -> dict:
@@ -649,7 +661,7 @@ def diff_sides(options: DiffOptions, progress: Callable[[str], None] | None = No
     if options.settings:
         labels[1] += " with --set " + " --set ".join(options.settings)
     step(f"reading {options.data.name}")
-    reading = options.read_options or ReadOptions(lang=options.lang)
+    reading = with_as_of(options.read_options or ReadOptions(lang=options.lang), options.as_of or dt.date.today())
     # Each pack reads the data with its own fields (types, ranges, aliases, required), so OLD's side is
     # what `evaluate --rules OLD` gives: read once when the two define the same fields.
     first = read_table(options.data, list(old.fields.values()), reading)

@@ -994,3 +994,52 @@ def test_the_summary_says_lost_and_lapsed_money_apart(pack):
                                    "period and 8,000 in the prior one. Alert — review them first")
     assert losses["zh"].startswith("已流失客户 2 个（前期有采购、本期为零）：前期销售额 1万，占前期销售额 9.8万 的 10.2%；"
                                    "流失中客户 1 个（已停止下单）：本期采购 3,000，前期 8,000。预警")
+
+
+# ------------------------------------------------------------------------------------------- account groups
+
+
+def _group_book():
+    """30 independent accounts from 100,000 down by 3,000, and five subsidiaries of one group 'G' at
+    13,500 each (each alone ranks near the bottom, class C): together 67,500, the 12th customer of 31."""
+    rows = [{"account_id": f"a{i:02d}", "sales": 100_000 - 3_000 * i} for i in range(30)]
+    rows += [{"account_id": f"g{i}", "sales": 13_500, "customer_group": "G"} for i in range(5)]
+    return rows
+
+
+def test_subsidiaries_of_one_group_are_judged_as_one_customer(pack):
+    from kamrules.pack.whatif import with_params
+
+    # the team's 32 places, a fifth of the 31 customers = 6: raise the policy to 80% (24 places) to see the group
+    wide = with_params(pack, {"key_max_account_share": 0.8})
+    evaluation = evaluate(wide, pd.DataFrame(_group_book()), as_of=AS_OF)
+    results = {a.account_id: a for a in evaluation.accounts}
+    group = [results[f"g{i}"] for i in range(5)]
+    assert {a.value("group_sales") for a in group} == {67_500}
+    assert {a.value("abc_class") for a in group} == {"A"}
+    assert {a.value("key_order") for a in group} == {results["g0"].value("key_order")}  # one place for the group
+    assert {a.value("tier") for a in group} == {"key"}
+    assert results["g0"].value("customer_count") == 31  # a group counts once
+    key = [a for a in evaluation.accounts if a.value("tier") == "key"]
+    customers = {a.value("key_order") for a in key}
+    assert len(key) == len(customers) + 4  # five accounts, one key customer
+    assert sum(1 for a in key if a.value("group_lead")) == len(customers) == results["a00"].value("key_accounts")
+    plans = {a.account_id: a.value("action") for a in group}
+    assert "group_plan" in plans["g0"] and all("group_plan" in plans[f"g{i}"] for i in range(1, 5))
+    lead = results["g0"].decisions["actions"]
+    assert any(h.rule == "group_plan_lead" for h in lead.hits)
+    assert any(h.rule == "group_plan_member" for h in results["g3"].decisions["actions"].hits)
+    # alone, each subsidiary is a small standard account
+    alone = {a.account_id: a for a in evaluate(wide, pd.DataFrame(
+        [{k: v for k, v in row.items() if k != "customer_group"} for row in _group_book()]), as_of=AS_OF).accounts}
+    assert {alone[f"g{i}"].value("tier") for i in range(5)} == {"standard"}
+
+
+def test_a_group_holding_a_fifth_of_sales_is_high_dependence(pack):
+    rows = [{"account_id": f"a{i:02d}", "sales": 10_000} for i in range(16)]
+    rows += [{"account_id": f"s{i}", "sales": 10_000, "customer_group": "Holding"} for i in range(4)]  # 20% together
+    results = run(pack, rows)
+    assert "high_dependence" in results["s0"].value("dependence_finding")
+    assert "high_dependence" not in results["a00"].value("dependence_finding")
+    assert "reduce_dependence" in results["s0"].value("action")  # the group's lead carries the plan
+    assert "reduce_dependence" not in results["s1"].value("action")

@@ -299,17 +299,20 @@ def test_rules_that_could_not_apply_for_lack_of_data(pack, case):
 
 
 def test_a_column_the_whole_file_lacks_is_one_message_per_field(pack):
+    from kamrules.results.portfolio_model import missing_column_texts
+
     present = ["account_id", "account_name", "region", "sales", "sales_prev", "share_of_wallet"]
     frame = pd.read_csv(PROJECT / "accounts.csv", dtype={"account_id": str})[present]
     p = summarise(evaluate(pack, frame, as_of=AS_OF, input_name="accounts.csv"), present_fields=present)
-    lines = [line for line in p.lines("en") if line.startswith("This file has no")]
+    # one message per field for the report (the console says them in one line: test_exports2.py)
+    lines = [text["en"] for text in missing_column_texts(p.rules_without_data)]
     fields = [re.search(r"\((\w+)\): \d+ rules? cannot apply", line).group(1) for line in lines]
     assert sorted(fields) == sorted({m for u in p.rules_without_data for m in u.missing})  # one line per field
     nps = next(line for line in lines if "(nps)" in line)
     count = sum(1 for u in p.rules_without_data if "nps" in u.missing)
     assert nps.startswith(f"This file has no NPS score (0–10) column (nps): {count} rule")
     assert "risk_signals → detractor" in nps
-    zh = [line for line in p.lines("zh") if line.startswith("文件中没有")]
+    zh = [text["zh"] for text in missing_column_texts(p.rules_without_data)]
     assert len(zh) == len(lines) and any(line.startswith("文件中没有「") and "（nps）" in line for line in zh)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import stat
+from datetime import date
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -14,6 +15,7 @@ import pyarrow as pa
 
 from kamrules.data.cells import delimiter_char
 from kamrules.data.layout import Layout
+from kamrules.data.periods import fits_period
 from kamrules.data.units import fitting_units, unit_factor
 from kamrules.data.wording import hint, say
 from kamrules.errors import ConfigError, DataError, UsageError
@@ -61,6 +63,8 @@ class ReadOptions:
     row_filter_from: str = ""  # where that condition is written (file:line), for messages
     skip_footer: int | None = None  # rows at the end that are not accounts (--skip-footer); None = detected
     columns_file: Path | None = None  # the --columns file `columns`/`values` came from: an input --out never holds
+    as_of: date | None = None  # the run's --as-of: which year-named column is this year's, how much of it has passed
+    periods: dict[str, str] | None = None  # field -> year_to_date (`period:` in the --columns file): annualised
 
 
 @dataclass(frozen=True)
@@ -128,13 +132,17 @@ def _check_options(options: ReadOptions, fields: Sequence[FieldSpec]) -> None:
         raise UsageError(say(lang, "bad_delimiter", value=options.delimiter))
     if options.encoding is not None:
         check_encoding(options.encoding, lang)
-    if options.columns or options.values or options.units:
+    if options.columns or options.values or options.units or options.periods:
         known = [spec.name for spec in fields]
-        for field_name in [*(options.columns or {}), *(options.values or {}), *(options.units or {})]:
+        for field_name in [*(options.columns or {}), *(options.values or {}), *(options.units or {}),
+                           *(options.periods or {})]:
             if field_name not in known:
                 raise ConfigError(say(lang, "columns_unknown_field", field=field_name,
                                       hint=hint(lang, field_name, known), known=", ".join(known)))
     by_name = {spec.name: spec for spec in fields}
+    for field_name, period in (options.periods or {}).items():
+        if not fits_period(by_name[field_name]):
+            raise ConfigError(say(lang, "period_not_fitting", field=field_name, period=period))
     for field_name, unit in (options.units or {}).items():
         if unit_factor(by_name[field_name], unit) is None:
             units = fitting_units(by_name[field_name])

@@ -125,8 +125,17 @@ DATA: dict[str, dict[str, str]] = {
                             "field; add 'column: <header>' to its entry",
         "all_skipped": "{name}: every row was left out by 'skip-row' in the --columns file",
         "unknown_values": "{name}: column '{header}' (field {field}) has values the pack does not know: {listed}{more}; "
-                          "add to the --columns file:\n  {line}\nreplacing {skip} with one of {allowed} for values to keep",
+                          "add to the --columns file:\n  {line}\n{reasons}",
         "unknown_value": "'{value}' ({rows})",
+        "carried_sep": "; ", "carries_none": "no sales", "carries": "sales {sales}{share}", "carries_share": " = {share} of the total",
+        "skip_would_drop": "skip-row would leave out {rows}{carried}", "with_carried": " with {carried}",
+        "value_reason": "  '{value}' → {target}: {reason}",
+        "value_why_alias": "it names '{named}', which the pack reads as {target}; {dropped}",
+        "value_why_not_customer": "not a customer; {rows}, no sales",
+        "value_why_not_customer_sales": "read as missing: it says not a customer, yet it has {rows} with {carried}; "
+                                        "write one of {allowed} if they are customers; {dropped}",
+        "value_why_unclear": "read as missing (the rows stay, without a value): no value of the pack is clear; write "
+                             "one of {allowed} when you know it; {dropped}",
         # --where
         "where_error": "--where: {message}\n  {condition}\n  {caret}^",
         "where_no_column": "field '{field}' has no column in this file, so --where cannot test it",
@@ -180,6 +189,11 @@ DATA: dict[str, dict[str, str]] = {
         "dup_where": "column '{header}' (field {field})",
         "dup_fix": "each account must appear once: remove or merge the duplicates",
         "dup_one": "{name}: {where}: '{value}' appears in {rows}; {fix}",
+        "group_bad": "{name}: {where}: {n} account group(s) cannot be known — an account's parent must be another "
+                     "account or a group name, and following the parents must end at an account without one; "
+                     "correct the parent IDs below",
+        "group_self": "'{value}' is its own parent ({rows})",
+        "group_cycle": "the parents go round in a circle: {chain} ({rows})",
         "dup_many": "{name}: {where}: {n} IDs appear more than once; {fix}:",
         "dup_line": "'{value}' in {rows}",
         "negative_sales": "{n} accounts have negative {field} (rows {rows}); credit notes or returns? They lower the "
@@ -359,8 +373,17 @@ DATA: dict[str, dict[str, str]] = {
                             "请在该条目中加上 'column: <列名>'",
         "all_skipped": "{name}：所有行都被 --columns 文件中的 'skip-row' 跳过了",
         "unknown_values": "{name}：列“{header}”（字段{field}）含有规则包不认识的值：{listed}{more}；"
-                          "请在 --columns 文件中加入：\n  {line}\n要保留的值，请把 {skip} 换成以下之一：{allowed}",
+                          "请在 --columns 文件中加入：\n  {line}\n{reasons}",
         "unknown_value": "“{value}”（{rows}）",
+        "carried_sep": "；", "carries_none": "无销售额", "carries": "销售额 {sales}{share}", "carries_share": "，占总额 {share}",
+        "skip_would_drop": "写 skip-row 将跳过 {rows}{carried}", "with_carried": "，连同{carried}",
+        "value_reason": "  “{value}” → {target}：{reason}",
+        "value_why_alias": "其中的“{named}”在规则包中读作 {target}；{dropped}",
+        "value_why_not_customer": "不是客户；{rows}，无销售额",
+        "value_why_not_customer_sales": "按缺失读取：它表示不是客户，但有 {rows}带有{carried}；如果它们是客户，"
+                                        "请写 {allowed} 之一；{dropped}",
+        "value_why_unclear": "按缺失读取（这些行保留，但没有该值）：规则包中没有明确对应的值；知道时请写 {allowed} 之一；"
+                             "{dropped}",
         "where_error": "--where：{message}\n  {condition}\n  {caret}^",
         "where_no_column": "文件中没有字段“{field}”的列，--where 无法判断它",
         "where_unknown_name": "未知名称“{name}”{hint}",
@@ -407,6 +430,10 @@ DATA: dict[str, dict[str, str]] = {
         "dup_where": "列“{header}”（字段{field}）",
         "dup_fix": "每个客户只能出现一次：请删除或合并重复行",
         "dup_one": "{name}：{where}：“{value}”出现在{rows}；{fix}",
+        "group_bad": "{name}：{where}：有 {n} 处客户分组无法确定——上级客户必须是另一个客户或集团名称，且沿上级客户逐级追溯"
+                     "必须终止于没有上级的客户；请更正下列上级客户编号",
+        "group_self": "“{value}”的上级客户是其自身（{rows}）",
+        "group_cycle": "上级客户构成循环：{chain}（{rows}）",
         "dup_many": "{name}：{where}：有 {n} 个编码重复出现；{fix}：",
         "dup_line": "“{value}”在{rows}",
         "negative_sales": "{n} 个客户的{field}为负（第 {rows} 行）；是红字发票或退货吗？它们会压低组合总额并改变其他客户的占比："
@@ -491,15 +518,37 @@ EXPORT_MESSAGES: dict[str, dict[str, str]] = {
                              "header as the spreadsheet shows it",
         "header_row_empty": "{name}: row {n} (--header-row) is empty; give the row number of the header as the "
                             "spreadsheet shows it",
-        "rows_at_end": "{name}: the last {count} row(s) of the file ({rows}) do not have the header's {width} "
-                       "columns; if they are a report footer or notes, pass --skip-footer {n}; if they are "
-                       "accounts, complete their cells",
+        "rows_at_end": "{name}: {count} row(s) after the last account ({rows}) do not have the header's {width} "
+                       "columns; if they are a report footer or notes, pass --skip-footer {n} (the last {n} rows, "
+                       "from row {first}, blank rows included); if they are accounts, complete their cells",
         "map_where_type": "{where}: 'where' must be a condition, as for --where: where: '`Lifecycle Stage` == \"Customer\"'",
         "map_unit_type": "{where}: field '{field}': 'unit' must be a unit such as 万元, 元, k, M or 年 (give 'unit' or "
                          "'scale', not both)",
         "map_scale_type": "{where}: field '{field}': 'scale' must be a number above 0, the factor values are "
                           "multiplied by (10000 for 万元)",
         "unit_not_fitting": "--columns: field '{field}': unit '{unit}' does not fit it; its units are: {units}",
+        "map_period_type": "{where}: field '{field}': 'period' can only be {periods} (the column holds the year so "
+                           "far; it is annualised at --as-of)",
+        "period_not_fitting": "--columns: field '{field}': 'period: {period}' is for amounts of money (sales, gross "
+                              "profit), not this field",
+        "read_lifetime": " (lifetime revenue, not one period's — growth and decline are not comparable)",
+        "read_one_deal": " (one deal, not one period's sales — shares and tiers rest on a single deal)",
+        "annualised": "; year to date ×{factor} to a full year: {elapsed} of {days} days at {as_of}",
+        "doubt_lifetime_note": "'{column}' ({field}) is lifetime revenue, not one period's: growth and decline are "
+                               "not comparable",
+        "doubt_one_deal_note": "'{column}' ({field}) is one deal, not one period's sales: shares and tiers rest on a "
+                               "single deal",
+        "ytd_is": "'{column}' ({field}) is the year to date",
+        "ytd_likely": "'{column}' ({field}) is likely the year to date (a fiscal year in progress)",
+        "ytd_may": "'{column}' ({field}) may be the year to date (it names the year of --as-of)",
+        "ytd_elapsed": ": at {as_of}, {elapsed} of {days} days of {year} have passed ({share}, taking the year from 1 "
+                       "January)",
+        "ytd_effect": "; compared with a full year earlier ('{other}', {other_field}) it understates growth: an "
+                      "account buying as much as last year shows a {drop} decline",
+        "ytd_effect_unknown": "; compared with a full year earlier ('{other}', {other_field}) it understates growth",
+        "ytd_fix": ". If it is, annualise it (×{factor}) in the --columns file: {line}",
+        "ytd_fix_unknown": ". If it is, annualise it in the --columns file (evaluate says how much of the year has "
+                           "passed at --as-of): {line}",
         "unit_none": "none (it is not a number of money, months or days)",
         "where_no_such_column": "no column `{column}` in this file{hint}",
         "unit_from_title": "; unit {unit} from the title", "unit_from_columns": "; unit {unit} from --columns",
@@ -525,6 +574,8 @@ EXPORT_MESSAGES: dict[str, dict[str, str]] = {
         "note_lifetime": " (lifetime revenue: every closed deal, not one period's)",
         "note_one_deal": " (one deal only: the most recent)",
         "note_unknown_period": " (our revenue; the header names no period)",
+        "note_year_later": " (the later of two columns that differ only by the year, {year}: our revenue this year)",
+        "note_year_before": " (the same column a year earlier, {year})",
         "note_unique": " (no id column: every row has a different value here, so it can serve as the id)",
         "lookalike_places": "{name}: column '{header}' ({field}) spells one place in several ways: {listed}; "
                             "concentration is measured per value, so each counts as a place of its own. To join "
@@ -537,6 +588,7 @@ EXPORT_MESSAGES: dict[str, dict[str, str]] = {
         "survey_proposed": "  {field}: proposed {column}",
         "survey_missing": "  {field}: required, and no column fits: write the column in the --columns file",
         "survey_unknown": "  {field} ← {header}: values the pack does not know: {values} (the pack's values: {allowed})",
+        "survey_value": "'{value}' ({rows}) → {target}",
         "survey_lookalikes": "  {field} ← {header}: one place spelt several ways: {values}",
         "survey_doubt": "  {field} ← {column}: its unit disagrees with '{other}': likely {unit}",
         "survey_status": "  rows that are not customers: '{header}' is {others}; proposed: keep {keep}",
@@ -549,13 +601,13 @@ EXPORT_MESSAGES: dict[str, dict[str, str]] = {
         "starter_next": "# Then: kamrules evaluate {data} --columns {file}",
         "starter_syntax": "# field: Column, or field: {{column: Column, unit: 万元, values: {{in the file: in the pack, "
                           "or skip-row, or '' for missing}}}}; where: rows to keep (as --where).",
-        "starter_found": "# Found by their names (nothing to do):",
+        "starter_found": "# Found by their names (nothing to decide; written out so that the map records what is read):",
         "starter_where": "# Rows that are not customers: '{header}' is {others}. Only customers are kept:",
         "starter_proposed": "# proposed: {column}",
         "starter_alternatives": "# other columns that match: {others}",
         "starter_unit": "# unit {unit}: its values disagree with '{other}' as they are (see kamrules columns)",
         "starter_values": "# values the pack does not know: '' reads them as missing; write one of {allowed} to "
-                          "keep them as that, or {skip} to leave their rows out",
+                          "keep them as that, or {skip} to leave their rows out (and their sales):",
         "starter_lookalikes": "# one place spelt several ways, joined into its commonest spelling",
         "starter_missing": "# {field}: required, and no column fits: write its column here",
         "starter_hint": "# {field}: not found; a column with a close name: {columns}",
@@ -571,12 +623,27 @@ EXPORT_MESSAGES: dict[str, dict[str, str]] = {
         "bad_row_option": "{option} 须为不小于 {lowest} 的整数，而不是“{value}”",
         "header_row_beyond": "{name}：--header-row {n} 超出了文件末尾；请给出表头在电子表格中显示的行号",
         "header_row_empty": "{name}：第 {n} 行（--header-row）是空行；请给出表头在电子表格中显示的行号",
-        "rows_at_end": "{name}：文件最后 {count} 行（{rows}）的值个数与表头的 {width} 列不符；如果它们是报表页脚或备注，"
-                       "请加 --skip-footer {n}；如果它们是客户，请补全这些单元格",
+        "rows_at_end": "{name}：最后一个客户之后有 {count} 行（{rows}）的值个数与表头的 {width} 列不符；如果它们是报表页脚或备注，"
+                       "请加 --skip-footer {n}（最后 {n} 行，从第 {first} 行起，含空行）；如果它们是客户，请补全这些单元格",
         "map_where_type": "{where}：'where' 须为条件，写法同 --where：where: '`Lifecycle Stage` == \"Customer\"'",
         "map_unit_type": "{where}：字段“{field}”：'unit' 须为单位，如 万元、元、k、M 或 年（'unit' 与 'scale' 只能给一个）",
         "map_scale_type": "{where}：字段“{field}”：'scale' 须为大于 0 的数，即数值要乘的倍数（万元为 10000）",
         "unit_not_fitting": "--columns：字段“{field}”：单位“{unit}”与它不符；它可用的单位：{units}",
+        "map_period_type": "{where}：字段“{field}”：'period' 只能是 {periods}（该列是年初至今的数据，按 --as-of 折算为全年）",
+        "period_not_fitting": "--columns：字段“{field}”：'period: {period}' 只适用于金额（销售额、毛利），不适用于该字段",
+        "read_lifetime": "（累计收入，不是某一期的——增长与下滑无法比较）",
+        "read_one_deal": "（只是一笔成交，不是一期的销售额——份额与分级只基于一笔）",
+        "annualised": "；年初至今 ×{factor} 折算为全年：截至 {as_of} 已过 {elapsed}/{days} 天",
+        "doubt_lifetime_note": "“{column}”（{field}）是累计收入，不是某一期的：增长与下滑无法比较",
+        "doubt_one_deal_note": "“{column}”（{field}）只是一笔成交，不是一期的销售额：份额与分级只基于一笔",
+        "ytd_is": "“{column}”（{field}）是年初至今的数据",
+        "ytd_likely": "“{column}”（{field}）很可能是年初至今的数据（进行中的财年）",
+        "ytd_may": "“{column}”（{field}）可能是年初至今的数据（列名是 --as-of 所在的年份）",
+        "ytd_elapsed": "：截至 {as_of}，{year} 年已过 {elapsed}/{days} 天（{share}，按 1 月 1 日起算）",
+        "ytd_effect": "；与完整的上一年（“{other}”，{other_field}）相比会低估增长：与去年买得一样多的客户也会显示下滑 {drop}",
+        "ytd_effect_unknown": "；与完整的上一年（“{other}”，{other_field}）相比会低估增长",
+        "ytd_fix": "。如果是，请在 --columns 文件中按全年折算（×{factor}）：{line}",
+        "ytd_fix_unknown": "。如果是，请在 --columns 文件中按全年折算（evaluate 会按 --as-of 说明本年已过多少）：{line}",
         "unit_none": "无（它不是金额、月数或天数）",
         "where_no_such_column": "文件中没有列 `{column}`{hint}",
         "unit_from_title": "；单位 {unit} 取自标题", "unit_from_columns": "；单位 {unit} 取自 --columns",
@@ -599,6 +666,8 @@ EXPORT_MESSAGES: dict[str, dict[str, str]] = {
         "note_lifetime": "（累计收入：历来所有成交，不是某一期的）",
         "note_one_deal": "（仅一笔：最近一次成交）",
         "note_unknown_period": "（我方收入；列名未写明期间）",
+        "note_year_later": "（两列只差年份，取较晚的 {year} 年：我方本年收入）",
+        "note_year_before": "（同一列早一年：{year} 年）",
         "note_unique": "（没有编码列：此列每行的值各不相同，可用作编码）",
         "lookalike_places": "{name}：列“{header}”（{field}）把同一地区写成了几种样子：{listed}；集中度按值分别计算，"
                             "它们会被当成不同的地区。要合并它们，请在 --columns 文件中添加：\n  {line}",
@@ -610,6 +679,7 @@ EXPORT_MESSAGES: dict[str, dict[str, str]] = {
         "survey_proposed": "  {field}：建议用 {column}",
         "survey_missing": "  {field}：必填，但没有合适的列：请在 --columns 文件中写明它的列",
         "survey_unknown": "  {field} ← {header}：规则包不认识的值：{values}（规则包的取值：{allowed}）",
+        "survey_value": "“{value}”（{rows}）→ {target}",
         "survey_lookalikes": "  {field} ← {header}：同一地区有几种写法：{values}",
         "survey_doubt": "  {field} ← {column}：单位与“{other}”不一致：可能是 {unit}",
         "survey_status": "  不是客户的行：“{header}”为 {others}；建议只保留 {keep}",
@@ -622,12 +692,12 @@ EXPORT_MESSAGES: dict[str, dict[str, str]] = {
         "starter_next": "# 然后运行：kamrules evaluate {data} --columns {file}",
         "starter_syntax": "# 字段: 列名，或 字段: {{column: 列名, unit: 万元, values: {{文件中的值: 规则包中的值，或 skip-row，"
                           "或 '' 表示缺失}}}}；where: 要保留的行（同 --where）。",
-        "starter_found": "# 按名称找到的字段（无需处理）：",
+        "starter_found": "# 按名称找到的字段（无需处理；写在这里，映射文件即记录了读取的列）：",
         "starter_where": "# 不是客户的行：“{header}”为 {others}。只保留客户：",
         "starter_proposed": "# 建议：{column}",
         "starter_alternatives": "# 也匹配的列：{others}",
         "starter_unit": "# 单位 {unit}：按原值读取时与“{other}”不一致（见 kamrules columns）",
-        "starter_values": "# 规则包不认识的值：'' 按缺失读取；写 {allowed} 之一按该值读取，或写 {skip} 跳过这些行",
+        "starter_values": "# 规则包不认识的值：'' 按缺失读取；写 {allowed} 之一按该值读取，或写 {skip} 跳过这些行（连同其销售额）：",
         "starter_lookalikes": "# 同一地区的几种写法，合并为最常见的写法",
         "starter_missing": "# {field}：必填，但没有合适的列：请在这里写明它的列",
         "starter_hint": "# {field}：未找到；名称相近的列：{columns}",

@@ -545,7 +545,7 @@ def manifest(evaluation: Evaluation, *, input_path: Path | None, jobs: int, file
         "input": {
             "name": input_path.name if input_path else evaluation.input_name,
             "sha256": file_hash(input_path) if input_path and input_path.is_file() else None,
-            **{k: v for k, v in evaluation.source.items() if k not in ("path", "present_fields")},
+            **{k: v for k, v in evaluation.source.items() if k not in ("path", "present_fields", "doubts")},
         },
         "rows": {"accounts": len(evaluation.accounts), "data_issues": data_issues},
         "outputs": sorted(files),

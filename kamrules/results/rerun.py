@@ -87,6 +87,7 @@ def _recorded_mapping_file(out: Path, recorded: dict, options: ReadOptions) -> N
     mapping = load_mapping_file(path, lang)
     options.values = mapping.values or None
     options.units = mapping.units or None
+    options.periods = mapping.periods or None
     options.row_filter, options.row_filter_from = mapping.where, mapping.where_loc
 
 

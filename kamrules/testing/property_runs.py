@@ -110,7 +110,9 @@ def pack_portfolios(pack: RulePack, folder: Path, files: list[TestFile], as_of: 
 
 def data_portfolio(pack: RulePack, path: Path, options: ReadOptions, as_of: dt.date) -> Portfolio:
     """A user's data file, read as `evaluate` reads it (raises DataError when it cannot be read)."""
-    read = read_table(path, list(pack.fields.values()), options)
+    from dataclasses import replace
+
+    read = read_table(path, list(pack.fields.values()), replace(options, as_of=as_of))
     warnings = []
     if read.issues:  # --on-bad-value missing: say which cells, as evaluate's data-issues.csv would
         unit = {"json": "record", "parquet": "record", "jsonl": "line"}.get(read.source.get("format"), "row")
