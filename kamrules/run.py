@@ -38,6 +38,7 @@ class EvaluateOptions:
     columns_file: Path | None = None  # the --columns file, so --out can never contain (and delete) it
     pdf: bool = False  # `--pdf`: a PDF copy of each HTML playbook and of the report
     register: Path | None = None  # `--register PATH`: record the run in this register of reviews
+    overrides: Path | None = None  # `--overrides FILE`: decision outputs set by hand (kamrules/review)
 
 
 @dataclass
@@ -49,6 +50,7 @@ class RunResult:
     data_issues: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
     recorded: object = None  # kamrules.register.Recorded, with --register
+    overridden: object = None  # kamrules.review.overrides.OverridePlan, with --overrides
 
 
 def parse_as_of(text: str | None, data: Path | None = None) -> dt.date:
@@ -139,7 +141,7 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     _check_evaluate_options(options)
     jobs = options.jobs or default_jobs()
     inputs = read_paths(options.data, options.rules, options.playbooks_dir, options.columns_file, options.previous,
-                        options.register, read_options=options.read_options)
+                        options.register, options.overrides, read_options=options.read_options)
     check_out(options.out, inputs, force=options.force)  # before minutes of work, not after
 
     step("loading the rule pack")
@@ -159,10 +161,18 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     read_seconds = time.perf_counter() - started
     give_back_memory()
 
+    overrides = _read_overrides(options, pack, read)
     # Handed over, not kept: evaluate builds the typed table it needs and lets the raw frame go.
-    evaluation = evaluate(pack, _hand_over(read), as_of=options.as_of, jobs=jobs,
-                          input_name=options.data.name, row_numbers=read.row_numbers, progress=progress,
-                          lang=options.lang, headers=read.column_map)
+    evaluate_options = dict(as_of=options.as_of, jobs=jobs, input_name=options.data.name,
+                            row_numbers=read.row_numbers, progress=progress, lang=options.lang,
+                            headers=read.column_map)
+    plan = None
+    if overrides is not None and overrides.active:  # the rules first, then the overridden decisions
+        from kamrules.review.overrides import evaluate_with_overrides
+
+        evaluation, plan = evaluate_with_overrides(pack, _hand_over(read), overrides, **evaluate_options)
+    else:
+        evaluation = evaluate(pack, _hand_over(read), **evaluate_options)
     evaluation.source = {k: v for k, v in read.source.items() if k != "path"}
     evaluation.source["present_fields"] = present = carried_columns(evaluation, read)
     if read.mapping.get("doubts"):  # what a column covers (lifetime, a year to date): the report's data notes
@@ -177,13 +187,15 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     step("writing decisions, trace, playbooks and report")
     started = time.perf_counter()
     cut: list = []  # Excel cells cut at 32,767 characters, known once decisions.xlsx is written
-    files = _output_files(options, evaluation, read, summary, since, step, cut)
+    extra = plan.table_columns(len(evaluation.table), evaluation.pack, options.lang) if plan is not None else None
+    files = _output_files(options, evaluation, read, summary, since, step, cut, extra)
     render_seconds = time.perf_counter() - started
     names = sorted([*files, "manifest.json"])
     files["manifest.json"] = manifest(evaluation, input_path=options.data, jobs=evaluation.jobs, files=names,
                                       data_issues=len(read.issues), columns=_recorded_mapping(options, read),
                                       lang=options.lang,
-                                      table=table_record(evaluation, options.format, options.lang, since is not None))
+                                      table=table_record(evaluation, options.format, options.lang, since is not None,
+                                                         extra))
     started = time.perf_counter()
     write_outputs(options.out, files, inputs=inputs, force=options.force,
                   apart=["trace.jsonl", "actions.csv"] if len(evaluation.table) >= APART_ACCOUNTS else [],
@@ -193,8 +205,19 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
                                "write": time.perf_counter() - started})
     recorded = _record(options, evaluation, read) if options.register is not None else None
     return RunResult(evaluation, summary, options.out, sorted(files), read.issues,
-                     [*pack.warnings, *data_warnings, *evaluation.warnings, *_cut_warnings(cut, options),
-                      *_since_warnings(since, options)], recorded)
+                     [*pack.warnings, *data_warnings, *(overrides.warnings if overrides else []),
+                      *evaluation.warnings, *_cut_warnings(cut, options), *_since_warnings(since, options)],
+                     recorded, plan)
+
+
+def _read_overrides(options: EvaluateOptions, pack: RulePack, read):
+    """`--overrides FILE`, checked against the pack and the data's account ids (None without it)."""
+    if options.overrides is None:
+        return None
+    from kamrules.review.overrides import read_overrides
+
+    ids = read.frame["account_id"].dropna().astype(str).tolist() if "account_id" in read.frame.columns else []
+    return read_overrides(options.overrides, pack, ids, options.as_of, options.data.name, options.lang)
 
 
 def _since_warnings(since, options: EvaluateOptions) -> list[str]:
@@ -517,7 +540,7 @@ def _field_text(pack: RulePack, name: str, lang: str) -> str:
 
 
 def _output_files(options: EvaluateOptions, evaluation: Evaluation, read, summary, since,
-                  step: Callable[[str], None], cut: list | None = None) -> dict:
+                  step: Callable[[str], None], cut: list | None = None, extra: dict | None = None) -> dict:
     """Every file of OUT but the manifest: values are bytes or iterables of byte chunks (written lazily)."""
     from kamrules import documents as playbooks
     from kamrules.data.tables import table_bytes
@@ -528,7 +551,7 @@ def _output_files(options: EvaluateOptions, evaluation: Evaluation, read, summar
 
     demoted = since.demoted if since is not None else None
     files[f"decisions.{options.format}"] = _then_give_back(
-        decision_table_chunks(evaluation, options.format, options.lang, demoted=demoted, cut=cut))
+        decision_table_chunks(evaluation, options.format, options.lang, demoted=demoted, cut=cut, extra=extra))
     files["trace.jsonl"] = trace_chunks(evaluation)
     from kamrules.results.actions import actions_csv
 

@@ -1,0 +1,152 @@
+"""The review cycle (issue #26; kamrules/review, docs/review-cycle.md): overrides, tasks, contacts and
+the bad input of each file, end to end through `kamrules evaluate`."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from kamrules.cli import app
+from conftest import ROOT
+
+runner = CliRunner()
+DATA = str(ROOT / "examples" / "customers.csv")
+AS_OF = ("--as-of", "2026-11-27")
+HEADER = "account,output,value,reason,owner,expires\n"
+
+
+def evaluate(*args: str, expect: int = 0):
+    result = runner.invoke(app, ["evaluate", DATA, *AS_OF, *args], catch_exceptions=False)
+    assert result.exit_code == expect, result.output
+    return result
+
+
+def rows(path: str) -> list[dict]:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def write(name: str, text: str, encoding: str = "utf-8") -> str:
+    Path(name).write_bytes(text.encode(encoding))
+    return name
+
+
+# ---------------------------------------------------------------------------------------------- overrides
+
+
+def test_an_override_decides_and_the_decisions_that_read_it_follow():
+    write("overrides.csv", HEADER + "A00002,tier,key,Framework agreement signed,Linda Wang,2027-03-31\n"
+                                    "A00003,risk_level,at_risk,New CFO re-tenders,Sales director,2027-01-31\n")
+    evaluate("--out", "plain", "--playbooks", "none", "-q")
+    evaluate("--out", "out", "--playbooks", "none", "-q", "--overrides", "overrides.csv")
+    before, after = rows("plain/decisions.csv"), rows("out/decisions.csv")
+    assert (before[1]["tier"], before[1]["service_level"]) == ("standard", "standard")
+    assert (after[1]["tier"], after[1]["tier_rule"], after[1]["service_level"]) == ("key", "override", "key")
+    assert after[1]["tier_by_rules"] == "standard"
+    assert after[1]["tier_override"] == "Linda Wang: Framework agreement signed (until 2027-03-31)"
+    assert (after[2]["risk_level"], after[2]["risk_rule"], after[2]["risk_level_by_rules"]) == ("at_risk", "override",
+                                                                                               "none")
+    assert after[2]["risk_level_override"] == "Sales director: New CFO re-tenders (until 2027-01-31)"
+    # every other account is decided as the rules decide it
+    columns = [c for c in before[0] if c in after[0]]
+    assert [[r[c] for c in columns] for i, r in enumerate(after) if i not in (1, 2)] == \
+           [[r[c] for c in columns] for i, r in enumerate(before) if i not in (1, 2)]
+    assert after[0]["tier_by_rules"] == "" and after[0]["tier_override"] == ""
+
+
+def test_an_override_is_shown_beside_what_the_rules_said_in_the_playbook(tmp_path):
+    write("overrides.yaml", "overrides:\n  - account: A00002\n    output: tier\n    value: Key account\n"
+                            "    reason: Framework <b>agreement</b>\n    owner: Linda Wang\n    expires: 2027-03-31\n")
+    evaluate("--out", "out", "--playbooks", "key", "-q", "--overrides", "overrides.yaml")
+    md = next(Path("out/playbooks").glob("a00002-*.md")).read_text(encoding="utf-8")
+    assert ("- **Key account**: Tier overridden by Linda Wang: Framework \\<b\\>agreement\\</b\\> (until 2027-03-31); "
+            "the rules said: Standard account") in md
+    html = next(Path("out/playbooks").glob("a00002-*.html")).read_text(encoding="utf-8")
+    assert "Framework &lt;b&gt;agreement&lt;/b&gt;" in html and "<b>agreement" not in html
+
+
+def test_an_override_in_chinese():
+    write("调整.csv", "客户编码,调整项,调整为,原因,负责人,有效期至\nA00002,tier,重点客户,框架协议已签,王琳,2027-03-31\n",
+          encoding="gbk")
+    evaluate("--out", "out", "--playbooks", "key", "-q", "--lang", "zh", "--overrides", "调整.csv")
+    after = rows("out/decisions.csv")
+    assert (after[1]["tier"], after[1]["tier_override"]) == ("key", "王琳：框架协议已签（有效期至 2027-03-31）")
+    md = next(Path("out/playbooks").glob("a00002-*.md")).read_text(encoding="utf-8")
+    assert "- **重点客户**：客户级别由王琳人工调整：框架协议已签（有效期至 2027-03-31）；规则结果：普通客户\n" in md
+
+
+def test_an_expired_override_is_ignored_with_a_warning():
+    write("overrides.csv", HEADER + "A00002,tier,key,Old,Linda Wang,2026-09-30\n")
+    result = evaluate("--out", "out", "--playbooks", "none", "--overrides", "overrides.csv")
+    assert ("warning: overrides.csv: row 2, column 'expires': the override of tier for account 'A00002' ended on "
+            "2026-09-30, before this review (2026-11-27): ignored — the rules decide; renew the date or remove "
+            "the row") in " ".join(result.output.split())
+    assert rows("out/decisions.csv")[1]["tier"] == "standard"
+
+
+BAD = HEADER + ("A00002,tier,gold,Because,Linda Wang,2027-03-31\n"
+                "A99999,tier,key,Because,Linda Wang,2027-03-31\n"
+                "A00003,teir,key,Because,Linda Wang,2027-03-31\n"
+                "A00004,action,call,Because,Linda Wang,2027-03-31\n"
+                "A00006,tier,key,Because,Linda Wang,2027-03-31\n"
+                "A00006,tier,potential,Again,Linda Wang,2027-03-31\n")
+OUTPUTS = ("abc_class, abc_basis, tier, tier_basis, relationship, service_level, response_critical_hours, "
+           "response_normal_hours, review_cadence, review_every_days, account_manager_model, executive_sponsor, "
+           "supply_priority, risk_level, risk_stake_share, next_review_days, planned")
+VALUES = "key, over_capacity, potential, vip, flag_review, standard"
+
+
+def test_bad_override_rows_are_each_named_and_nothing_is_written():
+    write("overrides.csv", BAD)
+    result = evaluate("--out", "out", "--overrides", "overrides.csv", "-q", expect=1)
+    assert result.output.splitlines() == [
+        "error:",
+        "overrides.csv: 5 problems; fix these rows:",
+        "  overrides.csv: row 3, column 'account': account 'A99999' is not in customers.csv; fix the id, or remove "
+        "the row if the account is gone",
+        f"  overrides.csv: row 2, column 'value': 'gold' cannot be set for tier: the pack's values are: {VALUES}",
+        "  overrides.csv: row 4, column 'output': the pack has no output 'teir' (did you mean 'tier'?); the outputs "
+        f"that can be overridden are: {OUTPUTS}",
+        "  overrides.csv: row 5, column 'output': 'action' is a list the rules collect (decision 'actions') and "
+        "cannot be set by hand; override the decision it follows from (e.g. tier or risk_level)",
+        "  overrides.csv: row 7: account 'A00006' has tier overridden already (row 6); keep one row",
+    ]
+    assert not Path("out").exists()
+
+
+def test_bad_override_rows_in_chinese():
+    write("overrides.csv", BAD)
+    result = evaluate("--out", "out", "--overrides", "overrides.csv", "-q", "--lang", "zh", expect=1)
+    assert result.output.splitlines() == [
+        "错误：",
+        "overrides.csv：有 5 处问题；请修正以下各行：",
+        "  overrides.csv：第 3 行，列“account”：客户“A99999”不在 customers.csv 中；请修正编码，若该客户已不存在请删除此行",
+        f"  overrides.csv：第 2 行，列“value”：tier 不能设为“gold”：规则包的取值为：{VALUES}",
+        f"  overrides.csv：第 4 行，列“output”：规则包中没有输出“teir”（是否指“tier”？）；可人工调整的输出有：{OUTPUTS}",
+        "  overrides.csv：第 5 行，列“output”：“action”是规则汇总的列表（决策“actions”），不能人工设定；"
+        "请调整其所依据的决策（如 tier 或 risk_level）",
+        "  overrides.csv：第 7 行：客户“A00006”的 tier 已有人工调整（第 6 行）；请只保留一行",
+    ]
+
+
+def test_an_unreadable_override_date_and_a_missing_reason_are_named():
+    write("overrides.csv", HEADER + "A00005,tier,key,Because,Linda Wang,2027-13-45\nA00007,tier,key,,Linda Wang,2027-03-31\n")
+    result = evaluate("--out", "out", "--overrides", "overrides.csv", "-q", expect=1)
+    assert result.output.splitlines() == [
+        "error:",
+        "overrides.csv: 2 values cannot be read; fix the cells:",
+        "  row 2, column 'expires' (field expires): '2027-13-45' is not a valid calendar date",
+        "  row 3, column 'reason' (field reason): value is missing but the field is required",
+    ]
+
+
+def test_a_yaml_override_with_an_unknown_key_names_its_line():
+    write("overrides.yaml", "- account: A00002\n  output: tier\n  value: key\n  reason: r\n  owner: o\n"
+                            "  expires: 2027-03-31\n  expiry_note: x\n")
+    result = evaluate("--out", "out", "--overrides", "overrides.yaml", "-q", expect=1)
+    assert result.output.splitlines() == [
+        "error: overrides.yaml: line 7: unknown column 'expiry_note' (did you mean 'expires'?); the columns are: "
+        "account, output, value, reason, owner, expires",
+    ]
