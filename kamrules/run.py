@@ -555,7 +555,7 @@ def _output_files(options: EvaluateOptions, evaluation: Evaluation, read, summar
     files["trace.jsonl"] = trace_chunks(evaluation)
     from kamrules.results.actions import actions_csv
 
-    actions = actions_csv(evaluation, options.lang)
+    actions = actions_csv(evaluation, options.lang, history=since.tasks if since is not None else None)
     if actions is not None:
         files["actions.csv"] = actions
     from kamrules.results.profile import LOOKALIKES_FILE
@@ -602,6 +602,7 @@ class Since:
     demoted: set  # ids of key accounts that are no longer key
     also: list  # positions of demoted accounts, which get a playbook whatever --playbooks says
     result: object  # kamrules.results.diff.DiffResult
+    tasks: object = None  # kamrules.review.tasks.TaskHistory: this run's tasks against the last review's
 
 
 def _since_last_review(options: EvaluateOptions, evaluation: Evaluation) -> Since:
@@ -622,7 +623,9 @@ def _since_last_review(options: EvaluateOptions, evaluation: Evaluation) -> Sinc
     report, accounts = since_views(before, after, result, options.lang)
     demoted = {c.account_id for c in result.review_before_demotion}
     also = [i for i, account in enumerate(after.frame.index) if account in demoted]
-    return Since(report, accounts, demoted, also, result)
+    from kamrules.review.tasks import task_history
+
+    return Since(report, accounts, demoted, also, result, task_history(before, evaluation))
 
 
 @dataclass

@@ -150,3 +150,51 @@ def test_a_yaml_override_with_an_unknown_key_names_its_line():
         "error: overrides.yaml: line 7: unknown column 'expiry_note' (did you mean 'expires'?); the columns are: "
         "account, output, value, reason, owner, expires",
     ]
+
+
+# ------------------------------------------------------------------------------------------------- tasks
+
+
+def test_task_ids_are_stable_and_follow_the_documented_hash():
+    import hashlib
+
+    from kamrules.results.actions import task_id
+
+    assert task_id("A00001", "account_plan") == "kt-786b7abff55bf5e3"
+    digest = hashlib.sha256("客户1\x1fexecutive_visit".encode("utf-8")).hexdigest()[:16]
+    assert task_id("客户1", "executive_visit") == f"kt-{digest}"
+    assert task_id("A1", "b") != task_id("A1b", "")  # the separator keeps the parts apart
+
+
+def test_task_priorities_follow_risk_and_tier():
+    import numpy as np
+
+    from kamrules.results.actions import priorities
+
+    tiers = np.array(["standard", "key", "standard", "potential", "standard", "vip", "standard"], dtype=object)
+    risks = np.array(["critical", "at_risk", "at_risk", "none", "none", "watch", None], dtype=object)
+    assert priorities(tiers, risks).tolist() == ["high", "high", "medium", "medium", "low", "medium", "low"]
+
+
+def test_tasks_are_new_open_or_resolved_against_the_last_review():
+    evaluate_q3 = runner.invoke(app, ["evaluate", str(ROOT / "examples" / "customers-q3.csv"), "--as-of", "2026-08-28",
+                                      "--out", "q3", "--playbooks", "none", "-q"], catch_exceptions=False)
+    assert evaluate_q3.exit_code == 0, evaluate_q3.output
+    evaluate("--out", "q4", "--playbooks", "none", "-q", "--previous", "q3")
+    before, after = rows("q3/actions.csv"), rows("q4/actions.csv")
+    assert "task_status" not in before[0]
+    assert list(after[0])[-4:] == ["task_id", "priority", "money_at_stake", "task_status"]
+    earlier = {(r["account_id"], r["action"]): r["task_id"] for r in before}
+    current = [r for r in after if r["task_status"] != "resolved"]
+    resolved = [r for r in after if r["task_status"] == "resolved"]
+    assert after[:len(current)] == current  # the resolved ones follow
+    for row in current:
+        assert row["task_status"] == ("open" if (row["account_id"], row["action"]) in earlier else "new")
+        assert row["priority"] in ("high", "medium", "low") and float(row["money_at_stake"]) >= 0
+    now = {(r["account_id"], r["action"]) for r in current}
+    assert {(r["account_id"], r["action"]) for r in resolved} == set(earlier) - now
+    assert resolved and all(r["task_id"] == earlier[(r["account_id"], r["action"])] for r in resolved)
+    assert all(r["action_due_date"] == "" and r["priority"] == "" and r["action_title"] for r in resolved)
+    assert {r["task_status"] for r in current} == {"new", "open"}
+    # the same task keeps its id from one review to the next
+    assert all(r["task_id"] == earlier[(r["account_id"], r["action"])] for r in current if r["task_status"] == "open")
