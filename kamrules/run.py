@@ -39,6 +39,8 @@ class EvaluateOptions:
     pdf: bool = False  # `--pdf`: a PDF copy of each HTML playbook and of the report
     register: Path | None = None  # `--register PATH`: record the run in this register of reviews
     overrides: Path | None = None  # `--overrides FILE`: decision outputs set by hand (kamrules/review)
+    contacts: Path | None = None  # `--contacts FILE`: the customers' people (kamrules/review/contacts.py)
+    notes: Path | None = None  # `--notes FILE`: notes per account and playbook section (kamrules/review/notes.py)
 
 
 @dataclass
@@ -141,7 +143,8 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     _check_evaluate_options(options)
     jobs = options.jobs or default_jobs()
     inputs = read_paths(options.data, options.rules, options.playbooks_dir, options.columns_file, options.previous,
-                        options.register, options.overrides, read_options=options.read_options)
+                        options.register, options.overrides, options.contacts, options.notes,
+                        read_options=options.read_options)
     check_out(options.out, inputs, force=options.force)  # before minutes of work, not after
 
     step("loading the rule pack")
@@ -162,6 +165,7 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     give_back_memory()
 
     overrides = _read_overrides(options, pack, read)
+    review = _read_review_inputs(options, pack, read)
     # Handed over, not kept: evaluate builds the typed table it needs and lets the raw frame go.
     evaluate_options = dict(as_of=options.as_of, jobs=jobs, input_name=options.data.name,
                             row_numbers=read.row_numbers, progress=progress, lang=options.lang,
@@ -188,7 +192,7 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     started = time.perf_counter()
     cut: list = []  # Excel cells cut at 32,767 characters, known once decisions.xlsx is written
     extra = plan.table_columns(len(evaluation.table), evaluation.pack, options.lang) if plan is not None else None
-    files = _output_files(options, evaluation, read, summary, since, step, cut, extra)
+    files = _output_files(options, evaluation, read, summary, since, step, cut, extra, review)
     render_seconds = time.perf_counter() - started
     names = sorted([*files, "manifest.json"])
     files["manifest.json"] = manifest(evaluation, input_path=options.data, jobs=evaluation.jobs, files=names,
@@ -208,6 +212,32 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
                      [*pack.warnings, *data_warnings, *(overrides.warnings if overrides else []),
                       *evaluation.warnings, *_cut_warnings(cut, options), *_since_warnings(since, options)],
                      recorded, plan)
+
+
+def _read_review_inputs(options: EvaluateOptions, pack: RulePack, read):
+    """`--contacts` and `--notes`, checked against the data's account ids (None without either). The
+    contacts give the stakeholder facts the pack declares as fields, added to the data before the rules."""
+    if options.contacts is None and options.notes is None:
+        return None
+    from kamrules.documents.review_cycle import ReviewInputs
+
+    frame = read.frame
+    ids = frame["account_id"].astype(object).where(frame["account_id"].notna(), None).tolist() \
+        if "account_id" in frame.columns else []
+    known = [str(i) for i in ids if i is not None]
+    contacts = notes = None
+    if options.contacts is not None:
+        from kamrules.review.contacts import read_contacts, stakeholder_facts
+
+        contacts = read_contacts(options.contacts, known, options.as_of, options.data.name, options.lang)
+        for name, values in stakeholder_facts(contacts, [None if i is None else str(i) for i in ids],
+                                              options.as_of, pack).items():
+            frame[name] = values
+    if options.notes is not None:
+        from kamrules.review.notes import read_notes
+
+        notes = read_notes(options.notes, known, options.data.name, options.lang)
+    return ReviewInputs(contacts, notes)
 
 
 def _read_overrides(options: EvaluateOptions, pack: RulePack, read):
@@ -540,7 +570,8 @@ def _field_text(pack: RulePack, name: str, lang: str) -> str:
 
 
 def _output_files(options: EvaluateOptions, evaluation: Evaluation, read, summary, since,
-                  step: Callable[[str], None], cut: list | None = None, extra: dict | None = None) -> dict:
+                  step: Callable[[str], None], cut: list | None = None, extra: dict | None = None,
+                  review=None) -> dict:
     """Every file of OUT but the manifest: values are bytes or iterables of byte chunks (written lazily)."""
     from kamrules import documents as playbooks
     from kamrules.data.tables import table_bytes
@@ -573,7 +604,7 @@ def _output_files(options: EvaluateOptions, evaluation: Evaluation, read, summar
     # would otherwise be rendered twice (once for the PDF, once when written).
     render = render_playbooks if options.pdf else playbooks_to_write
     rendered = render(evaluation, selection=options.playbooks, lang=options.lang, playbooks_dir=options.playbooks_dir,
-                      jobs=options.jobs or default_jobs(),
+                      jobs=options.jobs or default_jobs(), review=review,
                       **({"since": since.accounts, "also": since.also if options.playbooks != "none" else []}
                          if since else {}))
     files.update(rendered)

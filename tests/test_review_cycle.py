@@ -198,3 +198,88 @@ def test_tasks_are_new_open_or_resolved_against_the_last_review():
     assert {r["task_status"] for r in current} == {"new", "open"}
     # the same task keeps its id from one review to the next
     assert all(r["task_id"] == earlier[(r["account_id"], r["action"])] for r in current if r["task_status"] == "open")
+
+
+# ---------------------------------------------------------------------------------------- contacts, notes
+
+CONTACTS = ("account,name,title,role,attitude,last_contact,owner,status\n"
+            "A00001,Wang Jun,Procurement director,decision_maker,neutral,2026-10-12,赵磊,active\n"
+            "A00001,<script>Li Na</script>,Site manager,champion,positive,2026-11-20,赵磊,\n"
+            "A00001,Chen Hao,Former CFO,决策者,消极,2026-03-02,Sales director,已离职\n")
+NOTES = ("account,section,text,author,date\n"
+         "A00001,goals,Win the 2027 metro-line tenders,赵磊,2026-11-20\n"
+         "A00001,竞争对手,Local supplier | 8% cheaper,赵磊,\n"
+         "A00001,strengths,Only certified supplier,,\n")
+
+
+def playbook(ext: str) -> str:
+    return next(Path("out/playbooks").glob(f"a00001-*.{ext}")).read_text(encoding="utf-8")
+
+
+def test_contacts_fill_the_contact_map_and_notes_the_sections():
+    write("contacts.csv", CONTACTS)
+    write("notes.csv", NOTES)
+    evaluate("--out", "out", "--playbooks", "key", "-q", "--contacts", "contacts.csv", "--notes", "notes.csv")
+    md = playbook("md")
+    assert ("| Name | Role / title | Part in the decision | Attitude to us | Last contact |\n"
+            "|---|---|---|---|---|\n"
+            "| 赵磊 | Account manager (ours) |  |  |  |\n"
+            "| Wang Jun | Procurement director | Decision maker | Neutral; our owner: 赵磊 | 2026-10-12 |\n"
+            "| \\<script\\>Li Na\\</script\\> | Site manager | Champion | Positive; our owner: 赵磊 | 2026-11-20 |\n"
+            "| Chen Hao (left) | Former CFO | Decision maker | Negative; our owner: Sales director | 2026-03-02 |\n") in md
+    assert "| Only certified supplier |\n| **Weaknesses** |" in md
+    assert ("## Notes from the team\n\n**Customer goals**\n\n- Win the 2027 metro-line tenders — 赵磊, 20 Nov 2026\n\n"
+            "**Competitors**\n\n- Local supplier \\| 8% cheaper — 赵磊\n") in md
+    html = playbook("html")
+    assert "&lt;script&gt;Li Na&lt;/script&gt;" in html and "<script>Li Na" not in html
+    assert "<h3>Customer goals</h3>" in html
+
+
+def test_contacts_and_notes_in_chinese():
+    write("contacts.csv", CONTACTS)
+    write("notes.csv", NOTES)
+    evaluate("--out", "out", "--playbooks", "key", "-q", "--lang", "zh", "--contacts", "contacts.csv",
+             "--notes", "notes.csv")
+    md = playbook("md")
+    assert "| Chen Hao（已离职） | Former CFO | 决策者 | 消极；我方对接人：Sales director | 2026-03-02 |" in md
+    assert "## 团队备注\n\n**客户目标**\n\n" in md
+
+
+def test_without_contacts_the_contact_map_keeps_its_blank_rows():
+    evaluate("--out", "out", "--playbooks", "key", "-q")
+    assert "| 赵磊 | Account manager (ours) |  |  |  |\n|  |  |  |  |  |\n" in playbook("md")
+    assert "Notes from the team" not in playbook("md")
+
+
+def test_bad_contacts_and_notes_are_refused_naming_each_row():
+    write("contacts.csv", "account,name,title,role,attitude,last_contact,owner,status\n"
+                          "A00001,Wang Jun,Director,decision maker,neutral,2026-10-12,赵磊,active\n"
+                          "A99999,Li Na,,champion,,2026-11-20,,\n"
+                          "A00001,wang jun,,,,2026-12-20,,\n")
+    result = evaluate("--out", "out", "-q", "--contacts", "contacts.csv", expect=1)
+    assert result.output.splitlines() == [
+        "error:",
+        "contacts.csv: 3 problems; fix these rows:",
+        "  contacts.csv: row 3, column 'account': account 'A99999' is not in customers.csv; fix the id, or remove "
+        "the row if the account is gone",
+        "  contacts.csv: row 4, column 'last_contact': 2026-12-20 is after this review (2026-11-27); write the date "
+        "of the last contact so far",
+        "  contacts.csv: row 4: 'wang jun' is listed for account 'A00001' already (row 2); keep one row per person",
+    ]
+    write("notes.csv", "account,section,text\nA00001,goal,Win tenders\n")
+    result = evaluate("--out", "out", "-q", "--notes", "notes.csv", "--lang", "zh", expect=1)
+    assert result.output.splitlines() == [
+        "错误：notes.csv：第 2 行，列“section”：“goal”不是以下取值之一：goals, competitors, value_proposition, "
+        "next_steps, strengths, weaknesses, opportunities, threats, other"]
+    write("notes.csv", "account,section,text\nA00001,goals,Win tenders\nA00001,goals,Win  tenders\n")
+    result = evaluate("--out", "out", "-q", "--notes", "notes.csv", expect=1)
+    assert result.output.splitlines() == [
+        "error: notes.csv: row 3: the same goals note for account 'A00001' is written already (row 2); remove one"]
+    assert not Path("out").exists()
+
+
+def test_a_gbk_contacts_file_with_chinese_headers():
+    write("联系人.csv", "客户编码,姓名,职务,决策角色,对我方态度,最近联系,我方对接人,状态\n"
+                       "A00001,王军,采购总监,决策人,中立,2026/10/12,赵磊,在职\n", encoding="gbk")
+    evaluate("--out", "out", "--playbooks", "key", "-q", "--lang", "zh", "--contacts", "联系人.csv")
+    assert "| 王军 | 采购总监 | 决策者 | 中立；我方对接人：赵磊 | 2026-10-12 |" in playbook("md")

@@ -134,6 +134,29 @@ def contact_rows(people: tuple, manager: str | None, strings: Strings) -> tuple:
     return tuple(rows)
 
 
+@dataclass(frozen=True)
+class ReviewInputs:
+    """What `evaluate --contacts` and `--notes` give the playbooks: the contact map and the notes of each
+    account (kamrules.review.contacts.ContactBook, kamrules.review.notes.NoteBook; None when not given)."""
+
+    contacts: Any = None
+    notes: Any = None
+
+    def apply(self, context: Any, account_id: Any) -> Any:
+        """The playbook context with the account's contacts, notes and SWOT notes filled in."""
+        import dataclasses
+
+        strings, changes = context.t, {}
+        if self.contacts is not None:
+            changes["contacts"] = contact_rows(self.contacts.of(str(account_id)), context.manager, strings)
+        if self.notes is not None:
+            notes = notes_view(self.notes.of(str(account_id)), strings)
+            changes["notes"] = notes
+            changes["swot"] = tuple(dataclasses.replace(row, notes=tuple(n.text for n in getattr(notes, row.key, ())))
+                                    for row in context.swot)
+        return dataclasses.replace(context, **changes) if changes else context
+
+
 # ------------------------------------------------------------------------------------------------ report
 
 
