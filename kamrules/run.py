@@ -178,7 +178,7 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     else:
         evaluation = evaluate(pack, _hand_over(read), **evaluate_options)
     evaluation.source = {k: v for k, v in read.source.items() if k != "path"}
-    evaluation.source["present_fields"] = present = carried_columns(evaluation, read)
+    evaluation.source["present_fields"] = present = carried_columns(evaluation, read) + review_fields(pack)
     if read.mapping.get("doubts"):  # what a column covers (lifetime, a year to date): the report's data notes
         evaluation.source["doubts"] = read.mapping["doubts"]
     evaluation.data_issues = read.issues
@@ -494,7 +494,7 @@ def _read_run_data(options: EvaluateOptions, pack: RulePack, tell: Callable[[str
 
     read = read_table(options.data, list(pack.fields.values()),
                       with_as_of(options.read_options or ReadOptions(lang=options.lang), options.as_of))
-    for line in mapping_lines(read.mapping, lang=options.lang):
+    for line in mapping_lines(_without_review_fields(read.mapping), lang=options.lang):
         tell(line)
     from kamrules.i18n import data_text
 
@@ -528,6 +528,21 @@ def _recorded_mapping(options: EvaluateOptions, read) -> dict:
     from kamrules.results.outputs import file_hash
 
     return {**read.mapping, "file": {"path": str(options.columns_file), "sha256": file_hash(Path(options.columns_file))}}
+
+
+def review_fields(pack: RulePack) -> list[str]:
+    """The pack's fields filled from `--contacts` (the stakeholder facts), never from the data file: the
+    console does not say the file lacks them (without --contacts they are missing and their rules do not
+    fire; docs/review-cycle.md)."""
+    from kamrules.review.contacts import STAKEHOLDER_FACTS
+
+    return [name for name in STAKEHOLDER_FACTS if name in pack.fields]
+
+
+def _without_review_fields(mapping: dict) -> dict:
+    from kamrules.review.contacts import STAKEHOLDER_FACTS
+
+    return {**mapping, "absent": [f for f in mapping.get("absent", []) if f not in STAKEHOLDER_FACTS]}
 
 
 def carried_columns(evaluation: Evaluation, read) -> list[str]:

@@ -283,3 +283,58 @@ def test_a_gbk_contacts_file_with_chinese_headers():
                        "A00001,王军,采购总监,决策人,中立,2026/10/12,赵磊,在职\n", encoding="gbk")
     evaluate("--out", "out", "--playbooks", "key", "-q", "--lang", "zh", "--contacts", "联系人.csv")
     assert "| 王军 | 采购总监 | 决策者 | 中立；我方对接人：赵磊 | 2026-10-12 |" in playbook("md")
+
+
+def test_stakeholder_facts_reach_the_rules_of_a_pack_that_declares_them():
+    import shutil
+
+    basic = ROOT / "tests" / "projects" / "basic"
+    shutil.copytree(basic / "rules", "pack")
+    Path("pack/30-stakeholders.yaml").write_text(
+        "fields:\n"
+        "  decision_maker_known: {type: boolean}\n"
+        "  days_since_decision_maker_contact: {type: number}\n"
+        "  decision_maker: {type: string}\n"
+        "decisions:\n"
+        "  stakeholders:\n"
+        "    hit: first\n"
+        "    outputs: {stakeholder_gap: {type: category, values: [no_decision_maker, stale, none]}}\n"
+        "    rules:\n"
+        "      - id: unknown\n"
+        "        when: not decision_maker_known\n"
+        "        then: {stakeholder_gap: no_decision_maker}\n"
+        "      - id: stale\n"
+        "        when: days_since_decision_maker_contact > 90\n"
+        "        then: {stakeholder_gap: stale}\n"
+        "        because: {en: 'Last met {decision_maker} {days_since_decision_maker_contact} days ago', "
+        "zh: '{decision_maker}'}\n"
+        "    default: {stakeholder_gap: none}\n", encoding="utf-8")
+    write("contacts.yaml", "- {account: '00042', name: Wang Jun, title: CFO, role: decision_maker, "
+                           "last_contact: 2026-06-01}\n"
+                           "- {account: '00007', name: Li Na, role: decision_maker, last_contact: 2026-11-01}\n"
+                           "- {account: '00007', name: Zhao, role: champion, status: left}\n")
+    result = runner.invoke(app, ["evaluate", str(basic / "customers.csv"), "--rules", "pack", *AS_OF, "--out", "out",
+                                 "--playbooks", "none", "-q", "--contacts", "contacts.yaml"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    table = rows("out/decisions.csv")
+    assert [r["stakeholder_gap"] for r in table] == ["stale", "none", "no_decision_maker", "no_decision_maker"]
+    trace = Path("out/trace.jsonl").read_text(encoding="utf-8")
+    assert '"stale"' in trace
+
+
+def test_without_contacts_the_console_does_not_say_the_file_lacks_the_stakeholder_facts():
+    import shutil
+
+    basic = ROOT / "tests" / "projects" / "basic"
+    shutil.copytree(basic / "rules", "pack")
+    Path("pack/30-stakeholders.yaml").write_text(
+        "fields:\n  decision_maker_known: {type: boolean}\n"
+        "decisions:\n  stakeholders:\n    hit: first\n"
+        "    outputs: {stakeholder_gap: {type: category, values: [no_decision_maker, none]}}\n"
+        "    rules:\n      - id: unknown\n        when: not decision_maker_known\n"
+        "        then: {stakeholder_gap: no_decision_maker}\n    default: {stakeholder_gap: none}\n", encoding="utf-8")
+    result = runner.invoke(app, ["evaluate", str(basic / "customers.csv"), "--rules", "pack", *AS_OF, "--out", "out",
+                                 "--playbooks", "none"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "decision_maker_known" not in result.output and "has no column" not in result.output
+    assert [r["stakeholder_gap"] for r in rows("out/decisions.csv")] == ["none"] * 4  # missing: the rule does not fire
