@@ -210,6 +210,7 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     recorded = _record(options, evaluation, read) if options.register is not None else None
     return RunResult(evaluation, summary, options.out, sorted(files), read.issues,
                      [*pack.warnings, *data_warnings, *(overrides.warnings if overrides else []),
+                      *(_retire_notes(plan, evaluation, options.lang) if plan is not None else []),
                       *evaluation.warnings, *_cut_warnings(cut, options), *_since_warnings(since, options)],
                      recorded, plan)
 
@@ -238,6 +239,12 @@ def _read_review_inputs(options: EvaluateOptions, pack: RulePack, read):
 
         notes = read_notes(options.notes, known, options.data.name, options.lang)
     return ReviewInputs(contacts, notes)
+
+
+def _retire_notes(plan, evaluation: Evaluation, lang: str) -> list[str]:
+    from kamrules.review.overrides import retire_notes
+
+    return retire_notes(plan, evaluation.pack, lang)
 
 
 def _read_overrides(options: EvaluateOptions, pack: RulePack, read):

@@ -338,3 +338,14 @@ def test_without_contacts_the_console_does_not_say_the_file_lacks_the_stakeholde
     assert result.exit_code == 0, result.output
     assert "decision_maker_known" not in result.output and "has no column" not in result.output
     assert [r["stakeholder_gap"] for r in rows("out/decisions.csv")] == ["none"] * 4  # missing: the rule does not fire
+
+
+def test_an_override_the_rules_now_agree_with_is_ready_to_retire():
+    write("overrides.csv", HEADER + "A00001,tier,key,Keep it key,赵磊,2027-03-31\n")
+    result = evaluate("--out", "out", "--playbooks", "none", "--overrides", "overrides.csv")
+    assert ("warning: overrides.csv: the override of tier for account 'A00001' (Key account) is what the rules "
+            "decide now: ready to retire — remove the row") in " ".join(result.output.split())
+    result = evaluate("--out", "zh", "--playbooks", "none", "--overrides", "overrides.csv", "--lang", "zh")
+    assert "警告：overrides.csv：客户“A00001”的tier人工调整（重点客户）已与规则结果一致：可以撤销——请删除此行" in \
+        "".join(result.output.split())
+    assert rows("out/decisions.csv")[0]["tier_rule"] == "override"

@@ -895,6 +895,9 @@ REVIEW_MESSAGES["en"].update({
     "note_twice": "{place}: the same {section} note for account '{account}' is written already ({first}); "
                   "remove one",
 })
+REVIEW_MESSAGES["en"]["override_agrees"] = ("{file}: the override of {output} for account '{account}' ({value}) is what "
+                                             "the rules decide now: ready to retire — remove the row")
+REVIEW_MESSAGES["zh"]["override_agrees"] = "{file}：客户“{account}”的 {output} 人工调整（{value}）已与规则结果一致：可以撤销——请删除此行"
 REVIEW_MESSAGES["zh"].update({
     "contact_future": "{place}：{date} 晚于本次回顾（{as_of}）；请填写迄今最近一次联系的日期",
     "contact_twice": "{place}：客户“{account}”已列有“{name}”（{first}）；每人只保留一行",

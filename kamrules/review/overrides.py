@@ -398,6 +398,14 @@ def evaluate_with_overrides(pack: RulePack, frame: pd.DataFrame, overrides: Over
     return dataclasses.replace(decided, pack=plan.shown_pack), plan
 
 
+def retire_notes(plan: OverridePlan, pack: RulePack, lang: str = "en") -> list[str]:
+    """One warning per override the rules now agree with ("ready to retire")."""
+    name = plan.path.name if plan.path else "--overrides"
+    return [say(lang, "warning", message=say(lang, "override_agrees", file=name, output=item.output,
+                                                account=item.account, value=_label(pack, item.output, item.value, lang)))
+            for item in plan.ready_to_retire()]
+
+
 def applied_labels(item: Applied, pack: RulePack, lang: str) -> tuple[str, str]:
     """(the value set by hand, the rules' value) as labels in `lang`."""
     return _label(pack, item.output, item.value, lang), _label(pack, item.output, item.rules_value, lang)
