@@ -251,6 +251,9 @@ def evaluate(
     previous: Optional[Path] = typer.Option(None, "--previous", help="An earlier output folder: add 'since the last review' to the report and playbooks."),
     pdf: bool = typer.Option(False, "--pdf", help="Also write each HTML playbook and the report as PDF (A4, no browser needed)."),
     register: Optional[Path] = typer.Option(None, "--register", help="Record the run in this register of reviews (an SQLite file, created when missing); read it with `kamrules history`."),
+    overrides: Optional[Path] = typer.Option(None, "--overrides", help="Decision outputs set by hand (CSV or YAML: account, output, value, reason, owner, expires); see docs/review-cycle.md."),
+    contacts: Optional[Path] = typer.Option(None, "--contacts", help="The customers' people (CSV or YAML: account, name, title, role, attitude, last_contact, owner, status): fills the playbook's contact map; see docs/review-cycle.md."),
+    notes: Optional[Path] = typer.Option(None, "--notes", help="Notes per account and playbook section (CSV or YAML: account, section, text); see docs/review-cycle.md."),
 ) -> None:
     """Decide tier, relationship, service level, dependence, risk and actions for every account.
 
@@ -270,7 +273,7 @@ def evaluate(
             as_of=parse_as_of(as_of, data or example_data()), format=fmt, jobs=jobs, playbooks=playbooks,
             playbooks_dir=find_playbooks(playbooks_dir), lang=lang, force=force, strict=strict,
             read_options=read_options, settings=list(settings or []), previous=previous, columns_file=reading["columns"], pdf=pdf,
-            register=register,
+            register=register, overrides=overrides, contacts=contacts, notes=notes,
         )
         tell = _teller(quiet)
         tell(_as_of_line(options.as_of, given=as_of is not None, lang=lang, example=is_example(options.data)))

@@ -39,6 +39,9 @@ class EvaluateOptions:
     columns_file: Path | None = None  # the --columns file, so --out can never contain (and delete) it
     pdf: bool = False  # `--pdf`: a PDF copy of each HTML playbook and of the report
     register: Path | None = None  # `--register PATH`: record the run in this register of reviews
+    overrides: Path | None = None  # `--overrides FILE`: decision outputs set by hand (kamrules/review)
+    contacts: Path | None = None  # `--contacts FILE`: the customers' people (kamrules/review/contacts.py)
+    notes: Path | None = None  # `--notes FILE`: notes per account and playbook section (kamrules/review/notes.py)
 
 
 @dataclass
@@ -52,6 +55,7 @@ class RunResult:
     timings: dict = field(default_factory=dict)  # seconds per stage: the evaluation's, and reading, rendering, writing
     recorded: object = None  # kamrules.register.Recorded, with --register
     since: object = None  # Since, with --previous: what changed since the last review
+    overridden: object = None  # kamrules.review.overrides.OverridePlan, with --overrides
 
 
 def parse_as_of(text: str | None, data: Path | None = None) -> dt.date:
@@ -142,7 +146,8 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     _check_evaluate_options(options)
     jobs = options.jobs or default_jobs()
     inputs = read_paths(options.data, options.rules, options.playbooks_dir, options.columns_file, options.previous,
-                        options.register, read_options=options.read_options)
+                        options.register, options.overrides, options.contacts, options.notes,
+                        read_options=options.read_options)
     check_out(options.out, inputs, force=options.force)  # before minutes of work, not after
 
     step("loading the rule pack")
@@ -167,11 +172,20 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     fill_history(read, pack, history, options.data.name, _history_option(options), options.lang)
     give_back_memory()
 
+    overrides = _read_overrides(options, pack, read)
+    review = _read_review_inputs(options, pack, read)
     # Handed over, not kept: evaluate builds the typed table it needs and lets the raw frame go.
-    evaluation = evaluate(pack, _hand_over(read), as_of=options.as_of, jobs=jobs,
-                          input_name=options.data.name, row_numbers=read.row_numbers, progress=progress,
-                          lang=options.lang, headers=read.column_map, source=_source(read),
-                          filled=history_present(pack, read))
+    evaluate_options = dict(as_of=options.as_of, jobs=jobs, input_name=options.data.name,
+                            row_numbers=read.row_numbers, progress=progress, lang=options.lang,
+                            headers=read.column_map, source=_source(read),
+                            filled=history_present(pack, read) + review_fields(pack))
+    plan = None
+    if overrides is not None and overrides.active:  # the rules first, then the overridden decisions
+        from kamrules.review.overrides import evaluate_with_overrides
+
+        evaluation, plan = evaluate_with_overrides(pack, _hand_over(read), overrides, **evaluate_options)
+    else:
+        evaluation = evaluate(pack, _hand_over(read), **evaluate_options)
     give_back_memory()
     summary = portfolio.summarise(evaluation, lang=options.lang)
     give_back_memory()
@@ -181,13 +195,15 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     step("writing decisions, trace, playbooks and report")
     started = time.perf_counter()
     cut: list = []  # Excel cells cut at 32,767 characters, known once decisions.xlsx is written
-    files = _output_files(options, evaluation, read, summary, since, step, cut)
+    extra = plan.table_columns(len(evaluation.table), evaluation.pack, options.lang) if plan is not None else None
+    files = _output_files(options, evaluation, read, summary, since, step, cut, extra, review)
     render_seconds = time.perf_counter() - started
     names = sorted([*files, "manifest.json"])
     files["manifest.json"] = manifest(evaluation, input_path=options.data, jobs=evaluation.jobs, files=names,
                                       data_issues=len(read.issues), columns=_recorded_mapping(options, read),
                                       lang=options.lang,
-                                      table=table_record(evaluation, options.format, options.lang, since is not None),
+                                      table=table_record(evaluation, options.format, options.lang, since is not None,
+                                                         extra),
                                       history=history.record() if history is not None else None)
     started = time.perf_counter()
     write_outputs(options.out, files, inputs=inputs, force=options.force,
@@ -198,8 +214,52 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
                "write": time.perf_counter() - started}
     recorded = _record(options, evaluation, read) if options.register is not None else None
     return RunResult(evaluation, summary, options.out, sorted(files), read.issues,
-                     [*pack.warnings, *data_warnings, *evaluation.warnings, *_cut_warnings(cut, options),
-                      *_since_warnings(since, options)], timings, recorded, since)
+                     [*pack.warnings, *data_warnings, *(overrides.warnings if overrides else []),
+                      *(_retire_notes(plan, evaluation, options.lang) if plan is not None else []),
+                      *evaluation.warnings, *_cut_warnings(cut, options), *_since_warnings(since, options)],
+                     timings, recorded, since, plan)
+
+
+def _read_review_inputs(options: EvaluateOptions, pack: RulePack, read):
+    """`--contacts` and `--notes`, checked against the data's account ids (None without either). The
+    contacts give the stakeholder facts the pack declares as fields, added to the data before the rules."""
+    if options.contacts is None and options.notes is None:
+        return None
+    from kamrules.documents.review_cycle import ReviewInputs
+
+    frame = read.frame
+    ids = frame["account_id"].astype(object).where(frame["account_id"].notna(), None).tolist() \
+        if "account_id" in frame.columns else []
+    known = [str(i) for i in ids if i is not None]
+    contacts = notes = None
+    if options.contacts is not None:
+        from kamrules.review.contacts import read_contacts, stakeholder_facts
+
+        contacts = read_contacts(options.contacts, known, options.as_of, options.data.name, options.lang)
+        for name, values in stakeholder_facts(contacts, [None if i is None else str(i) for i in ids],
+                                              options.as_of, pack).items():
+            frame[name] = values
+    if options.notes is not None:
+        from kamrules.review.notes import read_notes
+
+        notes = read_notes(options.notes, known, options.data.name, options.lang)
+    return ReviewInputs(contacts, notes)
+
+
+def _retire_notes(plan, evaluation: Evaluation, lang: str) -> list[str]:
+    from kamrules.review.overrides import retire_notes
+
+    return retire_notes(plan, evaluation.pack, lang)
+
+
+def _read_overrides(options: EvaluateOptions, pack: RulePack, read):
+    """`--overrides FILE`, checked against the pack and the data's account ids (None without it)."""
+    if options.overrides is None:
+        return None
+    from kamrules.review.overrides import read_overrides
+
+    ids = read.frame["account_id"].dropna().astype(str).tolist() if "account_id" in read.frame.columns else []
+    return read_overrides(options.overrides, pack, ids, options.as_of, options.data.name, options.lang)
 
 
 def _source(read) -> dict:
@@ -563,7 +623,7 @@ def _read_run_data(options: EvaluateOptions, pack: RulePack, tell: Callable[[str
                       with_as_of(options.read_options or ReadOptions(lang=options.lang), options.as_of))
     from kamrules.data.history_facts import without_history
 
-    for line in mapping_lines(without_history(read.mapping, pack), lang=options.lang):
+    for line in mapping_lines(_without_review_fields(without_history(read.mapping, pack)), lang=options.lang):
         tell(line)
     from kamrules.i18n import data_text
 
@@ -597,6 +657,21 @@ def _recorded_mapping(options: EvaluateOptions, read) -> dict:
     from kamrules.results.outputs import file_hash
 
     return {**read.mapping, "file": {"path": str(options.columns_file), "sha256": file_hash(Path(options.columns_file))}}
+
+
+def review_fields(pack: RulePack) -> list[str]:
+    """The pack's fields filled from `--contacts` (the stakeholder facts), never from the data file: the
+    console does not say the file lacks them (without --contacts they are missing and their rules do not
+    fire; docs/review-cycle.md)."""
+    from kamrules.review.contacts import STAKEHOLDER_FACTS
+
+    return [name for name in STAKEHOLDER_FACTS if name in pack.fields]
+
+
+def _without_review_fields(mapping: dict) -> dict:
+    from kamrules.review.contacts import STAKEHOLDER_FACTS
+
+    return {**mapping, "absent": [f for f in mapping.get("absent", []) if f not in STAKEHOLDER_FACTS]}
 
 
 def group_fields(pack: RulePack) -> list[str]:
@@ -633,7 +708,8 @@ def _field_text(pack: RulePack, name: str, lang: str) -> str:
 
 
 def _output_files(options: EvaluateOptions, evaluation: Evaluation, read, summary, since,
-                  step: Callable[[str], None], cut: list | None = None) -> dict:
+                  step: Callable[[str], None], cut: list | None = None, extra: dict | None = None,
+                  review=None) -> dict:
     """Every file of OUT but the manifest: values are bytes or iterables of byte chunks (written lazily)."""
     from kamrules import documents as playbooks
     from kamrules.data.tables import table_bytes
@@ -644,11 +720,11 @@ def _output_files(options: EvaluateOptions, evaluation: Evaluation, read, summar
 
     demoted = since.demoted if since is not None else None
     files[f"decisions.{options.format}"] = _then_give_back(
-        decision_table_chunks(evaluation, options.format, options.lang, demoted=demoted, cut=cut))
+        decision_table_chunks(evaluation, options.format, options.lang, demoted=demoted, cut=cut, extra=extra))
     files["trace.jsonl"] = trace_chunks(evaluation)
     from kamrules.results.actions import actions_csv
 
-    actions = actions_csv(evaluation, options.lang)
+    actions = actions_csv(evaluation, options.lang, history=since.tasks if since is not None else None)
     if actions is not None:
         files["actions.csv"] = actions
     from kamrules.results.profile import LOOKALIKES_FILE
@@ -666,7 +742,7 @@ def _output_files(options: EvaluateOptions, evaluation: Evaluation, read, summar
     # would otherwise be rendered twice (once for the PDF, once when written).
     render = render_playbooks if options.pdf else playbooks_to_write
     rendered = render(evaluation, selection=options.playbooks, lang=options.lang, playbooks_dir=options.playbooks_dir,
-                      jobs=options.jobs or default_jobs(),
+                      jobs=options.jobs or default_jobs(), review=review,
                       **({"since": since.accounts, "also": since.also if options.playbooks != "none" else []}
                          if since else {}))
     files.update(rendered)
@@ -695,6 +771,7 @@ class Since:
     demoted: set  # ids of key accounts that are no longer key
     also: list  # positions of demoted accounts, which get a playbook whatever --playbooks says
     result: object  # kamrules.results.diff.DiffResult
+    tasks: object = None  # kamrules.review.tasks.TaskHistory: this run's tasks against the last review's
 
 
 def _since_last_review(options: EvaluateOptions, evaluation: Evaluation) -> Since:
@@ -715,7 +792,9 @@ def _since_last_review(options: EvaluateOptions, evaluation: Evaluation) -> Sinc
     report, accounts = since_views(before, after, result, options.lang)
     demoted = {c.account_id for c in result.review_before_demotion}
     also = [i for i, account in enumerate(after.frame.index) if account in demoted]
-    return Since(report, accounts, demoted, also, result)
+    from kamrules.review.tasks import task_history
+
+    return Since(report, accounts, demoted, also, result, task_history(before, evaluation))
 
 
 @dataclass

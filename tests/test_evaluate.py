@@ -165,7 +165,7 @@ def test_decision_table_stands_alone_and_actions_go_to_actions_csv():
     actions = pd.read_csv("out/actions.csv", dtype=str, encoding="utf-8-sig", keep_default_na=False)
     assert list(actions.columns) == ["account_id", "account_name", "account_manager", "action", "action_title",
                                      "action_owner", "action_due_days", "action_due_date", "action_measure",
-                                     "action_section"]
+                                     "action_section", "task_id", "priority", "money_at_stake"]
     # one row per account and action, in account order then rule order, as the decision table lists them
     expected = [(row.account_id, code) for row in table.itertuples() for code in row.action.split("; ") if code]
     assert list(zip(actions["account_id"], actions["action"])) == expected

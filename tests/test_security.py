@@ -326,7 +326,8 @@ def test_the_records_templates_may_read_are_exactly_these():
     assert sorted(t.__name__ for t in records) == [
         "AccountLine", "AccountSince", "AccountView", "ActionRow", "Breakdown", "Chart", "ChartPoint", "Choice",
         "ContactRow", "Count", "CountRow", "CountTable", "CurvePoint", "DecisionResult", "DecisionView", "Fact",
-        "Finding", "KeyAccountBand", "LoopContext", "Losses", "NamedAccount", "Objective", "OwnerView",
+        "Finding", "KeyAccountBand", "LoopContext", "Losses", "NamedAccount", "NoteRow", "NoteSection", "Notes",
+        "Objective", "OwnerView",
         "ParetoSplit", "PlanSection",
         "PlaybookContext", "Portfolio", "ProfileView", "Reason", "RegionRow", "RegionView", "ReportContext",
         "RiskAccount", "RiskSignal", "RunInfo", "Score", "Service", "Signal", "SignalView", "SinceLastReview",

@@ -11,6 +11,7 @@ from functools import cached_property
 from typing import Any
 
 from kamrules.documents.review import ContactRow, Objective, SwotRow
+from kamrules.documents.review_cycle import EMPTY_NOTES, NoteRow, Notes, NoteSection  # noqa: F401 (the sandbox reads them)
 from kamrules.documents.since import AccountSince
 from kamrules.i18n import Strings
 from kamrules.pack import RulePack
@@ -270,6 +271,7 @@ class PlaybookContext:
     swot: tuple[SwotRow, ...] = ()  # strengths, weaknesses, opportunities, threats (pre-filled)
     contacts: tuple[ContactRow, ...] = ()  # the contact / decision-maker map: ours, then blank rows
     since_last_review: AccountSince | None = None  # `evaluate --previous OUT` only (docs/diff.md)
+    notes: Notes = EMPTY_NOTES  # what the team wrote per section (`evaluate --notes`, docs/review-cycle.md)
 
 
 def known_names(pack: RulePack) -> list[str]:

@@ -39,7 +39,7 @@ class Renderer:
     """Renders the playbooks of one evaluation in one language (templates compiled once)."""
 
     def __init__(self, evaluation: Evaluation, *, lang: str = "en", playbooks_dir: Path | str | None = None,
-                 checked: bool = False, probe: bool = False, since: Mapping | None = None):
+                 checked: bool = False, probe: bool = False, since: Mapping | None = None, review=None):
         from jinja2 import TemplateError as JinjaError
 
         if lang not in UI:
@@ -47,6 +47,7 @@ class Renderer:
         self.evaluation = evaluation
         self.probe = probe
         self.since = since  # account id -> AccountSince, with `evaluate --previous`
+        self.review = review  # review_cycle.ReviewInputs, with `evaluate --contacts` / `--notes`
         self.builder = ContextBuilder(evaluation, lang)
         self.env = make_environment(playbooks_dir, pack=evaluation.pack, lang=lang)
         if not checked:
@@ -66,6 +67,8 @@ class Renderer:
         context = self.builder.build(account)
         if self.since is not None:
             context = dataclasses.replace(context, since_last_review=self.since.get(str(account.account_id)))
+        if self.review is not None:
+            context = self.review.apply(context, account.account_id)
         names = context_vars(context)
         files = {}
         stem = context.account.file
@@ -253,7 +256,7 @@ def select_accounts(evaluation: Evaluation, selection: str = "key+potential") ->
 
 def render_playbooks(evaluation: Evaluation, *, selection: str = "key+potential", lang: str = "en",
                      playbooks_dir: Path | str | None = None, since: Mapping | None = None,
-                     also: Sequence[int] = (), jobs: int = 1) -> dict[str, bytes]:
+                     also: Sequence[int] = (), jobs: int = 1, review=None) -> dict[str, bytes]:
     """Render the Markdown and HTML playbooks of the selected accounts (in `jobs` worker processes
     when more than 1 and worth it).
 
@@ -267,7 +270,7 @@ def render_playbooks(evaluation: Evaluation, *, selection: str = "key+potential"
         raise UsageError(f"--playbooks '{selection}' is not one of: {', '.join(SELECTIONS)}")
     if not selected_indexes(evaluation, selection) and not also:
         return {}
-    renderer = Renderer(evaluation, lang=lang, playbooks_dir=playbooks_dir, since=since)
+    renderer = Renderer(evaluation, lang=lang, playbooks_dir=playbooks_dir, since=since, review=review)
     if parallel_jobs(jobs, len(evaluation.accounts)) == 1:
         return renderer.render_all(selection, also)
     return {path: b"".join(chunks) for path, chunks in renderer.render_lazily(selection, also, jobs=jobs).items()}
@@ -275,7 +278,7 @@ def render_playbooks(evaluation: Evaluation, *, selection: str = "key+potential"
 
 def playbooks_to_write(evaluation: Evaluation, *, selection: str = "key+potential", lang: str = "en",
                        playbooks_dir: Path | str | None = None, since: Mapping | None = None,
-                       also: Sequence[int] = (), jobs: int = 1) -> dict[str, Iterable[bytes]]:
+                       also: Sequence[int] = (), jobs: int = 1, review=None) -> dict[str, Iterable[bytes]]:
     """`render_playbooks` for `write_outputs`: the same paths, each file rendered when it is written
     (memory stays flat however many playbooks a run writes). Templates are checked first. With
     `jobs > 1`, that many worker processes render ahead of the writer (the same bytes)."""
@@ -283,7 +286,7 @@ def playbooks_to_write(evaluation: Evaluation, *, selection: str = "key+potentia
         raise UsageError(f"--playbooks '{selection}' is not one of: {', '.join(SELECTIONS)}")
     if not selected_indexes(evaluation, selection) and not also:
         return {}
-    renderer = Renderer(evaluation, lang=lang, playbooks_dir=playbooks_dir, since=since)
+    renderer = Renderer(evaluation, lang=lang, playbooks_dir=playbooks_dir, since=since, review=review)
     return renderer.render_lazily(selection, also, jobs=jobs)
 
 

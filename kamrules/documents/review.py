@@ -32,6 +32,8 @@ class Objective:
     target: str  # the value aimed at, formatted ("70%")
     gain: str  # what reaching it is worth in sales, formatted ("+288,889")
     basis: str  # how the gain is computed, in words
+    current_value: float | None = None  # today's value and the target as numbers (objectives.csv)
+    target_value: float | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class SwotRow:
     key: str  # "strengths" | "weaknesses" | "opportunities" | "threats"
     title: str  # its heading in the language
     items: tuple[str, ...]  # pre-filled from the data (may be empty)
+    notes: tuple[str, ...] = ()  # what people wrote for it (evaluate --notes)
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,10 @@ class ContactRow:
     role: str  # job title or our role ("Account manager (ours)")
     side: str  # "ours" | "theirs"
     last_contact: str  # formatted date or ""
+    buying_role: str = ""  # their part in the decision (evaluate --contacts), e.g. "Decision maker"
+    attitude: str = ""  # their attitude to us (evaluate --contacts)
+    owner: str = ""  # our owner of the relationship (evaluate --contacts)
+    gone: bool = False  # they have left the customer (evaluate --contacts)
 
 
 def role_name(pack: RulePack, role: str) -> str | None:
@@ -175,13 +182,14 @@ def objectives(pack: RulePack, values: dict, fmt, strings) -> tuple[Objective, .
             found.append(Objective(
                 sow_name, fmt.caption(sow_name), fmt.show(sow, sow_name), fmt.show(target, sow_name),
                 "+" + fmt.show(spend * (target - sow), sales_name),
-                strings["spend_basis"] % (fmt.show(spend, sales_name),)))
+                strings["spend_basis"] % (fmt.show(spend, sales_name),), float(sow), float(target)))
     prev_name = role_name(pack, "sales_prev")
     prev = values.get(prev_name) if prev_name else None
     if _number(prev) and prev > sales:
         found.append(Objective(
             sales_name, fmt.caption(sales_name), fmt.show(sales, sales_name), fmt.show(prev, sales_name),
-            "+" + fmt.show(prev - sales, sales_name), strings["recover_basis"] % (fmt.caption(prev_name),)))
+            "+" + fmt.show(prev - sales, sales_name), strings["recover_basis"] % (fmt.caption(prev_name),),
+            float(sales), float(prev)))
     return tuple(found)
 
 

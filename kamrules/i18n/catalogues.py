@@ -313,6 +313,40 @@ UI: dict[str, dict[str, str]] = {
 }
 
 
+# The review cycle's words in playbooks (evaluate --contacts, --notes; kamrules/documents/review_cycle.py):
+# kept in a block of their own and merged into UI.
+REVIEW_UI: dict[str, dict[str, str]] = {
+    "en": {
+        "role_decision_maker": "Decision maker", "role_influencer": "Influencer", "role_user": "User",
+        "role_champion": "Champion", "role_gatekeeper": "Gatekeeper",
+        "attitude_positive": "Positive", "attitude_neutral": "Neutral", "attitude_negative": "Negative",
+        "contact_gone": "left", "our_owner": "our owner: %s",
+        "account_notes": "Notes from the team",
+        "note_goals": "Customer goals", "note_competitors": "Competitors",
+        "note_value_proposition": "Value proposition", "note_next_steps": "Agreed next steps",
+        "note_other": "Other notes",
+        "overridden_by": "overridden by %s: %s (until %s)",
+        "status_achieved": "achieved", "status_on_track": "on track", "status_behind": "behind",
+        "status_not_measured": "not measured",
+    },
+    "zh": {
+        "role_decision_maker": "决策者", "role_influencer": "影响者", "role_user": "使用者",
+        "role_champion": "内部支持者", "role_gatekeeper": "把关者",
+        "attitude_positive": "积极", "attitude_neutral": "中立", "attitude_negative": "消极",
+        "contact_gone": "已离职", "our_owner": "我方对接人：%s",
+        "account_notes": "团队备注",
+        "note_goals": "客户目标", "note_competitors": "竞争对手",
+        "note_value_proposition": "价值主张", "note_next_steps": "约定的下一步",
+        "note_other": "其他备注",
+        "overridden_by": "由%s人工调整：%s（有效期至 %s）",
+        "status_achieved": "已达成", "status_on_track": "进展正常", "status_behind": "落后",
+        "status_not_measured": "无法衡量",
+    },
+}
+for _lang, _words in REVIEW_UI.items():
+    UI[_lang].update(_words)
+
+
 class Strings(dict):
     """The UI strings of one language, read in templates as `t.KEY` (unknown keys are errors)."""
 

@@ -830,3 +830,89 @@ REGISTER_MESSAGES: dict[str, dict[str, str]] = {
 }
 for _lang, _messages in REGISTER_MESSAGES.items():
     DATA[_lang].update(_messages)
+
+
+# The review cycle's files (`evaluate --overrides`, `--contacts`, `--notes`; kamrules/review): kept in a
+# block of their own and merged into DATA.
+REVIEW_MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "review_at": "{file}: {where}", "review_at_column": "{file}: {where}, column '{column}'",
+        "review_semicolon": "; ", "review_yes": "yes", "review_no": "no",
+        "review_problems": "{name}: {n} problems; fix these rows:",
+        "review_yaml": "{where}: {detail}",
+        "review_yaml_empty": "{name}: holds no records; write one record per row (a list of mappings)",
+        "review_yaml_shape": "{name}: must be a list of records (each a mapping such as `- account: A00001`), "
+                             "or one key holding that list",
+        "review_yaml_record": "{place}: a record must be a mapping of column: value (e.g. `- account: A00001`)",
+        "review_yaml_key": "{file}: {where}: unknown column '{key}'{hint}; the columns are: {known}",
+        "review_cell": "{file}: {where}, column '{column}': '{value}' {problem}",
+        "review_required": "{place}: the required column {field} is missing (write it as: {names})",
+        "review_not_scalar": "must be a single value, not a list or a mapping",
+        "review_not_value": "is not one of: {values}",
+        "review_unknown_account": "{place}: account '{id}' is not in {data}{hint}; fix the id, or remove the row "
+                                  "if the account is gone",
+        # overrides
+        "override_bad_value": "{place}: '{value}' cannot be set for {output}: {problem}",
+        "override_not_value": "the pack's values are: {values}",
+        "override_not_boolean": "write true or false (yes/no, 是/否)",
+        "override_expired": "{place}: the override of {output} for account '{account}' ended on {date}, before "
+                            "this review ({as_of}): ignored — the rules decide; renew the date or remove the row",
+        "override_twice": "{place}: account '{account}' has {output} overridden already ({first}); keep one row",
+        "override_list_output": "{place}: '{output}' is a list the rules collect (decision '{decision}') and "
+                                "cannot be set by hand; override the decision it follows from (e.g. tier or "
+                                "risk_level)",
+        "override_unknown_output": "{place}: the pack has no output '{output}'{hint}; the outputs that can be "
+                                   "overridden are: {outputs}",
+        "override_too_many": "{file}: decision '{decision}' is overridden in {n} different ways; the engine takes "
+                             "{room} more rules in it: set fewer different values",
+        "override_because": "{output} overridden by {owner}: {reason} (until {date}); the rules said: {rules}",
+        "override_cell": "{owner}: {reason} (until {date})",
+        "override_source": "set by hand ({file})",
+    },
+    "zh": {
+        "review_at": "{file}：{where}", "review_at_column": "{file}：{where}，列“{column}”",
+        "review_semicolon": "；", "review_yes": "是", "review_no": "否",
+        "review_problems": "{name}：有 {n} 处问题；请修正以下各行：",
+        "review_yaml": "{where}：{detail}",
+        "review_yaml_empty": "{name}：没有任何记录；请每行写一条记录（映射组成的列表）",
+        "review_yaml_shape": "{name}：应为记录列表（每条为一个映射，如 `- account: A00001`），或由一个键包含该列表",
+        "review_yaml_record": "{place}：每条记录应为“列: 值”的映射（如 `- account: A00001`）",
+        "review_yaml_key": "{file}：{where}：未知的列“{key}”{hint}；可用的列：{known}",
+        "review_cell": "{file}：{where}，列“{column}”：“{value}”{problem}",
+        "review_required": "{place}：缺少必填列 {field}（可写作：{names}）",
+        "review_not_scalar": "应为单个值，不能是列表或映射",
+        "review_not_value": "不是以下取值之一：{values}",
+        "review_unknown_account": "{place}：客户“{id}”不在 {data} 中{hint}；请修正编码，若该客户已不存在请删除此行",
+        "override_bad_value": "{place}：{output} 不能设为“{value}”：{problem}",
+        "override_not_value": "规则包的取值为：{values}",
+        "override_not_boolean": "请写 true 或 false（yes/no、是/否）",
+        "override_expired": "{place}：客户“{account}”的 {output} 人工调整已于 {date} 到期，早于本次回顾（{as_of}）："
+                            "已忽略，由规则决定；请更新日期或删除此行",
+        "override_twice": "{place}：客户“{account}”的 {output} 已有人工调整（{first}）；请只保留一行",
+        "override_list_output": "{place}：“{output}”是规则汇总的列表（决策“{decision}”），不能人工设定；"
+                                "请调整其所依据的决策（如 tier 或 risk_level）",
+        "override_unknown_output": "{place}：规则包中没有输出“{output}”{hint}；可人工调整的输出有：{outputs}",
+        "override_too_many": "{file}：决策“{decision}”有 {n} 种不同的人工调整；引擎最多还能容纳 {room} 条规则：请减少不同取值",
+        "override_because": "{output}由{owner}人工调整：{reason}（有效期至 {date}）；规则结果：{rules}",
+        "override_cell": "{owner}：{reason}（有效期至 {date}）",
+        "override_source": "人工调整（{file}）",
+    },
+}
+for _lang, _messages in REVIEW_MESSAGES.items():
+    DATA[_lang].update(_messages)
+REVIEW_MESSAGES["en"].update({
+    "contact_future": "{place}: {date} is after this review ({as_of}); write the date of the last contact so far",
+    "contact_twice": "{place}: '{name}' is listed for account '{account}' already ({first}); keep one row per person",
+    "note_twice": "{place}: the same {section} note for account '{account}' is written already ({first}); "
+                  "remove one",
+})
+REVIEW_MESSAGES["en"]["override_agrees"] = ("{file}: the override of {output} for account '{account}' ({value}) is what "
+                                             "the rules decide now: ready to retire — remove the row")
+REVIEW_MESSAGES["zh"]["override_agrees"] = "{file}：客户“{account}”的 {output} 人工调整（{value}）已与规则结果一致：可以撤销——请删除此行"
+REVIEW_MESSAGES["zh"].update({
+    "contact_future": "{place}：{date} 晚于本次回顾（{as_of}）；请填写迄今最近一次联系的日期",
+    "contact_twice": "{place}：客户“{account}”已列有“{name}”（{first}）；每人只保留一行",
+    "note_twice": "{place}：客户“{account}”已有相同的 {section} 备注（{first}）；请删除其中一条",
+})
+for _lang, _messages in REVIEW_MESSAGES.items():
+    DATA[_lang].update(_messages)

@@ -56,26 +56,38 @@ def decision_kinds(evaluation: Evaluation) -> dict[str, str]:
 
 
 def decision_table_chunks(evaluation: Evaluation, fmt: str, lang: str = "en",
-                          demoted: set | None = None, cut: list | None = None) -> Iterator[bytes]:
+                          demoted: set | None = None, cut: list | None = None,
+                          extra: dict | None = None) -> Iterator[bytes]:
     """decisions.<fmt>, built when it is written (at a million accounts it is not held beside the
     report): CSV and Parquet part by part, never whole; Excel with the pack's labels in `lang`.
     `demoted` (ids, with `evaluate --previous`) adds the `review_before_demotion` column; `cut` (a
-    list) gets the Excel cells whose text was cut at 32,767 characters (data.xlsx)."""
+    list) gets the Excel cells whose text was cut at 32,767 characters (data.xlsx); `extra` (name ->
+    (kind, one value per account in input order)) adds columns at the end (`evaluate --overrides`:
+    what the rules said and who overrode it, kamrules/review/overrides.py)."""
     from kamrules.data.tables import csv_parts_chunks, parquet_parts_chunks, table_chunks
 
-    def flagged(frame: pd.DataFrame) -> pd.DataFrame:
+    def flagged(frame: pd.DataFrame, start: int = 0) -> pd.DataFrame:
         if demoted is not None:  # key accounts falling out are flagged, not silently dropped
             frame[DEMOTION_FLAG] = frame["account_id"].astype(str).isin(demoted)
+        for name, (_, values) in (extra or {}).items():
+            frame[name] = pd.Series(values[start:start + len(frame)], dtype=object)
         return frame
+
+    def offsets(parts: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        start = 0
+        for part in parts:
+            yield flagged(part, start)
+            start += len(part)
 
     if fmt in ("csv", "parquet"):
         parts, _ = decision_frame_parts(evaluation, lang, rows=CSV_PART_ROWS if fmt == "csv" else PARQUET_PART_ROWS,
                                         coded=True)
-        parts = (flagged(part) for part in parts)
+        parts = offsets(parts)
         if fmt == "csv":
             yield from csv_parts_chunks(parts)
         else:
-            yield from parquet_parts_chunks(parts, {**decision_kinds(evaluation), DEMOTION_FLAG: "boolean"})
+            yield from parquet_parts_chunks(parts, {**decision_kinds(evaluation), DEMOTION_FLAG: "boolean",
+                                                    **{name: kind for name, (kind, _) in (extra or {}).items()}})
         return
     frame, list_columns = decision_frame(evaluation, lang)
     frame = flagged(frame)
@@ -544,13 +556,17 @@ def manifest(evaluation: Evaluation, *, input_path: Path | None, jobs: int, file
     return (json.dumps(json_value(record), ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 
-def table_record(evaluation: Evaluation, fmt: str, lang: str, demoted: bool = False) -> dict:
+def table_record(evaluation: Evaluation, fmt: str, lang: str, demoted: bool = False,
+                 extra: dict | None = None) -> dict:
     """The manifest's `table`: the decision table's file, its language (Excel's labels) and each
-    column's kind; `demoted`: it has the `review_before_demotion` column (`--previous`)."""
+    column's kind; `demoted`: it has the `review_before_demotion` column (`--previous`); `extra`: the
+    columns `decision_table_chunks` added at the end (name -> (kind, values))."""
     plain = {"number": "number", "integer": "number", "boolean": "boolean", "list": "list"}
     kinds = {name: plain.get(kind, "text") for name, kind in decision_kinds(evaluation).items()}
     if demoted:
         kinds[DEMOTION_FLAG] = "boolean"
+    for name, (kind, _) in (extra or {}).items():
+        kinds[name] = plain.get(kind, "text")
     return {"file": f"decisions.{fmt}", "lang": lang, "columns": kinds}
 
 

@@ -1,0 +1,210 @@
+"""What the playbooks and the report show of the review cycle (kamrules/review): values set by hand beside
+what the rules said, the contact map, the notes people wrote, the tasks since the last review and the
+last review's objectives measured now. Typed views of plain texts, built in the run's language."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from kamrules.i18n import Strings
+from kamrules.pack import RulePack
+
+NOTE_SECTIONS = ("goals", "competitors", "value_proposition", "next_steps", "other")  # the notes block, in order
+SWOT_SECTIONS = ("strengths", "weaknesses", "opportunities", "threats")  # the SWOT table's notes column
+
+
+# --------------------------------------------------------------------------------------------- playbooks
+
+
+@dataclass(frozen=True)
+class OverrideRow:
+    """An output set by hand, beside what the rules said."""
+
+    output: str  # e.g. "tier"
+    label: str  # the output's display name, e.g. "Tier"
+    value: Any  # set by hand
+    text: str  # its label, e.g. "Key account"
+    rules_text: str  # what the rules said, e.g. "Standard account"
+    owner: str
+    reason: str
+    until: dt.date
+    agrees: bool  # the rules now say the same: ready to retire
+    note: str  # "overridden by OWNER: REASON (until DATE)"
+
+
+@dataclass(frozen=True)
+class NoteRow:
+    text: str
+    author: str = ""
+    date: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class NoteSection:
+    key: str  # goals | competitors | value_proposition | next_steps | other
+    title: str
+    notes: tuple[NoteRow, ...]
+
+
+@dataclass(frozen=True)
+class Notes:
+    """The account's notes by playbook section (`evaluate --notes`); every section empty without it."""
+
+    goals: tuple[NoteRow, ...] = ()
+    competitors: tuple[NoteRow, ...] = ()
+    value_proposition: tuple[NoteRow, ...] = ()
+    next_steps: tuple[NoteRow, ...] = ()
+    strengths: tuple[NoteRow, ...] = ()
+    weaknesses: tuple[NoteRow, ...] = ()
+    opportunities: tuple[NoteRow, ...] = ()
+    threats: tuple[NoteRow, ...] = ()
+    other: tuple[NoteRow, ...] = ()
+    sections: tuple[NoteSection, ...] = ()  # the notes block's sections that have notes, in order
+
+
+@dataclass(frozen=True)
+class ProgressRow:
+    """An objective of the last review measured now."""
+
+    name: str
+    label: str  # e.g. "Share of wallet"
+    start: str  # its value when set
+    target: str
+    now: str  # "—" when not measured
+    set_on: dt.date
+    status: str  # achieved | on_track | behind | not_measured
+    status_text: str
+
+
+EMPTY_NOTES = Notes()
+
+
+def override_rows(applied: list, pack: RulePack, fmt, strings: Strings, lang: str) -> tuple[OverrideRow, ...]:
+    from kamrules.review.overrides import applied_labels
+
+    rows = []
+    for item in applied:
+        text, rules_text = applied_labels(item, pack, lang)
+        note = strings["overridden_by"] % (item.owner, item.reason, item.expires.isoformat())
+        rows.append(OverrideRow(item.output, fmt.caption(item.output), item.value, text, rules_text, item.owner,
+                                item.reason, item.expires, item.agrees, note))
+    return tuple(rows)
+
+
+def notes_view(by_section: dict, strings: Strings) -> Notes:
+    """An account's notes (section -> tuple of review.notes.Note) as the playbook shows them."""
+    if not by_section:
+        return EMPTY_NOTES
+    rows = {section: tuple(NoteRow(n.text, n.author or "", n.date) for n in notes)
+            for section, notes in by_section.items()}
+    sections = tuple(NoteSection(key, strings["note_" + key], rows[key]) for key in NOTE_SECTIONS if rows.get(key))
+    return Notes(**rows, sections=sections)
+
+
+def progress_rows(found: tuple, fmt, strings: Strings) -> tuple[ProgressRow, ...]:
+    rows = []
+    for item in found:
+        name = item.objective.name
+        rows.append(ProgressRow(name, fmt.caption(name), fmt.show(item.objective.start, name),
+                                fmt.show(item.objective.target, name),
+                                fmt.show(item.now, name) if item.now is not None else "—",
+                                item.objective.set_on, item.status, strings["status_" + item.status]))
+    return tuple(rows)
+
+
+def contact_rows(people: tuple, manager: str | None, strings: Strings) -> tuple:
+    """The contact map from the contacts file: our account manager first (when the data names one), then
+    the customer's people — decision makers, champions, influencers, users, gatekeepers — in file order
+    within each role, those who left last."""
+    from kamrules.documents.review import ContactRow
+    from kamrules.review.contacts import ROLES
+
+    rows = [ContactRow(manager, strings["our_manager"], "ours", "")] if manager else []
+    order = {role: i for i, role in enumerate(ROLES)}
+    ranked = sorted(enumerate(people), key=lambda p: (not p[1].active, order.get(p[1].role, len(order)), p[0]))
+    for _, person in ranked:
+        rows.append(ContactRow(
+            person.name, person.title or "", "theirs",
+            person.last_contact.isoformat() if person.last_contact else "",
+            buying_role=strings["role_" + person.role] if person.role else "",
+            attitude=strings["attitude_" + person.attitude] if person.attitude else "",
+            owner=person.owner or "", gone=not person.active))
+    return tuple(rows)
+
+
+@dataclass(frozen=True)
+class ReviewInputs:
+    """What `evaluate --contacts` and `--notes` give the playbooks: the contact map and the notes of each
+    account (kamrules.review.contacts.ContactBook, kamrules.review.notes.NoteBook; None when not given)."""
+
+    contacts: Any = None
+    notes: Any = None
+
+    def apply(self, context: Any, account_id: Any) -> Any:
+        """The playbook context with the account's contacts, notes and SWOT notes filled in."""
+        import dataclasses
+
+        strings, changes = context.t, {}
+        if self.contacts is not None:
+            changes["contacts"] = contact_rows(self.contacts.of(str(account_id)), context.manager, strings)
+        if self.notes is not None:
+            notes = notes_view(self.notes.of(str(account_id)), strings)
+            changes["notes"] = notes
+            changes["swot"] = tuple(dataclasses.replace(row, notes=tuple(n.text for n in getattr(notes, row.key, ())))
+                                    for row in context.swot)
+        return dataclasses.replace(context, **changes) if changes else context
+
+
+# ------------------------------------------------------------------------------------------------ report
+
+
+@dataclass(frozen=True)
+class OverrideLine:
+    account_id: str
+    name: str
+    link: str | None
+    row: OverrideRow
+
+
+@dataclass(frozen=True)
+class TaskLine:
+    account_id: str
+    name: str
+    action: str  # the action's label
+
+
+@dataclass(frozen=True)
+class ProgressLine:
+    account_id: str
+    name: str
+    link: str | None
+    row: ProgressRow
+
+
+@dataclass(frozen=True)
+class ReviewCycleView:
+    """The report's "review cycle" section: what was set by hand, the tasks and objectives since the
+    last review, and what the contacts and notes files covered."""
+
+    overrides: tuple[OverrideLine, ...] = ()
+    retire: tuple[OverrideLine, ...] = ()  # the overrides the rules now agree with
+    expired: int = 0  # overrides ignored: their date had passed
+    tasks_from: str = ""  # the last review, with --previous ("" without)
+    tasks: dict = field(default_factory=dict)  # new / open / resolved -> count
+    resolved: tuple[TaskLine, ...] = ()
+    resolved_total: int = 0
+    objectives_from: str = ""  # the last review whose objectives were measured ("" when none)
+    objectives: dict = field(default_factory=dict)  # achieved / on_track / behind / not_measured -> count
+    behind: tuple[ProgressLine, ...] = ()
+    contacts_accounts: int = 0  # accounts the contacts file covers
+    notes_accounts: int = 0  # accounts with notes
+
+    @property
+    def shown(self) -> bool:
+        return bool(self.overrides or self.expired or self.tasks_from or self.objectives_from
+                    or self.contacts_accounts or self.notes_accounts)
+
+
+LIST_MAX = 200  # lines a list of the section shows; the rest are counted
