@@ -342,7 +342,7 @@ def run_history_facts(pack: RulePack, as_of: dt.date, previous: Path | None, reg
 def _pack_decisions(pack: RulePack) -> list:
     from kamrules.results.diff import DecisionSpec
 
-    return [DecisionSpec(d.id, d.id, list(d.outputs), d.hit == "collect") for d in pack.decisions]
+    return [DecisionSpec(d.id, d.id, list(d.outputs), d.policy.lists) for d in pack.decisions]
 
 
 def history_line(history, lang: str = "en") -> str:

@@ -582,34 +582,56 @@ def diff_frame(result: DiffResult) -> pd.DataFrame:
     """diff.csv: one row per changed account and decision, in decision order then sales descending; then
     the accounts gone (decision `account`, present → absent), named with their owner, region, and their
     tier, sales and risk level in the earlier run, largest sales first; then those that appeared."""
+    gone = result.gone or [Gone(a, None, None, None, None, None, None) for a in result.disappeared]
+    parts = (_change_rows(result), _gone_rows(gone), _appeared_rows(result.appeared))
+    # built a column at a time: a million changes are a million rows
+    frame = pd.DataFrame({name: pd.Series([v for part in parts for v in part[name]], dtype=object)
+                          for name in CSV_COLUMNS})
+    for name in ("sales_before", "sales_after"):
+        frame[name] = pd.to_numeric(frame[name], errors="coerce")
+    return frame
+
+
+def _change_rows(result: DiffResult) -> dict[str, list]:
+    """diff.csv's columns for the changed accounts, one row per account and decision, with the flag a
+    reviewer acts on."""
     changes = [c for diff in result.decisions for c in diff.changes]
     flags = {id(c): flag for flag, rows in (("review_before_demotion", result.review_before_demotion),
                                             ("newly_at_risk", result.newly_at_risk),
                                             ("risk_resolved", result.risks_resolved),
                                             ("risk_improved", result.risks_improved)) for c in rows}
-    gone = result.gone or [Gone(a, None, None, None, None, None, None) for a in result.disappeared]
-    new, none_gone, none_new = result.appeared, [None] * len(gone), [None] * len(result.appeared)
-    columns = {  # built a column at a time: a million changes are a million rows
-        "account_id": [c.account_id for c in changes] + [g.account_id for g in gone] + list(new),
-        "account_name": [c.account_name for c in changes] + [g.account_name for g in gone] + none_new,
-        "account_manager": [c.owner for c in changes] + [g.owner for g in gone] + none_new,
-        "region": [c.region for c in changes] + [g.region for g in gone] + none_new,
-        "sales_before": [c.sales_before for c in changes] + [g.sales for g in gone] + none_new,
-        "sales_after": [c.sales_after for c in changes] + none_gone + none_new,
-        "decision": [c.decision for c in changes] + ["account"] * (len(gone) + len(new)),
-        "changed_outputs": ["; ".join(c.outputs) for c in changes] + [""] * (len(gone) + len(new)),
-        "before": [c.before for c in changes] + ["present"] * len(gone) + ["absent"] * len(new),
-        "after": [c.after for c in changes] + ["absent"] * len(gone) + ["present"] * len(new),
-        "rule_before": [c.rule_before for c in changes] + none_gone + none_new,
-        "rule_after": [c.rule_after for c in changes] + none_gone + none_new,
-        "flag": [flags.get(id(c)) for c in changes] + ["gone"] * len(gone) + none_new,
-        "previous_tier": [None] * len(changes) + [g.tier for g in gone] + none_new,
-        "previous_risk_level": [None] * len(changes) + [g.risk_level for g in gone] + none_new,
+    none = [None] * len(changes)
+    return {
+        "account_id": [c.account_id for c in changes], "account_name": [c.account_name for c in changes],
+        "account_manager": [c.owner for c in changes], "region": [c.region for c in changes],
+        "sales_before": [c.sales_before for c in changes], "sales_after": [c.sales_after for c in changes],
+        "decision": [c.decision for c in changes], "changed_outputs": ["; ".join(c.outputs) for c in changes],
+        "before": [c.before for c in changes], "after": [c.after for c in changes],
+        "rule_before": [c.rule_before for c in changes], "rule_after": [c.rule_after for c in changes],
+        "flag": [flags.get(id(c)) for c in changes], "previous_tier": none, "previous_risk_level": none,
     }
-    frame = pd.DataFrame({name: pd.Series(columns[name], dtype=object) for name in CSV_COLUMNS})
-    for name in ("sales_before", "sales_after"):
-        frame[name] = pd.to_numeric(frame[name], errors="coerce")
-    return frame
+
+
+def _gone_rows(gone: list) -> dict[str, list]:
+    """diff.csv's columns for the accounts gone: present before, absent now, with what they were."""
+    none = [None] * len(gone)
+    return {
+        "account_id": [g.account_id for g in gone], "account_name": [g.account_name for g in gone],
+        "account_manager": [g.owner for g in gone], "region": [g.region for g in gone],
+        "sales_before": [g.sales for g in gone], "sales_after": none, "decision": ["account"] * len(gone),
+        "changed_outputs": [""] * len(gone), "before": ["present"] * len(gone), "after": ["absent"] * len(gone),
+        "rule_before": none, "rule_after": none, "flag": ["gone"] * len(gone),
+        "previous_tier": [g.tier for g in gone], "previous_risk_level": [g.risk_level for g in gone],
+    }
+
+
+def _appeared_rows(appeared: list) -> dict[str, list]:
+    """diff.csv's columns for the accounts that appeared: absent before, present now."""
+    none = [None] * len(appeared)
+    return {name: none for name in CSV_COLUMNS} | {
+        "account_id": list(appeared), "decision": ["account"] * len(appeared),
+        "changed_outputs": [""] * len(appeared), "before": ["absent"] * len(appeared),
+        "after": ["present"] * len(appeared)}
 
 
 def _shown(result: DiffResult, name: str, value: Any, lang: str) -> str:

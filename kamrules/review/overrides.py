@@ -91,7 +91,7 @@ class OverrideFile:
 def overridable(pack: RulePack) -> dict[str, Decision]:
     """The outputs an override may set: those of single-valued decisions (a collect decision's list is
     the rules' to make: override the decision it follows from)."""
-    return {name: d for d in pack.decisions if d.hit != "collect" for name in d.outputs}
+    return {name: d for d in pack.decisions if not d.policy.lists for name in d.outputs}
 
 
 def read_overrides(path: Path, pack: RulePack, accounts: Sequence[str], as_of: dt.date, data_name: str,
@@ -139,7 +139,7 @@ def _output_problem(review: ReviewFile, index: int, output: str, pack: RulePack,
     from kamrules.data.wording import hint
 
     place = review.place(lang, index, "output")
-    collect = next((d for d in pack.decisions if d.hit == "collect" and output in d.outputs), None)
+    collect = next((d for d in pack.decisions if d.policy.lists and output in d.outputs), None)
     if collect is not None:
         return say(lang, "override_list_output", place=place, output=output, decision=collect.id)
     return say(lang, "override_unknown_output", place=place, output=output, hint=hint(lang, output, outputs),
