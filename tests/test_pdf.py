@@ -387,3 +387,88 @@ def test_hostile_account_names_never_stop_the_pdf():
     assert "emoji □ account □" in emoji  # glyphs the font lacks print as □
     assert "…" in pages_and_text(pdfs[next(name for name in pdfs if name.startswith("playbooks/h0-"))])[1]
     assert pages_and_text(pdfs["report.pdf"])[0] >= 3
+
+
+# ------------------------------------------------------------- speed without changing a byte (issue #28 item 5)
+
+
+def test_the_shared_font_and_layout_give_the_bytes_fpdf2_alone_gives(documents):
+    from kamrules.documents.pdf_fonts import plain_fpdf2
+
+    lang, files, pdfs, options = documents
+    with plain_fpdf2():  # every document reads and subsets the whole font, every text measured afresh
+        plain = pdf_copies(files, as_of=AS_OF, **options)
+    assert list(plain) == list(pdfs)
+    assert plain == pdfs
+
+
+ODD_TEXTS = ["Café Müller Ångström Øresund — ½ ¼ ﬁ", "emoji 😀 and 𪚥", "华东机械 · 重点客户 “引号” 《书名》",
+             "tab\there\nline two", "X" * 300]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_document_outside_the_working_font_is_subset_from_the_whole_font(lang):
+    from kamrules.documents import pdf_fonts
+    from kamrules.documents.pdf import pdf_words
+
+    html = "".join(f"<h2>{text}</h2><p>{text}</p><table><tr><td>{text}</td><td>1</td></tr></table>"
+                   for text in ODD_TEXTS)
+    with pdf_fonts.plain_fpdf2():
+        plain = html_to_pdf(html, lang=lang, as_of=AS_OF, title="T")
+    pdf_fonts.prepare(["only ascii here"])  # a working font without the characters above
+    misses = pdf_fonts.misses
+    try:
+        assert html_to_pdf(html, lang=lang, as_of=AS_OF, title="T") == plain
+        assert pdf_fonts.misses == misses + 1
+        pdf_fonts.prepare([html, *pdf_words(lang)])  # now it has them: the same bytes from the small font
+        assert html_to_pdf(html, lang=lang, as_of=AS_OF, title="T") == plain
+        assert pdf_fonts.misses == misses + 1
+    finally:
+        pdf_fonts.release()
+
+
+def test_the_font_is_read_once_and_subset_once_for_a_run(documents, monkeypatch):
+    from fpdf.fonts import TTFFont
+
+    from kamrules.documents import pdf_fonts
+
+    _, files, pdfs, options = documents
+    reads, subsets = [], []
+    real_init, real_subset = TTFFont.__init__, pdf_fonts._subset_full_font
+    monkeypatch.setattr(TTFFont, "__init__", lambda self, *a, **k: (reads.append(1), real_init(self, *a, **k))[1])
+    monkeypatch.setattr(pdf_fonts, "_subset_full_font", lambda names: (subsets.append(1), real_subset(names))[1])
+    pdf_fonts._master.cache_clear()
+    pdf_fonts.characters.cache_clear()
+    pdf_fonts.release()
+    misses = pdf_fonts.misses
+    assert pdf_copies(files, as_of=AS_OF, **options) == pdfs
+    assert len(pdfs) >= 4 and len(reads) == 1 and len(subsets) == 1
+    assert pdf_fonts.misses == misses  # every document was subset from the run's working font
+
+
+def test_pdfs_set_in_worker_processes_are_the_same_bytes(documents, monkeypatch):
+    from kamrules.documents import pdf
+
+    _, files, pdfs, options = documents
+    assert pdf_copies(files, as_of=AS_OF, jobs=2, **options) == pdfs
+    assert list(pdf_copies(files, as_of=AS_OF, jobs=2, **options)) == list(pdfs)  # in the same order
+    real_make = pdf._make
+    monkeypatch.setattr(pdf, "_make", lambda copy, options: str(os.getpid()).encode() + b" " + real_make(copy, options))
+    made = pdf_copies(files, as_of=AS_OF, jobs=2, **options)
+    pids = {data.split(b" ", 1)[0] for data in made.values()}
+    assert str(os.getpid()).encode() not in pids  # set in the workers, not here
+    assert {name: data.split(b" ", 1)[1] for name, data in made.items()} == pdfs
+
+
+def test_a_worker_error_reaches_the_caller(documents, monkeypatch):
+    from kamrules.documents import pdf
+    from kamrules.errors import TemplateError
+
+    _, files, _, options = documents
+
+    def fails(copy, options):
+        raise TemplateError(f"cannot set {copy.target}")
+
+    monkeypatch.setattr(pdf, "_make", fails)
+    with pytest.raises(TemplateError, match=r"cannot set .*\.pdf"):
+        pdf_copies(files, as_of=AS_OF, jobs=2, **options)

@@ -13,13 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 
 import fpdf
 from fpdf.enums import TextMode, WrapMode
 
-FONT = "wqy-microhei.ttf"
+from kamrules.documents.pdf_fonts import add_body_font, characters, shared, subset_source
+
 PT = 0.3528  # mm per point
 BODY, SMALL, TABLE = 8.0, 6.8, 7.0
 INK, MUTED, ACCENT, RULE = (20, 24, 31), (95, 104, 117), (23, 74, 140), (196, 203, 212)
@@ -29,19 +28,17 @@ LIMIT = 1500  # characters of one text kept in the PDF (a 10,000-character name 
 MISSING_GLYPH = "\u25a1"  # □, in the font
 PAD, PAD_X = 0.7, 1.1  # cell padding, mm: top and bottom, left and right
 MAX_WORD = 26.0  # mm: a column gets at least its longest word, up to this
+PAGE_WORDS = {"en": "Page %s of %s", "zh": "第 %s 页，共 %s 页"}
+# Layout reused: text widths and line breaks measured once per process, for every document (the same
+# headings, labels, action titles and reasons recur in every playbook). Pure functions of the text and
+# the type, so the cache changes no byte; cleared when it reaches LAYOUT_CACHE_SIZE entries.
+LAYOUT_CACHE_SIZE = 200_000
+_measured: dict = {}
 
 
-@lru_cache(maxsize=1)
-def font_path() -> str:
-    return str(resources.files("kamrules.documents") / "fonts" / FONT)
-
-
-@lru_cache(maxsize=1)
 def _glyphs() -> frozenset:
-    """The characters the font can draw."""
-    from fontTools import ttLib
-
-    return frozenset(ttLib.TTFont(font_path(), lazy=True).getBestCmap())
+    """The characters (code points) the font can draw."""
+    return characters()
 
 
 @dataclass(frozen=True)
@@ -60,6 +57,12 @@ class Row:
     header: bool = False  # a header row: shaded, repeated on each page the table runs onto
 
 
+def _remember(key: tuple, value) -> None:
+    if len(_measured) >= LAYOUT_CACHE_SIZE:
+        _measured.clear()
+    _measured[key] = value
+
+
 def line_height(size: float) -> float:
     return size * PT * 1.22
 
@@ -76,7 +79,7 @@ class Document(fpdf.FPDF):
         self.lang_code = lang
         self.set_title(self.clean(title))
         self.set_lang("zh-CN" if lang == "zh" else lang)
-        self.add_font("body", "", font_path())  # one weight: strong text is stroked as well as filled
+        add_body_font(self)  # one weight (FAMILY): strong text is stroked as well as filled
         self.set_margins(12, 10, 12)
         self.set_auto_page_break(True, margin=13)
         self.c_margin = 0  # text is placed exactly: cells pad themselves (PAD)
@@ -84,6 +87,12 @@ class Document(fpdf.FPDF):
         self.wrap = WrapMode.CHAR if lang == "zh" else WrapMode.WORD  # Chinese has no spaces to wrap at
         self.alias_nb_pages()
         self.add_page()
+
+    def output(self, *args, **kwargs):
+        """The PDF (fpdf2's `output`), its font subset from the run's working font when there is one
+        (`pdf_fonts`: the same bytes, a fraction of the time)."""
+        subset_source(self)
+        return super().output(*args, **kwargs)
 
     # ------------------------------------------------------------------------------ text
     def clean(self, text, limit: int = LIMIT) -> str:
@@ -115,8 +124,47 @@ class Document(fpdf.FPDF):
         self.text_mode = TextMode.FILL_STROKE if on else TextMode.FILL
         self.set_line_width(0.16 if on else 0.2)
 
+    def _type_key(self) -> tuple:
+        return (self.font_family, self.font_style, self.font_size_pt, self.char_spacing, self.font_stretching)
+
+    def get_string_width(self, s: str, normalized: bool = False, markdown: bool = False) -> float:
+        """fpdf2's width of `s`, remembered for the process (`LAYOUT_CACHE_SIZE`)."""
+        if markdown or not self.font_family or not shared():
+            return super().get_string_width(s, normalized, markdown)
+        key = ("width", normalized, s, *self._type_key())
+        found = _measured.get(key)
+        if found is None:
+            found = super().get_string_width(s, normalized, markdown)
+            _remember(key, found)
+        return found
+
     def lines(self, width: float, text: str) -> list[str]:
-        """`text` broken into the lines it takes in `width` mm at the current size."""
+        """`text` broken into the lines it takes in `width` mm at the current size (remembered for the
+        process, as fpdf2 breaks them)."""
+        if not shared():
+            return self._break_lines(width, text)
+        key = ("lines", width, self.wrap, text, *self._type_key())
+        found = _measured.get(key)
+        subset = getattr(self.current_font, "subset", None)
+        if found is None:
+            picked: list[int] = []
+            if subset is not None:  # record the glyphs fpdf2 adds to the font's subset while it measures
+                subset.pick = lambda code, pick=subset.pick: (picked.append(code), pick(code))[1]
+            try:
+                lines = self._break_lines(width, text)
+            finally:
+                if subset is not None:
+                    del subset.pick
+            found = (tuple(lines), tuple(dict.fromkeys(picked)))
+            _remember(key, found)
+        elif subset is not None:
+            # fpdf2's measuring adds the glyphs to the subset, and the order they were added in is in the
+            # PDF: do the same here, so a remembered break gives the bytes a fresh one gives
+            for code in found[1]:
+                subset.pick(code)
+        return list(found[0])
+
+    def _break_lines(self, width: float, text: str) -> list[str]:
         if "\n" not in text and self.get_string_width(text) <= width:
             return [text]
         if width < 3:
@@ -401,7 +449,7 @@ class Document(fpdf.FPDF):
         self.line(self.l_margin, self.get_y() - 0.8, self.l_margin + self.epw, self.get_y() - 0.8)
         self.set_font("body", "", 6.8)
         self.set_text_color(*MUTED)
-        page = ("第 %s 页，共 %s 页" if self.lang_code == "zh" else "Page %s of %s") % (self.page_no(), "{nb}")
+        page = PAGE_WORDS.get(self.lang_code, PAGE_WORDS["en"]) % (self.page_no(), "{nb}")
         self.set_x(self.l_margin)
         self.cell(self.epw - 30, 4, self.fit(self.footer_text, self.epw - 32))
         self.set_x(self.l_margin + self.epw - 30)
