@@ -436,7 +436,7 @@ def test_the_font_is_read_once_and_subset_once_for_a_run(documents, monkeypatch)
     reads, subsets = [], []
     real_init, real_subset = TTFFont.__init__, pdf_fonts._subset_full_font
     monkeypatch.setattr(TTFFont, "__init__", lambda self, *a, **k: (reads.append(1), real_init(self, *a, **k))[1])
-    monkeypatch.setattr(pdf_fonts, "_subset_full_font", lambda names: (subsets.append(1), real_subset(names))[1])
+    monkeypatch.setattr(pdf_fonts, "_subset_full_font", lambda *a: (subsets.append(1), real_subset(*a))[1])
     pdf_fonts._master.cache_clear()
     pdf_fonts.characters.cache_clear()
     pdf_fonts.release()

@@ -146,10 +146,12 @@ def _fast_font_class():
 
 @dataclass(frozen=True)
 class WorkingFont:
-    """The shipped font subset to `glyphs` (glyph names), as TrueType bytes."""
+    """The shipped font subset to `glyphs` (glyph names), as TrueType bytes, and its simple glyphs
+    (outlines, not built from other glyphs) parsed and compiled once, for every document to share."""
 
     data: bytes
     glyphs: frozenset
+    outlines: dict
 
     def covers(self, names: Iterable[str]) -> bool:
         return all(name in self.glyphs for name in names)
@@ -176,7 +178,8 @@ def prepare(texts: Iterable[str]) -> WorkingFont | None:
         return _working
     if _working is not None:
         names |= _working.glyphs
-    _working = WorkingFont(_subset_full_font(sorted(names)), frozenset(names))
+    data = _subset_full_font(sorted(names), _take_parsed_font(master))
+    _working = WorkingFont(data, frozenset(names), _shared_outlines(data))
     return _working
 
 
@@ -186,11 +189,31 @@ def release() -> None:
     _working = None
 
 
-def _subset_full_font(names: list[str]) -> bytes:
+def _take_parsed_font(master):
+    """The whole font as `_master()` parsed it (its tables mostly read already: subsetting it takes a
+    third of the time a fresh parse takes), once; None after. The master keeps a fresh, unread parse
+    (documents never use it: `subset_source` hands each its own)."""
+    from fontTools import ttLib
+
+    global _parsed_taken_from
+    if _parsed_taken_from is master:
+        return None
+    _parsed_taken_from = master
+    parsed = master.ttfont
+    master.ttfont = ttLib.TTFont(io.BytesIO(_font_bytes()), recalcTimestamp=False, lazy=True)
+    return parsed
+
+
+_parsed_taken_from = None  # the master whose own parse was subset
+
+
+def _subset_full_font(names: list[str], font=None) -> bytes:
+    """The whole font subset to the glyphs `names` (`font`: a parse of it to subset in place)."""
     from fontTools import subset as ftsubset
     from fontTools import ttLib
 
-    font = ttLib.TTFont(io.BytesIO(_font_bytes()), recalcTimestamp=False, lazy=True)
+    if font is None:
+        font = ttLib.TTFont(io.BytesIO(_font_bytes()), recalcTimestamp=False, lazy=True)
     options = ftsubset.Options(notdef_outline=True, recommended_glyphs=True)
     options.drop_tables += DROPPED_TABLES
     options.glyph_names = True  # fpdf2 finds each used glyph by its name in the font it subsets
@@ -200,6 +223,49 @@ def _subset_full_font(names: list[str]) -> bytes:
     out = io.BytesIO()
     font.save(out)
     return out.getvalue()
+
+
+def _shared_outlines(data: bytes) -> dict:
+    """The simple glyphs of the font in `data`, each parsed, bounded and compiled once: saving a subset
+    otherwise does that again for every glyph of every document (most of the time a Chinese PDF took
+    to save). Composite glyphs (most CJK ideographs here: a few components placed) stay per document:
+    their bytes name their components by position in that document's subset."""
+    from fontTools import ttLib
+
+    font = ttLib.TTFont(io.BytesIO(data), recalcTimestamp=False, lazy=True)
+    table = font["glyf"]
+    optimize_size = not font.cfg[ttLib.OPTIMIZE_FONT_SPEED]  # what glyf.compile passes
+    shared = _shared_outline_class()
+    outlines = {}
+    for name in font.getGlyphOrder():
+        glyph = table[name]
+        if glyph.isComposite():
+            continue
+        compiled = glyph.compile(table, True, boundsDone=set(), optimizeSize=optimize_size)
+        glyph.__class__ = shared
+        glyph.compiled = (optimize_size, compiled)
+        outlines[name] = glyph
+    return outlines
+
+
+@lru_cache(maxsize=1)
+def _shared_outline_class():
+    from fontTools.ttLib.tables._g_l_y_f import Glyph
+
+    class SharedOutline(Glyph):
+        """A simple glyph of the working font, shared by every document's subset: its bounds and its
+        compiled bytes depend on its own points only, so they are computed once."""
+
+        def recalcBounds(self, glyfTable, *, boundsDone=None):
+            return  # computed when the working font was parsed (compile below did it)
+
+        def compile(self, glyfTable, recalcBBoxes=True, *, boundsDone=None, optimizeSize=True):
+            optimized, data = self.compiled
+            if recalcBBoxes and optimizeSize == optimized:
+                return data
+            return super().compile(glyfTable, recalcBBoxes, boundsDone=boundsDone, optimizeSize=optimizeSize)
+
+    return SharedOutline
 
 
 def subset_source(doc) -> None:
@@ -214,10 +280,11 @@ def subset_source(doc) -> None:
     global misses
     working = _working
     if working is not None and working.covers(font.subset.get_all_glyph_names()):
-        data = working.data
-    else:
-        if working is not None:
-            misses += 1
-            log.debug("a PDF uses a character outside the working font: subset from the full font")
-        data = _font_bytes()
-    font.ttfont = ttLib.TTFont(io.BytesIO(data), recalcTimestamp=False, lazy=True)
+        font.ttfont = ttLib.TTFont(io.BytesIO(working.data), recalcTimestamp=False, lazy=True)
+        table = font.ttfont["glyf"]
+        table.glyphs = {name: working.outlines.get(name, glyph) for name, glyph in table.glyphs.items()}
+        return
+    if working is not None:
+        misses += 1
+        log.debug("a PDF uses a character outside the working font: subset from the full font")
+    font.ttfont = ttLib.TTFont(io.BytesIO(_font_bytes()), recalcTimestamp=False, lazy=True)
