@@ -11,6 +11,7 @@ lacks) stops a PDF. The HTML playbook of the largest key account of the example 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import json
@@ -472,3 +473,106 @@ def test_a_worker_error_reaches_the_caller(documents, monkeypatch):
     monkeypatch.setattr(pdf, "_make", fails)
     with pytest.raises(TemplateError, match=r"cannot set .*\.pdf"):
         pdf_copies(files, as_of=AS_OF, jobs=2, **options)
+
+
+# ------------------------------------------------------------- line breaking as fpdf2 breaks lines
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+LINE_CHARS = list("aaaa bbb cc d WWW iii 1,234.5 — ·") + list("华东机械有限公司重点客户，。（）") + [
+    " ", " ", "\n", "\u00a0", "\u3000", "\u2009", "\u200b", "…"]
+line_texts = st.text(alphabet=st.sampled_from(LINE_CHARS), max_size=90)
+
+
+def fpdf2_lines(doc, text: str, width: float, wrap: str):
+    """fpdf2's own MultiLineBreak of `text` as multi_cell sets it up: its lines, or the error it raises."""
+    from fpdf.enums import Align, WrapMode
+    from fpdf.errors import FPDFException
+    from fpdf.line_break import MultiLineBreak
+
+    breaker = MultiLineBreak(doc._preload_font_styles(text, False), width, [doc.c_margin, doc.c_margin],
+                             align=Align.J, wrapmode=WrapMode.coerce(wrap))
+    lines = []
+    try:
+        while (line := breaker.get_line()) is not None:
+            lines.append(line)
+    except FPDFException as exc:
+        return str(exc)
+    return lines
+
+
+def described(lines) -> list:
+    if isinstance(lines, str):
+        return [lines]
+    return [("".join(c for fragment in line.fragments for c in fragment.characters), len(line.fragments),
+             line.text_width, line.number_of_spaces, line.align, line.height, line.max_width, line.trailing_nl,
+             line.trailing_form_feed, line.indent) for line in lines]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=line_texts, width=st.floats(0.5, 70), size=st.sampled_from([6.8, 7.0, 8.0, 10.5, 14.0]),
+       wrap=st.sampled_from(["WORD", "CHAR"]))
+def test_lines_break_as_fpdf2_breaks_them(text, width, size, wrap):
+    if wrap == "CHAR":  # fpdf2 loops forever on a character wider than the line in CHAR mode
+        width = max(width, 5.0)
+    from fpdf.enums import Align
+    from fpdf.errors import FPDFException
+
+    from kamrules.documents.pdf_layout import Document
+    from kamrules.documents.pdf_lines import break_text, plain, text_lines
+
+    doc = Document(lang="zh" if wrap == "CHAR" else "en")
+    doc.set_font("body", "", size)
+    assert plain(doc, text)
+    expected = described(fpdf2_lines(doc, text, width, wrap))
+    try:
+        ours = break_text(text, width, doc.current_font.cw, doc.font_size_pt, doc.k, wrap == "CHAR")
+    except FPDFException as exc:
+        assert expected == [str(exc)]
+        return
+    assert described(text_lines(doc, ours, width, Align.J, 4.0) if ours else []) == expected
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts=st.lists(line_texts, min_size=1, max_size=8), width=st.floats(6, 120),
+       lang=st.sampled_from(["en", "zh"]))
+def test_blocks_and_measured_lines_give_the_bytes_fpdf2_alone_gives(texts, width, lang):
+    """Paragraphs set with remembered breaks (`Document.block`), and lines measured for tables
+    (`Document.lines`), against fpdf2's multi_cell: the same PDF, glyph order in the font included."""
+    from kamrules.documents.pdf_fonts import plain_fpdf2
+    from kamrules.documents.pdf_layout import Document
+
+    def made() -> bytes:
+        doc = Document(lang=lang, as_of=AS_OF, footer="footer")
+        for round_ in range(2):  # the second round finds every break remembered
+            for text in texts:
+                doc.set_font("body", "", 8.0)
+                measured = doc.lines(width, doc.clean(text))
+                doc.block(width, 4.0, doc.clean(text))
+                doc.paragraph(" | ".join(measured), size=7.0)
+        return bytes(doc.output())
+
+    with plain_fpdf2():
+        expected = made()
+    assert made() == expected
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_column_narrower_than_a_character_keeps_its_first_character(lang):
+    """fpdf2 raises on a character wider than the line when wrapping words, and returns empty lines
+    forever when wrapping characters (the PDF never finished): such a text keeps its first character,
+    as a column under 3 mm does."""
+    from fpdf.errors import FPDFException
+
+    from kamrules.documents.pdf_fonts import plain_fpdf2
+    from kamrules.documents.pdf_layout import Document
+    from kamrules.documents.pdf_lines import break_text
+
+    for reference in (True, False):
+        doc = Document(lang=lang)
+        doc.set_font("body", "", 14.0)
+        with plain_fpdf2() if reference else contextlib.nullcontext():
+            assert doc.lines(3.5, "华东 WW") == ["华"]
+    with pytest.raises(FPDFException):
+        break_text("华东", 3.5, doc.current_font.cw, 14.0, doc.k, True)

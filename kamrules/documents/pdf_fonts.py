@@ -131,6 +131,21 @@ def _fast_font_class():
 
         __slots__ = ()
 
+        def __deepcopy__(self, memo):
+            """fpdf2 deep-copies a document to measure a part before drawing it (`offset_rendering`,
+            the report's summary pages): share the read-only tables (34,600 widths and glyph ids,
+            copied each time before), copy what a document changes."""
+            import copy
+
+            twin = type(self).__new__(type(self))
+            memo[id(self)] = twin
+            for name in TTFFont.__slots__:
+                if hasattr(self, name):
+                    setattr(twin, name, getattr(self, name))
+            twin.missing_glyphs = list(self.missing_glyphs)
+            twin.subset = copy.deepcopy(self.subset, memo)
+            return twin
+
         def get_text_width(self, text, font_size_pt, text_shaping_params):
             if text_shaping_params or self.is_symbol:
                 return super().get_text_width(text, font_size_pt, text_shaping_params)
