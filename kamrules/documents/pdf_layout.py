@@ -34,7 +34,7 @@ PAGE_WORDS = {"en": "Page %s of %s", "zh": "第 %s 页，共 %s 页"}
 # Layout reused: text widths and line breaks measured once per process, for every document (the same
 # headings, labels, action titles and reasons recur in every playbook). Pure functions of the text and
 # the type, so the cache changes no byte; cleared when it reaches LAYOUT_CACHE_SIZE entries.
-LAYOUT_CACHE_SIZE = 200_000
+LAYOUT_CACHE_SIZE = 50_000
 _measured: dict = {}
 
 
