@@ -6,6 +6,7 @@ fix it), 2 a wrong option, 3 a bug in kamrules (reported as such, with a traceba
 
 from __future__ import annotations
 
+import errno
 import sys
 import traceback
 from contextlib import contextmanager
@@ -97,13 +98,31 @@ def user_errors(lang: str = "en") -> Iterator[None]:
         raise typer.Exit(exc.exit_code) from None
     except (typer.Exit, typer.Abort, KeyboardInterrupt):
         raise
-    except BrokenPipeError:  # the reader went away (`| head`): main() stops quietly
-        raise
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly, with the documented code
+        _quiet_broken_pipe()
+    except OSError as exc:
+        if exc.errno not in _CANNOT_WRITE:
+            _bug()
+        from kamrules.i18n import data_text
+
+        # Nothing is lost: the outputs are written (or not at all) before anything is printed.
+        _echo_err(data_text(lang, "error", message=data_text(lang, "cannot_write", reason=exc.strerror or exc)))
+        _stdout_to_devnull()  # what is still buffered would fail again when Python exits
+        raise typer.Exit(1) from None
     except Exception:  # noqa: BLE001 - the last line of defence
-        _echo_err(traceback.format_exc())
-        _echo_err("error: this is a bug in kamrules, not a problem with your files. "
-                  "Please report it with the text above.")
-        raise typer.Exit(3) from None
+        _bug()
+
+
+# A full disk (stdout redirected to a file, `>/dev/full`), a quota or an I/O error: not a bug of ours.
+_CANNOT_WRITE = {getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EFBIG", "EIO") if hasattr(errno, name)}
+
+
+def _bug() -> None:
+    """Report what no user can fix (called while handling it): the traceback, and exit 3."""
+    _echo_err(traceback.format_exc())
+    _echo_err("error: this is a bug in kamrules, not a problem with your files. "
+              "Please report it with the text above.")
+    raise typer.Exit(3) from None
 
 
 def _print_warnings(warnings: list) -> None:
@@ -150,7 +169,9 @@ def validate(
         if data is not None:
             from kamrules.data.reader import read_table
 
-            options = _read_options(reading, where, lang)
+            from dataclasses import replace
+
+            options = replace(_read_options(reading, where, lang), as_of=parse_as_of(as_of, data))
             read = read_table(data, list(pack.fields.values()), options)
             say(data_text(lang, "validate_read", data=data, n=len(read.frame), found=len(read.column_map),
                           total=len(pack.fields)))
@@ -196,7 +217,8 @@ def _read_options(reading: dict | None, where: str | None = None, lang: str = "e
                        sheet=r["sheet"], decimal=r["decimal"], dayfirst=r["dayfirst"], on_bad_value=r["on_bad_value"],
                        columns=mapping.columns or None, values=mapping.values or None, units=mapping.units or None,
                        row_filter=mapping.where, row_filter_from=mapping.where_loc, where=where, lang=lang,
-                       header_row=r["header_row"], skip_footer=r["skip_footer"])
+                       periods=mapping.periods or None,
+                       header_row=r["header_row"], skip_footer=r["skip_footer"], columns_file=r["columns"])
 
 
 @app.command()
@@ -221,6 +243,7 @@ def evaluate(
     settings: SetOption = None,
     previous: Optional[Path] = typer.Option(None, "--previous", help="An earlier output folder: add 'since the last review' to the report and playbooks."),
     pdf: bool = typer.Option(False, "--pdf", help="Also write each HTML playbook and the report as PDF (A4, no browser needed)."),
+    register: Optional[Path] = typer.Option(None, "--register", help="Record the run in this register of reviews (an SQLite file, created when missing); read it with `kamrules history`."),
 ) -> None:
     """Decide tier, relationship, service level, dependence, risk and actions for every account.
 
@@ -240,6 +263,7 @@ def evaluate(
             as_of=parse_as_of(as_of, data or example_data()), format=fmt, jobs=jobs, playbooks=playbooks,
             playbooks_dir=find_playbooks(playbooks_dir), lang=lang, force=force, strict=strict,
             read_options=read_options, settings=list(settings or []), previous=previous, columns_file=reading["columns"], pdf=pdf,
+            register=register,
         )
         tell = _teller(quiet)
         tell(_as_of_line(options.as_of, given=as_of is not None, lang=lang, example=is_example(options.data)))
@@ -249,6 +273,10 @@ def evaluate(
             from kamrules.results.summary import print_summary
 
             print_summary(result, lang)
+        if result.recorded is not None and not quiet:
+            from kamrules.register.text import recorded_line
+
+            typer.echo(recorded_line(result.recorded, lang))
 
 
 def _teller(quiet: bool):
@@ -275,10 +303,13 @@ def _with_progress(work, quiet: bool):
     """Run `work(progress)` with a live status line on a terminal (none when piped or quiet)."""
     if quiet or not sys.stderr.isatty():
         return work(None)
-    from rich.console import Console
+    from rich.text import Text
 
-    with Console(stderr=True).status("kamrules: starting") as status:
-        return work(lambda stage: status.update(f"kamrules: {stage}…"))
+    from kamrules.results.summary import text_console
+
+    # A stage names the data file: rich's spinner reads any str as markup, so it gets Text.
+    with text_console(stderr=True).status(Text("kamrules: starting")) as status:
+        return work(lambda stage: status.update(Text(f"kamrules: {stage}…")))
 
 
 def _delimiter(value: Optional[str]) -> Optional[str]:
@@ -318,12 +349,17 @@ def explain(
 
 
 def _run_lang(run_out: Optional[Path]) -> str:
-    """The --lang a finished run recorded (its messages' language for explain --run), else en."""
-    import json
+    """The --lang a finished run recorded (its messages' language for explain --run), else en. Read with
+    the run folder's guards (a FIFO manifest would hang, a deeply nested one crash): a manifest that
+    cannot be read gives en here, and its error once the command reads it."""
+    if run_out is None:
+        return "en"
+    from kamrules.errors import KamrulesError
+    from kamrules.results.run_folder import read_manifest
 
     try:
-        recorded = json.loads((run_out / "manifest.json").read_text(encoding="utf-8")).get("lang") if run_out else None
-    except (OSError, ValueError, AttributeError):
+        recorded = read_manifest(run_out).get("lang")
+    except KamrulesError:
         recorded = None
     return recorded if recorded in ("en", "zh") else "en"
 
@@ -383,7 +419,7 @@ def test_cmd(
         from kamrules.pack import load_pack
         from kamrules.resources import rules_dir
         from kamrules.run import LANGS, check_choice, parse_as_of
-        from kamrules.testing.report import render_text, to_json, to_junit
+        from kamrules.testing.report import check_junit, render_text, to_json, write_junit
         from kamrules.testing.suite import run_pack_tests
 
         check_choice("--format", fmt, ("text", "json"))
@@ -398,12 +434,14 @@ def test_cmd(
             raise UsageError("--where and the reading options (--columns, --encoding …) apply to --data: give --data FILE")
         folder = rules_dir(rules)
         pack = load_pack(folder)
+        if junit is not None:
+            check_junit(junit, folder)  # before anything runs, as --out is checked
         read_options = _read_options(reading, where, lang) if data is not None else None
         run = run_pack_tests(pack, folder, parse_as_of(as_of), lang, cases=cases, properties=properties,
                              data=data, read_options=read_options)
         _print_warnings(run.warnings)
         if junit is not None:
-            junit.write_bytes(to_junit(run, lang))
+            write_junit(junit, run, lang)
         typer.echo(to_json(run, lang) if fmt == "json" else render_text(run, lang, coverage or min_coverage is not None), nl=False)
         low = min_coverage is not None and run.coverage.percent() < min_coverage
         if low:
@@ -457,6 +495,28 @@ def diff(
             from kamrules.results.diff import print_diff
 
             print_diff(outcome.result, lang, out=outcome.out)
+
+
+@app.command()
+def history(
+    account: Optional[str] = typer.Argument(None, help="An account's id, or its name: its timeline. Without it: the portfolio per review."),
+    register: Path = typer.Option(..., "--register", help="The register of reviews written by `evaluate --register`."),
+    pack: Optional[str] = typer.Option(None, "--pack", help="The pack whose reviews to show (default: the pack of the run recorded last)."),
+    fmt: str = typer.Option("text", "--format", help="text, csv or json (for tools)."),
+    lang: LangOption = "en",
+) -> None:
+    """The reviews recorded in a register: the portfolio's trend per review (key accounts, their share of
+    sales, accounts waiting for a manager, lost and lapsed customers, at risk), or one account's timeline
+    (tier, risk level, sales and key findings per review).
+
+    Example: kamrules evaluate customers.csv --as-of 2026-11-27 --register reviews.db -q && kamrules history --register reviews.db
+             kamrules history A00001 --register reviews.db --lang zh
+    """
+    with user_errors(lang):
+        from kamrules.run import HistoryOptions, run_history
+
+        options = HistoryOptions(register=register, account=account, pack=pack, format=fmt, lang=lang)
+        typer.echo(run_history(options), nl=False)
 
 
 @app.command()
@@ -525,13 +585,20 @@ def main() -> None:
 def _quiet_broken_pipe() -> None:
     """`kamrules ... | head` closed the pipe: stop quietly, as Unix tools do (exit 141 = 128 + SIGPIPE),
     and point stdout at /dev/null so Python's final flush does not print a second error."""
+    _stdout_to_devnull()
+    sys.exit(141)
+
+
+def _stdout_to_devnull() -> None:
+    """Point stdout at /dev/null: the descriptor (for what the OS still holds) and the Python object (a
+    closed pipe or a full disk fails again on Python's final flush, with a traceback)."""
     import os
 
     try:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    except (OSError, ValueError):
+    except (OSError, ValueError, AttributeError):  # not a real file (a test's capture)
         pass
-    sys.exit(141)
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives until the process exits
 
 
 if __name__ == "__main__":  # pragma: no cover

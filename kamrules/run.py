@@ -37,6 +37,7 @@ class EvaluateOptions:
     previous: Path | None = None  # `--previous OUT`: an earlier run to compare with
     columns_file: Path | None = None  # the --columns file, so --out can never contain (and delete) it
     pdf: bool = False  # `--pdf`: a PDF copy of each HTML playbook and of the report
+    register: Path | None = None  # `--register PATH`: record the run in this register of reviews
 
 
 @dataclass
@@ -47,6 +48,7 @@ class RunResult:
     files: list = field(default_factory=list)
     data_issues: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
+    recorded: object = None  # kamrules.register.Recorded, with --register
 
 
 def parse_as_of(text: str | None, data: Path | None = None) -> dt.date:
@@ -92,6 +94,17 @@ def _then_give_back(chunks: Iterator[bytes]) -> Iterator[bytes]:
     give_back_memory()
 
 
+def read_paths(*paths: Path | None, read_options=None) -> list[Path]:
+    """Every path a command reads, so that `--out` can be checked against all of them (a `--columns`
+    file kept in the diff's --out folder used to be deleted by the run): the given ones and the
+    `--columns` file the reading options came from."""
+    found = [Path(p) for p in paths if p is not None]
+    columns_file = getattr(read_options, "columns_file", None)
+    if columns_file is not None:
+        found.append(Path(columns_file))
+    return found
+
+
 def check_choice(option: str, value: str, choices: tuple) -> None:
     if value not in choices:
         raise UsageError(f"{option} '{value}' is not one of: {', '.join(choices)}")
@@ -120,12 +133,13 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     tell = notice or (lambda line: None)
     from kamrules import documents as playbooks
     from kamrules.results import portfolio
-    from kamrules.results.outputs import manifest
+    from kamrules.results.outputs import manifest, table_record
     from kamrules.data.writer import check_out, write_outputs
 
     _check_evaluate_options(options)
     jobs = options.jobs or default_jobs()
-    inputs = [options.data, options.rules, options.playbooks_dir, options.columns_file, options.previous]
+    inputs = read_paths(options.data, options.rules, options.playbooks_dir, options.columns_file, options.previous,
+                        options.register, read_options=options.read_options)
     check_out(options.out, inputs, force=options.force)  # before minutes of work, not after
 
     step("loading the rule pack")
@@ -134,6 +148,10 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     load_seconds = time.perf_counter() - started
     tell(pack_line(pack, options.rules, options.lang))
     playbooks.check_templates(pack, playbooks_dir=options.playbooks_dir)
+    if options.register is not None:  # a register that cannot take this run says so before the work
+        from kamrules.register import check_register
+
+        check_register(options.register, pack, options.lang)
 
     step(f"reading {options.data.name}")
     started = time.perf_counter()
@@ -147,6 +165,8 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
                           lang=options.lang, headers=read.column_map)
     evaluation.source = {k: v for k, v in read.source.items() if k != "path"}
     evaluation.source["present_fields"] = present = carried_columns(evaluation, read)
+    if read.mapping.get("doubts"):  # what a column covers (lifetime, a year to date): the report's data notes
+        evaluation.source["doubts"] = read.mapping["doubts"]
     evaluation.data_issues = read.issues
     give_back_memory()
     summary = portfolio.summarise(evaluation, lang=options.lang, present_fields=present)
@@ -156,20 +176,63 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
 
     step("writing decisions, trace, playbooks and report")
     started = time.perf_counter()
-    files = _output_files(options, evaluation, read, summary, since, step)
+    cut: list = []  # Excel cells cut at 32,767 characters, known once decisions.xlsx is written
+    files = _output_files(options, evaluation, read, summary, since, step, cut)
     render_seconds = time.perf_counter() - started
     names = sorted([*files, "manifest.json"])
     files["manifest.json"] = manifest(evaluation, input_path=options.data, jobs=evaluation.jobs, files=names,
                                       data_issues=len(read.issues), columns=_recorded_mapping(options, read),
-                                      lang=options.lang)
+                                      lang=options.lang,
+                                      table=table_record(evaluation, options.format, options.lang, since is not None))
     started = time.perf_counter()
-    write_outputs(options.out, files, inputs=[p for p in inputs if p is not None], force=options.force,
+    write_outputs(options.out, files, inputs=inputs, force=options.force,
                   apart=["trace.jsonl", "actions.csv"] if len(evaluation.table) >= APART_ACCOUNTS else [],
                   jobs=jobs)
     # Clock times are reported on the console, not in OUT: the files stay byte-identical per input.
     evaluation.timings.update({"load_pack": load_seconds, "read": read_seconds, "render": render_seconds,
                                "write": time.perf_counter() - started})
-    return RunResult(evaluation, summary, options.out, sorted(files), read.issues, [*pack.warnings, *data_warnings, *evaluation.warnings])
+    recorded = _record(options, evaluation, read) if options.register is not None else None
+    return RunResult(evaluation, summary, options.out, sorted(files), read.issues,
+                     [*pack.warnings, *data_warnings, *evaluation.warnings, *_cut_warnings(cut, options),
+                      *_since_warnings(since, options)], recorded)
+
+
+def _since_warnings(since, options: EvaluateOptions) -> list[str]:
+    """--previous: the accounts either run has without an id (counted, never matched)."""
+    if since is None:
+        return []
+    from kamrules.results.diff import without_id_notes
+
+    return without_id_notes(since.result, options.lang)
+
+
+def _cut_warnings(cut: list, options: EvaluateOptions) -> list[str]:
+    """The warning for texts Excel could not hold whole (decisions.xlsx is written, cut, with a warning)."""
+    if not cut:
+        return []
+    from kamrules.i18n import data_text
+
+    count = sum(n for n, _ in cut)
+    message = data_text(options.lang, "xlsx_cut", file=f"decisions.{options.format}", n=f"{count:,}",
+                        cell=cut[0][1], limit="32,767")
+    return [data_text(options.lang, "warning", message=message)]
+
+
+def _record(options: EvaluateOptions, evaluation: Evaluation, read):
+    """`--register`: the run recorded once its output folder is in place (kamrules.register)."""
+    from kamrules.register import RunFacts, record_run
+    from kamrules.results.outputs import file_hash
+
+    reading = options.read_options
+    changing = {name: getattr(reading, name, None) for name in ("sheet", "on_bad_value", "dayfirst", "decimal",
+                                                                "header_row", "skip_footer")}
+    run = RunFacts(input_name=options.data.name,
+                   input_sha256=file_hash(options.data) if options.data.is_file() else None,
+                   where=getattr(reading, "where", None),
+                   columns_sha256=file_hash(Path(options.columns_file)) if options.columns_file else None,
+                   reading={k: v for k, v in changing.items() if v not in (None, False, ".", "error")},
+                   out=str(options.out), lang=options.lang)
+    return record_run(options.register, evaluation, run, options.lang)
 
 
 # --------------------------------------------------------------------------------------- explain
@@ -226,7 +289,7 @@ def run_explain(options: ExplainOptions) -> str:
             pack = with_params(pack, options.settings)
         day = parse_as_of(options.as_of, data)
         read_options = replace(read_options, lang=lang)
-    read = read_table(data, list(pack.fields.values()), read_options)
+    read = read_table(data, list(pack.fields.values()), replace(read_options, as_of=day))
     evaluation = evaluate(pack, read.frame, as_of=day, jobs=1, input_name=data.name, row_numbers=read.row_numbers,
                           lang=lang, headers=read.column_map)
     account = find_account(evaluation, account_id, lang)
@@ -266,7 +329,7 @@ def run_columns(options: ColumnsOptions) -> str:
     target = options.write
     if target is None:
         settled = not (survey.proposed or survey.missing or survey.unknown or survey.lookalikes or survey.doubts
-                       or survey.status or survey.problems or survey.alternatives)
+                       or survey.status or survey.problems or survey.alternatives or survey.period_doubts)
         lines.append(say(options.lang, "survey_nothing" if settled else "survey_next", data=options.data,
                          file="columns.yaml"))
         return "\n".join(lines) + "\n"
@@ -339,7 +402,8 @@ def run_profile(options: ProfileOptions) -> str:
 
     check_choice("--lang", options.lang, LANGS)
     pack = load_pack(options.rules)
-    read = read_table(options.data, list(pack.fields.values()), options.read_options or ReadOptions(lang=options.lang))
+    read = read_table(options.data, list(pack.fields.values()),
+                      with_as_of(options.read_options or ReadOptions(lang=options.lang), options.as_of))
     evaluation = evaluate(pack, read.frame, as_of=options.as_of, jobs=default_jobs(), input_name=options.data.name,
                           row_numbers=read.row_numbers, lang=options.lang, headers=read.column_map)
     return render_profile(evaluation_profile(evaluation), pack, options.lang)
@@ -375,7 +439,8 @@ def _read_run_data(options: EvaluateOptions, pack: RulePack, tell: Callable[[str
     from kamrules.data.guards import suspicious_values
     from kamrules.data.reader import ReadOptions, mapping_lines, read_table
 
-    read = read_table(options.data, list(pack.fields.values()), options.read_options or ReadOptions(lang=options.lang))
+    read = read_table(options.data, list(pack.fields.values()),
+                      with_as_of(options.read_options or ReadOptions(lang=options.lang), options.as_of))
     for line in mapping_lines(read.mapping, lang=options.lang):
         tell(line)
     from kamrules.i18n import data_text
@@ -392,6 +457,14 @@ def _read_run_data(options: EvaluateOptions, pack: RulePack, tell: Callable[[str
         raise DataError("\n".join(w.replace(prefix, "", 1) for w in data_warnings)
                         + "\n" + data_text(lang, "strict_refuses"))
     return read, data_warnings
+
+
+def with_as_of(read_options, as_of: dt.date):
+    """The reading options with the run's date: which of two year-named columns is this year's, and how
+    much of the year has passed (a year-to-date column)."""
+    from dataclasses import replace
+
+    return replace(read_options, as_of=as_of)
 
 
 def _recorded_mapping(options: EvaluateOptions, read) -> dict:
@@ -444,7 +517,7 @@ def _field_text(pack: RulePack, name: str, lang: str) -> str:
 
 
 def _output_files(options: EvaluateOptions, evaluation: Evaluation, read, summary, since,
-                  step: Callable[[str], None]) -> dict:
+                  step: Callable[[str], None], cut: list | None = None) -> dict:
     """Every file of OUT but the manifest: values are bytes or iterables of byte chunks (written lazily)."""
     from kamrules import documents as playbooks
     from kamrules.data.tables import table_bytes
@@ -455,7 +528,7 @@ def _output_files(options: EvaluateOptions, evaluation: Evaluation, read, summar
 
     demoted = since.demoted if since is not None else None
     files[f"decisions.{options.format}"] = _then_give_back(
-        decision_table_chunks(evaluation, options.format, options.lang, demoted=demoted))
+        decision_table_chunks(evaluation, options.format, options.lang, demoted=demoted, cut=cut))
     files["trace.jsonl"] = trace_chunks(evaluation)
     from kamrules.results.actions import actions_csv
 
@@ -513,7 +586,15 @@ def _since_last_review(options: EvaluateOptions, evaluation: Evaluation) -> Sinc
     from kamrules.documents.diff_report import since_views
     from kamrules.results import diff
 
-    before = diff.read_run(options.previous)
+    if options.previous.is_file():  # a register: its latest review before this run's as-of date
+        from kamrules.register import previous_side
+
+        before = previous_side(options.previous, options.as_of, evaluation.pack.name, options.lang)
+    else:
+        from kamrules.results.outputs import table_record
+
+        kinds = table_record(evaluation, "csv", options.lang)["columns"]  # for a previous run that records none
+        before = diff.read_run(options.previous, options.lang, pack=evaluation.pack, kinds=kinds)
     after = diff.side_from_evaluation(evaluation, str(options.out), options.lang)
     result = diff.compare(before, after)
     report, accounts = since_views(before, after, result, options.lang)
@@ -554,9 +635,17 @@ def diff_sides(options: DiffOptions, progress: Callable[[str], None] | None = No
     step = progress or (lambda stage: None)
     if options.runs:
         step("reading the two runs")
-        sides = diff.read_run(options.runs[0]), diff.read_run(options.runs[1])
-        _labels_for_runs(sides, options)
-        return sides
+        pack = _label_pack(options)
+        first = diff.read_run(options.runs[0], options.lang, pack=pack)
+        # an older run that records no column kinds reads its cells as the other run's kinds say
+        second = diff.read_run(options.runs[1], options.lang, pack=pack,
+                               kinds=(first.manifest.get("table") or {}).get("columns"))
+        if not (first.manifest.get("table") or {}).get("columns"):
+            first = diff.read_run(options.runs[0], options.lang, pack=pack,
+                                  kinds=(second.manifest.get("table") or {}).get("columns"))
+        for side in (first, second):
+            diff.adopt_pack(side, pack, options.lang)
+        return first, second
     from kamrules.data.reader import ReadOptions, read_table
     from kamrules.pack.whatif import with_params
 
@@ -573,11 +662,14 @@ def diff_sides(options: DiffOptions, progress: Callable[[str], None] | None = No
     if options.settings:
         labels[1] += " with --set " + " --set ".join(options.settings)
     step(f"reading {options.data.name}")
-    fields = {**old.fields, **new.fields}
-    read = read_table(options.data, list(fields.values()), options.read_options or ReadOptions(lang=options.lang))
+    reading = with_as_of(options.read_options or ReadOptions(lang=options.lang), options.as_of or dt.date.today())
+    # Each pack reads the data with its own fields (types, ranges, aliases, required), so OLD's side is
+    # what `evaluate --rules OLD` gives: read once when the two define the same fields.
+    first = read_table(options.data, list(old.fields.values()), reading)
+    second = first if _same_fields(old, new) else read_table(options.data, list(new.fields.values()), reading)
     jobs = options.jobs or default_jobs()
     sides = []
-    for pack, label in ((old, labels[0]), (new, labels[1])):
+    for pack, label, read in ((old, labels[0], first), (new, labels[1], second)):
         evaluation = evaluate(pack, read.frame.copy(), as_of=options.as_of or dt.date.today(), jobs=jobs,
                               input_name=options.data.name, row_numbers=read.row_numbers, progress=progress,
                               lang=options.lang, headers=read.column_map)
@@ -585,18 +677,32 @@ def diff_sides(options: DiffOptions, progress: Callable[[str], None] | None = No
     return tuple(sides)
 
 
-def _labels_for_runs(sides: tuple, options: DiffOptions) -> None:
-    """Show the labels of the pack that made the runs when it is at hand (./rules, else the bundled one)."""
+def _same_fields(old: RulePack, new: RulePack) -> bool:
+    """Whether two packs read a data file alike: the same fields, equal but for where they are written."""
+    import dataclasses
+
+    def plain(pack: RulePack) -> dict:
+        return {name: dataclasses.replace(spec, loc=None) for name, spec in pack.fields.items()}
+
+    return old is new or plain(old) == plain(new)
+
+
+def _label_pack(options: DiffOptions):
+    """The pack that lends two runs its labels (--rules, else ./rules, else the bundled one; shown only
+    when it made them, see diff.adopt_pack), and reads an Excel decision table's labels; None when it
+    does not load: the runs are still compared, by their values."""
     from kamrules.errors import KamrulesError
-    from kamrules.resources import rules_dir
-    from kamrules.results import diff
 
     try:
-        pack = load_pack(options.rules[0] if options.rules else rules_dir(None))
+        return load_pack(_label_pack_folder(options))
     except KamrulesError:
-        return  # the runs are still compared, by their values
-    for side in sides:
-        diff.adopt_pack(side, pack, options.lang)
+        return None
+
+
+def _label_pack_folder(options: DiffOptions) -> Path:
+    from kamrules.resources import rules_dir
+
+    return options.rules[0] if options.rules else rules_dir(None)
 
 
 def run_diff(options: DiffOptions, progress: Callable[[str], None] | None = None) -> DiffOutcome:
@@ -607,7 +713,10 @@ def run_diff(options: DiffOptions, progress: Callable[[str], None] | None = None
     from kamrules.results import diff
 
     check_choice("--lang", options.lang, LANGS)
-    inputs = [p for p in (options.data, *options.runs, *options.rules, options.playbooks_dir) if p is not None]
+    # Two runs without --rules lend the labels of ./rules (else the bundled pack): read too.
+    lender = (_label_pack_folder(options),) if options.runs else ()
+    inputs = read_paths(options.data, *options.runs, *options.rules, *lender, options.playbooks_dir,
+                        read_options=options.read_options)
     check_out(options.out, inputs, force=options.force)  # before the work, not after
     before, after = diff_sides(options, progress)
     result = diff.compare(before, after)
@@ -616,3 +725,32 @@ def run_diff(options: DiffOptions, progress: Callable[[str], None] | None = None
              "diff.html": render_diff(result, lang=options.lang, playbooks_dir=options.playbooks_dir)}
     write_outputs(options.out, files, inputs=inputs, force=options.force)
     return DiffOutcome(result, options.out, sorted(files))
+
+
+# --------------------------------------------------------------------------------------- history
+
+
+@dataclass
+class HistoryOptions:
+    """`kamrules history [ACCOUNT] --register PATH`."""
+
+    register: Path
+    account: str | None = None
+    pack: str | None = None
+    format: str = "text"
+    lang: str = "en"
+
+
+def run_history(options: HistoryOptions) -> str:
+    """Everything `kamrules history` does: the portfolio's trend per review, or with an account its
+    timeline; the text to print (a console table, CSV or JSON)."""
+    from kamrules.register import account_timeline, portfolio_trend
+    from kamrules.register.text import FORMATS, render_timeline, render_trend
+
+    check_choice("--format", options.format, FORMATS)
+    check_choice("--lang", options.lang, LANGS)
+    if options.account is None:
+        return render_trend(portfolio_trend(options.register, options.pack, options.lang), options.format,
+                            options.lang)
+    timeline = account_timeline(options.register, options.account, options.pack, options.lang)
+    return render_timeline(timeline, options.format, options.lang)

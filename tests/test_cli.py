@@ -163,9 +163,13 @@ def test_default_pack_validates_strictly_and_fits_the_example_data():
     lines = result.output.splitlines()
     fields = len(load_pack(ROOT / "rules").fields)
     assert lines[1].startswith(f"{ROOT / 'examples' / 'customers.csv'}: 300 accounts; 29 of {fields} fields found")
-    # the example carries sales a year earlier (同比), not the previous period's (环比): that column is optional
+    # the example carries sales a year earlier (同比), not the previous period's (环比): that column is
+    # optional, and the decline on the previous period (read only without a year-earlier figure) is said
+    # to be out of reach
     assert [line for line in lines if "can never fire" in line or "not in the file" in line] == [
-        "  optional fields not in the file: sales_prev_period"]
+        "  optional fields not in the file: sales_prev_period",
+        "  rule 'risk_signals → period_decline' can never fire without: sales_prev_period",
+        "  rule 'risk_signals → period_decline_strong' can never fire without: sales_prev_period"]
     assert " 0 error(s), 0 warning(s)" in f" {lines[-1]}"
     assert "  note: " in result.output and "matches none of the 300 accounts" in result.output
     strict = invoke("validate", "--strict", "--data", str(ROOT / "examples" / "customers.csv"))

@@ -125,9 +125,9 @@ def test_short_rows_at_the_end_do_not_blame_the_delimiter_and_skip_footer_reads_
     write_csv("s.csv", rows)  # no blank row and no footer word: not taken for a footer by itself
     with pytest.raises(DataError) as caught:
         read("s.csv")
-    assert str(caught.value) == ("s.csv: the last 2 row(s) of the file (rows 4 and 5) do not have the header's 3 "
-                                 "columns; if they are a report footer or notes, pass --skip-footer 2; if they are "
-                                 "accounts, complete their cells")
+    assert str(caught.value) == ("s.csv: 2 row(s) after the last account (rows 4 and 5) do not have the header's 3 "
+                                 "columns; if they are a report footer or notes, pass --skip-footer 2 (the last 2 "
+                                 "rows, from row 4, blank rows included); if they are accounts, complete their cells")
     assert "delimiter" not in str(caught.value)
     result = read("s.csv", skip_footer=2)
     assert result.row_numbers == [2, 3] and [r["row"] for r in result.mapping["layout"]["footer"]] == [4, 5]
@@ -259,10 +259,9 @@ def test_a_bad_cell_the_condition_tests_is_reported_not_filtered_away():
     assert kept.frame["account_id"].tolist() == ["A1"] and kept.mapping["where"]["left_out"] == 2
     with pytest.raises(DataError) as caught:
         read("w.csv", where="`Deals` >= 0 and sales > 1")
-    assert str(caught.value) == (
-        "w.csv: 2 values cannot be read; fix the cells or pass --on-bad-value missing to read them as missing values:\n"
-        "  row 3, column 'sales' (field sales): 'abc' is not a number\n"
-        "  row 4, column 'sales' (field sales): value is missing but the field is required")
+    # the unreadable 'abc' is reported; the blank cell makes the condition unknown: A3 is left out, counted
+    assert str(caught.value) == ("w.csv: row 3, column 'sales' (field sales): 'abc' is not a number; fix the cell or "
+                                 "pass --on-bad-value missing")
 
 
 def test_the_where_of_a_columns_file_is_applied_and_counted_apart():
@@ -401,7 +400,7 @@ def test_playbooks_list_only_facts_missing_for_that_account_among_the_files_colu
     write_csv("nogp.csv", [[row[i] for i in keep] for row in rows])
     out = invoke("evaluate", "nogp.csv", "--as-of", AS_OF, "--out", "o", "--playbooks", "key")
     assert out.exit_code == 0, out.output
-    assert any(line.startswith("This file has no Gross profit column (gross_profit): ") for line in out.output.splitlines())
+    assert "This file has no column for" in out.output and "Gross profit" in out.output  # one line (test_exports2.py)
     report = Path("o/report.html").read_text(encoding="utf-8")
     assert "This file has no Gross profit column (gross_profit)" in report
     playbooks = list(Path("o/playbooks").glob("*.md"))

@@ -64,7 +64,7 @@ def test_long_tail_without_optional_columns(pack):
     assert "lacks every field" in p.risk_not_assessed["en"] and "NPS" in p.risk_not_assessed["en"]
     assert "缺少" in p.risk_not_assessed["zh"]
     lines = p.lines("en")
-    assert any(line.startswith("Defection risk not assessed") for line in lines)
+    assert any(line.startswith("Defection signals not assessed") for line in lines)
     assert not any("No account is at risk" in line for line in lines)
 
 
@@ -122,20 +122,24 @@ def test_some_rows_without_risk_data(pack):
 
 def test_heavy_ties_everywhere(pack):
     """50 accounts of exactly equal sales: cumulative before runs 0, 2, …, 98%, so the first 40 (before <
-    80%) are class A. The capacity is a fifth of the book (10); equal values fill it in account id order;
-    the other 30 class-A accounts wait for a key account manager (an explained, served outcome) up to the
-    pipeline of 20 places, and the last 10 are beyond it (standard, "capacity full"); no account is "large
-    orders" (percentile rank 50 for all). E40..E47 (class B) and E48, E49 (class C, but 2% of sales each)
-    find the pipeline full: standard."""
+    80%) are class A. The capacity is a fifth of the book (10); equal values fill it in account id order.
+    The largest fifth hold 20% of sales: no concentration — so the other class A accounts are standard
+    ("a book without concentration", not waiting or potential on their size alone), and so are the class
+    B and C ones (2% of sales each, below the 3% that makes any account a potential one); no account is
+    "large orders" (percentile rank 50 for all), and the summary says the book has no concentration."""
     rows = [{"account_id": f"E{i:02d}", "sales": 10_000, "contract_months": 24} for i in range(50)]
     evaluation, acc = evaluate_rows(pack, rows)
     tiers = [acc[f"E{i:02d}"].value("tier") for i in range(50)]
-    assert tiers == ["key"] * 10 + ["over_capacity"] * 20 + ["standard"] * 20
-    assert [acc[f"E{i:02d}"].value("tier_basis") for i in (30, 40)] == ["capacity_full", "potential_capacity"]
+    assert tiers == ["key"] * 10 + ["standard"] * 40
+    assert [acc[f"E{i:02d}"].value("tier_basis") for i in (10, 39, 40)] == ["flat_book", "flat_book", "none"]
     assert {a.value("sales_percentile_rank") for a in acc.values()} == {50.0}
     p = summarise(evaluation)
-    assert p.key_accounts == 10 and p.waiting_total == 20 and p.beyond_pipeline == 10
-    assert any("20 accounts qualify as key but wait for a key account manager" in p.text(a, "en") for a in p.advice)
+    assert p.key_accounts == 10 and p.waiting_total == 0
+    assert any(p.text(a, "en").startswith("No concentration: the largest fifth of the accounts hold 20% of sales")
+               for a in p.advice)
+    assert any(p.text(a, "en").startswith("Key-account capacity: 10") and p.text(a, "en").endswith(
+        "is not the limit: the policy is (set key_account_managers and key_accounts_per_manager to your team).")
+        for a in p.advice)
 
 
 # ------------------------------------------------------------------------------------------- owners

@@ -525,7 +525,10 @@ def test_review_swot_is_prefilled_from_signals_and_findings_and_contacts_leave_b
     assert list(swot) == ["strengths", "weaknesses", "opportunities", "threats"]
     controllable = [s.because for s in context.signals if s.cause == "controllable"]
     assert controllable and list(swot["weaknesses"]) == controllable
-    assert any("dual sourcing" in item for item in swot["threats"])
+    # dual sourcing is a growth opportunity (thesis §5.5), not a threat; domination of a region is a threat
+    assert any("dual sourcing" in item for item in swot["opportunities"])
+    assert not any("dual sourcing" in item for item in swot["threats"])
+    assert any("Dominates its region" in item for item in swot["threats"])
     assert context.contacts[0].name == "张伟" and all(not c.name for c in context.contacts[1:])
 
 

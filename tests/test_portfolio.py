@@ -205,7 +205,7 @@ def test_regional_concentration(pack):
     east = rows["E"]
     assert (east.hhi, east.largest_share) == (10000, 1.0)  # one customer is the region
     assert not east.balance  # nobody there to balance it with: no balancing advice
-    assert any(a["en"].startswith("1 of 4 regions depend on one customer or very few (W)") for a in p.advice)
+    assert any(a["en"].startswith("1 of 4 regions depends on one customer or very few (W)") for a in p.advice)
 
 
 def test_regions_are_judged_from_two_accounts_and_the_hhi_from_three():
@@ -266,13 +266,22 @@ def test_risk_not_assessed_is_said_when_no_signal_can_fire():
     frame = pd.DataFrame({"account_id": ["1", "2"], "sales": [10.0, 5.0]})
     p = summarise(evaluate(pack, frame, as_of=AS_OF), present_fields=["account_id", "sales"])
     assert p.risk_assessed is False
-    assert any(a["en"].startswith("Defection risk not assessed: the file lacks") and "not the same as no risk" in a["en"]
-               for a in p.advice)
+    assert any(a["en"].startswith("Defection signals not assessed: the file lacks") and "not the same as no risk" in a["en"]
+               and "still found" not in a["en"] for a in p.advice)
     levels = {c.value: c.accounts for c in p.breakdowns[-1].counts}
     assert levels["not_assessed"] == 2 and levels["none"] == 0
     frame = pd.DataFrame({"account_id": ["1", "2"], "sales": [10.0, 5.0], "nps": [9, 8]})
     p = summarise(evaluate(pack, frame, as_of=AS_OF), present_fields=["account_id", "sales", "nps"])
     assert p.risk_assessed is True and not any("not assessed" in a["en"] for a in p.advice)
+    # a last order two years ago is a lapsed customer whatever the sales columns say (no prior sales here):
+    # the console says the signals were not assessed, and that lost and lapsed customers still were
+    frame = pd.DataFrame({"account_id": ["1", "2"], "sales": [10.0, 0.0], "last_order": ["2026-11-01", "2024-12-01"]})
+    evaluation = evaluate(pack, frame, as_of=AS_OF)
+    assert [a.value("risk_level") for a in evaluation.accounts] == ["none", "lapsed"]
+    p = summarise(evaluation, present_fields=["account_id", "sales", "last_order"])
+    assert any(a["en"].startswith("Defection signals not assessed") and a["en"].endswith(
+        "Lost and lapsed customers are still found from the sales columns and the last order.") for a in p.advice)
+    assert any("已流失与流失中的客户仍根据销售额与最近下单日期识别" in a["zh"] for a in p.advice)
 
 
 def test_rules_that_could_not_apply_for_lack_of_data(pack, case):
@@ -290,17 +299,20 @@ def test_rules_that_could_not_apply_for_lack_of_data(pack, case):
 
 
 def test_a_column_the_whole_file_lacks_is_one_message_per_field(pack):
+    from kamrules.results.portfolio_model import missing_column_texts
+
     present = ["account_id", "account_name", "region", "sales", "sales_prev", "share_of_wallet"]
     frame = pd.read_csv(PROJECT / "accounts.csv", dtype={"account_id": str})[present]
     p = summarise(evaluate(pack, frame, as_of=AS_OF, input_name="accounts.csv"), present_fields=present)
-    lines = [line for line in p.lines("en") if line.startswith("This file has no")]
+    # one message per field for the report (the console says them in one line: test_exports2.py)
+    lines = [text["en"] for text in missing_column_texts(p.rules_without_data)]
     fields = [re.search(r"\((\w+)\): \d+ rules? cannot apply", line).group(1) for line in lines]
     assert sorted(fields) == sorted({m for u in p.rules_without_data for m in u.missing})  # one line per field
     nps = next(line for line in lines if "(nps)" in line)
     count = sum(1 for u in p.rules_without_data if "nps" in u.missing)
     assert nps.startswith(f"This file has no NPS score (0–10) column (nps): {count} rule")
     assert "risk_signals → detractor" in nps
-    zh = [line for line in p.lines("zh") if line.startswith("文件中没有")]
+    zh = [text["zh"] for text in missing_column_texts(p.rules_without_data)]
     assert len(zh) == len(lines) and any(line.startswith("文件中没有「") and "（nps）" in line for line in zh)
 
 

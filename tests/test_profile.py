@@ -154,6 +154,19 @@ def test_completeness_counts_missing_fields_of_key_and_potential_accounts(evalua
     assert "share_of_wallet" not in by_field  # neither read by a rule nor an attribute
 
 
+def test_completeness_leaves_out_a_field_the_whole_file_lacks(pack):
+    """A column the export does not carry is one portfolio message ("not in the file"), not a record to
+    complete for every key account (the report said "Sales in the previous period 32 / 32")."""
+    frame = portfolio()
+    frame["nps"] = None
+    profile = evaluation_profile(evaluate(pack, frame, as_of=AS_OF, jobs=1))
+    by_field = {c.field: c for c in profile.completeness}
+    assert "nps" not in by_field
+    assert by_field["industry"].key_total == 20  # a field the file carries is still counted
+    assert "nps" not in {c.field for c in evaluation_profile(evaluate(pack, frame.drop(columns=["nps"]), as_of=AS_OF,
+                                                                           jobs=1)).completeness}
+
+
 def test_playbook_unknown_block_lists_missing_attributes(pack):
     from kamrules.documents import render_playbooks
 

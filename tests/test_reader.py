@@ -150,9 +150,11 @@ BAD_CASES = [
      "{p}: row 2, column 'last_visit' (field last_visit): '9999-12-31' is outside the dates kamrules can "
      "hold (1678-2261); fix the cell or pass --on-bad-value missing"),
     ("bad-category", "c.csv", "Account ID,Sales,customer_type\nA1,5,partner\n", FIELDS, {}, DataError,
-     "{p}: column 'customer_type' (field customer_type) has values the pack does not know: 'partner' (row 2); "
-     "add to the --columns file:\n  customer_type: {column: customer_type, values: {partner: skip-row}}\n"
-     "replacing skip-row with one of enterprise, government, retailer for values to keep"),
+     "{p}: column 'customer_type' (field customer_type) has values the pack does not know: 'partner' (row 2; "
+     "sales 5 = 100% of the total); add to the --columns file:\n  customer_type: {column: customer_type, values: "
+     "{partner: ''}}\n  'partner' → '': read as missing (the rows stay, without a value): no value of the pack is "
+     "clear; write one of enterprise, government, retailer when you know it; skip-row would leave out 1 row with "
+     "sales 5 = 100% of the total"),
     ("bad-boolean", "c.csv", "Account ID,Sales,strategic\nA1,5,maybe\n", FIELDS, {}, DataError,
      "{p}: row 2, column 'strategic' (field strategic): 'maybe' is not yes/no (use yes/no, true/false, "
      "1/0 or 是/否); fix the cell or pass --on-bad-value missing"),
@@ -834,10 +836,15 @@ def test_unknown_category_values_are_counted_with_the_mapping_line_to_add(tmp_pa
         read_table(path, default_fields())
     assert str(caught.value) == (
         f"{path}: column 'Type' (field customer_type) has values the pack does not know: 'Prospect' (rows 2 "
-        "and 4), 'Technology Partner' (row 3); add to the --columns file:\n"
-        "  customer_type: {column: Type, values: {Prospect: skip-row, Technology Partner: skip-row}}\n"
-        "replacing skip-row with one of enterprise, government, non_profit, wholesaler, retailer, consumer, unspecified "
-        "for values to keep")
+        "and 4; sales 12 = 46.2% of the total), 'Technology Partner' (row 3; sales 6 = 23.1% of the total); add to "
+        "the --columns file:\n"
+        "  customer_type: {column: Type, values: {Prospect: '', Technology Partner: ''}}\n"
+        "  'Prospect' → '': read as missing: it says not a customer, yet it has 2 rows with sales 12 = 46.2% of the "
+        "total; write one of enterprise, government, non_profit, wholesaler, retailer, consumer, unspecified if they "
+        "are customers; skip-row would leave out 2 rows with sales 12 = 46.2% of the total\n"
+        "  'Technology Partner' → '': read as missing (the rows stay, without a value): no value of the pack is "
+        "clear; write one of enterprise, government, non_profit, wholesaler, retailer, consumer, unspecified when you "
+        "know it; skip-row would leave out 1 row with sales 6 = 23.1% of the total")
 
 
 def test_the_suggested_line_works_and_value_maps_keep_or_leave_out_rows(tmp_path):

@@ -145,10 +145,15 @@ def test_unknown_category_values_list_counts_and_the_mapping_line_to_add_in_chin
     path = write("types.csv", "account_id,sales,Type\nA1,1,Prospect\nA2,2,Prospect\nA3,3,enterprise\nA4,4,Partner\n")
     en, zh = errors(path, columns={"customer_type": "Type"})
     assert zh == ("types.csv：列“Type”（字段「客户类型」(customer_type)）含有规则包不认识的值："
-                  "“Prospect”（第 2 和 3 行）、“Partner”（第 5 行）；请在 --columns 文件中加入：\n"
-                  "  customer_type: {column: Type, values: {Prospect: skip-row, Partner: skip-row}}\n"
-                  "要保留的值，请把 skip-row 换成以下之一：enterprise, government, retailer")
-    assert_chinese(zh, en, "types.csv", zh.splitlines()[1], "skip-row", "enterprise, government, retailer")
+                  "“Prospect”（第 2 和 3 行；销售额 3，占总额 30%）、“Partner”（第 5 行；销售额 4，占总额 40%）；"
+                  "请在 --columns 文件中加入：\n"
+                  "  customer_type: {column: Type, values: {Prospect: '', Partner: ''}}\n"
+                  "  “Prospect” → ''：按缺失读取：它表示不是客户，但有 2 行带有销售额 3，占总额 30%；如果它们是客户，"
+                  "请写 enterprise, government, retailer 之一；写 skip-row 将跳过 2 行，连同销售额 3，占总额 30%\n"
+                  "  “Partner” → ''：按缺失读取（这些行保留，但没有该值）：规则包中没有明确对应的值；知道时请写 "
+                  "enterprise, government, retailer 之一；写 skip-row 将跳过 1 行，连同销售额 4，占总额 40%")
+    assert_chinese(zh, en, "types.csv", zh.splitlines()[1], "skip-row", "enterprise, government, retailer",
+                   "Prospect", "Partner")
 
 
 def test_value_mapping_for_a_field_without_a_column_is_chinese():

@@ -17,6 +17,7 @@ from kamrules.data.wording import hint as did_you_mean, say, spec_named, spec_re
 from kamrules.engine.features import compute_derived, prepare_facts
 from kamrules.language import expr as ex
 from kamrules.pack import Decision, RulePack, rules_without_data
+from kamrules.pack.analysis import needs_absent
 from kamrules.results.portfolio_team import index_basis
 
 MAX_DISTINCT = 10_000  # distinct values of a column searched for a near match
@@ -40,7 +41,10 @@ def data_checks(pack: RulePack, frame: pd.DataFrame, column_map: dict, source: s
     matched: dict = {}  # decision -> which accounts each rule matches
     deciding = {decision.id: _decide(decision, facts, matched) for decision in pack.decisions}
     blocked = _blocked(pack, column_map, matched)
-    findings = _missing_fields(blocked, pack, source, lang)
+    present = set(column_map)
+    # a rule for files without a column this file has (`sales_prev is missing and …`) is no warning
+    findings = _missing_fields([b for b in blocked if not needs_absent(_rule(pack, b[0], b[1]).when, present)],
+                               pack, source, lang)
     basis = index_basis(pack, column_map)
     if basis is not None:  # "the index rests on 1 of its 6 criteria": not computed, ranks nothing
         findings.append(Finding("note", "index_basis", "", basis.get(lang) or basis["en"]))
@@ -64,6 +68,10 @@ def rules_lacking_data(pack: RulePack, frame: pd.DataFrame, column_map: dict, as
     for decision in pack.decisions:
         _decide(decision, facts, matched)
     return _blocked(pack, column_map, matched)
+
+
+def _rule(pack: RulePack, decision_id: str, rule_id: str):
+    return next(rule for rule in pack.decision(decision_id).rules if rule.id == rule_id)
 
 
 def _blocked(pack: RulePack, column_map: dict, matched: dict) -> list:

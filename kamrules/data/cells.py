@@ -120,10 +120,11 @@ def plain_value(value: Any) -> Any:
 
 
 def delimiter_char(text: str) -> str | None:
-    """The delimiter a `--delimiter` value names (one character, or tab as 'tab' / '\\t'); None if invalid."""
+    """The delimiter a `--delimiter` value names (one printable ASCII character, or tab as 'tab' / '\\t');
+    None if invalid. A CSV delimiter is one byte to the parser: `--delimiter é` used to crash it."""
     if text in ("\\t", "tab", "TAB", "\t"):
         return "\t"
-    return text if len(text) == 1 and text not in "\r\n\"" else None
+    return text if len(text) == 1 and " " <= text <= "~" and text != '"' else None
 
 
 # --------------------------------------------------------------------------------------------------

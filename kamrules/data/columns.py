@@ -11,6 +11,7 @@ from typing import Mapping, Sequence
 
 from kamrules.data.doubts import reference_field
 from kamrules.data.meaning import closest, proposals
+from kamrules.data.periods import PERIODS, YearElapsed, doubt_text
 from kamrules.data.units import header_unit, unit_fits, unit_scale
 from kamrules.data.where import where_line
 from kamrules.data.wording import hint, joined, quoted, say, spec_named, spec_ref
@@ -19,6 +20,12 @@ from kamrules.pack.fields import FieldSpec, normalise_header
 
 
 SKIP_ROW = "skip-row"  # a value mapped to this leaves its row out of the run
+
+# Headers so generic that they name a field only when no more specific column does: a file with both
+# 'Account Name' and 'Name' (a contact's, say) reads the account name from 'Account Name', one with
+# '客户名称' and '客户' from '客户名称'; alone, 'Name' or '客户' is the account name.
+GENERIC_HEADERS = frozenset(normalise_header(h) for h in (
+    "Name", "Account", "Company", "Customer", "Client", "名称", "客户", "公司", "单位"))
 
 
 def load_column_mapping(path: Path, lang: str = "en") -> dict[str, str]:
@@ -45,6 +52,7 @@ class ColumnMapping:
     units: dict = field(default_factory=dict)  # field -> unit its column is in (万元, k, 年 …)
     where: str | None = None  # `where:` a condition rows must meet (as --where)
     where_loc: str = ""  # where that condition is written, for messages
+    periods: dict = field(default_factory=dict)  # field -> year_to_date: the column holds the year so far
 
 
 WHERE_KEY = "where"  # the top-level key of a --columns file that holds its row filter
@@ -70,7 +78,7 @@ def load_mapping_file(path: Path, lang: str = "en") -> ColumnMapping:
                 mapping.where, mapping.where_loc = value, str(value_loc)
             continue
         if isinstance(value, dict):
-            _field_entry(key, value, value_loc, columns, values, problems, lang, units)
+            _field_entry(key, value, value_loc, columns, values, problems, lang, units, mapping.periods)
             continue
         if value is None or isinstance(value, (bool, list)):
             found = (say(lang, "found_nothing") if value is None else say(lang, "found_list")
@@ -107,13 +115,20 @@ def _text(value) -> str:
 
 
 def _field_entry(key: str, entry: dict, where: str, columns: dict, values: dict, problems: list,
-                 lang: str = "en", units: dict | None = None) -> None:
-    """One `field: {column: ..., values: {...}, unit: ...}` entry of a mapping file."""
-    unknown = [k for k in entry if k not in ("column", "values", "unit", "scale")]
+                 lang: str = "en", units: dict | None = None, periods: dict | None = None) -> None:
+    """One `field: {column: ..., values: {...}, unit: ..., period: year_to_date}` entry of a mapping file."""
+    unknown = [k for k in entry if k not in ("column", "values", "unit", "scale", "period")]
     if unknown:
         problems.append(say(lang, "map_unknown_key", where=where, field=key, key=unknown[0],
-                            hint=hint(lang, str(unknown[0]), ["column", "values", "unit", "scale"])))
+                            hint=hint(lang, str(unknown[0]), ["column", "values", "unit", "scale", "period"])))
         return
+    period = entry.get("period")
+    if period is not None:
+        if not isinstance(period, str) or period.strip() not in PERIODS:
+            problems.append(say(lang, "map_period_type", where=where, field=key, periods=", ".join(PERIODS)))
+            return
+        if periods is not None:
+            periods[key] = period.strip()
     unit, scale = entry.get("unit"), entry.get("scale")
     if unit is not None:
         if isinstance(unit, (bool, dict, list)) or not str(unit).strip() or scale is not None:
@@ -150,10 +165,11 @@ def _quoted(items: Sequence[str], limit: int = 30, lang: str = "en") -> str:
 
 def _match_columns(
     name: str, headers: list[str], fields: Sequence[FieldSpec], mapping: Mapping[str, str], lang: str = "en",
-    columns: Sequence | None = None,
+    columns: Sequence | None = None, year: int | None = None,
 ) -> dict[str, int]:
-    """field name -> column index. Ambiguity is an error, never a guess."""
-    plan = match_plan(headers, fields, mapping, lang, columns)
+    """field name -> column index. Ambiguity is an error, never a guess. `year`: the run's as-of year (which
+    of two year-named columns is this year's, in the proposals)."""
+    plan = match_plan(headers, fields, mapping, lang, columns, year)
     problems = plan.problems
     if problems:
         if len(problems) == 1:
@@ -176,7 +192,7 @@ class Matching:
 
 
 def match_plan(headers: list[str], fields: Sequence[FieldSpec], mapping: Mapping[str, str], lang: str = "en",
-               columns: Sequence | None = None) -> Matching:
+               columns: Sequence | None = None, year: int | None = None) -> Matching:
     """`_match_columns` without refusing: what matched and what is wrong (`kamrules columns` shows both)."""
     normalised = [normalise_header(h) for h in headers]
     problems: list[str] = []
@@ -192,7 +208,8 @@ def match_plan(headers: list[str], fields: Sequence[FieldSpec], mapping: Mapping
             found = [i for i, n in enumerate(normalised) if i not in claimed and _unprefixed(n) in keys]
         if not found:  # "年销售额(万元)" is "年销售额" in 万元 (data/units.py)
             found = [i for i, h in enumerate(headers) if i not in claimed and _unit_stem_matches(h, spec, keys)]
-        candidates[spec.name] = found
+        specific = [i for i in found if normalised[i] not in GENERIC_HEADERS]
+        candidates[spec.name] = specific if specific else found  # 'Account Name' before 'Name'
     fields_of_column: dict[int, list[str]] = {}
     for field_name, found in candidates.items():
         for index in found:
@@ -223,7 +240,7 @@ def match_plan(headers: list[str], fields: Sequence[FieldSpec], mapping: Mapping
         elif by_name[field_name].required:
             missing.append(field_name)
             problems.append(_not_found(field_name, by_name[field_name], headers, normalised, lang, ref(field_name),
-                                       fields, columns))
+                                       fields, columns, year))
     return Matching(matched, problems, ambiguous, shared, missing)
 
 
@@ -249,7 +266,7 @@ def proposal_text(proposal, lang: str = "en") -> str:
     """A column offered for a field, with why when it is not just a close name: "'Total Revenue'
     (lifetime revenue: every closed deal, not one period)"."""
     text = say(lang, "quote", text=proposal.column)
-    return text if proposal.note == "close" else text + say(lang, "note_" + proposal.note)
+    return text if proposal.note == "close" else text + say(lang, "note_" + proposal.note, year=proposal.year)
 
 
 def _unit_stem_matches(header: str, spec: FieldSpec, keys: set) -> bool:
@@ -287,10 +304,12 @@ def _mapped_columns(headers: list[str], normalised: list[str], mapping: Mapping[
 
 
 def _not_found(field_name: str, spec: FieldSpec, headers: list[str], normalised: list[str], lang: str = "en",
-               field_text: str | None = None, fields: Sequence[FieldSpec] = (), columns: Sequence | None = None) -> str:
+               field_text: str | None = None, fields: Sequence[FieldSpec] = (), columns: Sequence | None = None,
+               year: int | None = None) -> str:
     looked_for = say(lang, "sep").join(spec.header_names())
     offered = proposals(spec, reference_field(fields or [spec]), headers,
-                        list(columns) if columns is not None else [None] * len(headers), list(range(len(headers))))
+                        list(columns) if columns is not None else [None] * len(headers), list(range(len(headers))),
+                        year=year)
     closest = (say(lang, "closest", headers=say(lang, "sep").join(proposal_text(p, lang) for p in offered))
                if offered else "")
     sales_hint = say(lang, "sales_hint") if _is_sales(spec) else ""
@@ -300,7 +319,8 @@ def _not_found(field_name: str, spec: FieldSpec, headers: list[str], normalised:
 
 def describe_mapping(
     headers: list[str], fields: Sequence[FieldSpec], matched: Mapping[str, int], mapping: Mapping[str, str],
-    units: Mapping | None = None, columns: Sequence | None = None,
+    units: Mapping | None = None, columns: Sequence | None = None, year: int | None = None,
+    annual: Mapping[str, YearElapsed] | None = None,
 ) -> dict:
     """How each field found its column, for the console and the run manifest (JSON-ready, in input order):
     `fields` [{field, column, by: --columns|name|label|alias}, with `scale`, `unit` and `unit_from`
@@ -328,6 +348,10 @@ def describe_mapping(
                 entry["scale"] = unit.scale
             if unit.source != "header":
                 entry["unit"], entry["unit_from"] = unit.unit, unit.source
+        if (annual or {}).get(field_name) is not None:  # `period: year_to_date`: annualised
+            elapsed = annual[field_name]
+            entry["annualised"] = {"as_of": elapsed.as_of.isoformat(), "elapsed_days": elapsed.elapsed,
+                                   "year_days": elapsed.days, "factor": round(elapsed.factor, 6)}
         found.append(entry)
     used = set(matched.values())
     unused = [i for i in range(len(headers)) if i not in used]
@@ -337,10 +361,11 @@ def describe_mapping(
         if spec.name in matched:
             continue
         absent.append(spec.name)
-        offered = proposals(spec, reference, headers, cells, unused, limit=1)
+        offered = proposals(spec, reference, headers, cells, unused, limit=1, year=year)
         if offered:
             near.append({"field": spec.name, "column": offered[0].column,
-                         **({"note": offered[0].note} if offered[0].note != "close" else {})})
+                         **({"note": offered[0].note} if offered[0].note != "close" else {}),
+                         **({"year": offered[0].year} if offered[0].year else {})})
     return {"fields": found, "near_misses": near, "absent": absent,
             "unused_columns": [headers[i] for i in unused]}
 
@@ -369,8 +394,8 @@ def mapping_lines(description: Mapping, full: bool = True, lang: str = "en") -> 
 
     words = CONSOLE.get(lang, CONSOLE["en"])
     by_words = dict(pair.split("=", 1) for pair in words["by"].split("|"))
-    rows = [r for r in description["fields"] if r["by"] != "name"]
-    same = [r["field"] for r in description["fields"] if r["by"] == "name"]
+    rows = [r for r in description["fields"] if r["by"] != "name" or r.get("annualised")]
+    same = [r["field"] for r in description["fields"] if r["by"] == "name" and not r.get("annualised")]
     width = max((len(r["field"]) for r in rows), default=0)
     lines = [words["columns"].format(n=len(description["fields"]))]
     if same:
@@ -381,14 +406,20 @@ def mapping_lines(description: Mapping, full: bool = True, lang: str = "en") -> 
         if r.get("unit_from"):
             how += say(lang, "unit_from_" + ("title" if r["unit_from"] == "title" else "columns"), unit=r["unit"])
         scaled = words["scaled"].format(scale=f"{r['scale']:g}") if "scale" in r else ""
-        lines.append(f"  {r['field']:<{width}} ← {r['column']}  ({how}{scaled})")
+        if r.get("annualised"):
+            a = r["annualised"]
+            scaled += say(lang, "annualised", factor=f"{a['factor']:.3f}", elapsed=a["elapsed_days"],
+                          days=a["year_days"], as_of=a["as_of"])
+        note = _period_note(description, r["field"], lang)
+        lines.append(f"  {r['field']:<{width}} ← {r['column']}  ({how}{scaled}){note}")
     periods = [r for r in description["fields"] if r.get("read_as")]
     if periods:
         lines.append(say(lang, "read_as", listed=say(lang, "read_as_sep").join(
             say(lang, "read_as_one", field=r["field"], column=r["column"],
                 label=r["read_as"].get(lang) or r["read_as"].get("en") or r["field"]) for r in periods)))
+    lines += ["  " + doubt_text(d, lang) for d in description.get("doubts", []) if d["doubt"] == "year_to_date"]
     for miss in description["near_misses"]:
-        note = say(lang, "note_" + miss["note"]) if miss.get("note", "close") != "close" else ""
+        note = say(lang, "note_" + miss["note"], year=miss.get("year")) if miss.get("note", "close") != "close" else ""
         lines.append(words["near_miss"].format(field=miss["field"], column=miss["column"]) + note)
     others = [f for f in description["absent"] if f not in {m["field"] for m in description["near_misses"]}]
     if others and full:
@@ -404,6 +435,13 @@ def mapping_lines(description: Mapping, full: bool = True, lang: str = "en") -> 
         lines.append(words["unused"].format(n=len(description["unused_columns"]),
                                             names=_quoted(description["unused_columns"], limit=12, lang=lang)))
     return lines
+
+
+def _period_note(description: Mapping, field_name: str, lang: str) -> str:
+    """" (lifetime revenue, not one period's — …)" after the column read as sales, when it is one."""
+    doubt = next((d for d in description.get("doubts", []) if d["field"] == field_name
+                  and d["doubt"] in ("lifetime", "one_deal")), None)
+    return say(lang, "read_" + doubt["doubt"]) if doubt else ""
 
 
 def layout_lines(layout: Mapping, fields: Sequence[Mapping], lang: str = "en") -> list[str]:

@@ -111,18 +111,19 @@ def _bound_text(bound) -> str:
 
 def _convert(
     spec: FieldSpec, column: pa.Array, raw: _Raw, options: ReadOptions, scale: float = 1.0,
-    own_unit_wins: bool = False,
+    own_unit_wins: bool = False, annualise: float = 1.0,
 ) -> tuple[pd.Series, np.ndarray, list[str]]:
     """(values, positions of bad cells (sorted), their reasons) for one field; `scale` is the column's
     unit (120 under 年销售额(万元) is 1,200,000, see data/units.py); `own_unit_wins` when that unit was not
-    said by the header (a cell's own 万 then counts, see `_scaled`).
+    said by the header (a cell's own 万 then counts, see `_scaled`); `annualise`: the factor a year to
+    date is multiplied by to stand for a whole year (`period: year_to_date`, data/periods.py), every cell.
 
     A text column whose values repeat (dates, shares, scores, regions) is converted once per distinct
     text and spread back to its rows: every step below reads a cell on its own, so each row gets what
     converting it alone would give."""
     if pa.types.is_string(column.type) and _repeats(column):
-        return _convert_distinct(spec, column, raw, options, scale, own_unit_wins)
-    return _convert_cells(spec, column, raw, options, scale, own_unit_wins)
+        return _convert_distinct(spec, column, raw, options, scale, own_unit_wins, annualise)
+    return _convert_cells(spec, column, raw, options, scale, own_unit_wins, annualise)
 
 
 DISTINCT_SAMPLE = 4096  # leading cells that decide whether a column repeats enough to convert per distinct text
@@ -136,11 +137,13 @@ def _repeats(column: pa.Array) -> bool:
 
 
 def _convert_distinct(
-    spec: FieldSpec, column: pa.Array, raw: _Raw, options: ReadOptions, scale: float, own_unit_wins: bool = False
+    spec: FieldSpec, column: pa.Array, raw: _Raw, options: ReadOptions, scale: float, own_unit_wins: bool = False,
+    annualise: float = 1.0,
 ) -> tuple[pd.Series, np.ndarray, list[str]]:
     """`_convert_cells` on the distinct texts of a string column, spread back to its rows."""
     encoded = pc.dictionary_encode(_as_text(column))
-    values, positions, reasons = _convert_cells(spec, encoded.dictionary, raw, options, scale, own_unit_wins)
+    values, positions, reasons = _convert_cells(spec, encoded.dictionary, raw, options, scale, own_unit_wins,
+                                                annualise)
     indices = encoded.indices.to_numpy(zero_copy_only=False)
     bad = np.zeros(len(encoded.dictionary), dtype=bool)
     bad[positions] = True
@@ -152,7 +155,7 @@ def _convert_distinct(
 
 def _convert_cells(
     spec: FieldSpec, column: pa.Array, raw: _Raw, options: ReadOptions, scale: float = 1.0,
-    own_unit_wins: bool = False,
+    own_unit_wins: bool = False, annualise: float = 1.0,
 ) -> tuple[pd.Series, np.ndarray, list[str]]:
     """`_convert`, cell by cell."""
     kind = spec.type
@@ -177,6 +180,8 @@ def _convert_cells(
             values, missing, bad_reasons = _to_string(trimmed)
     if scale != 1 and kind in ("number", "integer"):
         values = _scaled(values, scale, column, bad_reasons, lang, own_unit_wins, whole=kind == "integer")
+    if annualise != 1 and kind == "number":  # a year to date, as a whole year (data/periods.py)
+        values = (values * annualise).round(9)
     bad_reasons = bound_values(kind, values, bad_reasons, lang)  # 1e308, year 1700: totals and ages overflow (guards.py)
     if spec.range:
         _outside_range(spec, values, bad_reasons, lang)
@@ -290,3 +295,33 @@ def _to_string(trimmed: pa.Array):
     return pd.Series(values, dtype=object, copy=False), missing, {}
 
 
+
+
+def convert_column(spec: FieldSpec, column: pa.Array, options: ReadOptions | None = None,
+                   excel_serials: bool = False) -> tuple[pd.Series, np.ndarray, list[str]]:
+    """A column of cells converted exactly as `read_table` converts a field's column: (values, positions
+    of bad cells, their reasons). `excel_serials`: numbers in a date column are Excel day numbers."""
+    raw = _Raw(headers=[spec.name], columns=[column], row_numbers=np.zeros(len(column), dtype=np.int64),
+               excel_serials=excel_serials)
+    return _convert_cells(spec, column, raw, options or ReadOptions())
+
+
+def column_texts(column: pa.Array) -> pa.Array:
+    """The cells of a column as the texts a CSV export would show (typed Parquet cells too), without
+    nulls and with control characters replaced, as every reader sees them."""
+    return _without_controls(_as_text(column))
+
+
+def convert_value(spec: FieldSpec, text: str, options: ReadOptions | None = None) -> tuple[object, str | None]:
+    """One cell converted exactly as a cell of a data file in `spec`'s column would be: (the plain value,
+    None when missing; the reason it is a bad value, or None). `kamrules test` checks a case's facts
+    with it, so `'abc'` for a number or `maybe` for a yes/no field is an error, never a silent gap."""
+    from kamrules.data.cells import plain_value
+
+    values, positions, reasons = convert_column(spec, pa.array([text], type=pa.string()), options)
+    if len(positions):
+        return None, reasons[0]
+    value = plain_value(values.iloc[0])
+    if spec.type == "date" and value is not None:
+        value = value.date()
+    return value, None

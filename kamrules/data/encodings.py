@@ -84,9 +84,40 @@ def _detect_encoding(path: Path, head: bytes) -> tuple[str, tuple[int, bytes] | 
     return "latin-1", None
 
 
+# Latin-1 decodes any bytes: before falling back to it, a file that reads as Big5 or Shift-JIS stops
+# the run with the option to pass (read as Latin-1 it was silently mojibake). Both need the whole file
+# to decode and the text to look like the language: Big5's frequent characters (its level 1 and
+# punctuation), Japanese kana. (Western text with accents rarely decodes as either, and never so.)
+_EAST_ASIAN = (("big5", "Big5 (Traditional Chinese)"), ("shift_jis", "Shift-JIS (Japanese)"))
+
+
+def _looks_like(text: str, codec: str) -> bool:
+    wide = [c for c in text if ord(c) > 127]
+    if len(wide) < 4:
+        return False
+    if codec == "big5":
+        common = sum(1 for c in wide if 0xA140 <= int.from_bytes(c.encode("big5"), "big") <= 0xC67E)
+        return common * 10 >= len(wide) * 8
+    kana = sum(1 for c in wide if "\u3040" <= c <= "\u30ff")
+    japanese = sum(1 for c in wide if "\u3000" <= c <= "\u30ff" or "\u4e00" <= c <= "\u9fff" or "\uff01" <= c <= "\uff5e")
+    return kana > 0 and japanese * 10 >= len(wide) * 9
+
+
+def _east_asian(path: Path, head: bytes) -> tuple[str, str] | None:
+    """(codec, what to call it) when a file that is not UTF-8 or GB18030 reads as Big5 or Shift-JIS."""
+    for codec, label in _EAST_ASIAN:
+        if _decode_error(path, codec) is None:
+            sample = codecs.getincrementaldecoder(codec)(errors="ignore").decode(head[: 1 << 16])
+            if _looks_like(sample, codec):
+                return codec, label
+    return None
+
+
 def _choose_encoding(path: Path, name: str, head: bytes, options: ReadOptions) -> str:
     if options.encoding is None:
         encoding, failure = _detect_encoding(path, head)
+        if failure is None and encoding in ("latin-1", "cp1252") and (guess := _east_asian(path, head)):
+            raise DataError(say(options.lang, "encoding_east_asian", name=name, label=guess[1], codec=guess[0]))
     else:
         encoding, failure = options.encoding, _decode_error(path, options.encoding)
     if failure is None:

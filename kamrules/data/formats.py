@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from kamrules.data.cells import cell_text, delimiter_char
 from kamrules.data.encodings import _choose_encoding, _sample_text
 from kamrules.data.guards import (
-    XLSX_DAMAGE, csv_failure, damaged_xlsx, excel_row_check, json_loads, parquet_check, xlsx_check,
+    XLSX_DAMAGE, csv_failure, damaged_xlsx, excel_row_check, json_loads, parquet_check, repeated_keys, xlsx_check,
 )
 from kamrules.data.layout import (
     FOOTER_SCAN, HEADER_SCAN, Layout, filled, footer_start, header_index, last_rows, row_text, title_unit,
@@ -72,8 +72,11 @@ def _read_csv(path: Path, name: str, head: bytes, options: ReadOptions, *, tsv: 
     table, bad_rows = _parse_csv(path, name, encoding, delimiter, skip, width, options.lang)
     if table.num_rows == 0:
         raise DataError(say(options.lang, "empty", name=name))
-    last_line = skip + table.num_rows  # the header is line skip + 1; rows follow it one a line
-    inside = [row for row in bad_rows if row[0] <= last_line]
+    numbers = _record_numbers(skip, table.num_rows, bad_rows)  # the header's first
+    row_numbers = numbers[1:]
+    scan = _footer_scan(len(row_numbers), options)
+    first_scanned = int(row_numbers[-scan]) if scan else int(numbers[0]) + 1
+    inside = [row for row in bad_rows if row[0] < first_scanned]
     if inside:  # short or long rows among the data: a wrong delimiter or a stray quote
         raise DataError(_bad_rows_message(name, bad_rows, width, delimiter, options.lang))
     columns = [table.column(i).combine_chunks() for i in range(table.num_columns)]
@@ -81,7 +84,6 @@ def _read_csv(path: Path, name: str, head: bytes, options: ReadOptions, *, tsv: 
     if headers and headers[0].startswith("\ufeff"):
         headers[0] = headers[0][1:]
     columns = [column.slice(1) for column in columns]
-    row_numbers = np.arange(skip + 2, skip + table.num_rows + 1, dtype=np.int64)
     trailing = [(number, next(csv.reader([text], delimiter=delimiter), []), False) for number, _, text in bad_rows]
     columns, row_numbers = _cut_footer(name, columns, row_numbers, trailing, width, layout, options, delimiter)
     return _Raw(
@@ -92,6 +94,25 @@ def _read_csv(path: Path, name: str, head: bytes, options: ReadOptions, *, tsv: 
         delimiter=delimiter,
         layout=layout,
     )
+
+
+def _record_numbers(skip: int, table_rows: int, bad_rows: list) -> np.ndarray:
+    """The row number of each record of the parsed table (the header's first), as the user sees them.
+
+    Records with the wrong number of values are left out of the table (and listed in `bad_rows` with
+    their own numbers), so the table's records are the numbers from the header on, less those: a
+    Salesforce footer has blank lines (records of the table) between its short rows."""
+    bad = {int(number) for number, _, _ in bad_rows}
+    last = skip + table_rows + len(bad_rows)  # the number of the file's last record
+    if len(bad) != len(bad_rows) or any(not skip + 2 <= number <= last for number in bad):  # a number arrow did not know
+        return np.arange(skip + 1, skip + 1 + table_rows, dtype=np.int64)
+    every = np.arange(skip + 1, last + 1, dtype=np.int64)
+    return every[~np.isin(every, np.fromiter(bad, dtype=np.int64))] if bad else every
+
+
+def _footer_scan(rows: int, options: ReadOptions) -> int:
+    """How many of the last rows of a table are searched for its footer (more for a long --skip-footer)."""
+    return min(rows, max(FOOTER_SCAN, (options.skip_footer or 0) + 1))
 
 
 def _csv_header(name: str, sample: str, delimiter: str, options: ReadOptions) -> tuple[int, Layout]:
@@ -131,41 +152,51 @@ def _cut_footer(name: str, columns: list[pa.Array], row_numbers: np.ndarray, tra
     """The table without its footer block (layout.footer_start, or the last --skip-footer rows), which
     `layout` records; rows after the data that could not be read and are not in the footer stop the read."""
     n = len(row_numbers)
-    scan = min(n, FOOTER_SCAN)
+    scan = _footer_scan(n, options)
     tail = [(int(number), cells, True) for number, cells in zip(row_numbers[n - scan:], last_rows(columns, scan))]
     tail += trailing
     tail.sort(key=lambda item: item[0])
     rows = [cells for _, cells, _ in tail]
-    start = footer_start(rows, width) if options.skip_footer is None else _last_filled(rows, options.skip_footer)
+    start = footer_start(rows, width) if options.skip_footer is None else _last_rows(rows, options.skip_footer)
     footer = tail[start:]
     layout.footer = [(number, row_text(cells)) for number, cells, _ in footer if filled(cells)]
     layout.footer_blank = sum(1 for _, cells, _ in footer if not filled(cells))
     layout.footer_given = options.skip_footer is not None
-    left = [(number, len(cells)) for number, cells, in_table in tail[:start] if not in_table and filled(cells)]
-    if any(count > width for _, count in left):  # more values than the header: a delimiter or a quote
+    kept = tail[:start]
+    left = [(number, len(cells)) for number, cells, in_table in kept if not in_table and filled(cells)]
+    among = left and any(in_table and filled(cells) and number > left[0][0] for number, cells, in_table in kept)
+    if among or any(count > width for _, count in left):  # among the accounts, or too many values: a delimiter or a quote
         raise DataError(_bad_rows_message(name, [(number, count, "") for number, count in left], width,
                                           delimiter, options.lang))
     if left:
-        raise DataError(_rows_at_end_message(name, left, width, options.lang))
+        last = max(number for number, cells, _ in tail if filled(cells))
+        raise DataError(_rows_at_end_message(name, left, width, options.lang, last - left[0][0] + 1))
     in_footer = sum(1 for _, _, in_table in footer if in_table)
     return ([column.slice(0, n - in_footer) for column in columns], row_numbers[:n - in_footer]) if in_footer \
         else (columns, row_numbers)
 
 
-def _last_filled(rows: list[list[str]], count: int) -> int:
-    """Where the last `count` non-blank rows start (with the blank rows among and after them)."""
-    start, seen = len(rows), 0
-    while start > 0 and seen < count:
-        start -= 1
-        seen += bool(filled(rows[start]))
-    return start
+def _last_filled_index(rows: list[list[str]]) -> int:
+    """The position of the last row with a value (-1 when every row is blank)."""
+    return next((i for i in range(len(rows) - 1, -1, -1) if filled(rows[i])), -1)
 
 
-def _rows_at_end_message(name: str, rows: list[tuple[int, int]], width: int, lang: str = "en") -> str:
-    """Rows after the last account that do not have the header's columns: not the delimiter's fault."""
+def _last_rows(rows: list[list[str]], count: int) -> int:
+    """Where the last `count` rows start, counted as the user sees them: from the last row with a value
+    back, blank rows included (a Salesforce footer has a blank line inside it); the blank rows after
+    the last value go with them. `0` keeps every row."""
+    if count == 0:
+        return len(rows)
+    return max(0, _last_filled_index(rows) + 1 - count)
+
+
+def _rows_at_end_message(name: str, rows: list[tuple[int, int]], width: int, lang: str = "en",
+                         lines: int | None = None) -> str:
+    """Rows after the last account that do not have the header's columns: not the delimiter's fault.
+    `lines`: how many rows --skip-footer must count to leave them out (blank rows included)."""
     numbers = [number for number, _ in rows]
     return say(lang, "rows_at_end", name=name, count=len(rows), rows=rows_text(lang, "row", numbers), width=width,
-               n=len(rows))
+               n=lines or len(rows), first=numbers[0])
 
 
 def _parse_csv(path: Path, name: str, encoding: str, delimiter: str, skip: int, width: int, lang: str = "en"):
@@ -366,6 +397,9 @@ def _read_json(path: Path, name: str, head: bytes, options: ReadOptions, *, line
         if not isinstance(record, dict):
             raise DataError(say(lang, "json_not_object", name=name, at=at(lang, unit, number),
                                 kind=_json_kind(record, lang)))
+        if repeated_keys(record):  # the last value would win silently
+            raise DataError(say(lang, "json_repeated_key", name=name, at=at(lang, unit, number),
+                                key=repeated_keys(record)[0]))
         keys.update(dict.fromkeys(str(k) for k in record))
     headers = list(keys)
     columns = [

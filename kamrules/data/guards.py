@@ -108,17 +108,42 @@ def _int_or_text(digits: str):
     return int(digits) if len(digits) <= _MAX_INT_DIGITS else digits  # huge: kept as text, refused as a number later
 
 
+class JsonObject(dict):
+    """A JSON object that named a key more than once: `repeated` lists those keys (the last value is
+    kept, as JSON parsers do; the reader refuses the record instead of letting it win silently)."""
+
+    repeated: tuple = ()
+
+
+def _json_object(pairs: list) -> dict:
+    found = dict(pairs)
+    if len(found) == len(pairs):
+        return found
+    counted: dict = {}
+    for key, _ in pairs:
+        counted[key] = counted.get(key, 0) + 1
+    marked = JsonObject(found)
+    marked.repeated = tuple(key for key, n in counted.items() if n > 1)
+    return marked
+
+
 def json_loads(text: str, where: str, lang: str = "en"):
-    """`json.loads` that answers hostile JSON with a `DataError` naming `where` (JSONDecodeError passes)."""
+    """`json.loads` that answers hostile JSON with a `DataError` naming `where` (JSONDecodeError passes).
+    An object that names a key twice comes back as a `JsonObject` listing the key (see `repeated_keys`)."""
     import json
 
     if "\\u" in text and (lone := _LONE_SURROGATE.search(text)) is not None:
         line = text.count("\n", 0, lone.start()) + 1
         raise DataError(say(lang, "json_surrogate", where=where, line=line, escape=lone.group()))
     try:
-        return json.loads(text, parse_int=_int_or_text)
+        return json.loads(text, parse_int=_int_or_text, object_pairs_hook=_json_object)
     except RecursionError:
         raise DataError(say(lang, "json_deep", where=where)) from None
+
+
+def repeated_keys(record) -> tuple:
+    """The keys a JSON object (from `json_loads`) named more than once."""
+    return getattr(record, "repeated", ())
 
 
 def typed_or_text(convert, spec, column):
@@ -196,7 +221,12 @@ def excel_row_check(number: int, name: str, lang: str = "en") -> None:
 
 
 # Values that read fine but usually mean a mistake upstream (issue #15, item 9): said as warnings.
-_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\\s]")
+# Unicode's default-ignorable code points (DerivedCoreProperties.txt: soft hyphen, combining grapheme
+# joiner, Hangul fillers, variation selectors, zero-width and direction marks, tags U+E0000…), the
+# braille blank, and white space: none of them changes how an id looks.
+_INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
+                        "\u202a-\u202e\u2060-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8"
+                        "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff\\s]")
 _LISTED = 5
 
 
@@ -254,6 +284,15 @@ def _repeated(texts) -> np.ndarray:
     return (codes >= 0) & (counts[np.maximum(codes, 0)] > 1)
 
 
+def _shown_id(value) -> str:
+    """An id as a warning shows it: its repr, with the invisible characters Python prints as they are
+    (Hangul filler U+3164, U+034F, the braille blank …) written as escapes, so the difference shows."""
+    def escaped(char: str) -> str:
+        return f"\\u{ord(char):04x}" if ord(char) <= 0xFFFF else f"\\U{ord(char):08x}"
+
+    return "".join(escaped(c) if ord(c) > 127 and _INVISIBLE.match(c) else c for c in repr(value))
+
+
 def _rows(numbers, lang: str = "en") -> str:
     shown = say(lang, "sep").join(str(int(n)) for n in numbers[:_LISTED])
     return shown + (say(lang, "more", n=len(numbers) - _LISTED) if len(numbers) > _LISTED else "")
@@ -284,7 +323,9 @@ def suspicious_values(frame: pd.DataFrame, row_numbers, sales_field: str | None,
             ids = ids.iloc[positions]
             keys = pd.Series(texts, index=ids.index)
         for _, group in ids.groupby(keys, sort=True):
-            shown = say(lang, "and").join(say(lang, "lookalike_id", value=repr(value), row=int(rows[i]))
+            shown = say(lang, "and").join(say(lang, "lookalike_id", value=_shown_id(value), row=int(rows[i]))
                                           for i, value in list(group.items())[:_LISTED])
+            if len(group) > _LISTED:  # say how many more, as every list of rows does
+                shown += say(lang, "more", n=len(group) - _LISTED)
             warnings.append(say(lang, "warning", message=say(lang, "lookalike_ids", shown=shown)))
     return warnings

@@ -207,35 +207,91 @@ def field_period(spec: FieldSpec, reference: FieldSpec | None) -> str | None:
     return None
 
 
+# A year in a header: "Net Sales FY2026", "Revenue 2025", "2026年销售额", "FY26 Sales".
+_YEAR = re.compile(r"(?:\bFY\s*'?\s*)?(?<!\d)((?:19|20)\d\d)(?!\d)(?:\s*(?:年度|财年|年))?|\bFY\s*'?(\d\d)\b",
+                   re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class YearColumn:
+    """A money column named by a year, beside another that differs from it only by the year: the later
+    (`current`: sales this year) or the one a year before it (`year_earlier`); `other`: the other's index."""
+
+    year: int
+    period: str
+    other: int
+
+
+def header_year(header: str) -> tuple[int, str] | None:
+    """(the year a header names, the header without it, normalised) when it names exactly one year."""
+    found = list(_YEAR.finditer(str(header)))
+    if len(found) != 1:
+        return None
+    match = found[0]
+    year = int(match.group(1)) if match.group(1) else 2000 + int(match.group(2))
+    stem = normalise_header(str(header)[:match.start()] + " " + str(header)[match.end():])
+    return (year, stem) if stem else None
+
+
+def year_columns(headers: Sequence[str], year: int | None = None) -> dict[int, YearColumn]:
+    """Money columns that differ only by a year (`Net Sales FY2026` and `Net Sales FY2025`, `2026年销售额`
+    and `2025年销售额`): the later — the run's as-of `year` when one of them names it, else the larger year —
+    is sales this year, the one a year before it sales a year earlier. Never the customer's own revenue."""
+    groups: dict[str, dict[int, int]] = {}
+    for index, header in enumerate(headers):
+        named = header_year(header)
+        if named is None or header_kind(header) != "money" or revenue_of(header).whose == "customer":
+            continue
+        groups.setdefault(named[1], {}).setdefault(named[0], index)
+    found: dict[int, YearColumn] = {}
+    for years in groups.values():
+        later = year if year in years else max(years)
+        if later - 1 in years:
+            found[years[later]] = YearColumn(later, "current", years[later - 1])
+            found[years[later - 1]] = YearColumn(later - 1, "year_earlier", years[later])
+    return found
+
+
 @dataclass(frozen=True)
 class Proposal:
     """A column offered for a field, and why: `note` is current, year_earlier, previous_period,
-    lifetime, one_deal or unknown_period (a revenue column's period), or close (a similar name)."""
+    lifetime, one_deal or unknown_period (a revenue column's period), year_later or year_before (one of two
+    columns that differ only by the year, `year`), or close (a similar name)."""
 
     field: str
     column: str
     note: str
+    year: int | None = None
 
 
 def proposals(spec: FieldSpec, reference: FieldSpec | None, headers: Sequence[str],
-              columns: Sequence[pa.Array | None], candidates: Sequence[int], limit: int = 3) -> list[Proposal]:
+              columns: Sequence[pa.Array | None], candidates: Sequence[int], limit: int = 3,
+              year: int | None = None) -> list[Proposal]:
     """Columns among `candidates` (indexes) to offer for a field, best first: revenue columns of the
-    field's period (lifetime, one deal and unknown periods for the current sales only, with that note),
-    then columns with a close name that fit its kind and type. Never the customer's own revenue."""
+    field's period (lifetime, one deal and unknown periods for the current sales only, with that note;
+    of two columns that differ only by a year, the later for the current sales and the one a year
+    before for a year earlier — `year`: the run's as-of year), then columns with a close name that fit
+    its kind and type. Never the customer's own revenue."""
     found: list[Proposal] = []
     period = field_period(spec, reference)
     if period is not None:
         ranked = []
+        years = year_columns(headers, year)
         for index in candidates:
             revenue = revenue_of(headers[index])
+            named = years.get(index)
+            if named is not None and values_fit(spec, columns[index]):
+                if named.period == period:
+                    ranked.append((0, index, "year_later" if period == "current" else "year_before", named.year))
+                continue
             if revenue.whose != "ours" or header_kind(headers[index]) != "money" or not values_fit(spec, columns[index]):
                 continue
             if revenue.period == period:
-                ranked.append((0, index, period))
+                ranked.append((0, index, period, None))
             elif period == "current" and revenue.period in ("lifetime", "one_deal", None):
                 ranked.append((1 + ("lifetime", "one_deal", None).index(revenue.period), index,
-                               revenue.period or "unknown_period"))
-        found += [Proposal(spec.name, headers[i], note) for _, i, note in sorted(ranked)]
+                               revenue.period or "unknown_period", None))
+        found += [Proposal(spec.name, headers[i], note, named) for _, i, note, named in sorted(ranked)]
     taken = {p.column for p in found}
     for header in closest(spec, headers, columns, candidates):
         if header not in taken:

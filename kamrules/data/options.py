@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import codecs
+import stat
+from datetime import date
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -13,6 +15,7 @@ import pyarrow as pa
 
 from kamrules.data.cells import delimiter_char
 from kamrules.data.layout import Layout
+from kamrules.data.periods import fits_period
 from kamrules.data.units import fitting_units, unit_factor
 from kamrules.data.wording import hint, say
 from kamrules.errors import ConfigError, DataError, UsageError
@@ -59,6 +62,9 @@ class ReadOptions:
     row_filter: str | None = None  # `where:` of the --columns file: a condition rows must meet, as --where
     row_filter_from: str = ""  # where that condition is written (file:line), for messages
     skip_footer: int | None = None  # rows at the end that are not accounts (--skip-footer); None = detected
+    columns_file: Path | None = None  # the --columns file `columns`/`values` came from: an input --out never holds
+    as_of: date | None = None  # the run's --as-of: which year-named column is this year's, how much of it has passed
+    periods: dict[str, str] | None = None  # field -> year_to_date (`period:` in the --columns file): annualised
 
 
 @dataclass(frozen=True)
@@ -125,22 +131,34 @@ def _check_options(options: ReadOptions, fields: Sequence[FieldSpec]) -> None:
     if options.delimiter is not None and delimiter_char(options.delimiter) is None:
         raise UsageError(say(lang, "bad_delimiter", value=options.delimiter))
     if options.encoding is not None:
-        try:
-            codecs.lookup(options.encoding)
-        except LookupError:
-            raise UsageError(say(lang, "bad_encoding", value=options.encoding)) from None
-    if options.columns or options.values or options.units:
+        check_encoding(options.encoding, lang)
+    if options.columns or options.values or options.units or options.periods:
         known = [spec.name for spec in fields]
-        for field_name in [*(options.columns or {}), *(options.values or {}), *(options.units or {})]:
+        for field_name in [*(options.columns or {}), *(options.values or {}), *(options.units or {}),
+                           *(options.periods or {})]:
             if field_name not in known:
                 raise ConfigError(say(lang, "columns_unknown_field", field=field_name,
                                       hint=hint(lang, field_name, known), known=", ".join(known)))
     by_name = {spec.name: spec for spec in fields}
+    for field_name, period in (options.periods or {}).items():
+        if not fits_period(by_name[field_name]):
+            raise ConfigError(say(lang, "period_not_fitting", field=field_name, period=period))
     for field_name, unit in (options.units or {}).items():
         if unit_factor(by_name[field_name], unit) is None:
             units = fitting_units(by_name[field_name])
             raise ConfigError(say(lang, "unit_not_fitting", field=field_name, unit=unit,
                                   units=", ".join(units) if units else say(lang, "unit_none")))
+
+
+def check_encoding(name: str, lang: str = "en") -> None:
+    """UsageError unless `name` is a codec that decodes bytes into text: `rot13`, `base64`, `hex`,
+    `zlib` … are codecs too, and decoding a file with one crashed the reader."""
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        raise UsageError(say(lang, "bad_encoding", value=name)) from None
+    if not getattr(info, "_is_text_encoding", True):
+        raise UsageError(say(lang, "encoding_not_text", value=name))
 
 
 def _format_of(path: Path, name: str, options: ReadOptions) -> str:
@@ -161,6 +179,8 @@ def _open_head(path: Path, name: str, lang: str = "en") -> bytes:
     try:
         if path.is_dir():
             raise DataError(say(lang, "is_folder", name=name))
+        if path.exists() and not stat.S_ISREG(path.stat().st_mode):  # a FIFO would hang open() below
+            raise DataError(say(lang, "not_regular", name=name))
         with open(path, "rb") as handle:
             head = handle.read(SAMPLE_BYTES)
     except FileNotFoundError:

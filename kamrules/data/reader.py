@@ -35,13 +35,15 @@ from kamrules.data.columns import (
 from kamrules.data.convert import _cell_at, _convert, category_reason
 from kamrules.data.dates import parse_date
 from kamrules.data.formats import _READERS, _drop_empty_rows
+from kamrules.data.groups import groups_of
 from kamrules.data.messages import (
     _bad_values_message,
     _duplicate_ids_message,
     issue_text,
 )
 from kamrules.data.numbers import parse_number
-from kamrules.data.doubts import unit_doubts
+from kamrules.data.doubts import reference_field, unit_doubts
+from kamrules.data.periods import annualised, factor_of, period_doubts
 from kamrules.data.units import decide_units
 from kamrules.data.options import (
     FORMATS,
@@ -64,6 +66,7 @@ from kamrules.pack.fields import FieldSpec
 __all__ = [
     "FORMATS", "MISSING_WORDS", "ReadOptions", "DataIssue", "ReadResult", "read_table", "load_column_mapping",
     "parse_number", "parse_date", "issue_text", "mapping_lines", "load_mapping", "load_mapping_file", "ColumnMapping",
+    "read_cells",
 ]
 
 
@@ -79,7 +82,8 @@ def read_table(path: Path, fields: Sequence[FieldSpec], options: ReadOptions = R
     lang = options.lang
     _check_options(options, fields)
     raw, fmt = _read_raw(path, name, options)
-    matched = _match_columns(name, raw.headers, fields, options.columns or {}, lang, raw.columns)
+    year = options.as_of.year if options.as_of else None
+    matched = _match_columns(name, raw.headers, fields, options.columns or {}, lang, raw.columns, year)
     units = decide_units(fields, raw.headers, matched, options.units,
                          raw.layout.title_unit if raw.layout is not None else None)
     skipped = apply_value_maps(name, raw, matched, options.values or {}, lang)
@@ -87,13 +91,15 @@ def read_table(path: Path, fields: Sequence[FieldSpec], options: ReadOptions = R
         raise DataError(say(lang, "all_skipped", name=name))
     order = sorted(matched, key=lambda field_name: matched[field_name])  # input order
     keep_all = options.on_bad_value == "missing"
-    wheres = _filter_rows(name, raw, fields, matched, units, options)  # before any value is checked
-    data, issues, n_problems, unknown = _convert_fields(raw, fields, matched, order, options, units)
+    annual = annualised(fields, matched, options.periods, options.as_of)  # `period: year_to_date`
+    wheres = _filter_rows(name, raw, fields, matched, units, options, annual)  # before any value is checked
+    data, issues, n_problems, unknown, unreadable = _convert_fields(raw, fields, matched, order, options, units,
+                                                                    annual)
 
     messages = []
     shown = {spec.name: spec_ref(spec, lang) for spec in fields}  # 「销售额」(sales) in Chinese
     if not keep_all:
-        messages += _unknown_categories(name, raw, fields, matched, unknown, lang)
+        messages += _unknown_categories(name, raw, fields, matched, unknown, lang, data, unreadable)
         issues = [issue for issue in issues if issue.field not in unknown]
         n_problems -= sum(len(positions) for positions in unknown.values())
     if n_problems and not keep_all:
@@ -103,6 +109,14 @@ def read_table(path: Path, fields: Sequence[FieldSpec], options: ReadOptions = R
                                             shown["account_id"])
         if duplicates:
             messages.append(duplicates)
+    if "parent_id" in data and "account_id" in data:
+        problem, groups = groups_of(name, raw, pd.Series(np.asarray(data["account_id"], dtype=object)),
+                                    pd.Series(np.asarray(data["parent_id"], dtype=object)),
+                                    raw.headers[matched["parent_id"]], lang, shown["parent_id"])
+        if problem:
+            messages.append(problem)
+        elif "customer_group" not in data and any(spec.name == "customer_group" for spec in fields):
+            data["customer_group"] = groups  # the topmost parent, when the file has no group column of its own
     if not messages:
         doubts = unit_doubts(fields, data, {f: raw.headers[i] for f, i in matched.items()}, units,
                              chinese=_chinese(raw.headers))
@@ -117,9 +131,13 @@ def read_table(path: Path, fields: Sequence[FieldSpec], options: ReadOptions = R
     for option in ("header_row", "skip_footer"):  # said by the user: explain --run reads the file the same way
         if getattr(options, option) is not None:
             source[option] = getattr(options, option)
-    mapping = {**describe_mapping(raw.headers, fields, matched, options.columns or {}, units, raw.columns),
+    mapping = {**describe_mapping(raw.headers, fields, matched, options.columns or {}, units, raw.columns, year,
+                                  annual),
                "skipped": skipped,
                "where": wheres.get("--where")}
+    doubts = period_doubts(fields, {f: raw.headers[i] for f, i in matched.items()}, options.as_of, options.periods)
+    if doubts:  # lifetime revenue, a year to date against a full year (data/periods.py)
+        mapping["doubts"] = [doubt.as_dict() for doubt in doubts]
     if wheres.get("--columns"):
         mapping["where_columns_file"] = wheres["--columns"]
     if raw.layout is not None:
@@ -134,6 +152,15 @@ def read_table(path: Path, fields: Sequence[FieldSpec], options: ReadOptions = R
         source=source,
         mapping=mapping,
     )
+
+
+def read_cells(path: Path, options: ReadOptions = ReadOptions()) -> tuple[_Raw, str]:
+    """A file's text columns as the format's reader gives them, before any field is matched, and the
+    format: the same guards, encodings, delimiters and Excel checks as `read_table` (a run folder's
+    decision table is read this way: its columns are known, its cells are checked by the caller)."""
+    path = Path(path)
+    _check_options(options, [])
+    return _read_raw(path, str(path), options)
 
 
 def _names_read(condition: str) -> set[str]:
@@ -164,7 +191,7 @@ def _read_raw(path: Path, name: str, options: ReadOptions) -> tuple[_Raw, str]:
 
 
 def _filter_rows(name: str, raw: _Raw, fields: Sequence[FieldSpec], matched: dict[str, int], units: dict,
-                 options: ReadOptions) -> dict:
+                 options: ReadOptions, annual: dict | None = None) -> dict:
     """Leave out the rows the `where:` of the --columns file and --where do not keep, before any value is
     checked: a lead with a blank revenue is left out, not reported. A row whose verdict is unknown
     because a value the condition tests cannot be read is kept, so that the bad cell is reported (never
@@ -189,10 +216,15 @@ def _filter_rows(name: str, raw: _Raw, fields: Sequence[FieldSpec], matched: dic
                 typed[field_name] = pd.Series(np.nan, index=pd.RangeIndex(len(raw.row_numbers)))
                 positions[field_name] = np.array([], dtype=np.int64)
                 continue
-            values, bad, _ = _convert(by_name[field_name], raw.columns[index], raw, options,
-                                      scale=unit.scale if unit else 1.0,
-                                      own_unit_wins=bool(unit) and unit.source != "header")
-            typed[field_name], positions[field_name] = values, bad
+            values, bad, reasons = _convert(by_name[field_name], raw.columns[index], raw, options,
+                                            scale=unit.scale if unit else 1.0,
+                                            own_unit_wins=bool(unit) and unit.source != "header",
+                                            annualise=factor_of(annual, field_name))
+            # A blank cell is missing, not unreadable (even in a required field): the condition is unknown
+            # there and the row is left out and counted (`--where 'sales > 0'` on HubSpot's blank revenue).
+            blank = say(lang, "r_required")
+            typed[field_name] = values
+            positions[field_name] = np.array([p for p, r in zip(bad.tolist(), reasons) if r != blank], dtype=np.int64)
         frame = pd.DataFrame(typed, index=pd.RangeIndex(len(raw.row_numbers)))
 
         def unreadable(reads: list[str]) -> np.ndarray:  # rows kept so that their bad cell is reported
@@ -215,19 +247,29 @@ def _filter_rows(name: str, raw: _Raw, fields: Sequence[FieldSpec], matched: dic
 
 
 def _unknown_categories(name: str, raw: _Raw, fields: Sequence[FieldSpec], matched: dict[str, int],
-                        unknown: dict[str, list[int]], lang: str = "en") -> list[str]:
+                        unknown: dict[str, list[int]], lang: str = "en", data: dict | None = None,
+                        unreadable: dict | None = None) -> list[str]:
+    """The message for each category field with values the pack does not know, with the sales their rows
+    carry (so that no row with sales is proposed skip-row)."""
     by_name = {spec.name: spec for spec in fields}
+    reference = reference_field(fields)
+    sales = bad_sales = None
+    if reference is not None and data and reference.name in data:
+        sales = pd.to_numeric(data[reference.name], errors="coerce").to_numpy(dtype="float64")
+        bad_sales = np.zeros(len(sales), dtype=bool)
+        bad_sales[(unreadable or {}).get(reference.name, np.array([], dtype=np.int64))] = True
     return [unknown_categories_message(name, by_name[f], raw.headers[matched[f]], raw.columns[matched[f]], positions,
-                                       raw.row_numbers, lang)
+                                       raw.row_numbers, lang, sales, bad_sales)
             for f, positions in unknown.items()]
 
 
 def _convert_fields(
     raw: _Raw, fields: Sequence[FieldSpec], matched: dict[str, int], order: list[str], options: ReadOptions,
-    units: dict | None = None,
-) -> tuple[dict[str, pd.Series], list[DataIssue], int, dict[str, list[int]]]:
+    units: dict | None = None, annual: dict | None = None,
+) -> tuple[dict[str, pd.Series], list[DataIssue], int, dict[str, list[int]], dict[str, np.ndarray]]:
     """(typed column per field, bad cells in row then column order, how many bad cells in all, the
-    positions of the values a category field does not know — when those are its only bad cells).
+    positions of the values a category field does not know — when those are its only bad cells —, the
+    positions per field of the cells that hold a value that cannot be read (blank cells are not among them)).
 
     Unless every bad cell is kept (`--on-bad-value missing`), only the first MAX_LISTED per field are
     turned into issues: the message lists no more."""
@@ -237,14 +279,19 @@ def _convert_fields(
     problems: list[tuple[int, int, DataIssue]] = []
     n_problems = 0
     unknown: dict[str, list[int]] = {}
+    unreadable: dict[str, np.ndarray] = {}
+    blank = say(options.lang, "r_required")
     for field_name in order:
         index = matched[field_name]
         column = raw.columns[index]
         spec = by_name[field_name]
         unit = (units or {}).get(field_name)
         values, bad_positions, bad_reasons = _convert(spec, column, raw, options, scale=unit.scale if unit else 1.0,
-                                                      own_unit_wins=unit is not None and unit.source != "header")
+                                                      own_unit_wins=unit is not None and unit.source != "header",
+                                                      annualise=factor_of(annual, field_name))
         data[field_name] = values
+        unreadable[field_name] = np.array([p for p, r in zip(bad_positions.tolist(), bad_reasons) if r != blank],
+                                          dtype=np.int64)
         n_problems += len(bad_positions)
         if len(bad_positions) and spec.type == "category" and spec.values and all(
                 reason == category_reason(spec, options.lang) for reason in bad_reasons):
@@ -256,4 +303,4 @@ def _convert_fields(
                               value=_cell_at(column, int(position)), reason=reason)
             problems.append((row, index, issue))
     problems.sort(key=lambda item: item[:2])
-    return data, [issue for _, _, issue in problems], n_problems, unknown
+    return data, [issue for _, _, issue in problems], n_problems, unknown, unreadable

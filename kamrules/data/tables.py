@@ -36,19 +36,21 @@ def table_bytes(frame: pd.DataFrame, fmt: str, *, list_columns: Sequence[str] = 
     return b"".join(table_chunks(frame, fmt, list_columns=list_columns))
 
 
-def table_chunks(frame: pd.DataFrame, fmt: str, *, list_columns: Sequence[str] = ()) -> Iterator[bytes]:
+def table_chunks(frame: pd.DataFrame, fmt: str, *, list_columns: Sequence[str] = (),
+                 cut: list | None = None) -> Iterator[bytes]:
     """The frame as a csv, xlsx, json or parquet file, in pieces (CSV and JSON 64k rows at a time, so a
     large table is never held twice in memory); same frame, same bytes.
 
     CSV is UTF-8 with a byte-order mark (so Excel shows Chinese correctly) and `\\n` line ends. Cells
     holding lists (`list_columns`, or any list value) are joined with "; " in CSV and Excel and kept as
     arrays in JSON and Parquet. Text starting with =, +, -, @, tab or CR gets a leading "'" in CSV and
-    Excel so that a spreadsheet shows it instead of running it.
+    Excel so that a spreadsheet shows it instead of running it. Excel holds 32,767 characters a cell:
+    longer texts are cut there, and `cut` (a list) gets (cells, first cell) per column cut.
     """
     if fmt == "csv":
         return _csv_chunks(frame)
     if fmt == "xlsx":
-        return iter([_xlsx_bytes(frame)])
+        return iter([_xlsx_bytes(frame, cut)])
     if fmt == "json":
         return _json_chunks(frame)
     if fmt == "parquet":

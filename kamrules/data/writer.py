@@ -17,7 +17,7 @@ from typing import Iterable, Mapping, Sequence
 
 from kamrules.errors import ConfigError
 
-__all__ = ["MARKER", "check_out", "write_outputs"]
+__all__ = ["MARKER", "check_file_target", "check_out", "write_file", "write_outputs"]
 
 MARKER = ".kamrules-out"
 _MARKER_TEXT = b"This folder was written by kamrules; the next run replaces it as a whole.\n"
@@ -246,3 +246,91 @@ def write_outputs(
     if aside is not None:
         shutil.rmtree(aside, ignore_errors=True)
 
+
+
+# --------------------------------------------------------------------------------------------------
+# One file (a report beside the results, e.g. `kamrules test --junit FILE`)
+
+
+def check_file_target(path: Path, option: str, inside: Sequence[Path] = ()) -> None:
+    """Refuse, before any work, a path for one output file that is a folder, a block device or a
+    socket, lies in a missing or unwritable folder, or is inside one of `inside` (say, the rule pack
+    under test: the report would replace one of its files). `option` names the path in messages
+    (`--junit`). A character device or a pipe (`/dev/stdout`, `/dev/null`) is written into, not replaced."""
+    path = Path(path)
+    target = Path(os.path.realpath(path))
+    for folder in inside:
+        home = Path(folder).resolve()
+        if target == home or home in target.parents:
+            raise ConfigError(f"{option} {path}: is inside {folder}, which the command reads; write it "
+                              "elsewhere (it would replace or add a file there)")
+    if target.is_dir():
+        raise ConfigError(f"{option} {path}: is a folder; give a file name, e.g. {option} "
+                          f"{path / 'kamrules-tests.xml'}")
+    kind = _kind(path)
+    if kind == "other":
+        raise ConfigError(f"{option} {path}: is a device or socket, not a file; give a file name")
+    if kind in ("device", "pipe"):
+        return
+    parent = target.parent
+    if not parent.is_dir():
+        raise ConfigError(f"{option} {path}: the folder {path.parent} does not exist; create it or choose "
+                          "another path")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ConfigError(f"{option} {path}: cannot write in {path.parent} (permission denied); choose another path")
+
+
+def _kind(target: Path) -> str:
+    """What `target` is now: missing, file, device (a character device: /dev/null, a terminal), pipe or other."""
+    import stat
+
+    try:
+        mode = os.stat(target).st_mode
+    except OSError:
+        return "missing"
+    if stat.S_ISREG(mode):
+        return "file"
+    if stat.S_ISCHR(mode):
+        return "device"
+    if stat.S_ISFIFO(mode):
+        return "pipe"
+    return "other"
+
+
+def write_file(path: Path, content: bytes, option: str) -> None:
+    """Write one file atomically (a temporary file next to it, fsynced, renamed over it): a full disk
+    leaves the previous file as it was, and the error is a ConfigError naming `option` and the path.
+    A character device or a pipe is written into (never replaced: `--junit /dev/full` as root once
+    turned the device into a file)."""
+    path = Path(path)
+    target = Path(os.path.realpath(path))  # a symlinked FILE is written where it points
+    failed = f"{option} {path}: cannot write it ({{reason}}); nothing was written"
+    kind = _kind(path)  # through links: /dev/stdout is a link to a pipe or a terminal
+    if kind in ("device", "pipe"):
+        try:
+            descriptor = os.open(path, os.O_WRONLY | getattr(os, "O_NONBLOCK", 0))  # a pipe nobody reads: ENXIO
+            os.set_blocking(descriptor, True)
+            with os.fdopen(descriptor, "wb") as stream:
+                stream.write(content)
+        except OSError as exc:
+            raise ConfigError(failed.format(reason=exc.strerror or exc)) from None
+        return
+    if kind == "other":
+        raise ConfigError(f"{option} {path}: is a device or socket, not a file; give a file name")
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.kamrules-new-", dir=target.parent)
+    except OSError as exc:
+        raise ConfigError(failed.format(reason=exc.strerror or exc)) from None
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, _umask_mode() & 0o666)  # mkstemp makes 0600; a new file gets the usual mode
+        os.replace(temporary, target)
+    except OSError as exc:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise ConfigError(failed.format(reason=exc.strerror or exc)) from None

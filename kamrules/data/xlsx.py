@@ -106,8 +106,9 @@ def _xml_text(texts):
     return texts
 
 
-def _xlsx_cells(series: pd.Series, refs, has_time: bool = False):
-    """Each cell of a column as SpreadsheetML (an empty string for a missing value), vectorised."""
+def _xlsx_cells(series: pd.Series, refs, has_time: bool = False, cut: list | None = None):
+    """Each cell of a column as SpreadsheetML (an empty string for a missing value), vectorised. Text
+    over Excel's 32,767 characters is cut there: `cut` gets (cells cut, the first one's reference)."""
 
     dtype = series.dtype
     style = ""
@@ -133,6 +134,8 @@ def _xlsx_cells(series: pd.Series, refs, has_time: bool = False):
         if texts is not None:
             texts = pc.if_else(pc.equal(texts, ""), pa.scalar(None, pa.string()), texts)  # no cell, as in Excel
             texts = guard_formulas(texts)
+            if cut is not None:
+                _note_cut(texts, refs, cut)
             cells = pc.binary_join_element_wise(
                 '<c r="', refs, '" t="inlineStr"><is><t xml:space="preserve">', _xml_text(texts), "</t></is></c>", ""
             )
@@ -141,7 +144,17 @@ def _xlsx_cells(series: pd.Series, refs, has_time: bool = False):
     return cells.fill_null("")
 
 
-def _xlsx_bytes(frame: pd.DataFrame) -> bytes:
+def _note_cut(texts, refs, cut: list) -> None:
+    """(how many cells, the first one's reference, e.g. B17) of the texts Excel cannot hold whole."""
+    long = pc.fill_null(pc.greater(pc.utf8_length(texts), _EXCEL_TEXT), False)
+    count = pc.sum(long).as_py() or 0
+    if count:
+        cut.append((count, refs[pc.index(long, True).as_py()].as_py()))
+
+
+def _xlsx_bytes(frame: pd.DataFrame, cut: list | None = None) -> bytes:
+    """The workbook; `cut` (a list) gets (cells, first cell) for every column whose texts were cut at
+    Excel's limit of 32,767 characters a cell, so the run can say so."""
 
     rows, width = frame.shape
     if rows + 1 > _EXCEL_ROWS:
@@ -156,7 +169,8 @@ def _xlsx_bytes(frame: pd.DataFrame) -> bytes:
             chunk = frame.iloc[start : start + _CHUNK_ROWS]
             numbers = pa.array(np.arange(start + 2, start + len(chunk) + 2)).cast(pa.string())
             cells = [
-                _xlsx_cells(chunk.iloc[:, i], pc.binary_join_element_wise(letters[i], numbers, ""), times.get(i, False))
+                _xlsx_cells(chunk.iloc[:, i], pc.binary_join_element_wise(letters[i], numbers, ""), times.get(i, False),
+                            cut)
                 for i in range(width)
             ]
             if cells:

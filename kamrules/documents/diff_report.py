@@ -9,9 +9,12 @@ risks, key accounts to review before demotion, and accounts that appeared or dis
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from kamrules.documents import guards
 from kamrules.documents.environment import make_environment, template_error
@@ -89,6 +92,9 @@ class DiffContext:
     appeared: tuple  # account ids
     disappeared: tuple
     sales_changes: tuple  # ChangeRow (before/after = sales)
+    # How many accounts each flag list holds (the lists above show the first MAX_ROWS: the rest are in
+    # diff.csv; 30,000 accounts newly at risk made a 40 MB page and half a minute of rendering).
+    flagged: dict = None
 
 
 def _short(text: str, limit: int = 24) -> str:
@@ -166,12 +172,14 @@ class _Builder:
         risk, tier = result.risk_output or "", result.tier_output or ""
         sales = tuple(ChangeRow(i, str(n or ""), "", self.money((a or 0.0) - (b or 0.0)), self.money(b), self.money(a),
                                 "", "", "") for i, n, b, a in result.sales_changes[:20])
+        flagged = {"newly_at_risk": len(result.newly_at_risk), "risks_resolved": len(result.risks_resolved),
+                   "review_before_demotion": len(result.review_before_demotion)}
         return DiffContext(
             self.lang, t, result.before, result.after, tuple(self.total(x) for x in result.totals), tuple(views),
-            tuple(unchanged), tuple(self.row(c, risk) for c in result.newly_at_risk),
-            tuple(self.row(c, risk) for c in result.risks_resolved),
-            tuple(self.row(c, tier) for c in result.review_before_demotion),
-            tuple(result.appeared), tuple(result.disappeared), sales)
+            tuple(unchanged), tuple(self.row(c, risk) for c in result.newly_at_risk[:MAX_ROWS]),
+            tuple(self.row(c, risk) for c in result.risks_resolved[:MAX_ROWS]),
+            tuple(self.row(c, tier) for c in result.review_before_demotion[:MAX_ROWS]),
+            tuple(result.appeared), tuple(result.disappeared), sales, flagged)
 
 
 def build_diff_context(result: DiffResult, *, lang: str = "en") -> DiffContext:
@@ -223,28 +231,58 @@ def since_views(before, after, result: DiffResult, lang: str = "en") -> tuple:
                          show(role, change.before), show(role, change.after))
 
     tier = next((d for d in result.decisions if d.output == result.tier_output), None)
+    lists = {"migrations": ([c for c in (tier.changes if tier else []) if c.before != c.after], "tier"),
+             "new_risks": (result.newly_at_risk, "risk_level"), "resolved_risks": (result.risks_resolved, "risk_level"),
+             "review_before_demotion": (result.review_before_demotion, "tier")}
+    shown = {name: tuple(line(c, role) for c in changes[:MAX_ROWS]) for name, (changes, role) in lists.items()}
     report = SinceLastReview(
-        previous, tuple(line(c, "tier") for c in (tier.changes if tier else []) if c.before != c.after),
-        tuple(line(c, "risk_level") for c in result.newly_at_risk),
-        tuple(line(c, "risk_level") for c in result.risks_resolved),
-        tuple(line(c, "tier") for c in result.review_before_demotion),
-        len(result.appeared), len(result.disappeared), words)
+        previous, shown["migrations"], shown["new_risks"], shown["resolved_risks"], shown["review_before_demotion"],
+        len(result.appeared), len(result.disappeared), words,
+        counts={name: len(changes) for name, (changes, _) in lists.items()})
     roles = [r for r in FACT_ROLES if r in after.roles]
     demoted = {c.account_id for c in result.review_before_demotion}
-    old = {r: before.frame[before.roles[r]] for r in roles if r in before.roles}
-    known = set(before.frame.index)
-    accounts = {}
-    for account, values in zip(after.frame.index, zip(*(after.frame[after.roles[r]].tolist() for r in roles))):
+
+    def account_since(account: str) -> AccountSince:
+        known = account in before.frame.index
         facts = []
-        for role, now in zip(roles, values):
-            then = old[role].get(account) if role in old and account in known else None
+        for role in roles:
+            now = _plain(after.frame.at[account, after.roles[role]])
+            then = _plain(before.frame.at[account, before.roles[role]]) if known and role in before.roles else None
             if role == "sales" and then is not None:
                 then = float(then)
-            same = (then == now) or (then is None and now != now)
-            facts.append(SinceFact(builder.label_name(after.roles[role]), show(role, then) if account in known else "—",
-                                   show(role, now), account in known and not same))
-        accounts[account] = AccountSince(previous, account not in known, account in demoted, tuple(facts), words)
-    return report, accounts
+            facts.append(SinceFact(builder.label_name(after.roles[role]), show(role, then) if known else "—",
+                                   show(role, now), known and then != now))
+        return AccountSince(previous, not known, account in demoted, tuple(facts), words)
+
+    return report, _LazyViews(after.frame.index, account_since)
+
+
+def _plain(value: Any) -> Any:
+    """A cell as the views compare it: None for missing (NaN, NA), else the value."""
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
+        return None
+    return value
+
+
+class _LazyViews(Mapping):
+    """Account id -> AccountSince, each built when a playbook asks for it: with `--previous` at 200,000
+    accounts, building a block for every account (most get no playbook) took most of the run."""
+
+    def __init__(self, ids: pd.Index, build):
+        self._ids, self._build, self._made = ids, build, {}
+
+    def __getitem__(self, account: str) -> Any:
+        if account not in self._made:
+            if account not in self._ids:
+                raise KeyError(account)
+            self._made[account] = self._build(account)
+        return self._made[account]
+
+    def __iter__(self):
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
 
 
 def _run_date(as_of: str, lang: str) -> str:

@@ -18,6 +18,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from kamrules.data.periods import doubt_text
 from kamrules.documents import guards
 from kamrules.documents.checker import Schema, TemplateChecker
 from kamrules.documents.context_model import RunInfo, Values, context_vars, known_names
@@ -261,6 +262,8 @@ class _ReportBuilder:
             risks=risks, key_accounts=key_accounts, key_total=key_total,
             potential_accounts=potential_accounts, potential_total=potential_total, rules_without_data=unused,
             missing_columns=tuple(self.text(text) for text in missing_column_texts(p.rules_without_data)),
+            data_notes=tuple(doubt_text(d, lang) for d in (self.evaluation.source.get("doubts", ())
+                                                           if isinstance(self.evaluation.source, dict) else ())),
             portfolio=p, t=strings, owners=self.owners(), owner_days=OWNER_DAYS,
             waiting_accounts=waiting_accounts, waiting_total=waiting_total,
         )

@@ -167,3 +167,4 @@ class ReportContext:
     waiting_accounts: tuple[AccountLine, ...] = ()  # qualifying accounts waiting for a key account manager, by sales
     waiting_total: int = 0
     missing_columns: tuple[str, ...] = ()  # one message per column the whole file lacks, in the language
+    data_notes: tuple[str, ...] = ()  # doubts about what a column covers (lifetime revenue, a year to date), in the language

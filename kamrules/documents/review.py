@@ -150,8 +150,14 @@ def next_actions(rows: Iterable[Any], limit: int = MAX_NEXT_ACTIONS) -> tuple:
     return tuple(row for _, row in ordered[:limit])
 
 
+# The pack's yearly share-of-wallet step (the default pack's param): the objective goes that far toward
+# the next threshold, so the objective and the plan's measure name one target.
+SOW_STEP_PARAM = "sow_growth_target_points"
+
+
 def objectives(pack: RulePack, values: dict, fmt, strings) -> tuple[Objective, ...]:
-    """Share of wallet up to the next threshold the rules use, and sales back to last year's level."""
+    """Share of wallet up to the next threshold the rules use (at most one year's step, when the pack
+    has one), and sales back to last year's level."""
     sales_name = pack.role("sales")
     sales = values.get(sales_name) if sales_name else None
     if not _number(sales) or sales <= 0:
@@ -161,6 +167,9 @@ def objectives(pack: RulePack, values: dict, fmt, strings) -> tuple[Objective, .
     sow = values.get(sow_name) if sow_name else None
     if _number(sow) and 0 < sow < 1:
         target = next((t for t in thresholds_above(pack, sow_name) if sow < t <= 1), None)
+        step = pack.param_values.get(SOW_STEP_PARAM)
+        if target is not None and _number(step) and step > 0:
+            target = min(target, round(sow + step, 9))  # one year's step toward the next line, as the plan measures it
         if target is not None:
             spend = sales / sow
             found.append(Objective(
@@ -176,17 +185,28 @@ def objectives(pack: RulePack, values: dict, fmt, strings) -> tuple[Objective, .
     return tuple(found)
 
 
+# Where a dependence finding of the default pack belongs in the SWOT; any other finding is a threat.
+# Being the primary supplier is a strength (the threat is the second source it invites), dual sourcing
+# and a regional counterweight are growth opportunities (thesis §5.5).
+SWOT_OF_FINDING = {"sow_primary": "strengths", "sow_shared": "opportunities", "sow_secondary": "opportunities",
+                   "region_counterweight": "opportunities"}
+
+
 def swot(context_parts: dict, strings) -> tuple[SwotRow, ...]:
     """The four SWOT quadrants, pre-filled with what the rules found: the tier's deciding reasons are
     strengths, controllable risk signals weaknesses, objectives opportunities, uncontrollable signals and
-    dependence findings threats."""
+    dependence findings threats — except the findings SWOT_OF_FINDING places elsewhere."""
     tier, signals = context_parts["tier"], context_parts["signals"]
-    strengths = tuple(r.because for r in (tier.reasons if tier else ()) if r.rule != "default" and r.because)
+    findings = {"strengths": [], "opportunities": [], "threats": []}
+    for f in context_parts["dependence"]:
+        findings[SWOT_OF_FINDING.get(str(f.value), "threats")].append(
+            f.text + (strings["colon"] + f.because if f.because else ""))
+    strengths = tuple(r.because for r in (tier.reasons if tier else ()) if r.rule != "default" and r.because) + tuple(
+        findings["strengths"])
     weaknesses = tuple(s.because or s.text for s in signals if s.cause == "controllable")
     opportunities = tuple(f"{o.label}{strings['colon']}{o.current} → {o.target} ({o.gain})"
-                          for o in context_parts["objectives"])
-    threats = tuple(s.because or s.text for s in signals if s.cause != "controllable") + tuple(
-        f.text + (strings["colon"] + f.because if f.because else "") for f in context_parts["dependence"])
+                          for o in context_parts["objectives"]) + tuple(findings["opportunities"])
+    threats = tuple(s.because or s.text for s in signals if s.cause != "controllable") + tuple(findings["threats"])
     return tuple(SwotRow(key, strings["swot_" + key], items) for key, items in (
         ("strengths", strengths), ("weaknesses", weaknesses), ("opportunities", opportunities),
         ("threats", threats)))

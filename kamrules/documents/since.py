@@ -24,6 +24,7 @@ class SinceWords:
     appeared: str
     disappeared: str
     none: str  # "Nothing changed"
+    more: str = ""  # after "+N": where the accounts a list leaves out are
 
 
 @dataclass(frozen=True)
@@ -69,3 +70,6 @@ class SinceLastReview:
     appeared: int
     disappeared: int
     words: SinceWords
+    # How many accounts each list holds: the lists show the first 200 (at 200,000 accounts a list of
+    # every account newly at risk made the report tens of MB and most of the run's time).
+    counts: dict | None = None  # review_before_demotion, migrations, new_risks, resolved_risks

@@ -111,7 +111,7 @@ UI: dict[str, dict[str, str]] = {
         "key_list": "Key accounts and their playbooks",
         "playbook": "Playbook",
         "open": "Open",
-        "at_stake": "at stake",
+        "stake_label": "at stake",
         "score": "Score",
         "no_key": "No key accounts.",
         "unused_rules": "Rules that could not apply for lack of data",
@@ -259,7 +259,7 @@ UI: dict[str, dict[str, str]] = {
         "key_list": "重点客户及其行动手册",
         "playbook": "行动手册",
         "open": "打开",
-        "at_stake": "风险金额",
+        "stake_label": "风险金额",
         "score": "评分",
         "no_key": "没有重点客户。",
         "unused_rules": "因缺少数据而无法适用的规则",
@@ -512,12 +512,13 @@ SINCE_WORDS = {
                              "manager before its service changes.",
                migrations="Tier changes", new_risks="Newly at risk", resolved_risks="Risks resolved",
                new_account="Not in the previous run: a new account.", appeared="Accounts new since then",
-               disappeared="Accounts gone since then", none="No change in tier or risk."),
+               disappeared="Accounts gone since then", none="No change in tier or risk.",
+               more="more: `kamrules diff` on the two output folders lists every one"),
     "zh": dict(title="自上次复核以来", then="上次", now="本次", demotion="降级前需复核",
                demotion_note="上次复核时为重点客户，本次不再是：调整服务前请与客户经理一起复核。",
                migrations="客户级别变化", new_risks="新增风险客户", resolved_risks="风险已解除",
                new_account="上次运行中没有该客户：新客户。", appeared="新增客户", disappeared="已不在名单的客户",
-               none="客户级别与风险均无变化。"),
+               none="客户级别与风险均无变化。", more="个未列出：对两个输出文件夹运行 `kamrules diff` 可列出全部"),
 }
 
 
@@ -569,4 +570,36 @@ TESTING: dict[str, dict[str, str]] = {
            "prop_summary": "性质检查：{held} 项成立，{failed} 项不成立（{properties}，{portfolios}）",
            "prop_properties": "{n} 条性质|{n} 条性质", "prop_portfolios": "{n} 个客户组合|{n} 个客户组合",
            "prop_more": "……另有 {n} 条"},
+}
+
+# `kamrules history` and `evaluate --register` (kamrules/register/text.py): the console's words.
+HISTORY: dict[str, dict[str, str]] = {
+    "en": {
+        "trend_title": "Reviews of pack '{pack}' in {path}", "review": "review", "as_of": "as of",
+        "accounts": "accounts", "key_accounts": "key", "key_share": "key share", "waiting": "waiting",
+        "lost": "lost", "lost_prior_sales": "lost prior sales", "lapsed": "lapsed",
+        "lapsed_prior_sales": "lapsed prior sales", "at_risk": "at risk", "critical": "critical", "sales": "sales",
+        "trend_note": "key: key accounts; key share: their share of sales; waiting: accounts waiting for a key "
+                      "account manager; lost and lapsed: customers and the prior sales they took",
+        "other_packs": "also in the register: {packs} (show one with --pack NAME)",
+        "timeline_title": "{account}: {n} reviews of pack '{pack}' in {path}", "tier": "tier",
+        "risk_level": "risk level", "findings": "key findings", "absent": "not in this review",
+        "recorded": "Recorded in {path} as review {review} (as of {as_of}, {n} accounts)",
+        "replaced": "Recorded in {path} as review {review} (as of {as_of}, {n} accounts), replacing its earlier "
+                    "recording of the same run",
+        "unidentified": "; {n} accounts without an id are not recorded",
+    },
+    "zh": {
+        "trend_title": "{path} 中规则包“{pack}”的评审", "review": "评审", "as_of": "基准日",
+        "accounts": "客户数", "key_accounts": "重点", "key_share": "重点占比", "waiting": "等待",
+        "lost": "已流失", "lost_prior_sales": "流失前期销售额", "lapsed": "流失中",
+        "lapsed_prior_sales": "流失中前期销售额", "at_risk": "有风险", "critical": "高风险", "sales": "销售额",
+        "trend_note": "重点：重点客户数；重点占比：其销售额占比；等待：等待专属客户经理的客户；已流失与流失中：客户数及其带走的前期销售额",
+        "other_packs": "台账中还有：{packs}（用 --pack 名称 查看）",
+        "timeline_title": "{account}：{path} 中规则包“{pack}”的 {n} 次评审", "tier": "客户级别",
+        "risk_level": "风险等级", "findings": "主要发现", "absent": "未出现在本次评审中",
+        "recorded": "已记录到 {path}，评审编号 {review}（基准日 {as_of}，{n} 个客户）",
+        "replaced": "已记录到 {path}，评审编号 {review}（基准日 {as_of}，{n} 个客户），取代同一运行的先前记录",
+        "unidentified": "；{n} 个没有编码的客户未记录",
+    },
 }

@@ -25,7 +25,7 @@ DATA: dict[str, dict[str, str]] = {
         "unknown_format": "unknown input format '{fmt}'; use one of: {formats}",
         "bad_decimal": "--decimal must be '.' or ',', not '{value}'",
         "bad_on_bad_value": "--on-bad-value must be 'error' or 'missing', not '{value}'",
-        "bad_delimiter": "--delimiter must be one character (or 'tab'), not '{value}'",
+        "bad_delimiter": "--delimiter must be one ASCII character such as ; or | (or 'tab'), not '{value}'",
         "bad_encoding": "unknown encoding '{value}'; use for example utf-8, gb18030 or latin-1",
         "columns_unknown_field": "--columns: unknown field '{field}'{hint}; the pack's fields are: {known}",
         # the file itself
@@ -125,8 +125,17 @@ DATA: dict[str, dict[str, str]] = {
                             "field; add 'column: <header>' to its entry",
         "all_skipped": "{name}: every row was left out by 'skip-row' in the --columns file",
         "unknown_values": "{name}: column '{header}' (field {field}) has values the pack does not know: {listed}{more}; "
-                          "add to the --columns file:\n  {line}\nreplacing {skip} with one of {allowed} for values to keep",
+                          "add to the --columns file:\n  {line}\n{reasons}",
         "unknown_value": "'{value}' ({rows})",
+        "carried_sep": "; ", "carries_none": "no sales", "carries": "sales {sales}{share}", "carries_share": " = {share} of the total",
+        "skip_would_drop": "skip-row would leave out {rows}{carried}", "with_carried": " with {carried}",
+        "value_reason": "  '{value}' → {target}: {reason}",
+        "value_why_alias": "it names '{named}', which the pack reads as {target}; {dropped}",
+        "value_why_not_customer": "not a customer; {rows}, no sales",
+        "value_why_not_customer_sales": "read as missing: it says not a customer, yet it has {rows} with {carried}; "
+                                        "write one of {allowed} if they are customers; {dropped}",
+        "value_why_unclear": "read as missing (the rows stay, without a value): no value of the pack is clear; write "
+                             "one of {allowed} when you know it; {dropped}",
         # --where
         "where_error": "--where: {message}\n  {condition}\n  {caret}^",
         "where_no_column": "field '{field}' has no column in this file, so --where cannot test it",
@@ -180,6 +189,11 @@ DATA: dict[str, dict[str, str]] = {
         "dup_where": "column '{header}' (field {field})",
         "dup_fix": "each account must appear once: remove or merge the duplicates",
         "dup_one": "{name}: {where}: '{value}' appears in {rows}; {fix}",
+        "group_bad": "{name}: {where}: {n} account group(s) cannot be known — an account's parent must be another "
+                     "account or a group name, and following the parents must end at an account without one; "
+                     "correct the parent IDs below",
+        "group_self": "'{value}' is its own parent ({rows})",
+        "group_cycle": "the parents go round in a circle: {chain} ({rows})",
         "dup_many": "{name}: {where}: {n} IDs appear more than once; {fix}:",
         "dup_line": "'{value}' in {rows}",
         "negative_sales": "{n} accounts have negative {field} (rows {rows}); credit notes or returns? They lower the "
@@ -197,6 +211,53 @@ DATA: dict[str, dict[str, str]] = {
         "rerun_no_input": "{out}/manifest.json names no input file: pass it, as in kamrules explain DATA ID --run {out}",
         "rerun_not_found": "the run in {out} read '{name}', which is not next to {out} nor in the current folder: "
                            "pass it, as in kamrules explain {name} ID --run {out}",
+        # issue 29: a run folder (--previous, diff OUT_A OUT_B, explain --run)
+        "run_no_manifest": "{folder}: not a kamrules output folder (no manifest.json); make one with "
+                           "`kamrules evaluate DATA --out {folder}`",
+        "run_manifest_json": "{path}: not valid JSON ({detail}); re-run `kamrules evaluate`",
+        "run_manifest_not": "{path}: not a kamrules manifest; re-run `kamrules evaluate`",
+        "run_manifest_bad": "{path}: '{key}' is {found} where kamrules writes {wanted}; the manifest was edited or "
+                            "damaged: re-run `kamrules evaluate`",
+        "run_manifest_value": "{path}: '{key}' is '{value}', which {why}; the manifest was edited or damaged: "
+                              "re-run `kamrules evaluate`",
+        "run_why_date": "is not a date (YYYY-MM-DD)",
+        "run_why_range": "lies outside {first} … {last}",
+        "run_why_name": "is not a plain file name (a run names the file it read, never a path)",
+        "run_why_sha": "is not a SHA-256 (64 hexadecimal digits)",
+        "run_why_one_of": "is not one of: {values}",
+        "run_why_encoding": "is not a text encoding",
+        "run_why_delimiter": "is not a delimiter (one printable ASCII character, or tab)",
+        "run_why_rows": "is not a number of rows (0 to 10,000,000)",
+        "run_no_table": "{folder}: no decision table (decisions.csv, .json, .parquet or .xlsx); re-run "
+                        "`kamrules evaluate`",
+        "run_no_id": "{table}: no account_id column; re-run `kamrules evaluate`",
+        "run_repeated_column": "{table}: the column '{column}' appears twice; the decision table was edited: "
+                               "re-run `kamrules evaluate`",
+        "run_bad_cells": "{table}: {n} cell(s) hold what kamrules never writes there; the decision table was "
+                         "edited or damaged: re-run `kamrules evaluate`",
+        "run_bad_cell": "row {row}, column '{column}': '{value}' {reason}",
+        "run_table_damaged": "(this is a decision table kamrules wrote: it was edited or damaged since; re-run "
+                             "`kamrules evaluate`)",
+        "run_repeated_id": "{table}: the account '{id}' appears in rows {rows} ({n} rows repeat an id); a "
+                           "decision table holds each account once: it was edited or damaged, re-run "
+                           "`kamrules evaluate`",
+        "run_excel_pack": "{table}: an Excel decision table shows the pack's labels, not its codes, and the pack "
+                          "at hand does not name its columns; pass the pack that made the run with --rules, or "
+                          "compare runs written with --format csv, json or parquet",
+        "run_without_id": "{folder}: {n} account(s) have no account_id (a run made with --on-bad-value missing): "
+                          "they are counted in the totals but cannot be matched with the other run",
+        # issue 29: files a command reads (pipes, devices, codecs)
+        "encoding_not_text": "--encoding {value} is not a text encoding (it turns bytes into bytes, or text into "
+                             "text); use for example utf-8, gb18030 or latin-1",
+        "not_regular": "{name}: is a pipe or a device, not a file (kamrules reads the data more than once, and a "
+                       "pipe nobody writes to would wait forever); save the data to a file and pass that",
+        "cannot_write": "cannot write the output ({reason}); free some space, or send the output elsewhere",
+        "encoding_east_asian": "{name}: is not UTF-8 or GB18030 text, and reads as {label}: pass --encoding "
+                               "{codec} (or --encoding latin-1 if it is Western European text)",
+        "json_repeated_key": "{name}: {at} names the key '{key}' twice, and a JSON reader keeps only the last "
+                             "value; keep one of them",
+        "xlsx_cut": "{file}: {n} cell(s) held more than {limit} characters, the most an Excel cell can hold, and "
+                    "were cut there (the first: cell {cell}); write --format csv, json or parquet for the whole texts",
         # validate --data
         "validate_pack": "{folder}: valid — {fields} fields, {params} params, {derived} features and scores, "
                          "{decisions} decisions, {rules} rules",
@@ -227,7 +288,7 @@ DATA: dict[str, dict[str, str]] = {
         "unknown_format": "未知的输入格式“{fmt}”；可选：{formats}",
         "bad_decimal": "--decimal 只能是 '.' 或 ','，不能是“{value}”",
         "bad_on_bad_value": "--on-bad-value 只能是 error 或 missing，不能是“{value}”",
-        "bad_delimiter": "--delimiter 须为单个字符（或 tab），不能是“{value}”",
+        "bad_delimiter": "--delimiter 须为单个 ASCII 字符，如 ; 或 |（或 tab），不能是“{value}”",
         "bad_encoding": "未知的编码“{value}”；可用如 utf-8、gb18030 或 latin-1",
         "columns_unknown_field": "--columns：未知字段“{field}”{hint}；规则包的字段有：{known}",
         "xls_old": "{name}：无法读取旧版 Excel 97-2003 工作簿（.xls）；请在 Excel 中打开并另存为 .xlsx 或 CSV",
@@ -312,8 +373,17 @@ DATA: dict[str, dict[str, str]] = {
                             "请在该条目中加上 'column: <列名>'",
         "all_skipped": "{name}：所有行都被 --columns 文件中的 'skip-row' 跳过了",
         "unknown_values": "{name}：列“{header}”（字段{field}）含有规则包不认识的值：{listed}{more}；"
-                          "请在 --columns 文件中加入：\n  {line}\n要保留的值，请把 {skip} 换成以下之一：{allowed}",
+                          "请在 --columns 文件中加入：\n  {line}\n{reasons}",
         "unknown_value": "“{value}”（{rows}）",
+        "carried_sep": "；", "carries_none": "无销售额", "carries": "销售额 {sales}{share}", "carries_share": "，占总额 {share}",
+        "skip_would_drop": "写 skip-row 将跳过 {rows}{carried}", "with_carried": "，连同{carried}",
+        "value_reason": "  “{value}” → {target}：{reason}",
+        "value_why_alias": "其中的“{named}”在规则包中读作 {target}；{dropped}",
+        "value_why_not_customer": "不是客户；{rows}，无销售额",
+        "value_why_not_customer_sales": "按缺失读取：它表示不是客户，但有 {rows}带有{carried}；如果它们是客户，"
+                                        "请写 {allowed} 之一；{dropped}",
+        "value_why_unclear": "按缺失读取（这些行保留，但没有该值）：规则包中没有明确对应的值；知道时请写 {allowed} 之一；"
+                             "{dropped}",
         "where_error": "--where：{message}\n  {condition}\n  {caret}^",
         "where_no_column": "文件中没有字段“{field}”的列，--where 无法判断它",
         "where_unknown_name": "未知名称“{name}”{hint}",
@@ -360,6 +430,10 @@ DATA: dict[str, dict[str, str]] = {
         "dup_where": "列“{header}”（字段{field}）",
         "dup_fix": "每个客户只能出现一次：请删除或合并重复行",
         "dup_one": "{name}：{where}：“{value}”出现在{rows}；{fix}",
+        "group_bad": "{name}：{where}：有 {n} 处客户分组无法确定——上级客户必须是另一个客户或集团名称，且沿上级客户逐级追溯"
+                     "必须终止于没有上级的客户；请更正下列上级客户编号",
+        "group_self": "“{value}”的上级客户是其自身（{rows}）",
+        "group_cycle": "上级客户构成循环：{chain}（{rows}）",
         "dup_many": "{name}：{where}：有 {n} 个编码重复出现；{fix}：",
         "dup_line": "“{value}”在{rows}",
         "negative_sales": "{n} 个客户的{field}为负（第 {rows} 行）；是红字发票或退货吗？它们会压低组合总额并改变其他客户的占比："
@@ -375,6 +449,46 @@ DATA: dict[str, dict[str, str]] = {
         "rerun_no_input": "{out}/manifest.json 未记录输入文件：请指定它，如 kamrules explain DATA ID --run {out}",
         "rerun_not_found": "{out} 中的那次运行读取的是“{name}”，但它既不在 {out} 旁边，也不在当前文件夹：请指定它，"
                            "如 kamrules explain {name} ID --run {out}",
+        # issue 29: a run folder (--previous, diff OUT_A OUT_B, explain --run)
+        "run_no_manifest": "{folder}：不是 kamrules 输出文件夹（没有 manifest.json）；请用 "
+                           "`kamrules evaluate DATA --out {folder}` 生成",
+        "run_manifest_json": "{path}：不是有效的 JSON（{detail}）；请重新运行 `kamrules evaluate`",
+        "run_manifest_not": "{path}：不是 kamrules 的 manifest；请重新运行 `kamrules evaluate`",
+        "run_manifest_bad": "{path}：“{key}”是{found}，而 kamrules 在此写的是{wanted}；manifest 被改动或损坏："
+                            "请重新运行 `kamrules evaluate`",
+        "run_manifest_value": "{path}：“{key}”的值“{value}”{why}；manifest 被改动或损坏：请重新运行 `kamrules evaluate`",
+        "run_why_date": "不是日期（YYYY-MM-DD）",
+        "run_why_range": "超出 {first} … {last}",
+        "run_why_name": "不是单纯的文件名（运行记录的是所读文件的名字，从不是路径）",
+        "run_why_sha": "不是 SHA-256（64 位十六进制数字）",
+        "run_why_one_of": "不是以下之一：{values}",
+        "run_why_encoding": "不是文本编码",
+        "run_why_delimiter": "不是分隔符（一个可打印的 ASCII 字符，或 tab）",
+        "run_why_rows": "不是行数（0 至 10,000,000）",
+        "run_no_table": "{folder}：没有决策表（decisions.csv、.json、.parquet 或 .xlsx）；请重新运行 `kamrules evaluate`",
+        "run_no_id": "{table}：没有 account_id 列；请重新运行 `kamrules evaluate`",
+        "run_repeated_column": "{table}：列“{column}”出现了两次；决策表被改动过：请重新运行 `kamrules evaluate`",
+        "run_bad_cells": "{table}：有 {n} 个单元格的内容不是 kamrules 写入的；决策表被改动或损坏："
+                         "请重新运行 `kamrules evaluate`",
+        "run_bad_cell": "第 {row} 行，列“{column}”：“{value}”{reason}",
+        "run_table_damaged": "（这是 kamrules 写出的决策表：它之后被改动或损坏；请重新运行 `kamrules evaluate`）",
+        "run_repeated_id": "{table}：客户“{id}”出现在第 {rows} 行（共 {n} 行的编码重复）；决策表中每个客户只出现一次："
+                           "它被改动或损坏，请重新运行 `kamrules evaluate`",
+        "run_excel_pack": "{table}：Excel 决策表显示的是规则包的标签而不是代码，而手头的规则包无法对应它的列；"
+                          "请用 --rules 指定生成该运行的规则包，或比较用 --format csv、json 或 parquet 写出的运行",
+        "run_without_id": "{folder}：有 {n} 个客户没有 account_id（用 --on-bad-value missing 运行的结果）："
+                          "它们计入合计，但无法与另一次运行对应",
+        # issue 29: files a command reads (pipes, devices, codecs)
+        "encoding_not_text": "--encoding {value} 不是文本编码（它把字节变成字节，或把文本变成文本）；"
+                             "可用如 utf-8、gb18030 或 latin-1",
+        "not_regular": "{name}：这是管道或设备，不是文件（kamrules 需多次读取数据，无人写入的管道会一直等待）；"
+                       "请先将数据保存为文件再传入",
+        "cannot_write": "无法写出输出（{reason}）；请腾出空间，或将输出写到别处",
+        "encoding_east_asian": "{name}：不是 UTF-8 或 GB18030 文本，看起来是 {label} 编码：请用 --encoding {codec}"
+                               "（如果是西欧文字，请用 --encoding latin-1）",
+        "json_repeated_key": "{name}：{at}中键“{key}”出现了两次，而 JSON 读取时只保留最后一个值；请只保留其中一个",
+        "xlsx_cut": "{file}：有 {n} 个单元格超过 {limit} 个字符（Excel 单元格的上限），已在该处截断（第一个：单元格 "
+                    "{cell}）；如需完整文本，请用 --format csv、json 或 parquet",
         "validate_pack": "{folder}：有效——{fields} 个字段、{params} 个参数、{derived} 个特征与评分、"
                          "{decisions} 项决策、{rules} 条规则",
         "validate_read": "{data}：{n} 个客户；找到 {found} 个字段（共 {total} 个）",
@@ -404,15 +518,37 @@ EXPORT_MESSAGES: dict[str, dict[str, str]] = {
                              "header as the spreadsheet shows it",
         "header_row_empty": "{name}: row {n} (--header-row) is empty; give the row number of the header as the "
                             "spreadsheet shows it",
-        "rows_at_end": "{name}: the last {count} row(s) of the file ({rows}) do not have the header's {width} "
-                       "columns; if they are a report footer or notes, pass --skip-footer {n}; if they are "
-                       "accounts, complete their cells",
+        "rows_at_end": "{name}: {count} row(s) after the last account ({rows}) do not have the header's {width} "
+                       "columns; if they are a report footer or notes, pass --skip-footer {n} (the last {n} rows, "
+                       "from row {first}, blank rows included); if they are accounts, complete their cells",
         "map_where_type": "{where}: 'where' must be a condition, as for --where: where: '`Lifecycle Stage` == \"Customer\"'",
         "map_unit_type": "{where}: field '{field}': 'unit' must be a unit such as 万元, 元, k, M or 年 (give 'unit' or "
                          "'scale', not both)",
         "map_scale_type": "{where}: field '{field}': 'scale' must be a number above 0, the factor values are "
                           "multiplied by (10000 for 万元)",
         "unit_not_fitting": "--columns: field '{field}': unit '{unit}' does not fit it; its units are: {units}",
+        "map_period_type": "{where}: field '{field}': 'period' can only be {periods} (the column holds the year so "
+                           "far; it is annualised at --as-of)",
+        "period_not_fitting": "--columns: field '{field}': 'period: {period}' is for amounts of money (sales, gross "
+                              "profit), not this field",
+        "read_lifetime": " (lifetime revenue, not one period's — growth and decline are not comparable)",
+        "read_one_deal": " (one deal, not one period's sales — shares and tiers rest on a single deal)",
+        "annualised": "; year to date ×{factor} to a full year: {elapsed} of {days} days at {as_of}",
+        "doubt_lifetime_note": "'{column}' ({field}) is lifetime revenue, not one period's: growth and decline are "
+                               "not comparable",
+        "doubt_one_deal_note": "'{column}' ({field}) is one deal, not one period's sales: shares and tiers rest on a "
+                               "single deal",
+        "ytd_is": "'{column}' ({field}) is the year to date",
+        "ytd_likely": "'{column}' ({field}) is likely the year to date (a fiscal year in progress)",
+        "ytd_may": "'{column}' ({field}) may be the year to date (it names the year of --as-of)",
+        "ytd_elapsed": ": at {as_of}, {elapsed} of {days} days of {year} have passed ({share}, taking the year from 1 "
+                       "January)",
+        "ytd_effect": "; compared with a full year earlier ('{other}', {other_field}) it understates growth: an "
+                      "account buying as much as last year shows a {drop} decline",
+        "ytd_effect_unknown": "; compared with a full year earlier ('{other}', {other_field}) it understates growth",
+        "ytd_fix": ". If it is, annualise it (×{factor}) in the --columns file: {line}",
+        "ytd_fix_unknown": ". If it is, annualise it in the --columns file (evaluate says how much of the year has "
+                           "passed at --as-of): {line}",
         "unit_none": "none (it is not a number of money, months or days)",
         "where_no_such_column": "no column `{column}` in this file{hint}",
         "unit_from_title": "; unit {unit} from the title", "unit_from_columns": "; unit {unit} from --columns",
@@ -438,6 +574,8 @@ EXPORT_MESSAGES: dict[str, dict[str, str]] = {
         "note_lifetime": " (lifetime revenue: every closed deal, not one period's)",
         "note_one_deal": " (one deal only: the most recent)",
         "note_unknown_period": " (our revenue; the header names no period)",
+        "note_year_later": " (the later of two columns that differ only by the year, {year}: our revenue this year)",
+        "note_year_before": " (the same column a year earlier, {year})",
         "note_unique": " (no id column: every row has a different value here, so it can serve as the id)",
         "lookalike_places": "{name}: column '{header}' ({field}) spells one place in several ways: {listed}; "
                             "concentration is measured per value, so each counts as a place of its own. To join "
@@ -450,6 +588,7 @@ EXPORT_MESSAGES: dict[str, dict[str, str]] = {
         "survey_proposed": "  {field}: proposed {column}",
         "survey_missing": "  {field}: required, and no column fits: write the column in the --columns file",
         "survey_unknown": "  {field} ← {header}: values the pack does not know: {values} (the pack's values: {allowed})",
+        "survey_value": "'{value}' ({rows}) → {target}",
         "survey_lookalikes": "  {field} ← {header}: one place spelt several ways: {values}",
         "survey_doubt": "  {field} ← {column}: its unit disagrees with '{other}': likely {unit}",
         "survey_status": "  rows that are not customers: '{header}' is {others}; proposed: keep {keep}",
@@ -462,13 +601,13 @@ EXPORT_MESSAGES: dict[str, dict[str, str]] = {
         "starter_next": "# Then: kamrules evaluate {data} --columns {file}",
         "starter_syntax": "# field: Column, or field: {{column: Column, unit: 万元, values: {{in the file: in the pack, "
                           "or skip-row, or '' for missing}}}}; where: rows to keep (as --where).",
-        "starter_found": "# Found by their names (nothing to do):",
+        "starter_found": "# Found by their names (nothing to decide; written out so that the map records what is read):",
         "starter_where": "# Rows that are not customers: '{header}' is {others}. Only customers are kept:",
         "starter_proposed": "# proposed: {column}",
         "starter_alternatives": "# other columns that match: {others}",
         "starter_unit": "# unit {unit}: its values disagree with '{other}' as they are (see kamrules columns)",
         "starter_values": "# values the pack does not know: '' reads them as missing; write one of {allowed} to "
-                          "keep them as that, or {skip} to leave their rows out",
+                          "keep them as that, or {skip} to leave their rows out (and their sales):",
         "starter_lookalikes": "# one place spelt several ways, joined into its commonest spelling",
         "starter_missing": "# {field}: required, and no column fits: write its column here",
         "starter_hint": "# {field}: not found; a column with a close name: {columns}",
@@ -484,12 +623,27 @@ EXPORT_MESSAGES: dict[str, dict[str, str]] = {
         "bad_row_option": "{option} 须为不小于 {lowest} 的整数，而不是“{value}”",
         "header_row_beyond": "{name}：--header-row {n} 超出了文件末尾；请给出表头在电子表格中显示的行号",
         "header_row_empty": "{name}：第 {n} 行（--header-row）是空行；请给出表头在电子表格中显示的行号",
-        "rows_at_end": "{name}：文件最后 {count} 行（{rows}）的值个数与表头的 {width} 列不符；如果它们是报表页脚或备注，"
-                       "请加 --skip-footer {n}；如果它们是客户，请补全这些单元格",
+        "rows_at_end": "{name}：最后一个客户之后有 {count} 行（{rows}）的值个数与表头的 {width} 列不符；如果它们是报表页脚或备注，"
+                       "请加 --skip-footer {n}（最后 {n} 行，从第 {first} 行起，含空行）；如果它们是客户，请补全这些单元格",
         "map_where_type": "{where}：'where' 须为条件，写法同 --where：where: '`Lifecycle Stage` == \"Customer\"'",
         "map_unit_type": "{where}：字段“{field}”：'unit' 须为单位，如 万元、元、k、M 或 年（'unit' 与 'scale' 只能给一个）",
         "map_scale_type": "{where}：字段“{field}”：'scale' 须为大于 0 的数，即数值要乘的倍数（万元为 10000）",
         "unit_not_fitting": "--columns：字段“{field}”：单位“{unit}”与它不符；它可用的单位：{units}",
+        "map_period_type": "{where}：字段“{field}”：'period' 只能是 {periods}（该列是年初至今的数据，按 --as-of 折算为全年）",
+        "period_not_fitting": "--columns：字段“{field}”：'period: {period}' 只适用于金额（销售额、毛利），不适用于该字段",
+        "read_lifetime": "（累计收入，不是某一期的——增长与下滑无法比较）",
+        "read_one_deal": "（只是一笔成交，不是一期的销售额——份额与分级只基于一笔）",
+        "annualised": "；年初至今 ×{factor} 折算为全年：截至 {as_of} 已过 {elapsed}/{days} 天",
+        "doubt_lifetime_note": "“{column}”（{field}）是累计收入，不是某一期的：增长与下滑无法比较",
+        "doubt_one_deal_note": "“{column}”（{field}）只是一笔成交，不是一期的销售额：份额与分级只基于一笔",
+        "ytd_is": "“{column}”（{field}）是年初至今的数据",
+        "ytd_likely": "“{column}”（{field}）很可能是年初至今的数据（进行中的财年）",
+        "ytd_may": "“{column}”（{field}）可能是年初至今的数据（列名是 --as-of 所在的年份）",
+        "ytd_elapsed": "：截至 {as_of}，{year} 年已过 {elapsed}/{days} 天（{share}，按 1 月 1 日起算）",
+        "ytd_effect": "；与完整的上一年（“{other}”，{other_field}）相比会低估增长：与去年买得一样多的客户也会显示下滑 {drop}",
+        "ytd_effect_unknown": "；与完整的上一年（“{other}”，{other_field}）相比会低估增长",
+        "ytd_fix": "。如果是，请在 --columns 文件中按全年折算（×{factor}）：{line}",
+        "ytd_fix_unknown": "。如果是，请在 --columns 文件中按全年折算（evaluate 会按 --as-of 说明本年已过多少）：{line}",
         "unit_none": "无（它不是金额、月数或天数）",
         "where_no_such_column": "文件中没有列 `{column}`{hint}",
         "unit_from_title": "；单位 {unit} 取自标题", "unit_from_columns": "；单位 {unit} 取自 --columns",
@@ -512,6 +666,8 @@ EXPORT_MESSAGES: dict[str, dict[str, str]] = {
         "note_lifetime": "（累计收入：历来所有成交，不是某一期的）",
         "note_one_deal": "（仅一笔：最近一次成交）",
         "note_unknown_period": "（我方收入；列名未写明期间）",
+        "note_year_later": "（两列只差年份，取较晚的 {year} 年：我方本年收入）",
+        "note_year_before": "（同一列早一年：{year} 年）",
         "note_unique": "（没有编码列：此列每行的值各不相同，可用作编码）",
         "lookalike_places": "{name}：列“{header}”（{field}）把同一地区写成了几种样子：{listed}；集中度按值分别计算，"
                             "它们会被当成不同的地区。要合并它们，请在 --columns 文件中添加：\n  {line}",
@@ -523,6 +679,7 @@ EXPORT_MESSAGES: dict[str, dict[str, str]] = {
         "survey_proposed": "  {field}：建议用 {column}",
         "survey_missing": "  {field}：必填，但没有合适的列：请在 --columns 文件中写明它的列",
         "survey_unknown": "  {field} ← {header}：规则包不认识的值：{values}（规则包的取值：{allowed}）",
+        "survey_value": "“{value}”（{rows}）→ {target}",
         "survey_lookalikes": "  {field} ← {header}：同一地区有几种写法：{values}",
         "survey_doubt": "  {field} ← {column}：单位与“{other}”不一致：可能是 {unit}",
         "survey_status": "  不是客户的行：“{header}”为 {others}；建议只保留 {keep}",
@@ -535,12 +692,12 @@ EXPORT_MESSAGES: dict[str, dict[str, str]] = {
         "starter_next": "# 然后运行：kamrules evaluate {data} --columns {file}",
         "starter_syntax": "# 字段: 列名，或 字段: {{column: 列名, unit: 万元, values: {{文件中的值: 规则包中的值，或 skip-row，"
                           "或 '' 表示缺失}}}}；where: 要保留的行（同 --where）。",
-        "starter_found": "# 按名称找到的字段（无需处理）：",
+        "starter_found": "# 按名称找到的字段（无需处理；写在这里，映射文件即记录了读取的列）：",
         "starter_where": "# 不是客户的行：“{header}”为 {others}。只保留客户：",
         "starter_proposed": "# 建议：{column}",
         "starter_alternatives": "# 也匹配的列：{others}",
         "starter_unit": "# 单位 {unit}：按原值读取时与“{other}”不一致（见 kamrules columns）",
-        "starter_values": "# 规则包不认识的值：'' 按缺失读取；写 {allowed} 之一按该值读取，或写 {skip} 跳过这些行",
+        "starter_values": "# 规则包不认识的值：'' 按缺失读取；写 {allowed} 之一按该值读取，或写 {skip} 跳过这些行（连同其销售额）：",
         "starter_lookalikes": "# 同一地区的几种写法，合并为最常见的写法",
         "starter_missing": "# {field}：必填，但没有合适的列：请在这里写明它的列",
         "starter_hint": "# {field}：未找到；名称相近的列：{columns}",
@@ -580,3 +737,85 @@ def data_text(lang: str, key: str, /, **params) -> str:
 def json_detail(lang: str, message: str) -> str:
     """Python's explanation of a JSON syntax error, in `lang` when known."""
     return JSON_DETAILS.get(lang, {}).get(message, message)
+
+
+# The register of reviews (`evaluate --register`, `kamrules history`, `--previous REGISTER`): kept in a
+# block of their own and merged into DATA.
+REGISTER_MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "register_folder": "{path}: is a folder, not a register file; give a file, e.g. --register {path}/reviews.db",
+        "register_link_out": "{path}: is a link to {target}, outside its folder {folder}; give the register's own path",
+        "register_not_file": "{path}: is not a regular file (a device, pipe or socket); give a register file such as "
+                             "reviews.db",
+        "register_no_folder": "{path}: the folder {folder} does not exist; create it, or give another --register path",
+        "register_missing": "{path}: no register there; record reviews in it with "
+                            "`kamrules evaluate DATA --register {path}`",
+        "register_empty": "{path}: no review recorded yet; record one with `kamrules evaluate DATA --register {path}`",
+        "register_not_sqlite": "{path}: is not a kamrules register (not an SQLite database); give the register's "
+                               "file, or a new file name to start one",
+        "register_foreign": "{path}: is an SQLite database but not a kamrules register; give another --register "
+                            "file (kamrules creates it)",
+        "register_corrupt": "{path}: the register is damaged (SQLite: {detail}); restore it from a backup, or "
+                            "try `sqlite3 {path} .recover`",
+        "register_locked": "{path}: the register is locked: another kamrules run is writing it; wait for that run "
+                           "to finish and run again",
+        "register_full": "{path}: the disk is full (SQLite: {detail}); free some space and run again",
+        "register_cannot_write": "{path}: the register cannot be written (SQLite: {detail}); check the file's and "
+                                 "its folder's permissions",
+        "register_failed": "{path}: the register cannot be read or written (SQLite: {detail})",
+        "register_nothing_recorded": " — nothing was recorded, the register is as it was",
+        "register_newer": "{path}: was written by a newer kamrules ({by}, register schema {version}); this kamrules "
+                          "({kamrules}) reads schema {ours} at most: upgrade kamrules (pip install -U kamrules)",
+        "register_meaning": "{path}: the reviews of pack '{pack}' in it were decided by decisions that meant "
+                            "something else; recording this run would mix two meanings:",
+        "register_meaning_decision_gone": "decision '{decision}' is in the register but not in this pack",
+        "register_meaning_decision_new": "decision '{decision}' is new in this pack",
+        "register_meaning_hit": "decision '{decision}': hit policy {old} in the register, {new} in this pack",
+        "register_meaning_output_gone": "decision '{decision}', output '{output}': in the register but not in this "
+                                        "pack",
+        "register_meaning_output_new": "decision '{decision}', output '{output}': new in this pack",
+        "register_meaning_type": "decision '{decision}', output '{output}': a {old} in the register, a {new} in this "
+                                 "pack",
+        "register_meaning_values": "decision '{decision}', output '{output}': values only in the register: {gone}; "
+                                   "only in this pack: {added}",
+        "register_meaning_fix": "record this pack's runs in a new register (--register another file), or give the "
+                                "changed pack a name of its own (pack: name: in its pack file)",
+        "register_reserved": "the pack names a field or output '{name}', which the register uses for itself; rename "
+                             "it to record runs with --register",
+        "register_no_pack": "{path}: no review of pack '{pack}'; the register holds reviews of: {packs}",
+        "register_none_before": "{path}: no review before {as_of} (this run's --as-of) to compare with; leave out "
+                                "--previous, or record the earlier review first",
+    },
+    "zh": {
+        "register_folder": "{path}：是文件夹，不是台账文件；请给出文件，例如 --register {path}/reviews.db",
+        "register_link_out": "{path}：是指向 {target} 的链接，位于其所在文件夹 {folder} 之外；请给出台账本身的路径",
+        "register_not_file": "{path}：不是普通文件（是设备、管道或套接字）；请给出台账文件，例如 reviews.db",
+        "register_no_folder": "{path}：文件夹 {folder} 不存在；请先创建，或换一个 --register 路径",
+        "register_missing": "{path}：此处没有台账；请用 `kamrules evaluate DATA --register {path}` 记录评审",
+        "register_empty": "{path}：尚未记录任何评审；请用 `kamrules evaluate DATA --register {path}` 记录一次",
+        "register_not_sqlite": "{path}：不是 kamrules 台账（不是 SQLite 数据库）；请给出台账文件，或给出新文件名以新建台账",
+        "register_foreign": "{path}：是 SQLite 数据库，但不是 kamrules 台账；请换一个 --register 文件（kamrules 会创建它）",
+        "register_corrupt": "{path}：台账已损坏（SQLite：{detail}）；请从备份恢复，或尝试 `sqlite3 {path} .recover`",
+        "register_locked": "{path}：台账已被锁定：另一个 kamrules 运行正在写入；请等其结束后重新运行",
+        "register_full": "{path}：磁盘已满（SQLite：{detail}）；请释放空间后重新运行",
+        "register_cannot_write": "{path}：无法写入台账（SQLite：{detail}）；请检查该文件及其文件夹的权限",
+        "register_failed": "{path}：无法读写台账（SQLite：{detail}）",
+        "register_nothing_recorded": "——未记录任何内容，台账保持原样",
+        "register_newer": "{path}：由更新版本的 kamrules 写入（{by}，台账结构版本 {version}）；当前 kamrules（{kamrules}）"
+                          "最多读取结构版本 {ours}：请升级 kamrules（pip install -U kamrules）",
+        "register_meaning": "{path}：其中规则包“{pack}”的评审所用决策含义不同；记录本次运行会混合两种含义：",
+        "register_meaning_decision_gone": "决策“{decision}”在台账中有，本规则包中没有",
+        "register_meaning_decision_new": "决策“{decision}”是本规则包新增的",
+        "register_meaning_hit": "决策“{decision}”：台账中命中策略为 {old}，本规则包中为 {new}",
+        "register_meaning_output_gone": "决策“{decision}”的输出“{output}”：台账中有，本规则包中没有",
+        "register_meaning_output_new": "决策“{decision}”的输出“{output}”：本规则包新增",
+        "register_meaning_type": "决策“{decision}”的输出“{output}”：台账中类型为 {old}，本规则包中为 {new}",
+        "register_meaning_values": "决策“{decision}”的输出“{output}”：仅台账中有的取值：{gone}；仅本规则包中有的取值：{added}",
+        "register_meaning_fix": "请把本规则包的运行记录到新的台账（--register 另一个文件），或给修改后的规则包另起名称（规则包文件中的 pack: name:）",
+        "register_reserved": "规则包中有名为“{name}”的字段或输出，而台账自用此名；请改名后再用 --register 记录",
+        "register_no_pack": "{path}：没有规则包“{pack}”的评审；台账中有以下规则包的评审：{packs}",
+        "register_none_before": "{path}：在 {as_of}（本次运行的 --as-of）之前没有可对比的评审；请去掉 --previous，或先记录之前的评审",
+    },
+}
+for _lang, _messages in REGISTER_MESSAGES.items():
+    DATA[_lang].update(_messages)

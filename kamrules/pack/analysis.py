@@ -160,6 +160,16 @@ def can_fire_without(node: ex.Node, absent: set) -> bool:
     return can(node)
 
 
+def needs_absent(node: ex.Node, present: set) -> bool:
+    """Whether a condition holds only where a field the data carries is missing (`sales_prev is missing
+    and …` in a file with a sales_prev column): a path for files that lack that field, not a rule this
+    file is short of."""
+    node = ex.push_not(node)
+    items = node.items if isinstance(node, ex.And) else [node]
+    return any(isinstance(i, ex.Missing) and not i.negate and isinstance(i.operand, ex.Name)
+               and i.operand.name in present for i in items)
+
+
 def absent_names(pack: RulePack, present_fields: Iterable[str]) -> set:
     """Fields missing from the data, and the features/scores that are then missing for everyone: from
     what each one really reads. A count of accounts is never missing (`where` only narrows it); a

@@ -47,6 +47,8 @@ ROLES = {
     # the key-account team and the money at stake (features and outputs the portfolio summary reads)
     "key_capacity": "key_capacity", "consumer_book": "consumer_book", "prior_sales": "prior_sales",
     "stake_base": "stake_base", "risk_stake_share": "risk_stake_share",
+    "team_places": "team_places", "concentration": "top_fifth_share", "pipeline_signs": "sign_taken",
+    "region_dominated": "region_dominated",
 }
 
 

@@ -32,43 +32,50 @@ def find_account(evaluation: Evaluation, account_id: str, lang: str = "en") -> A
     """The account with this id; else with this name (exactly, then ignoring case and spaces). A name
     that several accounts share is refused with their ids; nothing found suggests the closest ids or
     names."""
+    accounts = list(evaluation.accounts)
+    found = find_among([a.account_id for a in accounts], [a.account_name for a in accounts], account_id,
+                       evaluation.input_name, lang)
+    return accounts[found]
+
+
+def find_among(ids: list, names: list, wanted_text: str, source: str, lang: str = "en") -> int:
+    """Which of the accounts (`ids` and `names`, one each) `wanted_text` names: the position of the one
+    with this id, else with this name (exactly, then ignoring case and spaces). DataError naming `source`
+    when several share the name (with their ids) or none fits (with the closest ids or names)."""
     import difflib
     import unicodedata
 
     from kamrules.data.wording import hint, say
 
-    wanted = str(account_id).strip()
-    accounts = list(evaluation.accounts)
-    for account in accounts:
-        if account.account_id == wanted:
-            return account
+    wanted = str(wanted_text).strip()
+    for position, account in enumerate(ids):
+        if account == wanted:
+            return position
 
     def folded(text) -> str:
         return " ".join(unicodedata.normalize("NFKC", str(text)).casefold().split()) if text is not None else ""
 
     def named(match) -> list:
-        return [a for a in accounts if a.account_name is not None and match(a)]
+        return [i for i, name in enumerate(names) if name is not None and match(name)]
 
-    for found in (named(lambda a: str(a.account_name).strip() == wanted),
-                  [a for a in accounts if folded(a.account_id) == folded(wanted)] or
-                  named(lambda a: folded(a.account_name) == folded(wanted))):
+    for found in (named(lambda name: str(name).strip() == wanted),
+                  [i for i, account in enumerate(ids) if folded(account) == folded(wanted)] or
+                  named(lambda name: folded(name) == folded(wanted))):
         if len(found) == 1:
             return found[0]
         if len(found) > 1:
-            ids = say(lang, "sep").join(say(lang, "quote", text=a.account_id) for a in found[:10])
-            raise DataError(say(lang, "account_name_many", name=evaluation.input_name, id=wanted, n=len(found),
-                                ids=ids))
-    candidates = [a.account_id for a in accounts]
-    close_id = hint(lang, wanted, candidates)
+            shown = say(lang, "sep").join(say(lang, "quote", text=ids[i]) for i in found[:10])
+            raise DataError(say(lang, "account_name_many", name=source, id=wanted, n=len(found), ids=shown))
+    close_id = hint(lang, wanted, ids)
     if close_id:
-        raise DataError(say(lang, "no_account", name=evaluation.input_name, id=wanted, hint=close_id))
-    by_name = {folded(a.account_name): a for a in accounts if a.account_name is not None}
+        raise DataError(say(lang, "no_account", name=source, id=wanted, hint=close_id))
+    by_name = {folded(name): i for i, name in enumerate(names) if name is not None}
     close = difflib.get_close_matches(folded(wanted), sorted(by_name), n=3, cutoff=0.6)
     if not close:  # a part of a name: "acme" for "Acme Widgets Inc."
         close = [name for name in sorted(by_name) if folded(wanted) and folded(wanted) in name][:3]
-    shown = say(lang, "sep").join(say(lang, "account_named", account=str(by_name[n].account_name),
-                                      id=by_name[n].account_id) for n in close)
-    raise DataError(say(lang, "no_account_or_name", name=evaluation.input_name, id=wanted,
+    shown = say(lang, "sep").join(say(lang, "account_named", account=str(names[by_name[n]]), id=ids[by_name[n]])
+                                  for n in close)
+    raise DataError(say(lang, "no_account_or_name", name=source, id=wanted,
                         hint=say(lang, "did_you_mean_any", names=shown) if close else ""))
 
 

@@ -56,10 +56,11 @@ def decision_kinds(evaluation: Evaluation) -> dict[str, str]:
 
 
 def decision_table_chunks(evaluation: Evaluation, fmt: str, lang: str = "en",
-                          demoted: set | None = None) -> Iterator[bytes]:
+                          demoted: set | None = None, cut: list | None = None) -> Iterator[bytes]:
     """decisions.<fmt>, built when it is written (at a million accounts it is not held beside the
     report): CSV and Parquet part by part, never whole; Excel with the pack's labels in `lang`.
-    `demoted` (ids, with `evaluate --previous`) adds the `review_before_demotion` column."""
+    `demoted` (ids, with `evaluate --previous`) adds the `review_before_demotion` column; `cut` (a
+    list) gets the Excel cells whose text was cut at 32,767 characters (data.xlsx)."""
     from kamrules.data.tables import csv_parts_chunks, parquet_parts_chunks, table_chunks
 
     def flagged(frame: pd.DataFrame) -> pd.DataFrame:
@@ -84,7 +85,7 @@ def decision_table_chunks(evaluation: Evaluation, fmt: str, lang: str = "en",
         labelled = labelled_frame(frame, evaluation.pack, lang)
         list_columns = [labelled.columns[frame.columns.get_loc(c)] for c in list_columns]
         frame = labelled
-    chunks = table_chunks(frame, fmt, list_columns=list_columns)
+    chunks = table_chunks(frame, fmt, list_columns=list_columns, cut=cut)
     del frame  # held by the chunks until written, then let go
     yield from chunks
 
@@ -517,8 +518,11 @@ MANIFEST_ROLES = ("account_name", "account_manager", "region", "sales", "tier", 
 
 
 def manifest(evaluation: Evaluation, *, input_path: Path | None, jobs: int, files: list[str],
-             data_issues: int = 0, columns: dict | None = None, lang: str | None = None) -> bytes:
-    """manifest.json: what produced these results. Deterministic: clock times go to the console."""
+             data_issues: int = 0, columns: dict | None = None, lang: str | None = None,
+             table: dict | None = None) -> bytes:
+    """manifest.json: what produced these results. Deterministic: clock times go to the console.
+    `table`: the decision table's file, language and the kind of each column (text, number, boolean,
+    list), so `diff` and `--previous` read its values back, not its spellings (see `table_record`)."""
     pack = evaluation.pack
     record = {
         "kamrules_version": __version__,
@@ -529,7 +533,7 @@ def manifest(evaluation: Evaluation, *, input_path: Path | None, jobs: int, file
         "input": {
             "name": input_path.name if input_path else evaluation.input_name,
             "sha256": file_hash(input_path) if input_path and input_path.is_file() else None,
-            **{k: v for k, v in evaluation.source.items() if k not in ("path", "present_fields")},
+            **{k: v for k, v in evaluation.source.items() if k not in ("path", "present_fields", "doubts")},
         },
         "rows": {"accounts": len(evaluation.accounts), "data_issues": data_issues},
         "outputs": sorted(files),
@@ -541,25 +545,26 @@ def manifest(evaluation: Evaluation, *, input_path: Path | None, jobs: int, file
         record["columns"] = columns
     if lang is not None:  # the language of the documents (explain --run speaks it too)
         record["lang"] = lang
+    if table is not None:
+        record["table"] = table
     if getattr(pack, "overrides", None):
         record["pack"]["overrides"] = pack.overrides  # what-if `--set NAME=VALUE`
     return (json.dumps(json_value(record), ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 
-def read_manifest(folder: Path) -> dict:
-    """The manifest.json of a `kamrules evaluate` output folder (for `diff` and `explain --run`);
-    ConfigError with the fix when the folder is not one."""
-    from kamrules.errors import ConfigError
+def table_record(evaluation: Evaluation, fmt: str, lang: str, demoted: bool = False) -> dict:
+    """The manifest's `table`: the decision table's file, its language (Excel's labels) and each
+    column's kind; `demoted`: it has the `review_before_demotion` column (`--previous`)."""
+    plain = {"number": "number", "integer": "number", "boolean": "boolean", "list": "list"}
+    kinds = {name: plain.get(kind, "text") for name, kind in decision_kinds(evaluation).items()}
+    if demoted:
+        kinds[DEMOTION_FLAG] = "boolean"
+    return {"file": f"decisions.{fmt}", "lang": lang, "columns": kinds}
 
-    folder = Path(folder)
-    path = folder / "manifest.json"
-    if not path.is_file():
-        raise ConfigError(f"{folder}: not a kamrules output folder (no manifest.json); "
-                          f"make one with `kamrules evaluate DATA --out {folder}`")
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid JSON ({exc}); re-run `kamrules evaluate`") from None
-    if not isinstance(manifest, dict):
-        raise ConfigError(f"{path}: not a kamrules manifest; re-run `kamrules evaluate`")
-    return manifest
+
+def read_manifest(folder: Path, lang: str = "en") -> dict:
+    """The manifest.json of a `kamrules evaluate` output folder, read with the guards of a data file
+    and validated (kamrules.results.run_folder.read_manifest)."""
+    from kamrules.results.run_folder import read_manifest as read
+
+    return read(folder, lang)

@@ -17,6 +17,7 @@ import pandas as pd
 from typing import Any, Iterable
 
 from kamrules.pack import RulePack, rules_without_data
+from kamrules.pack.analysis import needs_absent
 from kamrules.i18n import LANGS, fmt_money, fmt_number, fmt_pct
 from kamrules.i18n import is_missing as _missing
 from kamrules.results.columns import column_values, mixed_numbers
@@ -44,7 +45,8 @@ PARETO_PRINCIPLE = 0.80
 PORTFOLIO_PARAMS = ("pareto_target", "kam_manageable_min", "kam_manageable_max", "kam_warn_strong",
                     "kam_department_threshold", "kam_department_min_fte", "kam_hours_per_month_min",
                     "kam_hours_per_month_max", "fte_hours_per_month", "region_dominant_share",
-                    "region_hhi_high", "region_hhi_moderate", "lapsed_alert_share")
+                    "region_hhi_high", "region_hhi_moderate", "lapsed_alert_share",
+                    "potential_hours_per_month_min", "potential_hours_per_month_max", "concentration_min")
 
 
 # ---------------------------------------------------------------------------------------- helpers
@@ -166,17 +168,22 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
     consumer_book = bool(team.first_value(pack, evaluation, "consumer_book"))
     waiting, waiting_total, waiting_sales = team.waiting_accounts(tiers, ids, names, sales)
     beyond = _count(bases, team.BEYOND_PIPELINE_BASIS)
-    pipeline = (_count(tiers, "potential"), _count(bases, "potential_capacity"))
+    signs = team.first_value(pack, evaluation, "pipeline_signs")
+    pipeline = (_count(tiers, "potential"), _count(bases, "potential_capacity"),
+                int(signs) if isinstance(signs, (int, float)) and not isinstance(signs, bool) else None)
+    developing = _count(tiers, "potential") + waiting_total
+    concentration = None if consumer_book else team.concentration(pack, evaluation)
     band = (_band(pack, key_accounts, capacity, n, pipeline, consumer_book,
                   team.waiting_text(waiting, waiting_total, waiting_sales, total_sales, beyond,
-                                    lambda v, lang: fmt_money(v, lang, wan=False)))
+                                    lambda v, lang: fmt_money(v, lang, wan=False)),
+                  developing=developing, concentration=concentration, team_places=team.first_value(pack, evaluation, "team_places"))
             if key_accounts is not None else None)
     region_values = column_cells(evaluation, pack.role("region")) if pack.role("region") is not None else None
     has_region = region_values is not None
     regions, without_region = (region_rows(region_values, ids, names, sales, positive_total, RegionParams(
         *(_param(pack, name) for name in ("region_dominant_share", "region_hhi_high", "region_hhi_moderate")),
         _param(pack, "region_min_accounts") or 1, _param(pack, "counterweight_min_ratio"),
-        _param(pack, "region_dominant_min_share")))
+        _param(pack, "region_dominant_min_share")), _flags(evaluation, pack.role("region_dominated")))
                                if has_region else ((), 0))
     level_name = pack.role("risk_level")
     levels = (values_of(level_name)
@@ -188,7 +195,7 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
                                   (evaluation.source.get("present_fields") if isinstance(evaluation.source, dict) else None))
     unused = _unused_rules(pack, evaluation, present_fields)
 
-    not_assessed = _risk_not_assessed(pack, unused)
+    not_assessed = _risk_not_assessed(pack, unused, losses is not None)
     risks_total = sum(risk_counts.values())
     level_cells = levels if levels is not None else _objects([])
     unassessed_rows = _count(level_cells, NOT_ASSESSED)
@@ -338,12 +345,13 @@ def _pareto(ids: list, names: list, sales: np.ndarray, tiers: list, target: floa
     return tuple(points), pareto
 
 
-def _band(pack: RulePack, key: int, capacity: float | None, accounts: int, pipeline: tuple[int, int] = (0, 0),
-          consumer_book: bool = False, waiting_line: Text | None = None) -> KeyAccountBand:
+def _band(pack: RulePack, key: int, capacity: float | None, accounts: int, pipeline: tuple = (0, 0, None),
+          consumer_book: bool = False, waiting_line: Text | None = None, developing: int = 0,
+          concentration: Text | None = None, team_places: Any = None) -> KeyAccountBand:
     low, high = _param(pack, "kam_manageable_min"), _param(pack, "kam_manageable_max")
     strong, threshold = _param(pack, "kam_warn_strong"), _param(pack, "kam_department_threshold")
     status = _status(key, low, high, strong) if not consumer_book else "unknown"
-    fte = _fte(pack, key)
+    fte = _fte(pack, key, developing)
     min_fte = _param(pack, "kam_department_min_fte")
     # a department is a team: only when the book is B2B, the key accounts are many and their workload
     # needs at least min_fte people (thesis §5.3: a small company's top management runs them itself)
@@ -353,10 +361,13 @@ def _band(pack: RulePack, key: int, capacity: float | None, accounts: int, pipel
         organisation = advice_text.consumer_book_text(key)
     else:
         organisation = advice_text.organisation_text(key, threshold, department, fte[1] if fte else None, min_fte)
-    pipeline_line = advice_text.pipeline_text(*pipeline, None if capacity is None else capacity * (_param(pack, "pipeline_factor") or 0) or None)
-    advice = [text for text in (team.capacity_text(pack, capacity, accounts) if not consumer_book else None,
-                                advice_text.band_text(status, key, low, high, strong), waiting_line, pipeline_line,
-                                organisation) if text]
+    potential, over, signs = (tuple(pipeline) + (None,))[:3]
+    pipeline_line = advice_text.pipeline_text(potential, over, None if capacity is None else capacity * (_param(pack, "pipeline_factor") or 0) or None, signs)
+    places = team_places if isinstance(team_places, (int, float)) and not isinstance(team_places, bool) else None
+    advice = [text for text in (team.capacity_text(pack, capacity, accounts, places, concentration is not None)
+                                if not consumer_book else None,
+                                concentration, advice_text.band_text(status, key, low, high, strong), waiting_line,
+                                pipeline_line, organisation) if text]
     if fte is not None and not consumer_book:
         advice.append(fte[2])
     return KeyAccountBand(key, low, high, strong, threshold, status, department,
@@ -373,20 +384,34 @@ def _status(key: int, low: float | None, high: float | None, strong: float | Non
     return "above" if strong is None or key <= strong else "far_above"
 
 
-def _fte(pack: RulePack, key: int) -> tuple[float, float, Text] | None:
-    """The key-account workload in full-time equivalents: key × hours a month ÷ hours of one full-time
-    person a month (Sherman, Sperry & Reese: 2–8 h a month per relationship)."""
+def _fte(pack: RulePack, key: int, developing: int = 0) -> tuple[float, float, Text] | None:
+    """The key-account workload in full-time equivalents: key accounts × hours a month (Sherman, Sperry &
+    Reese: 2–8 h a month per relationship), plus the accounts in development (waiting for a key account
+    manager, potential key accounts: a shared manager's 1–2 h a month) when the pack gives their hours,
+    ÷ hours of one full-time person a month."""
     low, high = _param(pack, "kam_hours_per_month_min"), _param(pack, "kam_hours_per_month_max")
     full = _param(pack, "fte_hours_per_month")
     if not key or low is None or high is None or not full:
         return None
-    fte_low, fte_high = round(key * low / full, 2), round(key * high / full, 2)
+    dev_low, dev_high = _param(pack, "potential_hours_per_month_min"), _param(pack, "potential_hours_per_month_max")
+    if dev_low is None or dev_high is None:
+        developing = 0
+    hours_low = key * low + developing * (dev_low or 0)
+    hours_high = key * high + developing * (dev_high or 0)
+    fte_low, fte_high = round(hours_low / full, 2), round(hours_high / full, 2)
+    if developing:
+        en_who = (f"At {_n(low)}–{_n(high)} hours a month per key relationship and {_n(dev_low)}–{_n(dev_high)} per account "
+                  f"in development, {key} key accounts and {developing:,} in development (waiting or potential) take")
+        zh_who = (f"按每个重点客户关系每月 {_n(low)}–{_n(high)} 小时、每个培育中客户每月 {_n(dev_low)}–{_n(dev_high)} 小时计，"
+                  f"{key} 个重点客户与 {developing:,} 个培育中客户（等待专属经理或潜在重点客户）每月需")
+    else:
+        en_who = f"At {_n(low)}–{_n(high)} hours a month per relationship, {key} key accounts take"
+        zh_who = f"按每个客户关系每月 {_n(low)}–{_n(high)} 小时计，{key} 个重点客户每月需"
     return fte_low, fte_high, {
-        "en": f"At {_n(low)}–{_n(high)} hours a month per relationship, {key} key accounts take {key * low:,.0f}–"
-              f"{key * high:,.0f} hours a month: {fmt_number(fte_low, 2)}–{fmt_number(fte_high, 2)} full-time "
-              f"equivalents (at {_n(full)} hours a month each).",
-        "zh": f"按每个客户关系每月 {_n(low)}–{_n(high)} 小时计，{key} 个重点客户每月需 {key * low:,.0f}–{key * high:,.0f} "
-              f"小时，约合 {fmt_number(fte_low, 2)}–{fmt_number(fte_high, 2)} 个全职人力（每人每月 {_n(full)} 小时）。",
+        "en": f"{en_who} {hours_low:,.0f}–{hours_high:,.0f} hours a month: {fmt_number(fte_low, 2)}–"
+              f"{fmt_number(fte_high, 2)} full-time equivalents (at {_n(full)} hours a month each).",
+        "zh": f"{zh_who} {hours_low:,.0f}–{hours_high:,.0f} 小时，约合 {fmt_number(fte_low, 2)}–{fmt_number(fte_high, 2)} "
+              f"个全职人力（每人每月 {_n(full)} 小时）。",
     }
 
 
@@ -440,8 +465,19 @@ def _signal_decisions(pack: RulePack) -> list:
     return [d for d in pack.decisions if name is not None and name in d.outputs]
 
 
-def _risk_not_assessed(pack: RulePack, unused: tuple) -> Text | None:
-    """Said when no risk-signal rule can fire with the columns the data has."""
+def _flags(evaluation: Evaluation, name: str | None) -> list | None:
+    """Every account's value of a yes/no name (True only when it is exactly true), or None without it."""
+    if name is None:
+        return None
+    values = column_values(evaluation, name)
+    if values is None or all(_missing(v) for v in values):  # not computed (an evaluation made by hand)
+        return None
+    return [v is True or (isinstance(v, (bool, np.bool_)) and bool(v)) for v in values]
+
+
+def _risk_not_assessed(pack: RulePack, unused: tuple, losses_found: bool = False) -> Text | None:
+    """Said when no risk-signal rule can fire with the columns the data has; `losses_found`: lost or
+    lapsed customers were found all the same (the message says so, as the decision table does)."""
     decisions = _signal_decisions(pack)
     if not decisions:
         return None
@@ -454,7 +490,7 @@ def _risk_not_assessed(pack: RulePack, unused: tuple) -> Text | None:
         if u.decision in {d.id for d in decisions}:
             missing.update(zip(u.missing, u.missing_labels))
     names = {lang: [str(missing[m].get(lang) or m) for m in sorted(missing)] for lang in LANGS}
-    return advice_text.not_assessed_text(names)
+    return advice_text.not_assessed_text(names, losses_found)
 
 
 def _unused_rules(pack: RulePack, evaluation: Evaluation, present_fields: Iterable[str] | None):
@@ -464,9 +500,12 @@ def _unused_rules(pack: RulePack, evaluation: Evaluation, present_fields: Iterab
         present_fields = [name for name in pack.fields
                           if any(not _missing(v) for v in column_values(evaluation, name))]
     rows = []
+    present = set(present_fields)
     for decision, rule, missing in rules_without_data(pack, present_fields):
         if _matched_somewhere(evaluation, decision, rule):
             continue  # it applied to an account: not a rule the data kept out
+        if needs_absent(next(r for r in pack.decision(decision).rules if r.id == rule).when, present):
+            continue  # a path for files without a column this one has (`sales_prev is missing and …`)
         rows.append(UnusedRule(decision, rule, tuple(missing), tuple(_title(pack, m) for m in missing)))
     return tuple(rows)
 

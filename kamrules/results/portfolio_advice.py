@@ -54,20 +54,36 @@ def band_text(status: str, key: int, low, high, strong) -> Text | None:
     }[status]
 
 
-def pipeline_text(potential: int, over: int, capacity: float | None) -> Text | None:
-    """Said when more accounts qualify as potential key accounts than the pack's pipeline holds."""
+def pipeline_text(potential: int, over: int, capacity: float | None, signs: int | None = None) -> Text | None:
+    """Said when more accounts qualify as potential key accounts than the pack's pipeline holds;
+    `signs`: how many of the potential key accounts hold places kept for signs of potential."""
     if not over:
         return None
     places = f" of {_n(capacity)} places" if capacity else ""
     places_zh = f"（共 {_n(capacity)} 个名额）" if capacity else ""
+    kept_en = (f" ({_n(signs)} of them in the places kept for fast growth, a high index, loyalty or a regional "
+               f"counterweight)" if signs else "")
+    kept_zh = f"（其中 {_n(signs)} 个占用为快速增长、综合指数高、高忠诚度或区域制衡候选保留的名额）" if signs else ""
+    are = "is a potential key account" if potential == 1 else "are potential key accounts"
     return {
-        "en": f"{_n(potential + over)} accounts qualify as potential key accounts, more than the pipeline{places} holds "
-              f"(accounts waiting for a key account manager come first): the {potential} largest are potential key "
-              f"accounts; the other {_n(over)} are served as standard accounts ('potential key-account pipeline full') "
-              f"— add managers (key_account_managers, pipeline_factor) to develop more of them.",
-        "zh": f"{_n(potential + over)} 个客户符合潜在重点客户标准，超过培育名单的容量{places_zh}（等待专属经理的客户优先）："
-              f"价值最大的 {potential} 个为潜在重点客户；其余 {_n(over)} 个按普通客户服务（“潜在重点客户名额已满”）——"
-              f"如需培育更多，请增加经理（key_account_managers、pipeline_factor）。",
+        "en": f"{_n(potential + over)} accounts qualify as potential key accounts, more than the pipeline{places} holds: "
+              f"{_n(potential)} {are}{kept_en}; the other {_n(over)} are served as standard accounts "
+              f"('potential key-account pipeline full') — raise pipeline_factor to develop more of them.",
+        "zh": f"{_n(potential + over)} 个客户符合潜在重点客户标准，超过培育名单的容量{places_zh}：{_n(potential)} 个为潜在重点客户"
+              f"{kept_zh}；其余 {_n(over)} 个按普通客户服务（“潜在重点客户名额已满”）——如需培育更多，请提高 pipeline_factor。",
+    }
+
+
+def concentration_text(top_fifth_share: float, minimum: float) -> Text:
+    """Said when the book has no concentration: its largest fifth hold less than `minimum` of sales."""
+    return {
+        "en": f"No concentration: the largest fifth of the accounts hold {fmt_pct(top_fifth_share)} of sales "
+              f"(below {fmt_pct(minimum, 0)}; a 20/80 book would show 80%). The key accounts are the largest by rank, "
+              f"not a few customers that carry the business: weigh them by the other criteria (big-account criteria, "
+              f"the evaluation index, the relationship) and manage the rest by segment, not account by account.",
+        "zh": f"客户组合不集中：销售额最大的五分之一客户只占销售额的 {fmt_pct(top_fifth_share, lang='zh')}"
+              f"（低于 {fmt_pct(minimum, 0, lang='zh')}；符合二八法则的客户组合应为 80%）。重点客户只是排名靠前，而非承载业务的少数客户："
+              f"请结合其他标准（大客户标准、综合评估指数、合作关系）判断，其余客户按细分群体管理，而非逐个客户管理。",
     }
 
 
@@ -132,7 +148,7 @@ def balancing_text(balancing: list, regions: int) -> Text:
     names = ", ".join(balancing[:6]) + (" …" if len(balancing) > 6 else "")
     names_zh = "、".join(balancing[:6]) + ("等" if len(balancing) > 6 else "")
     return {
-        "en": f"{len(balancing)} of {regions} regions depend on one customer or very few ({names}): "
+        "en": f"{len(balancing)} of {regions} regions {'depends' if len(balancing) == 1 else 'depend'} on one customer or very few ({names}): "
               f"cultivate 2–3 evenly matched key customers in each so they balance each other.",
         "zh": f"{regions} 个区域中有 {len(balancing)} 个依赖单一或极少数客户（{names_zh}）：在这些区域各培植 2–3 个"
               f"实力相当的重点客户，使其相互制衡。",
@@ -156,15 +172,16 @@ def risk_words(labels: dict) -> dict:
 def risks_text(total: int, critical: int, critical_zh: str = "高风险", planned: int | None = None) -> Text:
     """`critical_zh`: the pack's Chinese word for the critical level (one word in every zh document).
     `planned`: how many of them are key or potential accounts (a playbook each); None when unknown."""
+    accounts_are = "account is" if total == 1 else "accounts are"
     if planned is None or planned == total:
         return {
-            "en": f"{_n(total)} accounts are at risk of defection ({_n(critical)} critical): run the retention "
+            "en": f"{_n(total)} {accounts_are} at risk of defection ({_n(critical)} critical): run the retention "
                   f"actions of their playbooks first.",
             "zh": f"{_n(total)} 个客户存在流失风险（其中 {_n(critical)} 个{critical_zh}）：优先执行其行动手册中的防流失措施。",
         }
     rest = total - planned
     return {
-        "en": f"{_n(total)} accounts are at risk of defection ({_n(critical)} critical). "
+        "en": f"{_n(total)} {accounts_are} at risk of defection ({_n(critical)} critical). "
               + (f"{_n(planned)} of them are key or potential accounts: run the retention actions of their "
                  f"playbooks first. " if planned else "")
               + f"The other {_n(rest)} are standard accounts without a playbook: work through them from the "
@@ -176,13 +193,15 @@ def risks_text(total: int, critical: int, critical_zh: str = "高风险", planne
     }
 
 
-def not_assessed_text(names: dict) -> Text:
-    """Said when the file lacks every field the risk signals read ({lang: [field labels]})."""
+def not_assessed_text(names: dict, losses_found: bool = False) -> Text:
+    """Said when the file lacks every field the risk signals read ({lang: [field labels]});
+    `losses_found`: lost or lapsed customers were still found (from the sales and last-order columns)."""
     return {
-        "en": f"Defection risk not assessed: the file lacks every field its signals read "
-              f"({', '.join(names['en'])}). This is not the same as no risk: add these columns to assess it.",
-        "zh": f"未评估客户流失风险：文件缺少风险信号所需的全部字段（{'、'.join(names['zh'])}）。这不等于没有风险："
-              f"补充这些字段后即可评估。",
+        "en": f"Defection signals not assessed: the file lacks every field they read "
+              f"({', '.join(names['en'])}). This is not the same as no risk: add these columns to assess it."
+              + (" Lost and lapsed customers are still found from the sales columns and the last order." if losses_found else ""),
+        "zh": f"未评估客户流失信号：文件缺少风险信号所需的全部字段（{'、'.join(names['zh'])}）。这不等于没有风险："
+              f"补充这些字段后即可评估。" + ("已流失与流失中的客户仍根据销售额与最近下单日期识别。" if losses_found else ""),
     }
 
 

@@ -191,8 +191,10 @@ class Portfolio:
         return out + self._unused_lines(zh)
 
     def _unused_lines(self, zh: bool) -> list[str]:
-        """One line per column the whole file lacks: how many rules it keeps from applying."""
-        return [self.text(text, "zh" if zh else "en") for text in missing_column_texts(self.rules_without_data)]
+        """One line for the columns the whole file lacks and the rules they keep from applying (a thin export
+        lacks some twenty: the details are in the report and `kamrules validate --data`)."""
+        text = absent_columns_text(self.rules_without_data)
+        return [self.text(text, "zh" if zh else "en")] if text else []
 
 
 def missing_columns(unused: tuple) -> list[tuple[str, Text, list[str]]]:
@@ -203,6 +205,24 @@ def missing_columns(unused: tuple) -> list[tuple[str, Text, list[str]]]:
         for name, label in zip(rule.missing, rule.missing_labels):
             found.setdefault(name, (label, []))[1].append(f"{rule.decision} → {rule.rule}")
     return sorted(((name, label, rules) for name, (label, rules) in found.items()), key=lambda x: (-len(x[2]), x[0]))
+
+
+def absent_columns_text(unused: tuple) -> Text | None:
+    """The console's one line for every column the whole file lacks: "This file has no column for 19 fields
+    the rules read (Gross profit, Share of wallet, …): 62 rules cannot apply; the details: …"."""
+    fields = missing_columns(unused)
+    if not fields:
+        return None
+    n, rules = len(fields), len(unused)
+    en = ", ".join(label.get("en") or name for name, label, _ in fields)
+    zh = "、".join(label.get("zh") or label.get("en") or name for name, label, _ in fields)
+    return {
+        "en": f"This file has no column for {n} field{'s' if n != 1 else ''} the rules read ({en}): {rules} "
+              f"rule{'s' if rules != 1 else ''} cannot apply; details in the report (rules that could not apply) "
+              f"and kamrules validate --data",
+        "zh": f"文件中没有规则所需的 {n} 个字段的列（{zh}）：{rules} 条规则无法适用；详见报告（因缺少数据而无法适用的规则）"
+              f"和 kamrules validate --data",
+    }
 
 
 def missing_column_texts(unused: tuple, listed: int = 3) -> list[Text]:

@@ -67,12 +67,16 @@ def _region_groups(region_values: list) -> tuple[dict, int, list]:
     return groups, int(bounds[1] - bounds[0]), keys
 
 
-def region_rows(region_values: list, ids: list, names: list, sales: np.ndarray, total: float, params: RegionParams):
+def region_rows(region_values: list, ids: list, names: list, sales: np.ndarray, total: float, params: RegionParams,
+                dominated: list | None = None):
     """One row per region; `sales`: every account's, NaN when missing. HHI and shares come from `measures`
     (what the features compute). A region needs balancing when it has two accounts or more and its
     largest customer holds `region_dominant_share` or more of it and at least `region_dominant_min_share`
     of our whole sales (enough to dictate terms) (two customers at 90/10 are judged: the small-sample caution, `region_min_accounts`, is the
-    HHI's); three evenly matched customers (the thesis's target) never do."""
+    HHI's); three evenly matched customers (the thesis's target) never do. `dominated`: every account's
+    value of the pack's own test (role `region_dominated`), when the pack has one: then a region needs
+    balancing exactly when the pack says its largest customer dominates it, so the summary and the
+    accounts' plans never disagree."""
     dominant, high, moderate, minimum, reach, weight = params
     groups, without, keys = _region_groups(region_values)
     values = pd.Series(sales, dtype="float64")
@@ -90,8 +94,11 @@ def region_rows(region_values: list, ids: list, names: list, sales: np.ndarray, 
             concentration = _concentration(hhi, high, moderate) if len(members) >= minimum else "too_small"
         matters = weight is None or (total > 0 and float(clipped[largest]) / total >= weight)
         alone = len(order) < 2 or float(clipped[order[1]]) < float(clipped[largest])  # 50/50: no one dominates
-        balance = (dominant is not None and largest_share is not None and len(members) >= 2 and matters
-                   and alone and largest_share >= dominant)
+        if dominated is not None:
+            balance = largest_share is not None and dominated[largest] is True
+        else:
+            balance = (dominant is not None and largest_share is not None and len(members) >= 2 and matters
+                       and alone and largest_share >= dominant)
         advice: Text = {}
         if balance:
             second = order[1] if len(order) > 1 and _within_reach(clipped, largest, order[1], reach) else None

@@ -67,27 +67,51 @@ def param(pack: RulePack, name: str) -> float | None:
     return None
 
 
-def capacity_text(pack: RulePack, capacity: float | None, accounts: int) -> Text | None:
-    """How the key-account capacity is made, with the default pack's team params where it has them."""
+def capacity_text(pack: RulePack, capacity: float | None, accounts: int, team_places: float | None = None,
+                  flat: bool = False) -> Text | None:
+    """How the key-account capacity is made, with the default pack's team params where it has them, and
+    which limit binds: the team's places, or the policy that at most a share of the book is key."""
     if capacity is None:
         return None
     n = fmt_number(capacity, 0)
     managers, each = param(pack, "key_account_managers"), param(pack, "key_accounts_per_manager")
     share = param(pack, "key_max_account_share")
     en, zh = f"Key-account capacity: {n}", f"重点客户容量：{n} 个"
-    if managers is not None and each is not None:
-        en += f" — {fmt_number(managers, 0)} key account managers × {fmt_number(each, 0)} accounts each"
-        zh += f"——{fmt_number(managers, 0)} 名重点客户经理 × 每人 {fmt_number(each, 0)} 个"
-        if share is not None:
-            cap = max(1, int(share * accounts))
-            en += f", at most {fmt_pct(share, 0)} of the {accounts:,} accounts ({cap:,})"
-            zh += f"，且不超过 {accounts:,} 个客户的 {fmt_pct(share, 0, lang='zh')}（{cap:,} 个）"
-        en += " (set key_account_managers and key_accounts_per_manager to your team)."
-        zh += "（请按贵公司团队设置 key_account_managers 与 key_accounts_per_manager）。"
+    if managers is None or each is None:
+        return {"en": en + ".", "zh": zh + "。"}
+    places = team_places if team_places is not None else managers * each
+    team_en = f"{fmt_number(managers, 0)} key account managers × {fmt_number(each, 0)} accounts each"
+    team_zh = f"{fmt_number(managers, 0)} 名重点客户经理 × 每人 {fmt_number(each, 0)} 个"
+    cap = max(1, int(share * accounts)) if share is not None else None
+    if capacity < places and cap is not None:
+        en += (f" — at most {fmt_pct(share, 0)} of the {accounts:,} accounts ({cap:,})"
+               + (f", raised to the {n} accounts material to us" if capacity > cap else "")
+               + f". The team ({team_en}: {fmt_number(places, 0)} places) is not the limit: the policy is"
+               + ("" if flat else ", so the next class A accounts are developed as potential key accounts rather than "
+                                  "waiting for a manager"))
+        zh += (f"——至多为 {accounts:,} 个客户的 {fmt_pct(share, 0, lang='zh')}（{cap:,} 个）"
+               + (f"，因对我方举足轻重的客户而提高到 {n} 个" if capacity > cap else "")
+               + f"。团队（{team_zh}：{fmt_number(places, 0)} 个名额）并非限制所在，限制来自政策"
+               + ("" if flat else "，因此其后的 A 类客户作为潜在重点客户培育，而不是等待经理"))
     else:
-        en += "."
-        zh += "。"
+        en += f" — the team's places: {team_en}"
+        zh += f"——团队名额：{team_zh}"
+        if cap is not None:
+            en += f" (a fifth of the {accounts:,} accounts would allow {cap:,})"
+            zh += f"（{accounts:,} 个客户的五分之一可达 {cap:,} 个）"
+    en += " (set key_account_managers and key_accounts_per_manager to your team)."
+    zh += "（请按贵公司团队设置 key_account_managers 与 key_accounts_per_manager）。"
     return {"en": en, "zh": zh}
+
+
+def concentration(pack: RulePack, evaluation) -> Text | None:
+    """Said when the book has no concentration (role `concentration`: the largest fifth's share of
+    sales, below the pack's `concentration_min`)."""
+    value, minimum = first_value(pack, evaluation, "concentration"), param(pack, "concentration_min")
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or minimum is None or value >= minimum:
+        return None
+    from kamrules.results.portfolio_advice import concentration_text
+    return concentration_text(float(value), minimum)
 
 
 def _named(indexes: Iterable[int], ids, names, sales: np.ndarray, money: np.ndarray | None = None) -> tuple:
@@ -118,18 +142,18 @@ def waiting_text(waiting: tuple, total: int, amount: float, total_sales: float, 
     first = ", ".join(f"{a.account_name or a.account_id} ({lang_money(a.sales or 0, 'en')})" for a in waiting[:5])
     first_zh = "、".join(f"{a.account_name or a.account_id}（{lang_money(a.sales or 0, 'zh')}）" for a in waiting[:5])
     more = total - min(total, 5)
-    en = (f"{total:,} accounts qualify as key but wait for a key account manager "
+    en = (f"{total:,} {'account qualifies' if total == 1 else 'accounts qualify'} as key but wait for a key account manager "
           f"({fmt_pct(share) if share is not None else '—'} of sales), served at the potential level meanwhile"
           + (f": {first}" + (f" and {more:,} more (the report lists them)" if more else "") if total else "") + ".")
     zh = (f"{total:,} 个客户符合重点客户标准但在等待专属经理（占销售额 {fmt_pct(share, lang='zh') if share is not None else '—'}），"
           f"期间按潜在重点客户标准服务" + (f"：{first_zh}" + (f" 等，另有 {more:,} 个（见报告）" if more else "") if total else "") + "。")
+    if total:
+        en += " One more key account manager would serve them as key accounts: one portfolio decision, not a task per account."
+        zh += "再增加一名重点客户经理即可将其作为重点客户服务：这是组合层面的一项决定，而非逐个客户的任务。"
     if beyond:
-        en += (f" {beyond:,} more qualify beyond the pipeline too and are served as standard: add key account "
-               f"managers to serve them.")
-        zh += f"另有 {beyond:,} 个合格客户超出培育名额，按普通客户服务：需增加重点客户经理。"
-    else:
-        en += " Add a key account manager to serve them as key accounts."
-        zh += "增加重点客户经理即可将其作为重点客户服务。"
+        en += (f" {beyond:,} more class A accounts fall beyond the key places and the pipeline and are served as "
+               f"standard (their tier basis in the decision table says so).")
+        zh += f"另有 {beyond:,} 个 A 类客户超出重点客户名额与培育名额，按普通客户服务（见决策表中的识别依据）。"
     return {"en": en, "zh": zh}
 
 
@@ -178,15 +202,28 @@ def losses(pack: RulePack, evaluation, levels: np.ndarray, ids, names, sales: np
     order = where[np.lexsort((where, -at_stake[where]))]
     named = _named(order[:NAMED_MAX], ids, names, sales, at_stake)
     n_lost, n_lapsed = int(lost.sum()), int(lapsed.sum())
-    en = (f"{n_lost:,} {'customer' if n_lost == 1 else 'customers'} lost (bought before, nothing now) and "
-          f"{n_lapsed:,} lapsed (stopped ordering), "
-          f"with {fmt_money(amount, 'en')} of sales"
-          + (f" — {fmt_pct(share)} of the prior period's {fmt_money(prior_total, 'en')}" if share is not None else "")
-          + ". " + ("Alert — review them first" if alert else "Review them first") + ", largest first (the report lists them).")
-    zh = (f"已流失客户 {n_lost:,} 个（前期有采购、本期为零），流失中客户 {n_lapsed:,} 个（已停止下单），涉及销售额 "
-          f"{fmt_money(amount, 'zh')}" + (f"，占前期销售额 {fmt_money(prior_total, 'zh')} 的 {fmt_pct(share, lang='zh')}"
-                                         if share is not None else "")
-          + "。" + ("预警——" if alert else "") + "请在回顾中优先处理，按金额从大到小（见报告清单）。")
+    lost_prior = float(at_stake[lost].sum())
+    lost_share = lost_prior / prior_total if prior_total and prior_total > 0 else None
+    current = np.nan_to_num(sales, nan=0.0)
+    lapsed_now = float(current[lapsed].sum())
+    lapsed_before = float(np.nansum(prior[lapsed])) if prior is not None else None
+    parts_en, parts_zh = [], []
+    if n_lost:
+        parts_en.append(f"{n_lost:,} {'customer' if n_lost == 1 else 'customers'} lost (bought before, nothing now): "
+                        f"{fmt_money(lost_prior, 'en')} of prior sales"
+                        + (f" — {fmt_pct(lost_share)} of the prior period's {fmt_money(prior_total, 'en')}"
+                           if lost_share is not None else ""))
+        parts_zh.append(f"已流失客户 {n_lost:,} 个（前期有采购、本期为零）：前期销售额 {fmt_money(lost_prior, 'zh')}"
+                        + (f"，占前期销售额 {fmt_money(prior_total, 'zh')} 的 {fmt_pct(lost_share, lang='zh')}"
+                           if lost_share is not None else ""))
+    if n_lapsed:
+        parts_en.append(f"{n_lapsed:,} lapsed (stopped ordering): they bought {fmt_money(lapsed_now, 'en')} this period"
+                        + (f" and {fmt_money(lapsed_before, 'en')} in the prior one" if lapsed_before else ""))
+        parts_zh.append(f"流失中客户 {n_lapsed:,} 个（已停止下单）：本期采购 {fmt_money(lapsed_now, 'zh')}"
+                        + (f"，前期 {fmt_money(lapsed_before, 'zh')}" if lapsed_before else ""))
+    en = ("; ".join(parts_en) + ". " + ("Alert — review them first" if alert else "Review them first")
+          + ", largest first (the report lists them).")
+    zh = ("；".join(parts_zh) + "。" + ("预警——" if alert else "") + "请在回顾中优先处理，按金额从大到小（见报告清单）。")
     return Losses(n_lost, n_lapsed, amount, prior_total, share, alert, named, {"en": en, "zh": zh})
 
 

@@ -304,17 +304,20 @@ def _plain(value: Any) -> Any:
 
 def completeness(pack: RulePack, table: pd.DataFrame, needed: list, is_key: np.ndarray,
                  is_potential: np.ndarray) -> tuple:
-    """Per field the rules or the profile read: how many key and potential accounts lack it."""
+    """Per field the rules or the profile read: how many key and potential accounts lack it. A field the
+    whole file lacks is left out: it is a gap of the export, said once for the portfolio (the console's
+    "not in the file", `validate --data`), not a record to complete account by account."""
     wanted = set(needed) | {n for n in pack.attributes if n in pack.fields}
     skip = {"account_id", pack.role("account_name")}
     rows = []
     for name in pack.fields:
         if name not in wanted or name in skip:
             continue
-        if name in table.columns:
-            missing = _missing(table[name])
-        else:
-            missing = np.ones(len(table), dtype=bool)
+        if name not in table.columns:
+            continue
+        missing = _missing(table[name])
+        if len(missing) and missing.all():
+            continue
         rows.append(Completeness(name, int((missing & is_key).sum()), int(is_key.sum()),
                                  int((missing & is_potential).sum()), int(is_potential.sum())))
     return tuple(rows)

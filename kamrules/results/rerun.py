@@ -17,7 +17,8 @@ from kamrules.data.reader import ReadOptions
 from kamrules.data.wording import say
 from kamrules.errors import ConfigError, UsageError
 from kamrules.pack import RulePack, load_pack
-from kamrules.results.outputs import file_hash, read_manifest
+from kamrules.results.outputs import file_hash
+from kamrules.results.run_folder import read_manifest
 
 
 @dataclass
@@ -38,7 +39,7 @@ def run_inputs(out: Path, rules_folder: Path, data: Path | None = None,
     (with the recorded `--set` overrides) the recorded hash. The run's --columns file is read again
     (and must be unchanged), and its --lang is used unless `explicit_lang` (the user chose one)."""
     lang = options.lang if options is not None else "en"
-    manifest = read_manifest(out)
+    manifest = read_manifest(out, lang)  # validated: types, as_of, a plain input name, a text encoding
     recorded = manifest.get("input") or {}
     data = data if data is not None else _find_data(out, recorded.get("name"), lang)
     if recorded.get("sha256") and data.is_file() and file_hash(data) != recorded["sha256"]:
@@ -86,6 +87,7 @@ def _recorded_mapping_file(out: Path, recorded: dict, options: ReadOptions) -> N
     mapping = load_mapping_file(path, lang)
     options.values = mapping.values or None
     options.units = mapping.units or None
+    options.periods = mapping.periods or None
     options.row_filter, options.row_filter_from = mapping.where, mapping.where_loc
 
 

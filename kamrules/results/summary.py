@@ -7,12 +7,21 @@ from typing import Any
 from kamrules.i18n import CONSOLE, MISSING, fmt_pct
 
 
+def text_console(stderr: bool = False):
+    """A rich Console that prints every string as the text it is: no markup, no emoji codes, no
+    highlighting. Data reaches the console (regions, account names, ids, file names), and read as
+    markup a region `[/]` crashed the run after its outputs were written, `[link=…]` made a terminal
+    hyperlink and `[on red]` coloured the line. Every console of kamrules is made here."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, markup=False, emoji=False)
+
+
 def print_summary(result: Any, lang: str = "en") -> None:
     """Print the portfolio summary of a run (kamrules.run.RunResult) as rich tables."""
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console(highlight=False)
+    console = text_console()
     words = CONSOLE.get(lang, CONSOLE["en"])
     portfolio = result.portfolio
     lines = portfolio.lines(lang)

@@ -17,18 +17,28 @@ portfolio: portfolio values (shares, ranks, HHI) are computed over the whole tab
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
+import io
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kamrules.data.cells import cell_text
+from kamrules.data.convert import convert_value
+from kamrules.data.guards import DATE_RANGE
+from kamrules.data.options import ReadOptions
 from kamrules.errors import Diagnostic, Location, RuleError
 from kamrules.language import expr as ex
-from kamrules.pack import RulePack
+from kamrules.pack import FieldSpec, RulePack, normalise_header
+from kamrules.pack.guards import MAX_SOURCE_BYTES, SourceError, check_source, read_source
 from kamrules.pack.yamlsrc import YList, YMap, load_yaml
 
 CASE_KEYS = ("name", "facts", "portfolio", "as_of", "expect", "rules", "includes", "excludes", "reason")
 CSV_SPECIAL = ("name", "reason", "as_of")
+# A portfolio is a small data file kept in the pack; test files are hand-written (MAX_SOURCE_BYTES).
+MAX_PORTFOLIO_BYTES = 50 * 1024 * 1024
 
 
 @dataclass
@@ -68,9 +78,25 @@ def test_files(folder: Path) -> list[Path]:
     return sorted([*tests.glob("*.yaml"), *tests.glob("*.yml"), *tests.glob("*.csv")], key=lambda p: p.name)
 
 
-def load_cases(pack: RulePack, paths: list[Path]) -> list[TestFile]:
-    """Read and check every test file; raise RuleError listing every problem in every file."""
-    checker = _Checker(pack)
+def input_specs(pack: RulePack) -> list[FieldSpec]:
+    """Every field, feature and score as an optional field, so a case may give any of them."""
+    specs = [dataclasses.replace(spec, required=False) for spec in pack.fields.values()]
+    for item in pack.derived:
+        values = tuple(getattr(item, "values", ()))
+        kind = "number" if item.type == ex.NUMBER else item.type
+        specs.append(FieldSpec(name=item.name, type=kind, values=values,
+                               value_aliases={normalise_header(v): v for v in values}))
+    return specs
+
+
+def load_cases(pack: RulePack, paths: list[Path], lang: str = "en") -> list[TestFile]:
+    """Read and check every test file; raise RuleError listing every problem in every file.
+
+    Test files and portfolios are read like rule files (`kamrules.pack.guards`): regular files inside
+    the pack folder, of bounded size. A shared pack with `tests/a.csv -> ~/.aws/credentials` printed
+    the credential in its error message; `/dev/zero` filled memory and a FIFO hung the run. `lang`: the
+    language of the reasons a fact cannot be read (the data reader's words)."""
+    checker = _Checker(pack, lang)
     files = []
     for path in paths:
         cases = checker.csv_file(path) if path.suffix.lower() == ".csv" else checker.yaml_file(path)
@@ -86,19 +112,33 @@ def collect_values(pack: RulePack, decision_id: str) -> str:
 
 
 class _Checker:
-    def __init__(self, pack: RulePack):
+    def __init__(self, pack: RulePack, lang: str = "en"):
         self.pack = pack
+        self.lang = lang
         self.errors: list[Diagnostic] = []
         self.inputs = set(pack.fields) | {d.name for d in pack.derived}
         self.outputs = {name: d for d in pack.decisions for name in d.outputs}
         self.decisions = {d.id: d for d in pack.decisions}
+        self.specs = {spec.name: spec for spec in input_specs(pack)}
+        self.folder = Path(pack.root)
 
     def error(self, loc: Location, message: str) -> None:
         self.errors.append(Diagnostic(loc, message))
 
     # -- YAML
+    def guarded(self, path: Path, loc: Location, *, max_bytes: int = MAX_SOURCE_BYTES) -> bool:
+        """Whether `path` is a regular file inside the pack folder, of at most `max_bytes` (else an error at `loc`)."""
+        try:
+            check_source(path, self.folder, max_bytes=max_bytes)
+        except SourceError as exc:
+            self.error(loc, str(exc).removeprefix(f"{path}: ") if loc.file == str(path) else str(exc))
+            return False
+        return True
+
     def yaml_file(self, path: Path) -> list:
         name = str(path)
+        if not self.guarded(path, Location(name)):
+            return []
         document, diagnostics = load_yaml(path, name)
         self.errors += [d for d in diagnostics if d.severity == "error"]
         if document is None:
@@ -137,15 +177,20 @@ class _Checker:
             raw_facts = YMap()
         for key, value in raw_facts.items():
             if self.input_name(str(key), raw_facts.key_loc(key), where + "facts: "):
-                facts[str(key)] = value.date() if isinstance(value, dt.datetime) else value
+                facts[str(key)] = self.fact(str(key), value, raw_facts.value_loc(key), where + "facts: ")
         case = TestCase(name=label, file=str(path), loc=item.loc, facts=facts, reason=str(item.get("reason", "")),
                         group=f"{path}#{index}")
         case.as_of = self.date(item["as_of"], item.value_loc("as_of"), where + "as_of") if "as_of" in item else file_as_of
         if "portfolio" in item:
             portfolio = path.parent / str(item["portfolio"])
-            if not portfolio.is_file():
+            home = self.folder.resolve()
+            if not Path(os.path.normpath(portfolio.absolute())).is_relative_to(home):
+                self.error(item.value_loc("portfolio"), f"{where}portfolio: {item['portfolio']} is outside the pack "
+                           f"folder {self.folder}; keep portfolio files in {self.folder / 'tests' / 'portfolios'}")
+            elif not portfolio.exists():
                 self.error(item.value_loc("portfolio"), f"{where}portfolio: no file {portfolio}")
-            case.portfolio = portfolio
+            elif self.guarded(portfolio, item.value_loc("portfolio"), max_bytes=MAX_PORTFOLIO_BYTES):
+                case.portfolio = portfolio
         self.yaml_expectations(item, case, where)
         if not any(key in item for key in ("expect", "rules", "includes", "excludes")):
             self.error(item.loc, f"{where}states nothing to check: add 'expect' (output values) or 'rules' (deciding rules)")
@@ -165,10 +210,12 @@ class _Checker:
     # -- CSV
     def csv_file(self, path: Path) -> list:
         name = str(path)
+        if not self.guarded(path, Location(name)):
+            return []
         try:
-            with path.open(encoding="utf-8-sig", newline="") as handle:
-                rows = list(csv.reader(handle))
-        except (OSError, UnicodeDecodeError) as exc:
+            text = read_source(path, self.folder).decode("utf-8-sig")
+            rows = list(csv.reader(io.StringIO(text, newline="")))
+        except (OSError, SourceError, UnicodeDecodeError, csv.Error) as exc:
             self.error(Location(name), f"cannot read the test table: {exc} (save it as UTF-8 CSV)")
             return []
         if not rows:
@@ -223,7 +270,7 @@ class _Checker:
             kind, target = columns.get(column, (None, None))
             loc = Location(str(path), number, position + 1)
             if kind == "fact" and text.strip():
-                case.facts[target] = text.strip()
+                case.facts[target] = text.strip()  # the table is read as data: a bad cell names its row and column
             elif kind == "special" and target == "as_of" and text.strip():
                 case.as_of = self.date(text.strip(), loc, f"row {number}: as_of")
             elif kind in ("expect", "rules", "includes", "excludes") and text.strip():
@@ -299,11 +346,29 @@ class _Checker:
 
     def date(self, value: Any, loc: Location, where: str) -> dt.date | None:
         if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        try:
-            return dt.date.fromisoformat(str(value))
-        except ValueError:
-            self.error(loc, f"{where}: '{value}' is not a date: write it as YYYY-MM-DD")
+            value = value.date()
+        if not isinstance(value, dt.date):
+            try:
+                value = dt.date.fromisoformat(str(value))
+            except ValueError:
+                self.error(loc, f"{where}: '{value}' is not a date: write it as YYYY-MM-DD")
+                return None
+        first, last = (day.date() for day in DATE_RANGE)
+        if not first <= value <= last:  # as --as-of: ages and durations must fit pandas' nanoseconds
+            self.error(loc, f"{where}: {value} is outside {first} … {last}; check the year")
             return None
+        return value
+
+    def fact(self, name: str, value: Any, loc: Location, where: str) -> Any:
+        """A fact typed as the data file's cell would be (an error at `loc` when it cannot be): `'abc'`
+        for a number or `maybe` for a yes/no field used to become a silent missing value, so a case
+        could pass for the wrong reason."""
+        if value is None:
+            return None
+        if isinstance(value, (YMap, YList, dict, list)):
+            self.error(loc, f"{where}{name}: a single value, not a {'list' if isinstance(value, list) else 'mapping'}")
+            return None
+        converted, reason = convert_value(self.specs[name], cell_text(value), ReadOptions(lang=self.lang))
+        if reason is not None:
+            self.error(loc, f"{where}{name}: {cell_text(value)!r} {reason}")
+        return converted

@@ -20,6 +20,7 @@ import pandas as pd
 
 from kamrules.data.options import MAX_LISTED
 from kamrules.data.reader import ReadOptions, issue_text, read_table
+from kamrules.pack.guards import SourceError, check_source
 from kamrules.data.wording import say
 from kamrules.engine import measures
 from kamrules.engine.evaluate import evaluate
@@ -29,7 +30,7 @@ from kamrules.i18n import TESTING
 from kamrules.language import expr as ex
 from kamrules.pack import RulePack
 from kamrules.results.columns import column_values
-from kamrules.testing.cases import TestFile
+from kamrules.testing.cases import MAX_PORTFOLIO_BYTES, TestFile
 from kamrules.testing.properties import (
     ID_FIELD, Property, decision_of, fields_read, needed, output_names, reads_path,
 )
@@ -95,10 +96,13 @@ def pack_portfolios(pack: RulePack, folder: Path, files: list[TestFile], as_of: 
         found.append(Portfolio(str(test_file.path), frame, day, list(read.row_numbers)))
     extra = folder / "tests" / "portfolios"
     for path in sorted(extra.iterdir(), key=lambda p: p.name) if extra.is_dir() else ():
-        if not path.is_file() or path.name.startswith("."):
+        if path.name.startswith(".") or path.is_dir():
             continue
-        try:
+        try:  # a portfolio is a file of the pack, as a case's is (testing/cases.py): no link out, no FIFO
+            check_source(path, folder, max_bytes=MAX_PORTFOLIO_BYTES)
             found.append(data_portfolio(pack, path, ReadOptions(lang=lang), as_of))
+        except SourceError as exc:
+            unreadable.append((str(path), str(exc).removeprefix(f"{path}: ")))
         except DataError as exc:
             unreadable.append((str(path), str(exc)))
     return found, unreadable
@@ -106,7 +110,9 @@ def pack_portfolios(pack: RulePack, folder: Path, files: list[TestFile], as_of: 
 
 def data_portfolio(pack: RulePack, path: Path, options: ReadOptions, as_of: dt.date) -> Portfolio:
     """A user's data file, read as `evaluate` reads it (raises DataError when it cannot be read)."""
-    read = read_table(path, list(pack.fields.values()), options)
+    from dataclasses import replace
+
+    read = read_table(path, list(pack.fields.values()), replace(options, as_of=as_of))
     warnings = []
     if read.issues:  # --on-bad-value missing: say which cells, as evaluate's data-issues.csv would
         unit = {"json": "record", "parquet": "record", "jsonl": "line"}.get(read.source.get("format"), "row")

@@ -3,21 +3,37 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from kamrules.i18n import TESTING
 from kamrules.testing.runner import TestRun
+
+# What XML 1.0 cannot hold (control characters but tab, LF, CR; lone surrogates; U+FFFE/U+FFFF): a
+# case name or a cell with one made the JUnit file not well-formed, and a CI server dropped it.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# On a terminal: the C0 and C1 controls but tab and line feed (ESC would move the cursor, recolour…).
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _xml(text) -> str:
+    return _NOT_XML.sub("\ufffd", str(text))
+
+
+def _plain(text) -> str:
+    return _CONTROLS.sub("\ufffd", str(text))
 
 
 def render_text(run: TestRun, lang: str = "en", coverage: bool = False) -> str:
     lines = []
     for result in run.failed:
         case = result.case
-        lines.append(f"FAIL {case.loc}: {case.name}" + (f" — {case.reason}" if case.reason else ""))
+        lines.append(_plain(f"FAIL {case.loc}: {case.name}" + (f" — {case.reason}" if case.reason else "")))
         if result.error:
-            lines.append(f"  {result.error}")
+            lines.append(_plain(f"  {result.error}"))
         for mismatch in result.mismatches:
-            lines += ["  " + line for line in mismatch.lines[lang]]
+            lines += ["  " + _plain(line) for line in mismatch.lines[lang]]
         lines.append("")
     lines += render_properties(run, lang)
     passed = len(run.results) - len(run.failed)
@@ -40,11 +56,12 @@ def render_properties(run: TestRun, lang: str = "en") -> list:
     for result in run.failed_properties:
         prop = result.prop
         where = result.portfolio or TESTING[lang]["prop_on_pack"]
-        lines.append(TESTING[lang]["prop_fail"].format(loc=prop.loc, name=prop.name, kind=prop.kind, portfolio=where)
-                     + (f" — {prop.reason}" if prop.reason else ""))
+        lines.append(_plain(TESTING[lang]["prop_fail"].format(loc=prop.loc, name=prop.name, kind=prop.kind,
+                                                               portfolio=where)
+                            + (f" — {prop.reason}" if prop.reason else "")))
         if result.error:
-            lines += ["  " + line for line in result.error.splitlines()]
-        lines += ["  " + v[lang] for v in result.violations[:PROPERTY_LINES_SHOWN]]
+            lines += ["  " + _plain(line) for line in result.error.splitlines()]
+        lines += ["  " + _plain(v[lang]) for v in result.violations[:PROPERTY_LINES_SHOWN]]
         if len(result.violations) > PROPERTY_LINES_SHOWN:
             lines.append("  " + TESTING[lang]["prop_more"].format(n=len(result.violations) - PROPERTY_LINES_SHOWN))
         lines.append("")
@@ -113,22 +130,37 @@ def to_junit(run: TestRun, lang: str = "en") -> bytes:
                        failures=str(sum(1 for r in checks if not r.passed and not r.error)),
                        errors=str(sum(1 for r in checks if r.error)))
     for result in run.results:
-        case = ET.SubElement(suite, "testcase", classname=result.case.file, name=result.case.name,
-                             file=result.case.file, line=str(result.case.loc.line))
+        case = ET.SubElement(suite, "testcase", classname=_xml(result.case.file), name=_xml(result.case.name),
+                             file=_xml(result.case.file), line=str(result.case.loc.line))
         if result.error:
-            ET.SubElement(case, "error", message=result.error).text = result.error
+            ET.SubElement(case, "error", message=_xml(result.error)).text = _xml(result.error)
         elif result.mismatches:
             text = "\n".join(line for m in result.mismatches for line in m.lines[lang])
-            ET.SubElement(case, "failure", message=result.mismatches[0].lines[lang][0]).text = text
+            ET.SubElement(case, "failure", message=_xml(result.mismatches[0].lines[lang][0])).text = _xml(text)
     for result in run.properties:  # one <testcase> per property and portfolio
         prop = result.prop
         where = result.portfolio or TESTING[lang]["prop_on_pack"]
-        case = ET.SubElement(suite, "testcase", classname=prop.file, name=f"property '{prop.name}' on {where}",
-                             file=prop.file, line=str(prop.loc.line))
+        case = ET.SubElement(suite, "testcase", classname=_xml(prop.file), name=_xml(f"property '{prop.name}' on {where}"),
+                             file=_xml(prop.file), line=str(prop.loc.line))
         if result.error:
-            ET.SubElement(case, "error", message=result.error.splitlines()[0]).text = result.error
+            ET.SubElement(case, "error", message=_xml(result.error.splitlines()[0])).text = _xml(result.error)
         elif result.violations:
             text = "\n".join(v[lang] for v in result.violations)
-            ET.SubElement(case, "failure", message=result.violations[0][lang]).text = text
+            ET.SubElement(case, "failure", message=_xml(result.violations[0][lang])).text = _xml(text)
     ET.indent(suite)
     return ET.tostring(suite, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def check_junit(path: Path, pack_folder: Path) -> None:
+    """Refuse a `--junit` path before the cases run, as `--out` is refused: inside the pack under test
+    (it replaced a rule file, and the pack no longer loaded), a folder, or in a missing folder."""
+    from kamrules.data.writer import check_file_target
+
+    check_file_target(path, "--junit", inside=[pack_folder])
+
+
+def write_junit(path: Path, run: TestRun, lang: str = "en") -> None:
+    """Write the JUnit XML atomically: a full disk is an error naming the path, and leaves no half file."""
+    from kamrules.data.writer import write_file
+
+    write_file(path, to_junit(run, lang), "--junit")

@@ -18,9 +18,9 @@ from kamrules.engine.features import compute_feature, compute_score, prepare_fac
 from kamrules.errors import DataError, EvaluationError
 from kamrules.i18n import TESTING
 from kamrules.language import expr as ex
-from kamrules.pack import FieldSpec, RulePack, ScoreSpec, normalise_header
+from kamrules.pack import RulePack, ScoreSpec
 from kamrules.results.explain import account_values, why_not
-from kamrules.testing.cases import TestCase, TestFile, collect_values
+from kamrules.testing.cases import TestCase, TestFile, collect_values, input_specs
 
 
 @dataclass
@@ -106,17 +106,6 @@ def empty_coverage(pack: RulePack) -> Coverage:
     """Every rule and default of every decision, exercised by no case yet."""
     return Coverage({d.id: {**{r.id: 0 for r in d.rules}, **({"default": 0} if d.default is not None else {})}
                      for d in pack.decisions})
-
-
-def input_specs(pack: RulePack) -> list[FieldSpec]:
-    """Every field, feature and score as an optional field, so a case may give any of them."""
-    specs = [dataclasses.replace(spec, required=False) for spec in pack.fields.values()]
-    for item in pack.derived:
-        values = tuple(getattr(item, "values", ()))
-        kind = "number" if item.type == ex.NUMBER else item.type
-        specs.append(FieldSpec(name=item.name, type=kind, values=values,
-                               value_aliases={normalise_header(v): v for v in values}))
-    return specs
 
 
 def _evaluate_group(pack: RulePack, cases: list[TestCase], as_of: dt.date, lang: str = "en") -> list[AccountResult]:

@@ -27,7 +27,7 @@ def run_pack_tests(pack: RulePack, folder: Path, as_of: dt.date, lang: str = "en
         raise ConfigError(f"{folder / 'tests'}: no test cases (*.yaml or *.csv); see docs/testing-rules.md")
     problems, files = [], []
     try:
-        files = load_cases(pack, paths)
+        files = load_cases(pack, paths, lang)
     except RuleError as exc:
         problems += exc.diagnostics
     stated, errors = load_properties(pack, paths)
