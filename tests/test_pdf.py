@@ -447,6 +447,22 @@ def test_the_font_is_read_once_and_subset_once_for_a_run(documents, monkeypatch)
     assert pdf_fonts.misses == misses  # every document was subset from the run's working font
 
 
+def test_the_working_font_metrics_and_character_map_are_decompiled_once_for_a_run(documents, monkeypatch):
+    from fontTools.ttLib import getTableClass
+
+    _, files, pdfs, options = documents
+    decompiled = []
+    for tag in ("hmtx", "cmap"):
+        table = getTableClass(tag)
+        real = table.decompile
+        monkeypatch.setattr(table, "decompile", lambda self, *a, _real=real, _tag=tag: (decompiled.append(_tag),
+                                                                                        _real(self, *a))[1])
+    assert pdf_copies(files, as_of=AS_OF, **options) == pdfs
+    # the full font when the working font is cut from it, then the working font: not once a PDF (hmtx's
+    # class also reads vmtx)
+    assert len(pdfs) >= 4 and decompiled.count("cmap") <= 2 and decompiled.count("hmtx") <= 4
+
+
 def test_pdfs_set_in_worker_processes_are_the_same_bytes(documents, monkeypatch):
     from kamrules.documents import pdf
 
