@@ -87,7 +87,7 @@ _plain = False  # True inside `plain_fpdf2()`
 def plain_fpdf2() -> Iterator[None]:
     """Within this block every document reads and subsets the full font itself and measures every text
     afresh, as fpdf2 alone does: the reference the shared font and layout are checked against, byte
-    for byte (tests, `benchmarks/bench_pdf.py --plain`)."""
+    for byte (tests, `benchmarks/bench_pdf.py --stages`)."""
     global _plain
     before, _plain = _plain, True
     try:
