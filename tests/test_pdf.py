@@ -11,6 +11,7 @@ lacks) stops a PDF. The HTML playbook of the largest key account of the example 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import json
@@ -387,3 +388,207 @@ def test_hostile_account_names_never_stop_the_pdf():
     assert "emoji □ account □" in emoji  # glyphs the font lacks print as □
     assert "…" in pages_and_text(pdfs[next(name for name in pdfs if name.startswith("playbooks/h0-"))])[1]
     assert pages_and_text(pdfs["report.pdf"])[0] >= 3
+
+
+# ------------------------------------------------------------- speed without changing a byte (issue #28 item 5)
+
+
+def test_the_shared_font_and_layout_give_the_bytes_fpdf2_alone_gives(documents):
+    from kamrules.documents.pdf_fonts import plain_fpdf2
+
+    lang, files, pdfs, options = documents
+    with plain_fpdf2():  # every document reads and subsets the whole font, every text measured afresh
+        plain = pdf_copies(files, as_of=AS_OF, **options)
+    assert list(plain) == list(pdfs)
+    assert plain == pdfs
+
+
+ODD_TEXTS = ["Café Müller Ångström Øresund — ½ ¼ ﬁ", "emoji 😀 and 𪚥", "华东机械 · 重点客户 “引号” 《书名》",
+             "tab\there\nline two", "X" * 300]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_document_outside_the_working_font_is_subset_from_the_whole_font(lang):
+    from kamrules.documents import pdf_fonts
+    from kamrules.documents.pdf import pdf_words
+
+    html = "".join(f"<h2>{text}</h2><p>{text}</p><table><tr><td>{text}</td><td>1</td></tr></table>"
+                   for text in ODD_TEXTS)
+    with pdf_fonts.plain_fpdf2():
+        plain = html_to_pdf(html, lang=lang, as_of=AS_OF, title="T")
+    pdf_fonts.prepare(["only ascii here"])  # a working font without the characters above
+    misses = pdf_fonts.misses
+    try:
+        assert html_to_pdf(html, lang=lang, as_of=AS_OF, title="T") == plain
+        assert pdf_fonts.misses == misses + 1
+        pdf_fonts.prepare([html, *pdf_words(lang)])  # now it has them: the same bytes from the small font
+        assert html_to_pdf(html, lang=lang, as_of=AS_OF, title="T") == plain
+        assert pdf_fonts.misses == misses + 1
+    finally:
+        pdf_fonts.release()
+
+
+def test_the_font_is_read_once_and_subset_once_for_a_run(documents, monkeypatch):
+    from fpdf.fonts import TTFFont
+
+    from kamrules.documents import pdf_fonts
+
+    _, files, pdfs, options = documents
+    reads, subsets = [], []
+    real_init, real_subset = TTFFont.__init__, pdf_fonts._subset_full_font
+    monkeypatch.setattr(TTFFont, "__init__", lambda self, *a, **k: (reads.append(1), real_init(self, *a, **k))[1])
+    monkeypatch.setattr(pdf_fonts, "_subset_full_font", lambda *a: (subsets.append(1), real_subset(*a))[1])
+    pdf_fonts._master.cache_clear()
+    pdf_fonts.characters.cache_clear()
+    pdf_fonts.release()
+    misses = pdf_fonts.misses
+    assert pdf_copies(files, as_of=AS_OF, **options) == pdfs
+    assert len(pdfs) >= 4 and len(reads) == 1 and len(subsets) == 1
+    assert pdf_fonts.misses == misses  # every document was subset from the run's working font
+
+
+def test_the_working_font_metrics_and_character_map_are_decompiled_once_for_a_run(documents, monkeypatch):
+    from fontTools.ttLib import getTableClass
+
+    _, files, pdfs, options = documents
+    decompiled = []
+    for tag in ("hmtx", "cmap"):
+        table = getTableClass(tag)
+        real = table.decompile
+        monkeypatch.setattr(table, "decompile", lambda self, *a, _real=real, _tag=tag: (decompiled.append(_tag),
+                                                                                        _real(self, *a))[1])
+    assert pdf_copies(files, as_of=AS_OF, **options) == pdfs
+    # the full font when the working font is cut from it, then the working font: not once a PDF (hmtx's
+    # class also reads vmtx)
+    assert len(pdfs) >= 4 and decompiled.count("cmap") <= 2 and decompiled.count("hmtx") <= 4
+
+
+def test_pdfs_set_in_worker_processes_are_the_same_bytes(documents, monkeypatch):
+    from kamrules.documents import pdf
+
+    _, files, pdfs, options = documents
+    assert pdf_copies(files, as_of=AS_OF, jobs=2, **options) == pdfs
+    assert list(pdf_copies(files, as_of=AS_OF, jobs=2, **options)) == list(pdfs)  # in the same order
+    real_make = pdf._make
+    monkeypatch.setattr(pdf, "_make", lambda copy, options: str(os.getpid()).encode() + b" " + real_make(copy, options))
+    made = pdf_copies(files, as_of=AS_OF, jobs=2, **options)
+    pids = {data.split(b" ", 1)[0] for data in made.values()}
+    assert str(os.getpid()).encode() not in pids  # set in the workers, not here
+    assert {name: data.split(b" ", 1)[1] for name, data in made.items()} == pdfs
+
+
+def test_a_worker_error_reaches_the_caller(documents, monkeypatch):
+    from kamrules.documents import pdf
+    from kamrules.errors import TemplateError
+
+    _, files, _, options = documents
+
+    def fails(copy, options):
+        raise TemplateError(f"cannot set {copy.target}")
+
+    monkeypatch.setattr(pdf, "_make", fails)
+    with pytest.raises(TemplateError, match=r"cannot set .*\.pdf"):
+        pdf_copies(files, as_of=AS_OF, jobs=2, **options)
+
+
+# ------------------------------------------------------------- line breaking as fpdf2 breaks lines
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+LINE_CHARS = list("aaaa bbb cc d WWW iii 1,234.5 — ·") + list("华东机械有限公司重点客户，。（）") + [
+    " ", " ", "\n", "\u00a0", "\u3000", "\u2009", "\u200b", "…"]
+line_texts = st.text(alphabet=st.sampled_from(LINE_CHARS), max_size=90)
+
+
+def fpdf2_lines(doc, text: str, width: float, wrap: str):
+    """fpdf2's own MultiLineBreak of `text` as multi_cell sets it up: its lines, or the error it raises."""
+    from fpdf.enums import Align, WrapMode
+    from fpdf.errors import FPDFException
+    from fpdf.line_break import MultiLineBreak
+
+    breaker = MultiLineBreak(doc._preload_font_styles(text, False), width, [doc.c_margin, doc.c_margin],
+                             align=Align.J, wrapmode=WrapMode.coerce(wrap))
+    lines = []
+    try:
+        while (line := breaker.get_line()) is not None:
+            lines.append(line)
+    except FPDFException as exc:
+        return str(exc)
+    return lines
+
+
+def described(lines) -> list:
+    if isinstance(lines, str):
+        return [lines]
+    return [("".join(c for fragment in line.fragments for c in fragment.characters), len(line.fragments),
+             line.text_width, line.number_of_spaces, line.align, line.height, line.max_width, line.trailing_nl,
+             line.trailing_form_feed, line.indent) for line in lines]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=line_texts, width=st.floats(0.5, 70), size=st.sampled_from([6.8, 7.0, 8.0, 10.5, 14.0]),
+       wrap=st.sampled_from(["WORD", "CHAR"]))
+def test_lines_break_as_fpdf2_breaks_them(text, width, size, wrap):
+    if wrap == "CHAR":  # fpdf2 loops forever on a character wider than the line in CHAR mode
+        width = max(width, 5.0)
+    from fpdf.enums import Align
+    from fpdf.errors import FPDFException
+
+    from kamrules.documents.pdf_layout import Document
+    from kamrules.documents.pdf_lines import break_text, plain, text_lines
+
+    doc = Document(lang="zh" if wrap == "CHAR" else "en")
+    doc.set_font("body", "", size)
+    assert plain(doc, text)
+    expected = described(fpdf2_lines(doc, text, width, wrap))
+    try:
+        ours = break_text(text, width, doc.current_font.cw, doc.font_size_pt, doc.k, wrap == "CHAR")
+    except FPDFException as exc:
+        assert expected == [str(exc)]
+        return
+    assert described(text_lines(doc, ours, width, Align.J, 4.0) if ours else []) == expected
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts=st.lists(line_texts, min_size=1, max_size=8), width=st.floats(6, 120),
+       lang=st.sampled_from(["en", "zh"]))
+def test_blocks_and_measured_lines_give_the_bytes_fpdf2_alone_gives(texts, width, lang):
+    """Paragraphs set with remembered breaks (`Document.block`), and lines measured for tables
+    (`Document.lines`), against fpdf2's multi_cell: the same PDF, glyph order in the font included."""
+    from kamrules.documents.pdf_fonts import plain_fpdf2
+    from kamrules.documents.pdf_layout import Document
+
+    def made() -> bytes:
+        doc = Document(lang=lang, as_of=AS_OF, footer="footer")
+        for round_ in range(2):  # the second round finds every break remembered
+            for text in texts:
+                doc.set_font("body", "", 8.0)
+                measured = doc.lines(width, doc.clean(text))
+                doc.block(width, 4.0, doc.clean(text))
+                doc.paragraph(" | ".join(measured), size=7.0)
+        return bytes(doc.output())
+
+    with plain_fpdf2():
+        expected = made()
+    assert made() == expected
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_column_narrower_than_a_character_keeps_its_first_character(lang):
+    """fpdf2 raises on a character wider than the line when wrapping words, and returns empty lines
+    forever when wrapping characters (the PDF never finished): such a text keeps its first character,
+    as a column under 3 mm does."""
+    from fpdf.errors import FPDFException
+
+    from kamrules.documents.pdf_fonts import plain_fpdf2
+    from kamrules.documents.pdf_layout import Document
+    from kamrules.documents.pdf_lines import break_text
+
+    for reference in (True, False):
+        doc = Document(lang=lang)
+        doc.set_font("body", "", 14.0)
+        with plain_fpdf2() if reference else contextlib.nullcontext():
+            assert doc.lines(3.5, "华东 WW") == ["华"]
+    with pytest.raises(FPDFException):
+        break_text("华东", 3.5, doc.current_font.cw, 14.0, doc.k, True)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from kamrules.documents.pdf_html import SPACE, Block, read_blocks
@@ -41,9 +42,9 @@ INLINE_SECTIONS = ("unknown", "service")  # their fact tables run as one paragra
 
 
 def font_path() -> str:
-    from importlib import resources
+    from kamrules.documents.pdf_fonts import font_path as path
 
-    return str(resources.files("kamrules.documents") / "fonts" / "wqy-microhei.ttf")
+    return path()
 
 
 def require_fpdf():
@@ -101,15 +102,49 @@ def footer_text(title: str, lang: str, as_of: dt.date | None, run=None) -> str:
     return " · ".join(part for part in parts if part)
 
 
+@dataclass(frozen=True)
+class _Copy:
+    """One PDF to make: where it goes, the HTML it is set from, its title and footer."""
+
+    target: str
+    html: str
+    title: str
+    footer: str
+    report: bool  # the report: its summary pages come from the report's model
+
+
 def pdf_copies(files: dict, *, lang: str = "en", as_of: dt.date | None = None, report=None,
-               b_cut: float | None = None) -> dict[str, bytes]:
+               b_cut: float | None = None, jobs: int = 1) -> dict[str, bytes]:
     """`evaluate --pdf`: a PDF beside each HTML playbook (`playbooks/<stem>.pdf`) and the report
     (`report.pdf`), from the HTML just rendered, so the PDF says what the HTML says. `report`: the
-    report's `ReportContext` (without it, report.pdf is read from the HTML alone, with no chart)."""
+    report's `ReportContext` (without it, report.pdf is read from the HTML alone, with no chart).
+
+    The font is read once and subset once to every character of these documents (`pdf_fonts`);
+    with `jobs` > 1 the documents are set in that many forked worker processes (the report first,
+    the longest). Same bytes, in the same order, whatever `jobs`."""
+    from kamrules.documents import pdf_fonts
+
+    copies = _copies(files, lang, as_of, report)
+    if not copies:
+        return {}
+    require_fpdf()
+    pdf_fonts.prepare([*(copy.html for copy in copies), *(copy.footer for copy in copies), *pdf_words(lang)])
+    try:
+        options = {"lang": lang, "as_of": as_of, "report": report, "b_cut": b_cut}
+        workers = pdf_workers(jobs, len(copies))
+        if workers == 1:
+            return {copy.target: _make(copy, options) for copy in copies}
+        made = _in_workers(copies, options, workers)
+        return {copy.target: made[copy.target] for copy in copies}
+    finally:
+        pdf_fonts.release()
+
+
+def _copies(files: dict, lang: str, as_of: dt.date | None, report) -> list[_Copy]:
     import html as html_lib
 
     run = report.run if report is not None else None
-    copies = {}
+    copies = []
     for name, data in files.items():
         if not name.endswith(".html") or not (name.startswith("playbooks/") or name == "report.html"):
             continue
@@ -117,12 +152,76 @@ def pdf_copies(files: dict, *, lang: str = "en", as_of: dt.date | None = None, r
         found = TITLE.search(text)
         title = html_lib.unescape(SPACE.sub(" ", found.group(1)).strip()) if found else name
         footer = footer_text(title.split(" — ")[0] if name == "report.html" else title, lang, as_of, run)
-        target = name[: -len(".html")] + ".pdf"
-        if name == "report.html" and report is not None:
-            copies[target] = report_to_pdf(text, report, title=title, as_of=as_of, footer=footer, b_cut=b_cut)
-        else:
-            copies[target] = html_to_pdf(text, title=title, lang=lang, as_of=as_of, footer=footer)
+        copies.append(_Copy(name[: -len(".html")] + ".pdf", text, title, footer,
+                            name == "report.html" and report is not None))
     return copies
+
+
+def _make(copy: _Copy, options: dict) -> bytes:
+    if copy.report:
+        return report_to_pdf(copy.html, options["report"], title=copy.title, as_of=options["as_of"],
+                             footer=copy.footer, b_cut=options["b_cut"])
+    return html_to_pdf(copy.html, title=copy.title, lang=options["lang"], as_of=options["as_of"], footer=copy.footer)
+
+
+# ------------------------------------------------------------------------------ worker processes
+
+PER_TASK = 2  # documents a task at most: a PDF takes 30-150 ms, so small tasks keep the workers even
+
+_WORK: tuple[list[_Copy], dict] | None = None  # what a forked worker inherits
+
+
+def pdf_workers(jobs: int, documents: int) -> int:
+    """Worker processes for setting `documents` PDFs: 1 (here) when forking is unavailable or there is
+    one document (a fork and a pool start-up cost ~20 ms; a PDF 30 ms or more)."""
+    import multiprocessing
+
+    from kamrules.processes import can_fork
+
+    if jobs <= 1 or documents < 2 or not can_fork() or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return min(jobs, documents)
+
+
+def _make_task(indexes: list[int]) -> list[tuple[str, bytes]]:
+    assert _WORK is not None
+    copies, options = _WORK
+    return [(copies[i].target, _make(copies[i], options)) for i in indexes]
+
+
+def _in_workers(copies: list[_Copy], options: dict, workers: int) -> dict[str, bytes]:
+    """The PDFs of `copies`, set in `workers` forked processes (which inherit the documents and the
+    font read and subset here, and die with this process)."""
+    from kamrules.processes import worker_pool
+
+    global _WORK
+    reports = [i for i, copy in enumerate(copies) if copy.report]
+    others = [i for i, copy in enumerate(copies) if not copy.report]
+    size = max(1, min(PER_TASK, len(others) // (workers * 4)))
+    tasks = [[i] for i in reports] + [others[i:i + size] for i in range(0, len(others), size)]
+    _WORK = (copies, options)
+    made: dict[str, bytes] = {}
+    pool = worker_pool(workers)
+    try:
+        for future in [pool.submit(_make_task, task) for task in tasks]:
+            made.update(future.result())
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        _WORK = None
+    return made
+
+
+def pdf_words(lang: str) -> list[str]:
+    """The texts a PDF may set that are not in its HTML (labels, page numbers, marks), for the working
+    font (`pdf_fonts.prepare`). One it lacks costs time, never a glyph: that PDF is subset from the full
+    font."""
+    from kamrules.documents import pdf_chart, pdf_layout, pdf_report
+    from kamrules.i18n import UI
+
+    words = ["\x00 0123456789", pdf_layout.MISSING_GLYPH, "•…·", *pdf_layout.PAGE_WORDS.values()]
+    for table in (UI, pdf_report.WORDS, pdf_chart.WORDS):
+        words += [str(text) for text in table.get(lang, table["en"]).values()]
+    return words
 
 
 # ------------------------------------------------------------------------------------ the blocks

@@ -190,5 +190,5 @@ def _legend(doc: Document, chart: Chart, t) -> None:
         caption = t["chart_caption"] % (len(chart.points), chart.target_label)
     doc.set_xy(doc.l_margin, y + 2.4)
     doc.set_text_color(*MUTED)
-    doc.multi_cell(doc.epw, line_height(SMALL), doc.clean(caption), new_x="LMARGIN", new_y="NEXT", wrapmode=doc.wrap)
+    doc.block(doc.epw, line_height(SMALL), doc.clean(caption))
     doc.ln(1.5)

@@ -13,13 +13,14 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 
 import fpdf
-from fpdf.enums import TextMode, WrapMode
+from fpdf.enums import Align, TextMode, WrapMode, XPos, YPos
+from fpdf.util import Padding
 
-FONT = "wqy-microhei.ttf"
+from kamrules.documents.pdf_fonts import add_body_font, characters, shared, subset_source
+from kamrules.documents.pdf_lines import break_text, plain, text_lines, wrap_mode
+
 PT = 0.3528  # mm per point
 BODY, SMALL, TABLE = 8.0, 6.8, 7.0
 INK, MUTED, ACCENT, RULE = (20, 24, 31), (95, 104, 117), (23, 74, 140), (196, 203, 212)
@@ -29,19 +30,17 @@ LIMIT = 1500  # characters of one text kept in the PDF (a 10,000-character name 
 MISSING_GLYPH = "\u25a1"  # □, in the font
 PAD, PAD_X = 0.7, 1.1  # cell padding, mm: top and bottom, left and right
 MAX_WORD = 26.0  # mm: a column gets at least its longest word, up to this
+PAGE_WORDS = {"en": "Page %s of %s", "zh": "第 %s 页，共 %s 页"}
+# Layout reused: text widths and line breaks measured once per process, for every document (the same
+# headings, labels, action titles and reasons recur in every playbook). Pure functions of the text and
+# the type, so the cache changes no byte; cleared when it reaches LAYOUT_CACHE_SIZE entries.
+LAYOUT_CACHE_SIZE = 50_000
+_measured: dict = {}
 
 
-@lru_cache(maxsize=1)
-def font_path() -> str:
-    return str(resources.files("kamrules.documents") / "fonts" / FONT)
-
-
-@lru_cache(maxsize=1)
 def _glyphs() -> frozenset:
-    """The characters the font can draw."""
-    from fontTools import ttLib
-
-    return frozenset(ttLib.TTFont(font_path(), lazy=True).getBestCmap())
+    """The characters (code points) the font can draw."""
+    return characters()
 
 
 @dataclass(frozen=True)
@@ -60,6 +59,12 @@ class Row:
     header: bool = False  # a header row: shaded, repeated on each page the table runs onto
 
 
+def _remember(key: tuple, value) -> None:
+    if len(_measured) >= LAYOUT_CACHE_SIZE:
+        _measured.clear()
+    _measured[key] = value
+
+
 def line_height(size: float) -> float:
     return size * PT * 1.22
 
@@ -76,7 +81,7 @@ class Document(fpdf.FPDF):
         self.lang_code = lang
         self.set_title(self.clean(title))
         self.set_lang("zh-CN" if lang == "zh" else lang)
-        self.add_font("body", "", font_path())  # one weight: strong text is stroked as well as filled
+        add_body_font(self)  # one weight (FAMILY): strong text is stroked as well as filled
         self.set_margins(12, 10, 12)
         self.set_auto_page_break(True, margin=13)
         self.c_margin = 0  # text is placed exactly: cells pad themselves (PAD)
@@ -84,6 +89,12 @@ class Document(fpdf.FPDF):
         self.wrap = WrapMode.CHAR if lang == "zh" else WrapMode.WORD  # Chinese has no spaces to wrap at
         self.alias_nb_pages()
         self.add_page()
+
+    def output(self, *args, **kwargs):
+        """The PDF (fpdf2's `output`), its font subset from the run's working font when there is one
+        (`pdf_fonts`: the same bytes, a fraction of the time)."""
+        subset_source(self)
+        return super().output(*args, **kwargs)
 
     # ------------------------------------------------------------------------------ text
     def clean(self, text, limit: int = LIMIT) -> str:
@@ -115,16 +126,118 @@ class Document(fpdf.FPDF):
         self.text_mode = TextMode.FILL_STROKE if on else TextMode.FILL
         self.set_line_width(0.16 if on else 0.2)
 
+    def _type_key(self) -> tuple:
+        return (self.font_family, self.font_style, self.font_size_pt, self.char_spacing, self.font_stretching)
+
+    def get_string_width(self, s: str, normalized: bool = False, markdown: bool = False) -> float:
+        """fpdf2's width of `s`, remembered for the process (`LAYOUT_CACHE_SIZE`)."""
+        if markdown or not self.font_family or not shared():
+            return super().get_string_width(s, normalized, markdown)
+        key = ("width", normalized, s, *self._type_key())
+        found = _measured.get(key)
+        if found is None:
+            found = super().get_string_width(s, normalized, markdown)
+            _remember(key, found)
+        return found
+
     def lines(self, width: float, text: str) -> list[str]:
-        """`text` broken into the lines it takes in `width` mm at the current size."""
+        """`text` broken into the lines it takes in `width` mm at the current size, as fpdf2 breaks them
+        (remembered for the process)."""
+        if not shared():
+            return self._break_lines(width, text)
+        key = ("lines", width, self.wrap, text, *self._type_key())
+        found = _measured.get(key)
+        if found is None:
+            found = self._fast_lines(width, text) or self._recorded_lines(width, text)
+            _remember(key, found)
+        subset = getattr(self.current_font, "subset", None)
+        if subset is not None:
+            # fpdf2's measuring adds the lines' glyphs to the font's subset, and the order they were added
+            # in is in the PDF: add them here too, so a remembered break gives the bytes a fresh one gives
+            for code in found[1]:
+                subset.pick(code)
+        return list(found[0])
+
+    def _fast_lines(self, width: float, text: str) -> tuple[tuple[str, ...], tuple[int, ...]] | None:
+        """(lines, glyphs fpdf2's measuring adds, in order) by `pdf_lines`; None where it does not apply."""
+        if "\n" not in text and self.get_string_width(text) <= width:
+            return (text,), ()
+        if width < 3 or self._narrower_than_a_character(width, text):
+            return None
+        text = self.normalize_text(text).replace("\r", "")
+        if not plain(self, text):
+            return None
+        try:
+            found = self._line_specs(width, text, self.wrap)
+        except fpdf.errors.FPDFException:  # as in _break_lines
+            found = self._line_specs(width, text, WrapMode.CHAR)
+        lines = tuple(line.text for line in found) or ("",)
+        return lines, tuple(dict.fromkeys(ord(char) for line in found if line.fragment for char in line.text))
+
+    def _recorded_lines(self, width: float, text: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
+        """(lines, glyphs added) by fpdf2 itself, the glyphs recorded as it adds them."""
+        picked: list[int] = []
+        subset = getattr(self.current_font, "subset", None)
+        if subset is not None:
+            subset.pick = lambda code, pick=subset.pick: (picked.append(code), pick(code))[1]
+        try:
+            lines = self._break_lines(width, text)
+        finally:
+            if subset is not None:
+                del subset.pick
+        return tuple(lines), tuple(dict.fromkeys(picked))
+
+    def _line_specs(self, width: float, text: str, wrap) -> list:
+        """`pdf_lines.break_text` of `text` in a `multi_cell` `width` wide, remembered for the process."""
+        limit = width
+        for margin in (self.c_margin, self.c_margin):  # as fpdf2's multi_cell leaves them
+            limit -= float(margin)
+        char_wrap = wrap_mode(wrap)
+        key = ("break", limit, char_wrap, text, self.k, *self._type_key())
+        found = _measured.get(key)
+        if found is None:
+            found = tuple(break_text(text, limit, self.current_font.cw, self.font_size_pt, self.k, char_wrap))
+            _remember(key, found)
+        return list(found)
+
+    def _break_lines(self, width: float, text: str) -> list[str]:
         if "\n" not in text and self.get_string_width(text) <= width:
             return [text]
-        if width < 3:
+        if width < 3 or self._narrower_than_a_character(width, text):
             return [text[:1]] if text else []
+        automatic, self.auto_page_break = self.auto_page_break, False  # measuring never turns a page
         try:
-            return self.multi_cell(width, 4, text, dry_run=True, output="LINES", wrapmode=self.wrap)
-        except fpdf.errors.FPDFException:  # a character wider than the column: break anywhere
-            return self.multi_cell(width, 4, text, dry_run=True, output="LINES", wrapmode=WrapMode.CHAR)
+            try:
+                return self.multi_cell(width, 4, text, dry_run=True, output="LINES", wrapmode=self.wrap)
+            except fpdf.errors.FPDFException:  # a character wider than the column: break anywhere
+                return self.multi_cell(width, 4, text, dry_run=True, output="LINES", wrapmode=WrapMode.CHAR)
+        finally:
+            self.auto_page_break = automatic
+
+    def _narrower_than_a_character(self, width: float, text: str) -> bool:
+        """fpdf2 cannot break `text` in `width`: it raises wrapping words and never ends wrapping
+        characters."""
+        return any(self.get_string_width(char) > width for char in set(text) if char != "\n")
+
+    def block(self, width: float, height: float, text: str) -> None:
+        """`multi_cell(width, height, text, new_x="LMARGIN", new_y="NEXT")` in the document's wrap mode,
+        justified: fpdf2's own rendering of each line, the lines broken by `pdf_lines` (remembered
+        for the process) where it applies."""
+        plain_text = self.normalize_text(text).replace("\r", "")
+        if not shared() or not plain(self, plain_text):
+            self.multi_cell(width, height, text, new_x="LMARGIN", new_y="NEXT", wrapmode=self.wrap)
+            return
+        padding = Padding.new(0)
+        lines = text_lines(self, self._line_specs(width - padding.right - padding.left, plain_text, self.wrap),
+                           width - padding.right - padding.left, Align.J, height)
+        for index, line in enumerate(lines):  # the rest is multi_cell's, without border, fill or padding
+            self._perform_page_break_if_need_be(height + padding.bottom)
+            last = index == len(lines) - 1
+            self._render_styled_text_line(line, h=height, new_x=XPos.LMARGIN if last else XPos.LEFT, new_y=YPos.NEXT,
+                                          border=0, fill=False, link=None,
+                                          padding=Padding(0, padding.right, 0, padding.left), prevent_font_change=False)
+        if lines[-1].trailing_nl:
+            self.ln()
 
     def fit(self, text: str, width: float) -> str:
         """`text` cut (with "…") to one line of `width` mm at the current size."""
@@ -157,8 +270,7 @@ class Document(fpdf.FPDF):
         self.set_text_color(*(INK if level == "h1" else ACCENT))
         self.set_draw_color(*(INK if level == "h1" else ACCENT))
         self.strong(level in ("h1", "h2", "h3"))
-        self.multi_cell(self.epw, line_height(size), self.clean(text, 300), new_x="LMARGIN", new_y="NEXT",
-                        wrapmode=self.wrap)
+        self.block(self.epw, line_height(size), self.clean(text, 300))
         self.strong(False)
         if level == "h2":
             self.set_draw_color(*RULE)
@@ -177,7 +289,7 @@ class Document(fpdf.FPDF):
             self.set_x(self.l_margin + 0.6)
             self.cell(indent - 0.6, line_height(size), "•")
         self.set_x(self.l_margin + indent)
-        self.multi_cell(self.epw - indent, line_height(size), text, new_x="LMARGIN", new_y="NEXT", wrapmode=self.wrap)
+        self.block(self.epw - indent, line_height(size), text)
         self.ln(gap)
 
     def box(self, texts: list[str], *, warn: bool = False, size: float = BODY) -> None:
@@ -401,7 +513,7 @@ class Document(fpdf.FPDF):
         self.line(self.l_margin, self.get_y() - 0.8, self.l_margin + self.epw, self.get_y() - 0.8)
         self.set_font("body", "", 6.8)
         self.set_text_color(*MUTED)
-        page = ("第 %s 页，共 %s 页" if self.lang_code == "zh" else "Page %s of %s") % (self.page_no(), "{nb}")
+        page = PAGE_WORDS.get(self.lang_code, PAGE_WORDS["en"]) % (self.page_no(), "{nb}")
         self.set_x(self.l_margin)
         self.cell(self.epw - 30, 4, self.fit(self.footer_text, self.epw - 32))
         self.set_x(self.l_margin + self.epw - 30)
