@@ -79,6 +79,10 @@ def test_wheel_ships_default_rules_playbooks_and_example_data(wheel):
     assert "kamrules/defaults/examples/customers.csv" in names
     assert "kamrules/documents/fonts/wqy-microhei.ttf" in names  # evaluate --pdf sets Chinese with it
     assert any(n.endswith("entry_points.txt") for n in names)
+    # every package of the source tree is in the wheel (a package left out of pyproject's list imports in
+    # the checkout and fails in an installed copy)
+    for init in sorted((ROOT / "kamrules").rglob("__init__.py")):
+        assert init.relative_to(ROOT).as_posix() in names, f"{init.parent.name}: add it to pyproject's packages"
 
 
 def test_installed_layout_runs_the_bare_command_from_an_empty_folder(wheel, tmp_path):
