@@ -1149,3 +1149,13 @@ def test_the_default_pack_reads_the_contacts_a_review_gives():
     assert all("meet_decision_maker" not in acts for acts in actions("p").values())
     assert all("no_decision_maker" not in signal for _, signal in signals("p").values())
     assert len(key) > 20
+
+
+def test_nobody_waiting_gets_no_hours_advice(pack):
+    """A flat book of 30 where the pipeline is full and nobody waits: the line about accounts beyond the
+    pipeline says no word about a manager's hours or adding a manager."""
+    rows = [{"account_id": f"v{i:02d}", "sales": 100_000 - i * 500} for i in range(30)]
+    evaluation = evaluate(pack, pd.DataFrame(rows), as_of=AS_OF)
+    advice = " ".join(text["en"] for text in summarise(evaluation, lang="en").advice)
+    assert "fall beyond the key places and the pipeline" in advice
+    assert "The team's hours would carry them" not in advice
