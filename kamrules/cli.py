@@ -177,13 +177,16 @@ def validate(
                           total=len(pack.fields)))
             from kamrules.data.history_facts import add_history, history_fields, without_history
 
-            facts = history_fields(pack)  # not the file's columns: filled by a run with history, else a first review
+            from kamrules.run import _without_review_fields, review_fields
+
+            # not the file's columns: filled by a run with history (else a first review) or with --contacts
+            facts = history_fields(pack) + review_fields(pack)
             missing = [name for name in read.missing_optional if name not in facts]
             if missing:
                 say(data_text(lang, "validate_optional", names=", ".join(missing)))
             from kamrules.analysis.data import data_checks
 
-            read.mapping = without_history(read.mapping, pack)
+            read.mapping = _without_review_fields(without_history(read.mapping, pack))
             on_data, silent = data_checks(pack, add_history(read.frame, pack, None), read.column_map, str(data),
                                           parse_as_of(as_of, data), lang,
                                           filled=tuple(n for n in facts if n not in read.column_map))

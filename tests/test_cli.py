@@ -169,7 +169,8 @@ def test_default_pack_validates_strictly_and_fits_the_example_data():
     assert [line for line in lines if "can never fire" in line or "not in the file" in line] == [
         "  optional fields not in the file: parent_id, customer_group, sales_prev_period, orders",
         "  rule 'risk_signals → period_decline' can never fire without: sales_prev_period",
-        "  rule 'risk_signals → period_decline_strong' can never fire without: sales_prev_period"]
+        "  rule 'risk_signals → period_decline_strong' can never fire without: sales_prev_period",
+        "  rule 'risk_signals → period_gap' can never fire without: sales_prev_period"]
     assert " 0 error(s), 0 warning(s)" in f" {lines[-1]}"
     assert "  note: " in result.output and "matches none of the 300 accounts" in result.output
     strict = invoke("validate", "--strict", "--data", str(ROOT / "examples" / "customers.csv"))

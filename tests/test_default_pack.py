@@ -1113,3 +1113,49 @@ def test_a_region_at_66_34_is_not_balanced_but_60_40_is(pack):
     evaluation = evaluate(pack, pd.DataFrame(rows), as_of=AS_OF)
     flags = {a.account_id: a.value("region_dominated") for a in evaluation.accounts}
     assert flags["r1"] is True and flags["s1"] is False
+
+
+def test_the_default_pack_reads_the_contacts_a_review_gives():
+    """--contacts: a key account whose contacts name no decision maker gets the signal and a meeting with
+    the decision maker; A00001 (a decision maker met 46 days ago, a champion) needs neither; without
+    --contacts no rule reads them."""
+    from typer.testing import CliRunner
+
+    from kamrules.cli import app
+
+    runner = CliRunner()
+    args = ["evaluate", str(ROOT / "examples" / "customers.csv"), "--as-of", "2026-11-27", "--playbooks", "none", "-q"]
+    with_contacts = runner.invoke(app, [*args, "--out", "c", "--contacts", str(ROOT / "examples" / "contacts.csv")])
+    assert with_contacts.exit_code == 0, with_contacts.output
+    plain = runner.invoke(app, [*args, "--out", "p"])
+    assert plain.exit_code == 0, plain.output
+
+    def actions(folder: str) -> dict:
+        with open(f"{folder}/actions.csv", encoding="utf-8-sig") as handle:
+            rows = list(csv.DictReader(handle))
+        found: dict = {}
+        for row in rows:
+            found.setdefault(row["account_id"], set()).add(row["action"])
+        return found
+
+    def signals(folder: str) -> dict:
+        with open(f"{folder}/decisions.csv", encoding="utf-8-sig") as handle:
+            return {row["account_id"]: (row["tier"], row["risk_signal"]) for row in csv.DictReader(handle)}
+
+    met, seen = actions("c"), signals("c")
+    key = [a for a, (tier, _) in seen.items() if tier == "key"]
+    assert "meet_decision_maker" not in met["A00001"] and "no_decision_maker" not in seen["A00001"][1]
+    assert "meet_decision_maker" in met["A00009"] and "no_decision_maker" in seen["A00009"][1]
+    assert all("meet_decision_maker" not in acts for acts in actions("p").values())
+    assert all("no_decision_maker" not in signal for _, signal in signals("p").values())
+    assert len(key) > 20
+
+
+def test_nobody_waiting_gets_no_hours_advice(pack):
+    """A flat book of 30 where the pipeline is full and nobody waits: the line about accounts beyond the
+    pipeline says no word about a manager's hours or adding a manager."""
+    rows = [{"account_id": f"v{i:02d}", "sales": 100_000 - i * 500} for i in range(30)]
+    evaluation = evaluate(pack, pd.DataFrame(rows), as_of=AS_OF)
+    advice = " ".join(text["en"] for text in summarise(evaluation, lang="en").advice)
+    assert "fall beyond the key places and the pipeline" in advice
+    assert "The team's hours would carry them" not in advice

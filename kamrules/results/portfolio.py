@@ -226,7 +226,7 @@ class _Summary:
                       team.waiting_text(waiting, waiting_total, waiting_sales, self.total_sales, beyond,
                                         lambda v, lang: fmt_money(v, lang, wan=False)),
                       developing=developing, concentration=concentration,
-                      team_places=team.first_value(pack, evaluation, "team_places"))
+                      team_places=team.first_value(pack, evaluation, "team_places"), waiting=waiting_total)
                 if key_accounts is not None else None)
         return band, {"key_capacity": capacity, "waiting": waiting, "waiting_total": waiting_total,
                       "waiting_sales": waiting_sales, "beyond_pipeline": beyond, "consumer_book": consumer_book}
@@ -377,7 +377,7 @@ def _pareto(ids: list, names: list, sales: np.ndarray, tiers: list, target: floa
 
 def _band(pack: RulePack, key: int, capacity: float | None, accounts: int, pipeline: tuple = (0, 0, None),
           consumer_book: bool = False, waiting_line: Text | None = None, developing: int = 0,
-          concentration: Text | None = None, team_places: Any = None) -> KeyAccountBand:
+          concentration: Text | None = None, team_places: Any = None, waiting: int = 0) -> KeyAccountBand:
     low, high = _param(pack, "kam_manageable_min"), _param(pack, "kam_manageable_max")
     strong, threshold = _param(pack, "kam_warn_strong"), _param(pack, "kam_department_threshold")
     status = _status(key, low, high, strong) if not consumer_book else "unknown"
@@ -389,7 +389,7 @@ def _band(pack: RulePack, key: int, capacity: float | None, accounts: int, pipel
     advice = [text for text in (team.capacity_text(pack, capacity, accounts, places, concentration is not None)
                                 if not consumer_book else None,
                                 concentration, advice_text.band_text(status, key, low, high, strong, developing),
-                                _with_hours(pack, waiting_line, fte),
+                                _with_hours(pack, waiting_line, fte) if waiting else waiting_line,
                                 pipeline_line, organisation) if text]
     if fte is not None and not consumer_book:
         advice.append(fte[2])
