@@ -736,15 +736,20 @@ def _output_files(options: EvaluateOptions, evaluation: Evaluation, read, summar
 
         issues = pd.DataFrame([vars(i) for i in read.issues], columns=["row", "column", "field", "value", "reason"])
         files["data-issues.csv"] = table_bytes(issues, "csv")
-    from kamrules.documents.render import playbooks_to_write, render_playbooks
+    from kamrules.documents.render import playbooks_to_write, render_playbooks, selected_indexes
+    from kamrules.documents.review_cycle import set_objectives
+    from kamrules.review.objectives import objectives_frame
+
+    also = since.also if since is not None and options.playbooks != "none" else []
+    with_playbook = sorted(set(selected_indexes(evaluation, options.playbooks)) | set(also))
+    files["objectives.csv"] = table_bytes(objectives_frame(set_objectives(evaluation, with_playbook)), "csv")
 
     # Rendered as written (memory stays flat), except with --pdf: the PDFs are made from the HTML, which
     # would otherwise be rendered twice (once for the PDF, once when written).
     render = render_playbooks if options.pdf else playbooks_to_write
     rendered = render(evaluation, selection=options.playbooks, lang=options.lang, playbooks_dir=options.playbooks_dir,
                       jobs=options.jobs or default_jobs(), review=review,
-                      **({"since": since.accounts, "also": since.also if options.playbooks != "none" else []}
-                         if since else {}))
+                      **({"since": since.accounts, "also": also} if since else {}))
     files.update(rendered)
     links = playbooks.playbook_links(rendered, evaluation)
     files["report.html"] = report.render_report(evaluation, summary, lang=options.lang, playbook_links=links,
@@ -773,6 +778,7 @@ class Since:
     also: list  # positions of demoted accounts, which get a playbook whatever --playbooks says
     result: object  # kamrules.results.diff.DiffResult
     tasks: object = None  # kamrules.review.tasks.TaskHistory: this run's tasks against the last review's
+    objectives: dict | None = None  # account id -> the last review's objectives measured now (None: it set none)
 
 
 def _since_last_review(options: EvaluateOptions, evaluation: Evaluation) -> Since:
@@ -795,7 +801,23 @@ def _since_last_review(options: EvaluateOptions, evaluation: Evaluation) -> Sinc
     also = [i for i, account in enumerate(after.frame.index) if account in demoted]
     from kamrules.review.tasks import task_history
 
-    return Since(report, accounts, demoted, also, result, task_history(before, evaluation))
+    objectives = _objective_progress(options, evaluation)
+    if objectives:
+        from kamrules.documents.review_cycle import with_objective_progress
+
+        accounts = with_objective_progress(accounts, objectives, evaluation.pack, options.lang)
+    return Since(report, accounts, demoted, also, result, task_history(before, evaluation), objectives)
+
+
+def _objective_progress(options: EvaluateOptions, evaluation: Evaluation) -> dict | None:
+    """The objectives the previous run folder set (its objectives.csv), measured with this run's values;
+    None for a register or a run that wrote no objectives file (docs/review-cycle.md)."""
+    if options.previous.is_file():
+        return None
+    from kamrules.review.objectives import progress, read_objectives
+
+    set_before = read_objectives(options.previous, options.lang)
+    return None if set_before is None else progress(set_before, evaluation)
 
 
 @dataclass

@@ -327,7 +327,7 @@ def test_the_records_templates_may_read_are_exactly_these():
         "AccountLine", "AccountSince", "AccountView", "ActionRow", "Breakdown", "Chart", "ChartPoint", "Choice",
         "ContactRow", "Count", "CountRow", "CountTable", "CurvePoint", "DecisionResult", "DecisionView", "Fact",
         "Finding", "KeyAccountBand", "LoopContext", "Losses", "NamedAccount", "NoteRow", "NoteSection", "Notes",
-        "Objective", "OwnerView",
+        "Objective", "OwnerView", "ProgressRow",
         "ParetoSplit", "PlanSection",
         "PlaybookContext", "Portfolio", "ProfileView", "Reason", "RegionRow", "RegionView", "ReportContext",
         "RiskAccount", "RiskSignal", "RunInfo", "Score", "Service", "Signal", "SignalView", "SinceLastReview",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 from kamrules.i18n import Strings
@@ -76,6 +77,8 @@ class ProgressRow:
     set_on: dt.date
     status: str  # achieved | on_track | behind | not_measured
     status_text: str
+    due: dt.date | None = None
+    expected: str = ""  # the share of the way the time gone by asks for, e.g. "25%"
 
 
 EMPTY_NOTES = Notes()
@@ -110,8 +113,64 @@ def progress_rows(found: tuple, fmt, strings: Strings) -> tuple[ProgressRow, ...
         rows.append(ProgressRow(name, fmt.caption(name), fmt.show(item.objective.start, name),
                                 fmt.show(item.objective.target, name),
                                 fmt.show(item.now, name) if item.now is not None else "—",
-                                item.objective.set_on, item.status, strings["status_" + item.status]))
+                                item.objective.set_on, item.status, strings["status_" + item.status],
+                                item.objective.due, f"{item.expected:.0%}"))
     return tuple(rows)
+
+
+def set_objectives(evaluation: Any, indexes: list[int]) -> list:
+    """The objectives the playbooks of the accounts at `indexes` set (kamrules.documents.review.objectives),
+    as objectives.csv records them: set on the run's date, due a year later."""
+    from kamrules.documents.formatting import Formatter
+    from kamrules.documents.review import objectives, role_name
+    from kamrules.i18n import UI
+    from kamrules.results.columns import column_values
+    from kamrules.review.objectives import SetObjective, due_date
+
+    pack = evaluation.pack
+    names = {pack.role("sales"), role_name(pack, "share_of_wallet"), role_name(pack, "sales_prev")} - {None}
+    columns = {name: column_values(evaluation, name) for name in sorted(names)
+               if evaluation.table is not None and name in evaluation.table.columns}
+    if not indexes or pack.role("sales") not in columns:
+        return []
+    ids = column_values(evaluation, "account_id")
+    fmt, strings = Formatter(pack, "en"), Strings(UI["en"])
+    set_on = evaluation.as_of
+    found = []
+    for index in indexes:
+        values = {name: column[index] for name, column in columns.items()}
+        for item in objectives(pack, values, fmt, strings):
+            found.append(SetObjective(str(ids[index]), item.kind, item.name, item.current_value, item.target_value,
+                                      set_on, due_date(set_on)))
+    return found
+
+
+def with_objective_progress(accounts: Any, found: dict, pack: RulePack, lang: str) -> Any:
+    """The playbooks' "since the last review" blocks (account id -> AccountSince) with each account's
+    objectives of the last review measured now (kamrules.review.objectives.progress); built when a
+    playbook asks, as the blocks are."""
+    from kamrules.documents.formatting import Formatter
+    from kamrules.i18n import UI
+
+    return _WithProgress(accounts, found, Formatter(pack, lang), Strings(UI[lang]))
+
+
+class _WithProgress(Mapping):
+    def __init__(self, accounts: Any, found: dict, fmt: Any, strings: Strings):
+        self._accounts, self._found, self._fmt, self._strings = accounts, found, fmt, strings
+
+    def __getitem__(self, account: str) -> Any:
+        import dataclasses
+
+        since = self._accounts[account]
+        items = self._found.get(account)
+        return dataclasses.replace(since, objectives=progress_rows(items, self._fmt, self._strings)) if items else since
+
+    def __iter__(self):
+        return iter(self._accounts)
+
+    def __len__(self) -> int:
+        return len(self._accounts)
 
 
 def contact_rows(people: tuple, manager: str | None, strings: Strings) -> tuple:

@@ -328,6 +328,10 @@ REVIEW_UI: dict[str, dict[str, str]] = {
         "overridden_by": "overridden by %s: %s (until %s)",
         "status_achieved": "achieved", "status_on_track": "on track", "status_behind": "behind",
         "status_not_measured": "not measured",
+        "objectives_since": "Since the last review: objectives",
+        "objective_baseline": "Then", "objective_progress": "Progress",
+        "objectives_since_note": "The objectives the last review set, measured now: on track means at least "
+                                 "as far toward the target as the time gone by to the due date asks (%s so far).",
     },
     "zh": {
         "role_decision_maker": "决策者", "role_influencer": "影响者", "role_user": "使用者",
@@ -341,6 +345,10 @@ REVIEW_UI: dict[str, dict[str, str]] = {
         "overridden_by": "由%s人工调整：%s（有效期至 %s）",
         "status_achieved": "已达成", "status_on_track": "进展正常", "status_behind": "落后",
         "status_not_measured": "无法衡量",
+        "objectives_since": "上次回顾以来：目标进展",
+        "objective_baseline": "当时", "objective_progress": "进展",
+        "objectives_since_note": "上次回顾设定的目标，按本期数据衡量：进展正常指向目标推进的幅度不低于距完成日期已过时间的比例"
+                                 "（目前为 %s）。",
     },
 }
 for _lang, _words in REVIEW_UI.items():
