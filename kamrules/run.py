@@ -196,7 +196,8 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     started = time.perf_counter()
     cut: list = []  # Excel cells cut at 32,767 characters, known once decisions.xlsx is written
     extra = plan.table_columns(len(evaluation.table), evaluation.pack, options.lang) if plan is not None else None
-    files = _output_files(options, evaluation, read, summary, since, step, cut, extra, review)
+    files = _output_files(options, evaluation, read, summary, since, step, cut, extra, review,
+                          cycle={"plan": plan, "overrides": overrides})
     render_seconds = time.perf_counter() - started
     names = sorted([*files, "manifest.json"])
     files["manifest.json"] = manifest(evaluation, input_path=options.data, jobs=evaluation.jobs, files=names,
@@ -709,7 +710,7 @@ def _field_text(pack: RulePack, name: str, lang: str) -> str:
 
 def _output_files(options: EvaluateOptions, evaluation: Evaluation, read, summary, since,
                   step: Callable[[str], None], cut: list | None = None, extra: dict | None = None,
-                  review=None) -> dict:
+                  review=None, cycle: dict | None = None) -> dict:
     """Every file of OUT but the manifest: values are bytes or iterables of byte chunks (written lazily)."""
     from kamrules import documents as playbooks
     from kamrules.data.tables import table_bytes
@@ -754,7 +755,9 @@ def _output_files(options: EvaluateOptions, evaluation: Evaluation, read, summar
     links = playbooks.playbook_links(rendered, evaluation)
     files["report.html"] = report.render_report(evaluation, summary, lang=options.lang, playbook_links=links,
                                                playbooks_dir=options.playbooks_dir,
-                                               since=since.report if since else None, profile=profile)
+                                               since=since.report if since else None, profile=profile,
+                                               review_cycle=_review_cycle(options, evaluation, links, since, review,
+                                                                          cycle or {}))
     give_back_memory()  # the report's working columns, before the decision table is built and written
     if options.pdf:
         from kamrules.documents.pdf import pdf_copies
@@ -766,6 +769,16 @@ def _output_files(options: EvaluateOptions, evaluation: Evaluation, read, summar
                                 b_cut=evaluation.pack.param_values.get("abc_b_cut"),
                                 jobs=options.jobs or default_jobs()))
     return files
+
+
+def _review_cycle(options: EvaluateOptions, evaluation: Evaluation, links, since, review, cycle: dict):
+    """The report's review-cycle section (kamrules.documents.review_cycle.review_cycle_view)."""
+    from kamrules.documents.review_cycle import review_cycle_view
+
+    return review_cycle_view(evaluation, options.lang, links, plan=cycle.get("plan"), overrides=cycle.get("overrides"),
+                             tasks=since.tasks if since is not None else None,
+                             objectives=since.objectives if since is not None else None,
+                             objectives_from=since.report.previous if since is not None else "", review=review)
 
 
 @dataclass

@@ -240,6 +240,7 @@ class ProgressLine:
     name: str
     link: str | None
     row: ProgressRow
+    money: str = ""  # the account's sales now, formatted (the list is in this order, largest first)
 
 
 @dataclass(frozen=True)
@@ -259,6 +260,8 @@ class ReviewCycleView:
     behind: tuple[ProgressLine, ...] = ()
     contacts_accounts: int = 0  # accounts the contacts file covers
     notes_accounts: int = 0  # accounts with notes
+    decision_makers: int = 0  # accounts with an active decision maker on record (evaluate --contacts)
+    behind_total: int = 0  # every objective behind (the list shows the first LIST_MAX)
 
     @property
     def shown(self) -> bool:
@@ -267,3 +270,60 @@ class ReviewCycleView:
 
 
 LIST_MAX = 200  # lines a list of the section shows; the rest are counted
+
+
+def review_cycle_view(evaluation: Any, lang: str, links: Any, *, plan: Any = None, overrides: Any = None,
+                      tasks: Any = None, objectives: dict | None = None, objectives_from: str = "",
+                      review: Any = None) -> ReviewCycleView:
+    """The report's "review cycle" section of a run: the overrides applied (kamrules.review.overrides
+    OverridePlan) and those ready to retire, the overrides ignored (`overrides`: the OverrideFile), the
+    tasks against the last review (TaskHistory), the last review's objectives measured now (account id
+    -> Progress), and the accounts the contacts and notes files cover (ReviewInputs)."""
+    from kamrules.documents.formatting import Formatter
+    from kamrules.i18n import UI
+    from kamrules.results.columns import column_values
+    from kamrules.review.objectives import counts
+
+    pack = evaluation.pack
+    fmt, strings = Formatter(pack, lang), Strings(UI[lang])
+    ids = [None if a is None else str(a) for a in column_values(evaluation, "account_id")]
+    name_field = pack.role("account_name") or "account_name"
+    names = column_values(evaluation, name_field) if name_field in evaluation.table.columns else [None] * len(ids)
+    position = {a: i for i, a in enumerate(ids) if a is not None}
+    links = links or {}
+
+    def who(account: str) -> tuple[str, str | None]:
+        index = position.get(account)
+        name = names[index] if index is not None else None
+        return (account if name in (None, "") else str(name)), links.get(account)
+
+    lines = []
+    for row, item in zip(override_rows(plan.applied, pack, fmt, strings, lang) if plan is not None else (),
+                         plan.applied if plan is not None else ()):
+        lines.append(OverrideLine(item.account, *who(item.account), row))
+    view: dict = {"overrides": tuple(lines[:LIST_MAX]), "retire": tuple(l for l in lines if l.row.agrees)[:LIST_MAX],
+                  "expired": len(overrides.expired) if overrides is not None else 0}
+    if tasks is not None:
+        view.update(tasks_from=tasks.label, tasks=dict(tasks.counts), resolved_total=len(tasks.resolved))
+    if objectives is not None:
+        sales_name = pack.role("sales")
+        sales = column_values(evaluation, sales_name) if sales_name in evaluation.table.columns else [None] * len(ids)
+
+        def money(account: str) -> float:
+            index = position.get(account)
+            value = sales[index] if index is not None else None
+            return float(value) if isinstance(value, (int, float)) and value == value else 0.0
+
+        behind = sorted(((account, item) for account, items in objectives.items() for item in items
+                         if item.status == "behind"), key=lambda p: (-money(p[0]), p[0]))
+        view.update(objectives_from=objectives_from, objectives=counts(objectives), behind_total=len(behind),
+                    behind=tuple(ProgressLine(account, *who(account), progress_rows((item,), fmt, strings)[0],
+                                              fmt.show(money(account), sales_name) if sales_name else "")
+                                 for account, item in behind[:LIST_MAX]))
+    if review is not None and review.contacts is not None:
+        book = review.contacts.by_account
+        view.update(contacts_accounts=len(book), decision_makers=sum(
+            1 for people in book.values() if any(p.role == "decision_maker" and p.active for p in people)))
+    if review is not None and review.notes is not None:
+        view.update(notes_accounts=sum(1 for notes in review.notes.by_account.values() if notes))
+    return ReviewCycleView(**view)

@@ -332,6 +332,16 @@ REVIEW_UI: dict[str, dict[str, str]] = {
         "objective_baseline": "Then", "objective_progress": "Progress",
         "objectives_since_note": "The objectives the last review set, measured now: on track means at least "
                                  "as far toward the target as the time gone by to the due date asks (%s so far).",
+        "rc_title": "Review cycle", "rc_overrides": "Set by hand", "rc_output": "Decision",
+        "rc_value": "Set to", "rc_rules": "The rules said", "rc_by": "By", "rc_reason": "Reason", "rc_until": "Until",
+        "rc_retire": "Ready to retire (the rules now decide the same): remove these rows from the overrides file",
+        "rc_expired": "Overrides ignored because their date has passed: %s",
+        "rc_tasks": "Tasks since the last review (%s)", "task_new": "new", "task_open": "still open",
+        "task_resolved": "resolved",
+        "rc_objectives": "Objectives of the last review (%s)", "rc_behind": "Behind, largest accounts first",
+        "rc_sales": "Sales now",
+        "rc_contacts": "Contacts on record for %s accounts, %s of them with a known decision maker",
+        "rc_notes": "Notes from the team for %s accounts",
     },
     "zh": {
         "role_decision_maker": "决策者", "role_influencer": "影响者", "role_user": "使用者",
@@ -347,8 +357,18 @@ REVIEW_UI: dict[str, dict[str, str]] = {
         "status_not_measured": "无法衡量",
         "objectives_since": "上次回顾以来：目标进展",
         "objective_baseline": "当时", "objective_progress": "进展",
-        "objectives_since_note": "上次回顾设定的目标，按本期数据衡量：进展正常指向目标推进的幅度不低于距完成日期已过时间的比例"
+        "objectives_since_note": "上次回顾设定的目标，按本期数据衡量：“进展正常”指向目标推进的幅度不低于距完成日期已过时间的比例"
                                  "（目前为 %s）。",
+        "rc_title": "回顾周期", "rc_overrides": "人工调整", "rc_output": "决策项",
+        "rc_value": "调整为", "rc_rules": "规则结果", "rc_by": "负责人", "rc_reason": "原因", "rc_until": "有效期至",
+        "rc_retire": "可以撤销（规则现已得出相同结果）：请从人工调整文件中删除这些行",
+        "rc_expired": "因已过有效期而忽略的人工调整：%s",
+        "rc_tasks": "上次回顾以来的任务（%s）", "task_new": "新增", "task_open": "仍未完成",
+        "task_resolved": "已解决",
+        "rc_objectives": "上次回顾的目标（%s）", "rc_behind": "落后的目标（按客户规模从大到小）",
+        "rc_sales": "当前销售额",
+        "rc_contacts": "%s 个客户有联系人记录，其中 %s 个已知决策者",
+        "rc_notes": "%s 个客户有团队备注",
     },
 }
 for _lang, _words in REVIEW_UI.items():
