@@ -172,3 +172,12 @@ def test_a_damaged_objectives_file_of_the_last_run_is_named_with_its_row():
         "wrote (an id, an objective and a metric, two numbers, two dates YYYY-MM-DD); fix the row or run the "
         "earlier review again\n")
     assert not Path("q4").exists()
+
+
+def test_the_report_lists_an_override_the_rules_now_agree_with_as_ready_to_retire():
+    Path("agree.csv").write_text("account,output,value,reason,owner,expires\n"
+                                 "A00001,tier,key,Strategic,Zhao Lei,2027-06-30\n", encoding="utf-8")
+    evaluate(Q4, "2026-11-27", "--out", "q4", "--playbooks", "none", "--overrides", "agree.csv")
+    assert report_section("q4/report.html")[-2:] == [
+        "Ready to retire (the rules now decide the same): remove these rows from the overrides file (1)",
+        "上海宏远建筑工程有限公司 (A00001): Tier = Key account — overridden by Zhao Lei: Strategic (until 2027-06-30)"]
