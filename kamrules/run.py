@@ -196,7 +196,8 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     started = time.perf_counter()
     cut: list = []  # Excel cells cut at 32,767 characters, known once decisions.xlsx is written
     extra = plan.table_columns(len(evaluation.table), evaluation.pack, options.lang) if plan is not None else None
-    files = _output_files(options, evaluation, read, summary, since, step, cut, extra, review)
+    files = _output_files(options, evaluation, read, summary, since, step, cut, extra, review,
+                          cycle={"plan": plan, "overrides": overrides})
     render_seconds = time.perf_counter() - started
     names = sorted([*files, "manifest.json"])
     files["manifest.json"] = manifest(evaluation, input_path=options.data, jobs=evaluation.jobs, files=names,
@@ -709,7 +710,7 @@ def _field_text(pack: RulePack, name: str, lang: str) -> str:
 
 def _output_files(options: EvaluateOptions, evaluation: Evaluation, read, summary, since,
                   step: Callable[[str], None], cut: list | None = None, extra: dict | None = None,
-                  review=None) -> dict:
+                  review=None, cycle: dict | None = None) -> dict:
     """Every file of OUT but the manifest: values are bytes or iterables of byte chunks (written lazily)."""
     from kamrules import documents as playbooks
     from kamrules.data.tables import table_bytes
@@ -736,20 +737,27 @@ def _output_files(options: EvaluateOptions, evaluation: Evaluation, read, summar
 
         issues = pd.DataFrame([vars(i) for i in read.issues], columns=["row", "column", "field", "value", "reason"])
         files["data-issues.csv"] = table_bytes(issues, "csv")
-    from kamrules.documents.render import playbooks_to_write, render_playbooks
+    from kamrules.documents.render import playbooks_to_write, render_playbooks, selected_indexes
+    from kamrules.documents.review_cycle import set_objectives
+    from kamrules.review.objectives import objectives_frame
+
+    also = since.also if since is not None and options.playbooks != "none" else []
+    with_playbook = sorted(set(selected_indexes(evaluation, options.playbooks)) | set(also))
+    files["objectives.csv"] = table_bytes(objectives_frame(set_objectives(evaluation, with_playbook)), "csv")
 
     # Rendered as written (memory stays flat), except with --pdf: the PDFs are made from the HTML, which
     # would otherwise be rendered twice (once for the PDF, once when written).
     render = render_playbooks if options.pdf else playbooks_to_write
     rendered = render(evaluation, selection=options.playbooks, lang=options.lang, playbooks_dir=options.playbooks_dir,
                       jobs=options.jobs or default_jobs(), review=review,
-                      **({"since": since.accounts, "also": since.also if options.playbooks != "none" else []}
-                         if since else {}))
+                      **({"since": since.accounts, "also": also} if since else {}))
     files.update(rendered)
     links = playbooks.playbook_links(rendered, evaluation)
     files["report.html"] = report.render_report(evaluation, summary, lang=options.lang, playbook_links=links,
                                                playbooks_dir=options.playbooks_dir,
-                                               since=since.report if since else None, profile=profile)
+                                               since=since.report if since else None, profile=profile,
+                                               review_cycle=_review_cycle(options, evaluation, links, since, review,
+                                                                          cycle or {}))
     give_back_memory()  # the report's working columns, before the decision table is built and written
     if options.pdf:
         from kamrules.documents.pdf import pdf_copies
@@ -763,6 +771,16 @@ def _output_files(options: EvaluateOptions, evaluation: Evaluation, read, summar
     return files
 
 
+def _review_cycle(options: EvaluateOptions, evaluation: Evaluation, links, since, review, cycle: dict):
+    """The report's review-cycle section (kamrules.documents.review_cycle.review_cycle_view)."""
+    from kamrules.documents.review_cycle import review_cycle_view
+
+    return review_cycle_view(evaluation, options.lang, links, plan=cycle.get("plan"), overrides=cycle.get("overrides"),
+                             tasks=since.tasks if since is not None else None,
+                             objectives=since.objectives if since is not None else None,
+                             objectives_from=since.report.previous if since is not None else "", review=review)
+
+
 @dataclass
 class Since:
     """`evaluate --previous OUT`: what the report, the playbooks and the decision table get."""
@@ -773,6 +791,7 @@ class Since:
     also: list  # positions of demoted accounts, which get a playbook whatever --playbooks says
     result: object  # kamrules.results.diff.DiffResult
     tasks: object = None  # kamrules.review.tasks.TaskHistory: this run's tasks against the last review's
+    objectives: dict | None = None  # account id -> the last review's objectives measured now (None: it set none)
 
 
 def _since_last_review(options: EvaluateOptions, evaluation: Evaluation) -> Since:
@@ -795,7 +814,23 @@ def _since_last_review(options: EvaluateOptions, evaluation: Evaluation) -> Sinc
     also = [i for i, account in enumerate(after.frame.index) if account in demoted]
     from kamrules.review.tasks import task_history
 
-    return Since(report, accounts, demoted, also, result, task_history(before, evaluation))
+    objectives = _objective_progress(options, evaluation)
+    if objectives:
+        from kamrules.documents.review_cycle import with_objective_progress
+
+        accounts = with_objective_progress(accounts, objectives, evaluation.pack, options.lang)
+    return Since(report, accounts, demoted, also, result, task_history(before, evaluation), objectives)
+
+
+def _objective_progress(options: EvaluateOptions, evaluation: Evaluation) -> dict | None:
+    """The objectives the previous run folder set (its objectives.csv), measured with this run's values;
+    None for a register or a run that wrote no objectives file (docs/review-cycle.md)."""
+    if options.previous.is_file():
+        return None
+    from kamrules.review.objectives import progress, read_objectives
+
+    set_before = read_objectives(options.previous, options.lang)
+    return None if set_before is None else progress(set_before, evaluation)
 
 
 @dataclass

@@ -327,9 +327,9 @@ def test_the_records_templates_may_read_are_exactly_these():
         "AccountLine", "AccountSince", "AccountView", "ActionRow", "Breakdown", "Chart", "ChartPoint", "Choice",
         "ContactRow", "Count", "CountRow", "CountTable", "CurvePoint", "DecisionResult", "DecisionView", "Fact",
         "Finding", "KeyAccountBand", "LoopContext", "Losses", "NamedAccount", "NoteRow", "NoteSection", "Notes",
-        "Objective", "OwnerView",
+        "Objective", "OverrideLine", "OverrideRow", "OwnerView",
         "ParetoSplit", "PlanSection",
-        "PlaybookContext", "Portfolio", "ProfileView", "Reason", "RegionRow", "RegionView", "ReportContext",
-        "RiskAccount", "RiskSignal", "RunInfo", "Score", "Service", "Signal", "SignalView", "SinceLastReview",
+        "PlaybookContext", "Portfolio", "ProfileView", "ProgressLine", "ProgressRow", "Reason", "RegionRow",
+        "RegionView", "ReportContext", "ReviewCycleView", "RiskAccount", "RiskSignal", "RunInfo", "Score", "Service", "Signal", "SignalView", "SinceLastReview",
         "Stat", "SwotRow", "Tick", "UnusedRule", "UnusedRuleView"]
     assert sorted(t.__name__ for t in mappings) == ["Strings", "Texts", "Values"]

@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import Any
 
 from kamrules.documents.review import ContactRow, Objective, SwotRow
-from kamrules.documents.review_cycle import EMPTY_NOTES, NoteRow, Notes, NoteSection  # noqa: F401 (the sandbox reads them)
+from kamrules.documents.review_cycle import EMPTY_NOTES, NoteRow, Notes, NoteSection, ProgressRow  # noqa: F401 (the sandbox reads them)
 from kamrules.documents.since import AccountSince
 from kamrules.i18n import Strings
 from kamrules.pack import RulePack

@@ -277,7 +277,8 @@ def build_report_context(evaluation: Evaluation, portfolio: Portfolio, *, lang: 
 
 def render_report(evaluation: Evaluation, portfolio: Portfolio, *, lang: str = "en",
                   playbook_links: Mapping[str, str] | None = None, playbooks_dir: Path | str | None = None,
-                  checked: bool = False, probe: bool = False, since=None, profile=None) -> bytes:
+                  checked: bool = False, probe: bool = False, since=None, profile=None,
+                  review_cycle=None) -> bytes:
     """`report.html` as UTF-8 bytes. `playbook_links`: account id → relative path of its HTML playbook;
     `profile`: the run's key-account profile when it was already computed (for profile.csv)."""
     from jinja2 import TemplateError as JinjaError
@@ -285,6 +286,8 @@ def render_report(evaluation: Evaluation, portfolio: Portfolio, *, lang: str = "
     context = build_report_context(evaluation, portfolio, lang=lang, playbook_links=playbook_links)
     if since is not None:  # `evaluate --previous OUT`: a SinceLastReview
         context = dataclasses.replace(context, since_last_review=since)
+    if review_cycle is not None and review_cycle.shown:  # a ReviewCycleView (docs/review-cycle.md)
+        context = dataclasses.replace(context, review_cycle=review_cycle)
     from kamrules.documents.profile_view import profile_view
 
     context = dataclasses.replace(context, profile=profile_view(evaluation, lang, playbook_links, profile))

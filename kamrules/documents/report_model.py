@@ -9,6 +9,9 @@ from kamrules.documents.context_model import RunInfo
 from kamrules.i18n import Strings
 from kamrules.results.portfolio_model import Portfolio
 from kamrules.documents.since import SinceLastReview
+from kamrules.documents.review_cycle import (  # noqa: F401 (the sandbox reads them)
+    OverrideLine, OverrideRow, ProgressLine, ReviewCycleView,
+)
 from kamrules.documents.profile_view import ProfileView
 
 
@@ -168,3 +171,4 @@ class ReportContext:
     waiting_total: int = 0
     missing_columns: tuple[str, ...] = ()  # one message per column the whole file lacks, in the language
     data_notes: tuple[str, ...] = ()  # doubts about what a column covers (lifetime revenue, a year to date), in the language
+    review_cycle: ReviewCycleView | None = None  # overrides, tasks, objectives, contacts and notes (docs/review-cycle.md)

@@ -34,6 +34,7 @@ class Objective:
     basis: str  # how the gain is computed, in words
     current_value: float | None = None  # today's value and the target as numbers (objectives.csv)
     target_value: float | None = None
+    kind: str = ""  # what it asks, as objectives.csv names it: raise_share_of_wallet, recover_sales
 
 
 @dataclass(frozen=True)
@@ -182,14 +183,15 @@ def objectives(pack: RulePack, values: dict, fmt, strings) -> tuple[Objective, .
             found.append(Objective(
                 sow_name, fmt.caption(sow_name), fmt.show(sow, sow_name), fmt.show(target, sow_name),
                 "+" + fmt.show(spend * (target - sow), sales_name),
-                strings["spend_basis"] % (fmt.show(spend, sales_name),), float(sow), float(target)))
+                strings["spend_basis"] % (fmt.show(spend, sales_name),), float(sow), float(target),
+                "raise_share_of_wallet"))
     prev_name = role_name(pack, "sales_prev")
     prev = values.get(prev_name) if prev_name else None
     if _number(prev) and prev > sales:
         found.append(Objective(
             sales_name, fmt.caption(sales_name), fmt.show(sales, sales_name), fmt.show(prev, sales_name),
             "+" + fmt.show(prev - sales, sales_name), strings["recover_basis"] % (fmt.caption(prev_name),),
-            float(sales), float(prev)))
+            float(sales), float(prev), "recover_sales"))
     return tuple(found)
 
 

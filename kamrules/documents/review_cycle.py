@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 from kamrules.i18n import Strings
@@ -76,6 +77,8 @@ class ProgressRow:
     set_on: dt.date
     status: str  # achieved | on_track | behind | not_measured
     status_text: str
+    due: dt.date | None = None
+    expected: str = ""  # the share of the way the time gone by asks for, e.g. "25%"
 
 
 EMPTY_NOTES = Notes()
@@ -110,8 +113,64 @@ def progress_rows(found: tuple, fmt, strings: Strings) -> tuple[ProgressRow, ...
         rows.append(ProgressRow(name, fmt.caption(name), fmt.show(item.objective.start, name),
                                 fmt.show(item.objective.target, name),
                                 fmt.show(item.now, name) if item.now is not None else "—",
-                                item.objective.set_on, item.status, strings["status_" + item.status]))
+                                item.objective.set_on, item.status, strings["status_" + item.status],
+                                item.objective.due, f"{item.expected:.0%}"))
     return tuple(rows)
+
+
+def set_objectives(evaluation: Any, indexes: list[int]) -> list:
+    """The objectives the playbooks of the accounts at `indexes` set (kamrules.documents.review.objectives),
+    as objectives.csv records them: set on the run's date, due a year later."""
+    from kamrules.documents.formatting import Formatter
+    from kamrules.documents.review import objectives, role_name
+    from kamrules.i18n import UI
+    from kamrules.results.columns import column_values
+    from kamrules.review.objectives import SetObjective, due_date
+
+    pack = evaluation.pack
+    names = {pack.role("sales"), role_name(pack, "share_of_wallet"), role_name(pack, "sales_prev")} - {None}
+    columns = {name: column_values(evaluation, name) for name in sorted(names)
+               if evaluation.table is not None and name in evaluation.table.columns}
+    if not indexes or pack.role("sales") not in columns:
+        return []
+    ids = column_values(evaluation, "account_id")
+    fmt, strings = Formatter(pack, "en"), Strings(UI["en"])
+    set_on = evaluation.as_of
+    found = []
+    for index in indexes:
+        values = {name: column[index] for name, column in columns.items()}
+        for item in objectives(pack, values, fmt, strings):
+            found.append(SetObjective(str(ids[index]), item.kind, item.name, item.current_value, item.target_value,
+                                      set_on, due_date(set_on)))
+    return found
+
+
+def with_objective_progress(accounts: Any, found: dict, pack: RulePack, lang: str) -> Any:
+    """The playbooks' "since the last review" blocks (account id -> AccountSince) with each account's
+    objectives of the last review measured now (kamrules.review.objectives.progress); built when a
+    playbook asks, as the blocks are."""
+    from kamrules.documents.formatting import Formatter
+    from kamrules.i18n import UI
+
+    return _WithProgress(accounts, found, Formatter(pack, lang), Strings(UI[lang]))
+
+
+class _WithProgress(Mapping):
+    def __init__(self, accounts: Any, found: dict, fmt: Any, strings: Strings):
+        self._accounts, self._found, self._fmt, self._strings = accounts, found, fmt, strings
+
+    def __getitem__(self, account: str) -> Any:
+        import dataclasses
+
+        since = self._accounts[account]
+        items = self._found.get(account)
+        return dataclasses.replace(since, objectives=progress_rows(items, self._fmt, self._strings)) if items else since
+
+    def __iter__(self):
+        return iter(self._accounts)
+
+    def __len__(self) -> int:
+        return len(self._accounts)
 
 
 def contact_rows(people: tuple, manager: str | None, strings: Strings) -> tuple:
@@ -181,6 +240,7 @@ class ProgressLine:
     name: str
     link: str | None
     row: ProgressRow
+    money: str = ""  # the account's sales now, formatted (the list is in this order, largest first)
 
 
 @dataclass(frozen=True)
@@ -200,6 +260,8 @@ class ReviewCycleView:
     behind: tuple[ProgressLine, ...] = ()
     contacts_accounts: int = 0  # accounts the contacts file covers
     notes_accounts: int = 0  # accounts with notes
+    decision_makers: int = 0  # accounts with an active decision maker on record (evaluate --contacts)
+    behind_total: int = 0  # every objective behind (the list shows the first LIST_MAX)
 
     @property
     def shown(self) -> bool:
@@ -208,3 +270,60 @@ class ReviewCycleView:
 
 
 LIST_MAX = 200  # lines a list of the section shows; the rest are counted
+
+
+def review_cycle_view(evaluation: Any, lang: str, links: Any, *, plan: Any = None, overrides: Any = None,
+                      tasks: Any = None, objectives: dict | None = None, objectives_from: str = "",
+                      review: Any = None) -> ReviewCycleView:
+    """The report's "review cycle" section of a run: the overrides applied (kamrules.review.overrides
+    OverridePlan) and those ready to retire, the overrides ignored (`overrides`: the OverrideFile), the
+    tasks against the last review (TaskHistory), the last review's objectives measured now (account id
+    -> Progress), and the accounts the contacts and notes files cover (ReviewInputs)."""
+    from kamrules.documents.formatting import Formatter
+    from kamrules.i18n import UI
+    from kamrules.results.columns import column_values
+    from kamrules.review.objectives import counts
+
+    pack = evaluation.pack
+    fmt, strings = Formatter(pack, lang), Strings(UI[lang])
+    ids = [None if a is None else str(a) for a in column_values(evaluation, "account_id")]
+    name_field = pack.role("account_name") or "account_name"
+    names = column_values(evaluation, name_field) if name_field in evaluation.table.columns else [None] * len(ids)
+    position = {a: i for i, a in enumerate(ids) if a is not None}
+    links = links or {}
+
+    def who(account: str) -> tuple[str, str | None]:
+        index = position.get(account)
+        name = names[index] if index is not None else None
+        return (account if name in (None, "") else str(name)), links.get(account)
+
+    lines = []
+    for row, item in zip(override_rows(plan.applied, pack, fmt, strings, lang) if plan is not None else (),
+                         plan.applied if plan is not None else ()):
+        lines.append(OverrideLine(item.account, *who(item.account), row))
+    view: dict = {"overrides": tuple(lines[:LIST_MAX]), "retire": tuple(l for l in lines if l.row.agrees)[:LIST_MAX],
+                  "expired": len(overrides.expired) if overrides is not None else 0}
+    if tasks is not None:
+        view.update(tasks_from=tasks.label, tasks=dict(tasks.counts), resolved_total=len(tasks.resolved))
+    if objectives is not None:
+        sales_name = pack.role("sales")
+        sales = column_values(evaluation, sales_name) if sales_name in evaluation.table.columns else [None] * len(ids)
+
+        def money(account: str) -> float:
+            index = position.get(account)
+            value = sales[index] if index is not None else None
+            return float(value) if isinstance(value, (int, float)) and value == value else 0.0
+
+        behind = sorted(((account, item) for account, items in objectives.items() for item in items
+                         if item.status == "behind"), key=lambda p: (-money(p[0]), p[0]))
+        view.update(objectives_from=objectives_from, objectives=counts(objectives), behind_total=len(behind),
+                    behind=tuple(ProgressLine(account, *who(account), progress_rows((item,), fmt, strings)[0],
+                                              fmt.show(money(account), sales_name) if sales_name else "")
+                                 for account, item in behind[:LIST_MAX]))
+    if review is not None and review.contacts is not None:
+        book = review.contacts.by_account
+        view.update(contacts_accounts=len(book), decision_makers=sum(
+            1 for people in book.values() if any(p.role == "decision_maker" and p.active for p in people)))
+    if review is not None and review.notes is not None:
+        view.update(notes_accounts=sum(1 for notes in review.notes.by_account.values() if notes))
+    return ReviewCycleView(**view)

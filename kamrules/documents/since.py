@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kamrules.documents.review_cycle import ProgressRow
+
 
 @dataclass(frozen=True)
 class SinceWords:
@@ -54,6 +56,7 @@ class AccountSince:
     review_before_demotion: bool  # key last time, not key now
     facts: tuple[SinceFact, ...]
     words: SinceWords
+    objectives: tuple[ProgressRow, ...] = ()  # the objectives the last review set, measured now
 
 
 @dataclass(frozen=True)

@@ -914,5 +914,18 @@ REVIEW_MESSAGES["zh"].update({
     "contact_twice": "{place}：客户“{account}”已列有“{name}”（{first}）；每人只保留一行",
     "note_twice": "{place}：客户“{account}”已有相同的 {section} 备注（{first}）；请删除其中一条",
 })
+# objectives.csv of an earlier run (evaluate --previous; kamrules/review/objectives.py)
+REVIEW_MESSAGES["en"].update({
+    "objectives_columns": "{path}: the objectives file lacks the column(s) {columns}; it is not one kamrules "
+                          "wrote: run the earlier review again, or remove the file to measure no objectives",
+    "objectives_row": "{path}: row {row}: {values}: not an objective kamrules wrote (an id, an objective and a "
+                      "metric, two numbers, two dates YYYY-MM-DD); fix the row or run the earlier review again",
+})
+REVIEW_MESSAGES["zh"].update({
+    "objectives_columns": "{path}：目标文件缺少列 {columns}；它不是 kamrules 生成的文件：请重新运行上次回顾，"
+                          "或删除该文件（不衡量目标）",
+    "objectives_row": "{path}：第 {row} 行：{values}：不是 kamrules 写出的目标（客户编码、目标、指标、两个数字、"
+                      "两个 YYYY-MM-DD 日期）；请修正此行或重新运行上次回顾",
+})
 for _lang, _messages in REVIEW_MESSAGES.items():
     DATA[_lang].update(_messages)
