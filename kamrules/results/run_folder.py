@@ -160,7 +160,8 @@ class _Checked:
 
     def input(self, recorded: dict) -> dict:
         from kamrules.data.cells import delimiter_char
-        from kamrules.data.options import FORMATS, check_encoding
+        from kamrules.data.formats import INPUT_FORMATS
+        from kamrules.data.options import check_encoding
 
         name = self.text(recorded, "name", "input.name")
         if name is not None and (name != Path(name).name or name in ("", ".", "..") or "\\" in name or "\x00" in name):
@@ -169,8 +170,8 @@ class _Checked:
         if sha is not None and not re.fullmatch(r"[0-9a-f]{64}", sha):
             self.problem("input.sha256", sha, say(self.lang, "run_why_sha"))
         fmt = self.text(recorded, "format", "input.format")
-        if fmt is not None and fmt not in FORMATS:
-            self.problem("input.format", fmt, say(self.lang, "run_why_one_of", values=", ".join(FORMATS)))
+        if fmt is not None and fmt not in INPUT_FORMATS:
+            self.problem("input.format", fmt, say(self.lang, "run_why_one_of", values=", ".join(INPUT_FORMATS)))
         encoding = self.text(recorded, "encoding", "input.encoding")
         if encoding is not None:
             try:
