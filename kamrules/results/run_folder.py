@@ -2,7 +2,7 @@
 
 A run folder is a file the user hands kamrules like any data file: copied from a colleague, re-saved by
 Excel (GBK, UTF-16, CRLF, TRUE/FALSE), edited by hand, or damaged. It is read with the guards of a data
-file (issue #29, item 8), by one reader:
+file, by one reader:
 
 - confined and bounded: `manifest.json` and the decision table must be regular files inside the folder
   (a link out of it, a FIFO or a device is refused, `kamrules.pack.guards`), the manifest at most
