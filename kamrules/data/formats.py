@@ -449,7 +449,7 @@ class InputFormat:
     content: str = "text"
 
 
-INPUT_FORMATS: dict[str, InputFormat] = {}  # by name, in the order `--format` lists them
+INPUT_FORMATS: dict[str, InputFormat] = {}  # by name, in the order `--input-format` lists them
 
 
 def register_format(fmt: InputFormat) -> InputFormat:
