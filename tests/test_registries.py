@@ -78,8 +78,10 @@ def test_a_new_input_format_is_one_entry(psv, tmp_path):
     assert unknown.exit_code == 2
     assert unknown.output.endswith(
         "error: unknown input format 'pipes'; use one of: csv, tsv, xlsx, parquet, json, jsonl, psv\n")
-    with pytest.raises(ValueError, match="taken"):
+    with pytest.raises(ValueError, match=r"taken: pipes \('.psv',\)"):
         register_format(InputFormat("pipes", (".psv",), _read_psv))
+    with pytest.raises(ValueError, match="content: zip"):
+        register_format(InputFormat("zipped", (".zz",), _read_psv, content="zip"))
 
 
 FIELDS = """\

@@ -453,12 +453,13 @@ INPUT_FORMATS: dict[str, InputFormat] = {}  # by name, in the order `--input-for
 
 
 def register_format(fmt: InputFormat) -> InputFormat:
-    """Add a format to the reader (a name or an extension already taken is a bug, never a silent swap)."""
+    """Add a format to the reader. A name or an extension already taken, or a content the sniffer does not
+    know, is a bug in the code that registers it (a ValueError naming it), never a silent swap."""
     taken = {ext for known in INPUT_FORMATS.values() for ext in known.extensions}
     if fmt.name in INPUT_FORMATS or taken & set(fmt.extensions):
-        raise ValueError(f"input format '{fmt.name}' or one of its extensions {fmt.extensions} is taken")
+        raise ValueError(f"taken: {fmt.name} {fmt.extensions}")
     if fmt.content not in ("text", "xlsx", "parquet"):
-        raise ValueError(f"input format '{fmt.name}': content must be text, xlsx or parquet")
+        raise ValueError(f"content: {fmt.content}")
     INPUT_FORMATS[fmt.name] = fmt
     return fmt
 
