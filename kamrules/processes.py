@@ -1,4 +1,4 @@
-"""Worker processes that never outlive the run (issue #15, item 11): a pool for many small tasks
+"""Worker processes that never outlive the run: a pool for many small tasks
 (rendering playbooks), one forked child for one long task (writing one of a million-account run's
 large files beside the others), and a forked child per slice of accounts to decide (`fork_map`).
 

@@ -766,7 +766,7 @@ def _output_files(options: EvaluateOptions, evaluation: Evaluation, read, summar
         # the report PDF's summary pages read the report's own model (no figure computed twice)
         view = report.build_report_context(evaluation, summary, lang=options.lang, playbook_links=links)
         files.update(pdf_copies(files, lang=options.lang, as_of=options.as_of, report=view,
-                                b_cut=evaluation.pack.param_values.get("abc_b_cut"),
+                                b_cut=evaluation.pack.param("abc_b_cut"),
                                 jobs=options.jobs or default_jobs()))
     return files
 

@@ -12,9 +12,11 @@ from hypothesis import configuration as hypothesis_configuration
 ROOT = Path(__file__).resolve().parent.parent
 
 # Hypothesis keeps its example database in `.hypothesis/` of the folder pytest started in (the
-# checkout, usually); keep it in the temporary folder instead, unless the environment names one.
+# checkout, usually); keep it in the temporary folder instead, unless the environment names one. Under
+# pytest-xdist (`-n auto`) each worker keeps its own, so two workers never write one database at once.
 hypothesis_configuration.set_hypothesis_home_dir(
-    os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY") or Path(tempfile.gettempdir()) / "kamrules-hypothesis")
+    Path(os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY") or Path(tempfile.gettempdir()) / "kamrules-hypothesis")
+    / os.environ.get("PYTEST_XDIST_WORKER", "main"))
 
 
 @pytest.fixture(autouse=True)

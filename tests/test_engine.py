@@ -318,15 +318,33 @@ def test_two_packs_in_one_process_keep_their_own_rules(tmp_path):
     assert run(one, rows)[0].decisions["first_d"].outputs == {"f": "a"}
 
 
-def test_parallel_jobs_give_the_same_results(tmp_path):
+def test_parallel_jobs_give_the_same_results(tmp_path, monkeypatch):
+    """jobs=2 really decides in two worker processes (the forked per-account path: the situations
+    path decides in this one), and every account's outputs and hits are those of one process on the
+    situations path."""
+    import os
+
+    from kamrules import processes
+
     pack = pack_with(tmp_path, POLICIES)
     frame = pd.DataFrame({"account_id": [f"{i:05d}" for i in range(2400)],
                           "sales": [float(i % 300) for i in range(2400)],
                           "nps": [float(i % 11) for i in range(2400)],
                           "region": [["north", "south", None][i % 3] for i in range(2400)]})
-    one = evaluate(pack, frame, as_of=AS_OF, jobs=1).accounts
-    two = evaluate(pack, frame, as_of=AS_OF, jobs=2).accounts
-    assert [a.decisions for a in one] == [a.decisions for a in two]
+    workers: list[int] = []
+    fork_map = processes.fork_map
+
+    def spy(function, items):  # each slice's result comes back with the pid of the process that made it
+        found = fork_map(lambda item: (os.getpid(), function(item)), items)
+        workers.extend(pid for pid, _ in found)
+        return [result for _, result in found]
+
+    monkeypatch.setattr(processes, "fork_map", spy)
+    one = evaluate(pack, frame.copy(), as_of=AS_OF, jobs=1)
+    two = evaluate(pack, frame.copy(), as_of=AS_OF, jobs=2, per_account=True)
+    assert (one.jobs, two.jobs) == (1, 2)
+    assert len(set(workers)) == 2 and os.getpid() not in workers
+    assert [a.decisions for a in one.accounts] == [a.decisions for a in two.accounts]
 
 
 def test_the_per_account_path_split_over_forked_processes_decides_alike(tmp_path):

@@ -301,14 +301,45 @@ def _data_arguments(command) -> list[str]:
     return found + (["--out", "where-out"] if "--out" in options else [])
 
 
-def test_every_help_example_runs_on_the_default_pack(monkeypatch):
-    shutil.copy(ROOT / "examples" / "customers.csv", "customers.csv")
-    assert invoke("init", ".").exit_code == 0
-    assert invoke("evaluate", "customers.csv", "--as-of", AS_OF, "--out", "review-2026-q4", "-q").exit_code == 0
-    examples = _help_examples()
+def _example_runs() -> list[list[list[str]]]:
+    """The help examples, each in a run of its own but for those that read what the one before made
+    (`history` after `evaluate --register`, everything after `cd`): one test each, so that the test
+    workers (`pytest -n auto`) share them out."""
+    runs: list[list[list[str]]] = []
+    for example in _help_examples():
+        if runs and (example[0] == "cd" or example[1] == "history" or runs[-1][-1][0] == "cd"):
+            runs[-1].append(example)
+        else:
+            runs.append([example])
+    return runs
+
+
+@pytest.fixture(scope="module")
+def help_project(tmp_path_factory) -> Path:
+    """A folder as the help examples expect it: the example data, `kamrules init .`, and a run in
+    `review-2026-q4` (made once per test process, copied for each test)."""
+    import contextlib
+
+    folder = tmp_path_factory.mktemp("help-examples")
+    with contextlib.chdir(folder):
+        shutil.copy(ROOT / "examples" / "customers.csv", "customers.csv")
+        assert invoke("init", ".").exit_code == 0
+        assert invoke("evaluate", "customers.csv", "--as-of", AS_OF, "--out", "review-2026-q4", "-q").exit_code == 0
+    return folder
+
+
+def test_the_help_examples_cover_every_command():
+    examples = [example for run in _example_runs() for example in run]
+    assert examples == _help_examples()
     assert {e[1] for e in examples if e[0] == "kamrules"} >= {"evaluate", "validate", "explain", "test", "diff",
-                                                             "profile", "init", "columns"}
-    for example in examples:
+                                                             "profile", "init", "columns", "history"}
+
+
+@pytest.mark.parametrize("run", _example_runs(), ids=lambda run: " && ".join(" ".join(e[:3]) for e in run))
+def test_every_help_example_runs_on_the_default_pack(run, help_project, monkeypatch):
+    shutil.copytree(help_project, "project")
+    monkeypatch.chdir("project")
+    for example in run:
         if example[0] == "cd":
             monkeypatch.chdir(example[1])
             continue

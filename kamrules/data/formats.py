@@ -8,6 +8,7 @@ import csv
 import io
 import itertools
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -26,7 +27,7 @@ from kamrules.data.layout import (
 from kamrules.data.messages import first_lines
 from kamrules.data.options import MAX_LISTED, SAMPLE_BYTES, ReadOptions, _Raw
 from kamrules.data.wording import at, json_detail, quoted, rows_text, say
-from kamrules.errors import DataError
+from kamrules.errors import DataError, UsageError
 from kamrules.pack.fields import column_letter
 
 def _sniff_delimiter(sample: str, complete: bool) -> str:
@@ -432,14 +433,101 @@ def _json_kind(value: Any, lang: str = "en") -> str:
     return say(lang, f"json_{kind}")
 
 
-_READERS: dict[str, Callable[[Path, str, bytes, ReadOptions], _Raw]] = {
-    "csv": _read_csv,
-    "tsv": _read_tsv,
-    "xlsx": _read_xlsx,
-    "parquet": _read_parquet,
-    "json": _read_json,
-    "jsonl": _read_jsonl,
-}
+@dataclass(frozen=True)
+class InputFormat:
+    """One file format the reader reads, whole: a new format is one `register_format(InputFormat(…))`
+    (and its `kind_<name>` words in i18n's `DATA`, which messages use to name what the file should be).
+
+    `reader(path, name, head, options)` returns the file as a `_Raw` table of text columns with the row
+    numbers the user sees; `extensions` (lower case, with the dot) are the names it is known by without
+    `--format`; `content` is what its first bytes must look like (`text`, `xlsx`: a zip, `parquet`), so
+    a workbook named `.csv` is refused with a hint instead of read as text."""
+
+    name: str
+    extensions: tuple[str, ...]
+    reader: Callable[[Path, str, bytes, ReadOptions], _Raw]
+    content: str = "text"
+
+
+INPUT_FORMATS: dict[str, InputFormat] = {}  # by name, in the order `--input-format` lists them
+
+
+def register_format(fmt: InputFormat) -> InputFormat:
+    """Add a format to the reader. A name or an extension already taken, or a content the sniffer does not
+    know, is a bug in the code that registers it (a ValueError naming it), never a silent swap."""
+    taken = {ext for known in INPUT_FORMATS.values() for ext in known.extensions}
+    if fmt.name in INPUT_FORMATS or taken & set(fmt.extensions):
+        raise ValueError(f"taken: {fmt.name} {fmt.extensions}")
+    if fmt.content not in ("text", "xlsx", "parquet"):
+        raise ValueError(f"content: {fmt.content}")
+    INPUT_FORMATS[fmt.name] = fmt
+    return fmt
+
+
+for _fmt in (
+    InputFormat("csv", (".csv", ".txt"), _read_csv),
+    InputFormat("tsv", (".tsv", ".tab"), _read_tsv),
+    InputFormat("xlsx", (".xlsx", ".xlsm"), _read_xlsx, content="xlsx"),
+    InputFormat("parquet", (".parquet", ".pq"), _read_parquet, content="parquet"),
+    InputFormat("json", (".json",), _read_json),
+    InputFormat("jsonl", (".jsonl", ".ndjson"), _read_jsonl),
+):
+    register_format(_fmt)
+
+
+def check_format_option(options: ReadOptions) -> None:
+    """UsageError for a `--format` no registered format has."""
+    if options.input_format is not None and options.input_format not in INPUT_FORMATS:
+        raise UsageError(say(options.lang, "unknown_format", fmt=options.input_format,
+                             formats=", ".join(INPUT_FORMATS)))
+
+
+def format_of(path: Path, name: str, options: ReadOptions) -> InputFormat:
+    """The file's format: `--format`, else the one its extension names."""
+    if options.input_format:
+        return INPUT_FORMATS[options.input_format]
+    suffix = path.suffix.lower()
+    for fmt in INPUT_FORMATS.values():
+        if suffix in fmt.extensions:
+            return fmt
+    lang = options.lang
+    if suffix == ".xls":
+        raise DataError(say(lang, "xls_old", name=name))
+    shown = say(lang, "ext_named", ext=path.suffix) if path.suffix else say(lang, "ext_none")
+    raise DataError(say(lang, "format_unknown", name=name, shown=shown))
+
+
+def _sniff_kind(head: bytes) -> str:
+    """What the first bytes look like: xlsx (zip), parquet, xls (OLE), text or binary."""
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "xls"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "text"
+    if b"\x00" in head:
+        return "binary"
+    controls = sum(head.count(bytes([c])) for c in range(32) if c not in (9, 10, 12, 13))
+    return "binary" if controls > len(head) // 20 else "text"
+
+
+def check_content(name: str, fmt: InputFormat, head: bytes, lang: str = "en") -> None:
+    """DataError when the first bytes are not what the format's files hold, with the fix."""
+    kind = _sniff_kind(head)
+    if kind == fmt.content:
+        return
+    what = say(lang, f"kind_{fmt.name}")
+    if kind == "xls":
+        raise DataError(say(lang, "content_xls", name=name, what=what))
+    if kind == "binary":
+        raise DataError(say(lang, "content_binary", name=name, what=what))
+    suggestion = {"xlsx": "xlsx", "parquet": "parquet", "text": "csv"}[kind]
+    rename = {"xlsx": ".xlsx", "parquet": ".parquet", "text": ".csv"}[kind]
+    raise DataError(say(lang, "content_looks", name=name, what=what, looks=say(lang, f"looks_{kind}"),
+                        rename=rename, suggestion=suggestion))
+
 
 def _display_headers(headers: list[str], lang: str = "en") -> list[str]:
     """Headers as messages show them; a blank header becomes '(column C)'."""

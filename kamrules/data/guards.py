@@ -1,4 +1,4 @@
-"""Guards on the customer table: hostile Excel files (issue #15, item 7) and values (item 8).
+"""Guards on the customer table: hostile Excel files and values.
 
 Excel: an .xlsx is a zip of XML. A 2 MB zip bomb inflated to 4.3 GB; a DTD with an entity bomb or an
 external entity (XXE) reached the XML parser; a truncated sheet gave a ParseError traceback. Before
@@ -220,7 +220,7 @@ def excel_row_check(number: int, name: str, lang: str = "en") -> None:
         raise DataError(say(lang, "excel_rows", name=name, limit=f"{EXCEL_ROWS:,}"))
 
 
-# Values that read fine but usually mean a mistake upstream (issue #15, item 9): said as warnings.
+# Values that read fine but usually mean a mistake upstream: said as warnings.
 # Unicode's default-ignorable code points (DerivedCoreProperties.txt: soft hyphen, combining grapheme
 # joiner, Hangul fillers, variation selectors, zero-width and direction marks, tags U+E0000…), the
 # braille blank, and white space: none of them changes how an id looks.

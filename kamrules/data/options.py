@@ -21,22 +21,6 @@ from kamrules.data.wording import hint, say
 from kamrules.errors import ConfigError, DataError, UsageError
 from kamrules.pack.fields import FieldSpec
 
-FORMATS = ("csv", "tsv", "xlsx", "parquet", "json", "jsonl")
-
-_EXTENSIONS = {
-    ".csv": "csv",
-    ".txt": "csv",
-    ".tsv": "tsv",
-    ".tab": "tsv",
-    ".xlsx": "xlsx",
-    ".xlsm": "xlsx",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".json": "json",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-}
-
 MAX_LISTED = 20  # problems listed in one error message; the rest are counted
 SAMPLE_BYTES = 64 * 1024
 CHUNK_BYTES = 1 << 20
@@ -119,8 +103,6 @@ class _Raw:
 
 def _check_options(options: ReadOptions, fields: Sequence[FieldSpec]) -> None:
     lang = options.lang
-    if options.input_format is not None and options.input_format not in FORMATS:
-        raise UsageError(say(lang, "unknown_format", fmt=options.input_format, formats=", ".join(FORMATS)))
     if options.decimal not in (".", ","):
         raise UsageError(say(lang, "bad_decimal", value=options.decimal))
     if options.on_bad_value not in ("error", "missing"):
@@ -161,19 +143,6 @@ def check_encoding(name: str, lang: str = "en") -> None:
         raise UsageError(say(lang, "encoding_not_text", value=name))
 
 
-def _format_of(path: Path, name: str, options: ReadOptions) -> str:
-    if options.input_format:
-        return options.input_format
-    suffix = path.suffix.lower()
-    if suffix in _EXTENSIONS:
-        return _EXTENSIONS[suffix]
-    lang = options.lang
-    if suffix == ".xls":
-        raise DataError(say(lang, "xls_old", name=name))
-    shown = say(lang, "ext_named", ext=path.suffix) if path.suffix else say(lang, "ext_none")
-    raise DataError(say(lang, "format_unknown", name=name, shown=shown))
-
-
 def _open_head(path: Path, name: str, lang: str = "en") -> bytes:
     """The first bytes of the file, after checking that it is a readable, non-empty file."""
     try:
@@ -194,38 +163,6 @@ def _open_head(path: Path, name: str, lang: str = "en") -> bytes:
     if not head.strip(b" \t\r\n" + codecs.BOM_UTF8):
         raise DataError(say(lang, "empty", name=name))
     return head
-
-
-def _sniff_kind(head: bytes) -> str:
-    """What the first bytes look like: xlsx (zip), parquet, xls (OLE), text or binary."""
-    if head.startswith(b"PK\x03\x04"):
-        return "xlsx"
-    if head.startswith(b"PAR1"):
-        return "parquet"
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        return "xls"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "text"
-    if b"\x00" in head:
-        return "binary"
-    controls = sum(head.count(bytes([c])) for c in range(32) if c not in (9, 10, 12, 13))
-    return "binary" if controls > len(head) // 20 else "text"
-
-
-def _check_content(name: str, fmt: str, head: bytes, lang: str = "en") -> None:
-    kind = _sniff_kind(head)
-    expected = {"xlsx": "xlsx", "parquet": "parquet"}.get(fmt, "text")
-    if kind == expected:
-        return
-    what = say(lang, f"kind_{fmt}")
-    if kind == "xls":
-        raise DataError(say(lang, "content_xls", name=name, what=what))
-    if kind == "binary":
-        raise DataError(say(lang, "content_binary", name=name, what=what))
-    suggestion = {"xlsx": "xlsx", "parquet": "parquet", "text": "csv"}[kind]
-    rename = {"xlsx": ".xlsx", "parquet": ".parquet", "text": ".csv"}[kind]
-    raise DataError(say(lang, "content_looks", name=name, what=what, looks=say(lang, f"looks_{kind}"),
-                        rename=rename, suggestion=suggestion))
 
 
 # --------------------------------------------------------------------------------------------------

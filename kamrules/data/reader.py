@@ -34,7 +34,7 @@ from kamrules.data.columns import (
 )
 from kamrules.data.convert import _cell_at, _convert, category_reason
 from kamrules.data.dates import parse_date
-from kamrules.data.formats import _READERS, _drop_empty_rows
+from kamrules.data.formats import INPUT_FORMATS, _drop_empty_rows, check_content, check_format_option, format_of
 from kamrules.data.groups import groups_of
 from kamrules.data.messages import (
     _bad_values_message,
@@ -46,14 +46,11 @@ from kamrules.data.doubts import reference_field, unit_doubts
 from kamrules.data.periods import annualised, factor_of, period_doubts
 from kamrules.data.units import decide_units
 from kamrules.data.options import (
-    FORMATS,
     MAX_LISTED,
     DataIssue,
     ReadOptions,
     ReadResult,
-    _check_content,
     _check_options,
-    _format_of,
     _open_head,
     _Raw,
 )
@@ -64,7 +61,7 @@ from kamrules.errors import DataError
 from kamrules.pack.fields import FieldSpec
 
 __all__ = [
-    "FORMATS", "MISSING_WORDS", "ReadOptions", "DataIssue", "ReadResult", "read_table", "load_column_mapping",
+    "INPUT_FORMATS", "MISSING_WORDS", "ReadOptions", "DataIssue", "ReadResult", "read_table", "load_column_mapping",
     "parse_number", "parse_date", "issue_text", "mapping_lines", "load_mapping", "load_mapping_file", "ColumnMapping",
     "read_cells",
 ]
@@ -181,13 +178,14 @@ def _chinese(headers: Sequence[str]) -> bool:
 
 def _read_raw(path: Path, name: str, options: ReadOptions) -> tuple[_Raw, str]:
     """The file's text columns without its empty rows, and its format; at least one data row."""
+    check_format_option(options)
     head = _open_head(path, name, options.lang)
-    fmt = _format_of(path, name, options)
-    _check_content(name, fmt, head, options.lang)
-    raw = _drop_empty_rows(_READERS[fmt](path, name, head, options))
+    fmt = format_of(path, name, options)
+    check_content(name, fmt, head, options.lang)
+    raw = _drop_empty_rows(fmt.reader(path, name, head, options))
     if len(raw.row_numbers) == 0:
         raise DataError(say(options.lang, "no_rows", name=name))
-    return raw, fmt
+    return raw, fmt.name
 
 
 def _filter_rows(name: str, raw: _Raw, fields: Sequence[FieldSpec], matched: dict[str, int], units: dict,

@@ -158,11 +158,6 @@ def next_actions(rows: Iterable[Any], limit: int = MAX_NEXT_ACTIONS) -> tuple:
     return tuple(row for _, row in ordered[:limit])
 
 
-# The pack's yearly share-of-wallet step (the default pack's param): the objective goes that far toward
-# the next threshold, so the objective and the plan's measure name one target.
-SOW_STEP_PARAM = "sow_growth_target_points"
-
-
 def objectives(pack: RulePack, values: dict, fmt, strings) -> tuple[Objective, ...]:
     """Share of wallet up to the next threshold the rules use (at most one year's step, when the pack
     has one), and sales back to last year's level."""
@@ -175,7 +170,9 @@ def objectives(pack: RulePack, values: dict, fmt, strings) -> tuple[Objective, .
     sow = values.get(sow_name) if sow_name else None
     if _number(sow) and 0 < sow < 1:
         target = next((t for t in thresholds_above(pack, sow_name) if sow < t <= 1), None)
-        step = pack.param_values.get(SOW_STEP_PARAM)
+        # the pack's yearly share-of-wallet step (a param role): the objective goes that far toward the
+        # next threshold, so the objective and the plan's measure name one target
+        step = pack.param("sow_growth_target_points")
         if target is not None and _number(step) and step > 0:
             target = min(target, round(sow + step, 9))  # one year's step toward the next line, as the plan measures it
         if target is not None:

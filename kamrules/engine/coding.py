@@ -203,7 +203,8 @@ def _numbers(series: pd.Series, constants: set | None, space: Workspace) -> Code
     """Numbers: classed among the constants when there are only number constants, else by value."""
     classed = constants is not None and all(isinstance(c, float) for c in constants)
     numbers = engine_numbers(series, ex.NUMBER, space.scratch if classed else None)
-    if classed:
+    assert numbers is not None  # a number column always has the engine's numbers
+    if constants is not None and classed:
         codes, size, infinite = number_codes(numbers, constants)
         return Coded(codes, size if infinite else size - 2, cuts=tuple(sorted(constants)))  # (no room for ±inf unless seen)
     codes, uniques = pd.factorize(numbers, use_na_sentinel=True)

@@ -147,7 +147,9 @@ class _Compiler:
             kind, name = self.operand(node.operand)
             return {"$ex" if node.negate else "$nex": {name: 1}}
         # a comparison, or a boolean expression used as a condition (already resolved): compared with true
-        compared = comparison(node) if isinstance(node, ex.Compare) else Comparison(node, "==", TRUE)
+        if not isinstance(node, ex.Compare):
+            return self.comparison(Comparison(node, "==", TRUE))
+        compared = comparison(node)
         if compared is None:  # two constants
             return None if ex.compare(node.op, self.constant(node.left), self.constant(node.right)) else {MARKER: 0.0}
         return self.comparison(compared)

@@ -150,7 +150,7 @@ class AccountResult:
     account_id: str
     account_name: str | None
     facts: Mapping  # fields, features and scores by name; None when missing
-    decisions: dict = field(default_factory=dict)  # decision id -> DecisionResult
+    decisions: Mapping = field(default_factory=dict)  # decision id -> DecisionResult
 
     def value(self, name: str) -> Any:
         """A fact or a decision output by name (None when missing or unknown)."""

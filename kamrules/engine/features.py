@@ -165,7 +165,7 @@ def _boolean_name_as_objects(facts: pd.DataFrame, node: ex.Node) -> pd.DataFrame
     (`vecsem` compares them with their missing values), so no other feature converts anything."""
     name = node.name if isinstance(node, ex.Name) else None
     column = facts[name] if name in facts.columns else None
-    if column is None or not isinstance(column.dtype, pd.BooleanDtype) or not column.isna().any():
+    if name is None or column is None or not isinstance(column.dtype, pd.BooleanDtype) or not column.isna().any():
         return facts
     return facts.assign(**{name: column.astype(object).where(column.notna(), None)})
 

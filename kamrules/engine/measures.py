@@ -1,6 +1,6 @@
 """Portfolio measures shared by the features rules read and the portfolio summary the report shows.
 
-One implementation, so a feature and the report can never disagree (issue #9). The conventions:
+One implementation, so a feature and the report can never disagree. The conventions:
 
 - **Missing** values (NaN / None) take no part: they are left out of totals and counts, and their own
   result is missing.

@@ -66,7 +66,7 @@ def combine(parts: list[tuple[np.ndarray, np.ndarray | None, int]], count: int) 
         if kind not in spare:
             spare[kind] = np.empty(count, dtype=kind)
         below = width // radix
-        if looked_up:
+        if looked_up and table is not None:
             step = ((table + 1) * below).astype(kind)  # (class + 1) × the radix below it
             key += np.take(step, codes, out=spare[kind], mode="clip")  # (codes are in range: no checks)
         elif below == 1:
@@ -251,6 +251,7 @@ def _pair_parts(signed: list, hidden: dict, types: dict, columns: Columns) -> di
     for pair in signed:
         left, right = (engine_numbers(hidden[c] if c in hidden else columns.column(c), types.get(c, ex.NUMBER), out)
                        for c, out in zip(pair, (columns.space.scratch, columns.space.other)))
+        assert left is not None and right is not None  # number (or date) columns: never texts
         parts[pair] = (_pair_class(left, right), None, 4)
     return parts
 
@@ -343,7 +344,8 @@ def _combinations(answered: list, count: int, space: Workspace) -> tuple[np.ndar
     if len(answered) == 1:
         codes, distinct = answered[0]
         return codes, len(distinct), distinct
-    parts = [(codes, None, len(distinct) - 1) for codes, distinct in answered]
+    parts: list[tuple[np.ndarray, np.ndarray | None, int]] = [(codes, None, len(distinct) - 1)
+                                                                for codes, distinct in answered]
     radixes = [len(distinct) for _, distinct in answered]
     index = space.index
     if int(np.prod(radixes, dtype=object)) > 2 * count + space.tuning.slack:  # too many to list: found per account

@@ -217,7 +217,7 @@ DATA: dict[str, dict[str, str]] = {
         "rerun_no_input": "{out}/manifest.json names no input file: pass it, as in kamrules explain DATA ID --run {out}",
         "rerun_not_found": "the run in {out} read '{name}', which is not next to {out} nor in the current folder: "
                            "pass it, as in kamrules explain {name} ID --run {out}",
-        # issue 29: a run folder (--previous, diff OUT_A OUT_B, explain --run)
+        # a run folder (--previous, diff OUT_A OUT_B, explain --run)
         "run_no_manifest": "{folder}: not a kamrules output folder (no manifest.json); make one with "
                            "`kamrules evaluate DATA --out {folder}`",
         "run_manifest_json": "{path}: not valid JSON ({detail}); re-run `kamrules evaluate`",
@@ -252,7 +252,7 @@ DATA: dict[str, dict[str, str]] = {
                           "compare runs written with --format csv, json or parquet",
         "run_without_id": "{folder}: {n} account(s) have no account_id (a run made with --on-bad-value missing): "
                           "they are counted in the totals but cannot be matched with the other run",
-        # issue 29: files a command reads (pipes, devices, codecs)
+        # files a command reads (pipes, devices, codecs)
         "encoding_not_text": "--encoding {value} is not a text encoding (it turns bytes into bytes, or text into "
                              "text); use for example utf-8, gb18030 or latin-1",
         "not_regular": "{name}: is a pipe or a device, not a file (kamrules reads the data more than once, and a "
@@ -460,7 +460,7 @@ DATA: dict[str, dict[str, str]] = {
         "rerun_no_input": "{out}/manifest.json 未记录输入文件：请指定它，如 kamrules explain DATA ID --run {out}",
         "rerun_not_found": "{out} 中的那次运行读取的是“{name}”，但它既不在 {out} 旁边，也不在当前文件夹：请指定它，"
                            "如 kamrules explain {name} ID --run {out}",
-        # issue 29: a run folder (--previous, diff OUT_A OUT_B, explain --run)
+        # a run folder (--previous, diff OUT_A OUT_B, explain --run)
         "run_no_manifest": "{folder}：不是 kamrules 输出文件夹（没有 manifest.json）；请用 "
                            "`kamrules evaluate DATA --out {folder}` 生成",
         "run_manifest_json": "{path}：不是有效的 JSON（{detail}）；请重新运行 `kamrules evaluate`",
@@ -489,7 +489,7 @@ DATA: dict[str, dict[str, str]] = {
                           "请用 --rules 指定生成该运行的规则包，或比较用 --format csv、json 或 parquet 写出的运行",
         "run_without_id": "{folder}：有 {n} 个客户没有 account_id（用 --on-bad-value missing 运行的结果）："
                           "它们计入合计，但无法与另一次运行对应",
-        # issue 29: files a command reads (pipes, devices, codecs)
+        # files a command reads (pipes, devices, codecs)
         "encoding_not_text": "--encoding {value} 不是文本编码（它把字节变成字节，或把文本变成文本）；"
                              "可用如 utf-8、gb18030 或 latin-1",
         "not_regular": "{name}：这是管道或设备，不是文件（kamrules 需多次读取数据，无人写入的管道会一直等待）；"
@@ -520,7 +520,7 @@ DATA: dict[str, dict[str, str]] = {
 
 
 
-# Report-shaped exports (issue #25): title rows and footers, units, look-alike values, `kamrules columns`.
+# Report-shaped exports: title rows and footers, units, look-alike values, `kamrules columns`.
 # Kept in a block of their own and merged into DATA below.
 EXPORT_MESSAGES: dict[str, dict[str, str]] = {
     "en": {

@@ -12,10 +12,11 @@ computes it (80,000 vs 100,000 is exactly -0.2).
 """
 
 from kamrules.language.nodes import (
-    BOOLEAN, CATEGORY, CMP_OPS, DATE, FLIPPED, FUNCTIONS, NDIGITS, NEGATED, NUMBER, STRING, And, Arith, Call,
+    BOOLEAN, CATEGORY, CMP_OPS, DATE, FLIPPED, NDIGITS, NEGATED, NUMBER, STRING, And, Arith, Call,
     Compare, Const, ExprError, Missing, Name, Neg, Node, Not, Or, Param, children, describe, format_number,
     names_in, push_not, rnd, walk, whole_number,
 )
+from kamrules.language.functions import FUNCTIONS, Function, register_function
 from kamrules.language.parser import Token, parse, tokenize
 from kamrules.language.rowsem import (
     arith, compare, eval_condition, eval_value, is_missing,
@@ -28,5 +29,5 @@ __all__ = [
     "And", "Arith", "Call", "Compare", "Const", "ExprError", "Missing", "Name", "Neg", "Node", "Not", "Or", "Param",
     "children", "describe", "format_number", "names_in", "push_not", "rnd", "walk", "whole_number", "Token", "parse", "tokenize",
     "arith", "compare", "eval_condition", "eval_value", "is_missing", "Resolver", "Symbol", "category_problem", "did_you_mean",
-    "value_type", "condition_vector", "eval_vector", "round_series",
+    "value_type", "condition_vector", "eval_vector", "round_series", "Function", "register_function",
 ]

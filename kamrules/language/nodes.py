@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 NDIGITS = 9
-FUNCTIONS = ("abs", "min", "max", "floor", "coalesce")
 NUMBER, STRING, BOOLEAN, DATE, CATEGORY = "number", "string", "boolean", "date", "category"
 # Whole floats below this are exact integers (2**53 < 1e16): they are written without a decimal point
 # or exponent ("1200", not "1200.0") and read back as themselves.

@@ -9,8 +9,9 @@ import re
 from dataclasses import dataclass
 
 from kamrules.language.guards import depth_problem, nesting_problem
+from kamrules.language.functions import FUNCTIONS
 from kamrules.language.nodes import (
-    BOOLEAN, CMP_OPS, DATE, FUNCTIONS, NUMBER, STRING, And, Arith, Call, Compare, Const, ExprError, Missing,
+    BOOLEAN, CMP_OPS, DATE, NUMBER, STRING, And, Arith, Call, Compare, Const, ExprError, Missing,
     Name, Neg, Node, Not, Or, Param, date_problem, rnd,
 )
 
@@ -298,7 +299,8 @@ class _Parser:
             if (problem := date_problem(day)) is not None:  # date("9999-12-31") + 1 day overflowed
                 raise ExprError(problem, token.pos)
             return Const(day, DATE, pos=pos)
-        if name not in FUNCTIONS:
+        function = FUNCTIONS.get(name)
+        if function is None:
             raise ExprError(
                 f"calling '{name}' is not allowed: the functions are {', '.join(FUNCTIONS)} and date",
                 pos,
@@ -309,10 +311,8 @@ class _Parser:
                 self.expect("op", ",", "',' between arguments")
             args.append(self.sum_())
         self.take()
-        if name in ("abs", "floor") and len(args) != 1:
-            raise ExprError(f"{name}() takes one value", pos)
-        if name in ("min", "max", "coalesce") and len(args) < 2:
-            raise ExprError(f"{name}() takes two or more values", pos)
+        if (problem := function.arity_problem(len(args))) is not None:
+            raise ExprError(problem, pos)
         return Call(name, tuple(args), pos=pos)
 
 

@@ -9,6 +9,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from kamrules.i18n import is_missing
+from kamrules.language.functions import FUNCTIONS
 from kamrules.language.nodes import (
     And, Arith, Call, Compare, Const, Missing, Name, Neg, Node, Not, Or, Param, rnd,
 )
@@ -34,16 +35,12 @@ def eval_value(node: Node, record: Mapping[str, Any]) -> Any:
             return None
         return arith(node.op, left, right)
     if isinstance(node, Call):
+        function = FUNCTIONS[node.func]
         args = [eval_value(a, record) for a in node.args]
-        if node.func == "coalesce":  # the first value that is not missing
-            return next((rnd(a) for a in args if a is not None), None)
-        if any(a is None for a in args):
+        if function.missing_if_any and any(a is None for a in args):
             return None
-        if node.func == "abs":
-            return rnd(abs(args[0]))
-        if node.func == "floor":
-            return rnd(math.floor(args[0]))
-        return rnd(min(args) if node.func == "min" else max(args))
+        value = function.row(args)
+        return None if value is None else rnd(value)
     return eval_condition(node, record)
 
 

@@ -8,6 +8,7 @@ import difflib
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
+from kamrules.language.functions import FUNCTIONS
 from kamrules.language.nodes import (
     BOOLEAN, CATEGORY, DATE, NUMBER, STRING, And, Arith, Call, Compare, Const, ExprError, Missing, Name, Neg,
     Node, Not, Or, Param, describe, rnd,
@@ -72,11 +73,11 @@ class Resolver:
             self._need_number(ltype, node.left, f"'{node.op}'")
             self._need_number(rtype, node.right, f"'{node.op}'")
             return Arith(node.op, left, right, pos=node.pos), NUMBER
-        if isinstance(node, Call):
+        if isinstance(node, Call):  # the function's type rule: it takes numbers and gives one
             args = []
             for arg in node.args:
                 resolved, atype = self.value(arg)
-                self._need_number(atype, arg, f"{node.func}()")
+                self._need_number(atype, arg, f"{FUNCTIONS[node.func].name}()")
                 args.append(resolved)
             return Call(node.func, tuple(args), pos=node.pos), NUMBER
         # a condition used as a value (expr features may be boolean)

@@ -11,6 +11,7 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
+from kamrules.language.functions import FUNCTIONS
 from kamrules.language.nodes import (
     BOOLEAN, DATE, NDIGITS, NUMBER, And, Arith, Call, Compare, Const, Missing, Name, Neg, Node, Not, Or, Param,
 )
@@ -52,19 +53,7 @@ def eval_vector(node: Node, frame: pd.DataFrame) -> pd.Series:
         _note_overflow(~finite & result.notna())  # operands are finite here: an infinite result overflowed
         return round_series(result.where(finite))
     if isinstance(node, Call):
-        args = [_as_float(eval_vector(a, frame)) for a in node.args]
-        if node.func == "abs":
-            return round_series(args[0].abs())
-        if node.func == "floor":
-            return round_series(np.floor(args[0]))
-        if node.func == "coalesce":  # the first value that is not missing
-            result = args[0]
-            for arg in args[1:]:
-                result = result.where(result.notna(), arg)
-            return round_series(result)
-        stacked = pd.concat(args, axis=1)
-        result = stacked.min(axis=1, skipna=False) if node.func == "min" else stacked.max(axis=1, skipna=False)
-        return round_series(result)
+        return round_series(FUNCTIONS[node.func].vector([_as_float(eval_vector(a, frame)) for a in node.args]))
     return condition_vector(node, frame)
 
 

@@ -119,9 +119,7 @@ def surely_missing(node: ex.Node, absent: set) -> bool:
     if isinstance(node, (ex.Const, ex.Param, ex.Missing)):
         return False
     if isinstance(node, ex.Call):
-        if node.func == "coalesce":
-            return all(surely_missing(a, absent) for a in node.args)
-        return any(surely_missing(a, absent) for a in node.args)
+        return ex.FUNCTIONS[node.func].surely_missing([surely_missing(a, absent) for a in node.args])
     if isinstance(node, ex.Arith):
         return surely_missing(node.left, absent) or surely_missing(node.right, absent)
     if isinstance(node, ex.Neg):

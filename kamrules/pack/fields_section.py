@@ -10,6 +10,7 @@ from kamrules.pack.params import param_value
 from kamrules.pack.fields import FIELD_TYPES, FieldSpec, normalise_header
 from kamrules.pack.model import (
     NAME_RE,
+    PARAM_ROLES,
     ROLES,
     ParamSpec,
     Text,
@@ -43,11 +44,12 @@ class FieldSections(Checker):
             return {}
         checked = {}
         for role, name in roles.items():
-            if role not in ROLES:
-                self.warn(roles.key_loc(role), f"pack: roles: unknown role '{role}'" + ex.did_you_mean(str(role), ROLES))
+            known = {**ROLES, **PARAM_ROLES}
+            if role not in known:
+                self.warn(roles.key_loc(role), f"pack: roles: unknown role '{role}'" + ex.did_you_mean(str(role), known))
                 continue
             if not isinstance(name, str) or not NAME_RE.match(name):
-                self.error(roles.value_loc(role), f"pack: roles: {role}: must be a name such as '{ROLES[role]}'")
+                self.error(roles.value_loc(role), f"pack: roles: {role}: must be a name such as '{known[role]}'")
                 continue
             checked[role] = (name, roles.value_loc(role))
         return checked
@@ -56,6 +58,11 @@ class FieldSections(Checker):
         """Every role names something the pack defines (checked once all names are known)."""
         known = self.names
         for role, (name, loc) in roles.items():
+            if role in PARAM_ROLES:
+                if name not in self.params:
+                    self.error(loc, f"pack: roles: {role}: '{name}' is not a param of this pack"
+                               + ex.did_you_mean(name, list(self.params)))
+                continue
             if name not in known and not any(name in d.outputs for d in self.decisions):
                 self.error(loc, f"pack: roles: {role}: '{name}' is not a field, feature, score or output of this pack"
                            + ex.did_you_mean(name, list(known)))

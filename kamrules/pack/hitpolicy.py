@@ -26,9 +26,14 @@ from kamrules.language.nodes import rnd
 class DecisionView(Protocol):
     """What a policy reads of a decision (`kamrules.pack.model.Decision`, which imports this module)."""
 
-    rules: tuple
-    outputs: dict
-    default: dict | None
+    @property
+    def rules(self) -> tuple: ...
+
+    @property
+    def outputs(self) -> dict: ...
+
+    @property
+    def default(self) -> dict | None: ...
 
     @property
     def count_name(self) -> str: ...

@@ -51,6 +51,20 @@ ROLES = {
     "region_dominated": "region_dominated",
 }
 
+# The params generic code reads (the portfolio summary and its advice, the report's ABC chart, the review
+# objectives), by role, with the default pack's names: a team pack that renames one names it under
+# `pack: roles:` (`kam_manageable_max: team_max`) and keeps the report sections that read it; a role whose
+# param the pack lacks leaves out what needs it.
+PARAM_ROLES = {name: name for name in (
+    "pareto_target", "abc_b_cut", "kam_manageable_min", "kam_manageable_max", "kam_warn_strong",
+    "kam_department_threshold", "kam_department_min_fte", "kam_hours_per_month_min", "kam_hours_per_month_max",
+    "fte_hours_per_month", "potential_hours_per_month_min", "potential_hours_per_month_max", "pipeline_factor",
+    "key_account_managers", "key_accounts_per_manager", "key_max_account_share", "concentration_min",
+    "lapsed_alert_share", "region_dominant_share", "region_dominant_min_share", "region_hhi_high",
+    "region_hhi_moderate", "region_min_accounts", "counterweight_min_ratio", "sow_growth_target_points",
+    "key_material_share",
+)}
+
 
 
 class ParamValue(float):
@@ -228,6 +242,15 @@ class RulePack:
             return None
         if name in self.fields or self.output(name) is not None or any(d.name == name for d in self.derived):
             return name
+        return None
+
+    def param(self, role: str) -> float | None:
+        """The numeric value of the param that plays `role` (see PARAM_ROLES), or None when the pack has
+        no such param (or it is not a number). Declared under `pack: roles:` like the other roles."""
+        name = self.roles.get(role, PARAM_ROLES.get(role))
+        value = self.param_values.get(name) if name is not None else None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
         return None
 
     @property

@@ -40,13 +40,14 @@ NOT_ASSESSED = "not_assessed"
 
 # The split is always measured; a pack without `pareto_target` is measured at the principle's 80%.
 PARETO_PRINCIPLE = 0.80
-# The params the summary reads. A pack that lacks one leaves out the advice that needs it (no copy of
-# the default pack's values lives here).
-PORTFOLIO_PARAMS = ("pareto_target", "kam_manageable_min", "kam_manageable_max", "kam_warn_strong",
-                    "kam_department_threshold", "kam_department_min_fte", "kam_hours_per_month_min",
-                    "kam_hours_per_month_max", "fte_hours_per_month", "region_dominant_share",
-                    "region_hhi_high", "region_hhi_moderate", "lapsed_alert_share",
-                    "potential_hours_per_month_min", "potential_hours_per_month_max", "concentration_min")
+# The param roles the summary shows (Portfolio.params, by role). A pack that lacks one leaves out the
+# advice that needs it (no copy of the default pack's values lives here); every param is read through
+# its role (pack/model.PARAM_ROLES), so a team pack that renames one keeps its sections.
+PORTFOLIO_PARAM_ROLES = ("pareto_target", "kam_manageable_min", "kam_manageable_max", "kam_warn_strong",
+                         "kam_department_threshold", "kam_department_min_fte", "kam_hours_per_month_min",
+                         "kam_hours_per_month_max", "fte_hours_per_month", "region_dominant_share",
+                         "region_hhi_high", "region_hhi_moderate", "lapsed_alert_share",
+                         "potential_hours_per_month_min", "potential_hours_per_month_max", "concentration_min")
 
 
 # ---------------------------------------------------------------------------------------- helpers
@@ -66,14 +67,6 @@ def _labels(pack: RulePack, name: str, value: Any) -> Text:
 
 def _title(pack: RulePack, name: str) -> Text:
     return {lang: pack.name_label(name, lang) for lang in LANGS}
-
-
-def _param(pack: RulePack, name: str) -> float | None:
-    """The pack's numeric param, or None when the pack does not define it."""
-    value = pack.param_values.get(name)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    return None
 
 
 def _sales(pack: RulePack, evaluation: Evaluation, n: int) -> np.ndarray:
@@ -134,7 +127,7 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
     summary = _Summary(evaluation)
     pack, n = summary.pack, summary.n
     key = summary.key_accounts()
-    target = _param(pack, "pareto_target") or PARETO_PRINCIPLE
+    target = pack.param("pareto_target") or PARETO_PRINCIPLE
     curve, pareto = _pareto(summary.ids, summary.names, summary.sales, summary.tiers, target)
     band, team_view = summary.team(key[0])
     regions, without_region, has_region = summary.regions()
@@ -165,7 +158,7 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
         has_region=has_region, risk_assessed=None if not _signal_decisions(pack) else not_assessed is None,
         risk_not_assessed=not_assessed, risk_not_assessed_accounts=unassessed_rows,
         risk_not_assessed_accounts_text=advice_text.not_assessed_rows_text(unassessed_rows, n) if unassessed_rows else None,
-        params={name: _param(pack, name) for name in PORTFOLIO_PARAMS if _param(pack, name) is not None},
+        params={role: pack.param(role) for role in PORTFOLIO_PARAM_ROLES if pack.param(role) is not None},
         risk_words=words, index_basis=index_text, losses=losses, at_risk_total=at_risk_total, **team_view,
     )
 
@@ -238,9 +231,9 @@ class _Summary:
             return (), 0, False
         region_values = column_cells(self.evaluation, pack.role("region"))
         rows, without = region_rows(region_values, self.ids, self.names, self.sales, self.positive_total, RegionParams(
-            *(_param(pack, name) for name in ("region_dominant_share", "region_hhi_high", "region_hhi_moderate")),
-            _param(pack, "region_min_accounts") or 1, _param(pack, "counterweight_min_ratio"),
-            _param(pack, "region_dominant_min_share")), _flags(self.evaluation, pack.role("region_dominated")))
+            *(pack.param(role) for role in ("region_dominant_share", "region_hhi_high", "region_hhi_moderate")),
+            pack.param("region_min_accounts") or 1, pack.param("counterweight_min_ratio"),
+            pack.param("region_dominant_min_share")), _flags(self.evaluation, pack.role("region_dominated")))
         return rows, without, True
 
     def levels(self) -> np.ndarray | None:
@@ -378,13 +371,13 @@ def _pareto(ids: list, names: list, sales: np.ndarray, tiers: list, target: floa
 def _band(pack: RulePack, key: int, capacity: float | None, accounts: int, pipeline: tuple = (0, 0, None),
           consumer_book: bool = False, waiting_line: Text | None = None, developing: int = 0,
           concentration: Text | None = None, team_places: Any = None, waiting: int = 0) -> KeyAccountBand:
-    low, high = _param(pack, "kam_manageable_min"), _param(pack, "kam_manageable_max")
-    strong, threshold = _param(pack, "kam_warn_strong"), _param(pack, "kam_department_threshold")
+    low, high = pack.param("kam_manageable_min"), pack.param("kam_manageable_max")
+    strong, threshold = pack.param("kam_warn_strong"), pack.param("kam_department_threshold")
     status = _status(key, low, high, strong) if not consumer_book else "unknown"
     fte = _fte(pack, key, developing)
     department, organisation = _organisation(pack, key, threshold, fte, consumer_book)
     potential, over, signs = (tuple(pipeline) + (None,))[:3]
-    pipeline_line = advice_text.pipeline_text(potential, over, None if capacity is None else capacity * (_param(pack, "pipeline_factor") or 0) or None, signs)
+    pipeline_line = advice_text.pipeline_text(potential, over, None if capacity is None else capacity * (pack.param("pipeline_factor") or 0) or None, signs)
     places = team_places if isinstance(team_places, (int, float)) and not isinstance(team_places, bool) else None
     advice = [text for text in (team.capacity_text(pack, capacity, accounts, places, concentration is not None)
                                 if not consumer_book else None,
@@ -400,7 +393,7 @@ def _band(pack: RulePack, key: int, capacity: float | None, accounts: int, pipel
 def _with_hours(pack: RulePack, waiting_line: Text | None, fte: tuple | None) -> Text | None:
     """The waiting line, and — when the team's hours would carry the waiting accounts too — that the limit is
     the convention of accounts per manager, not the hours."""
-    managers, each, full = (_param(pack, name) for name in ("key_account_managers", "key_accounts_per_manager",
+    managers, each, full = (pack.param(name) for name in ("key_account_managers", "key_accounts_per_manager",
                                                             "fte_hours_per_month"))
     if waiting_line is None or fte is None or not managers or not each or not full or fte[1] > managers:
         return waiting_line
@@ -416,7 +409,7 @@ def _with_hours(pack: RulePack, waiting_line: Text | None, fte: tuple | None) ->
 def _organisation(pack: RulePack, key: int, threshold: float | None, fte: tuple | None,
                   consumer_book: bool) -> tuple[bool, Text | None]:
     """(whether the key accounts need a department, the advice on how to organise them)."""
-    min_fte = _param(pack, "kam_department_min_fte")
+    min_fte = pack.param("kam_department_min_fte")
     # a department is a team: only when the book is B2B, the key accounts are many and their workload
     # needs at least min_fte people (thesis §5.3: a small company's top management runs them itself)
     department = (not consumer_book and threshold is not None and key > threshold
@@ -441,11 +434,11 @@ def _fte(pack: RulePack, key: int, developing: int = 0) -> tuple[float, float, T
     Reese: 2–8 h a month per relationship), plus the accounts in development (waiting for a key account
     manager, potential key accounts: a shared manager's 1–2 h a month) when the pack gives their hours,
     ÷ hours of one full-time person a month."""
-    low, high = _param(pack, "kam_hours_per_month_min"), _param(pack, "kam_hours_per_month_max")
-    full = _param(pack, "fte_hours_per_month")
+    low, high = pack.param("kam_hours_per_month_min"), pack.param("kam_hours_per_month_max")
+    full = pack.param("fte_hours_per_month")
     if not key or low is None or high is None or not full:
         return None
-    dev_low, dev_high = _param(pack, "potential_hours_per_month_min"), _param(pack, "potential_hours_per_month_max")
+    dev_low, dev_high = pack.param("potential_hours_per_month_min"), pack.param("potential_hours_per_month_max")
     if dev_low is None or dev_high is None:
         developing = 0
     hours_low = key * low + developing * (dev_low or 0)

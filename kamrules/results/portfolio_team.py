@@ -60,13 +60,6 @@ def first_value(pack: RulePack, evaluation, role: str) -> Any:
     return next((v for v in values if not _missing(v)), None)
 
 
-def param(pack: RulePack, name: str) -> float | None:
-    value = pack.param_values.get(name)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    return None
-
-
 def capacity_text(pack: RulePack, capacity: float | None, accounts: int, team_places: float | None = None,
                   flat: bool = False) -> Text | None:
     """How the key-account capacity is made, with the default pack's team params where it has them, and
@@ -74,8 +67,8 @@ def capacity_text(pack: RulePack, capacity: float | None, accounts: int, team_pl
     if capacity is None:
         return None
     n = fmt_number(capacity, 0)
-    managers, each = param(pack, "key_account_managers"), param(pack, "key_accounts_per_manager")
-    share = param(pack, "key_max_account_share")
+    managers, each = pack.param("key_account_managers"), pack.param("key_accounts_per_manager")
+    share = pack.param("key_max_account_share")
     en, zh = f"Key-account capacity: {n}", f"重点客户容量：{n} 个"
     if managers is None or each is None:
         return {"en": en + ".", "zh": zh + "。"}
@@ -96,10 +89,10 @@ def capacity_text(pack: RulePack, capacity: float | None, accounts: int, team_pl
                + ("" if flat else "，因此其后的 A 类客户作为潜在重点客户培育，而不是等待经理"))
     elif capacity > places:  # accounts material to us never wait for a manager
         en += (f" — the team's places ({team_en}: {fmt_number(places, 0)}) raised to the {n} accounts material to us "
-               f"(an account holding {fmt_pct(param(pack, 'key_material_share') or 0, 0)} of our sales never waits for a "
+               f"(an account holding {fmt_pct(pack.param('key_material_share') or 0, 0)} of our sales never waits for a "
                f"manager): the team carries more than its convention")
         zh += (f"——团队名额（{team_zh}：{fmt_number(places, 0)} 个）因对我方举足轻重的客户而提高到 {n} 个（占销售额 "
-               f"{fmt_pct(param(pack, 'key_material_share') or 0, 0, lang='zh')} 的客户不会排队等候经理）：团队承担的客户超出惯例")
+               f"{fmt_pct(pack.param('key_material_share') or 0, 0, lang='zh')} 的客户不会排队等候经理）：团队承担的客户超出惯例")
     else:
         en += f" — the team's places: {team_en}"
         zh += f"——团队名额：{team_zh}"
@@ -114,7 +107,7 @@ def capacity_text(pack: RulePack, capacity: float | None, accounts: int, team_pl
 def concentration(pack: RulePack, evaluation) -> Text | None:
     """Said when the book has no concentration (role `concentration`: the largest fifth's share of
     sales, below the pack's `concentration_min`)."""
-    value, minimum = first_value(pack, evaluation, "concentration"), param(pack, "concentration_min")
+    value, minimum = first_value(pack, evaluation, "concentration"), pack.param("concentration_min")
     if not isinstance(value, (int, float)) or isinstance(value, bool) or minimum is None or value >= minimum:
         return None
     from kamrules.results.portfolio_advice import concentration_text
@@ -203,7 +196,7 @@ def losses(pack: RulePack, evaluation, levels: np.ndarray, ids, names, sales: np
     amount = float(at_stake.sum())
     prior_total = float(np.nansum(prior)) if prior is not None and np.isfinite(np.nansum(prior)) else None
     share = amount / prior_total if prior_total and prior_total > 0 else None
-    threshold = param(pack, "lapsed_alert_share")
+    threshold = pack.param("lapsed_alert_share")
     alert = share is not None and threshold is not None and share >= threshold
     where = np.flatnonzero(lost | lapsed)
     order = where[np.lexsort((where, -at_stake[where]))]

@@ -2,7 +2,7 @@
 
 A run folder is a file the user hands kamrules like any data file: copied from a colleague, re-saved by
 Excel (GBK, UTF-16, CRLF, TRUE/FALSE), edited by hand, or damaged. It is read with the guards of a data
-file (issue #29, item 8), by one reader:
+file, by one reader:
 
 - confined and bounded: `manifest.json` and the decision table must be regular files inside the folder
   (a link out of it, a FIFO or a device is refused, `kamrules.pack.guards`), the manifest at most
@@ -165,7 +165,8 @@ class _Checked:
 
     def input(self, recorded: dict) -> dict:
         from kamrules.data.cells import delimiter_char
-        from kamrules.data.options import FORMATS, check_encoding
+        from kamrules.data.formats import INPUT_FORMATS
+        from kamrules.data.options import check_encoding
 
         name = self.text(recorded, "name", "input.name")
         if name is not None and (name != Path(name).name or name in ("", ".", "..") or "\\" in name or "\x00" in name):
@@ -174,8 +175,8 @@ class _Checked:
         if sha is not None and not re.fullmatch(r"[0-9a-f]{64}", sha):
             self.problem("input.sha256", sha, say(self.lang, "run_why_sha"))
         fmt = self.text(recorded, "format", "input.format")
-        if fmt is not None and fmt not in FORMATS:
-            self.problem("input.format", fmt, say(self.lang, "run_why_one_of", values=", ".join(FORMATS)))
+        if fmt is not None and fmt not in INPUT_FORMATS:
+            self.problem("input.format", fmt, say(self.lang, "run_why_one_of", values=", ".join(INPUT_FORMATS)))
         encoding = self.text(recorded, "encoding", "input.encoding")
         if encoding is not None:
             try:
