@@ -175,21 +175,20 @@ def validate(
             read = read_table(data, list(pack.fields.values()), options)
             say(data_text(lang, "validate_read", data=data, n=len(read.frame), found=len(read.column_map),
                           total=len(pack.fields)))
-            from kamrules.data.history_facts import add_history, history_fields, without_history
-
-            from kamrules.run import _without_review_fields, review_fields
+            from kamrules.data.history_facts import add_history
+            from kamrules.run import filled_fields, run_filled, without_filled
 
             # not the file's columns: filled by a run with history (else a first review) or with --contacts
-            facts = history_fields(pack) + review_fields(pack)
+            facts = run_filled(pack)
             missing = [name for name in read.missing_optional if name not in facts]
             if missing:
                 say(data_text(lang, "validate_optional", names=", ".join(missing)))
             from kamrules.analysis.data import data_checks
 
-            read.mapping = _without_review_fields(without_history(read.mapping, pack))
+            read.mapping = without_filled(read.mapping, pack)
             on_data, silent = data_checks(pack, add_history(read.frame, pack, None), read.column_map, str(data),
                                           parse_as_of(as_of, data), lang,
-                                          filled=tuple(n for n in facts if n not in read.column_map))
+                                          filled=tuple(filled_fields(pack, read)))
             for decision_id, rule_id, names in silent:
                 say(data_text(lang, "validate_never", decision=decision_id, rule=rule_id, names=", ".join(names)))
             if read.unused_columns:

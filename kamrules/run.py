@@ -178,7 +178,7 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     evaluate_options = dict(as_of=options.as_of, jobs=jobs, input_name=options.data.name,
                             row_numbers=read.row_numbers, progress=progress, lang=options.lang,
                             headers=read.column_map, source=_source(read),
-                            filled=history_present(pack, read) + review_fields(pack))
+                            filled=filled_fields(pack, read))
     plan = None
     if overrides is not None and overrides.active:  # the rules first, then the overridden decisions
         from kamrules.review.overrides import evaluate_with_overrides
@@ -368,12 +368,27 @@ def fill_history(read, pack: RulePack, history, data_name: str, option: str, lan
     read.frame = add_history(read.frame, pack, history)
 
 
-def history_present(pack: RulePack, read) -> list[str]:
-    """The history fields a run fills, counted as present: they are not the file's columns, and rules that
-    read them are not "rules that cannot apply" (at a first review they are missing on purpose)."""
+def run_filled(pack: RulePack) -> list[str]:
+    """The pack's fields a run fills, never the data file: the history facts (from --register/--previous)
+    and the stakeholder facts (from --contacts; docs/review-cycle.md). The console and validate do not say
+    the file lacks them, and rules that read them are not "rules that cannot apply" (at a first review or
+    without --contacts they are missing on purpose)."""
     from kamrules.data.history_facts import history_fields
+    from kamrules.review.contacts import STAKEHOLDER_FACTS
 
-    return [name for name in history_fields(pack) if name not in read.column_map]
+    return history_fields(pack) + [name for name in STAKEHOLDER_FACTS if name in pack.fields]
+
+
+def filled_fields(pack: RulePack, read) -> list[str]:
+    """`run_filled`, less any the file itself has a column for."""
+    return [name for name in run_filled(pack) if name not in read.column_map]
+
+
+def without_filled(mapping: dict, pack: RulePack) -> dict:
+    """The reader's description of the columns without the fields a run fills (`run_filled`)."""
+    from kamrules.data.history_facts import without_fields
+
+    return without_fields(mapping, run_filled(pack))
 
 
 def recorded_history(recorded: dict | None, pack: RulePack, as_of: dt.date, out: Path, lang: str = "en"):
@@ -622,9 +637,7 @@ def _read_run_data(options: EvaluateOptions, pack: RulePack, tell: Callable[[str
 
     read = read_table(options.data, list(pack.fields.values()),
                       with_as_of(options.read_options or ReadOptions(lang=options.lang), options.as_of))
-    from kamrules.data.history_facts import without_history
-
-    for line in mapping_lines(_without_review_fields(without_history(read.mapping, pack)), lang=options.lang):
+    for line in mapping_lines(without_filled(read.mapping, pack), lang=options.lang):
         tell(line)
     from kamrules.i18n import data_text
 
@@ -658,21 +671,6 @@ def _recorded_mapping(options: EvaluateOptions, read) -> dict:
     from kamrules.results.outputs import file_hash
 
     return {**read.mapping, "file": {"path": str(options.columns_file), "sha256": file_hash(Path(options.columns_file))}}
-
-
-def review_fields(pack: RulePack) -> list[str]:
-    """The pack's fields filled from `--contacts` (the stakeholder facts), never from the data file: the
-    console does not say the file lacks them (without --contacts they are missing and their rules do not
-    fire; docs/review-cycle.md)."""
-    from kamrules.review.contacts import STAKEHOLDER_FACTS
-
-    return [name for name in STAKEHOLDER_FACTS if name in pack.fields]
-
-
-def _without_review_fields(mapping: dict) -> dict:
-    from kamrules.review.contacts import STAKEHOLDER_FACTS
-
-    return {**mapping, "absent": [f for f in mapping.get("absent", []) if f not in STAKEHOLDER_FACTS]}
 
 
 def group_fields(pack: RulePack) -> list[str]:

@@ -126,10 +126,11 @@ def add_history(frame: pd.DataFrame, pack, facts: HistoryFacts | None) -> pd.Dat
     return frame
 
 
-def without_history(mapping: dict, pack) -> dict:
-    """The reader's description of the columns without the history facts among the fields "not in the file"
-    or near a header: they are not the file's columns (no "not in the file" line, no --columns hint)."""
-    names = set(history_fields(pack))
+def without_fields(mapping: dict, names) -> dict:
+    """The reader's description of the columns without `names` among the fields "not in the file" or near a
+    header: fields a run fills (history facts, stakeholder facts) are not the file's columns (no "not in
+    the file" line, no --columns hint)."""
+    names = set(names)
     if not names or not isinstance(mapping, dict):
         return mapping
     trimmed = dict(mapping)
