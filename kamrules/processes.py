@@ -87,35 +87,50 @@ def can_fork() -> bool:
     return hasattr(os, "fork") and sys.platform != "darwin"  # macOS: fork after threads is unsafe
 
 
-def fork_and_run(function: Callable[[], None]) -> Forked:
-    """Run `function()` in a forked child, which inherits this process's memory (no pickling of the
-    work) and dies with it. The child reports an exception back through a pipe and exits with
-    os._exit: it never runs the parent's cleanup or flushes its buffers."""
+def _fork(produce: Callable[[], bytes | None], on_error: Callable[[BaseException], bytes]) -> tuple[int, int]:
+    """Fork a child that runs `produce()` and writes what it returns (bytes, or nothing) to a pipe — on an
+    exception, `on_error(exc)` — then exits with os._exit: it never runs the parent's cleanup or flushes
+    its buffers, and it dies with the parent. (the child's pid, the pipe's end to read)"""
     results, report = os.pipe()
     parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child (coverage does not follow it)
-        status = 0
+        status, payload = 0, None
         try:
             os.close(results)
             die_with_parent(parent)  # (and the inherited objects out of the collector's sight)
-            function()
+            payload = produce()
         except BaseException as exc:
-            status = 1
-            try:
-                data = pickle.dumps(exc)
-                pickle.loads(data)
-            except Exception:
-                data = f"{type(exc).__name__}: {exc}".encode("utf-8", "replace")
-            try:
+            status, payload = 1, on_error(exc)
+        try:
+            if payload is not None:
                 with os.fdopen(report, "wb") as pipe:
-                    pipe.write(data)
-            except BaseException:
-                pass
+                    pipe.write(payload)
+        except BaseException:
+            pass
         finally:
             os._exit(status)
     os.close(report)
-    return Forked(pid, results)
+    return pid, results
+
+
+def _exception_bytes(exc: BaseException) -> bytes:
+    """The exception, pickled when it can be read back, else its text."""
+    try:
+        data = pickle.dumps(exc)
+        pickle.loads(data)
+        return data
+    except Exception:
+        return f"{type(exc).__name__}: {exc}".encode("utf-8", "replace")
+
+
+def fork_and_run(function: Callable[[], None]) -> Forked:
+    """Run `function()` in a forked child, which inherits this process's memory (no pickling of the
+    work) and dies with it. The child reports an exception back through a pipe."""
+    def produce() -> None:
+        function()
+
+    return Forked(*_fork(produce, _exception_bytes))
 
 
 class ForkedCall(Forked):
@@ -138,31 +153,15 @@ class ForkedCall(Forked):
 
 
 def _fork_call(function: Callable, item) -> ForkedCall:
-    results, report = os.pipe()
-    parent = os.getpid()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child (coverage does not follow it)
-        status = 0
+    def failed(exc: BaseException) -> bytes:
         try:
-            os.close(results)
-            die_with_parent(parent)
-            payload = pickle.dumps((True, function(item)))
-        except BaseException as exc:
-            status = 1
-            try:
-                payload = pickle.dumps((False, exc))
-                pickle.loads(payload)
-            except Exception:
-                payload = pickle.dumps((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
-        try:
-            with os.fdopen(report, "wb") as pipe:
-                pipe.write(payload)
-        except BaseException:
-            pass
-        finally:
-            os._exit(status)
-    os.close(report)
-    return ForkedCall(pid, results)
+            payload = pickle.dumps((False, exc))
+            pickle.loads(payload)
+            return payload
+        except Exception:
+            return pickle.dumps((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+
+    return ForkedCall(*_fork(lambda: pickle.dumps((True, function(item))), failed))
 
 
 def fork_map(function: Callable, items: list) -> list:
