@@ -9,45 +9,18 @@ The small files of tests/data/exports2 are cut from the expert's exports (/work/
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from kamrules.cli import app
-from kamrules.data.reader import ReadOptions, load_mapping_file, read_table
+from kamrules.data.reader import load_mapping_file
 from kamrules.errors import DataError
-from kamrules.pack import load_pack
 
 from conftest import ROOT
+from test_exports import AS_OF, PACK, invoke, manifest, read, write_csv  # the same helpers
 
 DATA = ROOT / "tests" / "data" / "exports2"
 SALESFORCE = DATA / "salesforce-footer.csv"
-AS_OF = "2026-11-27"
-runner = CliRunner()
-PACK = load_pack(ROOT / "rules")
-FIELDS = list(PACK.fields.values())
-
-
-def invoke(*args):
-    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
-
-
-def read(path, **options):
-    return read_table(Path(path), FIELDS, ReadOptions(**options))
-
-
-def write_csv(name: str, rows: list[list], encoding: str = "utf-8") -> Path:
-    with open(name, "w", encoding=encoding, newline="") as handle:
-        csv.writer(handle, lineterminator="\n").writerows(rows)
-    return Path(name)
-
-
-def manifest(out: str) -> dict:
-    return json.loads(Path(out, "manifest.json").read_text(encoding="utf-8"))
-
-
 SF_MAP = {"sales": "Closed Won Amount (This FY)"}
 SF_VALUES = {"customer_type": {"Prospect": "skip-row"}}
 
