@@ -198,6 +198,10 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     extra = plan.table_columns(len(evaluation.table), evaluation.pack, options.lang) if plan is not None else None
     files = _output_files(options, evaluation, read, summary, since, step, cut, extra, review,
                           cycle={"plan": plan, "overrides": overrides})
+    if overrides is not None:  # what explain --run and diff need of them (docs/review-cycle.md)
+        from kamrules.review.overrides import RECORD, record_bytes
+
+        files[RECORD] = record_bytes(overrides, plan)
     render_seconds = time.perf_counter() - started
     names = sorted([*files, "manifest.json"])
     files["manifest.json"] = manifest(evaluation, input_path=options.data, jobs=evaluation.jobs, files=names,
@@ -478,8 +482,15 @@ def run_explain(options: ExplainOptions) -> str:
         history = run_history_facts(pack, day, previous, register, lang)
     read = read_table(data, list(pack.fields.values()), replace(read_options, as_of=day))
     fill_history(read, pack, history, data.name, "--previous" if previous is not None else "--register", lang)
-    evaluation = evaluate(pack, read.frame, as_of=day, jobs=1, input_name=data.name, row_numbers=read.row_numbers,
-                          lang=lang, headers=read.column_map)
+    decide = dict(as_of=day, jobs=1, input_name=data.name, row_numbers=read.row_numbers, lang=lang,
+                  headers=read.column_map)
+    recorded = _run_overrides(options.run_out, pack, read, data, lang) if options.run_out is not None else None
+    if recorded is not None and recorded.file.active:  # as the run applied them: the rules, then the overrides
+        from kamrules.review.overrides import evaluate_with_overrides
+
+        evaluation, _ = evaluate_with_overrides(pack, read.frame, recorded.file, **decide)
+    else:
+        evaluation = evaluate(pack, read.frame, **decide)
     account = find_account(evaluation, account_id, lang)
     heading = ""
     if history is not None:
@@ -487,6 +498,27 @@ def run_explain(options: ExplainOptions) -> str:
 
         heading = history_line(history, lang) + "\n" + history_facts_line(evaluation, account, lang) + "\n\n"
     return heading + (render_explanation if options.verbose else render_brief)(evaluation, account, lang)
+
+
+def _run_overrides(out: Path, pack: RulePack, read, data: Path, lang: str):
+    """The overrides the run in `out` applied (its overrides.json, checked against the pack and the data's
+    ids), None for a run without --overrides; refused when the manifest lists the file and it is gone."""
+    from kamrules.data.wording import say
+    from kamrules.errors import DataError
+    from kamrules.results.run_folder import read_manifest
+    from kamrules.review.overrides import RECORD, read_record
+
+    recorded = read_record(out, pack, lang)
+    if recorded is None:
+        if RECORD in (read_manifest(out, lang).get("outputs") or []):
+            raise DataError(say(lang, "overrides_record_missing", folder=out))
+        return None
+    ids = set(read.frame["account_id"].dropna().astype(str)) if "account_id" in read.frame.columns else set()
+    for item in recorded.file.active:
+        if item.account not in ids:
+            raise DataError(say(lang, "overrides_record_account", path=Path(out) / RECORD, account=item.account,
+                                data=data.name))
+    return recorded
 
 
 # --------------------------------------------------------------------------------------- columns

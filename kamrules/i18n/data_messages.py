@@ -929,3 +929,27 @@ REVIEW_MESSAGES["zh"].update({
 })
 for _lang, _messages in REVIEW_MESSAGES.items():
     DATA[_lang].update(_messages)
+# a run folder's overrides.json (explain --run, diff OUT_A OUT_B; kamrules/review/overrides.py)
+REVIEW_MESSAGES["en"].update({
+    "overrides_record_json": "{path}: not an overrides record kamrules wrote ({detail}); run `kamrules evaluate "
+                             "--overrides` again",
+    "overrides_record_bad": "{path}: '{key}' is '{value}', not what kamrules writes there; the file was edited or "
+                            "damaged: run `kamrules evaluate --overrides` again",
+    "overrides_record_missing": "{folder}: the run applied overrides (its manifest lists overrides.json) but the "
+                                "file is missing; copy the whole output folder, or run `kamrules evaluate "
+                                "--overrides` again",
+    "overrides_record_account": "{path}: account '{account}' is overridden but not in {data}; the file was "
+                                "edited: run `kamrules evaluate --overrides` again",
+})
+REVIEW_MESSAGES["zh"].update({
+    "overrides_record_json": "{path}：不是 kamrules 写出的人工调整记录（{detail}）；请重新运行 `kamrules evaluate "
+                             "--overrides`",
+    "overrides_record_bad": "{path}：“{key}”的值“{value}”不是 kamrules 在此写的内容；文件被改动或损坏："
+                            "请重新运行 `kamrules evaluate --overrides`",
+    "overrides_record_missing": "{folder}：该次运行应用了人工调整（manifest 列有 overrides.json），但文件缺失；"
+                                "请复制整个输出文件夹，或重新运行 `kamrules evaluate --overrides`",
+    "overrides_record_account": "{path}：被人工调整的客户“{account}”不在 {data} 中；文件被改动：请重新运行 "
+                                "`kamrules evaluate --overrides`",
+})
+for _lang, _messages in REVIEW_MESSAGES.items():
+    DATA[_lang].update(_messages)

@@ -409,3 +409,132 @@ def retire_notes(plan: OverridePlan, pack: RulePack, lang: str = "en") -> list[s
 def applied_labels(item: Applied, pack: RulePack, lang: str) -> tuple[str, str]:
     """(the value set by hand, the rules' value) as labels in `lang`."""
     return _label(pack, item.output, item.value, lang), _label(pack, item.output, item.rules_value, lang)
+
+
+# ------------------------------------------------------------------------------- the run folder's record
+
+RECORD = "overrides.json"  # in OUT: the overrides a run applied (explain --run, diff OUT_A OUT_B)
+RECORD_FORMAT = "kamrules-overrides"
+MAX_RECORD_BYTES = 64 * 1024 * 1024  # ~250 bytes an override: a quarter of a million rows
+
+
+@dataclass
+class RecordedOverrides:
+    """A run folder's `overrides.json`: the overrides the run read (`file`: the active ones as it applied
+    them, the expired ones it ignored) and those the rules then agreed with (`ready`)."""
+
+    file: OverrideFile
+    ready: list = field(default_factory=list)  # Override
+    by_rules: dict = field(default_factory=dict)  # (account, output) -> what the rules said in that run
+
+
+def record_bytes(overrides: OverrideFile, plan: OverridePlan | None) -> bytes:
+    """`overrides.json` of a run with `--overrides`: what explain --run and diff need, byte-identical for
+    the same inputs (the file's name, not its path; the overrides in account then pack order)."""
+    import json
+
+    def common(account: str, output: str, value: Any, owner: str, reason: str, expires: dt.date) -> dict:
+        return {"account": account, "output": output, "value": _plain(value), "owner": owner, "reason": reason,
+                "expires": expires.isoformat()}
+
+    document = {
+        "format": RECORD_FORMAT, "version": 1, "file": overrides.path.name,
+        "applied": [{**common(a.account, a.output, a.value, a.owner, a.reason, a.expires),
+                     "by_rules": _plain(a.rules_value), "ready_to_retire": a.agrees}
+                    for a in (plan.applied if plan is not None else [])],
+        "expired": [common(o.account, o.output, o.value, o.owner, o.reason, o.expires) for o in overrides.expired],
+    }
+    return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def read_record(folder: Path, pack: RulePack | None = None, lang: str = "en") -> RecordedOverrides | None:
+    """The overrides a finished run applied, from its `overrides.json` (None: the run had no --overrides),
+    read with the guards of a run folder's manifest; with `pack`, each output and value is checked against
+    it. ConfigError naming the file and the entry when it was edited or damaged."""
+    import json
+
+    from kamrules.data.guards import json_loads
+    from kamrules.pack.guards import SourceError, read_source
+
+    path = Path(folder) / RECORD
+    if not path.exists() and not path.is_symlink():
+        return None
+    try:
+        document = json_loads(read_source(path, Path(folder), max_bytes=MAX_RECORD_BYTES).decode("utf-8-sig"),
+                              str(path), lang)
+    except SourceError as exc:
+        raise DataError(f"{exc}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, DataError) as exc:
+        raise DataError(say(lang, "overrides_record_json", path=path, detail=str(exc).split("\n")[0])) from None
+    return _Record(path, pack, lang).read(document)
+
+
+class _Record:
+    """The checks of one `overrides.json`: every entry of the type `record_bytes` writes."""
+
+    def __init__(self, path: Path, pack: RulePack | None, lang: str):
+        self.path, self.pack, self.lang = path, pack, lang
+
+    def bad(self, key: str, value: Any) -> DataError:
+        return DataError(say(self.lang, "overrides_record_bad", path=self.path, key=key, value=str(value)[:200]))
+
+    def read(self, document: Any) -> RecordedOverrides:
+        if not isinstance(document, dict) or document.get("format") != RECORD_FORMAT:
+            raise self.bad("format", document.get("format") if isinstance(document, dict) else document)
+        name = document.get("file")
+        if not isinstance(name, str) or not name:
+            raise self.bad("file", name)
+        recorded = RecordedOverrides(OverrideFile(Path(name)))
+        for key in ("applied", "expired"):
+            entries = document.get(key, [])
+            if not isinstance(entries, list):
+                raise self.bad(key, entries)
+            for number, entry in enumerate(entries):
+                override = self.override(entry, f"{key}[{number}]")
+                if key == "expired":
+                    recorded.file.expired.append(override)
+                    continue
+                recorded.file.active.append(override)
+                ready = entry.get("ready_to_retire")
+                if not isinstance(ready, bool):
+                    raise self.bad(f"{key}[{number}].ready_to_retire", ready)
+                if ready:
+                    recorded.ready.append(override)
+                recorded.by_rules[(override.account, override.output)] = entry.get("by_rules")
+        return recorded
+
+    def override(self, entry: Any, where: str) -> Override:
+        if not isinstance(entry, dict):
+            raise self.bad(where, entry)
+        texts = {}
+        for key in ("account", "output", "owner", "reason", "expires"):
+            value = entry.get(key)
+            if not isinstance(value, str) or not value:
+                raise self.bad(f"{where}.{key}", value)
+            texts[key] = value
+        try:
+            expires = dt.date.fromisoformat(texts["expires"])
+        except ValueError:
+            raise self.bad(f"{where}.expires", texts["expires"]) from None
+        value = entry.get("value")
+        if value is None or not isinstance(value, (str, int, float, bool)) or not self.fits(texts["output"], value):
+            raise self.bad(f"{where}.value" if texts["output"] in self.outputs() else f"{where}.output",
+                           value if texts["output"] in self.outputs() else texts["output"])
+        return Override(texts["account"], texts["output"], value, texts["reason"], texts["owner"], expires, 0)
+
+    def outputs(self) -> dict:
+        return overridable(self.pack) if self.pack is not None else {}
+
+    def fits(self, output: str, value: Any) -> bool:
+        if self.pack is None:
+            return True
+        if output not in self.outputs():
+            return False
+        spec = self.pack.output(output)
+        if spec.type == "category":
+            return value in spec.values
+        if spec.type == "number":
+            return isinstance(value, (int, float)) and not isinstance(value, bool)
+        if spec.type == "boolean":
+            return isinstance(value, bool)
+        return isinstance(value, str)

@@ -1,0 +1,110 @@
+"""The review cycle across run folders (docs/review-cycle.md): what a run records of its overrides, and
+how `explain --run`, `kamrules diff OUT_A OUT_B` and `--previous` (a run folder or a register) read it."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from kamrules.cli import app
+from conftest import ROOT
+
+runner = CliRunner()
+EXAMPLES = ROOT / "examples"
+HEADER = "account,output,value,reason,owner,expires\n"
+OVERRIDES = HEADER + ("A00002,tier,key,Framework agreement signed,Linda Wang,2027-03-31\n"
+                      "A00003,risk_level,at_risk,New CFO re-tenders,Sales director,2027-01-31\n"
+                      "A00004,tier,potential,Old,赵磊,2026-09-30\n")
+
+
+def invoke(*args: str, expect: int = 0):
+    result = runner.invoke(app, [*args], catch_exceptions=False)
+    assert result.exit_code == expect, result.output
+    return result
+
+
+def evaluate(data: str, as_of: str, *args: str, expect: int = 0):
+    return invoke("evaluate", data, "--as-of", as_of, "--playbooks", "none", "-q", *args, expect=expect)
+
+
+def customers(name: str = "customers.csv") -> str:
+    """The example file copied next to the runs (explain --run finds the run's data by its name)."""
+    shutil.copy(EXAMPLES / name, name)
+    return name
+
+
+def rows(path: str) -> list[dict]:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def lines(text: str) -> list[str]:
+    return text.splitlines()
+
+
+# --------------------------------------------------------------------------- explain --run and overrides
+
+
+def test_explain_run_shows_the_overrides_the_run_applied():
+    Path("overrides.csv").write_text(OVERRIDES, encoding="utf-8")
+    evaluate(customers(), "2026-11-27", "--out", "out", "--overrides", "overrides.csv")
+    shown = lines(invoke("explain", "--run", "out", "A00002").output)
+    assert ("Account tier: Key account — Tier overridden by Linda Wang: Framework agreement signed (until "
+            "2027-03-31); the rules said: Standard account") in shown
+    # what follows from the overridden tier follows it, as in the run's decision table
+    assert rows("out/decisions.csv")[1]["service_level"] == "key"
+    assert any(line.startswith("Service level: Key account service — ") for line in shown)
+    shown = lines(invoke("explain", "--run", "out", "A00003", "--lang", "zh").output)
+    assert ("客户流失风险等级：有风险 — 风险等级由Sales director人工调整：New CFO re-tenders（有效期至 2027-01-31）；"
+            "规则结果：无风险信号") in shown
+    # an account nobody overrode is explained as the rules decide it
+    assert "Account tier: Potential key account" not in invoke("explain", "--run", "out", "A00004").output
+
+
+def test_the_run_records_its_overrides_in_overrides_json():
+    Path("overrides.csv").write_text(OVERRIDES, encoding="utf-8")
+    evaluate(customers(), "2026-11-27", "--out", "out", "--overrides", "overrides.csv")
+    evaluate(customers(), "2026-11-27", "--out", "again", "--overrides", "overrides.csv")
+    record = Path("out/overrides.json").read_bytes()
+    assert record == Path("again/overrides.json").read_bytes()  # the same inputs, the same bytes
+    assert record.decode("utf-8") == (
+        '{\n "format": "kamrules-overrides",\n "version": 1,\n "file": "overrides.csv",\n "applied": [\n  {\n'
+        '   "account": "A00002",\n   "output": "tier",\n   "value": "key",\n   "owner": "Linda Wang",\n'
+        '   "reason": "Framework agreement signed",\n   "expires": "2027-03-31",\n   "by_rules": "standard",\n'
+        '   "ready_to_retire": false\n  },\n  {\n   "account": "A00003",\n   "output": "risk_level",\n'
+        '   "value": "at_risk",\n   "owner": "Sales director",\n   "reason": "New CFO re-tenders",\n'
+        '   "expires": "2027-01-31",\n   "by_rules": "none",\n   "ready_to_retire": false\n  }\n ],\n'
+        ' "expired": [\n  {\n   "account": "A00004",\n   "output": "tier",\n   "value": "potential",\n'
+        '   "owner": "赵磊",\n   "reason": "Old",\n   "expires": "2026-09-30"\n  }\n ]\n}\n')
+    assert '"overrides.json"' in Path("out/manifest.json").read_text(encoding="utf-8")
+    evaluate(customers(), "2026-11-27", "--out", "plain")
+    assert not Path("plain/overrides.json").exists()
+
+
+def test_explain_run_refuses_a_missing_or_edited_overrides_record():
+    Path("overrides.csv").write_text(OVERRIDES, encoding="utf-8")
+    evaluate(customers(), "2026-11-27", "--out", "out", "--overrides", "overrides.csv")
+    record = Path("out/overrides.json")
+    text = record.read_text(encoding="utf-8")
+    record.write_text(text.replace('"value": "key"', '"value": "gold"'), encoding="utf-8")
+    result = invoke("explain", "--run", "out", "A00002", expect=1)
+    assert " ".join(result.output.split()) == (
+        "error: out/overrides.json: 'applied[0].value' is 'gold', not what kamrules writes there; the file was "
+        "edited or damaged: run `kamrules evaluate --overrides` again")
+    record.write_text(text.replace("A00003", "A99999"), encoding="utf-8")
+    result = invoke("explain", "--run", "out", "A00002", expect=1)
+    assert " ".join(result.output.split()) == (
+        "error: out/overrides.json: account 'A99999' is overridden but not in customers.csv; the file was "
+        "edited: run `kamrules evaluate --overrides` again")
+    record.write_text("{not json", encoding="utf-8")
+    result = invoke("explain", "--run", "out", "A00002", "--lang", "zh", expect=1)
+    assert result.output.startswith("错误：out/overrides.json：不是 kamrules 写出的人工调整记录（")
+    assert result.output.rstrip().endswith("）；请重新运行 `kamrules evaluate --overrides`")
+    record.unlink()
+    result = invoke("explain", "--run", "out", "A00002", expect=1)
+    assert " ".join(result.output.split()) == (
+        "error: out: the run applied overrides (its manifest lists overrides.json) but the file is missing; "
+        "copy the whole output folder, or run `kamrules evaluate --overrides` again")
