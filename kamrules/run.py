@@ -190,7 +190,7 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     summary = portfolio.summarise(evaluation, lang=options.lang)
     give_back_memory()
 
-    since = _since_last_review(options, evaluation) if options.previous is not None else None
+    since = _since_last_review(options, evaluation, plan) if options.previous is not None else None
 
     step("writing decisions, trace, playbooks and report")
     started = time.perf_counter()
@@ -824,7 +824,7 @@ class Since:
     objectives: dict | None = None  # account id -> the last review's objectives measured now (None: it set none)
 
 
-def _since_last_review(options: EvaluateOptions, evaluation: Evaluation) -> Since:
+def _since_last_review(options: EvaluateOptions, evaluation: Evaluation, plan=None) -> Since:
     from kamrules.documents.diff_report import since_views
     from kamrules.results import diff
 
@@ -839,6 +839,10 @@ def _since_last_review(options: EvaluateOptions, evaluation: Evaluation) -> Sinc
         before = diff.read_run(options.previous, options.lang, pack=evaluation.pack, kinds=kinds)
     after = diff.side_from_evaluation(evaluation, str(options.out), options.lang)
     result = diff.compare(before, after)
+    if plan is not None:  # the overrides the rules now agree with: ready to retire
+        from kamrules.review.overrides import retiring
+
+        result.retire = retiring(plan.ready_to_retire(), after)
     report, accounts = since_views(before, after, result, options.lang)
     demoted = {c.account_id for c in result.review_before_demotion}
     also = [i for i, account in enumerate(after.frame.index) if account in demoted]
@@ -980,6 +984,11 @@ def run_diff(options: DiffOptions, progress: Callable[[str], None] | None = None
     check_out(options.out, inputs, force=options.force)  # before the work, not after
     before, after = diff_sides(options, progress)
     result = diff.compare(before, after)
+    if options.runs:  # the later run's overrides the rules agree with (its overrides.json)
+        from kamrules.review.overrides import read_record, retiring
+
+        recorded = read_record(Path(options.runs[1]), None, options.lang)
+        result.retire = retiring(recorded.ready, after) if recorded is not None else []
     (progress or (lambda stage: None))("writing diff.csv and diff.html")
     files = {"diff.csv": table_bytes(diff.diff_frame(result), "csv"),
              "diff.html": render_diff(result, lang=options.lang, playbooks_dir=options.playbooks_dir)}

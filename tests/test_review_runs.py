@@ -108,3 +108,37 @@ def test_explain_run_refuses_a_missing_or_edited_overrides_record():
     assert " ".join(result.output.split()) == (
         "error: out: the run applied overrides (its manifest lists overrides.json) but the file is missing; "
         "copy the whole output folder, or run `kamrules evaluate --overrides` again")
+
+
+# --------------------------------------------------------------------- overrides ready to retire: diff, --previous
+
+RETIRE = HEADER + ("A00001,tier,key,Keep it key,赵磊,2027-03-31\n"
+                   "A00002,tier,key,Framework signed,Linda Wang,2027-03-31\n")
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_overrides_ready_to_retire_are_listed_by_previous_and_by_diff():
+    Path("overrides.csv").write_text(RETIRE, encoding="utf-8")
+    evaluate(customers("customers-q3.csv"), "2026-08-28", "--out", "q3")
+    result = invoke("evaluate", customers(), "--as-of", "2026-11-27", "--playbooks", "none", "--out", "q4",
+                    "--previous", "q3", "--overrides", "overrides.csv")
+    line = ("overrides ready to retire (the rules decide the same now: remove the row) (1): A00001 "
+            "上海宏远建筑工程有限公司 (Tier: Key account · 赵磊)")
+    assert line in flat(result.output)
+    report = Path("q4/report.html").read_text(encoding="utf-8")
+    since = report[report.index('<section id="since-last-review">'):]
+    assert ('<h3>Overrides ready to retire (1)</h3>' in since and
+            '<td>Tier: Key account<br><span class="muted small">Keep it key</span></td><td>赵磊</td>'
+            '<td>2027-03-31</td>' in since)
+    result = invoke("diff", "q3", "q4", "--out", "d")
+    assert line in flat(result.output)
+    page = Path("d/diff.html").read_text(encoding="utf-8")
+    assert '<h2>Overrides ready to retire (1)</h2>' in page and '<span class="muted small">A00001</span>' in page
+    result = invoke("diff", "q3", "q4", "--out", "dz", "--lang", "zh")
+    assert "可撤销的人工调整（规则结果已相同：请删除此行） (1)：A00001 上海宏远建筑工程有限公司（客户级别：重点客户，赵磊）" in \
+        flat(result.output)
+    # a later run without overrides has none to retire
+    assert "ready to retire" not in flat(invoke("diff", "q4", "q3", "--out", "back").output)

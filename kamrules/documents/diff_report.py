@@ -21,6 +21,7 @@ from kamrules.documents.environment import make_environment, template_error
 from kamrules.errors import UsageError
 from kamrules.i18n import DIFF, SINCE_WORDS, fmt_date, fmt_money, fmt_pct
 from kamrules.results.diff import Change, DiffResult, Gone, headline_text
+from kamrules.documents.since import RetireRow
 
 DIFF_TEMPLATE = "diff.html.j2"
 CELL, HEAD_W, HEAD_H = 64, 240, 120  # matrix chart geometry (SVG user units)
@@ -110,6 +111,7 @@ class DiffContext:
     headline: str = ""  # key accounts then and now, key accounts lost, the gone accounts' sales
     risks_improved: tuple = ()  # ChangeRow: at risk or graver then, watched or less grave now
     gone: tuple = ()  # GoneRow, the first MAX_ROWS by sales then (flagged["gone"] counts them all)
+    retire: tuple = ()  # RetireRow: the later run's overrides the rules now agree with (the first MAX_ROWS)
 
 
 def _short(text: str, limit: int = 24) -> str:
@@ -146,6 +148,12 @@ class _Builder:
         return GoneRow(gone.account_id, str(gone.account_name or ""), str(gone.owner or ""),
                        self.label(result.tier_output or "tier", gone.tier), self.money(gone.sales),
                        self.label(result.risk_output or "risk_level", gone.risk_level))
+
+    def retire(self, item) -> RetireRow:
+        return RetireRow(item.account_id, str(item.account_name or ""), self.label_name(item.output),
+                         self.label(item.output, item.value) if not isinstance(item.value, bool) else
+                         ("是" if item.value else "否") if self.lang == "zh" else ("yes" if item.value else "no"),
+                         item.owner, item.reason, item.expires)
 
     def chart(self, diff) -> MatrixChart | None:
         if not diff.matrix:
@@ -204,7 +212,7 @@ class _Builder:
             tuple(result.appeared), tuple(result.disappeared), sales, flagged,
             headline_text(result.headline, self.lang),
             tuple(self.row(c, risk) for c in result.risks_improved[:MAX_ROWS]),
-            tuple(self.gone(g) for g in result.gone[:MAX_ROWS]))
+            tuple(self.gone(g) for g in result.gone[:MAX_ROWS]), tuple(self.retire(r) for r in result.retire[:MAX_ROWS]))
 
 
 def build_diff_context(result: DiffResult, *, lang: str = "en") -> DiffContext:
@@ -283,7 +291,8 @@ def since_views(before, after, result: DiffResult, lang: str = "en") -> tuple:
     report = SinceLastReview(
         previous, shown["migrations"], shown["new_risks"], shown["resolved_risks"], shown["review_before_demotion"],
         len(result.appeared), len(result.disappeared), words, counts=counts,
-        headline=headline_text(result.headline, lang), improved_risks=shown["improved_risks"], gone=gone)
+        headline=headline_text(result.headline, lang), improved_risks=shown["improved_risks"], gone=gone,
+        retire=tuple(builder.retire(r) for r in result.retire[:MAX_ROWS]))
     roles = [r for r in FACT_ROLES if r in after.roles]
     demoted = {c.account_id for c in result.review_before_demotion}
 

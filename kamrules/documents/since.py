@@ -35,6 +35,11 @@ class SinceWords:
     tier_then: str = ""  # the gone accounts' columns
     sales_then: str = ""
     risk_then: str = ""
+    retire: str = ""  # "Overrides ready to retire"
+    retire_note: str = ""
+    retire_value: str = ""  # its columns
+    retire_by: str = ""
+    retire_until: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,19 @@ class SinceGone:
 
 
 @dataclass(frozen=True)
+class RetireRow:
+    """An override the rules now agree with (ready to retire), in the page's words."""
+
+    account_id: str
+    name: str
+    output: str  # the output's label ("Tier")
+    value: str  # the value set by hand, as a label
+    owner: str
+    reason: str
+    until: str
+
+
+@dataclass(frozen=True)
 class SinceLastReview:
     """The report's "since the last review" section."""
 
@@ -98,3 +116,4 @@ class SinceLastReview:
     headline: str = ""  # "Key accounts 33 → 34, but 2 key accounts lost (2 gone); …"
     improved_risks: tuple[SinceLine, ...] = ()  # at risk or graver then, watched or less grave now
     gone: tuple[SinceGone, ...] = ()  # the accounts gone, largest sales then first
+    retire: tuple[RetireRow, ...] = ()  # the overrides the rules now agree with (the first 200)

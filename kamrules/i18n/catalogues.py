@@ -606,6 +606,16 @@ DIFF: dict[str, dict[str, str]] = {
     },
 }
 
+# overrides the rules now agree with (kamrules diff OUT_A OUT_B, evaluate --previous; docs/review-cycle.md)
+DIFF["en"].update({"c_retire": "overrides ready to retire (the rules decide the same now: remove the row)",
+                   "retire": "Overrides ready to retire",
+                   "retire_note": "Set by hand, and what the rules decide now too: remove the row from the "
+                                  "overrides file.",
+                   "retire_value": "Value set", "retire_by": "Owner", "retire_until": "Until"})
+DIFF["zh"].update({"c_retire": "可撤销的人工调整（规则结果已相同：请删除此行）", "retire": "可撤销的人工调整",
+                   "retire_note": "人工设定的值现已与规则结果相同：请从人工调整文件中删除此行。",
+                   "retire_value": "调整为", "retire_by": "负责人", "retire_until": "有效期至"})
+
 # `evaluate --previous` (documents/diff_report.since_views): the "since the last review" parts.
 SINCE_WORDS = {
     "en": dict(title="Since the last review", then="Then", now="Now", demotion="Review before demotion",
@@ -633,6 +643,10 @@ SINCE_WORDS = {
                gone_note="上次复核中有、本次没有的客户：列出其上次的客户级别、销售额和风险等级，销售额大者在前。",
                tier_then="上次客户级别", sales_then="上次销售额", risk_then="上次风险等级"),
 }
+
+for _lang in SINCE_WORDS:  # overrides ready to retire: the same words as diff.html's
+    SINCE_WORDS[_lang].update({key: DIFF[_lang][key] for key in ("retire", "retire_note", "retire_value", "retire_by",
+                                                                 "retire_until")})
 
 
 # `kamrules test` (testing/runner.py): failure reports.

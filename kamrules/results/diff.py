@@ -80,6 +80,19 @@ class Gone:
 
 
 @dataclass
+class Retire:
+    """An override of the later run that the rules now agree with: ready to retire (remove the row)."""
+
+    account_id: str
+    account_name: Any
+    output: str
+    value: Any  # the value set by hand, which the rules now decide too
+    owner: str
+    reason: str
+    expires: str  # YYYY-MM-DD
+
+
+@dataclass
 class Headline:
     """The line a reviewer reads first: key accounts then and now, the key accounts lost (gone, or no
     longer key) and what the gone accounts held of the earlier run's sales."""
@@ -141,6 +154,7 @@ class DiffResult:
     without_id: tuple = (0, 0)  # accounts without an id before and after: counted, not matched
     gone: list = field(default_factory=list)  # Gone, the accounts of `disappeared`, largest sales then first
     headline: Headline | None = None
+    retire: list = field(default_factory=list)  # Retire: the later run's overrides the rules agree with
 
     @property
     def changed(self) -> int:
@@ -640,6 +654,11 @@ def _shown(result: DiffResult, name: str, value: Any, lang: str) -> str:
     return result.pack.label(name, value, lang) if result.pack is not None else str(value)
 
 
+def _output_name(result: DiffResult, name: str, lang: str) -> str:
+    """An output's name as the pack labels it ("Tier"), else the name."""
+    return result.pack.name_label(name, lang) if result.pack is not None else name
+
+
 def _total_label(name: str, lang: str) -> str:
     """A total's name in the reader's words, as diff.html shows it (the DIFF catalogue)."""
     from kamrules.i18n import DIFF
@@ -687,6 +706,14 @@ def flag_lines(result: DiffResult, lang: str = "en", limit: int = 10) -> list[st
         shown = ", ".join(result.appeared[:limit])
         lines.append(f"{words['c_appeared']} ({len(result.appeared):,}){colon}{shown}"
                      f"{more if len(result.appeared) > limit else ''}")
+    if result.retire:
+        shown = words["c_gone_sep"].join(
+            f"{r.account_id} {r.account_name or ''}".strip() + words["c_then"].format(
+                then=words["c_then_sep"].join((f"{_output_name(result, r.output, lang)}{colon}"
+                                                f"{_shown(result, r.output, r.value, lang)}", r.owner)))
+            for r in result.retire[:limit])
+        lines.append(f"{words['c_retire']} ({len(result.retire):,}){colon}{shown}"
+                     f"{more if len(result.retire) > limit else ''}")
     return lines
 
 

@@ -538,3 +538,18 @@ class _Record:
         if spec.type == "boolean":
             return isinstance(value, bool)
         return isinstance(value, str)
+
+
+def retiring(overrides: Sequence, side: Any) -> list:
+    """The overrides the rules agree with (an OverridePlan's `ready_to_retire()` or a record's `ready`) as
+    `kamrules.results.diff.Retire` rows, named as `side` (a diff Side of the same run) names the account."""
+    from kamrules.results.diff import Retire
+
+    column = side.roles.get("account_name") if side is not None else None
+    found = side.frame.index if column else ()
+
+    def name(account: str) -> Any:
+        return _plain(side.frame.at[account, column]) if account in found else None
+
+    return [Retire(o.account, name(o.account), o.output, _plain(o.value), o.owner, o.reason, o.expires.isoformat())
+            for o in overrides]
