@@ -142,3 +142,28 @@ def test_overrides_ready_to_retire_are_listed_by_previous_and_by_diff():
         flat(result.output)
     # a later run without overrides has none to retire
     assert "ready to retire" not in flat(invoke("diff", "q4", "q3", "--out", "back").output)
+
+
+# ------------------------------------------------------------------------- task_status with --previous REGISTER
+
+
+def test_task_status_against_a_register_is_the_same_as_against_the_run_folder():
+    evaluate(customers("customers-q3.csv"), "2026-08-28", "--out", "q3", "--register", "reviews.db")
+    evaluate(customers(), "2026-11-27", "--out", "by-folder", "--previous", "q3")
+    evaluate(customers(), "2026-11-27", "--out", "by-register", "--previous", "reviews.db")
+    folder, register = rows("by-folder/actions.csv"), rows("by-register/actions.csv")
+    assert register == folder  # new, open and resolved alike, with the same ids, names and managers
+    statuses = [r["task_status"] for r in register]
+    assert (statuses.count("new"), statuses.count("open"), statuses.count("resolved")) == (22, 579, 70)
+    resolved = next(r for r in register if r["task_status"] == "resolved")
+    assert (resolved["account_id"], resolved["account_name"], resolved["account_manager"], resolved["action"],
+            resolved["action_title"], resolved["task_id"], resolved["priority"]) == (
+        "A00001", "上海宏远建筑工程有限公司", "赵磊", "complaint_recovery", "Complaint recovery", "kt-a9558a211a0e07f2", "")
+    report = Path("by-register/report.html").read_text(encoding="utf-8")
+    assert ('<h3>Tasks since the last review (reviews.db)</h3>\n'
+            '  <p class="tasks">new: 22 · still open: 579 · resolved: 70</p>') in report
+    evaluate(customers(), "2026-11-27", "--out", "zh", "--previous", "reviews.db", "--lang", "zh")
+    assert [r["task_status"] for r in rows("zh/actions.csv")] == statuses
+    report = Path("zh/report.html").read_text(encoding="utf-8")
+    assert ('<h3>上次回顾以来的任务（reviews.db）</h3>\n'
+            '  <p class="tasks">新增：22 · 仍未完成：579 · 已解决：70</p>') in report
