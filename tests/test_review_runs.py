@@ -167,3 +167,39 @@ def test_task_status_against_a_register_is_the_same_as_against_the_run_folder():
     report = Path("zh/report.html").read_text(encoding="utf-8")
     assert ('<h3>上次回顾以来的任务（reviews.db）</h3>\n'
             '  <p class="tasks">新增：22 · 仍未完成：579 · 已解决：70</p>') in report
+
+
+# ------------------------------------------------------------------------ the report PDF's review-cycle section
+
+
+def pdf_text(path: str) -> list[str]:
+    import pypdf
+
+    reader = pypdf.PdfReader(path)
+    return [line for page in reader.pages for line in page.extract_text().splitlines()]
+
+
+def section(text: list[str], heading: str, end: str) -> list[str]:
+    start = text.index(heading)
+    return text[start:start + next(i for i, line in enumerate(text[start:]) if line.startswith(end))]
+
+
+def test_the_report_pdf_has_the_review_cycle_section():
+    Path("overrides.csv").write_text(RETIRE, encoding="utf-8")
+    evaluate(customers("customers-q3.csv"), "2026-08-28", "--out", "q3")
+    evaluate(customers(), "2026-11-27", "--out", "q4", "--previous", "q3", "--overrides", "overrides.csv", "--pdf")
+    found = section(pdf_text("q4/report.pdf"), "Review cycle", "Key account portfolio report ·")
+    assert found == [
+        "Review cycle", "Set by hand (2)", "Account Decision Set to The rules said By Reason Until",
+        "上海宏远建筑工程有限公司", "A00001", "Tier Key account Key account 赵磊 Keep it key 31 Mar 2027",
+        "佛山理工大学", "A00002", "Tier Key account Standard account Linda Wang Framework signed 31 Mar 2027",
+        "Ready to retire (the rules now decide the same): remove these rows from the overrides file (1)",
+        "• 上海宏远建筑工程有限公司 (A00001): Tier = Key account — overridden by 赵磊: Keep it key (until 2027-03-31)",
+        "Tasks since the last review (q3)", "new: 29 · still open: 579 · resolved: 70",
+        "Objectives of the last review (28 Aug 2026, q3)", "achieved: 0 · on track: 0 · behind: 0 · not measured: 0",
+    ]
+    evaluate(customers(), "2026-11-27", "--out", "zh", "--previous", "q3", "--overrides", "overrides.csv", "--pdf",
+             "--lang", "zh")
+    text = pdf_text("zh/report.pdf")
+    assert text[text.index("回顾周期"):text.index("回顾周期") + 2] == ["回顾周期", "人工调整 (2)"]
+    assert "上次回顾以来的任务（q3）" in "\n".join(text)
