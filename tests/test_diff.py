@@ -239,7 +239,7 @@ def test_diff_outputs_are_deterministic_and_hold_the_matrix_chart(tmp_path, tiny
     assert outs[0] == outs[1] and set(outs[0]) == {"diff.csv", "diff.html"}
     html = outs[0]["diff.html"].decode("utf-8")
     assert 'class="chart matrix"' in html and html.count('class="cell moved"') == 1
-    assert "<script" not in html and "Review before demotion" in html
+    assert "<script" not in html and "Demoted this review" in html
     rows = pd.read_csv(tmp_path / "d1" / "diff.csv", dtype={"account_id": str})
     assert rows[["account_id", "decision", "before", "after", "rule_before", "rule_after"]].values.tolist() == [
         ["002", "tier", "key", "standard", "big", "default"], ["006", "tier", "key", "standard", "big", "default"]]
@@ -271,7 +271,7 @@ def test_run_comparison_of_two_runs(tmp_path, tiny_runs):
     assert [c.account_id for c in compared.risks_resolved] == ["005"]
     assert [c.account_id for c in compared.review_before_demotion] == ["003"]
     assert (compared.appeared, compared.disappeared) == (["006"], ["007"])
-    assert "review before demotion (1): 003 Gamma" in result.output
+    assert "demoted this review (1): 003 Gamma" in result.output
 
 
 def test_run_comparison_of_the_bundled_quarters(tmp_path):
@@ -320,8 +320,8 @@ def test_a_folder_without_a_manifest_is_refused(tmp_path, tiny_runs):
 
 
 @pytest.mark.parametrize("lang, words", [
-    ("en", ("Since the last review", "Review before demotion", "Then", "Now", "Key", "Standard")),
-    ("zh", ("自上次复核以来", "降级前需复核", "上次", "本次", "重点", "普通")),
+    ("en", ("Since the last review", "Demoted this review", "Then", "Now", "Key", "Standard")),
+    ("zh", ("自上次复核以来", "本次降级", "上次", "本次", "重点", "普通")),
 ])
 def test_previous_adds_since_the_last_review(tmp_path, tiny, tiny_runs, lang, words):
     title, demotion, then, now, key, standard = words
@@ -373,7 +373,7 @@ def test_two_pack_folders_give_the_same_diff_as_the_same_set(tmp_path, tiny):
                   "--out", tmp_path / "b")
     assert folders.exit_code == what_if.exit_code == 0, folders.output
     assert (tmp_path / "a" / "diff.csv").read_bytes() == (tmp_path / "b" / "diff.csv").read_bytes()
-    assert "Comparing" in folders.output and "review before demotion (2): 002 Beta, 006 Zeta" in folders.output
+    assert "Comparing" in folders.output and "demoted this review (2): 002 Beta, 006 Zeta" in folders.output
 
 
 def test_run_comparison_reports_sales_when_the_decision_tables_carry_them(tmp_path, tiny_runs):
@@ -479,9 +479,9 @@ N1,New,Ann,South,500,1,false
 """
 # By hand: key accounts then A1, A2, A4, G1 (4), now A1, A2 (2): G1 gone, A4 no longer key (9,000 < 10,000).
 # Sales then 125,000; the gone accounts G1, G3, G2 held 50,000 + 8,000 + 1,000 = 59,000 = 47.2% of it.
-HEADLINE_EN = ("Key accounts 4 → 2, but 2 key accounts lost (1 gone, 1 no longer key); 3 accounts gone: 59,000, "
-               "47.2% of last review's sales")
-HEADLINE_ZH = ("重点客户 4 → 2，但失去 2 个重点客户（1 个已不在名单，1 个不再是重点客户）；3 个客户已不在名单：59,000，"
+HEADLINE_EN = ("Key accounts 4 → 2: 1 key account demoted (no longer key), 1 key account gone; 3 accounts gone: "
+               "59,000, 47.2% of last review's sales")
+HEADLINE_ZH = ("重点客户 4 → 2：1 个重点客户降级（不再是重点客户），1 个重点客户已不在名单；3 个客户已不在名单：59,000，"
                "占上次评审销售额的 47.2%")
 GONE_EN = ("gone (3): G1 Gone Big (Key account · 50,000 · No signal); G3 Gone Mid (Standard account · 8,000 · "
            "Not assessed); G2 Gone Small (Standard account · 1,000 · At risk)")
@@ -533,10 +533,10 @@ def test_gone_accounts_are_named_with_their_money_and_the_headline(levels_runs):
 
 
 @pytest.mark.parametrize("key_lost, gone, text", [
-    ((0, 0), (0, None, None), "Key accounts 4 → 4, no key account lost; no account gone"),
-    ((1, 0), (1, 30000.0, 0.326), "Key accounts 4 → 4, but 1 key account lost (1 gone); 1 account gone: 30,000, "
+    ((0, 0), (0, None, None), "Key accounts 4 → 4, none demoted or gone; no account gone"),
+    ((1, 0), (1, 30000.0, 0.326), "Key accounts 4 → 4: 1 key account gone; 1 account gone: 30,000, "
                                   "32.6% of last review's sales"),
-    ((0, 2), (2, None, None), "Key accounts 4 → 4, but 2 key accounts lost (2 no longer key); 2 accounts gone"),
+    ((0, 2), (2, None, None), "Key accounts 4 → 4: 2 key accounts demoted (no longer key); 2 accounts gone"),
 ])
 def test_headline_words(key_lost, gone, text):
     headline = diff.Headline(4, 4, key_lost[0], key_lost[1], *gone)

@@ -4,6 +4,7 @@ how `explain --run`, `kamrules diff OUT_A OUT_B` and `--previous` (a run folder 
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 from pathlib import Path
 
@@ -203,3 +204,65 @@ def test_the_report_pdf_has_the_review_cycle_section():
     text = pdf_text("zh/report.pdf")
     assert text[text.index("回顾周期"):text.index("回顾周期") + 2] == ["回顾周期", "人工调整 (2)"]
     assert "上次回顾以来的任务（q3）" in "\n".join(text)
+
+
+# ------------------------------------------------------------------ the review diff's words: demoted, held, lost
+
+
+def quarters() -> None:
+    """Three reviews of the example: in Q4 key account A00129 and three others fall below the key line
+    and are held, A00020 (448,455 at Q3) buys nothing; in Q1 the held four are demoted, A00012 buys
+    nothing too (lost since the last review) and A00020 stays lost (known at the last review)."""
+    import pandas as pd
+
+    frame = pd.read_csv(EXAMPLES / "customers.csv", dtype=str, keep_default_na=False)
+    frame.loc[frame["account_id"] == "A00020", "sales"] = "0"
+    frame.to_csv("c4.csv", index=False)
+    frame.loc[frame["account_id"] == "A00012", "sales"] = "0"
+    frame.to_csv("c5.csv", index=False)
+    evaluate(customers("customers-q3.csv"), "2026-08-28", "--out", "q3")
+
+
+def test_the_review_diff_says_demoted_held_and_lost_apart():
+    quarters()
+    q4 = flat(invoke("evaluate", "c4.csv", "--as-of", "2026-11-27", "--out", "q4", "--previous", "q3",
+                     "--playbooks", "none").output)
+    assert ("Key accounts 32 → 31: 1 key account gone; 1 customer lost since the last review: "
+            "武汉瑞丰汽车零部件有限公司 (448,455); 3 accounts gone: 4,335,104, 1.9% of last review's sales") in q4
+    assert "lost since the last review (1): A00020 武汉瑞丰汽车零部件有限公司 (448,455)" in q4
+    assert ("held — review before demotion (4): A00129 宜昌汇丰源电器连锁有限公司, A00151 绵阳恒达能源集团有限公司, "
+            "A00231 烟台万通电器连锁有限公司, A00298 郑州天成供应链管理有限公司") in q4
+    assert "demoted this review" not in q4 and "newly at risk" not in q4
+    q5 = flat(invoke("evaluate", "c5.csv", "--as-of", "2027-02-26", "--out", "q5", "--previous", "q4",
+                     "--playbooks", "none").output)
+    assert ("Key accounts 31 → 32: 4 key accounts demoted (no longer key); 1 customer lost since the last review: "
+            "济南正泰精密机械有限公司 (7,584); no account gone") in q5
+    assert ("lost since the last review (1): A00012 济南正泰精密机械有限公司 (7,584) "
+            "lost already at the last review (1): A00020 武汉瑞丰汽车零部件有限公司 "
+            "demoted this review (4): A00129 宜昌汇丰源电器连锁有限公司, A00231 烟台万通电器连锁有限公司, "
+            "A00298 郑州天成供应链管理有限公司, A00151 绵阳恒达能源集团有限公司 newly at risk (159):") in q5
+    assert "held — review before demotion" not in q5 and " lost (" not in q5.split("; ")[0]
+    report = Path("q5/report.html").read_text(encoding="utf-8")
+    since = report[report.index('<section id="since-last-review">'):report.index("</section>",
+                                                                                  report.index('<section id="since-last-review">'))]
+    assert re.findall(r"<h3>([^<]*)</h3>", since)[:4] == [
+        "Lost since the last review (1)", "Lost already at the last review (1)", "Demoted this review (4)",
+        "Tier changes (10)"]
+    assert "<td>7,584</td><td>Lost — bought before, nothing now</td>" in since
+    assert ("Key account at the last review, no longer key now: demoted this review, its service changed in "
+            "this run; hand over the plan with the account manager.") in since
+    zh = flat(invoke("evaluate", "c5.csv", "--as-of", "2027-02-26", "--out", "q5z", "--previous", "q4",
+                     "--playbooks", "none", "--lang", "zh").output)
+    assert ("重点客户 31 → 32：4 个重点客户降级（不再是重点客户）；上次回顾以来流失 1 个客户：济南正泰精密机械有限公司（7,584）；"
+            "没有客户离开名单") in zh
+    assert "上次回顾以来流失 (1)：A00012 济南正泰精密机械有限公司（7,584） 上次回顾时已流失 (1)：A00020 武汉瑞丰汽车零部件有限公司 " \
+           "本次降级 (4)：A00129" in zh
+    compared = flat(invoke("diff", "q4", "q5", "--out", "d").output)
+    assert ("Key accounts 31 → 32: 4 key accounts demoted (no longer key); 1 customer lost since the last review: "
+            "济南正泰精密机械有限公司 (7,584); no account gone") in compared
+    page = Path("d/diff.html").read_text(encoding="utf-8")
+    assert [line for line in page.splitlines() if line.startswith("  <h2>")][:4] == [
+        "  <h2>Lost since the last review (1)</h2>", "  <h2>Lost already at the last review (1)</h2>",
+        "  <h2>Demoted this review (4)</h2>", "  <h2>Newly at risk (159)</h2>"]
+    compared = flat(invoke("diff", "q3", "q4", "--out", "d4", "--lang", "zh").output)
+    assert "保留为重点客户——降级前需复核 (4)：A00129 宜昌汇丰源电器连锁有限公司" in compared

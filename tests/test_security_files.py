@@ -93,7 +93,7 @@ def test_diff_prints_markup_in_the_data_as_text(tmp_path):
     data = _markup_copy(EXAMPLES / "customers.csv", tmp_path / "markup.csv", ids=True)
     result = cli("diff", data, "--set", "pareto_target=0.75", "--as-of", "2026-11-27", "--out", "whatif")
     assert result.exit_code == 0, result.output
-    assert "review before demotion (3):" in result.output and "[link=https://evil.example]click[/link]" in result.output
+    assert "demoted this review (3):" in result.output and "[link=https://evil.example]click[/link]" in result.output
     for name in ("q3", "q4"):
         source = data if name == "q4" else EXAMPLES / "customers.csv"
         assert cli("evaluate", source, "--as-of", "2026-11-27", "--out", name, "-q").exit_code == 0

@@ -112,6 +112,9 @@ class DiffContext:
     risks_improved: tuple = ()  # ChangeRow: at risk or graver then, watched or less grave now
     gone: tuple = ()  # GoneRow, the first MAX_ROWS by sales then (flagged["gone"] counts them all)
     retire: tuple = ()  # RetireRow: the later run's overrides the rules now agree with (the first MAX_ROWS)
+    lost: tuple = ()  # SinceLine: lost since the earlier run (then: sales then; now: risk level)
+    lost_known: tuple = ()  # SinceLine: lost then and still now
+    held: tuple = ()  # SinceLine: key now, held for a review before demotion
 
 
 def _short(text: str, limit: int = 24) -> str:
@@ -148,6 +151,21 @@ class _Builder:
         return GoneRow(gone.account_id, str(gone.account_name or ""), str(gone.owner or ""),
                        self.label(result.tier_output or "tier", gone.tier), self.money(gone.sales),
                        self.label(result.risk_output or "risk_level", gone.risk_level))
+
+    def losses_and_held(self) -> dict:
+        """The lost customers (their sales then, their risk level now), those lost already at the last
+        review, and the key accounts held now, as "since the last review" lines (the first MAX_ROWS)."""
+        from kamrules.documents.since import SinceLine
+
+        result, risk = self.result, self.result.risk_output or "risk_level"
+        lost_label = self.label(risk, "lost") if result.risk_output else "—"
+        held = self.label(result.tier_output or "tier", "key")
+        return {"lost": tuple(SinceLine(x.account_id, str(x.account_name or x.account_id), self.money(x.sales),
+                                        lost_label) for x in result.lost[:MAX_ROWS]),
+                "lost_known": tuple(SinceLine(a, str(n or a), lost_label, lost_label)
+                                    for a, n in result.lost_known[:MAX_ROWS]),
+                "held": tuple(SinceLine(a, str(n or a), held, self.label("tier_basis", "held"))
+                              for a, n in result.held[:MAX_ROWS])}
 
     def retire(self, item) -> RetireRow:
         return RetireRow(item.account_id, str(item.account_name or ""), self.label_name(item.output),
@@ -201,18 +219,22 @@ class _Builder:
         risk, tier = result.risk_output or "", result.tier_output or ""
         sales = tuple(ChangeRow(i, str(n or ""), "", self.money((a or 0.0) - (b or 0.0)), self.money(b), self.money(a),
                                 "", "", "") for i, n, b, a in result.sales_changes[:20])
-        flagged = {"newly_at_risk": len(result.newly_at_risk), "risks_resolved": len(result.risks_resolved),
+        lost = {x.account_id for x in result.lost}  # listed as lost, not again as newly at risk
+        newly = [c for c in result.newly_at_risk if c.account_id not in lost]
+        flagged = {"newly_at_risk": len(newly), "risks_resolved": len(result.risks_resolved),
                    "risks_improved": len(result.risks_improved),
-                   "review_before_demotion": len(result.review_before_demotion), "gone": len(result.gone)}
+                   "review_before_demotion": len(result.review_before_demotion), "gone": len(result.gone),
+                   "lost": len(result.lost), "lost_known": len(result.lost_known), "held": len(result.held)}
         return DiffContext(
             self.lang, t, result.before, result.after, tuple(self.total(x) for x in result.totals), tuple(views),
-            tuple(unchanged), tuple(self.row(c, risk) for c in result.newly_at_risk[:MAX_ROWS]),
+            tuple(unchanged), tuple(self.row(c, risk) for c in newly[:MAX_ROWS]),
             tuple(self.row(c, risk) for c in result.risks_resolved[:MAX_ROWS]),
             tuple(self.row(c, tier) for c in result.review_before_demotion[:MAX_ROWS]),
             tuple(result.appeared), tuple(result.disappeared), sales, flagged,
             headline_text(result.headline, self.lang),
             tuple(self.row(c, risk) for c in result.risks_improved[:MAX_ROWS]),
-            tuple(self.gone(g) for g in result.gone[:MAX_ROWS]), tuple(self.retire(r) for r in result.retire[:MAX_ROWS]))
+            tuple(self.gone(g) for g in result.gone[:MAX_ROWS]), tuple(self.retire(r) for r in result.retire[:MAX_ROWS]),
+            **self.losses_and_held())
 
 
 def build_diff_context(result: DiffResult, *, lang: str = "en") -> DiffContext:
@@ -278,7 +300,8 @@ def since_views(before, after, result: DiffResult, lang: str = "en") -> tuple:
 
     tier = next((d for d in result.decisions if d.output == result.tier_output), None)
     lists = {"migrations": ([c for c in (tier.changes if tier else []) if c.before != c.after], tier_line),
-             "new_risks": (result.newly_at_risk, None), "resolved_risks": (result.risks_resolved, None),
+             "new_risks": ([c for c in result.newly_at_risk if c.account_id not in {x.account_id for x in result.lost}],
+                           None), "resolved_risks": (result.risks_resolved, None),
              "improved_risks": (result.risks_improved, None),
              "review_before_demotion": (result.review_before_demotion, None)}
     roles = {"migrations": "tier", "review_before_demotion": "tier"}
@@ -288,11 +311,12 @@ def since_views(before, after, result: DiffResult, lang: str = "en") -> tuple:
                            show("sales", g.sales), show("risk_level", g.risk_level)) for g in result.gone[:MAX_ROWS])
     counts = {name: len(changes) for name, (changes, _) in lists.items()}
     counts["gone"] = len(result.gone)
+    counts.update(lost=len(result.lost), lost_known=len(result.lost_known), held=len(result.held))
     report = SinceLastReview(
         previous, shown["migrations"], shown["new_risks"], shown["resolved_risks"], shown["review_before_demotion"],
         len(result.appeared), len(result.disappeared), words, counts=counts,
         headline=headline_text(result.headline, lang), improved_risks=shown["improved_risks"], gone=gone,
-        retire=tuple(builder.retire(r) for r in result.retire[:MAX_ROWS]))
+        retire=tuple(builder.retire(r) for r in result.retire[:MAX_ROWS]), **builder.losses_and_held())
     roles = [r for r in FACT_ROLES if r in after.roles]
     demoted = {c.account_id for c in result.review_before_demotion}
 

@@ -17,7 +17,7 @@ class SinceWords:
     title: str  # "Since the last review"
     then: str  # "Then"
     now: str  # "Now"
-    demotion: str  # "Review before demotion"
+    demotion: str  # "Demoted this review"
     demotion_note: str  # why the flag is there
     migrations: str
     new_risks: str
@@ -36,6 +36,11 @@ class SinceWords:
     sales_then: str = ""
     risk_then: str = ""
     retire: str = ""  # "Overrides ready to retire"
+    held: str = ""  # "Held — review before demotion"
+    held_note: str = ""
+    lost: str = ""  # "Lost since the last review"
+    lost_note: str = ""
+    lost_known: str = ""  # "Lost already at the last review"
     retire_note: str = ""
     retire_value: str = ""  # its columns
     retire_by: str = ""
@@ -113,7 +118,10 @@ class SinceLastReview:
     # How many accounts each list holds: the lists show the first 200 (at 200,000 accounts a list of
     # every account newly at risk made the report tens of MB and most of the run's time).
     counts: dict | None = None  # review_before_demotion, migrations, new_risks, resolved_risks, improved_risks, gone
-    headline: str = ""  # "Key accounts 33 → 34, but 2 key accounts lost (2 gone); …"
+    headline: str = ""  # "Key accounts 9 → 7: 2 key accounts demoted (no longer key); 1 customer lost …"
     improved_risks: tuple[SinceLine, ...] = ()  # at risk or graver then, watched or less grave now
     gone: tuple[SinceGone, ...] = ()  # the accounts gone, largest sales then first
     retire: tuple[RetireRow, ...] = ()  # the overrides the rules now agree with (the first 200)
+    lost: tuple[SinceLine, ...] = ()  # lost since the last review: then its sales then, now its risk level
+    lost_known: tuple[SinceLine, ...] = ()  # lost at the last review and still now
+    held: tuple[SinceLine, ...] = ()  # key now on the tier basis held: review before demotion

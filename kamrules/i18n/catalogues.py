@@ -644,6 +644,50 @@ SINCE_WORDS = {
                tier_then="上次客户级别", sales_then="上次销售额", risk_then="上次风险等级"),
 }
 
+# The review diff's words (docs/diff.md): a demoted key account is demoted, not lost; a lost customer is named
+# with its sales; "review before demotion" is for the accounts held now.
+DIFF["en"].update({
+    "headline_changes": ": {detail}", "headline_none_lost": ", none demoted or gone",
+    "headline_key_demoted": "{n} key account demoted (no longer key)|{n} key accounts demoted (no longer key)",
+    "headline_key_gone": "{n} key account gone|{n} key accounts gone",
+    "headline_lost_customers": "{n} customer lost since the last review: {names}|{n} customers lost since the "
+                               "last review: {names}",
+    "headline_lost_one": "{name} ({money})",
+    "c_demotion": "demoted this review", "c_held": "held — review before demotion",
+    "c_lost": "lost since the last review", "c_lost_known": "lost already at the last review",
+    "demotion": "Demoted this review",
+    "demotion_note": "Key accounts at the last review that are no longer key: their service changed in this run; "
+                     "tell the account manager and hand over the plan.",
+    "held": "Held — review before demotion",
+    "held_note": "Key accounts below the key line, held as key for one review: review them with the account "
+                 "manager before they are demoted.",
+    "lost": "Lost since the last review", "lost_note": "Customers who buy nothing now and did at the last review: "
+                                                      "their sales then, largest first.",
+    "lost_known": "Lost already at the last review", "sales_then_short": "Sales then", "risk_now": "Risk level now",
+})
+DIFF["zh"].update({
+    "headline_changes": "：{detail}", "headline_none_lost": "，没有重点客户降级或离开名单",
+    "headline_key_demoted": "{n} 个重点客户降级（不再是重点客户）|{n} 个重点客户降级（不再是重点客户）",
+    "headline_key_gone": "{n} 个重点客户已不在名单|{n} 个重点客户已不在名单",
+    "headline_lost_customers": "上次回顾以来流失 {n} 个客户：{names}|上次回顾以来流失 {n} 个客户：{names}",
+    "headline_lost_one": "{name}（{money}）",
+    "c_demotion": "本次降级", "c_held": "保留为重点客户——降级前需复核", "c_lost": "上次回顾以来流失",
+    "c_lost_known": "上次回顾时已流失",
+    "demotion": "本次降级",
+    "demotion_note": "上次为重点客户、本次不再是：本次运行已调整其服务；请告知客户经理并移交客户计划。",
+    "held": "保留为重点客户——降级前需复核",
+    "held_note": "低于重点客户线、暂时保留一次的重点客户：降级前请与客户经理一起复核。",
+    "lost": "上次回顾以来流失", "lost_note": "上次回顾时有购买、本次已无购买的客户：列出其上次的销售额，大者在前。",
+    "lost_known": "上次回顾时已流失", "sales_then_short": "上次销售额", "risk_now": "本次风险等级",
+})
+SINCE_WORDS["en"].update(demotion="Demoted this review",
+                         demotion_note="Key account at the last review, no longer key now: demoted this review, "
+                                       "its service changed in this run; hand over the plan with the account manager.")
+SINCE_WORDS["zh"].update(demotion="本次降级",
+                         demotion_note="上次复核时为重点客户，本次不再是：本次已降级，服务已随之调整；请与客户经理一起移交客户计划。")
+for _lang in SINCE_WORDS:  # the review diff's lists: the same words as diff.html's
+    SINCE_WORDS[_lang].update({key: DIFF[_lang][key] for key in ("held", "held_note", "lost", "lost_note",
+                                                                 "lost_known")})
 for _lang in SINCE_WORDS:  # overrides ready to retire: the same words as diff.html's
     SINCE_WORDS[_lang].update({key: DIFF[_lang][key] for key in ("retire", "retire_note", "retire_value", "retire_by",
                                                                  "retire_until")})

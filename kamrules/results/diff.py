@@ -22,8 +22,10 @@ from kamrules.results.portfolio import RISK_LEVELS_LISTED
 
 KEY_TIER = "key"  # the tier value the portfolio summary counts as a key account
 WATCH = "watch"  # the risk level still watched: a risk that falls to it is improved, not resolved
+LOST = "lost"  # the risk level of a customer who bought before and buys nothing now
+HELD = "held"  # the tier basis of a key account held for a review before it is demoted
 IDENTITY_ROLES = ("account_name", "account_manager", "region", "sales")
-TOTAL_ROLES = ("tier", "risk_level", "relationship", "service_level")
+TOTAL_ROLES = ("tier", "risk_level", "relationship", "service_level", "tier_basis")
 
 
 @dataclass
@@ -80,6 +82,16 @@ class Gone:
 
 
 @dataclass
+class Lost:
+    """A customer lost since the last review (lost now, not then), with its sales at the last review."""
+
+    account_id: str
+    account_name: Any
+    owner: Any
+    sales: Any  # its sales in the earlier run (None: unknown)
+
+
+@dataclass
 class Retire:
     """An override of the later run that the rules now agree with: ready to retire (remove the row)."""
 
@@ -94,7 +106,7 @@ class Retire:
 
 @dataclass
 class Headline:
-    """The line a reviewer reads first: key accounts then and now, the key accounts lost (gone, or no
+    """The line a reviewer reads first: key accounts then and now, the key accounts demoted or gone (no
     longer key) and what the gone accounts held of the earlier run's sales."""
 
     key_before: int | None  # None: a pack without a tier
@@ -104,6 +116,7 @@ class Headline:
     gone: int  # accounts of the earlier run that are not in the later one
     gone_sales: float | None  # their sales in the earlier run, all of them (None: no sales column)
     gone_share: float | None  # of the earlier run's total sales
+    lost: list = field(default_factory=list)  # Lost: customers lost since the last review, largest sales first
 
     @property
     def key_lost(self) -> int:
@@ -155,6 +168,9 @@ class DiffResult:
     gone: list = field(default_factory=list)  # Gone, the accounts of `disappeared`, largest sales then first
     headline: Headline | None = None
     retire: list = field(default_factory=list)  # Retire: the later run's overrides the rules agree with
+    lost: list = field(default_factory=list)  # Lost: lost now and not at the last review, largest sales then first
+    lost_known: list = field(default_factory=list)  # (account id, name): lost at the last review and still now
+    held: list = field(default_factory=list)  # (account id, name): key now on the tier basis `held`
 
     @property
     def changed(self) -> int:
@@ -376,6 +392,8 @@ def _compare(before: Side, after: Side) -> DiffResult:
                         pack=after.pack or before.pack,
                         without_id=(_unmatched(before), _unmatched(after)))
     _flag(result, after)
+    _losses(result, before, after, ids, rows, info)
+    result.held = _held(after)
     result.gone = _gone(before, result.disappeared)
     result.headline = _headline(result, before)
     if "sales" in before.roles and "sales" in after.roles:  # two runs; under two packs sales are equal
@@ -517,6 +535,36 @@ def _flag(result: DiffResult, after: Side) -> None:
                     result.review_before_demotion.append(change)
 
 
+def _losses(result: DiffResult, before: Side, after: Side, ids: list, rows: tuple, info: dict) -> None:
+    """The customers lost since the last review (risk level `lost` now and not then; without a risk level,
+    sales that fell to 0), with their sales then, largest first; and those lost then and still now."""
+    if "risk_level" in before.roles and "risk_level" in after.roles:
+        then = _aligned(before, before.roles["risk_level"], rows[0]) == LOST
+        now = _aligned(after, after.roles["risk_level"], rows[1]) == LOST
+    elif "sales" in before.roles and "sales" in after.roles:
+        then = np.array([v is not None and float(v) == 0 for v in info["sales_before"]], dtype=bool)
+        now = np.array([v is not None and float(v) == 0 for v in info["sales_after"]], dtype=bool) & ~then
+    else:
+        return
+    lost = [Lost(ids[i], info["name"][i], info["owner"][i],
+                 None if info["sales_before"][i] is None else float(info["sales_before"][i]))
+            for i in np.flatnonzero(now & ~then).tolist()]
+    result.lost = sorted(lost, key=lambda x: (x.sales is None, -(x.sales or 0.0), x.account_id))
+    result.lost_known = [(ids[i], info["name"][i]) for i in np.flatnonzero(now & then).tolist()]
+
+
+def _held(after: Side) -> list:
+    """(account id, name) of the later run's key accounts held for a review before demotion."""
+    tier, basis = after.roles.get("tier"), after.roles.get("tier_basis")
+    if tier is None or basis is None:
+        return []
+    everyone = np.arange(len(after.frame))
+    held = (_aligned(after, tier, everyone) == KEY_TIER) & (_aligned(after, basis, everyone) == HELD)
+    names = _aligned(after, after.roles["account_name"], everyone) if "account_name" in after.roles else \
+        np.full(len(everyone), None, dtype=object)
+    return [(str(after.frame.index[i]), names[i]) for i in np.flatnonzero(held).tolist()]
+
+
 def _gone(before: Side, ids: list) -> list:
     """The accounts of the earlier side the later one lacks, with their name, owner, region, tier, sales
     and risk level then: the largest sales first (unknown sales last), then by id."""
@@ -542,34 +590,39 @@ def _headline(result: DiffResult, before: Side) -> Headline:
     share = None if gone_sales is None or not earlier else gone_sales / earlier
     return Headline(key.before if key else None, key.after if key else None,
                     sum(1 for g in result.gone if g.tier == KEY_TIER), len(result.review_before_demotion),
-                    len(result.gone), gone_sales, share)
+                    len(result.gone), gone_sales, share, result.lost)
 
 
-def headline_text(headline: Headline | None, lang: str = "en") -> str:
-    """"Key accounts 33 → 34, but 2 key accounts lost (2 gone); 3 accounts gone: 29,687,512, 12.8% of the
-    earlier run's sales" in the reader's words (the DIFF catalogue), "" without a headline."""
+def headline_text(headline: Headline | None, lang: str = "en", shown: int = 3) -> str:
+    """"Key accounts 9 → 7: 2 key accounts demoted (no longer key); 1 customer lost since the last review:
+    Acme 9 (244,982); 3 accounts gone: 29,687,512, 12.8% of last review's sales" in the reader's words (the
+    DIFF catalogue), "" without a headline. Demoted key accounts are never called lost; the lost customers
+    are named (the first `shown`) with their sales at the last review."""
     from kamrules.i18n import DIFF, fmt_money, fmt_pct
 
     if headline is None:
         return ""
     words = DIFF.get(lang, DIFF["en"])
 
-    def counted(key: str, n: int) -> str:
+    def counted(key: str, n: int, **more) -> str:
         one, many = words[key].split("|")
-        return (one if n == 1 else many).format(n=f"{n:,}")
+        return (one if n == 1 else many).format(n=f"{n:,}", **more)
 
     parts = []
     if headline.key_before is not None:
         text = words["headline_key"].format(before=f"{headline.key_before:,}", after=f"{headline.key_after:,}")
-        if headline.key_lost:
-            detail = [counted("headline_key_gone", headline.key_gone)] if headline.key_gone else []
-            if headline.key_demoted:
-                detail.append(counted("headline_key_demoted", headline.key_demoted))
-            text += words["headline_lost"].format(lost=counted("headline_key_accounts", headline.key_lost),
-                                                  detail=words["headline_sep"].join(detail))
-        else:
-            text += words["headline_none_lost"]
+        detail = [counted("headline_key_demoted", headline.key_demoted)] if headline.key_demoted else []
+        if headline.key_gone:
+            detail.append(counted("headline_key_gone", headline.key_gone))
+        text += words["headline_changes"].format(detail=words["headline_sep"].join(detail)) if detail \
+            else words["headline_none_lost"]
         parts.append(text)
+    if headline.lost:
+        names = words["headline_sep"].join(
+            words["headline_lost_one"].format(name=str(x.account_name or x.account_id),
+                                              money="—" if x.sales is None else fmt_money(x.sales, lang, wan=False))
+            for x in headline.lost[:shown]) + (" …" if len(headline.lost) > shown else "")
+        parts.append(counted("headline_lost_customers", len(headline.lost), names=names))
     if headline.gone:
         text = counted("headline_gone", headline.gone)
         if headline.gone_sales is not None:
@@ -684,10 +737,22 @@ def flag_lines(result: DiffResult, lang: str = "en", limit: int = 10) -> list[st
     words = DIFF.get(lang, DIFF["en"])
     colon, more = words["c_colon"], " …"
     lines = []
-    for key, rows in (("c_demotion", result.review_before_demotion), ("c_new_risk", result.newly_at_risk),
-                      ("c_resolved", result.risks_resolved), ("c_improved", result.risks_improved)):
+    lost = {x.account_id for x in result.lost}
+    if result.lost:  # named with their sales at the last review, the largest first
+        shown = words["c_gone_sep"].join(
+            f"{x.account_id} {x.account_name or ''}".strip()
+            + words["c_then"].format(then="—" if x.sales is None else fmt_money(x.sales, lang, wan=False))
+            for x in result.lost[:limit])
+        lines.append(f"{words['c_lost']} ({len(result.lost):,}){colon}{shown}{more if len(result.lost) > limit else ''}")
+    def pairs(changes: list) -> list:
+        return [(c.account_id, c.account_name) for c in changes]
+
+    named = (("c_lost_known", result.lost_known), ("c_demotion", pairs(result.review_before_demotion)),
+             ("c_held", result.held), ("c_new_risk", pairs([c for c in result.newly_at_risk if c.account_id not in lost])),
+             ("c_resolved", pairs(result.risks_resolved)), ("c_improved", pairs(result.risks_improved)))
+    for key, rows in named:
         if rows:
-            shown = ", ".join(f"{c.account_id} {c.account_name or ''}".strip() for c in rows[:limit])
+            shown = ", ".join(f"{account} {name or ''}".strip() for account, name in rows[:limit])
             lines.append(f"{words[key]} ({len(rows):,}){colon}{shown}{more if len(rows) > limit else ''}")
     if result.gone:
         def gone(g: Gone) -> str:
