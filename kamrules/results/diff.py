@@ -738,12 +738,7 @@ def flag_lines(result: DiffResult, lang: str = "en", limit: int = 10) -> list[st
     colon, more = words["c_colon"], " …"
     lines = []
     lost = {x.account_id for x in result.lost}
-    if result.lost:  # named with their sales at the last review, the largest first
-        shown = words["c_gone_sep"].join(
-            f"{x.account_id} {x.account_name or ''}".strip()
-            + words["c_then"].format(then="—" if x.sales is None else fmt_money(x.sales, lang, wan=False))
-            for x in result.lost[:limit])
-        lines.append(f"{words['c_lost']} ({len(result.lost):,}){colon}{shown}{more if len(result.lost) > limit else ''}")
+    lines += _lost_lines(result, words, lang, limit)
     def pairs(changes: list) -> list:
         return [(c.account_id, c.account_name) for c in changes]
 
@@ -771,15 +766,34 @@ def flag_lines(result: DiffResult, lang: str = "en", limit: int = 10) -> list[st
         shown = ", ".join(result.appeared[:limit])
         lines.append(f"{words['c_appeared']} ({len(result.appeared):,}){colon}{shown}"
                      f"{more if len(result.appeared) > limit else ''}")
-    if result.retire:
-        shown = words["c_gone_sep"].join(
-            f"{r.account_id} {r.account_name or ''}".strip() + words["c_then"].format(
-                then=words["c_then_sep"].join((f"{_output_name(result, r.output, lang)}{colon}"
-                                                f"{_shown(result, r.output, r.value, lang)}", r.owner)))
-            for r in result.retire[:limit])
-        lines.append(f"{words['c_retire']} ({len(result.retire):,}){colon}{shown}"
-                     f"{more if len(result.retire) > limit else ''}")
-    return lines
+    return lines + _retire_lines(result, words, lang, limit)
+
+
+def _lost_lines(result: DiffResult, words: dict, lang: str, limit: int) -> list[str]:
+    """The customers lost since the last review, named with their sales then, the largest first."""
+    from kamrules.i18n import fmt_money
+
+    if not result.lost:
+        return []
+    shown = words["c_gone_sep"].join(
+        f"{x.account_id} {x.account_name or ''}".strip()
+        + words["c_then"].format(then="—" if x.sales is None else fmt_money(x.sales, lang, wan=False))
+        for x in result.lost[:limit])
+    return [f"{words['c_lost']} ({len(result.lost):,}){words['c_colon']}{shown}"
+            f"{' …' if len(result.lost) > limit else ''}"]
+
+
+def _retire_lines(result: DiffResult, words: dict, lang: str, limit: int) -> list[str]:
+    """The overrides ready to retire: the account, the output and value set, the owner."""
+    if not result.retire:
+        return []
+    colon = words["c_colon"]
+    shown = words["c_gone_sep"].join(
+        f"{r.account_id} {r.account_name or ''}".strip() + words["c_then"].format(
+            then=words["c_then_sep"].join((f"{_output_name(result, r.output, lang)}{colon}"
+                                            f"{_shown(result, r.output, r.value, lang)}", r.owner)))
+        for r in result.retire[:limit])
+    return [f"{words['c_retire']} ({len(result.retire):,}){colon}{shown}{' …' if len(result.retire) > limit else ''}"]
 
 
 def print_since(result: DiffResult, previous: str, lang: str = "en", limit: int = 10) -> None:
