@@ -485,13 +485,16 @@ def run_explain(options: ExplainOptions) -> str:
     decide = dict(as_of=day, jobs=1, input_name=data.name, row_numbers=read.row_numbers, lang=lang,
                   headers=read.column_map)
     recorded = _run_overrides(options.run_out, pack, read, data, lang) if options.run_out is not None else None
+    plan = None
     if recorded is not None and recorded.file.active:  # as the run applied them: the rules, then the overrides
         from kamrules.review.overrides import evaluate_with_overrides
 
-        evaluation, _ = evaluate_with_overrides(pack, read.frame, recorded.file, **decide)
+        evaluation, plan = evaluate_with_overrides(pack, read.frame, recorded.file, **decide)
     else:
         evaluation = evaluate(pack, read.frame, **decide)
     account = find_account(evaluation, account_id, lang)
+    if plan is not None:  # an account nobody overrode is explained by the rules alone
+        evaluation, account = plan.explained(evaluation, account)
     heading = ""
     if history is not None:
         from kamrules.results.explain import history_facts_line

@@ -111,6 +111,22 @@ def test_explain_run_refuses_a_missing_or_edited_overrides_record():
         "copy the whole output folder, or run `kamrules evaluate --overrides` again")
 
 
+def test_explain_verbose_lists_the_override_rule_only_where_an_override_decided():
+    Path("overrides.csv").write_text(OVERRIDES, encoding="utf-8")
+    evaluate(customers(), "2026-11-27", "--out", "out", "--overrides", "overrides.csv")
+    nobody = invoke("explain", "--run", "out", "A00005", "--verbose").output
+    assert "rule 'override" not in nobody and "override_tier" not in nobody and "override_risk" not in nobody
+    # the same account explained without the overrides reads the same, line for line
+    assert nobody == invoke("explain", "customers.csv", "A00005", "--as-of", "2026-11-27", "--verbose").output
+    tier_only = lines(invoke("explain", "--run", "out", "A00002", "--verbose").output)
+    assert tier_only.count("  decided by rule 'override'") == 1  # its tier; its risk level is the rules'
+    assert "  read: override_tier = tier=key" in tier_only
+    assert not any("override_risk" in line or "rule 'override' did not" in line for line in tier_only)
+    risk_only = lines(invoke("explain", "--run", "out", "A00003", "--verbose").output)
+    assert risk_only.count("  decided by rule 'override'") == 1
+    assert not any("override_tier" in line for line in risk_only)
+
+
 # --------------------------------------------------------------------- overrides ready to retire: diff, --previous
 
 RETIRE = HEADER + ("A00001,tier,key,Keep it key,赵磊,2027-03-31\n"

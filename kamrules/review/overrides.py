@@ -206,6 +206,7 @@ class OverridePlan:
     hidden: dict  # column name -> one value per account (the override codes and notes)
     applied: list  # Applied, in account order then pack order
     path: Path | None = None
+    added: dict = field(default_factory=dict)  # decision id -> (its hidden code column, the override rules' ids)
 
     def by_position(self) -> dict[int, list]:
         found: dict[int, list] = {}
@@ -216,6 +217,28 @@ class OverridePlan:
     def ready_to_retire(self) -> list:
         """The overrides the rules now agree with."""
         return [a for a in self.applied if a.agrees]
+
+    def explained(self, evaluation: Any, account: Any) -> tuple[Any, Any]:
+        """(the evaluation, the account) as `explain` shows one account: the override rules and the hidden
+        value they read are left out of each decision nobody overrode for this account (an account the
+        rules decide is explained by the rules alone; `--verbose` lists no `override` rule for it)."""
+        mine = {item.decision for item in self.applied if item.position == account.index}
+        untouched = {d: added for d, added in self.added.items() if d not in mine}
+        if not untouched:
+            return evaluation, account
+        pack = evaluation.pack
+        decisions = [dataclasses.replace(d, rules=tuple(r for r in d.rules if r.id not in untouched[d.id][1]))
+                     if d.id in untouched else d for d in pack.decisions]
+        view = dataclasses.replace(pack, decisions=decisions)
+        if hasattr(pack, "overrides"):
+            view.overrides = pack.overrides
+        results = dict(account.decisions)
+        for decision_id, (code_name, _) in untouched.items():
+            result = results[decision_id]
+            hits = tuple(dataclasses.replace(h, reads={k: v for k, v in h.reads.items() if k != code_name})
+                         for h in result.hits)
+            results[decision_id] = dataclasses.replace(result, hits=hits)
+        return dataclasses.replace(evaluation, pack=view), dataclasses.replace(account, decisions=results)
 
     def table_columns(self, count: int, pack: RulePack, lang: str) -> dict:
         """The decision table's columns for the overridden outputs (added at the end, in pack order):
@@ -253,6 +276,7 @@ def plan_overrides(pack: RulePack, overrides: Sequence[Override], rules: Any, la
     applied: list[Applied] = []
     engine_decisions, shown_decisions = list(pack.decisions), list(pack.decisions)
     extra_fields: dict = {}
+    added: dict = {}
     for number, decision in enumerate(pack.decisions):
         mine = [o for o in overrides if decision_of.get(o.output) is decision]
         if not mine:
@@ -285,6 +309,7 @@ def plan_overrides(pack: RulePack, overrides: Sequence[Override], rules: Any, la
         extra_fields[code_name] = FieldSpec(code_name, "string")
         extra_fields[note_name] = FieldSpec(note_name, "string")
         new_rules = _override_rules(decision, combos, code_name, note_name, path, lang)
+        added[decision.id] = (code_name, frozenset(r.id for r in new_rules))
         guard = ex.Missing(ex.Name(code_name, ex.STRING))
         guarded = tuple(dataclasses.replace(r, when=_and(r.when, guard), reads=r.reads | {code_name})
                         for r in decision.rules)
@@ -301,7 +326,7 @@ def plan_overrides(pack: RulePack, overrides: Sequence[Override], rules: Any, la
     for variant in (engine_pack, shown_pack):  # what-if --set values stay recorded (pack/whatif.py)
         if hasattr(pack, "overrides"):
             variant.overrides = pack.overrides
-    return OverridePlan(engine_pack, shown_pack, hidden, applied, path)
+    return OverridePlan(engine_pack, shown_pack, hidden, applied, path, added)
 
 
 def implied(decision: Decision, chosen: dict) -> dict:
