@@ -202,6 +202,10 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
         from kamrules.review.overrides import RECORD, record_bytes
 
         files[RECORD] = record_bytes(overrides, plan)
+    if review is not None and review.contacts is not None:  # the stakeholder facts the rules saw (explain --run)
+        from kamrules.review import contacts
+
+        files[contacts.RECORD] = contacts.record_bytes(review.contacts, options.as_of)
     render_seconds = time.perf_counter() - started
     names = sorted([*files, "manifest.json"])
     files["manifest.json"] = manifest(evaluation, input_path=options.data, jobs=evaluation.jobs, files=names,
@@ -485,6 +489,8 @@ def run_explain(options: ExplainOptions) -> str:
     decide = dict(as_of=day, jobs=1, input_name=data.name, row_numbers=read.row_numbers, lang=lang,
                   headers=read.column_map)
     recorded = _run_overrides(options.run_out, pack, read, data, lang) if options.run_out is not None else None
+    if options.run_out is not None:
+        _run_contacts(options.run_out, pack, read, data, lang)
     plan = None
     if recorded is not None and recorded.file.active:  # as the run applied them: the rules, then the overrides
         from kamrules.review.overrides import evaluate_with_overrides
@@ -522,6 +528,32 @@ def _run_overrides(out: Path, pack: RulePack, read, data: Path, lang: str):
             raise DataError(say(lang, "overrides_record_account", path=Path(out) / RECORD, account=item.account,
                                 data=data.name))
     return recorded
+
+
+def _run_contacts(out: Path, pack: RulePack, read, data: Path, lang: str) -> None:
+    """The stakeholder facts the run in `out` gave its rules (its contacts.json, checked against the data's
+    ids) added to the data read, as the run added them; nothing for a run without --contacts; refused when
+    the manifest lists the file and it is gone."""
+    from kamrules.data.wording import say
+    from kamrules.errors import DataError
+    from kamrules.results.run_folder import read_manifest
+    from kamrules.review.contacts import RECORD, facts_columns, read_record
+
+    facts = read_record(out, lang)
+    if facts is None:
+        if RECORD in (read_manifest(out, lang).get("outputs") or []):
+            raise DataError(say(lang, "contacts_record_missing", folder=out))
+        return
+    frame = read.frame
+    ids = frame["account_id"].astype(object).where(frame["account_id"].notna(), None).tolist() \
+        if "account_id" in frame.columns else []
+    known = {str(i) for i in ids if i is not None}
+    for account in facts:
+        if account not in known:
+            raise DataError(say(lang, "contacts_record_account", path=Path(out) / RECORD, account=account,
+                                data=data.name))
+    for name, values in facts_columns(facts, [None if i is None else str(i) for i in ids], pack).items():
+        frame[name] = values
 
 
 # --------------------------------------------------------------------------------------- columns

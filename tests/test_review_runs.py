@@ -46,6 +46,10 @@ def lines(text: str) -> list[str]:
     return text.splitlines()
 
 
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
 # --------------------------------------------------------------------------- explain --run and overrides
 
 
@@ -127,14 +131,91 @@ def test_explain_verbose_lists_the_override_rule_only_where_an_override_decided(
     assert not any("override_tier" in line for line in risk_only)
 
 
+# --------------------------------------------------------------------------- explain --run and contacts
+
+CONTACTS = ("account,name,title,role,attitude,last_contact,owner,status\n"
+            "A00001,Wang Jun,Procurement director,decision_maker,neutral,2026-10-12,赵磊,active\n"
+            "A00001,Chen Hao,Former CFO,decision_maker,negative,2026-03-02,Sales director,left\n"
+            "A00002,Prof. Zhou,,decision maker,positive,,,\n")
+
+
+def decided(out: str, account: str) -> dict:
+    return next(row for row in rows(f"{out}/decisions.csv") if row["account_id"] == account)
+
+
+def test_explain_run_replays_the_stakeholder_facts_the_run_saw():
+    Path("contacts.csv").write_text(CONTACTS, encoding="utf-8")
+    evaluate(customers(), "2026-11-27", "--out", "out", "--contacts", "contacts.csv")
+    # A00001's decision maker left: the strong key_contact_left signal makes the key account at risk
+    assert decided("out", "A00001")["risk_signal"] == "sales_decline; key_contact_left"
+    assert decided("out", "A00001")["risk_level"] == "at_risk"
+    shown = lines(invoke("explain", "--run", "out", "A00001").output)
+    assert "Defection risk signals: Sales down on a year earlier; Key contact left" in shown
+    assert any(line.startswith("Defection risk level: At risk — ") for line in shown)
+    # A00009, a key account the file does not list: no decision maker on record, a meeting to set up
+    assert decided("out", "A00009")["risk_signal"] == "no_decision_maker; overdue"
+    shown = lines(invoke("explain", "--run", "out", "A00009").output)
+    assert "Defection risk signals: No decision maker known at a key account; Receivables overdue" in shown
+    assert any(line.startswith("Action plan: ") and "Meet the customer's decision maker" in line for line in shown)
+    # explained from the file alone, the rules see no contacts: not what the run decided
+    alone = invoke("explain", "customers.csv", "A00009", "--as-of", "2026-11-27").output
+    assert "Defection risk signals: Receivables overdue\n" in alone
+
+
+def test_the_run_records_the_stakeholder_facts_in_contacts_json():
+    Path("contacts.csv").write_text(CONTACTS, encoding="utf-8")
+    evaluate(customers(), "2026-11-27", "--out", "out", "--contacts", "contacts.csv")
+    evaluate(customers(), "2026-11-27", "--out", "again", "--contacts", "contacts.csv", "--lang", "zh")
+    record = Path("out/contacts.json").read_bytes()
+    assert record == Path("again/contacts.json").read_bytes()  # the same inputs, the same bytes
+    assert record.decode("utf-8") == (
+        '{\n "format": "kamrules-contacts",\n "version": 1,\n "file": "contacts.csv",\n "accounts": [\n  {\n'
+        '   "account": "A00001",\n   "decision_maker_known": true,\n   "champion_present": false,\n'
+        '   "days_since_decision_maker_contact": 46,\n   "key_contact_gone": true,\n'
+        '   "decision_maker": "Wang Jun (Procurement director)",\n   "decision_maker_owner": "赵磊"\n  },\n  {\n'
+        '   "account": "A00002",\n   "decision_maker_known": true,\n   "champion_present": false,\n'
+        '   "days_since_decision_maker_contact": null,\n   "key_contact_gone": false,\n'
+        '   "decision_maker": "Prof. Zhou",\n   "decision_maker_owner": null\n  }\n ]\n}\n')
+    assert '"contacts.json"' in Path("out/manifest.json").read_text(encoding="utf-8")
+    evaluate(customers(), "2026-11-27", "--out", "plain")
+    assert not Path("plain/contacts.json").exists()
+
+
+def test_explain_run_refuses_a_missing_or_edited_contacts_record():
+    Path("contacts.csv").write_text(CONTACTS, encoding="utf-8")
+    evaluate(customers(), "2026-11-27", "--out", "out", "--contacts", "contacts.csv")
+    record = Path("out/contacts.json")
+    text = record.read_text(encoding="utf-8")
+    record.write_text(text.replace('"champion_present": false', '"champion_present": "yes"', 1), encoding="utf-8")
+    result = invoke("explain", "--run", "out", "A00001", expect=1)
+    assert flat(result.output) == (
+        "error: out/contacts.json: 'accounts[0].champion_present' is 'yes', not what kamrules writes there; the "
+        "file was edited or damaged: run `kamrules evaluate --contacts` again")
+    record.write_text(text.replace('"days_since_decision_maker_contact": 46', '"days_since_decision_maker_contact": '
+                                   '-3'), encoding="utf-8")
+    result = invoke("explain", "--run", "out", "A00001", expect=1)
+    assert flat(result.output).startswith("error: out/contacts.json: 'accounts[0].days_since_decision_maker_contact' "
+                                          "is '-3', not what kamrules writes there;")
+    record.write_text(text.replace("A00002", "A99999"), encoding="utf-8")
+    result = invoke("explain", "--run", "out", "A00001", expect=1)
+    assert flat(result.output) == (
+        "error: out/contacts.json: account 'A99999' has contacts but is not in customers.csv; the file was "
+        "edited: run `kamrules evaluate --contacts` again")
+    record.write_text("[1, 2", encoding="utf-8")
+    result = invoke("explain", "--run", "out", "A00001", "--lang", "zh", expect=1)
+    assert result.output.startswith("错误：out/contacts.json：不是 kamrules 写出的联系人记录（")
+    assert result.output.rstrip().endswith("）；请重新运行 `kamrules evaluate --contacts`")
+    record.unlink()
+    result = invoke("explain", "--run", "out", "A00001", expect=1)
+    assert flat(result.output) == (
+        "error: out: the run read contacts (its manifest lists contacts.json) but the file is missing; copy the "
+        "whole output folder, or run `kamrules evaluate --contacts` again")
+
+
 # --------------------------------------------------------------------- overrides ready to retire: diff, --previous
 
 RETIRE = HEADER + ("A00001,tier,key,Keep it key,赵磊,2027-03-31\n"
                    "A00002,tier,key,Framework signed,Linda Wang,2027-03-31\n")
-
-
-def flat(text: str) -> str:
-    return " ".join(text.split())
 
 
 def test_overrides_ready_to_retire_are_listed_by_previous_and_by_diff():

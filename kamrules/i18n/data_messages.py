@@ -953,3 +953,26 @@ REVIEW_MESSAGES["zh"].update({
 })
 for _lang, _messages in REVIEW_MESSAGES.items():
     DATA[_lang].update(_messages)
+# a run folder's contacts.json (explain --run; kamrules/review/contacts.py)
+REVIEW_MESSAGES["en"].update({
+    "contacts_record_json": "{path}: not a contacts record kamrules wrote ({detail}); run `kamrules evaluate "
+                            "--contacts` again",
+    "contacts_record_bad": "{path}: '{key}' is '{value}', not what kamrules writes there; the file was edited or "
+                           "damaged: run `kamrules evaluate --contacts` again",
+    "contacts_record_missing": "{folder}: the run read contacts (its manifest lists contacts.json) but the file is "
+                               "missing; copy the whole output folder, or run `kamrules evaluate --contacts` again",
+    "contacts_record_account": "{path}: account '{account}' has contacts but is not in {data}; the file was "
+                               "edited: run `kamrules evaluate --contacts` again",
+})
+REVIEW_MESSAGES["zh"].update({
+    "contacts_record_json": "{path}：不是 kamrules 写出的联系人记录（{detail}）；请重新运行 `kamrules evaluate "
+                            "--contacts`",
+    "contacts_record_bad": "{path}：“{key}”的值“{value}”不是 kamrules 在此写的内容；文件被改动或损坏："
+                           "请重新运行 `kamrules evaluate --contacts`",
+    "contacts_record_missing": "{folder}：该次运行读取了联系人（manifest 列有 contacts.json），但文件缺失；"
+                               "请复制整个输出文件夹，或重新运行 `kamrules evaluate --contacts`",
+    "contacts_record_account": "{path}：有联系人的客户“{account}”不在 {data} 中；文件被改动：请重新运行 "
+                               "`kamrules evaluate --contacts`",
+})
+for _lang, _messages in REVIEW_MESSAGES.items():
+    DATA[_lang].update(_messages)

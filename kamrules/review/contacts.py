@@ -129,6 +129,32 @@ def read_contacts(path: Path, accounts: Sequence[str], as_of: dt.date, data_name
 def stakeholder_facts(book: ContactBook, accounts: Sequence, as_of: dt.date, pack: RulePack) -> dict:
     """The stakeholder facts (see the module's docstring) the pack declares as fields, as columns in the
     order of `accounts` (the data's account ids)."""
+    return facts_columns(account_facts(book, as_of), accounts, pack)
+
+
+def account_facts(book: ContactBook, as_of: dt.date) -> dict:
+    """Each listed account's stakeholder facts on `as_of` (account id -> {fact: value}; the days as a
+    whole number or None), in file order: what the rules see, and what the run folder keeps of them."""
+    facts = {}
+    for account, people in book.by_account.items():
+        deciders = [p for p in people if p.role == "decision_maker" and p.active]
+        dated = [p for p in deciders if p.last_contact is not None]
+        # the decision maker last met (the first of equal dates: file order), else the first one listed
+        latest = max(dated, key=lambda p: p.last_contact) if dated else deciders[0] if deciders else None
+        facts[account] = {
+            "decision_maker_known": bool(deciders),
+            "champion_present": any(p.role == "champion" and p.active for p in people),
+            "days_since_decision_maker_contact": (as_of - latest.last_contact).days if dated else None,
+            "key_contact_gone": any(p.role in ("decision_maker", "champion") and not p.active for p in people),
+            "decision_maker": latest.shown if latest is not None else None,
+            "decision_maker_owner": latest.owner if latest is not None else None,
+        }
+    return facts
+
+
+def facts_columns(facts: dict, accounts: Sequence, pack: RulePack) -> dict:
+    """The facts the pack declares as fields, as columns in the order of `accounts` (an account `facts`
+    does not list has no decision maker and no champion)."""
     wanted = [name for name in STAKEHOLDER_FACTS if name in pack.fields]
     count = len(accounts)
     known, champion, gone = np.zeros(count, bool), np.zeros(count, bool), np.zeros(count, bool)
@@ -136,20 +162,96 @@ def stakeholder_facts(book: ContactBook, accounts: Sequence, as_of: dt.date, pac
     who = np.full(count, None, dtype=object)
     owner = np.full(count, None, dtype=object)
     for position, account in enumerate(accounts):
-        people = book.of(account) if account is not None else ()
-        deciders = [p for p in people if p.role == "decision_maker" and p.active]
-        known[position] = bool(deciders)
-        champion[position] = any(p.role == "champion" and p.active for p in people)
-        gone[position] = any(p.role in ("decision_maker", "champion") and not p.active for p in people)
-        dated = [p for p in deciders if p.last_contact is not None]
-        if dated:
-            latest = max(dated, key=lambda p: p.last_contact)  # the first of equal dates: file order
-            days[position] = float((as_of - latest.last_contact).days)
-            who[position], owner[position] = latest.shown, latest.owner
-        elif deciders:
-            who[position], owner[position] = deciders[0].shown, deciders[0].owner
+        mine = facts.get(str(account)) if account is not None else None
+        if mine is None:
+            continue
+        known[position], champion[position] = mine["decision_maker_known"], mine["champion_present"]
+        gone[position] = mine["key_contact_gone"]
+        if mine["days_since_decision_maker_contact"] is not None:
+            days[position] = float(mine["days_since_decision_maker_contact"])
+        who[position], owner[position] = mine["decision_maker"], mine["decision_maker_owner"]
     columns = {"decision_maker_known": pd.array(known, dtype="boolean"),
                "champion_present": pd.array(champion, dtype="boolean"),
                "days_since_decision_maker_contact": days, "key_contact_gone": pd.array(gone, dtype="boolean"),
                "decision_maker": who, "decision_maker_owner": owner}
     return {name: columns[name] for name in wanted}
+
+
+# ------------------------------------------------------------------------------- the run folder's record
+
+RECORD = "contacts.json"  # in OUT: the stakeholder facts the run's rules saw (explain --run)
+RECORD_FORMAT = "kamrules-contacts"
+MAX_RECORD_BYTES = 64 * 1024 * 1024  # ~250 bytes an account: a quarter of a million accounts with contacts
+_FLAGS = ("decision_maker_known", "champion_present", "key_contact_gone")
+_TEXTS = ("decision_maker", "decision_maker_owner")
+
+
+def record_bytes(book: ContactBook, as_of: dt.date) -> bytes:
+    """`contacts.json` of a run with `--contacts`: the file's name (not its path) and, per account the file
+    lists (in file order), the stakeholder facts the rules saw on the run's date. UTF-8 JSON, byte-identical
+    for the same inputs and `--as-of`; the contacts themselves stay in the user's file."""
+    import json
+
+    document = {"format": RECORD_FORMAT, "version": 1, "file": book.path.name,
+                "accounts": [{"account": account, **facts} for account, facts in account_facts(book, as_of).items()]}
+    return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def read_record(folder: Path, lang: str = "en") -> dict | None:
+    """The stakeholder facts a finished run's rules saw (account id -> facts, as `account_facts` gives
+    them), from its `contacts.json` (None: the run had no --contacts), read with the guards of a run
+    folder's manifest. DataError naming the file and the entry when it was edited or damaged."""
+    import json
+
+    from kamrules.data.guards import json_loads
+    from kamrules.errors import DataError
+    from kamrules.pack.guards import SourceError, read_source
+
+    path = Path(folder) / RECORD
+    if not path.exists() and not path.is_symlink():
+        return None
+    try:
+        document = json_loads(read_source(path, Path(folder), max_bytes=MAX_RECORD_BYTES).decode("utf-8-sig"),
+                              str(path), lang)
+    except SourceError as exc:
+        raise DataError(f"{exc}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, DataError) as exc:
+        raise DataError(say(lang, "contacts_record_json", path=path, detail=str(exc).split("\n")[0])) from None
+    return _read_facts(document, path, lang)
+
+
+def _read_facts(document, path: Path, lang: str) -> dict:
+    """The checks of one `contacts.json`: every entry of the type `record_bytes` writes there."""
+    from kamrules.errors import DataError
+
+    def bad(key: str, value) -> DataError:
+        return DataError(say(lang, "contacts_record_bad", path=path, key=key, value=str(value)[:200]))
+
+    if not isinstance(document, dict) or document.get("format") != RECORD_FORMAT:
+        raise bad("format", document.get("format") if isinstance(document, dict) else document)
+    if not isinstance(document.get("file"), str) or not document["file"]:
+        raise bad("file", document.get("file"))
+    entries = document.get("accounts")
+    if not isinstance(entries, list):
+        raise bad("accounts", entries)
+    facts: dict = {}
+    for number, entry in enumerate(entries):
+        where = f"accounts[{number}]"
+        if not isinstance(entry, dict):
+            raise bad(where, entry)
+        account = entry.get("account")
+        if not isinstance(account, str) or not account or account in facts:
+            raise bad(f"{where}.account", account)
+        for key in (*_FLAGS, *_TEXTS, "days_since_decision_maker_contact"):
+            if not _fits(key, entry.get(key)) or key not in entry:
+                raise bad(f"{where}.{key}", entry.get(key))
+        facts[account] = {key: entry[key] for key in STAKEHOLDER_FACTS}
+    return facts
+
+
+def _fits(key: str, value) -> bool:
+    if key in _FLAGS:
+        return isinstance(value, bool)
+    if key in _TEXTS:
+        return value is None or (isinstance(value, str) and bool(value))
+    return value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0)
