@@ -350,6 +350,8 @@ def explain(
     settings: SetOption = None,
     previous: Optional[Path] = typer.Option(None, "--previous", help="History facts as evaluate --previous reads them: a register or an earlier output folder."),
     register: Optional[Path] = typer.Option(None, "--register", help="History facts as evaluate --register reads them: the register's reviews before --as-of."),
+    overrides: Optional[Path] = typer.Option(None, "--overrides", help="Decision outputs set by hand, applied as evaluate --overrides applies them (with --run: the run's own)."),
+    contacts: Optional[Path] = typer.Option(None, "--contacts", help="The customers' people, whose stakeholder facts the rules read as with evaluate --contacts (with --run: the run's own)."),
 ) -> None:
     """Show why one account got each decision (one screen; --verbose for every rule checked). The account
     is found by its id, else by its name (exactly, then ignoring case and spaces).
@@ -363,8 +365,8 @@ def explain(
         options = ExplainOptions(data=data, account=account_id, rules=rules, run_out=run_out, as_of=as_of,
                                  lang=lang, read_options=_read_options(reading, lang=lang or "en"),
                                  verbose=verbose, settings=list(settings or []), previous=previous,
-                                 register=register)
-        typer.echo(run_explain(options), nl=False)
+                                 register=register, overrides=overrides, contacts=contacts)
+        typer.echo(run_explain(options, notice=_echo_err), nl=False)
 
 
 def _run_lang(run_out: Optional[Path]) -> str:

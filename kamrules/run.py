@@ -440,12 +440,15 @@ class ExplainOptions:
     settings: list = field(default_factory=list)
     previous: Path | None = None  # history facts, as evaluate reads them (--previous / --register)
     register: Path | None = None
+    overrides: Path | None = None  # `--overrides FILE`, as evaluate reads it (--run: the run's own)
+    contacts: Path | None = None  # `--contacts FILE`, as evaluate reads it (--run: the run's own)
 
 
-def run_explain(options: ExplainOptions) -> str:
+def run_explain(options: ExplainOptions, notice: Callable[[str], None] | None = None) -> str:
     """Everything `kamrules explain` does: the text that says why the account got its decisions. With
     `run_out`, the run is evaluated again from its own inputs (data, pack, --columns file, --set, --as-of,
-    --lang), so the explanation agrees with the documents of that run."""
+    --lang, overrides and stakeholder facts), so the explanation agrees with the documents of that run.
+    `notice` is called with the warnings of an --overrides file (expired, ready to retire)."""
     from dataclasses import replace
 
     from kamrules.data.reader import ReadOptions, read_table
@@ -469,6 +472,9 @@ def run_explain(options: ExplainOptions) -> str:
         data, pack, day, read_options, lang = inputs.data, inputs.pack, inputs.as_of, inputs.options, inputs.lang
         if options.previous is not None or options.register is not None:
             raise UsageError("--run explains the run with the history it read: leave out --previous and --register")
+        if options.overrides is not None or options.contacts is not None:
+            raise UsageError("--run explains the run with the overrides and contacts it read: leave out --overrides "
+                             "and --contacts")
         history = recorded_history(inputs.history, pack, day, options.run_out, lang)
         previous = Path(inputs.history["source"]) if inputs.history and inputs.history.get("kind") == "run" else None
     else:
@@ -488,14 +494,15 @@ def run_explain(options: ExplainOptions) -> str:
     fill_history(read, pack, history, data.name, "--previous" if previous is not None else "--register", lang)
     decide = dict(as_of=day, jobs=1, input_name=data.name, row_numbers=read.row_numbers, lang=lang,
                   headers=read.column_map)
-    recorded = _run_overrides(options.run_out, pack, read, data, lang) if options.run_out is not None else None
-    if options.run_out is not None:
-        _run_contacts(options.run_out, pack, read, data, lang)
+    overrides = _explain_review(options, pack, read, data, day, lang, notice or (lambda line: None))
     plan = None
-    if recorded is not None and recorded.file.active:  # as the run applied them: the rules, then the overrides
+    if overrides is not None and overrides.active:  # as evaluate applies them: the rules, then the overrides
         from kamrules.review.overrides import evaluate_with_overrides
 
-        evaluation, plan = evaluate_with_overrides(pack, read.frame, recorded.file, **decide)
+        evaluation, plan = evaluate_with_overrides(pack, read.frame, overrides, **decide)
+        if options.run_out is None:
+            for line in _retire_notes(plan, evaluation, lang):
+                (notice or (lambda line: None))(line)
     else:
         evaluation = evaluate(pack, read.frame, **decide)
     account = find_account(evaluation, account_id, lang)
@@ -507,6 +514,35 @@ def run_explain(options: ExplainOptions) -> str:
 
         heading = history_line(history, lang) + "\n" + history_facts_line(evaluation, account, lang) + "\n\n"
     return heading + (render_explanation if options.verbose else render_brief)(evaluation, account, lang)
+
+
+def _explain_review(options: ExplainOptions, pack: RulePack, read, data: Path, day: dt.date, lang: str,
+                    tell: Callable[[str], None]):
+    """What people added to the plan, for explain as for evaluate: the stakeholder facts added to the data
+    read, and the overrides to apply (an OverrideFile, None without). With --run, the run's own records;
+    else `--contacts` and `--overrides` read and checked as evaluate reads them (the warnings told)."""
+    if options.run_out is not None:
+        recorded = _run_overrides(options.run_out, pack, read, data, lang)
+        _run_contacts(options.run_out, pack, read, data, lang)
+        return recorded.file if recorded is not None else None
+    frame = read.frame
+    ids = frame["account_id"].astype(object).where(frame["account_id"].notna(), None).tolist() \
+        if "account_id" in frame.columns else []
+    known = [str(i) for i in ids if i is not None]
+    overrides = None
+    if options.overrides is not None:
+        from kamrules.review.overrides import read_overrides
+
+        overrides = read_overrides(options.overrides, pack, known, day, data.name, lang)
+    if options.contacts is not None:
+        from kamrules.review.contacts import read_contacts, stakeholder_facts
+
+        book = read_contacts(options.contacts, known, day, data.name, lang)
+        for name, values in stakeholder_facts(book, [None if i is None else str(i) for i in ids], day, pack).items():
+            frame[name] = values
+    for line in overrides.warnings if overrides is not None else []:
+        tell(line)
+    return overrides
 
 
 def _run_overrides(out: Path, pack: RulePack, read, data: Path, lang: str):

@@ -212,6 +212,50 @@ def test_explain_run_refuses_a_missing_or_edited_contacts_record():
         "whole output folder, or run `kamrules evaluate --contacts` again")
 
 
+# ------------------------------------------------------------- explain DATA ID --overrides --contacts
+
+
+def test_explain_from_the_files_gives_what_the_run_decided():
+    Path("overrides.csv").write_text(OVERRIDES, encoding="utf-8")
+    Path("contacts.csv").write_text(CONTACTS, encoding="utf-8")
+    evaluate(customers(), "2026-11-27", "--out", "out", "--overrides", "overrides.csv", "--contacts", "contacts.csv")
+    given = ("--as-of", "2026-11-27", "--overrides", "overrides.csv", "--contacts", "contacts.csv")
+    for account in ("A00001", "A00002", "A00003", "A00009"):
+        for extra in ((), ("--verbose",), ("--lang", "zh")):
+            from_files = invoke("explain", "customers.csv", account, *given, *extra)
+            assert from_files.stdout == invoke("explain", "--run", "out", account, *extra).stdout, (account, extra)
+    # the overrides and the contacts both count: A00002's tier is set by hand, A00009 has no decision maker
+    shown = invoke("explain", "customers.csv", "A00002", *given)
+    assert ("Account tier: Key account — Tier overridden by Linda Wang: Framework agreement signed (until "
+            "2027-03-31); the rules said: Standard account") in lines(shown.stdout)
+    # the warnings evaluate gives of the file, on stderr: the expired override
+    assert flat(shown.stderr) == (
+        "warning: overrides.csv: row 4, column 'expires': the override of tier for account 'A00004' ended on "
+        "2026-09-30, before this review (2026-11-27): ignored — the rules decide; renew the date or remove the row")
+    assert "No decision maker known at a key account" in invoke("explain", "customers.csv", "A00009", *given).stdout
+
+
+def test_explain_checks_the_overrides_and_contacts_as_evaluate_does():
+    Path("overrides.csv").write_text(HEADER + "A00002,tier,gold,Framework,Linda Wang,2027-03-31\n", encoding="utf-8")
+    Path("contacts.csv").write_text(CONTACTS + "A99999,Someone,,champion,,,,\n", encoding="utf-8")
+    shutil.copy(EXAMPLES / "customers.csv", "customers.csv")
+    refused = invoke("explain", "customers.csv", "A00002", "--as-of", "2026-11-27", "--overrides", "overrides.csv",
+                     expect=1)
+    assert refused.output == invoke("evaluate", "customers.csv", "--as-of", "2026-11-27", "--out", "x", "-q",
+                                    "--overrides", "overrides.csv", expect=1).output
+    assert "'gold'" in refused.output and "key" in refused.output
+    refused = invoke("explain", "customers.csv", "A00002", "--as-of", "2026-11-27", "--contacts", "contacts.csv",
+                     expect=1)
+    assert refused.output == invoke("evaluate", "customers.csv", "--as-of", "2026-11-27", "--out", "x", "-q",
+                                    "--contacts", "contacts.csv", expect=1).output
+    assert "A99999" in refused.output
+    Path("contacts.csv").write_text(CONTACTS, encoding="utf-8")
+    evaluate("customers.csv", "2026-11-27", "--out", "out", "--contacts", "contacts.csv")
+    result = invoke("explain", "--run", "out", "A00002", "--contacts", "contacts.csv", expect=2)
+    assert flat(result.output) == ("error: --run explains the run with the overrides and contacts it read: leave "
+                                   "out --overrides and --contacts")
+
+
 # --------------------------------------------------------------------- overrides ready to retire: diff, --previous
 
 RETIRE = HEADER + ("A00001,tier,key,Keep it key,赵磊,2027-03-31\n"
