@@ -990,10 +990,32 @@ def test_the_summary_says_lost_and_lapsed_money_apart(pack):
     losses = summarise(evaluation, lang="en").advice[0]
     # prior total 98,000: the lost took 10,000 (10.2%); the lapsed bought 3,000 now and 8,000 before
     assert losses["en"].startswith("2 customers lost (bought before, nothing now): 10,000 of prior sales — 10.2% of "
-                                   "the prior period's 98,000; 1 lapsed (stopped ordering): they bought 3,000 this "
-                                   "period and 8,000 in the prior one. Alert — review them first")
-    assert losses["zh"].startswith("已流失客户 2 个（前期有采购、本期为零）：前期销售额 1万，占前期销售额 9.8万 的 10.2%；"
-                                   "流失中客户 1 个（已停止下单）：本期采购 3,000，前期 8,000。预警")
+                                   "the prior period's 98,000: lost1 (6,000), lost2 (4,000); 1 lapsed (stopped "
+                                   "ordering): they bought 3,000 this period and 8,000 in the prior one. Alert — "
+                                   "review them first")
+    assert losses["zh"].startswith("已流失客户 2 个（前期有采购、本期为零）：前期销售额 1万，占前期销售额 9.8万 的 10.2%："
+                                   "lost1（6,000）、lost2（4,000）；流失中客户 1 个（已停止下单）：本期采购 3,000，"
+                                   "前期 8,000。预警")
+
+
+def test_the_summary_names_the_first_lost_customers_with_their_money(pack):
+    """Without --previous the console said "7 customers lost … 31,000" every quarter, naming none: the
+    first five are named (else their id), largest first, with the prior sales each took, then how many more."""
+    rows = [{"account_id": f"a{i}", "account_name": f"Buyer {i}", "sales": 10_000, "sales_prev": 10_000,
+             "last_order": ago(10)} for i in range(20)]
+    rows += [{"account_id": f"L{i}", "account_name": None if i == 3 else f"Gone {i}", "sales": 0,
+              "sales_prev": 1_000 * (i + 1), "last_order": ago(400)} for i in range(7)]
+    evaluation = evaluate(pack, pd.DataFrame(rows), as_of=AS_OF)
+    assert sum(a.value("risk_level") == "lost" for a in evaluation.accounts) == 7
+    losses = summarise(evaluation, lang="en").advice[0]
+    assert losses["en"] == ("7 customers lost (bought before, nothing now): 28,000 of prior sales — 12.3% of the "
+                            "prior period's 228,000: Gone 6 (7,000), Gone 5 (6,000), Gone 4 (5,000), L3 (4,000), "
+                            "Gone 2 (3,000) and 2 more. Alert — review them first, largest first (the report lists them).")
+    assert losses["zh"] == ("已流失客户 7 个（前期有采购、本期为零）：前期销售额 2.8万，占前期销售额 22.8万 的 12.3%："
+                            "Gone 6（7,000）、Gone 5（6,000）、Gone 4（5,000）、L3（4,000）、Gone 2（3,000）及另外 2 个。"
+                            "预警——请在回顾中优先处理，按金额从大到小（见报告清单）。")
+    summary = summarise(evaluation, lang="zh")
+    assert any(line.startswith("已流失客户 7 个") and line.endswith("（见报告清单）。") for line in summary.lines("zh"))
 
 
 # ------------------------------------------------------------------------------------------- account groups

@@ -407,3 +407,28 @@ def test_the_review_diff_says_demoted_held_and_lost_apart():
         "  <h2>Demoted this review (4)</h2>", "  <h2>Newly at risk (159)</h2>"]
     compared = flat(invoke("diff", "q3", "q4", "--out", "d4", "--lang", "zh").output)
     assert "保留为重点客户——降级前需复核 (4)：A00129 宜昌汇丰源电器连锁有限公司" in compared
+
+
+# ------------------------------------------------------------------- the console names the customers lost
+
+
+def test_the_console_names_the_customers_lost_without_previous():
+    with open(EXAMPLES / "customers.csv", encoding="utf-8", newline="") as handle:
+        table = list(csv.DictReader(handle))
+    for row in table[40:47]:  # seven customers who bought last year and nothing now
+        row.update(sales="0", gross_profit="0", last_order="2025-06-30")
+    with open("lost.csv", "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(table[0]))
+        writer.writeheader()
+        writer.writerows(table)
+    result = invoke("evaluate", "lost.csv", "--as-of", "2026-11-27", "--playbooks", "none", "--out", "out")
+    assert ("7 customers lost (bought before, nothing now): 30,740,189 of prior sales — 13.9% of the prior period's "
+            "221,326,161: 东莞同创能源集团有限公司 (29,786,368), 吴志强（个人） (543,736), 郑州创新家居广场 (309,733), "
+            "成都市教育局采购中心 (48,476), 苏州立信便利店连锁 (44,481) and 2 more. Alert — review them first, largest "
+            "first (the report lists them).") in flat(result.output)
+    result = invoke("evaluate", "lost.csv", "--as-of", "2026-11-27", "--playbooks", "none", "--out", "zh",
+                    "--lang", "zh")
+    assert ("已流失客户7个（前期有采购、本期为零）：前期销售额3,074.02万，占前期销售额2.21亿的13.9%：东莞同创能源集团有限公司"
+            "（2,978.64万）、吴志强（个人）（54.37万）、郑州创新家居广场（30.97万）、成都市教育局采购中心（4.85万）、"
+            "苏州立信便利店连锁（4.45万）及另外2个。预警——请在回顾中优先处理，按金额从大到小（见报告清单）。") in \
+        "".join(result.output.split())

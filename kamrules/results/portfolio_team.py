@@ -24,6 +24,7 @@ WAITING_TIER = "over_capacity"  # qualifying accounts waiting for a key account 
 BEYOND_PIPELINE_BASIS = "capacity_full"
 LOST, LAPSED = "lost", "lapsed"
 NAMED_MAX = 100  # accounts named in a list of the summary and the report
+LOST_NAMED = 5  # lost customers named in the summary's line (the report lists them all)
 
 
 @dataclass(frozen=True)
@@ -203,24 +204,27 @@ def losses(pack: RulePack, evaluation, levels: np.ndarray, ids, names, sales: np
     named = _named(order[:NAMED_MAX], ids, names, sales, at_stake)
     n_lost, n_lapsed = int(lost.sum()), int(lapsed.sum())
     current = np.nan_to_num(sales, nan=0.0)
+    first_lost = [i for i in order if lost[i]][:LOST_NAMED]
     text = _losses_text(n_lost, n_lapsed, float(at_stake[lost].sum()), prior_total, float(current[lapsed].sum()),
-                        float(np.nansum(prior[lapsed])) if prior is not None else None, alert)
+                        float(np.nansum(prior[lapsed])) if prior is not None else None, alert,
+                        _named(first_lost, ids, names, sales, at_stake))
     return Losses(n_lost, n_lapsed, amount, prior_total, share, alert, named, text)
 
 
 def _losses_text(n_lost: int, n_lapsed: int, lost_prior: float, prior_total: float | None, lapsed_now: float,
-                 lapsed_before: float | None, alert: bool) -> Text:
-    """The advice on lost and lapsed customers: how many, the prior sales lost, what the lapsed still buy."""
+                 lapsed_before: float | None, alert: bool, first_lost: tuple = ()) -> Text:
+    """The advice on lost and lapsed customers: how many, the prior sales lost and the first lost customers
+    by name (`first_lost`, largest first), what the lapsed still buy."""
     lost_share = lost_prior / prior_total if prior_total and prior_total > 0 else None
     parts_en, parts_zh = [], []
     if n_lost:
         parts_en.append(f"{n_lost:,} {'customer' if n_lost == 1 else 'customers'} lost (bought before, nothing now): "
                         f"{fmt_money(lost_prior, 'en')} of prior sales"
                         + (f" — {fmt_pct(lost_share)} of the prior period's {fmt_money(prior_total, 'en')}"
-                           if lost_share is not None else ""))
+                           if lost_share is not None else "") + _lost_names(first_lost, n_lost, "en"))
         parts_zh.append(f"已流失客户 {n_lost:,} 个（前期有采购、本期为零）：前期销售额 {fmt_money(lost_prior, 'zh')}"
                         + (f"，占前期销售额 {fmt_money(prior_total, 'zh')} 的 {fmt_pct(lost_share, lang='zh')}"
-                           if lost_share is not None else ""))
+                           if lost_share is not None else "") + _lost_names(first_lost, n_lost, "zh"))
     if n_lapsed:
         parts_en.append(f"{n_lapsed:,} lapsed (stopped ordering): they bought {fmt_money(lapsed_now, 'en')} this period"
                         + (f" and {fmt_money(lapsed_before, 'en')} in the prior one" if lapsed_before else ""))
@@ -230,6 +234,19 @@ def _losses_text(n_lost: int, n_lapsed: int, lost_prior: float, prior_total: flo
           + ", largest first (the report lists them).")
     zh = ("；".join(parts_zh) + "。" + ("预警——" if alert else "") + "请在回顾中优先处理，按金额从大到小（见报告清单）。")
     return {"en": en, "zh": zh}
+
+
+def _lost_names(first: tuple, count: int, lang: str) -> str:
+    """": Acme (6,000), Beta (4,000) and 3 more" — the first lost customers by name (else id), largest first,
+    with the prior sales each took; "" when none is named."""
+    if not first:
+        return ""
+    more = count - len(first)
+    if lang == "zh":
+        shown = "、".join(f"{a.account_name or a.account_id}（{fmt_money(a.money or 0.0, 'zh')}）" for a in first)
+        return f"：{shown}" + (f"及另外 {more:,} 个" if more else "")
+    shown = ", ".join(f"{a.account_name or a.account_id} ({fmt_money(a.money or 0.0, 'en')})" for a in first)
+    return f": {shown}" + (f" and {more:,} more" if more else "")
 
 
 def _numbers(evaluation, name: str, n: int) -> np.ndarray:
