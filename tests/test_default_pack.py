@@ -581,6 +581,41 @@ def test_the_summary_says_which_limit_binds(pack):
     assert "wait for a key account manager" not in advice and "Add a key account manager" not in advice
 
 
+def test_accounts_beyond_the_pipeline_name_the_limit_and_no_empty_waiting_line(pack):
+    """Nobody waits (the policy binds), but with no pipeline 12 class A accounts of 2% are standard: the
+    summary says so once and names the policy's limits, never "0 accounts … wait"."""
+    from kamrules.pack.whatif import with_params
+
+    tail = [{"account_id": f"t{i:03d}", "sales": 100} for i in range(100)]
+    rows = [{"account_id": f"a{i:02d}", "sales": 1_000 + i} for i in range(40)]
+    evaluation = evaluate(with_params(pack, ["pipeline_factor=0"]), pd.DataFrame(rows + tail), as_of=AS_OF)
+    assert sum(a.value("tier_basis") == "capacity_full" for a in evaluation.accounts) == 12
+    summary = summarise(evaluation, lang="en")
+    advice = " ".join(text["en"] for text in summary.advice)
+    assert ("12 class A accounts fall beyond the key places and the pipeline and are served as standard (the tier "
+            "basis in the decision table says so). The limit is the policy, not the team: at most "
+            "key_max_account_share of the book is key and the pipeline holds pipeline_factor × the key places — "
+            "raise pipeline_factor to develop them.") in advice
+    assert "wait for a key account manager" not in advice
+    assert not any(text["en"].startswith("0 ") for text in summary.advice)
+    zh = " ".join(text["zh"] for text in summary.advice)
+    assert "限制来自政策而非团队" in zh
+
+
+def test_a_sizeable_account_is_developed_beyond_the_pipeline_while_the_team_has_places(pack):
+    """30 even customers of about 3.3% (policy: 6 key places, pipeline 12): the team (32 places) carries
+    them, so the 12 beyond the pipeline are potential key accounts, not standard; with a team of 2 × 8 (16
+    places, fewer than the 6 key accounts and the 12 of the pipeline) the pipeline is the limit again."""
+    from kamrules.pack.whatif import with_params
+
+    rows = [{"account_id": f"v{i:02d}", "sales": 100_000 - 500 * i} for i in range(30)]
+    results = run(pack, rows)
+    assert [results[f"v{i:02d}"].value("tier") for i in range(30)] == ["key"] * 6 + ["potential"] * 24
+    evaluation = evaluate(with_params(pack, ["key_account_managers=2"]), pd.DataFrame(rows), as_of=AS_OF)
+    tiers = {a.account_id: a.value("tier") for a in evaluation.accounts}
+    assert [tiers[f"v{i:02d}"] for i in range(30)] == ["key"] * 6 + ["potential"] * 12 + ["standard"] * 12
+
+
 def test_material_accounts_always_fit_the_capacity(pack):
     # 12 accounts: a fifth is 2, but the six class A accounts all hold 5% of sales or more (material to us,
     # four of them major customers at 10%+): all six are key — in a company of twelve customers each of
@@ -1152,10 +1187,14 @@ def test_the_default_pack_reads_the_contacts_a_review_gives():
 
 
 def test_nobody_waiting_gets_no_hours_advice(pack):
-    """A flat book of 30 where the pipeline is full and nobody waits: the line about accounts beyond the
-    pipeline says no word about a manager's hours or adding a manager."""
+    """A flat book of 30 where the pipeline is full, nobody waits and the team (2 × 8) has no more places: the
+    line about accounts beyond the pipeline names the policy's limit, with no word about a manager's hours
+    or adding a manager."""
+    from kamrules.pack.whatif import with_params
+
     rows = [{"account_id": f"v{i:02d}", "sales": 100_000 - i * 500} for i in range(30)]
-    evaluation = evaluate(pack, pd.DataFrame(rows), as_of=AS_OF)
+    evaluation = evaluate(with_params(pack, ["key_account_managers=2"]), pd.DataFrame(rows), as_of=AS_OF)
     advice = " ".join(text["en"] for text in summarise(evaluation, lang="en").advice)
-    assert "fall beyond the key places and the pipeline" in advice
-    assert "The team's hours would carry them" not in advice
+    assert "6 class A accounts fall beyond the key places and the pipeline" in advice
+    assert "The limit is the policy, not the team" in advice
+    assert "The team's hours would carry them" not in advice and "add a manager" not in advice

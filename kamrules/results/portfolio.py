@@ -215,11 +215,13 @@ class _Summary:
                     int(signs) if isinstance(signs, (int, float)) and not isinstance(signs, bool) else None)
         developing = _count(tiers, "potential") + waiting_total
         concentration = None if consumer_book else team.concentration(pack, evaluation)
+        places = team.first_value(pack, evaluation, "team_places")
+        policy_bound = _number(capacity) is not None and _number(places) is not None and capacity < places
         band = (_band(pack, key_accounts, capacity, self.n, pipeline, consumer_book,
                       team.waiting_text(waiting, waiting_total, waiting_sales, self.total_sales, beyond,
-                                        lambda v, lang: fmt_money(v, lang, wan=False)),
+                                        lambda v, lang: fmt_money(v, lang, wan=False), policy_bound),
                       developing=developing, concentration=concentration,
-                      team_places=team.first_value(pack, evaluation, "team_places"), waiting=waiting_total)
+                      team_places=places, waiting=waiting_total)
                 if key_accounts is not None else None)
         return band, {"key_capacity": capacity, "waiting": waiting, "waiting_total": waiting_total,
                       "waiting_sales": waiting_sales, "beyond_pipeline": beyond, "consumer_book": consumer_book}
