@@ -418,7 +418,12 @@ def _organisation(pack: RulePack, key: int, threshold: float | None, fte: tuple 
                   and (fte is None or min_fte is None or fte[1] >= min_fte))
     if consumer_book:
         return department, advice_text.consumer_book_text(key)
-    return department, advice_text.organisation_text(key, threshold, department, fte[1] if fte else None, min_fte)
+    text = advice_text.organisation_text(key, threshold, department, fte[1] if fte else None, min_fte)
+    managers, each = pack.param("key_account_managers"), pack.param("key_accounts_per_manager")
+    if managers is None or each is None:
+        return department, text
+    given = bool({"key_account_managers", "key_accounts_per_manager"} & set(getattr(pack, "overrides", {})))
+    return department, advice_text.team_assumption(text, managers, each, given)
 
 
 def _status(key: int, low: float | None, high: float | None, strong: float | None) -> str:

@@ -102,9 +102,11 @@ def region_rows(region_values: list, ids: list, names: list, sales: np.ndarray, 
         advice: Text = {}
         if balance:
             second = order[1] if len(order) > 1 and _within_reach(clipped, largest, order[1], reach) else None
+            ratio = (float(clipped[order[1]]) / float(clipped[largest])
+                     if len(order) > 1 and float(clipped[largest]) > 0 else None)
             advice = advice_text.balance_advice(region, _who(ids, names, largest),
                                                 _who(ids, names, second) if second is not None else None,
-                                                largest_share, hhi)
+                                                largest_share, hhi, ratio)
         rows.append(RegionRow(
             region=region, accounts=len(members), sales=region_total,
             sales_share=region_total / total if total > 0 else None,
