@@ -52,7 +52,7 @@ def split(cell: str) -> list[str]:
 def test_pack_loads_without_warnings(pack):
     assert pack.warnings == []
     assert [d.id for d in pack.decisions] == [
-        "abc", "tier", "relationship", "service", "risk_signals", "risk", "review", "dependence", "plan", "actions",
+        "abc", "tier", "relationship", "service", "risk_signals", "risk", "review", "dependence", "plan", "growth", "actions",
     ]
 
 
