@@ -310,3 +310,32 @@ def test_gap_and_overlap_agree_with_brute_force(tmp_path_factory, table):
     assert ("gap" in kinds) == gap
     if hit == "unique":
         assert ("overlap" in kinds) == overlap
+
+
+def _collect_pack(rules: int, with_or: int = 0) -> str:
+    lines = ["  many:", "    hit: collect", "    outputs: {tag: string}", "    rules:"]
+    for i in range(rules):
+        when = f"x > {i} or y > {i}" if i < with_or else f"x > {i}"
+        lines.append(f"      - {{id: r{i}, when: '{when}', then: {{tag: t{i}}}}}")
+    return "\n".join(lines) + "\n"
+
+
+def test_validate_reports_the_engine_branches_left_when_a_decision_nears_the_limit(tmp_path):
+    """48 branches (three quarters of 64) say nothing; 49 — 45 rules, 4 of them with an 'or' — get a note
+    with the count, what is left and how to make room; the loader still refuses 65."""
+    _, quiet = pack_with(tmp_path / "a", _collect_pack(48))
+    assert [f for f in analyse_pack(quiet) if f.kind == "branch_headroom"] == []
+    folder, near = pack_with(tmp_path / "b", _collect_pack(45, with_or=4))
+    assert [(f.severity, f.decision, f.message) for f in analyse_pack(near) if f.kind == "branch_headroom"] == [
+        ("note", "many", "its rules make 49 of the 64 engine branches a decision may have (15 left; each rule is one, "
+                         "each 'or' alternative one more): before adding rules, move 'or' parts (x in [a, b], p or q) "
+                         "into boolean features")]
+    result = runner.invoke(app, ["validate", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "note: " in result.output and "49 of the 64 engine branches" in result.output
+    try:
+        pack_with(tmp_path / "c", _collect_pack(60, with_or=5))
+    except RuleError as error:
+        assert "65 engine branches" in str(error)
+    else:
+        raise AssertionError("a decision of 65 branches loaded")

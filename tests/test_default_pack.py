@@ -52,7 +52,7 @@ def split(cell: str) -> list[str]:
 def test_pack_loads_without_warnings(pack):
     assert pack.warnings == []
     assert [d.id for d in pack.decisions] == [
-        "abc", "tier", "relationship", "service", "risk_signals", "risk", "review", "dependence", "plan", "actions",
+        "abc", "tier", "relationship", "service", "risk_signals", "risk", "review", "dependence", "plan", "growth", "actions",
     ]
 
 
@@ -579,6 +579,41 @@ def test_the_summary_says_which_limit_binds(pack):
     advice = " ".join(text["en"] for text in summary.advice)
     assert "is not the limit: the policy is" in advice
     assert "wait for a key account manager" not in advice and "Add a key account manager" not in advice
+
+
+def test_accounts_beyond_the_pipeline_name_the_limit_and_no_empty_waiting_line(pack):
+    """Nobody waits (the policy binds), but with no pipeline 12 class A accounts of 2% are standard: the
+    summary says so once and names the policy's limits, never "0 accounts … wait"."""
+    from kamrules.pack.whatif import with_params
+
+    tail = [{"account_id": f"t{i:03d}", "sales": 100} for i in range(100)]
+    rows = [{"account_id": f"a{i:02d}", "sales": 1_000 + i} for i in range(40)]
+    evaluation = evaluate(with_params(pack, ["pipeline_factor=0"]), pd.DataFrame(rows + tail), as_of=AS_OF)
+    assert sum(a.value("tier_basis") == "capacity_full" for a in evaluation.accounts) == 12
+    summary = summarise(evaluation, lang="en")
+    advice = " ".join(text["en"] for text in summary.advice)
+    assert ("12 class A accounts fall beyond the key places and the pipeline and are served as standard (the tier "
+            "basis in the decision table says so). The limit is the policy, not the team: at most "
+            "key_max_account_share of the book is key and the pipeline holds pipeline_factor × the key places — "
+            "raise pipeline_factor to develop them.") in advice
+    assert "wait for a key account manager" not in advice
+    assert not any(text["en"].startswith("0 ") for text in summary.advice)
+    zh = " ".join(text["zh"] for text in summary.advice)
+    assert "限制来自政策而非团队" in zh
+
+
+def test_a_sizeable_account_is_developed_beyond_the_pipeline_while_the_team_has_places(pack):
+    """30 even customers of about 3.3% (policy: 6 key places, pipeline 12): the team (32 places) carries
+    them, so the 12 beyond the pipeline are potential key accounts, not standard; with a team of 2 × 8 (16
+    places, fewer than the 6 key accounts and the 12 of the pipeline) the pipeline is the limit again."""
+    from kamrules.pack.whatif import with_params
+
+    rows = [{"account_id": f"v{i:02d}", "sales": 100_000 - 500 * i} for i in range(30)]
+    results = run(pack, rows)
+    assert [results[f"v{i:02d}"].value("tier") for i in range(30)] == ["key"] * 6 + ["potential"] * 24
+    evaluation = evaluate(with_params(pack, ["key_account_managers=2"]), pd.DataFrame(rows), as_of=AS_OF)
+    tiers = {a.account_id: a.value("tier") for a in evaluation.accounts}
+    assert [tiers[f"v{i:02d}"] for i in range(30)] == ["key"] * 6 + ["potential"] * 12 + ["standard"] * 12
 
 
 def test_material_accounts_always_fit_the_capacity(pack):
@@ -1137,6 +1172,26 @@ def test_a_region_at_66_34_is_not_balanced_but_60_40_is(pack):
     assert flags["r1"] is True and flags["s1"] is False
 
 
+def test_a_leader_twice_the_next_is_flagged_on_either_side_of_one_half(pack):
+    """52/26/22 (the next at 0.50 of the leader) and 55/28/17 (0.51) are one situation: both flagged, and the
+    console says how large the next-largest is against the leader; 50/35/15 (0.70) is balanced."""
+    rows = []
+    for region, split in (("Ridge", (52, 26, 22)), ("Valley", (55, 28, 17)), ("Even", (50, 35, 15))):
+        rows += [{"account_id": f"{region}{i}", "region": region, "sales": share * 10_000}
+                 for i, share in enumerate(split)]
+    rows += [{"account_id": f"w{i:02d}", "sales": 40_000, "region": "West"} for i in range(20)]
+    evaluation = evaluate(pack, pd.DataFrame(rows), as_of=AS_OF)
+    accounts = {a.account_id: a for a in evaluation.accounts}
+    assert [accounts[f"{r}0"].value("region_dominated") for r in ("Ridge", "Valley", "Even")] == [True, True, False]
+    because = next(h for h in accounts["Valley0"].decisions["dependence"].hits if h.rule == "region_dominant").because["en"]
+    assert "the next-largest customer is 50.9% of its size (a region is balanced when the next is at least 60% of the largest" in because
+    regions = {row.region: row for row in summarise(evaluation, lang="en").regions}
+    assert regions["Ridge"].advice["en"].startswith(
+        "Ridge: Ridge0 holds 52% of the region's sales (HHI 3,864; the next-largest at 50% of its size): develop")
+    assert regions["Valley"].advice["zh"].startswith("Valley：Valley0 占该区域销售额的 55%（HHI 4,098；第二大客户规模为其 50.9%）")
+    assert regions["Even"].balance is False and regions["Even"].advice == {}
+
+
 def test_the_default_pack_reads_the_contacts_a_review_gives():
     """--contacts: a key account whose contacts name no decision maker gets the signal and a meeting with
     the decision maker; A00001 (a decision maker met 46 days ago, a champion) needs neither; without
@@ -1174,10 +1229,52 @@ def test_the_default_pack_reads_the_contacts_a_review_gives():
 
 
 def test_nobody_waiting_gets_no_hours_advice(pack):
-    """A flat book of 30 where the pipeline is full and nobody waits: the line about accounts beyond the
-    pipeline says no word about a manager's hours or adding a manager."""
+    """A flat book of 30 where the pipeline is full, nobody waits and the team (2 × 8) has no more places: the
+    line about accounts beyond the pipeline names the policy's limit, with no word about a manager's hours
+    or adding a manager."""
+    from kamrules.pack.whatif import with_params
+
     rows = [{"account_id": f"v{i:02d}", "sales": 100_000 - i * 500} for i in range(30)]
-    evaluation = evaluate(pack, pd.DataFrame(rows), as_of=AS_OF)
+    evaluation = evaluate(with_params(pack, ["key_account_managers=2"]), pd.DataFrame(rows), as_of=AS_OF)
     advice = " ".join(text["en"] for text in summarise(evaluation, lang="en").advice)
-    assert "fall beyond the key places and the pipeline" in advice
-    assert "The team's hours would carry them" not in advice
+    assert "6 class A accounts fall beyond the key places and the pipeline" in advice
+    assert "The limit is the policy, not the team" in advice
+    assert "The team's hours would carry them" not in advice and "add a manager" not in advice
+
+
+def test_a_brand_new_material_customer_is_key_and_its_run_rate_is_checked(pack):
+    """A customer with no prior sales in a file that has them, 20% of our sales in its first period: key at
+    once (material), and asked the run-rate question a fourfold jump is asked; a file without any prior
+    sales says nothing about who is new, so the same account gets no such task there."""
+    rows = [{"account_id": f"b{i}", "sales": 100_000 - 8_000 * i, "sales_prev": 95_000 - 8_000 * i} for i in range(8)]
+    new = {"account_id": "n1", "sales": 80_000, "sales_prev": None}
+    results = run(pack, rows + [new])
+    account = results["n1"]
+    assert account.value("tier") == "key" and account.value("new_customer") is True
+    titles = dict(zip(account.value("action"), account.value("action_title")))
+    assert titles["verify_jump"]["en"].startswith("Confirm the new customer's run rate before planning on it")
+    assert all(results[f"b{i}"].value("new_customer") is False for i in range(8))
+    bare = run(pack, [{k: v for k, v in r.items() if k != "sales_prev"} for r in rows + [new]])
+    assert bare["n1"].value("tier") == "key" and "verify_jump" not in bare["n1"].value("action")
+
+
+def test_department_advice_says_which_team_it_rests_on(pack):
+    """The key accounts follow the team's places, so the department advice says the team it assumes: the
+    pack's own (and how to set yours) when no team was given, the team given with --set otherwise."""
+    from kamrules.pack.whatif import with_params
+
+    tail = [{"account_id": f"t{i:03d}", "sales": 100} for i in range(100)]
+    rows = [{"account_id": f"a{i:02d}", "sales": 1_000 + i} for i in range(40)]
+
+    def organisation(p):
+        texts = summarise(evaluate(p, pd.DataFrame(rows + tail), as_of=AS_OF), lang="en").band.advice
+        return next(t for t in texts if "department" in t["en"] and "full-time equivalents" not in t["en"])
+
+    default = organisation(pack)
+    assert default["en"].endswith(
+        "This assumes the team in the pack's params (4 key account managers × 8 accounts each): if yours differs, set "
+        "key_account_managers and key_accounts_per_manager (--set, or in the pack's params) before deciding on a "
+        "department.")
+    assert "以上建议基于规则包参数中的团队（4 名重点客户经理 × 每人 8 个客户）" in default["zh"]
+    given = organisation(with_params(pack, ["key_account_managers=2"]))
+    assert given["en"].endswith("(On the team given: 2 key account managers × 8 accounts each.)")

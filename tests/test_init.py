@@ -23,7 +23,7 @@ def test_init_names_the_pack_and_keeps_the_rest_of_the_file(tmp_path):
         ("  name: default", "  name: acme-kam-东区"),
         ("  title: {en: Key account management (default pack), zh: 重点客户管理（默认规则包）}",
          '  title: "Acme KAM 东区"'),
-        ('  version: "3.2"', '  version: "1.0"'),  # the team's own pack starts at 1.0
+        ('  version: "3.3"', '  version: "1.0"'),  # the team's own pack starts at 1.0
     ]
     pack = load_pack(tmp_path / "team" / "rules")
     assert (pack.name, pack.version) == ("acme-kam-东区", "1.0")

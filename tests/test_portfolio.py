@@ -198,7 +198,8 @@ def test_regional_concentration(pack):
     assert south.advice == {}  # the playbook pack has no moderate bound: the band is not guessed
     west = rows["W"]
     assert (west.largest_share, west.balance) == (0.7, True)
-    assert west.advice["en"] == ("W: Customer 11 holds 70% of the region's sales (HHI 5,200): develop the next-largest "
+    assert west.advice["en"] == ("W: Customer 11 holds 70% of the region's sales (HHI 5,200; the next-largest at 14.3% of its "
+                                 "size): develop the next-largest "
                                  "(Customer 12) and one more into evenly matched key customers, so 2–3 comparable key "
                                  "customers balance each other and none can dictate terms.")
     assert "培植重点客户的竞争对手" in west.advice["zh"]

@@ -397,13 +397,30 @@ def test_a_pack_whose_decisions_changed_meaning_is_refused(mini):
         "r.db: the reviews of pack 'mini' in it were decided by decisions that meant something else; recording this "
         "run would mix two meanings:\n"
         "  decision 'tier': hit policy first in the register, unique in this pack\n"
-        "  decision 'risk', output 'risk_level': values only in the register: —; only in this pack: dormant\n"
-        "record this pack's runs in a new register (--register another file), or give the changed pack a name of its "
-        "own (pack: name: in its pack file)")
+        "to record this run, keep the two meanings apart: record it in a new register (--register another file; r.db "
+        "stays as it is and can still be read), or give the changed pack a name of its own (pack: name: in its pack "
+        "file). A pack that only adds decisions, outputs or values is accepted")
     assert Path("r.db").read_bytes() == before and not Path("out-2026-06-30").exists()
     # a param change is not a change of meaning
     Path("rules/pack.yaml").write_text(PACK.replace("key_from: 1000", "key_from: 2000"), encoding="utf-8")
     assert record("q2.csv", "2026-06-30").exit_code == 0
+
+
+def test_a_pack_that_only_adds_values_keeps_its_register(mini):
+    """The upgrade path: a pack whose new version only adds values (as the review cycle added held and
+    rising to tier_basis) records its runs in the register its earlier version wrote; a value it drops
+    is refused, naming it."""
+    assert record("q1.csv", "2026-03-31").exit_code == 0
+    added = PACK.replace("          none: {en: No signal, zh: 无风险信号}",
+                         "          dormant: {en: Dormant, zh: 休眠}\n          none: {en: No signal, zh: 无风险信号}")
+    Path("rules/pack.yaml").write_text(added, encoding="utf-8")
+    result = record("q2.csv", "2026-06-30")
+    assert result.exit_code == 0, result.output
+    assert [row[1] for row in reviews()] == ["2026-03-31", "2026-06-30"]
+    Path("rules/pack.yaml").write_text(PACK, encoding="utf-8")  # dormant dropped again
+    refused = record("q2.csv", "2026-09-30")
+    assert refused.exit_code == 1
+    assert "  decision 'risk', output 'risk_level': values only in the register: dormant; only in this pack: —\n" in refused.output
 
 
 def test_a_folder_or_a_link_out_of_its_folder_is_no_register(mini, tmp_path_factory):

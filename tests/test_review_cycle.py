@@ -94,7 +94,7 @@ BAD = HEADER + ("A00002,tier,gold,Because,Linda Wang,2027-03-31\n"
                 "A00006,tier,potential,Again,Linda Wang,2027-03-31\n")
 OUTPUTS = ("abc_class, abc_basis, tier, tier_basis, relationship, service_level, response_critical_hours, "
            "response_normal_hours, review_cadence, review_every_days, account_manager_model, executive_sponsor, "
-           "supply_priority, risk_level, risk_stake_share, next_review_days, planned")
+           "supply_priority, risk_level, risk_stake_share, next_review_days, planned, growth_paused")
 VALUES = "key, over_capacity, potential, vip, flag_review, standard"
 
 

@@ -25,9 +25,11 @@ from kamrules.analysis.findings import Finding
 from kamrules.data.cells import days_after
 from kamrules.language import expr as ex
 from kamrules.language.comparisons import compared_constants
-from kamrules.pack import Decision, RulePack, ScoreSpec
+from kamrules.pack import MAX_BRANCHES_PER_DECISION, Decision, RulePack, ScoreSpec
+from kamrules.pack.analysis import branch_count
 
 MAX_POINTS = 200_000  # accounts per decision evaluated at most (a few hundred ms)
+BRANCH_NOTE_SHARE = 0.75  # a note on the engine branches left once a decision uses more than this share
 OTHER = "any other value"
 
 
@@ -64,10 +66,27 @@ def _maybe_missing(pack: RulePack) -> set:
     return missing
 
 
+def branch_headroom(decision: Decision) -> list[Finding]:
+    """A note when a decision's rules use more than BRANCH_NOTE_SHARE of the engine's branches: how many
+    it makes, how many are left, and how to make room before the loader refuses the next rule."""
+    used = sum(branch_count(rule.when) for rule in decision.rules)
+    if used <= MAX_BRANCHES_PER_DECISION * BRANCH_NOTE_SHARE:
+        return []
+    left = MAX_BRANCHES_PER_DECISION - used
+    return [Finding("note", "branch_headroom", decision.id,
+                    f"its rules make {used} of the {MAX_BRANCHES_PER_DECISION} engine branches a decision may have "
+                    f"({left} left; each rule is one, each 'or' alternative one more): before adding rules, move "
+                    f"'or' parts (x in [a, b], p or q) into boolean features", location=decision.loc)]
+
+
 def analyse_decision(context: _Context, decision: Decision) -> list[Finding]:
     rules = list(decision.rules)
     if not rules:
         return []
+    return branch_headroom(decision) + _analyse_rules(context, decision, rules)
+
+
+def _analyse_rules(context: _Context, decision: Decision, rules: list) -> list[Finding]:
     names = sorted(set().union(*(ex.names_in(r.when) for r in rules)))
     constants, exact = _constants(rules)
     domains = {name: _domain(context, name, constants.get(name, [])) for name in names}

@@ -789,8 +789,10 @@ REGISTER_MESSAGES: dict[str, dict[str, str]] = {
                                  "pack",
         "register_meaning_values": "decision '{decision}', output '{output}': values only in the register: {gone}; "
                                    "only in this pack: {added}",
-        "register_meaning_fix": "record this pack's runs in a new register (--register another file), or give the "
-                                "changed pack a name of its own (pack: name: in its pack file)",
+        "register_meaning_fix": "to record this run, keep the two meanings apart: record it in a new register "
+                                "(--register another file; {path} stays as it is and can still be read), or give the "
+                                "changed pack a name of its own (pack: name: in its pack file). A pack that only adds "
+                                "decisions, outputs or values is accepted",
         "register_reserved": "the pack names a field or output '{name}', which the register uses for itself; rename "
                              "it to record runs with --register",
         "register_no_pack": "{path}: no review of pack '{pack}'; the register holds reviews of: {packs}",
@@ -822,7 +824,8 @@ REGISTER_MESSAGES: dict[str, dict[str, str]] = {
         "register_meaning_output_new": "决策“{decision}”的输出“{output}”：本规则包新增",
         "register_meaning_type": "决策“{decision}”的输出“{output}”：台账中类型为 {old}，本规则包中为 {new}",
         "register_meaning_values": "决策“{decision}”的输出“{output}”：仅台账中有的取值：{gone}；仅本规则包中有的取值：{added}",
-        "register_meaning_fix": "请把本规则包的运行记录到新的台账（--register 另一个文件），或给修改后的规则包另起名称（规则包文件中的 pack: name:）",
+        "register_meaning_fix": "如需记录本次运行，请将两种含义分开：记录到新的台账（--register 另一个文件；{path} 保持不变，仍可读取），"
+                                "或给修改后的规则包另起名称（规则包文件中的 pack: name:）。只新增决策、输出或取值的规则包会被接受",
         "register_reserved": "规则包中有名为“{name}”的字段或输出，而台账自用此名；请改名后再用 --register 记录",
         "register_no_pack": "{path}：没有规则包“{pack}”的评审；台账中有以下规则包的评审：{packs}",
         "register_none_before": "{path}：在 {as_of}（本次运行的 --as-of）之前没有可对比的评审；请去掉 --previous，或先记录之前的评审",

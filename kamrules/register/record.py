@@ -69,47 +69,62 @@ def pack_meaning(pack) -> dict:
 
 def meaning_differences(recorded: dict, current: dict, lang: str) -> list[str]:
     """What differs between the meaning recorded in the register and the pack's, one line each."""
-    lines = []
+    return [line for line, _ in _differences(recorded, current, lang)]
+
+
+def _differences(recorded: dict, current: dict, lang: str) -> list[tuple[str, bool]]:
+    """(line, whether it breaks the meaning) for each difference: a decision, output or value the register
+    knows that is gone, a changed hit policy or type break it; a decision, output or value the pack only
+    adds does not (every recorded value still means what it meant: a pack upgraded with new values, such
+    as the review cycle's held and rising, keeps its register)."""
+    found: list[tuple[str, bool]] = []
     for decision in [*recorded, *(d for d in current if d not in recorded)]:
         old, new = recorded.get(decision), current.get(decision)
         if new is None:
-            lines.append(say(lang, "register_meaning_decision_gone", decision=decision))
+            found.append((say(lang, "register_meaning_decision_gone", decision=decision), True))
             continue
         if old is None:
-            lines.append(say(lang, "register_meaning_decision_new", decision=decision))
+            found.append((say(lang, "register_meaning_decision_new", decision=decision), False))
             continue
         if old.get("hit") != new.get("hit"):
-            lines.append(say(lang, "register_meaning_hit", decision=decision, old=old.get("hit"), new=new.get("hit")))
-        outputs_old, outputs_new = old.get("outputs", {}), new.get("outputs", {})
-        for output in [*outputs_old, *(o for o in outputs_new if o not in outputs_old)]:
-            a, b = outputs_old.get(output), outputs_new.get(output)
-            if b is None:
-                lines.append(say(lang, "register_meaning_output_gone", decision=decision, output=output))
-            elif a is None:
-                lines.append(say(lang, "register_meaning_output_new", decision=decision, output=output))
-            elif a.get("type") != b.get("type"):
-                lines.append(say(lang, "register_meaning_type", decision=decision, output=output,
-                                 old=a.get("type"), new=b.get("type")))
-            else:
-                gone = [v for v in a.get("values", []) if v not in b.get("values", [])]
-                added = [v for v in b.get("values", []) if v not in a.get("values", [])]
-                if gone or added:
-                    lines.append(say(lang, "register_meaning_values", decision=decision, output=output,
-                                     gone=", ".join(gone) or "—", added=", ".join(added) or "—"))
-    return lines
+            found.append((say(lang, "register_meaning_hit", decision=decision, old=old.get("hit"), new=new.get("hit")),
+                          True))
+        found += _output_differences(decision, old.get("outputs", {}), new.get("outputs", {}), lang)
+    return found
+
+
+def _output_differences(decision: str, outputs_old: dict, outputs_new: dict, lang: str) -> list[tuple[str, bool]]:
+    found: list[tuple[str, bool]] = []
+    for output in [*outputs_old, *(o for o in outputs_new if o not in outputs_old)]:
+        a, b = outputs_old.get(output), outputs_new.get(output)
+        if b is None:
+            found.append((say(lang, "register_meaning_output_gone", decision=decision, output=output), True))
+        elif a is None:
+            found.append((say(lang, "register_meaning_output_new", decision=decision, output=output), False))
+        elif a.get("type") != b.get("type"):
+            found.append((say(lang, "register_meaning_type", decision=decision, output=output,
+                              old=a.get("type"), new=b.get("type")), True))
+        else:
+            gone = [v for v in a.get("values", []) if v not in b.get("values", [])]
+            added = [v for v in b.get("values", []) if v not in a.get("values", [])]
+            if gone or added:
+                found.append((say(lang, "register_meaning_values", decision=decision, output=output,
+                                  gone=", ".join(gone) or "—", added=", ".join(added) or "—"), bool(gone)))
+    return found
 
 
 def check_meaning(register: store.Register, pack) -> None:
-    """Refuse a pack whose decisions mean something else than those recorded under its name."""
+    """Refuse a pack whose decisions mean something else than those recorded under its name; a pack that
+    only adds decisions, outputs or values is accepted (its runs are recorded with the new meaning)."""
     row = register.connection.execute(
         "SELECT decisions FROM reviews WHERE pack_name = ? ORDER BY review_id DESC LIMIT 1", (pack.name,)).fetchone()
     if row is None:
         return
-    lines = meaning_differences(json.loads(row[0]), pack_meaning(pack), register.lang)
+    lines = [line for line, breaks in _differences(json.loads(row[0]), pack_meaning(pack), register.lang) if breaks]
     if lines:
         lang = register.lang
         raise ConfigError("\n  ".join([say(lang, "register_meaning", path=register.path, pack=pack.name), *lines])
-                          + "\n" + say(lang, "register_meaning_fix"))
+                          + "\n" + say(lang, "register_meaning_fix", path=register.path))
 
 
 def check_register(path: Path, pack, lang: str = "en") -> None:

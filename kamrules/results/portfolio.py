@@ -215,11 +215,13 @@ class _Summary:
                     int(signs) if isinstance(signs, (int, float)) and not isinstance(signs, bool) else None)
         developing = _count(tiers, "potential") + waiting_total
         concentration = None if consumer_book else team.concentration(pack, evaluation)
+        places = team.first_value(pack, evaluation, "team_places")
+        policy_bound = _number(capacity) is not None and _number(places) is not None and capacity < places
         band = (_band(pack, key_accounts, capacity, self.n, pipeline, consumer_book,
                       team.waiting_text(waiting, waiting_total, waiting_sales, self.total_sales, beyond,
-                                        lambda v, lang: fmt_money(v, lang, wan=False)),
+                                        lambda v, lang: fmt_money(v, lang, wan=False), policy_bound),
                       developing=developing, concentration=concentration,
-                      team_places=team.first_value(pack, evaluation, "team_places"), waiting=waiting_total)
+                      team_places=places, waiting=waiting_total)
                 if key_accounts is not None else None)
         return band, {"key_capacity": capacity, "waiting": waiting, "waiting_total": waiting_total,
                       "waiting_sales": waiting_sales, "beyond_pipeline": beyond, "consumer_book": consumer_book}
@@ -416,7 +418,12 @@ def _organisation(pack: RulePack, key: int, threshold: float | None, fte: tuple 
                   and (fte is None or min_fte is None or fte[1] >= min_fte))
     if consumer_book:
         return department, advice_text.consumer_book_text(key)
-    return department, advice_text.organisation_text(key, threshold, department, fte[1] if fte else None, min_fte)
+    text = advice_text.organisation_text(key, threshold, department, fte[1] if fte else None, min_fte)
+    managers, each = pack.param("key_account_managers"), pack.param("key_accounts_per_manager")
+    if managers is None or each is None:
+        return department, text
+    given = bool({"key_account_managers", "key_accounts_per_manager"} & set(getattr(pack, "overrides", {})))
+    return department, advice_text.team_assumption(text, managers, each, given)
 
 
 def _status(key: int, low: float | None, high: float | None, strong: float | None) -> str:

@@ -127,6 +127,23 @@ def organisation_text(key: int, threshold: float | None, department: bool, fte_h
     }
 
 
+def team_assumption(text: Text | None, managers: float, each: float, given: bool) -> Text | None:
+    """The organisation advice with the team it rests on (the key accounts follow the team's places): when
+    the user did not give the team (no --set of either param), that it is the pack's assumption and how to
+    set it — never department advice built silently on a team nobody entered."""
+    if text is None:
+        return None
+    team_en = (f"{_n(managers)} key account manager{'' if managers == 1 else 's'} × {_n(each)} accounts each")
+    team_zh = f"{_n(managers)} 名重点客户经理 × 每人 {_n(each)} 个客户"
+    if given:
+        return {"en": text["en"] + f" (On the team given: {team_en}.)", "zh": text["zh"] + f"（按所给团队：{team_zh}。）"}
+    return {"en": text["en"] + (f" This assumes the team in the pack's params ({team_en}): if yours differs, set "
+                                f"key_account_managers and key_accounts_per_manager (--set, or in the pack's params) before "
+                                f"deciding on a department."),
+            "zh": text["zh"] + (f"以上建议基于规则包参数中的团队（{team_zh}）：如贵公司团队不同，决定是否设立部门之前，请设置 "
+                                f"key_account_managers 与 key_accounts_per_manager（--set，或在规则包参数中）。")}
+
+
 def consumer_book_text(key: int) -> Text:
     """A consumer book: a VIP programme, not key account managers or a department (thesis §2.3.3, §5.3)."""
     return {
@@ -138,16 +155,21 @@ def consumer_book_text(key: int) -> Text:
     }
 
 
-def balance_advice(region: str, who: str, second: str | None, share: float, hhi: float) -> Text:
+def balance_advice(region: str, who: str, second: str | None, share: float, hhi: float,
+                   ratio: float | None = None) -> Text:
+    """`ratio`: the region's next-largest customer's sales against the largest's (what decides whether the
+    two already balance each other), said beside the HHI."""
+    next_en = f"; the next-largest at {fmt_pct(ratio)} of its size" if ratio is not None else ""
+    next_zh = f"；第二大客户规模为其 {fmt_pct(ratio, lang='zh')}" if ratio is not None else ""
     develop_en = (f"develop the next-largest ({second}) and one more into evenly matched key customers"
                   if second else "no other customer there is within reach of it yet: win and develop new customers "
                                  "of comparable size")
     develop_zh = (f"重点培育第二大客户（{second}）及另一客户，使之与其实力相当" if second
                   else "该区域暂无与其规模接近的客户：需开拓并培育新客户")
     return {
-        "en": f"{region}: {who} holds {fmt_pct(share)} of the region's sales (HHI {_n(hhi)}): {develop_en}, "
+        "en": f"{region}: {who} holds {fmt_pct(share)} of the region's sales (HHI {_n(hhi)}{next_en}): {develop_en}, "
               f"so 2–3 comparable key customers balance each other and none can dictate terms.",
-        "zh": f"{region}：{who} 占该区域销售额的 {fmt_pct(share)}（HHI {_n(hhi)}）：{develop_zh}，"
+        "zh": f"{region}：{who} 占该区域销售额的 {fmt_pct(share)}（HHI {_n(hhi)}{next_zh}）：{develop_zh}，"
               f"形成 2–3 个实力相当、相互制衡的重点客户（培植重点客户的竞争对手）。",
     }
 

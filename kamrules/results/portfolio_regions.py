@@ -104,7 +104,7 @@ def region_rows(region_values: list, ids: list, names: list, sales: np.ndarray, 
             second = order[1] if len(order) > 1 and _within_reach(clipped, largest, order[1], reach) else None
             advice = advice_text.balance_advice(region, _who(ids, names, largest),
                                                 _who(ids, names, second) if second is not None else None,
-                                                largest_share, hhi)
+                                                largest_share, hhi, _second_ratio(clipped, order))
         rows.append(RegionRow(
             region=region, accounts=len(members), sales=region_total,
             sales_share=region_total / total if total > 0 else None,
@@ -125,6 +125,13 @@ def _two_largest(members: np.ndarray, clipped: np.ndarray) -> list:
     rest = np.delete(np.arange(len(members)), first)
     second = int(rest[np.argmax(amounts[rest])])
     return [int(members[first]), int(members[second])]
+
+
+def _second_ratio(clipped, order: list) -> float | None:
+    """The region's number 2's sales against the largest one's (what decides whether they balance)."""
+    if len(order) < 2 or float(clipped[order[0]]) <= 0:
+        return None
+    return float(clipped[order[1]]) / float(clipped[order[0]])
 
 
 def _within_reach(clipped, largest: int, second: int, ratio: float | None) -> bool:

@@ -135,10 +135,15 @@ def waiting_accounts(tiers: np.ndarray, ids, names, sales: np.ndarray) -> tuple[
     return _named(order[:NAMED_MAX], ids, names, sales), len(where), float(amounts.sum())
 
 
-def waiting_text(waiting: tuple, total: int, amount: float, total_sales: float, beyond: int, lang_money) -> Text | None:
-    """Said when qualifying accounts wait for a key account manager: how many, their sales, the first names."""
+def waiting_text(waiting: tuple, total: int, amount: float, total_sales: float, beyond: int, lang_money,
+                 policy_bound: bool = False) -> Text | None:
+    """Said when qualifying accounts wait for a key account manager: how many, their sales, the first names;
+    and, when class A accounts fall beyond the key places and the pipeline, which limit leaves them there
+    (`policy_bound`: the policy's share of the book and the pipeline, not the team's places)."""
     if not total and not beyond:
         return None
+    if not total:
+        return _beyond_text(beyond, policy_bound)
     share = amount / total_sales if total_sales > 0 else None
     first = ", ".join(f"{a.account_name or a.account_id} ({lang_money(a.sales or 0, 'en')})" for a in waiting[:5])
     first_zh = "、".join(f"{a.account_name or a.account_id}（{lang_money(a.sales or 0, 'zh')}）" for a in waiting[:5])
@@ -155,6 +160,26 @@ def waiting_text(waiting: tuple, total: int, amount: float, total_sales: float, 
         en += (f" {beyond:,} more class A accounts fall beyond the key places and the pipeline and are served as "
                f"standard (their tier basis in the decision table says so).")
         zh += f"另有 {beyond:,} 个 A 类客户超出重点客户名额与培育名额，按普通客户服务（见决策表中的识别依据）。"
+    return {"en": en, "zh": zh}
+
+
+def _beyond_text(beyond: int, policy_bound: bool) -> Text:
+    """Class A accounts beyond the key places and the pipeline, nobody waiting: the limit that leaves them
+    standard — the policy (key_max_account_share, pipeline_factor) or the team's places."""
+    one = beyond == 1
+    en = (f"{beyond:,} class A {'account falls' if one else 'accounts fall'} beyond the key places and the pipeline "
+          f"and {'is' if one else 'are'} served as standard (the tier basis in the decision table says so). ")
+    zh = f"{beyond:,} 个 A 类客户超出重点客户名额与培育名额，按普通客户服务（见决策表中的识别依据）。"
+    if policy_bound:
+        en += ("The limit is the policy, not the team: at most key_max_account_share of the book is key and the "
+               "pipeline holds pipeline_factor × the key places — raise pipeline_factor to develop them.")
+        zh += ("限制来自政策而非团队：重点客户至多占客户总数的 key_max_account_share，培育名额为重点客户名额的 "
+               "pipeline_factor 倍——如需培育，请提高 pipeline_factor。")
+    else:
+        en += ("The limit is the team's places (key_account_managers × key_accounts_per_manager) and the pipeline "
+               "(pipeline_factor × the key places): add a manager or raise pipeline_factor to develop them.")
+        zh += ("限制来自团队名额（key_account_managers × key_accounts_per_manager）与培育名额（重点客户名额的 "
+               "pipeline_factor 倍）：增加一名经理或提高 pipeline_factor 即可培育。")
     return {"en": en, "zh": zh}
 
 
