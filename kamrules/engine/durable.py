@@ -344,6 +344,9 @@ class Rulesets:
         self.runners: OrderedDict = OrderedDict()
         self.active = 0  # evaluations running now (nested, or in other threads)
         self.prints: dict = {}  # id(decision) -> (the decision, its fingerprint), for one evaluation
+        # (decision id, rule index, message) -> whether the rule matches: kept while a chunked run lasts,
+        # so a situation is asked once for the whole portfolio, not once per chunk (engine/chunks.py)
+        self.answers: dict | None = None
 
     def fingerprint(self, decision: Decision) -> str:
         known = self.prints.get(id(decision))

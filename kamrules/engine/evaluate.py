@@ -103,6 +103,7 @@ def evaluate(
     source: Mapping[str, Any] | None = None,
     engine: Engine | None = None,
     filled: Sequence[str] = (),
+    chunk_size: int | None = None,
 ) -> Evaluation:
     """Evaluate every account of `frame` (one column per field) against the pack.
 
@@ -113,41 +114,71 @@ def evaluate(
     kept in the evaluation for the manifest and the report; `filled`: fields the run fills that are not
     the file's columns (history facts), present whatever their values. `engine`: the engine to decide with (the
     process's, `Engine.of_process()`, unless given); `per_account` (default: KAMRULES_PER_ACCOUNT=1)
-    sends every account to the engine, split over `jobs` processes, instead of each distinct situation."""
+    sends every account to the engine, split over `jobs` processes, instead of each distinct situation;
+    `chunk_size` (accounts) evaluates the portfolio in chunks once its portfolio-wide figures are known
+    (engine/chunks.py): the same evaluation, with less working memory."""
+    rows = np.arange(2, len(frame) + 2) if row_numbers is None else np.asarray(row_numbers)
+    engine = engine or Engine.of_process()
+    per_account = per_account_reference() if per_account is None else per_account
+    if chunk_size is not None and len(frame) > chunk_size:
+        from kamrules.engine.chunks import decide_in_chunks
+
+        decided_run = decide_in_chunks(pack, frame, as_of=as_of, chunk_size=chunk_size, rows=rows, jobs=jobs,
+                                       progress=progress, per_account=per_account, engine=engine,
+                                       context=(input_name, lang, headers))
+    else:
+        decided_run = decide_frame(pack, frame, as_of=as_of, rows=rows, jobs=jobs, progress=progress,
+                                   per_account=per_account, engine=engine, context=(input_name, lang, headers))
+    del frame  # the typed table replaces it (a caller that handed it over frees it now)
+    table, fact_names, decided, found, timings, warnings = decided_run
+    started = time.perf_counter()
+    builder = _AccountBuilder(pack, FactTable(table), fact_names, decided, rows)
+    present = None if headers is None else \
+        tuple(name for name in headers if name not in table.columns or bool(table[name].notna().any())) + \
+        tuple(name for name in filled if name not in headers)
+    timings["results"] = timings.get("results", 0.0) + time.perf_counter() - started
+    return Evaluation(pack=pack, accounts=Accounts(len(table), builder), as_of=as_of, input_name=input_name,
+                      timings=timings, jobs=found.jobs, table=table, rows=rows,
+                      situations=found.situations, warnings=tuple(warnings), source=source or {},
+                      present_fields=present, decided=decided)
+
+
+def decide_frame(pack: RulePack, frame: pd.DataFrame, *, as_of: dt.date, rows: np.ndarray, jobs: int,
+                 progress: Callable[[str], None] | None, per_account: bool, engine: Engine, context: tuple,
+                 figures: pd.DataFrame | None = None, overflowed_counts: dict | None = None) -> tuple:
+    """Features, then decisions, of the accounts of `frame` (`rows`: their row numbers): (the table of
+    facts and decided values, the names of the facts, the outcomes per decision, what the engine found,
+    timings, warnings). `figures`: the portfolio-wide figures of these accounts, when computed over a
+    larger portfolio (engine/chunks.py); `context`: (input name, language, headers) for messages."""
+    input_name, lang, headers = context
     timings: dict[str, float] = {}
     started = time.perf_counter()
     if progress is not None:
         progress("features and scores")
     warnings: list = []  # features whose arithmetic overflowed
-    facts = compute_derived(pack, prepare_facts(pack, frame), as_of, warnings)
-    del frame  # the typed table replaces it (a caller that handed it over frees it now)
+    facts = compute_derived(pack, prepare_facts(pack, frame), as_of, warnings, given=figures,
+                            overflowed_counts=overflowed_counts)
+    del frame
     timings["features"] = time.perf_counter() - started
-    rows = np.arange(2, len(facts) + 2) if row_numbers is None else np.asarray(row_numbers)
-    engine = engine or Engine.of_process()
     with engine.in_use():  # (no ruleset is freed while this evaluation may use it)
         check_compared_texts(engine, pack, facts, rows, input_name, lang, headers)  # before either engine path (core_traps.py)
         started = time.perf_counter()
-        found = engine.decide(pack, facts, jobs, progress, per_account_reference() if per_account is None else per_account)
+        found = engine.decide(pack, facts, jobs, progress, per_account)
         timings["rules"] = time.perf_counter() - started
     masks = found.masks
     _refuse(pack, masks, facts, rows)
 
     started = time.perf_counter()
-    decided = {d.id: mask_codec.outcomes(d, masks.pop(d.id), found.codes.get(d.id)) for d in pack.decisions}
+    coded = {d.id: mask_codec.first_order(masks.pop(d.id), found.codes.get(d.id)) for d in pack.decisions}
+    decided = {d.id: mask_codec.outcomes(d, None, coded[d.id]) for d in pack.decisions}
     fact_names = list(facts.columns)
     columns: dict = {}  # every decision's columns, joined to the facts at once (not a column at a time)
     for decision in pack.decisions:
         columns.update(given_columns(decided[decision.id], facts.index))
     table = pd.concat([facts, pd.DataFrame(columns, index=facts.index)], axis=1)
-    builder = _AccountBuilder(pack, FactTable(table), fact_names, decided, rows)
-    present = None if headers is None else \
-        tuple(name for name in headers if name not in table.columns or bool(table[name].notna().any())) + \
-        tuple(name for name in filled if name not in headers)
     timings["results"] = time.perf_counter() - started
-    return Evaluation(pack=pack, accounts=Accounts(len(facts), builder), as_of=as_of, input_name=input_name,
-                      timings=timings, jobs=found.jobs, table=table, rows=rows,
-                      situations=found.situations, warnings=tuple(warnings), source=source or {},
-                      present_fields=present, decided=decided)
+    found.codes = coded  # each decision's masks in order of their first account (a chunked run joins them)
+    return table, fact_names, decided, found, timings, warnings
 
 
 class _AccountBuilder:
