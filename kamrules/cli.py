@@ -256,6 +256,7 @@ def evaluate(
     overrides: Optional[Path] = typer.Option(None, "--overrides", help="Decision outputs set by hand (CSV or YAML: account, output, value, reason, owner, expires); see docs/review-cycle.md."),
     contacts: Optional[Path] = typer.Option(None, "--contacts", help="The customers' people (CSV or YAML: account, name, title, role, attitude, last_contact, owner, status): fills the playbook's contact map; see docs/review-cycle.md."),
     notes: Optional[Path] = typer.Option(None, "--notes", help="Notes per account and playbook section (CSV or YAML: account, section, text); see docs/review-cycle.md."),
+    chunk_size: int = typer.Option(250_000, "--chunk-size", help="Accounts decided at a time once the portfolio-wide figures are known (less memory; the same files whatever the size); see docs/scale.md."),
 ) -> None:
     """Decide tier, relationship, service level, dependence, risk and actions for every account.
 
@@ -275,7 +276,7 @@ def evaluate(
             as_of=parse_as_of(as_of, data or example_data()), format=fmt, jobs=jobs, playbooks=playbooks,
             playbooks_dir=find_playbooks(playbooks_dir), lang=lang, force=force, strict=strict,
             read_options=read_options, settings=list(settings or []), previous=previous, columns_file=reading["columns"], pdf=pdf,
-            register=register, overrides=overrides, contacts=contacts, notes=notes,
+            register=register, overrides=overrides, contacts=contacts, notes=notes, chunk_size=chunk_size,
         )
         tell = _teller(quiet)
         tell(_as_of_line(options.as_of, given=as_of is not None, lang=lang, example=is_example(options.data)))
