@@ -5,6 +5,7 @@
     python benchmarks/bench_scale.py --rows 100000 --playbooks default   # default options (key + potential plans)
     python benchmarks/bench_scale.py --rows 1000000 --format parquet
     python benchmarks/bench_scale.py --rows 1000000 --jobs 1            # one process (default: the command's, all cores)
+    python benchmarks/bench_scale.py --rows 1000000 --chunk-size 250000  # decided in chunks (docs/scale.md)
 
 Writes a 20-column CSV (20 of the default pack's fields, realistic skew) to a temporary folder and runs
 the real command on it in a child process — `kamrules evaluate FILE --playbooks none` — reporting the
@@ -73,7 +74,8 @@ class _PeakPss(threading.Thread):
             self.peak = max(self.peak, _pss_mb(self.pid))
 
 
-def run(rows: int, folder: Path, jobs: int, fmt: str = "csv", playbooks: str = "none") -> str:
+def run(rows: int, folder: Path, jobs: int, fmt: str = "csv", playbooks: str = "none",
+        chunk_size: int | None = None) -> str:
     sys.path.insert(0, str(HERE))
     from synth import synthetic_customers
 
@@ -85,7 +87,8 @@ def run(rows: int, folder: Path, jobs: int, fmt: str = "csv", playbooks: str = "
     started = time.perf_counter()
     child = subprocess.Popen([sys.executable, "-m", "kamrules", "evaluate", str(data), "--out", str(out), "--force",
                               "--as-of", "2026-11-27", "--jobs", str(jobs), "--format", fmt,
-                              *([] if playbooks == "default" else ["--playbooks", playbooks])],
+                              *([] if playbooks == "default" else ["--playbooks", playbooks]),
+                              *([] if chunk_size is None else ["--chunk-size", str(chunk_size)])],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=folder)
     sampler = _PeakPss(child.pid)
     sampler.start()
@@ -111,13 +114,14 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=0, help="--jobs of the command (0: its default, all cores)")
     parser.add_argument("--format", default="csv", help="the decision table's format (csv, parquet, …)")
     parser.add_argument("--playbooks", default="none", help="'none' (default here), 'default' (the command's own default)")
+    parser.add_argument("--chunk-size", type=int, default=None, help="--chunk-size of the command (default: none, all at once)")
     args = parser.parse_args()
     print("| accounts | jobs | CSV in | wall time | CPU time | peak RSS (largest process) | peak PSS (all processes) "
           "| outputs | stages (as printed) |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     with tempfile.TemporaryDirectory() as folder:
         for rows in args.rows:  # peak RSS is the largest child so far: run sizes in increasing order
-            print(run(rows, Path(folder), args.jobs, args.format, args.playbooks), flush=True)
+            print(run(rows, Path(folder), args.jobs, args.format, args.playbooks, args.chunk_size), flush=True)
 
 
 if __name__ == "__main__":

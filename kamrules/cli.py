@@ -256,7 +256,7 @@ def evaluate(
     overrides: Optional[Path] = typer.Option(None, "--overrides", help="Decision outputs set by hand (CSV or YAML: account, output, value, reason, owner, expires); see docs/review-cycle.md."),
     contacts: Optional[Path] = typer.Option(None, "--contacts", help="The customers' people (CSV or YAML: account, name, title, role, attitude, last_contact, owner, status): fills the playbook's contact map; see docs/review-cycle.md."),
     notes: Optional[Path] = typer.Option(None, "--notes", help="Notes per account and playbook section (CSV or YAML: account, section, text); see docs/review-cycle.md."),
-    chunk_size: int = typer.Option(250_000, "--chunk-size", help="Accounts decided at a time once the portfolio-wide figures are known (less memory; the same files whatever the size); see docs/scale.md."),
+    chunk_size: Optional[int] = typer.Option(None, "--chunk-size", help="Accounts decided at a time once the portfolio-wide figures are known (the same files whatever the size; default: all at once); see docs/scale.md."),
 ) -> None:
     """Decide tier, relationship, service level, dependence, risk and actions for every account.
 

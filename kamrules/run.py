@@ -15,7 +15,6 @@ from kamrules.engine.evaluate import evaluate
 from kamrules.pack import RulePack, load_pack
 from kamrules.engine.evaluation import Evaluation
 
-CHUNK_SIZE = 250_000  # the default --chunk-size (engine/chunks.py, docs/scale.md)
 FORMATS = ("csv", "xlsx", "json", "parquet")
 SELECTIONS = ("key", "key+potential", "all", "none")
 LANGS = ("en", "zh")
@@ -44,8 +43,9 @@ class EvaluateOptions:
     contacts: Path | None = None  # `--contacts FILE`: the customers' people (kamrules/review/contacts.py)
     notes: Path | None = None  # `--notes FILE`: notes per account and playbook section (kamrules/review/notes.py)
     # `--chunk-size N`: accounts decided at a time once the portfolio-wide figures are known (engine/chunks.py;
-    # the same files whatever N); None: the whole portfolio at once
-    chunk_size: int | None = CHUNK_SIZE
+    # the same files whatever N); None (the default): the whole portfolio at once. The results are still
+    # written from the whole portfolio's table, so a chunked run does not use less memory yet (docs/scale.md)
+    chunk_size: int | None = None
 
 
 @dataclass
@@ -619,7 +619,7 @@ def _check_evaluate_options(options: EvaluateOptions) -> None:
     check_choice("--lang", options.lang, LANGS)
     if options.chunk_size is not None and options.chunk_size < 1:
         raise UsageError(f"--chunk-size {options.chunk_size}: give the number of accounts decided at a time, "
-                         f"1 or more (default {CHUNK_SIZE:,})")
+                         "1 or more (e.g. 250,000; without it, the whole portfolio at once)")
     if options.pdf:
         from kamrules.documents.pdf import require_fpdf
 

@@ -8,8 +8,10 @@ one pass numbers them, so the evaluation — and every file written from it — 
 the chunk size (tests/test_chunks.py compares every file).
 
 What a chunk holds while it is worked on (its typed facts, the engine's working columns, pandas'
-temporaries) grows with the chunk, not with the portfolio; the table of facts and decided values the
-results are written from is still the whole portfolio's (docs/scale.md).
+temporaries) grows with the chunk, not with the portfolio. But the table of facts and decided values
+the results are written from is still joined for the whole portfolio, and the input frame is held
+until the last chunk, so a chunked run's peak memory is not lower yet — higher, measured
+(docs/scale.md): what remains is writing the results chunk by chunk.
 """
 
 from __future__ import annotations
@@ -26,9 +28,6 @@ from kamrules.engine.decide import Decided, Engine
 from kamrules.engine.features import overflow_warning
 from kamrules.engine.portfolio_wide import figure_names, portfolio_figures
 from kamrules.pack import RulePack
-
-DEFAULT_CHUNK_SIZE = 250_000  # accounts per chunk: `--chunk-size`, EvaluateOptions.chunk_size
-
 
 def chunk_bounds(count: int, chunk_size: int) -> list[tuple[int, int]]:
     """(start, stop) of each chunk of `count` accounts, in input order."""
