@@ -104,6 +104,7 @@ def evaluate(
     engine: Engine | None = None,
     filled: Sequence[str] = (),
     chunk_size: int | None = None,
+    figures: pd.DataFrame | None = None,
 ) -> Evaluation:
     """Evaluate every account of `frame` (one column per field) against the pack.
 
@@ -116,7 +117,9 @@ def evaluate(
     process's, `Engine.of_process()`, unless given); `per_account` (default: KAMRULES_PER_ACCOUNT=1)
     sends every account to the engine, split over `jobs` processes, instead of each distinct situation;
     `chunk_size` (accounts) evaluates the portfolio in chunks once its portfolio-wide figures are known
-    (engine/chunks.py): the same evaluation, with less working memory."""
+    (engine/chunks.py): the same evaluation, with less working memory; `figures`: the portfolio-wide
+    figures of these accounts (engine/portfolio_wide.py) when they are part of a larger portfolio (a
+    Dask partition, kamrules/scale)."""
     rows = np.arange(2, len(frame) + 2) if row_numbers is None else np.asarray(row_numbers)
     engine = engine or Engine.of_process()
     per_account = per_account_reference() if per_account is None else per_account
@@ -128,7 +131,8 @@ def evaluate(
                                        context=(input_name, lang, headers))
     else:
         decided_run = decide_frame(pack, frame, as_of=as_of, rows=rows, jobs=jobs, progress=progress,
-                                   per_account=per_account, engine=engine, context=(input_name, lang, headers))
+                                   per_account=per_account, engine=engine, context=(input_name, lang, headers),
+                                   figures=figures)
     del frame  # the typed table replaces it (a caller that handed it over frees it now)
     table, fact_names, decided, found, timings, warnings = decided_run
     started = time.perf_counter()
