@@ -27,6 +27,7 @@ from kamrules.engine import masks as mask_codec
 from kamrules.engine.decide import Decided, Engine
 from kamrules.engine.features import overflow_warning
 from kamrules.engine.portfolio_wide import figure_names, portfolio_figures
+from kamrules.engine.stages import decide_frame
 from kamrules.pack import RulePack
 
 def chunk_bounds(count: int, chunk_size: int) -> list[tuple[int, int]]:
@@ -56,7 +57,7 @@ class _Joined:
 def decide_in_chunks(pack: RulePack, frame: pd.DataFrame, *, as_of: dt.date, chunk_size: int, rows: np.ndarray,
                      jobs: int, progress: Callable[[str], None] | None, per_account: bool, engine: Engine,
                      context: tuple) -> tuple:
-    """What `evaluate.decide_frame` returns for the whole of `frame`, computed chunk by chunk."""
+    """What `stages.decide_frame` returns for the whole of `frame`, computed chunk by chunk."""
     started = time.perf_counter()
     if progress is not None:
         progress("portfolio-wide figures")
@@ -77,8 +78,6 @@ def _second_pass(pack: RulePack, frame: pd.DataFrame, figures: pd.DataFrame, cou
                  as_of: dt.date, chunk_size: int, rows: np.ndarray, jobs: int, progress: Callable[[str], None] | None,
                  per_account: bool, engine: Engine, context: tuple) -> tuple:
     """Pass 2: the accounts chunk by chunk, with their portfolio-wide `figures` given."""
-    from kamrules.engine.evaluate import decide_frame
-
     joined = {d.id: _Joined() for d in pack.decisions}
     tables, fact_names, found = [], [], Decided({})
     bounds = chunk_bounds(len(frame), chunk_size)

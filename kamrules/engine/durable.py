@@ -26,7 +26,7 @@ Every trap measured in ../shared/durable-rules-notes.md is guarded here, by cons
   beyond `MAX_RULESETS` are deleted from the core between evaluations (`Rulesets`); every ruleset
   fires a warm-up rule once, because deleting a state whose messages never matched crashes the core;
 - 16-bit text lengths: texts over 65,535 bytes are compared on their start only, so evaluate refuses
-  such cells in compared columns before either path runs (engine/evaluate.py, `check_compared_texts`).
+  such cells in compared columns before either path runs (engine/stages.py, `check_compared_texts`).
 """
 
 from __future__ import annotations
