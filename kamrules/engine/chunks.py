@@ -37,6 +37,27 @@ def chunk_bounds(count: int, chunk_size: int) -> list[tuple[int, int]]:
     return [(start, min(start + chunk_size, count)) for start in range(0, count, chunk_size)]
 
 
+class _Columns:
+    """The chunks' tables a column at a time: each chunk's columns copied out of its table (so the table
+    goes at once), then each column joined over the chunks and its parts let go as it is (never the
+    whole table twice, as one concat of the chunks' tables holds it)."""
+
+    def __init__(self) -> None:
+        self.parts: dict[str, list] = {}
+
+    def add(self, table: pd.DataFrame) -> None:
+        for name in table.columns:
+            self.parts.setdefault(name, []).append(table[name].copy(deep=True))
+
+    def joined(self) -> pd.DataFrame:
+        columns = {}
+        for name in list(self.parts):
+            parts = self.parts.pop(name)
+            columns[name] = pd.concat(parts, ignore_index=True)
+            del parts
+        return pd.DataFrame(columns, copy=False)  # (the joined columns as they are: no copy into blocks)
+
+
 class _Joined:
     """A decision's masks over the chunks so far, numbered in order of their first account."""
 
@@ -66,40 +87,42 @@ def decide_in_chunks(pack: RulePack, frame: pd.DataFrame, *, as_of: dt.date, chu
     wide = set(figure_names(pack))
     counts = {name: n for name, n in wide_counts.items() if name in wide}  # (row-local ones: counted in pass 2)
     timings = {"features": time.perf_counter() - started, "rules": 0.0, "results": 0.0}
+    bounds = chunk_bounds(len(frame), chunk_size)
+    # each chunk's figures on their own, let go once the chunk is decided, as its part of the table grows
+    pieces: list = [figures.iloc[start:stop].reset_index(drop=True).copy() for start, stop in bounds]
+    del figures
     engine.rulesets.answers = {}  # each distinct situation asked once for the whole run
     try:
-        return _second_pass(pack, frame, figures, counts, timings, as_of=as_of, chunk_size=chunk_size, rows=rows, jobs=jobs,
+        return _second_pass(pack, frame, pieces, bounds, counts, timings, as_of=as_of, rows=rows, jobs=jobs,
                             progress=progress, per_account=per_account, engine=engine, context=context)
     finally:
         engine.rulesets.answers = None
 
 
-def _second_pass(pack: RulePack, frame: pd.DataFrame, figures: pd.DataFrame, counts: dict, timings: dict, *,
-                 as_of: dt.date, chunk_size: int, rows: np.ndarray, jobs: int, progress: Callable[[str], None] | None,
+def _second_pass(pack: RulePack, frame: pd.DataFrame, pieces: list, bounds: list, counts: dict, timings: dict, *,
+                 as_of: dt.date, rows: np.ndarray, jobs: int, progress: Callable[[str], None] | None,
                  per_account: bool, engine: Engine, context: tuple) -> tuple:
-    """Pass 2: the accounts chunk by chunk, with their portfolio-wide `figures` given."""
+    """Pass 2: the accounts chunk by chunk, with their portfolio-wide figures (`pieces`, one per chunk) given."""
     joined = {d.id: _Joined() for d in pack.decisions}
-    tables, fact_names, found = [], [], Decided({})
-    bounds = chunk_bounds(len(frame), chunk_size)
+    columns, fact_names, found = _Columns(), [], Decided({})
     for number, (start, stop) in enumerate(bounds):
         if progress is not None:
             progress(f"accounts {start + 1:,}–{stop:,} of {len(frame):,} (chunk {number + 1}/{len(bounds)})")
-        part = frame.iloc[start:stop].reset_index(drop=True)
+        part, given, pieces[number] = frame.iloc[start:stop].reset_index(drop=True), pieces[number], None
         table, fact_names, _, part_found, part_timings, _ = decide_frame(
             pack, part, as_of=as_of, rows=rows[start:stop], jobs=jobs, progress=None, per_account=per_account,
-            engine=engine, context=context, figures=figures.iloc[start:stop].reset_index(drop=True),
-            overflowed_counts=counts)
-        del part
+            engine=engine, context=context, figures=given, overflowed_counts=counts)
+        del part, given
         for decision in pack.decisions:
             joined[decision.id].add(*part_found.codes[decision.id])
-        tables.append(table)
+        columns.add(table)
+        del table
         found.situations += part_found.situations
         found.jobs = max(found.jobs, part_found.jobs)
         for stage, seconds in part_timings.items():
             timings[stage] = timings.get(stage, 0.0) + seconds
     started = time.perf_counter()
-    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
-    del tables
+    table = columns.joined()
     found.codes = {d.id: joined[d.id].coded() for d in pack.decisions}
     decided = {d.id: mask_codec.outcomes(d, None, found.codes[d.id]) for d in pack.decisions}
     timings["results"] += time.perf_counter() - started
