@@ -92,3 +92,22 @@ def test_a_dataset_without_parquet_parts_is_refused(tmp_path):
     assert result.exit_code == 1
     assert result.output.strip() == (f"error: {tmp_path / 'empty'}: no Parquet parts found; give a folder of .parquet "
                                      "files or a glob such as 'parts/*.parquet'")
+
+
+@needs_dask
+def test_a_missing_required_field_and_a_number_written_as_text_are_refused_in_the_run_language(tmp_path):
+    (tmp_path / "parts").mkdir()
+    pd.DataFrame({"account_id": ["a", "b"], "amount": [1.0, 2.0]}).to_parquet(tmp_path / "parts" / "p.parquet")
+    result = runner.invoke(app, ["evaluate", str(tmp_path / "parts"), "--engine", "dask", "--out",
+                                 str(tmp_path / "out"), "-q", "--lang", "zh"])
+    assert result.exit_code == 1
+    assert result.output.strip() == (f"错误：{tmp_path / 'parts'}：Parquet 分片缺少必填字段 「本期销售额」(sales)；"
+                                     "--engine dask 按规则包的字段名读取列：请重命名这些列，或用单进程运行（它会匹配列名）")
+    pd.DataFrame({"account_id": ["a", "b"], "sales": ["100", "200"]}).to_parquet(tmp_path / "parts" / "p.parquet")
+    result = runner.invoke(app, ["evaluate", str(tmp_path / "parts"), "--engine", "dask", "--out",
+                                 str(tmp_path / "out"), "-q"])
+    assert result.exit_code == 1
+    assert result.output.strip() == (f"error: {tmp_path / 'parts'}: column sales is string in the Parquet parts, but the "
+                                     "pack's field is a number; write it as number values (or run one process, "
+                                     "which converts text)")
+    assert not (tmp_path / "out").exists()

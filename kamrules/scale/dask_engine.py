@@ -88,11 +88,12 @@ def evaluate_dask(options: DaskOptions, progress: Callable[[str], None] | None =
     pack = load_pack(options.rules)
     timings: dict[str, float] = {}
     scratch = Path(tempfile.mkdtemp(prefix=f".{options.out.name}.kamrules-dask-", dir=options.out.absolute().parent))
+    frame = _read(parts)  # (lazily: its columns and their types, checked before a cluster is started)
+    check_columns(pack, dict(frame.dtypes), options.data, options.lang)
     try:
         with _client(options) as client:
             started = time.perf_counter()
             step("portfolio-wide figures (pass 1)")
-            frame = _read(parts)
             figures, offsets = _first_pass(pack, frame, options.as_of)
             timings["figures"] = time.perf_counter() - started
             started = time.perf_counter()
@@ -137,6 +138,31 @@ def _read(parts: list[str]):
     import dask.dataframe as dd
 
     return dd.read_parquet(parts)
+
+
+_KINDS = {"number": "fiu", "integer": "fiu", "boolean": "b", "date": "M"}  # numpy kinds each field type takes
+_TYPE_WORDS = {"en": {"number": "number", "integer": "number", "boolean": "true/false", "date": "date"},
+               "zh": {"number": "数字", "integer": "数字", "boolean": "是/否", "date": "日期"}}
+
+
+def check_columns(pack, dtypes: dict, data: str, lang: str = "en") -> None:
+    """Refuse a dataset that lacks a required field, or holds a number, date or true/false field as
+    another type (one process converts text; here a text number would silently be missing)."""
+    from kamrules.data.wording import field_ref, say
+
+    missing = [field_ref(n, s.label, lang) for n, s in pack.fields.items() if s.required and n not in dtypes]
+    if missing:
+        raise ConfigError(say(lang, "dask_missing", data=data, fields=", ".join(missing)))
+    for name, spec in pack.fields.items():
+        kinds = _KINDS.get(spec.type)
+        dtype = dtypes.get(name)
+        if kinds is None or dtype is None:
+            continue
+        kind = "b" if isinstance(dtype, pd.BooleanDtype) else getattr(dtype, "kind", "O")
+        if kind not in kinds:
+            words = _TYPE_WORDS.get(lang, _TYPE_WORDS["en"])
+            raise ConfigError(say(lang, "dask_type", data=data, field=field_ref(name, spec.label, lang),
+                                  found=str(dtype), expected=words[spec.type]))
 
 
 def _first_pass(pack, frame, as_of: dt.date) -> tuple[pd.DataFrame, np.ndarray]:
