@@ -103,7 +103,6 @@ def test_a_chunked_evaluation_is_the_whole_portfolio_evaluation(chunk_size):
 
 
 def test_an_overflow_in_a_chunked_run_is_counted_over_every_chunk():
-    from kamrules.pack.whatif import with_params  # noqa: F401  (the pack is edited below, not with --set)
     import dataclasses
 
     from kamrules.language import expr as ex
