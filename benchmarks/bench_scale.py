@@ -5,6 +5,8 @@
     python benchmarks/bench_scale.py --rows 100000 --playbooks default   # default options (key + potential plans)
     python benchmarks/bench_scale.py --rows 1000000 --format parquet
     python benchmarks/bench_scale.py --rows 1000000 --jobs 1            # one process (default: the command's, all cores)
+    python benchmarks/bench_scale.py --rows 1000000 --chunk-size 250000  # decided in chunks (docs/scale.md)
+    python benchmarks/bench_scale.py --rows 2000000 --engine dask        # Parquet parts of 250,000 on a LocalCluster
 
 Writes a 20-column CSV (20 of the default pack's fields, realistic skew) to a temporary folder and runs
 the real command on it in a child process — `kamrules evaluate FILE --playbooks none` — reporting the
@@ -73,20 +75,49 @@ class _PeakPss(threading.Thread):
             self.peak = max(self.peak, _pss_mb(self.pid))
 
 
-def run(rows: int, folder: Path, jobs: int, fmt: str = "csv", playbooks: str = "none") -> str:
-    sys.path.insert(0, str(HERE))
+PART_ROWS = 250_000  # accounts per Parquet part of a Dask dataset
+
+
+def _parts(rows: int, folder: Path) -> Path:
+    """The synthetic portfolio as Parquet parts of PART_ROWS accounts (made a part at a time)."""
     from synth import synthetic_customers
 
+    data = folder / f"parts-{rows}"
+    if not data.exists():
+        data.mkdir()
+        for number, start in enumerate(range(0, rows, PART_ROWS)):
+            part = synthetic_customers(min(PART_ROWS, rows - start), seed=7 + number)[COLUMNS]
+            part["account_id"] = [f"{start + i:08d}" for i in range(len(part))]
+            part.to_parquet(data / f"part-{number:04d}.parquet", index=False)
+    return data
+
+
+def _command(rows: int, folder: Path, jobs: int, fmt: str, playbooks: str, chunk_size: int | None,
+             engine: str) -> tuple[Path, list[str]]:
+    """(the input, the command line) of one measured run."""
+    from synth import synthetic_customers
+
+    out = folder / f"out-{rows}"
+    common = ["--out", str(out), "--force", "--as-of", "2026-11-27"]
+    if engine == "dask":
+        data = _parts(rows, folder)
+        return data, [sys.executable, "-m", "kamrules", "evaluate", str(data), "--engine", "dask", *common]
     data = folder / f"customers-{rows}.csv"
     if not data.exists():
         synthetic_customers(rows)[COLUMNS].to_csv(data, index=False)
+    return data, [sys.executable, "-m", "kamrules", "evaluate", str(data), *common, "--jobs", str(jobs), "--format", fmt,
+                  *([] if playbooks == "default" else ["--playbooks", playbooks]),
+                  *([] if chunk_size is None else ["--chunk-size", str(chunk_size)])]
+
+
+def run(rows: int, folder: Path, jobs: int, fmt: str = "csv", playbooks: str = "none",
+        chunk_size: int | None = None, engine: str = "process") -> str:
+    sys.path.insert(0, str(HERE))
+    data, command = _command(rows, folder, jobs, fmt, playbooks, chunk_size, engine)
     out = folder / f"out-{rows}"
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-m", "kamrules", "evaluate", str(data), "--out", str(out), "--force",
-                              "--as-of", "2026-11-27", "--jobs", str(jobs), "--format", fmt,
-                              *([] if playbooks == "default" else ["--playbooks", playbooks])],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=folder)
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=folder)
     sampler = _PeakPss(child.pid)
     sampler.start()
     stdout, stderr = child.communicate()
@@ -101,7 +132,8 @@ def run(rows: int, folder: Path, jobs: int, fmt: str = "csv", playbooks: str = "
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)  # steadier on a busy machine
     peak = after.ru_maxrss / 1024
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) / 2**20
-    return (f"| {rows:,} | {jobs} | {data.stat().st_size / 2**20:.0f} MB | {seconds:.0f} s | {cpu:.0f} s | {peak:,.0f} MB | "
+    size_in = sum(p.stat().st_size for p in ([data] if data.is_file() else data.glob("*.parquet"))) / 2**20
+    return (f"| {rows:,} | {jobs} | {size_in:.0f} MB | {seconds:.0f} s | {cpu:.0f} s | {peak:,.0f} MB | "
             f"{sampler.peak:,.0f} MB | {size:,.0f} MB | {stages.group(1) if stages else ''} |")
 
 
@@ -111,13 +143,17 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=0, help="--jobs of the command (0: its default, all cores)")
     parser.add_argument("--format", default="csv", help="the decision table's format (csv, parquet, …)")
     parser.add_argument("--playbooks", default="none", help="'none' (default here), 'default' (the command's own default)")
+    parser.add_argument("--chunk-size", type=int, default=None, help="--chunk-size of the command (default: none, all at once)")
+    parser.add_argument("--engine", default="process", choices=["process", "dask"],
+                        help="dask: the input as Parquet parts of 250,000 accounts, --engine dask on a LocalCluster")
     args = parser.parse_args()
-    print("| accounts | jobs | CSV in | wall time | CPU time | peak RSS (largest process) | peak PSS (all processes) "
+    print("| accounts | jobs | input | wall time | CPU time | peak RSS (largest process) | peak PSS (all processes) "
           "| outputs | stages (as printed) |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     with tempfile.TemporaryDirectory() as folder:
         for rows in args.rows:  # peak RSS is the largest child so far: run sizes in increasing order
-            print(run(rows, Path(folder), args.jobs, args.format, args.playbooks), flush=True)
+            print(run(rows, Path(folder), args.jobs, args.format, args.playbooks, args.chunk_size, args.engine),
+                  flush=True)
 
 
 if __name__ == "__main__":

@@ -256,6 +256,9 @@ def evaluate(
     overrides: Optional[Path] = typer.Option(None, "--overrides", help="Decision outputs set by hand (CSV or YAML: account, output, value, reason, owner, expires); see docs/review-cycle.md."),
     contacts: Optional[Path] = typer.Option(None, "--contacts", help="The customers' people (CSV or YAML: account, name, title, role, attitude, last_contact, owner, status): fills the playbook's contact map; see docs/review-cycle.md."),
     notes: Optional[Path] = typer.Option(None, "--notes", help="Notes per account and playbook section (CSV or YAML: account, section, text); see docs/review-cycle.md."),
+    engine: str = typer.Option("process", "--engine", help="process (one process, every file) or dask (DATA: a folder or glob of Parquet parts; the decision table only; pip install \"kamrules[dask]\"); see docs/scale.md."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="With --engine dask: the Dask scheduler's address (default: a local cluster on this machine)."),
+    chunk_size: Optional[int] = typer.Option(None, "--chunk-size", help="Accounts decided at a time once the portfolio-wide figures are known (the same files whatever the size; default: all at once); see docs/scale.md."),
 ) -> None:
     """Decide tier, relationship, service level, dependence, risk and actions for every account.
 
@@ -269,13 +272,16 @@ def evaluate(
             from kamrules.errors import UsageError
 
             raise UsageError("--jobs must be 0 (all cores) or more")
+        if engine != "process" or scheduler is not None:
+            _evaluate_dask(engine, scheduler, data, rules_dir(rules), out, as_of, force, lang, quiet)
+            return
         read_options = _read_options(reading, where, lang)
         options = EvaluateOptions(
             data=data if data is not None else example_data(), rules=rules_dir(rules), out=out,
             as_of=parse_as_of(as_of, data or example_data()), format=fmt, jobs=jobs, playbooks=playbooks,
             playbooks_dir=find_playbooks(playbooks_dir), lang=lang, force=force, strict=strict,
             read_options=read_options, settings=list(settings or []), previous=previous, columns_file=reading["columns"], pdf=pdf,
-            register=register, overrides=overrides, contacts=contacts, notes=notes,
+            register=register, overrides=overrides, contacts=contacts, notes=notes, chunk_size=chunk_size,
         )
         tell = _teller(quiet)
         tell(_as_of_line(options.as_of, given=as_of is not None, lang=lang, example=is_example(options.data)))
@@ -293,6 +299,28 @@ def evaluate(
             from kamrules.register.text import recorded_line
 
             typer.echo(recorded_line(result.recorded, lang))
+
+
+def _evaluate_dask(engine: str, scheduler: Optional[str], data: Optional[Path], rules: Path, out: Path,
+                   as_of: Optional[str], force: bool, lang: str, quiet: bool) -> None:
+    """`evaluate DATASET --engine dask [--scheduler ADDRESS]` (kamrules/scale/dask_engine.py)."""
+    from kamrules.errors import UsageError
+    from kamrules.run import check_choice, parse_as_of
+    from kamrules.scale.dask_engine import ENGINES, DaskOptions, evaluate_dask
+
+    check_choice("--engine", engine, ENGINES)
+    if engine != "dask":
+        raise UsageError("--scheduler is the address of a Dask scheduler: give it with --engine dask")
+    if data is None:
+        raise UsageError("--engine dask: give DATASET, a folder of Parquet parts or a glob such as 'parts/*.parquet'")
+    options = DaskOptions(data=str(data), rules=rules, out=out, as_of=parse_as_of(as_of, data), scheduler=scheduler,
+                          lang=lang, force=force)
+    result = _with_progress(lambda progress: evaluate_dask(options, progress), quiet)
+    if not quiet:
+        from kamrules.i18n import CONSOLE
+
+        typer.echo(CONSOLE.get(lang, CONSOLE["en"])["dask_done"].format(
+            accounts=f"{result.accounts:,}", out=result.out / "decisions", parts=result.parts))
 
 
 def _teller(quiet: bool):

@@ -42,6 +42,10 @@ class EvaluateOptions:
     overrides: Path | None = None  # `--overrides FILE`: decision outputs set by hand (kamrules/review)
     contacts: Path | None = None  # `--contacts FILE`: the customers' people (kamrules/review/contacts.py)
     notes: Path | None = None  # `--notes FILE`: notes per account and playbook section (kamrules/review/notes.py)
+    # `--chunk-size N`: accounts decided at a time once the portfolio-wide figures are known (engine/chunks.py;
+    # the same files whatever N); None (the default): the whole portfolio at once. The results are still
+    # written from the whole portfolio's table, so a chunked run does not use less memory yet (docs/scale.md)
+    chunk_size: int | None = None
 
 
 @dataclass
@@ -178,7 +182,7 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
     evaluate_options = dict(as_of=options.as_of, jobs=jobs, input_name=options.data.name,
                             row_numbers=read.row_numbers, progress=progress, lang=options.lang,
                             headers=read.column_map, source=_source(read),
-                            filled=filled_fields(pack, read))
+                            filled=filled_fields(pack, read), chunk_size=options.chunk_size)
     plan = None
     if overrides is not None and overrides.active:  # the rules first, then the overridden decisions
         from kamrules.review.overrides import evaluate_with_overrides
@@ -716,6 +720,9 @@ def _check_evaluate_options(options: EvaluateOptions) -> None:
     check_choice("--format", options.format, FORMATS)
     check_choice("--playbooks", options.playbooks, SELECTIONS)
     check_choice("--lang", options.lang, LANGS)
+    if options.chunk_size is not None and options.chunk_size < 1:
+        raise UsageError(f"--chunk-size {options.chunk_size}: give the number of accounts decided at a time, "
+                         "1 or more (e.g. 250,000; without it, the whole portfolio at once)")
     if options.pdf:
         from kamrules.documents.pdf import require_fpdf
 

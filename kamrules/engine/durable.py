@@ -26,7 +26,7 @@ Every trap measured in ../shared/durable-rules-notes.md is guarded here, by cons
   beyond `MAX_RULESETS` are deleted from the core between evaluations (`Rulesets`); every ruleset
   fires a warm-up rule once, because deleting a state whose messages never matched crashes the core;
 - 16-bit text lengths: texts over 65,535 bytes are compared on their start only, so evaluate refuses
-  such cells in compared columns before either path runs (engine/evaluate.py, `check_compared_texts`).
+  such cells in compared columns before either path runs (engine/stages.py, `check_compared_texts`).
 """
 
 from __future__ import annotations
@@ -344,6 +344,9 @@ class Rulesets:
         self.runners: OrderedDict = OrderedDict()
         self.active = 0  # evaluations running now (nested, or in other threads)
         self.prints: dict = {}  # id(decision) -> (the decision, its fingerprint), for one evaluation
+        # (decision id, rule index, message) -> whether the rule matches: kept while a chunked run lasts,
+        # so a situation is asked once for the whole portfolio, not once per chunk (engine/chunks.py)
+        self.answers: dict | None = None
 
     def fingerprint(self, decision: Decision) -> str:
         known = self.prints.get(id(decision))

@@ -19,73 +19,14 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from kamrules.language import expr as ex
-from kamrules.data.wording import at, field_ref, say
-from kamrules.errors import DataError, EvaluationError
-from kamrules.engine.features import compute_derived, prepare_facts
-from kamrules.engine.coding import long_texts
-from kamrules.engine import masks as mask_codec
-from kamrules.engine.decide import Engine, given_columns, per_account_reference, symbol_types
-from kamrules.pack import Decision, RulePack, core_traps
+from kamrules.engine.chunks import decide_in_chunks
+from kamrules.engine.decide import Engine, per_account_reference
+from kamrules.engine.stages import check_compared_texts, decide_frame  # noqa: F401  (check_compared_texts: as before)
+from kamrules.pack import Decision, RulePack
 from kamrules.engine.evaluation import AccountResult, Accounts, DecisionResult, Evaluation, FactTable, Hit
 from kamrules.language.text import fill_text
 
 DEFAULT_BECAUSE = {"en": "no rule matched: the default applies", "zh": "没有规则匹配：采用默认值"}
-
-
-MAX_LONG_TEXTS_LISTED = 20
-
-
-def check_compared_texts(engine: Engine, pack: RulePack, facts: pd.DataFrame, rows: np.ndarray, input_name: str = "",
-                         lang: str = "en", headers: Mapping[str, str] | None = None) -> None:
-    """Refuse the cells of the text columns rules compare (with a constant or another column) that are
-    longer than the engine compares whole: it would compare only their start ("north" followed by
-    65,531 x's equals "north"; pack/core_traps.py). Checked once, before both engine paths, so both
-    refuse the same cells with the same message: the rows, columns (`headers`: field -> the column
-    header it was read from, when known), fields and lengths."""
-    types = symbol_types(pack)
-    compared: list[str] = []
-    for decision in pack.decisions:
-        compiled = engine.runner(decision, pack.hash).compiled
-        for name in compiled.columns:
-            if (name in facts.columns and name not in compared and types.get(name) in (ex.STRING, ex.CATEGORY)
-                    and (name in compiled.constants or name in compiled.exact)):
-                compared.append(name)
-    found = sorted((int(rows[position]), order, name, chars, size)
-                   for order, name in enumerate(compared) for position, chars, size in long_texts(facts[name]))
-    if not found:
-        return
-    headers = headers or {}
-    lines = [say(lang, "long_text_line_column" if name in headers else "long_text_line", where=at(lang, "row", row),
-                 column=headers.get(name), field=_field_named(pack, name, lang), chars=f"{chars:,}", size=f"{size:,}")
-             for row, _, name, chars, size in found[:MAX_LONG_TEXTS_LISTED]]
-    if len(found) > MAX_LONG_TEXTS_LISTED:
-        lines.append("  " + say(lang, "first_more", n=len(found) - MAX_LONG_TEXTS_LISTED))
-    raise DataError(say(lang, "long_texts", name=f"{input_name}: " if input_name else "", n=len(found),
-                        max=f"{core_traps.MAX_TEXT_BYTES:,}", lines="\n".join(lines)))
-
-
-def _field_named(pack: RulePack, name: str, lang: str) -> str:
-    spec = pack.fields.get(name)
-    return field_ref(name, spec.label if spec is not None else None, lang)
-
-
-def _refuse(pack: RulePack, masks: dict, facts: pd.DataFrame, rows: np.ndarray) -> None:
-    """Stop the run where a decision's hit policy refuses the rules that match an account
-    (`HitPolicy.refuses`: two rules of a `unique` decision), naming the first 20 accounts."""
-    for decision in pack.decisions:
-        refused = mask_codec.refused(decision, masks[decision.id])
-        if not refused:
-            continue
-        lines = []
-        for position, indexes in refused[:20]:
-            account = facts.at[position, "account_id"] if "account_id" in facts.columns else position + 1
-            rule_ids = ", ".join(decision.rules[i].id for i in indexes)
-            lines.append(f"  account '{account}' (row {rows[position]}): rules {rule_ids} all match")
-        more = f"\n  … and {len(refused) - 20} more" if len(refused) > 20 else ""
-        policy = decision.policy
-        raise EvaluationError(f"decision '{decision.id}' is 'hit: {policy.name}' but {policy.refusal}:\n"
-                              + "\n".join(lines) + more + f"\n{policy.refusal_advice}")
 
 
 def evaluate(
@@ -103,6 +44,8 @@ def evaluate(
     source: Mapping[str, Any] | None = None,
     engine: Engine | None = None,
     filled: Sequence[str] = (),
+    chunk_size: int | None = None,
+    figures: pd.DataFrame | None = None,
 ) -> Evaluation:
     """Evaluate every account of `frame` (one column per field) against the pack.
 
@@ -113,38 +56,31 @@ def evaluate(
     kept in the evaluation for the manifest and the report; `filled`: fields the run fills that are not
     the file's columns (history facts), present whatever their values. `engine`: the engine to decide with (the
     process's, `Engine.of_process()`, unless given); `per_account` (default: KAMRULES_PER_ACCOUNT=1)
-    sends every account to the engine, split over `jobs` processes, instead of each distinct situation."""
-    timings: dict[str, float] = {}
-    started = time.perf_counter()
-    if progress is not None:
-        progress("features and scores")
-    warnings: list = []  # features whose arithmetic overflowed
-    facts = compute_derived(pack, prepare_facts(pack, frame), as_of, warnings)
-    del frame  # the typed table replaces it (a caller that handed it over frees it now)
-    timings["features"] = time.perf_counter() - started
-    rows = np.arange(2, len(facts) + 2) if row_numbers is None else np.asarray(row_numbers)
+    sends every account to the engine, split over `jobs` processes, instead of each distinct situation;
+    `chunk_size` (accounts) evaluates the portfolio in chunks once its portfolio-wide figures are known
+    (engine/chunks.py): the same evaluation, with less working memory; `figures`: the portfolio-wide
+    figures of these accounts (engine/portfolio_wide.py) when they are part of a larger portfolio (a
+    Dask partition, kamrules/scale)."""
+    rows = np.arange(2, len(frame) + 2) if row_numbers is None else np.asarray(row_numbers)
     engine = engine or Engine.of_process()
-    with engine.in_use():  # (no ruleset is freed while this evaluation may use it)
-        check_compared_texts(engine, pack, facts, rows, input_name, lang, headers)  # before either engine path (core_traps.py)
-        started = time.perf_counter()
-        found = engine.decide(pack, facts, jobs, progress, per_account_reference() if per_account is None else per_account)
-        timings["rules"] = time.perf_counter() - started
-    masks = found.masks
-    _refuse(pack, masks, facts, rows)
-
+    per_account = per_account_reference() if per_account is None else per_account
+    if chunk_size is not None and len(frame) > chunk_size:
+        decided_run = decide_in_chunks(pack, frame, as_of=as_of, chunk_size=chunk_size, rows=rows, jobs=jobs,
+                                       progress=progress, per_account=per_account, engine=engine,
+                                       context=(input_name, lang, headers))
+    else:
+        decided_run = decide_frame(pack, frame, as_of=as_of, rows=rows, jobs=jobs, progress=progress,
+                                   per_account=per_account, engine=engine, context=(input_name, lang, headers),
+                                   figures=figures)
+    del frame  # the typed table replaces it (a caller that handed it over frees it now)
+    table, fact_names, decided, found, timings, warnings = decided_run
     started = time.perf_counter()
-    decided = {d.id: mask_codec.outcomes(d, masks.pop(d.id), found.codes.get(d.id)) for d in pack.decisions}
-    fact_names = list(facts.columns)
-    columns: dict = {}  # every decision's columns, joined to the facts at once (not a column at a time)
-    for decision in pack.decisions:
-        columns.update(given_columns(decided[decision.id], facts.index))
-    table = pd.concat([facts, pd.DataFrame(columns, index=facts.index)], axis=1)
     builder = _AccountBuilder(pack, FactTable(table), fact_names, decided, rows)
     present = None if headers is None else \
         tuple(name for name in headers if name not in table.columns or bool(table[name].notna().any())) + \
         tuple(name for name in filled if name not in headers)
-    timings["results"] = time.perf_counter() - started
-    return Evaluation(pack=pack, accounts=Accounts(len(facts), builder), as_of=as_of, input_name=input_name,
+    timings["results"] = timings.get("results", 0.0) + time.perf_counter() - started
+    return Evaluation(pack=pack, accounts=Accounts(len(table), builder), as_of=as_of, input_name=input_name,
                       timings=timings, jobs=found.jobs, table=table, rows=rows,
                       situations=found.situations, warnings=tuple(warnings), source=source or {},
                       present_fields=present, decided=decided)

@@ -22,10 +22,13 @@ from kamrules.pack import FeatureSpec, RulePack, ScoreSpec
 ID_FIELD = "account_id"  # the field whose text order breaks ties on the Pareto curve
 
 
-def prepare_facts(pack: RulePack, frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of the input with one column per pack field, typed for evaluation (absent = missing)."""
+def prepare_facts(pack: RulePack, frame: pd.DataFrame, names: list[str] | None = None) -> pd.DataFrame:
+    """A copy of the input with one column per pack field, typed for evaluation (absent = missing);
+    with `names`, only those fields (a chunked run's first pass reads a few columns)."""
     facts = pd.DataFrame(index=pd.RangeIndex(len(frame)))
     for name, spec in pack.fields.items():
+        if names is not None and name not in names:
+            continue
         column = frame[name].reset_index(drop=True) if name in frame.columns else None
         if spec.type in ("number", "integer"):
             values = pd.Series(np.nan, index=facts.index) if column is None else pd.to_numeric(column, errors="coerce")
@@ -85,22 +88,38 @@ def _all_missing_booleans(index: pd.Index) -> pd.Series:
 
 
 def compute_derived(pack: RulePack, facts: pd.DataFrame, as_of: dt.date,
-                    warnings: list | None = None) -> pd.DataFrame:
+                    warnings: list | None = None, *, items: list | None = None,
+                    given: pd.DataFrame | None = None, overflowed_counts: dict | None = None) -> pd.DataFrame:
     """Add every feature and score to `facts` (in dependency order) and return it. Arithmetic overflow
-    makes a value missing (as division by zero does); `warnings` gets one line per feature it hit."""
+    makes a value missing (as division by zero does); `warnings` gets one line per feature it hit.
+
+    A chunked run (engine/chunks.py) passes `items` (only these are computed: pass 1's) or `given`
+    (columns already computed over the whole portfolio, taken as they are, in their place among the
+    others: pass 2), and `overflowed_counts` (name -> accounts hit, added to, instead of a line each)."""
     groups: dict = {}
-    for item in pack.derived:
+    for item in pack.derived if items is None else items:
+        if given is not None and item.name in given.columns:
+            facts[item.name] = pd.Series(given[item.name].array, index=facts.index)
+            continue
         with vecsem.overflows() as overflowed:
             if isinstance(item, ScoreSpec):
                 values = compute_score(item, facts)
             else:
                 values = compute_feature(item, facts, as_of, groups)
-        facts[item.name] = _without_overflow(item.name, values, overflowed, warnings)
+        facts[item.name] = _without_overflow(item.name, values, overflowed, warnings, overflowed_counts)
         groups.pop(item.name, None)
     return facts
 
 
-def _without_overflow(name: str, values: pd.Series, overflowed: list, warnings: list | None) -> pd.Series:
+def overflow_warning(name: str, count: int) -> str:
+    """The warning for a feature whose arithmetic overflowed for `count` accounts."""
+    return (f"warning: '{name}' overflowed (a number too large to compute) for {count:,} "
+            "accounts; it is missing for them, as after a division by zero. Check its formula "
+            "and the sizes of the values it multiplies.")
+
+
+def _without_overflow(name: str, values: pd.Series, overflowed: list, warnings: list | None,
+                      counts: dict | None = None) -> pd.Series:
     """Infinite results (a sum of huge values) become missing too; the accounts hit are counted."""
     hit = np.logical_or.reduce(overflowed) if overflowed else np.zeros(len(values), dtype=bool)
     if pd.api.types.is_float_dtype(values.dtype):
@@ -108,10 +127,10 @@ def _without_overflow(name: str, values: pd.Series, overflowed: list, warnings: 
         if infinite.any():
             hit = hit | infinite
             values = values.where(~infinite)
-    if hit.any() and warnings is not None:
-        warnings.append(f"warning: '{name}' overflowed (a number too large to compute) for {int(hit.sum()):,} "
-                        "accounts; it is missing for them, as after a division by zero. Check its formula "
-                        "and the sizes of the values it multiplies.")
+    if hit.any() and counts is not None:
+        counts[name] = counts.get(name, 0) + int(hit.sum())
+    elif hit.any() and warnings is not None:
+        warnings.append(overflow_warning(name, int(hit.sum())))
     return values
 
 

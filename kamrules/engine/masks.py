@@ -52,19 +52,24 @@ def refused(decision: Decision, masks: np.ndarray) -> list[tuple[int, list[int]]
     return [(int(p), mask_rules(int(masks[p]))) for p in np.flatnonzero(np.isin(masks, np.array(bad, dtype=np.uint64)))]
 
 
-def outcomes(decision: Decision, masks: np.ndarray, coded: tuple | None = None) -> Outcomes:
+def first_order(masks: np.ndarray | None, coded: tuple | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(each account's code, the distinct masks) numbered in order of their first account, from the
+    masks or from `coded` (each account's mask code and the distinct masks)."""
+    if coded is None:
+        codes, distinct = pd.factorize(masks)  # in order of first appearance
+        return codes.astype(unsigned(max(len(distinct) - 1, 0))), np.asarray(distinct)
+    codes, distinct = coded
+    present = pd.unique(codes)  # the masks present, in order of their first account
+    number = np.zeros(len(distinct), dtype=unsigned(max(len(present) - 1, 0)))
+    number[present] = np.arange(len(present))
+    return np.take(number, codes), np.asarray(distinct)[present]
+
+
+def outcomes(decision: Decision, masks: np.ndarray | None, coded: tuple | None = None) -> Outcomes:
     """A decision's outcomes from its masks, each distinct mask decoded once and the outcomes numbered
     in order of their first account. `coded`: each account's mask code and the distinct masks, when the
     situations path has them (renumbered, not hashed again)."""
-    if coded is None:
-        codes, distinct = pd.factorize(masks)  # in order of first appearance
-        codes = codes.astype(unsigned(max(len(distinct) - 1, 0)))
-    else:
-        codes, distinct = coded
-        present = pd.unique(codes)  # the masks present, in order of their first account
-        number = np.zeros(len(distinct), dtype=unsigned(max(len(present) - 1, 0)))
-        number[present] = np.arange(len(present))
-        codes, distinct = np.take(number, codes), np.asarray(distinct)[present]
+    codes, distinct = first_order(masks, coded)
     policy = decision.policy
     found = [outcome(decision, *policy.outputs(decision, mask_rules(int(m)))) for m in distinct]
     return Outcomes(decision, found, np.ascontiguousarray(codes))

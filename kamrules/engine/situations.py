@@ -307,12 +307,29 @@ def _ask(decision: Decision, compiled: CompiledDecision, rulesets: Rulesets, pac
         answers = np.zeros(len(bodies), dtype=np.uint64)  # per group situation: the bits of the group's rules
         for index in indexes:
             runner = rulesets.rule_runner(decision, pack_hash, index)
-            hits = np.fromiter((bool(runner.run(body)) for body in bodies), dtype=bool, count=len(bodies))
+            hits, new = _run_rule(runner, bodies, rulesets.answers, (decision.id, index))
             answers[hits] |= np.uint64(1) << np.uint64(index)
-            asked += len(bodies)
+            asked += new
         cluster_answers = answers[in_group]
         matched[cluster] = cluster_answers if matched[cluster] is None else matched[cluster] | cluster_answers
     return matched, asked
+
+
+def _run_rule(runner, bodies: list[str], known: dict | None, rule: tuple) -> tuple[np.ndarray, int]:
+    """(whether the rule matches each message, how many were asked of the engine); `known` (a chunked
+    run's answers so far, engine/chunks.py) answers the messages it has seen and learns the others."""
+    if known is None:
+        return np.fromiter((bool(runner.run(body)) for body in bodies), dtype=bool, count=len(bodies)), len(bodies)
+    hits = np.zeros(len(bodies), dtype=bool)
+    new = 0
+    for number, body in enumerate(bodies):
+        key = (*rule, body)
+        answer = known.get(key)
+        if answer is None:
+            answer = known[key] = bool(runner.run(body))
+            new += 1
+        hits[number] = answer
+    return hits, new
 
 
 def _answers(clustered: list, matched: list, columns: Columns) -> list:

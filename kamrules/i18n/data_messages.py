@@ -979,3 +979,16 @@ REVIEW_MESSAGES["zh"].update({
 })
 for _lang, _messages in REVIEW_MESSAGES.items():
     DATA[_lang].update(_messages)
+# a Dask dataset's columns (evaluate --engine dask; kamrules/scale/dask_engine.py)
+DATA["en"].update({
+    "dask_missing": "{data}: the Parquet parts lack the required field(s) {fields}; --engine dask reads columns "
+                    "named as the pack's fields: rename the columns, or run one process, which matches columns",
+    "dask_type": "{data}: column {field} is {found} in the Parquet parts, but the pack's field is a {expected}; "
+                 "write it as {expected} values (or run one process, which converts text)",
+})
+DATA["zh"].update({
+    "dask_missing": "{data}：Parquet 分片缺少必填字段 {fields}；--engine dask 按规则包的字段名读取列："
+                    "请重命名这些列，或用单进程运行（它会匹配列名）",
+    "dask_type": "{data}：Parquet 分片中的列 {field} 为 {found}，而规则包中该字段是{expected}；"
+                 "请写成{expected}值（或用单进程运行，它会转换文本）",
+})
