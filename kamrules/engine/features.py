@@ -24,31 +24,32 @@ ID_FIELD = "account_id"  # the field whose text order breaks ties on the Pareto 
 
 def prepare_facts(pack: RulePack, frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of the input with one column per pack field, typed for evaluation (absent = missing)."""
-    facts = pd.DataFrame(index=pd.RangeIndex(len(frame)))
+    index = pd.RangeIndex(len(frame))
+    facts: dict[str, pd.Series] = {}  # (one frame built at the end: a column added at a time fragments it)
     for name, spec in pack.fields.items():
         column = frame[name].reset_index(drop=True) if name in frame.columns else None
         if spec.type in ("number", "integer"):
-            values = pd.Series(np.nan, index=facts.index) if column is None else pd.to_numeric(column, errors="coerce")
+            values = pd.Series(np.nan, index=index) if column is None else pd.to_numeric(column, errors="coerce")
             facts[name] = ex.round_series(values)
         elif spec.type == "date":
-            values = pd.Series(pd.NaT, index=facts.index) if column is None else pd.to_datetime(_digits_only(column),
-                                                                                                  errors="coerce")
+            values = pd.Series(pd.NaT, index=index) if column is None else pd.to_datetime(_digits_only(column),
+                                                                                        errors="coerce")
             facts[name] = values.astype("datetime64[ns]")
         elif spec.type == "boolean":
-            values = _all_missing_booleans(facts.index) if column is None else column.astype("boolean")
+            values = _all_missing_booleans(index) if column is None else column.astype("boolean")
             facts[name] = values
         else:
             if column is None:
-                facts[name] = pd.Series([None] * len(facts), index=facts.index, dtype="object")
+                facts[name] = pd.Series([None] * len(index), index=index, dtype="object")
             elif isinstance(column.dtype, pd.StringDtype):  # (pandas' own strings) one object per distinct text
                 codes, uniques = pd.factorize(column, use_na_sentinel=True)
                 texts = np.empty(len(uniques) + 1, dtype=object)
                 texts[:-1] = list(uniques)
                 texts[-1] = None  # (code -1: missing)
-                facts[name] = pd.Series(texts[codes], index=facts.index, dtype="object")
+                facts[name] = pd.Series(texts[codes], index=index, dtype="object")
             else:
                 facts[name] = as_text(column)
-    return facts
+    return pd.DataFrame(facts, index=index)
 
 
 def _digits_only(column: pd.Series) -> pd.Series:
@@ -89,15 +90,38 @@ def compute_derived(pack: RulePack, facts: pd.DataFrame, as_of: dt.date,
     """Add every feature and score to `facts` (in dependency order) and return it. Arithmetic overflow
     makes a value missing (as division by zero does); `warnings` gets one line per feature it hit."""
     groups: dict = {}
+    added: dict[str, pd.Series] = {}  # computed, not yet in `facts`: joined at once when read, and at the end
     for item in pack.derived:
+        if added and reads_any(item, added):
+            facts = with_columns(facts, added)
         with vecsem.overflows() as overflowed:
             if isinstance(item, ScoreSpec):
                 values = compute_score(item, facts)
             else:
                 values = compute_feature(item, facts, as_of, groups)
-        facts[item.name] = _without_overflow(item.name, values, overflowed, warnings)
+        added[item.name] = _without_overflow(item.name, values, overflowed, warnings)
         groups.pop(item.name, None)
-    return facts
+    return with_columns(facts, added)
+
+
+def reads_any(item: FeatureSpec | ScoreSpec, names: dict) -> bool:
+    """Whether `item` may read one of `names` (an item that says it reads nothing may read anything)."""
+    reads = set(item.reads)
+    if isinstance(item, FeatureSpec) and item.function == "criteria_of":
+        reads.update(item.arg)  # (the score's criteria)
+    return not reads or not reads.isdisjoint(names)
+
+
+def with_columns(facts: pd.DataFrame, added: dict) -> pd.DataFrame:
+    """`facts` with the `added` columns after its own, in one step: a column added at a time leaves
+    pandas a frame of one block per column ("highly fragmented"). Empties `added`."""
+    if not added:
+        return facts
+    for name in [n for n in added if n in facts.columns]:  # (a name already there keeps its place)
+        facts[name] = added.pop(name)
+    joined = pd.concat([facts, pd.DataFrame(added, index=facts.index)], axis=1) if added else facts
+    added.clear()
+    return joined
 
 
 def _without_overflow(name: str, values: pd.Series, overflowed: list, warnings: list | None) -> pd.Series:
