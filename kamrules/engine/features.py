@@ -90,26 +90,40 @@ def compute_derived(pack: RulePack, facts: pd.DataFrame, as_of: dt.date,
     """Add every feature and score to `facts` (in dependency order) and return it. Arithmetic overflow
     makes a value missing (as division by zero does); `warnings` gets one line per feature it hit."""
     groups: dict = {}
-    added: dict[str, pd.Series] = {}  # computed, not yet in `facts`: joined at once when read, and at the end
-    for item in pack.derived:
-        if added and reads_any(item, added):
-            facts = with_columns(facts, added)
-        with vecsem.overflows() as overflowed:
-            if isinstance(item, ScoreSpec):
-                values = compute_score(item, facts)
-            else:
-                values = compute_feature(item, facts, as_of, groups)
-        added[item.name] = _without_overflow(item.name, values, overflowed, warnings)
-        groups.pop(item.name, None)
-    return with_columns(facts, added)
+    order = [*facts.columns, *(item.name for item in pack.derived if item.name not in facts.columns)]
+    said: dict[str, list] = {}  # each item's overflow warning, told in the pack's order
+    for wave in derived_waves(pack.derived):
+        added: dict[str, pd.Series] = {}
+        for item in wave:
+            with vecsem.overflows() as overflowed:
+                if isinstance(item, ScoreSpec):
+                    values = compute_score(item, facts)
+                else:
+                    values = compute_feature(item, facts, as_of, groups)
+            added[item.name] = _without_overflow(item.name, values, overflowed, said.setdefault(item.name, []))
+            groups.pop(item.name, None)
+        facts = with_columns(facts, added)
+    if warnings is not None:
+        warnings.extend(line for item in pack.derived for line in said[item.name])
+    return facts if list(facts.columns) == order else facts[order]
 
 
-def reads_any(item: FeatureSpec | ScoreSpec, names: dict) -> bool:
-    """Whether `item` may read one of `names` (an item that says it reads nothing may read anything)."""
-    reads = set(item.reads)
-    if isinstance(item, FeatureSpec) and item.function == "criteria_of":
-        reads.update(item.arg)  # (the score's criteria)
-    return not reads or not reads.isdisjoint(names)
+def derived_waves(items: list) -> list[list]:
+    """Features and scores (in dependency order) in waves: an item reads only the facts and the items of
+    earlier waves, so each wave's values are joined to the facts at once. An item that says it reads
+    nothing (one built by hand) waits for every item before it."""
+    waves: list[list] = []
+    wave_of: dict[str, int] = {}
+    for item in items:
+        reads = set(item.reads)
+        if isinstance(item, FeatureSpec) and item.function == "criteria_of":
+            reads.update(item.arg)  # (the score's criteria)
+        wave = max((wave_of[n] + 1 for n in reads if n in wave_of), default=0) if reads else len(waves)
+        if wave == len(waves):
+            waves.append([])
+        waves[wave].append(item)
+        wave_of[item.name] = wave
+    return waves
 
 
 def with_columns(facts: pd.DataFrame, added: dict) -> pd.DataFrame:
