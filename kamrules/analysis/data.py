@@ -19,7 +19,7 @@ from kamrules.engine.features import compute_derived, prepare_facts
 from kamrules.language import expr as ex
 from kamrules.language.comparisons import comparisons
 from kamrules.pack import RulePack, rules_without_data
-from kamrules.pack.analysis import needs_absent
+from kamrules.pack.conditions import needs_absent
 from kamrules.results.portfolio_team import index_basis
 
 MAX_DISTINCT = 10_000  # distinct values of a column searched for a near match

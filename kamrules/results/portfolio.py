@@ -17,7 +17,7 @@ import pandas as pd
 from typing import Any, Iterable
 
 from kamrules.pack import RulePack, rules_without_data
-from kamrules.pack.analysis import needs_absent
+from kamrules.pack.conditions import needs_absent
 from kamrules.i18n import LANGS, fmt_money, fmt_number, fmt_pct
 from kamrules.i18n import is_missing as _missing
 from kamrules.results.columns import column_values, mixed_numbers
