@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from hypothesis import configuration as hypothesis_configuration
 
+import kamrules.engine  # noqa: F401  (its filter of pandas' "fragmented" hint set before any test: pyproject's "error" then always wins)
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # Hypothesis keeps its example database in `.hypothesis/` of the folder pytest started in (the

@@ -177,7 +177,7 @@ def _reference(pack, frame: pd.DataFrame):
     or ("refused", decision) where a policy refuses the rules an account matches."""
     facts = compute_derived(pack, prepare_facts(pack, frame.copy()), AS_OF)
     matches: dict = {}
-    deciding = reference.decide(pack, facts, matches)
+    deciding, facts = reference.decide(pack, facts, matches)
     rows = FactTable(facts)
     for decision in pack.decisions:
         for account in range(len(facts)):

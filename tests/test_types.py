@@ -1,5 +1,6 @@
 """The package ships its types (`py.typed`), and mypy finds nothing in the packages held to it: the
-engine, whose `Evaluation` is what every reader of results types against."""
+engine, whose `Evaluation` is what every reader of results types against, the results read from it,
+and the condition language."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 
 from conftest import ROOT
 
-CHECKED = ["kamrules/engine"]
+CHECKED = ["kamrules/engine", "kamrules/results", "kamrules/language"]
 
 
 def test_the_package_says_it_is_typed():

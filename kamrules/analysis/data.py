@@ -19,7 +19,7 @@ from kamrules.engine.features import compute_derived, prepare_facts
 from kamrules.language import expr as ex
 from kamrules.language.comparisons import comparisons
 from kamrules.pack import RulePack, rules_without_data
-from kamrules.pack.analysis import needs_absent
+from kamrules.pack.conditions import needs_absent
 from kamrules.results.portfolio_team import index_basis
 
 MAX_DISTINCT = 10_000  # distinct values of a column searched for a near match
@@ -42,7 +42,7 @@ def data_checks(pack: RulePack, frame: pd.DataFrame, column_map: dict, source: s
     `filled`: fields a run fills that are not the file's columns (history facts): never "missing"."""
     facts = compute_derived(pack, prepare_facts(pack, frame), as_of)
     matched: dict = {}  # decision -> which accounts each rule matches
-    deciding = reference.decide(pack, facts, matched)
+    deciding, facts = reference.decide(pack, facts, matched)
     blocked = _blocked(pack, {**{name: name for name in filled}, **column_map}, matched)
     present = set(column_map) | set(filled)
     # a rule for files without a column this file has (`sales_prev is missing and …`) is no warning

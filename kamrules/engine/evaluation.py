@@ -243,6 +243,14 @@ class Evaluation:
             self._derived[decision_id] = from_results(decision, [a.decisions.get(decision_id) for a in self.accounts])
         return self._derived[decision_id]
 
+    @property
+    def frame(self) -> pd.DataFrame:
+        """`table`, for readers that need it: an evaluation made by `evaluate` always has one (one built
+        from a list of accounts has none: ValueError)."""
+        if self.table is None:
+            raise ValueError("this evaluation was built from a list of accounts: it has no table")
+        return self.table
+
     def column(self, name: str) -> pd.Series | None:
         """Every account's value of a name, in input order: a column of the table (fields, features,
         scores, single-valued outputs), or a list policy's output (each account's list, the lists

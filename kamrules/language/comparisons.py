@@ -5,7 +5,7 @@ A rule's answer for an account depends only on where each value it reads falls a
 is compared with, so several readers need exactly this and nothing else: the engine compiles each
 comparison and classes each column among its constants (engine/durable.py, engine/situations.py), the
 decision-table analyser builds representative values from them (analysis/tables.py), the loader proves
-one comparison implies another (pack/analysis.py) and `validate --data` looks for text constants that
+one comparison implies another (pack/conditions.py) and `validate --data` looks for text constants that
 never occur (analysis/data.py). They all read it here.
 """
 

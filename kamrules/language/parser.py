@@ -7,6 +7,7 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass
+from typing import cast
 
 from kamrules.language.guards import depth_problem, nesting_problem
 from kamrules.language.functions import FUNCTIONS
@@ -58,7 +59,7 @@ def tokenize(text: str) -> list[Token]:
                 ":": "",
             }.get(char, "")
             raise ExprError(f"unexpected character '{char}'{hint}", pos)
-        kind = match.lastgroup
+        kind = cast(str, match.lastgroup)  # (every alternative of the pattern is a named group)
         if kind == "op" and match.group() == "=" :  # pragma: no cover - '=' alone never matches
             raise ExprError("use '==' to compare", pos)
         if kind != "ws":
@@ -162,9 +163,8 @@ class _Parser:
                 self.take()
             self.take()
             values = self.literal_list()
-            node: Node = Or(tuple(Compare("==", left, v, pos=start) for v in values), pos=start)
-            if len(values) == 1:
-                node = node.items[0]
+            either = Or(tuple(Compare("==", left, v, pos=start) for v in values), pos=start)
+            node: Node = either.items[0] if len(values) == 1 else either
             return Not(node, pos=start) if negate else node
         parts: list[Node] = []
         ops: list[str] = []

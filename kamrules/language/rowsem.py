@@ -60,7 +60,7 @@ def arith(op: str, left: float, right: float) -> float | None:
     return rnd(result)
 
 
-def compare(op: str, left: Any, right: Any) -> bool:
+def compare(op: str, left: Any, right: Any) -> Any:  # (a bool for values, an array for arrays)
     if op == "==":
         return left == right
     if op == "!=":

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from typing import Iterator
+from typing import Any, Iterator
 
 import numpy as np
 import pandas as pd
@@ -135,7 +135,7 @@ def _compare_with_constant(node: Compare, left: pd.Series, right: pd.Series) -> 
     missing = _missing(column).to_numpy()
     texts = column.to_numpy(dtype=object)
     values = np.zeros(len(texts), dtype=bool)
-    operands = (constant, texts) if swapped else (texts, constant)
+    operands: tuple[Any, Any] = (constant, texts) if swapped else (texts, constant)
     _UFUNCS[node.op](*operands, out=values, where=~missing)  # Python's comparison, present texts only
     return _masked(values, missing, node.op)
 

@@ -1,7 +1,7 @@
 """Rule packs: the model (fields, params, features, scores, decisions), the YAML source with its
 locations, and the loader that checks every file and reports all problems at once."""
 
-from kamrules.pack.analysis import (
+from kamrules.pack.conditions import (
     absent_names,
     branch_count,
     can_fire_without,

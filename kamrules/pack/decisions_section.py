@@ -9,7 +9,7 @@ from typing import Any
 from kamrules.errors import Location
 from kamrules.language import expr as ex
 from kamrules.language.cells import cell_condition
-from kamrules.pack.analysis import _atoms, _implies, branch_count
+from kamrules.pack.conditions import _atoms, _implies, branch_count
 from kamrules.pack.checker import Checker
 from kamrules.pack.core_traps import text_problem
 from kamrules.pack.guards import because_format_problem

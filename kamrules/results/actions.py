@@ -109,7 +109,7 @@ def account_task_values(evaluation: Evaluation) -> pd.DataFrame:
     """Per account (input order): the priority of its tasks and its money at stake."""
     from kamrules.results.portfolio_team import stakes
 
-    pack, table = evaluation.pack, evaluation.table
+    pack, table = evaluation.pack, evaluation.frame
     count = len(table)
 
     def texts(role: str) -> np.ndarray:
@@ -135,7 +135,7 @@ def actions_csv(evaluation: Evaluation, lang: str = "en", history: Any = None) -
     decision = action_decision(pack)
     if decision is None:
         return None
-    table, outcomes = evaluation.table, evaluation.outcomes(decision.id)
+    table, outcomes = evaluation.frame, evaluation.outcomes(decision.id)
     identity = _account_columns(pack, table)
     header, suffixes = _csv_lines(rules_frame(evaluation, lang))
     action_name = pack.role("action")

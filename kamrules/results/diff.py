@@ -192,15 +192,15 @@ def side_from_evaluation(evaluation, label: str, lang: str = "en") -> Side:
     pack = evaluation.pack
     # One part holding every account, its text and list columns as categoricals (a value per distinct
     # cell): the comparison converts each distinct value once, not each account's.
-    parts, _ = decision_frame_parts(evaluation, lang, rows=max(len(evaluation.table), 1), coded=True)
+    parts, _ = decision_frame_parts(evaluation, lang, rows=max(len(evaluation.frame), 1), coded=True)
     frame = next(parts)
     roles = {}
     for role in IDENTITY_ROLES + TOTAL_ROLES:
         name = pack.role(role)
         if name is None:
             continue
-        if name not in frame.columns and name in evaluation.table.columns:
-            frame[name] = evaluation.table[name].to_numpy()
+        if name not in frame.columns and name in evaluation.frame.columns:
+            frame[name] = evaluation.frame[name].to_numpy()
         if name in frame.columns:
             roles[role] = name
     decisions = [DecisionSpec(d.id, pick(d.title, lang) or d.id, list(d.outputs), d.policy.lists)
@@ -496,7 +496,7 @@ def _totals(before: Side, after: Side) -> list:
         pair.append({
             "sales": total_sales,
             "key_accounts": None if key is None else int(key.sum()),
-            "key_sales_share": (None if key is None or not total_sales
+            "key_sales_share": (None if key is None or sales is None or not total_sales
                                 else round(float(sales[key.to_numpy()].sum()) / total_sales, 6)),
             "at_risk": None if risk is None else int(risk.isin(RISK_LEVELS_LISTED).sum()),
         })

@@ -233,8 +233,9 @@ def history_facts_line(evaluation: Evaluation, account: AccountResult, lang: str
     shown = []
     for name in names:
         value = values.get(name)
-        if name in LABELLED_BY and isinstance(value, str) and pack.role(LABELLED_BY[name]) is not None:
-            text = fmt.label(value, pack.role(LABELLED_BY[name]))
+        labelled_by = pack.role(LABELLED_BY[name]) if name in LABELLED_BY else None
+        if labelled_by is not None and isinstance(value, str):
+            text = fmt.label(value, labelled_by)
         else:
             text = fmt.label(value, name)
         shown.append(f"{fmt.caption(name)}{'：' if lang == 'zh' else ': '}{text}")

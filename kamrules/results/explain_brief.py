@@ -7,7 +7,7 @@ and for the tier the closest path up, computed from the rules that rank above th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from kamrules.engine.evaluation import AccountResult, Evaluation
 from kamrules.i18n import EXPLAIN, UI, fmt_date, is_missing
@@ -58,7 +58,7 @@ def _score_line(pack: RulePack, values: dict, fmt: Formatter, strings: dict) -> 
     than it needs, that it is not computed (never a "composite" built from one criterion)."""
     name = pack.role("score")
     spec = pack.scores.get(name) if name else None
-    if spec is None:
+    if spec is None or name is None:
         return None
     value = values.get(name)
     have = sum(1 for c in spec.criteria if not is_missing(values.get(c.field)))
@@ -73,7 +73,7 @@ def _score_line(pack: RulePack, values: dict, fmt: Formatter, strings: dict) -> 
 def _decision_line(pack: RulePack, decision: Decision, account: AccountResult, fmt: Formatter, words: dict,
                    strings: dict) -> str:
     result = account.decisions[decision.id]
-    main = next(iter(decision.outputs), None)
+    main = next(iter(decision.outputs), "")
     value = result.outputs.get(main)
     label = fmt.label(value, main) if not (isinstance(value, list) and not value) else words["none_found"]
     if isinstance(value, list):
@@ -142,7 +142,7 @@ def _steps(node: ex.Node, values: dict) -> list[Step] | None:
 
 def _path_line(decision: Decision, path, fmt: Formatter, words: dict, strings: dict) -> str:
     rule, steps = path
-    main = next(iter(decision.outputs), None)
+    main = next(iter(decision.outputs), "")
     outcome = fmt.label(rule.then.get(main), main) if main in rule.then else rule.id
     changes = []
     for step in steps:
@@ -158,5 +158,5 @@ def _path_line(decision: Decision, path, fmt: Formatter, words: dict, strings: d
     return words["path_up"].format(outcome=outcome, rule=rule.id, changes=strings["semicolon"].join(changes))
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and not is_missing(value)

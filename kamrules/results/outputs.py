@@ -31,7 +31,7 @@ def decision_frame(evaluation: Evaluation, lang: str = "en") -> tuple[pd.DataFra
     Built a decision at a time from its outcomes (each distinct outcome is shown once), not account
     by account. Returns the frame and the names of its list (collect) columns."""
     kinds, shown = _table_columns(evaluation), _decoded(evaluation, lang)
-    return _frame_rows(evaluation, kinds, shown, 0, len(evaluation.table)), _lists(kinds)
+    return _frame_rows(evaluation, kinds, shown, 0, len(evaluation.frame)), _lists(kinds)
 
 
 def decision_frame_parts(evaluation: Evaluation, lang: str = "en", rows: int = CSV_PART_ROWS,
@@ -40,7 +40,7 @@ def decision_frame_parts(evaluation: Evaluation, lang: str = "en", rows: int = C
     table is written without being held whole. Concatenated, the parts are `decision_frame` (with
     `coded`, its text columns are categoricals: the same values, written once per distinct value)."""
     kinds, shown = _table_columns(evaluation), _decoded(evaluation, lang)
-    count = len(evaluation.table)
+    count = len(evaluation.frame)
 
     def parts() -> Iterator[pd.DataFrame]:
         for start in range(0, max(count, 1), rows):
@@ -113,7 +113,7 @@ def _output_columns(decision) -> Iterator[tuple[str, Any, str]]:
 
 def _table_columns(evaluation: Evaluation) -> dict[str, str]:
     """The decision table's columns in order, each with its kind (text, number, boolean, list)."""
-    pack, table = evaluation.pack, evaluation.table
+    pack, table = evaluation.pack, evaluation.frame
     kinds = {name: "number" if name in table.columns and name not in ("account_id", "account_name")
                    and pd.api.types.is_numeric_dtype(table[name]) else "text" for name in _input_columns(pack)}
     for decision in pack.decisions:
@@ -153,8 +153,8 @@ def _frame_rows(evaluation: Evaluation, kinds: dict[str, str], shown: list, star
     (a code per account and the few distinct texts), which the CSV and Parquet writers format once per
     distinct value; otherwise as objects."""
     inputs = _input_columns(evaluation.pack)
-    present = [name for name in inputs if name in evaluation.table.columns]
-    table = evaluation.table[present].iloc[start:stop].reset_index(drop=True)  # only the columns repeated
+    present = [name for name in inputs if name in evaluation.frame.columns]
+    table = evaluation.frame[present].iloc[start:stop].reset_index(drop=True)  # only the columns repeated
     count = stop - start
     columns: dict[str, Any] = {}
     for name in inputs:
@@ -270,7 +270,7 @@ def _json_cells(series: pd.Series) -> list[str]:
         except TypeError:  # unhashable
             cell = None
         if cell is None:
-            plain = None if value is pd.NA or value is pd.NaT else value
+            plain: Any = None if value is pd.NA or value is pd.NaT else value
             if hasattr(plain, "item") and not isinstance(plain, (str, bytes)):
                 plain = plain.item()
             cell = json.dumps(json_value(plain), ensure_ascii=False, sort_keys=True)
@@ -306,7 +306,7 @@ def trace_chunks(evaluation: Evaluation, chunk: int = 16_384) -> Iterator[bytes]
     `decisions`) and, once, every value the fired rules read:
     `{"account_id": "00042", "row": 2, "situations": [0, 3, …], "values": {"nps": 6, …}}`.
     `read_trace` turns it back into one record per account and decision (the long form)."""
-    pack, table = evaluation.pack, evaluation.table
+    pack, table = evaluation.pack, evaluation.frame
     count = len(table)
     names, situations = _trace_situations(evaluation)
     yield (json.dumps({"format": TRACE_FORMAT, "decisions": [d.id for d in pack.decisions]}) + "\n").encode("utf-8")
@@ -346,11 +346,11 @@ def _trace_situations(evaluation: Evaluation) -> tuple[list[str], list[list]]:
     return names, [[(rules, reads, sum(bit[n] for n in reads)) for rules, reads in d] for d in found]
 
 
-def _account_lines(evaluation: Evaluation, names: list[str], situations: list[dict], ids: list, rows: np.ndarray,
+def _account_lines(evaluation: Evaluation, names: list[str], situations: list[list], ids: list, rows: np.ndarray,
                    start: int, stop: int) -> bytes:
     """The account lines of a slice, built column-wise in Arrow: per account, its situation in each
     decision, then each name a fired rule read (which follow from the situations) with its value."""
-    table = evaluation.table
+    table = evaluation.frame
     count = stop - start
     if count == 0:
         return b""
@@ -460,12 +460,12 @@ def long_trace_chunks(evaluation: Evaluation, chunk: int = 10000) -> Iterator[by
     """The long form of the trace (what `read_trace` gives back from trace.jsonl), produced a slice of accounts at a time: per account and decision, the rules that
     fired and the values the rules read (the outputs themselves are in the decision table). Each
     distinct outcome is described once and each column encoded once per slice."""
-    pack, table = evaluation.pack, evaluation.table
+    pack, table = evaluation.pack, evaluation.frame
     count = len(table)
     ids = [json.dumps(a, ensure_ascii=False) for a in
            (table["account_id"].astype(object).where(table["account_id"].notna(), "").map(str)
             if "account_id" in table.columns else [""] * count)]
-    rows = [int(r) for r in evaluation.rows]
+    rows = np.asarray(evaluation.rows, dtype="int64").tolist()
     read_names: set = set()
     plans = []
     for decision in pack.decisions:
@@ -526,7 +526,7 @@ def manifest(evaluation: Evaluation, *, input_path: Path | None, jobs: int, file
     `table`: the decision table's file, language and the kind of each column (text, number, boolean,
     list), so `diff` and `--previous` read its values back, not its spellings (see `table_record`)."""
     pack = evaluation.pack
-    record = {
+    record: dict[str, Any] = {
         "kamrules_version": __version__,
         "engine": evaluation.engine,
         # no "jobs": the default is the number of cores, so the bytes would differ between machines
@@ -549,8 +549,9 @@ def manifest(evaluation: Evaluation, *, input_path: Path | None, jobs: int, file
         record["lang"] = lang
     if table is not None:
         record["table"] = table
-    if getattr(pack, "overrides", None):
-        record["pack"]["overrides"] = pack.overrides  # what-if `--set NAME=VALUE`
+    overrides = getattr(pack, "overrides", None)
+    if overrides:
+        record["pack"]["overrides"] = overrides  # what-if `--set NAME=VALUE`
     if history is not None:
         record["history"] = history
     return (json.dumps(json_value(record), ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")

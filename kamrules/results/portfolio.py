@@ -17,7 +17,7 @@ import pandas as pd
 from typing import Any, Iterable
 
 from kamrules.pack import RulePack, rules_without_data
-from kamrules.pack.analysis import needs_absent
+from kamrules.pack.conditions import needs_absent
 from kamrules.i18n import LANGS, fmt_money, fmt_number, fmt_pct
 from kamrules.i18n import is_missing as _missing
 from kamrules.results.columns import column_values, mixed_numbers
@@ -179,7 +179,7 @@ class _Summary:
         self.positive_total = sum(self.sales[self.sales > 0].tolist(), 0.0 if self.n else 0)
         tier_name = self.pack.role("tier")
         self.has_tier = tier_name is not None and self.pack.output(tier_name) is not None
-        self.tiers = self.values_of(tier_name) if self.has_tier else _objects([None] * self.n)
+        self.tiers = self.values_of(tier_name) if tier_name is not None and self.has_tier else _objects([None] * self.n)
 
     def values_of(self, name: str) -> np.ndarray:
         if name not in self.read:
@@ -204,7 +204,8 @@ class _Summary:
     def team(self, key_accounts: int | None) -> tuple:
         """(the key-account band, the Portfolio's team fields: capacity, consumer book, waiting accounts)."""
         pack, evaluation, tiers = self.pack, self.evaluation, self.tiers
-        basis_name = pack.role("tier_basis") if pack.role("tier_basis") and pack.output(pack.role("tier_basis")) else None
+        basis_role = pack.role("tier_basis")
+        basis_name = basis_role if basis_role and pack.output(basis_role) else None
         bases = self.values_of(basis_name) if basis_name else _objects([None] * self.n)
         capacity = team.first_value(pack, evaluation, "key_capacity")
         consumer_book = bool(team.first_value(pack, evaluation, "consumer_book"))
@@ -229,11 +230,12 @@ class _Summary:
     def regions(self) -> tuple:
         """(the region rows, accounts without a region, whether the pack has a region)."""
         pack = self.pack
-        if pack.role("region") is None:
+        region = pack.role("region")
+        if region is None:
             return (), 0, False
-        region_values = column_cells(self.evaluation, pack.role("region"))
+        region_values = column_cells(self.evaluation, region)
         rows, without = region_rows(region_values, self.ids, self.names, self.sales, self.positive_total, RegionParams(
-            *(pack.param(role) for role in ("region_dominant_share", "region_hhi_high", "region_hhi_moderate")),
+            pack.param("region_dominant_share"), pack.param("region_hhi_high"), pack.param("region_hhi_moderate"),
             pack.param("region_min_accounts") or 1, pack.param("counterweight_min_ratio"),
             pack.param("region_dominant_min_share")), _flags(self.evaluation, pack.role("region_dominated")))
         return rows, without, True
@@ -268,7 +270,7 @@ def _advice(band, regions: tuple, not_assessed: Text | None, risks_total: int, c
     return advice
 
 
-def _breakdown(pack: RulePack, name: str, values: list, amounts: np.ndarray, total: float) -> Breakdown:
+def _breakdown(pack: RulePack, name: str, values: list | np.ndarray, amounts: np.ndarray, total: float) -> Breakdown:
     """The accounts counted by the values of output `name`; `amounts`: every account's sales, 0.0 when missing."""
     spec = pack.output(name)
     order = list(spec.values) if spec is not None and spec.values else []
@@ -293,7 +295,7 @@ def _breakdown(pack: RulePack, name: str, values: list, amounts: np.ndarray, tot
 _FEW = 16  # distinct values up to which `_groups` takes a mask per value rather than one sort
 
 
-def _groups(values: list) -> dict | None:
+def _groups(values: list | np.ndarray) -> dict | None:
     """{value: positions (ascending)} with missing values under None; None when the values mix kinds
     a hash takes for one (True, 1 and 1.0)."""
     try:
@@ -329,7 +331,7 @@ def curve_ranks(n: int) -> set | None:
     return set(range(1, CURVE_TOP_KEPT + 1)) | sampled | {n}
 
 
-def _pareto(ids: list, names: list, sales: np.ndarray, tiers: list, target: float | None):
+def _pareto(ids: list | np.ndarray, names: list | np.ndarray, sales: np.ndarray, tiers: list | np.ndarray, target: float):
     """The Pareto curve and split, from `measures` (the same order and shares as the features);
     `sales`: every account's, NaN when missing."""
     n = len(ids)
@@ -451,7 +453,7 @@ def _fte(pack: RulePack, key: int, developing: int = 0) -> tuple[float, float, T
     hours_low = key * low + developing * (dev_low or 0)
     hours_high = key * high + developing * (dev_high or 0)
     fte_low, fte_high = round(hours_low / full, 2), round(hours_high / full, 2)
-    if developing:
+    if developing and dev_low is not None and dev_high is not None:  # (developing: 0 without them)
         en_who = (f"At {_n(low)}–{_n(high)} hours a month per key relationship and {_n(dev_low)}–{_n(dev_high)} per account "
                   f"in development, {key} key accounts and {developing:,} in development (waiting or potential) take")
         zh_who = (f"按每个重点客户关系每月 {_n(low)}–{_n(high)} 小时、每个培育中客户每月 {_n(dev_low)}–{_n(dev_high)} 小时计，"
@@ -470,13 +472,13 @@ def _fte(pack: RulePack, key: int, developing: int = 0) -> tuple[float, float, T
 RISKS_LISTED_MAX = 100  # accounts detailed in the summary and report; decisions.csv has them all
 
 
-def _risks(pack: RulePack, evaluation: Evaluation, levels: list, tiers: list, sales: np.ndarray,
+def _risks(pack: RulePack, evaluation: Evaluation, levels: list | np.ndarray, tiers: list | np.ndarray, sales: np.ndarray,
            stakes: np.ndarray | None = None) -> tuple[tuple, dict]:
     """The accounts lost, lapsed, critical or at risk (by sales at stake, then the graver level first),
     detailed up to RISKS_LISTED_MAX, and how many there are per level; `levels`: every account's risk
     level, `sales`: every account's (NaN when missing), `stakes`: its sales at stake (default: sales)."""
     stakes = sales if stakes is None else stakes
-    level_name, tier_name = pack.role("risk_level"), pack.role("tier") or ""
+    level_name, tier_name = pack.role("risk_level") or "", pack.role("tier") or ""  # (levels: the pack has one)
     listed, counts = _at_risk(levels, stakes)
     result = []
     for i in listed:  # details (and their reasons) only for those listed
@@ -489,7 +491,7 @@ def _risks(pack: RulePack, evaluation: Evaluation, levels: list, tiers: list, sa
     return tuple(result), counts
 
 
-def _at_risk(levels: list, stakes: np.ndarray) -> tuple[list, dict]:
+def _at_risk(levels: list | np.ndarray, stakes: np.ndarray) -> tuple[list, dict]:
     """(the positions of the accounts listed: by sales at stake (largest first), then the graver level
     first, then input order, at most RISKS_LISTED_MAX; how many accounts there are per level)."""
     rank = {level: position for position, level in enumerate(RISK_LEVELS_LISTED)}
@@ -507,6 +509,8 @@ def _at_risk(levels: list, stakes: np.ndarray) -> tuple[list, dict]:
 def _risk_signals(pack: RulePack, account) -> tuple:
     """An account's risk signals, each with its cause and the reason of the rule that raised it."""
     signal_name, cause_name = pack.role("risk_signal"), pack.role("risk_cause") or ""
+    if signal_name is None:
+        return ()
     signal_decision = next((d for d in pack.decisions if signal_name in d.outputs), None)
     if signal_decision is None or signal_decision.id not in account.decisions:
         return ()

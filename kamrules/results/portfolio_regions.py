@@ -4,7 +4,7 @@ to develop counterweights (thesis §5.5). Part of `portfolio.summarise`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 import pandas as pd
@@ -49,7 +49,7 @@ class RegionRow:
 _FEW = 64  # regions up to which their members are found by a mask each rather than one sort
 
 
-def _region_groups(region_values: list) -> tuple[dict, int, list]:
+def _region_groups(region_values: list | np.ndarray) -> tuple[dict, int, list]:
     """({region: member positions, ascending}, how many accounts have no region, each account's region
     key: its text stripped, None when missing). Worked out once per distinct value."""
     codes, distinct = pd.factorize(np.array(region_values, dtype=object))
@@ -67,7 +67,7 @@ def _region_groups(region_values: list) -> tuple[dict, int, list]:
     return groups, int(bounds[1] - bounds[0]), keys
 
 
-def region_rows(region_values: list, ids: list, names: list, sales: np.ndarray, total: float, params: RegionParams,
+def region_rows(region_values: list | np.ndarray, ids: list | np.ndarray, names: list | np.ndarray, sales: np.ndarray, total: float, params: RegionParams,
                 dominated: list | None = None):
     """One row per region; `sales`: every account's, NaN when missing. HHI and shares come from `measures`
     (what the features compute). A region needs balancing when it has two accounts or more and its
@@ -104,7 +104,8 @@ def region_rows(region_values: list, ids: list, names: list, sales: np.ndarray, 
             second = order[1] if len(order) > 1 and _within_reach(clipped, largest, order[1], reach) else None
             advice = advice_text.balance_advice(region, _who(ids, names, largest),
                                                 _who(ids, names, second) if second is not None else None,
-                                                largest_share, hhi, _second_ratio(clipped, order))
+                                                cast(float, largest_share), cast(float, hhi),
+                                                _second_ratio(clipped, order))  # (balance: both measured)
         rows.append(RegionRow(
             region=region, accounts=len(members), sales=region_total,
             sales_share=region_total / total if total > 0 else None,
@@ -153,5 +154,5 @@ def _name(name: Any) -> str | None:
     return None if _missing(name) or name == "" else name
 
 
-def _who(ids: list, names: list, i: int) -> str:
+def _who(ids: list | np.ndarray, names: list | np.ndarray, i: int) -> str:
     return _name(names[i]) or ids[i]

@@ -16,7 +16,7 @@ import numpy as np
 from kamrules.i18n import fmt_money, fmt_number, fmt_pct
 from kamrules.i18n import is_missing as _missing
 from kamrules.pack import RulePack, ScoreSpec
-from kamrules.pack.analysis import absent_names
+from kamrules.pack.conditions import absent_names
 from kamrules.results.columns import column_values
 
 Text = dict

@@ -51,7 +51,8 @@ def run_inputs(out: Path, rules_folder: Path, data: Path | None = None,
     except ValueError:
         raise ConfigError(say(lang, "rerun_as_of", out=out)) from None
     given = options or ReadOptions()
-    lang = given.lang if explicit_lang else manifest.get("lang") if manifest.get("lang") in ("en", "zh") else given.lang
+    recorded_lang = manifest.get("lang")
+    lang = given.lang if explicit_lang or recorded_lang not in ("en", "zh") else str(recorded_lang)
     read = _read_options(manifest, recorded, replace(given, lang=lang))
     mapping_file = ((manifest.get("columns") or {}).get("file") or {})
     if mapping_file.get("path"):

@@ -26,7 +26,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn, cast
 
 import numpy as np
 import pandas as pd
@@ -86,13 +86,13 @@ class _Checked:
     def __init__(self, path: Path, lang: str):
         self.path, self.lang = path, lang
 
-    def fail(self, key: str, value: Any, wanted: str) -> None:
+    def fail(self, key: str, value: Any, wanted: str) -> NoReturn:
         from kamrules.data.formats import _json_kind
 
         raise ConfigError(say(self.lang, "run_manifest_bad", path=self.path, key=key,
                               found=_json_kind(value, self.lang), wanted=say(self.lang, f"json_{wanted}")))
 
-    def problem(self, key: str, value: Any, why: str) -> None:
+    def problem(self, key: str, value: Any, why: str) -> NoReturn:
         raise ConfigError(say(self.lang, "run_manifest_value", path=self.path, key=key, value=str(value)[:200],
                               why=why))
 
@@ -446,7 +446,7 @@ def _excel_names(path: Path, headers: list, kinds: dict, manifest: dict, pack, l
         matched = {label: name for label, name in zip(shown, names) if label in headers}
         if best is None or len(matched) > len(best[1]):
             best = (language, matched)
-    language, matched = best
+    language, matched = cast(tuple, best)  # (set: LANGS is never empty)
     if "account_id" not in matched.values():
         raise ConfigError(say(lang, "run_excel_pack", table=path))
     renamed = [matched.get(h, h) for h in headers]

@@ -14,7 +14,7 @@ import pandas as pd
 from kamrules.data.reader import ReadOptions, read_table
 from kamrules.engine.evaluate import evaluate
 from kamrules.engine.evaluation import AccountResult
-from kamrules.engine.features import compute_feature, compute_score, prepare_facts
+from kamrules.engine.features import compute_feature, compute_score, derived_waves, prepare_facts, with_columns
 from kamrules.errors import DataError, EvaluationError
 from kamrules.i18n import TESTING
 from kamrules.language import expr as ex
@@ -135,13 +135,16 @@ def _facts_with_overrides(pack: RulePack, frame: pd.DataFrame, as_of: dt.date) -
     facts = prepare_facts(pack, frame)
     flat = _flattened(pack)
     given = prepare_facts(flat, frame)  # the directly given features and scores, typed like fields
-    for item in pack.derived:
-        computed = compute_score(item, facts) if isinstance(item, ScoreSpec) else compute_feature(item, facts, as_of)
-        if item.name in frame.columns:
-            override = given[item.name]
-            computed = override.where(override.notna(), computed) if computed.dtype == override.dtype \
-                else override.astype(object).where(override.notna(), computed.astype(object))
-        facts[item.name] = computed
+    for wave in derived_waves(pack.derived):  # (each wave joined to `facts` at once, as compute_derived does)
+        added: dict[str, pd.Series] = {}
+        for item in wave:
+            computed = compute_score(item, facts) if isinstance(item, ScoreSpec) else compute_feature(item, facts, as_of)
+            if item.name in frame.columns:
+                override = given[item.name]
+                computed = override.where(override.notna(), computed) if computed.dtype == override.dtype \
+                    else override.astype(object).where(override.notna(), computed.astype(object))
+            added[item.name] = computed
+        facts = with_columns(facts, added)
     return facts
 
 
