@@ -26,7 +26,7 @@ from kamrules.data.cells import days_after
 from kamrules.language import expr as ex
 from kamrules.language.comparisons import compared_constants
 from kamrules.pack import MAX_BRANCHES_PER_DECISION, Decision, RulePack, ScoreSpec
-from kamrules.pack.analysis import branch_count
+from kamrules.pack.conditions import branch_count
 
 MAX_POINTS = 200_000  # accounts per decision evaluated at most (a few hundred ms)
 BRANCH_NOTE_SHARE = 0.75  # a note on the engine branches left once a decision uses more than this share
