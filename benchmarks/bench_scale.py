@@ -5,6 +5,12 @@
     python benchmarks/bench_scale.py --rows 100000 --playbooks default   # default options (key + potential plans)
     python benchmarks/bench_scale.py --rows 1000000 --format parquet
     python benchmarks/bench_scale.py --rows 1000000 --jobs 1            # one process (default: the command's, all cores)
+    python benchmarks/bench_scale.py --rows 2000000 --input parquet --format parquet   # Parquet in, Parquet out
+
+With `--input parquet` the portfolio is written as a Parquet file, and the last column is the run's wall
+and CPU time over those pyarrow takes to read that file and write it back as Parquet (a fresh process
+each time, median of three: the yardstick of "reading and writing at Arrow's speed"; on a shared
+machine the CPU ratio is the steadier one).
 
 Writes a 20-column CSV (20 of the default pack's fields, realistic skew) to a temporary folder and runs
 the real command on it in a child process — `kamrules evaluate FILE --playbooks none` — reporting the
@@ -73,13 +79,26 @@ class _PeakPss(threading.Thread):
             self.peak = max(self.peak, _pss_mb(self.pid))
 
 
-def run(rows: int, folder: Path, jobs: int, fmt: str = "csv", playbooks: str = "none") -> str:
+def arrow_round_trip(data: Path, folder: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds pyarrow takes to read `data` (Parquet) and write it back as Parquet: the median
+    of three runs, each in a fresh child process (imports not counted)."""
+    script = ("import sys, time, pyarrow.parquet as pq; t, c = time.perf_counter(), time.process_time(); "
+              "pq.write_table(pq.read_table(sys.argv[1]), sys.argv[2], compression='zstd'); "
+              "print(time.perf_counter() - t, time.process_time() - c)")
+    runs = [tuple(map(float, subprocess.run([sys.executable, "-c", script, str(data), str(folder / "round-trip.parquet")],
+                                            capture_output=True, text=True, check=True).stdout.split()))
+            for _ in range(3)]
+    return sorted(r[0] for r in runs)[1], sorted(r[1] for r in runs)[1]
+
+
+def run(rows: int, folder: Path, jobs: int, fmt: str = "csv", playbooks: str = "none", source: str = "csv") -> str:
     sys.path.insert(0, str(HERE))
     from synth import synthetic_customers
 
-    data = folder / f"customers-{rows}.csv"
+    data = folder / f"customers-{rows}.{source}"
     if not data.exists():
-        synthetic_customers(rows)[COLUMNS].to_csv(data, index=False)
+        portfolio = synthetic_customers(rows)[COLUMNS]
+        portfolio.to_parquet(data, index=False) if source == "parquet" else portfolio.to_csv(data, index=False)
     out = folder / f"out-{rows}"
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
@@ -101,8 +120,12 @@ def run(rows: int, folder: Path, jobs: int, fmt: str = "csv", playbooks: str = "
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)  # steadier on a busy machine
     peak = after.ru_maxrss / 1024
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) / 2**20
+    ratio = ""
+    if source == "parquet":
+        wall, processor = arrow_round_trip(data, folder)
+        ratio = f" {seconds / wall:.1f}× wall, {cpu / processor:.1f}× CPU (pyarrow {wall:.2f} s, {processor:.2f} s CPU) |"
     return (f"| {rows:,} | {jobs} | {data.stat().st_size / 2**20:.0f} MB | {seconds:.0f} s | {cpu:.0f} s | {peak:,.0f} MB | "
-            f"{sampler.peak:,.0f} MB | {size:,.0f} MB | {stages.group(1) if stages else ''} |")
+            f"{sampler.peak:,.0f} MB | {size:,.0f} MB | {stages.group(1) if stages else ''} |{ratio}")
 
 
 def main() -> None:
@@ -111,13 +134,16 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=0, help="--jobs of the command (0: its default, all cores)")
     parser.add_argument("--format", default="csv", help="the decision table's format (csv, parquet, …)")
     parser.add_argument("--playbooks", default="none", help="'none' (default here), 'default' (the command's own default)")
+    parser.add_argument("--input", default="csv", choices=["csv", "parquet"],
+                        help="the portfolio's file format; parquet adds the ratio to a pyarrow read + write")
     args = parser.parse_args()
-    print("| accounts | jobs | CSV in | wall time | CPU time | peak RSS (largest process) | peak PSS (all processes) "
-          "| outputs | stages (as printed) |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    parquet = args.input == "parquet"
+    print(f"| accounts | jobs | {args.input.upper()} in | wall time | CPU time | peak RSS (largest process) "
+          "| peak PSS (all processes) | outputs | stages (as printed) |" + " ÷ pyarrow read + write |" * parquet)
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---|" + "---:|" * parquet)
     with tempfile.TemporaryDirectory() as folder:
         for rows in args.rows:  # peak RSS is the largest child so far: run sizes in increasing order
-            print(run(rows, Path(folder), args.jobs, args.format, args.playbooks), flush=True)
+            print(run(rows, Path(folder), args.jobs, args.format, args.playbooks, args.input), flush=True)
 
 
 if __name__ == "__main__":
