@@ -542,6 +542,10 @@ def _trace_values(series: pd.Series, kind: pa.DataType) -> pa.Array:
         return pa.array(series.to_numpy(dtype="datetime64[ns]"), from_pandas=True).cast(pa.date32(), safe=False)
     if kind == pa.float64():
         return pa.array(series.to_numpy(dtype="float64", na_value=np.nan), from_pandas=True)
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "biu":  # flags and counts: no object per cell
+        return pa.array(series.to_numpy()).cast(kind)
+    if (pd.api.types.is_bool_dtype(series) or pd.api.types.is_integer_dtype(series)) and kind != pa.string():
+        return pa.array(series.array, from_pandas=True).cast(kind)  # pandas' masked arrays: missing as null
     objects = series.astype(object).to_numpy()
     try:
         return pa.array(objects, type=kind, from_pandas=True)
