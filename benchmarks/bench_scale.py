@@ -7,6 +7,12 @@
     python benchmarks/bench_scale.py --rows 1000000 --jobs 1            # one process (default: the command's, all cores)
     python benchmarks/bench_scale.py --rows 1000000 --chunk-size 250000  # decided in chunks (docs/scale.md)
     python benchmarks/bench_scale.py --rows 2000000 --engine dask        # Parquet parts of 250,000 on a LocalCluster
+    python benchmarks/bench_scale.py --rows 2000000 --input parquet --format parquet   # Parquet in, Parquet out
+
+With `--input parquet` the portfolio is written as a Parquet file, and the last column is the run's wall
+and CPU time over those pyarrow takes to read that file and write it back as Parquet (a fresh process
+each time, median of three: the yardstick of "reading and writing at Arrow's speed"; on a shared
+machine the CPU ratio is the steadier one).
 
 Writes a 20-column CSV (20 of the default pack's fields, realistic skew) to a temporary folder and runs
 the real command on it in a child process — `kamrules evaluate FILE --playbooks none` — reporting the
@@ -75,6 +81,18 @@ class _PeakPss(threading.Thread):
             self.peak = max(self.peak, _pss_mb(self.pid))
 
 
+def arrow_round_trip(data: Path, folder: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds pyarrow takes to read `data` (Parquet) and write it back as Parquet: the median
+    of three runs, each in a fresh child process (imports not counted)."""
+    script = ("import sys, time, pyarrow.parquet as pq; t, c = time.perf_counter(), time.process_time(); "
+              "pq.write_table(pq.read_table(sys.argv[1]), sys.argv[2], compression='zstd'); "
+              "print(time.perf_counter() - t, time.process_time() - c)")
+    runs = [tuple(map(float, subprocess.run([sys.executable, "-c", script, str(data), str(folder / "round-trip.parquet")],
+                                            capture_output=True, text=True, check=True).stdout.split()))
+            for _ in range(3)]
+    return sorted(r[0] for r in runs)[1], sorted(r[1] for r in runs)[1]
+
+
 PART_ROWS = 250_000  # accounts per Parquet part of a Dask dataset
 
 
@@ -93,7 +111,7 @@ def _parts(rows: int, folder: Path) -> Path:
 
 
 def _command(rows: int, folder: Path, jobs: int, fmt: str, playbooks: str, chunk_size: int | None,
-             engine: str) -> tuple[Path, list[str]]:
+             engine: str, source: str = "csv") -> tuple[Path, list[str]]:
     """(the input, the command line) of one measured run."""
     from synth import synthetic_customers
 
@@ -102,18 +120,19 @@ def _command(rows: int, folder: Path, jobs: int, fmt: str, playbooks: str, chunk
     if engine == "dask":
         data = _parts(rows, folder)
         return data, [sys.executable, "-m", "kamrules", "evaluate", str(data), "--engine", "dask", *common]
-    data = folder / f"customers-{rows}.csv"
+    data = folder / f"customers-{rows}.{source}"
     if not data.exists():
-        synthetic_customers(rows)[COLUMNS].to_csv(data, index=False)
+        portfolio = synthetic_customers(rows)[COLUMNS]
+        portfolio.to_parquet(data, index=False) if source == "parquet" else portfolio.to_csv(data, index=False)
     return data, [sys.executable, "-m", "kamrules", "evaluate", str(data), *common, "--jobs", str(jobs), "--format", fmt,
                   *([] if playbooks == "default" else ["--playbooks", playbooks]),
                   *([] if chunk_size is None else ["--chunk-size", str(chunk_size)])]
 
 
 def run(rows: int, folder: Path, jobs: int, fmt: str = "csv", playbooks: str = "none",
-        chunk_size: int | None = None, engine: str = "process") -> str:
+        chunk_size: int | None = None, engine: str = "process", source: str = "csv") -> str:
     sys.path.insert(0, str(HERE))
-    data, command = _command(rows, folder, jobs, fmt, playbooks, chunk_size, engine)
+    data, command = _command(rows, folder, jobs, fmt, playbooks, chunk_size, engine, source)
     out = folder / f"out-{rows}"
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
@@ -133,8 +152,12 @@ def run(rows: int, folder: Path, jobs: int, fmt: str = "csv", playbooks: str = "
     peak = after.ru_maxrss / 1024
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) / 2**20
     size_in = sum(p.stat().st_size for p in ([data] if data.is_file() else data.glob("*.parquet"))) / 2**20
+    ratio = ""
+    if source == "parquet" and engine == "process":
+        wall, processor = arrow_round_trip(data, folder)
+        ratio = f" {seconds / wall:.1f}× wall, {cpu / processor:.1f}× CPU (pyarrow {wall:.2f} s, {processor:.2f} s CPU) |"
     return (f"| {rows:,} | {jobs} | {size_in:.0f} MB | {seconds:.0f} s | {cpu:.0f} s | {peak:,.0f} MB | "
-            f"{sampler.peak:,.0f} MB | {size:,.0f} MB | {stages.group(1) if stages else ''} |")
+            f"{sampler.peak:,.0f} MB | {size:,.0f} MB | {stages.group(1) if stages else ''} |{ratio}")
 
 
 def main() -> None:
@@ -146,14 +169,17 @@ def main() -> None:
     parser.add_argument("--chunk-size", type=int, default=None, help="--chunk-size of the command (default: none, all at once)")
     parser.add_argument("--engine", default="process", choices=["process", "dask"],
                         help="dask: the input as Parquet parts of 250,000 accounts, --engine dask on a LocalCluster")
+    parser.add_argument("--input", default="csv", choices=["csv", "parquet"],
+                        help="the portfolio's file format; parquet adds the ratio to a pyarrow read + write")
     args = parser.parse_args()
-    print("| accounts | jobs | input | wall time | CPU time | peak RSS (largest process) | peak PSS (all processes) "
-          "| outputs | stages (as printed) |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    parquet = args.input == "parquet" and args.engine == "process"
+    print(f"| accounts | jobs | {args.input.upper()} in | wall time | CPU time | peak RSS (largest process) "
+          "| peak PSS (all processes) | outputs | stages (as printed) |" + " ÷ pyarrow read + write |" * parquet)
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---|" + "---:|" * parquet)
     with tempfile.TemporaryDirectory() as folder:
         for rows in args.rows:  # peak RSS is the largest child so far: run sizes in increasing order
-            print(run(rows, Path(folder), args.jobs, args.format, args.playbooks, args.chunk_size, args.engine),
-                  flush=True)
+            print(run(rows, Path(folder), args.jobs, args.format, args.playbooks, args.chunk_size, args.engine,
+                      args.input), flush=True)
 
 
 if __name__ == "__main__":

@@ -239,7 +239,7 @@ def evaluate(
     out: Path = typer.Option(Path("kamrules-out"), "--out", help="Output folder (replaced atomically)."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Date every date computation is relative to "
                                         "(YYYY-MM-DD, default today). Same inputs + same --as-of = same output bytes."),
-    fmt: str = typer.Option("csv", "--format", help="Decision table format: csv, xlsx, json or parquet."),
+    fmt: str = typer.Option("csv", "--format", help="Decision table format: csv, xlsx, json or parquet (parquet: the actions and the trace too)."),
     jobs: JobsOption = 0,
     playbooks: str = typer.Option("key+potential", "--playbooks", help="Accounts that get a playbook: key, key+potential, all, none."),
     playbooks_dir: PlaybooksDirOption = None,

@@ -220,7 +220,8 @@ def run_evaluate(options: EvaluateOptions, progress: Callable[[str], None] | Non
                                       history=history.record() if history is not None else None)
     started = time.perf_counter()
     write_outputs(options.out, files, inputs=inputs, force=options.force,
-                  apart=["trace.jsonl", "actions.csv"] if len(evaluation.table) >= APART_ACCOUNTS else [],
+                  apart=[n for n in files if n.startswith(("trace.", "actions."))]
+                  if len(evaluation.table) >= APART_ACCOUNTS else [],
                   jobs=jobs)
     # Clock times are reported on the console, not in OUT: the files stay byte-identical per input.
     timings = {**evaluation.timings, "load_pack": load_seconds, "read": read_seconds, "render": render_seconds,
@@ -823,19 +824,19 @@ def _output_files(options: EvaluateOptions, evaluation: Evaluation, read, summar
     from kamrules import documents as playbooks
     from kamrules.data.tables import table_bytes
     from kamrules.documents import report
-    from kamrules.results.outputs import decision_table_chunks, trace_chunks
+    from kamrules.results.outputs import decision_table_chunks, trace_file
 
     files: dict[str, bytes] = {}
 
     demoted = since.demoted if since is not None else None
     files[f"decisions.{options.format}"] = _then_give_back(
         decision_table_chunks(evaluation, options.format, options.lang, demoted=demoted, cut=cut, extra=extra))
-    files["trace.jsonl"] = trace_chunks(evaluation)
-    from kamrules.results.actions import actions_csv
+    trace_name, files[trace_name] = trace_file(evaluation, options.format)  # trace.parquet with --format parquet
+    from kamrules.results.actions import actions_file
 
-    actions = actions_csv(evaluation, options.lang, history=since.tasks if since is not None else None)
+    actions = actions_file(evaluation, options.format, options.lang, history=since.tasks if since is not None else None)
     if actions is not None:
-        files["actions.csv"] = actions
+        files[actions[0]] = actions[1]
     from kamrules.results.profile import LOOKALIKES_FILE
 
     profile = evaluation_profile(evaluation, lookalike_count=LOOKALIKES_FILE)  # once: the CSVs and the report

@@ -66,3 +66,43 @@ def test_the_golden_trace_holds_what_the_long_form_held():
 def test_a_trace_of_another_format_is_refused_with_its_line():
     with pytest.raises(ValueError, match="trace line 1: unknown format 'kamrules-trace-9'"):
         list(read_trace(['{"format": "kamrules-trace-9", "decisions": []}']))
+
+
+@pytest.mark.parametrize("rows", [3, 131_072])
+def test_trace_parquet_reads_back_as_the_long_form_with_dates_flags_and_texts(tmp_path, rows):
+    """trace.parquet (one row group per `rows` accounts) holds what trace.jsonl holds: read back with
+    read_trace_table it is the long form, dates as YYYY-MM-DD, missing flags as null."""
+    import pyarrow.parquet as pq
+
+    from kamrules.results.outputs import read_trace_table, trace_parquet_chunks
+
+    pack = load_pack(write_pack(Path("rules"), {"00.yaml": FIELDS, "10.yaml": POLICIES + FIELD_TO_FIELD.replace(
+        "decisions:\n", "") + READS_EVERY_KIND}))
+    frame = _frame([{"sales": float(i * 7 % 130) if i % 5 else None, "sales_prev": float(i % 9), "nps": float(i % 11),
+                     "strategic": [True, False, None][i % 3], "loyal": [None, True][i % 2],
+                     "region": ["north", None, "south", '=x"y'][i % 4], "home": "north",
+                     "last_order": None if i % 6 == 0 else f"2026-0{1 + i % 9}-1{i % 10}",
+                     "first_order": "2020-02-02"} for i in range(40)])
+    evaluation = evaluate(pack, frame, as_of=AS_OF)
+    (tmp_path / "trace.parquet").write_bytes(b"".join(trace_parquet_chunks(evaluation, rows=rows)))
+    assert list(read_trace_table(tmp_path / "trace.parquet")) == _long(evaluation)
+    handle = pq.ParquetFile(tmp_path / "trace.parquet")
+    assert handle.metadata.num_rows == 40 and handle.num_row_groups == (14 if rows == 3 else 1)
+    kinds = {f.name: str(f.type) for f in handle.schema_arrow}
+    read = {name for record in _long(evaluation) for name in record["reads"]}
+    assert {f"value.{name}" for name in read} == {n for n in kinds if n.startswith("value.")}
+    assert {"last_order", "strategic", "loyal", "region", "nps", "pair_d_count"} <= read
+    assert [kinds[f"value.{n}"] for n in ("last_order", "strategic", "region", "nps")] == [
+        "date32[day]", "bool", "string", "double"]
+
+
+READS_EVERY_KIND = """\
+  kinds_d:
+    hit: collect
+    outputs: {k: {type: category, values: [dated, flagged, placed, listed]}}
+    rules:
+      - {id: dated, when: last_order < date("2026-05-01"), then: {k: dated}}
+      - {id: flagged, when: strategic or loyal, then: {k: flagged}}
+      - {id: placed, when: region == "north", then: {k: placed}}
+      - {id: listed, when: pair_d_count >= 2, then: {k: listed}}
+"""

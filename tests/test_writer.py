@@ -588,3 +588,34 @@ def test_arrow_csv_equals_python_csv(data):
 def test_arrow_csv_quotes_a_row_with_a_carriage_return():
     frame = pd.DataFrame({"a": ["x\ry", "plain"], "b": ["1", "2"]})
     assert table_bytes(frame, "csv") == _reference_csv(frame) == '\ufeffa,b\n"x\ry","1"\nplain,2\n'.encode()
+
+
+def test_csv_parts_without_a_header_append_to_the_first_parts_bytes():
+    """The pieces of a CSV file made apart: the first with its header, the others with `header=False`,
+    concatenated, are the bytes of the whole frame."""
+    from kamrules.data.tables import csv_parts_chunks
+
+    frame = pd.DataFrame({"id": ["=a", "b,c", 'd"e', None], "sales": [1.5, 2.0, None, 1e21]})
+    whole = table_bytes(frame, "csv")
+    first = b"".join(csv_parts_chunks(iter([frame.iloc[:2]])))
+    rest = b"".join(csv_parts_chunks(iter([frame.iloc[2:]]), header=False))
+    assert first + rest == whole
+    assert not rest.startswith("\ufeff".encode()) and rest.count(b"\n") == 2
+
+
+def test_every_parquet_writer_fixes_the_writers_options():
+    """Same table, same bytes, whatever pyarrow's defaults: the options are written out, and equal to
+    pyarrow's defaults (files written before they were fixed keep their bytes)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from kamrules.data.tables import PARQUET_OPTIONS, arrow_parts_chunks
+
+    table = pa.table({"id": ["a", "b", None], "n": [1.0, None, 3.5]})
+    fixed = b"".join(arrow_parts_chunks(iter([table]), table.schema))
+    default = io.BytesIO()
+    pq.write_table(table, default, compression="zstd")
+    assert fixed == default.getvalue() == b"".join(arrow_parts_chunks(iter([table]), table.schema))
+    assert PARQUET_OPTIONS["compression"] == "zstd"
+    assert b"".join(arrow_parts_chunks(iter([table]), table.schema, {"k": "v"})) != fixed
+    assert pq.read_table(io.BytesIO(b"".join(arrow_parts_chunks(iter([]), table.schema)))).num_rows == 0

@@ -122,7 +122,9 @@ def read_table(path: Path, fields: Sequence[FieldSpec], options: ReadOptions = R
     if messages:
         raise DataError("\n".join(messages))
 
-    frame = pd.DataFrame(data, index=pd.RangeIndex(len(raw.row_numbers)))
+    # copy=False: each column stays the array it was converted to (pandas would otherwise copy every
+    # float column into one block: 190 MB and over a second at 2,000,000 accounts)
+    frame = pd.DataFrame(data, index=pd.RangeIndex(len(raw.row_numbers)), copy=False)
     source = {"path": name, "format": fmt, "encoding": raw.encoding, "delimiter": raw.delimiter, "sheet": raw.sheet,
               "rows": len(raw.row_numbers)}
     for option in ("header_row", "skip_footer"):  # said by the user: explain --run reads the file the same way

@@ -26,9 +26,17 @@ from kamrules.data.written import (
 from kamrules.data.xlsx import _xlsx_bytes
 from kamrules.errors import ConfigError
 
-__all__ = ["TABLE_FORMATS", "table_bytes", "table_chunks", "csv_parts_chunks", "parquet_parts_chunks", "csv_row_texts"]
+__all__ = ["TABLE_FORMATS", "PARQUET_OPTIONS", "table_bytes", "table_chunks", "csv_parts_chunks", "parquet_parts_chunks",
+           "arrow_parts_chunks", "arrow_table", "csv_row_texts"]
 
 TABLE_FORMATS = ("csv", "xlsx", "json", "parquet")
+# Every Parquet file kamrules writes: pyarrow's writer with each option that shapes the bytes fixed, so
+# the same table gives the same bytes whatever the library's defaults become (the values are pyarrow 26's
+# defaults: files written before they were fixed are unchanged). No clock time is written; the footer's
+# `created_by` names the pyarrow version, so the bytes are the same for one version of pyarrow.
+PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 1, "version": "2.6", "data_page_version": "1.0",
+                   "use_dictionary": True, "write_statistics": True, "store_schema": True,
+                   "write_page_index": False, "write_page_checksum": False}
 
 
 def table_bytes(frame: pd.DataFrame, fmt: str, *, list_columns: Sequence[str] = ()) -> bytes:
@@ -111,13 +119,16 @@ def _csv_chunks(frame: pd.DataFrame) -> Iterator[bytes]:
     return csv_parts_chunks(iter([frame]), times=_date_columns(frame))
 
 
-def csv_parts_chunks(parts: Iterator[pd.DataFrame], *, times: dict[int, bool] | None = None) -> Iterator[bytes]:
+def csv_parts_chunks(parts: Iterator[pd.DataFrame], *, times: dict[int, bool] | None = None,
+                     header: bool = True) -> Iterator[bytes]:
     """A CSV file from frames with the same columns, one after another (the header once): a table built
     part by part is written without being held whole. Same bytes as the concatenated frame's.
 
     How a date column is written (with or without a time of day) is decided once for the whole column,
-    so parts may hold a date column only when `times` (from the whole column) is given."""
-    first = True
+    so parts may hold a date column only when `times` (from the whole column) is given. With `header`
+    False, only the rows (no byte-order mark, no header line): the bytes a later piece of a file adds,
+    so pieces made apart (say, in other processes) are appended to the first one's bytes."""
+    first = header
     for part in parts:
         if times is None and _date_columns(part):
             raise ValueError("csv_parts_chunks: a part holds a date column; pass `times` for the whole column")
@@ -308,7 +319,7 @@ def parquet_parts_chunks(parts: Iterator[pd.DataFrame], kinds: Mapping[str, str]
             except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
                 raise ConfigError(f"cannot write the decision table as Parquet ({exc}); use --format csv") from None
             if writer is None:
-                writer = pq.ParquetWriter(sink, schema, compression="zstd")
+                writer = pq.ParquetWriter(sink, schema, **PARQUET_OPTIONS)
             writer.write_table(table)
             del table, part
             pa.default_memory_pool().release_unused()  # Arrow's allocator keeps freed pages otherwise
@@ -317,6 +328,34 @@ def parquet_parts_chunks(parts: Iterator[pd.DataFrame], kinds: Mapping[str, str]
         if writer is not None:
             writer.close()
     yield sink.take()
+
+
+def arrow_parts_chunks(tables: Iterator[pa.Table], schema: pa.Schema,
+                       metadata: Mapping[str, str] | None = None) -> Iterator[bytes]:
+    """A Parquet file from Arrow tables with `schema` (each cast to it: a part where a column is missing
+    throughout is typed as the column is), one row group per table, bytes handed on as each is written.
+    `metadata` (text keys and values) goes into the file's key-value metadata. No table at all gives a
+    file with the schema and no rows."""
+    import pyarrow.parquet as pq
+
+    if metadata:
+        schema = schema.with_metadata({**(schema.metadata or {}), **metadata})
+    sink, plain = _Sink(), schema.remove_metadata()
+    writer = pq.ParquetWriter(sink, schema, **PARQUET_OPTIONS)
+    try:
+        for table in tables:
+            writer.write_table(table.select(plain.names).cast(plain))  # (the writer compares without metadata)
+            del table
+            yield sink.take()
+    finally:
+        writer.close()
+    yield sink.take()
+
+
+def arrow_table(frame: pd.DataFrame, list_columns: Sequence[str] = ()) -> pa.Table:
+    """The frame as an Arrow table, as the Parquet writer takes it: numbers, booleans and dates typed,
+    `list_columns` (and any column of lists) as lists of text, mixed kinds as text, missing as null."""
+    return _arrow_table(frame, list_columns)
 
 
 class _Sink(io.RawIOBase):
@@ -347,7 +386,7 @@ def _parquet_file(table) -> bytes:
     import pyarrow.parquet as pq
 
     buffer = io.BytesIO()
-    pq.write_table(table, buffer, compression="zstd")
+    pq.write_table(table, buffer, **PARQUET_OPTIONS)
     return buffer.getvalue()
 
 

@@ -126,52 +126,157 @@ def account_task_values(evaluation: Evaluation) -> pd.DataFrame:
                          "money_at_stake": money})
 
 
+def actions_file(evaluation: Evaluation, fmt: str, lang: str = "en",
+                 history: Any = None) -> tuple[str, Iterator[bytes]] | None:
+    """(file name, its bytes in pieces) of the action plan: `actions.parquet` when the tables are written
+    as Parquet (`--format parquet`), `actions.csv` otherwise; None when the pack has no action decision."""
+    if fmt == "parquet":
+        made = actions_parquet(evaluation, lang, history)
+        return None if made is None else ("actions.parquet", made)
+    made = actions_csv(evaluation, lang, history)
+    return None if made is None else ("actions.csv", made)
+
+
+class _Plan:
+    """What every row of the action plan is made from: the account columns, each rule's action columns,
+    and per slice of accounts the (account, rule) pairs of its rows with their task ids and statuses."""
+
+    def __init__(self, evaluation: Evaluation, lang: str, history: Any):
+        pack = evaluation.pack
+        self.decision = decision = action_decision(pack)
+        self.table, self.outcomes = evaluation.frame, evaluation.outcomes(decision.id)
+        self.identity = _account_columns(pack, self.table)
+        self.rules = rules_frame(evaluation, lang)
+        action_name = pack.role("action")
+        self.codes = [rule.then.get(action_name) for rule in decision.rules]
+        self.per_account = account_task_values(evaluation)
+        table = self.table
+        self.ids = (table["account_id"].astype(object).where(table["account_id"].notna(), "").map(str).tolist()
+                    if "account_id" in table.columns else [""] * len(table))
+        self.history = history
+        self.extra = [*TASK_COLUMNS, *([STATUS_COLUMN] if history is not None else [])]
+
+    def slices(self) -> Iterator[tuple[int, np.ndarray, np.ndarray, pa.Array, pa.Array | None]]:
+        """Per slice of SLICE accounts with actions: (its start, each row's account from the start and
+        rule, each row's task id, each row's status or None without a history)."""
+        previous = getattr(self.history, "previous", None)
+        for start in range(0, len(self.table), SLICE):
+            accounts, rules = _fired(self.outcomes, start, start + SLICE)
+            if not len(accounts):
+                continue
+            account_ids = [self.ids[start + a] for a in accounts.tolist()]
+            actions = [self.codes[r] for r in rules.tolist()]
+            tasks = pa.array([task_id(a, c) for a, c in zip(account_ids, actions)], type=pa.string())
+            status = None
+            if previous is not None:
+                status = pa.array(["open" if c in previous.get(a, ()) else "new" for a, c in zip(account_ids, actions)],
+                                  type=pa.string())
+            yield start, accounts, rules, tasks, status
+
+
 def actions_csv(evaluation: Evaluation, lang: str = "en", history: Any = None) -> Iterator[bytes] | None:
     """actions.csv in pieces (None when the pack has no action decision). Each rule's part of a line
     and each account's part are encoded once; a line joins them with the task's id. `history` (with
     `evaluate --previous`, kamrules.review.tasks.TaskHistory): `previous` (account id -> the action codes
     of the last review) gives each row its status, and `resolved` rows follow the current ones."""
     pack = evaluation.pack
-    decision = action_decision(pack)
-    if decision is None:
+    if action_decision(pack) is None:
         return None
-    table, outcomes = evaluation.frame, evaluation.outcomes(decision.id)
-    identity = _account_columns(pack, table)
-    header, suffixes = _csv_lines(rules_frame(evaluation, lang))
-    action_name = pack.role("action")
-    codes = [rule.then.get(action_name) for rule in decision.rules]
-    per_account = account_task_values(evaluation)
-    ids = (table["account_id"].astype(object).where(table["account_id"].notna(), "").map(str).tolist()
-           if "account_id" in table.columns else [""] * len(table))
-    previous = getattr(history, "previous", None)
-    extra = [*TASK_COLUMNS, *([STATUS_COLUMN] if history is not None else [])]
-
+    plan = _Plan(evaluation, lang, history)
+    header, suffixes = _csv_lines(plan.rules)
     rule_parts = pa.array(suffixes, type=pa.string())
 
     def pieces() -> Iterator[bytes]:
-        yield ("\ufeff" + ",".join(identity) + "," + header + "," + ",".join(extra) + "\n").encode("utf-8")
-        for start in range(0, len(table), SLICE):
-            part = table[identity].iloc[start:start + SLICE].astype("string")  # as text, missing as missing
-            accounts, rules = _fired(outcomes, start, start + SLICE)
-            if not len(accounts):
-                continue
+        yield ("\ufeff" + ",".join(plan.identity) + "," + header + "," + ",".join(plan.extra) + "\n").encode("utf-8")
+        for start, accounts, rules, tasks, status in plan.slices():
+            part = plan.table[plan.identity].iloc[start:start + SLICE].astype("string")  # as text, missing as missing
             prefixes = csv_row_texts(part.reset_index(drop=True))
-            after = csv_row_texts(per_account.iloc[start:start + SLICE].reset_index(drop=True))
+            after = csv_row_texts(plan.per_account.iloc[start:start + SLICE].reset_index(drop=True))
             taken = pa.array(accounts)
-            account_ids = [ids[start + a] for a in accounts.tolist()]
-            actions = [codes[r] for r in rules.tolist()]
-            tasks = [task_id(a, c) for a, c in zip(account_ids, actions)]
-            columns = [prefixes.take(taken), rule_parts.take(pa.array(rules)), pa.array(tasks, type=pa.string()),
-                       after.take(taken)]
-            if previous is not None:
-                columns.append(pa.array(["open" if c in previous.get(a, ()) else "new"
-                                         for a, c in zip(account_ids, actions)], type=pa.string()))
+            columns = [prefixes.take(taken), rule_parts.take(pa.array(rules)), tasks, after.take(taken)]
+            if status is not None:
+                columns.append(status)
             lines = pc.binary_join_element_wise(*columns, ",")
             yield text_bytes(pc.binary_join_element_wise(lines, "", "\n"))
         if history is not None and history.resolved:
-            yield _resolved_lines(history.resolved, identity, header, pack, lang)
+            yield _resolved_lines(history.resolved, plan.identity, header, pack, lang)
 
     return pieces()
+
+
+def actions_parquet(evaluation: Evaluation, lang: str = "en", history: Any = None) -> Iterator[bytes] | None:
+    """actions.parquet in pieces (None when the pack has no action decision): the columns and rows of
+    actions.csv (docs/actions.md), typed — text, `action_due_days` and `money_at_stake` as float64,
+    `action_due_date` as a date — one row group per slice of accounts; the resolved rows of `history`
+    (`evaluate --previous`) follow as the last row group."""
+    pack = evaluation.pack
+    if action_decision(pack) is None:
+        return None
+    plan = _Plan(evaluation, lang, history)
+    due_date = pack.role("action_due_days").removesuffix("_days") + "_date" if pack.role("action_due_days") else None
+    rule_types = {name: pa.date32() if name == due_date else _ARROW_TYPES.get(_kind(plan.decision, name), pa.string())
+                  for name in plan.rules.columns}
+    schema = pa.schema([*[pa.field(n, pa.string()) for n in plan.identity],
+                        *[pa.field(n, t) for n, t in rule_types.items()],
+                        pa.field("task_id", pa.string()), pa.field("priority", pa.string()),
+                        pa.field("money_at_stake", pa.float64()),
+                        *([pa.field(STATUS_COLUMN, pa.string())] if history is not None else [])])
+    rule_arrays = [_typed(plan.rules[name], kind) for name, kind in rule_types.items()]
+    priority = pa.array(plan.per_account["priority"].to_numpy(), type=pa.string())
+    money = pa.array(plan.per_account["money_at_stake"].to_numpy(dtype="float64"), from_pandas=True)
+
+    def groups() -> Iterator[pa.Table]:
+        for start, accounts, rules, tasks, status in plan.slices():
+            taken, everyone = pa.array(accounts), pa.array(accounts + start)
+            identity = [_typed(plan.table[n].iloc[start:start + SLICE].astype("string"), pa.string()).take(taken)
+                        for n in plan.identity]
+            columns = [*identity, *[array.take(pa.array(rules)) for array in rule_arrays], tasks,
+                       priority.take(everyone), money.take(everyone), *([status] if status is not None else [])]
+            yield pa.Table.from_arrays(columns, schema=schema)
+        if history is not None and history.resolved:
+            yield _resolved_table(history.resolved, schema, plan.identity, pack, lang)
+
+    from kamrules.data.tables import arrow_parts_chunks
+
+    return arrow_parts_chunks(groups(), schema)
+
+
+_ARROW_TYPES = {"number": pa.float64(), "integer": pa.float64(), "boolean": pa.bool_()}
+
+
+def _kind(decision, name: str) -> str | None:
+    spec = decision.outputs.get(name)
+    return None if spec is None else spec.type
+
+
+def _typed(series: pd.Series, kind: pa.DataType) -> pa.Array:
+    """A column as an Arrow array of `kind` (text: each cell's text, missing as null)."""
+    if kind == pa.float64():
+        return pa.array(series.to_numpy(dtype="float64", na_value=np.nan), from_pandas=True)
+    objects = series.astype(object).to_numpy()
+    try:
+        return pa.array(objects, type=kind, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        from kamrules.data.written import _text
+
+        texts = pa.array([None if v is None or v is pd.NA or v != v else _text(v) for v in objects], type=pa.string())
+        return texts.cast(kind)
+
+
+def _resolved_table(resolved: list, schema: pa.Schema, identity: list[str], pack, lang: str) -> pa.Table:
+    """The resolved rows of `_resolved_lines` as a table of `schema`."""
+    action_name, title_name = pack.role("action"), pack.role("action_title")
+    columns: dict[str, list] = {name: [None] * len(resolved) for name in schema.names}
+    for row, item in enumerate(resolved):
+        for name in identity:
+            value = item.identity.get(name)
+            columns[name][row] = None if value is None else str(value)
+        columns[action_name][row] = None if item.action is None else str(item.action)
+        if title_name in columns:
+            columns[title_name][row] = pack.label(action_name, item.action, lang)
+        columns["task_id"][row] = task_id(item.account, item.action)
+        columns[STATUS_COLUMN][row] = "resolved"
+    return pa.Table.from_arrays([pa.array(columns[f.name], type=f.type) for f in schema], schema=schema)
 
 
 def _resolved_lines(resolved: list, identity: list[str], header: str, pack, lang: str) -> bytes:

@@ -356,15 +356,10 @@ def _account_lines(evaluation: Evaluation, names: list[str], situations: list[li
         return b""
     pieces = [pa.scalar('{"account_id": '), _json_texts(ids), pa.scalar(', "row": '), pa.array(rows).cast(pa.string()),
               pa.scalar(', "situations": [')]
-    reads = np.zeros((count, len(names)), dtype=bool)  # per account and name: whether a fired rule read it
-    for number, (decision, described) in enumerate(zip(evaluation.pack.decisions, situations)):
-        codes = evaluation.outcomes(decision.id).codes(start, stop).astype(np.int64)  # its situation
+    per_decision, reads = _situations_read(evaluation, names, situations, start, stop)
+    for number, (codes, described) in enumerate(zip(per_decision, situations)):
         numerals = pa.array([str(k) for k in range(len(described))], type=pa.string())
         pieces += [pa.scalar(", ")] * bool(number) + [numerals.take(pa.array(codes))]
-        read = np.zeros((len(described), len(names)), dtype=bool)  # per situation of the decision
-        for k, (_, _, bits) in enumerate(described):
-            read[k] = [bool(bits >> i & 1) for i in range(len(names))]
-        reads |= read[codes]
     pieces.append(pa.scalar('], "values": {'))
     values = []  # per name read by some account: ', "name": value' where read, null elsewhere
     for i, name in enumerate(names):
@@ -382,6 +377,22 @@ def _account_lines(evaluation: Evaluation, names: list[str], situations: list[li
         pieces.append(pc.utf8_slice_codeunits(joined, 2))
     pieces.append(pa.scalar("}}\n"))
     return text_bytes(pc.binary_join_element_wise(*pieces, ""))
+
+
+def _situations_read(evaluation: Evaluation, names: list[str], situations: list[list], start: int,
+                     stop: int) -> tuple[list[np.ndarray], np.ndarray]:
+    """(per decision, each account's situation; per account and name, whether a fired rule read it) for
+    the accounts start..stop: what a name is read for follows from the situations."""
+    reads = np.zeros((stop - start, len(names)), dtype=bool)
+    per_decision = []
+    for decision, described in zip(evaluation.pack.decisions, situations):
+        codes = evaluation.outcomes(decision.id).codes(start, stop).astype(np.int64)  # its situation
+        read = np.zeros((len(described), len(names)), dtype=bool)  # per situation of the decision
+        for k, (_, _, bits) in enumerate(described):
+            read[k] = [bool(bits >> i & 1) for i in range(len(names))]
+        reads |= read[codes]
+        per_decision.append(codes)
+    return per_decision, reads
 
 
 _PLAIN_TEXT = r'^[^"\\\x00-\x1f]*$'  # JSON needs no escape: no quote, backslash or control character
@@ -454,6 +465,129 @@ def read_trace(lines: Iterable[str | bytes]) -> Iterator[dict]:
                 yield {"account_id": record["account_id"], "decision": decision,
                        "reads": {n: values[n] for n in described["reads"]}, "row": record["row"],
                        "rules": described["rules"]}
+
+
+TRACE_PARQUET_FORMAT = "kamrules-trace-parquet-1"
+TRACE_METADATA_KEY = "kamrules.trace"  # the key-value metadata entry of trace.parquet that describes the situations
+SITUATION_PREFIX, VALUE_PREFIX = "situation.", "value."
+TRACE_GROUP_ROWS = 131_072  # accounts per row group of trace.parquet
+
+
+def trace_file(evaluation: Evaluation, fmt: str) -> tuple[str, Iterator[bytes]]:
+    """(file name, its bytes in pieces) of the run's trace: `trace.parquet` when the tables are written as
+    Parquet (`--format parquet`), `trace.jsonl` otherwise (docs/trace.md)."""
+    if fmt == "parquet":
+        return "trace.parquet", trace_parquet_chunks(evaluation)
+    return "trace.jsonl", trace_chunks(evaluation)
+
+
+def trace_parquet_chunks(evaluation: Evaluation, rows: int = TRACE_GROUP_ROWS) -> Iterator[bytes]:
+    """trace.parquet: the trace of `trace_chunks` as one Parquet table, one row per account in input
+    order — `account_id` (text), `row` (int64), `situation.<decision>` (int32, the account's situation
+    in each decision) and `value.<name>` for every name a fired rule reads (the column's own type:
+    float64, int64, boolean, date32, text or list of text; null where the account's rules did not read
+    it). The situations (each decision's rules and the names they read, numbered from 0) are JSON in the
+    file's key-value metadata under `kamrules.trace`. One row group per `rows` accounts."""
+    pack, table = evaluation.pack, evaluation.table
+    count = len(table)
+    names, situations = _trace_situations(evaluation)
+    types = {name: _trace_type(table[name]) for name in names}
+    schema = pa.schema([pa.field("account_id", pa.string()), pa.field("row", pa.int64()),
+                        *[pa.field(SITUATION_PREFIX + d.id, pa.int32()) for d in pack.decisions],
+                        *[pa.field(VALUE_PREFIX + name, types[name]) for name in names]])
+    described = {"format": TRACE_PARQUET_FORMAT, "decisions": [d.id for d in pack.decisions],
+                 "situations": {d.id: [{"rules": rules, "reads": reads} for rules, reads, _ in found]
+                                for d, found in zip(pack.decisions, situations)}}
+    all_rows = np.asarray(evaluation.rows, dtype="int64")
+
+    def groups() -> Iterator[pa.Table]:
+        for start in range(0, count, rows):
+            stop = min(count, start + rows)
+            ids = _id_texts(table, start, stop)
+            per_decision, reads = _situations_read(evaluation, names, situations, start, stop)
+            columns = [ids if isinstance(ids, pa.Array) else pa.array(ids, type=pa.string()), pa.array(all_rows[start:stop]),
+                       *[pa.array(codes.astype(np.int32)) for codes in per_decision]]
+            for i, name in enumerate(names):
+                values = _trace_values(table[name].iloc[start:stop], types[name])
+                columns.append(values.take(pa.array(np.arange(stop - start), mask=~reads[:, i])))  # null where unread
+            yield pa.Table.from_arrays(columns, schema=schema)
+
+    from kamrules.data.tables import arrow_parts_chunks
+
+    return arrow_parts_chunks(groups(), schema,
+                              {TRACE_METADATA_KEY: json.dumps(described, ensure_ascii=False, sort_keys=True)})
+
+
+def _trace_type(series: pd.Series) -> pa.DataType:
+    """The Arrow type of a value column of trace.parquet, from the whole column (so every row group has it)."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return pa.date32()
+    if pd.api.types.is_bool_dtype(series):
+        return pa.bool_()
+    if pd.api.types.is_float_dtype(series):
+        return pa.float64()
+    if pd.api.types.is_integer_dtype(series):
+        return pa.int64()
+    sample = series.dropna().iloc[:1000].astype(object).tolist()
+    if sample and all(type(v) in (list, tuple) for v in sample):
+        return pa.list_(pa.string())
+    if sample and all(type(v) in (bool, np.bool_) for v in sample):
+        return pa.bool_()
+    return pa.string()
+
+
+def _trace_values(series: pd.Series, kind: pa.DataType) -> pa.Array:
+    """A slice of a value column as Arrow `kind` (see `_trace_type`); a cell of another kind as its text."""
+    if kind == pa.date32():
+        return pa.array(series.to_numpy(dtype="datetime64[ns]"), from_pandas=True).cast(pa.date32(), safe=False)
+    if kind == pa.float64():
+        return pa.array(series.to_numpy(dtype="float64", na_value=np.nan), from_pandas=True)
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "biu":  # flags and counts: no object per cell
+        return pa.array(series.to_numpy()).cast(kind)
+    if (pd.api.types.is_bool_dtype(series) or pd.api.types.is_integer_dtype(series)) and kind != pa.string():
+        return pa.array(series.array, from_pandas=True).cast(kind)  # pandas' masked arrays: missing as null
+    objects = series.astype(object).to_numpy()
+    try:
+        return pa.array(objects, type=kind, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+        pass
+    from kamrules.data.cells import plain_value
+    from kamrules.data.written import _text
+
+    plain = [plain_value(v) for v in objects]
+    if pa.types.is_list(kind):
+        return pa.array([None if v is None else [_text(item) for item in (v if isinstance(v, list) else [v])]
+                         for v in plain], type=kind)
+    texts = pa.array([None if v is None else _text(v) for v in plain], type=pa.string())
+    return texts if kind == pa.string() else texts.cast(kind)  # ("true"/"false" for a column of flags)
+
+
+def read_trace_table(path: Path) -> Iterator[dict]:
+    """The records of trace.parquet in the long form, as `read_trace` gives them from trace.jsonl: per
+    account and decision `{"account_id", "decision", "reads": {name: value}, "row", "rules"}` (dates as
+    `YYYY-MM-DD` text, as in the JSON form)."""
+    import pyarrow.parquet as pq
+
+    handle = pq.ParquetFile(path)
+    metadata = (handle.schema_arrow.metadata or {}).get(TRACE_METADATA_KEY.encode())
+    if metadata is None:
+        raise ValueError(f"{path}: not a kamrules trace (no '{TRACE_METADATA_KEY}' metadata)")
+    described = json.loads(metadata)
+    if described.get("format") != TRACE_PARQUET_FORMAT:
+        raise ValueError(f"{path}: unknown trace format {described.get('format')!r} (expected {TRACE_PARQUET_FORMAT})")
+    decisions, situations = described["decisions"], described["situations"]
+    for batch in handle.iter_batches():
+        for record in batch.to_pylist():
+            for decision in decisions:
+                situation = situations[decision][record[SITUATION_PREFIX + decision]]
+                reads = {n: _long_value(record[VALUE_PREFIX + n]) for n in situation["reads"]}
+                yield {"account_id": record["account_id"], "decision": decision, "reads": reads, "row": record["row"],
+                       "rules": situation["rules"]}
+
+
+def _long_value(value: Any) -> Any:
+    """A value of trace.parquet as the JSON form has it (dates as text, whole floats compare equal)."""
+    return value.isoformat() if isinstance(value, dt.date) else value
 
 
 def long_trace_chunks(evaluation: Evaluation, chunk: int = 10000) -> Iterator[bytes]:
