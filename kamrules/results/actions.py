@@ -213,8 +213,9 @@ def actions_parquet(evaluation: Evaluation, lang: str = "en", history: Any = Non
     if action_decision(pack) is None:
         return None
     plan = _Plan(evaluation, lang, history)
-    due_date = pack.role("action_due_days").removesuffix("_days") + "_date" if pack.role("action_due_days") else None
-    rule_types = {name: pa.date32() if name == due_date else _ARROW_TYPES.get(_kind(plan.decision, name), pa.string())
+    due_days = pack.role("action_due_days")
+    due_date = due_days.removesuffix("_days") + "_date" if due_days else None
+    rule_types = {name: pa.date32() if name == due_date else _ARROW_TYPES.get(_kind(plan.decision, name) or "", pa.string())
                   for name in plan.rules.columns}
     schema = pa.schema([*[pa.field(n, pa.string()) for n in plan.identity],
                         *[pa.field(n, t) for n, t in rule_types.items()],

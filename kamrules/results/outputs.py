@@ -488,7 +488,7 @@ def trace_parquet_chunks(evaluation: Evaluation, rows: int = TRACE_GROUP_ROWS) -
     float64, int64, boolean, date32, text or list of text; null where the account's rules did not read
     it). The situations (each decision's rules and the names they read, numbered from 0) are JSON in the
     file's key-value metadata under `kamrules.trace`. One row group per `rows` accounts."""
-    pack, table = evaluation.pack, evaluation.table
+    pack, table = evaluation.pack, evaluation.frame
     count = len(table)
     names, situations = _trace_situations(evaluation)
     types = {name: _trace_type(table[name]) for name in names}
