@@ -1256,3 +1256,63 @@ def test_department_advice_says_which_team_it_rests_on(pack):
     assert "以上建议基于规则包参数中的团队（4 名重点客户经理 × 每人 8 个客户）" in default["zh"]
     given = organisation(with_params(pack, ["key_account_managers=2"]))
     assert given["en"].endswith("(On the team given: 2 key account managers × 8 accounts each.)")
+
+
+# ------------------------------------------------------------------------ an order (purchases) count's period
+
+
+def _purchases_book(beyond: int) -> list[dict]:
+    """Twenty buyers with a purchases count: a weekly buyer silent 150 days, a once-a-year buyer silent 300
+    days, and `beyond` customers with no sales this period but purchases counted (a two-year count)."""
+    rows = [{"account_id": f"c{i:02d}", "sales": 300 + i, "sales_prev": 300, "last_order": ago(10), "orders": 6}
+            for i in range(18)]
+    rows += [{"account_id": "weekly", "sales": 4_800, "sales_prev": 4_500, "last_order": ago(150), "orders": 52},
+             {"account_id": "yearly", "sales": 3_300, "sales_prev": 3_000, "last_order": ago(300), "orders": 1}]
+    rows += [{"account_id": f"gone{i}", "sales": 0, "sales_prev": 200, "last_order": ago(500), "orders": 3}
+             for i in range(beyond)]
+    return rows
+
+
+def test_a_purchases_count_is_read_over_the_sales_period_and_the_console_says_so(pack, tmp_path):
+    """Review v3.3 A1: 'purchases' is an order count (an alias of orders): a weekly buyer silent five months has
+    stopped buying, a once-a-year buyer silent 300 days has not; the summary says how the count is read."""
+    path = tmp_path / "buyers.csv"
+    pd.DataFrame(_purchases_book(0)).rename(columns={"orders": "purchases"}).to_csv(path, index=False)
+    read = read_table(path, list(pack.fields.values()), ReadOptions())
+    assert {"field": "orders", "column": "purchases", "by": "alias"} in read.mapping["fields"]
+    evaluation = evaluate(pack, read.frame, as_of=AS_OF)
+    levels = {a.account_id: a.value("risk_level") for a in evaluation.accounts}
+    assert levels["weekly"] == "lapsed" and levels["yearly"] != "lapsed"
+    advice = summarise(evaluation, lang="en", present_fields=set(read.column_map)).advice
+    line = "The order (purchases) count is read as orders in the last 365 days, the sales period: set " \
+           "orders_period_days if it covers another period (a weekly buyer silent for five months is lapsed; " \
+           "a once-a-year buyer is not)."
+    assert line in [a["en"] for a in advice]
+
+
+def test_an_order_count_longer_than_the_sales_period_gives_no_interval_and_the_console_says_so(pack):
+    """Review v3.3 A1 / v3.2 N5: customers with purchases but no sales this period prove the count covers
+    more than the period (CDNOW's two years): no interval from it, recency alone (lapsed_days), one line."""
+    evaluation = evaluate(pack, pd.DataFrame(_purchases_book(3)), as_of=AS_OF)
+    levels = {a.account_id: a.value("risk_level") for a in evaluation.accounts}
+    assert levels["weekly"] != "lapsed"  # 150 days < lapsed_days 180: judged without frequency
+    advice = [a["en"] for a in summarise(evaluation, lang="en", present_fields={"account_id", "sales", "orders"}).advice]
+    assert ("The order count covers more than the sales period: 3 customers with no sales this period have orders "
+            "(purchases) counted. No usual interval between orders is worked out from it: recency is judged without "
+            "frequency (lapsed after 180 days without an order). Give the period's own order count or a usual "
+            "interval (order_interval_days) to judge each customer against its rhythm.") in advice
+    # one or two such rows are typing errors, not a longer count
+    evaluation = evaluate(pack, pd.DataFrame(_purchases_book(2)), as_of=AS_OF)
+    assert {a.account_id: a.value("risk_level") for a in evaluation.accounts}["weekly"] == "lapsed"
+
+
+def test_no_near_miss_offers_an_order_count_for_another_field(tmp_path):
+    """'Open Cases' (an alias of open_complaints) resembles 'purchases' letter by letter: a count of purchases
+    is never offered as complaints (review v3.3 A1)."""
+    from kamrules.data.meaning import fits
+    from kamrules.pack.fields import FieldSpec
+
+    complaints = load_pack(ROOT / "rules").fields["open_complaints"]
+    assert not fits(complaints, "purchases", None) and not fits(complaints, "Order Count", None)
+    assert fits(complaints, "Open Cases", None)
+    assert fits(FieldSpec(name="orders", type="number"), "purchases", None)

@@ -138,6 +138,8 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
     losses = team.losses(pack, evaluation, levels, summary.ids, summary.names, summary.sales) if levels is not None \
         else None
     index_text = team.index_basis(pack, present_fields if present_fields is not None else evaluation.present_fields)
+    orders_text = team.orders_basis(pack, evaluation,
+                                    present_fields if present_fields is not None else evaluation.present_fields)
     unused = _unused_rules(pack, evaluation, present_fields)
     not_assessed = _risk_not_assessed(pack, unused, losses is not None)
     level_cells = levels if levels is not None else _objects([])
@@ -150,6 +152,8 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
     words = advice_text.risk_words(level.value_labels if level is not None else {})
     advice = _advice(band, regions, not_assessed, at_risk_total, risk_counts.get("critical", 0), words, planned,
                      index_text, losses)
+    if orders_text is not None:  # how the order count is read: after the lost and lapsed customers it explains
+        advice.insert(1 if losses is not None else 0, orders_text)
     return Portfolio(
         lang=lang, accounts=n, total_sales=summary.total_sales, breakdowns=summary.breakdowns(),
         key_accounts=key[0], key_sales=key[1], key_sales_share=key[2], pareto=pareto, curve=curve, band=band,

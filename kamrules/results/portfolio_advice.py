@@ -144,6 +144,27 @@ def team_assumption(text: Text | None, managers: float, each: float, given: bool
                                 f"key_account_managers 与 key_accounts_per_manager（--set，或在规则包参数中）。")}
 
 
+def orders_period_text(days: float, beyond: int | None, lapsed_days: float | None) -> Text:
+    """How an order (purchases) count is read: over `days` (the sales period), and how to say otherwise; or,
+    when `beyond` accounts have orders but no sales (the count covers more than the sales period), that no
+    usual interval is worked out from it and recency is judged on `lapsed_days` alone."""
+    if beyond:
+        after_en = f" after {_n(lapsed_days)} days without an order" if lapsed_days is not None else ""
+        after_zh = f"（{_n(lapsed_days)} 天未下单）" if lapsed_days is not None else ""
+        return {"en": f"The order count covers more than the sales period: {_n(beyond)} customers with no sales this "
+                      f"period have orders (purchases) counted. No usual interval between orders is worked out from "
+                      f"it: recency is judged without frequency (lapsed{after_en}). Give the period's own order count "
+                      f"or a usual interval (order_interval_days) to judge each customer against its rhythm.",
+                "zh": f"订单数覆盖的期间长于销售期间：{_n(beyond)} 个本期无销售额的客户仍计有订单（购买）次数。"
+                      f"不据此推算通常订货间隔：最近一次购买按统一标准判断，不考虑购买频率（流失中{after_zh}）。"
+                      f"请提供本期自身的订单数或通常订货间隔（order_interval_days），以便按各客户的节奏判断。"}
+    return {"en": f"The order (purchases) count is read as orders in the last {_n(days)} days, the sales period: set "
+                  f"orders_period_days if it covers another period (a weekly buyer silent for five months is lapsed; "
+                  f"a once-a-year buyer is not).",
+            "zh": f"订单（购买）次数按最近 {_n(days)} 天（销售期间）内的次数读取：如其覆盖其他期间，请设置 "
+                  f"orders_period_days（每周购买的客户沉寂五个月即为流失中；一年买一次的客户则不是）。"}
+
+
 def consumer_book_text(key: int) -> Text:
     """A consumer book: a VIP programme, not key account managers or a department (thesis §2.3.3, §5.3)."""
     return {

@@ -18,6 +18,7 @@ from kamrules.i18n import is_missing as _missing
 from kamrules.pack import RulePack, ScoreSpec
 from kamrules.pack.analysis import absent_names
 from kamrules.results.columns import column_values
+from kamrules.results.portfolio_advice import orders_period_text
 
 Text = dict
 WAITING_TIER = "over_capacity"  # qualifying accounts waiting for a key account manager
@@ -203,6 +204,18 @@ def index_basis(pack: RulePack, present_fields: Iterable[str] | None) -> Text | 
         "zh": f"{title_zh}：本文件只具备其 {len(score.criteria)} 项指标中的 {len(present)} 项（{has if present else '无'}），"
               f"至少需要 {needed} 项，因此不计算、不参与排序——仅按价值排序。",
     }
+
+
+def orders_basis(pack: RulePack, evaluation, present_fields: Iterable[str] | None) -> Text | None:
+    """How the file's order count (role `orders`) is read: over the sales period (param role
+    `orders_period_days`), or not at all for an interval when it covers more (role `orders_span_longer`,
+    with the accounts that prove it, role `orders_beyond_period`). None without an order count."""
+    name, days = pack.role("orders"), pack.param("orders_period_days")
+    if name is None or days is None or present_fields is None or name not in set(present_fields):
+        return None
+    longer = first_value(pack, evaluation, "orders_span_longer")
+    beyond = first_value(pack, evaluation, "orders_beyond_period")
+    return orders_period_text(days, int(beyond) if longer is True and beyond else None, pack.param("lapsed_days"))
 
 
 def losses(pack: RulePack, evaluation, levels: np.ndarray, ids, names, sales: np.ndarray) -> Losses | None:
