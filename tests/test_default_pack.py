@@ -602,18 +602,34 @@ def test_accounts_beyond_the_pipeline_name_the_limit_and_no_empty_waiting_line(p
     assert "限制来自政策而非团队" in zh
 
 
-def test_a_sizeable_account_is_developed_beyond_the_pipeline_while_the_team_has_places(pack):
-    """30 even customers of about 3.3% (policy: 6 key places, pipeline 12): the team (32 places) carries
-    them, so the 12 beyond the pipeline are potential key accounts, not standard; with a team of 2 × 8 (16
-    places, fewer than the 6 key accounts and the 12 of the pipeline) the pipeline is the limit again."""
+def test_a_sizeable_account_is_developed_beyond_the_pipeline_while_the_team_has_hours(pack):
+    """30 even customers of about 3.3% (policy: 6 key places, pipeline 12): a potential account takes 1–2
+    hours a month of development, not a key account manager's place (review v3.3 A2), so with the default
+    team, 2 × 8 or 1 × 8 (160 hours a month: 6 key accounts × 8 h + 24 × 2 h) the 12 beyond the pipeline
+    are potential key accounts, not standard. Only when the team's hours are short (1 manager at 60 hours:
+    48 for the key accounts, 12 for six sizeable ones) does the pipeline leave any standard — and the
+    summary counts every one of them in one line with the limit that binds."""
     from kamrules.pack.whatif import with_params
 
     rows = [{"account_id": f"v{i:02d}", "sales": 100_000 - 500 * i} for i in range(30)]
     results = run(pack, rows)
     assert [results[f"v{i:02d}"].value("tier") for i in range(30)] == ["key"] * 6 + ["potential"] * 24
-    evaluation = evaluate(with_params(pack, ["key_account_managers=2"]), pd.DataFrame(rows), as_of=AS_OF)
-    tiers = {a.account_id: a.value("tier") for a in evaluation.accounts}
+    for managers in (2, 1):
+        evaluation = evaluate(with_params(pack, [f"key_account_managers={managers}"]), pd.DataFrame(rows), as_of=AS_OF)
+        tiers = {a.account_id: a.value("tier") for a in evaluation.accounts}
+        assert [tiers[f"v{i:02d}"] for i in range(30)] == ["key"] * 6 + ["potential"] * 24, managers
+        assert not any("served as standard" in text["en"] for text in summarise(evaluation, lang="en").advice)
+    short = evaluate(with_params(pack, ["key_account_managers=1", "fte_hours_per_month=60"]), pd.DataFrame(rows),
+                     as_of=AS_OF)
+    tiers = {a.account_id: a.value("tier") for a in short.accounts}
     assert [tiers[f"v{i:02d}"] for i in range(30)] == ["key"] * 6 + ["potential"] * 12 + ["standard"] * 12
+    advice = [text["en"] for text in summarise(short, lang="en").advice]
+    standard_lines = [text for text in advice if "served as standard" in text]
+    assert standard_lines == [
+        "12 accounts holding 3% of our sales or more are served as standard: the key account team's hours (60 hours "
+        "a month) are taken by the key accounts (kam_hours_per_month_max each) and the larger sizeable accounts in "
+        "development (potential_hours_per_month_max each) — add a key account manager (key_account_managers) or "
+        "give more of their time (fte_hours_per_month) to develop them."]
 
 
 def test_material_accounts_always_fit_the_capacity(pack):

@@ -152,6 +152,9 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
     words = advice_text.risk_words(level.value_labels if level is not None else {})
     advice = _advice(band, regions, not_assessed, at_risk_total, risk_counts.get("critical", 0), words, planned,
                      index_text, losses)
+    left = team.sizeable_left(pack, evaluation)
+    if left is not None:  # after the key account band's lines, which it completes
+        advice.insert((1 if losses is not None else 0) + (len(band.advice) if band is not None else 0), left)
     if orders_text is not None:  # how the order count is read: after the lost and lapsed customers it explains
         advice.insert(1 if losses is not None else 0, orders_text)
     return Portfolio(
@@ -217,6 +220,9 @@ class _Summary:
         signs = team.first_value(pack, evaluation, "pipeline_signs")
         pipeline = (_count(tiers, "potential"), _count(bases, "potential_capacity"),
                     int(signs) if isinstance(signs, (int, float)) and not isinstance(signs, bool) else None)
+        left = _number(team.first_value(pack, evaluation, "sizeable_left"))
+        if left and left >= beyond + pipeline[1]:  # all of them sizeable: one line counts them (team.sizeable_left)
+            beyond, pipeline = 0, (pipeline[0], 0, pipeline[2])
         developing = _count(tiers, "potential") + waiting_total
         concentration = None if consumer_book else team.concentration(pack, evaluation)
         places = team.first_value(pack, evaluation, "team_places")

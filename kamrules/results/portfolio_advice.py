@@ -144,6 +144,24 @@ def team_assumption(text: Text | None, managers: float, each: float, given: bool
                                 f"key_account_managers 与 key_accounts_per_manager（--set，或在规则包参数中）。")}
 
 
+def sizeable_left_text(left: int, share: float | None, hours: float | None) -> Text:
+    """Every account holding `share` of our sales or more that is served as standard, in one line, with the
+    limit that binds: the team's hours (a potential account takes hours of development, not a key place)."""
+    one = left == 1
+    size_en = f"{fmt_pct(share, 0)} of our sales or more" if share is not None else "a sizeable share of our sales"
+    size_zh = f"我方销售额 {fmt_pct(share, 0, 'zh')} 及以上" if share is not None else "我方销售额可观比例"
+    hours_en = f" ({_n(hours)} hours a month)" if hours is not None else ""
+    hours_zh = f"（每月 {_n(hours)} 小时）" if hours is not None else ""
+    return {"en": f"{_n(left)} {'account holding' if one else 'accounts holding'} {size_en} {'is' if one else 'are'} "
+                  f"served as standard: the key account team's hours{hours_en} are taken by the key accounts "
+                  f"(kam_hours_per_month_max each) and the larger sizeable accounts in development "
+                  f"(potential_hours_per_month_max each) — add a key account manager (key_account_managers) or "
+                  f"give more of their time (fte_hours_per_month) to develop {'it' if one else 'them'}.",
+            "zh": f"{_n(left)} 个占{size_zh}的客户按普通客户服务：重点客户团队的工时{hours_zh}已被重点客户"
+                  f"（每个 kam_hours_per_month_max 小时）与更大的培育中可观规模客户（每个 potential_hours_per_month_max 小时）"
+                  f"占满——增加一名重点客户经理（key_account_managers）或投入更多时间（fte_hours_per_month）即可培育。"}
+
+
 def orders_period_text(days: float, beyond: int | None, lapsed_days: float | None) -> Text:
     """How an order (purchases) count is read: over `days` (the sales period), and how to say otherwise; or,
     when `beyond` accounts have orders but no sales (the count covers more than the sales period), that no

@@ -18,7 +18,7 @@ from kamrules.i18n import is_missing as _missing
 from kamrules.pack import RulePack, ScoreSpec
 from kamrules.pack.analysis import absent_names
 from kamrules.results.columns import column_values
-from kamrules.results.portfolio_advice import orders_period_text
+from kamrules.results.portfolio_advice import orders_period_text, sizeable_left_text
 
 Text = dict
 WAITING_TIER = "over_capacity"  # qualifying accounts waiting for a key account manager
@@ -204,6 +204,17 @@ def index_basis(pack: RulePack, present_fields: Iterable[str] | None) -> Text | 
         "zh": f"{title_zh}：本文件只具备其 {len(score.criteria)} 项指标中的 {len(present)} 项（{has if present else '无'}），"
               f"至少需要 {needed} 项，因此不计算、不参与排序——仅按价值排序。",
     }
+
+
+def sizeable_left(pack: RulePack, evaluation) -> Text | None:
+    """One line for every sizeable account left standard because the team's hours are taken (role
+    `sizeable_left`, a count), None when there is none or the pack has no such count."""
+    left = first_value(pack, evaluation, "sizeable_left")
+    if not isinstance(left, (int, float)) or isinstance(left, bool) or left <= 0:
+        return None
+    hours = first_value(pack, evaluation, "team_hours")
+    return sizeable_left_text(int(left), pack.param("potential_min_share"),
+                              hours if isinstance(hours, (int, float)) and not isinstance(hours, bool) else None)
 
 
 def orders_basis(pack: RulePack, evaluation, present_fields: Iterable[str] | None) -> Text | None:
