@@ -1332,3 +1332,35 @@ def test_no_near_miss_offers_an_order_count_for_another_field(tmp_path):
     assert not fits(complaints, "purchases", None) and not fits(complaints, "Order Count", None)
     assert fits(complaints, "Open Cases", None)
     assert fits(FieldSpec(name="orders", type="number"), "purchases", None)
+
+
+def _newcomer_book(**newcomer) -> pd.DataFrame:
+    rows = [{"account_id": f"o{i}", "sales": 100_000, "sales_prev": 95_000, "sales_prev_period": 24_000}
+            for i in range(9)]
+    rows.append({"account_id": "n1", "sales": 120_000, "sales_prev": 0, "sales_prev_period": 0, **newcomer})
+    return pd.DataFrame(rows)
+
+
+def test_a_newcomer_is_new_once_not_at_every_review_until_it_has_a_year(pack):
+    """Review v3.3 A5: a customer the previous review had is not new again (its run-rate question is not
+    repeated) though the file has no year-earlier sales for it; one the previous review lacked is."""
+    history = {"earlier_reviews": 1}
+    book = _newcomer_book(**history, previous_tier="key", previous_tier_basis="pareto", tier_basis_run=1)
+    for column in ("earlier_reviews", "previous_tier", "previous_tier_basis", "tier_basis_run"):
+        book[column] = book[column].fillna({"earlier_reviews": 1, "previous_tier": "key",
+                                            "previous_tier_basis": "pareto", "tier_basis_run": 1}[column])
+    results = {a.account_id: a for a in evaluate(pack, book, as_of=AS_OF).accounts}
+    assert results["n1"].value("new_customer") is False
+    assert "verify_jump" not in (results["n1"].value("action") or [])
+    book.loc[book["account_id"] == "n1", ["previous_tier", "previous_tier_basis", "tier_basis_run"]] = [None, None, 0]
+    results = {a.account_id: a for a in evaluate(pack, book, as_of=AS_OF).accounts}
+    assert results["n1"].value("new_customer") is True
+
+
+def test_in_a_previous_period_file_new_needs_a_year_earlier_column_or_the_register(pack):
+    """Review v3.3 A7: at a first review, nothing in the previous period (环比) may be a seasonal buyer coming
+    back: not 'new'; a year-earlier column that is 0 while others have one says it is."""
+    results = {a.account_id: a for a in evaluate(pack, _newcomer_book().drop(columns="sales_prev"), as_of=AS_OF).accounts}
+    assert results["n1"].value("new_customer") is not True
+    results = {a.account_id: a for a in evaluate(pack, _newcomer_book(), as_of=AS_OF).accounts}
+    assert results["n1"].value("new_customer") is True
