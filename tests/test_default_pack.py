@@ -1364,3 +1364,19 @@ def test_in_a_previous_period_file_new_needs_a_year_earlier_column_or_the_regist
     assert results["n1"].value("new_customer") is not True
     results = {a.account_id: a for a in evaluate(pack, _newcomer_book(), as_of=AS_OF).accounts}
     assert results["n1"].value("new_customer") is True
+
+
+def test_a_period_gap_of_a_class_a_customer_keeps_its_tier_and_the_console_counts_the_gaps(pack):
+    """Review v3.3 A6: in a previous-period (环比) file, the largest customer of last period buying nothing this
+    one is not dropped to standard before the order follow-up answers (key: it ranked within the key places),
+    is at risk, and one console line counts every such customer with its share of the last period."""
+    rows = [{"account_id": f"q{i:02d}", "sales": 10_000 - 100 * i, "sales_prev_period": 10_000 - 100 * i}
+            for i in range(30)]
+    rows.append({"account_id": "gap", "sales": 0, "sales_prev_period": 30_000})
+    evaluation = evaluate(pack, pd.DataFrame(rows), as_of=AS_OF)
+    gap = {a.account_id: a for a in evaluation.accounts}["gap"]
+    assert (gap.value("tier"), gap.value("tier_basis"), gap.value("risk_level")) == ("key", "period_gap", "at_risk")
+    advice = [text["en"] for text in summarise(evaluation, lang="en").advice]
+    assert ("1 customer bought nothing this period after 10.5% of the last: confirm it (order follow-up) — a season, "
+            "a delayed order, a re-booking or a loss? A class A customer of the last period keeps its tier until the "
+            "follow-up answers.") in advice

@@ -53,6 +53,8 @@ ROLES = {
     "orders": "orders", "orders_beyond_period": "orders_beyond_period", "orders_span_longer": "orders_span_longer",
     # sizeable accounts left standard because the team's hours are taken, and those hours
     "sizeable_left": "sizeable_left", "team_hours": "team_hours",
+    # customers of class A last period that bought nothing this period, and their share of the last period
+    "gap_prior_count": "gap_prior_count", "gap_prior_share": "gap_prior_share",
 }
 
 # The params generic code reads (the portfolio summary and its advice, the report's ABC chart, the review

@@ -155,6 +155,9 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
     left = team.sizeable_left(pack, evaluation)
     if left is not None:  # after the key account band's lines, which it completes
         advice.insert((1 if losses is not None else 0) + (len(band.advice) if band is not None else 0), left)
+    gaps = team.period_gaps(pack, evaluation)
+    if gaps is not None:  # beside the lost and lapsed customers: gaps to confirm
+        advice.insert(1 if losses is not None else 0, gaps)
     if orders_text is not None:  # how the order count is read: after the lost and lapsed customers it explains
         advice.insert(1 if losses is not None else 0, orders_text)
     return Portfolio(

@@ -162,6 +162,20 @@ def sizeable_left_text(left: int, share: float | None, hours: float | None) -> T
                   f"占满——增加一名重点客户经理（key_account_managers）或投入更多时间（fte_hours_per_month）即可培育。"}
 
 
+def period_gap_text(count: int, share: float | None) -> Text:
+    """Customers that bought last period and nothing this one (not yet lost: a 环比 file without a last order
+    that says so): counted in one line with their share of the last period, so that a gap is confirmed, never
+    silent; those of class A last period keep their tier until the order follow-up answers."""
+    one = count == 1
+    of_en = f" after {fmt_pct(share, 1)} of the last" if share is not None else " after buying in the last"
+    of_zh = f"（上期占 {fmt_pct(share, 1, 'zh')}）" if share is not None else ""
+    return {"en": f"{_n(count)} {'customer' if one else 'customers'} bought nothing this period{of_en}: confirm "
+                  f"{'it' if one else 'them'} (order follow-up) — a season, a delayed order, a re-booking or a loss? "
+                  f"A class A customer of the last period keeps its tier until the follow-up answers.",
+            "zh": f"{_n(count)} 个上期有采购的客户本期无采购{of_zh}：请跟进订单予以确认——季节性、订单延迟、重复入账还是流失？"
+                  f"上期为 A 类的客户在跟进有结果之前保留其级别。"}
+
+
 def orders_period_text(days: float, beyond: int | None, lapsed_days: float | None) -> Text:
     """How an order (purchases) count is read: over `days` (the sales period), and how to say otherwise; or,
     when `beyond` accounts have orders but no sales (the count covers more than the sales period), that no

@@ -18,7 +18,7 @@ from kamrules.i18n import is_missing as _missing
 from kamrules.pack import RulePack, ScoreSpec
 from kamrules.pack.analysis import absent_names
 from kamrules.results.columns import column_values
-from kamrules.results.portfolio_advice import orders_period_text, sizeable_left_text
+from kamrules.results.portfolio_advice import orders_period_text, period_gap_text, sizeable_left_text
 
 Text = dict
 WAITING_TIER = "over_capacity"  # qualifying accounts waiting for a key account manager
@@ -215,6 +215,16 @@ def sizeable_left(pack: RulePack, evaluation) -> Text | None:
     hours = first_value(pack, evaluation, "team_hours")
     return sizeable_left_text(int(left), pack.param("potential_min_share"),
                               hours if isinstance(hours, (int, float)) and not isinstance(hours, bool) else None)
+
+
+def period_gaps(pack: RulePack, evaluation) -> Text | None:
+    """One line for the customers of class A last period that bought nothing this one (role
+    `gap_prior_count`, with their share of the last period, role `gap_prior_share`), None without any."""
+    count = first_value(pack, evaluation, "gap_prior_count")
+    if not isinstance(count, (int, float)) or isinstance(count, bool) or count <= 0:
+        return None
+    share = first_value(pack, evaluation, "gap_prior_share")
+    return period_gap_text(int(count), share if isinstance(share, (int, float)) and not isinstance(share, bool) else None)
 
 
 def orders_basis(pack: RulePack, evaluation, present_fields: Iterable[str] | None) -> Text | None:
