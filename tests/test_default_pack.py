@@ -1380,3 +1380,14 @@ def test_a_period_gap_of_a_class_a_customer_keeps_its_tier_and_the_console_count
     assert ("1 customer bought nothing this period after 10.5% of the last: confirm it (order follow-up) — a season, "
             "a delayed order, a re-booking or a loss? A class A customer of the last period keeps its tier until the "
             "follow-up answers.") in advice
+
+
+def test_a_flat_book_where_every_account_is_planned_has_no_rest_to_manage_by_segment(pack):
+    """Review v3.3 A4: 30 customers of 3.1–3.6%: 6 key and 24 potential — the no-concentration line does not
+    tell the user to 'manage the rest by segment' next to 24 development plans; with a small tail it does."""
+    rows = [{"account_id": f"v{i:02d}", "sales": 100_000 - 500 * i} for i in range(30)]
+    advice = " ".join(text["en"] for text in summarise(evaluate(pack, pd.DataFrame(rows), as_of=AS_OF), "en").advice)
+    assert "the evaluation index, the relationship)." in advice and "manage the rest by segment" not in advice
+    rows += [{"account_id": f"t{i:02d}", "sales": 500} for i in range(5)]
+    advice = " ".join(text["en"] for text in summarise(evaluate(pack, pd.DataFrame(rows), as_of=AS_OF), "en").advice)
+    assert "manage the rest by segment, not account by account." in advice

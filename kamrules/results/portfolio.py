@@ -227,7 +227,8 @@ class _Summary:
         if left and left >= beyond + pipeline[1]:  # all of them sizeable: one line counts them (team.sizeable_left)
             beyond, pipeline = 0, (pipeline[0], 0, pipeline[2])
         developing = _count(tiers, "potential") + waiting_total
-        concentration = None if consumer_book else team.concentration(pack, evaluation)
+        planned = _count(tiers, "key", "over_capacity", "potential")  # every account planned: no "rest" to segment
+        concentration = None if consumer_book else team.concentration(pack, evaluation, planned < self.n)
         places = team.first_value(pack, evaluation, "team_places")
         policy_bound = _number(capacity) is not None and _number(places) is not None and capacity < places
         band = (_band(pack, key_accounts, capacity, self.n, pipeline, consumer_book,

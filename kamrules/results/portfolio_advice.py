@@ -83,16 +83,19 @@ def pipeline_text(potential: int, over: int, capacity: float | None, signs: int 
     }
 
 
-def concentration_text(top_fifth_share: float, minimum: float) -> Text:
-    """Said when the book has no concentration: its largest fifth hold less than `minimum` of sales."""
+def concentration_text(top_fifth_share: float, minimum: float, rest: bool = True) -> Text:
+    """Said when the book has no concentration: its largest fifth hold less than `minimum` of sales. `rest`:
+    some accounts have no plan of their own (without any, "manage the rest by segment" names nobody)."""
     return {
         "en": f"No concentration: the largest fifth of the accounts hold {fmt_pct(top_fifth_share)} of sales "
               f"(below {fmt_pct(minimum, 0)}; a 20/80 book would show 80%). The key accounts are the largest by rank, "
               f"not a few customers that carry the business: weigh them by the other criteria (big-account criteria, "
-              f"the evaluation index, the relationship) and manage the rest by segment, not account by account.",
+              f"the evaluation index, the relationship)"
+              + (" and manage the rest by segment, not account by account." if rest else "."),
         "zh": f"客户组合不集中：销售额最大的五分之一客户只占销售额的 {fmt_pct(top_fifth_share, lang='zh')}"
               f"（低于 {fmt_pct(minimum, 0, lang='zh')}；符合二八法则的客户组合应为 80%）。重点客户只是排名靠前，而非承载业务的少数客户："
-              f"请结合其他标准（大客户标准、综合评估指数、合作关系）判断，其余客户按细分群体管理，而非逐个客户管理。",
+              f"请结合其他标准（大客户标准、综合评估指数、合作关系）判断"
+              + ("，其余客户按细分群体管理，而非逐个客户管理。" if rest else "。"),
     }
 
 

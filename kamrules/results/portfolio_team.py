@@ -105,14 +105,14 @@ def capacity_text(pack: RulePack, capacity: float | None, accounts: int, team_pl
     return {"en": en, "zh": zh}
 
 
-def concentration(pack: RulePack, evaluation) -> Text | None:
+def concentration(pack: RulePack, evaluation, rest: bool = True) -> Text | None:
     """Said when the book has no concentration (role `concentration`: the largest fifth's share of
-    sales, below the pack's `concentration_min`)."""
+    sales, below the pack's `concentration_min`); `rest`: some accounts have no plan of their own."""
     value, minimum = first_value(pack, evaluation, "concentration"), pack.param("concentration_min")
     if not isinstance(value, (int, float)) or isinstance(value, bool) or minimum is None or value >= minimum:
         return None
     from kamrules.results.portfolio_advice import concentration_text
-    return concentration_text(float(value), minimum)
+    return concentration_text(float(value), minimum, rest)
 
 
 def _named(indexes: Iterable[int], ids, names, sales: np.ndarray, money: np.ndarray | None = None) -> tuple:
