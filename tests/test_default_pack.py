@@ -602,18 +602,34 @@ def test_accounts_beyond_the_pipeline_name_the_limit_and_no_empty_waiting_line(p
     assert "限制来自政策而非团队" in zh
 
 
-def test_a_sizeable_account_is_developed_beyond_the_pipeline_while_the_team_has_places(pack):
-    """30 even customers of about 3.3% (policy: 6 key places, pipeline 12): the team (32 places) carries
-    them, so the 12 beyond the pipeline are potential key accounts, not standard; with a team of 2 × 8 (16
-    places, fewer than the 6 key accounts and the 12 of the pipeline) the pipeline is the limit again."""
+def test_a_sizeable_account_is_developed_beyond_the_pipeline_while_the_team_has_hours(pack):
+    """30 even customers of about 3.3% (policy: 6 key places, pipeline 12): a potential account takes 1–2
+    hours a month of development, not a key account manager's place (review v3.3 A2), so with the default
+    team, 2 × 8 or 1 × 8 (160 hours a month: 6 key accounts × 8 h + 24 × 2 h) the 12 beyond the pipeline
+    are potential key accounts, not standard. Only when the team's hours are short (1 manager at 60 hours:
+    48 for the key accounts, 12 for six sizeable ones) does the pipeline leave any standard — and the
+    summary counts every one of them in one line with the limit that binds."""
     from kamrules.pack.whatif import with_params
 
     rows = [{"account_id": f"v{i:02d}", "sales": 100_000 - 500 * i} for i in range(30)]
     results = run(pack, rows)
     assert [results[f"v{i:02d}"].value("tier") for i in range(30)] == ["key"] * 6 + ["potential"] * 24
-    evaluation = evaluate(with_params(pack, ["key_account_managers=2"]), pd.DataFrame(rows), as_of=AS_OF)
-    tiers = {a.account_id: a.value("tier") for a in evaluation.accounts}
+    for managers in (2, 1):
+        evaluation = evaluate(with_params(pack, [f"key_account_managers={managers}"]), pd.DataFrame(rows), as_of=AS_OF)
+        tiers = {a.account_id: a.value("tier") for a in evaluation.accounts}
+        assert [tiers[f"v{i:02d}"] for i in range(30)] == ["key"] * 6 + ["potential"] * 24, managers
+        assert not any("served as standard" in text["en"] for text in summarise(evaluation, lang="en").advice)
+    short = evaluate(with_params(pack, ["key_account_managers=1", "fte_hours_per_month=60"]), pd.DataFrame(rows),
+                     as_of=AS_OF)
+    tiers = {a.account_id: a.value("tier") for a in short.accounts}
     assert [tiers[f"v{i:02d}"] for i in range(30)] == ["key"] * 6 + ["potential"] * 12 + ["standard"] * 12
+    advice = [text["en"] for text in summarise(short, lang="en").advice]
+    standard_lines = [text for text in advice if "served as standard" in text]
+    assert standard_lines == [
+        "12 accounts holding 3% of our sales or more are served as standard: the key account team's hours (60 hours "
+        "a month) are taken by the key accounts (kam_hours_per_month_max each) and the larger sizeable accounts in "
+        "development (potential_hours_per_month_max each) — add a key account manager (key_account_managers) or "
+        "give more of their time (fte_hours_per_month) to develop them."]
 
 
 def test_material_accounts_always_fit_the_capacity(pack):
@@ -1229,16 +1245,15 @@ def test_the_default_pack_reads_the_contacts_a_review_gives():
 
 
 def test_nobody_waiting_gets_no_hours_advice(pack):
-    """A flat book of 30 where the pipeline is full, nobody waits and the team (2 × 8) has no more places: the
-    line about accounts beyond the pipeline names the policy's limit, with no word about a manager's hours
-    or adding a manager."""
+    """A flat book of 30 where the pipeline is full and nobody waits, with a team of 2 × 8: the team's hours
+    carry every sizeable account (review v3.3 A2), so no account is left beyond the pipeline, and there is no
+    word about a manager's hours or adding a manager."""
     from kamrules.pack.whatif import with_params
 
     rows = [{"account_id": f"v{i:02d}", "sales": 100_000 - i * 500} for i in range(30)]
     evaluation = evaluate(with_params(pack, ["key_account_managers=2"]), pd.DataFrame(rows), as_of=AS_OF)
     advice = " ".join(text["en"] for text in summarise(evaluation, lang="en").advice)
-    assert "6 class A accounts fall beyond the key places and the pipeline" in advice
-    assert "The limit is the policy, not the team" in advice
+    assert "fall beyond the key places and the pipeline" not in advice and "served as standard" not in advice
     assert "The team's hours would carry them" not in advice and "add a manager" not in advice
 
 
@@ -1278,3 +1293,122 @@ def test_department_advice_says_which_team_it_rests_on(pack):
     assert "以上建议基于规则包参数中的团队（4 名重点客户经理 × 每人 8 个客户）" in default["zh"]
     given = organisation(with_params(pack, ["key_account_managers=2"]))
     assert given["en"].endswith("(On the team given: 2 key account managers × 8 accounts each.)")
+
+
+# ------------------------------------------------------------------------ an order (purchases) count's period
+
+
+def _purchases_book(beyond: int) -> list[dict]:
+    """Twenty buyers with a purchases count: a weekly buyer silent 150 days, a once-a-year buyer silent 300
+    days, and `beyond` customers with no sales this period but purchases counted (a two-year count)."""
+    rows = [{"account_id": f"c{i:02d}", "sales": 300 + i, "sales_prev": 300, "last_order": ago(10), "orders": 6}
+            for i in range(18)]
+    rows += [{"account_id": "weekly", "sales": 4_800, "sales_prev": 4_500, "last_order": ago(150), "orders": 52},
+             {"account_id": "yearly", "sales": 3_300, "sales_prev": 3_000, "last_order": ago(300), "orders": 1}]
+    rows += [{"account_id": f"gone{i}", "sales": 0, "sales_prev": 200, "last_order": ago(500), "orders": 3}
+             for i in range(beyond)]
+    return rows
+
+
+def test_a_purchases_count_is_read_over_the_sales_period_and_the_console_says_so(pack, tmp_path):
+    """Review v3.3 A1: 'purchases' is an order count (an alias of orders): a weekly buyer silent five months has
+    stopped buying, a once-a-year buyer silent 300 days has not; the summary says how the count is read."""
+    path = tmp_path / "buyers.csv"
+    pd.DataFrame(_purchases_book(0)).rename(columns={"orders": "purchases"}).to_csv(path, index=False)
+    read = read_table(path, list(pack.fields.values()), ReadOptions())
+    assert {"field": "orders", "column": "purchases", "by": "alias"} in read.mapping["fields"]
+    evaluation = evaluate(pack, read.frame, as_of=AS_OF)
+    levels = {a.account_id: a.value("risk_level") for a in evaluation.accounts}
+    assert levels["weekly"] == "lapsed" and levels["yearly"] != "lapsed"
+    advice = summarise(evaluation, lang="en", present_fields=set(read.column_map)).advice
+    line = "The order (purchases) count is read as orders in the last 365 days, the sales period: set " \
+           "orders_period_days if it covers another period (a weekly buyer silent for five months is lapsed; " \
+           "a once-a-year buyer is not)."
+    assert line in [a["en"] for a in advice]
+
+
+def test_an_order_count_longer_than_the_sales_period_gives_no_interval_and_the_console_says_so(pack):
+    """Review v3.3 A1 / v3.2 N5: customers with purchases but no sales this period prove the count covers
+    more than the period (CDNOW's two years): no interval from it, recency alone (lapsed_days), one line."""
+    evaluation = evaluate(pack, pd.DataFrame(_purchases_book(3)), as_of=AS_OF)
+    levels = {a.account_id: a.value("risk_level") for a in evaluation.accounts}
+    assert levels["weekly"] != "lapsed"  # 150 days < lapsed_days 180: judged without frequency
+    advice = [a["en"] for a in summarise(evaluation, lang="en", present_fields={"account_id", "sales", "orders"}).advice]
+    assert ("The order count covers more than the sales period: 3 customers with no sales this period have orders "
+            "(purchases) counted. No usual interval between orders is worked out from it: recency is judged without "
+            "frequency (lapsed after 180 days without an order). Give the period's own order count or a usual "
+            "interval (order_interval_days) to judge each customer against its rhythm.") in advice
+    # one or two such rows are typing errors, not a longer count
+    evaluation = evaluate(pack, pd.DataFrame(_purchases_book(2)), as_of=AS_OF)
+    assert {a.account_id: a.value("risk_level") for a in evaluation.accounts}["weekly"] == "lapsed"
+
+
+def test_no_near_miss_offers_an_order_count_for_another_field(tmp_path):
+    """'Open Cases' (an alias of open_complaints) resembles 'purchases' letter by letter: a count of purchases
+    is never offered as complaints (review v3.3 A1)."""
+    from kamrules.data.meaning import fits
+    from kamrules.pack.fields import FieldSpec
+
+    complaints = load_pack(ROOT / "rules").fields["open_complaints"]
+    assert not fits(complaints, "purchases", None) and not fits(complaints, "Order Count", None)
+    assert fits(complaints, "Open Cases", None)
+    assert fits(FieldSpec(name="orders", type="number"), "purchases", None)
+
+
+def _newcomer_book(**newcomer) -> pd.DataFrame:
+    rows = [{"account_id": f"o{i}", "sales": 100_000, "sales_prev": 95_000, "sales_prev_period": 24_000}
+            for i in range(9)]
+    rows.append({"account_id": "n1", "sales": 120_000, "sales_prev": 0, "sales_prev_period": 0, **newcomer})
+    return pd.DataFrame(rows)
+
+
+def test_a_newcomer_is_new_once_not_at_every_review_until_it_has_a_year(pack):
+    """Review v3.3 A5: a customer the previous review had is not new again (its run-rate question is not
+    repeated) though the file has no year-earlier sales for it; one the previous review lacked is."""
+    history = {"earlier_reviews": 1}
+    book = _newcomer_book(**history, previous_tier="key", previous_tier_basis="pareto", tier_basis_run=1)
+    for column in ("earlier_reviews", "previous_tier", "previous_tier_basis", "tier_basis_run"):
+        book[column] = book[column].fillna({"earlier_reviews": 1, "previous_tier": "key",
+                                            "previous_tier_basis": "pareto", "tier_basis_run": 1}[column])
+    results = {a.account_id: a for a in evaluate(pack, book, as_of=AS_OF).accounts}
+    assert results["n1"].value("new_customer") is False
+    assert "verify_jump" not in (results["n1"].value("action") or [])
+    book.loc[book["account_id"] == "n1", ["previous_tier", "previous_tier_basis", "tier_basis_run"]] = [None, None, 0]
+    results = {a.account_id: a for a in evaluate(pack, book, as_of=AS_OF).accounts}
+    assert results["n1"].value("new_customer") is True
+
+
+def test_in_a_previous_period_file_new_needs_a_year_earlier_column_or_the_register(pack):
+    """Review v3.3 A7: at a first review, nothing in the previous period (环比) may be a seasonal buyer coming
+    back: not 'new'; a year-earlier column that is 0 while others have one says it is."""
+    results = {a.account_id: a for a in evaluate(pack, _newcomer_book().drop(columns="sales_prev"), as_of=AS_OF).accounts}
+    assert results["n1"].value("new_customer") is not True
+    results = {a.account_id: a for a in evaluate(pack, _newcomer_book(), as_of=AS_OF).accounts}
+    assert results["n1"].value("new_customer") is True
+
+
+def test_a_period_gap_of_a_class_a_customer_keeps_its_tier_and_the_console_counts_the_gaps(pack):
+    """Review v3.3 A6: in a previous-period (环比) file, the largest customer of last period buying nothing this
+    one is not dropped to standard before the order follow-up answers (key: it ranked within the key places),
+    is at risk, and one console line counts every such customer with its share of the last period."""
+    rows = [{"account_id": f"q{i:02d}", "sales": 10_000 - 100 * i, "sales_prev_period": 10_000 - 100 * i}
+            for i in range(30)]
+    rows.append({"account_id": "gap", "sales": 0, "sales_prev_period": 30_000})
+    evaluation = evaluate(pack, pd.DataFrame(rows), as_of=AS_OF)
+    gap = {a.account_id: a for a in evaluation.accounts}["gap"]
+    assert (gap.value("tier"), gap.value("tier_basis"), gap.value("risk_level")) == ("key", "period_gap", "at_risk")
+    advice = [text["en"] for text in summarise(evaluation, lang="en").advice]
+    assert ("1 customer bought nothing this period after 10.5% of the last: confirm it (order follow-up) — a season, "
+            "a delayed order, a re-booking or a loss? A class A customer of the last period keeps its tier until the "
+            "follow-up answers.") in advice
+
+
+def test_a_flat_book_where_every_account_is_planned_has_no_rest_to_manage_by_segment(pack):
+    """Review v3.3 A4: 30 customers of 3.1–3.6%: 6 key and 24 potential — the no-concentration line does not
+    tell the user to 'manage the rest by segment' next to 24 development plans; with a small tail it does."""
+    rows = [{"account_id": f"v{i:02d}", "sales": 100_000 - 500 * i} for i in range(30)]
+    advice = " ".join(text["en"] for text in summarise(evaluate(pack, pd.DataFrame(rows), as_of=AS_OF), "en").advice)
+    assert "the evaluation index, the relationship)." in advice and "manage the rest by segment" not in advice
+    rows += [{"account_id": f"t{i:02d}", "sales": 500} for i in range(5)]
+    advice = " ".join(text["en"] for text in summarise(evaluate(pack, pd.DataFrame(rows), as_of=AS_OF), "en").advice)
+    assert "manage the rest by segment, not account by account." in advice

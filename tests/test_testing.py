@@ -70,7 +70,7 @@ def test_default_pack_cases_pass_and_cover_every_rule():
     result = invoke("test", str(ROOT / "rules"), "--coverage", "--min-coverage", "100", "--as-of", "2026-11-27")
     assert result.exit_code == 0, result.output
     assert "  total: 100%\n" in result.output and "never:" not in result.output
-    assert result.output.endswith(" passed, 0 failed (570 cases)\n"
+    assert result.output.endswith(" passed, 0 failed (580 cases)\n"
                                   "property checks: 89 held, 0 failed (8 properties, 11 portfolios)\n")
 
 

@@ -42,6 +42,9 @@ _KIND_WORDS = (
 )
 _KIND_PATTERNS = tuple((kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in _KIND_WORDS)
 _CREATED = re.compile(r"creat|创建|建档|first", re.IGNORECASE)  # when a record began, never a "last …" date
+# a count of purchases or orders: offered only for a field that speaks of orders or purchases itself (never
+# 'open_complaints' for 'purchases', whose letters 'Open Cases' resembles)
+_ORDER_WORDS = re.compile(r"purchase|order|transaction|购买|采购|订单|下单|订货", re.IGNORECASE)
 
 
 def header_kind(header: str) -> str | None:
@@ -148,6 +151,9 @@ def fits(spec: FieldSpec, header: str, column: pa.Array | None) -> bool:
     if not kinds_fit(field_kind(spec), header_kind(header)):
         return False
     if spec.type == "date" and "last" in spec.name and _CREATED.search(str(header)):
+        return False
+    if _ORDER_WORDS.search(str(header)) and field_kind(spec) != "money" and not any(
+            _ORDER_WORDS.search(str(name)) for name in (spec.name, *spec.label.values(), *spec.header_names())):
         return False
     if is_money(spec) and revenue_of(header).whose == "customer":
         return False

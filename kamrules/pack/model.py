@@ -49,6 +49,12 @@ ROLES = {
     "stake_base": "stake_base", "risk_stake_share": "risk_stake_share",
     "team_places": "team_places", "concentration": "top_fifth_share", "pipeline_signs": "sign_taken",
     "region_dominated": "region_dominated",
+    # an order count and whether it covers more than the sales period (the console says how it is read)
+    "orders": "orders", "orders_beyond_period": "orders_beyond_period", "orders_span_longer": "orders_span_longer",
+    # sizeable accounts left standard because the team's hours are taken, and those hours
+    "sizeable_left": "sizeable_left", "team_hours": "team_hours",
+    # customers of class A last period that bought nothing this period, and their share of the last period
+    "gap_prior_count": "gap_prior_count", "gap_prior_share": "gap_prior_share",
 }
 
 # The params generic code reads (the portfolio summary and its advice, the report's ABC chart, the review
@@ -62,7 +68,7 @@ PARAM_ROLES = {name: name for name in (
     "key_account_managers", "key_accounts_per_manager", "key_max_account_share", "concentration_min",
     "lapsed_alert_share", "region_dominant_share", "region_dominant_min_share", "region_hhi_high",
     "region_hhi_moderate", "region_min_accounts", "counterweight_min_ratio", "sow_growth_target_points",
-    "key_material_share",
+    "key_material_share", "orders_period_days", "lapsed_days", "potential_min_share",
 )}
 
 

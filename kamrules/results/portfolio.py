@@ -138,6 +138,8 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
     losses = team.losses(pack, evaluation, levels, summary.ids, summary.names, summary.sales) if levels is not None \
         else None
     index_text = team.index_basis(pack, present_fields if present_fields is not None else evaluation.present_fields)
+    orders_text = team.orders_basis(pack, evaluation,
+                                    present_fields if present_fields is not None else evaluation.present_fields)
     unused = _unused_rules(pack, evaluation, present_fields)
     not_assessed = _risk_not_assessed(pack, unused, losses is not None)
     level_cells = levels if levels is not None else _objects([])
@@ -150,6 +152,14 @@ def summarise(evaluation: Evaluation, lang: str = "en", present_fields: Iterable
     words = advice_text.risk_words(level.value_labels if level is not None else {})
     advice = _advice(band, regions, not_assessed, at_risk_total, risk_counts.get("critical", 0), words, planned,
                      index_text, losses)
+    left = team.sizeable_left(pack, evaluation)
+    if left is not None:  # after the key account band's lines, which it completes
+        advice.insert((1 if losses is not None else 0) + (len(band.advice) if band is not None else 0), left)
+    gaps = team.period_gaps(pack, evaluation)
+    if gaps is not None:  # beside the lost and lapsed customers: gaps to confirm
+        advice.insert(1 if losses is not None else 0, gaps)
+    if orders_text is not None:  # how the order count is read: after the lost and lapsed customers it explains
+        advice.insert(1 if losses is not None else 0, orders_text)
     return Portfolio(
         lang=lang, accounts=n, total_sales=summary.total_sales, breakdowns=summary.breakdowns(),
         key_accounts=key[0], key_sales=key[1], key_sales_share=key[2], pareto=pareto, curve=curve, band=band,
@@ -214,8 +224,12 @@ class _Summary:
         signs = team.first_value(pack, evaluation, "pipeline_signs")
         pipeline = (_count(tiers, "potential"), _count(bases, "potential_capacity"),
                     int(signs) if isinstance(signs, (int, float)) and not isinstance(signs, bool) else None)
+        left = _number(team.first_value(pack, evaluation, "sizeable_left"))
+        if left and left >= beyond + pipeline[1]:  # all of them sizeable: one line counts them (team.sizeable_left)
+            beyond, pipeline = 0, (pipeline[0], 0, pipeline[2])
         developing = _count(tiers, "potential") + waiting_total
-        concentration = None if consumer_book else team.concentration(pack, evaluation)
+        planned = _count(tiers, "key", "over_capacity", "potential")  # every account planned: no "rest" to segment
+        concentration = None if consumer_book else team.concentration(pack, evaluation, planned < self.n)
         places = team.first_value(pack, evaluation, "team_places")
         policy_bound = _number(capacity) is not None and _number(places) is not None and capacity < places
         band = (_band(pack, key_accounts, capacity, self.n, pipeline, consumer_book,

@@ -83,16 +83,19 @@ def pipeline_text(potential: int, over: int, capacity: float | None, signs: int 
     }
 
 
-def concentration_text(top_fifth_share: float, minimum: float) -> Text:
-    """Said when the book has no concentration: its largest fifth hold less than `minimum` of sales."""
+def concentration_text(top_fifth_share: float, minimum: float, rest: bool = True) -> Text:
+    """Said when the book has no concentration: its largest fifth hold less than `minimum` of sales. `rest`:
+    some accounts have no plan of their own (without any, "manage the rest by segment" names nobody)."""
     return {
         "en": f"No concentration: the largest fifth of the accounts hold {fmt_pct(top_fifth_share)} of sales "
               f"(below {fmt_pct(minimum, 0)}; a 20/80 book would show 80%). The key accounts are the largest by rank, "
               f"not a few customers that carry the business: weigh them by the other criteria (big-account criteria, "
-              f"the evaluation index, the relationship) and manage the rest by segment, not account by account.",
+              f"the evaluation index, the relationship)"
+              + (" and manage the rest by segment, not account by account." if rest else "."),
         "zh": f"客户组合不集中：销售额最大的五分之一客户只占销售额的 {fmt_pct(top_fifth_share, lang='zh')}"
               f"（低于 {fmt_pct(minimum, 0, lang='zh')}；符合二八法则的客户组合应为 80%）。重点客户只是排名靠前，而非承载业务的少数客户："
-              f"请结合其他标准（大客户标准、综合评估指数、合作关系）判断，其余客户按细分群体管理，而非逐个客户管理。",
+              f"请结合其他标准（大客户标准、综合评估指数、合作关系）判断"
+              + ("，其余客户按细分群体管理，而非逐个客户管理。" if rest else "。"),
     }
 
 
@@ -142,6 +145,59 @@ def team_assumption(text: Text | None, managers: float, each: float, given: bool
                                 f"deciding on a department."),
             "zh": text["zh"] + (f"以上建议基于规则包参数中的团队（{team_zh}）：如贵公司团队不同，决定是否设立部门之前，请设置 "
                                 f"key_account_managers 与 key_accounts_per_manager（--set，或在规则包参数中）。")}
+
+
+def sizeable_left_text(left: int, share: float | None, hours: float | None) -> Text:
+    """Every account holding `share` of our sales or more that is served as standard, in one line, with the
+    limit that binds: the team's hours (a potential account takes hours of development, not a key place)."""
+    one = left == 1
+    size_en = f"{fmt_pct(share, 0)} of our sales or more" if share is not None else "a sizeable share of our sales"
+    size_zh = f"我方销售额 {fmt_pct(share, 0, 'zh')} 及以上" if share is not None else "我方销售额可观比例"
+    hours_en = f" ({_n(hours)} hours a month)" if hours is not None else ""
+    hours_zh = f"（每月 {_n(hours)} 小时）" if hours is not None else ""
+    return {"en": f"{_n(left)} {'account holding' if one else 'accounts holding'} {size_en} {'is' if one else 'are'} "
+                  f"served as standard: the key account team's hours{hours_en} are taken by the key accounts "
+                  f"(kam_hours_per_month_max each) and the larger sizeable accounts in development "
+                  f"(potential_hours_per_month_max each) — add a key account manager (key_account_managers) or "
+                  f"give more of their time (fte_hours_per_month) to develop {'it' if one else 'them'}.",
+            "zh": f"{_n(left)} 个占{size_zh}的客户按普通客户服务：重点客户团队的工时{hours_zh}已被重点客户"
+                  f"（每个 kam_hours_per_month_max 小时）与更大的培育中可观规模客户（每个 potential_hours_per_month_max 小时）"
+                  f"占满——增加一名重点客户经理（key_account_managers）或投入更多时间（fte_hours_per_month）即可培育。"}
+
+
+def period_gap_text(count: int, share: float | None) -> Text:
+    """Customers that bought last period and nothing this one (not yet lost: a 环比 file without a last order
+    that says so): counted in one line with their share of the last period, so that a gap is confirmed, never
+    silent; those of class A last period keep their tier until the order follow-up answers."""
+    one = count == 1
+    of_en = f" after {fmt_pct(share, 1)} of the last" if share is not None else " after buying in the last"
+    of_zh = f"（上期占 {fmt_pct(share, 1, 'zh')}）" if share is not None else ""
+    return {"en": f"{_n(count)} {'customer' if one else 'customers'} bought nothing this period{of_en}: confirm "
+                  f"{'it' if one else 'them'} (order follow-up) — a season, a delayed order, a re-booking or a loss? "
+                  f"A class A customer of the last period keeps its tier until the follow-up answers.",
+            "zh": f"{_n(count)} 个上期有采购的客户本期无采购{of_zh}：请跟进订单予以确认——季节性、订单延迟、重复入账还是流失？"
+                  f"上期为 A 类的客户在跟进有结果之前保留其级别。"}
+
+
+def orders_period_text(days: float, beyond: int | None, lapsed_days: float | None) -> Text:
+    """How an order (purchases) count is read: over `days` (the sales period), and how to say otherwise; or,
+    when `beyond` accounts have orders but no sales (the count covers more than the sales period), that no
+    usual interval is worked out from it and recency is judged on `lapsed_days` alone."""
+    if beyond:
+        after_en = f" after {_n(lapsed_days)} days without an order" if lapsed_days is not None else ""
+        after_zh = f"（{_n(lapsed_days)} 天未下单）" if lapsed_days is not None else ""
+        return {"en": f"The order count covers more than the sales period: {_n(beyond)} customers with no sales this "
+                      f"period have orders (purchases) counted. No usual interval between orders is worked out from "
+                      f"it: recency is judged without frequency (lapsed{after_en}). Give the period's own order count "
+                      f"or a usual interval (order_interval_days) to judge each customer against its rhythm.",
+                "zh": f"订单数覆盖的期间长于销售期间：{_n(beyond)} 个本期无销售额的客户仍计有订单（购买）次数。"
+                      f"不据此推算通常订货间隔：最近一次购买按统一标准判断，不考虑购买频率（流失中{after_zh}）。"
+                      f"请提供本期自身的订单数或通常订货间隔（order_interval_days），以便按各客户的节奏判断。"}
+    return {"en": f"The order (purchases) count is read as orders in the last {_n(days)} days, the sales period: set "
+                  f"orders_period_days if it covers another period (a weekly buyer silent for five months is lapsed; "
+                  f"a once-a-year buyer is not).",
+            "zh": f"订单（购买）次数按最近 {_n(days)} 天（销售期间）内的次数读取：如其覆盖其他期间，请设置 "
+                  f"orders_period_days（每周购买的客户沉寂五个月即为流失中；一年买一次的客户则不是）。"}
 
 
 def consumer_book_text(key: int) -> Text:

@@ -18,6 +18,7 @@ from kamrules.i18n import is_missing as _missing
 from kamrules.pack import RulePack, ScoreSpec
 from kamrules.pack.conditions import absent_names
 from kamrules.results.columns import column_values
+from kamrules.results.portfolio_advice import orders_period_text, period_gap_text, sizeable_left_text
 
 Text = dict
 WAITING_TIER = "over_capacity"  # qualifying accounts waiting for a key account manager
@@ -105,14 +106,14 @@ def capacity_text(pack: RulePack, capacity: float | None, accounts: int, team_pl
     return {"en": en, "zh": zh}
 
 
-def concentration(pack: RulePack, evaluation) -> Text | None:
+def concentration(pack: RulePack, evaluation, rest: bool = True) -> Text | None:
     """Said when the book has no concentration (role `concentration`: the largest fifth's share of
-    sales, below the pack's `concentration_min`)."""
+    sales, below the pack's `concentration_min`); `rest`: some accounts have no plan of their own."""
     value, minimum = first_value(pack, evaluation, "concentration"), pack.param("concentration_min")
     if not isinstance(value, (int, float)) or isinstance(value, bool) or minimum is None or value >= minimum:
         return None
     from kamrules.results.portfolio_advice import concentration_text
-    return concentration_text(float(value), minimum)
+    return concentration_text(float(value), minimum, rest)
 
 
 def _named(indexes: Iterable[int], ids, names, sales: np.ndarray, money: np.ndarray | None = None) -> tuple:
@@ -204,6 +205,39 @@ def index_basis(pack: RulePack, present_fields: Iterable[str] | None) -> Text | 
         "zh": f"{title_zh}：本文件只具备其 {len(score.criteria)} 项指标中的 {len(present)} 项（{has if present else '无'}），"
               f"至少需要 {needed} 项，因此不计算、不参与排序——仅按价值排序。",
     }
+
+
+def sizeable_left(pack: RulePack, evaluation) -> Text | None:
+    """One line for every sizeable account left standard because the team's hours are taken (role
+    `sizeable_left`, a count), None when there is none or the pack has no such count."""
+    left = first_value(pack, evaluation, "sizeable_left")
+    if not isinstance(left, (int, float)) or isinstance(left, bool) or left <= 0:
+        return None
+    hours = first_value(pack, evaluation, "team_hours")
+    return sizeable_left_text(int(left), pack.param("potential_min_share"),
+                              hours if isinstance(hours, (int, float)) and not isinstance(hours, bool) else None)
+
+
+def period_gaps(pack: RulePack, evaluation) -> Text | None:
+    """One line for the customers of class A last period that bought nothing this one (role
+    `gap_prior_count`, with their share of the last period, role `gap_prior_share`), None without any."""
+    count = first_value(pack, evaluation, "gap_prior_count")
+    if not isinstance(count, (int, float)) or isinstance(count, bool) or count <= 0:
+        return None
+    share = first_value(pack, evaluation, "gap_prior_share")
+    return period_gap_text(int(count), share if isinstance(share, (int, float)) and not isinstance(share, bool) else None)
+
+
+def orders_basis(pack: RulePack, evaluation, present_fields: Iterable[str] | None) -> Text | None:
+    """How the file's order count (role `orders`) is read: over the sales period (param role
+    `orders_period_days`), or not at all for an interval when it covers more (role `orders_span_longer`,
+    with the accounts that prove it, role `orders_beyond_period`). None without an order count."""
+    name, days = pack.role("orders"), pack.param("orders_period_days")
+    if name is None or days is None or present_fields is None or name not in set(present_fields):
+        return None
+    longer = first_value(pack, evaluation, "orders_span_longer")
+    beyond = first_value(pack, evaluation, "orders_beyond_period")
+    return orders_period_text(days, int(beyond) if longer is True and beyond else None, pack.param("lapsed_days"))
 
 
 def losses(pack: RulePack, evaluation, levels: np.ndarray, ids, names, sales: np.ndarray) -> Losses | None:
