@@ -296,19 +296,19 @@ def test_task_status_against_a_register_is_the_same_as_against_the_run_folder():
     folder, register = rows("by-folder/actions.csv"), rows("by-register/actions.csv")
     assert register == folder  # new, open and resolved alike, with the same ids, names and managers
     statuses = [r["task_status"] for r in register]
-    assert (statuses.count("new"), statuses.count("open"), statuses.count("resolved")) == (22, 583, 72)
+    assert (statuses.count("new"), statuses.count("open"), statuses.count("resolved")) == (25, 572, 75)
     resolved = next(r for r in register if r["task_status"] == "resolved")
     assert (resolved["account_id"], resolved["account_name"], resolved["account_manager"], resolved["action"],
             resolved["action_title"], resolved["task_id"], resolved["priority"]) == (
         "A00001", "上海宏远建筑工程有限公司", "赵磊", "complaint_recovery", "Complaint recovery", "kt-a9558a211a0e07f2", "")
     report = Path("by-register/report.html").read_text(encoding="utf-8")
     assert ('<h3>Tasks since the last review (reviews.db)</h3>\n'
-            '  <p class="tasks">new: 22 · still open: 583 · resolved: 72</p>') in report
+            '  <p class="tasks">new: 25 · still open: 572 · resolved: 75</p>') in report
     evaluate(customers(), "2026-11-27", "--out", "zh", "--previous", "reviews.db", "--lang", "zh")
     assert [r["task_status"] for r in rows("zh/actions.csv")] == statuses
     report = Path("zh/report.html").read_text(encoding="utf-8")
     assert ('<h3>上次回顾以来的任务（reviews.db）</h3>\n'
-            '  <p class="tasks">新增：22 · 仍未完成：583 · 已解决：72</p>') in report
+            '  <p class="tasks">新增：25 · 仍未完成：572 · 已解决：75</p>') in report
 
 
 # ------------------------------------------------------------------------ the report PDF's review-cycle section
@@ -337,7 +337,7 @@ def test_the_report_pdf_has_the_review_cycle_section():
         "佛山理工大学", "A00002", "Tier Key account Standard account Linda Wang Framework signed 31 Mar 2027",
         "Ready to retire (the rules now decide the same): remove these rows from the overrides file (1)",
         "• 上海宏远建筑工程有限公司 (A00001): Tier = Key account — overridden by 赵磊: Keep it key (until 2027-03-31)",
-        "Tasks since the last review (q3)", "new: 29 · still open: 583 · resolved: 72",
+        "Tasks since the last review (q3)", "new: 32 · still open: 572 · resolved: 75",
         "Objectives of the last review (28 Aug 2026, q3)", "achieved: 0 · on track: 0 · behind: 0 · not measured: 0",
     ]
     evaluate(customers(), "2026-11-27", "--out", "zh", "--previous", "q3", "--overrides", "overrides.csv", "--pdf",
