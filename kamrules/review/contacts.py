@@ -32,7 +32,7 @@ import pandas as pd
 from kamrules.data.wording import say
 from kamrules.pack import RulePack
 from kamrules.pack.fields import normalise_header
-from kamrules.review.files import Column, read_review_file, refuse, unknown_accounts
+from kamrules.review.files import Column, read_review_file, read_run_record, refuse, unknown_accounts
 from kamrules.review.overrides import ACCOUNT
 
 ROLES = ("decision_maker", "influencer", "user", "champion", "gatekeeper")
@@ -201,22 +201,10 @@ def read_record(folder: Path, lang: str = "en") -> dict | None:
     """The stakeholder facts a finished run's rules saw (account id -> facts, as `account_facts` gives
     them), from its `contacts.json` (None: the run had no --contacts), read with the guards of a run
     folder's manifest. DataError naming the file and the entry when it was edited or damaged."""
-    import json
-
-    from kamrules.data.guards import json_loads
-    from kamrules.errors import DataError
-    from kamrules.pack.guards import SourceError, read_source
-
     path = Path(folder) / RECORD
-    if not path.exists() and not path.is_symlink():
+    document = read_run_record(Path(folder), RECORD, MAX_RECORD_BYTES, "contacts_record_json", lang)
+    if document is None:
         return None
-    try:
-        document = json_loads(read_source(path, Path(folder), max_bytes=MAX_RECORD_BYTES).decode("utf-8-sig"),
-                              str(path), lang)
-    except SourceError as exc:
-        raise DataError(f"{exc}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, DataError) as exc:
-        raise DataError(say(lang, "contacts_record_json", path=path, detail=str(exc).split("\n")[0])) from None
     return _read_facts(document, path, lang)
 
 

@@ -91,6 +91,26 @@ _DATA_ONLY_HINTS = (
 )
 
 
+def read_run_record(folder: Path, name: str, max_bytes: int, damaged: str, lang: str = "en") -> Any:
+    """The JSON document `name` in a finished run's folder (None: the run did not write it), read with
+    the guards of a run folder's manifest; DataError `damaged` (a message key taking path and detail)
+    when it is not JSON kamrules could have written."""
+    import json
+
+    from kamrules.data.guards import json_loads
+    from kamrules.pack.guards import SourceError, read_source
+
+    path = Path(folder) / name
+    if not path.exists() and not path.is_symlink():
+        return None
+    try:
+        return json_loads(read_source(path, Path(folder), max_bytes=max_bytes).decode("utf-8-sig"), str(path), lang)
+    except SourceError as exc:
+        raise DataError(f"{exc}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, DataError) as exc:
+        raise DataError(say(lang, damaged, path=path, detail=str(exc).split("\n")[0])) from None
+
+
 def _own_hints(message: str) -> str:
     for pattern in _DATA_ONLY_HINTS:
         message = pattern.sub("", message)

@@ -39,7 +39,7 @@ from kamrules.errors import DataError
 from kamrules.language import expr as ex
 from kamrules.pack import Decision, RulePack, Rule
 from kamrules.pack.fields import FieldSpec, normalise_header
-from kamrules.review.files import Column, ReviewFile, read_review_file, refuse, unknown_accounts
+from kamrules.review.files import Column, ReviewFile, read_review_file, read_run_record, refuse, unknown_accounts
 
 ACCOUNT = Column("account", {"en": "Account ID", "zh": "客户编码"}, required=True,
                  aliases=("account_id", "Account", "Customer ID", "Customer Code", "Record ID", "客户ID", "客户编号",
@@ -476,21 +476,10 @@ def read_record(folder: Path, pack: RulePack | None = None, lang: str = "en") ->
     """The overrides a finished run applied, from its `overrides.json` (None: the run had no --overrides),
     read with the guards of a run folder's manifest; with `pack`, each output and value is checked against
     it. ConfigError naming the file and the entry when it was edited or damaged."""
-    import json
-
-    from kamrules.data.guards import json_loads
-    from kamrules.pack.guards import SourceError, read_source
-
     path = Path(folder) / RECORD
-    if not path.exists() and not path.is_symlink():
+    document = read_run_record(Path(folder), RECORD, MAX_RECORD_BYTES, "overrides_record_json", lang)
+    if document is None:
         return None
-    try:
-        document = json_loads(read_source(path, Path(folder), max_bytes=MAX_RECORD_BYTES).decode("utf-8-sig"),
-                              str(path), lang)
-    except SourceError as exc:
-        raise DataError(f"{exc}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, DataError) as exc:
-        raise DataError(say(lang, "overrides_record_json", path=path, detail=str(exc).split("\n")[0])) from None
     return _Record(path, pack, lang).read(document)
 
 
